@@ -1,0 +1,45 @@
+# Switchboard — run `make` or `make help` to see the targets.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+PYTHON ?= python3
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*?## "} /^[a-zA-Z_-]+:.*?## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --upgrade --quiet pip
+
+.PHONY: install
+install: $(PY) ## Create .venv and install Switchboard with its dev tools
+	$(BIN)/pip install --quiet -e '.[dev]'
+
+.PHONY: run
+run: ## Run the product on its embedded default (SQLite, no Redis)
+	$(BIN)/switchboard serve
+
+.PHONY: test
+test: ## Run the test suite
+	$(BIN)/pytest -q
+
+.PHONY: lint
+lint: ## Check style with ruff
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check engine modules webui tests
+
+.PHONY: bench
+bench: ## Run the benchmarks and print their figures
+	$(BIN)/python -m tests.benchmarks
+
+.PHONY: demo
+demo: ## Start the sandboxes and the product with the prebuilt scenarios
+	$(BIN)/switchboard demo
+
+.PHONY: corpus
+corpus: ## Validate every blueprint of the corpus and report what is supported
+	$(BIN)/switchboard validate ../shared/corpus/blueprints/*.json --summary

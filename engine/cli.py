@@ -1,0 +1,142 @@
+"""The ``switchboard`` command line.
+
+Exit codes: 0 success, 1 a failure (or something this installation cannot do), 2 bad input
+(a file that is missing, not JSON, or not a valid blueprint). Errors go to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from engine.blueprint import load_blueprint
+from engine.errors import BlueprintError, UserError
+from engine.graph import compile_blueprint, validate_blueprint
+from engine.registry import default_registry
+
+EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class CommandError(Exception):
+    """Ends a command with a message on stderr and an exit code."""
+
+    def __init__(self, message: str, code: int = EXIT_FAILURE) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except CommandError as error:
+        print(f"switchboard: {error}", file=sys.stderr)
+        return error.code
+    except UserError as error:
+        print(f"switchboard: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="switchboard",
+        description="Self-hosted scenario engine that runs Make (Integromat) blueprints.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    validate = commands.add_parser(
+        "validate", help="check blueprints and list what this installation does not support"
+    )
+    validate.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    validate.add_argument(
+        "--summary", action="store_true", help="end with how many files are fully supported"
+    )
+    validate.set_defaults(handler=_validate)
+
+    run = commands.add_parser("run", help="run a blueprint once and print the execution record")
+    run.add_argument("file", type=Path, metavar="FILE")
+    run.add_argument("--input", type=Path, metavar="BUNDLE.json", help="the trigger bundle")
+    run.add_argument("--json", action="store_true", help="print the record as JSON")
+    run.set_defaults(handler=_run)
+
+    for name, text in (
+        ("import", "import a blueprint file into the store"),
+        ("export", "print a stored scenario's blueprint"),
+        ("serve", "serve the web app and webhooks"),
+        ("worker", "run a Celery worker"),
+    ):
+        command = commands.add_parser(name, help=text, description=text)
+        if name == "import":
+            command.add_argument("file", type=Path, metavar="FILE")
+        if name == "export":
+            command.add_argument("id", metavar="ID")
+        command.set_defaults(handler=_needs_service)
+    return parser
+
+
+def _validate(args: argparse.Namespace) -> int:
+    registry = default_registry()
+    worst, supported = EXIT_OK, 0
+    for path in args.files:
+        lines, code = _validate_file(path, registry)
+        worst = max(worst, code)
+        supported += code == EXIT_OK
+        prefix = f"{path}: " if len(args.files) > 1 else ""
+        stream = sys.stderr if code == EXIT_BAD_INPUT else sys.stdout
+        for line in lines:
+            print(f"{prefix}{line}", file=stream)
+    if args.summary:
+        print(f"{supported} of {len(args.files)} blueprints fully supported")
+        return EXIT_OK
+    return worst
+
+
+def _validate_file(path: Path, registry: Any) -> tuple[list[str], int]:
+    try:
+        blueprint = load_blueprint(_read(path))
+    except BlueprintError as error:
+        return [str(problem) for problem in error.problems], EXIT_BAD_INPUT
+    report = validate_blueprint(blueprint, registry)
+    code = EXIT_BAD_INPUT if report.problems else EXIT_FAILURE if report.unsupported else EXIT_OK
+    return report.lines(), code
+
+
+def _run(args: argparse.Namespace) -> int:
+    blueprint = load_blueprint(_read(args.file))
+    compile_blueprint(blueprint, default_registry())
+    if args.input is not None:
+        _read_json(args.input)
+    raise CommandError(
+        "the blueprint compiles, but this version has no runner yet "
+        "(it arrives with the runner issue); nothing was run"
+    )
+
+
+def _needs_service(args: argparse.Namespace) -> int:
+    raise CommandError(
+        f"'{args.command}' needs the store and service layer, which this version does not "
+        "have yet (it arrives with the service issue)"
+    )
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise CommandError(f"{path}: {error.strerror}", EXIT_BAD_INPUT) from None
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(_read(path).decode("utf-8-sig"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise CommandError(f"{path}: not valid JSON: {error}", EXIT_BAD_INPUT) from None
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Make-compatible link filters: OR-groups of AND-conditions over mapped values."""

@@ -1,0 +1,132 @@
+"""The compiled, immutable form of a blueprint that the runner executes.
+
+A ``Plan`` mirrors the blueprint's tree (flows, router routes, If-else branches, error routes)
+with ``PlanNode`` objects, each bound to its module spec, and keeps the module graph (networkx)
+used to check references. Nothing in a plan changes after compilation, so one plan serves any
+number of runs, in any number of threads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+
+from engine.blueprint.models import Blueprint, Filter, FlowItem, ScenarioSettings
+from engine.spec import ModuleKind, ModuleSpec
+
+
+@dataclass(frozen=True, eq=False)
+class PlanRoute:
+    """One route of a router. ``fallback`` routes run only when no other route passed."""
+
+    index: int
+    flow: tuple[PlanNode, ...]
+    disabled: bool = False
+    fallback: bool = False
+
+
+@dataclass(frozen=True, eq=False)
+class PlanBranch:
+    """One branch of an If-else. The first condition branch that passes runs, else ``else``."""
+
+    index: int
+    is_else: bool
+    label: str | None
+    conditions: Any
+    merge: bool
+    disabled: bool
+    flow: tuple[PlanNode, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class PlanNode:
+    """A module instance ready to run.
+
+    Attributes:
+        id: the module's id in the blueprint (what ``{{id.field}}`` refers to).
+        path: its JSON path in the blueprint, e.g. ``flow[2].routes[0].flow[1]``.
+        item: the blueprint item (parameters, mapper, filter, metadata as imported).
+        spec: the installed module, or ``None`` when this installation lacks it.
+        feeder: for aggregators, the id of the module whose bundles they collect.
+        scope: for aggregators, the ids from the feeder up to (not including) the aggregator;
+            modules after the aggregator cannot refer to them.
+    """
+
+    id: int
+    path: str
+    item: FlowItem
+    spec: ModuleSpec | None
+    routes: tuple[PlanRoute, ...] = ()
+    branches: tuple[PlanBranch, ...] = ()
+    onerror: tuple[PlanNode, ...] = ()
+    feeder: int | None = None
+    scope: frozenset[int] = field(default_factory=frozenset)
+
+    @property
+    def module(self) -> str:
+        return self.item.module
+
+    @property
+    def kind(self) -> ModuleKind | None:
+        return self.spec.kind if self.spec else None
+
+    @property
+    def supported(self) -> bool:
+        return self.spec is not None
+
+    @property
+    def filter(self) -> Filter | None:
+        return self.item.filter
+
+    @property
+    def parameters(self) -> Mapping[str, Any]:
+        return self.item.parameters or {}
+
+    @property
+    def mapper(self) -> Mapping[str, Any]:
+        return self.item.mapper or {}
+
+
+@dataclass(frozen=True, eq=False)
+class Plan:
+    """A compiled scenario.
+
+    Attributes:
+        blueprint: the blueprint it was compiled from.
+        flow: the top-level flow; ``flow[0]`` is the trigger (or the first action).
+        nodes: every node of the tree by module id.
+        graph: a frozen networkx ``DiGraph`` of module ids; edges carry ``kind`` in
+            ``next``, ``route``, ``branch`` and ``error``.
+        unsupported: module types this installation lacks, with the ids using each.
+    """
+
+    blueprint: Blueprint
+    flow: tuple[PlanNode, ...]
+    nodes: Mapping[int, PlanNode]
+    graph: nx.DiGraph
+    unsupported: Mapping[str, tuple[int, ...]]
+
+    @property
+    def trigger(self) -> PlanNode | None:
+        return self.flow[0] if self.flow else None
+
+    @property
+    def settings(self) -> ScenarioSettings:
+        return self.blueprint.settings
+
+    def walk(self) -> Iterator[PlanNode]:
+        """Every node, depth first, in blueprint order."""
+        yield from _walk(self.flow)
+
+
+def _walk(flow: tuple[PlanNode, ...]) -> Iterator[PlanNode]:
+    for node in flow:
+        yield node
+        for route in node.routes:
+            yield from _walk(route.flow)
+        for branch in node.branches:
+            yield from _walk(branch.flow)
+        yield from _walk(node.onerror)

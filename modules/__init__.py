@@ -1,0 +1,14 @@
+"""Switchboard's own module packages: built-in tools and the app connectors.
+
+``register_all`` is the ``switchboard.modules`` entry point (see ``engine.registry``).
+"""
+
+from __future__ import annotations
+
+from engine.registry import ModuleRegistry
+from modules.builtin import SPECS as BUILTIN_SPECS
+
+
+def register_all(registry: ModuleRegistry) -> None:
+    """Register every module this distribution ships."""
+    registry.register_all(BUILTIN_SPECS)

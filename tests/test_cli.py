@@ -1,0 +1,104 @@
+"""The switchboard command, run as a user runs it: a subprocess."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import CORPUS_DIR, REPO_ROOT, corpus_files
+
+SUPPORTED = {
+    "name": "only built-ins",
+    "flow": [
+        {"id": 1, "module": "builtin:BasicFeeder", "mapper": {"array": "{{emptyarray}}"}},
+        {"id": 2, "module": "builtin:BasicAggregator", "parameters": {"feeder": 1}, "mapper": {}},
+    ],
+    "metadata": {"version": 1},
+}
+
+
+def switchboard(*args):
+    return subprocess.run(
+        [sys.executable, "-m", "engine.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=60,
+    )
+
+
+def write(tmp_path, name, content):
+    path = tmp_path / name
+    path.write_text(content if isinstance(content, str) else json.dumps(content))
+    return path
+
+
+def test_validate_says_ok_for_a_supported_blueprint(tmp_path):
+    result = switchboard("validate", write(tmp_path, "ok.json", SUPPORTED))
+    assert (result.returncode, result.stdout, result.stderr) == (0, "ok\n", "")
+
+
+def test_validate_lists_problems_on_stderr_with_exit_2(tmp_path):
+    broken = dict(
+        SUPPORTED,
+        flow=[{"id": 1, "module": "x:y", "filter": {"conditions": [[{"a": 1, "o": "nope"}]]}}],
+    )
+    result = switchboard("validate", write(tmp_path, "bad.json", broken))
+    assert result.returncode == 2
+    assert result.stderr == "flow[0].filter.conditions[0][0].o: unknown operator 'nope'\n"
+
+
+def test_validate_lists_unsupported_modules_with_exit_1():
+    result = switchboard("validate", CORPUS_DIR / "integromat__make-blueprints__filter-gate.json")
+    assert result.returncode == 1
+    assert result.stdout.startswith("uses ")
+    assert "Switchboard does not have" in result.stdout
+
+
+def test_validate_summary_over_the_corpus_covers_every_file():
+    files = corpus_files()
+    result = switchboard("validate", *files, "--summary")
+    assert result.returncode == 0
+    assert result.stdout.splitlines()[-1].endswith(f"of {len(files)} blueprints fully supported")
+    placeholder = "send_sol_and_eth_every_week_to_address.json: flow[0].id: module placeholder"
+    assert placeholder in result.stderr
+
+
+def test_missing_file_and_bad_json_are_bad_input(tmp_path):
+    missing = switchboard("validate", tmp_path / "nope.json")
+    assert missing.returncode == 2
+    assert "No such file or directory" in missing.stderr
+    garbage = switchboard("validate", write(tmp_path, "g.json", "{not json"))
+    assert garbage.returncode == 2
+    assert "line 1, column 2" in garbage.stderr
+
+
+def test_run_says_clearly_that_the_runner_is_missing(tmp_path):
+    result = switchboard(
+        "run", write(tmp_path, "ok.json", SUPPORTED), "--input", write(tmp_path, "b.json", {})
+    )
+    assert result.returncode == 1
+    assert "no runner yet" in result.stderr
+
+
+def test_run_rejects_a_blueprint_that_cannot_compile(tmp_path):
+    broken = dict(SUPPORTED, flow=[{"id": 1, "module": "x:y", "mapper": {"a": "{{5.x}}"}}])
+    result = switchboard("run", write(tmp_path, "bad.json", broken))
+    assert result.returncode == 2
+    assert "flow[0].mapper.a: refers to module 5, which is not in this scenario" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["validate", "run", "import", "export", "serve", "worker"])
+def test_every_command_has_help(command):
+    result = switchboard(command, "--help")
+    assert result.returncode == 0
+    assert result.stdout.startswith("usage: switchboard " + command)
+
+
+def test_console_script_is_installed():
+    script = REPO_ROOT / ".venv" / "bin" / "switchboard"
+    result = subprocess.run([script, "--help"], capture_output=True, text=True, check=False)
+    assert result.returncode == 0 and "validate" in result.stdout
