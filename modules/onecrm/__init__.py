@@ -1,0 +1,1 @@
+"""1CRM REST API: local sandbox (``modules.onecrm.sandbox``) and, later, the connector."""

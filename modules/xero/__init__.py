@@ -1,0 +1,1 @@
+"""Xero Accounting API: local sandbox (``modules.xero.sandbox``) and, later, the connector."""
