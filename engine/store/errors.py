@@ -1,0 +1,97 @@
+"""The store's exceptions.
+
+::
+
+    SwitchboardError
+    └── StoreError                    something the store refuses or cannot do
+        ├── NotFound                  no row with that id (also a ``KeyError``)
+        ├── InvalidTransition         a status change the state machine does not allow
+        ├── StaleRevision             optimistic concurrency: someone else updated first
+        ├── DuplicateKey              a data store key exists and ``overwrite`` was not given
+        ├── DataStoreFull             a write would exceed a data store's ``max_size_bytes``
+        ├── QueueFull                 a webhook queue holds its limit of waiting items
+        └── SchemaOutOfDate           the database needs ``switchboard db upgrade``
+
+Secret-key problems are ``engine.secrets.SecretKeyError``/``SecretDecryptionError``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.errors import SwitchboardError
+
+
+class StoreError(SwitchboardError):
+    """Root of the store's own errors."""
+
+
+class NotFound(StoreError, KeyError):
+    """No ``kind`` with that ``ident`` exists."""
+
+    def __init__(self, kind: str, ident: Any) -> None:
+        self.kind = kind
+        self.ident = ident
+        super().__init__(f"{kind} {ident!r} does not exist")
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
+
+
+class InvalidTransition(StoreError):
+    """``kind`` ``ident`` cannot move from ``current`` to ``wanted``."""
+
+    def __init__(self, kind: str, ident: Any, current: str, wanted: str) -> None:
+        self.kind = kind
+        self.ident = ident
+        self.current = current
+        self.wanted = wanted
+        super().__init__(f"{kind} {ident!r} cannot move from {current!r} to {wanted!r}")
+
+
+class StaleRevision(StoreError):
+    """The caller's ``expected`` revision is not the stored ``actual`` one: re-read and retry."""
+
+    def __init__(self, kind: str, ident: Any, expected: int, actual: int) -> None:
+        self.kind = kind
+        self.ident = ident
+        self.expected = expected
+        self.actual = actual
+        super().__init__(
+            f"{kind} {ident!r} is at revision {actual}, not {expected}: "
+            "another worker updated it first; re-read it and retry"
+        )
+
+
+class DuplicateKey(StoreError):
+    """The data store already holds ``key``; pass ``overwrite=True`` to replace it."""
+
+    def __init__(self, store_id: int, key: str) -> None:
+        self.store_id = store_id
+        self.key = key
+        super().__init__(f"data store {store_id} already has a record with key {key!r}")
+
+
+class DataStoreFull(StoreError):
+    """The write would take the data store past its ``max_size_bytes``."""
+
+    def __init__(self, store_id: int, needed: int, limit: int) -> None:
+        self.store_id = store_id
+        self.needed = needed
+        self.limit = limit
+        super().__init__(
+            f"data store {store_id} would hold {needed} bytes, over its limit of {limit}"
+        )
+
+
+class QueueFull(StoreError):
+    """The webhook's queue already holds ``limit`` waiting items."""
+
+    def __init__(self, webhook_id: int, limit: int) -> None:
+        self.webhook_id = webhook_id
+        self.limit = limit
+        super().__init__(f"webhook {webhook_id} queue is full ({limit} items waiting)")
+
+
+class SchemaOutOfDate(StoreError):
+    """The database schema is not at the code's migration head."""

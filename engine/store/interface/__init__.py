@@ -1,0 +1,67 @@
+"""The ``Store`` interface: everything Switchboard keeps, behind one documented contract.
+
+Each area is its own abstract base (so its contract reads in one short file); ``Store``
+combines them. ``tests/store`` runs one contract suite over every implementation.
+
+Common rules every method keeps:
+
+* Each call is its own transaction: when it returns, its writes are committed.
+* ``get_*`` raise ``NotFound`` for a missing id; ``find_*``/lookups by key return ``None``.
+* Timestamps are timezone-aware UTC; arguments named ``now`` default to the store's clock.
+* JSON arguments are copied; what comes back is a fresh ``dict``/``list``.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from types import TracebackType
+
+from engine.store.interface.connections import ConnectionStore
+from engine.store.interface.datastores import DataStoreStore
+from engine.store.interface.executions import ExecutionStore, IncompleteExecutionStore
+from engine.store.interface.scenarios import ScenarioStore
+from engine.store.interface.state import CursorStore, VariableStore
+from engine.store.interface.webhooks import WebhookQueue, WebhookStore
+
+
+class Store(
+    ScenarioStore,
+    ConnectionStore,
+    WebhookStore,
+    WebhookQueue,
+    ExecutionStore,
+    IncompleteExecutionStore,
+    DataStoreStore,
+    CursorStore,
+    VariableStore,
+):
+    """Everything Switchboard persists. Use it as a context manager, or call ``close()``."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release connections. The store is unusable afterwards; closing twice is harmless."""
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+__all__ = [
+    "ConnectionStore",
+    "CursorStore",
+    "DataStoreStore",
+    "ExecutionStore",
+    "IncompleteExecutionStore",
+    "ScenarioStore",
+    "Store",
+    "VariableStore",
+    "WebhookQueue",
+    "WebhookStore",
+]

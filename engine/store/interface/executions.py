@@ -1,0 +1,216 @@
+"""Executions (the run history) and incomplete executions."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from engine.store.records import (
+    UNSET,
+    Execution,
+    ExecutionPage,
+    IncompleteExecution,
+    TriggerKind,
+    _Unset,
+)
+from engine.store.statuses import ExecutionStatus, IncompleteStatus
+
+
+class ExecutionStore(ABC):
+    """Executions move queued → running → terminal, and only through these methods."""
+
+    @abstractmethod
+    def create_execution(
+        self,
+        scenario_id: int,
+        scenario_version: int,
+        trigger_kind: TriggerKind,
+        trigger_ref: str | None = None,
+        *,
+        execution_id: str | None = None,
+        created_at: datetime | None = None,
+    ) -> Execution:
+        """Create a queued execution (id: a new UUID unless given). Raises ``NotFound`` for an
+        unknown scenario."""
+
+    @abstractmethod
+    def claim_execution(
+        self, execution_id: str, worker_id: str, now: datetime | None = None
+    ) -> bool:
+        """Move a queued execution to running for ``worker_id``, atomically.
+
+        Returns ``False`` (and changes nothing) when the execution is not queued any more: that
+        is how a redelivered task learns another worker already has it.
+
+        Raises:
+            NotFound: no such execution.
+        """
+
+    @abstractmethod
+    def heartbeat(self, execution_id: str, worker_id: str, now: datetime | None = None) -> bool:
+        """Note that ``worker_id`` is still running the execution.
+
+        Returns ``False`` when the worker no longer owns a running execution (it was reaped and
+        maybe claimed by someone else): the worker should stop without finishing it.
+        """
+
+    @abstractmethod
+    def finish_execution(
+        self,
+        execution_id: str,
+        status: ExecutionStatus,
+        record: Mapping[str, Any] | None,
+        *,
+        operations: int,
+        data_size: int,
+        error: Mapping[str, Any] | None = None,
+        worker_id: str | None = None,
+        finished_at: datetime | None = None,
+    ) -> Execution:
+        """Move a running execution to the terminal ``status`` and store its record.
+
+        ``duration_ms`` is ``finished_at - started_at``. ``record`` goes to a separate table so
+        listing stays light; ``error`` is a small summary (type, message) kept on the row.
+
+        Raises:
+            InvalidTransition: ``status`` is not terminal, the execution is not running, or
+                (when ``worker_id`` is given) another worker owns it.
+            NotFound: no such execution.
+        """
+
+    @abstractmethod
+    def cancel_execution(self, execution_id: str) -> Execution:
+        """Cancel a queued execution (a running one is cancelled by its worker through
+        ``finish_execution``). Raises ``InvalidTransition`` otherwise, ``NotFound``."""
+
+    @abstractmethod
+    def reap_stale(self, older_than: datetime) -> list[str]:
+        """Requeue running executions whose last heartbeat is before ``older_than`` (their worker
+        died). Each reaped execution's ``reaped_count`` grows by one. Returns their ids."""
+
+    @abstractmethod
+    def get_execution(self, execution_id: str, *, with_record: bool = True) -> Execution:
+        """The execution, with its record unless ``with_record`` is false. Raises ``NotFound``."""
+
+    @abstractmethod
+    def list_executions(
+        self,
+        *,
+        scenario_id: int | None = None,
+        status: ExecutionStatus | Sequence[ExecutionStatus] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> ExecutionPage:
+        """A page of executions, newest first, without records.
+
+        Ordered by ``(created_at, id)`` descending; ``cursor`` is the opaque ``next_cursor`` of
+        the previous page, so pages never repeat or skip rows, even when many executions share
+        a timestamp or new ones arrive meanwhile. ``since`` is inclusive, ``until`` exclusive,
+        both on ``created_at``.
+
+        Raises:
+            ValueError: a cursor that was not made by this method.
+        """
+
+    @abstractmethod
+    def count_executions(
+        self, *, scenario_id: int | None = None, status: ExecutionStatus | None = None
+    ) -> int:
+        """How many executions match."""
+
+    @abstractmethod
+    def purge_executions(self, before: datetime) -> int:
+        """Delete terminal executions created before ``before`` (retention); returns how many."""
+
+
+class IncompleteExecutionStore(ABC):
+    """Incomplete executions: the stored remainder of failed runs, retried or resolved."""
+
+    @abstractmethod
+    def create_incomplete(
+        self,
+        scenario_id: int,
+        blueprint_version: int,
+        state: Any,
+        error: Mapping[str, Any],
+        *,
+        execution_id: str | None = None,
+        failed_module_id: int | None = None,
+        max_attempts: int = 0,
+        next_retry_at: datetime | None = None,
+    ) -> IncompleteExecution:
+        """Store a pending incomplete execution with ``attempts == 0``.
+
+        ``state`` (bundles, what remains to run) is opaque JSON; ``error`` has ``type`` and
+        ``message``. ``max_attempts == 0`` with no ``next_retry_at`` means manual resolution.
+        """
+
+    @abstractmethod
+    def get_incomplete(self, incomplete_id: int) -> IncompleteExecution:
+        """The incomplete execution. Raises ``NotFound``."""
+
+    @abstractmethod
+    def list_incomplete(
+        self,
+        *,
+        scenario_id: int | None = None,
+        status: IncompleteStatus | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[IncompleteExecution]:
+        """Incomplete executions, oldest first (the order sequential processing resolves)."""
+
+    @abstractmethod
+    def count_unresolved(self, scenario_id: int) -> int:
+        """Pending or retrying ones of a scenario (sequential processing waits while > 0)."""
+
+    @abstractmethod
+    def update_incomplete(
+        self,
+        incomplete_id: int,
+        *,
+        state: Any | _Unset = UNSET,
+        blueprint_version: int | _Unset = UNSET,
+        next_retry_at: datetime | _Unset | None = UNSET,
+        max_attempts: int | _Unset = UNSET,
+    ) -> IncompleteExecution:
+        """Edit an unresolved one (the user fixes the stored data or picks another version).
+
+        Raises:
+            InvalidTransition: it is resolved. NotFound.
+        """
+
+    @abstractmethod
+    def start_retry(self, incomplete_id: int, now: datetime | None = None) -> bool:
+        """Move pending → retrying and count an attempt, atomically; ``False`` when it is not
+        pending (another worker is retrying it, or it was resolved). Raises ``NotFound``."""
+
+    @abstractmethod
+    def retry_failed(
+        self,
+        incomplete_id: int,
+        error: Mapping[str, Any],
+        next_retry_at: datetime | None,
+    ) -> IncompleteExecution:
+        """Move retrying → pending with the new error and next retry time (``None``: no more
+        automatic retries). Raises ``InvalidTransition`` unless retrying, ``NotFound``."""
+
+    @abstractmethod
+    def resolve_incomplete(self, incomplete_id: int) -> IncompleteExecution:
+        """Mark it resolved (retried successfully, or dismissed by the user); final.
+        Raises ``InvalidTransition`` when already resolved, ``NotFound``."""
+
+    @abstractmethod
+    def delete_incomplete(self, incomplete_id: int) -> None:
+        """Delete it. Raises ``NotFound``."""
+
+    @abstractmethod
+    def due_for_retry(
+        self, now: datetime | None = None, limit: int = 100
+    ) -> list[IncompleteExecution]:
+        """Pending ones whose ``next_retry_at`` has come and whose attempts are below
+        ``max_attempts``, soonest first."""

@@ -1,0 +1,109 @@
+"""What every part of ``SqlStore`` shares: the engine, transactions, the clock, the secret box."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, Row, Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL, Connection
+from sqlalchemy.sql import Executable
+
+from engine.secrets import SecretBox, SecretKeyError
+from engine.store.errors import NotFound
+from engine.store.records import UNSET
+from engine.store.sql.engine import WRITE_OPTION, create_store_engine
+
+
+def utc_now() -> datetime:
+    """The real clock, aware UTC."""
+    return datetime.now(UTC)
+
+
+class SqlBase:
+    """Holds the engine and hands out one transaction per store call.
+
+    Args:
+        url: a SQLAlchemy URL (``sqlite:///…`` or ``postgresql+psycopg://…``).
+        secret_box: encrypts connection secrets; without it secrets cannot be read or written.
+        clock: the store's notion of now (tests pass a fake one).
+        engine: an existing engine to use instead of making one from ``url`` (not disposed by
+            ``close``).
+    """
+
+    def __init__(
+        self,
+        url: str | URL | None = None,
+        *,
+        secret_box: SecretBox | None = None,
+        clock: Callable[[], datetime] = utc_now,
+        engine: Engine | None = None,
+    ) -> None:
+        if engine is None and url is None:
+            raise ValueError("give a database url or an engine")
+        self._owns_engine = engine is None
+        self._engine = engine if engine is not None else create_store_engine(url or "")
+        self._secret_box = secret_box
+        self._clock = clock
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._engine.url.render_as_string(hide_password=True)!r})"
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self._engine.dialect.name
+
+    def close(self) -> None:
+        if self._owns_engine:
+            self._engine.dispose()
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """A connection in a write transaction, committed when the block ends without error."""
+        with self._engine.connect() as connection:
+            connection.execution_options(**{WRITE_OPTION: True})
+            with connection.begin():
+                yield connection
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        """A connection for reading; its transaction is rolled back at the end."""
+        with self._engine.connect() as connection:
+            yield connection
+
+    def _now(self, now: datetime | None = None) -> datetime:
+        return self._clock() if now is None else now
+
+    def _box(self) -> SecretBox:
+        if self._secret_box is None:
+            raise SecretKeyError(
+                "this store has no secret box: pass SqlStore(url, secret_box=SecretBox(key)) "
+                "(SWITCHBOARD_SECRET_KEY) to read or write connection secrets"
+            )
+        return self._secret_box
+
+    def _upsert(self, table: Table) -> Any:
+        """``INSERT … ON CONFLICT`` for the current dialect (both spell it the same way)."""
+        module = postgresql if self.dialect == "postgresql" else sqlite
+        return module.insert(table)
+
+
+def fetch_one(connection: Connection, statement: Executable, kind: str, ident: Any) -> Row[Any]:
+    """The single row ``statement`` selects, or ``NotFound(kind, ident)``."""
+    row = connection.execute(statement).first()
+    if row is None:
+        raise NotFound(kind, ident)
+    return row
+
+
+def given(**values: Any) -> dict[str, Any]:
+    """The keyword arguments the caller actually gave (drops ``UNSET``)."""
+    return {name: value for name, value in values.items() if value is not UNSET}

@@ -1,0 +1,71 @@
+"""Creating SQLAlchemy engines that behave well for the store on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, Connection, make_url
+
+WRITE_OPTION = "switchboard_write"
+"""Execution option on a connection whose transaction will write (SQLite: ``BEGIN IMMEDIATE``)."""
+
+SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
+
+
+def normalise_url(url: str | URL) -> URL:
+    """``url`` with PostgreSQL pinned to psycopg 3 (``postgres://`` and ``postgresql://`` too).
+
+    Raises:
+        ValueError: an in-memory SQLite URL (each connection would see its own empty database)
+            or a backend the store does not support.
+    """
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend in {"postgres", "postgresql"}:
+        return parsed.set(drivername="postgresql+psycopg")
+    if backend != "sqlite":
+        raise ValueError(
+            f"unsupported database {backend!r}: use sqlite:/// or postgresql+psycopg://"
+        )
+    if parsed.database in (None, "", ":memory:"):
+        raise ValueError("the store needs a SQLite file (sqlite:///path/to.db), not memory")
+    return parsed
+
+
+def create_store_engine(url: str | URL, **options: Any) -> Engine:
+    """An engine for ``url``; SQLite files get their directory, WAL, foreign keys and
+    write transactions that take the write lock up front."""
+    parsed = normalise_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        return create_engine(parsed, pool_pre_ping=True, **options)
+    Path(parsed.database or "").expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}, **options)
+    event.listen(engine, "connect", _configure_sqlite_connection)
+    event.listen(engine, "begin", _begin_sqlite_transaction)
+    return engine
+
+
+def _configure_sqlite_connection(dbapi_connection: sqlite3.Connection, record: object) -> None:
+    # Let SQLAlchemy's "begin" event start transactions instead of pysqlite's implicit
+    # BEGIN (which it issues lazily, too late to take the write lock first).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA foreign_keys = ON")
+        # WAL: readers never block the writer nor it them; NORMAL sync is durable in WAL mode
+        # except for the last transactions on power loss (not on a process crash).
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+    finally:
+        cursor.close()
+
+
+def _begin_sqlite_transaction(connection: Connection) -> None:
+    # A write transaction takes the single SQLite write lock before reading, so a claim's
+    # "select the oldest, then update it" cannot interleave with another writer's and no
+    # deferred transaction fails later with SQLITE_BUSY when upgrading its lock.
+    immediate = connection.get_execution_options().get(WRITE_OPTION, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

@@ -1,0 +1,309 @@
+"""Executions on SQL: guarded status moves, heartbeats, the reaper and keyset pagination."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, String, delete, func, insert, literal, select, tuple_, update
+from sqlalchemy.engine import Connection
+
+from engine.store.errors import InvalidTransition
+from engine.store.records import Execution, ExecutionPage, TriggerKind
+from engine.store.sql.base import SqlBase, fetch_one
+from engine.store.sql.schema import execution_records, executions, scenarios
+from engine.store.sql.types import UTCDateTime
+from engine.store.statuses import TERMINAL_EXECUTION_STATUSES, ExecutionStatus
+
+QUEUED = ExecutionStatus.QUEUED.value
+RUNNING = ExecutionStatus.RUNNING.value
+MAX_PAGE = 1000
+
+
+def execution_from_row(row: Row[Any], record: dict[str, Any] | None = None) -> Execution:
+    return Execution(
+        id=row.id,
+        scenario_id=row.scenario_id,
+        scenario_version=row.scenario_version,
+        trigger_kind=TriggerKind(row.trigger_kind),
+        trigger_ref=row.trigger_ref,
+        status=ExecutionStatus(row.status),
+        created_at=row.created_at,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        duration_ms=row.duration_ms,
+        operations=row.operations,
+        data_size=row.data_size,
+        worker_id=row.worker_id,
+        heartbeat_at=row.heartbeat_at,
+        reaped_count=row.reaped_count,
+        error=row.error,
+        record=record,
+    )
+
+
+def encode_cursor(execution: Execution) -> str:
+    """The opaque position after ``execution`` in newest-first order."""
+    text = json.dumps([execution.created_at.isoformat(), execution.id])
+    return base64.urlsafe_b64encode(text.encode("utf-8")).decode("ascii")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """``(created_at, id)`` from ``encode_cursor``; ``ValueError`` for anything else."""
+    try:
+        created, ident = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii")))
+        moment = datetime.fromisoformat(created)
+    except (ValueError, TypeError, binascii.Error, UnicodeError) as error:
+        raise ValueError(f"not an execution history cursor: {cursor!r}") from error
+    if moment.tzinfo is None or not isinstance(ident, str):
+        raise ValueError(f"not an execution history cursor: {cursor!r}")
+    return moment, ident
+
+
+def _statuses(status: ExecutionStatus | Sequence[ExecutionStatus]) -> list[str]:
+    if isinstance(status, str):
+        return [ExecutionStatus(status).value]
+    return [ExecutionStatus(item).value for item in status]
+
+
+class SqlExecutions(SqlBase):
+    def create_execution(
+        self,
+        scenario_id: int,
+        scenario_version: int,
+        trigger_kind: TriggerKind,
+        trigger_ref: str | None = None,
+        *,
+        execution_id: str | None = None,
+        created_at: datetime | None = None,
+    ) -> Execution:
+        execution_id = execution_id or str(uuid.uuid4())
+        with self._write() as connection:
+            fetch_one(
+                connection,
+                select(scenarios.c.id).where(scenarios.c.id == scenario_id),
+                "scenario",
+                scenario_id,
+            )
+            connection.execute(
+                insert(executions),
+                {
+                    "id": execution_id,
+                    "scenario_id": scenario_id,
+                    "scenario_version": scenario_version,
+                    "trigger_kind": TriggerKind(trigger_kind).value,
+                    "trigger_ref": trigger_ref,
+                    "status": QUEUED,
+                    "created_at": self._now(created_at),
+                    "operations": 0,
+                    "data_size": 0,
+                    "reaped_count": 0,
+                },
+            )
+            return self._execution(connection, execution_id)
+
+    def claim_execution(
+        self, execution_id: str, worker_id: str, now: datetime | None = None
+    ) -> bool:
+        now = self._now(now)
+        with self._write() as connection:
+            claimed = connection.execute(
+                update(executions)
+                .where(executions.c.id == execution_id, executions.c.status == QUEUED)
+                .values(status=RUNNING, worker_id=worker_id, started_at=now, heartbeat_at=now)
+            )
+            if claimed.rowcount == 1:
+                return True
+            self._execution(connection, execution_id)  # NotFound for an unknown id
+            return False
+
+    def heartbeat(self, execution_id: str, worker_id: str, now: datetime | None = None) -> bool:
+        with self._write() as connection:
+            beat = connection.execute(
+                update(executions)
+                .where(
+                    executions.c.id == execution_id,
+                    executions.c.status == RUNNING,
+                    executions.c.worker_id == worker_id,
+                )
+                .values(heartbeat_at=self._now(now))
+            )
+            return beat.rowcount == 1
+
+    def finish_execution(
+        self,
+        execution_id: str,
+        status: ExecutionStatus,
+        record: Mapping[str, Any] | None,
+        *,
+        operations: int,
+        data_size: int,
+        error: Mapping[str, Any] | None = None,
+        worker_id: str | None = None,
+        finished_at: datetime | None = None,
+    ) -> Execution:
+        status = ExecutionStatus(status)
+        finished = self._now(finished_at)
+        with self._write() as connection:
+            current = self._execution(connection, execution_id)
+            if not status.is_terminal or current.status is not ExecutionStatus.RUNNING:
+                raise InvalidTransition(
+                    "execution", execution_id, current.status.value, status.value
+                )
+            conditions = [executions.c.id == execution_id, executions.c.status == RUNNING]
+            if worker_id is not None:
+                conditions.append(executions.c.worker_id == worker_id)
+            started = current.started_at or finished
+            changed = connection.execute(
+                update(executions)
+                .where(*conditions)
+                .values(
+                    status=status.value,
+                    finished_at=finished,
+                    duration_ms=max(0, round((finished - started).total_seconds() * 1000)),
+                    operations=operations,
+                    data_size=data_size,
+                    error=None if error is None else dict(error),
+                )
+            )
+            if changed.rowcount == 0:
+                owner = self._execution(connection, execution_id)
+                raise InvalidTransition(
+                    "execution",
+                    execution_id,
+                    f"{owner.status.value} by {owner.worker_id}",
+                    status.value,
+                )
+            self._store_record(connection, execution_id, record)
+            return self._execution(connection, execution_id, with_record=True)
+
+    def cancel_execution(self, execution_id: str) -> Execution:
+        with self._write() as connection:
+            cancelled = connection.execute(
+                update(executions)
+                .where(executions.c.id == execution_id, executions.c.status == QUEUED)
+                .values(status=ExecutionStatus.CANCELLED.value, finished_at=self._now())
+            )
+            execution = self._execution(connection, execution_id)
+        if cancelled.rowcount == 0:
+            raise InvalidTransition(
+                "execution", execution_id, execution.status.value, ExecutionStatus.CANCELLED.value
+            )
+        return execution
+
+    def reap_stale(self, older_than: datetime) -> list[str]:
+        with self._write() as connection:
+            reaped = connection.execute(
+                update(executions)
+                .where(executions.c.status == RUNNING, executions.c.heartbeat_at < older_than)
+                .values(
+                    status=QUEUED,
+                    worker_id=None,
+                    heartbeat_at=None,
+                    reaped_count=executions.c.reaped_count + 1,
+                )
+                .returning(executions.c.id)
+            )
+            return sorted(reaped.scalars())
+
+    def get_execution(self, execution_id: str, *, with_record: bool = True) -> Execution:
+        with self._read() as connection:
+            return self._execution(connection, execution_id, with_record=with_record)
+
+    def list_executions(
+        self,
+        *,
+        scenario_id: int | None = None,
+        status: ExecutionStatus | Sequence[ExecutionStatus] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> ExecutionPage:
+        if not 0 < limit <= MAX_PAGE:
+            raise ValueError(f"limit must be between 1 and {MAX_PAGE}")
+        query = self._filtered(select(executions), scenario_id, status, since, until)
+        if cursor is not None:
+            created, ident = decode_cursor(cursor)
+            position = tuple_(literal(created, UTCDateTime()), literal(ident, String()))
+            query = query.where(tuple_(executions.c.created_at, executions.c.id) < position)
+        query = query.order_by(executions.c.created_at.desc(), executions.c.id.desc())
+        with self._read() as connection:
+            rows = connection.execute(query.limit(limit + 1)).all()
+        items = [execution_from_row(row) for row in rows[:limit]]
+        more = len(rows) > limit
+        return ExecutionPage(items, encode_cursor(items[-1]) if more else None)
+
+    def count_executions(
+        self, *, scenario_id: int | None = None, status: ExecutionStatus | None = None
+    ) -> int:
+        query = self._filtered(
+            select(func.count()).select_from(executions), scenario_id, status, None, None
+        )
+        with self._read() as connection:
+            return connection.execute(query).scalar_one()
+
+    def purge_executions(self, before: datetime) -> int:
+        terminal = [status.value for status in TERMINAL_EXECUTION_STATUSES]
+        with self._write() as connection:
+            return connection.execute(
+                delete(executions).where(
+                    executions.c.created_at < before, executions.c.status.in_(terminal)
+                )
+            ).rowcount
+
+    @staticmethod
+    def _filtered(
+        query: Any,
+        scenario_id: int | None,
+        status: ExecutionStatus | Sequence[ExecutionStatus] | None,
+        since: datetime | None,
+        until: datetime | None,
+    ) -> Any:
+        if scenario_id is not None:
+            query = query.where(executions.c.scenario_id == scenario_id)
+        if status is not None:
+            wanted = _statuses(status)
+            column = executions.c.status
+            query = query.where(column == wanted[0] if len(wanted) == 1 else column.in_(wanted))
+        if since is not None:
+            query = query.where(executions.c.created_at >= since)
+        if until is not None:
+            query = query.where(executions.c.created_at < until)
+        return query
+
+    @staticmethod
+    def _store_record(
+        connection: Connection, execution_id: str, record: Mapping[str, Any] | None
+    ) -> None:
+        if record is None:
+            return
+        connection.execute(
+            delete(execution_records).where(execution_records.c.execution_id == execution_id)
+        )
+        connection.execute(
+            insert(execution_records), {"execution_id": execution_id, "record": dict(record)}
+        )
+
+    def _execution(
+        self, connection: Connection, execution_id: str, *, with_record: bool = False
+    ) -> Execution:
+        row = fetch_one(
+            connection,
+            select(executions).where(executions.c.id == execution_id),
+            "execution",
+            execution_id,
+        )
+        record = None
+        if with_record:
+            record = connection.execute(
+                select(execution_records.c.record).where(
+                    execution_records.c.execution_id == execution_id
+                )
+            ).scalar_one_or_none()
+        return execution_from_row(row, record)

@@ -1,0 +1,69 @@
+"""Column types that behave the same on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, DateTime, Dialect, Integer, Text
+from sqlalchemy.types import TypeDecorator
+
+# SQLite only auto-increments an ``INTEGER PRIMARY KEY``; PostgreSQL gets a 64-bit identity.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC ``datetime``.
+
+    PostgreSQL stores ``timestamptz``; SQLite stores the UTC wall time as fixed-width text
+    (``YYYY-MM-DD HH:MM:SS.ffffff``), which sorts and compares in time order. Either way the
+    value read back is aware UTC, so both backends give the same answers. Naive datetimes are
+    refused: guessing their zone is how history ends up an hour off.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r}: pass a timezone-aware datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class JSONText(TypeDecorator[Any]):
+    """Any JSON value, stored as compact text.
+
+    Text rather than ``json``/``jsonb`` so both backends keep exactly the same value (key order,
+    number spelling) and the store needs no dialect-specific JSON operators. Python ``None``
+    is SQL ``NULL``.
+    """
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        return None if value is None else dump_json(value)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> Any:
+        return None if value is None else json.loads(value)
+
+
+def dump_json(value: Any) -> str:
+    """Compact JSON text, as stored (its UTF-8 length is a value's stored size)."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def json_size(value: Any) -> int:
+    """Bytes ``value`` takes as stored JSON."""
+    return len(dump_json(value).encode("utf-8"))

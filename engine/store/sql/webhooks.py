@@ -1,0 +1,345 @@
+"""Webhooks and the webhook queue on SQL."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Row, delete, func, insert, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql import Select
+
+from engine.store.errors import InvalidTransition, NotFound, QueueFull
+from engine.store.records import UNSET, QueueItem, Webhook, _Unset
+from engine.store.sql.base import SqlBase, fetch_one, given
+from engine.store.sql.schema import webhook_queue, webhooks
+from engine.store.sql.types import json_size
+from engine.store.statuses import QueueItemStatus
+
+QUEUED = QueueItemStatus.QUEUED.value
+CLAIMED = QueueItemStatus.CLAIMED.value
+# A claim loses a race only if another transaction took the row between our SELECT and UPDATE,
+# which the locking below rules out; the loop is a guard, not the mechanism.
+_CLAIM_ATTEMPTS = 5
+
+
+def webhook_from_row(row: Row[Any]) -> Webhook:
+    return Webhook(
+        id=row.id,
+        token=row.token,
+        name=row.name,
+        scenario_id=row.scenario_id,
+        settings=row.settings,
+        enabled=row.enabled,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def item_from_row(row: Row[Any]) -> QueueItem:
+    return QueueItem(
+        id=row.id,
+        webhook_id=row.webhook_id,
+        received_at=row.received_at,
+        request=row.request,
+        size_bytes=row.size_bytes,
+        status=QueueItemStatus(row.status),
+        worker_id=row.worker_id,
+        claimed_at=row.claimed_at,
+        lease_expires_at=row.lease_expires_at,
+        attempts=row.attempts,
+        execution_id=row.execution_id,
+        finished_at=row.finished_at,
+        error=row.error,
+    )
+
+
+class SqlWebhooks(SqlBase):
+    def create_webhook(
+        self,
+        name: str,
+        *,
+        scenario_id: int | None = None,
+        settings: Mapping[str, Any] | None = None,
+        enabled: bool = True,
+    ) -> Webhook:
+        now = self._now()
+        with self._write() as connection:
+            webhook_id = connection.execute(
+                insert(webhooks).returning(webhooks.c.id),
+                {
+                    "token": secrets.token_urlsafe(32),
+                    "name": name,
+                    "scenario_id": scenario_id,
+                    "settings": dict(settings or {}),
+                    "enabled": enabled,
+                    "created_at": now,
+                    "updated_at": now,
+                },
+            ).scalar_one()
+            return self._webhook(connection, webhook_id)
+
+    def get_webhook(self, webhook_id: int) -> Webhook:
+        with self._read() as connection:
+            return self._webhook(connection, webhook_id)
+
+    def find_webhook_by_token(self, token: str) -> Webhook | None:
+        with self._read() as connection:
+            row = connection.execute(select(webhooks).where(webhooks.c.token == token)).first()
+        return None if row is None else webhook_from_row(row)
+
+    def list_webhooks(self, *, scenario_id: int | None = None) -> list[Webhook]:
+        query = select(webhooks).order_by(webhooks.c.id)
+        if scenario_id is not None:
+            query = query.where(webhooks.c.scenario_id == scenario_id)
+        with self._read() as connection:
+            return [webhook_from_row(row) for row in connection.execute(query)]
+
+    def update_webhook(
+        self,
+        webhook_id: int,
+        *,
+        name: str | _Unset = UNSET,
+        scenario_id: int | _Unset | None = UNSET,
+        settings: Mapping[str, Any] | _Unset = UNSET,
+        enabled: bool | _Unset = UNSET,
+    ) -> Webhook:
+        values = given(
+            name=name,
+            scenario_id=scenario_id,
+            settings=settings if settings is UNSET else dict(settings),
+            enabled=enabled,
+        )
+        with self._write() as connection:
+            changed = connection.execute(
+                update(webhooks)
+                .where(webhooks.c.id == webhook_id)
+                .values(**values, updated_at=self._now())
+            )
+            if changed.rowcount == 0:
+                raise NotFound("webhook", webhook_id)
+            return self._webhook(connection, webhook_id)
+
+    def delete_webhook(self, webhook_id: int) -> None:
+        with self._write() as connection:
+            deleted = connection.execute(delete(webhooks).where(webhooks.c.id == webhook_id))
+            if deleted.rowcount == 0:
+                raise NotFound("webhook", webhook_id)
+
+    def _webhook(self, connection: Connection, webhook_id: int) -> Webhook:
+        row = fetch_one(
+            connection, select(webhooks).where(webhooks.c.id == webhook_id), "webhook", webhook_id
+        )
+        return webhook_from_row(row)
+
+
+class SqlWebhookQueue(SqlBase):
+    def enqueue(
+        self,
+        webhook_id: int,
+        request: Mapping[str, Any],
+        *,
+        received_at: datetime | None = None,
+        max_queued: int | None = None,
+    ) -> QueueItem:
+        request = dict(request)
+        with self._write() as connection:
+            self._lock_webhook(connection, webhook_id, exclusive=max_queued is not None)
+            if max_queued is not None and self._queued(connection, webhook_id) >= max_queued:
+                raise QueueFull(webhook_id, max_queued)
+            item_id = connection.execute(
+                insert(webhook_queue).returning(webhook_queue.c.id),
+                {
+                    "webhook_id": webhook_id,
+                    "received_at": self._now(received_at),
+                    "request": request,
+                    "size_bytes": json_size(request),
+                    "status": QUEUED,
+                    "attempts": 0,
+                },
+            ).scalar_one()
+            return self._item(connection, item_id)
+
+    def claim_next(
+        self,
+        *,
+        worker_id: str,
+        lease_seconds: float,
+        webhook_id: int | None = None,
+        scenario_id: int | None = None,
+        now: datetime | None = None,
+    ) -> QueueItem | None:
+        now = self._now(now)
+        oldest = self._oldest_queued(webhook_id, scenario_id)
+        claim = {
+            "status": CLAIMED,
+            "worker_id": worker_id,
+            "claimed_at": now,
+            "lease_expires_at": now + timedelta(seconds=lease_seconds),
+            "attempts": webhook_queue.c.attempts + 1,
+        }
+        with self._write() as connection:
+            for _ in range(_CLAIM_ATTEMPTS):
+                item_id = connection.execute(oldest).scalar_one_or_none()
+                if item_id is None:
+                    return None
+                claimed = connection.execute(
+                    update(webhook_queue)
+                    .where(webhook_queue.c.id == item_id, webhook_queue.c.status == QUEUED)
+                    .values(**claim)
+                )
+                if claimed.rowcount == 1:
+                    return self._item(connection, item_id)
+        return None
+
+    def complete(
+        self, item_id: int, execution_id: str | None, *, worker_id: str | None = None
+    ) -> QueueItem:
+        return self._finish_claim(
+            item_id,
+            QueueItemStatus.DONE,
+            worker_id,
+            {"execution_id": execution_id, "finished_at": self._now()},
+        )
+
+    def fail(
+        self, item_id: int, error: Mapping[str, Any], *, worker_id: str | None = None
+    ) -> QueueItem:
+        return self._finish_claim(
+            item_id,
+            QueueItemStatus.FAILED,
+            worker_id,
+            {"error": dict(error), "finished_at": self._now()},
+        )
+
+    def release(self, item_id: int, *, worker_id: str | None = None) -> QueueItem:
+        return self._finish_claim(item_id, QueueItemStatus.QUEUED, worker_id, _UNCLAIMED)
+
+    def requeue_expired(self, now: datetime | None = None) -> list[int]:
+        with self._write() as connection:
+            rows = connection.execute(
+                update(webhook_queue)
+                .where(
+                    webhook_queue.c.status == CLAIMED,
+                    webhook_queue.c.lease_expires_at < self._now(now),
+                )
+                .values(status=QUEUED, **_UNCLAIMED)
+                .returning(webhook_queue.c.id)
+            )
+            return sorted(rows.scalars())
+
+    def get_queue_item(self, item_id: int) -> QueueItem:
+        with self._read() as connection:
+            return self._item(connection, item_id)
+
+    def list_queue(
+        self,
+        webhook_id: int,
+        *,
+        status: QueueItemStatus | None = QueueItemStatus.QUEUED,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[QueueItem]:
+        query = (
+            self._filter_queue(select(webhook_queue), webhook_id, status)
+            .order_by(webhook_queue.c.received_at, webhook_queue.c.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        with self._read() as connection:
+            return [item_from_row(row) for row in connection.execute(query)]
+
+    def count_queue(
+        self, webhook_id: int, *, status: QueueItemStatus | None = QueueItemStatus.QUEUED
+    ) -> int:
+        query = self._filter_queue(
+            select(func.count()).select_from(webhook_queue), webhook_id, status
+        )
+        with self._read() as connection:
+            return connection.execute(query).scalar_one()
+
+    def delete_queue_item(self, item_id: int) -> None:
+        with self._write() as connection:
+            deleted = connection.execute(delete(webhook_queue).where(webhook_queue.c.id == item_id))
+            if deleted.rowcount == 0:
+                raise NotFound("webhook queue item", item_id)
+
+    def clear_queue(
+        self, webhook_id: int, *, status: QueueItemStatus | None = QueueItemStatus.QUEUED
+    ) -> int:
+        with self._write() as connection:
+            return connection.execute(
+                self._filter_queue(delete(webhook_queue), webhook_id, status)
+            ).rowcount
+
+    def _oldest_queued(self, webhook_id: int | None, scenario_id: int | None) -> Select[Any]:
+        if (webhook_id is None) == (scenario_id is None):
+            raise ValueError("claim_next needs exactly one of webhook_id or scenario_id")
+        query = select(webhook_queue.c.id).where(webhook_queue.c.status == QUEUED)
+        if webhook_id is not None:
+            query = query.where(webhook_queue.c.webhook_id == webhook_id)
+        else:
+            of_scenario = select(webhooks.c.id).where(webhooks.c.scenario_id == scenario_id)
+            query = query.where(webhook_queue.c.webhook_id.in_(of_scenario))
+        query = query.order_by(webhook_queue.c.received_at, webhook_queue.c.id).limit(1)
+        if self.dialect == "postgresql":
+            # Lock the row we take and skip rows other workers are taking right now, so
+            # concurrent claims spread over the queue instead of waiting on each other.
+            query = query.with_for_update(skip_locked=True, of=webhook_queue)
+        return query
+
+    def _finish_claim(
+        self,
+        item_id: int,
+        wanted: QueueItemStatus,
+        worker_id: str | None,
+        values: Mapping[str, Any],
+    ) -> QueueItem:
+        conditions = [webhook_queue.c.id == item_id, webhook_queue.c.status == CLAIMED]
+        if worker_id is not None:
+            conditions.append(webhook_queue.c.worker_id == worker_id)
+        with self._write() as connection:
+            changed = connection.execute(
+                update(webhook_queue).where(*conditions).values(status=wanted.value, **values)
+            )
+            item = self._item(connection, item_id)
+        if changed.rowcount == 0:
+            current = item.status.value
+            if item.status is QueueItemStatus.CLAIMED:
+                current = f"claimed by {item.worker_id}"
+            raise InvalidTransition("webhook queue item", item_id, current, wanted.value)
+        return item
+
+    def _lock_webhook(self, connection: Connection, webhook_id: int, *, exclusive: bool) -> None:
+        query = select(webhooks.c.id).where(webhooks.c.id == webhook_id)
+        if exclusive and self.dialect == "postgresql":
+            # Serialises enqueues of one webhook so the queue limit check cannot be raced.
+            query = query.with_for_update()
+        fetch_one(connection, query, "webhook", webhook_id)
+
+    def _queued(self, connection: Connection, webhook_id: int) -> int:
+        query = self._filter_queue(
+            select(func.count()).select_from(webhook_queue), webhook_id, QueueItemStatus.QUEUED
+        )
+        return connection.execute(query).scalar_one()
+
+    @staticmethod
+    def _filter_queue(query: Any, webhook_id: int, status: QueueItemStatus | None) -> Any:
+        query = query.where(webhook_queue.c.webhook_id == webhook_id)
+        if status is not None:
+            query = query.where(webhook_queue.c.status == QueueItemStatus(status).value)
+        return query
+
+    def _item(self, connection: Connection, item_id: int) -> QueueItem:
+        row = fetch_one(
+            connection,
+            select(webhook_queue).where(webhook_queue.c.id == item_id),
+            "webhook queue item",
+            item_id,
+        )
+        return item_from_row(row)
+
+
+_UNCLAIMED: dict[str, Any] = {"worker_id": None, "claimed_at": None, "lease_expires_at": None}
