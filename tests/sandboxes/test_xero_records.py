@@ -250,3 +250,39 @@ def test_state_logs_requests(xero, xero_client):
     entry = [e for e in log if e["path"] == "/api.xro/2.0/Contacts"][-1]
     assert entry["query"] == {"where": ['Name=="x"']}
     assert entry["status"] == 200
+
+
+@pytest.mark.parametrize(("where", "expected"), [
+    ("Total > 100", ["INV-0002"]),
+    ("Date >= DateTime(2024, 02, 01)", ["INV-0002"]),
+    ('NOT (Status == "PAID") AND Status != "DRAFT"', ["INV-0001"]),
+    ('Reference.ToLower().StartsWith("po-")', ["INV-0001", "INV-0002"]),
+    ('Status == "AUTHORISED" || Total < 0', ["INV-0001"]),
+])
+def test_where_expression_forms_on_invoices(xero, xero_client, where, expected):
+    contact_id = create_contact(xero_client, Name="ACME Ltd")["ContactID"]
+    base = {"Type": "ACCREC", "Contact": {"ContactID": contact_id}, "Status": "AUTHORISED"}
+    create_invoice(xero_client, **base, Date="2024-01-10", Reference="PO-1",
+                   LineItems=[{"Description": "a", "UnitAmount": 50}])
+    second = create_invoice(xero_client, **base, Date="2024-02-10", Reference="po-2",
+                            LineItems=[{"Description": "b", "UnitAmount": 200}])
+    xero_client.put("Payments", {"Invoice": {"InvoiceID": second["InvoiceID"]},
+                                 "Account": {"Code": "090"}, "Amount": second["Total"]})
+    response = xero_client.get("Invoices", params={"where": where, "order": "InvoiceNumber"})
+    assert response.status_code == 200, response.text
+    assert [i["InvoiceNumber"] for i in response.json()["Invoices"]] == expected
+
+
+def test_deleting_a_payment_reopens_the_invoice(xero_client):
+    contact_id = create_contact(xero_client, Name="ACME Ltd")["ContactID"]
+    invoice = create_invoice(xero_client, Type="ACCREC", Status="AUTHORISED",
+                             Contact={"ContactID": contact_id},
+                             LineItems=[{"Description": "a", "UnitAmount": 20}])
+    payment = xero_client.put("Payments", {"Invoice": {"InvoiceID": invoice["InvoiceID"]},
+                                           "Account": {"Code": "090"}, "Amount": 23}).json()
+    payment_id = payment["Payments"][0]["PaymentID"]
+    deleted = xero_client.post(f"Payments/{payment_id}", {"Status": "DELETED"})
+    assert deleted.json()["Payments"][0]["Status"] == "DELETED"
+    reopened = xero_client.get(f"Invoices/{invoice['InvoiceID']}").json()["Invoices"][0]
+    assert (reopened["Status"], reopened["AmountDue"], reopened["Payments"]) == (
+        "AUTHORISED", 23.0, [])
