@@ -1,0 +1,229 @@
+"""Executions: guarded transitions, the atomic claim, heartbeats, the reaper, history pages."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+
+from engine.store import ExecutionStatus, InvalidTransition, NotFound, TriggerKind
+
+RECORD = {"modules": {"1": {"in": [{"a": 1}], "out": [{"b": 2}]}}}
+
+
+@pytest.fixture
+def queued(store, scenario):
+    return store.create_execution(scenario.id, 1, TriggerKind.WEBHOOK, trigger_ref="item-7")
+
+
+def run_to(store, execution_id, status=ExecutionStatus.SUCCESS, worker="w"):
+    assert store.claim_execution(execution_id, worker)
+    return store.finish_execution(execution_id, status, RECORD, operations=3, data_size=120)
+
+
+def test_created_queued(queued, clock, scenario):
+    assert queued.status is ExecutionStatus.QUEUED
+    assert queued.status == "queued"  # a str enum
+    assert len(queued.id) == 36
+    assert (queued.scenario_id, queued.scenario_version) == (scenario.id, 1)
+    assert (queued.trigger_kind, queued.trigger_ref) == (TriggerKind.WEBHOOK, "item-7")
+    assert queued.created_at == clock.now
+    assert queued.started_at is None and queued.record is None
+
+
+def test_create_for_unknown_scenario(store):
+    with pytest.raises(NotFound):
+        store.create_execution(999, 1, TriggerKind.MANUAL)
+
+
+def test_full_run_stores_record_separately(store, queued, clock):
+    assert store.claim_execution(queued.id, "w1")
+    running = store.get_execution(queued.id)
+    assert running.status is ExecutionStatus.RUNNING
+    assert running.worker_id == "w1" and running.started_at == clock.now
+    clock.advance(2.5)
+    finished = store.finish_execution(
+        queued.id, ExecutionStatus.WARNING, RECORD, operations=7, data_size=512,
+        error={"type": "DataError", "message": "one bundle failed"}, worker_id="w1",
+    )
+    assert finished.status is ExecutionStatus.WARNING
+    assert finished.finished_at == clock.now
+    assert finished.duration_ms == 2500
+    assert (finished.operations, finished.data_size) == (7, 512)
+    assert finished.error == {"type": "DataError", "message": "one bundle failed"}
+    assert finished.record == RECORD
+    assert store.get_execution(queued.id).record == RECORD
+    assert store.get_execution(queued.id, with_record=False).record is None
+    assert store.list_executions().items[0].record is None
+
+
+def test_claim_is_atomic_one_of_many_wins(store, queued):
+    barrier = threading.Barrier(8)
+    results = []
+
+    def claim(worker):
+        barrier.wait()
+        results.append((store.claim_execution(queued.id, f"w{worker}"), worker))
+
+    threads = [threading.Thread(target=claim, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    winners = [worker for won, worker in results if won]
+    assert len(winners) == 1 and len(results) == 8
+    assert store.get_execution(queued.id).worker_id == f"w{winners[0]}"
+
+
+def test_redelivered_claim_is_harmless(store, queued):
+    run_to(store, queued.id)
+    assert store.claim_execution(queued.id, "redelivered") is False
+    assert store.get_execution(queued.id).status is ExecutionStatus.SUCCESS
+    with pytest.raises(NotFound):
+        store.claim_execution("no-such-id", "w")
+
+
+@pytest.mark.parametrize("status", [ExecutionStatus.QUEUED, ExecutionStatus.RUNNING])
+def test_finish_needs_a_terminal_status(store, queued, status):
+    store.claim_execution(queued.id, "w")
+    with pytest.raises(InvalidTransition):
+        store.finish_execution(queued.id, status, None, operations=0, data_size=0)
+
+
+def test_finish_needs_a_running_execution(store, queued):
+    with pytest.raises(InvalidTransition, match="'queued' to 'success'"):
+        store.finish_execution(queued.id, ExecutionStatus.SUCCESS, None, operations=0,
+                               data_size=0)
+    run_to(store, queued.id)
+    with pytest.raises(InvalidTransition):
+        store.finish_execution(queued.id, ExecutionStatus.ERROR, None, operations=0, data_size=0)
+    assert store.get_execution(queued.id).status is ExecutionStatus.SUCCESS
+
+
+def test_finish_by_a_worker_that_lost_the_claim(store, queued, clock):
+    store.claim_execution(queued.id, "old")
+    store.reap_stale(clock.now + timedelta(seconds=1))
+    store.claim_execution(queued.id, "new")
+    with pytest.raises(InvalidTransition, match="by new"):
+        store.finish_execution(queued.id, ExecutionStatus.SUCCESS, None, operations=0,
+                               data_size=0, worker_id="old")
+    assert store.heartbeat(queued.id, "old") is False
+    assert store.heartbeat(queued.id, "new") is True
+
+
+def test_cancel(store, queued, scenario):
+    cancelled = store.cancel_execution(queued.id)
+    assert cancelled.status is ExecutionStatus.CANCELLED
+    assert store.claim_execution(queued.id, "w") is False
+    with pytest.raises(InvalidTransition):
+        store.cancel_execution(queued.id)
+    running = store.create_execution(scenario.id, 1, TriggerKind.MANUAL)
+    store.claim_execution(running.id, "w")
+    with pytest.raises(InvalidTransition):
+        store.cancel_execution(running.id)
+    assert store.finish_execution(running.id, ExecutionStatus.CANCELLED, None, operations=0,
+                                  data_size=0).status is ExecutionStatus.CANCELLED
+
+
+def test_heartbeat_and_reaper(store, scenario, clock):
+    alive = store.create_execution(scenario.id, 1, TriggerKind.SCHEDULE)
+    dead = store.create_execution(scenario.id, 1, TriggerKind.SCHEDULE)
+    waiting = store.create_execution(scenario.id, 1, TriggerKind.SCHEDULE)
+    store.claim_execution(alive.id, "a")
+    store.claim_execution(dead.id, "d")
+    clock.advance(60)
+    assert store.heartbeat(alive.id, "a") is True
+    assert store.heartbeat(waiting.id, "a") is False  # not running
+    assert store.get_execution(alive.id).heartbeat_at == clock.now
+    reaped = store.reap_stale(clock.now - timedelta(seconds=30))
+    assert reaped == [dead.id]
+    requeued = store.get_execution(dead.id)
+    assert requeued.status is ExecutionStatus.QUEUED
+    assert requeued.worker_id is None and requeued.reaped_count == 1
+    assert store.get_execution(alive.id).status is ExecutionStatus.RUNNING
+    assert store.get_execution(waiting.id).status is ExecutionStatus.QUEUED
+    assert store.claim_execution(dead.id, "second-chance") is True
+
+
+def make_history(store, scenario_ids, count, clock, same_time_every=3):
+    """``count`` executions; every ``same_time_every`` of them share one timestamp."""
+    made = []
+    for n in range(count):
+        if n % same_time_every == 0:
+            clock.advance(1)
+        made.append(store.create_execution(scenario_ids[n % len(scenario_ids)], 1,
+                                           TriggerKind.MANUAL, created_at=clock.now))
+    return made
+
+
+def all_pages(store, limit, **filters):
+    pages, cursor = [], None
+    while True:
+        page = store.list_executions(limit=limit, cursor=cursor, **filters)
+        pages.append(page.items)
+        if page.next_cursor is None:
+            return pages
+        cursor = page.next_cursor
+
+
+def newest_first(executions):
+    return sorted(executions, key=lambda e: (e.created_at, e.id), reverse=True)
+
+
+@pytest.mark.parametrize("limit", [1, 4, 7, 50])
+def test_keyset_pages_have_no_duplicates_or_holes(store, scenario, clock, limit):
+    made = make_history(store, [scenario.id], 23, clock, same_time_every=5)
+    pages = all_pages(store, limit)
+    flat = [e.id for page in pages for e in page]
+    assert flat == [e.id for e in newest_first(made)]
+    assert all(len(page) <= limit for page in pages)
+    assert len(pages) == -(-23 // limit)
+
+
+def test_pages_stay_stable_when_new_runs_arrive(store, scenario, clock):
+    made = make_history(store, [scenario.id], 10, clock)
+    first = store.list_executions(limit=4)
+    make_history(store, [scenario.id], 5, clock)  # newer ones arrive between page loads
+    second = store.list_executions(limit=4, cursor=first.next_cursor)
+    assert [e.id for e in first.items + second.items] == [e.id for e in newest_first(made)][:8]
+
+
+def test_filters_by_scenario_status_and_time(store, scenario, clock):
+    other = store.create_scenario("Other", "{}")
+    made = make_history(store, [scenario.id, other.id], 12, clock, same_time_every=2)
+    for execution in made[:4]:
+        run_to(store, execution.id, ExecutionStatus.ERROR)
+    mine = [e for e in made if e.scenario_id == scenario.id]
+    flat = [e.id for page in all_pages(store, 2, scenario_id=scenario.id) for e in page]
+    assert flat == [e.id for e in newest_first(mine)]
+    errors = store.list_executions(status=ExecutionStatus.ERROR).items
+    assert {e.id for e in errors} == {e.id for e in made[:4]}
+    both = store.list_executions(status=[ExecutionStatus.ERROR, ExecutionStatus.QUEUED])
+    assert len(both.items) == 12
+    mine_errors = store.list_executions(scenario_id=scenario.id, status=ExecutionStatus.ERROR)
+    assert {e.id for e in mine_errors.items} == {e.id for e in made[:4:2]}
+    since, until = made[4].created_at, made[8].created_at
+    window = store.list_executions(since=since, until=until).items
+    assert {e.id for e in window} == {e.id for e in made[4:8]}
+    assert store.count_executions() == 12
+    assert store.count_executions(scenario_id=scenario.id, status=ExecutionStatus.ERROR) == 2
+
+
+def test_bad_cursor_and_limit(store):
+    with pytest.raises(ValueError, match="cursor"):
+        store.list_executions(cursor="definitely-not-a-cursor")
+    with pytest.raises(ValueError):
+        store.list_executions(limit=0)
+
+
+def test_purge_keeps_unfinished_runs(store, scenario, clock):
+    old_done = store.create_execution(scenario.id, 1, TriggerKind.MANUAL)
+    run_to(store, old_done.id)
+    old_queued = store.create_execution(scenario.id, 1, TriggerKind.MANUAL)
+    clock.advance(3600)
+    recent = store.create_execution(scenario.id, 1, TriggerKind.MANUAL)
+    run_to(store, recent.id)
+    assert store.purge_executions(clock.now - timedelta(minutes=30)) == 1
+    remaining = {e.id for e in store.list_executions().items}
+    assert remaining == {old_queued.id, recent.id}

@@ -1,0 +1,188 @@
+"""Webhooks and the durable webhook queue: arrival order, atomic claims, leases."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+
+from engine.store import (
+    InvalidTransition,
+    NotFound,
+    QueueFull,
+    QueueItemStatus,
+    SqlStore,
+    request_body,
+    webhook_request,
+)
+
+
+def request(n=0):
+    return webhook_request("post", {"X-N": str(n)}, {"q": "1"}, f'{{"n": {n}}}'.encode(),
+                           "application/json")
+
+
+@pytest.fixture
+def hook(store, scenario):
+    return store.create_webhook("orders", scenario_id=scenario.id, settings={"maxResults": 1})
+
+
+def test_webhook_token_lookup_and_listing(store, scenario, hook):
+    assert len(hook.token) >= 43
+    assert hook.token not in repr(hook)
+    assert store.find_webhook_by_token(hook.token) == hook
+    assert store.find_webhook_by_token("nope") is None
+    other = store.create_webhook("loose")
+    assert other.scenario_id is None and other.token != hook.token
+    assert [w.id for w in store.list_webhooks()] == [hook.id, other.id]
+    assert [w.id for w in store.list_webhooks(scenario_id=scenario.id)] == [hook.id]
+
+
+def test_update_and_delete_webhook(store, hook):
+    updated = store.update_webhook(hook.id, name="renamed", enabled=False, scenario_id=None)
+    assert (updated.name, updated.enabled, updated.scenario_id) == ("renamed", False, None)
+    assert updated.settings == {"maxResults": 1}
+    assert updated.token == hook.token
+    store.enqueue(hook.id, request())
+    store.delete_webhook(hook.id)
+    with pytest.raises(NotFound):
+        store.get_webhook(hook.id)
+    with pytest.raises(NotFound):
+        store.update_webhook(hook.id, name="x")
+
+
+def test_request_json_round_trips_text_and_binary():
+    text = webhook_request("get", {}, {}, b"plain \xc3\xa9", None)
+    assert text["body_text"] == "plain é" and request_body(text) == b"plain \xc3\xa9"
+    binary = webhook_request("put", {}, {}, b"\xff\x00\x01", "application/octet-stream")
+    assert "body_text" not in binary and request_body(binary) == b"\xff\x00\x01"
+    assert binary["method"] == "PUT"
+
+
+def test_enqueue_is_durable_and_ordered_by_arrival(store, hook, clock, database_url):
+    first = store.enqueue(hook.id, request(1))
+    second = store.enqueue(hook.id, request(2), received_at=clock.now - timedelta(seconds=5))
+    third = store.enqueue(hook.id, request(3))
+    assert first.status is QueueItemStatus.QUEUED
+    assert first.size_bytes > 0 and first.request == request(1)
+    # Another store on the same database sees it at once: it was committed.
+    with SqlStore(database_url) as other:
+        ids = [item.id for item in other.list_queue(hook.id)]
+    assert ids == [second.id, first.id, third.id]
+    assert store.count_queue(hook.id) == 3
+
+
+def test_enqueue_unknown_webhook_and_queue_limit(store, hook):
+    with pytest.raises(NotFound):
+        store.enqueue(999, request())
+    store.enqueue(hook.id, request(1), max_queued=2)
+    store.enqueue(hook.id, request(2), max_queued=2)
+    with pytest.raises(QueueFull):
+        store.enqueue(hook.id, request(3), max_queued=2)
+    assert store.count_queue(hook.id) == 2
+
+
+def test_claim_complete_lifecycle(store, hook, clock):
+    item = store.enqueue(hook.id, request())
+    claimed = store.claim_next(webhook_id=hook.id, worker_id="w1", lease_seconds=30)
+    assert claimed.id == item.id
+    assert claimed.status is QueueItemStatus.CLAIMED
+    assert claimed.worker_id == "w1" and claimed.attempts == 1
+    assert claimed.lease_expires_at == clock.now + timedelta(seconds=30)
+    assert store.claim_next(webhook_id=hook.id, worker_id="w2", lease_seconds=30) is None
+    done = store.complete(item.id, "exec-1", worker_id="w1")
+    assert done.status is QueueItemStatus.DONE and done.execution_id == "exec-1"
+    assert store.count_queue(hook.id) == 0
+    assert store.count_queue(hook.id, status=QueueItemStatus.DONE) == 1
+    with pytest.raises(InvalidTransition):
+        store.complete(item.id, "exec-2")
+    with pytest.raises(InvalidTransition):
+        store.release(item.id)
+
+
+def test_claim_by_scenario_takes_the_oldest_of_its_webhooks(store, scenario, hook, clock):
+    second_hook = store.create_webhook("other", scenario_id=scenario.id)
+    unrelated = store.create_webhook("unrelated")
+    store.enqueue(unrelated.id, request(0), received_at=clock.now - timedelta(minutes=9))
+    newer = store.enqueue(hook.id, request(1))
+    older = store.enqueue(second_hook.id, request(2), received_at=clock.now - timedelta(minutes=1))
+    got = [store.claim_next(scenario_id=scenario.id, worker_id="w", lease_seconds=5).id
+           for _ in range(2)]
+    assert got == [older.id, newer.id]
+    assert store.claim_next(scenario_id=scenario.id, worker_id="w", lease_seconds=5) is None
+
+
+def test_claim_needs_exactly_one_target(store, hook):
+    with pytest.raises(ValueError):
+        store.claim_next(worker_id="w", lease_seconds=5)
+    with pytest.raises(ValueError):
+        store.claim_next(webhook_id=hook.id, scenario_id=1, worker_id="w", lease_seconds=5)
+
+
+def test_fail_and_release(store, hook):
+    first, second = store.enqueue(hook.id, request(1)), store.enqueue(hook.id, request(2))
+    claimed = store.claim_next(webhook_id=hook.id, worker_id="w", lease_seconds=5)
+    released = store.release(claimed.id, worker_id="w")
+    assert released.status is QueueItemStatus.QUEUED and released.worker_id is None
+    again = store.claim_next(webhook_id=hook.id, worker_id="w", lease_seconds=5)
+    assert again.id == first.id and again.attempts == 2  # kept its place in line
+    failed = store.fail(again.id, {"type": "DataError", "message": "bad"})
+    assert failed.status is QueueItemStatus.FAILED and failed.error["type"] == "DataError"
+    assert store.claim_next(webhook_id=hook.id, worker_id="w", lease_seconds=5).id == second.id
+
+
+def test_expired_lease_goes_back_to_the_queue(store, hook, clock):
+    item = store.enqueue(hook.id, request())
+    store.claim_next(webhook_id=hook.id, worker_id="dead", lease_seconds=10)
+    assert store.requeue_expired(clock.now + timedelta(seconds=5)) == []
+    assert store.requeue_expired(clock.now + timedelta(seconds=11)) == [item.id]
+    retaken = store.claim_next(webhook_id=hook.id, worker_id="alive", lease_seconds=10)
+    assert retaken.id == item.id and retaken.attempts == 2
+    # The dead worker wakes up late: its lease is gone, it cannot complete the item.
+    with pytest.raises(InvalidTransition, match="claimed by alive"):
+        store.complete(item.id, "late", worker_id="dead")
+    assert store.complete(item.id, "ok", worker_id="alive").execution_id == "ok"
+
+
+def test_many_workers_never_claim_the_same_item(store, hook):
+    total = 60
+    for n in range(total):
+        store.enqueue(hook.id, request(n))
+    claimed: list[int] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(6)
+
+    def work(worker):
+        barrier.wait()
+        while (item := store.claim_next(webhook_id=hook.id, worker_id=f"w{worker}",
+                                        lease_seconds=60)) is not None:
+            with lock:
+                claimed.append(item.id)
+            store.complete(item.id, None, worker_id=f"w{worker}")
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(claimed) == total
+    assert len(set(claimed)) == total
+    assert store.count_queue(hook.id, status=QueueItemStatus.DONE) == total
+
+
+def test_get_list_delete_and_clear(store, hook):
+    items = [store.enqueue(hook.id, request(n)) for n in range(4)]
+    assert store.get_queue_item(items[0].id) == items[0]
+    assert [i.id for i in store.list_queue(hook.id, limit=2, offset=1)] == [items[1].id,
+                                                                              items[2].id]
+    store.delete_queue_item(items[0].id)
+    with pytest.raises(NotFound):
+        store.get_queue_item(items[0].id)
+    with pytest.raises(NotFound):
+        store.delete_queue_item(items[0].id)
+    store.claim_next(webhook_id=hook.id, worker_id="w", lease_seconds=5)
+    assert store.clear_queue(hook.id) == 2
+    assert store.count_queue(hook.id, status=None) == 1
+    assert len(store.list_queue(hook.id, status=None)) == 1
+    assert store.clear_queue(hook.id, status=None) == 1
