@@ -1,0 +1,170 @@
+"""Math functions. Aggregates take one array or several values (arrays are flattened one level;
+empty values are skipped)."""
+
+from __future__ import annotations
+
+import math as _math
+import statistics
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from engine.mapping.context import EvalContext
+from engine.mapping.functions.registry import FunctionError, function
+from engine.mapping.values import CoercionError, normalize_number, to_number, to_text
+
+Number = int | float
+MAX_DECIMALS = 100
+
+
+def _number(value: Any) -> Number:
+    if value is None or value == "":
+        raise FunctionError("the value is empty, a number is required")
+    return to_number(value)
+
+
+def _numbers(values: tuple[Any, ...]) -> list[Number]:
+    flat: list[Any] = []
+    for value in values:
+        flat.extend(value if isinstance(value, list) else [value])
+    return [to_number(value) for value in flat if value is not None and value != ""]
+
+
+def _decimals(value: Any) -> int:
+    if value is None or value == "":
+        return 0
+    places = int(to_number(value))
+    if not -MAX_DECIMALS <= places <= MAX_DECIMALS:
+        raise FunctionError(f"decimals must be between -{MAX_DECIMALS} and {MAX_DECIMALS}")
+    return places
+
+
+def _quantize(number: Number, places: int, rounding: str) -> Number:
+    try:
+        exponent = Decimal(1).scaleb(-places)
+        rounded = Decimal(repr(number)).quantize(exponent, rounding=rounding)
+    except InvalidOperation:
+        raise FunctionError(f"cannot round {number}") from None
+    return normalize_number(float(rounded)) if places > 0 else normalize_number(int(rounded))
+
+
+@function("abs", arity=(1, 1))
+def abs_(ctx: EvalContext, number: Any) -> Number:
+    """Absolute value. ``abs(-5)`` -> ``5``."""
+    return abs(_number(number))
+
+
+@function("ceil", arity=(1, 1))
+def ceil(ctx: EvalContext, number: Any) -> Number:
+    """Smallest integer not less than the number. ``ceil(1.2)`` -> ``2``."""
+    return normalize_number(_math.ceil(_number(number)))
+
+
+@function("floor", arity=(1, 1))
+def floor(ctx: EvalContext, number: Any) -> Number:
+    """Largest integer not greater than the number. ``floor(1.8)`` -> ``1``."""
+    return normalize_number(_math.floor(_number(number)))
+
+
+@function("round", arity=(1, 2))
+def round_(ctx: EvalContext, number: Any, decimals: Any = None) -> Number:
+    """Rounds half up to an integer (or to ``decimals`` places). ``round(2.5)`` -> ``3``;
+    ``round(3.14159; 2)`` -> ``3.14``."""
+    value, places = _number(number), _decimals(decimals)
+    if places == 0:
+        return normalize_number(_math.floor(value + 0.5))
+    return _quantize(value, places, ROUND_HALF_UP)
+
+
+@function("trunc", arity=(1, 2))
+def trunc(ctx: EvalContext, number: Any, decimals: Any = None) -> Number:
+    """Drops the decimal part (or keeps ``decimals`` places). ``trunc(3.789; 1)`` -> ``3.7``."""
+    value, places = _number(number), _decimals(decimals)
+    if places == 0:
+        return normalize_number(_math.trunc(value))
+    return _quantize(value, places, ROUND_DOWN)
+
+
+@function("min", arity=(1, None))
+def min_(ctx: EvalContext, *values: Any) -> Number | None:
+    """Smallest number of an array or of the arguments. ``min(3; 1; 2)`` -> ``1``."""
+    numbers = _numbers(values)
+    return min(numbers) if numbers else None
+
+
+@function("max", arity=(1, None))
+def max_(ctx: EvalContext, *values: Any) -> Number | None:
+    """Largest number of an array or of the arguments. ``max(1.prices)`` -> the highest."""
+    numbers = _numbers(values)
+    return max(numbers) if numbers else None
+
+
+@function("sum", arity=(1, None))
+def sum_(ctx: EvalContext, *values: Any) -> Number:
+    """Sum of an array or of the arguments. ``sum(1; 2; 3)`` -> ``6``."""
+    return normalize_number(_math.fsum(_numbers(values))) if values else 0
+
+
+@function("average", arity=(1, None))
+def average(ctx: EvalContext, *values: Any) -> Number | None:
+    """Arithmetic mean. ``average(1; 2; 3; 4)`` -> ``2.5``."""
+    numbers = _numbers(values)
+    return normalize_number(_math.fsum(numbers) / len(numbers)) if numbers else None
+
+
+@function("median", arity=(1, None))
+def median(ctx: EvalContext, *values: Any) -> Number | None:
+    """Median (the mean of the middle two for an even count). ``median(1; 3; 2)`` -> ``2``."""
+    numbers = _numbers(values)
+    return normalize_number(statistics.median(numbers)) if numbers else None
+
+
+@function("stdevS", arity=(1, None))
+def stdev_s(ctx: EvalContext, *values: Any) -> Number | None:
+    """Sample standard deviation. ``stdevS(2; 4; 4; 4; 5; 5; 7; 9)`` -> ``2.138…``."""
+    numbers = _numbers(values)
+    return normalize_number(statistics.stdev(numbers)) if len(numbers) > 1 else None
+
+
+@function("stdevP", arity=(1, None))
+def stdev_p(ctx: EvalContext, *values: Any) -> Number | None:
+    """Population standard deviation. ``stdevP(2; 4; 4; 4; 5; 5; 7; 9)`` -> ``2``."""
+    numbers = _numbers(values)
+    return normalize_number(statistics.pstdev(numbers)) if numbers else None
+
+
+@function("parseNumber", arity=(1, 2))
+def parse_number(ctx: EvalContext, text: Any, decimal_separator: Any = None) -> Number | None:
+    """Parses text with thousands separators; ``decimal separator`` defaults to ``.``.
+
+    ``parseNumber("1 756,456"; ",")`` -> ``1756.456``; ``parseNumber("1,234.5")`` -> ``1234.5``.
+    """
+    if isinstance(text, int | float) and not isinstance(text, bool):
+        return text
+    value = to_text(text).strip()
+    if value == "":
+        return None
+    separator = to_text(decimal_separator) or "."
+    whole, _, fraction = value.rpartition(separator) if separator in value else (value, "", "")
+    digits = "".join(ch for ch in whole if ch.isdigit() or ch in "+-")
+    normalized = f"{digits}.{fraction}" if fraction else digits
+    try:
+        return to_number(normalized)
+    except CoercionError:
+        raise FunctionError(f"text {value!r} is not a number") from None
+
+
+@function("formatNumber", arity=(2, 4))
+def format_number(ctx: EvalContext, number: Any, decimals: Any,
+                  decimal_separator: Any = None, thousands_separator: Any = None) -> str:
+    """Formats a number with fixed decimals; separators default to ``,`` (decimal) and ``.``
+    (thousands). ``formatNumber(1234567.891; 2)`` -> ``1.234.567,89``;
+    ``formatNumber(1234.5; 2; "."; ",")`` -> ``1,234.50``."""
+    value, places = _number(number), max(_decimals(decimals), 0)
+    decimal_mark = "," if decimal_separator is None else to_text(decimal_separator)
+    group_mark = "." if thousands_separator is None else to_text(thousands_separator)
+    rounded = Decimal(repr(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    sign = "-" if rounded < 0 else ""
+    whole, _, fraction = f"{abs(rounded):f}".partition(".")
+    groups = [whole[max(0, end - 3) : end] for end in range(len(whole), 0, -3)][::-1]
+    text = group_mark.join(groups)
+    return f"{sign}{text}{decimal_mark}{fraction}" if places else f"{sign}{text}"

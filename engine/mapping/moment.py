@@ -1,0 +1,272 @@
+"""moment.js date tokens (English locale), for ``formatDate`` and ``parseDate``.
+
+Formatting supports ``YYYY YY Y Q Qo M Mo MM MMM MMMM D Do DD DDD DDDo DDDD d do dd ddd dddd
+E e w wo ww W Wo WW gg gggg GG GGGG H HH h hh k kk A a m mm s ss S… Z ZZ z zz X x`` and
+``[literal text]``. Parsing accepts the same tokens, moment's "forgiving" way: separators match
+loosely, units left out default as moment does (leading date units from today, the rest to
+their minimum).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from functools import lru_cache
+from typing import Any
+
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+          "September", "October", "November", "December")
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+WEEKDAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
+
+_TOKEN = re.compile(
+    r"\[[^\]]*\]|YYYYYY|YYYY|YY|Y|Qo|Q|MMMM|MMM|Mo|MM|M|DDDo|DDDD|DDD|Do|DD|D|dddd|ddd|dd|do|d"
+    r"|E|e|wo|ww|w|Wo|WW|W|gggg|gg|GGGG|GG|HH|H|hh|h|kk|k|A|a|mm|m|ss|s|S{1,9}|ZZ|Z|zz|z|X|x"
+)
+
+
+def ordinal(number: int) -> str:
+    """English ordinal: 1st, 2nd, 3rd, 4th, 11th, 22nd."""
+    if 10 <= number % 100 <= 20:
+        return f"{number}th"
+    return f"{number}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(number % 10, 'th') }"
+
+
+def sunday_weekday(moment: date) -> int:
+    """Day of the week with Sunday = 0 (moment's ``d``)."""
+    return moment.isoweekday() % 7
+
+
+def locale_week(moment: date) -> tuple[int, int]:
+    """(week-year, week) in the English locale: weeks start on Sunday, week 1 holds Jan 1."""
+    saturday = moment + timedelta(days=6 - sunday_weekday(moment))
+    return saturday.year, (saturday.timetuple().tm_yday - 1) // 7 + 1
+
+
+def _offset(moment: datetime, separator: str) -> str:
+    delta = moment.utcoffset() or timedelta(0)
+    minutes = int(delta.total_seconds() // 60)
+    sign = "-" if minutes < 0 else "+"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"{sign}{hours:02d}{separator}{rest:02d}"
+
+
+def _twelve(hour: int) -> int:
+    return hour % 12 or 12
+
+
+_FORMATTERS: dict[str, Callable[[datetime], str]] = {
+    "YYYYYY": lambda m: f"{'-' if m.year < 0 else '+'}{abs(m.year):06d}",
+    "YYYY": lambda m: f"{m.year:04d}",
+    "YY": lambda m: f"{m.year % 100:02d}",
+    "Y": lambda m: str(m.year),
+    "Q": lambda m: str((m.month - 1) // 3 + 1),
+    "Qo": lambda m: ordinal((m.month - 1) // 3 + 1),
+    "M": lambda m: str(m.month),
+    "Mo": lambda m: ordinal(m.month),
+    "MM": lambda m: f"{m.month:02d}",
+    "MMM": lambda m: MONTHS[m.month - 1][:3],
+    "MMMM": lambda m: MONTHS[m.month - 1],
+    "D": lambda m: str(m.day),
+    "Do": lambda m: ordinal(m.day),
+    "DD": lambda m: f"{m.day:02d}",
+    "DDD": lambda m: str(m.timetuple().tm_yday),
+    "DDDo": lambda m: ordinal(m.timetuple().tm_yday),
+    "DDDD": lambda m: f"{m.timetuple().tm_yday:03d}",
+    "d": lambda m: str(sunday_weekday(m)),
+    "do": lambda m: ordinal(sunday_weekday(m)),
+    "dd": lambda m: WEEKDAYS[sunday_weekday(m)][:2],
+    "ddd": lambda m: WEEKDAYS[sunday_weekday(m)][:3],
+    "dddd": lambda m: WEEKDAYS[sunday_weekday(m)],
+    "E": lambda m: str(m.isoweekday()),
+    "e": lambda m: str(sunday_weekday(m)),
+    "w": lambda m: str(locale_week(m)[1]),
+    "wo": lambda m: ordinal(locale_week(m)[1]),
+    "ww": lambda m: f"{locale_week(m)[1]:02d}",
+    "W": lambda m: str(m.isocalendar()[1]),
+    "Wo": lambda m: ordinal(m.isocalendar()[1]),
+    "WW": lambda m: f"{m.isocalendar()[1]:02d}",
+    "gg": lambda m: f"{locale_week(m)[0] % 100:02d}",
+    "gggg": lambda m: f"{locale_week(m)[0]:04d}",
+    "GG": lambda m: f"{m.isocalendar()[0] % 100:02d}",
+    "GGGG": lambda m: f"{m.isocalendar()[0]:04d}",
+    "H": lambda m: str(m.hour),
+    "HH": lambda m: f"{m.hour:02d}",
+    "h": lambda m: str(_twelve(m.hour)),
+    "hh": lambda m: f"{_twelve(m.hour):02d}",
+    "k": lambda m: str(m.hour or 24),
+    "kk": lambda m: f"{m.hour or 24:02d}",
+    "A": lambda m: "AM" if m.hour < 12 else "PM",
+    "a": lambda m: "am" if m.hour < 12 else "pm",
+    "m": lambda m: str(m.minute),
+    "mm": lambda m: f"{m.minute:02d}",
+    "s": lambda m: str(m.second),
+    "ss": lambda m: f"{m.second:02d}",
+    "Z": lambda m: _offset(m, ":"),
+    "ZZ": lambda m: _offset(m, ""),
+    "z": lambda m: m.tzname() or "",
+    "zz": lambda m: m.tzname() or "",
+    "X": lambda m: str((m - EPOCH) // timedelta(seconds=1)),
+    "x": lambda m: str((m - EPOCH) // timedelta(milliseconds=1)),
+}
+
+
+def format_moment(moment: datetime, pattern: str) -> str:
+    """Format an aware datetime (already in the wanted zone) with moment.js tokens."""
+
+    def one(token: re.Match[str]) -> str:
+        text = token.group()
+        if text.startswith("["):
+            return text[1:-1]
+        if text.startswith("S"):
+            return f"{moment.microsecond:06d}000"[: len(text)]
+        return _FORMATTERS[text](moment)
+
+    return _TOKEN.sub(one, pattern)
+
+
+# -- parsing ------------------------------------------------------------------------------------
+
+_MONTH_NAMES = "|".join([*MONTHS, *(name[:3] for name in MONTHS)])
+_DAY_NAMES = "|".join([*WEEKDAYS, *(name[:3] for name in WEEKDAYS),
+                       *(name[:2] for name in WEEKDAYS)])
+_PARSERS: dict[str, str] = {
+    "YYYYYY": r"[+-]?\d{4,6}", "YYYY": r"[+-]?\d{4}", "YY": r"\d{2}", "Y": r"[+-]?\d{1,6}",
+    "Q": r"[1-4]", "Qo": r"[1-4](?:st|nd|rd|th)",
+    "M": r"\d{1,2}", "MM": r"\d{1,2}", "Mo": r"\d{1,2}(?:st|nd|rd|th)",
+    "MMM": _MONTH_NAMES, "MMMM": _MONTH_NAMES,
+    "D": r"\d{1,2}", "DD": r"\d{1,2}", "Do": r"\d{1,2}(?:st|nd|rd|th)",
+    "DDD": r"\d{1,3}", "DDDD": r"\d{1,3}", "DDDo": r"\d{1,3}(?:st|nd|rd|th)",
+    "d": r"\d", "e": r"\d", "E": r"\d", "do": r"\d(?:st|nd|rd|th)",
+    "dd": _DAY_NAMES, "ddd": _DAY_NAMES, "dddd": _DAY_NAMES,
+    "w": r"\d{1,2}", "ww": r"\d{1,2}", "wo": r"\d{1,2}(?:st|nd|rd|th)",
+    "W": r"\d{1,2}", "WW": r"\d{1,2}", "Wo": r"\d{1,2}(?:st|nd|rd|th)",
+    "gg": r"\d{2}", "gggg": r"\d{4}", "GG": r"\d{2}", "GGGG": r"\d{4}",
+    "H": r"\d{1,2}", "HH": r"\d{1,2}", "h": r"\d{1,2}", "hh": r"\d{1,2}",
+    "k": r"\d{1,2}", "kk": r"\d{1,2}",
+    "A": r"[AaPp]\.?[Mm]\.?", "a": r"[AaPp]\.?[Mm]\.?",
+    "m": r"\d{1,2}", "mm": r"\d{1,2}", "s": r"\d{1,2}", "ss": r"\d{1,2}",
+    "Z": r"Z|[+-]\d\d(?::?\d\d)?", "ZZ": r"Z|[+-]\d\d(?::?\d\d)?",
+    "z": r"[A-Za-z]{1,5}", "zz": r"[A-Za-z]{1,5}",
+    "X": r"-?\d+(?:\.\d+)?", "x": r"-?\d+",
+}
+
+
+@dataclass(frozen=True)
+class _Parser:
+    regex: re.Pattern[str]
+    tokens: tuple[str, ...]
+
+
+@lru_cache(maxsize=256)
+def _compile_parser(pattern: str) -> _Parser:
+    pieces: list[str] = []
+    tokens: list[str] = []
+    position = 0
+    for token in _TOKEN.finditer(pattern):
+        pieces.append(_literal(pattern[position : token.start()]))
+        text = token.group()
+        if text.startswith("["):
+            pieces.append(re.escape(text[1:-1]))
+        else:
+            source = r"\d+" if text.startswith("S") else _PARSERS[text]
+            pieces.append(f"({source})")
+            tokens.append("S" if text.startswith("S") else text)
+        position = token.end()
+    pieces.append(_literal(pattern[position:]))
+    return _Parser(re.compile(r"\s*" + "".join(pieces), re.IGNORECASE), tuple(tokens))
+
+
+def _literal(text: str) -> str:
+    """Separators match loosely (any run of non-alphanumerics, or none); letters exactly."""
+    out = []
+    for char in text:
+        out.append(r"[\W_]*" if not char.isalnum() else re.escape(char))
+    return "".join(out)
+
+
+class MomentParseError(ValueError):
+    """Text that does not match the format, or names an impossible date."""
+
+
+def parse_moment(text: str, pattern: str, zone: tzinfo, now: datetime) -> datetime:
+    """Parse ``text`` with moment.js tokens; times without an offset are read in ``zone``.
+
+    Raises:
+        MomentParseError: the text does not fit the format or is not a valid date.
+    """
+    parser = _compile_parser(pattern)
+    match = parser.regex.match(text)
+    if not match:
+        raise MomentParseError(f"text {text!r} does not match the date format {pattern!r}")
+    fields: dict[str, Any] = {}
+    for token, value in zip(parser.tokens, match.groups(), strict=True):
+        _read(fields, token, value)
+    if "epoch" in fields:
+        return fields["epoch"]
+    return _assemble(fields, zone, now.astimezone(zone), text)
+
+
+def _read(fields: dict[str, Any], token: str, value: str) -> None:
+    digits = re.match(r"[+-]?\d+", value)
+    number = int(digits.group()) if digits else 0
+    if token in ("YYYYYY", "YYYY", "Y", "gggg", "GGGG") and token[0] == "Y":
+        fields["year"] = number
+    elif token == "YY":
+        fields["year"] = number + (2000 if number <= 68 else 1900)
+    elif token in ("M", "MM", "Mo"):
+        fields["month"] = number
+    elif token in ("MMM", "MMMM"):
+        fields["month"] = _month_number(value)
+    elif token in ("D", "DD", "Do"):
+        fields["day"] = number
+    elif token in ("DDD", "DDDD", "DDDo"):
+        fields["day_of_year"] = number
+    elif token in ("H", "HH", "h", "hh", "k", "kk"):
+        fields["hour"] = 0 if token.startswith("k") and number == 24 else number
+    elif token in ("A", "a"):
+        fields["pm"] = value.lower().startswith("p")
+    elif token in ("m", "mm"):
+        fields["minute"] = number
+    elif token in ("s", "ss"):
+        fields["second"] = number
+    elif token == "S":
+        fields["microsecond"] = int(value[:6].ljust(6, "0"))
+    elif token in ("Z", "ZZ"):
+        fields["offset"] = value
+    elif token == "X":
+        fields["epoch"] = datetime.fromtimestamp(float(value), UTC)
+    elif token == "x":
+        fields["epoch"] = datetime.fromtimestamp(int(value) / 1000, UTC)
+
+
+def _month_number(name: str) -> int:
+    prefix = name[:3].lower()
+    return next(index for index, month in enumerate(MONTHS, 1) if month[:3].lower() == prefix)
+
+
+def _assemble(fields: dict[str, Any], zone: tzinfo, today: datetime, text: str) -> datetime:
+    from engine.mapping.values import zone as zone_named
+
+    units = [fields.get("year"), fields.get("month"), fields.get("day")]
+    current = [today.year, today.month, today.day]
+    for index in range(3):  # moment: leading units missing come from today, the rest default
+        if units[index] is not None or "day_of_year" in fields:
+            break
+        units[index] = current[index]
+    year, month, day = units[0], units[1] or 1, units[2] or 1
+    hour = fields.get("hour", 0)
+    if "pm" in fields:
+        hour = hour % 12 + (12 if fields["pm"] else 0)
+    target = zone_named(fields["offset"]) if "offset" in fields else zone
+    try:
+        if "day_of_year" in fields:
+            base = datetime(year, 1, 1) + timedelta(days=fields["day_of_year"] - 1)
+            year, month, day = base.year, base.month, base.day
+        naive = datetime(year, month, day, hour, fields.get("minute", 0),
+                         fields.get("second", 0), fields.get("microsecond", 0))
+    except (ValueError, OverflowError):
+        raise MomentParseError(f"text {text!r} is not a valid date") from None
+    return naive.replace(tzinfo=target)

@@ -1,0 +1,310 @@
+"""The syntax tree of an expression; each node evaluates itself against an ``EvalContext``.
+
+Nodes are built once by the parser and evaluated many times. ``evaluate`` gives the value where
+one value is wanted; ``evaluate_arg`` gives it where a function argument is wanted, which only
+changes how ``[]`` reads an array (whole array instead of first element).
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from engine.errors import DataError
+from engine.mapping.context import EvalContext
+from engine.mapping.functions.registry import FunctionError, FunctionSpec
+from engine.mapping.operators import BINARY_OPERATORS
+from engine.mapping.paths import SPREAD, Index, Key, walk
+from engine.mapping.values import (
+    ERASE,
+    IGNORE,
+    CoercionError,
+    check_size,
+    to_bool,
+    to_number,
+)
+
+ARITHMETIC = frozenset("+-*/%")
+
+
+class Node:
+    """Base of every syntax-tree node."""
+
+    __slots__ = ("depth",)
+
+    depth: int
+
+    def evaluate(self, ctx: EvalContext) -> Any:
+        raise NotImplementedError
+
+    def evaluate_arg(self, ctx: EvalContext) -> Any:
+        return self.evaluate(ctx)
+
+    def collect_references(self, into: set[int]) -> None:
+        """Add the module ids this node reads to ``into``."""
+
+    def has_word_arithmetic(self) -> bool:
+        """Whether a bare word is an operand of arithmetic (``YYYY-MM-DD`` is text, not maths)."""
+        return False
+
+
+class Literal(Node):
+    """A number or quoted text, or an empty argument (``replace(x; "a"; )``)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+        self.depth = 1
+
+    def evaluate(self, ctx: EvalContext) -> Any:
+        return self.value
+
+
+class Word(Node):
+    """Bare text such as ``YYYY-MM-DD`` or ``email`` in an argument position."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.depth = 1
+
+    def evaluate(self, ctx: EvalContext) -> Any:
+        return self.text
+
+
+def _now(ctx: EvalContext) -> datetime:
+    moment = ctx.now()
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _uuid(ctx: EvalContext) -> str:
+    return str(uuid.UUID(int=ctx.rng.getrandbits(128), version=4))
+
+
+KEYWORDS: dict[str, Callable[[EvalContext], Any]] = {
+    "null": lambda ctx: None,
+    "true": lambda ctx: True,
+    "false": lambda ctx: False,
+    "emptystring": lambda ctx: "",
+    "emptyarray": lambda ctx: [],
+    "space": lambda ctx: " ",
+    "tab": lambda ctx: "\t",
+    "newline": lambda ctx: "\n",
+    "carriagereturn": lambda ctx: "\r",
+    "nbsp": lambda ctx: "\u00a0",
+    "ignore": lambda ctx: IGNORE,
+    "erase": lambda ctx: ERASE,
+    "now": _now,
+    "timestamp": lambda ctx: int(_now(ctx).timestamp()),
+    "uuid": _uuid,
+    "random": lambda ctx: ctx.rng.random(),
+    "pi": lambda ctx: math.pi,
+    "executionId": lambda ctx: (ctx.variables.get("execution") or {}).get("id"),
+}
+"""Every keyword and how it is evaluated."""
+
+
+class Keyword(Node):
+    """``now``, ``null``, ``emptyarray`` … (see ``KEYWORDS``)."""
+
+    __slots__ = ("name", "_produce")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._produce = KEYWORDS[name]
+        self.depth = 1
+
+    def evaluate(self, ctx: EvalContext) -> Any:
+        return self._produce(ctx)
+
+
+_CONSTANT_KEYWORDS = frozenset(
+    {"null", "true", "false", "emptystring", "space", "tab", "newline", "carriagereturn", "nbsp"}
+)
+
+
+def keyword_node(name: str) -> Node:
+    """The node of keyword ``name``; constant keywords fold into literals (free to evaluate)."""
+    if name in _CONSTANT_KEYWORDS:
+        return Literal(KEYWORDS[name](None))  # type: ignore[arg-type]  # constants ignore ctx
+    return Keyword(name)
+
+
+class Bundle(Node):
+    """The whole output bundle of module ``module_id`` (``{{`1`}}``)."""
+
+    __slots__ = ("module_id",)
+
+    def __init__(self, module_id: int) -> None:
+        self.module_id = module_id
+        self.depth = 1
+
+    def evaluate(self, ctx: EvalContext) -> Any:
+        return ctx.bundles.get(self.module_id)
+
+    def collect_references(self, into: set[int]) -> None:
+        into.add(self.module_id)
+
+
+class Variables(Node):
+    """The ``var`` namespace (``var.scenario.id``)."""
+
+    __slots__ = ()
+
+    def __init__(self) -> None:
+        self.depth = 1
+
+    def evaluate(self, ctx: EvalContext) -> Any:
+        return ctx.variables
+
+
+class Path(Node):
+    """Steps into a value: ``1.items[2].name``, ``var.input.x``, ``split(a; ",")[1]``.
+
+    ``steps`` hold ``Key``, ``SPREAD`` or a ``Node`` (an index expression, evaluated each time).
+    """
+
+    __slots__ = ("base", "steps", "_static")
+
+    def __init__(self, base: Node, steps: list[Any]) -> None:
+        self.base = base
+        self.steps = steps
+        self._static = all(step is SPREAD or isinstance(step, Key) for step in steps)
+        self.depth = max([base.depth, *(s.depth for s in steps if isinstance(s, Node))]) + 1
+
+    def _resolved_steps(self, ctx: EvalContext) -> list[Any]:
+        if self._static:
+            return self.steps
+        return [Index(step.evaluate(ctx)) if isinstance(step, Node) else step
+                for step in self.steps]
+
+    def evaluate(self, ctx: EvalContext) -> Any:
+        return walk(self.base.evaluate(ctx), self._resolved_steps(ctx), spread=False)
+
+    def evaluate_arg(self, ctx: EvalContext) -> Any:
+        return walk(self.base.evaluate(ctx), self._resolved_steps(ctx), spread=True)
+
+    def collect_references(self, into: set[int]) -> None:
+        self.base.collect_references(into)
+        for step in self.steps:
+            if isinstance(step, Node):
+                step.collect_references(into)
+
+
+class Negate(Node):
+    """Unary minus (``-30``) or plus."""
+
+    __slots__ = ("operand", "sign")
+
+    def __init__(self, operand: Node, sign: str) -> None:
+        self.operand = operand
+        self.sign = sign
+        self.depth = operand.depth + 1
+
+    def evaluate(self, ctx: EvalContext) -> Any:
+        value = self.operand.evaluate(ctx)
+        try:
+            number = to_number(value)
+        except CoercionError as error:
+            raise DataError(f"Operator '{self.sign}' cannot use {error}") from None
+        return -number if self.sign == "-" else number
+
+    def collect_references(self, into: set[int]) -> None:
+        self.operand.collect_references(into)
+
+    def has_word_arithmetic(self) -> bool:
+        return isinstance(self.operand, Word) or self.operand.has_word_arithmetic()
+
+
+class Binary(Node):
+    """An infix operator other than ``&``/``|``."""
+
+    __slots__ = ("op", "left", "right", "_apply")
+
+    def __init__(self, op: str, left: Node, right: Node) -> None:
+        self.op = op
+        self.left = left
+        self.right = right
+        self._apply = BINARY_OPERATORS[op]
+        self.depth = max(left.depth, right.depth) + 1
+
+    def evaluate(self, ctx: EvalContext) -> Any:
+        left, right = self.left.evaluate(ctx), self.right.evaluate(ctx)
+        try:
+            result = self._apply(left, right)
+        except CoercionError as error:
+            raise DataError(f"Operator '{self.op}' failed: {error}") from None
+        return check_size(result, ctx.max_output, f"Operator '{self.op}'")
+
+    def collect_references(self, into: set[int]) -> None:
+        self.left.collect_references(into)
+        self.right.collect_references(into)
+
+    def has_word_arithmetic(self) -> bool:
+        if self.op in ARITHMETIC and (isinstance(self.left, Word) or isinstance(self.right, Word)):
+            return True
+        return self.left.has_word_arithmetic() or self.right.has_word_arithmetic()
+
+
+class Logical(Node):
+    """``&`` (and) / ``|`` (or): short-circuit, the result is a boolean."""
+
+    __slots__ = ("is_and", "left", "right")
+
+    def __init__(self, op: str, left: Node, right: Node) -> None:
+        self.is_and = op in ("&", "&&")
+        self.left = left
+        self.right = right
+        self.depth = max(left.depth, right.depth) + 1
+
+    def evaluate(self, ctx: EvalContext) -> bool:
+        first = to_bool(self.left.evaluate(ctx))
+        if first != self.is_and:
+            return first
+        return to_bool(self.right.evaluate(ctx))
+
+    def collect_references(self, into: set[int]) -> None:
+        self.left.collect_references(into)
+        self.right.collect_references(into)
+
+    def has_word_arithmetic(self) -> bool:
+        return self.left.has_word_arithmetic() or self.right.has_word_arithmetic()
+
+
+class Call(Node):
+    """A function call; its failures become Make's ``Function 'x' finished with error!``."""
+
+    __slots__ = ("spec", "args")
+
+    def __init__(self, spec: FunctionSpec, args: list[Node]) -> None:
+        self.spec = spec
+        self.args = args
+        self.depth = max([0, *(arg.depth for arg in args)]) + 1
+
+    def evaluate(self, ctx: EvalContext) -> Any:
+        spec = self.spec
+        try:
+            if spec.lazy:
+                values: list[Any] = [_thunk(arg, ctx) for arg in self.args]
+            else:
+                values = [arg.evaluate_arg(ctx) for arg in self.args]
+            result = spec.impl(ctx, *values)
+        except DataError:
+            raise
+        except (FunctionError, CoercionError, ValueError, TypeError, ArithmeticError,
+                RecursionError, TimeoutError) as error:
+            raise DataError(f"Function '{spec.name}' finished with error! {error}") from None
+        return check_size(result, ctx.max_output, f"Function '{spec.name}'")
+
+    def collect_references(self, into: set[int]) -> None:
+        for arg in self.args:
+            arg.collect_references(into)
+
+
+def _thunk(node: Node, ctx: EvalContext) -> Callable[[], Any]:
+    return lambda: node.evaluate_arg(ctx)

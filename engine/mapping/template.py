@@ -1,0 +1,213 @@
+"""Templates (text mixed with ``{{…}}``) and whole mapper structures, compiled once.
+
+A template that is exactly one ``{{expr}}`` keeps the expression's type; text around or
+between expressions makes the result text (Make's coercion: ISO dates, ``true``/``false``).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from engine.errors import ExpressionError
+from engine.mapping.context import EvalContext
+from engine.mapping.lexer import tokenize_expression
+from engine.mapping.nodes import Literal, Node, Word
+from engine.mapping.parser import Parser
+from engine.mapping.values import ERASE, IGNORE, check_size, to_text
+
+MAX_MAPPER_DEPTH = 64
+"""Deepest JSON nesting ``compile_mapper`` accepts."""
+
+
+class Template:
+    """One compiled template.
+
+    Attributes:
+        source: the original value (a string, or any JSON value for a constant).
+        where: where the template lives, for messages (``module 3, mapper.url``).
+        references: module ids the template reads (``var.*`` excluded).
+        is_constant: the template has no ``{{…}}``; ``evaluate`` returns the source.
+    """
+
+    __slots__ = ("source", "where", "references", "is_constant", "_parts", "_single")
+
+    def __init__(self, source: Any, where: str, parts: list[str | Node]) -> None:
+        self.source = source
+        self.where = where
+        self._parts = parts
+        self.is_constant = not any(isinstance(part, Node) for part in parts)
+        self._single: Node | None = None
+        if len(parts) == 1 and isinstance(parts[0], Node):
+            root = parts[0]
+            # A bare word alone in {{…}} names nothing Make knows: it reads as empty.
+            self._single = Literal(None) if isinstance(root, Word) else root
+        found: set[int] = set()
+        for part in parts:
+            if isinstance(part, Node):
+                part.collect_references(found)
+        self.references = frozenset(found)
+
+    def __repr__(self) -> str:
+        return f"Template({self.source!r})"
+
+    def evaluate(self, ctx: EvalContext) -> Any:
+        """The template's value in ``ctx``; ``IGNORE``/``ERASE`` come back as themselves.
+
+        Raises:
+            DataError: a function or operator failed, or the value is over ``ctx.max_output``.
+        """
+        if self._single is not None:
+            return self._single.evaluate(ctx)
+        if self.is_constant:
+            source = self.source
+            return copy.deepcopy(source) if isinstance(source, dict | list) else source
+        pieces = [part if isinstance(part, str) else to_text(part.evaluate(ctx))
+                  for part in self._parts]
+        return check_size("".join(pieces), ctx.max_output, f"Template at {self.where}")
+
+
+def compile_template(source: Any, where: str = "") -> Template:
+    """Parse ``source`` once; a non-string (number, null, array …) is a constant template.
+
+    Raises:
+        ExpressionError: a syntax error or an unknown function, with ``where`` and the 1-based
+            column in ``source``.
+    """
+    if not isinstance(source, str):
+        return Template(source, where, [])
+    return Template(source, where, _parts(source, where))
+
+
+def _parts(source: str, where: str) -> list[str | Node]:
+    parts: list[str | Node] = []
+    position = 0
+    while True:
+        opening = source.find("{{", position)
+        if opening < 0:
+            break
+        while source.startswith("{", opening + 2):
+            opening += 1  # in "{{{{x}}" the expression opens at the last "{{"
+        if opening > position:
+            parts.append(source[position:opening])
+        tokens = tokenize_expression(source, opening + 2, where)
+        try:
+            parts.append(Parser(source, tokens, where).parse_root())
+        except RecursionError:
+            raise ExpressionError("expression is nested too deeply", where=where,
+                                  column=opening + 1) from None
+        position = tokens[-1].end
+    if position < len(source) or not parts:
+        parts.append(source[position:])
+    return parts
+
+
+class CompiledValue:
+    """A whole mapper (any JSON structure) whose every string is a compiled template.
+
+    Attributes:
+        source: the original structure.
+        references: module ids read anywhere inside.
+        is_constant: no template inside has ``{{…}}``.
+    """
+
+    __slots__ = ("source", "references", "is_constant", "_root")
+
+    def __init__(self, source: Any, root: _Compiled) -> None:
+        self.source = source
+        self._root = root
+        self.references = root.references
+        self.is_constant = root.is_constant
+
+    def __repr__(self) -> str:
+        return f"CompiledValue({self.source!r})"
+
+    def evaluate(self, ctx: EvalContext) -> Any:
+        """The same structure with every template evaluated.
+
+        A collection key whose value is ``IGNORE`` is left out (so is an ``IGNORE`` array item);
+        ``ERASE`` becomes ``None``.
+        """
+        return _settle(self._root.evaluate(ctx))
+
+
+class _Compiled:
+    __slots__ = ("references", "is_constant")
+
+    references: frozenset[int]
+    is_constant: bool
+
+    def evaluate(self, ctx: EvalContext) -> Any:
+        raise NotImplementedError
+
+
+class _Leaf(_Compiled):
+    __slots__ = ("template",)
+
+    def __init__(self, template: Template) -> None:
+        self.template = template
+        self.references = template.references
+        self.is_constant = template.is_constant
+
+    def evaluate(self, ctx: EvalContext) -> Any:
+        return self.template.evaluate(ctx)
+
+
+class _Collection(_Compiled):
+    __slots__ = ("items",)
+
+    def __init__(self, items: list[tuple[str, _Compiled]]) -> None:
+        self.items = items
+        self.references = frozenset().union(*(value.references for _, value in items))
+        self.is_constant = all(value.is_constant for _, value in items)
+
+    def evaluate(self, ctx: EvalContext) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for key, compiled in self.items:
+            value = compiled.evaluate(ctx)
+            if value is not IGNORE:
+                result[key] = _settle(value)
+        return result
+
+
+class _Array(_Compiled):
+    __slots__ = ("items",)
+
+    def __init__(self, items: list[_Compiled]) -> None:
+        self.items = items
+        self.references = frozenset().union(*(item.references for item in items))
+        self.is_constant = all(item.is_constant for item in items)
+
+    def evaluate(self, ctx: EvalContext) -> list[Any]:
+        values = (item.evaluate(ctx) for item in self.items)
+        return [_settle(value) for value in values if value is not IGNORE]
+
+
+def _settle(value: Any) -> Any:
+    if value is ERASE or value is IGNORE:
+        return None
+    return value
+
+
+def compile_mapper(value: Any, where: str = "") -> CompiledValue:
+    """Compile every string inside ``value``; ``where`` grows with the JSON path of each one
+    (``module 3, mapper.headers[0].value``).
+
+    Raises:
+        ExpressionError: the first template that does not compile, or nesting over
+            ``MAX_MAPPER_DEPTH``.
+    """
+    return CompiledValue(value, _compile(value, where, 0))
+
+
+def _compile(value: Any, where: str, depth: int) -> _Compiled:
+    if depth > MAX_MAPPER_DEPTH:
+        raise ExpressionError(f"mapper is nested more than {MAX_MAPPER_DEPTH} levels deep",
+                              where=where)
+    if isinstance(value, dict):
+        return _Collection([(str(key), _compile(item, f"{where}.{key}", depth + 1))
+                            for key, item in value.items()])
+    if isinstance(value, list):
+        return _Array([_compile(item, f"{where}[{index}]", depth + 1)
+                       for index, item in enumerate(value)])
+    return _Leaf(compile_template(value, where))
