@@ -16,8 +16,20 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import lru_cache
 from typing import Any
 
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-          "September", "October", "November", "December")
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 WEEKDAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
 
@@ -130,27 +142,62 @@ def format_moment(moment: datetime, pattern: str) -> str:
 # -- parsing ------------------------------------------------------------------------------------
 
 _MONTH_NAMES = "|".join([*MONTHS, *(name[:3] for name in MONTHS)])
-_DAY_NAMES = "|".join([*WEEKDAYS, *(name[:3] for name in WEEKDAYS),
-                       *(name[:2] for name in WEEKDAYS)])
+_DAY_NAMES = "|".join(
+    [*WEEKDAYS, *(name[:3] for name in WEEKDAYS), *(name[:2] for name in WEEKDAYS)]
+)
 _PARSERS: dict[str, str] = {
-    "YYYYYY": r"[+-]?\d{4,6}", "YYYY": r"[+-]?\d{4}", "YY": r"\d{2}", "Y": r"[+-]?\d{1,6}",
-    "Q": r"[1-4]", "Qo": r"[1-4](?:st|nd|rd|th)",
-    "M": r"\d{1,2}", "MM": r"\d{1,2}", "Mo": r"\d{1,2}(?:st|nd|rd|th)",
-    "MMM": _MONTH_NAMES, "MMMM": _MONTH_NAMES,
-    "D": r"\d{1,2}", "DD": r"\d{1,2}", "Do": r"\d{1,2}(?:st|nd|rd|th)",
-    "DDD": r"\d{1,3}", "DDDD": r"\d{1,3}", "DDDo": r"\d{1,3}(?:st|nd|rd|th)",
-    "d": r"\d", "e": r"\d", "E": r"\d", "do": r"\d(?:st|nd|rd|th)",
-    "dd": _DAY_NAMES, "ddd": _DAY_NAMES, "dddd": _DAY_NAMES,
-    "w": r"\d{1,2}", "ww": r"\d{1,2}", "wo": r"\d{1,2}(?:st|nd|rd|th)",
-    "W": r"\d{1,2}", "WW": r"\d{1,2}", "Wo": r"\d{1,2}(?:st|nd|rd|th)",
-    "gg": r"\d{2}", "gggg": r"\d{4}", "GG": r"\d{2}", "GGGG": r"\d{4}",
-    "H": r"\d{1,2}", "HH": r"\d{1,2}", "h": r"\d{1,2}", "hh": r"\d{1,2}",
-    "k": r"\d{1,2}", "kk": r"\d{1,2}",
-    "A": r"[AaPp]\.?[Mm]\.?", "a": r"[AaPp]\.?[Mm]\.?",
-    "m": r"\d{1,2}", "mm": r"\d{1,2}", "s": r"\d{1,2}", "ss": r"\d{1,2}",
-    "Z": r"Z|[+-]\d\d(?::?\d\d)?", "ZZ": r"Z|[+-]\d\d(?::?\d\d)?",
-    "z": r"[A-Za-z]{1,5}", "zz": r"[A-Za-z]{1,5}",
-    "X": r"-?\d+(?:\.\d+)?", "x": r"-?\d+",
+    "YYYYYY": r"[+-]?\d{4,6}",
+    "YYYY": r"[+-]?\d{4}",
+    "YY": r"\d{2}",
+    "Y": r"[+-]?\d{1,6}",
+    "Q": r"[1-4]",
+    "Qo": r"[1-4](?:st|nd|rd|th)",
+    "M": r"\d{1,2}",
+    "MM": r"\d{1,2}",
+    "Mo": r"\d{1,2}(?:st|nd|rd|th)",
+    "MMM": _MONTH_NAMES,
+    "MMMM": _MONTH_NAMES,
+    "D": r"\d{1,2}",
+    "DD": r"\d{1,2}",
+    "Do": r"\d{1,2}(?:st|nd|rd|th)",
+    "DDD": r"\d{1,3}",
+    "DDDD": r"\d{1,3}",
+    "DDDo": r"\d{1,3}(?:st|nd|rd|th)",
+    "d": r"\d",
+    "e": r"\d",
+    "E": r"\d",
+    "do": r"\d(?:st|nd|rd|th)",
+    "dd": _DAY_NAMES,
+    "ddd": _DAY_NAMES,
+    "dddd": _DAY_NAMES,
+    "w": r"\d{1,2}",
+    "ww": r"\d{1,2}",
+    "wo": r"\d{1,2}(?:st|nd|rd|th)",
+    "W": r"\d{1,2}",
+    "WW": r"\d{1,2}",
+    "Wo": r"\d{1,2}(?:st|nd|rd|th)",
+    "gg": r"\d{2}",
+    "gggg": r"\d{4}",
+    "GG": r"\d{2}",
+    "GGGG": r"\d{4}",
+    "H": r"\d{1,2}",
+    "HH": r"\d{1,2}",
+    "h": r"\d{1,2}",
+    "hh": r"\d{1,2}",
+    "k": r"\d{1,2}",
+    "kk": r"\d{1,2}",
+    "A": r"[AaPp]\.?[Mm]\.?",
+    "a": r"[AaPp]\.?[Mm]\.?",
+    "m": r"\d{1,2}",
+    "mm": r"\d{1,2}",
+    "s": r"\d{1,2}",
+    "ss": r"\d{1,2}",
+    "Z": r"Z|[+-]\d\d(?::?\d\d)?",
+    "ZZ": r"Z|[+-]\d\d(?::?\d\d)?",
+    "z": r"[A-Za-z]{1,5}",
+    "zz": r"[A-Za-z]{1,5}",
+    "X": r"-?\d+(?:\.\d+)?",
+    "x": r"-?\d+",
 }
 
 
@@ -265,8 +312,15 @@ def _assemble(fields: dict[str, Any], zone: tzinfo, today: datetime, text: str) 
         if "day_of_year" in fields:
             base = datetime(year, 1, 1) + timedelta(days=fields["day_of_year"] - 1)
             year, month, day = base.year, base.month, base.day
-        naive = datetime(year, month, day, hour, fields.get("minute", 0),
-                         fields.get("second", 0), fields.get("microsecond", 0))
+        naive = datetime(
+            year,
+            month,
+            day,
+            hour,
+            fields.get("minute", 0),
+            fields.get("second", 0),
+            fields.get("microsecond", 0),
+        )
     except (ValueError, OverflowError):
         raise MomentParseError(f"text {text!r} is not a valid date") from None
     return naive.replace(tzinfo=target)

@@ -112,7 +112,7 @@ KEYWORDS: dict[str, Callable[[EvalContext], Any]] = {
 class Keyword(Node):
     """``now``, ``null``, ``emptyarray`` … (see ``KEYWORDS``)."""
 
-    __slots__ = ("name", "_produce")
+    __slots__ = ("_produce", "name")
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -169,7 +169,7 @@ class Path(Node):
     ``steps`` hold ``Key``, ``SPREAD`` or a ``Node`` (an index expression, evaluated each time).
     """
 
-    __slots__ = ("base", "steps", "_static")
+    __slots__ = ("_static", "base", "steps")
 
     def __init__(self, base: Node, steps: list[Any]) -> None:
         self.base = base
@@ -180,8 +180,9 @@ class Path(Node):
     def _resolved_steps(self, ctx: EvalContext) -> list[Any]:
         if self._static:
             return self.steps
-        return [Index(step.evaluate(ctx)) if isinstance(step, Node) else step
-                for step in self.steps]
+        return [
+            Index(step.evaluate(ctx)) if isinstance(step, Node) else step for step in self.steps
+        ]
 
     def evaluate(self, ctx: EvalContext) -> Any:
         return walk(self.base.evaluate(ctx), self._resolved_steps(ctx), spread=False)
@@ -224,7 +225,7 @@ class Negate(Node):
 class Binary(Node):
     """An infix operator other than ``&``/``|``."""
 
-    __slots__ = ("op", "left", "right", "_apply")
+    __slots__ = ("_apply", "left", "op", "right")
 
     def __init__(self, op: str, left: Node, right: Node) -> None:
         self.op = op
@@ -279,7 +280,7 @@ class Logical(Node):
 class Call(Node):
     """A function call; its failures become Make's ``Function 'x' finished with error!``."""
 
-    __slots__ = ("spec", "args")
+    __slots__ = ("args", "spec")
 
     def __init__(self, spec: FunctionSpec, args: list[Node]) -> None:
         self.spec = spec
@@ -296,8 +297,15 @@ class Call(Node):
             result = spec.impl(ctx, *values)
         except DataError:
             raise
-        except (FunctionError, CoercionError, ValueError, TypeError, ArithmeticError,
-                RecursionError, TimeoutError) as error:
+        except (
+            FunctionError,
+            CoercionError,
+            ValueError,
+            TypeError,
+            ArithmeticError,
+            RecursionError,
+            TimeoutError,
+        ) as error:
             raise DataError(f"Function '{spec.name}' finished with error! {error}") from None
         return check_size(result, ctx.max_output, f"Function '{spec.name}'")
 

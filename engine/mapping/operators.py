@@ -131,11 +131,21 @@ BINARY_OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
 """Every non-logical binary operator (``&``/``|`` short-circuit, so the nodes handle them)."""
 
 PRECEDENCE: dict[str, int] = {
-    "|": 1, "||": 1,
-    "&": 2, "&&": 2,
-    "=": 3, "==": 3, "!=": 3,
-    "<": 4, ">": 4, "<=": 4, ">=": 4,
-    "+": 5, "-": 5,
-    "*": 6, "/": 6, "%": 6,
+    "|": 1,
+    "||": 1,
+    "&": 2,
+    "&&": 2,
+    "=": 3,
+    "==": 3,
+    "!=": 3,
+    "<": 4,
+    ">": 4,
+    "<=": 4,
+    ">=": 4,
+    "+": 5,
+    "-": 5,
+    "*": 6,
+    "/": 6,
+    "%": 6,
 }
 """Binding strength of each binary operator; all are left-associative."""

@@ -70,7 +70,9 @@ class Parser:
                 raise SyntaxFailure(self._unexpected(self._peek()), self._peek().start)
             return node
         except SyntaxFailure as failure:
-            raise ExpressionError(failure.reason, where=self.where, column=failure.offset + 1)
+            raise ExpressionError(
+                failure.reason, where=self.where, column=failure.offset + 1
+            ) from None
 
     # -- tokens --------------------------------------------------------------------------------
 
@@ -102,14 +104,16 @@ class Parser:
         if self.nesting > MAX_NESTING:
             raise ExpressionError(
                 f"expression is nested more than {MAX_NESTING} levels deep",
-                where=self.where, column=token.start + 1,
+                where=self.where,
+                column=token.start + 1,
             )
 
     def _checked(self, node: Node, token: Token) -> Node:
         if node.depth > MAX_DEPTH:
             raise ExpressionError(
                 f"expression is more than {MAX_DEPTH} operations deep",
-                where=self.where, column=token.start + 1,
+                where=self.where,
+                column=token.start + 1,
             )
         return node
 
@@ -166,8 +170,9 @@ class Parser:
     def _segment(self) -> list[str]:
         token = self._peek()
         if token.kind not in _SEGMENT_KINDS:
-            raise SyntaxFailure(f"expected a name after '.', found {self._describe(token)}",
-                                token.start)
+            raise SyntaxFailure(
+                f"expected a name after '.', found {self._describe(token)}", token.start
+            )
         self._advance()
         if token.kind == "backtick":
             return [token.text[1:-1]]
@@ -252,7 +257,9 @@ class Parser:
                 if not closing.is_punct(";"):
                     raise SyntaxFailure(
                         f"expected ';' or ')' in the arguments of '{name.text}', "
-                        f"found {self._describe(closing)}", closing.start)
+                        f"found {self._describe(closing)}",
+                        closing.start,
+                    )
         self.nesting -= 1
         problem = spec.check_arity(len(args))
         if problem:
@@ -302,4 +309,3 @@ class Parser:
         text = self.source[self.tokens[start].start : self.tokens[index].start].strip()
         self.position = index
         return Word(text)
-

@@ -17,8 +17,16 @@ REGEX_TIMEOUT = 0.25
 MAX_PATTERN_LENGTH = 10_000
 
 _LITERAL = _stdlib_re.compile(r"/(.*)/([a-z]*)", _stdlib_re.DOTALL)
-_FLAGS = {"i": regex.IGNORECASE, "m": regex.MULTILINE, "s": regex.DOTALL, "u": 0, "y": 0,
-          "g": 0, "d": 0, "v": 0}
+_FLAGS = {
+    "i": regex.IGNORECASE,
+    "m": regex.MULTILINE,
+    "s": regex.DOTALL,
+    "u": 0,
+    "y": 0,
+    "g": 0,
+    "d": 0,
+    "v": 0,
+}
 _REPLACEMENT = _stdlib_re.compile(r"\$(\$|&|`|'|\d{1,2}|<[^>]*>)")
 
 
@@ -60,8 +68,7 @@ def replace(pattern: str, flags: str, text: str, replacement: str) -> str:
     the first; ``$&``, ``$1``…, ``$<name>``, ``$$``, ``$` `` and ``$'`` work in ``replacement``."""
     compiled = compile_pattern(pattern, flags)
     count = 0 if "g" in flags else 1
-    return str(compiled.sub(_expander(replacement, text), text, count=count,
-                            timeout=REGEX_TIMEOUT))
+    return str(compiled.sub(_expander(replacement, text), text, count=count, timeout=REGEX_TIMEOUT))
 
 
 def _expander(replacement: str, text: str) -> Callable[[Any], str]:

@@ -30,7 +30,7 @@ class Template:
         is_constant: the template has no ``{{…}}``; ``evaluate`` returns the source.
     """
 
-    __slots__ = ("source", "where", "references", "is_constant", "_parts", "_single")
+    __slots__ = ("_parts", "_single", "is_constant", "references", "source", "where")
 
     def __init__(self, source: Any, where: str, parts: list[str | Node]) -> None:
         self.source = source
@@ -62,8 +62,9 @@ class Template:
         if self.is_constant:
             source = self.source
             return copy.deepcopy(source) if isinstance(source, dict | list) else source
-        pieces = [part if isinstance(part, str) else to_text(part.evaluate(ctx))
-                  for part in self._parts]
+        pieces = [
+            part if isinstance(part, str) else to_text(part.evaluate(ctx)) for part in self._parts
+        ]
         return check_size("".join(pieces), ctx.max_output, f"Template at {self.where}")
 
 
@@ -94,8 +95,9 @@ def _parts(source: str, where: str) -> list[str | Node]:
         try:
             parts.append(Parser(source, tokens, where).parse_root())
         except RecursionError:
-            raise ExpressionError("expression is nested too deeply", where=where,
-                                  column=opening + 1) from None
+            raise ExpressionError(
+                "expression is nested too deeply", where=where, column=opening + 1
+            ) from None
         position = tokens[-1].end
     if position < len(source) or not parts:
         parts.append(source[position:])
@@ -111,7 +113,7 @@ class CompiledValue:
         is_constant: no template inside has ``{{…}}``.
     """
 
-    __slots__ = ("source", "references", "is_constant", "_root")
+    __slots__ = ("_root", "is_constant", "references", "source")
 
     def __init__(self, source: Any, root: _Compiled) -> None:
         self.source = source
@@ -132,7 +134,7 @@ class CompiledValue:
 
 
 class _Compiled:
-    __slots__ = ("references", "is_constant")
+    __slots__ = ("is_constant", "references")
 
     references: frozenset[int]
     is_constant: bool
@@ -202,12 +204,15 @@ def compile_mapper(value: Any, where: str = "") -> CompiledValue:
 
 def _compile(value: Any, where: str, depth: int) -> _Compiled:
     if depth > MAX_MAPPER_DEPTH:
-        raise ExpressionError(f"mapper is nested more than {MAX_MAPPER_DEPTH} levels deep",
-                              where=where)
+        raise ExpressionError(
+            f"mapper is nested more than {MAX_MAPPER_DEPTH} levels deep", where=where
+        )
     if isinstance(value, dict):
-        return _Collection([(str(key), _compile(item, f"{where}.{key}", depth + 1))
-                            for key, item in value.items()])
+        return _Collection(
+            [(str(key), _compile(item, f"{where}.{key}", depth + 1)) for key, item in value.items()]
+        )
     if isinstance(value, list):
-        return _Array([_compile(item, f"{where}[{index}]", depth + 1)
-                       for index, item in enumerate(value)])
+        return _Array(
+            [_compile(item, f"{where}[{index}]", depth + 1) for index, item in enumerate(value)]
+        )
     return _Leaf(compile_template(value, where))

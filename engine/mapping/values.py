@@ -262,8 +262,13 @@ def _parse_date_text(text: str, default_zone: str) -> datetime:
         micro = int((fraction or "0")[:6].ljust(6, "0"))
         try:
             naive = datetime(
-                int(year), int(month), int(day), int(hour or 0), int(minute or 0),
-                int(second or 0), micro,
+                int(year),
+                int(month),
+                int(day),
+                int(hour or 0),
+                int(minute or 0),
+                int(second or 0),
+                micro,
             )
         except ValueError:
             raise CoercionError(f"text {text!r} is not a valid date") from None
@@ -286,8 +291,13 @@ def describe(value: Any) -> str:
         shown = value if len(value) <= 40 else value[:37] + "..."
         return f"text {shown!r}"
     kind = {
-        bool: "boolean", int: "number", float: "number", list: "array", dict: "collection",
-        bytes: "binary data", datetime: "date",
+        bool: "boolean",
+        int: "number",
+        float: "number",
+        list: "array",
+        dict: "collection",
+        bytes: "binary data",
+        datetime: "date",
     }.get(type(value), type(value).__name__)
     if kind in ("boolean", "number"):
         return f"{kind} {to_text(value)}"

@@ -9,5 +9,14 @@ from __future__ import annotations
 from engine.mapping.functions import arrays, dates, general, math, text
 from engine.mapping.functions.registry import FUNCTIONS, FunctionError, FunctionSpec, function
 
-__all__ = ["FUNCTIONS", "FunctionError", "FunctionSpec", "arrays", "dates", "function", "general",
-           "math", "text"]
+__all__ = [
+    "FUNCTIONS",
+    "FunctionError",
+    "FunctionSpec",
+    "arrays",
+    "dates",
+    "function",
+    "general",
+    "math",
+    "text",
+]

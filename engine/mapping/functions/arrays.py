@@ -48,8 +48,9 @@ def last(ctx: EvalContext, array: Any) -> Any:
 
 
 @function("map", arity=(2, 4))
-def map_(ctx: EvalContext, array: Any, key: Any, filter_key: Any = None,
-         filter_values: Any = None) -> list[Any]:
+def map_(
+    ctx: EvalContext, array: Any, key: Any, filter_key: Any = None, filter_values: Any = None
+) -> list[Any]:
     """The value at ``key`` of every collection of an array, optionally only those whose
     ``filter key`` is one of ``filter values`` (comma-separated text or an array).
 
@@ -59,8 +60,11 @@ def map_(ctx: EvalContext, array: Any, key: Any, filter_key: Any = None,
     path = to_text(key)
     items = _array(array)
     if filter_key not in (None, ""):
-        allowed = filter_values if isinstance(filter_values, list) else (
-            to_text(filter_values).split(","))
+        allowed = (
+            filter_values
+            if isinstance(filter_values, list)
+            else (to_text(filter_values).split(","))
+        )
         wanted = {to_text(value).strip() for value in allowed}
         items = [item for item in items if to_text(_at(item, to_text(filter_key))) in wanted]
     values = (_at(item, path) for item in items)
@@ -86,8 +90,7 @@ def remove(ctx: EvalContext, array: Any, *values: Any) -> list[Any]:
 
     ``remove(split("a,b,c"; ","); "b")`` -> ``[a, c]``.
     """
-    return [item for item in _array(array)
-            if not any(loose_equal(item, value) for value in values)]
+    return [item for item in _array(array) if not any(loose_equal(item, value) for value in values)]
 
 
 @function("merge", arity=(1, None))
@@ -130,8 +133,11 @@ def sort(ctx: EvalContext, array: Any, order: Any = None, key: Any = None) -> li
         raise FunctionError(f"unknown sort order {mode!r} (use asc, desc, asc ci or desc ci)")
     path = to_text(key)
     fold = mode.endswith(" ci")
-    return sorted(_array(array), key=lambda item: _sort_key(_at(item, path), fold),
-                  reverse=mode.startswith("desc"))
+    return sorted(
+        _array(array),
+        key=lambda item: _sort_key(_at(item, path), fold),
+        reverse=mode.startswith("desc"),
+    )
 
 
 @function("reverse", arity=(1, 1))

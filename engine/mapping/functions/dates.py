@@ -35,8 +35,9 @@ def _amount(value: Any) -> int | float:
     return number
 
 
-def _in_wall_clock(ctx: EvalContext, value: Any,
-                   change: Callable[[datetime], datetime]) -> datetime:
+def _in_wall_clock(
+    ctx: EvalContext, value: Any, change: Callable[[datetime], datetime]
+) -> datetime:
     """Apply ``change`` to the naive wall-clock time in the scenario zone; return UTC."""
     local_zone = zone(ctx.timezone)
     local = _date(ctx, value).astimezone(local_zone).replace(tzinfo=None)
@@ -115,7 +116,8 @@ def _setter(field: str) -> Callable[[EvalContext, Any, Any], datetime]:
     def set_(ctx: EvalContext, value: Any, amount: Any) -> datetime:
         number = int(_amount(amount))
         return _in_wall_clock(
-            ctx, value,
+            ctx,
+            value,
             lambda local: local.replace(**{field: 0}) + timedelta(**{unit: number}),
         )
 
@@ -145,10 +147,11 @@ def _named(value: Any, names: tuple[str, ...], what: str) -> int:
 @function("setDay", arity=(2, 2))
 def set_day(ctx: EvalContext, value: Any, day: Any) -> datetime:
     """Sets the day of the week within the same Sunday-to-Saturday week (Sunday = 1, or an
-    English name); numbers outside 1–7 move to other weeks. ``setDay(1.date; "Monday")``."""
+    English name); numbers outside 1-7 move to other weeks. ``setDay(1.date; "Monday")``."""
     number = _named(day, WEEKDAYS, "day of the week")
     return _in_wall_clock(
-        ctx, value,
+        ctx,
+        value,
         lambda local: local + timedelta(days=number - 1 - sunday_weekday(local)),
     )
 
@@ -158,8 +161,9 @@ def set_date(ctx: EvalContext, value: Any, day: Any) -> datetime:
     """Sets the day of the month; out-of-range days roll over. ``setDate(1.date; 1)`` -> the
     first of its month."""
     number = int(_amount(day))
-    return _in_wall_clock(ctx, value,
-                          lambda local: local.replace(day=1) + timedelta(days=number - 1))
+    return _in_wall_clock(
+        ctx, value, lambda local: local.replace(day=1) + timedelta(days=number - 1)
+    )
 
 
 @function("setMonth", arity=(2, 2))
@@ -167,9 +171,7 @@ def set_month(ctx: EvalContext, value: Any, month: Any) -> datetime:
     """Sets the month (January = 1, or an English name); out-of-range values roll over into
     other years. ``setMonth(1.date; "March")``."""
     number = _named(month, MONTHS, "month")
-    return _in_wall_clock(
-        ctx, value, lambda local: _shift_months(local, number - local.month)
-    )
+    return _in_wall_clock(ctx, value, lambda local: _shift_months(local, number - local.month))
 
 
 @function("setYear", arity=(2, 2))

@@ -93,8 +93,9 @@ def omit(ctx: EvalContext, collection: Any, *keys: Any) -> dict[str, Any]:
     ``omit(1.user; "password")`` -> the user without its password.
     """
     dropped = set(_key_names(keys))
-    return {key: value for key, value in _collection(collection, "omit").items()
-            if key not in dropped}
+    return {
+        key: value for key, value in _collection(collection, "omit").items() if key not in dropped
+    }
 
 
 @function("mergeCollections", arity=(1, None))

@@ -154,8 +154,13 @@ def parse_number(ctx: EvalContext, text: Any, decimal_separator: Any = None) -> 
 
 
 @function("formatNumber", arity=(2, 4))
-def format_number(ctx: EvalContext, number: Any, decimals: Any,
-                  decimal_separator: Any = None, thousands_separator: Any = None) -> str:
+def format_number(
+    ctx: EvalContext,
+    number: Any,
+    decimals: Any,
+    decimal_separator: Any = None,
+    thousands_separator: Any = None,
+) -> str:
     """Formats a number with fixed decimals; separators default to ``,`` (decimal) and ``.``
     (thousands). ``formatNumber(1234567.891; 2)`` -> ``1.234.567,89``;
     ``formatNumber(1234.5; 2; "."; ",")`` -> ``1,234.50``."""

@@ -65,8 +65,9 @@ def capitalize(ctx: EvalContext, text: Any) -> str:
 def startcase(ctx: EvalContext, text: Any) -> str:
     """Capitalises every word and lower-cases the rest. ``startcase("hello WORLD")`` ->
     ``Hello World``."""
-    return _WORD.sub(lambda word: word.group()[:1].upper() + word.group()[1:].lower(),
-                     to_text(text))
+    return _WORD.sub(
+        lambda word: word.group()[:1].upper() + word.group()[1:].lower(), to_text(text)
+    )
 
 
 @function("trim", arity=(1, 1))
@@ -232,8 +233,9 @@ def _decode_key(key: str, encoding: Any) -> bytes:
 
 
 @function("md5", arity=(1, 4))
-def md5(ctx: EvalContext, value: Any, encoding: Any = None, key: Any = None,
-        key_encoding: Any = None) -> str:
+def md5(
+    ctx: EvalContext, value: Any, encoding: Any = None, key: Any = None, key_encoding: Any = None
+) -> str:
     """MD5 digest (hex by default; ``base64``); HMAC-MD5 with a key.
 
     ``md5("hello")`` -> ``5d41402abc4b2a76b9719d911017c592``.
@@ -242,8 +244,9 @@ def md5(ctx: EvalContext, value: Any, encoding: Any = None, key: Any = None,
 
 
 @function("sha1", arity=(1, 4))
-def sha1(ctx: EvalContext, value: Any, encoding: Any = None, key: Any = None,
-         key_encoding: Any = None) -> str:
+def sha1(
+    ctx: EvalContext, value: Any, encoding: Any = None, key: Any = None, key_encoding: Any = None
+) -> str:
     """SHA-1 digest (``hex``/``base64``); HMAC-SHA1 with a key.
 
     ``sha1("hello")`` -> ``aaf4c61ddcc5e8a2dabede0f3b482cd9aea9434d``.
@@ -252,8 +255,9 @@ def sha1(ctx: EvalContext, value: Any, encoding: Any = None, key: Any = None,
 
 
 @function("sha256", arity=(1, 4))
-def sha256(ctx: EvalContext, value: Any, encoding: Any = None, key: Any = None,
-           key_encoding: Any = None) -> str:
+def sha256(
+    ctx: EvalContext, value: Any, encoding: Any = None, key: Any = None, key_encoding: Any = None
+) -> str:
     """SHA-256 digest (``hex``/``base64``); HMAC-SHA256 with a key.
 
     ``sha256("hello"; hex; "secret")`` -> the hex HMAC of ``hello`` keyed with ``secret``.
@@ -262,8 +266,9 @@ def sha256(ctx: EvalContext, value: Any, encoding: Any = None, key: Any = None,
 
 
 @function("sha512", arity=(1, 4))
-def sha512(ctx: EvalContext, value: Any, encoding: Any = None, key: Any = None,
-           key_encoding: Any = None) -> str:
+def sha512(
+    ctx: EvalContext, value: Any, encoding: Any = None, key: Any = None, key_encoding: Any = None
+) -> str:
     """SHA-512 digest (``hex``/``base64``); HMAC-SHA512 with a key.
 
     ``sha512("hello"; base64)`` -> the Base64 digest.
@@ -274,6 +279,9 @@ def sha512(ctx: EvalContext, value: Any, encoding: Any = None, key: Any = None,
 @function("replaceEmojiCharacters", arity=(2, 2))
 def replace_emoji_characters(ctx: EvalContext, text: Any, replacement: Any) -> str:
     """Replaces emoji with the given text. ``replaceEmojiCharacters("hi 👋"; "")`` -> ``hi ``."""
-    return regexes.replace(r"\p{Extended_Pictographic}\uFE0F?", "g", to_text(text),
-                           to_text(replacement).replace("$", "$$"))
-
+    return regexes.replace(
+        r"\p{Extended_Pictographic}\uFE0F?",
+        "g",
+        to_text(text),
+        to_text(replacement).replace("$", "$$"),
+    )
