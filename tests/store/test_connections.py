@@ -41,8 +41,14 @@ def test_secrets_never_in_repr_str_or_logs(store, caplog):
     created = store.create_connection("xero", "oauth2", "x", secrets={"access_token": TOKEN})
     with caplog.at_level(logging.DEBUG):
         logging.getLogger("test").info("connection %s / %r", created, created)
-    for text in (repr(created), str(created), repr(created.secrets), str(created.secrets),
-                 caplog.text, repr(store.list_connections())):
+    for text in (
+        repr(created),
+        str(created),
+        repr(created.secrets),
+        str(created.secrets),
+        caplog.text,
+        repr(store.list_connections()),
+    ):
         assert TOKEN not in text
 
 
@@ -117,9 +123,11 @@ def test_without_a_secret_box_secrets_are_refused(database_url):
 
 def test_a_different_key_cannot_decrypt(store, database_url):
     created = store.create_connection("xero", "oauth2", "a", secrets={"k": "v"})
-    with SqlStore(database_url, secret_box=SecretBox(generate_key())) as other:
-        with pytest.raises(SecretDecryptionError, match="SWITCHBOARD_SECRET_KEY"):
-            other.get_connection(created.id)
+    with (
+        SqlStore(database_url, secret_box=SecretBox(generate_key())) as other,
+        pytest.raises(SecretDecryptionError, match="SWITCHBOARD_SECRET_KEY"),
+    ):
+        other.get_connection(created.id)
 
 
 def test_key_rotation_reads_old_secrets_and_writes_with_the_new_key(database_url):

@@ -44,8 +44,13 @@ def test_full_run_stores_record_separately(store, queued, clock):
     assert running.worker_id == "w1" and running.started_at == clock.now
     clock.advance(2.5)
     finished = store.finish_execution(
-        queued.id, ExecutionStatus.WARNING, RECORD, operations=7, data_size=512,
-        error={"type": "DataError", "message": "one bundle failed"}, worker_id="w1",
+        queued.id,
+        ExecutionStatus.WARNING,
+        RECORD,
+        operations=7,
+        data_size=512,
+        error={"type": "DataError", "message": "one bundle failed"},
+        worker_id="w1",
     )
     assert finished.status is ExecutionStatus.WARNING
     assert finished.finished_at == clock.now
@@ -93,8 +98,7 @@ def test_finish_needs_a_terminal_status(store, queued, status):
 
 def test_finish_needs_a_running_execution(store, queued):
     with pytest.raises(InvalidTransition, match="'queued' to 'success'"):
-        store.finish_execution(queued.id, ExecutionStatus.SUCCESS, None, operations=0,
-                               data_size=0)
+        store.finish_execution(queued.id, ExecutionStatus.SUCCESS, None, operations=0, data_size=0)
     run_to(store, queued.id)
     with pytest.raises(InvalidTransition):
         store.finish_execution(queued.id, ExecutionStatus.ERROR, None, operations=0, data_size=0)
@@ -106,8 +110,9 @@ def test_finish_by_a_worker_that_lost_the_claim(store, queued, clock):
     store.reap_stale(clock.now + timedelta(seconds=1))
     store.claim_execution(queued.id, "new")
     with pytest.raises(InvalidTransition, match="by new"):
-        store.finish_execution(queued.id, ExecutionStatus.SUCCESS, None, operations=0,
-                               data_size=0, worker_id="old")
+        store.finish_execution(
+            queued.id, ExecutionStatus.SUCCESS, None, operations=0, data_size=0, worker_id="old"
+        )
     assert store.heartbeat(queued.id, "old") is False
     assert store.heartbeat(queued.id, "new") is True
 
@@ -122,8 +127,12 @@ def test_cancel(store, queued, scenario):
     store.claim_execution(running.id, "w")
     with pytest.raises(InvalidTransition):
         store.cancel_execution(running.id)
-    assert store.finish_execution(running.id, ExecutionStatus.CANCELLED, None, operations=0,
-                                  data_size=0).status is ExecutionStatus.CANCELLED
+    assert (
+        store.finish_execution(
+            running.id, ExecutionStatus.CANCELLED, None, operations=0, data_size=0
+        ).status
+        is ExecutionStatus.CANCELLED
+    )
 
 
 def test_heartbeat_and_reaper(store, scenario, clock):
@@ -152,8 +161,11 @@ def make_history(store, scenario_ids, count, clock, same_time_every=3):
     for n in range(count):
         if n % same_time_every == 0:
             clock.advance(1)
-        made.append(store.create_execution(scenario_ids[n % len(scenario_ids)], 1,
-                                           TriggerKind.MANUAL, created_at=clock.now))
+        made.append(
+            store.create_execution(
+                scenario_ids[n % len(scenario_ids)], 1, TriggerKind.MANUAL, created_at=clock.now
+            )
+        )
     return made
 
 
@@ -227,3 +239,16 @@ def test_purge_keeps_unfinished_runs(store, scenario, clock):
     assert store.purge_executions(clock.now - timedelta(minutes=30)) == 1
     remaining = {e.id for e in store.list_executions().items}
     assert remaining == {old_queued.id, recent.id}
+
+
+def test_timestamps_come_back_aware_utc(store, scenario):
+    from datetime import datetime, timezone
+
+    oslo_evening = datetime(2026, 3, 1, 23, 30, 0, 123456, tzinfo=timezone(timedelta(hours=5)))
+    made = store.create_execution(scenario.id, 1, TriggerKind.MANUAL, created_at=oslo_evening)
+    read = store.get_execution(made.id)
+    assert read.created_at == oslo_evening
+    assert read.created_at.utcoffset() == timedelta(0)
+    assert read.created_at.microsecond == 123456
+    with pytest.raises(Exception, match="naive"):
+        store.create_execution(scenario.id, 1, TriggerKind.MANUAL, created_at=datetime(2026, 1, 1))

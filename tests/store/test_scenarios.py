@@ -107,7 +107,9 @@ def test_update_name_and_scheduling_keeps_the_version(store, scenario):
     updated = store.update_scenario(scenario.id, name="Renamed")
     assert updated.name == "Renamed"
     assert updated.scheduling == scenario.scheduling
-    updated = store.update_scenario(scenario.id, scheduling={"type": "indefinitely", "interval": 900})
+    updated = store.update_scenario(
+        scenario.id, scheduling={"type": "indefinitely", "interval": 900}
+    )
     assert updated.name == "Renamed"
     assert updated.scheduling == {"type": "indefinitely", "interval": 900}
     assert updated.current_version == 1
@@ -135,8 +137,9 @@ def test_delete_cascades_and_detaches_webhooks(store, scenario):
     hook = store.create_webhook("in", scenario_id=scenario.id)
     execution = store.create_execution(scenario.id, 1, TriggerKind.MANUAL)
     store.claim_execution(execution.id, "w")
-    store.finish_execution(execution.id, ExecutionStatus.SUCCESS, {"m": 1}, operations=1,
-                           data_size=1)
+    store.finish_execution(
+        execution.id, ExecutionStatus.SUCCESS, {"m": 1}, operations=1, data_size=1
+    )
     store.create_incomplete(scenario.id, 1, {"s": 1}, {"type": "DataError", "message": "x"})
     store.set_cursor(scenario.id, 1, {"since": 5})
     store.delete_scenario(scenario.id)

@@ -116,5 +116,5 @@ def test_ensure_secret_key_creates_a_private_file_once(tmp_path):
 
 def test_ensure_secret_key_refuses_a_broken_file(tmp_path):
     (tmp_path / "secret.key").write_text("garbage")
-    with pytest.raises(SecretKeyError, match="secret.key"):
+    with pytest.raises(SecretKeyError, match=r"secret\.key"):
         ensure_secret_key(tmp_path)

@@ -19,8 +19,9 @@ from engine.store import (
 
 
 def request(n=0):
-    return webhook_request("post", {"X-N": str(n)}, {"q": "1"}, f'{{"n": {n}}}'.encode(),
-                           "application/json")
+    return webhook_request(
+        "post", {"X-N": str(n)}, {"q": "1"}, f'{{"n": {n}}}'.encode(), "application/json"
+    )
 
 
 @pytest.fixture
@@ -107,8 +108,10 @@ def test_claim_by_scenario_takes_the_oldest_of_its_webhooks(store, scenario, hoo
     store.enqueue(unrelated.id, request(0), received_at=clock.now - timedelta(minutes=9))
     newer = store.enqueue(hook.id, request(1))
     older = store.enqueue(second_hook.id, request(2), received_at=clock.now - timedelta(minutes=1))
-    got = [store.claim_next(scenario_id=scenario.id, worker_id="w", lease_seconds=5).id
-           for _ in range(2)]
+    got = [
+        store.claim_next(scenario_id=scenario.id, worker_id="w", lease_seconds=5).id
+        for _ in range(2)
+    ]
     assert got == [older.id, newer.id]
     assert store.claim_next(scenario_id=scenario.id, worker_id="w", lease_seconds=5) is None
 
@@ -155,8 +158,9 @@ def test_many_workers_never_claim_the_same_item(store, hook):
 
     def work(worker):
         barrier.wait()
-        while (item := store.claim_next(webhook_id=hook.id, worker_id=f"w{worker}",
-                                        lease_seconds=60)) is not None:
+        while (
+            item := store.claim_next(webhook_id=hook.id, worker_id=f"w{worker}", lease_seconds=60)
+        ) is not None:
             with lock:
                 claimed.append(item.id)
             store.complete(item.id, None, worker_id=f"w{worker}")
@@ -174,8 +178,10 @@ def test_many_workers_never_claim_the_same_item(store, hook):
 def test_get_list_delete_and_clear(store, hook):
     items = [store.enqueue(hook.id, request(n)) for n in range(4)]
     assert store.get_queue_item(items[0].id) == items[0]
-    assert [i.id for i in store.list_queue(hook.id, limit=2, offset=1)] == [items[1].id,
-                                                                              items[2].id]
+    assert [i.id for i in store.list_queue(hook.id, limit=2, offset=1)] == [
+        items[1].id,
+        items[2].id,
+    ]
     store.delete_queue_item(items[0].id)
     with pytest.raises(NotFound):
         store.get_queue_item(items[0].id)

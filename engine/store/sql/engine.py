@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -55,12 +56,30 @@ def _configure_sqlite_connection(dbapi_connection: sqlite3.Connection, record: o
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute("PRAGMA foreign_keys = ON")
-        # WAL: readers never block the writer nor it them; NORMAL sync is durable in WAL mode
-        # except for the last transactions on power loss (not on a process crash).
-        cursor.execute("PRAGMA journal_mode = WAL")
+        _use_wal(cursor)
+        # NORMAL is durable in WAL mode except for the last transactions on power loss (a
+        # process crash loses nothing committed).
         cursor.execute("PRAGMA synchronous = NORMAL")
     finally:
         cursor.close()
+
+
+def _use_wal(cursor: sqlite3.Cursor) -> None:
+    """Switch the file to WAL (readers never block the writer nor it them), once per file.
+
+    Switching needs an exclusive lock and SQLite does not wait for it through the busy
+    timeout, so when several processes open a new database at once we retry here.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_SECONDS
+    while True:
+        try:
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def _begin_sqlite_transaction(connection: Connection) -> None:

@@ -90,7 +90,8 @@ def _sort_key(present_first: bool, field: str) -> Callable[[DataRecord], tuple[A
             rank, comparable = 1, value
         else:
             rank, comparable = 2, json.dumps(value, sort_keys=True)
-        return (0 if present_first else 1, rank, comparable)
+        # Numbers, then text, then anything else, in either direction (reverse flips the rank).
+        return (0 if present_first else 1, rank if present_first else -rank, comparable)
 
     return key
 
