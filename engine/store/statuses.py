@@ -81,6 +81,12 @@ INCOMPLETE_TRANSITIONS: dict[IncompleteStatus, frozenset[IncompleteStatus]] = {
 }
 
 
+def sources(table: dict[Any, frozenset[Any]], wanted: Enum) -> tuple[str, ...]:
+    """The statuses (values) ``table`` allows to move to ``wanted``: the ``WHERE status IN …``
+    of the conditional update that makes the move atomic."""
+    return tuple(sorted(status.value for status, targets in table.items() if wanted in targets))
+
+
 def check_transition(
     table: dict[Any, frozenset[Any]], kind: str, ident: Any, current: Enum, wanted: Enum
 ) -> None:

@@ -137,6 +137,14 @@ def test_search_sort_limit_offset(store, people):
     assert keys(store.search_records(people.id, offset=3)) == ["dee"]
 
 
+def test_bad_keys_are_refused(store, people):
+    for key in ("", "k" * 256):
+        with pytest.raises(ValueError, match="key"):
+            store.put_record(people.id, key, {})
+    with pytest.raises(ValueError, match="key"):
+        store.update_record(people.id, "", {})
+
+
 def test_unknown_operator_is_refused():
     with pytest.raises(ValueError, match="operator"):
         RecordFilter("a", "like", "x")

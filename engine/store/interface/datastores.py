@@ -57,6 +57,8 @@ class DataStoreStore(ABC):
     ) -> DataRecord:
         """Add a record (a generated key when ``key`` is ``None``), or replace it.
 
+        Keys are text of 1 to 255 characters (``ValueError`` otherwise).
+
         Raises:
             DuplicateKey: the key exists and ``overwrite`` is false.
             DataStoreFull: the store would exceed ``max_size_bytes``.

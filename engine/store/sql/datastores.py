@@ -47,6 +47,16 @@ def record_from_row(row: Row[Any]) -> DataRecord:
     )
 
 
+MAX_KEY_LENGTH = 255
+
+
+def checked_key(key: str) -> str:
+    """``key`` if it is usable as a record key: non-empty text of at most 255 characters."""
+    if not isinstance(key, str) or not key or len(key) > MAX_KEY_LENGTH:
+        raise ValueError(f"a record key is text of 1 to {MAX_KEY_LENGTH} characters: {key!r}")
+    return key
+
+
 class SqlDataStores(SqlBase):
     def create_data_store(
         self, name: str, *, structure: Mapping[str, Any] | None = None, max_size_bytes: int
@@ -115,7 +125,7 @@ class SqlDataStores(SqlBase):
         *,
         overwrite: bool = False,
     ) -> DataRecord:
-        key = key or uuid.uuid4().hex
+        key = uuid.uuid4().hex if key is None else checked_key(key)
         with self._write() as connection:
             store = self._lock_store(connection, store_id)
             existing = self._record_row(connection, store_id, key)
@@ -126,6 +136,7 @@ class SqlDataStores(SqlBase):
     def update_record(
         self, store_id: int, key: str, data: Mapping[str, Any], *, insert_missing: bool = False
     ) -> DataRecord:
+        checked_key(key)
         with self._write() as connection:
             store = self._lock_store(connection, store_id)
             existing = self._record_row(connection, store_id, key)

@@ -18,7 +18,12 @@ from engine.store.records import Execution, ExecutionPage, TriggerKind
 from engine.store.sql.base import SqlBase, fetch_one
 from engine.store.sql.schema import execution_records, executions, scenarios
 from engine.store.sql.types import UTCDateTime
-from engine.store.statuses import TERMINAL_EXECUTION_STATUSES, ExecutionStatus
+from engine.store.statuses import (
+    EXECUTION_TRANSITIONS,
+    TERMINAL_EXECUTION_STATUSES,
+    ExecutionStatus,
+    check_transition,
+)
 
 QUEUED = ExecutionStatus.QUEUED.value
 RUNNING = ExecutionStatus.RUNNING.value
@@ -151,10 +156,13 @@ class SqlExecutions(SqlBase):
         finished = self._now(finished_at)
         with self._write() as connection:
             current = self._execution(connection, execution_id)
-            if not status.is_terminal or current.status is not ExecutionStatus.RUNNING:
+            if not status.is_terminal:  # running → queued is the reaper's move, not a finish
                 raise InvalidTransition(
                     "execution", execution_id, current.status.value, status.value
                 )
+            check_transition(
+                EXECUTION_TRANSITIONS, "execution", execution_id, current.status, status
+            )
             conditions = [executions.c.id == execution_id, executions.c.status == RUNNING]
             if worker_id is not None:
                 conditions.append(executions.c.worker_id == worker_id)

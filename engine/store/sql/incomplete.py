@@ -13,7 +13,7 @@ from engine.store.errors import InvalidTransition, NotFound
 from engine.store.records import UNSET, IncompleteExecution, _Unset
 from engine.store.sql.base import SqlBase, fetch_one, given
 from engine.store.sql.schema import incomplete_executions as incomplete
-from engine.store.statuses import IncompleteStatus
+from engine.store.statuses import INCOMPLETE_TRANSITIONS, IncompleteStatus, sources
 
 PENDING = IncompleteStatus.PENDING.value
 RETRYING = IncompleteStatus.RETRYING.value
@@ -115,13 +115,19 @@ class SqlIncompleteExecutions(SqlBase):
             next_retry_at=next_retry_at,
             max_attempts=max_attempts,
         )
-        return self._move(incomplete_id, (PENDING, RETRYING), None, values)
+        # An edit is not a move: allowed while unresolved, and the status stays.
+        return self._move(incomplete_id, None, values)
 
     def start_retry(self, incomplete_id: int, now: datetime | None = None) -> bool:
         with self._write() as connection:
             started = connection.execute(
                 update(incomplete)
-                .where(incomplete.c.id == incomplete_id, incomplete.c.status == PENDING)
+                .where(
+                    incomplete.c.id == incomplete_id,
+                    incomplete.c.status.in_(
+                        sources(INCOMPLETE_TRANSITIONS, IncompleteStatus.RETRYING)
+                    ),
+                )
                 .values(
                     status=RETRYING,
                     attempts=incomplete.c.attempts + 1,
@@ -140,10 +146,10 @@ class SqlIncompleteExecutions(SqlBase):
         next_retry_at: datetime | None,
     ) -> IncompleteExecution:
         values = {"error": dict(error), "next_retry_at": next_retry_at}
-        return self._move(incomplete_id, (RETRYING,), IncompleteStatus.PENDING, values)
+        return self._move(incomplete_id, IncompleteStatus.PENDING, values)
 
     def resolve_incomplete(self, incomplete_id: int) -> IncompleteExecution:
-        return self._move(incomplete_id, (PENDING, RETRYING), IncompleteStatus.RESOLVED, {})
+        return self._move(incomplete_id, IncompleteStatus.RESOLVED, {})
 
     def delete_incomplete(self, incomplete_id: int) -> None:
         with self._write() as connection:
@@ -168,15 +174,14 @@ class SqlIncompleteExecutions(SqlBase):
             return [incomplete_from_row(row) for row in connection.execute(query)]
 
     def _move(
-        self,
-        incomplete_id: int,
-        allowed_from: tuple[str, ...],
-        wanted: IncompleteStatus | None,
-        values: dict[str, Any],
+        self, incomplete_id: int, wanted: IncompleteStatus | None, values: dict[str, Any]
     ) -> IncompleteExecution:
-        """Update the row if its status is in ``allowed_from`` (and set ``wanted``), as one
-        conditional statement; otherwise ``InvalidTransition``."""
+        """Set ``values`` (and status ``wanted``) if the transition table allows the move from
+        the current status (``None``: any unresolved status), as one conditional statement;
+        otherwise ``InvalidTransition``."""
+        allowed_from: tuple[str, ...] = (PENDING, RETRYING)
         if wanted is not None:
+            allowed_from = sources(INCOMPLETE_TRANSITIONS, wanted)
             values = {**values, "status": wanted.value}
         with self._write() as connection:
             changed = connection.execute(

@@ -16,7 +16,7 @@ from engine.store.records import UNSET, QueueItem, Webhook, _Unset
 from engine.store.sql.base import SqlBase, fetch_one, given
 from engine.store.sql.schema import webhook_queue, webhooks
 from engine.store.sql.types import json_size
-from engine.store.statuses import QueueItemStatus
+from engine.store.statuses import QUEUE_TRANSITIONS, QueueItemStatus, sources
 
 QUEUED = QueueItemStatus.QUEUED.value
 CLAIMED = QueueItemStatus.CLAIMED.value
@@ -297,7 +297,10 @@ class SqlWebhookQueue(SqlBase):
         worker_id: str | None,
         values: Mapping[str, Any],
     ) -> QueueItem:
-        conditions = [webhook_queue.c.id == item_id, webhook_queue.c.status == CLAIMED]
+        conditions = [
+            webhook_queue.c.id == item_id,
+            webhook_queue.c.status.in_(sources(QUEUE_TRANSITIONS, wanted)),
+        ]
         if worker_id is not None:
             conditions.append(webhook_queue.c.worker_id == worker_id)
         with self._write() as connection:
