@@ -12,7 +12,7 @@ Grammar (tightest binding last)::
 
 An argument that is not a valid expression, or that does arithmetic on bare words, is read as
 bare text (``formatDate(now; YYYY-MM-DD HH:mm)``), unless it contains quotes, backticks,
-parentheses or braces, in which case the syntax error stands.
+parentheses, braces or a comparison/logical operator, in which case the syntax error stands.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ MAX_DEPTH = 256
 
 _SEGMENT_KINDS = frozenset({"word", "backtick", "number", "module"})
 _NOT_BARE_TEXT = frozenset({"string", "backtick", "close"})
+_ARITHMETIC = frozenset({"+", "-", "*", "/", "%"})
 
 
 class Parser:
@@ -299,6 +300,8 @@ class Parser:
             token = self.tokens[index]
             if token.kind in _NOT_BARE_TEXT or token.is_punct("(") or token.text in "{}":
                 return None
+            if token.kind == "op" and token.text not in _ARITHMETIC:
+                return None  # "1.name = Ada Lovelace" is a mistake, not a date format
             if depth == 0 and (token.is_punct(";") or token.is_punct(")")):
                 break
             if token.is_punct("["):
