@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ from engine.blueprint import load_blueprint
 from engine.errors import BlueprintError, UserError
 from engine.graph import compile_blueprint, validate_blueprint
 from engine.registry import default_registry
+from engine.runtime import ExecutionRecord, RunContext, RunStatus, run_scenario
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -107,14 +110,50 @@ def _validate_file(path: Path, registry: Any) -> tuple[list[str], int]:
 
 
 def _run(args: argparse.Namespace) -> int:
-    blueprint = load_blueprint(_read(args.file))
-    compile_blueprint(blueprint, default_registry())
+    plan = compile_blueprint(load_blueprint(_read(args.file)), default_registry())
+    bundles = None
     if args.input is not None:
-        _read_json(args.input)
-    raise CommandError(
-        "the blueprint compiles, but this version has no runner yet "
-        "(it arrives with the runner issue); nothing was run"
+        given = _read_json(args.input)
+        bundles = given if isinstance(given, list) else [given]
+        if not all(isinstance(bundle, dict) for bundle in bundles):
+            raise CommandError(f"{args.input}: a bundle is a JSON object", EXIT_BAD_INPUT)
+    record = run_scenario(plan, _local_context(), trigger_bundles=bundles)
+    if args.json:
+        print(json.dumps(record.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        print(_summary(record))
+    return EXIT_OK if record.status in (RunStatus.SUCCESS, RunStatus.WARNING) else EXIT_FAILURE
+
+
+def _local_context() -> RunContext:
+    """A context for running on this machine, outside the service (no store behind it)."""
+    import requests
+
+    return RunContext(
+        clock=lambda: datetime.now(UTC),
+        monotonic=time.perf_counter,
+        http=requests.Session(),
+        sleep=time.sleep,
     )
+
+
+def _summary(record: ExecutionRecord) -> str:
+    lines = [
+        f"{record.status}: {record.operations} operations, {record.data_size} bytes, "
+        f"{record.duration_ms:.1f} ms"
+    ]
+    if record.error:
+        lines.append(f"error: {record.error.get('message')}")
+    for module in record.modules.values():
+        text = f"  [{module.id}] {module.module}: {module.operations} op, {module.bundles_out} out"
+        if module.filtered:
+            text += f", {module.filtered} filtered"
+        if module.errors:
+            text += f", {module.errors} error(s)"
+        lines.append(text)
+    for state in record.incomplete:
+        lines.append(f"incomplete: module {state.module_id}: {state.error.get('message')}")
+    return "\n".join(lines)
 
 
 def _needs_service(args: argparse.Namespace) -> int:

@@ -36,6 +36,11 @@ class ModuleRegistry(Mapping[str, ModuleSpec]):
         self._specs[spec.id] = spec
         return spec
 
+    def replace(self, spec: ModuleSpec) -> ModuleSpec:
+        """Put ``spec`` in place of the module with the same id (tests register stubs so)."""
+        self._specs[spec.id] = spec
+        return spec
+
     def register_all(self, specs: Iterable[ModuleSpec]) -> None:
         for spec in specs:
             self.register(spec)

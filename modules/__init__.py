@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from engine.registry import ModuleRegistry
 from modules.builtin import SPECS as BUILTIN_SPECS
+from modules.http import HTTP_MODULES
 
 
 def register_all(registry: ModuleRegistry) -> None:
     """Register every module this distribution ships."""
     registry.register_all(BUILTIN_SPECS)
+    registry.register_all(HTTP_MODULES)

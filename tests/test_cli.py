@@ -52,7 +52,11 @@ def test_validate_lists_problems_on_stderr_with_exit_2(tmp_path):
 
 
 def test_validate_lists_unsupported_modules_with_exit_1():
-    result = switchboard("validate", CORPUS_DIR / "integromat__make-blueprints__filter-gate.json")
+    result = switchboard(
+        "validate",
+        CORPUS_DIR / "zahidmadeel__make-scenarios__1-Create_Google_Calendar_events_from_data_"
+        "on_your_Google_Sheet.blueprint.json",
+    )
     assert result.returncode == 1
     assert result.stdout.startswith("uses ")
     assert "Switchboard does not have" in result.stdout
@@ -76,12 +80,82 @@ def test_missing_file_and_bad_json_are_bad_input(tmp_path):
     assert "line 1, column 2" in garbage.stderr
 
 
-def test_run_says_clearly_that_the_runner_is_missing(tmp_path):
+RUNNABLE = {
+    "name": "order lines",
+    "flow": [
+        {"id": 1, "module": "builtin:BasicFeeder", "mapper": {"array": "{{emptyarray}}"}},
+    ],
+    "metadata": {"version": 1},
+}
+
+
+def test_run_prints_the_execution_record_as_json(tmp_path):
+    blueprint = {
+        "name": "lines",
+        "flow": [
+            {
+                "id": 1,
+                "module": "util:SetVariable2",
+                "mapper": {"name": "lines", "value": "{{emptyarray}}"},
+            },
+            {"id": 2, "module": "builtin:BasicRepeater", "mapper": {"repeats": "3"}},
+            {"id": 3, "module": "util:ComposeTransformer", "mapper": {"value": "line {{2.i}}"}},
+            {
+                "id": 4,
+                "module": "util:TextAggregator",
+                "parameters": {"feeder": 2, "rowSeparator": "other", "otherRowSeparator": "; "},
+                "mapper": {"value": "{{3.value}}"},
+            },
+        ],
+        "metadata": {"version": 1},
+    }
+    result = switchboard("run", write(tmp_path, "bp.json", blueprint), "--json")
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stdout)
+    assert record["status"] == "success"
+    assert record["operations"] == 6
+    text = next(m for m in record["modules"] if m["id"] == 4)["calls"][0]["output"]
+    assert text == [{"text": "line 1; line 2; line 3"}]
+
+
+def test_run_with_an_input_bundle_prints_a_summary(tmp_path):
+    blueprint = {
+        "name": "compose",
+        "flow": [
+            {"id": 1, "module": "util:ComposeTransformer", "mapper": {"value": "hi"}},
+        ],
+        "metadata": {"version": 1},
+    }
     result = switchboard(
-        "run", write(tmp_path, "ok.json", SUPPORTED), "--input", write(tmp_path, "b.json", {})
+        "run", write(tmp_path, "bp.json", blueprint), "--input", write(tmp_path, "b.json", {"x": 1})
     )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("success: 1 operations")
+    assert "[1] util:ComposeTransformer: 1 op, 1 out" in result.stdout
+
+
+def test_run_that_fails_exits_1_with_the_error(tmp_path):
+    blueprint = {
+        "name": "missing app",
+        "flow": [
+            {"id": 1, "module": "util:ComposeTransformer", "mapper": {"value": "x"}},
+            {"id": 2, "module": "slack:CreateMessage", "mapper": {"text": "{{1.value}}"}},
+        ],
+        "metadata": {"version": 1},
+    }
+    result = switchboard("run", write(tmp_path, "bp.json", blueprint))
     assert result.returncode == 1
-    assert "no runner yet" in result.stderr
+    assert (
+        "error: module slack:CreateMessage is not available in this installation" in result.stdout
+    )
+
+
+def test_run_refuses_an_input_that_is_not_a_bundle(tmp_path):
+    result = switchboard(
+        "run", write(tmp_path, "ok.json", RUNNABLE), "--input", write(tmp_path, "b.json", [1, 2])
+    )
+    assert result.returncode == 2
+    assert "a bundle is a JSON object" in result.stderr
 
 
 def test_run_rejects_a_blueprint_that_cannot_compile(tmp_path):

@@ -25,9 +25,11 @@ from typing import Any
 import networkx as nx
 
 from engine.blueprint.models import Blueprint, FlowItem
-from engine.errors import BlueprintError, Problem
+from engine.errors import BlueprintError, ExpressionError, Problem
+from engine.graph.expressions import compile_node_expressions
 from engine.graph.plan import Plan, PlanBranch, PlanNode, PlanRoute
-from engine.graph.references import iter_templates, template_references
+from engine.graph.references import iter_templates
+from engine.mapping import compile_template
 from engine.registry import ModuleRegistry
 from engine.spec import ModuleKind, ModuleSpec
 
@@ -192,10 +194,19 @@ class _Compiler:
     def _check_references(self) -> None:
         for module_id, entry in self.entries.items():
             for path, template, scope in self._templates(module_id, entry):
-                for ref in sorted(template_references(template)):
+                for ref in sorted(self._references(module_id, path, template)):
                     reason = self._bad_reference(ref, scope)
                     if reason:
                         self._problem(path, reason, module_id)
+
+    def _references(self, module_id: int, path: str, template: Any) -> frozenset[int]:
+        """The modules a template refers to; a template that does not parse is a problem."""
+        try:
+            return compile_template(template, where=path).references
+        except ExpressionError as error:
+            column = f" (column {error.column})" if error.column is not None else ""
+            self._problem(path, f"{error.reason}{column}", module_id)
+            return frozenset()
 
     def _bad_reference(self, ref: int, scope: _Scope) -> str | None:
         if ref not in self.entries:
@@ -334,6 +345,7 @@ class _Compiler:
                 for index, branch in enumerate(item.branches or ())
             ),
             onerror=self._plan_flow(item.onerror or ()),
+            expressions=compile_node_expressions(item, entry.path),
             feeder=(item.parameters or {}).get("feeder") if is_aggregator else None,
             scope=self._aggregation_scope(item.id) if is_aggregator else frozenset(),
         )

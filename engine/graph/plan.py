@@ -15,6 +15,7 @@ from typing import Any
 import networkx as nx
 
 from engine.blueprint.models import Blueprint, Filter, FlowItem, ScenarioSettings
+from engine.graph.expressions import NO_EXPRESSIONS, NodeExpressions
 from engine.spec import ModuleKind, ModuleSpec
 
 
@@ -50,6 +51,7 @@ class PlanNode:
         path: its JSON path in the blueprint, e.g. ``flow[2].routes[0].flow[1]``.
         item: the blueprint item (parameters, mapper, filter, metadata as imported).
         spec: the installed module, or ``None`` when this installation lacks it.
+        expressions: its mapper, filter and other expressions, parsed once.
         feeder: for aggregators, the id of the module whose bundles they collect.
         scope: for aggregators, the ids from the feeder up to (not including) the aggregator;
             modules after the aggregator cannot refer to them.
@@ -62,6 +64,7 @@ class PlanNode:
     routes: tuple[PlanRoute, ...] = ()
     branches: tuple[PlanBranch, ...] = ()
     onerror: tuple[PlanNode, ...] = ()
+    expressions: NodeExpressions = NO_EXPRESSIONS
     feeder: int | None = None
     scope: frozenset[int] = field(default_factory=frozenset)
 

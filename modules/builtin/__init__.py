@@ -4,5 +4,19 @@ from __future__ import annotations
 
 from engine.spec import ModuleSpec
 from modules.builtin.flow import FLOW_CONTROL
+from modules.builtin.iterate import ITERATION
+from modules.builtin.json_tools import JSON_MODULES
+from modules.builtin.text_parser import TEXT_PARSER
+from modules.builtin.tools import TOOLS
+from modules.builtin.variables import VARIABLES
+from modules.builtin.webhooks import WEBHOOK_MODULES
 
-SPECS: tuple[ModuleSpec, ...] = (*FLOW_CONTROL,)
+SPECS: tuple[ModuleSpec, ...] = (
+    *FLOW_CONTROL,
+    *ITERATION,
+    *VARIABLES,
+    *TOOLS,
+    *JSON_MODULES,
+    *WEBHOOK_MODULES,
+    *TEXT_PARSER,
+)

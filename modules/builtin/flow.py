@@ -23,10 +23,6 @@ class AggregatorParameters(_Settings):
     feeder: int
 
 
-class IteratorInput(_Settings):
-    array: Any = None
-
-
 class BreakInput(_Settings):
     retry: Any = None
     count: Any = None
@@ -43,9 +39,6 @@ FLOW_CONTROL: tuple[ModuleSpec, ...] = (
     ModuleSpec(id="builtin:BasicRouter", kind=ModuleKind.ROUTER, label="Router"),
     ModuleSpec(id="builtin:BasicIfElse", kind=ModuleKind.ROUTER, label="If-else"),
     ModuleSpec(id="builtin:BasicMerge", kind=ModuleKind.ROUTER, label="Merge"),
-    ModuleSpec(
-        id="builtin:BasicFeeder", kind=ModuleKind.ITERATOR, label="Iterator", input=IteratorInput
-    ),
     ModuleSpec(
         id="builtin:BasicAggregator",
         kind=ModuleKind.AGGREGATOR,

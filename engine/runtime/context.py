@@ -1,0 +1,164 @@
+"""What a run is given from outside, and what a module is given by the run.
+
+The engine core does no I/O of its own: the clock, randomness, the HTTP session, connections,
+data stores, trigger cursors and the webhook responder all come in through ``RunContext``. The
+service builds one per run from real adapters; a test builds one from fakes.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from engine.runtime.transaction import Transaction
+
+
+class DataStores(Protocol):
+    """Data store records, as the data store modules need them (the store implements this)."""
+
+    def get_record(self, store_id: int, key: str) -> dict[str, Any] | None: ...
+
+    def put_record(
+        self, store_id: int, key: str, data: dict[str, Any], *, overwrite: bool = True
+    ) -> None: ...
+
+    def delete_record(self, store_id: int, key: str) -> bool: ...
+
+
+class Connections(Protocol):
+    """Resolves a connection id from ``parameters.__IMTCONN__`` to a usable connection."""
+
+    def get(self, connection_id: Any) -> Any: ...
+
+
+@dataclass(frozen=True)
+class RunLimits:
+    """Bounds on one run; exceeding one ends the run with a clear error, never a crash.
+
+    Attributes:
+        max_seconds: wall time of the whole run, by the context's clock.
+        max_operations: operations in one run (a runaway loop stops here).
+        max_output_bytes: JSON size of one module's output bundle.
+        stored_bundles: bundles kept per module in the execution record; the rest are counted.
+    """
+
+    max_seconds: float = 40 * 60
+    max_operations: int = 1_000_000
+    max_output_bytes: int = 5_000_000
+    stored_bundles: int = 100
+
+
+@dataclass
+class RunContext:
+    """Everything a run needs from outside the pure core.
+
+    Attributes:
+        clock: current time, timezone-aware (the core never reads the real clock itself).
+        monotonic: seconds for durations (``time.perf_counter`` in production); without it
+            durations come from ``clock``.
+        rng: randomness for ``random``/``uuid``/``shuffle`` in mappings.
+        http: a ``requests.Session``-like object modules use for HTTP.
+        connections: resolves connection ids to connections.
+        data_stores: data store records.
+        cursors: trigger cursors by module id (read at start; new ones given to ``commit_cursor``).
+        commit_cursor: called with (module id, cursor) when a trigger commits.
+        respond: answers the webhook that started the run (``gateway:WebhookRespond``).
+        sleep: pauses the run (``util:FunctionSleep``).
+        variables: the ``var.`` namespace (scenario, execution, organization, team, input).
+        timezone: IANA zone for dates in mappings.
+        allow_private_network: let HTTP modules reach loopback and private addresses.
+        scenario_id, execution_id: identify the run in records and variables.
+        blueprint_version: the version of the scenario this run uses.
+        limits: run limits.
+        on_event: receives progress events (module started / finished) as they happen.
+        logger: where modules log; secrets never go here.
+    """
+
+    clock: Callable[[], datetime]
+    monotonic: Callable[[], float] | None = None
+    rng: random.Random = field(default_factory=random.Random)
+    http: Any = None
+    connections: Connections | None = None
+    data_stores: DataStores | None = None
+    cursors: Mapping[int, Any] = field(default_factory=dict)
+    commit_cursor: Callable[[int, Any], None] | None = None
+    respond: Callable[[int, Any, Mapping[str, str]], None] | None = None
+    sleep: Callable[[float], None] = lambda seconds: None
+    variables: Mapping[str, Any] = field(default_factory=dict)
+    timezone: str = "UTC"
+    allow_private_network: bool = False
+    scenario_id: Any = None
+    execution_id: str | None = None
+    blueprint_version: int | None = None
+    limits: RunLimits = field(default_factory=RunLimits)
+    on_event: Callable[[dict[str, Any]], None] | None = None
+    logger: logging.Logger = field(default_factory=lambda: logging.getLogger("switchboard.run"))
+
+
+class RunVariables:
+    """Variables set by ``util:SetVariable2`` and friends: per cycle or per execution."""
+
+    def __init__(self) -> None:
+        self._execution: dict[str, Any] = {}
+        self._cycle: dict[str, Any] = {}
+
+    def set(self, name: str, value: Any, scope: str = "roundtrip") -> None:
+        target = self._execution if scope == "execution" else self._cycle
+        target[name] = value
+
+    def get(self, name: str) -> Any:
+        return self._cycle.get(name, self._execution.get(name))
+
+    def new_cycle(self) -> None:
+        self._cycle.clear()
+
+
+@dataclass
+class ModuleContext:
+    """What ``ModuleSpec.run`` receives as ``call.context``.
+
+    Attributes:
+        run: the run's context (HTTP session, connections, data stores, clock …).
+        variables: the run's variables.
+        transaction: register undo/commit actions for writes that can be rolled back.
+        module_id: the module being run.
+        cursor: for triggers, the cursor committed by the last successful run.
+    """
+
+    run: RunContext
+    variables: RunVariables
+    transaction: Transaction
+    module_id: int
+    cursor: Any = None
+    pending_cursor: Any = None
+
+    @property
+    def http(self) -> Any:
+        return self.run.http
+
+    @property
+    def data_stores(self) -> DataStores | None:
+        return self.run.data_stores
+
+    def now(self) -> datetime:
+        return self.run.clock()
+
+    def connection(self, connection_id: Any) -> Any:
+        """The connection a module's ``__IMTCONN__`` names."""
+        if self.run.connections is None:
+            from engine.errors import InvalidConfigurationError
+
+            raise InvalidConfigurationError("no connections are available to this run")
+        return self.run.connections.get(connection_id)
+
+    def advance_cursor(self, cursor: Any) -> None:
+        """A trigger's new cursor; stored only when the run commits."""
+        self.pending_cursor = cursor
+
+    def respond(self, status: int, body: Any, headers: Mapping[str, str]) -> None:
+        if self.run.respond is not None:
+            self.run.respond(status, body, headers)

@@ -1,0 +1,158 @@
+"""The execution record: what happened in a run, module by module, bundle by bundle.
+
+The record is plain data (``to_dict`` gives JSON). It keeps, per module and in the order modules
+first ran, each operation's input, its output bundles, its error and the directive applied, up
+to ``RunLimits.stored_bundles`` operations and bundles per module; beyond that it counts. A
+confidential scenario's record keeps statuses and counts but no bundle contents.
+See docs/execution-record.md.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+
+class RunStatus(StrEnum):
+    """How a run ended (the execution's terminal status)."""
+
+    SUCCESS = "success"
+    WARNING = "warning"
+    ERROR = "error"
+    INCOMPLETE = "incomplete"
+
+
+def bundle_size(value: Any) -> int:
+    """Bytes of a bundle as JSON: Make's "data size" of what a module passed on."""
+    return len(json.dumps(value, default=str, separators=(",", ":")).encode())
+
+
+def to_json_value(value: Any) -> Any:
+    """A bundle as JSON values (dates as ISO 8601, bytes as text), for storing in a record."""
+    return json.loads(json.dumps(value, default=_json_default))
+
+
+def iso_8601(moment: datetime) -> str:
+    """A date as Make writes it in text: UTC with milliseconds (``2026-03-01T12:00:00.000Z``)."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return iso_8601(value)
+    if isinstance(value, bytes | bytearray):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+@dataclass
+class OperationRecord:
+    """One operation of a module (one input bundle), or one filter rejection."""
+
+    input: Any = None
+    output: list[Any] = field(default_factory=list)
+    output_count: int = 0
+    error: dict[str, Any] | None = None
+    directive: str | None = None
+    duration_ms: float = 0.0
+
+
+@dataclass
+class ModuleRecord:
+    """Everything one module did in a run."""
+
+    id: int
+    module: str
+    label: str | None = None
+    operations: int = 0
+    bundles_out: int = 0
+    filtered: int = 0
+    errors: int = 0
+    calls: list[OperationRecord] = field(default_factory=list)
+    calls_omitted: int = 0
+
+
+@dataclass
+class IncompleteState:
+    """What Break (or default handling with incomplete executions on) stores to run later.
+
+    Attributes:
+        module_id: the module that failed; a retry runs it again with ``bundles``.
+        bundles: the bundles of the modules before it on its path, by module id.
+        error: the error, as ``{{N.error}}`` shows it.
+        retry: Break's automatic retry settings (``retry``, ``count``, ``interval`` minutes).
+    """
+
+    module_id: int
+    bundles: dict[int, Any]
+    error: dict[str, Any]
+    retry: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["bundles"] = {str(key): to_json_value(value) for key, value in self.bundles.items()}
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> IncompleteState:
+        bundles = {int(key): value for key, value in data["bundles"].items()}
+        return cls(data["module_id"], bundles, data["error"], data.get("retry", {}))
+
+
+@dataclass
+class ExecutionRecord:
+    """One run of a scenario."""
+
+    status: RunStatus = RunStatus.SUCCESS
+    operations: int = 0
+    data_size: int = 0
+    cycles: int = 0
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    duration_ms: float = 0.0
+    modules: dict[int, ModuleRecord] = field(default_factory=dict)
+    error: dict[str, Any] | None = None
+    warnings: list[str] = field(default_factory=list)
+    incomplete: list[IncompleteState] = field(default_factory=list)
+    committed: bool = False
+    confidential: bool = False
+    scenario_id: Any = None
+    execution_id: str | None = None
+    blueprint_version: int | None = None
+
+    def module(self, module_id: int, module: str, label: str | None) -> ModuleRecord:
+        if module_id not in self.modules:
+            self.modules[module_id] = ModuleRecord(module_id, module, label)
+        return self.modules[module_id]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The record as JSON values (see docs/execution-record.md)."""
+        return {
+            "status": str(self.status),
+            "operations": self.operations,
+            "data_size": self.data_size,
+            "cycles": self.cycles,
+            "started_at": self.started_at.isoformat() if self.started_at else None,
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+            "duration_ms": round(self.duration_ms, 3),
+            "scenario_id": self.scenario_id,
+            "execution_id": self.execution_id,
+            "blueprint_version": self.blueprint_version,
+            "committed": self.committed,
+            "confidential": self.confidential,
+            "error": self.error,
+            "warnings": list(self.warnings),
+            "incomplete": [state.to_dict() for state in self.incomplete],
+            "modules": [_module_dict(m) for m in self.modules.values()],
+        }
+
+
+def _module_dict(module: ModuleRecord) -> dict[str, Any]:
+    data = asdict(module)
+    data["calls"] = [to_json_value(call) for call in data["calls"]]
+    return data

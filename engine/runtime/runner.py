@@ -1,0 +1,712 @@
+"""The runner: a compiled scenario executed exactly as Make executes it.
+
+Depth first, one bundle at a time: a module runs once per incoming bundle, and each bundle it
+outputs travels the rest of its path before the next one starts. Routers try their routes in
+order; iterators split; aggregators collect what their feeder produced for one input bundle and
+emit once; error routes catch a module's error and their directive is applied here, at one
+boundary (``_handle_error``). Control that must unwind the whole run (Commit, Rollback, a fatal
+error) travels as ``_StopRun`` and is settled in ``_run_cycle``.
+
+The runner does no I/O of its own: everything comes through the ``RunContext``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from engine.errors import (
+    BundleValidationError,
+    InvalidConfigurationError,
+    ModuleError,
+    RuntimeError,
+    UnknownModuleError,
+)
+from engine.graph.plan import Plan, PlanNode
+from engine.mapping import EvalContext
+from engine.runtime.aggregation import Accumulator, accumulated_item
+from engine.runtime.context import ModuleContext, RunContext, RunVariables
+from engine.runtime.record import (
+    ExecutionRecord,
+    IncompleteState,
+    OperationRecord,
+    RunStatus,
+    bundle_size,
+    to_json_value,
+)
+from engine.runtime.transaction import Transaction
+from engine.spec import ModuleCall, ModuleKind
+
+Scope = Mapping[int, Any]
+OnEnd = Callable[[Scope], None] | None
+
+_ROUTER, _IF_ELSE, _MERGE = "builtin:BasicRouter", "builtin:BasicIfElse", "builtin:BasicMerge"
+_TRIGGER_KINDS = frozenset({ModuleKind.TRIGGER, ModuleKind.INSTANT_TRIGGER})
+
+
+class RunLimitExceeded(RuntimeError):
+    """A run went past one of its limits (time, operations, output size)."""
+
+
+class _StopRun(Exception):
+    """Unwinds the run: ``commit`` (Commit directive) or ``rollback`` (Rollback, fatal error)."""
+
+    def __init__(self, outcome: str, error: dict[str, Any] | None = None) -> None:
+        super().__init__(outcome)
+        self.outcome = outcome
+        self.error = error
+
+
+class _Directive(Exception):
+    """A directive module was reached at the end of an error route."""
+
+    def __init__(self, node: PlanNode, scope: Scope) -> None:
+        super().__init__(node.module)
+        self.node = node
+        self.scope = scope
+
+
+@dataclass(frozen=True)
+class _Position:
+    """Where a node sits: its flow and its index there, to continue after it."""
+
+    flow: tuple[PlanNode, ...]
+    index: int
+
+
+def run_scenario(
+    plan: Plan,
+    context: RunContext,
+    *,
+    trigger_bundles: Iterable[Mapping[str, Any]] | None = None,
+    resume: IncompleteState | None = None,
+) -> ExecutionRecord:
+    """Run ``plan`` once and return its execution record.
+
+    Args:
+        plan: the compiled scenario.
+        context: clock, HTTP session, connections, data stores … for this run.
+        trigger_bundles: the trigger's output (a webhook's bundles, or a bundle given by
+            "run once"); without it a polling trigger is asked for bundles, cycle by cycle.
+        resume: an incomplete execution to finish: the failed module runs again with the
+            stored bundles and the rest of its path follows.
+    """
+    return _Run(plan, context).execute(trigger_bundles, resume)
+
+
+class _Run:
+    """The state of one run. Not reusable, not shared between threads."""
+
+    def __init__(self, plan: Plan, context: RunContext) -> None:
+        self.plan = plan
+        self.context = context
+        self.settings = plan.settings
+        self.record = ExecutionRecord(
+            confidential=self.settings.confidential,
+            scenario_id=context.scenario_id,
+            execution_id=context.execution_id,
+            blueprint_version=context.blueprint_version,
+        )
+        self.variables = RunVariables()
+        self.transaction = Transaction(auto_commit=self.settings.auto_commit)
+        self.positions = _positions(plan.flow)
+        self.feeds = _feeds(plan)
+        self.accumulators: dict[int, Accumulator] = {}
+        self.cursors: dict[int, Any] = dict(context.cursors)
+        self.pending_cursors: dict[int, Any] = {}
+        self.trigger_contexts: dict[int, ModuleContext] = {}
+        self.parameters: dict[int, BaseModel] = {}
+        self.started = self._seconds()
+        self.warned = False
+
+    # -- the run and its cycles ---------------------------------------------------------------
+
+    def execute(
+        self,
+        trigger_bundles: Iterable[Mapping[str, Any]] | None,
+        resume: IncompleteState | None,
+    ) -> ExecutionRecord:
+        self.record.started_at = self.context.clock()
+        if resume is not None:
+            self._run_cycle(lambda: self._resume(resume))
+        elif trigger_bundles is not None:
+            bundles = list(trigger_bundles)
+            self._run_cycle(lambda: self._process_trigger(bundles))
+        else:
+            self._run_polling_cycles()
+        return self._finish()
+
+    def _run_polling_cycles(self) -> None:
+        for cycle in range(max(1, self.settings.roundtrips)):
+            if cycle:
+                self.variables.new_cycle()
+            if not self._run_cycle(lambda: self._process_trigger(None)):
+                return
+            trigger = self.plan.trigger
+            produced = trigger and self.record.modules.get(trigger.id)
+            if not produced or not produced.bundles_out or self.record.status is RunStatus.ERROR:
+                return
+
+    def _run_cycle(self, operation: Callable[[], None]) -> bool:
+        """One cycle: operation, then commit or rollback. False when the run must stop."""
+        self.record.cycles += 1
+        try:
+            operation()
+        except _StopRun as stop:
+            if stop.outcome == "commit":
+                self._commit()
+                return False
+            self._rollback(stop.error)
+            return False
+        self._commit()
+        return True
+
+    def _commit(self) -> None:
+        trigger_last = self.settings.auto_commit_trigger_last
+        if not trigger_last:
+            self._commit_cursors()
+        self.transaction.commit()
+        if trigger_last:
+            self._commit_cursors()
+        self.record.committed = True
+
+    def _commit_cursors(self) -> None:
+        for module_id, cursor in self.pending_cursors.items():
+            self.cursors[module_id] = cursor
+            if self.context.commit_cursor is not None:
+                self.context.commit_cursor(module_id, cursor)
+        self.pending_cursors.clear()
+
+    def _rollback(self, error: dict[str, Any] | None) -> None:
+        if self.settings.auto_commit:
+            self.transaction.rollback_operation()
+        self.transaction.rollback()
+        self.pending_cursors.clear()
+        self.record.status = RunStatus.ERROR
+        self.record.error = error
+
+    def _finish(self) -> ExecutionRecord:
+        record = self.record
+        record.finished_at = self.context.clock()
+        record.duration_ms = (self._seconds() - self.started) * 1000
+        if record.status is RunStatus.SUCCESS and record.incomplete:
+            record.status = RunStatus.WARNING
+        if record.status is RunStatus.SUCCESS and self.warned:
+            record.status = RunStatus.WARNING
+        return record
+
+    # -- depth-first processing ---------------------------------------------------------------
+
+    def _process_trigger(self, bundles: list[Mapping[str, Any]] | None) -> None:
+        if not self.plan.flow:
+            return
+        first = self.plan.flow[0]
+        if bundles is None and first.kind not in _TRIGGER_KINDS:
+            self._process_flow(self.plan.flow, 0, {}, None)
+            return
+        self._run_node(first, self.plan.flow, 0, {}, None, given=bundles)
+
+    def _resume(self, state: IncompleteState) -> None:
+        node = self.plan.nodes.get(state.module_id)
+        if node is None:
+            raise _StopRun(
+                "rollback",
+                _error_dict(RuntimeError(f"module {state.module_id} is no longer in the scenario")),
+            )
+        position = self.positions[node.id]
+        self._process_node(node, position.flow, position.index, dict(state.bundles), None)
+
+    def _process_flow(
+        self, flow: tuple[PlanNode, ...], index: int, scope: Scope, on_end: OnEnd
+    ) -> bool:
+        """Send one bundle into ``flow[index]``. False when that module's filter stops it."""
+        if index >= len(flow):
+            if on_end is not None:
+                on_end(scope)
+            return True
+        node = flow[index]
+        if not self._filter_passes(node, scope):
+            self._module_record(node).filtered += 1
+            return False
+        self._process_node(node, flow, index, scope, on_end)
+        return True
+
+    def _process_node(
+        self, node: PlanNode, flow: tuple[PlanNode, ...], index: int, scope: Scope, on_end: OnEnd
+    ) -> None:
+        if node.kind is ModuleKind.DIRECTIVE:
+            raise _Directive(node, scope)
+        if node.module == _ROUTER:
+            self._route(node, scope, on_end)
+        elif node.module == _IF_ELSE:
+            self._if_else(node, flow, index, scope, on_end)
+        elif node.kind is ModuleKind.AGGREGATOR:
+            self._accumulate(node, scope, on_end)
+        else:
+            self._run_node(node, flow, index, scope, on_end)
+
+    def _run_node(
+        self,
+        node: PlanNode,
+        flow: tuple[PlanNode, ...],
+        index: int,
+        scope: Scope,
+        on_end: OnEnd,
+        given: list[Mapping[str, Any]] | None = None,
+    ) -> None:
+        """Run a computing module for one input bundle, then each output down the path."""
+        aggregators = self.feeds.get(node.id, ())
+        saved = {a.id: self.accumulators.get(a.id) for a in aggregators}
+        for aggregator in aggregators:
+            self.accumulators[aggregator.id] = self._new_accumulator(aggregator, on_end)
+        try:
+            self._run_outputs(node, flow, index, scope, on_end, given)
+            finished = {a.id: self.accumulators[a.id] for a in aggregators}
+        finally:
+            for aggregator_id, accumulator in saved.items():
+                if accumulator is None:
+                    self.accumulators.pop(aggregator_id, None)
+                else:
+                    self.accumulators[aggregator_id] = accumulator
+        for aggregator in aggregators:
+            self._emit_aggregate(aggregator, finished[aggregator.id], scope)
+
+    def _run_outputs(
+        self,
+        node: PlanNode,
+        flow: tuple[PlanNode, ...],
+        index: int,
+        scope: Scope,
+        on_end: OnEnd,
+        given: list[Mapping[str, Any]] | None,
+    ) -> None:
+        operation = self._begin_operation(node, scope)
+        try:
+            outputs = (
+                iter(given) if given is not None else self._call_module(node, scope, operation)
+            )
+            produced = 0
+            while True:
+                try:
+                    output = next(outputs)
+                except StopIteration:
+                    break
+                output = self._check_output(node, output)
+                if self.transaction.auto_commit:
+                    self.transaction.commit()  # this module's operation is done with its writes
+                produced += 1
+                self._record_output(node, operation, output)
+                self._process_flow(flow, index + 1, {**scope, node.id: output}, on_end)
+        except ModuleError as error:
+            self._end_operation(node, operation, error)
+            self._handle_error(node, flow, index, scope, error, on_end, operation)
+            return
+        self._end_operation(node, operation, None)
+        if not produced and self._continues_without_results(node):
+            self._process_flow(flow, index + 1, {**scope, node.id: {}}, on_end)
+
+    # -- routers, If-else, Merge --------------------------------------------------------------
+
+    def _route(self, node: PlanNode, scope: Scope, on_end: OnEnd) -> None:
+        record = self._module_record(node)
+        record.bundles_out += 1
+        passed_any = False
+        for route in node.routes:
+            if route.disabled or route.fallback:
+                continue
+            passed_any |= self._process_flow(route.flow, 0, scope, on_end)
+        if passed_any:
+            return
+        for route in node.routes:
+            if route.fallback and not route.disabled:
+                self._process_flow(route.flow, 0, scope, on_end)
+
+    def _if_else(
+        self, node: PlanNode, flow: tuple[PlanNode, ...], index: int, scope: Scope, on_end: OnEnd
+    ) -> None:
+        operation = self._begin_operation(node, scope)
+        self._end_operation(node, operation, None)
+        chosen = self._chosen_branch(node, scope)
+        if chosen is None:
+            return
+        merge = flow[index + 1] if index + 1 < len(flow) else None
+        if merge is None or merge.module != _MERGE or not chosen.merge:
+            self._process_flow(chosen.flow, 0, scope, None)
+            return
+
+        def into_merge(branch_scope: Scope) -> None:
+            self._merge(merge, flow, index + 1, chosen.index, branch_scope, scope, on_end)
+
+        self._process_flow(chosen.flow, 0, scope, into_merge)
+
+    def _chosen_branch(self, node: PlanNode, scope: Scope) -> Any:
+        expressions = node.expressions
+        for branch in node.branches:
+            if branch.disabled:
+                continue
+            if branch.is_else or expressions.branches[branch.index].passes(self._eval(scope)):
+                return branch
+        return None
+
+    def _merge(
+        self,
+        merge: PlanNode,
+        flow: tuple[PlanNode, ...],
+        index: int,
+        branch_index: int,
+        branch_scope: Scope,
+        outer_scope: Scope,
+        on_end: OnEnd,
+    ) -> None:
+        operation = self._begin_operation(merge, branch_scope)
+        values = merge.expressions.merge_outputs
+        output = {
+            name: mappings[branch_index].evaluate(self._eval(branch_scope))
+            if branch_index < len(mappings)
+            else None
+            for name, mappings in values
+        }
+        self._record_output(merge, operation, output)
+        self._end_operation(merge, operation, None)
+        self._process_flow(flow, index + 1, {**outer_scope, merge.id: output}, on_end)
+
+    # -- aggregation --------------------------------------------------------------------------
+
+    def _new_accumulator(self, aggregator: PlanNode, on_end: OnEnd) -> Accumulator:
+        return Accumulator(aggregator.module, aggregator.parameters, continuation=on_end)
+
+    def _accumulate(self, node: PlanNode, scope: Scope, on_end: OnEnd) -> None:
+        accumulator = self.accumulators.get(node.id)
+        evaluation = self._eval(scope)
+        item = accumulated_item(node.module, self._map(node, evaluation))
+        group = node.expressions.group_by
+        key = group.evaluate(evaluation) if group is not None else None
+        if accumulator is None:
+            # The feeder is not running (a resumed incomplete execution): a set of one.
+            accumulator = self._new_accumulator(node, on_end)
+            accumulator.add(item) if group is None else accumulator.add(item, key)
+            self._emit_aggregate(node, accumulator, scope)
+            return
+        accumulator.continuation = on_end
+        accumulator.add(item) if group is None else accumulator.add(item, key)
+
+    def _emit_aggregate(self, node: PlanNode, accumulator: Accumulator, scope: Scope) -> None:
+        feeder_scope = {k: v for k, v in scope.items() if k not in node.scope}
+        operation = self._begin_operation(node, {"bundles": accumulator.count})
+        try:
+            outputs = accumulator.outputs(stop_on_empty=_stops_on_empty(node))
+        except ModuleError as error:
+            self._end_operation(node, operation, error)
+            raise _StopRun("rollback", _error_dict(error, node)) from None
+        for output in outputs:
+            self._record_output(node, operation, output)
+        self._end_operation(node, operation, None)
+        position = self.positions[node.id]
+        for output in outputs:
+            next_scope = {**feeder_scope, node.id: output}
+            self._process_flow(
+                position.flow, position.index + 1, next_scope, accumulator.continuation
+            )
+
+    # -- errors and directives ----------------------------------------------------------------
+
+    def _handle_error(
+        self,
+        node: PlanNode,
+        flow: tuple[PlanNode, ...],
+        index: int,
+        scope: Scope,
+        error: ModuleError,
+        on_end: OnEnd,
+        operation: OperationRecord,
+    ) -> None:
+        """The one place where a module's error meets its handler and its directive."""
+        if isinstance(error, _Fatal):
+            raise _StopRun("rollback", _error_dict(error, node))
+        error_scope = {**scope, node.id: {"error": error.as_bundle()}}
+        if node.onerror and error.handleable:
+            try:
+                entered = self._process_flow(node.onerror, 0, error_scope, None)
+            except _Directive as directive:
+                self._apply_directive(directive, node, flow, index, scope, error, on_end, operation)
+                return
+            except ModuleError as inner:
+                raise _StopRun("rollback", _error_dict(inner)) from None
+            if entered:
+                operation.directive = "ignore"  # an error route without a directive ignores
+                return
+        self._default_handling(node, scope, error)
+
+    def _apply_directive(
+        self,
+        directive: _Directive,
+        node: PlanNode,
+        flow: tuple[PlanNode, ...],
+        index: int,
+        scope: Scope,
+        error: ModuleError,
+        on_end: OnEnd,
+        operation: OperationRecord,
+    ) -> None:
+        name = directive.node.module.partition(":")[2].lower()
+        operation.directive = name
+        self._module_record(directive.node).bundles_out += 1
+        if name == "resume":
+            substitute = self._map(directive.node, self._eval(directive.scope)) or {}
+            self._record_output(node, operation, substitute)
+            self._process_flow(flow, index + 1, {**scope, node.id: substitute}, on_end)
+        elif name == "commit":
+            raise _StopRun("commit")
+        elif name == "rollback":
+            raise _StopRun("rollback", _error_dict(error, node))
+        elif name == "break":
+            retry = self._map(directive.node, self._eval(directive.scope)) or {}
+            self._store_incomplete(node, scope, error, retry)
+
+    def _default_handling(self, node: PlanNode, scope: Scope, error: ModuleError) -> None:
+        """No handler (or its filter refused the error): Make's default behaviour."""
+        is_first = self.plan.flow and node is self.plan.flow[0]
+        if self.settings.dlq and not is_first and error.handleable:
+            self._store_incomplete(node, scope, error, {})
+            self.record.status = RunStatus.INCOMPLETE
+            return
+        raise _StopRun("rollback", _error_dict(error, node))
+
+    def _store_incomplete(
+        self, node: PlanNode, scope: Scope, error: ModuleError, retry: Mapping[str, Any]
+    ) -> None:
+        state = IncompleteState(node.id, dict(scope), error.as_bundle(), dict(retry))
+        self.record.incomplete.append(state)
+
+    # -- one operation ------------------------------------------------------------------------
+
+    def _call_module(
+        self, node: PlanNode, scope: Scope, operation: OperationRecord
+    ) -> Iterator[Mapping[str, Any]]:
+        spec = node.spec
+        if spec is None:
+            raise _Fatal(str(UnknownModuleError(node.module, f"id {node.id}")))
+        if spec.run is None:
+            raise _Fatal(f"module {node.module} (id {node.id}) cannot run on its own")
+        mapped = self._map(node, self._eval(scope))
+        operation.input = mapped if not self.record.confidential else None
+        call = ModuleCall(
+            module_id=node.id,
+            parameters=self._parameters(node),
+            input=self._validated_input(node, mapped),
+            context=self._module_context(node),
+        )
+        return iter(spec.run(call))
+
+    def _module_context(self, node: PlanNode) -> ModuleContext:
+        context = ModuleContext(
+            run=self.context,
+            variables=self.variables,
+            transaction=self.transaction,
+            module_id=node.id,
+            cursor=self.cursors.get(node.id),
+        )
+        if node.kind in _TRIGGER_KINDS:
+            self.trigger_contexts[node.id] = context
+        return context
+
+    def _parameters(self, node: PlanNode) -> BaseModel:
+        if node.id not in self.parameters:
+            assert node.spec is not None
+            try:
+                self.parameters[node.id] = node.spec.parameters.model_validate(node.parameters)
+            except ValidationError as error:
+                raise InvalidConfigurationError(
+                    f"module {node.id} ({node.module}) is not set up right: "
+                    + _validation_summary(error)
+                ) from None
+        return self.parameters[node.id]
+
+    def _validated_input(self, node: PlanNode, mapped: Any) -> BaseModel:
+        assert node.spec is not None
+        try:
+            return node.spec.input.model_validate(mapped if mapped is not None else {})
+        except ValidationError as error:
+            raise BundleValidationError(
+                f"invalid input for module {node.id} ({node.module}): "
+                + _validation_summary(error),
+                detail=error.errors(include_url=False, include_context=False),
+            ) from None
+
+    def _begin_operation(self, node: PlanNode, scope_or_input: Any) -> OperationRecord:
+        self._check_limits()
+        self.record.operations += 1
+        record = self._module_record(node)
+        record.operations += 1
+        operation = OperationRecord()
+        operation.duration_ms = self._seconds()
+        if len(record.calls) < self.context.limits.stored_bundles:
+            record.calls.append(operation)
+        else:
+            record.calls_omitted += 1
+        self.transaction.begin_operation()
+        self._event("module_started", node)
+        return operation
+
+    def _end_operation(
+        self, node: PlanNode, operation: OperationRecord, error: ModuleError | None
+    ) -> None:
+        operation.duration_ms = (self._seconds() - operation.duration_ms) * 1000
+        if error is not None:
+            operation.error = _error_dict(error)
+            self._module_record(node).errors += 1
+        elif self.transaction.auto_commit:
+            self.transaction.end_operation()
+        self._event("module_finished", node, error=operation.error)
+        if node.kind in _TRIGGER_KINDS:
+            self._collect_trigger_cursor(node)
+
+    def _collect_trigger_cursor(self, node: PlanNode) -> None:
+        """What the trigger advanced its cursor to waits for the cycle to commit."""
+        context = self.trigger_contexts.pop(node.id, None)
+        if context is not None and context.pending_cursor is not None:
+            self.pending_cursors[node.id] = context.pending_cursor
+
+    def _record_output(self, node: PlanNode, operation: OperationRecord, output: Any) -> None:
+        record = self._module_record(node)
+        record.bundles_out += 1
+        operation.output_count += 1
+        self.record.data_size += bundle_size(output)
+        if (
+            not self.record.confidential
+            and len(operation.output) < self.context.limits.stored_bundles
+        ):
+            operation.output.append(to_json_value(output))
+
+    def _check_output(self, node: PlanNode, output: Any) -> Mapping[str, Any]:
+        if not isinstance(output, Mapping):
+            raise _Fatal(f"module {node.module} (id {node.id}) returned {type(output).__name__}")
+        return output
+
+    def _check_limits(self) -> None:
+        limits = self.context.limits
+        if self.record.operations >= limits.max_operations:
+            raise _StopRun(
+                "rollback",
+                _error_dict(
+                    RunLimitExceeded(
+                        f"the run reached its limit of {limits.max_operations} operations"
+                    )
+                ),
+            )
+        if self._seconds() - self.started > limits.max_seconds:
+            raise _StopRun(
+                "rollback",
+                _error_dict(
+                    RunLimitExceeded(
+                        f"the run took longer than its limit of {limits.max_seconds:g} seconds"
+                    )
+                ),
+            )
+
+    def _module_record(self, node: PlanNode) -> Any:
+        return self.record.module(node.id, node.module, node.item.label)
+
+    def _event(self, kind: str, node: PlanNode, **extra: Any) -> None:
+        if self.context.on_event is not None:
+            self.context.on_event({"event": kind, "module_id": node.id, **extra})
+
+    def _seconds(self) -> float:
+        if self.context.monotonic is not None:
+            return self.context.monotonic()
+        return self.context.clock().timestamp()
+
+    # -- expressions --------------------------------------------------------------------------
+
+    def _eval(self, scope: Scope) -> EvalContext:
+        context = self.context
+        return EvalContext(
+            bundles=scope,
+            variables=self._system_variables(),
+            timezone=self.settings.timezone or context.timezone,
+            now=context.clock,
+            rng=context.rng,
+            warnings=self.record.warnings,
+        )
+
+    def _system_variables(self) -> Mapping[str, Any]:
+        context = self.context
+        execution = {"id": context.execution_id, "operationsConsumed": self.record.operations}
+        scenario = {"id": context.scenario_id, "name": self.plan.blueprint.name}
+        scenario["executionId"] = context.execution_id
+        return {
+            **context.variables,
+            "scenario": {**context.variables.get("scenario", {}), **scenario},
+            "execution": execution,
+        }
+
+    def _filter_passes(self, node: PlanNode, scope: Scope) -> bool:
+        check = node.expressions.filter
+        return check is None or check.passes(self._eval(scope))
+
+    def _map(self, node: PlanNode, evaluation: EvalContext) -> Any:
+        mapper = node.expressions.mapper
+        return mapper.evaluate(evaluation) if mapper is not None else None
+
+    def _continues_without_results(self, node: PlanNode) -> bool:
+        flag = node.parameters.get("continueWhenNoRes", node.mapper.get("continueWhenNoRes"))
+        return flag is True or flag == "true"
+
+
+class _Fatal(ModuleError):
+    """An error no handler may catch: it ends the run (e.g. a module this install lacks)."""
+
+    type = "RuntimeError"
+    handleable = False
+
+
+def _stops_on_empty(node: PlanNode) -> bool:
+    flags = node.item.flags or {}
+    return bool(flags.get("stopOnEmpty") or node.parameters.get("stopOnEmpty"))
+
+
+def _error_dict(error: BaseException, node: PlanNode | None = None) -> dict[str, Any]:
+    bundle = (
+        error.as_bundle()
+        if isinstance(error, ModuleError)
+        else {"message": str(error), "type": "RuntimeError", "detail": None}
+    )
+    if node is not None:
+        bundle = {**bundle, "module_id": node.id, "module": node.module}
+    return to_json_value(bundle)
+
+
+def _validation_summary(error: ValidationError) -> str:
+    parts = []
+    for item in error.errors(include_url=False):
+        where = ".".join(str(p) for p in item["loc"]) or "input"
+        parts.append(f"{where}: {item['msg'][:1].lower()}{item['msg'][1:]}")
+    return "; ".join(parts)
+
+
+def _positions(flow: tuple[PlanNode, ...]) -> dict[int, _Position]:
+    positions: dict[int, _Position] = {}
+
+    def visit(nodes: tuple[PlanNode, ...]) -> None:
+        for index, node in enumerate(nodes):
+            positions[node.id] = _Position(nodes, index)
+            for route in node.routes:
+                visit(route.flow)
+            for branch in node.branches:
+                visit(branch.flow)
+            visit(node.onerror)
+
+    visit(flow)
+    return positions
+
+
+def _feeds(plan: Plan) -> dict[int, tuple[PlanNode, ...]]:
+    """Aggregators by the id of their feeder."""
+    feeds: dict[int, list[PlanNode]] = {}
+    for node in plan.walk():
+        if node.feeder is not None and node.kind is ModuleKind.AGGREGATOR:
+            feeds.setdefault(node.feeder, []).append(node)
+    return {feeder: tuple(nodes) for feeder, nodes in feeds.items()}

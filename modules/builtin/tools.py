@@ -1,0 +1,95 @@
+"""Make's "Tools" app: compose a string, switch, sleep."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import regex
+from pydantic import BaseModel, ConfigDict, Field
+
+from engine.errors import BundleValidationError
+from engine.spec import Bundle, ModuleCall, ModuleKind, ModuleSpec
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class ComposeInput(_Input):
+    value: Any = ""
+
+
+class ComposeOutput(BaseModel):
+    value: str
+
+
+def compose(call: ModuleCall) -> Iterator[Bundle]:
+    value = call.input.value  # type: ignore[attr-defined]
+    yield {"value": "" if value is None else str(value)}
+
+
+class SwitchCase(_Input):
+    pattern: Any = None
+    output: Any = None
+
+
+class SwitcherInput(_Input):
+    input: Any = None
+    casesTable: list[SwitchCase] = Field(default_factory=list)
+    useRegExpMatch: bool = Field(default=False, strict=False)
+    elseOutput: Any = None
+
+
+_REGEX_TIMEOUT_SECONDS = 0.5
+
+
+def _case_matches(case: SwitchCase, text: str, use_regex: bool) -> bool:
+    pattern = "" if case.pattern is None else str(case.pattern)
+    if not use_regex:
+        return pattern == text
+    try:
+        return regex.search(pattern, text, timeout=_REGEX_TIMEOUT_SECONDS) is not None
+    except regex.error as error:
+        raise BundleValidationError(f"invalid pattern {pattern!r}: {error}") from None
+    except TimeoutError:
+        raise BundleValidationError(f"pattern {pattern!r} took too long to match") from None
+
+
+def switch(call: ModuleCall) -> Iterator[Bundle]:
+    """The output of the first case whose pattern matches the input, else ``elseOutput``."""
+    data: SwitcherInput = call.input  # type: ignore[assignment]
+    text = "" if data.input is None else str(data.input)
+    for case in data.casesTable:
+        if _case_matches(case, text, data.useRegExpMatch):
+            yield {"output": case.output}
+            return
+    yield {"output": data.elseOutput}
+
+
+class SleepInput(_Input):
+    duration: float = Field(default=1, strict=False, ge=0, le=300)
+
+
+def sleep(call: ModuleCall) -> Iterator[Bundle]:
+    """Pause the run for 1 to 300 seconds (through the run's clock, so tests do not wait)."""
+    call.context.run.sleep(call.input.duration)  # type: ignore[attr-defined]
+    yield {}
+
+
+TOOLS: tuple[ModuleSpec, ...] = (
+    ModuleSpec(
+        id="util:ComposeTransformer",
+        kind=ModuleKind.ACTION,
+        label="Compose a string",
+        input=ComposeInput,
+        output=ComposeOutput,
+        run=compose,
+    ),
+    ModuleSpec(
+        id="util:Switcher", kind=ModuleKind.ACTION, label="Switch", input=SwitcherInput, run=switch
+    ),
+    ModuleSpec(
+        id="util:FunctionSleep", kind=ModuleKind.ACTION, label="Sleep", input=SleepInput, run=sleep
+    ),
+)

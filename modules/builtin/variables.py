@@ -1,0 +1,107 @@
+"""Run variables: set and get values across routes, per cycle or per execution."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from engine.spec import Bundle, ModuleCall, ModuleKind, ModuleSpec
+
+if TYPE_CHECKING:
+    from engine.runtime.context import RunVariables
+
+Scope = Literal["roundtrip", "execution"]
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class SetVariableInput(_Input):
+    name: str
+    scope: Scope = "roundtrip"
+    value: Any = None
+
+
+class NamedValue(_Input):
+    name: str
+    value: Any = None
+
+
+class SetVariablesInput(_Input):
+    variables: list[NamedValue] = []
+    scope: Scope = "roundtrip"
+
+
+class GetVariableInput(_Input):
+    name: str
+
+
+class VariableName(_Input):
+    name: str
+
+
+class GetVariablesInput(_Input):
+    variables: list[VariableName] = []
+
+
+def _variables(call: ModuleCall) -> RunVariables:
+    return call.context.variables
+
+
+def set_variable(call: ModuleCall) -> Iterator[Bundle]:
+    data: SetVariableInput = call.input  # type: ignore[assignment]
+    _variables(call).set(data.name, data.value, data.scope)
+    yield {data.name: data.value}
+
+
+def set_variables(call: ModuleCall) -> Iterator[Bundle]:
+    data: SetVariablesInput = call.input  # type: ignore[assignment]
+    for variable in data.variables:
+        _variables(call).set(variable.name, variable.value, data.scope)
+    yield {variable.name: variable.value for variable in data.variables}
+
+
+def get_variable(call: ModuleCall) -> Iterator[Bundle]:
+    data: GetVariableInput = call.input  # type: ignore[assignment]
+    yield {data.name: _variables(call).get(data.name)}
+
+
+def get_variables(call: ModuleCall) -> Iterator[Bundle]:
+    data: GetVariablesInput = call.input  # type: ignore[assignment]
+    variables = _variables(call)
+    yield {variable.name: variables.get(variable.name) for variable in data.variables}
+
+
+VARIABLES: tuple[ModuleSpec, ...] = (
+    ModuleSpec(
+        id="util:SetVariable2",
+        kind=ModuleKind.ACTION,
+        label="Set variable",
+        input=SetVariableInput,
+        run=set_variable,
+    ),
+    ModuleSpec(
+        id="util:SetVariables",
+        kind=ModuleKind.ACTION,
+        label="Set multiple variables",
+        input=SetVariablesInput,
+        run=set_variables,
+    ),
+    ModuleSpec(
+        id="util:GetVariable2",
+        kind=ModuleKind.ACTION,
+        label="Get variable",
+        input=GetVariableInput,
+        run=get_variable,
+    ),
+    ModuleSpec(
+        id="util:GetVariables",
+        kind=ModuleKind.ACTION,
+        label="Get multiple variables",
+        input=GetVariablesInput,
+        run=get_variables,
+    ),
+)

@@ -1,0 +1,109 @@
+"""Make's Webhooks app: the custom webhook trigger and the webhook response.
+
+The service turns each queued HTTP request into the trigger's bundle with
+``request_to_bundle``; the trigger module itself passes that bundle on.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from typing import Any
+from urllib.parse import parse_qsl
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from engine.errors import BundleValidationError, DataError
+from engine.spec import Bundle, ModuleCall, ModuleKind, ModuleSpec
+
+_LAX = ConfigDict(extra="allow")
+
+
+def request_to_bundle(
+    *,
+    method: str,
+    headers: Mapping[str, str],
+    query: Mapping[str, Any],
+    body: bytes,
+    include_headers: bool = False,
+    include_method: bool = False,
+) -> dict[str, Any]:
+    """The bundle Make makes of a webhook request: query fields, then the body's fields.
+
+    Raises:
+        DataError: the body claims to be JSON but is not (the message says where).
+    """
+    bundle: dict[str, Any] = dict(query)
+    bundle.update(_body_fields(headers, body))
+    if include_headers:
+        bundle["__IMTHEADERS__"] = [{"name": k.lower(), "value": v} for k, v in headers.items()]
+    if include_method:
+        bundle["__IMTMETHOD__"] = method.upper()
+    return bundle
+
+
+def _body_fields(headers: Mapping[str, str], body: bytes) -> dict[str, Any]:
+    content_type = {k.lower(): v for k, v in headers.items()}.get("content-type", "").lower()
+    if not body:
+        return {}
+    if "json" in content_type:
+        try:
+            document = json.loads(body)
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            raise DataError(f"the request body is not valid JSON: {error}") from None
+        return document if isinstance(document, dict) else {"value": document}
+    if "x-www-form-urlencoded" in content_type:
+        return dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+    return {"value": body.decode("utf-8", "replace")}
+
+
+def custom_webhook(call: ModuleCall) -> Iterator[Bundle]:
+    yield call.input.model_dump()
+
+
+class RespondHeader(BaseModel):
+    model_config = _LAX
+
+    key: str = ""
+    value: Any = ""
+
+
+class RespondInput(BaseModel):
+    model_config = _LAX
+
+    status: Any = "200"
+    body: Any = ""
+    headers: list[RespondHeader] = Field(default_factory=list)
+
+
+def respond(call: ModuleCall) -> Iterator[Bundle]:
+    """Answer the HTTP request that started the run (the caller waits for it, up to a limit)."""
+    data: RespondInput = call.input  # type: ignore[assignment]
+    try:
+        status = int(str(data.status).strip() or "200")
+    except ValueError:
+        raise BundleValidationError(f"status '{data.status}' is not an HTTP status") from None
+    if not 100 <= status <= 599:
+        raise BundleValidationError(f"status {status} is not an HTTP status")
+    headers = {
+        header.key: "" if header.value is None else str(header.value) for header in data.headers
+    }
+    call.context.respond(status, data.body, headers)
+    yield {}
+
+
+WEBHOOK_MODULES: tuple[ModuleSpec, ...] = (
+    ModuleSpec(
+        id="gateway:CustomWebHook",
+        kind=ModuleKind.INSTANT_TRIGGER,
+        label="Custom webhook",
+        run=custom_webhook,
+    ),
+    ModuleSpec(
+        id="gateway:WebhookRespond",
+        kind=ModuleKind.RESPONDER,
+        label="Webhook response",
+        input=RespondInput,
+        run=respond,
+    ),
+)

@@ -1,0 +1,67 @@
+"""The SSRF guard: user-mapped URLs may not reach this machine or the private network.
+
+A scenario's HTTP module sends requests wherever its mapped URL says; without a guard, anyone
+who can edit a scenario could reach the database, the metadata service or the admin ports next
+to Switchboard. Requests to loopback, link-local, private, reserved, multicast and unspecified
+addresses are refused unless the deployment allows them (``allow_private_network``). Every
+redirect hop is checked again.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from urllib.parse import urlsplit
+
+from engine.errors import InvalidConfigurationError
+
+ALLOWED_SCHEMES = frozenset({"http", "https"})
+
+
+class BlockedAddressError(InvalidConfigurationError):
+    """The URL points somewhere the deployment does not allow scenarios to reach."""
+
+
+def check_url(url: str, *, allow_private_network: bool) -> None:
+    """Raise ``BlockedAddressError`` unless ``url`` is an http(s) URL to a public address."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ALLOWED_SCHEMES:
+        raise BlockedAddressError(f"only http and https URLs can be requested, not '{url}'")
+    host = parts.hostname
+    if not host:
+        raise BlockedAddressError(f"the URL '{url}' has no host")
+    if allow_private_network:
+        return
+    for address in _addresses(host, parts.port):
+        if _is_internal(address):
+            raise BlockedAddressError(
+                f"requests to {host} ({address}) are refused: it is a private, loopback or "
+                "link-local address (set SWITCHBOARD_ALLOW_PRIVATE_NETWORK=1 to allow them)"
+            )
+
+
+def _addresses(host: str, port: int | None) -> set[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    try:
+        return {ipaddress.ip_address(host.strip("[]"))}
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, port or 443, proto=socket.IPPROTO_TCP)
+    except socket.gaierror as error:
+        from engine.errors import ConnectionError
+
+        raise ConnectionError(f"cannot resolve host {host}: {error.strerror}") from None
+    return {ipaddress.ip_address(info[4][0]) for info in infos}
+
+
+def _is_internal(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return (
+        address.is_private
+        or address.is_loopback
+        or address.is_link_local
+        or address.is_reserved
+        or address.is_multicast
+        or address.is_unspecified
+    )

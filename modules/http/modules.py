@@ -1,0 +1,233 @@
+"""Make's HTTP app: make a request (v4), and the classic "make a request" modules (v3)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from engine.errors import InvalidConfigurationError
+from engine.spec import Bundle, ModuleCall, ModuleKind, ModuleSpec
+from modules.http.request import DEFAULT_TIMEOUT_SECONDS, HttpRequest, send
+
+_LAX = ConfigDict(extra="allow")
+
+
+class NameValue(BaseModel):
+    model_config = _LAX
+
+    name: Any = ""
+    value: Any = ""
+
+    def pair(self) -> tuple[str, str]:
+        return _text(self.name), _text(self.value)
+
+
+class HttpOutput(BaseModel):
+    statusCode: int
+    headers: list[NameValue]
+    data: Any = None
+    fileSize: int = 0
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _timeout(value: Any) -> float:
+    if value in (None, ""):
+        return DEFAULT_TIMEOUT_SECONDS
+    return max(1.0, min(float(value), DEFAULT_TIMEOUT_SECONDS))
+
+
+class MakeRequestInput(BaseModel):
+    """``http:MakeRequest`` v4 mapper."""
+
+    model_config = _LAX
+
+    url: str
+    method: str = "get"
+    headers: list[NameValue] = Field(default_factory=list)
+    queryParameters: list[NameValue] = Field(default_factory=list)
+    contentType: str | None = None
+    inputMethod: str | None = None
+    jsonStringBodyContent: Any = None
+    dataStructureBodyContent: Any = None
+    urlEncodedBodyContent: list[NameValue] = Field(default_factory=list)
+    multipartBodyContent: list[NameValue] = Field(default_factory=list)
+    customBodyContent: Any = None
+    customContentType: str | None = None
+    parseResponse: bool = False
+    stopOnHttpError: bool = True
+    allowRedirects: bool = True
+    timeout: Any = None
+
+    @field_validator(
+        "headers", "queryParameters", "urlEncodedBodyContent", "multipartBodyContent", mode="before"
+    )
+    @classmethod
+    def _none_is_empty(cls, value: Any) -> Any:
+        return [] if value in (None, "") else value
+
+
+def _v4_body(data: MakeRequestInput) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """The body arguments and content-type header for a v4 request."""
+    kind = (data.contentType or "").lower()
+    if kind == "json":
+        body = data.jsonStringBodyContent
+        if data.inputMethod == "dataStructure":
+            import json
+
+            body = json.dumps(data.dataStructureBodyContent)
+        return {"body": _text(body) if body is not None else None}, [
+            ("content-type", "application/json")
+        ]
+    if kind in ("urlencoded", "x-www-form-urlencoded"):
+        return {"form": [p.pair() for p in data.urlEncodedBodyContent]}, []
+    if kind in ("multipart", "multipart/form-data"):
+        files = [
+            (name, (None, value, None))
+            for name, value in (p.pair() for p in data.multipartBodyContent)
+        ]
+        return {"files": files}, []
+    if kind == "custom":
+        content_type = data.customContentType or "text/plain"
+        return {"body": _text(data.customBodyContent)}, [("content-type", content_type)]
+    return {}, []
+
+
+def _auth_headers(call: ModuleCall) -> tuple[list[tuple[str, str]], list[tuple[str, str]], Any]:
+    """Headers, query parameters and basic auth from the module's connection, if any."""
+    parameters = call.parameters.model_dump()
+    kind = parameters.get("authenticationType", "noAuth")
+    if kind in (None, "", "noAuth"):
+        return [], [], None
+    keychain = parameters.get("apiKeyKeychain") or parameters.get("basicAuthKeychain")
+    keychain = keychain or parameters.get("auth")
+    credentials = call.context.connection(keychain) if keychain else None
+    if credentials is None:
+        raise InvalidConfigurationError(f"authentication '{kind}' needs a connection (keychain)")
+    data = credentials if isinstance(credentials, Mapping) else getattr(credentials, "data", {})
+    if kind == "basicAuth":
+        return [], [], (str(data.get("username", "")), str(data.get("password", "")))
+    pair = (str(data.get("name", "x-api-key")), str(data.get("key", "")))
+    return ([pair], [], None) if data.get("placement", "header") == "header" else ([], [pair], None)
+
+
+def make_request(call: ModuleCall) -> Iterator[Bundle]:
+    data: MakeRequestInput = call.input  # type: ignore[assignment]
+    body, body_headers = _v4_body(data)
+    auth_headers, auth_params, basic = _auth_headers(call)
+    request = HttpRequest(
+        method=data.method,
+        url=data.url,
+        headers=[*body_headers, *auth_headers, *(p.pair() for p in data.headers)],
+        params=[*auth_params, *(p.pair() for p in data.queryParameters)],
+        auth=basic,
+        timeout=_timeout(data.timeout),
+        follow_redirects=data.allowRedirects,
+        parse_response=data.parseResponse,
+        status_errors=data.stopOnHttpError,
+        **body,
+    )
+    yield _send(call, request)
+
+
+class SendDataInput(BaseModel):
+    """``http:ActionSendData`` v3 mapper (and its auth variants)."""
+
+    model_config = _LAX
+
+    url: str
+    method: str = "get"
+    headers: list[NameValue] = Field(default_factory=list)
+    qs: list[NameValue] = Field(default_factory=list)
+    bodyType: str | None = None
+    contentType: str | None = None
+    data: Any = None
+    parseResponse: bool = False
+    authUser: str | None = None
+    authPass: str | None = None
+    timeout: Any = None
+    followRedirect: bool = True
+
+    @field_validator("headers", "qs", mode="before")
+    @classmethod
+    def _none_is_empty(cls, value: Any) -> Any:
+        return [] if value in (None, "") else value
+
+
+def _v3_body(data: SendDataInput) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    kind = (data.bodyType or "").lower()
+    if kind == "raw":
+        headers = [("content-type", data.contentType)] if data.contentType else []
+        return {"body": _text(data.data)}, headers
+    if kind in ("x_www_form_urlencoded", "urlencoded"):
+        fields = data.data if isinstance(data.data, list) else []
+        return {"form": [NameValue.model_validate(f).pair() for f in fields]}, []
+    if kind in ("multipart_form_data", "multipart"):
+        fields = data.data if isinstance(data.data, list) else []
+        pairs = [NameValue.model_validate(f).pair() for f in fields]
+        return {"files": [(name, (None, value, None)) for name, value in pairs]}, []
+    return {}, []
+
+
+def send_data(call: ModuleCall) -> Iterator[Bundle]:
+    data: SendDataInput = call.input  # type: ignore[assignment]
+    body, body_headers = _v3_body(data)
+    auth_headers, auth_params, basic = _auth_headers(call)
+    if data.authUser or data.authPass:
+        basic = (data.authUser or "", data.authPass or "")
+    handle_errors = bool(call.parameters.model_dump().get("handleErrors", False))
+    request = HttpRequest(
+        method=data.method,
+        url=data.url,
+        headers=[*body_headers, *auth_headers, *(p.pair() for p in data.headers)],
+        params=[*auth_params, *(p.pair() for p in data.qs)],
+        auth=basic,
+        timeout=_timeout(data.timeout),
+        follow_redirects=data.followRedirect,
+        parse_response=data.parseResponse,
+        status_errors=handle_errors,
+        **body,
+    )
+    yield _send(call, request)
+
+
+def _send(call: ModuleCall, request: HttpRequest) -> dict[str, Any]:
+    run = call.context.run
+    return send(run.http, request, allow_private_network=run.allow_private_network)
+
+
+class _Parameters(BaseModel):
+    model_config = _LAX
+
+
+def _spec(
+    module_id: str, label: str, input_model: type[BaseModel], run: Any, version: int
+) -> ModuleSpec:
+    return ModuleSpec(
+        id=module_id,
+        kind=ModuleKind.ACTION,
+        label=label,
+        version=version,
+        parameters=_Parameters,
+        input=input_model,
+        output=HttpOutput,
+        run=run,
+    )
+
+
+HTTP_MODULES: tuple[ModuleSpec, ...] = (
+    _spec("http:MakeRequest", "Make a request", MakeRequestInput, make_request, 4),
+    _spec("http:ActionSendData", "Make a request", SendDataInput, send_data, 3),
+    _spec(
+        "http:ActionSendDataAPIKeyAuth", "Make an API Key Auth request", SendDataInput, send_data, 3
+    ),
+    _spec("http:ActionSendDataBasicAuth", "Make a Basic Auth request", SendDataInput, send_data, 3),
+)
