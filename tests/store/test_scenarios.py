@@ -8,6 +8,7 @@ import pytest
 
 from engine.store import ExecutionStatus, NotFound, TriggerKind
 
+ORDERS_BLUEPRINT = '{"name": "Orders", "flow": []}'  # the ``scenario`` fixture's
 ODD_BLUEPRINT = '{\r\n  "name": "Ünïcode ☃",\n  "flow": [],  "x": 1.0e3, "t": "\\u00e9\\t"}\n'
 
 
@@ -52,14 +53,10 @@ def test_every_save_is_a_new_version(store, scenario, clock):
     assert store.get_scenario(scenario.id).updated_at == clock.now
     assert store.get_scenario_version(scenario.id).blueprint == '{"v": 3}'
     assert store.get_scenario_version(scenario.id, 2).blueprint == '{"v": 2}'
-    assert store.get_scenario_version(scenario.id, 1).blueprint == scenario_blueprint()
+    assert store.get_scenario_version(scenario.id, 1).blueprint == ORDERS_BLUEPRINT
     versions = store.list_scenario_versions(scenario.id)
     assert [info.version for info in versions] == [3, 2, 1]
     assert versions[0].created_at > versions[2].created_at
-
-
-def scenario_blueprint():
-    return '{"name": "Orders", "flow": []}'
 
 
 def test_concurrent_saves_get_distinct_versions(store, scenario):
