@@ -42,12 +42,14 @@ class RunLimits:
     Attributes:
         max_seconds: wall time of the whole run, by the context's clock.
         max_operations: operations in one run (a runaway loop stops here).
+        max_bundles: bundles all modules of one run may output together.
         max_output_bytes: JSON size of one module's output bundle.
         stored_bundles: bundles kept per module in the execution record; the rest are counted.
     """
 
     max_seconds: float = 40 * 60
     max_operations: int = 1_000_000
+    max_bundles: int = 5_000_000
     max_output_bytes: int = 5_000_000
     stored_bundles: int = 100
 

@@ -120,7 +120,7 @@ class _Run:
         self.trigger_contexts: dict[int, ModuleContext] = {}
         self.parameters: dict[int, BaseModel] = {}
         self.started = self._seconds()
-        self.warned = False
+        self.bundles = 0
 
     # -- the run and its cycles ---------------------------------------------------------------
 
@@ -193,8 +193,6 @@ class _Run:
         record.finished_at = self.context.clock()
         record.duration_ms = (self._seconds() - self.started) * 1000
         if record.status is RunStatus.SUCCESS and record.incomplete:
-            record.status = RunStatus.WARNING
-        if record.status is RunStatus.SUCCESS and self.warned:
             record.status = RunStatus.WARNING
         return record
 
@@ -574,12 +572,25 @@ class _Run:
         record = self._module_record(node)
         record.bundles_out += 1
         operation.output_count += 1
-        self.record.data_size += bundle_size(output)
+        size = bundle_size(output)
+        self.record.data_size += size
+        self.bundles += 1
+        self._check_output_limits(node, size)
         if (
             not self.record.confidential
             and len(operation.output) < self.context.limits.stored_bundles
         ):
             operation.output.append(to_json_value(output))
+
+    def _check_output_limits(self, node: PlanNode, size: int) -> None:
+        limits = self.context.limits
+        if size > limits.max_output_bytes:
+            raise _Fatal(
+                f"module {node.id} ({node.module}) output a bundle of {size} bytes, over the "
+                f"limit of {limits.max_output_bytes}"
+            )
+        if self.bundles > limits.max_bundles:
+            raise _Fatal(f"the run reached its limit of {limits.max_bundles} bundles")
 
     def _check_output(self, node: PlanNode, output: Any) -> Mapping[str, Any]:
         if not isinstance(output, Mapping):

@@ -45,8 +45,8 @@ def markdown(rows: list[dict[str, Any]]) -> str:
     for row in rows:
         floor, ratio = row.get("floor"), row.get("ratio")
         lines.append(
-            f"| {row['benchmark']} | {row['metric']} | {row['value']:,.1f} | {row['unit']} | "
-            f"{'' if floor is None else f'{floor:,.1f}'} | "
+            f"| {row['benchmark']} | {row['metric']} | {row['value']:,.4g} | {row['unit']} | "
+            f"{'' if floor is None else f'{floor:,.4g}'} | "
             f"{'' if ratio is None else f'{ratio:.2f}'} |"
         )
     return "\n".join(lines)
