@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from engine.registry import ModuleRegistry
 from modules.builtin import SPECS as BUILTIN_SPECS
+from modules.datastore import DATASTORE_MODULES
 from modules.http import HTTP_MODULES
 
 
@@ -14,3 +15,4 @@ def register_all(registry: ModuleRegistry) -> None:
     """Register every module this distribution ships."""
     registry.register_all(BUILTIN_SPECS)
     registry.register_all(HTTP_MODULES)
+    registry.register_all(DATASTORE_MODULES)
