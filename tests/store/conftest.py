@@ -49,7 +49,9 @@ def postgres_url_with_schema(schema: str) -> str:
 
 
 def connect_postgres() -> sqlalchemy.Engine:
-    engine = sqlalchemy.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    engine = sqlalchemy.create_engine(
+        POSTGRES_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5}
+    )
     try:
         with engine.connect() as connection:
             connection.exec_driver_sql("SELECT 1")
@@ -94,11 +96,20 @@ def sqlite_template(tmp_path_factory):
 
 
 def empty_postgres(url: str) -> None:
-    tables = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
-    engine = sqlalchemy.create_engine(url)
+    """Delete every row and restart the id sequences (DELETE is much faster than TRUNCATE on
+    a handful of tiny tables)."""
+    statements = [f'DELETE FROM "{table.name}"' for table in reversed(metadata.sorted_tables)]
+    statements += [
+        f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), 1, false)"
+        for table in metadata.sorted_tables
+        if "id" in table.c
+        and table.c.id.autoincrement is not False
+        and isinstance(table.c.id.type, sqlalchemy.Integer | sqlalchemy.BigInteger)
+    ]
+    engine = sqlalchemy.create_engine(url, poolclass=sqlalchemy.pool.NullPool)
     try:
         with engine.begin() as connection:
-            connection.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+            connection.exec_driver_sql(";".join(statements))
     finally:
         engine.dispose()
 

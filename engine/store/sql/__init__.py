@@ -29,10 +29,11 @@ class SqlStore(
     SqlVariables,
     Store,
 ):
-    """The store on a SQL database: ``SqlStore(url, secret_box=box)``; see ``SqlBase``."""
+    """The store on a SQL database: ``SqlStore(url, secret_box=box)``; see ``SqlBase``.
 
-    def close(self) -> None:
-        SqlBase.close(self)
+    Safe to share between threads (each call takes its own pooled connection); give each
+    process its own instance.
+    """
 
 
 __all__ = ["SqlBase", "SqlStore", "utc_now"]

@@ -7,6 +7,7 @@ import binascii
 import json
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
@@ -30,25 +31,19 @@ RUNNING = ExecutionStatus.RUNNING.value
 MAX_PAGE = 1000
 
 
+# History pages convert many rows, so rows are unpacked by position (attribute access on a Row
+# costs a lookup per column); this pins the column order to the dataclass's field order.
+assert [column.name for column in executions.columns] == [
+    item.name for item in fields(Execution) if item.name != "record"
+], "executions columns and Execution fields must stay in the same order"
+_KINDS = {kind.value: kind for kind in TriggerKind}
+_STATUSES = {status.value: status for status in ExecutionStatus}
+
+
 def execution_from_row(row: Row[Any], record: dict[str, Any] | None = None) -> Execution:
+    ident, scenario_id, version, kind, ref, status, *rest = row
     return Execution(
-        id=row.id,
-        scenario_id=row.scenario_id,
-        scenario_version=row.scenario_version,
-        trigger_kind=TriggerKind(row.trigger_kind),
-        trigger_ref=row.trigger_ref,
-        status=ExecutionStatus(row.status),
-        created_at=row.created_at,
-        started_at=row.started_at,
-        finished_at=row.finished_at,
-        duration_ms=row.duration_ms,
-        operations=row.operations,
-        data_size=row.data_size,
-        worker_id=row.worker_id,
-        heartbeat_at=row.heartbeat_at,
-        reaped_count=row.reaped_count,
-        error=row.error,
-        record=record,
+        ident, scenario_id, version, _KINDS[kind], ref, _STATUSES[status], *rest, record=record
     )
 
 
