@@ -1,0 +1,171 @@
+"""``CeleryQueue``: ids go to Celery workers through Redis; locks and webhook responses use the
+same Redis.
+
+Publishing happens on a background thread so that a slow or absent Redis never holds up webhook
+ingress: the store already holds the request, and the scheduler's sweep dispatches whatever was
+never handed to a worker once Redis is back.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import uuid
+from collections import deque
+from typing import Any
+
+import redis
+
+from engine.queue.base import Lock, Queue, WebhookResponse
+
+log = logging.getLogger("switchboard.queue")
+
+WEBHOOK_TASK = "switchboard.webhook"
+EXECUTION_TASK = "switchboard.execute"
+TICK_TASK = "switchboard.tick"
+
+_OUTBOX_LIMIT = 100_000  # beyond this the oldest ids are dropped; the sweep finds them again
+_RESPONSE_TTL_SECONDS = 120
+_REFRESH = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end"  # noqa: E501
+_RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"  # noqa: E501
+
+
+class _RedisLock(Lock):
+    def __init__(self, client: redis.Redis, key: str, token: str, ttl_ms: int) -> None:
+        self._client, self._key, self._token, self._ttl_ms = client, key, token, ttl_ms
+
+    def refresh(self) -> bool:
+        try:
+            return bool(self._client.eval(_REFRESH, 1, self._key, self._token, self._ttl_ms))
+        except redis.RedisError:
+            return False
+
+    def release(self) -> None:
+        try:
+            self._client.eval(_RELEASE, 1, self._key, self._token)
+        except redis.RedisError:
+            log.warning("could not release lock %s; it expires by itself", self._key)
+
+
+class CeleryQueue(Queue):
+    """The scaled-out queue.
+
+    Args:
+        redis_url: ``SWITCHBOARD_REDIS_URL``: broker, result backend, locks and responses.
+        app: the Celery app to publish with (``engine.celery_app.create_celery_app``); made
+            from ``redis_url`` when not given.
+    """
+
+    def __init__(self, redis_url: str, app: Any = None) -> None:
+        if app is None:
+            from engine.celery_app import create_celery_app
+
+            app = create_celery_app(redis_url)
+        self.app = app
+        self._redis = redis.Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=2)
+        # Blocking waits need a socket without a read timeout shorter than the wait itself.
+        self._waiting = redis.Redis.from_url(redis_url, socket_connect_timeout=2)
+        self._outbox: deque[tuple[str, str | int]] = deque(maxlen=_OUTBOX_LIMIT)
+        self._wakeup = threading.Event()
+        self._stopping = threading.Event()
+        self._publisher: threading.Thread | None = None
+        self._guard = threading.Lock()
+
+    # -- delivery -------------------------------------------------------------------------------
+
+    def dispatch_webhook(self, webhook_id: int) -> None:
+        self._post(WEBHOOK_TASK, webhook_id)
+
+    def dispatch_execution(self, execution_id: str) -> None:
+        self._post(EXECUTION_TASK, execution_id)
+
+    def dispatch_tick(self) -> None:
+        self._post(TICK_TASK, "")
+
+    def _post(self, task: str, ident: str | int) -> None:
+        self.start()
+        self._outbox.append((task, ident))
+        self._wakeup.set()
+
+    def start(self) -> None:
+        with self._guard:
+            if self._publisher is not None and self._publisher.is_alive():
+                return
+            self._stopping.clear()
+            self._publisher = threading.Thread(
+                target=self._publish_forever, name="switchboard-celery-publisher", daemon=True
+            )
+            self._publisher.start()
+
+    def close(self, timeout: float = 5.0) -> None:
+        deadline = time.monotonic() + timeout
+        while self._outbox and time.monotonic() < deadline:
+            time.sleep(0.01)  # let the publisher hand over what it holds
+        self._stopping.set()
+        self._wakeup.set()
+        if self._publisher is not None:
+            self._publisher.join(max(0.0, deadline - time.monotonic()))
+        self._redis.close()
+        self._waiting.close()
+        self.app.close()
+
+    def _publish_forever(self) -> None:
+        while not self._stopping.is_set():
+            self._wakeup.wait(1.0)
+            self._wakeup.clear()
+            while self._outbox and not self._stopping.is_set():
+                task, ident = self._outbox[0]
+                if not self._publish(task, ident):
+                    self._stopping.wait(1.0)  # Redis is down: back off, keep the rest
+                    break
+                self._outbox.popleft()
+
+    def _publish(self, task: str, ident: str | int) -> bool:
+        try:
+            args = [] if task == TICK_TASK else [ident]
+            self.app.send_task(task, args=args, retry=False)
+        except Exception as error:  # kombu raises several kinds when the broker is away
+            log.warning("could not publish %s(%s): %s; the sweep will dispatch it", task, ident,
+                        error)
+            return False
+        return True
+
+    def pending(self) -> int:
+        """Ids not yet handed to Redis."""
+        return len(self._outbox)
+
+    # -- locks ----------------------------------------------------------------------------------
+
+    def try_lock(self, name: str, ttl_seconds: float) -> Lock | None:
+        key, token, ttl_ms = f"switchboard:lock:{name}", uuid.uuid4().hex, int(ttl_seconds * 1000)
+        try:
+            if not self._redis.set(key, token, nx=True, px=ttl_ms):
+                return None
+        except redis.RedisError as error:
+            log.warning("lock %s unavailable: %s", name, error)
+            return None
+        return _RedisLock(self._redis, key, token, ttl_ms)
+
+    # -- webhook responses ------------------------------------------------------------------------
+
+    def publish_response(self, key: str, response: WebhookResponse) -> None:
+        name = f"switchboard:response:{key}"
+        try:
+            with self._redis.pipeline() as pipe:
+                pipe.rpush(name, json.dumps(response.to_dict()))
+                pipe.expire(name, _RESPONSE_TTL_SECONDS)
+                pipe.execute()
+        except redis.RedisError as error:
+            log.warning("could not publish webhook response %s: %s", key, error)
+
+    def wait_response(self, key: str, timeout: float) -> WebhookResponse | None:
+        try:
+            found = self._waiting.blpop([f"switchboard:response:{key}"], timeout=max(timeout, 0.01))
+        except redis.RedisError as error:
+            log.warning("cannot wait for webhook response %s: %s", key, error)
+            return None
+        if found is None:
+            return None
+        return WebhookResponse.from_dict(json.loads(found[1]))

@@ -1,0 +1,112 @@
+"""The service: the one facade the web UI, the CLI and the Celery tasks call.
+
+No Flask or Celery in here: it is given a ``Store``, a ``Queue``, ``Settings``, a module
+registry and a clock, and does everything else through them.
+
+>>> service = build_service(Settings.from_env())                      # doctest: +SKIP
+>>> result = service.import_scenario(open("bp.json", "rb").read())    # doctest: +SKIP
+>>> service.activate_scenario(result.scenario.id)                      # doctest: +SKIP
+>>> service.accept_webhook(token, method="POST", headers=…, query={}, body=b"{}",
+...                        content_type="application/json")           # doctest: +SKIP
+
+Parts: ``scenarios`` (import/save/export/activate/schedule), ``ingress`` (webhooks),
+``runs`` (execute queued work, run once), ``incomplete`` (retry/resolve), ``maintenance``
+(the scheduler's tick). Errors: ``engine.service.errors``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from engine.config import Settings
+from engine.queue import Queue, make_queue
+from engine.registry import ModuleRegistry, default_registry
+from engine.service.errors import (
+    Conflict,
+    InvalidPayload,
+    InvalidRequest,
+    PayloadTooLarge,
+    RateLimited,
+    ServiceError,
+    WebhookDisabled,
+    WebhookNotFound,
+    WebhookQueueFull,
+)
+from engine.service.incomplete import IncompleteOperations
+from engine.service.ingress import AcceptedRequest, WebhookOperations
+from engine.service.maintenance import MaintenanceOperations, TickReport
+from engine.service.options import ServiceOptions
+from engine.service.runs import RunOperations, execution_id_for_item
+from engine.service.scenarios import ImportResult, ScenarioOperations
+from engine.store import open_store, utc_now
+
+
+class Service(
+    ScenarioOperations,
+    WebhookOperations,
+    RunOperations,
+    IncompleteOperations,
+    MaintenanceOperations,
+):
+    """See the module docstring; the constructor is ``ServiceBase``'s. It binds itself as the
+    queue's work handler (in-process queues deliver to it)."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.queue.bind(self)
+
+    def close(self) -> None:
+        """Stop the heartbeat thread. The store and the queue belong to whoever made them."""
+        self.heartbeats.stop()
+
+
+def build_service(
+    settings: Settings,
+    *,
+    queue: Queue | None = None,
+    registry: ModuleRegistry | None = None,
+    options: ServiceOptions | None = None,
+    clock: Callable[[], datetime] = utc_now,
+    upgrade: bool = False,
+) -> Service:
+    """A service on the configured store (migrated first when ``upgrade``) and queue
+    (``CeleryQueue`` with ``SWITCHBOARD_REDIS_URL``, else ``InlineQueue``). The caller closes
+    ``service.store``/``service.queue`` and the service when done (``shutdown_service``)."""
+    options = options or ServiceOptions.from_env()
+    settings = settings.with_secret_key_file()
+    store = open_store(
+        settings.database_url, secret_box=settings.secret_box(), clock=clock, upgrade=upgrade
+    )
+    queue = queue or make_queue(settings.redis_url, inline_workers=options.inline_workers)
+    return Service(
+        store, queue, settings, registry or default_registry(), clock, options=options
+    )
+
+
+def shutdown_service(service: Service, timeout: float = 5.0) -> None:
+    """Stop the queue's threads, the heartbeats, and close the store, in that order."""
+    service.queue.close(timeout)
+    service.close()
+    service.store.close()
+
+
+__all__ = [
+    "AcceptedRequest",
+    "Conflict",
+    "ImportResult",
+    "InvalidPayload",
+    "InvalidRequest",
+    "PayloadTooLarge",
+    "RateLimited",
+    "Service",
+    "ServiceError",
+    "ServiceOptions",
+    "TickReport",
+    "WebhookDisabled",
+    "WebhookNotFound",
+    "WebhookQueueFull",
+    "build_service",
+    "execution_id_for_item",
+    "shutdown_service",
+]

@@ -1,0 +1,66 @@
+"""What the service refuses, each with the HTTP status and code the web layer answers with.
+
+::
+
+    SwitchboardError
+    └── ServiceError                 a request the service will not carry out (status, code)
+        ├── WebhookNotFound          404  no webhook has that token
+        ├── WebhookDisabled          410  the webhook was switched off
+        ├── PayloadTooLarge          413  the body is over SWITCHBOARD_WEBHOOK_MAX_BYTES
+        ├── InvalidPayload           400  e.g. JSON content type with a body that is not JSON
+        ├── RateLimited              429  over SWITCHBOARD_WEBHOOK_RATE_LIMIT per window
+        ├── WebhookQueueFull         503  SWITCHBOARD_WEBHOOK_QUEUE_LIMIT requests wait already
+        ├── InvalidRequest           400  a bad argument (scheduling, start choice …)
+        └── Conflict                 409  the thing is not in a state that allows this
+
+Store errors (``NotFound`` …) and ``BlueprintError`` pass through unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from engine.errors import SwitchboardError
+
+
+class ServiceError(SwitchboardError):
+    """Root of the service's refusals."""
+
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = "bad_request"
+
+
+class WebhookNotFound(ServiceError):
+    status, code = 404, "webhook_not_found"
+
+
+class WebhookDisabled(ServiceError):
+    status, code = 410, "webhook_disabled"
+
+
+class PayloadTooLarge(ServiceError):
+    status, code = 413, "payload_too_large"
+
+
+class InvalidPayload(ServiceError):
+    status, code = 400, "invalid_payload"
+
+
+class RateLimited(ServiceError):
+    status, code = 429, "rate_limited"
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class WebhookQueueFull(ServiceError):
+    status, code = 503, "queue_full"
+
+
+class InvalidRequest(ServiceError):
+    status, code = 400, "invalid_request"
+
+
+class Conflict(ServiceError):
+    status, code = 409, "conflict"

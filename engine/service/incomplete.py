@@ -1,0 +1,107 @@
+"""Incomplete executions: stored from a run's ``record.incomplete`` with that run's blueprint
+version, retried automatically (``retries``) or by hand, resolved or deleted."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping
+from typing import Any
+
+from engine.runtime import ExecutionRecord
+from engine.service.base import ServiceBase
+from engine.service.errors import Conflict
+from engine.service.retries import policy_for
+from engine.store import (
+    Execution,
+    IncompleteExecution,
+    IncompleteStatus,
+    InvalidTransition,
+    TriggerKind,
+)
+
+
+class IncompleteOperations(ServiceBase):
+    def list_incomplete(
+        self, *, scenario_id: int | None = None, status: IncompleteStatus | None = None,
+        limit: int = 100, offset: int = 0,
+    ) -> list[IncompleteExecution]:
+        return self.store.list_incomplete(
+            scenario_id=scenario_id, status=status, limit=limit, offset=offset
+        )
+
+    def get_incomplete(self, incomplete_id: int) -> IncompleteExecution:
+        return self.store.get_incomplete(incomplete_id)
+
+    def retry_incomplete(self, incomplete_id: int) -> Execution:
+        """Queue a run that resumes the stored state with the plan of the version it failed
+        in. Raises ``Conflict`` when it is already being retried or resolved, ``NotFound``."""
+        execution = self._start_retry(incomplete_id)
+        if execution is None:
+            raise Conflict(f"incomplete execution {incomplete_id} is being retried or resolved")
+        return execution
+
+    def resolve_incomplete(self, incomplete_id: int) -> IncompleteExecution:
+        """Dismiss it (the user dealt with it). Raises ``Conflict`` when already resolved."""
+        try:
+            return self.store.resolve_incomplete(incomplete_id)
+        except InvalidTransition as error:
+            raise Conflict(str(error)) from None
+
+    def delete_incomplete(self, incomplete_id: int) -> None:
+        self.store.delete_incomplete(incomplete_id)
+
+    def _start_retry(self, incomplete_id: int) -> Execution | None:
+        incomplete = self.store.get_incomplete(incomplete_id)
+        if not self.store.start_retry(incomplete_id):
+            return None
+        execution = self.store.create_execution(
+            incomplete.scenario_id, incomplete.blueprint_version, TriggerKind.RETRY,
+            str(incomplete_id),
+        )
+        self.queue.dispatch_execution(execution.id)
+        return execution
+
+    def _settle_incomplete(self, execution: Execution, record: ExecutionRecord) -> None:
+        """Store new incomplete states; for a retry run, resolve or reschedule the retried one."""
+        states = list(record.incomplete)
+        if execution.trigger_kind is TriggerKind.RETRY:
+            incomplete_id = int(execution.trigger_ref or 0)
+            if record.status.value == "error" or states:
+                failure = states.pop(0).error if states else (record.error or {})
+                self._retry_failed(incomplete_id, failure)
+            else:
+                self.store.resolve_incomplete(incomplete_id)
+        for state in states:
+            self._store_state(execution, state.to_dict(), state.error, state.retry)
+
+    def _settle_broken_retry(self, execution: Execution, error: Mapping[str, Any]) -> None:
+        if execution.trigger_kind is TriggerKind.RETRY:
+            self._retry_failed(int(execution.trigger_ref or 0), error)
+
+    def _retry_failed(self, incomplete_id: int, error: Mapping[str, Any]) -> None:
+        incomplete = self.store.get_incomplete(incomplete_id)
+        state = incomplete.state if isinstance(incomplete.state, dict) else {}
+        retry = state.get("retry") or {}
+        policy = policy_for(error, retry)
+        next_at = policy.next_retry_at(incomplete.attempts, self.clock())
+        with contextlib.suppress(InvalidTransition):  # resolved by the user meanwhile
+            self.store.retry_failed(incomplete_id, _error(error), next_at)
+
+    def _store_state(
+        self,
+        execution: Execution,
+        state: dict[str, Any],
+        error: Mapping[str, Any],
+        retry: Mapping[str, Any],
+    ) -> None:
+        policy = policy_for(error, retry)
+        self.store.create_incomplete(
+            execution.scenario_id, execution.scenario_version, state, _error(error),
+            execution_id=execution.id, failed_module_id=state.get("module_id"),
+            max_attempts=policy.attempts, next_retry_at=policy.next_retry_at(0, self.clock()),
+        )
+
+
+def _error(error: Mapping[str, Any]) -> dict[str, Any]:
+    kind, message = error.get("type", "RuntimeError"), error.get("message", "")
+    return {"type": str(kind), "message": str(message)}

@@ -1,0 +1,201 @@
+"""Webhook operations: create, accept (the ingress path), wait for a response, learn the data
+structure."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from engine.errors import DataError
+from engine.graph import Plan
+from engine.queue import WebhookResponse
+from engine.service.base import ServiceBase
+from engine.service.errors import (
+    InvalidPayload,
+    PayloadTooLarge,
+    RateLimited,
+    WebhookDisabled,
+    WebhookNotFound,
+    WebhookQueueFull,
+)
+from engine.service.plans import has_responder
+from engine.service.structure import infer_structure
+from engine.store import (
+    NotFound,
+    QueueFull,
+    QueueItem,
+    QueueItemStatus,
+    Scenario,
+    Webhook,
+    request_body,
+    webhook_request,
+)
+from modules.builtin.webhooks import request_to_bundle
+
+
+@dataclass(frozen=True)
+class AcceptedRequest:
+    """A request now durable in the webhook queue.
+
+    Attributes:
+        item_id: its queue item (also the key its response is published under).
+        webhook_id: the webhook that received it.
+        responds: the scenario will answer it (``gateway:WebhookRespond``): wait for it.
+    """
+
+    item_id: int
+    webhook_id: int
+    responds: bool
+
+
+class WebhookOperations(ServiceBase):
+    def create_webhook(
+        self,
+        name: str,
+        *,
+        scenario_id: int | None = None,
+        settings: Mapping[str, Any] | None = None,
+    ) -> Webhook:
+        """A webhook with a fresh unguessable token (its URL is ``/hooks/<token>``)."""
+        return self.store.create_webhook(name, scenario_id=scenario_id, settings=settings)
+
+    def accept_webhook(
+        self,
+        token: str,
+        *,
+        method: str,
+        headers: Mapping[str, str],
+        query: Mapping[str, Any],
+        body: bytes,
+        content_type: str | None,
+    ) -> AcceptedRequest:
+        """Check a received request, store it durably, and dispatch it when its scenario runs
+        immediately. Inactive scenarios' requests wait in the queue (Make's behaviour).
+
+        Raises:
+            WebhookNotFound, WebhookDisabled, PayloadTooLarge, InvalidPayload, RateLimited,
+            WebhookQueueFull: see ``engine.service.errors``; nothing was stored.
+        """
+        webhook = self._webhook_for(token)
+        if len(body) > self.settings.webhook_max_payload_bytes:
+            raise PayloadTooLarge(
+                f"the request body is over {self.settings.webhook_max_payload_bytes} bytes"
+            )
+        bundle = self._bundle(webhook, method, headers, query, body)
+        wait = self.limiter.allow(webhook.id)
+        if wait:
+            raise RateLimited(
+                f"more than {self.settings.webhook_rate_limit} requests in "
+                f"{self.settings.webhook_rate_window_seconds:g} s to this webhook", wait
+            )
+        item = self._enqueue(webhook, webhook_request(method, headers, query, body, content_type))
+        if webhook.settings.get("learning"):
+            self._learn_structure(webhook, bundle)
+        route = self._immediate_route(webhook)
+        if route is not None:
+            self.queue.dispatch_webhook(webhook.id)
+        return AcceptedRequest(item.id, webhook.id, route is not None and has_responder(route[1]))
+
+    def wait_for_response(
+        self, accepted: AcceptedRequest, timeout: float | None = None
+    ) -> WebhookResponse | None:
+        """The scenario's answer to the request, or ``None`` after ``timeout`` seconds
+        (default ``webhook_response_timeout``): the caller then gets ``Accepted``."""
+        if not accepted.responds:
+            return None
+        limit = self.options.webhook_response_timeout if timeout is None else timeout
+        return self.queue.wait_response(str(accepted.item_id), limit)
+
+    def determine_data_structure(
+        self, webhook_id: int, request: Mapping[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        """Describe the bundle of ``request`` (by default the webhook's newest received one)
+        and store it in the webhook's ``settings.structure``.
+
+        Raises:
+            NotFound: no such webhook. InvalidPayload: nothing was received yet, or the sample
+                is not readable.
+        """
+        webhook = self.store.get_webhook(webhook_id)
+        sample = dict(request) if request is not None else self._newest_request(webhook_id)
+        bundle = self._bundle(
+            webhook,
+            sample.get("method", "POST"),
+            sample.get("headers", {}),
+            sample.get("query", {}),
+            request_body(sample),
+        )
+        return self._learn_structure(webhook, bundle)
+
+    def bundle_of(self, webhook: Webhook, item: QueueItem) -> dict[str, Any]:
+        """The trigger bundle of a queued request. Raises ``InvalidPayload``."""
+        request = item.request
+        return self._bundle(
+            webhook, request.get("method", "POST"), request.get("headers", {}),
+            request.get("query", {}), request_body(request),
+        )
+
+    def _webhook_for(self, token: str) -> Webhook:
+        webhook = self.store.find_webhook_by_token(token)
+        if webhook is None:
+            raise WebhookNotFound("no webhook has this address")
+        if not webhook.enabled:
+            raise WebhookDisabled("this webhook is switched off")
+        return webhook
+
+    @staticmethod
+    def _bundle(
+        webhook: Webhook,
+        method: str,
+        headers: Mapping[str, str],
+        query: Mapping[str, Any],
+        body: bytes,
+    ) -> dict[str, Any]:
+        try:
+            return request_to_bundle(
+                method=method, headers=headers, query=query, body=body,
+                include_headers=bool(webhook.settings.get("include_headers")),
+                include_method=bool(webhook.settings.get("include_method")),
+            )
+        except DataError as error:
+            raise InvalidPayload(error.message) from None
+
+    def _enqueue(self, webhook: Webhook, request: dict[str, Any]) -> QueueItem:
+        try:
+            return self.store.enqueue(
+                webhook.id, request, max_queued=self.settings.webhook_queue_limit
+            )
+        except QueueFull:
+            raise WebhookQueueFull(
+                f"{self.settings.webhook_queue_limit} requests already wait for this webhook; "
+                "activate its scenario or clear the queue"
+            ) from None
+
+    def _immediate_route(self, webhook: Webhook) -> tuple[Scenario, Plan] | None:
+        """The scenario and plan that run this webhook's requests as they arrive, if any."""
+        if webhook.scenario_id is None:
+            return None
+        try:
+            scenario = self.store.get_scenario(webhook.scenario_id)
+        except NotFound:
+            return None
+        if not scenario.active or scenario.scheduling.get("type") != "immediately":
+            return None
+        return scenario, self.current_plan(scenario)
+
+    def _newest_request(self, webhook_id: int) -> dict[str, Any]:
+        count = self.store.count_queue(webhook_id, status=None)
+        if not count:
+            raise InvalidPayload("this webhook has not received a request yet")
+        items = self.store.list_queue(webhook_id, status=None, limit=1, offset=count - 1)
+        return items[0].request
+
+    def _learn_structure(self, webhook: Webhook, bundle: dict[str, Any]) -> list[dict[str, Any]]:
+        structure = infer_structure(bundle)
+        settings = {**webhook.settings, "structure": structure, "learning": False}
+        self.store.update_webhook(webhook.id, settings=settings)
+        return structure
+
+
+__all__ = ["AcceptedRequest", "QueueItemStatus", "WebhookOperations"]

@@ -1,0 +1,128 @@
+"""The periodic tick: recover abandoned work, dispatch what was never handed over, start due
+scheduled runs and automatic retries. Run by the scheduler (a thread in embedded mode, Celery
+beat's ``switchboard.tick`` in production); safe to run anywhere and often (one at a time, by
+lock; everything it dispatches is idempotent)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from engine.scheduler import ScheduleError, is_timed, next_run_after
+from engine.service.base import SCHEDULE_BOOKMARK_MODULE, ServiceBase, log
+from engine.store import ExecutionStatus, NotFound, Scenario, TriggerKind
+
+_SWEEP_LIMIT = 500
+_FAR_FUTURE = timedelta(days=3650)
+
+
+@dataclass
+class TickReport:
+    """What one tick did (ids), for logs and tests."""
+
+    skipped: bool = False
+    requeued_items: list[int] = field(default_factory=list)
+    reaped: list[str] = field(default_factory=list)
+    dispatched_items: int = 0
+    dispatched_executions: int = 0
+    scheduled: list[int] = field(default_factory=list)
+    retried: list[int] = field(default_factory=list)
+
+
+class MaintenanceOperations(ServiceBase):
+    def tick(self, now: datetime | None = None) -> TickReport:
+        """One round of upkeep; skipped when another process is ticking."""
+        now = now or self.clock()
+        ttl = max(30.0, self.options.tick_seconds * 6)
+        with self.queue.locked("tick", ttl) as lock:
+            if lock is None:
+                return TickReport(skipped=True)
+            report = TickReport()
+            self._recover(report, now, now - timedelta(seconds=self.settings.stale_after_seconds))
+            self._sweep(report, now - timedelta(seconds=self.options.dispatch_grace_seconds))
+            self._start_due_schedules(report, now)
+            self._start_due_retries(report, now)
+            return report
+
+    def recover_abandoned_work(self) -> TickReport:
+        """After a restart of the only process using the store (embedded mode): every claimed
+        request and running execution belonged to the dead process; put them back now rather
+        than after their lease or heartbeat runs out. Never call this with other workers."""
+        report = TickReport()
+        future = self.clock() + _FAR_FUTURE
+        self._recover(report, future, future)
+        self._sweep(report, future)
+        return report
+
+    def _recover(self, report: TickReport, lease_now: datetime, stale_before: datetime) -> None:
+        report.requeued_items = self.store.requeue_expired(lease_now)
+        for item_id in report.requeued_items:
+            try:
+                self.queue.dispatch_webhook(self.store.get_queue_item(item_id).webhook_id)
+            except NotFound:
+                continue
+        report.reaped = self.store.reap_stale(stale_before)
+        for execution_id in report.reaped:
+            self.queue.dispatch_execution(execution_id)
+
+    def _sweep(self, report: TickReport, older_than: datetime) -> None:
+        """Dispatch queued requests and executions that waited past the grace period: their
+        message was lost (Redis down, a worker killed with it prefetched, a restart)."""
+        for scenario in self.store.list_scenarios(active=True):
+            if scenario.scheduling.get("type") != "immediately":
+                continue
+            for webhook in self.store.list_webhooks(scenario_id=scenario.id):
+                waiting = self.store.list_queue(webhook.id, limit=_SWEEP_LIMIT)
+                for item in waiting:
+                    if item.received_at <= older_than:
+                        self.queue.dispatch_webhook(webhook.id)
+                        report.dispatched_items += 1
+        page = self.store.list_executions(
+            status=ExecutionStatus.QUEUED, until=older_than, limit=_SWEEP_LIMIT
+        )
+        for execution in page.items:
+            self.queue.dispatch_execution(execution.id)
+            report.dispatched_executions += 1
+
+    def _start_due_schedules(self, report: TickReport, now: datetime) -> None:
+        for scenario in self.store.list_scenarios(active=True):
+            if not is_timed(scenario.scheduling):
+                continue
+            try:
+                if self._due(scenario, now):
+                    self._start_scheduled_run(scenario)
+                    report.scheduled.append(scenario.id)
+            except ScheduleError as error:
+                log.warning("scenario %s: %s", scenario.id, error)
+
+    def _due(self, scenario: Scenario, now: datetime) -> bool:
+        """Whether the scenario's next due time has come; moves the bookmark past ``now``."""
+        bookmark = self.store.get_cursor(scenario.id, SCHEDULE_BOOKMARK_MODULE)
+        if bookmark is None:
+            first = now if scenario.scheduling.get("type") in {"indefinitely", "interval"} else (
+                next_run_after(scenario.scheduling, now))
+            bookmark = {"next": first.isoformat() if first else None}
+        next_text = bookmark.get("next")
+        due = next_text is not None and datetime.fromisoformat(next_text) <= now
+        if due or not self.store.get_cursor(scenario.id, SCHEDULE_BOOKMARK_MODULE):
+            following = next_run_after(scenario.scheduling, now) if due else None
+            if due:
+                bookmark = {"next": following.isoformat() if following else None}
+            self.store.set_cursor(scenario.id, SCHEDULE_BOOKMARK_MODULE, bookmark)
+        return due
+
+    def _start_scheduled_run(self, scenario: Scenario) -> None:
+        plan = self.current_plan(scenario)
+        if plan.settings.sequential and self.store.count_unresolved(scenario.id):
+            return  # Make pauses sequential scenarios until incomplete ones are resolved
+        if self.is_instant(plan):
+            for webhook in self.store.list_webhooks(scenario_id=scenario.id):
+                for _ in range(min(self.store.count_queue(webhook.id), _SWEEP_LIMIT)):
+                    self.queue.dispatch_webhook(webhook.id)
+            return
+        self.enqueue_run(scenario.id, TriggerKind.SCHEDULE)  # type: ignore[attr-defined]
+
+    def _start_due_retries(self, report: TickReport, now: datetime) -> None:
+        for incomplete in self.store.due_for_retry(now):
+            if self._start_retry(incomplete.id) is not None:  # type: ignore[attr-defined]
+                report.retried.append(incomplete.id)

@@ -1,0 +1,52 @@
+"""Compiled plans, one per scenario version, compiled once and shared by every run."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+from engine.blueprint import load_blueprint
+from engine.graph import Plan, compile_blueprint
+from engine.registry import ModuleRegistry
+from engine.store import Store
+
+_RESPONDER = "gateway:WebhookRespond"
+
+
+class PlanCache:
+    """Plans by ``(scenario id, version)``; versions never change, so entries never go stale.
+
+    Thread-safe; at most ``size`` plans are kept (least recently used go first).
+    """
+
+    def __init__(self, store: Store, registry: ModuleRegistry, size: int = 256) -> None:
+        self._store = store
+        self._registry = registry
+        self._size = size
+        self._plans: OrderedDict[tuple[int, int], Plan] = OrderedDict()
+        self._guard = threading.Lock()
+
+    def get(self, scenario_id: int, version: int) -> Plan:
+        """The plan of that version. Raises ``NotFound`` and ``BlueprintError``."""
+        key = (scenario_id, version)
+        with self._guard:
+            plan = self._plans.get(key)
+            if plan is not None:
+                self._plans.move_to_end(key)
+                return plan
+        text = self._store.get_scenario_version(scenario_id, version).blueprint
+        plan = compile_blueprint(load_blueprint(text), self._registry)
+        self.put(scenario_id, version, plan)
+        return plan
+
+    def put(self, scenario_id: int, version: int, plan: Plan) -> None:
+        with self._guard:
+            self._plans[(scenario_id, version)] = plan
+            self._plans.move_to_end((scenario_id, version))
+            while len(self._plans) > self._size:
+                self._plans.popitem(last=False)
+
+
+def has_responder(plan: Plan) -> bool:
+    """Whether some path of the plan answers the webhook itself."""
+    return any(node.module == _RESPONDER for node in plan.walk())

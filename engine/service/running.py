@@ -1,0 +1,130 @@
+"""What a run needs from the real world: store-backed connections, data stores and cursors, and
+a heartbeat that tells the reaper this worker is alive."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from engine.queue import WebhookResponse
+from engine.store import Store
+
+log = logging.getLogger("switchboard.service")
+
+_HOST = socket.gethostname()
+
+
+def new_worker_id() -> str:
+    """Unique per run attempt, so a reaped-then-reclaimed execution never mixes owners."""
+    return f"{_HOST}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+
+
+class StoreConnections:
+    """``RunContext.connections``: resolves ``__IMTCONN__`` ids through the store."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def get(self, connection_id: Any) -> Any:
+        return self._store.get_connection(int(connection_id))
+
+
+class StoreDataStores:
+    """``RunContext.data_stores`` over the store (the run's protocol overwrites by default)."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def get_record(self, store_id: int, key: str) -> dict[str, Any] | None:
+        return self._store.get_record(store_id, key)
+
+    def put_record(
+        self, store_id: int, key: str, data: dict[str, Any], *, overwrite: bool = True
+    ) -> None:
+        self._store.put_record(store_id, key, data, overwrite=overwrite)
+
+    def delete_record(self, store_id: int, key: str) -> bool:
+        return self._store.delete_record(store_id, key)
+
+
+class Responder:
+    """``RunContext.respond`` for a webhook run: the first answer goes to the waiting caller."""
+
+    def __init__(self, publish: Callable[[WebhookResponse], None]) -> None:
+        self._publish = publish
+        self.answered = False
+
+    def __call__(self, status: int, body: Any, headers: Mapping[str, str]) -> None:
+        if self.answered:
+            return  # Make answers once; later responders cannot change what was sent
+        self.answered = True
+        text = body if isinstance(body, str) else json.dumps(body, ensure_ascii=False)
+        self._publish(WebhookResponse(int(status), text, dict(headers)))
+
+
+class HeartbeatMonitor:
+    """One thread per process beats for every execution this process is running.
+
+    ``beating`` registers an execution for the duration of a ``with`` block; every
+    ``interval`` seconds the thread calls ``store.heartbeat`` (and the optional ``also``, used
+    to keep a sequential scenario's lock).
+    """
+
+    def __init__(self, store: Store, interval: float) -> None:
+        self._store = store
+        self._interval = interval
+        self._running: dict[str, tuple[str, Callable[[], Any] | None]] = {}
+        self._guard = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @contextmanager
+    def beating(
+        self, execution_id: str, worker_id: str, also: Callable[[], Any] | None = None
+    ) -> Iterator[None]:
+        self._ensure_thread()
+        with self._guard:
+            self._running[execution_id] = (worker_id, also)
+        try:
+            yield
+        finally:
+            with self._guard:
+                self._running.pop(execution_id, None)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None and self._thread.is_alive():
+            self._thread.join(self._interval + 5)
+
+    def _ensure_thread(self) -> None:
+        with self._guard:
+            alive = self._thread is not None and self._thread.is_alive()
+            if alive or self._stop.is_set():
+                return
+            self._thread = threading.Thread(
+                target=self._loop, name="switchboard-heartbeat", daemon=True
+            )
+            self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self._interval):
+            with self._guard:
+                running = list(self._running.items())
+            for execution_id, (worker_id, also) in running:
+                self._beat(execution_id, worker_id, also)
+
+    def _beat(self, execution_id: str, worker_id: str, also: Callable[[], Any] | None) -> None:
+        try:
+            if not self._store.heartbeat(execution_id, worker_id):
+                log.warning("execution %s was taken from this worker (reaped)", execution_id)
+            if also is not None:
+                also()
+        except Exception:  # a missed beat is survivable; the next one may get through
+            log.exception("heartbeat for %s failed", execution_id)

@@ -1,0 +1,350 @@
+"""Running scenarios: webhook items become executions, executions are claimed, run, finished.
+
+Exactly-once bookkeeping rests on two atomic claims in the store:
+
+1. A queued webhook request is claimed (with a lease), turned into an execution whose id is
+   derived from the request's id (so a re-claimed request finds the same execution), and
+   marked done. A worker dying in between only lets the lease expire; the retry reuses the id.
+2. A queued execution is claimed queued → running by one worker, which heartbeats while it
+   runs. A worker dying mid-run leaves a stale heartbeat; the reaper puts it back to queued and
+   the sweep dispatches it again. Redelivered messages find nothing to claim and do nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from engine.graph import Plan
+from engine.queue import Lock, WebhookResponse
+from engine.runtime import ExecutionRecord, IncompleteState, RunContext, RunLimits, run_scenario
+from engine.service.base import ServiceBase, log
+from engine.service.plans import has_responder
+from engine.service.retries import policy_for
+from engine.service.running import Responder, StoreConnections, StoreDataStores, new_worker_id
+from engine.spec import ModuleKind
+from engine.store import (
+    Execution,
+    ExecutionPage,
+    ExecutionStatus,
+    InvalidTransition,
+    NotFound,
+    Scenario,
+    TriggerKind,
+    Webhook,
+)
+
+_ITEM_NAMESPACE = uuid.UUID("5b1d0c3e-8f57-4c2a-9a43-0b8f4d7d2e11")
+
+
+def execution_id_for_item(item_id: int) -> str:
+    """The execution a webhook queue item becomes: the same id every time it is claimed."""
+    return str(uuid.uuid5(_ITEM_NAMESPACE, f"webhook-queue-item:{item_id}"))
+
+
+class RunOperations(ServiceBase):
+    # -- entry points for workers --
+
+    def process_webhook(self, webhook_id: int) -> list[str]:
+        """Run the oldest queued request(s) of a webhook whose scenario is active.
+
+        Parallel scenarios take one request per call. Sequential ones take the scenario's lock
+        and drain the queue in arrival order (a call that finds the lock held returns: the
+        holder drains); they pause while the scenario has unresolved incomplete executions.
+
+        Returns:
+            The ids of the executions this call ran.
+        """
+        route = self._active_route(webhook_id)
+        if route is None:
+            return []
+        webhook, scenario, plan = route
+        if not plan.settings.sequential:
+            execution_id = self._materialize_next(webhook, scenario)
+            if execution_id is None:
+                return []
+            self._execute(execution_id)
+            return [execution_id]
+        return self._drain_sequentially(webhook, scenario)
+
+    def execute(self, execution_id: str) -> Execution | None:
+        """Claim and run a queued execution; ``None`` when there is nothing to claim (already
+        running or finished elsewhere: a redelivered task) or its sequential scenario is busy."""
+        try:
+            execution = self.store.get_execution(execution_id, with_record=False)
+            scenario = self.store.get_scenario(execution.scenario_id)
+        except NotFound:
+            return None
+        if execution.status is not ExecutionStatus.QUEUED:
+            return None
+        if not self.plans.get(scenario.id, execution.scenario_version).settings.sequential:
+            return self._execute(execution_id)
+        with self._scenario_lock(scenario.id) as lock:
+            if lock is None:
+                return None  # the holder (or the sweep, later) runs it in turn
+            return self._execute(execution_id, lock)
+
+    # -- entry points for people --
+
+    def run_once(
+        self, scenario_id: int, bundles: Sequence[Mapping[str, Any]] | None = None
+    ) -> Execution:
+        """Run the current version now, in the calling thread (Make's "Run once"), with
+        ``bundles`` as the trigger's output, or asking a polling trigger when ``None``."""
+        scenario = self.store.get_scenario(scenario_id)
+        execution = self.store.create_execution(
+            scenario_id, scenario.current_version, TriggerKind.MANUAL
+        )
+        result = self._execute(execution.id, given=[dict(b) for b in bundles or []] or None)
+        return result or self.store.get_execution(execution.id)
+
+    def enqueue_run(self, scenario_id: int, kind: TriggerKind = TriggerKind.MANUAL) -> Execution:
+        """Queue a run of the current version for a worker."""
+        scenario = self.store.get_scenario(scenario_id)
+        execution = self.store.create_execution(scenario_id, scenario.current_version, kind)
+        self.queue.dispatch_execution(execution.id)
+        return execution
+
+    def get_execution(self, execution_id: str, *, with_record: bool = True) -> Execution:
+        return self.store.get_execution(execution_id, with_record=with_record)
+
+    def list_executions(self, **filters: Any) -> ExecutionPage:
+        """``Store.list_executions`` (newest first, cursor paging)."""
+        return self.store.list_executions(**filters)
+
+    # -- webhook items --
+
+    def _active_route(self, webhook_id: int) -> tuple[Webhook, Scenario, Plan] | None:
+        try:
+            webhook = self.store.get_webhook(webhook_id)
+            if webhook.scenario_id is None:
+                return None
+            scenario = self.store.get_scenario(webhook.scenario_id)
+        except NotFound:
+            return None
+        if not scenario.active:
+            return None
+        return webhook, scenario, self.current_plan(scenario)
+
+    def _materialize_next(self, webhook: Webhook, scenario: Scenario) -> str | None:
+        worker = new_worker_id()
+        item = self.store.claim_next(
+            worker_id=worker, lease_seconds=self.settings.queue_lease_seconds,
+            webhook_id=webhook.id,
+        )
+        if item is None:
+            return None
+        execution_id = execution_id_for_item(item.id)
+        try:
+            self.store.get_execution(execution_id, with_record=False)
+        except NotFound:
+            self.store.create_execution(
+                scenario.id, scenario.current_version, TriggerKind.WEBHOOK, str(item.id),
+                execution_id=execution_id, created_at=item.received_at,
+            )
+        # If our lease ran out, whoever holds it now maps it to the same execution.
+        with contextlib.suppress(InvalidTransition):
+            self.store.complete(item.id, execution_id, worker_id=worker)
+        return execution_id
+
+    def _drain_sequentially(self, webhook: Webhook, scenario: Scenario) -> list[str]:
+        ran: list[str] = []
+        with self._scenario_lock(scenario.id) as lock:
+            if lock is None:
+                return ran
+            while not self.store.count_unresolved(scenario.id):
+                execution_id = self._materialize_next(webhook, scenario)
+                if execution_id is None:
+                    break
+                self._execute(execution_id, lock)
+                ran.append(execution_id)
+                lock.refresh()
+        if self.store.count_queue(webhook.id) and not self.store.count_unresolved(scenario.id):
+            self.queue.dispatch_webhook(webhook.id)  # arrived while we were letting go
+        return ran
+
+    @contextmanager
+    def _scenario_lock(self, scenario_id: int) -> Iterator[Lock | None]:
+        ttl = self.settings.stale_after_seconds
+        with self.queue.locked(f"scenario:{scenario_id}", ttl) as lock:
+            yield lock
+
+    # -- one execution --
+
+    def _execute(
+        self,
+        execution_id: str,
+        lock: Lock | None = None,
+        given: list[dict[str, Any]] | None = None,
+    ) -> Execution | None:
+        worker = new_worker_id()
+        try:
+            if not self.store.claim_execution(execution_id, worker):
+                return None
+        except NotFound:
+            return None
+        execution = self.store.get_execution(execution_id, with_record=False)
+        also = lock.refresh if lock is not None else None
+        with self.heartbeats.beating(execution_id, worker, also):
+            try:
+                scenario = self.store.get_scenario(execution.scenario_id)
+                plan = self.plans.get(scenario.id, execution.scenario_version)
+                record = self._run(scenario, plan, execution, given)
+            except Exception as error:  # any failure must end the execution, never hang it
+                log.exception("execution %s could not run", execution_id)
+                return self._finish_broken(execution, worker, error)
+        return self._finish(execution, scenario, plan, record, worker)
+
+    def _run(
+        self,
+        scenario: Scenario,
+        plan: Plan,
+        execution: Execution,
+        given: list[dict[str, Any]] | None,
+    ) -> ExecutionRecord:
+        responder = self._responder(execution, plan)
+        bundles, resume = given, None
+        if execution.trigger_kind is TriggerKind.WEBHOOK:
+            bundles = [self._webhook_bundle(execution)]
+        elif execution.trigger_kind is TriggerKind.RETRY:
+            state = self.store.get_incomplete(int(execution.trigger_ref or 0)).state
+            resume = IncompleteState.from_dict(state)
+        with contextlib.closing(self.http_factory()) as http:
+            context = self._context(scenario, plan, execution, http, responder)
+            record = run_scenario(plan, context, trigger_bundles=bundles, resume=resume)
+        if responder is not None and not responder.answered:
+            responder(200, "Accepted", {})  # the caller stops waiting at once
+        return record
+
+    def _webhook_bundle(self, execution: Execution) -> dict[str, Any]:
+        item = self.store.get_queue_item(int(execution.trigger_ref or 0))
+        webhook = self.store.get_webhook(item.webhook_id)
+        return self.bundle_of(webhook, item)  # type: ignore[attr-defined]
+
+    def _responder(self, execution: Execution, plan: Plan) -> Responder | None:
+        if execution.trigger_kind is not TriggerKind.WEBHOOK or not has_responder(plan):
+            return None
+        key = str(execution.trigger_ref)
+
+        def publish(response: WebhookResponse) -> None:
+            self.queue.publish_response(key, response)
+
+        return Responder(publish)
+
+    def _context(
+        self,
+        scenario: Scenario,
+        plan: Plan,
+        execution: Execution,
+        http: Any,
+        responder: Responder | None,
+    ) -> RunContext:
+        settings = self.settings
+
+        def commit_cursor(module_id: int, cursor: Any) -> None:
+            self.store.set_cursor(scenario.id, module_id, cursor)
+
+        return RunContext(
+            clock=self.clock,
+            monotonic=time.perf_counter,
+            http=http,
+            connections=StoreConnections(self.store),
+            data_stores=StoreDataStores(self.store),
+            cursors=self._cursors(scenario, plan),
+            commit_cursor=commit_cursor,
+            respond=responder,
+            sleep=time.sleep,
+            variables={"organization": self.store.list_variables()},
+            timezone=plan.settings.timezone or "UTC",
+            allow_private_network=settings.allow_private_network,
+            scenario_id=scenario.id,
+            execution_id=execution.id,
+            blueprint_version=execution.scenario_version,
+            limits=RunLimits(
+                max_seconds=settings.max_run_seconds,
+                max_operations=settings.max_bundles_per_run,
+                stored_bundles=settings.max_stored_bundles_per_module,
+            ),
+        )
+
+    def _cursors(self, scenario: Scenario, plan: Plan) -> dict[int, Any]:
+        """The polling trigger's cursor, or its "choose where to start" choice the first time
+        (a dict with ``type`` ``now``/``since``/``all``/``manual``, see
+        ``choose_where_to_start``)."""
+        trigger = plan.trigger
+        if trigger is None or trigger.kind is not ModuleKind.TRIGGER:
+            return {}
+        cursor = self.store.get_cursor(scenario.id, trigger.id)
+        if cursor is None:
+            cursor = scenario.scheduling.get("start", {}).get(str(trigger.id))
+        return {} if cursor is None else {trigger.id: cursor}
+
+    # -- finishing --
+
+    def _finish(
+        self,
+        execution: Execution,
+        scenario: Scenario,
+        plan: Plan,
+        record: ExecutionRecord,
+        worker: str,
+    ) -> Execution | None:
+        status = ExecutionStatus(str(record.status))
+        try:
+            finished = self.store.finish_execution(
+                execution.id, status, record.to_dict(), operations=record.operations,
+                data_size=record.data_size, error=_summary(record.error), worker_id=worker,
+            )
+        except InvalidTransition:
+            log.warning("execution %s was reaped while running; its result is dropped",
+                        execution.id)
+            return None
+        self._settle_incomplete(execution, record)  # type: ignore[attr-defined]
+        self._count_outcome(scenario, plan, status)
+        return finished
+
+    def _finish_broken(
+        self, execution: Execution, worker: str, error: Exception
+    ) -> Execution | None:
+        summary = {"type": type(error).__name__, "message": str(error)}
+        try:
+            finished = self.store.finish_execution(
+                execution.id, ExecutionStatus.ERROR, None, operations=0, data_size=0,
+                error=summary, worker_id=worker,
+            )
+        except (InvalidTransition, NotFound):
+            return None
+        self._settle_broken_retry(execution, summary)  # type: ignore[attr-defined]
+        return finished
+
+    def _count_outcome(self, scenario: Scenario, plan: Plan, status: ExecutionStatus) -> None:
+        """Consecutive errors: Make disables scheduling after ``maxErrors`` errored runs in a
+        row; instant-trigger scenarios stop at the first one (configurable)."""
+        errored = status is ExecutionStatus.ERROR
+        if not errored and not scenario.consecutive_errors:
+            return  # nothing to reset: saves a write per successful run
+        count = self.store.record_scenario_outcome(scenario.id, errored=errored)
+        limit = plan.settings.max_errors
+        if self.is_instant(plan) and self.options.instant_stop_on_first_error:
+            limit = 1
+        if errored and 0 < limit <= count:
+            log.warning("scenario %s deactivated after %d consecutive errors", scenario.id, count)
+            self.store.set_scenario_active(scenario.id, False)
+
+
+def _summary(error: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if not error:
+        return None
+    return {"type": error.get("type", "RuntimeError"), "message": error.get("message", "")}
+
+
+def retry_time(error: Mapping[str, Any], retry: Mapping[str, Any], attempts: int,
+               now: datetime) -> tuple[int, datetime | None]:
+    """``(max_attempts, next_retry_at)`` for an incomplete execution after ``attempts``."""
+    policy = policy_for(error, retry)
+    return policy.attempts, policy.next_retry_at(attempts, now)

@@ -1,0 +1,189 @@
+"""Scenario operations: import, save, export, activate, schedule, choose where to start."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.blueprint import read_document
+from engine.graph import Plan, compile_blueprint
+from engine.scheduler import ScheduleError, is_timed, validate_scheduling
+from engine.service.base import SCHEDULE_BOOKMARK_MODULE, ServiceBase
+from engine.service.errors import InvalidRequest
+from engine.spec import ModuleKind
+from engine.store import Scenario, Webhook
+
+_WEBHOOK_TRIGGER = "gateway:CustomWebHook"
+START_CHOICES = frozenset({"now", "since", "all", "manual"})
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """A stored scenario version, its webhooks, and the modules this installation lacks
+    (they are kept and exported, and fail a run only if a bundle reaches them)."""
+
+    scenario: Scenario
+    version: int
+    unsupported: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    webhooks: list[Webhook] = field(default_factory=list)
+
+
+class ScenarioOperations(ServiceBase):
+    def import_scenario(
+        self,
+        source: str | bytes,
+        *,
+        name: str | None = None,
+        scheduling: Mapping[str, Any] | None = None,
+        active: bool = False,
+    ) -> ImportResult:
+        """Validate, compile and store a blueprint as a new scenario (inactive unless asked).
+
+        The text is stored byte-exact (``export_scenario`` gives it back). Webhook triggers get
+        a webhook each. Scheduling: the argument, else the template wrapper's, else Make's
+        default (immediately for webhooks, every 15 minutes otherwise).
+
+        Raises:
+            BlueprintError: the blueprint cannot be read or compiled (every problem listed).
+            InvalidRequest: the scheduling cannot be followed.
+        """
+        text = _text(source)
+        document = read_document(text)
+        plan = compile_blueprint(document.blueprint, self.registry)
+        chosen = dict(scheduling or document.scheduling or _default_scheduling(plan))
+        _check_scheduling(chosen)
+        scenario = self.store.create_scenario(
+            name or document.blueprint.name, text, scheduling=chosen
+        )
+        self.plans.put(scenario.id, scenario.current_version, plan)
+        webhooks = self._attach_webhooks(scenario, plan)
+        if active:
+            scenario = self.activate_scenario(scenario.id)
+        return ImportResult(scenario, scenario.current_version, dict(plan.unsupported), webhooks)
+
+    def save_scenario(self, scenario_id: int, source: str | bytes) -> ImportResult:
+        """Store a new version of the blueprint (validated and compiled first); running and
+        incomplete executions keep their own version. Raises ``BlueprintError``, ``NotFound``."""
+        text = _text(source)
+        plan = compile_blueprint(read_document(text).blueprint, self.registry)
+        version = self.store.save_scenario(scenario_id, text)
+        self.plans.put(scenario_id, version, plan)
+        scenario = self.store.get_scenario(scenario_id)
+        webhooks = self._attach_webhooks(scenario, plan)
+        return ImportResult(scenario, version, dict(plan.unsupported), webhooks)
+
+    def export_scenario(self, scenario_id: int, version: int | None = None) -> str:
+        """The blueprint text exactly as it was imported or saved. Raises ``NotFound``."""
+        return self.store.get_scenario_version(scenario_id, version).blueprint
+
+    def get_scenario(self, scenario_id: int) -> Scenario:
+        return self.store.get_scenario(scenario_id)
+
+    def list_scenarios(self, *, active: bool | None = None) -> list[Scenario]:
+        return self.store.list_scenarios(active=active)
+
+    def activate_scenario(self, scenario_id: int) -> Scenario:
+        """Turn scheduling on (resets the error count) and hand requests that waited in its
+        webhook queues to workers. Polling triggers without a start choice start "from now"."""
+        scenario = self.store.set_scenario_active(scenario_id, True)
+        plan = self.current_plan(scenario)
+        self._settle_start_choice(scenario, plan)
+        if scenario.scheduling.get("type") == "immediately":
+            for webhook in self.store.list_webhooks(scenario_id=scenario_id):
+                for _ in range(min(self.store.count_queue(webhook.id), 1000)):
+                    self.queue.dispatch_webhook(webhook.id)  # the sweep takes the rest
+        return self.store.get_scenario(scenario_id)
+
+    def deactivate_scenario(self, scenario_id: int) -> Scenario:
+        """Turn scheduling off. Webhook requests keep queueing (up to the queue limit)."""
+        return self.store.set_scenario_active(scenario_id, False)
+
+    def set_scheduling(self, scenario_id: int, scheduling: Mapping[str, Any]) -> Scenario:
+        """Replace the scheduling (keeps start choices); the next due time is recomputed.
+        Raises ``InvalidRequest``, ``NotFound``."""
+        scenario = self.store.get_scenario(scenario_id)
+        merged = {**dict(scheduling), "start": scenario.scheduling.get("start", {})}
+        _check_scheduling(merged)
+        updated = self.store.update_scenario(scenario_id, scheduling=merged)
+        self.store.clear_cursor(scenario_id, SCHEDULE_BOOKMARK_MODULE)
+        return updated
+
+    def choose_where_to_start(
+        self, scenario_id: int, module_id: int, choice: Mapping[str, Any]
+    ) -> Scenario:
+        """Make's "choose where to start" for a polling trigger.
+
+        ``choice`` is ``{"type": "now"}``, ``{"type": "since", "date": ISO}``,
+        ``{"type": "all"}`` or ``{"type": "manual", "value": …}``. It is stored in the
+        scenario's ``scheduling.start`` ("now" pinned to this moment), the trigger's cursor is
+        forgotten, and the next run hands the choice to the trigger as its initial cursor.
+
+        Raises:
+            InvalidRequest: an unknown type, or "since" without a date.
+        """
+        kind = choice.get("type")
+        if kind not in START_CHOICES:
+            raise InvalidRequest(f"start type must be one of {sorted(START_CHOICES)}")
+        if kind == "since" and not choice.get("date"):
+            raise InvalidRequest("'since' needs a 'date'")
+        pinned = dict(choice)
+        if kind == "now":
+            pinned["date"] = self.clock().isoformat()
+        scenario = self.store.get_scenario(scenario_id)
+        scheduling = dict(scenario.scheduling)
+        scheduling["start"] = {**scheduling.get("start", {}), str(module_id): pinned}
+        updated = self.store.update_scenario(scenario_id, scheduling=scheduling)
+        self.store.clear_cursor(scenario_id, module_id)
+        return updated
+
+    def delete_scenario(self, scenario_id: int) -> None:
+        self.store.delete_scenario(scenario_id)
+
+    def _settle_start_choice(self, scenario: Scenario, plan: Plan) -> None:
+        trigger = plan.trigger
+        if trigger is None or trigger.kind is not ModuleKind.TRIGGER:
+            return
+        if str(trigger.id) in scenario.scheduling.get("start", {}):
+            return
+        if self.store.get_cursor(scenario.id, trigger.id) is None:
+            self.choose_where_to_start(scenario.id, trigger.id, {"type": "now"})
+
+    def _attach_webhooks(self, scenario: Scenario, plan: Plan) -> list[Webhook]:
+        """One webhook per scenario with a webhook trigger (created on first import)."""
+        trigger = plan.trigger
+        existing = self.store.list_webhooks(scenario_id=scenario.id)
+        if trigger is None or trigger.module != _WEBHOOK_TRIGGER or existing:
+            return existing
+        settings = {"module_id": trigger.id, "make_hook": trigger.parameters.get("hook")}
+        webhook = self.store.create_webhook(
+            f"{scenario.name} webhook", scenario_id=scenario.id, settings=settings
+        )
+        return [webhook]
+
+
+def _text(source: str | bytes) -> str:
+    if isinstance(source, bytes | bytearray):
+        try:
+            return bytes(source).decode("utf-8-sig")
+        except UnicodeDecodeError:
+            read_document(bytes(source))  # raises BlueprintError naming the bad byte
+            raise
+    return source.removeprefix("\ufeff")
+
+
+def _default_scheduling(plan: Plan) -> dict[str, Any]:
+    trigger = plan.trigger
+    if trigger is not None and trigger.kind is ModuleKind.INSTANT_TRIGGER:
+        return {"type": "immediately"}
+    return {"type": "indefinitely", "interval": 900}
+
+
+def _check_scheduling(scheduling: Mapping[str, Any]) -> None:
+    try:
+        validate_scheduling(scheduling)
+    except ScheduleError as error:
+        raise InvalidRequest(f"scheduling: {error}") from None
+
+
+__all__ = ["ImportResult", "ScenarioOperations", "is_timed"]

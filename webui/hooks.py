@@ -1,0 +1,36 @@
+"""Webhook ingress: ``/hooks/<token>`` takes GET, POST, PUT, PATCH and DELETE, like Make.
+
+The view reads the request, asks the service to accept it (the request is durable in the
+webhook queue before any answer goes out), and answers ``Accepted`` — or, when the scenario has
+a Webhook response module, whatever that module answers within the response timeout.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, request
+
+from webui.app import current_service
+
+hooks = Blueprint("hooks", __name__)
+
+METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+
+@hooks.route("/hooks/<token>", methods=METHODS)
+def receive(token: str) -> Response:
+    service = current_service()
+    accepted = service.accept_webhook(
+        token,
+        method=request.method,
+        headers=dict(request.headers),
+        query=request.args.to_dict(flat=True),
+        body=request.get_data(cache=False),
+        content_type=request.content_type,
+    )
+    answer = service.wait_for_response(accepted)
+    if answer is None:
+        return Response("Accepted", 200, mimetype="text/plain")
+    response = Response(answer.body, answer.status, mimetype="text/plain")
+    for name, value in answer.headers.items():
+        response.headers[name] = value
+    return response
