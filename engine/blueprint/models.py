@@ -52,7 +52,6 @@ class Filter(LosslessModel):
 
     name: str | None = None
     conditions: Conditions | None = None
-    fallback: bool | None = None  # Switchboard's encoding of a router's fallback route
 
 
 class Route(LosslessModel):

@@ -326,9 +326,7 @@ class _Compiler:
                     index=index,
                     flow=self._plan_flow(route.flow),
                     disabled=bool(route.disabled),
-                    fallback=bool(
-                        route.flow and route.flow[0].filter and route.flow[0].filter.fallback
-                    ),
+                    fallback=index == _fallback_route(item),
                 )
                 for index, route in enumerate(item.routes or ())
             ),
@@ -358,6 +356,12 @@ class _Scope:
     user: int
     ancestors: frozenset[int] | set[int]
     closed: Mapping[int, int]
+
+
+def _fallback_route(item: FlowItem) -> int | None:
+    """The router's fallback ("else") route: Make keeps its 0-based index in ``parameters.else``."""
+    index = (item.parameters or {}).get("else")
+    return index if isinstance(index, int) and not isinstance(index, bool) else None
 
 
 def _path_key(path: str) -> tuple[tuple[int, int | str], ...]:

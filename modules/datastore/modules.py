@@ -11,6 +11,7 @@ from engine.errors import DataError, InvalidConfigurationError
 from engine.filters import OPERATORS
 from engine.mapping import EvalContext
 from engine.mapping.values import CoercionError
+from engine.runtime.record import to_json_value
 from engine.spec import Bundle, ModuleCall, ModuleKind, ModuleSpec
 from engine.store.errors import DataStoreFull, DuplicateKey, NotFound
 
@@ -110,7 +111,7 @@ def add_record(call: ModuleCall) -> Iterator[Bundle]:
     previous = access.get(data.key) if data.key is not None else None
     stored = access.run(
         lambda: access.stores.put_record(
-            access.store_id, data.key, data.data, overwrite=data.overwrite
+            access.store_id, data.key, to_json_value(data.data), overwrite=data.overwrite
         )
     )
     access.undo_by_restoring(stored.key, previous)
@@ -126,7 +127,7 @@ def update_record(call: ModuleCall) -> Iterator[Bundle]:
     previous = access.get(data.key)
     stored = access.run(
         lambda: access.stores.update_record(
-            access.store_id, data.key, data.data, insert_missing=data.upsert
+            access.store_id, data.key, to_json_value(data.data), insert_missing=data.upsert
         )
     )
     access.undo_by_restoring(stored.key, previous)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from functools import partial
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -101,10 +102,12 @@ def _v4_body(data: MakeRequestInput) -> tuple[dict[str, Any], list[tuple[str, st
     return {}, []
 
 
-def _auth_headers(call: ModuleCall) -> tuple[list[tuple[str, str]], list[tuple[str, str]], Any]:
+def _auth_headers(
+    call: ModuleCall, default: str = "noAuth"
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]], Any]:
     """Headers, query parameters and basic auth from the module's connection, if any."""
     parameters = call.parameters.model_dump()
-    kind = parameters.get("authenticationType", "noAuth")
+    kind = parameters.get("authenticationType", default)
     if kind in (None, "", "noAuth"):
         return [], [], None
     keychain = parameters.get("apiKeyKeychain") or parameters.get("basicAuthKeychain")
@@ -177,10 +180,10 @@ def _v3_body(data: SendDataInput) -> tuple[dict[str, Any], list[tuple[str, str]]
     return {}, []
 
 
-def send_data(call: ModuleCall) -> Iterator[Bundle]:
+def send_data(call: ModuleCall, auth: str = "noAuth") -> Iterator[Bundle]:
     data: SendDataInput = call.input  # type: ignore[assignment]
     body, body_headers = _v3_body(data)
-    auth_headers, auth_params, basic = _auth_headers(call)
+    auth_headers, auth_params, basic = _auth_headers(call, auth)
     if data.authUser or data.authPass:
         basic = (data.authUser or "", data.authPass or "")
     handle_errors = bool(call.parameters.model_dump().get("handleErrors", False))
@@ -227,7 +230,17 @@ HTTP_MODULES: tuple[ModuleSpec, ...] = (
     _spec("http:MakeRequest", "Make a request", MakeRequestInput, make_request, 4),
     _spec("http:ActionSendData", "Make a request", SendDataInput, send_data, 3),
     _spec(
-        "http:ActionSendDataAPIKeyAuth", "Make an API Key Auth request", SendDataInput, send_data, 3
+        "http:ActionSendDataAPIKeyAuth",
+        "Make an API Key Auth request",
+        SendDataInput,
+        partial(send_data, auth="apiKey"),
+        3,
     ),
-    _spec("http:ActionSendDataBasicAuth", "Make a Basic Auth request", SendDataInput, send_data, 3),
+    _spec(
+        "http:ActionSendDataBasicAuth",
+        "Make a Basic Auth request",
+        SendDataInput,
+        partial(send_data, auth="basicAuth"),
+        3,
+    ),
 )

@@ -210,12 +210,13 @@ def test_compile_raises_every_problem_at_once(registry):
 
 
 def test_the_plan_mirrors_the_blueprint(registry):
-    route_filter = {"name": "otherwise", "fallback": True}
+    route_filter = {"name": "otherwise"}
     blueprint = bp(
         mod(1, "test:Trigger"),
         mod(
             2,
             "builtin:BasicRouter",
+            parameters={"else": 1},
             routes=[
                 {
                     "flow": [
