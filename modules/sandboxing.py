@@ -513,9 +513,9 @@ def _make_log_hook(state: BaseSandboxState) -> Callable[[flask.Response], flask.
     return log_request
 
 
-def json_response(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> (
-    flask.Response
-):
+def json_response(
+    body: Any, status: int = 200, headers: Mapping[str, str] | None = None
+) -> flask.Response:
     """A JSON ``Response`` with ``status`` and extra ``headers``."""
     response = flask.Response(json.dumps(body), status=status, mimetype="application/json")
     for name, value in (headers or {}).items():
@@ -541,7 +541,9 @@ def run_sandbox_in_thread(
     server = make_server(host, port, app, threaded=True, request_handler=_QuietRequestHandler)
     # A short poll interval keeps ``stop()`` fast (the default 0.5 s is paid on every shutdown).
     thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="sandbox-server",
+        target=server.serve_forever,
+        kwargs={"poll_interval": 0.05},
+        name="sandbox-server",
         daemon=True,
     )
     thread.start()

@@ -61,8 +61,9 @@ DEFAULTS: dict[str, Any] = {
     "fixture": None,
 }
 #: Fields the server owns: ignored in client data (kept when seeding).
-SERVER_FIELDS = frozenset({"id", "date_entered", "date_modified", "created_by",
-                           "modified_user_id", "deleted"})
+SERVER_FIELDS = frozenset(
+    {"id", "date_entered", "date_modified", "created_by", "modified_user_id", "deleted"}
+)
 
 Record = dict[str, Any]
 Change = tuple[str, str, str]  # (model, "create" | "update", record id)
@@ -179,9 +180,9 @@ class OneCrmSandboxState(BaseSandboxState):
 # ============================================================================================
 
 
-def find_account(state: OneCrmSandboxState, account_id: Any, name: Any, field_name: str) -> (
-    Record | None
-):
+def find_account(
+    state: OneCrmSandboxState, account_id: Any, name: Any, field_name: str
+) -> Record | None:
     """An Account by id, else by exact (case-insensitive) name; None when neither is given.
 
     Raises:
@@ -219,8 +220,9 @@ def prepare_contact(state: OneCrmSandboxState, record: Record) -> None:
     full_name = " ".join(p for p in (record.get("first_name"), record.get("last_name")) if p)
     record["name"] = full_name or record.get("name")
     require(record, "last_name")
-    account = find_account(state, record.get("primary_account_id"),
-                           record.get("primary_account"), "primary_account_id")
+    account = find_account(
+        state, record.get("primary_account_id"), record.get("primary_account"), "primary_account_id"
+    )
     if account is not None:
         record["primary_account_id"], record["primary_account"] = account["id"], account["name"]
 
@@ -250,33 +252,45 @@ def compute_line_items(items: Any) -> tuple[list[Record], Record]:
             raise InvalidRecord({where: "give tax_percentage or tax_amount, not both"})
         ext_price = quantity * unit_price
         pct = number(raw.get("tax_percentage"), f"{where}.tax_percentage", "0")
-        tax = number(raw["tax_amount"], f"{where}.tax_amount") if has_amount else (
-            ext_price * pct / 100
+        tax = (
+            number(raw["tax_amount"], f"{where}.tax_amount")
+            if has_amount
+            else (ext_price * pct / 100)
         )
         subtotal, tax_total = subtotal + ext_price, tax_total + tax
-        lines.append({
-            **raw,
-            "id": raw.get("id") or str(uuid.uuid4()),
-            "position": position,
-            "quantity": float(quantity),
-            "unit_price": float(unit_price),
-            "ext_price": cents(ext_price),
-            "tax": cents(tax),
-            "total": cents(ext_price + tax),
-        })
-    totals = {"subtotal": cents(subtotal), "tax": cents(tax_total),
-              "amount": cents(subtotal + tax_total)}
+        lines.append(
+            {
+                **raw,
+                "id": raw.get("id") or str(uuid.uuid4()),
+                "position": position,
+                "quantity": float(quantity),
+                "unit_price": float(unit_price),
+                "ext_price": cents(ext_price),
+                "tax": cents(tax),
+                "total": cents(ext_price + tax),
+            }
+        )
+    totals = {
+        "subtotal": cents(subtotal),
+        "tax": cents(tax_total),
+        "amount": cents(subtotal + tax_total),
+    }
     return lines, totals
 
 
-def make_prepare_document(number_field: str, model: str) -> Callable[[OneCrmSandboxState, Record],
-                                                                    None]:
+def make_prepare_document(
+    number_field: str, model: str
+) -> Callable[[OneCrmSandboxState, Record], None]:
     """Invoices and quotes: billing account, line items, totals, document number."""
 
     def prepare(state: OneCrmSandboxState, record: Record) -> None:
         require(record, "name")
-        account = find_account(state, record.get("billing_account_id"),
-                               record.get("billing_account"), "billing_account_id")
+        account = find_account(
+            state,
+            record.get("billing_account_id"),
+            record.get("billing_account"),
+            "billing_account_id",
+        )
         if account is not None:
             record["billing_account_id"], record["billing_account"] = account["id"], account["name"]
         lines, totals = compute_line_items(record.get("line_items"))
@@ -287,15 +301,17 @@ def make_prepare_document(number_field: str, model: str) -> Callable[[OneCrmSand
             record[number_field] = state.next_number(model)
         if model == "Invoice":
             record.setdefault("integrated_id", None)
-            record["amount_due"] = cents(Decimal(str(record["amount"])) - allocated_to(
-                state, record["id"], exclude_payment=None))
+            record["amount_due"] = cents(
+                Decimal(str(record["amount"]))
+                - allocated_to(state, record["id"], exclude_payment=None)
+            )
 
     return prepare
 
 
-def allocated_to(state: OneCrmSandboxState, invoice_id: str, exclude_payment: str | None) -> (
-    Decimal
-):
+def allocated_to(
+    state: OneCrmSandboxState, invoice_id: str, exclude_payment: str | None
+) -> Decimal:
     """Sum of every payment allocation to ``invoice_id`` (optionally ignoring one payment)."""
     total = Decimal("0")
     for payment in state.records["Payment"].values():
@@ -336,8 +352,14 @@ def prepare_payment(state: OneCrmSandboxState, record: Record) -> None:
         due = Decimal(str(invoice["amount"])) - allocated_to(state, invoice["id"], record["id"])
         if share > due:
             raise InvalidRecord({f"{where}.amount": f"exceeds the amount due ({cents(due)})"})
-        allocations.append({"invoice_id": invoice["id"], "invoice": invoice["name"],
-                            "integrated_id": invoice.get("integrated_id"), "amount": cents(share)})
+        allocations.append(
+            {
+                "invoice_id": invoice["id"],
+                "invoice": invoice["name"],
+                "integrated_id": invoice.get("integrated_id"),
+                "amount": cents(share),
+            }
+        )
         total += share
     if total > amount:
         raise InvalidRecord({"related_invoices": "total allocated exceeds the payment amount"})
@@ -367,20 +389,33 @@ class ModelSpec:
 
 
 MODELS: dict[str, ModelSpec] = {
-    "Account": ModelSpec("Account", prepare_account,
-                         ("name", "email1", "phone_office", "billing_address_city")),
-    "Contact": ModelSpec("Contact", prepare_contact,
-                         ("name", "first_name", "last_name", "email1", "primary_account"),
-                         frozenset({"name"})),
-    "Invoice": ModelSpec("Invoice", make_prepare_document("invoice_number", "Invoice"),
-                         ("name", "invoice_number", "billing_account"),
-                         frozenset({"subtotal", "tax", "amount", "amount_due"})),
-    "Quote": ModelSpec("Quote", make_prepare_document("quote_number", "Quote"),
-                       ("name", "quote_number", "billing_account"),
-                       frozenset({"subtotal", "tax", "amount"})),
-    "Payment": ModelSpec("Payment", prepare_payment,
-                         ("name", "customer_reference", "account"),
-                         frozenset({"total_allocated", "name"})),
+    "Account": ModelSpec(
+        "Account", prepare_account, ("name", "email1", "phone_office", "billing_address_city")
+    ),
+    "Contact": ModelSpec(
+        "Contact",
+        prepare_contact,
+        ("name", "first_name", "last_name", "email1", "primary_account"),
+        frozenset({"name"}),
+    ),
+    "Invoice": ModelSpec(
+        "Invoice",
+        make_prepare_document("invoice_number", "Invoice"),
+        ("name", "invoice_number", "billing_account"),
+        frozenset({"subtotal", "tax", "amount", "amount_due"}),
+    ),
+    "Quote": ModelSpec(
+        "Quote",
+        make_prepare_document("quote_number", "Quote"),
+        ("name", "quote_number", "billing_account"),
+        frozenset({"subtotal", "tax", "amount"}),
+    ),
+    "Payment": ModelSpec(
+        "Payment",
+        prepare_payment,
+        ("name", "customer_reference", "account"),
+        frozenset({"total_allocated", "name"}),
+    ),
 }
 
 
@@ -390,7 +425,10 @@ MODELS: dict[str, ModelSpec] = {
 
 
 def save_record(
-    state: OneCrmSandboxState, model: str, data: Record, existing: Record | None,
+    state: OneCrmSandboxState,
+    model: str,
+    data: Record,
+    existing: Record | None,
     seeding: bool = False,
 ) -> tuple[Record, list[Change]]:
     """Create (``existing`` None) or update a record; return it and the changes to announce.
@@ -406,12 +444,16 @@ def save_record(
     changes = {k: v for k, v in data.items() if seeding or k not in owned}
     now = timestamp(state.now())
     base = existing or {
-        "id": str(uuid.uuid4()), "date_entered": now, "created_by": state.config["user_id"],
-        "assigned_user_id": state.config["user_id"], "deleted": 0,
+        "id": str(uuid.uuid4()),
+        "date_entered": now,
+        "created_by": state.config["user_id"],
+        "assigned_user_id": state.config["user_id"],
+        "deleted": 0,
     }
     record = json.loads(json.dumps({**base, **changes}))  # deep copy: validation may fail
-    record["date_modified"] = data.get("date_modified") if seeding and data.get(
-        "date_modified") else now
+    record["date_modified"] = (
+        data.get("date_modified") if seeding and data.get("date_modified") else now
+    )
     record["modified_user_id"] = state.config["user_id"]
     spec.prepare(state, record)
     touched = touched_invoices(existing, record) if model == "Payment" else set()
@@ -448,11 +490,20 @@ def refresh_amount_due(state: OneCrmSandboxState, invoice_id: str, now: str, see
 
 def subscriptions_for(state: OneCrmSandboxState, model: str, event: str) -> list[Record]:
     """Registered webhooks that want ``event`` on ``model`` (plus ``config["webhook_url"]``)."""
-    hooks = [h for h in state.subscriptions.values()
-             if h["model"] == model and h["event"] in (event, "create_or_update")]
+    hooks = [
+        h
+        for h in state.subscriptions.values()
+        if h["model"] == model and h["event"] in (event, "create_or_update")
+    ]
     if state.config.get("webhook_url"):
-        hooks.append({"id": "config", "url": state.config["webhook_url"], "model": model,
-                      "event": "create_or_update"})
+        hooks.append(
+            {
+                "id": "config",
+                "url": state.config["webhook_url"],
+                "model": model,
+                "event": "create_or_update",
+            }
+        )
     return hooks
 
 
@@ -461,16 +512,26 @@ def announce(state: OneCrmSandboxState, changes: list[Change]) -> None:
     for model, event, record_id in changes:
         record = state.records[model].get(record_id)
         for hook in subscriptions_for(state, model, event):
-            body = {"webhook_id": hook["id"], "model": model, "event": event,
-                    "timestamp": timestamp(state.now()), "record": record}
+            body = {
+                "webhook_id": hook["id"],
+                "model": model,
+                "event": event,
+                "timestamp": timestamp(state.now()),
+                "record": record,
+            }
             raw = json.dumps(body).encode("utf-8")
-            headers = {"Content-Type": "application/json", "User-Agent": "1CRM-Webhooks (sandbox)",
-                       "X-1CRM-Webhook-Id": hook["id"], "X-1CRM-Event": f"{model}.{event}"}
+            headers = {
+                "Content-Type": "application/json",
+                "User-Agent": "1CRM-Webhooks (sandbox)",
+                "X-1CRM-Webhook-Id": hook["id"],
+                "X-1CRM-Event": f"{model}.{event}",
+            }
             if state.config.get("webhook_key"):
                 digest = hmac.new(str(state.config["webhook_key"]).encode(), raw, hashlib.sha256)
                 headers["X-1CRM-Signature"] = base64.b64encode(digest.digest()).decode()
-            state.webhooks.enqueue(new_delivery(hook["url"], body, headers, f"{model}.{event}"),
-                                   raw)
+            state.webhooks.enqueue(
+                new_delivery(hook["url"], body, headers, f"{model}.{event}"), raw
+            )
 
 
 def register_webhook() -> tuple[flask.Response, int]:
@@ -487,9 +548,14 @@ def register_webhook() -> tuple[flask.Response, int]:
         problems["event"] = f"one of {', '.join(WEBHOOK_EVENTS)}"
     if problems:
         raise InvalidRecord(problems)
-    hook = {"id": str(uuid.uuid4()), "url": data["url"], "model": data["model"],
-            "event": data["event"], "name": data.get("name", ""),
-            "date_entered": timestamp(state.now())}
+    hook = {
+        "id": str(uuid.uuid4()),
+        "url": data["url"],
+        "model": data["model"],
+        "event": data["event"],
+        "name": data.get("name", ""),
+        "date_entered": timestamp(state.now()),
+    }
     with state.lock:
         state.subscriptions[hook["id"]] = hook
     return flask.jsonify({"id": hook["id"], "record": hook}), 201
@@ -525,8 +591,9 @@ def sandbox_state() -> OneCrmSandboxState:
 def model_spec(model: str) -> ModelSpec:
     """The spec of ``model``, or a 404 naming the known models."""
     if model not in MODELS:
-        raise CrmHttpError(404, "unknown_model",
-                           f"Unknown model {model}; known: {', '.join(MODELS)}")
+        raise CrmHttpError(
+            404, "unknown_model", f"Unknown model {model}; known: {', '.join(MODELS)}"
+        )
     return MODELS[model]
 
 
@@ -592,7 +659,7 @@ def list_records(model: str) -> flask.Response:
         found = [r for r in state.records[model].values() if matches_filters(r, spec, args)]
         found = order_records(found, args.get("order"))
         fields = args.getlist("fields[]") or args.getlist("fields")
-        page = [select_fields(r, fields) for r in found[offset:offset + limit]]
+        page = [select_fields(r, fields) for r in found[offset : offset + limit]]
         return json_response({"records": page, "total_results": len(found)})
 
 
@@ -625,7 +692,8 @@ def update_record(model: str, record_id: str) -> flask.Response:
     state, body = sandbox_state(), request_json()
     data = request_data()
     create_flag = flask.request.args.get("create_if_missing", "") in ("1", "true") or bool(
-        isinstance(body, Mapping) and body.get("create_if_missing"))
+        isinstance(body, Mapping) and body.get("create_if_missing")
+    )
     with state.lock:
         existing = state.records[model].get(record_id)
         if existing is None and not create_flag:
@@ -650,26 +718,44 @@ def check_auth_and_rate() -> None:
         return
     state = sandbox_state()
     auth = flask.request.authorization
-    valid = (auth is not None and auth.type == "basic"
-             and hmac.compare_digest(str(auth.username), str(state.config["username"]))
-             and hmac.compare_digest(str(auth.password), str(state.config["password"])))
+    valid = (
+        auth is not None
+        and auth.type == "basic"
+        and hmac.compare_digest(str(auth.username), str(state.config["username"]))
+        and hmac.compare_digest(str(auth.password), str(state.config["password"]))
+    )
     if not valid:
-        raise CrmHttpError(401, "unauthorized", "Invalid username or password",
-                           headers={"WWW-Authenticate": 'Basic realm="1CRM"'})
+        raise CrmHttpError(
+            401,
+            "unauthorized",
+            "Invalid username or password",
+            headers={"WWW-Authenticate": 'Basic realm="1CRM"'},
+        )
     with state.lock:
-        decision = state.limiter.check(str(state.config["username"]),
-                                       int(state.config["rate_limit_per_minute"]),
-                                       float(state.config["rate_limit_window_seconds"]))
+        decision = state.limiter.check(
+            str(state.config["username"]),
+            int(state.config["rate_limit_per_minute"]),
+            float(state.config["rate_limit_window_seconds"]),
+        )
     if not decision.allowed:
-        raise CrmHttpError(429, "rate_limited", "Too many requests",
-                           headers={"Retry-After": str(decision.retry_after)})
+        raise CrmHttpError(
+            429,
+            "rate_limited",
+            "Too many requests",
+            headers={"Retry-After": str(decision.retry_after)},
+        )
     flask.g.rate_remaining = decision.remaining
 
 
 def fault_response(fault: Fault) -> flask.Response:
     """An injected fault in this API's error style."""
-    codes = {429: "rate_limited", 500: "server_error", 502: "bad_gateway",
-             503: "service_unavailable", 504: "gateway_timeout"}
+    codes = {
+        429: "rate_limited",
+        500: "server_error",
+        502: "bad_gateway",
+        503: "service_unavailable",
+        504: "gateway_timeout",
+    }
     status = fault.status or 500
     headers = {"Retry-After": str(fault.retry_after)} if status in (429, 503) else {}
     error = CrmHttpError(status, codes[status], "Injected by the sandbox", headers=headers)
@@ -699,11 +785,13 @@ def create_app(config: dict[str, Any] | None = None) -> flask.Flask:
     app.add_url_rule(data, "create_record", create_record, methods=["POST"])
     app.add_url_rule(f"{data}/<record_id>", "get_record", get_record, methods=["GET"])
     app.add_url_rule(f"{data}/<record_id>", "update_record", update_record, methods=["PATCH"])
-    app.add_url_rule(f"{API_PREFIX}/webhooks", "register_webhook", register_webhook,
-                     methods=["POST"])
+    app.add_url_rule(
+        f"{API_PREFIX}/webhooks", "register_webhook", register_webhook, methods=["POST"]
+    )
     app.add_url_rule(f"{API_PREFIX}/webhooks", "list_webhooks", list_webhooks, methods=["GET"])
-    app.add_url_rule(f"{API_PREFIX}/webhooks/<hook_id>", "delete_webhook", delete_webhook,
-                     methods=["DELETE"])
+    app.add_url_rule(
+        f"{API_PREFIX}/webhooks/<hook_id>", "delete_webhook", delete_webhook, methods=["DELETE"]
+    )
     app.register_error_handler(CrmHttpError, _handle_error)
     app.after_request(_add_rate_header)
     return app

@@ -134,9 +134,7 @@ MSG_BAD_TAX_TYPE = (
 )
 MSG_BAD_ACCOUNT = "Account code '{code}' is not a valid code for this document."
 MSG_STATUS_MODIFY = "Invoice not of valid status for modification"
-MSG_PAID_EDIT = (
-    "This document cannot be edited as it has a payment or credit note allocated to it."
-)
+MSG_PAID_EDIT = "This document cannot be edited as it has a payment or credit note allocated to it."
 
 Record = dict[str, Any]
 Event = tuple[str, str, str]  # (eventCategory, eventType, resourceId)
@@ -187,8 +185,9 @@ def api_exception(number: int, type_name: str, message: str, **extra: Any) -> Xe
 
 def validation_exception(elements: list[Record]) -> XeroHttpError:
     """The 400 ``ValidationException`` envelope (ErrorNumber 10) over failed elements."""
-    return api_exception(10, "ValidationException", "A validation exception occurred",
-                         Elements=elements)
+    return api_exception(
+        10, "ValidationException", "A validation exception occurred", Elements=elements
+    )
 
 
 # ============================================================================================
@@ -539,9 +538,9 @@ def _parse_error(message: str) -> XeroHttpError:
     return api_exception(16, "QueryParseException", message)
 
 
-def compile_where(text: str, type_name: str, known_fields: Iterable[str]) -> Callable[
-    [Mapping[str, Any]], bool
-]:
+def compile_where(
+    text: str, type_name: str, known_fields: Iterable[str]
+) -> Callable[[Mapping[str, Any]], bool]:
     """Compile a ``where`` query parameter.
 
     Raises:
@@ -761,10 +760,25 @@ class WriteContext:
 
 
 CONTACT_FIELDS = (
-    "ContactNumber", "AccountNumber", "ContactStatus", "Name", "FirstName", "LastName",
-    "EmailAddress", "SkypeUserName", "BankAccountDetails", "TaxNumber", "CompanyNumber",
-    "AccountsReceivableTaxType", "AccountsPayableTaxType", "Addresses", "Phones",
-    "DefaultCurrency", "ContactPersons", "Website", "ContactGroups",
+    "ContactNumber",
+    "AccountNumber",
+    "ContactStatus",
+    "Name",
+    "FirstName",
+    "LastName",
+    "EmailAddress",
+    "SkypeUserName",
+    "BankAccountDetails",
+    "TaxNumber",
+    "CompanyNumber",
+    "AccountsReceivableTaxType",
+    "AccountsPayableTaxType",
+    "Addresses",
+    "Phones",
+    "DefaultCurrency",
+    "ContactPersons",
+    "Website",
+    "ContactGroups",
 )
 
 
@@ -815,8 +829,10 @@ def validate_contact(tenant: Tenant, record: Record) -> None:
         return
     for other in tenant.contacts.values():
         same_name = (other.get("Name") or "").strip().casefold() == name.casefold()
-        if same_name and other["ContactID"] != record["ContactID"] and (
-            other.get("ContactStatus") == "ACTIVE"
+        if (
+            same_name
+            and other["ContactID"] != record["ContactID"]
+            and (other.get("ContactStatus") == "ACTIVE")
         ):
             raise ValidationFailed(MSG_DUPLICATE_CONTACT.format(name=name))
 
@@ -866,8 +882,11 @@ def compute_lines(
         account = line.get("AccountCode")
         if account and str(account) not in ACCOUNTS:
             errors.append(MSG_BAD_ACCOUNT.format(code=account))
-        tax_type = "NONE" if amount_types == "NoTax" else line.get("TaxType") or (
-            ACCOUNTS[str(account)][2] if account and str(account) in ACCOUNTS else default_tax
+        tax_type = (
+            "NONE"
+            if amount_types == "NoTax"
+            else line.get("TaxType")
+            or (ACCOUNTS[str(account)][2] if account and str(account) in ACCOUNTS else default_tax)
         )
         if tax_type not in rates:
             errors.append(MSG_BAD_TAX_TYPE.format(code=tax_type))
@@ -987,8 +1006,9 @@ def build_document(context: WriteContext, merged: Record, status: str, kind: str
         errors.append(f"'{amount_types}' is not a valid LineAmountTypes value")
         amount_types = "Exclusive"
     default_tax = "INPUT2" if doc_type == "ACCPAY" else "OUTPUT2"
-    computed = _collect(errors, compute_lines, context, merged.get("LineItems"), amount_types,
-                        default_tax)
+    computed = _collect(
+        errors, compute_lines, context, merged.get("LineItems"), amount_types, default_tax
+    )
     if not merged.get("LineItems") and status in ("SUBMITTED", "AUTHORISED", "SENT"):
         errors.append(MSG_NO_LINES)
     dates = _collect(errors, document_dates, context, merged, kind)
@@ -1071,8 +1091,9 @@ def find_invoice(tenant: Tenant, ref: Any) -> Record | None:
     if ref.get("InvoiceID"):
         return find_by_id(tenant.invoices, ref["InvoiceID"])
     number = ref.get("InvoiceNumber")
-    return next((i for i in tenant.invoices.values() if number and i["InvoiceNumber"] == number),
-                None)
+    return next(
+        (i for i in tenant.invoices.values() if number and i["InvoiceNumber"] == number), None
+    )
 
 
 def find_account(ref: Any) -> tuple[str, Record] | None:
@@ -1081,8 +1102,12 @@ def find_account(ref: Any) -> tuple[str, Record] | None:
         return None
     for code, (name, acc_type, _tax) in ACCOUNTS.items():
         if ref.get("Code") == code or str(ref.get("AccountID", "")).lower() == account_id(code):
-            return code, {"AccountID": account_id(code), "Code": code, "Name": name,
-                          "Type": acc_type}
+            return code, {
+                "AccountID": account_id(code),
+                "Code": code,
+                "Name": name,
+                "Type": acc_type,
+            }
     return None
 
 
@@ -1134,11 +1159,17 @@ def payment_errors(
     """Every reason Xero would refuse this payment, in Xero's words where known."""
     errors = []
     if invoice is None:
-        errors.append("Invoice could not be found" if data.get("Invoice") else
-                      "You must specify an Invoice, CreditNote, Prepayment or Overpayment")
+        errors.append(
+            "Invoice could not be found"
+            if data.get("Invoice")
+            else "You must specify an Invoice, CreditNote, Prepayment or Overpayment"
+        )
     if account is None:
-        errors.append("Account could not be found" if data.get("Account") else
-                      "You must specify an Account or an Account Code")
+        errors.append(
+            "Account could not be found"
+            if data.get("Account")
+            else "You must specify an Account or an Account Code"
+        )
     elif account[1]["Type"] != "BANK":
         errors.append("Account type is invalid for making a payment to/from")
     if amount <= 0:
@@ -1160,9 +1191,10 @@ def settle_invoice(
     context: WriteContext, invoice: Record, payment: Record, amount: Decimal
 ) -> None:
     """Book ``amount`` against ``invoice``; a settled invoice becomes PAID."""
-    invoice["Payments"] = [*invoice["Payments"], {
-        key: payment[key] for key in ("PaymentID", "Date", "Amount", "Reference", "CurrencyRate")
-    }]
+    invoice["Payments"] = [
+        *invoice["Payments"],
+        {key: payment[key] for key in ("PaymentID", "Date", "Amount", "Reference", "CurrencyRate")},
+    ]
     rebalance_invoice(context, invoice, invoice["AmountPaid"] + amount, payment["Date"])
 
 
@@ -1193,8 +1225,9 @@ def delete_payment(context: WriteContext, payment: Record, data: Record) -> Reco
         invoice["Payments"] = [
             p for p in invoice["Payments"] if p["PaymentID"] != payment["PaymentID"]
         ]
-        rebalance_invoice(context, invoice, invoice["AmountPaid"] - payment["Amount"],
-                          payment["Date"])
+        rebalance_invoice(
+            context, invoice, invoice["AmountPaid"] - payment["Amount"], payment["Date"]
+        )
     return payment
 
 
@@ -1238,29 +1271,71 @@ def contact_flags(tenant: Tenant, contact_id: str) -> Record:
 
 
 _DOCUMENT_FIELDS = (
-    "Contact", "Date", "DueDate", "ExpiryDate", "Status", "LineAmountTypes", "LineItems",
-    "SubTotal", "TotalTax", "Total", "CurrencyCode", "Reference", "UpdatedDateUTC",
+    "Contact",
+    "Date",
+    "DueDate",
+    "ExpiryDate",
+    "Status",
+    "LineAmountTypes",
+    "LineItems",
+    "SubTotal",
+    "TotalTax",
+    "Total",
+    "CurrencyCode",
+    "Reference",
+    "UpdatedDateUTC",
 )
 RESOURCES: dict[str, Resource] = {
     "Contacts": Resource(
-        "Contacts", "ContactID", "Contact", write_contact,
+        "Contacts",
+        "ContactID",
+        "Contact",
+        write_contact,
         ("ContactID", *CONTACT_FIELDS, "UpdatedDateUTC", "IsCustomer", "IsSupplier"),
     ),
     "Invoices": Resource(
-        "Invoices", "InvoiceID", "Invoice", write_invoice,
-        ("InvoiceID", "InvoiceNumber", "Type", "AmountDue", "AmountPaid", "AmountCredited",
-         "FullyPaidOnDate", *_DOCUMENT_FIELDS),
+        "Invoices",
+        "InvoiceID",
+        "Invoice",
+        write_invoice,
+        (
+            "InvoiceID",
+            "InvoiceNumber",
+            "Type",
+            "AmountDue",
+            "AmountPaid",
+            "AmountCredited",
+            "FullyPaidOnDate",
+            *_DOCUMENT_FIELDS,
+        ),
         number_field="InvoiceNumber",
     ),
     "Quotes": Resource(
-        "Quotes", "QuoteID", "Quote", write_quote,
+        "Quotes",
+        "QuoteID",
+        "Quote",
+        write_quote,
         ("QuoteID", "QuoteNumber", "Title", "Summary", "Terms", *_DOCUMENT_FIELDS),
         number_field="QuoteNumber",
     ),
     "Payments": Resource(
-        "Payments", "PaymentID", "Payment", write_payment,
-        ("PaymentID", "Date", "Amount", "Reference", "PaymentType", "Status", "Invoice",
-         "Account", "UpdatedDateUTC", "IsReconciled", "CurrencyRate"),
+        "Payments",
+        "PaymentID",
+        "Payment",
+        write_payment,
+        (
+            "PaymentID",
+            "Date",
+            "Amount",
+            "Reference",
+            "PaymentType",
+            "Status",
+            "Invoice",
+            "Account",
+            "UpdatedDateUTC",
+            "IsReconciled",
+            "CurrencyRate",
+        ),
     ),
 }
 
@@ -1407,7 +1482,7 @@ def list_records(resource: Resource) -> flask.Response:
         page = args.get("page", type=int)
         if page is not None:
             size = min(args.get("pageSize", DEFAULT_PAGE_SIZE, type=int), MAX_PAGE_SIZE)
-            records = records[(max(page, 1) - 1) * size: max(page, 1) * size]
+            records = records[(max(page, 1) - 1) * size : max(page, 1) * size]
         # Xero returns invoice line items on lists only when paging (or for one invoice).
         with_lines = page is not None or resource.name not in ("Invoices",)
         rendered = [resource.render(tenant, r, with_lines) for r in records]
@@ -1498,11 +1573,13 @@ def apply_batch(
         except ValidationFailed as exc:
             del context.events[event_count:]
             failed.append(index)
-            results.append({
-                **to_wire(item),
-                "HasValidationErrors": True,
-                "ValidationErrors": [{"Message": message} for message in exc.messages],
-            })
+            results.append(
+                {
+                    **to_wire(item),
+                    "HasValidationErrors": True,
+                    "ValidationErrors": [{"Message": message} for message in exc.messages],
+                }
+            )
     return results, failed
 
 
@@ -1510,17 +1587,36 @@ def read_only_list(name: str) -> flask.Response:
     """GET Accounts / TaxRates / Organisation (static settings, enough for connectors)."""
     state, tenant = open_tenant(name, writing=False)
     if name == "Accounts":
-        items = [{**find_account({"Code": code})[1], "Status": "ACTIVE",  # type: ignore[index]
-                  "TaxType": tax, "EnablePaymentsToAccount": kind == "BANK"}
-                 for code, (_n, kind, tax) in ACCOUNTS.items()]
+        items = [
+            {
+                **find_account({"Code": code})[1],
+                "Status": "ACTIVE",  # type: ignore[index]
+                "TaxType": tax,
+                "EnablePaymentsToAccount": kind == "BANK",
+            }
+            for code, (_n, kind, tax) in ACCOUNTS.items()
+        ]
     elif name == "TaxRates":
-        items = [{"Name": label, "TaxType": code, "Status": "ACTIVE",
-                  "EffectiveRate": float(rate), "DisplayTaxRate": float(rate)}
-                 for code, (label, rate) in state.tax_rates().items()]
+        items = [
+            {
+                "Name": label,
+                "TaxType": code,
+                "Status": "ACTIVE",
+                "EffectiveRate": float(rate),
+                "DisplayTaxRate": float(rate),
+            }
+            for code, (label, rate) in state.tax_rates().items()
+        ]
     else:
-        items = [{"OrganisationID": tenant.tenant_id, "Name": tenant.name,
-                  "BaseCurrency": state.config["base_currency"], "OrganisationType": "COMPANY",
-                  "CreatedDateUTC": xero_date(tenant.created)}]
+        items = [
+            {
+                "OrganisationID": tenant.tenant_id,
+                "Name": tenant.name,
+                "BaseCurrency": state.config["base_currency"],
+                "OrganisationType": "COMPANY",
+                "CreatedDateUTC": xero_date(tenant.created),
+            }
+        ]
     return json_response(envelope(name, items))
 
 
@@ -1541,7 +1637,7 @@ def webhook_event(state: XeroSandboxState, tenant: Tenant, event: Event) -> Reco
     collection = "Contacts" if category == "CONTACT" else "Invoices"
     return {
         "resourceUrl": f"{flask.request.host_url.rstrip('/')}{API_PREFIX}/{collection}/"
-                       f"{resource_id}",
+        f"{resource_id}",
         "resourceId": resource_id,
         "eventDateUtc": state.now().strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3],
         "eventType": event_type,
@@ -1561,13 +1657,22 @@ def emit_events(state: XeroSandboxState, tenant: Tenant, events: list[Event]) ->
     first = state.event_sequence + 1
     for _ in items:
         state.next_sequence()
-    body = {"events": items, "firstEventSequence": first,
-            "lastEventSequence": state.event_sequence, "entropy": secrets.token_hex(10).upper()}
+    body = {
+        "events": items,
+        "firstEventSequence": first,
+        "lastEventSequence": state.event_sequence,
+        "entropy": secrets.token_hex(10).upper(),
+    }
     send_webhook(state, url, key, body, kind="events", sync=False)
 
 
 def send_webhook(
-    state: XeroSandboxState, url: str, key: str, body: Record, kind: str, sync: bool,
+    state: XeroSandboxState,
+    url: str,
+    key: str,
+    body: Record,
+    kind: str,
+    sync: bool,
     signature: str | None = None,
 ) -> Any:
     """POST ``body`` signed with ``key`` (or with a given, possibly wrong, ``signature``)."""
@@ -1591,19 +1696,26 @@ def intent_to_receive() -> flask.Response:
     url, key = state.config.get("webhook_url"), state.config.get("webhook_key")
     if not url or not key:
         raise SandboxError("configure webhook_url and webhook_key first")
-    body = {"events": [], "firstEventSequence": 0, "lastEventSequence": 0,
-            "entropy": secrets.token_hex(10).upper()}
+    body = {
+        "events": [],
+        "firstEventSequence": 0,
+        "lastEventSequence": 0,
+        "entropy": secrets.token_hex(10).upper(),
+    }
     good = send_webhook(state, url, key, body, "intent-to-receive:valid", sync=True)
     bad_signature = sign_payload(key + "-wrong", b"not the body")
-    bad = send_webhook(state, url, key, body, "intent-to-receive:invalid", sync=True,
-                       signature=bad_signature)
-    return flask.jsonify({
-        "url": url,
-        "correctly_signed_status": good.status,
-        "incorrectly_signed_status": bad.status,
-        "passed": good.status == 200 and bad.status == 401,
-        "errors": [d.error for d in (good, bad) if d.error],
-    })
+    bad = send_webhook(
+        state, url, key, body, "intent-to-receive:invalid", sync=True, signature=bad_signature
+    )
+    return flask.jsonify(
+        {
+            "url": url,
+            "correctly_signed_status": good.status,
+            "incorrectly_signed_status": bad.status,
+            "passed": good.status == 200 and bad.status == 401,
+            "errors": [d.error for d in (good, bad) if d.error],
+        }
+    )
 
 
 # ============================================================================================
@@ -1747,19 +1859,25 @@ def issue_tokens(state: XeroSandboxState, grant: Grant) -> Record:
     return answer
 
 
-def make_jwt(state: XeroSandboxState, grant: Grant, expiry: datetime, id_token: bool = False) -> (
-    str
-):
+def make_jwt(
+    state: XeroSandboxState, grant: Grant, expiry: datetime, id_token: bool = False
+) -> str:
     """A JWT with Xero's claims, HS256-signed with a per-sandbox secret. Clients that decode it
     (for ``authentication_event_id`` or ``exp``) see what they expect; the sandbox itself
     validates tokens by lookup, so it can revoke them."""
     now = int(state.now().timestamp())
     claims: Record = {
-        "nbf": now, "exp": int(expiry.timestamp()), "iss": "https://identity.xero.com",
+        "nbf": now,
+        "exp": int(expiry.timestamp()),
+        "iss": "https://identity.xero.com",
         "aud": state.config["client_id"] if id_token else "https://identity.xero.com/resources",
-        "client_id": grant.client_id, "sub": grant.user_id, "auth_time": now,
-        "xero_userid": grant.user_id, "authentication_event_id": grant.grant_id,
-        "jti": uuid.uuid4().hex, "scope": grant.scopes,
+        "client_id": grant.client_id,
+        "sub": grant.user_id,
+        "auth_time": now,
+        "xero_userid": grant.user_id,
+        "authentication_event_id": grant.grant_id,
+        "jti": uuid.uuid4().hex,
+        "scope": grant.scopes,
     }
     header = _b64url(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
     payload = _b64url(json.dumps(claims).encode())
@@ -1829,13 +1947,23 @@ def delete_connection(connection_id: str) -> flask.Response:
 
 def fault_response(fault: Fault) -> flask.Response:
     """An injected fault in Xero's style (429 carries ``Retry-After``)."""
-    titles = {429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway",
-              503: "Service Unavailable", 504: "Gateway Timeout"}
+    titles = {
+        429: "Too Many Requests",
+        500: "Internal Server Error",
+        502: "Bad Gateway",
+        503: "Service Unavailable",
+        504: "Gateway Timeout",
+    }
     status = fault.status or 500
     error = problem(status, titles[status], "Injected by the sandbox")
     if status == 429:
-        error.headers.update({"Retry-After": str(fault.retry_after),
-                              "X-Rate-Limit-Problem": "minute", "X-MinLimit-Remaining": "0"})
+        error.headers.update(
+            {
+                "Retry-After": str(fault.retry_after),
+                "X-Rate-Limit-Problem": "minute",
+                "X-MinLimit-Remaining": "0",
+            }
+        )
     return json_response(error.body, status, error.headers)
 
 
@@ -1853,20 +1981,32 @@ def _add_rate_headers(response: flask.Response) -> flask.Response:
 def _register_api_routes(app: flask.Flask) -> None:
     for name, resource in RESOURCES.items():
         base = f"{API_PREFIX}/{name}"
-        app.add_url_rule(base, f"list_{name}", lambda r=resource: list_records(r),
-                         methods=["GET"])
-        app.add_url_rule(base, f"put_{name}", lambda r=resource: write_records(r, None),
-                         methods=["PUT"])
-        app.add_url_rule(base, f"post_{name}", lambda r=resource: write_records(r, None),
-                         methods=["POST"])
-        app.add_url_rule(f"{base}/<record_id>", f"get_{name}",
-                         lambda record_id, r=resource: get_record(r, record_id), methods=["GET"])
-        app.add_url_rule(f"{base}/<record_id>", f"post_one_{name}",
-                         lambda record_id, r=resource: write_records(r, record_id),
-                         methods=["POST"])
+        app.add_url_rule(base, f"list_{name}", lambda r=resource: list_records(r), methods=["GET"])
+        app.add_url_rule(
+            base, f"put_{name}", lambda r=resource: write_records(r, None), methods=["PUT"]
+        )
+        app.add_url_rule(
+            base, f"post_{name}", lambda r=resource: write_records(r, None), methods=["POST"]
+        )
+        app.add_url_rule(
+            f"{base}/<record_id>",
+            f"get_{name}",
+            lambda record_id, r=resource: get_record(r, record_id),
+            methods=["GET"],
+        )
+        app.add_url_rule(
+            f"{base}/<record_id>",
+            f"post_one_{name}",
+            lambda record_id, r=resource: write_records(r, record_id),
+            methods=["POST"],
+        )
     for name in ("Accounts", "TaxRates", "Organisation"):
-        app.add_url_rule(f"{API_PREFIX}/{name}", f"read_{name}", lambda n=name: read_only_list(n),
-                         methods=["GET"])
+        app.add_url_rule(
+            f"{API_PREFIX}/{name}",
+            f"read_{name}",
+            lambda n=name: read_only_list(n),
+            methods=["GET"],
+        )
 
 
 def create_app(config: dict[str, Any] | None = None) -> flask.Flask:
@@ -1876,14 +2016,19 @@ def create_app(config: dict[str, Any] | None = None) -> flask.Flask:
     app = flask.Flask(__name__)
     state = XeroSandboxState(config)
     register_control_routes(app, state, fault_response)
-    app.add_url_rule("/_sandbox/webhooks/intent-to-receive", "intent_to_receive",
-                     intent_to_receive, methods=["POST"])
+    app.add_url_rule(
+        "/_sandbox/webhooks/intent-to-receive",
+        "intent_to_receive",
+        intent_to_receive,
+        methods=["POST"],
+    )
     app.add_url_rule("/identity/connect/authorize", "authorize", authorize, methods=["GET"])
     app.add_url_rule("/connect/token", "token", token_endpoint, methods=["POST"])
     app.add_url_rule("/connect/revocation", "revocation", revoke_token, methods=["POST"])
     app.add_url_rule("/connections", "connections", list_connections, methods=["GET"])
-    app.add_url_rule("/connections/<connection_id>", "delete_connection", delete_connection,
-                     methods=["DELETE"])
+    app.add_url_rule(
+        "/connections/<connection_id>", "delete_connection", delete_connection, methods=["DELETE"]
+    )
     _register_api_routes(app)
     app.register_error_handler(XeroHttpError, _handle_xero_error)
     app.after_request(_add_rate_headers)
