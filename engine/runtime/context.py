@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -23,7 +23,7 @@ class DataStores(Protocol):
     def get_record(self, store_id: int, key: str) -> dict[str, Any] | None: ...
 
     def put_record(
-        self, store_id: int, key: str, data: dict[str, Any], *, overwrite: bool = True
+        self, store_id: int, key: str, data: dict[str, Any], *, overwrite: bool = False
     ) -> None: ...
 
     def delete_record(self, store_id: int, key: str) -> bool: ...
@@ -71,6 +71,8 @@ class RunContext:
         respond: answers the webhook that started the run (``gateway:WebhookRespond``).
         sleep: pauses the run (``util:FunctionSleep``).
         variables: the ``var.`` namespace (scenario, execution, organization, team, input).
+        module_state: values modules keep from run to run of this scenario (e.g. the
+            increment function's counter); the service persists it, a bare run forgets it.
         timezone: IANA zone for dates in mappings.
         allow_private_network: let HTTP modules reach loopback and private addresses.
         scenario_id, execution_id: identify the run in records and variables.
@@ -91,6 +93,7 @@ class RunContext:
     respond: Callable[[int, Any, Mapping[str, str]], None] | None = None
     sleep: Callable[[float], None] = lambda seconds: None
     variables: Mapping[str, Any] = field(default_factory=dict)
+    module_state: MutableMapping[str, Any] = field(default_factory=dict)
     timezone: str = "UTC"
     allow_private_network: bool = False
     scenario_id: Any = None

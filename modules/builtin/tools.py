@@ -93,3 +93,36 @@ TOOLS: tuple[ModuleSpec, ...] = (
         id="util:FunctionSleep", kind=ModuleKind.ACTION, label="Sleep", input=SleepInput, run=sleep
     ),
 )
+
+
+class IncrementParameters(_Input):
+    reset: str = "run"  # run (each cycle), execution, or scenario (never)
+
+
+def increment(call: ModuleCall) -> Iterator[Bundle]:
+    """A counter that starts at 1 and grows by 1 per operation, reset as ``parameters.reset`` says.
+
+    ``run`` resets every cycle, ``execution`` every run, ``scenario`` never (it persists in the
+    scenario's module state).
+    """
+    reset = call.parameters.reset  # type: ignore[attr-defined]
+    key = f"increment:{call.module_id}"
+    if reset == "scenario":
+        state = call.context.run.module_state
+        state[key] = int(state.get(key, 0)) + 1
+        yield {"i": state[key]}
+        return
+    variables = call.context.variables
+    value = int(variables.get(key) or 0) + 1
+    variables.set(key, value, "execution" if reset == "execution" else "roundtrip")
+    yield {"i": value}
+
+
+INCREMENT = ModuleSpec(
+    id="util:FunctionIncrement",
+    kind=ModuleKind.ACTION,
+    label="Increment function",
+    parameters=IncrementParameters,
+    run=increment,
+)
+TOOLS = (*TOOLS, INCREMENT)

@@ -124,3 +124,31 @@ def test_webhook_respond_answers_the_caller():
     assert answers == [(201, '{"ok": true}', {"x-a": "1"})]
     with pytest.raises(BundleValidationError):
         call_module(REGISTRY["gateway:WebhookRespond"], {"status": "abc"}, run_context=context)
+
+
+def test_increment_counts_per_cycle_run_or_forever():
+    from datetime import UTC, datetime
+
+    from engine.blueprint import load_blueprint
+    from engine.graph import compile_blueprint
+    from engine.runtime import RunContext, run_scenario
+
+    def counts(reset, state):
+        blueprint = {
+            "name": "count",
+            "flow": [
+                {"id": 1, "module": "builtin:BasicRepeater", "mapper": {"repeats": "3"}},
+                {"id": 2, "module": "util:FunctionIncrement", "parameters": {"reset": reset}},
+            ],
+            "metadata": {"version": 1},
+        }
+        plan = compile_blueprint(load_blueprint(blueprint), REGISTRY)
+        context = RunContext(clock=lambda: datetime(2026, 1, 1, tzinfo=UTC), module_state=state)
+        record = run_scenario(plan, context).to_dict()
+        return [b["i"] for call in record["modules"][1]["calls"] for b in call["output"]]
+
+    state = {}
+    assert counts("run", state) == [1, 2, 3]
+    assert counts("execution", state) == [1, 2, 3]
+    assert counts("scenario", state) == [1, 2, 3]
+    assert counts("scenario", state) == [4, 5, 6]
