@@ -67,19 +67,41 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print the record as JSON")
     run.set_defaults(handler=_run)
 
-    for name, text in (
-        ("import", "import a blueprint file into the store"),
-        ("export", "print a stored scenario's blueprint"),
-        ("serve", "serve the web app and webhooks"),
-        ("worker", "run a Celery worker"),
-    ):
-        command = commands.add_parser(name, help=text, description=text)
-        if name == "import":
-            command.add_argument("file", type=Path, metavar="FILE")
-        if name == "export":
-            command.add_argument("id", metavar="ID")
-        command.set_defaults(handler=_needs_service)
+    _service_commands(commands)
     return parser
+
+
+def _service_commands(commands: Any) -> None:
+    """The commands that work on the store through the service (``engine.service``)."""
+    imports = commands.add_parser("import", help="import a blueprint file into the store")
+    imports.add_argument("file", type=Path, metavar="FILE")
+    imports.add_argument("--name", help="the scenario's name (default: the blueprint's)")
+    imports.add_argument("--activate", action="store_true", help="turn its scheduling on")
+    imports.set_defaults(handler=_import)
+
+    export = commands.add_parser("export", help="print a stored scenario's blueprint")
+    export.add_argument("id", type=int, metavar="ID")
+    export.set_defaults(handler=_export)
+
+    serve = commands.add_parser("serve", help="serve the web app and webhooks")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(handler=_serve)
+
+    worker = commands.add_parser("worker", help="run a Celery worker (needs Redis)")
+    worker.add_argument("--concurrency", type=int, help="parallel runs (default: CPU count)")
+    worker.add_argument("--pool", default="prefork", choices=["prefork", "threads", "solo"])
+    worker.set_defaults(handler=_worker)
+
+    scheduler = commands.add_parser(
+        "scheduler", help="run the scheduler (Celery beat; needs Redis)"
+    )
+    scheduler.set_defaults(handler=_scheduler)
+
+    database = commands.add_parser("db", help="database maintenance")
+    actions = database.add_subparsers(dest="action", required=True, metavar="ACTION")
+    upgrade = actions.add_parser("upgrade", help="apply the schema migrations")
+    upgrade.set_defaults(handler=_db_upgrade)
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -156,11 +178,92 @@ def _summary(record: ExecutionRecord) -> str:
     return "\n".join(lines)
 
 
-def _needs_service(args: argparse.Namespace) -> int:
-    raise CommandError(
-        f"'{args.command}' needs the store and service layer, which this version does not "
-        "have yet (it arrives with the service issue)"
-    )
+def _settings() -> Any:
+    from engine.config import Settings
+
+    return Settings.from_env()
+
+
+def _import(args: argparse.Namespace) -> int:
+    from engine.service import build_service, shutdown_service
+
+    source = _read(args.file)
+    service = build_service(_settings(), upgrade=True)
+    try:
+        result = service.import_scenario(source, name=args.name, active=args.activate)
+    finally:
+        shutdown_service(service)
+    if result.unsupported:
+        modules = ", ".join(sorted(result.unsupported))
+        print(f"switchboard: warning: modules not in this installation: {modules}",
+              file=sys.stderr)
+    for webhook in result.webhooks:
+        print(f"webhook: /hooks/{webhook.token}", file=sys.stderr)
+    print(result.scenario.id)
+    return EXIT_OK
+
+
+def _export(args: argparse.Namespace) -> int:
+    from engine.service import build_service, shutdown_service
+    from engine.store import NotFound
+
+    service = build_service(_settings(), upgrade=True)
+    try:
+        text = service.export_scenario(args.id)
+    except NotFound as error:
+        raise CommandError(str(error)) from None
+    finally:
+        shutdown_service(service)
+    sys.stdout.flush()
+    sys.stdout.buffer.write(text.encode("utf-8"))  # byte-exact: no newline added
+    sys.stdout.buffer.flush()
+    return EXIT_OK
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from webui.serve import serve
+
+    serve(_settings(), args.host, args.port, announce=lambda line: print(line, flush=True))
+    return EXIT_OK
+
+
+def _redis_settings(command: str) -> Any:
+    settings = _settings()
+    if not settings.redis_url:
+        raise CommandError(
+            f"'{command}' needs Redis: set SWITCHBOARD_REDIS_URL (e.g. redis://localhost:6379/0). "
+            "Without Redis, 'switchboard serve' runs everything in one process."
+        )
+    return settings
+
+
+def _worker(args: argparse.Namespace) -> int:
+    _redis_settings("worker").with_secret_key_file()
+    from engine.celery_app import app
+
+    argv = ["worker", "--loglevel=INFO", f"--pool={args.pool}"]
+    if args.concurrency:
+        argv.append(f"--concurrency={args.concurrency}")
+    app.worker_main(argv)
+    return EXIT_OK
+
+
+def _scheduler(args: argparse.Namespace) -> int:
+    settings = _redis_settings("scheduler")
+    from engine.celery_app import app
+
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    schedule = settings.var_dir / "celerybeat-schedule"
+    app.start(["beat", "--loglevel=INFO", f"--schedule={schedule}"])
+    return EXIT_OK
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    from engine.store import head_revision, upgrade_database
+
+    upgrade_database(_settings().database_url)
+    print(f"database is at revision {head_revision()}")
+    return EXIT_OK
 
 
 def _read(path: Path) -> bytes:
