@@ -110,6 +110,11 @@ def _auth_headers(
     kind = parameters.get("authenticationType", default)
     if kind in (None, "", "noAuth"):
         return [], [], None
+    if kind not in ("apiKey", "basicAuth"):
+        raise InvalidConfigurationError(
+            f"authentication type '{kind}' is not supported by this installation's HTTP module "
+            "(use noAuth, apiKey or basicAuth)"
+        )
     keychain = parameters.get("apiKeyKeychain") or parameters.get("basicAuthKeychain")
     keychain = keychain or parameters.get("auth")
     credentials = call.context.connection(keychain) if keychain else None

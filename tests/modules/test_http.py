@@ -199,3 +199,47 @@ def test_create_json_and_parse_json_round_trip():
     ]
     with pytest.raises(DataError, match="not valid JSON"):
         call_module(parse, {"json": "{oops"})
+
+
+def test_unsupported_authentication_is_a_clear_configuration_error():
+    from engine.errors import InvalidConfigurationError
+
+    with pytest.raises(InvalidConfigurationError, match="authentication type 'oAuth'"):
+        call_module(
+            MAKE_REQUEST,
+            {"url": f"{PUBLIC}/x"},
+            {"authenticationType": "oAuth"},
+            run_context=http_context(),
+        )
+
+
+@responses.activate
+def test_api_key_from_a_connection_goes_in_a_header_or_the_query():
+    from datetime import UTC, datetime
+
+    import requests
+
+    from engine.runtime import RunContext
+
+    class Keys:
+        def __init__(self, placement):
+            self.placement = placement
+
+        def get(self, connection_id):
+            return {"name": "x-key", "key": f"k{connection_id}", "placement": self.placement}
+
+    responses.get(f"{PUBLIC}/h", match=[responses.matchers.header_matcher({"x-key": "k5"})])
+    responses.get(f"{PUBLIC}/q", match=[responses.matchers.query_param_matcher({"x-key": "k5"})])
+    for placement, path in (("header", "h"), ("query", "q")):
+        context = RunContext(
+            clock=lambda: datetime(2026, 1, 1, tzinfo=UTC),
+            http=requests.Session(),
+            connections=Keys(placement),
+        )
+        call_module(
+            MAKE_REQUEST,
+            {"url": f"{PUBLIC}/{path}"},
+            {"authenticationType": "apiKey", "apiKeyKeychain": 5},
+            run_context=context,
+        )
+    assert len(responses.calls) == 2
