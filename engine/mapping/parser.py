@@ -98,7 +98,9 @@ class Parser:
         return "the end of the expression" if token.kind == "close" else f"'{token.text}'"
 
     def _unexpected(self, token: Token) -> str:
-        return f"unexpected {self._describe(token)}"
+        if token.kind == "close":
+            return "unexpected end of the expression"
+        return f"unexpected '{token.text}'"
 
     def _enter(self, token: Token) -> None:
         self.nesting += 1
@@ -251,7 +253,7 @@ class Parser:
             self._advance()
         else:
             while True:
-                args.append(self._argument())
+                args.append(self._argument(name.text))
                 closing = self._advance()
                 if closing.is_punct(")"):
                     break
@@ -267,14 +269,19 @@ class Parser:
             raise ExpressionError(problem, where=self.where, column=name.start + 1)
         return self._checked(Call(spec, args), name)
 
-    def _argument(self) -> Node:
+    def _argument(self, function_name: str) -> Node:
         start, nesting = self.position, self.nesting
         if self._at_argument_end():
             return Literal(None)
         try:
             node = self._expression()
             if not self._at_argument_end():
-                raise SyntaxFailure(self._unexpected(self._peek()), self._peek().start)
+                found = self._peek()
+                raise SyntaxFailure(
+                    f"expected ';' or ')' in the arguments of '{function_name}', "
+                    f"found {self._describe(found)}",
+                    found.start,
+                )
             if not node.has_word_arithmetic():
                 return node
             failure = None

@@ -90,7 +90,7 @@ class FunctionRegistry(Mapping[str, FunctionSpec]):
         if spec is not None:
             return spec
         reason = f"unknown function '{name}'"
-        close = difflib.get_close_matches(name, self._functions, n=1, cutoff=0.75)
+        close = difflib.get_close_matches(name, self._functions, n=1, cutoff=0.8)
         lowered = {key.lower(): key for key in self._functions}.get(name.lower())
         if lowered or close:
             reason += f" (did you mean '{lowered or close[0]}'?)"
