@@ -25,9 +25,15 @@ class RunStatus(StrEnum):
     INCOMPLETE = "incomplete"
 
 
+_SIZE_ENCODER = json.JSONEncoder(separators=(",", ":"), default=str)
+
+
 def bundle_size(value: Any) -> int:
-    """Bytes of a bundle as JSON: Make's "data size" of what a module passed on."""
-    return len(json.dumps(value, default=str, separators=(",", ":")).encode())
+    """Bytes of a bundle as compact ASCII JSON: Make's "data size" of what a module passed on.
+
+    Non-ASCII characters count as their ``\\uXXXX`` escapes, a little more than their UTF-8.
+    """
+    return len(_SIZE_ENCODER.encode(value))
 
 
 def to_json_value(value: Any) -> Any:
@@ -56,6 +62,7 @@ class OperationRecord:
 
     input: Any = None
     output: list[Any] = field(default_factory=list)
+    stored: bool = field(default=True, repr=False, compare=False)
     output_count: int = 0
     error: dict[str, Any] | None = None
     directive: str | None = None
@@ -154,5 +161,10 @@ class ExecutionRecord:
 
 def _module_dict(module: ModuleRecord) -> dict[str, Any]:
     data = asdict(module)
-    data["calls"] = [to_json_value(call) for call in data["calls"]]
+    data["calls"] = [to_json_value(_without_flags(call)) for call in data["calls"]]
     return data
+
+
+def _without_flags(call: dict[str, Any]) -> dict[str, Any]:
+    call.pop("stored", None)
+    return call

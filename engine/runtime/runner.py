@@ -121,6 +121,7 @@ class _Run:
         self.parameters: dict[int, BaseModel] = {}
         self.started = self._seconds()
         self.bundles = 0
+        self.evaluation = self._new_evaluation()
 
     # -- the run and its cycles ---------------------------------------------------------------
 
@@ -130,6 +131,7 @@ class _Run:
         resume: IncompleteState | None,
     ) -> ExecutionRecord:
         self.record.started_at = self.context.clock()
+        self.execution_variables["startedAt"] = self.record.started_at
         if resume is not None:
             self._run_cycle(lambda: self._resume(resume))
         elif trigger_bundles is not None:
@@ -544,6 +546,7 @@ class _Run:
         if len(record.calls) < self.context.limits.stored_bundles:
             record.calls.append(operation)
         else:
+            operation.stored = False
             record.calls_omitted += 1
         self.transaction.begin_operation()
         self._event("module_started", node)
@@ -577,7 +580,8 @@ class _Run:
         self.bundles += 1
         self._check_output_limits(node, size)
         if (
-            not self.record.confidential
+            operation.stored
+            and not self.record.confidential
             and len(operation.output) < self.context.limits.stored_bundles
         ):
             operation.output.append(to_json_value(output))
@@ -633,26 +637,38 @@ class _Run:
     # -- expressions --------------------------------------------------------------------------
 
     def _eval(self, scope: Scope) -> EvalContext:
+        """The run's one evaluation context, pointed at ``scope`` (evaluations never overlap)."""
+        self.evaluation.bundles = scope
+        self.execution_variables["operationsConsumed"] = self.record.operations
+        self.execution_variables["dataConsumed"] = self.record.data_size
+        return self.evaluation
+
+    def _new_evaluation(self) -> EvalContext:
         context = self.context
+        scenario = {
+            **context.variables.get("scenario", {}),
+            "id": context.scenario_id,
+            "name": self.plan.blueprint.name,
+            "executionId": context.execution_id,
+        }
+        self.execution_variables: dict[str, Any] = {
+            "id": context.execution_id,
+            "operationsConsumed": 0,
+            "dataConsumed": 0,
+            "startedAt": self.record.started_at,
+        }
         return EvalContext(
-            bundles=scope,
-            variables=self._system_variables(),
+            bundles={},
+            variables={
+                **context.variables,
+                "scenario": scenario,
+                "execution": self.execution_variables,
+            },
             timezone=self.settings.timezone or context.timezone,
             now=context.clock,
             rng=context.rng,
             warnings=self.record.warnings,
         )
-
-    def _system_variables(self) -> Mapping[str, Any]:
-        context = self.context
-        execution = {"id": context.execution_id, "operationsConsumed": self.record.operations}
-        scenario = {"id": context.scenario_id, "name": self.plan.blueprint.name}
-        scenario["executionId"] = context.execution_id
-        return {
-            **context.variables,
-            "scenario": {**context.variables.get("scenario", {}), **scenario},
-            "execution": execution,
-        }
 
     def _filter_passes(self, node: PlanNode, scope: Scope) -> bool:
         check = node.expressions.filter

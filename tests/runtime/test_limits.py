@@ -105,3 +105,22 @@ def test_a_hundred_thousand_items_stream_through_without_piling_up():
     assert record["status"] == "success"
     assert record["operations"] == 100_001
     assert sum(len(call["output"]) for m in record["modules"] for call in m["calls"]) <= 200
+
+
+def test_system_variables_are_mapped():
+    blueprint = {
+        "id": 1,
+        "module": "util:ComposeTransformer",
+        "mapper": {
+            "value": "{{var.scenario.name}}|{{var.scenario.id}}|{{var.execution.id}}|"
+            "{{var.execution.operationsConsumed}}|{{var.organization.region}}"
+        },
+    }
+    run = RunContext(
+        clock=lambda: datetime(2026, 1, 1, tzinfo=UTC),
+        scenario_id=12,
+        execution_id="e-9",
+        variables={"organization": {"region": "eu"}},
+    )
+    record = run_scenario(plan_of(blueprint), run).to_dict()
+    assert record["modules"][0]["calls"][0]["output"] == [{"value": "limits|12|e-9|1|eu"}]
