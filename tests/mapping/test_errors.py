@@ -106,10 +106,6 @@ RUN_ERRORS = [
     run_error(
         '{{formatDate(now; "")}}', "Function 'formatDate' finished with error! the format is empty"
     ),
-    run_error(
-        '{{formatDate(now; "YYYY"; "Mars/Olympus")}}',
-        "Function 'formatDate' finished with error! unknown time zone 'Mars/Olympus'",
-    ),
     run_error("{{1 / 0}}", "Operator '/' failed: division by zero"),
     run_error("{{1 % 0}}", "Operator '%' failed: modulo by zero"),
     run_error('{{"abc" - 1}}', "Operator '-' failed: text 'abc' is not a number"),
@@ -208,3 +204,10 @@ def test_deep_mapper_is_refused():
         value = {"k": value}
     with pytest.raises(ExpressionError, match="nested more than"):
         compile_mapper(value, where="module 1, mapper")
+
+
+def test_unknown_time_zone_falls_back_to_the_scenario_zone_with_a_warning():
+    context = make_context(timezone="Europe/Prague")
+    template = compile_template('{{formatDate(now; "HH:mm"; "Mars/Olympus")}}')
+    assert template.evaluate(context) == "13:00"
+    assert context.warnings == ["unknown time zone 'Mars/Olympus'; using Europe/Prague"]

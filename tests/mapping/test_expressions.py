@@ -360,6 +360,15 @@ DATES = [
     ),
     case('{{formatDate("2024-03-09T12:00:00Z"; "HH:mm Z"; America/New_York)}}', "07:00 -05:00"),
     case("{{formatDate(now; HH:mm; Europe/Prague)}}", "13:00"),
+    case("{{formatDate(now; HH:mm; Mars/Olympus)}}", "13:00", timezone="Europe/Prague"),
+    case(
+        '{{parseDate("2024-01-15 10:00"; ; "Europe/Prague")}}',
+        datetime(2024, 1, 15, 9, 0, tzinfo=UTC),
+    ),
+    case(
+        '{{parseDate("2024-01-15T10:00:00+05:00"; ; "Europe/Prague")}}',
+        datetime(2024, 1, 15, 5, 0, tzinfo=UTC),
+    ),
     case("{{formatDate(now; HH:mm)}}", "13:00", timezone="Europe/Prague"),
     case('{{formatDate("2024-07-10T12:00:00Z"; HH:mm)}}', "14:00", timezone="Europe/Prague"),
     case('{{formatDate(now; "HH:mm z"; "Asia/Kolkata")}}', "17:30 IST"),

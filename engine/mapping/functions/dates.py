@@ -6,6 +6,7 @@ the wall-clock time in the scenario's time zone, across DST changes; ``addHours`
 from __future__ import annotations
 
 import calendar
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 from engine.mapping.context import EvalContext
 from engine.mapping.functions.registry import FunctionError, function
 from engine.mapping.moment import MONTHS, WEEKDAYS, format_moment, parse_moment, sunday_weekday
-from engine.mapping.values import to_date, to_number, to_text, zone
+from engine.mapping.values import CoercionError, to_date, to_number, to_text, zone
 
 MAX_YEAR_SHIFT = 10_000
 
@@ -25,7 +26,15 @@ def _date(ctx: EvalContext, value: Any) -> datetime:
 
 
 def _zone(ctx: EvalContext, name: Any) -> tzinfo:
-    return zone(to_text(name).strip() or ctx.timezone)
+    """The zone called ``name``; Make ignores a name it does not recognise and uses the
+    organisation's zone instead (we also leave a warning on the context)."""
+    text = to_text(name).strip()
+    if text:
+        try:
+            return zone(text)
+        except CoercionError:
+            ctx.warn(f"unknown time zone {text!r}; using {ctx.timezone}")
+    return zone(ctx.timezone)
 
 
 def _amount(value: Any) -> int | float:
@@ -83,9 +92,19 @@ def parse_date(ctx: EvalContext, text: Any, pattern: Any = None, timezone: Any =
         return text
     target = _zone(ctx, timezone)
     if pattern is None or to_text(pattern) == "":
-        return to_date(text, to_text(timezone) or ctx.timezone).astimezone(UTC)
+        return _read_default(to_date(text, "UTC"), text, target)
     parsed = parse_moment(to_text(text).strip(), to_text(pattern), target, ctx.now())
     return parsed.astimezone(UTC)
+
+
+def _read_default(parsed: datetime, text: Any, target: tzinfo) -> datetime:
+    """Re-read a zone-less ISO text in ``target`` (``to_date`` read it in UTC)."""
+    if isinstance(text, str) and not _HAS_ZONE.search(text.strip()):
+        parsed = parsed.replace(tzinfo=None).replace(tzinfo=target)
+    return parsed.astimezone(UTC)
+
+
+_HAS_ZONE = re.compile(r"(Z|[+-]\d\d:?\d\d|GMT|UTC)$", re.IGNORECASE)
 
 
 def _adder(unit: str) -> Callable[[EvalContext, Any, Any], datetime]:
