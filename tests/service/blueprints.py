@@ -33,5 +33,14 @@ def module(module_id: int, name: str, **mapper: Any) -> dict[str, Any]:
     return {"id": module_id, "module": name, "version": 1, "parameters": {}, "mapper": mapper}
 
 
+SOMETIMES_SLOW = blueprint(
+    webhook_trigger(),
+    set_variable(),
+    {**module(3, "util:FunctionSleep", duration="{{1.pause}}"),
+     "filter": {"name": "only when asked", "conditions": [[{"a": "{{1.pause}}", "o": "exist"}]]}},
+    name="Hook to variable, sometimes slow",
+)
+"""Runs that pause when the request says ``"pause": seconds``: a kill can land mid-run."""
+
 HOOK_TO_VARIABLE = blueprint(webhook_trigger(), set_variable(), name="Hook to variable")
 HOOK_WITH_RESPONSE = blueprint(webhook_trigger(), set_variable(), respond(), name="Responder")

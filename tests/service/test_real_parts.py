@@ -1,0 +1,149 @@
+"""End to end with real parts: HTTP servers, Celery workers on a real Redis, SIGKILL.
+
+Each test proves that every accepted webhook ends as exactly one successful execution even
+when the process running them dies, and that ingress does not depend on Redis being up.
+A missing Redis at 127.0.0.1:6379 fails these tests; it never skips them.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+import redis
+
+from tests.service.blueprints import SOMETIMES_SLOW
+from tests.service.end_to_end import (
+    assert_exactly_one_execution_each,
+    import_active_scenario,
+    open_plain_store,
+    reaped_runs,
+    running_after_progress,
+    slow_now_and_then,
+    successes,
+)
+from tests.service.processes import (
+    Process,
+    base_env,
+    celery_worker,
+    free_port,
+    post_webhooks,
+    switchboard,
+    wait_for_http,
+    wait_until,
+)
+
+pytestmark = pytest.mark.slow
+
+REDIS_DB = 13
+TOTAL = 1000
+
+
+@pytest.fixture
+def redis_db():
+    client = redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.ConnectionError as error:
+        client.close()
+        pytest.fail(f"these tests need Redis at 127.0.0.1:6379 ({error})")
+    client.flushdb()
+    yield f"redis://127.0.0.1:6379/{REDIS_DB}"
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture
+def processes():
+    started: list[Process] = []
+    yield started
+    for process in reversed(started):
+        process.stop()
+
+
+def explain(processes: list[Process]) -> str:
+    return "\n".join(process.tail() for process in processes)
+
+
+def test_celery_worker_killed_mid_run_loses_and_repeats_nothing(tmp_path, redis_db, processes):
+    env = base_env(tmp_path / "var", SWITCHBOARD_REDIS_URL=redis_db)
+    webhook_id, token = import_active_scenario(env, SOMETIMES_SLOW)
+    port = free_port()
+    processes.append(switchboard("serve", ["serve", "--port", str(port)], env, tmp_path))
+    processes.append(switchboard("scheduler", ["scheduler"], env, tmp_path))
+    first_worker = celery_worker(env, tmp_path)
+    processes.append(first_worker)
+    wait_for_http(port)
+    url = f"http://127.0.0.1:{port}/hooks/{token}"
+    store = open_plain_store(tmp_path / "var")
+    try:
+        assert set(post_webhooks(url, range(TOTAL // 2), payload=slow_now_and_then)) == {200}
+        wait_until(lambda: running_after_progress(store, 100), 60, "a run to kill", every=0.05)
+        first_worker.kill()  # SIGKILL while it runs webhooks
+        assert successes(store) < TOTAL // 2, "the kill should land mid-run"
+        processes.append(celery_worker(env, tmp_path))
+        assert set(post_webhooks(url, range(TOTAL // 2, TOTAL))) == {200}
+        wait_until(lambda: successes(store) >= TOTAL, 120, "every webhook's execution")
+        assert_exactly_one_execution_each(store, webhook_id, set(range(TOTAL)))
+        assert reaped_runs(store) >= 1, "the killed run was given back and run again"
+    except AssertionError as error:
+        raise AssertionError(f"{error}\n{explain(processes)}") from None
+    finally:
+        store.close()
+
+
+def test_embedded_server_restarted_mid_run_loses_and_repeats_nothing(tmp_path, processes):
+    env = base_env(tmp_path / "var", SWITCHBOARD_INLINE_WORKERS="2")
+    webhook_id, token = import_active_scenario(env, SOMETIMES_SLOW)
+    port = free_port()
+    server = switchboard("serve", ["serve", "--port", str(port)], env, tmp_path)
+    processes.append(server)
+    wait_for_http(port)
+    url = f"http://127.0.0.1:{port}/hooks/{token}"
+    store = open_plain_store(tmp_path / "var")
+    try:
+        assert set(post_webhooks(url, range(TOTAL // 2), payload=slow_now_and_then)) == {200}
+        wait_until(lambda: running_after_progress(store, 50), 60, "a run to kill", every=0.05)
+        server.kill()
+        assert successes(store) < TOTAL // 2, "the kill should land mid-run"
+        processes.append(switchboard("serve", ["serve", "--port", str(port)], env, tmp_path))
+        wait_for_http(port)
+        assert set(post_webhooks(url, range(TOTAL // 2, TOTAL))) == {200}
+        wait_until(lambda: successes(store) >= TOTAL, 120, "every webhook's execution")
+        assert_exactly_one_execution_each(store, webhook_id, set(range(TOTAL)))
+        assert reaped_runs(store) >= 1, "the killed run was given back and run again"
+    except AssertionError as error:
+        raise AssertionError(f"{error}\n{explain(processes)}") from None
+    finally:
+        store.close()
+
+
+def test_ingress_accepts_while_redis_is_down_and_dispatch_resumes(tmp_path, processes):
+    redis_server = shutil.which("redis-server")
+    assert redis_server, "redis-server must be installed for this test"
+    redis_port = free_port()
+    redis_args = [redis_server, "--port", str(redis_port), "--save", "", "--appendonly", "no"]
+    env = base_env(tmp_path / "var", SWITCHBOARD_REDIS_URL=f"redis://127.0.0.1:{redis_port}/0")
+    private_redis = Process("redis", redis_args, env, tmp_path)
+    processes.append(private_redis)
+    webhook_id, token = import_active_scenario(env)
+    port = free_port()
+    processes.append(switchboard("serve", ["serve", "--port", str(port)], env, tmp_path))
+    processes.append(switchboard("scheduler", ["scheduler"], env, tmp_path))
+    processes.append(celery_worker(env, tmp_path))
+    wait_for_http(port)
+    url = f"http://127.0.0.1:{port}/hooks/{token}"
+    store = open_plain_store(tmp_path / "var")
+    try:
+        assert set(post_webhooks(url, range(20))) == {200}
+        wait_until(lambda: successes(store) >= 20, 60, "runs while Redis is up")
+        private_redis.stop()
+        assert set(post_webhooks(url, range(20, 40))) == {200}, "ingress must not need Redis"
+        assert store.count_queue(webhook_id) == 20, "accepted requests wait in the store"
+        processes.append(Process("redis", redis_args, env, tmp_path))
+        wait_until(lambda: successes(store) >= 40, 90, "dispatch to resume after Redis")
+        assert_exactly_one_execution_each(store, webhook_id, set(range(40)))
+    except AssertionError as error:
+        raise AssertionError(f"{error}\n{explain(processes)}") from None
+    finally:
+        store.close()
