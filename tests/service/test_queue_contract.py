@@ -1,0 +1,154 @@
+"""One contract suite for every ``Queue``: ``InlineQueue`` and ``CeleryQueue`` (real Redis).
+
+Delivery to a real Celery worker is proven end to end in ``test_real_parts``; here the Celery
+queue's side of the contract is that the id reaches the broker as the right task.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+import redis
+
+from engine.queue import InlineQueue, WebhookResponse
+from engine.queue.celery_queue import EXECUTION_TASK, WEBHOOK_TASK, CeleryQueue
+from tests.service.processes import free_port, wait_until
+
+REDIS_DB = 14
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, object]] = []
+
+    def process_webhook(self, webhook_id: int) -> list[str]:
+        self.seen.append((WEBHOOK_TASK, webhook_id))
+        return []
+
+    def execute(self, execution_id: str) -> None:
+        self.seen.append((EXECUTION_TASK, execution_id))
+
+    def tick(self) -> None:
+        pass
+
+
+class InlineHarness:
+    def __init__(self) -> None:
+        self.recorder = Recorder()
+        self.queue = InlineQueue(workers=2)
+        self.queue.bind(self.recorder)
+        self.queue.start()
+
+    def delivered(self) -> list[tuple[str, object]]:
+        return sorted(self.recorder.seen, key=str)
+
+    def close(self) -> None:
+        self.queue.close()
+
+
+class CeleryHarness:
+    def __init__(self) -> None:
+        url = f"redis://127.0.0.1:6379/{REDIS_DB}"
+        self.client = redis.Redis.from_url(url, socket_connect_timeout=2)
+        try:
+            self.client.ping()
+        except redis.ConnectionError as error:
+            self.client.close()
+            pytest.fail(f"the Celery queue contract needs Redis at 127.0.0.1:6379 ({error})")
+        self.client.flushdb()
+        self.queue = CeleryQueue(url)
+
+    def delivered(self) -> list[tuple[str, object]]:
+        found = []
+        for raw in self.client.lrange("celery", 0, -1):
+            message = json.loads(raw)
+            args = json.loads(_body(message))[0]
+            found.append((message["headers"]["task"], args[0]))
+        return sorted(found, key=str)
+
+    def close(self) -> None:
+        self.queue.close()
+        self.client.flushdb()
+        self.client.close()
+
+
+def _body(message: dict) -> str:
+    import base64
+
+    return base64.b64decode(message["body"]).decode()
+
+
+@pytest.fixture(params=["inline", "celery"])
+def harness(request):
+    made = InlineHarness() if request.param == "inline" else CeleryHarness()
+    yield made
+    made.close()
+
+
+def test_dispatched_ids_reach_their_handler(harness):
+    harness.queue.dispatch_webhook(7)
+    harness.queue.dispatch_execution("e-1")
+    expected = sorted([(WEBHOOK_TASK, 7), (EXECUTION_TASK, "e-1")], key=str)
+    wait_until(lambda: harness.delivered() == expected, 10, "both ids delivered")
+
+
+def test_a_lock_has_one_holder_at_a_time(harness):
+    first = harness.queue.try_lock("scenario:1", 5)
+    assert first is not None
+    assert harness.queue.try_lock("scenario:1", 5) is None
+    assert harness.queue.try_lock("scenario:2", 5) is not None
+    assert first.refresh()
+    first.release()
+    again = harness.queue.try_lock("scenario:1", 5)
+    assert again is not None
+    again.release()
+
+
+def test_an_expired_lock_can_be_taken_and_its_old_holder_knows(harness):
+    stale = harness.queue.try_lock("tick", 0.2)
+    time.sleep(0.3)
+    fresh = harness.queue.try_lock("tick", 5)
+    assert fresh is not None
+    assert not stale.refresh()
+    stale.release()  # must not release the new holder's lock
+    assert harness.queue.try_lock("tick", 5) is None
+    fresh.release()
+
+
+def test_a_response_reaches_the_waiter(harness):
+    answer = WebhookResponse(201, "made", {"X-Id": "4"})
+    timer = threading.Timer(0.2, harness.queue.publish_response, ("item-1", answer))
+    timer.start()
+    try:
+        assert harness.queue.wait_response("item-1", 5) == answer
+    finally:
+        timer.join()
+
+
+def test_a_response_published_before_the_wait_is_kept(harness):
+    harness.queue.publish_response("item-2", WebhookResponse(200, "early"))
+    assert harness.queue.wait_response("item-2", 1).body == "early"
+
+
+def test_waiting_without_a_response_times_out(harness):
+    started = time.monotonic()
+    assert harness.queue.wait_response("item-3", 0.3) is None
+    assert time.monotonic() - started < 3
+
+
+def test_celery_queue_does_not_block_or_raise_when_redis_is_unreachable():
+    queue = CeleryQueue(f"redis://127.0.0.1:{free_port()}/0")
+    try:
+        started = time.monotonic()
+        queue.dispatch_webhook(1)
+        queue.dispatch_execution("e")
+        queue.publish_response("k", WebhookResponse(200, "x"))
+        assert queue.try_lock("tick", 5) is None
+        assert queue.wait_response("k", 0.1) is None
+        assert time.monotonic() - started < 10
+        assert queue.pending() == 2, "kept for when Redis is back"
+    finally:
+        queue.close(timeout=0.5)
