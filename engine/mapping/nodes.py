@@ -169,12 +169,14 @@ class Path(Node):
     ``steps`` hold ``Key``, ``SPREAD`` or a ``Node`` (an index expression, evaluated each time).
     """
 
-    __slots__ = ("_static", "base", "steps")
+    __slots__ = ("_names", "_static", "base", "steps")
 
     def __init__(self, base: Node, steps: list[Any]) -> None:
         self.base = base
         self.steps = steps
         self._static = all(step is SPREAD or isinstance(step, Key) for step in steps)
+        # The common case (1.a.b): plain key steps, walked without the general machinery.
+        self._names = tuple(s.name for s in steps) if all(isinstance(s, Key) for s in steps) else ()
         self.depth = max([base.depth, *(s.depth for s in steps if isinstance(s, Node))]) + 1
 
     def _resolved_steps(self, ctx: EvalContext) -> list[Any]:
@@ -185,10 +187,26 @@ class Path(Node):
         ]
 
     def evaluate(self, ctx: EvalContext) -> Any:
-        return walk(self.base.evaluate(ctx), self._resolved_steps(ctx), spread=False)
+        value = self.base.evaluate(ctx)
+        if self._names:
+            return self._walk_names(value, spread=False)
+        return walk(value, self._resolved_steps(ctx), spread=False)
 
     def evaluate_arg(self, ctx: EvalContext) -> Any:
-        return walk(self.base.evaluate(ctx), self._resolved_steps(ctx), spread=True)
+        value = self.base.evaluate(ctx)
+        if self._names:
+            return self._walk_names(value, spread=True)
+        return walk(value, self._resolved_steps(ctx), spread=True)
+
+    def _walk_names(self, value: Any, *, spread: bool) -> Any:
+        for position, name in enumerate(self._names):
+            if type(value) is dict:
+                value = value.get(name)
+            elif value is None:
+                return None
+            else:  # an array (key steps map over it) or a scalar: the general walk
+                return walk(value, self.steps[position:], spread=spread)
+        return value
 
     def collect_references(self, into: set[int]) -> None:
         self.base.collect_references(into)
