@@ -27,7 +27,7 @@ import networkx as nx
 from engine.blueprint.models import Blueprint, FlowItem
 from engine.errors import BlueprintError, ExpressionError, Problem
 from engine.graph.expressions import compile_node_expressions
-from engine.graph.plan import Plan, PlanBranch, PlanNode, PlanRoute
+from engine.graph.plan import Plan, PlanBranch, PlanNode, PlanRoute, walk_flow
 from engine.graph.references import iter_templates
 from engine.mapping import compile_template
 from engine.registry import ModuleRegistry
@@ -299,7 +299,7 @@ class _Compiler:
     def plan(self) -> Plan:
         flow = self._plan_flow(self.blueprint.flow)
         nodes: dict[int, PlanNode] = {}
-        for node in _walk_nodes(flow):
+        for node in walk_flow(flow):
             nodes[node.id] = node
         return Plan(
             blueprint=self.blueprint,
@@ -368,13 +368,3 @@ def _path_key(path: str) -> tuple[tuple[int, int | str], ...]:
     """Sort key putting problems in document order (``flow[10]`` after ``flow[9]``)."""
     tokens = re.findall(r"\d+|[^\d\[\].]+", path)
     return tuple((0, int(t)) if t.isdigit() else (1, t) for t in tokens)
-
-
-def _walk_nodes(flow: tuple[PlanNode, ...]) -> Iterator[PlanNode]:
-    for node in flow:
-        yield node
-        for route in node.routes:
-            yield from _walk_nodes(route.flow)
-        for branch in node.branches:
-            yield from _walk_nodes(branch.flow)
-        yield from _walk_nodes(node.onerror)

@@ -122,14 +122,15 @@ class Plan:
 
     def walk(self) -> Iterator[PlanNode]:
         """Every node, depth first, in blueprint order."""
-        yield from _walk(self.flow)
+        yield from walk_flow(self.flow)
 
 
-def _walk(flow: tuple[PlanNode, ...]) -> Iterator[PlanNode]:
+def walk_flow(flow: tuple[PlanNode, ...]) -> Iterator[PlanNode]:
+    """Every node of ``flow`` and of the routes, branches and error routes inside it."""
     for node in flow:
         yield node
         for route in node.routes:
-            yield from _walk(route.flow)
+            yield from walk_flow(route.flow)
         for branch in node.branches:
-            yield from _walk(branch.flow)
-        yield from _walk(node.onerror)
+            yield from walk_flow(branch.flow)
+        yield from walk_flow(node.onerror)

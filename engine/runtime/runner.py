@@ -69,6 +69,21 @@ class _Directive(Exception):
         self.scope = scope
 
 
+@dataclass(frozen=True, slots=True)
+class _Step:
+    """A bundle arriving at a module: the module, where it sits, and the path's bundles so far."""
+
+    node: PlanNode
+    flow: tuple[PlanNode, ...]
+    index: int
+    scope: Scope
+    on_end: OnEnd
+
+    def then(self, output: Any) -> Scope:
+        """The path's bundles once this module has output ``output``."""
+        return {**self.scope, self.node.id: output}
+
+
 @dataclass(frozen=True)
 class _Position:
     """Where a node sits: its flow and its index there, to continue after it."""
@@ -207,7 +222,7 @@ class _Run:
         if bundles is None and first.kind not in _TRIGGER_KINDS:
             self._process_flow(self.plan.flow, 0, {}, None)
             return
-        self._run_node(first, self.plan.flow, 0, {}, None, given=bundles)
+        self._run_node(_Step(first, self.plan.flow, 0, {}, None), given=bundles)
 
     def _resume(self, state: IncompleteState) -> None:
         node = self.plan.nodes.get(state.module_id)
@@ -217,7 +232,7 @@ class _Run:
                 _error_dict(RuntimeError(f"module {state.module_id} is no longer in the scenario")),
             )
         position = self.positions[node.id]
-        self._process_node(node, position.flow, position.index, dict(state.bundles), None)
+        self._process_node(_Step(node, position.flow, position.index, dict(state.bundles), None))
 
     def _process_flow(
         self, flow: tuple[PlanNode, ...], index: int, scope: Scope, on_end: OnEnd
@@ -231,39 +246,34 @@ class _Run:
         if not self._filter_passes(node, scope):
             self._module_record(node).filtered += 1
             return False
-        self._process_node(node, flow, index, scope, on_end)
+        self._process_node(_Step(node, flow, index, scope, on_end))
         return True
 
-    def _process_node(
-        self, node: PlanNode, flow: tuple[PlanNode, ...], index: int, scope: Scope, on_end: OnEnd
-    ) -> None:
-        if node.kind is ModuleKind.DIRECTIVE:
-            raise _Directive(node, scope)
-        if node.module == _ROUTER:
-            self._route(node, scope, on_end)
-        elif node.module == _IF_ELSE:
-            self._if_else(node, flow, index, scope, on_end)
-        elif node.kind is ModuleKind.AGGREGATOR:
-            self._accumulate(node, scope, on_end)
-        else:
-            self._run_node(node, flow, index, scope, on_end)
+    def _continue(self, step: _Step, output: Any) -> None:
+        """Send ``output`` of ``step``'s module on to the next module of its flow."""
+        self._process_flow(step.flow, step.index + 1, step.then(output), step.on_end)
 
-    def _run_node(
-        self,
-        node: PlanNode,
-        flow: tuple[PlanNode, ...],
-        index: int,
-        scope: Scope,
-        on_end: OnEnd,
-        given: list[Mapping[str, Any]] | None = None,
-    ) -> None:
+    def _process_node(self, step: _Step) -> None:
+        node = step.node
+        if node.kind is ModuleKind.DIRECTIVE:
+            raise _Directive(node, step.scope)
+        if node.module == _ROUTER:
+            self._route(step)
+        elif node.module == _IF_ELSE:
+            self._if_else(step)
+        elif node.kind is ModuleKind.AGGREGATOR:
+            self._accumulate(step)
+        else:
+            self._run_node(step)
+
+    def _run_node(self, step: _Step, given: list[Mapping[str, Any]] | None = None) -> None:
         """Run a computing module for one input bundle, then each output down the path."""
-        aggregators = self.feeds.get(node.id, ())
+        aggregators = self.feeds.get(step.node.id, ())
         saved = {a.id: self.accumulators.get(a.id) for a in aggregators}
         for aggregator in aggregators:
-            self.accumulators[aggregator.id] = self._new_accumulator(aggregator, on_end)
+            self.accumulators[aggregator.id] = self._new_accumulator(aggregator, step.on_end)
         try:
-            self._run_outputs(node, flow, index, scope, on_end, given)
+            self._run_outputs(step, given)
             finished = {a.id: self.accumulators[a.id] for a in aggregators}
         finally:
             for aggregator_id, accumulator in saved.items():
@@ -272,21 +282,14 @@ class _Run:
                 else:
                     self.accumulators[aggregator_id] = accumulator
         for aggregator in aggregators:
-            self._emit_aggregate(aggregator, finished[aggregator.id], scope)
+            self._emit_aggregate(aggregator, finished[aggregator.id], step.scope)
 
-    def _run_outputs(
-        self,
-        node: PlanNode,
-        flow: tuple[PlanNode, ...],
-        index: int,
-        scope: Scope,
-        on_end: OnEnd,
-        given: list[Mapping[str, Any]] | None,
-    ) -> None:
-        operation = self._begin_operation(node, scope)
+    def _run_outputs(self, step: _Step, given: list[Mapping[str, Any]] | None) -> None:
+        node = step.node
+        operation = self._begin_operation(node)
         try:
             outputs = (
-                iter(given) if given is not None else self._call_module(node, scope, operation)
+                iter(given) if given is not None else self._call_module(node, step.scope, operation)
             )
             produced = 0
             while True:
@@ -299,18 +302,19 @@ class _Run:
                     self.transaction.commit()  # this module's operation is done with its writes
                 produced += 1
                 self._record_output(node, operation, output)
-                self._process_flow(flow, index + 1, {**scope, node.id: output}, on_end)
+                self._continue(step, output)
         except ModuleError as error:
             self._end_operation(node, operation, error)
-            self._handle_error(node, flow, index, scope, error, on_end, operation)
+            self._handle_error(step, error, operation)
             return
         self._end_operation(node, operation, None)
         if not produced and self._continues_without_results(node):
-            self._process_flow(flow, index + 1, {**scope, node.id: {}}, on_end)
+            self._continue(step, {})
 
     # -- routers, If-else, Merge --------------------------------------------------------------
 
-    def _route(self, node: PlanNode, scope: Scope, on_end: OnEnd) -> None:
+    def _route(self, step: _Step) -> None:
+        node, scope, on_end = step.node, step.scope, step.on_end
         record = self._module_record(node)
         record.bundles_out += 1
         passed_any = False
@@ -324,23 +328,23 @@ class _Run:
             if route.fallback and not route.disabled:
                 self._process_flow(route.flow, 0, scope, on_end)
 
-    def _if_else(
-        self, node: PlanNode, flow: tuple[PlanNode, ...], index: int, scope: Scope, on_end: OnEnd
-    ) -> None:
-        operation = self._begin_operation(node, scope)
-        self._end_operation(node, operation, None)
-        chosen = self._chosen_branch(node, scope)
+    def _if_else(self, step: _Step) -> None:
+        operation = self._begin_operation(step.node)
+        self._end_operation(step.node, operation, None)
+        chosen = self._chosen_branch(step.node, step.scope)
         if chosen is None:
             return
-        merge = flow[index + 1] if index + 1 < len(flow) else None
+        after = step.index + 1
+        merge = step.flow[after] if after < len(step.flow) else None
         if merge is None or merge.module != _MERGE or not chosen.merge:
-            self._process_flow(chosen.flow, 0, scope, None)
+            self._process_flow(chosen.flow, 0, step.scope, None)
             return
+        merge_step = _Step(merge, step.flow, after, step.scope, step.on_end)
 
         def into_merge(branch_scope: Scope) -> None:
-            self._merge(merge, flow, index + 1, chosen.index, branch_scope, scope, on_end)
+            self._merge(merge_step, chosen.index, branch_scope)
 
-        self._process_flow(chosen.flow, 0, scope, into_merge)
+        self._process_flow(chosen.flow, 0, step.scope, into_merge)
 
     def _chosen_branch(self, node: PlanNode, scope: Scope) -> Any:
         expressions = node.expressions
@@ -351,17 +355,10 @@ class _Run:
                 return branch
         return None
 
-    def _merge(
-        self,
-        merge: PlanNode,
-        flow: tuple[PlanNode, ...],
-        index: int,
-        branch_index: int,
-        branch_scope: Scope,
-        outer_scope: Scope,
-        on_end: OnEnd,
-    ) -> None:
-        operation = self._begin_operation(merge, branch_scope)
+    def _merge(self, step: _Step, branch_index: int, branch_scope: Scope) -> None:
+        """A bundle that finished branch ``branch_index`` passes the Merge (``step.node``)."""
+        merge = step.node
+        operation = self._begin_operation(merge)
         values = merge.expressions.merge_outputs
         output = {
             name: mappings[branch_index].evaluate(self._eval(branch_scope))
@@ -371,14 +368,15 @@ class _Run:
         }
         self._record_output(merge, operation, output)
         self._end_operation(merge, operation, None)
-        self._process_flow(flow, index + 1, {**outer_scope, merge.id: output}, on_end)
+        self._continue(step, output)
 
     # -- aggregation --------------------------------------------------------------------------
 
     def _new_accumulator(self, aggregator: PlanNode, on_end: OnEnd) -> Accumulator:
         return Accumulator(aggregator.module, aggregator.parameters, continuation=on_end)
 
-    def _accumulate(self, node: PlanNode, scope: Scope, on_end: OnEnd) -> None:
+    def _accumulate(self, step: _Step) -> None:
+        node, scope, on_end = step.node, step.scope, step.on_end
         accumulator = self.accumulators.get(node.id)
         evaluation = self._eval(scope)
         item = accumulated_item(node.module, self._map(node, evaluation))
@@ -395,7 +393,7 @@ class _Run:
 
     def _emit_aggregate(self, node: PlanNode, accumulator: Accumulator, scope: Scope) -> None:
         feeder_scope = {k: v for k, v in scope.items() if k not in node.scope}
-        operation = self._begin_operation(node, {"bundles": accumulator.count})
+        operation = self._begin_operation(node)
         try:
             outputs = accumulator.outputs(stop_on_empty=_stops_on_empty(node))
         except ModuleError as error:
@@ -413,72 +411,56 @@ class _Run:
 
     # -- errors and directives ----------------------------------------------------------------
 
-    def _handle_error(
-        self,
-        node: PlanNode,
-        flow: tuple[PlanNode, ...],
-        index: int,
-        scope: Scope,
-        error: ModuleError,
-        on_end: OnEnd,
-        operation: OperationRecord,
-    ) -> None:
+    def _handle_error(self, step: _Step, error: ModuleError, operation: OperationRecord) -> None:
         """The one place where a module's error meets its handler and its directive."""
+        node = step.node
         if isinstance(error, _Fatal):
             raise _StopRun("rollback", _error_dict(error, node))
-        error_scope = {**scope, node.id: {"error": error.as_bundle()}}
+        error_scope = step.then({"error": error.as_bundle()})
         if node.onerror and error.handleable:
             try:
                 entered = self._process_flow(node.onerror, 0, error_scope, None)
             except _Directive as directive:
-                self._apply_directive(directive, node, flow, index, scope, error, on_end, operation)
+                self._apply_directive(step, directive, error, operation)
                 return
             except ModuleError as inner:
                 raise _StopRun("rollback", _error_dict(inner)) from None
             if entered:
                 operation.directive = "ignore"  # an error route without a directive ignores
                 return
-        self._default_handling(node, scope, error)
+        self._default_handling(step, error)
 
     def _apply_directive(
-        self,
-        directive: _Directive,
-        node: PlanNode,
-        flow: tuple[PlanNode, ...],
-        index: int,
-        scope: Scope,
-        error: ModuleError,
-        on_end: OnEnd,
-        operation: OperationRecord,
+        self, step: _Step, directive: _Directive, error: ModuleError, operation: OperationRecord
     ) -> None:
+        node = step.node
         name = directive.node.module.partition(":")[2].lower()
         operation.directive = name
         self._module_record(directive.node).bundles_out += 1
         if name == "resume":
             substitute = self._map(directive.node, self._eval(directive.scope)) or {}
             self._record_output(node, operation, substitute)
-            self._process_flow(flow, index + 1, {**scope, node.id: substitute}, on_end)
+            self._continue(step, substitute)
         elif name == "commit":
             raise _StopRun("commit")
         elif name == "rollback":
             raise _StopRun("rollback", _error_dict(error, node))
         elif name == "break":
             retry = self._map(directive.node, self._eval(directive.scope)) or {}
-            self._store_incomplete(node, scope, error, retry)
+            self._store_incomplete(step, error, retry)
 
-    def _default_handling(self, node: PlanNode, scope: Scope, error: ModuleError) -> None:
+    def _default_handling(self, step: _Step, error: ModuleError) -> None:
         """No handler (or its filter refused the error): Make's default behaviour."""
+        node = step.node
         is_first = self.plan.flow and node is self.plan.flow[0]
         if self.settings.dlq and not is_first and error.handleable:
-            self._store_incomplete(node, scope, error, {})
+            self._store_incomplete(step, error, {})
             self.record.status = RunStatus.INCOMPLETE
             return
         raise _StopRun("rollback", _error_dict(error, node))
 
-    def _store_incomplete(
-        self, node: PlanNode, scope: Scope, error: ModuleError, retry: Mapping[str, Any]
-    ) -> None:
-        state = IncompleteState(node.id, dict(scope), error.as_bundle(), dict(retry))
+    def _store_incomplete(self, step: _Step, error: ModuleError, retry: Mapping[str, Any]) -> None:
+        state = IncompleteState(step.node.id, dict(step.scope), error.as_bundle(), dict(retry))
         self.record.incomplete.append(state)
 
     # -- one operation ------------------------------------------------------------------------
@@ -536,7 +518,7 @@ class _Run:
                 detail=error.errors(include_url=False, include_context=False),
             ) from None
 
-    def _begin_operation(self, node: PlanNode, scope_or_input: Any) -> OperationRecord:
+    def _begin_operation(self, node: PlanNode) -> OperationRecord:
         self._check_limits()
         self.record.operations += 1
         record = self._module_record(node)
