@@ -108,14 +108,14 @@ _HAS_ZONE = re.compile(r"(Z|[+-]\d\d:?\d\d|GMT|UTC)$", re.IGNORECASE)
 
 
 def _adder(unit: str) -> Callable[[EvalContext, Any, Any], datetime]:
-    def add(ctx: EvalContext, value: Any, amount: Any) -> datetime:
-        number = _amount(amount)
+    def add(ctx: EvalContext, date: Any, number: Any) -> datetime:
+        amount = _amount(number)
         if unit in ("seconds", "minutes", "hours"):
-            return _date(ctx, value).astimezone(UTC) + timedelta(**{unit: number})
+            return _date(ctx, date).astimezone(UTC) + timedelta(**{unit: amount})
         if unit == "days":
-            return _in_wall_clock(ctx, value, lambda local: local + timedelta(days=int(number)))
-        months = int(number) * (12 if unit == "years" else 1)
-        return _in_wall_clock(ctx, value, lambda local: _shift_months(local, months))
+            return _in_wall_clock(ctx, date, lambda local: local + timedelta(days=int(amount)))
+        months = int(amount) * (12 if unit == "years" else 1)
+        return _in_wall_clock(ctx, date, lambda local: _shift_months(local, months))
 
     add.__doc__ = (
         f"Adds {unit} to a date (a negative number subtracts). "
@@ -132,12 +132,12 @@ for _unit in ("seconds", "minutes", "hours", "days", "months", "years"):
 def _setter(field: str) -> Callable[[EvalContext, Any, Any], datetime]:
     unit = {"second": "seconds", "minute": "minutes", "hour": "hours"}[field]
 
-    def set_(ctx: EvalContext, value: Any, amount: Any) -> datetime:
-        number = int(_amount(amount))
+    def set_(ctx: EvalContext, date: Any, number: Any) -> datetime:
+        amount = int(_amount(number))
         return _in_wall_clock(
             ctx,
-            value,
-            lambda local: local.replace(**{field: 0}) + timedelta(**{unit: number}),
+            date,
+            lambda local: local.replace(**{field: 0}) + timedelta(**{unit: amount}),
         )
 
     set_.__doc__ = (

@@ -14,33 +14,33 @@ Lazy = Callable[[], Any]
 
 
 @function("if", arity=(3, 3), lazy=True)
-def if_(ctx: EvalContext, condition: Lazy, then: Lazy, otherwise: Lazy) -> Any:
+def if_(ctx: EvalContext, condition: Lazy, value1: Lazy, value2: Lazy) -> Any:
     """Returns ``value1`` when the condition is true, otherwise ``value2``.
 
     ``if(1.total > 100; "big"; "small")`` -> ``big`` when total is 120. Only the chosen branch
     is evaluated; the condition uses Make's boolean coercion.
     """
-    return then() if to_bool(condition()) else otherwise()
+    return value1() if to_bool(condition()) else value2()
 
 
 @function("ifempty", arity=(2, 2), lazy=True)
-def ifempty(ctx: EvalContext, value: Lazy, fallback: Lazy) -> Any:
+def ifempty(ctx: EvalContext, value1: Lazy, value2: Lazy) -> Any:
     """Returns ``value1`` unless it is empty (missing, null, ``""`` or ``[]``), else ``value2``.
 
     ``ifempty(1.nickname; 1.name)`` -> the name when there is no nickname.
     """
-    first = value()
-    return fallback() if is_empty(first) else first
+    first = value1()
+    return value2() if is_empty(first) else first
 
 
 @function("switch", arity=(3, None), lazy=True)
-def switch(ctx: EvalContext, subject: Lazy, *cases: Lazy) -> Any:
+def switch(ctx: EvalContext, expression: Lazy, *cases: Lazy) -> Any:
     """Returns the result paired with the first value equal to the expression, else the
     trailing default (or empty).
 
     ``switch(1.code; "A"; "Alpha"; "B"; "Beta"; "Other")`` -> ``Beta`` when code is ``B``.
     """
-    value = subject()
+    value = expression()
     pairs, default = cases[: len(cases) // 2 * 2], cases[len(cases) // 2 * 2 :]
     for index in range(0, len(pairs), 2):
         if loose_equal(value, pairs[index]()):
