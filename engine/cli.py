@@ -67,6 +67,15 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print the record as JSON")
     run.set_defaults(handler=_run)
 
+    sandbox = commands.add_parser(
+        "sandbox", help="serve a local emulator of an app's API (for demos and tests)"
+    )
+    sandbox.add_argument("app", choices=SANDBOX_APPS, metavar="APP", help=", ".join(SANDBOX_APPS))
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    sandbox.add_argument("--seed", type=Path, metavar="FIXTURE.json", help="initial records")
+    sandbox.set_defaults(handler=_sandbox)
+
     _service_commands(commands)
     return parser
 
@@ -102,6 +111,33 @@ def _service_commands(commands: Any) -> None:
     actions = database.add_subparsers(dest="action", required=True, metavar="ACTION")
     upgrade = actions.add_parser("upgrade", help="apply the schema migrations")
     upgrade.set_defaults(handler=_db_upgrade)
+
+
+SANDBOX_APPS = ("xero", "onecrm", "quickbooks", "zohocrm")
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    """Serve ``modules.<app>.sandbox`` until interrupted, printing its base URL."""
+    import importlib
+
+    from werkzeug.serving import make_server
+
+    try:
+        sandbox = importlib.import_module(f"modules.{args.app}.sandbox")
+    except ModuleNotFoundError:
+        raise CommandError(f"the {args.app} sandbox is not in this installation") from None
+    app = sandbox.create_app()
+    if args.seed is not None:
+        app.test_client().post("/_sandbox/seed", json=_read_json(args.seed))
+    server = make_server(args.host, args.port, app, threaded=True)
+    print(f"{args.app} sandbox on http://{args.host}:{server.server_port}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return EXIT_OK
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -195,8 +231,7 @@ def _import(args: argparse.Namespace) -> int:
         shutdown_service(service)
     if result.unsupported:
         modules = ", ".join(sorted(result.unsupported))
-        print(f"switchboard: warning: modules not in this installation: {modules}",
-              file=sys.stderr)
+        print(f"switchboard: warning: modules not in this installation: {modules}", file=sys.stderr)
     for webhook in result.webhooks:
         print(f"webhook: /hooks/{webhook.token}", file=sys.stderr)
     print(result.scenario.id)

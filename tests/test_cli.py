@@ -165,7 +165,9 @@ def test_run_rejects_a_blueprint_that_cannot_compile(tmp_path):
     assert "flow[0].mapper.a: refers to module 5, which is not in this scenario" in result.stderr
 
 
-@pytest.mark.parametrize("command", ["validate", "run", "import", "export", "serve", "worker"])
+@pytest.mark.parametrize(
+    "command", ["validate", "run", "import", "export", "serve", "worker", "scheduler", "sandbox"]
+)
 def test_every_command_has_help(command):
     result = switchboard(command, "--help")
     assert result.returncode == 0
@@ -176,3 +178,28 @@ def test_console_script_is_installed():
     script = REPO_ROOT / ".venv" / "bin" / "switchboard"
     result = subprocess.run([script, "--help"], capture_output=True, text=True, check=False)
     assert result.returncode == 0 and "validate" in result.stdout
+
+
+def test_sandbox_command_serves_an_app_until_stopped(tmp_path):
+    import signal
+
+    import requests
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "engine.cli", "sandbox", "onecrm", "--port", "0"],
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = process.stdout.readline()
+        assert line.startswith("onecrm sandbox on http://127.0.0.1:")
+        base_url = line.split(" on ")[1].strip()
+        with requests.Session() as session:
+            answer = session.get(f"{base_url}/_sandbox/state", timeout=10)
+        assert answer.status_code == 200
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=10)
+    assert process.returncode == 0
