@@ -32,6 +32,7 @@ from engine.runtime.context import ModuleContext, RunContext, RunVariables
 from engine.runtime.record import (
     ExecutionRecord,
     IncompleteState,
+    ModuleRecord,
     OperationRecord,
     RunStatus,
     bundle_size,
@@ -604,8 +605,9 @@ class _Run:
                 ),
             )
 
-    def _module_record(self, node: PlanNode) -> Any:
-        return self.record.module(node.id, node.module, node.item.label)
+    def _module_record(self, node: PlanNode) -> ModuleRecord:
+        found = self.record.modules.get(node.id)
+        return found or self.record.module(node.id, node.module, node.item.label)
 
     def _event(self, kind: str, node: PlanNode, **extra: Any) -> None:
         if self.context.on_event is not None:
