@@ -4,6 +4,10 @@ Like Celery's task registry it fails loudly: asking for an unknown id raises
 ``UnknownModuleError`` naming it, and registering an id twice raises ``DuplicateModuleError``.
 Module packages register through the ``switchboard.modules`` entry point group: each entry point
 is a callable taking the registry (ours is ``modules:register_all``).
+
+The registry also holds the apps' connection kinds (``ConnectionKind``, by app id such as
+``xero``), registered the same way and failing the same way (``UnknownConnectionKindError``,
+``DuplicateModuleError``), so the service can resolve connections without importing modules.
 """
 
 from __future__ import annotations
@@ -12,8 +16,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from functools import cache
 from importlib.metadata import entry_points
 
-from engine.errors import SwitchboardError, UnknownModuleError
-from engine.spec import ModuleSpec
+from engine.errors import SwitchboardError, UnknownModuleError, UserError
+from engine.spec import ConnectionKind, ModuleSpec
 
 ENTRY_POINT_GROUP = "switchboard.modules"
 
@@ -22,13 +26,48 @@ class DuplicateModuleError(SwitchboardError):
     """Two module packages (or one, twice) declared the same module id."""
 
 
-class ModuleRegistry(Mapping[str, ModuleSpec]):
-    """Module specs by their Make-compatible id (``builtin:BasicRouter``)."""
+class UnknownConnectionKindError(UserError, KeyError):
+    """A connection whose app no installed module package provides a connection kind for."""
 
-    def __init__(self, specs: Iterable[ModuleSpec] = ()) -> None:
+    def __init__(self, kind_id: str) -> None:
+        self.kind_id = kind_id
+        super().__init__(f"connections of app '{kind_id}' are not available in this installation")
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
+
+
+class ModuleRegistry(Mapping[str, ModuleSpec]):
+    """Module specs by their Make-compatible id (``builtin:BasicRouter``), and the apps'
+    connection kinds by app id (``xero``)."""
+
+    def __init__(
+        self, specs: Iterable[ModuleSpec] = (), kinds: Iterable[ConnectionKind] = ()
+    ) -> None:
         self._specs: dict[str, ModuleSpec] = {}
+        self._kinds: dict[str, ConnectionKind] = {}
         for spec in specs:
             self.register(spec)
+        for kind in kinds:
+            self.register_connection_kind(kind)
+
+    def register_connection_kind(self, kind: ConnectionKind) -> ConnectionKind:
+        if kind.id in self._kinds:
+            raise DuplicateModuleError(f"connection kind {kind.id} is registered twice")
+        self._kinds[kind.id] = kind
+        return kind
+
+    def connection_kind(self, kind_id: str) -> ConnectionKind:
+        """The connection kind of app ``kind_id``; ``UnknownConnectionKindError`` if none."""
+        try:
+            return self._kinds[kind_id]
+        except KeyError:
+            raise UnknownConnectionKindError(kind_id) from None
+
+    @property
+    def connection_kinds(self) -> Mapping[str, ConnectionKind]:
+        """Every registered connection kind by app id (read-only view)."""
+        return dict(self._kinds)
 
     def register(self, spec: ModuleSpec) -> ModuleSpec:
         if spec.id in self._specs:
@@ -62,7 +101,7 @@ class ModuleRegistry(Mapping[str, ModuleSpec]):
 
     def copy(self) -> ModuleRegistry:
         """A registry with the same modules, to extend (e.g. with stubs in tests)."""
-        return ModuleRegistry(self._specs.values())
+        return ModuleRegistry(self._specs.values(), self._kinds.values())
 
 
 def load_registry(group: str = ENTRY_POINT_GROUP) -> ModuleRegistry:

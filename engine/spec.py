@@ -95,3 +95,132 @@ class ModuleSpec:
 _INTERPRETED_KINDS = frozenset(
     {ModuleKind.ROUTER, ModuleKind.ITERATOR, ModuleKind.AGGREGATOR, ModuleKind.DIRECTIVE}
 )
+
+
+# -- connections ------------------------------------------------------------------------------
+
+
+class AuthType(StrEnum):
+    """How a connection authenticates; stored as the connection's ``kind`` in the store."""
+
+    BASIC = "basic"  # username + password on every request
+    OAUTH2 = "oauth2"  # authorization code grant, refreshed access tokens
+    API_KEY = "api-key"  # a key in a header or the query
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConnectionField:
+    """One field of a connection form.
+
+    Attributes:
+        name: key in the connection's ``data`` (public) or ``secrets`` (when ``secret``).
+        label: shown in the connection dialog.
+        secret: stored encrypted, never shown again, never logged or put in an execution.
+        required: the connection cannot be created without it.
+        default: used when the form leaves it empty (e.g. a vendor's real API URL).
+        advanced: hidden behind "Show advanced settings" (base URLs for the sandboxes …).
+        help: one sentence under the field.
+    """
+
+    name: str
+    label: str
+    secret: bool = False
+    required: bool = True
+    default: Any = None
+    advanced: bool = False
+    help: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class OAuth2Settings:
+    """An app's OAuth2 authorization-code endpoints and scopes.
+
+    A connection's public ``data`` may override ``authorize_url`` and ``token_url`` (keys of
+    the same names), which is how a connection is pointed at a local sandbox.
+
+    Attributes:
+        authorize_url: where the user's browser is sent to consent.
+        token_url: where codes and refresh tokens are exchanged (client auth: HTTP Basic).
+        scopes: requested scopes, joined with spaces.
+        rotates_refresh_token: the provider issues a new refresh token on every refresh (Xero);
+            the old one dies, so two refreshes at once lose the grant unless serialised.
+        extra_authorize_params: added to the authorize URL (``prompt``, ``access_type`` …).
+    """
+
+    authorize_url: str
+    token_url: str
+    scopes: tuple[str, ...] = ()
+    rotates_refresh_token: bool = True
+    extra_authorize_params: Mapping[str, str] = field(default_factory=dict)
+
+    def endpoints(self, data: Mapping[str, Any]) -> tuple[str, str]:
+        """The (authorize, token) URLs for a connection with public ``data``."""
+        return (
+            str(data.get("authorize_url") or self.authorize_url),
+            str(data.get("token_url") or self.token_url),
+        )
+
+
+ConnectionTest = Callable[[Any, Any], Mapping[str, Any]]
+"""``test(resolved_connection, session)`` → facts to show (account name …); raises a
+``ModuleError`` (``AccountValidationError`` for refused credentials) when the connection fails."""
+
+AuthorizedHook = Callable[[Mapping[str, Any], str, Any], Mapping[str, Any]]
+"""``on_authorized(data, access_token, session)`` → public data to add after a code exchange
+(Xero: the tenants the grant reaches and the one selected)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConnectionKind:
+    """Everything the engine knows about one app's connections (``xero``, ``onecrm`` …).
+
+    Registered like modules (``ModuleRegistry.register_connection_kind``); a stored connection
+    whose ``app`` is this ``id`` is resolved with it. The engine never imports the app's module
+    package: ``test`` and ``on_authorized`` are the app's code, called through this spec.
+
+    Attributes:
+        id: the app id, equal to the prefix of the app's module ids and the store's ``app``.
+        label: shown in the UI ("Xero", "1CRM").
+        auth: how the connection authenticates.
+        fields: the connection form; which values are secret.
+        oauth2: endpoints and scopes, for ``AuthType.OAUTH2``.
+        test: the "Test connection" call.
+        on_authorized: runs once after the OAuth2 code exchange (tenant selection).
+    """
+
+    id: str
+    label: str
+    auth: AuthType
+    fields: tuple[ConnectionField, ...] = ()
+    oauth2: OAuth2Settings | None = None
+    test: ConnectionTest | None = None
+    on_authorized: AuthorizedHook | None = None
+
+    def __post_init__(self) -> None:
+        if not self.id or ":" in self.id:
+            raise ValueError(f"connection kind id '{self.id}' must be a bare app id like 'xero'")
+        if (self.auth is AuthType.OAUTH2) != (self.oauth2 is not None):
+            raise ValueError(f"connection kind {self.id}: oauth2 settings go with auth oauth2 only")
+
+    @property
+    def secret_fields(self) -> frozenset[str]:
+        """Names of the fields stored encrypted."""
+        return frozenset(f.name for f in self.fields if f.secret)
+
+    def split_values(self, values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Form values (defaults filled in) split into (public data, secrets).
+
+        Raises:
+            ValueError: a required field is missing (the message names it, never its value).
+        """
+        data: dict[str, Any] = {}
+        secrets: dict[str, Any] = {}
+        for spec_field in self.fields:
+            value = values.get(spec_field.name)
+            if value in (None, ""):
+                value = spec_field.default
+            if value in (None, "") and spec_field.required:
+                raise ValueError(f"{self.label} connection: '{spec_field.label}' is required")
+            if value not in (None, ""):
+                (secrets if spec_field.secret else data)[spec_field.name] = value
+        return data, secrets

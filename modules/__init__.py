@@ -9,6 +9,8 @@ from engine.registry import ModuleRegistry
 from modules.builtin import SPECS as BUILTIN_SPECS
 from modules.datastore import DATASTORE_MODULES
 from modules.http import HTTP_MODULES
+from modules.onecrm import ONECRM_CONNECTION, ONECRM_MODULES
+from modules.xero import XERO_CONNECTION, XERO_MODULES
 
 
 def register_all(registry: ModuleRegistry) -> None:
@@ -16,3 +18,7 @@ def register_all(registry: ModuleRegistry) -> None:
     registry.register_all(BUILTIN_SPECS)
     registry.register_all(HTTP_MODULES)
     registry.register_all(DATASTORE_MODULES)
+    registry.register_all(ONECRM_MODULES)
+    registry.register_all(XERO_MODULES)
+    registry.register_connection_kind(ONECRM_CONNECTION)
+    registry.register_connection_kind(XERO_CONNECTION)

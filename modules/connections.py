@@ -1,0 +1,363 @@
+"""What every app client shares: one request path, a declared status→error table, retries for
+idempotent calls, and a per-connection rate limit shared across workers.
+
+An app client (``modules/<app>/client.py``) declares an ``ApiSettings`` (base URL, timeout,
+rate limit, how to read its error envelope) and calls ``ApiClient.request``. Failures become
+``engine.errors`` module errors through ``STATUS_ERRORS`` — declared, not branched on — the way
+singer-io/tap-xero maps statuses to exceptions::
+
+    401, 403              AccountValidationError   credentials refused or scope missing
+    400, 404, 409, 422    DataError                the app's message, verbatim
+    429                   RateLimitError           ``retry_after`` from ``Retry-After``
+    5xx, unreachable      ConnectionError          retryable
+    no answer in time     ModuleTimeoutError       retryable
+
+Retries: only idempotent methods (GET, HEAD) are retried — a POST that timed out may have been
+applied — up to ``max_retries`` times, waiting ``Retry-After`` (429/503) or an exponential
+backoff. Waits go through the run's ``sleep`` so a test run never really sleeps.
+
+Rate limiting: before each request the client takes a slot from a limiter keyed per connection
+(Xero: per tenant). ``shared_rate_limiter()`` is a Redis fixed-window counter when
+``SWITCHBOARD_REDIS_URL`` is set — shared by every worker — and an in-process sliding window
+otherwise. A caller that cannot get a slot after a few waits gets ``RateLimitError``.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any, Protocol
+
+import requests
+
+from engine.errors import (
+    AccountValidationError,
+    ConnectionError,
+    DataError,
+    InvalidConfigurationError,
+    ModuleError,
+    ModuleTimeoutError,
+    RateLimitError,
+)
+from engine.spec import ModuleCall
+
+STATUS_ERRORS: Mapping[int, type[ModuleError]] = {
+    400: DataError,
+    401: AccountValidationError,
+    403: AccountValidationError,
+    404: DataError,
+    409: DataError,
+    422: DataError,
+    429: RateLimitError,
+}
+"""Error type by HTTP status; other 4xx are ``DataError``, every 5xx ``ConnectionError``."""
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def error_type_for(status: int) -> type[ModuleError]:
+    """The module error an HTTP error status becomes."""
+    if status in STATUS_ERRORS:
+        return STATUS_ERRORS[status]
+    return ConnectionError if status >= 500 else DataError
+
+
+@dataclass(frozen=True)
+class ApiResponse:
+    """A finished HTTP answer, read and closed: status, headers and JSON body (or None)."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: Any
+    text: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status < 400
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApiSettings:
+    """How to talk to one app for one connection.
+
+    Attributes:
+        label: the app's name in messages ("Xero").
+        base_url: every request path is relative to it (a sandbox URL in tests).
+        error_message: reads the app's error envelope into one clear sentence.
+        headers: sent with every request (auth, tenant, ``Accept``).
+        auth: HTTP Basic credentials, when the app uses them.
+        timeout: seconds to wait for an answer.
+        max_retries: extra attempts for idempotent calls.
+        backoff_seconds: first backoff (doubles each retry) when the app gives no Retry-After.
+        rate_key: the limiter key (connection or tenant); None disables limiting.
+        rate_limit: calls allowed per ``rate_window`` seconds for ``rate_key``.
+    """
+
+    label: str
+    base_url: str
+    error_message: Callable[[ApiResponse], str]
+    headers: Mapping[str, str] = field(default_factory=dict)
+    auth: tuple[str, str] | None = field(default=None, repr=False)
+    timeout: float = 40.0
+    max_retries: int = 3
+    backoff_seconds: float = 1.0
+    max_wait_seconds: float = 60.0
+    rate_key: str | None = None
+    rate_limit: int = 60
+    rate_window: float = 60.0
+
+
+class ApiClient:
+    """Sends requests for one module call; see the module docstring for errors and retries.
+
+    Args:
+        settings: the app and connection specifics.
+        session: the run's ``requests.Session`` (``RunContext.http``).
+        sleep: the run's ``sleep`` (waits for retries and rate limits).
+        limiter: the rate limiter (``shared_rate_limiter()`` by default).
+    """
+
+    def __init__(
+        self,
+        settings: ApiSettings,
+        session: Any,
+        sleep: Callable[[float], None],
+        limiter: RateLimiter | None = None,
+    ) -> None:
+        if session is None:
+            raise ConnectionError("this run has no HTTP session")
+        self.settings = settings
+        self._session = session
+        self._sleep = sleep
+        self._limiter = limiter if limiter is not None else shared_rate_limiter()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Any = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> ApiResponse:
+        """Send one request (retrying idempotent ones) and return its successful answer.
+
+        Raises:
+            ModuleError: the mapped error of the last attempt (see ``STATUS_ERRORS``).
+        """
+        method = method.upper()
+        attempts = 1 + (self.settings.max_retries if method in IDEMPOTENT_METHODS else 0)
+        for attempt in range(attempts):
+            try:
+                return self._attempt(method, path, params, json, headers)
+            except ModuleError as error:
+                if not error.retryable or attempt == attempts - 1:
+                    raise
+                self._sleep(self._retry_wait(error, attempt))
+        raise AssertionError("unreachable")  # the loop returns or raises
+
+    def get(self, path: str, **kwargs: Any) -> Any:
+        return self.request("GET", path, **kwargs).body
+
+    def _attempt(
+        self,
+        method: str,
+        path: str,
+        params: Any,
+        json: Any,
+        headers: Mapping[str, str] | None,
+    ) -> ApiResponse:
+        self._take_rate_slot()
+        response = self._send(method, path, params, json, headers)
+        if not response.ok:
+            raise self._status_error(response)
+        return response
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        params: Any,
+        json: Any,
+        headers: Mapping[str, str] | None,
+    ) -> ApiResponse:
+        url = f"{self.settings.base_url.rstrip('/')}/{path.lstrip('/')}"
+        label = self.settings.label
+        try:
+            with self._session.request(
+                method,
+                url,
+                params=params,
+                json=json,
+                headers={**self.settings.headers, **(headers or {})},
+                auth=self.settings.auth,
+                timeout=self.settings.timeout,
+            ) as response:
+                return _read(response)
+        except requests.Timeout:
+            raise ModuleTimeoutError(
+                f"{label} did not answer within {self.settings.timeout:g} s"
+            ) from None
+        except requests.RequestException as error:
+            raise ConnectionError(f"{label} could not be reached: {type(error).__name__}") from None
+
+    def _status_error(self, response: ApiResponse) -> ModuleError:
+        error_type = error_type_for(response.status)
+        message = f"{self.settings.label}: {self.settings.error_message(response)}"
+        detail = {"status": response.status, "body": response.body}
+        if error_type is RateLimitError or response.status == 503:
+            retry_after = _retry_after(response.headers)
+            if error_type is RateLimitError:
+                return RateLimitError(message, detail=detail, retry_after=retry_after)
+            error = ConnectionError(message, detail=detail)
+            error.retry_after = retry_after  # type: ignore[attr-defined]
+            return error
+        return error_type(message, detail=detail)
+
+    def _retry_wait(self, error: ModuleError, attempt: int) -> float:
+        given = getattr(error, "retry_after", None)
+        wait = given if given is not None else self.settings.backoff_seconds * 2**attempt
+        return min(float(wait), self.settings.max_wait_seconds)
+
+    def _take_rate_slot(self) -> None:
+        key = self.settings.rate_key
+        if key is None:
+            return
+        for _ in range(3):
+            wait = self._limiter.acquire(key, self.settings.rate_limit, self.settings.rate_window)
+            if wait <= 0:
+                return
+            self._sleep(min(wait, self.settings.max_wait_seconds))
+        raise RateLimitError(
+            f"{self.settings.label}: more than {self.settings.rate_limit} calls in "
+            f"{self.settings.rate_window:g} s for this connection",
+            retry_after=wait,
+        )
+
+
+def _read(response: Any) -> ApiResponse:
+    text = response.text
+    try:
+        body = response.json() if text.strip() else None
+    except ValueError:
+        body = None
+    return ApiResponse(response.status_code, dict(response.headers), body, text)
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    value = {k.lower(): v for k, v in headers.items()}.get("retry-after")
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None  # an HTTP date: fall back to the backoff
+
+
+# -- rate limiting ----------------------------------------------------------------------------
+
+
+class RateLimiter(Protocol):
+    def acquire(self, key: str, limit: int, window: float) -> float:
+        """Count one call for ``key`` and return 0, or return the seconds to wait (uncounted)."""
+        ...
+
+
+class MemoryRateLimiter:
+    """A sliding window per key, for one process."""
+
+    def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._monotonic = monotonic
+        self._lock = threading.Lock()
+        self._calls: dict[str, deque[float]] = {}
+
+    def acquire(self, key: str, limit: int, window: float) -> float:
+        now = self._monotonic()
+        with self._lock:
+            calls = self._calls.setdefault(key, deque())
+            while calls and now - calls[0] >= window:
+                calls.popleft()
+            if len(calls) >= limit:
+                return window - (now - calls[0])
+            calls.append(now)
+            return 0.0
+
+
+class RedisRateLimiter:
+    """A fixed window per key in Redis (``INCR`` + ``EXPIRE``), shared by every worker."""
+
+    def __init__(self, client: Any, clock: Callable[[], float] = time.time) -> None:
+        self._client = client
+        self._clock = clock
+
+    def acquire(self, key: str, limit: int, window: float) -> float:
+        now = self._clock()
+        slot = int(now // window)
+        name = f"switchboard:rate:{key}:{slot}"
+        pipeline = self._client.pipeline()
+        pipeline.incr(name)
+        pipeline.expire(name, int(window) + 1)
+        count, _ = pipeline.execute()
+        if int(count) <= limit:
+            return 0.0
+        return (slot + 1) * window - now
+
+
+@cache
+def shared_rate_limiter() -> RateLimiter:
+    """Redis-backed when ``SWITCHBOARD_REDIS_URL`` is set, in-process otherwise (one per
+    process, so every run of a worker shares it)."""
+    url = os.environ.get("SWITCHBOARD_REDIS_URL")
+    if not url:
+        return MemoryRateLimiter()
+    import redis
+
+    return RedisRateLimiter(redis.Redis.from_url(url))
+
+
+# -- helpers for module run functions ---------------------------------------------------------
+
+
+def connection_of(call: ModuleCall) -> Mapping[str, Any]:
+    """The connection named by the module's ``__IMTCONN__`` parameter.
+
+    Raises:
+        InvalidConfigurationError: the module has no connection chosen.
+    """
+    connection_id = getattr(call.parameters, "connection", None)
+    if connection_id in (None, ""):
+        raise InvalidConfigurationError("choose a connection for this module")
+    return call.context.connection(connection_id)
+
+
+def run_sleep(call: ModuleCall) -> Callable[[float], None]:
+    """The run's sleep (a no-op in tests unless they give one)."""
+    return call.context.run.sleep
+
+
+def pages(fetch: Callable[[int], list[Any]], page_size: int) -> Iterator[Any]:
+    """Every item of a paged list: pages 1, 2, … until one comes back short."""
+    page = 1
+    while True:
+        items = fetch(page)
+        yield from items
+        if len(items) < page_size:
+            return
+        page += 1
+
+
+def limited(items: Iterator[Any], limit: int | None) -> Iterator[Any]:
+    """At most ``limit`` items (all when ``limit`` is falsy); stops fetching once reached."""
+    for count, item in enumerate(items, start=1):
+        yield item
+        if limit and count >= limit:
+            return
+
+
+def with_position(items: list[Mapping[str, Any]]) -> Iterator[dict[str, Any]]:
+    """Search results as Make outputs them: each with ``__IMTINDEX__``/``__IMTLENGTH__``."""
+    for position, item in enumerate(items, start=1):
+        yield {**item, "__IMTINDEX__": position, "__IMTLENGTH__": len(items)}

@@ -1,0 +1,272 @@
+"""Xero modules' pydantic models: parameters, mapped input (Xero's own field names, as Make's
+Xero app uses them) and outputs (every field, so the editor can offer each for mapping)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+_LAX = ConfigDict(extra="allow", populate_by_name=True)
+
+
+def _date_text(value: Any) -> Any:
+    """Dates mapped as datetimes go to Xero as ``YYYY-MM-DD``."""
+    if isinstance(value, datetime | date):
+        return value.date().isoformat() if isinstance(value, datetime) else value.isoformat()
+    return value
+
+
+class XeroParameters(BaseModel):
+    """Static settings of every Xero module: the connection (``__IMTCONN__``)."""
+
+    model_config = _LAX
+
+    connection: Any = Field(default=None, alias="__IMTCONN__")
+
+
+class WatchParameters(XeroParameters):
+    """Polling triggers. ``start``: ``now`` (from now on), ``date`` (since ``startDate``) or
+    ``all``; read only while the trigger has no cursor yet."""
+
+    tenantId: str | None = None
+    start: str = "now"
+    startDate: Any = None
+    limit: int = Field(default=100, ge=1)
+
+
+class SearchParameters(XeroParameters):
+    limit: int | None = Field(default=10, ge=0)
+    continueWhenNoRes: bool = False
+
+
+class TenantInput(BaseModel):
+    model_config = _LAX
+
+    tenantId: str | None = None
+
+
+class FieldRule(BaseModel):
+    """One AND rule of "Search by field": ``Name`` ``equals`` ``ACME Ltd``."""
+
+    model_config = _LAX
+
+    field: str
+    operator: str = "equals"
+    value: Any = None
+
+
+class SearchContactsInput(TenantInput):
+    """``searchBy``: ``field`` (AND rules in ``filter``), ``term`` (``searchTerm``), or
+    ``where`` (a raw Xero ``where`` expression)."""
+
+    searchBy: str = "field"
+    filter: list[FieldRule] = Field(default_factory=list)
+    term: str | None = None
+    where: str | None = None
+    includeArchived: bool = False
+    order: str | None = None
+
+    @field_validator("filter", mode="before")
+    @classmethod
+    def _flatten(cls, value: Any) -> Any:
+        if value in (None, ""):
+            return []
+        if isinstance(value, list) and value and isinstance(value[0], list):
+            return [rule for group in value[:1] for rule in group]  # Make's [[AND rules]]
+        return value
+
+
+class SearchInvoicesInput(TenantInput):
+    where: str | None = None
+    filter: list[FieldRule] = Field(default_factory=list)
+    Statuses: list[str] | str | None = None
+    ContactIDs: list[str] | str | None = None
+    InvoiceNumbers: list[str] | str | None = None
+    order: str | None = None
+
+    _flatten = field_validator("filter", mode="before")(SearchContactsInput._flatten.__func__)
+
+
+class RecordIdInput(TenantInput):
+    ContactID: str | None = None
+
+
+class Address(BaseModel):
+    model_config = _LAX
+
+    AddressType: str | None = None
+    AddressLine1: str | None = None
+    AddressLine2: str | None = None
+    AddressLine3: str | None = None
+    AddressLine4: str | None = None
+    City: str | None = None
+    Region: str | None = None
+    PostalCode: str | None = None
+    Country: str | None = None
+    AttentionTo: str | None = None
+
+
+class Phone(BaseModel):
+    model_config = _LAX
+
+    PhoneType: str | None = None
+    PhoneNumber: str | None = None
+    PhoneAreaCode: str | None = None
+    PhoneCountryCode: str | None = None
+
+
+class ContactFields(TenantInput):
+    Name: str | None = None
+    ContactNumber: str | None = None
+    AccountNumber: str | None = None
+    ContactStatus: str | None = None
+    FirstName: str | None = None
+    LastName: str | None = None
+    EmailAddress: str | None = None
+    SkypeUserName: str | None = None
+    BankAccountDetails: str | None = None
+    TaxNumber: str | None = None
+    AccountsReceivableTaxType: str | None = None
+    AccountsPayableTaxType: str | None = None
+    DefaultCurrency: str | None = None
+    Website: str | None = None
+    Addresses: list[Address] | None = None
+    Phones: list[Phone] | None = None
+    IsSupplier: bool | None = None
+    IsCustomer: bool | None = None
+
+
+class CreateContactInput(ContactFields):
+    Name: str
+
+
+class UpdateContactInput(ContactFields):
+    ContactID: str
+
+
+class LineItem(BaseModel):
+    model_config = _LAX
+
+    Description: str | None = None
+    Quantity: float | None = None
+    UnitAmount: float | None = None
+    ItemCode: str | None = None
+    AccountCode: str | None = None
+    TaxType: str | None = None
+    TaxAmount: float | None = None
+    LineAmount: float | None = None
+    DiscountRate: float | None = None
+    LineItemID: str | None = None
+    Tracking: list[dict[str, Any]] | None = None
+
+
+class DocumentFields(TenantInput):
+    """Fields shared by invoices and quotes. ``ContactID`` is the flat form Make shows;
+    ``Contact`` (``{ContactID}`` or ``{Name}``) is accepted as Xero takes it."""
+
+    ContactID: str | None = None
+    Contact: dict[str, Any] | None = None
+    Date: Any = None
+    LineAmountTypes: str | None = None
+    LineItems: list[LineItem] | None = None
+    Reference: str | None = None
+    CurrencyCode: str | None = None
+    CurrencyRate: float | None = None
+    Status: str | None = None
+    BrandingThemeID: str | None = None
+
+    _dates = field_validator("Date", mode="before")(_date_text)
+
+
+class InvoiceFields(DocumentFields):
+    Type: str | None = None
+    DueDate: Any = None
+    InvoiceNumber: str | None = None
+    Url: str | None = None
+    SentToContact: bool | None = None
+    ExpectedPaymentDate: Any = None
+
+    _due = field_validator("DueDate", "ExpectedPaymentDate", mode="before")(_date_text)
+
+
+class CreateInvoiceInput(InvoiceFields):
+    Type: str = "ACCREC"
+
+
+class UpdateInvoiceInput(InvoiceFields):
+    InvoiceID: str
+
+
+class CreateQuoteInput(DocumentFields):
+    ExpiryDate: Any = None
+    QuoteNumber: str | None = None
+    Title: str | None = None
+    Summary: str | None = None
+    Terms: str | None = None
+
+    _expiry = field_validator("ExpiryDate", mode="before")(_date_text)
+
+
+class CreatePaymentInput(TenantInput):
+    """One payment against one invoice (Xero takes one invoice per payment)."""
+
+    InvoiceID: str | None = None
+    InvoiceNumber: str | None = None
+    AccountCode: str | None = None
+    AccountID: str | None = None
+    Amount: float
+    Date: Any = None
+    Reference: str | None = None
+    CurrencyRate: float | None = None
+    IsReconciled: bool | None = None
+
+    _dates = field_validator("Date", mode="before")(_date_text)
+
+
+# -- outputs ------------------------------------------------------------------------------------
+
+
+class ContactOutput(ContactFields):
+    ContactID: str
+    UpdatedDateUTC: str | None = None
+    HasAttachments: bool | None = None
+    Balances: dict[str, Any] | None = None
+
+
+class InvoiceOutput(InvoiceFields):
+    InvoiceID: str
+    SubTotal: float | None = None
+    TotalTax: float | None = None
+    Total: float | None = None
+    AmountDue: float | None = None
+    AmountPaid: float | None = None
+    AmountCredited: float | None = None
+    FullyPaidOnDate: str | None = None
+    UpdatedDateUTC: str | None = None
+    Payments: list[dict[str, Any]] | None = None
+
+
+class QuoteOutput(CreateQuoteInput):
+    QuoteID: str
+    SubTotal: float | None = None
+    TotalTax: float | None = None
+    Total: float | None = None
+    UpdatedDateUTC: str | None = None
+
+
+class PaymentOutput(BaseModel):
+    model_config = _LAX
+
+    PaymentID: str
+    Date: str | None = None
+    Amount: float | None = None
+    Reference: str | None = None
+    Status: str | None = None
+    PaymentType: str | None = None
+    CurrencyRate: float | None = None
+    IsReconciled: bool | None = None
+    Invoice: dict[str, Any] | None = None
+    Account: dict[str, Any] | None = None
+    UpdatedDateUTC: str | None = None

@@ -1,0 +1,331 @@
+"""Xero modules: watch, search, get, create and update contacts, invoices, quotes, payments.
+
+Every module takes ``parameters.__IMTCONN__`` (a Xero connection) and may override the
+connection's organisation with ``tenantId`` in its mapper. Bundles carry Xero's field names with
+dates as ISO UTC strings.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any
+
+from pydantic import BaseModel
+
+from engine.errors import InvalidConfigurationError
+from engine.spec import Bundle, ModuleCall, ModuleKind, ModuleSpec
+from modules.connections import limited, with_position
+from modules.xero.client import client_for, iso, parse_iso, without_empty
+from modules.xero.models import (
+    ContactOutput,
+    CreateContactInput,
+    CreateInvoiceInput,
+    CreatePaymentInput,
+    CreateQuoteInput,
+    FieldRule,
+    InvoiceOutput,
+    PaymentOutput,
+    QuoteOutput,
+    RecordIdInput,
+    SearchContactsInput,
+    SearchInvoicesInput,
+    SearchParameters,
+    TenantInput,
+    UpdateContactInput,
+    UpdateInvoiceInput,
+    WatchParameters,
+    XeroParameters,
+)
+
+# -- watch (polling triggers) ---------------------------------------------------------------
+
+
+def watch(resource: str, call: ModuleCall) -> Iterator[Bundle]:
+    """Records of ``resource`` changed since the cursor, oldest first, at most ``limit``.
+
+    The cursor is the ``UpdatedDateUTC`` of the last record output. Without a cursor the
+    module's ``start`` decides: ``now`` outputs nothing and starts watching from now, ``date``
+    starts at ``startDate``, ``all`` outputs every record.
+    """
+    parameters: WatchParameters = call.parameters  # type: ignore[assignment]
+    since = _watch_start(call, parameters)
+    if since is None and call.context.cursor is None and parameters.start == "now":
+        call.context.advance_cursor(iso(call.context.now()))
+        return
+    client = client_for(call, parameters.tenantId)
+    changed = client.list(resource, params={"order": "UpdatedDateUTC ASC"}, modified_since=since)
+    later = (r for r in changed if since is None or _updated(r) > since)
+    for record in limited(later, parameters.limit):
+        call.context.advance_cursor(record.get("UpdatedDateUTC"))
+        yield record
+
+
+def _watch_start(call: ModuleCall, parameters: WatchParameters) -> datetime | None:
+    if call.context.cursor is not None:
+        return parse_iso(call.context.cursor)
+    if parameters.start == "date":
+        start = parse_iso(parameters.startDate)
+        if start is None:
+            raise InvalidConfigurationError("choose the date to start watching from")
+        return start
+    if parameters.start not in ("now", "all"):
+        raise InvalidConfigurationError(f"unknown start '{parameters.start}' (now, date or all)")
+    return None
+
+
+def _updated(record: Mapping[str, Any]) -> datetime:
+    return parse_iso(record.get("UpdatedDateUTC")) or datetime.min.replace(tzinfo=UTC)
+
+
+# -- search -----------------------------------------------------------------------------------
+
+WHERE_TEMPLATES: Mapping[str, str] = {
+    "equals": "{field}=={value}",
+    "notEquals": "{field}!={value}",
+    "contains": "{field}.Contains({value})",
+    "startsWith": "{field}.StartsWith({value})",
+    "endsWith": "{field}.EndsWith({value})",
+    "greaterThan": "{field}>{value}",
+    "lessThan": "{field}<{value}",
+}
+"""Search-by-field operators → Xero ``where`` fragments (AND-joined)."""
+
+
+def where_clause(rules: list[FieldRule]) -> str | None:
+    """Xero's ``where`` for AND rules; IDs compare as GUIDs, other values as strings."""
+    parts = []
+    for rule in rules:
+        template = WHERE_TEMPLATES.get(rule.operator)
+        if template is None:
+            raise InvalidConfigurationError(f"unknown search operator '{rule.operator}'")
+        parts.append(template.format(field=rule.field, value=_literal(rule.field, rule.value)))
+    return " AND ".join(parts) or None
+
+
+def _literal(field: str, value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    text = json.dumps("" if value is None else str(value))  # double quotes, escaped inside
+    return f"guid({text})" if field.endswith("ID") else text
+
+
+def search_contacts(call: ModuleCall) -> Iterator[Bundle]:
+    data: SearchContactsInput = call.input  # type: ignore[assignment]
+    params: dict[str, Any] = {"includeArchived": "true" if data.includeArchived else None}
+    if data.searchBy == "term":
+        params["searchTerm"] = data.term
+    elif data.searchBy == "where":
+        params["where"] = data.where
+    else:
+        params["where"] = where_clause(data.filter)
+    params["order"] = data.order
+    yield from _search(call, "Contacts", params, data.tenantId)
+
+
+def search_invoices(call: ModuleCall) -> Iterator[Bundle]:
+    data: SearchInvoicesInput = call.input  # type: ignore[assignment]
+    where = " AND ".join(w for w in (data.where, where_clause(data.filter)) if w) or None
+    params = {
+        "where": where,
+        "Statuses": _csv(data.Statuses),
+        "ContactIDs": _csv(data.ContactIDs),
+        "InvoiceNumbers": _csv(data.InvoiceNumbers),
+        "order": data.order,
+    }
+    yield from _search(call, "Invoices", params, data.tenantId)
+
+
+def _search(
+    call: ModuleCall, resource: str, params: Mapping[str, Any], tenant_id: str | None
+) -> Iterator[Bundle]:
+    parameters: SearchParameters = call.parameters  # type: ignore[assignment]
+    query = {k: v for k, v in params.items() if v not in (None, "")}
+    found = list(
+        limited(client_for(call, tenant_id).list(resource, params=query), parameters.limit)
+    )
+    yield from with_position(found)
+
+
+def _csv(value: list[str] | str | None) -> str | None:
+    return ",".join(value) if isinstance(value, list) else value
+
+
+# -- get, create, update ------------------------------------------------------------------------
+
+
+def get_contact(call: ModuleCall) -> Iterator[Bundle]:
+    data: RecordIdInput = call.input  # type: ignore[assignment]
+    if not data.ContactID:
+        raise InvalidConfigurationError("map the Contact ID to get")
+    yield client_for(call, data.tenantId).get("Contacts", data.ContactID)
+
+
+def create(resource: str, call: ModuleCall) -> Iterator[Bundle]:
+    data: TenantInput = call.input  # type: ignore[assignment]
+    yield client_for(call, data.tenantId).create(resource, _element(data))
+
+
+def update(resource: str, id_field: str, call: ModuleCall) -> Iterator[Bundle]:
+    data: TenantInput = call.input  # type: ignore[assignment]
+    record_id = getattr(data, id_field)
+    yield client_for(call, data.tenantId).update(resource, record_id, _element(data))
+
+
+def create_payment(call: ModuleCall) -> Iterator[Bundle]:
+    data: CreatePaymentInput = call.input  # type: ignore[assignment]
+    if not (data.InvoiceID or data.InvoiceNumber):
+        raise InvalidConfigurationError("map the invoice (ID or number) the payment is for")
+    if not (data.AccountCode or data.AccountID):
+        raise InvalidConfigurationError("choose the bank account (code or ID) of the payment")
+    element = {
+        "Invoice": {"InvoiceID": data.InvoiceID, "InvoiceNumber": data.InvoiceNumber},
+        "Account": {"Code": data.AccountCode, "AccountID": data.AccountID},
+        "Amount": data.Amount,
+        "Date": data.Date,
+        "Reference": data.Reference,
+        "CurrencyRate": data.CurrencyRate,
+        "IsReconciled": data.IsReconciled,
+    }
+    yield client_for(call, data.tenantId).create("Payments", without_empty(element))
+
+
+def _element(data: BaseModel) -> dict[str, Any]:
+    """The mapped fields as a Xero element: no tenant, flat ``ContactID`` nested, no empties."""
+    fields = data.model_dump(exclude={"tenantId"})
+    contact_id = fields.pop("ContactID", None) if "Contact" in fields else None
+    if contact_id and not fields.get("Contact"):
+        fields["Contact"] = {"ContactID": contact_id}
+    return without_empty(fields)
+
+
+# -- specs ------------------------------------------------------------------------------------
+
+
+def _spec(
+    name: str,
+    label: str,
+    kind: ModuleKind,
+    run: Any,
+    *,
+    parameters: type[BaseModel] = XeroParameters,
+    input_model: type[BaseModel] = TenantInput,
+    output: type[BaseModel] | None = None,
+) -> ModuleSpec:
+    return ModuleSpec(
+        id=f"xero:{name}",
+        kind=kind,
+        label=label,
+        parameters=parameters,
+        input=input_model,
+        output=output,
+        run=run,
+    )
+
+
+_TRIGGER, _SEARCH, _ACTION = ModuleKind.TRIGGER, ModuleKind.SEARCH, ModuleKind.ACTION
+
+XERO_MODULES: tuple[ModuleSpec, ...] = (
+    _spec(
+        "WatchContacts",
+        "Watch Contacts",
+        _TRIGGER,
+        partial(watch, "Contacts"),
+        parameters=WatchParameters,
+        output=ContactOutput,
+    ),
+    _spec(
+        "WatchInvoices",
+        "Watch Invoices",
+        _TRIGGER,
+        partial(watch, "Invoices"),
+        parameters=WatchParameters,
+        output=InvoiceOutput,
+    ),
+    _spec(
+        "WatchPayments",
+        "Watch Payments",
+        _TRIGGER,
+        partial(watch, "Payments"),
+        parameters=WatchParameters,
+        output=PaymentOutput,
+    ),
+    _spec(
+        "SearchContacts",
+        "Search for Contacts",
+        _SEARCH,
+        search_contacts,
+        parameters=SearchParameters,
+        input_model=SearchContactsInput,
+        output=ContactOutput,
+    ),
+    _spec(
+        "SearchInvoice",
+        "Search for Invoices",
+        _SEARCH,
+        search_invoices,
+        parameters=SearchParameters,
+        input_model=SearchInvoicesInput,
+        output=InvoiceOutput,
+    ),
+    _spec(
+        "GetContact",
+        "Get a Contact",
+        _ACTION,
+        get_contact,
+        input_model=RecordIdInput,
+        output=ContactOutput,
+    ),
+    _spec(
+        "CreateContact",
+        "Create a Contact",
+        _ACTION,
+        partial(create, "Contacts"),
+        input_model=CreateContactInput,
+        output=ContactOutput,
+    ),
+    _spec(
+        "UpdateContact",
+        "Update a Contact",
+        _ACTION,
+        partial(update, "Contacts", "ContactID"),
+        input_model=UpdateContactInput,
+        output=ContactOutput,
+    ),
+    _spec(
+        "CreateInvoice",
+        "Create an Invoice",
+        _ACTION,
+        partial(create, "Invoices"),
+        input_model=CreateInvoiceInput,
+        output=InvoiceOutput,
+    ),
+    _spec(
+        "UpdateInvoice",
+        "Update an Invoice",
+        _ACTION,
+        partial(update, "Invoices", "InvoiceID"),
+        input_model=UpdateInvoiceInput,
+        output=InvoiceOutput,
+    ),
+    _spec(
+        "CreateQuote",
+        "Create a Quote",
+        _ACTION,
+        partial(create, "Quotes"),
+        input_model=CreateQuoteInput,
+        output=QuoteOutput,
+    ),
+    _spec(
+        "CreatePayment",
+        "Create a Payment",
+        _ACTION,
+        create_payment,
+        input_model=CreatePaymentInput,
+        output=PaymentOutput,
+    ),
+)
