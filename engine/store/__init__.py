@@ -15,6 +15,7 @@ from datetime import datetime
 from engine.secrets import SecretBox
 from engine.store.errors import (
     DataStoreFull,
+    DuplicateEmail,
     DuplicateKey,
     InvalidTransition,
     NotFound,
@@ -27,6 +28,7 @@ from engine.store.interface import Store
 from engine.store.migrate import check_schema, current_revision, head_revision, upgrade_database
 from engine.store.records import (
     UNSET,
+    ApiToken,
     Connection,
     DataRecord,
     DataStore,
@@ -40,6 +42,8 @@ from engine.store.records import (
     ScenarioVersion,
     ScenarioVersionInfo,
     TriggerKind,
+    User,
+    UserSession,
     Webhook,
     request_body,
     webhook_request,
@@ -71,10 +75,12 @@ def open_store(
 
 __all__ = [
     "UNSET",
+    "ApiToken",
     "Connection",
     "DataRecord",
     "DataStore",
     "DataStoreFull",
+    "DuplicateEmail",
     "DuplicateKey",
     "Execution",
     "ExecutionPage",
@@ -97,6 +103,8 @@ __all__ = [
     "Store",
     "StoreError",
     "TriggerKind",
+    "User",
+    "UserSession",
     "Webhook",
     "check_schema",
     "current_revision",

@@ -10,7 +10,8 @@
         ├── DuplicateKey              a data store key exists and ``overwrite`` was not given
         ├── DataStoreFull             a write would exceed a data store's ``max_size_bytes``
         ├── QueueFull                 a webhook queue holds its limit of waiting items
-        └── SchemaOutOfDate           the database needs ``switchboard db upgrade``
+        ├── SchemaOutOfDate           the database needs ``switchboard db upgrade``
+        └── DuplicateEmail            another user already has that email
 
 Secret-key problems are ``engine.secrets.SecretKeyError``/``SecretDecryptionError``.
 """
@@ -95,3 +96,11 @@ class QueueFull(StoreError):
 
 class SchemaOutOfDate(StoreError):
     """The database schema is not at the code's migration head."""
+
+
+class DuplicateEmail(StoreError):
+    """Another user already has ``email`` (compared case-insensitively)."""
+
+    def __init__(self, email: str) -> None:
+        self.email = email
+        super().__init__(f"a user with email {email!r} already exists")

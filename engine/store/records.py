@@ -247,3 +247,40 @@ def request_body(request: Mapping[str, Any]) -> bytes:
     if "body_base64" in request:
         return base64.b64decode(request["body_base64"])
     return str(request.get("body_text", "")).encode("utf-8")
+
+
+@dataclass(frozen=True)
+class User:
+    """A person who signs in. ``role`` is ``owner``, ``editor`` or ``viewer`` (the web layer
+    gives it meaning); ``password_hash`` never shows in ``repr``."""
+
+    id: int
+    email: str
+    name: str
+    role: str
+    password_hash: str = field(repr=False)
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class ApiToken:
+    """A personal API token; only the SHA-256 of its text is kept (``token_hash``)."""
+
+    id: int
+    user_id: int
+    name: str
+    token_hash: str = field(repr=False)
+    created_at: datetime
+    last_used_at: datetime | None
+
+
+@dataclass(frozen=True)
+class UserSession:
+    """A signed-in browser: the SHA-256 of the cookie's session id, its user and CSRF token."""
+
+    id_hash: str = field(repr=False)
+    user_id: int
+    csrf_token: str = field(repr=False)
+    created_at: datetime
+    expires_at: datetime

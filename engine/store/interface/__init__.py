@@ -21,6 +21,7 @@ from engine.store.interface.datastores import DataStoreStore
 from engine.store.interface.executions import ExecutionStore, IncompleteExecutionStore
 from engine.store.interface.scenarios import ScenarioStore
 from engine.store.interface.state import CursorStore, VariableStore
+from engine.store.interface.users import ApiTokenStore, SessionStore, UserStore
 from engine.store.interface.webhooks import WebhookQueue, WebhookStore
 
 
@@ -34,6 +35,9 @@ class Store(
     DataStoreStore,
     CursorStore,
     VariableStore,
+    UserStore,
+    ApiTokenStore,
+    SessionStore,
 ):
     """Everything Switchboard persists. Use it as a context manager, or call ``close()``."""
 
@@ -54,13 +58,16 @@ class Store(
 
 
 __all__ = [
+    "ApiTokenStore",
     "ConnectionStore",
     "CursorStore",
     "DataStoreStore",
     "ExecutionStore",
     "IncompleteExecutionStore",
     "ScenarioStore",
+    "SessionStore",
     "Store",
+    "UserStore",
     "VariableStore",
     "WebhookQueue",
     "WebhookStore",

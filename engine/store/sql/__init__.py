@@ -14,6 +14,7 @@ from engine.store.sql.executions import SqlExecutions
 from engine.store.sql.incomplete import SqlIncompleteExecutions
 from engine.store.sql.scenarios import SqlScenarios
 from engine.store.sql.state import SqlCursors, SqlVariables
+from engine.store.sql.users import SqlApiTokens, SqlSessions, SqlUsers
 from engine.store.sql.webhooks import SqlWebhookQueue, SqlWebhooks
 
 
@@ -27,6 +28,9 @@ class SqlStore(
     SqlDataStores,
     SqlCursors,
     SqlVariables,
+    SqlUsers,
+    SqlApiTokens,
+    SqlSessions,
     Store,
 ):
     """The store on a SQL database: ``SqlStore(url, secret_box=box)``; see ``SqlBase``.

@@ -209,3 +209,45 @@ organization_variables = Table(
     Column("value", JSONText, nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
 )
+
+# -- accounts (migration 0002) ----------------------------------------------------------------
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    # Lower-cased by the store, so uniqueness is case-insensitive on both backends.
+    Column("email", String(320), nullable=False, unique=True),
+    Column("name", Text, nullable=False),
+    Column("role", String(16), nullable=False),
+    # A self-describing slow hash (``scrypt$…``); the password itself is never stored.
+    Column("password_hash", Text, nullable=False),
+    *_created_updated(),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    Column("name", Text, nullable=False),
+    # SHA-256 of the token text: the token is shown once and never stored.
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("last_used_at", UTCDateTime()),
+)
+
+user_sessions = Table(
+    "user_sessions",
+    metadata,
+    # SHA-256 of the session id in the cookie: a leaked table does not sign anyone in.
+    Column("id_hash", String(64), primary_key=True),
+    Column(
+        "user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False, index=True),
+)

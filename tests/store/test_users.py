@@ -1,0 +1,123 @@
+"""Accounts: users (unique case-insensitive emails, one first user), API tokens, sessions."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+
+from engine.store import DuplicateEmail, NotFound, SqlStore
+
+
+def make_user(store, email="ada@example.com", role="owner"):
+    return store.create_user(email, "Ada", role, "scrypt$hash")
+
+
+def test_create_and_read_back(store):
+    user = make_user(store, "  Ada@Example.COM ")
+    assert user.email == "ada@example.com"
+    assert (user.name, user.role, user.password_hash) == ("Ada", "owner", "scrypt$hash")
+    assert store.get_user(user.id) == user
+    assert store.find_user_by_email("ADA@example.com") == user
+    assert store.find_user_by_email("bob@example.com") is None
+    assert "scrypt$hash" not in repr(user)
+
+
+def test_emails_are_unique_whatever_their_case(store):
+    first = make_user(store)
+    with pytest.raises(DuplicateEmail):
+        make_user(store, "ADA@example.com")
+    other = make_user(store, "bob@example.com", role="viewer")
+    with pytest.raises(DuplicateEmail):
+        store.update_user(other.id, email="Ada@example.com")
+    assert store.get_user(first.id).email == "ada@example.com"
+
+
+def test_first_user_only_once(store):
+    assert store.create_first_user("a@x.io", "A", "owner", "h") is not None
+    assert store.create_first_user("b@x.io", "B", "owner", "h") is None
+    assert store.count_users() == 1
+
+
+def test_first_user_is_created_once_under_concurrency(database_url, secret_box):
+    stores = [SqlStore(database_url, secret_box=secret_box) for _ in range(6)]
+    results = []
+    barrier = threading.Barrier(len(stores))
+
+    def attempt(index):
+        barrier.wait()
+        results.append(stores[index].create_first_user(f"u{index}@x.io", "U", "owner", "h"))
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(len(stores))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    try:
+        assert sum(result is not None for result in results) == 1
+        assert stores[0].count_users() == 1
+    finally:
+        for opened in stores:
+            opened.close()
+
+
+def test_list_count_update_delete(store, clock):
+    owner = make_user(store)
+    viewer = make_user(store, "v@example.com", role="viewer")
+    assert [user.id for user in store.list_users()] == [owner.id, viewer.id]
+    assert store.count_users(role="owner") == 1
+    clock.advance(5)
+    updated = store.update_user(viewer.id, role="editor", name="Vic", password_hash="h2")
+    assert (updated.role, updated.name, updated.password_hash) == ("editor", "Vic", "h2")
+    assert updated.updated_at > updated.created_at
+    store.delete_user(viewer.id)
+    with pytest.raises(NotFound):
+        store.get_user(viewer.id)
+    with pytest.raises(NotFound):
+        store.delete_user(viewer.id)
+    with pytest.raises(NotFound):
+        store.update_user(viewer.id, name="x")
+
+
+def test_api_tokens(store, clock):
+    user = make_user(store)
+    token = store.create_api_token(user.id, "CI", "a" * 64)
+    assert token.last_used_at is None
+    assert store.get_api_token(token.id) == token
+    clock.advance(10)
+    found = store.find_api_token("a" * 64)
+    assert found.id == token.id
+    assert found.last_used_at == clock.now
+    assert store.find_api_token("b" * 64) is None
+    assert store.list_api_tokens(user_id=user.id) == [found]
+    store.delete_api_token(token.id)
+    assert store.find_api_token("a" * 64) is None
+    with pytest.raises(NotFound):
+        store.delete_api_token(token.id)
+    with pytest.raises(NotFound):
+        store.create_api_token(999, "x", "c" * 64)
+
+
+def test_sessions_expire_and_end(store, clock):
+    user = make_user(store)
+    session = store.create_session("s" * 64, user.id, "csrf", clock.now + timedelta(hours=1))
+    assert store.find_session("s" * 64) == session
+    assert store.find_session("t" * 64) is None
+    clock.advance(3601)
+    assert store.find_session("s" * 64) is None
+    assert store.purge_expired_sessions() == 1
+    store.create_session("u" * 64, user.id, "csrf", clock.now + timedelta(hours=1))
+    assert store.delete_session("u" * 64)
+    assert not store.delete_session("u" * 64)
+    store.create_session("v" * 64, user.id, "csrf", clock.now + timedelta(hours=1))
+    assert store.delete_user_sessions(user.id) == 1
+
+
+def test_deleting_a_user_ends_their_tokens_and_sessions(store, clock):
+    user = make_user(store)
+    store.create_api_token(user.id, "CI", "a" * 64)
+    store.create_session("s" * 64, user.id, "csrf", clock.now + timedelta(hours=1))
+    store.delete_user(user.id)
+    assert store.find_api_token("a" * 64) is None
+    assert store.find_session("s" * 64) is None
