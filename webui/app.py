@@ -6,7 +6,8 @@ tests and ``switchboard serve`` pass a ready one::
     create_app({"SWITCHBOARD_SERVICE": service})        # the caller owns and closes it
     gunicorn 'webui.app:create_app()'                     # production, see docs/deploy.md
 
-Blueprints: webhook ingress (``webui.hooks``). The REST API and the editor register here too.
+Blueprints: webhook ingress (``webui.hooks``), OAuth2 connections (``webui.oauth``). The REST
+API and the editor register here too.
 """
 
 from __future__ import annotations
@@ -39,8 +40,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _register_error_handlers(app)
 
     from webui.hooks import hooks
+    from webui.oauth import oauth
 
     app.register_blueprint(hooks)
+    app.register_blueprint(oauth)
     return app
 
 

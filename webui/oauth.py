@@ -1,0 +1,210 @@
+"""OAuth2 connections: the authorize redirect and the callback (``/oauth/callback``).
+
+1. ``GET /oauth/<app>/authorize?name=My+Xero[&connection=<id>]`` sends the browser to the
+   app's consent page. The ``state`` parameter is signed (the Flask ``SECRET_KEY``) and carries
+   the app, the connection's name and, to reauthorize, the connection id; it expires after
+   ``STATE_MAX_AGE`` seconds.
+2. The provider redirects to ``<base URL>/oauth/callback?code=…&state=…``; the view checks the
+   state, exchanges the code for tokens, runs the app's ``on_authorized`` (Xero: tenant
+   selection), and creates the connection — or replaces an existing one's tokens — with the
+   tokens and the client secret encrypted by the store. The answer is JSON
+   ``{"connection": {"id", "app", "name", "data"}}``: no secret is ever returned.
+
+Client credentials come from config ``SWITCHBOARD_OAUTH_CLIENTS`` (``{"xero": {"client_id",
+"client_secret", and optionally "base_url", "authorize_url", "token_url"}}``, the URLs point a
+deployment at a sandbox) or the environment (``SWITCHBOARD_XERO_CLIENT_ID``,
+``SWITCHBOARD_XERO_CLIENT_SECRET``). The redirect URI is ``SWITCHBOARD_BASE_URL`` +
+``/oauth/callback`` when configured, else this request's host.
+
+Dependencies come from ``app.extensions["switchboard.oauth"]`` (an ``OAuthDependencies``, set
+by ``init_oauth``; tests use it) or else from the app's service (its store and registry).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import requests
+from flask import Blueprint, Flask, current_app, jsonify, redirect, request
+from flask.typing import ResponseReturnValue
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from engine.connections import authorization_url, exchange_code
+from engine.errors import ModuleError
+from engine.registry import UnknownConnectionKindError
+from engine.spec import AuthType, ConnectionKind
+
+EXTENSION_KEY = "switchboard.oauth"
+STATE_MAX_AGE = 600
+CALLBACK_PATH = "/oauth/callback"
+
+oauth = Blueprint("oauth", __name__)
+
+
+@dataclass
+class OAuthDependencies:
+    """What the views need: the connection store, the registry (connection kinds), an HTTP
+    session for the token endpoint and a clock."""
+
+    store: Any
+    registry: Any
+    session: Any
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+
+def init_oauth(app: Flask, dependencies: OAuthDependencies | None = None) -> None:
+    """Register the blueprint on ``app`` (with explicit dependencies, when given)."""
+    if dependencies is not None:
+        app.extensions[EXTENSION_KEY] = dependencies
+    app.register_blueprint(oauth)
+
+
+class OAuthProblem(Exception):
+    """A request the OAuth views refuse; answered as ``{"error": {"code", "message"}}``."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+@oauth.errorhandler(OAuthProblem)
+def _problem(error: OAuthProblem) -> ResponseReturnValue:
+    return jsonify({"error": {"code": error.code, "message": error.message}}), error.status
+
+
+@oauth.get("/oauth/<app_id>/authorize")
+def authorize(app_id: str) -> ResponseReturnValue:
+    """Redirect to the app's consent page."""
+    kind = _oauth_kind(app_id)
+    client = client_settings(app_id)
+    state = _serializer().dumps(
+        {
+            "app": app_id,
+            "name": request.args.get("name") or f"My {kind.label} connection",
+            "connection": request.args.get("connection"),
+            "tenant_id": request.args.get("tenant_id"),
+        }
+    )
+    url = authorization_url(kind, client, redirect_uri=redirect_uri(), state=state)
+    return redirect(url, code=302)
+
+
+@oauth.get(CALLBACK_PATH)
+def callback() -> ResponseReturnValue:
+    """Finish the grant: exchange the code, select the tenant, store the connection."""
+    if request.args.get("error"):
+        raise OAuthProblem(400, "authorization_refused", str(request.args["error"]))
+    pending = _read_state(request.args.get("state", ""))
+    kind = _oauth_kind(pending["app"])
+    client = client_settings(kind.id)
+    deps = dependencies()
+    data = {k: v for k, v in client.items() if k != "client_secret"}
+    if pending.get("tenant_id"):
+        data["tenant_id"] = pending["tenant_id"]
+    try:
+        secrets = exchange_code(
+            kind,
+            data,
+            str(client.get("client_secret", "")),
+            code=request.args.get("code", ""),
+            redirect_uri=redirect_uri(),
+            session=deps.session,
+            now=deps.clock(),
+        )
+        if kind.on_authorized is not None:
+            data.update(kind.on_authorized(data, secrets["access_token"], deps.session))
+    except ModuleError as error:
+        raise OAuthProblem(502, "token_exchange_failed", error.message) from None
+    connection = _save(deps.store, kind, pending, data, secrets)
+    public = {"id": connection.id, "app": connection.app, "name": connection.name}
+    return jsonify({"connection": {**public, "data": connection.data}})
+
+
+def _save(
+    store: Any,
+    kind: ConnectionKind,
+    pending: Mapping[str, Any],
+    data: dict[str, Any],
+    secrets: dict[str, Any],
+) -> Any:
+    """Create the connection, or give an existing one (reauthorization) the new grant."""
+    if not pending.get("connection"):
+        return store.create_connection(
+            kind.id, kind.auth.value, pending["name"], data=data, secrets=secrets
+        )
+    existing = store.get_connection(int(pending["connection"]))
+    if existing.app != kind.id:
+        raise OAuthProblem(400, "wrong_app", f"connection {existing.id} is not a {kind.label} one")
+    updated = store.update_connection(existing.id, data={**existing.data, **data})
+    return store.update_connection_secrets(existing.id, secrets, updated.revision)
+
+
+# -- settings ---------------------------------------------------------------------------------
+
+
+def client_settings(app_id: str) -> dict[str, Any]:
+    """The deployment's OAuth client for ``app_id`` (config, then environment).
+
+    Raises:
+        OAuthProblem: no client id is configured.
+    """
+    configured = dict((current_app.config.get("SWITCHBOARD_OAUTH_CLIENTS") or {}).get(app_id, {}))
+    prefix = f"SWITCHBOARD_{app_id.upper()}_"
+    for key in ("client_id", "client_secret"):
+        configured.setdefault(key, os.environ.get(prefix + key.upper()))
+    if not configured.get("client_id"):
+        raise OAuthProblem(
+            500, "oauth_client_missing", f"set {prefix}CLIENT_ID and {prefix}CLIENT_SECRET"
+        )
+    return {k: v for k, v in configured.items() if v is not None}
+
+
+def redirect_uri() -> str:
+    """``<base URL>/oauth/callback``: what the app registration must list."""
+    base = current_app.config.get("SWITCHBOARD_BASE_URL") or os.environ.get("SWITCHBOARD_BASE_URL")
+    return (str(base).rstrip("/") if base else request.host_url.rstrip("/")) + CALLBACK_PATH
+
+
+def dependencies() -> OAuthDependencies:
+    """The explicit dependencies, or ones built from the app's service."""
+    given = current_app.extensions.get(EXTENSION_KEY)
+    if given is not None:
+        return given
+    from webui.app import current_service
+
+    service = current_service()
+    built = OAuthDependencies(service.store, service.registry, requests.Session())
+    current_app.extensions[EXTENSION_KEY] = built
+    return built
+
+
+def _oauth_kind(app_id: str) -> ConnectionKind:
+    try:
+        kind = dependencies().registry.connection_kind(app_id)
+    except UnknownConnectionKindError as error:
+        raise OAuthProblem(404, "unknown_app", str(error)) from None
+    if kind.auth is not AuthType.OAUTH2:
+        raise OAuthProblem(400, "not_oauth", f"{kind.label} connections do not use OAuth2")
+    return kind
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    secret = current_app.secret_key
+    if not secret:
+        raise OAuthProblem(500, "secret_key_missing", "set SECRET_KEY to sign OAuth states")
+    return URLSafeTimedSerializer(secret, salt="switchboard-oauth-state")
+
+
+def _read_state(state: str) -> dict[str, Any]:
+    try:
+        return _serializer().loads(state, max_age=STATE_MAX_AGE)
+    except BadSignature:
+        raise OAuthProblem(
+            400, "invalid_state", "the authorization state is invalid or expired"
+        ) from None
