@@ -79,9 +79,7 @@ def build_service(
         settings.database_url, secret_box=settings.secret_box(), clock=clock, upgrade=upgrade
     )
     queue = queue or make_queue(settings.redis_url, inline_workers=options.inline_workers)
-    return Service(
-        store, queue, settings, registry or default_registry(), clock, options=options
-    )
+    return Service(store, queue, settings, registry or default_registry(), clock, options=options)
 
 
 def shutdown_service(service: Service, timeout: float = 5.0) -> None:

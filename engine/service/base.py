@@ -61,6 +61,7 @@ class ServiceBase:
         )
         self.heartbeats = HeartbeatMonitor(store, settings.heartbeat_seconds)
         self.http_factory = http_factory or _requests_session
+        self._ingress_cache: dict[str, Any] = {}  # token → (expires, webhook, route)
 
     def current_plan(self, scenario: Scenario) -> Plan:
         return self.plans.get(scenario.id, scenario.current_version)

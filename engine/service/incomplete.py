@@ -22,8 +22,12 @@ from engine.store import (
 
 class IncompleteOperations(ServiceBase):
     def list_incomplete(
-        self, *, scenario_id: int | None = None, status: IncompleteStatus | None = None,
-        limit: int = 100, offset: int = 0,
+        self,
+        *,
+        scenario_id: int | None = None,
+        status: IncompleteStatus | None = None,
+        limit: int = 100,
+        offset: int = 0,
     ) -> list[IncompleteExecution]:
         return self.store.list_incomplete(
             scenario_id=scenario_id, status=status, limit=limit, offset=offset
@@ -55,7 +59,9 @@ class IncompleteOperations(ServiceBase):
         if not self.store.start_retry(incomplete_id):
             return None
         execution = self.store.create_execution(
-            incomplete.scenario_id, incomplete.blueprint_version, TriggerKind.RETRY,
+            incomplete.scenario_id,
+            incomplete.blueprint_version,
+            TriggerKind.RETRY,
             str(incomplete_id),
         )
         self.queue.dispatch_execution(execution.id)
@@ -96,9 +102,14 @@ class IncompleteOperations(ServiceBase):
     ) -> None:
         policy = policy_for(error, retry)
         self.store.create_incomplete(
-            execution.scenario_id, execution.scenario_version, state, _error(error),
-            execution_id=execution.id, failed_module_id=state.get("module_id"),
-            max_attempts=policy.attempts, next_retry_at=policy.next_retry_at(0, self.clock()),
+            execution.scenario_id,
+            execution.scenario_version,
+            state,
+            _error(error),
+            execution_id=execution.id,
+            failed_module_id=state.get("module_id"),
+            max_attempts=policy.attempts,
+            next_retry_at=policy.next_retry_at(0, self.clock()),
         )
 
 

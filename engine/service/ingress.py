@@ -3,6 +3,7 @@ structure."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +34,8 @@ from engine.store import (
 )
 from modules.builtin.webhooks import request_to_bundle
 
+INGRESS_CACHE_SECONDS = 1.0
+
 
 @dataclass(frozen=True)
 class AcceptedRequest:
@@ -50,6 +53,8 @@ class AcceptedRequest:
 
 
 class WebhookOperations(ServiceBase):
+    _ingress_cache: dict[str, tuple[float, Webhook, tuple[Scenario, Plan] | None]]
+
     def create_webhook(
         self,
         name: str,
@@ -77,7 +82,7 @@ class WebhookOperations(ServiceBase):
             WebhookNotFound, WebhookDisabled, PayloadTooLarge, InvalidPayload, RateLimited,
             WebhookQueueFull: see ``engine.service.errors``; nothing was stored.
         """
-        webhook = self._webhook_for(token)
+        webhook, route = self._ingress_route(token)
         if len(body) > self.settings.webhook_max_payload_bytes:
             raise PayloadTooLarge(
                 f"the request body is over {self.settings.webhook_max_payload_bytes} bytes"
@@ -87,12 +92,12 @@ class WebhookOperations(ServiceBase):
         if wait:
             raise RateLimited(
                 f"more than {self.settings.webhook_rate_limit} requests in "
-                f"{self.settings.webhook_rate_window_seconds:g} s to this webhook", wait
+                f"{self.settings.webhook_rate_window_seconds:g} s to this webhook",
+                wait,
             )
         item = self._enqueue(webhook, webhook_request(method, headers, query, body, content_type))
         if webhook.settings.get("learning"):
             self._learn_structure(webhook, bundle)
-        route = self._immediate_route(webhook)
         if route is not None:
             self.queue.dispatch_webhook(webhook.id)
         return AcceptedRequest(item.id, webhook.id, route is not None and has_responder(route[1]))
@@ -132,17 +137,34 @@ class WebhookOperations(ServiceBase):
         """The trigger bundle of a queued request. Raises ``InvalidPayload``."""
         request = item.request
         return self._bundle(
-            webhook, request.get("method", "POST"), request.get("headers", {}),
-            request.get("query", {}), request_body(request),
+            webhook,
+            request.get("method", "POST"),
+            request.get("headers", {}),
+            request.get("query", {}),
+            request_body(request),
         )
 
-    def _webhook_for(self, token: str) -> Webhook:
+    def _ingress_route(self, token: str) -> tuple[Webhook, tuple[Scenario, Plan] | None]:
+        """The webhook and its immediate route, remembered for ``INGRESS_CACHE_SECONDS``.
+
+        Serving a stale answer is safe: a request is always stored; a stale "runs
+        immediately" only dispatches an id the worker re-checks against the store, and a stale
+        "does not" leaves the request to the sweep.
+        """
+        now = time.monotonic()
+        cached = self._ingress_cache.get(token)
+        if cached is not None and cached[0] > now:
+            return cached[1], cached[2]
         webhook = self.store.find_webhook_by_token(token)
         if webhook is None:
             raise WebhookNotFound("no webhook has this address")
         if not webhook.enabled:
             raise WebhookDisabled("this webhook is switched off")
-        return webhook
+        route = self._immediate_route(webhook)
+        if len(self._ingress_cache) > 10_000:
+            self._ingress_cache.clear()
+        self._ingress_cache[token] = (now + INGRESS_CACHE_SECONDS, webhook, route)
+        return webhook, route
 
     @staticmethod
     def _bundle(
@@ -154,7 +176,10 @@ class WebhookOperations(ServiceBase):
     ) -> dict[str, Any]:
         try:
             return request_to_bundle(
-                method=method, headers=headers, query=query, body=body,
+                method=method,
+                headers=headers,
+                query=query,
+                body=body,
                 include_headers=bool(webhook.settings.get("include_headers")),
                 include_method=bool(webhook.settings.get("include_method")),
             )
@@ -166,6 +191,8 @@ class WebhookOperations(ServiceBase):
             return self.store.enqueue(
                 webhook.id, request, max_queued=self.settings.webhook_queue_limit
             )
+        except NotFound:
+            raise WebhookNotFound("no webhook has this address") from None
         except QueueFull:
             raise WebhookQueueFull(
                 f"{self.settings.webhook_queue_limit} requests already wait for this webhook; "

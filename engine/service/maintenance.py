@@ -99,8 +99,11 @@ class MaintenanceOperations(ServiceBase):
         """Whether the scenario's next due time has come; moves the bookmark past ``now``."""
         bookmark = self.store.get_cursor(scenario.id, SCHEDULE_BOOKMARK_MODULE)
         if bookmark is None:
-            first = now if scenario.scheduling.get("type") in {"indefinitely", "interval"} else (
-                next_run_after(scenario.scheduling, now))
+            first = (
+                now
+                if scenario.scheduling.get("type") in {"indefinitely", "interval"}
+                else (next_run_after(scenario.scheduling, now))
+            )
             bookmark = {"next": first.isoformat() if first else None}
         next_text = bookmark.get("next")
         due = next_text is not None and datetime.fromisoformat(next_text) <= now

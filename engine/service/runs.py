@@ -17,8 +17,11 @@ import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from engine.graph import Plan
 from engine.queue import Lock, WebhookResponse
@@ -34,12 +37,24 @@ from engine.store import (
     ExecutionStatus,
     InvalidTransition,
     NotFound,
+    QueueItem,
     Scenario,
+    StoreError,
     TriggerKind,
     Webhook,
 )
 
 _ITEM_NAMESPACE = uuid.UUID("5b1d0c3e-8f57-4c2a-9a43-0b8f4d7d2e11")
+
+
+@dataclass(frozen=True)
+class _Known:
+    """What materializing a webhook request already read, so running it need not read again."""
+
+    execution_id: str
+    scenario: Scenario
+    webhook: Webhook
+    item: QueueItem
 
 
 def execution_id_for_item(item_id: int) -> str:
@@ -65,11 +80,11 @@ class RunOperations(ServiceBase):
             return []
         webhook, scenario, plan = route
         if not plan.settings.sequential:
-            execution_id = self._materialize_next(webhook, scenario)
-            if execution_id is None:
+            known = self._materialize_next(webhook, scenario)
+            if known is None:
                 return []
-            self._execute(execution_id)
-            return [execution_id]
+            self._execute(known.execution_id, known=known)
+            return [known.execution_id]
         return self._drain_sequentially(webhook, scenario)
 
     def execute(self, execution_id: str) -> Execution | None:
@@ -131,26 +146,41 @@ class RunOperations(ServiceBase):
             return None
         return webhook, scenario, self.current_plan(scenario)
 
-    def _materialize_next(self, webhook: Webhook, scenario: Scenario) -> str | None:
+    def _materialize_next(self, webhook: Webhook, scenario: Scenario) -> _Known | None:
         worker = new_worker_id()
         item = self.store.claim_next(
-            worker_id=worker, lease_seconds=self.settings.queue_lease_seconds,
+            worker_id=worker,
+            lease_seconds=self.settings.queue_lease_seconds,
             webhook_id=webhook.id,
         )
         if item is None:
             return None
         execution_id = execution_id_for_item(item.id)
-        try:
-            self.store.get_execution(execution_id, with_record=False)
-        except NotFound:
-            self.store.create_execution(
-                scenario.id, scenario.current_version, TriggerKind.WEBHOOK, str(item.id),
-                execution_id=execution_id, created_at=item.received_at,
-            )
+        if item.attempts > 1 or not self._created(execution_id, scenario, item):
+            # Claimed before by a worker that died: it may have made the execution already.
+            try:
+                self.store.get_execution(execution_id, with_record=False)
+            except NotFound:
+                self._created(execution_id, scenario, item)
         # If our lease ran out, whoever holds it now maps it to the same execution.
         with contextlib.suppress(InvalidTransition):
             self.store.complete(item.id, execution_id, worker_id=worker)
-        return execution_id
+        return _Known(execution_id, scenario, webhook, item)
+
+    def _created(self, execution_id: str, scenario: Scenario, item: QueueItem) -> bool:
+        """Create the item's execution; ``False`` when that failed (it may exist already)."""
+        try:
+            self.store.create_execution(
+                scenario.id,
+                scenario.current_version,
+                TriggerKind.WEBHOOK,
+                str(item.id),
+                execution_id=execution_id,
+                created_at=item.received_at,
+            )
+        except (StoreError, SQLAlchemyError):  # a duplicate id surfaces as the driver's error
+            return False
+        return True
 
     def _drain_sequentially(self, webhook: Webhook, scenario: Scenario) -> list[str]:
         ran: list[str] = []
@@ -158,11 +188,11 @@ class RunOperations(ServiceBase):
             if lock is None:
                 return ran
             while not self.store.count_unresolved(scenario.id):
-                execution_id = self._materialize_next(webhook, scenario)
-                if execution_id is None:
+                known = self._materialize_next(webhook, scenario)
+                if known is None:
                     break
-                self._execute(execution_id, lock)
-                ran.append(execution_id)
+                self._execute(known.execution_id, lock, known=known)
+                ran.append(known.execution_id)
                 lock.refresh()
         if self.store.count_queue(webhook.id) and not self.store.count_unresolved(scenario.id):
             self.queue.dispatch_webhook(webhook.id)  # arrived while we were letting go
@@ -181,6 +211,7 @@ class RunOperations(ServiceBase):
         execution_id: str,
         lock: Lock | None = None,
         given: list[dict[str, Any]] | None = None,
+        known: _Known | None = None,
     ) -> Execution | None:
         worker = new_worker_id()
         try:
@@ -192,13 +223,18 @@ class RunOperations(ServiceBase):
         also = lock.refresh if lock is not None else None
         with self.heartbeats.beating(execution_id, worker, also):
             try:
-                scenario = self.store.get_scenario(execution.scenario_id)
+                scenario = self._scenario_of(execution, known)
                 plan = self.plans.get(scenario.id, execution.scenario_version)
-                record = self._run(scenario, plan, execution, given)
+                record = self._run(scenario, plan, execution, given, known)
             except Exception as error:  # any failure must end the execution, never hang it
                 log.exception("execution %s could not run", execution_id)
                 return self._finish_broken(execution, worker, error)
         return self._finish(execution, scenario, plan, record, worker)
+
+    def _scenario_of(self, execution: Execution, known: _Known | None) -> Scenario:
+        if known is not None and known.scenario.id == execution.scenario_id:
+            return known.scenario  # read a moment ago by the same call
+        return self.store.get_scenario(execution.scenario_id)
 
     def _run(
         self,
@@ -206,11 +242,12 @@ class RunOperations(ServiceBase):
         plan: Plan,
         execution: Execution,
         given: list[dict[str, Any]] | None,
+        known: _Known | None = None,
     ) -> ExecutionRecord:
         responder = self._responder(execution, plan)
         bundles, resume = given, None
         if execution.trigger_kind is TriggerKind.WEBHOOK:
-            bundles = [self._webhook_bundle(execution)]
+            bundles = [self._webhook_bundle(execution, known)]
         elif execution.trigger_kind is TriggerKind.RETRY:
             state = self.store.get_incomplete(int(execution.trigger_ref or 0)).state
             resume = IncompleteState.from_dict(state)
@@ -221,7 +258,9 @@ class RunOperations(ServiceBase):
             responder(200, "Accepted", {})  # the caller stops waiting at once
         return record
 
-    def _webhook_bundle(self, execution: Execution) -> dict[str, Any]:
+    def _webhook_bundle(self, execution: Execution, known: _Known | None) -> dict[str, Any]:
+        if known is not None and str(known.item.id) == execution.trigger_ref:
+            return self.bundle_of(known.webhook, known.item)  # type: ignore[attr-defined]
         item = self.store.get_queue_item(int(execution.trigger_ref or 0))
         webhook = self.store.get_webhook(item.webhook_id)
         return self.bundle_of(webhook, item)  # type: ignore[attr-defined]
@@ -297,12 +336,18 @@ class RunOperations(ServiceBase):
         status = ExecutionStatus(str(record.status))
         try:
             finished = self.store.finish_execution(
-                execution.id, status, record.to_dict(), operations=record.operations,
-                data_size=record.data_size, error=_summary(record.error), worker_id=worker,
+                execution.id,
+                status,
+                record.to_dict(),
+                operations=record.operations,
+                data_size=record.data_size,
+                error=_summary(record.error),
+                worker_id=worker,
             )
         except InvalidTransition:
-            log.warning("execution %s was reaped while running; its result is dropped",
-                        execution.id)
+            log.warning(
+                "execution %s was reaped while running; its result is dropped", execution.id
+            )
             return None
         self._settle_incomplete(execution, record)  # type: ignore[attr-defined]
         self._count_outcome(scenario, plan, status)
@@ -314,8 +359,13 @@ class RunOperations(ServiceBase):
         summary = {"type": type(error).__name__, "message": str(error)}
         try:
             finished = self.store.finish_execution(
-                execution.id, ExecutionStatus.ERROR, None, operations=0, data_size=0,
-                error=summary, worker_id=worker,
+                execution.id,
+                ExecutionStatus.ERROR,
+                None,
+                operations=0,
+                data_size=0,
+                error=summary,
+                worker_id=worker,
             )
         except (InvalidTransition, NotFound):
             return None
@@ -343,8 +393,9 @@ def _summary(error: Mapping[str, Any] | None) -> dict[str, Any] | None:
     return {"type": error.get("type", "RuntimeError"), "message": error.get("message", "")}
 
 
-def retry_time(error: Mapping[str, Any], retry: Mapping[str, Any], attempts: int,
-               now: datetime) -> tuple[int, datetime | None]:
+def retry_time(
+    error: Mapping[str, Any], retry: Mapping[str, Any], attempts: int, now: datetime
+) -> tuple[int, datetime | None]:
     """``(max_attempts, next_retry_at)`` for an incomplete execution after ``attempts``."""
     policy = policy_for(error, retry)
     return policy.attempts, policy.next_retry_at(attempts, now)
