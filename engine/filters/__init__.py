@@ -113,21 +113,25 @@ def compile_filter(filter_json: Any, where: str = "") -> Filter:
     if not isinstance(filter_json, dict):
         raise ExpressionError("a filter must be an object", where=where)
     name = filter_json.get("name")
-    label = None if name is None else str(name)
-    filter_ = compile_conditions(filter_json.get("conditions"), where=f"{where}.conditions")
-    return Filter(label, filter_.groups)
+    groups = _groups(filter_json.get("conditions"), f"{where}.conditions")
+    return Filter(None if name is None else str(name), groups)
 
 
 def compile_conditions(conditions: Any, where: str = "") -> Filter:
-    """Compile an OR-of-AND condition list (an If-else branch's ``conditions``).
+    """Compile an OR-of-AND condition list, such as an If-else branch's ``conditions``.
 
-    ``where`` names the list itself; conditions are reported as ``{where}[g][c]``.
+    ``where`` names the owner of the list, as for ``compile_filter``: conditions are reported
+    as ``{where}.conditions[g][c]`` (``module 3, branches[0].conditions[0][1].o``).
 
     Raises:
         ExpressionError: as ``compile_filter``.
     """
+    return Filter(None, _groups(conditions, f"{where}.conditions" if where else "conditions"))
+
+
+def _groups(conditions: Any, where: str) -> list[list[Condition]]:
     if conditions is None:
-        return Filter(None, [])
+        return []
     if not isinstance(conditions, list):
         raise ExpressionError("conditions must be a list of condition groups", where=where)
     groups: list[list[Condition]] = []
@@ -135,7 +139,7 @@ def compile_conditions(conditions: Any, where: str = "") -> Filter:
         if not isinstance(group, list):
             raise ExpressionError("a condition group must be a list", where=f"{where}[{g}]")
         groups.append([_condition(item, f"{where}[{g}][{c}]") for c, item in enumerate(group)])
-    return Filter(None, groups)
+    return groups
 
 
 def _condition(item: Any, where: str) -> Condition:

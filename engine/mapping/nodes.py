@@ -123,15 +123,23 @@ class Keyword(Node):
         return self._produce(ctx)
 
 
-_CONSTANT_KEYWORDS = frozenset(
-    {"null", "true", "false", "emptystring", "space", "tab", "newline", "carriagereturn", "nbsp"}
-)
+_CONSTANT_KEYWORDS: dict[str, Any] = {
+    "null": None,
+    "true": True,
+    "false": False,
+    "emptystring": "",
+    "space": " ",
+    "tab": "\t",
+    "newline": "\n",
+    "carriagereturn": "\r",
+    "nbsp": "\u00a0",
+}
 
 
 def keyword_node(name: str) -> Node:
     """The node of keyword ``name``; constant keywords fold into literals (free to evaluate)."""
     if name in _CONSTANT_KEYWORDS:
-        return Literal(KEYWORDS[name](None))  # type: ignore[arg-type]  # constants ignore ctx
+        return Literal(_CONSTANT_KEYWORDS[name])
     return Keyword(name)
 
 

@@ -16,6 +16,12 @@ REGEX_TIMEOUT = 0.25
 
 MAX_PATTERN_LENGTH = 10_000
 
+MAX_REPETITION = 100_000
+"""Largest product of nested counted repetitions (``(?:a{1000}){1000}``): compiling such a
+pattern is itself slow, and compilation cannot be given a timeout."""
+
+_COUNTED = _stdlib_re.compile(r"\{(\d+)(?:,(\d*))?\}")
+
 _LITERAL = _stdlib_re.compile(r"/(.*)/([a-z]*)", _stdlib_re.DOTALL)
 _FLAGS = {
     "i": regex.IGNORECASE,
@@ -49,6 +55,8 @@ def compile_pattern(pattern: str, flags: str = "") -> Any:
     """
     if len(pattern) > MAX_PATTERN_LENGTH:
         raise ValueError(f"the regular expression is longer than {MAX_PATTERN_LENGTH} characters")
+    if repetition_cost(pattern) > MAX_REPETITION:
+        raise ValueError("the regular expression repeats too much (nested counted repetition)")
     mode = regex.VERSION0
     for flag in flags:
         mode |= _FLAGS[flag]
@@ -96,3 +104,52 @@ def _expander(replacement: str, text: str) -> Callable[[Any], str]:
         return _REPLACEMENT.sub(one, replacement)
 
     return expand
+
+
+def repetition_cost(pattern: str) -> int:
+    """The largest product of counted repetitions (``{n}``, ``{n,m}``) along one nesting path."""
+    stack = [1]
+    worst = 1
+    position = 0
+    while position < len(pattern):
+        char = pattern[position]
+        if char == "\\":
+            position += 2
+            inner = 1
+        elif char == "[":
+            position = _class_end(pattern, position)
+            inner = 1
+        elif char == "(":
+            stack.append(1)
+            position += 1
+            continue
+        elif char == ")":
+            inner = stack.pop() if len(stack) > 1 else 1
+            position += 1
+        else:
+            position += 1
+            inner = 1
+        count, position = _quantifier(pattern, position)
+        stack[-1] = max(stack[-1], inner * count)
+        worst = max(worst, stack[-1])
+    return worst
+
+
+def _class_end(pattern: str, start: int) -> int:
+    position = start + 1
+    if position < len(pattern) and pattern[position] == "^":
+        position += 1
+    if position < len(pattern) and pattern[position] == "]":
+        position += 1
+    while position < len(pattern) and pattern[position] != "]":
+        position += 2 if pattern[position] == "\\" else 1
+    return position + 1
+
+
+def _quantifier(pattern: str, position: int) -> tuple[int, int]:
+    match = _COUNTED.match(pattern, position)
+    if not match:
+        return 1, position
+    low, high = match.group(1), match.group(2)
+    bound = int(high) if high else int(low)
+    return max(bound, 1), match.end()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from typing import Any
@@ -209,8 +209,6 @@ _OFFSET = re.compile(r"([+-])(\d\d):?(\d\d)")
 
 
 def _parse_offset(text: str) -> tzinfo | None:
-    from datetime import timedelta, timezone
-
     match = _OFFSET.fullmatch(text.strip())
     if not match:
         return UTC if text.strip().upper() in ("Z", "UTC", "GMT") else None

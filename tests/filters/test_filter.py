@@ -174,3 +174,9 @@ def test_malformed_filters_name_the_path(filter_json, message):
     with pytest.raises(ExpressionError) as caught:
         compile_filter(filter_json, where="module 5, filter")
     assert str(caught.value).startswith(message)
+
+
+def test_branch_condition_errors_name_the_branch():
+    with pytest.raises(ExpressionError) as caught:
+        compile_conditions([[{"a": "x", "o": "nope"}]], where="module 3, branches[1]")
+    assert str(caught.value) == "module 3, branches[1].conditions[0][0].o: unknown operator 'nope'"

@@ -193,13 +193,14 @@ def test_every_operator_has_a_case():
         ("noon", "time:less", "10:00", "text 'noon' is not a date"),
         ("banana", "semver:equal", "1.0.0", "text 'banana' is not a semantic version"),
         ("x", "text:pattern", "(", "invalid regular expression '('"),
+        ("aaa", "text:pattern", "(a{500}){500}", "the regular expression repeats too much"),
         ([1], "array:equal", "many", "text 'many' is not a number"),
     ],
 )
 def test_uncoercible_values_are_false_with_a_warning(a, o, b, warning):
     context = make_context(bundles={1: {"a": a, "b": b}})
     check = compile_conditions(
-        [[{"a": "{{1.a}}", "o": o, "b": "{{1.b}}"}]], where="module 4, branches[0].conditions"
+        [[{"a": "{{1.a}}", "o": o, "b": "{{1.b}}"}]], where="module 4, branches[0]"
     )
     assert check.passes(context) is False
     assert len(context.warnings) == 1

@@ -132,6 +132,10 @@ RUN_ERRORS = [
         "Function 'toBinary' finished with error! unknown encoding 'rot13'",
     ),
     run_error(
+        '{{replace("aaa"; "/(?:a{1000}){1000}/"; "b")}}',
+        "Function 'replace' finished with error! the regular expression repeats too much",
+    ),
+    run_error(
         "{{sort(1.tags; sideways)}}",
         "Function 'sort' finished with error! unknown sort order 'sideways'",
     ),

@@ -244,6 +244,6 @@ def contains(ctx: EvalContext, haystack: Any, needle: Any) -> bool:
     """
     if isinstance(haystack, list):
         return any(loose_equal(item, needle) for item in haystack)
-    if haystack is None:
+    if haystack is None or needle is None:
         return False
     return to_text(needle) in to_text(haystack)
