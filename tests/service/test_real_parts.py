@@ -11,8 +11,9 @@ import shutil
 
 import pytest
 import redis
+import requests
 
-from tests.service.blueprints import SOMETIMES_SLOW
+from tests.service.blueprints import HOOK_WITH_RESPONSE, SOMETIMES_SLOW
 from tests.service.end_to_end import (
     assert_exactly_one_execution_each,
     import_active_scenario,
@@ -147,3 +148,23 @@ def test_ingress_accepts_while_redis_is_down_and_dispatch_resumes(tmp_path, proc
         raise AssertionError(f"{error}\n{explain(processes)}") from None
     finally:
         store.close()
+
+
+def test_webhook_response_travels_from_a_celery_worker_to_the_caller(
+    tmp_path, redis_db, processes
+):
+    env = base_env(tmp_path / "var", SWITCHBOARD_REDIS_URL=redis_db)
+    _, token = import_active_scenario(env, HOOK_WITH_RESPONSE)
+    port = free_port()
+    processes.append(switchboard("serve", ["serve", "--port", str(port)], env, tmp_path))
+    processes.append(celery_worker(env, tmp_path))
+    wait_for_http(port)
+    try:
+        with requests.Session() as session:
+            response = session.post(f"http://127.0.0.1:{port}/hooks/{token}", json={"n": 8},
+                                    timeout=30)
+            answer = (response.status_code, response.text, response.headers.get("X-Answer"))
+            response.close()
+        assert answer == (201, "got 8", "yes")
+    except AssertionError as error:
+        raise AssertionError(f"{error}\n{explain(processes)}") from None
