@@ -1,0 +1,1 @@
+"""QuickBooks Online: the local API sandbox (``modules.quickbooks.sandbox``) and its fixtures."""

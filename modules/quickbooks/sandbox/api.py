@@ -1,0 +1,295 @@
+"""The data API under ``/v3/company/{realmId}/``: read, create, update, delete, query, CDC.
+
+Every call is checked in order: bearer token (401 ``AuthenticationFailed``), realm (401 when
+unknown, 403 ``AuthorizationFailed`` when the token is for another company), then the per-realm
+rate limit (429 ``ThrottleExceeded``). ``minorversion`` is accepted and ignored.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import flask
+
+from modules.sandboxing import Fault, json_response, new_delivery
+
+from . import faults
+from .entities import ENTITIES, ENTITY_NAMES, TRACKED, EntitySpec
+from .query import QueryError, parse_query, run_query, to_instant
+from .realm import Change, Realm
+from .state import QboSandboxState
+
+PREFIX = "/v3/company/<realm_id>"
+
+
+def sandbox_state() -> QboSandboxState:
+    return flask.current_app.extensions["sandbox_state"]
+
+
+def current_realm(realm_id: str) -> Realm:
+    """The realm checked by ``check_access`` for this request."""
+    return sandbox_state().realms[realm_id]
+
+
+def server_time() -> str:
+    """``time`` of every answer: the company's local time with milliseconds."""
+    state = sandbox_state()
+    realm = next(iter(state.realms.values()), None)
+    moment = state.now()
+    if realm is not None:
+        moment = moment.astimezone(realm.zone)
+    return moment.isoformat(timespec="milliseconds")
+
+
+def answer(body: dict[str, Any], status: int = 200) -> flask.Response:
+    return json_response({**body, "time": server_time()}, status)
+
+
+# --------------------------------------------------------------------------------------------
+# Auth and limits
+# --------------------------------------------------------------------------------------------
+
+
+def check_access() -> None:
+    """``before_request`` for ``/v3/company/...``: token, realm, then rate limit."""
+    if not flask.request.path.startswith("/v3/company/"):
+        return
+    state = sandbox_state()
+    realm_id = flask.request.path.split("/")[3]
+    header = flask.request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    with state.lock:
+        token_realm = (state.tokens.realm_for(token.strip(), state.now())
+                       if scheme.lower() == "bearer" else None)
+        if token_realm is None:
+            raise faults.authentication_failed(
+                "Token expired or invalid" if token else "Missing bearer token")
+        if realm_id not in state.realms:
+            raise faults.authentication_failed(f"Unknown realm {realm_id}")
+        if token_realm != realm_id:
+            raise faults.authorization_failed()
+        decision = state.limiter.check(realm_id, int(state.config["rate_limit_per_minute"]),
+                                       float(state.config["rate_limit_window_seconds"]))
+    if not decision.allowed:
+        raise faults.throttled(decision.retry_after)
+
+
+def fault_response(fault: Fault) -> flask.Response:
+    """An injected fault in QuickBooks' style."""
+    status = fault.status or 500
+    if status == 429:
+        error = faults.throttled(fault.retry_after)
+    else:
+        error = faults.QboFault(str(status), "An application error has occurred",
+                                "Injected by the sandbox", status=status,
+                                fault_type="SystemFault")
+        if status == 503:
+            error.headers["Retry-After"] = str(fault.retry_after)
+    return render_fault(error)
+
+
+def render_fault(error: faults.QboFault) -> flask.Response:
+    response = json_response(error.body(server_time()), error.status, error.headers)
+    return response
+
+
+def add_intuit_tid(response: flask.Response) -> flask.Response:
+    response.headers.setdefault("intuit_tid", str(uuid.uuid4()))
+    return response
+
+
+# --------------------------------------------------------------------------------------------
+# Records
+# --------------------------------------------------------------------------------------------
+
+
+def entity_spec(entity: str) -> EntitySpec:
+    spec = ENTITIES.get(entity.lower())
+    if spec is None:
+        raise faults.unsupported(f"Could not find resource for relative : {flask.request.path}"
+                                 " of full path")
+    return spec
+
+
+def read_entity(realm_id: str, entity: str, record_id: str) -> flask.Response:
+    spec = entity_spec(entity)
+    state = sandbox_state()
+    with state.lock:
+        record = current_realm(realm_id).get(spec.name, record_id)
+        return answer({spec.name: record})
+
+
+def _request_json() -> dict[str, Any]:
+    try:
+        body = json.loads(flask.request.get_data(as_text=True) or "null")
+    except ValueError as exc:
+        raise faults.invalid_property(f"Request body is not valid JSON: {exc}") from exc
+    if not isinstance(body, dict):
+        raise faults.invalid_property("Request body must be a JSON object")
+    return body
+
+
+def write_entity(realm_id: str, entity: str) -> flask.Response:
+    """``POST /{entity}``: create, update (with ``Id``) or ``?operation=delete``."""
+    spec = entity_spec(entity)
+    if not spec.writable:
+        raise faults.unsupported(f"Create/Update for {spec.name}")
+    body = _request_json()
+    operation = flask.request.args.get("operation", "")
+    state = sandbox_state()
+    with state.lock:
+        realm = current_realm(realm_id)
+        if operation == "delete":
+            gone, changes = realm.delete(spec, body)
+            result = gone
+        elif operation:
+            raise faults.unsupported(f"{operation} for {spec.name}")
+        elif body.get("Id") not in (None, ""):
+            changes = realm.update(spec, body, sparse=bool(body.get("sparse")))
+            result = realm.get(spec.name, str(body["Id"]))
+        else:
+            changes = realm.create(spec, body)
+            result = realm.get(spec.name, changes[0].id)
+        response = answer({spec.name: json.loads(json.dumps(result))})
+        announce(state, realm_id, changes)
+    return response
+
+
+def company_info(realm_id: str, company_id: str) -> flask.Response:
+    state = sandbox_state()
+    with state.lock:
+        realm = current_realm(realm_id)
+        if company_id not in (realm_id, "1"):
+            raise faults.not_found()
+        return answer({"CompanyInfo": _company_info(realm)})
+
+
+def _company_info(realm: Realm) -> dict[str, Any]:
+    return {"Id": "1", "SyncToken": "0", "CompanyName": realm.company_name,
+            "LegalName": realm.company_name, "Country": realm.country,
+            "domain": "QBO", "sparse": False}
+
+
+# --------------------------------------------------------------------------------------------
+# Query and change data capture
+# --------------------------------------------------------------------------------------------
+
+
+def query(realm_id: str) -> flask.Response:
+    """``GET /query?query=…`` (or ``POST`` with the query as the text body)."""
+    text = flask.request.args.get("query")
+    if text is None and flask.request.method == "POST":
+        text = flask.request.get_data(as_text=True)
+    if not text:
+        raise faults.required("query")
+    try:
+        parsed = parse_query(text)
+    except QueryError as error:
+        raise faults.query_error(error.detail, error.parse) from error
+    name = ENTITY_NAMES.get(parsed.entity.lower())
+    state = sandbox_state()
+    with state.lock:
+        realm = current_realm(realm_id)
+        if parsed.entity.lower() == "companyinfo":
+            records = [_company_info(realm)]
+        elif name is None:
+            raise faults.query_error(
+                f"QueryValidationError: Entity '{parsed.entity}' is not supported", False)
+        else:
+            records = list(realm.records[name].values())
+            spec = ENTITIES[name.lower()]
+            if spec.name_field and not parsed.mentions("Active"):
+                records = [r for r in records if r.get("Active", True) is not False]
+        page, total = run_query(parsed, records)
+        key = name or "CompanyInfo"
+        if parsed.count:
+            return answer({"QueryResponse": {"totalCount": total}})
+        result: dict[str, Any] = {}
+        if page:
+            result = {key: json.loads(json.dumps(page)), "startPosition": parsed.start,
+                      "maxResults": len(page)}
+        return answer({"QueryResponse": result})
+
+
+def change_data_capture(realm_id: str) -> flask.Response:
+    """``GET /cdc?entities=Customer,Invoice&changedSince=ISO``."""
+    args = flask.request.args
+    if not args.get("entities"):
+        raise faults.required("entities")
+    if not args.get("changedSince"):
+        raise faults.required("changedSince")
+    since = to_instant(args["changedSince"])
+    if since is None:
+        raise faults.invalid_property(f"changedSince {args['changedSince']!r} is not an "
+                                      "ISO date-time", "changedSince")
+    state = sandbox_state()
+    if since < state.now() - timedelta(days=float(state.config["cdc_max_days"])):
+        raise faults.query_error("QueryValidationError: changedSince must be within the last "
+                                 f"{state.config['cdc_max_days']} days", False)
+    responses = []
+    with state.lock:
+        realm = current_realm(realm_id)
+        for entity in args["entities"].split(","):
+            name = ENTITY_NAMES.get(entity.strip().lower())
+            if name is None or name not in TRACKED:
+                raise faults.query_error(f"QueryValidationError: CDC is not supported for "
+                                         f"{entity.strip()}", False)
+            responses.append(_changed(realm, name, since))
+    return answer({"CDCResponse": [{"QueryResponse": responses}]})
+
+
+def _changed(realm: Realm, name: str, since: Any) -> dict[str, Any]:
+    def later(record: dict[str, Any]) -> bool:
+        moment = to_instant(str(record.get("MetaData", {}).get("LastUpdatedTime", "")))
+        return moment is not None and moment >= since
+
+    changed = [r for r in realm.records[name].values() if later(r)]
+    changed += [{k: v for k, v in d.items() if k != "entity"} for d in realm.deleted
+                if d["entity"] == name and later(d)]
+    changed = json.loads(json.dumps(changed[:1000]))
+    if not changed:
+        return {}
+    return {name: changed, "startPosition": 1, "maxResults": len(changed),
+            "totalCount": len(changed)}
+
+
+# --------------------------------------------------------------------------------------------
+# Webhooks
+# --------------------------------------------------------------------------------------------
+
+
+def announce(state: QboSandboxState, realm_id: str, changes: list[Change]) -> None:
+    """Queue one signed ``eventNotifications`` POST for a request's changes (lock held)."""
+    url, key = state.config.get("webhook_url"), state.config.get("webhook_key")
+    entities = [{"name": c.entity, "id": c.id, "operation": c.operation,
+                 "lastUpdated": c.at} for c in changes if c.entity in TRACKED]
+    if not url or not entities:
+        return
+    body = {"eventNotifications": [{"realmId": realm_id,
+                                    "dataChangeEvent": {"entities": entities}}]}
+    raw = json.dumps(body).encode()
+    headers = {"Content-Type": "application/json"}
+    if key:
+        digest = hmac.new(str(key).encode(), raw, hashlib.sha256).digest()
+        headers["intuit-signature"] = base64.b64encode(digest).decode()
+    state.webhooks.enqueue(new_delivery(url, body, headers, "dataChangeEvent"), raw)
+
+
+def register(app: flask.Flask) -> None:
+    """Install the data routes, the access check and the error rendering."""
+    app.before_request(check_access)
+    app.add_url_rule(f"{PREFIX}/query", "qbo_query", query, methods=["GET", "POST"])
+    app.add_url_rule(f"{PREFIX}/cdc", "qbo_cdc", change_data_capture, methods=["GET"])
+    app.add_url_rule(f"{PREFIX}/companyinfo/<company_id>", "qbo_company", company_info,
+                     methods=["GET"])
+    app.add_url_rule(f"{PREFIX}/<entity>/<record_id>", "qbo_read", read_entity,
+                     methods=["GET"])
+    app.add_url_rule(f"{PREFIX}/<entity>", "qbo_write", write_entity, methods=["POST"])
+    app.register_error_handler(faults.QboFault, render_fault)
+    app.after_request(add_intuit_tid)

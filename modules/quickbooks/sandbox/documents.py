@@ -1,0 +1,197 @@
+"""Sales documents (Invoice, Estimate): lines, tax from tax codes, totals. No I/O.
+
+How QuickBooks Online computes them for a non-US ("global") company:
+
+- ``SalesItemLineDetail`` lines: ``Amount = Qty * UnitPrice`` (either may be derived from the
+  other two; a mismatch is error 6070); each line carries a ``TaxCodeRef`` whose
+  ``SalesTaxRateList`` names the tax rates that apply.
+- one ``SubTotalLineDetail`` line (regenerated), an optional ``DiscountLineDetail`` line
+  (percent-based or an amount) that reduces the taxable base proportionally.
+- ``TxnTaxDetail.TaxLine``: one line per tax rate with ``NetAmountTaxable`` and the rounded tax;
+  ``GlobalTaxCalculation`` ``TaxExcluded`` (default) adds tax, ``TaxInclusive`` extracts it from
+  the amounts, ``NotApplicable`` has none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from . import faults
+
+Record = dict[str, Any]
+Lookup = Callable[[str, str], Record | None]  # (entity, id) -> record or None
+CENT = Decimal("0.01")
+SALES_LINE = "SalesItemLineDetail"
+LINE_TYPES = frozenset(
+    {SALES_LINE, "DescriptionOnly", "DiscountLineDetail", "SubTotalLineDetail", "GroupLineDetail"}
+)
+
+
+def money(value: Decimal) -> float:
+    """Round half-up to cents and render as a JSON number."""
+    return float(value.quantize(CENT, rounding=ROUND_HALF_UP))
+
+
+def decimal(value: Any, element: str) -> Decimal | None:
+    """A number from the request (None stays None).
+
+    Raises:
+        QboFault: 2010 when it is not a number.
+    """
+    if value is None:
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation as exc:
+        raise faults.invalid_property(f"{element} must be a number, got {value!r}",
+                                      element) from exc
+
+
+def ref_id(ref: Any) -> str | None:
+    """The ``value`` of a reference (``{"value": "5"}``); a bare string is accepted too."""
+    if isinstance(ref, Mapping):
+        value = ref.get("value")
+        return None if value in (None, "") else str(value)
+    return None if ref in (None, "") else str(ref)
+
+
+def resolve_ref(lookup: Lookup, entity: str, ref: Any, element: str) -> Record:
+    """The record behind a reference, with ``name`` filled in by the caller.
+
+    Raises:
+        QboFault: 2500 when it does not exist.
+    """
+    wanted = ref_id(ref)
+    record = lookup(entity, wanted) if wanted else None
+    if record is None:
+        raise faults.invalid_reference(element, wanted)
+    return record
+
+
+def compute_sales_line(line: Record, lookup: Lookup, default_tax: str | None,
+                       needs_tax: bool) -> Decimal:
+    """Fill one sales line's ItemRef, Qty, UnitPrice, Amount and TaxCodeRef; return Amount."""
+    detail = line.setdefault(SALES_LINE, {})
+    if not isinstance(detail, dict):
+        raise faults.invalid_property(f"{SALES_LINE} must be an object", SALES_LINE)
+    item = resolve_ref(lookup, "Item", detail.get("ItemRef") or {"value": "1"}, "ItemRef")
+    detail["ItemRef"] = {"value": item["Id"], "name": item.get("Name")}
+    qty = decimal(detail.get("Qty"), "Qty")
+    price = decimal(detail.get("UnitPrice"), "UnitPrice")
+    amount = decimal(line.get("Amount"), "Amount")
+    if amount is None:
+        qty = Decimal(1) if qty is None else qty
+        price = decimal(item.get("UnitPrice", 0), "UnitPrice") if price is None else price
+        amount = qty * (price or Decimal(0))
+    elif qty is not None and price is not None:
+        if abs(qty * price - amount) > Decimal("0.005"):
+            raise faults.QboFault("6070", "Amount calculation incorrect in the request",
+                                  f"Amount is not equal to UnitPrice * Qty. Supplied value:"
+                                  f"{money(amount):.2f}", element="Amount")
+    elif price is not None and price != 0:
+        qty = amount / price
+    else:
+        qty = Decimal(1) if qty is None else qty
+        price = amount / qty if qty else amount
+    detail["Qty"], detail["UnitPrice"] = float(qty), float(price or 0)
+    line["Amount"] = money(amount)
+    tax_ref = ref_id(detail.get("TaxCodeRef")) or ref_id(item.get("SalesTaxCodeRef"))
+    tax_ref = tax_ref or default_tax
+    if tax_ref is None and needs_tax:
+        raise faults.business("Make sure all your transactions have a GST rate before you "
+                              "save.", "TaxCodeRef")
+    if tax_ref is not None:
+        resolve_ref(lookup, "TaxCode", tax_ref, "TaxCodeRef")
+        detail["TaxCodeRef"] = {"value": tax_ref}
+    return Decimal(str(line["Amount"]))
+
+
+def rates_of(lookup: Lookup, tax_code_id: str) -> list[Record]:
+    """The sales tax rates a tax code applies."""
+    code = lookup("TaxCode", tax_code_id) or {}
+    details = (code.get("SalesTaxRateList") or {}).get("TaxRateDetail") or []
+    rates = (lookup("TaxRate", ref_id(d.get("TaxRateRef")) or "") for d in details)
+    return [rate for rate in rates if rate is not None]
+
+
+def compute_document(doc: Record, lookup: Lookup, default_tax: str | None) -> None:
+    """Recompute an invoice's or estimate's lines, ``TxnTaxDetail`` and ``TotalAmt`` in place.
+
+    Raises:
+        QboFault: 2020 without lines, 2010 on an unknown line type, 2500 on unknown refs,
+            6070 on inconsistent amounts, 6000 when a taxable company line lacks a tax code.
+    """
+    lines = doc.get("Line")
+    if not isinstance(lines, list) or not lines:
+        raise faults.required("Line")
+    mode = doc.setdefault("GlobalTaxCalculation", "TaxExcluded")
+    kept: list[Record] = []
+    subtotal, taxable, discount_line = Decimal(0), {}, None
+    for line in lines:
+        kind = line.get("DetailType") if isinstance(line, dict) else None
+        if kind not in LINE_TYPES:
+            raise faults.invalid_property(f"Line DetailType {kind!r} is not supported",
+                                          "DetailType")
+        if kind == "SubTotalLineDetail":
+            continue
+        if kind == "DiscountLineDetail":
+            discount_line = line
+        elif kind == SALES_LINE:
+            amount = compute_sales_line(line, lookup, default_tax, mode != "NotApplicable")
+            subtotal += amount
+            code = ref_id(line[SALES_LINE].get("TaxCodeRef"))
+            if code is not None:
+                taxable[code] = taxable.get(code, Decimal(0)) + amount
+        kept.append(line)
+    discount = _discount(discount_line, subtotal)
+    share = (subtotal - discount) / subtotal if subtotal else Decimal(1)
+    tax_lines, total_tax = _tax_lines(taxable, share, mode, lookup)
+    for number, line in enumerate(kept, start=1):
+        line["Id"], line["LineNum"] = str(number), number
+    kept.append({"Amount": money(subtotal), "DetailType": "SubTotalLineDetail",
+                 "SubTotalLineDetail": {}})
+    doc["Line"] = kept
+    doc["TxnTaxDetail"] = {"TotalTax": money(total_tax), "TaxLine": tax_lines}
+    net = subtotal - discount
+    doc["TotalAmt"] = money(net if mode == "TaxInclusive" else net + total_tax)
+
+
+def _discount(line: Record | None, subtotal: Decimal) -> Decimal:
+    if line is None:
+        return Decimal(0)
+    detail = line.setdefault("DiscountLineDetail", {})
+    if detail.get("PercentBased"):
+        percent = decimal(detail.get("DiscountPercent"), "DiscountPercent") or Decimal(0)
+        amount = subtotal * percent / 100
+    else:
+        amount = decimal(line.get("Amount"), "Amount") or Decimal(0)
+    line["Amount"] = money(amount)
+    return Decimal(str(line["Amount"]))
+
+
+def _tax_lines(taxable: Mapping[str, Decimal], share: Decimal, mode: str,
+               lookup: Lookup) -> tuple[list[Record], Decimal]:
+    if mode == "NotApplicable":
+        return [], Decimal(0)
+    by_rate: dict[str, tuple[Record, Decimal]] = {}
+    for code, amount in taxable.items():
+        for rate in rates_of(lookup, code):
+            _, base = by_rate.get(rate["Id"], (rate, Decimal(0)))
+            by_rate[rate["Id"]] = (rate, base + amount * share)
+    lines, total = [], Decimal(0)
+    for rate_id in sorted(by_rate, key=lambda r: (len(r), r)):
+        rate, base = by_rate[rate_id]
+        percent = Decimal(str(rate.get("RateValue", 0)))
+        if mode == "TaxInclusive":
+            tax = base * percent / (100 + percent)
+            base -= tax
+        else:
+            tax = base * percent / 100
+        tax = tax.quantize(CENT, rounding=ROUND_HALF_UP)
+        total += tax
+        lines.append({"Amount": money(tax), "DetailType": "TaxLineDetail", "TaxLineDetail": {
+            "TaxRateRef": {"value": rate_id, "name": rate.get("Name")}, "PercentBased": True,
+            "TaxPercent": float(percent), "NetAmountTaxable": money(base)}})
+    return lines, total

@@ -1,0 +1,194 @@
+"""The entities the sandbox serves, declared as data, and what each one checks and derives.
+
+Each ``EntitySpec`` names the entity (``Customer``; URL segment ``customer``), whether the API
+may write it, its unique name field (name-list entities: ``Active``, 6240 on duplicates) and a
+``prepare`` hook that validates and fills derived fields on the record about to be stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from . import faults
+from .documents import compute_document, decimal, money, ref_id, resolve_ref
+
+if TYPE_CHECKING:
+    from .realm import Realm
+
+Record = dict[str, Any]
+Preparer = Callable[["Realm", Record, "Record | None"], None]
+
+
+@dataclass(frozen=True)
+class EntitySpec:
+    """How the sandbox treats one entity type."""
+
+    name: str
+    prepare: Preparer | None = None
+    writable: bool = True
+    name_field: str | None = None
+    deletable: bool = False
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def path(self) -> str:
+        """The URL segment (``/customer``)."""
+        return self.name.lower()
+
+
+def _text(record: Record, name: str) -> str:
+    value = record.get(name)
+    return str(value).strip() if value not in (None, "") else ""
+
+
+def prepare_customer(realm: Realm, record: Record, existing: Record | None) -> None:
+    """DisplayName defaults from CompanyName or the person's name; it must be unique."""
+    person = " ".join(_text(record, n) for n in ("Title", "GivenName", "MiddleName",
+                                                  "FamilyName", "Suffix") if _text(record, n))
+    display = _text(record, "DisplayName") or _text(record, "CompanyName") or person
+    if not display:
+        raise faults.required("DisplayName")
+    realm.check_unique_name("Customer", "DisplayName", display, record.get("Id"))
+    record["DisplayName"] = display
+    record["FullyQualifiedName"] = display
+    record.setdefault("PrintOnCheckName", _text(record, "CompanyName") or display)
+    record.setdefault("Balance", 0.0)
+    record["BalanceWithJobs"] = record["Balance"]
+    del existing
+
+
+def prepare_item(realm: Realm, record: Record, existing: Record | None) -> None:
+    """Name is required and unique; FullyQualifiedName follows it."""
+    name = _text(record, "Name")
+    if not name:
+        raise faults.required("Name")
+    realm.check_unique_name("Item", "Name", name, record.get("Id"))
+    record["Name"] = record["FullyQualifiedName"] = name
+    if record.get("SalesTaxCodeRef"):
+        resolve_ref(realm.lookup, "TaxCode", record["SalesTaxCodeRef"], "SalesTaxCodeRef")
+    del existing
+
+
+def _customer_ref(realm: Realm, record: Record) -> Record:
+    if not ref_id(record.get("CustomerRef")):
+        raise faults.required("CustomerRef")
+    customer = resolve_ref(realm.lookup, "Customer", record["CustomerRef"], "CustomerRef")
+    if customer.get("Active") is False:
+        raise faults.invalid_reference("CustomerRef", customer["Id"])
+    record["CustomerRef"] = {"value": customer["Id"], "name": customer["DisplayName"]}
+    return customer
+
+
+def _dates(record: Record, realm: Realm, due_field: str | None) -> None:
+    record.setdefault("TxnDate", realm.today())
+    if due_field and not record.get(due_field):
+        days = int(realm.config.get("default_terms_days", 30))
+        record[due_field] = (date.fromisoformat(record["TxnDate"][:10])
+                             + timedelta(days=days)).isoformat()
+
+
+def prepare_invoice(realm: Realm, record: Record, existing: Record | None) -> None:
+    """Customer, lines, tax and totals; ``Balance`` = TotalAmt minus applied payments."""
+    _customer_ref(realm, record)
+    _dates(record, realm, "DueDate")
+    record.setdefault("DocNumber", realm.next_doc_number())
+    compute_document(record, realm.lookup, realm.config.get("default_tax_code"))
+    paid = realm.paid_on_invoice(record.get("Id"))
+    if paid > Decimal(str(record["TotalAmt"])):
+        raise faults.business("The invoice total is less than the payments applied to it.",
+                              "TotalAmt")
+    record["Balance"] = money(Decimal(str(record["TotalAmt"])) - paid)
+    record["LinkedTxn"] = realm.payment_links(record.get("Id"))
+    del existing
+
+
+def prepare_estimate(realm: Realm, record: Record, existing: Record | None) -> None:
+    """Like an invoice without a balance; ``TxnStatus`` Pending by default."""
+    _customer_ref(realm, record)
+    _dates(record, realm, "ExpirationDate")
+    record.setdefault("DocNumber", realm.next_doc_number())
+    record.setdefault("TxnStatus", "Pending")
+    compute_document(record, realm.lookup, realm.config.get("default_tax_code"))
+    del existing
+
+
+def prepare_payment(realm: Realm, record: Record, existing: Record | None) -> None:
+    """Lines link invoices of the same customer, each at most that invoice's open balance;
+    ``UnappliedAmt`` = TotalAmt minus the applied lines."""
+    customer = _customer_ref(realm, record)
+    _dates(record, realm, None)
+    total = decimal(record.get("TotalAmt"), "TotalAmt")
+    if total is None:
+        raise faults.required("TotalAmt")
+    applied = Decimal(0)
+    lines = record.get("Line") or []
+    for number, line in enumerate(lines, start=1):
+        applied += _apply_line(realm, line, customer, record.get("Id"))
+        line["LineNum"] = number
+    if applied > total:
+        raise faults.business("The amount received is less than the amount applied to "
+                              "transactions.", "TotalAmt")
+    record["Line"] = lines
+    record["TotalAmt"] = money(total)
+    record["UnappliedAmt"] = money(total - applied)
+    record.setdefault("ProcessPayment", False)
+    del existing
+
+
+def _apply_line(realm: Realm, line: Any, customer: Record, payment_id: str | None) -> Decimal:
+    if not isinstance(line, dict):
+        raise faults.invalid_property("Payment Line must be an object", "Line")
+    amount = decimal(line.get("Amount"), "Amount")
+    if amount is None:
+        raise faults.required("Line.Amount")
+    links = line.get("LinkedTxn") or []
+    if len(links) != 1:
+        raise faults.business("Each payment line must link exactly one transaction.",
+                              "LinkedTxn")
+    link = links[0]
+    if link.get("TxnType") != "Invoice":
+        raise faults.invalid_property(f"TxnType {link.get('TxnType')!r} is not supported; "
+                                      "link invoices", "TxnType")
+    invoice = resolve_ref(realm.lookup, "Invoice", link.get("TxnId"), "LinkedTxn.TxnId")
+    if ref_id(invoice["CustomerRef"]) != customer["Id"]:
+        raise faults.business(f"Invoice {invoice['Id']} belongs to another customer.",
+                              "LinkedTxn")
+    open_balance = Decimal(str(invoice["TotalAmt"])) - realm.paid_on_invoice(
+        invoice["Id"], except_payment=payment_id)
+    if amount > open_balance:
+        raise faults.business(f"The payment amount {money(amount):.2f} is more than the "
+                              f"balance due {money(open_balance):.2f} on invoice "
+                              f"{invoice.get('DocNumber')}.", "Line.Amount")
+    line["Amount"] = money(amount)
+    line["LinkedTxn"] = [{"TxnId": invoice["Id"], "TxnType": "Invoice"}]
+    return amount
+
+
+_NAME_DEFAULTS = {"Active": True}
+ENTITIES: dict[str, EntitySpec] = {
+    spec.path: spec
+    for spec in (
+        EntitySpec("TaxRate", writable=False),
+        EntitySpec("TaxCode", writable=False),
+        EntitySpec("Item", prepare_item, name_field="Name", defaults={
+            **_NAME_DEFAULTS, "Type": "Service", "UnitPrice": 0, "Taxable": True,
+            "IncomeAccountRef": {"value": "1", "name": "Sales"}}),
+        EntitySpec("Customer", prepare_customer, name_field="DisplayName", defaults={
+            **_NAME_DEFAULTS, "Job": False, "BillWithParent": False, "Taxable": True,
+            "PreferredDeliveryMethod": "Print"}),
+        EntitySpec("Estimate", prepare_estimate, deletable=True, defaults={
+            "PrintStatus": "NeedToPrint", "EmailStatus": "NotSet", "LinkedTxn": []}),
+        EntitySpec("Invoice", prepare_invoice, deletable=True, defaults={
+            "PrintStatus": "NeedToPrint", "EmailStatus": "NotSet", "AllowOnlinePayment": False}),
+        EntitySpec("Payment", prepare_payment, deletable=True),
+    )
+}
+#: Seeding order: records may only point at entities seeded before them.
+SEED_ORDER = tuple(spec.name for spec in ENTITIES.values())
+ENTITY_NAMES = {spec.name.lower(): spec.name for spec in ENTITIES.values()}
+#: Entities listed in webhooks and change data capture.
+TRACKED = frozenset({"Customer", "Item", "Estimate", "Invoice", "Payment"})

@@ -1,0 +1,278 @@
+"""One QuickBooks company (realm): its records and the create / update / delete rules.
+
+Callers hold the sandbox lock. Every write returns the ``Change`` list it caused, in order
+(a payment also updates the invoices it touches), which the API turns into webhooks.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+from . import faults
+from .documents import money, ref_id
+from .entities import ENTITIES, EntitySpec
+
+Record = dict[str, Any]
+SERVER_FIELDS = frozenset({"Id", "SyncToken", "MetaData", "domain", "sparse"})
+
+
+@dataclass(frozen=True)
+class Change:
+    """One entity created, updated or deleted by a request."""
+
+    entity: str
+    id: str
+    operation: str  # Create | Update | Delete
+    at: str
+
+
+def parse_offset(text: str) -> timezone:
+    """``"-08:00"`` → a fixed ``timezone``."""
+    sign = -1 if text.startswith("-") else 1
+    hours, minutes = text.lstrip("+-").split(":")
+    return timezone(sign * timedelta(hours=int(hours), minutes=int(minutes)))
+
+
+def qbo_time(moment: datetime, zone: timezone) -> str:
+    """QuickBooks' timestamp format: ``2024-01-08T02:05:00-08:00`` in the company's zone."""
+    return moment.astimezone(zone).isoformat(timespec="seconds")
+
+
+@dataclass
+class Realm:
+    """A company: records by entity name and id, deletions (for CDC) and counters."""
+
+    realm_id: str
+    company_name: str
+    config: Mapping[str, Any]
+    clock: Callable[[], datetime]
+    country: str = "NZ"
+    currency: str = "NZD"
+    records: dict[str, dict[str, Record]] = field(default_factory=dict)
+    deleted: list[Record] = field(default_factory=list)
+    counters: dict[str, int] = field(default_factory=dict)
+    doc_number: int = 1000
+
+    def __post_init__(self) -> None:
+        for spec in ENTITIES.values():
+            self.records.setdefault(spec.name, {})
+
+    # --- time --------------------------------------------------------------------------------
+
+    @property
+    def zone(self) -> timezone:
+        return parse_offset(str(self.config.get("utc_offset", "-08:00")))
+
+    def now(self) -> str:
+        """Current time as QuickBooks renders it."""
+        return qbo_time(self.clock(), self.zone)
+
+    def today(self) -> str:
+        """Current date in the company's zone."""
+        return self.clock().astimezone(self.zone).date().isoformat()
+
+    # --- lookups -----------------------------------------------------------------------------
+
+    def lookup(self, entity: str, record_id: str | None) -> Record | None:
+        """A stored record or None."""
+        return self.records[entity].get(str(record_id)) if record_id is not None else None
+
+    def get(self, entity: str, record_id: str) -> Record:
+        """A stored record.
+
+        Raises:
+            QboFault: 610 Object Not Found.
+        """
+        record = self.lookup(entity, record_id)
+        if record is None:
+            raise faults.not_found()
+        return record
+
+    def check_unique_name(self, entity: str, name_field: str, name: str,
+                          own_id: Any) -> None:
+        """Raises QboFault 6240 when another record of ``entity`` has this name."""
+        for record in self.records[entity].values():
+            same = str(record.get(name_field, "")).casefold() == name.casefold()
+            if same and record["Id"] != own_id:
+                raise faults.duplicate_name(record["Id"])
+
+    def next_id(self, entity: str) -> str:
+        numbers = [int(i) for i in self.records[entity] if i.isdigit()]
+        self.counters[entity] = max([self.counters.get(entity, 0), *numbers]) + 1
+        return str(self.counters[entity])
+
+    def next_doc_number(self) -> str:
+        """One more than the highest numeric DocNumber of any invoice or estimate."""
+        numbers = [int(doc["DocNumber"]) for entity in ("Invoice", "Estimate")
+                   for doc in self.records[entity].values()
+                   if str(doc.get("DocNumber", "")).isdigit()]
+        self.doc_number = max([self.doc_number, *numbers]) + 1
+        return str(self.doc_number)
+
+    # --- payments ----------------------------------------------------------------------------
+
+    def _applications(self, invoice_id: str) -> list[tuple[str, Decimal]]:
+        found = []
+        for payment in self.records["Payment"].values():
+            for line in payment.get("Line") or []:
+                for link in line.get("LinkedTxn") or []:
+                    if link.get("TxnId") == invoice_id and link.get("TxnType") == "Invoice":
+                        found.append((payment["Id"], Decimal(str(line.get("Amount", 0)))))
+        return found
+
+    def paid_on_invoice(self, invoice_id: Any, except_payment: Any = None) -> Decimal:
+        """Total applied to an invoice by stored payments (optionally ignoring one)."""
+        if invoice_id is None:
+            return Decimal(0)
+        return sum((amount for pid, amount in self._applications(str(invoice_id))
+                    if pid != except_payment), Decimal(0))
+
+    def payment_links(self, invoice_id: Any) -> list[Record]:
+        """An invoice's ``LinkedTxn`` entries for the payments applied to it."""
+        if invoice_id is None:
+            return []
+        ids = dict.fromkeys(pid for pid, _ in self._applications(str(invoice_id)))
+        return [{"TxnId": pid, "TxnType": "Payment"} for pid in ids]
+
+    def refresh_invoices(self, invoice_ids: set[str], now: str, seeding: bool) -> list[Change]:
+        """Recompute Balance/LinkedTxn of invoices whose payments changed (an Update each)."""
+        changes = []
+        for invoice_id in sorted(invoice_ids):
+            invoice = self.lookup("Invoice", invoice_id)
+            if invoice is None:
+                continue
+            balance = money(Decimal(str(invoice["TotalAmt"])) - self.paid_on_invoice(invoice_id))
+            links = self.payment_links(invoice_id)
+            if (balance, links) == (invoice.get("Balance"), invoice.get("LinkedTxn")):
+                continue
+            invoice["Balance"], invoice["LinkedTxn"] = balance, links
+            if not seeding:
+                invoice["SyncToken"] = str(int(invoice["SyncToken"]) + 1)
+                _touch(invoice, now)
+                changes.append(Change("Invoice", invoice_id, "Update", now))
+        return changes
+
+    def refresh_customer_balances(self) -> None:
+        """Customer ``Balance`` = sum of its open invoice balances (not a customer update)."""
+        totals: dict[str, Decimal] = {}
+        for invoice in self.records["Invoice"].values():
+            customer_id = ref_id(invoice.get("CustomerRef")) or ""
+            totals[customer_id] = totals.get(customer_id, Decimal(0)) + Decimal(
+                str(invoice.get("Balance", 0)))
+        for customer in self.records["Customer"].values():
+            customer["Balance"] = money(totals.get(customer["Id"], Decimal(0)))
+            customer["BalanceWithJobs"] = customer["Balance"]
+
+    # --- writes ------------------------------------------------------------------------------
+
+    def create(self, spec: EntitySpec, data: Record, *, seeding: bool = False) -> list[Change]:
+        """Store a new record (``data`` may carry Id/SyncToken/MetaData only when seeding)."""
+        now = self.now()
+        record: Record = {**copy.deepcopy(dict(spec.defaults)), **data}
+        if not seeding:
+            for name in SERVER_FIELDS:
+                record.pop(name, None)
+        record["Id"] = str(record.get("Id") or self.next_id(spec.name))
+        if record["Id"] in self.records[spec.name]:
+            raise faults.invalid_property(f"{spec.name} {record['Id']} already exists", "Id")
+        record.setdefault("SyncToken", "0")
+        record.setdefault("MetaData", {"CreateTime": now, "LastUpdatedTime": now})
+        record.setdefault("domain", "QBO")
+        record["sparse"] = False
+        self._prepare(spec, record, None)
+        self.records[spec.name][record["Id"]] = record
+        return [Change(spec.name, record["Id"], "Create", now), *self._after_write(
+            spec, None, record, now, seeding)]
+
+    def update(self, spec: EntitySpec, data: Record, *, sparse: bool) -> list[Change]:
+        """Apply a full or sparse update guarded by ``SyncToken``.
+
+        Raises:
+            QboFault: 2020 without SyncToken, 610 unknown Id, 5010 stale SyncToken.
+        """
+        existing = self.get(spec.name, str(data["Id"]))
+        if data.get("SyncToken") in (None, ""):
+            raise faults.required("SyncToken")
+        if str(data["SyncToken"]) != existing["SyncToken"]:
+            raise faults.stale_object(data["SyncToken"])
+        changes = {k: v for k, v in data.items() if k not in SERVER_FIELDS}
+        if sparse:
+            record = {**copy.deepcopy(existing), **copy.deepcopy(changes)}
+        else:
+            kept = {k: existing[k] for k in ("Id", "SyncToken", "MetaData", "domain")}
+            record = {**copy.deepcopy(dict(spec.defaults)), **copy.deepcopy(changes), **kept}
+        record["sparse"] = False
+        self._prepare(spec, record, existing)
+        now = self.now()
+        record["SyncToken"] = str(int(existing["SyncToken"]) + 1)
+        _touch(record, now)
+        self.records[spec.name][record["Id"]] = record
+        return [Change(spec.name, record["Id"], "Update", now), *self._after_write(
+            spec, existing, record, now, False)]
+
+    def delete(self, spec: EntitySpec, data: Record) -> tuple[Record, list[Change]]:
+        """Delete a transaction by ``Id`` and current ``SyncToken``.
+
+        Raises:
+            QboFault: 500 for entities that cannot be deleted, 610, 5010.
+        """
+        if not spec.deletable:
+            raise faults.unsupported(f"Delete for {spec.name}")
+        existing = self.get(spec.name, str(data.get("Id")))
+        if str(data.get("SyncToken")) != existing["SyncToken"]:
+            raise faults.stale_object(data.get("SyncToken"))
+        now = self.now()
+        del self.records[spec.name][existing["Id"]]
+        gone = {"Id": existing["Id"], "status": "Deleted", "domain": "QBO",
+                "MetaData": {"LastUpdatedTime": now}}
+        self.deleted.append({"entity": spec.name, **gone})
+        changes = [Change(spec.name, existing["Id"], "Delete", now)]
+        if spec.name == "Invoice":
+            changes += self._unlink_payments(existing["Id"], now)
+        return gone, changes + self._after_write(spec, existing, None, now, False)
+
+    def _prepare(self, spec: EntitySpec, record: Record, existing: Record | None) -> None:
+        if spec.name in ("Invoice", "Estimate", "Payment"):
+            record.setdefault("CurrencyRef", {"value": self.currency})
+        if spec.prepare is not None:
+            spec.prepare(self, record, existing)
+
+    def _after_write(self, spec: EntitySpec, before: Record | None, after: Record | None,
+                     now: str, seeding: bool) -> list[Change]:
+        changes: list[Change] = []
+        if spec.name == "Payment":
+            touched = _linked_invoices(before) | _linked_invoices(after)
+            changes = self.refresh_invoices(touched, now, seeding)
+        if spec.name in ("Invoice", "Payment"):
+            self.refresh_customer_balances()
+        return changes
+
+    def _unlink_payments(self, invoice_id: str, now: str) -> list[Change]:
+        changes = []
+        for payment in self.records["Payment"].values():
+            lines = payment.get("Line") or []
+            kept = [ln for ln in lines if invoice_id not in _linked_invoices({"Line": [ln]})]
+            if len(kept) != len(lines):
+                payment["Line"] = kept
+                applied = sum(Decimal(str(ln.get("Amount", 0))) for ln in kept)
+                payment["UnappliedAmt"] = money(Decimal(str(payment["TotalAmt"])) - applied)
+                payment["SyncToken"] = str(int(payment["SyncToken"]) + 1)
+                _touch(payment, now)
+                changes.append(Change("Payment", payment["Id"], "Update", now))
+        return changes
+
+
+def _touch(record: Record, now: str) -> None:
+    record["MetaData"] = {**record.get("MetaData", {}), "LastUpdatedTime": now}
+
+
+def _linked_invoices(payment: Record | None) -> set[str]:
+    if payment is None:
+        return set()
+    return {str(link.get("TxnId")) for line in payment.get("Line") or []
+            for link in line.get("LinkedTxn") or [] if link.get("TxnType") == "Invoice"}
