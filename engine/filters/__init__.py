@@ -58,7 +58,8 @@ class Condition:
         b = _plain(self.b.evaluate(ctx)) if self.b is not None else None
         try:
             return self.operator(a, b, ctx)
-        except CoercionError as error:
+        except (CoercionError, RecursionError) as error:
+            # RecursionError: absurdly nested data compared structurally; false, not a crash.
             ctx.warn(f"{self.where}: operator '{self.code}' is false because {error}")
             return False
 

@@ -264,7 +264,7 @@ class Binary(Node):
         left, right = self.left.evaluate(ctx), self.right.evaluate(ctx)
         try:
             result = self._apply(left, right)
-        except CoercionError as error:
+        except (CoercionError, RecursionError) as error:
             raise DataError(f"Operator '{self.op}' failed: {error}") from None
         return check_size(result, ctx.max_output, f"Operator '{self.op}'")
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from engine.errors import ExpressionError
+from engine.errors import DataError, ExpressionError
 from engine.mapping.context import EvalContext
 from engine.mapping.lexer import tokenize_expression
 from engine.mapping.nodes import Literal, Node, Word
 from engine.mapping.parser import Parser
-from engine.mapping.values import ERASE, IGNORE, check_size, to_text
+from engine.mapping.values import ERASE, IGNORE, CoercionError, check_size, to_text
 
 MAX_MAPPER_DEPTH = 64
 """Deepest JSON nesting ``compile_mapper`` accepts."""
@@ -62,9 +62,15 @@ class Template:
         if self.is_constant:
             source = self.source
             return copy.deepcopy(source) if isinstance(source, dict | list) else source
-        pieces = [
-            part if isinstance(part, str) else to_text(part.evaluate(ctx)) for part in self._parts
-        ]
+        try:
+            pieces = [
+                part if isinstance(part, str) else to_text(part.evaluate(ctx))
+                for part in self._parts
+            ]
+        except (CoercionError, RecursionError) as error:
+            raise DataError(
+                f"Template at {self.where} cannot be converted to text: {error}"
+            ) from None
         return check_size("".join(pieces), ctx.max_output, f"Template at {self.where}")
 
 

@@ -91,8 +91,17 @@ def date_to_text(value: datetime) -> str:
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
-def to_text(value: Any) -> str:
-    """Convert any value to text with Make's rules (empty -> ``""``)."""
+MAX_TEXT_DEPTH = 64
+"""Deepest array nesting ``to_text`` follows (deeper data is refused, not recursed into)."""
+
+
+def to_text(value: Any, depth: int = 0) -> str:
+    """Convert any value to text with Make's rules (empty -> ``""``).
+
+    Raises:
+        CoercionError: arrays nested deeper than ``MAX_TEXT_DEPTH``, or an unserialisable
+            collection.
+    """
     if isinstance(value, str):
         return value
     if value is None or isinstance(value, _Directive):
@@ -106,7 +115,9 @@ def to_text(value: Any) -> str:
     if isinstance(value, bytes):
         return value.decode("utf-8", errors="replace")
     if isinstance(value, list):
-        return ", ".join(to_text(item) for item in value)
+        if depth >= MAX_TEXT_DEPTH:
+            raise CoercionError("the array is nested too deeply to convert to text")
+        return ", ".join(to_text(item, depth + 1) for item in value)
     if isinstance(value, dict):
         return to_json(value)
     return str(value)

@@ -215,3 +215,21 @@ def test_unknown_time_zone_falls_back_to_the_scenario_zone_with_a_warning():
     template = compile_template('{{formatDate(now; "HH:mm"; "Mars/Olympus")}}')
     assert template.evaluate(context) == "13:00"
     assert context.warnings == ["unknown time zone 'Mars/Olympus'; using Europe/Prague"]
+
+
+def _deep_list(depth):
+    value: list = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def test_deeply_nested_data_is_a_data_error_not_a_crash():
+    context = make_context(bundles={1: {"deep": _deep_list(5000)}, 2: {"deep": _deep_list(5000)}})
+    with pytest.raises(DataError, match="nested too deeply"):
+        compile_template("x {{1.deep}}").evaluate(context)
+    with pytest.raises(DataError, match="Operator '=' failed"):
+        compile_template("{{1.deep = 2.deep}}").evaluate(context)
+    with pytest.raises(DataError, match="Function 'toString' finished with error!"):
+        compile_template("{{toString(1.deep)}}").evaluate(context)
+    assert compile_template("{{length(flatten(1.deep; 100))}}").evaluate(context) == 1
