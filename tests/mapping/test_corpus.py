@@ -89,13 +89,17 @@ def test_corpus_functions_make_lacks_are_reported_by_name():
     assert named <= {f"unknown function '{name}'" for name in FUNCTIONS_MAKE_LACKS}
 
 
-def test_corpus_has_expressions_to_check():
+def test_corpus_walk_reaches_every_kind_of_site():
     templates = 0
+    places: set[str] = set()
     for path in CORPUS:
-        for kind, _, value in expression_sites(load(path).get("flow")):
+        for kind, where, value in expression_sites(load(path).get("flow")):
+            places.add(kind)
+            places.update(part for part in ("routes", "onerror", "branches") if part in where)
             if kind == "mapper":
                 templates += sum(1 for s in _strings(value) if "{{" in s)
     assert templates > 500
+    assert places >= {"mapper", "filter", "conditions", "routes", "onerror", "branches"}
 
 
 def _strings(value: Any) -> Iterator[str]:
