@@ -1,9 +1,9 @@
 """Recursive-descent parser for one ``{{…}}`` expression.
 
-Grammar (tightest binding last)::
+Grammar::
 
-    expression := logic_or
-    binary     := unary (OP unary)*            precedence: | & (= !=) (< > <= >=) (+ -) (* / %)
+    expression := binary
+    binary     := unary (OP unary)*     weakest first: | & (= !=) (< > <= >=) (+ -) (* / %)
     unary      := ("-" | "+") unary | postfix
     postfix    := primary ("." segment | "[" expression? "]")*
     primary    := NUMBER | STRING | MODULE | `N` | "(" expression ")"
