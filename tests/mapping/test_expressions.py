@@ -447,6 +447,8 @@ DATES = [
     case("{{addMonths(now; 12)}}", datetime(2025, 3, 10, 12, tzinfo=UTC)),
     case('{{addYears("2024-02-29"; 1)}}', datetime(2025, 2, 28, tzinfo=UTC)),
     case("{{addYears(now; -4)}}", datetime(2020, 3, 10, 12, tzinfo=UTC)),
+    case("{{addDays(1.missing; 1)}}", None),
+    case("{{setHour(1.empty; 1)}}", None),
     case("{{setSecond(now; 30)}}", datetime(2024, 3, 10, 12, 0, 30, tzinfo=UTC)),
     case("{{setMinute(now; 75)}}", datetime(2024, 3, 10, 13, 15, tzinfo=UTC)),
     case("{{setHour(now; 5)}}", datetime(2024, 3, 10, 5, tzinfo=UTC)),

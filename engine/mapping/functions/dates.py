@@ -1,11 +1,13 @@
 """Date functions. Calendar arithmetic (days, months, years and the ``set…`` functions) keeps
 the wall-clock time in the scenario's time zone, across DST changes; ``addHours``/``addMinutes``
-/``addSeconds`` add exact durations. Results are aware datetimes in UTC.
+/``addSeconds`` add exact durations. Results are aware datetimes in UTC; an empty date gives an
+empty result.
 """
 
 from __future__ import annotations
 
 import calendar
+import functools
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -55,6 +57,18 @@ def _in_wall_clock(
     except (OverflowError, ValueError):
         raise FunctionError("the resulting date is out of range") from None
     return changed.replace(tzinfo=local_zone).astimezone(UTC)
+
+
+def _keeps_empty(impl: Callable[..., datetime]) -> Callable[..., datetime | None]:
+    """Calendar functions map an empty date to an empty result, as ``formatDate`` does."""
+
+    @functools.wraps(impl)
+    def calendar_function(ctx: EvalContext, date: Any, *args: Any) -> datetime | None:
+        if date is None or date == "":
+            return None
+        return impl(ctx, date, *args)
+
+    return calendar_function
 
 
 def _shift_months(local: datetime, months: int) -> datetime:
@@ -126,7 +140,7 @@ def _adder(unit: str) -> Callable[[EvalContext, Any, Any], datetime]:
 
 
 for _unit in ("seconds", "minutes", "hours", "days", "months", "years"):
-    function(f"add{_unit.capitalize()}", arity=(2, 2))(_adder(_unit))
+    function(f"add{_unit.capitalize()}", arity=(2, 2))(_keeps_empty(_adder(_unit)))
 
 
 def _setter(field: str) -> Callable[[EvalContext, Any, Any], datetime]:
@@ -149,7 +163,7 @@ def _setter(field: str) -> Callable[[EvalContext, Any, Any], datetime]:
 
 
 for _field in ("second", "minute", "hour"):
-    function(f"set{_field.capitalize()}", arity=(2, 2))(_setter(_field))
+    function(f"set{_field.capitalize()}", arity=(2, 2))(_keeps_empty(_setter(_field)))
 
 
 def _named(value: Any, names: tuple[str, ...], what: str) -> int:
@@ -164,6 +178,7 @@ def _named(value: Any, names: tuple[str, ...], what: str) -> int:
 
 
 @function("setDay", arity=(2, 2))
+@_keeps_empty
 def set_day(ctx: EvalContext, value: Any, day: Any) -> datetime:
     """Sets the day of the week within the same Sunday-to-Saturday week (Sunday = 1, or an
     English name); numbers outside 1-7 move to other weeks. ``setDay(1.date; "Monday")``."""
@@ -176,6 +191,7 @@ def set_day(ctx: EvalContext, value: Any, day: Any) -> datetime:
 
 
 @function("setDate", arity=(2, 2))
+@_keeps_empty
 def set_date(ctx: EvalContext, value: Any, day: Any) -> datetime:
     """Sets the day of the month; out-of-range days roll over. ``setDate(1.date; 1)`` -> the
     first of its month."""
@@ -186,6 +202,7 @@ def set_date(ctx: EvalContext, value: Any, day: Any) -> datetime:
 
 
 @function("setMonth", arity=(2, 2))
+@_keeps_empty
 def set_month(ctx: EvalContext, value: Any, month: Any) -> datetime:
     """Sets the month (January = 1, or an English name); out-of-range values roll over into
     other years. ``setMonth(1.date; "March")``."""
@@ -194,6 +211,7 @@ def set_month(ctx: EvalContext, value: Any, month: Any) -> datetime:
 
 
 @function("setYear", arity=(2, 2))
+@_keeps_empty
 def set_year(ctx: EvalContext, value: Any, year: Any) -> datetime:
     """Sets the year (29 February becomes 28 February in a common year).
     ``setYear(1.date; 2030)``."""
