@@ -12,8 +12,8 @@ workers refreshing with the same token can lose the grant. Two guards keep refre
    process), so threads of one worker never refresh the same connection together;
 2. the store's compare-and-set (``update_connection_secrets(expected_revision=…)``) across
    processes: the worker whose write is stale re-reads the connection and uses the token the
-   winner stored. A loser whose own refresh was refused (``invalid_grant``) also re-reads, and
-   succeeds when the winner's token is there.
+   winner stored. A loser whose own refresh was refused (``invalid_grant``: the winner used the
+   token first) waits a few seconds for the winner's token to reach the store and uses it.
 
 Errors are ``engine.errors`` module errors, so a run shows them like any API failure::
 
@@ -28,9 +28,10 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -47,6 +48,8 @@ log = logging.getLogger("switchboard.connections")
 
 TOKEN_TIMEOUT_SECONDS = 30.0
 DEFAULT_REFRESH_MARGIN = timedelta(minutes=1)
+DEFAULT_WINNER_WAIT_SECONDS = 5.0
+WINNER_POLL_SECONDS = 0.05
 
 
 @dataclass(frozen=True, eq=False)
@@ -128,6 +131,9 @@ class StoreConnections:
         session: a ``requests.Session``-like object for the token endpoint and tests.
         refresh_margin: refresh when the token expires within this.
         locks: the in-process refresh locks (``PROCESS_LOCKS`` unless a test isolates them).
+        winner_wait: when the provider refuses our refresh token, how long to wait for another
+            process's fresh token to appear in the store before asking for reauthorization.
+        sleep, monotonic: for that wait (injected by tests).
 
     Connections of apps without a registered kind (the HTTP modules' keychains) resolve to
     their stored fields, never refreshed.
@@ -142,6 +148,9 @@ class StoreConnections:
         *,
         refresh_margin: timedelta = DEFAULT_REFRESH_MARGIN,
         locks: KeyedLocks = PROCESS_LOCKS,
+        winner_wait: float = DEFAULT_WINNER_WAIT_SECONDS,
+        sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._store = store
         self._kinds: Mapping[str, ConnectionKind] = getattr(registry, "connection_kinds", registry)
@@ -149,6 +158,9 @@ class StoreConnections:
         self._session = session
         self._margin = refresh_margin
         self._locks = locks
+        self._winner_wait = winner_wait
+        self._sleep = sleep
+        self._monotonic = monotonic
 
     def get(self, connection_id: Any) -> ResolvedConnection:
         """The connection ``connection_id`` names, with a fresh access token for OAuth2.
@@ -220,7 +232,9 @@ class StoreConnections:
             try:
                 answer = refresh_access_token(kind, current, self._session)
             except AccountValidationError:
-                return self._winner_or_raise(current)
+                # Another process may have used this refresh token a moment ago: its token
+                # answer is on the way to the store. Wait for it before giving up.
+                return self._winner_or_raise(current, wait=self._winner_wait)
             secrets = token_secrets(current.secrets or {}, answer, self._clock())
             try:
                 updated = self._store.update_connection_secrets(
@@ -232,10 +246,15 @@ class StoreConnections:
             log.info("refreshed the access token of connection %s", current.id)
             return updated
 
-    def _winner_or_raise(self, refused: Connection) -> Connection:
-        latest = self._read(refused.id)
-        if latest.revision != refused.revision and not self._expiring(latest):
-            return latest
+    def _winner_or_raise(self, refused: Connection, wait: float = 0.0) -> Connection:
+        deadline = self._monotonic() + wait
+        while True:
+            latest = self._read(refused.id)
+            if latest.revision != refused.revision and not self._expiring(latest):
+                return latest
+            if self._monotonic() >= deadline:
+                break
+            self._sleep(WINNER_POLL_SECONDS)
         raise AccountValidationError(
             f"the {refused.app} connection '{refused.name}' could not be refreshed; reauthorize it"
         )
@@ -385,9 +404,10 @@ def _parse_time(value: Any) -> datetime | None:
     if not value:
         return None
     try:
-        return datetime.fromisoformat(str(value))
+        moment = datetime.fromisoformat(str(value))
     except ValueError:
         return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # naive means UTC
 
 
 __all__ = [

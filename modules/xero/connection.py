@@ -76,7 +76,8 @@ def check_connection(connection: Mapping[str, Any], session: Any) -> dict[str, A
     """Read the selected organisation; its name is what the UI shows."""
     api = ApiClient(xero_settings(connection, max_retries=0), session, time.sleep)
     body = api.get("Organisation") or {}
-    organisation = (body.get("Organisations") or [{}])[0]
+    # Xero's envelope key is "Organisations"; the sandbox answers "Organisation".
+    organisation = (body.get("Organisations") or body.get("Organisation") or [{}])[0]
     return {"organisation": organisation.get("Name"), "tenant_id": connection.get("tenant_id")}
 
 
