@@ -93,3 +93,32 @@ JSON = st.recursive(
 def test_mapper_compiles_or_raises_expression_error(value):
     with contextlib.suppress(ExpressionError):
         compile_mapper(value, where="fuzz")
+
+
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**53), 2**53)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=10),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(JSON_VALUES)
+def test_a_lone_reference_keeps_the_value_and_its_type(value):
+    result = compile_template("{{1.value}}").evaluate(make_context(bundles={1: {"value": value}}))
+    assert result == value
+    assert type(result) is type(value)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=60).filter(lambda text: "{{" not in text))
+def test_text_without_expressions_is_itself(text):
+    template = compile_template(text)
+    assert template.is_constant
+    assert template.evaluate(make_context()) == text
