@@ -12,10 +12,13 @@ API and the editor register here too.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, jsonify
+from flask import Flask, Response, current_app, jsonify, request, send_from_directory
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
@@ -37,13 +40,19 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions[SERVICE_KEY] = service
     # Werkzeug refuses longer bodies with 413 before the view reads them.
     app.config["MAX_CONTENT_LENGTH"] = service.settings.webhook_max_payload_bytes
+    if not app.config.get("SECRET_KEY") and service.settings.secret_key:
+        app.config["SECRET_KEY"] = _derived_key(service.settings.secret_key, "flask-secret-key")
     _register_error_handlers(app)
 
+    from webui.api import register_api
     from webui.hooks import hooks
     from webui.oauth import oauth
 
     app.register_blueprint(hooks)
     app.register_blueprint(oauth)
+    register_api(app)
+    _register_editor(app)
+    app.after_request(_security_headers)
     return app
 
 
@@ -53,8 +62,14 @@ def current_service() -> Service:
 
 
 def error_response(status: int, code: str, message: str, **extra: Any) -> ResponseReturnValue:
-    """Every error body: ``{"error": {"code", "message"}}``."""
-    return jsonify({"error": {"code": code, "message": message, **extra}}), status
+    """Every error body: ``{"error": {"code", "message", "path"}}``."""
+    return jsonify({"error": {"code": code, "message": message, "path": None, **extra}}), status
+
+
+def _derived_key(secret_key: str, purpose: str) -> str:
+    """Key material for ``purpose`` derived from ``SWITCHBOARD_SECRET_KEY`` (one secret to
+    keep; a leak of a derived key does not reveal the connection-secret key)."""
+    return hmac.new(secret_key.encode(), purpose.encode(), hashlib.sha256).hexdigest()
 
 
 def _service_from_environment(app: Flask) -> Service:
@@ -78,5 +93,63 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> ResponseReturnValue:
-        code = (error.name or "error").lower().replace(" ", "_")
-        return error_response(error.code or 500, code, error.description or error.name)
+        if error.code == 404 and request.method == "GET" and _is_editor_path(request.path):
+            return _editor_page()
+        from webui.api.problems import http_error_body
+
+        return http_error_body(error)
+
+
+# -- the editor and security headers -----------------------------------------------------------
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+_NOT_EDITOR = ("/api/", "/hooks/", "/oauth/", "/assets/", "/static/")
+
+NOT_BUILT_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Switchboard</title></head>
+<body><h1>Switchboard</h1>
+<p>The editor is not built. Run <code>make install</code>, then reload this page.</p>
+<p>The REST API is at <a href="/api/openapi.json">/api/openapi.json</a>.</p></body></html>
+"""
+
+EDITOR_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+API_CSP = "default-src 'none'; frame-ancestors 'none'"
+
+
+def _register_editor(app: Flask) -> None:
+    app.add_url_rule("/", "editor", _editor_page)
+    app.add_url_rule("/assets/<path:filename>", "editor_assets", _editor_asset)
+
+
+def _is_editor_path(path: str) -> bool:
+    return not (path + "/").startswith(_NOT_EDITOR)
+
+
+def _editor_page() -> ResponseReturnValue:
+    """The built editor (its router reads the path), or how to build it."""
+    if (STATIC_DIR / "index.html").is_file():
+        response = send_from_directory(STATIC_DIR, "index.html", max_age=0)
+        response.headers["Cache-Control"] = "no-cache"
+        return response
+    return Response(NOT_BUILT_PAGE, 200, mimetype="text/html")
+
+
+def _editor_asset(filename: str) -> ResponseReturnValue:
+    return send_from_directory(STATIC_DIR / "assets", filename)
+
+
+def _security_headers(response: Response) -> Response:
+    """Headers every answer carries; a view that set its own keeps them."""
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
+    html = response.mimetype == "text/html"
+    headers.setdefault("Content-Security-Policy", EDITOR_CSP if html else API_CSP)
+    if request.path.startswith("/api/"):
+        headers.setdefault("Cache-Control", "no-store")
+    return response

@@ -1,0 +1,69 @@
+"""Who may call what: every ``/api`` endpoint with the least role it needs.
+
+One table, checked before every API view (``webui.api.check_access``). An endpoint missing
+here is refused with 500 (fail closed), and ``tests/api/test_access.py`` fails for it.
+"""
+
+from __future__ import annotations
+
+from webui.auth import Role
+
+PUBLIC, VIEWER, EDITOR, OWNER = Role.PUBLIC, Role.VIEWER, Role.EDITOR, Role.OWNER
+
+ACCESS: dict[str, Role] = {
+    # accounts
+    "api.auth_state": PUBLIC,
+    "api.auth_setup": PUBLIC,  # refuses once a user exists
+    "api.auth_login": PUBLIC,
+    "api.auth_logout": PUBLIC,  # ends only the session the cookie names
+    "api.openapi_document": PUBLIC,
+    "api.list_users": OWNER,
+    "api.create_user": OWNER,
+    "api.update_user": OWNER,
+    "api.delete_user": OWNER,
+    "api.list_tokens": VIEWER,  # each user manages their own tokens
+    "api.create_token": VIEWER,
+    "api.delete_token": VIEWER,
+    # catalogue and checks (POSTs that change nothing)
+    "api.list_modules": VIEWER,
+    "api.list_apps": VIEWER,
+    "api.list_functions": VIEWER,
+    "api.validate": VIEWER,
+    "api.preview_expression": VIEWER,
+    # scenarios
+    "api.list_scenarios": VIEWER,
+    "api.get_scenario": VIEWER,
+    "api.list_versions": VIEWER,
+    "api.export_scenario": VIEWER,
+    "api.create_scenario": EDITOR,
+    "api.import_scenario": EDITOR,
+    "api.update_scenario": EDITOR,
+    "api.delete_scenario": EDITOR,
+    "api.duplicate_scenario": EDITOR,
+    "api.activate_scenario": EDITOR,
+    "api.deactivate_scenario": EDITOR,
+    "api.run_scenario": EDITOR,
+    # connections
+    "api.list_connection_kinds": VIEWER,
+    "api.list_connections": VIEWER,
+    "api.create_connection": EDITOR,
+    "api.delete_connection": EDITOR,
+    "api.test_connection": EDITOR,
+    # webhooks
+    "api.list_webhooks": VIEWER,
+    "api.get_webhook": VIEWER,
+    "api.create_webhook": EDITOR,
+    "api.delete_webhook": EDITOR,
+    "api.determine_webhook": EDITOR,
+    # runs
+    "api.list_executions": VIEWER,
+    "api.get_execution": VIEWER,
+    "api.list_incomplete": VIEWER,
+    "api.retry_incomplete": EDITOR,
+    "api.resolve_incomplete": EDITOR,
+    "api.delete_incomplete": EDITOR,
+    # data stores
+    "api.list_datastores": VIEWER,
+    "api.create_datastore": EDITOR,
+    "api.list_records": VIEWER,
+}

@@ -1,0 +1,179 @@
+"""Accounts: first-start setup, sign-in and out, users (owner only), personal API tokens."""
+
+from __future__ import annotations
+
+from flask import Response, g
+
+from engine.store import NotFound, Store, User
+from webui import auth
+from webui.api.models import (
+    AuthState,
+    LoginIn,
+    SetupIn,
+    TokenIn,
+    TokenOut,
+    UserIn,
+    UserOut,
+    UserPatch,
+)
+from webui.api.problems import ApiError
+from webui.api.routing import answer, json_body, no_content, route
+from webui.app import current_service
+
+
+def user_out(user: User) -> UserOut:
+    return UserOut(id=user.id, email=user.email, name=user.name, role=user.role)  # type: ignore[arg-type]
+
+
+def _store() -> Store:
+    return current_service().store
+
+
+@route("/auth/state", "GET", answer=AuthState)
+def auth_state() -> Response:
+    """Whether setup is needed, who is signed in, and the CSRF token of the session."""
+    principal = auth.authenticate(_store())
+    session = principal.session if principal else None
+    return answer(
+        AuthState(
+            needs_setup=_store().count_users() == 0,
+            user=user_out(principal.user) if principal else None,
+            csrf_token=session.csrf_token if session else None,
+        )
+    )
+
+
+@route("/auth/setup", "POST", body=SetupIn, answer=UserOut, status=201)
+def auth_setup() -> Response:
+    """Create the owner account on first start (only while no user exists); signs in."""
+    given = json_body(SetupIn)
+    user = _store().create_first_user(
+        given.email, given.name, "owner", auth.hash_password(given.password)
+    )
+    if user is None:
+        raise ApiError(409, "conflict", "setup is done: an account exists already; sign in")
+    return _signed_in(user, 201)
+
+
+@route("/auth/login", "POST", body=LoginIn, answer=UserOut)
+def auth_login() -> Response:
+    """Sign in with email and password (5 failures per email in 5 minutes: 429)."""
+    given = json_body(LoginIn)
+    throttle = auth.login_throttle()
+    wait = throttle.retry_after(given.email)
+    if wait:
+        raise ApiError(
+            429,
+            "rate_limited",
+            "too many failed sign-ins for this email; wait and try again",
+            headers={"Retry-After": str(max(1, round(wait)))},
+        )
+    user = auth.check_login(_store(), given.email, given.password)
+    if user is None:
+        throttle.failed(given.email)
+        raise ApiError(401, "unauthorized", "wrong email or password")
+    throttle.succeeded(given.email)
+    return _signed_in(user, 200)
+
+
+@route("/auth/logout", "POST", status=204)
+def auth_logout() -> Response:
+    """Sign out: the session ends server-side and its cookie is deleted."""
+    response = no_content()
+    auth.end_session(_store(), response)
+    return response
+
+
+def _signed_in(user: User, status: int) -> Response:
+    response = answer(user_out(user), status)
+    session = auth.start_session(_store(), user, response)
+    response.headers[auth.CSRF_HEADER] = session.csrf_token
+    return response
+
+
+# -- users ------------------------------------------------------------------------------------
+
+
+@route("/users", "GET", answer=list[UserOut])
+def list_users() -> Response:
+    """Every user."""
+    return answer([user_out(user) for user in _store().list_users()])
+
+
+@route("/users", "POST", body=UserIn, answer=UserOut, status=201)
+def create_user() -> Response:
+    """Add a user with a role."""
+    given = json_body(UserIn)
+    user = _store().create_user(
+        given.email, given.name, given.role, auth.hash_password(given.password)
+    )
+    return answer(user_out(user), 201)
+
+
+@route("/users/<int:user_id>", "PATCH", body=UserPatch, answer=UserOut)
+def update_user(user_id: int) -> Response:
+    """Change a user's email, name, password or role (signs them out everywhere when the
+    password or role changes)."""
+    given = json_body(UserPatch)
+    store = _store()
+    current = store.get_user(user_id)
+    if given.role is not None and given.role != "owner":
+        _keep_an_owner(current)
+    changes = given.model_dump(exclude_none=True, exclude={"password"})
+    if given.password is not None:
+        changes["password_hash"] = auth.hash_password(given.password)
+    user = store.update_user(user_id, **changes)
+    if given.password is not None or user.role != current.role:
+        store.delete_user_sessions(user_id)
+    return answer(user_out(user))
+
+
+@route("/users/<int:user_id>", "DELETE", status=204)
+def delete_user(user_id: int) -> Response:
+    """Delete a user with their tokens and sessions (the last owner cannot be deleted)."""
+    store = _store()
+    _keep_an_owner(store.get_user(user_id))
+    store.delete_user(user_id)
+    return no_content()
+
+
+def _keep_an_owner(user: User) -> None:
+    if user.role == "owner" and _store().count_users(role="owner") <= 1:
+        raise ApiError(409, "conflict", "the last owner must stay an owner", path="role")
+
+
+# -- API tokens -------------------------------------------------------------------------------
+
+
+@route("/tokens", "GET", answer=list[TokenOut])
+def list_tokens() -> Response:
+    """The signed-in user's API tokens (never their text)."""
+    tokens = _store().list_api_tokens(user_id=g.principal.user.id)
+    return answer(
+        [
+            TokenOut(id=t.id, name=t.name, created_at=t.created_at, last_used_at=t.last_used_at)
+            for t in tokens
+        ]
+    )
+
+
+@route("/tokens", "POST", body=TokenIn, answer=TokenOut, status=201)
+def create_token() -> Response:
+    """A new API token for the signed-in user; its text is in this answer only."""
+    given = json_body(TokenIn)
+    text = auth.new_api_token()
+    token = _store().create_api_token(g.principal.user.id, given.name, auth.digest(text))
+    return answer(
+        TokenOut(id=token.id, name=token.name, created_at=token.created_at, token=text), 201
+    )
+
+
+@route("/tokens/<int:token_id>", "DELETE", status=204)
+def delete_token(token_id: int) -> Response:
+    """Revoke one of the signed-in user's tokens."""
+    store = _store()
+    token = store.get_api_token(token_id)
+    if token.user_id != g.principal.user.id:
+        raise NotFound("api token", token_id)
+    store.delete_api_token(token_id)
+    return no_content()

@@ -1,0 +1,182 @@
+"""What the editor draws from: modules with their JSON Schemas, app groups, IML functions,
+blueprint validation and expression previews."""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Response
+
+from engine.blueprint import read_document
+from engine.errors import BlueprintError, DataError, ExpressionError
+from engine.graph import ValidationReport, validate_blueprint
+from engine.mapping import ERASE, FUNCTIONS, IGNORE, EvalContext, compile_template
+from engine.mapping.functions import FunctionSpec
+from engine.registry import ModuleRegistry
+from engine.runtime.record import to_json_value
+from engine.spec import ModuleSpec
+from webui.api.models import (
+    AppOut,
+    FunctionOut,
+    ModuleOut,
+    PreviewError,
+    PreviewIn,
+    PreviewOut,
+    ProblemOut,
+    ValidateIn,
+    ValidationOut,
+)
+from webui.api.routing import answer, json_body, route
+from webui.app import current_service
+
+
+@dataclass(frozen=True)
+class AppInfo:
+    label: str
+    color: str
+    icon: str
+
+
+APPS: dict[str, AppInfo] = {
+    "builtin": AppInfo("Flow Control", "#8a8a8a", "flow"),
+    "gateway": AppInfo("Webhooks", "#c73a63", "webhook"),
+    "http": AppInfo("HTTP", "#008ad1", "globe"),
+    "json": AppInfo("JSON", "#5c5c5c", "braces"),
+    "datastore": AppInfo("Data store", "#41a44c", "database"),
+    "util": AppInfo("Tools", "#7d4cdb", "wrench"),
+    "regexp": AppInfo("Tools", "#7d4cdb", "text"),
+    "onecrm": AppInfo("1CRM", "#e2701b", "onecrm"),
+    "xero": AppInfo("Xero", "#13b5ea", "xero"),
+    "quickbooks": AppInfo("QuickBooks", "#2ca01c", "quickbooks"),
+    "zohocrm": AppInfo("Zoho CRM", "#e42527", "zohocrm"),
+}
+"""Catalogue groups, one per app id. Apps not listed show under their id, in grey."""
+
+_UNKNOWN_COLOR = "#9e9e9e"
+
+
+def app_info(app: str) -> AppInfo:
+    return APPS.get(app) or AppInfo(app, _UNKNOWN_COLOR, "module")
+
+
+def _registry() -> ModuleRegistry:
+    return current_service().registry
+
+
+def module_out(spec: ModuleSpec) -> ModuleOut:
+    return ModuleOut(
+        id=spec.id,
+        app=spec.app,
+        app_label=app_info(spec.app).label,
+        kind=spec.kind.value,
+        label=spec.label,
+        description=spec.description,
+        version=spec.version,
+        parameters_schema=spec.parameters.model_json_schema(),
+        input_schema=spec.input.model_json_schema(),
+        output_schema=spec.output.model_json_schema() if spec.output is not None else None,
+    )
+
+
+@route("/modules", "GET", answer=list[ModuleOut])
+def list_modules() -> Response:
+    """Every installed module with the JSON Schemas of its parameters, input and output."""
+    return answer([module_out(spec) for spec in _registry().values()])
+
+
+@route("/apps", "GET", answer=list[AppOut])
+def list_apps() -> Response:
+    """The catalogue's app groups (apps with modules or connections here), with colours."""
+    registry = _registry()
+    present = {spec.app for spec in registry.values()}
+    present |= set(getattr(registry, "connection_kinds", {}))
+    ordered = [app for app in APPS if app in present] + sorted(present - APPS.keys())
+    return answer([_app_out(app) for app in ordered])
+
+
+def _app_out(app: str) -> AppOut:
+    info = app_info(app)
+    return AppOut(app=app, label=info.label, color=info.color, icon=info.icon)
+
+
+@route("/validate", "POST", body=ValidateIn, answer=ValidationOut)
+def validate() -> Response:
+    """Every problem of a blueprint (with its path) and the modules this installation lacks."""
+    given = json_body(ValidateIn)
+    return answer(validation_of(given.blueprint, _registry()))
+
+
+def validation_of(source: Any, registry: ModuleRegistry) -> ValidationOut:
+    """``POST /api/validate``'s answer for a blueprint in any accepted wrapper, or its text."""
+    try:
+        document = read_document(source)
+    except BlueprintError as error:
+        return ValidationOut(problems=[_problem(p) for p in error.problems], unsupported={})
+    return report_out(validate_blueprint(document.blueprint, registry))
+
+
+def report_out(report: ValidationReport) -> ValidationOut:
+    return ValidationOut(
+        problems=[_problem(problem) for problem in report.problems],
+        unsupported={module: list(ids) for module, ids in report.unsupported.items()},
+    )
+
+
+def _problem(problem: Any) -> ProblemOut:
+    return ProblemOut(path=problem.path, message=problem.message, module_id=problem.module_id)
+
+
+@route("/expressions/preview", "POST", body=PreviewIn, answer=PreviewOut)
+def preview_expression() -> Response:
+    """Evaluate a mapping template against sample bundles (keys are module ids)."""
+    given = json_body(PreviewIn)
+    try:
+        bundles = {int(key): value for key, value in given.bundles.items()}
+    except ValueError:
+        return answer(
+            PreviewOut(error=PreviewError(message="bundle keys are module ids", column=None))
+        )
+    try:
+        template = compile_template(given.template, where="preview")
+        value = template.evaluate(
+            EvalContext(bundles=bundles, timezone=given.timezone, now=current_service().clock)
+        )
+    except ExpressionError as error:
+        return answer(PreviewOut(error=PreviewError(message=error.reason, column=error.column)))
+    except DataError as error:
+        return answer(PreviewOut(error=PreviewError(message=error.message, column=None)))
+    if value is IGNORE or value is ERASE:
+        value = None
+    return answer(PreviewOut(value=to_json_value(value)))
+
+
+@route("/functions", "GET", answer=list[FunctionOut])
+def list_functions() -> Response:
+    """The IML functions for the function picker, by group then name."""
+    specs = sorted(FUNCTIONS.values(), key=lambda spec: (spec.category, spec.name.lower()))
+    return answer([_function_out(spec) for spec in specs])
+
+
+def _function_out(spec: FunctionSpec) -> FunctionOut:
+    return FunctionOut(
+        name=spec.name,
+        group=spec.category,
+        signature=signature_of(spec),
+        description=" ".join((spec.impl.__doc__ or "").split()),
+    )
+
+
+def signature_of(spec: FunctionSpec) -> str:
+    """``name(a; b; [c])`` as Make writes it: optional arguments in brackets."""
+    parameters = list(inspect.signature(spec.impl).parameters.values())[1:]  # skip ctx
+    parts: list[str] = []
+    for index, parameter in enumerate(parameters):
+        if parameter.kind is inspect.Parameter.VAR_POSITIONAL:
+            parts.append(f"[{parameter.name}…]")
+        elif index >= spec.min_args:
+            parts.append(f"[{parameter.name}]")
+        else:
+            parts.append(parameter.name)
+    return f"{spec.name}({'; '.join(parts)})"

@@ -1,0 +1,134 @@
+"""Connections: the kinds the installed apps offer, stored connections (never their secrets),
+and "Test connection"."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Response
+
+from engine.errors import ModuleError
+from engine.store import Connection
+from webui.api.models import (
+    ConnectionIn,
+    ConnectionKindOut,
+    ConnectionOut,
+    ConnectionTestOut,
+    FieldOut,
+)
+from webui.api.problems import ApiError
+from webui.api.routing import answer, json_body, no_content, route
+from webui.app import current_service
+
+
+def _kinds() -> Mapping[str, Any]:
+    # ``connection_kinds`` arrives with the connectors; before that there are none.
+    return getattr(current_service().registry, "connection_kinds", {})
+
+
+def kind_out(kind: Any) -> ConnectionKindOut:
+    return ConnectionKindOut(
+        id=kind.id,
+        app=kind.id,
+        label=kind.label,
+        auth=str(kind.auth.value).replace("-", "_"),  # type: ignore[arg-type]
+        fields=[
+            FieldOut(
+                name=f.name,
+                label=f.label,
+                secret=f.secret,
+                required=f.required,
+                default=f.default,
+                advanced=f.advanced,
+                help=f.help,
+            )
+            for f in kind.fields
+        ],
+    )
+
+
+def connection_out(connection: Connection) -> ConnectionOut:
+    return ConnectionOut(
+        id=connection.id,
+        app=connection.app,
+        kind=connection.kind,
+        name=connection.name,
+        data=connection.data,
+        created_at=connection.created_at,
+    )
+
+
+@route("/connection-kinds", "GET", answer=list[ConnectionKindOut])
+def list_connection_kinds() -> Response:
+    """The connection forms of the installed apps."""
+    return answer([kind_out(kind) for kind in _kinds().values()])
+
+
+@route("/connections", "GET", answer=list[ConnectionOut])
+def list_connections() -> Response:
+    """Every connection, without secrets."""
+    return answer([connection_out(c) for c in current_service().store.list_connections()])
+
+
+@route("/connections", "POST", body=ConnectionIn, answer=ConnectionOut, status=201)
+def create_connection() -> Response:
+    """Store a connection of a kind: public fields in ``data``, secret ones in ``secrets``."""
+    given = json_body(ConnectionIn)
+    kind = _kinds().get(given.kind)
+    if kind is None:
+        raise ApiError(422, "invalid", f"unknown connection kind '{given.kind}'", path="kind")
+    data = _checked(kind, given.data, secret=False)
+    secrets = _checked(kind, given.secrets, secret=True)
+    connection = current_service().store.create_connection(
+        kind.id, kind.auth.value, given.name, data=data, secrets=secrets
+    )
+    return answer(connection_out(connection), 201)
+
+
+def _checked(kind: Any, values: Mapping[str, Any], *, secret: bool) -> dict[str, Any]:
+    """The fields of one side (public or secret) with defaults; refuses unknown or missing."""
+    where = "secrets" if secret else "data"
+    fields = {f.name: f for f in kind.fields if f.secret == secret}
+    for name in values:
+        if name not in fields:
+            raise ApiError(
+                422,
+                "invalid",
+                f"'{name}' is not a {where} field of {kind.id}",
+                path=f"{where}.{name}",
+            )
+    result = dict(values)
+    for name, field in fields.items():
+        if result.get(name) in (None, "") and field.default is not None:
+            result[name] = field.default
+        if field.required and result.get(name) in (None, "") and kind.auth.value != "oauth2":
+            raise ApiError(422, "invalid", f"{field.label} is required", path=f"{where}.{name}")
+    return result
+
+
+@route("/connections/<int:connection_id>", "DELETE", status=204)
+def delete_connection(connection_id: int) -> Response:
+    """Delete a connection."""
+    current_service().store.delete_connection(connection_id)
+    return no_content()
+
+
+@route("/connections/<int:connection_id>/test", "POST", answer=ConnectionTestOut)
+def test_connection(connection_id: int) -> Response:
+    """Run the app's connection test; a failure is an answer (``ok: false``), not an error."""
+    service = current_service()
+    connection = service.store.get_connection(connection_id)  # 404 first
+    try:
+        from engine.connections import StoreConnections
+    except ImportError:  # the connectors' resolver is not installed yet
+        return answer(ConnectionTestOut(ok=False, message="connection tests are not available"))
+    with contextlib.closing(service.http_factory()) as session:
+        resolver = StoreConnections(service.store, service.registry, service.clock, session)
+        try:
+            facts = resolver.test(connection.id)
+        except ModuleError as error:
+            return answer(ConnectionTestOut(ok=False, message=error.message))
+    detail = ", ".join(f"{key}: {value}" for key, value in dict(facts or {}).items())
+    return answer(ConnectionTestOut(ok=True, message=detail or "the connection works"))

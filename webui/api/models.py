@@ -1,0 +1,386 @@
+"""The pydantic models of the REST API: every request body and every answer.
+
+``docs/api.md`` is their human summary; ``webui.openapi`` builds ``/api/openapi.json`` from
+them. Request models refuse unknown keys (a typo is a 422, not a silent no-op); answers are
+built from the store's records by the ``from_*`` helpers in the views.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+JSON = Any
+Email = str
+
+
+class Request(BaseModel):
+    """Base of request bodies: unknown keys are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Answer(BaseModel):
+    """Base of answers."""
+
+
+# -- errors -----------------------------------------------------------------------------------
+
+
+class ErrorDetail(Answer):
+    code: str = Field(examples=["not_found"])
+    message: str
+    path: str | None = Field(default=None, examples=["flow[3].mapper.url"])
+    problems: list[ProblemOut] | None = None
+
+
+class ErrorBody(Answer):
+    error: ErrorDetail
+
+
+# -- accounts ---------------------------------------------------------------------------------
+
+RoleName = Literal["owner", "editor", "viewer"]
+
+
+class UserOut(Answer):
+    id: int
+    email: str
+    name: str
+    role: RoleName
+
+
+class AuthState(Answer):
+    needs_setup: bool
+    user: UserOut | None
+    csrf_token: str | None = Field(
+        description="send it as X-CSRF-Token on cookie-authenticated writes"
+    )
+
+
+class SetupIn(Request):
+    email: Email = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+    name: str = Field(min_length=1, max_length=200)
+    password: str = Field(min_length=10, max_length=1024)
+
+
+class LoginIn(Request):
+    email: str = Field(max_length=320)
+    password: str = Field(max_length=1024)
+
+
+class UserIn(SetupIn):
+    role: RoleName
+
+
+class UserPatch(Request):
+    email: Email | None = Field(
+        default=None, min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$"
+    )
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    password: str | None = Field(default=None, min_length=10, max_length=1024)
+    role: RoleName | None = None
+
+
+class TokenIn(Request):
+    name: str = Field(min_length=1, max_length=200)
+
+
+class TokenOut(Answer):
+    id: int
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None = None
+    token: str | None = Field(default=None, description="only in the answer to POST /api/tokens")
+
+
+# -- modules and validation -------------------------------------------------------------------
+
+
+class ModuleOut(Answer):
+    id: str = Field(examples=["http:MakeRequest"])
+    app: str
+    app_label: str
+    kind: str
+    label: str
+    description: str
+    version: int
+    parameters_schema: dict[str, Any]
+    input_schema: dict[str, Any]
+    output_schema: dict[str, Any] | None
+
+
+class AppOut(Answer):
+    app: str
+    label: str
+    color: str = Field(examples=["#6d00cc"])
+    icon: str
+
+
+class ValidateIn(Request):
+    blueprint: JSON = Field(description="a blueprint (any accepted wrapper), or its JSON text")
+
+
+class ProblemOut(Answer):
+    path: str
+    message: str
+    module_id: int | None
+
+
+class ValidationOut(Answer):
+    problems: list[ProblemOut]
+    unsupported: dict[str, list[int]]
+
+
+class PreviewIn(Request):
+    template: JSON
+    bundles: dict[str, JSON] = Field(default_factory=dict)
+    timezone: str = "UTC"
+
+
+class PreviewError(Answer):
+    message: str
+    column: int | None
+
+
+class PreviewOut(Answer):
+    value: JSON = None
+    error: PreviewError | None = None
+
+
+class FunctionOut(Answer):
+    name: str
+    group: str
+    signature: str
+    description: str
+
+
+# -- scenarios --------------------------------------------------------------------------------
+
+
+class LastRun(Answer):
+    status: str
+    finished_at: datetime | None
+    operations: int
+
+
+class ScenarioOut(Answer):
+    id: int
+    name: str
+    active: bool
+    scheduling: dict[str, Any]
+    current_version: int
+    consecutive_errors: int
+    created_at: datetime
+    updated_at: datetime
+    last_run: LastRun | None = None
+
+
+class ScenarioDetail(ScenarioOut):
+    blueprint: JSON
+    validation: ValidationOut
+
+
+class ScenarioIn(Request):
+    name: str = Field(min_length=1, max_length=500)
+    blueprint: JSON | None = None
+
+
+class ScenarioPatch(Request):
+    name: str | None = Field(default=None, min_length=1, max_length=500)
+    blueprint: JSON | None = None
+    scheduling: dict[str, Any] | None = None
+
+
+class DuplicateIn(Request):
+    name: str | None = Field(default=None, min_length=1, max_length=500)
+
+
+class VersionOut(Answer):
+    version: int
+    created_at: datetime
+    size_bytes: int
+
+
+class RunIn(Request):
+    bundle: dict[str, JSON] | None = None
+
+
+# -- connections ------------------------------------------------------------------------------
+
+
+class FieldOut(Answer):
+    name: str
+    label: str
+    secret: bool
+    required: bool
+    default: JSON = None
+    advanced: bool = False
+    help: str = ""
+
+
+class ConnectionKindOut(Answer):
+    id: str
+    app: str
+    label: str
+    auth: Literal["basic", "oauth2", "api_key"]
+    fields: list[FieldOut]
+
+
+class ConnectionIn(Request):
+    kind: str = Field(description="a connection kind id from GET /api/connection-kinds")
+    name: str = Field(min_length=1, max_length=200)
+    data: dict[str, JSON] = Field(default_factory=dict)
+    secrets: dict[str, JSON] = Field(default_factory=dict)
+
+
+class ConnectionOut(Answer):
+    id: int
+    app: str
+    kind: str
+    name: str
+    data: dict[str, JSON]
+    created_at: datetime
+
+
+class ConnectionTestOut(Answer):
+    ok: bool
+    message: str
+
+
+# -- webhooks ---------------------------------------------------------------------------------
+
+
+class WebhookIn(Request):
+    name: str = Field(min_length=1, max_length=200)
+    scenario_id: int | None = None
+
+
+class WebhookOut(Answer):
+    id: int
+    name: str
+    scenario_id: int | None
+    url: str
+    enabled: bool
+    settings: dict[str, JSON]
+    queued: int
+
+
+# -- runs -------------------------------------------------------------------------------------
+
+
+class ExecutionOut(Answer):
+    id: str
+    scenario_id: int
+    scenario_version: int
+    status: str
+    trigger_kind: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    duration_ms: int | None
+    operations: int
+    data_size: int
+    error: dict[str, JSON] | None
+
+
+class ExecutionDetail(ExecutionOut):
+    record: dict[str, JSON] | None
+
+
+class ExecutionPage(Answer):
+    items: list[ExecutionOut]
+    next_cursor: str | None
+
+
+class IncompleteOut(Answer):
+    id: int
+    scenario_id: int
+    execution_id: str | None
+    blueprint_version: int
+    failed_module_id: int | None
+    status: str
+    error: dict[str, JSON]
+    attempts: int
+    max_attempts: int
+    next_retry_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+# -- data stores ------------------------------------------------------------------------------
+
+
+class DataStoreIn(Request):
+    name: str = Field(min_length=1, max_length=200)
+    structure: dict[str, JSON] | None = None
+    max_size_bytes: int = Field(default=1_000_000, gt=0, le=1_000_000_000)
+
+
+class DataStoreOut(Answer):
+    id: int
+    name: str
+    structure: dict[str, JSON] | None
+    max_size_bytes: int
+    records: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class RecordOut(Answer):
+    key: str
+    data: dict[str, JSON]
+    size_bytes: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class RecordPage(Answer):
+    items: list[RecordOut]
+    total: int
+    next_offset: int | None
+
+
+# -- query strings ----------------------------------------------------------------------------
+
+
+class Query(BaseModel):
+    """Base of query-string models: unknown parameters are ignored (caches, cache-busters)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class ScenarioFilter(Query):
+    scenario_id: int | None = None
+
+
+class ExportQuery(Query):
+    version: int | None = Field(default=None, ge=1)
+
+
+ExecutionStatusName = Literal[
+    "queued", "running", "success", "warning", "error", "incomplete", "cancelled"
+]
+
+
+class ExecutionQuery(Query):
+    scenario_id: int | None = None
+    status: ExecutionStatusName | None = None
+    limit: int = Field(default=50, ge=1, le=500)
+    cursor: str | None = None
+
+
+class IncompleteQuery(Query):
+    scenario_id: int | None = None
+    limit: int = Field(default=100, ge=1, le=500)
+    offset: int = Field(default=0, ge=0)
+
+
+class RecordQuery(Query):
+    limit: int = Field(default=50, ge=1, le=500)
+    offset: int = Field(default=0, ge=0)
+
+
+ErrorDetail.model_rebuild()
