@@ -1,0 +1,94 @@
+"""QuickBooks sandbox: the query language over HTTP (escaping, LIKE, IN, ORDERBY, paging,
+count, dotted fields, inactive names, parse errors)."""
+
+import pytest
+
+from .test_quickbooks_oauth import fault, make_client
+
+NAMES = ["O'Brien & Sons", "ACME Ltd", "Acme Holdings", "Blue Fern Studio", "Kauri Logistics"]
+
+
+@pytest.fixture
+def client(serve, http):
+    client = make_client(serve, http)
+    for name in NAMES:
+        client.create("customer", {"DisplayName": name, "PrimaryEmailAddr": {
+            "Address": f"{name.split()[0].lower()}@example.test"}})
+    return client
+
+
+def found(response, entity="Customer"):
+    assert response.status_code == 200, response.text
+    return [r["DisplayName"] for r in response.json()["QueryResponse"].get(entity, [])]
+
+
+def test_escaped_quote_finds_obrien(client):
+    response = client.query(r"select * from Customer where DisplayName = 'O\'Brien & Sons'")
+    assert found(response) == ["O'Brien & Sons"]
+    body = response.json()
+    assert body["QueryResponse"]["startPosition"] == 1
+    assert body["QueryResponse"]["maxResults"] == 1
+    assert "time" in body
+
+
+def test_like_in_and_case_insensitive_keywords(client):
+    like = client.query("SELECT * FROM customer WHERE DisplayName LIKE 'acme%'")
+    assert sorted(found(like)) == ["ACME Ltd", "Acme Holdings"]
+    inside = client.query("select * from Customer where DisplayName in ('Kauri Logistics', "
+                          "'Blue Fern Studio', 'Nobody')")
+    assert sorted(found(inside)) == ["Blue Fern Studio", "Kauri Logistics"]
+    both = client.query("select * from Customer where DisplayName like '%o%' "
+                        "and PrimaryEmailAddr = 'kauri@example.test'")
+    assert found(both) == ["Kauri Logistics"]
+
+
+def test_orderby_paging_and_count(client):
+    ordered = client.query("select * from Customer orderby DisplayName desc")
+    assert found(ordered) == sorted(NAMES, key=str.casefold, reverse=True)
+    page = client.query("select * from Customer orderby DisplayName STARTPOSITION 2 MAXRESULTS 2")
+    assert found(page) == ["ACME Ltd", "Blue Fern Studio"]  # after "Acme Holdings"
+    assert page.json()["QueryResponse"]["startPosition"] == 2
+    count = client.query("select count(*) from Customer where DisplayName like 'A%'")
+    assert count.json()["QueryResponse"] == {"totalCount": 2}
+    capped = client.query("select * from Customer maxresults 5000")
+    assert capped.status_code == 200 and len(found(capped)) == 5
+
+
+def test_projection_dotted_fields_and_inactive_customers(client):
+    acme = client.query("select * from Customer where DisplayName = 'ACME Ltd'").json()
+    record = acme["QueryResponse"]["Customer"][0]
+    client.server.control("config", {"clock_offset_seconds": 5})  # timestamps have seconds
+    client.post("customer", {"Id": record["Id"], "SyncToken": record["SyncToken"],
+                             "sparse": True, "Active": False})
+    assert "ACME Ltd" not in found(client.query("select * from Customer"))
+    inactive = client.query("select * from Customer where Active = false")
+    assert found(inactive) == ["ACME Ltd"]
+    since = record["MetaData"]["LastUpdatedTime"]
+    changed = client.query("select Id, DisplayName from Customer where "
+                           f"MetaData.LastUpdatedTime > '{since}' and Active in (true, false)")
+    assert found(changed) == ["ACME Ltd"]
+    assert set(changed.json()["QueryResponse"]["Customer"][0]) == {
+        "Id", "DisplayName", "domain", "sparse"}
+
+
+def test_no_match_has_no_entity_key(client):
+    response = client.query("select * from Invoice where TotalAmt > '100'")
+    assert response.status_code == 200
+    assert response.json()["QueryResponse"] == {}
+
+
+@pytest.mark.parametrize("text, code", [
+    ("select * from Customer where DisplayName = 'a' or DisplayName = 'b'", "4000"),
+    ("select * from Customer where DisplayName = 'unterminated", "4000"),
+    ("select * Customer", "4000"),
+    ("select * from Customer order by DisplayName", "4000"),
+    ("select * from Widget", "4001"),
+])
+def test_parse_errors_are_query_faults(client, text, code):
+    response = client.query(text)
+    assert response.status_code == 400
+    error = fault(response)
+    assert error["code"] == code
+    if code == "4000":
+        assert error["Detail"].startswith("QueryParserError")
+    assert response.json()["Fault"]["type"] == "ValidationFault"

@@ -1,0 +1,62 @@
+"""QuickBooks sandbox: signed data-change webhooks, the per-realm rate limit, injected faults."""
+
+import base64
+import hashlib
+import hmac
+import time
+
+from .test_quickbooks_oauth import fault, make_client
+
+VERIFIER = "sandbox-verifier-token"
+
+
+def signature(raw):
+    return base64.b64encode(hmac.new(VERIFIER.encode(), raw, hashlib.sha256).digest()).decode()
+
+
+def test_every_create_and_update_posts_a_signed_notification(serve, http, receiver_factory):
+    receiver, url = receiver_factory()
+    client = make_client(serve, http, {"webhook_url": url, "webhook_key": VERIFIER})
+    customer = client.create("customer", {"DisplayName": "Summit Legal"})
+    invoice = client.create("invoice", {"CustomerRef": {"value": customer["Id"]}, "Line": [
+        {"DetailType": "SalesItemLineDetail", "Amount": 100,
+         "SalesItemLineDetail": {"TaxCodeRef": {"value": "4"}}}]})
+    client.create("payment", {"CustomerRef": {"value": customer["Id"]}, "TotalAmt": 115,
+                              "Line": [{"Amount": 115, "LinkedTxn": [
+                                  {"TxnId": invoice["Id"], "TxnType": "Invoice"}]}]})
+    received = receiver.wait_for(3)
+    for delivery in received:
+        assert delivery["headers"]["Intuit-Signature"] == signature(delivery["raw"])
+        assert delivery["headers"]["Content-Type"] == "application/json"
+    events = [n for d in received for n in d["json"]["eventNotifications"]]
+    assert {n["realmId"] for n in events} == {client.realm_id}
+    entities = [(e["name"], e["id"], e["operation"]) for n in events
+                for e in n["dataChangeEvent"]["entities"]]
+    assert entities == [("Customer", "1", "Create"), ("Invoice", "1", "Create"),
+                        ("Payment", "1", "Create"), ("Invoice", "1", "Update")]
+    last = received[0]["json"]["eventNotifications"][0]["dataChangeEvent"]["entities"][0]
+    assert last["lastUpdated"] == customer["MetaData"]["LastUpdatedTime"]
+    log = client.server.control("webhooks/flush")["webhooks"]
+    assert [d["status"] for d in log] == [200, 200, 200]
+
+
+def test_rate_limit_answers_429_then_recovers(serve, http):
+    client = make_client(serve, http, {"rate_limit_per_minute": 2,
+                                       "rate_limit_window_seconds": 0.5})
+    assert [client.query("select * from Item").status_code for _ in range(2)] == [200, 200]
+    limited = client.query("select * from Item")
+    assert limited.status_code == 429
+    assert fault(limited)["code"] == "3001"
+    assert "ThrottleExceeded" in fault(limited)["Message"]
+    assert limited.headers["Retry-After"] == "1"
+    time.sleep(0.55)
+    assert client.query("select * from Item").status_code == 200
+
+
+def test_injected_faults_use_the_fault_envelope(serve, http):
+    client = make_client(serve, http)
+    client.server.control("faults", {"status": 503, "count": 1, "path_prefix": "/v3/company"})
+    failed = client.query("select * from Item")
+    assert failed.status_code == 503
+    assert failed.json()["Fault"]["type"] == "SystemFault"
+    assert client.query("select * from Item").status_code == 200
