@@ -26,10 +26,11 @@ from datetime import time as day_time
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from croniter import croniter
+
 log = logging.getLogger("switchboard.scheduler")
 
 TIMED_TYPES = frozenset({"indefinitely", "interval", "once", "daily", "weekly", "monthly", "cron"})
-_CRON_RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))
 _SEARCH_DAYS = 366 * 5
 
 
@@ -68,8 +69,9 @@ def next_run_after(scheduling: Mapping[str, Any], after: datetime) -> datetime |
     if kind not in {"daily", "weekly", "monthly", "cron"}:
         return None
     zone = _zone(scheduling)
-    matcher = _cron(scheduling["cron"]) if kind == "cron" else _calendar(scheduling)
-    return _next_match(matcher, after.astimezone(zone))
+    if kind == "cron":
+        return _next_cron(scheduling.get("cron", ""), after.astimezone(zone))
+    return _next_match(_calendar(scheduling), after.astimezone(zone))
 
 
 def _interval_seconds(scheduling: Mapping[str, Any]) -> float:
@@ -145,48 +147,13 @@ def _times(scheduling: Mapping[str, Any]) -> Iterator[tuple[int, int]]:
         yield hour, minute
 
 
-def _cron(expression: str) -> DayMatcher:
-    """A five-field cron expression (``*``, ``*/n``, ``a-b``, ``a-b/n`` and lists); day of
-    month and day of week combine with OR when both are restricted, as in Vixie cron."""
-    parts = str(expression).split()
-    if len(parts) != 5:
-        raise ScheduleError(f"cron {expression!r} needs 5 fields: minute hour day month weekday")
-    minutes, hours, doms, months, dows = (
-        _cron_field(text, low, high) for text, (low, high) in zip(parts, _CRON_RANGES, strict=True)
-    )
-    dows = {d % 7 for d in dows}
-    both_restricted = parts[2] != "*" and parts[4] != "*"
-    pairs = [(h, m) for h in sorted(hours) for m in sorted(minutes)]
-
-    def matcher(day: date) -> list[tuple[int, int]]:
-        if day.month not in months:
-            return []
-        dom_ok, dow_ok = day.day in doms, day.isoweekday() % 7 in dows
-        if not ((dom_ok or dow_ok) if both_restricted else (dom_ok and dow_ok)):
-            return []
-        return pairs
-
-    return matcher
-
-
-def _cron_field(text: str, low: int, high: int) -> set[int]:
-    values: set[int] = set()
-    for part in text.split(","):
-        base, _, step_text = part.partition("/")
-        try:
-            step = int(step_text) if step_text else 1
-            if base == "*":
-                start, end = low, high
-            elif "-" in base:
-                start, end = (int(x) for x in base.split("-", 1))
-            else:
-                start = end = int(base)
-        except ValueError:
-            raise ScheduleError(f"cron field {text!r} is not understood") from None
-        if step < 1 or start < low or end > high or start > end:
-            raise ScheduleError(f"cron field {text!r} is out of range {low}-{high}")
-        values.update(range(start, end + 1, step))
-    return values
+def _next_cron(expression: str, after: datetime) -> datetime:
+    """The next moment of a cron expression (five fields, names and ``@daily``-style macros,
+    day of month and day of week combined with OR as in Vixie cron), via croniter."""
+    if not croniter.is_valid(str(expression)):
+        raise ScheduleError(f"cron {expression!r} is not a valid cron expression")
+    moment: datetime = croniter(str(expression), after).get_next(datetime)
+    return moment.astimezone(UTC)
 
 
 class SchedulerThread:
