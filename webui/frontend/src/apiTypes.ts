@@ -1,0 +1,3 @@
+export interface ApiErrorBody {
+  error?: { code?: string; message?: string; path?: string | null };
+}

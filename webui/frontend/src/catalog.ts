@@ -1,0 +1,53 @@
+// The module catalogue, apps and functions, loaded once per page.
+import { useEffect, useState } from "react";
+import { api } from "./api";
+import type { AppInfo, FunctionInfo, ModuleInfo } from "./types";
+
+export interface Catalog {
+  modules: ModuleInfo[];
+  apps: AppInfo[];
+  functions: FunctionInfo[];
+  byId: Map<string, ModuleInfo>;
+  appsById: Map<string, AppInfo>;
+  loaded: boolean;
+}
+
+const EMPTY: Catalog = {
+  modules: [],
+  apps: [],
+  functions: [],
+  byId: new Map(),
+  appsById: new Map(),
+  loaded: false,
+};
+
+let cache: Promise<Catalog> | null = null;
+
+async function load(): Promise<Catalog> {
+  const [modules, apps, functions] = await Promise.all([
+    api.get<ModuleInfo[]>("/api/modules").catch(() => [] as ModuleInfo[]),
+    api.get<AppInfo[]>("/api/apps").catch(() => [] as AppInfo[]),
+    api.get<FunctionInfo[]>("/api/functions").catch(() => [] as FunctionInfo[]),
+  ]);
+  return {
+    modules,
+    apps,
+    functions,
+    byId: new Map(modules.map((m) => [m.id, m])),
+    appsById: new Map(apps.map((a) => [a.app, a])),
+    loaded: true,
+  };
+}
+
+export function useCatalog(): Catalog {
+  const [catalog, setCatalog] = useState<Catalog>(EMPTY);
+  useEffect(() => {
+    cache ??= load();
+    let live = true;
+    cache.then((c) => live && setCatalog(c));
+    return () => {
+      live = false;
+    };
+  }, []);
+  return catalog;
+}

@@ -1,0 +1,494 @@
+// The scenario editor: the canvas, its toolbar and panels. The blueprint (with undo/redo) is the
+// only state that matters; nodes and edges are derived from it.
+import {
+  Background,
+  Controls,
+  MiniMap,
+  ReactFlow,
+  ReactFlowProvider,
+  applyNodeChanges,
+  useReactFlow,
+  type NodeChange,
+} from "@xyflow/react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { api } from "../api";
+import { useCatalog } from "../catalog";
+import type { Blueprint, Json, JsonObject, Module, ModuleInfo, Problem, ScenarioDetail, Validation } from "../types";
+import { EditorActionsContext, type EditorActions } from "./actions";
+import { ActiveFieldContext, type ActiveField } from "./activeField";
+import {
+  addErrorHandler,
+  addRoute,
+  allModules,
+  autoAlign,
+  clone,
+  deleteModule,
+  deleteRoute,
+  designerOf,
+  emptyBlueprint,
+  fallbackIndex,
+  insertModules,
+  locate,
+  maxId,
+  newModule,
+  notesOf,
+  patchModule,
+  renumber,
+  routeOf,
+  setDesigner,
+  setFallback,
+  setFilter,
+  setNote,
+  type Anchor,
+} from "./blueprint";
+import { Catalogue } from "./Catalogue";
+import { ContextMenu } from "./ContextMenu";
+import { ErrorHandlerDialog } from "./ErrorHandlerDialog";
+import { FilterPanel } from "./FilterPanel";
+import { toGraph, type EditorNode, type LinkEdge as LinkEdgeType } from "./graph";
+import { useLastBundles } from "./lastRun";
+import { LinkEdge } from "./LinkEdge";
+import { MappingPanel } from "./MappingPanel";
+import { ModuleNode } from "./ModuleNode";
+import { ModulePanel } from "./ModulePanel";
+import { PlaceholderNode } from "./PlaceholderNode";
+import { SettingsPanel } from "./SettingsPanel";
+import { ProblemsBar } from "./ProblemsBar";
+import { useHistory } from "./useHistory";
+
+const nodeTypes = { module: ModuleNode, placeholder: PlaceholderNode };
+const edgeTypes = { link: LinkEdge };
+const CLIPBOARD_KEY = "switchboard.clipboard";
+
+type Panel = { kind: "module"; id: number } | { kind: "filter"; edgeId: string } | { kind: "settings" } | null;
+
+export function Editor({ scenarioId, onBack }: { scenarioId: number; onBack: () => void }) {
+  return (
+    <ReactFlowProvider>
+      <EditorInner scenarioId={scenarioId} onBack={onBack} />
+    </ReactFlowProvider>
+  );
+}
+
+function EditorInner({ scenarioId, onBack }: { scenarioId: number; onBack: () => void }) {
+  const catalog = useCatalog();
+  const history = useHistory<Blueprint>(emptyBlueprint(""));
+  const bp = history.value;
+  const flow = useReactFlow();
+  const [loaded, setLoaded] = useState(false);
+  const [loadError, setLoadError] = useState("");
+  const [scheduling, setScheduling] = useState<JsonObject>({ type: "on-demand" });
+  const [saved, setSaved] = useState("");
+  const [validation, setValidation] = useState<Validation>({ problems: [], unsupported: {} });
+  const [panel, setPanel] = useState<Panel>(null);
+  const [anchor, setAnchor] = useState<Anchor | null>(null);
+  const [menu, setMenu] = useState<{ id: number; x: number; y: number } | null>(null);
+  const [errorFor, setErrorFor] = useState<number | null>(null);
+  const [message, setMessage] = useState<{ text: string; error?: boolean } | null>(null);
+  const [active, setActive] = useState<ActiveField | null>(null);
+  const [busy, setBusy] = useState(false);
+  const last = useLastBundles(scenarioId);
+
+  const snapshot = JSON.stringify({ bp, scheduling });
+  const dirty = loaded && snapshot !== saved;
+
+  useEffect(() => {
+    api
+      .get<ScenarioDetail>(`/api/scenarios/${scenarioId}`)
+      .then((detail) => {
+        const blueprint = detail.blueprint ?? emptyBlueprint(detail.name);
+        if (!blueprint.name) blueprint.name = detail.name;
+        const sched = (detail.scheduling ?? { type: "on-demand" }) as JsonObject;
+        history.reset(blueprint);
+        setScheduling(sched);
+        setSaved(JSON.stringify({ bp: blueprint, scheduling: sched }));
+        setValidation(detail.validation ?? { problems: [], unsupported: {} });
+        setLoaded(true);
+        setTimeout(() => flow.fitView({ padding: 0.2, maxZoom: 1.1 }), 50);
+      })
+      .catch((e: Error) => setLoadError(e.message));
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [scenarioId]);
+
+  const graph = useMemo(
+    () => toGraph(bp, { modules: catalog.byId, apps: catalog.appsById, problems: validation.problems }),
+    [bp, catalog, validation],
+  );
+  const [nodes, setNodes] = useState<EditorNode[]>([]);
+  useEffect(() => {
+    setNodes((prev) => {
+      const selected = new Set(prev.filter((n) => n.selected).map((n) => n.id));
+      return graph.nodes.map((n) => ({ ...n, selected: selected.has(n.id) }) as EditorNode);
+    });
+  }, [graph.nodes]);
+  const edges: LinkEdgeType[] = useMemo(
+    () => graph.edges.map((e) => ({ ...e, selected: panel?.kind === "filter" && panel.edgeId === e.id })),
+    [graph.edges, panel],
+  );
+
+  const flash = (text: string, error = false) => {
+    setMessage({ text, error });
+    if (!error) setTimeout(() => setMessage((m) => (m?.text === text ? null : m)), 3000);
+  };
+
+  const selectedId = (): number | null => {
+    if (panel?.kind === "module") return panel.id;
+    const n = nodes.find((x) => x.selected && x.type === "module");
+    return n ? Number(n.id) : null;
+  };
+
+  const positionFor = (a: Anchor): { x: number; y: number } => {
+    const pos = (id: number) => {
+      const m = locate(bp, id)?.module;
+      const d = m ? designerOf(m) : {};
+      const node = nodes.find((n) => n.id === String(id));
+      return { x: d.x ?? node?.position.x ?? 0, y: d.y ?? node?.position.y ?? 0 };
+    };
+    if (a.kind === "after") {
+      const m = locate(bp, a.id)?.module;
+      const p = pos(a.id);
+      return { x: p.x + 300, y: p.y + (m?.routes ? (m.routes.length) * 180 : 0) };
+    }
+    if (a.kind === "before") {
+      const p = pos(a.id);
+      return { x: p.x - 150, y: p.y + 120 };
+    }
+    if (a.kind === "route" || a.kind === "newRoute") {
+      const p = pos(a.routerId);
+      const router = locate(bp, a.routerId)?.module;
+      const index = a.kind === "route" ? a.routeIndex : (router?.routes?.length ?? 0);
+      return { x: p.x + 300, y: p.y + index * 180 };
+    }
+    const lastRoot = bp.flow[bp.flow.length - 1];
+    if (!lastRoot) return { x: 0, y: 0 };
+    const p = pos(lastRoot.id);
+    return { x: p.x + 300, y: p.y };
+  };
+
+  const addModule = (info: ModuleInfo) => {
+    if (!anchor) return;
+    const id = maxId(bp) + 1;
+    const { x, y } = positionFor(anchor);
+    const module = newModule(id, info.id, info.version ?? 1, Math.round(x), Math.round(y));
+    let next = insertModules(bp, anchor, [module]);
+    if (next.flow[0]?.id === id && info.kind === "instant_trigger") {
+      next = { ...next, metadata: { ...(next.metadata ?? {}), instant: true } };
+    }
+    history.commit(next);
+    setAnchor(null);
+    setPanel({ kind: "module", id });
+  };
+
+  const copy = (id: number) => {
+    const m = locate(bp, id)?.module;
+    if (!m) return;
+    localStorage.setItem(CLIPBOARD_KEY, JSON.stringify([m]));
+    flash(`Copied module ${id}`);
+  };
+
+  const paste = () => {
+    const text = localStorage.getItem(CLIPBOARD_KEY);
+    if (!text) return;
+    const modules = renumber(JSON.parse(text) as Module[], maxId(bp) + 1);
+    const target = selectedId();
+    const a: Anchor = target !== null ? { kind: "after", id: target } : { kind: "root" };
+    if (target !== null) {
+      const p = positionFor(a);
+      const d = designerOf(modules[0]);
+      const dx = p.x - (d.x ?? 0);
+      const dy = p.y - (d.y ?? 0);
+      modules.forEach((m) => {
+        const md = designerOf(m);
+        setDesigner(m, { x: (md.x ?? 0) + dx, y: (md.y ?? 0) + dy });
+      });
+    }
+    history.commit(insertModules(bp, a, modules));
+    flash(`Pasted module ${modules[0].id}`);
+  };
+
+  const remove = (id: number) => {
+    history.commit(deleteModule(bp, id));
+    if (panel?.kind === "module" && panel.id === id) setPanel(null);
+  };
+
+  const save = async (): Promise<boolean> => {
+    setBusy(true);
+    try {
+      const detail = await api.put<ScenarioDetail>(`/api/scenarios/${scenarioId}`, { name: bp.name, blueprint: bp, scheduling });
+      setSaved(JSON.stringify({ bp, scheduling }));
+      setValidation(detail.validation ?? { problems: [], unsupported: {} });
+      const count = detail.validation?.problems.length ?? 0;
+      flash(count ? `Saved, with ${count} problem(s)` : "Saved");
+      return true;
+    } catch (e) {
+      flash(`Could not save: ${(e as Error).message}`, true);
+      return false;
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const validate = async () => {
+    try {
+      const v = await api.post<Validation>("/api/validate", { blueprint: bp });
+      setValidation(v);
+      flash(v.problems.length ? `${v.problems.length} problem(s)` : "No problems found");
+    } catch (e) {
+      flash((e as Error).message, true);
+    }
+  };
+
+  const exportFile = async () => {
+    if (dirty && !(await save())) return;
+    const a = document.createElement("a");
+    a.href = `/api/scenarios/${scenarioId}/export`;
+    a.download = `${bp.name || "blueprint"}.blueprint.json`;
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+  };
+
+  const runOnce = async () => {
+    if (dirty && !(await save())) return;
+    try {
+      const execution = await api.post<{ id: string; status: string }>(`/api/scenarios/${scenarioId}/run`, {});
+      flash(`Run queued (${execution.status})`);
+      setTimeout(last.refresh, 1500);
+    } catch (e) {
+      flash(`Could not run: ${(e as Error).message}`, true);
+    }
+  };
+
+  const align = () => {
+    history.commit(autoAlign(bp));
+    setTimeout(() => flow.fitView({ padding: 0.2, maxZoom: 1.1, duration: 200 }), 50);
+  };
+
+  // Keyboard: undo/redo, copy/paste, delete — not while typing in a field.
+  const keyRef = useRef<(e: KeyboardEvent) => void>(() => {});
+  keyRef.current = (e: KeyboardEvent) => {
+    const el = e.target as HTMLElement | null;
+    if (el && (el.tagName === "INPUT" || el.tagName === "TEXTAREA" || el.tagName === "SELECT" || el.isContentEditable)) return;
+    const mod = e.ctrlKey || e.metaKey;
+    const key = e.key.toLowerCase();
+    if (mod && key === "z" && !e.shiftKey) {
+      e.preventDefault();
+      history.undo();
+    } else if (mod && (key === "y" || (key === "z" && e.shiftKey))) {
+      e.preventDefault();
+      history.redo();
+    } else if (mod && key === "c") {
+      const id = selectedId();
+      if (id !== null) copy(id);
+    } else if (mod && key === "v") {
+      e.preventDefault();
+      paste();
+    } else if (key === "delete" || key === "backspace") {
+      const id = selectedId();
+      if (id !== null) remove(id);
+    }
+  };
+  useEffect(() => {
+    const handler = (e: KeyboardEvent) => keyRef.current(e);
+    window.addEventListener("keydown", handler);
+    return () => window.removeEventListener("keydown", handler);
+  }, []);
+
+  const actions: EditorActions = useMemo(
+    () => ({
+      openCatalogue: (a) => setAnchor(a),
+      openMenu: (id, x, y) => setMenu({ id, x, y }),
+      selectEdge: (edgeId) => setPanel({ kind: "filter", edgeId }),
+    }),
+    [],
+  );
+
+  const onNodesChange = useCallback((changes: NodeChange<EditorNode>[]) => setNodes((ns) => applyNodeChanges(changes, ns)), []);
+
+  const activeApi = useMemo(() => ({ active, setActive }), [active]);
+
+  if (loadError) return <div className="page-message error">Could not open the scenario: {loadError}</div>;
+
+  const panelModule = panel?.kind === "module" ? (locate(bp, panel.id)?.module ?? null) : null;
+  const filterEdge = panel?.kind === "filter" ? graph.edges.find((e) => e.id === panel.edgeId) : undefined;
+  const filterTarget = filterEdge?.data?.targetId ?? null;
+  const filterRoute = filterTarget !== null ? routeOf(bp, filterTarget) : null;
+  const menuModule = menu ? (locate(bp, menu.id) ?? null) : null;
+  const mappingFor = panelModule?.id ?? filterTarget;
+  const timezone = typeof bp.metadata?.scenario?.timezone === "string" ? (bp.metadata.scenario.timezone as string) : undefined;
+
+  return (
+    <EditorActionsContext.Provider value={actions}>
+      <ActiveFieldContext.Provider value={activeApi}>
+        <div className="editor">
+          <div className="toolbar" role="toolbar">
+            <button onClick={() => (!dirty || confirm("Leave without saving?")) && onBack()} aria-label="Back to scenarios">
+              ← Scenarios
+            </button>
+            <input
+              className="scenario-name"
+              aria-label="Scenario name"
+              value={bp.name}
+              onChange={(e) => history.commit({ ...bp, name: e.target.value }, "scenario-name")}
+            />
+            <button className="primary" onClick={() => void save()} disabled={busy} data-testid="save">
+              Save{dirty ? " •" : ""}
+            </button>
+            <button onClick={() => void runOnce()}>Run once</button>
+            <span className="sep" />
+            <button onClick={history.undo} disabled={!history.canUndo} title="Undo (Ctrl+Z)">
+              Undo
+            </button>
+            <button onClick={history.redo} disabled={!history.canRedo} title="Redo (Ctrl+Y)">
+              Redo
+            </button>
+            <button onClick={align} title="Lay the modules out left to right">
+              Auto-align
+            </button>
+            <button onClick={() => setAnchor(bp.flow.length ? { kind: "root" } : { kind: "root" })}>Add module</button>
+            <span className="sep" />
+            <button onClick={() => void validate()}>Validate</button>
+            <button onClick={() => setPanel({ kind: "settings" })}>Settings</button>
+            <button onClick={() => void exportFile()}>Export blueprint</button>
+            {message && (
+              <span className={`toast${message.error ? " error" : ""}`} role="status">
+                {message.text}
+              </span>
+            )}
+          </div>
+          <div className="workspace">
+            <div className="canvas" data-testid="canvas">
+              {loaded && (
+                <ReactFlow<EditorNode, LinkEdgeType>
+                  nodes={nodes}
+                  edges={edges}
+                  nodeTypes={nodeTypes}
+                  edgeTypes={edgeTypes}
+                  onNodesChange={onNodesChange}
+                  onNodeDragStop={(_e, _n, dragged) => {
+                    const moved = dragged.filter((n) => n.type === "module");
+                    if (!moved.length) return;
+                    let next = bp;
+                    for (const n of moved) next = patchModule(next, Number(n.id), (m) => setDesigner(m, { x: Math.round(n.position.x), y: Math.round(n.position.y) }));
+                    history.commit(next);
+                  }}
+                  onNodeClick={(_e, node) => {
+                    if (node.type === "module") setPanel({ kind: "module", id: Number(node.id) });
+                  }}
+                  onEdgeClick={(_e, edge) => {
+                    if (edge.data?.targetId !== null && edge.data?.targetId !== undefined) setPanel({ kind: "filter", edgeId: edge.id });
+                  }}
+                  onPaneClick={() => {
+                    setPanel(null);
+                    setMenu(null);
+                  }}
+                  nodesConnectable={false}
+                  deleteKeyCode={null}
+                  fitView
+                  minZoom={0.1}
+                  maxZoom={2}
+                  proOptions={{ hideAttribution: true }}
+                >
+                  <Background gap={24} />
+                  <Controls showInteractive={false} />
+                  <MiniMap pannable zoomable />
+                </ReactFlow>
+              )}
+            </div>
+            {(panelModule || filterEdge) && mappingFor !== null && (
+              <MappingPanel bp={bp} moduleId={mappingFor} catalog={catalog} lastBundles={last.bundles} timezone={timezone} />
+            )}
+            {panelModule && (
+              <ModulePanel
+                key={panelModule.id}
+                module={panelModule}
+                catalog={catalog}
+                scenarioId={scenarioId}
+                problems={validation.problems.filter((p) => p.module_id === panelModule.id)}
+                note={notesOf(bp, panelModule.id)}
+                onChange={(fn, key) => history.commit(patchModule(bp, panelModule.id, fn), `${panelModule.id}-${key}`)}
+                onNote={(content) => history.commit(setNote(bp, panelModule.id, content), `${panelModule.id}-note`)}
+                onAddRoute={() => history.commit(addRoute(bp, panelModule.id))}
+                onDeleteRoute={(i) => history.commit(deleteRoute(bp, panelModule.id, i))}
+                onClose={() => setPanel(null)}
+              />
+            )}
+            {filterEdge && filterTarget !== null && (
+              <FilterPanel
+                key={filterEdge.id}
+                targetLabel={`module ${filterTarget}`}
+                filter={locate(bp, filterTarget)?.module.filter ?? null}
+                route={filterRoute}
+                fallback={filterRoute ? fallbackIndex(locate(bp, filterRoute.routerId)!.module) === filterRoute.routeIndex : false}
+                onSave={(filter, fallback) => {
+                  let next = setFilter(bp, filterTarget, filter);
+                  if (filterRoute) next = setFallback(next, filterRoute.routerId, filterRoute.routeIndex, fallback);
+                  history.commit(next);
+                  setPanel(null);
+                }}
+                onClose={() => setPanel(null)}
+              />
+            )}
+            {panel?.kind === "settings" && (
+              <SettingsPanel
+                bp={bp}
+                scheduling={scheduling}
+                onSettings={(patch: Record<string, Json | undefined>) => {
+                  const next = clone(bp);
+                  const metadata = (next.metadata ??= { version: 1 });
+                  const scenario = { ...((metadata.scenario ?? {}) as JsonObject) };
+                  for (const [k, v] of Object.entries(patch)) {
+                    if (v === undefined) delete scenario[k];
+                    else scenario[k] = v;
+                  }
+                  metadata.scenario = scenario;
+                  history.commit(next, `settings-${Object.keys(patch).join()}`);
+                }}
+                onScheduling={setScheduling}
+                onClose={() => setPanel(null)}
+              />
+            )}
+          </div>
+          <ProblemsBar
+            validation={validation}
+            known={new Set(allModules(bp).map((m) => m.id))}
+            onSelect={(id) => setPanel({ kind: "module", id })}
+          />
+          {anchor && <Catalogue catalog={catalog} onPick={addModule} onClose={() => setAnchor(null)} />}
+          {menu && menuModule && (
+            <ContextMenu
+              x={menu.x}
+              y={menu.y}
+              onClose={() => setMenu(null)}
+              items={[
+                { label: "Settings", onClick: () => setPanel({ kind: "module", id: menu.id }) },
+                { label: "Rename", onClick: () => setPanel({ kind: "module", id: menu.id }) },
+                { label: "Add a module after", onClick: () => setAnchor({ kind: "after", id: menu.id }), hidden: menuModule.module.module.startsWith("builtin:") && !menuModule.module.module.startsWith("builtin:Basic") },
+                { label: "Insert a module before", onClick: () => setAnchor({ kind: "before", id: menu.id }) },
+                { label: "Add a route", onClick: () => history.commit(addRoute(bp, menu.id)), hidden: !menuModule.module.routes },
+                { label: "Add error handler", onClick: () => setErrorFor(menu.id), hidden: menuModule.container === "onerror" || menuModule.module.module.startsWith("builtin:") },
+                { label: "Add a note", onClick: () => setPanel({ kind: "module", id: menu.id }) },
+                { label: "Copy module", onClick: () => copy(menu.id) },
+                { label: "Paste after", onClick: () => { setPanel({ kind: "module", id: menu.id }); setTimeout(paste, 0); }, hidden: !localStorage.getItem(CLIPBOARD_KEY) },
+                { label: "Delete module", onClick: () => remove(menu.id), danger: true },
+              ]}
+            />
+          )}
+          {errorFor !== null && (
+            <ErrorHandlerDialog
+              moduleId={errorFor}
+              catalog={catalog}
+              onClose={() => setErrorFor(null)}
+              onAdd={(directive, before) => {
+                history.commit(addErrorHandler(bp, errorFor, directive, before));
+                setErrorFor(null);
+              }}
+            />
+          )}
+        </div>
+      </ActiveFieldContext.Provider>
+    </EditorActionsContext.Provider>
+  );
+}
+
+export type { Problem };

@@ -1,0 +1,55 @@
+import { BaseEdge, EdgeLabelRenderer, getBezierPath, type EdgeProps } from "@xyflow/react";
+import { useEditorActions } from "./actions";
+import type { LinkEdge as LinkEdgeType } from "./graph";
+
+/** A link. Its filter (on the target module) shows as a label; error routes are dashed red. */
+export function LinkEdge(props: EdgeProps<LinkEdgeType>) {
+  const { id, sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition, data, selected } = props;
+  const actions = useEditorActions();
+  const [path, labelX, labelY] = getBezierPath({
+    sourceX,
+    sourceY,
+    targetX,
+    targetY,
+    sourcePosition,
+    targetPosition,
+  });
+  const error = data?.error ?? false;
+  const filter = data?.filter;
+  const conditions = filter?.conditions?.flat().length ?? 0;
+  const editable = data?.targetId !== null && data?.targetId !== undefined;
+  const style = error
+    ? { stroke: "#d0312d", strokeDasharray: "6 5", strokeWidth: 2 }
+    : { stroke: selected ? "#6d00cc" : "#9aa3ad", strokeWidth: selected ? 3 : 2 };
+  return (
+    <>
+      <BaseEdge id={id} path={path} style={style} interactionWidth={24} />
+      <EdgeLabelRenderer>
+        <div
+          className={`edge-label nodrag nopan${error ? " error" : ""}${conditions ? " filtered" : ""}`}
+          style={{ transform: `translate(-50%, -50%) translate(${labelX}px, ${labelY}px)` }}
+        >
+          {editable && (
+            <button
+              className="filter-button"
+              data-testid={`filter-${data?.targetId}`}
+              title="Set up a filter"
+              onClick={(e) => {
+                e.stopPropagation();
+                actions.selectEdge(id);
+              }}
+            >
+              {conditions ? "⏚" : "⚲"}
+            </button>
+          )}
+          {(data?.label || data?.fallback) && (
+            <span className="edge-text">
+              {data?.label}
+              {data?.fallback ? " (fallback)" : ""}
+            </span>
+          )}
+        </div>
+      </EdgeLabelRenderer>
+    </>
+  );
+}

@@ -1,0 +1,157 @@
+// The mapping panel: every field of every earlier module, the functions, and a live preview of
+// the focused field on the last run's bundles.
+import { useEffect, useMemo, useState } from "react";
+import { api } from "../api";
+import type { Catalog } from "../catalog";
+import type { Blueprint, Json, JsonObject } from "../types";
+import { useActiveField } from "./activeField";
+import { predecessors } from "./blueprint";
+import { bundleFields, mergeFields, schemaFields } from "./outputFields";
+
+interface PreviewAnswer {
+  value?: Json;
+  error?: { message: string; column?: number | null };
+}
+
+export function MappingPanel({
+  bp,
+  moduleId,
+  catalog,
+  lastBundles,
+  timezone,
+}: {
+  bp: Blueprint;
+  moduleId: number;
+  catalog: Catalog;
+  lastBundles: Map<number, JsonObject>;
+  timezone?: string;
+}) {
+  const { active } = useActiveField();
+  const [tab, setTab] = useState<"items" | "functions">("items");
+  const [query, setQuery] = useState("");
+  const [preview, setPreview] = useState<PreviewAnswer | null>(null);
+  const earlier = useMemo(() => predecessors(bp, moduleId), [bp, moduleId]);
+  const bundles = useMemo(() => {
+    const out: Record<string, JsonObject> = {};
+    for (const m of earlier) {
+      const b = lastBundles.get(m.id);
+      if (b) out[String(m.id)] = b;
+    }
+    return out;
+  }, [earlier, lastBundles]);
+
+  const template = active?.value ?? "";
+  useEffect(() => {
+    if (!template.includes("{{")) {
+      setPreview(null);
+      return;
+    }
+    let live = true;
+    const timer = setTimeout(() => {
+      api
+        .post<PreviewAnswer>("/api/expressions/preview", { template, bundles, ...(timezone ? { timezone } : {}) })
+        .then((answer) => live && setPreview(answer))
+        .catch((e: Error & { column?: number }) => live && setPreview({ error: { message: e.message } }));
+    }, 250);
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
+  }, [template, bundles, timezone]);
+
+  const insert = (text: string) => active?.insert(text);
+  const q = query.trim().toLowerCase();
+  const functionGroups = useMemo(() => {
+    const groups = new Map<string, typeof catalog.functions>();
+    for (const f of catalog.functions) {
+      if (q && !f.name.toLowerCase().includes(q)) continue;
+      groups.set(f.group, [...(groups.get(f.group) ?? []), f]);
+    }
+    return [...groups.entries()];
+  }, [catalog.functions, q]);
+
+  return (
+    <aside className="mapping-panel" aria-label="Mapping panel">
+      <header>
+        <div className="tabs">
+          <button className={tab === "items" ? "on" : ""} onClick={() => setTab("items")}>
+            Items
+          </button>
+          <button className={tab === "functions" ? "on" : ""} onClick={() => setTab("functions")}>
+            Functions
+          </button>
+        </div>
+        <input className="search" placeholder="Search" value={query} onChange={(e) => setQuery(e.target.value)} aria-label="Search the mapping panel" />
+      </header>
+      <p className="muted small">{active ? <>Click an item to insert it into “{active.label}”.</> : <>Click a field first, then an item to map it.</>}</p>
+      {tab === "items" && (
+        <div className="mapping-modules">
+          {earlier.length === 0 && <p className="muted">No module runs before this one.</p>}
+          {earlier.map((m) => {
+            const info = catalog.byId.get(m.module);
+            const fields = mergeFields(schemaFields(info?.output_schema ?? null), bundleFields(lastBundles.get(m.id) ?? null)).filter(
+              (f) => !q || f.path.toLowerCase().includes(q) || f.label.toLowerCase().includes(q),
+            );
+            const name = m.metadata?.designer?.name;
+            return (
+              <section key={m.id} className="mapping-module" data-module-id={m.id}>
+                <h4>
+                  <span className="badge">{m.id}</span> {(typeof name === "string" && name) || info?.label || m.module}
+                </h4>
+                {fields.length === 0 && <p className="muted small">No known fields: run the scenario once to see this module's output.</p>}
+                <ul>
+                  {fields.map((f) => (
+                    <li key={f.path}>
+                      <button className="pill" data-token={`{{${m.id}.${f.path}}}`} disabled={!active} onClick={() => insert(`{{${m.id}.${f.path}}}`)} title={f.type}>
+                        {f.path}
+                        {f.sample !== undefined && typeof f.sample !== "object" && <span className="sample">{String(f.sample).slice(0, 30)}</span>}
+                      </button>
+                    </li>
+                  ))}
+                </ul>
+              </section>
+            );
+          })}
+        </div>
+      )}
+      {tab === "functions" && (
+        <div className="mapping-functions">
+          {functionGroups.length === 0 && <p className="muted">No functions.</p>}
+          {functionGroups.map(([group, fns]) => (
+            <section key={group}>
+              <h4>{group}</h4>
+              <ul>
+                {fns.map((f) => (
+                  <li key={f.name}>
+                    <button className="pill function" data-function={f.name} disabled={!active} title={`${f.signature}\n${f.description}`} onClick={() => insert(`{{${f.name}()}}`)}>
+                      {f.name}
+                    </button>
+                  </li>
+                ))}
+              </ul>
+            </section>
+          ))}
+        </div>
+      )}
+      {active && template.includes("{{") && (
+        <footer className="preview" data-testid="preview">
+          <strong>Preview</strong>
+          {preview?.error ? (
+            <div className="inline-error" data-testid="preview-error">
+              {preview.error.message}
+              {typeof preview.error.column === "number" && (
+                <pre className="caret">
+                  {template}
+                  {"\n"}
+                  {" ".repeat(Math.max(0, preview.error.column - 1))}^
+                </pre>
+              )}
+            </div>
+          ) : (
+            <code data-testid="preview-value">{preview ? JSON.stringify(preview.value) : "…"}</code>
+          )}
+        </footer>
+      )}
+    </aside>
+  );
+}

@@ -1,0 +1,83 @@
+import { Handle, Position, type NodeProps } from "@xyflow/react";
+import { useEditorActions } from "./actions";
+import { AppIcon, appColor } from "./appIcon";
+import type { ModuleNode as ModuleNodeType } from "./graph";
+
+const DIRECTIVE_LABELS: Record<string, string> = {
+  "builtin:Ignore": "Ignore",
+  "builtin:Resume": "Resume",
+  "builtin:Commit": "Commit",
+  "builtin:Rollback": "Rollback",
+  "builtin:Break": "Break",
+};
+
+/** A module: a round node in its app's colour, with the module id, as in Make. */
+export function ModuleNode({ data, selected }: NodeProps<ModuleNodeType>) {
+  const actions = useEditorActions();
+  const { module, info, app, trigger, problems, note } = data;
+  const appId = module.module.split(":")[0];
+  const isRouter = module.module === "builtin:BasicRouter";
+  const directive = DIRECTIVE_LABELS[module.module];
+  const color = directive ? "#5b6770" : appColor(app, appId);
+  const name = module.metadata?.designer?.name;
+  const title = (typeof name === "string" && name) || info?.label || directive || module.module;
+  const appLabel = info?.app_label ?? app?.label ?? appId;
+  const classes = ["module-node"];
+  if (isRouter) classes.push("router");
+  if (directive) classes.push("directive");
+  if (trigger) classes.push("trigger");
+  if (selected) classes.push("selected");
+  if (problems.length) classes.push("has-problems");
+  if (!info) classes.push("unknown");
+  return (
+    <div
+      className={classes.join(" ")}
+      data-testid={`module-${module.id}`}
+      data-module={module.module}
+      onContextMenu={(e) => {
+        e.preventDefault();
+        e.stopPropagation();
+        actions.openMenu(module.id, e.clientX, e.clientY);
+      }}
+    >
+      <Handle type="target" position={Position.Left} id="in" />
+      <div className="module-circle" style={{ background: color }} title={module.module}>
+        {isRouter ? <span className="router-glyph">⑂</span> : <AppIcon app={app} appId={appId} size={40} />}
+        <span className="module-id">{module.id}</span>
+        {trigger && <span className="trigger-mark" title="Trigger: the scenario starts here">⚡</span>}
+        {problems.length > 0 && (
+          <span className="problem-mark" title={problems.map((p) => p.message).join("\n")}>
+            !
+          </span>
+        )}
+        {note && (
+          <span className="note-mark" title={note.replace(/<[^>]+>/g, " ")}>
+            ✎
+          </span>
+        )}
+      </div>
+      <div className="module-title">
+        <strong>{isRouter ? "Router" : appLabel}</strong>
+        <span>{isRouter ? `${module.routes?.length ?? 0} routes` : title}</span>
+      </div>
+      {problems.length > 0 && <div className="module-problems">{problems[0].message}</div>}
+      <Handle type="source" position={Position.Right} id="out" />
+      <Handle type="source" position={Position.Bottom} id="error" className="error-handle" />
+      {!directive && (
+        <button
+          className="add-after"
+          title={isRouter ? "Add a route" : "Add a module after this one"}
+          aria-label={`Add after ${module.id}`}
+          onClick={(e) => {
+            e.stopPropagation();
+            actions.openCatalogue(
+              isRouter ? { kind: "newRoute", routerId: module.id } : { kind: "after", id: module.id },
+            );
+          }}
+        >
+          +
+        </button>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,150 @@
+// The module panel: name, connection / webhook / data store pickers, and the forms generated
+// from the module's parameters and input schemas.
+import type { Catalog } from "../catalog";
+import type { Json, JsonObject, Module, Problem } from "../types";
+import { DataStorePicker, ConnectionPicker, WebhookPicker } from "./Pickers";
+import { Fields } from "./SchemaForm";
+import { JsonEditor } from "./JsonEditor";
+
+const PICKED = ["__IMTCONN__", "hook", "datastore"];
+
+export function ModulePanel({
+  module,
+  catalog,
+  scenarioId,
+  problems,
+  note,
+  onChange,
+  onNote,
+  onAddRoute,
+  onDeleteRoute,
+  onClose,
+}: {
+  module: Module;
+  catalog: Catalog;
+  scenarioId: number;
+  problems: Problem[];
+  note: string;
+  onChange: (fn: (m: Module) => void, key: string) => void;
+  onNote: (content: string) => void;
+  onAddRoute: () => void;
+  onDeleteRoute: (index: number) => void;
+  onClose: () => void;
+}) {
+  const info = catalog.byId.get(module.module) ?? null;
+  const app = module.module.split(":")[0];
+  const params = (module.parameters ?? {}) as JsonObject;
+  const mapper = (module.mapper ?? {}) as JsonObject;
+  const name = typeof module.metadata?.designer?.name === "string" ? module.metadata.designer.name : "";
+  const setParam = (key: string, value: Json | undefined) =>
+    onChange((m) => {
+      const p = { ...(m.parameters ?? {}) };
+      if (value === undefined) delete p[key];
+      else p[key] = value;
+      m.parameters = p;
+    }, `param-${key}`);
+  const isRouter = module.module === "builtin:BasicRouter";
+  const paramSchema = info?.parameters_schema ?? null;
+  const inputSchema = info?.input_schema ?? null;
+  return (
+    <aside className="side-panel module-panel" aria-label={`Module ${module.id}`} data-testid="module-panel">
+      <header>
+        <h2>
+          {info ? `${info.app_label} — ${info.label}` : module.module} <span className="badge">{module.id}</span>
+        </h2>
+        <button className="icon" onClick={onClose} aria-label="Close">
+          ×
+        </button>
+      </header>
+      {!info && <p className="warning">Switchboard does not have this module: its settings are kept as they are and shown as JSON.</p>}
+      {info?.description && <p className="muted small">{info.description}</p>}
+      {problems.map((p, i) => (
+        <p key={i} className="inline-error" data-testid="module-problem">
+          {p.path ? <code>{p.path}</code> : null} {p.message}
+        </p>
+      ))}
+      <label className="field">
+        <span className="field-label">Name on the canvas</span>
+        <input
+          aria-label="Name on the canvas"
+          value={name}
+          placeholder={info?.label ?? ""}
+          onChange={(e) =>
+            onChange((m) => {
+              const metadata = (m.metadata ??= {});
+              const designer = { ...(metadata.designer ?? {}) };
+              if (e.target.value) designer.name = e.target.value;
+              else delete designer.name;
+              metadata.designer = designer;
+            }, "name")
+          }
+        />
+      </label>
+      {(module.module.startsWith(`${app}:`) && !["builtin", "gateway", "datastore", "util", "json", "regexp", "http"].includes(app)) || "__IMTCONN__" in params ? (
+        <ConnectionPicker app={app} value={params.__IMTCONN__} onChange={(id) => setParam("__IMTCONN__", id)} />
+      ) : null}
+      {module.module === "gateway:CustomWebHook" && <WebhookPicker scenarioId={scenarioId} value={params.hook} onChange={(id) => setParam("hook", id)} />}
+      {app === "datastore" && <DataStorePicker value={params.datastore} onChange={(id) => setParam("datastore", id)} />}
+      {isRouter && (
+        <section className="routes">
+          <h3>Routes</h3>
+          <ol>
+            {(module.routes ?? []).map((route, i) => (
+              <li key={i}>
+                Route {i + 1} — {route.flow?.length ?? 0} module(s)
+                {route.flow?.[0]?.filter?.name ? ` — “${route.flow[0].filter.name}”` : ""}
+                <button className="small danger" onClick={() => onDeleteRoute(i)}>
+                  Delete route
+                </button>
+              </li>
+            ))}
+          </ol>
+          <button className="small" onClick={onAddRoute}>
+            Add a route
+          </button>
+        </section>
+      )}
+      {info && paramSchema && Object.keys(paramSchema.properties ?? {}).some((k) => !PICKED.includes(k)) && (
+        <section>
+          <h3>Settings</h3>
+          <Fields
+            schema={paramSchema}
+            root={paramSchema}
+            value={params}
+            skip={PICKED}
+            mappable={false}
+            path="parameters"
+            onChange={(value) => onChange((m) => (m.parameters = value), "parameters")}
+          />
+        </section>
+      )}
+      {info && inputSchema && Object.keys(inputSchema.properties ?? {}).length > 0 && (
+        <section>
+          <h3>Fields</h3>
+          <Fields schema={inputSchema} root={inputSchema} value={mapper} mappable path="mapper" onChange={(value) => onChange((m) => (m.mapper = value), "mapper")} />
+        </section>
+      )}
+      {(!info || (inputSchema?.additionalProperties !== false && Object.keys(inputSchema?.properties ?? {}).length === 0 && !isRouter)) && (
+        <section>
+          <h3>{info ? "Fields (JSON)" : "Mapper (JSON)"}</h3>
+          <JsonEditor label="Mapper" value={module.mapper ?? null} onChange={(v) => onChange((m) => (m.mapper = v as JsonObject | null), "mapper-json")} />
+          {!info && (
+            <>
+              <h3>Parameters (JSON)</h3>
+              <JsonEditor label="Parameters" value={module.parameters ?? {}} onChange={(v) => onChange((m) => (m.parameters = (v ?? {}) as JsonObject), "parameters-json")} />
+            </>
+          )}
+        </section>
+      )}
+      <label className="field">
+        <span className="field-label">Note</span>
+        <textarea aria-label="Note" rows={2} value={note.replace(/<[^>]+>/g, "")} onChange={(e) => onNote(e.target.value)} />
+      </label>
+      <footer>
+        <button className="primary" onClick={onClose}>
+          OK
+        </button>
+      </footer>
+    </aside>
+  );
+}

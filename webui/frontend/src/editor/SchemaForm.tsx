@@ -1,0 +1,274 @@
+// A form generated from a module's JSON Schema (pydantic's): required fields, selects for enums,
+// nested collections, arrays with "Add item", and a "Map" toggle to type an expression instead.
+import { useState } from "react";
+import type { Json, JsonObject, JsonSchema } from "../types";
+import { MappableInput } from "./MappableInput";
+
+type Root = JsonSchema;
+
+export function resolve(schema: JsonSchema | undefined, root: Root): JsonSchema {
+  let s: JsonSchema = schema ?? {};
+  for (let depth = 0; depth < 10; depth++) {
+    if (s.$ref) {
+      const name = s.$ref.split("/").pop() ?? "";
+      const target = root.$defs?.[name] ?? root.definitions?.[name] ?? {};
+      s = { ...target, ...s, $ref: undefined, title: s.title ?? target.title };
+      continue;
+    }
+    const variants = s.anyOf ?? s.oneOf;
+    if (variants) {
+      const real = variants.filter((v) => v.type !== "null");
+      if (real.length === 1) {
+        s = { ...real[0], title: s.title ?? real[0].title, default: s.default, description: s.description ?? real[0].description, anyOf: undefined, oneOf: undefined };
+        continue;
+      }
+    }
+    if (s.allOf?.length === 1) {
+      s = { ...s.allOf[0], ...s, allOf: undefined };
+      continue;
+    }
+    break;
+  }
+  return s;
+}
+
+function typeOf(s: JsonSchema): string {
+  if (s.enum) return "enum";
+  const t = Array.isArray(s.type) ? s.type.find((x) => x !== "null") : s.type;
+  if (t) return t;
+  if (s.properties) return "object";
+  if (s.items) return "array";
+  return "any";
+}
+
+function humanize(name: string, s: JsonSchema): string {
+  const title = s.title && s.title.replace(/\s/g, "").toLowerCase() !== name.toLowerCase() ? s.title : null;
+  if (title) return title;
+  return name
+    .replace(/^__|__$/g, "")
+    .replace(/([a-z])([A-Z])/g, "$1 $2")
+    .replace(/[_-]+/g, " ")
+    .replace(/^./, (c) => c.toUpperCase());
+}
+
+function emptyFor(s: JsonSchema, root: Root): Json {
+  const r = resolve(s, root);
+  if (r.default !== undefined && r.default !== null) return r.default;
+  switch (typeOf(r)) {
+    case "object":
+      return {};
+    case "array":
+      return [];
+    default:
+      return "";
+  }
+}
+
+interface FieldProps {
+  name: string;
+  schema: JsonSchema;
+  root: Root;
+  value: Json | undefined;
+  onChange: (value: Json | undefined) => void;
+  required: boolean;
+  mappable: boolean;
+  path: string;
+}
+
+function Field({ name, schema, root, value, onChange, required, mappable, path }: FieldProps) {
+  const s = resolve(schema, root);
+  const type = typeOf(s);
+  const label = humanize(name, s);
+  const isExpression = typeof value === "string" && value.includes("{{");
+  const [mapOn, setMapOn] = useState(isExpression);
+  const canMap = mappable && ["enum", "boolean", "integer", "number"].includes(type);
+  const mapped = canMap && (mapOn || isExpression);
+  const missing = required && (value === undefined || value === "" || value === null);
+
+  let control: React.ReactNode;
+  if (mapped || (mappable && type === "string") || (mappable && type === "any" && (value === undefined || typeof value === "string"))) {
+    control = (
+      <MappableInput
+        label={label}
+        testId={`field-${path}`}
+        value={value === undefined || value === null ? "" : typeof value === "string" ? value : JSON.stringify(value)}
+        onChange={(v) => onChange(v === "" ? undefined : v)}
+        multiline={/body|content|json|text|value/i.test(name)}
+      />
+    );
+  } else if (type === "enum") {
+    control = (
+      <select aria-label={label} data-testid={`field-${path}`} value={value === undefined ? "" : JSON.stringify(value)} onChange={(e) => onChange(e.target.value === "" ? undefined : (JSON.parse(e.target.value) as Json))}>
+        <option value="">—</option>
+        {(s.enum ?? []).map((option) => (
+          <option key={JSON.stringify(option)} value={JSON.stringify(option)}>
+            {String(option)}
+          </option>
+        ))}
+      </select>
+    );
+  } else if (type === "boolean") {
+    control = (
+      <select aria-label={label} data-testid={`field-${path}`} value={value === undefined ? "" : String(value)} onChange={(e) => onChange(e.target.value === "" ? undefined : e.target.value === "true")}>
+        <option value="">{s.default === undefined ? "—" : `default (${s.default ? "Yes" : "No"})`}</option>
+        <option value="true">Yes</option>
+        <option value="false">No</option>
+      </select>
+    );
+  } else if (type === "integer" || type === "number") {
+    control = (
+      <input
+        type="number"
+        aria-label={label}
+        data-testid={`field-${path}`}
+        value={value === undefined || value === null ? "" : String(value)}
+        placeholder={s.default !== undefined && s.default !== null ? String(s.default) : ""}
+        onChange={(e) => onChange(e.target.value === "" ? undefined : Number(e.target.value))}
+      />
+    );
+  } else if (type === "object" && s.properties) {
+    const obj = value && typeof value === "object" && !Array.isArray(value) ? (value as JsonObject) : {};
+    return (
+      <fieldset className="collection" data-field={path}>
+        <legend>
+          {label}
+          {required && <span className="required">*</span>}
+        </legend>
+        <Fields schema={s} root={root} value={obj} onChange={(v) => onChange(v)} mappable={mappable} path={path} />
+      </fieldset>
+    );
+  } else if (type === "array") {
+    const list = Array.isArray(value) ? value : [];
+    const itemSchema = s.items ?? {};
+    return (
+      <fieldset className="array" data-field={path}>
+        <legend>
+          {label}
+          {required && <span className="required">*</span>}
+        </legend>
+        {list.map((item, i) => (
+          <div className="array-item" key={i}>
+            <Field
+              name={`Item ${i + 1}`}
+              schema={itemSchema}
+              root={root}
+              value={item}
+              required={false}
+              mappable={mappable}
+              path={`${path}.${i}`}
+              onChange={(v) => onChange(list.map((old, j) => (j === i ? (v ?? "") : old)))}
+            />
+            <button className="icon remove" aria-label={`Remove item ${i + 1}`} onClick={() => onChange(list.filter((_, j) => j !== i))}>
+              ×
+            </button>
+          </div>
+        ))}
+        <button className="small" data-testid={`add-item-${path}`} onClick={() => onChange([...list, emptyFor(itemSchema, root)])}>
+          + Add item
+        </button>
+      </fieldset>
+    );
+  } else {
+    // Free-form values (objects without a schema): edited as JSON.
+    control = <JsonInput label={label} value={value} onChange={onChange} />;
+  }
+
+  return (
+    <label className={`field${missing ? " missing" : ""}`} data-field={path}>
+      <span className="field-label">
+        {label}
+        {required && <span className="required">*</span>}
+        {canMap && (
+          <button
+            type="button"
+            className={`map-toggle${mapped ? " on" : ""}`}
+            aria-label={`Map ${label}`}
+            onClick={(e) => {
+              e.preventDefault();
+              setMapOn(!mapped);
+              if (mapped && isExpression) onChange(undefined);
+            }}
+          >
+            Map
+          </button>
+        )}
+      </span>
+      {control}
+      {s.description && <span className="help">{s.description}</span>}
+    </label>
+  );
+}
+
+function JsonInput({ label, value, onChange }: { label: string; value: Json | undefined; onChange: (v: Json | undefined) => void }) {
+  const [text, setText] = useState(value === undefined ? "" : JSON.stringify(value, null, 1));
+  const [error, setError] = useState("");
+  return (
+    <>
+      <textarea
+        aria-label={label}
+        rows={3}
+        value={text}
+        onChange={(e) => {
+          setText(e.target.value);
+          if (!e.target.value.trim()) {
+            setError("");
+            onChange(undefined);
+            return;
+          }
+          try {
+            onChange(JSON.parse(e.target.value) as Json);
+            setError("");
+          } catch (err) {
+            setError((err as Error).message);
+          }
+        }}
+      />
+      {error && <span className="inline-error">{error}</span>}
+    </>
+  );
+}
+
+export function Fields({
+  schema,
+  root,
+  value,
+  onChange,
+  mappable,
+  path,
+  skip = [],
+}: {
+  schema: JsonSchema;
+  root: Root;
+  value: JsonObject;
+  onChange: (value: JsonObject) => void;
+  mappable: boolean;
+  path: string;
+  skip?: string[];
+}) {
+  const s = resolve(schema, root);
+  const required = new Set(s.required ?? []);
+  const entries = Object.entries(s.properties ?? {}).filter(([name]) => !skip.includes(name));
+  if (entries.length === 0) return <p className="muted">No settings.</p>;
+  return (
+    <div className="fields">
+      {entries.map(([name, prop]) => (
+        <Field
+          key={name}
+          name={name}
+          schema={prop}
+          root={root}
+          value={value[name]}
+          required={required.has(name)}
+          mappable={mappable}
+          path={path ? `${path}.${name}` : name}
+          onChange={(v) => {
+            const next = { ...value };
+            if (v === undefined) delete next[name];
+            else next[name] = v;
+            onChange(next);
+          }}
+        />
+      ))}
+    </div>
+  );
+}

@@ -1,0 +1,28 @@
+import { useCallback, useEffect, useState } from "react";
+import { api, items } from "../api";
+import type { Execution, JsonObject } from "../types";
+
+/** The first output bundle of every module in the newest execution's record. */
+export function useLastBundles(scenarioId: number): { bundles: Map<number, JsonObject>; status: string | null; refresh: () => void } {
+  const [bundles, setBundles] = useState<Map<number, JsonObject>>(new Map());
+  const [status, setStatus] = useState<string | null>(null);
+  const refresh = useCallback(() => {
+    api
+      .get<Execution[] | { items: Execution[] }>(`/api/executions?scenario_id=${scenarioId}&limit=1`)
+      .then(async (page) => {
+        const newest = items(page)[0];
+        if (!newest) return;
+        setStatus(newest.status);
+        const full = await api.get<Execution>(`/api/executions/${encodeURIComponent(newest.id)}`);
+        const map = new Map<number, JsonObject>();
+        for (const m of full.record?.modules ?? []) {
+          const bundle = m.calls?.find((c) => (c.output?.length ?? 0) > 0)?.output?.[0];
+          if (bundle) map.set(m.id, bundle);
+        }
+        setBundles(map);
+      })
+      .catch(() => {});
+  }, [scenarioId]);
+  useEffect(() => refresh(), [refresh]);
+  return { bundles, status, refresh };
+}

@@ -1,0 +1,200 @@
+// Shapes of the blueprint (Make's export format) and of the REST API (docs/api.md).
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type JsonObject = { [key: string]: Json };
+
+export interface Condition {
+  a: Json;
+  o: string;
+  b?: Json;
+  [key: string]: Json | undefined;
+}
+
+export interface Filter {
+  name?: string;
+  conditions?: Condition[][];
+  [key: string]: unknown;
+}
+
+export interface Designer {
+  x?: number;
+  y?: number;
+  name?: string;
+  [key: string]: Json | undefined;
+}
+
+export interface Route {
+  flow: Module[];
+  disabled?: boolean;
+  [key: string]: Json | Module[] | undefined;
+}
+
+export interface Branch {
+  type?: string;
+  label?: string;
+  flow: Module[];
+  [key: string]: Json | Module[] | undefined;
+}
+
+/** One flow item. Unknown keys are kept as they are: the blueprint is the source of truth. */
+export interface Module {
+  id: number;
+  module: string;
+  version?: number;
+  parameters?: JsonObject;
+  mapper?: JsonObject | null;
+  metadata?: JsonObject & { designer?: Designer };
+  filter?: Filter | null;
+  routes?: Route[];
+  onerror?: Module[];
+  branches?: Branch[];
+  [key: string]: unknown;
+}
+
+export interface Note {
+  moduleIds?: number[];
+  content?: string;
+  isFilterNote?: boolean;
+  metadata?: JsonObject;
+  [key: string]: unknown;
+}
+
+export interface Blueprint {
+  name: string;
+  flow: Module[];
+  metadata?: { [key: string]: unknown; scenario?: JsonObject; notes?: Note[]; designer?: JsonObject };
+  [key: string]: unknown;
+}
+
+export interface User {
+  id: number;
+  email: string;
+  name: string;
+  role: string;
+}
+
+export interface AuthState {
+  needs_setup: boolean;
+  user: User | null;
+  csrf_token: string;
+}
+
+export interface JsonSchema {
+  type?: string | string[];
+  title?: string;
+  description?: string;
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+  items?: JsonSchema;
+  enum?: Json[];
+  default?: Json;
+  anyOf?: JsonSchema[];
+  oneOf?: JsonSchema[];
+  allOf?: JsonSchema[];
+  $ref?: string;
+  $defs?: Record<string, JsonSchema>;
+  definitions?: Record<string, JsonSchema>;
+  const?: Json;
+  format?: string;
+  additionalProperties?: boolean | JsonSchema;
+}
+
+export interface ModuleInfo {
+  id: string;
+  app: string;
+  app_label: string;
+  kind: string;
+  label: string;
+  description: string;
+  version: number;
+  parameters_schema: JsonSchema | null;
+  input_schema: JsonSchema | null;
+  output_schema: JsonSchema | null;
+}
+
+export interface AppInfo {
+  app: string;
+  label: string;
+  color: string;
+  icon: string;
+}
+
+export interface FunctionInfo {
+  name: string;
+  group: string;
+  signature: string;
+  description: string;
+}
+
+export interface Problem {
+  path: string | null;
+  message: string;
+  module_id: number | null;
+}
+
+export interface Validation {
+  problems: Problem[];
+  unsupported: Record<string, number[]>;
+}
+
+export interface LastRun {
+  status: string;
+  finished_at: string | null;
+  operations: number;
+}
+
+export interface Scenario {
+  id: number;
+  name: string;
+  active: boolean;
+  scheduling: JsonObject | null;
+  current_version: number;
+  consecutive_errors: number;
+  created_at: string;
+  updated_at: string;
+  last_run?: LastRun | null;
+}
+
+export interface ScenarioDetail extends Scenario {
+  blueprint: Blueprint;
+  validation?: Validation | null;
+}
+
+export interface ConnectionKind {
+  id: string;
+  app: string;
+  label: string;
+  auth: string;
+  fields: { name: string; label: string; secret: boolean; required: boolean }[];
+}
+
+export interface Connection {
+  id: number;
+  app: string;
+  kind: string;
+  name: string;
+  data: JsonObject;
+  created_at: string;
+}
+
+export interface Webhook {
+  id: number;
+  name: string;
+  scenario_id: number | null;
+  url: string;
+  enabled: boolean;
+}
+
+export interface DataStore {
+  id: number;
+  name: string;
+}
+
+export interface Execution {
+  id: string;
+  scenario_id: number;
+  status: string;
+  created_at: string;
+  operations: number;
+  record?: { modules?: { id: number; calls?: { output?: JsonObject[] }[] }[] } | null;
+}
