@@ -15,8 +15,20 @@ CORE = [
     "engine.blueprint",
     "engine.graph",
     "engine.filters",
+    "engine.mapping",
+    "engine.runtime",
 ]
-FORBIDDEN = ["flask", "celery", "redis", "sqlalchemy", "requests", "werkzeug", "kombu", "urllib3"]
+FORBIDDEN = [
+    "flask",
+    "celery",
+    "redis",
+    "sqlalchemy",
+    "requests",
+    "werkzeug",
+    "kombu",
+    "urllib3",
+    "modules",
+]
 
 
 def test_engine_core_imports_no_io_library():
