@@ -123,7 +123,8 @@ def from_onecrm(record: Mapping[str, Any]) -> dict[str, Any]:
     """A record as a bundle: audit timestamps as ISO UTC strings."""
     bundle = dict(record)
     for name in AUDIT_DATES:
-        bundle[name] = iso_timestamp(bundle.get(name))
+        if name in bundle:
+            bundle[name] = iso_timestamp(bundle[name])
     return bundle
 
 

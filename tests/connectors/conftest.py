@@ -152,8 +152,13 @@ def connect_xero(store, registry, http, sandbox, name="Demo Xero"):
     assert answer.status_code == 302, answer.text
     code = parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
     secrets = exchange_code(
-        kind, data, "sandbox-client-secret", code=code, redirect_uri=REDIRECT_URI,
-        session=http, now=datetime.now(UTC),
+        kind,
+        data,
+        "sandbox-client-secret",
+        code=code,
+        redirect_uri=REDIRECT_URI,
+        session=http,
+        now=datetime.now(UTC),
     )
     data.update(kind.on_authorized(data, secrets["access_token"], http))
     return store.create_connection("xero", "oauth2", name, data=data, secrets=secrets)
@@ -161,7 +166,9 @@ def connect_xero(store, registry, http, sandbox, name="Demo Xero"):
 
 def connect_onecrm(store, sandbox, password="sandbox-password"):
     return store.create_connection(
-        "onecrm", "basic", "Demo 1CRM",
+        "onecrm",
+        "basic",
+        "Demo 1CRM",
         data={"url": sandbox.url, "username": "admin", "assigned_user_id": "1"},
         secrets={"password": password},
     )

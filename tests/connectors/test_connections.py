@@ -24,8 +24,10 @@ def token_calls(xero):
 
 
 def working(xero, token, tenant):
-    answer = xero.http.get(f"{xero.url}/api.xro/2.0/Contacts",
-                           headers={"Authorization": f"Bearer {token}", "xero-tenant-id": tenant})
+    answer = xero.http.get(
+        f"{xero.url}/api.xro/2.0/Contacts",
+        headers={"Authorization": f"Bearer {token}", "xero-tenant-id": tenant},
+    )
     return answer.status_code == 200
 
 
@@ -46,8 +48,9 @@ def test_unknown_ids_are_configuration_errors(resolver):
 
 
 def test_connections_without_a_kind_resolve_as_keychains(resolver, store):
-    stored = store.create_connection("http", "api-key", "k", data={"name": "x-api-key"},
-                                     secrets={"key": "s3cret"})
+    stored = store.create_connection(
+        "http", "api-key", "k", data={"name": "x-api-key"}, secrets={"key": "s3cret"}
+    )
     assert dict(resolver.get(stored.id)) == {"name": "x-api-key", "key": "s3cret"}
 
 
@@ -144,9 +147,13 @@ def test_kinds_without_a_test_say_so(resolver, store):
 
 def test_connection_kind_splits_values_and_names_missing_fields():
     kind = ConnectionKind(
-        id="demo", label="Demo", auth=AuthType.BASIC,
-        fields=(ConnectionField(name="url", label="URL", default="https://x"),
-                ConnectionField(name="password", label="Password", secret=True)),
+        id="demo",
+        label="Demo",
+        auth=AuthType.BASIC,
+        fields=(
+            ConnectionField(name="url", label="URL", default="https://x"),
+            ConnectionField(name="password", label="Password", secret=True),
+        ),
     )
     assert kind.split_values({"password": "p"}) == ({"url": "https://x"}, {"password": "p"})
     with pytest.raises(ValueError, match="'Password' is required"):

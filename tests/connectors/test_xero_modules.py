@@ -17,18 +17,28 @@ def conn(connection):
 def test_create_get_update_and_search_contacts(runner, xero, xero_connection):
     created = runner.one(
         "xero:CreateContact",
-        {"Name": "Kiwi Widgets Ltd", "EmailAddress": "hi@kiwi.example", "FirstName": "",
-         "Addresses": [{"AddressType": "POBOX", "City": "Wellington"}]},
+        {
+            "Name": "Kiwi Widgets Ltd",
+            "EmailAddress": "hi@kiwi.example",
+            "FirstName": "",
+            "Addresses": [{"AddressType": "POBOX", "City": "Wellington"}],
+        },
         conn(xero_connection),
     )
     assert created.status == "success", created.error
     contact = outputs(created, 1)[0]
     assert contact["Name"] == "Kiwi Widgets Ltd"
     assert contact["UpdatedDateUTC"].endswith("Z")  # /Date(…)/ became ISO
-    assert "FirstName" not in json.loads(xero.requests_to("/api.xro/2.0/Contacts", "PUT")[0]["body"])["Contacts"][0]
+    assert (
+        "FirstName"
+        not in json.loads(xero.requests_to("/api.xro/2.0/Contacts", "PUT")[0]["body"])["Contacts"][
+            0
+        ]
+    )
 
     updated = runner.one(
-        "xero:UpdateContact", {"ContactID": contact["ContactID"], "EmailAddress": "new@kiwi.example"},
+        "xero:UpdateContact",
+        {"ContactID": contact["ContactID"], "EmailAddress": "new@kiwi.example"},
         conn(xero_connection),
     )
     assert outputs(updated, 1)[0]["EmailAddress"] == "new@kiwi.example"
@@ -39,8 +49,10 @@ def test_create_get_update_and_search_contacts(runner, xero, xero_connection):
 
     by_field = runner.one(
         "xero:SearchContacts",
-        {"searchBy": "field", "filter": [[{"field": "Name", "operator": "equals",
-                                           "value": "Kiwi Widgets Ltd"}]]},
+        {
+            "searchBy": "field",
+            "filter": [[{"field": "Name", "operator": "equals", "value": "Kiwi Widgets Ltd"}]],
+        },
         {**conn(xero_connection), "limit": 1},
     )
     found = outputs(by_field, 1)
@@ -49,8 +61,9 @@ def test_create_get_update_and_search_contacts(runner, xero, xero_connection):
     where = xero.requests_to("/api.xro/2.0/Contacts", "GET")[-1]["query"]["where"][0]
     assert where == 'Name=="Kiwi Widgets Ltd"'
 
-    by_term = runner.one("xero:SearchContacts", {"searchBy": "term", "term": "kiwi"},
-                         conn(xero_connection))
+    by_term = runner.one(
+        "xero:SearchContacts", {"searchBy": "term", "term": "kiwi"}, conn(xero_connection)
+    )
     assert len(outputs(by_term, 1)) == 1
 
 
@@ -66,10 +79,13 @@ def test_quotes_in_names_are_escaped_in_where(runner, xero, xero_connection):
 
 def test_search_without_results_continues_only_when_asked(runner, xero_connection):
     flow = [
-        node(1, "xero:SearchContacts",
-             {"filter": [{"field": "Name", "operator": "equals", "value": "Nobody"}]},
-             {**conn(xero_connection), "continueWhenNoRes": True}),
-        node(2, "util:SetVariable2", {"name": "seen", "value": "{{ifempty(1.ContactID; \"none\")}}"}),
+        node(
+            1,
+            "xero:SearchContacts",
+            {"filter": [{"field": "Name", "operator": "equals", "value": "Nobody"}]},
+            {**conn(xero_connection), "continueWhenNoRes": True},
+        ),
+        node(2, "util:SetVariable2", {"name": "seen", "value": '{{ifempty(1.ContactID; "none")}}'}),
     ]
     record = runner.run(flow)
     assert record.status == "success", record.error
@@ -77,17 +93,29 @@ def test_search_without_results_continues_only_when_asked(runner, xero_connectio
 
 
 def test_create_invoice_with_line_items_then_update_and_search(runner, xero, xero_connection):
-    contact = outputs(runner.one("xero:CreateContact", {"Name": "Tui Traders"},
-                                 conn(xero_connection)), 1)[0]
+    contact = outputs(
+        runner.one("xero:CreateContact", {"Name": "Tui Traders"}, conn(xero_connection)), 1
+    )[0]
     created = runner.one(
         "xero:CreateInvoice",
-        {"Type": "ACCREC", "ContactID": contact["ContactID"], "Date": "2026-03-01",
-         "DueDate": "2026-03-31", "Status": "AUTHORISED", "Reference": "1CRM-42",
-         "LineItems": [
-             {"Description": "Widget", "Quantity": 2, "UnitAmount": 50, "AccountCode": "200",
-              "TaxType": "OUTPUT2"},
-             {"Description": "Service", "Quantity": 1, "UnitAmount": 100, "AccountCode": "200"},
-         ]},
+        {
+            "Type": "ACCREC",
+            "ContactID": contact["ContactID"],
+            "Date": "2026-03-01",
+            "DueDate": "2026-03-31",
+            "Status": "AUTHORISED",
+            "Reference": "1CRM-42",
+            "LineItems": [
+                {
+                    "Description": "Widget",
+                    "Quantity": 2,
+                    "UnitAmount": 50,
+                    "AccountCode": "200",
+                    "TaxType": "OUTPUT2",
+                },
+                {"Description": "Service", "Quantity": 1, "UnitAmount": 100, "AccountCode": "200"},
+            ],
+        },
         conn(xero_connection),
     )
     assert created.status == "success", created.error
@@ -96,22 +124,31 @@ def test_create_invoice_with_line_items_then_update_and_search(runner, xero, xer
     assert invoice["Contact"]["ContactID"] == contact["ContactID"]
     assert invoice["Date"].startswith("2026-03-01T")
 
-    updated = runner.one("xero:UpdateInvoice",
-                         {"InvoiceID": invoice["InvoiceID"], "Reference": "1CRM-43"},
-                         conn(xero_connection))
+    updated = runner.one(
+        "xero:UpdateInvoice",
+        {"InvoiceID": invoice["InvoiceID"], "Reference": "1CRM-43"},
+        conn(xero_connection),
+    )
     assert outputs(updated, 1)[0]["Reference"] == "1CRM-43"
 
-    searched = runner.one("xero:SearchInvoice",
-                          {"Statuses": ["AUTHORISED"], "ContactIDs": [contact["ContactID"]]},
-                          conn(xero_connection))
+    searched = runner.one(
+        "xero:SearchInvoice",
+        {"Statuses": ["AUTHORISED"], "ContactIDs": [contact["ContactID"]]},
+        conn(xero_connection),
+    )
     found = outputs(searched, 1)
     assert [i["InvoiceID"] for i in found] == [invoice["InvoiceID"]]
     assert len(found[0]["LineItems"]) == 2  # paged lists carry line items
 
     paid = runner.one(
         "xero:CreatePayment",
-        {"InvoiceID": invoice["InvoiceID"], "AccountCode": "090", "Amount": 30,
-         "Date": "2026-03-05", "Reference": "pay-1"},
+        {
+            "InvoiceID": invoice["InvoiceID"],
+            "AccountCode": "090",
+            "Amount": 30,
+            "Date": "2026-03-05",
+            "Reference": "pay-1",
+        },
         conn(xero_connection),
     )
     assert paid.status == "success", paid.error
@@ -120,14 +157,20 @@ def test_create_invoice_with_line_items_then_update_and_search(runner, xero, xer
 
 
 def test_create_quote(runner, xero_connection):
-    contact = outputs(runner.one("xero:CreateContact", {"Name": "Kea Kitchens"},
-                                 conn(xero_connection)), 1)[0]
+    contact = outputs(
+        runner.one("xero:CreateContact", {"Name": "Kea Kitchens"}, conn(xero_connection)), 1
+    )[0]
     record = runner.one(
         "xero:CreateQuote",
-        {"ContactID": contact["ContactID"], "Date": datetime(2026, 3, 1, tzinfo=UTC).isoformat(),
-         "ExpiryDate": "2026-04-01", "Title": "Kitchen",
-         "LineItems": [{"Description": "Bench", "Quantity": 1, "UnitAmount": 900,
-                        "AccountCode": "200"}]},
+        {
+            "ContactID": contact["ContactID"],
+            "Date": datetime(2026, 3, 1, tzinfo=UTC).isoformat(),
+            "ExpiryDate": "2026-04-01",
+            "Title": "Kitchen",
+            "LineItems": [
+                {"Description": "Bench", "Quantity": 1, "UnitAmount": 900, "AccountCode": "200"}
+            ],
+        },
         conn(xero_connection),
     )
     assert record.status == "success", record.error
@@ -164,44 +207,80 @@ def test_watch_contacts_from_now_on_then_only_changes(runner, xero, xero_connect
 def test_watch_all_and_since_a_date_with_limit(runner, xero, xero_connection):
     for name in ("A Ltd", "B Ltd", "C Ltd"):
         runner.one("xero:CreateContact", {"Name": name}, conn(xero_connection))
-    every = runner.run([node(1, "xero:WatchContacts",
-                             parameters={**conn(xero_connection), "start": "all", "limit": 2})])
+    every = runner.run(
+        [
+            node(
+                1,
+                "xero:WatchContacts",
+                parameters={**conn(xero_connection), "start": "all", "limit": 2},
+            )
+        ]
+    )
     assert [c["Name"] for c in outputs(every, 1)] == ["A Ltd", "B Ltd"]
-    rest = runner.run([node(1, "xero:WatchContacts",
-                            parameters={**conn(xero_connection), "start": "all", "limit": 2})])
+    rest = runner.run(
+        [
+            node(
+                1,
+                "xero:WatchContacts",
+                parameters={**conn(xero_connection), "start": "all", "limit": 2},
+            )
+        ]
+    )
     assert [c["Name"] for c in outputs(rest, 1)] == ["C Ltd"]
 
     runner.cursors.clear()
     future = (datetime.now(UTC) + timedelta(days=1)).isoformat()
-    since = runner.run([node(1, "xero:WatchContacts",
-                             parameters={**conn(xero_connection), "start": "date",
-                                         "startDate": future})])
+    since = runner.run(
+        [
+            node(
+                1,
+                "xero:WatchContacts",
+                parameters={**conn(xero_connection), "start": "date", "startDate": future},
+            )
+        ]
+    )
     assert outputs(since, 1) == []
 
 
 def test_watch_invoices_and_payments(runner, xero_connection):
-    contact = outputs(runner.one("xero:CreateContact", {"Name": "Moa Motors"},
-                                 conn(xero_connection)), 1)[0]
-    invoice = outputs(runner.one(
-        "xero:CreateInvoice",
-        {"ContactID": contact["ContactID"], "Status": "AUTHORISED",
-         "LineItems": [{"Description": "Tyres", "Quantity": 4, "UnitAmount": 100,
-                        "AccountCode": "200"}]},
-        conn(xero_connection)), 1)[0]
-    runner.one("xero:CreatePayment", {"InvoiceID": invoice["InvoiceID"], "AccountCode": "090",
-                                      "Amount": 100}, conn(xero_connection))
-    invoices = runner.run([node(1, "xero:WatchInvoices",
-                                parameters={**conn(xero_connection), "start": "all"})])
+    contact = outputs(
+        runner.one("xero:CreateContact", {"Name": "Moa Motors"}, conn(xero_connection)), 1
+    )[0]
+    invoice = outputs(
+        runner.one(
+            "xero:CreateInvoice",
+            {
+                "ContactID": contact["ContactID"],
+                "Status": "AUTHORISED",
+                "LineItems": [
+                    {"Description": "Tyres", "Quantity": 4, "UnitAmount": 100, "AccountCode": "200"}
+                ],
+            },
+            conn(xero_connection),
+        ),
+        1,
+    )[0]
+    runner.one(
+        "xero:CreatePayment",
+        {"InvoiceID": invoice["InvoiceID"], "AccountCode": "090", "Amount": 100},
+        conn(xero_connection),
+    )
+    invoices = runner.run(
+        [node(1, "xero:WatchInvoices", parameters={**conn(xero_connection), "start": "all"})]
+    )
     assert [i["InvoiceID"] for i in outputs(invoices, 1)] == [invoice["InvoiceID"]]
     assert outputs(invoices, 1)[0]["LineItems"][0]["Description"] == "Tyres"
-    payments = runner.run([node(2, "xero:WatchPayments",
-                                parameters={**conn(xero_connection), "start": "all"})])
+    payments = runner.run(
+        [node(2, "xero:WatchPayments", parameters={**conn(xero_connection), "start": "all"})]
+    )
     assert [p["Amount"] for p in outputs(payments, 2)] == [100.0]
 
 
 def test_tenant_can_be_overridden_per_module(runner, xero_connection):
-    record = runner.one("xero:CreateContact",
-                        {"Name": "X", "tenantId": "00000000-0000-0000-0000-000000000000"},
-                        conn(xero_connection))
+    record = runner.one(
+        "xero:CreateContact",
+        {"Name": "X", "tenantId": "00000000-0000-0000-0000-000000000000"},
+        conn(xero_connection),
+    )
     assert record.status == "error"
     assert record.error["type"] == "AccountValidationError"
