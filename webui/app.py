@@ -131,10 +131,11 @@ def _is_editor_path(path: str) -> bool:
 
 def _editor_page() -> ResponseReturnValue:
     """The built editor (its router reads the path), or how to build it."""
-    if (STATIC_DIR / "index.html").is_file():
-        response = send_from_directory(STATIC_DIR, "index.html", max_age=0)
-        response.headers["Cache-Control"] = "no-cache"
-        return response
+    index = STATIC_DIR / "index.html"
+    if index.is_file():
+        # Small, and read whole: no file handle outlives the request.
+        page = index.read_bytes()
+        return Response(page, 200, mimetype="text/html", headers={"Cache-Control": "no-cache"})
     return Response(NOT_BUILT_PAGE, 200, mimetype="text/html")
 
 

@@ -67,3 +67,7 @@ ACCESS: dict[str, Role] = {
     "api.create_datastore": EDITOR,
     "api.list_records": VIEWER,
 }
+
+CSRF_EXEMPT = frozenset({"api.auth_login", "api.auth_setup"})
+"""Writes that do not act with the session's authority (they replace it), so a browser with a
+stale session can still sign in. Every other cookie-authenticated write needs the token."""
