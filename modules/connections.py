@@ -153,6 +153,7 @@ class ApiClient:
         method = method.upper()
         attempts = 1 + (self.settings.max_retries if method in IDEMPOTENT_METHODS else 0)
         for attempt in range(attempts):
+            self._take_rate_slot()  # its own waits; a refusal here is not retried again
             try:
                 return self._attempt(method, path, params, json, headers)
             except ModuleError as error:
@@ -172,7 +173,6 @@ class ApiClient:
         json: Any,
         headers: Mapping[str, str] | None,
     ) -> ApiResponse:
-        self._take_rate_slot()
         response = self._send(method, path, params, json, headers)
         if not response.ok:
             raise self._status_error(response)
