@@ -1,0 +1,1 @@
+"""Zoho CRM: the local API sandbox (``modules.zohocrm.sandbox``) and its fixtures."""

@@ -1,0 +1,39 @@
+"""Local emulator of the Zoho CRM REST API v2 (and Zoho Accounts OAuth 2.0).
+
+Follows Zoho's API v2 reference (records, upsert, search, notifications, status codes) and the
+OAuth 2.0 / multi-DC pages. Pieces:
+
+- ``criteria``: the search criteria syntax, parsed and evaluated without I/O;
+- ``records``: the modules as data, field checks, line items and totals without I/O;
+- ``store``: the organisation's records and the insert / update / upsert / delete rules;
+- ``oauth``: authorize and token endpoints; ``notifications``: ``/actions/watch`` channels and
+  callbacks; ``api``: the HTTP routes, auth, scopes and the rate limit; ``state``: config and
+  fixtures.
+
+See ``docs/sandboxes.md`` for the behaviour and where it differs from the real API.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flask
+
+from modules.sandboxing import register_control_routes, run_sandbox_in_thread
+
+from . import api, oauth
+from .state import ZohoSandboxState
+
+__all__ = ["ZohoSandboxState", "create_app", "run_sandbox_in_thread"]
+
+
+def create_app(config: dict[str, Any] | None = None) -> flask.Flask:
+    """Build a Zoho CRM sandbox app. ``config`` overrides ``state.DEFAULTS`` and the common
+    sandbox keys; ``config["fixture"]`` may name a fixture (``"demo"``, ``"small"``), a path or
+    a dict."""
+    app = flask.Flask(__name__)
+    state = ZohoSandboxState(config)
+    register_control_routes(app, state, api.fault_response)
+    oauth.register(app)
+    api.register(app)
+    return app

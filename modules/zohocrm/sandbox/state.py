@@ -1,0 +1,77 @@
+"""The Zoho CRM sandbox's in-memory state: the organisation's records, OAuth tokens,
+notification channels and config.
+
+Fixture format (API names; records may carry ``id``, ``Created_Time``, ``Modified_Time``;
+lookups and line items point at ids seeded earlier)::
+
+    {"Accounts": [...], "Contacts": [...], "Products": [...], "Quotes": [...],
+     "Invoices": [...]}
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from modules.sandboxing import BaseSandboxState
+
+from .oauth import TokenStore
+from .records import MODULES
+from .store import Org
+
+FIXTURE_DIR = Path(__file__).resolve().parent.parent / "fixtures"
+
+DEFAULTS: dict[str, Any] = {
+    "client_id": "1000.SANDBOXCLIENTID",
+    "client_secret": "sandbox-client-secret",
+    "redirect_uris": [],
+    "auth_code_seconds": 120,
+    "access_token_seconds": 3600,
+    "location": "us",
+    "accounts_server": None,  # None: this sandbox's own URL
+    "api_domain": None,
+    "rate_limit_per_minute": 100,
+    "utc_offset": "+00:00",
+    "user_name": "Sandbox Admin",
+    "user_id": "5843104000000400001",
+    "user_email": "admin@sandbox.example",
+    "unique_fields": {"Contacts": ["Email"], "Products": ["Product_Name"]},
+    "max_channel_expiry_seconds": 86400,
+    "fixture": None,
+}
+
+
+class ZohoSandboxState(BaseSandboxState):
+    """One organisation, its tokens and its notification channels."""
+
+    def __init__(self, config: Mapping[str, Any] | None = None) -> None:
+        super().__init__(DEFAULTS, config)
+        self.clear_records()
+        self.seed_initial_fixture()
+
+    def clear_records(self) -> None:
+        """Forget every record, token and channel."""
+        self.org = Org(self.now, self.config)
+        self.tokens = TokenStore()
+        self.channels: dict[str, dict[str, Any]] = {}
+
+    def load_fixture(self, fixture: Any) -> Mapping[str, Any]:
+        """Also accept a fixture name from ``fixtures/`` (``"demo"``, ``"small"``)."""
+        if isinstance(fixture, str) and (FIXTURE_DIR / f"{fixture}.json").exists():
+            fixture = str(FIXTURE_DIR / f"{fixture}.json")
+        return super().load_fixture(fixture)
+
+    def seed(self, fixture: Mapping[str, Any]) -> dict[str, int]:
+        """Insert the fixture's records module by module (no notifications)."""
+        for module, spec in MODULES.items():
+            for data in fixture.get(module, []):
+                self.org.insert(spec, dict(data), seeding=True)
+        return {module: len(fixture.get(module, [])) for module in MODULES}
+
+    def records_snapshot(self) -> dict[str, Any]:
+        """Records by module, plus the notification channels under ``_channels``."""
+        snapshot: dict[str, Any] = {m: list(r.values()) for m, r in self.org.records.items()}
+        snapshot["_channels"] = list(self.channels.values())
+        return json.loads(json.dumps(snapshot))
