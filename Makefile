@@ -18,6 +18,7 @@ $(PY):
 .PHONY: install
 install: $(PY) ## Create .venv and install Switchboard with its dev tools
 	$(BIN)/pip install --quiet -e '.[dev]'
+	cd webui/frontend && npm ci --no-audit --no-fund && npm run build
 
 .PHONY: run
 run: ## Run the product on its embedded default (SQLite, no Redis)

@@ -1,5 +1,6 @@
 import { BaseEdge, EdgeLabelRenderer, getBezierPath, type EdgeProps } from "@xyflow/react";
 import { useEditorActions } from "./actions";
+import { NamedIcon } from "./icons";
 import type { LinkEdge as LinkEdgeType } from "./graph";
 
 /** A link. Its filter (on the target module) shows as a label; error routes are dashed red. */
@@ -39,7 +40,7 @@ export function LinkEdge(props: EdgeProps<LinkEdgeType>) {
                 actions.selectEdge(id);
               }}
             >
-              {conditions ? "⏚" : "⚲"}
+              <NamedIcon name="funnel" size={14} />
             </button>
           )}
           {(data?.label || data?.fallback) && (

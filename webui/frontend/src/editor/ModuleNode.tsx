@@ -1,6 +1,7 @@
 import { Handle, Position, type NodeProps } from "@xyflow/react";
 import { useEditorActions } from "./actions";
 import { AppIcon, appColor } from "./appIcon";
+import { NamedIcon } from "./icons";
 import type { ModuleNode as ModuleNodeType } from "./graph";
 
 const DIRECTIVE_LABELS: Record<string, string> = {
@@ -40,9 +41,17 @@ export function ModuleNode({ data, selected }: NodeProps<ModuleNodeType>) {
         actions.openMenu(module.id, e.clientX, e.clientY);
       }}
     >
-      <Handle type="target" position={Position.Left} id="in" />
       <div className="module-circle" style={{ background: color }} title={module.module}>
-        {isRouter ? <span className="router-glyph">⑂</span> : <AppIcon app={app} appId={appId} size={40} />}
+        <Handle type="target" position={Position.Left} id="in" />
+        <Handle type="source" position={Position.Right} id="out" />
+        <Handle type="source" position={Position.Bottom} id="error" />
+        {isRouter ? (
+          <NamedIcon name="router" size={30} />
+        ) : directive ? (
+          <NamedIcon name={directive.toLowerCase()} size={26} />
+        ) : (
+          <AppIcon app={app} appId={appId} size={40} />
+        )}
         <span className="module-id">{module.id}</span>
         {trigger && <span className="trigger-mark" title="Trigger: the scenario starts here">⚡</span>}
         {problems.length > 0 && (
@@ -61,8 +70,6 @@ export function ModuleNode({ data, selected }: NodeProps<ModuleNodeType>) {
         <span>{isRouter ? `${module.routes?.length ?? 0} routes` : title}</span>
       </div>
       {problems.length > 0 && <div className="module-problems">{problems[0].message}</div>}
-      <Handle type="source" position={Position.Right} id="out" />
-      <Handle type="source" position={Position.Bottom} id="error" className="error-handle" />
       {!directive && (
         <button
           className="add-after"

@@ -6,7 +6,7 @@ import { DataStorePicker, ConnectionPicker, WebhookPicker } from "./Pickers";
 import { Fields } from "./SchemaForm";
 import { JsonEditor } from "./JsonEditor";
 
-const PICKED = ["__IMTCONN__", "hook", "datastore"];
+const PICKED = ["__IMTCONN__", "hook", "__IMTHOOK__", "datastore"];
 
 export function ModulePanel({
   module,
@@ -80,10 +80,13 @@ export function ModulePanel({
           }
         />
       </label>
-      {(module.module.startsWith(`${app}:`) && !["builtin", "gateway", "datastore", "util", "json", "regexp", "http"].includes(app)) || "__IMTCONN__" in params ? (
+      {!["builtin", "gateway", "datastore", "util", "json", "regexp", "http"].includes(app) || "__IMTCONN__" in params || "__IMTCONN__" in (paramSchema?.properties ?? {}) ? (
         <ConnectionPicker app={app} value={params.__IMTCONN__} onChange={(id) => setParam("__IMTCONN__", id)} />
       ) : null}
       {module.module === "gateway:CustomWebHook" && <WebhookPicker scenarioId={scenarioId} value={params.hook} onChange={(id) => setParam("hook", id)} />}
+      {module.module !== "gateway:CustomWebHook" && ("__IMTHOOK__" in (paramSchema?.properties ?? {}) || "__IMTHOOK__" in params) && (
+        <WebhookPicker scenarioId={scenarioId} value={params.__IMTHOOK__} onChange={(id) => setParam("__IMTHOOK__", id)} />
+      )}
       {app === "datastore" && <DataStorePicker value={params.datastore} onChange={(id) => setParam("datastore", id)} />}
       {isRouter && (
         <section className="routes">
@@ -124,7 +127,7 @@ export function ModulePanel({
           <Fields schema={inputSchema} root={inputSchema} value={mapper} mappable path="mapper" onChange={(value) => onChange((m) => (m.mapper = value), "mapper")} />
         </section>
       )}
-      {(!info || (inputSchema?.additionalProperties !== false && Object.keys(inputSchema?.properties ?? {}).length === 0 && !isRouter)) && (
+      {(!info || (Object.keys(inputSchema?.properties ?? {}).length === 0 && ["action", "responder", "builtin:Resume"].some((k) => k === info.kind || k === module.module))) && (
         <section>
           <h3>{info ? "Fields (JSON)" : "Mapper (JSON)"}</h3>
           <JsonEditor label="Mapper" value={module.mapper ?? null} onChange={(v) => onChange((m) => (m.mapper = v as JsonObject | null), "mapper-json")} />

@@ -8,6 +8,7 @@ export function PlaceholderNode({ data }: NodeProps<PlaceholderNodeType>) {
   const { routerId, routeIndex, label } = data;
   return (
     <div className="placeholder-node">
+      <div className="placeholder-wrap">
       <Handle type="target" position={Position.Left} id="in" />
       <button
         className="placeholder-circle"
@@ -19,6 +20,7 @@ export function PlaceholderNode({ data }: NodeProps<PlaceholderNodeType>) {
       >
         +
       </button>
+      </div>
       <div className="module-title">
         <span>{label}</span>
       </div>

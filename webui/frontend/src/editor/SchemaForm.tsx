@@ -96,6 +96,17 @@ function Field({ name, schema, root, value, onChange, required, mappable, path }
         multiline={/body|content|json|text|value/i.test(name)}
       />
     );
+  } else if (type === "string") {
+    control = (
+      <input
+        type="text"
+        aria-label={label}
+        data-testid={`field-${path}`}
+        value={typeof value === "string" ? value : value === undefined || value === null ? "" : JSON.stringify(value)}
+        placeholder={typeof s.default === "string" ? s.default : ""}
+        onChange={(e) => onChange(e.target.value === "" ? undefined : e.target.value)}
+      />
+    );
   } else if (type === "enum") {
     control = (
       <select aria-label={label} data-testid={`field-${path}`} value={value === undefined ? "" : JSON.stringify(value)} onChange={(e) => onChange(e.target.value === "" ? undefined : (JSON.parse(e.target.value) as Json))}>

@@ -1,4 +1,5 @@
 import type { AppInfo } from "../types";
+import { NamedIcon, hasNamedIcon } from "./icons";
 
 const FALLBACK_COLORS = ["#6d00cc", "#0b7ec2", "#e26d00", "#00a37a", "#c7254e", "#5b6770"];
 
@@ -24,8 +25,15 @@ export function AppIcon({ app, appId, size }: { app: AppInfo | null; appId: stri
       />
     );
   }
+  if (hasNamedIcon(icon)) {
+    return (
+      <span className="app-icon">
+        <NamedIcon name={icon} size={size} />
+      </span>
+    );
+  }
   const label = app?.label ?? appId;
-  const initials = icon && icon.length <= 3 ? icon : label.replace(/[^A-Za-z0-9 ]/g, "").split(/\s+/).map((w) => w[0] ?? "").join("").slice(0, 2).toUpperCase() || "?";
+  const initials = icon && icon.length <= 3 ? icon.toUpperCase() : label.replace(/[^A-Za-z0-9 ]/g, "").split(/\s+/).map((w) => w[0] ?? "").join("").slice(0, 2).toUpperCase() || "?";
   return (
     <span className="app-initials" style={{ fontSize: size * 0.42 }}>
       {initials}
