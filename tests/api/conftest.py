@@ -144,7 +144,8 @@ def owner(app):
 def add_user(owner, role):
     email = f"{role}@example.com"
     response = owner.post(
-        "/api/users", json={"email": email, "name": role.title(), "password": PASSWORD, "role": role}
+        "/api/users",
+        json={"email": email, "name": role.title(), "password": PASSWORD, "role": role},
     )
     assert response.status_code == 201, response.json
     return email

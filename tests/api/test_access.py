@@ -1,5 +1,5 @@
 """The authorization table: every ``/api`` route (read from the app's URL map, so a new route
-without a rule fails here) × each role × anonymous."""
+without a rule fails here), for each role and anonymous."""
 
 from __future__ import annotations
 
@@ -10,8 +10,12 @@ import pytest
 from webui.api.access import ACCESS
 from webui.auth import Role
 
-ROLES = {"anonymous": Role.PUBLIC, "viewer": Role.VIEWER, "editor": Role.EDITOR,
-         "owner": Role.OWNER}
+ROLES = {
+    "anonymous": Role.PUBLIC,
+    "viewer": Role.VIEWER,
+    "editor": Role.EDITOR,
+    "owner": Role.OWNER,
+}
 # Ids that exist nowhere: an allowed request reaches its view and answers 404/409/422…
 PLACEHOLDERS = {"int": "987654", "default": "no-such-id"}
 

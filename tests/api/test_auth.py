@@ -73,9 +73,12 @@ def test_login_logout_and_csrf(app, owner):
     wrong = client.post("/api/auth/login", json={"email": "owner@example.com", "password": "x"})
     assert wrong.status_code == 401
     assert wrong.json["error"]["code"] == "unauthorized"
-    assert client.post(
-        "/api/auth/login", json={"email": "OWNER@example.com", "password": PASSWORD}
-    ).status_code == 200
+    assert (
+        client.post(
+            "/api/auth/login", json={"email": "OWNER@example.com", "password": PASSWORD}
+        ).status_code
+        == 200
+    )
     csrf = client.get("/api/auth/state").json["csrf_token"]
     body = {"name": "Demo"}
     refused = client.post("/api/scenarios", json=body)
@@ -83,9 +86,9 @@ def test_login_logout_and_csrf(app, owner):
     assert "X-CSRF-Token" in refused.json["error"]["message"]
     wrong_token = client.post("/api/scenarios", json=body, headers={"X-CSRF-Token": "nope"})
     assert wrong_token.status_code == 403
-    assert client.post(
-        "/api/scenarios", json=body, headers={"X-CSRF-Token": csrf}
-    ).status_code == 201
+    assert (
+        client.post("/api/scenarios", json=body, headers={"X-CSRF-Token": csrf}).status_code == 201
+    )
     assert client.post("/api/auth/logout").status_code == 403  # logout is a write too
     out = client.post("/api/auth/logout", headers={"X-CSRF-Token": csrf})
     assert out.status_code == 204
@@ -105,7 +108,9 @@ def test_session_id_changes_at_login(app, owner):
     client = app.test_client()
     planted = "attacker-chosen-session-id"
     client.set_cookie(SESSION_COOKIE, planted)
-    first = client.post("/api/auth/login", json={"email": "owner@example.com", "password": PASSWORD})
+    first = client.post(
+        "/api/auth/login", json={"email": "owner@example.com", "password": PASSWORD}
+    )
     issued = client.get_cookie(SESSION_COOKIE).value
     assert first.status_code == 200 and issued != planted
     attacker = app.test_client()
@@ -130,11 +135,15 @@ def test_api_tokens_work_without_csrf_and_die_when_revoked(app, owner):
     assert listed[0]["token"] is None  # shown once
     bearer = {"Authorization": f"Bearer {token}"}
     client = app.test_client()
-    assert client.post("/api/scenarios", json={"name": "By token"}, headers=bearer).status_code == 201
+    assert (
+        client.post("/api/scenarios", json={"name": "By token"}, headers=bearer).status_code == 201
+    )
     assert client.get("/api/tokens", headers=bearer).json[0]["last_used_at"] is not None
     assert owner.delete(f"/api/tokens/{created.json['id']}").status_code == 204
     assert client.get("/api/scenarios", headers=bearer).status_code == 401
-    assert client.get("/api/scenarios", headers={"Authorization": "Bearer sb_nope"}).status_code == 401
+    assert (
+        client.get("/api/scenarios", headers={"Authorization": "Bearer sb_nope"}).status_code == 401
+    )
 
 
 def test_tokens_are_stored_hashed(app, owner, store):
@@ -195,7 +204,8 @@ def test_users_are_managed_by_the_owner(app, owner):
     email = add_user(owner, "editor")
     users = owner.get("/api/users").json
     assert [(u["email"], u["role"]) for u in users] == [
-        ("owner@example.com", "owner"), (email, "editor")
+        ("owner@example.com", "owner"),
+        (email, "editor"),
     ]
     editor_id = users[1]["id"]
     duplicate = owner.post(
@@ -203,8 +213,8 @@ def test_users_are_managed_by_the_owner(app, owner):
     )
     assert duplicate.status_code == 409
     bad_role = owner.post(
-        "/api/users", json={"email": "z@example.com", "name": "Z", "password": PASSWORD,
-                            "role": "admin"}
+        "/api/users",
+        json={"email": "z@example.com", "name": "Z", "password": PASSWORD, "role": "admin"},
     )
     assert bad_role.status_code == 422 and bad_role.json["error"]["path"] == "role"
     session = ApiClient(app, email)

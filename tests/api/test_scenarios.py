@@ -9,9 +9,14 @@ import json
 from tests.service.blueprints import HOOK_TO_VARIABLE, blueprint, set_variable
 
 MANUAL = blueprint(set_variable(1, value="five"), name="Manual")
-INVALID = json.dumps({"name": "Broken", "flow": [
-    {"id": 1, "module": "util:SetVariable2", "version": 1, "mapper": {"value": "{{1.n"}},
-]})
+INVALID = json.dumps(
+    {
+        "name": "Broken",
+        "flow": [
+            {"id": 1, "module": "util:SetVariable2", "version": 1, "mapper": {"value": "{{1.n"}},
+        ],
+    }
+)
 
 
 def test_create_empty_and_list(owner):
@@ -28,8 +33,9 @@ def test_create_empty_and_list(owner):
 
 
 def test_create_with_a_blueprint_object(owner):
-    created = owner.post("/api/scenarios", json={"name": "Hook", "blueprint": json.loads(
-        HOOK_TO_VARIABLE)})
+    created = owner.post(
+        "/api/scenarios", json={"name": "Hook", "blueprint": json.loads(HOOK_TO_VARIABLE)}
+    )
     assert created.status_code == 201
     assert created.json["name"] == "Hook"
     assert created.json["scheduling"] == {"type": "immediately"}
@@ -51,11 +57,13 @@ def test_invalid_blueprint_is_422_with_every_problem(owner):
 def test_import_accepts_every_wrapper_and_exports_byte_exact(owner):
     bare = HOOK_TO_VARIABLE
     wrapped_api = json.dumps({"code": "OK", "response": {"blueprint": json.loads(bare)}})
-    wrapped_template = '{"blueprint": ' + bare + ', "scheduling": {"type": "indefinitely", ' \
-        '"interval": 3600}}'
+    wrapped_template = (
+        '{"blueprint": ' + bare + ', "scheduling": {"type": "indefinitely", "interval": 3600}}'
+    )
     for text in (bare, wrapped_api, wrapped_template):
-        response = owner.post("/api/scenarios/import", data=text.encode(),
-                              content_type="application/json")
+        response = owner.post(
+            "/api/scenarios/import", data=text.encode(), content_type="application/json"
+        )
         assert response.status_code == 201, response.json
         exported = owner.get(f"/api/scenarios/{response.json['id']}/export")
         assert exported.status_code == 200
@@ -133,7 +141,8 @@ def test_get_update_versions(owner):
 
 def test_duplicate_activate_deactivate_delete(owner):
     sid = owner.post("/api/scenarios", json={"name": "Hook", "blueprint": HOOK_TO_VARIABLE}).json[
-        "id"]
+        "id"
+    ]
     copy = owner.post(f"/api/scenarios/{sid}/duplicate", json={})
     assert copy.status_code == 201
     assert copy.json["name"] == "Hook (copy)" and copy.json["id"] != sid
@@ -173,5 +182,5 @@ def test_run_with_a_bundle_and_queued(owner, service):
     queued = owner.post(f"/api/scenarios/{sid}/run")
     assert queued.status_code == 202
     assert queued.json["scenario_id"] == sid
-    listed = owner.get(f"/api/scenarios").json[0]
+    listed = owner.get("/api/scenarios").json[0]
     assert listed["last_run"] is not None
