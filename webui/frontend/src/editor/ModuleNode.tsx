@@ -66,7 +66,7 @@ export function ModuleNode({ data, selected }: NodeProps<ModuleNodeType>) {
         )}
       </div>
       <div className="module-title">
-        <strong>{isRouter ? "Router" : appLabel}</strong>
+        <strong>{isRouter ? "Router" : directive ? "Error handler" : appLabel}</strong>
         <span>{isRouter ? `${module.routes?.length ?? 0} routes` : title}</span>
       </div>
       {problems.length > 0 && <div className="module-problems">{problems[0].message}</div>}

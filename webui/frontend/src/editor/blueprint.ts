@@ -331,6 +331,8 @@ export function layout(bp: Blueprint): Map<number, { x: number; y: number }> {
   let nextRow = 1;
   const place = (flow: Module[], col: number, row: number): void => {
     let c = col;
+    // Error routes go below everything the flow's routes take, so links do not cross them.
+    const errorRoutes: [Module[], number][] = [];
     for (const module of flow) {
       positions.set(module.id, { x: c * GRID_X, y: row * GRID_Y });
       const subflows = [
@@ -341,9 +343,10 @@ export function layout(bp: Blueprint): Map<number, { x: number; y: number }> {
         const r = i === 0 ? row : nextRow++;
         place(sub, c + 1, r);
       });
-      if (module.onerror?.length) place(module.onerror, c + 1, nextRow++);
+      if (module.onerror?.length) errorRoutes.push([module.onerror, c + 1]);
       c += 1;
     }
+    for (const [errorFlow, errorCol] of errorRoutes) place(errorFlow, errorCol, nextRow++);
   };
   place(bp.flow, 0, 0);
   return positions;
