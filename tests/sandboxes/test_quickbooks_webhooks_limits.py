@@ -27,7 +27,8 @@ def test_every_create_and_update_posts_a_signed_notification(serve, http, receiv
     received = receiver.wait_for(3)
     for delivery in received:
         assert delivery["headers"]["Intuit-Signature"] == signature(delivery["raw"])
-        assert delivery["headers"]["Content-Type"] == "application/json"
+        assert delivery["headers"]["Content-Type"].startswith("application/json")
+        assert delivery["headers"]["Intuit-Notification-Schema-Version"] == "0.1"
     events = [n for d in received for n in d["json"]["eventNotifications"]]
     assert {n["realmId"] for n in events} == {client.realm_id}
     entities = [(e["name"], e["id"], e["operation"]) for n in events
@@ -35,7 +36,8 @@ def test_every_create_and_update_posts_a_signed_notification(serve, http, receiv
     assert entities == [("Customer", "1", "Create"), ("Invoice", "1", "Create"),
                         ("Payment", "1", "Create"), ("Invoice", "1", "Update")]
     last = received[0]["json"]["eventNotifications"][0]["dataChangeEvent"]["entities"][0]
-    assert last["lastUpdated"] == customer["MetaData"]["LastUpdatedTime"]
+    stamp = customer["MetaData"]["LastUpdatedTime"]  # 2026-01-01T10:00:00-08:00
+    assert last["lastUpdated"] == stamp[:-3] + stamp[-2:]  # 2026-01-01T10:00:00-0800
     log = client.server.control("webhooks/flush")["webhooks"]
     assert [d["status"] for d in log] == [200, 200, 200]
 

@@ -265,20 +265,33 @@ def _changed(realm: Realm, name: str, since: Any) -> dict[str, Any]:
 
 
 def announce(state: QboSandboxState, realm_id: str, changes: list[Change]) -> None:
-    """Queue one signed ``eventNotifications`` POST for a request's changes (lock held)."""
+    """Queue one signed ``eventNotifications`` POST for a request's changes (lock held).
+
+    Headers and the ``lastUpdated`` format (``2015-10-05T14:42:19-0700``) follow Intuit's
+    webhooks guide.
+    """
     url, key = state.config.get("webhook_url"), state.config.get("webhook_key")
     entities = [{"name": c.entity, "id": c.id, "operation": c.operation,
-                 "lastUpdated": c.at} for c in changes if c.entity in TRACKED]
+                 "lastUpdated": _compact_offset(c.at)} for c in changes if c.entity in TRACKED]
     if not url or not entities:
         return
     body = {"eventNotifications": [{"realmId": realm_id,
                                     "dataChangeEvent": {"entities": entities}}]}
     raw = json.dumps(body).encode()
-    headers = {"Content-Type": "application/json"}
+    headers = {"Content-Type": "application/json; charset=utf-8", "Accept": "application/json",
+               "User-Agent": "intuit_notification_server/0.1",
+               "intuit-notification-schema-version": "0.1",
+               "intuit-t-id": str(uuid.uuid4()),
+               "intuit-created-time": _compact_offset(entities[0]["lastUpdated"])}
     if key:
         digest = hmac.new(str(key).encode(), raw, hashlib.sha256).digest()
         headers["intuit-signature"] = base64.b64encode(digest).decode()
     state.webhooks.enqueue(new_delivery(url, body, headers, "dataChangeEvent"), raw)
+
+
+def _compact_offset(moment: str) -> str:
+    """``…-08:00`` → ``…-0800``."""
+    return moment[:-3] + moment[-2:] if moment[-3:-2] == ":" else moment
 
 
 def register(app: flask.Flask) -> None:

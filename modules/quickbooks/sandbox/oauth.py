@@ -9,7 +9,8 @@
 - Refresh tokens rotate once older than ``refresh_rotate_after_seconds`` (0: on every use;
   Intuit rotates about daily). A superseded, revoked, expired or unknown refresh token →
   ``400 {"error": "invalid_grant"}``; two racing refreshes: one wins.
-- ``POST /oauth2/v1/tokens/revoke`` ``{"token": …}`` ends the grant.
+- ``POST /v2/oauth2/tokens/revoke`` (developer.api.intuit.com; also under
+  ``/oauth2/v1/tokens/revoke``) ``{"token": …}`` ends the grant.
 """
 
 from __future__ import annotations
@@ -96,7 +97,7 @@ def authorize() -> flask.Response:
             realm_id = args.get("realmId") or next(iter(state.realms))
             if realm_id not in state.realms:
                 return json_response({"error": "invalid_request"}, 400)
-            code = _new_token("AB11")
+            code = _new_token("XAB11")
             state.tokens.codes[code] = {
                 "realm_id": realm_id, "redirect_uri": redirect_uri, "scope": args["scope"],
                 "expires_at": state.now() + timedelta(seconds=config["auth_code_seconds"])}
@@ -150,7 +151,7 @@ def _exchange_code(state: QboSandboxState, code: str, redirect_uri: str | None) 
 
 
 def _rotate(state: QboSandboxState, grant: Grant, now: datetime) -> None:
-    grant.refresh_token = _new_token("RT1-")
+    grant.refresh_token = _new_token("AB11")
     grant.refresh_issued_at = now
     grant.refresh_expires_at = now + timedelta(days=float(state.config["refresh_token_days"]))
     state.tokens.refresh[grant.refresh_token] = grant.id
@@ -203,4 +204,5 @@ def register(app: flask.Flask) -> None:
     """Install the OAuth routes."""
     app.add_url_rule("/connect/oauth2", "qbo_authorize", authorize, methods=["GET"])
     app.add_url_rule("/oauth2/v1/tokens/bearer", "qbo_token", token, methods=["POST"])
-    app.add_url_rule("/oauth2/v1/tokens/revoke", "qbo_revoke", revoke, methods=["POST"])
+    app.add_url_rule("/v2/oauth2/tokens/revoke", "qbo_revoke", revoke, methods=["POST"])
+    app.add_url_rule("/oauth2/v1/tokens/revoke", "qbo_revoke_v1", revoke, methods=["POST"])
