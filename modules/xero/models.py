@@ -191,8 +191,19 @@ class InvoiceFields(DocumentFields):
     _due = field_validator("DueDate", "ExpectedPaymentDate", mode="before")(_date_text)
 
 
+INVOICE_TYPES = {"sales": "ACCREC", "sales invoice": "ACCREC", "bill": "ACCPAY"}
+"""What the UI calls the invoice types → Xero's codes (codes pass unchanged)."""
+
+
 class CreateInvoiceInput(InvoiceFields):
     Type: str = "ACCREC"
+
+    @field_validator("Type", mode="before")
+    @classmethod
+    def _type_code(cls, value: Any) -> Any:
+        if value in (None, ""):
+            return "ACCREC"
+        return INVOICE_TYPES.get(str(value).strip().lower(), str(value).strip().upper())
 
 
 class UpdateInvoiceInput(InvoiceFields):

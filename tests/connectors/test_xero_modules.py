@@ -284,3 +284,25 @@ def test_tenant_can_be_overridden_per_module(runner, xero_connection):
     )
     assert record.status == "error"
     assert record.error["type"] == "AccountValidationError"
+
+
+def test_invoice_type_names_and_secrets_stay_out_of_the_record(runner, xero_connection, store):
+    contact = outputs(
+        runner.one("xero:CreateContact", {"Name": "Ruru Rentals"}, conn(xero_connection)), 1
+    )[0]
+    record = runner.one(
+        "xero:CreateInvoice",
+        {
+            "Type": "bill",
+            "ContactID": contact["ContactID"],
+            "LineItems": [
+                {"Description": "Rent", "Quantity": 1, "UnitAmount": 10, "AccountCode": "429"}
+            ],
+        },
+        conn(xero_connection),
+    )
+    assert outputs(record, 1)[0]["Type"] == "ACCPAY"
+    dumped = json.dumps(record.to_dict(), default=str)
+    secrets = store.get_connection(xero_connection.id).secrets
+    for name in ("access_token", "refresh_token", "client_secret"):
+        assert str(secrets[name]) not in dumped
