@@ -249,7 +249,8 @@ def _changed(realm: Realm, name: str, since: Any) -> dict[str, Any]:
         moment = to_instant(str(record.get("MetaData", {}).get("LastUpdatedTime", "")))
         return moment is not None and moment >= since
 
-    changed = [r for r in realm.records[name].values() if later(r)]
+    changed = sorted((r for r in realm.records[name].values() if later(r)),
+                     key=lambda r: to_instant(r["MetaData"]["LastUpdatedTime"]))
     changed += [{k: v for k, v in d.items() if k != "entity"} for d in realm.deleted
                 if d["entity"] == name and later(d)]
     changed = json.loads(json.dumps(changed[:1000]))
