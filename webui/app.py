@@ -95,9 +95,12 @@ def _register_error_handlers(app: Flask) -> None:
     def http_error(error: HTTPException) -> ResponseReturnValue:
         if error.code == 404 and request.method == "GET" and _is_editor_path(request.path):
             return _editor_page()
-        from webui.api.problems import http_error_body
+        if request.path.startswith("/api/"):
+            from webui.api.problems import http_error_body
 
-        return http_error_body(error)
+            return http_error_body(error)
+        code = (error.name or "error").lower().replace(" ", "_")
+        return error_response(error.code or 500, code, error.description or error.name)
 
 
 # -- the editor and security headers -----------------------------------------------------------
