@@ -162,3 +162,15 @@ def test_connection_kind_splits_values_and_names_missing_fields():
         ConnectionKind(id="bad", label="Bad", auth=AuthType.OAUTH2)
     oauth = OAuth2Settings(authorize_url="https://a", token_url="https://t")
     assert oauth.endpoints({"token_url": "http://local"}) == ("https://a", "http://local")
+
+
+def test_resolvers_of_one_process_share_the_refresh_lock(store, registry, http, start_xero, clock):
+    """The service may build a resolver per run: they still refresh one at a time."""
+    xero = start_xero({"refresh_grace_seconds": 0})
+    stored = expire(store, connect_xero(store, registry, http, xero))
+    shared = KeyedLocks()
+    results = barrier_threads(
+        3, lambda: StoreConnections(store, registry, clock, http, locks=shared).get(stored.id)
+    )
+    assert len({r.access_token for r in results}) == 1
+    assert len(token_calls(xero)) == 1
