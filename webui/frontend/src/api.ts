@@ -13,6 +13,7 @@ export class ApiError extends Error {
     public code: string,
     message: string,
     public path: string | null = null,
+    public problems: { path: string | null; message: string; module_id: number | null }[] = [],
   ) {
     super(message);
   }
@@ -44,6 +45,7 @@ async function request<T>(method: string, url: string, body?: unknown): Promise<
       err?.code ?? "error",
       err?.message ?? `${response.status} ${response.statusText}`,
       err?.path ?? null,
+      err?.problems ?? [],
     );
   }
   return data as T;

@@ -1,3 +1,8 @@
 export interface ApiErrorBody {
-  error?: { code?: string; message?: string; path?: string | null };
+  error?: {
+    code?: string;
+    message?: string;
+    path?: string | null;
+    problems?: { path: string | null; message: string; module_id: number | null }[];
+  };
 }

@@ -11,7 +11,7 @@ import {
   type NodeChange,
 } from "@xyflow/react";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
-import { api } from "../api";
+import { ApiError, api } from "../api";
 import { useCatalog } from "../catalog";
 import type { Blueprint, Json, JsonObject, Module, ModuleInfo, Problem, ScenarioDetail, Validation } from "../types";
 import { EditorActionsContext, type EditorActions } from "./actions";
@@ -186,13 +186,13 @@ function EditorInner({ scenarioId, onBack }: { scenarioId: number; onBack: () =>
     flash(`Copied module ${id}`);
   };
 
-  const paste = () => {
+  const paste = (after: number | null = selectedId()) => {
     const text = localStorage.getItem(CLIPBOARD_KEY);
     if (!text) return;
     const modules = renumber(JSON.parse(text) as Module[], maxId(bp) + 1);
-    const target = selectedId();
+    const target = after !== null && locate(bp, after) ? after : null;
     const a: Anchor = target !== null ? { kind: "after", id: target } : { kind: "root" };
-    if (target !== null) {
+    {
       const p = positionFor(a);
       const d = designerOf(modules[0]);
       const dx = p.x - (d.x ?? 0);
@@ -221,7 +221,12 @@ function EditorInner({ scenarioId, onBack }: { scenarioId: number; onBack: () =>
       flash(count ? `Saved, with ${count} problem(s)` : "Saved");
       return true;
     } catch (e) {
-      flash(`Could not save: ${(e as Error).message}`, true);
+      if (e instanceof ApiError && e.problems.length) {
+        setValidation({ problems: e.problems, unsupported: validation.unsupported });
+        flash(`Not saved: ${e.problems.length} problem(s), marked on the modules`, true);
+      } else {
+        flash(`Could not save: ${(e as Error).message}`, true);
+      }
       return false;
     } finally {
       setBusy(false);
@@ -469,7 +474,7 @@ function EditorInner({ scenarioId, onBack }: { scenarioId: number; onBack: () =>
                 { label: "Add error handler", onClick: () => setErrorFor(menu.id), hidden: menuModule.container === "onerror" || menuModule.module.module.startsWith("builtin:") },
                 { label: "Add a note", onClick: () => setPanel({ kind: "module", id: menu.id }) },
                 { label: "Copy module", onClick: () => copy(menu.id) },
-                { label: "Paste after", onClick: () => { setPanel({ kind: "module", id: menu.id }); setTimeout(paste, 0); }, hidden: !localStorage.getItem(CLIPBOARD_KEY) },
+                { label: "Paste after", onClick: () => paste(menu.id), hidden: !localStorage.getItem(CLIPBOARD_KEY) },
                 { label: "Delete module", onClick: () => remove(menu.id), danger: true },
               ]}
             />
