@@ -190,6 +190,7 @@ def start_session(store: Store, user: User, response: Response) -> UserSession:
     """Sign ``user`` in: end the session the browser brought (if any), store a new one under a
     new random id, and set its cookie on ``response``."""
     end_session(store, response, clear_cookie=False)
+    store.purge_expired_sessions()  # cheap, and keeps the table to live sessions
     session_id = secrets.token_urlsafe(32)
     lifetime = current_app.config.get("SWITCHBOARD_SESSION_SECONDS", DEFAULT_SESSION_SECONDS)
     clock = current_service().clock

@@ -241,3 +241,22 @@ def test_run_of_a_webhook_scenario_shows_in_history(owner, app):
     assert (
         app.test_client().post("/hooks/" + url.rsplit("/", 1)[1], json={"n": 1}).status_code == 200
     )
+
+
+def test_oauth_authorize_goes_to_the_connectors_flow(owner, viewer):
+    response = owner.get("/api/oauth/xero/authorize?name=My%20Xero")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/oauth/xero/authorize?name=My%20Xero"
+    assert viewer.get("/api/oauth/xero/authorize").status_code == 403
+
+
+def test_saving_the_same_scheduling_keeps_the_next_run(owner, store):
+    sid = owner.post("/api/scenarios", json={"name": "M", "blueprint": MANUAL}).json["id"]
+    scheduling = owner.get(f"/api/scenarios/{sid}").json["scheduling"]
+    store.set_cursor(sid, 0, {"next": "soon"})
+    owner.put(f"/api/scenarios/{sid}", json={"scheduling": scheduling})
+    assert store.get_cursor(sid, 0) == {"next": "soon"}
+    owner.put(
+        f"/api/scenarios/{sid}", json={"scheduling": {"type": "indefinitely", "interval": 60}}
+    )
+    assert store.get_cursor(sid, 0) is None

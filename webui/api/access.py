@@ -49,6 +49,7 @@ ACCESS: dict[str, Role] = {
     "api.create_connection": EDITOR,
     "api.delete_connection": EDITOR,
     "api.test_connection": EDITOR,
+    "api.authorize_connection": EDITOR,
     # webhooks
     "api.list_webhooks": VIEWER,
     "api.get_webhook": VIEWER,

@@ -6,8 +6,9 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
-from flask import Response
+from flask import Response, redirect, request
 
 from engine.errors import ModuleError
 from engine.store import Connection
@@ -132,3 +133,13 @@ def test_connection(connection_id: int) -> Response:
             return answer(ConnectionTestOut(ok=False, message=error.message))
     detail = ", ".join(f"{key}: {value}" for key, value in dict(facts or {}).items())
     return answer(ConnectionTestOut(ok=True, message=detail or "the connection works"))
+
+
+@route("/oauth/<kind>/authorize", "GET", status=302)
+def authorize_connection(kind: str) -> Response:
+    """Start the OAuth2 pop-up flow for a connection kind (``?name=``): redirects to the
+    connectors' ``/oauth/<kind>/authorize``, which sends the browser to the app's consent page.
+    """
+    query = request.query_string.decode("ascii")
+    target = f"/oauth/{quote(kind, safe='')}/authorize" + (f"?{query}" if query else "")
+    return redirect(target, code=302)  # type: ignore[return-value]

@@ -150,16 +150,23 @@ def update_scenario(scenario_id: int) -> Response:
     """Rename, save a new blueprint version, and/or change the scheduling."""
     given = json_body(ScenarioPatch)
     service = current_service()
-    service.get_scenario(scenario_id)  # 404 before any change
+    scenario = service.get_scenario(scenario_id)  # 404 before any change
     if given.blueprint is not None:
         text = _blueprint_text(given.blueprint)
         if text != service.export_scenario(scenario_id):
             service.save_scenario(scenario_id, text)
-    if given.scheduling is not None:
+    if given.scheduling is not None and _changed(scenario, given.scheduling):
         service.set_scheduling(scenario_id, given.scheduling)
     if given.name is not None:
         service.store.update_scenario(scenario_id, name=given.name)
     return answer(scenario_detail(service.get_scenario(scenario_id), service))
+
+
+def _changed(scenario: Scenario, scheduling: dict[str, Any]) -> bool:
+    """Whether ``scheduling`` differs from the stored one (start choices are not compared):
+    the editor sends it with every save, and an unchanged one must not move the next run."""
+    current = {k: v for k, v in scenario.scheduling.items() if k != "start"}
+    return current != {k: v for k, v in scheduling.items() if k != "start"}
 
 
 @route("/scenarios/<int:scenario_id>", "DELETE", status=204)
