@@ -92,3 +92,31 @@ def test_parse_errors_are_query_faults(client, text, code):
     if code == "4000":
         assert error["Detail"].startswith("QueryParserError")
     assert response.json()["Fault"]["type"] == "ValidationFault"
+
+
+def test_invoice_queries_by_reference_date_and_number(serve, http):
+    client = make_client(serve, http, {"fixture": "small"})
+    acme = client.query("select Id from Customer where DisplayName = 'ACME Ltd'").json()
+    acme_id = acme["QueryResponse"]["Customer"][0]["Id"]
+    mine = client.query(f"select * from Invoice where CustomerRef = '{acme_id}'").json()
+    invoices = mine["QueryResponse"]["Invoice"]
+    assert {i["CustomerRef"]["name"] for i in invoices} == {"ACME Ltd"}
+    first = invoices[0]
+    by_number = client.query(f"select * from Invoice where DocNumber = '{first['DocNumber']}' "
+                             f"and TxnDate >= '{first['TxnDate']}' and TotalAmt > 0").json()
+    assert [i["Id"] for i in by_number["QueryResponse"]["Invoice"]] == [first["Id"]]
+    later = client.query("select count(*) from Invoice where TxnDate > '2099-01-01'").json()
+    assert later["QueryResponse"] == {"totalCount": 0}
+
+
+def test_control_reset_and_seed(serve, http):
+    client = make_client(serve, http)
+    client.create("customer", {"DisplayName": "Temporary"})
+    client.server.control("seed", {"realms": [{"realmId": client.realm_id, "Customer": [
+        {"Id": "77", "DisplayName": "Seeded Co"}]}]})
+    assert client.read("customer", "77")["DisplayName"] == "Seeded Co"
+    client.server.control("reset")
+    state = client.server.state()["records"]
+    assert list(state) == [client.realm_id]
+    assert state[client.realm_id]["Customer"] == []
+    assert [i["Name"] for i in state[client.realm_id]["Item"]] == ["Services"]

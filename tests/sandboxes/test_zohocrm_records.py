@@ -123,6 +123,10 @@ def test_search_criteria_email_phone_word_and_204(client, acme):
     assert broken.status_code == 400 and broken.json()["code"] == "INVALID_QUERY"
     bad_operator = client.request("GET", search, params={"criteria": "(Phone:like:5)"})
     assert bad_operator.json()["details"]["operator"] == "like"
+    created = client.get("Accounts", acme)["Created_Time"]  # e.g. 2026-11-23T13:10:21+00:00
+    shifted = client.request("GET", search, params={
+        "criteria": f"(Created_Time:greater_equal:{created[:19]}+05:30)"})
+    assert len(shifted.json()["data"]) == 3  # +05:30 is earlier than +00:00: all match
     missing = client.request("GET", search)
     assert missing.json()["code"] == "REQUIRED_PARAM_MISSING"
 

@@ -95,8 +95,8 @@ def fault_response(fault: Fault) -> flask.Response:
 
 
 def render_fault(error: faults.QboFault) -> flask.Response:
-    response = json_response(error.body(server_time()), error.status, error.headers)
-    return response
+    """Every QuickBooks error answer is rendered here."""
+    return json_response(error.body(server_time()), error.status, error.headers)
 
 
 def add_intuit_tid(response: flask.Response) -> flask.Response:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -158,11 +159,22 @@ def _as_number(text: Any) -> Decimal | None:
         return None
 
 
+def _instant(text: Any) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def _ordered(actual: Any, wanted: str) -> tuple[Any, Any]:
     numbers = _as_number(actual), _as_number(wanted)
     if isinstance(actual, int | float) and numbers[1] is not None:
         return numbers
-    return str(actual), wanted  # ISO dates and date-times order as text
+    moments = _instant(actual), _instant(wanted)
+    if moments[0] is not None and moments[1] is not None:
+        return moments  # date-times with different offsets compare as instants
+    return str(actual), wanted
 
 
 _ORDER: dict[str, Callable[[Any, Any], bool]] = {
