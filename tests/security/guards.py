@@ -92,7 +92,7 @@ class SideEffects:
             SideEffects._local.recorder = None
 
 
-class Hang(BaseException):  # noqa: N818 - a BaseException so no `except Exception` swallows it
+class Hang(BaseException):  # a BaseException: no `except Exception` swallows it
     """Code ran past its time limit."""
 
 

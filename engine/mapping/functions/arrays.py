@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.errors import DataError
 from engine.mapping.context import EvalContext
 from engine.mapping.functions.registry import FunctionError, function
 from engine.mapping.paths import parse_path, walk
@@ -75,7 +76,13 @@ def map_(
 def join(ctx: EvalContext, array: Any, separator: Any = None) -> str:
     """Joins the items into text with a separator (default ``,``). ``join(1.tags; ", ")``."""
     sep = "," if separator is None else to_text(separator)
-    return sep.join(to_text(item) for item in _array(array))
+    texts = [to_text(item) for item in _array(array)]
+    if texts and sum(map(len, texts)) + len(sep) * (len(texts) - 1) > ctx.max_output:
+        # Checked before building: a long separator between many items grows quadratically.
+        raise DataError(
+            f"Function 'join' produced a value larger than the limit of {ctx.max_output:,}"
+        )
+    return sep.join(texts)
 
 
 @function("add", arity=(1, None))

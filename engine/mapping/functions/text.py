@@ -13,6 +13,7 @@ import unicodedata
 from typing import Any
 from urllib.parse import quote, unquote
 
+from engine.errors import DataError
 from engine.mapping import regexes
 from engine.mapping.context import EvalContext
 from engine.mapping.functions.registry import FunctionError, function
@@ -90,6 +91,12 @@ def replace(ctx: EvalContext, text: Any, search: Any, replacement: Any) -> str:
         return regexes.replace(literal[0], literal[1], value, new)
     if not needle:
         return value
+    growth = len(new) - len(needle)
+    if growth > 0 and len(value) + value.count(needle) * growth > ctx.max_output:
+        # Checked before building: replacing text by itself grows quadratically.
+        raise DataError(
+            f"Function 'replace' produced a value larger than the limit of {ctx.max_output:,}"
+        )
     return value.replace(needle, new)
 
 

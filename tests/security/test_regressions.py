@@ -1,0 +1,46 @@
+"""One regression test per bug the security and fuzz suites found; each failed before its fix.
+
+The broader suites (``test_expression_limits.py``, ``tests/fuzz/``) cover the same ground with
+many more inputs; these pin the exact shape that broke.
+"""
+
+from __future__ import annotations
+
+import tracemalloc
+
+from engine.errors import DataError
+from engine.mapping import EvalContext, compile_template
+
+
+def _doubled(times: int) -> str:
+    expression = '"a"'
+    for _ in range(times):
+        expression = f'replace({expression}; "a"; "aa")'
+    return expression
+
+
+def _peak_while_refused(source: str, limit: int) -> int:
+    tracemalloc.start()
+    try:
+        try:
+            compile_template(source).evaluate(EvalContext(bundles={}, max_output=limit))
+        except DataError as error:
+            assert "larger than the limit" in str(error)
+        else:
+            raise AssertionError("the over-limit value was accepted")
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_replace_by_itself_is_refused_before_the_quadratic_value_is_built():
+    # 8,192 "a" each replaced by 8,192 "a": 67 million characters (17 GB at 2**17).
+    text = _doubled(13)
+    assert _peak_while_refused(f'{{{{replace({text}; "a"; {text})}}}}', 10_000) < 5_000_000
+
+
+def test_join_with_a_long_separator_is_refused_before_it_is_built():
+    text = _doubled(13)
+    assert _peak_while_refused(f"{{{{join(split({text}; emptystring); {text})}}}}", 10_000) < (
+        5_000_000
+    )
