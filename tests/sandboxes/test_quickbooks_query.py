@@ -105,6 +105,8 @@ def test_invoice_queries_by_reference_date_and_number(serve, http):
     by_number = client.query(f"select * from Invoice where DocNumber = '{first['DocNumber']}' "
                              f"and TxnDate >= '{first['TxnDate']}' and TotalAmt > 0").json()
     assert [i["Id"] for i in by_number["QueryResponse"]["Invoice"]] == [first["Id"]]
+    numeric = client.query("select count(*) from Item where Id < '10'").json()
+    assert numeric["QueryResponse"] == {"totalCount": 5}  # as text only '1' < '10'
     later = client.query("select count(*) from Invoice where TxnDate > '2099-01-01'").json()
     assert later["QueryResponse"] == {"totalCount": 0}
 

@@ -151,7 +151,8 @@ def write_entity(realm_id: str, entity: str) -> flask.Response:
         elif operation:
             raise faults.unsupported(f"{operation} for {spec.name}")
         elif body.get("Id") not in (None, ""):
-            changes = realm.update(spec, body, sparse=bool(body.get("sparse")))
+            sparse = str(body.get("sparse", "")).lower() == "true"
+            changes = realm.update(spec, body, sparse=sparse)
             result = realm.get(spec.name, str(body["Id"]))
         else:
             changes = realm.create(spec, body)

@@ -307,8 +307,8 @@ def comparable(actual: Any, literal: Any) -> tuple[Any, Any] | None:
     if moments[0] is not None and moments[1] is not None:
         return moments
     numbers = _number(text), _number(other)
-    if numbers[0] is not None and numbers[1] is not None and isinstance(literal, Decimal):
-        return numbers
+    if numbers[0] is not None and numbers[1] is not None:
+        return numbers  # Id > '9' and TotalAmt > '100.00' compare as numbers
     return text.casefold(), other.casefold()
 
 
