@@ -44,6 +44,9 @@ MAX_NESTING = 32
 MAX_DEPTH = 256
 """Deepest syntax tree (long operator chains count too), so evaluation never recurses deeply."""
 
+MAX_MODULE_ID_DIGITS = 15
+"""Longest module id (``{{123.x}}``) read as a number."""
+
 _SEGMENT_KINDS = frozenset({"word", "backtick", "number", "module"})
 _NOT_BARE_TEXT = frozenset({"string", "backtick", "close"})
 _ARITHMETIC = frozenset({"+", "-", "*", "/", "%"})
@@ -198,18 +201,26 @@ class Parser:
         kind = token.kind
         if kind == "number":
             self._advance()
-            number = float(token.text) if "." in token.text else int(token.text)
+            # Past 16 digits an integer is a float anyway (normalize_number), and int() of
+            # thousands of digits raises ValueError.
+            long = "." in token.text or len(token.text) > 16
+            number = float(token.text) if long else int(token.text)
             return Literal(normalize_number(number)), False
         if kind == "string":
             self._advance()
             return Literal(string_value(token)), False
         if kind == "module":
             self._advance()
+            if len(token.text) > MAX_MODULE_ID_DIGITS:
+                raise SyntaxFailure(f"module id {token.text[:20]}… is too large", token.start)
             return Bundle(int(token.text)), True
         if kind == "backtick":
             self._advance()
             name = token.text[1:-1]
-            return (Bundle(int(name)), True) if name.isdigit() else (Word(name), False)
+            # isdecimal, not isdigit: int() refuses digits such as "²".
+            if name.isdecimal() and len(name) <= MAX_MODULE_ID_DIGITS:
+                return Bundle(int(name)), True
+            return Word(name), False
         if token.is_punct("("):
             self._advance()
             self._enter(token)

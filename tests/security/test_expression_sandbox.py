@@ -79,15 +79,15 @@ ATTRIBUTE_WALKING = [
     '{{distinct(1.items; "__class__")}}',
     '{{toCollection(1.items; "__class__"; "__dict__")}}',
     '{{pick(1; "__class__"; "__dict__")}}',
-    '{{keys(1.__class__)}}',
-    '{{1.items[1].__class__}}',
+    "{{keys(1.__class__)}}",
+    "{{1.items[1].__class__}}",
     '{{1.items["__class__"]}}',
     '{{1.items[1]["__globals__"]}}',
     '{{split(1.name; "")[1].__class__}}',
-    '{{(1.name).__class__}}',
-    '{{now.__class__}}',
-    '{{now.tzinfo}}',
-    '{{now.year}}',
+    "{{(1.name).__class__}}",
+    "{{now.__class__}}",
+    "{{now.tzinfo}}",
+    "{{now.year}}",
 ]
 
 FORMAT_STRING_TRICKS = [
@@ -99,16 +99,16 @@ FORMAT_STRING_TRICKS = [
     '{{replace(1.text; "/(?<cls>__class__)/"; "$<__class__>$1$&")}}',
     '{{replace("x"; "/x/"; "$<__init__>")}}',
     '{{replace(1.name; "Ada"; "{0.__class__.__mro__}")}}',
-    '{{toString(1.text)}}',
-    '{{escapeJSON(1.text)}}',
+    "{{toString(1.text)}}",
+    "{{escapeJSON(1.text)}}",
     '{{switch(1.text; "{0.__class__}"; "{1}"; "%s")}}',
     '{{sha256(1.text; "{0.__class__}")}}',
     '{{toBinary(1.text; "{0.__class__}")}}',
     '{{sort(1.items; "{0.__class__}")}}',
     '{{1.name + "{0.__class__}" + "%(x)s"}}',
     '{{"%s" % 1.name}}',
-    '{{1.name % 1}}',
-    'text {0.__class__} {{1.name}} %s {__class__}',
+    "{{1.name % 1}}",
+    "text {0.__class__} {{1.name}} %s {__class__}",
 ]
 
 FUNCTION_NAME_TRICKS = [
@@ -119,12 +119,12 @@ FUNCTION_NAME_TRICKS = [
     '{{open("/etc/passwd")}}',
     '{{compile("1"; "x"; "eval")}}',
     '{{getattr(1; "__class__")}}',
-    '{{globals()}}',
-    '{{locals()}}',
-    '{{vars()}}',
-    '{{dir()}}',
-    '{{breakpoint()}}',
-    '{{input()}}',
+    "{{globals()}}",
+    "{{locals()}}",
+    "{{vars()}}",
+    "{{dir()}}",
+    "{{breakpoint()}}",
+    "{{input()}}",
     '{{print("x")}}',
     '{{require("child_process")}}',
     '{{Function("return this")()}}',
@@ -132,12 +132,12 @@ FUNCTION_NAME_TRICKS = [
     '{{system("id")}}',
     '{{os.system("id")}}',
     '{{subprocess.run("id")}}',
-    '{{__builtins__}}',
-    '{{__builtins__.open}}',
-    '{{FUNCTIONS}}',
-    '{{impl(1)}}',
-    '{{lower.impl(1)}}',
-    '{{lower.__globals__}}',
+    "{{__builtins__}}",
+    "{{__builtins__.open}}",
+    "{{FUNCTIONS}}",
+    "{{impl(1)}}",
+    "{{lower.impl(1)}}",
+    "{{lower.__globals__}}",
     '{{LOWER("x")}}',
     '{{lower ("x")}}',
 ]
@@ -151,7 +151,7 @@ FILE_AND_ENV_READS = [
     '{{parseDate("2024-01-01"; "YYYY-MM-DD"; "/proc/self/environ")}}',
     '{{formatDate(now; YYYY; "file:///etc/passwd")}}',
     '{{addDays("2024-01-01"; 1)}}',
-    f'{{{{var.{CANARY}}}}}',
+    f"{{{{var.{CANARY}}}}}",
     "{{var.environ}}",
     "{{var.env.PATH}}",
     '{{get(var; "env")}}',
@@ -164,8 +164,18 @@ FILE_AND_ENV_READS = [
 PAYLOADS = ATTRIBUTE_WALKING + FORMAT_STRING_TRICKS + FUNCTION_NAME_TRICKS + FILE_AND_ENV_READS
 
 PLAIN_TYPES = (str, int, float, bool, bytes, type(None), datetime)
-LEAKS = ("<class", "<function", "<module", "<built-in", "object at 0x", "__globals__'",
-         "mappingproxy", "<bound method", "root:x:0:0", CANARY)
+LEAKS = (
+    "<class",
+    "<function",
+    "<module",
+    "<built-in",
+    "object at 0x",
+    "__globals__'",
+    "mappingproxy",
+    "<bound method",
+    "root:x:0:0",
+    CANARY,
+)
 
 
 def plain(value: Any, depth: int = 0) -> bool:
@@ -214,8 +224,14 @@ def test_escape_attempt_gives_plain_data_or_a_user_error(source):
 
 @pytest.mark.parametrize(
     "source",
-    ['{{eval("1+1")}}', '{{__import__("os")}}', '{{open("/etc/passwd")}}',
-     '{{getattr(1; "__class__")}}', '{{exec("x")}}', '{{globals()}}'],
+    [
+        '{{eval("1+1")}}',
+        '{{__import__("os")}}',
+        '{{open("/etc/passwd")}}',
+        '{{getattr(1; "__class__")}}',
+        '{{exec("x")}}',
+        "{{globals()}}",
+    ],
 )
 def test_python_builtins_are_unknown_functions(source):
     with pytest.raises(ExpressionError, match="unknown function"):
@@ -224,8 +240,15 @@ def test_python_builtins_are_unknown_functions(source):
 
 @pytest.mark.parametrize(
     "source",
-    ["{{1.__class__}}", "{{1.name.__class__}}", '{{get(1; "__class__")}}', "{{var.__class__}}",
-     "{{1.items.__len__}}", "{{__proto__}}", "{{1.constructor.constructor}}"],
+    [
+        "{{1.__class__}}",
+        "{{1.name.__class__}}",
+        '{{get(1; "__class__")}}',
+        "{{var.__class__}}",
+        "{{1.items.__len__}}",
+        "{{__proto__}}",
+        "{{1.constructor.constructor}}",
+    ],
 )
 def test_dunder_and_prototype_paths_are_empty(source):
     assert compile_template(source).evaluate(EvalContext(bundles=BUNDLES)) is None
@@ -247,8 +270,12 @@ def test_mapper_keys_and_values_stay_data():
 def test_environment_is_not_reachable():
     os.environ["SB_SECRET_CANARY"] = CANARY
     context = EvalContext(bundles={}, variables={})
-    for source in ["{{var.SB_SECRET_CANARY}}", "{{SB_SECRET_CANARY}}", "{{get(var; env)}}",
-                   "{{var.environ.SB_SECRET_CANARY}}"]:
+    for source in [
+        "{{var.SB_SECRET_CANARY}}",
+        "{{SB_SECRET_CANARY}}",
+        "{{get(var; env)}}",
+        "{{var.environ.SB_SECRET_CANARY}}",
+    ]:
         assert compile_template(source).evaluate(context) in (None, ""), source
 
 

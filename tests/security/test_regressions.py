@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import tracemalloc
 
-from engine.errors import DataError
+from engine.errors import DataError, ExpressionError
 from engine.mapping import EvalContext, compile_template
 
 
@@ -44,3 +44,26 @@ def test_join_with_a_long_separator_is_refused_before_it_is_built():
     assert _peak_while_refused(f"{{{{join(split({text}; emptystring); {text})}}}}", 10_000) < (
         5_000_000
     )
+
+
+def _outcome(source: str, bundles: dict | None = None) -> object:
+    try:
+        return compile_template(source).evaluate(EvalContext(bundles=bundles or {}))
+    except (ExpressionError, DataError) as error:
+        return error
+
+
+def test_a_number_literal_of_thousands_of_digits_is_a_number():
+    # int() of more than 4,300 digits raises ValueError; it escaped the parser.
+    assert _outcome("{{" + "9" * 5000 + "}}") == float("inf")
+    assert _outcome("{{" + "9" * 20 + "}}") == 1e20
+
+
+def test_a_huge_module_id_is_an_expression_error():
+    assert isinstance(_outcome("{{" + "9" * 5000 + ".x}}"), ExpressionError)
+    assert _outcome("{{`" + "9" * 5000 + "`}}") is None
+
+
+def test_a_backtick_name_of_non_decimal_digits_is_a_word():
+    # "²".isdigit() is true but int("²") raises ValueError.
+    assert _outcome("{{`²`}}") is None
