@@ -29,7 +29,7 @@ from enum import IntEnum
 
 from flask import Flask, Response, current_app, g, request
 
-from engine.store import Store, User, UserSession
+from engine.store import NotFound, Store, User, UserSession
 from webui.app import current_service
 
 SESSION_COOKIE = "switchboard_session"
@@ -163,7 +163,8 @@ def _bearer() -> str | None:
 
 def _from_token(store: Store) -> Principal | None:
     token = store.find_api_token(digest(_bearer() or ""))
-    return None if token is None else Principal(store.get_user(token.user_id))
+    user = None if token is None else _user(store, token.user_id)
+    return None if user is None else Principal(user)
 
 
 def _from_cookie(store: Store) -> Principal | None:
@@ -171,7 +172,15 @@ def _from_cookie(store: Store) -> Principal | None:
     if not session_id:
         return None
     session = store.find_session(digest(session_id))
-    return None if session is None else Principal(store.get_user(session.user_id), session)
+    user = None if session is None else _user(store, session.user_id)
+    return None if user is None else Principal(user, session)
+
+
+def _user(store: Store, user_id: int) -> User | None:
+    try:
+        return store.get_user(user_id)
+    except NotFound:  # deleted between the two reads
+        return None
 
 
 def csrf_ok(principal: Principal) -> bool:

@@ -245,3 +245,29 @@ def test_security_headers_on_every_response(client, path):
 def test_editor_pages_get_the_editor_csp(client):
     csp = client.get("/").headers["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "default-src 'self'" in csp
+
+
+def test_sessions_expire(app, owner, clock):
+    assert owner.get("/api/scenarios").status_code == 200
+    clock.advance(days=15)
+    assert owner.get("/api/scenarios").status_code == 401
+
+
+def test_a_deleted_user_is_signed_out_and_their_tokens_die(app, owner):
+    email = add_user(owner, "editor")
+    session = ApiClient(app, email)
+    token = session.post("/api/tokens", json={"name": "t"}).json["token"]
+    user_id = session.user["id"]
+    assert owner.delete(f"/api/users/{user_id}").status_code == 204
+    assert session.get("/api/scenarios").status_code == 401
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert app.test_client().get("/api/scenarios", headers=bearer).status_code == 401
+
+
+def test_login_body_must_be_json(client, owner):
+    form = client.post(
+        "/api/auth/login",
+        data="email=owner@example.com&password=x",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert form.status_code == 415  # a cross-site form cannot sign anyone in
