@@ -166,10 +166,15 @@ def to_number(value: Any) -> int | float:
 def parse_number_text(text: str) -> int | float:
     """Parse plain numeric text (``" 42 "``, ``"-1.5"``, ``"1e3"``)."""
     stripped = text.strip()
-    if _INT_TEXT.fullmatch(stripped):
+    # Longer integer text is read as a float (it would become one anyway): int() of thousands
+    # of digits raises ValueError, and float() of a huge int raises OverflowError.
+    if _INT_TEXT.fullmatch(stripped) and len(stripped) <= 17:
         return normalize_number(int(stripped))
     if _FLOAT_TEXT.fullmatch(stripped):
-        return normalize_number(float(stripped))
+        number = float(stripped)
+        if not math.isfinite(number):
+            raise CoercionError(f"{describe(text)} is not a finite number")
+        return normalize_number(number)
     raise CoercionError(f"text {text!r} is not a number")
 
 

@@ -67,3 +67,21 @@ def test_a_huge_module_id_is_an_expression_error():
 def test_a_backtick_name_of_non_decimal_digits_is_a_word():
     # "²".isdigit() is true but int("²") raises ValueError.
     assert _outcome("{{`²`}}") is None
+
+
+def test_numeric_text_of_hundreds_of_digits_is_a_data_error_not_an_overflow():
+    # "9" * 400 raised OverflowError and "9" * 5000 ValueError out of every operator.
+    bundles = {1: {"wide": "9" * 400, "huge": "9" * 5000}}
+    for source in ["{{1.wide * 1}}", "{{1.huge * 1}}", "{{-1.wide}}"]:
+        assert isinstance(_outcome(source, bundles), DataError), source
+    assert _outcome("{{1.huge > 1}}", bundles) is True  # compared as text
+    assert _outcome("{{1.huge = 1}}", bundles) is False
+    assert _outcome('{{"12345678901234567890" * 1}}') == 1.2345678901234567e19
+
+
+def test_a_number_filter_on_huge_numeric_text_is_false():
+    from engine.filters import compile_filter
+
+    condition = {"a": "{{1.huge}}", "o": "number:greater", "b": "1"}
+    context = EvalContext(bundles={1: {"huge": "9" * 5000}})
+    assert compile_filter({"conditions": [[condition]]}).passes(context) is False
