@@ -46,6 +46,7 @@ def test_build_scenario_2_1_by_clicks(signed_in, server):
 
     # 1: the trigger, on an empty canvas.
     page.get_by_test_id("add-first").click()
+    page.locator(f"button[data-module='{use['trigger']}']").wait_for()
     shot(page, "catalogue")
     pick(page, use["trigger"])
     panel = page.get_by_test_id("module-panel")
@@ -105,6 +106,8 @@ def test_build_scenario_2_1_by_clicks(signed_in, server):
     filter_panel.get_by_role("button", name="OK", exact=True).click()
 
     # The Ignore error handler on the search.
+    page.get_by_role("button", name="Auto-align").click()
+    page.wait_for_timeout(300)
     page.get_by_test_id("module-2").click(button="right")
     page.get_by_role("menuitem", name="Add error handler").click()
     dialog = page.get_by_role("dialog", name="Add error handler")
@@ -112,6 +115,7 @@ def test_build_scenario_2_1_by_clicks(signed_in, server):
     dialog.get_by_role("button", name="Add error handler").click()
 
     page.get_by_role("button", name="Auto-align").click()
+    page.wait_for_timeout(300)
     page.get_by_test_id("save").click()
     page.get_by_role("status").filter(has_text="Saved").wait_for()
     page.wait_for_timeout(400)

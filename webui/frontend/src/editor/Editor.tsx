@@ -308,6 +308,24 @@ function EditorInner({ scenarioId, onBack }: { scenarioId: number; onBack: () =>
     [],
   );
 
+  // Keep the module being edited in view when a panel narrows the canvas.
+  const canvasRef = useRef<HTMLDivElement>(null);
+  const focusId = panel?.kind === "module" ? String(panel.id) : panel?.kind === "filter" ? (graph.edges.find((e) => e.id === panel.edgeId)?.target ?? null) : null;
+  useEffect(() => {
+    if (!focusId) return;
+    const timer = setTimeout(() => {
+      const node = flow.getNode(focusId);
+      const rect = canvasRef.current?.getBoundingClientRect();
+      if (!node || !rect) return;
+      const p = flow.flowToScreenPosition({ x: node.position.x + 65, y: node.position.y + 42 });
+      if (p.x < rect.left + 40 || p.x > rect.right - 40 || p.y < rect.top + 40 || p.y > rect.bottom - 40) {
+        void flow.setCenter(node.position.x + 65, node.position.y + 42, { zoom: flow.getZoom(), duration: 200 });
+      }
+    }, 60);
+    return () => clearTimeout(timer);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [focusId]);
+
   const onNodesChange = useCallback((changes: NodeChange<EditorNode>[]) => setNodes((ns) => applyNodeChanges(changes, ns)), []);
 
   const activeApi = useMemo(() => ({ active, setActive }), [active]);
@@ -362,7 +380,7 @@ function EditorInner({ scenarioId, onBack }: { scenarioId: number; onBack: () =>
             )}
           </div>
           <div className="workspace">
-            <div className="canvas" data-testid="canvas">
+            <div className="canvas" data-testid="canvas" ref={canvasRef}>
               {loaded && (
                 <ReactFlow<EditorNode, LinkEdgeType>
                   nodes={nodes}
