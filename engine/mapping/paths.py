@@ -48,10 +48,13 @@ SPREAD = Spread()
 def step_index(value: Any, index: Any) -> Any:
     """``value[index]`` with 1-based numeric indexes; a text index reads a collection key."""
     if isinstance(value, list) and isinstance(index, int | float) and not isinstance(index, bool):
-        position = int(index)
-        return value[position - 1] if 1 <= position <= len(value) else None
-    if isinstance(value, list) and isinstance(index, str) and index.strip().isdigit():
-        return step_index(value, int(index))
+        if not 1 <= index < len(value) + 1:  # also NaN and infinities, which int() refuses
+            return None
+        return value[int(index) - 1]
+    # isdecimal, not isdigit: int() refuses "²"; and thousands of digits are out of range anyway.
+    if isinstance(value, list) and isinstance(index, str) and index.strip().isdecimal():
+        digits = index.strip()
+        return step_index(value, int(digits)) if len(digits) <= 18 else None
     if isinstance(value, dict) and isinstance(index, str | int):
         return value.get(str(index))
     return None

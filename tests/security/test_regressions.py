@@ -85,3 +85,28 @@ def test_a_number_filter_on_huge_numeric_text_is_false():
     condition = {"a": "{{1.huge}}", "o": "number:greater", "b": "1"}
     context = EvalContext(bundles={1: {"huge": "9" * 5000}})
     assert compile_filter({"conditions": [[condition]]}).passes(context) is False
+
+
+def test_odd_indexes_are_empty_not_a_value_error():
+    # int("²"), int("9" * 5000), int(float("inf")) and int(float("nan")) all raised.
+    bundles = {
+        1: {
+            "list": [1, 2],
+            "sup": "²",
+            "huge": "9" * 5000,
+            "inf": float("inf"),
+            "nan": float("nan"),
+        }
+    }
+    for source in [
+        '{{1.list["²"]}}',
+        "{{1.list[1.sup]}}",
+        "{{1.list[1.huge]}}",
+        "{{1.list[1.inf]}}",
+        "{{1.list[1.nan]}}",
+        '{{get(1.list; "²")}}',
+        "{{get(1.list; 1.inf)}}",
+    ]:
+        assert _outcome(source, bundles) is None, source
+    assert _outcome("{{1.list[2.5]}}", bundles) == 2
+    assert _outcome('{{1.list[" 2 "]}}', bundles) == 2
