@@ -283,10 +283,12 @@ def _read(fields: dict[str, Any], token: str, value: str) -> None:
         fields["microsecond"] = int(value[:6].ljust(6, "0"))
     elif token in ("Z", "ZZ"):
         fields["offset"] = value
-    elif token == "X":
-        fields["epoch"] = datetime.fromtimestamp(float(value), UTC)
-    elif token == "x":
-        fields["epoch"] = datetime.fromtimestamp(int(value) / 1000, UTC)
+    elif token in ("X", "x"):
+        seconds = float(value) if token == "X" else int(value) / 1000
+        try:
+            fields["epoch"] = datetime.fromtimestamp(seconds, UTC)
+        except (OverflowError, ValueError, OSError):  # OSError: beyond the platform's time_t
+            raise MomentParseError(f"timestamp {value} is out of the date range") from None
 
 
 def _month_number(name: str) -> int:

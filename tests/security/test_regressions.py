@@ -110,3 +110,14 @@ def test_odd_indexes_are_empty_not_a_value_error():
         assert _outcome(source, bundles) is None, source
     assert _outcome("{{1.list[2.5]}}", bundles) == 2
     assert _outcome('{{1.list[" 2 "]}}', bundles) == 2
+
+
+def test_parse_date_of_a_huge_millisecond_timestamp_is_a_data_error():
+    # datetime.fromtimestamp raised OSError (EOVERFLOW), which no caller expected.
+    for source in [
+        '{{parseDate("99999999999999999999"; x)}}',
+        '{{parseDate("-99999999999999999999"; x)}}',
+        '{{parseDate("99999999999999999999"; X)}}',
+    ]:
+        assert isinstance(_outcome(source), DataError), source
+    assert _outcome('{{formatDate(parseDate("86400000"; x); "YYYY-MM-DD")}}') == "1970-01-02"
