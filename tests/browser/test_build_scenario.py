@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.browser.conftest import shot
 from tests.browser.helpers import add_after, close_panel, pick, structure, walk
 
@@ -25,7 +27,9 @@ STAND_INS = {
 }
 
 
-def modules_for(page, base):
+def modules_for(page, base, variant):
+    if variant == "stand-ins":
+        return STAND_INS
     available = {m["id"] for m in page.request.get(base + "/api/modules").json()}
     return GUIDE if set(GUIDE.values()) <= available else STAND_INS
 
@@ -37,9 +41,10 @@ def set_condition(page, group, index, a, operator, b=None):
         page.get_by_test_id(f"cond-b-{group}-{index}").fill(b)
 
 
-def test_build_scenario_2_1_by_clicks(signed_in, server):
+@pytest.mark.parametrize("variant", ["guide-apps", "stand-ins"])
+def test_build_scenario_2_1_by_clicks(signed_in, server, variant):
     page = signed_in
-    use = modules_for(page, server)
+    use = modules_for(page, server, variant)
     page.get_by_role("button", name="Create a new scenario").click()
     page.get_by_test_id("add-first").wait_for()
     page.get_by_label("Scenario name").fill("Accounts 1CRM → Xero")
@@ -47,17 +52,16 @@ def test_build_scenario_2_1_by_clicks(signed_in, server):
     # 1: the trigger, on an empty canvas.
     page.get_by_test_id("add-first").click()
     page.locator(f"button[data-module='{use['trigger']}']").wait_for()
-    shot(page, "catalogue")
+    shot(page, f"catalogue-{variant}")
     pick(page, use["trigger"])
     panel = page.get_by_test_id("module-panel")
     panel.get_by_role("button", name="Add webhook").click()
     panel.get_by_label("Webhook name").fill("1CRM accounts")
     panel.get_by_role("button", name="Save webhook").click()
     panel.get_by_test_id("webhook-url").wait_for()
+    shot(page, f"webhook-{variant}")
     assert "/hooks/" in panel.get_by_test_id("webhook-url").inner_text()
-    if use is STAND_INS:
-        pass
-    else:
+    if use is GUIDE:
         panel.get_by_test_id("field-parameters.model").fill("Account")
     close_panel(page)
 
@@ -112,6 +116,7 @@ def test_build_scenario_2_1_by_clicks(signed_in, server):
     page.get_by_role("menuitem", name="Add error handler").click()
     dialog = page.get_by_role("dialog", name="Add error handler")
     dialog.get_by_label("Ignore").check()
+    shot(page, f"error-handler-{variant}")
     dialog.get_by_role("button", name="Add error handler").click()
 
     page.get_by_role("button", name="Auto-align").click()
@@ -119,7 +124,7 @@ def test_build_scenario_2_1_by_clicks(signed_in, server):
     page.get_by_test_id("save").click()
     page.get_by_role("status").filter(has_text="Saved").wait_for()
     page.wait_for_timeout(400)
-    shot(page, "scenario-2-1")
+    shot(page, f"scenario-2-1-{variant}")
 
     with page.expect_download() as download:
         page.get_by_role("button", name="Export blueprint").click()

@@ -414,7 +414,15 @@ function EditorInner({ scenarioId, onBack }: { scenarioId: number; onBack: () =>
                 >
                   <Background gap={24} />
                   <Controls showInteractive={false} />
-                  <MiniMap pannable zoomable />
+                  <MiniMap
+                    pannable
+                    zoomable
+                    nodeBorderRadius={40}
+                    nodeColor={(n) => {
+                      const data = n.data as { app?: { color?: string } | null; module?: { module: string } };
+                      return data.app?.color ?? (data.module ? "#8a94a6" : "#e5e7eb");
+                    }}
+                  />
                 </ReactFlow>
               )}
             </div>
