@@ -71,8 +71,8 @@ class RunContext:
         respond: answers the webhook that started the run (``gateway:WebhookRespond``).
         sleep: pauses the run (``util:FunctionSleep``).
         variables: the ``var.`` namespace (scenario, execution, organization, team, input).
-        module_state: values modules keep from run to run of this scenario (e.g. the
-            increment function's counter); the service persists it, a bare run forgets it.
+        module_state: values modules keep from run to run of this scenario, by module id (e.g.
+            the increment function's counter); the service persists it, a bare run forgets it.
         timezone: IANA zone for dates in mappings.
         allow_private_network: let HTTP modules reach loopback and private addresses.
         scenario_id, execution_id: identify the run in records and variables.
@@ -93,7 +93,7 @@ class RunContext:
     respond: Callable[[int, Any, Mapping[str, str]], None] | None = None
     sleep: Callable[[float], None] = lambda seconds: None
     variables: Mapping[str, Any] = field(default_factory=dict)
-    module_state: MutableMapping[str, Any] = field(default_factory=dict)
+    module_state: MutableMapping[int, Any] = field(default_factory=dict)
     timezone: str = "UTC"
     allow_private_network: bool = False
     scenario_id: Any = None

@@ -9,7 +9,7 @@ import os
 import socket
 import threading
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -26,32 +26,32 @@ def new_worker_id() -> str:
     return f"{_HOST}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
 
 
-class StoreConnections:
-    """``RunContext.connections``: resolves ``__IMTCONN__`` ids through the store."""
+class ModuleState(MutableMapping[int, Any]):
+    """``RunContext.module_state``: what modules keep from run to run (by module id), stored
+    beside the scenario's trigger cursors so it lives and dies with the scenario."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, scenario_id: int) -> None:
         self._store = store
+        self._scenario_id = scenario_id
 
-    def get(self, connection_id: Any) -> Any:
-        return self._store.get_connection(int(connection_id))
+    def __getitem__(self, module_id: int) -> Any:
+        value = self._store.get_cursor(self._scenario_id, int(module_id))
+        if value is None:
+            raise KeyError(module_id)
+        return value
 
+    def __setitem__(self, module_id: int, value: Any) -> None:
+        self._store.set_cursor(self._scenario_id, int(module_id), value)
 
-class StoreDataStores:
-    """``RunContext.data_stores`` over the store (the run's protocol overwrites by default)."""
+    def __delitem__(self, module_id: int) -> None:
+        if not self._store.clear_cursor(self._scenario_id, int(module_id)):
+            raise KeyError(module_id)
 
-    def __init__(self, store: Store) -> None:
-        self._store = store
+    def __iter__(self) -> Iterator[int]:
+        raise TypeError("module state is read by module id, not listed")
 
-    def get_record(self, store_id: int, key: str) -> dict[str, Any] | None:
-        return self._store.get_record(store_id, key)
-
-    def put_record(
-        self, store_id: int, key: str, data: dict[str, Any], *, overwrite: bool = True
-    ) -> None:
-        self._store.put_record(store_id, key, data, overwrite=overwrite)
-
-    def delete_record(self, store_id: int, key: str) -> bool:
-        return self._store.delete_record(store_id, key)
+    def __len__(self) -> int:
+        raise TypeError("module state is read by module id, not counted")
 
 
 class Responder:

@@ -23,13 +23,14 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from engine.connections import StoreConnections
 from engine.graph import Plan
 from engine.queue import Lock, WebhookResponse
 from engine.runtime import ExecutionRecord, IncompleteState, RunContext, RunLimits, run_scenario
 from engine.service.base import ServiceBase, log
 from engine.service.plans import has_responder
 from engine.service.retries import policy_for
-from engine.service.running import Responder, StoreConnections, StoreDataStores, new_worker_id
+from engine.service.running import ModuleState, Responder, new_worker_id
 from engine.spec import ModuleKind
 from engine.store import (
     Execution,
@@ -247,7 +248,7 @@ class RunOperations(ServiceBase):
         responder = self._responder(execution, plan)
         bundles, resume = given, None
         if execution.trigger_kind is TriggerKind.WEBHOOK:
-            bundles = [self._webhook_bundle(execution, known)]
+            bundles = _trigger_bundles(plan, self._webhook_bundle(execution, known))
         elif execution.trigger_kind is TriggerKind.RETRY:
             state = self.store.get_incomplete(int(execution.trigger_ref or 0)).state
             resume = IncompleteState.from_dict(state)
@@ -259,6 +260,7 @@ class RunOperations(ServiceBase):
         return record
 
     def _webhook_bundle(self, execution: Execution, known: _Known | None) -> dict[str, Any]:
+        """The bundle Make's custom webhook makes of the queued request."""
         if known is not None and str(known.item.id) == execution.trigger_ref:
             return self.bundle_of(known.webhook, known.item)  # type: ignore[attr-defined]
         item = self.store.get_queue_item(int(execution.trigger_ref or 0))
@@ -292,8 +294,9 @@ class RunOperations(ServiceBase):
             clock=self.clock,
             monotonic=time.perf_counter,
             http=http,
-            connections=StoreConnections(self.store),
-            data_stores=StoreDataStores(self.store),
+            connections=StoreConnections(self.store, self.registry, self.clock, http),
+            data_stores=self.store,
+            module_state=ModuleState(self.store, scenario.id),
             cursors=self._cursors(scenario, plan),
             commit_cursor=commit_cursor,
             respond=responder,
@@ -399,3 +402,12 @@ def retry_time(
     """``(max_attempts, next_retry_at)`` for an incomplete execution after ``attempts``."""
     policy = policy_for(error, retry)
     return policy.attempts, policy.next_retry_at(attempts, now)
+
+
+def _trigger_bundles(plan: Plan, request_bundle: dict[str, Any]) -> list[dict[str, Any]]:
+    """The trigger's output for one webhook request: an app's instant trigger (``onecrm:NewEvent``
+    …) declares a ``webhook_bundles`` hook to unwrap its app's envelope; the custom webhook
+    passes the request's bundle on as it is."""
+    trigger = plan.trigger
+    unwrap = trigger.spec.hooks.get("webhook_bundles") if trigger and trigger.spec else None
+    return list(unwrap(request_bundle)) if unwrap is not None else [request_bundle]

@@ -106,12 +106,13 @@ def increment(call: ModuleCall) -> Iterator[Bundle]:
     scenario's module state).
     """
     reset = call.parameters.reset  # type: ignore[attr-defined]
-    key = f"increment:{call.module_id}"
     if reset == "scenario":
         state = call.context.run.module_state
-        state[key] = int(state.get(key, 0)) + 1
-        yield {"i": state[key]}
+        counter = int(state.get(call.module_id) or 0) + 1
+        state[call.module_id] = counter
+        yield {"i": counter}
         return
+    key = f"increment:{call.module_id}"
     variables = call.context.variables
     value = int(variables.get(key) or 0) + 1
     variables.set(key, value, "execution" if reset == "execution" else "roundtrip")
