@@ -14,7 +14,6 @@ from engine.service.errors import InvalidRequest
 from engine.spec import ModuleKind
 from engine.store import Scenario, Webhook
 
-_WEBHOOK_TRIGGER = "gateway:CustomWebHook"
 START_CHOICES = frozenset({"now", "since", "all", "manual"})
 
 
@@ -150,10 +149,11 @@ class ScenarioOperations(ServiceBase):
             self.choose_where_to_start(scenario.id, trigger.id, {"type": "now"})
 
     def _attach_webhooks(self, scenario: Scenario, plan: Plan) -> list[Webhook]:
-        """One webhook per scenario with a webhook trigger (created on first import)."""
+        """One webhook per scenario whose trigger is instant — the custom webhook or an app's
+        "new event" trigger fed by that app's webhooks (created on first import)."""
         trigger = plan.trigger
         existing = self.store.list_webhooks(scenario_id=scenario.id)
-        if trigger is None or trigger.module != _WEBHOOK_TRIGGER or existing:
+        if trigger is None or trigger.kind is not ModuleKind.INSTANT_TRIGGER or existing:
             return existing
         settings = {"module_id": trigger.id, "make_hook": trigger.parameters.get("hook")}
         webhook = self.store.create_webhook(
