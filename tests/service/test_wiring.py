@@ -45,7 +45,7 @@ def test_increment_keeps_counting_across_runs(service):
         {"id": 1, "module": "gateway:CustomWebHook", "parameters": {"hook": 1}},
         {"id": 2, "module": "util:FunctionIncrement", "parameters": {"reset": "scenario"}},
     )
-    scenario, hook = active_hook(service, text)
+    _, hook = active_hook(service, text)
     counts = []
     for _ in range(3):
         post(service, hook.token, {})
