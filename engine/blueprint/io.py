@@ -65,6 +65,7 @@ def read_document(source: Source) -> BlueprintDocument:
         BlueprintError: listing every problem found, each with its JSON path.
     """
     data = _parse_json(source)
+    _check_depth(data)
     envelope, bare = _unwrap(data)
     try:
         blueprint = Blueprint.model_validate(bare)
@@ -123,6 +124,32 @@ def _parse_json(source: Source) -> Any:
     except json.JSONDecodeError as error:
         where = f"line {error.lineno}, column {error.colno}"
         raise BlueprintError([Problem("", f"{where}: {error.msg}")], "not valid JSON") from None
+    except RecursionError:
+        raise BlueprintError(
+            [Problem("", "the JSON is nested too deeply")], "not valid JSON"
+        ) from None
+    except ValueError as error:  # e.g. an integer of more than 4,300 digits
+        raise BlueprintError([Problem("", str(error))], "not valid JSON") from None
+
+
+MAX_DEPTH = 200
+"""Deepest JSON nesting accepted: deeper values could be read but not exported again (pydantic
+stops serialising at about 250 levels), and no real blueprint comes close."""
+
+
+def _check_depth(data: Any) -> None:
+    stack: list[tuple[Any, str, int]] = [(data, "", 0)]
+    while stack:
+        value, path, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            problem = Problem(path, f"nested more than {MAX_DEPTH} levels deep")
+            raise BlueprintError([problem], "the blueprint is nested too deeply")
+        if isinstance(value, Mapping):
+            stack.extend(
+                (v, f"{path}.{k}" if path else str(k), depth + 1) for k, v in value.items()
+            )
+        elif isinstance(value, list):
+            stack.extend((v, f"{path}[{i}]", depth + 1) for i, v in enumerate(value))
 
 
 def _decode(raw: bytes | bytearray) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import tracemalloc
 
-from engine.errors import DataError, ExpressionError
+from engine.errors import BlueprintError, DataError, ExpressionError
 from engine.mapping import EvalContext, compile_template
 
 
@@ -121,3 +121,37 @@ def test_parse_date_of_a_huge_millisecond_timestamp_is_a_data_error():
     ]:
         assert isinstance(_outcome(source), DataError), source
     assert _outcome('{{formatDate(parseDate("86400000"; x); "YYYY-MM-DD")}}') == "1970-01-02"
+
+
+def _blueprint_error(source: object) -> BlueprintError:
+    from engine.blueprint import load_blueprint
+
+    try:
+        load_blueprint(source)
+    except BlueprintError as error:
+        return error
+    raise AssertionError("the blueprint was accepted")
+
+
+def test_blueprint_json_nested_beyond_the_recursion_limit_is_a_blueprint_error():
+    # json.loads raised RecursionError, and an integer of 5,000 digits ValueError.
+    assert "nested too deeply" in str(_blueprint_error("[" * 100_000))
+    assert _blueprint_error('{"name": "x", "flow": [], "n": ' + "1" * 5000 + "}").problems
+
+
+def test_a_blueprint_too_deep_to_export_again_is_refused_with_its_path():
+    from engine.blueprint import export_blueprint, load_blueprint
+
+    def nested(levels: int) -> object:
+        value: object = "x"
+        for _ in range(levels):
+            value = [value]
+        return value
+
+    def blueprint(levels: int) -> dict:
+        return {"name": "x", "flow": [{"id": 1, "module": "a:b", "mapper": {"x": nested(levels)}}]}
+
+    assert export_blueprint(load_blueprint(blueprint(150)))["flow"][0]["mapper"]["x"]
+    # 300 levels loaded, then export raised PydanticSerializationError.
+    [problem] = _blueprint_error(blueprint(300)).problems
+    assert problem.path.startswith("flow[0].mapper.x[0][0]")
