@@ -10,7 +10,9 @@ from modules.builtin import SPECS as BUILTIN_SPECS
 from modules.datastore import DATASTORE_MODULES
 from modules.http import HTTP_MODULES
 from modules.onecrm import ONECRM_CONNECTION, ONECRM_MODULES
+from modules.quickbooks import QUICKBOOKS_CONNECTION, QUICKBOOKS_MODULES
 from modules.xero import XERO_CONNECTION, XERO_MODULES
+from modules.zohocrm import ZOHOCRM_CONNECTION, ZOHOCRM_MODULES
 
 
 def register_all(registry: ModuleRegistry) -> None:
@@ -20,5 +22,9 @@ def register_all(registry: ModuleRegistry) -> None:
     registry.register_all(DATASTORE_MODULES)
     registry.register_all(ONECRM_MODULES)
     registry.register_all(XERO_MODULES)
+    registry.register_all(QUICKBOOKS_MODULES)
+    registry.register_all(ZOHOCRM_MODULES)
     registry.register_connection_kind(ONECRM_CONNECTION)
     registry.register_connection_kind(XERO_CONNECTION)
+    registry.register_connection_kind(QUICKBOOKS_CONNECTION)
+    registry.register_connection_kind(ZOHOCRM_CONNECTION)

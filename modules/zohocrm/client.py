@@ -1,0 +1,250 @@
+"""Talking to the Zoho CRM API (v2) for one connection.
+
+Zoho runs one API host per data centre (``www.zohoapis.com``, ``.eu``, ``.in``, ``.com.au`` …).
+The token answer's ``api_domain`` names the one an organisation lives in; it is kept in the
+connection's public data and every call goes to ``{api_domain}/crm/v2/`` with
+``Authorization: Zoho-oauthtoken <token>``. Errors map through
+``modules.connections.STATUS_ERRORS``; Zoho's ``{"code", "message", "details"}`` (top level or
+per record) becomes one sentence with the code, the message and the failing field. 204 (no
+records) and 304 (nothing modified since) are empty answers, not errors. Rate limit: 100 calls a
+minute per connection, shared across workers.
+
+Search criteria escape ``\\``, ``(``, ``)`` and ``,`` in values (``criterion``), so a value
+such as ``Smith, Jones (NZ)`` is one value and never changes the criteria's structure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime
+from typing import Any
+
+from engine.errors import DataError, InvalidConfigurationError
+from engine.spec import ModuleCall
+from modules.connections import ApiClient, ApiResponse, ApiSettings, connection_of, run_sleep
+
+ZOHO_API_URL = "https://www.zohoapis.com"
+API_PATH = "/crm/v2"
+PAGE_SIZE = 200
+CALLS_PER_MINUTE = 100
+MODULES = ("Accounts", "Contacts", "Products", "Quotes", "Invoices")
+
+
+def api_domain(connection: Mapping[str, Any]) -> str:
+    """The API host of the connection's data centre (no trailing slash)."""
+    return str(connection.get("api_domain") or ZOHO_API_URL).rstrip("/")
+
+
+def zoho_settings(connection: Mapping[str, Any], **overrides: Any) -> ApiSettings:
+    """Request settings for ``connection``.
+
+    Raises:
+        InvalidConfigurationError: the connection has no token yet.
+    """
+    token = connection.get("access_token")
+    if not token:
+        raise InvalidConfigurationError("the Zoho CRM connection is not authorized yet")
+    domain = api_domain(connection)
+    return ApiSettings(
+        label="Zoho CRM",
+        base_url=domain + API_PATH,
+        error_message=zoho_error_message,
+        headers={"Authorization": f"Zoho-oauthtoken {token}", "Accept": "application/json"},
+        rate_key=f"zohocrm:{getattr(connection, 'id', None) or domain}",
+        rate_limit=int(connection.get("rate_limit") or CALLS_PER_MINUTE),
+        **overrides,
+    )
+
+
+def client_for(call: ModuleCall) -> ZohoClient:
+    """The Zoho CRM client for a module call (its connection, the run's session and sleep)."""
+    api = ApiClient(zoho_settings(connection_of(call)), call.context.http, run_sleep(call))
+    return ZohoClient(api)
+
+
+def module_name(value: Any) -> str | None:
+    """Zoho's module API name for what a user picked ("accounts" → "Accounts"); other names
+    pass unchanged so modules this list lacks still reach the API."""
+    if value in (None, ""):
+        return None
+    text = str(value).strip()
+    return next((m for m in MODULES if m.lower() == text.lower()), text)
+
+
+class ZohoClient:
+    """Zoho CRM records by module over an ``ApiClient``."""
+
+    def __init__(self, api: ApiClient) -> None:
+        self.api = api
+
+    def modified_since(
+        self, module: str, since: datetime | None, limit: int | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Records modified after ``since`` (all when None), oldest change first."""
+        headers = {"If-Modified-Since": since.isoformat(timespec="seconds")} if since else {}
+        params = {"sort_by": "Modified_Time", "sort_order": "asc"}
+        yield from self._pages(module, params, headers, limit)
+
+    def search(
+        self, module: str, params: Mapping[str, Any], limit: int | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Records matching ``criteria``, ``email``, ``phone`` or ``word``; none on 204."""
+        yield from self._pages(f"{module}/search", params, {}, limit)
+
+    def _pages(
+        self,
+        path: str,
+        params: Mapping[str, Any],
+        headers: Mapping[str, str],
+        limit: int | None,
+    ) -> Iterator[dict[str, Any]]:
+        page, produced = 1, 0
+        while True:
+            query = {**params, "page": page, "per_page": PAGE_SIZE}
+            body = self.api.request("GET", path, params=query, headers=headers).body or {}
+            records = [r for r in body.get("data") or [] if isinstance(r, Mapping)]
+            for record in records:
+                yield dict(record)
+                produced += 1
+                if limit and produced >= limit:
+                    return
+            if not (body.get("info") or {}).get("more_records") or not records:
+                return
+            page += 1
+
+    def get(self, module: str, record_id: str) -> dict[str, Any]:
+        """One record.
+
+        Raises:
+            DataError: no such record (Zoho answers 204).
+        """
+        body = self.api.request("GET", f"{module}/{record_id}").body or {}
+        records = body.get("data") or []
+        if not records:
+            raise DataError(f"Zoho CRM: no {module} record with id {record_id}")
+        return dict(records[0])
+
+    def insert(self, module: str, record: Mapping[str, Any]) -> dict[str, Any]:
+        """Create one record; returns it as stored."""
+        body = self.api.request("POST", module, json={"data": [dict(record)]}).body
+        return self.get(module, record_result(body)["details"]["id"])
+
+    def update(self, module: str, record_id: str, record: Mapping[str, Any]) -> dict[str, Any]:
+        """Change the given fields of one record; returns it as stored."""
+        path = f"{module}/{record_id}"
+        body = self.api.request("PUT", path, json={"data": [dict(record)]}).body
+        return self.get(module, record_result(body)["details"]["id"])
+
+    def upsert(
+        self, module: str, record: Mapping[str, Any], duplicate_check_fields: Iterable[str] = ()
+    ) -> dict[str, Any]:
+        """Insert, or update the record a duplicate-check field matches; returns the record
+        with ``$action`` (``insert``/``update``) and ``$duplicate_field``."""
+        payload: dict[str, Any] = {"data": [dict(record)]}
+        fields = [f for f in duplicate_check_fields if f]
+        if fields:
+            payload["duplicate_check_fields"] = fields
+        result = record_result(self.api.request("POST", f"{module}/upsert", json=payload).body)
+        stored = self.get(module, result["details"]["id"])
+        return {
+            **stored,
+            "$action": result.get("action"),
+            "$duplicate_field": result.get("duplicate_field"),
+        }
+
+    def watch(self, channels: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """Subscribe notification channels (``POST /actions/watch``); per-channel answers."""
+        body = self.api.request("POST", "actions/watch", json={"watch": list(channels)}).body
+        return [dict(item) for item in (body or {}).get("watch") or []]
+
+    def unwatch(self, channel_ids: Iterable[Any]) -> None:
+        """Remove notification channels."""
+        ids = ",".join(str(c) for c in channel_ids)
+        self.api.request("DELETE", "actions/watch", params={"channel_ids": ids})
+
+
+def record_result(body: Any) -> dict[str, Any]:
+    """The one per-record answer of a write.
+
+    Raises:
+        DataError: the record was refused (its code and message, verbatim).
+    """
+    results = (body or {}).get("data") if isinstance(body, Mapping) else None
+    if not results:
+        raise DataError("Zoho CRM answered without a result")
+    result = dict(results[0])
+    if result.get("status") != "success":
+        raise DataError(f"Zoho CRM: {_sentence(result)}", detail={"body": body})
+    return result
+
+
+def zoho_error_message(response: ApiResponse) -> str:
+    """One sentence from Zoho's error answer: ``CODE: message (api_name)``; for a refused
+    batch, each record's sentence joined by "; "."""
+    body = response.body if isinstance(response.body, Mapping) else {}
+    items = [r for r in body.get("data") or [] if isinstance(r, Mapping)]
+    failures = [_sentence(r) for r in items if r.get("status") == "error"]
+    if failures:
+        return "; ".join(dict.fromkeys(failures))
+    if body.get("code") or body.get("message"):
+        return _sentence(body)
+    return f"HTTP {response.status}" + (f": {response.text[:200]}" if response.text else "")
+
+
+def _sentence(problem: Mapping[str, Any]) -> str:
+    code, message = problem.get("code"), problem.get("message")
+    text = ": ".join(str(part) for part in (code, message) if part)
+    details = problem.get("details") if isinstance(problem.get("details"), Mapping) else {}
+    field = details.get("api_name")
+    return f"{text} ({field})" if field else text
+
+
+# -- search criteria ----------------------------------------------------------------------------
+
+CRITERIA_OPERATORS = frozenset(
+    {
+        "equals",
+        "not_equal",
+        "starts_with",
+        "in",
+        "greater_than",
+        "greater_equal",
+        "less_than",
+        "less_equal",
+        "between",
+    }
+)
+
+
+def escape_value(value: Any) -> str:
+    """A criteria value with ``\\``, ``(``, ``)`` and ``,`` escaped (booleans as true/false)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = str(value)
+    for special in ("\\", "(", ")", ","):
+        text = text.replace(special, "\\" + special)
+    return text
+
+
+def criterion(field: str, operator: str, value: Any) -> str:
+    """One ``(field:operator:value)``; ``in`` and ``between`` take a list (joined by the
+    unescaped commas that separate values).
+
+    Raises:
+        InvalidConfigurationError: an unknown operator.
+    """
+    if operator not in CRITERIA_OPERATORS:
+        raise InvalidConfigurationError(f"unknown Zoho CRM search operator '{operator}'")
+    values = value if isinstance(value, list | tuple) else [value]
+    if operator not in ("in", "between"):
+        values = values[:1]
+    return f"({field}:{operator}:{','.join(escape_value(v) for v in values)})"
+
+
+def all_of(criteria: list[str]) -> str | None:
+    """Criteria joined with ``and`` (one criterion stays as it is); None when empty."""
+    if not criteria:
+        return None
+    if len(criteria) == 1:
+        return criteria[0]
+    return "(" + "and".join(criteria) + ")"
