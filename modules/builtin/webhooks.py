@@ -51,6 +51,10 @@ def _body_fields(headers: Mapping[str, str], body: bytes) -> dict[str, Any]:
             document = json.loads(body)
         except (json.JSONDecodeError, UnicodeDecodeError) as error:
             raise DataError(f"the request body is not valid JSON: {error}") from None
+        except RecursionError:
+            raise DataError("the request body is not valid JSON: nested too deeply") from None
+        except ValueError as error:  # an integer of more than 4,300 digits
+            raise DataError(f"the request body is not valid JSON: {error}") from None
         return document if isinstance(document, dict) else {"value": document}
     if "x-www-form-urlencoded" in content_type:
         return dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))

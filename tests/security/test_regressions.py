@@ -155,3 +155,18 @@ def test_a_blueprint_too_deep_to_export_again_is_refused_with_its_path():
     # 300 levels loaded, then export raised PydanticSerializationError.
     [problem] = _blueprint_error(blueprint(300)).problems
     assert problem.path.startswith("flow[0].mapper.x[0][0]")
+
+
+def test_a_webhook_body_nested_too_deeply_is_a_data_error():
+    # RecursionError and ValueError escaped request_to_bundle: a 500 at the ingress.
+    from modules.builtin.webhooks import request_to_bundle
+
+    for body in [b"[" * 100_000, b'{"n": ' + b"1" * 5000 + b"}"]:
+        try:
+            request_to_bundle(
+                method="POST", headers={"Content-Type": "application/json"}, query={}, body=body
+            )
+        except DataError as error:
+            assert "not valid JSON" in error.message
+        else:
+            raise AssertionError("the body was accepted")
