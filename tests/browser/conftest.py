@@ -68,7 +68,9 @@ def browser():
     if not Path(CHROMIUM).is_file():
         pytest.fail(f"Chromium is required for the browser tests: {CHROMIUM} is missing")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
         yield browser
         browser.close()
 

@@ -20,9 +20,12 @@ def walk(flow: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
         yield from walk(module.get("onerror") or [])
 
 
-def structure(flow: list[dict[str, Any]], ids: dict[int, str] | None = None) -> list[dict[str, Any]]:
-    """A blueprint flow without ids and positions: modules, filters (references by role), routes,
-    error routes. ``ids`` maps module ids to names so ``{{2.key}}`` compares as ``{{search.key}}``."""
+def structure(
+    flow: list[dict[str, Any]], ids: dict[int, str] | None = None
+) -> list[dict[str, Any]]:
+    """A blueprint flow without ids and positions: modules, filters, routes, error routes.
+
+    ``ids`` maps module ids to role names, so ``{{2.key}}`` compares as ``{{search.key}}``."""
     ids = ids or {}
 
     def text(value: Any) -> Any:
@@ -83,3 +86,13 @@ def pick(page, module: str) -> None:
 
 def close_panel(page) -> None:
     page.get_by_test_id("module-panel").get_by_role("button", name="OK", exact=True).click()
+
+
+def save(page) -> None:
+    """Click Save and wait until the editor has no unsaved change (the dot on Save is gone)."""
+    button = page.get_by_test_id("save")
+    button.click()
+    page.wait_for_function(
+        "() => !document.querySelector(\"[data-testid='save']\").textContent.includes('•')"
+    )
+    page.get_by_role("status").filter(has_text="Saved").wait_for()

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from tests.browser.conftest import shot
-from tests.browser.helpers import add_after, close_panel, pick, structure, walk
+from tests.browser.helpers import add_after, close_panel, pick, save, structure, walk
 
 # The guide's modules when this installation has the 1CRM and Xero apps, else stand-ins with the
 # same shape (instant trigger, search, two actions).
@@ -71,7 +71,9 @@ def test_build_scenario_2_1_by_clicks(signed_in, server, variant):
         panel.get_by_role("button", name="Add data store").click()
         panel.get_by_label("Data store name").fill("Contacts")
         panel.get_by_role("button", name="Save data store").click()
-        panel.get_by_label("Data store", exact=True).locator("option", has_text="Contacts").wait_for(state="attached")
+        panel.get_by_label("Data store", exact=True).locator(
+            "option", has_text="Contacts"
+        ).wait_for(state="attached")
     panel.get_by_test_id("field-parameters.limit").fill("1")
     close_panel(page)
 
@@ -121,8 +123,7 @@ def test_build_scenario_2_1_by_clicks(signed_in, server, variant):
 
     page.get_by_role("button", name="Auto-align").click()
     page.wait_for_timeout(300)
-    page.get_by_test_id("save").click()
-    page.get_by_role("status").filter(has_text="Saved").wait_for()
+    save(page)
     page.wait_for_timeout(400)
     shot(page, f"scenario-2-1-{variant}")
 
@@ -134,7 +135,12 @@ def test_build_scenario_2_1_by_clicks(signed_in, server, variant):
     assert blueprint["name"] == "Accounts 1CRM → Xero"
     ids = {m["id"]: m["module"] for m in walk(blueprint["flow"])}
     assert len(ids) == 6, ids  # ids are unique across the tree
-    roles = {number: role for role, name in use.items() for number, module in ids.items() if module == name}
+    roles = {
+        number: role
+        for role, name in use.items()
+        for number, module in ids.items()
+        if module == name
+    }
     expected = [
         {"module": use["trigger"]},
         {"module": use["search"], "onerror": [{"module": "builtin:Ignore"}]},
@@ -172,7 +178,7 @@ def test_build_scenario_2_1_by_clicks(signed_in, server, variant):
         },
     ]
     assert structure(blueprint["flow"], roles) == expected
-    # Positions are Make's: metadata.designer on every module; the trigger marks the scenario instant.
+    # Positions are Make's metadata.designer; the trigger makes the scenario instant.
     for module in walk(blueprint["flow"]):
         designer = module["metadata"]["designer"]
         assert isinstance(designer["x"], int) and isinstance(designer["y"], int)

@@ -4,26 +4,41 @@ the module, scenario settings and scheduling; all of it lands in the blueprint."
 from __future__ import annotations
 
 from tests.browser.conftest import shot
-from tests.browser.helpers import create_scenario, walk
+from tests.browser.helpers import create_scenario, save, walk
 
 BLUEPRINT = {
     "name": "Greeting",
     "flow": [
-        {"id": 1, "module": "gateway:CustomWebHook", "version": 1, "parameters": {},
-         "metadata": {"designer": {"x": 0, "y": 0}}},
-        {"id": 2, "module": "util:ComposeTransformer", "version": 1, "parameters": {},
-         "mapper": {"value": "Hello {{1.name}}"}, "metadata": {"designer": {"x": 300, "y": 0}}},
-        {"id": 3, "module": "util:SetVariable2", "version": 1, "parameters": {},
-         "mapper": {"name": "greeting", "scope": "roundtrip", "value": "{{2.value}}"},
-         "metadata": {"designer": {"x": 600, "y": 0}}},
+        {
+            "id": 1,
+            "module": "gateway:CustomWebHook",
+            "version": 1,
+            "parameters": {},
+            "metadata": {"designer": {"x": 0, "y": 0}},
+        },
+        {
+            "id": 2,
+            "module": "util:ComposeTransformer",
+            "version": 1,
+            "parameters": {},
+            "mapper": {"value": "Hello {{1.name}}"},
+            "metadata": {"designer": {"x": 300, "y": 0}},
+        },
+        {
+            "id": 3,
+            "module": "util:SetVariable2",
+            "version": 1,
+            "parameters": {},
+            "mapper": {"name": "greeting", "scope": "roundtrip", "value": "{{2.value}}"},
+            "metadata": {"designer": {"x": 600, "y": 0}},
+        },
     ],
     "metadata": {"version": 1, "instant": True, "scenario": {"roundtrips": 1, "maxErrors": 3}},
 }
 
 
 def saved(page, server, scenario_id):
-    page.get_by_test_id("save").click()
-    page.get_by_role("status").filter(has_text="Saved").wait_for()
+    save(page)
     return page.request.get(f"{server}/api/scenarios/{scenario_id}").json()
 
 
@@ -77,10 +92,19 @@ def test_copy_paste_delete_undo_notes_drag(signed_in, server):
     assert modules[4]["module"] == "util:ComposeTransformer"
     assert modules[4]["mapper"] == {"value": "Hello {{1.name}}"}
     assert modules[3]["metadata"]["designer"]["y"] > 50
-    assert modules[3]["metadata"]["designer"]["x"] == 600 or abs(modules[3]["metadata"]["designer"]["x"] - 600) < 5
+    assert (
+        modules[3]["metadata"]["designer"]["x"] == 600
+        or abs(modules[3]["metadata"]["designer"]["x"] - 600) < 5
+    )
     notes = blueprint["metadata"]["notes"]
-    assert notes == [{"moduleIds": [2], "content": "Builds the greeting", "isFilterNote": False,
-                      "metadata": {"color": "#9138FE"}}]
+    assert notes == [
+        {
+            "moduleIds": [2],
+            "content": "Builds the greeting",
+            "isFilterNote": False,
+            "metadata": {"color": "#9138FE"},
+        }
+    ]
 
 
 def test_validation_problems_and_settings(signed_in, server):
@@ -115,9 +139,17 @@ def test_validation_problems_and_settings(signed_in, server):
     settings.get_by_role("button", name="OK", exact=True).click()
 
     detail = saved(page, server, scenario_id)
-    assert {k: detail["scheduling"][k] for k in ("type", "time")} == {"type": "daily", "time": "08:30"}
+    assert {k: detail["scheduling"][k] for k in ("type", "time")} == {
+        "type": "daily",
+        "time": "08:30",
+    }
     scenario = detail["blueprint"]["metadata"]["scenario"]
-    assert scenario == {"roundtrips": 2, "maxErrors": 5, "sequential": True, "dlq": True,
-                        "timezone": "Europe/Prague"}
+    assert scenario == {
+        "roundtrips": 2,
+        "maxErrors": 5,
+        "sequential": True,
+        "dlq": True,
+        "timezone": "Europe/Prague",
+    }
     assert detail["validation"]["problems"] == []
     page.get_by_test_id("module-3").locator(".problem-mark").wait_for(state="detached")

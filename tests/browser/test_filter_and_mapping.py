@@ -4,24 +4,60 @@ from __future__ import annotations
 
 from engine.filters.codes import OPERATOR_CODES
 from tests.browser.conftest import shot
-from tests.browser.helpers import api_session, create_scenario
+from tests.browser.helpers import api_session, create_scenario, save
 
 BLUEPRINT = {
     "name": "Orders",
     "flow": [
-        {"id": 1, "module": "gateway:CustomWebHook", "version": 1, "parameters": {}, "mapper": {},
-         "metadata": {"designer": {"x": 0, "y": 0}}},
-        {"id": 2, "module": "builtin:BasicRouter", "version": 1, "mapper": None,
-         "metadata": {"designer": {"x": 300, "y": 0}, "keep": "me"},
-         "routes": [
-             {"flow": [{"id": 3, "module": "util:ComposeTransformer", "version": 1, "parameters": {},
-                        "mapper": {"value": ""}, "metadata": {"designer": {"x": 600, "y": 0}}}]},
-             {"flow": [{"id": 4, "module": "util:ComposeTransformer", "version": 1, "parameters": {},
-                        "mapper": {"value": "other"}, "metadata": {"designer": {"x": 600, "y": 200}}}]},
-         ]},
+        {
+            "id": 1,
+            "module": "gateway:CustomWebHook",
+            "version": 1,
+            "parameters": {},
+            "mapper": {},
+            "metadata": {"designer": {"x": 0, "y": 0}},
+        },
+        {
+            "id": 2,
+            "module": "builtin:BasicRouter",
+            "version": 1,
+            "mapper": None,
+            "metadata": {"designer": {"x": 300, "y": 0}, "keep": "me"},
+            "routes": [
+                {
+                    "flow": [
+                        {
+                            "id": 3,
+                            "module": "util:ComposeTransformer",
+                            "version": 1,
+                            "parameters": {},
+                            "mapper": {"value": ""},
+                            "metadata": {"designer": {"x": 600, "y": 0}},
+                        }
+                    ]
+                },
+                {
+                    "flow": [
+                        {
+                            "id": 4,
+                            "module": "util:ComposeTransformer",
+                            "version": 1,
+                            "parameters": {},
+                            "mapper": {"value": "other"},
+                            "metadata": {"designer": {"x": 600, "y": 200}},
+                        }
+                    ]
+                },
+            ],
+        },
     ],
-    "metadata": {"version": 1, "instant": True, "scenario": {"roundtrips": 1, "maxErrors": 3},
-                 "designer": {"orphans": []}, "zone": "eu1.make.com"},
+    "metadata": {
+        "version": 1,
+        "instant": True,
+        "scenario": {"roundtrips": 1, "maxErrors": 3},
+        "designer": {"orphans": []},
+        "zone": "eu1.make.com",
+    },
     "unknownTopLevel": {"kept": True},
 }
 BUNDLE = {"name": "Ada Lovelace", "amount": 42, "tags": ["vip"]}
@@ -40,8 +76,7 @@ def open_scenario(page, server):
 
 
 def saved_blueprint(page, server, scenario_id):
-    page.get_by_test_id("save").click()
-    page.get_by_role("status").filter(has_text="Saved").wait_for()
+    save(page)
     return page.request.get(f"{server}/api/scenarios/{scenario_id}").json()["blueprint"]
 
 
@@ -102,7 +137,9 @@ def test_filter_editor_writes_conditions_and_fallback(signed_in, server):
     assert codes == set(OPERATOR_CODES)
     groups = operator.locator("optgroup").evaluate_all("gs => gs.map(g => g.label)")
     assert groups[:3] == ["Basic operators", "Text operators", "Numeric operators"]
-    assert {"Date operators", "Time operators", "Array operators", "Boolean operators"} <= set(groups)
+    assert {"Date operators", "Time operators", "Array operators", "Boolean operators"} <= set(
+        groups
+    )
     operator.select_option("number:greater")
     page.get_by_test_id("cond-b-0-0").fill("10")
     page.get_by_test_id("add-and-0").click()
@@ -151,3 +188,48 @@ def test_filter_editor_writes_conditions_and_fallback(signed_in, server):
     page.locator(".edge-text", has_text="Everything else").wait_for(state="detached")
     page.get_by_role("button", name="Redo").click()
     page.locator(".edge-text", has_text="Everything else (fallback)").wait_for()
+
+
+IF_ELSE = {
+    "name": "If-else",
+    "flow": [
+        {"id": 1, "module": "gateway:CustomWebHook", "version": 1, "parameters": {},
+         "metadata": {"designer": {"x": 0, "y": 0}}},
+        {"id": 2, "module": "builtin:BasicIfElse", "version": 1, "mapper": None,
+         "metadata": {"designer": {"x": 300, "y": 0}},
+         "branches": [
+             {"type": "condition", "label": "Big", "merge": True,
+              "conditions": [[{"a": "{{1.amount}}", "o": "number:greater", "b": "10"}]],
+              "flow": [{"id": 3, "module": "util:ComposeTransformer", "version": 1,
+                        "mapper": {"value": "big"}, "metadata": {"designer": {"x": 600, "y": 0}}}]},
+             {"type": "else", "merge": True,
+              "flow": [{"id": 4, "module": "util:ComposeTransformer", "version": 1,
+                        "mapper": {"value": "small"},
+                        "metadata": {"designer": {"x": 600, "y": 200}}}]},
+         ]},
+        {"id": 5, "module": "builtin:BasicMerge", "version": 1, "mapper": None,
+         "outputs": [{"name": "size", "mappings": ["{{3.value}}", "{{4.value}}"]}],
+         "filters": [None, None], "metadata": {"designer": {"x": 900, "y": 0}}},
+    ],
+    "metadata": {"version": 1, "instant": True},
+}  # fmt: skip
+
+
+def test_if_else_branch_conditions_edit_like_filters(signed_in, server):
+    page = signed_in
+    scenario_id = create_scenario(page, server, IF_ELSE)
+    page.goto(f"{server}/#/scenarios/{scenario_id}")
+    page.get_by_test_id("branch-2-0").click()
+    panel = page.get_by_role("complementary", name="Set up a filter")
+    assert panel.get_by_label("Label").input_value() == "Big"
+    assert page.get_by_test_id("cond-a-0-0").input_value() == "{{1.amount}}"
+    panel.get_by_label("Label").fill("Huge")
+    page.get_by_test_id("cond-b-0-0").fill("1000")
+    panel.get_by_role("button", name="OK", exact=True).click()
+    assert page.get_by_test_id("branch-2-1").count() == 0  # the else branch has no conditions
+    blueprint = saved_blueprint(page, server, scenario_id)
+    branch = blueprint["flow"][1]["branches"][0]
+    assert branch["label"] == "Huge"
+    assert branch["conditions"] == [[{"a": "{{1.amount}}", "o": "number:greater", "b": "1000"}]]
+    assert blueprint["flow"][1]["branches"][1] == IF_ELSE["flow"][1]["branches"][1]
+    assert blueprint["flow"][2] == IF_ELSE["flow"][2]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.conftest import shot
-from tests.browser.helpers import walk
+from tests.browser.helpers import save, walk
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "blueprints"
 FILES = [
@@ -76,21 +76,61 @@ def test_import_renders_every_module_and_route(signed_in, name):
     # Make's positions are used as they are: the node sits at metadata.designer.
     for module in modules[:10]:
         designer = module["metadata"]["designer"]
-        transform = page.locator(f".react-flow__node[data-id='{module['id']}']").get_attribute("style")
+        transform = page.locator(f".react-flow__node[data-id='{module['id']}']").get_attribute(
+            "style"
+        )
         x, y = map(float, re.search(r"translate\(([-\d.]+)px, ?([-\d.]+)px\)", transform).groups())
         assert (x, y) == (designer["x"], designer["y"]), module["id"]
 
     drawn = set()
     for edge in page.locator(".react-flow__edge").all():
-        edge_id = edge.get_attribute("data-id") or edge.get_attribute("data-testid").removeprefix("rf__edge-")
+        edge_id = edge.get_attribute("data-id") or edge.get_attribute("data-testid").removeprefix(
+            "rf__edge-"
+        )
         source, target = edge_id.removeprefix("e-").split("-", 1)
         drawn.add((source, target))
     assert drawn == expected_links(blueprint["flow"])
     routes = sum(len(m.get("routes") or []) for m in modules)
-    from_routers = {(s, t) for s, t in drawn if any(str(m["id"]) == s and "routes" in m for m in modules)}
+    from_routers = {
+        (s, t) for s, t in drawn if any(str(m["id"]) == s and "routes" in m for m in modules)
+    }
     assert len(from_routers) == routes
-    assert page.locator(".react-flow__edge.edge-error").count() >= sum(1 for m in modules if m.get("onerror"))
+    assert page.locator(".react-flow__edge.edge-error").count() >= sum(
+        1 for m in modules if m.get("onerror")
+    )
 
     page.get_by_role("button", name="Auto-align").click()
     page.wait_for_timeout(400)
     shot(page, f"import-{name.split('__')[1]}-{len(modules)}")
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_save_without_changes_is_lossless_and_a_drag_only_moves(signed_in, server, name):
+    """The canvas converts to and from the blueprint without loss: saving an untouched import
+    gives back the same JSON; dragging one module changes only its metadata.designer."""
+    page = signed_in
+    path = CORPUS / name
+    original = unwrap(json.loads(path.read_text(encoding="utf-8-sig")))
+    page.get_by_test_id("import-file").set_input_files(str(path))
+    first = original["flow"][0]["id"]
+    page.get_by_test_id(f"module-{first}").wait_for()
+    scenario_id = int(page.url.rsplit("/", 1)[1])
+
+    save(page)
+    stored = page.request.get(f"{server}/api/scenarios/{scenario_id}").json()["blueprint"]
+    assert stored == original
+
+    circle = page.get_by_test_id(f"module-{first}").locator(".module-circle")
+    box = circle.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2 + 60, box["y"] + box["height"] / 2 + 60, steps=8)
+    page.mouse.up()
+    assert "•" in page.get_by_test_id("save").inner_text()
+    save(page)
+    moved = page.request.get(f"{server}/api/scenarios/{scenario_id}").json()["blueprint"]
+    before = original["flow"][0]["metadata"]["designer"]
+    after = moved["flow"][0]["metadata"]["designer"]
+    assert (after["x"], after["y"]) != (before["x"], before["y"])
+    moved["flow"][0]["metadata"]["designer"] = before
+    assert moved == original

@@ -9,7 +9,9 @@ from tests.browser.conftest import EMAIL, PASSWORD, shot
 
 
 def row(page, name):
-    return page.locator("table.scenarios tbody tr").filter(has=page.get_by_role("link", name=name, exact=True))
+    return page.locator("table.scenarios tbody tr").filter(
+        has=page.get_by_role("link", name=name, exact=True)
+    )
 
 
 def test_first_start_sign_out_and_in(page, server):
@@ -65,8 +67,15 @@ def test_scenario_list_actions(signed_in, server, tmp_path):
     # Import a blueprint file: opens it in the editor.
     blueprint = {
         "name": "Imported hook",
-        "flow": [{"id": 1, "module": "gateway:CustomWebHook", "version": 1, "parameters": {},
-                  "metadata": {"designer": {"x": 0, "y": 0}}}],
+        "flow": [
+            {
+                "id": 1,
+                "module": "gateway:CustomWebHook",
+                "version": 1,
+                "parameters": {},
+                "metadata": {"designer": {"x": 0, "y": 0}},
+            }
+        ],
         "metadata": {"version": 1, "instant": True},
     }
     path = tmp_path / "imported.blueprint.json"

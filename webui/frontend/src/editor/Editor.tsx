@@ -13,7 +13,7 @@ import {
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { ApiError, api } from "../api";
 import { useCatalog } from "../catalog";
-import type { Blueprint, Json, JsonObject, Module, ModuleInfo, Problem, ScenarioDetail, Validation } from "../types";
+import type { Blueprint, Filter, Json, JsonObject, Module, ModuleInfo, Problem, ScenarioDetail, Validation } from "../types";
 import { EditorActionsContext, type EditorActions } from "./actions";
 import { ActiveFieldContext, type ActiveField } from "./activeField";
 import {
@@ -167,6 +167,16 @@ function EditorInner({ scenarioId, onBack }: { scenarioId: number; onBack: () =>
 
   const addModule = (info: ModuleInfo) => {
     if (!anchor) return;
+    const lastRoot = bp.flow[bp.flow.length - 1];
+    if (anchor.kind === "root" && lastRoot?.routes) {
+      // Nothing follows a router in its flow: the module starts a new route.
+      setAnchor({ kind: "newRoute", routerId: lastRoot.id });
+      return addModuleAt({ kind: "newRoute", routerId: lastRoot.id }, info);
+    }
+    return addModuleAt(anchor, info);
+  };
+
+  const addModuleAt = (anchor: Anchor, info: ModuleInfo) => {
     const id = maxId(bp) + 1;
     const { x, y } = positionFor(anchor);
     const module = newModule(id, info.id, info.version ?? 1, Math.round(x), Math.round(y));
@@ -337,7 +347,9 @@ function EditorInner({ scenarioId, onBack }: { scenarioId: number; onBack: () =>
   const filterTarget = filterEdge?.data?.targetId ?? null;
   const filterRoute = filterTarget !== null ? routeOf(bp, filterTarget) : null;
   const menuModule = menu ? (locate(bp, menu.id) ?? null) : null;
-  const mappingFor = panelModule?.id ?? filterTarget;
+  const branchOf = filterEdge?.data?.branchOf ?? null;
+  const branch = branchOf ? locate(bp, branchOf.ifElseId)?.module.branches?.[branchOf.index] : undefined;
+  const mappingFor = panelModule?.id ?? filterTarget ?? branchOf?.ifElseId ?? null;
   const timezone = typeof bp.metadata?.scenario?.timezone === "string" ? (bp.metadata.scenario.timezone as string) : undefined;
 
   return (
@@ -399,7 +411,7 @@ function EditorInner({ scenarioId, onBack }: { scenarioId: number; onBack: () =>
                     if (node.type === "module") setPanel({ kind: "module", id: Number(node.id) });
                   }}
                   onEdgeClick={(_e, edge) => {
-                    if (edge.data?.targetId !== null && edge.data?.targetId !== undefined) setPanel({ kind: "filter", edgeId: edge.id });
+                    if ((edge.data?.targetId !== null && edge.data?.targetId !== undefined) || edge.data?.branchOf) setPanel({ kind: "filter", edgeId: edge.id });
                   }}
                   onPaneClick={() => {
                     setPanel(null);
@@ -455,6 +467,28 @@ function EditorInner({ scenarioId, onBack }: { scenarioId: number; onBack: () =>
                   let next = setFilter(bp, filterTarget, filter);
                   if (filterRoute) next = setFallback(next, filterRoute.routerId, filterRoute.routeIndex, fallback);
                   history.commit(next);
+                  setPanel(null);
+                }}
+                onClose={() => setPanel(null)}
+              />
+            )}
+            {branchOf && branch && (
+              <FilterPanel
+                key={filterEdge?.id}
+                targetLabel={`branch ${branchOf.index + 1} of If-else ${branchOf.ifElseId}`}
+                filter={{ name: typeof branch.label === "string" ? branch.label : undefined, conditions: (branch.conditions as Filter["conditions"]) ?? [] }}
+                route={null}
+                fallback={false}
+                onSave={(filter) => {
+                  history.commit(
+                    patchModule(bp, branchOf.ifElseId, (m) => {
+                      const target = m.branches?.[branchOf.index];
+                      if (!target) return;
+                      if (filter?.name) target.label = filter.name;
+                      else delete target.label;
+                      target.conditions = (filter?.conditions ?? []) as unknown as Json;
+                    }),
+                  );
                   setPanel(null);
                 }}
                 onClose={() => setPanel(null)}

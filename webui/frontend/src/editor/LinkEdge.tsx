@@ -18,7 +18,7 @@ export function LinkEdge(props: EdgeProps<LinkEdgeType>) {
   const error = data?.error ?? false;
   const filter = data?.filter;
   const conditions = filter?.conditions?.flat().length ?? 0;
-  const editable = data?.targetId !== null && data?.targetId !== undefined;
+  const editable = (data?.targetId !== null && data?.targetId !== undefined) || Boolean(data?.branchOf);
   const style = error
     ? { stroke: "#d0312d", strokeDasharray: "6 5", strokeWidth: 2 }
     : { stroke: selected ? "#6d00cc" : "#9aa3ad", strokeWidth: selected ? 3 : 2 };
@@ -33,7 +33,7 @@ export function LinkEdge(props: EdgeProps<LinkEdgeType>) {
           {editable && (
             <button
               className="filter-button"
-              data-testid={`filter-${data?.targetId}`}
+              data-testid={data?.branchOf ? `branch-${data.branchOf.ifElseId}-${data.branchOf.index}` : `filter-${data?.targetId}`}
               title="Set up a filter"
               onClick={(e) => {
                 e.stopPropagation();

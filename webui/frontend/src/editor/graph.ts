@@ -28,6 +28,8 @@ export interface LinkEdgeData extends Record<string, unknown> {
   routerId: number | null;
   routeIndex: number;
   label: string;
+  /** An If-else condition branch: its conditions are edited like a filter. */
+  branchOf: { ifElseId: number; index: number } | null;
 }
 
 export type ModuleNode = Node<ModuleNodeData, "module">;
@@ -66,6 +68,7 @@ export function toGraph(bp: Blueprint, ctx: GraphContext): { nodes: EditorNode[]
       routerId: null,
       routeIndex: 0,
       label: "",
+      branchOf: null,
       ...data,
     };
     if (!full.label) full.label = full.filter?.name ?? "";
@@ -142,10 +145,13 @@ export function toGraph(bp: Blueprint, ctx: GraphContext): { nodes: EditorNode[]
       (module.branches ?? []).forEach((branch, i) => {
         const head = branch.flow?.[0];
         if (!head) return;
+        const isCondition = branch.type !== "else";
         link(String(module.id), String(head.id), {
           targetId: null,
-          label: String(branch.label ?? branch.type ?? `Branch ${i + 1}`),
+          label: String(branch.label ?? (isCondition ? `Condition ${i + 1}` : "Else")),
           error: inError,
+          filter: isCondition ? { conditions: (branch.conditions as Filter["conditions"]) ?? [] } : null,
+          branchOf: isCondition ? { ifElseId: module.id, index: i } : null,
         });
         addFlow(branch.flow, inError, false);
         const tail = branch.flow[branch.flow.length - 1];
