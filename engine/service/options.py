@@ -25,6 +25,9 @@ class ServiceOptions:
     dispatch_grace_seconds: queued work older than this is dispatched again by the sweep
         (``SWITCHBOARD_DISPATCH_GRACE_SECONDS``).
     inline_workers: run threads of the embedded queue (``SWITCHBOARD_INLINE_WORKERS``).
+    base_url: this server's public address, e.g. ``https://switchboard.example.com``
+        (``SWITCHBOARD_BASE_URL``): apps are told to post their events to
+        ``base_url + /hooks/<token>`` when a scenario with an app trigger is activated.
     """
 
     webhook_response_timeout: float = 60.0
@@ -32,6 +35,7 @@ class ServiceOptions:
     tick_seconds: float = 5.0
     dispatch_grace_seconds: float = 15.0
     inline_workers: int = 4
+    base_url: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> ServiceOptions:
@@ -42,6 +46,7 @@ class ServiceOptions:
             "tick_seconds": "SWITCHBOARD_TICK_SECONDS",
             "dispatch_grace_seconds": "SWITCHBOARD_DISPATCH_GRACE_SECONDS",
             "inline_workers": "SWITCHBOARD_INLINE_WORKERS",
+            "base_url": "SWITCHBOARD_BASE_URL",
         }
         values: dict[str, object] = {}
         for item in fields(cls):
@@ -53,6 +58,8 @@ class ServiceOptions:
 
 def _parse(variable: str, text: str, kind: type) -> object:
     lowered = text.strip().lower()
+    if kind is str:
+        return text.strip()
     if kind is bool:
         if lowered in _TRUE | _FALSE:
             return lowered in _TRUE

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from engine.blueprint import read_document
 from engine.graph import Plan, compile_blueprint
 from engine.scheduler import ScheduleError, is_timed, validate_scheduling
-from engine.service.base import SCHEDULE_BOOKMARK_MODULE, ServiceBase
+from engine.service.base import SCHEDULE_BOOKMARK_MODULE, ServiceBase, log
 from engine.service.errors import InvalidRequest
 from engine.spec import ModuleKind
 from engine.store import Scenario, Webhook
@@ -36,6 +37,7 @@ class ScenarioOperations(ServiceBase):
         name: str | None = None,
         scheduling: Mapping[str, Any] | None = None,
         active: bool = False,
+        connections: Mapping[str, int] | None = None,
     ) -> ImportResult:
         """Validate, compile and store a blueprint as a new scenario (inactive unless asked).
 
@@ -43,11 +45,17 @@ class ScenarioOperations(ServiceBase):
         a webhook each. Scheduling: the argument, else the template wrapper's, else Make's
         default (immediately for webhooks, every 15 minutes otherwise).
 
+        ``connections`` binds connection placeholders (``"__IMTCONN__": "connection:xero"``,
+        as the prebuilt scenarios in ``scenarios/`` carry them) to stored connections:
+        ``{"xero": 5, "onecrm": 3}``; see ``bind_connections``.
+
         Raises:
             BlueprintError: the blueprint cannot be read or compiled (every problem listed).
-            InvalidRequest: the scheduling cannot be followed.
+            InvalidRequest: the scheduling cannot be followed, or a placeholder has no binding.
         """
         text = _text(source)
+        if connections:
+            text = bind_connections(text, connections)
         document = read_document(text)
         plan = compile_blueprint(document.blueprint, self.registry)
         chosen = dict(scheduling or document.scheduling or _default_scheduling(plan))
@@ -88,6 +96,7 @@ class ScenarioOperations(ServiceBase):
         scenario = self.store.set_scenario_active(scenario_id, True)
         plan = self.current_plan(scenario)
         self._settle_start_choice(scenario, plan)
+        self._attach_app_webhooks(scenario, plan)
         if scenario.scheduling.get("type") == "immediately":
             for webhook in self.store.list_webhooks(scenario_id=scenario_id):
                 for _ in range(min(self.store.count_queue(webhook.id), 1000)):
@@ -95,8 +104,11 @@ class ScenarioOperations(ServiceBase):
         return self.store.get_scenario(scenario_id)
 
     def deactivate_scenario(self, scenario_id: int) -> Scenario:
-        """Turn scheduling off. Webhook requests keep queueing (up to the queue limit)."""
-        return self.store.set_scenario_active(scenario_id, False)
+        """Turn scheduling off. Webhook requests keep queueing (up to the queue limit).
+        App webhooks subscribed on activation are removed from the app (``detach_webhook``)."""
+        scenario = self.store.set_scenario_active(scenario_id, False)
+        self._detach_app_webhooks(scenario)
+        return scenario
 
     def set_scheduling(self, scenario_id: int, scheduling: Mapping[str, Any]) -> Scenario:
         """Replace the scheduling (keeps start choices); the next due time is recomputed.
@@ -161,6 +173,150 @@ class ScenarioOperations(ServiceBase):
         )
         return [webhook]
 
+    # -- app webhooks (activation hooks) --
+
+    def webhook_url(self, webhook: Webhook) -> str:
+        """The public address of a webhook: ``SWITCHBOARD_BASE_URL`` + ``/hooks/<token>``."""
+        return f"{self.options.base_url.rstrip('/')}/hooks/{webhook.token}"
+
+    def _attach_app_webhooks(self, scenario: Scenario, plan: Plan) -> None:
+        """Subscribe the scenario's webhook in the app when its instant trigger declares an
+        ``attach_webhook`` hook (``onecrm:NewEvent``); the app's hook id is kept in the
+        webhook's settings (``app_hook_id``) so deactivation can remove it.
+
+        Raises:
+            InvalidRequest: no ``SWITCHBOARD_BASE_URL`` (the app could not reach us), or the
+                trigger has no connection. Errors of the app propagate (the scenario stays
+                active; activate again to retry).
+        """
+        trigger = plan.trigger
+        attach = trigger.spec.hooks.get("attach_webhook") if trigger and trigger.spec else None
+        if attach is None:
+            return
+        for webhook in self.store.list_webhooks(scenario_id=scenario.id):
+            if webhook.settings.get("app_hook_id"):
+                continue
+            if not self.options.base_url:
+                raise InvalidRequest(
+                    "set SWITCHBOARD_BASE_URL (this server's public address) so the app can "
+                    "send its events to the scenario's webhook"
+                )
+            with _session(self) as http:
+                connection = self._trigger_connection(trigger, http)
+                hook_id = attach(
+                    connection, http, self.webhook_url(webhook), dict(trigger.parameters)
+                )
+            settings = {**webhook.settings, "app_hook_id": hook_id}
+            self.store.update_webhook(webhook.id, settings=settings)
+
+    def _detach_app_webhooks(self, scenario: Scenario) -> None:
+        """Remove what ``_attach_app_webhooks`` subscribed; failures are logged, not raised
+        (the scenario is off either way; the app's subscription may already be gone)."""
+        try:
+            plan = self.current_plan(scenario)
+        except Exception:  # an uncompilable version: nothing to detach with
+            return
+        trigger = plan.trigger
+        detach = trigger.spec.hooks.get("detach_webhook") if trigger and trigger.spec else None
+        if detach is None:
+            return
+        for webhook in self.store.list_webhooks(scenario_id=scenario.id):
+            hook_id = webhook.settings.get("app_hook_id")
+            if not hook_id:
+                continue
+            try:
+                with _session(self) as http:
+                    detach(self._trigger_connection(trigger, http), http, hook_id)
+            except Exception:
+                log.warning(
+                    "could not remove the app webhook %s of scenario %s",
+                    hook_id,
+                    scenario.id,
+                    exc_info=True,
+                )
+            settings = {k: v for k, v in webhook.settings.items() if k != "app_hook_id"}
+            self.store.update_webhook(webhook.id, settings=settings)
+
+    def _trigger_connection(self, trigger: Any, http: Any) -> Any:
+        from engine.connections import StoreConnections
+
+        connection_id = trigger.parameters.get("__IMTCONN__")
+        if not isinstance(connection_id, int) or isinstance(connection_id, bool):
+            raise InvalidRequest(
+                f"module {trigger.id} has no connection: bind one before activating"
+            )
+        return StoreConnections(self.store, self.registry, self.clock, http).get(connection_id)
+
+
+CONNECTION_PLACEHOLDER = "connection:"
+"""Prebuilt blueprints leave connections as ``"__IMTCONN__": "connection:<app>"``."""
+
+
+def connection_placeholders(value: Any) -> set[str]:
+    """The apps named by placeholders anywhere in a blueprint (parsed JSON)."""
+    found: set[str] = set()
+    if isinstance(value, dict):
+        conn = value.get("__IMTCONN__")
+        if isinstance(conn, str) and conn.startswith(CONNECTION_PLACEHOLDER):
+            found.add(conn.removeprefix(CONNECTION_PLACEHOLDER))
+        for item in value.values():
+            found |= connection_placeholders(item)
+    elif isinstance(value, list):
+        for item in value:
+            found |= connection_placeholders(item)
+    return found
+
+
+def bind_connections(text: str, connections: Mapping[str, int]) -> str:
+    """The blueprint text with every ``"__IMTCONN__": "connection:<app>"`` replaced by
+    ``connections[<app>]`` (a stored connection's id). Text without placeholders comes back
+    unchanged (byte-exact); otherwise it is re-serialised.
+
+    Raises:
+        InvalidRequest: a placeholder names an app ``connections`` does not bind.
+    """
+    import json
+
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return text  # read_document reports it properly
+    needed = connection_placeholders(document)
+    if not needed:
+        return text
+    missing = sorted(needed - set(connections))
+    if missing:
+        raise InvalidRequest(
+            "bind a connection for "
+            + ", ".join(missing)
+            + " (e.g. --connection "
+            + f"{missing[0]}=ID)"
+        )
+
+    def bind(value: Any) -> Any:
+        if isinstance(value, dict):
+            out = {k: bind(v) for k, v in value.items()}
+            conn = out.get("__IMTCONN__")
+            if isinstance(conn, str) and conn.startswith(CONNECTION_PLACEHOLDER):
+                out["__IMTCONN__"] = int(connections[conn.removeprefix(CONNECTION_PLACEHOLDER)])
+            return out
+        if isinstance(value, list):
+            return [bind(item) for item in value]
+        return value
+
+    return json.dumps(bind(document), indent=2, ensure_ascii=False) + "\n"
+
+
+@contextmanager
+def _session(service: Any) -> Iterator[Any]:
+    http = service.http_factory()
+    try:
+        yield http
+    finally:
+        close = getattr(http, "close", None)
+        if close is not None:
+            close()
+
 
 def _text(source: str | bytes) -> str:
     if isinstance(source, bytes | bytearray):
@@ -186,4 +342,10 @@ def _check_scheduling(scheduling: Mapping[str, Any]) -> None:
         raise InvalidRequest(f"scheduling: {error}") from None
 
 
-__all__ = ["ImportResult", "ScenarioOperations", "is_timed"]
+__all__ = [
+    "ImportResult",
+    "ScenarioOperations",
+    "bind_connections",
+    "connection_placeholders",
+    "is_timed",
+]

@@ -1,0 +1,188 @@
+# ruff: noqa: F811  (the connector tests' fixtures are imported by name and requested by name)
+"""Fixtures of the prebuilt scenarios' golden tests: the 1CRM and Xero sandboxes over real HTTP
+(the connector tests' fixtures), the real service on a SQLite store, its web app served on a
+loopback port (the webhook ingress the 1CRM sandbox posts to), and the library's blueprints
+imported with connections made the way a user makes them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine.config import Settings
+from engine.connections import StoreConnections
+from engine.queue import InlineQueue
+from engine.registry import default_registry
+from engine.service import Service, ServiceOptions
+from engine.store import Execution, ExecutionStatus, open_store, utc_now
+from modules.onecrm import sandbox as onecrm_sandbox
+from modules.sandboxing import run_sandbox_in_thread
+from modules.xero import sandbox as xero_sandbox
+from tests.connectors.conftest import (  # noqa: F401  (fixtures)
+    Sandbox,
+    connect_onecrm,
+    connect_xero,
+    fresh_rate_limiter,
+    http,
+    serve,
+)
+from webui import create_app
+
+LIBRARY = Path(__file__).resolve().parents[2] / "scenarios"
+CRM_AUTH = ("admin", "sandbox-password")
+
+
+class Library:
+    """The service with both sandboxes and their connections; imports and drives scenarios."""
+
+    def __init__(self, service: Service, onecrm: Sandbox, xero: Sandbox, connections, http):
+        self.service = service
+        self.onecrm = onecrm
+        self.xero = xero
+        self.connections = connections
+        self.http = http
+
+    # -- scenarios --
+
+    def load(self, name: str, *, active: bool = True, app: str = "xero") -> int:
+        """Import ``scenarios/<app>/<name>*.json`` bound to the sandboxes' connections."""
+        (path,) = sorted((LIBRARY / app).glob(f"{name}*.json"))
+        result = self.service.import_scenario(path.read_bytes(), connections=self.connections)
+        if active:
+            self.service.activate_scenario(result.scenario.id)
+        return result.scenario.id
+
+    def hook(self, scenario_id: int):
+        (webhook,) = self.service.store.list_webhooks(scenario_id=scenario_id)
+        return webhook
+
+    def deliver(self, scenario_id: int) -> list[Execution]:
+        """Wait for the 1CRM sandbox's webhooks to reach the ingress, then let the worker path
+        run what the scenario's webhook queued."""
+        self.onecrm.control("webhooks/flush?timeout=5")
+        ids = self.service.process_webhook(self.hook(scenario_id).id)
+        return [self.service.get_execution(i) for i in ids]
+
+    def poll(self, scenario_id: int) -> Execution:
+        """One run of a polling scenario (what the scheduler starts when it is due)."""
+        return self.service.run_once(scenario_id)
+
+    # -- 1CRM API (as a user of 1CRM would change records) --
+
+    def crm(self, method: str, path: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
+        body = None if data is None else {"data": data}
+        answer = self.http.request(
+            method, f"{self.onecrm.url}/api.php/data/{path}", json=body, auth=CRM_AUTH
+        )
+        assert answer.status_code < 300, answer.text
+        return answer.json()
+
+    def xero_api(
+        self, method: str, resource: str, body: Any = None, **params: Any
+    ) -> dict[str, Any]:
+        """Call the Xero sandbox as its own UI would, with the connection's token."""
+        connection = StoreConnections(
+            self.service.store, self.service.registry, utc_now, self.http
+        ).get(self.connections["xero"])
+        headers = {
+            "Authorization": f"Bearer {connection['access_token']}",
+            "xero-tenant-id": connection["tenant_id"],
+            "Accept": "application/json",
+        }
+        answer = self.http.request(
+            method,
+            f"{self.xero.url}/api.xro/2.0/{resource}",
+            json=body,
+            params=params,
+            headers=headers,
+        )
+        assert answer.status_code < 300, answer.text
+        return answer.json()
+
+    def crm_records(self, model: str) -> list[dict[str, Any]]:
+        return self.onecrm.state()["records"][model]
+
+    def xero_records(self, resource: str) -> list[dict[str, Any]]:
+        (tenant,) = self.xero.state()["records"].values()
+        return tenant[resource]
+
+    def xero_writes(self) -> int:
+        return sum(
+            r["method"] in ("PUT", "POST")
+            for r in self.xero.state()["requests"]
+            if r["path"].startswith("/api.xro/")
+        )
+
+    def crm_writes(self) -> int:
+        return sum(
+            r["method"] in ("POST", "PATCH")
+            for r in self.onecrm.state()["requests"]
+            if r["path"].startswith("/api.php/data/")
+        )
+
+
+def module(execution: Execution, module_id: int) -> dict[str, Any] | None:
+    """A module's entry of a stored execution record (``None`` when no bundle reached it)."""
+    for entry in execution.record["modules"]:
+        if entry["id"] == module_id:
+            return entry
+    return None
+
+
+def ops(execution: Execution, module_id: int) -> int:
+    entry = module(execution, module_id)
+    return entry["operations"] if entry else 0
+
+
+def filtered(execution: Execution, module_id: int) -> int:
+    entry = module(execution, module_id)
+    return entry["filtered"] if entry else 0
+
+
+def output(execution: Execution, module_id: int) -> list[dict[str, Any]]:
+    entry = module(execution, module_id) or {"calls": []}
+    return [bundle for call in entry["calls"] for bundle in call["output"] or []]
+
+
+def succeeded(execution: Execution) -> Execution:
+    assert execution.status is ExecutionStatus.SUCCESS, (execution.error, execution.record)
+    return execution
+
+
+@pytest.fixture
+def onecrm(serve, http):
+    return Sandbox(serve(onecrm_sandbox.create_app()), http)
+
+
+@pytest.fixture
+def xero(serve, http):
+    return Sandbox(serve(xero_sandbox.create_app()), http)
+
+
+@pytest.fixture
+def library(tmp_path, onecrm, xero, http):
+    environ = {"SWITCHBOARD_VAR_DIR": str(tmp_path / "var"), "SWITCHBOARD_HEARTBEAT_SECONDS": "1"}
+    settings = Settings.from_env(environ).with_secret_key_file()
+    store = open_store(settings.database_url, secret_box=settings.secret_box())
+    queue = InlineQueue(workers=1)  # not started: tests drive the worker path themselves
+    registry = default_registry()
+    service = Service(store, queue, settings, registry, options=ServiceOptions())
+    app = create_app({"SWITCHBOARD_SERVICE": service, "TESTING": True})
+    base_url, stop = run_sandbox_in_thread(app)
+    service.options = ServiceOptions(base_url=base_url)
+    connections = {
+        "onecrm": connect_onecrm(store, onecrm).id,
+        "xero": connect_xero(store, registry, http, xero).id,
+    }
+    yield Library(service, onecrm, xero, connections, http)
+    stop()
+    queue.close()
+    service.close()
+    store.close()
+
+
+def blueprint_of(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text())
