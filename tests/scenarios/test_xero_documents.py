@@ -1,0 +1,273 @@
+"""Golden tests of §2.3 to 2.7: invoices, quotes and payments between 1CRM and Xero, through the
+real service (1CRM webhooks → served ingress → worker path; Xero watch triggers polled)."""
+
+from __future__ import annotations
+
+from tests.scenarios.conftest import filtered, ops, output, succeeded
+
+LINES = [
+    {"name": "Widget", "quantity": 2, "unit_price": 50, "tax_percentage": 15},
+    {"name": "Consulting hour", "quantity": 3, "unit_price": 120, "tax_percentage": 0},
+]
+
+
+def customer(library, name="Harakeke Ltd"):
+    """The same customer on both sides: a 1CRM account and a Xero contact."""
+    account = library.crm("POST", "Account", {"name": name, "email1": "a@h.example"})
+    (contact,) = library.xero_api("PUT", "Contacts", {"Name": name})["Contacts"]
+    return account["id"], contact["ContactID"]
+
+
+def xero_invoice(library, contact_id, reference="PO-7", status="AUTHORISED"):
+    body = {
+        "Type": "ACCREC",
+        "Contact": {"ContactID": contact_id},
+        "Date": "2026-03-01",
+        "DueDate": "2026-03-31",
+        "LineAmountTypes": "Exclusive",
+        "Reference": reference,
+        "Status": status,
+        "LineItems": [
+            {
+                "Description": "Widget",
+                "Quantity": 2,
+                "UnitAmount": 50,
+                "AccountCode": "200",
+                "TaxType": "OUTPUT2",
+            },
+            {
+                "Description": "Consulting hour",
+                "Quantity": 3,
+                "UnitAmount": 120,
+                "AccountCode": "200",
+                "TaxType": "NONE",
+            },
+        ],
+    }
+    (invoice,) = library.xero_api("PUT", "Invoices", {"Invoices": [body]})["Invoices"]
+    return invoice
+
+
+def test_2_3_invoice_created_in_1crm_becomes_a_xero_invoice_with_its_lines_and_taxes(library):
+    account_id, contact_id = customer(library)
+    scenario = library.load("2.3")
+    invoice = library.crm(
+        "POST",
+        "Invoice",
+        {
+            "name": "March work",
+            "billing_account_id": account_id,
+            "due_date": "2026-03-31",
+            "line_items": LINES,
+        },
+    )
+    (execution,) = library.deliver(scenario)
+    succeeded(execution)
+    assert ops(execution, 5) == 1 and ops(execution, 6) == 1
+    (created,) = library.xero_records("Invoices")
+    assert created["Contact"]["ContactID"] == contact_id
+    assert created["Status"] == "AUTHORISED" and created["Type"] == "ACCREC"
+    assert [
+        (line["Description"], line["Quantity"], line["UnitAmount"], line["TaxType"])
+        for line in created["LineItems"]
+    ] == [("Widget", 2, 50, "OUTPUT2"), ("Consulting hour", 3, 120, "NONE")]
+    assert (created["SubTotal"], created["TotalTax"], created["Total"]) == (460, 15, 475)
+    # The Integrated ID is written back to the 1CRM invoice.
+    stored = library.crm("GET", f"Invoice/{invoice['id']}")["record"]
+    assert stored["integrated_id"] == created["InvoiceID"]
+    assert stored["amount"] == created["Total"]
+
+
+def test_2_3_invoice_of_an_account_xero_does_not_know_is_not_created(library):
+    scenario = library.load("2.3")
+    unknown = library.crm("POST", "Account", {"name": "Nobody Ltd"})
+    library.crm(
+        "POST",
+        "Invoice",
+        {
+            "name": "Lost",
+            "billing_account_id": unknown["id"],
+            "line_items": LINES,
+        },
+    )
+    (execution,) = library.deliver(scenario)
+    succeeded(execution)
+    assert filtered(execution, 5) == 1 and ops(execution, 5) == 0 and ops(execution, 6) == 0
+    assert library.xero_records("Invoices") == []
+
+
+def test_2_5_quote_created_in_1crm_becomes_a_xero_quote(library):
+    account_id, contact_id = customer(library)
+    scenario = library.load("2.5")
+    library.crm(
+        "POST",
+        "Quote",
+        {
+            "name": "Spring offer",
+            "billing_account_id": account_id,
+            "valid_until": "2026-04-30",
+            "line_items": LINES,
+        },
+    )
+    (execution,) = library.deliver(scenario)
+    succeeded(execution)
+    (quote,) = library.xero_records("Quotes")
+    assert quote["Contact"]["ContactID"] == contact_id
+    assert [line["TaxType"] for line in quote["LineItems"]] == ["OUTPUT2", "NONE"]
+    assert quote["Total"] == 475
+    assert module_ids(execution) == [1, 2, 3, 4, 5]  # no Integrated ID write-back for quotes
+
+
+def module_ids(execution):
+    return [m["id"] for m in execution.record["modules"]]
+
+
+def test_2_4_invoice_created_in_xero_becomes_a_1crm_invoice(library):
+    account_id, contact_id = customer(library)
+    (stranger,) = library.xero_api("PUT", "Contacts", {"Name": "Stranger Ltd"})["Contacts"]
+    scenario = library.load("2.4")
+    library.service.choose_where_to_start(scenario, 1, {"type": "all"})
+    invoice = xero_invoice(library, contact_id)
+    xero_invoice(library, stranger["ContactID"])  # no such 1CRM account: filtered
+    xero_invoice(library, contact_id, reference="1CRM 2001")  # came from 1CRM: not sent back
+    execution = succeeded(library.poll(scenario))
+    assert ops(execution, 6) == 1 and filtered(execution, 6) == 2
+    (created,) = library.crm_records("Invoice")
+    assert created["integrated_id"] == invoice["InvoiceID"]
+    assert created["billing_account_id"] == account_id
+    assert [
+        (line["name"], line["quantity"], line["unit_price"], line["tax_percentage"])
+        for line in created["line_items"]
+    ] == [("Widget", 2, 50, 15), ("Consulting hour", 3, 120, 0)]
+    assert created["amount"] == invoice["Total"] == 475
+
+    # The invoice changes in Xero (a payment): it is not created a second time.
+    library.xero.control("config", {"clock_offset_seconds": 5})
+    library.xero_api(
+        "PUT",
+        "Payments",
+        {
+            "Invoice": {"InvoiceID": invoice["InvoiceID"]},
+            "Account": {"Code": "090"},
+            "Amount": 100,
+            "Date": "2026-03-05",
+        },
+    )
+    again = succeeded(library.poll(scenario))
+    assert ops(again, 6) == 0 and filtered(again, 6) == 1
+    assert len(library.crm_records("Invoice")) == 1
+
+
+def test_2_6_payment_created_in_1crm_pays_the_synced_xero_invoice(library):
+    account_id, contact_id = customer(library)
+    paid = xero_invoice(library, contact_id)
+    other = xero_invoice(library, contact_id, reference="PO-8")
+    invoice = library.crm(
+        "POST",
+        "Invoice",
+        {
+            "name": "March work",
+            "billing_account_id": account_id,
+            "line_items": LINES,
+            "integrated_id": paid["InvoiceID"],
+        },
+    )
+    scenario = library.load("2.6")
+    library.crm(
+        "POST",
+        "Payment",
+        {
+            "account_id": account_id,
+            "amount": 200,
+            "payment_date": "2026-03-10",
+            "customer_reference": "DD-0310",
+            "payment_method": "Bank Transfer",
+            "related_invoices": [{"invoice_id": invoice["id"], "amount": 200}],
+        },
+    )
+    (execution,) = library.deliver(scenario)
+    succeeded(execution)
+    (payment,) = library.xero_records("Payments")
+    assert payment["Invoice"]["InvoiceID"] == paid["InvoiceID"]
+    assert (payment["Amount"], payment["Reference"]) == (200, "DD-0310")
+    assert payment["Date"].startswith("/Date(") or payment["Date"].startswith("2026-03-10")
+    invoices = {i["InvoiceID"]: i for i in library.xero_records("Invoices")}
+    assert invoices[paid["InvoiceID"]]["AmountDue"] == 275
+    assert invoices[other["InvoiceID"]]["AmountDue"] == 475
+
+    # A payment of an invoice never synced to Xero has no Xero invoice to pay: filtered.
+    local = library.crm(
+        "POST",
+        "Invoice",
+        {
+            "name": "Local only",
+            "billing_account_id": account_id,
+            "line_items": LINES,
+        },
+    )
+    library.crm(
+        "POST",
+        "Payment",
+        {
+            "account_id": account_id,
+            "amount": 50,
+            "payment_date": "2026-03-11",
+            "related_invoices": [{"invoice_id": local["id"], "amount": 50}],
+        },
+    )
+    (blocked,) = library.deliver(scenario)
+    succeeded(blocked)
+    assert filtered(blocked, 3) == 1 and len(library.xero_records("Payments")) == 1
+
+
+def test_2_7_payment_created_in_xero_becomes_a_1crm_payment_of_the_right_invoice(library):
+    account_id, contact_id = customer(library)
+    invoice = xero_invoice(library, contact_id)
+    other = xero_invoice(library, contact_id, reference="PO-8")
+    mine = library.crm(
+        "POST",
+        "Invoice",
+        {
+            "name": "March work",
+            "billing_account_id": account_id,
+            "line_items": LINES,
+            "integrated_id": invoice["InvoiceID"],
+        },
+    )
+    library.crm(
+        "POST",
+        "Invoice",
+        {
+            "name": "Other",
+            "billing_account_id": account_id,
+            "line_items": LINES,
+            "integrated_id": other["InvoiceID"],
+        },
+    )
+    scenario = library.load("2.7")
+    library.service.choose_where_to_start(scenario, 1, {"type": "all"})
+    library.xero_api(
+        "PUT",
+        "Payments",
+        {
+            "Invoice": {"InvoiceID": invoice["InvoiceID"]},
+            "Account": {"Code": "090"},
+            "Amount": 120.5,
+            "Date": "2026-03-12",
+            "Reference": "EFT-12",
+        },
+    )
+    execution = succeeded(library.poll(scenario))
+    assert ops(execution, 4) == 1
+    (payment,) = library.crm_records("Payment")
+    assert payment["account_id"] == account_id and payment["amount"] == 120.5
+    assert payment["customer_reference"] == "EFT-12"
+    assert [(r["invoice_id"], r["amount"]) for r in payment["related_invoices"]] == [
+        (mine["id"], 120.5)
+    ]
+    assert output(execution, 4)[0]["id"] == payment["id"]
+    stored = library.crm("GET", f"Invoice/{mine['id']}")["record"]
+    assert stored["amount_due"] == 475 - 120.5
+
+    again = succeeded(library.poll(scenario))
+    assert ops(again, 4) == 0 and len(library.crm_records("Payment")) == 1
