@@ -56,15 +56,15 @@ def qbo_settings(connection: Mapping[str, Any], **overrides: Any) -> ApiSettings
     token = connection.get("access_token")
     if not token:
         raise InvalidConfigurationError("the QuickBooks connection is not authorized yet")
-    return ApiSettings(
-        label="QuickBooks",
-        base_url=f"{api_base(connection)}/v3/company/{realm}",
-        error_message=qbo_error_message,
-        headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
-        rate_key=f"quickbooks:{realm}",
-        rate_limit=REALM_CALLS_PER_MINUTE,
-        **overrides,
-    )
+    settings: dict[str, Any] = {
+        "label": "QuickBooks",
+        "base_url": f"{api_base(connection)}/v3/company/{realm}",
+        "error_message": qbo_error_message,
+        "headers": {"Authorization": f"Bearer {token}", "Accept": "application/json"},
+        "rate_key": f"quickbooks:{realm}",  # Intuit counts per company, whichever connection
+        "rate_limit": REALM_CALLS_PER_MINUTE,
+    }
+    return ApiSettings(**{**settings, **overrides})
 
 
 def client_for(call: ModuleCall) -> QuickBooksClient:

@@ -45,15 +45,15 @@ def zoho_settings(connection: Mapping[str, Any], **overrides: Any) -> ApiSetting
     if not token:
         raise InvalidConfigurationError("the Zoho CRM connection is not authorized yet")
     domain = api_domain(connection)
-    return ApiSettings(
-        label="Zoho CRM",
-        base_url=domain + API_PATH,
-        error_message=zoho_error_message,
-        headers={"Authorization": f"Zoho-oauthtoken {token}", "Accept": "application/json"},
-        rate_key=f"zohocrm:{getattr(connection, 'id', None) or domain}",
-        rate_limit=int(connection.get("rate_limit") or CALLS_PER_MINUTE),
-        **overrides,
-    )
+    settings: dict[str, Any] = {
+        "label": "Zoho CRM",
+        "base_url": domain + API_PATH,
+        "error_message": zoho_error_message,
+        "headers": {"Authorization": f"Zoho-oauthtoken {token}", "Accept": "application/json"},
+        "rate_key": f"zohocrm:{getattr(connection, 'id', None) or domain}",
+        "rate_limit": int(connection.get("rate_limit") or CALLS_PER_MINUTE),
+    }
+    return ApiSettings(**{**settings, **overrides})
 
 
 def client_for(call: ModuleCall) -> ZohoClient:
