@@ -58,7 +58,12 @@ export function App() {
         </button>
       </nav>
       {match ? (
-        <Editor key={match[1]} scenarioId={Number(match[1])} onBack={() => (window.location.hash = "#/")} />
+        <Editor
+          key={match[1]}
+          scenarioId={Number(match[1])}
+          readOnly={state.user.role === "viewer"}
+          onBack={() => (window.location.hash = "#/")}
+        />
       ) : (
         <ScenarioList onOpen={(id) => (window.location.hash = `#/scenarios/${id}`)} />
       )}

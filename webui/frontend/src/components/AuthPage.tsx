@@ -32,16 +32,36 @@ export function AuthPage({ setup, onDone }: { setup: boolean; onDone: (user: Use
         {setup && (
           <label className="field">
             <span className="field-label">Name</span>
-            <input aria-label="Name" value={name} onChange={(e) => setName(e.target.value)} required autoComplete="name" />
+            <input
+              aria-label="Name"
+              value={name}
+              onChange={(e) => setName(e.target.value)}
+              required
+              autoComplete="name"
+            />
           </label>
         )}
         <label className="field">
           <span className="field-label">Email</span>
-          <input aria-label="Email" type="email" value={email} onChange={(e) => setEmail(e.target.value)} required autoComplete="email" />
+          <input
+            aria-label="Email"
+            type="email"
+            value={email}
+            onChange={(e) => setEmail(e.target.value)}
+            required
+            autoComplete="email"
+          />
         </label>
         <label className="field">
           <span className="field-label">Password</span>
-          <input aria-label="Password" type="password" value={password} onChange={(e) => setPassword(e.target.value)} required autoComplete={setup ? "new-password" : "current-password"} />
+          <input
+            aria-label="Password"
+            type="password"
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+            required
+            autoComplete={setup ? "new-password" : "current-password"}
+          />
         </label>
         {error && <p className="inline-error">{error}</p>}
         <button className="primary" type="submit" disabled={busy}>

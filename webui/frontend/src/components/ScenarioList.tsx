@@ -101,7 +101,9 @@ export function ScenarioList({ onOpen }: { onOpen: (id: number) => void }) {
       </div>
       {error && <p className="inline-error">{error}</p>}
       {scenarios === null && !error && <p className="muted">Loading…</p>}
-      {scenarios && scenarios.length === 0 && <p className="muted empty">No scenario yet. Create one or import a blueprint exported from Make.</p>}
+      {scenarios && scenarios.length === 0 && (
+        <p className="muted empty">No scenario yet. Create one or import a blueprint exported from Make.</p>
+      )}
       {scenarios && scenarios.length > 0 && (
         <table className="scenarios">
           <thead>
@@ -127,7 +129,12 @@ export function ScenarioList({ onOpen }: { onOpen: (id: number) => void }) {
                         void act(() => api.put(`/api/scenarios/${s.id}`, { name }));
                       }}
                     >
-                      <input autoFocus aria-label="New name" value={renaming.name} onChange={(e) => setRenaming({ id: s.id, name: e.target.value })} />
+                      <input
+                        autoFocus
+                        aria-label="New name"
+                        value={renaming.name}
+                        onChange={(e) => setRenaming({ id: s.id, name: e.target.value })}
+                      />
                       <button className="small primary" type="submit">
                         OK
                       </button>
@@ -144,7 +151,9 @@ export function ScenarioList({ onOpen }: { onOpen: (id: number) => void }) {
                       type="checkbox"
                       aria-label={`Active ${s.name}`}
                       checked={s.active}
-                      onChange={() => void act(() => api.post(`/api/scenarios/${s.id}/${s.active ? "deactivate" : "activate"}`))}
+                      onChange={() =>
+                        void act(() => api.post(`/api/scenarios/${s.id}/${s.active ? "deactivate" : "activate"}`))
+                      }
                     />
                     <span />
                   </label>
@@ -165,13 +174,21 @@ export function ScenarioList({ onOpen }: { onOpen: (id: number) => void }) {
                   <button className="small" onClick={() => setRenaming({ id: s.id, name: s.name })}>
                     Rename
                   </button>
-                  <button className="small" onClick={() => void act(() => api.post(`/api/scenarios/${s.id}/duplicate`, { name: `${s.name} (copy)` }))}>
+                  <button
+                    className="small"
+                    onClick={() =>
+                      void act(() => api.post(`/api/scenarios/${s.id}/duplicate`, { name: `${s.name} (copy)` }))
+                    }
+                  >
                     Duplicate
                   </button>
                   <a className="button small" href={`/api/scenarios/${s.id}/export`} download>
                     Export
                   </a>
-                  <button className="small danger" onClick={() => confirm(`Delete “${s.name}”?`) && void act(() => api.del(`/api/scenarios/${s.id}`))}>
+                  <button
+                    className="small danger"
+                    onClick={() => confirm(`Delete “${s.name}”?`) && void act(() => api.del(`/api/scenarios/${s.id}`))}
+                  >
                     Delete
                   </button>
                 </td>

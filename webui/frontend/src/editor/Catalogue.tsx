@@ -30,9 +30,7 @@ export function Catalogue({
     const order = catalog.apps.map((a) => a.app);
     const byApp = new Map<string, ModuleInfo[]>();
     for (const m of matching) byApp.set(m.app, [...(byApp.get(m.app) ?? []), m]);
-    return [...byApp.entries()].sort(
-      ([a], [b]) => (order.indexOf(a) + 1 || 999) - (order.indexOf(b) + 1 || 999),
-    );
+    return [...byApp.entries()].sort(([a], [b]) => (order.indexOf(a) + 1 || 999) - (order.indexOf(b) + 1 || 999));
   }, [catalog, query]);
   return (
     <div className="modal-backdrop" onClick={onClose}>
@@ -66,7 +64,12 @@ export function Catalogue({
                 <ul>
                   {modules.map((m) => (
                     <li key={m.id}>
-                      <button className="catalogue-item" data-module={m.id} onClick={() => onPick(m)} title={m.description}>
+                      <button
+                        className="catalogue-item"
+                        data-module={m.id}
+                        onClick={() => onPick(m)}
+                        title={m.description}
+                      >
                         <span className="label">{m.label}</span>
                         <span className="kind">{m.kind.replace("_", " ")}</span>
                       </button>

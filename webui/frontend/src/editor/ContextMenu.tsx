@@ -8,7 +8,17 @@ export interface MenuItem {
 }
 
 /** The right-click menu of a module. */
-export function ContextMenu({ x, y, items, onClose }: { x: number; y: number; items: MenuItem[]; onClose: () => void }) {
+export function ContextMenu({
+  x,
+  y,
+  items,
+  onClose,
+}: {
+  x: number;
+  y: number;
+  items: MenuItem[];
+  onClose: () => void;
+}) {
   useEffect(() => {
     const close = () => onClose();
     window.addEventListener("click", close);

@@ -13,7 +13,17 @@ import {
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { ApiError, api } from "../api";
 import { useCatalog } from "../catalog";
-import type { Blueprint, Filter, Json, JsonObject, Module, ModuleInfo, Problem, ScenarioDetail, Validation } from "../types";
+import type {
+  Blueprint,
+  Filter,
+  Json,
+  JsonObject,
+  Module,
+  ModuleInfo,
+  Problem,
+  ScenarioDetail,
+  Validation,
+} from "../types";
 import { EditorActionsContext, type EditorActions } from "./actions";
 import { ActiveFieldContext, type ActiveField } from "./activeField";
 import {
@@ -62,15 +72,23 @@ const CLIPBOARD_KEY = "switchboard.clipboard";
 
 type Panel = { kind: "module"; id: number } | { kind: "filter"; edgeId: string } | { kind: "settings" } | null;
 
-export function Editor({ scenarioId, onBack }: { scenarioId: number; onBack: () => void }) {
+export function Editor({
+  scenarioId,
+  onBack,
+  readOnly = false,
+}: {
+  scenarioId: number;
+  onBack: () => void;
+  readOnly?: boolean;
+}) {
   return (
     <ReactFlowProvider>
-      <EditorInner scenarioId={scenarioId} onBack={onBack} />
+      <EditorInner scenarioId={scenarioId} onBack={onBack} readOnly={readOnly} />
     </ReactFlowProvider>
   );
 }
 
-function EditorInner({ scenarioId, onBack }: { scenarioId: number; onBack: () => void }) {
+function EditorInner({ scenarioId, onBack, readOnly }: { scenarioId: number; onBack: () => void; readOnly: boolean }) {
   const catalog = useCatalog();
   const history = useHistory<Blueprint>(emptyBlueprint(""));
   const bp = history.value;
@@ -147,7 +165,7 @@ function EditorInner({ scenarioId, onBack }: { scenarioId: number; onBack: () =>
     if (a.kind === "after") {
       const m = locate(bp, a.id)?.module;
       const p = pos(a.id);
-      return { x: p.x + 300, y: p.y + (m?.routes ? (m.routes.length) * 180 : 0) };
+      return { x: p.x + 300, y: p.y + (m?.routes ? m.routes.length * 180 : 0) };
     }
     if (a.kind === "before") {
       const p = pos(a.id);
@@ -189,11 +207,15 @@ function EditorInner({ scenarioId, onBack }: { scenarioId: number; onBack: () =>
     setPanel({ kind: "module", id });
   };
 
+  /** Copy a module, or every selected module of the same flow (in their order). */
   const copy = (id: number) => {
-    const m = locate(bp, id)?.module;
-    if (!m) return;
-    localStorage.setItem(CLIPBOARD_KEY, JSON.stringify([m]));
-    flash(`Copied module ${id}`);
+    const first = locate(bp, id);
+    if (!first) return;
+    const selected = new Set(nodes.filter((n) => n.selected && n.type === "module").map((n) => Number(n.id)));
+    selected.add(id);
+    const modules = first.flow.filter((m) => selected.has(m.id));
+    localStorage.setItem(CLIPBOARD_KEY, JSON.stringify(modules));
+    flash(modules.length > 1 ? `Copied ${modules.length} modules` : `Copied module ${id}`);
   };
 
   const paste = (after: number | null = selectedId()) => {
@@ -224,7 +246,11 @@ function EditorInner({ scenarioId, onBack }: { scenarioId: number; onBack: () =>
   const save = async (): Promise<boolean> => {
     setBusy(true);
     try {
-      const detail = await api.put<ScenarioDetail>(`/api/scenarios/${scenarioId}`, { name: bp.name, blueprint: bp, scheduling });
+      const detail = await api.put<ScenarioDetail>(`/api/scenarios/${scenarioId}`, {
+        name: bp.name,
+        blueprint: bp,
+        scheduling,
+      });
       setSaved(JSON.stringify({ bp, scheduling }));
       setValidation(detail.validation ?? { problems: [], unsupported: {} });
       const count = detail.validation?.problems.length ?? 0;
@@ -282,8 +308,16 @@ function EditorInner({ scenarioId, onBack }: { scenarioId: number; onBack: () =>
   // Keyboard: undo/redo, copy/paste, delete — not while typing in a field.
   const keyRef = useRef<(e: KeyboardEvent) => void>(() => {});
   keyRef.current = (e: KeyboardEvent) => {
+    if (e.key === "Escape") {
+      setMenu(null);
+      setAnchor(null);
+      setErrorFor(null);
+      setPanel(null);
+      return;
+    }
     const el = e.target as HTMLElement | null;
-    if (el && (el.tagName === "INPUT" || el.tagName === "TEXTAREA" || el.tagName === "SELECT" || el.isContentEditable)) return;
+    if (el && (el.tagName === "INPUT" || el.tagName === "TEXTAREA" || el.tagName === "SELECT" || el.isContentEditable))
+      return;
     const mod = e.ctrlKey || e.metaKey;
     const key = e.key.toLowerCase();
     if (mod && key === "z" && !e.shiftKey) {
@@ -320,7 +354,12 @@ function EditorInner({ scenarioId, onBack }: { scenarioId: number; onBack: () =>
 
   // Keep the module being edited in view when a panel narrows the canvas.
   const canvasRef = useRef<HTMLDivElement>(null);
-  const focusId = panel?.kind === "module" ? String(panel.id) : panel?.kind === "filter" ? (graph.edges.find((e) => e.id === panel.edgeId)?.target ?? null) : null;
+  const focusId =
+    panel?.kind === "module"
+      ? String(panel.id)
+      : panel?.kind === "filter"
+        ? (graph.edges.find((e) => e.id === panel.edgeId)?.target ?? null)
+        : null;
   useEffect(() => {
     if (!focusId) return;
     const timer = setTimeout(() => {
@@ -336,7 +375,10 @@ function EditorInner({ scenarioId, onBack }: { scenarioId: number; onBack: () =>
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [focusId]);
 
-  const onNodesChange = useCallback((changes: NodeChange<EditorNode>[]) => setNodes((ns) => applyNodeChanges(changes, ns)), []);
+  const onNodesChange = useCallback(
+    (changes: NodeChange<EditorNode>[]) => setNodes((ns) => applyNodeChanges(changes, ns)),
+    [],
+  );
 
   const activeApi = useMemo(() => ({ active, setActive }), [active]);
 
@@ -350,14 +392,18 @@ function EditorInner({ scenarioId, onBack }: { scenarioId: number; onBack: () =>
   const branchOf = filterEdge?.data?.branchOf ?? null;
   const branch = branchOf ? locate(bp, branchOf.ifElseId)?.module.branches?.[branchOf.index] : undefined;
   const mappingFor = panelModule?.id ?? filterTarget ?? branchOf?.ifElseId ?? null;
-  const timezone = typeof bp.metadata?.scenario?.timezone === "string" ? (bp.metadata.scenario.timezone as string) : undefined;
+  const timezone =
+    typeof bp.metadata?.scenario?.timezone === "string" ? (bp.metadata.scenario.timezone as string) : undefined;
 
   return (
     <EditorActionsContext.Provider value={actions}>
       <ActiveFieldContext.Provider value={activeApi}>
         <div className="editor">
           <div className="toolbar" role="toolbar">
-            <button onClick={() => (!dirty || confirm("Leave without saving?")) && onBack()} aria-label="Back to scenarios">
+            <button
+              onClick={() => (!dirty || confirm("Leave without saving?")) && onBack()}
+              aria-label="Back to scenarios"
+            >
               ← Scenarios
             </button>
             <input
@@ -366,10 +412,13 @@ function EditorInner({ scenarioId, onBack }: { scenarioId: number; onBack: () =>
               value={bp.name}
               onChange={(e) => history.commit({ ...bp, name: e.target.value }, "scenario-name")}
             />
-            <button className="primary" onClick={() => void save()} disabled={busy} data-testid="save">
+            {readOnly && <span className="badge">Read only</span>}
+            <button className="primary" onClick={() => void save()} disabled={busy || readOnly} data-testid="save">
               Save{dirty ? " •" : ""}
             </button>
-            <button onClick={() => void runOnce()}>Run once</button>
+            <button onClick={() => void runOnce()} disabled={readOnly}>
+              Run once
+            </button>
             <span className="sep" />
             <button onClick={history.undo} disabled={!history.canUndo} title="Undo (Ctrl+Z)">
               Undo
@@ -404,14 +453,18 @@ function EditorInner({ scenarioId, onBack }: { scenarioId: number; onBack: () =>
                     const moved = dragged.filter((n) => n.type === "module");
                     if (!moved.length) return;
                     let next = bp;
-                    for (const n of moved) next = patchModule(next, Number(n.id), (m) => setDesigner(m, { x: Math.round(n.position.x), y: Math.round(n.position.y) }));
+                    for (const n of moved)
+                      next = patchModule(next, Number(n.id), (m) =>
+                        setDesigner(m, { x: Math.round(n.position.x), y: Math.round(n.position.y) }),
+                      );
                     history.commit(next);
                   }}
                   onNodeClick={(_e, node) => {
                     if (node.type === "module") setPanel({ kind: "module", id: Number(node.id) });
                   }}
                   onEdgeClick={(_e, edge) => {
-                    if ((edge.data?.targetId !== null && edge.data?.targetId !== undefined) || edge.data?.branchOf) setPanel({ kind: "filter", edgeId: edge.id });
+                    if ((edge.data?.targetId !== null && edge.data?.targetId !== undefined) || edge.data?.branchOf)
+                      setPanel({ kind: "filter", edgeId: edge.id });
                   }}
                   onPaneClick={() => {
                     setPanel(null);
@@ -439,7 +492,13 @@ function EditorInner({ scenarioId, onBack }: { scenarioId: number; onBack: () =>
               )}
             </div>
             {(panelModule || filterEdge) && mappingFor !== null && (
-              <MappingPanel bp={bp} moduleId={mappingFor} catalog={catalog} lastBundles={last.bundles} timezone={timezone} />
+              <MappingPanel
+                bp={bp}
+                moduleId={mappingFor}
+                catalog={catalog}
+                lastBundles={last.bundles}
+                timezone={timezone}
+              />
             )}
             {panelModule && (
               <ModulePanel
@@ -462,7 +521,11 @@ function EditorInner({ scenarioId, onBack }: { scenarioId: number; onBack: () =>
                 targetLabel={`module ${filterTarget}`}
                 filter={locate(bp, filterTarget)?.module.filter ?? null}
                 route={filterRoute}
-                fallback={filterRoute ? fallbackIndex(locate(bp, filterRoute.routerId)!.module) === filterRoute.routeIndex : false}
+                fallback={
+                  filterRoute
+                    ? fallbackIndex(locate(bp, filterRoute.routerId)!.module) === filterRoute.routeIndex
+                    : false
+                }
                 onSave={(filter, fallback) => {
                   let next = setFilter(bp, filterTarget, filter);
                   if (filterRoute) next = setFallback(next, filterRoute.routerId, filterRoute.routeIndex, fallback);
@@ -476,7 +539,10 @@ function EditorInner({ scenarioId, onBack }: { scenarioId: number; onBack: () =>
               <FilterPanel
                 key={filterEdge?.id}
                 targetLabel={`branch ${branchOf.index + 1} of If-else ${branchOf.ifElseId}`}
-                filter={{ name: typeof branch.label === "string" ? branch.label : undefined, conditions: (branch.conditions as Filter["conditions"]) ?? [] }}
+                filter={{
+                  name: typeof branch.label === "string" ? branch.label : undefined,
+                  conditions: (branch.conditions as Filter["conditions"]) ?? [],
+                }}
                 route={null}
                 fallback={false}
                 onSave={(filter) => {
@@ -528,10 +594,24 @@ function EditorInner({ scenarioId, onBack }: { scenarioId: number; onBack: () =>
               items={[
                 { label: "Settings", onClick: () => setPanel({ kind: "module", id: menu.id }) },
                 { label: "Rename", onClick: () => setPanel({ kind: "module", id: menu.id }) },
-                { label: "Add a module after", onClick: () => setAnchor({ kind: "after", id: menu.id }), hidden: menuModule.module.module.startsWith("builtin:") && !menuModule.module.module.startsWith("builtin:Basic") },
+                {
+                  label: "Add a module after",
+                  onClick: () => setAnchor({ kind: "after", id: menu.id }),
+                  hidden:
+                    menuModule.module.module.startsWith("builtin:") &&
+                    !menuModule.module.module.startsWith("builtin:Basic"),
+                },
                 { label: "Insert a module before", onClick: () => setAnchor({ kind: "before", id: menu.id }) },
-                { label: "Add a route", onClick: () => history.commit(addRoute(bp, menu.id)), hidden: !menuModule.module.routes },
-                { label: "Add error handler", onClick: () => setErrorFor(menu.id), hidden: menuModule.container === "onerror" || menuModule.module.module.startsWith("builtin:") },
+                {
+                  label: "Add a route",
+                  onClick: () => history.commit(addRoute(bp, menu.id)),
+                  hidden: !menuModule.module.routes,
+                },
+                {
+                  label: "Add error handler",
+                  onClick: () => setErrorFor(menu.id),
+                  hidden: menuModule.container === "onerror" || menuModule.module.module.startsWith("builtin:"),
+                },
                 { label: "Add a note", onClick: () => setPanel({ kind: "module", id: menu.id }) },
                 { label: "Copy module", onClick: () => copy(menu.id) },
                 { label: "Paste after", onClick: () => paste(menu.id), hidden: !localStorage.getItem(CLIPBOARD_KEY) },

@@ -24,7 +24,9 @@ export function ErrorHandlerDialog({
 }) {
   const [directive, setDirective] = useState<string>("builtin:Ignore");
   const [before, setBefore] = useState("");
-  const candidates = catalog.modules.filter((m) => m.kind !== "directive" && m.kind !== "instant_trigger" && m.kind !== "trigger");
+  const candidates = catalog.modules.filter(
+    (m) => m.kind !== "directive" && m.kind !== "instant_trigger" && m.kind !== "trigger",
+  );
   return (
     <div className="modal-backdrop" onClick={onClose}>
       <div className="modal" role="dialog" aria-label="Add error handler" onClick={(e) => e.stopPropagation()}>
@@ -38,7 +40,14 @@ export function ErrorHandlerDialog({
           <legend>Directive</legend>
           {DIRECTIVES.map((d) => (
             <label key={d} className="radio">
-              <input type="radio" name="directive" value={d} checked={directive === d} onChange={() => setDirective(d)} aria-label={d.replace("builtin:", "")} />
+              <input
+                type="radio"
+                name="directive"
+                value={d}
+                checked={directive === d}
+                onChange={() => setDirective(d)}
+                aria-label={d.replace("builtin:", "")}
+              />
               {DESCRIPTIONS[d]}
             </label>
           ))}

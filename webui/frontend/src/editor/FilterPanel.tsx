@@ -26,11 +26,15 @@ export function FilterPanel({
   onClose: () => void;
 }) {
   const [name, setName] = useState(filter?.name ?? "");
-  const [groups, setGroups] = useState<Condition[][]>(() => (filter?.conditions ?? []).map((g) => g.map((c) => ({ ...c }))));
+  const [groups, setGroups] = useState<Condition[][]>(() =>
+    (filter?.conditions ?? []).map((g) => g.map((c) => ({ ...c }))),
+  );
   const [isFallback, setFallback] = useState(fallback);
 
   const updateCondition = (gi: number, ci: number, patch: Partial<Condition>) =>
-    setGroups(groups.map((g, i) => (i !== gi ? g : g.map((c, j) => (j !== ci ? c : ({ ...c, ...patch } as Condition))))));
+    setGroups(
+      groups.map((g, i) => (i !== gi ? g : g.map((c, j) => (j !== ci ? c : ({ ...c, ...patch } as Condition))))),
+    );
   const removeCondition = (gi: number, ci: number) =>
     setGroups(groups.map((g, i) => (i !== gi ? g : g.filter((_, j) => j !== ci))).filter((g) => g.length > 0));
 
@@ -59,14 +63,21 @@ export function FilterPanel({
           ×
         </button>
       </header>
-      <p className="muted small">The filter on the link into {targetLabel}. Rules in a group must all pass (AND); any group may pass (OR).</p>
+      <p className="muted small">
+        The filter on the link into {targetLabel}. Rules in a group must all pass (AND); any group may pass (OR).
+      </p>
       <label className="field">
         <span className="field-label">Label</span>
         <input aria-label="Label" value={name} onChange={(e) => setName(e.target.value)} />
       </label>
       {route && (
         <label className="checkbox">
-          <input type="checkbox" aria-label="Fallback route" checked={isFallback} onChange={(e) => setFallback(e.target.checked)} />
+          <input
+            type="checkbox"
+            aria-label="Fallback route"
+            checked={isFallback}
+            onChange={(e) => setFallback(e.target.checked)}
+          />
           Fallback route (runs only when no other route's filter passed)
         </label>
       )}
@@ -77,8 +88,18 @@ export function FilterPanel({
             {group.map((c, ci) => (
               <div className="condition" key={ci} data-testid={`condition-${gi}-${ci}`}>
                 {ci > 0 && <div className="and-divider">AND</div>}
-                <MappableInput label={`Condition ${gi + 1}.${ci + 1} value A`} testId={`cond-a-${gi}-${ci}`} value={asText(c.a)} onChange={(v) => updateCondition(gi, ci, { a: v })} />
-                <select aria-label={`Condition ${gi + 1}.${ci + 1} operator`} data-testid={`cond-o-${gi}-${ci}`} value={c.o} onChange={(e) => updateCondition(gi, ci, { o: e.target.value })}>
+                <MappableInput
+                  label={`Condition ${gi + 1}.${ci + 1} value A`}
+                  testId={`cond-a-${gi}-${ci}`}
+                  value={asText(c.a)}
+                  onChange={(v) => updateCondition(gi, ci, { a: v })}
+                />
+                <select
+                  aria-label={`Condition ${gi + 1}.${ci + 1} operator`}
+                  data-testid={`cond-o-${gi}-${ci}`}
+                  value={c.o}
+                  onChange={(e) => updateCondition(gi, ci, { o: e.target.value })}
+                >
                   {!OPERATOR_CODES.has(c.o) && <option value={c.o}>{c.o}</option>}
                   {OPERATOR_GROUPS.map((g) => (
                     <optgroup key={g.label} label={g.label}>
@@ -90,9 +111,23 @@ export function FilterPanel({
                     </optgroup>
                   ))}
                 </select>
-                {!UNARY.has(c.o) && <MappableInput label={`Condition ${gi + 1}.${ci + 1} value B`} testId={`cond-b-${gi}-${ci}`} value={asText(c.b)} onChange={(v) => updateCondition(gi, ci, { b: v })} />}
+                {!UNARY.has(c.o) && (
+                  <MappableInput
+                    label={`Condition ${gi + 1}.${ci + 1} value B`}
+                    testId={`cond-b-${gi}-${ci}`}
+                    value={asText(c.b)}
+                    onChange={(v) => updateCondition(gi, ci, { b: v })}
+                  />
+                )}
                 <div className="row">
-                  <button className="small" data-testid={`add-and-${gi}`} onClick={() => setGroups(groups.map((g, i) => (i === gi ? [...g, { a: "", o: "text:equal", b: "" }] : g)))} hidden={ci !== group.length - 1}>
+                  <button
+                    className="small"
+                    data-testid={`add-and-${gi}`}
+                    onClick={() =>
+                      setGroups(groups.map((g, i) => (i === gi ? [...g, { a: "", o: "text:equal", b: "" }] : g)))
+                    }
+                    hidden={ci !== group.length - 1}
+                  >
                     Add AND rule
                   </button>
                   <button className="small danger" onClick={() => removeCondition(gi, ci)}>
@@ -104,7 +139,11 @@ export function FilterPanel({
           </div>
         ))}
       </div>
-      <button className="small" data-testid="add-or" onClick={() => setGroups([...groups, [{ a: "", o: "text:equal", b: "" }]])}>
+      <button
+        className="small"
+        data-testid="add-or"
+        onClick={() => setGroups([...groups, [{ a: "", o: "text:equal", b: "" }]])}
+      >
         {groups.length ? "Add OR rule" : "Add a condition"}
       </button>
       <footer>

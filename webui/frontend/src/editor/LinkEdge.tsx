@@ -33,7 +33,9 @@ export function LinkEdge(props: EdgeProps<LinkEdgeType>) {
           {editable && (
             <button
               className="filter-button"
-              data-testid={data?.branchOf ? `branch-${data.branchOf.ifElseId}-${data.branchOf.index}` : `filter-${data?.targetId}`}
+              data-testid={
+                data?.branchOf ? `branch-${data.branchOf.ifElseId}-${data.branchOf.index}` : `filter-${data?.targetId}`
+              }
               title="Set up a filter"
               onClick={(e) => {
                 e.stopPropagation();

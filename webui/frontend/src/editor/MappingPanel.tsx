@@ -81,30 +81,53 @@ export function MappingPanel({
             Functions
           </button>
         </div>
-        <input className="search" placeholder="Search" value={query} onChange={(e) => setQuery(e.target.value)} aria-label="Search the mapping panel" />
+        <input
+          className="search"
+          placeholder="Search"
+          value={query}
+          onChange={(e) => setQuery(e.target.value)}
+          aria-label="Search the mapping panel"
+        />
       </header>
-      <p className="muted small">{active ? <>Click an item to insert it into “{active.label}”.</> : <>Click a field first, then an item to map it.</>}</p>
+      <p className="muted small">
+        {active ? (
+          <>Click an item to insert it into “{active.label}”.</>
+        ) : (
+          <>Click a field first, then an item to map it.</>
+        )}
+      </p>
       {tab === "items" && (
         <div className="mapping-modules">
           {earlier.length === 0 && <p className="muted">No module runs before this one.</p>}
           {earlier.map((m) => {
             const info = catalog.byId.get(m.module);
-            const fields = mergeFields(schemaFields(info?.output_schema ?? null), bundleFields(lastBundles.get(m.id) ?? null)).filter(
-              (f) => !q || f.path.toLowerCase().includes(q) || f.label.toLowerCase().includes(q),
-            );
+            const fields = mergeFields(
+              schemaFields(info?.output_schema ?? null),
+              bundleFields(lastBundles.get(m.id) ?? null),
+            ).filter((f) => !q || f.path.toLowerCase().includes(q) || f.label.toLowerCase().includes(q));
             const name = m.metadata?.designer?.name;
             return (
               <section key={m.id} className="mapping-module" data-module-id={m.id}>
                 <h4>
                   <span className="badge">{m.id}</span> {(typeof name === "string" && name) || info?.label || m.module}
                 </h4>
-                {fields.length === 0 && <p className="muted small">No known fields: run the scenario once to see this module's output.</p>}
+                {fields.length === 0 && (
+                  <p className="muted small">No known fields: run the scenario once to see this module's output.</p>
+                )}
                 <ul>
                   {fields.map((f) => (
                     <li key={f.path}>
-                      <button className="pill" data-token={`{{${m.id}.${f.path}}}`} disabled={!active} onClick={() => insert(`{{${m.id}.${f.path}}}`)} title={f.type}>
+                      <button
+                        className="pill"
+                        data-token={`{{${m.id}.${f.path}}}`}
+                        disabled={!active}
+                        onClick={() => insert(`{{${m.id}.${f.path}}}`)}
+                        title={f.type}
+                      >
                         {f.path}
-                        {f.sample !== undefined && typeof f.sample !== "object" && <span className="sample">{String(f.sample).slice(0, 30)}</span>}
+                        {f.sample !== undefined && typeof f.sample !== "object" && (
+                          <span className="sample">{String(f.sample).slice(0, 30)}</span>
+                        )}
                       </button>
                     </li>
                   ))}
@@ -123,7 +146,13 @@ export function MappingPanel({
               <ul>
                 {fns.map((f) => (
                   <li key={f.name}>
-                    <button className="pill function" data-function={f.name} disabled={!active} title={`${f.signature}\n${f.description}`} onClick={() => insert(`{{${f.name}()}}`)}>
+                    <button
+                      className="pill function"
+                      data-function={f.name}
+                      disabled={!active}
+                      title={`${f.signature}\n${f.description}`}
+                      onClick={() => insert(`{{${f.name}()}}`)}
+                    >
                       {f.name}
                     </button>
                   </li>

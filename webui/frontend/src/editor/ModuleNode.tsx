@@ -53,7 +53,11 @@ export function ModuleNode({ data, selected }: NodeProps<ModuleNodeType>) {
           <AppIcon app={app} appId={appId} size={40} />
         )}
         <span className="module-id">{module.id}</span>
-        {trigger && <span className="trigger-mark" title="Trigger: the scenario starts here">⚡</span>}
+        {trigger && (
+          <span className="trigger-mark" title="Trigger: the scenario starts here">
+            ⚡
+          </span>
+        )}
         {problems.length > 0 && (
           <span className="problem-mark" title={problems.map((p) => p.message).join("\n")}>
             !

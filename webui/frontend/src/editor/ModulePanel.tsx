@@ -56,7 +56,11 @@ export function ModulePanel({
           ×
         </button>
       </header>
-      {!info && <p className="warning">Switchboard does not have this module: its settings are kept as they are and shown as JSON.</p>}
+      {!info && (
+        <p className="warning">
+          Switchboard does not have this module: its settings are kept as they are and shown as JSON.
+        </p>
+      )}
       {info?.description && <p className="muted small">{info.description}</p>}
       {problems.map((p, i) => (
         <p key={i} className="inline-error" data-testid="module-problem">
@@ -80,13 +84,22 @@ export function ModulePanel({
           }
         />
       </label>
-      {!["builtin", "gateway", "datastore", "util", "json", "regexp", "http"].includes(app) || "__IMTCONN__" in params || "__IMTCONN__" in (paramSchema?.properties ?? {}) ? (
+      {!["builtin", "gateway", "datastore", "util", "json", "regexp", "http"].includes(app) ||
+      "__IMTCONN__" in params ||
+      "__IMTCONN__" in (paramSchema?.properties ?? {}) ? (
         <ConnectionPicker app={app} value={params.__IMTCONN__} onChange={(id) => setParam("__IMTCONN__", id)} />
       ) : null}
-      {module.module === "gateway:CustomWebHook" && <WebhookPicker scenarioId={scenarioId} value={params.hook} onChange={(id) => setParam("hook", id)} />}
-      {module.module !== "gateway:CustomWebHook" && ("__IMTHOOK__" in (paramSchema?.properties ?? {}) || "__IMTHOOK__" in params) && (
-        <WebhookPicker scenarioId={scenarioId} value={params.__IMTHOOK__} onChange={(id) => setParam("__IMTHOOK__", id)} />
+      {module.module === "gateway:CustomWebHook" && (
+        <WebhookPicker scenarioId={scenarioId} value={params.hook} onChange={(id) => setParam("hook", id)} />
       )}
+      {module.module !== "gateway:CustomWebHook" &&
+        ("__IMTHOOK__" in (paramSchema?.properties ?? {}) || "__IMTHOOK__" in params) && (
+          <WebhookPicker
+            scenarioId={scenarioId}
+            value={params.__IMTHOOK__}
+            onChange={(id) => setParam("__IMTHOOK__", id)}
+          />
+        )}
       {app === "datastore" && <DataStorePicker value={params.datastore} onChange={(id) => setParam("datastore", id)} />}
       {isRouter && (
         <section className="routes">
@@ -124,24 +137,46 @@ export function ModulePanel({
       {info && inputSchema && Object.keys(inputSchema.properties ?? {}).length > 0 && (
         <section>
           <h3>Fields</h3>
-          <Fields schema={inputSchema} root={inputSchema} value={mapper} mappable path="mapper" onChange={(value) => onChange((m) => (m.mapper = value), "mapper")} />
+          <Fields
+            schema={inputSchema}
+            root={inputSchema}
+            value={mapper}
+            mappable
+            path="mapper"
+            onChange={(value) => onChange((m) => (m.mapper = value), "mapper")}
+          />
         </section>
       )}
-      {(!info || (Object.keys(inputSchema?.properties ?? {}).length === 0 && ["action", "responder", "builtin:Resume"].some((k) => k === info.kind || k === module.module))) && (
+      {(!info ||
+        (Object.keys(inputSchema?.properties ?? {}).length === 0 &&
+          ["action", "responder", "builtin:Resume"].some((k) => k === info.kind || k === module.module))) && (
         <section>
           <h3>{info ? "Fields (JSON)" : "Mapper (JSON)"}</h3>
-          <JsonEditor label="Mapper" value={module.mapper ?? null} onChange={(v) => onChange((m) => (m.mapper = v as JsonObject | null), "mapper-json")} />
+          <JsonEditor
+            label="Mapper"
+            value={module.mapper ?? null}
+            onChange={(v) => onChange((m) => (m.mapper = v as JsonObject | null), "mapper-json")}
+          />
           {!info && (
             <>
               <h3>Parameters (JSON)</h3>
-              <JsonEditor label="Parameters" value={module.parameters ?? {}} onChange={(v) => onChange((m) => (m.parameters = (v ?? {}) as JsonObject), "parameters-json")} />
+              <JsonEditor
+                label="Parameters"
+                value={module.parameters ?? {}}
+                onChange={(v) => onChange((m) => (m.parameters = (v ?? {}) as JsonObject), "parameters-json")}
+              />
             </>
           )}
         </section>
       )}
       <label className="field">
         <span className="field-label">Note</span>
-        <textarea aria-label="Note" rows={2} value={note.replace(/<[^>]+>/g, "")} onChange={(e) => onNote(e.target.value)} />
+        <textarea
+          aria-label="Note"
+          rows={2}
+          value={note.replace(/<[^>]+>/g, "")}
+          onChange={(e) => onNote(e.target.value)}
+        />
       </label>
       <footer>
         <button className="primary" onClick={onClose}>

@@ -18,9 +18,15 @@ export function ConnectionPicker({
   const [form, setForm] = useState<Record<string, string>>({ name: "" });
   const [error, setError] = useState("");
   const reload = () =>
-    api.get<Connection[]>("/api/connections").then((c) => setConnections(items(c).filter((x) => x.app === app)), () => {});
+    api.get<Connection[]>("/api/connections").then(
+      (c) => setConnections(items(c).filter((x) => x.app === app)),
+      () => {},
+    );
   useEffect(() => {
-    api.get<ConnectionKind[]>("/api/connection-kinds").then((k) => setKinds(items(k).filter((x) => x.app === app)), () => {});
+    api.get<ConnectionKind[]>("/api/connection-kinds").then(
+      (k) => setKinds(items(k).filter((x) => x.app === app)),
+      () => {},
+    );
     reload();
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [app]);
@@ -39,7 +45,11 @@ export function ConnectionPicker({
     }
     try {
       if (kind.auth === "oauth2") {
-        window.open(`/api/oauth/${encodeURIComponent(kind.id)}/authorize?name=${encodeURIComponent(form.name || kind.label)}`, "oauth", "width=600,height=700");
+        window.open(
+          `/api/oauth/${encodeURIComponent(kind.id)}/authorize?name=${encodeURIComponent(form.name || kind.label)}`,
+          "oauth",
+          "width=600,height=700",
+        );
         const listener = (e: MessageEvent) => {
           const id = (e.data as { connection_id?: number } | null)?.connection_id;
           if (typeof id === "number") {
@@ -70,7 +80,11 @@ export function ConnectionPicker({
         Connection<span className="required">*</span>
       </span>
       <div className="row">
-        <select aria-label="Connection" value={value === undefined ? "" : String(value)} onChange={(e) => onChange(e.target.value ? Number(e.target.value) : undefined)}>
+        <select
+          aria-label="Connection"
+          value={value === undefined ? "" : String(value)}
+          onChange={(e) => onChange(e.target.value ? Number(e.target.value) : undefined)}
+        >
           <option value="">Choose a connection</option>
           {connections.map((c) => (
             <option key={c.id} value={c.id}>
@@ -88,7 +102,11 @@ export function ConnectionPicker({
         <div className="inline-form">
           <label className="field">
             <span className="field-label">Connection name</span>
-            <input aria-label="Connection name" value={form.name ?? ""} onChange={(e) => setForm({ ...form, name: e.target.value })} />
+            <input
+              aria-label="Connection name"
+              value={form.name ?? ""}
+              onChange={(e) => setForm({ ...form, name: e.target.value })}
+            />
           </label>
           {kind.auth !== "oauth2" &&
             kind.fields.map((f) => (
@@ -97,7 +115,12 @@ export function ConnectionPicker({
                   {f.label}
                   {f.required && <span className="required">*</span>}
                 </span>
-                <input type={f.secret ? "password" : "text"} aria-label={f.label} value={form[f.name] ?? ""} onChange={(e) => setForm({ ...form, [f.name]: e.target.value })} />
+                <input
+                  type={f.secret ? "password" : "text"}
+                  aria-label={f.label}
+                  value={form[f.name] ?? ""}
+                  onChange={(e) => setForm({ ...form, [f.name]: e.target.value })}
+                />
               </label>
             ))}
           {error && <p className="inline-error">{error}</p>}
@@ -124,7 +147,11 @@ export function WebhookPicker({
   const [adding, setAdding] = useState(false);
   const [error, setError] = useState("");
   const [copied, setCopied] = useState(false);
-  const reload = () => api.get<Webhook[]>("/api/webhooks").then((h) => setHooks(items(h)), () => {});
+  const reload = () =>
+    api.get<Webhook[]>("/api/webhooks").then(
+      (h) => setHooks(items(h)),
+      () => {},
+    );
   useEffect(() => {
     reload();
   }, []);
@@ -147,7 +174,11 @@ export function WebhookPicker({
         Webhook<span className="required">*</span>
       </span>
       <div className="row">
-        <select aria-label="Webhook" value={value === undefined ? "" : String(value)} onChange={(e) => onChange(e.target.value ? Number(e.target.value) : undefined)}>
+        <select
+          aria-label="Webhook"
+          value={value === undefined ? "" : String(value)}
+          onChange={(e) => onChange(e.target.value ? Number(e.target.value) : undefined)}
+        >
           <option value="">Choose a webhook</option>
           {hooks.map((h) => (
             <option key={h.id} value={h.id}>
@@ -177,7 +208,10 @@ export function WebhookPicker({
           <button
             className="small"
             onClick={() => {
-              navigator.clipboard?.writeText(url).then(() => setCopied(true), () => setCopied(false));
+              navigator.clipboard?.writeText(url).then(
+                () => setCopied(true),
+                () => setCopied(false),
+              );
             }}
           >
             {copied ? "Copied" : "Copy address"}
@@ -199,14 +233,22 @@ export function DataStorePicker({
   const [name, setName] = useState("");
   const [adding, setAdding] = useState(false);
   const [error, setError] = useState("");
-  const reload = () => api.get<DataStore[]>("/api/datastores").then((s) => setStores(items(s)), () => {});
+  const reload = () =>
+    api.get<DataStore[]>("/api/datastores").then(
+      (s) => setStores(items(s)),
+      () => {},
+    );
   useEffect(() => {
     reload();
   }, []);
   const create = async () => {
     setError("");
     try {
-      const store = await api.post<DataStore>("/api/datastores", { name: name || "My data store", structure: null, max_size_bytes: 10485760 });
+      const store = await api.post<DataStore>("/api/datastores", {
+        name: name || "My data store",
+        structure: null,
+        max_size_bytes: 10485760,
+      });
       await reload();
       onChange(store.id);
       setAdding(false);
@@ -220,7 +262,11 @@ export function DataStorePicker({
         Data store<span className="required">*</span>
       </span>
       <div className="row">
-        <select aria-label="Data store" value={value === undefined ? "" : String(value)} onChange={(e) => onChange(e.target.value ? Number(e.target.value) : undefined)}>
+        <select
+          aria-label="Data store"
+          value={value === undefined ? "" : String(value)}
+          onChange={(e) => onChange(e.target.value ? Number(e.target.value) : undefined)}
+        >
           <option value="">Choose a data store</option>
           {stores.map((s) => (
             <option key={s.id} value={s.id}>

@@ -9,17 +9,17 @@ export function PlaceholderNode({ data }: NodeProps<PlaceholderNodeType>) {
   return (
     <div className="placeholder-node">
       <div className="placeholder-wrap">
-      <Handle type="target" position={Position.Left} id="in" />
-      <button
-        className="placeholder-circle"
-        aria-label={label}
-        data-testid={routerId === null ? "add-first" : `add-route-${routerId}-${routeIndex}`}
-        onClick={() =>
-          actions.openCatalogue(routerId === null ? { kind: "root" } : { kind: "route", routerId, routeIndex })
-        }
-      >
-        +
-      </button>
+        <Handle type="target" position={Position.Left} id="in" />
+        <button
+          className="placeholder-circle"
+          aria-label={label}
+          data-testid={routerId === null ? "add-first" : `add-route-${routerId}-${routeIndex}`}
+          onClick={() =>
+            actions.openCatalogue(routerId === null ? { kind: "root" } : { kind: "route", routerId, routeIndex })
+          }
+        >
+          +
+        </button>
       </div>
       <div className="module-title">
         <span>{label}</span>

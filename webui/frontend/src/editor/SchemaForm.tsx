@@ -19,7 +19,14 @@ export function resolve(schema: JsonSchema | undefined, root: Root): JsonSchema 
     if (variants) {
       const real = variants.filter((v) => v.type !== "null");
       if (real.length === 1) {
-        s = { ...real[0], title: s.title ?? real[0].title, default: s.default, description: s.description ?? real[0].description, anyOf: undefined, oneOf: undefined };
+        s = {
+          ...real[0],
+          title: s.title ?? real[0].title,
+          default: s.default,
+          description: s.description ?? real[0].description,
+          anyOf: undefined,
+          oneOf: undefined,
+        };
         continue;
       }
     }
@@ -86,7 +93,11 @@ function Field({ name, schema, root, value, onChange, required, mappable, path }
   const missing = required && (value === undefined || value === "" || value === null);
 
   let control: React.ReactNode;
-  if (mapped || (mappable && type === "string") || (mappable && type === "any" && (value === undefined || typeof value === "string"))) {
+  if (
+    mapped ||
+    (mappable && type === "string") ||
+    (mappable && type === "any" && (value === undefined || typeof value === "string"))
+  ) {
     control = (
       <MappableInput
         label={label}
@@ -109,7 +120,12 @@ function Field({ name, schema, root, value, onChange, required, mappable, path }
     );
   } else if (type === "enum") {
     control = (
-      <select aria-label={label} data-testid={`field-${path}`} value={value === undefined ? "" : JSON.stringify(value)} onChange={(e) => onChange(e.target.value === "" ? undefined : (JSON.parse(e.target.value) as Json))}>
+      <select
+        aria-label={label}
+        data-testid={`field-${path}`}
+        value={value === undefined ? "" : JSON.stringify(value)}
+        onChange={(e) => onChange(e.target.value === "" ? undefined : (JSON.parse(e.target.value) as Json))}
+      >
         <option value="">—</option>
         {(s.enum ?? []).map((option) => (
           <option key={JSON.stringify(option)} value={JSON.stringify(option)}>
@@ -120,7 +136,12 @@ function Field({ name, schema, root, value, onChange, required, mappable, path }
     );
   } else if (type === "boolean") {
     control = (
-      <select aria-label={label} data-testid={`field-${path}`} value={value === undefined ? "" : String(value)} onChange={(e) => onChange(e.target.value === "" ? undefined : e.target.value === "true")}>
+      <select
+        aria-label={label}
+        data-testid={`field-${path}`}
+        value={value === undefined ? "" : String(value)}
+        onChange={(e) => onChange(e.target.value === "" ? undefined : e.target.value === "true")}
+      >
         <option value="">{s.default === undefined ? "—" : `default (${s.default ? "Yes" : "No"})`}</option>
         <option value="true">Yes</option>
         <option value="false">No</option>
@@ -169,12 +190,20 @@ function Field({ name, schema, root, value, onChange, required, mappable, path }
               path={`${path}.${i}`}
               onChange={(v) => onChange(list.map((old, j) => (j === i ? (v ?? "") : old)))}
             />
-            <button className="icon remove" aria-label={`Remove item ${i + 1}`} onClick={() => onChange(list.filter((_, j) => j !== i))}>
+            <button
+              className="icon remove"
+              aria-label={`Remove item ${i + 1}`}
+              onClick={() => onChange(list.filter((_, j) => j !== i))}
+            >
               ×
             </button>
           </div>
         ))}
-        <button className="small" data-testid={`add-item-${path}`} onClick={() => onChange([...list, emptyFor(itemSchema, root)])}>
+        <button
+          className="small"
+          data-testid={`add-item-${path}`}
+          onClick={() => onChange([...list, emptyFor(itemSchema, root)])}
+        >
           + Add item
         </button>
       </fieldset>
@@ -210,7 +239,15 @@ function Field({ name, schema, root, value, onChange, required, mappable, path }
   );
 }
 
-function JsonInput({ label, value, onChange }: { label: string; value: Json | undefined; onChange: (v: Json | undefined) => void }) {
+function JsonInput({
+  label,
+  value,
+  onChange,
+}: {
+  label: string;
+  value: Json | undefined;
+  onChange: (v: Json | undefined) => void;
+}) {
   const [text, setText] = useState(value === undefined ? "" : JSON.stringify(value, null, 1));
   const [error, setError] = useState("");
   return (

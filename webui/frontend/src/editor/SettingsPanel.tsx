@@ -30,14 +30,24 @@ export function SettingsPanel({
   const num = (key: string, fallback: number) => (typeof s[key] === "number" ? (s[key] as number) : fallback);
   const check = (key: string, label: string, fallback: boolean) => (
     <label className="checkbox">
-      <input type="checkbox" aria-label={label} checked={bool(key, fallback)} onChange={(e) => onSettings({ [key]: e.target.checked })} />
+      <input
+        type="checkbox"
+        aria-label={label}
+        checked={bool(key, fallback)}
+        onChange={(e) => onSettings({ [key]: e.target.checked })}
+      />
       {label}
     </label>
   );
   const type = typeof scheduling.type === "string" ? scheduling.type : "on-demand";
   const set = (patch: JsonObject) => onScheduling({ ...scheduling, ...patch });
   const csv = (v: Json | undefined) => (Array.isArray(v) ? v.join(", ") : "");
-  const parseList = (text: string) => text.split(/[,\s]+/).filter(Boolean).map(Number).filter((n) => !Number.isNaN(n));
+  const parseList = (text: string) =>
+    text
+      .split(/[,\s]+/)
+      .filter(Boolean)
+      .map(Number)
+      .filter((n) => !Number.isNaN(n));
   return (
     <aside className="side-panel settings-panel" aria-label="Scenario settings">
       <header>
@@ -50,7 +60,15 @@ export function SettingsPanel({
         <h3>Scheduling</h3>
         <label className="field">
           <span className="field-label">Run scenario</span>
-          <select aria-label="Run scenario" value={type} onChange={(e) => onScheduling(e.target.value === "indefinitely" ? { type: e.target.value, interval: 900 } : { type: e.target.value })}>
+          <select
+            aria-label="Run scenario"
+            value={type}
+            onChange={(e) =>
+              onScheduling(
+                e.target.value === "indefinitely" ? { type: e.target.value, interval: 900 } : { type: e.target.value },
+              )
+            }
+          >
             {SCHEDULES.map(([v, l]) => (
               <option key={v} value={v}>
                 {l}
@@ -61,37 +79,65 @@ export function SettingsPanel({
         {type === "indefinitely" && (
           <label className="field">
             <span className="field-label">Minutes between runs</span>
-            <input type="number" min={1} aria-label="Minutes between runs" value={Math.round(Number(scheduling.interval ?? 900) / 60)} onChange={(e) => set({ interval: Math.max(1, Number(e.target.value)) * 60 })} />
+            <input
+              type="number"
+              min={1}
+              aria-label="Minutes between runs"
+              value={Math.round(Number(scheduling.interval ?? 900) / 60)}
+              onChange={(e) => set({ interval: Math.max(1, Number(e.target.value)) * 60 })}
+            />
           </label>
         )}
         {type === "once" && (
           <label className="field">
             <span className="field-label">Date (UTC)</span>
-            <input type="datetime-local" aria-label="Date" value={String(scheduling.date ?? "").slice(0, 16)} onChange={(e) => set({ date: `${e.target.value}:00Z` })} />
+            <input
+              type="datetime-local"
+              aria-label="Date"
+              value={String(scheduling.date ?? "").slice(0, 16)}
+              onChange={(e) => set({ date: `${e.target.value}:00Z` })}
+            />
           </label>
         )}
         {["daily", "weekly", "monthly"].includes(type) && (
           <label className="field">
             <span className="field-label">Time</span>
-            <input type="time" aria-label="Time" value={String(scheduling.time ?? "08:00")} onChange={(e) => set({ time: e.target.value })} />
+            <input
+              type="time"
+              aria-label="Time"
+              value={String(scheduling.time ?? "08:00")}
+              onChange={(e) => set({ time: e.target.value })}
+            />
           </label>
         )}
         {type === "weekly" && (
           <label className="field">
             <span className="field-label">Days (1 = Monday … 7 = Sunday)</span>
-            <input aria-label="Days" value={csv(scheduling.days)} onChange={(e) => set({ days: parseList(e.target.value) })} />
+            <input
+              aria-label="Days"
+              value={csv(scheduling.days)}
+              onChange={(e) => set({ days: parseList(e.target.value) })}
+            />
           </label>
         )}
         {type === "monthly" && (
           <label className="field">
             <span className="field-label">Days of the month</span>
-            <input aria-label="Days of the month" value={csv(scheduling.dates)} onChange={(e) => set({ dates: parseList(e.target.value) })} />
+            <input
+              aria-label="Days of the month"
+              value={csv(scheduling.dates)}
+              onChange={(e) => set({ dates: parseList(e.target.value) })}
+            />
           </label>
         )}
         {type === "cron" && (
           <label className="field">
             <span className="field-label">Cron (minute hour day month weekday)</span>
-            <input aria-label="Cron" value={String(scheduling.cron ?? "")} onChange={(e) => set({ cron: e.target.value })} />
+            <input
+              aria-label="Cron"
+              value={String(scheduling.cron ?? "")}
+              onChange={(e) => set({ cron: e.target.value })}
+            />
           </label>
         )}
       </section>
@@ -104,15 +150,32 @@ export function SettingsPanel({
         {check("dataloss", "Enable data loss", false)}
         <label className="field">
           <span className="field-label">Max number of cycles</span>
-          <input type="number" min={1} aria-label="Max number of cycles" value={num("roundtrips", 1)} onChange={(e) => onSettings({ roundtrips: Number(e.target.value) })} />
+          <input
+            type="number"
+            min={1}
+            aria-label="Max number of cycles"
+            value={num("roundtrips", 1)}
+            onChange={(e) => onSettings({ roundtrips: Number(e.target.value) })}
+          />
         </label>
         <label className="field">
           <span className="field-label">Number of consecutive errors</span>
-          <input type="number" min={1} aria-label="Number of consecutive errors" value={num("maxErrors", 3)} onChange={(e) => onSettings({ maxErrors: Number(e.target.value) })} />
+          <input
+            type="number"
+            min={1}
+            aria-label="Number of consecutive errors"
+            value={num("maxErrors", 3)}
+            onChange={(e) => onSettings({ maxErrors: Number(e.target.value) })}
+          />
         </label>
         <label className="field">
           <span className="field-label">Time zone (IANA, e.g. Europe/Prague)</span>
-          <input aria-label="Time zone" value={typeof s.timezone === "string" ? s.timezone : ""} placeholder="UTC" onChange={(e) => onSettings({ timezone: e.target.value || undefined })} />
+          <input
+            aria-label="Time zone"
+            value={typeof s.timezone === "string" ? s.timezone : ""}
+            placeholder="UTC"
+            onChange={(e) => onSettings({ timezone: e.target.value || undefined })}
+          />
         </label>
       </section>
       <footer>

@@ -18,11 +18,7 @@ export function AppIcon({ app, appId, size }: { app: AppInfo | null; appId: stri
   }
   if (icon.trim().startsWith("<svg")) {
     return (
-      <span
-        className="app-icon"
-        style={{ width: size, height: size }}
-        dangerouslySetInnerHTML={{ __html: icon }}
-      />
+      <span className="app-icon" style={{ width: size, height: size }} dangerouslySetInnerHTML={{ __html: icon }} />
     );
   }
   if (hasNamedIcon(icon)) {
@@ -33,7 +29,16 @@ export function AppIcon({ app, appId, size }: { app: AppInfo | null; appId: stri
     );
   }
   const label = app?.label ?? appId;
-  const initials = icon && icon.length <= 3 ? icon.toUpperCase() : label.replace(/[^A-Za-z0-9 ]/g, "").split(/\s+/).map((w) => w[0] ?? "").join("").slice(0, 2).toUpperCase() || "?";
+  const initials =
+    icon && icon.length <= 3
+      ? icon.toUpperCase()
+      : label
+          .replace(/[^A-Za-z0-9 ]/g, "")
+          .split(/\s+/)
+          .map((w) => w[0] ?? "")
+          .join("")
+          .slice(0, 2)
+          .toUpperCase() || "?";
   return (
     <span className="app-initials" style={{ fontSize: size * 0.42 }}>
       {initials}

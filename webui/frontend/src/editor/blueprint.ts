@@ -58,9 +58,7 @@ export function walk(
     if (!module || typeof module !== "object") return;
     visit({ module, flow, index, parent, container, routeIndex });
     (module.routes ?? []).forEach((route, i) => walk(route.flow ?? [], visit, module, "route", i));
-    (module.branches ?? []).forEach((branch, i) =>
-      walk(branch.flow ?? [], visit, module, "branch", i),
-    );
+    (module.branches ?? []).forEach((branch, i) => walk(branch.flow ?? [], visit, module, "branch", i));
     if (Array.isArray(module.onerror)) walk(module.onerror, visit, module, "onerror", 0);
   });
 }
@@ -235,12 +233,7 @@ export function patchModule(bp: Blueprint, id: number, fn: (m: Module) => void):
 }
 
 /** Add (or replace the directive of) the error route of a module. */
-export function addErrorHandler(
-  bp: Blueprint,
-  id: number,
-  directive: string,
-  before: string | null,
-): Blueprint {
+export function addErrorHandler(bp: Blueprint, id: number, directive: string, before: string | null): Blueprint {
   let next = maxId(bp) + 1;
   return update(bp, (copy) => {
     const loc = locate(copy, id);

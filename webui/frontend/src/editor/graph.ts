@@ -54,12 +54,7 @@ export function toGraph(bp: Blueprint, ctx: GraphContext): { nodes: EditorNode[]
     return auto.get(module.id) ?? { x: 0, y: 0 };
   };
 
-  const link = (
-    source: string,
-    target: string,
-    data: Partial<LinkEdgeData>,
-    sourceHandle = "out",
-  ): void => {
+  const link = (source: string, target: string, data: Partial<LinkEdgeData>, sourceHandle = "out"): void => {
     const full: LinkEdgeData = {
       targetId: null,
       filter: null,

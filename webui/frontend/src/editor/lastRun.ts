@@ -3,7 +3,11 @@ import { api, items } from "../api";
 import type { Execution, JsonObject } from "../types";
 
 /** The first output bundle of every module in the newest execution's record. */
-export function useLastBundles(scenarioId: number): { bundles: Map<number, JsonObject>; status: string | null; refresh: () => void } {
+export function useLastBundles(scenarioId: number): {
+  bundles: Map<number, JsonObject>;
+  status: string | null;
+  refresh: () => void;
+} {
   const [bundles, setBundles] = useState<Map<number, JsonObject>>(new Map());
   const [status, setStatus] = useState<string | null>(null);
   const refresh = useCallback(() => {

@@ -9,7 +9,12 @@ export interface OutputField {
 }
 
 /** Every field of an output schema, nested collections and arrays included. */
-export function schemaFields(schema: JsonSchema | null, root: JsonSchema | null = schema, prefix = "", depth = 0): OutputField[] {
+export function schemaFields(
+  schema: JsonSchema | null,
+  root: JsonSchema | null = schema,
+  prefix = "",
+  depth = 0,
+): OutputField[] {
   if (!schema || !root || depth > 5) return [];
   const s = resolve(schema, root);
   const out: OutputField[] = [];
@@ -37,7 +42,8 @@ export function bundleFields(bundle: Json, prefix = "", depth = 0): OutputField[
     const type = Array.isArray(value) ? "array" : value === null ? "null" : typeof value;
     out.push({ path, label: name, type, sample: value });
     if (value && typeof value === "object" && !Array.isArray(value)) out.push(...bundleFields(value, path, depth + 1));
-    if (Array.isArray(value) && value[0] && typeof value[0] === "object") out.push(...bundleFields(value[0], `${path}[]`, depth + 1));
+    if (Array.isArray(value) && value[0] && typeof value[0] === "object")
+      out.push(...bundleFields(value[0], `${path}[]`, depth + 1));
   }
   return out;
 }

@@ -24,13 +24,27 @@ export function useHistory<T>(initial: T) {
 
   const undo = useCallback(() => {
     last.current = { key: "", at: 0 };
-    setState((s) => (s.past.length === 0 ? s : { past: s.past.slice(0, -1), present: s.past[s.past.length - 1], future: [s.present, ...s.future] }));
+    setState((s) =>
+      s.past.length === 0
+        ? s
+        : { past: s.past.slice(0, -1), present: s.past[s.past.length - 1], future: [s.present, ...s.future] },
+    );
   }, []);
 
   const redo = useCallback(() => {
     last.current = { key: "", at: 0 };
-    setState((s) => (s.future.length === 0 ? s : { past: [...s.past, s.present], present: s.future[0], future: s.future.slice(1) }));
+    setState((s) =>
+      s.future.length === 0 ? s : { past: [...s.past, s.present], present: s.future[0], future: s.future.slice(1) },
+    );
   }, []);
 
-  return { value: state.present, commit, reset, undo, redo, canUndo: state.past.length > 0, canRedo: state.future.length > 0 };
+  return {
+    value: state.present,
+    commit,
+    reset,
+    undo,
+    redo,
+    canUndo: state.past.length > 0,
+    canRedo: state.future.length > 0,
+  };
 }
