@@ -243,7 +243,7 @@ def sales_line(line: SalesLine) -> dict[str, Any]:
     if line.DetailType == "DiscountLineDetail":
         return document_discount(line.DiscountPercent, line.Amount, line.DiscountLineDetail) or {}
     if line.DetailType == "DescriptionOnly":
-        return {"DetailType": "DescriptionOnly", "Description": line.Description, "Amount": 0}
+        return {"DetailType": "DescriptionOnly", "Description": line.Description}
     detail = {
         "ItemRef": line.ItemRef,
         "Qty": line.Qty,
