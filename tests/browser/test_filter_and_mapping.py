@@ -233,3 +233,40 @@ def test_if_else_branch_conditions_edit_like_filters(signed_in, server):
     assert branch["conditions"] == [[{"a": "{{1.amount}}", "o": "number:greater", "b": "1000"}]]
     assert blueprint["flow"][1]["branches"][1] == IF_ELSE["flow"][1]["branches"][1]
     assert blueprint["flow"][2] == IF_ELSE["flow"][2]
+
+
+ERROR_ROUTE = {
+    "name": "Error route",
+    "flow": [
+        {"id": 1, "module": "gateway:CustomWebHook", "version": 1, "parameters": {},
+         "metadata": {"designer": {"x": 0, "y": 0}}},
+        {"id": 2, "module": "http:MakeRequest", "version": 4, "parameters": {},
+         "mapper": {"url": "https://example.com/{{1.name}}", "method": "get"},
+         "metadata": {"designer": {"x": 300, "y": 0}},
+         "onerror": [
+             {"id": 3, "module": "util:ComposeTransformer", "version": 1, "mapper": {"value": ""},
+              "metadata": {"designer": {"x": 600, "y": 200}}},
+             {"id": 4, "module": "builtin:Ignore", "version": 1,
+              "metadata": {"designer": {"x": 900, "y": 200}}},
+         ]},
+    ],
+    "metadata": {"version": 1, "instant": True},
+}  # fmt: skip
+
+
+def test_error_route_maps_the_failed_modules_error(signed_in, server):
+    page = signed_in
+    scenario_id = create_scenario(page, server, ERROR_ROUTE)
+    page.goto(f"{server}/#/scenarios/{scenario_id}")
+    page.get_by_test_id("module-4").wait_for()
+    assert page.locator(".react-flow__edge.edge-error").count() == 2
+    page.get_by_test_id("module-3").click()
+    mapping = page.get_by_role("complementary", name="Mapping panel")
+    field = page.get_by_test_id("field-mapper.value")
+    field.click()
+    mapping.locator("button[data-token='{{2.error.message}}']").click()
+    assert field.input_value() == "{{2.error.message}}"
+    # The trigger's fields are offered too; the Ignore directive has nothing to map.
+    assert mapping.locator("[data-module-id='1']").count() == 1
+    blueprint = saved_blueprint(page, server, scenario_id)
+    assert blueprint["flow"][1]["onerror"][0]["mapper"] == {"value": "{{2.error.message}}"}

@@ -5,8 +5,8 @@ import { api } from "../api";
 import type { Catalog } from "../catalog";
 import type { Blueprint, Json, JsonObject } from "../types";
 import { useActiveField } from "./activeField";
-import { predecessors } from "./blueprint";
-import { bundleFields, mergeFields, schemaFields } from "./outputFields";
+import { handledBy, predecessors } from "./blueprint";
+import { bundleFields, mergeFields, schemaFields, type OutputField } from "./outputFields";
 
 interface PreviewAnswer {
   value?: Json;
@@ -31,6 +31,7 @@ export function MappingPanel({
   const [query, setQuery] = useState("");
   const [preview, setPreview] = useState<PreviewAnswer | null>(null);
   const earlier = useMemo(() => predecessors(bp, moduleId), [bp, moduleId]);
+  const failed = useMemo(() => handledBy(bp, moduleId)?.id ?? null, [bp, moduleId]);
   const bundles = useMemo(() => {
     const out: Record<string, JsonObject> = {};
     for (const m of earlier) {
@@ -101,8 +102,12 @@ export function MappingPanel({
           {earlier.length === 0 && <p className="muted">No module runs before this one.</p>}
           {earlier.map((m) => {
             const info = catalog.byId.get(m.module);
+            const errorFields: OutputField[] =
+              m.id === failed
+                ? ["message", "type", "detail"].map((f) => ({ path: `error.${f}`, label: `error ${f}`, type: "text" }))
+                : [];
             const fields = mergeFields(
-              schemaFields(info?.output_schema ?? null),
+              [...errorFields, ...schemaFields(info?.output_schema ?? null)],
               bundleFields(lastBundles.get(m.id) ?? null),
             ).filter((f) => !q || f.path.toLowerCase().includes(q) || f.label.toLowerCase().includes(q));
             const name = m.metadata?.designer?.name;

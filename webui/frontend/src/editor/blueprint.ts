@@ -289,7 +289,19 @@ export function predecessors(bp: Blueprint, id: number): Module[] {
     return false;
   };
   search(bp.flow, []);
-  return chain.filter((m) => !m.module.startsWith("builtin:Basic") || m.module === "builtin:BasicFeeder");
+  return chain.filter((m) => !NO_OUTPUT.has(m.module));
+}
+
+/** Modules whose bundles carry nothing to map. */
+const NO_OUTPUT = new Set(["builtin:BasicRouter", "builtin:BasicIfElse", ...DIRECTIVES]);
+
+/** The module whose error route `id` is in (directly), if any: its `error` can be mapped. */
+export function handledBy(bp: Blueprint, id: number): Module | null {
+  let found: Module | null = null;
+  walk(bp.flow, (loc) => {
+    if (loc.module.id === id && loc.container === "onerror" && loc.parent) found = loc.parent;
+  });
+  return found;
 }
 
 export function notesOf(bp: Blueprint, id: number): string {
