@@ -120,7 +120,7 @@ def _parse_json(source: Source) -> Any:
     text = _decode(source) if isinstance(source, bytes | bytearray) else source
     text = text.removeprefix("\ufeff")
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=_not_json)
     except json.JSONDecodeError as error:
         where = f"line {error.lineno}, column {error.colno}"
         raise BlueprintError([Problem("", f"{where}: {error.msg}")], "not valid JSON") from None
@@ -130,6 +130,11 @@ def _parse_json(source: Source) -> Any:
         ) from None
     except ValueError as error:  # e.g. an integer of more than 4,300 digits
         raise BlueprintError([Problem("", str(error))], "not valid JSON") from None
+
+
+def _not_json(name: str) -> Any:
+    # Python's json reads NaN and Infinity, which are not JSON and export as null: not lossless.
+    raise ValueError(f"{name} is not a JSON value")
 
 
 MAX_DEPTH = 200

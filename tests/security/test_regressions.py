@@ -170,3 +170,10 @@ def test_a_webhook_body_nested_too_deeply_is_a_data_error():
             assert "not valid JSON" in error.message
         else:
             raise AssertionError("the body was accepted")
+
+
+def test_nan_and_infinity_in_blueprint_text_are_refused_not_exported_as_null():
+    # json.loads accepted them; export gave null, breaking the lossless round trip.
+    for constant in ["NaN", "Infinity", "-Infinity"]:
+        error = _blueprint_error('{"name": "x", "flow": [], "zz": ' + constant + "}")
+        assert constant in str(error)
