@@ -86,6 +86,14 @@ def _service_commands(commands: Any) -> None:
     imports.add_argument("file", type=Path, metavar="FILE")
     imports.add_argument("--name", help="the scenario's name (default: the blueprint's)")
     imports.add_argument("--activate", action="store_true", help="turn its scheduling on")
+    imports.add_argument(
+        "--connection",
+        action="append",
+        default=[],
+        metavar="APP=ID",
+        help="bind the blueprint's connection placeholders (scenarios/…: connection:APP) to a "
+        "stored connection, e.g. --connection onecrm=3 --connection xero=5",
+    )
     imports.set_defaults(handler=_import)
 
     export = commands.add_parser("export", help="print a stored scenario's blueprint")
@@ -106,6 +114,27 @@ def _service_commands(commands: Any) -> None:
         "scheduler", help="run the scheduler (Celery beat; needs Redis)"
     )
     scheduler.set_defaults(handler=_scheduler)
+
+    synclog = commands.add_parser(
+        "log", help="the sync log of a scenario: per record Synced / Error / Not Valid / Not Synced"
+    )
+    synclog.add_argument("scenario", metavar="SCENARIO", help="the scenario's id or name")
+    synclog.add_argument("--all", action="store_true", help="every run, not only the last")
+    synclog.add_argument("--limit", type=int, default=100, help="executions to read (100)")
+    synclog.add_argument("--json", action="store_true", help="print JSON")
+    synclog.set_defaults(handler=_log)
+
+    demo = commands.add_parser(
+        "demo",
+        help="serve the product with the Xero and 1CRM sandboxes and the prebuilt scenarios",
+    )
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8000, help="the product's port (0: a free one)")
+    demo.add_argument(
+        "--var-dir", type=Path, default=Path("var/demo"), help="where the demo's store lives"
+    )
+    demo.add_argument("--interval", type=int, default=60, help="seconds between polls of Xero (60)")
+    demo.set_defaults(handler=_demo)
 
     database = commands.add_parser("db", help="database maintenance")
     actions = database.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -221,12 +250,17 @@ def _settings() -> Any:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from engine.service import build_service, shutdown_service
+    from engine.service import ServiceError, build_service, shutdown_service
 
     source = _read(args.file)
+    connections = _connection_bindings(args.connection)
     service = build_service(_settings(), upgrade=True)
     try:
-        result = service.import_scenario(source, name=args.name, active=args.activate)
+        result = service.import_scenario(
+            source, name=args.name, active=args.activate, connections=connections
+        )
+    except ServiceError as error:
+        raise CommandError(str(error), EXIT_BAD_INPUT) from None
     finally:
         shutdown_service(service)
     if result.unsupported:
@@ -236,6 +270,152 @@ def _import(args: argparse.Namespace) -> int:
         print(f"webhook: /hooks/{webhook.token}", file=sys.stderr)
     print(result.scenario.id)
     return EXIT_OK
+
+
+def _connection_bindings(pairs: Sequence[str]) -> dict[str, int]:
+    bindings = {}
+    for pair in pairs:
+        app, _, ident = pair.partition("=")
+        if not app or not ident.strip().isdigit():
+            raise CommandError(f"--connection {pair!r}: expected APP=ID", EXIT_BAD_INPUT)
+        bindings[app.strip()] = int(ident)
+    return bindings
+
+
+def _log(args: argparse.Namespace) -> int:
+    from engine.service import build_service, shutdown_service
+    from engine.service.synclog import format_table
+    from engine.store import NotFound
+
+    service = build_service(_settings(), upgrade=True)
+    try:
+        scenario_id = _scenario_id(service, args.scenario)
+        entries = service.sync_log(scenario_id, limit=args.limit, latest=not args.all)
+    except NotFound as error:
+        raise CommandError(str(error)) from None
+    finally:
+        shutdown_service(service)
+    if args.json:
+        print(json.dumps([e.to_dict() for e in entries], indent=2, ensure_ascii=False))
+    elif entries:
+        print(format_table(entries))
+    else:
+        print("no synced records yet")
+    return EXIT_OK
+
+
+def _scenario_id(service: Any, text: str) -> int:
+    if text.isdigit():
+        return int(text)
+    found = [s.id for s in service.list_scenarios() if s.name == text]
+    if len(found) != 1:
+        many = "several scenarios are" if found else "no scenario is"
+        raise CommandError(f"{many} named {text!r}: give its id")
+    return found[0]
+
+
+DEMO_LIBRARY = Path(__file__).resolve().parents[1] / "scenarios" / "xero"
+DEMO_USER = ("demo@switchboard.example", "switchboard-demo")
+
+
+def _demo(args: argparse.Namespace) -> int:
+    """Sandboxes seeded with their demo fixtures, the product on a fresh store with connections
+    to them and the 1CRM ⇄ Xero library imported and active, served until interrupted."""
+    import os
+    import shutil
+    import socket
+
+    from modules.onecrm import sandbox as onecrm_sandbox
+    from modules.sandboxing import run_sandbox_in_thread
+    from modules.xero import sandbox as xero_sandbox
+
+    port = args.port
+    if port == 0:
+        with socket.socket() as probe:
+            probe.bind((args.host, 0))
+            port = probe.getsockname()[1]
+    base_url = f"http://{args.host}:{port}"
+    onecrm_url, stop_onecrm = run_sandbox_in_thread(onecrm_sandbox.create_app({"fixture": "demo"}))
+    xero_url, stop_xero = run_sandbox_in_thread(xero_sandbox.create_app({"fixture": "demo"}))
+    if args.var_dir.exists():
+        shutil.rmtree(args.var_dir)  # a demo starts from scratch every time
+    os.environ["SWITCHBOARD_VAR_DIR"] = str(args.var_dir.resolve())
+    os.environ["SWITCHBOARD_BASE_URL"] = base_url
+    try:
+        names = _demo_setup(onecrm_url, xero_url, args.interval)
+        print(f"1CRM sandbox: {onecrm_url}  (admin / sandbox-password)")
+        print(f"Xero sandbox: {xero_url}")
+        for name in names:
+            print(f"  active: {name}")
+        print(f"sign in as {DEMO_USER[0]} / {DEMO_USER[1]}")
+        print(f"sync log: switchboard log ID (with SWITCHBOARD_VAR_DIR={args.var_dir})")
+        from webui.serve import serve
+
+        serve(_settings(), args.host, port, announce=lambda line: print(line, flush=True))
+    finally:
+        stop_xero()
+        stop_onecrm()
+    return EXIT_OK
+
+
+def _demo_setup(onecrm_url: str, xero_url: str, interval: int) -> list[str]:
+    """Connections to the sandboxes, the demo user, the library imported and activated."""
+    from urllib.parse import parse_qs, urlsplit
+
+    import requests
+
+    from engine.connections import authorization_url, exchange_code
+    from engine.service import build_service, shutdown_service
+    from webui.auth import hash_password
+
+    service = build_service(_settings(), upgrade=True)
+    store, registry = service.store, service.registry
+    names = []
+    try:
+        store.create_first_user(DEMO_USER[0], "Demo", "owner", hash_password(DEMO_USER[1]))
+        onecrm = store.create_connection(
+            "onecrm",
+            "basic",
+            "1CRM sandbox",
+            data={"url": onecrm_url, "username": "admin", "assigned_user_id": "1"},
+            secrets={"password": "sandbox-password"},
+        )
+        kind = registry.connection_kind("xero")
+        data = {
+            "client_id": "sandbox-client-id",
+            "base_url": xero_url,
+            "authorize_url": f"{xero_url}/identity/connect/authorize",
+            "token_url": f"{xero_url}/connect/token",
+        }
+        redirect = "http://localhost/oauth/callback"
+        with requests.Session() as http:
+            consent = http.get(
+                authorization_url(kind, data, redirect_uri=redirect, state="demo"),
+                allow_redirects=False,
+            )
+            code = parse_qs(urlsplit(consent.headers["Location"]).query)["code"][0]
+            secrets = exchange_code(
+                kind,
+                data,
+                "sandbox-client-secret",
+                code=code,
+                redirect_uri=redirect,
+                session=http,
+                now=datetime.now(UTC),
+            )
+            data.update(kind.on_authorized(data, secrets["access_token"], http))
+        xero = store.create_connection("xero", "oauth2", "Xero sandbox", data=data, secrets=secrets)
+        bindings = {"onecrm": onecrm.id, "xero": xero.id}
+        for path in sorted(DEMO_LIBRARY.glob("*.json")):
+            result = service.import_scenario(path.read_bytes(), connections=bindings)
+            scenario = result.scenario
+            if scenario.scheduling.get("type") != "immediately":
+                service.set_scheduling(scenario.id, {"type": "indefinitely", "interval": interval})
+            service.activate_scenario(scenario.id)
+            names.append(f"[{scenario.id}] {scenario.name}")
+    finally:
+        shutdown_service(service)
+    return names
 
 
 def _export(args: argparse.Namespace) -> int:

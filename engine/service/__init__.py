@@ -11,7 +11,8 @@ registry and a clock, and does everything else through them.
 
 Parts: ``scenarios`` (import/save/export/activate/schedule), ``ingress`` (webhooks),
 ``runs`` (execute queued work, run once), ``incomplete`` (retry/resolve), ``maintenance``
-(the scheduler's tick). Errors: ``engine.service.errors``.
+(the scheduler's tick), ``synclog`` (per-record sync status of sync scenarios).
+Errors: ``engine.service.errors``.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from engine.service.maintenance import MaintenanceOperations, TickReport
 from engine.service.options import ServiceOptions
 from engine.service.runs import RunOperations, execution_id_for_item
 from engine.service.scenarios import ImportResult, ScenarioOperations
+from engine.service.synclog import SyncEntry, SyncLogOperations
 from engine.store import open_store, utc_now
 
 
@@ -48,6 +50,7 @@ class Service(
     RunOperations,
     IncompleteOperations,
     MaintenanceOperations,
+    SyncLogOperations,
 ):
     """See the module docstring; the constructor is ``ServiceBase``'s. It binds itself as the
     queue's work handler (in-process queues deliver to it)."""
@@ -100,6 +103,7 @@ __all__ = [
     "Service",
     "ServiceError",
     "ServiceOptions",
+    "SyncEntry",
     "TickReport",
     "WebhookDisabled",
     "WebhookNotFound",
