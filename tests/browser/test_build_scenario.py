@@ -63,6 +63,18 @@ def test_build_scenario_2_1_by_clicks(signed_in, server, variant):
     assert "/hooks/" in panel.get_by_test_id("webhook-url").inner_text()
     if use is GUIDE:
         panel.get_by_test_id("field-parameters.model").fill("Account")
+        # A 1CRM connection, created from the panel.
+        panel.get_by_role("button", name="Add connection").click()
+        panel.get_by_label("Connection name").fill("My 1CRM")
+        panel.get_by_label("Domain").fill("https://demo.1crmcloud.com")
+        panel.get_by_label("Username").fill("admin")
+        panel.get_by_label("Password").fill("secret")
+        panel.get_by_role("button", name="Save connection").click()
+        connection = panel.get_by_label("Connection", exact=True)
+        page.wait_for_function(
+            "() => document.querySelector(\"select[aria-label='Connection']\").value !== ''"
+        )
+        assert connection.locator("option:checked").inner_text() == "My 1CRM"
     close_panel(page)
 
     # 2: the search, limit 1.
@@ -184,3 +196,5 @@ def test_build_scenario_2_1_by_clicks(signed_in, server, variant):
         assert isinstance(designer["x"], int) and isinstance(designer["y"], int)
     assert blueprint["metadata"].get("instant") is True
     assert blueprint["flow"][0]["parameters"].get("hook" if use is STAND_INS else "__IMTHOOK__")
+    if use is GUIDE:
+        assert isinstance(blueprint["flow"][0]["parameters"]["__IMTCONN__"], int)

@@ -165,7 +165,15 @@ export interface ConnectionKind {
   app: string;
   label: string;
   auth: string;
-  fields: { name: string; label: string; secret: boolean; required: boolean }[];
+  fields: {
+    name: string;
+    label: string;
+    secret: boolean;
+    required: boolean;
+    default?: Json;
+    advanced?: boolean;
+    help?: string;
+  }[];
 }
 
 export interface Connection {

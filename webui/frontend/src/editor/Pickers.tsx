@@ -93,7 +93,16 @@ export function ConnectionPicker({
           ))}
         </select>
         {kind && (
-          <button className="small" onClick={() => setAdding(!adding)}>
+          <button
+            className="small"
+            onClick={() => {
+              const defaults: Record<string, string> = { name: kind.label };
+              for (const f of kind.fields)
+                if (f.default !== undefined && f.default !== null) defaults[f.name] = String(f.default);
+              setForm(defaults);
+              setAdding(!adding);
+            }}
+          >
             Add connection
           </button>
         )}
@@ -121,6 +130,7 @@ export function ConnectionPicker({
                   value={form[f.name] ?? ""}
                   onChange={(e) => setForm({ ...form, [f.name]: e.target.value })}
                 />
+                {f.help && <span className="help">{f.help}</span>}
               </label>
             ))}
           {error && <p className="inline-error">{error}</p>}

@@ -104,7 +104,8 @@ function Field({ name, schema, root, value, onChange, required, mappable, path }
         testId={`field-${path}`}
         value={value === undefined || value === null ? "" : typeof value === "string" ? value : JSON.stringify(value)}
         onChange={(v) => onChange(v === "" ? undefined : v)}
-        multiline={/body|content|json|text|value/i.test(name)}
+        multiline={/^(value|text|json|body)$|content$/i.test(name)}
+        placeholder={typeof s.default === "string" || typeof s.default === "number" ? String(s.default) : undefined}
       />
     );
   } else if (type === "string") {
@@ -182,7 +183,7 @@ function Field({ name, schema, root, value, onChange, required, mappable, path }
           <div className="array-item" key={i}>
             <Field
               name={`Item ${i + 1}`}
-              schema={itemSchema}
+              schema={{ ...resolve(itemSchema, root), title: undefined }}
               root={root}
               value={item}
               required={false}
