@@ -76,11 +76,11 @@ def watch(entity: str, call: ModuleCall) -> Iterator[Bundle]:
     parameters: WatchParameters = call.parameters  # type: ignore[assignment]
     since, seen = _watch_position(call, parameters)
     if since is None and not _starts_with_all(call, parameters):
-        call.context.advance_cursor({"since": _iso(call.context.now()), "seen": []})
+        call.context.advance_cursor(_starting_now(call, entity))
         return
-    where = f" WHERE MetaData.LastUpdatedTime >= {condition_value(since)}" if since else ""
-    statement = f"SELECT * FROM {entity}{where} ORDERBY MetaData.LastUpdatedTime"
-    records = client_for(call).query_all(statement, parameters.limit + len(seen))
+    records = client_for(call).query_all(
+        _changed_since(entity, since), parameters.limit + len(seen)
+    )
     fresh = (r for r in records if _version(r) not in seen)
     for count, record in enumerate(fresh, start=1):
         since, seen = _advanced(since, seen, record)
@@ -90,9 +90,19 @@ def watch(entity: str, call: ModuleCall) -> Iterator[Bundle]:
             return
 
 
-def condition_value(moment: str) -> str:
-    """A date-time literal for the query (quoted like every literal)."""
-    return condition("x", "equals", moment).removeprefix("x = ")
+def _changed_since(entity: str, since: str | None) -> str:
+    """The query for records of ``entity`` stamped at or after ``since``, oldest first."""
+    where = f" WHERE {condition('MetaData.LastUpdatedTime', 'greaterOrEqual', since)}"
+    return f"SELECT * FROM {entity}{where if since else ''} ORDERBY MetaData.LastUpdatedTime"
+
+
+def _starting_now(call: ModuleCall, entity: str) -> dict[str, Any]:
+    """The first cursor of "from now on": now, to the second, with the versions already
+    stamped in this second marked as seen (they are not news; later ones in the same second
+    must still come)."""
+    now = _iso(call.context.now())
+    stamped = client_for(call).query_all(_changed_since(entity, now))
+    return {"since": now, "seen": sorted(_version(r) for r in stamped)}
 
 
 def _watch_position(call: ModuleCall, parameters: WatchParameters) -> tuple[str | None, set[str]]:

@@ -170,8 +170,7 @@ def watch_records(call: ModuleCall) -> Iterator[Bundle]:
     parameters: WatchParameters = call.parameters  # type: ignore[assignment]
     since, seen = _position(call, parameters)
     if since is None and not _starts_with_all(call, parameters):
-        now = call.context.now().astimezone(UTC).isoformat(timespec="seconds")
-        call.context.advance_cursor({"since": now, "seen": []})
+        call.context.advance_cursor(_starting_now(call))
         return
     asked = since - timedelta(seconds=1) if since else None
     records = client_for(call).modified_since(_module(call), asked)
@@ -186,6 +185,16 @@ def watch_records(call: ModuleCall) -> Iterator[Bundle]:
         produced += 1
         if produced >= parameters.limit:
             return
+
+
+def _starting_now(call: ModuleCall) -> dict[str, Any]:
+    """The first cursor of "from now on": now, to the second, with the versions already
+    stamped in this second marked as seen (they are not news, and later ones in the same
+    second must still come)."""
+    now = call.context.now().astimezone(UTC).replace(microsecond=0)
+    stamped = client_for(call).modified_since(_module(call), now - timedelta(seconds=1))
+    seen = [_version(r) for r in stamped if (_instant(r.get("Modified_Time")) or now) >= now]
+    return {"since": now.isoformat(), "seen": sorted(seen)}
 
 
 def _position(call: ModuleCall, parameters: WatchParameters) -> tuple[datetime | None, set[str]]:
@@ -245,7 +254,9 @@ def _required_instant(value: Any) -> datetime:
 
 
 def search_params(module: str, data: SearchInput) -> dict[str, Any]:
-    """The search request's parameters: criteria from the rules (escaped) and helpers.
+    """The search request's one parameter: ``criteria`` built from the rules (escaped), the
+    ``name`` helper and raw criteria (AND); else ``email``, ``phone`` or ``word``, in that order
+    (Zoho takes one of them per request).
 
     Raises:
         InvalidConfigurationError: nothing to search by.
@@ -255,12 +266,12 @@ def search_params(module: str, data: SearchInput) -> dict[str, Any]:
         rules.append(criterion(NAME_FIELDS.get(module, "Name"), "starts_with", data.name))
     if data.criteria:
         rules.append(data.criteria)
-    params = {"criteria": all_of(rules), "email": data.email, "phone": data.phone}
-    params["word"] = data.word
-    params = {k: v for k, v in params.items() if v not in (None, "")}
-    if not params:
-        raise InvalidConfigurationError("search by criteria, name, e-mail, phone or word")
-    return params
+    choices = {"criteria": all_of(rules), "email": data.email, "phone": data.phone}
+    choices["word"] = data.word
+    for key, value in choices.items():
+        if value not in (None, ""):
+            return {key: value}
+    raise InvalidConfigurationError("search by criteria, name, e-mail, phone or word")
 
 
 def search_records(call: ModuleCall) -> Iterator[Bundle]:
@@ -341,7 +352,7 @@ ZOHOCRM_MODULES: tuple[ModuleSpec, ...] = (
         ModuleKind.TRIGGER,
         watch_records,
         parameters=WatchParameters,
-        input_model=Empty,
+        input_model=ModuleInput,
     ),
     _spec(
         "SearchRecords",
