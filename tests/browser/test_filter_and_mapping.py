@@ -83,6 +83,8 @@ def saved_blueprint(page, server, scenario_id):
 def test_mapping_panel_inserts_items_and_functions_and_previews(signed_in, server):
     page = signed_in
     scenario_id = open_scenario(page, server)
+    # The last run's counts on the modules it reached, as in Make.
+    page.get_by_test_id("run-1").filter(has_text="1").wait_for()
     page.get_by_test_id("module-3").click()
     mapping = page.get_by_role("complementary", name="Mapping panel")
     field = page.get_by_test_id("field-mapper.value")

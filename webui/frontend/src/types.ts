@@ -204,5 +204,13 @@ export interface Execution {
   status: string;
   created_at: string;
   operations: number;
-  record?: { modules?: { id: number; calls?: { output?: JsonObject[] }[] }[] } | null;
+  record?: {
+    modules?: {
+      id: number;
+      operations?: number;
+      bundles_out?: number;
+      errors?: number;
+      calls?: { output?: JsonObject[] }[];
+    }[];
+  } | null;
 }

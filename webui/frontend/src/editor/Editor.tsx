@@ -129,8 +129,9 @@ function EditorInner({ scenarioId, onBack, readOnly }: { scenarioId: number; onB
   }, [scenarioId]);
 
   const graph = useMemo(
-    () => toGraph(bp, { modules: catalog.byId, apps: catalog.appsById, problems: validation.problems }),
-    [bp, catalog, validation],
+    () =>
+      toGraph(bp, { modules: catalog.byId, apps: catalog.appsById, problems: validation.problems, runs: last.runs }),
+    [bp, catalog, validation, last.runs],
   );
   const [nodes, setNodes] = useState<EditorNode[]>([]);
   useEffect(() => {

@@ -15,7 +15,7 @@ const DIRECTIVE_LABELS: Record<string, string> = {
 /** A module: a round node in its app's colour, with the module id, as in Make. */
 export function ModuleNode({ data, selected }: NodeProps<ModuleNodeType>) {
   const actions = useEditorActions();
-  const { module, info, app, trigger, problems, note } = data;
+  const { module, info, app, trigger, problems, note, run } = data;
   const appId = module.module.split(":")[0];
   const isRouter = module.module === "builtin:BasicRouter";
   const directive = DIRECTIVE_LABELS[module.module];
@@ -61,6 +61,15 @@ export function ModuleNode({ data, selected }: NodeProps<ModuleNodeType>) {
         {problems.length > 0 && (
           <span className="problem-mark" title={problems.map((p) => p.message).join("\n")}>
             !
+          </span>
+        )}
+        {run && (
+          <span
+            className={`run-bubble${run.errors ? " failed" : ""}`}
+            data-testid={`run-${module.id}`}
+            title={`Last run: ${run.operations} operation(s), ${run.bundles} bundle(s)${run.errors ? `, ${run.errors} error(s)` : ""}`}
+          >
+            {run.errors ? "!" : run.bundles}
           </span>
         )}
         {note && (

@@ -12,6 +12,7 @@ export interface ModuleNodeData extends Record<string, unknown> {
   problems: Problem[];
   note: string;
   inErrorRoute: boolean;
+  run: { operations: number; bundles: number; errors: number } | null;
 }
 
 export interface PlaceholderNodeData extends Record<string, unknown> {
@@ -41,6 +42,7 @@ export interface GraphContext {
   modules: Map<string, ModuleInfo>;
   apps: Map<string, AppInfo>;
   problems: Problem[];
+  runs?: Map<number, { operations: number; bundles: number; errors: number }>;
 }
 
 export function toGraph(bp: Blueprint, ctx: GraphContext): { nodes: EditorNode[]; edges: LinkEdge[] } {
@@ -96,6 +98,7 @@ export function toGraph(bp: Blueprint, ctx: GraphContext): { nodes: EditorNode[]
           problems: ctx.problems.filter((p) => p.module_id === module.id),
           note: notesOf(bp, module.id),
           inErrorRoute: inError,
+          run: ctx.runs?.get(module.id) ?? null,
         },
       });
       const next = flow[index + 1];
