@@ -24,15 +24,18 @@ class BlockedAddressError(InvalidConfigurationError):
 
 def check_url(url: str, *, allow_private_network: bool) -> None:
     """Raise ``BlockedAddressError`` unless ``url`` is an http(s) URL to a public address."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port
+    except ValueError as error:  # a bad port or IPv6 literal: urlsplit raises on access
+        raise BlockedAddressError(f"the URL '{url}' is not valid: {error}") from None
     if parts.scheme.lower() not in ALLOWED_SCHEMES:
         raise BlockedAddressError(f"only http and https URLs can be requested, not '{url}'")
-    host = parts.hostname
     if not host:
         raise BlockedAddressError(f"the URL '{url}' has no host")
     if allow_private_network:
         return
-    for address in _addresses(host, parts.port):
+    for address in _addresses(host, port):
         if _is_internal(address):
             raise BlockedAddressError(
                 f"requests to {host} ({address}) are refused: it is a private, loopback or "

@@ -177,3 +177,16 @@ def test_nan_and_infinity_in_blueprint_text_are_refused_not_exported_as_null():
     for constant in ["NaN", "Infinity", "-Infinity"]:
         error = _blueprint_error('{"name": "x", "flow": [], "zz": ' + constant + "}")
         assert constant in str(error)
+
+
+def test_a_malformed_url_is_refused_by_the_ssrf_guard_not_a_value_error():
+    # urlsplit raises ValueError on .port/.hostname for these; it escaped the HTTP modules.
+    from modules.http.guard import BlockedAddressError, check_url
+
+    for url in ["http://93.184.216.34:99999/", "http://[::1/", "http://127.0.0.1:80:80/"]:
+        try:
+            check_url(url, allow_private_network=False)
+        except BlockedAddressError as error:
+            assert "not valid" in str(error)
+        else:
+            raise AssertionError(f"{url} passed the guard")
