@@ -75,6 +75,7 @@ def test_build_scenario_2_1_by_clicks(signed_in, server, variant):
             "() => document.querySelector(\"select[aria-label='Connection']\").value !== ''"
         )
         assert connection.locator("option:checked").inner_text() == "My 1CRM"
+    shot(page, f"module-panel-{variant}")
     close_panel(page)
 
     # 2: the search, limit 1.
