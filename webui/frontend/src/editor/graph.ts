@@ -129,6 +129,7 @@ export function toGraph(bp: Blueprint, ctx: GraphContext): { nodes: EditorNode[]
           nodes.push({
             id,
             type: "placeholder",
+            draggable: false,
             position: { x: base.x + 300, y: base.y + i * 180 },
             data: { label: `Route ${i + 1}`, routerId: module.id, routeIndex: i },
           });
@@ -175,6 +176,7 @@ export function toGraph(bp: Blueprint, ctx: GraphContext): { nodes: EditorNode[]
     nodes.push({
       id: "start",
       type: "placeholder",
+      draggable: false,
       position: { x: 0, y: 0 },
       data: { label: "Add the first module", routerId: null, routeIndex: 0 },
     });
