@@ -13,6 +13,10 @@ import ipaddress
 import socket
 from urllib.parse import urlsplit
 
+import requests
+from urllib3.exceptions import LocationParseError
+from urllib3.util import parse_url
+
 from engine.errors import InvalidConfigurationError
 
 ALLOWED_SCHEMES = frozenset({"http", "https"})
@@ -35,12 +39,25 @@ def check_url(url: str, *, allow_private_network: bool) -> None:
         raise BlockedAddressError(f"the URL '{url}' has no host")
     if allow_private_network:
         return
-    for address in _addresses(host, port):
+    # Check the host requests will connect to as well: urllib3 reads "\\" as the start of the
+    # path (as browsers do), so "http://127.0.0.1\\@example.com/" goes to 127.0.0.1 while
+    # urlsplit sees example.com.
+    hosts = {host, _sent_host(url) or host}
+    for address in {found for name in hosts for found in _addresses(name, port)}:
         if _is_internal(address):
             raise BlockedAddressError(
                 f"requests to {host} ({address}) are refused: it is a private, loopback or "
                 "link-local address (set SWITCHBOARD_ALLOW_PRIVATE_NETWORK=1 to allow them)"
             )
+
+
+def _sent_host(url: str) -> str | None:
+    """The host requests would connect to for ``url`` (``None``: it would not send it)."""
+    try:
+        prepared = requests.Request("GET", url).prepare()
+        return parse_url(prepared.url or "").host
+    except (requests.RequestException, LocationParseError, ValueError):
+        return None
 
 
 def _addresses(host: str, port: int | None) -> set[ipaddress.IPv4Address | ipaddress.IPv6Address]:

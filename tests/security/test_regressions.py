@@ -190,3 +190,16 @@ def test_a_malformed_url_is_refused_by_the_ssrf_guard_not_a_value_error():
             assert "not valid" in str(error)
         else:
             raise AssertionError(f"{url} passed the guard")
+
+
+def test_a_backslash_before_the_userinfo_does_not_hide_an_internal_host():
+    # urlsplit saw 93.184.216.34 (after "@"); requests connected to 127.0.0.1.
+    from modules.http.guard import BlockedAddressError, check_url
+
+    for url in ["http://127.0.0.1:8080\\@93.184.216.34/", "http://169.254.169.254\\@8.8.8.8/"]:
+        try:
+            check_url(url, allow_private_network=False)
+        except BlockedAddressError as error:
+            assert "127.0.0.1" in str(error) or "169.254.169.254" in str(error)
+        else:
+            raise AssertionError(f"{url} passed the guard")
