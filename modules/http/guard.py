@@ -75,10 +75,16 @@ def _addresses(host: str, port: int | None) -> set[ipaddress.IPv4Address | ipadd
 
 
 def _is_internal(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        # ::ffff:a.b.c.d and 6to4 (2002:aabb:ccdd::) carry an IPv4 address: judge that one.
+        embedded = address.ipv4_mapped or address.sixtofour
+        if embedded is not None:
+            address = embedded
+        elif address.is_site_local:  # fec0::/10, deprecated but still routed privately
+            return True
     return (
-        address.is_private
+        not address.is_global  # also 100.64.0.0/10 (CGNAT; Alibaba's 100.100.100.200 metadata)
+        or address.is_private
         or address.is_loopback
         or address.is_link_local
         or address.is_reserved

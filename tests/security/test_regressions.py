@@ -203,3 +203,23 @@ def test_a_backslash_before_the_userinfo_does_not_hide_an_internal_host():
             assert "127.0.0.1" in str(error) or "169.254.169.254" in str(error)
         else:
             raise AssertionError(f"{url} passed the guard")
+
+
+def test_shared_6to4_and_site_local_addresses_are_internal():
+    # 100.64.0.0/10 is neither private nor global in ipaddress; 6to4 and fec0::/10 passed too.
+    from modules.http.guard import BlockedAddressError, check_url
+
+    for url in [
+        "http://100.100.100.200/latest/meta-data/",
+        "http://100.64.0.1/",
+        "http://[2002:7f00:1::]/",
+        "http://[2002:a9fe:a9fe::]/",
+        "http://[fec0::1]/",
+    ]:
+        try:
+            check_url(url, allow_private_network=False)
+        except BlockedAddressError:
+            pass
+        else:
+            raise AssertionError(f"{url} passed the guard")
+    check_url("http://[2002:5db8:d822::]/", allow_private_network=False)  # 6to4 of a public one
