@@ -335,7 +335,9 @@ def _demo(args: argparse.Namespace) -> int:
             probe.bind((args.host, 0))
             port = probe.getsockname()[1]
     base_url = f"http://{args.host}:{port}"
-    onecrm_url, stop_onecrm = run_sandbox_in_thread(onecrm_sandbox.create_app({"fixture": "demo"}))
+    # 1CRM's sandbox allows 120 calls a minute; the demo's first polls read a lot at once.
+    onecrm_app = onecrm_sandbox.create_app({"fixture": "demo", "rate_limit_per_minute": 1200})
+    onecrm_url, stop_onecrm = run_sandbox_in_thread(onecrm_app)
     xero_url, stop_xero = run_sandbox_in_thread(xero_sandbox.create_app({"fixture": "demo"}))
     if args.var_dir.exists():
         shutil.rmtree(args.var_dir)  # a demo starts from scratch every time

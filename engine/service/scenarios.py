@@ -184,10 +184,12 @@ class ScenarioOperations(ServiceBase):
         ``attach_webhook`` hook (``onecrm:NewEvent``); the app's hook id is kept in the
         webhook's settings (``app_hook_id``) so deactivation can remove it.
 
+        Without ``SWITCHBOARD_BASE_URL`` nothing is subscribed (a warning is logged): the
+        app cannot be told an address, and the user registers the webhook URL by hand.
+
         Raises:
-            InvalidRequest: no ``SWITCHBOARD_BASE_URL`` (the app could not reach us), or the
-                trigger has no connection. Errors of the app propagate (the scenario stays
-                active; activate again to retry).
+            InvalidRequest: the trigger has no connection. Errors of the app propagate (the
+                scenario stays active; activate again to retry).
         """
         trigger = plan.trigger
         attach = trigger.spec.hooks.get("attach_webhook") if trigger and trigger.spec else None
@@ -197,10 +199,13 @@ class ScenarioOperations(ServiceBase):
             if webhook.settings.get("app_hook_id"):
                 continue
             if not self.options.base_url:
-                raise InvalidRequest(
-                    "set SWITCHBOARD_BASE_URL (this server's public address) so the app can "
-                    "send its events to the scenario's webhook"
+                log.warning(
+                    "scenario %s: SWITCHBOARD_BASE_URL is not set, so its app was not told "
+                    "where to send events; register /hooks/%s in the app by hand",
+                    scenario.id,
+                    webhook.token,
                 )
+                return
             with _session(self) as http:
                 connection = self._trigger_connection(trigger, http)
                 hook_id = attach(
