@@ -67,6 +67,8 @@ class RunContext:
         connections: resolves connection ids to connections.
         data_stores: data store records.
         cursors: trigger cursors by module id (read at start; new ones given to ``commit_cursor``).
+        starts: "choose where to start" of polling triggers that have no cursor yet, by module
+            id: ``{"type": "now" | "since" | "all" | "manual", "date"?, "value"?}``.
         commit_cursor: called with (module id, cursor) when a trigger commits.
         respond: answers the webhook that started the run (``gateway:WebhookRespond``).
         sleep: pauses the run (``util:FunctionSleep``).
@@ -89,6 +91,7 @@ class RunContext:
     connections: Connections | None = None
     data_stores: DataStores | None = None
     cursors: Mapping[int, Any] = field(default_factory=dict)
+    starts: Mapping[int, Mapping[str, Any]] = field(default_factory=dict)
     commit_cursor: Callable[[int, Any], None] | None = None
     respond: Callable[[int, Any, Mapping[str, str]], None] | None = None
     sleep: Callable[[float], None] = lambda seconds: None
@@ -132,6 +135,8 @@ class ModuleContext:
         transaction: register undo/commit actions for writes that can be rolled back.
         module_id: the module being run.
         cursor: for triggers, the cursor committed by the last successful run.
+        start: for a trigger without a cursor, the user's "choose where to start" (see
+            ``RunContext.starts``), else ``None``: the trigger's own parameters decide.
     """
 
     run: RunContext
@@ -139,6 +144,7 @@ class ModuleContext:
     transaction: Transaction
     module_id: int
     cursor: Any = None
+    start: Mapping[str, Any] | None = None
     pending_cursor: Any = None
 
     @property

@@ -491,6 +491,7 @@ class _Run:
             transaction=self.transaction,
             module_id=node.id,
             cursor=self.cursors.get(node.id),
+            start=None if node.id in self.cursors else self.context.starts.get(node.id),
         )
         if node.kind in _TRIGGER_KINDS:
             self.trigger_contexts[node.id] = context

@@ -298,6 +298,7 @@ class RunOperations(ServiceBase):
             data_stores=self.store,
             module_state=ModuleState(self.store, scenario.id),
             cursors=self._cursors(scenario, plan),
+            starts=self._starts(scenario, plan),
             commit_cursor=commit_cursor,
             respond=responder,
             sleep=time.sleep,
@@ -315,16 +316,21 @@ class RunOperations(ServiceBase):
         )
 
     def _cursors(self, scenario: Scenario, plan: Plan) -> dict[int, Any]:
-        """The polling trigger's cursor, or its "choose where to start" choice the first time
-        (a dict with ``type`` ``now``/``since``/``all``/``manual``, see
-        ``choose_where_to_start``)."""
+        """The polling trigger's cursor, as its last committed run left it."""
         trigger = plan.trigger
         if trigger is None or trigger.kind is not ModuleKind.TRIGGER:
             return {}
         cursor = self.store.get_cursor(scenario.id, trigger.id)
-        if cursor is None:
-            cursor = scenario.scheduling.get("start", {}).get(str(trigger.id))
         return {} if cursor is None else {trigger.id: cursor}
+
+    def _starts(self, scenario: Scenario, plan: Plan) -> dict[int, Any]:
+        """The polling trigger's "choose where to start" (``{"type": "now" | "since" | "all" |
+        "manual", …}``, see ``choose_where_to_start``); it counts only while no cursor exists."""
+        trigger = plan.trigger
+        if trigger is None or trigger.kind is not ModuleKind.TRIGGER:
+            return {}
+        choice = scenario.scheduling.get("start", {}).get(str(trigger.id))
+        return {} if choice is None else {trigger.id: choice}
 
     # -- finishing --
 

@@ -46,11 +46,12 @@ from modules.xero.models import (
 def watch(resource: str, call: ModuleCall) -> Iterator[Bundle]:
     """Records of ``resource`` changed since the cursor, oldest first, at most ``limit``.
 
-    The cursor is the ``UpdatedDateUTC`` of the last record output. Without a cursor the
-    module's ``start`` decides: ``now`` outputs nothing and starts watching from now, ``date``
-    starts at ``startDate``, ``all`` outputs every record.
+    The cursor is the ``UpdatedDateUTC`` of the last record output. Without a cursor the user's
+    "choose where to start" (``call.context.start``) or else the module's ``start`` decides:
+    ``now`` outputs nothing and starts watching from now, ``date``/``since`` starts at that
+    date, ``all`` outputs every record.
     """
-    parameters: WatchParameters = call.parameters  # type: ignore[assignment]
+    parameters = _with_start_choice(call)
     since = _watch_start(call, parameters)
     if since is None and call.context.cursor is None and parameters.start == "now":
         call.context.advance_cursor(iso(call.context.now()))
@@ -61,6 +62,20 @@ def watch(resource: str, call: ModuleCall) -> Iterator[Bundle]:
     for record in limited(later, parameters.limit):
         call.context.advance_cursor(record.get("UpdatedDateUTC"))
         yield record
+
+
+def _with_start_choice(call: ModuleCall) -> WatchParameters:
+    """The trigger's parameters, with the service's "choose where to start" applied."""
+    parameters: WatchParameters = call.parameters  # type: ignore[assignment]
+    choice = call.context.start
+    if not choice:
+        return parameters
+    kind = choice.get("type")
+    if kind == "since":
+        return parameters.model_copy(update={"start": "date", "startDate": choice.get("date")})
+    if kind in ("now", "all"):
+        return parameters.model_copy(update={"start": kind})
+    return parameters
 
 
 def _watch_start(call: ModuleCall, parameters: WatchParameters) -> datetime | None:

@@ -68,14 +68,6 @@ def test_accounts_both_ways_settle_and_never_loop(library):
     assert sum(ops(e, 4) for e in executions) == 0  # nothing was ever created twice
 
 
-XERO_START_CHOICE = (
-    "xero:Watch* reads the service's start choice ({'type': 'now'|'since', 'date': …}, handed "
-    "over as the first cursor by RunOperations._cursors) as an unreadable cursor and lists every "
-    "record; modules/xero/modules.py _watch_start must read it as modules/quickbooks does"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=XERO_START_CHOICE)
 def test_choose_where_to_start_syncs_older_contacts_once(library):
     library.xero.control(
         "seed",

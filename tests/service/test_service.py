@@ -31,8 +31,14 @@ JSON = "application/json"
 
 def post(service, token, body: bytes | dict = b"{}", content_type=JSON, method="POST"):
     data = json.dumps(body).encode() if isinstance(body, dict) else body
-    return service.accept_webhook(token, method=method, headers={"Content-Type": content_type},
-                                  query={}, body=data, content_type=content_type)
+    return service.accept_webhook(
+        token,
+        method=method,
+        headers={"Content-Type": content_type},
+        query={},
+        body=data,
+        content_type=content_type,
+    )
 
 
 def active_hook(service, text=HOOK_TO_VARIABLE):
@@ -114,8 +120,9 @@ def test_queue_limit_of_an_inactive_scenario(store, queue, registry, clock, tmp_
     from engine.config import Settings
     from engine.service import Service
 
-    settings = Settings.from_env({"SWITCHBOARD_VAR_DIR": str(tmp_path / "v2"),
-                                  "SWITCHBOARD_WEBHOOK_QUEUE_LIMIT": "2"}).with_secret_key_file()
+    settings = Settings.from_env(
+        {"SWITCHBOARD_VAR_DIR": str(tmp_path / "v2"), "SWITCHBOARD_WEBHOOK_QUEUE_LIMIT": "2"}
+    ).with_secret_key_file()
     service = Service(store, queue, settings, registry, clock)
     hook = service.import_scenario(HOOK_TO_VARIABLE).webhooks[0]
     post(service, hook.token)
@@ -145,15 +152,21 @@ def test_run_once_with_a_bundle(service):
 
 def test_data_structure_from_the_newest_request(service):
     _, hook = active_hook(service)
-    post(service, hook.token, {"name": "A", "count": 2, "when": "2026-01-02",
-                               "lines": [{"sku": "x"}], "ok": True})
+    post(
+        service,
+        hook.token,
+        {"name": "A", "count": 2, "when": "2026-01-02", "lines": [{"sku": "x"}], "ok": True},
+    )
     structure = service.determine_data_structure(hook.id)
     assert structure == [
         {"name": "name", "type": "text"},
         {"name": "count", "type": "number"},
         {"name": "when", "type": "date"},
-        {"name": "lines", "type": "array",
-         "spec": {"type": "collection", "spec": [{"name": "sku", "type": "text"}]}},
+        {
+            "name": "lines",
+            "type": "array",
+            "spec": {"type": "collection", "spec": [{"name": "sku", "type": "text"}]},
+        },
         {"name": "ok", "type": "boolean"},
     ]
     assert service.store.get_webhook(hook.id).settings["structure"] == structure
@@ -229,8 +242,9 @@ def test_sweep_dispatches_requests_that_were_never_handed_over(service, store, q
 
 def test_sequential_scenario_pauses_while_incomplete_executions_wait(service, registry, store):
     registry.register(stub_module("test:Flaky", error=ConnectionError("down")))
-    text = blueprint(webhook_trigger(), set_variable(), module(3, "test:Flaky"),
-                     dlq=True, sequential=True)
+    text = blueprint(
+        webhook_trigger(), set_variable(), module(3, "test:Flaky"), dlq=True, sequential=True
+    )
     scenario, hook = active_hook(service, text)
     post(service, hook.token, {"n": 1})
     post(service, hook.token, {"n": 2})
@@ -245,7 +259,7 @@ def test_scheduled_polling_scenario_runs_when_due(service, registry, store, cloc
     seen = []
 
     def poll(call):
-        seen.append(call.context.cursor)
+        seen.append(call.context.cursor or call.context.start)
         call.context.advance_cursor({"last": len(seen)})
         return [{"i": len(seen)}]
 
@@ -258,7 +272,7 @@ def test_scheduled_polling_scenario_runs_when_due(service, registry, store, cloc
     assert service.tick().scheduled == [result.scenario.id]
     [run] = service.list_executions(scenario_id=result.scenario.id).items
     service.execute(run.id)
-    assert seen[0]["type"] == "now"
+    assert seen[0]["type"] == "now"  # no cursor yet: the activation's start choice
     assert service.tick().scheduled == []
     clock.advance(seconds=61)
     assert service.tick().scheduled == [result.scenario.id]
