@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 
 from tests.browser.conftest import shot
 from tests.browser.helpers import save, walk
+from tests.conftest import CORPUS_DIR
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "blueprints"
+CORPUS = CORPUS_DIR
 FILES = [
     # 87 modules, If-else branches and Merges, 12 error routes (Ignore, Resume, Break).
     "6302Mohamed__make-automation-projects__scenario-2-human-review-followup-sanitized.json",
