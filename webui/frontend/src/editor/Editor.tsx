@@ -13,17 +13,7 @@ import {
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { ApiError, api } from "../api";
 import { useCatalog } from "../catalog";
-import type {
-  Blueprint,
-  Filter,
-  Json,
-  JsonObject,
-  Module,
-  ModuleInfo,
-  Problem,
-  ScenarioDetail,
-  Validation,
-} from "../types";
+import type { Blueprint, Filter, Json, JsonObject, Module, ModuleInfo, ScenarioDetail, Validation } from "../types";
 import { EditorActionsContext, type EditorActions } from "./actions";
 import { ActiveFieldContext, type ActiveField } from "./activeField";
 import {
@@ -636,5 +626,3 @@ function EditorInner({ scenarioId, onBack, readOnly }: { scenarioId: number; onB
     </EditorActionsContext.Provider>
   );
 }
-
-export type { Problem };
