@@ -191,6 +191,14 @@ def test_filter_editor_writes_conditions_and_fallback(signed_in, server):
     page.get_by_role("button", name="Redo").click()
     page.locator(".edge-text", has_text="Everything else (fallback)").wait_for()
 
+    # A route can be disabled from the router's panel; the link shows it.
+    page.get_by_test_id("module-2").click()
+    page.get_by_test_id("module-panel").get_by_role("button", name="Disable route").nth(1).click()
+    page.locator(".edge-text", has_text="(disabled)").wait_for()
+    router = saved_blueprint(page, server, scenario_id)["flow"][1]
+    assert router["routes"][1]["disabled"] is True
+    assert "disabled" not in router["routes"][0]
+
 
 IF_ELSE = {
     "name": "If-else",

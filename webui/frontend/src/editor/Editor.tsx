@@ -324,8 +324,14 @@ function EditorInner({ scenarioId, onBack, readOnly }: { scenarioId: number; onB
       e.preventDefault();
       paste();
     } else if (key === "delete" || key === "backspace") {
+      const ids = nodes.filter((n) => n.selected && n.type === "module").map((n) => Number(n.id));
       const id = selectedId();
-      if (id !== null) remove(id);
+      if (id !== null && !ids.includes(id)) ids.push(id);
+      if (ids.length === 0) return;
+      let next = bp;
+      for (const each of ids) next = deleteModule(next, each);
+      history.commit(next);
+      setPanel(null);
     }
   };
   useEffect(() => {

@@ -19,9 +19,12 @@ export function LinkEdge(props: EdgeProps<LinkEdgeType>) {
   const filter = data?.filter;
   const conditions = filter?.conditions?.flat().length ?? 0;
   const editable = (data?.targetId !== null && data?.targetId !== undefined) || Boolean(data?.branchOf);
-  const style = error
-    ? { stroke: "#d0312d", strokeDasharray: "6 5", strokeWidth: 2 }
-    : { stroke: selected ? "#6d00cc" : "#9aa3ad", strokeWidth: selected ? 3 : 2 };
+  const disabled = data?.disabled ?? false;
+  const style = disabled
+    ? { stroke: "#c0c6cf", strokeDasharray: "2 6", strokeWidth: 2 }
+    : error
+      ? { stroke: "#d0312d", strokeDasharray: "6 5", strokeWidth: 2 }
+      : { stroke: selected ? "#6d00cc" : "#9aa3ad", strokeWidth: selected ? 3 : 2 };
   return (
     <>
       <BaseEdge id={id} path={path} style={style} interactionWidth={24} />
@@ -45,10 +48,11 @@ export function LinkEdge(props: EdgeProps<LinkEdgeType>) {
               <NamedIcon name="funnel" size={14} />
             </button>
           )}
-          {(data?.label || data?.fallback) && (
+          {(data?.label || data?.fallback || disabled) && (
             <span className="edge-text">
               {data?.label}
               {data?.fallback ? " (fallback)" : ""}
+              {disabled ? " (disabled)" : ""}
             </span>
           )}
         </div>

@@ -109,6 +109,19 @@ export function ModulePanel({
               <li key={i}>
                 Route {i + 1} — {route.flow?.length ?? 0} module(s)
                 {route.flow?.[0]?.filter?.name ? ` — “${route.flow[0].filter.name}”` : ""}
+                <button
+                  className="small"
+                  onClick={() =>
+                    onChange((m) => {
+                      const r = m.routes?.[i];
+                      if (!r) return;
+                      if (r.disabled) delete r.disabled;
+                      else r.disabled = true;
+                    }, `route-${i}`)
+                  }
+                >
+                  {route.disabled ? "Enable route" : "Disable route"}
+                </button>
                 <button className="small danger" onClick={() => onDeleteRoute(i)}>
                   Delete route
                 </button>

@@ -31,6 +31,7 @@ export interface LinkEdgeData extends Record<string, unknown> {
   label: string;
   /** An If-else condition branch: its conditions are edited like a filter. */
   branchOf: { ifElseId: number; index: number } | null;
+  disabled: boolean;
 }
 
 export type ModuleNode = Node<ModuleNodeData, "module">;
@@ -66,6 +67,7 @@ export function toGraph(bp: Blueprint, ctx: GraphContext): { nodes: EditorNode[]
       routeIndex: 0,
       label: "",
       branchOf: null,
+      disabled: false,
       ...data,
     };
     if (!full.label) full.label = full.filter?.name ?? "";
@@ -119,6 +121,7 @@ export function toGraph(bp: Blueprint, ctx: GraphContext): { nodes: EditorNode[]
             targetId: head.id,
             filter: head.filter ?? null,
             error: inError,
+            disabled: route.disabled === true,
             fallback: fallback === i,
             routerId: module.id,
             routeIndex: i,
@@ -135,6 +138,7 @@ export function toGraph(bp: Blueprint, ctx: GraphContext): { nodes: EditorNode[]
           });
           link(String(module.id), id, {
             error: inError,
+            disabled: route.disabled === true,
             fallback: fallback === i,
             routerId: module.id,
             routeIndex: i,
