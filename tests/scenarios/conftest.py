@@ -19,6 +19,7 @@ from engine.registry import default_registry
 from engine.service import Service, ServiceOptions
 from engine.store import Execution, ExecutionStatus, open_store, utc_now
 from modules.onecrm import sandbox as onecrm_sandbox
+from modules.quickbooks import sandbox as qbo_sandbox
 from modules.sandboxing import run_sandbox_in_thread
 from modules.xero import sandbox as xero_sandbox
 from tests.connectors.conftest import (  # noqa: F401  (fixtures)
@@ -29,7 +30,10 @@ from tests.connectors.conftest import (  # noqa: F401  (fixtures)
     http,
     serve,
 )
+from tests.connectors.test_quickbooks_support import VERIFIER, connect_quickbooks
 from webui import create_app
+
+QBO_REALM = qbo_sandbox.DEFAULT_REALM_ID
 
 LIBRARY = Path(__file__).resolve().parents[2] / "scenarios"
 CRM_AUTH = ("admin", "sandbox-password")
@@ -102,6 +106,38 @@ class Library:
         assert answer.status_code < 300, answer.text
         return answer.json()
 
+    def qbo_api(self, method: str, path: str, body: Any = None) -> dict[str, Any]:
+        """Call the QuickBooks sandbox as its own UI would, with the connection's token."""
+        connection = StoreConnections(
+            self.service.store, self.service.registry, utc_now, self.http
+        ).get(self.connections["quickbooks"])
+        answer = self.http.request(
+            method,
+            f"{self.quickbooks.url}/v3/company/{connection['realm_id']}/{path}",
+            json=body,
+            params={"minorversion": "75"},
+            headers={
+                "Authorization": f"Bearer {connection['access_token']}",
+                "Accept": "application/json",
+            },
+        )
+        assert answer.status_code < 300, answer.text
+        return answer.json()
+
+    def qbo_records(self, entity: str) -> list[dict[str, Any]]:
+        return list(self.quickbooks.state()["records"][QBO_REALM][entity])
+
+    def deliver_qbo(self, scenario_id: int) -> list[Execution]:
+        """Intuit's signed deliveries reach the ingress; the worker path runs them."""
+        self.quickbooks.control("webhooks/flush?timeout=5")
+        ids = self.service.process_webhook(self.hook(scenario_id).id)
+        return [self.service.get_execution(i) for i in ids]
+
+    def point_quickbooks_at(self, scenario_id: int) -> None:
+        """Intuit sends every event of an app to one URL (set in the developer portal)."""
+        url = self.service.webhook_url(self.hook(scenario_id))
+        self.quickbooks.control("config", {"webhook_url": url, "webhook_key": VERIFIER})
+
     def crm_records(self, model: str) -> list[dict[str, Any]]:
         return self.onecrm.state()["records"][model]
 
@@ -160,6 +196,20 @@ def onecrm(serve, http):
 @pytest.fixture
 def xero(serve, http):
     return Sandbox(serve(xero_sandbox.create_app()), http)
+
+
+@pytest.fixture
+def quickbooks(serve, http):
+    return Sandbox(serve(qbo_sandbox.create_app({"fixture": "small"})), http)
+
+
+@pytest.fixture
+def qbo_library(library, quickbooks, http):
+    """The library with a QuickBooks sandbox and connection as well."""
+    store, registry = library.service.store, library.service.registry
+    library.quickbooks = quickbooks
+    library.connections["quickbooks"] = connect_quickbooks(store, registry, http, quickbooks).id
+    return library
 
 
 @pytest.fixture

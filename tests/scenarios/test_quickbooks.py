@@ -1,0 +1,281 @@
+"""Golden tests of §3.1 to 3.7 (1CRM ⇄ QuickBooks Online) through the real service: 1CRM's and
+Intuit's webhooks reach the served ingress, the worker path runs them."""
+
+from __future__ import annotations
+
+from tests.scenarios.conftest import filtered, ops, succeeded
+
+LINES = [
+    {"name": "Widget", "quantity": 2, "unit_price": 50, "tax_percentage": 15},
+    {"name": "Consulting hour", "quantity": 3, "unit_price": 120, "tax_percentage": 10},
+]
+
+
+def customer(library, name="Harakeke Ltd"):
+    account = library.crm("POST", "Account", {"name": name, "email1": "a@h.example"})
+    created = library.qbo_api("POST", "customer", {"DisplayName": name})["Customer"]
+    return account["id"], created["Id"]
+
+
+def qbo_invoice(library, customer_id, note="PO-7"):
+    body = {
+        "CustomerRef": {"value": customer_id},
+        "PrivateNote": note,
+        "GlobalTaxCalculation": "TaxExcluded",
+        "Line": [
+            {
+                "DetailType": "SalesItemLineDetail",
+                "Amount": 100,
+                "Description": "Widget",
+                "SalesItemLineDetail": {"Qty": 2, "UnitPrice": 50, "TaxCodeRef": {"value": "4"}},
+            },
+            {
+                "DetailType": "SalesItemLineDetail",
+                "Amount": 360,
+                "Description": "Consulting hour",
+                "SalesItemLineDetail": {"Qty": 3, "UnitPrice": 120, "TaxCodeRef": {"value": "8"}},
+            },
+        ],
+    }
+    return library.qbo_api("POST", "invoice", body)["Invoice"]
+
+
+def of_customer(records, customer_id):
+    return [r for r in records if r["CustomerRef"]["value"] == customer_id]
+
+
+def by_name(records, field="DisplayName"):
+    return {r[field]: r for r in records}
+
+
+def test_3_1_account_created_then_updated_in_1crm_reaches_quickbooks(qbo_library):
+    library = qbo_library
+    scenario = library.load("3.1", app="quickbooks")
+    created = library.crm(
+        "POST",
+        "Account",
+        {
+            "name": "Harakeke Ltd",
+            "email1": "a@h.example",
+            "billing_address_city": "Napier",
+        },
+    )
+    (first,) = library.deliver(scenario)
+    succeeded(first)
+    assert ops(first, 4) == 1 and ops(first, 5) == 0
+    customer_ = by_name(library.qbo_records("Customer"))["Harakeke Ltd"]
+    assert customer_["PrimaryEmailAddr"]["Address"] == "a@h.example"
+    assert customer_["BillAddr"]["City"] == "Napier"
+
+    library.onecrm.control("config", {"clock_offset_seconds": 5})
+    library.crm("PATCH", f"Account/{created['id']}", {"email1": "b@h.example"})
+    (second,) = library.deliver(scenario)
+    succeeded(second)
+    assert ops(second, 5) == 1 and ops(second, 4) == 0
+    customers = by_name(library.qbo_records("Customer"))
+    assert customers["Harakeke Ltd"]["PrimaryEmailAddr"]["Address"] == "b@h.example"
+
+
+def test_3_2_customer_created_in_quickbooks_reaches_1crm(qbo_library):
+    library = qbo_library
+    scenario = library.load("3.2", app="quickbooks")
+    library.point_quickbooks_at(scenario)
+    library.qbo_api(
+        "POST",
+        "customer",
+        {
+            "DisplayName": "Kowhai Ltd",
+            "PrimaryEmailAddr": {"Address": "k@k.example"},
+            "BillAddr": {"City": "Nelson"},
+        },
+    )
+    executions = library.deliver_qbo(scenario)
+    assert sum(ops(succeeded(e), 5) for e in executions) == 1
+    account = by_name(library.crm_records("Account"), "name")["Kowhai Ltd"]
+    assert (account["email1"], account["billing_address_city"]) == ("k@k.example", "Nelson")
+
+
+def test_3_3_invoice_created_in_1crm_becomes_a_quickbooks_invoice_with_tax_codes(qbo_library):
+    library = qbo_library
+    account_id, customer_id = customer(library)
+    scenario = library.load("3.3", app="quickbooks")
+    invoice = library.crm(
+        "POST",
+        "Invoice",
+        {
+            "name": "March work",
+            "billing_account_id": account_id,
+            "line_items": LINES,
+        },
+    )
+    unknown = library.crm("POST", "Account", {"name": "Nobody Ltd"})
+    library.crm(
+        "POST",
+        "Invoice",
+        {
+            "name": "Lost",
+            "billing_account_id": unknown["id"],
+            "line_items": LINES,
+        },
+    )
+    created_run, blocked = library.deliver(scenario)
+    succeeded(created_run)
+    succeeded(blocked)
+    assert filtered(blocked, 5) == 1
+    (created,) = of_customer(library.qbo_records("Invoice"), customer_id)
+    lines = [line for line in created["Line"] if line["DetailType"] == "SalesItemLineDetail"]
+    assert [
+        (
+            line["Description"],
+            line["SalesItemLineDetail"]["Qty"],
+            line["SalesItemLineDetail"]["UnitPrice"],
+            line["SalesItemLineDetail"]["TaxCodeRef"]["value"],
+        )
+        for line in lines
+    ] == [("Widget", 2, 50, "4"), ("Consulting hour", 3, 120, "8")]
+    assert created["TxnTaxDetail"]["TotalTax"] == 15 + 36
+    stored = library.crm("GET", f"Invoice/{invoice['id']}")["record"]
+    assert stored["integrated_id"] == created["Id"]
+
+
+def test_3_4_invoice_created_in_quickbooks_becomes_a_1crm_invoice(qbo_library):
+    library = qbo_library
+    account_id, customer_id = customer(library)
+    scenario = library.load("3.4", app="quickbooks")
+    library.point_quickbooks_at(scenario)
+    invoice = qbo_invoice(library, customer_id)
+    executions = library.deliver_qbo(scenario)
+    assert sum(ops(succeeded(e), 7) for e in executions) == 1
+    (created,) = library.crm_records("Invoice")
+    assert created["integrated_id"] == invoice["Id"]
+    assert created["billing_account_id"] == account_id
+    assert [
+        (line["name"], line["quantity"], line["unit_price"], line["tax_percentage"])
+        for line in created["line_items"]
+    ] == [("Widget", 2, 50, 15), ("Consulting hour", 3, 120, 10)]
+    assert created["amount"] == invoice["TotalAmt"]
+
+
+def test_3_5_quote_created_in_1crm_becomes_a_quickbooks_estimate(qbo_library):
+    library = qbo_library
+    account_id, customer_id = customer(library)
+    scenario = library.load("3.5a", app="quickbooks")
+    library.crm(
+        "POST",
+        "Quote",
+        {
+            "name": "Spring offer",
+            "billing_account_id": account_id,
+            "line_items": LINES,
+        },
+    )
+    (execution,) = library.deliver(scenario)
+    succeeded(execution)
+    (estimate,) = of_customer(library.qbo_records("Estimate"), customer_id)
+    assert estimate["TxnTaxDetail"]["TotalTax"] == 51
+
+
+def test_3_6_and_3_7_payments_both_ways_pay_the_right_invoices(qbo_library):
+    library = qbo_library
+    account_id, customer_id = customer(library)
+    paid = qbo_invoice(library, customer_id)
+    other = qbo_invoice(library, customer_id, note="PO-8")
+    mine = library.crm(
+        "POST",
+        "Invoice",
+        {
+            "name": "March work",
+            "billing_account_id": account_id,
+            "line_items": LINES,
+            "integrated_id": paid["Id"],
+        },
+    )
+    library.crm(
+        "POST",
+        "Invoice",
+        {
+            "name": "Other",
+            "billing_account_id": account_id,
+            "line_items": LINES,
+            "integrated_id": other["Id"],
+        },
+    )
+    to_qbo = library.load("3.6", app="quickbooks")
+    from_qbo = library.load("3.7", app="quickbooks")  # both ways at once: no echo
+    library.point_quickbooks_at(from_qbo)
+    library.crm(
+        "POST",
+        "Payment",
+        {
+            "account_id": account_id,
+            "amount": 200,
+            "payment_date": "2026-03-10",
+            "customer_reference": "DD-0310",
+            "related_invoices": [{"invoice_id": mine["id"], "amount": 200}],
+        },
+    )
+    (execution,) = library.deliver(to_qbo)
+    succeeded(execution)
+    (payment,) = of_customer(library.qbo_records("Payment"), customer_id)
+    assert payment["TotalAmt"] == 200
+    assert [
+        (t["TxnId"], line["Amount"]) for line in payment["Line"] for t in line["LinkedTxn"]
+    ] == [(paid["Id"], 200)]
+    balances = {i["Id"]: i["Balance"] for i in library.qbo_records("Invoice")}
+    assert balances[paid["Id"]] == paid["TotalAmt"] - 200
+    assert balances[other["Id"]] == other["TotalAmt"]
+
+    echo = library.deliver_qbo(from_qbo)  # the new payment, seen from QuickBooks: skipped
+    assert sum(ops(succeeded(e), 7) for e in echo) == 0
+    assert len(library.crm_records("Payment")) == 1
+
+    library.qbo_api(
+        "POST",
+        "payment",
+        {
+            "CustomerRef": {"value": customer_id},
+            "TotalAmt": 120.5,
+            "PaymentRefNum": "EFT-12",
+            "Line": [
+                {"Amount": 120.5, "LinkedTxn": [{"TxnId": other["Id"], "TxnType": "Invoice"}]}
+            ],
+        },
+    )
+    executions = library.deliver_qbo(from_qbo)
+    assert sum(ops(succeeded(e), 7) for e in executions) == 1
+    created = [p for p in library.crm_records("Payment") if p["customer_reference"] == "EFT-12"]
+    (payment,) = created
+    assert payment["account_id"] == account_id and payment["amount"] == 120.5
+    assert [r["integrated_id"] for r in payment["related_invoices"]] == [other["Id"]]
+    (echo,) = library.deliver(to_qbo)  # the new 1CRM payment came from QuickBooks: skipped
+    assert filtered(succeeded(echo), 5) == 1
+    assert len(of_customer(library.qbo_records("Payment"), customer_id)) == 2  # no third
+
+
+def test_3_5_estimate_created_in_quickbooks_becomes_a_1crm_quote_once(qbo_library):
+    library = qbo_library
+    account_id, customer_id = customer(library)
+    to_qbo = library.load("3.5a", app="quickbooks")
+    from_qbo = library.load("3.5b", app="quickbooks")
+    library.point_quickbooks_at(from_qbo)
+    body = {
+        "CustomerRef": {"value": customer_id},
+        "Line": [
+            {
+                "DetailType": "SalesItemLineDetail",
+                "Amount": 100,
+                "Description": "Widget",
+                "SalesItemLineDetail": {"Qty": 2, "UnitPrice": 50, "TaxCodeRef": {"value": "4"}},
+            },
+        ],
+    }
+    estimate = library.qbo_api("POST", "estimate", body)["Estimate"]
+    executions = library.deliver_qbo(from_qbo)
+    assert sum(ops(succeeded(e), 7) for e in executions) == 1
+    (quote,) = library.crm_records("Quote")
+    assert quote["billing_account_id"] == account_id
+    assert quote["name"] == f"QuickBooks estimate {estimate['DocNumber']}"
+    assert [(i["name"], i["tax_percentage"]) for i in quote["line_items"]] == [("Widget", 15)]
+    (echo,) = library.deliver(to_qbo)  # the quote came from QuickBooks: not sent back
+    assert filtered(succeeded(echo), 5) == 1
+    assert len(of_customer(library.qbo_records("Estimate"), customer_id)) == 1
