@@ -8,6 +8,7 @@ hop passes the SSRF guard, and failures become Make's error types.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -105,7 +106,16 @@ def _send_once(session: Any, request: HttpRequest, method: str, url: str) -> req
             f"{url} did not answer within {request.timeout:g} seconds"
         ) from None
     except requests.RequestException as error:
-        raise ConnectionError(f"cannot reach {url}: {error}") from None
+        raise ConnectionError(f"cannot reach {url}: {_without_query(error)}") from None
+
+
+_QUERY = re.compile(r"\?[^\s'\")]*")
+
+
+def _without_query(error: Exception) -> str:
+    """The error's text with query strings cut: requests names the URL it tried, query and all,
+    and an API key may sit there (placement "query"); the message goes to the execution record."""
+    return _QUERY.sub("?…", str(error))
 
 
 def _status_error(response: requests.Response) -> Exception:

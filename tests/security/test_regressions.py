@@ -223,3 +223,21 @@ def test_shared_6to4_and_site_local_addresses_are_internal():
         else:
             raise AssertionError(f"{url} passed the guard")
     check_url("http://[2002:5db8:d822::]/", allow_private_network=False)  # 6to4 of a public one
+
+
+def test_a_connection_error_does_not_carry_an_api_key_placed_in_the_query():
+    # The message named "url: /closed?key=<the key>" and went into the execution record.
+    import requests
+
+    from engine.errors import ConnectionError
+    from modules.http.request import HttpRequest, send
+
+    request = HttpRequest(
+        method="GET", url="http://127.0.0.1:9/closed", params=[("key", "sk_live_leak")]
+    )
+    try:
+        send(requests.Session(), request, allow_private_network=True)
+    except ConnectionError as error:
+        assert "sk_live_leak" not in str(error) and "127.0.0.1:9/closed" in str(error)
+    else:
+        raise AssertionError("port 9 answered")
