@@ -279,3 +279,48 @@ def test_3_5_estimate_created_in_quickbooks_becomes_a_1crm_quote_once(qbo_librar
     (echo,) = library.deliver(to_qbo)  # the quote came from QuickBooks: not sent back
     assert filtered(succeeded(echo), 5) == 1
     assert len(of_customer(library.qbo_records("Estimate"), customer_id)) == 1
+
+
+def test_3_1_and_3_2_accounts_both_ways_settle_and_never_loop(qbo_library):
+    library = qbo_library
+    to_qbo, from_qbo = library.load("3.1", app="quickbooks"), library.load("3.2", app="quickbooks")
+    library.point_quickbooks_at(from_qbo)
+    account = library.crm(
+        "POST",
+        "Account",
+        {
+            "name": "Totara Ltd",
+            "email1": "t@t.example",
+            "billing_address_city": "Rotorua",
+        },
+    )
+
+    def writes():
+        crm = library.crm_writes()
+        qbo = sum(
+            r["method"] == "POST" and "/query" not in r["path"]
+            for r in library.quickbooks.state()["requests"]
+        )
+        return crm, qbo
+
+    def settle():
+        for round_number in range(1, 6):
+            before = writes()
+            for execution in library.deliver(to_qbo) + library.deliver_qbo(from_qbo):
+                succeeded(execution)
+            if writes() == before:
+                return round_number
+        raise AssertionError("still writing after 5 rounds: the two-way sync loops")
+
+    crm_before, qbo_before = writes()
+    assert settle() <= 2
+    assert writes() == (crm_before, qbo_before + 1)  # one customer; nothing bounced back
+
+    library.onecrm.control("config", {"clock_offset_seconds": 5})
+    library.crm("PATCH", f"Account/{account['id']}", {"email1": "new@t.example"})
+    crm_before, qbo_before = writes()
+    assert settle() <= 2
+    assert writes() == (crm_before, qbo_before + 1)  # one update; nothing bounced back
+    (customer_,) = [c for c in library.qbo_records("Customer") if c["DisplayName"] == "Totara Ltd"]
+    assert customer_["PrimaryEmailAddr"]["Address"] == "new@t.example"
+    assert len([a for a in library.crm_records("Account") if a["name"] == "Totara Ltd"]) == 1
