@@ -138,6 +138,10 @@ def sync_entries(
                 owner.errors.append(_message(error, module))
             else:
                 owner.writes.append(call)
+    if len(outcomes) == 1:
+        fetched = _fetched_record(rest)
+        if fetched is not None:  # an event trigger (ids only) read the record with Get…
+            outcomes[0].bundle = fetched
     run_error = record.get("error")
     if run_error and len(outcomes) == 1 and not outcomes[0].errors:
         outcomes[0].errors.append(_message(run_error, None))
@@ -285,6 +289,15 @@ def _owner(outcomes: list[_Outcome], call_input: Any) -> _Outcome | None:
         if score > best_score:
             best, best_score = outcome, score
     return best
+
+
+def _fetched_record(modules: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """The record a ``Get…`` module read right after an event trigger (QuickBooks' New Event
+    carries only the entity's type and id)."""
+    if not modules or ":Get" not in str(modules[0].get("module", "")):
+        return None
+    outputs = [b for call in modules[0].get("calls") or [] for b in call.get("output") or []]
+    return outputs[0] if len(outputs) == 1 and isinstance(outputs[0], Mapping) else None
 
 
 def _message(error: Mapping[str, Any], module: Mapping[str, Any] | None) -> str:

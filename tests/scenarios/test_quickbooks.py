@@ -324,3 +324,19 @@ def test_3_1_and_3_2_accounts_both_ways_settle_and_never_loop(qbo_library):
     (customer_,) = [c for c in library.qbo_records("Customer") if c["DisplayName"] == "Totara Ltd"]
     assert customer_["PrimaryEmailAddr"]["Address"] == "new@t.example"
     assert len([a for a in library.crm_records("Account") if a["name"] == "Totara Ltd"]) == 1
+
+
+def test_sync_log_of_a_quickbooks_event_names_the_customer(qbo_library):
+    library = qbo_library
+    scenario = library.load("3.2", app="quickbooks")
+    library.point_quickbooks_at(scenario)
+    created = library.qbo_api("POST", "customer", {"DisplayName": "Logged Co"})["Customer"]
+    library.deliver_qbo(scenario)
+    (entry,) = library.service.sync_log(scenario)
+    assert (entry.status, entry.source_key, entry.source_name) == (
+        "Synced",
+        created["Id"],
+        "Logged Co",
+    )
+    (account,) = [a for a in library.crm_records("Account") if a["name"] == "Logged Co"]
+    assert entry.target_key == account["id"]
