@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
@@ -45,6 +45,8 @@ class HttpRequest:
     parse_response: bool = False
     status_errors: bool = True
     extra: Mapping[str, Any] = field(default_factory=dict)
+    credentials: Sequence[str] = ()
+    """Names of the headers and query parameters that carry the connection's secrets."""
 
 
 def send(session: Any, request: HttpRequest, *, allow_private_network: bool) -> dict[str, Any]:
@@ -72,7 +74,7 @@ def _send_following_redirects(
         response = _send_once(session, body, method, url)
         if not (request.follow_redirects and response.is_redirect):
             return response
-        url = urljoin(url, response.headers["location"])
+        url, previous = urljoin(url, response.headers["location"]), url
         if response.status_code in (301, 302, 303) and method != "HEAD":
             method, body = (
                 "GET",
@@ -82,10 +84,39 @@ def _send_following_redirects(
                     headers=request.headers,
                     auth=request.auth,
                     timeout=request.timeout,
+                    credentials=request.credentials,
                 ),
             )
+        if _origin(url) != _origin(previous):
+            body = _without_credentials(body)  # as browsers and requests do: keys stay home
         response.close()
     raise DataError(f"more than {MAX_REDIRECTS} redirects, last to {url}")
+
+
+_ALWAYS_SECRET = frozenset({"authorization", "proxy-authorization", "cookie"})
+
+
+def _origin(url: str) -> tuple[str, str | None, int | None]:
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return (
+        parts.scheme.lower(),
+        parts.hostname,
+        port or {"http": 80, "https": 443}.get(parts.scheme.lower()),
+    )
+
+
+def _without_credentials(request: HttpRequest) -> HttpRequest:
+    secret = _ALWAYS_SECRET | {name.lower() for name in request.credentials}
+    return replace(
+        request,
+        headers=[(k, v) for k, v in request.headers if k.lower() not in secret],
+        params=[(k, v) for k, v in request.params if k.lower() not in secret],
+        auth=None,
+    )
 
 
 def _send_once(session: Any, request: HttpRequest, method: str, url: str) -> requests.Response:
