@@ -149,6 +149,8 @@ class ScenarioOperations(ServiceBase):
         return updated
 
     def delete_scenario(self, scenario_id: int) -> None:
+        """Delete it; app webhooks it subscribed are removed from the app first."""
+        self._detach_app_webhooks(self.store.get_scenario(scenario_id))
         self.store.delete_scenario(scenario_id)
 
     def _settle_start_choice(self, scenario: Scenario, plan: Plan) -> None:

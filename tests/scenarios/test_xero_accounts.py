@@ -4,7 +4,7 @@ Watch Contacts is polled."""
 
 from __future__ import annotations
 
-from tests.scenarios.conftest import filtered, ops, succeeded
+from tests.scenarios.conftest import CRM_AUTH, filtered, ops, succeeded
 
 
 def contacts(library):
@@ -46,6 +46,13 @@ def test_activation_subscribes_the_webhook_in_1crm_and_deactivation_removes_it(l
         == []
     )
     assert "app_hook_id" not in library.hook(scenario).settings
+
+    library.service.activate_scenario(scenario)
+    library.service.delete_scenario(scenario)  # deleting an active one unsubscribes too
+    assert (
+        library.http.get(f"{library.onecrm.url}/api.php/webhooks", auth=CRM_AUTH).json()["records"]
+        == []
+    )
 
 
 def test_2_1_account_created_then_updated_in_1crm_reaches_xero(library):
