@@ -1,9 +1,12 @@
 """OAuth2 connections: the authorize redirect and the callback (``/oauth/callback``).
 
+Both views need a signed-in editor (401 otherwise); the callback must come from the same user
+who started the authorization (403 otherwise), so nobody can plant a connection in a workspace.
+
 1. ``GET /oauth/<app>/authorize?name=My+Xero[&connection=<id>]`` sends the browser to the
    app's consent page. The ``state`` parameter is signed (the Flask ``SECRET_KEY``) and carries
-   the app, the connection's name and, to reauthorize, the connection id; it expires after
-   ``STATE_MAX_AGE`` seconds.
+   the user, the app, the connection's name and, to reauthorize, the connection id; it expires
+   after ``STATE_MAX_AGE`` seconds.
 2. The provider redirects to ``<base URL>/oauth/callback?code=…&state=…``; the view checks the
    state, exchanges the code for tokens, runs the app's ``on_authorized`` (Xero: tenant
    selection), and creates the connection — or replaces an existing one's tokens — with the
@@ -45,15 +48,22 @@ CALLBACK_PATH = "/oauth/callback"
 oauth = Blueprint("oauth", __name__)
 
 
+def _nobody() -> str | None:
+    return None
+
+
 @dataclass
 class OAuthDependencies:
     """What the views need: the connection store, the registry (connection kinds), an HTTP
-    session for the token endpoint and a clock."""
+    session for the token endpoint, a clock, and ``editor``: who is asking — an identity when
+    the request comes from someone allowed to create connections, else ``None`` (the default
+    lets nobody in)."""
 
     store: Any
     registry: Any
     session: Any
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    editor: Callable[[], str | None] = _nobody
 
 
 def init_oauth(app: Flask, dependencies: OAuthDependencies | None = None) -> None:
@@ -80,11 +90,13 @@ def _problem(error: OAuthProblem) -> ResponseReturnValue:
 
 @oauth.get("/oauth/<app_id>/authorize")
 def authorize(app_id: str) -> ResponseReturnValue:
-    """Redirect to the app's consent page."""
+    """Redirect to the app's consent page (only for editors; the grant is bound to them)."""
+    editor = _signed_in_editor()
     kind = _oauth_kind(app_id)
     client = client_settings(app_id)
     state = _serializer().dumps(
         {
+            "by": editor,
             "app": app_id,
             "name": request.args.get("name") or f"My {kind.label} connection",
             "connection": request.args.get("connection"),
@@ -98,9 +110,12 @@ def authorize(app_id: str) -> ResponseReturnValue:
 @oauth.get(CALLBACK_PATH)
 def callback() -> ResponseReturnValue:
     """Finish the grant: exchange the code, select the tenant, store the connection."""
+    editor = _signed_in_editor()
     if request.args.get("error"):
         raise OAuthProblem(400, "authorization_refused", str(request.args["error"]))
     pending = _read_state(request.args.get("state", ""))
+    if pending.get("by") != editor:
+        raise OAuthProblem(403, "forbidden", "this authorization was started by someone else")
     kind = _oauth_kind(pending["app"])
     client = client_settings(kind.id)
     deps = dependencies()
@@ -171,6 +186,27 @@ def redirect_uri() -> str:
     return (str(base).rstrip("/") if base else request.host_url.rstrip("/")) + CALLBACK_PATH
 
 
+def _signed_in_editor() -> str:
+    """Who is connecting an app; refuses anyone who may not create connections."""
+    editor = dependencies().editor()
+    if editor is None:
+        raise OAuthProblem(401, "unauthorized", "sign in as an editor to connect an app")
+    return editor
+
+
+def _service_editor(store: Any) -> Callable[[], str | None]:
+    """The app's own rule: a signed-in user (session or API token) with the editor role."""
+    from webui.auth import Role, authenticate
+
+    def editor() -> str | None:
+        principal = authenticate(store)
+        if principal is None or principal.role < Role.EDITOR:
+            return None
+        return str(principal.user.id)
+
+    return editor
+
+
 def dependencies() -> OAuthDependencies:
     """The explicit dependencies, or ones built from the app's service."""
     given = current_app.extensions.get(EXTENSION_KEY)
@@ -179,7 +215,9 @@ def dependencies() -> OAuthDependencies:
     from webui.app import current_service
 
     service = current_service()
-    built = OAuthDependencies(service.store, service.registry, requests.Session())
+    built = OAuthDependencies(
+        service.store, service.registry, requests.Session(), editor=_service_editor(service.store)
+    )
     current_app.extensions[EXTENSION_KEY] = built
     return built
 

@@ -75,7 +75,8 @@ def oauth_app(store, registry, http, xero):
             }
         },
     )
-    init_oauth(app, OAuthDependencies(store, registry, http))
+    app.config["EDITOR"] = "editor-1"
+    init_oauth(app, OAuthDependencies(store, registry, http, editor=lambda: app.config["EDITOR"]))
     return app
 
 
@@ -142,3 +143,18 @@ def test_callback_refuses_bad_states_codes_and_denials(oauth_app):
         assert bad_code.json["error"]["message"] == "Xero refused the token request: invalid_grant"
         assert browser.get("/oauth/zoho/authorize").status_code == 404
         assert browser.get("/oauth/onecrm/authorize").json["error"]["code"] == "not_oauth"
+
+
+def test_only_signed_in_editors_may_connect_and_only_their_own_grant(oauth_app, http, store):
+    with oauth_app.test_client() as browser:
+        start = browser.get("/oauth/xero/authorize?name=Books")
+        back = consent(http, start.location)
+        oauth_app.config["EDITOR"] = "someone-else"
+        stolen = browser.get(
+            "/oauth/callback", query_string={"code": back["code"][0], "state": back["state"][0]}
+        )
+        assert stolen.status_code == 403
+        oauth_app.config["EDITOR"] = None
+        assert browser.get("/oauth/xero/authorize").status_code == 401
+        assert browser.get("/oauth/callback?code=x&state=y").status_code == 401
+    assert store.list_connections(app="xero") == []

@@ -1,0 +1,31 @@
+"""The OAuth2 routes live outside /api but are just as closed: editors only, own grants only."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture
+def xero_client(app):
+    app.config["SWITCHBOARD_OAUTH_CLIENTS"] = {
+        "xero": {"client_id": "id", "client_secret": "secret", "base_url": "https://xero.test"}
+    }
+    app.config["SWITCHBOARD_BASE_URL"] = "https://switchboard.test"
+    return app
+
+
+def test_anonymous_visitors_cannot_start_or_finish_a_grant(client, xero_client):
+    assert client.get("/oauth/xero/authorize").status_code == 401
+    finish = client.get("/oauth/callback?code=c&state=s")
+    assert finish.status_code == 401
+    assert finish.json["error"]["code"] == "unauthorized"
+
+
+def test_viewers_cannot_connect_apps(viewer, xero_client):
+    assert viewer.get("/oauth/xero/authorize").status_code == 401
+
+
+def test_editors_are_sent_to_the_consent_page(editor, xero_client):
+    answer = editor.get("/oauth/xero/authorize?name=Books")
+    assert answer.status_code == 302
+    assert "redirect_uri=https%3A%2F%2Fswitchboard.test%2Foauth%2Fcallback" in answer.location
