@@ -85,6 +85,12 @@ def test_mapping_panel_inserts_items_and_functions_and_previews(signed_in, serve
     scenario_id = open_scenario(page, server)
     # The last run's counts on the modules it reached, as in Make.
     page.get_by_test_id("run-1").filter(has_text="1").wait_for()
+    # Clicking the bubble shows what the module output in that run.
+    page.get_by_test_id("run-1").click()
+    inspector = page.get_by_role("complementary", name="Last run of module 1")
+    assert "Ada Lovelace" in inspector.get_by_test_id("run-call-0").inner_text()
+    shot(page, "run-inspector")
+    inspector.get_by_role("button", name="Close").click()
     page.get_by_test_id("module-3").click()
     mapping = page.get_by_role("complementary", name="Mapping panel")
     field = page.get_by_test_id("field-mapper.value")

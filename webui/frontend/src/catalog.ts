@@ -44,7 +44,11 @@ export function useCatalog(): Catalog {
   useEffect(() => {
     cache ??= load();
     let live = true;
-    cache.then((c) => live && setCatalog(c));
+    cache.then((c) => {
+      // A failed load is not kept: the next editor that opens asks again.
+      if (c.modules.length === 0) cache = null;
+      if (live) setCatalog(c);
+    });
     return () => {
       live = false;
     };

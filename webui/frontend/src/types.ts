@@ -198,6 +198,15 @@ export interface DataStore {
   name: string;
 }
 
+export interface RunCall {
+  input?: Json;
+  output?: JsonObject[];
+  output_count?: number;
+  error?: { message?: string; type?: string } | null;
+  directive?: string | null;
+  duration_ms?: number;
+}
+
 export interface Execution {
   id: string;
   scenario_id: number;
@@ -210,7 +219,8 @@ export interface Execution {
       operations?: number;
       bundles_out?: number;
       errors?: number;
-      calls?: { output?: JsonObject[] }[];
+      calls?: RunCall[];
+      calls_omitted?: number;
     }[];
   } | null;
 }

@@ -52,6 +52,7 @@ import { MappingPanel } from "./MappingPanel";
 import { ModuleNode } from "./ModuleNode";
 import { ModulePanel } from "./ModulePanel";
 import { PlaceholderNode } from "./PlaceholderNode";
+import { RunPanel } from "./RunPanel";
 import { SettingsPanel } from "./SettingsPanel";
 import { ProblemsBar } from "./ProblemsBar";
 import { useHistory } from "./useHistory";
@@ -60,7 +61,12 @@ const nodeTypes = { module: ModuleNode, placeholder: PlaceholderNode };
 const edgeTypes = { link: LinkEdge };
 const CLIPBOARD_KEY = "switchboard.clipboard";
 
-type Panel = { kind: "module"; id: number } | { kind: "filter"; edgeId: string } | { kind: "settings" } | null;
+type Panel =
+  | { kind: "module"; id: number }
+  | { kind: "run"; id: number }
+  | { kind: "filter"; edgeId: string }
+  | { kind: "settings" }
+  | null;
 
 export function Editor({
   scenarioId,
@@ -345,6 +351,7 @@ function EditorInner({ scenarioId, onBack, readOnly }: { scenarioId: number; onB
       openCatalogue: (a) => setAnchor(a),
       openMenu: (id, x, y) => setMenu({ id, x, y }),
       selectEdge: (edgeId) => setPanel({ kind: "filter", edgeId }),
+      openRun: (id) => setPanel({ kind: "run", id }),
     }),
     [],
   );
@@ -439,7 +446,7 @@ function EditorInner({ scenarioId, onBack, readOnly }: { scenarioId: number; onB
           </div>
           <div className="workspace">
             <div className="canvas" data-testid="canvas" ref={canvasRef}>
-              {loaded && (
+              {loaded && catalog.loaded && (
                 <ReactFlow<EditorNode, LinkEdgeType>
                   nodes={nodes}
                   edges={edges}
@@ -554,6 +561,14 @@ function EditorInner({ scenarioId, onBack, readOnly }: { scenarioId: number; onB
                   );
                   setPanel(null);
                 }}
+                onClose={() => setPanel(null)}
+              />
+            )}
+            {panel?.kind === "run" && last.runs.get(panel.id) && (
+              <RunPanel
+                moduleId={panel.id}
+                run={last.runs.get(panel.id)!}
+                status={last.status}
                 onClose={() => setPanel(null)}
               />
             )}

@@ -64,13 +64,17 @@ export function ModuleNode({ data, selected }: NodeProps<ModuleNodeType>) {
           </span>
         )}
         {run && (
-          <span
+          <button
             className={`run-bubble${run.errors ? " failed" : ""}`}
+            onClick={(e) => {
+              e.stopPropagation();
+              actions.openRun(module.id);
+            }}
             data-testid={`run-${module.id}`}
             title={`Last run: ${run.operations} operation(s), ${run.bundles} bundle(s)${run.errors ? `, ${run.errors} error(s)` : ""}`}
           >
             {run.errors ? "!" : run.bundles}
-          </span>
+          </button>
         )}
         {note && (
           <span className="note-mark" title={note.replace(/<[^>]+>/g, " ")}>

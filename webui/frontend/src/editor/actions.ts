@@ -6,6 +6,7 @@ export interface EditorActions {
   openCatalogue: (anchor: Anchor) => void;
   openMenu: (moduleId: number, x: number, y: number) => void;
   selectEdge: (edgeId: string) => void;
+  openRun: (moduleId: number) => void;
 }
 
 export const EditorActionsContext = createContext<EditorActions | null>(null);

@@ -3,6 +3,7 @@
 import type { Edge, Node } from "@xyflow/react";
 import type { AppInfo, Blueprint, Filter, Module, ModuleInfo, Problem } from "../types";
 import { designerOf, fallbackIndex, layout, notesOf } from "./blueprint";
+import type { ModuleRun } from "./lastRun";
 
 export interface ModuleNodeData extends Record<string, unknown> {
   module: Module;
@@ -12,7 +13,7 @@ export interface ModuleNodeData extends Record<string, unknown> {
   problems: Problem[];
   note: string;
   inErrorRoute: boolean;
-  run: { operations: number; bundles: number; errors: number } | null;
+  run: ModuleRun | null;
 }
 
 export interface PlaceholderNodeData extends Record<string, unknown> {
@@ -43,7 +44,7 @@ export interface GraphContext {
   modules: Map<string, ModuleInfo>;
   apps: Map<string, AppInfo>;
   problems: Problem[];
-  runs?: Map<number, { operations: number; bundles: number; errors: number }>;
+  runs?: Map<number, ModuleRun>;
 }
 
 export function toGraph(bp: Blueprint, ctx: GraphContext): { nodes: EditorNode[]; edges: LinkEdge[] } {
