@@ -25,6 +25,7 @@ from engine.queue import Queue, make_queue
 from engine.registry import ModuleRegistry, default_registry
 from engine.service.errors import (
     Conflict,
+    InvalidField,
     InvalidPayload,
     InvalidRequest,
     PayloadTooLarge,
@@ -38,6 +39,7 @@ from engine.service.incomplete import IncompleteOperations
 from engine.service.ingress import AcceptedRequest, WebhookOperations
 from engine.service.maintenance import MaintenanceOperations, TickReport
 from engine.service.options import ServiceOptions
+from engine.service.resources import ResourceOperations
 from engine.service.runs import RunOperations, execution_id_for_item
 from engine.service.scenarios import ImportResult, ScenarioOperations
 from engine.service.synclog import SyncEntry, SyncLogOperations
@@ -51,6 +53,7 @@ class Service(
     IncompleteOperations,
     MaintenanceOperations,
     SyncLogOperations,
+    ResourceOperations,
 ):
     """See the module docstring; the constructor is ``ServiceBase``'s. It binds itself as the
     queue's work handler (in-process queues deliver to it)."""
@@ -96,6 +99,7 @@ __all__ = [
     "AcceptedRequest",
     "Conflict",
     "ImportResult",
+    "InvalidField",
     "InvalidPayload",
     "InvalidRequest",
     "PayloadTooLarge",

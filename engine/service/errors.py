@@ -62,5 +62,15 @@ class InvalidRequest(ServiceError):
     status, code = 400, "invalid_request"
 
 
+class InvalidField(ServiceError):
+    """A request field the service refuses; ``path`` names it (``data.username``)."""
+
+    status, code = 422, "invalid"
+
+    def __init__(self, message: str, path: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+
+
 class Conflict(ServiceError):
     status, code = 409, "conflict"

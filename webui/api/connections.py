@@ -3,7 +3,6 @@ and "Test connection"."""
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
@@ -19,7 +18,6 @@ from webui.api.models import (
     ConnectionTestOut,
     FieldOut,
 )
-from webui.api.problems import ApiError
 from webui.api.routing import answer, json_body, no_content, route
 from webui.app import current_service
 
@@ -70,68 +68,34 @@ def list_connection_kinds() -> Response:
 @route("/connections", "GET", answer=list[ConnectionOut])
 def list_connections() -> Response:
     """Every connection, without secrets."""
-    return answer([connection_out(c) for c in current_service().store.list_connections()])
+    return answer([connection_out(c) for c in current_service().list_connections()])
 
 
 @route("/connections", "POST", body=ConnectionIn, answer=ConnectionOut, status=201)
 def create_connection() -> Response:
     """Store a connection of a kind: public fields in ``data``, secret ones in ``secrets``."""
     given = json_body(ConnectionIn)
-    kind = _kinds().get(given.kind)
-    if kind is None:
-        raise ApiError(422, "invalid", f"unknown connection kind '{given.kind}'", path="kind")
-    data = _checked(kind, given.data, secret=False)
-    secrets = _checked(kind, given.secrets, secret=True)
-    connection = current_service().store.create_connection(
-        kind.id, kind.auth.value, given.name, data=data, secrets=secrets
+    connection = current_service().create_connection(
+        given.kind, given.name, given.data, given.secrets
     )
     return answer(connection_out(connection), 201)
-
-
-def _checked(kind: Any, values: Mapping[str, Any], *, secret: bool) -> dict[str, Any]:
-    """The fields of one side (public or secret) with defaults; refuses unknown or missing."""
-    where = "secrets" if secret else "data"
-    fields = {f.name: f for f in kind.fields if f.secret == secret}
-    for name in values:
-        if name not in fields:
-            raise ApiError(
-                422,
-                "invalid",
-                f"'{name}' is not a {where} field of {kind.id}",
-                path=f"{where}.{name}",
-            )
-    result = dict(values)
-    for name, field in fields.items():
-        if result.get(name) in (None, "") and field.default is not None:
-            result[name] = field.default
-        if field.required and result.get(name) in (None, "") and kind.auth.value != "oauth2":
-            raise ApiError(422, "invalid", f"{field.label} is required", path=f"{where}.{name}")
-    return result
 
 
 @route("/connections/<int:connection_id>", "DELETE", status=204)
 def delete_connection(connection_id: int) -> Response:
     """Delete a connection."""
-    current_service().store.delete_connection(connection_id)
+    current_service().delete_connection(connection_id)
     return no_content()
 
 
 @route("/connections/<int:connection_id>/test", "POST", answer=ConnectionTestOut)
 def test_connection(connection_id: int) -> Response:
     """Run the app's connection test; a failure is an answer (``ok: false``), not an error."""
-    service = current_service()
-    connection = service.store.get_connection(connection_id)  # 404 first
     try:
-        from engine.connections import StoreConnections
-    except ImportError:  # the connectors' resolver is not installed yet
-        return answer(ConnectionTestOut(ok=False, message="connection tests are not available"))
-    with contextlib.closing(service.http_factory()) as session:
-        resolver = StoreConnections(service.store, service.registry, service.clock, session)
-        try:
-            facts = resolver.test(connection.id)
-        except ModuleError as error:
-            return answer(ConnectionTestOut(ok=False, message=error.message))
-    detail = ", ".join(f"{key}: {value}" for key, value in dict(facts or {}).items())
+        facts = current_service().test_connection(connection_id)
+    except ModuleError as error:
+        return answer(ConnectionTestOut(ok=False, message=error.message))
+    detail = ", ".join(f"{key}: {value}" for key, value in facts.items())
     return answer(ConnectionTestOut(ok=True, message=detail or "the connection works"))
 
 

@@ -16,7 +16,7 @@ def data_store_out(data_store: DataStore) -> DataStoreOut:
         name=data_store.name,
         structure=data_store.structure,
         max_size_bytes=data_store.max_size_bytes,
-        records=current_service().store.count_records(data_store.id),
+        records=current_service().count_records(data_store.id),
         created_at=data_store.created_at,
         updated_at=data_store.updated_at,
     )
@@ -25,14 +25,14 @@ def data_store_out(data_store: DataStore) -> DataStoreOut:
 @route("/datastores", "GET", answer=list[DataStoreOut])
 def list_datastores() -> Response:
     """Every data store with its record count."""
-    return answer([data_store_out(d) for d in current_service().store.list_data_stores()])
+    return answer([data_store_out(d) for d in current_service().list_data_stores()])
 
 
 @route("/datastores", "POST", body=DataStoreIn, answer=DataStoreOut, status=201)
 def create_datastore() -> Response:
     """An empty data store."""
     given = json_body(DataStoreIn)
-    created = current_service().store.create_data_store(
+    created = current_service().create_data_store(
         given.name, structure=given.structure, max_size_bytes=given.max_size_bytes
     )
     return answer(data_store_out(created), 201)
@@ -42,10 +42,9 @@ def create_datastore() -> Response:
 def list_records(store_id: int) -> Response:
     """A page of records by key (``?limit=&offset=``)."""
     query = query_args(RecordQuery)
-    store = current_service().store
-    store.get_data_store(store_id)  # 404 for an unknown data store
-    total = store.count_records(store_id)
-    records = store.search_records(store_id, limit=query.limit, offset=query.offset)
+    records, total = current_service().records_page(
+        store_id, limit=query.limit, offset=query.offset
+    )
     following = query.offset + len(records)
     items = [
         RecordOut(

@@ -107,7 +107,7 @@ def install(blueprint: Blueprint) -> None:
 
     @blueprint.errorhandler(ServiceError)
     def service_error(error: ServiceError) -> Response:
-        response = error_body(error.status, error.code, str(error))
+        response = error_body(error.status, error.code, str(error), getattr(error, "path", None))
         retry_after = getattr(error, "retry_after", None)
         if retry_after is not None:
             response.headers["Retry-After"] = str(max(1, round(retry_after)))

@@ -158,7 +158,7 @@ def update_scenario(scenario_id: int) -> Response:
     if given.scheduling is not None and _changed(scenario, given.scheduling):
         service.set_scheduling(scenario_id, given.scheduling)
     if given.name is not None:
-        service.store.update_scenario(scenario_id, name=given.name)
+        service.rename_scenario(scenario_id, given.name)
     return answer(scenario_detail(service.get_scenario(scenario_id), service))
 
 
@@ -214,7 +214,7 @@ def deactivate_scenario(scenario_id: int) -> Response:
 @route("/scenarios/<int:scenario_id>/versions", "GET", answer=list[VersionOut])
 def list_versions(scenario_id: int) -> Response:
     """Every saved version, newest first."""
-    versions = current_service().store.list_scenario_versions(scenario_id)
+    versions = current_service().list_versions(scenario_id)
     return answer(
         [
             VersionOut(version=v.version, created_at=v.created_at, size_bytes=v.size_bytes)

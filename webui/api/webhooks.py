@@ -21,8 +21,8 @@ def public_base_url() -> str:
 
 
 def webhook_out(webhook_id: int) -> WebhookOut:
-    store = current_service().store
-    webhook = store.get_webhook(webhook_id)
+    service = current_service()
+    webhook = service.get_webhook(webhook_id)
     return WebhookOut(
         id=webhook.id,
         name=webhook.name,
@@ -30,7 +30,7 @@ def webhook_out(webhook_id: int) -> WebhookOut:
         url=f"{public_base_url()}/hooks/{webhook.token}",
         enabled=webhook.enabled,
         settings=webhook.settings,
-        queued=store.count_queue(webhook.id),
+        queued=service.queued_requests(webhook.id),
     )
 
 
@@ -38,7 +38,7 @@ def webhook_out(webhook_id: int) -> WebhookOut:
 def list_webhooks() -> Response:
     """Every webhook (of one scenario with ``?scenario_id=``)."""
     scenario_id = query_args(ScenarioFilter).scenario_id
-    webhooks = current_service().store.list_webhooks(scenario_id=scenario_id)
+    webhooks = current_service().list_webhooks(scenario_id=scenario_id)
     return answer([webhook_out(webhook.id) for webhook in webhooks])
 
 
@@ -62,7 +62,7 @@ def get_webhook(webhook_id: int) -> Response:
 @route("/webhooks/<int:webhook_id>", "DELETE", status=204)
 def delete_webhook(webhook_id: int) -> Response:
     """Delete a webhook and its queue; its URL stops answering."""
-    current_service().store.delete_webhook(webhook_id)
+    current_service().delete_webhook(webhook_id)
     return no_content()
 
 
@@ -70,7 +70,5 @@ def delete_webhook(webhook_id: int) -> Response:
 def determine_webhook(webhook_id: int) -> Response:
     """Learn the data structure from the next request the webhook receives
     (``settings.learning`` is true until then)."""
-    store = current_service().store
-    webhook = store.get_webhook(webhook_id)
-    store.update_webhook(webhook_id, settings={**webhook.settings, "learning": True})
+    current_service().learn_next_request(webhook_id)
     return answer(webhook_out(webhook_id), 202)

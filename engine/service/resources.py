@@ -1,0 +1,136 @@
+"""The service's plain resources: connections, webhooks, data stores, scenario names and
+versions. Views call these instead of reaching into the store, so every rule (which fields a
+connection kind takes, what a connection test does) lives here once."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping
+from typing import Any
+
+from engine.connections import StoreConnections
+from engine.service.base import ServiceBase
+from engine.service.errors import InvalidField
+from engine.spec import AuthType, ConnectionKind
+from engine.store import Connection, DataRecord, DataStore, Scenario, ScenarioVersionInfo, Webhook
+
+
+class ResourceOperations(ServiceBase):
+    # -- scenarios ------------------------------------------------------------------------------
+
+    def rename_scenario(self, scenario_id: int, name: str) -> Scenario:
+        """Give a scenario a new name. Raises ``NotFound``."""
+        return self.store.update_scenario(scenario_id, name=name)
+
+    def list_versions(self, scenario_id: int) -> list[ScenarioVersionInfo]:
+        """Every saved version of a scenario, newest first. Raises ``NotFound``."""
+        return self.store.list_scenario_versions(scenario_id)
+
+    # -- connections ----------------------------------------------------------------------------
+
+    def connection_kinds(self) -> Mapping[str, ConnectionKind]:
+        """The connection forms of the installed apps, by app id."""
+        return self.registry.connection_kinds
+
+    def list_connections(self, *, app: str | None = None) -> list[Connection]:
+        return self.store.list_connections(app=app)
+
+    def create_connection(
+        self,
+        kind_id: str,
+        name: str,
+        data: Mapping[str, Any],
+        secrets: Mapping[str, Any],
+    ) -> Connection:
+        """Store a connection of an installed kind: its public fields in ``data``, its secret
+        ones in ``secrets`` (encrypted at rest); defaults filled in.
+
+        Raises:
+            InvalidField: an unknown kind, an unknown field, or a required one missing.
+        """
+        kind = self.connection_kinds().get(kind_id)
+        if kind is None:
+            raise InvalidField(f"unknown connection kind '{kind_id}'", "kind")
+        public = _fields(kind, data, secret=False)
+        hidden = _fields(kind, secrets, secret=True)
+        return self.store.create_connection(
+            kind.id, kind.auth.value, name, data=public, secrets=hidden
+        )
+
+    def delete_connection(self, connection_id: int) -> None:
+        self.store.delete_connection(connection_id)
+
+    def test_connection(self, connection_id: int) -> Mapping[str, Any]:
+        """Run the app's connection test; what it learnt (organisation, user …).
+
+        Raises:
+            NotFound: no such connection. ModuleError: the app refused it (the message says why).
+        """
+        connection = self.store.get_connection(connection_id)
+        with contextlib.closing(self.http_factory()) as session:
+            resolver = StoreConnections(self.store, self.registry, self.clock, session)
+            return dict(resolver.test(connection.id) or {})
+
+    # -- webhooks -------------------------------------------------------------------------------
+
+    def list_webhooks(self, *, scenario_id: int | None = None) -> list[Webhook]:
+        return self.store.list_webhooks(scenario_id=scenario_id)
+
+    def get_webhook(self, webhook_id: int) -> Webhook:
+        return self.store.get_webhook(webhook_id)
+
+    def queued_requests(self, webhook_id: int) -> int:
+        """How many requests wait in the webhook's queue."""
+        return self.store.count_queue(webhook_id)
+
+    def learn_next_request(self, webhook_id: int) -> Webhook:
+        """Determine the webhook's data structure from the next request it receives
+        (``settings.learning`` stays true until then). Raises ``NotFound``."""
+        webhook = self.store.get_webhook(webhook_id)
+        return self.store.update_webhook(
+            webhook_id, settings={**webhook.settings, "learning": True}
+        )
+
+    def delete_webhook(self, webhook_id: int) -> None:
+        """Delete a webhook and its queue; its URL stops answering."""
+        self.store.delete_webhook(webhook_id)
+
+    # -- data stores ----------------------------------------------------------------------------
+
+    def list_data_stores(self) -> list[DataStore]:
+        return self.store.list_data_stores()
+
+    def create_data_store(
+        self, name: str, *, structure: Mapping[str, Any] | None, max_size_bytes: int
+    ) -> DataStore:
+        return self.store.create_data_store(
+            name, structure=structure, max_size_bytes=max_size_bytes
+        )
+
+    def count_records(self, store_id: int) -> int:
+        return self.store.count_records(store_id)
+
+    def records_page(
+        self, store_id: int, *, limit: int, offset: int
+    ) -> tuple[list[DataRecord], int]:
+        """A page of a data store's records by key, and how many it has. Raises ``NotFound``."""
+        self.store.get_data_store(store_id)
+        total = self.store.count_records(store_id)
+        return self.store.search_records(store_id, limit=limit, offset=offset), total
+
+
+def _fields(kind: ConnectionKind, values: Mapping[str, Any], *, secret: bool) -> dict[str, Any]:
+    """One side's fields (public or secret) with defaults; refuses unknown or missing ones."""
+    where = "secrets" if secret else "data"
+    fields = {f.name: f for f in kind.fields if f.secret == secret}
+    for name in values:
+        if name not in fields:
+            raise InvalidField(f"'{name}' is not a {where} field of {kind.id}", f"{where}.{name}")
+    result = dict(values)
+    for name, field in fields.items():
+        if result.get(name) in (None, "") and field.default is not None:
+            result[name] = field.default
+        missing = result.get(name) in (None, "")
+        if field.required and missing and kind.auth is not AuthType.OAUTH2:
+            raise InvalidField(f"{field.label} is required", f"{where}.{name}")
+    return result
