@@ -127,16 +127,33 @@ _FORMATTERS: dict[str, Callable[[datetime], str]] = {
 
 def format_moment(moment: datetime, pattern: str) -> str:
     """Format an aware datetime (already in the wanted zone) with moment.js tokens."""
+    return "".join(
+        piece if type(piece) is str else piece(moment) for piece in _format_plan(pattern)
+    )
 
-    def one(token: re.Match[str]) -> str:
-        text = token.group()
-        if text.startswith("["):
-            return text[1:-1]
-        if text.startswith("S"):
-            return f"{moment.microsecond:06d}000"[: len(text)]
-        return _FORMATTERS[text](moment)
 
-    return _TOKEN.sub(one, pattern)
+@lru_cache(maxsize=512)
+def _format_plan(pattern: str) -> tuple[str | Callable[[datetime], str], ...]:
+    """``pattern`` tokenised once: literal text and the formatter of each token, in order."""
+    pieces: list[str | Callable[[datetime], str]] = []
+    position = 0
+    for token in _TOKEN.finditer(pattern):
+        if token.start() > position:
+            pieces.append(pattern[position : token.start()])
+        pieces.append(_formatter(token.group()))
+        position = token.end()
+    if position < len(pattern):
+        pieces.append(pattern[position:])
+    return tuple(pieces)
+
+
+def _formatter(text: str) -> str | Callable[[datetime], str]:
+    if text.startswith("["):
+        return text[1:-1]
+    if text.startswith("S"):
+        width = len(text)
+        return lambda m: f"{m.microsecond:06d}000"[:width]
+    return _FORMATTERS[text]
 
 
 # -- parsing ------------------------------------------------------------------------------------

@@ -177,7 +177,7 @@ class Path(Node):
     ``steps`` hold ``Key``, ``SPREAD`` or a ``Node`` (an index expression, evaluated each time).
     """
 
-    __slots__ = ("_names", "_static", "base", "steps")
+    __slots__ = ("_module_id", "_names", "_static", "base", "steps")
 
     def __init__(self, base: Node, steps: list[Any]) -> None:
         self.base = base
@@ -185,6 +185,8 @@ class Path(Node):
         self._static = all(step is SPREAD or isinstance(step, Key) for step in steps)
         # The common case (1.a.b): plain key steps, walked without the general machinery.
         self._names = tuple(s.name for s in steps) if all(isinstance(s, Key) for s in steps) else ()
+        # The commonest base of all, a module's bundle (1.a), is read inline.
+        self._module_id = base.module_id if type(base) is Bundle and self._names else None
         self.depth = max([base.depth, *(s.depth for s in steps if isinstance(s, Node))]) + 1
 
     def _resolved_steps(self, ctx: EvalContext) -> list[Any]:
@@ -195,12 +197,16 @@ class Path(Node):
         ]
 
     def evaluate(self, ctx: EvalContext) -> Any:
+        if self._module_id is not None:
+            return self._walk_names(ctx.bundles.get(self._module_id), spread=False)
         value = self.base.evaluate(ctx)
         if self._names:
             return self._walk_names(value, spread=False)
         return walk(value, self._resolved_steps(ctx), spread=False)
 
     def evaluate_arg(self, ctx: EvalContext) -> Any:
+        if self._module_id is not None:
+            return self._walk_names(ctx.bundles.get(self._module_id), spread=True)
         value = self.base.evaluate(ctx)
         if self._names:
             return self._walk_names(value, spread=True)
@@ -317,10 +323,9 @@ class Call(Node):
         spec = self.spec
         try:
             if spec.lazy:
-                values: list[Any] = [_thunk(arg, ctx) for arg in self.args]
+                result = spec.impl(ctx, *[_thunk(arg, ctx) for arg in self.args])
             else:
-                values = [arg.evaluate_arg(ctx) for arg in self.args]
-            result = spec.impl(ctx, *values)
+                result = spec.impl(ctx, *[arg.evaluate_arg(ctx) for arg in self.args])
         except DataError:
             raise
         except (

@@ -64,7 +64,7 @@ class Template:
             return copy.deepcopy(source) if isinstance(source, dict | list) else source
         try:
             pieces = [
-                part if isinstance(part, str) else to_text(part.evaluate(ctx))
+                part if type(part) is str else to_text(part.evaluate(ctx))
                 for part in self._parts
             ]
         except (CoercionError, RecursionError) as error:

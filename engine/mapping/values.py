@@ -340,6 +340,10 @@ def loose_equal(left: Any, right: Any) -> bool:
     return to_text(left) == to_text(right)
 
 
+_SIZED = (str, bytes, list, dict)
+"""Types whose length counts against ``max_output`` (a tuple: faster to test than a union)."""
+
+
 def size_of(value: Any) -> int:
     """The size that counts against ``max_output``: length of text, binary or array."""
     if isinstance(value, str | bytes | list | dict):
@@ -349,6 +353,6 @@ def size_of(value: Any) -> int:
 
 def check_size(value: Any, limit: int, what: str) -> Any:
     """Return ``value`` unchanged, or raise ``DataError`` when it is over ``limit``."""
-    if isinstance(value, str | bytes | list | dict) and len(value) > limit:
+    if isinstance(value, _SIZED) and len(value) > limit:
         raise DataError(f"{what} produced a value larger than the limit of {limit:,}")
     return value
