@@ -83,6 +83,7 @@ def service(tmp_path):
     queue = InlineQueue(workers=2)
     options = ServiceOptions(webhook_response_timeout=5, dispatch_grace_seconds=1)
     service = Service(store, queue, settings, default_registry().copy(), options=options)
+    queue.start()  # "Run once" and webhooks run as in production, on the queue's threads
     yield service
     service.close()
     queue.close()

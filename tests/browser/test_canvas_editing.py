@@ -153,3 +153,27 @@ def test_validation_problems_and_settings(signed_in, server):
     }
     assert detail["validation"]["problems"] == []
     page.get_by_test_id("module-3").locator(".problem-mark").wait_for(state="detached")
+
+
+def test_run_once_shows_the_run_on_the_modules(signed_in, server):
+    page = signed_in
+    blueprint = {
+        "name": "Run me",
+        "flow": [
+            {"id": 1, "module": "util:ComposeTransformer", "version": 1, "parameters": {},
+             "mapper": {"value": "Hello"}, "metadata": {"designer": {"x": 0, "y": 0}}},
+            {"id": 2, "module": "util:ComposeTransformer", "version": 1, "parameters": {},
+             "mapper": {"value": "{{1.value}}, world"},
+             "metadata": {"designer": {"x": 300, "y": 0}}},
+        ],
+        "metadata": {"version": 1},
+    }  # fmt: skip
+    scenario_id = create_scenario(page, server, blueprint)
+    page.goto(f"{server}/#/scenarios/{scenario_id}")
+    page.get_by_test_id("module-2").wait_for()
+    page.get_by_role("button", name="Run once").click()
+    page.get_by_role("status").filter(has_text="Run success").wait_for()
+    page.get_by_test_id("run-2").filter(has_text="1").wait_for()
+    page.get_by_test_id("run-2").click()
+    inspector = page.get_by_role("complementary", name="Last run of module 2")
+    assert "Hello, world" in inspector.get_by_test_id("run-call-0").inner_text()

@@ -290,8 +290,16 @@ function EditorInner({ scenarioId, onBack, readOnly }: { scenarioId: number; onB
     if (dirty && !(await save())) return;
     try {
       const execution = await api.post<{ id: string; status: string }>(`/api/scenarios/${scenarioId}/run`, {});
-      flash(`Run queued (${execution.status})`);
-      setTimeout(last.refresh, 1500);
+      flash(`Run ${execution.status}…`);
+      // Follow the run until it ends, then show its bundles on the modules.
+      const started = Date.now();
+      let status = execution.status;
+      while ((status === "queued" || status === "running") && Date.now() - started < 60_000) {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        status = (await api.get<{ status: string }>(`/api/executions/${encodeURIComponent(execution.id)}`)).status;
+      }
+      last.refresh();
+      flash(`Run ${status}`, status === "error");
     } catch (e) {
       flash(`Could not run: ${(e as Error).message}`, true);
     }
