@@ -29,3 +29,26 @@ def test_editors_are_sent_to_the_consent_page(editor, xero_client):
     answer = editor.get("/oauth/xero/authorize?name=Books")
     assert answer.status_code == 302
     assert "redirect_uri=https%3A%2F%2Fswitchboard.test%2Foauth%2Fcallback" in answer.location
+
+
+def test_import_binds_prebuilt_connections_and_the_sync_log_answers(editor, service):
+    from pathlib import Path
+
+    onecrm = service.create_connection(
+        "onecrm", "CRM", {"url": "https://crm.test", "username": "admin"}, {"password": "pw"}
+    )
+    text = Path("scenarios/xero/2.1-accounts-1crm-to-xero.json").read_bytes()
+    unbound = editor.post(
+        f"/api/scenarios/import?connection=onecrm:{onecrm.id}",
+        data=text,
+        content_type="application/json",
+    )
+    assert unbound.status_code in (400, 422), unbound.json
+    assert "xero" in unbound.json["error"]["message"]
+    bad = editor.post(
+        "/api/scenarios/import?connection=nonsense", data=text, content_type="application/json"
+    )
+    assert bad.status_code == 422 and bad.json["error"]["path"] == "connection"
+    created = editor.post("/api/scenarios", json={"name": "Empty"})
+    log = editor.get(f"/api/scenarios/{created.json['id']}/sync-log")
+    assert (log.status_code, log.json) == (200, [])

@@ -34,6 +34,7 @@ ACCESS: dict[str, Role] = {
     "api.list_scenarios": VIEWER,
     "api.get_scenario": VIEWER,
     "api.list_versions": VIEWER,
+    "api.sync_log": VIEWER,
     "api.export_scenario": VIEWER,
     "api.create_scenario": EDITOR,
     "api.import_scenario": EDITOR,

@@ -204,6 +204,19 @@ class VersionOut(Answer):
     size_bytes: int
 
 
+class SyncEntryOut(Answer):
+    """What became of one record a sync scenario handled (see ``engine.service.synclog``)."""
+
+    status: str
+    source_key: str | None
+    source_name: str | None
+    target_key: str | None
+    message: str | None
+    at: str | None
+    execution_id: str | None
+    writes: int
+
+
 class RunIn(Request):
     bundle: dict[str, JSON] | None = None
 
@@ -350,6 +363,11 @@ class Query(BaseModel):
     """Base of query-string models: unknown parameters are ignored (caches, cache-busters)."""
 
     model_config = ConfigDict(extra="ignore")
+
+
+class SyncLogQuery(Query):
+    limit: int = Field(default=100, ge=1, le=1000)
+    all: bool = False
 
 
 class ScenarioFilter(Query):

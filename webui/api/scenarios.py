@@ -22,6 +22,8 @@ from webui.api.models import (
     ScenarioIn,
     ScenarioOut,
     ScenarioPatch,
+    SyncEntryOut,
+    SyncLogQuery,
     VersionOut,
 )
 from webui.api.problems import ApiError
@@ -134,8 +136,21 @@ def import_scenario() -> Response:
     else:
         raise ApiError(400, "bad_request", "send a blueprint: a multipart 'file' or a JSON body")
     name = request.form.get("name") or request.args.get("name") or None
-    result = service.import_scenario(source, name=name)
+    result = service.import_scenario(source, name=name, connections=_bindings())
     return answer(scenario_detail(result.scenario, service), 201)
+
+
+def _bindings() -> dict[str, int] | None:
+    """``?connection=onecrm:3&connection=xero:5`` (or the same form fields): which stored
+    connection each ``connection:<app>`` placeholder of a prebuilt scenario gets."""
+    given = request.form.getlist("connection") or request.args.getlist("connection")
+    bindings: dict[str, int] = {}
+    for item in given:
+        app, _, connection_id = item.partition(":")
+        if not app or not connection_id.isdigit():
+            raise ApiError(422, "invalid", f"'{item}' is not app:connection_id", path="connection")
+        bindings[app] = int(connection_id)
+    return bindings or None
 
 
 @route("/scenarios/<int:scenario_id>", "GET", answer=ScenarioDetail)
@@ -209,6 +224,17 @@ def deactivate_scenario(scenario_id: int) -> Response:
     """Turn scheduling off."""
     service = current_service()
     return answer(scenario_out(service.deactivate_scenario(scenario_id), service))
+
+
+@route(
+    "/scenarios/<int:scenario_id>/sync-log", "GET", query=SyncLogQuery, answer=list[SyncEntryOut]
+)
+def sync_log(scenario_id: int) -> Response:
+    """Did each record sync? Synced / Error / Not Valid / Not Synced per record, newest first
+    (``?all=true``: every outcome, not just each record's latest)."""
+    query = query_args(SyncLogQuery)
+    entries = current_service().sync_log(scenario_id, limit=query.limit, latest=not query.all)
+    return answer([SyncEntryOut(**entry.to_dict()) for entry in entries])
 
 
 @route("/scenarios/<int:scenario_id>/versions", "GET", answer=list[VersionOut])
