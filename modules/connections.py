@@ -361,3 +361,10 @@ def with_position(items: list[Mapping[str, Any]]) -> Iterator[dict[str, Any]]:
     """Search results as Make outputs them: each with ``__IMTINDEX__``/``__IMTLENGTH__``."""
     for position, item in enumerate(items, start=1):
         yield {**item, "__IMTINDEX__": position, "__IMTLENGTH__": len(items)}
+
+
+def cursor_or_start(call: Any) -> Any:
+    """A polling trigger's position: its committed cursor, or else the user's "choose where to
+    start" (``{"type": "now" | "since" | "all" | "manual", …}``) for its very first run."""
+    context = call.context
+    return context.cursor if context.cursor is not None else context.start

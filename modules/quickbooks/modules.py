@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from engine.errors import InvalidConfigurationError
 from engine.spec import Bundle, Empty, ModuleCall, ModuleKind, ModuleSpec
-from modules.connections import with_position
+from modules.connections import cursor_or_start, with_position
 from modules.quickbooks.client import client_for, condition, without_empty
 from modules.quickbooks.models import (
     CreateCustomerInput,
@@ -106,7 +106,7 @@ def _starting_now(call: ModuleCall, entity: str) -> dict[str, Any]:
 
 
 def _watch_position(call: ModuleCall, parameters: WatchParameters) -> tuple[str | None, set[str]]:
-    cursor = call.context.cursor
+    cursor = cursor_or_start(call)
     if isinstance(cursor, Mapping) and "since" in cursor:
         return str(cursor["since"]), set(cursor.get("seen") or [])
     if isinstance(cursor, Mapping) and cursor.get("type"):  # the UI's "choose where to start"
@@ -124,7 +124,7 @@ def _watch_position(call: ModuleCall, parameters: WatchParameters) -> tuple[str 
 
 
 def _starts_with_all(call: ModuleCall, parameters: WatchParameters) -> bool:
-    cursor = call.context.cursor
+    cursor = cursor_or_start(call)
     if isinstance(cursor, Mapping) and cursor.get("type"):
         return cursor["type"] == "all"
     return cursor in (None, "") and parameters.start == "all"

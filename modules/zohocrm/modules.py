@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from engine.errors import InvalidConfigurationError
 from engine.spec import Bundle, Empty, ModuleCall, ModuleKind, ModuleSpec
-from modules.connections import ApiClient, with_position
+from modules.connections import ApiClient, cursor_or_start, with_position
 from modules.zohocrm.client import (
     ZohoClient,
     all_of,
@@ -198,7 +198,7 @@ def _starting_now(call: ModuleCall) -> dict[str, Any]:
 
 
 def _position(call: ModuleCall, parameters: WatchParameters) -> tuple[datetime | None, set[str]]:
-    cursor = call.context.cursor
+    cursor = cursor_or_start(call)
     if isinstance(cursor, Mapping) and "since" in cursor:
         return _instant(cursor["since"]), set(cursor.get("seen") or [])
     if isinstance(cursor, Mapping) and cursor.get("type"):  # the UI's "choose where to start"
@@ -215,7 +215,7 @@ def _position(call: ModuleCall, parameters: WatchParameters) -> tuple[datetime |
 
 
 def _starts_with_all(call: ModuleCall, parameters: WatchParameters) -> bool:
-    cursor = call.context.cursor
+    cursor = cursor_or_start(call)
     if isinstance(cursor, Mapping) and cursor.get("type"):
         return cursor["type"] == "all"
     return cursor in (None, "") and parameters.start == "all"
