@@ -286,3 +286,45 @@ def test_error_route_maps_the_failed_modules_error(signed_in, server):
     assert mapping.locator("[data-module-id='1']").count() == 1
     blueprint = saved_blueprint(page, server, scenario_id)
     assert blueprint["flow"][1]["onerror"][0]["mapper"] == {"value": "{{2.error.message}}"}
+
+
+def test_webhook_data_structure_feeds_the_mapping_panel(signed_in, server):
+    page = signed_in
+    headers = {**api_session(page, server), "Content-Type": "application/json"}
+    blueprint = {
+        "name": "Learn",
+        "flow": [
+            {"id": 1, "module": "gateway:CustomWebHook", "version": 1, "parameters": {},
+             "metadata": {"designer": {"x": 0, "y": 0}}},
+            {"id": 2, "module": "util:ComposeTransformer", "version": 1, "parameters": {},
+             "mapper": {"value": ""}, "metadata": {"designer": {"x": 300, "y": 0}}},
+        ],
+        "metadata": {"version": 1, "instant": True},
+    }  # fmt: skip
+    scenario_id = create_scenario(page, server, blueprint)
+    hook = page.request.post(
+        f"{server}/api/webhooks",
+        data={"name": "Orders", "scenario_id": scenario_id},
+        headers=headers,
+    ).json()
+    page.goto(f"{server}/#/scenarios/{scenario_id}")
+    page.get_by_test_id("module-1").click()
+    panel = page.get_by_test_id("module-panel")
+    panel.get_by_label("Webhook", exact=True).select_option(label="Orders")
+    panel.get_by_role("button", name="Determine data structure").click()
+    page.get_by_test_id("structure-status").filter(has_text="Waiting").wait_for()
+    sent = page.request.post(
+        hook["url"] if hook["url"].startswith("http") else server + hook["url"],
+        data={"email": "ada@example.com", "order": {"total": 12, "lines": [{"sku": "A1"}]}},
+        headers={"Content-Type": "application/json"},
+    )
+    assert sent.status < 300, sent.text()
+    page.get_by_test_id("structure-status").filter(has_text="2 field").wait_for(timeout=20_000)
+
+    page.get_by_test_id("module-2").click()
+    page.get_by_test_id("field-mapper.value").click()
+    mapping = page.get_by_role("complementary", name="Mapping panel")
+    for token in ["{{1.email}}", "{{1.order.total}}", "{{1.order.lines[].sku}}"]:
+        mapping.locator(f"button[data-token='{token}']").wait_for()
+    mapping.locator("button[data-token='{{1.order.total}}']").click()
+    assert page.get_by_test_id("field-mapper.value").input_value() == "{{1.order.total}}"

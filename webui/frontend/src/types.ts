@@ -191,6 +191,14 @@ export interface Webhook {
   scenario_id: number | null;
   url: string;
   enabled: boolean;
+  settings?: { structure?: StructureField[]; learning?: boolean; [key: string]: unknown };
+}
+
+/** A field of a webhook's data structure ("determine data structure"), Make's types. */
+export interface StructureField {
+  name?: string;
+  type: string;
+  spec?: StructureField[] | StructureField;
 }
 
 export interface DataStore {

@@ -1,12 +1,12 @@
 // The mapping panel: every field of every earlier module, the functions, and a live preview of
 // the focused field on the last run's bundles.
 import { useEffect, useMemo, useState } from "react";
-import { api } from "../api";
+import { api, items } from "../api";
 import type { Catalog } from "../catalog";
-import type { Blueprint, Json, JsonObject } from "../types";
+import type { Blueprint, Json, JsonObject, Webhook } from "../types";
 import { useActiveField } from "./activeField";
 import { handledBy, predecessors } from "./blueprint";
-import { bundleFields, mergeFields, schemaFields, type OutputField } from "./outputFields";
+import { bundleFields, mergeFields, schemaFields, structureFields, type OutputField } from "./outputFields";
 
 interface PreviewAnswer {
   value?: Json;
@@ -32,6 +32,14 @@ export function MappingPanel({
   const [preview, setPreview] = useState<PreviewAnswer | null>(null);
   const earlier = useMemo(() => predecessors(bp, moduleId), [bp, moduleId]);
   const failed = useMemo(() => handledBy(bp, moduleId)?.id ?? null, [bp, moduleId]);
+  // Webhook triggers map the fields of their webhook's determined data structure.
+  const [hooks, setHooks] = useState<Map<number, Webhook>>(new Map());
+  useEffect(() => {
+    api.get<Webhook[]>("/api/webhooks").then(
+      (list) => setHooks(new Map(items(list).map((h) => [h.id, h]))),
+      () => {},
+    );
+  }, [moduleId]);
   const bundles = useMemo(() => {
     const out: Record<string, JsonObject> = {};
     for (const m of earlier) {
@@ -107,7 +115,13 @@ export function MappingPanel({
                 ? ["message", "type", "detail"].map((f) => ({ path: `error.${f}`, label: `error ${f}`, type: "text" }))
                 : [];
             const fields = mergeFields(
-              [...errorFields, ...schemaFields(info?.output_schema ?? null)],
+              [
+                ...errorFields,
+                ...schemaFields(info?.output_schema ?? null),
+                ...structureFields(
+                  hooks.get(Number(m.parameters?.hook ?? m.parameters?.__IMTHOOK__))?.settings?.structure,
+                ),
+              ],
               bundleFields(lastBundles.get(m.id) ?? null),
             ).filter((f) => !q || f.path.toLowerCase().includes(q) || f.label.toLowerCase().includes(q));
             const name = m.metadata?.designer?.name;

@@ -157,6 +157,7 @@ export function WebhookPicker({
   const [adding, setAdding] = useState(false);
   const [error, setError] = useState("");
   const [copied, setCopied] = useState(false);
+  const [learning, setLearning] = useState(false);
   const reload = () =>
     api.get<Webhook[]>("/api/webhooks").then(
       (h) => setHooks(items(h)),
@@ -226,6 +227,43 @@ export function WebhookPicker({
           >
             {copied ? "Copied" : "Copy address"}
           </button>
+        </div>
+      )}
+      {current && (
+        <div className="row structure">
+          <button
+            className="small"
+            disabled={learning}
+            onClick={async () => {
+              setError("");
+              setLearning(true);
+              try {
+                await api.post(`/api/webhooks/${current.id}/determine`);
+                // Wait for the next request to the address (up to 10 minutes).
+                for (let i = 0; i < 600; i++) {
+                  await new Promise((resolve) => setTimeout(resolve, 1000));
+                  const hook = await api.get<Webhook>(`/api/webhooks/${current.id}`);
+                  if (hook.settings?.structure && !hook.settings.learning) {
+                    await reload();
+                    break;
+                  }
+                }
+              } catch (e) {
+                setError((e as Error).message);
+              } finally {
+                setLearning(false);
+              }
+            }}
+          >
+            {current.settings?.structure ? "Redetermine data structure" : "Determine data structure"}
+          </button>
+          <span className="muted small" data-testid="structure-status">
+            {learning
+              ? "Waiting for a request to the address above…"
+              : current.settings?.structure
+                ? `Data structure: ${current.settings.structure.length} field(s)`
+                : ""}
+          </span>
         </div>
       )}
     </div>

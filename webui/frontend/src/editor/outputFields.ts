@@ -1,4 +1,4 @@
-import type { Json, JsonObject, JsonSchema } from "../types";
+import type { Json, JsonObject, JsonSchema, StructureField } from "../types";
 import { resolve } from "./SchemaForm";
 
 export interface OutputField {
@@ -56,4 +56,23 @@ export function mergeFields(a: OutputField[], b: OutputField[]): OutputField[] {
     else seen.set(f.path, f);
   }
   return [...seen.values()];
+}
+
+/** Every field of a webhook's data structure (nested collections and arrays of collections). */
+export function structureFields(structure: StructureField[] | undefined, prefix = "", depth = 0): OutputField[] {
+  if (!structure || depth > 5) return [];
+  const out: OutputField[] = [];
+  for (const field of structure) {
+    if (!field.name) continue;
+    const key = /^[A-Za-z_][\w]*$/.test(field.name) ? field.name : `\`${field.name}\``;
+    const path = prefix ? `${prefix}.${key}` : key;
+    out.push({ path, label: field.name, type: field.type });
+    if (field.type === "collection" && Array.isArray(field.spec))
+      out.push(...structureFields(field.spec, path, depth + 1));
+    if (field.type === "array" && field.spec && !Array.isArray(field.spec) && field.spec.type === "collection") {
+      const inner = field.spec.spec;
+      if (Array.isArray(inner)) out.push(...structureFields(inner, `${path}[]`, depth + 1));
+    }
+  }
+  return out;
 }
