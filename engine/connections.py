@@ -299,7 +299,14 @@ def exchange_code(
     """
     form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
     answer = post_token_request(kind, data, client_secret, form, session)
-    return token_secrets({"client_secret": client_secret}, answer, now)
+    public = {k: answer[k] for k in _settings(kind).token_data_keys if answer.get(k)}
+    return {**token_secrets({"client_secret": client_secret}, answer, now), **public}
+
+
+def token_public_data(kind: ConnectionKind, secrets: dict[str, Any]) -> dict[str, Any]:
+    """Move the token answer's public keys (``OAuth2Settings.token_data_keys``) out of
+    ``secrets`` (as ``exchange_code`` returned them) into the connection's data."""
+    return {key: secrets.pop(key) for key in _settings(kind).token_data_keys if key in secrets}
 
 
 def refresh_access_token(kind: ConnectionKind, stored: Connection, session: Any) -> dict[str, Any]:
@@ -323,18 +330,24 @@ def post_token_request(
     form: Mapping[str, str],
     session: Any,
 ) -> dict[str, Any]:
-    """POST ``form`` to the token endpoint with HTTP Basic client auth.
+    """POST ``form`` to the token endpoint, the client sent as ``OAuth2Settings.client_auth``.
 
     Raises:
         AccountValidationError: 4xx (``invalid_grant``, ``invalid_client`` …), named only.
         ConnectionError: unreachable, timed out, 5xx, or not a token answer.
     """
-    _, token_url = _settings(kind).endpoints(data)
+    settings = _settings(kind)
+    _, token_url = settings.endpoints(data)
+    client = (str(data.get("client_id", "")), client_secret)
+    body, basic = dict(form), client
+    if settings.client_auth == "form":
+        body.update(client_id=client[0], client_secret=client[1])
+        basic = None
     try:
         with session.post(
             token_url,
-            data=dict(form),
-            auth=(str(data.get("client_id", "")), client_secret),
+            data=body,
+            auth=basic,
             headers={"Accept": "application/json"},
             timeout=TOKEN_TIMEOUT_SECONDS,
         ) as response:
@@ -351,7 +364,8 @@ def _token_answer(kind: ConnectionKind, response: Any) -> dict[str, Any]:
         body = response.json()
     except ValueError:
         body = {}
-    if 400 <= status < 500:
+    refused = isinstance(body, dict) and body.get("error") and not body.get("access_token")
+    if 400 <= status < 500 or (status < 300 and refused):  # Zoho refuses with HTTP 200
         reason = body.get("error", f"HTTP {status}") if isinstance(body, dict) else status
         raise AccountValidationError(f"{kind.label} refused the token request: {reason}")
     if status >= 300 or not isinstance(body, dict) or not body.get("access_token"):

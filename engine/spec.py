@@ -145,6 +145,10 @@ class OAuth2Settings:
         rotates_refresh_token: the provider issues a new refresh token on every refresh (Xero);
             the old one dies, so two refreshes at once lose the grant unless serialised.
         extra_authorize_params: added to the authorize URL (``prompt``, ``access_type`` …).
+        client_auth: how the token endpoint wants the client: ``basic`` (HTTP Basic, the
+            RFC's default) or ``form`` (``client_id``/``client_secret`` in the body: Zoho).
+        token_data_keys: keys of the code exchange's answer that are public connection data
+            (Zoho's ``api_domain``), not secrets.
     """
 
     authorize_url: str
@@ -152,6 +156,8 @@ class OAuth2Settings:
     scopes: tuple[str, ...] = ()
     rotates_refresh_token: bool = True
     extra_authorize_params: Mapping[str, str] = field(default_factory=dict)
+    client_auth: str = "basic"
+    token_data_keys: tuple[str, ...] = ()
 
     def endpoints(self, data: Mapping[str, Any]) -> tuple[str, str]:
         """The (authorize, token) URLs for a connection with public ``data``."""
@@ -186,6 +192,8 @@ class ConnectionKind:
         oauth2: endpoints and scopes, for ``AuthType.OAUTH2``.
         test: the "Test connection" call.
         on_authorized: runs once after the OAuth2 code exchange (tenant selection).
+        callback_data: public data from the OAuth2 callback's query parameters, read before
+            the code exchange (QuickBooks' ``realmId``, Zoho's data centre).
     """
 
     id: str
@@ -195,6 +203,7 @@ class ConnectionKind:
     oauth2: OAuth2Settings | None = None
     test: ConnectionTest | None = None
     on_authorized: AuthorizedHook | None = None
+    callback_data: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None
 
     def __post_init__(self) -> None:
         if not self.id or ":" in self.id:

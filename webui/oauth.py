@@ -36,7 +36,7 @@ from flask import Blueprint, Flask, current_app, jsonify, redirect, request
 from flask.typing import ResponseReturnValue
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from engine.connections import authorization_url, exchange_code
+from engine.connections import authorization_url, exchange_code, token_public_data
 from engine.errors import ModuleError
 from engine.registry import UnknownConnectionKindError
 from engine.spec import AuthType, ConnectionKind
@@ -122,6 +122,8 @@ def callback() -> ResponseReturnValue:
     data = {k: v for k, v in client.items() if k != "client_secret"}
     if pending.get("tenant_id"):
         data["tenant_id"] = pending["tenant_id"]
+    if kind.callback_data is not None:
+        data.update(kind.callback_data(request.args))
     try:
         secrets = exchange_code(
             kind,
@@ -132,6 +134,7 @@ def callback() -> ResponseReturnValue:
             session=deps.session,
             now=deps.clock(),
         )
+        data.update(token_public_data(kind, secrets))
         if kind.on_authorized is not None:
             data.update(kind.on_authorized(data, secrets["access_token"], deps.session))
     except ModuleError as error:

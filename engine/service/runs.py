@@ -412,8 +412,11 @@ def retry_time(
 
 def _trigger_bundles(plan: Plan, request_bundle: dict[str, Any]) -> list[dict[str, Any]]:
     """The trigger's output for one webhook request: an app's instant trigger (``onecrm:NewEvent``
-    …) declares a ``webhook_bundles`` hook to unwrap its app's envelope; the custom webhook
-    passes the request's bundle on as it is."""
+    …) declares a ``webhook_bundles(request_bundle, parameters)`` hook to unwrap its app's
+    envelope (and filter by the trigger's settings); the custom webhook passes the request's
+    bundle on as it is."""
     trigger = plan.trigger
     unwrap = trigger.spec.hooks.get("webhook_bundles") if trigger and trigger.spec else None
-    return list(unwrap(request_bundle)) if unwrap is not None else [request_bundle]
+    if unwrap is None:
+        return [request_bundle]
+    return list(unwrap(request_bundle, dict(trigger.parameters)))

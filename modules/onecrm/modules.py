@@ -36,7 +36,9 @@ CONTROL_FIELDS = frozenset({"model", "id", "create_if_missing"})
 # -- New Event (instant trigger) --------------------------------------------------------------
 
 
-def webhook_bundles(request_bundle: Mapping[str, Any]) -> list[dict[str, Any]]:
+def webhook_bundles(
+    request_bundle: Mapping[str, Any], parameters: Mapping[str, Any] | None = None
+) -> list[dict[str, Any]]:
     """The trigger's bundles from a 1CRM webhook request: the record it carries.
 
     1CRM posts ``{"webhook_id", "model", "event", "timestamp", "record": {...}}``; the scenario

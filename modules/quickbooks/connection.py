@@ -105,4 +105,7 @@ QUICKBOOKS_CONNECTION = ConnectionKind(
     ),
     test=check_connection,
     on_authorized=remember_company,
+    callback_data=lambda callback: (
+        {"realmId": callback["realmId"]} if callback.get("realmId") else {}
+    ),
 )

@@ -113,7 +113,10 @@ ZOHOCRM_CONNECTION = ConnectionKind(
         scopes=SCOPES,
         rotates_refresh_token=False,
         extra_authorize_params={"access_type": "offline", "prompt": "consent"},
+        client_auth="form",
+        token_data_keys=("api_domain",),
     ),
     test=check_connection,
     on_authorized=remember_api_domain,
+    callback_data=callback_data,
 )

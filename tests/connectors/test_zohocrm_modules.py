@@ -11,8 +11,7 @@ import time
 import pytest
 from werkzeug.wrappers import Request, Response
 
-from engine.connections import exchange_code
-from engine.errors import ConnectionError
+from engine.connections import exchange_code, token_public_data
 from modules.zohocrm.modules import attach_webhook, detach_webhook, webhook_bundles
 
 from . import test_zohocrm_support as support
@@ -55,18 +54,13 @@ def test_test_connection(resolver, zoho_connection):
     assert resolver.test(zoho_connection.id)["location"] == "us"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ConnectionError,
-    reason="engine.connections sends the client by HTTP Basic only; Zoho reads it from the form",
-)
 def test_engine_code_exchange_reaches_zoho(registry, http, zohocrm):
     kind = registry.connection_kind("zohocrm")
     data = zoho_client_data(zohocrm)
     callback = authorize(http, kind, data)
     from datetime import UTC, datetime
 
-    exchange_code(
+    secrets = exchange_code(
         kind,
         {**data, "token_url": f"{zohocrm.url}/oauth/v2/token"},
         CLIENT_SECRET,
@@ -75,6 +69,28 @@ def test_engine_code_exchange_reaches_zoho(registry, http, zohocrm):
         session=http,
         now=datetime.now(UTC),
     )
+    assert secrets["access_token"] and secrets["refresh_token"]
+    public = token_public_data(kind, secrets)  # what the OAuth callback stores as data
+    assert public["api_domain"].startswith("http") and "api_domain" not in secrets
+
+
+def test_zoho_refuses_with_http_200_and_that_is_an_account_error(registry, http, zohocrm):
+    from datetime import UTC, datetime
+
+    from engine.errors import AccountValidationError
+
+    kind = registry.connection_kind("zohocrm")
+    data = zoho_client_data(zohocrm)
+    with pytest.raises(AccountValidationError, match="refused the token request"):
+        exchange_code(
+            kind,
+            {**data, "token_url": f"{zohocrm.url}/oauth/v2/token"},
+            CLIENT_SECRET,
+            code="not-a-code",
+            redirect_uri=REDIRECT_URI,
+            session=http,
+            now=datetime.now(UTC),
+        )
 
 
 # -- records ------------------------------------------------------------------------------------
