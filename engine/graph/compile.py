@@ -366,5 +366,5 @@ def _fallback_route(item: FlowItem) -> int | None:
 
 def _path_key(path: str) -> tuple[tuple[int, int | str], ...]:
     """Sort key putting problems in document order (``flow[10]`` after ``flow[9]``)."""
-    tokens = re.findall(r"\d+|[^\d\[\].]+", path)
-    return tuple((0, int(t)) if t.isdigit() else (1, t) for t in tokens)
+    tokens = re.findall(r"[0-9]+|[^0-9\[\].]+", path)
+    return tuple((0, int(t)) if t.isascii() and t.isdigit() else (1, t) for t in tokens)

@@ -258,3 +258,15 @@ def test_aggregator_plan_carries_its_feeder_and_scope(registry):
     plan = compile_blueprint(bp(*iterator_aggregator()), registry)
     assert plan.nodes[4].feeder == 2
     assert plan.nodes[4].scope == {2, 3}
+
+
+def test_problems_sort_even_with_non_ascii_digits_in_keys(registry):
+    flow = [
+        mod(1, "test:Trigger"),
+        mod(2, mapper={"x²": "{{9.a}}", "x10": "{{8.b}}", "x9": "{{7.c}}"}),
+    ]
+    assert [p.split(":")[0] for p in problems(registry, *flow)] == [
+        "flow[1].mapper.x9",
+        "flow[1].mapper.x10",
+        "flow[1].mapper.x²",
+    ]
