@@ -166,8 +166,9 @@ class SchedulerThread:
         self._tick = tick
         self._interval = interval
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="switchboard-scheduler",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._loop, name="switchboard-scheduler", daemon=True
+        )
 
     def start(self) -> None:
         self._thread.start()

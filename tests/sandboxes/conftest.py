@@ -63,8 +63,12 @@ class WebhookReceiver:
             status = 200 if hmac.compare_digest(expected, given) else 401
         with self._condition:
             self.received.append(
-                {"headers": dict(request.headers), "raw": raw, "json": json.loads(raw or b"null"),
-                 "answered": status}
+                {
+                    "headers": dict(request.headers),
+                    "raw": raw,
+                    "json": json.loads(raw or b"null"),
+                    "answered": status,
+                }
             )
             self._condition.notify_all()
         return Response(status=status)(environ, start_response)
@@ -141,8 +145,13 @@ def authorize(http, server, scope=XERO_SCOPES, state="xyz"):
     """Run the browser leg of the OAuth code flow; return the redirect's query parameters."""
     response = http.get(
         f"{server.url}/identity/connect/authorize",
-        params={"response_type": "code", "client_id": "sandbox-client-id",
-                "redirect_uri": "http://localhost/callback", "scope": scope, "state": state},
+        params={
+            "response_type": "code",
+            "client_id": "sandbox-client-id",
+            "redirect_uri": "http://localhost/callback",
+            "scope": scope,
+            "state": state,
+        },
         allow_redirects=False,
     )
     assert response.status_code == 302, response.text
@@ -152,19 +161,28 @@ def authorize(http, server, scope=XERO_SCOPES, state="xyz"):
 
 
 def token_request(http, server, **form):
-    return http.post(f"{server.url}/connect/token", data=form,
-                     auth=("sandbox-client-id", "sandbox-client-secret"))
+    return http.post(
+        f"{server.url}/connect/token",
+        data=form,
+        auth=("sandbox-client-id", "sandbox-client-secret"),
+    )
 
 
 def connect_xero(http, server, scope=XERO_SCOPES):
     """Full OAuth dance; return (token answer, tenant id of the first connection)."""
     code = authorize(http, server, scope)["code"]
-    response = token_request(http, server, grant_type="authorization_code", code=code,
-                             redirect_uri="http://localhost/callback")
+    response = token_request(
+        http,
+        server,
+        grant_type="authorization_code",
+        code=code,
+        redirect_uri="http://localhost/callback",
+    )
     assert response.status_code == 200, response.text
     tokens = response.json()
-    connections = http.get(f"{server.url}/connections",
-                           headers={"Authorization": f"Bearer {tokens['access_token']}"})
+    connections = http.get(
+        f"{server.url}/connections", headers={"Authorization": f"Bearer {tokens['access_token']}"}
+    )
     assert connections.status_code == 200
     return tokens, connections.json()[0]["tenantId"]
 
@@ -176,8 +194,12 @@ class XeroClient:
         self.http, self.server, self.token, self.tenant_id = http, server, token, tenant_id
 
     def headers(self, extra=None):
-        return {"Authorization": f"Bearer {self.token}", "xero-tenant-id": self.tenant_id,
-                "Accept": "application/json", **(extra or {})}
+        return {
+            "Authorization": f"Bearer {self.token}",
+            "xero-tenant-id": self.tenant_id,
+            "Accept": "application/json",
+            **(extra or {}),
+        }
 
     def request(self, method, path, *, headers=None, **kwargs):
         url = f"{self.server.url}/api.xro/2.0/{path.lstrip('/')}"

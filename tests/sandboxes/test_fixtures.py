@@ -4,8 +4,7 @@ import pytest
 
 
 @pytest.mark.parametrize("name", ["demo", "small"])
-def test_fixtures_load_with_paid_invoices_and_shared_company_names(start_xero, start_onecrm,
-                                                                   name):
+def test_fixtures_load_with_paid_invoices_and_shared_company_names(start_xero, start_onecrm, name):
     xero = start_xero({"fixture": name}).state()["records"]
     tenant = next(iter(xero.values()))
     crm = start_onecrm({"fixture": name}).state()["records"]

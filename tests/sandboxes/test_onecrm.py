@@ -4,12 +4,21 @@ import time
 
 
 def seed_accounts(onecrm):
-    onecrm.control("seed", {"Account": [
-        {"id": "acc-acme", "name": "ACME Ltd", "email1": "ap@acme.test"},
-        {"id": "acc-hold", "name": "Acme Holdings", "email1": "info@holdings.test"},
-        {"id": "acc-fern", "name": "Blue Fern", "email1": "HELLO@bluefern.test",
-         "date_modified": "2020-01-01 00:00:00"},
-    ]})
+    onecrm.control(
+        "seed",
+        {
+            "Account": [
+                {"id": "acc-acme", "name": "ACME Ltd", "email1": "ap@acme.test"},
+                {"id": "acc-hold", "name": "Acme Holdings", "email1": "info@holdings.test"},
+                {
+                    "id": "acc-fern",
+                    "name": "Blue Fern",
+                    "email1": "HELLO@bluefern.test",
+                    "date_modified": "2020-01-01 00:00:00",
+                },
+            ]
+        },
+    )
 
 
 def test_basic_auth_is_required(http, onecrm):
@@ -30,10 +39,12 @@ def test_filter_text_search_fields_limit_offset_order(onecrm, crm):
     assert sorted(r["name"] for r in response.json()["records"]) == ["ACME Ltd", "Acme Holdings"]
     by_email = crm.request("GET", "data/Account", params={"filter_text": "hello@BLUEFERN"}).json()
     assert [r["name"] for r in by_email["records"]] == ["Blue Fern"]
-    page = crm.request("GET", "data/Account", params={
-        "order": "name desc", "limit": 1, "offset": 1, "fields[]": ["name"]}).json()
-    assert page == {"records": [{"id": "acc-acme", "name": "ACME Ltd"}],
-                    "total_results": 3}
+    page = crm.request(
+        "GET",
+        "data/Account",
+        params={"order": "name desc", "limit": 1, "offset": 1, "fields[]": ["name"]},
+    ).json()
+    assert page == {"records": [{"id": "acc-acme", "name": "ACME Ltd"}], "total_results": 3}
     exact = crm.request("GET", "data/Account", params={"filters[name]": "acme ltd"}).json()
     assert exact["total_results"] == 1
 
@@ -52,13 +63,17 @@ def test_get_one_and_404(onecrm, crm):
 
 def test_create_invoice_with_line_items_computes_totals(onecrm, crm):
     seed_accounts(onecrm)
-    invoice_id = crm.create("Invoice", {
-        "name": "March services", "billing_account_id": "acc-acme",
-        "line_items": [
-            {"name": "Consulting", "quantity": 3, "unit_price": 100, "tax_percentage": 15},
-            {"name": "Travel", "quantity": 1, "unit_price": 80, "tax_amount": 4.5},
-        ],
-    })
+    invoice_id = crm.create(
+        "Invoice",
+        {
+            "name": "March services",
+            "billing_account_id": "acc-acme",
+            "line_items": [
+                {"name": "Consulting", "quantity": 3, "unit_price": 100, "tax_percentage": 15},
+                {"name": "Travel", "quantity": 1, "unit_price": 80, "tax_amount": 4.5},
+            ],
+        },
+    )
     invoice = crm.get("Invoice", invoice_id)
     assert invoice["billing_account"] == "ACME Ltd"
     assert (invoice["subtotal"], invoice["tax"], invoice["amount"]) == (380.0, 49.5, 429.5)
@@ -71,30 +86,57 @@ def test_create_invoice_with_line_items_computes_totals(onecrm, crm):
 
 def test_validation_errors_are_clear(onecrm, crm):
     seed_accounts(onecrm)
-    both = crm.request("POST", "data/Invoice", json={"data": {
-        "name": "x", "line_items": [{"name": "a", "unit_price": 1, "tax_percentage": 10,
-                                     "tax_amount": 1}]}})
+    both = crm.request(
+        "POST",
+        "data/Invoice",
+        json={
+            "data": {
+                "name": "x",
+                "line_items": [
+                    {"name": "a", "unit_price": 1, "tax_percentage": 10, "tax_amount": 1}
+                ],
+            }
+        },
+    )
     assert both.status_code == 400
     assert both.json()["error"]["fields"] == {
-        "line_items[1]": "give tax_percentage or tax_amount, not both"}
+        "line_items[1]": "give tax_percentage or tax_amount, not both"
+    }
     nameless = crm.request("POST", "data/Account", json={"data": {"email1": "x@y.test"}})
     assert nameless.status_code == 400
-    assert nameless.json()["error"] == {"code": "validation_error",
-                                        "message": "Invalid record: name: required",
-                                        "fields": {"name": "required"}}
+    assert nameless.json()["error"] == {
+        "code": "validation_error",
+        "message": "Invalid record: name: required",
+        "fields": {"name": "required"},
+    }
     not_wrapped = crm.request("POST", "data/Account", json={"name": "x"})
     assert not_wrapped.status_code == 400
 
 
 def test_patch_updates_fields_and_date_modified(onecrm, crm):
     seed_accounts(onecrm)
-    invoice_id = crm.create("Invoice", {"name": "Inv", "billing_account": "Blue Fern",
-                                        "line_items": [{"name": "a", "unit_price": 10}]})
+    invoice_id = crm.create(
+        "Invoice",
+        {
+            "name": "Inv",
+            "billing_account": "Blue Fern",
+            "line_items": [{"name": "a", "unit_price": 10}],
+        },
+    )
     before = crm.get("Invoice", invoice_id)
     onecrm.control("config", {"clock_offset_seconds": 5})  # timestamps have whole seconds
-    response = crm.request("PATCH", f"data/Invoice/{invoice_id}", json={"data": {
-        "integrated_id": "xero-123", "line_items": [{"name": "b", "quantity": 2,
-                                                     "unit_price": 10, "tax_percentage": 10}]}})
+    response = crm.request(
+        "PATCH",
+        f"data/Invoice/{invoice_id}",
+        json={
+            "data": {
+                "integrated_id": "xero-123",
+                "line_items": [
+                    {"name": "b", "quantity": 2, "unit_price": 10, "tax_percentage": 10}
+                ],
+            }
+        },
+    )
     assert response.status_code == 200, response.text
     after = crm.get("Invoice", invoice_id)
     assert after["integrated_id"] == "xero-123"
@@ -106,36 +148,58 @@ def test_patch_updates_fields_and_date_modified(onecrm, crm):
 def test_patch_missing_record_404_unless_create_if_missing(crm):
     missing = crm.request("PATCH", "data/Account/nope", json={"data": {"name": "x"}})
     assert missing.status_code == 404
-    created = crm.request("PATCH", "data/Account/nope", params={"create_if_missing": 1},
-                          json={"data": {"name": "Created Co"}})
+    created = crm.request(
+        "PATCH",
+        "data/Account/nope",
+        params={"create_if_missing": 1},
+        json={"data": {"name": "Created Co"}},
+    )
     assert created.status_code == 200
     assert crm.get("Account", created.json()["id"])["name"] == "Created Co"
 
 
 def test_payment_reduces_amount_due_and_resolves_integrated_id(onecrm, crm):
     seed_accounts(onecrm)
-    invoice_id = crm.create("Invoice", {"name": "Inv", "billing_account_id": "acc-acme",
-                                        "line_items": [{"name": "a", "unit_price": 100}]})
+    invoice_id = crm.create(
+        "Invoice",
+        {
+            "name": "Inv",
+            "billing_account_id": "acc-acme",
+            "line_items": [{"name": "a", "unit_price": 100}],
+        },
+    )
     crm.request("PATCH", f"data/Invoice/{invoice_id}", json={"data": {"integrated_id": "X-1"}})
-    payment_id = crm.create("Payment", {
-        "amount": 60, "account_id": "acc-acme", "payment_date": "2024-04-01",
-        "customer_reference": "REF-9", "related_invoices": [{"integrated_id": "X-1",
-                                                             "amount": 60}]})
+    payment_id = crm.create(
+        "Payment",
+        {
+            "amount": 60,
+            "account_id": "acc-acme",
+            "payment_date": "2024-04-01",
+            "customer_reference": "REF-9",
+            "related_invoices": [{"integrated_id": "X-1", "amount": 60}],
+        },
+    )
     payment = crm.get("Payment", payment_id)
     assert payment["total_allocated"] == 60.0
     assert payment["related_invoices"][0]["invoice_id"] == invoice_id
     assert payment["account"] == "ACME Ltd"
     assert crm.get("Invoice", invoice_id)["amount_due"] == 40.0
-    over = crm.request("POST", "data/Payment", json={"data": {
-        "amount": 50, "related_invoices": [{"invoice_id": invoice_id, "amount": 50}]}})
+    over = crm.request(
+        "POST",
+        "data/Payment",
+        json={
+            "data": {"amount": 50, "related_invoices": [{"invoice_id": invoice_id, "amount": 50}]}
+        },
+    )
     assert over.status_code == 400
     assert "exceeds the amount due" in over.json()["error"]["message"]
 
 
 def test_webhooks_fire_on_create_and_update(onecrm, crm, receiver_factory):
     receiver, url = receiver_factory()
-    both = crm.request("POST", "webhooks", json={"url": url, "model": "Account",
-                                                 "event": "create_or_update"})
+    both = crm.request(
+        "POST", "webhooks", json={"url": url, "model": "Account", "event": "create_or_update"}
+    )
     assert both.status_code == 201
     crm.request("POST", "webhooks", json={"url": url, "model": "Invoice", "event": "create"})
     account_id = crm.create("Account", {"name": "Hooked Ltd"})
@@ -147,7 +211,10 @@ def test_webhooks_fire_on_create_and_update(onecrm, crm, receiver_factory):
     assert len(receiver.received) == 3
     bodies = [r["json"] for r in received]
     assert [(b["model"], b["event"]) for b in bodies] == [
-        ("Account", "create"), ("Account", "update"), ("Invoice", "create")]
+        ("Account", "create"),
+        ("Account", "update"),
+        ("Invoice", "create"),
+    ]
     assert bodies[1]["record"]["industry"] == "Retail"
     assert bodies[0]["webhook_id"] == both.json()["id"]
     deliveries = onecrm.control("webhooks/flush")["webhooks"]

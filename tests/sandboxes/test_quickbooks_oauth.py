@@ -21,8 +21,14 @@ def start_qbo(serve, http, config=None):
 
 
 def authorize(http, server, **extra):
-    params = {"client_id": CLIENT[0], "redirect_uri": REDIRECT, "scope": SCOPE,
-              "response_type": "code", "state": "st-1", **extra}
+    params = {
+        "client_id": CLIENT[0],
+        "redirect_uri": REDIRECT,
+        "scope": SCOPE,
+        "response_type": "code",
+        "state": "st-1",
+        **extra,
+    }
     response = http.get(f"{server.url}/connect/oauth2", params=params, allow_redirects=False)
     assert response.status_code == 302, response.text
     location = urlsplit(response.headers["Location"])
@@ -31,15 +37,20 @@ def authorize(http, server, **extra):
 
 
 def token_request(http, server, **form):
-    return http.post(f"{server.url}/oauth2/v1/tokens/bearer", data=form, auth=CLIENT,
-                     headers={"Accept": "application/json"})
+    return http.post(
+        f"{server.url}/oauth2/v1/tokens/bearer",
+        data=form,
+        auth=CLIENT,
+        headers={"Accept": "application/json"},
+    )
 
 
 def connect(http, server):
     """The whole dance; return (token answer, realmId)."""
     callback = authorize(http, server)
-    response = token_request(http, server, grant_type="authorization_code",
-                             code=callback["code"], redirect_uri=REDIRECT)
+    response = token_request(
+        http, server, grant_type="authorization_code", code=callback["code"], redirect_uri=REDIRECT
+    )
     assert response.status_code == 200, response.text
     return response.json(), callback["realmId"]
 
@@ -100,23 +111,28 @@ def test_authorize_redirects_back_with_code_state_and_realm(http, qbo):
 
 def test_code_exchange_then_refresh_rotates_and_old_token_is_refused(http, qbo):
     callback = authorize(http, qbo)
-    first = token_request(http, qbo, grant_type="authorization_code", code=callback["code"],
-                          redirect_uri=REDIRECT)
+    first = token_request(
+        http, qbo, grant_type="authorization_code", code=callback["code"], redirect_uri=REDIRECT
+    )
     assert first.status_code == 200
     tokens = first.json()
     assert tokens["token_type"] == "bearer" and tokens["expires_in"] == 3600
     assert tokens["x_refresh_token_expires_in"] > 86400 * 99
-    reused = token_request(http, qbo, grant_type="authorization_code", code=callback["code"],
-                           redirect_uri=REDIRECT)
+    reused = token_request(
+        http, qbo, grant_type="authorization_code", code=callback["code"], redirect_uri=REDIRECT
+    )
     assert (reused.status_code, reused.json()) == (400, {"error": "invalid_grant"})
-    second = token_request(http, qbo, grant_type="refresh_token",
-                           refresh_token=tokens["refresh_token"]).json()
+    second = token_request(
+        http, qbo, grant_type="refresh_token", refresh_token=tokens["refresh_token"]
+    ).json()
     assert second["refresh_token"] != tokens["refresh_token"]
-    stale = token_request(http, qbo, grant_type="refresh_token",
-                          refresh_token=tokens["refresh_token"])
+    stale = token_request(
+        http, qbo, grant_type="refresh_token", refresh_token=tokens["refresh_token"]
+    )
     assert (stale.status_code, stale.json()) == (400, {"error": "invalid_grant"})
-    third = token_request(http, qbo, grant_type="refresh_token",
-                          refresh_token=second["refresh_token"])
+    third = token_request(
+        http, qbo, grant_type="refresh_token", refresh_token=second["refresh_token"]
+    )
     assert third.status_code == 200
     client = QboClient(http, qbo, third.json()["access_token"], callback["realmId"])
     assert client.request("GET", "companyinfo/" + callback["realmId"]).status_code == 200
@@ -125,27 +141,34 @@ def test_code_exchange_then_refresh_rotates_and_old_token_is_refused(http, qbo):
 def test_daily_rotation_keeps_the_refresh_token_until_it_is_a_day_old(serve, http):
     server = start_qbo(serve, http, {"refresh_rotate_after_seconds": 86400})
     tokens, _ = connect(http, server)
-    again = token_request(http, server, grant_type="refresh_token",
-                          refresh_token=tokens["refresh_token"]).json()
+    again = token_request(
+        http, server, grant_type="refresh_token", refresh_token=tokens["refresh_token"]
+    ).json()
     assert again["refresh_token"] == tokens["refresh_token"]
     server.control("config", {"clock_offset_seconds": 86401})
-    rotated = token_request(http, server, grant_type="refresh_token",
-                            refresh_token=tokens["refresh_token"]).json()
+    rotated = token_request(
+        http, server, grant_type="refresh_token", refresh_token=tokens["refresh_token"]
+    ).json()
     assert rotated["refresh_token"] != tokens["refresh_token"]
 
 
 def test_bad_client_unknown_grant_and_revoke(http, qbo):
     tokens, _ = connect(http, qbo)
-    wrong = http.post(f"{qbo.url}/oauth2/v1/tokens/bearer", auth=("sandbox-client-id", "x"),
-                      data={"grant_type": "refresh_token", "refresh_token": "r"})
+    wrong = http.post(
+        f"{qbo.url}/oauth2/v1/tokens/bearer",
+        auth=("sandbox-client-id", "x"),
+        data={"grant_type": "refresh_token", "refresh_token": "r"},
+    )
     assert (wrong.status_code, wrong.json()) == (401, {"error": "invalid_client"})
     odd = token_request(http, qbo, grant_type="password")
     assert odd.json() == {"error": "unsupported_grant_type"}
-    revoked = http.post(f"{qbo.url}/oauth2/v1/tokens/revoke", auth=CLIENT,
-                        json={"token": tokens["refresh_token"]})
+    revoked = http.post(
+        f"{qbo.url}/oauth2/v1/tokens/revoke", auth=CLIENT, json={"token": tokens["refresh_token"]}
+    )
     assert revoked.status_code == 200
-    after = token_request(http, qbo, grant_type="refresh_token",
-                          refresh_token=tokens["refresh_token"])
+    after = token_request(
+        http, qbo, grant_type="refresh_token", refresh_token=tokens["refresh_token"]
+    )
     assert after.json() == {"error": "invalid_grant"}
 
 

@@ -12,8 +12,13 @@ NAMES = ["O'Brien & Sons", "ACME Ltd", "Acme Holdings", "Blue Fern Studio", "Kau
 def client(serve, http):
     client = make_client(serve, http)
     for name in NAMES:
-        client.create("customer", {"DisplayName": name, "PrimaryEmailAddr": {
-            "Address": f"{name.split()[0].lower()}@example.test"}})
+        client.create(
+            "customer",
+            {
+                "DisplayName": name,
+                "PrimaryEmailAddr": {"Address": f"{name.split()[0].lower()}@example.test"},
+            },
+        )
     return client
 
 
@@ -34,11 +39,15 @@ def test_escaped_quote_finds_obrien(client):
 def test_like_in_and_case_insensitive_keywords(client):
     like = client.query("SELECT * FROM customer WHERE DisplayName LIKE 'acme%'")
     assert sorted(found(like)) == ["ACME Ltd", "Acme Holdings"]
-    inside = client.query("select * from Customer where DisplayName in ('Kauri Logistics', "
-                          "'Blue Fern Studio', 'Nobody')")
+    inside = client.query(
+        "select * from Customer where DisplayName in ('Kauri Logistics', "
+        "'Blue Fern Studio', 'Nobody')"
+    )
     assert sorted(found(inside)) == ["Blue Fern Studio", "Kauri Logistics"]
-    both = client.query("select * from Customer where DisplayName like '%o%' "
-                        "and PrimaryEmailAddr = 'kauri@example.test'")
+    both = client.query(
+        "select * from Customer where DisplayName like '%o%' "
+        "and PrimaryEmailAddr = 'kauri@example.test'"
+    )
     assert found(both) == ["Kauri Logistics"]
 
 
@@ -58,17 +67,25 @@ def test_projection_dotted_fields_and_inactive_customers(client):
     acme = client.query("select * from Customer where DisplayName = 'ACME Ltd'").json()
     record = acme["QueryResponse"]["Customer"][0]
     client.server.control("config", {"clock_offset_seconds": 5})  # timestamps have seconds
-    client.post("customer", {"Id": record["Id"], "SyncToken": record["SyncToken"],
-                             "sparse": True, "Active": False})
+    client.post(
+        "customer",
+        {"Id": record["Id"], "SyncToken": record["SyncToken"], "sparse": True, "Active": False},
+    )
     assert "ACME Ltd" not in found(client.query("select * from Customer"))
     inactive = client.query("select * from Customer where Active = false")
     assert found(inactive) == ["ACME Ltd"]
     since = record["MetaData"]["LastUpdatedTime"]
-    changed = client.query("select Id, DisplayName from Customer where "
-                           f"MetaData.LastUpdatedTime > '{since}' and Active in (true, false)")
+    changed = client.query(
+        "select Id, DisplayName from Customer where "
+        f"MetaData.LastUpdatedTime > '{since}' and Active in (true, false)"
+    )
     assert found(changed) == ["ACME Ltd"]
     assert set(changed.json()["QueryResponse"]["Customer"][0]) == {
-        "Id", "DisplayName", "domain", "sparse"}
+        "Id",
+        "DisplayName",
+        "domain",
+        "sparse",
+    }
 
 
 def test_no_match_has_no_entity_key(client):
@@ -77,13 +94,16 @@ def test_no_match_has_no_entity_key(client):
     assert response.json()["QueryResponse"] == {}
 
 
-@pytest.mark.parametrize("text, code", [
-    ("select * from Customer where DisplayName = 'a' or DisplayName = 'b'", "4000"),
-    ("select * from Customer where DisplayName = 'unterminated", "4000"),
-    ("select * Customer", "4000"),
-    ("select * from Customer order by DisplayName", "4000"),
-    ("select * from Widget", "4001"),
-])
+@pytest.mark.parametrize(
+    "text, code",
+    [
+        ("select * from Customer where DisplayName = 'a' or DisplayName = 'b'", "4000"),
+        ("select * from Customer where DisplayName = 'unterminated", "4000"),
+        ("select * Customer", "4000"),
+        ("select * from Customer order by DisplayName", "4000"),
+        ("select * from Widget", "4001"),
+    ],
+)
 def test_parse_errors_are_query_faults(client, text, code):
     response = client.query(text)
     assert response.status_code == 400
@@ -102,8 +122,10 @@ def test_invoice_queries_by_reference_date_and_number(serve, http):
     invoices = mine["QueryResponse"]["Invoice"]
     assert {i["CustomerRef"]["name"] for i in invoices} == {"ACME Ltd"}
     first = invoices[0]
-    by_number = client.query(f"select * from Invoice where DocNumber = '{first['DocNumber']}' "
-                             f"and TxnDate >= '{first['TxnDate']}' and TotalAmt > 0").json()
+    by_number = client.query(
+        f"select * from Invoice where DocNumber = '{first['DocNumber']}' "
+        f"and TxnDate >= '{first['TxnDate']}' and TotalAmt > 0"
+    ).json()
     assert [i["Id"] for i in by_number["QueryResponse"]["Invoice"]] == [first["Id"]]
     numeric = client.query("select count(*) from Item where Id < '10'").json()
     assert numeric["QueryResponse"] == {"totalCount": 5}  # as text only '1' < '10'
@@ -114,8 +136,14 @@ def test_invoice_queries_by_reference_date_and_number(serve, http):
 def test_control_reset_and_seed(serve, http):
     client = make_client(serve, http)
     client.create("customer", {"DisplayName": "Temporary"})
-    client.server.control("seed", {"realms": [{"realmId": client.realm_id, "Customer": [
-        {"Id": "77", "DisplayName": "Seeded Co"}]}]})
+    client.server.control(
+        "seed",
+        {
+            "realms": [
+                {"realmId": client.realm_id, "Customer": [{"Id": "77", "DisplayName": "Seeded Co"}]}
+            ]
+        },
+    )
     assert client.read("customer", "77")["DisplayName"] == "Seeded Co"
     client.server.control("reset")
     state = client.server.state()["records"]

@@ -18,12 +18,29 @@ def test_every_create_and_update_posts_a_signed_notification(serve, http, receiv
     receiver, url = receiver_factory()
     client = make_client(serve, http, {"webhook_url": url, "webhook_key": VERIFIER})
     customer = client.create("customer", {"DisplayName": "Summit Legal"})
-    invoice = client.create("invoice", {"CustomerRef": {"value": customer["Id"]}, "Line": [
-        {"DetailType": "SalesItemLineDetail", "Amount": 100,
-         "SalesItemLineDetail": {"TaxCodeRef": {"value": "4"}}}]})
-    client.create("payment", {"CustomerRef": {"value": customer["Id"]}, "TotalAmt": 115,
-                              "Line": [{"Amount": 115, "LinkedTxn": [
-                                  {"TxnId": invoice["Id"], "TxnType": "Invoice"}]}]})
+    invoice = client.create(
+        "invoice",
+        {
+            "CustomerRef": {"value": customer["Id"]},
+            "Line": [
+                {
+                    "DetailType": "SalesItemLineDetail",
+                    "Amount": 100,
+                    "SalesItemLineDetail": {"TaxCodeRef": {"value": "4"}},
+                }
+            ],
+        },
+    )
+    client.create(
+        "payment",
+        {
+            "CustomerRef": {"value": customer["Id"]},
+            "TotalAmt": 115,
+            "Line": [
+                {"Amount": 115, "LinkedTxn": [{"TxnId": invoice["Id"], "TxnType": "Invoice"}]}
+            ],
+        },
+    )
     received = receiver.wait_for(3)
     for delivery in received:
         assert delivery["headers"]["Intuit-Signature"] == signature(delivery["raw"])
@@ -31,10 +48,17 @@ def test_every_create_and_update_posts_a_signed_notification(serve, http, receiv
         assert delivery["headers"]["Intuit-Notification-Schema-Version"] == "0.1"
     events = [n for d in received for n in d["json"]["eventNotifications"]]
     assert {n["realmId"] for n in events} == {client.realm_id}
-    entities = [(e["name"], e["id"], e["operation"]) for n in events
-                for e in n["dataChangeEvent"]["entities"]]
-    assert entities == [("Customer", "1", "Create"), ("Invoice", "1", "Create"),
-                        ("Payment", "1", "Create"), ("Invoice", "1", "Update")]
+    entities = [
+        (e["name"], e["id"], e["operation"])
+        for n in events
+        for e in n["dataChangeEvent"]["entities"]
+    ]
+    assert entities == [
+        ("Customer", "1", "Create"),
+        ("Invoice", "1", "Create"),
+        ("Payment", "1", "Create"),
+        ("Invoice", "1", "Update"),
+    ]
     last = received[0]["json"]["eventNotifications"][0]["dataChangeEvent"]["entities"][0]
     stamp = customer["MetaData"]["LastUpdatedTime"]  # 2026-01-01T10:00:00-08:00
     assert last["lastUpdated"] == stamp[:-3] + stamp[-2:]  # 2026-01-01T10:00:00-0800
@@ -43,8 +67,9 @@ def test_every_create_and_update_posts_a_signed_notification(serve, http, receiv
 
 
 def test_rate_limit_answers_429_then_recovers(serve, http):
-    client = make_client(serve, http, {"rate_limit_per_minute": 2,
-                                       "rate_limit_window_seconds": 0.5})
+    client = make_client(
+        serve, http, {"rate_limit_per_minute": 2, "rate_limit_window_seconds": 0.5}
+    )
     assert [client.query("select * from Item").status_code for _ in range(2)] == [200, 200]
     limited = client.query("select * from Item")
     assert limited.status_code == 429

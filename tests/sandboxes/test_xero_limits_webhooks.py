@@ -65,8 +65,7 @@ def test_contact_and_invoice_changes_send_signed_webhooks(xero, xero_client, rec
     xero.control("config", {"webhook_url": url, "webhook_key": KEY})
     contact = xero_client.put("Contacts", {"Name": "Hooked Ltd"}).json()["Contacts"][0]
     xero_client.post("Contacts", {"ContactID": contact["ContactID"], "FirstName": "Ada"})
-    xero_client.put("Invoices", {"Type": "ACCREC", "Contact": {"ContactID":
-                                                               contact["ContactID"]}})
+    xero_client.put("Invoices", {"Type": "ACCREC", "Contact": {"ContactID": contact["ContactID"]}})
     received = receiver.wait_for(3)
     assert [r["answered"] for r in received] == [200, 200, 200]
     raw = received[0]["raw"]
@@ -74,7 +73,10 @@ def test_contact_and_invoice_changes_send_signed_webhooks(xero, xero_client, rec
     assert received[0]["headers"]["X-Xero-Signature"] == expected
     events = [r["json"]["events"][0] for r in received]
     assert [(e["eventCategory"], e["eventType"]) for e in events] == [
-        ("CONTACT", "CREATE"), ("CONTACT", "UPDATE"), ("INVOICE", "CREATE")]
+        ("CONTACT", "CREATE"),
+        ("CONTACT", "UPDATE"),
+        ("INVOICE", "CREATE"),
+    ]
     first = events[0]
     assert first["resourceId"] == contact["ContactID"]
     assert first["tenantId"] == xero_client.tenant_id

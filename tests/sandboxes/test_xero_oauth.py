@@ -23,16 +23,20 @@ def test_code_exchange_returns_xero_token_answer_and_connections(http, xero):
     claims = json.loads(base64.urlsafe_b64decode(tokens["access_token"].split(".")[1] + "=="))
     assert claims["exp"] - claims["nbf"] == 1800
     assert claims["authentication_event_id"]
-    connections = http.get(f"{xero.url}/connections",
-                           headers={"Authorization": f"Bearer {tokens['access_token']}"}).json()
+    connections = http.get(
+        f"{xero.url}/connections", headers={"Authorization": f"Bearer {tokens['access_token']}"}
+    ).json()
     assert connections[0]["tenantType"] == "ORGANISATION"
     assert connections[0]["tenantId"] == tenant_id
 
 
 def test_code_is_single_use_and_client_secret_is_checked(http, xero):
     code = authorize(http, xero)["code"]
-    form = {"grant_type": "authorization_code", "code": code,
-            "redirect_uri": "http://localhost/callback"}
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": "http://localhost/callback",
+    }
     bad_client = http.post(f"{xero.url}/connect/token", data=form, auth=("sandbox-client-id", "x"))
     assert bad_client.status_code == 400
     assert bad_client.json() == {"error": "invalid_client"}
@@ -45,23 +49,27 @@ def test_code_is_single_use_and_client_secret_is_checked(http, xero):
 def test_refresh_rotates_and_old_token_dies_after_grace(http, start_xero):
     xero = start_xero({"refresh_grace_seconds": 0.2})
     tokens, _ = connect_xero(http, xero)
-    first = token_request(http, xero, grant_type="refresh_token",
-                          refresh_token=tokens["refresh_token"])
+    first = token_request(
+        http, xero, grant_type="refresh_token", refresh_token=tokens["refresh_token"]
+    )
     assert first.status_code == 200
     rotated = first.json()
     assert rotated["refresh_token"] != tokens["refresh_token"]
     assert rotated["access_token"] != tokens["access_token"]
     # Within the grace period, the old token answers the same successor (a retried refresh).
-    again = token_request(http, xero, grant_type="refresh_token",
-                          refresh_token=tokens["refresh_token"])
+    again = token_request(
+        http, xero, grant_type="refresh_token", refresh_token=tokens["refresh_token"]
+    )
     assert again.json()["refresh_token"] == rotated["refresh_token"]
     time.sleep(0.3)
-    late = token_request(http, xero, grant_type="refresh_token",
-                         refresh_token=tokens["refresh_token"])
+    late = token_request(
+        http, xero, grant_type="refresh_token", refresh_token=tokens["refresh_token"]
+    )
     assert late.status_code == 400
     assert late.json() == {"error": "invalid_grant"}
-    newest = token_request(http, xero, grant_type="refresh_token",
-                           refresh_token=rotated["refresh_token"])
+    newest = token_request(
+        http, xero, grant_type="refresh_token", refresh_token=rotated["refresh_token"]
+    )
     assert newest.status_code == 200
 
 
@@ -73,8 +81,9 @@ def test_two_concurrent_refreshes_with_one_token_one_wins(http, start_xero):
 
     def refresh():
         barrier.wait()
-        answer = token_request(http, xero, grant_type="refresh_token",
-                               refresh_token=tokens["refresh_token"])
+        answer = token_request(
+            http, xero, grant_type="refresh_token", refresh_token=tokens["refresh_token"]
+        )
         results.append((answer.status_code, answer.json()))
 
     threads = [threading.Thread(target=refresh) for _ in range(2)]
@@ -91,9 +100,11 @@ def test_data_call_without_or_with_bad_token_is_401(http, xero):
     assert plain.status_code == 401
     body = plain.json()
     assert (body["Title"], body["Status"], body["Detail"]) == (
-        "Unauthorized", 401, "AuthenticationUnsuccessful")
-    bogus = http.get(f"{xero.url}/api.xro/2.0/Contacts",
-                     headers={"Authorization": "Bearer nope"})
+        "Unauthorized",
+        401,
+        "AuthenticationUnsuccessful",
+    )
+    bogus = http.get(f"{xero.url}/api.xro/2.0/Contacts", headers={"Authorization": "Bearer nope"})
     assert bogus.status_code == 401
 
 
@@ -107,8 +118,9 @@ def test_expired_access_token_is_401_token_expired(http, xero):
 
 
 def test_wrong_or_missing_tenant_is_refused(xero_client):
-    wrong = xero_client.get("Contacts", headers={"xero-tenant-id":
-                                                 "00000000-0000-0000-0000-000000000001"})
+    wrong = xero_client.get(
+        "Contacts", headers={"xero-tenant-id": "00000000-0000-0000-0000-000000000001"}
+    )
     assert wrong.status_code == 403
     assert wrong.json()["Title"] == "Forbidden"
     malformed = xero_client.get("Contacts", headers={"xero-tenant-id": "not-a-guid"})
@@ -128,8 +140,11 @@ def test_scope_is_enforced(http, xero):
 
 def test_revocation_ends_the_grant(http, xero):
     tokens, tenant_id = connect_xero(http, xero)
-    revoked = http.post(f"{xero.url}/connect/revocation", data={"token": tokens["refresh_token"]},
-                        auth=("sandbox-client-id", "sandbox-client-secret"))
+    revoked = http.post(
+        f"{xero.url}/connect/revocation",
+        data={"token": tokens["refresh_token"]},
+        auth=("sandbox-client-id", "sandbox-client-secret"),
+    )
     assert revoked.status_code == 200
     client = XeroClient(http, xero, tokens["access_token"], tenant_id)
     assert client.get("Contacts").status_code == 401

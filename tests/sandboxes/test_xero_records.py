@@ -4,8 +4,10 @@ import re
 
 import pytest
 
-DUPLICATE = ("The contact name ACME Ltd is already assigned to another contact. "
-             "The contact name must be unique across all active contacts.")
+DUPLICATE = (
+    "The contact name ACME Ltd is already assigned to another contact. "
+    "The contact name must be unique across all active contacts."
+)
 
 
 def create_contact(client, **fields):
@@ -21,8 +23,9 @@ def create_invoice(client, **fields):
 
 
 def test_put_contact_returns_envelope_and_record(xero_client):
-    response = xero_client.put("Contacts", {"Contacts": [{"Name": "ACME Ltd",
-                                                          "EmailAddress": "ap@acme.test"}]})
+    response = xero_client.put(
+        "Contacts", {"Contacts": [{"Name": "ACME Ltd", "EmailAddress": "ap@acme.test"}]}
+    )
     body = response.json()
     assert set(body) >= {"Id", "Status", "ProviderName", "DateTimeUTC", "Contacts"}
     assert body["Status"] == "OK"
@@ -50,7 +53,8 @@ def test_search_contacts_with_where(xero_client):
     assert names('Name.Contains("acme")') == ["ACME Ltd", "Acme Holdings"]
     assert names('Name.StartsWith("Blue") OR Name=="ACME Ltd"') == ["ACME Ltd", "Blue Fern"]
     assert names('Name.Contains("acme") AND EmailAddress.EndsWith("holdings.test")') == [
-        "Acme Holdings"]
+        "Acme Holdings"
+    ]
     assert names('(Name=="Nobody")') == []
 
 
@@ -63,8 +67,10 @@ def test_where_with_unknown_field_is_query_parse_error(xero_client):
 
 def test_update_contact_by_post_with_contact_id(xero_client):
     contact = create_contact(xero_client, Name="ACME Ltd")
-    response = xero_client.post("Contacts", {"Contacts": [{"ContactID": contact["ContactID"],
-                                                           "EmailAddress": "new@acme.test"}]})
+    response = xero_client.post(
+        "Contacts",
+        {"Contacts": [{"ContactID": contact["ContactID"], "EmailAddress": "new@acme.test"}]},
+    )
     assert response.status_code == 200
     updated = response.json()["Contacts"][0]
     assert updated["EmailAddress"] == "new@acme.test"
@@ -100,10 +106,11 @@ def test_batch_rolls_back_unless_summarize_errors_false(xero_client):
 
 def test_paging_is_100_per_page_and_order_applies(xero, xero_client):
     contacts = [{"Name": f"Company {n:03d}"} for n in range(250)]
-    xero.control("seed", {"tenants": [{"tenantId": xero_client.tenant_id,
-                                       "Contacts": contacts}]})
-    pages = [xero_client.get("Contacts", params={"page": p, "order": "Name DESC"})
-             .json()["Contacts"] for p in (1, 2, 3, 4)]
+    xero.control("seed", {"tenants": [{"tenantId": xero_client.tenant_id, "Contacts": contacts}]})
+    pages = [
+        xero_client.get("Contacts", params={"page": p, "order": "Name DESC"}).json()["Contacts"]
+        for p in (1, 2, 3, 4)
+    ]
     assert [len(p) for p in pages] == [100, 100, 50, 0]
     assert pages[0][0]["Name"] == "Company 249"
     assert pages[2][-1]["Name"] == "Company 000"
@@ -111,10 +118,20 @@ def test_paging_is_100_per_page_and_order_applies(xero, xero_client):
 
 
 def test_if_modified_since_returns_only_newer_records(xero, xero_client):
-    xero.control("seed", {"tenants": [{"tenantId": xero_client.tenant_id, "Contacts": [
-        {"Name": "Old Co", "UpdatedDateUTC": "2020-01-01T00:00:00"},
-        {"Name": "Older Co", "UpdatedDateUTC": "2019-06-01T00:00:00"},
-    ]}]})
+    xero.control(
+        "seed",
+        {
+            "tenants": [
+                {
+                    "tenantId": xero_client.tenant_id,
+                    "Contacts": [
+                        {"Name": "Old Co", "UpdatedDateUTC": "2020-01-01T00:00:00"},
+                        {"Name": "Older Co", "UpdatedDateUTC": "2019-06-01T00:00:00"},
+                    ],
+                }
+            ]
+        },
+    )
     create_contact(xero_client, Name="Fresh Co")
     since = {"If-Modified-Since": "2020-06-01T00:00:00"}
     names = [c["Name"] for c in xero_client.get("Contacts", headers=since).json()["Contacts"]]
@@ -124,24 +141,39 @@ def test_if_modified_since_returns_only_newer_records(xero, xero_client):
     assert sorted(names) == ["Fresh Co", "Old Co"]
 
 
-@pytest.mark.parametrize(("amount_types", "sub_total", "total_tax", "total"), [
-    ("Exclusive", 300.0, 45.0, 345.0),
-    ("Inclusive", 260.87, 39.13, 300.0),
-    ("NoTax", 300.0, 0.0, 300.0),
-])
+@pytest.mark.parametrize(
+    ("amount_types", "sub_total", "total_tax", "total"),
+    [
+        ("Exclusive", 300.0, 45.0, 345.0),
+        ("Inclusive", 260.87, 39.13, 300.0),
+        ("NoTax", 300.0, 0.0, 300.0),
+    ],
+)
 def test_invoice_totals_and_taxes(xero_client, amount_types, sub_total, total_tax, total):
     contact = create_contact(xero_client, Name="ACME Ltd")
     invoice = create_invoice(
-        xero_client, Type="ACCREC", Contact={"ContactID": contact["ContactID"]},
-        LineAmountTypes=amount_types, Date="2024-03-01", DueDate="2024-03-31",
+        xero_client,
+        Type="ACCREC",
+        Contact={"ContactID": contact["ContactID"]},
+        LineAmountTypes=amount_types,
+        Date="2024-03-01",
+        DueDate="2024-03-31",
         LineItems=[
-            {"Description": "Widgets", "Quantity": 2, "UnitAmount": 100, "AccountCode": "200",
-             "TaxType": "OUTPUT2"},
+            {
+                "Description": "Widgets",
+                "Quantity": 2,
+                "UnitAmount": 100,
+                "AccountCode": "200",
+                "TaxType": "OUTPUT2",
+            },
             {"Description": "Setup", "Quantity": 1, "UnitAmount": 100, "AccountCode": "200"},
         ],
     )
     assert (invoice["SubTotal"], invoice["TotalTax"], invoice["Total"]) == (
-        sub_total, total_tax, total)
+        sub_total,
+        total_tax,
+        total,
+    )
     assert invoice["AmountDue"] == total
     assert invoice["AmountPaid"] == 0
     assert invoice["Status"] == "DRAFT"
@@ -152,9 +184,17 @@ def test_invoice_totals_and_taxes(xero_client, amount_types, sub_total, total_ta
 
 
 def test_invoice_without_contact_and_with_bad_tax_type(xero_client):
-    response = xero_client.put("Invoices", {"Invoices": [{
-        "Type": "ACCREC", "LineItems": [{"Description": "x", "UnitAmount": 1,
-                                         "TaxType": "BOGUS"}]}]})
+    response = xero_client.put(
+        "Invoices",
+        {
+            "Invoices": [
+                {
+                    "Type": "ACCREC",
+                    "LineItems": [{"Description": "x", "UnitAmount": 1, "TaxType": "BOGUS"}],
+                }
+            ]
+        },
+    )
     assert response.status_code == 400
     messages = [e["Message"] for e in response.json()["Elements"][0]["ValidationErrors"]]
     assert messages == [
@@ -164,13 +204,21 @@ def test_invoice_without_contact_and_with_bad_tax_type(xero_client):
 
 
 def test_invoice_by_contact_name_creates_contact_and_where_filters(xero_client):
-    create_invoice(xero_client, Type="ACCREC", Contact={"Name": "New Customer"},
-                   Status="AUTHORISED", LineItems=[{"Description": "x", "UnitAmount": 10}])
+    create_invoice(
+        xero_client,
+        Type="ACCREC",
+        Contact={"Name": "New Customer"},
+        Status="AUTHORISED",
+        LineItems=[{"Description": "x", "UnitAmount": 10}],
+    )
     contact = xero_client.get("Contacts", params={"where": 'Name=="New Customer"'}).json()[
-        "Contacts"][0]
+        "Contacts"
+    ][0]
     assert contact["IsCustomer"] is True
-    where = (f'Type=="ACCREC" AND Status=="AUTHORISED" AND '
-             f'Contact.ContactID==guid("{contact["ContactID"]}")')
+    where = (
+        f'Type=="ACCREC" AND Status=="AUTHORISED" AND '
+        f'Contact.ContactID==guid("{contact["ContactID"]}")'
+    )
     found = xero_client.get("Invoices", params={"where": where}).json()["Invoices"]
     assert len(found) == 1
     assert "LineItems" not in found[0]  # Xero omits line items on unpaged lists
@@ -180,15 +228,26 @@ def test_invoice_by_contact_name_creates_contact_and_where_filters(xero_client):
 
 def test_payment_settles_invoice(xero_client):
     contact = create_contact(xero_client, Name="ACME Ltd")
-    invoice = create_invoice(xero_client, Type="ACCREC", Status="AUTHORISED",
-                             Contact={"ContactID": contact["ContactID"]},
-                             LineItems=[{"Description": "x", "Quantity": 1, "UnitAmount": 100}])
+    invoice = create_invoice(
+        xero_client,
+        Type="ACCREC",
+        Status="AUTHORISED",
+        Contact={"ContactID": contact["ContactID"]},
+        LineItems=[{"Description": "x", "Quantity": 1, "UnitAmount": 100}],
+    )
     assert invoice["Total"] == 115.0
 
     def pay(amount):
-        return xero_client.put("Payments", {"Invoice": {"InvoiceID": invoice["InvoiceID"]},
-                                            "Account": {"Code": "090"}, "Date": "2024-04-01",
-                                            "Amount": amount, "Reference": "R1"})
+        return xero_client.put(
+            "Payments",
+            {
+                "Invoice": {"InvoiceID": invoice["InvoiceID"]},
+                "Account": {"Code": "090"},
+                "Date": "2024-04-01",
+                "Amount": amount,
+                "Reference": "R1",
+            },
+        )
 
     first = pay(15)
     assert first.status_code == 200, first.text
@@ -196,41 +255,75 @@ def test_payment_settles_invoice(xero_client):
     assert payment["Invoice"]["InvoiceID"] == invoice["InvoiceID"]
     assert payment["Status"] == "AUTHORISED"
     partly = xero_client.get(f"Invoices/{invoice['InvoiceID']}").json()["Invoices"][0]
-    assert (partly["AmountDue"], partly["AmountPaid"], partly["Status"]) == (100.0, 15.0,
-                                                                             "AUTHORISED")
+    assert (partly["AmountDue"], partly["AmountPaid"], partly["Status"]) == (
+        100.0,
+        15.0,
+        "AUTHORISED",
+    )
     over = pay(100.01)
     assert over.status_code == 400
     assert over.json()["Elements"][0]["ValidationErrors"] == [
-        {"Message": "Payment amount exceeds the amount outstanding on this document"}]
+        {"Message": "Payment amount exceeds the amount outstanding on this document"}
+    ]
     assert pay(100).status_code == 200
     paid = xero_client.get(f"Invoices/{invoice['InvoiceID']}").json()["Invoices"][0]
     assert (paid["AmountDue"], paid["Status"]) == (0.0, "PAID")
     assert len(paid["Payments"]) == 2
-    payments = xero_client.get("Payments", params={
-        "where": f'Invoice.InvoiceID==guid("{invoice["InvoiceID"]}")'}).json()["Payments"]
+    payments = xero_client.get(
+        "Payments", params={"where": f'Invoice.InvoiceID==guid("{invoice["InvoiceID"]}")'}
+    ).json()["Payments"]
     assert len(payments) == 2
 
 
 def test_payment_on_draft_invoice_is_refused(xero_client):
     contact = create_contact(xero_client, Name="ACME Ltd")
-    invoice = create_invoice(xero_client, Type="ACCREC", Contact={"ContactID":
-                                                                  contact["ContactID"]},
-                             LineItems=[{"Description": "x", "UnitAmount": 10}])
-    response = xero_client.put("Payments", {"Payments": [{
-        "Invoice": {"InvoiceID": invoice["InvoiceID"]}, "Account": {"Code": "090"},
-        "Amount": 5}]})
+    invoice = create_invoice(
+        xero_client,
+        Type="ACCREC",
+        Contact={"ContactID": contact["ContactID"]},
+        LineItems=[{"Description": "x", "UnitAmount": 10}],
+    )
+    response = xero_client.put(
+        "Payments",
+        {
+            "Payments": [
+                {
+                    "Invoice": {"InvoiceID": invoice["InvoiceID"]},
+                    "Account": {"Code": "090"},
+                    "Amount": 5,
+                }
+            ]
+        },
+    )
     assert response.status_code == 400
     assert response.json()["Elements"][0]["ValidationErrors"] == [
-        {"Message": "Payments can only be made against Authorised documents"}]
+        {"Message": "Payments can only be made against Authorised documents"}
+    ]
 
 
 def test_quotes_create_and_list(xero_client):
     contact = create_contact(xero_client, Name="ACME Ltd")
-    response = xero_client.put("Quotes", {"Quotes": [{
-        "Contact": {"ContactID": contact["ContactID"]}, "Date": "2024-05-01",
-        "ExpiryDate": "2024-05-31", "Title": "Website",
-        "LineItems": [{"Description": "Design", "Quantity": 3, "UnitAmount": 50,
-                       "TaxType": "OUTPUT2"}]}]})
+    response = xero_client.put(
+        "Quotes",
+        {
+            "Quotes": [
+                {
+                    "Contact": {"ContactID": contact["ContactID"]},
+                    "Date": "2024-05-01",
+                    "ExpiryDate": "2024-05-31",
+                    "Title": "Website",
+                    "LineItems": [
+                        {
+                            "Description": "Design",
+                            "Quantity": 3,
+                            "UnitAmount": 50,
+                            "TaxType": "OUTPUT2",
+                        }
+                    ],
+                }
+            ]
+        },
+    )
     assert response.status_code == 200, response.text
     quote = response.json()["Quotes"][0]
     assert (quote["QuoteNumber"], quote["Status"], quote["Total"]) == ("QU-0001", "DRAFT", 172.5)
@@ -252,22 +345,41 @@ def test_state_logs_requests(xero, xero_client):
     assert entry["status"] == 200
 
 
-@pytest.mark.parametrize(("where", "expected"), [
-    ("Total > 100", ["INV-0002"]),
-    ("Date >= DateTime(2024, 02, 01)", ["INV-0002"]),
-    ('NOT (Status == "PAID") AND Status != "DRAFT"', ["INV-0001"]),
-    ('Reference.ToLower().StartsWith("po-")', ["INV-0001", "INV-0002"]),
-    ('Status == "AUTHORISED" || Total < 0', ["INV-0001"]),
-])
+@pytest.mark.parametrize(
+    ("where", "expected"),
+    [
+        ("Total > 100", ["INV-0002"]),
+        ("Date >= DateTime(2024, 02, 01)", ["INV-0002"]),
+        ('NOT (Status == "PAID") AND Status != "DRAFT"', ["INV-0001"]),
+        ('Reference.ToLower().StartsWith("po-")', ["INV-0001", "INV-0002"]),
+        ('Status == "AUTHORISED" || Total < 0', ["INV-0001"]),
+    ],
+)
 def test_where_expression_forms_on_invoices(xero, xero_client, where, expected):
     contact_id = create_contact(xero_client, Name="ACME Ltd")["ContactID"]
     base = {"Type": "ACCREC", "Contact": {"ContactID": contact_id}, "Status": "AUTHORISED"}
-    create_invoice(xero_client, **base, Date="2024-01-10", Reference="PO-1",
-                   LineItems=[{"Description": "a", "UnitAmount": 50}])
-    second = create_invoice(xero_client, **base, Date="2024-02-10", Reference="po-2",
-                            LineItems=[{"Description": "b", "UnitAmount": 200}])
-    xero_client.put("Payments", {"Invoice": {"InvoiceID": second["InvoiceID"]},
-                                 "Account": {"Code": "090"}, "Amount": second["Total"]})
+    create_invoice(
+        xero_client,
+        **base,
+        Date="2024-01-10",
+        Reference="PO-1",
+        LineItems=[{"Description": "a", "UnitAmount": 50}],
+    )
+    second = create_invoice(
+        xero_client,
+        **base,
+        Date="2024-02-10",
+        Reference="po-2",
+        LineItems=[{"Description": "b", "UnitAmount": 200}],
+    )
+    xero_client.put(
+        "Payments",
+        {
+            "Invoice": {"InvoiceID": second["InvoiceID"]},
+            "Account": {"Code": "090"},
+            "Amount": second["Total"],
+        },
+    )
     response = xero_client.get("Invoices", params={"where": where, "order": "InvoiceNumber"})
     assert response.status_code == 200, response.text
     assert [i["InvoiceNumber"] for i in response.json()["Invoices"]] == expected
@@ -275,14 +387,23 @@ def test_where_expression_forms_on_invoices(xero, xero_client, where, expected):
 
 def test_deleting_a_payment_reopens_the_invoice(xero_client):
     contact_id = create_contact(xero_client, Name="ACME Ltd")["ContactID"]
-    invoice = create_invoice(xero_client, Type="ACCREC", Status="AUTHORISED",
-                             Contact={"ContactID": contact_id},
-                             LineItems=[{"Description": "a", "UnitAmount": 20}])
-    payment = xero_client.put("Payments", {"Invoice": {"InvoiceID": invoice["InvoiceID"]},
-                                           "Account": {"Code": "090"}, "Amount": 23}).json()
+    invoice = create_invoice(
+        xero_client,
+        Type="ACCREC",
+        Status="AUTHORISED",
+        Contact={"ContactID": contact_id},
+        LineItems=[{"Description": "a", "UnitAmount": 20}],
+    )
+    payment = xero_client.put(
+        "Payments",
+        {"Invoice": {"InvoiceID": invoice["InvoiceID"]}, "Account": {"Code": "090"}, "Amount": 23},
+    ).json()
     payment_id = payment["Payments"][0]["PaymentID"]
     deleted = xero_client.post(f"Payments/{payment_id}", {"Status": "DELETED"})
     assert deleted.json()["Payments"][0]["Status"] == "DELETED"
     reopened = xero_client.get(f"Invoices/{invoice['InvoiceID']}").json()["Invoices"][0]
     assert (reopened["Status"], reopened["AmountDue"], reopened["Payments"]) == (
-        "AUTHORISED", 23.0, [])
+        "AUTHORISED",
+        23.0,
+        [],
+    )

@@ -39,8 +39,7 @@ def slow_now_and_then(n: int) -> dict[str, int]:
 
 def running_after_progress(store: SqlStore, done: int) -> bool:
     """At least ``done`` runs finished and one is running now: time to kill."""
-    return (store.count_executions(status=ExecutionStatus.RUNNING) > 0
-            and successes(store) >= done)
+    return store.count_executions(status=ExecutionStatus.RUNNING) > 0 and successes(store) >= done
 
 
 def reaped_runs(store: SqlStore) -> int:

@@ -44,7 +44,11 @@ class Process:
         self.log = logs / f"{name}-{time.monotonic_ns()}.log"
         with self.log.open("wb") as out:
             self.popen = subprocess.Popen(
-                args, env=env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
+                args,
+                env=env,
+                cwd=REPO,
+                stdout=out,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
 
@@ -72,9 +76,21 @@ def switchboard(name: str, args: list[str], env: dict[str, str], logs: Path) -> 
 
 
 def celery_worker(env: dict[str, str], logs: Path, concurrency: int = 2) -> Process:
-    args = [str(BIN / "celery"), "-A", "engine.celery_app", "worker", "-P", "threads",
-            "--concurrency", str(concurrency), "--loglevel", "WARNING",
-            "--without-gossip", "--without-mingle", "--without-heartbeat"]
+    args = [
+        str(BIN / "celery"),
+        "-A",
+        "engine.celery_app",
+        "worker",
+        "-P",
+        "threads",
+        "--concurrency",
+        str(concurrency),
+        "--loglevel",
+        "WARNING",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+    ]
     return Process("worker", args, env, logs)
 
 
@@ -111,8 +127,12 @@ def post_webhooks(
         return local.session
 
     def post(n: int) -> int:
-        response = session().post(url, data=json.dumps(payload(n)), timeout=timeout,
-                                  headers={"Content-Type": "application/json"})
+        response = session().post(
+            url,
+            data=json.dumps(payload(n)),
+            timeout=timeout,
+            headers={"Content-Type": "application/json"},
+        )
         response.close()
         return response.status_code
 
@@ -126,15 +146,17 @@ def post_webhooks(
 
 def base_env(var_dir: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHBOARD_")}
-    env.update({
-        "SWITCHBOARD_VAR_DIR": str(var_dir),
-        "SWITCHBOARD_WEBHOOK_RATE_LIMIT": "1000000",
-        "SWITCHBOARD_HEARTBEAT_SECONDS": "1",
-        "SWITCHBOARD_STALE_AFTER_SECONDS": "4",
-        "SWITCHBOARD_QUEUE_LEASE_SECONDS": "5",
-        "SWITCHBOARD_TICK_SECONDS": "1",
-        "SWITCHBOARD_DISPATCH_GRACE_SECONDS": "3",
-        "PYTHONWARNINGS": "ignore",
-    })
+    env.update(
+        {
+            "SWITCHBOARD_VAR_DIR": str(var_dir),
+            "SWITCHBOARD_WEBHOOK_RATE_LIMIT": "1000000",
+            "SWITCHBOARD_HEARTBEAT_SECONDS": "1",
+            "SWITCHBOARD_STALE_AFTER_SECONDS": "4",
+            "SWITCHBOARD_QUEUE_LEASE_SECONDS": "5",
+            "SWITCHBOARD_TICK_SECONDS": "1",
+            "SWITCHBOARD_DISPATCH_GRACE_SECONDS": "3",
+            "PYTHONWARNINGS": "ignore",
+        }
+    )
     env.update(extra)
     return env

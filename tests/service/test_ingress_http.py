@@ -43,8 +43,7 @@ def test_unknown_token_is_404(client):
 
 def test_unparsable_json_is_400_with_the_reason(service, client):
     hook = hook_of(service)
-    response = client.post(f"/hooks/{hook.token}", data="{nope",
-                           content_type="application/json")
+    response = client.post(f"/hooks/{hook.token}", data="{nope", content_type="application/json")
     assert error_of(response) == (400, "invalid_payload")
     assert "not valid JSON" in response.get_json()["error"]["message"]
     assert service.store.count_queue(hook.id) == 0
@@ -58,8 +57,9 @@ def test_oversized_payload_is_413(service, client):
 
 
 def test_rate_limit_is_429_with_retry_after(store, queue, registry, clock, tmp_path):
-    settings = Settings.from_env({"SWITCHBOARD_VAR_DIR": str(tmp_path / "v"),
-                                  "SWITCHBOARD_WEBHOOK_RATE_LIMIT": "3"}).with_secret_key_file()
+    settings = Settings.from_env(
+        {"SWITCHBOARD_VAR_DIR": str(tmp_path / "v"), "SWITCHBOARD_WEBHOOK_RATE_LIMIT": "3"}
+    ).with_secret_key_file()
     service = Service(store, queue, settings, registry, clock)
     hook = hook_of(service)
     with create_app({"SWITCHBOARD_SERVICE": service}).test_client() as client:
@@ -71,8 +71,9 @@ def test_rate_limit_is_429_with_retry_after(store, queue, registry, clock, tmp_p
 
 
 def test_full_queue_of_an_inactive_scenario_is_503(store, queue, registry, clock, tmp_path):
-    settings = Settings.from_env({"SWITCHBOARD_VAR_DIR": str(tmp_path / "v"),
-                                  "SWITCHBOARD_WEBHOOK_QUEUE_LIMIT": "1"}).with_secret_key_file()
+    settings = Settings.from_env(
+        {"SWITCHBOARD_VAR_DIR": str(tmp_path / "v"), "SWITCHBOARD_WEBHOOK_QUEUE_LIMIT": "1"}
+    ).with_secret_key_file()
     service = Service(store, queue, settings, registry, clock)
     hook = hook_of(service, active=False)
     with create_app({"SWITCHBOARD_SERVICE": service}).test_client() as client:
@@ -84,14 +85,16 @@ def test_full_queue_of_an_inactive_scenario_is_503(store, queue, registry, clock
 def test_the_caller_gets_the_webhook_response(service, client, queue):
     queue.start()
     hook = hook_of(service, HOOK_WITH_RESPONSE)
-    response = client.post(f"/hooks/{hook.token}", data=json.dumps({"n": 8}),
-                           content_type="application/json")
+    response = client.post(
+        f"/hooks/{hook.token}", data=json.dumps({"n": 8}), content_type="application/json"
+    )
     assert (response.status_code, response.text) == (201, "got 8")
     assert response.headers["X-Answer"] == "yes"
 
 
-def test_without_an_answer_in_time_the_caller_gets_accepted(store, queue, settings, registry,
-                                                            clock):
+def test_without_an_answer_in_time_the_caller_gets_accepted(
+    store, queue, settings, registry, clock
+):
     options = ServiceOptions(webhook_response_timeout=0.2)
     service = Service(store, queue, settings, registry, clock, options=options)
     hook = hook_of(service, HOOK_WITH_RESPONSE)  # the queue is not started: nobody answers

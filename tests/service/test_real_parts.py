@@ -150,9 +150,7 @@ def test_ingress_accepts_while_redis_is_down_and_dispatch_resumes(tmp_path, proc
         store.close()
 
 
-def test_webhook_response_travels_from_a_celery_worker_to_the_caller(
-    tmp_path, redis_db, processes
-):
+def test_webhook_response_travels_from_a_celery_worker_to_the_caller(tmp_path, redis_db, processes):
     env = base_env(tmp_path / "var", SWITCHBOARD_REDIS_URL=redis_db)
     _, token = import_active_scenario(env, HOOK_WITH_RESPONSE)
     port = free_port()
@@ -161,8 +159,9 @@ def test_webhook_response_travels_from_a_celery_worker_to_the_caller(
     wait_for_http(port)
     try:
         with requests.Session() as session:
-            response = session.post(f"http://127.0.0.1:{port}/hooks/{token}", json={"n": 8},
-                                    timeout=30)
+            response = session.post(
+                f"http://127.0.0.1:{port}/hooks/{token}", json={"n": 8}, timeout=30
+            )
             answer = (response.status_code, response.text, response.headers.get("X-Answer"))
             response.close()
         assert answer == (201, "got 8", "yes")

@@ -24,10 +24,14 @@ MONDAY_9 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
         ({"type": "cron", "cron": "0 6 * * 0"}, datetime(2026, 3, 8, 6, 0, tzinfo=UTC)),
         ({"type": "cron", "cron": "30 7 * * MON-FRI"}, datetime(2026, 3, 3, 7, 30, tzinfo=UTC)),
         ({"type": "cron", "cron": "@daily"}, datetime(2026, 3, 3, 0, 0, tzinfo=UTC)),
-        ({"type": "cron", "cron": "0 2 * * *", "timezone": "Europe/Prague"},
-         datetime(2026, 3, 3, 1, 0, tzinfo=UTC)),
-        ({"type": "daily", "time": "09:00", "timezone": "Europe/Prague"},
-         datetime(2026, 3, 3, 8, 0, tzinfo=UTC)),
+        (
+            {"type": "cron", "cron": "0 2 * * *", "timezone": "Europe/Prague"},
+            datetime(2026, 3, 3, 1, 0, tzinfo=UTC),
+        ),
+        (
+            {"type": "daily", "time": "09:00", "timezone": "Europe/Prague"},
+            datetime(2026, 3, 3, 8, 0, tzinfo=UTC),
+        ),
         ({"type": "once", "date": "2026-03-01T00:00:00Z"}, None),
         ({"type": "on-demand"}, None),
     ],
@@ -38,9 +42,13 @@ def test_next_run_after(scheduling, expected):
 
 @pytest.mark.parametrize(
     "scheduling",
-    [{"type": "sometimes"}, {"type": "cron", "cron": "61 * * * *"},
-     {"type": "weekly", "time": "08:00"}, {"type": "daily", "time": "25:00"},
-     {"type": "indefinitely", "interval": 0}],
+    [
+        {"type": "sometimes"},
+        {"type": "cron", "cron": "61 * * * *"},
+        {"type": "weekly", "time": "08:00"},
+        {"type": "daily", "time": "25:00"},
+        {"type": "indefinitely", "interval": 0},
+    ],
 )
 def test_bad_scheduling_is_refused(scheduling):
     with pytest.raises(ScheduleError):

@@ -65,17 +65,24 @@ def check_access() -> None:
     header = flask.request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     with state.lock:
-        token_realm = (state.tokens.realm_for(token.strip(), state.now())
-                       if scheme.lower() == "bearer" else None)
+        token_realm = (
+            state.tokens.realm_for(token.strip(), state.now())
+            if scheme.lower() == "bearer"
+            else None
+        )
         if token_realm is None:
             raise faults.authentication_failed(
-                "Token expired or invalid" if token else "Missing bearer token")
+                "Token expired or invalid" if token else "Missing bearer token"
+            )
         if realm_id not in state.realms:
             raise faults.authentication_failed(f"Unknown realm {realm_id}")
         if token_realm != realm_id:
             raise faults.authorization_failed()
-        decision = state.limiter.check(realm_id, int(state.config["rate_limit_per_minute"]),
-                                       float(state.config["rate_limit_window_seconds"]))
+        decision = state.limiter.check(
+            realm_id,
+            int(state.config["rate_limit_per_minute"]),
+            float(state.config["rate_limit_window_seconds"]),
+        )
     if not decision.allowed:
         raise faults.throttled(decision.retry_after)
 
@@ -86,9 +93,13 @@ def fault_response(fault: Fault) -> flask.Response:
     if status == 429:
         error = faults.throttled(fault.retry_after)
     else:
-        error = faults.QboFault(str(status), "An application error has occurred",
-                                "Injected by the sandbox", status=status,
-                                fault_type="SystemFault")
+        error = faults.QboFault(
+            str(status),
+            "An application error has occurred",
+            "Injected by the sandbox",
+            status=status,
+            fault_type="SystemFault",
+        )
         if status == 503:
             error.headers["Retry-After"] = str(fault.retry_after)
     return render_fault(error)
@@ -112,8 +123,9 @@ def add_intuit_tid(response: flask.Response) -> flask.Response:
 def entity_spec(entity: str) -> EntitySpec:
     spec = ENTITIES.get(entity.lower())
     if spec is None:
-        raise faults.unsupported(f"Could not find resource for relative : {flask.request.path}"
-                                 " of full path")
+        raise faults.unsupported(
+            f"Could not find resource for relative : {flask.request.path} of full path"
+        )
     return spec
 
 
@@ -172,9 +184,15 @@ def company_info(realm_id: str, company_id: str) -> flask.Response:
 
 
 def _company_info(realm: Realm) -> dict[str, Any]:
-    return {"Id": "1", "SyncToken": "0", "CompanyName": realm.company_name,
-            "LegalName": realm.company_name, "Country": realm.country,
-            "domain": "QBO", "sparse": False}
+    return {
+        "Id": "1",
+        "SyncToken": "0",
+        "CompanyName": realm.company_name,
+        "LegalName": realm.company_name,
+        "Country": realm.country,
+        "domain": "QBO",
+        "sparse": False,
+    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -201,7 +219,8 @@ def query(realm_id: str) -> flask.Response:
             records = [_company_info(realm)]
         elif name is None:
             raise faults.query_error(
-                f"QueryValidationError: Entity '{parsed.entity}' is not supported", False)
+                f"QueryValidationError: Entity '{parsed.entity}' is not supported", False
+            )
         else:
             records = list(realm.records[name].values())
             spec = ENTITIES[name.lower()]
@@ -213,8 +232,11 @@ def query(realm_id: str) -> flask.Response:
             return answer({"QueryResponse": {"totalCount": total}})
         result: dict[str, Any] = {}
         if page:
-            result = {key: json.loads(json.dumps(page)), "startPosition": parsed.start,
-                      "maxResults": len(page)}
+            result = {
+                key: json.loads(json.dumps(page)),
+                "startPosition": parsed.start,
+                "maxResults": len(page),
+            }
         return answer({"QueryResponse": result})
 
 
@@ -227,20 +249,25 @@ def change_data_capture(realm_id: str) -> flask.Response:
         raise faults.required("changedSince")
     since = to_instant(args["changedSince"])
     if since is None:
-        raise faults.invalid_property(f"changedSince {args['changedSince']!r} is not an "
-                                      "ISO date-time", "changedSince")
+        raise faults.invalid_property(
+            f"changedSince {args['changedSince']!r} is not an ISO date-time", "changedSince"
+        )
     state = sandbox_state()
     if since < state.now() - timedelta(days=float(state.config["cdc_max_days"])):
-        raise faults.query_error("QueryValidationError: changedSince must be within the last "
-                                 f"{state.config['cdc_max_days']} days", False)
+        raise faults.query_error(
+            "QueryValidationError: changedSince must be within the last "
+            f"{state.config['cdc_max_days']} days",
+            False,
+        )
     responses = []
     with state.lock:
         realm = current_realm(realm_id)
         for entity in args["entities"].split(","):
             name = ENTITY_NAMES.get(entity.strip().lower())
             if name is None or name not in TRACKED:
-                raise faults.query_error(f"QueryValidationError: CDC is not supported for "
-                                         f"{entity.strip()}", False)
+                raise faults.query_error(
+                    f"QueryValidationError: CDC is not supported for {entity.strip()}", False
+                )
             responses.append(_changed(realm, name, since))
     return answer({"CDCResponse": [{"QueryResponse": responses}]})
 
@@ -250,15 +277,24 @@ def _changed(realm: Realm, name: str, since: Any) -> dict[str, Any]:
         moment = to_instant(str(record.get("MetaData", {}).get("LastUpdatedTime", "")))
         return moment is not None and moment >= since
 
-    changed = sorted((r for r in realm.records[name].values() if later(r)),
-                     key=lambda r: to_instant(r["MetaData"]["LastUpdatedTime"]))
-    changed += [{k: v for k, v in d.items() if k != "entity"} for d in realm.deleted
-                if d["entity"] == name and later(d)]
+    changed = sorted(
+        (r for r in realm.records[name].values() if later(r)),
+        key=lambda r: to_instant(r["MetaData"]["LastUpdatedTime"]),
+    )
+    changed += [
+        {k: v for k, v in d.items() if k != "entity"}
+        for d in realm.deleted
+        if d["entity"] == name and later(d)
+    ]
     changed = json.loads(json.dumps(changed[:1000]))
     if not changed:
         return {}
-    return {name: changed, "startPosition": 1, "maxResults": len(changed),
-            "totalCount": len(changed)}
+    return {
+        name: changed,
+        "startPosition": 1,
+        "maxResults": len(changed),
+        "totalCount": len(changed),
+    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -273,18 +309,30 @@ def announce(state: QboSandboxState, realm_id: str, changes: list[Change]) -> No
     webhooks guide.
     """
     url, key = state.config.get("webhook_url"), state.config.get("webhook_key")
-    entities = [{"name": c.entity, "id": c.id, "operation": c.operation,
-                 "lastUpdated": _compact_offset(c.at)} for c in changes if c.entity in TRACKED]
+    entities = [
+        {
+            "name": c.entity,
+            "id": c.id,
+            "operation": c.operation,
+            "lastUpdated": _compact_offset(c.at),
+        }
+        for c in changes
+        if c.entity in TRACKED
+    ]
     if not url or not entities:
         return
-    body = {"eventNotifications": [{"realmId": realm_id,
-                                    "dataChangeEvent": {"entities": entities}}]}
+    body = {
+        "eventNotifications": [{"realmId": realm_id, "dataChangeEvent": {"entities": entities}}]
+    }
     raw = json.dumps(body).encode()
-    headers = {"Content-Type": "application/json; charset=utf-8", "Accept": "application/json",
-               "User-Agent": "intuit_notification_server/0.1",
-               "intuit-notification-schema-version": "0.1",
-               "intuit-t-id": str(uuid.uuid4()),
-               "intuit-created-time": _compact_offset(entities[0]["lastUpdated"])}
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "Accept": "application/json",
+        "User-Agent": "intuit_notification_server/0.1",
+        "intuit-notification-schema-version": "0.1",
+        "intuit-t-id": str(uuid.uuid4()),
+        "intuit-created-time": _compact_offset(entities[0]["lastUpdated"]),
+    }
     if key:
         digest = hmac.new(str(key).encode(), raw, hashlib.sha256).digest()
         headers["intuit-signature"] = base64.b64encode(digest).decode()
@@ -301,10 +349,10 @@ def register(app: flask.Flask) -> None:
     app.before_request(check_access)
     app.add_url_rule(f"{PREFIX}/query", "qbo_query", query, methods=["GET", "POST"])
     app.add_url_rule(f"{PREFIX}/cdc", "qbo_cdc", change_data_capture, methods=["GET"])
-    app.add_url_rule(f"{PREFIX}/companyinfo/<company_id>", "qbo_company", company_info,
-                     methods=["GET"])
-    app.add_url_rule(f"{PREFIX}/<entity>/<record_id>", "qbo_read", read_entity,
-                     methods=["GET"])
+    app.add_url_rule(
+        f"{PREFIX}/companyinfo/<company_id>", "qbo_company", company_info, methods=["GET"]
+    )
+    app.add_url_rule(f"{PREFIX}/<entity>/<record_id>", "qbo_read", read_entity, methods=["GET"])
     app.add_url_rule(f"{PREFIX}/<entity>", "qbo_write", write_entity, methods=["POST"])
     app.register_error_handler(faults.QboFault, render_fault)
     app.after_request(add_intuit_tid)

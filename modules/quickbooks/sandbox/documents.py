@@ -45,8 +45,9 @@ def decimal(value: Any, element: str) -> Decimal | None:
     try:
         return Decimal(str(value))
     except InvalidOperation as exc:
-        raise faults.invalid_property(f"{element} must be a number, got {value!r}",
-                                      element) from exc
+        raise faults.invalid_property(
+            f"{element} must be a number, got {value!r}", element
+        ) from exc
 
 
 def ref_id(ref: Any) -> str | None:
@@ -70,8 +71,9 @@ def resolve_ref(lookup: Lookup, entity: str, ref: Any, element: str) -> Record:
     return record
 
 
-def compute_sales_line(line: Record, lookup: Lookup, default_tax: str | None,
-                       needs_tax: bool) -> Decimal:
+def compute_sales_line(
+    line: Record, lookup: Lookup, default_tax: str | None, needs_tax: bool
+) -> Decimal:
     """Fill one sales line's ItemRef, Qty, UnitPrice, Amount and TaxCodeRef; return Amount."""
     detail = line.setdefault(SALES_LINE, {})
     if not isinstance(detail, dict):
@@ -87,9 +89,12 @@ def compute_sales_line(line: Record, lookup: Lookup, default_tax: str | None,
         amount = qty * (price or Decimal(0))
     elif qty is not None and price is not None:
         if abs(qty * price - amount) > Decimal("0.005"):
-            raise faults.QboFault("6070", "Amount calculation incorrect in the request",
-                                  f"Amount is not equal to UnitPrice * Qty. Supplied value:"
-                                  f"{money(amount):.2f}", element="Amount")
+            raise faults.QboFault(
+                "6070",
+                "Amount calculation incorrect in the request",
+                f"Amount is not equal to UnitPrice * Qty. Supplied value:{money(amount):.2f}",
+                element="Amount",
+            )
     elif price is not None and price != 0:
         qty = amount / price
     else:
@@ -100,8 +105,9 @@ def compute_sales_line(line: Record, lookup: Lookup, default_tax: str | None,
     tax_ref = ref_id(detail.get("TaxCodeRef")) or ref_id(item.get("SalesTaxCodeRef"))
     tax_ref = tax_ref or default_tax
     if tax_ref is None and needs_tax:
-        raise faults.business("Make sure all your transactions have a GST rate before you "
-                              "save.", "TaxCodeRef")
+        raise faults.business(
+            "Make sure all your transactions have a GST rate before you save.", "TaxCodeRef"
+        )
     if tax_ref is not None:
         resolve_ref(lookup, "TaxCode", tax_ref, "TaxCodeRef")
         detail["TaxCodeRef"] = {"value": tax_ref}
@@ -132,8 +138,9 @@ def compute_document(doc: Record, lookup: Lookup, default_tax: str | None) -> No
     for line in lines:
         kind = line.get("DetailType") if isinstance(line, dict) else None
         if kind not in LINE_TYPES:
-            raise faults.invalid_property(f"Line DetailType {kind!r} is not supported",
-                                          "DetailType")
+            raise faults.invalid_property(
+                f"Line DetailType {kind!r} is not supported", "DetailType"
+            )
         if kind == "SubTotalLineDetail":
             continue
         if kind == "DiscountLineDetail":
@@ -150,8 +157,9 @@ def compute_document(doc: Record, lookup: Lookup, default_tax: str | None) -> No
     tax_lines, total_tax = _tax_lines(taxable, share, mode, lookup)
     for number, line in enumerate(kept, start=1):
         line["Id"], line["LineNum"] = str(number), number
-    kept.append({"Amount": money(subtotal), "DetailType": "SubTotalLineDetail",
-                 "SubTotalLineDetail": {}})
+    kept.append(
+        {"Amount": money(subtotal), "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}}
+    )
     doc["Line"] = kept
     doc["TxnTaxDetail"] = {"TotalTax": money(total_tax), "TaxLine": tax_lines}
     net = subtotal - discount
@@ -171,8 +179,9 @@ def _discount(line: Record | None, subtotal: Decimal) -> Decimal:
     return Decimal(str(line["Amount"]))
 
 
-def _tax_lines(taxable: Mapping[str, Decimal], share: Decimal, mode: str,
-               lookup: Lookup) -> tuple[list[Record], Decimal]:
+def _tax_lines(
+    taxable: Mapping[str, Decimal], share: Decimal, mode: str, lookup: Lookup
+) -> tuple[list[Record], Decimal]:
     if mode == "NotApplicable":
         return [], Decimal(0)
     by_rate: dict[str, tuple[Record, Decimal]] = {}
@@ -191,7 +200,16 @@ def _tax_lines(taxable: Mapping[str, Decimal], share: Decimal, mode: str,
             tax = base * percent / 100
         tax = tax.quantize(CENT, rounding=ROUND_HALF_UP)
         total += tax
-        lines.append({"Amount": money(tax), "DetailType": "TaxLineDetail", "TaxLineDetail": {
-            "TaxRateRef": {"value": rate_id, "name": rate.get("Name")}, "PercentBased": True,
-            "TaxPercent": float(percent), "NetAmountTaxable": money(base)}})
+        lines.append(
+            {
+                "Amount": money(tax),
+                "DetailType": "TaxLineDetail",
+                "TaxLineDetail": {
+                    "TaxRateRef": {"value": rate_id, "name": rate.get("Name")},
+                    "PercentBased": True,
+                    "TaxPercent": float(percent),
+                    "NetAmountTaxable": money(base),
+                },
+            }
+        )
     return lines, total

@@ -47,8 +47,11 @@ def _text(record: Record, name: str) -> str:
 
 def prepare_customer(realm: Realm, record: Record, existing: Record | None) -> None:
     """DisplayName defaults from CompanyName or the person's name; it must be unique."""
-    person = " ".join(_text(record, n) for n in ("Title", "GivenName", "MiddleName",
-                                                  "FamilyName", "Suffix") if _text(record, n))
+    person = " ".join(
+        _text(record, n)
+        for n in ("Title", "GivenName", "MiddleName", "FamilyName", "Suffix")
+        if _text(record, n)
+    )
     display = _text(record, "DisplayName") or _text(record, "CompanyName") or person
     if not display:
         raise faults.required("DisplayName")
@@ -87,8 +90,9 @@ def _dates(record: Record, realm: Realm, due_field: str | None) -> None:
     record.setdefault("TxnDate", realm.today())
     if due_field and not record.get(due_field):
         days = int(realm.config.get("default_terms_days", 30))
-        record[due_field] = (date.fromisoformat(record["TxnDate"][:10])
-                             + timedelta(days=days)).isoformat()
+        record[due_field] = (
+            date.fromisoformat(record["TxnDate"][:10]) + timedelta(days=days)
+        ).isoformat()
 
 
 def prepare_invoice(realm: Realm, record: Record, existing: Record | None) -> None:
@@ -99,8 +103,9 @@ def prepare_invoice(realm: Realm, record: Record, existing: Record | None) -> No
     compute_document(record, realm.lookup, realm.config.get("default_tax_code"))
     paid = realm.paid_on_invoice(record.get("Id"))
     if paid > Decimal(str(record["TotalAmt"])):
-        raise faults.business("The invoice total is less than the payments applied to it.",
-                              "TotalAmt")
+        raise faults.business(
+            "The invoice total is less than the payments applied to it.", "TotalAmt"
+        )
     record["Balance"] = money(Decimal(str(record["TotalAmt"])) - paid)
     record["LinkedTxn"] = realm.payment_links(record.get("Id"))
     del existing
@@ -130,8 +135,9 @@ def prepare_payment(realm: Realm, record: Record, existing: Record | None) -> No
         applied += _apply_line(realm, line, customer, record.get("Id"))
         line["LineNum"] = number
     if applied > total:
-        raise faults.business("The amount received is less than the amount applied to "
-                              "transactions.", "TotalAmt")
+        raise faults.business(
+            "The amount received is less than the amount applied to transactions.", "TotalAmt"
+        )
     record["Line"] = lines
     record["TotalAmt"] = money(total)
     record["UnappliedAmt"] = money(total - applied)
@@ -147,22 +153,25 @@ def _apply_line(realm: Realm, line: Any, customer: Record, payment_id: str | Non
         raise faults.required("Line.Amount")
     links = line.get("LinkedTxn") or []
     if len(links) != 1:
-        raise faults.business("Each payment line must link exactly one transaction.",
-                              "LinkedTxn")
+        raise faults.business("Each payment line must link exactly one transaction.", "LinkedTxn")
     link = links[0]
     if link.get("TxnType") != "Invoice":
-        raise faults.invalid_property(f"TxnType {link.get('TxnType')!r} is not supported; "
-                                      "link invoices", "TxnType")
+        raise faults.invalid_property(
+            f"TxnType {link.get('TxnType')!r} is not supported; link invoices", "TxnType"
+        )
     invoice = resolve_ref(realm.lookup, "Invoice", link.get("TxnId"), "LinkedTxn.TxnId")
     if ref_id(invoice["CustomerRef"]) != customer["Id"]:
-        raise faults.business(f"Invoice {invoice['Id']} belongs to another customer.",
-                              "LinkedTxn")
+        raise faults.business(f"Invoice {invoice['Id']} belongs to another customer.", "LinkedTxn")
     open_balance = Decimal(str(invoice["TotalAmt"])) - realm.paid_on_invoice(
-        invoice["Id"], except_payment=payment_id)
+        invoice["Id"], except_payment=payment_id
+    )
     if amount > open_balance:
-        raise faults.business(f"The payment amount {money(amount):.2f} is more than the "
-                              f"balance due {money(open_balance):.2f} on invoice "
-                              f"{invoice.get('DocNumber')}.", "Line.Amount")
+        raise faults.business(
+            f"The payment amount {money(amount):.2f} is more than the "
+            f"balance due {money(open_balance):.2f} on invoice "
+            f"{invoice.get('DocNumber')}.",
+            "Line.Amount",
+        )
     line["Amount"] = money(amount)
     line["LinkedTxn"] = [{"TxnId": invoice["Id"], "TxnType": "Invoice"}]
     return amount
@@ -174,16 +183,46 @@ ENTITIES: dict[str, EntitySpec] = {
     for spec in (
         EntitySpec("TaxRate", writable=False),
         EntitySpec("TaxCode", writable=False),
-        EntitySpec("Item", prepare_item, name_field="Name", defaults={
-            **_NAME_DEFAULTS, "Type": "Service", "UnitPrice": 0, "Taxable": True,
-            "IncomeAccountRef": {"value": "1", "name": "Sales"}}),
-        EntitySpec("Customer", prepare_customer, name_field="DisplayName", defaults={
-            **_NAME_DEFAULTS, "Job": False, "BillWithParent": False, "Taxable": True,
-            "PreferredDeliveryMethod": "Print"}),
-        EntitySpec("Estimate", prepare_estimate, deletable=True, defaults={
-            "PrintStatus": "NeedToPrint", "EmailStatus": "NotSet", "LinkedTxn": []}),
-        EntitySpec("Invoice", prepare_invoice, deletable=True, defaults={
-            "PrintStatus": "NeedToPrint", "EmailStatus": "NotSet", "AllowOnlinePayment": False}),
+        EntitySpec(
+            "Item",
+            prepare_item,
+            name_field="Name",
+            defaults={
+                **_NAME_DEFAULTS,
+                "Type": "Service",
+                "UnitPrice": 0,
+                "Taxable": True,
+                "IncomeAccountRef": {"value": "1", "name": "Sales"},
+            },
+        ),
+        EntitySpec(
+            "Customer",
+            prepare_customer,
+            name_field="DisplayName",
+            defaults={
+                **_NAME_DEFAULTS,
+                "Job": False,
+                "BillWithParent": False,
+                "Taxable": True,
+                "PreferredDeliveryMethod": "Print",
+            },
+        ),
+        EntitySpec(
+            "Estimate",
+            prepare_estimate,
+            deletable=True,
+            defaults={"PrintStatus": "NeedToPrint", "EmailStatus": "NotSet", "LinkedTxn": []},
+        ),
+        EntitySpec(
+            "Invoice",
+            prepare_invoice,
+            deletable=True,
+            defaults={
+                "PrintStatus": "NeedToPrint",
+                "EmailStatus": "NotSet",
+                "AllowOnlinePayment": False,
+            },
+        ),
         EntitySpec("Payment", prepare_payment, deletable=True),
     )
 }

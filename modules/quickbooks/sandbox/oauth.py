@@ -90,8 +90,11 @@ def authorize() -> flask.Response:
         return json_response({"error": "invalid_redirect_uri"}, 400)
     query: dict[str, str] = {}
     if SCOPE not in args.get("scope", "").split() or args.get("response_type") != "code":
-        query = {"error": "invalid_scope" if args.get("response_type") == "code"
-                 else "unsupported_response_type"}
+        query = {
+            "error": "invalid_scope"
+            if args.get("response_type") == "code"
+            else "unsupported_response_type"
+        }
     else:
         with state.lock:
             realm_id = args.get("realmId") or next(iter(state.realms))
@@ -99,8 +102,11 @@ def authorize() -> flask.Response:
                 return json_response({"error": "invalid_request"}, 400)
             code = _new_token("XAB11")
             state.tokens.codes[code] = {
-                "realm_id": realm_id, "redirect_uri": redirect_uri, "scope": args["scope"],
-                "expires_at": state.now() + timedelta(seconds=config["auth_code_seconds"])}
+                "realm_id": realm_id,
+                "redirect_uri": redirect_uri,
+                "scope": args["scope"],
+                "expires_at": state.now() + timedelta(seconds=config["auth_code_seconds"]),
+            }
         query = {"code": code, "realmId": realm_id}
     if "state" in args:
         query["state"] = args["state"]
@@ -114,7 +120,8 @@ def _check_client(config: dict[str, Any]) -> None:
     client_id = auth.username if auth else form.get("client_id")
     secret = auth.password if auth else form.get("client_secret")
     ok = hmac.compare_digest(str(client_id), str(config["client_id"])) and hmac.compare_digest(
-        str(secret), str(config["client_secret"]))
+        str(secret), str(config["client_secret"])
+    )
     if not ok:
         raise OAuthError("invalid_client", 401)
 
@@ -143,8 +150,9 @@ def _exchange_code(state: QboSandboxState, code: str, redirect_uri: str | None) 
     if entry is None or entry["expires_at"] <= now or entry["redirect_uri"] != redirect_uri:
         raise OAuthError("invalid_grant")
     days = float(state.config["refresh_token_days"])
-    grant = Grant(_new_token("G"), entry["realm_id"], entry["scope"], "", now,
-                  now + timedelta(days=days))
+    grant = Grant(
+        _new_token("G"), entry["realm_id"], entry["scope"], "", now, now + timedelta(days=days)
+    )
     state.tokens.grants[grant.id] = grant
     _rotate(state, grant, now)
     return grant
@@ -160,8 +168,12 @@ def _rotate(state: QboSandboxState, grant: Grant, now: datetime) -> None:
 def _refresh(state: QboSandboxState, refresh_token: str) -> Grant:
     grant = state.tokens.grants.get(state.tokens.refresh.get(refresh_token, ""))
     now = state.now()
-    if (grant is None or grant.revoked or grant.refresh_token != refresh_token
-            or grant.refresh_expires_at <= now):
+    if (
+        grant is None
+        or grant.revoked
+        or grant.refresh_token != refresh_token
+        or grant.refresh_expires_at <= now
+    ):
         raise OAuthError("invalid_grant")
     age = (now - grant.refresh_issued_at).total_seconds()
     if age >= float(state.config["refresh_rotate_after_seconds"]):
@@ -193,8 +205,9 @@ def revoke() -> flask.Response:
     body = flask.request.get_json(silent=True) or {}
     token_value = str(body.get("token") or flask.request.form.get("token", ""))
     with state.lock:
-        grant_id = state.tokens.refresh.get(token_value) or state.tokens.access.get(
-            token_value, ("",))[0]
+        grant_id = (
+            state.tokens.refresh.get(token_value) or state.tokens.access.get(token_value, ("",))[0]
+        )
         if grant_id in state.tokens.grants:
             state.tokens.grants[grant_id].revoked = True
     return flask.Response(status=200)

@@ -41,8 +41,21 @@ _TOKEN = re.compile(
     re.VERBOSE,
 )
 _KEYWORDS = frozenset(
-    {"select", "from", "where", "and", "or", "in", "like", "orderby", "asc", "desc",
-     "startposition", "maxresults", "count"}
+    {
+        "select",
+        "from",
+        "where",
+        "and",
+        "or",
+        "in",
+        "like",
+        "orderby",
+        "asc",
+        "desc",
+        "startposition",
+        "maxresults",
+        "count",
+    }
 )
 _ISO_DATE = re.compile(
     r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?$"

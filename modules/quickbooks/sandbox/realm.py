@@ -93,8 +93,7 @@ class Realm:
             raise faults.not_found()
         return record
 
-    def check_unique_name(self, entity: str, name_field: str, name: str,
-                          own_id: Any) -> None:
+    def check_unique_name(self, entity: str, name_field: str, name: str, own_id: Any) -> None:
         """Raises QboFault 6240 when another record of ``entity`` has this name."""
         for record in self.records[entity].values():
             same = str(record.get(name_field, "")).casefold() == name.casefold()
@@ -108,9 +107,12 @@ class Realm:
 
     def next_doc_number(self) -> str:
         """One more than the highest numeric DocNumber of any invoice or estimate."""
-        numbers = [int(doc["DocNumber"]) for entity in ("Invoice", "Estimate")
-                   for doc in self.records[entity].values()
-                   if str(doc.get("DocNumber", "")).isdigit()]
+        numbers = [
+            int(doc["DocNumber"])
+            for entity in ("Invoice", "Estimate")
+            for doc in self.records[entity].values()
+            if str(doc.get("DocNumber", "")).isdigit()
+        ]
         self.doc_number = max([self.doc_number, *numbers]) + 1
         return str(self.doc_number)
 
@@ -129,8 +131,14 @@ class Realm:
         """Total applied to an invoice by stored payments (optionally ignoring one)."""
         if invoice_id is None:
             return Decimal(0)
-        return sum((amount for pid, amount in self._applications(str(invoice_id))
-                    if pid != except_payment), Decimal(0))
+        return sum(
+            (
+                amount
+                for pid, amount in self._applications(str(invoice_id))
+                if pid != except_payment
+            ),
+            Decimal(0),
+        )
 
     def payment_links(self, invoice_id: Any) -> list[Record]:
         """An invoice's ``LinkedTxn`` entries for the payments applied to it."""
@@ -163,7 +171,8 @@ class Realm:
         for invoice in self.records["Invoice"].values():
             customer_id = ref_id(invoice.get("CustomerRef")) or ""
             totals[customer_id] = totals.get(customer_id, Decimal(0)) + Decimal(
-                str(invoice.get("Balance", 0)))
+                str(invoice.get("Balance", 0))
+            )
         for customer in self.records["Customer"].values():
             customer["Balance"] = money(totals.get(customer["Id"], Decimal(0)))
             customer["BalanceWithJobs"] = customer["Balance"]
@@ -186,8 +195,10 @@ class Realm:
         record["sparse"] = False
         self._prepare(spec, record, None)
         self.records[spec.name][record["Id"]] = record
-        return [Change(spec.name, record["Id"], "Create", now), *self._after_write(
-            spec, None, record, now, seeding)]
+        return [
+            Change(spec.name, record["Id"], "Create", now),
+            *self._after_write(spec, None, record, now, seeding),
+        ]
 
     def update(self, spec: EntitySpec, data: Record, *, sparse: bool) -> list[Change]:
         """Apply a full or sparse update guarded by ``SyncToken``.
@@ -212,8 +223,10 @@ class Realm:
         record["SyncToken"] = str(int(existing["SyncToken"]) + 1)
         _touch(record, now)
         self.records[spec.name][record["Id"]] = record
-        return [Change(spec.name, record["Id"], "Update", now), *self._after_write(
-            spec, existing, record, now, False)]
+        return [
+            Change(spec.name, record["Id"], "Update", now),
+            *self._after_write(spec, existing, record, now, False),
+        ]
 
     def delete(self, spec: EntitySpec, data: Record) -> tuple[Record, list[Change]]:
         """Delete a transaction by ``Id`` and current ``SyncToken``.
@@ -228,8 +241,12 @@ class Realm:
             raise faults.stale_object(data.get("SyncToken"))
         now = self.now()
         del self.records[spec.name][existing["Id"]]
-        gone = {"Id": existing["Id"], "status": "Deleted", "domain": "QBO",
-                "MetaData": {"LastUpdatedTime": now}}
+        gone = {
+            "Id": existing["Id"],
+            "status": "Deleted",
+            "domain": "QBO",
+            "MetaData": {"LastUpdatedTime": now},
+        }
         self.deleted.append({"entity": spec.name, **gone})
         changes = [Change(spec.name, existing["Id"], "Delete", now)]
         if spec.name == "Invoice":
@@ -242,8 +259,9 @@ class Realm:
         if spec.prepare is not None:
             spec.prepare(self, record, existing)
 
-    def _after_write(self, spec: EntitySpec, before: Record | None, after: Record | None,
-                     now: str, seeding: bool) -> list[Change]:
+    def _after_write(
+        self, spec: EntitySpec, before: Record | None, after: Record | None, now: str, seeding: bool
+    ) -> list[Change]:
         changes: list[Change] = []
         if spec.name == "Payment":
             touched = _linked_invoices(before) | _linked_invoices(after)
@@ -274,5 +292,9 @@ def _touch(record: Record, now: str) -> None:
 def _linked_invoices(payment: Record | None) -> set[str]:
     if payment is None:
         return set()
-    return {str(link.get("TxnId")) for line in payment.get("Line") or []
-            for link in line.get("LinkedTxn") or [] if link.get("TxnType") == "Invoice"}
+    return {
+        str(link.get("TxnId"))
+        for line in payment.get("Line") or []
+        for link in line.get("LinkedTxn") or []
+        if link.get("TxnType") == "Invoice"
+    }

@@ -45,27 +45,57 @@ DEFAULTS: dict[str, Any] = {
 
 
 def _rate(rate_id: str, name: str, value: float) -> dict[str, Any]:
-    return {"Id": rate_id, "Name": name, "RateValue": value, "Active": True,
-            "AgencyRef": {"value": "1"}, "SpecialTaxType": "NONE", "DisplayType": "ReadOnly"}
+    return {
+        "Id": rate_id,
+        "Name": name,
+        "RateValue": value,
+        "Active": True,
+        "AgencyRef": {"value": "1"},
+        "SpecialTaxType": "NONE",
+        "DisplayType": "ReadOnly",
+    }
 
 
 def _code(code_id: str, name: str, rate_id: str, rate_name: str) -> dict[str, Any]:
-    detail = {"TaxRateRef": {"value": rate_id, "name": rate_name},
-              "TaxTypeApplicable": "TaxOnAmount", "TaxOrder": 0}
-    return {"Id": code_id, "Name": name, "Description": name, "Active": True, "Taxable": True,
-            "TaxGroup": False, "SalesTaxRateList": {"TaxRateDetail": [detail]},
-            "PurchaseTaxRateList": {"TaxRateDetail": []}}
+    detail = {
+        "TaxRateRef": {"value": rate_id, "name": rate_name},
+        "TaxTypeApplicable": "TaxOnAmount",
+        "TaxOrder": 0,
+    }
+    return {
+        "Id": code_id,
+        "Name": name,
+        "Description": name,
+        "Active": True,
+        "Taxable": True,
+        "TaxGroup": False,
+        "SalesTaxRateList": {"TaxRateDetail": [detail]},
+        "PurchaseTaxRateList": {"TaxRateDetail": []},
+    }
 
 
 BASELINE: dict[str, list[dict[str, Any]]] = {
-    "TaxRate": [_rate("9", "GST (Sales)", 15), _rate("10", "Zero-rated (Sales)", 0),
-                _rate("11", "Exempt (Sales)", 0), _rate("12", "GST 10% (Sales)", 10)],
-    "TaxCode": [_code("4", "GST", "9", "GST (Sales)"),
-                _code("5", "Zero-rated", "10", "Zero-rated (Sales)"),
-                _code("6", "Exempt", "11", "Exempt (Sales)"),
-                _code("8", "GST 10%", "12", "GST 10% (Sales)")],
-    "Item": [{"Id": "1", "Name": "Services", "Type": "Service", "UnitPrice": 0,
-              "SalesTaxCodeRef": {"value": "4"}}],
+    "TaxRate": [
+        _rate("9", "GST (Sales)", 15),
+        _rate("10", "Zero-rated (Sales)", 0),
+        _rate("11", "Exempt (Sales)", 0),
+        _rate("12", "GST 10% (Sales)", 10),
+    ],
+    "TaxCode": [
+        _code("4", "GST", "9", "GST (Sales)"),
+        _code("5", "Zero-rated", "10", "Zero-rated (Sales)"),
+        _code("6", "Exempt", "11", "Exempt (Sales)"),
+        _code("8", "GST 10%", "12", "GST 10% (Sales)"),
+    ],
+    "Item": [
+        {
+            "Id": "1",
+            "Name": "Services",
+            "Type": "Service",
+            "UnitPrice": 0,
+            "SalesTaxCodeRef": {"value": "4"},
+        }
+    ],
 }
 
 
@@ -113,17 +143,23 @@ class QboSandboxState(BaseSandboxState):
         realm_id = str(data.get("realmId") or DEFAULT_REALM_ID)
         if realm_id not in self.realms:
             self.realms[realm_id] = Realm(
-                realm_id, str(data.get("companyName", "Sandbox Company_NZ_1")), self.config,
-                self.now, country=str(data.get("country", "NZ")),
-                currency=str(data.get("currency", "NZD")))
+                realm_id,
+                str(data.get("companyName", "Sandbox Company_NZ_1")),
+                self.config,
+                self.now,
+                country=str(data.get("country", "NZ")),
+                currency=str(data.get("currency", "NZD")),
+            )
         return self.realms[realm_id]
 
     def records_snapshot(self) -> dict[str, Any]:
         """``{realmId: {"companyName", entity: [records...], "_deleted": [...]}}``."""
         snapshot = {
-            realm_id: {"companyName": realm.company_name, "_deleted": realm.deleted,
-                       **{name: list(records.values())
-                          for name, records in realm.records.items()}}
+            realm_id: {
+                "companyName": realm.company_name,
+                "_deleted": realm.deleted,
+                **{name: list(records.values()) for name, records in realm.records.items()},
+            }
             for realm_id, realm in self.realms.items()
         }
         return json.loads(json.dumps(snapshot))

@@ -36,8 +36,15 @@ class ApiError(Exception):
         self.status, self.code, self.message, self.details = status, code, message, details
 
     def response(self) -> flask.Response:
-        return json_response({"code": self.code, "details": self.details,
-                              "message": self.message, "status": "error"}, self.status)
+        return json_response(
+            {
+                "code": self.code,
+                "details": self.details,
+                "message": self.message,
+                "status": "error",
+            },
+            self.status,
+        )
 
 
 def sandbox_state() -> ZohoSandboxState:
@@ -45,14 +52,21 @@ def sandbox_state() -> ZohoSandboxState:
 
 
 def _required_scope(path: str, method: str) -> list[str]:
-    parts = path[len(PREFIX) + 1:].split("/")
+    parts = path[len(PREFIX) + 1 :].split("/")
     if parts[0] == "actions":
-        return ["ZohoCRM.notifications.ALL", "ZohoCRM.notifications.READ",
-                "ZohoCRM.notifications.CREATE", "ZohoCRM.notifications.WRITE"]
+        return [
+            "ZohoCRM.notifications.ALL",
+            "ZohoCRM.notifications.READ",
+            "ZohoCRM.notifications.CREATE",
+            "ZohoCRM.notifications.WRITE",
+        ]
     operation = {"POST": "CREATE", "PUT": "UPDATE", "DELETE": "DELETE"}.get(method, "READ")
-    return ["ZohoCRM.modules.ALL", f"ZohoCRM.modules.{parts[0]}.ALL",
-            f"ZohoCRM.modules.{parts[0]}.{operation}",
-            *(["ZohoCRM.modules.READ"] if operation == "READ" else [])]
+    return [
+        "ZohoCRM.modules.ALL",
+        f"ZohoCRM.modules.{parts[0]}.ALL",
+        f"ZohoCRM.modules.{parts[0]}.{operation}",
+        *(["ZohoCRM.modules.READ"] if operation == "READ" else []),
+    ]
 
 
 def check_access() -> None:
@@ -63,25 +77,38 @@ def check_access() -> None:
     state = sandbox_state()
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     with state.lock:
-        scopes = (state.tokens.scopes_for(token.strip(), state.now())
-                  if scheme == "Zoho-oauthtoken" else None)
+        scopes = (
+            state.tokens.scopes_for(token.strip(), state.now())
+            if scheme == "Zoho-oauthtoken"
+            else None
+        )
         if scopes is None:
             raise ApiError(401, "INVALID_TOKEN", "invalid oauth token")
         if not scopes & set(_required_scope(request.path, request.method)):
-            raise ApiError(401, "OAUTH_SCOPE_MISMATCH", "invalid oauth scope to access this "
-                           "URL")
-        decision = state.limiter.check("org", int(state.config["rate_limit_per_minute"]),
-                                       float(state.config["rate_limit_window_seconds"]))
+            raise ApiError(401, "OAUTH_SCOPE_MISMATCH", "invalid oauth scope to access this URL")
+        decision = state.limiter.check(
+            "org",
+            int(state.config["rate_limit_per_minute"]),
+            float(state.config["rate_limit_window_seconds"]),
+        )
     if not decision.allowed:
-        raise ApiError(429, "TOO_MANY_REQUESTS", "The API call limit has been exceeded. "
-                       "Please try again after some time.")
+        raise ApiError(
+            429,
+            "TOO_MANY_REQUESTS",
+            "The API call limit has been exceeded. Please try again after some time.",
+        )
 
 
 def fault_response(fault: Fault) -> flask.Response:
     """An injected fault in Zoho's top-level error style."""
     status = fault.status or 500
-    codes = {429: "TOO_MANY_REQUESTS", 500: "INTERNAL_ERROR", 502: "INTERNAL_ERROR",
-             503: "INTERNAL_ERROR", 504: "INTERNAL_ERROR"}
+    codes = {
+        429: "TOO_MANY_REQUESTS",
+        500: "INTERNAL_ERROR",
+        502: "INTERNAL_ERROR",
+        503: "INTERNAL_ERROR",
+        504: "INTERNAL_ERROR",
+    }
     return ApiError(status, codes[status], "Injected by the sandbox").response()
 
 
@@ -120,11 +147,15 @@ def _fields(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _paged(records: list[dict[str, Any]]) -> flask.Response:
     page, per_page = _page_args()
-    chunk = records[(page - 1) * per_page: page * per_page]
+    chunk = records[(page - 1) * per_page : page * per_page]
     if not chunk:
         return _no_content()
-    info = {"per_page": per_page, "count": len(chunk), "page": page,
-            "more_records": len(records) > page * per_page}
+    info = {
+        "per_page": per_page,
+        "count": len(chunk),
+        "page": page,
+        "more_records": len(records) > page * per_page,
+    }
     return json_response({"data": json.loads(json.dumps(_fields(chunk))), "info": info})
 
 
@@ -138,8 +169,9 @@ def _modified_since() -> datetime | None:
         try:
             moment = parsedate_to_datetime(header)
         except (TypeError, ValueError) as exc:
-            raise ApiError(400, "INVALID_DATA", "invalid data",
-                           api_name="If-Modified-Since") from exc
+            raise ApiError(
+                400, "INVALID_DATA", "invalid data", api_name="If-Modified-Since"
+            ) from exc
     if moment.tzinfo is None:
         raise ApiError(400, "INVALID_DATA", "invalid data", api_name="If-Modified-Since")
     return moment
@@ -164,9 +196,14 @@ def list_records(module: str) -> flask.Response:
     sort_by = args.get("sort_by", "id")
     if sort_by not in ("id", "Created_Time", "Modified_Time"):
         raise ApiError(400, "INVALID_DATA", "invalid data", api_name="sort_by")
-    records.sort(key=lambda r: (len(r[sort_by]), r[sort_by]) if sort_by == "id"
-                 else (datetime.fromisoformat(r[sort_by]), r["id"]),
-                 reverse=args.get("sort_order", "asc") == "desc")
+    records.sort(
+        key=lambda r: (
+            (len(r[sort_by]), r[sort_by])
+            if sort_by == "id"
+            else (datetime.fromisoformat(r[sort_by]), r["id"])
+        ),
+        reverse=args.get("sort_order", "asc") == "desc",
+    )
     return _paged(records)
 
 
@@ -193,29 +230,49 @@ def search(module: str) -> flask.Response:
         try:
             node = parse_criteria(args["criteria"])
         except CriteriaError as error:
-            raise ApiError(400, "INVALID_QUERY", "Invalid query formed",
-                           **error.details) from error
+            raise ApiError(400, "INVALID_QUERY", "Invalid query formed", **error.details) from error
         known = {k for r in records for k in r} | set(spec.mandatory) | set(spec.lookups)
         for name in fields_of(node):
             if records and name not in known:
-                raise ApiError(400, "INVALID_QUERY", "Invalid query formed", api_name=name,
-                               reason="the field is not available for search")
+                raise ApiError(
+                    400,
+                    "INVALID_QUERY",
+                    "Invalid query formed",
+                    api_name=name,
+                    reason="the field is not available for search",
+                )
         found = [r for r in records if matches(node, r)]
     elif args.get("email"):
-        found = [r for r in records if any(str(r.get(f) or "").casefold()
-                                           == args["email"].casefold() for f in spec.emails)]
+        found = [
+            r
+            for r in records
+            if any(str(r.get(f) or "").casefold() == args["email"].casefold() for f in spec.emails)
+        ]
     elif args.get("phone"):
         digits = "".join(c for c in args["phone"] if c.isdigit())
-        found = [r for r in records if digits and any(
-            digits in "".join(c for c in str(r.get(f) or "") if c.isdigit())
-            for f in spec.phones)]
+        found = [
+            r
+            for r in records
+            if digits
+            and any(
+                digits in "".join(c for c in str(r.get(f) or "") if c.isdigit())
+                for f in spec.phones
+            )
+        ]
     elif args.get("word"):
         word = args["word"].casefold()
-        found = [r for r in records if any(isinstance(v, str) and word in v.casefold()
-                                           for v in r.values())]
+        found = [
+            r
+            for r in records
+            if any(isinstance(v, str) and word in v.casefold() for v in r.values())
+        ]
     else:
-        raise ApiError(400, "REQUIRED_PARAM_MISSING", "One of the expected parameter is "
-                       "missing", param_name="criteria")
+        raise ApiError(
+            400,
+            "REQUIRED_PARAM_MISSING",
+            "One of the expected parameter is missing",
+            param_name="criteria",
+        )
     return _paged(found)
 
 
@@ -237,10 +294,17 @@ def _data() -> tuple[list[Any], dict[str, Any]]:
 
 
 def _success(record: dict[str, Any], message: str, **extra: Any) -> dict[str, Any]:
-    details = {key: record[key] for key in ("Modified_Time", "Modified_By", "Created_Time",
-                                            "id", "Created_By")}
-    return {"code": "SUCCESS", "details": json.loads(json.dumps(details)), "message": message,
-            "status": "success", **extra}
+    details = {
+        key: record[key]
+        for key in ("Modified_Time", "Modified_By", "Created_Time", "id", "Created_By")
+    }
+    return {
+        "code": "SUCCESS",
+        "details": json.loads(json.dumps(details)),
+        "message": message,
+        "status": "success",
+        **extra,
+    }
 
 
 def _answer(results: list[dict[str, Any]], ok_status: int) -> flask.Response:
@@ -288,8 +352,7 @@ def update_records(module: str, record_id: str | None = None) -> flask.Response:
     def write(item: dict[str, Any]) -> tuple[dict[str, Any], Change]:
         target = record_id or item.get("id")
         if not target:
-            raise RecordError("MANDATORY_NOT_FOUND", "required field not found",
-                              api_name="id")
+            raise RecordError("MANDATORY_NOT_FOUND", "required field not found", api_name="id")
         record, change = org.update(spec, str(target), item)
         return _success(record, "record updated"), change
 
@@ -308,11 +371,11 @@ def upsert_records(module: str) -> flask.Response:
         duplicate = org.find_duplicate(spec, item, list(fields))
         if duplicate is None:
             record, change = org.insert(spec, item)
-            return _success(record, "record added", action="insert",
-                            duplicate_field=None), change
+            return _success(record, "record added", action="insert", duplicate_field=None), change
         record, change = org.update(spec, duplicate[0]["id"], item)
-        return _success(record, "record updated", action="update",
-                        duplicate_field=duplicate[1]), change
+        return _success(
+            record, "record updated", action="update", duplicate_field=duplicate[1]
+        ), change
 
     return _answer(_each(items, write), 200)
 
@@ -324,8 +387,12 @@ def delete_records(module: str, record_id: str | None = None) -> flask.Response:
 
     def write(target: str) -> tuple[dict[str, Any], Change]:
         change = org.delete(spec, target)
-        return {"code": "SUCCESS", "details": {"id": target}, "message": "record deleted",
-                "status": "success"}, change
+        return {
+            "code": "SUCCESS",
+            "details": {"id": target},
+            "message": "record deleted",
+            "status": "success",
+        }, change
 
     return _answer(_each([{"id": i} for i in ids if i], lambda item: write(item["id"])), 200)
 
@@ -343,6 +410,5 @@ def register(app: flask.Flask) -> None:
     app.add_url_rule(f"{base}/search", "zoho_search", search, methods=["GET"])
     app.add_url_rule(f"{base}/<record_id>", "zoho_get", get_record, methods=["GET"])
     app.add_url_rule(f"{base}/<record_id>", "zoho_update_one", update_records, methods=["PUT"])
-    app.add_url_rule(f"{base}/<record_id>", "zoho_delete_one", delete_records,
-                     methods=["DELETE"])
+    app.add_url_rule(f"{base}/<record_id>", "zoho_delete_one", delete_records, methods=["DELETE"])
     app.register_error_handler(ApiError, ApiError.response)

@@ -21,8 +21,19 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-OPERATORS = frozenset({"equals", "not_equal", "starts_with", "in", "greater_than",
-                       "greater_equal", "less_than", "less_equal", "between"})
+OPERATORS = frozenset(
+    {
+        "equals",
+        "not_equal",
+        "starts_with",
+        "in",
+        "greater_than",
+        "greater_equal",
+        "less_than",
+        "less_equal",
+        "between",
+    }
+)
 
 
 class CriteriaError(Exception):
@@ -94,7 +105,7 @@ class _Parser:
             self.position += 1
             parts, joiner = [self.node()], None
             while not self.text.startswith(")", self.position):
-                word = re.match(r"\s*(and|or)\s*", self.text[self.position:], re.IGNORECASE)
+                word = re.match(r"\s*(and|or)\s*", self.text[self.position :], re.IGNORECASE)
                 if word is None or (joiner and joiner != word.group(1).lower()):
                     raise self.fail()
                 joiner = word.group(1).lower()
@@ -192,8 +203,7 @@ def _group_holds(group: Group, record: Mapping[str, Any]) -> bool:
     if group.operator in ("equals", "in"):
         return any(_same(v, t, w) for v, t in zip(values, texts, strict=True) for w in wanted)
     if group.operator == "not_equal":
-        return not any(_same(v, t, w) for v, t in zip(values, texts, strict=True)
-                       for w in wanted)
+        return not any(_same(v, t, w) for v, t in zip(values, texts, strict=True) for w in wanted)
     if group.operator == "starts_with":
         return any(t.startswith(w) for t in texts for w in wanted)
     if not values:

@@ -61,10 +61,15 @@ def _channel(state: ZohoSandboxState, item: dict[str, Any], base: str) -> dict[s
         limit = now + timedelta(seconds=float(state.config["max_channel_expiry_seconds"]))
         if expiry.tzinfo is None or expiry > limit or expiry <= now:
             raise RecordError("INVALID_DATA", "invalid data", api_name="channel_expiry")
-    return {"channel_id": str(item["channel_id"]), "notify_url": str(item["notify_url"]),
-            "token": item.get("token"), "events": [f"{m}.{a}" for m, a in events],
-            "channel_expiry": expiry.isoformat(timespec="seconds"),
-            "resource_names": sorted({m for m, _ in events}), "api_domain": base}
+    return {
+        "channel_id": str(item["channel_id"]),
+        "notify_url": str(item["notify_url"]),
+        "token": item.get("token"),
+        "events": [f"{m}.{a}" for m, a in events],
+        "channel_expiry": expiry.isoformat(timespec="seconds"),
+        "resource_names": sorted({m for m, _ in events}),
+        "api_domain": base,
+    }
 
 
 def enable() -> tuple[flask.Response, int]:
@@ -82,29 +87,44 @@ def enable() -> tuple[flask.Response, int]:
             results.append(error.body())
             status = 400
             continue
-        results.append({"code": "SUCCESS", "status": "success",
-                        "message": "Successfully subscribed for actions-watch of the given "
-                                   "module",
-                        "details": {"events": [_resource(channel, m)
-                                               for m in channel["resource_names"]]}})
+        results.append(
+            {
+                "code": "SUCCESS",
+                "status": "success",
+                "message": "Successfully subscribed for actions-watch of the given module",
+                "details": {"events": [_resource(channel, m) for m in channel["resource_names"]]},
+            }
+        )
     if not results:
-        return json_response({"code": "MANDATORY_NOT_FOUND", "details": {"api_name": "watch"},
-                              "message": "required field not found", "status": "error"}), 400
+        return json_response(
+            {
+                "code": "MANDATORY_NOT_FOUND",
+                "details": {"api_name": "watch"},
+                "message": "required field not found",
+                "status": "error",
+            }
+        ), 400
     return json_response({"watch": results}), status
 
 
 def _resource(channel: dict[str, Any], module: str) -> dict[str, Any]:
-    return {"channel_expiry": channel["channel_expiry"], "resource_name": module,
-            "resource_uri": f"{channel['api_domain']}/crm/v2/{module}",
-            "resource_id": "5843104000000002175", "channel_id": channel["channel_id"]}
+    return {
+        "channel_expiry": channel["channel_expiry"],
+        "resource_name": module,
+        "resource_uri": f"{channel['api_domain']}/crm/v2/{module}",
+        "resource_id": "5843104000000002175",
+        "channel_id": channel["channel_id"],
+    }
 
 
 def details() -> flask.Response:
     """``GET /actions/watch``: the active channels (204 when none)."""
     state = _state()
     with state.lock:
-        channels = [{k: v for k, v in c.items() if k not in ("resource_names", "api_domain")}
-                    for c in state.channels.values()]
+        channels = [
+            {k: v for k, v in c.items() if k not in ("resource_names", "api_domain")}
+            for c in state.channels.values()
+        ]
     if not channels:
         return flask.Response(status=204)
     return json_response({"watch": channels})
@@ -118,12 +138,18 @@ def disable() -> flask.Response:
     with state.lock:
         for channel_id in ids:
             if state.channels.pop(channel_id, None) is None:
-                results.append(RecordError("INVALID_DATA", "invalid data",
-                                           api_name="channel_id").body())
+                results.append(
+                    RecordError("INVALID_DATA", "invalid data", api_name="channel_id").body()
+                )
             else:
-                results.append({"code": "SUCCESS", "details": {"channel_id": channel_id},
-                                "message": "Successfully unsubscribed from actions-watch",
-                                "status": "success"})
+                results.append(
+                    {
+                        "code": "SUCCESS",
+                        "details": {"channel_id": channel_id},
+                        "message": "Successfully unsubscribed from actions-watch",
+                        "status": "success",
+                    }
+                )
     return json_response({"watch": results})
 
 
@@ -136,20 +162,27 @@ def notify(state: ZohoSandboxState, changes: list[Change]) -> None:
             continue
         for (module, operation), ids, fields in _grouped(changes, channel):
             url = channel["notify_url"]
-            body = {"server_time": int(now.timestamp() * 1000),
-                    "query_params": dict(parse_qsl(urlsplit(url).query)),
-                    "module": module,
-                    "resource_uri": f"{channel['api_domain']}/crm/v2/{module}",
-                    "ids": ids, "affected_fields": fields, "operation": operation,
-                    "channel_id": int(channel["channel_id"]) if channel["channel_id"].isdigit()
-                    else channel["channel_id"], "token": channel["token"]}
+            body = {
+                "server_time": int(now.timestamp() * 1000),
+                "query_params": dict(parse_qsl(urlsplit(url).query)),
+                "module": module,
+                "resource_uri": f"{channel['api_domain']}/crm/v2/{module}",
+                "ids": ids,
+                "affected_fields": fields,
+                "operation": operation,
+                "channel_id": int(channel["channel_id"])
+                if channel["channel_id"].isdigit()
+                else channel["channel_id"],
+                "token": channel["token"],
+            }
             raw = json.dumps(body).encode()
             delivery = new_delivery(url, body, {"Content-Type": "application/json"}, operation)
             state.webhooks.enqueue(delivery, raw)
 
 
-def _grouped(changes: list[Change], channel: dict[str, Any]
-             ) -> list[tuple[tuple[str, str], list[str], list[Any]]]:
+def _grouped(
+    changes: list[Change], channel: dict[str, Any]
+) -> list[tuple[tuple[str, str], list[str], list[Any]]]:
     wanted = set()
     for event in channel["events"]:
         module, _, action = event.partition(".")

@@ -77,12 +77,13 @@ def authorize() -> flask.Response:
         code = _token()
         with state.lock:
             state.tokens.codes[code] = {
-                "scope": args["scope"], "redirect_uri": redirect_uri,
+                "scope": args["scope"],
+                "redirect_uri": redirect_uri,
                 "offline": args.get("access_type", "online") == "offline",
-                "expires_at": state.now() + timedelta(seconds=state.config["auth_code_seconds"])}
+                "expires_at": state.now() + timedelta(seconds=state.config["auth_code_seconds"]),
+            }
         query["code"] = code
-    query.update({"location": state.config["location"],
-                  "accounts-server": accounts_server(state)})
+    query.update({"location": state.config["location"], "accounts-server": accounts_server(state)})
     separator = "&" if "?" in redirect_uri else "?"
     return flask.redirect(f"{redirect_uri}{separator}{urlencode(query)}", 302)
 
@@ -91,16 +92,21 @@ def token() -> flask.Response:
     """The token endpoint: both grants; errors are 200 with ``{"error"}``."""
     state = _state()
     params = {**flask.request.args.to_dict(), **flask.request.form.to_dict()}
-    if (params.get("client_id") != state.config["client_id"]
-            or params.get("client_secret") != state.config["client_secret"]):
+    if (
+        params.get("client_id") != state.config["client_id"]
+        or params.get("client_secret") != state.config["client_secret"]
+    ):
         return json_response({"error": "invalid_client"})
     with state.lock:
         if params.get("grant_type") == "authorization_code":
             body = _exchange(state, params)
         elif params.get("grant_type") == "refresh_token":
             grant = state.tokens.refresh.get(params.get("refresh_token", ""))
-            body = (_issue(state, params["refresh_token"], grant["scope"])
-                    if grant and not grant["revoked"] else {"error": "invalid_code"})
+            body = (
+                _issue(state, params["refresh_token"], grant["scope"])
+                if grant and not grant["revoked"]
+                else {"error": "invalid_code"}
+            )
         else:
             body = {"error": "unsupported_grant_type"}
     return json_response(body)
@@ -124,10 +130,18 @@ def _exchange(state: ZohoSandboxState, params: dict[str, str]) -> dict[str, Any]
 def _issue(state: ZohoSandboxState, refresh: str, scope: str) -> dict[str, Any]:
     access = _token()
     seconds = int(state.config["access_token_seconds"])
-    state.tokens.access[access] = {"refresh_token": refresh, "scope": scope,
-                                   "expires_at": state.now() + timedelta(seconds=seconds)}
-    return {"access_token": access, "scope": scope, "api_domain": api_domain(state),
-            "token_type": "Bearer", "expires_in": seconds}
+    state.tokens.access[access] = {
+        "refresh_token": refresh,
+        "scope": scope,
+        "expires_at": state.now() + timedelta(seconds=seconds),
+    }
+    return {
+        "access_token": access,
+        "scope": scope,
+        "api_domain": api_domain(state),
+        "token_type": "Bearer",
+        "expires_in": seconds,
+    }
 
 
 def revoke() -> flask.Response:

@@ -23,8 +23,20 @@ Lookup = Callable[[str, str], Record | None]  # (module, id) -> record or None
 CENT = Decimal("0.01")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 #: Fields the server owns: ignored in client data.
-SYSTEM_FIELDS = frozenset({"id", "Created_Time", "Modified_Time", "Created_By", "Modified_By",
-                           "$approved", "$editable", "Full_Name", "Sub_Total", "Grand_Total"})
+SYSTEM_FIELDS = frozenset(
+    {
+        "id",
+        "Created_Time",
+        "Modified_Time",
+        "Created_By",
+        "Modified_By",
+        "$approved",
+        "$editable",
+        "Full_Name",
+        "Sub_Total",
+        "Grand_Total",
+    }
+)
 
 
 class RecordError(Exception):
@@ -36,8 +48,12 @@ class RecordError(Exception):
 
     def body(self) -> Record:
         """The per-record answer."""
-        return {"code": self.code, "details": self.details, "message": self.message,
-                "status": "error"}
+        return {
+            "code": self.code,
+            "details": self.details,
+            "message": self.message,
+            "status": "error",
+        }
 
 
 def mandatory(api_name: str) -> RecordError:
@@ -71,24 +87,54 @@ class ModuleSpec:
 MODULES: dict[str, ModuleSpec] = {
     spec.name: spec
     for spec in (
-        ModuleSpec("Accounts", "Account_Name", ("Account_Name",), doubles=("Annual_Revenue",),
-                   phones=("Phone", "Fax"), duplicate_check=("Account_Name",)),
-        ModuleSpec("Contacts", "Full_Name", ("Last_Name",), emails=("Email", "Secondary_Email"),
-                   phones=("Phone", "Mobile", "Other_Phone", "Fax"), dates=("Date_of_Birth",),
-                   lookups={"Account_Name": "Accounts"}, duplicate_check=("Email",)),
-        ModuleSpec("Products", "Product_Name", ("Product_Name",),
-                   doubles=("Unit_Price", "Qty_in_Stock"), duplicate_check=("Product_Name",),
-                   defaults={"Product_Active": True, "Taxable": True, "Tax": []}),
-        ModuleSpec("Quotes", "Subject", ("Subject", "Product_Details"),
-                   doubles=("Discount", "Adjustment", "Tax"), dates=("Valid_Till",),
-                   lookups={"Account_Name": "Accounts", "Contact_Name": "Contacts"},
-                   duplicate_check=("Subject",), line_items=True,
-                   defaults={"Quote_Stage": "Draft"}),
-        ModuleSpec("Invoices", "Subject", ("Subject", "Product_Details"),
-                   doubles=("Discount", "Adjustment", "Tax"), dates=("Invoice_Date", "Due_Date"),
-                   lookups={"Account_Name": "Accounts", "Contact_Name": "Contacts"},
-                   duplicate_check=("Subject",), line_items=True,
-                   defaults={"Status": "Created"}),
+        ModuleSpec(
+            "Accounts",
+            "Account_Name",
+            ("Account_Name",),
+            doubles=("Annual_Revenue",),
+            phones=("Phone", "Fax"),
+            duplicate_check=("Account_Name",),
+        ),
+        ModuleSpec(
+            "Contacts",
+            "Full_Name",
+            ("Last_Name",),
+            emails=("Email", "Secondary_Email"),
+            phones=("Phone", "Mobile", "Other_Phone", "Fax"),
+            dates=("Date_of_Birth",),
+            lookups={"Account_Name": "Accounts"},
+            duplicate_check=("Email",),
+        ),
+        ModuleSpec(
+            "Products",
+            "Product_Name",
+            ("Product_Name",),
+            doubles=("Unit_Price", "Qty_in_Stock"),
+            duplicate_check=("Product_Name",),
+            defaults={"Product_Active": True, "Taxable": True, "Tax": []},
+        ),
+        ModuleSpec(
+            "Quotes",
+            "Subject",
+            ("Subject", "Product_Details"),
+            doubles=("Discount", "Adjustment", "Tax"),
+            dates=("Valid_Till",),
+            lookups={"Account_Name": "Accounts", "Contact_Name": "Contacts"},
+            duplicate_check=("Subject",),
+            line_items=True,
+            defaults={"Quote_Stage": "Draft"},
+        ),
+        ModuleSpec(
+            "Invoices",
+            "Subject",
+            ("Subject", "Product_Details"),
+            doubles=("Discount", "Adjustment", "Tax"),
+            dates=("Invoice_Date", "Due_Date"),
+            lookups={"Account_Name": "Accounts", "Contact_Name": "Contacts"},
+            duplicate_check=("Subject",),
+            line_items=True,
+            defaults={"Status": "Created"},
+        ),
     )
 }
 
@@ -191,15 +237,25 @@ def _line(item: Any, index: int, lookup: Lookup) -> Decimal:
     for line_tax in item.get("line_tax") or []:
         percentage = number(line_tax.get("percentage"), "percentage")
         value = (after_discount * percentage / 100).quantize(CENT, rounding=ROUND_HALF_UP)
-        taxes.append({"name": line_tax.get("name"), "percentage": float(percentage),
-                      "value": money(value)})
+        taxes.append(
+            {"name": line_tax.get("name"), "percentage": float(percentage), "value": money(value)}
+        )
         tax += value
-    item.update({
-        "product": {"name": product.get("Product_Name"), "id": product["id"],
-                    "Product_Code": product.get("Product_Code")},
-        "quantity": float(quantity), "list_price": money(price), "total": money(total),
-        "Discount": money(total - after_discount),
-        "total_after_discount": money(after_discount), "line_tax": taxes, "Tax": money(tax),
-        "net_total": money(after_discount + tax),
-    })
+    item.update(
+        {
+            "product": {
+                "name": product.get("Product_Name"),
+                "id": product["id"],
+                "Product_Code": product.get("Product_Code"),
+            },
+            "quantity": float(quantity),
+            "list_price": money(price),
+            "total": money(total),
+            "Discount": money(total - after_discount),
+            "total_after_discount": money(after_discount),
+            "line_tax": taxes,
+            "Tax": money(tax),
+            "net_total": money(after_discount + tax),
+        }
+    )
     return after_discount + tax

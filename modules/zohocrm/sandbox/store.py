@@ -42,13 +42,17 @@ class Org:
     clock: Callable[[], datetime]
     config: Mapping[str, Any]
     records: dict[str, dict[str, Record]] = field(
-        default_factory=lambda: {name: {} for name in MODULES})
+        default_factory=lambda: {name: {} for name in MODULES}
+    )
     ids: itertools.count = field(default_factory=lambda: itertools.count(412001))
 
     @property
     def user(self) -> Record:
-        return {"name": self.config["user_name"], "id": self.config["user_id"],
-                "email": self.config["user_email"]}
+        return {
+            "name": self.config["user_name"],
+            "id": self.config["user_id"],
+            "email": self.config["user_email"],
+        }
 
     def now(self) -> str:
         """Zoho's timestamp: ``2024-01-08T10:05:00+00:00`` in the user's zone."""
@@ -73,22 +77,32 @@ class Org:
             for other in self.records[spec.name].values():
                 same = str(other.get(name, "")).casefold() == str(value).casefold()
                 if same and other["id"] != record["id"]:
-                    raise RecordError("DUPLICATE_DATA", "duplicate data", api_name=name,
-                                      id=other["id"])
+                    raise RecordError(
+                        "DUPLICATE_DATA", "duplicate data", api_name=name, id=other["id"]
+                    )
 
-    def insert(self, spec: ModuleSpec, data: Record, *, seeding: bool = False
-               ) -> tuple[Record, Change]:
+    def insert(
+        self, spec: ModuleSpec, data: Record, *, seeding: bool = False
+    ) -> tuple[Record, Change]:
         """Store a new record (``data`` may carry id and times only when seeding)."""
         now = self.now()
         record: Record = {**copy.deepcopy(dict(spec.defaults)), **_client_fields(data)}
         if seeding:
-            record.update({k: data[k] for k in ("id", "Created_Time", "Modified_Time")
-                           if k in data})
+            record.update(
+                {k: data[k] for k in ("id", "Created_Time", "Modified_Time") if k in data}
+            )
         record["id"] = str(record.get("id") or self.new_id())
         record.setdefault("Created_Time", now)
         record.setdefault("Modified_Time", record["Created_Time"])
-        record.update({"Owner": data.get("Owner") or self.user, "Created_By": self.user,
-                       "Modified_By": self.user, "$approved": True, "$editable": True})
+        record.update(
+            {
+                "Owner": data.get("Owner") or self.user,
+                "Created_By": self.user,
+                "Modified_By": self.user,
+                "$approved": True,
+                "$editable": True,
+            }
+        )
         self._check(spec, record)
         self.records[spec.name][record["id"]] = record
         return record, Change(spec.name, record["id"], "insert", tuple(record))
@@ -101,8 +115,7 @@ class Org:
         """
         existing = self.records[spec.name].get(record_id)
         if existing is None:
-            raise RecordError("INVALID_DATA", "the id given seems to be invalid",
-                              api_name="id")
+            raise RecordError("INVALID_DATA", "the id given seems to be invalid", api_name="id")
         changes = _client_fields(data)
         record = {**copy.deepcopy(existing), **copy.deepcopy(changes)}
         self._check(spec, record)
@@ -112,12 +125,12 @@ class Org:
 
     def delete(self, spec: ModuleSpec, record_id: str) -> Change:
         if self.records[spec.name].pop(record_id, None) is None:
-            raise RecordError("INVALID_DATA", "the id given seems to be invalid",
-                              api_name="id")
+            raise RecordError("INVALID_DATA", "the id given seems to be invalid", api_name="id")
         return Change(spec.name, record_id, "delete")
 
-    def find_duplicate(self, spec: ModuleSpec, data: Record,
-                       fields: list[str]) -> tuple[Record, str] | None:
+    def find_duplicate(
+        self, spec: ModuleSpec, data: Record, fields: list[str]
+    ) -> tuple[Record, str] | None:
         """The first record matching ``data`` on a duplicate-check field, in field order."""
         for name in fields:
             value = data.get(name)
