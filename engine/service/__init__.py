@@ -11,7 +11,9 @@ registry and a clock, and does everything else through them.
 
 Parts: ``scenarios`` (import/save/export/activate/schedule), ``ingress`` (webhooks),
 ``runs`` (execute queued work, run once), ``incomplete`` (retry/resolve), ``maintenance``
-(the scheduler's tick), ``synclog`` (per-record sync status of sync scenarios).
+(the scheduler's tick), ``synclog`` (per-record sync status of sync scenarios), ``events``
+(live run progress), ``history`` (filtered history, retention, dashboard), ``queueview``
+(webhook queues, incomplete edits and bulk retry), ``moduleruns`` ("run this module only").
 Errors: ``engine.service.errors``.
 """
 
@@ -35,10 +37,14 @@ from engine.service.errors import (
     WebhookNotFound,
     WebhookQueueFull,
 )
+from engine.service.events import EventHub, EventOperations
+from engine.service.history import HistoryOperations
 from engine.service.incomplete import IncompleteOperations
 from engine.service.ingress import AcceptedRequest, WebhookOperations
 from engine.service.maintenance import MaintenanceOperations, TickReport
+from engine.service.moduleruns import ModuleRunOperations
 from engine.service.options import ServiceOptions
+from engine.service.queueview import QueueViewOperations
 from engine.service.resources import ResourceOperations
 from engine.service.runs import RunOperations, execution_id_for_item
 from engine.service.scenarios import ImportResult, ScenarioOperations
@@ -47,6 +53,10 @@ from engine.store import open_store, utc_now
 
 
 class Service(
+    EventOperations,
+    HistoryOperations,
+    QueueViewOperations,
+    ModuleRunOperations,
     ScenarioOperations,
     WebhookOperations,
     RunOperations,
@@ -60,11 +70,13 @@ class Service(
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.events = EventHub(self.settings.redis_url)
         self.queue.bind(self)
 
     def close(self) -> None:
         """Stop the heartbeat thread. The store and the queue belong to whoever made them."""
         self.heartbeats.stop()
+        self.events.close()
 
 
 def build_service(

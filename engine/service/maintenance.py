@@ -27,6 +27,7 @@ class TickReport:
     dispatched_executions: int = 0
     scheduled: list[int] = field(default_factory=list)
     retried: list[int] = field(default_factory=list)
+    purged: int = 0
 
 
 class MaintenanceOperations(ServiceBase):
@@ -42,6 +43,7 @@ class MaintenanceOperations(ServiceBase):
             self._sweep(report, now - timedelta(seconds=self.options.dispatch_grace_seconds))
             self._start_due_schedules(report, now)
             self._start_due_retries(report, now)
+            report.purged = self.purge_expired_executions(now)  # type: ignore[attr-defined]
             return report
 
     def recover_abandoned_work(self) -> TickReport:

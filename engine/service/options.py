@@ -28,6 +28,8 @@ class ServiceOptions:
     base_url: this server's public address, e.g. ``https://switchboard.example.com``
         (``SWITCHBOARD_BASE_URL``): apps are told to post their events to
         ``base_url + /hooks/<token>`` when a scenario with an app trigger is activated.
+    execution_retention_days: the tick deletes finished executions older than this, in
+        batches (``SWITCHBOARD_EXECUTION_RETENTION_DAYS``; 0 keeps them forever).
     """
 
     webhook_response_timeout: float = 60.0
@@ -36,6 +38,7 @@ class ServiceOptions:
     dispatch_grace_seconds: float = 15.0
     inline_workers: int = 4
     base_url: str = ""
+    execution_retention_days: float = 30.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> ServiceOptions:
@@ -47,6 +50,7 @@ class ServiceOptions:
             "dispatch_grace_seconds": "SWITCHBOARD_DISPATCH_GRACE_SECONDS",
             "inline_workers": "SWITCHBOARD_INLINE_WORKERS",
             "base_url": "SWITCHBOARD_BASE_URL",
+            "execution_retention_days": "SWITCHBOARD_EXECUTION_RETENTION_DAYS",
         }
         values: dict[str, object] = {}
         for item in fields(cls):

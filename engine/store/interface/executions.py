@@ -104,6 +104,7 @@ class ExecutionStore(ABC):
         until: datetime | None = None,
         limit: int = 50,
         cursor: str | None = None,
+        trigger_kind: TriggerKind | Sequence[TriggerKind] | None = None,
     ) -> ExecutionPage:
         """A page of executions, newest first, without records.
 
@@ -123,8 +124,20 @@ class ExecutionStore(ABC):
         """How many executions match."""
 
     @abstractmethod
-    def purge_executions(self, before: datetime) -> int:
-        """Delete terminal executions created before ``before`` (retention); returns how many."""
+    def purge_executions(self, before: datetime, *, limit: int | None = None) -> int:
+        """Delete terminal executions created before ``before`` (retention); returns how many.
+        With ``limit``, at most that many, oldest first (one batch of a longer cleanup)."""
+
+    @abstractmethod
+    def execution_stats(
+        self, since: datetime, until: datetime | None = None
+    ) -> list[tuple[int, str, int, int, int]]:
+        """Per scenario and UTC day (``YYYY-MM-DD``) of ``created_at`` in ``[since, until)``:
+        ``(scenario_id, day, runs, operations, errored runs)``, by scenario then day."""
+
+    @abstractmethod
+    def running_workers(self, since: datetime) -> list[str]:
+        """Distinct workers of running executions that heartbeat at or after ``since``."""
 
 
 class IncompleteExecutionStore(ABC):

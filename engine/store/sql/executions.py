@@ -11,7 +11,7 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, String, delete, func, insert, literal, select, tuple_, update
+from sqlalchemy import Row, String, case, delete, func, insert, literal, select, tuple_, update
 from sqlalchemy.engine import Connection
 
 from engine.store.errors import InvalidTransition
@@ -28,6 +28,7 @@ from engine.store.statuses import (
 
 QUEUED = ExecutionStatus.QUEUED.value
 RUNNING = ExecutionStatus.RUNNING.value
+ERROR = ExecutionStatus.ERROR.value
 MAX_PAGE = 1000
 
 
@@ -63,6 +64,12 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     if moment.tzinfo is None or not isinstance(ident, str):
         raise ValueError(f"not an execution history cursor: {cursor!r}")
     return moment, ident
+
+
+def _kinds(kind: TriggerKind | Sequence[TriggerKind]) -> list[str]:
+    if isinstance(kind, str):
+        return [TriggerKind(kind).value]
+    return [TriggerKind(item).value for item in kind]
 
 
 def _statuses(status: ExecutionStatus | Sequence[ExecutionStatus]) -> list[str]:
@@ -227,10 +234,15 @@ class SqlExecutions(SqlBase):
         until: datetime | None = None,
         limit: int = 50,
         cursor: str | None = None,
+        trigger_kind: TriggerKind | Sequence[TriggerKind] | None = None,
     ) -> ExecutionPage:
         if not 0 < limit <= MAX_PAGE:
             raise ValueError(f"limit must be between 1 and {MAX_PAGE}")
         query = self._filtered(select(executions), scenario_id, status, since, until)
+        if trigger_kind is not None:
+            kinds = _kinds(trigger_kind)
+            column = executions.c.trigger_kind
+            query = query.where(column == kinds[0] if len(kinds) == 1 else column.in_(kinds))
         if cursor is not None:
             created, ident = decode_cursor(cursor)
             position = tuple_(literal(created, UTCDateTime()), literal(ident, String()))
@@ -251,14 +263,61 @@ class SqlExecutions(SqlBase):
         with self._read() as connection:
             return connection.execute(query).scalar_one()
 
-    def purge_executions(self, before: datetime) -> int:
+    def purge_executions(self, before: datetime, *, limit: int | None = None) -> int:
         terminal = [status.value for status in TERMINAL_EXECUTION_STATUSES]
+        condition = (executions.c.created_at < before, executions.c.status.in_(terminal))
         with self._write() as connection:
-            return connection.execute(
-                delete(executions).where(
-                    executions.c.created_at < before, executions.c.status.in_(terminal)
-                )
-            ).rowcount
+            if limit is None:
+                return connection.execute(delete(executions).where(*condition)).rowcount
+            # One batch, oldest first (the ``created_at, id`` index): short write transactions.
+            oldest = (
+                select(executions.c.id)
+                .where(*condition)
+                .order_by(executions.c.created_at, executions.c.id)
+                .limit(limit)
+            )
+            ids = list(connection.execute(oldest).scalars())
+            if not ids:
+                return 0
+            return connection.execute(delete(executions).where(executions.c.id.in_(ids))).rowcount
+
+    def execution_stats(
+        self, since: datetime, until: datetime | None = None
+    ) -> list[tuple[int, str, int, int, int]]:
+        day: Any
+        if self._engine.dialect.name == "sqlite":
+            day = func.substr(executions.c.created_at, 1, 10)
+        else:
+            day = func.to_char(func.timezone("UTC", executions.c.created_at), "YYYY-MM-DD")
+        errored = func.sum(case((executions.c.status == ERROR, 1), else_=0))
+        query = select(
+            executions.c.scenario_id,
+            day.label("day"),
+            func.count(),
+            func.coalesce(func.sum(executions.c.operations), 0),
+            func.coalesce(errored, 0),
+        ).where(executions.c.created_at >= since)
+        if until is not None:
+            query = query.where(executions.c.created_at < until)
+        query = query.group_by(executions.c.scenario_id, day).order_by(
+            executions.c.scenario_id, day
+        )
+        with self._read() as connection:
+            rows = connection.execute(query).all()
+        return [(int(a), str(b), int(c), int(d), int(e)) for a, b, c, d, e in rows]
+
+    def running_workers(self, since: datetime) -> list[str]:
+        query = (
+            select(executions.c.worker_id)
+            .where(
+                executions.c.status == RUNNING,
+                executions.c.heartbeat_at >= since,
+                executions.c.worker_id.is_not(None),
+            )
+            .distinct()
+        )
+        with self._read() as connection:
+            return sorted(str(worker) for worker in connection.execute(query).scalars())
 
     @staticmethod
     def _filtered(

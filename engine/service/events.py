@@ -1,0 +1,277 @@
+"""Live progress of runs: the runner's ``RunContext.on_event`` feeds a small event hub that the
+web process streams to the editor (``GET /api/executions/{id}/events``).
+
+Events are dicts: ``{"event": "module_started" | "module_finished", "execution_id",
+"module_id", "operations", "error"?, "seq"}`` while a run goes, then one
+``{"event": "finished", "execution_id", "status", "operations", "error", "finished_at",
+"duration_ms"}``. The hub keeps the events of runs in flight (and of the last few finished
+ones) so a client connecting late replays them; a client connecting after that learns the final
+state from the store. With Redis configured, events also travel over Redis pub/sub, so a run in
+a Celery worker reaches the web process that streams it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import logging
+import queue
+import threading
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from engine.runtime import RunContext
+from engine.service.base import ServiceBase
+from engine.store import Execution
+
+log = logging.getLogger("switchboard.events")
+
+CHANNEL = "switchboard:execution-events"
+FINISHED = "finished"
+
+
+class Subscription:
+    """Events of one execution: ``replay`` (what happened before subscribing), then ``next``."""
+
+    def __init__(self, replay: list[dict[str, Any]]) -> None:
+        self.replay = replay
+        self._queue: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
+
+    def put(self, event: dict[str, Any]) -> None:
+        self._queue.put(event)
+
+    def next(self, timeout: float) -> dict[str, Any] | None:
+        """The next event, or ``None`` after ``timeout`` seconds without one."""
+        try:
+            return self._queue.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+
+class EventHub:
+    """In-process fan-out of run events, with an optional Redis relay between processes.
+
+    Args:
+        redis_url: relay through Redis pub/sub when given.
+        keep_finished: how many finished runs' events stay for late subscribers.
+        max_events: events kept per run (later ones are still delivered live).
+    """
+
+    def __init__(
+        self, redis_url: str | None = None, *, keep_finished: int = 64, max_events: int = 2000
+    ) -> None:
+        self._guard = threading.Lock()
+        self._events: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
+        self._finished: OrderedDict[str, None] = OrderedDict()
+        self._subscribers: dict[str, list[Subscription]] = {}
+        self._keep_finished = keep_finished
+        self._max_events = max_events
+        self._relay = _RedisRelay(redis_url, self._deliver) if redis_url else None
+
+    def publish(self, execution_id: str, event: dict[str, Any]) -> None:
+        """Deliver ``event`` here and, with Redis, to the other processes."""
+        self._deliver(execution_id, event)
+        if self._relay is not None:
+            self._relay.publish(execution_id, event)
+
+    @contextlib.contextmanager
+    def subscribe(self, execution_id: str) -> Iterator[Subscription]:
+        if self._relay is not None:
+            self._relay.listen()
+        with self._guard:
+            subscription = Subscription(list(self._events.get(execution_id, ())))
+            self._subscribers.setdefault(execution_id, []).append(subscription)
+        try:
+            yield subscription
+        finally:
+            with self._guard:
+                listeners = self._subscribers.get(execution_id, [])
+                if subscription in listeners:
+                    listeners.remove(subscription)
+                if not listeners:
+                    self._subscribers.pop(execution_id, None)
+
+    def close(self) -> None:
+        if self._relay is not None:
+            self._relay.close()
+
+    def _deliver(self, execution_id: str, event: dict[str, Any]) -> None:
+        with self._guard:
+            kept = self._events.setdefault(execution_id, [])
+            if len(kept) < self._max_events or event.get("event") == FINISHED:
+                kept.append(event)
+            if event.get("event") == FINISHED:
+                self._finished[execution_id] = None
+                while len(self._finished) > self._keep_finished:
+                    gone, _ = self._finished.popitem(last=False)
+                    self._events.pop(gone, None)
+            listeners = list(self._subscribers.get(execution_id, ()))
+        for subscription in listeners:
+            subscription.put(event)
+
+
+class _RedisRelay:
+    """Publishes from a background thread (a run never waits for Redis) and listens on one
+    channel; each hub ignores its own messages."""
+
+    def __init__(self, url: str, deliver: Callable[[str, dict[str, Any]], None]) -> None:
+        self._url = url
+        self._deliver = deliver
+        self._origin = uuid.uuid4().hex
+        self._outbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self._guard = threading.Lock()
+        self._publisher: threading.Thread | None = None
+        self._listener: threading.Thread | None = None
+        self._stopping = threading.Event()
+
+    def publish(self, execution_id: str, event: dict[str, Any]) -> None:
+        message = {"origin": self._origin, "execution_id": execution_id, "event": event}
+        self._outbox.put(json.dumps(message, default=str).encode())
+        with self._guard:
+            if self._publisher is None:
+                self._publisher = threading.Thread(
+                    target=self._publish_forever, name="switchboard-events-out", daemon=True
+                )
+                self._publisher.start()
+
+    def listen(self) -> None:
+        with self._guard:
+            if self._listener is None:
+                self._listener = threading.Thread(
+                    target=self._listen_forever, name="switchboard-events-in", daemon=True
+                )
+                self._listener.start()
+
+    def close(self) -> None:
+        self._stopping.set()
+        self._outbox.put(None)
+
+    def _client(self) -> Any:
+        import redis
+
+        return redis.Redis.from_url(self._url, socket_connect_timeout=2)
+
+    def _publish_forever(self) -> None:
+        client = self._client()
+        while (message := self._outbox.get()) is not None:
+            try:
+                client.publish(CHANNEL, message)
+            except Exception:  # progress events are best effort; the store has the result
+                log.warning("could not publish a run event to Redis", exc_info=True)
+
+    def _listen_forever(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                pubsub = self._client().pubsub(ignore_subscribe_messages=True)
+                pubsub.subscribe(CHANNEL)
+                while not self._stopping.is_set():
+                    message = pubsub.get_message(timeout=1.0)
+                    if message is not None:
+                        self._received(message.get("data"))
+            except Exception:
+                log.warning("run events from Redis interrupted; reconnecting", exc_info=True)
+                self._stopping.wait(2.0)
+
+    def _received(self, data: Any) -> None:
+        try:
+            message = json.loads(data)
+        except (TypeError, ValueError):
+            return
+        if not isinstance(message, dict) or message.get("origin") == self._origin:
+            return
+        self._deliver(str(message.get("execution_id")), dict(message.get("event") or {}))
+
+
+def finished_event(execution: Execution) -> dict[str, Any]:
+    """The last event of a run, from its stored execution."""
+    return {
+        "event": FINISHED,
+        "execution_id": execution.id,
+        "status": execution.status.value,
+        "operations": execution.operations,
+        "error": execution.error,
+        "finished_at": execution.finished_at.isoformat() if execution.finished_at else None,
+        "duration_ms": execution.duration_ms,
+    }
+
+
+class EventOperations(ServiceBase):
+    """Wires every run's ``on_event`` to ``self.events`` and announces its end. Listed before
+    ``RunOperations`` in ``Service`` so these wrap its ``_context`` and ``_execute``."""
+
+    events: EventHub
+
+    def _context(self, *args: Any, **kwargs: Any) -> RunContext:
+        context: RunContext = super()._context(*args, **kwargs)  # type: ignore[misc]
+        if context.execution_id is None:
+            return context
+        return dataclasses.replace(context, on_event=self._progress(str(context.execution_id)))
+
+    def _execute(self, execution_id: str, *args: Any, **kwargs: Any) -> Execution | None:
+        finished: Execution | None = super()._execute(execution_id, *args, **kwargs)  # type: ignore[misc]
+        if finished is not None and finished.status.is_terminal:
+            self.events.publish(execution_id, finished_event(finished))
+        return finished
+
+    def _progress(self, execution_id: str) -> Callable[[dict[str, Any]], None]:
+        operations = 0
+        seq = 0
+        publish = self.events.publish
+
+        def on_event(event: dict[str, Any]) -> None:
+            nonlocal operations, seq
+            if event.get("event") == "module_started":
+                operations += 1
+            seq += 1
+            publish(
+                execution_id,
+                {
+                    **event,
+                    "execution_id": execution_id,
+                    "operations": operations,
+                    "error": event.get("error"),
+                    "seq": seq,
+                },
+            )
+
+        return on_event
+
+    def follow_execution(
+        self, execution_id: str, *, wait: float = 600.0, poll: float = 1.0
+    ) -> Iterator[dict[str, Any] | None]:
+        """The events of a run as they come, ending with ``finished``; ``None`` now and then
+        (every ``poll`` seconds without an event: a keep-alive). Stops after ``wait`` seconds.
+        Raises ``NotFound`` (before the first event) for an unknown execution."""
+        self.store.get_execution(execution_id, with_record=False)
+        return self._follow(execution_id, wait, poll)
+
+    def _follow(
+        self, execution_id: str, wait: float, poll: float
+    ) -> Iterator[dict[str, Any] | None]:
+        with self.events.subscribe(execution_id) as subscription:
+            for event in subscription.replay:
+                yield event
+                if event.get("event") == FINISHED:
+                    return
+            rounds = max(1, int(wait / poll))
+            for _ in range(rounds + 1):
+                stored = self.store.get_execution(execution_id, with_record=False)
+                if stored.status.is_terminal:
+                    # Events still in the hub's queue came before the end: send them first.
+                    while (event := subscription.next(0)) is not None:
+                        yield event
+                        if event.get("event") == FINISHED:
+                            return
+                    yield finished_event(stored)
+                    return
+                event = subscription.next(poll)
+                if event is None:
+                    yield None  # a keep-alive
+                while event is not None:
+                    yield event
+                    if event.get("event") == FINISHED:
+                        return
+                    event = subscription.next(0)
