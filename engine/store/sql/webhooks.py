@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, delete, func, insert, select, update
+from sqlalchemy import Row, bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import Select
 
@@ -146,11 +146,11 @@ class SqlWebhookQueue(SqlBase):
     ) -> QueueItem:
         request = dict(request)
         with self._write() as connection:
-            self._lock_webhook(connection, webhook_id, exclusive=max_queued is not None)
-            if max_queued is not None and self._queued(connection, webhook_id) >= max_queued:
+            queued = self._queued_for_enqueue(connection, webhook_id, max_queued)
+            if max_queued is not None and queued >= max_queued:
                 raise QueueFull(webhook_id, max_queued)
-            item_id = connection.execute(
-                insert(webhook_queue).returning(webhook_queue.c.id),
+            row = connection.execute(
+                _ENQUEUE,
                 {
                     "webhook_id": webhook_id,
                     "received_at": self._now(received_at),
@@ -159,8 +159,22 @@ class SqlWebhookQueue(SqlBase):
                     "status": QUEUED,
                     "attempts": 0,
                 },
-            ).scalar_one()
-            return self._item(connection, item_id)
+            ).one()
+            return item_from_row(row)
+
+    def _queued_for_enqueue(
+        self, connection: Connection, webhook_id: int, max_queued: int | None
+    ) -> int:
+        """How many requests wait for ``webhook_id`` (0 when there is no limit to check);
+        ``NotFound`` when the webhook does not exist. One round trip on SQLite, where the
+        write transaction (``BEGIN IMMEDIATE``) already serialises enqueues."""
+        if self.dialect == "postgresql" or max_queued is None:
+            self._lock_webhook(connection, webhook_id, exclusive=max_queued is not None)
+            return 0 if max_queued is None else self._queued(connection, webhook_id)
+        row = connection.execute(_WEBHOOK_AND_QUEUED, {"webhook_id": webhook_id}).first()
+        if row is None:
+            raise NotFound("webhook", webhook_id)
+        return row.queued
 
     def claim_next(
         self,
@@ -344,5 +358,16 @@ class SqlWebhookQueue(SqlBase):
         )
         return item_from_row(row)
 
+
+# Built once (the ingress path runs them per request): no statement construction per call.
+_ENQUEUE = insert(webhook_queue).returning(*webhook_queue.c)
+_WEBHOOK_AND_QUEUED = select(
+    webhooks.c.id,
+    select(func.count())
+    .select_from(webhook_queue)
+    .where(webhook_queue.c.webhook_id == bindparam("webhook_id"), webhook_queue.c.status == QUEUED)
+    .scalar_subquery()
+    .label("queued"),
+).where(webhooks.c.id == bindparam("webhook_id"))
 
 _UNCLAIMED: dict[str, Any] = {"worker_id": None, "claimed_at": None, "lease_expires_at": None}
