@@ -160,11 +160,27 @@ class ExecutionRecord:
 
 
 def _module_dict(module: ModuleRecord) -> dict[str, Any]:
-    data = asdict(module)
-    data["calls"] = [to_json_value(_without_flags(call)) for call in data["calls"]]
-    return data
+    # Field by field, not ``asdict``: that deep-copies every stored bundle only for
+    # ``to_json_value`` to copy it once more (it was a tenth of a webhook run's time).
+    return {
+        "id": module.id,
+        "module": module.module,
+        "label": module.label,
+        "operations": module.operations,
+        "bundles_out": module.bundles_out,
+        "filtered": module.filtered,
+        "errors": module.errors,
+        "calls": [to_json_value(_call_dict(call)) for call in module.calls],
+        "calls_omitted": module.calls_omitted,
+    }
 
 
-def _without_flags(call: dict[str, Any]) -> dict[str, Any]:
-    call.pop("stored", None)
-    return call
+def _call_dict(call: OperationRecord) -> dict[str, Any]:
+    return {
+        "input": call.input,
+        "output": call.output,
+        "output_count": call.output_count,
+        "error": call.error,
+        "directive": call.directive,
+        "duration_ms": call.duration_ms,
+    }

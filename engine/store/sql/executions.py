@@ -11,10 +11,22 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, String, case, delete, func, insert, literal, select, tuple_, update
+from sqlalchemy import (
+    Row,
+    String,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.engine import Connection
 
-from engine.store.errors import InvalidTransition
+from engine.store.errors import InvalidTransition, NotFound
 from engine.store.records import Execution, ExecutionPage, TriggerKind
 from engine.store.sql.base import SqlBase, fetch_one
 from engine.store.sql.schema import execution_records, executions, scenarios
@@ -355,17 +367,19 @@ class SqlExecutions(SqlBase):
     def _execution(
         self, connection: Connection, execution_id: str, *, with_record: bool = False
     ) -> Execution:
-        row = fetch_one(
-            connection,
-            select(executions).where(executions.c.id == execution_id),
-            "execution",
-            execution_id,
-        )
+        row = connection.execute(_EXECUTION_BY_ID, {"execution_id": execution_id}).first()
+        if row is None:
+            raise NotFound("execution", execution_id)
         record = None
         if with_record:
             record = connection.execute(
-                select(execution_records.c.record).where(
-                    execution_records.c.execution_id == execution_id
-                )
+                _RECORD_BY_ID, {"execution_id": execution_id}
             ).scalar_one_or_none()
         return execution_from_row(row, record)
+
+
+# Built once: every run reads its execution several times (no statement construction per call).
+_EXECUTION_BY_ID = select(executions).where(executions.c.id == bindparam("execution_id"))
+_RECORD_BY_ID = select(execution_records.c.record).where(
+    execution_records.c.execution_id == bindparam("execution_id")
+)

@@ -350,17 +350,15 @@ class SqlWebhookQueue(SqlBase):
         return query
 
     def _item(self, connection: Connection, item_id: int) -> QueueItem:
-        row = fetch_one(
-            connection,
-            select(webhook_queue).where(webhook_queue.c.id == item_id),
-            "webhook queue item",
-            item_id,
-        )
+        row = connection.execute(_ITEM_BY_ID, {"item_id": item_id}).first()
+        if row is None:
+            raise NotFound("webhook queue item", item_id)
         return item_from_row(row)
 
 
 # Built once (the ingress path runs them per request): no statement construction per call.
 _ENQUEUE = insert(webhook_queue).returning(*webhook_queue.c)
+_ITEM_BY_ID = select(webhook_queue).where(webhook_queue.c.id == bindparam("item_id"))
 _WEBHOOK_AND_QUEUED = select(
     webhooks.c.id,
     select(func.count())
