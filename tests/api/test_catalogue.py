@@ -183,6 +183,9 @@ def test_openapi_describes_bodies_and_parameters(client):
     assert {p["name"] for p in executions["parameters"]} == {
         "scenario_id",
         "status",
+        "trigger_kind",
+        "since",
+        "until",
         "limit",
         "cursor",
     }

@@ -53,6 +53,7 @@ def register_api(app: Flask) -> None:
         catalogue,
         connections,
         datastores,
+        inspect,
         runs,
         scenarios,
         webhooks,

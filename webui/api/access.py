@@ -64,6 +64,17 @@ ACCESS: dict[str, Role] = {
     "api.retry_incomplete": EDITOR,
     "api.resolve_incomplete": EDITOR,
     "api.delete_incomplete": EDITOR,
+    # run, watch and debug (webui/api/inspect.py)
+    "api.execution_events": VIEWER,
+    "api.run_module": EDITOR,
+    "api.list_webhook_queue": VIEWER,
+    "api.get_webhook_queue_item": VIEWER,
+    "api.delete_webhook_queue_item": EDITOR,
+    "api.process_webhook_queue": EDITOR,
+    "api.get_incomplete": VIEWER,
+    "api.update_incomplete": EDITOR,
+    "api.retry_incomplete_many": EDITOR,
+    "api.dashboard": VIEWER,
     # data stores
     "api.list_datastores": VIEWER,
     "api.create_datastore": EDITOR,

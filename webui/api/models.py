@@ -383,9 +383,18 @@ ExecutionStatusName = Literal[
 ]
 
 
+TriggerKindName = Literal["webhook", "schedule", "manual", "retry"]
+
+
 class ExecutionQuery(Query):
+    """``status`` and ``trigger_kind`` may repeat (``?status=error&status=warning``) or list
+    values with commas; ``since`` is inclusive, ``until`` exclusive (on ``created_at``)."""
+
     scenario_id: int | None = None
-    status: ExecutionStatusName | None = None
+    status: list[ExecutionStatusName] = Field(default_factory=list)
+    trigger_kind: list[TriggerKindName] = Field(default_factory=list)
+    since: datetime | None = None
+    until: datetime | None = None
     limit: int = Field(default=50, ge=1, le=500)
     cursor: str | None = None
 
@@ -399,6 +408,121 @@ class IncompleteQuery(Query):
 class RecordQuery(Query):
     limit: int = Field(default=50, ge=1, le=500)
     offset: int = Field(default=0, ge=0)
+
+
+# -- run, watch and debug ---------------------------------------------------------------------
+
+
+class ModuleRunIn(Request):
+    bundles: dict[str, JSON] = Field(
+        default_factory=dict,
+        description="the output bundle of each module it maps from, by module id",
+        examples=[{"1": {"name": "Ada"}}],
+    )
+    version: int | None = Field(default=None, ge=1, description="default: the current one")
+
+
+class ModuleRunOut(Answer):
+    module_id: int
+    module: str
+    status: str = Field(description="success | warning | error | incomplete")
+    operations: int
+    output: list[JSON] = Field(description="its output bundles")
+    error: dict[str, JSON] | None
+    duration_ms: float
+
+
+class RunEvent(Answer):
+    """One ``data:`` line of ``GET /api/executions/{id}/events`` (``event:`` names it)."""
+
+    event: Literal["module_started", "module_finished", "finished"]
+    execution_id: str
+    module_id: int | None = None
+    operations: int
+    error: dict[str, JSON] | None = None
+    seq: int | None = None
+    status: str | None = Field(default=None, description="on finished")
+    finished_at: datetime | None = None
+    duration_ms: int | None = None
+
+
+QueueStatusName = Literal["queued", "claimed", "done", "failed", "all"]
+
+
+class QueueQuery(Query):
+    status: QueueStatusName = "queued"
+    limit: int = Field(default=100, ge=1, le=500)
+    offset: int = Field(default=0, ge=0)
+
+
+class QueueItemOut(Answer):
+    id: int
+    webhook_id: int
+    size: int = Field(description="bytes of the stored request")
+    received_at: datetime
+    status: str
+    attempts: int
+    execution_id: str | None
+    finished_at: datetime | None
+    error: dict[str, JSON] | None
+
+
+class QueueItemDetail(QueueItemOut):
+    request: dict[str, JSON] = Field(
+        description="method, headers, query, body, content type as received"
+    )
+
+
+class ProcessedOut(Answer):
+    dispatched: int
+
+
+class IncompleteDetail(IncompleteOut):
+    state: JSON = Field(description="{module_id, bundles: {id: bundle}, error, retry}")
+
+
+class IncompletePatch(Request):
+    state: dict[str, JSON] | None = None
+    blueprint_version: int | None = Field(default=None, ge=1)
+
+
+class BulkRetryIn(Request):
+    ids: list[int] = Field(default_factory=list, max_length=1000)
+    scenario_id: int | None = Field(default=None, description="every pending one of it")
+
+
+class BulkRetryOut(Answer):
+    queued: list[ExecutionOut]
+    skipped: list[int] = Field(description="being retried, resolved or unknown")
+
+
+class DashboardQuery(Query):
+    days: int = Field(default=14, ge=1, le=366)
+
+
+class DayOut(Answer):
+    day: str = Field(examples=["2026-03-02"])
+    runs: int
+    operations: int
+    errors: int
+
+
+class ScenarioDaysOut(Answer):
+    scenario_id: int
+    name: str | None
+    days: list[DayOut]
+
+
+class DashboardOut(Answer):
+    since: datetime
+    until: datetime
+    days: list[str]
+    scenarios: list[ScenarioDaysOut]
+    totals: list[DayOut]
+    active_scenarios: int
+    queue_depth: int
+    workers_online: int
+    workers: list[str]
 
 
 ErrorDetail.model_rebuild()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Response
+from datetime import UTC, datetime
 
-from engine.store import ExecutionStatus, IncompleteExecution
+from flask import Response, request
+
+from engine.store import ExecutionStatus, IncompleteExecution, TriggerKind
 from webui.api.models import (
     ExecutionDetail,
     ExecutionOut,
@@ -36,14 +38,35 @@ def incomplete_out(incomplete: IncompleteExecution) -> IncompleteOut:
     )
 
 
+def _utc(moment: datetime | None) -> datetime | None:
+    """A time without a zone is read as UTC (the API's timestamps are UTC)."""
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment
+
+
+def _history_args() -> dict[str, object]:
+    """The query string, with ``status``/``trigger_kind`` repeated or comma-separated."""
+    args: dict[str, object] = request.args.to_dict(flat=True)
+    for name in ("status", "trigger_kind"):
+        values = [v.strip() for raw in request.args.getlist(name) for v in raw.split(",")]
+        args[name] = [value for value in values if value]
+    return args
+
+
 @route("/executions", "GET", query=ExecutionQuery, answer=ExecutionPage)
 def list_executions() -> Response:
-    """A page of executions, newest first (``next_cursor`` fetches the next page)."""
-    query = query_args(ExecutionQuery)
+    """A page of executions, newest first (``next_cursor`` fetches the next page); filters:
+    ``scenario_id``, ``status`` and ``trigger_kind`` (repeatable), ``since``, ``until``."""
+    query = ExecutionQuery.model_validate(_history_args())
+    since, until = _utc(query.since), _utc(query.until)
     try:
-        page = current_service().list_executions(
+        page = current_service().list_history(
             scenario_id=query.scenario_id,
-            status=ExecutionStatus(query.status) if query.status else None,
+            statuses=[ExecutionStatus(status) for status in query.status],
+            trigger_kinds=[TriggerKind(kind) for kind in query.trigger_kind],
+            since=since,
+            until=until,
             limit=query.limit,
             cursor=query.cursor,
         )
