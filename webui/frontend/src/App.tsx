@@ -3,6 +3,12 @@ import { api, setCsrfToken } from "./api";
 import { AuthPage } from "./components/AuthPage";
 import { ScenarioList } from "./components/ScenarioList";
 import { Editor } from "./editor/Editor";
+import { hashQuery } from "./pages/common";
+import { Dashboard } from "./pages/Dashboard";
+import { History } from "./pages/History";
+import { IncompletePage } from "./pages/Incomplete";
+import { SyncLog } from "./pages/SyncLog";
+import { WebhookList, WebhookQueue } from "./pages/Webhooks";
 import type { AuthState, User } from "./types";
 
 function useHashRoute(): string {
@@ -37,7 +43,45 @@ export function App() {
   if (!state) return <div className="page-message">Loading…</div>;
   if (!state.user) return <AuthPage setup={state.needs_setup} onDone={(_u: User) => void refresh()} />;
 
-  const match = /^#\/scenarios\/(\d+)/.exec(hash);
+  const path = hash.split("?")[0];
+  const query = hashQuery(hash);
+  const match = /^#\/scenarios\/(\d+)$/.exec(path);
+  const syncLog = /^#\/scenarios\/(\d+)\/sync-log$/.exec(path);
+  const webhook = /^#\/webhooks\/(\d+)$/.exec(path);
+  const canEdit = state.user.role !== "viewer";
+  const section = path.startsWith("#/history")
+    ? "history"
+    : path.startsWith("#/incomplete")
+      ? "incomplete"
+      : path.startsWith("#/webhooks")
+        ? "webhooks"
+        : path.startsWith("#/dashboard")
+          ? "dashboard"
+          : "scenarios";
+  const scenarioParam = query.get("scenario");
+  let content;
+  if (syncLog) content = <SyncLog key={syncLog[1]} scenarioId={Number(syncLog[1])} />;
+  else if (match)
+    content = (
+      <Editor
+        key={`${match[1]}-${query.get("execution") ?? ""}`}
+        scenarioId={Number(match[1])}
+        readOnly={!canEdit}
+        executionId={query.get("execution")}
+        onBack={() => (window.location.hash = "#/")}
+      />
+    );
+  else if (section === "history") content = <History scenarioId={scenarioParam ? Number(scenarioParam) : null} />;
+  else if (section === "incomplete") content = <IncompletePage canEdit={canEdit} />;
+  else if (webhook) content = <WebhookQueue key={webhook[1]} webhookId={Number(webhook[1])} canEdit={canEdit} />;
+  else if (section === "webhooks") content = <WebhookList />;
+  else if (section === "dashboard") content = <Dashboard />;
+  else content = <ScenarioList onOpen={(id) => (window.location.hash = `#/scenarios/${id}`)} />;
+  const nav = (name: string, href: string, label: string) => (
+    <a href={href} className={`nav-link${section === name ? " active" : ""}`}>
+      {label}
+    </a>
+  );
   const logout = async () => {
     await api.post("/api/auth/logout").catch(() => {});
     window.location.hash = "";
@@ -49,6 +93,11 @@ export function App() {
         <a href="#/" className="brand">
           Switchboard
         </a>
+        {nav("scenarios", "#/", "Scenarios")}
+        {nav("history", "#/history", "History")}
+        {nav("incomplete", "#/incomplete", "Incomplete")}
+        {nav("webhooks", "#/webhooks", "Webhooks")}
+        {nav("dashboard", "#/dashboard", "Dashboard")}
         <span className="spacer" />
         <span className="user">
           {state.user.name} <span className="muted">({state.user.role})</span>
@@ -57,16 +106,7 @@ export function App() {
           Sign out
         </button>
       </nav>
-      {match ? (
-        <Editor
-          key={match[1]}
-          scenarioId={Number(match[1])}
-          readOnly={state.user.role === "viewer"}
-          onBack={() => (window.location.hash = "#/")}
-        />
-      ) : (
-        <ScenarioList onOpen={(id) => (window.location.hash = `#/scenarios/${id}`)} />
-      )}
+      {content}
     </div>
   );
 }

@@ -191,6 +191,7 @@ export interface Webhook {
   scenario_id: number | null;
   url: string;
   enabled: boolean;
+  queued?: number;
   settings?: { structure?: StructureField[]; learning?: boolean; [key: string]: unknown };
 }
 
@@ -210,25 +211,77 @@ export interface RunCall {
   input?: Json;
   output?: JsonObject[];
   output_count?: number;
-  error?: { message?: string; type?: string } | null;
+  error?: { message?: string; type?: string; detail?: Json } | null;
   directive?: string | null;
   duration_ms?: number;
+}
+
+export interface RecordError {
+  message?: string;
+  type?: string;
+  detail?: Json;
+  module_id?: number | null;
+  module?: string | null;
+}
+
+export interface IncompleteEntry {
+  module_id?: number;
+  bundles?: Json;
+  error?: RecordError | null;
+  retry?: Json;
+}
+
+export interface ExecutionRecord {
+  status?: string;
+  error?: RecordError | null;
+  incomplete?: IncompleteEntry[];
+  warnings?: Json[];
+  modules?: {
+    id: number;
+    module?: string;
+    label?: string | null;
+    operations?: number;
+    bundles_out?: number;
+    filtered?: number;
+    errors?: number;
+    calls?: RunCall[];
+    calls_omitted?: number;
+  }[];
 }
 
 export interface Execution {
   id: string;
   scenario_id: number;
+  scenario_version?: number;
   status: string;
+  trigger_kind?: string | null;
   created_at: string;
+  started_at?: string | null;
+  finished_at?: string | null;
+  duration_ms?: number | null;
   operations: number;
-  record?: {
-    modules?: {
-      id: number;
-      operations?: number;
-      bundles_out?: number;
-      errors?: number;
-      calls?: RunCall[];
-      calls_omitted?: number;
-    }[];
-  } | null;
+  data_size?: number | null;
+  error?: RecordError | string | null;
+  record?: ExecutionRecord | null;
+}
+
+export interface Page<T> {
+  items: T[];
+  next_cursor: string | null;
+}
+
+export interface Incomplete {
+  id: number;
+  scenario_id: number;
+  execution_id: string | null;
+  blueprint_version: number;
+  failed_module_id: number | null;
+  status: string;
+  error: RecordError | string | null;
+  attempts: number;
+  max_attempts: number | null;
+  next_retry_at: string | null;
+  created_at: string;
+  updated_at: string;
+  state?: Json;
 }

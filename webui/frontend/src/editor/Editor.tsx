@@ -13,7 +13,18 @@ import {
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { ApiError, api } from "../api";
 import { useCatalog } from "../catalog";
-import type { Blueprint, Filter, Json, JsonObject, Module, ModuleInfo, ScenarioDetail, Validation } from "../types";
+import type {
+  Blueprint,
+  Execution,
+  Filter,
+  Json,
+  JsonObject,
+  Module,
+  ModuleInfo,
+  ScenarioDetail,
+  Validation,
+  Webhook,
+} from "../types";
 import { EditorActionsContext, type EditorActions } from "./actions";
 import { ActiveFieldContext, type ActiveField } from "./activeField";
 import {
@@ -46,7 +57,8 @@ import { ContextMenu } from "./ContextMenu";
 import { ErrorHandlerDialog } from "./ErrorHandlerDialog";
 import { FilterPanel } from "./FilterPanel";
 import { toGraph, type EditorNode, type LinkEdge as LinkEdgeType } from "./graph";
-import { useLastBundles } from "./lastRun";
+import { useLastBundles, type ModuleRun } from "./lastRun";
+import { LiveRunContext, type LiveState } from "./liveRun";
 import { LinkEdge } from "./LinkEdge";
 import { MappingPanel } from "./MappingPanel";
 import { ModuleNode } from "./ModuleNode";
@@ -72,19 +84,45 @@ export function Editor({
   scenarioId,
   onBack,
   readOnly = false,
+  executionId = null,
 }: {
   scenarioId: number;
   onBack: () => void;
   readOnly?: boolean;
+  /** Open this past execution in the read-only inspector. */
+  executionId?: string | null;
 }) {
   return (
     <ReactFlowProvider>
-      <EditorInner scenarioId={scenarioId} onBack={onBack} readOnly={readOnly} />
+      <EditorInner
+        scenarioId={scenarioId}
+        onBack={onBack}
+        readOnly={readOnly || executionId !== null}
+        executionId={executionId}
+      />
     </ReactFlowProvider>
   );
 }
 
-function EditorInner({ scenarioId, onBack, readOnly }: { scenarioId: number; onBack: () => void; readOnly: boolean }) {
+const NO_RUNS = new Map<number, ModuleRun>();
+const NO_LIVE = new Map<number, LiveState>();
+
+function formatMs(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined) return "";
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+function EditorInner({
+  scenarioId,
+  onBack,
+  readOnly,
+  executionId,
+}: {
+  scenarioId: number;
+  onBack: () => void;
+  readOnly: boolean;
+  executionId: string | null;
+}) {
   const catalog = useCatalog();
   const history = useHistory<Blueprint>(emptyBlueprint(""));
   const bp = history.value;
@@ -101,7 +139,11 @@ function EditorInner({ scenarioId, onBack, readOnly }: { scenarioId: number; onB
   const [message, setMessage] = useState<{ text: string; error?: boolean } | null>(null);
   const [active, setActive] = useState<ActiveField | null>(null);
   const [busy, setBusy] = useState(false);
-  const last = useLastBundles(scenarioId);
+  const last = useLastBundles(scenarioId, executionId);
+  const [live, setLive] = useState<Map<number, LiveState> | null>(null);
+  const [waiting, setWaiting] = useState<{ url: string } | null>(null);
+  const liveRef = useRef<EventSource | null>(null);
+  useEffect(() => () => liveRef.current?.close(), []);
 
   const snapshot = JSON.stringify({ bp, scheduling });
   const dirty = loaded && snapshot !== saved;
@@ -126,8 +168,13 @@ function EditorInner({ scenarioId, onBack, readOnly }: { scenarioId: number; onB
 
   const graph = useMemo(
     () =>
-      toGraph(bp, { modules: catalog.byId, apps: catalog.appsById, problems: validation.problems, runs: last.runs }),
-    [bp, catalog, validation, last.runs],
+      toGraph(bp, {
+        modules: catalog.byId,
+        apps: catalog.appsById,
+        problems: validation.problems,
+        runs: live ? NO_RUNS : last.runs,
+      }),
+    [bp, catalog, validation, last.runs, live],
   );
   const [nodes, setNodes] = useState<EditorNode[]>([]);
   useEffect(() => {
@@ -286,21 +333,85 @@ function EditorInner({ scenarioId, onBack, readOnly }: { scenarioId: number; onB
     a.remove();
   };
 
+  /** Light each module up as it runs, from the run's server-sent events (when the server has
+   * them; the poll in runOnce follows the run either way). */
+  const stream = (id: string) => {
+    liveRef.current?.close();
+    if (typeof EventSource === "undefined") return;
+    const source = new EventSource(`/api/executions/${encodeURIComponent(id)}/events`);
+    liveRef.current = source;
+    const onEvent = (raw: MessageEvent<string>) => {
+      let event: { event?: string; module_id?: number; operations?: number; error?: unknown };
+      try {
+        event = JSON.parse(raw.data) as typeof event;
+      } catch {
+        return;
+      }
+      const kind = event.event ?? raw.type;
+      if (kind === "finished") {
+        source.close();
+        return;
+      }
+      const moduleId = event.module_id;
+      if (typeof moduleId !== "number") return;
+      setWaiting(null);
+      setLive((prev) => {
+        const next = new Map(prev ?? []);
+        const state: LiveState["state"] = kind === "module_started" ? "running" : event.error ? "failed" : "done";
+        next.set(moduleId, { state, operations: event.operations ?? next.get(moduleId)?.operations ?? 0 });
+        return next;
+      });
+    };
+    source.onmessage = onEvent;
+    for (const kind of ["module_started", "module_finished", "finished"])
+      source.addEventListener(kind, onEvent as EventListener);
+    // No stream on this server (404) or the stream broke: the poll in runOnce follows the run.
+    source.onerror = () => source.close();
+  };
+
+  const webhookUrl = async (): Promise<string | null> => {
+    const trigger = bp.flow[0];
+    if (!trigger) return null;
+    const info = catalog.byId.get(trigger.module);
+    const instant = info?.kind === "instant_trigger" || trigger.module === "gateway:CustomWebHook";
+    if (!instant) return null;
+    const hook = trigger.parameters?.hook;
+    if (typeof hook !== "number") return "";
+    try {
+      return (await api.get<Webhook>(`/api/webhooks/${hook}`)).url;
+    } catch {
+      return "";
+    }
+  };
+
   const runOnce = async () => {
     if (dirty && !(await save())) return;
     try {
-      const execution = await api.post<{ id: string; status: string }>(`/api/scenarios/${scenarioId}/run`, {});
-      flash(`Run ${execution.status}…`);
+      const url = await webhookUrl();
+      const execution = await api.post<Execution>(`/api/scenarios/${scenarioId}/run`, {});
+      setPanel((p) => (p?.kind === "run" ? null : p));
+      setLive(new Map());
+      if (url !== null) setWaiting({ url });
+      stream(execution.id);
+      flash(url !== null ? "Waiting for the next request…" : `Run ${execution.status}…`);
       // Follow the run until it ends, then show its bundles on the modules.
       const started = Date.now();
       let status = execution.status;
-      while ((status === "queued" || status === "running") && Date.now() - started < 60_000) {
+      const limit = url !== null ? 600_000 : 60_000;
+      while ((status === "queued" || status === "running") && Date.now() - started < limit) {
         await new Promise((resolve) => setTimeout(resolve, 500));
-        status = (await api.get<{ status: string }>(`/api/executions/${encodeURIComponent(execution.id)}`)).status;
+        status = (await api.get<Execution>(`/api/executions/${encodeURIComponent(execution.id)}`)).status;
+        if (status === "running") setWaiting(null);
       }
+      liveRef.current?.close();
+      setWaiting(null);
+      setLive(null);
       last.refresh();
       flash(`Run ${status}`, status === "error");
     } catch (e) {
+      liveRef.current?.close();
+      setWaiting(null);
+      setLive(null);
       flash(`Could not run: ${(e as Error).message}`, true);
     }
   };
@@ -407,251 +518,313 @@ function EditorInner({ scenarioId, onBack, readOnly }: { scenarioId: number; onB
   const timezone =
     typeof bp.metadata?.scenario?.timezone === "string" ? (bp.metadata.scenario.timezone as string) : undefined;
 
+  const inspected = executionId ? last.execution : null;
   return (
     <EditorActionsContext.Provider value={actions}>
-      <ActiveFieldContext.Provider value={activeApi}>
-        <div className="editor">
-          <div className="toolbar" role="toolbar">
-            <button
-              onClick={() => (!dirty || confirm("Leave without saving?")) && onBack()}
-              aria-label="Back to scenarios"
-            >
-              ← Scenarios
-            </button>
-            <input
-              className="scenario-name"
-              aria-label="Scenario name"
-              value={bp.name}
-              onChange={(e) => history.commit({ ...bp, name: e.target.value }, "scenario-name")}
-            />
-            {readOnly && <span className="badge">Read only</span>}
-            <button className="primary" onClick={() => void save()} disabled={busy || readOnly} data-testid="save">
-              Save{dirty ? " •" : ""}
-            </button>
-            <button onClick={() => void runOnce()} disabled={readOnly}>
-              Run once
-            </button>
-            <span className="sep" />
-            <button onClick={history.undo} disabled={!history.canUndo} title="Undo (Ctrl+Z)">
-              Undo
-            </button>
-            <button onClick={history.redo} disabled={!history.canRedo} title="Redo (Ctrl+Y)">
-              Redo
-            </button>
-            <button onClick={align} title="Lay the modules out left to right">
-              Auto-align
-            </button>
-            <button onClick={() => setAnchor(bp.flow.length ? { kind: "root" } : { kind: "root" })}>Add module</button>
-            <span className="sep" />
-            <button onClick={() => void validate()}>Validate</button>
-            <button onClick={() => setPanel({ kind: "settings" })}>Settings</button>
-            <button onClick={() => void exportFile()}>Export blueprint</button>
-            {message && (
-              <span className={`toast${message.error ? " error" : ""}`} role="status">
-                {message.text}
-              </span>
-            )}
-          </div>
-          <div className="workspace">
-            <div className="canvas" data-testid="canvas" ref={canvasRef}>
-              {loaded && catalog.loaded && (
-                <ReactFlow<EditorNode, LinkEdgeType>
-                  nodes={nodes}
-                  edges={edges}
-                  nodeTypes={nodeTypes}
-                  edgeTypes={edgeTypes}
-                  onNodesChange={onNodesChange}
-                  onNodeDragStop={(_e, _n, dragged) => {
-                    const moved = dragged.filter((n) => n.type === "module");
-                    if (!moved.length) return;
-                    let next = bp;
-                    for (const n of moved)
-                      next = patchModule(next, Number(n.id), (m) =>
-                        setDesigner(m, { x: Math.round(n.position.x), y: Math.round(n.position.y) }),
-                      );
-                    history.commit(next);
-                  }}
-                  onNodeClick={(_e, node) => {
-                    if (node.type === "module") setPanel({ kind: "module", id: Number(node.id) });
-                  }}
-                  onEdgeClick={(_e, edge) => {
-                    if ((edge.data?.targetId !== null && edge.data?.targetId !== undefined) || edge.data?.branchOf)
-                      setPanel({ kind: "filter", edgeId: edge.id });
-                  }}
-                  onPaneClick={() => {
-                    setPanel(null);
-                    setMenu(null);
-                  }}
-                  nodesConnectable={false}
-                  deleteKeyCode={null}
-                  fitView
-                  minZoom={0.1}
-                  maxZoom={2}
-                  proOptions={{ hideAttribution: true }}
-                >
-                  <Background gap={24} />
-                  <Controls showInteractive={false} />
-                  <MiniMap
-                    pannable
-                    zoomable
-                    nodeBorderRadius={40}
-                    nodeColor={(n) => {
-                      const data = n.data as { app?: { color?: string } | null; module?: { module: string } };
-                      return data.app?.color ?? (data.module ? "#8a94a6" : "#e5e7eb");
-                    }}
-                  />
-                </ReactFlow>
+      <LiveRunContext.Provider value={live ?? NO_LIVE}>
+        <ActiveFieldContext.Provider value={activeApi}>
+          <div className="editor">
+            <div className="toolbar" role="toolbar">
+              <button
+                onClick={() => (!dirty || confirm("Leave without saving?")) && onBack()}
+                aria-label="Back to scenarios"
+              >
+                ← Scenarios
+              </button>
+              <input
+                className="scenario-name"
+                aria-label="Scenario name"
+                value={bp.name}
+                onChange={(e) => history.commit({ ...bp, name: e.target.value }, "scenario-name")}
+              />
+              {readOnly && <span className="badge">{executionId ? "Inspector · read only" : "Read only"}</span>}
+              <button className="primary" onClick={() => void save()} disabled={busy || readOnly} data-testid="save">
+                Save{dirty ? " •" : ""}
+              </button>
+              <button onClick={() => void runOnce()} disabled={readOnly || live !== null}>
+                {live !== null ? "Running…" : "Run once"}
+              </button>
+              <a className="button" href={`#/history?scenario=${scenarioId}`}>
+                History
+              </a>
+              <a className="button" href={`#/scenarios/${scenarioId}/sync-log`}>
+                Sync log
+              </a>
+              <span className="sep" />
+              <button onClick={history.undo} disabled={!history.canUndo} title="Undo (Ctrl+Z)">
+                Undo
+              </button>
+              <button onClick={history.redo} disabled={!history.canRedo} title="Redo (Ctrl+Y)">
+                Redo
+              </button>
+              <button onClick={align} title="Lay the modules out left to right">
+                Auto-align
+              </button>
+              <button onClick={() => setAnchor(bp.flow.length ? { kind: "root" } : { kind: "root" })}>
+                Add module
+              </button>
+              <span className="sep" />
+              <button onClick={() => void validate()}>Validate</button>
+              <button onClick={() => setPanel({ kind: "settings" })}>Settings</button>
+              <button onClick={() => void exportFile()}>Export blueprint</button>
+              {message && (
+                <span className={`toast${message.error ? " error" : ""}`} role="status">
+                  {message.text}
+                </span>
               )}
             </div>
-            {(panelModule || filterEdge) && mappingFor !== null && (
-              <MappingPanel
-                bp={bp}
-                moduleId={mappingFor}
-                catalog={catalog}
-                lastBundles={last.bundles}
-                timezone={timezone}
-              />
+            {executionId && (
+              <div className="inspector-banner" data-testid="inspector-banner">
+                {last.error ? (
+                  <span className="inline-error">
+                    Could not load execution {executionId}: {last.error}
+                  </span>
+                ) : inspected ? (
+                  <>
+                    <strong>Execution</strong> <code>{inspected.id.slice(0, 12)}</code>{" "}
+                    <span className={`status ${inspected.status}`}>{inspected.status}</span>
+                    <span>
+                      {inspected.started_at ? new Date(inspected.started_at).toLocaleString() : ""}
+                      {inspected.duration_ms !== null && inspected.duration_ms !== undefined
+                        ? ` · ${formatMs(inspected.duration_ms)}`
+                        : ""}
+                      {` · ${inspected.operations} operation(s)`}
+                      {inspected.trigger_kind ? ` · ${inspected.trigger_kind}` : ""}
+                      {inspected.scenario_version ? ` · version ${inspected.scenario_version}` : ""}
+                    </span>
+                    {inspected.record?.error?.message && (
+                      <span className="inline-error">{inspected.record.error.message}</span>
+                    )}
+                    <span className="muted">Click a bubble to see its bundles.</span>
+                  </>
+                ) : (
+                  <span className="muted">Loading execution…</span>
+                )}
+                <span className="spacer" />
+                <a className="button small" href={`#/history?scenario=${scenarioId}`}>
+                  Back to history
+                </a>
+                <a className="button small" href={`#/scenarios/${scenarioId}`}>
+                  Open the editor
+                </a>
+              </div>
             )}
-            {panelModule && (
-              <ModulePanel
-                key={panelModule.id}
-                module={panelModule}
-                catalog={catalog}
-                scenarioId={scenarioId}
-                problems={validation.problems.filter((p) => p.module_id === panelModule.id)}
-                note={notesOf(bp, panelModule.id)}
-                onChange={(fn, key) => history.commit(patchModule(bp, panelModule.id, fn), `${panelModule.id}-${key}`)}
-                onNote={(content) => history.commit(setNote(bp, panelModule.id, content), `${panelModule.id}-note`)}
-                onAddRoute={() => history.commit(addRoute(bp, panelModule.id))}
-                onDeleteRoute={(i) => history.commit(deleteRoute(bp, panelModule.id, i))}
-                onClose={() => setPanel(null)}
-              />
+            {waiting && (
+              <div className="waiting-banner" role="status" data-testid="waiting">
+                <span className="pulse" /> Waiting for the next request to{" "}
+                {waiting.url ? <code>{waiting.url}</code> : "the scenario's webhook"}…
+                {waiting.url && (
+                  <button className="small" onClick={() => void navigator.clipboard?.writeText(waiting.url)}>
+                    Copy address
+                  </button>
+                )}
+              </div>
             )}
-            {filterEdge && filterTarget !== null && (
-              <FilterPanel
-                key={filterEdge.id}
-                targetLabel={`module ${filterTarget}`}
-                filter={locate(bp, filterTarget)?.module.filter ?? null}
-                route={filterRoute}
-                fallback={
-                  filterRoute
-                    ? fallbackIndex(locate(bp, filterRoute.routerId)!.module) === filterRoute.routeIndex
-                    : false
-                }
-                onSave={(filter, fallback) => {
-                  let next = setFilter(bp, filterTarget, filter);
-                  if (filterRoute) next = setFallback(next, filterRoute.routerId, filterRoute.routeIndex, fallback);
-                  history.commit(next);
-                  setPanel(null);
-                }}
-                onClose={() => setPanel(null)}
-              />
-            )}
-            {branchOf && branch && (
-              <FilterPanel
-                key={filterEdge?.id}
-                targetLabel={`branch ${branchOf.index + 1} of If-else ${branchOf.ifElseId}`}
-                filter={{
-                  name: typeof branch.label === "string" ? branch.label : undefined,
-                  conditions: (branch.conditions as Filter["conditions"]) ?? [],
-                }}
-                route={null}
-                fallback={false}
-                onSave={(filter) => {
-                  history.commit(
-                    patchModule(bp, branchOf.ifElseId, (m) => {
-                      const target = m.branches?.[branchOf.index];
-                      if (!target) return;
-                      if (filter?.name) target.label = filter.name;
-                      else delete target.label;
-                      target.conditions = (filter?.conditions ?? []) as unknown as Json;
-                    }),
-                  );
-                  setPanel(null);
-                }}
-                onClose={() => setPanel(null)}
-              />
-            )}
-            {panel?.kind === "run" && last.runs.get(panel.id) && (
-              <RunPanel
-                moduleId={panel.id}
-                run={last.runs.get(panel.id)!}
-                status={last.status}
-                onClose={() => setPanel(null)}
-              />
-            )}
-            {panel?.kind === "settings" && (
-              <SettingsPanel
-                bp={bp}
-                scheduling={scheduling}
-                onSettings={(patch: Record<string, Json | undefined>) => {
-                  const next = clone(bp);
-                  const metadata = (next.metadata ??= { version: 1 });
-                  const scenario = { ...((metadata.scenario ?? {}) as JsonObject) };
-                  for (const [k, v] of Object.entries(patch)) {
-                    if (v === undefined) delete scenario[k];
-                    else scenario[k] = v;
+            <div className="workspace">
+              <div className="canvas" data-testid="canvas" ref={canvasRef}>
+                {loaded && catalog.loaded && (
+                  <ReactFlow<EditorNode, LinkEdgeType>
+                    nodes={nodes}
+                    edges={edges}
+                    nodeTypes={nodeTypes}
+                    edgeTypes={edgeTypes}
+                    onNodesChange={onNodesChange}
+                    onNodeDragStop={(_e, _n, dragged) => {
+                      const moved = dragged.filter((n) => n.type === "module");
+                      if (!moved.length) return;
+                      let next = bp;
+                      for (const n of moved)
+                        next = patchModule(next, Number(n.id), (m) =>
+                          setDesigner(m, { x: Math.round(n.position.x), y: Math.round(n.position.y) }),
+                        );
+                      history.commit(next);
+                    }}
+                    onNodeClick={(_e, node) => {
+                      if (node.type === "module") setPanel({ kind: "module", id: Number(node.id) });
+                    }}
+                    onEdgeClick={(_e, edge) => {
+                      if ((edge.data?.targetId !== null && edge.data?.targetId !== undefined) || edge.data?.branchOf)
+                        setPanel({ kind: "filter", edgeId: edge.id });
+                    }}
+                    onPaneClick={() => {
+                      setPanel(null);
+                      setMenu(null);
+                    }}
+                    nodesConnectable={false}
+                    deleteKeyCode={null}
+                    fitView
+                    minZoom={0.1}
+                    maxZoom={2}
+                    proOptions={{ hideAttribution: true }}
+                  >
+                    <Background gap={24} />
+                    <Controls showInteractive={false} />
+                    <MiniMap
+                      pannable
+                      zoomable
+                      nodeBorderRadius={40}
+                      nodeColor={(n) => {
+                        const data = n.data as { app?: { color?: string } | null; module?: { module: string } };
+                        return data.app?.color ?? (data.module ? "#8a94a6" : "#e5e7eb");
+                      }}
+                    />
+                  </ReactFlow>
+                )}
+              </div>
+              {(panelModule || filterEdge) && mappingFor !== null && (
+                <MappingPanel
+                  bp={bp}
+                  moduleId={mappingFor}
+                  catalog={catalog}
+                  lastBundles={last.bundles}
+                  timezone={timezone}
+                />
+              )}
+              {panelModule && (
+                <ModulePanel
+                  key={panelModule.id}
+                  module={panelModule}
+                  catalog={catalog}
+                  scenarioId={scenarioId}
+                  problems={validation.problems.filter((p) => p.module_id === panelModule.id)}
+                  note={notesOf(bp, panelModule.id)}
+                  onChange={(fn, key) =>
+                    history.commit(patchModule(bp, panelModule.id, fn), `${panelModule.id}-${key}`)
                   }
-                  metadata.scenario = scenario;
-                  history.commit(next, `settings-${Object.keys(patch).join()}`);
+                  onNote={(content) => history.commit(setNote(bp, panelModule.id, content), `${panelModule.id}-note`)}
+                  onAddRoute={() => history.commit(addRoute(bp, panelModule.id))}
+                  onDeleteRoute={(i) => history.commit(deleteRoute(bp, panelModule.id, i))}
+                  onClose={() => setPanel(null)}
+                />
+              )}
+              {filterEdge && filterTarget !== null && (
+                <FilterPanel
+                  key={filterEdge.id}
+                  targetLabel={`module ${filterTarget}`}
+                  filter={locate(bp, filterTarget)?.module.filter ?? null}
+                  route={filterRoute}
+                  fallback={
+                    filterRoute
+                      ? fallbackIndex(locate(bp, filterRoute.routerId)!.module) === filterRoute.routeIndex
+                      : false
+                  }
+                  onSave={(filter, fallback) => {
+                    let next = setFilter(bp, filterTarget, filter);
+                    if (filterRoute) next = setFallback(next, filterRoute.routerId, filterRoute.routeIndex, fallback);
+                    history.commit(next);
+                    setPanel(null);
+                  }}
+                  onClose={() => setPanel(null)}
+                />
+              )}
+              {branchOf && branch && (
+                <FilterPanel
+                  key={filterEdge?.id}
+                  targetLabel={`branch ${branchOf.index + 1} of If-else ${branchOf.ifElseId}`}
+                  filter={{
+                    name: typeof branch.label === "string" ? branch.label : undefined,
+                    conditions: (branch.conditions as Filter["conditions"]) ?? [],
+                  }}
+                  route={null}
+                  fallback={false}
+                  onSave={(filter) => {
+                    history.commit(
+                      patchModule(bp, branchOf.ifElseId, (m) => {
+                        const target = m.branches?.[branchOf.index];
+                        if (!target) return;
+                        if (filter?.name) target.label = filter.name;
+                        else delete target.label;
+                        target.conditions = (filter?.conditions ?? []) as unknown as Json;
+                      }),
+                    );
+                    setPanel(null);
+                  }}
+                  onClose={() => setPanel(null)}
+                />
+              )}
+              {panel?.kind === "run" && last.runs.get(panel.id) && (
+                <RunPanel
+                  moduleId={panel.id}
+                  run={last.runs.get(panel.id)!}
+                  status={last.status}
+                  executionId={last.executionId}
+                  historic={executionId !== null}
+                  onClose={() => setPanel(null)}
+                />
+              )}
+              {panel?.kind === "settings" && (
+                <SettingsPanel
+                  bp={bp}
+                  scheduling={scheduling}
+                  onSettings={(patch: Record<string, Json | undefined>) => {
+                    const next = clone(bp);
+                    const metadata = (next.metadata ??= { version: 1 });
+                    const scenario = { ...((metadata.scenario ?? {}) as JsonObject) };
+                    for (const [k, v] of Object.entries(patch)) {
+                      if (v === undefined) delete scenario[k];
+                      else scenario[k] = v;
+                    }
+                    metadata.scenario = scenario;
+                    history.commit(next, `settings-${Object.keys(patch).join()}`);
+                  }}
+                  onScheduling={setScheduling}
+                  onClose={() => setPanel(null)}
+                />
+              )}
+            </div>
+            <ProblemsBar
+              validation={validation}
+              known={new Set(allModules(bp).map((m) => m.id))}
+              onSelect={(id) => setPanel({ kind: "module", id })}
+            />
+            {anchor && <Catalogue catalog={catalog} onPick={addModule} onClose={() => setAnchor(null)} />}
+            {menu && menuModule && (
+              <ContextMenu
+                x={menu.x}
+                y={menu.y}
+                onClose={() => setMenu(null)}
+                items={[
+                  { label: "Settings", onClick: () => setPanel({ kind: "module", id: menu.id }) },
+                  { label: "Rename", onClick: () => setPanel({ kind: "module", id: menu.id }) },
+                  {
+                    label: "Add a module after",
+                    onClick: () => setAnchor({ kind: "after", id: menu.id }),
+                    hidden:
+                      menuModule.module.module.startsWith("builtin:") &&
+                      !menuModule.module.module.startsWith("builtin:Basic"),
+                  },
+                  { label: "Insert a module before", onClick: () => setAnchor({ kind: "before", id: menu.id }) },
+                  {
+                    label: "Add a route",
+                    onClick: () => history.commit(addRoute(bp, menu.id)),
+                    hidden: !menuModule.module.routes,
+                  },
+                  {
+                    label: "Add error handler",
+                    onClick: () => setErrorFor(menu.id),
+                    hidden: menuModule.container === "onerror" || menuModule.module.module.startsWith("builtin:"),
+                  },
+                  { label: "Add a note", onClick: () => setPanel({ kind: "module", id: menu.id }) },
+                  { label: "Copy module", onClick: () => copy(menu.id) },
+                  { label: "Paste after", onClick: () => paste(menu.id), hidden: !localStorage.getItem(CLIPBOARD_KEY) },
+                  { label: "Delete module", onClick: () => remove(menu.id), danger: true },
+                ]}
+              />
+            )}
+            {errorFor !== null && (
+              <ErrorHandlerDialog
+                moduleId={errorFor}
+                catalog={catalog}
+                onClose={() => setErrorFor(null)}
+                onAdd={(directive, before) => {
+                  history.commit(addErrorHandler(bp, errorFor, directive, before));
+                  setErrorFor(null);
                 }}
-                onScheduling={setScheduling}
-                onClose={() => setPanel(null)}
               />
             )}
           </div>
-          <ProblemsBar
-            validation={validation}
-            known={new Set(allModules(bp).map((m) => m.id))}
-            onSelect={(id) => setPanel({ kind: "module", id })}
-          />
-          {anchor && <Catalogue catalog={catalog} onPick={addModule} onClose={() => setAnchor(null)} />}
-          {menu && menuModule && (
-            <ContextMenu
-              x={menu.x}
-              y={menu.y}
-              onClose={() => setMenu(null)}
-              items={[
-                { label: "Settings", onClick: () => setPanel({ kind: "module", id: menu.id }) },
-                { label: "Rename", onClick: () => setPanel({ kind: "module", id: menu.id }) },
-                {
-                  label: "Add a module after",
-                  onClick: () => setAnchor({ kind: "after", id: menu.id }),
-                  hidden:
-                    menuModule.module.module.startsWith("builtin:") &&
-                    !menuModule.module.module.startsWith("builtin:Basic"),
-                },
-                { label: "Insert a module before", onClick: () => setAnchor({ kind: "before", id: menu.id }) },
-                {
-                  label: "Add a route",
-                  onClick: () => history.commit(addRoute(bp, menu.id)),
-                  hidden: !menuModule.module.routes,
-                },
-                {
-                  label: "Add error handler",
-                  onClick: () => setErrorFor(menu.id),
-                  hidden: menuModule.container === "onerror" || menuModule.module.module.startsWith("builtin:"),
-                },
-                { label: "Add a note", onClick: () => setPanel({ kind: "module", id: menu.id }) },
-                { label: "Copy module", onClick: () => copy(menu.id) },
-                { label: "Paste after", onClick: () => paste(menu.id), hidden: !localStorage.getItem(CLIPBOARD_KEY) },
-                { label: "Delete module", onClick: () => remove(menu.id), danger: true },
-              ]}
-            />
-          )}
-          {errorFor !== null && (
-            <ErrorHandlerDialog
-              moduleId={errorFor}
-              catalog={catalog}
-              onClose={() => setErrorFor(null)}
-              onAdd={(directive, before) => {
-                history.commit(addErrorHandler(bp, errorFor, directive, before));
-                setErrorFor(null);
-              }}
-            />
-          )}
-        </div>
-      </ActiveFieldContext.Provider>
+        </ActiveFieldContext.Provider>
+      </LiveRunContext.Provider>
     </EditorActionsContext.Provider>
   );
 }

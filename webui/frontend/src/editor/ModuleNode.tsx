@@ -2,6 +2,7 @@ import { Handle, Position, type NodeProps } from "@xyflow/react";
 import { useEditorActions } from "./actions";
 import { AppIcon, appColor } from "./appIcon";
 import { NamedIcon } from "./icons";
+import { useLiveRun } from "./liveRun";
 import type { ModuleNode as ModuleNodeType } from "./graph";
 
 const DIRECTIVE_LABELS: Record<string, string> = {
@@ -16,6 +17,7 @@ const DIRECTIVE_LABELS: Record<string, string> = {
 export function ModuleNode({ data, selected }: NodeProps<ModuleNodeType>) {
   const actions = useEditorActions();
   const { module, info, app, trigger, problems, note, run } = data;
+  const live = useLiveRun(module.id);
   const appId = module.module.split(":")[0];
   const isRouter = module.module === "builtin:BasicRouter";
   const directive = DIRECTIVE_LABELS[module.module];
@@ -30,6 +32,7 @@ export function ModuleNode({ data, selected }: NodeProps<ModuleNodeType>) {
   if (selected) classes.push("selected");
   if (problems.length) classes.push("has-problems");
   if (!info) classes.push("unknown");
+  if (live) classes.push(`live-${live.state}`);
   return (
     <div
       className={classes.join(" ")}
@@ -63,6 +66,11 @@ export function ModuleNode({ data, selected }: NodeProps<ModuleNodeType>) {
             !
           </span>
         )}
+        {live && !run && (
+          <span className={`run-bubble live ${live.state}`} data-testid={`live-${module.id}`} title="Running now">
+            {live.state === "running" ? "…" : live.operations}
+          </span>
+        )}
         {run && (
           <button
             className={`run-bubble${run.errors ? " failed" : ""}`}
@@ -71,9 +79,11 @@ export function ModuleNode({ data, selected }: NodeProps<ModuleNodeType>) {
               actions.openRun(module.id);
             }}
             data-testid={`run-${module.id}`}
-            title={`Last run: ${run.operations} operation(s), ${run.bundles} bundle(s)${run.errors ? `, ${run.errors} error(s)` : ""}`}
+            title={`${run.operations} operation(s), ${run.bundles} bundle(s) out${run.errors ? `, ${run.errors} error(s)` : ""} — click to inspect`}
+            aria-label={`Inspect module ${module.id}: ${run.operations} operation(s)`}
           >
-            {run.errors ? "!" : run.bundles}
+            {run.operations}
+            {run.errors ? <span className="bubble-error">!</span> : null}
           </button>
         )}
         {note && (

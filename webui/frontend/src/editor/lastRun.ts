@@ -6,31 +6,39 @@ export interface ModuleRun {
   operations: number;
   bundles: number;
   errors: number;
+  filtered: number;
   calls: RunCall[];
   omitted: number;
 }
 
-/** The first output bundle and the counts of every module in the newest execution's record. */
-export function useLastBundles(scenarioId: number): {
+/** The first output bundle and the counts of every module in one execution's record: the newest
+ * of the scenario, or `executionId` when given (the read-only inspector of a past run). */
+export function useLastBundles(
+  scenarioId: number,
+  executionId: string | null = null,
+): {
   bundles: Map<number, JsonObject>;
   runs: Map<number, ModuleRun>;
   status: string | null;
   executionId: string | null;
+  execution: Execution | null;
+  error: string;
   refresh: () => void;
 } {
-  const [executionId, setExecutionId] = useState<string | null>(null);
+  const [execution, setExecution] = useState<Execution | null>(null);
   const [bundles, setBundles] = useState<Map<number, JsonObject>>(new Map());
   const [runs, setRuns] = useState<Map<number, ModuleRun>>(new Map());
-  const [status, setStatus] = useState<string | null>(null);
+  const [error, setError] = useState("");
   const refresh = useCallback(() => {
-    api
-      .get<Execution[] | { items: Execution[] }>(`/api/executions?scenario_id=${scenarioId}&limit=1`)
-      .then(async (page) => {
-        const newest = items(page)[0];
-        if (!newest) return;
-        setStatus(newest.status);
-        setExecutionId(newest.id);
-        const full = await api.get<Execution>(`/api/executions/${encodeURIComponent(newest.id)}`);
+    const pick = executionId
+      ? Promise.resolve(executionId)
+      : api
+          .get<Execution[] | { items: Execution[] }>(`/api/executions?scenario_id=${scenarioId}&limit=1`)
+          .then((page) => items(page)[0]?.id ?? null);
+    pick
+      .then(async (id) => {
+        if (!id) return;
+        const full = await api.get<Execution>(`/api/executions/${encodeURIComponent(id)}`);
         const map = new Map<number, JsonObject>();
         const counts = new Map<number, ModuleRun>();
         for (const m of full.record?.modules ?? []) {
@@ -38,17 +46,27 @@ export function useLastBundles(scenarioId: number): {
             operations: m.operations ?? 0,
             bundles: m.bundles_out ?? 0,
             errors: m.errors ?? 0,
+            filtered: m.filtered ?? 0,
             calls: m.calls ?? [],
             omitted: m.calls_omitted ?? 0,
           });
           const bundle = m.calls?.find((c) => (c.output?.length ?? 0) > 0)?.output?.[0];
           if (bundle) map.set(m.id, bundle);
         }
+        setExecution(full);
         setBundles(map);
         setRuns(counts);
       })
-      .catch(() => {});
-  }, [scenarioId]);
+      .catch((e: Error) => setError(e.message));
+  }, [scenarioId, executionId]);
   useEffect(() => refresh(), [refresh]);
-  return { bundles, runs, status, executionId, refresh };
+  return {
+    bundles,
+    runs,
+    status: execution?.status ?? null,
+    executionId: execution?.id ?? null,
+    execution,
+    error,
+    refresh,
+  };
 }
