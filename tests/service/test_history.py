@@ -1,0 +1,144 @@
+"""History at the service: retention in the tick (in batches), filters, the event hub, the
+dashboard and the options that drive them."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+
+from engine.service import ServiceOptions
+from engine.service import history as history_module
+from engine.service.events import EventHub
+from engine.store import ExecutionStatus, TriggerKind
+from tests.service.blueprints import blueprint, set_variable
+
+MANUAL = blueprint(set_variable(1, value="five"), name="Manual")
+
+
+@pytest.fixture
+def scenario(service):
+    return service.import_scenario(MANUAL.encode()).scenario
+
+
+def finished(store, clock, scenario, *, days_ago=0.0, status=ExecutionStatus.SUCCESS, kind=None):
+    execution = store.create_execution(
+        scenario.id,
+        1,
+        kind or TriggerKind.MANUAL,
+        created_at=clock.now - timedelta(days=days_ago),
+    )
+    store.claim_execution(execution.id, "w")
+    store.finish_execution(execution.id, status, {"modules": []}, operations=1, data_size=0)
+    return execution.id
+
+
+def test_retention_option_reads_its_variable():
+    assert ServiceOptions().execution_retention_days == 30
+    environ = {"SWITCHBOARD_EXECUTION_RETENTION_DAYS": "7"}
+    assert ServiceOptions.from_env(environ).execution_retention_days == 7
+
+
+def test_tick_purges_executions_past_retention_in_batches(
+    service, store, clock, scenario, monkeypatch
+):
+    monkeypatch.setattr(history_module, "PURGE_BATCH", 2)
+    old = [finished(store, clock, scenario, days_ago=31 + n) for n in range(5)]
+    kept = [finished(store, clock, scenario, days_ago=29), finished(store, clock, scenario)]
+    waiting = store.create_execution(
+        scenario.id, 1, TriggerKind.MANUAL, created_at=clock.now - timedelta(days=40)
+    )
+    batches = []
+    purge = store.purge_executions
+    monkeypatch.setattr(
+        store, "purge_executions", lambda before, **kw: batches.append(kw) or purge(before, **kw)
+    )
+    report = service.tick()
+    assert report.purged == 5
+    assert batches == [{"limit": 2}] * 3  # 2 + 2 + 1: the last short batch ends the cleanup
+    left = {e.id for e in store.list_executions(limit=100).items}
+    assert left == {*kept, waiting.id}  # unfinished ones are never purged
+    assert not set(old) & left
+    assert service.tick().purged == 0
+
+
+def test_retention_zero_keeps_everything(service, store, clock, scenario):
+    service.options = ServiceOptions(execution_retention_days=0)
+    finished(store, clock, scenario, days_ago=400)
+    assert service.purge_expired_executions() == 0
+    assert store.count_executions() == 1
+
+
+def test_history_filters(service, store, clock, scenario):
+    a = finished(store, clock, scenario, days_ago=0.1, kind=TriggerKind.WEBHOOK)
+    b = finished(store, clock, scenario, days_ago=0.2, status=ExecutionStatus.ERROR)
+    c = finished(store, clock, scenario, days_ago=2, kind=TriggerKind.SCHEDULE)
+    page = service.list_history(trigger_kinds=[TriggerKind.WEBHOOK, TriggerKind.SCHEDULE])
+    assert [e.id for e in page.items] == [a, c]
+    page = service.list_history(
+        statuses=[ExecutionStatus.ERROR, ExecutionStatus.SUCCESS],
+        since=clock.now - timedelta(days=1),
+    )
+    assert [e.id for e in page.items] == [a, b]
+    page = service.list_history(until=clock.now - timedelta(days=1))
+    assert [e.id for e in page.items] == [c]
+    with pytest.raises(ValueError):
+        service.list_history(cursor="nope")
+
+
+def test_run_events_reach_subscribers_and_late_ones_replay(service, scenario):
+    hub = service.events
+    seen = []
+    execution = service.store.create_execution(scenario.id, 1, TriggerKind.MANUAL)
+    with hub.subscribe(execution.id) as subscription:
+        service.execute(execution.id)
+        while (event := subscription.next(1.0)) is not None:
+            seen.append(event)
+            if event["event"] == "finished":
+                break
+    assert [e["event"] for e in seen] == ["module_started", "module_finished", "finished"]
+    assert seen[-1]["status"] == "success"
+    with hub.subscribe(execution.id) as late:
+        assert [e["event"] for e in late.replay] == [e["event"] for e in seen]
+    assert list(service.follow_execution(execution.id))[-1]["status"] == "success"
+
+
+def test_hub_forgets_old_finished_runs_and_caps_events():
+    hub = EventHub(keep_finished=2, max_events=3)
+    for run in ("a", "b", "c"):
+        for n in range(5):
+            hub.publish(run, {"event": "module_started", "n": n})
+        hub.publish(run, {"event": "finished"})
+    with hub.subscribe("a") as gone, hub.subscribe("c") as kept:
+        assert gone.replay == []
+        assert [e["event"] for e in kept.replay] == ["module_started"] * 3 + ["finished"]
+
+
+def test_follow_ends_with_the_stored_state_when_events_are_missed(service, scenario):
+    execution = service.store.create_execution(scenario.id, 1, TriggerKind.MANUAL)
+    events = service.follow_execution(execution.id, wait=10, poll=0.05)
+    assert next(events) is None  # nothing yet: a keep-alive
+    service.events = EventHub()  # the run's events go to a hub this follower does not read
+    thread = threading.Thread(target=service.execute, args=(execution.id,))
+    thread.start()
+    thread.join(10)
+    rest = list(events)
+    assert rest[-1]["event"] == "finished" and rest[-1]["status"] == "success"
+
+
+def test_dashboard_counts(service, store, clock, scenario):
+    finished(store, clock, scenario)
+    finished(store, clock, scenario, status=ExecutionStatus.ERROR)
+    finished(store, clock, scenario, days_ago=1)
+    board = service.dashboard(days=2)
+    assert board.days == [
+        (clock.now - timedelta(days=1)).date().isoformat(),
+        clock.now.date().isoformat(),
+    ]
+    assert [(d.runs, d.errors, d.operations) for d in board.scenarios[scenario.id]] == [
+        (1, 0, 1),
+        (2, 1, 2),
+    ]
+    assert board.active_scenarios == 0 and board.queue_depth == 0
+    assert board.workers_online == []
