@@ -34,8 +34,8 @@ lint: ## Check style with ruff
 	$(BIN)/ruff format --check engine modules webui tests
 
 .PHONY: bench
-bench: ## Run the benchmarks and print their figures
-	$(BIN)/python -m tests.benchmarks
+bench: ## Run the benchmarks (BENCH="engine ingest" picks some) and print their figures
+	$(BIN)/python -m tests.benchmarks $(BENCH)
 
 .PHONY: demo
 demo: ## Start the sandboxes and the product with the prebuilt scenarios

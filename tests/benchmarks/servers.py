@@ -1,0 +1,282 @@
+"""What the ingest (B3) and end-to-end (B4) benchmarks share: gunicorn servers, Celery workers,
+a threaded HTTP load generator and the invoice they post.
+
+Both the product and its floor (a bare Flask app answering 200) are served by **gunicorn**
+subprocesses with identical settings (``GUNICORN``), so the ratio is the product's own cost per
+request. Factories: ``tests.benchmarks.servers:switchboard_app()`` (built as ``switchboard
+serve`` builds it: embedded queue threads and scheduler without Redis, ingress only with it)
+and ``tests.benchmarks.servers:floor_app()``.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+GUNICORN = [
+    "--worker-class",
+    "gthread",
+    "--workers",
+    "1",
+    "--threads",
+    "16",
+    "--backlog",
+    "2048",
+    "--log-level",
+    "warning",
+]
+"""Same for product and floor. One worker process: embedded, the queue threads live in it."""
+REDIS_URL = os.environ.get("SWITCHBOARD_BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+"""A dedicated Redis database number, flushed before each Celery benchmark."""
+
+
+def invoice_body() -> bytes:
+    """A ~2 KB JSON invoice (header and 16 lines)."""
+    rng = random.Random(7)
+    lines = [
+        {
+            "sku": f"SKU-{i:04d}",
+            "description": f"Widget model {i} in blue",
+            "qty": rng.randint(1, 9),
+            "unit_price": round(rng.uniform(1, 200), 2),
+            "tax_rate": 0.2,
+        }
+        for i in range(16)
+    ]
+    invoice = {
+        "n": 1,
+        "invoice": "INV-2026-00042",
+        "customer": {"id": 1042, "name": "Ada Lovelace", "email": "ada@example.test"},
+        "currency": "EUR",
+        "issued": "2026-11-23",
+        "lines": lines,
+    }
+    body = json.dumps(invoice).encode()
+    assert 1500 < len(body) < 2600, len(body)
+    return body
+
+
+def bench_env(var_dir: Path, redis_url: str | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHBOARD_")}
+    env.update(
+        {
+            "SWITCHBOARD_VAR_DIR": str(var_dir),
+            "SWITCHBOARD_WEBHOOK_RATE_LIMIT": "100000000",
+            "SWITCHBOARD_WEBHOOK_QUEUE_LIMIT": "100000000",
+            "PYTHONPATH": str(REPO),
+        }
+    )
+    if redis_url:
+        env["SWITCHBOARD_REDIS_URL"] = redis_url
+    return env
+
+
+def import_scenario(env: dict[str, str], blueprint: str) -> str:
+    """Import ``blueprint`` active into the store of ``env``; return its webhook token."""
+    from engine.config import Settings
+    from engine.queue import InlineQueue
+    from engine.service import build_service, shutdown_service
+
+    service = build_service(Settings.from_env(env), queue=InlineQueue(), upgrade=True)
+    try:
+        return service.import_scenario(blueprint, active=True).webhooks[0].token
+    finally:
+        shutdown_service(service)
+
+
+def switchboard_app() -> Any:
+    """gunicorn factory: the product's WSGI app, its service started like ``switchboard serve``."""
+    from engine.config import Settings
+    from engine.scheduler import SchedulerThread
+    from engine.service import build_service
+    from webui import create_app
+
+    settings = Settings.from_env()
+    service = build_service(settings)
+    service.queue.start()
+    if settings.redis_url is None:
+        SchedulerThread(service.tick, service.options.tick_seconds).start()
+    return create_app({"SWITCHBOARD_SERVICE": service})
+
+
+def floor_app() -> Any:
+    """gunicorn factory: a bare Flask app that reads the body and answers 200."""
+    from flask import Flask, request
+
+    app = Flask("floor")
+
+    @app.post("/hooks/<token>")
+    def accept(token: str) -> tuple[str, int]:
+        request.get_data()
+        return "Accepted", 200
+
+    return app
+
+
+@contextmanager
+def gunicorn(factory: str, env: dict[str, str]) -> Iterator[int]:
+    """Serve ``tests.benchmarks.servers:<factory>()`` on a free loopback port; yield the port."""
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            str(BIN / "gunicorn"),
+            *GUNICORN,
+            "--bind",
+            f"127.0.0.1:{port}",
+            f"tests.benchmarks.servers:{factory}()",
+        ],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=open(Path(env["SWITCHBOARD_VAR_DIR"]).parent / f"{factory}.log", "ab"),  # noqa: SIM115
+    )
+    try:
+        wait_for(port, process)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(30)
+
+
+@contextmanager
+def celery_workers(env: dict[str, str], processes: int) -> Iterator[None]:
+    """One ``celery worker`` with ``processes`` prefork children on the benchmark's Redis."""
+    process = subprocess.Popen(
+        [
+            str(BIN / "celery"),
+            "-A",
+            "engine.celery_app",
+            "worker",
+            "--pool=prefork",
+            f"--concurrency={processes}",
+            "--loglevel=WARNING",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        time.sleep(3.0)  # the prefork children import the product
+        yield
+    finally:
+        process.terminate()
+        process.wait(60)
+
+
+def flush_redis(url: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        client.flushdb()
+    finally:
+        client.close()
+
+
+def load(port: int, path: str, body: bytes, concurrency: int, seconds: float) -> dict[str, float]:
+    """POST ``body`` to ``path`` from ``concurrency`` threads for ``seconds``, one connection
+    per request. Returns rps (answered 200), p50/p99 ms, errors, ok."""
+    latencies: list[float] = []
+    errors = [0]
+    guard = threading.Lock()
+    stop_at = time.perf_counter() + seconds
+
+    def client() -> None:
+        mine, failed = [], 0
+        while time.perf_counter() < stop_at:
+            started = time.perf_counter()
+            if post(port, path, body) == 200:
+                mine.append((time.perf_counter() - started) * 1000)
+            else:
+                failed += 1
+        with guard:
+            latencies.extend(mine)
+            errors[0] += failed
+
+    threads = [threading.Thread(target=client) for _ in range(concurrency)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    cuts = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
+    return {
+        "rps": len(latencies) / elapsed,
+        "p50": cuts[49],
+        "p99": cuts[98],
+        "errors": errors[0],
+        "ok": len(latencies),
+    }
+
+
+def post(port: int, path: str, body: bytes) -> int:
+    """The status of one POST, or 0 when the connection failed."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.request("POST", path, body, {"Content-Type": "application/json"})
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    except OSError:
+        return 0
+    finally:
+        connection.close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(port: int, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the bench server exited with {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                time.sleep(0.5)  # the worker process finishes building the app
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"the bench server did not start on port {port}")
+
+
+def row(
+    benchmark: str,
+    metric: str,
+    value: float,
+    unit: str,
+    floor: float | None = None,
+    ratio: float | None = None,
+) -> dict[str, Any]:
+    if ratio is None and floor:
+        ratio = value / floor
+    return {
+        "benchmark": benchmark,
+        "metric": metric,
+        "value": value,
+        "unit": unit,
+        "floor": floor,
+        "ratio": ratio,
+    }
