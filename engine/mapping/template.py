@@ -62,11 +62,20 @@ class Template:
         if self.is_constant:
             source = self.source
             return copy.deepcopy(source) if isinstance(source, dict | list) else source
+        pieces: list[str] = []
+        size = 0
         try:
-            pieces = [
-                part if type(part) is str else to_text(part.evaluate(ctx))
-                for part in self._parts
-            ]
+            for part in self._parts:
+                piece = part if type(part) is str else to_text(part.evaluate(ctx))
+                # Summed as we go: many references to one big value would otherwise be joined
+                # into a text of their total size (template length x input size) before the check.
+                size += len(piece)
+                if size > ctx.max_output:
+                    raise DataError(
+                        f"Template at {self.where} produced a value larger than the limit of "
+                        f"{ctx.max_output:,}"
+                    )
+                pieces.append(piece)
         except (CoercionError, RecursionError) as error:
             raise DataError(
                 f"Template at {self.where} cannot be converted to text: {error}"

@@ -21,6 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from engine.errors import DataError
+from engine.mapping.context import DEFAULT_MAX_OUTPUT
 
 
 class _Directive:
@@ -117,7 +118,16 @@ def to_text(value: Any, depth: int = 0) -> str:
     if isinstance(value, list):
         if depth >= MAX_TEXT_DEPTH:
             raise CoercionError("the array is nested too deeply to convert to text")
-        return ", ".join(to_text(item, depth + 1) for item in value)
+        parts: list[str] = []
+        size = 0
+        for item in value:
+            parts.append(to_text(item, depth + 1))
+            # Summed as we go: an array holding one big value many times is refused before
+            # the text of its total size is built.
+            size += len(parts[-1]) + 2
+            if size > DEFAULT_MAX_OUTPUT + 2:
+                raise CoercionError(f"the array's text is longer than {DEFAULT_MAX_OUTPUT:,}")
+        return ", ".join(parts)
     if isinstance(value, dict):
         return to_json(value)
     return str(value)

@@ -241,3 +241,27 @@ def test_a_connection_error_does_not_carry_an_api_key_placed_in_the_query():
         assert "sk_live_leak" not in str(error) and "127.0.0.1:9/closed" in str(error)
     else:
         raise AssertionError("port 9 answered")
+
+
+def test_many_references_to_one_big_value_are_refused_before_their_text_is_built():
+    # A 27 KB template over a 100 KB value built 300 MB of text before the size check
+    # (template length x input size: gigabytes with a 5 MB webhook body).
+    bundles = {1: {"big": "x" * 100_000}}
+    many = "; ".join(["1.big"] * 3000)
+    for source in [
+        "{{1.big}}" * 3000,
+        f"{{{{toString(add(emptyarray; {many}))}}}}",
+        f"<{{{{add(emptyarray; {many})}}}}>",
+    ]:
+        tracemalloc.start()
+        try:
+            context = EvalContext(bundles=bundles, max_output=1_000_000)
+            try:
+                compile_template(source).evaluate(context)
+            except DataError:
+                pass
+            else:
+                raise AssertionError("accepted")
+            assert tracemalloc.get_traced_memory()[1] < 50_000_000
+        finally:
+            tracemalloc.stop()
