@@ -95,7 +95,7 @@ function TreeNode({
       ? value.map((v, i) => [String(i + 1), v])
       : Object.entries(value as Record<string, Json>);
   return (
-    <li className={`tree-node type-${type}`} data-type={type}>
+    <li className={`tree-node type-${type}`} data-type={type} data-key={name}>
       <div className="tree-row">
         {nested ? (
           <button

@@ -13,11 +13,12 @@ interface Day {
 
 interface DashboardData {
   days?: string[];
-  scenarios?: Record<string, Day[]>;
+  scenarios?: { scenario_id: number; name?: string | null; days: Day[] }[] | Record<string, Day[]>;
   totals?: Day[];
   active_scenarios?: number;
   queue_depth?: number;
   workers_online?: string[] | number;
+  workers?: string[];
 }
 
 type Metric = "runs" | "operations" | "errors";
@@ -106,9 +107,15 @@ export function Dashboard() {
       </div>
     );
   const totals = data?.totals ?? [];
-  const workers = data?.workers_online;
-  const workerCount = Array.isArray(workers) ? workers.length : (workers ?? 0);
-  const per = Object.entries(data?.scenarios ?? {}).sort((a, b) => sum(b[1], "operations") - sum(a[1], "operations"));
+  const online = data?.workers_online;
+  const workers = data?.workers ?? (Array.isArray(online) ? online : []);
+  const workerCount = typeof online === "number" ? online : workers.length;
+  const raw = data?.scenarios ?? [];
+  const per: [string, Day[], string | null][] = (
+    Array.isArray(raw)
+      ? raw.map((s) => [String(s.scenario_id), s.days, s.name ?? null] as [string, Day[], string | null])
+      : Object.entries(raw).map(([id, days]) => [id, days, null] as [string, Day[], string | null])
+  ).sort((a, b) => sum(b[1], "operations") - sum(a[1], "operations"));
   return (
     <div className="page dashboard-page">
       <div className="list-header">
@@ -144,7 +151,7 @@ export function Dashboard() {
               <span className="card-value">{data.queue_depth ?? 0}</span>
               <span className="card-label">queued webhook requests</span>
             </div>
-            <div className="card" data-testid="card-workers" title={Array.isArray(workers) ? workers.join("\n") : ""}>
+            <div className="card" data-testid="card-workers" title={workers.join("\n")}>
               <span className="card-value">{workerCount}</span>
               <span className="card-label">workers running now</span>
             </div>
@@ -159,10 +166,10 @@ export function Dashboard() {
             <DayChart days={totals} label="Runs, operations and errors per day, all scenarios" height={160} />
           </section>
           <div className="chart-grid">
-            {per.map(([id, series]) => (
+            {per.map(([id, series, name]) => (
               <section key={id} className="chart-card" data-testid={`chart-${id}`}>
                 <h3>
-                  <a href={`#/history?scenario=${id}`}>{scenarios.get(Number(id))?.name ?? `Scenario ${id}`}</a>
+                  <a href={`#/history?scenario=${id}`}>{name ?? scenarios.get(Number(id))?.name ?? `Scenario ${id}`}</a>
                 </h3>
                 <p className="muted small">
                   {sum(series, "runs")} run(s) · {sum(series, "operations")} operation(s) · {sum(series, "errors")}{" "}

@@ -12,8 +12,11 @@ const PAGE_SIZE = 20;
 function dayStart(date: string): string {
   return new Date(`${date}T00:00:00`).toISOString();
 }
+/** The start of the next day: `until` is exclusive. */
 function dayEnd(date: string): string {
-  return new Date(`${date}T23:59:59.999`).toISOString();
+  const d = new Date(`${date}T00:00:00`);
+  d.setDate(d.getDate() + 1);
+  return d.toISOString();
 }
 
 export function History({ scenarioId }: { scenarioId: number | null }) {
@@ -57,7 +60,7 @@ export function History({ scenarioId }: { scenarioId: number | null }) {
             ...answer,
             items: answer.items.filter((x) => {
               const t = Date.parse(x.created_at);
-              return t >= lo && t <= hi;
+              return t >= lo && t < hi;
             }),
           };
         }

@@ -60,7 +60,6 @@ function Detail({ item, canEdit, onDone }: { item: Incomplete; canEdit: boolean;
         ...(state ?? {}),
         bundles,
       };
-      delete next.retry;
       await api.patch(`/api/incomplete/${item.id}`, { state: next });
       if (retry) {
         const execution = await api.post<Execution>(`/api/incomplete/${item.id}/retry`);

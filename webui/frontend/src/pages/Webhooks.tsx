@@ -9,7 +9,8 @@ import { formatBytes, formatTime, missingEndpoint, useScenarios } from "./common
 interface QueueItem {
   id: number;
   received_at: string;
-  size_bytes: number;
+  size?: number;
+  size_bytes?: number;
   status?: string;
   attempts?: number;
   request?: Json;
@@ -89,8 +90,7 @@ export function WebhookQueue({ webhookId, canEdit }: { webhookId: number; canEdi
       setQueue(Array.isArray(answer) ? answer : answer.items);
       setError("");
     } catch (e) {
-      if (missingEndpoint(e) && hook) setMissing(true);
-      else if (missingEndpoint(e)) setMissing(true);
+      if (missingEndpoint(e)) setMissing(true);
       else setError((e as Error).message);
     }
   };
@@ -174,7 +174,7 @@ export function WebhookQueue({ webhookId, canEdit }: { webhookId: number; canEdi
                 <tr key={item.id} data-testid={`queue-item-${item.id}`}>
                   <td>{item.id}</td>
                   <td>{formatTime(item.received_at)}</td>
-                  <td>{formatBytes(item.size_bytes)}</td>
+                  <td>{formatBytes(item.size ?? item.size_bytes)}</td>
                   <td>{item.status ?? "queued"}</td>
                   <td className="actions">
                     <button className="small" onClick={() => void inspect(item)}>
@@ -206,7 +206,7 @@ export function WebhookQueue({ webhookId, canEdit }: { webhookId: number; canEdi
               </button>
             </header>
             <p className="muted small">
-              {formatTime(open.received_at)} · {formatBytes(open.size_bytes)}
+              {formatTime(open.received_at)} · {formatBytes(open.size ?? open.size_bytes)}
             </p>
             <BundleTree label="Request" value={open.request ?? null} />
           </aside>
