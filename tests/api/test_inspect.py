@@ -233,9 +233,15 @@ def test_webhook_queue_list_inspect_delete_and_process(owner, app, service):
     owner.post(f"/api/scenarios/{sid}/activate")
     processed = owner.post(f"/api/webhooks/{hook['id']}/queue/process")
     assert processed.status_code == 202 and processed.json["dispatched"] in (0, 1, 2)
-    deadline = time.monotonic() + 10
-    while owner.get(f"/api/webhooks/{hook['id']}/queue").json and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(
+        lambda: (
+            {
+                item["status"]
+                for item in owner.get(f"/api/webhooks/{hook['id']}/queue?status=all").json
+            }
+            == {"done"}
+        )
+    )
     done = owner.get(f"/api/webhooks/{hook['id']}/queue?status=all").json
     assert [item["status"] for item in done] == ["done", "done"]
     deadline = time.monotonic() + 10

@@ -250,18 +250,31 @@ class SqlExecutions(SqlBase):
     ) -> ExecutionPage:
         if not 0 < limit <= MAX_PAGE:
             raise ValueError(f"limit must be between 1 and {MAX_PAGE}")
-        query = self._filtered(select(executions), scenario_id, status, since, until)
-        if trigger_kind is not None:
-            kinds = _kinds(trigger_kind)
-            column = executions.c.trigger_kind
-            query = query.where(column == kinds[0] if len(kinds) == 1 else column.in_(kinds))
+        position = None
         if cursor is not None:
             created, ident = decode_cursor(cursor)
             position = tuple_(literal(created, UTCDateTime()), literal(ident, String()))
-            query = query.where(tuple_(executions.c.created_at, executions.c.id) < position)
-        query = query.order_by(executions.c.created_at.desc(), executions.c.id.desc())
+        # Several statuses or kinds: one index-ordered query per combination, merged here, so
+        # no query sorts every matching row (an ``IN`` would make the database do that).
+        statuses = [None] if status is None else _statuses(status)
+        kinds = [None] if trigger_kind is None else _kinds(trigger_kind)
+        rows: list[Row[Any]] = []
         with self._read() as connection:
-            rows = connection.execute(query.limit(limit + 1)).all()
+            for one_status in statuses:
+                for one_kind in kinds:
+                    query = self._filtered(
+                        select(executions), scenario_id, one_status, since, until
+                    )
+                    if one_kind is not None:
+                        query = query.where(executions.c.trigger_kind == one_kind)
+                    if position is not None:
+                        query = query.where(
+                            tuple_(executions.c.created_at, executions.c.id) < position
+                        )
+                    query = query.order_by(executions.c.created_at.desc(), executions.c.id.desc())
+                    rows += connection.execute(query.limit(limit + 1)).all()
+        if len(statuses) * len(kinds) > 1:
+            rows.sort(key=lambda row: (row.created_at, row.id), reverse=True)
         items = [execution_from_row(row) for row in rows[:limit]]
         more = len(rows) > limit
         return ExecutionPage(items, encode_cursor(items[-1]) if more else None)

@@ -138,6 +138,8 @@ executions = Table(
     Index(None, "scenario_id", "created_at", "id"),
     Index(None, "status", "created_at", "id"),
     Index(None, "scenario_id", "status", "created_at", "id"),
+    Index(None, "trigger_kind", "created_at", "id"),
+    Index(None, "scenario_id", "trigger_kind", "created_at", "id"),
     # reap_stale: running executions by heartbeat.
     Index(None, "status", "heartbeat_at"),
 )
