@@ -4,7 +4,8 @@ Latency: one 2 KB invoice at a time, from the POST until the store counts one mo
 execution (p50/p99). Sustained: ``BURST`` invoices posted from 10 threads, executions/s until
 the last is finished. Deployments: embedded (gunicorn, SQLite, in-process queue threads) and
 Celery + Redis with one and two worker processes (a real ``celery worker`` on the Redis at
-``servers.REDIS_URL``, a dedicated database number).
+``servers.REDIS_URL``, a dedicated database number) and the store on PostgreSQL (a private
+schema; SQLite when the server is unreachable), as a scaled deployment pairs them.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import statistics
 import tempfile
 import threading
 import time
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,7 @@ from tests.benchmarks.servers import (
     import_scenario,
     invoice_body,
     post,
+    postgres_schema,
     row,
 )
 from tests.service.blueprints import blueprint, module, set_variable, webhook_trigger
@@ -55,6 +58,7 @@ def run() -> list[dict[str, Any]]:
         for label, workers in (("embedded", 0), ("celery 1 worker", 1), ("celery 2 workers", 2)):
             figures = _deployment(Path(temp) / f"w{workers}", workers)
             sustained[label] = figures["rate"]
+            label = f"{label}, {'PostgreSQL' if figures.get('postgres') else 'SQLite'}"
             rows += [
                 row(BENCHMARK, f"{label} webhook to finished p50", figures["p50"], "ms"),
                 row(BENCHMARK, f"{label} webhook to finished p99", figures["p99"], "ms"),
@@ -79,18 +83,19 @@ def _deployment(var_dir: Path, workers: int) -> dict[str, float]:
     if redis_url:
         flush_redis(redis_url)
     env = bench_env(var_dir, redis_url)
-    token = import_scenario(env, THREE_MODULES)
-    store = _store(env)
-    try:
-        with gunicorn("switchboard_app", env) as port:
-            if workers:
-                with celery_workers(env, workers):
-                    return _measure(port, token, store)
-            return _measure(port, token, store)
-    finally:
-        store.close()
-        if redis_url:
-            flush_redis(redis_url)
+    with postgres_schema(env) if workers else nullcontext(False) as on_postgres:
+        token = import_scenario(env, THREE_MODULES)
+        store = _store(env)
+        try:
+            with gunicorn("switchboard_app", env) as port:
+                if workers:
+                    with celery_workers(env, workers):
+                        return {**_measure(port, token, store), "postgres": on_postgres}
+                return _measure(port, token, store)
+        finally:
+            store.close()
+            if redis_url:
+                flush_redis(redis_url)
 
 
 def _measure(port: int, token: str, store: Any) -> dict[str, float]:

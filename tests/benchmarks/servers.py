@@ -42,6 +42,10 @@ GUNICORN = [
 """Same for product and floor. One worker process: embedded, the queue threads live in it."""
 REDIS_URL = os.environ.get("SWITCHBOARD_BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 """A dedicated Redis database number, flushed before each Celery benchmark."""
+POSTGRES_URL = os.environ.get(
+    "SWITCHBOARD_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+"""The store of the Celery deployments (a private schema), as production pairs them."""
 
 
 def invoice_body() -> bytes:
@@ -83,6 +87,35 @@ def bench_env(var_dir: Path, redis_url: str | None = None) -> dict[str, str]:
     if redis_url:
         env["SWITCHBOARD_REDIS_URL"] = redis_url
     return env
+
+
+@contextmanager
+def postgres_schema(env: dict[str, str]) -> Iterator[bool]:
+    """Point ``env`` at a private schema on the PostgreSQL of ``POSTGRES_URL`` (dropped after);
+    yields False (``env`` untouched: SQLite) when that server is not reachable."""
+    import uuid
+
+    import sqlalchemy
+
+    schema = f"sb_bench_{uuid.uuid4().hex[:12]}"
+    admin = sqlalchemy.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    except sqlalchemy.exc.OperationalError:
+        admin.dispose()
+        yield False
+        return
+    url = sqlalchemy.engine.make_url(POSTGRES_URL).update_query_dict(
+        {"options": f"-csearch_path={schema}"}
+    )
+    env["SWITCHBOARD_DATABASE_URL"] = url.render_as_string(hide_password=False)
+    try:
+        yield True
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.dispose()
 
 
 def import_scenario(env: dict[str, str], blueprint: str) -> str:
