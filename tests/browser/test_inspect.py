@@ -72,9 +72,7 @@ def test_inspector_bubble_shows_typed_tree_search_and_copy(signed_in, server):
     tree.wait_for()
 
     # Every type is shown distinctly.
-    types = {
-        row.get_attribute("data-type") for row in tree.locator("li.tree-node").all()
-    }
+    types = {row.get_attribute("data-type") for row in tree.locator("li.tree-node").all()}
     assert {"string", "number", "boolean", "date", "array", "collection"} <= types, types
     assert "Text" in tree.inner_text() and "Date" in tree.inner_text()
     assert inspector.get_by_role("list", name="Input").is_visible()
@@ -136,6 +134,7 @@ def test_history_opens_a_past_execution_read_only(signed_in, server):
     detail = page.request.get(f"{server}/api/scenarios/{scenario_id}").json()
     blueprint = detail["blueprint"]
     blueprint["flow"][0]["mapper"]["value"] = json.dumps({**ORDER, "name": "Globex"})
+    blueprint["flow"][2]["metadata"]["designer"]["name"] = "Sentence v2"
     response = page.request.put(
         f"{server}/api/scenarios/{scenario_id}",
         data=json.dumps({"blueprint": blueprint}),
@@ -158,13 +157,19 @@ def test_history_opens_a_past_execution_read_only(signed_in, server):
     inspector = page.get_by_role("complementary", name="Execution of module 3")
     assert "Acme owes 3" in inspector.inner_text()
     assert "Globex" not in inspector.inner_text()
+    # The canvas shows the blueprint version that execution ran, not the newest.
+    assert "Sentence v2" not in page.get_by_test_id("module-3").inner_text()
     shot(page, "inspect-read-only-execution")
 
     # The live editor shows the newest run.
     banner.get_by_role("link", name="Open the editor").click()
     page.get_by_test_id("inspector-banner").wait_for(state="detached")
     page.get_by_test_id("run-3").click()
-    assert "Globex owes 3" in page.get_by_role("complementary", name="Last run of module 3").inner_text()
+    assert (
+        "Globex owes 3"
+        in page.get_by_role("complementary", name="Last run of module 3").inner_text()
+    )
+    assert "Sentence v2" in page.get_by_test_id("module-3").inner_text()
 
 
 def test_run_once_lights_modules_and_ends_with_bubbles(signed_in, server):
@@ -219,7 +224,7 @@ def test_webhook_scenario_shows_its_address_while_waiting(signed_in, server):
     shot(page, "inspect-webhook-waiting")
     page.request.post(hook["url"], data=json.dumps({"order": 7}),
                       headers={"Content-Type": "application/json"})  # fmt: skip
-    page.get_by_role("status").filter(has_text="Run ").filter(
-        has_not_text="Waiting"
-    ).wait_for(timeout=30_000)
+    page.get_by_role("status").filter(has_text="Run ").filter(has_not_text="Waiting").wait_for(
+        timeout=30_000
+    )
     waiting.wait_for(state="detached")

@@ -151,7 +151,18 @@ function EditorInner({
   useEffect(() => {
     api
       .get<ScenarioDetail>(`/api/scenarios/${scenarioId}`)
-      .then((detail) => {
+      .then(async (detail) => {
+        // A past execution shows the blueprint version it ran.
+        if (executionId) {
+          const ran = await api.get<Execution>(`/api/executions/${encodeURIComponent(executionId)}`).catch(() => null);
+          const version = ran?.scenario_version;
+          if (version && version !== detail.current_version) {
+            const old = await api
+              .get<Blueprint>(`/api/scenarios/${scenarioId}/export?version=${version}`)
+              .catch(() => null);
+            if (old && Array.isArray(old.flow)) detail = { ...detail, blueprint: old };
+          }
+        }
         const blueprint = detail.blueprint ?? emptyBlueprint(detail.name);
         if (!blueprint.name) blueprint.name = detail.name;
         const sched = (detail.scheduling ?? { type: "on-demand" }) as JsonObject;
@@ -164,7 +175,7 @@ function EditorInner({
       })
       .catch((e: Error) => setLoadError(e.message));
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [scenarioId]);
+  }, [scenarioId, executionId]);
 
   const graph = useMemo(
     () =>
