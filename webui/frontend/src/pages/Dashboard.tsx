@@ -25,8 +25,17 @@ type Metric = "runs" | "operations" | "errors";
 const COLORS: Record<Metric, string> = { runs: "#6d28d9", operations: "#0891b2", errors: "#dc2626" };
 
 /** Bars for runs and errors, a line for operations (its own scale), one group per day. */
-export function DayChart({ days, label, height = 120 }: { days: Day[]; label: string; height?: number }) {
-  const width = Math.max(days.length * 28, 200);
+export function DayChart({
+  days,
+  label,
+  width = 360,
+  height = 110,
+}: {
+  days: Day[];
+  label: string;
+  width?: number;
+  height?: number;
+}) {
   const top = 10;
   const bottom = 18;
   const inner = height - top - bottom;
@@ -36,15 +45,7 @@ export function DayChart({ days, label, height = 120 }: { days: Day[]; label: st
   const y = (v: number, max: number) => top + inner - (v / max) * inner;
   const points = days.map((d, i) => `${i * step + step / 2},${y(d.operations, maxOps)}`).join(" ");
   return (
-    <svg
-      className="day-chart"
-      viewBox={`0 0 ${width} ${height}`}
-      width="100%"
-      height={height}
-      role="img"
-      aria-label={label}
-      preserveAspectRatio="none"
-    >
+    <svg className="day-chart" viewBox={`0 0 ${width} ${height}`} width="100%" role="img" aria-label={label}>
       <line x1={0} x2={width} y1={top + inner} y2={top + inner} stroke="#d1d5db" />
       {days.map((d, i) => (
         <g key={d.day}>
@@ -163,7 +164,12 @@ export function Dashboard() {
           </div>
           <section className="chart-card">
             <h2>All scenarios</h2>
-            <DayChart days={totals} label="Runs, operations and errors per day, all scenarios" height={160} />
+            <DayChart
+              days={totals}
+              label="Runs, operations and errors per day, all scenarios"
+              width={1000}
+              height={170}
+            />
           </section>
           <div className="chart-grid">
             {per.map(([id, series, name]) => (
