@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -10,6 +11,8 @@ from typing import Any
 from engine.service.base import ServiceBase, log
 from engine.store import ExecutionPage, ExecutionStatus, TriggerKind
 
+PAST_DAYS_TTL = 300.0
+"""The dashboard recounts days before today at most this often (seconds)."""
 PURGE_BATCH = 1000
 PURGE_BATCHES_PER_TICK = 50
 """A tick deletes at most ``PURGE_BATCH * PURGE_BATCHES_PER_TICK`` executions; the next tick
@@ -91,7 +94,7 @@ class HistoryOperations(ServiceBase):
         labels = [(first + timedelta(days=n)).date().isoformat() for n in range(days)]
         per: dict[int, dict[str, ScenarioDay]] = {}
         totals = {label: ScenarioDay(label) for label in labels}
-        for scenario_id, day, runs, operations, errors in self.store.execution_stats(first):
+        for scenario_id, day, runs, operations, errors in self._stats(first, now):
             if day not in totals:
                 continue
             per.setdefault(scenario_id, {})[day] = ScenarioDay(day, runs, operations, errors)
@@ -115,3 +118,17 @@ class HistoryOperations(ServiceBase):
             queue_depth=depth,
             workers_online=self.store.running_workers(recent),
         )
+
+    def _stats(self, first: datetime, now: datetime) -> list[tuple[int, str, int, int, int]]:
+        """``execution_stats`` from ``first`` on: the days before today come from a cache
+        (``PAST_DAYS_TTL`` seconds; a big history takes seconds to add up), today is read."""
+        today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        key = (first, today)
+        cache: dict[Any, tuple[float, list[Any]]] = self.__dict__.setdefault("_past_stats", {})
+        cached = cache.get(key)
+        if cached is None or time.monotonic() - cached[0] > PAST_DAYS_TTL:
+            past = self.store.execution_stats(first, today) if first < today else []
+            cached = (time.monotonic(), past)
+            cache.clear()  # one range is enough: the dashboard asks for the same days
+            cache[key] = cached
+        return cached[1] + self.store.execution_stats(today)
