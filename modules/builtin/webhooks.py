@@ -55,10 +55,33 @@ def _body_fields(headers: Mapping[str, str], body: bytes) -> dict[str, Any]:
             raise DataError("the request body is not valid JSON: nested too deeply") from None
         except ValueError as error:  # an integer of more than 4,300 digits
             raise DataError(f"the request body is not valid JSON: {error}") from None
+        if _depth_over(document, MAX_BODY_DEPTH):
+            raise DataError(
+                f"the JSON request body is nested more than {MAX_BODY_DEPTH} levels deep"
+            )
         return document if isinstance(document, dict) else {"value": document}
     if "x-www-form-urlencoded" in content_type:
         return dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
     return {"value": body.decode("utf-8", "replace")}
+
+
+MAX_BODY_DEPTH = 200
+"""Deepest JSON body accepted. json.loads reads ~990 levels, but a run could not store such a
+bundle in its execution record (RecursionError while encoding): the request would be retried
+forever instead of ending in an execution."""
+
+
+def _depth_over(document: Any, limit: int) -> bool:
+    stack = [(document, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if depth >= limit:  # depth counts from 0: this value is level depth + 1
+            return True
+        if isinstance(value, dict):
+            stack.extend((item, depth + 1) for item in value.values())
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1) for item in value)
+    return False
 
 
 def custom_webhook(call: ModuleCall) -> Iterator[Bundle]:
