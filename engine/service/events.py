@@ -57,17 +57,24 @@ class EventHub:
     Args:
         redis_url: relay through Redis pub/sub when given.
         keep_finished: how many finished runs' events stay for late subscribers.
+        keep_running: how many runs in flight keep their events (the oldest go first).
         max_events: events kept per run (later ones are still delivered live).
     """
 
     def __init__(
-        self, redis_url: str | None = None, *, keep_finished: int = 64, max_events: int = 2000
+        self,
+        redis_url: str | None = None,
+        *,
+        keep_finished: int = 64,
+        max_events: int = 2000,
+        keep_running: int = 1024,
     ) -> None:
         self._guard = threading.Lock()
         self._events: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
         self._finished: OrderedDict[str, None] = OrderedDict()
         self._subscribers: dict[str, list[Subscription]] = {}
         self._keep_finished = keep_finished
+        self._keep_running = keep_running
         self._max_events = max_events
         self._relay = _RedisRelay(redis_url, self._deliver) if redis_url else None
 
@@ -100,7 +107,13 @@ class EventHub:
 
     def _deliver(self, execution_id: str, event: dict[str, Any]) -> None:
         with self._guard:
-            kept = self._events.setdefault(execution_id, [])
+            kept = self._events.get(execution_id)
+            if kept is None:
+                kept = self._events[execution_id] = []
+                # A run that never finishes here (reaped, its worker killed) must not stay.
+                while len(self._events) > self._keep_running + self._keep_finished:
+                    gone, _ = self._events.popitem(last=False)
+                    self._finished.pop(gone, None)
             if len(kept) < self._max_events or event.get("event") == FINISHED:
                 kept.append(event)
             if event.get("event") == FINISHED:

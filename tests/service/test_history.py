@@ -142,3 +142,11 @@ def test_dashboard_counts(service, store, clock, scenario):
     ]
     assert board.active_scenarios == 0 and board.queue_depth == 0
     assert board.workers_online == []
+
+
+def test_hub_drops_runs_that_never_finish_past_its_bound():
+    hub = EventHub(keep_finished=1, keep_running=2)
+    for run in ("a", "b", "c", "d"):
+        hub.publish(run, {"event": "module_started"})
+    with hub.subscribe("a") as gone, hub.subscribe("d") as kept:
+        assert gone.replay == [] and len(kept.replay) == 1
