@@ -2,7 +2,8 @@
 web process streams to the editor (``GET /api/executions/{id}/events``).
 
 Events are dicts: ``{"event": "module_started" | "module_finished", "execution_id",
-"module_id", "operations", "error"?, "seq"}`` while a run goes, then one
+"module_id", "operations" (the run's so far), "module_operations" (that module's so far),
+"error"?, "seq"}`` while a run goes, then one
 ``{"event": "finished", "execution_id", "status", "operations", "error", "finished_at",
 "duration_ms"}``. The hub keeps the events of runs in flight (and of the last few finished
 ones) so a client connecting late replays them; a client connecting after that learns the final
@@ -232,12 +233,15 @@ class EventOperations(ServiceBase):
     def _progress(self, execution_id: str) -> Callable[[dict[str, Any]], None]:
         operations = 0
         seq = 0
+        per_module: dict[Any, int] = {}
         publish = self.events.publish
 
         def on_event(event: dict[str, Any]) -> None:
             nonlocal operations, seq
+            module_id = event.get("module_id")
             if event.get("event") == "module_started":
                 operations += 1
+                per_module[module_id] = per_module.get(module_id, 0) + 1
             seq += 1
             publish(
                 execution_id,
@@ -245,6 +249,7 @@ class EventOperations(ServiceBase):
                     **event,
                     "execution_id": execution_id,
                     "operations": operations,
+                    "module_operations": per_module.get(module_id, 0),
                     "error": event.get("error"),
                     "seq": seq,
                 },

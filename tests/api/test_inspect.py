@@ -74,6 +74,7 @@ def test_event_stream_of_a_run_as_it_happens(owner, service, store):
     started = [data for name, data in events if name == "module_started"]
     assert [e["module_id"] for e in started] == [1, 2, 3]
     assert [e["operations"] for e in started] == [1, 2, 3]
+    assert [e["module_operations"] for e in started] == [1, 1, 1]
     assert all(data["execution_id"] == execution.id for _, data in events)
     final = events[-1][1]
     assert final["status"] == "success" and final["operations"] == 3

@@ -438,7 +438,8 @@ class RunEvent(Answer):
     event: Literal["module_started", "module_finished", "finished"]
     execution_id: str
     module_id: int | None = None
-    operations: int
+    operations: int = Field(description="the run's operations so far")
+    module_operations: int | None = Field(default=None, description="this module's so far")
     error: dict[str, JSON] | None = None
     seq: int | None = None
     status: str | None = Field(default=None, description="on finished")
