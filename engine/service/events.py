@@ -258,19 +258,23 @@ class EventOperations(ServiceBase):
         return on_event
 
     def follow_execution(
-        self, execution_id: str, *, wait: float = 600.0, poll: float = 1.0
+        self, execution_id: str, *, wait: float = 600.0, poll: float = 1.0, after: int = 0
     ) -> Iterator[dict[str, Any] | None]:
         """The events of a run as they come, ending with ``finished``; ``None`` now and then
         (every ``poll`` seconds without an event: a keep-alive). Stops after ``wait`` seconds.
-        Raises ``NotFound`` (before the first event) for an unknown execution."""
+        ``after`` skips replayed events up to that ``seq`` (a reconnecting ``EventSource``'s
+        ``Last-Event-ID``). Raises ``NotFound`` (before the first event) for an unknown
+        execution."""
         self.store.get_execution(execution_id, with_record=False)
-        return self._follow(execution_id, wait, poll)
+        return self._follow(execution_id, wait, poll, after)
 
     def _follow(
-        self, execution_id: str, wait: float, poll: float
+        self, execution_id: str, wait: float, poll: float, after: int = 0
     ) -> Iterator[dict[str, Any] | None]:
         with self.events.subscribe(execution_id) as subscription:
             for event in subscription.replay:
+                if event.get("event") != FINISHED and int(event.get("seq") or 0) <= after:
+                    continue
                 yield event
                 if event.get("event") == FINISHED:
                     return

@@ -88,6 +88,13 @@ def test_module_errors_show_in_the_events(owner, service):
     failed = [d for n, d in events if n == "module_finished" and d["module_id"] == 3]
     assert failed and failed[0]["error"]["message"].startswith("Source is not valid JSON")
     assert events[-1][0] == "finished" and events[-1][1]["status"] == "error"
+    last = events[-2][1]["seq"]
+    again = owner.get(
+        f"/api/executions/{ran.json['id']}/events",
+        headers={"Last-Event-ID": str(last - 1)},
+        buffered=False,
+    )
+    assert [name for name, _ in read_events(again)] == ["module_finished", "finished"]
 
 
 def test_a_late_client_gets_the_final_state_at_once(owner, service):

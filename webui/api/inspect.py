@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Response
+from flask import Response, request
 
 from engine.service.history import ScenarioDay
 from engine.store import UNSET, IncompleteExecution, QueueItem, QueueItemStatus
@@ -34,8 +34,9 @@ from webui.api.runs import incomplete_out
 from webui.api.scenarios import execution_out
 from webui.app import current_service
 
-STREAM_SECONDS = 600.0
-"""How long one event stream stays open; an ``EventSource`` reconnects by itself."""
+STREAM_SECONDS = 120.0
+"""How long one event stream stays open (it holds a server thread); an ``EventSource``
+reconnects by itself, sending ``Last-Event-ID`` so it is not sent the same events again."""
 KEEPALIVE_SECONDS = 1.0
 
 
@@ -50,9 +51,13 @@ KEEPALIVE_SECONDS = 1.0
 )
 def execution_events(execution_id: str) -> Response:
     """Server-sent events of a run: ``module_started``/``module_finished`` as it goes, then
-    ``finished`` with its status (at once when it has ended)."""
+    ``finished`` with its status (at once when it has ended). Honours ``Last-Event-ID``."""
+    last = request.headers.get("Last-Event-ID", "")
     events = current_service().follow_execution(
-        execution_id, wait=STREAM_SECONDS, poll=KEEPALIVE_SECONDS
+        execution_id,
+        wait=STREAM_SECONDS,
+        poll=KEEPALIVE_SECONDS,
+        after=int(last) if last.isdigit() else 0,
     )
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     return Response(_sse(events), mimetype="text/event-stream", headers=headers)
