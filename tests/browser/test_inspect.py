@@ -4,6 +4,7 @@ errors and directives), a past execution opened read-only from the history, and 
 from __future__ import annotations
 
 import json
+import urllib.request
 from typing import Any
 
 from tests.browser.conftest import shot
@@ -183,6 +184,9 @@ def test_run_once_lights_modules_and_ends_with_bubbles(signed_in, server):
     page.get_by_test_id("module-3").wait_for()
     page.get_by_role("button", name="Run once").click()
     page.get_by_role("button", name="Running…").wait_for()
+    # The run's events light the modules up as they run (the Sleep module takes a second).
+    page.locator(".module-node.live-running[data-testid='module-5']").wait_for()
+    page.get_by_test_id("live-5").wait_for()
     shot(page, "inspect-run-once-running")
     page.get_by_role("status").filter(has_text="Run success").wait_for(timeout=20_000)
     page.get_by_role("button", name="Run once").wait_for()
@@ -222,9 +226,23 @@ def test_webhook_scenario_shows_its_address_while_waiting(signed_in, server):
     assert hook["url"] in waiting.inner_text()
     assert "Waiting for the next request" in waiting.inner_text()
     shot(page, "inspect-webhook-waiting")
-    page.request.post(hook["url"], data=json.dumps({"order": 7}),
-                      headers={"Content-Type": "application/json"})  # fmt: skip
-    page.get_by_role("status").filter(has_text="Run ").filter(has_not_text="Waiting").wait_for(
-        timeout=30_000
+    # The scenario is inactive: the request waits in the queue, and Run once takes it from there.
+    sent = urllib.request.urlopen(
+        urllib.request.Request(
+            hook["url"],
+            data=json.dumps({"order": 7, "customer": "Acme"}).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        ),
+        timeout=10,
     )
+    assert sent.status < 300
+    page.get_by_role("status").filter(has_text="Run success").wait_for(timeout=30_000)
     waiting.wait_for(state="detached")
+    page.get_by_test_id("run-1").filter(has_text="1").wait_for()
+    page.get_by_test_id("run-1").click()
+    inspector = page.get_by_role("complementary", name="Last run of module 1")
+    bundle = inspector.get_by_role("list", name="Bundle 1")
+    assert "Acme" in bundle.inner_text() and "7" in bundle.inner_text()
+    # The request was run, not left in the queue to run again.
+    assert page.request.get(f"{server}/api/webhooks/{hook['id']}/queue").json() == []

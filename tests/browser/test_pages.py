@@ -80,6 +80,10 @@ def test_history_filters_and_keyset_paging(signed_in, server):
         "() => document.querySelectorAll(\"[data-testid='history-table'] tbody tr\").length === 1"
     )
     assert "error" in rows.first.inner_text()
+    page.get_by_label("Trigger").select_option("webhook")
+    page.get_by_text("No execution matches.").wait_for()
+    page.get_by_label("Trigger").select_option("manual")
+    rows.first.filter(has_text="error").wait_for()
     # A date range that excludes today finds nothing; today finds the run again.
     page.get_by_label("To").fill("2020-01-01")
     page.get_by_text("No execution matches.").wait_for()

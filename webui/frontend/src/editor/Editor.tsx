@@ -11,7 +11,7 @@ import {
   type NodeChange,
 } from "@xyflow/react";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
-import { ApiError, api } from "../api";
+import { ApiError, api, items } from "../api";
 import { useCatalog } from "../catalog";
 import type {
   Blueprint,
@@ -21,6 +21,7 @@ import type {
   JsonObject,
   Module,
   ModuleInfo,
+  Page,
   ScenarioDetail,
   Validation,
   Webhook,
@@ -102,6 +103,26 @@ export function Editor({
       />
     </ReactFlowProvider>
   );
+}
+
+/** The bundle Make's custom webhook makes of a request: its JSON or form body and its query. */
+function requestBundle(
+  request: { body_text?: string; content_type?: string; query?: JsonObject } | undefined,
+): JsonObject {
+  const bundle: JsonObject = { ...(request?.query ?? {}) };
+  const text = request?.body_text ?? "";
+  if (!text) return bundle;
+  if ((request?.content_type ?? "").includes("form")) {
+    for (const [k, v] of new URLSearchParams(text)) bundle[k] = v;
+    return bundle;
+  }
+  try {
+    const body = JSON.parse(text) as Json;
+    if (body && typeof body === "object" && !Array.isArray(body)) return { ...bundle, ...body };
+    return { ...bundle, value: body };
+  } catch {
+    return { ...bundle, value: text };
+  }
 }
 
 const NO_RUNS = new Map<number, ModuleRun>();
@@ -380,45 +401,94 @@ function EditorInner({
     source.onerror = () => source.close();
   };
 
-  const webhookUrl = async (): Promise<string | null> => {
+  /** The webhook of an instant trigger: null for other scenarios. */
+  const triggerHook = async (): Promise<{ url: string; id: number | null } | null> => {
     const trigger = bp.flow[0];
     if (!trigger) return null;
     const info = catalog.byId.get(trigger.module);
     const instant = info?.kind === "instant_trigger" || trigger.module === "gateway:CustomWebHook";
     if (!instant) return null;
     const hook = trigger.parameters?.hook;
-    if (typeof hook !== "number") return "";
+    if (typeof hook !== "number") return { url: "", id: null };
     try {
-      return (await api.get<Webhook>(`/api/webhooks/${hook}`)).url;
+      return { url: (await api.get<Webhook>(`/api/webhooks/${hook}`)).url, id: hook };
     } catch {
-      return "";
+      return { url: "", id: hook };
     }
+  };
+
+  const stopWaiting = useRef(false);
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  /** Follow a run to its end (its events light the modules up), then show it on the modules. */
+  const follow = async (execution: Execution) => {
+    stream(execution.id);
+    const started = Date.now();
+    let status = execution.status;
+    while ((status === "queued" || status === "running") && Date.now() - started < 120_000) {
+      await sleep(500);
+      status = (await api.get<Execution>(`/api/executions/${encodeURIComponent(execution.id)}`)).status;
+    }
+    // Let the last events arrive before the bubbles replace the live marks.
+    await sleep(150);
+    return status;
+  };
+
+  /** Make's Run once for a webhook scenario: wait for the next request to its address, then run
+   * it. An active scenario runs the request itself; an inactive one queues it, and it is taken
+   * from the queue and run here. */
+  const waitForRequest = async (hook: { url: string; id: number | null }): Promise<string> => {
+    const newest = async () =>
+      items(await api.get<Page<Execution>>(`/api/executions?scenario_id=${scenarioId}&limit=1`))[0]?.id ?? null;
+    type Queued = { id: number; request?: { body_text?: string; content_type?: string; query?: JsonObject } };
+    const queued = async (): Promise<Queued[]> =>
+      hook.id === null ? [] : api.get<Queued[]>(`/api/webhooks/${hook.id}/queue?limit=500`).catch(() => []);
+    const before = await newest();
+    const seen = new Set((await queued()).map((q) => q.id));
+    setWaiting({ url: hook.url });
+    stopWaiting.current = false;
+    const started = Date.now();
+    while (!stopWaiting.current && Date.now() - started < 600_000) {
+      await sleep(700);
+      const latest = await newest();
+      if (latest && latest !== before) {
+        setWaiting(null);
+        return follow(await api.get<Execution>(`/api/executions/${encodeURIComponent(latest)}`));
+      }
+      const fresh = (await queued()).find((q) => !seen.has(q.id));
+      if (fresh && hook.id !== null) {
+        setWaiting(null);
+        const item = await api.get<Queued>(`/api/webhooks/${hook.id}/queue/${fresh.id}`);
+        const bundle = requestBundle(item.request);
+        await api.del(`/api/webhooks/${hook.id}/queue/${fresh.id}`).catch(() => {});
+        const execution = await api.post<Execution>(`/api/scenarios/${scenarioId}/run`, { bundle });
+        return follow(execution);
+      }
+    }
+    setWaiting(null);
+    return "stopped waiting";
   };
 
   const runOnce = async () => {
     if (dirty && !(await save())) return;
     try {
-      const url = await webhookUrl();
-      const execution = await api.post<Execution>(`/api/scenarios/${scenarioId}/run`, {});
+      const hook = await triggerHook();
       setPanel((p) => (p?.kind === "run" ? null : p));
       setLive(new Map());
-      if (url !== null) setWaiting({ url });
-      stream(execution.id);
-      flash(url !== null ? "Waiting for the next request…" : `Run ${execution.status}…`);
-      // Follow the run until it ends, then show its bundles on the modules.
-      const started = Date.now();
-      let status = execution.status;
-      const limit = url !== null ? 600_000 : 60_000;
-      while ((status === "queued" || status === "running") && Date.now() - started < limit) {
-        await new Promise((resolve) => setTimeout(resolve, 500));
-        status = (await api.get<Execution>(`/api/executions/${encodeURIComponent(execution.id)}`)).status;
-        if (status === "running") setWaiting(null);
+      let status: string;
+      if (hook) {
+        flash("Waiting for the next request…");
+        status = await waitForRequest(hook);
+      } else {
+        const execution = await api.post<Execution>(`/api/scenarios/${scenarioId}/run`, {});
+        flash(`Run ${execution.status}…`);
+        status = await follow(execution);
       }
       liveRef.current?.close();
       setWaiting(null);
       setLive(null);
       last.refresh();
-      flash(`Run ${status}`, status === "error");
+      flash(status === "stopped waiting" ? "Stopped waiting" : `Run ${status}`, status === "error");
     } catch (e) {
       liveRef.current?.close();
       setWaiting(null);
@@ -629,6 +699,9 @@ function EditorInner({
                     Copy address
                   </button>
                 )}
+                <button className="small" onClick={() => (stopWaiting.current = true)}>
+                  Stop waiting
+                </button>
               </div>
             )}
             <div className="workspace">

@@ -7,6 +7,7 @@ import type { Execution, Page } from "../types";
 import { Status, errorText, formatBytes, formatMs, formatTime, useScenarios } from "./common";
 
 const STATUSES = ["success", "warning", "incomplete", "error", "running", "queued"];
+const TRIGGERS = ["manual", "schedule", "webhook", "retry"];
 const PAGE_SIZE = 20;
 
 function dayStart(date: string): string {
@@ -23,6 +24,7 @@ export function History({ scenarioId }: { scenarioId: number | null }) {
   const scenarios = useScenarios();
   const [scenario, setScenario] = useState<number | null>(scenarioId);
   const [status, setStatus] = useState("");
+  const [trigger, setTrigger] = useState("");
   const [from, setFrom] = useState("");
   const [to, setTo] = useState("");
   // Keyset paging: the cursors of the pages before this one, for "Newer".
@@ -33,13 +35,14 @@ export function History({ scenarioId }: { scenarioId: number | null }) {
   const cursor = cursors[cursors.length - 1];
 
   useEffect(() => setScenario(scenarioId), [scenarioId]);
-  useEffect(() => setCursors([null]), [scenario, status, from, to]);
+  useEffect(() => setCursors([null]), [scenario, status, trigger, from, to]);
 
   useEffect(() => {
     let stale = false;
     const params = new URLSearchParams({ limit: String(PAGE_SIZE) });
     if (scenario !== null) params.set("scenario_id", String(scenario));
     if (status) params.set("status", status);
+    if (trigger) params.set("trigger_kind", trigger);
     if (cursor) params.set("cursor", cursor);
     const dated = new URLSearchParams(params);
     if (from) dated.set("since", dayStart(from));
@@ -77,7 +80,7 @@ export function History({ scenarioId }: { scenarioId: number | null }) {
     return () => {
       stale = true;
     };
-  }, [scenario, status, from, to, cursor]);
+  }, [scenario, status, trigger, from, to, cursor]);
 
   const name = scenario !== null ? scenarios.get(scenario)?.name : null;
   return (
@@ -122,6 +125,17 @@ export function History({ scenarioId }: { scenarioId: number | null }) {
           </select>
         </label>
         <label>
+          Trigger
+          <select aria-label="Trigger" value={trigger} onChange={(e) => setTrigger(e.target.value)}>
+            <option value="">Any trigger</option>
+            {TRIGGERS.map((s) => (
+              <option key={s} value={s}>
+                {s}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
           From
           <input type="date" aria-label="From" value={from} onChange={(e) => setFrom(e.target.value)} />
         </label>
@@ -129,11 +143,12 @@ export function History({ scenarioId }: { scenarioId: number | null }) {
           To
           <input type="date" aria-label="To" value={to} onChange={(e) => setTo(e.target.value)} />
         </label>
-        {(status || from || to) && (
+        {(status || trigger || from || to) && (
           <button
             className="small"
             onClick={() => {
               setStatus("");
+              setTrigger("");
               setFrom("");
               setTo("");
             }}
