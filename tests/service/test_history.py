@@ -3,6 +3,7 @@ dashboard and the options that drive them."""
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import timedelta
 
@@ -150,3 +151,38 @@ def test_hub_drops_runs_that_never_finish_past_its_bound():
         hub.publish(run, {"event": "module_started"})
     with hub.subscribe("a") as gone, hub.subscribe("d") as kept:
         assert gone.replay == [] and len(kept.replay) == 1
+
+
+def test_redis_relay_delivers_other_processes_events_only(monkeypatch):
+    from engine.service import events as events_module
+
+    published = []
+
+    class FakeRedis:
+        def publish(self, channel, message):
+            published.append((channel, json.loads(message)))
+
+    worker = EventHub("redis://example.invalid/0")
+    web = EventHub("redis://example.invalid/0")
+    monkeypatch.setattr(worker._relay, "_client", FakeRedis)
+    worker.publish("run-1", {"event": "module_started", "module_id": 1})
+    wait = threading.Event()
+    for _ in range(100):
+        if published:
+            break
+        wait.wait(0.05)
+    worker.close()
+    channel, message = published[0]
+    assert channel == events_module.CHANNEL and message["execution_id"] == "run-1"
+    with _quiet(web, "run-1") as seen:
+        web._relay._received(json.dumps(message))
+        worker._relay._received(json.dumps(message))  # its own message: ignored
+        assert seen.next(1.0) == {"event": "module_started", "module_id": 1}
+    with _quiet(worker, "run-1") as own:
+        assert len(own.replay) == 1  # delivered locally once, not again from Redis
+
+
+def _quiet(hub, execution_id):
+    """Subscribe without starting the Redis listener thread."""
+    hub._relay.listen = lambda: None
+    return hub.subscribe(execution_id)
