@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
@@ -48,6 +49,13 @@ class SqlBase:
         self._engine = engine if engine is not None else create_store_engine(url or "")
         self._secret_box = secret_box
         self._clock = clock
+        # SQLite has one write lock per file and a writer that finds it taken sleeps in the
+        # busy handler (1, 2, 5 … 100 ms naps), so threads of one process queue here instead
+        # and each starts the moment the previous commits. Other processes still meet the busy
+        # timeout. Re-entrant, so a nested write behaves as it did without the lock.
+        self._write_turn: AbstractContextManager[Any] = (
+            threading.RLock() if self._engine.dialect.name == "sqlite" else nullcontext()
+        )
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._engine.url.render_as_string(hide_password=True)!r})"
@@ -68,7 +76,7 @@ class SqlBase:
     @contextmanager
     def _write(self) -> Iterator[Connection]:
         """A connection in a write transaction, committed when the block ends without error."""
-        with self._engine.connect() as connection:
+        with self._write_turn, self._engine.connect() as connection:
             connection.execution_options(**{WRITE_OPTION: True})
             with connection.begin():
                 yield connection
