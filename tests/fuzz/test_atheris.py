@@ -20,7 +20,7 @@ def test_a_short_atheris_run_finds_no_crash(target, tmp_path):
             "tests.fuzz.atheris_targets",
             target,
             "-runs=30000",
-            "-max_total_time=4",
+            "-max_total_time=2",
             "-rss_limit_mb=2048",
             f"-artifact_prefix={tmp_path}/",
             "-seed=1",

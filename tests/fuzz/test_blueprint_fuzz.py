@@ -266,7 +266,7 @@ def test_generated_blueprints_round_trip_exactly(blueprint, wrap):
 
 
 @settings(
-    max_examples=examples(100),
+    max_examples=examples(60),
     deadline=DEADLINE_MS,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
