@@ -246,3 +246,47 @@ def test_webhook_scenario_shows_its_address_while_waiting(signed_in, server):
     assert "Acme" in bundle.inner_text() and "7" in bundle.inner_text()
     # The request was run, not left in the queue to run again.
     assert page.request.get(f"{server}/api/webhooks/{hook['id']}/queue").json() == []
+
+
+def test_bundles_beyond_the_stored_limit_are_counted(signed_in, server):
+    page = signed_in
+    items = [{"n": n} for n in range(130)]
+    blueprint = {
+        "name": "Many bundles",
+        "flow": [
+            module(1, "util:ComposeTransformer", 0, value=json.dumps(items)),
+            module(2, "json:ParseJSON", 300, json="{{1.value}}"),
+            module(3, "util:ComposeTransformer", 600, value="item {{2.n}}"),
+        ],
+        "metadata": {"version": 1, "scenario": {"roundtrips": 1, "maxErrors": 3}},
+    }
+    scenario_id = create_scenario(page, server, blueprint)
+    execution = run(page, server, scenario_id)
+    assert execution["status"] == "success", execution
+    record = page.request.get(f"{server}/api/executions/{execution['id']}").json()["record"]
+    by_id = {m["id"]: m for m in record["modules"]}
+    page.goto(f"{server}/#/scenarios/{scenario_id}")
+    page.get_by_test_id("run-3").wait_for()
+    stored = len(by_id[3]["calls"])
+    assert by_id[3]["calls_omitted"] == 130 - stored > 0
+    page.get_by_test_id("run-3").click()
+    inspector = page.get_by_role("complementary", name="Last run of module 3")
+    omitted = inspector.get_by_test_id("calls-omitted")
+    assert f"{130 - stored} more operation(s) not stored" in omitted.inner_text()
+    assert inspector.locator("[data-testid^='run-call-']").count() == stored
+    call = by_id[2]["calls"][0]
+    if call.get("output_count", 0) > len(call["output"]):
+        page.get_by_test_id("run-2").click()
+        inspector = page.get_by_role("complementary", name="Last run of module 2")
+        hidden = call["output_count"] - len(call["output"])
+        assert f"{hidden} more bundle(s) output, not stored" in inspector.inner_text()
+    # Long text is cut, with a button to show all of it; bundles after the fifth start closed.
+    page.get_by_test_id("run-2").click()
+    inspector = page.get_by_role("complementary", name="Last run of module 2")
+    call_input = inspector.get_by_role("list", name="Input")
+    assert '{"n": 129}' not in call_input.inner_text()
+    call_input.get_by_role("button", name="show all").click()
+    assert '{"n": 129}' in call_input.inner_text()
+    assert inspector.get_by_role("button", name="Collapse Bundle 5", exact=True).is_visible()
+    assert inspector.get_by_role("button", name="Expand Bundle 6", exact=True).is_visible()
+    shot(page, "inspect-omitted")

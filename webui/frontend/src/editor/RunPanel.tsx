@@ -101,7 +101,14 @@ export function RunPanel({
             )}
             <h4>Output ({count} bundle(s))</h4>
             {output.map((bundle, j) => (
-              <BundleTree key={j} label={`Bundle ${j + 1}`} value={bundle} search={search} onCopied={onCopied} />
+              <BundleTree
+                key={j}
+                label={`Bundle ${j + 1}`}
+                value={bundle}
+                search={search}
+                onCopied={onCopied}
+                collapsed={j >= 5}
+              />
             ))}
             {count > output.length && (
               <p className="muted small" data-testid="bundles-omitted">

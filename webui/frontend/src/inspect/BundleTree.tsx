@@ -6,6 +6,8 @@ import type { Json } from "../types";
 
 export type ValueType = "string" | "number" | "boolean" | "date" | "array" | "collection" | "empty";
 
+const LONG_TEXT = 300;
+
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
 export function typeOf(value: Json | undefined): ValueType {
@@ -87,7 +89,11 @@ function TreeNode({
   const type = typeOf(value);
   const nested = type === "array" || type === "collection";
   const [open, setOpen] = useState(depth < 2);
+  const [full, setFull] = useState(false);
   if (!matches(name, value, needle)) return null;
+  const text = scalarText(value);
+  const cut = !full && !needle && text.length > LONG_TEXT;
+  const shown = cut ? `${text.slice(0, LONG_TEXT)}…` : text;
   const expanded = open || (needle !== "" && nested);
   const children: [string, Json][] = !nested
     ? []
@@ -116,7 +122,12 @@ function TreeNode({
           </span>
         ) : (
           <span className={`tree-value value-${type}`} title={TYPE_LABEL[type]}>
-            {type === "string" ? <>“{highlight(scalarText(value), needle)}”</> : highlight(scalarText(value), needle)}
+            {type === "string" ? <>“{highlight(shown, needle)}”</> : highlight(shown, needle)}
+            {cut && (
+              <button className="link" onClick={() => setFull(true)}>
+                show all {text.length} characters
+              </button>
+            )}
           </span>
         )}
         <span className={`type-tag tag-${type}`}>{TYPE_LABEL[type]}</span>
@@ -158,17 +169,20 @@ export function BundleTree({
   value,
   search = "",
   onCopied = () => {},
+  collapsed = false,
 }: {
   label: string;
   value: Json | undefined;
   search?: string;
   onCopied?: (what: string) => void;
+  /** Start closed (the inspector opens only the first few bundles of an operation). */
+  collapsed?: boolean;
 }) {
   const needle = search.trim().toLowerCase();
   if (needle && !matches(label, value, needle)) return null;
   return (
     <ul className="tree root" data-testid="bundle-tree" aria-label={label}>
-      <TreeNode name={label} value={value} depth={0} needle={needle} onCopied={onCopied} />
+      <TreeNode name={label} value={value} depth={collapsed ? 2 : 0} needle={needle} onCopied={onCopied} />
     </ul>
   );
 }

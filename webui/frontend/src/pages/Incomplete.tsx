@@ -162,7 +162,6 @@ export function IncompletePage({ canEdit }: { canEdit: boolean }) {
         const found = Array.isArray(answer) ? answer : answer.items;
         setList(found);
         setOpen((o) => (o ? (found.find((x) => x.id === o.id) ?? null) : null));
-        setError("");
       })
       .catch((e: Error) => setError(e.message));
   useEffect(() => {

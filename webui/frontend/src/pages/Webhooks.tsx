@@ -88,7 +88,6 @@ export function WebhookQueue({ webhookId, canEdit }: { webhookId: number; canEdi
       setHook(await api.get<Webhook>(`/api/webhooks/${webhookId}`));
       const answer = await api.get<QueueItem[] | { items: QueueItem[] }>(`/api/webhooks/${webhookId}/queue`);
       setQueue(Array.isArray(answer) ? answer : answer.items);
-      setError("");
     } catch (e) {
       if (missingEndpoint(e)) setMissing(true);
       else setError((e as Error).message);
@@ -108,6 +107,8 @@ export function WebhookQueue({ webhookId, canEdit }: { webhookId: number; canEdi
   };
 
   const act = async (label: string, fn: () => Promise<unknown>) => {
+    setError("");
+    setMessage("");
     try {
       const answer = await fn();
       const count = (answer as { dispatched?: number; count?: number } | undefined)?.dispatched;
