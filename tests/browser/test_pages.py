@@ -312,3 +312,46 @@ def test_dashboard_charts_and_counts(signed_in, server):
     shot(page, "pages-dashboard")
     page.get_by_label("Period").select_option("7")
     page.get_by_test_id("card-runs").filter(has_text="4").wait_for()
+
+
+def test_a_viewer_sees_the_pages_but_cannot_act(signed_in, server, browser):
+    page = signed_in
+    scenario_id = create_scenario(page, server, sync_blueprint("Viewer sees", dlq=True))
+    execution = run(page, server, scenario_id, {"id": "V1", "ok": "yes", "json": "{bad"})
+    assert execution["status"] == "incomplete", execution
+    response = page.request.post(
+        f"{server}/api/users",
+        data=json.dumps(
+            {
+                "email": "viewer@example.com",
+                "name": "Vera",
+                "password": "viewer password 1",
+                "role": "viewer",
+            }
+        ),
+        headers=headers(page, server),
+    )
+    assert response.ok, response.text()
+
+    context = browser.new_context(viewport={"width": 1600, "height": 950})
+    try:
+        viewer = context.new_page()
+        viewer.goto(server + "/")
+        viewer.get_by_label("Email").fill("viewer@example.com")
+        viewer.get_by_label("Password").fill("viewer password 1")
+        viewer.get_by_role("button", name="Sign in").click()
+        viewer.get_by_role("heading", name="Scenarios").wait_for()
+        viewer.get_by_role("link", name="Incomplete").click()
+        row = viewer.locator("[data-testid='incomplete-table'] tbody tr").first
+        row.wait_for()
+        for action in ("Retry", "Resolve", "Delete"):
+            assert row.get_by_role("button", name=action).is_disabled()
+        row.get_by_role("button", name="Inspect").click()
+        viewer.get_by_role("list", name="Bundles").wait_for()
+        assert viewer.get_by_role("button", name="Edit bundles").count() == 0
+        viewer.get_by_role("link", name="History").click()
+        viewer.get_by_test_id(f"execution-{execution['id']}").click()
+        viewer.get_by_test_id("inspector-banner").wait_for()
+        assert viewer.get_by_role("button", name="Run once").is_disabled()
+    finally:
+        context.close()
