@@ -33,7 +33,9 @@ def verify_xero_signature(key: str, raw_body: bytes, signature: str | None) -> b
     """Whether ``signature`` signs ``raw_body`` with ``key`` (constant-time compare)."""
     if not key or not signature:
         return False
-    return hmac.compare_digest(xero_signature(key, raw_body), signature.strip())
+    # Bytes, not text: compare_digest refuses non-ASCII str, and a caller chooses the header.
+    expected = xero_signature(key, raw_body).encode("ascii")
+    return hmac.compare_digest(expected, signature.strip().encode("utf-8", "replace"))
 
 
 def xero_webhook_status(key: str, raw_body: bytes, signature: str | None) -> int:
