@@ -50,8 +50,10 @@ KEEPALIVE_SECONDS = 1.0
     media_type="text/event-stream",
 )
 def execution_events(execution_id: str) -> Response:
-    """Server-sent events of a run: ``module_started``/``module_finished`` as it goes, then
-    ``finished`` with its status (at once when it has ended). Honours ``Last-Event-ID``."""
+    """Server-sent events of a run as it goes, ending with its final status.
+
+    ``module_started``/``module_finished`` while it runs, then ``finished`` (at once when it
+    has ended). Honours ``Last-Event-ID``."""
     last = request.headers.get("Last-Event-ID", "")
     events = current_service().follow_execution(
         execution_id,
@@ -89,8 +91,10 @@ def _sse(events: Iterator[dict[str, Any] | None]) -> Iterator[str]:
     answer=ModuleRunOut,
 )
 def run_module(scenario_id: int, module_id: int) -> Response:
-    """Run one module once with sample bundles of the modules it maps from; answers its output
-    bundles or its error (nothing is stored, nothing after it runs)."""
+    """Run one module alone with sample bundles; answers its output bundles or its error.
+
+    The bundles stand in for the modules it maps from; nothing is stored, nothing after it
+    runs."""
     given = json_body(ModuleRunIn)
     bundles: dict[int, Any] = {}
     for key, bundle in given.bundles.items():
@@ -130,8 +134,9 @@ def queue_item_out(item: QueueItem) -> dict[str, Any]:
 
 @route("/webhooks/<int:webhook_id>/queue", "GET", query=QueueQuery, answer=list[QueueItemOut])
 def list_webhook_queue(webhook_id: int) -> Response:
-    """The webhook's received requests in arrival order (``?status=queued`` by default;
-    ``all`` for every status)."""
+    """The webhook's received requests, in arrival order.
+
+    ``?status=queued`` by default; ``all`` for every status."""
     query = query_args(QueueQuery)
     status = None if query.status == "all" else QueueItemStatus(query.status)
     items = current_service().webhook_queue(
@@ -176,8 +181,9 @@ def get_incomplete(incomplete_id: int) -> Response:
 
 @route("/incomplete/<int:incomplete_id>", "PATCH", body=IncompletePatch, answer=IncompleteDetail)
 def update_incomplete(incomplete_id: int) -> Response:
-    """Edit the stored state or the blueprint version its retry runs with (409 once
-    resolved)."""
+    """Edit the stored state or the blueprint version its retry runs with.
+
+    409 once resolved."""
     given = json_body(IncompletePatch)
     fields = given.model_fields_set
     edited = current_service().edit_incomplete(
@@ -213,8 +219,9 @@ def _day(day: ScenarioDay) -> DayOut:
 
 @route("/dashboard", "GET", query=DashboardQuery, answer=DashboardOut)
 def dashboard() -> Response:
-    """Runs, operations and errors per scenario and day; active scenarios, queue depth and
-    workers online."""
+    """Runs, operations and errors per scenario and day, and what runs and waits now.
+
+    Also: active scenarios, queue depth and workers online."""
     days = query_args(DashboardQuery).days
     service = current_service()
     board = service.dashboard(days)
