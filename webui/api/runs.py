@@ -56,8 +56,10 @@ def _history_args() -> dict[str, object]:
 
 @route("/executions", "GET", query=ExecutionQuery, answer=ExecutionPage)
 def list_executions() -> Response:
-    """A page of executions, newest first (``next_cursor`` fetches the next page); filters:
-    ``scenario_id``, ``status`` and ``trigger_kind`` (repeatable), ``since``, ``until``."""
+    """A page of executions, newest first (``next_cursor`` fetches the next page).
+
+    Filters: ``scenario_id``, ``status`` and ``trigger_kind`` (repeatable), ``since``,
+    ``until``."""
     query = ExecutionQuery.model_validate(_history_args())
     since, until = _utc(query.since), _utc(query.until)
     try:
