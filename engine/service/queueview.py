@@ -85,9 +85,10 @@ class QueueViewOperations(ServiceBase):
         blueprint version a retry uses. ``InvalidField`` for a state a retry cannot read or an
         unknown version; ``Conflict`` once resolved; ``NotFound``."""
         incomplete = self.store.get_incomplete(incomplete_id)
+        failed_module_id: Any = UNSET
         if state is not UNSET:
             try:
-                IncompleteState.from_dict(state)
+                failed_module_id = IncompleteState.from_dict(state).module_id
             except (KeyError, TypeError, ValueError, AttributeError) as error:
                 raise InvalidField(
                     f"a state needs module_id, bundles and error: {error}", path="state"
@@ -100,9 +101,20 @@ class QueueViewOperations(ServiceBase):
                     f"scenario {incomplete.scenario_id} has no version {blueprint_version}",
                     path="blueprint_version",
                 ) from None
+        if failed_module_id is not UNSET:
+            version = incomplete.blueprint_version
+            if blueprint_version is not UNSET:
+                version = blueprint_version
+            if failed_module_id not in self.plans.get(incomplete.scenario_id, version).nodes:
+                raise InvalidField(
+                    f"version {version} has no module {failed_module_id}", path="state.module_id"
+                )
         try:
             return self.store.update_incomplete(
-                incomplete_id, state=state, blueprint_version=blueprint_version
+                incomplete_id,
+                state=state,
+                blueprint_version=blueprint_version,
+                failed_module_id=failed_module_id,
             )
         except InvalidTransition as error:
             raise Conflict(str(error)) from None

@@ -278,6 +278,13 @@ def test_incomplete_edit_and_bulk_retry(owner, store, service):
     edited = owner.patch(f"/api/incomplete/{broken[0].id}", json={"state": fixed})
     assert edited.status_code == 200, edited.json
     assert edited.json["state"]["bundles"]["1"]["text"] == '{"ok": true}'
+    gone = owner.patch(f"/api/incomplete/{broken[1].id}", json={"state": {**state, "module_id": 9}})
+    assert gone.status_code == 422 and gone.json["error"]["path"] == "state.module_id"
+    moved = owner.patch(
+        f"/api/incomplete/{broken[1].id}", json={"state": {**state, "module_id": 2}}
+    )
+    assert moved.json["failed_module_id"] == 2
+    owner.patch(f"/api/incomplete/{broken[1].id}", json={"state": state})
     bad = owner.patch(f"/api/incomplete/{broken[0].id}", json={"state": {"bundles": {}}})
     assert bad.status_code == 422 and bad.json["error"]["path"] == "state"
     version = owner.patch(f"/api/incomplete/{broken[0].id}", json={"blueprint_version": 9})

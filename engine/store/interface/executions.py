@@ -190,6 +190,7 @@ class IncompleteExecutionStore(ABC):
         blueprint_version: int | _Unset = UNSET,
         next_retry_at: datetime | _Unset | None = UNSET,
         max_attempts: int | _Unset = UNSET,
+        failed_module_id: int | _Unset | None = UNSET,
     ) -> IncompleteExecution:
         """Edit an unresolved one (the user fixes the stored data or picks another version).
 

@@ -108,12 +108,14 @@ class SqlIncompleteExecutions(SqlBase):
         blueprint_version: int | _Unset = UNSET,
         next_retry_at: datetime | _Unset | None = UNSET,
         max_attempts: int | _Unset = UNSET,
+        failed_module_id: int | _Unset | None = UNSET,
     ) -> IncompleteExecution:
         values = given(
             state=state,
             blueprint_version=blueprint_version,
             next_retry_at=next_retry_at,
             max_attempts=max_attempts,
+            failed_module_id=failed_module_id,
         )
         # An edit is not a move: allowed while unresolved, and the status stays.
         return self._move(incomplete_id, None, values)
