@@ -41,7 +41,7 @@ def test_history_filters_and_keyset_paging(signed_in, server):
     assert failed["status"] == "error", failed
     run(page, server, other, {"id": "O1", "ok": "no"})
 
-    page.get_by_role("link", name="History").click()
+    page.locator(".topbar").get_by_role("link", name="History").click()
     page.get_by_role("heading", name="Execution history").wait_for()
     table = page.get_by_test_id("history-table")
     rows = table.locator("tbody tr")
@@ -114,7 +114,7 @@ def test_incomplete_executions_inspect_edit_retry_resolve_delete(signed_in, serv
     ids = [item["id"] for item in found]
     assert len(ids) == 4
 
-    page.get_by_role("link", name="Incomplete").click()
+    page.locator(".topbar").get_by_role("link", name="Incomplete").click()
     page.get_by_role("heading", name="Incomplete executions").wait_for()
     table = page.get_by_test_id("incomplete-table")
     table.locator("tbody tr").nth(3).wait_for()
@@ -246,7 +246,7 @@ def test_webhook_queue_inspect_delete_process(signed_in, server):
         )
         assert sent.status < 300, sent.read()
 
-    page.get_by_role("link", name="Webhooks").click()
+    page.locator(".topbar").get_by_role("link", name="Webhooks").click()
     page.get_by_test_id(f"webhook-{hook['id']}").get_by_role(
         "link", name="Queue", exact=True
     ).click()
@@ -297,7 +297,7 @@ def test_dashboard_charts_and_counts(signed_in, server):
     run(page, server, second, {"id": "E1", "ok": "yes", "json": "{oops"})
     page.request.post(f"{server}/api/scenarios/{first}/activate", headers=headers(page, server))
 
-    page.get_by_role("link", name="Dashboard").click()
+    page.locator(".topbar").get_by_role("link", name="Dashboard").click()
     page.get_by_role("heading", name="Dashboard").wait_for()
     page.get_by_test_id("card-runs").filter(has_text="4").wait_for()
     assert page.get_by_test_id("card-errors").locator(".card-value").inner_text() == "1"
@@ -341,7 +341,7 @@ def test_a_viewer_sees_the_pages_but_cannot_act(signed_in, server, browser):
         viewer.get_by_label("Password").fill("viewer password 1")
         viewer.get_by_role("button", name="Sign in").click()
         viewer.get_by_role("heading", name="Scenarios").wait_for()
-        viewer.get_by_role("link", name="Incomplete").click()
+        viewer.locator(".topbar").get_by_role("link", name="Incomplete").click()
         row = viewer.locator("[data-testid='incomplete-table'] tbody tr").first
         row.wait_for()
         for action in ("Retry", "Resolve", "Delete"):
@@ -349,7 +349,7 @@ def test_a_viewer_sees_the_pages_but_cannot_act(signed_in, server, browser):
         row.get_by_role("button", name="Inspect").click()
         viewer.get_by_role("list", name="Bundles").wait_for()
         assert viewer.get_by_role("button", name="Edit bundles").count() == 0
-        viewer.get_by_role("link", name="History").click()
+        viewer.locator(".topbar").get_by_role("link", name="History").click()
         viewer.get_by_test_id(f"execution-{execution['id']}").click()
         viewer.get_by_test_id("inspector-banner").wait_for()
         assert viewer.get_by_role("button", name="Run once").is_disabled()

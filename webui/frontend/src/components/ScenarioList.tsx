@@ -182,6 +182,9 @@ export function ScenarioList({ onOpen }: { onOpen: (id: number) => void }) {
                   >
                     Duplicate
                   </button>
+                  <a className="button small" href={`#/history?scenario=${s.id}`}>
+                    History
+                  </a>
                   <a className="button small" href={`/api/scenarios/${s.id}/export`} download>
                     Export
                   </a>
