@@ -370,6 +370,7 @@ function EditorInner({
   const stream = (id: string) => {
     liveRef.current?.close();
     if (typeof EventSource === "undefined") return;
+    const triggerId = bp.flow[0]?.id;
     const source = new EventSource(`/api/executions/${encodeURIComponent(id)}/events`);
     liveRef.current = source;
     const onEvent = (raw: MessageEvent<string>) => {
@@ -387,10 +388,16 @@ function EditorInner({
       const moduleId = event.module_id;
       if (typeof moduleId !== "number") return;
       setWaiting(null);
+      setMessage((m) => (m && !m.error && m.text.startsWith("Run queued") ? { text: "Running…" } : m));
       setLive((prev) => {
         const next = new Map(prev ?? []);
         const state: LiveState["state"] = kind === "module_started" ? "running" : event.error ? "failed" : "done";
         next.set(moduleId, { state, operations: event.operations ?? next.get(moduleId)?.operations ?? 0 });
+        // The trigger's operation lasts while its bundles go through the flow: once a later
+        // module starts, show the trigger as done (as Make does).
+        const trigger = next.get(triggerId ?? -1);
+        if (kind === "module_started" && moduleId !== triggerId && trigger?.state === "running")
+          next.set(triggerId!, { ...trigger, state: "done" });
         return next;
       });
     };
