@@ -252,3 +252,26 @@ def test_timestamps_come_back_aware_utc(store, scenario):
     assert read.created_at.microsecond == 123456
     with pytest.raises(Exception, match="naive"):
         store.create_execution(scenario.id, 1, TriggerKind.MANUAL, created_at=datetime(2026, 1, 1))
+
+
+def test_execution_stats_group_by_scenario_and_utc_day(store, scenario, clock):
+    """The dashboard's numbers, the same on SQLite and PostgreSQL."""
+    first_day = clock()
+    for status in (ExecutionStatus.SUCCESS, ExecutionStatus.ERROR):
+        execution = store.create_execution(scenario.id, 1, TriggerKind.MANUAL)
+        run_to(store, execution.id, status)
+    clock.advance(24 * 3600)
+    execution = store.create_execution(scenario.id, 1, TriggerKind.MANUAL)
+    run_to(store, execution.id)
+    stats = store.execution_stats(first_day - timedelta(hours=1))
+    day_one = first_day.date().isoformat()
+    day_two = (first_day + timedelta(days=1)).date().isoformat()
+    assert stats == [(scenario.id, day_one, 2, 6, 1), (scenario.id, day_two, 1, 3, 0)]
+    assert store.execution_stats(first_day + timedelta(days=1)) == [(scenario.id, day_two, 1, 3, 0)]
+
+
+def test_running_workers_are_those_with_a_recent_heartbeat(store, queued, clock):
+    assert store.claim_execution(queued.id, "worker-a")
+    assert store.running_workers(clock() - timedelta(seconds=30)) == ["worker-a"]
+    clock.advance(120)
+    assert store.running_workers(clock() - timedelta(seconds=30)) == []
