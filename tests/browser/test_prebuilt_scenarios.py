@@ -1,0 +1,34 @@
+"""The prebuilt 1CRM ⇄ Xero scenarios open in the editor as a user imports them; the guide's
+screenshots (docs/guides/1crm-xero.md) come from this test's artifacts."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.browser.conftest import ROOT, shot
+from tests.browser.helpers import walk
+
+XERO = ROOT / "scenarios" / "xero"
+SHOWN = ["2.1-accounts-1crm-to-xero.json", "2.3-invoices-1crm-to-xero.json"]
+
+
+@pytest.mark.parametrize("name", SHOWN)
+def test_prebuilt_scenario_opens_with_every_module_and_its_labelled_filters(signed_in, name):
+    page = signed_in
+    path = XERO / name
+    blueprint = json.loads(path.read_text())
+    modules = list(walk(blueprint["flow"]))
+
+    page.get_by_test_id("import-file").set_input_files(str(path))
+    page.get_by_test_id("canvas").locator(".react-flow__node").first.wait_for()
+    page.wait_for_timeout(300)
+
+    assert page.locator(".react-flow__node-module").count() == len(modules)
+    for module in modules:
+        node = page.get_by_test_id(f"module-{module['id']}")
+        assert node.get_attribute("data-module") == module["module"]
+    for label in (m["filter"]["name"] for m in modules if (m.get("filter") or {}).get("name")):
+        assert page.get_by_text(label, exact=True).first.is_visible(), label
+    shot(page, f"guide-{path.stem}")
