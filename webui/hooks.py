@@ -1,4 +1,5 @@
-"""Webhook ingress: ``/hooks/<token>`` takes GET, POST, PUT, PATCH and DELETE, like Make.
+"""Webhook ingress: ``/hooks/<token>`` takes GET, POST, PUT, PATCH and DELETE, like Make;
+``/hooks/apps/<app>`` takes deliveries an app sends for all its accounts to one address.
 
 The view reads the request, asks the service to accept it (the request is durable in the
 webhook queue before any answer goes out), and answers ``Accepted`` — or, when the scenario has
@@ -34,3 +35,18 @@ def receive(token: str) -> Response:
     for name, value in answer.headers.items():
         response.headers[name] = value
     return response
+
+
+@hooks.route("/hooks/apps/<app_id>", methods=["POST"])
+def receive_app_delivery(app_id: str) -> Response:
+    """An app's single webhook address (QuickBooks Online posts all companies here): the
+    service checks the signature and queues each scenario's part; nothing is queued on 401."""
+    status = current_service().accept_app_delivery(
+        app_id,
+        method=request.method,
+        headers=dict(request.headers),
+        query=request.args.to_dict(flat=True),
+        body=request.get_data(cache=False),
+        content_type=request.content_type,
+    )
+    return Response("Accepted" if status < 300 else "Refused", status, mimetype="text/plain")

@@ -39,6 +39,7 @@ from engine.service.errors import (
 )
 from engine.service.events import EventHub, EventOperations
 from engine.service.history import HistoryOperations
+from engine.service.deliveries import AppDeliveryOperations
 from engine.service.incomplete import IncompleteOperations
 from engine.service.ingress import AcceptedRequest, WebhookOperations
 from engine.service.maintenance import MaintenanceOperations, TickReport
@@ -64,6 +65,7 @@ class Service(
     MaintenanceOperations,
     SyncLogOperations,
     ResourceOperations,
+    AppDeliveryOperations,
 ):
     """See the module docstring; the constructor is ``ServiceBase``'s. It binds itself as the
     queue's work handler (in-process queues deliver to it)."""

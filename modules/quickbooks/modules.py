@@ -39,7 +39,7 @@ from modules.quickbooks.models import (
     UpdateCustomerInput,
     WatchParameters,
 )
-from modules.quickbooks.webhooks import change_events, intuit_webhook_status
+from modules.quickbooks.webhooks import change_events, intuit_webhook_status, route_delivery
 
 # -- New Event (instant trigger) --------------------------------------------------------------
 
@@ -385,7 +385,11 @@ QUICKBOOKS_MODULES: tuple[ModuleSpec, ...] = (
         parameters=NewEventParameters,
         input_model=Empty,
         output=EventOutput,
-        hooks={"webhook_bundles": webhook_bundles, "webhook_status": intuit_webhook_status},
+        hooks={
+            "webhook_bundles": webhook_bundles,
+            "webhook_status": intuit_webhook_status,
+            "route_delivery": route_delivery,
+        },
     ),
     _watch_spec("Customer", "Customers", CustomerOutput),
     _watch_spec("Invoice", "Invoices", InvoiceOutput),

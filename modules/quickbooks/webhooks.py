@@ -78,3 +78,40 @@ def change_events(
 def _items(container: Any, key: str) -> list[Mapping[str, Any]]:
     items = container.get(key) if isinstance(container, Mapping) else None
     return [item for item in items or [] if isinstance(item, Mapping)]
+
+
+def route_delivery(
+    raw_body: bytes, headers: Mapping[str, str], connections: Mapping[Any, Any]
+) -> tuple[int, dict[Any, bytes]]:
+    """Intuit posts every company's changes to one URL: check the signature with each
+    candidate connection's verifier token and give each the notifications of its own company.
+
+    Args:
+        connections: candidate key (a scenario) → its stored QuickBooks connection.
+
+    Returns:
+        The status to answer (200 when some connection's token signs the body, else 401) and,
+        per candidate whose company (``realm_id``) the delivery names, the body to queue for it.
+    """
+    signature = {k.lower(): v for k, v in headers.items()}.get(SIGNATURE_HEADER)
+    verified = {
+        key: connection
+        for key, connection in connections.items()
+        if verify_intuit_signature(
+            str((connection.secrets or {}).get("verifier_token") or ""), raw_body, signature
+        )
+    }
+    if not verified:
+        return 401, {}
+    try:
+        payload = json.loads(raw_body or b"{}")
+    except ValueError:
+        return 400, {}
+    notifications = _items(payload, "eventNotifications")
+    bodies: dict[Any, bytes] = {}
+    for key, connection in verified.items():
+        realm = str((connection.data or {}).get("realm_id") or "")
+        own = [n for n in notifications if str(n.get("realmId")) == realm]
+        if own:
+            bodies[key] = json.dumps({"eventNotifications": own}).encode()
+    return 200, bodies

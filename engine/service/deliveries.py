@@ -1,0 +1,79 @@
+"""App deliveries: webhooks an app posts to one address for all of its accounts.
+
+Some apps (QuickBooks Online) send every company's changes to the single URL registered for
+the app. ``POST /hooks/apps/<app>`` takes such a delivery; the app's instant trigger declares a
+``route_delivery(raw_body, headers, connections)`` hook that checks the signature with each
+candidate scenario's connection and returns the part of the delivery meant for each. Each part
+is queued on that scenario's webhook, exactly as a request to its own URL would be.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from engine.service.base import ServiceBase
+from engine.service.errors import InvalidPayload, PayloadTooLarge, WebhookNotFound
+from engine.spec import ModuleKind
+from engine.store import Connection, NotFound, Webhook, webhook_request
+
+
+class AppDeliveryOperations(ServiceBase):
+    def accept_app_delivery(
+        self,
+        app_id: str,
+        *,
+        method: str,
+        headers: Mapping[str, str],
+        query: Mapping[str, Any],
+        body: bytes,
+        content_type: str | None,
+    ) -> int:
+        """Route one app delivery to the active scenarios it concerns; the status to answer
+        (200, or the app's refusal such as 401 for a bad signature — nothing is queued then).
+
+        Raises:
+            WebhookNotFound: no active scenario is triggered by this app's deliveries.
+            PayloadTooLarge, InvalidPayload: the body is refused before any routing.
+        """
+        if len(body) > self.settings.webhook_max_payload_bytes:
+            raise PayloadTooLarge(
+                f"the request body is over {self.settings.webhook_max_payload_bytes} bytes"
+            )
+        candidates = self._delivery_candidates(app_id)
+        if not candidates:
+            raise WebhookNotFound(f"no active scenario receives {app_id} deliveries")
+        route = next(iter(candidates.values()))[0]
+        connections = {key: connection for key, (_, connection, _) in candidates.items()}
+        status, parts = route(body, headers, connections)
+        if status >= 400:
+            if status == 400:
+                raise InvalidPayload(f"the {app_id} delivery is not readable")
+            return status
+        for key, part in parts.items():
+            webhook = candidates[key][2]
+            self._enqueue(webhook, webhook_request(method, headers, query, part, content_type))
+            self.queue.dispatch_webhook(webhook.id)
+        return status
+
+    def _delivery_candidates(self, app_id: str) -> dict[int, tuple[Any, Connection, Webhook]]:
+        """Active scenarios whose instant trigger takes ``app_id`` deliveries: scenario id →
+        (the trigger's ``route_delivery`` hook, its connection, the scenario's webhook)."""
+        found: dict[int, tuple[Any, Connection, Webhook]] = {}
+        for scenario in self.store.list_scenarios(active=True):
+            trigger = self.current_plan(scenario).trigger
+            spec = trigger.spec if trigger is not None else None
+            if spec is None or spec.app != app_id or spec.kind is not ModuleKind.INSTANT_TRIGGER:
+                continue
+            route = spec.hooks.get("route_delivery")
+            connection = self._connection_of(trigger.parameters.get("__IMTCONN__"))
+            webhooks = self.store.list_webhooks(scenario_id=scenario.id)
+            if route is not None and connection is not None and webhooks:
+                found[scenario.id] = (route, connection, webhooks[0])
+        return found
+
+    def _connection_of(self, connection_id: Any) -> Connection | None:
+        try:
+            return self.store.get_connection(int(connection_id))
+        except (TypeError, ValueError, NotFound):
+            return None
