@@ -187,6 +187,8 @@ def test_run_once_lights_modules_and_ends_with_bubbles(signed_in, server):
     # The run's events light the modules up as they run (the Sleep module takes a second).
     page.locator(".module-node.live-running[data-testid='module-5']").wait_for()
     page.get_by_test_id("live-5").wait_for()
+    # The Parse JSON module after it has not run yet; the trigger ran once.
+    assert page.get_by_test_id("live-2").count() == 0
     page.locator(".module-node.live-done[data-testid='module-1']").wait_for()
     shot(page, "inspect-run-once-running")
     page.get_by_role("status").filter(has_text="Run success").wait_for(timeout=20_000)

@@ -374,7 +374,7 @@ function EditorInner({
     const source = new EventSource(`/api/executions/${encodeURIComponent(id)}/events`);
     liveRef.current = source;
     const onEvent = (raw: MessageEvent<string>) => {
-      let event: { event?: string; module_id?: number; operations?: number; error?: unknown };
+      let event: { event?: string; module_id?: number; module_operations?: number; error?: unknown };
       try {
         event = JSON.parse(raw.data) as typeof event;
       } catch {
@@ -392,7 +392,10 @@ function EditorInner({
       setLive((prev) => {
         const next = new Map(prev ?? []);
         const state: LiveState["state"] = kind === "module_started" ? "running" : event.error ? "failed" : "done";
-        next.set(moduleId, { state, operations: event.operations ?? next.get(moduleId)?.operations ?? 0 });
+        // The module's own operations so far (`operations` is the whole run's).
+        const before = next.get(moduleId)?.operations ?? 0;
+        const operations = event.module_operations ?? (kind === "module_started" ? before + 1 : before);
+        next.set(moduleId, { state, operations });
         // The trigger's operation lasts while its bundles go through the flow: once a later
         // module starts, show the trigger as done (as Make does).
         const trigger = next.get(triggerId ?? -1);
@@ -404,8 +407,11 @@ function EditorInner({
     source.onmessage = onEvent;
     for (const kind of ["module_started", "module_finished", "finished"])
       source.addEventListener(kind, onEvent as EventListener);
-    // No stream on this server (404) or the stream broke: the poll in runOnce follows the run.
-    source.onerror = () => source.close();
+    source.onerror = () => {
+      // A server without the stream (404) closes it: the poll in runOnce follows the run. A
+      // stream that ends after its time reconnects by itself (Last-Event-ID skips what came).
+      if (source.readyState === EventSource.CLOSED) source.close();
+    };
   };
 
   /** The webhook of an instant trigger: null for other scenarios. */
