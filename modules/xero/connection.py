@@ -113,6 +113,14 @@ XERO_CONNECTION = ConnectionKind(
             name="authorize_url", label="Authorize URL", default=AUTHORIZE_URL, advanced=True
         ),
         ConnectionField(name="token_url", label="Token URL", default=TOKEN_URL, advanced=True),
+        ConnectionField(
+            name="webhook_key",
+            label="Webhooks key",
+            secret=True,
+            required=False,
+            advanced=True,
+            help="From the Xero app's Webhooks page; checks New Event deliveries.",
+        ),
     ),
     oauth2=OAuth2Settings(
         authorize_url=AUTHORIZE_URL,

@@ -19,6 +19,7 @@ from engine.errors import InvalidConfigurationError
 from engine.spec import Bundle, ModuleCall, ModuleKind, ModuleSpec
 from modules.connections import limited, with_position
 from modules.xero.client import client_for, iso, parse_iso, without_empty
+from modules.xero.webhooks import event_bundles, route_delivery
 from modules.xero.models import (
     ContactOutput,
     CreateContactInput,
@@ -230,6 +231,7 @@ def _spec(
     parameters: type[BaseModel] = XeroParameters,
     input_model: type[BaseModel] = TenantInput,
     output: type[BaseModel] | None = None,
+    hooks: Mapping[str, Any] | None = None,
 ) -> ModuleSpec:
     return ModuleSpec(
         id=f"xero:{name}",
@@ -239,12 +241,33 @@ def _spec(
         input=input_model,
         output=output,
         run=run,
+        hooks=dict(hooks or {}),
     )
+
+
+class NewEventParameters(XeroParameters):
+    """``xero:NewEvent``: which events to keep (comma lists; empty = all)."""
+
+    categories: Any = None  # CONTACT, INVOICE
+    types: Any = None  # CREATE, UPDATE
+
+
+def new_event(call: ModuleCall) -> Iterator[Bundle]:
+    """Run with a delivery as its input ("run once" with a sample): its events."""
+    yield from event_bundles(call.input.model_dump(), call.parameters.model_dump())
 
 
 _TRIGGER, _SEARCH, _ACTION = ModuleKind.TRIGGER, ModuleKind.SEARCH, ModuleKind.ACTION
 
 XERO_MODULES: tuple[ModuleSpec, ...] = (
+    _spec(
+        "NewEvent",
+        "New Event",
+        ModuleKind.INSTANT_TRIGGER,
+        new_event,
+        parameters=NewEventParameters,
+        hooks={"webhook_bundles": event_bundles, "route_delivery": route_delivery},
+    ),
     _spec(
         "WatchContacts",
         "Watch Contacts",

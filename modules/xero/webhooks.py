@@ -18,6 +18,7 @@ import base64
 import hashlib
 import hmac
 import json
+from collections.abc import Mapping
 from typing import Any
 
 SIGNATURE_HEADER = "x-xero-signature"
@@ -48,3 +49,60 @@ def xero_events(raw_body: bytes) -> list[dict[str, Any]]:
     payload = json.loads(raw_body or b"{}")
     events = payload.get("events") if isinstance(payload, dict) else None
     return [event for event in events or [] if isinstance(event, dict)]
+
+
+def route_delivery(
+    raw_body: bytes, headers: Mapping[str, str], connections: Mapping[Any, Any]
+) -> tuple[int, dict[Any, bytes]]:
+    """Xero posts every organisation's events to the app's one webhook URL: check
+    ``x-xero-signature`` with each candidate connection's webhook key and give each candidate
+    the events of its own organisation (``tenant_id``).
+
+    A correctly signed delivery answers 200 even when it carries no event — that is Xero's
+    "intent to receive" check — and a wrongly signed one 401, with nothing queued.
+    """
+    signature = {k.lower(): v for k, v in headers.items()}.get(SIGNATURE_HEADER)
+    verified = {
+        key: connection
+        for key, connection in connections.items()
+        if verify_xero_signature(
+            str((connection.secrets or {}).get("webhook_key") or ""), raw_body, signature
+        )
+    }
+    if not verified:
+        return 401, {}
+    try:
+        events = xero_events(raw_body)
+    except ValueError:
+        return 400, {}
+    bodies: dict[Any, bytes] = {}
+    for key, connection in verified.items():
+        tenant = str((connection.data or {}).get("tenant_id") or "")
+        own = [event for event in events if str(event.get("tenantId")) == tenant]
+        if own:
+            bodies[key] = json.dumps({"events": own}).encode()
+    return 200, bodies
+
+
+def event_bundles(
+    request_bundle: Mapping[str, Any], parameters: Mapping[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """One bundle per event of a routed delivery (``resourceId``, ``resourceUrl``,
+    ``eventCategory`` CONTACT/INVOICE, ``eventType`` CREATE/UPDATE, ``eventDateUtc``,
+    ``tenantId``), keeping only the categories and types the trigger asks for."""
+    settings = dict(parameters or {})
+    categories = _wanted(settings.get("categories"))
+    types = _wanted(settings.get("types"))
+    events = request_bundle.get("events") if isinstance(request_bundle, Mapping) else None
+    return [
+        dict(event)
+        for event in events or []
+        if isinstance(event, Mapping)
+        and (not categories or str(event.get("eventCategory", "")).upper() in categories)
+        and (not types or str(event.get("eventType", "")).upper() in types)
+    ]
+
+
+def _wanted(value: Any) -> set[str]:
+    items = value.split(",") if isinstance(value, str) else value or []
+    return {str(item).strip().upper() for item in items if str(item).strip()}

@@ -103,3 +103,81 @@ def test_a_bad_signature_is_refused_and_nothing_is_queued(service, store, compan
 def test_an_app_nobody_listens_to_is_404(service, companies):
     client = create_app({"SWITCHBOARD_SERVICE": service}).test_client()
     assert client.post("/hooks/apps/zohocrm", data=b"{}").status_code == 404
+
+
+XERO_KEY = "xero-webhook-key"
+
+
+@pytest.fixture
+def organisations(service, store):
+    """Two active xero:NewEvent scenarios on two organisations of the same Xero app."""
+    webhooks = {}
+    for tenant in ("tenant-a", "tenant-b"):
+        connection = store.create_connection(
+            "xero",
+            "oauth2",
+            tenant,
+            data={"tenant_id": tenant},
+            secrets={"webhook_key": XERO_KEY, "access_token": "unused"},
+        )
+        text = json.dumps(
+            {
+                "name": f"Xero {tenant}",
+                "flow": [
+                    {
+                        "id": 1,
+                        "module": "xero:NewEvent",
+                        "parameters": {"__IMTCONN__": connection.id, "categories": "CONTACT"},
+                    },
+                    {
+                        "id": 2,
+                        "module": "util:ComposeTransformer",
+                        "mapper": {"value": "{{1.tenantId}}/{{1.resourceId}}"},
+                    },
+                ],
+                "metadata": {"version": 1},
+            }
+        )
+        webhooks[tenant] = service.import_scenario(text, active=True).webhooks[0]
+    return webhooks
+
+
+def xero_post(service, body, key=XERO_KEY):
+    client = create_app({"SWITCHBOARD_SERVICE": service}).test_client()
+    sign = base64.b64encode(hmac.new(key.encode(), body, hashlib.sha256).digest()).decode()
+    headers = {"x-xero-signature": sign, "Content-Type": "application/json"}
+    return client.post("/hooks/apps/xero", data=body, headers=headers)
+
+
+def test_xero_intent_to_receive_is_answered_200_signed_and_401_forged(service, organisations):
+    empty = json.dumps(
+        {"events": [], "firstEventSequence": 0, "lastEventSequence": 0, "entropy": "S0m3r4Nd0mt3xt"}
+    ).encode()
+    assert xero_post(service, empty).status_code == 200
+    assert xero_post(service, empty, key="wrong").status_code == 401
+
+
+def test_xero_events_reach_only_their_organisation_and_category(service, organisations):
+    events = [
+        {
+            "resourceId": "c-1",
+            "tenantId": "tenant-a",
+            "eventCategory": "CONTACT",
+            "eventType": "CREATE",
+        },
+        {
+            "resourceId": "i-1",
+            "tenantId": "tenant-a",
+            "eventCategory": "INVOICE",
+            "eventType": "UPDATE",
+        },
+        {
+            "resourceId": "c-2",
+            "tenantId": "tenant-b",
+            "eventCategory": "CONTACT",
+            "eventType": "UPDATE",
+        },
+    ]
+    assert xero_post(service, json.dumps({"events": events}).encode()).status_code == 200
+    assert outputs(service, organisations["tenant-a"]) == ["tenant-a/c-1"]
+    assert outputs(service, organisations["tenant-b"]) == ["tenant-b/c-2"]
