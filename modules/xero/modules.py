@@ -19,7 +19,6 @@ from engine.errors import InvalidConfigurationError
 from engine.spec import Bundle, ModuleCall, ModuleKind, ModuleSpec
 from modules.connections import limited, with_position
 from modules.xero.client import client_for, iso, parse_iso, without_empty
-from modules.xero.webhooks import event_bundles, route_delivery
 from modules.xero.models import (
     ContactOutput,
     CreateContactInput,
@@ -40,6 +39,7 @@ from modules.xero.models import (
     WatchParameters,
     XeroParameters,
 )
+from modules.xero.webhooks import event_bundles, route_delivery
 
 # -- watch (polling triggers) ---------------------------------------------------------------
 
