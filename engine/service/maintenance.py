@@ -44,6 +44,7 @@ class MaintenanceOperations(ServiceBase):
             self._start_due_schedules(report, now)
             self._start_due_retries(report, now)
             report.purged = self.purge_expired_executions(now)  # type: ignore[attr-defined]
+            self.renew_app_webhooks(now)  # type: ignore[attr-defined]
             return report
 
     def recover_abandoned_work(self) -> TickReport:

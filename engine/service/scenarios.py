@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from engine.blueprint import read_document
@@ -213,8 +215,51 @@ class ScenarioOperations(ServiceBase):
                 hook_id = attach(
                     connection, http, self.webhook_url(webhook), dict(trigger.parameters)
                 )
-            settings = {**webhook.settings, "app_hook_id": hook_id}
+            settings = {
+                **webhook.settings,
+                "app_hook_id": hook_id,
+                "app_hook_attached_at": self.clock().isoformat(),
+            }
             self.store.update_webhook(webhook.id, settings=settings)
+
+    def renew_app_webhooks(self, now: datetime) -> list[int]:
+        """Subscribe again the app webhooks whose subscriptions expire (Zoho's channels last a
+        day): the trigger's ``renew_webhook_after()`` hook gives the seconds after which a
+        subscription is replaced. Returns the webhooks renewed; failures are logged and
+        retried on the next call."""
+        renewed: list[int] = []
+        for scenario in self.store.list_scenarios(active=True):
+            try:
+                plan = self.current_plan(scenario)
+            except Exception:  # an uncompilable version subscribes nothing
+                continue
+            trigger = plan.trigger
+            hooks = trigger.spec.hooks if trigger is not None and trigger.spec else {}
+            if "renew_webhook_after" not in hooks:
+                continue
+            after = timedelta(seconds=float(hooks["renew_webhook_after"]()))
+            for webhook in self.store.list_webhooks(scenario_id=scenario.id):
+                attached = webhook.settings.get("app_hook_attached_at")
+                if attached and datetime.fromisoformat(attached) + after > now:
+                    continue
+                try:
+                    self._replace_app_webhook(scenario, plan, webhook)
+                    renewed.append(webhook.id)
+                except Exception:
+                    log.warning("could not renew the app webhook of scenario %s", scenario.id)
+        return renewed
+
+    def _replace_app_webhook(self, scenario: Scenario, plan: Plan, webhook: Webhook) -> None:
+        old = webhook.settings.get("app_hook_id")
+        trigger = plan.trigger
+        assert trigger is not None and trigger.spec is not None
+        detach = trigger.spec.hooks.get("detach_webhook")
+        if old and detach is not None:
+            with contextlib.suppress(Exception), _session(self) as http:
+                detach(self._trigger_connection(trigger, http), http, old)
+        settings = {k: v for k, v in webhook.settings.items() if k != "app_hook_id"}
+        self.store.update_webhook(webhook.id, settings=settings)
+        self._attach_app_webhooks(scenario, plan)
 
     def _detach_app_webhooks(self, scenario: Scenario) -> None:
         """Remove what ``_attach_app_webhooks`` subscribed; failures are logged, not raised

@@ -344,6 +344,7 @@ ZOHOCRM_MODULES: tuple[ModuleSpec, ...] = (
             "webhook_bundles": webhook_bundles,
             "attach_webhook": attach_webhook,
             "detach_webhook": detach_webhook,
+            "renew_webhook_after": lambda: CHANNEL_SECONDS // 2,
         },
     ),
     _spec(

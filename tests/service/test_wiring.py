@@ -102,3 +102,46 @@ def test_http_keychains_resolve_through_the_connection_store(service, store, set
     # The key resolves (no configuration error); the guard then refuses loopback, as it should.
     assert execution.status is ExecutionStatus.ERROR
     assert "private, loopback or link-local" in execution.error["message"]
+
+
+def test_expiring_app_subscriptions_are_renewed_by_the_tick(
+    store, queue, settings, registry, clock
+):
+    from engine.service import Service, ServiceOptions
+    from engine.spec import ModuleKind
+    from engine.testing import stub_module
+
+    calls = []
+
+    def attach(connection, http, url, parameters):
+        calls.append(("attach", url))
+        return f"channel-{len(calls)}"
+
+    def detach(connection, http, hook_id):
+        calls.append(("detach", hook_id))
+
+    trigger = stub_module("test:Notifications", kind=ModuleKind.INSTANT_TRIGGER)
+    hooks = {
+        "attach_webhook": attach,
+        "detach_webhook": detach,
+        "renew_webhook_after": lambda: 12 * 3600,
+    }
+    registry.register(type(trigger)(**{**trigger.__dict__, "hooks": hooks}))
+    options = ServiceOptions(base_url="https://switchboard.test", dispatch_grace_seconds=1)
+    service = Service(store, queue, settings, registry, clock, options=options)
+    try:
+        connection = store.create_connection("test", "basic", "c", data={}, secrets={})
+        text = blueprint(
+            {"id": 1, "module": "test:Notifications", "parameters": {"__IMTCONN__": connection.id}}
+        )
+        webhook = service.import_scenario(text, active=True).webhooks[0]
+        assert calls == [("attach", f"https://switchboard.test/hooks/{webhook.token}")]
+        clock.advance(hours=1)
+        service.tick()
+        assert len(calls) == 1
+        clock.advance(hours=12)
+        service.tick()
+        assert calls[1:] == [("detach", "channel-1"), calls[2]] and calls[2][0] == "attach"
+        assert store.get_webhook(webhook.id).settings["app_hook_id"] == "channel-3"
+    finally:
+        service.close()
