@@ -38,8 +38,8 @@ bench: ## Run the benchmarks (BENCH="engine ingest" picks some) and print their 
 	$(BIN)/python -m tests.benchmarks $(BENCH)
 
 .PHONY: demo
-demo: ## Start the sandboxes and the product with the prebuilt scenarios
-	$(BIN)/switchboard demo
+demo: ## Start the sandboxes and the product with the prebuilt scenarios (LIBRARY=quickbooks)
+	$(BIN)/switchboard demo --library $(or $(LIBRARY),xero)
 
 .PHONY: corpus
 corpus: ## Validate every blueprint of the corpus and report what is supported

@@ -134,6 +134,12 @@ def _service_commands(commands: Any) -> None:
         "--var-dir", type=Path, default=Path("var/demo"), help="where the demo's store lives"
     )
     demo.add_argument("--interval", type=int, default=60, help="seconds between polls of Xero (60)")
+    demo.add_argument(
+        "--library",
+        choices=("xero", "quickbooks"),
+        default="xero",
+        help="which prebuilt library to run: 1CRM ⇄ Xero (default) or 1CRM ⇄ QuickBooks Online",
+    )
     demo.set_defaults(handler=_demo)
 
     database = commands.add_parser("db", help="database maintenance")
@@ -314,8 +320,9 @@ def _scenario_id(service: Any, text: str) -> int:
     return found[0]
 
 
-DEMO_LIBRARY = Path(__file__).resolve().parents[1] / "scenarios" / "xero"
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 DEMO_USER = ("demo@switchboard.example", "switchboard-demo")
+DEMO_VERIFIER = "demo-verifier-token"  # signs the QuickBooks sandbox's webhooks
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -326,6 +333,7 @@ def _demo(args: argparse.Namespace) -> int:
     import socket
 
     from modules.onecrm import sandbox as onecrm_sandbox
+    from modules.quickbooks import sandbox as qbo_sandbox
     from modules.sandboxing import run_sandbox_in_thread
     from modules.xero import sandbox as xero_sandbox
 
@@ -338,15 +346,26 @@ def _demo(args: argparse.Namespace) -> int:
     # 1CRM's sandbox allows 120 calls a minute; the demo's first polls read a lot at once.
     onecrm_app = onecrm_sandbox.create_app({"fixture": "demo", "rate_limit_per_minute": 1200})
     onecrm_url, stop_onecrm = run_sandbox_in_thread(onecrm_app)
-    xero_url, stop_xero = run_sandbox_in_thread(xero_sandbox.create_app({"fixture": "demo"}))
+    if args.library == "quickbooks":
+        accounting = qbo_sandbox.create_app(
+            {
+                "fixture": "demo",
+                "webhook_url": f"{base_url}/hooks/apps/quickbooks",
+                "webhook_key": DEMO_VERIFIER,
+            }
+        )
+    else:
+        accounting = xero_sandbox.create_app({"fixture": "demo"})
+    accounting_url, stop_accounting = run_sandbox_in_thread(accounting)
     if args.var_dir.exists():
         shutil.rmtree(args.var_dir)  # a demo starts from scratch every time
     os.environ["SWITCHBOARD_VAR_DIR"] = str(args.var_dir.resolve())
     os.environ["SWITCHBOARD_BASE_URL"] = base_url
     try:
-        names = _demo_setup(onecrm_url, xero_url, args.interval)
+        names = _demo_setup(onecrm_url, accounting_url, args.interval, args.library)
         print(f"1CRM sandbox: {onecrm_url}  (admin / sandbox-password)")
-        print(f"Xero sandbox: {xero_url}")
+        label = "QuickBooks Online" if args.library == "quickbooks" else "Xero"
+        print(f"{label} sandbox: {accounting_url}")
         for name in names:
             print(f"  active: {name}")
         print(f"sign in as {DEMO_USER[0]} / {DEMO_USER[1]}")
@@ -355,18 +374,15 @@ def _demo(args: argparse.Namespace) -> int:
 
         serve(_settings(), args.host, port, announce=lambda line: print(line, flush=True))
     finally:
-        stop_xero()
+        stop_accounting()
         stop_onecrm()
     return EXIT_OK
 
 
-def _demo_setup(onecrm_url: str, xero_url: str, interval: int) -> list[str]:
+def _demo_setup(
+    onecrm_url: str, accounting_url: str, interval: int, library: str = "xero"
+) -> list[str]:
     """Connections to the sandboxes, the demo user, the library imported and activated."""
-    from urllib.parse import parse_qs, urlsplit
-
-    import requests
-
-    from engine.connections import authorization_url, exchange_code
     from engine.service import build_service, shutdown_service
     from webui.auth import hash_password
 
@@ -382,33 +398,9 @@ def _demo_setup(onecrm_url: str, xero_url: str, interval: int) -> list[str]:
             data={"url": onecrm_url, "username": "admin", "assigned_user_id": "1"},
             secrets={"password": "sandbox-password"},
         )
-        kind = registry.connection_kind("xero")
-        data = {
-            "client_id": "sandbox-client-id",
-            "base_url": xero_url,
-            "authorize_url": f"{xero_url}/identity/connect/authorize",
-            "token_url": f"{xero_url}/connect/token",
-        }
-        redirect = "http://localhost/oauth/callback"
-        with requests.Session() as http:
-            consent = http.get(
-                authorization_url(kind, data, redirect_uri=redirect, state="demo"),
-                allow_redirects=False,
-            )
-            code = parse_qs(urlsplit(consent.headers["Location"]).query)["code"][0]
-            secrets = exchange_code(
-                kind,
-                data,
-                "sandbox-client-secret",
-                code=code,
-                redirect_uri=redirect,
-                session=http,
-                now=datetime.now(UTC),
-            )
-            data.update(kind.on_authorized(data, secrets["access_token"], http))
-        xero = store.create_connection("xero", "oauth2", "Xero sandbox", data=data, secrets=secrets)
-        bindings = {"onecrm": onecrm.id, "xero": xero.id}
-        for path in sorted(DEMO_LIBRARY.glob("*.json")):
+        accounting = _demo_oauth_connection(store, registry, library, accounting_url)
+        bindings = {"onecrm": onecrm.id, library: accounting.id}
+        for path in sorted((SCENARIOS / library).glob("*.json")):
             result = service.import_scenario(path.read_bytes(), connections=bindings)
             scenario = result.scenario
             if scenario.scheduling.get("type") != "immediately":
@@ -418,6 +410,58 @@ def _demo_setup(onecrm_url: str, xero_url: str, interval: int) -> list[str]:
     finally:
         shutdown_service(service)
     return names
+
+
+DEMO_OAUTH = {
+    "xero": ("/identity/connect/authorize", "/connect/token"),
+    "quickbooks": ("/connect/oauth2", "/oauth2/v1/tokens/bearer"),
+}
+
+
+def _demo_oauth_connection(store: Any, registry: Any, app: str, sandbox_url: str) -> Any:
+    """An OAuth2 connection to an accounting sandbox, consented the way the web app does it
+    (the sandbox approves at once): authorize, callback data, code exchange, on_authorized."""
+    from urllib.parse import parse_qs, urlsplit
+
+    import requests
+
+    from engine.connections import authorization_url, exchange_code, token_public_data
+
+    kind = registry.connection_kind(app)
+    authorize_path, token_path = DEMO_OAUTH[app]
+    data = {
+        "client_id": "sandbox-client-id",
+        "base_url": sandbox_url,
+        "authorize_url": sandbox_url + authorize_path,
+        "token_url": sandbox_url + token_path,
+    }
+    redirect = "http://localhost/oauth/callback"
+    with requests.Session() as http:
+        consent = http.get(
+            authorization_url(kind, data, redirect_uri=redirect, state="demo"),
+            allow_redirects=False,
+        )
+        callback = {
+            k: v[0] for k, v in parse_qs(urlsplit(consent.headers["Location"]).query).items()
+        }
+        if kind.callback_data is not None:
+            data.update(kind.callback_data(callback))
+        secrets = exchange_code(
+            kind,
+            data,
+            "sandbox-client-secret",
+            code=callback["code"],
+            redirect_uri=redirect,
+            session=http,
+            now=datetime.now(UTC),
+        )
+        data.update(token_public_data(kind, secrets))
+        if kind.on_authorized is not None:
+            data.update(kind.on_authorized(data, secrets["access_token"], http))
+    if app == "quickbooks":
+        secrets["verifier_token"] = DEMO_VERIFIER
+    label = "QuickBooks Online" if app == "quickbooks" else "Xero"
+    return store.create_connection(app, "oauth2", f"{label} sandbox", data=data, secrets=secrets)
 
 
 def _export(args: argparse.Namespace) -> int:

@@ -39,3 +39,24 @@ def test_demo_imports_and_activates_the_library_against_seeded_sandboxes(
         ("Quote", "create"),
     ]
     assert all(h["url"].startswith("http://127.0.0.1:8123/hooks/") for h in hooks)
+
+
+def test_demo_runs_the_quickbooks_library_too(serve, tmp_path, monkeypatch):
+    from modules.quickbooks import sandbox as qbo_sandbox
+
+    onecrm = serve(onecrm_sandbox.create_app({"fixture": "demo"}))
+    quickbooks = serve(qbo_sandbox.create_app({"fixture": "demo"}))
+    monkeypatch.setenv("SWITCHBOARD_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("SWITCHBOARD_BASE_URL", "http://127.0.0.1:8124")
+
+    names = _demo_setup(onecrm, quickbooks, 60, "quickbooks")
+
+    assert len(names) == 8
+    service = build_service(Settings.from_env())
+    try:
+        assert all(s.active for s in service.list_scenarios())
+        [connection] = service.store.list_connections(app="quickbooks")
+        assert connection.data["realm_id"] and connection.data["company_name"]
+        assert connection.secrets["verifier_token"]
+    finally:
+        shutdown_service(service)
