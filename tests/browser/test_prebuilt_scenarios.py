@@ -1,5 +1,5 @@
-"""The prebuilt 1CRM ⇄ Xero scenarios open in the editor as a user imports them; the guide's
-screenshots (docs/guides/1crm-xero.md) come from this test's artifacts."""
+"""The prebuilt 1CRM ⇄ Xero and ⇄ QuickBooks scenarios open in the editor as a user imports
+them; the guides' screenshots (docs/guides/1crm-*.md) come from this test's artifacts."""
 
 from __future__ import annotations
 
@@ -10,14 +10,19 @@ import pytest
 from tests.browser.conftest import ROOT, shot
 from tests.browser.helpers import walk
 
-XERO = ROOT / "scenarios" / "xero"
-SHOWN = ["2.1-accounts-1crm-to-xero.json", "2.3-invoices-1crm-to-xero.json"]
+SCENARIOS = ROOT / "scenarios"
+SHOWN = [
+    "xero/2.1-accounts-1crm-to-xero.json",
+    "xero/2.3-invoices-1crm-to-xero.json",
+    "quickbooks/3.3-invoices-1crm-to-quickbooks.json",
+    "quickbooks/3.4-invoices-quickbooks-to-1crm.json",
+]
 
 
 @pytest.mark.parametrize("name", SHOWN)
 def test_prebuilt_scenario_opens_with_every_module_and_its_labelled_filters(signed_in, name):
     page = signed_in
-    path = XERO / name
+    path = SCENARIOS / name
     blueprint = json.loads(path.read_text())
     modules = list(walk(blueprint["flow"]))
 
