@@ -127,8 +127,9 @@ class CeleryQueue(Queue):
             args = [] if task == TICK_TASK else [ident]
             self.app.send_task(task, args=args, retry=False)
         except Exception as error:  # kombu raises several kinds when the broker is away
-            log.warning("could not publish %s(%s): %s; the sweep will dispatch it", task, ident,
-                        error)
+            log.warning(
+                "could not publish %s(%s): %s; the sweep will dispatch it", task, ident, error
+            )
             return False
         return True
 

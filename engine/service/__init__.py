@@ -25,6 +25,7 @@ from datetime import datetime
 from engine.config import Settings
 from engine.queue import Queue, make_queue
 from engine.registry import ModuleRegistry, default_registry
+from engine.service.deliveries import AppDeliveryOperations
 from engine.service.errors import (
     Conflict,
     InvalidField,
@@ -39,7 +40,6 @@ from engine.service.errors import (
 )
 from engine.service.events import EventHub, EventOperations
 from engine.service.history import HistoryOperations
-from engine.service.deliveries import AppDeliveryOperations
 from engine.service.incomplete import IncompleteOperations
 from engine.service.ingress import AcceptedRequest, WebhookOperations
 from engine.service.maintenance import MaintenanceOperations, TickReport
