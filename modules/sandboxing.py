@@ -22,6 +22,7 @@ import queue
 import threading
 import time
 import uuid
+from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -307,7 +308,7 @@ def utc_iso(moment: datetime) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-class BaseSandboxState:
+class BaseSandboxState(ABC):
     """Everything a sandbox keeps in memory, guarded by ``lock`` (the server is threaded).
 
     Subclasses own the records and implement ``clear_records``, ``seed`` and
@@ -328,17 +329,17 @@ class BaseSandboxState:
 
     # --- to implement -----------------------------------------------------------------------
 
+    @abstractmethod
     def clear_records(self) -> None:
         """Forget every record (and per-app extras such as tokens)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def seed(self, fixture: Mapping[str, Any]) -> dict[str, int]:
         """Add the fixture's records; return how many of each kind were loaded."""
-        raise NotImplementedError
 
+    @abstractmethod
     def records_snapshot(self) -> dict[str, Any]:
         """JSON-ready copy of every record, as the API would render it."""
-        raise NotImplementedError
 
     # --- shared -----------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import uuid
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -30,20 +31,21 @@ from engine.mapping.values import (
 ARITHMETIC = frozenset("+-*/%")
 
 
-class Node:
+class Node(ABC):
     """Base of every syntax-tree node."""
 
     __slots__ = ("depth",)
 
     depth: int
 
+    @abstractmethod
     def evaluate(self, ctx: EvalContext) -> Any:
-        raise NotImplementedError
+        """Each concrete class says how."""
 
     def evaluate_arg(self, ctx: EvalContext) -> Any:
         return self.evaluate(ctx)
 
-    def collect_references(self, into: set[int]) -> None:
+    def collect_references(self, into: set[int]) -> None:  # noqa: B027 - most nodes read none
         """Add the module ids this node reads to ``into``."""
 
     def has_word_arithmetic(self) -> bool:

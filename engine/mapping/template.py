@@ -7,6 +7,7 @@ between expressions makes the result text (Make's coercion: ISO dates, ``true``/
 from __future__ import annotations
 
 import copy
+from abc import ABC, abstractmethod
 from typing import Any
 
 from engine.errors import DataError, ExpressionError
@@ -148,14 +149,15 @@ class CompiledValue:
         return _settle(self._root.evaluate(ctx))
 
 
-class _Compiled:
+class _Compiled(ABC):
     __slots__ = ("is_constant", "references")
 
     references: frozenset[int]
     is_constant: bool
 
+    @abstractmethod
     def evaluate(self, ctx: EvalContext) -> Any:
-        raise NotImplementedError
+        """Each concrete class says how."""
 
 
 class _Leaf(_Compiled):
