@@ -181,3 +181,63 @@ def test_xero_events_reach_only_their_organisation_and_category(service, organis
     assert xero_post(service, json.dumps({"events": events}).encode()).status_code == 200
     assert outputs(service, organisations["tenant-a"]) == ["tenant-a/c-1"]
     assert outputs(service, organisations["tenant-b"]) == ["tenant-b/c-2"]
+
+
+def test_xero_sandbox_passes_intent_to_receive_and_delivers_a_real_event(service, store):
+    """Over real HTTP: the Xero sandbox's own "intent to receive" check against the served app,
+    then a contact created in the sandbox arrives as a bundle of the New Event scenario."""
+    import requests
+
+    from engine.cli import _demo_oauth_connection
+    from modules.sandboxing import run_sandbox_in_thread
+    from modules.xero import sandbox as xero_sandbox
+
+    app_url, stop_app = run_sandbox_in_thread(create_app({"SWITCHBOARD_SERVICE": service}))
+    xero_url, stop_xero = run_sandbox_in_thread(
+        xero_sandbox.create_app(
+            {"webhook_url": f"{app_url}/hooks/apps/xero", "webhook_key": XERO_KEY}
+        )
+    )
+    try:
+        granted = _demo_oauth_connection(store, service.registry, "xero", xero_url)
+        connection = store.update_connection_secrets(
+            granted.id, {**granted.secrets, "webhook_key": XERO_KEY}, granted.revision
+        )
+        text = json.dumps(
+            {
+                "name": "Xero events",
+                "flow": [
+                    {
+                        "id": 1,
+                        "module": "xero:NewEvent",
+                        "parameters": {"__IMTCONN__": connection.id},
+                    },
+                    {
+                        "id": 2,
+                        "module": "util:ComposeTransformer",
+                        "mapper": {"value": "{{1.eventCategory}} {{1.eventType}}"},
+                    },
+                ],
+                "metadata": {"version": 1},
+            }
+        )
+        webhook = service.import_scenario(text, active=True).webhooks[0]
+        with requests.Session() as http:
+            check = http.post(f"{xero_url}/_sandbox/webhooks/intent-to-receive", timeout=30)
+            assert check.json()["passed"] is True, check.json()
+            created = http.put(
+                f"{xero_url}/api.xro/2.0/Contacts",
+                json={"Contacts": [{"Name": "Event Co"}]},
+                headers={
+                    "Authorization": f"Bearer {connection.secrets['access_token']}",
+                    "Accept": "application/json",
+                    "xero-tenant-id": connection.data["tenant_id"],
+                },
+                timeout=30,
+            )
+            assert created.status_code == 200, created.text
+            http.post(f"{xero_url}/_sandbox/webhooks/flush", timeout=30)
+        assert outputs(service, webhook) == ["CONTACT CREATE"]
+    finally:
+        stop_xero()
+        stop_app()
