@@ -405,3 +405,36 @@ def test_from_onecrm_leaves_other_values():
         "date_entered": "soon",
         "name": "x",
     }
+
+
+def test_redis_rate_limiter_is_shared_by_workers_on_a_real_redis():
+    """Two limiters (two worker processes' views) on the real Redis share one budget."""
+    import threading
+    import uuid
+
+    import redis
+
+    client = redis.Redis.from_url("redis://127.0.0.1:6379/12")
+    client.ping()  # a missing Redis fails here, loudly
+    key = f"test-{uuid.uuid4().hex}"
+    workers = [RedisRateLimiter(client, clock=lambda: 1000.0) for _ in range(2)]
+    granted = []
+    lock = threading.Lock()
+
+    def calls(limiter):
+        for _ in range(10):
+            wait = limiter.acquire(key, 7, 60)
+            with lock:
+                granted.append(wait == 0.0)
+
+    threads = [threading.Thread(target=calls, args=(w,)) for w in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    try:
+        assert granted.count(True) == 7 and len(granted) == 20
+        assert 0 < client.ttl(f"switchboard:rate:{key}:16") <= 61
+    finally:
+        client.delete(f"switchboard:rate:{key}:16")
+        client.close()
