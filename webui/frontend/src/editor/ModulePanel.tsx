@@ -5,6 +5,7 @@ import type { Json, JsonObject, Module, Problem } from "../types";
 import { DataStorePicker, ConnectionPicker, WebhookPicker } from "./Pickers";
 import { Fields } from "./SchemaForm";
 import { JsonEditor } from "./JsonEditor";
+import { RunModuleOnly } from "./RunModuleOnly";
 
 const PICKED = ["__IMTCONN__", "hook", "__IMTHOOK__", "datastore"];
 
@@ -181,6 +182,9 @@ export function ModulePanel({
             </>
           )}
         </section>
+      )}
+      {info && !["trigger", "instant_trigger", "router", "directive", "aggregator"].includes(info.kind) && (
+        <RunModuleOnly key={module.id} scenarioId={scenarioId} moduleId={module.id} />
       )}
       <label className="field">
         <span className="field-label">Note</span>
