@@ -84,7 +84,11 @@ export function RunPanel({
             {call.error && (
               <div className="run-error" data-testid="run-error">
                 <strong>{call.error.type ?? "Error"}</strong>: {call.error.message}
-                {call.error.detail ? <div className="muted small">{String(call.error.detail)}</div> : null}
+                {call.error.detail ? (
+                  <div className="muted small">
+                    {typeof call.error.detail === "string" ? call.error.detail : JSON.stringify(call.error.detail)}
+                  </div>
+                ) : null}
               </div>
             )}
             {call.directive && (
