@@ -7,6 +7,7 @@ service builds one per run from real adapters; a test builds one from fakes.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import random
 from collections.abc import Callable, Mapping, MutableMapping
@@ -137,6 +138,8 @@ class ModuleContext:
         cursor: for triggers, the cursor committed by the last successful run.
         start: for a trigger without a cursor, the user's "choose where to start" (see
             ``RunContext.starts``), else ``None``: the trigger's own parameters decide.
+        call_ordinal: which call of this module in the run this is (1, 2, …), counted in the
+            order the runner reaches it; see ``idempotency_key``.
     """
 
     run: RunContext
@@ -146,6 +149,31 @@ class ModuleContext:
     cursor: Any = None
     start: Mapping[str, Any] | None = None
     pending_cursor: Any = None
+    call_ordinal: int = 1
+
+    def idempotency_key(self, suffix: str | int | None = None) -> str | None:
+        """A key naming this module call, for APIs that de-duplicate writes by a client key
+        (Xero's ``Idempotency-Key`` header, QuickBooks' ``requestid``).
+
+        A run that is interrupted (its worker killed) is reaped and run again under the same
+        execution id; with the same trigger bundle it reaches the same calls in the same order,
+        so each call gets the same key as before and the API answers a write that already
+        reached it with the original response instead of creating a second record.
+
+        Args:
+            suffix: tells apart several writes inside one call (``"line-2"``); None for one.
+
+        Returns:
+            ``sb-`` and 32 hex digits (plus ``-suffix``) — short enough for QuickBooks' limit
+            of 50 characters and Xero's of 128 — or None when the run has no execution id (a
+            CLI or test run): nothing is replayed there, so no key should be sent.
+        """
+        execution_id = self.run.execution_id
+        if execution_id is None:
+            return None
+        return idempotency_key(
+            self.run.scenario_id, execution_id, self.module_id, self.call_ordinal, suffix
+        )
 
     @property
     def http(self) -> Any:
@@ -173,3 +201,20 @@ class ModuleContext:
     def respond(self, status: int, body: Any, headers: Mapping[str, str]) -> None:
         if self.run.respond is not None:
             self.run.respond(status, body, headers)
+
+
+def idempotency_key(
+    scenario_id: Any,
+    execution_id: str,
+    module_id: int,
+    call_ordinal: int,
+    suffix: str | int | None = None,
+) -> str:
+    """The key of one module call (see ``ModuleContext.idempotency_key``).
+
+    A digest rather than the ids themselves: it stays within every API's length limit
+    whatever the ids look like, and reveals nothing about them.
+    """
+    name = f"{scenario_id}/{execution_id}/{module_id}/{call_ordinal}"
+    digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:32]
+    return f"sb-{digest}" if suffix is None else f"sb-{digest}-{suffix}"

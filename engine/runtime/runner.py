@@ -135,6 +135,7 @@ class _Run:
         self.pending_cursors: dict[int, Any] = {}
         self.trigger_contexts: dict[int, ModuleContext] = {}
         self.parameters: dict[int, BaseModel] = {}
+        self.call_counts: dict[int, int] = {}
         self.started = self._seconds()
         self.bundles = 0
         self.evaluation = self._new_evaluation()
@@ -486,6 +487,7 @@ class _Run:
 
     def _module_context(self, node: PlanNode) -> ModuleContext:
         context = ModuleContext(
+            call_ordinal=self._next_call_ordinal(node),
             run=self.context,
             variables=self.variables,
             transaction=self.transaction,
@@ -496,6 +498,12 @@ class _Run:
         if node.kind in _TRIGGER_KINDS:
             self.trigger_contexts[node.id] = context
         return context
+
+    def _next_call_ordinal(self, node: PlanNode) -> int:
+        """Count the module's calls: a re-run of the same execution reaches them in the same
+        order, so (execution, module, ordinal) names one call across runs (idempotency keys)."""
+        self.call_counts[node.id] = self.call_counts.get(node.id, 0) + 1
+        return self.call_counts[node.id]
 
     def _parameters(self, node: PlanNode) -> BaseModel:
         if node.id not in self.parameters:
