@@ -82,6 +82,25 @@ class ScenarioOperations(ServiceBase):
         webhooks = self._attach_webhooks(scenario, plan)
         return ImportResult(scenario, version, dict(plan.unsupported), webhooks)
 
+    def restore_version(self, scenario_id: int, version: int) -> ImportResult:
+        """Make an earlier version current again: its blueprint is saved as a new version, so
+        history is never rewritten (the versions in between stay, and can be restored in
+        turn). Saving does the rest as ``save_scenario`` does: the plan is compiled and cached,
+        and an instant trigger gets its webhook. Restoring the current version changes nothing.
+
+        Raises:
+            NotFound: no such scenario or version.
+            BlueprintError: the old blueprint no longer compiles (e.g. a module's parameters
+                changed shape).
+        """
+        scenario = self.store.get_scenario(scenario_id)
+        old = self.store.get_scenario_version(scenario_id, version)
+        if version == scenario.current_version:
+            unsupported = dict(self.current_plan(scenario).unsupported)
+            webhooks = self.store.list_webhooks(scenario_id=scenario_id)
+            return ImportResult(scenario, version, unsupported, webhooks)
+        return self.save_scenario(scenario_id, old.blueprint)
+
     def export_scenario(self, scenario_id: int, version: int | None = None) -> str:
         """The blueprint text exactly as it was imported or saved. Raises ``NotFound``."""
         return self.store.get_scenario_version(scenario_id, version).blueprint

@@ -139,6 +139,21 @@ def test_get_update_versions(owner):
     assert owner.get(f"/api/scenarios/{sid}").json["current_version"] == 2
 
 
+def test_restore_a_version(owner, viewer):
+    sid = owner.post("/api/scenarios", json={"name": "V", "blueprint": MANUAL}).json["id"]
+    changed = json.loads(MANUAL)
+    changed["flow"].append(set_variable(2, value="2"))
+    owner.put(f"/api/scenarios/{sid}", json={"blueprint": changed})
+    restored = owner.post(f"/api/scenarios/{sid}/versions/1/restore")
+    assert restored.status_code == 200
+    assert restored.json["current_version"] == 3
+    assert restored.json["blueprint"] == json.loads(MANUAL)
+    assert [v["version"] for v in owner.get(f"/api/scenarios/{sid}/versions").json] == [3, 2, 1]
+    assert owner.get(f"/api/scenarios/{sid}/export").get_data(as_text=True) == MANUAL
+    assert owner.post(f"/api/scenarios/{sid}/versions/9/restore").status_code == 404
+    assert viewer.post(f"/api/scenarios/{sid}/versions/2/restore").status_code == 403
+
+
 def test_duplicate_activate_deactivate_delete(owner):
     sid = owner.post("/api/scenarios", json={"name": "Hook", "blueprint": HOOK_TO_VARIABLE}).json[
         "id"
@@ -166,6 +181,7 @@ def test_unknown_scenario_is_404_everywhere(owner):
         ("POST", "/api/scenarios/999/activate"),
         ("POST", "/api/scenarios/999/deactivate"),
         ("GET", "/api/scenarios/999/versions"),
+        ("POST", "/api/scenarios/999/versions/1/restore"),
         ("GET", "/api/scenarios/999/export"),
         ("POST", "/api/scenarios/999/run"),
     ]:

@@ -39,6 +39,7 @@ ACCESS: dict[str, Role] = {
     "api.create_scenario": EDITOR,
     "api.import_scenario": EDITOR,
     "api.update_scenario": EDITOR,
+    "api.restore_version": EDITOR,  # saves a new version, as update_scenario does
     "api.delete_scenario": EDITOR,
     "api.duplicate_scenario": EDITOR,
     "api.activate_scenario": EDITOR,

@@ -1,5 +1,5 @@
 """Scenarios: create, import, read, save (a new version when the blueprint changes), duplicate,
-(de)activate, versions, export byte-exact, run."""
+(de)activate, versions and restoring one, export byte-exact, run."""
 
 from __future__ import annotations
 
@@ -247,6 +247,19 @@ def list_versions(scenario_id: int) -> Response:
             for v in versions
         ]
     )
+
+
+@route(
+    "/scenarios/<int:scenario_id>/versions/<int:version>/restore",
+    "POST",
+    answer=ScenarioDetail,
+)
+def restore_version(scenario_id: int, version: int) -> Response:
+    """Make an earlier version current again: its blueprint is saved as a new version (the
+    history keeps every version; restoring the current one changes nothing)."""
+    service = current_service()
+    result = service.restore_version(scenario_id, version)
+    return answer(scenario_detail(result.scenario, service))
 
 
 @route("/scenarios/<int:scenario_id>/export", "GET", query=ExportQuery, answer=dict[str, Any])
