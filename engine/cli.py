@@ -361,6 +361,7 @@ def _demo(args: argparse.Namespace) -> int:
         shutil.rmtree(args.var_dir)  # a demo starts from scratch every time
     os.environ["SWITCHBOARD_VAR_DIR"] = str(args.var_dir.resolve())
     os.environ["SWITCHBOARD_BASE_URL"] = base_url
+    os.environ.update(_demo_oauth_client(args.library, accounting_url))
     try:
         names = _demo_setup(onecrm_url, accounting_url, args.interval, args.library)
         print(f"1CRM sandbox: {onecrm_url}  (admin / sandbox-password)")
@@ -416,6 +417,19 @@ DEMO_OAUTH = {
     "xero": ("/identity/connect/authorize", "/connect/token"),
     "quickbooks": ("/connect/oauth2", "/oauth2/v1/tokens/bearer"),
 }
+
+
+def _demo_oauth_client(app: str, sandbox_url: str) -> dict[str, str]:
+    """The environment that points the editor's "Add connection" for ``app`` at its sandbox."""
+    authorize_path, token_path = DEMO_OAUTH[app]
+    prefix = f"SWITCHBOARD_{app.upper()}_"
+    return {
+        prefix + "CLIENT_ID": "sandbox-client-id",
+        prefix + "CLIENT_SECRET": "sandbox-client-secret",
+        prefix + "BASE_URL": sandbox_url,
+        prefix + "AUTHORIZE_URL": sandbox_url + authorize_path,
+        prefix + "TOKEN_URL": sandbox_url + token_path,
+    }
 
 
 def _demo_oauth_connection(store: Any, registry: Any, app: str, sandbox_url: str) -> Any:

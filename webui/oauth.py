@@ -11,13 +11,17 @@ who started the authorization (403 otherwise), so nobody can plant a connection 
    state, exchanges the code for tokens, runs the app's ``on_authorized`` (Xero: tenant
    selection), and creates the connection — or replaces an existing one's tokens — with the
    tokens and the client secret encrypted by the store. The answer is JSON
-   ``{"connection": {"id", "app", "name", "data"}}``: no secret is ever returned.
+   ``{"connection": {"id", "app", "name", "data"}}``: no secret is ever returned. A browser
+   (``Accept: text/html``, the editor's pop-up) gets a small page instead that hands the
+   outcome (``{"connection_id"}`` or ``{"error"}``) to the window that opened it, with
+   ``postMessage`` restricted to this origin, and closes itself.
 
 Client credentials come from config ``SWITCHBOARD_OAUTH_CLIENTS`` (``{"xero": {"client_id",
 "client_secret", and optionally "base_url", "authorize_url", "token_url"}}``, the URLs point a
 deployment at a sandbox) or the environment (``SWITCHBOARD_XERO_CLIENT_ID``,
-``SWITCHBOARD_XERO_CLIENT_SECRET``). The redirect URI is ``SWITCHBOARD_BASE_URL`` +
-``/oauth/callback`` when configured, else this request's host.
+``SWITCHBOARD_XERO_CLIENT_SECRET``, and ``SWITCHBOARD_XERO_BASE_URL``,
+``SWITCHBOARD_XERO_AUTHORIZE_URL``, ``SWITCHBOARD_XERO_TOKEN_URL``). The redirect URI is
+``SWITCHBOARD_BASE_URL`` + ``/oauth/callback`` when configured, else this request's host.
 
 Dependencies come from ``app.extensions["switchboard.oauth"]`` (an ``OAuthDependencies``, set
 by ``init_oauth``; tests use it) or else from the app's service (its store and registry).
@@ -25,6 +29,8 @@ by ``init_oauth``; tests use it) or else from the app's service (its store and r
 
 from __future__ import annotations
 
+import html
+import json
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -32,7 +38,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import requests
-from flask import Blueprint, Flask, current_app, jsonify, redirect, request
+from flask import Blueprint, Flask, Response, current_app, jsonify, redirect, request
 from flask.typing import ResponseReturnValue
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
@@ -44,6 +50,23 @@ from engine.spec import AuthType, ConnectionKind
 EXTENSION_KEY = "switchboard.oauth"
 STATE_MAX_AGE = 600
 CALLBACK_PATH = "/oauth/callback"
+CLIENT_SETTING_KEYS = ("client_id", "client_secret", "base_url", "authorize_url", "token_url")
+
+# The pop-up's page runs no inline script (the CSP forbids it): this file reads the outcome
+# from the page and gives it to the editor window that opened the pop-up, on this origin only.
+POPUP_SCRIPT = """\
+const outcome = JSON.parse(document.getElementById("outcome").textContent);
+if (window.opener) {
+  window.opener.postMessage({ switchboardOAuth: outcome }, window.location.origin);
+  window.close();
+}
+"""
+POPUP_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title></head>
+<body><h1>{title}</h1><p>{message}</p>
+<script type="application/json" id="outcome">{outcome}</script>
+<script src="/oauth/popup.js"></script></body></html>
+"""
 
 oauth = Blueprint("oauth", __name__)
 
@@ -85,7 +108,28 @@ class OAuthProblem(Exception):
 
 @oauth.errorhandler(OAuthProblem)
 def _problem(error: OAuthProblem) -> ResponseReturnValue:
+    if _wants_page():
+        outcome = {"error": error.message, "code": error.code}
+        return _popup_page("Not connected", error.message, outcome, error.status)
     return jsonify({"error": {"code": error.code, "message": error.message}}), error.status
+
+
+def _wants_page() -> bool:
+    """A browser navigating (the editor's pop-up) rather than an API client."""
+    accepted = request.accept_mimetypes
+    return accepted.best_match(["application/json", "text/html"]) == "text/html"
+
+
+def _popup_page(title: str, message: str, outcome: dict[str, Any], status: int) -> Response:
+    # "</" cannot close the JSON's script element early: the outcome may echo provider text.
+    data = json.dumps(outcome).replace("</", "<\\/")
+    page = POPUP_PAGE.format(title=html.escape(title), message=html.escape(message), outcome=data)
+    return Response(page, status, mimetype="text/html")
+
+
+@oauth.get("/oauth/popup.js")
+def popup_script() -> ResponseReturnValue:
+    return Response(POPUP_SCRIPT, 200, mimetype="text/javascript")
 
 
 @oauth.get("/oauth/<app_id>/authorize")
@@ -141,6 +185,9 @@ def callback() -> ResponseReturnValue:
         raise OAuthProblem(502, "token_exchange_failed", error.message) from None
     connection = _save(deps.store, kind, pending, data, secrets)
     public = {"id": connection.id, "app": connection.app, "name": connection.name}
+    if _wants_page():
+        message = f"{connection.name} is connected. You can close this window."
+        return _popup_page("Connected", message, {"connection_id": connection.id}, 200)
     return jsonify({"connection": {**public, "data": connection.data}})
 
 
@@ -174,7 +221,7 @@ def client_settings(app_id: str) -> dict[str, Any]:
     """
     configured = dict((current_app.config.get("SWITCHBOARD_OAUTH_CLIENTS") or {}).get(app_id, {}))
     prefix = f"SWITCHBOARD_{app_id.upper()}_"
-    for key in ("client_id", "client_secret"):
+    for key in CLIENT_SETTING_KEYS:
         configured.setdefault(key, os.environ.get(prefix + key.upper()))
     if not configured.get("client_id"):
         raise OAuthProblem(

@@ -45,17 +45,27 @@ export function ConnectionPicker({
     }
     try {
       if (kind.auth === "oauth2") {
-        window.open(
-          `/api/oauth/${encodeURIComponent(kind.id)}/authorize?name=${encodeURIComponent(form.name || kind.label)}`,
+        const popup = window.open(
+          `/oauth/${encodeURIComponent(kind.id)}/authorize?name=${encodeURIComponent(form.name || kind.label)}`,
           "oauth",
           "width=600,height=700",
         );
+        if (!popup) {
+          setError("The browser blocked the sign-in window: allow pop-ups for this site.");
+          return;
+        }
         const listener = (e: MessageEvent) => {
-          const id = (e.data as { connection_id?: number } | null)?.connection_id;
-          if (typeof id === "number") {
-            window.removeEventListener("message", listener);
+          if (e.origin !== window.location.origin) return;
+          const outcome = (e.data as { switchboardOAuth?: { connection_id?: number; error?: string } } | null)
+            ?.switchboardOAuth;
+          if (!outcome) return;
+          window.removeEventListener("message", listener);
+          if (typeof outcome.connection_id === "number") {
+            const id = outcome.connection_id;
             reload().then(() => onChange(id));
             setAdding(false);
+          } else {
+            setError(outcome.error || "The connection was not authorized.");
           }
         };
         window.addEventListener("message", listener);
