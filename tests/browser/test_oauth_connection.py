@@ -1,6 +1,7 @@
 """'Add connection' for an OAuth2 app in the module panel: the sign-in pop-up goes through the
 provider's consent (the Xero sandbox approves at once), comes back to the callback, hands the
-new connection to the editor and closes; a failed grant shows its reason in the panel."""
+new connection to the editor and closes, and Test connection reaches the organisation; a failed
+grant shows its reason in the panel."""
 
 from __future__ import annotations
 
@@ -60,6 +61,10 @@ def test_oauth_pop_up_creates_and_selects_the_connection(signed_in, server, xero
         "() => document.querySelector(\"select[aria-label='Connection']\").value !== ''"
     )
     assert connection.locator("option:checked").inner_text() == "Books in Xero"
+    panel.get_by_role("button", name="Test", exact=True).click()
+    tested = panel.get_by_test_id("connection-test")
+    tested.wait_for()
+    assert tested.inner_text().startswith("Connection works")
     shot(page, "oauth-connection")
 
     stored = page.request.get(f"{server}/api/connections", headers=api_session(page, server))

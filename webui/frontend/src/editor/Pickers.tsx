@@ -17,6 +17,7 @@ export function ConnectionPicker({
   const [adding, setAdding] = useState(false);
   const [form, setForm] = useState<Record<string, string>>({ name: "" });
   const [error, setError] = useState("");
+  const [tested, setTested] = useState<{ ok: boolean; message: string } | null>(null);
   const reload = () =>
     api.get<Connection[]>("/api/connections").then(
       (c) => setConnections(items(c).filter((x) => x.app === app)),
@@ -93,7 +94,10 @@ export function ConnectionPicker({
         <select
           aria-label="Connection"
           value={value === undefined ? "" : String(value)}
-          onChange={(e) => onChange(e.target.value ? Number(e.target.value) : undefined)}
+          onChange={(e) => {
+            setTested(null);
+            onChange(e.target.value ? Number(e.target.value) : undefined);
+          }}
         >
           <option value="">Choose a connection</option>
           {connections.map((c) => (
@@ -102,6 +106,19 @@ export function ConnectionPicker({
             </option>
           ))}
         </select>
+        {value !== undefined && value !== null && value !== "" && (
+          <button
+            className="small"
+            onClick={() => {
+              setTested(null);
+              api
+                .post<{ ok: boolean; message: string }>(`/api/connections/${value}/test`, {})
+                .then(setTested, (e) => setTested({ ok: false, message: (e as Error).message }));
+            }}
+          >
+            Test
+          </button>
+        )}
         {kind && (
           <button
             className="small"
@@ -117,6 +134,12 @@ export function ConnectionPicker({
           </button>
         )}
       </div>
+      {tested && (
+        <p className={tested.ok ? "help" : "inline-error"} data-testid="connection-test">
+          {tested.ok ? "Connection works — " : "Connection failed — "}
+          {tested.message}
+        </p>
+      )}
       {adding && kind && (
         <div className="inline-form">
           <label className="field">
