@@ -5,12 +5,16 @@ connection points at a sandbox); data calls go to ``{base_url}/api.xro/2.0/`` wi
 token and the ``xero-tenant-id`` header. Errors map through ``modules.connections.STATUS_ERRORS``;
 Xero's ``ValidationException`` messages are kept verbatim. Rate limit: 60 calls a minute per
 tenant (Xero's own per-tenant limit), shared across workers.
+
+Every write (PUT/POST) of a module call carries an ``Idempotency-Key`` header (Xero keeps it
+per organisation, at most 128 characters): the call's ``ModuleContext.idempotency_key``, so a
+run re-run after a worker crash gets Xero's original answer instead of a second invoice.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -29,6 +33,10 @@ XERO_API_URL = "https://api.xero.com"
 API_PATH = "/api.xro/2.0"
 PAGE_SIZE = 100
 TENANT_CALLS_PER_MINUTE = 60
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+KeyFor = Callable[[int | None], str | None]
+"""Gives the idempotency key of a module call's n-th write (None for the first)."""
 
 _MS_DATE = re.compile(r"^/Date\((-?\d+)([+-]\d{4})?\)/$")
 
@@ -71,14 +79,31 @@ def xero_settings(
 def client_for(call: ModuleCall, tenant_id: str | None = None) -> XeroClient:
     """The Xero client for a module call (its connection, the run's session and sleep)."""
     settings = xero_settings(connection_of(call), tenant_id or None)
-    return XeroClient(ApiClient(settings, call.context.http, run_sleep(call)))
+    api = ApiClient(settings, call.context.http, run_sleep(call))
+    return XeroClient(api, key_for=call.context.idempotency_key)
 
 
 class XeroClient:
-    """Xero's resources over an ``ApiClient``; every answer's dates are ISO strings."""
+    """Xero's resources over an ``ApiClient``; every answer's dates are ISO strings.
 
-    def __init__(self, api: ApiClient) -> None:
+    Args:
+        api: the request path for one connection and tenant.
+        key_for: the module call's idempotency keys; without it writes carry no key.
+    """
+
+    def __init__(self, api: ApiClient, key_for: KeyFor | None = None) -> None:
         self.api = api
+        self._key_for = key_for
+        self._writes = 0
+
+    def _write(self, method: str, path: str, body: Any) -> Any:
+        """Send one write with the call's next idempotency key (the first write gets the
+        call's key, later ones a numbered suffix, so each stays stable across a re-run)."""
+        self._writes += 1
+        suffix = None if self._writes == 1 else self._writes
+        key = self._key_for(suffix) if self._key_for is not None else None
+        headers = {IDEMPOTENCY_HEADER: key} if key else None
+        return self.api.request(method, path, json=body, headers=headers).body
 
     def list(
         self,
@@ -104,13 +129,13 @@ class XeroClient:
 
     def create(self, resource: str, element: Mapping[str, Any]) -> dict[str, Any]:
         """PUT one element (Xero's create); returns it as stored."""
-        body = self.api.request("PUT", resource, json={resource: [dict(element)]}).body
+        body = self._write("PUT", resource, {resource: [dict(element)]})
         return _first(resource, body)
 
     def update(self, resource: str, record_id: str, element: Mapping[str, Any]) -> dict[str, Any]:
         """POST the changed fields of one record; returns it as stored."""
         path = f"{resource}/{record_id}"
-        body = self.api.request("POST", path, json={resource: [dict(element)]}).body
+        body = self._write("POST", path, {resource: [dict(element)]})
         return _first(resource, body)
 
 

@@ -10,6 +10,8 @@ limits and webhooks. What it emulates (see ``docs/sandboxes.md`` for what differ
 - ``/api.xro/2.0/`` Contacts, Invoices, Quotes, Payments (GET list/one, PUT, POST), read-only
   Accounts, TaxRates, Organisation; ``where``, ``order``, ``page``/``pageSize``,
   ``If-Modified-Since``, ``summarizeErrors``; Xero's envelopes and error bodies.
+- ``Idempotency-Key`` on writes (max 128 characters, per tenant): a repeat gets the first
+  answer and writes nothing; the same key on a different request is refused with 422.
 - Per-tenant minute/day rate limits with Xero's headers; signed webhooks.
 
 Internally records keep Python types (``Decimal``, ``date``, ``datetime``) under Xero's field
@@ -37,6 +39,7 @@ from urllib.parse import urlencode
 
 import flask
 
+from modules.sandbox_replays import KeyReused, ReplayStore, StoredReply, request_fingerprint
 from modules.sandboxing import (
     BaseSandboxState,
     Fault,
@@ -55,6 +58,7 @@ FIXTURE_DIR = Path(__file__).parent / "fixtures"
 DEFAULT_TENANT_ID = "8b5f9a2e-3c1d-4e7f-9a6b-2d4c8e1f0a35"
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
+MAX_IDEMPOTENCY_KEY = 128  # Xero's limit for the Idempotency-Key header
 
 DEFAULTS: dict[str, Any] = {
     "client_id": "sandbox-client-id",
@@ -661,6 +665,7 @@ class XeroSandboxState(BaseSandboxState):
         self.codes: dict[str, AuthorizationCode] = {}
         self.event_sequence = 0
         self.day_counts: dict[tuple[str, date], int] = {}
+        self.replies = ReplayStore()  # answers by (tenant, Idempotency-Key)
         self.add_tenant(DEFAULT_TENANT_ID, "Demo Company (Sandbox)")
 
     def add_tenant(self, tenant_id: str, name: str) -> Tenant:
@@ -1536,27 +1541,85 @@ def get_record(resource: Resource, record_id: str) -> flask.Response:
 def write_records(resource: Resource, path_id: str | None) -> flask.Response:
     """PUT/POST a batch. With ``summarizeErrors`` (default) any failure rolls the whole batch
     back and answers 400; with ``summarizeErrors=false`` valid elements are saved and each
-    element carries ``StatusAttributeString``."""
+    element carries ``StatusAttributeString``. A write carrying an ``Idempotency-Key`` the
+    tenant already saw is answered with the first answer and changes nothing."""
     state, tenant = open_tenant(resource.name, writing=True)
+    key = idempotency_key()
+    fingerprint = current_fingerprint()
+    with state.lock:
+        stored = replayed(state, tenant, key, fingerprint)
+        if stored is not None:
+            return json_response(stored.body, stored.status, {"Idempotent-Replayed": "true"})
+        body = apply_write(state, tenant, resource, path_id)
+        if key:
+            state.replies.remember(tenant.tenant_id, key, fingerprint, 200, body)
+    return json_response(body)
+
+
+def apply_write(
+    state: XeroSandboxState, tenant: Tenant, resource: Resource, path_id: str | None
+) -> Record:
+    """The write itself (lock held): the answer's envelope, or a raised Xero error."""
     items = request_items(resource)
     summarize = flask.request.args.get("summarizeErrors", "true").lower() != "false"
-    with state.lock:
-        if path_id:
-            if find_by_id(tenant.collections()[resource.name], path_id) is None:
-                raise problem(404, "NotFound", "The resource you're looking for cannot be found")
-            for item in items:
-                item[resource.id_field] = path_id
-        save_point = tenant.save_point()
-        context = WriteContext(state, tenant)
-        results, failed = apply_batch(context, resource, items)
-        if failed and summarize:
-            tenant.rollback(save_point)
-            raise validation_exception([results[i] for i in failed])
-        emit_events(state, tenant, context.events)
+    if path_id:
+        if find_by_id(tenant.collections()[resource.name], path_id) is None:
+            raise problem(404, "NotFound", "The resource you're looking for cannot be found")
+        for item in items:
+            item[resource.id_field] = path_id
+    save_point = tenant.save_point()
+    context = WriteContext(state, tenant)
+    results, failed = apply_batch(context, resource, items)
+    if failed and summarize:
+        tenant.rollback(save_point)
+        raise validation_exception([results[i] for i in failed])
+    emit_events(state, tenant, context.events)
     if not summarize:
         for index, element in enumerate(results):
             element["StatusAttributeString"] = "ERROR" if index in failed else "OK"
-    return json_response(envelope(resource.name, results))
+    return envelope(resource.name, results)
+
+
+def idempotency_key() -> str | None:
+    """The request's ``Idempotency-Key`` (None without one).
+
+    Raises:
+        XeroHttpError: 400 when it is longer than Xero's 128 characters.
+    """
+    key = flask.request.headers.get("Idempotency-Key", "").strip()
+    if len(key) > MAX_IDEMPOTENCY_KEY:
+        raise problem(
+            400, "Bad Request", f"Idempotency-Key must be at most {MAX_IDEMPOTENCY_KEY} characters"
+        )
+    return key or None
+
+
+def current_fingerprint() -> str:
+    request = flask.request
+    query = request.query_string.decode("latin-1")
+    return request_fingerprint(request.method, request.path, query, request.get_data())
+
+
+def replayed(
+    state: XeroSandboxState, tenant: Tenant, key: str | None, fingerprint: str
+) -> StoredReply | None:
+    """The stored answer for a key this tenant already saw (lock held).
+
+    Raises:
+        XeroHttpError: 422 when the key came before with a different request (method, path,
+            query or body): the key names one request, and guessing which one is wanted
+            would either duplicate or lose a write.
+    """
+    if key is None:
+        return None
+    try:
+        return state.replies.lookup(tenant.tenant_id, key, fingerprint)
+    except KeyReused:
+        raise problem(
+            422,
+            "Unprocessable Entity",
+            "This Idempotency-Key was already used for a different request",
+        ) from None
 
 
 def apply_batch(
