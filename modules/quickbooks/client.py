@@ -7,13 +7,18 @@ the ``Fault`` envelope becomes one sentence with each error's ``Message`` and ``
 verbatim. Rate limit: 500 calls a minute per realm (Intuit's per-company limit), shared across
 workers, so two connections to one company share the budget.
 
+Every write of a module call carries ``requestid`` (unique per company, at most 50
+characters): the call's ``ModuleContext.idempotency_key``. QuickBooks answers a request whose
+requestid it has seen with the original answer instead of writing again, so a run re-run after
+a worker crash creates no second invoice.
+
 Queries use Intuit's SQL-like language; every literal goes through ``quote`` (``'`` and ``\\``
 are backslash-escaped), so ``O'Brien & Sons`` is found and never breaks a query.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from engine.errors import DataError, InvalidConfigurationError, ModuleError
@@ -25,6 +30,9 @@ MINOR_VERSION = "75"
 REALM_CALLS_PER_MINUTE = 500
 QUERY_PAGE_SIZE = 1000  # the largest MAXRESULTS Intuit accepts
 STALE_OBJECT = "5010"
+
+KeyFor = Callable[[int | None], str | None]
+"""Gives the idempotency key of a module call's n-th write (None for the first)."""
 
 
 def api_base(connection: Mapping[str, Any]) -> str:
@@ -70,17 +78,33 @@ def qbo_settings(connection: Mapping[str, Any], **overrides: Any) -> ApiSettings
 def client_for(call: ModuleCall) -> QuickBooksClient:
     """The QuickBooks client for a module call (its connection, the run's session and sleep)."""
     api = ApiClient(qbo_settings(connection_of(call)), call.context.http, run_sleep(call))
-    return QuickBooksClient(api)
+    return QuickBooksClient(api, key_for=call.context.idempotency_key)
 
 
 class QuickBooksClient:
     """QuickBooks entities over an ``ApiClient``; answers are returned as QuickBooks sends them.
 
     Entity names are Intuit's (``Customer``, ``Invoice`` …); paths use them lower-cased.
+
+    Args:
+        api: the request path for one connection's company.
+        key_for: the module call's idempotency keys; without it writes carry no requestid.
     """
 
-    def __init__(self, api: ApiClient) -> None:
+    def __init__(self, api: ApiClient, key_for: KeyFor | None = None) -> None:
         self.api = api
+        self._key_for = key_for
+        self._writes = 0
+
+    def _write(self, entity: str, body: Mapping[str, Any]) -> Any:
+        """POST one write with the call's next requestid (the first write gets the call's key,
+        later ones — a retry after a stale SyncToken — a numbered suffix: each must be new to
+        QuickBooks, or it would answer the earlier write's answer)."""
+        self._writes += 1
+        suffix = None if self._writes == 1 else self._writes
+        key = self._key_for(suffix) if self._key_for is not None else None
+        params = {"requestid": key} if key else None
+        return self._call("POST", entity.lower(), params=params, json=dict(body))
 
     def _call(
         self, method: str, path: str, *, params: Mapping[str, Any] | None = None, json: Any = None
@@ -101,7 +125,7 @@ class QuickBooksClient:
 
     def create(self, entity: str, fields: Mapping[str, Any]) -> dict[str, Any]:
         """Create one record; returns it as stored (with ``Id``, ``SyncToken``)."""
-        return _entity(entity, self._call("POST", entity.lower(), json=dict(fields)))
+        return _entity(entity, self._write(entity, fields))
 
     def sparse_update(self, entity: str, fields: Mapping[str, Any]) -> dict[str, Any]:
         """Change only the given fields of the record ``fields["Id"]`` at ``fields["SyncToken"]``.
@@ -109,8 +133,7 @@ class QuickBooksClient:
         Raises:
             DataError: Fault 5010 when the SyncToken is not current (see ``update``).
         """
-        body = {**fields, "sparse": True}
-        return _entity(entity, self._call("POST", entity.lower(), json=body))
+        return _entity(entity, self._write(entity, {**fields, "sparse": True}))
 
     def update(self, entity: str, fields: Mapping[str, Any]) -> dict[str, Any]:
         """Sparse update that survives a concurrent change.

@@ -2,7 +2,8 @@
 
 Every call is checked in order: bearer token (401 ``AuthenticationFailed``), realm (401 when
 unknown, 403 ``AuthorizationFailed`` when the token is for another company), then the per-realm
-rate limit (429 ``ThrottleExceeded``). ``minorversion`` is accepted and ignored.
+rate limit (429 ``ThrottleExceeded``). ``minorversion`` is accepted and ignored; ``requestid``
+on a write makes a repeat of it answer the original answer (per company, as Intuit does).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from .realm import Change, Realm
 from .state import QboSandboxState
 
 PREFIX = "/v3/company/<realm_id>"
+MAX_REQUEST_ID = 50  # Intuit's limit for requestid on everything but batch
 
 
 def sandbox_state() -> QboSandboxState:
@@ -148,30 +150,63 @@ def _request_json() -> dict[str, Any]:
 
 
 def write_entity(realm_id: str, entity: str) -> flask.Response:
-    """``POST /{entity}``: create, update (with ``Id``) or ``?operation=delete``."""
+    """``POST /{entity}``: create, update (with ``Id``) or ``?operation=delete``. A write whose
+    ``requestid`` the company already saw gets the original answer and changes nothing."""
     spec = entity_spec(entity)
     if not spec.writable:
         raise faults.unsupported(f"Create/Update for {spec.name}")
     body = _request_json()
-    operation = flask.request.args.get("operation", "")
+    request_id = _request_id()
     state = sandbox_state()
     with state.lock:
+        stored = _replayed(state, realm_id, request_id)
+        if stored is not None:
+            return json_response(stored.body, stored.status)
         realm = current_realm(realm_id)
-        if operation == "delete":
-            gone, changes = realm.delete(spec, body)
-            result = gone
-        elif operation:
-            raise faults.unsupported(f"{operation} for {spec.name}")
-        elif body.get("Id") not in (None, ""):
-            sparse = str(body.get("sparse", "")).lower() == "true"
-            changes = realm.update(spec, body, sparse=sparse)
-            result = realm.get(spec.name, str(body["Id"]))
-        else:
-            changes = realm.create(spec, body)
-            result = realm.get(spec.name, changes[0].id)
-        response = answer({spec.name: json.loads(json.dumps(result))})
+        result, changes = _apply_write(realm, spec, body)
+        answered = {spec.name: json.loads(json.dumps(result)), "time": server_time()}
+        if request_id:
+            # Intuit replays the original answer for a seen requestid whatever the body:
+            # no fingerprint is compared.
+            state.replies.remember(realm_id, request_id, "", 200, answered)
         announce(state, realm_id, changes)
-    return response
+    return json_response(answered)
+
+
+def _apply_write(realm: Realm, spec: EntitySpec, body: dict[str, Any]) -> tuple[Any, list[Change]]:
+    """The write itself (lock held): the record as now stored (or deleted) and its changes."""
+    operation = flask.request.args.get("operation", "")
+    if operation == "delete":
+        return realm.delete(spec, body)
+    if operation:
+        raise faults.unsupported(f"{operation} for {spec.name}")
+    if body.get("Id") not in (None, ""):
+        sparse = str(body.get("sparse", "")).lower() == "true"
+        changes = realm.update(spec, body, sparse=sparse)
+        return realm.get(spec.name, str(body["Id"])), changes
+    changes = realm.create(spec, body)
+    return realm.get(spec.name, changes[0].id), changes
+
+
+def _replayed(state: QboSandboxState, realm_id: str, request_id: str | None) -> Any:
+    """The stored answer for a requestid this company already saw (lock held), else None."""
+    if request_id is None:
+        return None
+    return state.replies.lookup(realm_id, request_id, "", strict=False)
+
+
+def _request_id() -> str | None:
+    """The ``requestid`` query parameter (None without one).
+
+    Raises:
+        QboFault: when it is longer than Intuit's 50 characters.
+    """
+    request_id = flask.request.args.get("requestid", "").strip()
+    if len(request_id) > MAX_REQUEST_ID:
+        raise faults.invalid_property(
+            f"requestid must be at most {MAX_REQUEST_ID} characters", "requestid"
+        )
+    return request_id or None
 
 
 def company_info(realm_id: str, company_id: str) -> flask.Response:

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from modules.sandbox_replays import ReplayStore
 from modules.sandboxing import BaseSandboxState
 
 from .entities import ENTITIES, SEED_ORDER
@@ -113,6 +114,7 @@ class QboSandboxState(BaseSandboxState):
         """Forget every company and token."""
         self.realms: dict[str, Realm] = {}
         self.tokens = TokenStore()
+        self.replies = ReplayStore()  # answers by (realm, requestid)
 
     def reset(self) -> None:
         """As ``BaseSandboxState.reset`` and, without a fixture, the default company again."""
