@@ -27,6 +27,10 @@ def test_prebuilt_scenario_opens_with_every_module_and_its_labelled_filters(sign
     modules = list(walk(blueprint["flow"]))
 
     page.get_by_test_id("import-file").set_input_files(str(path))
+    # Connections are chosen per module later (tests/browser/test_import_bindings.py binds them).
+    page.get_by_role("dialog", name="Choose connections").get_by_role(
+        "button", name="Skip, choose later"
+    ).click()
     page.get_by_test_id("canvas").locator(".react-flow__node").first.wait_for()
     page.wait_for_timeout(300)
 

@@ -4,6 +4,7 @@ import { useEffect, useRef, useState } from "react";
 import { api } from "../api";
 import type { JsonObject, Scenario, ScenarioDetail } from "../types";
 import { emptyBlueprint } from "../editor/blueprint";
+import { ImportBindings, connectionPlaceholders } from "./ImportBindings";
 
 export function scheduleText(s: JsonObject | null): string {
   if (!s || !s.type) return "On demand";
@@ -35,6 +36,7 @@ export function ScenarioList({ onOpen }: { onOpen: (id: number) => void }) {
   const [error, setError] = useState("");
   const [renaming, setRenaming] = useState<{ id: number; name: string } | null>(null);
   const fileInput = useRef<HTMLInputElement>(null);
+  const [binding, setBinding] = useState<{ file: File; apps: string[] } | null>(null);
 
   const reload = () =>
     api
@@ -65,9 +67,17 @@ export function ScenarioList({ onOpen }: { onOpen: (id: number) => void }) {
     }
   };
 
-  const importFile = async (file: File) => {
+  const chooseConnections = async (file: File) => {
+    const apps = connectionPlaceholders(await file.text());
+    if (apps.length > 0) setBinding({ file, apps });
+    else await importFile(file, {});
+  };
+
+  const importFile = async (file: File, bindings: Record<string, number>) => {
+    setBinding(null);
     const form = new FormData();
     form.append("file", file);
+    for (const [app, id] of Object.entries(bindings)) form.append("connection", `${app}:${id}`);
     try {
       const detail = await api.upload<ScenarioDetail>("/api/scenarios/import", form);
       onOpen(detail.id);
@@ -90,7 +100,7 @@ export function ScenarioList({ onOpen }: { onOpen: (id: number) => void }) {
             data-testid="import-file"
             onChange={(e) => {
               const file = e.target.files?.[0];
-              if (file) void importFile(file);
+              if (file) void chooseConnections(file);
               e.target.value = "";
             }}
           />
@@ -100,6 +110,14 @@ export function ScenarioList({ onOpen }: { onOpen: (id: number) => void }) {
         </div>
       </div>
       {error && <p className="inline-error">{error}</p>}
+      {binding && (
+        <ImportBindings
+          fileName={binding.file.name}
+          apps={binding.apps}
+          onImport={(bindings) => void importFile(binding.file, bindings)}
+          onCancel={() => setBinding(null)}
+        />
+      )}
       {scenarios === null && !error && <p className="muted">Loading…</p>}
       {scenarios && scenarios.length === 0 && (
         <p className="muted empty">No scenario yet. Create one or import a blueprint exported from Make.</p>
