@@ -142,10 +142,39 @@ def _service_commands(commands: Any) -> None:
     )
     demo.set_defaults(handler=_demo)
 
+    _backup_commands(commands)
+
     database = commands.add_parser("db", help="database maintenance")
     actions = database.add_subparsers(dest="action", required=True, metavar="ACTION")
     upgrade = actions.add_parser("upgrade", help="apply the schema migrations")
     upgrade.set_defaults(handler=_db_upgrade)
+
+
+def _backup_commands(commands: Any) -> None:
+    backup = commands.add_parser(
+        "backup",
+        help="write everything this installation holds to one file (secrets stay encrypted)",
+    )
+    backup.add_argument(
+        "--output",
+        "-o",
+        type=Path,
+        metavar="FILE",
+        help="where to write it (default: stdout); a name ending in .gz is gzip'd",
+    )
+    backup.add_argument(
+        "--with-history", action="store_true", help="also finished executions and their records"
+    )
+    backup.set_defaults(handler=_backup)
+
+    restore = commands.add_parser(
+        "restore", help="restore a backup into an empty database (needs the same secret key)"
+    )
+    restore.add_argument("file", type=Path, metavar="FILE", help="a backup file ('-': stdin)")
+    restore.add_argument(
+        "--force", action="store_true", help="delete everything the database holds first"
+    )
+    restore.set_defaults(handler=_restore)
 
 
 SANDBOX_APPS = ("xero", "onecrm", "quickbooks", "zohocrm")
@@ -531,6 +560,60 @@ def _scheduler(args: argparse.Namespace) -> int:
     schedule = settings.var_dir / "celerybeat-schedule"
     app.start(["beat", "--loglevel=INFO", f"--schedule={schedule}"])
     return EXIT_OK
+
+
+def _backup(args: argparse.Namespace) -> int:
+    from engine.store import StoreError
+    from engine.store.backup import backup_database, dump_backup, summarize
+
+    try:
+        document = backup_database(_settings().database_url, with_history=args.with_history)
+    except StoreError as error:
+        raise CommandError(str(error)) from None
+    output: Path | None = args.output
+    data = dump_backup(document, compress=output is not None and output.suffix == ".gz")
+    if output is None:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    else:
+        output.write_bytes(data)
+        output.chmod(0o600)  # it holds webhook tokens and password hashes
+    print(f"backed up: {summarize(document).describe()}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _restore(args: argparse.Namespace) -> int:
+    from engine.store import StoreError
+    from engine.store.backup import InvalidBackup, load_backup, restore_database
+
+    data = sys.stdin.buffer.read() if str(args.file) == "-" else _read(args.file)
+    settings = _settings()
+    try:
+        document = load_backup(data)
+    except InvalidBackup as error:
+        raise CommandError(f"{args.file}: {error}", EXIT_BAD_INPUT) from None
+    try:
+        summary = restore_database(
+            settings.database_url,
+            document,
+            secret_box=_existing_secret_box(settings),
+            force=args.force,
+        )
+    except StoreError as error:
+        raise CommandError(str(error)) from None
+    print(f"restored the backup of {summary.created_at}: {summary.describe()}")
+    return EXIT_OK
+
+
+def _existing_secret_box(settings: Any) -> Any:
+    """The configured key (``SWITCHBOARD_SECRET_KEY`` or ``var/secret.key``), never a new one:
+    a key made up now could not decrypt the backup's secrets."""
+    from engine.config import SECRET_KEY_FILE
+
+    if settings.secret_key is None and not (settings.var_dir / SECRET_KEY_FILE).exists():
+        return None
+    return settings.with_secret_key_file().secret_box()
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:

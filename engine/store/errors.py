@@ -11,7 +11,11 @@
         ├── DataStoreFull             a write would exceed a data store's ``max_size_bytes``
         ├── QueueFull                 a webhook queue holds its limit of waiting items
         ├── SchemaOutOfDate           the database needs ``switchboard db upgrade``
-        └── DuplicateEmail            another user already has that email
+        ├── DuplicateEmail            another user already has that email
+        └── BackupError               a backup cannot be read or restored (engine.store.backup)
+            ├── InvalidBackup         the file is not a usable backup; says what is wrong
+            ├── BackupKeyMismatch     its connection secrets do not decrypt with this key
+            └── DatabaseNotEmpty      restore refuses a database that holds data (``force``)
 
 Secret-key problems are ``engine.secrets.SecretKeyError``/``SecretDecryptionError``.
 """
@@ -104,3 +108,30 @@ class DuplicateEmail(StoreError):
     def __init__(self, email: str) -> None:
         self.email = email
         super().__init__(f"a user with email {email!r} already exists")
+
+
+class BackupError(StoreError):
+    """A backup cannot be written, read or restored (``engine.store.backup``)."""
+
+
+class InvalidBackup(BackupError):
+    """The file is not a usable Switchboard backup: not JSON, another format, a version this
+    installation does not read, or contents that do not match their checksum. The message
+    names what is wrong (and which table, when one is)."""
+
+
+class BackupKeyMismatch(BackupError):
+    """The backup's connection secrets cannot be decrypted with the configured secret key:
+    restoring needs the ``SWITCHBOARD_SECRET_KEY`` of the installation that made it."""
+
+
+class DatabaseNotEmpty(BackupError):
+    """Restore was asked to write into a database that already holds data."""
+
+    def __init__(self, counts: dict[str, int]) -> None:
+        self.counts = counts
+        held = ", ".join(f"{count} {table}" for table, count in counts.items())
+        super().__init__(
+            f"the database is not empty (it holds {held}): restore into an empty database, "
+            "or pass --force to delete everything in it first"
+        )

@@ -69,6 +69,28 @@ def upgrade_engine(engine: Engine) -> None:
             command.upgrade(config, "head")
 
 
+def known_revisions() -> list[str]:
+    """Every migration's revision id, oldest first."""
+    script = ScriptDirectory.from_config(alembic_config())
+    return [s.revision for s in reversed(list(script.walk_revisions()))]
+
+
+def migrate_engine_to(engine: Engine, revision: str) -> None:
+    """Upgrade or downgrade the database to ``revision`` (a restore loads a backup's rows at
+    the schema they were written under, then upgrades to the newest)."""
+    current = current_revision(engine)
+    if current == revision:
+        return
+    order = known_revisions()
+    backwards = current is not None and order.index(revision) < order.index(current)
+    with engine.connect() as connection:
+        connection.execution_options(**{WRITE_OPTION: True})
+        with connection.begin():
+            config = alembic_config()
+            config.attributes["connection"] = connection
+            (command.downgrade if backwards else command.upgrade)(config, revision)
+
+
 def current_revision(engine: Engine) -> str | None:
     """The revision the database is at (``None``: never migrated)."""
     with engine.connect() as connection:
