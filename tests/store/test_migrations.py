@@ -1,9 +1,11 @@
-"""Migrations: empty → head, idempotent, concurrent-safe, and equal to ``schema.py``."""
+"""Migrations: empty → head, first → head with data in place, idempotent, concurrent-safe,
+and equal to ``schema.py``."""
 
 from __future__ import annotations
 
 import threading
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy
@@ -11,6 +13,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+from engine.secrets import SecretBox, generate_key
 from engine.store import (
     SchemaOutOfDate,
     SqlStore,
@@ -20,7 +23,7 @@ from engine.store import (
     open_store,
     upgrade_database,
 )
-from engine.store.migrate import alembic_config
+from engine.store.migrate import alembic_config, known_revisions, migrate_engine_to
 from engine.store.sql.engine import create_store_engine, normalise_url
 from engine.store.sql.schema import metadata
 from tests.store.conftest import BACKENDS, connect_postgres, postgres_url_with_schema
@@ -129,3 +132,161 @@ def test_urls_are_normalised_and_memory_is_refused():
         normalise_url("sqlite://")
     with pytest.raises(ValueError, match="unsupported"):
         normalise_url("mysql://u@h/db")
+
+
+def test_first_to_newest_schema_keeps_the_data_in_place(empty_url):
+    """Rows written under the first schema read back through the newest store, every
+    migration applied one at a time on top of them."""
+    box = SecretBox(generate_key())
+    engine = create_store_engine(empty_url)
+    try:
+        migrate_engine_to(engine, known_revisions()[0])
+        with engine.begin() as connection:
+            _write_first_schema_rows(connection, box)
+        for revision in known_revisions()[1:]:
+            migrate_engine_to(engine, revision)
+            assert current_revision(engine) == revision
+    finally:
+        engine.dispose()
+    assert schema_differences(empty_url) == []
+    with open_store(empty_url, secret_box=box, upgrade=False) as store:
+        _check_first_schema_rows(store)
+
+
+FIRST_BLUEPRINT = '{"name": "Orders", "flow": []}'
+
+
+def _write_first_schema_rows(connection, box):
+    from engine.store.sql import schema
+
+    at = datetime(2026, 1, 15, 9, 30, tzinfo=UTC)
+    stamps = {"created_at": at, "updated_at": at}
+    rows = [
+        (
+            schema.scenarios,
+            {
+                "id": 7,
+                "name": "Orders",
+                "current_version": 2,
+                "active": True,
+                "scheduling": {"type": "indefinitely", "interval": 900},
+                "consecutive_errors": 1,
+                **stamps,
+            },
+        ),
+        (
+            schema.scenario_versions,
+            {
+                "scenario_id": 7,
+                "version": 1,
+                "blueprint": FIRST_BLUEPRINT,
+                "size_bytes": 31,
+                "created_at": at,
+            },
+        ),
+        (
+            schema.scenario_versions,
+            {
+                "scenario_id": 7,
+                "version": 2,
+                "blueprint": FIRST_BLUEPRINT,
+                "size_bytes": 31,
+                "created_at": at,
+            },
+        ),
+        (
+            schema.connections,
+            {
+                "id": 3,
+                "app": "xero",
+                "kind": "oauth2",
+                "name": "Xero",
+                "data": {"tenant": "t"},
+                "revision": 1,
+                "secrets_encrypted": box.encrypt_json({"token": "s3cret"}),
+                **stamps,
+            },
+        ),
+        (
+            schema.webhooks,
+            {
+                "id": 5,
+                "token": "tok" * 10,
+                "name": "Hook",
+                "scenario_id": 7,
+                "settings": {},
+                "enabled": True,
+                **stamps,
+            },
+        ),
+        (
+            schema.webhook_queue,
+            {
+                "webhook_id": 5,
+                "received_at": at,
+                "request": {"body": "{}"},
+                "size_bytes": 2,
+                "status": "queued",
+                "attempts": 0,
+            },
+        ),
+        (
+            schema.executions,
+            {
+                "id": "e" * 36,
+                "scenario_id": 7,
+                "scenario_version": 2,
+                "trigger_kind": "schedule",
+                "status": "incomplete",
+                "created_at": at,
+                "operations": 3,
+                "data_size": 10,
+                "reaped_count": 0,
+            },
+        ),
+        (schema.execution_records, {"execution_id": "e" * 36, "record": {"modules": {}}}),
+        (
+            schema.incomplete_executions,
+            {
+                "id": 2,
+                "scenario_id": 7,
+                "execution_id": "e" * 36,
+                "blueprint_version": 2,
+                "state": {"at": 1},
+                "error": {"message": "boom"},
+                "attempts": 0,
+                "max_attempts": 3,
+                "status": "pending",
+                **stamps,
+            },
+        ),
+        (schema.data_stores, {"id": 4, "name": "Customers", "max_size_bytes": 1000, **stamps}),
+        (
+            schema.data_store_records,
+            {"store_id": 4, "key": "k", "data": {"a": 1}, "size_bytes": 7, **stamps},
+        ),
+        (
+            schema.trigger_cursors,
+            {"scenario_id": 7, "module_id": 1, "cursor": {"since": "x"}, "updated_at": at},
+        ),
+        (schema.organization_variables, {"name": "v", "value": [1, 2], "updated_at": at}),
+    ]
+    for table, values in rows:
+        connection.execute(table.insert(), values)
+
+
+def _check_first_schema_rows(store):
+    scenario = store.get_scenario(7)
+    assert (scenario.name, scenario.current_version, scenario.active) == ("Orders", 2, True)
+    assert store.get_scenario_version(7, 1).blueprint == FIRST_BLUEPRINT
+    assert store.get_connection(3).secrets == {"token": "s3cret"}
+    hook = store.find_webhook_by_token("tok" * 10)
+    assert hook.id == 5 and store.count_queue(5) == 1
+    assert store.get_execution("e" * 36).status.value == "incomplete"
+    assert store.get_incomplete(2).state == {"at": 1}
+    assert store.get_record(4, "k") == {"a": 1}
+    assert store.get_cursor(7, 1) == {"since": "x"}
+    assert store.list_variables() == {"v": [1, 2]}
+    # The accounts of migration 0002 work on top of it.
+    assert store.create_user("a@example.com", "A", "owner", "scrypt$x").id == 1
+    assert store.save_scenario(7, FIRST_BLUEPRINT) == 3
