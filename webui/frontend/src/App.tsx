@@ -9,6 +9,7 @@ import { History } from "./pages/History";
 import { IncompletePage } from "./pages/Incomplete";
 import { SyncLog } from "./pages/SyncLog";
 import { WebhookList, WebhookQueue } from "./pages/Webhooks";
+import { ConnectionsPage } from "./pages/Connections";
 import type { AuthState, User } from "./types";
 
 function useHashRoute(): string {
@@ -57,7 +58,9 @@ export function App() {
         ? "webhooks"
         : path.startsWith("#/dashboard")
           ? "dashboard"
-          : "scenarios";
+          : path.startsWith("#/connections")
+            ? "connections"
+            : "scenarios";
   const scenarioParam = query.get("scenario");
   let content;
   if (syncLog) content = <SyncLog key={syncLog[1]} scenarioId={Number(syncLog[1])} />;
@@ -76,6 +79,7 @@ export function App() {
   else if (webhook) content = <WebhookQueue key={webhook[1]} webhookId={Number(webhook[1])} canEdit={canEdit} />;
   else if (section === "webhooks") content = <WebhookList />;
   else if (section === "dashboard") content = <Dashboard />;
+  else if (section === "connections") content = <ConnectionsPage canEdit={canEdit} />;
   else content = <ScenarioList onOpen={(id) => (window.location.hash = `#/scenarios/${id}`)} />;
   const nav = (name: string, href: string, label: string) => (
     <a href={href} className={`nav-link${section === name ? " active" : ""}`}>
@@ -97,6 +101,7 @@ export function App() {
         {nav("history", "#/history", "History")}
         {nav("incomplete", "#/incomplete", "Incomplete")}
         {nav("webhooks", "#/webhooks", "Webhooks")}
+        {nav("connections", "#/connections", "Connections")}
         {nav("dashboard", "#/dashboard", "Dashboard")}
         <span className="spacer" />
         <span className="user">

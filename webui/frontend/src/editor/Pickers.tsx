@@ -2,6 +2,7 @@
 import { useEffect, useState } from "react";
 import { api, items } from "../api";
 import type { Connection, ConnectionKind, DataStore, Json, Webhook } from "../types";
+import { NewConnectionForm, TestResult, testConnection, type TestOutcome } from "./connections";
 
 export function ConnectionPicker({
   app,
@@ -15,9 +16,7 @@ export function ConnectionPicker({
   const [kinds, setKinds] = useState<ConnectionKind[]>([]);
   const [connections, setConnections] = useState<Connection[]>([]);
   const [adding, setAdding] = useState(false);
-  const [form, setForm] = useState<Record<string, string>>({ name: "" });
-  const [error, setError] = useState("");
-  const [tested, setTested] = useState<{ ok: boolean; message: string } | null>(null);
+  const [tested, setTested] = useState<TestOutcome | null>(null);
   const reload = () =>
     api.get<Connection[]>("/api/connections").then(
       (c) => setConnections(items(c).filter((x) => x.app === app)),
@@ -33,58 +32,7 @@ export function ConnectionPicker({
   }, [app]);
   const kind = kinds[0];
   if (!kind && connections.length === 0 && value === undefined) return null;
-  const save = async () => {
-    if (!kind) return;
-    setError("");
-    const data: Record<string, string> = {};
-    const secrets: Record<string, string> = {};
-    for (const f of kind.fields) {
-      const v = form[f.name] ?? "";
-      if (v === "") continue;
-      if (f.secret) secrets[f.name] = v;
-      else data[f.name] = v;
-    }
-    try {
-      if (kind.auth === "oauth2") {
-        const popup = window.open(
-          `/oauth/${encodeURIComponent(kind.id)}/authorize?name=${encodeURIComponent(form.name || kind.label)}`,
-          "oauth",
-          "width=600,height=700",
-        );
-        if (!popup) {
-          setError("The browser blocked the sign-in window: allow pop-ups for this site.");
-          return;
-        }
-        const listener = (e: MessageEvent) => {
-          if (e.origin !== window.location.origin) return;
-          const outcome = (e.data as { switchboardOAuth?: { connection_id?: number; error?: string } } | null)
-            ?.switchboardOAuth;
-          if (!outcome) return;
-          window.removeEventListener("message", listener);
-          if (typeof outcome.connection_id === "number") {
-            const id = outcome.connection_id;
-            reload().then(() => onChange(id));
-            setAdding(false);
-          } else {
-            setError(outcome.error || "The connection was not authorized.");
-          }
-        };
-        window.addEventListener("message", listener);
-        return;
-      }
-      const created = await api.post<Connection>("/api/connections", {
-        kind: kind.id,
-        name: form.name || kind.label,
-        data,
-        secrets,
-      });
-      await reload();
-      onChange(created.id);
-      setAdding(false);
-    } catch (e) {
-      setError((e as Error).message);
-    }
-  };
+  const chosen = typeof value === "number" ? value : null;
   return (
     <div className="field picker">
       <span className="field-label">
@@ -106,71 +54,32 @@ export function ConnectionPicker({
             </option>
           ))}
         </select>
-        {value !== undefined && value !== null && value !== "" && (
+        {chosen !== null && (
           <button
             className="small"
             onClick={() => {
               setTested(null);
-              api
-                .post<{ ok: boolean; message: string }>(`/api/connections/${value}/test`, {})
-                .then(setTested, (e) => setTested({ ok: false, message: (e as Error).message }));
+              void testConnection(chosen).then(setTested);
             }}
           >
             Test
           </button>
         )}
         {kind && (
-          <button
-            className="small"
-            onClick={() => {
-              const defaults: Record<string, string> = { name: kind.label };
-              for (const f of kind.fields)
-                if (f.default !== undefined && f.default !== null) defaults[f.name] = String(f.default);
-              setForm(defaults);
-              setAdding(!adding);
-            }}
-          >
+          <button className="small" onClick={() => setAdding(!adding)}>
             Add connection
           </button>
         )}
       </div>
-      {tested && (
-        <p className={tested.ok ? "help" : "inline-error"} data-testid="connection-test">
-          {tested.ok ? "Connection works — " : "Connection failed — "}
-          {tested.message}
-        </p>
-      )}
+      {tested && <TestResult outcome={tested} />}
       {adding && kind && (
-        <div className="inline-form">
-          <label className="field">
-            <span className="field-label">Connection name</span>
-            <input
-              aria-label="Connection name"
-              value={form.name ?? ""}
-              onChange={(e) => setForm({ ...form, name: e.target.value })}
-            />
-          </label>
-          {kind.auth !== "oauth2" &&
-            kind.fields.map((f) => (
-              <label className="field" key={f.name}>
-                <span className="field-label">
-                  {f.label}
-                  {f.required && <span className="required">*</span>}
-                </span>
-                <input
-                  type={f.secret ? "password" : "text"}
-                  aria-label={f.label}
-                  value={form[f.name] ?? ""}
-                  onChange={(e) => setForm({ ...form, [f.name]: e.target.value })}
-                />
-                {f.help && <span className="help">{f.help}</span>}
-              </label>
-            ))}
-          {error && <p className="inline-error">{error}</p>}
-          <button className="primary small" onClick={save}>
-            {kind.auth === "oauth2" ? "Sign in" : "Save connection"}
-          </button>
-        </div>
+        <NewConnectionForm
+          kind={kind}
+          onCreated={(id) => {
+            setAdding(false);
+            void reload().then(() => onChange(id));
+          }}
+        />
       )}
     </div>
   );

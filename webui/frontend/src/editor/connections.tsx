@@ -1,0 +1,115 @@
+// Making connections, shared by the module panel's picker, the import dialog and the
+// Connections page: the form of a connection kind, OAuth2 sign-in in a pop-up, the app's test.
+import { useState } from "react";
+import { api } from "../api";
+import type { Connection, ConnectionKind } from "../types";
+
+export interface TestOutcome {
+  ok: boolean;
+  message: string;
+}
+
+/** Ask the app whether a stored connection works; a failure is an outcome, not a throw. */
+export function testConnection(id: number): Promise<TestOutcome> {
+  return api
+    .post<TestOutcome>(`/api/connections/${id}/test`, {})
+    .catch((e) => ({ ok: false, message: (e as Error).message }));
+}
+
+export function TestResult({ outcome }: { outcome: TestOutcome }) {
+  return (
+    <p className={outcome.ok ? "help" : "inline-error"} data-testid="connection-test">
+      {outcome.ok ? "Connection works — " : "Connection failed — "}
+      {outcome.message}
+    </p>
+  );
+}
+
+/**
+ * Open the app's consent page in a pop-up; resolves with the connection the callback stored
+ * (``?connection=`` reauthorizes an existing one), rejects with the reason it failed.
+ */
+export function signInWithPopup(kind: string, query: Record<string, string>): Promise<number> {
+  const params = new URLSearchParams(query).toString();
+  const popup = window.open(`/oauth/${encodeURIComponent(kind)}/authorize?${params}`, "oauth", "width=600,height=700");
+  if (!popup) return Promise.reject(new Error("The browser blocked the sign-in window: allow pop-ups for this site."));
+  return new Promise((resolve, reject) => {
+    const listener = (e: MessageEvent) => {
+      // Only the callback page of this origin speaks for the grant.
+      if (e.origin !== window.location.origin) return;
+      const outcome = (e.data as { switchboardOAuth?: { connection_id?: number; error?: string } } | null)
+        ?.switchboardOAuth;
+      if (!outcome) return;
+      window.removeEventListener("message", listener);
+      if (typeof outcome.connection_id === "number") resolve(outcome.connection_id);
+      else reject(new Error(outcome.error || "The connection was not authorized."));
+    };
+    window.addEventListener("message", listener);
+  });
+}
+
+function defaults(kind: ConnectionKind): Record<string, string> {
+  const form: Record<string, string> = { name: kind.label };
+  for (const f of kind.fields) if (f.default !== undefined && f.default !== null) form[f.name] = String(f.default);
+  return form;
+}
+
+/** The form of a new connection of ``kind``: its fields, or "Sign in" for OAuth2 apps. */
+export function NewConnectionForm({ kind, onCreated }: { kind: ConnectionKind; onCreated: (id: number) => void }) {
+  const [form, setForm] = useState<Record<string, string>>(() => defaults(kind));
+  const [error, setError] = useState("");
+  const save = async () => {
+    setError("");
+    const name = form.name || kind.label;
+    try {
+      if (kind.auth === "oauth2") {
+        onCreated(await signInWithPopup(kind.id, { name }));
+        return;
+      }
+      const data: Record<string, string> = {};
+      const secrets: Record<string, string> = {};
+      for (const f of kind.fields) {
+        const v = form[f.name] ?? "";
+        if (v === "") continue;
+        if (f.secret) secrets[f.name] = v;
+        else data[f.name] = v;
+      }
+      const created = await api.post<Connection>("/api/connections", { kind: kind.id, name, data, secrets });
+      onCreated(created.id);
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+  return (
+    <div className="inline-form">
+      <label className="field">
+        <span className="field-label">Connection name</span>
+        <input
+          aria-label="Connection name"
+          value={form.name ?? ""}
+          onChange={(e) => setForm({ ...form, name: e.target.value })}
+        />
+      </label>
+      {kind.auth !== "oauth2" &&
+        kind.fields.map((f) => (
+          <label className="field" key={f.name}>
+            <span className="field-label">
+              {f.label}
+              {f.required && <span className="required">*</span>}
+            </span>
+            <input
+              type={f.secret ? "password" : "text"}
+              aria-label={f.label}
+              value={form[f.name] ?? ""}
+              onChange={(e) => setForm({ ...form, [f.name]: e.target.value })}
+            />
+            {f.help && <span className="help">{f.help}</span>}
+          </label>
+        ))}
+      {error && <p className="inline-error">{error}</p>}
+      <button className="primary small" onClick={() => void save()}>
+        {kind.auth === "oauth2" ? "Sign in" : "Save connection"}
+      </button>
+    </div>
+  );
+}
