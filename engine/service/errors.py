@@ -10,6 +10,7 @@
         ├── InvalidPayload           400  e.g. JSON content type with a body that is not JSON
         ├── RateLimited              429  over SWITCHBOARD_WEBHOOK_RATE_LIMIT per window
         ├── WebhookQueueFull         503  SWITCHBOARD_WEBHOOK_QUEUE_LIMIT requests wait already
+        ├── StoreUnavailable         503  the database cannot be reached or stays locked
         ├── InvalidRequest           400  a bad argument (scheduling, start choice …)
         └── Conflict                 409  the thing is not in a state that allows this
 
@@ -56,6 +57,17 @@ class RateLimited(ServiceError):
 
 class WebhookQueueFull(ServiceError):
     status, code = 503, "queue_full"
+
+
+class StoreUnavailable(ServiceError):
+    """The database refused or dropped the connection, or stayed locked past the busy timeout:
+    nothing was stored, so the caller must send again (``Retry-After``)."""
+
+    status, code = 503, "store_unavailable"
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class InvalidRequest(ServiceError):

@@ -4,9 +4,13 @@ structure."""
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from engine.errors import DataError
 from engine.graph import Plan
@@ -16,6 +20,7 @@ from engine.service.errors import (
     InvalidPayload,
     PayloadTooLarge,
     RateLimited,
+    StoreUnavailable,
     WebhookDisabled,
     WebhookNotFound,
     WebhookQueueFull,
@@ -35,6 +40,8 @@ from engine.store import (
 from modules.builtin.webhooks import request_to_bundle
 
 INGRESS_CACHE_SECONDS = 1.0
+STORE_RETRY_AFTER_SECONDS = 5.0
+"""What a caller refused with ``store_unavailable`` is told to wait before sending again."""
 
 
 @dataclass(frozen=True)
@@ -80,9 +87,11 @@ class WebhookOperations(ServiceBase):
 
         Raises:
             WebhookNotFound, WebhookDisabled, PayloadTooLarge, InvalidPayload, RateLimited,
-            WebhookQueueFull: see ``engine.service.errors``; nothing was stored.
+            WebhookQueueFull, StoreUnavailable: see ``engine.service.errors``; nothing was
+                stored.
         """
-        webhook, route = self._ingress_route(token)
+        with store_reachable():
+            webhook, route = self._ingress_route(token)
         if len(body) > self.settings.webhook_max_payload_bytes:
             raise PayloadTooLarge(
                 f"the request body is over {self.settings.webhook_max_payload_bytes} bytes"
@@ -95,7 +104,9 @@ class WebhookOperations(ServiceBase):
                 f"{self.settings.webhook_rate_window_seconds:g} s to this webhook",
                 wait,
             )
-        item = self._enqueue(webhook, webhook_request(method, headers, query, body, content_type))
+        with store_reachable():
+            request = webhook_request(method, headers, query, body, content_type)
+            item = self._enqueue(webhook, request)
         if webhook.settings.get("learning"):
             self._learn_structure(webhook, bundle)
         if route is not None:
@@ -223,6 +234,25 @@ class WebhookOperations(ServiceBase):
         settings = {**webhook.settings, "structure": structure, "learning": False}
         self.store.update_webhook(webhook.id, settings=settings)
         return structure
+
+
+@contextmanager
+def store_reachable() -> Iterator[None]:
+    """Turn the database being down, dropping the connection or staying locked past the busy
+    timeout into ``StoreUnavailable`` (503 with ``Retry-After``) instead of a bare 500.
+
+    Only around the reads and the one write that come before the answer: the request was not
+    stored (or, if the connection dropped during the commit, the caller was not told it was),
+    so asking the caller to send again never loses an accepted request.
+    """
+    try:
+        yield
+    except (OperationalError, InterfaceError, PoolTimeout) as error:
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+        raise StoreUnavailable(
+            f"the database is unavailable, nothing was stored: {reason}",
+            STORE_RETRY_AFTER_SECONDS,
+        ) from None
 
 
 __all__ = ["AcceptedRequest", "QueueItemStatus", "WebhookOperations"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -73,6 +74,19 @@ class Process:
 
 def switchboard(name: str, args: list[str], env: dict[str, str], logs: Path) -> Process:
     return Process(name, [str(BIN / "switchboard"), *args], env, logs)
+
+
+def redis_server(port: int, env: dict[str, str], logs: Path) -> Process:
+    """A private redis-server on ``port`` that keeps nothing on disk (a restart empties it)."""
+    binary = shutil.which("redis-server")
+    assert binary, "redis-server must be installed for this test"
+    args = [binary, "--port", str(port), "--save", "", "--appendonly", "no"]
+    return Process("redis", args, env, logs)
+
+
+def explain(processes: Iterable[Process]) -> str:
+    """The last lines each process logged, to attach to a failed assertion."""
+    return "\n".join(process.tail() for process in processes)
 
 
 def celery_worker(env: dict[str, str], logs: Path, concurrency: int = 2) -> Process:

@@ -7,8 +7,6 @@ A missing Redis at 127.0.0.1:6379 fails these tests; it never skips them.
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 import redis
 import requests
@@ -27,8 +25,10 @@ from tests.service.processes import (
     Process,
     base_env,
     celery_worker,
+    explain,
     free_port,
     post_webhooks,
+    redis_server,
     switchboard,
     wait_for_http,
     wait_until,
@@ -60,10 +60,6 @@ def processes():
     yield started
     for process in reversed(started):
         process.stop()
-
-
-def explain(processes: list[Process]) -> str:
-    return "\n".join(process.tail() for process in processes)
 
 
 def test_celery_worker_killed_mid_run_loses_and_repeats_nothing(tmp_path, redis_db, processes):
@@ -120,12 +116,9 @@ def test_embedded_server_restarted_mid_run_loses_and_repeats_nothing(tmp_path, p
 
 
 def test_ingress_accepts_while_redis_is_down_and_dispatch_resumes(tmp_path, processes):
-    redis_server = shutil.which("redis-server")
-    assert redis_server, "redis-server must be installed for this test"
     redis_port = free_port()
-    redis_args = [redis_server, "--port", str(redis_port), "--save", "", "--appendonly", "no"]
     env = base_env(tmp_path / "var", SWITCHBOARD_REDIS_URL=f"redis://127.0.0.1:{redis_port}/0")
-    private_redis = Process("redis", redis_args, env, tmp_path)
+    private_redis = redis_server(redis_port, env, tmp_path)
     processes.append(private_redis)
     webhook_id, token = import_active_scenario(env)
     port = free_port()
@@ -141,7 +134,7 @@ def test_ingress_accepts_while_redis_is_down_and_dispatch_resumes(tmp_path, proc
         private_redis.stop()
         assert set(post_webhooks(url, range(20, 40))) == {200}, "ingress must not need Redis"
         assert store.count_queue(webhook_id) == 20, "accepted requests wait in the store"
-        processes.append(Process("redis", redis_args, env, tmp_path))
+        processes.append(redis_server(redis_port, env, tmp_path))
         wait_until(lambda: successes(store) >= 40, 90, "dispatch to resume after Redis")
         assert_exactly_one_execution_each(store, webhook_id, set(range(40)))
     except AssertionError as error:
