@@ -271,3 +271,37 @@ def test_login_body_must_be_json(client, owner):
         content_type="application/x-www-form-urlencoded",
     )
     assert form.status_code == 415  # a cross-site form cannot sign anyone in
+
+
+def test_a_user_changes_their_own_password(app, owner, viewer):
+    other_device = ApiClient(app, "viewer@example.com")
+    old_cookie = viewer.http.get_cookie(SESSION_COOKIE).value
+    wrong = viewer.post(
+        "/api/auth/password", json={"current_password": "not it", "new_password": "x" * 12}
+    )
+    assert wrong.status_code == 403 and wrong.json["error"]["path"] == "current_password"
+    short = viewer.post(
+        "/api/auth/password", json={"current_password": PASSWORD, "new_password": "short"}
+    )
+    assert short.status_code == 422
+    changed = viewer.post(
+        "/api/auth/password",
+        json={"current_password": PASSWORD, "new_password": "a brand new passphrase"},
+    )
+    assert changed.status_code == 200 and changed.json["email"] == "viewer@example.com"
+    # This browser goes on under a new session id; every other session of the user ended.
+    assert viewer.http.get_cookie(SESSION_COOKIE).value != old_cookie
+    assert viewer.get("/api/auth/state").json["user"]["email"] == "viewer@example.com"
+    assert other_device.get("/api/auth/state").json["user"] is None
+    client = app.test_client()
+    login = {"email": "viewer@example.com", "password": PASSWORD}
+    assert client.post("/api/auth/login", json=login).status_code == 401
+    login["password"] = "a brand new passphrase"
+    assert client.post("/api/auth/login", json=login).status_code == 200
+
+
+def test_wrong_current_passwords_are_throttled(app, owner, monotonic):
+    body = {"current_password": "guess", "new_password": "x" * 12}
+    answers = [owner.post("/api/auth/password", json=body).status_code for _ in range(6)]
+    assert answers[:5] == [403] * 5 and answers[5] == 429
+    assert owner.post("/api/auth/password", json=body).headers["Retry-After"]

@@ -16,6 +16,7 @@ ACCESS: dict[str, Role] = {
     "api.auth_setup": PUBLIC,  # refuses once a user exists
     "api.auth_login": PUBLIC,
     "api.auth_logout": PUBLIC,  # ends only the session the cookie names
+    "api.change_password": VIEWER,  # one's own, with the current password
     "api.openapi_document": PUBLIC,
     "api.list_users": OWNER,
     "api.create_user": OWNER,

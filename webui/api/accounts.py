@@ -9,6 +9,7 @@ from webui import auth
 from webui.api.models import (
     AuthState,
     LoginIn,
+    PasswordChange,
     SetupIn,
     TokenIn,
     TokenOut,
@@ -73,6 +74,32 @@ def auth_login() -> Response:
         throttle.failed(given.email)
         raise ApiError(401, "unauthorized", "wrong email or password")
     throttle.succeeded(given.email)
+    return _signed_in(user, 200)
+
+
+@route("/auth/password", "POST", body=PasswordChange, answer=UserOut)
+def change_password() -> Response:
+    """Change one's own password (the current one is checked, with the sign-in throttle); every
+    other session of the user ends and this one continues under a new session id."""
+    given = json_body(PasswordChange)
+    user = g.principal.user
+    throttle = auth.login_throttle()
+    wait = throttle.retry_after(user.email)
+    if wait:
+        raise ApiError(
+            429,
+            "rate_limited",
+            "too many wrong passwords; wait and try again",
+            headers={"Retry-After": str(max(1, round(wait)))},
+        )
+    if not auth.verify_password(given.current_password, user.password_hash):
+        throttle.failed(user.email)
+        raise ApiError(403, "forbidden", "the current password is wrong", path="current_password")
+    store = _store()
+    user = store.update_user(user.id, password_hash=auth.hash_password(given.new_password))
+    store.delete_user_sessions(user.id)
+    if g.principal.session is None:  # an API token: no session to continue
+        return answer(user_out(user))
     return _signed_in(user, 200)
 
 

@@ -75,6 +75,11 @@ class UserIn(SetupIn):
     role: RoleName
 
 
+class PasswordChange(Request):
+    current_password: str = Field(max_length=1024)
+    new_password: str = Field(min_length=10, max_length=1024)
+
+
 class UserPatch(Request):
     email: Email | None = Field(
         default=None, min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$"
