@@ -69,6 +69,7 @@ import { RunPanel } from "./RunPanel";
 import { SettingsPanel } from "./SettingsPanel";
 import { ProblemsBar } from "./ProblemsBar";
 import { useHistory } from "./useHistory";
+import { VersionsDialog } from "./VersionsDialog";
 
 const nodeTypes = { module: ModuleNode, placeholder: PlaceholderNode };
 const edgeTypes = { link: LinkEdge };
@@ -160,6 +161,8 @@ function EditorInner({
   const [message, setMessage] = useState<{ text: string; error?: boolean } | null>(null);
   const [active, setActive] = useState<ActiveField | null>(null);
   const [busy, setBusy] = useState(false);
+  const [currentVersion, setCurrentVersion] = useState(0);
+  const [versionsOpen, setVersionsOpen] = useState(false);
   const last = useLastBundles(scenarioId, executionId);
   const [live, setLive] = useState<Map<number, LiveState> | null>(null);
   const [waiting, setWaiting] = useState<{ url: string } | null>(null);
@@ -184,19 +187,26 @@ function EditorInner({
             if (old && Array.isArray(old.flow)) detail = { ...detail, blueprint: old };
           }
         }
-        const blueprint = detail.blueprint ?? emptyBlueprint(detail.name);
-        if (!blueprint.name) blueprint.name = detail.name;
-        const sched = (detail.scheduling ?? { type: "on-demand" }) as JsonObject;
-        history.reset(blueprint);
-        setScheduling(sched);
-        setSaved(JSON.stringify({ bp: blueprint, scheduling: sched }));
-        setValidation(detail.validation ?? { problems: [], unsupported: {} });
-        setLoaded(true);
-        setTimeout(() => flow.fitView({ padding: 0.2, maxZoom: 1.1 }), 50);
+        showScenario(detail);
       })
       .catch((e: Error) => setLoadError(e.message));
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [scenarioId, executionId]);
+
+  /** Put a scenario as the server has it on the canvas (on open, and after a restore). */
+  const showScenario = (detail: ScenarioDetail) => {
+    const blueprint = detail.blueprint ?? emptyBlueprint(detail.name);
+    if (!blueprint.name) blueprint.name = detail.name;
+    const sched = (detail.scheduling ?? { type: "on-demand" }) as JsonObject;
+    history.reset(blueprint);
+    setScheduling(sched);
+    setSaved(JSON.stringify({ bp: blueprint, scheduling: sched }));
+    setValidation(detail.validation ?? { problems: [], unsupported: {} });
+    setCurrentVersion(detail.current_version);
+    setPanel(null);
+    setLoaded(true);
+    setTimeout(() => flow.fitView({ padding: 0.2, maxZoom: 1.1 }), 50);
+  };
 
   const graph = useMemo(
     () =>
@@ -329,6 +339,7 @@ function EditorInner({
       });
       setSaved(JSON.stringify({ bp, scheduling }));
       setValidation(detail.validation ?? { problems: [], unsupported: {} });
+      setCurrentVersion(detail.current_version);
       const count = detail.validation?.problems.length ?? 0;
       flash(count ? `Saved, with ${count} problem(s)` : "Saved");
       return true;
@@ -661,6 +672,9 @@ function EditorInner({
               <button onClick={() => void validate()}>Validate</button>
               <button onClick={() => setPanel({ kind: "settings" })}>Settings</button>
               <button onClick={() => void exportFile()}>Export blueprint</button>
+              <button onClick={() => setVersionsOpen(true)} disabled={executionId !== null}>
+                Versions
+              </button>
               {message && (
                 <span className={`toast${message.error ? " error" : ""}`} role="status">
                   {message.text}
@@ -906,6 +920,20 @@ function EditorInner({
                   { label: "Paste after", onClick: () => paste(menu.id), hidden: !localStorage.getItem(CLIPBOARD_KEY) },
                   { label: "Delete module", onClick: () => remove(menu.id), danger: true },
                 ]}
+              />
+            )}
+            {versionsOpen && (
+              <VersionsDialog
+                scenarioId={scenarioId}
+                currentVersion={currentVersion}
+                dirty={dirty}
+                readOnly={readOnly}
+                onClose={() => setVersionsOpen(false)}
+                onRestored={(detail) => {
+                  setVersionsOpen(false);
+                  showScenario(detail);
+                  flash(`Restored as version ${detail.current_version}`);
+                }}
               />
             )}
             {errorFor !== null && (
