@@ -10,6 +10,7 @@ import { IncompletePage } from "./pages/Incomplete";
 import { SyncLog } from "./pages/SyncLog";
 import { WebhookList, WebhookQueue } from "./pages/Webhooks";
 import { ConnectionsPage } from "./pages/Connections";
+import { AccountPage } from "./pages/Account";
 import type { AuthState, User } from "./types";
 
 function useHashRoute(): string {
@@ -60,7 +61,9 @@ export function App() {
           ? "dashboard"
           : path.startsWith("#/connections")
             ? "connections"
-            : "scenarios";
+            : path.startsWith("#/account")
+              ? "account"
+              : "scenarios";
   const scenarioParam = query.get("scenario");
   let content;
   if (syncLog) content = <SyncLog key={syncLog[1]} scenarioId={Number(syncLog[1])} />;
@@ -80,6 +83,7 @@ export function App() {
   else if (section === "webhooks") content = <WebhookList />;
   else if (section === "dashboard") content = <Dashboard />;
   else if (section === "connections") content = <ConnectionsPage canEdit={canEdit} />;
+  else if (section === "account") content = <AccountPage me={state.user} />;
   else content = <ScenarioList onOpen={(id) => (window.location.hash = `#/scenarios/${id}`)} />;
   const nav = (name: string, href: string, label: string) => (
     <a href={href} className={`nav-link${section === name ? " active" : ""}`}>
@@ -104,9 +108,9 @@ export function App() {
         {nav("connections", "#/connections", "Connections")}
         {nav("dashboard", "#/dashboard", "Dashboard")}
         <span className="spacer" />
-        <span className="user">
+        <a href="#/account" className={`user nav-link${section === "account" ? " active" : ""}`} title="Your account">
           {state.user.name} <span className="muted">({state.user.role})</span>
-        </span>
+        </a>
         <button className="small" onClick={() => void logout()}>
           Sign out
         </button>

@@ -30,6 +30,9 @@ async function request<T>(method: string, url: string, body?: unknown): Promise<
   }
   if (method !== "GET" && csrfToken) headers["X-CSRF-Token"] = csrfToken;
   const response = await fetch(url, { method, headers, body: payload, credentials: "same-origin" });
+  // A sign-in or a password change starts a new session with a new token: use it from now on.
+  const renewed = response.headers.get("X-CSRF-Token");
+  if (renewed) csrfToken = renewed;
   if (response.status === 204) return undefined as T;
   const text = await response.text();
   let data: unknown = null;

@@ -1,0 +1,69 @@
+"""The Account page: the owner adds a teammate with a role, makes an API token that works on the
+REST API until revoked; the teammate signs in, changes their own password and sees no team."""
+
+from __future__ import annotations
+
+import requests
+
+from tests.browser.conftest import shot
+
+TEAMMATE = ("ed@example.com", "first password 1")
+NEW_PASSWORD = "a better passphrase"
+
+
+def sign_in(page, server, email, password):
+    page.goto(server + "/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_team_tokens_and_password(signed_in, server, browser):
+    page = signed_in
+    page.locator(".topbar").get_by_role("link", name="Olga").click()
+    page.get_by_role("heading", name="Account").wait_for()
+
+    team = page.get_by_test_id("team")
+    team.get_by_label("Name").fill("Ed")
+    team.get_by_label("Email").fill(TEAMMATE[0])
+    team.get_by_label("First password").fill(TEAMMATE[1])
+    team.get_by_label("Role", exact=True).select_option("editor")
+    team.get_by_role("button", name="Add user").click()
+    team.get_by_role("row").filter(has_text=TEAMMATE[0]).wait_for()
+    team.get_by_label(f"Role of {TEAMMATE[0]}").select_option("viewer")
+    team.get_by_role("row").filter(has_text=TEAMMATE[0]).get_by_label(
+        f"Role of {TEAMMATE[0]}"
+    ).wait_for()
+
+    tokens = page.get_by_test_id("tokens")
+    tokens.get_by_label("Token name").fill("Reporting script")
+    tokens.get_by_role("button", name="Create token").click()
+    text = tokens.get_by_test_id("new-token").locator("code").inner_text()
+    shot(page, "account")
+    bearer = {"Authorization": f"Bearer {text}"}
+    assert requests.get(f"{server}/api/scenarios", headers=bearer, timeout=10).status_code == 200
+    page.once("dialog", lambda dialog: dialog.accept())
+    tokens.get_by_role("row").filter(has_text="Reporting script").get_by_role(
+        "button", name="Revoke"
+    ).click()
+    tokens.get_by_role("row").filter(has_text="Reporting script").wait_for(state="detached")
+    assert requests.get(f"{server}/api/scenarios", headers=bearer, timeout=10).status_code == 401
+
+    context = browser.new_context(viewport={"width": 1600, "height": 950})
+    try:
+        ed = context.new_page()
+        sign_in(ed, server, *TEAMMATE)
+        ed.get_by_role("heading", name="Scenarios").wait_for()
+        ed.locator(".topbar").get_by_role("link", name="Ed").click()
+        assert "viewer" in ed.locator(".account .list-header").inner_text()
+        assert ed.get_by_test_id("team").count() == 0
+        password = ed.get_by_test_id("password")
+        password.get_by_label("Current password").fill(TEAMMATE[1])
+        password.get_by_label("New password").fill(NEW_PASSWORD)
+        password.get_by_role("button", name="Change password").click()
+        password.get_by_text("Password changed").wait_for()
+        ed.get_by_role("button", name="Sign out").click()
+        sign_in(ed, server, TEAMMATE[0], NEW_PASSWORD)
+        ed.get_by_role("heading", name="Scenarios").wait_for()
+    finally:
+        context.close()
