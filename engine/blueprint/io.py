@@ -115,7 +115,9 @@ def _lower_first(text: str) -> str:
 
 
 def _parse_json(source: Source) -> Any:
-    if isinstance(source, Mapping):
+    if not isinstance(source, str | bytes | bytearray):
+        # Already parsed (the API's ``{"blueprint": …}`` may hold any JSON value): _unwrap
+        # refuses what is not an object, with its path.
         return source
     text = _decode(source) if isinstance(source, bytes | bytearray) else source
     text = text.removeprefix("\ufeff")

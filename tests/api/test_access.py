@@ -17,7 +17,7 @@ ROLES = {
     "owner": Role.OWNER,
 }
 # Ids that exist nowhere: an allowed request reaches its view and answers 404/409/422…
-PLACEHOLDERS = {"int": "987654", "default": "no-such-id"}
+PLACEHOLDERS = {"int": "987654", "bigid": "987654", "default": "no-such-id"}
 
 
 def api_routes(app):

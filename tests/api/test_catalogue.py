@@ -194,6 +194,6 @@ def test_openapi_describes_bodies_and_parameters(client):
         "name": "scenario_id",
         "in": "path",
         "required": True,
-        "schema": {"type": "integer"},
+        "schema": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1},
     }
     assert document["paths"]["/api/auth/login"]["post"]["security"] == []

@@ -14,6 +14,7 @@ from flask import Flask, request
 from webui import auth
 from webui.api import problems
 from webui.api.access import ACCESS, CSRF_EXEMPT
+from webui.api.converters import CONVERTERS
 from webui.api.problems import ApiError
 from webui.api.routing import ENDPOINTS, api
 from webui.app import current_service
@@ -60,6 +61,8 @@ def register_api(app: Flask) -> None:
     )
 
     auth.install_throttle(app)
+    # Before the blueprint's rules are bound: ids out of the columns' range match no route.
+    app.url_map.converters.update(CONVERTERS)
     app.register_blueprint(api)
 
 

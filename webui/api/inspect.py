@@ -145,14 +145,14 @@ def list_webhook_queue(webhook_id: int) -> Response:
     return answer([QueueItemOut(**queue_item_out(item)) for item in items])
 
 
-@route("/webhooks/<int:webhook_id>/queue/<int:item_id>", "GET", answer=QueueItemDetail)
+@route("/webhooks/<int:webhook_id>/queue/<bigid:item_id>", "GET", answer=QueueItemDetail)
 def get_webhook_queue_item(webhook_id: int, item_id: int) -> Response:
     """One received request as stored (method, headers, query, body)."""
     item = current_service().webhook_queue_item(webhook_id, item_id)
     return answer(QueueItemDetail(**queue_item_out(item), request=item.request))
 
 
-@route("/webhooks/<int:webhook_id>/queue/<int:item_id>", "DELETE", status=204)
+@route("/webhooks/<int:webhook_id>/queue/<bigid:item_id>", "DELETE", status=204)
 def delete_webhook_queue_item(webhook_id: int, item_id: int) -> Response:
     """Drop a received request (409 while a worker is processing it)."""
     current_service().delete_webhook_queue_item(webhook_id, item_id)
