@@ -257,6 +257,23 @@ def counts(app: App, state: Any, statuses: list[int], store: Any) -> dict[str, i
     }
 
 
+def check_outcome(app: App, state: Any, statuses: list[int], store: Any, webhook_id: int) -> None:
+    """Every webhook accepted and run once, the killed run re-run, one invoice per webhook."""
+    measured = counts(app, state, statuses, store)
+    print(f"\n{app.name}: {json.dumps(measured)}")
+    assert set(statuses) == {200}
+    assert_exactly_one_execution_each(store, webhook_id, set(range(TOTAL)))
+    assert measured["reaped"] >= 1, "the killed run was given back and run again"
+    assert measured["writes_replayed"] >= 1, "the killed run's create was sent again"
+    assert Counter(app.references(state)) == Counter(f"hook {n}" for n in range(TOTAL))
+    assert None not in app.write_keys(state), "every create carried its key"
+
+
+def explain(error: AssertionError, processes: list[Process]) -> AssertionError:
+    logs = "\n".join(process.tail() for process in processes)
+    return AssertionError(f"{error}\n{logs}")
+
+
 @pytest.mark.parametrize("app", [XERO, QUICKBOOKS], ids=lambda app: app.name)
 def test_a_worker_killed_after_its_create_leaves_exactly_one_record_per_webhook(
     app, tmp_path, redis_db, processes, http
@@ -272,25 +289,45 @@ def test_a_worker_killed_after_its_create_leaves_exactly_one_record_per_webhook(
     wait_for_http(port)
     store = open_plain_store(tmp_path / "var")
     try:
-        statuses = post_webhooks(
-            f"http://127.0.0.1:{port}/hooks/{token}", range(TOTAL), payload=payload
-        )
+        url = f"http://127.0.0.1:{port}/hooks/{token}"
+        statuses = post_webhooks(url, range(TOTAL), payload=payload)
         wait_until(lambda: paused_write_stored(app, state), 60, "a paused run's write", every=0.02)
         first_worker.kill()  # SIGKILL while that run sleeps after its create
         assert successes(store) < TOTAL, "the kill should land mid-run"
         processes.append(celery_worker(env, tmp_path))
         wait_until(lambda: successes(store) >= TOTAL, 120, "every webhook's execution")
-        measured = counts(app, state, statuses, store)
-        print(f"\n{app.name}: {json.dumps(measured)}")
-        assert set(statuses) == {200}
-        assert_exactly_one_execution_each(store, webhook_id, set(range(TOTAL)))
-        assert measured["reaped"] >= 1, "the killed run was given back and run again"
-        assert measured["writes_replayed"] >= 1, "the killed run's create was sent again"
-        assert Counter(app.references(state)) == Counter(f"hook {n}" for n in range(TOTAL))
-        assert None not in app.write_keys(state), "every create carried its key"
+        check_outcome(app, state, statuses, store, webhook_id)
     except AssertionError as error:
-        logs = "\n".join(process.tail() for process in processes)
-        raise AssertionError(f"{error}\n{logs}") from None
+        raise explain(error, processes) from None
+    finally:
+        store.close()
+        stop_sandbox()
+
+
+def test_the_embedded_server_killed_after_a_create_leaves_one_invoice_per_webhook(
+    tmp_path, processes, http
+):
+    """The same with ingress and workers in one process (no Redis): kill it, start it again."""
+    app = XERO
+    state, sandbox, stop_sandbox = serve_sandbox(app, http)
+    env = base_env(tmp_path / "var", SWITCHBOARD_INLINE_WORKERS="2")
+    webhook_id, token = set_up(app, env, sandbox, state, http)
+    port = free_port()
+    server = switchboard("serve", ["serve", "--port", str(port)], env, tmp_path)
+    processes.append(server)
+    wait_for_http(port)
+    store = open_plain_store(tmp_path / "var")
+    try:
+        url = f"http://127.0.0.1:{port}/hooks/{token}"
+        statuses = post_webhooks(url, range(TOTAL), payload=payload)
+        wait_until(lambda: paused_write_stored(app, state), 60, "a paused run's write", every=0.02)
+        server.kill()
+        assert successes(store) < TOTAL, "the kill should land mid-run"
+        processes.append(switchboard("serve", ["serve", "--port", str(port)], env, tmp_path))
+        wait_until(lambda: successes(store) >= TOTAL, 120, "every webhook's execution")
+        check_outcome(app, state, statuses, store, webhook_id)
+    except AssertionError as error:
+        raise explain(error, processes) from None
     finally:
         store.close()
         stop_sandbox()
