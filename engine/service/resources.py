@@ -12,7 +12,22 @@ from engine.connections import StoreConnections
 from engine.service.base import ServiceBase
 from engine.service.errors import InvalidField
 from engine.spec import AuthType, ConnectionKind
-from engine.store import Connection, DataRecord, DataStore, Scenario, ScenarioVersionInfo, Webhook
+from engine.store import (
+    UNSET,
+    Connection,
+    DataRecord,
+    DataStore,
+    DataStoreFull,
+    NotFound,
+    RecordFilter,
+    Scenario,
+    ScenarioVersionInfo,
+    Webhook,
+)
+from engine.store.records import _Unset
+
+MAX_RECORD_KEY_LENGTH = 255
+"""The store's limit on record keys (its ``key`` column)."""
 
 
 class ResourceOperations(ServiceBase):
@@ -107,8 +122,88 @@ class ResourceOperations(ServiceBase):
             name, structure=structure, max_size_bytes=max_size_bytes
         )
 
+    def get_data_store(self, store_id: int) -> DataStore:
+        """The data store. Raises ``NotFound``."""
+        return self.store.get_data_store(store_id)
+
+    def update_data_store(
+        self,
+        store_id: int,
+        *,
+        name: str | _Unset = UNSET,
+        structure: Mapping[str, Any] | _Unset | None = UNSET,
+        max_size_bytes: int | _Unset = UNSET,
+    ) -> DataStore:
+        """Change what is given (``structure=None`` clears it).
+
+        Raises:
+            NotFound: no such store.
+            InvalidField: a size limit below what the records already take.
+        """
+        if not isinstance(max_size_bytes, _Unset):
+            used = self.data_store_size(store_id)
+            if max_size_bytes < used:
+                raise InvalidField(
+                    f"the records already take {used} bytes; delete some before setting a "
+                    f"size limit of {max_size_bytes} bytes",
+                    "max_size_bytes",
+                )
+        return self.store.update_data_store(
+            store_id, name=name, structure=structure, max_size_bytes=max_size_bytes
+        )
+
+    def delete_data_store(self, store_id: int) -> None:
+        """Delete a data store with its records. Raises ``NotFound``."""
+        self.store.delete_data_store(store_id)
+
+    def data_store_size(self, store_id: int) -> int:
+        """Bytes the store's records take (what counts against its limit)."""
+        return sum(record.size_bytes for record in self.store.search_records(store_id))
+
     def count_records(self, store_id: int) -> int:
         return self.store.count_records(store_id)
+
+    def get_record(self, store_id: int, key: str) -> DataRecord:
+        """One record with its sizes and times. Raises ``NotFound`` (store or key)."""
+        found = self.store.search_records(store_id, [RecordFilter("key", "eq", key)], limit=1)
+        if not found:
+            raise NotFound("data store record", key)
+        return found[0]
+
+    def put_record(self, store_id: int, key: str, data: Mapping[str, Any]) -> DataRecord:
+        """Add the record under ``key`` or replace its data.
+
+        Raises:
+            NotFound: no such store.
+            InvalidField: a key that is not 1 to 255 characters (``key``), or data that would
+                take the store past its size limit (``data``).
+        """
+        # PostgreSQL text cannot hold NUL: refuse it here for both databases alike.
+        if not 1 <= len(key) <= MAX_RECORD_KEY_LENGTH or "\x00" in key:
+            raise InvalidField(
+                f"a record key is text of 1 to {MAX_RECORD_KEY_LENGTH} characters "
+                "(no NUL character)",
+                "key",
+            )
+        try:
+            return self.store.put_record(store_id, key, data, overwrite=True)
+        except DataStoreFull as full:
+            # The user edits one record by hand: say what to do, not just what went wrong.
+            raise InvalidField(
+                f"the record does not fit: the data store would hold {full.needed} bytes, over "
+                f"its size limit of {full.limit} bytes; raise the limit or delete records",
+                "data",
+            ) from None
+
+    def delete_record(self, store_id: int, key: str) -> None:
+        """Delete one record. Raises ``NotFound`` (store or key)."""
+        self.store.get_data_store(store_id)
+        if not self.store.delete_record(store_id, key):
+            raise NotFound("data store record", key)
+
+    def delete_all_records(self, store_id: int) -> int:
+        """Empty the data store; how many records it held. Raises ``NotFound``."""
+        return self.store.delete_all_records(store_id)
 
     def records_page(
         self, store_id: int, *, limit: int, offset: int

@@ -79,8 +79,15 @@ ACCESS: dict[str, Role] = {
     "api.dashboard": VIEWER,
     # data stores
     "api.list_datastores": VIEWER,
+    "api.get_datastore": VIEWER,
     "api.create_datastore": EDITOR,
+    "api.update_datastore": EDITOR,
+    "api.delete_datastore": EDITOR,
     "api.list_records": VIEWER,
+    "api.get_record": VIEWER,
+    "api.put_record": EDITOR,
+    "api.delete_record": EDITOR,
+    "api.delete_all_records": EDITOR,
 }
 
 CSRF_EXEMPT = frozenset({"api.auth_login", "api.auth_setup"})

@@ -361,6 +361,26 @@ class RecordPage(Answer):
     next_offset: int | None
 
 
+class DataStorePatch(Request):
+    """Only the keys sent change; ``"structure": null`` removes the data structure."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    structure: dict[str, JSON] | None = None
+    max_size_bytes: int | None = Field(
+        default=None, gt=0, le=1_000_000_000, description="not below what the records take"
+    )
+
+
+class RecordIn(Request):
+    data: dict[str, JSON] = Field(
+        description="the record's data, replacing what the key held", examples=[{"n": 1}]
+    )
+
+
+class RecordsDeleted(Answer):
+    deleted: int = Field(description="how many records the store held")
+
+
 # -- query strings ----------------------------------------------------------------------------
 
 
