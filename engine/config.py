@@ -50,6 +50,11 @@ def _optional_text(text: str) -> str | None:
     return text.strip() or None
 
 
+def _names(text: str) -> tuple[str, ...]:
+    """A comma-separated list of host names (``a.example.com, .example.org``)."""
+    return tuple(name.strip().lower() for name in text.split(",") if name.strip())
+
+
 def _env(name: str, parse: Callable[[str], Any]) -> dict[str, Any]:
     """Field metadata: which variable sets the field, and how its text is parsed."""
     return {"env": name, "parse": parse}
@@ -70,6 +75,8 @@ class Settings:
         webhook_rate_window_seconds: the rate-limit window.
         webhook_queue_limit: queued items per webhook before new requests are refused.
         allow_private_network: let HTTP modules call private/loopback addresses (SSRF guard off).
+        allowed_hosts: host names the web app answers besides localhost and the host of
+            ``SWITCHBOARD_BASE_URL`` (``webui.hosts``: DNS-rebinding protection).
         max_run_seconds: wall time of one execution.
         max_bundles_per_run: bundles (operations) one execution may process.
         max_stored_bundles_per_module: bundles kept per module in an execution record.
@@ -100,6 +107,9 @@ class Settings:
     )
     allow_private_network: bool = field(
         default=False, metadata=_env("SWITCHBOARD_ALLOW_PRIVATE_NETWORK", _boolean)
+    )
+    allowed_hosts: tuple[str, ...] = field(
+        default=(), metadata=_env("SWITCHBOARD_ALLOWED_HOSTS", _names)
     )
     max_run_seconds: float = field(
         default=40 * 60.0, metadata=_env("SWITCHBOARD_MAX_RUN_SECONDS", _positive_float)

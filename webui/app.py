@@ -7,7 +7,8 @@ tests and ``switchboard serve`` pass a ready one::
     gunicorn 'webui.app:create_app()'                     # production, see docs/deploy.md
 
 Blueprints: webhook ingress (``webui.hooks``), OAuth2 connections (``webui.oauth``). The REST
-API and the editor register here too.
+API and the editor register here too. Every request but webhook ingress must name an allowed
+host (``webui.hosts``: DNS rebinding).
 """
 
 from __future__ import annotations
@@ -46,7 +47,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from webui.api import register_api
     from webui.hooks import hooks
+    from webui.hosts import install_host_check
     from webui.oauth import oauth
+
+    install_host_check(app)
 
     app.register_blueprint(hooks)
     app.register_blueprint(oauth)

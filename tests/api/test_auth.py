@@ -54,6 +54,7 @@ def test_setup_validates_its_body(client):
 
 
 def test_session_cookie_is_httponly_lax_and_secure_over_https(app):
+    app.config["SWITCHBOARD_ALLOWED_HOSTS"] = "switchboard.example"
     plain = setup(app.test_client())
     cookie, header = session_cookie(plain)
     assert cookie["httponly"] and cookie["samesite"] == "Lax"

@@ -125,6 +125,7 @@ def test_webhook_url_uses_the_configured_base_url(owner, app):
 
 
 def test_webhook_url_follows_the_request_host(owner, app):
+    app.config["SWITCHBOARD_ALLOWED_HOSTS"] = "sb.example"
     token = owner.post("/api/tokens", json={"name": "t"}).json["token"]
     hook = app.test_client().post(
         "/api/webhooks",
