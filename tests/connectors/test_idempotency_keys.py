@@ -16,7 +16,6 @@ from engine.connections import resolved_from_values
 from engine.graph import compile_blueprint
 from engine.registry import default_registry
 from engine.runtime import RunContext, run_scenario
-from modules.connections import shared_rate_limiter
 from modules.quickbooks.connection import QUICKBOOKS_CONNECTION
 from modules.xero.connection import XERO_CONNECTION
 
@@ -34,13 +33,6 @@ CONNECTIONS = {
 class Connections:
     def get(self, connection_id):
         return CONNECTIONS[connection_id]
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_limiter():
-    shared_rate_limiter.cache_clear()
-    yield
-    shared_rate_limiter.cache_clear()
 
 
 @pytest.fixture
@@ -179,3 +171,22 @@ def test_quickbooks_retry_after_a_stale_sync_token_gets_a_new_requestid(mocked):
     run([node(1, "quickbooks:UpdateCustomer", 2, Id="1", SyncToken="0", Notes="hi")], "exec-1")
     writes = [ids[0] for method, ids in qbo_request_ids(mocked) if method == "POST"]
     assert len(writes) == 2 and writes[1] == writes[0] + "-2"
+
+
+def test_a_write_is_not_sent_twice_after_a_5xx(mocked):
+    """Writes are not retried inside the call, keyed or not (the re-run is what repeats them)."""
+    mocked.put(f"{XERO}/Contacts", status=503, json={"Title": "Service Unavailable"})
+    blueprint = load_blueprint(
+        {"name": "keys", "flow": [HOOK, *XERO_FLOW[:1]], "metadata": {"version": 1}}
+    )
+    plan = compile_blueprint(blueprint, default_registry())
+    with requests.Session() as http:
+        context = RunContext(
+            clock=lambda: datetime.now(UTC),
+            http=http,
+            connections=Connections(),
+            execution_id="exec-1",
+        )
+        record = run_scenario(plan, context, trigger_bundles=[{}])
+    assert record.status == "error" and len(mocked.calls) == 1
+    assert mocked.calls[0].request.headers["Idempotency-Key"].startswith("sb-")
