@@ -28,6 +28,10 @@ run: ## Run the product on its embedded default (SQLite, no Redis)
 test: ## Run the test suite
 	$(BIN)/pytest -q
 
+.PHONY: soak
+soak: ## Run the fault tests with 20x bursts, 3 rounds each; counts in var/soak-report.json
+	SWITCHBOARD_SOAK=1 $(BIN)/pytest -q tests/faults
+
 .PHONY: lint
 lint: ## Check style with ruff
 	$(BIN)/ruff check .

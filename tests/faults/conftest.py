@@ -1,9 +1,10 @@
 """Fault tests: real processes on loopback, a fault injected mid-burst, the counts reported.
 
 Each test records a ``FaultCounts`` row with ``record_counts``; the rows go to a JSON report
-(``SWITCHBOARD_FAULT_REPORT``, default ``var/fault-report.json``) and a table at the end of the
-session. ``SWITCHBOARD_SOAK=1`` (``make soak``) multiplies burst sizes by ``SOAK_SCALE`` and runs
-each fault ``SOAK_ROUNDS`` times. A missing Redis, PostgreSQL or redis-server fails the tests.
+(``SWITCHBOARD_FAULT_REPORT``; default ``var/fault-report.json``, in a soak
+``var/soak-report.json``) and a table at the end of the session. ``SWITCHBOARD_SOAK=1`` (``make
+soak``) multiplies burst sizes by ``SOAK_SCALE`` and runs each fault ``SWITCHBOARD_SOAK_ROUNDS``
+times (3). A missing Redis, PostgreSQL or redis-server fails the tests; nothing skips.
 """
 
 from __future__ import annotations
@@ -25,10 +26,9 @@ from tests.service.processes import REPO, Process
 
 SOAK = os.environ.get("SWITCHBOARD_SOAK", "").strip().lower() in {"1", "true", "yes"}
 SOAK_SCALE = 20
-SOAK_ROUNDS = 3
-REPORT_PATH = Path(
-    os.environ.get("SWITCHBOARD_FAULT_REPORT") or REPO / "var" / "fault-report.json"
-).resolve()
+SOAK_ROUNDS = int(os.environ.get("SWITCHBOARD_SOAK_ROUNDS") or 3)
+_DEFAULT_REPORT = REPO / "var" / ("soak-report.json" if SOAK else "fault-report.json")
+REPORT_PATH = Path(os.environ.get("SWITCHBOARD_FAULT_REPORT") or _DEFAULT_REPORT).resolve()
 REDIS_DB = 11
 POSTGRES_ADMIN_URL = os.environ.get(
     "SWITCHBOARD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -39,6 +39,11 @@ _ROWS = pytest.StashKey[list[FaultCounts]]()
 def burst(size: int) -> int:
     """A burst size: as given by default, ``SOAK_SCALE`` times larger in a soak."""
     return size * SOAK_SCALE if SOAK else size
+
+
+def patience(seconds: float) -> float:
+    """A wait's upper bound, stretched as the bursts are in a soak."""
+    return seconds * SOAK_SCALE if SOAK else seconds
 
 
 def rounds() -> list[int]:

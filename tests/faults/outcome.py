@@ -139,6 +139,11 @@ def settled(store: SqlStore, webhook_id: int) -> bool:
     return done == stored and len(webhook_executions(store)) >= stored
 
 
+def unresolved(store: SqlStore) -> int:
+    """Incomplete executions not resolved yet, over every scenario."""
+    return sum(store.count_unresolved(scenario.id) for scenario in store.list_scenarios())
+
+
 def assert_promise_kept(counts: FaultCounts) -> None:
     """Nothing accepted lost, nothing run or written twice, nothing left running."""
     assert (counts.lost, counts.duplicated, counts.running) == (0, 0, 0), counts

@@ -18,7 +18,7 @@ from engine.config import Settings
 from engine.queue import InlineQueue
 from engine.service import build_service, shutdown_service
 from engine.store import SqlStore
-from tests.faults.conftest import burst, rounds
+from tests.faults.conftest import burst, patience, rounds
 from tests.faults.harness import (
     elapsed,
     in_background,
@@ -57,16 +57,18 @@ def post_numbers(client, token: str, numbers: range) -> dict[int, object]:
 def test_ingress_answers_503_and_stores_nothing_while_sqlite_stays_locked(
     tmp_path, monkeypatch, record_counts, round_
 ):
-    monkeypatch.setattr(sql_engine, "SQLITE_BUSY_TIMEOUT_SECONDS", 0.5)
+    monkeypatch.setattr(sql_engine, "SQLITE_BUSY_TIMEOUT_SECONDS", 0.2)
     env = {"SWITCHBOARD_VAR_DIR": str(tmp_path / "var"), "SWITCHBOARD_WEBHOOK_RATE_LIMIT": "10000"}
     service = build_service(Settings.from_env(env), queue=InlineQueue(workers=2), upgrade=True)
     webhook = service.import_scenario(HOOK_TO_VARIABLE, active=True).webhooks[0]
     service.queue.start()
-    size = burst(10)
+    size = burst(5)
     try:
         client = create_app({"SWITCHBOARD_SERVICE": service}).test_client()
         answers = post_numbers(client, webhook.token, range(size))
-        wait_settled(service.store, webhook.id, 30)  # no tick here to recover workers' writes
+        wait_settled(
+            service.store, webhook.id, patience(30)
+        )  # no tick here to recover workers' writes
         with sqlite_write_lock(tmp_path / "var" / "switchboard.db"):
             refused = post_numbers(client, webhook.token, range(size, 2 * size))
         answers |= refused | post_numbers(client, webhook.token, range(2 * size, 3 * size))
@@ -74,7 +76,7 @@ def test_ingress_answers_503_and_stores_nothing_while_sqlite_stays_locked(
             assert response.status_code == 503, response.text
             assert response.headers["Retry-After"] == "5"
             assert response.get_json()["error"]["code"] == "store_unavailable"
-        wait_settled(service.store, webhook.id, 30)
+        wait_settled(service.store, webhook.id, patience(30))
         statuses = {n: response.status_code for n, response in answers.items()}
         counts = measure("SQLite locked past the busy timeout", service.store, webhook.id, statuses)
         counts.notes["answered_503"] = len(answered(statuses)[1])
@@ -102,8 +104,8 @@ def test_sqlite_locked_during_a_burst_delays_answers_and_loses_nothing(
         with sqlite_write_lock(tmp_path / "var" / "switchboard.db"):
             time.sleep(LOCK_SECONDS)
         held = elapsed(started)
-        statuses = sender.wait(120)
-        wait_settled(store, webhook_id, 60)
+        statuses = sender.wait(patience(120))
+        wait_settled(store, webhook_id, patience(60))
         counts = measure("SQLite write-locked 3 s mid-burst", store, webhook_id, statuses)
         counts.notes["lock_held_seconds"] = held
         record_counts(counts)
@@ -131,17 +133,17 @@ def test_postgres_unavailable_during_a_burst_refuses_cleanly_and_loses_nothing(
     processes.append(celery_worker(env, tmp_path))
     store = SqlStore(postgres_database)
     url, size, paced = f"http://127.0.0.1:{port}/hooks/{token}", burst(100), burst(60)
-    slow = pause_every(20, 2.0)
     try:
-        statuses = Burst(url, size, payload=slow).start().wait(120)
+        statuses = Burst(url, size, payload=pause_every(50, 2.0)).start().wait(patience(120))
         wait_until(lambda: slow_run_in_flight(store), 30, "a run to cut off", every=0.05)
         outage = in_background(lambda: postgres_outage(postgres_database, OUTAGE_SECONDS))
         # a paced sender (about 20 a second) keeps posting through the outage and after it
-        statuses |= Burst(url, paced, first=size, threads=2, pause=0.1).start().wait(180)
+        paced_burst = Burst(url, paced, first=size, threads=2, pause=0.1)
+        statuses |= paced_burst.start().wait(patience(180))
         outage.join(30)
         last = size + paced
-        statuses |= Burst(url, size, first=last, payload=slow).start().wait(120)
-        wait_settled(store, webhook_id, 90)
+        statuses |= Burst(url, size, first=last).start().wait(patience(120))
+        wait_settled(store, webhook_id, patience(90))
         counts = measure("PostgreSQL unavailable 3 s mid-burst", store, webhook_id, statuses)
         counts.notes["answered_503"] = sum(status == 503 for status in statuses.values())
         record_counts(counts)

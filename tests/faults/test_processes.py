@@ -1,0 +1,105 @@
+"""Processes dying under load: the web process killed while webhooks pour in, Redis restarted
+(with its data gone) while Celery workers run a burst.
+
+The sender keeps posting through the fault and never retries, so each request's answer is its
+whole story: 2xx means stored, and a stored request must run exactly once whatever happens.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.faults.conftest import burst, patience, rounds
+from tests.faults.harness import serve, slow_run_in_flight, wait_settled, when_answered
+from tests.faults.outcome import assert_promise_kept, measure, pause_every
+from tests.faults.sender import NO_ANSWER, Burst
+from tests.service.blueprints import SOMETIMES_SLOW
+from tests.service.end_to_end import import_active_scenario, open_plain_store
+from tests.service.processes import (
+    base_env,
+    celery_worker,
+    explain,
+    free_port,
+    redis_server,
+    switchboard,
+    wait_for_http,
+    wait_until,
+)
+
+pytestmark = pytest.mark.slow
+
+DOWN_SECONDS = 1.0
+
+
+@pytest.mark.parametrize("round_", rounds())
+def test_web_process_killed_during_a_burst_runs_every_acknowledged_request_once(
+    tmp_path, processes, record_counts, round_
+):
+    env = base_env(tmp_path / "var", SWITCHBOARD_INLINE_WORKERS="2")
+    webhook_id, token = import_active_scenario(env, SOMETIMES_SLOW)
+    port = free_port()
+    server = serve(env, tmp_path, port)
+    processes.append(server)
+    store = open_plain_store(tmp_path / "var")
+    url, size = f"http://127.0.0.1:{port}/hooks/{token}", burst(200)
+    slow = pause_every(25, 1.0)
+    sender = Burst(url, size, threads=4, pause=0.02, timeout=10, payload=slow)
+    try:
+        when_answered(sender.start(), size // 3)
+        server.kill()  # SIGKILL: ingress and its inline workers die mid-request, mid-run
+        killed_at = sender.answered()
+        time.sleep(DOWN_SECONDS)  # the sender keeps posting into a closed port
+        processes.append(switchboard("serve", ["serve", "--port", str(port)], env, tmp_path))
+        wait_for_http(port)
+        statuses = sender.wait(patience(120))
+        after = Burst(url, size // 2, first=size, payload=slow).start().wait(patience(120))
+        assert set(after.values()) == {200}, "the restarted server takes requests"
+        statuses |= after
+        wait_settled(store, webhook_id, patience(60))
+        counts = measure("web process SIGKILLed mid-burst", store, webhook_id, statuses)
+        counts.notes["answered_before_kill"] = killed_at
+        counts.notes["no_answer"] = sum(status == NO_ANSWER for status in statuses.values())
+        record_counts(counts)
+        assert set(statuses.values()) <= {200, NO_ANSWER}, statuses
+        assert counts.refused > 0, "the kill should land mid-burst"
+        assert_promise_kept(counts)
+    except AssertionError as error:
+        raise AssertionError(f"{error}\n{explain(processes)}") from None
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("round_", rounds())
+def test_redis_restarted_empty_while_celery_workers_run_a_burst(
+    tmp_path, processes, record_counts, round_
+):
+    redis_port = free_port()
+    env = base_env(tmp_path / "var", SWITCHBOARD_REDIS_URL=f"redis://127.0.0.1:{redis_port}/0")
+    private_redis = redis_server(redis_port, env, tmp_path)
+    processes.append(private_redis)
+    webhook_id, token = import_active_scenario(env, SOMETIMES_SLOW)
+    port = free_port()
+    processes.append(serve(env, tmp_path, port))
+    processes.append(switchboard("scheduler", ["scheduler"], env, tmp_path))
+    processes.append(celery_worker(env, tmp_path))
+    store = open_plain_store(tmp_path / "var")
+    url, size = f"http://127.0.0.1:{port}/hooks/{token}", burst(100)
+    sender = Burst(url, size, threads=4, pause=0.05, payload=pause_every(25, 1.0))
+    try:
+        when_answered(sender.start(), size // 3)
+        wait_until(lambda: slow_run_in_flight(store), 30, "a run in flight", every=0.05)
+        private_redis.stop()  # no persistence: queued messages and locks are gone
+        time.sleep(DOWN_SECONDS)
+        processes.append(redis_server(redis_port, env, tmp_path))
+        statuses = sender.wait(patience(120))
+        wait_settled(store, webhook_id, patience(90))
+        counts = measure("Redis restarted (emptied) mid-burst", store, webhook_id, statuses)
+        record_counts(counts)
+        assert set(statuses.values()) == {200}, "the ingress never needs Redis"
+        assert_promise_kept(counts)
+    except AssertionError as error:
+        raise AssertionError(f"{error}\n{explain(processes)}") from None
+    finally:
+        store.close()
