@@ -2,7 +2,17 @@
 
 import pytest
 
-from .test_quickbooks_oauth import fault, make_client
+from modules.quickbooks.sandbox import DEFAULT_REALM_ID
+
+from .test_quickbooks_oauth import (
+    REDIRECT,
+    QboClient,
+    authorize,
+    fault,
+    make_client,
+    start_qbo,
+    token_request,
+)
 
 REQUEST_ID = "sb-0123456789abcdef0123456789abcdef"
 
@@ -63,3 +73,18 @@ def test_a_requestid_longer_than_50_characters_is_refused(client):
     answer = client.post("customer", {"DisplayName": "X"}, requestid="r" * 51)
     assert answer.status_code == 400
     assert customers(client) == []
+
+
+def test_requestids_are_kept_per_company(serve, http):
+    server = start_qbo(serve, http)
+    server.control("seed", {"realms": [{"realmId": "4620816365000002", "companyName": "Two"}]})
+    clients = []
+    for realm_id in (DEFAULT_REALM_ID, "4620816365000002"):
+        callback = authorize(http, server, realmId=realm_id)
+        form = {"grant_type": "authorization_code", "code": callback["code"]}
+        token = token_request(http, server, redirect_uri=REDIRECT, **form).json()["access_token"]
+        clients.append(QboClient(http, server, token, realm_id))
+    for client in clients:
+        answer = client.post("customer", {"DisplayName": "Same Name"}, requestid=REQUEST_ID)
+        assert answer.status_code == 200, answer.text
+    assert [len(customers(client)) for client in clients] == [1, 1]
