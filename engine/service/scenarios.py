@@ -40,6 +40,7 @@ class ScenarioOperations(ServiceBase):
         scheduling: Mapping[str, Any] | None = None,
         active: bool = False,
         connections: Mapping[str, int] | None = None,
+        saved_by: str | None = None,
     ) -> ImportResult:
         """Validate, compile and store a blueprint as a new scenario (inactive unless asked).
 
@@ -49,7 +50,8 @@ class ScenarioOperations(ServiceBase):
 
         ``connections`` binds connection placeholders (``"__IMTCONN__": "connection:xero"``,
         as the prebuilt scenarios in ``scenarios/`` carry them) to stored connections:
-        ``{"xero": 5, "onecrm": 3}``; see ``bind_connections``.
+        ``{"xero": 5, "onecrm": 3}``; see ``bind_connections``. ``saved_by`` (who imports it,
+        an email) is kept with version 1.
 
         Raises:
             BlueprintError: the blueprint cannot be read or compiled (every problem listed).
@@ -63,7 +65,7 @@ class ScenarioOperations(ServiceBase):
         chosen = dict(scheduling or document.scheduling or _default_scheduling(plan))
         _check_scheduling(chosen)
         scenario = self.store.create_scenario(
-            name or document.blueprint.name, text, scheduling=chosen
+            name or document.blueprint.name, text, scheduling=chosen, saved_by=saved_by
         )
         self.plans.put(scenario.id, scenario.current_version, plan)
         webhooks = self._attach_webhooks(scenario, plan)
@@ -71,22 +73,28 @@ class ScenarioOperations(ServiceBase):
             scenario = self.activate_scenario(scenario.id)
         return ImportResult(scenario, scenario.current_version, dict(plan.unsupported), webhooks)
 
-    def save_scenario(self, scenario_id: int, source: str | bytes) -> ImportResult:
-        """Store a new version of the blueprint (validated and compiled first); running and
-        incomplete executions keep their own version. Raises ``BlueprintError``, ``NotFound``."""
+    def save_scenario(
+        self, scenario_id: int, source: str | bytes, *, saved_by: str | None = None
+    ) -> ImportResult:
+        """Store a new version of the blueprint (validated and compiled first), with who saved
+        it when known; running and incomplete executions keep their own version.
+        Raises ``BlueprintError``, ``NotFound``."""
         text = _text(source)
         plan = compile_blueprint(read_document(text).blueprint, self.registry)
-        version = self.store.save_scenario(scenario_id, text)
+        version = self.store.save_scenario(scenario_id, text, saved_by=saved_by)
         self.plans.put(scenario_id, version, plan)
         scenario = self.store.get_scenario(scenario_id)
         webhooks = self._attach_webhooks(scenario, plan)
         return ImportResult(scenario, version, dict(plan.unsupported), webhooks)
 
-    def restore_version(self, scenario_id: int, version: int) -> ImportResult:
+    def restore_version(
+        self, scenario_id: int, version: int, *, saved_by: str | None = None
+    ) -> ImportResult:
         """Make an earlier version current again: its blueprint is saved as a new version, so
         history is never rewritten (the versions in between stay, and can be restored in
-        turn). Saving does the rest as ``save_scenario`` does: the plan is compiled and cached,
-        and an instant trigger gets its webhook. Restoring the current version changes nothing.
+        turn); ``saved_by`` is who restored it. Saving does the rest as ``save_scenario`` does:
+        the plan is compiled and cached, and an instant trigger gets its webhook. Restoring the
+        current version changes nothing.
 
         Raises:
             NotFound: no such scenario or version.
@@ -99,7 +107,7 @@ class ScenarioOperations(ServiceBase):
             unsupported = dict(self.current_plan(scenario).unsupported)
             webhooks = self.store.list_webhooks(scenario_id=scenario_id)
             return ImportResult(scenario, version, unsupported, webhooks)
-        return self.save_scenario(scenario_id, old.blueprint)
+        return self.save_scenario(scenario_id, old.blueprint, saved_by=saved_by)
 
     def export_scenario(self, scenario_id: int, version: int | None = None) -> str:
         """The blueprint text exactly as it was imported or saved. Raises ``NotFound``."""

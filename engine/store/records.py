@@ -52,6 +52,8 @@ class ScenarioVersionInfo:
     version: int
     size_bytes: int
     created_at: datetime
+    saved_by: str | None = None
+    """Who saved it (an email), when the caller said; ``None`` when unknown."""
 
 
 @dataclass(frozen=True)

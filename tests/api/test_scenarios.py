@@ -148,7 +148,9 @@ def test_restore_a_version(owner, viewer):
     assert restored.status_code == 200
     assert restored.json["current_version"] == 3
     assert restored.json["blueprint"] == json.loads(MANUAL)
-    assert [v["version"] for v in owner.get(f"/api/scenarios/{sid}/versions").json] == [3, 2, 1]
+    versions = owner.get(f"/api/scenarios/{sid}/versions").json
+    assert [v["version"] for v in versions] == [3, 2, 1]
+    assert {v["saved_by"] for v in versions} == {owner.user["email"]}
     assert owner.get(f"/api/scenarios/{sid}/export").get_data(as_text=True) == MANUAL
     assert owner.post(f"/api/scenarios/{sid}/versions/9/restore").status_code == 404
     assert viewer.post(f"/api/scenarios/{sid}/versions/2/restore").status_code == 403

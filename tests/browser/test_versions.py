@@ -3,7 +3,7 @@ the old modules again and the server keeps every version (the restore is a new o
 
 from __future__ import annotations
 
-from tests.browser.conftest import shot
+from tests.browser.conftest import EMAIL, shot
 from tests.browser.helpers import create_scenario, save
 from tests.browser.test_canvas_editing import BLUEPRINT
 
@@ -27,6 +27,8 @@ def test_restore_version_one(signed_in, server):
     page.get_by_role("button", name="Versions").click()
     dialog = page.get_by_role("dialog", name="Versions")
     dialog.get_by_test_id("version-2").filter(has_text="(current)").wait_for()
+    # Who saved each: the owner, through the web app.
+    assert EMAIL in dialog.get_by_test_id("version-2").inner_text()
     assert dialog.get_by_test_id("version-2").get_by_role("button", name="Restore").count() == 0
     shot(page, "versions-dialog")
     questions: list[str] = []

@@ -23,6 +23,7 @@ from engine.store.backup import (
     DatabaseNotEmpty,
     InvalidBackup,
     _document_digest,
+    _table_digest,
     backup_database,
     dump_backup,
     load_backup,
@@ -226,19 +227,33 @@ def test_a_database_with_data_is_refused_unless_forced(source, tmp_path):
     assert backup_database(url)["tables"] == document["tables"]
 
 
-def test_a_backup_of_an_older_schema_restores_and_is_upgraded(source, tmp_path):
-    document = backup_database(source["url"])
-    document["schema_revision"] = "0002"  # 0003 only added indexes: the rows fit both
+def as_made_at_0003(document: dict) -> dict:
+    """The backup as Switchboard made it at schema 0003: no ``saved_by`` (migration 0004)."""
+    versions = document["tables"]["scenario_versions"]
+    position = versions["columns"].index("saved_by")
+    del versions["columns"][position]
+    for row in versions["rows"]:
+        del row[position]
+    versions["sha256"] = _table_digest(versions)
+    document["schema_revision"] = "0003"
     document["checksum"] = _document_digest(document)
+    return document
+
+
+def test_a_backup_of_an_older_schema_restores_and_is_upgraded(source, tmp_path):
+    document = as_made_at_0003(backup_database(source["url"]))
     box = SecretBox(source["key"])
     fresh = f"sqlite:///{tmp_path / 'fresh.db'}"
     restore_database(fresh, document, secret_box=box)
     at_head = f"sqlite:///{tmp_path / 'at_head.db'}"
     with open_store(at_head, secret_box=box) as store:
         store.create_scenario("In the way", POLLING)
-    restore_database(at_head, document, secret_box=box, force=True)  # down to 0002, then up
+    restore_database(at_head, document, secret_box=box, force=True)  # down to 0003, then up
     for url in (fresh, at_head):
-        assert backup_database(url)["tables"] == document["tables"]
+        restored = backup_database(url)["tables"]
+        versions = restored["scenario_versions"]
+        assert {row[versions["columns"].index("saved_by")] for row in versions["rows"]} == {None}
+        assert as_made_at_0003({"tables": restored})["tables"] == document["tables"]
 
 
 def _edit(document: dict, change) -> bytes:

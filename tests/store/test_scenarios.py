@@ -59,6 +59,15 @@ def test_every_save_is_a_new_version(store, scenario, clock):
     assert versions[0].created_at > versions[2].created_at
 
 
+def test_a_version_keeps_who_saved_it(store):
+    scenario = store.create_scenario("Sync", "{}", saved_by="ann@example.com")
+    store.save_scenario(scenario.id, '{"v": 2}', saved_by="bob@example.com")
+    store.save_scenario(scenario.id, '{"v": 3}')
+    versions = store.list_scenario_versions(scenario.id)
+    assert [v.saved_by for v in versions] == [None, "bob@example.com", "ann@example.com"]
+    assert store.get_scenario_version(scenario.id, 2).saved_by == "bob@example.com"
+
+
 def test_concurrent_saves_get_distinct_versions(store, scenario):
     numbers, errors = [], []
 

@@ -207,6 +207,9 @@ class VersionOut(Answer):
     version: int
     created_at: datetime
     size_bytes: int
+    saved_by: str | None = Field(
+        default=None, description="who saved it (an email); null when unknown"
+    )
 
 
 class SyncEntryOut(Answer):

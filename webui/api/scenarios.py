@@ -7,7 +7,7 @@ import json
 import re
 from typing import Any
 
-from flask import Response, request
+from flask import Response, g, request
 
 from engine.service import Service
 from engine.store import Execution, Scenario
@@ -85,6 +85,13 @@ def _last_run(scenario: Scenario, service: Service) -> LastRun | None:
     )
 
 
+def _who() -> str | None:
+    """The signed-in user's email, kept with each version they save (``None`` outside a
+    signed-in request)."""
+    principal = g.get("principal")
+    return principal.user.email if principal is not None else None
+
+
 def _blueprint_text(blueprint: Any) -> str:
     """Blueprint JSON given in a body, as the text to store (text is kept as sent)."""
     return (
@@ -115,7 +122,7 @@ def create_scenario() -> Response:
         if given.blueprint is None
         else _blueprint_text(given.blueprint)
     )
-    result = service.import_scenario(text, name=given.name)
+    result = service.import_scenario(text, name=given.name, saved_by=_who())
     return answer(scenario_detail(result.scenario, service), 201)
 
 
@@ -136,7 +143,7 @@ def import_scenario() -> Response:
     else:
         raise ApiError(400, "bad_request", "send a blueprint: a multipart 'file' or a JSON body")
     name = request.form.get("name") or request.args.get("name") or None
-    result = service.import_scenario(source, name=name, connections=_bindings())
+    result = service.import_scenario(source, name=name, connections=_bindings(), saved_by=_who())
     return answer(scenario_detail(result.scenario, service), 201)
 
 
@@ -169,7 +176,7 @@ def update_scenario(scenario_id: int) -> Response:
     if given.blueprint is not None:
         text = _blueprint_text(given.blueprint)
         if text != service.export_scenario(scenario_id):
-            service.save_scenario(scenario_id, text)
+            service.save_scenario(scenario_id, text, saved_by=_who())
     if given.scheduling is not None and _changed(scenario, given.scheduling):
         service.set_scheduling(scenario_id, given.scheduling)
     if given.name is not None:
@@ -208,6 +215,7 @@ def duplicate_scenario(scenario_id: int) -> Response:
         service.export_scenario(scenario_id),
         name=given.name or f"{original.name} (copy)",
         scheduling=scheduling,
+        saved_by=_who(),
     )
     return answer(scenario_detail(result.scenario, service), 201)
 
@@ -239,11 +247,17 @@ def sync_log(scenario_id: int) -> Response:
 
 @route("/scenarios/<int:scenario_id>/versions", "GET", answer=list[VersionOut])
 def list_versions(scenario_id: int) -> Response:
-    """Every saved version, newest first."""
+    """Every saved version, newest first, with who saved it (an email; ``null`` when unknown:
+    saved from the command line, or before Switchboard kept it)."""
     versions = current_service().list_versions(scenario_id)
     return answer(
         [
-            VersionOut(version=v.version, created_at=v.created_at, size_bytes=v.size_bytes)
+            VersionOut(
+                version=v.version,
+                created_at=v.created_at,
+                size_bytes=v.size_bytes,
+                saved_by=v.saved_by,
+            )
             for v in versions
         ]
     )
@@ -258,7 +272,7 @@ def restore_version(scenario_id: int, version: int) -> Response:
     """Make an earlier version current again: its blueprint is saved as a new version (the
     history keeps every version; restoring the current one changes nothing)."""
     service = current_service()
-    result = service.restore_version(scenario_id, version)
+    result = service.restore_version(scenario_id, version, saved_by=_who())
     return answer(scenario_detail(result.scenario, service))
 
 

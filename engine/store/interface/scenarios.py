@@ -20,6 +20,7 @@ class ScenarioStore(ABC):
         *,
         scheduling: Mapping[str, Any] | None = None,
         active: bool = False,
+        saved_by: str | None = None,
     ) -> Scenario:
         """Create a scenario whose version 1 is ``blueprint``.
 
@@ -30,6 +31,7 @@ class ScenarioStore(ABC):
                 ``interval`` seconds, ``daily``, ``weekly``, ``monthly``, ``cron`` …); the
                 scheduler owns its meaning. Defaults to ``{"type": "on-demand"}``.
             active: whether scheduling is on.
+            saved_by: who saved version 1 (kept with the version; ``None``: unknown).
 
         Returns:
             The new scenario, ``current_version == 1``, ``consecutive_errors == 0``.
@@ -44,8 +46,11 @@ class ScenarioStore(ABC):
         """All scenarios (only active or inactive ones when ``active`` is given), by id."""
 
     @abstractmethod
-    def save_scenario(self, scenario_id: int, blueprint: str) -> int:
-        """Store ``blueprint`` as a new version and make it current.
+    def save_scenario(
+        self, scenario_id: int, blueprint: str, *, saved_by: str | None = None
+    ) -> int:
+        """Store ``blueprint`` as a new version and make it current; ``saved_by`` (who saved
+        it, ``None`` when unknown) is kept with the version.
 
         Versions are numbered 1, 2, 3 … per scenario with no gaps; two concurrent saves get
         different numbers. Earlier versions stay readable (running executions and incomplete

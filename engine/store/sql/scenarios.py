@@ -46,6 +46,7 @@ class SqlScenarios(SqlBase):
         *,
         scheduling: Mapping[str, Any] | None = None,
         active: bool = False,
+        saved_by: str | None = None,
     ) -> Scenario:
         now = self._now()
         with self._write() as connection:
@@ -61,7 +62,7 @@ class SqlScenarios(SqlBase):
                     "updated_at": now,
                 },
             ).scalar_one()
-            self._insert_version(connection, scenario_id, 1, blueprint)
+            self._insert_version(connection, scenario_id, 1, blueprint, saved_by)
             return self._scenario(connection, scenario_id)
 
     def get_scenario(self, scenario_id: int) -> Scenario:
@@ -75,7 +76,9 @@ class SqlScenarios(SqlBase):
         with self._read() as connection:
             return [scenario_from_row(row) for row in connection.execute(query)]
 
-    def save_scenario(self, scenario_id: int, blueprint: str) -> int:
+    def save_scenario(
+        self, scenario_id: int, blueprint: str, *, saved_by: str | None = None
+    ) -> int:
         with self._write() as connection:
             # Bumping the counter first locks the scenario row, so concurrent saves queue up
             # and each gets its own version number.
@@ -87,7 +90,7 @@ class SqlScenarios(SqlBase):
             ).scalar_one_or_none()
             if version is None:
                 raise NotFound("scenario", scenario_id)
-            self._insert_version(connection, scenario_id, version, blueprint)
+            self._insert_version(connection, scenario_id, version, blueprint, saved_by)
             return version
 
     def get_scenario_version(self, scenario_id: int, version: int | None = None) -> ScenarioVersion:
@@ -108,6 +111,7 @@ class SqlScenarios(SqlBase):
             version=row.version,
             size_bytes=row.size_bytes,
             created_at=row.created_at,
+            saved_by=row.saved_by,
             blueprint=row.blueprint,
         )
 
@@ -117,6 +121,7 @@ class SqlScenarios(SqlBase):
             scenario_versions.c.version,
             scenario_versions.c.size_bytes,
             scenario_versions.c.created_at,
+            scenario_versions.c.saved_by,
         ]
         query = (
             select(*columns)
@@ -185,7 +190,12 @@ class SqlScenarios(SqlBase):
         return scenario_from_row(row)
 
     def _insert_version(
-        self, connection: Connection, scenario_id: int, version: int, blueprint: str
+        self,
+        connection: Connection,
+        scenario_id: int,
+        version: int,
+        blueprint: str,
+        saved_by: str | None,
     ) -> None:
         if not isinstance(blueprint, str):
             raise TypeError("blueprint must be the exported JSON text (str), kept byte-exact")
@@ -197,5 +207,6 @@ class SqlScenarios(SqlBase):
                 "blueprint": blueprint,
                 "size_bytes": len(blueprint.encode("utf-8")),
                 "created_at": self._now(),
+                "saved_by": saved_by,
             },
         )

@@ -64,6 +64,9 @@ scenario_versions = Table(
     Column("blueprint", Text, nullable=False),
     Column("size_bytes", Integer, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
+    # Who saved it (the user's email) when saved through the web app; NULL otherwise (the CLI,
+    # versions saved before migration 0004). Text, so the name outlives a deleted user.
+    Column("saved_by", Text),
 )
 
 connections = Table(

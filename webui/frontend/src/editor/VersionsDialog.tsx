@@ -12,6 +12,8 @@ export interface VersionInfo {
   version: number;
   created_at: string;
   size_bytes: number;
+  /** Who saved it (an email); null when unknown. */
+  saved_by?: string | null;
 }
 
 export function VersionsDialog({
@@ -81,6 +83,7 @@ export function VersionsDialog({
               <tr>
                 <th>Version</th>
                 <th>Saved</th>
+                <th>By</th>
                 <th>Size</th>
                 <th />
               </tr>
@@ -93,6 +96,7 @@ export function VersionsDialog({
                     {v.version === currentVersion && <span className="muted"> (current)</span>}
                   </td>
                   <td style={NO_WRAP}>{formatTime(v.created_at)}</td>
+                  <td>{v.saved_by ?? <span className="muted">—</span>}</td>
                   <td style={NO_WRAP}>{formatBytes(v.size_bytes)}</td>
                   <td className="actions" style={NO_WRAP}>
                     <a
