@@ -125,6 +125,7 @@ EDITOR_CSP = (
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
+HSTS_SECONDS = 365 * 24 * 3600
 
 
 def _register_editor(app: Flask) -> None:
@@ -160,4 +161,8 @@ def _security_headers(response: Response) -> Response:
     headers.setdefault("Content-Security-Policy", EDITOR_CSP if html else API_CSP)
     if request.path.startswith("/api/"):
         headers.setdefault("Cache-Control", "no-store")
+    if request.is_secure:
+        # Only over HTTPS (a proxy's X-Forwarded-Proto honoured, docs/deploy.md): browsers
+        # ignore it on plain HTTP, and a local `make run` must stay reachable over http.
+        headers.setdefault("Strict-Transport-Security", f"max-age={HSTS_SECONDS}")
     return response

@@ -243,6 +243,12 @@ def test_security_headers_on_every_response(client, path):
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
 
 
+def test_hsts_over_https_only(client):
+    assert "Strict-Transport-Security" not in client.get("/").headers
+    secure = client.get("/api/auth/state", base_url="https://localhost")
+    assert secure.headers["Strict-Transport-Security"] == "max-age=31536000"
+
+
 def test_editor_pages_get_the_editor_csp(client):
     csp = client.get("/").headers["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "default-src 'self'" in csp
