@@ -63,7 +63,7 @@ export function VersionsDialog({
         className="modal"
         role="dialog"
         aria-label="Versions"
-        style={{ width: "min(680px, 95vw)", maxWidth: "none" }}
+        style={{ width: "min(820px, 95vw)", maxWidth: "none" }}
         onClick={(e) => e.stopPropagation()}
       >
         <header>
