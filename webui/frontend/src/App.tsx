@@ -10,6 +10,7 @@ import { IncompletePage } from "./pages/Incomplete";
 import { SyncLog } from "./pages/SyncLog";
 import { WebhookList, WebhookQueue } from "./pages/Webhooks";
 import { ConnectionsPage } from "./pages/Connections";
+import { DataStoreRecords, DataStoresPage } from "./pages/DataStores";
 import { AccountPage } from "./pages/Account";
 import type { AuthState, User } from "./types";
 
@@ -50,6 +51,7 @@ export function App() {
   const match = /^#\/scenarios\/(\d+)$/.exec(path);
   const syncLog = /^#\/scenarios\/(\d+)\/sync-log$/.exec(path);
   const webhook = /^#\/webhooks\/(\d+)$/.exec(path);
+  const dataStore = /^#\/datastores\/(\d+)$/.exec(path);
   const canEdit = state.user.role !== "viewer";
   const section = path.startsWith("#/history")
     ? "history"
@@ -61,9 +63,11 @@ export function App() {
           ? "dashboard"
           : path.startsWith("#/connections")
             ? "connections"
-            : path.startsWith("#/account")
-              ? "account"
-              : "scenarios";
+            : path.startsWith("#/datastores")
+              ? "datastores"
+              : path.startsWith("#/account")
+                ? "account"
+                : "scenarios";
   const scenarioParam = query.get("scenario");
   let content;
   if (syncLog) content = <SyncLog key={syncLog[1]} scenarioId={Number(syncLog[1])} />;
@@ -83,6 +87,9 @@ export function App() {
   else if (section === "webhooks") content = <WebhookList />;
   else if (section === "dashboard") content = <Dashboard />;
   else if (section === "connections") content = <ConnectionsPage canEdit={canEdit} />;
+  else if (dataStore)
+    content = <DataStoreRecords key={dataStore[1]} storeId={Number(dataStore[1])} canEdit={canEdit} />;
+  else if (section === "datastores") content = <DataStoresPage canEdit={canEdit} />;
   else if (section === "account") content = <AccountPage me={state.user} />;
   else content = <ScenarioList onOpen={(id) => (window.location.hash = `#/scenarios/${id}`)} />;
   const nav = (name: string, href: string, label: string) => (
@@ -106,6 +113,7 @@ export function App() {
         {nav("incomplete", "#/incomplete", "Incomplete")}
         {nav("webhooks", "#/webhooks", "Webhooks")}
         {nav("connections", "#/connections", "Connections")}
+        {nav("datastores", "#/datastores", "Data stores")}
         {nav("dashboard", "#/dashboard", "Dashboard")}
         <span className="spacer" />
         <a href="#/account" className={`user nav-link${section === "account" ? " active" : ""}`} title="Your account">
