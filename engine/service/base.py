@@ -14,6 +14,7 @@ from engine.registry import ModuleRegistry
 from engine.service.options import ServiceOptions
 from engine.service.plans import PlanCache
 from engine.service.ratelimit import SlidingWindowLimiter
+from engine.service.replay import ReplayGuard
 from engine.service.running import HeartbeatMonitor
 from engine.spec import ModuleKind
 from engine.store import Scenario, Store, utc_now
@@ -60,6 +61,7 @@ class ServiceBase:
             settings.webhook_rate_limit, settings.webhook_rate_window_seconds
         )
         self.heartbeats = HeartbeatMonitor(store, settings.heartbeat_seconds)
+        self.deliveries_seen = ReplayGuard()  # app deliveries accepted lately (replays)
         self.http_factory = http_factory or _requests_session
         self._ingress_cache: dict[str, Any] = {}  # token → (expires, webhook, route)
 

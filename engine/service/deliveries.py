@@ -4,7 +4,8 @@ Some apps (QuickBooks Online) send every company's changes to the single URL reg
 the app. ``POST /hooks/apps/<app>`` takes such a delivery; the app's instant trigger declares a
 ``route_delivery(raw_body, headers, connections)`` hook that checks the signature with each
 candidate scenario's connection and returns the part of the delivery meant for each. Each part
-is queued on that scenario's webhook, exactly as a request to its own URL would be.
+is queued on that scenario's webhook, exactly as a request to its own URL would be. A verified
+body accepted before (``engine.service.replay``) is acknowledged and queued nothing.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from engine.service.base import ServiceBase
+from engine.service.base import ServiceBase, log
 from engine.service.errors import InvalidPayload, PayloadTooLarge, WebhookNotFound
 from engine.spec import ModuleKind
 from engine.store import Connection, NotFound, Webhook, webhook_request
@@ -50,11 +51,31 @@ class AppDeliveryOperations(ServiceBase):
             if status == 400:
                 raise InvalidPayload(f"the {app_id} delivery is not readable")
             return status
+        # Only a verified body is remembered: an unsigned one must not pre-empt the real one.
+        digest = self.deliveries_seen.digest(app_id, body)
+        if not self.deliveries_seen.claim(digest):
+            log.info("%s delivery already accepted (a replay or a re-send); nothing queued", app_id)
+            return status
+        try:
+            self._queue_parts(parts, candidates, method, headers, query, content_type)
+        except BaseException:
+            self.deliveries_seen.release(digest)  # the app's retry must get through
+            raise
+        return status
+
+    def _queue_parts(
+        self,
+        parts: Mapping[int, bytes],
+        candidates: Mapping[int, tuple[Any, Connection, Webhook]],
+        method: str,
+        headers: Mapping[str, str],
+        query: Mapping[str, Any],
+        content_type: str | None,
+    ) -> None:
         for key, part in parts.items():
             webhook = candidates[key][2]
             self._enqueue(webhook, webhook_request(method, headers, query, part, content_type))
             self.queue.dispatch_webhook(webhook.id)
-        return status
 
     def _delivery_candidates(self, app_id: str) -> dict[int, tuple[Any, Connection, Webhook]]:
         """Active scenarios whose instant trigger takes ``app_id`` deliveries: scenario id →
