@@ -10,7 +10,8 @@ import { IncompletePage } from "./pages/Incomplete";
 import { SyncLog } from "./pages/SyncLog";
 import { WebhookList, WebhookQueue } from "./pages/Webhooks";
 import { ConnectionsPage } from "./pages/Connections";
-import { DataStoreRecords, DataStoresPage } from "./pages/DataStores";
+import { DataStoresPage } from "./pages/DataStores";
+import { DataStoreRecords } from "./pages/DataStoreRecords";
 import { AccountPage } from "./pages/Account";
 import type { AuthState, User } from "./types";
 
