@@ -178,8 +178,7 @@ class ResourceOperations(ServiceBase):
             InvalidField: a key that is not 1 to 255 characters (``key``), or data that would
                 take the store past its size limit (``data``).
         """
-        # PostgreSQL text cannot hold NUL: refuse it here for both databases alike.
-        if not 1 <= len(key) <= MAX_RECORD_KEY_LENGTH or "\x00" in key:
+        if not usable_key(key):
             raise InvalidField(
                 f"a record key is text of 1 to {MAX_RECORD_KEY_LENGTH} characters "
                 "(no NUL character)",
@@ -198,7 +197,8 @@ class ResourceOperations(ServiceBase):
     def delete_record(self, store_id: int, key: str) -> None:
         """Delete one record. Raises ``NotFound`` (store or key)."""
         self.store.get_data_store(store_id)
-        if not self.store.delete_record(store_id, key):
+        # A key no record can have is not sent to the database (PostgreSQL refuses NUL).
+        if not usable_key(key) or not self.store.delete_record(store_id, key):
             raise NotFound("data store record", key)
 
     def delete_all_records(self, store_id: int) -> int:
@@ -212,6 +212,12 @@ class ResourceOperations(ServiceBase):
         self.store.get_data_store(store_id)
         total = self.store.count_records(store_id)
         return self.store.search_records(store_id, limit=limit, offset=offset), total
+
+
+def usable_key(key: str) -> bool:
+    """Whether a record can be stored under ``key``: 1 to 255 characters, none of them NUL
+    (PostgreSQL text cannot hold it; refused on SQLite too, so both behave alike)."""
+    return 1 <= len(key) <= MAX_RECORD_KEY_LENGTH and "\x00" not in key
 
 
 def _fields(kind: ConnectionKind, values: Mapping[str, Any], *, secret: bool) -> dict[str, Any]:

@@ -158,6 +158,9 @@ def test_delete_one_record(owner, viewer, customers):
     gone = owner.delete(f"{url}/k0")
     assert gone.status_code == 404 and gone.json["error"]["code"] == "not_found"
     assert owner.delete("/api/datastores/987654/records/k1").status_code == 404
+    for impossible in ("k" * 256, "a%00b"):  # no record can have it: never sent to the database
+        assert owner.delete(f"{url}/{impossible}").status_code == 404
+        assert owner.get(f"{url}/{impossible}").status_code == 404
 
 
 # -- all records ------------------------------------------------------------------------------
