@@ -19,7 +19,6 @@ from engine.store import (
     DataStore,
     DataStoreFull,
     NotFound,
-    RecordFilter,
     Scenario,
     ScenarioVersionInfo,
     Webhook,
@@ -158,17 +157,19 @@ class ResourceOperations(ServiceBase):
 
     def data_store_size(self, store_id: int) -> int:
         """Bytes the store's records take (what counts against its limit)."""
-        return sum(record.size_bytes for record in self.store.search_records(store_id))
+        return self.store.data_store_size(store_id)
 
     def count_records(self, store_id: int) -> int:
         return self.store.count_records(store_id)
 
     def get_record(self, store_id: int, key: str) -> DataRecord:
         """One record with its sizes and times. Raises ``NotFound`` (store or key)."""
-        found = self.store.search_records(store_id, [RecordFilter("key", "eq", key)], limit=1)
-        if not found:
+        # A key no record can have is not sent to the database (PostgreSQL refuses NUL).
+        found = self.store.find_record(store_id, key) if usable_key(key) else None
+        if found is None:
+            self.store.get_data_store(store_id)  # an unknown store is named as such
             raise NotFound("data store record", key)
-        return found[0]
+        return found
 
     def put_record(self, store_id: int, key: str, data: Mapping[str, Any]) -> DataRecord:
         """Add the record under ``key`` or replace its data.

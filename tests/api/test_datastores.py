@@ -30,6 +30,7 @@ def test_get_one_store(owner, viewer, customers):
     got = viewer.get(f"/api/datastores/{customers['id']}")
     assert got.status_code == 200
     assert got.json["name"] == "Customers" and got.json["records"] == 3
+    assert got.json["size_bytes"] == 3 * len('{"n":0}')
     assert owner.get("/api/datastores/987654").status_code == 404
 
 

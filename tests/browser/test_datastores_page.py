@@ -67,7 +67,7 @@ def test_manage_a_data_store_and_its_records(signed_in, server):
     form.get_by_role("button", name="Create data store").click()
     row = page.get_by_role("row").filter(has_text="Visitors")
     row.wait_for()
-    assert "512.0 KB" in row.inner_text()
+    assert "512.0 KB (0 B used)" in row.inner_text()
     row = page.get_by_test_id(row.get_attribute("data-testid"))  # its name becomes an input
 
     row.get_by_role("button", name="Rename").click()
@@ -119,7 +119,30 @@ def test_manage_a_data_store_and_its_records(signed_in, server):
     assert execution["status"] == "success", execution
     page.reload()
     page.get_by_test_id("record-from-run").wait_for()
-    assert "3 record(s)" in page.get_by_test_id("datastore-summary").inner_text()
+    summary = page.get_by_test_id("datastore-summary")
+    assert "3 record(s)" in summary.inner_text()
+
+    # The size limit: not below what the records take (123 bytes); a record that does not fit
+    # says to raise it.
+    summary.get_by_role("button", name="change limit").click()
+    summary.get_by_label("Size limit (MB)").fill("0.0001")
+    summary.get_by_role("button", name="Save").click()
+    summary.get_by_text("already take 123 bytes").wait_for()
+    shot(page, "datastores-size-limit")
+    summary.get_by_label("Size limit (MB)").fill("0.0002")
+    summary.get_by_role("button", name="Save").click()
+    summary.get_by_text("123 B of 210 B used").wait_for()
+    page.locator(".list-header").get_by_role("button", name="Add record").click()
+    form = page.get_by_test_id("record-form")
+    form.get_by_label("Key").fill("big")
+    form.get_by_label("Data (JSON)").fill(json.dumps({"text": "x" * 100}))
+    form.get_by_role("button", name="Add record").click()
+    form.get_by_text("raise the limit or delete records").wait_for()
+    form.get_by_role("button", name="Cancel").click()
+    summary.get_by_role("button", name="change limit").click()
+    summary.get_by_label("Size limit (MB)").fill("1")
+    summary.get_by_role("button", name="Save").click()
+    summary.get_by_text("123 B of 1.0 MB used").wait_for()
 
     page.get_by_test_id("record-grace").click()
     panel = page.get_by_role("complementary", name="Record grace")

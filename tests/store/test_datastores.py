@@ -88,6 +88,20 @@ def test_delete_count_and_delete_all(store, people):
         store.count_records(999)
 
 
+def test_find_record_and_the_size_used(store, people, clock):
+    found = store.find_record(people.id, "bob")
+    assert found is not None and found.key == "bob" and found.data == PEOPLE["bob"]
+    assert found.created_at == found.updated_at == clock.now
+    assert store.find_record(people.id, "zed") is None
+    sizes = [store.find_record(people.id, key).size_bytes for key in PEOPLE]
+    assert store.data_store_size(people.id) == sum(sizes) > 0
+    store.delete_all_records(people.id)
+    assert store.data_store_size(people.id) == 0
+    for lookup in (store.find_record, lambda i, *_: store.data_store_size(i)):
+        with pytest.raises(NotFound):
+            lookup(999, "bob")
+
+
 def test_size_limit(store):
     small = store.create_data_store("small", max_size_bytes=40)
     store.put_record(small.id, "a", {"v": "x" * 20})  # {"v":"xxx…"} is 28 bytes

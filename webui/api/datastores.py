@@ -28,6 +28,7 @@ def data_store_out(data_store: DataStore) -> DataStoreOut:
         structure=data_store.structure,
         max_size_bytes=data_store.max_size_bytes,
         records=current_service().count_records(data_store.id),
+        size_bytes=current_service().data_store_size(data_store.id),
         created_at=data_store.created_at,
         updated_at=data_store.updated_at,
     )

@@ -346,6 +346,7 @@ class DataStoreOut(Answer):
     structure: dict[str, JSON] | None
     max_size_bytes: int
     records: int
+    size_bytes: int = Field(description="what the records take, against max_size_bytes")
     created_at: datetime
     updated_at: datetime
 

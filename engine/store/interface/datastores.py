@@ -47,6 +47,19 @@ class DataStoreStore(ABC):
         """The record's data, or ``None`` when the key is absent."""
 
     @abstractmethod
+    def find_record(self, store_id: int, key: str) -> DataRecord | None:
+        """The record with its size and times, or ``None`` when the key is absent.
+
+        Raises:
+            NotFound: no such store.
+        """
+
+    @abstractmethod
+    def data_store_size(self, store_id: int) -> int:
+        """Bytes the store's records take: the sum of their sizes, what counts against
+        ``max_size_bytes`` (0 when empty). Raises ``NotFound``."""
+
+    @abstractmethod
     def put_record(
         self,
         store_id: int,

@@ -117,6 +117,17 @@ class SqlDataStores(SqlBase):
                 select(records.c.data).where(records.c.store_id == store_id, records.c.key == key)
             ).scalar_one_or_none()
 
+    def find_record(self, store_id: int, key: str) -> DataRecord | None:
+        with self._read() as connection:
+            self._store_row(connection, store_id)
+            row = self._record_row(connection, store_id, key)
+            return None if row is None else record_from_row(row)
+
+    def data_store_size(self, store_id: int) -> int:
+        with self._read() as connection:
+            self._store_row(connection, store_id)
+            return self._used_bytes(connection, store_id)
+
     def put_record(
         self,
         store_id: int,
@@ -194,11 +205,7 @@ class SqlDataStores(SqlBase):
         existing: Row[Any] | None,
     ) -> DataRecord:
         size = json_size(data)
-        used = connection.execute(
-            select(func.coalesce(func.sum(records.c.size_bytes), 0)).where(
-                records.c.store_id == store.id
-            )
-        ).scalar_one()
+        used = self._used_bytes(connection, store.id)
         needed = used - (existing.size_bytes if existing is not None else 0) + size
         if needed > store.max_size_bytes:
             raise DataStoreFull(store.id, needed, store.max_size_bytes)
@@ -217,6 +224,14 @@ class SqlDataStores(SqlBase):
         row = self._record_row(connection, store.id, key)
         assert row is not None
         return record_from_row(row)
+
+    @staticmethod
+    def _used_bytes(connection: Connection, store_id: int) -> int:
+        return connection.execute(
+            select(func.coalesce(func.sum(records.c.size_bytes), 0)).where(
+                records.c.store_id == store_id
+            )
+        ).scalar_one()
 
     @staticmethod
     def _record_row(connection: Connection, store_id: int, key: str) -> Row[Any] | None:

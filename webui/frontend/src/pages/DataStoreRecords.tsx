@@ -5,7 +5,7 @@ import { api, ApiError } from "../api";
 import { BundleTree } from "../inspect/BundleTree";
 import type { Json, JsonObject } from "../types";
 import { formatBytes, formatTime } from "./common";
-import { parseObject, type StoreInfo } from "./DataStores";
+import { MEGABYTE, parseObject, type StoreInfo } from "./DataStores";
 
 interface StoredRecord {
   key: string;
@@ -123,7 +123,7 @@ export function DataStoreRecords({ storeId, canEdit }: { storeId: number; canEdi
       </div>
       {store && (
         <p className="muted small" data-testid="datastore-summary">
-          {store.records} record(s) · size limit {formatBytes(store.max_size_bytes)} · created{" "}
+          {store.records} record(s) · <SizeLimit store={store} canEdit={canEdit} onChanged={setStore} /> · created{" "}
           {formatTime(store.created_at)}
         </p>
       )}
@@ -346,4 +346,65 @@ async function exists(storeId: number, key: string): Promise<boolean> {
     if (e instanceof ApiError && e.status === 404) return false;
     throw e;
   }
+}
+
+/** "12 KB of 1 MB used", and for editors a way to change the limit (a record that does not fit
+ * says to raise it). */
+function SizeLimit({
+  store,
+  canEdit,
+  onChanged,
+}: {
+  store: StoreInfo;
+  canEdit: boolean;
+  onChanged: (store: StoreInfo) => void;
+}) {
+  const [megabytes, setMegabytes] = useState<string | null>(null);
+  const [error, setError] = useState("");
+  const used = `${formatBytes(store.size_bytes)} of ${formatBytes(store.max_size_bytes)} used`;
+  if (megabytes === null)
+    return (
+      <>
+        {used}
+        {canEdit && (
+          <>
+            {" "}
+            <button className="link" onClick={() => setMegabytes(String(store.max_size_bytes / MEGABYTE))}>
+              change limit
+            </button>
+          </>
+        )}
+      </>
+    );
+  const save = async () => {
+    try {
+      const size = Math.round(Number(megabytes) * MEGABYTE);
+      onChanged(await api.patch<StoreInfo>(`/api/datastores/${store.id}`, { max_size_bytes: size }));
+      setMegabytes(null);
+      setError("");
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+  return (
+    <span className="size-limit-form">
+      {formatBytes(store.size_bytes)} used · limit{" "}
+      <input
+        aria-label="Size limit (MB)"
+        type="number"
+        min="0.01"
+        step="any"
+        value={megabytes}
+        onChange={(e) => setMegabytes(e.target.value)}
+      />{" "}
+      MB{" "}
+      <button className="small primary" disabled={!(Number(megabytes) > 0)} onClick={() => void save()}>
+        Save
+      </button>{" "}
+      <button className="small" onClick={() => setMegabytes(null)}>
+        Cancel
+      </button>
+      {error && <span className="inline-error"> {error}</span>}
+    </span>
+  );
 }

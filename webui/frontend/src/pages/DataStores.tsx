@@ -9,11 +9,12 @@ export interface StoreInfo extends DataStore {
   structure: JsonObject | null;
   max_size_bytes: number;
   records: number;
+  size_bytes: number;
   created_at: string;
   updated_at: string;
 }
 
-const MEGABYTE = 1024 * 1024;
+export const MEGABYTE = 1024 * 1024;
 
 /** A JSON object from text, or why the text is not one (shown next to the text area). */
 export function parseObject(text: string): { value: JsonObject | null; error: string } {
@@ -138,7 +139,9 @@ function StoreRow({
         {error && <p className="inline-error">{error}</p>}
       </td>
       <td>{store.records}</td>
-      <td>{formatBytes(store.max_size_bytes)}</td>
+      <td>
+        {formatBytes(store.max_size_bytes)} <span className="muted small">({formatBytes(store.size_bytes)} used)</span>
+      </td>
       <td>{formatTime(store.created_at)}</td>
       <td className="actions">
         <a className="button small" href={`#/datastores/${store.id}`}>
