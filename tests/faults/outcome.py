@@ -131,12 +131,18 @@ def pause_every(nth: int, seconds: float) -> Callable[[int], dict[str, Any]]:
 
 
 def settled(store: SqlStore, webhook_id: int) -> bool:
-    """Every stored request has its execution, and nothing is queued or running."""
+    """Every stored request has its execution, nothing is queued or running, and every run
+    that ended incomplete has its incomplete execution stored (written just after the run's
+    status, in a transaction of its own)."""
     if any(store.count_executions(status=status) for status in UNFINISHED):
         return False
     stored = store.count_queue(webhook_id, status=None)
-    done = store.count_queue(webhook_id, status=QueueItemStatus.DONE)
-    return done == stored and len(webhook_executions(store)) >= stored
+    if store.count_queue(webhook_id, status=QueueItemStatus.DONE) != stored:
+        return False
+    executions = webhook_executions(store)
+    ended_incomplete = {e.id for e in executions if e.status is ExecutionStatus.INCOMPLETE}
+    kept = {incomplete.execution_id for incomplete in store.list_incomplete(limit=1_000_000)}
+    return len(executions) >= stored and ended_incomplete <= kept
 
 
 def unresolved(store: SqlStore) -> int:
