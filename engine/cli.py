@@ -390,6 +390,8 @@ def _demo(args: argparse.Namespace) -> int:
         shutil.rmtree(args.var_dir)  # a demo starts from scratch every time
     os.environ["SWITCHBOARD_VAR_DIR"] = str(args.var_dir.resolve())
     os.environ["SWITCHBOARD_BASE_URL"] = base_url
+    # The sandboxes listen on this machine, which the SSRF guard keeps connectors away from.
+    os.environ["SWITCHBOARD_ALLOW_PRIVATE_NETWORK"] = "1"
     os.environ.update(_demo_oauth_client(args.library, accounting_url))
     try:
         names = _demo_setup(onecrm_url, accounting_url, args.interval, args.library)
@@ -413,10 +415,14 @@ def _demo_setup(
     onecrm_url: str, accounting_url: str, interval: int, library: str = "xero"
 ) -> list[str]:
     """Connections to the sandboxes, the demo user, the library imported and activated."""
+    import dataclasses
+
     from engine.service import build_service, shutdown_service
     from webui.auth import hash_password
 
-    service = build_service(_settings(), upgrade=True)
+    # Activation subscribes webhooks in the sandboxes, which listen on this machine.
+    settings = dataclasses.replace(_settings(), allow_private_network=True)
+    service = build_service(settings, upgrade=True)
     store, registry = service.store, service.registry
     names = []
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -36,7 +37,8 @@ class ServiceBase:
         registry: the installed modules blueprints are compiled against.
         clock: aware-UTC now; tests pass a fake.
         options: service timings not in ``Settings``.
-        http_factory: makes the HTTP session of one run (closed after it).
+        http_factory: makes the HTTP session of one run (closed after it); by default a
+            session behind the SSRF guard unless ``settings.allow_private_network``.
     """
 
     def __init__(
@@ -62,7 +64,9 @@ class ServiceBase:
         )
         self.heartbeats = HeartbeatMonitor(store, settings.heartbeat_seconds)
         self.deliveries_seen = ReplayGuard()  # app deliveries accepted lately (replays)
-        self.http_factory = http_factory or _requests_session
+        self.http_factory = http_factory or functools.partial(
+            _guarded_session, settings.allow_private_network
+        )
         self._ingress_cache: dict[str, Any] = {}  # token → (expires, webhook, route)
 
     def current_plan(self, scenario: Scenario) -> Plan:
@@ -74,7 +78,9 @@ class ServiceBase:
         return trigger is not None and trigger.kind is ModuleKind.INSTANT_TRIGGER
 
 
-def _requests_session() -> Any:
-    import requests
+def _guarded_session(allow_private_network: bool) -> Any:
+    """Connectors call URLs from their connections, which editors type: behind the SSRF
+    guard like the HTTP module's, every redirect hop included."""
+    from modules.http.guard import guarded_session
 
-    return requests.Session()
+    return guarded_session(allow_private_network)

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+import requests.adapters
 from urllib3.exceptions import LocationParseError
 from urllib3.util import parse_url
 
@@ -91,3 +93,29 @@ def _is_internal(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool
         or address.is_multicast
         or address.is_unspecified
     )
+
+
+class GuardedAdapter(requests.adapters.HTTPAdapter):
+    """A transport that checks every request it sends against the guard.
+
+    ``requests`` calls the adapter once per redirect hop, so a hop to an internal address is
+    refused too. Mounted on the sessions the service gives to runs and connection tests
+    (``guarded_session``): connectors request URLs taken from their connection (1CRM's domain,
+    an API base URL), which scenario editors type, so they get the same guard as the HTTP
+    module's mapped URLs.
+    """
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Any:
+        check_url(request.url or "", allow_private_network=False)
+        return super().send(request, *args, **kwargs)
+
+
+def guarded_session(allow_private_network: bool = False) -> requests.Session:
+    """A ``requests`` session whose every request and redirect hop passes the guard (a plain
+    session when the deployment allows private addresses)."""
+    session = requests.Session()
+    if not allow_private_network:
+        adapter = GuardedAdapter()
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+    return session

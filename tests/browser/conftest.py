@@ -77,7 +77,11 @@ def browser():
 
 @pytest.fixture
 def service(tmp_path):
-    environ = {"SWITCHBOARD_VAR_DIR": str(tmp_path / "var"), "SWITCHBOARD_HEARTBEAT_SECONDS": "1"}
+    environ = {
+        "SWITCHBOARD_VAR_DIR": str(tmp_path / "var"),
+        "SWITCHBOARD_HEARTBEAT_SECONDS": "1",
+        "SWITCHBOARD_ALLOW_PRIVATE_NETWORK": "1",  # the sandboxes listen on loopback
+    }
     settings = Settings.from_env(environ).with_secret_key_file()
     store = open_store(settings.database_url, secret_box=settings.secret_box())
     queue = InlineQueue(workers=2)

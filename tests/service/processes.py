@@ -169,6 +169,7 @@ def base_env(var_dir: Path, **extra: str) -> dict[str, str]:
             "SWITCHBOARD_QUEUE_LEASE_SECONDS": "5",
             "SWITCHBOARD_TICK_SECONDS": "1",
             "SWITCHBOARD_DISPATCH_GRACE_SECONDS": "3",
+            "SWITCHBOARD_ALLOW_PRIVATE_NETWORK": "1",  # the sandboxes listen on loopback
             "PYTHONWARNINGS": "ignore",
         }
     )
