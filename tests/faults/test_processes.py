@@ -1,5 +1,5 @@
-"""Processes dying under load: the web process killed while webhooks pour in, Redis restarted
-(with its data gone) while Celery workers run a burst.
+"""Processes dying under load: a Celery worker or the web process killed while webhooks pour
+in, Redis restarted (with its data gone) while Celery workers run a burst.
 
 The sender keeps posting through the fault and never retries, so each request's answer is its
 whole story: 2xx means stored, and a stored request must run exactly once whatever happens.
@@ -31,6 +31,38 @@ from tests.service.processes import (
 pytestmark = pytest.mark.slow
 
 DOWN_SECONDS = 1.0
+
+
+@pytest.mark.parametrize("round_", rounds())
+def test_celery_worker_killed_mid_burst_runs_every_acknowledged_request_once(
+    tmp_path, processes, redis_db, record_counts, round_
+):
+    env = base_env(tmp_path / "var", SWITCHBOARD_REDIS_URL=redis_db)
+    webhook_id, token = import_active_scenario(env, SOMETIMES_SLOW)
+    port = free_port()
+    processes.append(serve(env, tmp_path, port))
+    processes.append(switchboard("scheduler", ["scheduler"], env, tmp_path))
+    first_worker = celery_worker(env, tmp_path)
+    processes.append(first_worker)
+    store = open_plain_store(tmp_path / "var")
+    url, size = f"http://127.0.0.1:{port}/hooks/{token}", burst(150)
+    sender = Burst(url, size, threads=4, pause=0.02, payload=pause_every(25, 1.0))
+    try:
+        when_answered(sender.start(), size // 3)
+        wait_until(lambda: slow_run_in_flight(store), 30, "a run to kill", every=0.05)
+        first_worker.kill()  # SIGKILL with a run in flight and messages prefetched
+        processes.append(celery_worker(env, tmp_path))
+        statuses = sender.wait(patience(120))
+        wait_settled(store, webhook_id, patience(60))
+        counts = measure("Celery worker SIGKILLed mid-burst", store, webhook_id, statuses)
+        record_counts(counts)
+        assert set(statuses.values()) == {200}, "the ingress does not need the workers"
+        assert_promise_kept(counts)
+        assert counts.notes["reaped_and_rerun"] >= 1, "the killed run was run again"
+    except AssertionError as error:
+        raise AssertionError(f"{error}\n{explain(processes)}") from None
+    finally:
+        store.close()
 
 
 @pytest.mark.parametrize("round_", rounds())
