@@ -11,7 +11,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from engine.store import (
+    Execution,
     ExecutionStatus,
+    QueueItem,
     QueueItemStatus,
     SqlStore,
     TriggerKind,
@@ -59,20 +61,19 @@ def answered(statuses: Mapping[int, int]) -> tuple[set[int], set[int]]:
     return accepted, set(statuses) - accepted
 
 
-def webhook_executions(store: SqlStore, scenario_id: int | None = None) -> list[Any]:
+def webhook_executions(store: SqlStore) -> list[Execution]:
     """Every webhook-triggered execution (all pages)."""
-    found, cursor = [], None
+    found: list[Execution] = []
+    cursor = None
     while True:
-        page = store.list_executions(
-            scenario_id=scenario_id, trigger_kind=TriggerKind.WEBHOOK, limit=1000, cursor=cursor
-        )
+        page = store.list_executions(trigger_kind=TriggerKind.WEBHOOK, limit=1000, cursor=cursor)
         found.extend(page.items)
         if page.next_cursor is None:
             return found
         cursor = page.next_cursor
 
 
-def number_of(item: Any) -> int:
+def number_of(item: QueueItem) -> int:
     return json.loads(request_body(item.request))["n"]
 
 
@@ -90,15 +91,13 @@ def measure(
     accepted, refused = answered(statuses)
     items = store.list_queue(webhook_id, status=None, limit=1_000_000)
     items_per_n = Counter(number_of(item) for item in items)
-    executions = {execution.trigger_ref: execution for execution in webhook_executions(store)}
+    executions = webhook_executions(store)
+    runs_per_item = Counter(execution.trigger_ref for execution in executions)
+    ended = {e.trigger_ref for e in executions if e.status.is_terminal}
     runs_per_n: Counter[int] = Counter()
-    terminal: set[int] = set()
     for item in items:
-        execution = executions.get(str(item.id))
-        if execution is not None:
-            runs_per_n[number_of(item)] += 1
-            if execution.status.is_terminal:
-                terminal.add(number_of(item))
+        runs_per_n[number_of(item)] += runs_per_item[str(item.id)]
+    terminal = {number_of(item) for item in items if str(item.id) in ended}
     written = Counter(writes)
     duplicated = {n for n, k in items_per_n.items() if k > 1}
     duplicated |= {n for n, k in runs_per_n.items() if k > 1}
@@ -112,14 +111,14 @@ def measure(
         accepted=len(accepted),
         refused=len(refused),
         executed=len(terminal),
-        incomplete=sum(e.id in left_incomplete for e in executions.values()),
+        incomplete=sum(e.id in left_incomplete for e in executions),
         duplicated=len(duplicated),
         lost=len(accepted - terminal),
         running=sum(store.count_executions(status=status) for status in UNFINISHED),
         notes={
             "stored_but_not_acknowledged": len(set(items_per_n) - accepted),
             "claimed_again_after_lease": sum(item.attempts > 1 for item in items),
-            "reaped_and_rerun": sum(e.reaped_count > 0 for e in executions.values()),
+            "reaped_and_rerun": sum(e.reaped_count > 0 for e in executions),
         },
     )
 
