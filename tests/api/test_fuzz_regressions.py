@@ -55,3 +55,29 @@ def test_validating_a_blueprint_that_is_not_an_object_lists_the_problem(owner, v
     assert response.status_code == 200, response.json
     [problem] = response.json["problems"]
     assert problem["path"] == "" and problem["message"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"/api/incomplete?offset={INT8_MAX + 1}",  # OverflowError in SQLite: a 500
+        "/api/incomplete?offset=60703158389511282457837568",
+        f"/api/incomplete?scenario_id={INT4_MAX + 1}",
+        f"/api/executions?scenario_id={INT4_MAX + 1}",
+        f"/api/webhooks?scenario_id={INT8_MAX + 1}",
+        f"/api/webhooks/1/queue?offset={INT8_MAX + 1}",
+        f"/api/datastores/1/records?offset={INT8_MAX + 1}",
+    ],
+)
+def test_query_numbers_past_the_columns_range_are_422(owner, url):
+    response = owner.get(url)
+    assert response.status_code == 422, response.json
+    assert response.json["error"]["path"] in ("offset", "scenario_id")
+
+
+def test_body_ids_past_the_columns_range_are_422(owner):
+    hook = owner.post("/api/webhooks", json={"name": "In", "scenario_id": INT8_MAX + 1})
+    assert hook.status_code == 422 and hook.json["error"]["path"] == "scenario_id"
+    retry = owner.post("/api/incomplete/retry", json={"ids": [1, 10**30]})
+    assert retry.status_code == 422 and retry.json["error"]["path"] == "ids[1]"
+    assert owner.get(f"/api/incomplete?offset={INT8_MAX}").status_code == 200

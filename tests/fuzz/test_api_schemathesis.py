@@ -46,7 +46,7 @@ from tests.service.blueprints import HOOK_TO_VARIABLE
 from tests.service.conftest import FakeClock
 from webui import create_app
 from webui.api import register_api
-from webui.auth import CSRF_HEADER, SESSION_COOKIE
+from webui.auth import CSRF_HEADER, SESSION_COOKIE, LoginThrottle
 from webui.openapi import build_document
 
 EMAIL, PASSWORD = "owner@example.com", "correct horse battery"
@@ -89,7 +89,11 @@ def world(tmp_path):
     queue = InlineQueue(workers=1)
     options = ServiceOptions(webhook_response_timeout=1)
     service = Service(store, queue, config, default_registry().copy(), FakeClock(), options=options)
-    app = create_app({"TESTING": True, "SWITCHBOARD_SERVICE": service})
+    # No throttle: a generated sign-in could otherwise lock the walk's own re-sign-in out.
+    throttle = LoginThrottle(limit=10**9)
+    app = create_app(
+        {"TESTING": True, "SWITCHBOARD_SERVICE": service, "SWITCHBOARD_LOGIN_THROTTLE": throttle}
+    )
     setup = {"email": EMAIL, "name": "Olga", "password": PASSWORD}
     assert app.test_client().post("/api/auth/setup", json=setup).status_code == 201
     session = SignedIn(app)

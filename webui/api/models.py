@@ -8,11 +8,18 @@ built from the store's records by the ``from_*`` helpers in the views.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from webui.api.converters import INT4_MAX, INT8_MAX
+
 JSON = Any
+
+# Ids and offsets the API takes fit the database's columns (PostgreSQL ``integer`` and
+# ``bigint``): larger numbers used to reach the driver and answer 500 (``OverflowError``).
+DbId = Annotated[int, Field(ge=0, le=INT4_MAX)]
+Offset = Annotated[int, Field(ge=0, le=INT8_MAX)]
 Email = str
 
 
@@ -276,7 +283,7 @@ class ConnectionTestOut(Answer):
 
 class WebhookIn(Request):
     name: str = Field(min_length=1, max_length=200)
-    scenario_id: int | None = None
+    scenario_id: DbId | None = None
 
 
 class WebhookOut(Answer):
@@ -400,11 +407,11 @@ class SyncLogQuery(Query):
 
 
 class ScenarioFilter(Query):
-    scenario_id: int | None = None
+    scenario_id: DbId | None = None
 
 
 class ExportQuery(Query):
-    version: int | None = Field(default=None, ge=1)
+    version: int | None = Field(default=None, ge=1, le=INT4_MAX)
 
 
 ExecutionStatusName = Literal[
@@ -419,7 +426,7 @@ class ExecutionQuery(Query):
     """``status`` and ``trigger_kind`` may repeat (``?status=error&status=warning``) or list
     values with commas; ``since`` is inclusive, ``until`` exclusive (on ``created_at``)."""
 
-    scenario_id: int | None = None
+    scenario_id: DbId | None = None
     status: list[ExecutionStatusName] = Field(default_factory=list)
     trigger_kind: list[TriggerKindName] = Field(default_factory=list)
     since: datetime | None = None
@@ -429,14 +436,14 @@ class ExecutionQuery(Query):
 
 
 class IncompleteQuery(Query):
-    scenario_id: int | None = None
+    scenario_id: DbId | None = None
     limit: int = Field(default=100, ge=1, le=500)
-    offset: int = Field(default=0, ge=0)
+    offset: Offset = 0
 
 
 class RecordQuery(Query):
     limit: int = Field(default=50, ge=1, le=500)
-    offset: int = Field(default=0, ge=0)
+    offset: Offset = 0
 
 
 # -- run, watch and debug ---------------------------------------------------------------------
@@ -448,7 +455,9 @@ class ModuleRunIn(Request):
         description="the output bundle of each module it maps from, by module id",
         examples=[{"1": {"name": "Ada"}}],
     )
-    version: int | None = Field(default=None, ge=1, description="default: the current one")
+    version: int | None = Field(
+        default=None, ge=1, le=INT4_MAX, description="default: the current one"
+    )
 
 
 class ModuleRunOut(Answer):
@@ -482,7 +491,7 @@ QueueStatusName = Literal["queued", "claimed", "done", "failed", "all"]
 class QueueQuery(Query):
     status: QueueStatusName = "queued"
     limit: int = Field(default=100, ge=1, le=500)
-    offset: int = Field(default=0, ge=0)
+    offset: Offset = 0
 
 
 class QueueItemOut(Answer):
@@ -513,12 +522,12 @@ class IncompleteDetail(IncompleteOut):
 
 class IncompletePatch(Request):
     state: dict[str, JSON] | None = None
-    blueprint_version: int | None = Field(default=None, ge=1)
+    blueprint_version: int | None = Field(default=None, ge=1, le=INT4_MAX)
 
 
 class BulkRetryIn(Request):
-    ids: list[int] = Field(default_factory=list, max_length=1000)
-    scenario_id: int | None = Field(default=None, description="every pending one of it")
+    ids: list[DbId] = Field(default_factory=list, max_length=1000)
+    scenario_id: DbId | None = Field(default=None, description="every pending one of it")
 
 
 class BulkRetryOut(Answer):
