@@ -16,8 +16,8 @@ still generated, and must still get a 4xx with a reason, never a 5xx.
 
 ``SWITCHBOARD_FUZZ_SCALE=20`` multiplies the examples for a longer hunt. Bugs found (each with
 a regression test in ``tests/api/test_fuzz_regressions.py``): ids past the database column's
-range were a 500 (``OverflowError`` in SQLite); ``POST /api/validate`` of a JSON array was a
-500 (``AttributeError``).
+range, in paths, queries and bodies, and huge offsets were a 500 (``OverflowError`` in
+SQLite); ``POST /api/validate`` of a JSON array was a 500 (``AttributeError``).
 """
 
 from __future__ import annotations
