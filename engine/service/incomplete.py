@@ -16,6 +16,7 @@ from engine.store import (
     IncompleteExecution,
     IncompleteStatus,
     InvalidTransition,
+    NotFound,
     TriggerKind,
 )
 
@@ -72,17 +73,20 @@ class IncompleteOperations(ServiceBase):
         states = list(record.incomplete)
         if execution.trigger_kind is TriggerKind.RETRY:
             incomplete_id = int(execution.trigger_ref or 0)
-            if record.status.value == "error" or states:
-                failure = states.pop(0).error if states else (record.error or {})
-                self._retry_failed(incomplete_id, failure)
-            else:
-                self.store.resolve_incomplete(incomplete_id)
+            # Resolved or deleted by a person while its retry ran: theirs is the last word.
+            with contextlib.suppress(InvalidTransition, NotFound):
+                if record.status.value == "error" or states:
+                    failure = states.pop(0).error if states else (record.error or {})
+                    self._retry_failed(incomplete_id, failure)
+                else:
+                    self.store.resolve_incomplete(incomplete_id)
         for state in states:
             self._store_state(execution, state.to_dict(), state.error, state.retry)
 
     def _settle_broken_retry(self, execution: Execution, error: Mapping[str, Any]) -> None:
         if execution.trigger_kind is TriggerKind.RETRY:
-            self._retry_failed(int(execution.trigger_ref or 0), error)
+            with contextlib.suppress(InvalidTransition, NotFound):
+                self._retry_failed(int(execution.trigger_ref or 0), error)
 
     def _retry_failed(self, incomplete_id: int, error: Mapping[str, Any]) -> None:
         incomplete = self.store.get_incomplete(incomplete_id)
@@ -90,8 +94,7 @@ class IncompleteOperations(ServiceBase):
         retry = state.get("retry") or {}
         policy = policy_for(error, retry)
         next_at = policy.next_retry_at(incomplete.attempts, self.clock())
-        with contextlib.suppress(InvalidTransition):  # resolved by the user meanwhile
-            self.store.retry_failed(incomplete_id, _error(error), next_at)
+        self.store.retry_failed(incomplete_id, _error(error), next_at)
 
     def _store_state(
         self,

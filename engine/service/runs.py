@@ -344,21 +344,24 @@ class RunOperations(ServiceBase):
     ) -> Execution | None:
         status = ExecutionStatus(str(record.status))
         try:
-            finished = self.store.finish_execution(
-                execution.id,
-                status,
-                record.to_dict(),
-                operations=record.operations,
-                data_size=record.data_size,
-                error=_summary(record.error),
-                worker_id=worker,
-            )
+            # One transaction: an execution never ends "incomplete" without the state its
+            # retry needs, nor a retry run finished with its incomplete execution unsettled.
+            with self.store.transaction():
+                finished = self.store.finish_execution(
+                    execution.id,
+                    status,
+                    record.to_dict(),
+                    operations=record.operations,
+                    data_size=record.data_size,
+                    error=_summary(record.error),
+                    worker_id=worker,
+                )
+                self._settle_incomplete(execution, record)  # type: ignore[attr-defined]
         except InvalidTransition:
             log.warning(
                 "execution %s was reaped while running; its result is dropped", execution.id
             )
             return None
-        self._settle_incomplete(execution, record)  # type: ignore[attr-defined]
         self._count_outcome(scenario, plan, status)
         return finished
 
@@ -367,18 +370,19 @@ class RunOperations(ServiceBase):
     ) -> Execution | None:
         summary = {"type": type(error).__name__, "message": str(error)}
         try:
-            finished = self.store.finish_execution(
-                execution.id,
-                ExecutionStatus.ERROR,
-                None,
-                operations=0,
-                data_size=0,
-                error=summary,
-                worker_id=worker,
-            )
+            with self.store.transaction():
+                finished = self.store.finish_execution(
+                    execution.id,
+                    ExecutionStatus.ERROR,
+                    None,
+                    operations=0,
+                    data_size=0,
+                    error=summary,
+                    worker_id=worker,
+                )
+                self._settle_broken_retry(execution, summary)  # type: ignore[attr-defined]
         except (InvalidTransition, NotFound):
             return None
-        self._settle_broken_retry(execution, summary)  # type: ignore[attr-defined]
         return finished
 
     def _count_outcome(self, scenario: Scenario, plan: Plan, status: ExecutionStatus) -> None:

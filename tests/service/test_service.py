@@ -279,3 +279,30 @@ def test_scheduled_polling_scenario_runs_when_due(service, registry, store, cloc
     run = service.list_executions(scenario_id=result.scenario.id).items[0]
     service.execute(run.id)
     assert seen[1] == {"last": 1}
+
+
+def test_a_crash_while_storing_an_incomplete_run_leaves_it_to_the_reaper(
+    service, store, registry, clock, monkeypatch
+):
+    registry.register(stub_module("test:Down", error=ConnectionError("down")))
+    text = blueprint(webhook_trigger(), module(2, "test:Down"), dlq=True)
+    scenario, hook = active_hook(service, text)
+    post(service, hook.token, {"n": 1})
+    real = store.create_incomplete
+
+    def dies(*args, **kwargs):
+        raise OSError("the worker's database connection broke")
+
+    monkeypatch.setattr(store, "create_incomplete", dies)
+    with pytest.raises(OSError):
+        service.process_webhook(hook.id)
+    [execution] = service.list_executions(scenario_id=scenario.id).items
+    # Not "incomplete" without the state a retry needs: still running, for the reaper.
+    assert execution.status is ExecutionStatus.RUNNING
+    assert service.list_incomplete(scenario_id=scenario.id) == []
+    monkeypatch.setattr(store, "create_incomplete", real)
+    clock.advance(seconds=service.settings.stale_after_seconds + 1)
+    assert service.tick().reaped == [execution.id]
+    assert service.execute(execution.id).status is ExecutionStatus.INCOMPLETE
+    [incomplete] = service.list_incomplete(scenario_id=scenario.id)
+    assert incomplete.execution_id == execution.id and incomplete.failed_module_id == 2

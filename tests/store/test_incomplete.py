@@ -7,7 +7,13 @@ from datetime import timedelta
 
 import pytest
 
-from engine.store import IncompleteStatus, InvalidTransition, NotFound, TriggerKind
+from engine.store import (
+    ExecutionStatus,
+    IncompleteStatus,
+    InvalidTransition,
+    NotFound,
+    TriggerKind,
+)
 
 STATE = {"bundles": [{"id": 1}], "remaining": [4, 5]}
 ERROR = {"type": "ConnectionError", "message": "timeout"}
@@ -136,3 +142,40 @@ def test_purged_execution_leaves_the_incomplete_execution(store, incomplete, clo
     store.finish_execution(incomplete.execution_id, "incomplete", None, operations=1, data_size=1)
     assert store.purge_executions(clock.now + timedelta(days=1)) == 1
     assert store.get_incomplete(incomplete.id).execution_id is None
+
+
+def _finish_incomplete(store, execution_id):
+    store.finish_execution(
+        execution_id, ExecutionStatus.INCOMPLETE, {"modules": []}, operations=1, data_size=0
+    )
+
+
+def test_writes_in_a_transaction_commit_together(store, scenario):
+    execution = store.create_execution(scenario.id, 1, TriggerKind.WEBHOOK)
+    assert store.claim_execution(execution.id, "w1")
+    with store.transaction():
+        _finish_incomplete(store, execution.id)
+        with store.transaction():  # nested blocks join the outer one
+            store.create_incomplete(scenario.id, 1, STATE, ERROR, execution_id=execution.id)
+    assert store.get_execution(execution.id).status is ExecutionStatus.INCOMPLETE
+    assert [i.execution_id for i in store.list_incomplete()] == [execution.id]
+
+
+def test_a_failed_transaction_writes_nothing(store, scenario):
+    execution = store.create_execution(scenario.id, 1, TriggerKind.WEBHOOK)
+    assert store.claim_execution(execution.id, "w1")
+    with pytest.raises(RuntimeError), store.transaction():
+        _finish_incomplete(store, execution.id)
+        store.create_incomplete(scenario.id, 1, STATE, ERROR, execution_id=execution.id)
+        raise RuntimeError("the worker died here")
+    assert store.get_execution(execution.id).status is ExecutionStatus.RUNNING
+    assert store.list_incomplete() == []
+    # The store stays usable, and other threads were never blocked for good.
+    done = threading.Event()
+
+    def elsewhere():
+        store.create_incomplete(scenario.id, 1, STATE, ERROR)
+        done.set()
+
+    threading.Thread(target=elsewhere).start()
+    assert done.wait(10)

@@ -5,7 +5,8 @@ combines them. ``tests/store`` runs one contract suite over every implementation
 
 Common rules every method keeps:
 
-* Each call is its own transaction: when it returns, its writes are committed.
+* Each call is its own transaction: when it returns, its writes are committed — unless it runs
+  inside ``transaction()``, which makes every write of the block one transaction.
 * ``get_*`` raise ``NotFound`` for a missing id; ``find_*``/lookups by key return ``None``.
 * Timestamps are timezone-aware UTC; arguments named ``now`` default to the store's clock.
 * JSON arguments are copied; what comes back is a fresh ``dict``/``list``.
@@ -14,6 +15,7 @@ Common rules every method keeps:
 from __future__ import annotations
 
 from abc import abstractmethod
+from contextlib import AbstractContextManager
 from types import TracebackType
 
 from engine.store.interface.connections import ConnectionStore
@@ -44,6 +46,14 @@ class Store(
     @abstractmethod
     def close(self) -> None:
         """Release connections. The store is unusable afterwards; closing twice is harmless."""
+
+    @abstractmethod
+    def transaction(self) -> AbstractContextManager[None]:
+        """A block whose writes (made by this thread through this store) commit together
+        when it ends, or not at all when it raises. Blocks nest: the outermost one commits.
+
+        Reads inside the block may not see the block's own uncommitted writes; the methods
+        that write return what they wrote."""
 
     def __enter__(self) -> Store:
         return self

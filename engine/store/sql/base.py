@@ -56,6 +56,8 @@ class SqlBase:
         self._write_turn: AbstractContextManager[Any] = (
             threading.RLock() if self._engine.dialect.name == "sqlite" else nullcontext()
         )
+        # The connection of this thread's open ``transaction()`` block, which writes join.
+        self._thread = threading.local()
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._engine.url.render_as_string(hide_password=True)!r})"
@@ -75,11 +77,28 @@ class SqlBase:
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
-        """A connection in a write transaction, committed when the block ends without error."""
+        """A connection in a write transaction, committed when the block ends without error;
+        inside ``transaction()`` the block's own connection, committed when that block ends."""
+        joined: Connection | None = getattr(self._thread, "connection", None)
+        if joined is not None:
+            yield joined
+            return
         with self._write_turn, self._engine.connect() as connection:
             connection.execution_options(**{WRITE_OPTION: True})
             with connection.begin():
                 yield connection
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        if getattr(self._thread, "connection", None) is not None:
+            yield  # nested: the outermost block commits
+            return
+        with self._write() as connection:
+            self._thread.connection = connection
+            try:
+                yield
+            finally:
+                self._thread.connection = None
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
