@@ -120,9 +120,15 @@ class HeartbeatMonitor:
             for execution_id, (worker_id, also) in running:
                 self._beat(execution_id, worker_id, also)
 
+    def _still_running(self, execution_id: str) -> bool:
+        with self._guard:
+            return execution_id in self._running
+
     def _beat(self, execution_id: str, worker_id: str, also: Callable[[], Any] | None) -> None:
         try:
-            if not self._store.heartbeat(execution_id, worker_id):
+            if not self._store.heartbeat(execution_id, worker_id) and self._still_running(
+                execution_id
+            ):  # a run that ended since the loop looked has finished, not been reaped
                 log.warning("execution %s was taken from this worker (reaped)", execution_id)
             if also is not None:
                 also()
