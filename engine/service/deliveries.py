@@ -15,6 +15,7 @@ from typing import Any
 
 from engine.service.base import ServiceBase, log
 from engine.service.errors import InvalidPayload, PayloadTooLarge, WebhookNotFound
+from engine.service.ingress import store_reachable
 from engine.spec import ModuleKind
 from engine.store import Connection, NotFound, Webhook, webhook_request
 
@@ -36,12 +37,16 @@ class AppDeliveryOperations(ServiceBase):
         Raises:
             WebhookNotFound: no active scenario is triggered by this app's deliveries.
             PayloadTooLarge, InvalidPayload: the body is refused before any routing.
+            WebhookQueueFull: a scenario's queue is full; no part of the delivery is queued.
+            StoreUnavailable: the database is down or locked; no part is queued, the app
+                must send it again.
         """
         if len(body) > self.settings.webhook_max_payload_bytes:
             raise PayloadTooLarge(
                 f"the request body is over {self.settings.webhook_max_payload_bytes} bytes"
             )
-        candidates = self._delivery_candidates(app_id)
+        with store_reachable():
+            candidates = self._delivery_candidates(app_id)
         if not candidates:
             raise WebhookNotFound(f"no active scenario receives {app_id} deliveries")
         route = next(iter(candidates.values()))[0]
@@ -57,7 +62,8 @@ class AppDeliveryOperations(ServiceBase):
             log.info("%s delivery already accepted (a replay or a re-send); nothing queued", app_id)
             return status
         try:
-            self._queue_parts(parts, candidates, method, headers, query, content_type)
+            with store_reachable():
+                self._queue_parts(parts, candidates, method, headers, query, content_type)
         except BaseException:
             self.deliveries_seen.release(digest)  # the app's retry must get through
             raise
@@ -72,9 +78,14 @@ class AppDeliveryOperations(ServiceBase):
         query: Mapping[str, Any],
         content_type: str | None,
     ) -> None:
-        for key, part in parts.items():
-            webhook = candidates[key][2]
-            self._enqueue(webhook, webhook_request(method, headers, query, part, content_type))
+        # All parts or none: an app re-sends a refused delivery whole, so a partly stored one
+        # would run its stored parts twice.
+        with self.store.transaction():
+            webhooks = [candidates[key][2] for key in parts]
+            for webhook, part in zip(webhooks, parts.values(), strict=True):
+                request = webhook_request(method, headers, query, part, content_type)
+                self._enqueue(webhook, request)
+        for webhook in webhooks:
             self.queue.dispatch_webhook(webhook.id)
 
     def _delivery_candidates(self, app_id: str) -> dict[int, tuple[Any, Connection, Webhook]]:

@@ -9,6 +9,7 @@ import hmac
 import json
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from webui import create_app
 
@@ -241,3 +242,27 @@ def test_xero_sandbox_passes_intent_to_receive_and_delivers_a_real_event(service
     finally:
         stop_xero()
         stop_app()
+
+
+def test_a_delivery_is_queued_whole_or_not_at_all(service, store, companies, monkeypatch):
+    real = store.enqueue
+    calls = {"n": 0}
+
+    def second_part_breaks(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise OperationalError("INSERT", {}, Exception("database is locked"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(store, "enqueue", second_part_breaks)
+    body = delivery(("111", "7"), ("222", "8"))
+    answer = post(service, body)
+    assert answer.status_code == 503 and answer.headers["Retry-After"]
+    assert answer.json["error"]["code"] == "store_unavailable"
+    # The first company's part was written, then rolled back with the rest.
+    assert all(store.count_queue(webhook.id) == 0 for webhook in companies.values())
+    # Intuit sends the refused delivery again: now it is queued once, whole.
+    monkeypatch.setattr(store, "enqueue", real)
+    assert post(service, body).status_code == 200
+    assert outputs(service, companies["111"]) == ["111/7"]
+    assert outputs(service, companies["222"]) == ["222/8"]
