@@ -17,12 +17,16 @@ from pathlib import Path
 
 import psycopg
 import pytest
-import redis
 from psycopg import sql
 
 from tests.faults.harness import postgres_admin
 from tests.faults.outcome import FaultCounts
-from tests.service.processes import REPO, Process
+from tests.service.processes import (
+    REPO,
+    Process,
+    empty_redis_database,
+    started_processes,
+)
 
 SOAK = os.environ.get("SWITCHBOARD_SOAK", "").strip().lower() in {"1", "true", "yes"}
 SOAK_SCALE = 20
@@ -103,25 +107,15 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
 @pytest.fixture
 def processes() -> Iterator[list[Process]]:
     """Processes a test starts; stopped (then killed) in reverse order afterwards."""
-    started: list[Process] = []
-    yield started
-    for process in reversed(started):
-        process.stop()
+    with started_processes() as started:
+        yield started
 
 
 @pytest.fixture
 def redis_db() -> Iterator[str]:
     """The shared Redis's database ``REDIS_DB``, emptied before and after."""
-    client = redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except redis.ConnectionError as error:
-        client.close()
-        pytest.fail(f"these tests need Redis at 127.0.0.1:6379 ({error})")
-    client.flushdb()
-    yield f"redis://127.0.0.1:6379/{REDIS_DB}"
-    client.flushdb()
-    client.close()
+    with empty_redis_database(REDIS_DB) as url:
+        yield url
 
 
 @pytest.fixture

@@ -10,11 +10,14 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
+import redis
 import requests
 
 REPO = Path(__file__).resolve().parents[2]
@@ -175,3 +178,33 @@ def base_env(var_dir: Path, **extra: str) -> dict[str, str]:
     )
     env.update(extra)
     return env
+
+
+@contextmanager
+def empty_redis_database(db: int) -> Iterator[str]:
+    """The URL of database ``db`` of the shared Redis (127.0.0.1:6379), emptied before and
+    after; a Redis that does not answer fails the test, it never skips it."""
+    client = redis.Redis(host="127.0.0.1", port=6379, db=db, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.ConnectionError as error:
+        client.close()
+        pytest.fail(f"these tests need Redis at 127.0.0.1:6379 ({error})")
+    client.flushdb()
+    try:
+        yield f"redis://127.0.0.1:6379/{db}"
+    finally:
+        client.flushdb()
+        client.close()
+
+
+@contextmanager
+def started_processes() -> Iterator[list[Process]]:
+    """A list the test appends the processes it starts to; stopped (then killed) in reverse
+    order afterwards."""
+    started: list[Process] = []
+    try:
+        yield started
+    finally:
+        for process in reversed(started):
+            process.stop()

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-import redis
 import requests
 
 from engine.config import Settings
@@ -40,8 +39,10 @@ from tests.service.processes import (
     Process,
     base_env,
     celery_worker,
+    empty_redis_database,
     free_port,
     post_webhooks,
+    started_processes,
     switchboard,
     wait_for_http,
     wait_until,
@@ -175,24 +176,14 @@ QUICKBOOKS = App(
 
 @pytest.fixture
 def redis_db():
-    client = redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except redis.ConnectionError as error:
-        client.close()
-        pytest.fail(f"these tests need Redis at 127.0.0.1:6379 ({error})")
-    client.flushdb()
-    yield f"redis://127.0.0.1:6379/{REDIS_DB}"
-    client.flushdb()
-    client.close()
+    with empty_redis_database(REDIS_DB) as url:
+        yield url
 
 
 @pytest.fixture
 def processes():
-    started: list[Process] = []
-    yield started
-    for process in reversed(started):
-        process.stop()
+    with started_processes() as started:
+        yield started
 
 
 @pytest.fixture

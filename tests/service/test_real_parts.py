@@ -8,7 +8,6 @@ A missing Redis at 127.0.0.1:6379 fails these tests; it never skips them.
 from __future__ import annotations
 
 import pytest
-import redis
 import requests
 
 from tests.service.blueprints import HOOK_WITH_RESPONSE, SOMETIMES_SLOW
@@ -22,13 +21,14 @@ from tests.service.end_to_end import (
     successes,
 )
 from tests.service.processes import (
-    Process,
     base_env,
     celery_worker,
+    empty_redis_database,
     explain,
     free_port,
     post_webhooks,
     redis_server,
+    started_processes,
     switchboard,
     wait_for_http,
     wait_until,
@@ -42,24 +42,14 @@ TOTAL = 1000
 
 @pytest.fixture
 def redis_db():
-    client = redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except redis.ConnectionError as error:
-        client.close()
-        pytest.fail(f"these tests need Redis at 127.0.0.1:6379 ({error})")
-    client.flushdb()
-    yield f"redis://127.0.0.1:6379/{REDIS_DB}"
-    client.flushdb()
-    client.close()
+    with empty_redis_database(REDIS_DB) as url:
+        yield url
 
 
 @pytest.fixture
 def processes():
-    started: list[Process] = []
-    yield started
-    for process in reversed(started):
-        process.stop()
+    with started_processes() as started:
+        yield started
 
 
 def test_celery_worker_killed_mid_run_loses_and_repeats_nothing(tmp_path, redis_db, processes):
