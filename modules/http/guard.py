@@ -4,7 +4,9 @@ A scenario's HTTP module sends requests wherever its mapped URL says; without a 
 who can edit a scenario could reach the database, the metadata service or the admin ports next
 to Switchboard. Requests to loopback, link-local, private, reserved, multicast and unspecified
 addresses are refused unless the deployment allows them (``allow_private_network``). Every
-redirect hop is checked again.
+redirect hop is checked again, and the guarded transport checks the address it actually
+connects to, resolved once at connect time: a name that resolves to a public address when
+checked and to a private one when connected to (DNS rebinding) is refused.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from urllib.parse import urlsplit
 
 import requests
 import requests.adapters
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import LocationParseError
 from urllib3.util import parse_url
 
@@ -95,6 +99,51 @@ def _is_internal(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool
     )
 
 
+def _public_address(host: str, port: int | None) -> str:
+    """The one address to connect to for ``host``: refused when any of its addresses is
+    internal (a name may mix them, and the socket would try each in turn)."""
+    addresses = _addresses(host, port)
+    for address in addresses:
+        if _is_internal(address):
+            raise BlockedAddressError(
+                f"connecting to {host} ({address}) is refused: it is a private, loopback or "
+                "link-local address (set SWITCHBOARD_ALLOW_PRIVATE_NETWORK=1 to allow them)"
+            )
+    return str(sorted(addresses, key=lambda a: (a.version, int(a)))[0])
+
+
+class _PinnedAddress:
+    """Connects to the address it has just checked, not to a second resolution of the name;
+    TLS still verifies the certificate and sends SNI for the name (``self.host``)."""
+
+    _dns_host: str
+    port: int
+
+    def _new_conn(self) -> Any:
+        name = self._dns_host
+        self._dns_host = _public_address(name, self.port)
+        try:
+            return super()._new_conn()  # type: ignore[misc]
+        finally:
+            self._dns_host = name
+
+
+class _GuardedHTTPConnection(_PinnedAddress, HTTPConnection):
+    pass
+
+
+class _GuardedHTTPSConnection(_PinnedAddress, HTTPSConnection):
+    pass
+
+
+class _GuardedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _GuardedHTTPConnection
+
+
+class _GuardedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _GuardedHTTPSConnection
+
+
 class GuardedAdapter(requests.adapters.HTTPAdapter):
     """A transport that checks every request it sends against the guard.
 
@@ -104,6 +153,13 @@ class GuardedAdapter(requests.adapters.HTTPAdapter):
     an API base URL), which scenario editors type, so they get the same guard as the HTTP
     module's mapped URLs.
     """
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": _GuardedHTTPPool,
+            "https": _GuardedHTTPSPool,
+        }
 
     def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Any:
         check_url(request.url or "", allow_private_network=False)

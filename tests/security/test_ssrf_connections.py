@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import socket
 import threading
 
 import pytest
+import requests
 import responses
+import urllib3.util.connection
 
 from engine.config import Settings
 from engine.errors import ModuleError
@@ -105,3 +108,44 @@ def test_every_disguise_and_redirect_hop_is_checked_by_the_session(canary):
                 session.get(f"{PUBLIC}/1")
             assert len(mock.calls) == 2
     assert canary.hits == []
+
+
+def rebinding(monkeypatch, name: str, first: str, then: str) -> list[str]:
+    """``name`` resolves to ``first`` once, then to ``then`` (a DNS-rebinding server with a
+    zero TTL); returns the log of answers given."""
+    real = socket.getaddrinfo
+    given: list[str] = []
+
+    def resolve(host, port, *args, **kwargs):
+        if host != name:
+            return real(host, port, *args, **kwargs)
+        address = first if not given else then
+        given.append(address)
+        return real(address, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    return given
+
+
+def test_a_name_rebound_to_loopback_after_the_check_is_refused(canary, monkeypatch):
+    given = rebinding(monkeypatch, "rebind.test", "93.184.216.34", "127.0.0.1")
+    port = canary.server_address[1]
+    with pytest.raises(BlockedAddressError, match=r"127\.0\.0\.1"):
+        guarded_session().get(f"http://rebind.test:{port}/secret", timeout=5)
+    assert given[0] == "93.184.216.34" and "127.0.0.1" in given  # it was checked, then rebound
+    assert canary.hits == []
+
+
+def test_the_connection_goes_to_the_address_that_was_checked(monkeypatch):
+    rebinding(monkeypatch, "pinned.test", "93.184.216.34", "93.184.216.34")
+    dialled: list[tuple[str, int]] = []
+
+    def dial(address, *args, **kwargs):
+        dialled.append(address)
+        raise OSError("no network in tests")
+
+    monkeypatch.setattr(urllib3.util.connection, "create_connection", dial)
+    with pytest.raises(requests.ConnectionError):
+        guarded_session().get("http://pinned.test:8080/", timeout=5)
+    # An address, not the name: nothing resolves the name again between check and connect.
+    assert dialled == [("93.184.216.34", 8080)]
