@@ -15,7 +15,6 @@ from engine.registry import ModuleRegistry
 from engine.service.options import ServiceOptions
 from engine.service.plans import PlanCache
 from engine.service.ratelimit import SlidingWindowLimiter
-from engine.service.replay import ReplayGuard
 from engine.service.running import HeartbeatMonitor
 from engine.spec import ModuleKind
 from engine.store import Scenario, Store, utc_now
@@ -63,7 +62,6 @@ class ServiceBase:
             settings.webhook_rate_limit, settings.webhook_rate_window_seconds
         )
         self.heartbeats = HeartbeatMonitor(store, settings.heartbeat_seconds)
-        self.deliveries_seen = ReplayGuard()  # app deliveries accepted lately (replays)
         self.http_factory = http_factory or functools.partial(
             _guarded_session, settings.allow_private_network
         )

@@ -5,7 +5,8 @@ the app. ``POST /hooks/apps/<app>`` takes such a delivery; the app's instant tri
 ``route_delivery(raw_body, headers, connections)`` hook that checks the signature with each
 candidate scenario's connection and returns the part of the delivery meant for each. Each part
 is queued on that scenario's webhook, exactly as a request to its own URL would be. A verified
-body accepted before (``engine.service.replay``) is acknowledged and queued nothing.
+body accepted before (``engine.service.replay``) is acknowledged and queued nothing. The parts
+and the delivery's sighting are stored in one transaction: all of them or none.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from engine.service.base import ServiceBase, log
 from engine.service.errors import InvalidPayload, PayloadTooLarge, WebhookNotFound
 from engine.service.ingress import store_reachable
+from engine.service.replay import WINDOW_SECONDS, delivery_digest
 from engine.spec import ModuleKind
 from engine.store import Connection, NotFound, Webhook, webhook_request
 
@@ -57,16 +59,14 @@ class AppDeliveryOperations(ServiceBase):
                 raise InvalidPayload(f"the {app_id} delivery is not readable")
             return status
         # Only a verified body is remembered: an unsigned one must not pre-empt the real one.
-        digest = self.deliveries_seen.digest(app_id, body)
-        if not self.deliveries_seen.claim(digest):
-            log.info("%s delivery already accepted (a replay or a re-send); nothing queued", app_id)
-            return status
-        try:
-            with store_reachable():
-                self._queue_parts(parts, candidates, method, headers, query, content_type)
-        except BaseException:
-            self.deliveries_seen.release(digest)  # the app's retry must get through
-            raise
+        digest = delivery_digest(app_id, body)
+        with store_reachable(), self.store.transaction():
+            if not self.store.remember_delivery(digest, WINDOW_SECONDS):
+                log.info("%s delivery already accepted (a replay or a re-send)", app_id)
+                return status
+            webhooks = self._queue_parts(parts, candidates, method, headers, query, content_type)
+        for webhook in webhooks:
+            self.queue.dispatch_webhook(webhook.id)
         return status
 
     def _queue_parts(
@@ -77,16 +77,13 @@ class AppDeliveryOperations(ServiceBase):
         headers: Mapping[str, str],
         query: Mapping[str, Any],
         content_type: str | None,
-    ) -> None:
-        # All parts or none: an app re-sends a refused delivery whole, so a partly stored one
-        # would run its stored parts twice.
-        with self.store.transaction():
-            webhooks = [candidates[key][2] for key in parts]
-            for webhook, part in zip(webhooks, parts.values(), strict=True):
-                request = webhook_request(method, headers, query, part, content_type)
-                self._enqueue(webhook, request)
-        for webhook in webhooks:
-            self.queue.dispatch_webhook(webhook.id)
+    ) -> list[Webhook]:
+        """Queue each part on its scenario's webhook (inside the caller's transaction: an app
+        re-sends a refused delivery whole, so a partly stored one would run parts twice)."""
+        webhooks = [candidates[key][2] for key in parts]
+        for webhook, part in zip(webhooks, parts.values(), strict=True):
+            self._enqueue(webhook, webhook_request(method, headers, query, part, content_type))
+        return webhooks
 
     def _delivery_candidates(self, app_id: str) -> dict[int, tuple[Any, Connection, Webhook]]:
         """Active scenarios whose instant trigger takes ``app_id`` deliveries: scenario id →

@@ -6,66 +6,19 @@ content: a verified body already accepted within the window is acknowledged (200
 that re-sends after a lost answer stops retrying) and queued nothing. The same memory makes a
 genuine re-delivery harmless, which is also what the apps ask of receivers.
 
-The memory is per process and bounded (like the login throttle and the webhook rate limit):
-with several web processes, or after a restart, a replay of an old body can be queued once
-more; its events carry ids only, and the scenario reads the current record.
+The memory is the store's (``Store.remember_delivery``): every web process shares it and it
+survives restarts. A delivery's sighting is written in the same transaction as its queued
+parts, so a delivery that failed to queue was never seen and the app's re-send gets through.
 """
 
 from __future__ import annotations
 
 import hashlib
-import threading
-import time
-from collections import OrderedDict
-from collections.abc import Callable
 
-DEFAULT_WINDOW_SECONDS = 24 * 3600.0
-DEFAULT_CAPACITY = 50_000
+WINDOW_SECONDS = 24 * 3600.0
+"""How long an accepted delivery is remembered."""
 
 
-class ReplayGuard:
-    """Remembers digests of accepted deliveries for ``window`` seconds, at most ``capacity``
-    of them (the oldest are forgotten first)."""
-
-    def __init__(
-        self,
-        window: float = DEFAULT_WINDOW_SECONDS,
-        capacity: int = DEFAULT_CAPACITY,
-        *,
-        monotonic: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.window = window
-        self.capacity = capacity
-        self._monotonic = monotonic
-        self._seen: OrderedDict[str, float] = OrderedDict()  # digest → when it was accepted
-        self._guard = threading.Lock()
-
-    @staticmethod
-    def digest(app_id: str, body: bytes) -> str:
-        return hashlib.sha256(app_id.encode() + b"\0" + body).hexdigest()
-
-    def claim(self, digest: str) -> bool:
-        """``True`` the first time ``digest`` is seen within the window (it is then
-        remembered), ``False`` for a replay. Check and record are one step, so two copies
-        arriving together are not both accepted."""
-        now = self._monotonic()
-        with self._guard:
-            self._expire(now)
-            if digest in self._seen:
-                return False
-            self._seen[digest] = now
-            while len(self._seen) > self.capacity:
-                self._seen.popitem(last=False)
-            return True
-
-    def release(self, digest: str) -> None:
-        """Forget ``digest``: its delivery was not queued after all, so a retry must pass."""
-        with self._guard:
-            self._seen.pop(digest, None)
-
-    def _expire(self, now: float) -> None:
-        while self._seen:
-            oldest, when = next(iter(self._seen.items()))
-            if when > now - self.window:
-                return
-            del self._seen[oldest]
+def delivery_digest(app_id: str, body: bytes) -> str:
+    """What identifies a delivery: the app and the exact bytes it signed."""
+    return hashlib.sha256(app_id.encode() + b"\0" + body).hexdigest()

@@ -1,6 +1,7 @@
 """Replayed app deliveries: a signed QuickBooks/Xero body accepted once is acknowledged again
 but queued nothing (``engine.service.replay``); an unsigned copy cannot pre-empt the real one;
-a delivery that failed to queue can be re-sent; the memory is bounded in time and size."""
+a delivery that failed to queue can be re-sent; the memory is the store's, so another web
+process and a restarted one remember it too (its window: ``tests/store/test_state.py``)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from engine.config import Settings
 from engine.queue import InlineQueue
 from engine.registry import default_registry
 from engine.service import Service, ServiceOptions
-from engine.service.replay import ReplayGuard
 from engine.store import open_store
 from tests.service.conftest import FakeClock
 from tests.service.test_app_deliveries import TOKEN, delivery, signature
@@ -111,26 +111,21 @@ def test_a_delivery_that_failed_to_queue_is_accepted_when_sent_again(world, monk
     assert received(store, webhook) == 1
 
 
-class Monotonic:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def test_the_memory_lasts_the_window_and_is_bounded():
-    clock = Monotonic()
-    guard = ReplayGuard(window=60, capacity=3, monotonic=clock)
-    first = guard.digest("xero", b"a")
-    assert guard.claim(first) and not guard.claim(first)
-    assert guard.digest("quickbooks", b"a") != first  # the same bytes for another app
-    clock.now = 59
-    assert not guard.claim(first)
-    clock.now = 60.5
-    assert guard.claim(first)  # the window passed
-    for body in (b"b", b"c", b"d"):
-        assert guard.claim(guard.digest("xero", body))
-    assert guard.claim(first)  # the oldest was forgotten to stay within capacity
-    guard.release(first)
-    assert guard.claim(first)
+def test_another_process_and_a_restart_remember_the_delivery(world, tmp_path):
+    _, store, webhook, client = world
+    body = delivery(("111", "7"))
+    assert post(client, body, signature(body)).status_code == 200
+    # A second web process (or this one, restarted) on the same database.
+    config = Settings.from_env({"SWITCHBOARD_VAR_DIR": str(tmp_path / "var")})
+    config = config.with_secret_key_file()
+    other_store = open_store(config.database_url, secret_box=config.secret_box(), clock=FakeClock())
+    queue = InlineQueue(workers=1)
+    other = Service(other_store, queue, config, default_registry().copy(), FakeClock())
+    try:
+        other_client = create_app({"TESTING": True, "SWITCHBOARD_SERVICE": other}).test_client()
+        assert post(other_client, body, signature(body)).status_code == 200
+        assert received(store, webhook) == 1
+    finally:
+        other.close()
+        queue.close()
+        other_store.close()

@@ -1,6 +1,8 @@
-"""Trigger cursors and organization variables."""
+"""Trigger cursors, organization variables, app deliveries seen."""
 
 from __future__ import annotations
+
+import threading
 
 import pytest
 
@@ -39,3 +41,37 @@ def test_organization_variables(store):
     assert store.delete_variable("region") is True
     assert store.delete_variable("region") is False
     assert store.list_variables() == {"limits": {"daily": 100}}
+
+
+def test_deliveries_are_remembered_for_the_window(store, clock):
+    assert store.remember_delivery("a" * 64, 60) is True
+    assert store.remember_delivery("a" * 64, 60) is False
+    assert store.remember_delivery("b" * 64, 60) is True  # another delivery
+    clock.advance(59)
+    assert store.remember_delivery("a" * 64, 60) is False
+    clock.advance(1)
+    assert store.remember_delivery("a" * 64, 60) is True  # the window passed: seen anew
+    assert store.remember_delivery("a" * 64, 60) is False
+
+
+def test_a_sighting_counts_only_if_its_transaction_commits(store):
+    with pytest.raises(RuntimeError), store.transaction():
+        assert store.remember_delivery("c" * 64, 60) is True
+        raise RuntimeError("queuing the delivery failed")
+    assert store.remember_delivery("c" * 64, 60) is True
+
+
+def test_of_two_copies_at_once_one_is_first(store):
+    results: list[bool] = []
+    barrier = threading.Barrier(2)
+
+    def deliver() -> None:
+        barrier.wait()
+        results.append(store.remember_delivery("d" * 64, 60))
+
+    threads = [threading.Thread(target=deliver) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert sorted(results) == [False, True]

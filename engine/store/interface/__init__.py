@@ -22,7 +22,7 @@ from engine.store.interface.connections import ConnectionStore
 from engine.store.interface.datastores import DataStoreStore
 from engine.store.interface.executions import ExecutionStore, IncompleteExecutionStore
 from engine.store.interface.scenarios import ScenarioStore
-from engine.store.interface.state import CursorStore, VariableStore
+from engine.store.interface.state import CursorStore, DeliveryMemory, VariableStore
 from engine.store.interface.users import ApiTokenStore, SessionStore, UserStore
 from engine.store.interface.webhooks import WebhookQueue, WebhookStore
 
@@ -37,6 +37,7 @@ class Store(
     DataStoreStore,
     CursorStore,
     VariableStore,
+    DeliveryMemory,
     UserStore,
     ApiTokenStore,
     SessionStore,
@@ -72,6 +73,7 @@ __all__ = [
     "ConnectionStore",
     "CursorStore",
     "DataStoreStore",
+    "DeliveryMemory",
     "ExecutionStore",
     "IncompleteExecutionStore",
     "ScenarioStore",

@@ -1,8 +1,9 @@
-"""Small pieces of state: trigger cursors and organization variables."""
+"""Small pieces of state: trigger cursors, organization variables, app deliveries seen."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from datetime import datetime
 from typing import Any
 
 
@@ -40,3 +41,18 @@ class VariableStore(ABC):
     @abstractmethod
     def list_variables(self) -> dict[str, Any]:
         """Every variable, by name."""
+
+
+class DeliveryMemory(ABC):
+    """App deliveries accepted lately, by digest: the replay memory of ``/hooks/apps/<app>``,
+    shared by every process using the store."""
+
+    @abstractmethod
+    def remember_delivery(
+        self, digest: str, window_seconds: float, now: datetime | None = None
+    ) -> bool:
+        """``True`` the first time ``digest`` is seen within ``window_seconds`` (it is then
+        remembered as seen ``now``), ``False`` while an earlier sighting is that recent. Check
+        and record are one step: of two copies arriving together, one is first. Digests older
+        than the window are forgotten on the way. Inside ``transaction()`` the sighting counts
+        only if the block commits."""

@@ -13,7 +13,7 @@ from engine.store.sql.datastores import SqlDataStores
 from engine.store.sql.executions import SqlExecutions
 from engine.store.sql.incomplete import SqlIncompleteExecutions
 from engine.store.sql.scenarios import SqlScenarios
-from engine.store.sql.state import SqlCursors, SqlVariables
+from engine.store.sql.state import SqlCursors, SqlDeliveryMemory, SqlVariables
 from engine.store.sql.users import SqlApiTokens, SqlSessions, SqlUsers
 from engine.store.sql.webhooks import SqlWebhookQueue, SqlWebhooks
 
@@ -28,6 +28,7 @@ class SqlStore(
     SqlDataStores,
     SqlCursors,
     SqlVariables,
+    SqlDeliveryMemory,
     SqlUsers,
     SqlApiTokens,
     SqlSessions,

@@ -256,3 +256,11 @@ user_sessions = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     Column("expires_at", UTCDateTime(), nullable=False, index=True),
 )
+
+delivery_digests = Table(
+    "delivery_digests",
+    metadata,
+    # SHA-256 of the app and the raw body of a verified app delivery accepted lately.
+    Column("digest", String(64), primary_key=True),
+    Column("seen_at", UTCDateTime(), nullable=False, index=True),
+)

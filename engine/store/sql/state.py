@@ -1,12 +1,14 @@
-"""Trigger cursors and organization variables on SQL."""
+"""Trigger cursors, organization variables and the app deliveries seen, on SQL."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
 
 from engine.store.sql.base import SqlBase
+from engine.store.sql.schema import delivery_digests as digests
 from engine.store.sql.schema import organization_variables as variables
 from engine.store.sql.schema import trigger_cursors as cursors
 
@@ -64,3 +66,27 @@ class SqlVariables(SqlBase):
         with self._read() as connection:
             rows = connection.execute(select(variables.c.name, variables.c.value))
             return {row.name: row.value for row in rows}
+
+
+class SqlDeliveryMemory(SqlBase):
+    def remember_delivery(
+        self, digest: str, window_seconds: float, now: datetime | None = None
+    ) -> bool:
+        seen_at = self._now(now)
+        cutoff = seen_at - timedelta(seconds=window_seconds)
+        # Insert, or take over a sighting older than the window; a recent one wins the
+        # conflict and nothing comes back. PostgreSQL makes a concurrent twin wait for the
+        # first one's transaction, SQLite's write lock does the same.
+        statement = (
+            self._upsert(digests)
+            .values(digest=digest, seen_at=seen_at)
+            .on_conflict_do_update(
+                index_elements=[digests.c.digest],
+                set_={"seen_at": seen_at},
+                where=digests.c.seen_at <= cutoff,
+            )
+            .returning(digests.c.digest)
+        )
+        with self._write() as connection:
+            connection.execute(delete(digests).where(digests.c.seen_at <= cutoff))
+            return connection.execute(statement).first() is not None
