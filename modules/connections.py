@@ -25,13 +25,10 @@ otherwise. A caller that cannot get a slot after a few waits gets ``RateLimitErr
 from __future__ import annotations
 
 import os
-import threading
-import time
-from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any, Protocol
+from typing import Any
 
 import requests
 
@@ -44,6 +41,7 @@ from engine.errors import (
     ModuleTimeoutError,
     RateLimitError,
 )
+from engine.ratelimit import RateLimiter, rate_limiter_for
 from engine.spec import ModuleCall
 
 STATUS_ERRORS: Mapping[int, type[ModuleError]] = {
@@ -260,62 +258,11 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
 # -- rate limiting ----------------------------------------------------------------------------
 
 
-class RateLimiter(Protocol):
-    def acquire(self, key: str, limit: int, window: float) -> float:
-        """Count one call for ``key`` and return 0, or return the seconds to wait (uncounted)."""
-        ...
-
-
-class MemoryRateLimiter:
-    """A sliding window per key, for one process."""
-
-    def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
-        self._monotonic = monotonic
-        self._lock = threading.Lock()
-        self._calls: dict[str, deque[float]] = {}
-
-    def acquire(self, key: str, limit: int, window: float) -> float:
-        now = self._monotonic()
-        with self._lock:
-            calls = self._calls.setdefault(key, deque())
-            while calls and now - calls[0] >= window:
-                calls.popleft()
-            if len(calls) >= limit:
-                return window - (now - calls[0])
-            calls.append(now)
-            return 0.0
-
-
-class RedisRateLimiter:
-    """A fixed window per key in Redis (``INCR`` + ``EXPIRE``), shared by every worker."""
-
-    def __init__(self, client: Any, clock: Callable[[], float] = time.time) -> None:
-        self._client = client
-        self._clock = clock
-
-    def acquire(self, key: str, limit: int, window: float) -> float:
-        now = self._clock()
-        slot = int(now // window)
-        name = f"switchboard:rate:{key}:{slot}"
-        pipeline = self._client.pipeline()
-        pipeline.incr(name)
-        pipeline.expire(name, int(window) + 1)
-        count, _ = pipeline.execute()
-        if int(count) <= limit:
-            return 0.0
-        return (slot + 1) * window - now
-
-
 @cache
 def shared_rate_limiter() -> RateLimiter:
-    """Redis-backed when ``SWITCHBOARD_REDIS_URL`` is set, in-process otherwise (one per
-    process, so every run of a worker shares it)."""
-    url = os.environ.get("SWITCHBOARD_REDIS_URL")
-    if not url:
-        return MemoryRateLimiter()
-    import redis
-
-    return RedisRateLimiter(redis.Redis.from_url(url))
+    """The installation's limiter (``engine.ratelimit``): Redis-backed when
+    ``SWITCHBOARD_REDIS_URL`` is set, in-process otherwise."""
+    return rate_limiter_for(os.environ.get("SWITCHBOARD_REDIS_URL") or None)
 
 
 # -- helpers for module run functions ---------------------------------------------------------

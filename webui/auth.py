@@ -19,9 +19,7 @@ import functools
 import hashlib
 import hmac
 import secrets
-import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -29,6 +27,7 @@ from enum import IntEnum
 
 from flask import Flask, Response, current_app, g, request
 
+from engine.ratelimit import MemoryRateLimiter, RateLimiter, rate_limiter_for
 from engine.store import NotFound, Store, User, UserSession
 from webui.app import current_service
 
@@ -240,10 +239,12 @@ def _secure_cookies() -> bool:
 
 
 class LoginThrottle:
-    """At most ``limit`` failed logins per email in any ``window`` seconds, in this process.
+    """At most ``limit`` failed logins per email in any ``window`` seconds.
 
     ``retry_after(email)`` is 0 while logins may be tried, else the seconds to wait. A
-    successful login clears the email's failures. (Each web process counts on its own.)
+    successful login clears the email's failures. The failures are counted by ``limiter``:
+    in this process by default, in Redis for every web process when the installation has one
+    (``login_throttle``).
     """
 
     def __init__(
@@ -252,44 +253,39 @@ class LoginThrottle:
         window: float = 300.0,
         *,
         monotonic: Callable[[], float] = time.monotonic,
+        limiter: RateLimiter | None = None,
     ) -> None:
         self.limit = limit
         self.window = window
-        self._monotonic = monotonic
-        self._failures: dict[str, deque[float]] = {}
-        self._guard = threading.Lock()
+        self._limiter = limiter if limiter is not None else MemoryRateLimiter(monotonic)
 
     def retry_after(self, email: str) -> float:
-        now = self._monotonic()
-        with self._guard:
-            failures = self._recent(email, now)
-            if len(failures) < self.limit:
-                return 0.0
-            return failures[0] + self.window - now
+        return self._limiter.wait(_key(email), self.limit, self.window)
 
     def failed(self, email: str) -> None:
-        with self._guard:
-            self._recent(email, self._monotonic()).append(self._monotonic())
+        self._limiter.acquire(_key(email), self.limit, self.window)
 
     def succeeded(self, email: str) -> None:
-        with self._guard:
-            self._failures.pop(_key(email), None)
-
-    def _recent(self, email: str, now: float) -> deque[float]:
-        failures = self._failures.setdefault(_key(email), deque())
-        while failures and failures[0] <= now - self.window:
-            failures.popleft()
-        return failures
+        self._limiter.reset(_key(email))
 
 
 def _key(email: str) -> str:
-    return email.strip().lower()
+    return "login:" + email.strip().lower()
 
 
 def install_throttle(app: Flask) -> None:
-    """Give ``app`` its login throttle (``SWITCHBOARD_LOGIN_THROTTLE`` in the config wins)."""
-    app.extensions[THROTTLE_KEY] = app.config.get("SWITCHBOARD_LOGIN_THROTTLE") or LoginThrottle()
+    """Give ``app`` the login throttle of its config (``SWITCHBOARD_LOGIN_THROTTLE``), if any;
+    else ``login_throttle`` makes the installation's on first use."""
+    configured = app.config.get("SWITCHBOARD_LOGIN_THROTTLE")
+    if configured is not None:
+        app.extensions[THROTTLE_KEY] = configured
 
 
 def login_throttle() -> LoginThrottle:
-    return current_app.extensions[THROTTLE_KEY]
+    """The app's throttle: with Redis configured, counted there for every web process."""
+    throttle = current_app.extensions.get(THROTTLE_KEY)
+    if throttle is None:
+        redis_url = current_service().settings.redis_url
+        limiter = rate_limiter_for(redis_url) if redis_url else MemoryRateLimiter()
+        throttle = current_app.extensions.setdefault(THROTTLE_KEY, LoginThrottle(limiter=limiter))
+    return throttle

@@ -11,10 +11,10 @@ from typing import Any
 from engine.config import Settings
 from engine.graph import Plan
 from engine.queue import Queue
+from engine.ratelimit import MemoryRateLimiter, RateLimiter, rate_limiter_for
 from engine.registry import ModuleRegistry
 from engine.service.options import ServiceOptions
 from engine.service.plans import PlanCache
-from engine.service.ratelimit import SlidingWindowLimiter
 from engine.service.running import HeartbeatMonitor
 from engine.spec import ModuleKind
 from engine.store import Scenario, Store, utc_now
@@ -58,8 +58,9 @@ class ServiceBase:
         self.clock = clock
         self.options = options or ServiceOptions()
         self.plans = PlanCache(store, registry)
-        self.limiter = SlidingWindowLimiter(
-            settings.webhook_rate_limit, settings.webhook_rate_window_seconds
+        # Per webhook: shared by every process through Redis when there is one.
+        self.limiter: RateLimiter = (
+            rate_limiter_for(settings.redis_url) if settings.redis_url else MemoryRateLimiter()
         )
         self.heartbeats = HeartbeatMonitor(store, settings.heartbeat_seconds)
         self.http_factory = http_factory or functools.partial(

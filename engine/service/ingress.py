@@ -97,7 +97,11 @@ class WebhookOperations(ServiceBase):
                 f"the request body is over {self.settings.webhook_max_payload_bytes} bytes"
             )
         bundle = self._bundle(webhook, method, headers, query, body)
-        wait = self.limiter.allow(webhook.id)
+        wait = self.limiter.acquire(
+            f"webhook:{webhook.id}",
+            self.settings.webhook_rate_limit,
+            self.settings.webhook_rate_window_seconds,
+        )
         if wait:
             raise RateLimited(
                 f"more than {self.settings.webhook_rate_limit} requests in "

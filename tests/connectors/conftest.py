@@ -13,11 +13,12 @@ import requests
 from engine.blueprint import load_blueprint
 from engine.connections import KeyedLocks, StoreConnections, authorization_url, exchange_code
 from engine.graph import compile_blueprint
+from engine.ratelimit import MemoryRateLimiter, rate_limiter_for
 from engine.registry import default_registry
 from engine.runtime import RunContext, run_scenario
 from engine.secrets import SecretBox, generate_key
 from engine.store import open_store
-from modules.connections import MemoryRateLimiter, shared_rate_limiter
+from modules.connections import shared_rate_limiter
 from modules.onecrm import sandbox as onecrm_sandbox
 from modules.sandboxing import run_sandbox_in_thread
 from modules.xero import sandbox as xero_sandbox
@@ -55,8 +56,10 @@ class Sandbox:
 def fresh_rate_limiter():
     """Each test starts with empty per-connection rate windows."""
     shared_rate_limiter.cache_clear()
+    rate_limiter_for.cache_clear()
     yield
     shared_rate_limiter.cache_clear()
+    rate_limiter_for.cache_clear()
 
 
 @pytest.fixture

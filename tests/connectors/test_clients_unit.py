@@ -17,11 +17,10 @@ from engine.errors import (
     ModuleTimeoutError,
     RateLimitError,
 )
+from engine.ratelimit import MemoryRateLimiter, RedisRateLimiter
 from modules.connections import (
     ApiClient,
     ApiSettings,
-    MemoryRateLimiter,
-    RedisRateLimiter,
     error_type_for,
     limited,
     pages,

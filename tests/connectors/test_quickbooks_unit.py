@@ -18,7 +18,8 @@ from engine.errors import (
     InvalidConfigurationError,
     RateLimitError,
 )
-from modules.connections import ApiClient, MemoryRateLimiter
+from engine.ratelimit import MemoryRateLimiter
+from modules.connections import ApiClient
 from modules.quickbooks.client import (
     QuickBooksClient,
     condition,
