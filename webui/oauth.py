@@ -1,7 +1,8 @@
 """OAuth2 connections: the authorize redirect and the callback (``/oauth/callback``).
 
-Both views need a signed-in editor (401 otherwise); the callback must come from the same user
-who started the authorization (403 otherwise), so nobody can plant a connection in a workspace.
+Both views need a signed-in editor (401 when nobody is signed in, 403 for a viewer); the
+callback must come from the same user who started the authorization (403 otherwise), so nobody
+can plant a connection in a workspace.
 
 1. ``GET /oauth/<app>/authorize?name=My+Xero[&connection=<id>]`` sends the browser to the
    app's consent page. The ``state`` parameter is signed (the Flask ``SECRET_KEY``) and carries
@@ -250,8 +251,10 @@ def _service_editor(store: Any) -> Callable[[], str | None]:
 
     def editor() -> str | None:
         principal = authenticate(store)
-        if principal is None or principal.role < Role.EDITOR:
+        if principal is None:
             return None
+        if principal.role < Role.EDITOR:
+            raise OAuthProblem(403, "forbidden", "only editors and owners can connect apps")
         return str(principal.user.id)
 
     return editor

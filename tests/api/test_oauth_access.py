@@ -22,7 +22,8 @@ def test_anonymous_visitors_cannot_start_or_finish_a_grant(client, xero_client):
 
 
 def test_viewers_cannot_connect_apps(viewer, xero_client):
-    assert viewer.get("/oauth/xero/authorize").status_code == 401
+    refused = viewer.get("/oauth/xero/authorize")
+    assert refused.status_code == 403 and refused.json["error"]["code"] == "forbidden"
 
 
 def test_editors_are_sent_to_the_consent_page(editor, xero_client):
