@@ -140,6 +140,8 @@ class ModuleContext:
             ``RunContext.starts``), else ``None``: the trigger's own parameters decide.
         call_ordinal: which call of this module in the run this is (1, 2, …), counted in the
             order the runner reaches it; see ``idempotency_key``.
+        key_execution_id: the execution whose call this one repeats (a retried incomplete
+            execution whose call ended without a known outcome); ``None``: this run's.
     """
 
     run: RunContext
@@ -150,6 +152,7 @@ class ModuleContext:
     start: Mapping[str, Any] | None = None
     pending_cursor: Any = None
     call_ordinal: int = 1
+    key_execution_id: str | None = None
 
     def idempotency_key(self, suffix: str | int | None = None) -> str | None:
         """A key naming this module call, for APIs that de-duplicate writes by a client key
@@ -168,7 +171,7 @@ class ModuleContext:
             of 50 characters and Xero's of 128 — or None when the run has no execution id (a
             CLI or test run): nothing is replayed there, so no key should be sent.
         """
-        execution_id = self.run.execution_id
+        execution_id = self.key_execution_id or self.run.execution_id
         if execution_id is None:
             return None
         return idempotency_key(

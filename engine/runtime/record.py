@@ -93,12 +93,17 @@ class IncompleteState:
         bundles: the bundles of the modules before it on its path, by module id.
         error: the error, as ``{{N.error}}`` shows it.
         retry: Break's automatic retry settings (``retry``, ``count``, ``interval`` minutes).
+        call: the failed call's identity (``{"execution_id", "ordinal"}``) when its outcome is
+            unknown (a timeout or a connection failure: the write may have reached the API);
+            the retry sends that call's idempotency key again, so the API answers a write it
+            already made instead of making it twice. ``None`` after a definite refusal.
     """
 
     module_id: int
     bundles: dict[int, Any]
     error: dict[str, Any]
     retry: dict[str, Any] = field(default_factory=dict)
+    call: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -108,7 +113,9 @@ class IncompleteState:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> IncompleteState:
         bundles = {int(key): value for key, value in data["bundles"].items()}
-        return cls(data["module_id"], bundles, data["error"], data.get("retry", {}))
+        return cls(
+            data["module_id"], bundles, data["error"], data.get("retry", {}), data.get("call")
+        )
 
 
 @dataclass

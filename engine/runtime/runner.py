@@ -46,6 +46,8 @@ OnEnd = Callable[[Scope], None] | None
 
 _ROUTER, _IF_ELSE, _MERGE = "builtin:BasicRouter", "builtin:BasicIfElse", "builtin:BasicMerge"
 _TRIGGER_KINDS = frozenset({ModuleKind.TRIGGER, ModuleKind.INSTANT_TRIGGER})
+_UNKNOWN_OUTCOME = frozenset({"ConnectionError", "ModuleTimeoutError"})
+"""Errors after which a write may or may not have reached the API."""
 
 
 class RunLimitExceeded(RuntimeError):
@@ -136,6 +138,9 @@ class _Run:
         self.trigger_contexts: dict[int, ModuleContext] = {}
         self.parameters: dict[int, BaseModel] = {}
         self.call_counts: dict[int, int] = {}
+        self.last_contexts: dict[int, ModuleContext] = {}
+        # A retried call whose first attempt may have reached the API: (module, identity).
+        self.repeated_call: tuple[int, dict[str, Any]] | None = None
         self.started = self._seconds()
         self.bundles = 0
         self.evaluation = self._new_evaluation()
@@ -234,6 +239,8 @@ class _Run:
                 _error_dict(RuntimeError(f"module {state.module_id} is no longer in the scenario")),
             )
         position = self.positions[node.id]
+        if state.call is not None:
+            self.repeated_call = (node.id, dict(state.call))
         self._process_node(_Step(node, position.flow, position.index, dict(state.bundles), None))
 
     def _process_flow(
@@ -462,8 +469,22 @@ class _Run:
         raise _StopRun("rollback", _error_dict(error, node))
 
     def _store_incomplete(self, step: _Step, error: ModuleError, retry: Mapping[str, Any]) -> None:
-        state = IncompleteState(step.node.id, dict(step.scope), error.as_bundle(), dict(retry))
+        call = self._call_identity(step.node) if error.type in _UNKNOWN_OUTCOME else None
+        state = IncompleteState(
+            step.node.id, dict(step.scope), error.as_bundle(), dict(retry), call
+        )
         self.record.incomplete.append(state)
+
+    def _call_identity(self, node: PlanNode) -> dict[str, Any] | None:
+        """Which call just failed: its execution and ordinal (those of the call it repeated,
+        when it was itself the repeat of an earlier one)."""
+        context = self.last_contexts.get(node.id)
+        if context is None:
+            return None
+        execution_id = context.key_execution_id or self.context.execution_id
+        if execution_id is None:
+            return None
+        return {"execution_id": execution_id, "ordinal": context.call_ordinal}
 
     # -- one operation ------------------------------------------------------------------------
 
@@ -486,8 +507,15 @@ class _Run:
         return iter(spec.run(call))
 
     def _module_context(self, node: PlanNode) -> ModuleContext:
+        ordinal, key_execution_id = self._next_call_ordinal(node), None
+        if self.repeated_call is not None and self.repeated_call[0] == node.id:
+            # The first call of a retried module repeats the call that failed: same key.
+            repeated = self.repeated_call[1]
+            ordinal, key_execution_id = int(repeated["ordinal"]), str(repeated["execution_id"])
+            self.repeated_call = None
         context = ModuleContext(
-            call_ordinal=self._next_call_ordinal(node),
+            call_ordinal=ordinal,
+            key_execution_id=key_execution_id,
             run=self.context,
             variables=self.variables,
             transaction=self.transaction,
@@ -497,6 +525,7 @@ class _Run:
         )
         if node.kind in _TRIGGER_KINDS:
             self.trigger_contexts[node.id] = context
+        self.last_contexts[node.id] = context
         return context
 
     def _next_call_ordinal(self, node: PlanNode) -> int:

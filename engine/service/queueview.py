@@ -109,6 +109,7 @@ class QueueViewOperations(ServiceBase):
                 raise InvalidField(
                     f"version {version} has no module {failed_module_id}", path="state.module_id"
                 )
+        state = _unpin_edited_call(incomplete, state, blueprint_version)
         try:
             return self.store.update_incomplete(
                 incomplete_id,
@@ -142,3 +143,17 @@ class QueueViewOperations(ServiceBase):
             else:
                 result.queued.append(execution)
         return result
+
+
+def _unpin_edited_call(incomplete: IncompleteExecution, state: Any, version: Any) -> Any:
+    """The state to store after a person's edit. A retry repeats the failed call's idempotency
+    key only while it would send what that call sent: new bundles or another blueprint version
+    make a new request, which the API must not answer with the old one."""
+    stored = incomplete.state if isinstance(incomplete.state, dict) else {}
+    edited = dict(state) if isinstance(state, dict) else dict(stored)
+    bundles_changed = state is not UNSET and edited.get("bundles") != stored.get("bundles")
+    version_changed = version is not UNSET and version != incomplete.blueprint_version
+    if "call" in edited and (bundles_changed or version_changed):
+        edited.pop("call")
+        return edited
+    return state

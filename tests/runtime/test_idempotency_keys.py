@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from engine.blueprint import load_blueprint
+from engine.errors import ConnectionError, DataError
 from engine.graph import compile_blueprint
 from engine.registry import default_registry
-from engine.runtime import RunContext, run_scenario
+from engine.runtime import IncompleteState, RunContext, run_scenario
+from engine.runtime.context import idempotency_key
 from engine.spec import ModuleKind
 from engine.testing import stub_module
 
@@ -73,3 +75,60 @@ def test_key_fits_quickbooks_and_xero_limits_and_takes_a_suffix():
 
 def test_no_key_without_an_execution_id():
     assert _keys(None)[3] == [{"key": None, "line": None}] * 2
+
+
+def _flaky_plan(error):
+    """Webhook → iterator → a write that fails on "b" with ``error`` while it is set; incomplete
+    executions on (dlq), so the failure is stored for a retry."""
+    registry = default_registry().copy()
+    registry.replace(stub_module("gateway:CustomWebHook", kind=ModuleKind.INSTANT_TRIGGER))
+
+    def write(call):
+        if call.input.model_dump().get("value") == "b" and failing:
+            raise failing[0]
+        return _keys_of(call)
+
+    failing = [error]
+    registry.replace(stub_module("test:Write", outputs=write))
+    flow = [
+        _node(1, "gateway:CustomWebHook"),
+        _node(2, "builtin:BasicFeeder", array="{{1.items}}"),
+        _node(3, "test:Write", value="{{2.value}}"),
+    ]
+    metadata = {"version": 1, "scenario": {"dlq": True}}
+    blueprint = load_blueprint({"name": "flaky", "flow": flow, "metadata": metadata})
+    return compile_blueprint(blueprint, registry), failing
+
+
+def _context(execution_id):
+    return RunContext(
+        clock=lambda: datetime(2026, 3, 1, tzinfo=UTC), scenario_id=7, execution_id=execution_id
+    )
+
+
+def _retry_key(error):
+    plan, failing = _flaky_plan(error)
+    items = [{"items": [{"value": "a"}, {"value": "b"}]}]
+    first = run_scenario(plan, _context("exec-1"), trigger_bundles=items)
+    assert first.status == "incomplete", first.error
+    [state] = first.incomplete
+    failing.clear()  # the API answers again
+    # The retry is its own execution, run from the stored state.
+    retried = run_scenario(
+        plan, _context("exec-2"), resume=IncompleteState.from_dict(state.to_dict())
+    )
+    assert retried.status == "success", retried.error
+    [output] = [out for call in retried.modules[3].calls for out in call.output]
+    return state, output["key"]
+
+
+def test_a_retry_after_an_unknown_outcome_repeats_the_failed_calls_key():
+    state, key = _retry_key(ConnectionError("the API did not answer"))
+    assert state.call == {"execution_id": "exec-1", "ordinal": 2}  # "b" was the second call
+    assert key == idempotency_key(7, "exec-1", 3, 2)
+
+
+def test_a_retry_after_a_refusal_sends_a_new_key():
+    state, key = _retry_key(DataError("Name is required"))
+    assert state.call is None
+    assert key == idempotency_key(7, "exec-2", 3, 1)

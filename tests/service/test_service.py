@@ -306,3 +306,18 @@ def test_a_crash_while_storing_an_incomplete_run_leaves_it_to_the_reaper(
     assert service.execute(execution.id).status is ExecutionStatus.INCOMPLETE
     [incomplete] = service.list_incomplete(scenario_id=scenario.id)
     assert incomplete.execution_id == execution.id and incomplete.failed_module_id == 2
+
+
+def test_editing_a_stored_bundle_drops_the_repeated_calls_key(service, registry):
+    registry.register(stub_module("test:Unanswered", error=ConnectionError("no answer")))
+    text = blueprint(webhook_trigger(), module(2, "test:Unanswered"), dlq=True)
+    scenario, hook = active_hook(service, text)
+    post(service, hook.token, {"n": 1})
+    service.process_webhook(hook.id)
+    [incomplete] = service.list_incomplete(scenario_id=scenario.id)
+    assert incomplete.state["call"]["ordinal"] == 1  # the retry would repeat the call's key
+    same = service.edit_incomplete(incomplete.id, state=dict(incomplete.state))
+    assert same.state["call"] == incomplete.state["call"]
+    edited = {**incomplete.state, "bundles": {"1": {"n": 2}}}
+    changed = service.edit_incomplete(incomplete.id, state=edited)
+    assert "call" not in changed.state  # new data: a new request, with a new key
