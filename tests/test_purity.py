@@ -17,6 +17,7 @@ CORE = [
     "engine.filters",
     "engine.mapping",
     "engine.runtime",
+    "engine.webhooks",
 ]
 FORBIDDEN = [
     "flask",

@@ -37,7 +37,7 @@ from engine.store import (
     request_body,
     webhook_request,
 )
-from modules.builtin.webhooks import request_to_bundle
+from engine.webhooks import request_to_bundle
 
 INGRESS_CACHE_SECONDS = 1.0
 STORE_RETRY_AFTER_SECONDS = 5.0

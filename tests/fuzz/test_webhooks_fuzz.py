@@ -22,7 +22,7 @@ from engine.queue import InlineQueue
 from engine.registry import default_registry
 from engine.service import Service, ServiceOptions
 from engine.store import ExecutionStatus, open_store
-from modules.builtin.webhooks import request_to_bundle
+from engine.webhooks import request_to_bundle
 from tests.fuzz.strategies import DATA, DEADLINE_MS, examples
 from tests.security.guards import time_limit
 from tests.service.blueprints import blueprint, set_variable, webhook_trigger

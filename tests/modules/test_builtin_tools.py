@@ -6,7 +6,7 @@ import pytest
 
 from engine.errors import BundleValidationError, DataError, InvalidConfigurationError
 from engine.registry import default_registry
-from modules.builtin.webhooks import request_to_bundle
+from engine.webhooks import request_to_bundle
 from tests.modules.helpers import call_module
 
 REGISTRY = default_registry()
