@@ -179,7 +179,7 @@ class Path(Node):
     ``steps`` hold ``Key``, ``SPREAD`` or a ``Node`` (an index expression, evaluated each time).
     """
 
-    __slots__ = ("_module_id", "_names", "_static", "base", "steps")
+    __slots__ = ("_module_id", "_name", "_names", "_static", "base", "steps")
 
     def __init__(self, base: Node, steps: list[Any]) -> None:
         self.base = base
@@ -189,6 +189,8 @@ class Path(Node):
         self._names = tuple(s.name for s in steps) if all(isinstance(s, Key) for s in steps) else ()
         # The commonest base of all, a module's bundle (1.a), is read inline.
         self._module_id = base.module_id if type(base) is Bundle and self._names else None
+        # Commonest of all: one key into a module's bundle (1.email).
+        self._name = self._names[0] if self._module_id is not None and len(steps) == 1 else None
         self.depth = max([base.depth, *(s.depth for s in steps if isinstance(s, Node))]) + 1
 
     def _resolved_steps(self, ctx: EvalContext) -> list[Any]:
@@ -200,7 +202,10 @@ class Path(Node):
 
     def evaluate(self, ctx: EvalContext) -> Any:
         if self._module_id is not None:
-            return self._walk_names(ctx.bundles.get(self._module_id), spread=False)
+            value = ctx.bundles.get(self._module_id)
+            if self._name is not None and type(value) is dict:
+                return value.get(self._name)
+            return self._walk_names(value, spread=False)
         value = self.base.evaluate(ctx)
         if self._names:
             return self._walk_names(value, spread=False)
@@ -208,7 +213,10 @@ class Path(Node):
 
     def evaluate_arg(self, ctx: EvalContext) -> Any:
         if self._module_id is not None:
-            return self._walk_names(ctx.bundles.get(self._module_id), spread=True)
+            value = ctx.bundles.get(self._module_id)
+            if self._name is not None and type(value) is dict:
+                return value.get(self._name)
+            return self._walk_names(value, spread=True)
         value = self.base.evaluate(ctx)
         if self._names:
             return self._walk_names(value, spread=True)
@@ -340,6 +348,8 @@ class Call(Node):
             TimeoutError,
         ) as error:
             raise DataError(f"Function '{spec.name}' finished with error! {error}") from None
+        if type(result) is str and len(result) <= ctx.max_output:
+            return result  # the usual answer, checked without the general size check
         return check_size(result, ctx.max_output, f"Function '{spec.name}'")
 
     def collect_references(self, into: set[int]) -> None:

@@ -67,7 +67,11 @@ class Template:
         size = 0
         try:
             for part in self._parts:
-                piece = part if type(part) is str else to_text(part.evaluate(ctx))
+                if type(part) is str:
+                    piece = part
+                else:
+                    value = part.evaluate(ctx)
+                    piece = value if type(value) is str else to_text(value)
                 # Summed as we go: many references to one big value would otherwise be joined
                 # into a text of their total size (template length x input size) before the check.
                 size += len(piece)
@@ -173,20 +177,31 @@ class _Leaf(_Compiled):
 
 
 class _Collection(_Compiled):
-    __slots__ = ("items",)
+    __slots__ = ("_evaluators", "items")
 
     def __init__(self, items: list[tuple[str, _Compiled]]) -> None:
         self.items = items
         self.references = frozenset().union(*(value.references for _, value in items))
         self.is_constant = all(value.is_constant for _, value in items)
+        # Evaluated once per bundle per mapped module: call each leaf's template directly.
+        self._evaluators = tuple((key, _evaluator(value)) for key, value in items)
 
     def evaluate(self, ctx: EvalContext) -> dict[str, Any]:
         result: dict[str, Any] = {}
-        for key, compiled in self.items:
-            value = compiled.evaluate(ctx)
-            if value is not IGNORE:
-                result[key] = _settle(value)
+        for key, evaluate in self._evaluators:
+            value = evaluate(ctx)
+            if value is IGNORE:
+                continue
+            result[key] = None if value is ERASE else value
         return result
+
+
+def _evaluator(compiled: _Compiled) -> Any:
+    if type(compiled) is not _Leaf:
+        return compiled.evaluate
+    template = compiled.template
+    # A template that is one expression is that expression's node (its type kept).
+    return template._single.evaluate if template._single is not None else template.evaluate
 
 
 class _Array(_Compiled):
