@@ -19,13 +19,13 @@ import atheris
 
 # Only our parsers are instrumented: instrumenting pydantic and friends takes minutes.
 with atheris.instrument_imports(
-    include=["engine.mapping", "engine.blueprint", "engine.filters", "modules.builtin.webhooks"]
+    include=["engine.mapping", "engine.blueprint", "engine.filters", "engine.webhooks"]
 ):
     from engine.blueprint import load_blueprint
     from engine.errors import BlueprintError, DataError, ExpressionError
     from engine.filters import compile_filter
     from engine.mapping import EvalContext, compile_template
-    from modules.builtin.webhooks import request_to_bundle
+    from engine.webhooks import request_to_bundle
 
 BUNDLES = {1: {"a": "9" * 400, "list": [1, "²", None, {"a": [1]}], "text": "ab,c"}, 2: [1.5]}
 

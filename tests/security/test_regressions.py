@@ -159,7 +159,7 @@ def test_a_blueprint_too_deep_to_export_again_is_refused_with_its_path():
 
 def test_a_webhook_body_nested_too_deeply_is_a_data_error():
     # RecursionError and ValueError escaped request_to_bundle: a 500 at the ingress.
-    from modules.builtin.webhooks import request_to_bundle
+    from engine.webhooks import request_to_bundle
 
     for body in [b"[" * 100_000, b'{"n": ' + b"1" * 5000 + b"}"]:
         try:
