@@ -220,3 +220,31 @@ def test_a_viewer_reads_but_cannot_change(signed_in, server, browser):
             assert reader.get_by_role("button", name=name, exact=True).count() == 0, name
     finally:
         context.close()
+
+
+def test_edit_and_remove_a_stores_data_structure(signed_in, server):
+    page = signed_in
+    store = post_json(page, f"{server}/api/datastores", {"name": "Leads", "structure": STRUCTURE})
+    page.get_by_role("link", name="Data stores").click()
+    page.get_by_test_id(f"datastore-{store['id']}").get_by_role("button", name="Structure").click()
+    form = page.get_by_test_id(f"structure-{store['id']}")
+    assert json.loads(form.get_by_label("Data structure").input_value()) == STRUCTURE
+    form.get_by_label("Data structure").fill('{"spec": [')
+    form.get_by_text("Not valid JSON").wait_for()
+    assert form.get_by_role("button", name="Save structure").is_disabled()
+    wider = {"spec": [*STRUCTURE["spec"], {"name": "email", "type": "email"}]}
+    form.get_by_label("Data structure").fill(json.dumps(wider))
+    shot(page, "datastores-structure")
+    form.get_by_role("button", name="Save structure").click()
+    form.wait_for(state="detached")
+
+    def stored():
+        answer = page.request.get(f"{server}/api/datastores/{store['id']}")
+        return answer.json()["structure"]
+
+    assert stored() == wider
+    page.get_by_test_id(f"datastore-{store['id']}").get_by_role("button", name="Structure").click()
+    form.get_by_label("Data structure").fill("")
+    form.get_by_role("button", name="Save structure").click()
+    form.wait_for(state="detached")
+    assert stored() is None

@@ -1,6 +1,6 @@
 // Data stores (Make's "Data stores"): every store with its record count and size limit; create,
-// rename and delete stores. A store's records are on their own page (DataStoreRecords.tsx).
-import { useEffect, useState } from "react";
+// rename, edit the data structure of, and delete stores. A store's records are on their own page (DataStoreRecords.tsx).
+import { Fragment, useEffect, useState } from "react";
 import { api, items } from "../api";
 import type { DataStore, JsonObject } from "../types";
 import { formatBytes, formatTime } from "./common";
@@ -102,6 +102,7 @@ function StoreRow({
   onDelete: () => void;
 }) {
   const [name, setName] = useState<string | null>(null);
+  const [structure, setStructure] = useState<string | null>(null);
   const [error, setError] = useState("");
   const rename = async () => {
     try {
@@ -113,52 +114,119 @@ function StoreRow({
       setError((e as Error).message);
     }
   };
+  const editStructure = () => setStructure(store.structure ? JSON.stringify(store.structure, null, 2) : "");
   return (
-    <tr data-testid={`datastore-${store.id}`}>
-      <td>
-        {name === null ? (
-          <a className="scenario-name-link" href={`#/datastores/${store.id}`}>
-            {store.name}
+    <Fragment>
+      <tr data-testid={`datastore-${store.id}`}>
+        <td>
+          {name === null ? (
+            <a className="scenario-name-link" href={`#/datastores/${store.id}`}>
+              {store.name}
+            </a>
+          ) : (
+            <form
+              onSubmit={(e) => {
+                e.preventDefault();
+                void rename();
+              }}
+            >
+              <input aria-label="New name" autoFocus value={name} onChange={(e) => setName(e.target.value)} />
+              <button className="small primary" type="submit" disabled={!name.trim()}>
+                Save
+              </button>
+              <button className="small" type="button" onClick={() => setName(null)}>
+                Cancel
+              </button>
+            </form>
+          )}
+          {error && <p className="inline-error">{error}</p>}
+        </td>
+        <td>{store.records}</td>
+        <td>
+          {formatBytes(store.max_size_bytes)}{" "}
+          <span className="muted small">({formatBytes(store.size_bytes)} used)</span>
+        </td>
+        <td>{formatTime(store.created_at)}</td>
+        <td className="actions">
+          <a className="button small" href={`#/datastores/${store.id}`}>
+            Records
           </a>
-        ) : (
-          <form
-            onSubmit={(e) => {
-              e.preventDefault();
-              void rename();
-            }}
-          >
-            <input aria-label="New name" autoFocus value={name} onChange={(e) => setName(e.target.value)} />
-            <button className="small primary" type="submit" disabled={!name.trim()}>
-              Save
+          {canEdit && (
+            <button className="small" onClick={() => setName(store.name)}>
+              Rename
             </button>
-            <button className="small" type="button" onClick={() => setName(null)}>
-              Cancel
+          )}
+          {canEdit && (
+            <button className="small" onClick={editStructure}>
+              Structure
             </button>
-          </form>
-        )}
-        {error && <p className="inline-error">{error}</p>}
-      </td>
-      <td>{store.records}</td>
-      <td>
-        {formatBytes(store.max_size_bytes)} <span className="muted small">({formatBytes(store.size_bytes)} used)</span>
-      </td>
-      <td>{formatTime(store.created_at)}</td>
-      <td className="actions">
-        <a className="button small" href={`#/datastores/${store.id}`}>
-          Records
-        </a>
-        {canEdit && (
-          <button className="small" onClick={() => setName(store.name)}>
-            Rename
-          </button>
-        )}
-        {canEdit && (
-          <button className="small danger" onClick={onDelete}>
-            Delete
-          </button>
-        )}
-      </td>
-    </tr>
+          )}
+          {canEdit && (
+            <button className="small danger" onClick={onDelete}>
+              Delete
+            </button>
+          )}
+        </td>
+      </tr>
+      {structure !== null && (
+        <tr>
+          <td colSpan={5}>
+            <StructureForm
+              store={store}
+              text={structure}
+              onText={setStructure}
+              onDone={() => {
+                setStructure(null);
+                void onChanged();
+              }}
+            />
+          </td>
+        </tr>
+      )}
+    </Fragment>
+  );
+}
+
+/** Edit a store's data structure (the fields modules offer for its records); empty removes it. */
+function StructureForm({
+  store,
+  text,
+  onText,
+  onDone,
+}: {
+  store: StoreInfo;
+  text: string;
+  onText: (text: string) => void;
+  onDone: () => void;
+}) {
+  const [error, setError] = useState("");
+  const parsed = text.trim() ? parseObject(text) : { value: null, error: "" };
+  const save = async () => {
+    try {
+      await api.patch(`/api/datastores/${store.id}`, { structure: parsed.value });
+      onDone();
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+  return (
+    <section className="panel-card wide" data-testid={`structure-${store.id}`}>
+      <h2>Data structure of {store.name}</h2>
+      <label className="field json-editor">
+        <span className="field-label">Data structure (JSON; empty: none)</span>
+        <textarea aria-label="Data structure" rows={8} value={text} onChange={(e) => onText(e.target.value)} />
+        {parsed.error && <span className="inline-error">{parsed.error}</span>}
+      </label>
+      {error && <p className="inline-error">{error}</p>}
+      <div className="row">
+        <button className="primary small" disabled={!!parsed.error} onClick={() => void save()}>
+          Save structure
+        </button>
+        <button className="small" onClick={onDone}>
+          Cancel
+        </button>
+      </div>
+    </section>
   );
 }
 
