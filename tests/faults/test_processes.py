@@ -1,5 +1,6 @@
 """Processes dying under load: a Celery worker or the web process killed while webhooks pour
-in, Redis restarted (with its data gone) while Celery workers run a burst.
+in (also while callers wait for a scenario's own answer), Redis restarted (with its data gone)
+while Celery workers run a burst.
 
 The sender keeps posting through the fault and never retries, so each request's answer is its
 whole story: 2xx means stored, and a stored request must run exactly once whatever happens.
@@ -15,7 +16,7 @@ from tests.faults.conftest import burst, patience, rounds
 from tests.faults.harness import serve, slow_run_in_flight, wait_settled, when_answered
 from tests.faults.outcome import assert_promise_kept, measure, pause_every
 from tests.faults.sender import NO_ANSWER, Burst
-from tests.service.blueprints import SOMETIMES_SLOW
+from tests.service.blueprints import SLOW_RESPONDER, SOMETIMES_SLOW
 from tests.service.end_to_end import import_active_scenario, open_plain_store
 from tests.service.processes import (
     base_env,
@@ -96,6 +97,47 @@ def test_web_process_killed_during_a_burst_runs_every_acknowledged_request_once(
         record_counts(counts)
         assert set(statuses.values()) <= {200, NO_ANSWER}, statuses
         assert counts.refused > 0, "the kill should land mid-burst"
+        assert_promise_kept(counts)
+    except AssertionError as error:
+        raise AssertionError(f"{error}\n{explain(processes)}") from None
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("round_", rounds())
+def test_web_process_killed_while_callers_wait_for_the_scenarios_answer(
+    tmp_path, processes, record_counts, round_
+):
+    env = base_env(tmp_path / "var", SWITCHBOARD_INLINE_WORKERS="2")
+    webhook_id, token = import_active_scenario(env, SLOW_RESPONDER)
+    port = free_port()
+    server = serve(env, tmp_path, port)
+    processes.append(server)
+    store = open_plain_store(tmp_path / "var")
+    url, size = f"http://127.0.0.1:{port}/hooks/{token}", burst(80)
+    slow = pause_every(10, 2.0)
+    sender = Burst(url, size, threads=4, pause=0.02, timeout=15, payload=slow)
+    try:
+        when_answered(sender.start(), size // 3)
+        wait_until(lambda: slow_run_in_flight(store), 30, "a caller waiting", every=0.05)
+        server.kill()  # callers waiting for the scenario's answer lose their connection
+        time.sleep(DOWN_SECONDS)
+        processes.append(switchboard("serve", ["serve", "--port", str(port)], env, tmp_path))
+        wait_for_http(port)
+        statuses = sender.wait(patience(120))
+        after = Burst(url, 20, first=size, payload=slow).start().wait(patience(120))
+        assert set(after.values()) <= {201, 200}, "the restarted server answers again"
+        statuses |= after
+        wait_settled(store, webhook_id, patience(60))
+        counts = measure("web process SIGKILLed, callers waiting", store, webhook_id, statuses)
+        counts.notes["answered_by_the_scenario"] = sum(s == 201 for s in statuses.values())
+        counts.notes["no_answer"] = sum(s == NO_ANSWER for s in statuses.values())
+        record_counts(counts)
+        # The scenario's own answer (201), "Accepted" when it is late (200), or nothing.
+        assert set(statuses.values()) <= {201, 200, NO_ANSWER}, statuses
+        assert counts.notes["no_answer"] > 0, "the kill should cut callers off"
+        # A caller cut off while waiting was stored before it waited: it runs, once.
+        assert counts.notes["stored_but_not_acknowledged"] > 0
         assert_promise_kept(counts)
     except AssertionError as error:
         raise AssertionError(f"{error}\n{explain(processes)}") from None

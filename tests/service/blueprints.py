@@ -72,3 +72,12 @@ SOMETIMES_SLOW = blueprint(
 
 HOOK_TO_VARIABLE = blueprint(webhook_trigger(), set_variable(), name="Hook to variable")
 HOOK_WITH_RESPONSE = blueprint(webhook_trigger(), set_variable(), respond(), name="Responder")
+
+SLOW_RESPONDER = blueprint(
+    webhook_trigger(),
+    module(2, "util:FunctionSleep", duration="{{ifempty(1.pause; 0)}}"),
+    respond(3),
+    name="Responder, sometimes slow",
+)
+"""Each caller waits for the run's own answer (201 ``got N``); a request saying ``"pause"``
+keeps its caller waiting that long: a kill can land while callers wait."""
