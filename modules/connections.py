@@ -31,6 +31,7 @@ from functools import cache
 from typing import Any
 
 import requests
+from pydantic import BaseModel
 
 from engine.errors import (
     AccountValidationError,
@@ -42,7 +43,7 @@ from engine.errors import (
     RateLimitError,
 )
 from engine.ratelimit import RateLimiter, rate_limiter_for
-from engine.spec import ModuleCall
+from engine.spec import ConnectionField, ModuleCall, ModuleKind, ModuleSpec
 
 STATUS_ERRORS: Mapping[int, type[ModuleError]] = {
     400: DataError,
@@ -310,8 +311,82 @@ def with_position(items: list[Mapping[str, Any]]) -> Iterator[dict[str, Any]]:
         yield {**item, "__IMTINDEX__": position, "__IMTLENGTH__": len(items)}
 
 
+def starts_with_all(call: Any, start: str) -> bool:
+    """Whether a watch trigger's first run takes every record: the user's "choose where to
+    start" says ``all``, or (without a choice or cursor) its ``start`` parameter does."""
+    cursor = cursor_or_start(call)
+    if isinstance(cursor, Mapping) and cursor.get("type"):
+        return cursor["type"] == "all"
+    return cursor in (None, "") and start == "all"
+
+
 def cursor_or_start(call: Any) -> Any:
     """A polling trigger's position: its committed cursor, or else the user's "choose where to
     start" (``{"type": "now" | "since" | "all" | "manual", …}``) for its very first run."""
     context = call.context
     return context.cursor if context.cursor is not None else context.start
+
+
+# -- declaring an app's modules and connection ------------------------------------------------
+
+
+def module_factory(
+    app: str,
+    *,
+    parameters: type[BaseModel],
+    input_model: type[BaseModel],
+    output: type[BaseModel] | None = None,
+) -> Callable[..., ModuleSpec]:
+    """``spec(name, label, kind, run, **overrides)`` for the modules of ``app``: its id prefix
+    and the models most of its modules share, each overridable per module."""
+    defaults = {"parameters": parameters, "input_model": input_model, "output": output}
+
+    def spec(
+        name: str,
+        label: str,
+        kind: ModuleKind,
+        run: Any,
+        *,
+        hooks: Mapping[str, Any] | None = None,
+        **overrides: Any,
+    ) -> ModuleSpec:
+        models = {**defaults, **overrides}
+        return ModuleSpec(
+            id=f"{app}:{name}",
+            kind=kind,
+            label=label,
+            parameters=models["parameters"],
+            input=models["input_model"],
+            output=models["output"],
+            run=run,
+            hooks=dict(hooks or {}),
+        )
+
+    return spec
+
+
+def oauth2_client_fields(registration: str) -> tuple[ConnectionField, ...]:
+    """The client id and secret of an OAuth2 connection (``registration`` names where they come
+    from); empty, the deployment's own client is used."""
+    return (
+        ConnectionField(
+            name="client_id",
+            label="Client ID",
+            required=False,
+            advanced=True,
+            help=f"Your {registration} client id (the deployment's when empty).",
+        ),
+        ConnectionField(
+            name="client_secret", label="Client secret", secret=True, required=False, advanced=True
+        ),
+    )
+
+
+def oauth2_endpoint_fields(authorize_url: str, token_url: str) -> tuple[ConnectionField, ...]:
+    """Where an OAuth2 connection signs in; a sandbox or a regional server replaces them."""
+    return (
+        ConnectionField(
+            name="authorize_url", label="Authorize URL", default=authorize_url, advanced=True
+        ),
+        ConnectionField(name="token_url", label="Token URL", default=token_url, advanced=True),
+    )

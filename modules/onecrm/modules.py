@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from engine.errors import InvalidConfigurationError
 from engine.spec import Bundle, ModuleCall, ModuleKind, ModuleSpec
-from modules.connections import ApiClient, limited, with_position
+from modules.connections import ApiClient, limited, module_factory, with_position
 from modules.onecrm.client import client_for, from_onecrm, onecrm_settings
 from modules.onecrm.models import (
     CreateInput,
@@ -129,26 +129,9 @@ def _fields(data: BaseModel) -> dict[str, Any]:
 # -- specs ------------------------------------------------------------------------------------
 
 
-def _spec(
-    name: str,
-    label: str,
-    kind: ModuleKind,
-    run: Any,
-    *,
-    parameters: type[BaseModel] = OneCrmParameters,
-    input_model: type[BaseModel] = ModelInput,
-    hooks: Mapping[str, Any] | None = None,
-) -> ModuleSpec:
-    return ModuleSpec(
-        id=f"onecrm:{name}",
-        kind=kind,
-        label=label,
-        parameters=parameters,
-        input=input_model,
-        output=RecordOutput,
-        run=run,
-        hooks=dict(hooks or {}),
-    )
+_spec = module_factory(
+    "onecrm", parameters=OneCrmParameters, input_model=ModelInput, output=RecordOutput
+)
 
 
 ONECRM_MODULES: tuple[ModuleSpec, ...] = (

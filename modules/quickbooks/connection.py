@@ -19,7 +19,7 @@ from typing import Any
 
 from engine.errors import AccountValidationError
 from engine.spec import AuthType, ConnectionField, ConnectionKind, OAuth2Settings
-from modules.connections import ApiClient
+from modules.connections import ApiClient, oauth2_client_fields, oauth2_endpoint_fields
 from modules.quickbooks.client import QBO_API_URL, QuickBooksClient, qbo_settings
 
 AUTHORIZE_URL = "https://appcenter.intuit.com/connect/oauth2"
@@ -61,16 +61,7 @@ QUICKBOOKS_CONNECTION = ConnectionKind(
     label="QuickBooks Online",
     auth=AuthType.OAUTH2,
     fields=(
-        ConnectionField(
-            name="client_id",
-            label="Client ID",
-            required=False,
-            advanced=True,
-            help="Your Intuit app's client id (the deployment's when empty).",
-        ),
-        ConnectionField(
-            name="client_secret", label="Client secret", secret=True, required=False, advanced=True
-        ),
+        *oauth2_client_fields("Intuit app's"),
         ConnectionField(
             name="realm_id",
             label="Company ID",
@@ -84,10 +75,7 @@ QUICKBOOKS_CONNECTION = ConnectionKind(
             advanced=True,
             help="https://sandbox-quickbooks.api.intuit.com for Intuit sandbox companies.",
         ),
-        ConnectionField(
-            name="authorize_url", label="Authorize URL", default=AUTHORIZE_URL, advanced=True
-        ),
-        ConnectionField(name="token_url", label="Token URL", default=TOKEN_URL, advanced=True),
+        *oauth2_endpoint_fields(AUTHORIZE_URL, TOKEN_URL),
         ConnectionField(
             name="verifier_token",
             label="Webhooks verifier token",

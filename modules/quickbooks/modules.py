@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from engine.errors import InvalidConfigurationError
 from engine.spec import Bundle, Empty, ModuleCall, ModuleKind, ModuleSpec
-from modules.connections import cursor_or_start, with_position
+from modules.connections import cursor_or_start, module_factory, starts_with_all, with_position
 from modules.quickbooks.client import client_for, condition, without_empty
 from modules.quickbooks.models import (
     CreateCustomerInput,
@@ -75,7 +75,7 @@ def watch(entity: str, call: ModuleCall) -> Iterator[Bundle]:
     """
     parameters: WatchParameters = call.parameters  # type: ignore[assignment]
     since, seen = _watch_position(call, parameters)
-    if since is None and not _starts_with_all(call, parameters):
+    if since is None and not starts_with_all(call, parameters.start):
         call.context.advance_cursor(_starting_now(call, entity))
         return
     records = client_for(call).query_all(
@@ -121,13 +121,6 @@ def _watch_position(call: ModuleCall, parameters: WatchParameters) -> tuple[str 
     if parameters.start not in ("now", "all"):
         raise InvalidConfigurationError(f"unknown start '{parameters.start}' (now, date or all)")
     return None, set()
-
-
-def _starts_with_all(call: ModuleCall, parameters: WatchParameters) -> bool:
-    cursor = cursor_or_start(call)
-    if isinstance(cursor, Mapping) and cursor.get("type"):
-        return cursor["type"] == "all"
-    return cursor in (None, "") and parameters.start == "all"
 
 
 def _advanced(since: str | None, seen: set[str], record: Mapping[str, Any]) -> tuple[str, set[str]]:
@@ -328,27 +321,7 @@ def _invoice_link(invoice_id: str | None) -> list[dict[str, Any]]:
 # -- specs ------------------------------------------------------------------------------------
 
 
-def _spec(
-    name: str,
-    label: str,
-    kind: ModuleKind,
-    run: Any,
-    *,
-    parameters: type[BaseModel] = QuickBooksParameters,
-    input_model: type[BaseModel] = RecordIdInput,
-    output: type[BaseModel] | None = None,
-    hooks: Mapping[str, Any] | None = None,
-) -> ModuleSpec:
-    return ModuleSpec(
-        id=f"quickbooks:{name}",
-        kind=kind,
-        label=label,
-        parameters=parameters,
-        input=input_model,
-        output=output,
-        run=run,
-        hooks=dict(hooks or {}),
-    )
+_spec = module_factory("quickbooks", parameters=QuickBooksParameters, input_model=RecordIdInput)
 
 
 _TRIGGER, _SEARCH, _ACTION = ModuleKind.TRIGGER, ModuleKind.SEARCH, ModuleKind.ACTION

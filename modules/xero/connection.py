@@ -13,7 +13,7 @@ from typing import Any
 
 from engine.errors import AccountValidationError
 from engine.spec import AuthType, ConnectionField, ConnectionKind, OAuth2Settings
-from modules.connections import ApiClient, ApiSettings
+from modules.connections import ApiClient, ApiSettings, oauth2_client_fields, oauth2_endpoint_fields
 from modules.xero.client import XERO_API_URL, api_base, xero_error_message, xero_settings
 
 AUTHORIZE_URL = "https://login.xero.com/identity/connect/authorize"
@@ -86,16 +86,7 @@ XERO_CONNECTION = ConnectionKind(
     label="Xero",
     auth=AuthType.OAUTH2,
     fields=(
-        ConnectionField(
-            name="client_id",
-            label="Client ID",
-            required=False,
-            advanced=True,
-            help="Your Xero app's client id (the deployment's when empty).",
-        ),
-        ConnectionField(
-            name="client_secret", label="Client secret", secret=True, required=False, advanced=True
-        ),
+        *oauth2_client_fields("Xero app's"),
         ConnectionField(
             name="tenant_id",
             label="Organisation",
@@ -109,10 +100,7 @@ XERO_CONNECTION = ConnectionKind(
             advanced=True,
             help="Point at a sandbox to test offline.",
         ),
-        ConnectionField(
-            name="authorize_url", label="Authorize URL", default=AUTHORIZE_URL, advanced=True
-        ),
-        ConnectionField(name="token_url", label="Token URL", default=TOKEN_URL, advanced=True),
+        *oauth2_endpoint_fields(AUTHORIZE_URL, TOKEN_URL),
         ConnectionField(
             name="webhook_key",
             label="Webhooks key",

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from engine.errors import InvalidConfigurationError
 from engine.spec import Bundle, ModuleCall, ModuleKind, ModuleSpec
-from modules.connections import limited, with_position
+from modules.connections import limited, module_factory, with_position
 from modules.xero.client import client_for, iso, parse_iso, without_empty
 from modules.xero.models import (
     ContactOutput,
@@ -222,27 +222,7 @@ def _element(data: BaseModel) -> dict[str, Any]:
 # -- specs ------------------------------------------------------------------------------------
 
 
-def _spec(
-    name: str,
-    label: str,
-    kind: ModuleKind,
-    run: Any,
-    *,
-    parameters: type[BaseModel] = XeroParameters,
-    input_model: type[BaseModel] = TenantInput,
-    output: type[BaseModel] | None = None,
-    hooks: Mapping[str, Any] | None = None,
-) -> ModuleSpec:
-    return ModuleSpec(
-        id=f"xero:{name}",
-        kind=kind,
-        label=label,
-        parameters=parameters,
-        input=input_model,
-        output=output,
-        run=run,
-        hooks=dict(hooks or {}),
-    )
+_spec = module_factory("xero", parameters=XeroParameters, input_model=TenantInput)
 
 
 class NewEventParameters(XeroParameters):

@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from engine.spec import AuthType, ConnectionField, ConnectionKind, OAuth2Settings
-from modules.connections import ApiClient
+from modules.connections import ApiClient, oauth2_client_fields, oauth2_endpoint_fields
 from modules.zohocrm.client import ZOHO_API_URL, zoho_settings
 
 ACCOUNTS_URL = "https://accounts.zoho.com"
@@ -85,16 +85,7 @@ ZOHOCRM_CONNECTION = ConnectionKind(
     label="Zoho CRM",
     auth=AuthType.OAUTH2,
     fields=(
-        ConnectionField(
-            name="client_id",
-            label="Client ID",
-            required=False,
-            advanced=True,
-            help="Your Zoho API console client id (the deployment's when empty).",
-        ),
-        ConnectionField(
-            name="client_secret", label="Client secret", secret=True, required=False, advanced=True
-        ),
+        *oauth2_client_fields("Zoho API console"),
         ConnectionField(
             name="api_domain",
             label="API domain",
@@ -102,10 +93,7 @@ ZOHOCRM_CONNECTION = ConnectionKind(
             advanced=True,
             help="Set from the authorization (the data centre's API host).",
         ),
-        ConnectionField(
-            name="authorize_url", label="Authorize URL", default=AUTHORIZE_URL, advanced=True
-        ),
-        ConnectionField(name="token_url", label="Token URL", default=TOKEN_URL, advanced=True),
+        *oauth2_endpoint_fields(AUTHORIZE_URL, TOKEN_URL),
     ),
     oauth2=OAuth2Settings(
         authorize_url=AUTHORIZE_URL,

@@ -17,7 +17,13 @@ from pydantic import BaseModel
 
 from engine.errors import InvalidConfigurationError
 from engine.spec import Bundle, Empty, ModuleCall, ModuleKind, ModuleSpec
-from modules.connections import ApiClient, cursor_or_start, with_position
+from modules.connections import (
+    ApiClient,
+    cursor_or_start,
+    module_factory,
+    starts_with_all,
+    with_position,
+)
 from modules.zohocrm.client import (
     ZohoClient,
     all_of,
@@ -169,7 +175,7 @@ def watch_records(call: ModuleCall) -> Iterator[Bundle]:
     """
     parameters: WatchParameters = call.parameters  # type: ignore[assignment]
     since, seen = _position(call, parameters)
-    if since is None and not _starts_with_all(call, parameters):
+    if since is None and not starts_with_all(call, parameters.start):
         call.context.advance_cursor(_starting_now(call))
         return
     asked = since - timedelta(seconds=1) if since else None
@@ -212,13 +218,6 @@ def _position(call: ModuleCall, parameters: WatchParameters) -> tuple[datetime |
     if parameters.start not in ("now", "all"):
         raise InvalidConfigurationError(f"unknown start '{parameters.start}' (now, date or all)")
     return None, set()
-
-
-def _starts_with_all(call: ModuleCall, parameters: WatchParameters) -> bool:
-    cursor = cursor_or_start(call)
-    if isinstance(cursor, Mapping) and cursor.get("type"):
-        return cursor["type"] == "all"
-    return cursor in (None, "") and parameters.start == "all"
 
 
 def _advanced(
@@ -306,27 +305,9 @@ def upsert_record(call: ModuleCall) -> Iterator[Bundle]:
 # -- specs ------------------------------------------------------------------------------------
 
 
-def _spec(
-    name: str,
-    label: str,
-    kind: ModuleKind,
-    run: Any,
-    *,
-    parameters: type[BaseModel] = ZohoParameters,
-    input_model: type[BaseModel] = ModuleInput,
-    output: type[BaseModel] = RecordOutput,
-    hooks: Mapping[str, Any] | None = None,
-) -> ModuleSpec:
-    return ModuleSpec(
-        id=f"zohocrm:{name}",
-        kind=kind,
-        label=label,
-        parameters=parameters,
-        input=input_model,
-        output=output,
-        run=run,
-        hooks=dict(hooks or {}),
-    )
+_spec = module_factory(
+    "zohocrm", parameters=ZohoParameters, input_model=ModuleInput, output=RecordOutput
+)
 
 
 _ACTION = ModuleKind.ACTION
