@@ -147,11 +147,15 @@ class RedisRateLimiter:
             return local()
 
 
-@cache
 def rate_limiter_for(redis_url: str | None) -> RateLimiter:
-    """The installation's limiter: one per Redis URL (or one in-process) per process."""
-    if not redis_url:
-        return MemoryRateLimiter()
+    """A limiter for one owner (a service, a web app, the connectors of a process): the Redis
+    one shared by everyone when Redis is configured, else a new in-process one of its own."""
+    return redis_rate_limiter(redis_url) if redis_url else MemoryRateLimiter()
+
+
+@cache
+def redis_rate_limiter(redis_url: str) -> RedisRateLimiter:
+    """The Redis limiter of ``redis_url``: one client per process."""
     import redis
 
     client = redis.Redis.from_url(

@@ -286,6 +286,6 @@ def login_throttle() -> LoginThrottle:
     throttle = current_app.extensions.get(THROTTLE_KEY)
     if throttle is None:
         redis_url = current_service().settings.redis_url
-        limiter = rate_limiter_for(redis_url) if redis_url else MemoryRateLimiter()
+        limiter = rate_limiter_for(redis_url)
         throttle = current_app.extensions.setdefault(THROTTLE_KEY, LoginThrottle(limiter=limiter))
     return throttle

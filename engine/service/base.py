@@ -11,7 +11,7 @@ from typing import Any
 from engine.config import Settings
 from engine.graph import Plan
 from engine.queue import Queue
-from engine.ratelimit import MemoryRateLimiter, RateLimiter, rate_limiter_for
+from engine.ratelimit import RateLimiter, rate_limiter_for
 from engine.registry import ModuleRegistry
 from engine.service.options import ServiceOptions
 from engine.service.plans import PlanCache
@@ -59,9 +59,7 @@ class ServiceBase:
         self.options = options or ServiceOptions()
         self.plans = PlanCache(store, registry)
         # Per webhook: shared by every process through Redis when there is one.
-        self.limiter: RateLimiter = (
-            rate_limiter_for(settings.redis_url) if settings.redis_url else MemoryRateLimiter()
-        )
+        self.limiter: RateLimiter = rate_limiter_for(settings.redis_url)
         self.heartbeats = HeartbeatMonitor(store, settings.heartbeat_seconds)
         self.http_factory = http_factory or functools.partial(
             _guarded_session, settings.allow_private_network

@@ -13,7 +13,7 @@ import requests
 from engine.blueprint import load_blueprint
 from engine.connections import KeyedLocks, StoreConnections, authorization_url, exchange_code
 from engine.graph import compile_blueprint
-from engine.ratelimit import MemoryRateLimiter, rate_limiter_for
+from engine.ratelimit import MemoryRateLimiter, redis_rate_limiter
 from engine.registry import default_registry
 from engine.runtime import RunContext, run_scenario
 from engine.secrets import SecretBox, generate_key
@@ -56,10 +56,10 @@ class Sandbox:
 def fresh_rate_limiter():
     """Each test starts with empty per-connection rate windows."""
     shared_rate_limiter.cache_clear()
-    rate_limiter_for.cache_clear()
+    redis_rate_limiter.cache_clear()
     yield
     shared_rate_limiter.cache_clear()
-    rate_limiter_for.cache_clear()
+    redis_rate_limiter.cache_clear()
 
 
 @pytest.fixture

@@ -11,7 +11,12 @@ import pytest
 import redis
 
 from engine.queue import InlineQueue
-from engine.ratelimit import MemoryRateLimiter, RedisRateLimiter, rate_limiter_for
+from engine.ratelimit import (
+    MemoryRateLimiter,
+    RedisRateLimiter,
+    rate_limiter_for,
+    redis_rate_limiter,
+)
 from engine.service import RateLimited, Service, ServiceOptions
 from tests.service.blueprints import HOOK_TO_VARIABLE
 from tests.service.processes import empty_redis_database
@@ -23,9 +28,9 @@ REDIS_DB = 9
 @pytest.fixture
 def redis_url():
     with empty_redis_database(REDIS_DB) as url:
-        rate_limiter_for.cache_clear()
+        redis_rate_limiter.cache_clear()
         yield url
-        rate_limiter_for.cache_clear()
+        redis_rate_limiter.cache_clear()
 
 
 def closed_port_url() -> str:
@@ -69,7 +74,7 @@ def test_redis_going_away_counts_in_the_process_and_never_raises():
         limiter.reset("webhook:1")
         assert limiter.acquire("webhook:1", 2, 60) == 0.0
     finally:
-        rate_limiter_for.cache_clear()
+        redis_rate_limiter.cache_clear()
 
 
 def test_two_web_processes_limit_one_webhook_together(redis_url, settings, store, registry, clock):
@@ -78,7 +83,7 @@ def test_two_web_processes_limit_one_webhook_together(redis_url, settings, store
     )
     queue = InlineQueue(workers=1)  # runs nothing: no worker started, requests stay queued
     services = [Service(store, queue, settings, registry, clock, options=ServiceOptions())]
-    rate_limiter_for.cache_clear()  # the second "process" builds its own client
+    redis_rate_limiter.cache_clear()  # the second "process" builds its own client
     services.append(Service(store, queue, settings, registry, clock, options=ServiceOptions()))
     assert services[0].limiter is not services[1].limiter
     try:
@@ -95,9 +100,9 @@ def test_two_web_processes_limit_one_webhook_together(redis_url, settings, store
 
 
 def test_failed_sign_ins_count_across_web_processes(redis_url):
-    rate_limiter_for.cache_clear()
+    redis_rate_limiter.cache_clear()
     first = LoginThrottle(limit=3, limiter=rate_limiter_for(redis_url))
-    rate_limiter_for.cache_clear()
+    redis_rate_limiter.cache_clear()
     second = LoginThrottle(limit=3, limiter=rate_limiter_for(redis_url))
     for throttle in (first, second, first):
         assert throttle.retry_after("Ada@example.com") == 0
