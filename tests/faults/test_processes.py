@@ -25,7 +25,6 @@ from tests.service.processes import (
     free_port,
     redis_server,
     switchboard,
-    wait_for_http,
     wait_until,
 )
 
@@ -84,8 +83,7 @@ def test_web_process_killed_during_a_burst_runs_every_acknowledged_request_once(
         server.kill()  # SIGKILL: ingress and its inline workers die mid-request, mid-run
         killed_at = sender.answered()
         time.sleep(DOWN_SECONDS)  # the sender keeps posting into a closed port
-        processes.append(switchboard("serve", ["serve", "--port", str(port)], env, tmp_path))
-        wait_for_http(port)
+        processes.append(serve(env, tmp_path, port))
         statuses = sender.wait(patience(120))
         after = Burst(url, size // 2, first=size, payload=slow).start().wait(patience(120))
         assert set(after.values()) == {200}, "the restarted server takes requests"
@@ -122,8 +120,7 @@ def test_web_process_killed_while_callers_wait_for_the_scenarios_answer(
         wait_until(lambda: slow_run_in_flight(store), 30, "a caller waiting", every=0.05)
         server.kill()  # callers waiting for the scenario's answer lose their connection
         time.sleep(DOWN_SECONDS)
-        processes.append(switchboard("serve", ["serve", "--port", str(port)], env, tmp_path))
-        wait_for_http(port)
+        processes.append(serve(env, tmp_path, port))
         statuses = sender.wait(patience(120))
         after = Burst(url, 20, first=size, payload=slow).start().wait(patience(120))
         assert set(after.values()) <= {201, 200}, "the restarted server answers again"
