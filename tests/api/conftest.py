@@ -6,30 +6,21 @@ with a session cookie that send the CSRF header on writes (``csrf=False`` to lea
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import pytest
 
-from engine.config import Settings
-from engine.queue import InlineQueue
-from engine.registry import default_registry
-from engine.service import Service, ServiceOptions
-from engine.store import open_store
+# The service under the app is the service tests' one: a SQLite store, an InlineQueue.
+from tests.service.conftest import (  # noqa: F401 - fixtures
+    clock,
+    queue,
+    registry,
+    service,
+    settings,
+    store,
+)
 from webui import create_app
 from webui.auth import LoginThrottle
 
 PASSWORD = "correct horse battery"
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 class Monotonic:
@@ -41,50 +32,12 @@ class Monotonic:
 
 
 @pytest.fixture
-def settings(tmp_path):
-    environ = {"SWITCHBOARD_VAR_DIR": str(tmp_path / "var"), "SWITCHBOARD_HEARTBEAT_SECONDS": "1"}
-    return Settings.from_env(environ).with_secret_key_file()
-
-
-@pytest.fixture
-def clock():
-    return FakeClock()
-
-
-@pytest.fixture
-def registry():
-    return default_registry().copy()
-
-
-@pytest.fixture
-def store(settings, clock):
-    store = open_store(settings.database_url, secret_box=settings.secret_box(), clock=clock)
-    yield store
-    store.close()
-
-
-@pytest.fixture
-def queue():
-    queue = InlineQueue(workers=2)
-    yield queue
-    queue.close()
-
-
-@pytest.fixture
-def service(store, queue, settings, registry, clock):
-    options = ServiceOptions(webhook_response_timeout=5, dispatch_grace_seconds=1)
-    service = Service(store, queue, settings, registry, clock, options=options)
-    yield service
-    service.close()
-
-
-@pytest.fixture
 def monotonic():
     return Monotonic()
 
 
 @pytest.fixture
-def app(service, monotonic):
+def app(service, monotonic):  # noqa: F811 - the imported fixture
     return create_app(
         {
             "TESTING": True,
