@@ -8,7 +8,7 @@ runner from their ``kind``; every other module does its work in ``run``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -171,6 +171,48 @@ ConnectionTest = Callable[[Any, Any], Mapping[str, Any]]
 """``test(resolved_connection, session)`` → facts to show (account name …); raises a
 ``ModuleError`` (``AccountValidationError`` for refused credentials) when the connection fails."""
 
+
+class CheckVerdict(StrEnum):
+    """How one fact about a real account sits with what the app's modules assume."""
+
+    OK = "ok"
+    WARNING = "warning"  # works, but something a user should know (a missing optional scope)
+    PROBLEM = "problem"  # a module will fail or write wrong data until it is fixed
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckFinding:
+    """One read-only observation of ``switchboard connection check``.
+
+    Attributes:
+        subject: what was looked at ("scopes", "tax rate OUTPUT2", "currency USD").
+        verdict: whether the modules' assumption holds.
+        expected: what the modules assume.
+        found: what the account has.
+        hint: what the user can do about it (empty when the verdict is ok).
+    """
+
+    subject: str
+    verdict: CheckVerdict
+    expected: str = ""
+    found: str = ""
+    hint: str = ""
+
+    def to_dict(self) -> dict[str, str]:
+        return {
+            "subject": self.subject,
+            "verdict": self.verdict.value,
+            "expected": self.expected,
+            "found": self.found,
+            "hint": self.hint,
+        }
+
+
+ConnectionCheck = Callable[[Any, Any], Sequence[CheckFinding]]
+"""``check(resolved_connection, session)`` → findings about the real account, made with
+read-only calls only (scopes granted, tax codes, currencies, custom fields the modules use);
+raises a ``ModuleError`` when the account cannot be reached at all."""
+
 AuthorizedHook = Callable[[Mapping[str, Any], str, Any], Mapping[str, Any]]
 """``on_authorized(data, access_token, session)`` → public data to add after a code exchange
 (Xero: the tenants the grant reaches and the one selected)."""
@@ -182,7 +224,7 @@ class ConnectionKind:
 
     Registered like modules (``ModuleRegistry.register_connection_kind``); a stored connection
     whose ``app`` is this ``id`` is resolved with it. The engine never imports the app's module
-    package: ``test`` and ``on_authorized`` are the app's code, called through this spec.
+    package: ``test``, ``check`` and ``on_authorized`` are the app's code, called through this spec.
 
     Attributes:
         id: the app id, equal to the prefix of the app's module ids and the store's ``app``.
@@ -191,6 +233,8 @@ class ConnectionKind:
         fields: the connection form; which values are secret.
         oauth2: endpoints and scopes, for ``AuthType.OAUTH2``.
         test: the "Test connection" call.
+        check: read-only calls that report where a real account differs from what the
+            app's modules assume (``switchboard connection check``).
         on_authorized: runs once after the OAuth2 code exchange (tenant selection).
         callback_data: public data from the OAuth2 callback's query parameters, read before
             the code exchange (QuickBooks' ``realmId``, Zoho's data centre).
@@ -202,6 +246,7 @@ class ConnectionKind:
     fields: tuple[ConnectionField, ...] = ()
     oauth2: OAuth2Settings | None = None
     test: ConnectionTest | None = None
+    check: ConnectionCheck | None = None
     on_authorized: AuthorizedHook | None = None
     callback_data: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None
 
