@@ -96,10 +96,14 @@ class Hang(BaseException):  # a BaseException: no `except Exception` swallows it
     """Code ran past its time limit."""
 
 
+WALL_FLOOR_SECONDS = 60.0
+
+
 @contextlib.contextmanager
-def time_limit(seconds: float) -> Iterator[None]:
+def time_limit(seconds: float, wall: float | None = None) -> Iterator[None]:
     """Interrupt the block with ``Hang`` after ``seconds`` of CPU time (SIGPROF), or after ten
-    times that of wall time (SIGALRM, for code that waits); main thread only.
+    times that of wall time but at least a minute, or ``wall`` seconds when given (SIGALRM, for
+    code that waits: on a loaded machine a block waits for the CPU too); main thread only.
 
     CPU time keeps the limit meaningful on a loaded machine. Python code and the ``regex``
     engine check for signals, so a runaway loop is stopped; a single long C call (``str.replace``
@@ -113,7 +117,7 @@ def time_limit(seconds: float) -> Iterator[None]:
         number: signal.signal(number, interrupt) for number in (signal.SIGPROF, signal.SIGALRM)
     }
     signal.setitimer(signal.ITIMER_PROF, seconds)
-    signal.setitimer(signal.ITIMER_REAL, seconds * 10)
+    signal.setitimer(signal.ITIMER_REAL, wall or max(seconds * 10, WALL_FLOOR_SECONDS))
     started = time.process_time()
     try:
         yield
