@@ -1,5 +1,6 @@
 """A scenario's webhook answer never acts with the app's authority (``webui.hook_safety``):
-it runs sandboxed, cannot set the app's headers, never sees the caller's session."""
+it runs sandboxed, cannot set the app's headers, never sees the caller's session, and with
+``SWITCHBOARD_HOOKS_URL`` is served from an origin of its own (``webui.hosts``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import json
 
 import pytest
 
+from engine.config import ConfigError
 from engine.queue import WebhookResponse
+from engine.service import ServiceOptions
 from tests.service.blueprints import blueprint, module, webhook_trigger
 from webui.auth import SESSION_COOKIE
 from webui.hook_safety import DROPPED_HEADERS, HOOK_CSP, scenario_answer
@@ -170,3 +173,112 @@ def test_a_request_with_only_the_session_cookie_stores_no_cookie_header(app, own
     items = owner.get(f"/api/webhooks/{hook['id']}/queue").json
     stored = owner.get(f"/api/webhooks/{hook['id']}/queue/{items[0]['id']}").json["request"]
     assert "cookie" not in {name.lower() for name in stored["headers"]}
+
+
+# -- a separate hooks origin ------------------------------------------------------------------
+
+HOOKS_URL = "https://hooks.example.com"
+
+
+@pytest.fixture
+def hooks_origin(app, service):
+    app.config["SWITCHBOARD_ALLOWED_HOSTS"] = "app.example.com, .example.com"
+    service.options = dataclasses.replace(
+        service.options, base_url="https://app.example.com", hooks_url=HOOKS_URL
+    )
+    return HOOKS_URL
+
+
+def test_webhook_urls_use_the_hooks_origin(owner, hooks_origin, service):
+    hook = owner.post("/api/webhooks", json={"name": "In"}).json
+    assert hook["url"].startswith(f"{HOOKS_URL}/hooks/")
+    assert owner.get(f"/api/webhooks/{hook['id']}").json["url"] == hook["url"]
+    webhook = service.get_webhook(hook["id"])
+    assert service.webhook_url(webhook) == hook["url"]  # what apps are told on activation
+
+
+def test_hooks_are_served_only_on_the_hooks_origin(owner, hooks_origin, client):
+    hook = owner.post("/api/webhooks", json={"name": "In"}).json
+    path = "/hooks/" + hook["url"].rsplit("/hooks/", 1)[1]
+    on_hooks = client.post(path, json={"a": 1}, headers={"Host": "hooks.example.com"})
+    assert on_hooks.status_code == 200 and on_hooks.get_data(as_text=True) == "Accepted"
+    for host in ("app.example.com", "localhost", "127.0.0.1:8000", "other.example.com"):
+        moved = client.post(f"{path}?x=1&y=%20", json={"a": 2}, headers={"Host": host})
+        assert moved.status_code == 308, host
+        assert moved.headers["Location"] == f"{HOOKS_URL}{path}?x=1&y=%20"
+    assert owner.get(f"/api/webhooks/{hook['id']}").json["queued"] == 1  # only the first
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/scenarios/1", "/api/auth/state", "/api/openapi.json", "/oauth/callback"]
+)
+def test_the_hooks_origin_serves_nothing_else(owner, hooks_origin, client, path):
+    response = client.get(path, headers={"Host": "hooks.example.com"})
+    assert response.status_code == 404
+    assert response.get_json()["error"]["code"] == "hooks_origin"
+    on_app = client.get(path, headers={"Host": "app.example.com"})
+    assert "hooks_origin" not in on_app.get_data(as_text=True)
+
+
+def test_the_hooks_origin_can_differ_by_port_alone(app, owner, service, client):
+    service.options = dataclasses.replace(
+        service.options, base_url="http://localhost:8000", hooks_url="http://localhost:8001"
+    )
+    hook = owner.post("/api/webhooks", json={"name": "In"}).json
+    assert hook["url"].startswith("http://localhost:8001/hooks/")
+    path = "/hooks/" + hook["url"].rsplit("/hooks/", 1)[1]
+    assert client.post(path, headers={"Host": "localhost:8001"}).status_code == 200
+    assert client.post(path, headers={"Host": "localhost:8000"}).status_code == 308
+    assert client.get("/api/auth/state", headers={"Host": "localhost:8001"}).status_code == 404
+    assert client.get("/api/auth/state", headers={"Host": "localhost:8000"}).status_code == 200
+
+
+def test_without_a_hooks_url_hooks_share_the_apps_origin(owner, client):
+    hook = owner.post("/api/webhooks", json={"name": "In"}).json
+    path = "/hooks/" + hook["url"].rsplit("/hooks/", 1)[1]
+    assert client.post(path, headers={"Host": "localhost"}).status_code == 200
+    assert client.get("/api/auth/state", headers={"Host": "localhost"}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("environ", "named"),
+    [
+        ({"SWITCHBOARD_HOOKS_URL": "hooks.example.com"}, "absolute URL"),
+        ({"SWITCHBOARD_HOOKS_URL": "ftp://hooks.example.com"}, "http(s) URL"),
+        ({"SWITCHBOARD_HOOKS_URL": "https://hooks.example.com/?a=1"}, "without query"),
+        ({"SWITCHBOARD_HOOKS_URL": "https://h.example:99999"}, "not valid"),
+        (
+            {
+                "SWITCHBOARD_BASE_URL": "https://sb.example.com",
+                "SWITCHBOARD_HOOKS_URL": "https://sb.example.com/hooks-here",
+            },
+            "shares its host",
+        ),
+        (
+            {
+                "SWITCHBOARD_BASE_URL": "https://sb.example.com",
+                "SWITCHBOARD_HOOKS_URL": "http://sb.example.com:443",
+            },
+            "shares its host",
+        ),
+    ],
+)
+def test_a_hooks_url_that_gives_no_origin_of_its_own_is_refused(environ, named):
+    with pytest.raises(ConfigError) as error:
+        ServiceOptions.from_env(environ)
+    assert "SWITCHBOARD_HOOKS_URL" in str(error.value) and named in str(error.value)
+
+
+def test_a_hooks_url_is_read_from_the_environment():
+    options = ServiceOptions.from_env(
+        {"SWITCHBOARD_BASE_URL": "https://sb.example.com", "SWITCHBOARD_HOOKS_URL": HOOKS_URL}
+    )
+    assert options.hooks_url == HOOKS_URL
+    assert options.public_hooks_url == HOOKS_URL
+    assert ServiceOptions(base_url="https://sb.example.com/").public_hooks_url == (
+        "https://sb.example.com"
+    )
+    same_host_other_port = ServiceOptions(
+        base_url="https://sb.example.com", hooks_url="https://sb.example.com:8443"
+    )
+    assert same_host_other_port.public_hooks_url == "https://sb.example.com:8443"

@@ -1,7 +1,8 @@
 """The attack of issue 17 replayed in Chromium: an editor's scenario answers its webhook with
 HTML whose script, opened by a signed-in owner, tries to make a new owner account through the
 API with the owner's session (and CSRF token, if it can read one). It used to succeed; now the
-answer runs sandboxed in an opaque origin."""
+answer runs sandboxed in an opaque origin — and, with ``SWITCHBOARD_HOOKS_URL``, on an origin
+of its own."""
 
 from __future__ import annotations
 
@@ -152,3 +153,33 @@ def test_a_scenarios_answer_cannot_act_as_the_owner_who_opens_it(browser, signed
         assert session_cookie_value(page) not in json.dumps(detail)
     # The owner is still signed in and nothing else changed.
     assert page.request.get(f"{server}/api/auth/state").json()["user"]["email"] == EMAIL
+
+
+def test_with_a_hooks_url_the_answer_runs_on_an_origin_of_its_own(
+    browser, signed_in, server, service
+):
+    # The app is at 127.0.0.1, its webhooks at localhost: the same server, two origins.
+    page = signed_in
+    port = server.rsplit(":", 1)[1]
+    hooks_url = f"http://localhost:{port}"
+    service.options = dataclasses.replace(service.options, base_url=server, hooks_url=hooks_url)
+    url = editors_hook(browser, page, server)
+    assert url.startswith(f"{hooks_url}/hooks/")
+
+    # The editor shows the hooks URL.
+    page.goto(server + "/")
+    page.locator(".topbar").get_by_role("link", name="Webhooks").click()
+    page.get_by_text(url).wait_for()
+
+    # An old link on the app's origin ends up on the hooks origin too.
+    token = url.rsplit("/hooks/", 1)[1]
+    tried = open_attack(page, f"{server}/hooks/{token}")
+    assert page.url == url
+    shot(page, "hook-answer-own-origin")
+    assert "cookie=blocked" in tried and "state=blocked" in tried, tried
+    assert "users=201" not in tried
+    page.goto(server + "/")
+    assert MALLORY not in owners_emails(page, server)
+    # The hooks origin serves no editor and no API.
+    refused = page.request.get(f"{hooks_url}/api/auth/state")
+    assert refused.status == 404 and refused.json()["error"]["code"] == "hooks_origin"
