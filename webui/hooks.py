@@ -3,7 +3,8 @@
 
 The view reads the request, asks the service to accept it (the request is durable in the
 webhook queue before any answer goes out), and answers ``Accepted`` — or, when the scenario has
-a Webhook response module, whatever that module answers within the response timeout.
+a Webhook response module, whatever that module answers within the response timeout — confined
+so that it never acts with the app's authority (``webui.hook_safety``).
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 
 from webui.app import current_service
+from webui.hook_safety import caller_headers, confine_hook_answer, scenario_answer
 
 hooks = Blueprint("hooks", __name__)
+hooks.after_request(confine_hook_answer)
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
@@ -23,7 +26,7 @@ def receive(token: str) -> Response:
     accepted = service.accept_webhook(
         token,
         method=request.method,
-        headers=dict(request.headers),
+        headers=caller_headers(),
         query=request.args.to_dict(flat=True),
         body=request.get_data(cache=False),
         content_type=request.content_type,
@@ -31,10 +34,7 @@ def receive(token: str) -> Response:
     answer = service.wait_for_response(accepted)
     if answer is None:
         return Response("Accepted", 200, mimetype="text/plain")
-    response = Response(answer.body, answer.status, mimetype="text/plain")
-    for name, value in answer.headers.items():
-        response.headers[name] = value
-    return response
+    return scenario_answer(answer)
 
 
 @hooks.route("/hooks/apps/<app_id>", methods=["POST"])
@@ -44,7 +44,7 @@ def receive_app_delivery(app_id: str) -> Response:
     status = current_service().accept_app_delivery(
         app_id,
         method=request.method,
-        headers=dict(request.headers),
+        headers=caller_headers(),
         query=request.args.to_dict(flat=True),
         body=request.get_data(cache=False),
         content_type=request.content_type,

@@ -126,6 +126,52 @@ def test_webhook_respond_answers_the_caller():
         call_module(REGISTRY["gateway:WebhookRespond"], {"status": "abc"}, run_context=context)
 
 
+def answering_context():
+    """A run context whose webhook answers land in the returned list."""
+    from datetime import UTC, datetime
+
+    from engine.runtime import RunContext
+
+    answers = []
+    context = RunContext(
+        clock=lambda: datetime(2026, 1, 1, tzinfo=UTC),
+        respond=lambda status, body, headers: answers.append((status, body, headers)),
+    )
+    return answers, context
+
+
+@pytest.mark.parametrize(
+    ("mapped", "message"),
+    [
+        ({"status": "101"}, "status 101 is not a final HTTP status"),
+        ({"status": "199"}, "status 199 is not a final HTTP status"),
+        (
+            {"headers": [{"key": "X-A", "value": "ok"}, {"key": "X-B", "value": "a\r\nX-C: 1"}]},
+            "headers[1]: the value holds a line break",
+        ),
+        ({"headers": [{"key": "X-Nul", "value": "a\x00"}]}, "headers[0]: the value holds"),
+        ({"headers": [{"key": "X-Euro", "value": "€"}]}, "headers[0]: the value holds characters"),
+        ({"headers": [{"key": "Bad Name", "value": "v"}]}, "headers[0]: 'Bad Name' is not"),
+        ({"headers": [{"key": "X:Y", "value": "v"}]}, "headers[0]: 'X:Y' is not a header name"),
+    ],
+)
+def test_webhook_respond_refuses_what_http_cannot_carry(mapped, message):
+    # A line break in a value used to be a 500 after the request was stored (or, on servers
+    # that do not check, a header of the scenario's making); a 1xx a broken final answer.
+    answers, context = answering_context()
+    with pytest.raises(BundleValidationError) as error:
+        call_module(REGISTRY["gateway:WebhookRespond"], mapped, run_context=context)
+    assert message in str(error.value)
+    assert answers == []
+
+
+def test_webhook_respond_skips_rows_without_a_name():
+    answers, context = answering_context()
+    rows = [{"key": "", "value": "x"}, {"key": " X-Tab ", "value": "a\tb"}]
+    call_module(REGISTRY["gateway:WebhookRespond"], {"headers": rows}, run_context=context)
+    assert answers == [(200, "", {"X-Tab": "a\tb"})]
+
+
 def test_increment_counts_per_cycle_run_or_forever():
     from datetime import UTC, datetime
 
