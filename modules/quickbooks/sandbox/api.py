@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import json
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import flask
@@ -338,12 +338,60 @@ def _changed(realm: Realm, name: str, since: Any) -> dict[str, Any]:
 
 
 def announce(state: QboSandboxState, realm_id: str, changes: list[Change]) -> None:
-    """Queue one signed ``eventNotifications`` POST for a request's changes (lock held).
+    """Queue one signed POST for a request's changes (lock held).
 
-    Headers and the ``lastUpdated`` format (``2015-10-05T14:42:19-0700``) follow Intuit's
-    webhooks guide.
+    ``config["webhook_format"]`` picks the payload: ``cloudevents`` (the default, as every app
+    must from 2026: an array of events, ``Content-Type: application/cloudevents+json``) or
+    ``legacy`` (``eventNotifications``, with the headers and ``lastUpdated`` format
+    ``2015-10-05T14:42:19-0700`` of Intuit's webhooks guide). Both are signed alike.
     """
     url, key = state.config.get("webhook_url"), state.config.get("webhook_key")
+    tracked = [c for c in changes if c.entity in TRACKED]
+    if not url or not tracked:
+        return
+    if state.config.get("webhook_format", "cloudevents") == "legacy":
+        body, headers = _legacy_delivery(realm_id, tracked)
+    else:
+        body, headers = _cloudevents_delivery(realm_id, tracked)
+    raw = json.dumps(body).encode()
+    if key:
+        digest = hmac.new(str(key).encode(), raw, hashlib.sha256).digest()
+        headers["intuit-signature"] = base64.b64encode(digest).decode()
+    state.webhooks.enqueue(new_delivery(url, body, headers, "dataChangeEvent"), raw)
+
+
+CLOUDEVENT_VERBS = {"Create": "created", "Update": "updated", "Delete": "deleted"}
+
+
+def _cloudevents_delivery(
+    realm_id: str, changes: list[Change]
+) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """An array of CloudEvents 1.0, one per change (``type`` ``qbo.<entity>.<verb>.v1``,
+    ``time`` in UTC, ids only: ``data`` is empty as in Intuit's samples)."""
+    events = [
+        {
+            "specversion": "1.0",
+            "id": str(uuid.uuid4()),
+            "source": f"intuit.{base64.b64encode(realm_id.encode()).decode()}",
+            "type": f"qbo.{c.entity.lower()}.{CLOUDEVENT_VERBS[c.operation]}.v1",
+            "datacontenttype": "application/json",
+            "time": _utc(c.at),
+            "intuitentityid": c.id,
+            "intuitaccountid": realm_id,
+            "data": {},
+        }
+        for c in changes
+    ]
+    headers = {
+        "Content-Type": "application/cloudevents+json; charset=utf-8",
+        "Accept": "application/json",
+        "User-Agent": "intuit_notification_server/0.1",
+        "intuit-t-id": str(uuid.uuid4()),
+    }
+    return events, headers
+
+
+def _legacy_delivery(realm_id: str, changes: list[Change]) -> tuple[dict[str, Any], dict[str, str]]:
     entities = [
         {
             "name": c.entity,
@@ -352,26 +400,25 @@ def announce(state: QboSandboxState, realm_id: str, changes: list[Change]) -> No
             "lastUpdated": _compact_offset(c.at),
         }
         for c in changes
-        if c.entity in TRACKED
     ]
-    if not url or not entities:
-        return
     body = {
         "eventNotifications": [{"realmId": realm_id, "dataChangeEvent": {"entities": entities}}]
     }
-    raw = json.dumps(body).encode()
     headers = {
         "Content-Type": "application/json; charset=utf-8",
         "Accept": "application/json",
         "User-Agent": "intuit_notification_server/0.1",
         "intuit-notification-schema-version": "0.1",
         "intuit-t-id": str(uuid.uuid4()),
-        "intuit-created-time": _compact_offset(entities[0]["lastUpdated"]),
+        "intuit-created-time": entities[0]["lastUpdated"],
     }
-    if key:
-        digest = hmac.new(str(key).encode(), raw, hashlib.sha256).digest()
-        headers["intuit-signature"] = base64.b64encode(digest).decode()
-    state.webhooks.enqueue(new_delivery(url, body, headers, "dataChangeEvent"), raw)
+    return body, headers
+
+
+def _utc(moment: str) -> str:
+    """``2026-01-01T10:00:00-08:00`` → ``2026-01-01T18:00:00.000000Z`` (CloudEvents ``time``)."""
+    stamp = datetime.fromisoformat(moment).astimezone(UTC)
+    return stamp.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _compact_offset(moment: str) -> str:

@@ -41,6 +41,7 @@ DEFAULTS: dict[str, Any] = {
     "default_tax_code": None,
     "default_terms_days": 30,
     "cdc_max_days": 30,
+    "webhook_format": "cloudevents",  # or "legacy" (eventNotifications)
     "fixture": None,
 }
 
