@@ -11,7 +11,8 @@ Looked at (reads only):
   and Invoices are not in every edition);
 - per module, the fields the modules name (``FIELDS_USED``: the name field, ``Modified_Time``
   that Watch Records pages by, the v8 line-item subforms);
-- the limits the client keeps to: the edition's API credits a day and calls at once (§8).
+- the limits the client keeps to: the edition's API credits a day and calls at once (§8), and
+  whether the organisation's licence (``GET /org``) still says that edition.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 from engine.errors import AccountValidationError
 from engine.spec import CheckFinding, CheckVerdict
 from modules.connections import ApiClient
-from modules.zohocrm.client import MODULES, edition_of
+from modules.zohocrm.client import MODULES, edition_of, licence_of
 from modules.zohocrm.datacentres import by_accounts_server, by_api_domain
 from modules.zohocrm.modules import FIELDS_USED
 
@@ -73,7 +74,9 @@ def check_org(api: ApiClient, connection: Mapping[str, Any]) -> list[CheckFindin
         )
     else:
         findings += module_findings(api, modules)
-    findings.append(limits_finding(connection))
+    findings.append(
+        limits_finding(connection, settings_call(lambda: api.request("GET", "org").body))
+    )
     return findings
 
 
@@ -177,14 +180,32 @@ def field_finding(api: ApiClient, module: str) -> CheckFinding:
     return CheckFinding(subject=f"module {module}", verdict=OK, expected=expected, found="present")
 
 
-def limits_finding(connection: Mapping[str, Any]) -> CheckFinding:
+def limits_finding(connection: Mapping[str, Any], org: Any) -> CheckFinding:
+    """The budget the client keeps to, against the organisation's licence when readable."""
     edition, users = edition_of(connection)
     name = str(connection.get("edition") or "free").lower()
-    return CheckFinding(
-        subject="limits",
-        verdict=OK,
-        expected="the edition and licensed users of the organisation",
-        found=f"{name} edition, {users} user(s): {edition.credits(users):,} API credits a day, "
-        f"{edition.concurrent_calls} calls at once",
-        hint="",
+    found = (
+        f"{name} edition, {users} user(s): {edition.credits(users):,} API credits a day, "
+        f"{edition.concurrent_calls} calls at once"
     )
+    licence = licence_of(org) if org is not None else {}
+    expected = "the organisation's edition and licensed users"
+    if licence and (licence["edition"], int(licence["licensed_users"])) != (name, users):
+        return CheckFinding(
+            subject="limits",
+            verdict=WARNING,
+            expected=f"{licence['edition']} edition, {licence['licensed_users']} user(s)",
+            found=found,
+            hint="the licence changed since sign-in: sign in again so the client keeps to the "
+            "right budget",
+        )
+    if org is None:
+        return CheckFinding(
+            subject="limits",
+            verdict=WARNING,
+            expected=expected,
+            found=found,
+            hint="the grant cannot read the organisation (ZohoCRM.org.READ): the budget may "
+            "be too small or too large",
+        )
+    return CheckFinding(subject="limits", verdict=OK, expected=expected, found=found)

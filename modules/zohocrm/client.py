@@ -85,6 +85,18 @@ def edition_of(connection: Mapping[str, Any]) -> tuple[Edition, int]:
     return EDITIONS[name], users
 
 
+def licence_of(org_answer: Any) -> dict[str, str]:
+    """``edition`` and ``licensed_users`` from a ``GET /org`` answer's ``license_details``
+    (``paid_type``, ``users_license_purchased``); empty for an edition not in ``EDITIONS``."""
+    orgs = org_answer.get("org") if isinstance(org_answer, Mapping) else None
+    first = orgs[0] if isinstance(orgs, list) and orgs and isinstance(orgs[0], Mapping) else {}
+    licence = first.get("license_details") or {}
+    edition = str(licence.get("paid_type") or "").lower()
+    if edition not in EDITIONS:
+        return {}
+    return {"edition": edition, "licensed_users": str(licence.get("users_license_purchased") or 1)}
+
+
 def api_domain(connection: Mapping[str, Any]) -> str:
     """The API host of the connection's data centre (no trailing slash)."""
     return str(connection.get("api_domain") or ZOHO_API_URL).rstrip("/")

@@ -20,10 +20,17 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from engine.errors import AccountValidationError
 from engine.spec import AuthType, CheckFinding, ConnectionField, ConnectionKind, OAuth2Settings
 from modules.connections import ApiClient, oauth2_client_fields, oauth2_endpoint_fields
 from modules.zohocrm.check import check_org
-from modules.zohocrm.client import DEFAULT_EDITION, EDITIONS, ZOHO_API_URL, zoho_settings
+from modules.zohocrm.client import (
+    DEFAULT_EDITION,
+    EDITIONS,
+    ZOHO_API_URL,
+    licence_of,
+    zoho_settings,
+)
 from modules.zohocrm.datacentres import api_domain_for
 
 ACCOUNTS_URL = "https://accounts.zoho.com"
@@ -33,6 +40,7 @@ REQUIRED_SCOPES = (
     "ZohoCRM.modules.ALL",  # records
     "ZohoSearch.securesearch.READ",  # Search Records (vendor/zoho/NOTES.md §2)
     "ZohoCRM.notifications.ALL",  # New Event's watch channels
+    "ZohoCRM.org.READ",  # the edition and licences, which set the API limits
     "ZohoCRM.settings.modules.READ",  # connection check: the org's modules
     "ZohoCRM.settings.fields.READ",  # connection check: their fields
 )
@@ -57,7 +65,8 @@ def callback_data(callback: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def remember_api_domain(data: Mapping[str, Any], access_token: str, session: Any) -> dict[str, Any]:
-    """After the code exchange: the API host this organisation lives on, checked by one call.
+    """After the code exchange: the API host this organisation lives on, checked by one call,
+    and the edition and licensed users that set its API limits (``org_licence``).
 
     Raises:
         AccountValidationError: the token cannot read the CRM there.
@@ -66,8 +75,20 @@ def remember_api_domain(data: Mapping[str, Any], access_token: str, session: Any
     if not domain and data.get("accounts_server"):
         domain = api_domain_for(str(data["accounts_server"]))
     chosen = {"api_domain": str(domain or ZOHO_API_URL).rstrip("/")}
-    check_connection({**data, **chosen, "access_token": access_token}, session)
-    return chosen
+    connection = {**data, **chosen, "access_token": access_token}
+    check_connection(connection, session)
+    return {**chosen, **org_licence(connection, session)}
+
+
+def org_licence(connection: Mapping[str, Any], session: Any) -> dict[str, Any]:
+    """The organisation's edition and licensed users from ``GET /org`` (``license_details``:
+    ``paid_type``, ``users_license_purchased``); nothing when the grant cannot read the org or
+    names an edition the client does not know (the connection's defaults then apply)."""
+    try:
+        body = org_api(connection, session).request("GET", "org").body
+    except AccountValidationError:
+        return {}
+    return licence_of(body)
 
 
 def org_api(connection: Mapping[str, Any], session: Any) -> ApiClient:
@@ -112,7 +133,8 @@ ZOHOCRM_CONNECTION = ConnectionKind(
             default=DEFAULT_EDITION,
             required=False,
             advanced=True,
-            help=f"{', '.join(EDITIONS)}: sets the API credits a day and calls at once to keep to.",
+            help=f"{', '.join(EDITIONS)}: sets the API credits a day and calls at once to keep "
+            "to; read from the organisation at sign-in.",
         ),
         ConnectionField(
             name="licensed_users",

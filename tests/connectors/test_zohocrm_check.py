@@ -79,8 +79,8 @@ def test_an_organisation_as_the_modules_expect_it_passes(environ, serve, http):
         "limits": "ok",
     }
     assert findings["module Invoices"]["expected"] == "Subject, Invoiced_Items, Modified_Time"
-    assert findings["limits"]["found"] == (
-        "free edition, 1 user(s): 5,000 API credits a day, 5 calls at once"
+    assert findings["limits"]["found"] == (  # read from the organisation at sign-in
+        "standard edition, 3 user(s): 50,750 API credits a day, 10 calls at once"
     )
     api_calls = [r for r in sandbox.state()["requests"] if r["path"].startswith("/crm/")]
     assert {r["method"] for r in api_calls} == {"GET"}  # read-only
@@ -90,8 +90,11 @@ def test_a_missing_module_and_field_are_problems(environ, serve, http):
     config = {"modules_missing": ["Invoices"], "fields_missing": {"Quotes": ["Quoted_Items"]}}
     sandbox = Sandbox(serve(zoho_sandbox.create_app(config)), http)
     connect_in_store(environ, http, sandbox)
+    sandbox.control("config", {"edition": "enterprise", "licensed_users": 40})  # upgraded since
     code, findings, _ = check(environ)
     assert code == 1
+    assert findings["limits"]["verdict"] == "warning"
+    assert findings["limits"]["expected"] == "enterprise edition, 40 user(s)"
     assert findings["module Invoices"]["verdict"] == "problem"
     assert findings["module Invoices"]["found"] == "not in this organisation"
     assert findings["module Quotes"]["verdict"] == "problem"
@@ -113,6 +116,7 @@ def test_a_grant_without_search_or_settings_is_reported(serve, http):
     assert findings["scope: notifications"].verdict == "ok"
     assert findings["scope: settings"].verdict == "warning"
     assert not any(subject.startswith("module ") for subject in findings)
+    assert findings["limits"].verdict == "warning"  # the organisation's licence is unreadable
 
 
 @pytest.mark.parametrize(

@@ -372,3 +372,13 @@ def test_errors_use_the_documented_envelope(sandbox_client):
     assert answer.json()["status"] == "error"
     per_record = sandbox_client.request("POST", "Accounts", json={"data": [{"Phone": "1"}]})
     assert set(per_record.json()["data"][0]) == {"code", "message", "status", "details"}
+
+
+def test_sign_in_reads_the_edition_whose_limits_the_client_keeps_to(zoho_connection, resolver):
+    notes_line(APP, 169, "Enterprise 50,000 + 1,000/user; Ultimate 50,000 + 2,000/user")
+    assert (zoho_connection.data["edition"], zoho_connection.data["licensed_users"]) == (
+        "standard",
+        "3",
+    )
+    settings = zoho_settings(resolver.get(zoho_connection.id))
+    assert (settings.rate_limit, settings.max_concurrent) == (50_750, 10)

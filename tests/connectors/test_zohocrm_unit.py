@@ -118,14 +118,18 @@ def test_callback_data_points_refreshes_at_the_users_accounts_server():
 
 def test_on_authorized_prefers_the_token_answers_api_domain(session, mocked):
     mocked.get("https://crm.example.test/crm/v8/Accounts", status=204)
+    refused = {"code": "OAUTH_SCOPE_MISMATCH", "message": "invalid oauth scope", "status": "error"}
+    mocked.get("https://crm.example.test/crm/v8/org", status=401, json=refused)
     data = {"api_domain": "https://crm.example.test", "accounts_server": "https://accounts.zoho.eu"}
     assert remember_api_domain(data, "1000.at", session) == {
         "api_domain": "https://crm.example.test"
     }
     mocked.get(f"{API}/Accounts", status=204)
+    licence = {"paid_type": "enterprise", "users_license_purchased": 12, "paid": True}
+    mocked.get(f"{API}/org", json={"org": [{"license_details": licence}]})
     assert remember_api_domain(
         {"accounts_server": "https://accounts.zoho.eu"}, "1000.at", session
-    ) == {"api_domain": EU}
+    ) == {"api_domain": EU, "edition": "enterprise", "licensed_users": "12"}
 
 
 def test_oauth_settings_ask_offline_access_and_comma_scopes():
@@ -135,6 +139,7 @@ def test_oauth_settings_ask_offline_access_and_comma_scopes():
         "ZohoCRM.modules.ALL",
         "ZohoSearch.securesearch.READ",  # search needs it (vendor/zoho/NOTES.md §2)
         "ZohoCRM.notifications.ALL",
+        "ZohoCRM.org.READ",  # the edition and licences that set the API limits
         "ZohoCRM.settings.modules.READ",
         "ZohoCRM.settings.fields.READ",
     ]

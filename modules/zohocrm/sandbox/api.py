@@ -67,6 +67,8 @@ def required_scopes(path: str, method: str) -> list[set[str]]:
     parts = path[len(PREFIX) + 1 :].split("/")
     if parts[0] == "actions":
         return [{f"ZohoCRM.notifications.{op}" for op in ("ALL", "READ", "CREATE", "WRITE")}]
+    if parts[0] == "org":
+        return [{"ZohoCRM.org.ALL", "ZohoCRM.org.READ"}]
     if parts[0] == "settings":
         kind = parts[1] if len(parts) > 1 else ""
         return [
@@ -547,6 +549,25 @@ def list_modules() -> flask.Response:
     return json_response({"modules": modules})
 
 
+def organisation() -> flask.Response:
+    """``GET /org``: the organisation, with the licence its API limits follow (config
+    ``edition``, ``licensed_users``)."""
+    config = sandbox_state().config
+    org = {
+        "id": "5843104000000000001",
+        "company_name": "Sandbox Org",
+        "country_code": "NZ",
+        "currency": "NZD",
+        "time_zone": "Pacific/Auckland",
+        "license_details": {
+            "paid": config["edition"] != "free",
+            "paid_type": config["edition"],
+            "users_license_purchased": config["licensed_users"],
+        },
+    }
+    return json_response({"org": [org]})
+
+
 def list_fields() -> flask.Response:
     """``GET /settings/fields?module=``: a module's fields (config ``fields_missing`` removes
     some, as an org's layout may)."""
@@ -569,6 +590,7 @@ def register(app: flask.Flask) -> None:
     app.teardown_request(release_slot)
     notifications.register(app, PREFIX)
     app.add_url_rule(f"{PREFIX}/settings/modules", "zoho_modules", list_modules, methods=["GET"])
+    app.add_url_rule(f"{PREFIX}/org", "zoho_org", organisation, methods=["GET"])
     app.add_url_rule(f"{PREFIX}/settings/fields", "zoho_fields", list_fields, methods=["GET"])
     base = f"{PREFIX}/<module>"
     app.add_url_rule(base, "zoho_list", list_records, methods=["GET"])

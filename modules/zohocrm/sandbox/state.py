@@ -35,6 +35,8 @@ DEFAULTS: dict[str, Any] = {
     "location": "us",
     "accounts_server": None,  # None: this sandbox's own URL
     "api_domain": None,
+    "edition": "standard",  # what GET /org reports (license_details.paid_type)
+    "licensed_users": 3,
     "api_credits_per_day": 50000,  # Standard edition's base allowance (NOTES.md §8)
     "credit_window_seconds": 86400.0,  # a rolling day
     "max_concurrent_requests": 10,
