@@ -23,6 +23,7 @@ from typing import Any
 
 from engine.spec import CheckFinding, CheckVerdict
 from modules.quickbooks.client import QuickBooksClient
+from modules.quickbooks.webhooks import VERIFIER_ENV, verifier_token_of
 
 OK, WARNING, PROBLEM = CheckVerdict.OK, CheckVerdict.WARNING, CheckVerdict.PROBLEM
 
@@ -212,13 +213,13 @@ def custom_fields_finding(preferences: Mapping[str, Any]) -> CheckFinding:
 
 
 def webhooks_finding(connection: Mapping[str, Any]) -> CheckFinding:
-    if connection.get("verifier_token"):
+    if verifier_token_of(connection):
         return CheckFinding(subject="webhooks verifier token", verdict=OK, found="set")
     return CheckFinding(
         subject="webhooks verifier token",
         verdict=WARNING,
         expected="set",
         found="not set",
-        hint="copy it from the Intuit app's Webhooks page: without it New Event refuses "
-        "every delivery",
+        hint=f"copy it from the Intuit app's Webhooks page into {VERIFIER_ENV}: without it "
+        "New Event refuses every delivery",
     )

@@ -89,7 +89,8 @@ QUICKBOOKS_CONNECTION = ConnectionKind(
             secret=True,
             required=False,
             advanced=True,
-            help="From the Intuit app's Webhooks page; checks New Event deliveries.",
+            help="From the Intuit app's Webhooks page; checks New Event deliveries "
+            "(SWITCHBOARD_QUICKBOOKS_VERIFIER_TOKEN when empty).",
         ),
     ),
     oauth2=OAuth2Settings(

@@ -33,11 +33,15 @@ import base64
 import hashlib
 import hmac
 import json
+import os
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 SIGNATURE_HEADER = "intuit-signature"
+VERIFIER_ENV = "SWITCHBOARD_QUICKBOOKS_VERIFIER_TOKEN"
+"""The deployment's Intuit app's verifier token, for connections that do not carry their own
+(one Intuit app has one token for all the companies it reaches)."""
 
 OPERATIONS: Mapping[str, str] = {
     "created": "Create",
@@ -87,6 +91,13 @@ ENTITY_NAMES: Mapping[str, str] = {
 """Intuit's entity names by the lower-case form a CloudEvents ``type`` carries."""
 
 _TYPE = re.compile(r"^qbo\.(?P<entity>[A-Za-z_]+)\.(?P<verb>[A-Za-z_]+)\.v\d+$")
+
+
+def verifier_token_of(secrets: Mapping[str, Any] | None) -> str:
+    """The verifier token that checks a connection's deliveries: its own ``verifier_token``,
+    else the deployment's (``SWITCHBOARD_QUICKBOOKS_VERIFIER_TOKEN``); "" when neither is set."""
+    own = (secrets or {}).get("verifier_token")
+    return str(own or os.environ.get(VERIFIER_ENV) or "")
 
 
 def intuit_signature(verifier_token: str, raw_body: bytes) -> str:
@@ -236,9 +247,7 @@ def route_delivery(
     verified = {
         key: connection
         for key, connection in connections.items()
-        if verify_intuit_signature(
-            str((connection.secrets or {}).get("verifier_token") or ""), raw_body, signature
-        )
+        if verify_intuit_signature(verifier_token_of(connection.secrets), raw_body, signature)
     }
     if not verified:
         return 401, {}

@@ -117,6 +117,19 @@ def test_one_cloudevents_delivery_for_several_companies_is_routed_per_event():
     assert [b["id"] for b in webhook_bundles(json.loads(parts["a"]))] == ["1", "3"]
 
 
+def test_the_deployments_verifier_token_checks_connections_without_their_own(monkeypatch):
+    """One Intuit app has one verifier token for every company it reaches; an OAuth connection
+    carries none of its own (NOTES.md:162)."""
+    notes_line(APP, 162, "token is shown on the app's webhooks page and is not the client secret")
+    raw = example_bytes(APP, CLOUDEVENTS)
+    headers = {"intuit-signature": intuit_signature("app-token", raw)}
+    bare = SimpleNamespace(data={"realm_id": "310687"}, secrets={"access_token": "t"})
+    assert route_delivery(raw, headers, {"a": bare}) == (401, {})
+    monkeypatch.setenv("SWITCHBOARD_QUICKBOOKS_VERIFIER_TOKEN", "app-token")
+    status, parts = route_delivery(raw, headers, {"a": bare})
+    assert status == 200 and set(parts) == {"a"}
+
+
 def test_a_forged_cloudevents_delivery_is_refused():
     raw = example_bytes(APP, CLOUDEVENTS)
     headers = {"intuit-signature": intuit_signature("forged", raw)}
