@@ -203,6 +203,14 @@ def test_an_apostrophe_is_escaped_with_a_backslash_and_found(
     assert [c["DisplayName"] for c in client.query(statement)] == ["O'Brien & Sons"]
 
 
+def test_only_properties_with_values_are_returned(sandbox_client):
+    notes_line(APP, 65, "only properties with values are returned")
+    created = sandbox_client.create("customer", {"DisplayName": "Null Ltd", "Notes": None})
+    assert "Notes" not in created
+    found = sandbox_client.query("select * from Customer where DisplayName = 'Null Ltd'")
+    assert "Notes" not in found.json()["QueryResponse"]["Customer"][0]
+
+
 def test_paths_are_case_sensitive(sandbox_client):
     notes_line(APP, 38, "URIs are case-sensitive")
     assert sandbox_client.post("customer", {"DisplayName": "Lower Ltd"}).status_code == 200
