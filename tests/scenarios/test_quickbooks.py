@@ -3,6 +3,7 @@ Intuit's webhooks reach the served ingress, the worker path runs them."""
 
 from __future__ import annotations
 
+from engine.store import ExecutionStatus
 from tests.scenarios.conftest import filtered, ops, succeeded
 
 LINES = [
@@ -340,3 +341,23 @@ def test_sync_log_of_a_quickbooks_event_names_the_customer(qbo_library):
     )
     (account,) = [a for a in library.crm_records("Account") if a["name"] == "Logged Co"]
     assert entry.target_key == account["id"]
+
+
+def test_3_3_a_line_at_a_rate_the_scenario_does_not_map_is_refused_not_taxed(qbo_library):
+    """3.3 maps 15 % to code 4 and 10 % to code 8, any other rate to no code. The sandbox used
+    to tax such a line at its item's code (15 %), so a zero-rated line was invoiced with GST;
+    QuickBooks applies no default and refuses the invoice (issue #20 maps the other rates)."""
+    library = qbo_library
+    _, customer_id = customer(library)
+    scenario = library.load("3.3", app="quickbooks")
+    account_id = by_name(library.crm_records("Account"), "name")["Harakeke Ltd"]["id"]
+    zero_rated = {"name": "Export freight", "quantity": 1, "unit_price": 40, "tax_percentage": 0}
+    library.crm(
+        "POST",
+        "Invoice",
+        {"name": "Export", "billing_account_id": account_id, "line_items": [*LINES, zero_rated]},
+    )
+    (execution,) = library.deliver(scenario)
+    assert execution.status is not ExecutionStatus.SUCCESS
+    assert "Make sure all your transactions have a GST rate" in str(execution.error)
+    assert of_customer(library.qbo_records("Invoice"), customer_id) == []

@@ -95,6 +95,42 @@ def test_each_company_gets_only_its_own_changes(service, companies):
     assert outputs(service, companies["222"]) == ["222/8"]
 
 
+def cloud_events(*realms_and_ids):
+    """Intuit's CloudEvents payload (mandatory from 2026): an array, one event per change."""
+    return json.dumps(
+        [
+            {
+                "specversion": "1.0",
+                "id": f"event-{realm}-{entity}",
+                "source": "intuit.test",
+                "type": "qbo.customer.created.v1",
+                "datacontenttype": "application/json",
+                "time": "2026-03-01T10:00:00.000Z",
+                "intuitentityid": entity,
+                "intuitaccountid": realm,
+                "data": {},
+            }
+            for realm, entity in realms_and_ids
+        ]
+    ).encode()
+
+
+def test_a_cloudevents_delivery_reaches_each_company_per_event(service, companies):
+    client = create_app({"SWITCHBOARD_SERVICE": service}).test_client()
+    body = cloud_events(("111", "7"), ("222", "8"), ("111", "9"))
+    answer = client.post(
+        "/hooks/apps/quickbooks",
+        data=body,
+        headers={
+            "intuit-signature": signature(body),
+            "Content-Type": "application/cloudevents+json; charset=utf-8",
+        },
+    )
+    assert answer.status_code == 200
+    assert outputs(service, companies["111"]) == ["111/7", "111/9"]
+    assert outputs(service, companies["222"]) == ["222/8"]
+
+
 def test_a_bad_signature_is_refused_and_nothing_is_queued(service, store, companies):
     answer = post(service, delivery(("111", "7")), sign=lambda body: signature(body, "forged"))
     assert answer.status_code == 401
