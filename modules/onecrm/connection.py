@@ -10,6 +10,7 @@ from typing import Any
 
 from engine.spec import AuthType, ConnectionField, ConnectionKind
 from modules.connections import ApiClient
+from modules.onecrm.check import check_connection
 from modules.onecrm.client import onecrm_settings
 
 
@@ -56,4 +57,5 @@ ONECRM_CONNECTION = ConnectionKind(
         ),
     ),
     test=try_connection,
+    check=check_connection,
 )
