@@ -28,7 +28,7 @@ from modules.onecrm.sandbox.queries import (
     shown_in_list,
     shown_record,
 )
-from modules.onecrm.sandbox.records import Change, save_record
+from modules.onecrm.sandbox.records import save_record
 from modules.onecrm.sandbox.schema import LINK_MODELS, MODELS, ModelSchema
 from modules.onecrm.sandbox.state import OneCrmSandboxState
 from modules.onecrm.sandbox.webhooks import announce, parse_subscription, subscribed
@@ -357,6 +357,3 @@ def create_app(config: dict[str, Any] | None = None) -> flask.Flask:
     app.register_error_handler(HTTPException, _handle_http_error)
     app.after_request(_add_rate_header)
     return app
-
-
-__all__ = ["Change", "create_app"]
