@@ -147,8 +147,10 @@ def create_record(call: ModuleCall) -> Iterator[Bundle]:
     fields = with_currency_id(client, _fields(data))
     lines, allocations = getattr(data, "line_items", None), getattr(data, "related_invoices", None)
     if model in DOCUMENT_MODELS and lines is not None:
+        refuse_parts(model, data, allowed="line_items")
         yield write_document(client, model, fields, lines)
     elif model == "Payment" and allocations is not None:
+        refuse_parts(model, data, allowed="related_invoices")
         yield write_payment(client, fields, allocations)
     else:
         refuse_parts(model, data)
@@ -194,13 +196,16 @@ def _fields(data: BaseModel) -> dict[str, Any]:
     return to_onecrm({k: v for k, v in fields.items() if v not in ("", [], {})})
 
 
-def refuse_parts(model: str, data: BaseModel, updating: bool = False) -> None:
-    """Line items and payment allocations are records of their own in 1CRM.
+def refuse_parts(
+    model: str, data: BaseModel, updating: bool = False, allowed: str | None = None
+) -> None:
+    """Line items and payment allocations are records of their own in 1CRM: only an invoice's
+    or quote's lines and a payment's invoices are written with it.
 
     Raises:
         InvalidConfigurationError: where this module cannot write them.
     """
-    given = [part for part in PARTS if getattr(data, part, None) not in (None, [])]
+    given = [p for p in PARTS if p != allowed and getattr(data, p, None) not in (None, [])]
     if not given:
         return
     where = "Update a Record" if updating else f"a {model}"

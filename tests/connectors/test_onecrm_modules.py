@@ -317,14 +317,25 @@ def test_an_unknown_currency_is_a_data_error(runner, onecrm, onecrm_connection):
     )
 
 
-def test_update_refuses_line_items(runner, onecrm_connection):
-    record = runner.one(
+def test_parts_are_written_only_with_their_record(runner, onecrm, onecrm_connection):
+    lines = [{"name": "a", "unit_price": 1}]
+    update = runner.one(
         "onecrm:UpdateRecord",
-        {"model": "Invoice", "id": "i1", "line_items": [{"name": "a", "unit_price": 1}]},
+        {"model": "Invoice", "id": "i1", "line_items": lines},
         conn(onecrm_connection),
     )
-    assert record.status == "error" and record.error["type"] == "InvalidConfigurationError"
-    assert "1CRM keeps them as records of their own" in record.error["message"]
+    assert update.status == "error" and update.error["type"] == "InvalidConfigurationError"
+    assert "1CRM keeps them as records of their own" in update.error["message"]
+    allocations = [{"invoice_id": "i1", "amount": 1}]
+    for model, mapped in [
+        ("Invoice", {"line_items": lines, "related_invoices": allocations}),
+        ("Account", {"line_items": lines}),
+    ]:
+        create = runner.one(
+            "onecrm:CreateRecord", {"model": model, "name": "x", **mapped}, conn(onecrm_connection)
+        )
+        assert create.error["type"] == "InvalidConfigurationError", create.error
+    assert writes(onecrm) == []
 
 
 def test_new_event_bundle_is_the_flat_record():
