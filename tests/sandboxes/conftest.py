@@ -233,7 +233,13 @@ class OneCrmClient:
 
     def create(self, model, data):
         response = self.request("POST", f"data/{model}", json={"data": data})
-        assert response.status_code == 201, response.text
+        assert response.ok, response.text
+        return response.json()["id"]
+
+    def save_as_person(self, model, data):
+        """What a person's save in 1CRM's screens stores (an invoice with its lines …)."""
+        response = self.http.post(f"{self.server.url}/_sandbox/ui/{model}", json=data)
+        assert response.status_code == 200, response.text
         return response.json()["id"]
 
     def get(self, model, record_id):
