@@ -350,8 +350,7 @@ def test_3_3_a_line_at_a_rate_the_scenario_does_not_map_is_refused_not_taxed(qbo
     scenario = library.load("3.3", app="quickbooks")
     account_id = by_name(library.crm_records("Account"), "name")["Harakeke Ltd"]["id"]
     zero_rated = {"name": "Export freight", "quantity": 1, "unit_price": 40, "tax_percentage": 0}
-    library.crm(
-        "POST",
+    library.crm_person(
         "Invoice",
         {"name": "Export", "billing_account_id": account_id, "line_items": [*LINES, zero_rated]},
     )
