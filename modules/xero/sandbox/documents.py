@@ -1,0 +1,258 @@
+"""Invoices and quotes: contact, dates, lines, tax and totals computed as Xero does, and the
+status rules."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from .contacts import contact_summary, resolve_contact, write_contact
+from .errors import Record, ValidationFailed
+from .organisation import ACCOUNTS
+from .tenant import Tenant, WriteContext, find_by_id
+from .values import money, parse_date, to_decimal
+
+INVOICE_TYPES = ("ACCREC", "ACCPAY")
+LINE_AMOUNT_TYPES = ("Exclusive", "Inclusive", "NoTax")
+QUOTE_STATUSES = ("DRAFT", "SENT", "ACCEPTED", "DECLINED", "INVOICED", "DELETED")
+#: Invoice status → statuses a client may move it to (PAID only ever comes from payments).
+INVOICE_TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "DRAFT": ("DRAFT", "SUBMITTED", "AUTHORISED", "DELETED"),
+    "SUBMITTED": ("SUBMITTED", "DRAFT", "AUTHORISED", "DELETED"),
+    "AUTHORISED": ("AUTHORISED", "VOIDED"),
+    "PAID": (),
+    "VOIDED": (),
+    "DELETED": (),
+}
+#: Resource → (scope needed to write, extra scope that allows reading).
+
+MSG_NO_LINES = "One or more line items must be specified"
+MSG_BAD_TAX_TYPE = (
+    "The TaxType code '{code}' does not exist or cannot be used for this type of transaction."
+)
+MSG_BAD_ACCOUNT = "Account code '{code}' is not a valid code for this document."
+MSG_STATUS_MODIFY = "Invoice not of valid status for modification"
+MSG_PAID_EDIT = "This document cannot be edited as it has a payment or credit note allocated to it."
+
+
+def compute_lines(
+    context: WriteContext, lines: Any, amount_types: str, default_tax: str
+) -> tuple[list[Record], dict[str, Decimal]]:
+    """Compute ``LineAmount``/``TaxAmount`` per line and the document totals.
+
+    Exclusive: tax on top of the line amount. Inclusive: tax is inside it. NoTax: none.
+    Tax is rounded per line; ``SubTotal`` is net of tax in every mode.
+
+    Raises:
+        ValidationFailed: unknown TaxType/AccountCode, non-numeric amounts.
+    """
+    rates = context.state.tax_rates()
+    computed, errors = [], []
+    for raw in lines or []:
+        line = dict(raw)
+        account = line.get("AccountCode")
+        if account and str(account) not in ACCOUNTS:
+            errors.append(MSG_BAD_ACCOUNT.format(code=account))
+        tax_type = (
+            "NONE"
+            if amount_types == "NoTax"
+            else line.get("TaxType")
+            or (ACCOUNTS[str(account)][2] if account and str(account) in ACCOUNTS else default_tax)
+        )
+        if tax_type not in rates:
+            errors.append(MSG_BAD_TAX_TYPE.format(code=tax_type))
+            continue
+        computed.append(compute_line(context, line, amount_types, tax_type, rates[tax_type][1]))
+    if errors:
+        raise ValidationFailed(*errors)
+    total_tax = sum((line["TaxAmount"] for line in computed), Decimal("0"))
+    gross = sum((line["LineAmount"] for line in computed), Decimal("0"))
+    sub_total = gross - total_tax if amount_types == "Inclusive" else gross
+    return computed, {"SubTotal": sub_total, "TotalTax": total_tax, "Total": sub_total + total_tax}
+
+
+def compute_line(
+    context: WriteContext, line: Record, amount_types: str, tax_type: str, rate: Decimal
+) -> Record:
+    """One line with Quantity, UnitAmount, LineAmount, TaxType and TaxAmount filled in."""
+    quantity = to_decimal(line.get("Quantity"), "1")
+    discount = to_decimal(line.get("DiscountRate"), "0")
+    if line.get("UnitAmount") is None and line.get("LineAmount") is not None:
+        line_amount = money(to_decimal(line["LineAmount"]))
+        unit = line_amount / quantity if quantity else line_amount
+    else:
+        unit = to_decimal(line.get("UnitAmount"))
+        line_amount = money(quantity * unit * (1 - discount / 100))
+    if amount_types == "Inclusive":
+        tax = money(line_amount - line_amount / (1 + rate / 100))
+    else:
+        tax = money(line_amount * rate / 100) if amount_types == "Exclusive" else Decimal("0")
+    return {
+        **line,
+        "LineItemID": str(line.get("LineItemID") or uuid.uuid4()),
+        "Quantity": quantity,
+        "UnitAmount": unit,
+        "TaxType": tax_type,
+        "TaxAmount": tax,
+        "LineAmount": line_amount,
+        "Tracking": line.get("Tracking", []),
+        **({"DiscountRate": discount} if line.get("DiscountRate") is not None else {}),
+    }
+
+
+def next_number(tenant: Tenant, prefix: str) -> str:
+    """Xero-style sequential document number: INV-0001, QU-0001."""
+    tenant.counters[prefix] += 1
+    return f"{prefix}-{tenant.counters[prefix]:04d}"
+
+
+def note_number(tenant: Tenant, prefix: str, number: Any) -> None:
+    """Advance the counter past a caller-chosen ``INV-0042`` so later numbers don't collide."""
+    match = re.fullmatch(rf"{prefix}-(\d+)", str(number or ""))
+    if match:
+        tenant.counters[prefix] = max(tenant.counters[prefix], int(match.group(1)))
+
+
+def check_invoice_transition(existing: Record | None, status: str) -> None:
+    """Guard status changes: PAID only via payments; paid/void/deleted invoices are frozen.
+
+    Raises:
+        ValidationFailed: with Xero's message for the refused change.
+    """
+    if existing is None:
+        if status not in ("DRAFT", "SUBMITTED", "AUTHORISED"):
+            raise ValidationFailed("Invoice not of valid status for creation")
+        return
+    if existing["Status"] == "PAID" or existing.get("AmountPaid", 0) > 0:
+        raise ValidationFailed(MSG_PAID_EDIT)
+    if status not in INVOICE_TRANSITIONS[existing["Status"]]:
+        raise ValidationFailed(MSG_STATUS_MODIFY)
+
+
+def write_invoice(context: WriteContext, data: Record) -> Record:
+    """Create an invoice, or update the one named by ``InvoiceID``; totals are recomputed."""
+    tenant = context.tenant
+    existing = find_by_id(tenant.invoices, data.get("InvoiceID"))
+    if data.get("InvoiceID") and existing is None and not context.seeding:
+        raise ValidationFailed(f"The invoice with InvoiceID {data['InvoiceID']} was not found")
+    merged = {**(existing or {}), **data}
+    status = str(merged.get("Status") or "DRAFT").upper()
+    if not context.seeding:
+        check_invoice_transition(existing, status)
+    document = build_document(context, merged, status, kind="Invoice")
+    if existing is None:
+        document["InvoiceID"] = context.new_id(data.get("InvoiceID"))
+        prefix_number = merged.get("InvoiceNumber")
+        note_number(tenant, "INV", prefix_number)
+        if not prefix_number and document["Type"] == "ACCREC":
+            prefix_number = next_number(tenant, "INV")
+        document["InvoiceNumber"] = prefix_number or ""
+    paid = (existing or {}).get("AmountPaid", Decimal("0"))
+    document.update(
+        AmountPaid=paid,
+        AmountCredited=Decimal("0"),
+        AmountDue=document["Total"] - paid,
+        Payments=(existing or {}).get("Payments", []),
+        CurrencyRate=to_decimal(merged.get("CurrencyRate"), "1"),
+    )
+    record = {**(existing or {}), **document}
+    context.stamp(record, data.get("UpdatedDateUTC"))
+    tenant.invoices[record["InvoiceID"]] = record
+    context.event("INVOICE", "UPDATE" if existing else "CREATE", record["InvoiceID"])
+    return record
+
+
+def build_document(context: WriteContext, merged: Record, status: str, kind: str) -> Record:
+    """Validate and compute the fields invoices and quotes share (contact, dates, lines, totals).
+
+    Collects every problem before raising, as Xero lists all of an element's errors.
+    """
+    errors: list[str] = []
+    doc_type = str(merged.get("Type") or "ACCREC").upper() if kind == "Invoice" else None
+    if doc_type is not None and doc_type not in INVOICE_TYPES:
+        errors.append("Invoice Type must be ACCREC or ACCPAY")
+    contact, contact_to_create = _collect(errors, resolve_contact, context, merged.get("Contact"))
+    amount_types = merged.get("LineAmountTypes") or "Exclusive"
+    if amount_types not in LINE_AMOUNT_TYPES:
+        errors.append(f"'{amount_types}' is not a valid LineAmountTypes value")
+        amount_types = "Exclusive"
+    default_tax = "INPUT2" if doc_type == "ACCPAY" else "OUTPUT2"
+    computed = _collect(
+        errors, compute_lines, context, merged.get("LineItems"), amount_types, default_tax
+    )
+    if not merged.get("LineItems") and status in ("SUBMITTED", "AUTHORISED", "SENT"):
+        errors.append(MSG_NO_LINES)
+    dates = _collect(errors, document_dates, context, merged, kind)
+    if errors:
+        raise ValidationFailed(*dict.fromkeys(errors))
+    if contact is None and contact_to_create:
+        contact = write_contact(context, {"Name": contact_to_create})
+    lines, totals = computed
+    document = {
+        "Contact": contact_summary(contact),
+        "Status": status,
+        "LineAmountTypes": amount_types,
+        "LineItems": lines,
+        "Reference": merged.get("Reference", ""),
+        "CurrencyCode": merged.get("CurrencyCode") or context.state.config["base_currency"],
+        "HasAttachments": False,
+        **dates,
+        **totals,
+    }
+    if doc_type is not None:
+        document["Type"] = doc_type
+    return document
+
+
+def _collect(errors: list[str], check: Callable[..., Any], *args: Any) -> Any:
+    """Run ``check``; on ``ValidationFailed`` record its messages and return neutral values."""
+    try:
+        return check(*args)
+    except ValidationFailed as exc:
+        errors.extend(exc.messages)
+        return (None, None)
+
+
+def document_dates(context: WriteContext, merged: Record, kind: str) -> Record:
+    """``Date`` (default today), ``DueDate`` / ``ExpiryDate`` as dates.
+
+    Raises:
+        ValidationFailed: a date that cannot be read.
+    """
+    second = "DueDate" if kind == "Invoice" else "ExpiryDate"
+    result: Record = {"Date": context.state.now().date()}
+    for key in ("Date", second):
+        raw = merged.get(key)
+        if raw in (None, ""):
+            continue
+        parsed = parse_date(raw)
+        if parsed is None:
+            raise ValidationFailed(f"'{raw}' is not a valid date for {key}")
+        result[key] = parsed
+    return result
+
+
+def write_quote(context: WriteContext, data: Record) -> Record:
+    """Create a quote, or update the one named by ``QuoteID``."""
+    tenant = context.tenant
+    existing = find_by_id(tenant.quotes, data.get("QuoteID"))
+    if data.get("QuoteID") and existing is None and not context.seeding:
+        raise ValidationFailed(f"The quote with QuoteID {data['QuoteID']} was not found")
+    merged = {**(existing or {}), **data}
+    status = str(merged.get("Status") or "DRAFT").upper()
+    if status not in QUOTE_STATUSES:
+        raise ValidationFailed(f"'{status}' is not a valid quote status")
+    document = build_document(context, merged, status, kind="Quote")
+    for key in ("Title", "Summary", "Terms"):
+        document[key] = merged.get(key, "")
+    if existing is None:
+        document["QuoteID"] = context.new_id(data.get("QuoteID"))
+        note_number(tenant, "QU", merged.get("QuoteNumber"))
+        document["QuoteNumber"] = merged.get("QuoteNumber") or next_number(tenant, "QU")
+    record = {**(existing or {}), **document}
+    context.stamp(record, data.get("UpdatedDateUTC"))
+    tenant.quotes[record["QuoteID"]] = record
+    return record
