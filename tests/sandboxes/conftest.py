@@ -21,7 +21,13 @@ from modules.onecrm import sandbox as onecrm_sandbox
 from modules.sandboxing import run_sandbox_in_thread
 from modules.xero import sandbox as xero_sandbox
 
-XERO_SCOPES = "openid profile email offline_access accounting.contacts accounting.transactions"
+XERO_SCOPES = (
+    "openid profile email offline_access accounting.contacts accounting.invoices "
+    "accounting.payments accounting.settings"
+)
+LEGACY_XERO_SCOPES = (
+    "openid profile email offline_access accounting.contacts accounting.transactions"
+)
 ONECRM_AUTH = ("admin", "sandbox-password")
 
 

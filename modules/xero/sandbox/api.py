@@ -6,12 +6,14 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping
+from typing import Any
 
 import flask
 
 from modules.sandbox_replays import KeyReused, StoredReply, request_fingerprint
 from modules.sandboxing import Fault, json_response
 
+from .credits import CREDIT_NOTES, OVERPAYMENTS, CreditSource, allocate
 from .errors import (
     Record,
     ValidationFailed,
@@ -21,7 +23,7 @@ from .errors import (
     validation_exception,
 )
 from .oauth import Grant, authenticate
-from .organisation import ACCOUNTS, find_account
+from .organisation import ACCOUNTS, account_record
 from .resources import API_PREFIX, RESOURCES, Resource
 from .state import XeroSandboxState, sandbox_state
 from .tenant import Tenant, WriteContext, find_by_id
@@ -33,14 +35,24 @@ DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
 MAX_IDEMPOTENCY_KEY = 128  # Xero's limit for the Idempotency-Key header
 
-SCOPES: dict[str, tuple[str, str]] = {
-    "Contacts": ("accounting.contacts", "accounting.contacts.read"),
-    "Invoices": ("accounting.transactions", "accounting.transactions.read"),
-    "Quotes": ("accounting.transactions", "accounting.transactions.read"),
-    "Payments": ("accounting.transactions", "accounting.transactions.read"),
-    "Accounts": ("accounting.settings", "accounting.settings.read"),
-    "TaxRates": ("accounting.settings", "accounting.settings.read"),
-    "Organisation": ("accounting.settings", "accounting.settings.read"),
+_INVOICES = ("accounting.invoices", "accounting.transactions")
+_PAYMENTS = ("accounting.payments", "accounting.transactions")
+_SETTINGS = ("accounting.settings",)
+#: Resource → scopes that allow writing it; each one's ``.read`` variant also allows reading.
+#: Granular scopes (NOTES §2) for every app; ``accounting.transactions`` only reaches a grant
+#: of an app created before 2 March 2026 (``oauth.authorize`` refuses it for newer apps).
+SCOPES: dict[str, tuple[str, ...]] = {
+    "Contacts": ("accounting.contacts",),
+    "Invoices": _INVOICES,
+    "Quotes": _INVOICES,
+    "CreditNotes": _INVOICES,
+    "Items": (*_INVOICES, *_SETTINGS),  # items are reachable with either scope
+    "Payments": _PAYMENTS,
+    "Overpayments": _PAYMENTS,
+    "Accounts": _SETTINGS,
+    "TaxRates": _SETTINGS,
+    "Organisation": _SETTINGS,
+    "Currencies": _SETTINGS,
 }
 
 
@@ -74,8 +86,8 @@ def require_tenant(state: XeroSandboxState, grant: Grant) -> Tenant:
 
 def require_scope(grant: Grant, resource: str, writing: bool) -> None:
     """Refuse with 403 when the grant's scopes do not cover the call."""
-    write_scope, read_scope = SCOPES[resource]
-    allowed = {write_scope} if writing else {write_scope, read_scope}
+    writers = set(SCOPES[resource])
+    allowed = writers if writing else writers | {f"{scope}.read" for scope in writers}
     if not allowed & set(grant.scopes):
         raise problem(403, "Forbidden", "AuthorizationUnsuccessful")
 
@@ -125,7 +137,7 @@ def open_tenant(resource: str, writing: bool) -> tuple[XeroSandboxState, Tenant]
     return state, tenant
 
 
-def request_items(resource: Resource) -> list[Record]:
+def request_items(key: str) -> list[Record]:
     """The elements of a PUT/POST body: ``{"Contacts": [...]}`` or one bare object.
 
     Raises:
@@ -135,8 +147,8 @@ def request_items(resource: Resource) -> list[Record]:
         body = json.loads(flask.request.get_data(as_text=True) or "{}")
     except json.JSONDecodeError as exc:
         raise api_exception(14, "PostDataInvalidException", f"Invalid JSON: {exc}") from None
-    if isinstance(body, Mapping) and isinstance(body.get(resource.name), list):
-        return [dict(item) for item in body[resource.name]]
+    if isinstance(body, Mapping) and isinstance(body.get(key), list):
+        return [dict(item) for item in body[key]]
     if isinstance(body, Mapping) and body:
         return [dict(body)]
     raise api_exception(14, "PostDataInvalidException", "The request body is empty")
@@ -229,7 +241,7 @@ def apply_write(
     state: XeroSandboxState, tenant: Tenant, resource: Resource, path_id: str | None
 ) -> Record:
     """The write itself (lock held): the answer's envelope, or a raised Xero error."""
-    items = request_items(resource)
+    items = request_items(resource.name)
     summarize = flask.request.args.get("summarizeErrors", "true").lower() != "false"
     if path_id:
         if find_by_id(tenant.collections()[resource.name], path_id) is None:
@@ -316,40 +328,84 @@ def apply_batch(
 
 
 def read_only_list(name: str) -> flask.Response:
-    """GET Accounts / TaxRates / Organisation (static settings, enough for connectors)."""
+    """GET Accounts / TaxRates / Organisation / Currencies (static settings). The envelope key
+    is Xero's: ``GET /Organisation`` answers under ``Organisations``."""
     state, tenant = open_tenant(name, writing=False)
-    if name == "Accounts":
-        items = [
-            {
-                **find_account({"Code": code})[1],
-                "Status": "ACTIVE",  # type: ignore[index]
-                "TaxType": tax,
-                "EnablePaymentsToAccount": kind == "BANK",
-            }
-            for code, (_n, kind, tax) in ACCOUNTS.items()
-        ]
-    elif name == "TaxRates":
-        items = [
-            {
-                "Name": label,
-                "TaxType": code,
-                "Status": "ACTIVE",
-                "EffectiveRate": float(rate),
-                "DisplayTaxRate": float(rate),
-            }
-            for code, (label, rate) in state.tax_rates().items()
-        ]
-    else:
-        items = [
-            {
-                "OrganisationID": tenant.tenant_id,
-                "Name": tenant.name,
-                "BaseCurrency": state.config["base_currency"],
-                "OrganisationType": "COMPANY",
-                "CreatedDateUTC": xero_date(tenant.created),
-            }
-        ]
-    return json_response(envelope(name, items))
+    key, build = SETTINGS[name]
+    return json_response(envelope(key, build(state, tenant)))
+
+
+def _accounts(state: XeroSandboxState, tenant: Tenant) -> list[Record]:
+    return [account_record(code) for code in ACCOUNTS]
+
+
+def _tax_rates(state: XeroSandboxState, tenant: Tenant) -> list[Record]:
+    return [
+        {
+            "Name": label,
+            "TaxType": code,
+            "Status": "ACTIVE",
+            "CanApplyToRevenue": not code.startswith("INPUT") and code != "EXEMPTINPUT",
+            "CanApplyToExpenses": not code.startswith("OUTPUT") and code != "EXEMPTOUTPUT",
+            "EffectiveRate": float(rate),
+            "DisplayTaxRate": float(rate),
+        }
+        for code, (label, rate) in state.tax_rates().items()
+    ]
+
+
+def _organisations(state: XeroSandboxState, tenant: Tenant) -> list[Record]:
+    return [
+        {
+            "OrganisationID": tenant.tenant_id,
+            "Name": tenant.name,
+            "BaseCurrency": state.config["base_currency"],
+            "OrganisationType": "COMPANY",
+            "CreatedDateUTC": xero_date(tenant.created),
+        }
+    ]
+
+
+def _currencies(state: XeroSandboxState, tenant: Tenant) -> list[Record]:
+    return [{"Code": code, "Description": code} for code in state.currencies()]
+
+
+SETTINGS: dict[str, tuple[str, Any]] = {
+    "Accounts": ("Accounts", _accounts),
+    "TaxRates": ("TaxRates", _tax_rates),
+    "Organisation": ("Organisations", _organisations),
+    "Currencies": ("Currencies", _currencies),
+}
+"""Read-only settings: path → (envelope key, the items of a tenant)."""
+
+
+def allocate_credit(source: CreditSource, source_id: str) -> flask.Response:
+    """``PUT /CreditNotes/{id}/Allocations`` and ``PUT /Overpayments/{id}/Allocations``: all
+    elements or none, answered under ``Allocations``."""
+    state, tenant = open_tenant(source.resource, writing=True)
+    with state.lock:
+        document = find_by_id(tenant.collections()[source.resource], source_id)
+        if document is None:
+            raise problem(404, "NotFound", "The resource you're looking for cannot be found")
+        items = request_items("Allocations")
+        save_point = tenant.save_point()
+        context = WriteContext(state, tenant)
+        results, failed = [], []
+        for index, item in enumerate(items):
+            try:
+                results.append(to_wire(allocate(context, source, document, item)))
+            except ValidationFailed as exc:
+                failed.append(index)
+                results.append({**to_wire(item), "ValidationErrors": messages(exc)})
+        if failed:
+            tenant.rollback(save_point)
+            raise validation_exception([results[i] for i in failed])
+        emit_events(state, tenant, context.events)
+        return json_response(envelope("Allocations", results))
+
+
+def messages(error: ValidationFailed) -> list[Record]:
+    return [{"Message": message} for message in error.messages]
 
 
 def fault_response(fault: Fault) -> flask.Response:
@@ -391,24 +447,21 @@ def register(app: flask.Flask) -> None:
         base = f"{API_PREFIX}/{name}"
         app.add_url_rule(base, f"list_{name}", lambda r=resource: list_records(r), methods=["GET"])
         app.add_url_rule(
-            base, f"put_{name}", lambda r=resource: write_records(r, None), methods=["PUT"]
-        )
-        app.add_url_rule(
-            base, f"post_{name}", lambda r=resource: write_records(r, None), methods=["POST"]
-        )
-        app.add_url_rule(
             f"{base}/<record_id>",
             f"get_{name}",
             lambda record_id, r=resource: get_record(r, record_id),
             methods=["GET"],
         )
+        if resource.writable:
+            _register_writes(app, name, resource)
+    for source in (CREDIT_NOTES, OVERPAYMENTS):
         app.add_url_rule(
-            f"{base}/<record_id>",
-            f"post_one_{name}",
-            lambda record_id, r=resource: write_records(r, record_id),
-            methods=["POST"],
+            f"{API_PREFIX}/{source.resource}/<source_id>/Allocations",
+            f"allocate_{source.resource}",
+            lambda source_id, s=source: allocate_credit(s, source_id),
+            methods=["PUT"],
         )
-    for name in ("Accounts", "TaxRates", "Organisation"):
+    for name in SETTINGS:
         app.add_url_rule(
             f"{API_PREFIX}/{name}",
             f"read_{name}",
@@ -417,3 +470,15 @@ def register(app: flask.Flask) -> None:
         )
     app.register_error_handler(XeroHttpError, handle_xero_error)
     app.after_request(_add_rate_headers)
+
+
+def _register_writes(app: flask.Flask, name: str, resource: Resource) -> None:
+    base = f"{API_PREFIX}/{name}"
+    app.add_url_rule(base, f"put_{name}", lambda: write_records(resource, None), methods=["PUT"])
+    app.add_url_rule(base, f"post_{name}", lambda: write_records(resource, None), methods=["POST"])
+    app.add_url_rule(
+        f"{base}/<record_id>",
+        f"post_one_{name}",
+        lambda record_id: write_records(resource, record_id),
+        methods=["POST"],
+    )

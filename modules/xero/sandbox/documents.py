@@ -16,6 +16,14 @@ from .tenant import Tenant, WriteContext, find_by_id
 from .values import money, parse_date, to_decimal
 
 INVOICE_TYPES = ("ACCREC", "ACCPAY")
+CREDIT_NOTE_TYPES = ("ACCRECCREDIT", "ACCPAYCREDIT")
+#: What ``Type`` a document kind takes; quotes have none.
+DOCUMENT_TYPES: dict[str, tuple[str, ...]] = {
+    "Invoice": INVOICE_TYPES,
+    "CreditNote": CREDIT_NOTE_TYPES,
+    "Overpayment": ("RECEIVE-OVERPAYMENT", "SPEND-OVERPAYMENT"),
+}
+PURCHASE_TYPES = ("ACCPAY", "ACCPAYCREDIT", "SPEND-OVERPAYMENT")
 LINE_AMOUNT_TYPES = ("Exclusive", "Inclusive", "NoTax")
 QUOTE_STATUSES = ("DRAFT", "SENT", "ACCEPTED", "DECLINED", "INVOICED", "DELETED")
 #: Invoice status → statuses a client may move it to (PAID only ever comes from payments).
@@ -27,7 +35,6 @@ INVOICE_TRANSITIONS: dict[str, tuple[str, ...]] = {
     "VOIDED": (),
     "DELETED": (),
 }
-#: Resource → (scope needed to write, extra scope that allows reading).
 
 MSG_NO_LINES = "One or more line items must be specified"
 MSG_BAD_TAX_TYPE = (
@@ -36,6 +43,12 @@ MSG_BAD_TAX_TYPE = (
 MSG_BAD_ACCOUNT = "Account code '{code}' is not a valid code for this document."
 MSG_STATUS_MODIFY = "Invoice not of valid status for modification"
 MSG_PAID_EDIT = "This document cannot be edited as it has a payment or credit note allocated to it."
+# Xero's words, as its API answers an AUTHORISED or SUBMITTED invoice without a due date
+# (reported by xeroizer users, waynerobinson/xeroizer#290 and #395; NOTES §5).
+MSG_NO_DUE_DATE = "The document DueDate field must be specified."
+# Our words: Xero refuses a currency the organisation has not added (NOTES §8).
+MSG_CURRENCY = "The currency {code} is not enabled for this organisation."
+NEEDS_DUE_DATE = ("SUBMITTED", "AUTHORISED")
 
 
 def compute_lines(
@@ -126,7 +139,8 @@ def check_invoice_transition(existing: Record | None, status: str) -> None:
         if status not in ("DRAFT", "SUBMITTED", "AUTHORISED"):
             raise ValidationFailed("Invoice not of valid status for creation")
         return
-    if existing["Status"] == "PAID" or existing.get("AmountPaid", 0) > 0:
+    settled = existing.get("AmountPaid", 0) > 0 or existing.get("AmountCredited", 0) > 0
+    if existing["Status"] == "PAID" or settled or existing.get("Allocations"):
         raise ValidationFailed(MSG_PAID_EDIT)
     if status not in INVOICE_TRANSITIONS[existing["Status"]]:
         raise ValidationFailed(MSG_STATUS_MODIFY)
@@ -151,10 +165,11 @@ def write_invoice(context: WriteContext, data: Record) -> Record:
             prefix_number = next_number(tenant, "INV")
         document["InvoiceNumber"] = prefix_number or ""
     paid = (existing or {}).get("AmountPaid", Decimal("0"))
+    credited = (existing or {}).get("AmountCredited", Decimal("0"))
     document.update(
         AmountPaid=paid,
-        AmountCredited=Decimal("0"),
-        AmountDue=document["Total"] - paid,
+        AmountCredited=credited,
+        AmountDue=document["Total"] - paid - credited,
         Payments=(existing or {}).get("Payments", []),
         CurrencyRate=to_decimal(merged.get("CurrencyRate"), "1"),
     )
@@ -166,25 +181,29 @@ def write_invoice(context: WriteContext, data: Record) -> Record:
 
 
 def build_document(context: WriteContext, merged: Record, status: str, kind: str) -> Record:
-    """Validate and compute the fields invoices and quotes share (contact, dates, lines, totals).
+    """Validate and compute the fields invoices, credit notes, overpayments and quotes share
+    (type, contact, dates, currency, lines, totals).
 
     Collects every problem before raising, as Xero lists all of an element's errors.
     """
     errors: list[str] = []
-    doc_type = str(merged.get("Type") or "ACCREC").upper() if kind == "Invoice" else None
-    if doc_type is not None and doc_type not in INVOICE_TYPES:
-        errors.append("Invoice Type must be ACCREC or ACCPAY")
+    doc_type = document_type(errors, merged, kind)
     contact, contact_to_create = _collect(errors, resolve_contact, context, merged.get("Contact"))
     amount_types = merged.get("LineAmountTypes") or "Exclusive"
     if amount_types not in LINE_AMOUNT_TYPES:
         errors.append(f"'{amount_types}' is not a valid LineAmountTypes value")
         amount_types = "Exclusive"
-    default_tax = "INPUT2" if doc_type == "ACCPAY" else "OUTPUT2"
+    default_tax = "INPUT2" if doc_type in PURCHASE_TYPES else "OUTPUT2"
     computed = _collect(
         errors, compute_lines, context, merged.get("LineItems"), amount_types, default_tax
     )
     if not merged.get("LineItems") and status in ("SUBMITTED", "AUTHORISED", "SENT"):
         errors.append(MSG_NO_LINES)
+    if kind == "Invoice" and status in NEEDS_DUE_DATE and merged.get("DueDate") in (None, ""):
+        errors.append(MSG_NO_DUE_DATE)
+    currency = merged.get("CurrencyCode") or context.state.config["base_currency"]
+    if currency not in context.state.currencies():
+        errors.append(MSG_CURRENCY.format(code=currency))
     dates = _collect(errors, document_dates, context, merged, kind)
     if errors:
         raise ValidationFailed(*dict.fromkeys(errors))
@@ -197,7 +216,7 @@ def build_document(context: WriteContext, merged: Record, status: str, kind: str
         "LineAmountTypes": amount_types,
         "LineItems": lines,
         "Reference": merged.get("Reference", ""),
-        "CurrencyCode": merged.get("CurrencyCode") or context.state.config["base_currency"],
+        "CurrencyCode": currency,
         "HasAttachments": False,
         **dates,
         **totals,
@@ -205,6 +224,17 @@ def build_document(context: WriteContext, merged: Record, status: str, kind: str
     if doc_type is not None:
         document["Type"] = doc_type
     return document
+
+
+def document_type(errors: list[str], merged: Record, kind: str) -> str | None:
+    """The document's ``Type`` (the kind's first type when absent; None for quotes)."""
+    types = DOCUMENT_TYPES.get(kind)
+    if types is None:
+        return None
+    doc_type = str(merged.get("Type") or types[0]).upper()
+    if doc_type not in types:
+        errors.append(f"{kind} Type must be {' or '.join(types)}")
+    return doc_type
 
 
 def _collect(errors: list[str], check: Callable[..., Any], *args: Any) -> Any:
@@ -256,3 +286,56 @@ def write_quote(context: WriteContext, data: Record) -> Record:
     context.stamp(record, data.get("UpdatedDateUTC"))
     tenant.quotes[record["QuoteID"]] = record
     return record
+
+
+def write_credit_note(context: WriteContext, data: Record) -> Record:
+    """Create a credit note, or update the one named by ``CreditNoteID``; its remaining credit
+    is its total less what was allocated to invoices (``credits.allocate``)."""
+    tenant = context.tenant
+    existing = find_by_id(tenant.credit_notes, data.get("CreditNoteID"))
+    if data.get("CreditNoteID") and existing is None and not context.seeding:
+        raise ValidationFailed(
+            f"The credit note with CreditNoteID {data['CreditNoteID']} was not found"
+        )
+    merged = {**(existing or {}), **data}
+    status = str(merged.get("Status") or "DRAFT").upper()
+    if not context.seeding:
+        check_invoice_transition(existing, status)
+    document = build_document(context, merged, status, kind="CreditNote")
+    if existing is None:
+        document["CreditNoteID"] = context.new_id(data.get("CreditNoteID"))
+        number = merged.get("CreditNoteNumber")
+        note_number(tenant, "CN", number)
+        if not number and document["Type"] == "ACCRECCREDIT":
+            number = next_number(tenant, "CN")
+        document["CreditNoteNumber"] = number or ""
+    allocated = sum((a["Amount"] for a in (existing or {}).get("Allocations", [])), Decimal(0))
+    document.update(
+        RemainingCredit=document["Total"] - allocated,
+        Allocations=(existing or {}).get("Allocations", []),
+        Payments=(existing or {}).get("Payments", []),
+        CurrencyRate=to_decimal(merged.get("CurrencyRate"), "1"),
+    )
+    record = {**(existing or {}), **document}
+    context.stamp(record, data.get("UpdatedDateUTC"))
+    tenant.credit_notes[record["CreditNoteID"]] = record
+    context.event("CREDITNOTE", "UPDATE" if existing else "CREATE", record["CreditNoteID"])
+    return record
+
+
+def write_overpayment(context: WriteContext, data: Record) -> Record:
+    """Record an overpayment (fixtures only: Xero creates them from a bank transaction of type
+    RECEIVE-OVERPAYMENT or SPEND-OVERPAYMENT, which this sandbox does not emulate)."""
+    if not context.seeding:
+        raise ValidationFailed("Overpayments are created as bank transactions")
+    document = build_document(context, data, "AUTHORISED", kind="Overpayment")
+    document.update(
+        OverpaymentID=context.new_id(data.get("OverpaymentID")),
+        RemainingCredit=document["Total"],
+        Allocations=[],
+        Payments=[],
+        CurrencyRate=to_decimal(data.get("CurrencyRate"), "1"),
+    )
+    context.stamp(document, data.get("UpdatedDateUTC"))
+    context.tenant.overpayments[document["OverpaymentID"]] = document
+    return document

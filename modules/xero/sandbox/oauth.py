@@ -10,7 +10,7 @@ import json
 import secrets
 import uuid
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 
 import flask
@@ -57,6 +57,9 @@ def authorize() -> flask.Response:
         raise oauth_error("invalid_request", "Invalid redirect_uri")
     if args.get("response_type") != "code":
         raise oauth_error("unsupported_response_type")
+    refused = broad_scopes_refused(state, args.get("scope", "").split())
+    if refused:
+        return redirect_back(redirect_uri, {"error": "invalid_scope", **refused}, args)
     code = AuthorizationCode(
         code=secrets.token_urlsafe(32),
         client_id=args["client_id"],
@@ -69,10 +72,35 @@ def authorize() -> flask.Response:
     with state.lock:
         state.codes[code.code] = code
     query = {"code": code.code, "scope": " ".join(code.scopes), "session_state": uuid.uuid4().hex}
+    return redirect_back(redirect_uri, query, args)
+
+
+def redirect_back(redirect_uri: str, query: Record, args: Mapping[str, str]) -> flask.Response:
+    """The consent screen's answer: back to the client with ``query`` (and its ``state``)."""
     if "state" in args:
-        query["state"] = args["state"]
+        query = {**query, "state": args["state"]}
     separator = "&" if "?" in redirect_uri else "?"
     return flask.redirect(f"{redirect_uri}{separator}{urlencode(query)}", code=302)
+
+
+#: Broad scopes Xero stopped granting to apps created on or after 2 March 2026 (NOTES §2).
+BROAD_SCOPES = frozenset(
+    {"accounting.transactions", "accounting.transactions.read", "accounting.reports.read"}
+)
+GRANULAR_FROM = date(2026, 3, 2)
+
+
+def broad_scopes_refused(state: XeroSandboxState, scopes: list[str]) -> Record:
+    """An ``error_description`` when a new app (``config["app_created"]`` on or after 2 March
+    2026) asks for a broad scope, as Xero refuses it with ``invalid_scope``; else empty."""
+    created = date.fromisoformat(str(state.config["app_created"]))
+    broad = sorted(BROAD_SCOPES.intersection(scopes))
+    if created < GRANULAR_FROM or not broad:
+        return {}
+    return {
+        "error_description": f"{', '.join(broad)} is not available to apps created from "
+        "2 March 2026: request the granular scopes (accounting.invoices, accounting.payments, ...)"
+    }
 
 
 def client_credentials() -> tuple[str | None, str | None]:

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from .errors import Record, ValidationFailed
-from .organisation import find_account
+from .organisation import accepts_payments, find_account
 from .tenant import Tenant, WriteContext, find_by_id
 from .values import parse_date, to_decimal
 
@@ -83,7 +83,7 @@ def payment_errors(
             if data.get("Account")
             else "You must specify an Account or an Account Code"
         )
-    elif account[1]["Type"] != "BANK":
+    elif not accepts_payments(account[0]):
         errors.append("Account type is invalid for making a payment to/from")
     if amount <= 0:
         errors.append("Payment amount must be greater than zero")

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from .contacts import CONTACT_FIELDS, contact_summary, write_contact
-from .documents import write_invoice, write_quote
+from .documents import write_credit_note, write_invoice, write_overpayment, write_quote
 from .errors import Record
+from .items import ITEM_FIELDS, write_item
 from .payments import write_payment
 from .tenant import Tenant, WriteContext
 from .values import to_wire
@@ -26,13 +27,14 @@ class Resource:
     write: Callable[[WriteContext, Record], Record]
     known_fields: tuple[str, ...]
     number_field: str | None = None
+    writable: bool = True  # served with PUT and POST (Overpayments come from bank transactions)
 
     def render(self, tenant: Tenant, record: Record, with_lines: bool = True) -> Record:
         """The record as Xero's JSON (derived fields added, line items optional)."""
         wire = to_wire(record)
         if self.name == "Contacts":
             wire.update(contact_flags(tenant, record["ContactID"]))
-        elif self.name in ("Invoices", "Quotes"):
+        elif "Contact" in record:
             # Embedded contacts show the contact as it is now (a rename shows everywhere).
             current = tenant.contacts.get(record["Contact"]["ContactID"])
             wire["Contact"] = to_wire(contact_summary(current or record["Contact"]))
@@ -116,5 +118,29 @@ RESOURCES: dict[str, Resource] = {
             "IsReconciled",
             "CurrencyRate",
         ),
+    ),
+    "CreditNotes": Resource(
+        "CreditNotes",
+        "CreditNoteID",
+        "CreditNote",
+        write_credit_note,
+        ("CreditNoteID", "CreditNoteNumber", "Type", "RemainingCredit", *_DOCUMENT_FIELDS),
+        number_field="CreditNoteNumber",
+    ),
+    "Items": Resource(
+        "Items",
+        "ItemID",
+        "Item",
+        write_item,
+        ("ItemID", *ITEM_FIELDS, "IsTrackedAsInventory", "UpdatedDateUTC"),
+        number_field="Code",
+    ),
+    "Overpayments": Resource(
+        "Overpayments",
+        "OverpaymentID",
+        "Overpayment",
+        write_overpayment,
+        ("OverpaymentID", "Type", "RemainingCredit", *_DOCUMENT_FIELDS),
+        writable=False,
     ),
 }

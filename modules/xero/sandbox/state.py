@@ -22,12 +22,24 @@ from .resources import RESOURCES
 from .tenant import Tenant, WriteContext
 from .values import to_decimal
 
+#: Fixture collections in the order they load (contacts and items before the documents).
+SEED_ORDER = (
+    "Contacts",
+    "Items",
+    "Invoices",
+    "Quotes",
+    "CreditNotes",
+    "Overpayments",
+    "Payments",
+)
 FIXTURE_DIR = Path(__file__).resolve().parent.parent / "fixtures"
 DEFAULT_TENANT_ID = "8b5f9a2e-3c1d-4e7f-9a6b-2d4c8e1f0a35"
 
 DEFAULTS: dict[str, Any] = {
     "client_id": "sandbox-client-id",
     "client_secret": "sandbox-client-secret",
+    # When the Xero app was created: from 2 March 2026 only granular scopes are granted.
+    "app_created": "2026-03-02",
     "redirect_uris": [],  # empty: any redirect URI is accepted
     "access_token_seconds": 1800,
     "refresh_grace_seconds": 1800.0,  # Xero keeps the previous refresh token for 30 minutes
@@ -38,6 +50,7 @@ DEFAULTS: dict[str, Any] = {
     "app_rate_limit_per_minute": 10000,
     "provider_name": "Switchboard Sandbox",
     "base_currency": "NZD",
+    "currencies": [],  # currencies added to the organisation besides its base currency
     "fixture": None,
     "tax_rates": None,  # {TaxType: {"Name": ..., "Rate": 15}} to extend/override the table
 }
@@ -118,19 +131,20 @@ class XeroSandboxState(BaseSandboxState):
         return super().load_fixture(fixture)
 
     def seed(self, fixture: Mapping[str, Any]) -> dict[str, int]:
-        """Load ``{"tenants": [{"tenantId", "tenantName", "Contacts": [...], "Invoices": [...],
-        "Quotes": [...], "Payments": [...]}]}``. Records may carry their IDs and
+        """Load ``{"tenants": [{"tenantId", "tenantName", "Contacts": [...], "Items": [...],
+        "Invoices": [...], "Quotes": [...], "CreditNotes": [...], "Overpayments": [...],
+        "Payments": [...]}]}``. Records may carry their IDs and
         ``UpdatedDateUTC``; totals are recomputed. No webhooks fire.
 
         Raises:
             SandboxError: when a record fails validation (the message names it).
         """
-        loaded = {"tenants": 0, "Contacts": 0, "Invoices": 0, "Quotes": 0, "Payments": 0}
+        loaded = {"tenants": 0, **dict.fromkeys(SEED_ORDER, 0)}
         for spec in fixture.get("tenants", []):
             tenant_id = spec.get("tenantId", DEFAULT_TENANT_ID)
             tenant = self.add_tenant(tenant_id, spec.get("tenantName", "Demo Company"))
             loaded["tenants"] += 1
-            for resource in ("Contacts", "Invoices", "Quotes", "Payments"):
+            for resource in SEED_ORDER:
                 for item in spec.get(resource, []):
                     self._seed_one(tenant, resource, item)
                     loaded[resource] += 1
@@ -162,6 +176,11 @@ class XeroSandboxState(BaseSandboxState):
         for tax_type, spec in (self.config.get("tax_rates") or {}).items():
             rates[tax_type] = (spec.get("Name", tax_type), to_decimal(spec.get("Rate")))
         return rates
+
+    def currencies(self) -> list[str]:
+        """The organisation's currencies (``GET /Currencies``): its base currency first."""
+        base = str(self.config["base_currency"])
+        return [base, *(c for c in self.config.get("currencies") or [] if c != base)]
 
     def next_sequence(self) -> int:
         """Webhook event sequence number (monotonic per sandbox)."""

@@ -29,7 +29,10 @@ class Tenant:
     invoices: dict[str, Record] = field(default_factory=dict)
     quotes: dict[str, Record] = field(default_factory=dict)
     payments: dict[str, Record] = field(default_factory=dict)
-    counters: dict[str, int] = field(default_factory=lambda: {"INV": 0, "QU": 0})
+    credit_notes: dict[str, Record] = field(default_factory=dict)
+    items: dict[str, Record] = field(default_factory=dict)
+    overpayments: dict[str, Record] = field(default_factory=dict)
+    counters: dict[str, int] = field(default_factory=lambda: {"INV": 0, "QU": 0, "CN": 0})
 
     def collections(self) -> dict[str, dict[str, Record]]:
         """The record collections by API resource name."""
@@ -38,6 +41,9 @@ class Tenant:
             "Invoices": self.invoices,
             "Quotes": self.quotes,
             "Payments": self.payments,
+            "CreditNotes": self.credit_notes,
+            "Items": self.items,
+            "Overpayments": self.overpayments,
         }
 
     def save_point(self) -> tuple[dict[str, dict[str, Record]], dict[str, int]]:

@@ -25,10 +25,18 @@ def sign_payload(key: str, raw_body: bytes) -> str:
     return base64.b64encode(digest).decode("ascii")
 
 
+EVENT_COLLECTIONS = {"CONTACT": "Contacts", "INVOICE": "Invoices", "CREDITNOTE": "CreditNotes"}
+"""Webhook category → the collection its ``resourceUrl`` points into."""
+
+
 def webhook_event(state: XeroSandboxState, tenant: Tenant, event: Event) -> Record:
     """One element of ``events[]``; ``resourceUrl`` points at this sandbox so it can be fetched."""
     category, event_type, resource_id = event
-    collection = "Contacts" if category == "CONTACT" else "Invoices"
+    collection = EVENT_COLLECTIONS[category]
+    extra = {}
+    if category == "CREDITNOTE":  # Xero adds the credit note's type and status (wh-spec)
+        note = tenant.credit_notes[resource_id]
+        extra = {"data": {"Type": note["Type"], "Status": note["Status"]}}
     return {
         "resourceUrl": f"{flask.request.host_url.rstrip('/')}{API_PREFIX}/{collection}/"
         f"{resource_id}",
@@ -38,6 +46,7 @@ def webhook_event(state: XeroSandboxState, tenant: Tenant, event: Event) -> Reco
         "eventCategory": category,
         "tenantId": tenant.tenant_id,
         "tenantType": "ORGANISATION",
+        **extra,
     }
 
 
@@ -84,32 +93,53 @@ def send_webhook(
 
 
 def intent_to_receive() -> flask.Response:
-    """Xero's "intent to receive" check: one correctly and one wrongly signed empty payload;
-    the receiver passes when it answers 200 then 401."""
+    """Xero's "intent to receive" check: a series of empty payloads, some correctly and some
+    wrongly signed. The receiver passes when it answers every correctly signed one 200 and every
+    wrongly signed one 401, each within 5 seconds (``webhook_timeout_seconds``), with an empty
+    body and no cookies (NOTES §13)."""
     state = sandbox_state()
     url, key = state.config.get("webhook_url"), state.config.get("webhook_key")
     if not url or not key:
         raise SandboxError("configure webhook_url and webhook_key first")
-    body = {
-        "events": [],
-        "firstEventSequence": 0,
-        "lastEventSequence": 0,
-        "entropy": secrets.token_hex(10).upper(),
-    }
-    good = send_webhook(state, url, key, body, "intent-to-receive:valid", sync=True)
-    bad_signature = sign_payload(key + "-wrong", b"not the body")
-    bad = send_webhook(
-        state, url, key, body, "intent-to-receive:invalid", sync=True, signature=bad_signature
-    )
+    attempts = []
+    for signed in (True, False, True, False):
+        body = {
+            "events": [],
+            "firstEventSequence": 0,
+            "lastEventSequence": 0,
+            "entropy": secrets.token_hex(10).upper(),
+        }
+        signature = None if signed else sign_payload(key + "-wrong", b"not the body")
+        kind = f"intent-to-receive:{'valid' if signed else 'invalid'}"
+        delivery = send_webhook(state, url, key, body, kind, sync=True, signature=signature)
+        attempts.append(judge_answer(delivery, signed))
     return flask.jsonify(
         {
             "url": url,
-            "correctly_signed_status": good.status,
-            "incorrectly_signed_status": bad.status,
-            "passed": good.status == 200 and bad.status == 401,
-            "errors": [d.error for d in (good, bad) if d.error],
+            "attempts": attempts,
+            "correctly_signed_status": attempts[0]["status"],
+            "incorrectly_signed_status": attempts[1]["status"],
+            "passed": all(not a["problems"] for a in attempts),
+            "errors": [p for a in attempts for p in a["problems"]],
         }
     )
+
+
+def judge_answer(delivery: Any, signed: bool) -> Record:
+    """What Xero checks of one intent-to-receive answer; ``problems`` empty when it passes."""
+    wanted = 200 if signed else 401
+    headers = {name.lower(): value for name, value in delivery.response_headers.items()}
+    problems = [delivery.error] if delivery.error else []
+    if delivery.status is not None and delivery.status != wanted:
+        problems.append(
+            f"answered {delivery.status} to a {'' if signed else 'wrongly '}signed "
+            f"payload, Xero wants {wanted}"
+        )
+    if delivery.response_body:
+        problems.append("the answer has a body; Xero wants it empty")
+    if "set-cookie" in headers:
+        problems.append("the answer sets a cookie; Xero wants none")
+    return {"signed": signed, "status": delivery.status, "problems": problems}
 
 
 def register(app: flask.Flask) -> None:
