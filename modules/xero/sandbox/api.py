@@ -165,7 +165,7 @@ def list_records(resource: Resource) -> flask.Response:
         records = list(tenant.collections()[resource.name].values())
         records = filter_records(resource, records, args)
         records = order_records(records, args.get("order"))
-        page = args.get("page", type=int)
+        page = args.get("page", type=int) if resource.paged else None
         if page is not None:
             size = min(args.get("pageSize", DEFAULT_PAGE_SIZE, type=int), MAX_PAGE_SIZE)
             records = records[(max(page, 1) - 1) * size : max(page, 1) * size]

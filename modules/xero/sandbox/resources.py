@@ -28,6 +28,7 @@ class Resource:
     known_fields: tuple[str, ...]
     number_field: str | None = None
     writable: bool = True  # served with PUT and POST (Overpayments come from bank transactions)
+    paged: bool = True  # lists take ``page``; Xero answers Items whole
 
     def render(self, tenant: Tenant, record: Record, with_lines: bool = True) -> Record:
         """The record as Xero's JSON (derived fields added, line items optional)."""
@@ -134,6 +135,7 @@ RESOURCES: dict[str, Resource] = {
         write_item,
         ("ItemID", *ITEM_FIELDS, "IsTrackedAsInventory", "UpdatedDateUTC"),
         number_field="Code",
+        paged=False,
     ),
     "Overpayments": Resource(
         "Overpayments",
