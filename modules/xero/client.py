@@ -208,8 +208,9 @@ def parse_iso(value: Any) -> datetime | None:
 
 
 def if_modified_since(moment: datetime) -> str:
-    """The header value Xero reads: UTC, to the second (callers drop records not later)."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    """The header value Xero reads: an RFC 3339 date-time in UTC, to the second (callers drop
+    records not later). The spec types the header ``format: date-time``, so the zone is kept."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def without_empty(value: Any) -> Any:

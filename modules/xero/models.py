@@ -108,7 +108,7 @@ class GetCreditNoteInput(TenantInput):
 
 
 class GetItemInput(TenantInput):
-    """An item by ``ItemID`` or by its ``Code`` (Xero takes either in the path)."""
+    """An item by its ``ItemID`` (a GUID in Xero's spec; find one by code with Search Items)."""
 
     ItemID: str | None = None
 
@@ -301,7 +301,10 @@ class CreateItemInput(ItemFields):
 
 
 class UpdateItemInput(ItemFields):
+    """Xero's spec requires the item's ``Code`` in every item element, updates too."""
+
     ItemID: str
+    Code: str
 
 
 class CreateQuoteInput(DocumentFields):
@@ -312,6 +315,12 @@ class CreateQuoteInput(DocumentFields):
     Terms: str | None = None
 
     _expiry = field_validator("ExpiryDate", mode="before")(_date_text)
+
+    @field_validator("LineAmountTypes", mode="before")
+    @classmethod
+    def _quote_amount_types(cls, value: Any) -> Any:
+        """Quotes spell them EXCLUSIVE, INCLUSIVE, NOTAX (the spec's QuoteLineAmountTypes)."""
+        return str(value).strip().upper() if isinstance(value, str) and value.strip() else value
 
 
 class CreatePaymentInput(TenantInput):

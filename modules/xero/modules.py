@@ -195,7 +195,7 @@ def search(resource: str, call: ModuleCall) -> Iterator[Bundle]:
 
 
 def get(resource: str, id_field: str, call: ModuleCall) -> Iterator[Bundle]:
-    """One record by its ID (items also by code)."""
+    """One record by its ID."""
     data: TenantInput = call.input  # type: ignore[assignment]
     record_id = getattr(data, id_field, None)
     if not record_id:

@@ -71,7 +71,7 @@ def test_credit_note_created_found_and_allocated_to_an_invoice(runner, xero_conn
     assert [(n["Status"], n["RemainingCredit"]) for n in outputs(watched, 1)] == [("PAID", 0)]
 
 
-def test_items_created_updated_got_by_code_searched_and_watched(runner, xero, xero_connection):
+def test_items_created_updated_got_searched_and_watched(runner, xero, xero_connection):
     (item,) = one(
         runner,
         "xero:CreateItem",
@@ -83,11 +83,14 @@ def test_items_created_updated_got_by_code_searched_and_watched(runner, xero, xe
         xero_connection,
     )
     (updated,) = one(
-        runner, "xero:UpdateItem", {"ItemID": item["ItemID"], "Name": "Hour"}, xero_connection
+        runner,
+        "xero:UpdateItem",
+        {"ItemID": item["ItemID"], "Code": "HOUR", "Name": "Hour"},
+        xero_connection,
     )
     assert updated["Name"] == "Hour" and updated["SalesDetails"]["UnitPrice"] == 120
-    (by_code,) = one(runner, "xero:GetItem", {"ItemID": "HOUR"}, xero_connection)
-    assert by_code["ItemID"] == item["ItemID"]
+    (got,) = one(runner, "xero:GetItem", {"ItemID": item["ItemID"]}, xero_connection)
+    assert got["Code"] == "HOUR"
     found = one(
         runner,
         "xero:SearchItems",

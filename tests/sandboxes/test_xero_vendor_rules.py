@@ -180,12 +180,15 @@ def test_items_have_unique_codes_and_follow_the_sold_and_purchased_flags(xero_cl
     assert item["SalesDetails"]["UnitPrice"] == 50
     duplicate = xero_client.put("Items", {"Items": [{"Code": "widget"}]})
     assert refusal(duplicate) == ["Price List Item with Code 'widget' already exists"]
-    updated = xero_client.post(f"Items/{item['ItemID']}", {"Items": [{"IsSold": False}]})
+    no_code = xero_client.post(f"Items/{item['ItemID']}", {"Items": [{"IsSold": False}]})
+    assert refusal(no_code) == ["Item code must be specified"]  # the spec requires Code
+    updated = xero_client.post(
+        f"Items/{item['ItemID']}", {"Items": [{"Code": "WIDGET", "IsSold": False}]}
+    )
     assert updated.status_code == 200, updated.text
     (unsold,) = updated.json()["Items"]
-    assert unsold["SalesDetails"] is None and unsold["Description"] is None
-    by_code = xero_client.get("Items/WIDGET").json()["Items"][0]
-    assert by_code["ItemID"] == item["ItemID"]
+    assert "SalesDetails" not in unsold and "Description" not in unsold
+    assert xero_client.get("Items/WIDGET").status_code == 404  # the path takes the ItemID
 
 
 def test_overpayments_are_listed_and_allocated_to_invoices(xero, xero_client, contact_id):

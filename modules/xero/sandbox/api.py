@@ -269,8 +269,10 @@ def idempotency_key() -> str | None:
     """
     key = flask.request.headers.get("Idempotency-Key", "").strip()
     if len(key) > MAX_IDEMPOTENCY_KEY:
-        raise problem(
-            400, "Bad Request", f"Idempotency-Key must be at most {MAX_IDEMPOTENCY_KEY} characters"
+        raise api_exception(  # the 400 of a write is Xero's Error envelope (spec)
+            17,
+            "InvalidParameterException",
+            f"Idempotency-Key must be at most {MAX_IDEMPOTENCY_KEY} characters",
         )
     return key or None
 

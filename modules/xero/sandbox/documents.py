@@ -25,6 +25,7 @@ DOCUMENT_TYPES: dict[str, tuple[str, ...]] = {
 }
 PURCHASE_TYPES = ("ACCPAY", "ACCPAYCREDIT", "SPEND-OVERPAYMENT")
 LINE_AMOUNT_TYPES = ("Exclusive", "Inclusive", "NoTax")
+QUOTE_AMOUNT_TYPES = {kind.upper(): kind for kind in LINE_AMOUNT_TYPES}
 QUOTE_STATUSES = ("DRAFT", "SENT", "ACCEPTED", "DECLINED", "INVOICED", "DELETED")
 #: Invoice status → statuses a client may move it to (PAID only ever comes from payments).
 INVOICE_TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -190,6 +191,8 @@ def build_document(context: WriteContext, merged: Record, status: str, kind: str
     doc_type = document_type(errors, merged, kind)
     contact, contact_to_create = _collect(errors, resolve_contact, context, merged.get("Contact"))
     amount_types = merged.get("LineAmountTypes") or "Exclusive"
+    if kind == "Quote":  # quotes spell them EXCLUSIVE, INCLUSIVE, NOTAX (QuoteLineAmountTypes)
+        amount_types = QUOTE_AMOUNT_TYPES.get(str(amount_types), amount_types)
     if amount_types not in LINE_AMOUNT_TYPES:
         errors.append(f"'{amount_types}' is not a valid LineAmountTypes value")
         amount_types = "Exclusive"
@@ -276,6 +279,7 @@ def write_quote(context: WriteContext, data: Record) -> Record:
     if status not in QUOTE_STATUSES:
         raise ValidationFailed(f"'{status}' is not a valid quote status")
     document = build_document(context, merged, status, kind="Quote")
+    document["LineAmountTypes"] = document["LineAmountTypes"].upper()
     for key in ("Title", "Summary", "Terms"):
         document[key] = merged.get(key, "")
     if existing is None:

@@ -35,6 +35,8 @@ def write_item(context: WriteContext, data: Record) -> Record:
     existing = find_by_id(tenant.items, data.get("ItemID"))
     if data.get("ItemID") and existing is None and not context.seeding:
         raise ValidationFailed(f"The item with ItemID {data['ItemID']} was not found")
+    if not context.seeding and not str(data.get("Code") or "").strip():
+        raise ValidationFailed("Item code must be specified")  # every element, updates too
     changes = {key: data[key] for key in ITEM_FIELDS if key in data}
     record = {**existing, **changes} if existing else new_item(context, data, changes)
     validate_item(context, record)
@@ -97,9 +99,11 @@ def apply_flags(record: Record) -> None:
     """Xero's rules: not sold → no sales text or details; likewise for purchased; an item is
     tracked when it has an inventory account; unit prices are numbers."""
     if record.get("IsSold") is False:
-        record["Description"], record["SalesDetails"] = None, None
+        record.pop("Description", None)
+        record.pop("SalesDetails", None)
     if record.get("IsPurchased") is False:
-        record["PurchaseDescription"], record["PurchaseDetails"] = None, None
+        record.pop("PurchaseDescription", None)
+        record.pop("PurchaseDetails", None)
     record["IsTrackedAsInventory"] = bool(record.get("InventoryAssetAccountCode"))
     for key in ("SalesDetails", "PurchaseDetails"):
         details = record.get(key)

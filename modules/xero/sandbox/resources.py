@@ -134,7 +134,6 @@ RESOURCES: dict[str, Resource] = {
         "Item",
         write_item,
         ("ItemID", *ITEM_FIELDS, "IsTrackedAsInventory", "UpdatedDateUTC"),
-        number_field="Code",
         paged=False,
     ),
     "Overpayments": Resource(
