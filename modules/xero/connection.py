@@ -16,6 +16,7 @@ from typing import Any
 from engine.errors import AccountValidationError
 from engine.spec import AuthType, ConnectionField, ConnectionKind, OAuth2Settings
 from modules.connections import ApiClient, ApiSettings, oauth2_client_fields, oauth2_endpoint_fields
+from modules.xero.check import check_xero_account
 from modules.xero.client import XERO_API_URL, api_base, xero_error_message, xero_settings
 from modules.xero.scopes import GRANULAR, SCOPE_SETS, requested_scopes
 
@@ -120,5 +121,6 @@ XERO_CONNECTION = ConnectionKind(
         rotates_refresh_token=True,
     ),
     test=check_connection,
+    check=check_xero_account,
     on_authorized=select_tenant,
 )

@@ -52,7 +52,7 @@ DEFAULTS: dict[str, Any] = {
     "base_currency": "NZD",
     "currencies": [],  # currencies added to the organisation besides its base currency
     "fixture": None,
-    "tax_rates": None,  # {TaxType: {"Name": ..., "Rate": 15}} to extend/override the table
+    "tax_rates": None,  # {TaxType: {"Name": ..., "Rate": 15} or null} to extend/override/drop
 }
 
 
@@ -174,6 +174,9 @@ class XeroSandboxState(BaseSandboxState):
         """The tax table, with ``config["tax_rates"]`` overrides applied."""
         rates = dict(TAX_RATES)
         for tax_type, spec in (self.config.get("tax_rates") or {}).items():
+            if spec is None:  # the organisation has no such code (another region's table)
+                rates.pop(tax_type, None)
+                continue
             rates[tax_type] = (spec.get("Name", tax_type), to_decimal(spec.get("Rate")))
         return rates
 
