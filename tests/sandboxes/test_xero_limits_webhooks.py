@@ -3,6 +3,7 @@
 import base64
 import hashlib
 import hmac
+import threading
 import time
 
 import pytest
@@ -149,3 +150,30 @@ def test_reset_forgets_records_and_config(xero, xero_client, http):
     assert state["config"]["webhook_url"] is None
     assert all(not t["Contacts"] for t in state["records"].values())
     assert xero_client.get("Contacts").status_code == 401  # tokens are gone too
+
+
+def test_a_sixth_call_in_progress_is_refused_429_concurrent(http, start_xero):
+    """NOTES §3: at most 5 calls in progress per tenant; the sixth gets 429 concurrent."""
+    xero = start_xero()
+    tokens, tenant_id = connect_xero(http, xero)
+    xero.control(
+        "faults", {"delay_seconds": 3, "count": 6, "method": "GET", "path_prefix": "/api.xro"}
+    )
+    barrier = threading.Barrier(6)
+    answers = []
+
+    def call():
+        with requests.Session() as session:
+            client = XeroClient(session, xero, tokens["access_token"], tenant_id)
+            barrier.wait()
+            answers.append(client.get("Contacts"))
+
+    threads = [threading.Thread(target=call) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(a.status_code for a in answers) == [200, 200, 200, 200, 200, 429]
+    (refused,) = [a for a in answers if a.status_code == 429]
+    assert refused.headers["X-Rate-Limit-Problem"] == "concurrent"
+    assert refused.headers["Retry-After"] == "1"

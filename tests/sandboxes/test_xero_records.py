@@ -198,7 +198,8 @@ def test_invoice_without_contact_and_with_bad_tax_type(xero_client):
     assert response.status_code == 400
     messages = [e["Message"] for e in response.json()["Elements"][0]["ValidationErrors"]]
     assert messages == [
-        "A Contact must be specified for this type of transaction",
+        "The Contact must contain at least 1 of the following elements to identify the contact: "
+        "Name, ContactID, ContactNumber",
         "The TaxType code 'BOGUS' does not exist or cannot be used for this type of transaction.",
     ]
 

@@ -225,3 +225,14 @@ def test_overpayments_are_listed_and_allocated_to_invoices(xero, xero_client, co
     assert allocated.status_code == 200, allocated.text
     left = xero_client.get(f"Invoices/{owed['InvoiceID']}").json()["Invoices"][0]
     assert (left["Status"], left["AmountDue"]) == ("AUTHORISED", 55)
+
+
+def test_a_document_may_name_its_contact_by_contact_number(xero_client):
+    """NOTES §12: Name, ContactID or ContactNumber identifies the contact of a transaction."""
+    contact = put_one(xero_client, "Contacts", {"Name": "Numbered Ltd", "ContactNumber": "1CRM-7"})
+    element = invoice(None, Status="DRAFT")
+    element["Contact"] = {"ContactNumber": "1CRM-7"}
+    assert put_one(xero_client, "Invoices", element)["Contact"]["ContactID"] == contact["ContactID"]
+    element["Contact"] = {"ContactNumber": "1CRM-404"}
+    refused = xero_client.put("Invoices", {"Invoices": [element]})
+    assert refusal(refused) == ["The contact with ContactNumber 1CRM-404 was not found"]

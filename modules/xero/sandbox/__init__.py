@@ -12,7 +12,7 @@ limits and webhooks. What it emulates (see ``docs/sandboxes.md`` for what differ
   ``If-Modified-Since``, ``summarizeErrors``; Xero's envelopes and error bodies.
 - ``Idempotency-Key`` on writes (max 128 characters, per tenant): a repeat gets the first
   answer and writes nothing; the same key on a different request is refused with 422.
-- Per-tenant minute/day rate limits with Xero's headers; signed webhooks.
+- Per-tenant minute/day limits and 5 calls in progress with Xero's headers; signed webhooks.
 
 Internally records keep Python types (``Decimal``, ``date``, ``datetime``) under Xero's field
 names, so ``where`` expressions evaluate on them directly; ``values.to_wire`` renders Xero's JSON.
@@ -34,6 +34,7 @@ import flask
 from modules.sandboxing import register_control_routes, run_sandbox_in_thread
 
 from . import api, oauth, webhooks
+from .concurrency import ConcurrencyGate
 from .state import DEFAULT_TENANT_ID, XeroSandboxState
 
 __all__ = [
@@ -57,4 +58,5 @@ def create_app(config: dict[str, Any] | None = None) -> flask.Flask:
     webhooks.register(app)
     oauth.register(app)
     api.register(app)
+    app.wsgi_app = ConcurrencyGate(app.wsgi_app, state)  # type: ignore[method-assign]
     return app

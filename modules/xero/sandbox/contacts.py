@@ -12,7 +12,11 @@ MSG_DUPLICATE_CONTACT = (
     "The contact name {name} is already assigned to another contact. "
     "The contact name must be unique across all active contacts."
 )
-MSG_NO_CONTACT = "A Contact must be specified for this type of transaction"
+# The spec's example error: a transaction names its contact by one of these (NOTES §12).
+MSG_NO_CONTACT = (
+    "The Contact must contain at least 1 of the following elements to identify the contact: "
+    "Name, ContactID, ContactNumber"
+)
 
 
 CONTACT_FIELDS = (
@@ -89,19 +93,27 @@ def validate_contact(tenant: Tenant, record: Record) -> None:
 
 
 def resolve_contact(context: WriteContext, ref: Any) -> tuple[Record | None, str | None]:
-    """The contact an invoice names: by ``ContactID`` or, like Xero, by ``Name`` — an unknown
-    name means "create it", returned as the second item.
+    """The contact a document names by one of ``ContactID``, ``ContactNumber`` or ``Name``
+    (NOTES §12) — an unknown name means "create it", returned as the second item.
 
     Raises:
-        ValidationFailed: no contact given, or an unknown ContactID.
+        ValidationFailed: no contact given, or an unknown ContactID or ContactNumber.
     """
-    if not isinstance(ref, Mapping) or not (ref.get("ContactID") or ref.get("Name")):
+    keys = ("ContactID", "ContactNumber", "Name")
+    if not isinstance(ref, Mapping) or not any(ref.get(key) for key in keys):
         raise ValidationFailed(MSG_NO_CONTACT)
     if ref.get("ContactID"):
         contact = find_by_id(context.tenant.contacts, ref["ContactID"])
         if contact is None:
             raise ValidationFailed(f"The contact with ContactID {ref['ContactID']} was not found")
         return contact, None
+    if ref.get("ContactNumber"):
+        number = str(ref["ContactNumber"])
+        for contact in context.tenant.contacts.values():
+            if contact.get("ContactNumber") == number:
+                return contact, None
+        if not ref.get("Name"):
+            raise ValidationFailed(f"The contact with ContactNumber {number} was not found")
     wanted = str(ref["Name"]).strip().casefold()
     for contact in context.tenant.contacts.values():
         if (contact.get("Name") or "").strip().casefold() == wanted:

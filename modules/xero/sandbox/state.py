@@ -46,7 +46,8 @@ DEFAULTS: dict[str, Any] = {
     "refresh_token_days": 60,
     "authorization_code_seconds": 300,
     "rate_limit_per_minute": 60,
-    "rate_limit_per_day": 5000,
+    "rate_limit_per_day": 5000,  # 1,000 on Xero's Starter tier (NOTES §3)
+    "rate_limit_concurrent": 5,  # calls in progress per tenant
     "app_rate_limit_per_minute": 10000,
     "provider_name": "Switchboard Sandbox",
     "base_currency": "NZD",
