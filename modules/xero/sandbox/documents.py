@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -147,38 +148,102 @@ def check_invoice_transition(existing: Record | None, status: str) -> None:
         raise ValidationFailed(MSG_STATUS_MODIFY)
 
 
-def write_invoice(context: WriteContext, data: Record) -> Record:
-    """Create an invoice, or update the one named by ``InvoiceID``; totals are recomputed."""
+@dataclass(frozen=True)
+class NumberedKind:
+    """An invoice-like document: where it is kept, how it is numbered, its webhook category."""
+
+    kind: str  # build_document's kind: "Invoice", "CreditNote"
+    label: str  # "invoice", "credit note" (in messages)
+    collection: str  # the Tenant attribute holding them
+    id_field: str
+    number_field: str
+    prefix: str  # INV, CN
+    numbered_type: str  # the Type Xero numbers itself (sales documents; bills keep the caller's)
+    event_category: str
+
+
+INVOICE = NumberedKind(
+    "Invoice", "invoice", "invoices", "InvoiceID", "InvoiceNumber", "INV", "ACCREC", "INVOICE"
+)
+CREDIT_NOTE = NumberedKind(
+    "CreditNote",
+    "credit note",
+    "credit_notes",
+    "CreditNoteID",
+    "CreditNoteNumber",
+    "CN",
+    "ACCRECCREDIT",
+    "CREDITNOTE",
+)
+
+
+def write_numbered(
+    kind: NumberedKind,
+    balances: Callable[[Record, Record, Record], Record],
+    context: WriteContext,
+    data: Record,
+) -> Record:
+    """Create a document of ``kind``, or update the one its ID names; totals are recomputed
+    and ``balances(document, existing, merged)`` adds what payments and allocations left."""
     tenant = context.tenant
-    existing = find_by_id(tenant.invoices, data.get("InvoiceID"))
-    if data.get("InvoiceID") and existing is None and not context.seeding:
-        raise ValidationFailed(f"The invoice with InvoiceID {data['InvoiceID']} was not found")
+    records: dict[str, Record] = getattr(tenant, kind.collection)
+    existing = find_by_id(records, data.get(kind.id_field))
+    if data.get(kind.id_field) and existing is None and not context.seeding:
+        raise ValidationFailed(
+            f"The {kind.label} with {kind.id_field} {data[kind.id_field]} was not found"
+        )
     merged = {**(existing or {}), **data}
     status = str(merged.get("Status") or "DRAFT").upper()
     if not context.seeding:
         check_invoice_transition(existing, status)
-    document = build_document(context, merged, status, kind="Invoice")
+    document = build_document(context, merged, status, kind=kind.kind)
     if existing is None:
-        document["InvoiceID"] = context.new_id(data.get("InvoiceID"))
-        prefix_number = merged.get("InvoiceNumber")
-        note_number(tenant, "INV", prefix_number)
-        if not prefix_number and document["Type"] == "ACCREC":
-            prefix_number = next_number(tenant, "INV")
-        document["InvoiceNumber"] = prefix_number or ""
-    paid = (existing or {}).get("AmountPaid", Decimal("0"))
-    credited = (existing or {}).get("AmountCredited", Decimal("0"))
-    document.update(
-        AmountPaid=paid,
-        AmountCredited=credited,
-        AmountDue=document["Total"] - paid - credited,
-        Payments=(existing or {}).get("Payments", []),
-        CurrencyRate=to_decimal(merged.get("CurrencyRate"), "1"),
-    )
+        document[kind.id_field] = context.new_id(data.get(kind.id_field))
+        number = merged.get(kind.number_field)
+        note_number(tenant, kind.prefix, number)
+        if not number and document["Type"] == kind.numbered_type:
+            number = next_number(tenant, kind.prefix)
+        document[kind.number_field] = number or ""
+    document.update(balances(document, existing or {}, merged))
     record = {**(existing or {}), **document}
     context.stamp(record, data.get("UpdatedDateUTC"))
-    tenant.invoices[record["InvoiceID"]] = record
-    context.event("INVOICE", "UPDATE" if existing else "CREATE", record["InvoiceID"])
+    records[record[kind.id_field]] = record
+    context.event(kind.event_category, "UPDATE" if existing else "CREATE", record[kind.id_field])
     return record
+
+
+def invoice_balances(document: Record, existing: Record, merged: Record) -> Record:
+    paid = existing.get("AmountPaid", Decimal("0"))
+    credited = existing.get("AmountCredited", Decimal("0"))
+    return {
+        "AmountPaid": paid,
+        "AmountCredited": credited,
+        "AmountDue": document["Total"] - paid - credited,
+        "Payments": existing.get("Payments", []),
+        "CurrencyRate": to_decimal(merged.get("CurrencyRate"), "1"),
+    }
+
+
+def credit_note_balances(document: Record, existing: Record, merged: Record) -> Record:
+    allocations = existing.get("Allocations", [])
+    allocated = sum((a["Amount"] for a in allocations), Decimal(0))
+    return {
+        "RemainingCredit": document["Total"] - allocated,
+        "Allocations": allocations,
+        "Payments": existing.get("Payments", []),
+        "CurrencyRate": to_decimal(merged.get("CurrencyRate"), "1"),
+    }
+
+
+def write_invoice(context: WriteContext, data: Record) -> Record:
+    """Create an invoice, or update the one named by ``InvoiceID``."""
+    return write_numbered(INVOICE, invoice_balances, context, data)
+
+
+def write_credit_note(context: WriteContext, data: Record) -> Record:
+    """Create a credit note, or update the one named by ``CreditNoteID``; its remaining credit
+    is its total less what was allocated to invoices (``credits.allocate``)."""
+    return write_numbered(CREDIT_NOTE, credit_note_balances, context, data)
 
 
 def build_document(context: WriteContext, merged: Record, status: str, kind: str) -> Record:
@@ -289,41 +354,6 @@ def write_quote(context: WriteContext, data: Record) -> Record:
     record = {**(existing or {}), **document}
     context.stamp(record, data.get("UpdatedDateUTC"))
     tenant.quotes[record["QuoteID"]] = record
-    return record
-
-
-def write_credit_note(context: WriteContext, data: Record) -> Record:
-    """Create a credit note, or update the one named by ``CreditNoteID``; its remaining credit
-    is its total less what was allocated to invoices (``credits.allocate``)."""
-    tenant = context.tenant
-    existing = find_by_id(tenant.credit_notes, data.get("CreditNoteID"))
-    if data.get("CreditNoteID") and existing is None and not context.seeding:
-        raise ValidationFailed(
-            f"The credit note with CreditNoteID {data['CreditNoteID']} was not found"
-        )
-    merged = {**(existing or {}), **data}
-    status = str(merged.get("Status") or "DRAFT").upper()
-    if not context.seeding:
-        check_invoice_transition(existing, status)
-    document = build_document(context, merged, status, kind="CreditNote")
-    if existing is None:
-        document["CreditNoteID"] = context.new_id(data.get("CreditNoteID"))
-        number = merged.get("CreditNoteNumber")
-        note_number(tenant, "CN", number)
-        if not number and document["Type"] == "ACCRECCREDIT":
-            number = next_number(tenant, "CN")
-        document["CreditNoteNumber"] = number or ""
-    allocated = sum((a["Amount"] for a in (existing or {}).get("Allocations", [])), Decimal(0))
-    document.update(
-        RemainingCredit=document["Total"] - allocated,
-        Allocations=(existing or {}).get("Allocations", []),
-        Payments=(existing or {}).get("Payments", []),
-        CurrencyRate=to_decimal(merged.get("CurrencyRate"), "1"),
-    )
-    record = {**(existing or {}), **document}
-    context.stamp(record, data.get("UpdatedDateUTC"))
-    tenant.credit_notes[record["CreditNoteID"]] = record
-    context.event("CREDITNOTE", "UPDATE" if existing else "CREATE", record["CreditNoteID"])
     return record
 
 
