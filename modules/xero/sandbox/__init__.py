@@ -1,15 +1,19 @@
 """Local emulator of the Xero Accounting API and Xero's OAuth2 identity service.
 
-Modelled on ``xero_accounting.yaml`` from XeroAPI/Xero-OpenAPI (``info.version: 2.9.0``) for
-paths, envelopes, field names and error shapes, and on Xero's developer docs for OAuth2, rate
-limits and webhooks. What it emulates (see ``docs/sandboxes.md`` for what differs):
+Modelled on ``xero_accounting.yaml`` from XeroAPI/Xero-OpenAPI (``info.version: 16.1.0``) for
+paths, envelopes, field names and error shapes, and on the vendor pack's notes
+(``../shared/reference/vendor/xero/NOTES.md``) for OAuth2 and granular scopes, limits and
+webhooks. What it emulates (see ``docs/sandboxes.md`` for what differs):
 
 - OAuth2: ``GET /identity/connect/authorize`` auto-approves and redirects with ``code`` and
   ``state``; ``POST /connect/token`` (authorization_code, refresh_token; rotating refresh tokens
-  with a grace period); ``POST /connect/revocation``; ``GET/DELETE /connections``.
-- ``/api.xro/2.0/`` Contacts, Invoices, Quotes, Payments (GET list/one, PUT, POST), read-only
-  Accounts, TaxRates, Organisation; ``where``, ``order``, ``page``/``pageSize``,
-  ``If-Modified-Since``, ``summarizeErrors``; Xero's envelopes and error bodies.
+  with a grace period; broad scopes refused to apps created from 2 March 2026);
+  ``POST /connect/revocation``; ``GET/DELETE /connections``.
+- ``/api.xro/2.0/`` Contacts, Invoices, Quotes, Payments, CreditNotes, Items (GET list/one,
+  PUT, POST), Overpayments (GET), credit note and overpayment Allocations, read-only Accounts,
+  TaxRates, Currencies, Organisation; granular scopes per endpoint; ``where``, ``order``,
+  ``page``/``pageSize``, ``If-Modified-Since``, ``summarizeErrors``; Xero's envelopes and
+  error bodies.
 - ``Idempotency-Key`` on writes (max 128 characters, per tenant): a repeat gets the first
   answer and writes nothing; the same key on a different request is refused with 422.
 - Per-tenant minute/day limits and 5 calls in progress with Xero's headers; signed webhooks.
@@ -19,10 +23,12 @@ names, so ``where`` expressions evaluate on them directly; ``values.to_wire`` re
 
 Pieces: ``errors`` (Xero's error bodies), ``values`` (dates and numbers in and out), ``where``
 (filters and ordering, without I/O); ``organisation`` (tax rates, chart of accounts),
-``tenant`` (one organisation's records), ``contacts``, ``documents`` (invoices and quotes:
-lines, tax, totals) and ``payments`` (the write rules), ``resources`` (the collections declared
-once); ``state`` (config, fixtures, tenants, grants); ``oauth`` (identity service), ``api`` (the
-routes, gates, envelopes, idempotency) and ``webhooks`` (signed deliveries, intent to receive).
+``tenant`` (one organisation's records), ``contacts``, ``documents`` (invoices, credit notes,
+overpayments and quotes: lines, tax, totals), ``payments``, ``credits`` (allocations) and
+``items`` (the write rules), ``resources`` (the collections declared once); ``state`` (config,
+fixtures, tenants, grants); ``oauth`` (identity service), ``api`` (the routes, gates,
+envelopes, idempotency), ``concurrency`` (calls in progress) and ``webhooks`` (signed
+deliveries, intent to receive).
 """
 
 from __future__ import annotations
@@ -45,7 +51,7 @@ __all__ = [
     "run_sandbox_in_thread",
 ]
 
-SPEC_VERSION = "XeroAPI/Xero-OpenAPI xero_accounting.yaml 2.9.0"
+SPEC_VERSION = "XeroAPI/Xero-OpenAPI xero_accounting.yaml 16.1.0"
 
 
 def create_app(config: dict[str, Any] | None = None) -> flask.Flask:
