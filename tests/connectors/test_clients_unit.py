@@ -224,7 +224,7 @@ def test_xero_list_pages_until_a_short_page_and_converts_dates(session, mocked):
     found = list(xero_client(session).list("Contacts", modified_since=since))
     assert len(found) == 101
     assert found[0]["UpdatedDateUTC"] == "2019-11-14T18:10:38.314Z"
-    assert mocked.calls[1].request.headers["If-Modified-Since"] == "2024-01-31T12:00:05"
+    assert mocked.calls[1].request.headers["If-Modified-Since"] == "2024-01-31T12:00:05Z"
 
 
 def test_xero_validation_errors_verbatim(session, mocked):
@@ -322,7 +322,7 @@ def test_from_xero_and_if_modified_since():
         "c": "x",
     }
     assert (
-        if_modified_since(datetime(2024, 5, 1, 1, 2, 3, 999, tzinfo=UTC)) == "2024-05-01T01:02:03"
+        if_modified_since(datetime(2024, 5, 1, 1, 2, 3, 999, tzinfo=UTC)) == "2024-05-01T01:02:03Z"
     )
 
 

@@ -31,6 +31,7 @@ from tests.connectors.conftest import (  # noqa: F401  (fixtures)
     serve,
 )
 from tests.connectors.test_quickbooks_support import VERIFIER, connect_quickbooks
+from tests.contracts.xero_openapi import ExchangeTap, assert_exchanges_conform
 from webui import create_app
 
 QBO_REALM = qbo_sandbox.DEFAULT_REALM_ID
@@ -231,7 +232,11 @@ def onecrm(serve, http):
 
 @pytest.fixture
 def xero(serve, http):
-    return Sandbox(serve(xero_sandbox.create_app()), http)
+    """The Xero sandbox; when the test ends, every request the scenarios sent and every answer
+    must conform to Xero's OpenAPI spec (``tests/contracts/xero_openapi.py``)."""
+    tap = ExchangeTap(xero_sandbox.create_app())
+    yield Sandbox(serve(tap), http)
+    assert_exchanges_conform(tap)
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ def test_sync_log_says_which_invoices_synced_which_were_not_valid_and_why_one_fa
         "Invoice",
         {
             "name": "Good",
+            "due_date": "2026-03-31",  # Xero refuses an AUTHORISED invoice without one
             "billing_account_id": account_id,
             "line_items": LINES,
         },
@@ -29,6 +30,7 @@ def test_sync_log_says_which_invoices_synced_which_were_not_valid_and_why_one_fa
         "Invoice",
         {
             "name": "No contact",
+            "due_date": "2026-03-31",  # Xero refuses an AUTHORISED invoice without one
             "billing_account_id": unknown["id"],
             "line_items": LINES,
         },
@@ -39,6 +41,7 @@ def test_sync_log_says_which_invoices_synced_which_were_not_valid_and_why_one_fa
         "Invoice",
         {
             "name": "Unlucky",
+            "due_date": "2026-03-31",  # Xero refuses an AUTHORISED invoice without one
             "billing_account_id": account_id,
             "line_items": LINES,
         },

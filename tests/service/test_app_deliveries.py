@@ -194,6 +194,18 @@ def test_xero_intent_to_receive_is_answered_200_signed_and_401_forged(service, o
     assert xero_post(service, empty, key="wrong").status_code == 401
 
 
+def test_xero_deliveries_are_answered_with_an_empty_body_and_no_cookies(service, organisations):
+    """Xero's intent-to-receive fails an endpoint whose answer has a body or sets a cookie
+    (vendor/xero/NOTES.md §13), for the 200 of a signed payload and the 401 of a forged one."""
+    empty = json.dumps(
+        {"events": [], "firstEventSequence": 0, "lastEventSequence": 0, "entropy": "QWERTYUIOP"}
+    ).encode()
+    signed, forged = xero_post(service, empty), xero_post(service, empty, key="wrong")
+    assert (signed.status_code, signed.data) == (200, b"")
+    assert (forged.status_code, forged.data) == (401, b"")
+    assert "Set-Cookie" not in signed.headers and "Set-Cookie" not in forged.headers
+
+
 def test_xero_events_reach_only_their_organisation_and_category(service, organisations):
     events = [
         {
