@@ -4,6 +4,11 @@ A module is data plus a small function. ``ModuleSpec`` carries its Make-compatib
 its label, pydantic models for its static parameters, its mapped input and its output, and
 ``run``. Flow-control modules (router, iterator, aggregator, directives …) are interpreted by the
 runner from their ``kind``; every other module does its work in ``run``.
+
+A spec also states facts the engine reads instead of guessing from names: what the module does
+to the records of the system it talks to (``effect``: create, update, search …) and which
+fields of its output identify and name a record (``naming``). The sync log and reconciliation
+rely on them.
 """
 
 from __future__ import annotations
@@ -39,6 +44,65 @@ class Empty(BaseModel):
 Bundle = Mapping[str, Any]
 
 
+class Effect(StrEnum):
+    """What a module does to the records of the system it talks to.
+
+    The sync log counts a record as written when a module with a write effect
+    (``WRITE_EFFECTS``) succeeded for it; nothing reads a module's name to decide that.
+    """
+
+    WATCH = "watch"  # outputs records that are new or changed (triggers, webhooks)
+    READ = "read"  # reads one record by its key
+    SEARCH = "search"  # finds records by criteria: none, one or many
+    CREATE = "create"  # makes a record (or an allocation, a line …)
+    UPDATE = "update"  # changes a record
+    UPSERT = "upsert"  # updates the record that matches, or creates it
+    DELETE = "delete"  # removes a record (or all of them)
+    CALL = "call"  # an arbitrary request whose effect its input decides (HTTP): not a write
+    COMPUTE = "compute"  # works on its input and the run's own state only
+    CONTROL = "control"  # routes, splits, collects, answers a webhook or ends an error route
+
+
+WRITE_EFFECTS: frozenset[Effect] = frozenset(
+    {Effect.CREATE, Effect.UPDATE, Effect.UPSERT, Effect.DELETE}
+)
+
+
+@dataclass(frozen=True)
+class RecordNaming:
+    """Which output fields identify a record and which name it for people, in the order tried.
+
+    Declared by each app's modules (Xero: ``ContactID`` … and ``Name``, ``InvoiceNumber`` …),
+    so nothing outside the app knows its field names. A module without a declaration is read
+    with ``GENERIC_NAMING`` (``id`` and ``name``).
+    """
+
+    key: tuple[str, ...] = ()
+    name: tuple[str, ...] = ()
+
+    def key_of(self, bundle: Any) -> str | None:
+        """The record's key in ``bundle``, as text; ``None`` when no key field has a value."""
+        return _first_value(bundle, self.key)
+
+    def name_of(self, bundle: Any) -> str | None:
+        """The record's name, number or reference in ``bundle``, as text, or ``None``."""
+        return _first_value(bundle, self.name)
+
+
+GENERIC_NAMING = RecordNaming(key=("id",), name=("name",))
+"""How a record is named by a module that declares nothing (webhooks, tools): ``id``, ``name``."""
+
+
+def _first_value(bundle: Any, fields: Sequence[str]) -> str | None:
+    if not isinstance(bundle, Mapping):
+        return None
+    for name in fields:
+        value = bundle.get(name)
+        if value not in (None, "", [], {}) and not isinstance(value, Mapping | list):
+            return str(value)
+    return None
+
+
 @dataclass(frozen=True)
 class ModuleCall:
     """One operation of a module: its validated settings and input, and the run's context.
@@ -66,6 +130,9 @@ class ModuleSpec:
 
     ``run`` yields the module's output bundles for one input bundle (none, one or many);
     raising a ``engine.errors.ModuleError`` hands the bundle to the module's error route.
+    ``effect`` says what the module does to records (``None``: undeclared, which the registry
+    test refuses for Switchboard's own modules); ``naming`` which output fields identify and
+    name a record (``None``: ``GENERIC_NAMING``).
     """
 
     id: str
@@ -78,10 +145,22 @@ class ModuleSpec:
     input: type[BaseModel] = Empty
     output: type[BaseModel] | None = None
     hooks: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
+    effect: Effect | None = None
+    naming: RecordNaming | None = None
 
     @property
     def app(self) -> str:
         return self.id.partition(":")[0]
+
+    @property
+    def writes(self) -> bool:
+        """Whether the module creates, updates, upserts or deletes records."""
+        return self.effect in WRITE_EFFECTS
+
+    @property
+    def record_naming(self) -> RecordNaming:
+        """The declared naming, or ``GENERIC_NAMING``."""
+        return self.naming or GENERIC_NAMING
 
     def __post_init__(self) -> None:
         app, _, name = self.id.partition(":")

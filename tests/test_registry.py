@@ -6,7 +6,7 @@ import pytest
 
 from engine.errors import UnknownModuleError
 from engine.registry import DuplicateModuleError, ModuleRegistry, default_registry
-from engine.spec import ModuleKind, ModuleSpec
+from engine.spec import GENERIC_NAMING, Effect, ModuleKind, ModuleSpec, RecordNaming
 
 
 def spec(module_id="test:Thing", **extra):
@@ -56,3 +56,48 @@ def test_spec_ids_must_look_like_makes(bad_id):
 def test_a_computing_module_needs_a_run_function():
     with pytest.raises(ValueError, match="needs a run function"):
         ModuleSpec(id="test:Lazy", kind=ModuleKind.ACTION, label="Lazy")
+
+
+WRITE_WORDS = ("Create", "Update", "Upsert", "Delete", "Add", "Allocate")
+"""Names that promise a write. Only this test reads names: it checks the declarations the sync
+log relies on, so a write module that forgot (or mis-stated) its effect fails here."""
+
+
+def test_every_installed_module_declares_what_it_does_to_records():
+    undeclared = [spec.id for spec in default_registry().values() if spec.effect is None]
+    assert undeclared == [], f"declare an engine.spec.Effect for {undeclared}"
+
+
+def test_modules_named_like_writes_declare_a_write_and_the_rest_do_not():
+    misdeclared = [
+        (spec.id, str(spec.effect))
+        for spec in default_registry().values()
+        if spec.id.partition(":")[2].startswith(WRITE_WORDS) != spec.writes
+        and spec.effect is not Effect.COMPUTE  # json:CreateJSON builds text; it writes nothing
+    ]
+    assert misdeclared == []
+
+
+def test_a_module_states_its_effect_and_how_its_output_names_a_record():
+    plain = spec()
+    assert plain.effect is None and plain.record_naming is GENERIC_NAMING
+    assert not plain.writes
+    naming = RecordNaming(key=("InvoiceID",), name=("InvoiceNumber", "Reference"))
+    declared = spec(effect=Effect.CREATE, naming=naming)
+    assert declared.writes
+    invoice = {"InvoiceID": "i-1", "InvoiceNumber": "", "Reference": "PO 7", "Contact": {}}
+    assert (naming.key_of(invoice), naming.name_of(invoice)) == ("i-1", "PO 7")
+    assert naming.key_of({"Contact": {"ContactID": "c"}}) is None
+
+
+def test_app_modules_name_their_records_with_their_own_fields():
+    registry = default_registry()
+    created = {"InvoiceID": "x-1", "InvoiceNumber": "INV-7"}
+    naming = registry["xero:CreateInvoice"].record_naming
+    assert (naming.key_of(created), naming.name_of(created)) == ("x-1", "INV-7")
+    event = {"name": "Customer", "id": "58", "operation": "Create"}
+    naming = registry["quickbooks:NewEvent"].record_naming
+    assert (naming.key_of(event), naming.name_of(event)) == ("58", None)  # name is its type
+    apps = {"onecrm", "xero", "quickbooks", "zohocrm"}
+    generic = [s.id for s in registry.values() if s.app in apps and s.naming is None]
+    assert generic == []

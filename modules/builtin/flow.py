@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from engine.spec import ModuleKind, ModuleSpec
+from engine.spec import Effect, ModuleKind, ModuleSpec
 
 
 class _Settings(BaseModel):
@@ -31,31 +31,44 @@ class BreakInput(_Settings):
 
 def _directive(name: str, label: str, input_model: type[BaseModel] = _Settings) -> ModuleSpec:
     return ModuleSpec(
-        id=f"builtin:{name}", kind=ModuleKind.DIRECTIVE, label=label, input=input_model
+        id=f"builtin:{name}",
+        kind=ModuleKind.DIRECTIVE,
+        label=label,
+        input=input_model,
+        effect=Effect.CONTROL,
     )
 
 
 FLOW_CONTROL: tuple[ModuleSpec, ...] = (
-    ModuleSpec(id="builtin:BasicRouter", kind=ModuleKind.ROUTER, label="Router"),
-    ModuleSpec(id="builtin:BasicIfElse", kind=ModuleKind.ROUTER, label="If-else"),
-    ModuleSpec(id="builtin:BasicMerge", kind=ModuleKind.ROUTER, label="Merge"),
+    ModuleSpec(
+        id="builtin:BasicRouter", kind=ModuleKind.ROUTER, label="Router", effect=Effect.CONTROL
+    ),
+    ModuleSpec(
+        id="builtin:BasicIfElse", kind=ModuleKind.ROUTER, label="If-else", effect=Effect.CONTROL
+    ),
+    ModuleSpec(
+        id="builtin:BasicMerge", kind=ModuleKind.ROUTER, label="Merge", effect=Effect.CONTROL
+    ),
     ModuleSpec(
         id="builtin:BasicAggregator",
         kind=ModuleKind.AGGREGATOR,
         label="Array aggregator",
         parameters=AggregatorParameters,
+        effect=Effect.CONTROL,
     ),
     ModuleSpec(
         id="util:TextAggregator",
         kind=ModuleKind.AGGREGATOR,
         label="Text aggregator",
         parameters=AggregatorParameters,
+        effect=Effect.CONTROL,
     ),
     ModuleSpec(
         id="util:NumericalAggregator",
         kind=ModuleKind.AGGREGATOR,
         label="Numeric aggregator",
         parameters=AggregatorParameters,
+        effect=Effect.CONTROL,
     ),
     _directive("Ignore", "Ignore"),
     _directive("Resume", "Resume"),

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from engine.errors import DataError
 from engine.runtime.record import to_json_value
-from engine.spec import Bundle, ModuleCall, ModuleKind, ModuleSpec
+from engine.spec import Bundle, Effect, ModuleCall, ModuleKind, ModuleSpec
 
 _LAX = ConfigDict(extra="allow")
 
@@ -81,6 +81,7 @@ JSON_MODULES: tuple[ModuleSpec, ...] = (
         parameters=_Parameters,
         input=ParseInput,
         run=parse_json,
+        effect=Effect.COMPUTE,
     ),
     ModuleSpec(
         id="json:CreateJSON",
@@ -89,6 +90,7 @@ JSON_MODULES: tuple[ModuleSpec, ...] = (
         parameters=_Parameters,
         output=JsonOutput,
         run=create_json,
+        effect=Effect.COMPUTE,
     ),
     ModuleSpec(
         id="json:TransformToJSON",
@@ -97,5 +99,6 @@ JSON_MODULES: tuple[ModuleSpec, ...] = (
         input=TransformInput,
         output=JsonOutput,
         run=transform_to_json,
+        effect=Effect.COMPUTE,
     ),
 )

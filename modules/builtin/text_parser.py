@@ -9,7 +9,7 @@ import regex
 from pydantic import BaseModel, ConfigDict
 
 from engine.errors import BundleValidationError, InvalidConfigurationError
-from engine.spec import Bundle, ModuleCall, ModuleKind, ModuleSpec
+from engine.spec import Bundle, Effect, ModuleCall, ModuleKind, ModuleSpec
 
 _LAX = ConfigDict(extra="allow")
 REGEX_TIMEOUT_SECONDS = 1.0
@@ -86,5 +86,6 @@ TEXT_PARSER: tuple[ModuleSpec, ...] = (
         parameters=ParserParameters,
         input=ParserInput,
         run=match_pattern,
+        effect=Effect.COMPUTE,
     ),
 )

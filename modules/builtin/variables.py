@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from engine.spec import Bundle, ModuleCall, ModuleKind, ModuleSpec
+from engine.spec import Bundle, Effect, ModuleCall, ModuleKind, ModuleSpec
 
 if TYPE_CHECKING:
     from engine.runtime.context import RunVariables
@@ -82,6 +82,7 @@ VARIABLES: tuple[ModuleSpec, ...] = (
         label="Set variable",
         input=SetVariableInput,
         run=set_variable,
+        effect=Effect.COMPUTE,
     ),
     ModuleSpec(
         id="util:SetVariables",
@@ -89,6 +90,7 @@ VARIABLES: tuple[ModuleSpec, ...] = (
         label="Set multiple variables",
         input=SetVariablesInput,
         run=set_variables,
+        effect=Effect.COMPUTE,
     ),
     ModuleSpec(
         id="util:GetVariable2",
@@ -96,6 +98,7 @@ VARIABLES: tuple[ModuleSpec, ...] = (
         label="Get variable",
         input=GetVariableInput,
         run=get_variable,
+        effect=Effect.COMPUTE,
     ),
     ModuleSpec(
         id="util:GetVariables",
@@ -103,5 +106,6 @@ VARIABLES: tuple[ModuleSpec, ...] = (
         label="Get multiple variables",
         input=GetVariablesInput,
         run=get_variables,
+        effect=Effect.COMPUTE,
     ),
 )

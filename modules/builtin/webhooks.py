@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from engine.errors import BundleValidationError
-from engine.spec import Bundle, ModuleCall, ModuleKind, ModuleSpec
+from engine.spec import Bundle, Effect, ModuleCall, ModuleKind, ModuleSpec
 from engine.webhooks import header_problem
 
 _LAX = ConfigDict(extra="allow")
@@ -84,6 +84,7 @@ WEBHOOK_MODULES: tuple[ModuleSpec, ...] = (
         kind=ModuleKind.INSTANT_TRIGGER,
         label="Custom webhook",
         run=custom_webhook,
+        effect=Effect.WATCH,
     ),
     ModuleSpec(
         id="gateway:WebhookRespond",
@@ -91,5 +92,6 @@ WEBHOOK_MODULES: tuple[ModuleSpec, ...] = (
         label="Webhook response",
         input=RespondInput,
         run=respond,
+        effect=Effect.CONTROL,
     ),
 )

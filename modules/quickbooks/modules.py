@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from engine.errors import InvalidConfigurationError
-from engine.spec import Bundle, Empty, ModuleCall, ModuleKind, ModuleSpec
+from engine.spec import Bundle, Effect, Empty, ModuleCall, ModuleKind, ModuleSpec, RecordNaming
 from modules.connections import cursor_or_start, module_factory, starts_with_all, with_position
 from modules.quickbooks.client import client_for, condition, without_empty
 from modules.quickbooks.models import (
@@ -322,7 +322,18 @@ def _invoice_link(invoice_id: str | None) -> list[dict[str, Any]]:
 # -- specs ------------------------------------------------------------------------------------
 
 
-_spec = module_factory("quickbooks", parameters=QuickBooksParameters, input_model=RecordIdInput)
+RECORD_NAMING = RecordNaming(key=("Id",), name=("DisplayName", "DocNumber", "PaymentRefNum"))
+"""Customers by their Display Name, documents by their number, payments by their reference."""
+
+EVENT_NAMING = RecordNaming(key=("id",))
+"""An event names the changed entity by ``id`` only (its ``name`` is the entity's type)."""
+
+_spec = module_factory(
+    "quickbooks",
+    parameters=QuickBooksParameters,
+    input_model=RecordIdInput,
+    naming=RECORD_NAMING,
+)
 
 
 _TRIGGER, _SEARCH, _ACTION = ModuleKind.TRIGGER, ModuleKind.SEARCH, ModuleKind.ACTION
@@ -337,6 +348,7 @@ def _watch_spec(entity: str, plural: str, output: type[BaseModel]) -> ModuleSpec
         parameters=WatchParameters,
         input_model=Empty,
         output=output,
+        effect=Effect.WATCH,
     )
 
 
@@ -347,6 +359,7 @@ def _get_spec(entity: str, article: str, output: type[BaseModel]) -> ModuleSpec:
         _ACTION,
         partial(get_record, entity),
         output=output,
+        effect=Effect.READ,
     )
 
 
@@ -359,6 +372,8 @@ QUICKBOOKS_MODULES: tuple[ModuleSpec, ...] = (
         parameters=NewEventParameters,
         input_model=Empty,
         output=EventOutput,
+        effect=Effect.WATCH,
+        naming=EVENT_NAMING,
         hooks={
             "webhook_bundles": webhook_bundles,
             "webhook_status": intuit_webhook_status,
@@ -380,6 +395,7 @@ QUICKBOOKS_MODULES: tuple[ModuleSpec, ...] = (
         parameters=SearchParameters,
         input_model=SearchCustomersInput,
         output=CustomerOutput,
+        effect=Effect.SEARCH,
     ),
     _spec(
         "CreateCustomer",
@@ -388,6 +404,7 @@ QUICKBOOKS_MODULES: tuple[ModuleSpec, ...] = (
         create_customer,
         input_model=CreateCustomerInput,
         output=CustomerOutput,
+        effect=Effect.CREATE,
     ),
     _spec(
         "UpdateCustomer",
@@ -396,6 +413,7 @@ QUICKBOOKS_MODULES: tuple[ModuleSpec, ...] = (
         update_customer,
         input_model=UpdateCustomerInput,
         output=CustomerOutput,
+        effect=Effect.UPDATE,
     ),
     _spec(
         "CreateInvoice",
@@ -404,6 +422,7 @@ QUICKBOOKS_MODULES: tuple[ModuleSpec, ...] = (
         partial(create_document, "Invoice"),
         input_model=CreateInvoiceInput,
         output=InvoiceOutput,
+        effect=Effect.CREATE,
     ),
     _spec(
         "CreateEstimate",
@@ -412,6 +431,7 @@ QUICKBOOKS_MODULES: tuple[ModuleSpec, ...] = (
         partial(create_document, "Estimate"),
         input_model=CreateEstimateInput,
         output=EstimateOutput,
+        effect=Effect.CREATE,
     ),
     _spec(
         "CreatePayment",
@@ -420,5 +440,6 @@ QUICKBOOKS_MODULES: tuple[ModuleSpec, ...] = (
         create_payment,
         input_model=CreatePaymentInput,
         output=PaymentOutput,
+        effect=Effect.CREATE,
     ),
 )

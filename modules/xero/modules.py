@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from engine.errors import InvalidConfigurationError
-from engine.spec import Bundle, ModuleCall, ModuleKind, ModuleSpec
+from engine.spec import Bundle, Effect, ModuleCall, ModuleKind, ModuleSpec, RecordNaming
 from modules.connections import limited, module_factory, with_position
 from modules.xero.client import client_for, iso, parse_iso, without_empty
 from modules.xero.models import (
@@ -266,6 +266,19 @@ def _element(data: BaseModel) -> dict[str, Any]:
 
 _spec = module_factory("xero", parameters=XeroParameters, input_model=TenantInput)
 
+NAMING: Mapping[str, RecordNaming] = {
+    "Contacts": RecordNaming(key=("ContactID",), name=("Name",)),
+    "Invoices": RecordNaming(key=("InvoiceID",), name=("InvoiceNumber", "Reference")),
+    "Quotes": RecordNaming(key=("QuoteID",), name=("QuoteNumber", "Reference")),
+    "Payments": RecordNaming(key=("PaymentID",), name=("Reference",)),
+    "CreditNotes": RecordNaming(key=("CreditNoteID",), name=("CreditNoteNumber", "Reference")),
+    "Items": RecordNaming(key=("ItemID",), name=("Code", "Name")),
+    "Overpayments": RecordNaming(key=("OverpaymentID",)),
+    "Allocations": RecordNaming(key=("AllocationID",)),
+    "Events": RecordNaming(key=("resourceId",)),
+}
+"""How each resource's bundles identify and name a record (an event names it by id only)."""
+
 
 class NewEventParameters(XeroParameters):
     """``xero:NewEvent``: which events to keep (comma lists; empty = all)."""
@@ -296,6 +309,8 @@ XERO_MODULES: tuple[ModuleSpec, ...] = (
         new_event,
         parameters=NewEventParameters,
         hooks={"webhook_bundles": event_bundles, "route_delivery": route_delivery},
+        effect=Effect.WATCH,
+        naming=NAMING["Events"],
     ),
     _spec(
         "WatchContacts",
@@ -304,6 +319,8 @@ XERO_MODULES: tuple[ModuleSpec, ...] = (
         partial(watch, "Contacts"),
         parameters=WatchParameters,
         output=ContactOutput,
+        effect=Effect.WATCH,
+        naming=NAMING["Contacts"],
     ),
     _spec(
         "WatchInvoices",
@@ -312,6 +329,8 @@ XERO_MODULES: tuple[ModuleSpec, ...] = (
         partial(watch, "Invoices"),
         parameters=WatchParameters,
         output=InvoiceOutput,
+        effect=Effect.WATCH,
+        naming=NAMING["Invoices"],
     ),
     _spec(
         "WatchPayments",
@@ -320,6 +339,8 @@ XERO_MODULES: tuple[ModuleSpec, ...] = (
         partial(watch, "Payments"),
         parameters=WatchParameters,
         output=PaymentOutput,
+        effect=Effect.WATCH,
+        naming=NAMING["Payments"],
     ),
     _spec(
         "SearchContacts",
@@ -329,6 +350,8 @@ XERO_MODULES: tuple[ModuleSpec, ...] = (
         parameters=SearchParameters,
         input_model=SearchContactsInput,
         output=ContactOutput,
+        effect=Effect.SEARCH,
+        naming=NAMING["Contacts"],
     ),
     _spec(
         "SearchInvoice",
@@ -338,6 +361,8 @@ XERO_MODULES: tuple[ModuleSpec, ...] = (
         parameters=SearchParameters,
         input_model=SearchInvoicesInput,
         output=InvoiceOutput,
+        effect=Effect.SEARCH,
+        naming=NAMING["Invoices"],
     ),
     _spec(
         "GetContact",
@@ -346,6 +371,8 @@ XERO_MODULES: tuple[ModuleSpec, ...] = (
         partial(get, "Contacts", "ContactID"),
         input_model=RecordIdInput,
         output=ContactOutput,
+        effect=Effect.READ,
+        naming=NAMING["Contacts"],
     ),
     _spec(
         "CreateContact",
@@ -354,6 +381,8 @@ XERO_MODULES: tuple[ModuleSpec, ...] = (
         partial(create, "Contacts"),
         input_model=CreateContactInput,
         output=ContactOutput,
+        effect=Effect.CREATE,
+        naming=NAMING["Contacts"],
     ),
     _spec(
         "UpdateContact",
@@ -362,6 +391,8 @@ XERO_MODULES: tuple[ModuleSpec, ...] = (
         partial(update, "Contacts", "ContactID"),
         input_model=UpdateContactInput,
         output=ContactOutput,
+        effect=Effect.UPDATE,
+        naming=NAMING["Contacts"],
     ),
     _spec(
         "CreateInvoice",
@@ -370,6 +401,8 @@ XERO_MODULES: tuple[ModuleSpec, ...] = (
         partial(create, "Invoices"),
         input_model=CreateInvoiceInput,
         output=InvoiceOutput,
+        effect=Effect.CREATE,
+        naming=NAMING["Invoices"],
     ),
     _spec(
         "UpdateInvoice",
@@ -378,6 +411,8 @@ XERO_MODULES: tuple[ModuleSpec, ...] = (
         partial(update, "Invoices", "InvoiceID"),
         input_model=UpdateInvoiceInput,
         output=InvoiceOutput,
+        effect=Effect.UPDATE,
+        naming=NAMING["Invoices"],
     ),
     _spec(
         "CreateQuote",
@@ -386,6 +421,8 @@ XERO_MODULES: tuple[ModuleSpec, ...] = (
         partial(create, "Quotes"),
         input_model=CreateQuoteInput,
         output=QuoteOutput,
+        effect=Effect.CREATE,
+        naming=NAMING["Quotes"],
     ),
     _spec(
         "CreatePayment",
@@ -394,6 +431,8 @@ XERO_MODULES: tuple[ModuleSpec, ...] = (
         create_payment,
         input_model=CreatePaymentInput,
         output=PaymentOutput,
+        effect=Effect.CREATE,
+        naming=NAMING["Payments"],
     ),
     *(
         _spec(
@@ -403,6 +442,8 @@ XERO_MODULES: tuple[ModuleSpec, ...] = (
             partial(watch, resource),
             parameters=WatchParameters,
             output=output,
+            effect=Effect.WATCH,
+            naming=NAMING[resource],
         )
         for resource, label, output in _CREDITS_AND_ITEMS
     ),
@@ -415,6 +456,8 @@ XERO_MODULES: tuple[ModuleSpec, ...] = (
             parameters=SearchParameters,
             input_model=SearchInput,
             output=output,
+            effect=Effect.SEARCH,
+            naming=NAMING[resource],
         )
         for resource, label, output in _CREDITS_AND_ITEMS
     ),
@@ -425,6 +468,8 @@ XERO_MODULES: tuple[ModuleSpec, ...] = (
         partial(get, "CreditNotes", "CreditNoteID"),
         input_model=GetCreditNoteInput,
         output=CreditNoteOutput,
+        effect=Effect.READ,
+        naming=NAMING["CreditNotes"],
     ),
     _spec(
         "CreateCreditNote",
@@ -433,6 +478,8 @@ XERO_MODULES: tuple[ModuleSpec, ...] = (
         partial(create, "CreditNotes"),
         input_model=CreateCreditNoteInput,
         output=CreditNoteOutput,
+        effect=Effect.CREATE,
+        naming=NAMING["CreditNotes"],
     ),
     _spec(
         "AllocateCreditNote",
@@ -441,6 +488,8 @@ XERO_MODULES: tuple[ModuleSpec, ...] = (
         partial(allocate, "CreditNotes", "CreditNoteID"),
         input_model=AllocationInput,
         output=AllocationOutput,
+        effect=Effect.CREATE,
+        naming=NAMING["Allocations"],
     ),
     _spec(
         "GetItem",
@@ -449,6 +498,8 @@ XERO_MODULES: tuple[ModuleSpec, ...] = (
         partial(get, "Items", "ItemID"),
         input_model=GetItemInput,
         output=ItemOutput,
+        effect=Effect.READ,
+        naming=NAMING["Items"],
     ),
     _spec(
         "CreateItem",
@@ -457,6 +508,8 @@ XERO_MODULES: tuple[ModuleSpec, ...] = (
         partial(create, "Items"),
         input_model=CreateItemInput,
         output=ItemOutput,
+        effect=Effect.CREATE,
+        naming=NAMING["Items"],
     ),
     _spec(
         "UpdateItem",
@@ -465,6 +518,8 @@ XERO_MODULES: tuple[ModuleSpec, ...] = (
         partial(update, "Items", "ItemID"),
         input_model=UpdateItemInput,
         output=ItemOutput,
+        effect=Effect.UPDATE,
+        naming=NAMING["Items"],
     ),
     _spec(
         "GetOverpayment",
@@ -473,6 +528,8 @@ XERO_MODULES: tuple[ModuleSpec, ...] = (
         partial(get, "Overpayments", "OverpaymentID"),
         input_model=GetOverpaymentInput,
         output=OverpaymentOutput,
+        effect=Effect.READ,
+        naming=NAMING["Overpayments"],
     ),
     _spec(
         "AllocateOverpayment",
@@ -481,5 +538,7 @@ XERO_MODULES: tuple[ModuleSpec, ...] = (
         partial(allocate, "Overpayments", "OverpaymentID"),
         input_model=AllocationInput,
         output=AllocationOutput,
+        effect=Effect.CREATE,
+        naming=NAMING["Allocations"],
     ),
 )
