@@ -54,7 +54,9 @@ def test_sync_log_says_which_invoices_synced_which_were_not_valid_and_why_one_fa
     assert log[synced["id"]].target_key == xero_invoice_id
     assert log[synced["id"]].source_name == "Good"
     assert log[invalid["id"]].status == "Not Valid"
-    assert "Contact exists, not from Xero" in log[invalid["id"]].message
+    # The label and the condition that failed: Xero has no contact for this account.
+    assert log[invalid["id"]].message.startswith("stopped by Contact exists, not from Xero: ")
+    assert "{{2.ContactID}} exists (it was empty)" in log[invalid["id"]].message
     assert log[failed["id"]].status == "Error"
     assert "xero:CreateInvoice" in log[failed["id"]].message
     assert all(entry.at and entry.execution_id for entry in log.values())
@@ -74,7 +76,37 @@ def test_sync_log_of_a_polling_run_gives_each_record_its_own_outcome(library):
     (created,) = library.crm_records("Invoice")
     assert entries[mine["InvoiceID"]].target_key == created["id"]
     assert entries[theirs["InvoiceID"]].status == "Not Valid"
+    assert "exists (it was empty)" in entries[theirs["InvoiceID"]].message
     assert account_id
+
+
+def test_2_4_the_log_names_the_condition_that_stopped_a_bill_not_the_filter_label(library):
+    """ "Account exists" bundles four conditions. A Xero bill (ACCPAY) of a customer whose
+    account exists must not read "stopped by: Account exists": the type condition stopped it."""
+    _, contact_id = customer(library)
+    scenario = library.load("2.4")
+    library.service.choose_where_to_start(scenario, 1, {"type": "all"})
+    bill = {
+        "Type": "ACCPAY",
+        "Contact": {"ContactID": contact_id},
+        "Date": "2026-03-01",
+        "DueDate": "2026-03-31",
+        "Status": "AUTHORISED",
+        "LineItems": [
+            {"Description": "Paper", "Quantity": 1, "UnitAmount": 10, "AccountCode": "400"}
+        ],
+    }
+    (created,) = library.xero_api("PUT", "Invoices", {"Invoices": [bill]})["Invoices"]
+    library.poll(scenario)
+
+    (entry,) = [
+        e for e in library.service.sync_log(scenario) if e.source_key == created["InvoiceID"]
+    ]
+    assert entry.status == "Not Valid"
+    assert entry.message.startswith("stopped by Account exists: ")
+    assert '(it was "ACCPAY")' in entry.message
+    assert "{{4.id}}" not in entry.message  # the account exists: that condition held
+    assert library.crm_records("Invoice") == []
 
 
 def test_import_binds_connections_and_log_prints_the_table(library, monkeypatch, capsys):
