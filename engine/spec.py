@@ -68,6 +68,12 @@ WRITE_EFFECTS: frozenset[Effect] = frozenset(
 )
 
 
+NamingField = str | tuple[str, ...]
+"""A field, or fields whose values are written one after the other (``("prefix",
+"invoice_number")`` reads ``INV-`` and ``1003`` as ``INV-1003``); such a field has a value
+when its last part has one."""
+
+
 @dataclass(frozen=True)
 class RecordNaming:
     """Which output fields identify a record and which name it for people, in the order tried.
@@ -77,8 +83,8 @@ class RecordNaming:
     with ``GENERIC_NAMING`` (``id`` and ``name``).
     """
 
-    key: tuple[str, ...] = ()
-    name: tuple[str, ...] = ()
+    key: tuple[NamingField, ...] = ()
+    name: tuple[NamingField, ...] = ()
 
     def key_of(self, bundle: Any) -> str | None:
         """The record's key in ``bundle``, as text; ``None`` when no key field has a value."""
@@ -93,14 +99,21 @@ GENERIC_NAMING = RecordNaming(key=("id",), name=("name",))
 """How a record is named by a module that declares nothing (webhooks, tools): ``id``, ``name``."""
 
 
-def _first_value(bundle: Any, fields: Sequence[str]) -> str | None:
+def _first_value(bundle: Any, fields: Sequence[NamingField]) -> str | None:
     if not isinstance(bundle, Mapping):
         return None
     for name in fields:
-        value = bundle.get(name)
-        if value not in (None, "", [], {}) and not isinstance(value, Mapping | list):
-            return str(value)
+        parts = [name] if isinstance(name, str) else list(name)
+        values = [_scalar(bundle.get(part)) for part in parts]
+        if values and values[-1] is not None:
+            return "".join(value for value in values if value is not None)
     return None
+
+
+def _scalar(value: Any) -> str | None:
+    if value in (None, "", [], {}) or isinstance(value, Mapping | list):
+        return None
+    return str(value)
 
 
 @dataclass(frozen=True)

@@ -98,6 +98,10 @@ def test_app_modules_name_their_records_with_their_own_fields():
     event = {"name": "Customer", "id": "58", "operation": "Create"}
     naming = registry["quickbooks:NewEvent"].record_naming
     assert (naming.key_of(event), naming.name_of(event)) == ("58", None)  # name is its type
+    naming = registry["onecrm:NewEvent"].record_naming
+    document = {"id": "i-1", "name": "March work", "prefix": "INV-", "invoice_number": 1003}
+    assert (naming.key_of(document), naming.name_of(document)) == ("i-1", "INV-1003")
+    assert naming.name_of({"id": "a-1", "name": "Acme", "prefix": None}) == "Acme"
     apps = {"onecrm", "xero", "quickbooks", "zohocrm"}
     generic = [s.id for s in registry.values() if s.app in apps and s.naming is None]
     assert generic == []

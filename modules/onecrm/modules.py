@@ -235,9 +235,16 @@ def with_currency_id(client: OneCrmClient, fields: dict[str, Any]) -> dict[str, 
 
 RECORD_NAMING = RecordNaming(
     key=("id",),
-    name=("name", "invoice_number", "quote_number", "payment_number", "customer_reference"),
+    name=(
+        ("prefix", "invoice_number"),
+        ("prefix", "quote_number"),
+        ("prefix", "payment_number"),
+        "name",
+        "customer_reference",
+    ),
 )
-"""Every 1CRM model's record: its ``id``; its name, else its number or reference."""
+"""Every 1CRM model's record: its ``id``; a document by its number as 1CRM shows it
+(``INV-1003``), anything else by its name."""
 
 _spec = module_factory(
     "onecrm",

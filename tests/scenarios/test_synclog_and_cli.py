@@ -52,7 +52,10 @@ def test_sync_log_says_which_invoices_synced_which_were_not_valid_and_why_one_fa
     (xero_invoice_id,) = [i["InvoiceID"] for i in library.xero_records("Invoices")]
     assert log[synced["id"]].status == "Synced"
     assert log[synced["id"]].target_key == xero_invoice_id
-    assert log[synced["id"]].source_name == "Good"
+    # Named as 1CRM shows the document: its number (1CRM's naming), not its subject.
+    stored = library.crm("GET", f"Invoice/{synced['id']}")["record"]
+    assert log[synced["id"]].source_name == f"{stored['prefix']}{stored['invoice_number']}"
+    assert log[synced["id"]].source_name.endswith(str(stored["invoice_number"]))
     assert log[invalid["id"]].status == "Not Valid"
     # The label and the condition that failed: Xero has no contact for this account.
     assert log[invalid["id"]].message.startswith("stopped by Contact exists, not from Xero: ")
