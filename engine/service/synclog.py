@@ -160,12 +160,60 @@ def format_table(entries: Sequence[SyncEntry]) -> str:
         )
         for e in entries
     ]
+    return text_table(header, rows)
+
+
+def text_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A plain-text table: every column padded to its widest cell but the last, left free."""
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header) - 1)]
     lines = []
     for row in [header, *rows]:
         cells = [str(c).ljust(w) for c, w in zip(row[:-1], widths, strict=True)]
         lines.append("  ".join([*cells, str(row[-1])]).rstrip())
     return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class SyncLogLink:
+    """A scenario's sync-log entry, as a reconciliation difference points at it.
+
+    Attributes:
+        scenario_id, scenario: the scenario (id and name) whose log it is in.
+        entry: the record's latest entry there.
+    """
+
+    scenario_id: int
+    scenario: str
+    entry: SyncEntry
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"scenario_id": self.scenario_id, "scenario": self.scenario, **self.entry.to_dict()}
+
+
+class SyncLogIndex:
+    """The latest entries of several scenarios' sync logs, found by the records they are about:
+    by a key on either side (what the trigger read, what was written) or by the record's name.
+    """
+
+    def __init__(self) -> None:
+        self._by_key: dict[str, list[SyncLogLink]] = {}
+        self._by_name: dict[str, list[SyncLogLink]] = {}
+
+    def add(self, scenario_id: int, scenario: str, entries: Iterable[SyncEntry]) -> None:
+        for entry in entries:
+            link = SyncLogLink(scenario_id, scenario, entry)
+            for key in {entry.source_key, entry.target_key} - {None, ""}:
+                self._by_key.setdefault(str(key), []).append(link)
+            if entry.source_name:
+                self._by_name.setdefault(entry.source_name.strip().casefold(), []).append(link)
+
+    def by_key(self, key: str) -> list[SyncLogLink]:
+        """Entries whose record, or the record written for it, has ``key``."""
+        return list(self._by_key.get(key, [])) if key else []
+
+    def by_name(self, name: str) -> list[SyncLogLink]:
+        """Entries whose record is named ``name`` (case and outer spaces aside)."""
+        return list(self._by_name.get(name.strip().casefold(), [])) if name else []
 
 
 class SyncLogOperations(ServiceBase):
@@ -378,9 +426,12 @@ __all__ = [
     "NOT_VALID",
     "SYNCED",
     "SyncEntry",
+    "SyncLogIndex",
+    "SyncLogLink",
     "SyncLogOperations",
     "entries_of_execution",
     "format_table",
     "latest_by_record",
     "sync_entries",
+    "text_table",
 ]

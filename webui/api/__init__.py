@@ -55,6 +55,7 @@ def register_api(app: Flask) -> None:
         connections,
         datastores,
         inspect,
+        reconcile,
         runs,
         scenarios,
         webhooks,
