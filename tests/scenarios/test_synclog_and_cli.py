@@ -4,11 +4,30 @@ library: ``switchboard import … --connection APP=ID`` and ``switchboard log SC
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
+
+from sqlalchemy import event
 
 from engine.cli import main
 from engine.service.synclog import sync_entries
 from tests.scenarios.conftest import LIBRARY
 from tests.scenarios.test_xero_documents import LINES, customer, xero_invoice
+
+
+@contextmanager
+def counted_queries(store):
+    """The SELECT statements the store sends while the block runs."""
+    statements: list[str] = []
+
+    def count(connection, cursor, statement, *rest):
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append(statement)
+
+    event.listen(store._engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(store._engine, "before_cursor_execute", count)
 
 
 def test_sync_log_says_which_invoices_synced_which_were_not_valid_and_why_one_failed(library):
@@ -48,7 +67,10 @@ def test_sync_log_says_which_invoices_synced_which_were_not_valid_and_why_one_fa
     )
     library.deliver(scenario)
 
-    log = {entry.source_key: entry for entry in library.service.sync_log(scenario)}
+    with counted_queries(library.service.store) as queries:
+        log = {entry.source_key: entry for entry in library.service.sync_log(scenario)}
+    # No read per execution: the scenario, then one page of executions with their records.
+    assert len(queries) == 2, queries
     (xero_invoice_id,) = [i["InvoiceID"] for i in library.xero_records("Invoices")]
     assert log[synced["id"]].status == "Synced"
     assert log[synced["id"]].target_key == xero_invoice_id
