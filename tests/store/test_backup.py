@@ -88,7 +88,7 @@ def populate(service: Service) -> dict:
     )
     store.put_record(data_store.id, "c-1", {"email": "ann@example.com", "tags": ["a", "b"]})
     user = store.create_user("owner@example.com", "Olga", "owner", "scrypt$salt$hash")
-    store.create_api_token(user.id, "ci", "ab" * 32)
+    store.create_api_token(user.id, "ci", "ab" * 32, datetime.now(UTC) + timedelta(days=90))
     store.create_session("cd" * 32, user.id, "csrf", datetime.now(UTC) + timedelta(days=1))
     failed = store.create_execution(polling.id, 1, TriggerKind.SCHEDULE)
     store.claim_execution(failed.id, worker_id="w1")
@@ -227,14 +227,21 @@ def test_a_database_with_data_is_refused_unless_forced(source, tmp_path):
     assert backup_database(url)["tables"] == document["tables"]
 
 
+COLUMNS_AFTER_0003 = [
+    ("scenario_versions", "saved_by"),  # migration 0004
+    ("api_tokens", "expires_at"),  # migration 0006
+]
+
+
 def as_made_at_0003(document: dict) -> dict:
-    """The backup as Switchboard made it at schema 0003: no ``saved_by`` (migration 0004)."""
-    versions = document["tables"]["scenario_versions"]
-    position = versions["columns"].index("saved_by")
-    del versions["columns"][position]
-    for row in versions["rows"]:
-        del row[position]
-    versions["sha256"] = _table_digest(versions)
+    """The backup as Switchboard made it at schema 0003: without the columns added since."""
+    for table, column in COLUMNS_AFTER_0003:
+        dumped = document["tables"][table]
+        position = dumped["columns"].index(column)
+        del dumped["columns"][position]
+        for row in dumped["rows"]:
+            del row[position]
+        dumped["sha256"] = _table_digest(dumped)
     document["schema_revision"] = "0003"
     document["checksum"] = _document_digest(document)
     return document
@@ -253,6 +260,8 @@ def test_a_backup_of_an_older_schema_restores_and_is_upgraded(source, tmp_path):
         restored = backup_database(url)["tables"]
         versions = restored["scenario_versions"]
         assert {row[versions["columns"].index("saved_by")] for row in versions["rows"]} == {None}
+        tokens = restored["api_tokens"]
+        assert None not in {row[tokens["columns"].index("expires_at")] for row in tokens["rows"]}
         assert as_made_at_0003({"tables": restored})["tables"] == document["tables"]
 
 
