@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
 
 import pytest
 import requests
@@ -34,7 +33,7 @@ from tests.service.processes import (
     wait_for_http,
     wait_until,
 )
-from tests.store.conftest import connect_postgres, postgres_url_with_schema
+from tests.store.conftest import private_postgres_schema
 
 REDIS_DB = 8
 MARKER = "PAYLOAD-4f1d-never-in-a-log"
@@ -114,18 +113,9 @@ def database_url(request, tmp_path):
         upgrade_database(url)
         yield url
         return
-    admin = connect_postgres()
-    schema = f"sb_logs_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    try:
-        url = postgres_url_with_schema(schema)
+    with private_postgres_schema("sb_logs") as url:
         upgrade_database(url)
         yield url
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.dispose()
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -33,7 +32,7 @@ from engine.store.migrate import current_revision, head_revision
 from engine.store.sql.engine import create_store_engine
 from engine.store.sql.schema import metadata
 from tests.service.blueprints import HOOK_WITH_RESPONSE, blueprint, set_variable
-from tests.store.conftest import connect_postgres, postgres_url_with_schema
+from tests.store.conftest import private_postgres_schema
 from webui import create_app
 
 SECRETS = {"password": "pa55-PLAIN-secret-1", "refresh_token": "rt-PLAIN-secret-2"}
@@ -131,16 +130,8 @@ def target_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'restored' / 'switchboard.db'}"
         return
-    admin = connect_postgres()
-    schema = f"sb_restore_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield postgres_url_with_schema(schema)
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.dispose()
+    with private_postgres_schema("sb_restore") as url:
+        yield url
 
 
 def test_round_trip_restores_everything(source, target_url, tmp_path):

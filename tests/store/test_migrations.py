@@ -4,7 +4,6 @@ and equal to ``schema.py``."""
 from __future__ import annotations
 
 import threading
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -26,7 +25,7 @@ from engine.store import (
 from engine.store.migrate import alembic_config, known_revisions, migrate_engine_to
 from engine.store.sql.engine import create_store_engine, normalise_url
 from engine.store.sql.schema import metadata
-from tests.store.conftest import BACKENDS, connect_postgres, postgres_url_with_schema
+from tests.store.conftest import BACKENDS, private_postgres_schema
 
 
 @pytest.fixture(params=BACKENDS)
@@ -35,16 +34,8 @@ def empty_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'nested' / 'dir' / 'fresh.db'}"
         return
-    admin = connect_postgres()
-    schema = f"sb_mig_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield postgres_url_with_schema(schema)
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.dispose()
+    with private_postgres_schema("sb_mig") as url:
+        yield url
 
 
 def schema_differences(url):
