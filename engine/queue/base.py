@@ -13,7 +13,8 @@ Contract every implementation keeps (``tests/service/test_queue_contract.py`` ch
   transport works.
 * ``lock(name, ttl)`` is a mutual-exclusion lease across every process sharing the queue;
   ``publish_response``/``wait_response`` carry one webhook response from the worker that ran
-  the scenario to the web process that holds the caller's connection.
+  the scenario to the web process that holds the caller's connection; the wait lasts as long
+  as its caller asks, however long that is.
 """
 
 from __future__ import annotations

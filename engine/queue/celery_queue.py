@@ -28,6 +28,11 @@ TICK_TASK = "switchboard.tick"
 
 _OUTBOX_LIMIT = 100_000  # beyond this the oldest ids are dropped; the sweep finds them again
 _RESPONSE_TTL_SECONDS = 120
+_SOCKET_TIMEOUT_SECONDS = 5.0  # a Redis that does not answer a command within this is "down"
+_WAIT_SLICE_SECONDS = 2.0
+"""A wait for a webhook response blocks Redis (BLPOP) at most this long per command, so that
+each command ends well within the socket's read timeout (which still notices a silent Redis);
+the wait as a whole lasts as long as its caller asked (``SWITCHBOARD_WEBHOOK_RESPONSE_TIMEOUT``)."""
 _REFRESH = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end"  # noqa: E501
 _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"  # noqa: E501
 
@@ -64,9 +69,16 @@ class CeleryQueue(Queue):
 
             app = create_celery_app(redis_url)
         self.app = app
-        self._redis = redis.Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=2)
-        # Blocking waits need a socket without a read timeout shorter than the wait itself.
-        self._waiting = redis.Redis.from_url(redis_url, socket_connect_timeout=2)
+        self._redis = redis.Redis.from_url(
+            redis_url, socket_timeout=_SOCKET_TIMEOUT_SECONDS, socket_connect_timeout=2
+        )
+        # Blocking waits need a read timeout longer than one slice of the wait (redis-py's own
+        # default, 5 s, cut every longer wait short: the caller got "Accepted").
+        self._waiting = redis.Redis.from_url(
+            redis_url,
+            socket_timeout=_WAIT_SLICE_SECONDS + _SOCKET_TIMEOUT_SECONDS,
+            socket_connect_timeout=2,
+        )
         self._outbox: deque[tuple[str, str | int]] = deque(maxlen=_OUTBOX_LIMIT)
         self._wakeup = threading.Event()
         self._stopping = threading.Event()
@@ -162,11 +174,18 @@ class CeleryQueue(Queue):
             log.warning("could not publish webhook response %s: %s", key, error)
 
     def wait_response(self, key: str, timeout: float) -> WebhookResponse | None:
-        try:
-            found = self._waiting.blpop([f"switchboard:response:{key}"], timeout=max(timeout, 0.01))
-        except redis.RedisError as error:
-            log.warning("cannot wait for webhook response %s: %s", key, error)
-            return None
-        if found is None:
-            return None
-        return WebhookResponse.from_dict(json.loads(found[1]))
+        name = f"switchboard:response:{key}"
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            # Never 0: BLPOP's 0 means "block forever".
+            block = min(max(remaining, 0.01), _WAIT_SLICE_SECONDS)
+            try:
+                found = self._waiting.blpop([name], timeout=block)
+            except redis.RedisError as error:
+                log.warning("cannot wait for webhook response %s: %s", key, error)
+                return None
+            if found is not None:
+                return WebhookResponse.from_dict(json.loads(found[1]))
+            if remaining <= block:
+                return None

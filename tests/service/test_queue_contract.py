@@ -18,6 +18,7 @@ from engine.queue.celery_queue import EXECUTION_TASK, WEBHOOK_TASK, CeleryQueue
 from tests.service.processes import free_port, wait_until
 
 REDIS_DB = 14
+SLOWER_THAN_A_SOCKET = 6.0
 
 
 class Recorder:
@@ -131,6 +132,20 @@ def test_a_response_reaches_the_waiter(harness):
 def test_a_response_published_before_the_wait_is_kept(harness):
     harness.queue.publish_response("item-2", WebhookResponse(200, "early"))
     assert harness.queue.wait_response("item-2", 1).body == "early"
+
+
+def test_a_response_slower_than_redis_pys_socket_timeout_reaches_the_waiter(harness):
+    # redis-py 8 reads with a 5 s socket timeout unless told otherwise: the wait must last as
+    # long as its caller asked (SWITCHBOARD_WEBHOOK_RESPONSE_TIMEOUT), not as long as a socket.
+    answer = WebhookResponse(201, "slow")
+    timer = threading.Timer(
+        SLOWER_THAN_A_SOCKET, harness.queue.publish_response, ("item-4", answer)
+    )
+    timer.start()
+    try:
+        assert harness.queue.wait_response("item-4", 60) == answer
+    finally:
+        timer.join()
 
 
 def test_waiting_without_a_response_times_out(harness):
