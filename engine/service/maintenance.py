@@ -21,6 +21,7 @@ class TickReport:
     """What one tick did (ids), for logs and tests."""
 
     skipped: bool = False
+    messages_lost: bool = False
     requeued_items: list[int] = field(default_factory=list)
     reaped: list[str] = field(default_factory=list)
     dispatched_items: int = 0
@@ -40,7 +41,7 @@ class MaintenanceOperations(ServiceBase):
                 return TickReport(skipped=True)
             report = TickReport()
             self._recover(report, now, now - timedelta(seconds=self.settings.stale_after_seconds))
-            self._sweep(report, now - timedelta(seconds=self.options.dispatch_grace_seconds))
+            self._sweep(report, self._sweep_before(report, now))
             self._start_due_schedules(report, now)
             self._start_due_retries(report, now)
             report.purged = self.purge_expired_executions(now)  # type: ignore[attr-defined]
@@ -56,6 +57,19 @@ class MaintenanceOperations(ServiceBase):
         self._recover(report, future, future)
         self._sweep(report, future)
         return report
+
+    def _sweep_before(self, report: TickReport, now: datetime) -> datetime:
+        """Queued work received before this moment is dispatched again: after the grace period,
+        or all of it when the queue's transport lost the messages it held (a flushed or emptied
+        Redis): those would otherwise wait out the grace period first."""
+        if self.queue.messages_lost():
+            log.warning(
+                "the queue's transport may have lost messages (its data was emptied, or this is "
+                "its first use): dispatching everything waiting now"
+            )
+            report.messages_lost = True
+            return now + _FAR_FUTURE
+        return now - timedelta(seconds=self.options.dispatch_grace_seconds)
 
     def _recover(self, report: TickReport, lease_now: datetime, stale_before: datetime) -> None:
         report.requeued_items = self.store.requeue_expired(lease_now)

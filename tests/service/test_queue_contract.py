@@ -14,7 +14,7 @@ import pytest
 import redis
 
 from engine.queue import InlineQueue, WebhookResponse
-from engine.queue.celery_queue import EXECUTION_TASK, WEBHOOK_TASK, CeleryQueue
+from engine.queue.celery_queue import EXECUTION_TASK, TICK_TASK, WEBHOOK_TASK, CeleryQueue
 from tests.service.processes import free_port, wait_until
 
 REDIS_DB = 14
@@ -167,3 +167,40 @@ def test_celery_queue_does_not_block_or_raise_when_redis_is_unreachable():
         assert queue.pending() == 2, "kept for when Redis is back"
     finally:
         queue.close(timeout=0.5)
+
+
+def test_celery_queue_tells_once_that_redis_lost_its_messages():
+    harness = CeleryHarness()
+    try:
+        assert harness.queue.messages_lost(), "a fresh Redis holds no messages of ours"
+        assert not harness.queue.messages_lost()
+        harness.client.flushdb()  # as a FLUSHDB, or a restart without persistence, does
+        assert harness.queue.messages_lost()
+        assert not harness.queue.messages_lost(), "once per loss"
+    finally:
+        harness.close()
+
+
+def test_celery_queue_asks_for_a_tick_as_soon_as_redis_lost_its_messages():
+    harness = CeleryHarness()
+    try:
+        assert harness.queue.messages_lost()  # the first tick marks Redis
+        harness.queue.dispatch_webhook(7)  # the publisher looks for the mark, then publishes
+        wait_until(lambda: harness.delivered() == [(WEBHOOK_TASK, 7)], 10, "the id published")
+        harness.client.flushdb()
+        wait_until(lambda: TICK_TASK in tasks_in(harness.client), 10, "a tick asked for")
+        assert tasks_in(harness.client) == [TICK_TASK], "one tick, nothing else"
+    finally:
+        harness.close()
+
+
+def tasks_in(client: redis.Redis) -> list[str]:
+    return [json.loads(raw)["headers"]["task"] for raw in client.lrange("celery", 0, -1)]
+
+
+def test_inline_queue_loses_messages_only_with_its_process():
+    harness = InlineHarness()
+    try:
+        assert not harness.queue.messages_lost()
+    finally:
+        harness.close()
