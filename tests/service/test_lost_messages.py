@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 import redis
 
+from engine.config import Settings
 from engine.queue.celery_queue import WEBHOOK_TASK, CeleryQueue
 from engine.service import Service, ServiceOptions
 from tests.service.processes import empty_redis_database, wait_until
@@ -14,7 +15,17 @@ from tests.service.test_queue_contract import tasks_in
 from tests.service.test_service import active_hook, post
 
 REDIS_DB = 12
-WAITING = 5
+WAITING = 600
+"""More than one sweep page (500 requests): every waiting request needs its message again."""
+
+
+@pytest.fixture
+def settings(tmp_path):
+    environ = {
+        "SWITCHBOARD_VAR_DIR": str(tmp_path / "var"),
+        "SWITCHBOARD_WEBHOOK_RATE_LIMIT": str(10 * WAITING),
+    }
+    return Settings.from_env(environ).with_secret_key_file()
 
 
 @pytest.fixture
@@ -47,12 +58,12 @@ def test_a_tick_after_redis_lost_its_messages_dispatches_every_waiting_request(
     celery_service.tick()  # Redis is new to the queue: nothing waits yet
     for n in range(WAITING):
         post(celery_service, hook.token, {"n": n})
-    wait_until(lambda: broker_messages(redis_url) == WAITING, 10, "the requests' messages")
+    wait_until(lambda: broker_messages(redis_url) == WAITING, 30, "the requests' messages")
     assert celery_service.tick().dispatched_items == 0, "within the grace period"
     with redis.Redis.from_url(redis_url) as client:
         client.flushdb()  # the messages are gone; the requests wait in the store
     report = celery_service.tick()
     assert report.dispatched_items == WAITING
     assert report.messages_lost
-    wait_until(lambda: broker_messages(redis_url) == WAITING, 10, "the messages sent again")
+    wait_until(lambda: broker_messages(redis_url) == WAITING, 30, "the messages sent again")
     assert celery_service.tick().dispatched_items == 0, "once per loss"
