@@ -185,9 +185,10 @@ import gc
 from engine.errors import DataError
 from engine.mapping import EvalContext, compile_template
 
-def evaluate(source):
+def evaluate(source, timezone="UTC"):
+    context = EvalContext(bundles={}, timezone=timezone)
     try:
-        return compile_template(source, where="dates").evaluate(EvalContext(bundles={}))
+        return compile_template(source, where="dates").evaluate(context)
     except DataError as error:
         return str(error)
 
@@ -232,3 +233,16 @@ def test_long_date_formats_are_not_kept():
         "result = resident_mb() - before",
     )
     assert outcome["result"] < 20, outcome  # before: over 50 MB for these 30
+
+
+def test_long_time_zone_names_are_not_kept():
+    # Zones were cached by the text given (256 of them), padding and all: a preview's time zone
+    # (or a scenario's) could keep 256 texts of any size.
+    outcome = run_bounded(
+        EXPRESSIONS,
+        "before = resident_mb()\n"
+        "for number in range(60):\n"
+        "    evaluate('{{formatDate(now; YYYY)}}', ' ' * (1_000_000 + number) + 'UTC')\n"
+        "result = resident_mb() - before",
+    )
+    assert outcome["result"] < 20, outcome  # before: about 60 MB for these 60
