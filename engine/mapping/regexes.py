@@ -27,7 +27,6 @@ import re as _stdlib_re
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -114,15 +113,19 @@ def search(pattern: str, text: str, flags: str = "", *, timeout: float = REGEX_T
         PatternError: see ``compile_pattern``. TimeoutError: past ``timeout`` seconds.
     """
     compiled = compile_pattern(pattern, flags)
-    with _timing(pattern, timeout):
+    try:
         return compiled.search(text, timeout=timeout) is not None
+    except TimeoutError:
+        raise _timed_out(pattern, timeout) from None
 
 
 def match(pattern: str, text: str, flags: str = "", *, timeout: float = REGEX_TIMEOUT) -> Any:
     """The match of ``pattern`` at the start of ``text``, or ``None`` (errors as ``search``)."""
     compiled = compile_pattern(pattern, flags)
-    with _timing(pattern, timeout):
+    try:
         return compiled.match(text, timeout=timeout)
+    except TimeoutError:
+        raise _timed_out(pattern, timeout) from None
 
 
 def finditer(
@@ -131,8 +134,10 @@ def finditer(
     """Every match of ``pattern`` in ``text``, in order; ``timeout`` bounds the whole iteration
     (errors as ``search``)."""
     compiled = compile_pattern(pattern, flags)
-    with _timing(pattern, timeout):
+    try:
         yield from compiled.finditer(text, timeout=timeout)
+    except TimeoutError:
+        raise _timed_out(pattern, timeout) from None
 
 
 def replace(pattern: str, flags: str, text: str, replacement: str) -> str:
@@ -144,10 +149,12 @@ def replace(pattern: str, flags: str, text: str, replacement: str) -> str:
     """
     compiled = compile_pattern(pattern, flags)
     count = 0 if "g" in flags else 1
-    with _timing(pattern, REGEX_TIMEOUT):
+    try:
         replaced = compiled.sub(
             _expander(replacement, text), text, count=count, timeout=REGEX_TIMEOUT
         )
+    except TimeoutError:
+        raise _timed_out(pattern, REGEX_TIMEOUT) from None
     return str(replaced)
 
 
@@ -253,15 +260,11 @@ def _children(node: Any) -> Iterator[Any]:
             yield from (item for item in value if isinstance(item, _regex_core.RegexBase))
 
 
-@contextmanager
-def _timing(pattern: str, timeout: float) -> Iterator[None]:
-    """Turns ``regex``'s bare ``TimeoutError`` into one that names the pattern and the limit."""
-    try:
-        yield
-    except TimeoutError:
-        raise TimeoutError(
-            f"the regular expression {_shown(pattern)} took longer than {timeout:g} s to match"
-        ) from None
+def _timed_out(pattern: str, timeout: float) -> TimeoutError:
+    """``regex``'s bare ``TimeoutError``, with the pattern and the limit."""
+    return TimeoutError(
+        f"the regular expression {_shown(pattern)} took longer than {timeout:g} s to match"
+    )
 
 
 def _shown(pattern: str) -> str:
