@@ -102,6 +102,8 @@ def compose(module_id, value):
 def parser(module_id, pattern, text, **switches):
     return {"id": module_id, "module": "regexp:Parser",
             "parameters": {"pattern": pattern, **switches}, "mapper": {"text": text}}
+
+run(parser(1, "(b)", "abc"), compose(2, '{{replace("abc"; "/b/g"; "c")}}'))  # warm: not measured
 """
 
 
@@ -119,7 +121,7 @@ def test_a_hundred_repetitions_in_one_replace_are_refused_without_compiling():
         in (result["error"]["message"])
     )
     assert "repeats too much" in result["error"]["message"]
-    assert outcome["grown_mb"] < 50, outcome
+    assert outcome["grown_mb"] < 20, outcome
 
 
 def test_nested_repetition_in_the_text_parser_is_refused_naming_module_and_field():
@@ -132,7 +134,7 @@ def test_nested_repetition_in_the_text_parser_is_refused_naming_module_and_field
         "module 1 (regexp:Parser): parameters.pattern: the regular expression "
         "'(?:(?:a{1000}){1000}){10}' repeats too much"
     )
-    assert outcome["grown_mb"] < 50, outcome
+    assert outcome["grown_mb"] < 20, outcome
 
 
 def test_a_switch_case_pattern_is_checked_too():
@@ -145,7 +147,7 @@ def test_a_switch_case_pattern_is_checked_too():
     message = outcome["result"]["error"]["message"]
     assert message.startswith("module 1 (util:Switcher): casesTable[1].pattern: ")
     assert "repeats too much" in message
-    assert outcome["grown_mb"] < 50, outcome
+    assert outcome["grown_mb"] < 20, outcome
 
 
 def test_distinct_large_patterns_stay_within_the_cache_budget():
@@ -157,8 +159,8 @@ def test_distinct_large_patterns_stay_within_the_cache_budget():
         "for number in range(120):\n"
         "    regexes.replace('a{19000}' + 'b' * (number + 1), 'g', 'x', 'y')\n",
     )
-    # The cache holds up to 16 MB by size (a bit more resident); before: over 500 MB.
-    assert outcome["grown_mb"] < 120, outcome
+    # The cache holds up to 16 MB by size (about 26 MB resident); before: 300 MB for these.
+    assert outcome["grown_mb"] < 80, outcome
 
 
 def test_a_runaway_match_in_the_text_parser_stops_within_bounded_memory():
@@ -175,7 +177,7 @@ def test_a_runaway_match_in_the_text_parser_stops_within_bounded_memory():
         "module 1 (regexp:Parser): parameters.pattern: the regular expression '(((a)))+$x' "
         "took longer than 0.25 s to match"
     )
-    assert outcome["grown_mb"] < 450, outcome
+    assert outcome["grown_mb"] < 400, outcome  # about 220 MB, then given back
 
 
 # -- date formats: parseDate builds a pattern from its format ----------------------------------
