@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-import regex
 from pydantic import BaseModel, ConfigDict
 
 from engine.errors import BundleValidationError, InvalidConfigurationError
+from engine.mapping import regexes
 from engine.spec import Bundle, ModuleCall, ModuleKind, ModuleSpec
 
 _LAX = ConfigDict(extra="allow")
-REGEX_TIMEOUT_SECONDS = 1.0
 MAX_MATCHES = 10_000
 
 
@@ -39,39 +38,54 @@ class ParserInput(BaseModel):
     text: Any = ""
 
 
-def _compiled(settings: ParserParameters) -> regex.Pattern[str]:
-    flags = 0 if settings.sensitive else regex.IGNORECASE
-    flags |= regex.MULTILINE if settings.multiline else 0
-    flags |= regex.DOTALL if settings.singleline else 0
-    try:
-        return regex.compile(settings.pattern, flags)
-    except regex.error as error:
-        raise InvalidConfigurationError(f"invalid pattern {settings.pattern!r}: {error}") from None
+def _flags(settings: ParserParameters) -> str:
+    """The module's switches as ``engine.mapping.regexes`` flags."""
+    case = "" if settings.sensitive else "i"
+    return case + ("m" if settings.multiline else "") + ("s" if settings.singleline else "")
 
 
 def match_pattern(call: ModuleCall) -> Iterator[Bundle]:
     """One bundle per match (the first only, unless global).
 
     A bundle holds ``$1``, ``$2`` … for the groups, the named groups, and ``__IMTMATCH__``.
+    The pattern is checked and run like every user pattern (``engine.mapping.regexes``): an
+    invalid or too costly one is refused before it is compiled, matching stops after
+    ``REGEX_TIMEOUT`` seconds.
     """
     settings: ParserParameters = call.parameters  # type: ignore[assignment]
     text = call.input.text  # type: ignore[attr-defined]
-    pattern = _compiled(settings)
+    place = f"module {call.module_id} (regexp:Parser): parameters.pattern"
     try:
-        matches = pattern.finditer("" if text is None else str(text), timeout=REGEX_TIMEOUT_SECONDS)
-        for number, match in enumerate(matches, start=1):
-            if number > MAX_MATCHES:
-                raise BundleValidationError(f"more than {MAX_MATCHES} matches")
-            yield _match_bundle(match, number)
-            if not settings.global_:
-                return
-    except TimeoutError:
-        raise BundleValidationError(
-            f"pattern {settings.pattern!r} took too long to match"
-        ) from None
+        found = _matches(settings, "" if text is None else str(text))
+    except regexes.PatternError as error:
+        raise InvalidConfigurationError(f"{place}: {error}") from None
+    except TimeoutError as error:
+        raise BundleValidationError(f"{place}: {error}") from None
+    yield from found
 
 
-def _match_bundle(match: regex.Match[str], number: int) -> dict[str, Any]:
+def _matches(settings: ParserParameters, text: str) -> list[Bundle]:
+    """Every match, found before the first is passed on: the runner takes each bundle through
+    the rest of the scenario before it asks for the next, and that must not count against the
+    pattern's timeout."""
+    found: list[Bundle] = []
+    matches = regexes.finditer(settings.pattern, text, _flags(settings))
+    for number, match in enumerate(matches, start=1):
+        if number > MAX_MATCHES:
+            raise BundleValidationError(f"more than {MAX_MATCHES} matches")
+        found.append(_match_bundle(match, number))
+        if not settings.global_:
+            break
+    return found
+
+
+def _flags(settings: ParserParameters) -> str:
+    """The module's switches as ``engine.mapping.regexes`` flags."""
+    case = "" if settings.sensitive else "i"
+    return case + ("m" if settings.multiline else "") + ("s" if settings.singleline else "")
+
+
+def _match_bundle(match: Any, number: int) -> dict[str, Any]:
     bundle: dict[str, Any] = {f"${index}": group for index, group in enumerate(match.groups(), 1)}
     bundle.update(match.groupdict())
     bundle["__IMTMATCH__"] = number
