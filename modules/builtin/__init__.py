@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from engine.spec import ModuleSpec
+from modules.builtin.aggregators import AGGREGATORS
 from modules.builtin.flow import FLOW_CONTROL
 from modules.builtin.iterate import ITERATION
 from modules.builtin.json_tools import JSON_MODULES
@@ -13,6 +14,7 @@ from modules.builtin.webhooks import WEBHOOK_MODULES
 
 SPECS: tuple[ModuleSpec, ...] = (
     *FLOW_CONTROL,
+    *AGGREGATORS,
     *ITERATION,
     *VARIABLES,
     *TOOLS,

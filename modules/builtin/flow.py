@@ -1,4 +1,4 @@
-"""Flow control: routers, If-else and Merge, iterator, aggregators, error directives.
+"""Flow control: routers, If-else and Merge, error directives (aggregators: ``aggregators``).
 
 These modules do not compute anything themselves; the runner interprets them from their kind.
 Their specs give the editor and the validator their ids, labels and settings.
@@ -17,12 +17,6 @@ class _Settings(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
-class AggregatorParameters(_Settings):
-    """``parameters`` of every aggregator: the module whose bundles it collects."""
-
-    feeder: int
-
-
 class BreakInput(_Settings):
     retry: Any = None
     count: Any = None
@@ -39,24 +33,6 @@ FLOW_CONTROL: tuple[ModuleSpec, ...] = (
     ModuleSpec(id="builtin:BasicRouter", kind=ModuleKind.ROUTER, label="Router"),
     ModuleSpec(id="builtin:BasicIfElse", kind=ModuleKind.ROUTER, label="If-else"),
     ModuleSpec(id="builtin:BasicMerge", kind=ModuleKind.ROUTER, label="Merge"),
-    ModuleSpec(
-        id="builtin:BasicAggregator",
-        kind=ModuleKind.AGGREGATOR,
-        label="Array aggregator",
-        parameters=AggregatorParameters,
-    ),
-    ModuleSpec(
-        id="util:TextAggregator",
-        kind=ModuleKind.AGGREGATOR,
-        label="Text aggregator",
-        parameters=AggregatorParameters,
-    ),
-    ModuleSpec(
-        id="util:NumericalAggregator",
-        kind=ModuleKind.AGGREGATOR,
-        label="Numeric aggregator",
-        parameters=AggregatorParameters,
-    ),
     _directive("Ignore", "Ignore"),
     _directive("Resume", "Resume"),
     _directive("Commit", "Commit"),
