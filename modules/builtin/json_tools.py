@@ -58,8 +58,8 @@ def _indent(parameters: Mapping[str, Any]) -> int | str | None:
 def stringify(value: Any, indent: int | str | None = None) -> str:
     """``JSON.stringify(value, null, indent)``: compact unless indented, Unicode kept."""
     separators = (",", ":") if indent is None else (",", ": ")
-    text = json.dumps(to_json_value(value), indent=indent, separators=separators, ensure_ascii=False)
-    return text
+    plain = to_json_value(value)
+    return json.dumps(plain, indent=indent, separators=separators, ensure_ascii=False)
 
 
 def _structure(mapped: Any) -> dict[str, Any]:
