@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import regex
 from pydantic import BaseModel, ConfigDict, Field
 
 from engine.errors import BundleValidationError
+from engine.mapping.regexes import compile_pattern
 from engine.spec import Bundle, ModuleCall, ModuleKind, ModuleSpec
 
 
@@ -49,9 +49,11 @@ def _case_matches(case: SwitchCase, text: str, use_regex: bool) -> bool:
     if not use_regex:
         return pattern == text
     try:
-        return regex.search(pattern, text, timeout=_REGEX_TIMEOUT_SECONDS) is not None
-    except regex.error as error:
-        raise BundleValidationError(f"invalid pattern {pattern!r}: {error}") from None
+        compiled = compile_pattern(pattern)
+    except ValueError as error:
+        raise BundleValidationError(str(error)) from None
+    try:
+        return compiled.search(text, timeout=_REGEX_TIMEOUT_SECONDS) is not None
     except TimeoutError:
         raise BundleValidationError(f"pattern {pattern!r} took too long to match") from None
 
