@@ -1,4 +1,5 @@
-"""Make's built-in apps: flow control (``builtin:``), tools (``util:``) and friends."""
+"""Make's built-in apps: flow control (``builtin:``), tools (``util:``), JSON, XML, text parser
+and friends."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from modules.builtin.text_parser import TEXT_PARSER
 from modules.builtin.tools import TOOLS
 from modules.builtin.variables import VARIABLES
 from modules.builtin.webhooks import WEBHOOK_MODULES
+from modules.builtin.xml_tools import XML_MODULES
 
 SPECS: tuple[ModuleSpec, ...] = (
     *FLOW_CONTROL,
@@ -21,4 +23,5 @@ SPECS: tuple[ModuleSpec, ...] = (
     *JSON_MODULES,
     *WEBHOOK_MODULES,
     *TEXT_PARSER,
+    *XML_MODULES,
 )
