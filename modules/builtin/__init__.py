@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from engine.spec import ModuleSpec
 from modules.builtin.aggregators import AGGREGATORS
+from modules.builtin.csv_tools import CSV_MODULES
 from modules.builtin.flow import FLOW_CONTROL
 from modules.builtin.iterate import ITERATION
 from modules.builtin.json_tools import JSON_MODULES
@@ -24,4 +25,5 @@ SPECS: tuple[ModuleSpec, ...] = (
     *WEBHOOK_MODULES,
     *TEXT_PARSER,
     *XML_MODULES,
+    *CSV_MODULES,
 )
