@@ -9,6 +9,7 @@ from modules.builtin.csv_tools import CSV_MODULES
 from modules.builtin.flow import FLOW_CONTROL
 from modules.builtin.iterate import ITERATION
 from modules.builtin.json_tools import JSON_MODULES
+from modules.builtin.markdown_tools import MARKDOWN_MODULES
 from modules.builtin.text_parser import TEXT_PARSER
 from modules.builtin.tools import TOOLS
 from modules.builtin.variables import VARIABLES
@@ -26,4 +27,5 @@ SPECS: tuple[ModuleSpec, ...] = (
     *TEXT_PARSER,
     *XML_MODULES,
     *CSV_MODULES,
+    *MARKDOWN_MODULES,
 )
