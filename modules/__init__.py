@@ -11,6 +11,7 @@ from modules.datastore import DATASTORE_MODULES
 from modules.http import HTTP_MODULES
 from modules.onecrm import ONECRM_CONNECTION, ONECRM_MODULES
 from modules.quickbooks import QUICKBOOKS_CONNECTION, QUICKBOOKS_MODULES
+from modules.rss import RSS_MODULES
 from modules.xero import XERO_CONNECTION, XERO_MODULES
 from modules.zohocrm import ZOHOCRM_CONNECTION, ZOHOCRM_MODULES
 
@@ -20,6 +21,7 @@ def register_all(registry: ModuleRegistry) -> None:
     registry.register_all(BUILTIN_SPECS)
     registry.register_all(HTTP_MODULES)
     registry.register_all(DATASTORE_MODULES)
+    registry.register_all(RSS_MODULES)
     registry.register_all(ONECRM_MODULES)
     registry.register_all(XERO_MODULES)
     registry.register_all(QUICKBOOKS_MODULES)
