@@ -23,18 +23,29 @@ class BreakInput(_Settings):
     interval: Any = None
 
 
-def _directive(name: str, label: str, input_model: type[BaseModel] = _Settings) -> ModuleSpec:
+def _directive(
+    name: str, label: str, input_model: type[BaseModel] = _Settings, **extra: Any
+) -> ModuleSpec:
     return ModuleSpec(
-        id=f"builtin:{name}", kind=ModuleKind.DIRECTIVE, label=label, input=input_model
+        id=f"builtin:{name}", kind=ModuleKind.DIRECTIVE, label=label, input=input_model, **extra
     )
 
 
 FLOW_CONTROL: tuple[ModuleSpec, ...] = (
-    ModuleSpec(id="builtin:BasicRouter", kind=ModuleKind.ROUTER, label="Router"),
+    ModuleSpec(
+        id="builtin:BasicRouter",
+        kind=ModuleKind.ROUTER,
+        label="Router",
+        ignored_keys={
+            "routes": "some exports repeat the routes in the mapper (module ids and filters); "
+            "the router runs the routes of the flow"
+        },
+    ),
     ModuleSpec(id="builtin:BasicIfElse", kind=ModuleKind.ROUTER, label="If-else"),
     ModuleSpec(id="builtin:BasicMerge", kind=ModuleKind.ROUTER, label="Merge"),
     _directive("Ignore", "Ignore"),
-    _directive("Resume", "Resume"),
+    # Resume's mapper is the substitute output: the fields of the module it stands in for.
+    _directive("Resume", "Resume", free_form=frozenset({"mapper"})),
     _directive("Commit", "Commit"),
     _directive("Rollback", "Rollback"),
     _directive("Break", "Break", BreakInput),
