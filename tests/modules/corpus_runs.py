@@ -67,15 +67,20 @@ def run_corpus_blueprint(
     trigger_bundles: list[dict[str, Any]] | None = None,
     stubs: tuple[str, ...] = (),
     context: Mapping[str, Any] | None = None,
+    edit: Callable[[Any], None] | None = None,
 ) -> CorpusRun:
-    """Run corpus file ``name``; ``stubs`` are module ids to replace by recording stand-ins."""
+    """Run corpus file ``name``; ``stubs`` are module ids to replace by recording stand-ins,
+    ``edit`` changes the imported blueprint first (what a user does after an import)."""
     calls: dict[str, list[dict[str, Any]]] = {module: [] for module in stubs}
     registry = default_registry().copy()
     for module in stubs:
         recorder = _recorder(calls[module])
         stub = stub_module(module, outputs=recorder)
         (registry.replace if module in registry else registry.register)(stub)
-    plan = compile_blueprint(load_blueprint((CORPUS_DIR / name).read_bytes()), registry)
+    blueprint = load_blueprint((CORPUS_DIR / name).read_bytes())
+    if edit is not None:
+        edit(blueprint)
+    plan = compile_blueprint(blueprint, registry)
     base_url, stop = run_sandbox_in_thread(server.app())
     session = requests.Session()
     adapter = ToLocalServer(base_url)

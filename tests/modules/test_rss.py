@@ -188,3 +188,72 @@ def test_watch_where_to_start_and_limit(feeds):
     since = {"type": "since", "date": datetime(2026, 3, 31, tzinfo=UTC).isoformat()}
     titles, _ = watch(feeds, start=since)
     assert titles == ["Item 2"]
+
+
+FEED_PATHS = (
+    "/feeds/news/",
+    "/en/atom/",
+    "/rss/articles",
+    "/rss.xml",
+    "/rss",
+    "/news/rss",
+    "/globest/washington-dc",
+    "/feed",
+    "/rss/news-releases.xml",
+    "/feeds/topic/technology/",
+)
+
+
+def test_corpus_integration_rss_reads_ten_feeds_into_a_digest(tmp_path):
+    """Aaditya-Patel's "Integration RSS": ten feeds (last 30 days) → text aggregators → an AI
+    summary per feed and a ranked digest (a local stand-in answers) → one Google Sheets row
+    per ranked item and one digest email (both stubbed)."""
+    import json
+
+    from engine.store import open_store
+    from tests.modules.corpus_runs import LocalServer, run_corpus_blueprint
+
+    old = ITEM.format(n=1, title="Too old", date="Mon, 02 Feb 2026 08:00:00 GMT")
+    new = ITEM.format(n=2, title="Robots on site", date=DATES[2])
+    feed = RSS.format(items=new + old)
+    digest = {"items": [{"rank": 1, "product": "Robots"}, {"rank": 2, "product": "Drones"}]}
+    answer = {"choices": [{"message": {"content": "```json\n" + json.dumps(digest) + "\n```"}}]}
+    routes = {
+        path: (lambda: (feed, 200, {"content-type": "application/rss+xml"})) for path in FEED_PATHS
+    }
+    routes["/openai/deployments/gpt-5-mini/chat/completions"] = lambda: (
+        json.dumps(answer),
+        200,
+        {"content-type": "application/json"},
+    )
+    server = LocalServer(routes=routes)
+    with open_store(f"sqlite:///{tmp_path / 'store.db'}") as store:
+        keys = store.create_data_store("keys", max_size_bytes=10_000).id
+        store.put_record(keys, "x-api-key", {"value": "az-key"})
+
+        def choose_data_store(blueprint):
+            [getter] = [item for item in blueprint.flow if item.id == 9]
+            getter.parameters = {"datastore": keys}
+
+        run = run_corpus_blueprint(
+            "Aaditya-Patel__make-com-workflow__Integration_RSS.blueprint.json",
+            server,
+            stubs=("google-sheets:addRow", "google-email:sendAnEmail"),
+            context={"data_stores": store},
+            edit=choose_data_store,
+        )
+    assert run.record["status"] == "success", run.record.get("error")
+    paths = [request["path"] for request in server.seen]
+    assert sorted(p for p in paths if p in FEED_PATHS) == sorted(FEED_PATHS)
+    ai_calls = [r for r in server.seen if r["path"].startswith("/openai/")]
+    assert len(ai_calls) == 11
+    first = json.loads(ai_calls[0]["body"])
+    prompt = json.dumps(first)
+    assert "Title: Robots on site" in prompt and "Too old" not in prompt
+    assert "Date: 2026-03-31T08:00:00.000Z" in prompt
+    assert [row["values"]["1"] for row in run.stub_calls["google-sheets:addRow"]] == [
+        "Robots",
+        "Drones",
+    ]
+    [email] = run.stub_calls["google-email:sendAnEmail"]
+    assert email["subject"].startswith("Integration RSS Trend Brief")
