@@ -268,3 +268,45 @@ def test_watch_since_a_date(imap):
     inbox.add(_mail("New", day=30))
     emails, _ = watch(imap, start={"type": "since", "date": "2026-03-15T00:00:00Z"})
     assert [e["subject"] for e in emails] == ["New"]
+
+
+def test_corpus_order_processing_confirms_the_order_by_email(smtp):
+    """6302Mohamed's "E-commerce Order Processing": a valid, new order reaches module 28, which
+    sends the customer a plain-text confirmation over SMTP (Sheets, Airtable, Slack stubbed)."""
+    from tests.modules.corpus_runs import LocalServer, run_corpus_blueprint
+
+    class AnyAccount(Connections):
+        def get(self, connection_id):
+            assert connection_id == "EMAIL_ACCOUNT_PLACEHOLDER"
+            return {"username": USER, "password": PASSWORD, **self.values}
+
+    order = {
+        "order_id": "A-1001",
+        "order_timestamp": "2026-03-31T09:00:00Z",
+        "customer_name": "Ann",
+        "customer_email": "ann@customer.example",
+        "total_amount": "42.50",
+        "line_items": [{"item_id": 1, "product_name": "Pen", "sku": "P1", "quantity": 2}],
+    }
+    connections = AnyAccount(smtp_host="127.0.0.1", smtp_port=smtp.port, smtp_security="none")
+    run = run_corpus_blueprint(
+        "6302Mohamed__make-automation-projects__project-02-blueprint-sanitized-reference.json",
+        LocalServer(routes={}),
+        trigger_bundles=[order],
+        stubs=(
+            "google-sheets:addRow",
+            "google-sheets:filterRows",
+            "google-sheets:updateRow",
+            "airtable:ActionCreateRecord",
+            "slack:CreateMessage",
+            "telegram:SendReplyMessage",
+        ),
+        context={"connections": connections},
+    )
+    assert run.record["status"] == "success", run.record.get("error")
+    [envelope] = smtp.envelopes
+    assert envelope.rcpt_tos == ["ann@customer.example"]
+    message = message_from_bytes(envelope.content, policy=policy.default)
+    assert message["Subject"] == "Your order has been confirmed \u2014 A-1001"
+    body = message.get_content()
+    assert "Hi Ann," in body and "Invoice ID: INV-A-1001" in body and "42.50" in body
