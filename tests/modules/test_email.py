@@ -310,3 +310,25 @@ def test_corpus_order_processing_confirms_the_order_by_email(smtp):
     assert message["Subject"] == "Your order has been confirmed \u2014 A-1001"
     body = message.get_content()
     assert "Hi Ann," in body and "Invoice ID: INV-A-1001" in body and "42.50" in body
+
+
+def test_the_connection_test_logs_in_to_both_servers(smtp, imap):
+    from modules.http.guard import BlockedAddressError, guarded_session
+    from modules.mail import EMAIL_CONNECTION
+
+    connection = {
+        "username": USER,
+        "password": PASSWORD,
+        "smtp_host": "127.0.0.1",
+        "smtp_port": str(smtp.port),  # as the form stores it
+        "smtp_security": "none",
+        "imap_host": "127.0.0.1",
+        "imap_port": imap.port,
+        "imap_security": "none",
+    }
+    facts = EMAIL_CONNECTION.test(connection, guarded_session(allow_private_network=True))
+    assert facts == {"user": USER, "smtp": "127.0.0.1", "imap": "127.0.0.1", "folders": 2}
+    with pytest.raises(AccountValidationError):
+        EMAIL_CONNECTION.test(connection | {"password": "no"}, guarded_session(True))
+    with pytest.raises(BlockedAddressError, match="private, loopback"):
+        EMAIL_CONNECTION.test(connection, guarded_session(allow_private_network=False))
