@@ -132,15 +132,21 @@ def html_as_text(call: ModuleCall) -> Iterator[Bundle]:
     }
 
 
-ELEMENT_TAGS: Mapping[str, str] = {"img": "img", "a": "a", "iframe": "iframe"}
-"""Element types of "Get elements from HTML": images, links, iframes."""
+ELEMENT_TAGS: Mapping[str, str] = {
+    "img": "img",
+    "image": "img",
+    "a": "a",
+    "link": "a",
+    "iframe": "iframe",
+}
+"""Element types of "Get elements from HTML" (images, links, iframes), by tag or by name."""
 
 
 class HtmlElementsInput(BaseModel):
     model_config = _LAX
 
     html: Any = ""
-    type: Literal["img", "a", "iframe"] = "img"
+    type: Literal["img", "image", "a", "link", "iframe"] = "img"
 
 
 def elements_from_html(call: ModuleCall) -> Iterator[Bundle]:
