@@ -286,7 +286,7 @@ def authorization_url(
         "response_type": "code",
         "client_id": str(data.get("client_id", "")),
         "redirect_uri": redirect_uri,
-        "scope": " ".join(settings.scopes),
+        "scope": " ".join(settings.requested_scopes(data)),
         "state": state,
         **settings.extra_authorize_params,
     }

@@ -158,6 +158,9 @@ class OAuth2Settings:
         authorize_url: where the user's browser is sent to consent.
         token_url: where codes and refresh tokens are exchanged (client auth: HTTP Basic).
         scopes: requested scopes, joined with spaces.
+        scopes_for: when set, the scopes for one connection's public ``data`` instead of
+            ``scopes`` (Xero: granular scopes for apps created from 2 March 2026, the broad
+            legacy ones for older apps); raises ``InvalidConfigurationError`` on a bad choice.
         rotates_refresh_token: the provider issues a new refresh token on every refresh (Xero);
             the old one dies, so two refreshes at once lose the grant unless serialised.
         extra_authorize_params: added to the authorize URL (``prompt``, ``access_type`` …).
@@ -170,6 +173,7 @@ class OAuth2Settings:
     authorize_url: str
     token_url: str
     scopes: tuple[str, ...] = ()
+    scopes_for: Callable[[Mapping[str, Any]], tuple[str, ...]] | None = None
     rotates_refresh_token: bool = True
     extra_authorize_params: Mapping[str, str] = field(default_factory=dict)
     client_auth: str = "basic"
@@ -181,6 +185,10 @@ class OAuth2Settings:
             str(data.get("authorize_url") or self.authorize_url),
             str(data.get("token_url") or self.token_url),
         )
+
+    def requested_scopes(self, data: Mapping[str, Any]) -> tuple[str, ...]:
+        """The scopes to ask for when a connection with public ``data`` signs in."""
+        return self.scopes_for(data) if self.scopes_for is not None else self.scopes
 
 
 ConnectionTest = Callable[[Any, Any], Mapping[str, Any]]

@@ -39,8 +39,12 @@ def receive(token: str) -> Response:
 
 @hooks.route("/hooks/apps/<app_id>", methods=["POST"])
 def receive_app_delivery(app_id: str) -> Response:
-    """An app's single webhook address (QuickBooks Online posts all companies here): the
-    service checks the signature and queues each scenario's part; nothing is queued on 401."""
+    """An app's single webhook address (QuickBooks Online and Xero post all companies here):
+    the service checks the signature and queues each scenario's part; nothing is queued on 401.
+
+    The answer is the status alone, with an empty body and no cookies: Xero's intent-to-receive
+    check fails an endpoint whose 200 or 401 carries a body (the senders read only the status).
+    """
     status = current_service().accept_app_delivery(
         app_id,
         method=request.method,
@@ -49,4 +53,4 @@ def receive_app_delivery(app_id: str) -> Response:
         body=request.get_data(cache=False),
         content_type=request.content_type,
     )
-    return Response("Accepted" if status < 300 else "Refused", status, mimetype="text/plain")
+    return Response(b"", status, mimetype="text/plain")
