@@ -59,6 +59,10 @@ class ModuleCall:
 
 RunFunction = Callable[[ModuleCall], Iterable[Bundle]]
 
+AggregateFunction = Callable[[Sequence[Any], Mapping[str, Any]], Mapping[str, Any]]
+"""``aggregate(items, parameters)`` → an aggregator's output bundle: ``items`` are the
+aggregator's evaluated mapper, one per bundle that reached it (``{}`` for an empty mapper)."""
+
 
 @dataclass(frozen=True, kw_only=True)
 class ModuleSpec:
@@ -66,6 +70,15 @@ class ModuleSpec:
 
     ``run`` yields the module's output bundles for one input bundle (none, one or many);
     raising a ``engine.errors.ModuleError`` hands the bundle to the module's error route.
+
+    Attributes:
+        aggregate: for aggregators, shapes the collected items into the output bundle (the
+            Array aggregator's ``array``, the Text aggregator's ``text`` …); ``None``: an array.
+        free_form: the sections (``"parameters"``, ``"mapper"``) whose keys are the user's own
+            names — an aggregator's fields, Create JSON's structure — rather than settings.
+        ignored_keys: settings Make exports that this module accepts and deliberately ignores,
+            each with the reason (shown in the module's docs; the corpus audit checks that
+            every exported key is either a field of the module's models or listed here).
     """
 
     id: str
@@ -78,6 +91,9 @@ class ModuleSpec:
     input: type[BaseModel] = Empty
     output: type[BaseModel] | None = None
     hooks: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
+    aggregate: AggregateFunction | None = None
+    free_form: frozenset[str] = frozenset()
+    ignored_keys: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def app(self) -> str:

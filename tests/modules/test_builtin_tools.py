@@ -78,6 +78,36 @@ def test_match_pattern_reports_bad_patterns_and_runaway_ones():
         call_module(parser, {"text": "a" * 60 + "b"}, {"pattern": r"(a|aa)+$"})
 
 
+NESTED_REPETITION = "(?:a{400}){400}"  # 160,000 repetitions: over the engine's limit
+
+
+@pytest.mark.parametrize(
+    ("module", "mapped", "parameters", "error"),
+    [
+        ("regexp:Parser", {"text": "a"}, {"pattern": NESTED_REPETITION}, InvalidConfigurationError),
+        (
+            "regexp:Replace",
+            {"text": "a", "pattern": NESTED_REPETITION, "value": ""},
+            {},
+            InvalidConfigurationError,
+        ),
+        (
+            "util:Switcher",
+            {
+                "input": "a",
+                "casesTable": [{"pattern": NESTED_REPETITION, "output": 1}],
+                "useRegExpMatch": True,
+            },
+            {},
+            BundleValidationError,
+        ),
+    ],
+)
+def test_user_patterns_go_through_the_engines_checked_compile(module, mapped, parameters, error):
+    with pytest.raises(error, match="repeats too much"):
+        call_module(REGISTRY[module], mapped, parameters)
+
+
 def test_webhook_bodies_become_bundles():
     bundle = request_to_bundle(
         method="post",
