@@ -16,16 +16,27 @@ $(PY):
 	$(BIN)/pip install --upgrade --quiet pip
 
 .PHONY: install
-install: $(PY) ## Create .venv and install Switchboard with its dev tools
+install: $(PY) browser ## Create .venv, install Switchboard with its dev tools, build the editor
 	$(BIN)/pip install --quiet -e '.[dev]'
 	cd webui/frontend && npm ci --no-audit --no-fund && npm run build
+
+.PHONY: browser
+browser: ## Install Debian's Chromium for the browser tests when it is missing (as root)
+	@if [ -x /usr/bin/chromium ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "install: Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium </dev/null; \
+	else \
+	  echo "install: the browser tests need Chromium; run: sudo apt-get install -y chromium" >&2; \
+	fi
 
 .PHONY: run
 run: ## Run the product on its embedded default (SQLite, no Redis)
 	$(BIN)/switchboard serve
 
 .PHONY: test
-test: ## Run the test suite
+test: ## Run the test suite (starts Redis and PostgreSQL when they are down; stops at once if a part is missing)
+	$(PY) -m tests.preflight
 	$(BIN)/pytest -q
 
 .PHONY: soak

@@ -143,11 +143,25 @@ def _service_commands(commands: Any) -> None:
     demo.set_defaults(handler=_demo)
 
     _backup_commands(commands)
+    _connection_commands(commands)
 
     database = commands.add_parser("db", help="database maintenance")
     actions = database.add_subparsers(dest="action", required=True, metavar="ACTION")
     upgrade = actions.add_parser("upgrade", help="apply the schema migrations")
     upgrade.set_defaults(handler=_db_upgrade)
+
+
+def _connection_commands(commands: Any) -> None:
+    connection = commands.add_parser("connection", help="stored connections")
+    actions = connection.add_subparsers(dest="action", required=True, metavar="ACTION")
+    check = actions.add_parser(
+        "check",
+        help="read-only calls that report where the real account differs from what the modules "
+        "assume (scopes, tax codes, currencies, custom fields); exit 1 when something must change",
+    )
+    check.add_argument("connection", metavar="NAME", help="the connection's name or id")
+    check.add_argument("--json", action="store_true", help="print JSON")
+    check.set_defaults(handler=_connection_check)
 
 
 def _backup_commands(commands: Any) -> None:
@@ -337,6 +351,55 @@ def _log(args: argparse.Namespace) -> int:
     else:
         print("no synced records yet")
     return EXIT_OK
+
+
+def _connection_check(args: argparse.Namespace) -> int:
+    from engine.errors import ModuleError
+    from engine.service import build_service, shutdown_service
+    from engine.spec import CheckVerdict
+    from engine.store import NotFound
+
+    service = build_service(_settings(), upgrade=True)
+    try:
+        connection_id = _connection_id(service, args.connection)
+        findings = service.check_connection(connection_id)
+    except NotFound as error:
+        raise CommandError(str(error)) from None
+    except ModuleError as error:
+        raise CommandError(f"connection {args.connection!r}: {error}") from None
+    finally:
+        shutdown_service(service)
+    if args.json:
+        print(json.dumps([f.to_dict() for f in findings], indent=2, ensure_ascii=False))
+    else:
+        print(_findings_table(findings))
+    problems = sum(f.verdict is CheckVerdict.PROBLEM for f in findings)
+    return EXIT_FAILURE if problems else EXIT_OK
+
+
+def _connection_id(service: Any, text: str) -> int:
+    if text.isdigit():
+        return int(text)
+    found = [c.id for c in service.list_connections() if c.name == text]
+    if len(found) != 1:
+        many = "several connections are" if found else "no connection is"
+        raise CommandError(f"{many} named {text!r}: give its id")
+    return found[0]
+
+
+def _findings_table(findings: Sequence[Any]) -> str:
+    if not findings:
+        return "nothing to report"
+    indent = " " * 9
+    lines = []
+    for finding in findings:
+        lines.append(f"{finding.verdict.value.upper():8} {finding.subject}")
+        if finding.expected or finding.found:
+            expected, found = finding.expected or "-", finding.found or "-"
+            lines.append(f"{indent}expected: {expected}; found: {found}")
+        if finding.hint:
+            lines.append(f"{indent}{finding.hint}")
+    return "\n".join(lines)
 
 
 def _scenario_id(service: Any, text: str) -> int:

@@ -40,7 +40,7 @@ from engine.errors import (
     ConnectionError,
     InvalidConfigurationError,
 )
-from engine.spec import AuthType, ConnectionKind
+from engine.spec import AuthType, CheckFinding, ConnectionKind
 from engine.store.errors import NotFound, StaleRevision
 from engine.store.records import Connection
 
@@ -189,6 +189,19 @@ class StoreConnections:
             raise InvalidConfigurationError(f"connections of app '{connection.app}' have no test")
         return kind.test(connection, self._session)
 
+    def check(self, connection_id: Any) -> list[CheckFinding]:
+        """Run the app's read-only account check; its findings, in the app's order.
+
+        Raises:
+            InvalidConfigurationError: unknown connection, or its app declares no check.
+            ModuleError: the account could not be reached (the message says why).
+        """
+        connection = self.get(connection_id)
+        kind = self._kinds.get(connection.app)
+        if kind is None or kind.check is None:
+            raise InvalidConfigurationError(f"connections of app '{connection.app}' have no check")
+        return list(kind.check(connection, self._session))
+
     def refresh(self, connection_id: Any) -> ResolvedConnection:
         """Refresh now, whatever the expiry (the UI's "reauthorize silently"); same locking."""
         stored = self._read(connection_id)
@@ -273,7 +286,7 @@ def authorization_url(
         "response_type": "code",
         "client_id": str(data.get("client_id", "")),
         "redirect_uri": redirect_uri,
-        "scope": " ".join(settings.scopes),
+        "scope": " ".join(settings.requested_scopes(data)),
         "state": state,
         **settings.extra_authorize_params,
     }

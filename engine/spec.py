@@ -8,7 +8,7 @@ runner from their ``kind``; every other module does its work in ``run``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -59,6 +59,10 @@ class ModuleCall:
 
 RunFunction = Callable[[ModuleCall], Iterable[Bundle]]
 
+AggregateFunction = Callable[[Sequence[Any], Mapping[str, Any]], Mapping[str, Any]]
+"""``aggregate(items, parameters)`` → an aggregator's output bundle: ``items`` are the
+aggregator's evaluated mapper, one per bundle that reached it (``{}`` for an empty mapper)."""
+
 
 @dataclass(frozen=True, kw_only=True)
 class ModuleSpec:
@@ -66,6 +70,15 @@ class ModuleSpec:
 
     ``run`` yields the module's output bundles for one input bundle (none, one or many);
     raising a ``engine.errors.ModuleError`` hands the bundle to the module's error route.
+
+    Attributes:
+        aggregate: for aggregators, shapes the collected items into the output bundle (the
+            Array aggregator's ``array``, the Text aggregator's ``text`` …); ``None``: an array.
+        free_form: the sections (``"parameters"``, ``"mapper"``) whose keys are the user's own
+            names — an aggregator's fields, Create JSON's structure — rather than settings.
+        ignored_keys: settings Make exports that this module accepts and deliberately ignores,
+            each with the reason (shown in the module's docs; the corpus audit checks that
+            every exported key is either a field of the module's models or listed here).
     """
 
     id: str
@@ -78,6 +91,9 @@ class ModuleSpec:
     input: type[BaseModel] = Empty
     output: type[BaseModel] | None = None
     hooks: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
+    aggregate: AggregateFunction | None = None
+    free_form: frozenset[str] = frozenset()
+    ignored_keys: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def app(self) -> str:
@@ -142,6 +158,9 @@ class OAuth2Settings:
         authorize_url: where the user's browser is sent to consent.
         token_url: where codes and refresh tokens are exchanged (client auth: HTTP Basic).
         scopes: requested scopes, joined with spaces.
+        scopes_for: when set, the scopes for one connection's public ``data`` instead of
+            ``scopes`` (Xero: granular scopes for apps created from 2 March 2026, the broad
+            legacy ones for older apps); raises ``InvalidConfigurationError`` on a bad choice.
         rotates_refresh_token: the provider issues a new refresh token on every refresh (Xero);
             the old one dies, so two refreshes at once lose the grant unless serialised.
         extra_authorize_params: added to the authorize URL (``prompt``, ``access_type`` …).
@@ -154,6 +173,7 @@ class OAuth2Settings:
     authorize_url: str
     token_url: str
     scopes: tuple[str, ...] = ()
+    scopes_for: Callable[[Mapping[str, Any]], tuple[str, ...]] | None = None
     rotates_refresh_token: bool = True
     extra_authorize_params: Mapping[str, str] = field(default_factory=dict)
     client_auth: str = "basic"
@@ -166,10 +186,56 @@ class OAuth2Settings:
             str(data.get("token_url") or self.token_url),
         )
 
+    def requested_scopes(self, data: Mapping[str, Any]) -> tuple[str, ...]:
+        """The scopes to ask for when a connection with public ``data`` signs in."""
+        return self.scopes_for(data) if self.scopes_for is not None else self.scopes
+
 
 ConnectionTest = Callable[[Any, Any], Mapping[str, Any]]
 """``test(resolved_connection, session)`` → facts to show (account name …); raises a
 ``ModuleError`` (``AccountValidationError`` for refused credentials) when the connection fails."""
+
+
+class CheckVerdict(StrEnum):
+    """How one fact about a real account sits with what the app's modules assume."""
+
+    OK = "ok"
+    WARNING = "warning"  # works, but something a user should know (a missing optional scope)
+    PROBLEM = "problem"  # a module will fail or write wrong data until it is fixed
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckFinding:
+    """One read-only observation of ``switchboard connection check``.
+
+    Attributes:
+        subject: what was looked at ("scopes", "tax rate OUTPUT2", "currency USD").
+        verdict: whether the modules' assumption holds.
+        expected: what the modules assume.
+        found: what the account has.
+        hint: what the user can do about it (empty when the verdict is ok).
+    """
+
+    subject: str
+    verdict: CheckVerdict
+    expected: str = ""
+    found: str = ""
+    hint: str = ""
+
+    def to_dict(self) -> dict[str, str]:
+        return {
+            "subject": self.subject,
+            "verdict": self.verdict.value,
+            "expected": self.expected,
+            "found": self.found,
+            "hint": self.hint,
+        }
+
+
+ConnectionCheck = Callable[[Any, Any], Sequence[CheckFinding]]
+"""``check(resolved_connection, session)`` → findings about the real account, made with
+read-only calls only (scopes granted, tax codes, currencies, custom fields the modules use);
+raises a ``ModuleError`` when the account cannot be reached at all."""
 
 AuthorizedHook = Callable[[Mapping[str, Any], str, Any], Mapping[str, Any]]
 """``on_authorized(data, access_token, session)`` → public data to add after a code exchange
@@ -182,7 +248,7 @@ class ConnectionKind:
 
     Registered like modules (``ModuleRegistry.register_connection_kind``); a stored connection
     whose ``app`` is this ``id`` is resolved with it. The engine never imports the app's module
-    package: ``test`` and ``on_authorized`` are the app's code, called through this spec.
+    package: ``test``, ``check`` and ``on_authorized`` are the app's code, called through this spec.
 
     Attributes:
         id: the app id, equal to the prefix of the app's module ids and the store's ``app``.
@@ -191,6 +257,8 @@ class ConnectionKind:
         fields: the connection form; which values are secret.
         oauth2: endpoints and scopes, for ``AuthType.OAUTH2``.
         test: the "Test connection" call.
+        check: read-only calls that report where a real account differs from what the
+            app's modules assume (``switchboard connection check``).
         on_authorized: runs once after the OAuth2 code exchange (tenant selection).
         callback_data: public data from the OAuth2 callback's query parameters, read before
             the code exchange (QuickBooks' ``realmId``, Zoho's data centre).
@@ -202,6 +270,7 @@ class ConnectionKind:
     fields: tuple[ConnectionField, ...] = ()
     oauth2: OAuth2Settings | None = None
     test: ConnectionTest | None = None
+    check: ConnectionCheck | None = None
     on_authorized: AuthorizedHook | None = None
     callback_data: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None
 

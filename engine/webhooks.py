@@ -1,4 +1,5 @@
-"""What Make makes of a webhook request: the trigger bundle of its query and body.
+"""What Make makes of a webhook request: the trigger bundle of its query and body; and which
+headers an answer can carry at all (``header_problem``).
 
 Pure (no I/O): the service turns each queued request into the bundle with
 ``request_to_bundle`` before a run, and refuses at the door a body it could not turn into one.
@@ -7,6 +8,7 @@ Pure (no I/O): the service turns each queued request into the bundle with
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl
@@ -77,3 +79,23 @@ def _depth_over(document: Any, limit: int) -> bool:
         elif isinstance(value, list):
             stack.extend((item, depth + 1) for item in value)
     return False
+
+
+# -- answers ----------------------------------------------------------------------------------
+
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # RFC 9110 token
+_HEADER_VALUE_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # tab is allowed
+
+
+def header_problem(name: str, value: str) -> str | None:
+    """Why ``name: value`` cannot go out as an HTTP header, or ``None`` when it can. A line
+    break would start a header of its own; servers refuse the rest with a 500."""
+    if _HEADER_NAME.fullmatch(name) is None:
+        return f"{name[:50]!r} is not a header name (letters, digits and !#$%&'*+-.^_`|~)"
+    if _HEADER_VALUE_CONTROL.search(value):
+        return "the value holds a line break or another control character"
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        return "the value holds characters beyond Latin-1 (percent-encode them)"
+    return None

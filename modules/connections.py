@@ -20,12 +20,17 @@ Rate limiting: before each request the client takes a slot from a limiter keyed 
 (Xero: per tenant). ``shared_rate_limiter()`` is a Redis fixed-window counter when
 ``SWITCHBOARD_REDIS_URL`` is set — shared by every worker — and an in-process sliding window
 otherwise. A caller that cannot get a slot after a few waits gets ``RateLimitError``.
+
+Concurrency: an app that limits calls in flight per account (QuickBooks 10 per company, Zoho
+by edition) sets ``max_concurrent``; each request then holds one of those slots of its
+``concurrency_key`` (``modules.concurrency``, shared like the rate limit) while it runs.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -44,6 +49,7 @@ from engine.errors import (
 )
 from engine.ratelimit import RateLimiter, rate_limiter_for
 from engine.spec import ConnectionField, ModuleCall, ModuleKind, ModuleSpec
+from modules.concurrency import ConcurrencyLimiter, shared_concurrency_limiter
 
 STATUS_ERRORS: Mapping[int, type[ModuleError]] = {
     400: DataError,
@@ -57,6 +63,9 @@ STATUS_ERRORS: Mapping[int, type[ModuleError]] = {
 """Error type by HTTP status; other 4xx are ``DataError``, every 5xx ``ConnectionError``."""
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CONCURRENCY_WAIT_SECONDS = 0.1
+CONCURRENCY_TRIES = 100
+"""A call waits up to 10 s for a free concurrency slot, then gets ``RateLimitError``."""
 
 
 def error_type_for(status: int) -> type[ModuleError]:
@@ -95,6 +104,8 @@ class ApiSettings:
         backoff_seconds: first backoff (doubles each retry) when the app gives no Retry-After.
         rate_key: the limiter key (connection or tenant); None disables limiting.
         rate_limit: calls allowed per ``rate_window`` seconds for ``rate_key``.
+        concurrency_key: the account whose calls in flight are limited (None: no limit).
+        max_concurrent: calls allowed in flight at once for ``concurrency_key``.
     """
 
     label: str
@@ -109,6 +120,8 @@ class ApiSettings:
     rate_key: str | None = None
     rate_limit: int = 60
     rate_window: float = 60.0
+    concurrency_key: str | None = None
+    max_concurrent: int = 0
 
 
 class ApiClient:
@@ -119,6 +132,7 @@ class ApiClient:
         session: the run's ``requests.Session`` (``RunContext.http``).
         sleep: the run's ``sleep`` (waits for retries and rate limits).
         limiter: the rate limiter (``shared_rate_limiter()`` by default).
+        concurrency: the concurrency limiter (``shared_concurrency_limiter()`` by default).
     """
 
     def __init__(
@@ -127,6 +141,7 @@ class ApiClient:
         session: Any,
         sleep: Callable[[float], None],
         limiter: RateLimiter | None = None,
+        concurrency: ConcurrencyLimiter | None = None,
     ) -> None:
         if session is None:
             raise ConnectionError("this run has no HTTP session")
@@ -134,6 +149,7 @@ class ApiClient:
         self._session = session
         self._sleep = sleep
         self._limiter = limiter if limiter is not None else shared_rate_limiter()
+        self._concurrency = concurrency if concurrency is not None else shared_concurrency_limiter()
 
     def request(
         self,
@@ -154,7 +170,8 @@ class ApiClient:
         for attempt in range(attempts):
             self._take_rate_slot()  # its own waits; a refusal here is not retried again
             try:
-                return self._attempt(method, path, params, json, headers)
+                with self._concurrency_slot():
+                    return self._attempt(method, path, params, json, headers)
             except ModuleError as error:
                 if not error.retryable or attempt == attempts - 1:
                     raise
@@ -237,6 +254,33 @@ class ApiClient:
             f"{self.settings.rate_window:g} s for this connection",
             retry_after=wait,
         )
+
+    @contextmanager
+    def _concurrency_slot(self) -> Iterator[None]:
+        """Hold one of the account's concurrency slots while a request runs.
+
+        Raises:
+            RateLimitError: every slot stayed taken for ``CONCURRENCY_TRIES`` waits.
+        """
+        key, limit = self.settings.concurrency_key, self.settings.max_concurrent
+        if key is None or limit <= 0:
+            yield
+            return
+        lease = self.settings.timeout + 5.0  # a dead worker's slot frees itself
+        for _ in range(CONCURRENCY_TRIES):
+            token = self._concurrency.enter(key, limit, lease)
+            if token is not None:
+                break
+            self._sleep(CONCURRENCY_WAIT_SECONDS)
+        else:
+            raise RateLimitError(
+                f"{self.settings.label}: {limit} calls are already running for this account",
+                retry_after=1.0,
+            )
+        try:
+            yield
+        finally:
+            self._concurrency.leave(key, token)
 
 
 def _read(response: Any) -> ApiResponse:

@@ -209,6 +209,7 @@ class Delivery:
     error: str | None = None
     sent_at: str | None = None
     response_body: str | None = None
+    response_headers: dict[str, str] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -282,6 +283,7 @@ class WebhookSender:
             ) as response:
                 delivery.status = response.status_code
                 delivery.response_body = response.text[:2000]
+                delivery.response_headers = dict(response.headers)
         except requests.RequestException as exc:
             delivery.error = f"{type(exc).__name__}: {exc}"
 

@@ -166,7 +166,18 @@ def test_run_rejects_a_blueprint_that_cannot_compile(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "command", ["validate", "run", "import", "export", "serve", "worker", "scheduler", "sandbox"]
+    "command",
+    [
+        "validate",
+        "run",
+        "import",
+        "export",
+        "serve",
+        "worker",
+        "scheduler",
+        "sandbox",
+        "connection",
+    ],
 )
 def test_every_command_has_help(command):
     result = switchboard(command, "--help")

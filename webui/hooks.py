@@ -3,7 +3,8 @@
 
 The view reads the request, asks the service to accept it (the request is durable in the
 webhook queue before any answer goes out), and answers ``Accepted`` — or, when the scenario has
-a Webhook response module, whatever that module answers within the response timeout.
+a Webhook response module, whatever that module answers within the response timeout — confined
+so that it never acts with the app's authority (``webui.hook_safety``).
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 
 from webui.app import current_service
+from webui.hook_safety import caller_headers, confine_hook_answer, scenario_answer
 
 hooks = Blueprint("hooks", __name__)
+hooks.after_request(confine_hook_answer)
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
@@ -23,7 +26,7 @@ def receive(token: str) -> Response:
     accepted = service.accept_webhook(
         token,
         method=request.method,
-        headers=dict(request.headers),
+        headers=caller_headers(),
         query=request.args.to_dict(flat=True),
         body=request.get_data(cache=False),
         content_type=request.content_type,
@@ -31,22 +34,23 @@ def receive(token: str) -> Response:
     answer = service.wait_for_response(accepted)
     if answer is None:
         return Response("Accepted", 200, mimetype="text/plain")
-    response = Response(answer.body, answer.status, mimetype="text/plain")
-    for name, value in answer.headers.items():
-        response.headers[name] = value
-    return response
+    return scenario_answer(answer)
 
 
 @hooks.route("/hooks/apps/<app_id>", methods=["POST"])
 def receive_app_delivery(app_id: str) -> Response:
-    """An app's single webhook address (QuickBooks Online posts all companies here): the
-    service checks the signature and queues each scenario's part; nothing is queued on 401."""
+    """An app's single webhook address (QuickBooks Online and Xero post all companies here):
+    the service checks the signature and queues each scenario's part; nothing is queued on 401.
+
+    The answer is the status alone, with an empty body and no cookies: Xero's intent-to-receive
+    check fails an endpoint whose 200 or 401 carries a body (the senders read only the status).
+    """
     status = current_service().accept_app_delivery(
         app_id,
         method=request.method,
-        headers=dict(request.headers),
+        headers=caller_headers(),
         query=request.args.to_dict(flat=True),
         body=request.get_data(cache=False),
         content_type=request.content_type,
     )
-    return Response("Accepted" if status < 300 else "Refused", status, mimetype="text/plain")
+    return Response(b"", status, mimetype="text/plain")

@@ -18,29 +18,80 @@ that reach Switchboard through whatever proxy, tunnel or name the operator gave 
 refused delivery is lost (Xero and QuickBooks disable a webhook that keeps failing). The check
 would protect nothing there: a webhook's token (or an app's signature) is its only key, and a
 caller who has it may call it directly — rebinding adds no power.
+
+With ``SWITCHBOARD_HOOKS_URL`` webhooks get an origin of their own, told apart by the ``Host``
+header (its name, and its port when the hooks URL names one): there the app serves ``/hooks/…``
+only (anything else is 404 ``hooks_origin``), and everywhere else it serves no webhook — a
+request for ``/hooks/…`` on the app's names is redirected (308, method and body kept) to the
+same path on the hooks URL, so nothing a scenario answers is ever served under the app's
+origin, and callers holding an old URL that follow redirects still arrive. Why an origin of
+their own: ``docs/security.md`` (scenario-authored answers).
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, redirect, request
 from flask.typing import ResponseReturnValue
 
+from engine.service.options import origin_of
 from webui.app import current_service, error_response
 
 ALLOWED_HOSTS_KEY = "SWITCHBOARD_ALLOWED_HOSTS"
 BASE_URL_KEY = "SWITCHBOARD_BASE_URL"
 ALWAYS_ALLOWED = ("localhost", "127.0.0.1", "::1")
-EXEMPT_PREFIXES = ("/hooks/",)
+HOOKS_PREFIX = "/hooks/"
+EXEMPT_PREFIXES = (HOOKS_PREFIX,)
 
 
 def install_host_check(app: Flask) -> None:
-    """Refuse requests for other host names. App-level hooks run before the blueprints' (the
-    API's access check), and also for URLs that match no route."""
+    """Keep webhooks on their own origin (when configured), then refuse requests for other
+    host names. App-level hooks run before the blueprints' (the API's access check), and also
+    for URLs that match no route."""
+    app.before_request(keep_hooks_on_their_origin)
     app.before_request(refuse_unknown_host)
+
+
+def keep_hooks_on_their_origin() -> ResponseReturnValue | None:
+    """``before_request``: with a hooks URL, webhooks are served on its origin and nothing else
+    is; ``None`` to go on, else the redirect or the 404 refusal."""
+    hooks_url = current_service().options.hooks_url.rstrip("/")
+    if not hooks_url:
+        return None
+    is_hook = request.path.startswith(HOOKS_PREFIX)
+    on_hooks_origin = is_on_origin(request.host, hooks_url)
+    if is_hook and not on_hooks_origin:
+        query = request.query_string.decode("latin-1")
+        target = hooks_url + quote(request.path) + (f"?{query}" if query else "")
+        return redirect(target, 308)
+    if on_hooks_origin and not is_hook:
+        app_url = current_service().options.base_url or "the app's own address"
+        return error_response(
+            404,
+            "hooks_origin",
+            f"{request.host[:100]!r} serves webhooks only ({HOOKS_PREFIX}…); the editor and "
+            f"the API are at {app_url}",
+        )
+    return None
+
+
+def is_on_origin(host: str, url: str) -> bool:
+    """Whether a ``Host`` header names the host of ``url`` — and its port, when ``url`` names
+    one (behind a proxy the port a request names is rarely the public one)."""
+    name, port = origin_of(url)
+    if host_name(host) != name:
+        return False
+    return port is None or _host_port(host) == port
+
+
+def _host_port(host: str) -> int | None:
+    try:
+        return urlsplit(f"//{host.strip()}").port
+    except ValueError:
+        return None
 
 
 def refuse_unknown_host() -> ResponseReturnValue | None:

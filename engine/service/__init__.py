@@ -13,7 +13,8 @@ Parts: ``scenarios`` (import/save/export/activate/schedule), ``ingress`` (webhoo
 ``runs`` (execute queued work, run once), ``incomplete`` (retry/resolve), ``maintenance``
 (the scheduler's tick), ``synclog`` (per-record sync status of sync scenarios), ``events``
 (live run progress), ``history`` (filtered history, retention, dashboard), ``queueview``
-(webhook queues, incomplete edits and bulk retry), ``moduleruns`` ("run this module only").
+(webhook queues, incomplete edits and bulk retry), ``moduleruns`` ("run this module only"),
+``preview`` (the expression preview, within its limits).
 Errors: ``engine.service.errors``.
 """
 
@@ -27,10 +28,12 @@ from engine.queue import Queue, make_queue
 from engine.registry import ModuleRegistry, default_registry
 from engine.service.deliveries import AppDeliveryOperations
 from engine.service.errors import (
+    Busy,
     Conflict,
     InvalidField,
     InvalidPayload,
     InvalidRequest,
+    LimitExceeded,
     PayloadTooLarge,
     RateLimited,
     ServiceError,
@@ -46,6 +49,7 @@ from engine.service.ingress import AcceptedRequest, WebhookOperations
 from engine.service.maintenance import MaintenanceOperations, TickReport
 from engine.service.moduleruns import ModuleRunOperations
 from engine.service.options import ServiceOptions
+from engine.service.preview import Preview, PreviewOperations
 from engine.service.queueview import QueueViewOperations
 from engine.service.resources import ResourceOperations
 from engine.service.runs import RunOperations, execution_id_for_item
@@ -67,6 +71,7 @@ class Service(
     SyncLogOperations,
     ResourceOperations,
     AppDeliveryOperations,
+    PreviewOperations,
 ):
     """See the module docstring; the constructor is ``ServiceBase``'s. It binds itself as the
     queue's work handler (in-process queues deliver to it)."""
@@ -112,12 +117,15 @@ def shutdown_service(service: Service, timeout: float = 5.0) -> None:
 
 __all__ = [
     "AcceptedRequest",
+    "Busy",
     "Conflict",
     "ImportResult",
     "InvalidField",
     "InvalidPayload",
     "InvalidRequest",
+    "LimitExceeded",
     "PayloadTooLarge",
+    "Preview",
     "RateLimited",
     "Service",
     "ServiceError",

@@ -11,7 +11,7 @@ from typing import Any
 from engine.connections import StoreConnections
 from engine.service.base import ServiceBase
 from engine.service.errors import InvalidField
-from engine.spec import AuthType, ConnectionKind
+from engine.spec import AuthType, CheckFinding, ConnectionKind
 from engine.store import (
     UNSET,
     Connection,
@@ -84,6 +84,19 @@ class ResourceOperations(ServiceBase):
         with contextlib.closing(self.http_factory()) as session:
             resolver = StoreConnections(self.store, self.registry, self.clock, session)
             return dict(resolver.test(connection.id) or {})
+
+    def check_connection(self, connection_id: int) -> list[CheckFinding]:
+        """Compare the real account behind a connection with what the app's modules assume,
+        using read-only calls (``switchboard connection check``).
+
+        Raises:
+            NotFound: no such connection. InvalidConfigurationError: the app has no check.
+            ModuleError: the account could not be reached.
+        """
+        connection = self.store.get_connection(connection_id)
+        with contextlib.closing(self.http_factory()) as session:
+            resolver = StoreConnections(self.store, self.registry, self.clock, session)
+            return resolver.check(connection.id)
 
     # -- webhooks -------------------------------------------------------------------------------
 

@@ -209,16 +209,18 @@ class ScenarioOperations(ServiceBase):
     # -- app webhooks (activation hooks) --
 
     def webhook_url(self, webhook: Webhook) -> str:
-        """The public address of a webhook: ``SWITCHBOARD_BASE_URL`` + ``/hooks/<token>``."""
-        return f"{self.options.base_url.rstrip('/')}/hooks/{webhook.token}"
+        """The public address of a webhook: ``SWITCHBOARD_HOOKS_URL`` (else
+        ``SWITCHBOARD_BASE_URL``) + ``/hooks/<token>``."""
+        return f"{self.options.public_hooks_url}/hooks/{webhook.token}"
 
     def _attach_app_webhooks(self, scenario: Scenario, plan: Plan) -> None:
         """Subscribe the scenario's webhook in the app when its instant trigger declares an
         ``attach_webhook`` hook (``onecrm:NewEvent``); the app's hook id is kept in the
         webhook's settings (``app_hook_id``) so deactivation can remove it.
 
-        Without ``SWITCHBOARD_BASE_URL`` nothing is subscribed (a warning is logged): the
-        app cannot be told an address, and the user registers the webhook URL by hand.
+        Without ``SWITCHBOARD_BASE_URL`` (or ``SWITCHBOARD_HOOKS_URL``) nothing is subscribed
+        (a warning is logged): the app cannot be told an address, and the user registers the
+        webhook URL by hand.
 
         Raises:
             InvalidRequest: the trigger has no connection. Errors of the app propagate (the
@@ -231,7 +233,7 @@ class ScenarioOperations(ServiceBase):
         for webhook in self.store.list_webhooks(scenario_id=scenario.id):
             if webhook.settings.get("app_hook_id"):
                 continue
-            if not self.options.base_url:
+            if not self.options.public_hooks_url:
                 log.warning(  # the webhook's id, not its token: the token is its only key
                     "scenario %s: SWITCHBOARD_BASE_URL is not set, so its app was not told "
                     "where to send events; register the URL of webhook %s (Webhooks page) in "

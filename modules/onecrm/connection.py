@@ -1,5 +1,6 @@
-"""The 1CRM connection: instance URL, an admin user's name and password (HTTP Basic), and
-the default "Assigned to" user id for records the scenarios create (the guide's §1.1)."""
+"""The 1CRM connection: instance URL, a 1CRM user's name and password (HTTP Basic — off on a
+new instance until an admin enables it), and the default "Assigned to" user id for records the
+scenarios create (the guide's §1.1)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,26 @@ from typing import Any
 
 from engine.spec import AuthType, ConnectionField, ConnectionKind
 from modules.connections import ApiClient
+from modules.onecrm.check import check_connection
 from modules.onecrm.client import onecrm_settings
 
 
-def check_connection(connection: Mapping[str, Any], session: Any) -> dict[str, Any]:
-    """List one account: proves the URL, the credentials and the API are there."""
+def try_connection(connection: Mapping[str, Any], session: Any) -> dict[str, Any]:
+    """``GET /version`` (no credentials: the API is there) then ``GET /me`` (the user signs
+    in). A 401 says to check the password or to have Basic auth enabled.
+
+    Raises:
+        AccountValidationError: the credentials are refused or Basic auth is disabled.
+    """
     api = ApiClient(onecrm_settings(connection, max_retries=0), session, time.sleep)
-    body = api.get("data/Account", params={"limit": 1, "fields[]": ["name"]}) or {}
-    return {"instance": connection.get("url"), "accounts": body.get("total_results")}
+    version = api.get("version") or {}
+    me = api.get("me") or {}
+    return {
+        "instance": connection.get("url"),
+        "version": version.get("version"),
+        "edition": ", ".join(str(p) for p in version.get("products") or []),
+        "user": me.get("id"),
+    }
 
 
 ONECRM_CONNECTION = ConnectionKind(
@@ -29,7 +42,12 @@ ONECRM_CONNECTION = ConnectionKind(
             label="Domain",
             help="Your 1CRM instance URL, e.g. https://demo.1crmcloud.com",
         ),
-        ConnectionField(name="username", label="Username", help="An administrative user."),
+        ConnectionField(
+            name="username",
+            label="Username",
+            help="A 1CRM user allowed to read and write the synced modules (Basic auth must "
+            "be enabled for the API).",
+        ),
         ConnectionField(name="password", label="Password", secret=True),
         ConnectionField(
             name="assigned_user_id",
@@ -38,5 +56,6 @@ ONECRM_CONNECTION = ConnectionKind(
             help="The default Assigned to user of new records (1 = the administrator).",
         ),
     ),
-    test=check_connection,
+    test=try_connection,
+    check=check_connection,
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
 _LAX = ConfigDict(extra="allow", populate_by_name=True)
 
@@ -23,6 +23,22 @@ MODEL_NAMES = {
 }
 """What users pick ("Accounts") → the API's model name ("Account"); unknown names pass as
 given, so models this table lacks still reach the API."""
+
+EVENT_TYPES = {
+    "create": "create",
+    "update": "update",
+    "create_update": "create_update",
+    "create_or_update": "create_update",
+}
+"""The New Event trigger's choices → 1CRM's webhook ``type``."""
+
+DEFAULT_WEBHOOK_FILTER: dict[str, Any] = {
+    "glue": "or",
+    "conditions": [
+        {"field": "deleted", "filter": "is_false", "value": "0", "when": "current_value"}
+    ],
+}
+"""Every record that is not deleted: 1CRM fires no webhook without a valid filter (NOTES §6)."""
 
 
 def model_name(value: Any) -> str | None:
@@ -42,14 +58,29 @@ class OneCrmParameters(BaseModel):
 
 
 class NewEventParameters(OneCrmParameters):
-    """The New Event trigger: its webhook and what 1CRM should post to it."""
+    """The New Event trigger: its webhook, the event type and 1CRM's webhook filter."""
 
     hook: Any = Field(default=None, alias="__IMTHOOK__")
-    event: str = "create_or_update"
+    event: str = "create_update"
+    filters: dict[str, Any] | None = None
+
+    @field_validator("event")
+    @classmethod
+    def _known_event(cls, value: str) -> str:
+        if value not in EVENT_TYPES:
+            raise ValueError(f"one of {', '.join(EVENT_TYPES)}")
+        return value
 
 
 class SearchParameters(OneCrmParameters):
     limit: int | None = Field(default=10, ge=0)
+    continueWhenNoRes: bool = False
+
+
+class ListParameters(OneCrmParameters):
+    """A list of the parts of one record: every one unless ``limit`` is set."""
+
+    limit: int | None = Field(default=None, ge=0)
     continueWhenNoRes: bool = False
 
 
@@ -60,20 +91,27 @@ class ModelInput(BaseModel):
 
 
 class SearchInput(ModelInput):
-    """``filter_text``: 1CRM's generic search string; ``fields``: the fields to fetch (id,
-    name always come back); ``filters``: exact matches by field; ``limit`` overrides the
+    """``filter_text``: 1CRM's generic search string; ``filters``: list-view filters the model
+    declares; ``match``: {field: value} a record must equal (compared by Switchboard);
+    ``fields``: the fields to fetch (every field when empty); ``limit`` overrides the
     parameter."""
 
     filter_text: str | None = None
     fields: list[str] = Field(default_factory=list)
     filters: dict[str, Any] = Field(default_factory=dict)
+    match: dict[str, Any] = Field(default_factory=dict)
     order: str | None = None
     limit: int | None = None
 
-    @field_validator("fields", "filters", mode="before")
+    @field_validator("fields", "filters", "match", mode="before")
     @classmethod
     def _empty(cls, value: Any) -> Any:
         return None if value in (None, "") else value
+
+    @field_validator("filters", "match", mode="before")
+    @classmethod
+    def _nothing(cls, value: Any) -> Any:
+        return {} if value is None else value
 
     @field_validator("fields", mode="before")
     @classmethod
@@ -88,6 +126,18 @@ class SearchInput(ModelInput):
 class GetInput(ModelInput):
     id: str
     fields: list[str] = Field(default_factory=list)
+
+
+class DocumentInput(ModelInput):
+    """A quote or invoice (``model``) by its id."""
+
+    id: str
+
+
+class PaymentInput(BaseModel):
+    model_config = _LAX
+
+    id: str
 
 
 class LineItem(BaseModel):
@@ -129,9 +179,10 @@ class RecordFields(ModelInput):
     last_name: str | None = None
     primary_account_id: str | None = None
     billing_account_id: str | None = None
-    billing_account: str | None = None
     currency: str | None = None
+    currency_id: str | None = None
     exchange_rate: float | None = None
+    invoice_date: str | None = None
     due_date: str | None = None
     valid_until: str | None = None
     integrated_id: str | None = None
@@ -144,9 +195,9 @@ class RecordFields(ModelInput):
     notes: str | None = None
     payment_method: str | None = None
     payment_type: str | None = None
+    direction: str | None = None
     refund: bool | None = None
     account_id: str | None = None
-    account: str | None = None
     related_invoices: list[RelatedInvoice] | None = None
 
 
@@ -156,11 +207,13 @@ class CreateInput(RecordFields):
 
 class UpdateInput(RecordFields):
     id: str
-    create_if_missing: bool = False
+    create_if_missing: bool = Field(
+        default=False, validation_alias=AliasChoices("create_if_missing", "create")
+    )
 
 
 class RecordOutput(RecordFields):
-    """A 1CRM record as a bundle (audit dates ISO UTC)."""
+    """A 1CRM record as a bundle (audit dates ISO UTC, amounts as numbers)."""
 
     id: str
     date_entered: str | None = None
@@ -168,9 +221,41 @@ class RecordOutput(RecordFields):
     created_by: str | None = None
     modified_user_id: str | None = None
     deleted: Any = None
+    billing_account: str | None = None
+    account: str | None = None
     invoice_number: Any = None
     quote_number: Any = None
     subtotal: float | None = None
-    tax: float | None = None
+    total_tax: float | None = None
     amount_due: float | None = None
-    total_allocated: float | None = None
+    total_amount: float | None = None
+
+
+class LineOutput(BaseModel):
+    """A line of a quote or invoice: price, extended price, tax rate and amount."""
+
+    model_config = _LAX
+
+    id: str
+    name: str | None = None
+    position: Any = None
+    line_group_id: str | None = None
+    quantity: float | None = None
+    unit_price: float | None = None
+    ext_price: float | None = None
+    tax_percentage: float | None = None
+    tax_amount: float | None = None
+    total: float | None = None
+
+
+class AllocationOutput(BaseModel):
+    """What a payment pays of one invoice."""
+
+    model_config = _LAX
+
+    id: str
+    invoice_id: str
+    invoice: str | None = None
+    invoice_number: Any = None
+    integrated_id: str | None = None
+    amount: float | None = None

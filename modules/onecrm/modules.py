@@ -1,8 +1,12 @@
 """1CRM modules: New Event (webhook trigger), Search for Records, Get, Create and Update a
-Record — for any model (Account, Contact, Invoice, Quote, Payment …).
+Record — for any model (Account, Contact, Invoice, Quote, Payment …) — and the two lists a
+sync needs because 1CRM keeps them as separate records: List Line Items of a quote or invoice,
+and List a Payment's Invoices.
 
 Every module takes ``parameters.__IMTCONN__`` (a 1CRM connection). The model is chosen in the
-parameters or mapped as ``model``; "Accounts" and "Account" both work.
+parameters or mapped as ``model``; "Accounts" and "Account" both work. Creating an invoice or
+quote with ``line_items``, or a payment with ``related_invoices``, takes several calls
+(``modules/onecrm/documents.py``).
 """
 
 from __future__ import annotations
@@ -16,22 +20,39 @@ from pydantic import BaseModel
 from engine.errors import InvalidConfigurationError
 from engine.spec import Bundle, ModuleCall, ModuleKind, ModuleSpec
 from modules.connections import ApiClient, limited, module_factory, with_position
-from modules.onecrm.client import client_for, from_onecrm, onecrm_settings
+from modules.onecrm.client import OneCrmClient, client_for, from_onecrm, onecrm_settings, to_onecrm
+from modules.onecrm.documents import (
+    DOCUMENT_MODELS,
+    read_allocations,
+    read_lines,
+    write_document,
+    write_payment,
+)
 from modules.onecrm.models import (
+    DEFAULT_WEBHOOK_FILTER,
+    EVENT_TYPES,
+    AllocationOutput,
     CreateInput,
+    DocumentInput,
     GetInput,
+    LineOutput,
+    ListParameters,
     ModelInput,
     NewEventParameters,
     OneCrmParameters,
+    PaymentInput,
     RecordOutput,
     SearchInput,
     SearchParameters,
     UpdateInput,
     model_name,
 )
+from modules.onecrm.reference import currency_id
 
 CONTROL_FIELDS = frozenset({"model", "id", "create_if_missing"})
 """Mapper keys that steer the module rather than being record fields."""
+PARTS = ("line_items", "related_invoices")
+"""Mapped parts written as records of their own (``documents.py``)."""
 
 # -- New Event (instant trigger) --------------------------------------------------------------
 
@@ -39,14 +60,17 @@ CONTROL_FIELDS = frozenset({"model", "id", "create_if_missing"})
 def webhook_bundles(
     request_bundle: Mapping[str, Any], parameters: Mapping[str, Any] | None = None
 ) -> list[dict[str, Any]]:
-    """The trigger's bundles from a 1CRM webhook request: the record it carries.
+    """The trigger's bundle from a 1CRM webhook request: the changed record.
 
-    1CRM posts ``{"webhook_id", "model", "event", "timestamp", "record": {...}}``; the scenario
-    maps the record's fields (``1.name``, ``1.date_modified``), so the bundle is the record.
-    A body without ``record`` is taken as the record itself.
+    1CRM posts the record's fields, flat (NOTES §6); a body wrapping them in ``record`` is
+    unwrapped too. A body that carries no record ``id`` is not a 1CRM delivery: no bundle.
+    The delivery is not signed — see docs/connectors/onecrm.md for what stands in for that.
     """
     record = request_bundle.get("record")
-    return [from_onecrm(record if isinstance(record, Mapping) else request_bundle)]
+    body = record if isinstance(record, Mapping) else request_bundle
+    if not body.get("id"):
+        return []
+    return [from_onecrm(body)]
 
 
 def new_event(call: ModuleCall) -> Iterator[Bundle]:
@@ -57,7 +81,9 @@ def new_event(call: ModuleCall) -> Iterator[Bundle]:
 def attach_webhook(
     connection: Mapping[str, Any], session: Any, url: str, parameters: Mapping[str, Any]
 ) -> str:
-    """Subscribe ``url`` to the trigger's model and event in 1CRM; returns the 1CRM hook id.
+    """Subscribe ``url`` to the trigger's model and event type in 1CRM; returns the 1CRM
+    webhook id. The subscription carries the trigger's filter, else every record that is not
+    deleted — 1CRM fires nothing without one (NOTES §6).
 
     For the service to call when a scenario with ``onecrm:NewEvent`` is activated.
     """
@@ -66,7 +92,12 @@ def attach_webhook(
     if model is None:
         raise InvalidConfigurationError("choose the 1CRM module (Account, Invoice …) to watch")
     api = ApiClient(onecrm_settings(connection, max_retries=0), session, time.sleep)
-    body = {"url": url, "model": model, "event": settings.event}
+    body = {
+        "type": EVENT_TYPES[settings.event],
+        "url": url,
+        "model": model,
+        "filters": settings.filters or DEFAULT_WEBHOOK_FILTER,
+    }
     answer = api.request("POST", "webhooks", json=body).body or {}
     return str(answer.get("id"))
 
@@ -92,14 +123,17 @@ def _model(call: ModuleCall) -> str:
 def search_records(call: ModuleCall) -> Iterator[Bundle]:
     data: SearchInput = call.input  # type: ignore[assignment]
     parameters: SearchParameters = call.parameters  # type: ignore[assignment]
-    params: dict[str, Any] = {f"filters[{k}]": v for k, v in data.filters.items()}
-    params.update(filter_text=data.filter_text or None, order=data.order or None)
-    if data.fields:
-        params["fields[]"] = data.fields
-    query = {k: v for k, v in params.items() if v is not None}
     limit = data.limit if data.limit is not None else parameters.limit
-    found = list(limited(client_for(call).search(_model(call), query, limit), limit))
-    yield from with_position(found)
+    found = client_for(call).search(
+        _model(call),
+        filter_text=data.filter_text or None,
+        filters=data.filters,
+        fields=data.fields or None,
+        order=data.order or None,
+        match={k: v for k, v in data.match.items() if v not in (None, "")},
+        limit=limit,
+    )
+    yield from with_position(list(limited(found, limit)))
 
 
 def get_record(call: ModuleCall) -> Iterator[Bundle]:
@@ -108,22 +142,92 @@ def get_record(call: ModuleCall) -> Iterator[Bundle]:
 
 
 def create_record(call: ModuleCall) -> Iterator[Bundle]:
-    yield client_for(call).create(_model(call), _fields(call.input))
+    model, data = _model(call), call.input
+    client = client_for(call)
+    fields = with_currency_id(client, _fields(data))
+    lines, allocations = getattr(data, "line_items", None), getattr(data, "related_invoices", None)
+    if model in DOCUMENT_MODELS and lines is not None:
+        refuse_parts(model, data, allowed="line_items")
+        yield write_document(client, model, fields, lines)
+    elif model == "Payment" and allocations is not None:
+        refuse_parts(model, data, allowed="related_invoices")
+        yield write_payment(client, fields, allocations)
+    else:
+        refuse_parts(model, data)
+        yield client.created(model, fields)
 
 
 def update_record(call: ModuleCall) -> Iterator[Bundle]:
+    """PATCH the mapped fields (``create``: make the record if the id is not there), then read
+    the record back — 1CRM answers an update with ``{"result": true}`` only."""
     data: UpdateInput = call.input  # type: ignore[assignment]
     if not data.id:
         raise InvalidConfigurationError("map the Record ID to update")
+    model = _model(call)
+    refuse_parts(model, data, updating=True)
     client = client_for(call)
-    yield client.update(_model(call), data.id, _fields(data), data.create_if_missing)
+    fields = with_currency_id(client, _fields(data))
+    yield client.updated(model, data.id, fields, data.create_if_missing)
+
+
+def list_line_items(call: ModuleCall) -> Iterator[Bundle]:
+    """The lines of a quote or invoice, one bundle each (read from 1CRM's line records)."""
+    data: DocumentInput = call.input  # type: ignore[assignment]
+    model = _model(call)
+    if model not in DOCUMENT_MODELS:
+        raise InvalidConfigurationError("List Line Items reads a Quote or an Invoice")
+    parameters: ListParameters = call.parameters  # type: ignore[assignment]
+    lines = read_lines(client_for(call), model, data.id)
+    yield from with_position(list(limited(iter(lines), parameters.limit)))
+
+
+def list_payment_invoices(call: ModuleCall) -> Iterator[Bundle]:
+    """The invoices a payment pays, one bundle each, with the amount and Integrated ID."""
+    data: PaymentInput = call.input  # type: ignore[assignment]
+    parameters: ListParameters = call.parameters  # type: ignore[assignment]
+    allocations = read_allocations(client_for(call), data.id)
+    yield from with_position(list(limited(iter(allocations), parameters.limit)))
 
 
 def _fields(data: BaseModel) -> dict[str, Any]:
-    """The mapped record fields: no control keys, nothing left empty (Make sends only what the
-    user filled in)."""
-    fields = data.model_dump(exclude=set(CONTROL_FIELDS), exclude_none=True)
-    return {k: v for k, v in fields.items() if v not in ("", [], {})}
+    """The mapped record fields: no control keys, no parts, nothing left empty (Make sends
+    only what the user filled in)."""
+    fields = data.model_dump(exclude=set(CONTROL_FIELDS) | set(PARTS), exclude_none=True)
+    return to_onecrm({k: v for k, v in fields.items() if v not in ("", [], {})})
+
+
+def refuse_parts(
+    model: str, data: BaseModel, updating: bool = False, allowed: str | None = None
+) -> None:
+    """Line items and payment allocations are records of their own in 1CRM: only an invoice's
+    or quote's lines and a payment's invoices are written with it.
+
+    Raises:
+        InvalidConfigurationError: where this module cannot write them.
+    """
+    given = [p for p in PARTS if p != allowed and getattr(data, p, None) not in (None, [])]
+    if not given:
+        return
+    where = "Update a Record" if updating else f"a {model}"
+    raise InvalidConfigurationError(
+        f"{', '.join(given)} cannot be written with {where}: 1CRM keeps them as records of "
+        "their own; create the invoice or quote (line_items) or the payment (related_invoices) "
+        "with Create a Record"
+    )
+
+
+def with_currency_id(client: OneCrmClient, fields: dict[str, Any]) -> dict[str, Any]:
+    """``currency`` (an ISO code such as ``NZD``, or the currency's name) as 1CRM's
+    ``currency_id``; 1CRM ignores the ``currency`` display field itself.
+
+    Raises:
+        DataError: the instance has no such currency.
+    """
+    code = fields.pop("currency", None)
+    if code in (None, "") or fields.get("currency_id"):
+        return fields
+    fields["currency_id"] = currency_id(client, str(code))
+    return fields
 
 
 # -- specs ------------------------------------------------------------------------------------
@@ -161,5 +265,23 @@ ONECRM_MODULES: tuple[ModuleSpec, ...] = (
     ),
     _spec(
         "UpdateRecord", "Update a Record", ModuleKind.ACTION, update_record, input_model=UpdateInput
+    ),
+    _spec(
+        "ListLineItems",
+        "List Line Items of a Quote or Invoice",
+        ModuleKind.SEARCH,
+        list_line_items,
+        parameters=ListParameters,
+        input_model=DocumentInput,
+        output=LineOutput,
+    ),
+    _spec(
+        "ListPaymentInvoices",
+        "List a Payment's Invoices",
+        ModuleKind.SEARCH,
+        list_payment_invoices,
+        parameters=ListParameters,
+        input_model=PaymentInput,
+        output=AllocationOutput,
     ),
 )

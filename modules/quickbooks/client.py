@@ -4,8 +4,10 @@ Data calls go to ``{base_url}/v3/company/{realm_id}/`` with the bearer token and
 ``minorversion``. The realm (company) id comes from the OAuth callback's ``realmId`` and is
 kept in the connection's public data. Errors map through ``modules.connections.STATUS_ERRORS``;
 the ``Fault`` envelope becomes one sentence with each error's ``Message`` and ``Detail``
-verbatim. Rate limit: 500 calls a minute per realm (Intuit's per-company limit), shared across
-workers, so two connections to one company share the budget.
+verbatim. Limits (vendor/quickbooks/NOTES.md §7): 500 calls a minute and 10 calls in flight per
+realm (Intuit's per-company limits), shared across workers, so two connections to one company
+share the budget. ``minorversion=75`` goes with every call: Intuit ignores 1 to 74 since 1 August
+2025 (§2).
 
 Every write of a module call carries ``requestid`` (unique per company, at most 50
 characters): the call's ``ModuleContext.idempotency_key``. QuickBooks answers a request whose
@@ -28,6 +30,7 @@ from modules.connections import ApiClient, ApiResponse, ApiSettings, connection_
 QBO_API_URL = "https://quickbooks.api.intuit.com"
 MINOR_VERSION = "75"
 REALM_CALLS_PER_MINUTE = 500
+REALM_CONCURRENT_CALLS = 10
 QUERY_PAGE_SIZE = 1000  # the largest MAXRESULTS Intuit accepts
 STALE_OBJECT = "5010"
 
@@ -71,6 +74,8 @@ def qbo_settings(connection: Mapping[str, Any], **overrides: Any) -> ApiSettings
         "headers": {"Authorization": f"Bearer {token}", "Accept": "application/json"},
         "rate_key": f"quickbooks:{realm}",  # Intuit counts per company, whichever connection
         "rate_limit": REALM_CALLS_PER_MINUTE,
+        "concurrency_key": f"quickbooks:{realm}",
+        "max_concurrent": REALM_CONCURRENT_CALLS,
     }
     return ApiSettings(**{**settings, **overrides})
 
@@ -191,6 +196,11 @@ class QuickBooksClient:
         """The company's ``CompanyInfo`` (name, country …)."""
         realm = self.api.settings.base_url.rstrip("/").rsplit("/", 1)[-1]
         return _entity("CompanyInfo", self._call("GET", f"companyinfo/{realm}"))
+
+    def preferences(self) -> dict[str, Any]:
+        """The company's ``Preferences`` (``TaxPrefs``, ``CurrencyPrefs``,
+        ``SalesFormsPrefs`` …)."""
+        return _entity("Preferences", self._call("GET", "preferences"))
 
 
 def _entity(entity: str, body: Mapping[str, Any]) -> dict[str, Any]:

@@ -18,8 +18,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.errors import AccountValidationError
-from engine.spec import AuthType, ConnectionField, ConnectionKind, OAuth2Settings
+from engine.spec import AuthType, CheckFinding, ConnectionField, ConnectionKind, OAuth2Settings
 from modules.connections import ApiClient, oauth2_client_fields, oauth2_endpoint_fields
+from modules.quickbooks.check import check_company
 from modules.quickbooks.client import QBO_API_URL, QuickBooksClient, qbo_settings
 
 AUTHORIZE_URL = "https://appcenter.intuit.com/connect/oauth2"
@@ -56,6 +57,12 @@ def check_connection(connection: Mapping[str, Any], session: Any) -> dict[str, A
     return {"company": info.get("CompanyName"), "realm_id": connection.get("realm_id")}
 
 
+def check_account(connection: Mapping[str, Any], session: Any) -> list[CheckFinding]:
+    """``switchboard connection check``: where the company differs from what the modules and
+    the prebuilt scenarios assume (``modules.quickbooks.check``); read-only."""
+    return check_company(company_client(connection, session), connection)
+
+
 QUICKBOOKS_CONNECTION = ConnectionKind(
     id="quickbooks",
     label="QuickBooks Online",
@@ -82,7 +89,8 @@ QUICKBOOKS_CONNECTION = ConnectionKind(
             secret=True,
             required=False,
             advanced=True,
-            help="From the Intuit app's Webhooks page; checks New Event deliveries.",
+            help="From the Intuit app's Webhooks page; checks New Event deliveries "
+            "(SWITCHBOARD_QUICKBOOKS_VERIFIER_TOKEN when empty).",
         ),
     ),
     oauth2=OAuth2Settings(
@@ -92,6 +100,7 @@ QUICKBOOKS_CONNECTION = ConnectionKind(
         rotates_refresh_token=True,
     ),
     test=check_connection,
+    check=check_account,
     on_authorized=remember_company,
     callback_data=lambda callback: (
         {"realmId": callback["realmId"]} if callback.get("realmId") else {}

@@ -358,7 +358,8 @@ class PaymentOutput(RecordOutput):
 
 
 class EventOutput(BaseModel):
-    """One changed entity of a webhook delivery."""
+    """One changed entity of a webhook delivery (CloudEvents or legacy). ``type`` and
+    ``eventId`` come with CloudEvents only (``qbo.customer.created.v1``, the event's id)."""
 
     model_config = _LAX
 
@@ -368,3 +369,5 @@ class EventOutput(BaseModel):
     operation: str | None = None
     lastUpdated: str | None = None
     deletedId: str | None = None
+    type: str | None = None
+    eventId: str | None = None

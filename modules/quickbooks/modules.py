@@ -45,11 +45,12 @@ from modules.quickbooks.webhooks import change_events, intuit_webhook_status, ro
 
 
 def webhook_bundles(
-    request_bundle: Mapping[str, Any], parameters: Mapping[str, Any] | None = None
+    request_bundle: Mapping[str, Any] | list[Any], parameters: Mapping[str, Any] | None = None
 ) -> list[dict[str, Any]]:
-    """The trigger's bundles from a (verified) Intuit delivery: one per changed entity, with
-    ``realmId``, ``name``, ``id``, ``operation``, ``lastUpdated``. With the trigger's
-    ``parameters`` only the chosen entities and operations are kept."""
+    """The trigger's bundles from a (verified) Intuit delivery, CloudEvents or legacy: one
+    per changed entity, with ``realmId``, ``name``, ``id``, ``operation``, ``lastUpdated``
+    (CloudEvents add ``type`` and ``eventId``). With the trigger's ``parameters`` only the
+    chosen entities and operations are kept."""
     settings = NewEventParameters.model_validate(parameters or {})
     return change_events(request_bundle, settings.entities, settings.operations)
 

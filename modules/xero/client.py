@@ -32,6 +32,8 @@ from modules.connections import (
 XERO_API_URL = "https://api.xero.com"
 API_PATH = "/api.xro/2.0"
 PAGE_SIZE = 100
+UNPAGED = frozenset({"Items"})
+"""Lists Xero answers whole: they take no ``page`` parameter."""
 TENANT_CALLS_PER_MINUTE = 60
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
@@ -115,12 +117,13 @@ class XeroClient:
         """Every record of ``resource`` matching ``params``, fetched page by page."""
         headers = {"If-Modified-Since": if_modified_since(modified_since)} if modified_since else {}
 
-        def fetch(page: int) -> list[Any]:
-            query = {**(params or {}), "page": page}
+        def fetch(page: int | None) -> list[Any]:
+            query = {**(params or {}), **({"page": page} if page else {})}
             body = self.api.request("GET", resource, params=query, headers=headers).body
             return list((body or {}).get(resource) or [])
 
-        for record in pages(fetch, PAGE_SIZE):
+        records = fetch(None) if resource in UNPAGED else pages(fetch, PAGE_SIZE)
+        for record in records:
             yield from_xero(record)
 
     def get(self, resource: str, record_id: str) -> dict[str, Any]:
@@ -137,6 +140,11 @@ class XeroClient:
         path = f"{resource}/{record_id}"
         body = self._write("POST", path, {resource: [dict(element)]})
         return _first(resource, body)
+
+    def allocate(self, resource: str, record_id: str, allocation: Mapping[str, Any]) -> Any:
+        """PUT one allocation of a credit note's or overpayment's credit; returns it."""
+        path = f"{resource}/{record_id}/Allocations"
+        return _first("Allocations", self._write("PUT", path, {"Allocations": [allocation]}))
 
 
 def _first(resource: str, body: Any) -> dict[str, Any]:
@@ -200,8 +208,9 @@ def parse_iso(value: Any) -> datetime | None:
 
 
 def if_modified_since(moment: datetime) -> str:
-    """The header value Xero reads: UTC, to the second (callers drop records not later)."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    """The header value Xero reads: an RFC 3339 date-time in UTC, to the second (callers drop
+    records not later). The spec types the header ``format: date-time``, so the zone is kept."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def without_empty(value: Any) -> Any:

@@ -3,6 +3,8 @@
 Endpoints default to Xero's; a connection pointed at the sandbox carries ``base_url``,
 ``authorize_url`` and ``token_url`` in its public data. ``client_id`` is public data and
 ``client_secret`` a secret of the connection, so the engine can refresh tokens on its own.
+``scope_set`` chooses the scopes asked for at sign-in: ``granular`` (the default; required of
+apps created from 2 March 2026) or ``legacy`` (``accounting.transactions``, older apps).
 """
 
 from __future__ import annotations
@@ -14,19 +16,13 @@ from typing import Any
 from engine.errors import AccountValidationError
 from engine.spec import AuthType, ConnectionField, ConnectionKind, OAuth2Settings
 from modules.connections import ApiClient, ApiSettings, oauth2_client_fields, oauth2_endpoint_fields
+from modules.xero.check import check_xero_account
 from modules.xero.client import XERO_API_URL, api_base, xero_error_message, xero_settings
+from modules.xero.scopes import GRANULAR, SCOPE_SETS, requested_scopes
 
 AUTHORIZE_URL = "https://login.xero.com/identity/connect/authorize"
 TOKEN_URL = "https://identity.xero.com/connect/token"
-SCOPES = (
-    "openid",
-    "profile",
-    "email",
-    "offline_access",
-    "accounting.transactions",
-    "accounting.contacts",
-    "accounting.settings",
-)
+SCOPES = SCOPE_SETS[GRANULAR]
 
 
 def list_tenants(data: Mapping[str, Any], access_token: str, session: Any) -> list[dict[str, Any]]:
@@ -76,8 +72,7 @@ def check_connection(connection: Mapping[str, Any], session: Any) -> dict[str, A
     """Read the selected organisation; its name is what the UI shows."""
     api = ApiClient(xero_settings(connection, max_retries=0), session, time.sleep)
     body = api.get("Organisation") or {}
-    # Xero's envelope key is "Organisations"; the sandbox answers "Organisation".
-    organisation = (body.get("Organisations") or body.get("Organisation") or [{}])[0]
+    organisation = (body.get("Organisations") or [{}])[0]  # Xero's envelope key, plural
     return {"organisation": organisation.get("Name"), "tenant_id": connection.get("tenant_id")}
 
 
@@ -87,6 +82,14 @@ XERO_CONNECTION = ConnectionKind(
     auth=AuthType.OAUTH2,
     fields=(
         *oauth2_client_fields("Xero app's"),
+        ConnectionField(
+            name="scope_set",
+            label="Scopes",
+            required=False,
+            default=GRANULAR,
+            help="granular (apps created from 2 March 2026, the default) or legacy (older Xero "
+            "apps still on accounting.transactions).",
+        ),
         ConnectionField(
             name="tenant_id",
             label="Organisation",
@@ -114,8 +117,10 @@ XERO_CONNECTION = ConnectionKind(
         authorize_url=AUTHORIZE_URL,
         token_url=TOKEN_URL,
         scopes=SCOPES,
+        scopes_for=requested_scopes,
         rotates_refresh_token=True,
     ),
     test=check_connection,
+    check=check_xero_account,
     on_authorized=select_tenant,
 )

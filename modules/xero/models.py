@@ -93,6 +93,42 @@ class RecordIdInput(TenantInput):
     ContactID: str | None = None
 
 
+class SearchInput(TenantInput):
+    """Search for credit notes, items or overpayments: a raw ``where`` and/or AND rules."""
+
+    where: str | None = None
+    filter: list[FieldRule] = Field(default_factory=list)
+    order: str | None = None
+
+    _flatten = field_validator("filter", mode="before")(SearchContactsInput._flatten.__func__)
+
+
+class GetCreditNoteInput(TenantInput):
+    CreditNoteID: str | None = None
+
+
+class GetItemInput(TenantInput):
+    """An item by its ``ItemID`` (a GUID in Xero's spec; find one by code with Search Items)."""
+
+    ItemID: str | None = None
+
+
+class GetOverpaymentInput(TenantInput):
+    OverpaymentID: str | None = None
+
+
+class AllocationInput(TenantInput):
+    """Apply credit to one invoice of the same contact (Xero requires Amount, Invoice, Date)."""
+
+    CreditNoteID: str | None = None
+    OverpaymentID: str | None = None
+    InvoiceID: str | None = None
+    Amount: float
+    Date: Any = None
+
+    _dates = field_validator("Date", mode="before")(_date_text)
+
+
 class Address(BaseModel):
     model_config = _LAX
 
@@ -210,6 +246,67 @@ class UpdateInvoiceInput(InvoiceFields):
     InvoiceID: str
 
 
+CREDIT_NOTE_TYPES = {
+    "sales": "ACCRECCREDIT",
+    "sales credit note": "ACCRECCREDIT",
+    "customer": "ACCRECCREDIT",
+    "bill": "ACCPAYCREDIT",
+    "supplier": "ACCPAYCREDIT",
+}
+"""What the UI calls the credit note types → Xero's codes (codes pass unchanged)."""
+
+
+class CreateCreditNoteInput(DocumentFields):
+    """A credit note: ``ACCRECCREDIT`` to a customer (the default) or ``ACCPAYCREDIT`` from a
+    supplier; apply it with Allocate a Credit Note."""
+
+    Type: str = "ACCRECCREDIT"
+    CreditNoteNumber: str | None = None
+
+    @field_validator("Type", mode="before")
+    @classmethod
+    def _type_code(cls, value: Any) -> Any:
+        if value in (None, ""):
+            return "ACCRECCREDIT"
+        return CREDIT_NOTE_TYPES.get(str(value).strip().lower(), str(value).strip().upper())
+
+
+class ItemDetails(BaseModel):
+    """``SalesDetails`` / ``PurchaseDetails`` of an item."""
+
+    model_config = _LAX
+
+    UnitPrice: float | None = None
+    AccountCode: str | None = None
+    COGSAccountCode: str | None = None
+    TaxType: str | None = None
+
+
+class ItemFields(TenantInput):
+    Code: str | None = None
+    Name: str | None = None
+    Description: str | None = None
+    PurchaseDescription: str | None = None
+    IsSold: bool | None = None
+    IsPurchased: bool | None = None
+    SalesDetails: ItemDetails | None = None
+    PurchaseDetails: ItemDetails | None = None
+    InventoryAssetAccountCode: str | None = None
+
+
+class CreateItemInput(ItemFields):
+    """Xero requires ``Code`` (at most 30 characters, unique); ``Name`` at most 50."""
+
+    Code: str
+
+
+class UpdateItemInput(ItemFields):
+    """Xero's spec requires the item's ``Code`` in every item element, updates too."""
+
+    ItemID: str
+    Code: str
+
+
 class CreateQuoteInput(DocumentFields):
     ExpiryDate: Any = None
     QuoteNumber: str | None = None
@@ -218,6 +315,12 @@ class CreateQuoteInput(DocumentFields):
     Terms: str | None = None
 
     _expiry = field_validator("ExpiryDate", mode="before")(_date_text)
+
+    @field_validator("LineAmountTypes", mode="before")
+    @classmethod
+    def _quote_amount_types(cls, value: Any) -> Any:
+        """Quotes spell them EXCLUSIVE, INCLUSIVE, NOTAX (the spec's QuoteLineAmountTypes)."""
+        return str(value).strip().upper() if isinstance(value, str) and value.strip() else value
 
 
 class CreatePaymentInput(TenantInput):
@@ -281,3 +384,44 @@ class PaymentOutput(BaseModel):
     Invoice: dict[str, Any] | None = None
     Account: dict[str, Any] | None = None
     UpdatedDateUTC: str | None = None
+
+
+class CreditNoteOutput(CreateCreditNoteInput):
+    CreditNoteID: str
+    SubTotal: float | None = None
+    TotalTax: float | None = None
+    Total: float | None = None
+    RemainingCredit: float | None = None
+    Allocations: list[dict[str, Any]] | None = None
+    UpdatedDateUTC: str | None = None
+
+
+class ItemOutput(ItemFields):
+    ItemID: str
+    IsTrackedAsInventory: bool | None = None
+    UpdatedDateUTC: str | None = None
+
+
+class OverpaymentOutput(BaseModel):
+    model_config = _LAX
+
+    OverpaymentID: str
+    Type: str | None = None
+    Contact: dict[str, Any] | None = None
+    Date: str | None = None
+    Status: str | None = None
+    LineItems: list[dict[str, Any]] | None = None
+    Total: float | None = None
+    RemainingCredit: float | None = None
+    CurrencyCode: str | None = None
+    Allocations: list[dict[str, Any]] | None = None
+    UpdatedDateUTC: str | None = None
+
+
+class AllocationOutput(BaseModel):
+    model_config = _LAX
+
+    AllocationID: str | None = None
+    Amount: float | None = None
+    Date: str | None = None
+    Invoice: dict[str, Any] | None = None

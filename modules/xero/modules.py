@@ -1,4 +1,5 @@
-"""Xero modules: watch, search, get, create and update contacts, invoices, quotes, payments.
+"""Xero modules: watch, search, get, create and update contacts, invoices, quotes, payments,
+credit notes (and their allocation to invoices), items and overpayments.
 
 Every module takes ``parameters.__IMTCONN__`` (a Xero connection) and may override the
 connection's organisation with ``tenantId`` in its mapper. Bundles carry Xero's field names with
@@ -20,22 +21,34 @@ from engine.spec import Bundle, ModuleCall, ModuleKind, ModuleSpec
 from modules.connections import limited, module_factory, with_position
 from modules.xero.client import client_for, iso, parse_iso, without_empty
 from modules.xero.models import (
+    AllocationInput,
+    AllocationOutput,
     ContactOutput,
     CreateContactInput,
+    CreateCreditNoteInput,
     CreateInvoiceInput,
+    CreateItemInput,
     CreatePaymentInput,
     CreateQuoteInput,
+    CreditNoteOutput,
     FieldRule,
+    GetCreditNoteInput,
+    GetItemInput,
+    GetOverpaymentInput,
     InvoiceOutput,
+    ItemOutput,
+    OverpaymentOutput,
     PaymentOutput,
     QuoteOutput,
     RecordIdInput,
     SearchContactsInput,
+    SearchInput,
     SearchInvoicesInput,
     SearchParameters,
     TenantInput,
     UpdateContactInput,
     UpdateInvoiceInput,
+    UpdateItemInput,
     WatchParameters,
     XeroParameters,
 )
@@ -174,11 +187,37 @@ def _csv(value: list[str] | str | None) -> str | None:
 # -- get, create, update ------------------------------------------------------------------------
 
 
-def get_contact(call: ModuleCall) -> Iterator[Bundle]:
-    data: RecordIdInput = call.input  # type: ignore[assignment]
-    if not data.ContactID:
-        raise InvalidConfigurationError("map the Contact ID to get")
-    yield client_for(call, data.tenantId).get("Contacts", data.ContactID)
+def search(resource: str, call: ModuleCall) -> Iterator[Bundle]:
+    """Search credit notes, items or overpayments by a raw ``where`` and/or AND rules."""
+    data: SearchInput = call.input  # type: ignore[assignment]
+    where = " AND ".join(w for w in (data.where, where_clause(data.filter)) if w) or None
+    yield from _search(call, resource, {"where": where, "order": data.order}, data.tenantId)
+
+
+def get(resource: str, id_field: str, call: ModuleCall) -> Iterator[Bundle]:
+    """One record by its ID."""
+    data: TenantInput = call.input  # type: ignore[assignment]
+    record_id = getattr(data, id_field, None)
+    if not record_id:
+        raise InvalidConfigurationError(f"map the {id_field} to get")
+    yield client_for(call, data.tenantId).get(resource, str(record_id))
+
+
+def allocate(resource: str, id_field: str, call: ModuleCall) -> Iterator[Bundle]:
+    """Apply a credit note's or an overpayment's credit to one invoice of the same contact.
+    Xero requires the date: the run's day (UTC) unless one is mapped."""
+    data: AllocationInput = call.input  # type: ignore[assignment]
+    source_id = getattr(data, id_field)
+    if not source_id:
+        raise InvalidConfigurationError(f"map the {id_field} whose credit to allocate")
+    if not data.InvoiceID:
+        raise InvalidConfigurationError("map the Invoice ID the credit goes to")
+    allocation = {
+        "Invoice": {"InvoiceID": data.InvoiceID},
+        "Amount": data.Amount,
+        "Date": data.Date or call.context.now().astimezone(UTC).date().isoformat(),
+    }
+    yield client_for(call, data.tenantId).allocate(resource, source_id, allocation)
 
 
 def create(resource: str, call: ModuleCall) -> Iterator[Bundle]:
@@ -197,7 +236,10 @@ def create_payment(call: ModuleCall) -> Iterator[Bundle]:
     if not (data.InvoiceID or data.InvoiceNumber):
         raise InvalidConfigurationError("map the invoice (ID or number) the payment is for")
     if not (data.AccountCode or data.AccountID):
-        raise InvalidConfigurationError("choose the bank account (code or ID) of the payment")
+        raise InvalidConfigurationError(
+            "choose the account (code or ID) of the payment: a bank account, or one with "
+            "payments enabled"
+        )
     element = {
         "Invoice": {"InvoiceID": data.InvoiceID, "InvoiceNumber": data.InvoiceNumber},
         "Account": {"Code": data.AccountCode, "AccountID": data.AccountID},
@@ -228,7 +270,7 @@ _spec = module_factory("xero", parameters=XeroParameters, input_model=TenantInpu
 class NewEventParameters(XeroParameters):
     """``xero:NewEvent``: which events to keep (comma lists; empty = all)."""
 
-    categories: Any = None  # CONTACT, INVOICE
+    categories: Any = None  # CONTACT, INVOICE, CREDITNOTE
     types: Any = None  # CREATE, UPDATE
 
 
@@ -238,6 +280,13 @@ def new_event(call: ModuleCall) -> Iterator[Bundle]:
 
 
 _TRIGGER, _SEARCH, _ACTION = ModuleKind.TRIGGER, ModuleKind.SEARCH, ModuleKind.ACTION
+
+_CREDITS_AND_ITEMS = (
+    ("CreditNotes", "Credit Note", CreditNoteOutput),
+    ("Items", "Item", ItemOutput),
+    ("Overpayments", "Overpayment", OverpaymentOutput),
+)
+"""Resources with Watch and Search modules of one shape: (resource, label, output)."""
 
 XERO_MODULES: tuple[ModuleSpec, ...] = (
     _spec(
@@ -294,7 +343,7 @@ XERO_MODULES: tuple[ModuleSpec, ...] = (
         "GetContact",
         "Get a Contact",
         _ACTION,
-        get_contact,
+        partial(get, "Contacts", "ContactID"),
         input_model=RecordIdInput,
         output=ContactOutput,
     ),
@@ -345,5 +394,92 @@ XERO_MODULES: tuple[ModuleSpec, ...] = (
         create_payment,
         input_model=CreatePaymentInput,
         output=PaymentOutput,
+    ),
+    *(
+        _spec(
+            f"Watch{resource}",
+            f"Watch {label}s",
+            _TRIGGER,
+            partial(watch, resource),
+            parameters=WatchParameters,
+            output=output,
+        )
+        for resource, label, output in _CREDITS_AND_ITEMS
+    ),
+    *(
+        _spec(
+            f"Search{resource}",
+            f"Search for {label}s",
+            _SEARCH,
+            partial(search, resource),
+            parameters=SearchParameters,
+            input_model=SearchInput,
+            output=output,
+        )
+        for resource, label, output in _CREDITS_AND_ITEMS
+    ),
+    _spec(
+        "GetCreditNote",
+        "Get a Credit Note",
+        _ACTION,
+        partial(get, "CreditNotes", "CreditNoteID"),
+        input_model=GetCreditNoteInput,
+        output=CreditNoteOutput,
+    ),
+    _spec(
+        "CreateCreditNote",
+        "Create a Credit Note",
+        _ACTION,
+        partial(create, "CreditNotes"),
+        input_model=CreateCreditNoteInput,
+        output=CreditNoteOutput,
+    ),
+    _spec(
+        "AllocateCreditNote",
+        "Allocate a Credit Note",
+        _ACTION,
+        partial(allocate, "CreditNotes", "CreditNoteID"),
+        input_model=AllocationInput,
+        output=AllocationOutput,
+    ),
+    _spec(
+        "GetItem",
+        "Get an Item",
+        _ACTION,
+        partial(get, "Items", "ItemID"),
+        input_model=GetItemInput,
+        output=ItemOutput,
+    ),
+    _spec(
+        "CreateItem",
+        "Create an Item",
+        _ACTION,
+        partial(create, "Items"),
+        input_model=CreateItemInput,
+        output=ItemOutput,
+    ),
+    _spec(
+        "UpdateItem",
+        "Update an Item",
+        _ACTION,
+        partial(update, "Items", "ItemID"),
+        input_model=UpdateItemInput,
+        output=ItemOutput,
+    ),
+    _spec(
+        "GetOverpayment",
+        "Get an Overpayment",
+        _ACTION,
+        partial(get, "Overpayments", "OverpaymentID"),
+        input_model=GetOverpaymentInput,
+        output=OverpaymentOutput,
+    ),
+    _spec(
+        "AllocateOverpayment",
+        "Allocate an Overpayment",
+        _ACTION,
+        partial(allocate, "Overpayments", "OverpaymentID"),
+        input_model=AllocationInput,
+        output=AllocationOutput,
     ),
 )

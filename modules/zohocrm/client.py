@@ -1,21 +1,28 @@
-"""Talking to the Zoho CRM API (v2) for one connection.
+"""Talking to the Zoho CRM API (v8) for one connection.
 
-Zoho runs one API host per data centre (``www.zohoapis.com``, ``.eu``, ``.in``, ``.com.au`` …).
-The token answer's ``api_domain`` names the one an organisation lives in; it is kept in the
-connection's public data and every call goes to ``{api_domain}/crm/v2/`` with
-``Authorization: Zoho-oauthtoken <token>``. Errors map through
-``modules.connections.STATUS_ERRORS``; Zoho's ``{"code", "message", "details"}`` (top level or
-per record) becomes one sentence with the code, the message and the failing field. 204 (no
-records) and 304 (nothing modified since) are empty answers, not errors. Rate limit: 100 calls a
-minute per connection, shared across workers.
+Zoho runs one API host per data centre (``www.zohoapis.com``, ``.eu``, ``.in``, ``.com.au``,
+``.jp``, ``.ca``, ``.com.cn``, ``.sa`` — vendor/zoho/NOTES.md §1). The token answer's
+``api_domain`` names the one an organisation lives in; it is kept in the connection's public
+data and every call goes to ``{api_domain}/crm/v8/`` with ``Authorization: Zoho-oauthtoken
+<token>``. Errors map through ``modules.connections.STATUS_ERRORS``; Zoho's ``{"code",
+"message", "details"}`` (top level or per record) becomes one sentence with the code, the
+message and the failing field. 204 (no records) and 304 (nothing modified since) are empty
+answers, not errors.
 
-Search criteria escape ``\\``, ``(``, ``)`` and ``,`` in values (``criterion``), so a value
-such as ``Smith, Jones (NZ)`` is one value and never changes the criteria's structure.
+Limits (§8): an organisation has API credits per rolling day (one a call here) and a number of
+calls in flight at once, both set by its edition (``EDITIONS``; the connection says which and
+how many licensed users). The client keeps to both, shared across workers.
+
+Lists must name their ``fields`` (at most 50); pages hold up to 200 records and past the
+2,000th record continue with ``page_token`` (§3). Search criteria escape ``\\``, ``(``, ``)``
+and ``,`` in values (``criterion``), so a value such as ``Smith, Jones (NZ)`` is one value and
+never changes the criteria's structure; at most 10 criteria (§4).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -24,10 +31,70 @@ from engine.spec import ModuleCall
 from modules.connections import ApiClient, ApiResponse, ApiSettings, connection_of, run_sleep
 
 ZOHO_API_URL = "https://www.zohoapis.com"
-API_PATH = "/crm/v2"
+API_PATH = "/crm/v8"
 PAGE_SIZE = 200
-CALLS_PER_MINUTE = 100
+MAX_FIELDS = 50
+MAX_CRITERIA = 10
+CREDIT_WINDOW_SECONDS = 24 * 3600.0
 MODULES = ("Accounts", "Contacts", "Products", "Quotes", "Invoices")
+
+
+@dataclass(frozen=True)
+class Edition:
+    """What a Zoho CRM edition allows an organisation (vendor/zoho/NOTES.md §8)."""
+
+    base_credits: int
+    credits_per_user: int
+    max_credits: int | None
+    concurrent_calls: int
+
+    def credits(self, users: int) -> int:
+        """API credits per rolling day for ``users`` licensed users."""
+        total = self.base_credits + self.credits_per_user * max(users, 0)
+        return min(total, self.max_credits) if self.max_credits else total
+
+
+EDITIONS: Mapping[str, Edition] = {
+    "free": Edition(5_000, 0, 5_000, 5),
+    "standard": Edition(50_000, 250, 100_000, 10),
+    "professional": Edition(50_000, 500, 3_000_000, 15),
+    "enterprise": Edition(50_000, 1_000, 5_000_000, 20),
+    "ultimate": Edition(50_000, 2_000, None, 25),
+}
+"""Credits: Zoho's API-limits page; calls in flight: Free 5 … Ultimate 25 (a secondary
+source; the steps between are Zoho's published 10/15/20)."""
+DEFAULT_EDITION = "free"
+
+
+def edition_of(connection: Mapping[str, Any]) -> tuple[Edition, int]:
+    """The connection's edition and licensed users (Free, one user, when not set).
+
+    Raises:
+        InvalidConfigurationError: an edition Zoho does not sell, or a user count that is no
+            whole number.
+    """
+    name = str(connection.get("edition") or DEFAULT_EDITION).strip().lower()
+    if name not in EDITIONS:
+        raise InvalidConfigurationError(
+            f"unknown Zoho CRM edition '{name}' ({', '.join(EDITIONS)})"
+        )
+    try:
+        users = int(connection.get("licensed_users") or 1)
+    except (TypeError, ValueError):
+        raise InvalidConfigurationError("licensed users must be a whole number") from None
+    return EDITIONS[name], users
+
+
+def licence_of(org_answer: Any) -> dict[str, str]:
+    """``edition`` and ``licensed_users`` from a ``GET /org`` answer's ``license_details``
+    (``paid_type``, ``users_license_purchased``); empty for an edition not in ``EDITIONS``."""
+    orgs = org_answer.get("org") if isinstance(org_answer, Mapping) else None
+    first = orgs[0] if isinstance(orgs, list) and orgs and isinstance(orgs[0], Mapping) else {}
+    licence = first.get("license_details") or {}
+    edition = str(licence.get("paid_type") or "").lower()
+    if edition not in EDITIONS:
+        return {}
+    return {"edition": edition, "licensed_users": str(licence.get("users_license_purchased") or 1)}
 
 
 def api_domain(connection: Mapping[str, Any]) -> str:
@@ -45,13 +112,18 @@ def zoho_settings(connection: Mapping[str, Any], **overrides: Any) -> ApiSetting
     if not token:
         raise InvalidConfigurationError("the Zoho CRM connection is not authorized yet")
     domain = api_domain(connection)
+    edition, users = edition_of(connection)
+    account = f"zohocrm:{getattr(connection, 'id', None) or domain}"
     settings: dict[str, Any] = {
         "label": "Zoho CRM",
         "base_url": domain + API_PATH,
         "error_message": zoho_error_message,
         "headers": {"Authorization": f"Zoho-oauthtoken {token}", "Accept": "application/json"},
-        "rate_key": f"zohocrm:{getattr(connection, 'id', None) or domain}",
-        "rate_limit": int(connection.get("rate_limit") or CALLS_PER_MINUTE),
+        "rate_key": account,
+        "rate_limit": edition.credits(users),
+        "rate_window": CREDIT_WINDOW_SECONDS,
+        "concurrency_key": account,
+        "max_concurrent": edition.concurrent_calls,
     }
     return ApiSettings(**{**settings, **overrides})
 
@@ -78,11 +150,24 @@ class ZohoClient:
         self.api = api
 
     def modified_since(
-        self, module: str, since: datetime | None, limit: int | None = None
+        self,
+        module: str,
+        since: datetime | None,
+        fields: Iterable[str],
+        limit: int | None = None,
     ) -> Iterator[dict[str, Any]]:
-        """Records modified after ``since`` (all when None), oldest change first."""
+        """Records modified after ``since`` (all when None), oldest change first, with
+        ``fields`` (v8 lists must name them; ``Modified_Time`` is always added).
+
+        Raises:
+            InvalidConfigurationError: more than 50 fields.
+        """
         headers = {"If-Modified-Since": since.isoformat(timespec="seconds")} if since else {}
-        params = {"sort_by": "Modified_Time", "sort_order": "asc"}
+        params = {
+            "fields": field_list([*fields, "Modified_Time"]),
+            "sort_by": "Modified_Time",
+            "sort_order": "asc",
+        }
         yield from self._pages(module, params, headers, limit)
 
     def search(
@@ -98,9 +183,10 @@ class ZohoClient:
         headers: Mapping[str, str],
         limit: int | None,
     ) -> Iterator[dict[str, Any]]:
-        page, produced = 1, 0
+        position: dict[str, Any] = {"page": 1}
+        produced = 0
         while True:
-            query = {**params, "page": page, "per_page": PAGE_SIZE}
+            query = {**params, **position, "per_page": PAGE_SIZE}
             body = self.api.request("GET", path, params=query, headers=headers).body or {}
             records = [r for r in body.get("data") or [] if isinstance(r, Mapping)]
             for record in records:
@@ -108,9 +194,10 @@ class ZohoClient:
                 produced += 1
                 if limit and produced >= limit:
                     return
-            if not (body.get("info") or {}).get("more_records") or not records:
+            info = body.get("info") or {}
+            if not info.get("more_records") or not records:
                 return
-            page += 1
+            position = next_position(info, position)
 
     def get(self, module: str, record_id: str) -> dict[str, Any]:
         """One record.
@@ -161,6 +248,29 @@ class ZohoClient:
         """Remove notification channels."""
         ids = ",".join(str(c) for c in channel_ids)
         self.api.request("DELETE", "actions/watch", params={"channel_ids": ids})
+
+
+def next_position(info: Mapping[str, Any], position: Mapping[str, Any]) -> dict[str, Any]:
+    """Where the next page starts: Zoho's ``next_page_token`` when it gives one (the only way
+    past the 2,000th record), else the next page number."""
+    token = info.get("next_page_token")
+    if token:
+        return {"page_token": token}
+    return {"page": int(position.get("page") or 1) + 1}
+
+
+def field_list(fields: Iterable[str]) -> str:
+    """The ``fields`` parameter: API names, once each, comma-separated.
+
+    Raises:
+        InvalidConfigurationError: none, or more than Zoho's 50.
+    """
+    names = list(dict.fromkeys(f.strip() for f in fields if f and f.strip()))
+    if not names or len(names) > MAX_FIELDS:
+        raise InvalidConfigurationError(
+            f"name between 1 and {MAX_FIELDS} fields to read (got {len(names)})"
+        )
+    return ",".join(names)
 
 
 def record_result(body: Any) -> dict[str, Any]:
@@ -242,9 +352,17 @@ def criterion(field: str, operator: str, value: Any) -> str:
 
 
 def all_of(criteria: list[str]) -> str | None:
-    """Criteria joined with ``and`` (one criterion stays as it is); None when empty."""
+    """Criteria joined with ``and`` (one criterion stays as it is); None when empty.
+
+    Raises:
+        InvalidConfigurationError: more than Zoho's 10 criteria.
+    """
     if not criteria:
         return None
+    if len(criteria) > MAX_CRITERIA:
+        raise InvalidConfigurationError(
+            f"Zoho CRM searches with at most {MAX_CRITERIA} criteria (got {len(criteria)})"
+        )
     if len(criteria) == 1:
         return criteria[0]
     return "(" + "and".join(criteria) + ")"

@@ -1,7 +1,7 @@
 """Zoho CRM modules' pydantic models: parameters, mapped input and outputs.
 
 Record fields are mapped with Zoho's API names (``Account_Name``, ``Email``,
-``Product_Details`` …) as extra keys beside the control keys (``module``, ``id`` …), the way the
+``Invoiced_Items`` …) as extra keys beside the control keys (``module``, ``id`` …), the way the
 1CRM modules take theirs; every key the user leaves empty is left out of the request.
 """
 
@@ -33,22 +33,27 @@ class ZohoParameters(BaseModel):
 
 class NewEventParameters(ZohoParameters):
     """The notifications trigger: its webhook, the operations to subscribe (``all``,
-    ``create``, ``edit``, ``delete``) and the channel's verification token."""
+    ``create``, ``edit``, ``delete``) and the channel's verification token (a secret of at
+    most 50 characters that Zoho echoes in every notification)."""
 
     hook: Any = Field(default=None, alias="__IMTHOOK__")
     operations: list[str] = Field(default_factory=lambda: ["all"])
-    token: str | None = None
+    token: str | None = Field(default=None, max_length=50)
 
     _operations = field_validator("operations", mode="before")(_split)
 
 
 class WatchParameters(ZohoParameters):
     """Watch Records. ``start``: ``now``, ``date`` (since ``startDate``) or ``all``; read only
-    while the trigger has no cursor yet."""
+    while the trigger has no cursor yet. ``fields``: the API names to output (at most 50; the
+    module's usual fields when empty)."""
 
     start: str = "now"
     startDate: Any = None
     limit: int = Field(default=100, ge=1)
+    fields: list[str] = Field(default_factory=list)
+
+    _fields = field_validator("fields", mode="before")(_split)
 
 
 class SearchParameters(ZohoParameters):

@@ -1,16 +1,20 @@
-"""Zoho CRM modules: New Event (notifications), Watch Records, Search Records, and Get / Create /
-Update / Upsert a Record — for Accounts, Contacts, Products, Quotes and Invoices (the module is
-chosen in the parameters or mapped as ``module``).
+"""Zoho CRM modules (API v8): New Event (notifications), Watch Records, Search Records, and Get /
+Create / Update / Upsert a Record — for Accounts, Contacts, Products, Quotes and Invoices (the
+module is chosen in the parameters or mapped as ``module``).
 
 Every module takes ``parameters.__IMTCONN__`` (a Zoho CRM connection). Bundles are Zoho's
-records with Zoho's field names; lookups come out as ``{"name", "id"}``.
+records with Zoho's field names; lookups come out as ``{"name", "id"}``; Quotes and Invoices
+carry their lines in the ``Quoted_Items`` / ``Invoiced_Items`` subforms.
 """
 
 from __future__ import annotations
 
+import hmac
+import logging
 import time
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from pydantic import BaseModel
@@ -20,6 +24,7 @@ from engine.spec import Bundle, Empty, ModuleCall, ModuleKind, ModuleSpec
 from modules.connections import (
     ApiClient,
     cursor_or_start,
+    limited,
     module_factory,
     starts_with_all,
     with_position,
@@ -60,8 +65,100 @@ NAME_FIELDS: Mapping[str, str] = {
 }
 """Each module's name field, for the search's ``name`` helper."""
 
-CHANNEL_SECONDS = 24 * 3600 - 300
-"""Zoho lets a channel live at most a day; the activation hook asks for just under that."""
+LINE_ITEMS: Mapping[str, str] = {"Quotes": "Quoted_Items", "Invoices": "Invoiced_Items"}
+"""The v8 subform holding each inventory module's lines (v2's ``Product_Details``)."""
+
+WATCH_FIELDS: Mapping[str, tuple[str, ...]] = {
+    "Accounts": (
+        "Account_Name",
+        "Account_Number",
+        "Account_Type",
+        "Industry",
+        "Phone",
+        "Fax",
+        "Website",
+        *(
+            f"{side}_{part}"
+            for side in ("Billing", "Shipping")
+            for part in ("Street", "City", "State", "Code", "Country")
+        ),
+        "Description",
+    ),
+    "Contacts": (
+        "First_Name",
+        "Last_Name",
+        "Full_Name",
+        "Email",
+        "Secondary_Email",
+        "Phone",
+        "Mobile",
+        "Title",
+        "Account_Name",
+        *(f"Mailing_{part}" for part in ("Street", "City", "State", "Zip", "Country")),
+        "Description",
+    ),
+    "Products": (
+        "Product_Name",
+        "Product_Code",
+        "Unit_Price",
+        "Product_Active",
+        "Taxable",
+        "Tax",
+        "Qty_in_Stock",
+        "Description",
+    ),
+    "Quotes": (
+        "Subject",
+        "Quote_Number",
+        "Quote_Stage",
+        "Valid_Till",
+        "Account_Name",
+        "Contact_Name",
+        "Quoted_Items",
+        "Sub_Total",
+        "Discount",
+        "Tax",
+        "Adjustment",
+        "Grand_Total",
+        "Description",
+    ),
+    "Invoices": (
+        "Subject",
+        "Invoice_Number",
+        "Invoice_Date",
+        "Due_Date",
+        "Status",
+        "Account_Name",
+        "Contact_Name",
+        "Invoiced_Items",
+        "Sub_Total",
+        "Discount",
+        "Tax",
+        "Adjustment",
+        "Grand_Total",
+        "Description",
+    ),
+}
+"""The fields Watch Records reads when the trigger names none (v8 lists must name them, at most
+50); the audit fields (``Owner``, ``Created_Time``, ``Modified_Time``) are always added."""
+AUDIT_FIELDS = ("Owner", "Created_Time", "Modified_Time")
+
+FIELDS_USED: Mapping[str, tuple[str, ...]] = {
+    module: (
+        *(("Last_Name", "Email") if module == "Contacts" else ()),
+        NAME_FIELDS[module],
+        *((LINE_ITEMS[module],) if module in LINE_ITEMS else ()),
+        "Modified_Time",
+    )
+    for module in NAME_FIELDS
+}
+"""Per module, the fields the modules themselves name (``connection check`` looks for them)."""
+
+CHANNEL_SECONDS = 7 * 24 * 3600 - 300
+"""Zoho lets a v8 channel live at most a week (NOTES.md §7); activation asks for just under,
+and the service renews it after half of that."""
+
+log = logging.getLogger("switchboard.zohocrm")
 
 
 def _module(call: ModuleCall) -> str:
@@ -88,11 +185,14 @@ def webhook_bundles(
     """One bundle per record of a Zoho notification: ``module``, ``id``, ``operation``
     (insert, update, delete), ``affected_fields`` (updates), ``channel_id``, ``server_time``.
 
-    With the trigger's ``parameters`` carrying a ``token``, a notification with another token
-    (not from our channel) gives no bundles.
+    Zoho signs nothing: the channel's ``token``, echoed in every notification, is the only
+    proof it came from Zoho (vendor/zoho/NOTES.md §7). A notification whose token is not the
+    trigger's (compared in constant time), or any notification when the trigger has no token,
+    gives no bundles.
     """
     settings = NewEventParameters.model_validate(parameters or {})
-    if settings.token and request_bundle.get("token") != settings.token:
+    if not token_matches(settings.token, request_bundle.get("token")):
+        log.warning("a Zoho CRM notification without the channel's token was dropped")
         return []
     changed = _affected_fields(request_bundle.get("affected_fields"))
     common = {
@@ -105,6 +205,13 @@ def webhook_bundles(
         {**common, "id": str(record_id), "affected_fields": changed.get(str(record_id))}
         for record_id in request_bundle.get("ids") or []
     ]
+
+
+def token_matches(expected: str | None, given: Any) -> bool:
+    """Whether a notification's echoed ``token`` is the channel's (constant-time)."""
+    if not expected or not isinstance(given, str):
+        return False
+    return hmac.compare_digest(expected.encode("utf-8"), given.encode("utf-8"))
 
 
 def _affected_fields(value: Any) -> dict[str, list[str]]:
@@ -129,16 +236,24 @@ def attach_webhook(
     connection: Mapping[str, Any], session: Any, url: str, parameters: Mapping[str, Any]
 ) -> str:
     """Subscribe ``url`` to the trigger's module (``POST /actions/watch``); returns the channel
-    id. For the service to call on activation — and again before the channel expires (a day).
+    id. For the service to call on activation — and again before the channel expires (a week).
+    Related-record changes are not asked for (``notify_on_related_action``): the trigger is
+    about the module's own records.
 
     Raises:
-        InvalidConfigurationError: no module chosen.
+        InvalidConfigurationError: no module chosen, or no verification token (the only proof
+            a notification comes from Zoho).
         DataError: Zoho refused the subscription (its message).
     """
     settings = NewEventParameters.model_validate(parameters)
     module = module_name(settings.module)
     if module is None:
         raise InvalidConfigurationError("choose the Zoho CRM module to watch")
+    if not settings.token:
+        raise InvalidConfigurationError(
+            "set the channel's verification token (a secret of up to 50 characters): Zoho "
+            "echoes it in every notification and signs nothing else"
+        )
     channel_id = str(int(time.time() * 1000))
     expiry = datetime.now(UTC) + timedelta(seconds=CHANNEL_SECONDS)
     channel = {
@@ -146,9 +261,9 @@ def attach_webhook(
         "events": notification_events(module, settings.operations),
         "notify_url": url,
         "channel_expiry": expiry.isoformat(timespec="seconds"),
+        "token": settings.token,
+        "notify_on_related_action": False,
     }
-    if settings.token:
-        channel["token"] = settings.token
     record_result({"data": _client(connection, session).watch([channel])})
     return channel_id
 
@@ -179,7 +294,8 @@ def watch_records(call: ModuleCall) -> Iterator[Bundle]:
         call.context.advance_cursor(_starting_now(call))
         return
     asked = since - timedelta(seconds=1) if since else None
-    records = client_for(call).modified_since(_module(call), asked)
+    module = _module(call)
+    records = client_for(call).modified_since(module, asked, watch_fields(module, parameters))
     produced = 0
     for record in records:
         stamp = _instant(record.get("Modified_Time"))
@@ -198,9 +314,24 @@ def _starting_now(call: ModuleCall) -> dict[str, Any]:
     stamped in this second marked as seen (they are not news, and later ones in the same
     second must still come)."""
     now = call.context.now().astimezone(UTC).replace(microsecond=0)
-    stamped = client_for(call).modified_since(_module(call), now - timedelta(seconds=1))
+    module = _module(call)
+    fields = watch_fields(module, call.parameters)  # type: ignore[arg-type]
+    stamped = client_for(call).modified_since(module, now - timedelta(seconds=1), fields)
     seen = [_version(r) for r in stamped if (_instant(r.get("Modified_Time")) or now) >= now]
     return {"since": now.isoformat(), "seen": sorted(seen)}
+
+
+def watch_fields(module: str, parameters: WatchParameters) -> list[str]:
+    """The fields Watch Records asks for: the trigger's, else the module's usual ones, with the
+    audit fields (the cursor needs ``Modified_Time``).
+
+    Raises:
+        InvalidConfigurationError: a module without usual fields and none named.
+    """
+    chosen = parameters.fields or list(WATCH_FIELDS.get(module, ()))
+    if not chosen:
+        raise InvalidConfigurationError(f"name the {module} fields to output (at most 50)")
+    return list(dict.fromkeys([*chosen, *AUDIT_FIELDS]))
 
 
 def _position(call: ModuleCall, parameters: WatchParameters) -> tuple[datetime | None, set[str]]:
@@ -274,12 +405,37 @@ def search_params(module: str, data: SearchInput) -> dict[str, Any]:
 
 
 def search_records(call: ModuleCall) -> Iterator[Bundle]:
-    """Records matching the search; none (not an error) when Zoho answers 204."""
+    """Records matching the search; none (not an error) when Zoho answers 204.
+
+    Zoho's ``equals`` matches substrings of text (``ABC`` finds "ABC Inc", NOTES.md §4), so
+    the records of an ``equals`` rule are compared again here, exactly (case-insensitive),
+    before ``limit`` counts them."""
     data: SearchInput = call.input  # type: ignore[assignment]
     parameters: SearchParameters = call.parameters  # type: ignore[assignment]
     module = _module(call)
-    found = client_for(call).search(module, search_params(module, data), parameters.limit or None)
-    yield from with_position(list(found))
+    found = client_for(call).search(module, search_params(module, data))
+    exact = [rule for rule in data.filter if rule.operator == "equals"]
+    matching = (r for r in found if all(equals_exactly(r.get(x.field), x.value) for x in exact))
+    yield from with_position(list(limited(matching, parameters.limit or None)))
+
+
+def equals_exactly(actual: Any, wanted: Any) -> bool:
+    """Whether a record's value is the ``equals`` rule's value itself: text case-insensitively,
+    numbers as numbers, a lookup by its name or id."""
+    if isinstance(actual, Mapping):
+        return any(equals_exactly(actual.get(k), wanted) for k in ("name", "id"))
+    if isinstance(actual, list):
+        return any(equals_exactly(item, wanted) for item in actual)
+    if actual is None:
+        return wanted in (None, "")
+    if isinstance(actual, bool) or isinstance(wanted, bool):
+        return str(actual).lower() == str(wanted).lower()
+    if isinstance(actual, int | float):
+        try:
+            return Decimal(str(actual)) == Decimal(str(wanted))
+        except InvalidOperation:
+            return False
+    return str(actual).casefold() == str(wanted).casefold()
 
 
 def get_record(call: ModuleCall) -> Iterator[Bundle]:

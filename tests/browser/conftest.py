@@ -112,7 +112,7 @@ def page(browser, server, request):
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(30_000)  # generous: the suite also runs on loaded machines
     page.base_url = server  # type: ignore[attr-defined]
     yield page
     ARTIFACTS.mkdir(exist_ok=True)

@@ -28,11 +28,12 @@ def sandboxes():
 
 
 def invoice_bundle(onecrm_url):
-    """A demo 1CRM invoice with line items, as the New Event trigger outputs it."""
+    """A demo 1CRM invoice as the New Event trigger outputs it (1CRM's webhook carries the
+    record; its lines are records of their own), and the name of its first line."""
     with requests.Session() as http:
         listed = http.get(
             f"{onecrm_url}/api.php/data/Invoice",
-            params={"limit": 50},
+            params={"limit": 50, "fields[]": ["billing_account", "integrated_id"]},
             auth=("admin", "sandbox-password"),
             timeout=30,
         ).json()["records"]
@@ -45,8 +46,14 @@ def invoice_bundle(onecrm_url):
             auth=("admin", "sandbox-password"),
             timeout=30,
         ).json()["record"]
-    assert record["line_items"], record
-    return webhook_bundles({"record": record})[0]
+        lines = http.get(
+            f"{onecrm_url}/api.php/data/Invoice/{record_id}/lines_link",
+            params={"fields[]": ["name", "position"], "order": "position"},
+            auth=("admin", "sandbox-password"),
+            timeout=30,
+        ).json()["records"]
+    assert lines, record
+    return webhook_bundles(record)[0], lines[0]["name"]
 
 
 def run(page, server, scenario_id, bundle):
@@ -74,7 +81,7 @@ def test_demo_invoice_run_shows_the_aggregated_lines_and_a_failed_call(
     xero = _demo_oauth_connection(service.store, service.registry, "xero", xero_url)
     text = (ROOT / "scenarios" / "xero" / "2.3-invoices-1crm-to-xero.json").read_bytes()
     scenario = service.import_scenario(text, connections={"onecrm": onecrm.id, "xero": xero.id})
-    bundle = invoice_bundle(onecrm_url)
+    bundle, first_line = invoice_bundle(onecrm_url)
 
     execution = run(page, server, scenario.scenario.id, bundle)
     assert execution["status"] == "success", execution
@@ -85,7 +92,7 @@ def test_demo_invoice_run_shows_the_aggregated_lines_and_a_failed_call(
     tree = inspector.get_by_role("list", name="Bundle 1")
     tree.wait_for()
     tree.get_by_role("button", name="Expand 1").click()
-    inspector.get_by_text(bundle["line_items"][0]["name"]).first.wait_for()
+    inspector.get_by_text(first_line).first.wait_for()
     shot(page, "demo-invoice-aggregated-lines")
 
     with requests.Session() as http:  # Xero fails the next invoice creation

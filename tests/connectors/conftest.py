@@ -22,6 +22,7 @@ from modules.connections import shared_rate_limiter
 from modules.onecrm import sandbox as onecrm_sandbox
 from modules.sandboxing import run_sandbox_in_thread
 from modules.xero import sandbox as xero_sandbox
+from tests.contracts.xero_openapi import ExchangeTap, assert_exchanges_conform
 
 REDIRECT_URI = "http://localhost/oauth/callback"
 
@@ -84,7 +85,17 @@ def serve():
 
 @pytest.fixture
 def start_xero(serve, http):
-    return lambda config=None: Sandbox(serve(xero_sandbox.create_app(config)), http)
+    """Xero sandboxes whose API traffic must conform to Xero's OpenAPI spec (checked when the
+    test ends: every request the connector sent, every answer the sandbox gave)."""
+    taps = []
+
+    def start(config=None):
+        taps.append(ExchangeTap(xero_sandbox.create_app(config)))
+        return Sandbox(serve(taps[-1]), http)
+
+    yield start
+    for tap in taps:
+        assert_exchanges_conform(tap)
 
 
 @pytest.fixture

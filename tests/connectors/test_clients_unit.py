@@ -25,8 +25,6 @@ from modules.connections import (
     limited,
     pages,
 )
-from modules.onecrm.client import OneCrmClient, from_onecrm, onecrm_settings
-from modules.onecrm.connection import ONECRM_CONNECTION
 from modules.xero.client import XeroClient, from_xero, if_modified_since, xero_settings
 from modules.xero.connection import XERO_CONNECTION, select_tenant
 
@@ -226,7 +224,7 @@ def test_xero_list_pages_until_a_short_page_and_converts_dates(session, mocked):
     found = list(xero_client(session).list("Contacts", modified_since=since))
     assert len(found) == 101
     assert found[0]["UpdatedDateUTC"] == "2019-11-14T18:10:38.314Z"
-    assert mocked.calls[1].request.headers["If-Modified-Since"] == "2024-01-31T12:00:05"
+    assert mocked.calls[1].request.headers["If-Modified-Since"] == "2024-01-31T12:00:05Z"
 
 
 def test_xero_validation_errors_verbatim(session, mocked):
@@ -324,86 +322,8 @@ def test_from_xero_and_if_modified_since():
         "c": "x",
     }
     assert (
-        if_modified_since(datetime(2024, 5, 1, 1, 2, 3, 999, tzinfo=UTC)) == "2024-05-01T01:02:03"
+        if_modified_since(datetime(2024, 5, 1, 1, 2, 3, 999, tzinfo=UTC)) == "2024-05-01T01:02:03Z"
     )
-
-
-# -- 1CRM -------------------------------------------------------------------------------------
-
-CRM = "https://crm.example.test"
-
-
-def crm_client(session, **data):
-    connection = resolved_from_values(
-        ONECRM_CONNECTION,
-        {"url": CRM, "username": "admin", "assigned_user_id": "7", **data},
-        {"password": "pw"},
-    )
-    api = ApiClient(onecrm_settings(connection), session, lambda s: None, MemoryRateLimiter())
-    return OneCrmClient(api, default_assigned_user="7")
-
-
-def test_onecrm_uses_basic_auth_and_pages_with_offsets(session, mocked):
-    page = {"records": [{"id": str(n)} for n in range(200)], "total_results": 250}
-    mocked.get(f"{CRM}/api.php/data/Account", json=page)
-    mocked.get(
-        f"{CRM}/api.php/data/Account", json={"records": [{"id": "x"}] * 50, "total_results": 250}
-    )
-    found = list(crm_client(session).search("Account", {"filter_text": "a"}, None))
-    assert len(found) == 250
-    assert mocked.calls[0].request.headers["Authorization"].startswith("Basic ")
-    assert "offset=200" in mocked.calls[1].request.url
-
-
-def test_onecrm_search_stops_at_the_limit(session, mocked):
-    mocked.get(f"{CRM}/api.php/data/Account", json={"records": [{"id": "1"}], "total_results": 40})
-    assert len(list(crm_client(session).search("Account", {}, 1))) == 1
-    assert "limit=1" in mocked.calls[0].request.url and len(mocked.calls) == 1
-
-
-def test_onecrm_create_assigns_the_default_user_and_reads_the_record(session, mocked):
-    mocked.post(f"{CRM}/api.php/data/Account", status=201, json={"id": "a1"})
-    mocked.get(
-        f"{CRM}/api.php/data/Account/a1",
-        json={"record": {"id": "a1", "date_modified": "2026-01-02 03:04:05"}},
-    )
-    record = crm_client(session).create("Account", {"name": "N"})
-    assert record["date_modified"] == "2026-01-02T03:04:05.000Z"
-    assert mocked.calls[0].request.body == b'{"data": {"name": "N", "assigned_user_id": "7"}}'
-
-
-def test_onecrm_update_with_create_if_missing(session, mocked):
-    mocked.patch(f"{CRM}/api.php/data/Account/a1", json={"id": "a1", "record": {"id": "a1"}})
-    crm_client(session).update("Account", "a1", {"name": "N"}, create_if_missing=True)
-    assert "create_if_missing=1" in mocked.calls[0].request.url
-
-
-def test_onecrm_error_envelope_names_fields(session, mocked):
-    body = {
-        "error": {
-            "code": "validation_error",
-            "message": "Invalid record",
-            "fields": {"line_items[2].unit_price": "must be a number"},
-        }
-    }
-    mocked.post(f"{CRM}/api.php/data/Invoice", status=400, json=body)
-    with pytest.raises(DataError) as caught:
-        crm_client(session).create("Invoice", {"name": "x"})
-    assert caught.value.message == (
-        "1CRM: Invalid record (line_items[2].unit_price: must be a number)"
-    )
-
-
-def test_onecrm_needs_an_instance_url():
-    with pytest.raises(InvalidConfigurationError, match="instance URL"):
-        onecrm_settings({"url": "crm.example"})
-
-
-def test_from_onecrm_leaves_other_values():
-    assert from_onecrm({"date_entered": "soon", "name": "x"}) == {
-        "date_entered": "soon",
-        "name": "x",
-    }
 
 
 def test_redis_rate_limiter_is_shared_by_workers_on_a_real_redis():

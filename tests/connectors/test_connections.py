@@ -135,8 +135,19 @@ def test_onecrm_test_connection_refuses_a_wrong_password(resolver, store, onecrm
     good = connect_onecrm(store, onecrm)
     assert resolver.test(good.id)["instance"] == onecrm.url
     bad = connect_onecrm(store, onecrm, password="nope")
-    with pytest.raises(AccountValidationError, match="1CRM: Invalid username or password"):
+    with pytest.raises(AccountValidationError, match="1CRM: Invalid user name or password"):
         resolver.test(bad.id)
+
+
+def test_onecrm_test_connection_says_basic_auth_is_off(resolver, store, start_onecrm):
+    """NOTES.md:27-28 (vendor/1crm) — Basic auth is off until an admin enables it."""
+    onecrm = start_onecrm({"basic_auth_enabled": False})
+    connection = connect_onecrm(store, onecrm)
+    with pytest.raises(AccountValidationError) as refused:
+        resolver.test(connection.id)
+    assert str(refused.value).startswith("1CRM: Basic authentication is disabled (An administrator")
+    onecrm.control("config", {"basic_auth_enabled": True})
+    assert resolver.test(connection.id)["edition"] == "enterprise"
 
 
 def test_kinds_without_a_test_say_so(resolver, store):

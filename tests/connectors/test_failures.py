@@ -22,7 +22,9 @@ def test_429_then_success_waits_retry_after_and_succeeds(runner, xero, xero_conn
 
 
 def test_get_is_retried_with_backoff_on_5xx_then_gives_up(runner, onecrm, onecrm_connection):
-    onecrm.fault(status=503, count=10, retry_after=2, method="GET")
+    onecrm.fault(
+        status=503, count=10, retry_after=2, method="GET", path_prefix="/api.php/data/Account"
+    )
     record = runner.one("onecrm:SearchRecords", {"model": "Account"}, conn(onecrm_connection))
     assert record.status == "error"
     assert record.error["type"] == "ConnectionError"

@@ -13,6 +13,18 @@ def conn(connection, **extra):
     return {"__IMTCONN__": connection.id, **extra}
 
 
+def records(onecrm, model):
+    return onecrm.state()["records"][model]
+
+
+def writes(onecrm):
+    return [
+        (r["method"], r["path"].removeprefix("/api.php/data/"))
+        for r in onecrm.state()["requests"]
+        if r["method"] in ("POST", "PATCH", "DELETE")
+    ]
+
+
 @pytest.fixture
 def seeded(onecrm):
     onecrm.control(
@@ -21,6 +33,7 @@ def seeded(onecrm):
             "Account": [
                 {"name": "Kauri Consulting", "email1": "info@kauri.example"},
                 {"name": "Kauri Timber", "billing_address_city": "Auckland"},
+                {"name": "Kauri", "billing_address_city": "Whangārei"},
                 {"name": "Rimu Ltd"},
             ]
         },
@@ -36,20 +49,48 @@ def test_search_records_by_filter_text_with_fields_and_limit(runner, seeded, one
     )
     found = outputs(record, 1)
     assert len(found) == 1 and found[0]["name"].startswith("Kauri")
-    assert set(found[0]) == {"id", "name", "email1", "__IMTINDEX__", "__IMTLENGTH__"}
+    assert set(found[0]) == {"id", "name", "email1", "_display", "__IMTINDEX__", "__IMTLENGTH__"}
     every = runner.one(
         "onecrm:SearchRecords",
         {"filter_text": "kauri"},
         conn(onecrm_connection, model="Account", limit=0),
     )
-    assert len(outputs(every, 1)) == 2
+    assert len(outputs(every, 1)) == 3
+    assert "billing_address_city" in outputs(every, 1)[0]  # every field when none are named
+
+
+def test_match_exactly_keeps_only_equal_records(runner, seeded, onecrm_connection):
+    record = runner.one(
+        "onecrm:SearchRecords",
+        {"model": "Account", "filter_text": "KAURI", "match": {"name": "kauri"}},
+        conn(onecrm_connection, limit=1),
+    )
+    assert [r["billing_address_city"] for r in outputs(record, 1)] == ["Whangārei"]
+
+
+def test_search_takes_declared_filters_only(runner, seeded, onecrm, onecrm_connection):
+    declared = runner.one(
+        "onecrm:SearchRecords",
+        {"model": "Account", "filters": {"address_city": "auck"}},
+        conn(onecrm_connection, limit=0),
+    )
+    assert [r["name"] for r in outputs(declared, 1)] == ["Kauri Timber"]
+    undeclared = runner.one(
+        "onecrm:SearchRecords",
+        {"model": "Invoice", "filters": {"integrated_id": "X-1"}},
+        conn(onecrm_connection),
+    )
+    assert undeclared.status == "error"
+    assert undeclared.error["type"] == "InvalidConfigurationError"
+    assert "has no filter integrated_id" in undeclared.error["message"]
+    assert not onecrm.requests_to("/api.php/data/Invoice")  # refused before asking
 
 
 def test_search_pages_through_results(runner, onecrm, onecrm_connection):
     onecrm.control("seed", {"Account": [{"name": f"Company {n:03}"} for n in range(450)]})
     record = runner.one(
         "onecrm:SearchRecords",
-        {"model": "Account", "order": "name"},
+        {"model": "Account", "order": "name", "fields": ["name"]},
         conn(onecrm_connection, limit=0),
     )
     assert record.modules[1].bundles_out == 450  # the record keeps the first 100 only
@@ -68,6 +109,7 @@ def test_create_get_and_update_a_record(runner, onecrm, onecrm_connection):
     account = outputs(created, 1)[0]
     assert account["assigned_user_id"] == "1"  # the connection's default Assigned ID
     assert account["date_modified"].endswith(".000Z")
+    assert account["exchange_rate"] == 1  # 1CRM's text "1" as a number
     sent = onecrm.requests_to("/api.php/data/Account", "POST")[0]["json"]["data"]
     assert "email1" not in sent
 
@@ -81,11 +123,12 @@ def test_create_get_and_update_a_record(runner, onecrm, onecrm_connection):
         {"model": "Account", "id": account["id"], "name": "Totara Technology"},
         conn(onecrm_connection),
     )
+    assert updated.status == "success", updated.error
     assert outputs(updated, 1)[0]["name"] == "Totara Technology"
     assert outputs(updated, 1)[0]["billing_address_city"] == "Nelson"
 
 
-def test_update_a_missing_record_fails_or_creates_when_asked(runner, onecrm_connection):
+def test_update_a_missing_record_fails_or_creates_when_asked(runner, onecrm, onecrm_connection):
     missing = runner.one(
         "onecrm:UpdateRecord",
         {"model": "Account", "id": "no-such-id", "name": "Ghost"},
@@ -93,51 +136,160 @@ def test_update_a_missing_record_fails_or_creates_when_asked(runner, onecrm_conn
     )
     assert missing.status == "error"
     assert missing.error["type"] == "DataError"
-    assert "Account no-such-id not found" in missing.error["message"]
+    assert missing.error["message"] == "1CRM: Not found"
     created = runner.one(
         "onecrm:UpdateRecord",
         {"model": "Account", "id": "no-such-id", "name": "Ghost", "create_if_missing": True},
         conn(onecrm_connection),
     )
-    assert outputs(created, 1)[0]["name"] == "Ghost"
+    assert created.status == "success", created.error
+    assert (outputs(created, 1)[0]["id"], outputs(created, 1)[0]["name"]) == ("no-such-id", "Ghost")
+    patch = onecrm.requests_to("/api.php/data/Account/no-such-id", "PATCH")[-1]["json"]
+    assert patch == {"data": {"name": "Ghost", "assigned_user_id": "1"}, "create": True}
 
 
-def test_invoice_with_line_items_integrated_id_and_payment(runner, onecrm, onecrm_connection):
-    onecrm.control("seed", {"Account": [{"name": "Pohutukawa Inc"}]})
-    invoice = outputs(
-        runner.one(
-            "onecrm:CreateRecord",
-            {
-                "model": "Invoice",
-                "name": "INV for Pohutukawa",
-                "billing_account": "Pohutukawa Inc",
-                "integrated_id": "xero-invoice-1",
-                "line_items": [
-                    {"name": "Widget", "quantity": 2, "unit_price": 50, "tax_percentage": 15},
-                    {"name": "Fee", "unit_price": 10, "tax_amount": 1},
-                ],
-            },
-            conn(onecrm_connection),
-        ),
-        1,
-    )[0]
-    assert invoice["billing_account_id"] and invoice["amount"] == 126.0
+def test_invoice_lines_and_payment_take_several_calls(runner, onecrm, onecrm_connection):
+    onecrm.control("seed", {"Account": [{"id": "acc-p", "name": "Pohutukawa Inc"}]})
+    created = runner.one(
+        "onecrm:CreateRecord",
+        {
+            "model": "Invoice",
+            "name": "INV for Pohutukawa",
+            "billing_account_id": "acc-p",
+            "integrated_id": "xero-invoice-1",
+            "due_date": "2026-03-31T00:00:00",
+            "currency": "NZD",
+            "line_items": [
+                {"name": "Widget", "quantity": 2, "unit_price": 50, "tax_percentage": 15},
+                {"name": "Fee", "unit_price": 10, "tax_amount": 1},
+                {"name": "Exempt", "unit_price": 5, "tax_percentage": 0},
+            ],
+        },
+        conn(onecrm_connection),
+    )
+    assert created.status == "success", created.error
+    invoice = outputs(created, 1)[0]
+    assert (invoice["amount"], invoice["amount_due"], invoice["total_tax"]) == (131, 131, 16)
+    assert invoice["due_date"] == "2026-03-31" and invoice["currency"] == "New Zealand Dollar: $"
+    assert [line["tax_percentage"] for line in invoice["line_items"]] == [15, 10, 0]
+    assert writes(onecrm) == [
+        ("POST", "Invoice"),
+        ("POST", "InvoiceLineGroup"),
+        ("POST", "InvoiceLine"),
+        ("POST", "InvoiceAdjustment"),
+        ("POST", "InvoiceLine"),
+        ("POST", "InvoiceAdjustment"),
+        ("POST", "InvoiceLine"),
+    ]
+
+    lines = runner.one(
+        "onecrm:ListLineItems", {"model": "Invoice", "id": invoice["id"]}, conn(onecrm_connection)
+    )
+    assert [
+        (b["name"], b["quantity"], b["unit_price"], b["tax_percentage"], b["tax_amount"])
+        for b in outputs(lines, 1)
+    ] == [("Widget", 2, 50, 15, 15), ("Fee", 1, 10, 10, 1), ("Exempt", 1, 5, 0, 0)]
+
     payment = runner.one(
         "onecrm:CreateRecord",
         {
             "model": "Payment",
             "amount": 100,
-            "account": "Pohutukawa Inc",
+            "account_id": "acc-p",
+            "payment_date": "2026-04-01",
             "related_invoices": [{"integrated_id": "xero-invoice-1", "amount": 100}],
         },
         conn(onecrm_connection),
     )
     assert payment.status == "success", payment.error
-    allocation = outputs(payment, 1)[0]["related_invoices"][0]
-    assert allocation["invoice_id"] == invoice["id"]
+    paid = outputs(payment, 1)[0]
+    assert (paid["direction"], paid["total_amount"]) == ("incoming", 100)
+    assert paid["related_invoices"][0]["invoice_id"] == invoice["id"]
+    (link,) = records(onecrm, "invoices_payments")
+    assert (link["invoice_id"], link["amount"]) == (invoice["id"], "100")
+    assert records(onecrm, "Invoice")[0]["amount_due"] == "31"
+
+    allocations = runner.one(
+        "onecrm:ListPaymentInvoices", {"id": paid["id"]}, conn(onecrm_connection)
+    )
+    assert [(a["integrated_id"], a["amount"]) for a in outputs(allocations, 1)] == [
+        ("xero-invoice-1", 100)
+    ]
 
 
-def test_validation_errors_name_the_fields(runner, onecrm_connection):
+def test_a_payment_larger_than_the_amount_due_writes_nothing(runner, onecrm, onecrm_connection):
+    onecrm.control("seed", {"Account": [{"id": "acc-p", "name": "P"}]})
+    crm_invoice = {
+        "name": "I",
+        "billing_account_id": "acc-p",
+        "line_items": [{"name": "a", "unit_price": 10}],
+    }
+    invoice_id = onecrm.http.post(f"{onecrm.url}/_sandbox/ui/Invoice", json=crm_invoice).json()[
+        "id"
+    ]
+    before = len(onecrm.state()["requests"])
+    record = runner.one(
+        "onecrm:CreateRecord",
+        {
+            "model": "Payment",
+            "amount": 20,
+            "related_invoices": [{"invoice_id": invoice_id, "amount": 20}],
+        },
+        conn(onecrm_connection),
+    )
+    assert record.status == "error" and record.error["type"] == "DataError"
+    assert "exceeds what invoice I still has due (10)" in record.error["message"]
+    assert not [r for r in onecrm.state()["requests"][before:] if r["method"] != "GET"]
+
+
+def test_a_failed_line_takes_the_invoice_back(runner, onecrm, onecrm_connection):
+    onecrm.control("seed", {"Account": [{"id": "acc-p", "name": "P"}]})
+    onecrm.fault(status=500, count=1, method="POST", path_prefix="/api.php/data/InvoiceAdj")
+    record = runner.one(
+        "onecrm:CreateRecord",
+        {
+            "model": "Invoice",
+            "name": "Half",
+            "billing_account_id": "acc-p",
+            "line_items": [{"name": "a", "unit_price": 10, "tax_percentage": 15}],
+        },
+        conn(onecrm_connection),
+    )
+    assert record.status == "error" and record.error["type"] == "ConnectionError"
+    for model in ("Invoice", "InvoiceLineGroup", "InvoiceLine", "InvoiceAdjustment"):
+        assert records(onecrm, model) == []
+    assert [(method, path.split("/")[0]) for method, path in writes(onecrm)] == [
+        ("POST", "Invoice"),
+        ("POST", "InvoiceLineGroup"),
+        ("POST", "InvoiceLine"),
+        ("POST", "InvoiceAdjustment"),
+        ("DELETE", "InvoiceLine"),
+        ("DELETE", "InvoiceLineGroup"),
+        ("DELETE", "Invoice"),
+    ]
+
+
+def test_lines_need_a_tax_rate_1crm_has(runner, onecrm, onecrm_connection):
+    onecrm.control("seed", {"Account": [{"id": "acc-p", "name": "P"}]})
+    record = runner.one(
+        "onecrm:CreateRecord",
+        {
+            "model": "Quote",
+            "name": "Q",
+            "billing_account_id": "acc-p",
+            "line_items": [{"name": "a", "unit_price": 10, "tax_percentage": 12.5}],
+        },
+        conn(onecrm_connection),
+    )
+    assert record.status == "error" and record.error["type"] == "DataError"
+    assert record.error["message"] == (
+        "1CRM has no tax rate of 12.5 % (it has 10 %, 15 %): add it in 1CRM (Tax Rates) "
+        "before syncing these lines"
+    )
+    assert writes(onecrm) == []
+
+
+def test_validation_errors_name_the_line(runner, onecrm, onecrm_connection):
     record = runner.one(
         "onecrm:CreateRecord",
         {
@@ -148,19 +300,55 @@ def test_validation_errors_name_the_fields(runner, onecrm_connection):
         conn(onecrm_connection),
     )
     assert record.status == "error" and record.error["type"] == "DataError"
-    assert "line_items[1]" in record.error["message"]
+    assert "line_items[1]: tax_percentage or tax_amount, not both" in record.error["message"]
+    assert writes(onecrm) == []
 
 
-def test_new_event_bundle_is_the_record():
-    body = {
-        "webhook_id": "w",
-        "model": "Account",
-        "event": "create",
-        "record": {"id": "a1", "name": "X", "date_modified": "2026-01-02 03:04:05"},
+def test_an_unknown_currency_is_a_data_error(runner, onecrm, onecrm_connection):
+    record = runner.one(
+        "onecrm:CreateRecord",
+        {"model": "Account", "name": "A", "currency": "JPY"},
+        conn(onecrm_connection),
+    )
+    assert record.status == "error"
+    assert record.error["message"] == (
+        "1CRM has no currency JPY (it has USD, NZD, AUD, EUR, GBP): add it in 1CRM (Currencies) "
+        "first"
+    )
+
+
+def test_parts_are_written_only_with_their_record(runner, onecrm, onecrm_connection):
+    lines = [{"name": "a", "unit_price": 1}]
+    update = runner.one(
+        "onecrm:UpdateRecord",
+        {"model": "Invoice", "id": "i1", "line_items": lines},
+        conn(onecrm_connection),
+    )
+    assert update.status == "error" and update.error["type"] == "InvalidConfigurationError"
+    assert "1CRM keeps them as records of their own" in update.error["message"]
+    allocations = [{"invoice_id": "i1", "amount": 1}]
+    for model, mapped in [
+        ("Invoice", {"line_items": lines, "related_invoices": allocations}),
+        ("Account", {"line_items": lines}),
+    ]:
+        create = runner.one(
+            "onecrm:CreateRecord", {"model": model, "name": "x", **mapped}, conn(onecrm_connection)
+        )
+        assert create.error["type"] == "InvalidConfigurationError", create.error
+    assert writes(onecrm) == []
+
+
+def test_new_event_bundle_is_the_flat_record():
+    flat = {"id": "a1", "name": "X", "date_modified": "2026-01-02 03:04:05", "amount": "12.5"}
+    expected = {
+        "id": "a1",
+        "name": "X",
+        "date_modified": "2026-01-02T03:04:05.000Z",
+        "amount": 12.5,
     }
-    assert webhook_bundles(body) == [
-        {"id": "a1", "name": "X", "date_modified": "2026-01-02T03:04:05.000Z"}
-    ]
+    assert webhook_bundles(flat) == [expected]
+    assert webhook_bundles({"webhook_id": "w", "record": flat}) == [expected]
+    assert webhook_bundles({"hello": "world"}) == []
 
 
 def test_new_event_run_once_with_a_sample(runner):
@@ -182,3 +370,4 @@ def test_wrong_password_is_an_account_validation_error(runner, store, onecrm):
     bad = connect_onecrm(store, onecrm, password="wrong")
     record = runner.one("onecrm:SearchRecords", {"model": "Account"}, conn(bad))
     assert record.status == "error" and record.error["type"] == "AccountValidationError"
+    assert "Basic authentication is probably disabled" in record.error["message"]

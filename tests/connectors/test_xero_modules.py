@@ -252,6 +252,7 @@ def test_watch_invoices_and_payments(runner, xero_connection):
             {
                 "ContactID": contact["ContactID"],
                 "Status": "AUTHORISED",
+                "DueDate": "2026-04-30",
                 "LineItems": [
                     {"Description": "Tyres", "Quantity": 4, "UnitAmount": 100, "AccountCode": "200"}
                 ],

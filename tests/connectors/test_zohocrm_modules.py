@@ -176,25 +176,25 @@ def test_quotes_and_invoices_with_line_items(runner, zoho_connection):
     )[0]
     lines = [
         {
-            "product": {"id": product["id"]},
-            "quantity": 2,
-            "line_tax": [{"name": "GST", "percentage": 15}],
+            "Product_Name": {"id": product["id"]},
+            "Quantity": 2,
+            "Line_Tax": [{"name": "GST", "percentage": 15}],
         }
     ]
-    for module in ("Quotes", "Invoices"):
+    for module, subform in (("Quotes", "Quoted_Items"), ("Invoices", "Invoiced_Items")):
         document = run_one(
             runner,
             "zohocrm:CreateRecord",
             {
                 "Subject": f"{module} 1",
                 "Account_Name": {"id": account["id"]},
-                "Product_Details": lines,
+                subform: lines,
             },
             zoho_connection,
             module=module,
         )[0]
         assert document["Sub_Total"] == pytest.approx(460)  # 2 x 200 + 15 % GST
-        assert document["Product_Details"][0]["product"]["name"] == "Workshop"
+        assert document[subform][0]["Product_Name"]["name"] == "Workshop"
 
 
 def test_refused_record_is_a_clear_data_error(runner, zoho_connection):
@@ -373,8 +373,9 @@ def test_watch_records_all_then_only_changes(runner, zohocrm, zoho_connection, a
     )
     changed = runner.run(flow)
     assert [b["id"] for b in outputs(changed, 1)] == [target["id"]]
-    headers = zohocrm.requests_to("/crm/v2/Accounts", "GET")[-1]["headers"]
-    assert {k.lower(): v for k, v in headers.items()}["if-modified-since"]
+    listed = zohocrm.requests_to("/crm/v8/Accounts", "GET")[-1]
+    assert {k.lower(): v for k, v in listed["headers"].items()}["if-modified-since"]
+    assert "Account_Name" in listed["query"]["fields"][0].split(",")
     assert runner.run(flow).modules[1].bundles_out == 0  # 304: nothing since
 
 

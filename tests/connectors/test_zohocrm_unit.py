@@ -38,7 +38,7 @@ from modules.zohocrm.models import SearchInput
 from modules.zohocrm.modules import notification_events, search_params, webhook_bundles
 
 EU = "https://www.zohoapis.eu"
-API = f"{EU}/crm/v2"
+API = f"{EU}/crm/v8"
 
 
 @pytest.fixture
@@ -92,6 +92,10 @@ def test_settings_call_the_api_domain_with_zohos_token_scheme():
         ("https://accounts.zoho.eu", "https://www.zohoapis.eu"),
         ("https://accounts.zoho.com.au", "https://www.zohoapis.com.au"),
         ("https://accounts.zoho.in", "https://www.zohoapis.in"),
+        ("https://accounts.zoho.jp", "https://www.zohoapis.jp"),
+        ("https://accounts.zohocloud.ca", "https://www.zohoapis.ca"),  # not zohoapis.zohocloud
+        ("https://accounts.zoho.com.cn", "https://www.zohoapis.com.cn"),
+        ("https://accounts.zoho.sa", "https://www.zohoapis.sa"),
         ("http://127.0.0.1:5000/", "http://127.0.0.1:5000"),
     ],
 )
@@ -113,21 +117,32 @@ def test_callback_data_points_refreshes_at_the_users_accounts_server():
 
 
 def test_on_authorized_prefers_the_token_answers_api_domain(session, mocked):
-    mocked.get("https://crm.example.test/crm/v2/Accounts", status=204)
+    mocked.get("https://crm.example.test/crm/v8/Accounts", status=204)
+    refused = {"code": "OAUTH_SCOPE_MISMATCH", "message": "invalid oauth scope", "status": "error"}
+    mocked.get("https://crm.example.test/crm/v8/org", status=401, json=refused)
     data = {"api_domain": "https://crm.example.test", "accounts_server": "https://accounts.zoho.eu"}
     assert remember_api_domain(data, "1000.at", session) == {
         "api_domain": "https://crm.example.test"
     }
     mocked.get(f"{API}/Accounts", status=204)
+    licence = {"paid_type": "enterprise", "users_license_purchased": 12, "paid": True}
+    mocked.get(f"{API}/org", json={"org": [{"license_details": licence}]})
     assert remember_api_domain(
         {"accounts_server": "https://accounts.zoho.eu"}, "1000.at", session
-    ) == {"api_domain": EU}
+    ) == {"api_domain": EU, "edition": "enterprise", "licensed_users": "12"}
 
 
 def test_oauth_settings_ask_offline_access_and_comma_scopes():
     settings = ZOHOCRM_CONNECTION.oauth2
     assert settings.extra_authorize_params["access_type"] == "offline"
-    assert " ".join(settings.scopes) == "ZohoCRM.modules.ALL,ZohoCRM.notifications.ALL"
+    assert " ".join(settings.scopes).split(",") == [
+        "ZohoCRM.modules.ALL",
+        "ZohoSearch.securesearch.READ",  # search needs it (vendor/zoho/NOTES.md §2)
+        "ZohoCRM.notifications.ALL",
+        "ZohoCRM.org.READ",  # the edition and licences that set the API limits
+        "ZohoCRM.settings.modules.READ",
+        "ZohoCRM.settings.fields.READ",
+    ]
     assert settings.rotates_refresh_token is False
 
 
@@ -235,12 +250,25 @@ def test_search_204_is_no_records_and_pages_follow_more_records(session, mocked)
     assert pages == [["1"], ["2"]]
 
 
+def test_lists_continue_with_the_page_token_zoho_gives(session, mocked):
+    """Past 2,000 records only ``page_token`` reaches further (vendor/zoho/NOTES.md §3)."""
+    first = {"more_records": True, "next_page_token": "tok-2", "page": 1}
+    mocked.get(f"{API}/Accounts", json={"data": [{"id": "1"}], "info": first})
+    mocked.get(f"{API}/Accounts", json={"data": [{"id": "2"}], "info": {"more_records": False}})
+    found = zoho(session).modified_since("Accounts", None, ["Account_Name"])
+    assert [r["id"] for r in found] == ["1", "2"]
+    second = parse_qs(urlsplit(mocked.calls[1].request.url).query)
+    assert second["page_token"] == ["tok-2"] and "page" not in second
+
+
 def test_modified_since_sends_the_header_and_304_is_empty(session, mocked):
     mocked.get(f"{API}/Accounts", status=304)
     since = datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
-    assert list(zoho(session).modified_since("Accounts", since)) == []
+    assert list(zoho(session).modified_since("Accounts", since, ["Account_Name"])) == []
     assert mocked.calls[0].request.headers["If-Modified-Since"] == "2024-01-02T03:04:05+00:00"
-    assert "sort_by=Modified_Time" in mocked.calls[0].request.url
+    query = parse_qs(urlsplit(mocked.calls[0].request.url).query)
+    assert query["sort_by"] == ["Modified_Time"]
+    assert query["fields"] == ["Account_Name,Modified_Time"]  # mandatory in v8
 
 
 def test_watch_and_unwatch_channels(session, mocked):
@@ -334,7 +362,8 @@ def test_one_bundle_per_notified_record():
 def test_notifications_with_another_token_are_dropped():
     assert webhook_bundles(NOTIFICATION, {"token": "other"}) == []
     assert webhook_bundles({**NOTIFICATION, "token": None}, {"token": "tok-1"}) == []
-    assert len(webhook_bundles(NOTIFICATION)) == 2  # no token configured: every notification
+    assert webhook_bundles({**NOTIFICATION, "token": 7}, {"token": "tok-1"}) == []
+    assert webhook_bundles(NOTIFICATION) == []  # no token configured: nothing is verified
 
 
 def test_notification_event_names():

@@ -259,6 +259,7 @@ def examples(count: int) -> int:
     return count * max(1, int(os.environ.get("SWITCHBOARD_FUZZ_SCALE", "1")))
 
 
-DEADLINE_MS = 10_000
-"""Hypothesis' per-example deadline, in wall time: generous, because other work may share the
-machine. Each example also runs under ``time_limit`` (CPU seconds), which is the real bound."""
+DEADLINE = None
+"""No Hypothesis deadline: it is wall time, which a loaded machine stretches without bound (a
+10 s deadline failed the ingress fuzz under load). Each example runs under ``time_limit``
+(CPU seconds) instead, which only the example's own work uses up."""

@@ -24,7 +24,7 @@ from engine.errors import BlueprintError, UserError
 from engine.filters import OPERATOR_CODES
 from engine.graph import compile_blueprint
 from engine.registry import default_registry
-from tests.fuzz.strategies import DEADLINE_MS, TEMPLATES, examples
+from tests.fuzz.strategies import DEADLINE, TEMPLATES, examples
 from tests.security.guards import time_limit
 
 KEYS = [
@@ -90,7 +90,7 @@ ANY_JSON = st.recursive(
 
 FUZZ = settings(
     max_examples=examples(300),
-    deadline=DEADLINE_MS,
+    deadline=DEADLINE,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 
@@ -253,7 +253,7 @@ WRAPPERS = st.sampled_from(
 
 @settings(
     max_examples=examples(100),
-    deadline=DEADLINE_MS,
+    deadline=DEADLINE,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 @given(BLUEPRINTS, WRAPPERS)
@@ -267,7 +267,7 @@ def test_generated_blueprints_round_trip_exactly(blueprint, wrap):
 
 @settings(
     max_examples=examples(60),
-    deadline=DEADLINE_MS,
+    deadline=DEADLINE,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 @given(BLUEPRINTS | ANY_JSON.filter(lambda v: isinstance(v, dict)))

@@ -17,7 +17,7 @@ from engine.filters import compile_conditions, compile_filter
 from engine.mapping import EvalContext, compile_mapper, compile_template
 from tests.fuzz.strategies import (
     DATA,
-    DEADLINE_MS,
+    DEADLINE,
     EXPRESSIONS,
     FILTERS,
     TEMPLATES,
@@ -28,7 +28,7 @@ from tests.security.guards import time_limit
 
 BOUNDED = settings(
     max_examples=examples(300),
-    deadline=DEADLINE_MS,
+    deadline=DEADLINE,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 
@@ -72,7 +72,7 @@ def test_evaluation_gives_a_value_or_a_data_error(source, data):
 
 @settings(
     max_examples=examples(150),
-    deadline=DEADLINE_MS,
+    deadline=DEADLINE,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 @given(st.lists(EXPRESSIONS, min_size=1, max_size=3), bundles())
@@ -91,7 +91,7 @@ def test_text_templates_with_several_expressions_give_text_or_a_data_error(parts
 
 
 @settings(
-    max_examples=examples(150), deadline=DEADLINE_MS, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=examples(150), deadline=DEADLINE, suppress_health_check=[HealthCheck.too_slow]
 )
 @given(
     st.recursive(

@@ -23,7 +23,7 @@ from engine.registry import default_registry
 from engine.service import Service, ServiceOptions
 from engine.store import ExecutionStatus, open_store
 from engine.webhooks import request_to_bundle
-from tests.fuzz.strategies import DATA, DEADLINE_MS, examples
+from tests.fuzz.strategies import DATA, DEADLINE, examples
 from tests.security.guards import time_limit
 from tests.service.blueprints import blueprint, set_variable, webhook_trigger
 from tests.service.conftest import FakeClock
@@ -91,7 +91,7 @@ BODIES = st.one_of(
 )
 
 
-@settings(max_examples=examples(400), deadline=DEADLINE_MS)
+@settings(max_examples=examples(400), deadline=DEADLINE)
 @given(
     CONTENT_TYPES,
     BODIES,
@@ -188,7 +188,7 @@ def test_a_body_too_deep_to_store_is_refused_at_the_door(ingress, depth):
 
 @settings(
     max_examples=examples(150),
-    deadline=DEADLINE_MS,
+    deadline=DEADLINE,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(
@@ -237,7 +237,7 @@ def test_ingress_answers_2xx_or_4xx_to_anything(
 
 @settings(
     max_examples=examples(60),
-    deadline=DEADLINE_MS,
+    deadline=DEADLINE,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(DATA)
@@ -245,10 +245,12 @@ def test_any_json_value_accepted_runs_to_a_terminal_execution(ingress, value):
     client, service, hook, _ = ingress
     reactivate(service, hook)
     body = json.dumps(value, default=str).encode()
-    response = client.post(f"/hooks/{hook.token}", data=body, content_type="application/json")
+    with time_limit(5):
+        response = client.post(f"/hooks/{hook.token}", data=body, content_type="application/json")
     assert response.status_code < 500
     if response.status_code == 200:
-        [execution_id] = service.process_webhook(hook.id)
+        with time_limit(10):
+            [execution_id] = service.process_webhook(hook.id)
         assert service.store.get_execution(execution_id, with_record=False).status in (
             ExecutionStatus.SUCCESS,
             ExecutionStatus.WARNING,

@@ -31,7 +31,9 @@ def test_switcher(value, use_regex, expected):
 
 
 def test_switcher_refuses_a_broken_pattern():
-    with pytest.raises(BundleValidationError, match="invalid pattern"):
+    with pytest.raises(
+        BundleValidationError, match=r"casesTable\[0\]\.pattern: invalid regular expression"
+    ):
         call_module(
             REGISTRY["util:Switcher"],
             {"input": "x", "casesTable": [{"pattern": "(", "output": 1}], "useRegExpMatch": True},
@@ -68,10 +70,42 @@ def test_match_pattern_outputs_groups_per_match():
 
 def test_match_pattern_reports_bad_patterns_and_runaway_ones():
     parser = REGISTRY["regexp:Parser"]
-    with pytest.raises(InvalidConfigurationError, match="invalid pattern"):
+    with pytest.raises(
+        InvalidConfigurationError, match=r"parameters\.pattern: invalid regular expression '\('"
+    ):
         call_module(parser, {"text": "x"}, {"pattern": "("})
-    with pytest.raises(BundleValidationError, match="took too long"):
+    with pytest.raises(BundleValidationError, match=r"parameters\.pattern: .* took longer than"):
         call_module(parser, {"text": "a" * 60 + "b"}, {"pattern": r"(a|aa)+$"})
+
+
+NESTED_REPETITION = "(?:a{400}){400}"  # 160,000 repetitions: over the engine's limit
+
+
+@pytest.mark.parametrize(
+    ("module", "mapped", "parameters", "error"),
+    [
+        ("regexp:Parser", {"text": "a"}, {"pattern": NESTED_REPETITION}, InvalidConfigurationError),
+        (
+            "regexp:Replace",
+            {"text": "a", "pattern": NESTED_REPETITION, "value": ""},
+            {},
+            InvalidConfigurationError,
+        ),
+        (
+            "util:Switcher",
+            {
+                "input": "a",
+                "casesTable": [{"pattern": NESTED_REPETITION, "output": 1}],
+                "useRegExpMatch": True,
+            },
+            {},
+            BundleValidationError,
+        ),
+    ],
+)
+def test_user_patterns_go_through_the_engines_checked_compile(module, mapped, parameters, error):
+    with pytest.raises(error, match="repeats too much"):
+        call_module(REGISTRY[module], mapped, parameters)
 
 
 def test_webhook_bodies_become_bundles():
@@ -124,6 +158,52 @@ def test_webhook_respond_answers_the_caller():
     assert answers == [(201, '{"ok": true}', {"x-a": "1"})]
     with pytest.raises(BundleValidationError):
         call_module(REGISTRY["gateway:WebhookRespond"], {"status": "abc"}, run_context=context)
+
+
+def answering_context():
+    """A run context whose webhook answers land in the returned list."""
+    from datetime import UTC, datetime
+
+    from engine.runtime import RunContext
+
+    answers = []
+    context = RunContext(
+        clock=lambda: datetime(2026, 1, 1, tzinfo=UTC),
+        respond=lambda status, body, headers: answers.append((status, body, headers)),
+    )
+    return answers, context
+
+
+@pytest.mark.parametrize(
+    ("mapped", "message"),
+    [
+        ({"status": "101"}, "status 101 is not a final HTTP status"),
+        ({"status": "199"}, "status 199 is not a final HTTP status"),
+        (
+            {"headers": [{"key": "X-A", "value": "ok"}, {"key": "X-B", "value": "a\r\nX-C: 1"}]},
+            "headers[1]: the value holds a line break",
+        ),
+        ({"headers": [{"key": "X-Nul", "value": "a\x00"}]}, "headers[0]: the value holds"),
+        ({"headers": [{"key": "X-Euro", "value": "€"}]}, "headers[0]: the value holds characters"),
+        ({"headers": [{"key": "Bad Name", "value": "v"}]}, "headers[0]: 'Bad Name' is not"),
+        ({"headers": [{"key": "X:Y", "value": "v"}]}, "headers[0]: 'X:Y' is not a header name"),
+    ],
+)
+def test_webhook_respond_refuses_what_http_cannot_carry(mapped, message):
+    # A line break in a value used to be a 500 after the request was stored (or, on servers
+    # that do not check, a header of the scenario's making); a 1xx a broken final answer.
+    answers, context = answering_context()
+    with pytest.raises(BundleValidationError) as error:
+        call_module(REGISTRY["gateway:WebhookRespond"], mapped, run_context=context)
+    assert message in str(error.value)
+    assert answers == []
+
+
+def test_webhook_respond_skips_rows_without_a_name():
+    answers, context = answering_context()
+    rows = [{"key": "", "value": "x"}, {"key": " X-Tab ", "value": "a\tb"}]
+    call_module(REGISTRY["gateway:WebhookRespond"], {"headers": rows}, run_context=context)
+    assert answers == [(200, "", {"X-Tab": "a\tb"})]
 
 
 def test_increment_counts_per_cycle_run_or_forever():

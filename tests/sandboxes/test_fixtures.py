@@ -12,15 +12,16 @@ def test_fixtures_load_with_paid_invoices_and_shared_company_names(start_xero, s
     synced = {i["integrated_id"] for i in crm["Invoice"] if i.get("integrated_id")}
     assert synced <= {i["InvoiceID"] for i in tenant["Invoices"]}
     assert any(i["Status"] == "PAID" for i in tenant["Invoices"]) or name == "small"
-    paid_in_crm = [i for i in crm["Invoice"] if i["amount_due"] < i["amount"]]
-    assert len(paid_in_crm) == len(crm["Payment"])
+    paid_in_crm = [i for i in crm["Invoice"] if float(i["amount_due"]) < float(i["amount"])]
+    assert len(paid_in_crm) == len(crm["Payment"]) == len(crm["invoices_payments"])
 
 
 def test_demo_fixture_sizes(start_onecrm):
     records = start_onecrm({"fixture": "demo"}).state()["records"]
     sizes = {model: len(records[model]) for model in ("Account", "Contact", "Invoice")}
     assert sizes == {"Account": 20, "Contact": 20, "Invoice": 50}
-    assert all(invoice["line_items"] for invoice in records["Invoice"])
+    with_lines = {line["invoice_id"] for line in records["InvoiceLine"]}
+    assert with_lines == {invoice["id"] for invoice in records["Invoice"]}
 
 
 def test_reset_reloads_the_configured_fixture(start_xero, http):

@@ -262,7 +262,7 @@ def test_change_data_capture_lists_changes_and_deletions(client):
 
 def test_demo_fixture_has_the_shared_companies(serve, http):
     client = make_client(serve, http, {"fixture": "demo"})
-    names = client.query("select DisplayName from Customer maxresults 1000").json()
+    names = client.query("select * from Customer maxresults 1000").json()
     xero = json.loads(XERO_DEMO.read_text())["tenants"][0]["Contacts"]
     assert {c["DisplayName"] for c in names["QueryResponse"]["Customer"]} == {
         c["Name"] for c in xero

@@ -4,6 +4,7 @@ import base64
 import hashlib
 import hmac
 import time
+from datetime import UTC, datetime
 
 from .test_quickbooks_oauth import fault, make_client
 
@@ -14,9 +15,7 @@ def signature(raw):
     return base64.b64encode(hmac.new(VERIFIER.encode(), raw, hashlib.sha256).digest()).decode()
 
 
-def test_every_create_and_update_posts_a_signed_notification(serve, http, receiver_factory):
-    receiver, url = receiver_factory()
-    client = make_client(serve, http, {"webhook_url": url, "webhook_key": VERIFIER})
+def create_customer_invoice_and_payment(client):
     customer = client.create("customer", {"DisplayName": "Summit Legal"})
     invoice = client.create(
         "invoice",
@@ -41,6 +40,49 @@ def test_every_create_and_update_posts_a_signed_notification(serve, http, receiv
             ],
         },
     )
+    return customer
+
+
+CHANGES = [
+    ("Customer", "1", "Create"),
+    ("Invoice", "1", "Create"),
+    ("Payment", "1", "Create"),
+    ("Invoice", "1", "Update"),
+]
+
+
+def test_every_change_posts_a_signed_cloudevents_array_by_default(serve, http, receiver_factory):
+    """NOTES.md §8 (lines 141-151): CloudEvents are mandatory from 2026, an array, ``type``
+    ``qbo.<entity>.<operation>.v1``, possibly ``Content-Type: application/cloudevents+json``."""
+    receiver, url = receiver_factory()
+    client = make_client(serve, http, {"webhook_url": url, "webhook_key": VERIFIER})
+    customer = create_customer_invoice_and_payment(client)
+    received = receiver.wait_for(3)
+    for delivery in received:
+        assert delivery["headers"]["Intuit-Signature"] == signature(delivery["raw"])
+        assert delivery["headers"]["Content-Type"].startswith("application/cloudevents+json")
+        assert isinstance(delivery["json"], list)
+    events = [e for d in received for e in d["json"]]
+    assert {e["specversion"] for e in events} == {"1.0"}
+    assert {e["intuitaccountid"] for e in events} == {client.realm_id}
+    assert len({e["id"] for e in events}) == len(events)
+    assert [(e["type"], e["intuitentityid"]) for e in events] == [
+        ("qbo.customer.created.v1", "1"),
+        ("qbo.invoice.created.v1", "1"),
+        ("qbo.payment.created.v1", "1"),
+        ("qbo.invoice.updated.v1", "1"),
+    ]
+    stamp = datetime.fromisoformat(customer["MetaData"]["LastUpdatedTime"])  # company zone
+    assert events[0]["time"] == stamp.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    log = client.server.control("webhooks/flush")["webhooks"]
+    assert [d["status"] for d in log] == [200, 200, 200]
+
+
+def test_the_legacy_payload_is_still_selectable(serve, http, receiver_factory):
+    receiver, url = receiver_factory()
+    config = {"webhook_url": url, "webhook_key": VERIFIER, "webhook_format": "legacy"}
+    client = make_client(serve, http, config)
+    customer = create_customer_invoice_and_payment(client)
     received = receiver.wait_for(3)
     for delivery in received:
         assert delivery["headers"]["Intuit-Signature"] == signature(delivery["raw"])
@@ -53,17 +95,10 @@ def test_every_create_and_update_posts_a_signed_notification(serve, http, receiv
         for n in events
         for e in n["dataChangeEvent"]["entities"]
     ]
-    assert entities == [
-        ("Customer", "1", "Create"),
-        ("Invoice", "1", "Create"),
-        ("Payment", "1", "Create"),
-        ("Invoice", "1", "Update"),
-    ]
+    assert entities == CHANGES
     last = received[0]["json"]["eventNotifications"][0]["dataChangeEvent"]["entities"][0]
-    stamp = customer["MetaData"]["LastUpdatedTime"]  # 2026-01-01T10:00:00-08:00
-    assert last["lastUpdated"] == stamp[:-3] + stamp[-2:]  # 2026-01-01T10:00:00-0800
-    log = client.server.control("webhooks/flush")["webhooks"]
-    assert [d["status"] for d in log] == [200, 200, 200]
+    stamp = customer["MetaData"]["LastUpdatedTime"]  # …T10:00:00-08:00
+    assert last["lastUpdated"] == stamp[:-3] + stamp[-2:]  # …T10:00:00-0800
 
 
 def test_rate_limit_answers_429_then_recovers(serve, http):

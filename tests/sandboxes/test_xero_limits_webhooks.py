@@ -3,10 +3,12 @@
 import base64
 import hashlib
 import hmac
+import threading
 import time
 
 import pytest
 import requests
+from werkzeug.wrappers import Request, Response
 
 from .conftest import XeroClient, connect_xero
 
@@ -103,7 +105,41 @@ def test_intent_to_receive_fails_for_a_receiver_that_accepts_everything(xero, re
     report = xero.control("webhooks/intent-to-receive")
     assert report["passed"] is False
     assert report["incorrectly_signed_status"] == 200
-    assert [r["json"]["events"] for r in receiver.received] == [[], []]
+    assert [r["json"]["events"] for r in receiver.received] == [[], [], [], []]
+    assert [r["signed"] for r in report["attempts"]] == [True, False, True, False]
+
+
+def verifying_receiver(body=b"", cookie=None):
+    """A receiver that checks the signature right but answers with ``body`` / a cookie."""
+
+    def app(environ, start_response):
+        request = Request(environ)
+        expected = base64.b64encode(
+            hmac.new(KEY.encode(), request.get_data(), hashlib.sha256).digest()
+        ).decode()
+        good = hmac.compare_digest(expected, request.headers.get("x-xero-signature", ""))
+        response = Response(body, status=200 if good else 401)
+        if cookie:
+            response.set_cookie("session", cookie)
+        return response(environ, start_response)
+
+    return app
+
+
+@pytest.mark.parametrize(
+    ("receiver", "problem"),
+    [
+        (verifying_receiver(body=b"Accepted"), "the answer has a body; Xero wants it empty"),
+        (verifying_receiver(cookie="abc"), "the answer sets a cookie; Xero wants none"),
+    ],
+)
+def test_intent_to_receive_wants_an_empty_body_and_no_cookies(xero, serve, receiver, problem):
+    """NOTES §13: answer 200 or 401 with an empty body and no cookies, or the check fails."""
+    xero.control("config", {"webhook_url": serve(receiver) + "/hooks", "webhook_key": KEY})
+    report = xero.control("webhooks/intent-to-receive")
+    assert (report["correctly_signed_status"], report["incorrectly_signed_status"]) == (200, 401)
+    assert report["passed"] is False
+    assert problem in report["errors"]
 
 
 def test_reset_forgets_records_and_config(xero, xero_client, http):
@@ -114,3 +150,30 @@ def test_reset_forgets_records_and_config(xero, xero_client, http):
     assert state["config"]["webhook_url"] is None
     assert all(not t["Contacts"] for t in state["records"].values())
     assert xero_client.get("Contacts").status_code == 401  # tokens are gone too
+
+
+def test_a_sixth_call_in_progress_is_refused_429_concurrent(http, start_xero):
+    """NOTES §3: at most 5 calls in progress per tenant; the sixth gets 429 concurrent."""
+    xero = start_xero()
+    tokens, tenant_id = connect_xero(http, xero)
+    xero.control(
+        "faults", {"delay_seconds": 3, "count": 6, "method": "GET", "path_prefix": "/api.xro"}
+    )
+    barrier = threading.Barrier(6)
+    answers = []
+
+    def call():
+        with requests.Session() as session:
+            client = XeroClient(session, xero, tokens["access_token"], tenant_id)
+            barrier.wait()
+            answers.append(client.get("Contacts"))
+
+    threads = [threading.Thread(target=call) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(a.status_code for a in answers) == [200, 200, 200, 200, 200, 429]
+    (refused,) = [a for a in answers if a.status_code == 429]
+    assert refused.headers["X-Rate-Limit-Problem"] == "concurrent"
+    assert refused.headers["Retry-After"] == "1"

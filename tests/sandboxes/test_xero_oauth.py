@@ -5,7 +5,9 @@ import json
 import threading
 import time
 
-from .conftest import XeroClient, authorize, connect_xero, token_request
+import pytest
+
+from .conftest import LEGACY_XERO_SCOPES, XeroClient, authorize, connect_xero, token_request
 
 
 def test_authorize_auto_approves_and_redirects_with_code_and_state(http, xero):
@@ -136,6 +138,46 @@ def test_scope_is_enforced(http, xero):
     assert client.get("Contacts").status_code == 200
     assert client.put("Contacts", {"Name": "Nope"}).status_code == 403
     assert client.get("Invoices").status_code == 403
+
+
+def test_an_app_created_from_2_march_2026_is_refused_the_broad_scope(http, xero):
+    """NOTES §2: new apps must ask for granular scopes; accounting.transactions fails sign-in."""
+    query = authorize(http, xero, scope=LEGACY_XERO_SCOPES, state="s-9")
+    assert query["error"] == "invalid_scope" and query["state"] == "s-9"
+    assert "code" not in query and "accounting.transactions" in query["error_description"]
+
+
+def test_an_older_app_may_keep_the_broad_scope(http, start_xero):
+    older = start_xero({"app_created": "2025-11-20"})
+    tokens, tenant_id = connect_xero(http, older, scope=LEGACY_XERO_SCOPES)
+    client = XeroClient(http, older, tokens["access_token"], tenant_id)
+    assert client.get("Invoices").status_code == 200
+    assert client.get("Payments").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("scope", "allowed", "refused"),
+    [
+        ("accounting.invoices", ["Invoices", "Quotes", "CreditNotes", "Items"], ["Payments"]),
+        ("accounting.payments", ["Payments", "Overpayments"], ["Invoices", "Contacts"]),
+        ("accounting.settings", ["Organisation", "TaxRates", "Accounts", "Items"], ["Invoices"]),
+        ("accounting.contacts.read", ["Contacts"], ["Payments", "Organisation"]),
+    ],
+)
+def test_each_endpoint_needs_its_granular_scope(http, xero, scope, allowed, refused):
+    tokens, tenant_id = connect_xero(http, xero, scope=f"offline_access {scope}")
+    client = XeroClient(http, xero, tokens["access_token"], tenant_id)
+    assert {name: client.get(name).status_code for name in allowed + refused} == {
+        **dict.fromkeys(allowed, 200),
+        **dict.fromkeys(refused, 403),
+    }
+
+
+def test_a_read_scope_does_not_allow_writes(http, xero):
+    tokens, tenant_id = connect_xero(http, xero, scope="offline_access accounting.invoices.read")
+    client = XeroClient(http, xero, tokens["access_token"], tenant_id)
+    assert client.get("Invoices").status_code == 200
+    assert client.put("Invoices", {"Invoices": [{"Type": "ACCREC"}]}).status_code == 403
 
 
 def test_revocation_ends_the_grant(http, xero):

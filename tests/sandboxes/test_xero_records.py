@@ -198,7 +198,8 @@ def test_invoice_without_contact_and_with_bad_tax_type(xero_client):
     assert response.status_code == 400
     messages = [e["Message"] for e in response.json()["Elements"][0]["ValidationErrors"]]
     assert messages == [
-        "A Contact must be specified for this type of transaction",
+        "The Contact must contain at least 1 of the following elements to identify the contact: "
+        "Name, ContactID, ContactNumber",
         "The TaxType code 'BOGUS' does not exist or cannot be used for this type of transaction.",
     ]
 
@@ -209,6 +210,7 @@ def test_invoice_by_contact_name_creates_contact_and_where_filters(xero_client):
         Type="ACCREC",
         Contact={"Name": "New Customer"},
         Status="AUTHORISED",
+        DueDate="2024-02-10",
         LineItems=[{"Description": "x", "UnitAmount": 10}],
     )
     contact = xero_client.get("Contacts", params={"where": 'Name=="New Customer"'}).json()[
@@ -232,6 +234,7 @@ def test_payment_settles_invoice(xero_client):
         xero_client,
         Type="ACCREC",
         Status="AUTHORISED",
+        DueDate="2024-02-10",
         Contact={"ContactID": contact["ContactID"]},
         LineItems=[{"Description": "x", "Quantity": 1, "UnitAmount": 100}],
     )
@@ -357,7 +360,12 @@ def test_state_logs_requests(xero, xero_client):
 )
 def test_where_expression_forms_on_invoices(xero, xero_client, where, expected):
     contact_id = create_contact(xero_client, Name="ACME Ltd")["ContactID"]
-    base = {"Type": "ACCREC", "Contact": {"ContactID": contact_id}, "Status": "AUTHORISED"}
+    base = {
+        "Type": "ACCREC",
+        "Contact": {"ContactID": contact_id},
+        "Status": "AUTHORISED",
+        "DueDate": "2024-03-31",
+    }
     create_invoice(
         xero_client,
         **base,
@@ -391,6 +399,7 @@ def test_deleting_a_payment_reopens_the_invoice(xero_client):
         xero_client,
         Type="ACCREC",
         Status="AUTHORISED",
+        DueDate="2024-02-10",
         Contact={"ContactID": contact_id},
         LineItems=[{"Description": "a", "UnitAmount": 20}],
     )

@@ -1,4 +1,5 @@
-"""Zoho CRM sandbox: /actions/watch notifications, the rate limit, faults and fixtures."""
+"""Zoho CRM sandbox: /actions/watch notifications, API credits and calls in flight, faults and
+fixtures."""
 
 import json
 import time
@@ -53,7 +54,7 @@ def test_watch_then_changes_are_posted_to_the_notify_url(serve, http, receiver_f
     assert first["channel_id"] == 1000000068001
     assert first["token"] == "TOKEN_FOR_VERIFICATION"
     assert first["query_params"] == {"org": "demo", "x": "1"}
-    assert first["resource_uri"] == f"{client.api_domain}/crm/v2/Accounts"
+    assert first["resource_uri"] == f"{client.api_domain}/crm/v8/Accounts"
     assert bodies[1]["affected_fields"] == [{account_id: ["Phone"]}]
     listed = client.request("GET", "actions/watch").json()["watch"]
     assert listed[0]["events"] == ["Accounts.all", "Contacts.create"]
@@ -84,26 +85,29 @@ def test_watch_validates_events_and_expiry(serve, http):
     assert too_long.json()["watch"][0]["details"] == {"api_name": "channel_expiry"}
 
 
-def test_rate_limit_then_success_and_injected_faults(serve, http):
-    client = make_client(
-        serve, http, {"rate_limit_per_minute": 2, "rate_limit_window_seconds": 0.5}
-    )
-    assert [client.request("GET", "Accounts").status_code for _ in range(2)] == [204, 204]
-    limited = client.request("GET", "Accounts")
-    assert limited.status_code == 429
-    assert limited.json()["code"] == "TOO_MANY_REQUESTS"
-    time.sleep(0.55)
-    assert client.request("GET", "Accounts").status_code == 204
-    client.server.control("faults", {"status": 500, "count": 1, "path_prefix": "/crm/v2"})
-    failed = client.request("GET", "Accounts")
+FIELDS = {"fields": "Account_Name"}
+
+
+def test_api_credits_run_out_then_come_back_and_injected_faults(serve, http):
+    client = make_client(serve, http, {"api_credits_per_day": 2, "credit_window_seconds": 0.5})
+    calls = [client.request("GET", "Accounts", params=FIELDS).status_code for _ in range(2)]
+    assert calls == [204, 204]
+    spent = client.request("GET", "Accounts", params=FIELDS)
+    assert spent.status_code == 429
+    assert spent.json()["code"] == "LIMIT_REACHED"
+    time.sleep(0.55)  # the (shortened) rolling day has passed
+    assert client.request("GET", "Accounts", params=FIELDS).status_code == 204
+    client.server.control("faults", {"status": 500, "count": 1, "path_prefix": "/crm/v8"})
+    failed = client.request("GET", "Accounts", params=FIELDS)
     assert (failed.status_code, failed.json()["status"]) == (500, "error")
 
 
 def test_demo_fixture_has_the_shared_companies(serve, http):
     client = make_client(serve, http, {"fixture": "demo"})
-    accounts = client.request("GET", "Accounts").json()
+    accounts = client.request("GET", "Accounts", params=FIELDS).json()
     crm = json.loads(ONECRM_DEMO.read_text())
     assert {a["Account_Name"] for a in accounts["data"]} == {a["name"] for a in crm["Account"]}
-    invoices = client.request("GET", "Invoices", params={"per_page": 200}).json()["data"]
+    listing = {"fields": "Invoiced_Items,Grand_Total", "per_page": 200}
+    invoices = client.request("GET", "Invoices", params=listing).json()["data"]
     assert len(invoices) == 50
-    assert all(i["Product_Details"] and i["Grand_Total"] > 0 for i in invoices)
+    assert all(i["Invoiced_Items"] and i["Grand_Total"] > 0 for i in invoices)

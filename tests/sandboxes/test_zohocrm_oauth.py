@@ -11,7 +11,10 @@ from modules.zohocrm import sandbox as zoho_sandbox
 from .conftest import Server
 
 CLIENT_ID, CLIENT_SECRET = "1000.SANDBOXCLIENTID", "sandbox-client-secret"
-SCOPE = "ZohoCRM.modules.ALL,ZohoCRM.notifications.ALL"
+SCOPE = (
+    "ZohoCRM.modules.ALL,ZohoSearch.securesearch.READ,ZohoCRM.notifications.ALL,"
+    "ZohoCRM.settings.modules.READ,ZohoCRM.settings.fields.READ"
+)
 REDIRECT = "http://localhost/zoho/callback"
 
 
@@ -52,7 +55,7 @@ def connect(http, server, scope=SCOPE):
 
 
 class ZohoClient:
-    """``{api_domain}/crm/v2/...`` with the ``Zoho-oauthtoken`` header."""
+    """``{api_domain}/crm/v8/...`` with the ``Zoho-oauthtoken`` header."""
 
     def __init__(self, http, api_domain, token):
         self.http, self.api_domain, self.token = http, api_domain, token
@@ -60,7 +63,7 @@ class ZohoClient:
     def request(self, method, path, **kwargs):
         headers = {"Authorization": f"Zoho-oauthtoken {self.token}", **kwargs.pop("headers", {})}
         return self.http.request(
-            method, f"{self.api_domain}/crm/v2/{path.lstrip('/')}", headers=headers, **kwargs
+            method, f"{self.api_domain}/crm/v8/{path.lstrip('/')}", headers=headers, **kwargs
         )
 
     def insert(self, module, *records):
@@ -146,7 +149,7 @@ def test_calls_need_the_zoho_oauthtoken_header_and_a_matching_scope(http, zoho):
         {"Authorization": "Zoho-oauthtoken nope"},
         {"Authorization": f"Bearer {tokens['access_token']}"},
     ):
-        response = http.get(f"{zoho.url}/crm/v2/Accounts", headers=header)
+        response = http.get(f"{zoho.url}/crm/v8/Accounts", headers=header)
         assert response.status_code == 401
         assert response.json() == {
             "code": "INVALID_TOKEN",
@@ -155,8 +158,11 @@ def test_calls_need_the_zoho_oauthtoken_header_and_a_matching_scope(http, zoho):
             "status": "error",
         }
     client = ZohoClient(http, tokens["api_domain"], tokens["access_token"])
-    assert client.request("GET", "Accounts").status_code == 204  # empty module
-    denied = client.request("GET", "Contacts")
+    fields = {"fields": "Account_Name"}
+    assert client.request("GET", "Accounts", params=fields).status_code == 204  # empty module
+    denied = client.request("GET", "Contacts", params=fields)
     assert (denied.status_code, denied.json()["code"]) == (401, "OAUTH_SCOPE_MISMATCH")
+    search = client.request("GET", "Accounts/search", params={"word": "x"})
+    assert search.json()["code"] == "OAUTH_SCOPE_MISMATCH"  # needs ZohoSearch.securesearch.READ
     zoho.control("config", {"clock_offset_seconds": 3601})
-    assert client.request("GET", "Accounts").json()["code"] == "INVALID_TOKEN"
+    assert client.request("GET", "Accounts", params=fields).json()["code"] == "INVALID_TOKEN"

@@ -207,42 +207,62 @@ def test_invoice_line_items_and_totals(client, acme):
             "Subject": "March",
             "Account_Name": {"id": acme},
             "Adjustment": -5,
-            "Product_Details": [
+            "Invoiced_Items": [
                 {
-                    "product": {"id": product},
-                    "quantity": 2,
-                    "line_tax": [{"name": "GST", "percentage": 15}],
+                    "Product_Name": {"id": product},
+                    "Quantity": 2,
+                    "Line_Tax": [{"name": "GST", "percentage": 15}],
                 },
-                {"product": {"id": product}, "quantity": 1, "list_price": 100, "Discount": 10},
+                {"Product_Name": {"id": product}, "Quantity": 1, "ListPrice": 100, "Discount": 10},
             ],
         },
     )
     invoice = client.get("Invoices", invoice_id)
-    first, second = invoice["Product_Details"]
-    assert (first["total"], first["Tax"], first["net_total"]) == (300.0, 45.0, 345.0)
-    assert first["product"]["name"] == "Consulting hour"
-    assert (second["total_after_discount"], second["net_total"]) == (90.0, 90.0)
+    first, second = invoice["Invoiced_Items"]
+    assert (first["Total"], first["Tax"], first["Net_Total"]) == (300.0, 45.0, 345.0)
+    assert first["Product_Name"]["name"] == "Consulting hour"
+    assert (second["Total_After_Discount"], second["Net_Total"]) == (90.0, 90.0)
     assert (invoice["Sub_Total"], invoice["Grand_Total"]) == (435.0, 430.0)
     no_lines = client.request("POST", "Invoices", json={"data": [{"Subject": "Empty"}]})
-    assert no_lines.json()["data"][0]["details"] == {"api_name": "Product_Details"}
+    assert no_lines.json()["data"][0]["details"] == {"api_name": "Invoiced_Items"}
+    v2_lines = {"Subject": "Old", "Product_Details": [{"product": {"id": product}}]}
+    refused = client.request("POST", "Invoices", json={"data": [v2_lines]})
+    assert refused.json()["data"][0]["details"] == {"api_name": "Invoiced_Items"}
 
 
 def test_paging_sorting_and_if_modified_since(client, acme):
     client.server.control("config", {"clock_offset_seconds": 10})
     later = client.insert("Accounts", *({"Account_Name": f"Company {n}"} for n in range(3)))
+    listing = {"fields": "Account_Name,Created_Time"}
     page = client.request(
         "GET",
         "Accounts",
-        params={"per_page": 2, "page": 2, "sort_by": "Created_Time", "sort_order": "desc"},
+        params={
+            "per_page": 2,
+            "page": 2,
+            "sort_by": "Created_Time",
+            "sort_order": "desc",
+            **listing,
+        },
     )
     body = page.json()
-    assert body["info"] == {"per_page": 2, "count": 2, "page": 2, "more_records": False}
+    assert {k: body["info"][k] for k in ("per_page", "count", "page", "more_records")} == {
+        "per_page": 2,
+        "count": 2,
+        "page": 2,
+        "more_records": False,
+    }
+    assert body["info"]["next_page_token"] is None
     assert body["data"][-1]["id"] == acme
     since = client.get("Accounts", later[0])["Created_Time"]
     acme_time = client.get("Accounts", acme)["Modified_Time"]  # ISO with an offset
-    changed = client.request("GET", "Accounts", headers={"If-Modified-Since": acme_time})
+    changed = client.request(
+        "GET", "Accounts", params=listing, headers={"If-Modified-Since": acme_time}
+    )
     assert sorted(r["id"] for r in changed.json()["data"]) == sorted(later)
-    nothing = client.request("GET", "Accounts", headers={"If-Modified-Since": since})
+    nothing = client.request(
+        "GET", "Accounts", params=listing, headers={"If-Modified-Since": since}
+    )
     assert nothing.status_code == 304
     fields = client.request("GET", "Accounts", params={"fields": "Account_Name"}).json()
     assert set(fields["data"][0]) == {"id", "Account_Name"}

@@ -31,6 +31,7 @@ from tests.connectors.conftest import (  # noqa: F401  (fixtures)
     serve,
 )
 from tests.connectors.test_quickbooks_support import VERIFIER, connect_quickbooks
+from tests.contracts.xero_openapi import ExchangeTap, assert_exchanges_conform
 from webui import create_app
 
 QBO_REALM = qbo_sandbox.DEFAULT_REALM_ID
@@ -83,6 +84,42 @@ class Library:
         )
         assert answer.status_code < 300, answer.text
         return answer.json()
+
+    def crm_person(self, model: str, data: dict[str, Any]) -> dict[str, Any]:
+        """A save in 1CRM's own screens: an invoice or quote with ``line_items``, a payment
+        with ``related_invoices`` — stored as 1CRM keeps them, one webhook for the save."""
+        answer = self.http.post(f"{self.onecrm.url}/_sandbox/ui/{model}", json=data)
+        assert answer.status_code < 300, answer.text
+        return answer.json()
+
+    def crm_lines(self, model: str, document_id: str) -> list[tuple[str, float, float, float]]:
+        """``(name, quantity, unit price, tax %)`` of a 1CRM document's lines, read from the
+        sandbox's line and adjustment records."""
+        records = self.onecrm.state()["records"]
+        key = f"{model.lower()}_id"
+        taxes = [a for a in records[f"{model}Adjustment"] if a[key] == document_id]
+        lines = sorted(
+            (line for line in records[f"{model}Line"] if line[key] == document_id),
+            key=lambda line: int(line["position"]),
+        )
+        return [
+            (
+                line["name"],
+                float(line["quantity"]),
+                float(line["unit_price"]),
+                sum(float(t["rate"]) for t in taxes if t["line_id"] == line["id"]),
+            )
+            for line in lines
+        ]
+
+    def crm_allocations(self, payment_id: str) -> list[tuple[str, float]]:
+        """``(invoice id, amount)`` of a 1CRM payment's ``invoices_payments`` links."""
+        links = self.onecrm.state()["records"]["invoices_payments"]
+        return [
+            (link["invoice_id"], float(link["amount"]))
+            for link in links
+            if link["payment_id"] == payment_id
+        ]
 
     def xero_api(
         self, method: str, resource: str, body: Any = None, **params: Any
@@ -195,7 +232,11 @@ def onecrm(serve, http):
 
 @pytest.fixture
 def xero(serve, http):
-    return Sandbox(serve(xero_sandbox.create_app()), http)
+    """The Xero sandbox; when the test ends, every request the scenarios sent and every answer
+    must conform to Xero's OpenAPI spec (``tests/contracts/xero_openapi.py``)."""
+    tap = ExchangeTap(xero_sandbox.create_app())
+    yield Sandbox(serve(tap), http)
+    assert_exchanges_conform(tap)
 
 
 @pytest.fixture

@@ -32,8 +32,8 @@ def test_demo_imports_and_activates_the_library_against_seeded_sandboxes(
     finally:
         shutdown_service(service)
     hooks = http.get(f"{onecrm}/api.php/webhooks", auth=CRM_AUTH).json()["records"]
-    assert sorted((h["model"], h["event"]) for h in hooks) == [
-        ("Account", "create_or_update"),
+    assert sorted((h["model"], h["type"]) for h in hooks) == [
+        ("Account", "create_update"),
         ("Invoice", "create"),
         ("Payment", "create"),
         ("Quote", "create"),

@@ -3,6 +3,7 @@ Intuit's webhooks reach the served ingress, the worker path runs them."""
 
 from __future__ import annotations
 
+from engine.store import ExecutionStatus
 from tests.scenarios.conftest import filtered, ops, succeeded
 
 LINES = [
@@ -99,8 +100,7 @@ def test_3_3_invoice_created_in_1crm_becomes_a_quickbooks_invoice_with_tax_codes
     library = qbo_library
     account_id, customer_id = customer(library)
     scenario = library.load("3.3", app="quickbooks")
-    invoice = library.crm(
-        "POST",
+    invoice = library.crm_person(
         "Invoice",
         {
             "name": "March work",
@@ -109,8 +109,7 @@ def test_3_3_invoice_created_in_1crm_becomes_a_quickbooks_invoice_with_tax_codes
         },
     )
     unknown = library.crm("POST", "Account", {"name": "Nobody Ltd"})
-    library.crm(
-        "POST",
+    library.crm_person(
         "Invoice",
         {
             "name": "Lost",
@@ -149,19 +148,18 @@ def test_3_4_invoice_created_in_quickbooks_becomes_a_1crm_invoice(qbo_library):
     (created,) = library.crm_records("Invoice")
     assert created["integrated_id"] == invoice["Id"]
     assert created["billing_account_id"] == account_id
-    assert [
-        (line["name"], line["quantity"], line["unit_price"], line["tax_percentage"])
-        for line in created["line_items"]
-    ] == [("Widget", 2, 50, 15), ("Consulting hour", 3, 120, 10)]
-    assert created["amount"] == invoice["TotalAmt"]
+    assert library.crm_lines("Invoice", created["id"]) == [
+        ("Widget", 2, 50, 15),
+        ("Consulting hour", 3, 120, 10),
+    ]
+    assert float(created["amount"]) == invoice["TotalAmt"]
 
 
 def test_3_5_quote_created_in_1crm_becomes_a_quickbooks_estimate(qbo_library):
     library = qbo_library
     account_id, customer_id = customer(library)
     scenario = library.load("3.5a", app="quickbooks")
-    library.crm(
-        "POST",
+    library.crm_person(
         "Quote",
         {
             "name": "Spring offer",
@@ -180,8 +178,7 @@ def test_3_6_and_3_7_payments_both_ways_pay_the_right_invoices(qbo_library):
     account_id, customer_id = customer(library)
     paid = qbo_invoice(library, customer_id)
     other = qbo_invoice(library, customer_id, note="PO-8")
-    mine = library.crm(
-        "POST",
+    mine = library.crm_person(
         "Invoice",
         {
             "name": "March work",
@@ -190,8 +187,7 @@ def test_3_6_and_3_7_payments_both_ways_pay_the_right_invoices(qbo_library):
             "integrated_id": paid["Id"],
         },
     )
-    library.crm(
-        "POST",
+    library.crm_person(
         "Invoice",
         {
             "name": "Other",
@@ -203,8 +199,7 @@ def test_3_6_and_3_7_payments_both_ways_pay_the_right_invoices(qbo_library):
     to_qbo = library.load("3.6", app="quickbooks")
     from_qbo = library.load("3.7", app="quickbooks")  # both ways at once: no echo
     library.point_quickbooks_at(from_qbo)
-    library.crm(
-        "POST",
+    library.crm_person(
         "Payment",
         {
             "account_id": account_id,
@@ -245,8 +240,12 @@ def test_3_6_and_3_7_payments_both_ways_pay_the_right_invoices(qbo_library):
     assert sum(ops(succeeded(e), 7) for e in executions) == 1
     created = [p for p in library.crm_records("Payment") if p["customer_reference"] == "EFT-12"]
     (payment,) = created
-    assert payment["account_id"] == account_id and payment["amount"] == 120.5
-    assert [r["integrated_id"] for r in payment["related_invoices"]] == [other["Id"]]
+    assert payment["account_id"] == account_id and payment["amount"] == "120.5"
+    (other_in_crm,) = [
+        i for i in library.crm_records("Invoice") if i["integrated_id"] == other["Id"]
+    ]
+    assert library.crm_allocations(payment["id"]) == [(other_in_crm["id"], 120.5)]
+    assert float(other_in_crm["amount_due"]) == other["TotalAmt"] - 120.5
     (echo,) = library.deliver(to_qbo)  # the new 1CRM payment came from QuickBooks: skipped
     assert filtered(succeeded(echo), 5) == 1
     assert len(of_customer(library.qbo_records("Payment"), customer_id)) == 2  # no third
@@ -275,7 +274,7 @@ def test_3_5_estimate_created_in_quickbooks_becomes_a_1crm_quote_once(qbo_librar
     (quote,) = library.crm_records("Quote")
     assert quote["billing_account_id"] == account_id
     assert quote["name"] == f"QuickBooks estimate {estimate['DocNumber']}"
-    assert [(i["name"], i["tax_percentage"]) for i in quote["line_items"]] == [("Widget", 15)]
+    assert library.crm_lines("Quote", quote["id"]) == [("Widget", 2, 50, 15)]
     (echo,) = library.deliver(to_qbo)  # the quote came from QuickBooks: not sent back
     assert filtered(succeeded(echo), 5) == 1
     assert len(of_customer(library.qbo_records("Estimate"), customer_id)) == 1
@@ -340,3 +339,22 @@ def test_sync_log_of_a_quickbooks_event_names_the_customer(qbo_library):
     )
     (account,) = [a for a in library.crm_records("Account") if a["name"] == "Logged Co"]
     assert entry.target_key == account["id"]
+
+
+def test_3_3_a_line_at_a_rate_the_scenario_does_not_map_is_refused_not_taxed(qbo_library):
+    """3.3 maps 15 % to code 4 and 10 % to code 8, any other rate to no code. The sandbox used
+    to tax such a line at its item's code (15 %), so a zero-rated line was invoiced with GST;
+    QuickBooks applies no default and refuses the invoice (issue #20 maps the other rates)."""
+    library = qbo_library
+    _, customer_id = customer(library)
+    scenario = library.load("3.3", app="quickbooks")
+    account_id = by_name(library.crm_records("Account"), "name")["Harakeke Ltd"]["id"]
+    zero_rated = {"name": "Export freight", "quantity": 1, "unit_price": 40, "tax_percentage": 0}
+    library.crm_person(
+        "Invoice",
+        {"name": "Export", "billing_account_id": account_id, "line_items": [*LINES, zero_rated]},
+    )
+    (execution,) = library.deliver(scenario)
+    assert execution.status is not ExecutionStatus.SUCCESS
+    assert "Make sure all your transactions have a GST rate" in str(execution.error)
+    assert of_customer(library.qbo_records("Invoice"), customer_id) == []

@@ -16,32 +16,32 @@ def test_sync_log_says_which_invoices_synced_which_were_not_valid_and_why_one_fa
     unknown = library.crm("POST", "Account", {"name": "Nobody Ltd"})
     scenario = library.load("2.3")
 
-    synced = library.crm(
-        "POST",
+    synced = library.crm_person(
         "Invoice",
         {
             "name": "Good",
+            "due_date": "2026-03-31",  # Xero refuses an AUTHORISED invoice without one
             "billing_account_id": account_id,
             "line_items": LINES,
         },
     )
     library.deliver(scenario)
-    invalid = library.crm(
-        "POST",
+    invalid = library.crm_person(
         "Invoice",
         {
             "name": "No contact",
+            "due_date": "2026-03-31",  # Xero refuses an AUTHORISED invoice without one
             "billing_account_id": unknown["id"],
             "line_items": LINES,
         },
     )
     library.deliver(scenario)
     library.xero.fault(status=500, count=1, method="PUT", path_prefix="/api.xro/2.0/Invoices")
-    failed = library.crm(
-        "POST",
+    failed = library.crm_person(
         "Invoice",
         {
             "name": "Unlucky",
+            "due_date": "2026-03-31",  # Xero refuses an AUTHORISED invoice without one
             "billing_account_id": account_id,
             "line_items": LINES,
         },

@@ -23,9 +23,10 @@ def test_activation_subscribes_the_webhook_in_1crm_and_deactivation_removes_it(l
     subscriptions = library.http.get(
         f"{library.onecrm.url}/api.php/webhooks", auth=("admin", "sandbox-password")
     ).json()["records"]
-    assert [(s["url"], s["model"], s["event"]) for s in subscriptions] == [
-        (library.service.webhook_url(hook), "Account", "create_or_update")
+    assert [(s["url"], s["model"], s["type"]) for s in subscriptions] == [
+        (library.service.webhook_url(hook), "Account", "create_update")
     ]
+    assert subscriptions[0]["filters"]["conditions"][0]["field"] == "deleted"
     assert hook.settings["app_hook_id"] == subscriptions[0]["id"]
 
     library.service.activate_scenario(scenario)  # again: no second subscription

@@ -95,6 +95,42 @@ def test_each_company_gets_only_its_own_changes(service, companies):
     assert outputs(service, companies["222"]) == ["222/8"]
 
 
+def cloud_events(*realms_and_ids):
+    """Intuit's CloudEvents payload (mandatory from 2026): an array, one event per change."""
+    return json.dumps(
+        [
+            {
+                "specversion": "1.0",
+                "id": f"event-{realm}-{entity}",
+                "source": "intuit.test",
+                "type": "qbo.customer.created.v1",
+                "datacontenttype": "application/json",
+                "time": "2026-03-01T10:00:00.000Z",
+                "intuitentityid": entity,
+                "intuitaccountid": realm,
+                "data": {},
+            }
+            for realm, entity in realms_and_ids
+        ]
+    ).encode()
+
+
+def test_a_cloudevents_delivery_reaches_each_company_per_event(service, companies):
+    client = create_app({"SWITCHBOARD_SERVICE": service}).test_client()
+    body = cloud_events(("111", "7"), ("222", "8"), ("111", "9"))
+    answer = client.post(
+        "/hooks/apps/quickbooks",
+        data=body,
+        headers={
+            "intuit-signature": signature(body),
+            "Content-Type": "application/cloudevents+json; charset=utf-8",
+        },
+    )
+    assert answer.status_code == 200
+    assert outputs(service, companies["111"]) == ["111/7", "111/9"]
+    assert outputs(service, companies["222"]) == ["222/8"]
+
+
 def test_a_bad_signature_is_refused_and_nothing_is_queued(service, store, companies):
     answer = post(service, delivery(("111", "7")), sign=lambda body: signature(body, "forged"))
     assert answer.status_code == 401
@@ -156,6 +192,18 @@ def test_xero_intent_to_receive_is_answered_200_signed_and_401_forged(service, o
     ).encode()
     assert xero_post(service, empty).status_code == 200
     assert xero_post(service, empty, key="wrong").status_code == 401
+
+
+def test_xero_deliveries_are_answered_with_an_empty_body_and_no_cookies(service, organisations):
+    """Xero's intent-to-receive fails an endpoint whose answer has a body or sets a cookie
+    (vendor/xero/NOTES.md §13), for the 200 of a signed payload and the 401 of a forged one."""
+    empty = json.dumps(
+        {"events": [], "firstEventSequence": 0, "lastEventSequence": 0, "entropy": "QWERTYUIOP"}
+    ).encode()
+    signed, forged = xero_post(service, empty), xero_post(service, empty, key="wrong")
+    assert (signed.status_code, signed.data) == (200, b"")
+    assert (forged.status_code, forged.data) == (401, b"")
+    assert "Set-Cookie" not in signed.headers and "Set-Cookie" not in forged.headers
 
 
 def test_xero_events_reach_only_their_organisation_and_category(service, organisations):

@@ -1,5 +1,5 @@
-"""Webhooks: their public URLs (``SWITCHBOARD_BASE_URL`` or the request's host), queues and
-"determine data structure"."""
+"""Webhooks: their public URLs (``SWITCHBOARD_HOOKS_URL``, else ``SWITCHBOARD_BASE_URL``, else
+the request's host), queues and "determine data structure"."""
 
 from __future__ import annotations
 
@@ -14,10 +14,12 @@ from webui.app import current_service
 PUBLIC_URL_KEY = "SWITCHBOARD_BASE_URL"  # the same base URL the OAuth callback uses
 
 
-def public_base_url() -> str:
-    """Where the world reaches this installation: the configured URL, else this request's."""
+def public_hooks_url() -> str:
+    """Where the world reaches this installation's webhooks: the hooks origin when it has one
+    of its own, else the configured base URL, else this request's."""
+    hooks_url = current_service().options.hooks_url
     configured = current_app.config.get(PUBLIC_URL_KEY) or os.environ.get(PUBLIC_URL_KEY)
-    return str(configured or request.host_url).rstrip("/")
+    return str(hooks_url or configured or request.host_url).rstrip("/")
 
 
 def webhook_out(webhook_id: int) -> WebhookOut:
@@ -27,7 +29,7 @@ def webhook_out(webhook_id: int) -> WebhookOut:
         id=webhook.id,
         name=webhook.name,
         scenario_id=webhook.scenario_id,
-        url=f"{public_base_url()}/hooks/{webhook.token}",
+        url=f"{public_hooks_url()}/hooks/{webhook.token}",
         enabled=webhook.enabled,
         settings=webhook.settings,
         queued=service.queued_requests(webhook.id),

@@ -2,18 +2,21 @@
 
 Every call is checked in order: bearer token (401 ``AuthenticationFailed``), realm (401 when
 unknown, 403 ``AuthorizationFailed`` when the token is for another company), then the per-realm
-rate limit (429 ``ThrottleExceeded``). ``minorversion`` is accepted and ignored; ``requestid``
-on a write makes a repeat of it answer the original answer (per company, as Intuit does).
+limits (429 ``ThrottleExceeded``): 500 requests a minute and 10 in flight at once
+(vendor/quickbooks/NOTES.md §7). ``minorversion`` 1 to 74 is served as 75, as Intuit does since
+1 August 2025 (§2); ``requestid`` on a write makes a repeat of it answer the original answer
+(per company, as Intuit does). Paths are case-sensitive (``/customer``, not ``/Customer``).
 """
 
 from __future__ import annotations
 
 import base64
+import copy
 import hashlib
 import hmac
 import json
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import flask
@@ -50,7 +53,17 @@ def server_time() -> str:
 
 
 def answer(body: dict[str, Any], status: int = 200) -> flask.Response:
-    return json_response({**body, "time": server_time()}, status)
+    return json_response({**with_values(body), "time": server_time()}, status)
+
+
+def with_values(value: Any) -> Any:
+    """``value`` without its null properties: QuickBooks returns only properties that have a
+    value (vendor/quickbooks/NOTES.md §3), so a client never sees ``"Notes": null``."""
+    if isinstance(value, dict):
+        return {k: with_values(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [with_values(v) for v in value]
+    return value
 
 
 # --------------------------------------------------------------------------------------------
@@ -87,6 +100,18 @@ def check_access() -> None:
         )
     if not decision.allowed:
         raise faults.throttled(decision.retry_after)
+    slot = state.in_flight.enter(realm_id, int(state.config["max_concurrent_requests"]), 600.0)
+    if slot is None:
+        raise faults.throttled(1)
+    flask.g.qbo_slot = (realm_id, slot)
+
+
+def release_slot(error: BaseException | None) -> None:
+    """``teardown_request``: the request no longer counts as in flight."""
+    del error
+    held = flask.g.pop("qbo_slot", None)
+    if held is not None:
+        sandbox_state().in_flight.leave(*held)
 
 
 def fault_response(fault: Fault) -> flask.Response:
@@ -123,7 +148,8 @@ def add_intuit_tid(response: flask.Response) -> flask.Response:
 
 
 def entity_spec(entity: str) -> EntitySpec:
-    spec = ENTITIES.get(entity.lower())
+    """The entity of a URL segment; only Intuit's lower-case path names (``/customer``)."""
+    spec = ENTITIES.get(entity)
     if spec is None:
         raise faults.unsupported(
             f"Could not find resource for relative : {flask.request.path} of full path"
@@ -164,7 +190,7 @@ def write_entity(realm_id: str, entity: str) -> flask.Response:
             return json_response(stored.body, stored.status)
         realm = current_realm(realm_id)
         result, changes = _apply_write(realm, spec, body)
-        answered = {spec.name: json.loads(json.dumps(result)), "time": server_time()}
+        answered = {spec.name: with_values(json.loads(json.dumps(result))), "time": server_time()}
         if request_id:
             # Intuit replays the original answer for a seen requestid whatever the body:
             # no fingerprint is compared.
@@ -215,19 +241,14 @@ def company_info(realm_id: str, company_id: str) -> flask.Response:
         realm = current_realm(realm_id)
         if company_id not in (realm_id, "1"):
             raise faults.not_found()
-        return answer({"CompanyInfo": _company_info(realm)})
+        return answer({"CompanyInfo": realm.company_info()})
 
 
-def _company_info(realm: Realm) -> dict[str, Any]:
-    return {
-        "Id": "1",
-        "SyncToken": "0",
-        "CompanyName": realm.company_name,
-        "LegalName": realm.company_name,
-        "Country": realm.country,
-        "domain": "QBO",
-        "sparse": False,
-    }
+def preferences(realm_id: str) -> flask.Response:
+    """``GET /preferences``: the company's settings (tax, currencies, sales-form fields)."""
+    state = sandbox_state()
+    with state.lock:
+        return answer({"Preferences": copy.deepcopy(current_realm(realm_id).preferences)})
 
 
 # --------------------------------------------------------------------------------------------
@@ -246,12 +267,14 @@ def query(realm_id: str) -> flask.Response:
         parsed = parse_query(text)
     except QueryError as error:
         raise faults.query_error(error.detail, error.parse) from error
-    name = ENTITY_NAMES.get(parsed.entity.lower())
+    name = parsed.entity if parsed.entity in ENTITY_NAMES.values() else None  # case-sensitive
     state = sandbox_state()
     with state.lock:
         realm = current_realm(realm_id)
-        if parsed.entity.lower() == "companyinfo":
-            records = [_company_info(realm)]
+        if parsed.entity in ("CompanyInfo", "Preferences"):
+            records = [
+                realm.company_info() if parsed.entity == "CompanyInfo" else realm.preferences
+            ]
         elif name is None:
             raise faults.query_error(
                 f"QueryValidationError: Entity '{parsed.entity}' is not supported", False
@@ -262,7 +285,7 @@ def query(realm_id: str) -> flask.Response:
             if spec.name_field and not parsed.mentions("Active"):
                 records = [r for r in records if r.get("Active", True) is not False]
         page, total = run_query(parsed, records)
-        key = name or "CompanyInfo"
+        key = name or parsed.entity
         if parsed.count:
             return answer({"QueryResponse": {"totalCount": total}})
         result: dict[str, Any] = {}
@@ -338,12 +361,60 @@ def _changed(realm: Realm, name: str, since: Any) -> dict[str, Any]:
 
 
 def announce(state: QboSandboxState, realm_id: str, changes: list[Change]) -> None:
-    """Queue one signed ``eventNotifications`` POST for a request's changes (lock held).
+    """Queue one signed POST for a request's changes (lock held).
 
-    Headers and the ``lastUpdated`` format (``2015-10-05T14:42:19-0700``) follow Intuit's
-    webhooks guide.
+    ``config["webhook_format"]`` picks the payload: ``cloudevents`` (the default, as every app
+    must from 2026: an array of events, ``Content-Type: application/cloudevents+json``) or
+    ``legacy`` (``eventNotifications``, with the headers and ``lastUpdated`` format
+    ``2015-10-05T14:42:19-0700`` of Intuit's webhooks guide). Both are signed alike.
     """
     url, key = state.config.get("webhook_url"), state.config.get("webhook_key")
+    tracked = [c for c in changes if c.entity in TRACKED]
+    if not url or not tracked:
+        return
+    if state.config.get("webhook_format", "cloudevents") == "legacy":
+        body, headers = _legacy_delivery(realm_id, tracked)
+    else:
+        body, headers = _cloudevents_delivery(realm_id, tracked)
+    raw = json.dumps(body).encode()
+    if key:
+        digest = hmac.new(str(key).encode(), raw, hashlib.sha256).digest()
+        headers["intuit-signature"] = base64.b64encode(digest).decode()
+    state.webhooks.enqueue(new_delivery(url, body, headers, "dataChangeEvent"), raw)
+
+
+CLOUDEVENT_VERBS = {"Create": "created", "Update": "updated", "Delete": "deleted"}
+
+
+def _cloudevents_delivery(
+    realm_id: str, changes: list[Change]
+) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """An array of CloudEvents 1.0, one per change (``type`` ``qbo.<entity>.<verb>.v1``,
+    ``time`` in UTC, ids only: ``data`` is empty as in Intuit's samples)."""
+    events = [
+        {
+            "specversion": "1.0",
+            "id": str(uuid.uuid4()),
+            "source": f"intuit.{base64.b64encode(realm_id.encode()).decode()}",
+            "type": f"qbo.{c.entity.lower()}.{CLOUDEVENT_VERBS[c.operation]}.v1",
+            "datacontenttype": "application/json",
+            "time": _utc(c.at),
+            "intuitentityid": c.id,
+            "intuitaccountid": realm_id,
+            "data": {},
+        }
+        for c in changes
+    ]
+    headers = {
+        "Content-Type": "application/cloudevents+json; charset=utf-8",
+        "Accept": "application/json",
+        "User-Agent": "intuit_notification_server/0.1",
+        "intuit-t-id": str(uuid.uuid4()),
+    }
+    return events, headers
+
+
+def _legacy_delivery(realm_id: str, changes: list[Change]) -> tuple[dict[str, Any], dict[str, str]]:
     entities = [
         {
             "name": c.entity,
@@ -352,26 +423,25 @@ def announce(state: QboSandboxState, realm_id: str, changes: list[Change]) -> No
             "lastUpdated": _compact_offset(c.at),
         }
         for c in changes
-        if c.entity in TRACKED
     ]
-    if not url or not entities:
-        return
     body = {
         "eventNotifications": [{"realmId": realm_id, "dataChangeEvent": {"entities": entities}}]
     }
-    raw = json.dumps(body).encode()
     headers = {
         "Content-Type": "application/json; charset=utf-8",
         "Accept": "application/json",
         "User-Agent": "intuit_notification_server/0.1",
         "intuit-notification-schema-version": "0.1",
         "intuit-t-id": str(uuid.uuid4()),
-        "intuit-created-time": _compact_offset(entities[0]["lastUpdated"]),
+        "intuit-created-time": entities[0]["lastUpdated"],
     }
-    if key:
-        digest = hmac.new(str(key).encode(), raw, hashlib.sha256).digest()
-        headers["intuit-signature"] = base64.b64encode(digest).decode()
-    state.webhooks.enqueue(new_delivery(url, body, headers, "dataChangeEvent"), raw)
+    return body, headers
+
+
+def _utc(moment: str) -> str:
+    """``2026-01-01T10:00:00-08:00`` → ``2026-01-01T18:00:00.000000Z`` (CloudEvents ``time``)."""
+    stamp = datetime.fromisoformat(moment).astimezone(UTC)
+    return stamp.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _compact_offset(moment: str) -> str:
@@ -382,11 +452,13 @@ def _compact_offset(moment: str) -> str:
 def register(app: flask.Flask) -> None:
     """Install the data routes, the access check and the error rendering."""
     app.before_request(check_access)
+    app.teardown_request(release_slot)
     app.add_url_rule(f"{PREFIX}/query", "qbo_query", query, methods=["GET", "POST"])
     app.add_url_rule(f"{PREFIX}/cdc", "qbo_cdc", change_data_capture, methods=["GET"])
     app.add_url_rule(
         f"{PREFIX}/companyinfo/<company_id>", "qbo_company", company_info, methods=["GET"]
     )
+    app.add_url_rule(f"{PREFIX}/preferences", "qbo_preferences", preferences, methods=["GET"])
     app.add_url_rule(f"{PREFIX}/<entity>/<record_id>", "qbo_read", read_entity, methods=["GET"])
     app.add_url_rule(f"{PREFIX}/<entity>", "qbo_write", write_entity, methods=["POST"])
     app.register_error_handler(faults.QboFault, render_fault)

@@ -3,8 +3,9 @@
 How QuickBooks Online computes them for a non-US ("global") company:
 
 - ``SalesItemLineDetail`` lines: ``Amount = Qty * UnitPrice`` (either may be derived from the
-  other two; a mismatch is error 6070); each line carries a ``TaxCodeRef`` whose
-  ``SalesTaxRateList`` names the tax rates that apply.
+  other two; a mismatch is error 6070); each line must carry a ``TaxCodeRef`` (no default from
+  the item or the company: error 6000 otherwise) whose ``SalesTaxRateList`` names the tax
+  rates that apply (vendor/quickbooks/NOTES.md §5, non-US tax).
 - one ``SubTotalLineDetail`` line (regenerated), an optional ``DiscountLineDetail`` line
   (percent-based or an amount) that reduces the taxable base proportionally.
 - ``TxnTaxDetail.TaxLine``: one line per tax rate with ``NetAmountTaxable`` and the rounded tax;
@@ -71,10 +72,15 @@ def resolve_ref(lookup: Lookup, entity: str, ref: Any, element: str) -> Record:
     return record
 
 
-def compute_sales_line(
-    line: Record, lookup: Lookup, default_tax: str | None, needs_tax: bool
-) -> Decimal:
-    """Fill one sales line's ItemRef, Qty, UnitPrice, Amount and TaxCodeRef; return Amount."""
+def compute_sales_line(line: Record, lookup: Lookup, tax_word: str | None) -> Decimal:
+    """Fill one sales line's ItemRef, Qty, UnitPrice and Amount, check its TaxCodeRef; return
+    Amount.
+
+    A non-US company needs a tax code on every sales line (``tax_word`` names the tax in the
+    refusal: GST, VAT); QuickBooks takes no default from the item or the company, so a line
+    mapped without one is refused rather than taxed at some rate. ``tax_word`` None: the
+    document is ``NotApplicable`` and a line needs no code.
+    """
     detail = line.setdefault(SALES_LINE, {})
     if not isinstance(detail, dict):
         raise faults.invalid_property(f"{SALES_LINE} must be an object", SALES_LINE)
@@ -102,11 +108,11 @@ def compute_sales_line(
         price = amount / qty if qty else amount
     detail["Qty"], detail["UnitPrice"] = float(qty), float(price or 0)
     line["Amount"] = money(amount)
-    tax_ref = ref_id(detail.get("TaxCodeRef")) or ref_id(item.get("SalesTaxCodeRef"))
-    tax_ref = tax_ref or default_tax
-    if tax_ref is None and needs_tax:
+    tax_ref = ref_id(detail.get("TaxCodeRef"))
+    if tax_ref is None and tax_word is not None:
         raise faults.business(
-            "Make sure all your transactions have a GST rate before you save.", "TaxCodeRef"
+            f"Make sure all your transactions have a {tax_word} rate before you save.",
+            "TaxCodeRef",
         )
     if tax_ref is not None:
         resolve_ref(lookup, "TaxCode", tax_ref, "TaxCodeRef")
@@ -122,8 +128,9 @@ def rates_of(lookup: Lookup, tax_code_id: str) -> list[Record]:
     return [rate for rate in rates if rate is not None]
 
 
-def compute_document(doc: Record, lookup: Lookup, default_tax: str | None) -> None:
-    """Recompute an invoice's or estimate's lines, ``TxnTaxDetail`` and ``TotalAmt`` in place.
+def compute_document(doc: Record, lookup: Lookup, tax_word: str = "GST") -> None:
+    """Recompute an invoice's or estimate's lines, ``TxnTaxDetail`` and ``TotalAmt`` in place
+    (``tax_word``: what the company calls its tax, for the missing-code refusal).
 
     Raises:
         QboFault: 2020 without lines, 2010 on an unknown line type, 2500 on unknown refs,
@@ -146,7 +153,8 @@ def compute_document(doc: Record, lookup: Lookup, default_tax: str | None) -> No
         if kind == "DiscountLineDetail":
             discount_line = line
         elif kind == SALES_LINE:
-            amount = compute_sales_line(line, lookup, default_tax, mode != "NotApplicable")
+            word = None if mode == "NotApplicable" else tax_word
+            amount = compute_sales_line(line, lookup, word)
             subtotal += amount
             code = ref_id(line[SALES_LINE].get("TaxCodeRef"))
             if code is not None:

@@ -100,7 +100,7 @@ def prepare_invoice(realm: Realm, record: Record, existing: Record | None) -> No
     _customer_ref(realm, record)
     _dates(record, realm, "DueDate")
     record.setdefault("DocNumber", realm.next_doc_number())
-    compute_document(record, realm.lookup, realm.config.get("default_tax_code"))
+    compute_document(record, realm.lookup, realm.tax_word)
     paid = realm.paid_on_invoice(record.get("Id"))
     if paid > Decimal(str(record["TotalAmt"])):
         raise faults.business(
@@ -117,7 +117,7 @@ def prepare_estimate(realm: Realm, record: Record, existing: Record | None) -> N
     _dates(record, realm, "ExpirationDate")
     record.setdefault("DocNumber", realm.next_doc_number())
     record.setdefault("TxnStatus", "Pending")
-    compute_document(record, realm.lookup, realm.config.get("default_tax_code"))
+    compute_document(record, realm.lookup, realm.tax_word)
     del existing
 
 

@@ -2,7 +2,7 @@
 
 Grammar (keywords case-insensitive, as Intuit's "Data queries" page describes)::
 
-    SELECT ( * | COUNT(*) | Field {, Field} ) FROM Entity
+    SELECT ( * | COUNT(*) ) FROM Entity
         [ WHERE Condition { AND Condition } ]
         [ ORDERBY Field [ASC | DESC] {, Field [ASC | DESC]} ]
         [ STARTPOSITION n ] [ MAXRESULTS n ]
@@ -10,10 +10,12 @@ Grammar (keywords case-insensitive, as Intuit's "Data queries" page describes)::
                | Field LIKE 'text with %'
     Value := 'single-quoted, \\' escapes a quote' | number | true | false
 
-There is no OR, no parentheses around conditions and no joins, as in QuickBooks. Fields may be
-dotted (``MetaData.LastUpdatedTime``); a reference field (``CustomerRef``) compares its ``value``,
-an e-mail/phone field its ``Address``/``FreeFormNumber``. String comparisons are
-case-insensitive; dates and date-times compare as instants.
+There is no OR, no parentheses around conditions, no projection (the answer always has every
+property) and no joins, as in QuickBooks (vendor/quickbooks/NOTES.md §3); the entity name is
+case-sensitive (checked by the caller). Fields may be dotted (``MetaData.LastUpdatedTime``); a
+reference field (``CustomerRef``) compares its ``value``, an e-mail/phone field its
+``Address``/``FreeFormNumber``. String comparisons are case-insensitive; dates and date-times
+compare as instants.
 """
 
 from __future__ import annotations
@@ -93,10 +95,9 @@ class Condition:
 
 @dataclass(frozen=True)
 class Query:
-    """A parsed query. ``fields`` None means ``*``; ``start`` is 1-based."""
+    """A parsed query (``SELECT *`` or ``SELECT COUNT(*)``); ``start`` is 1-based."""
 
     entity: str
-    fields: tuple[str, ...] | None
     count: bool
     conditions: tuple[Condition, ...]
     order: tuple[tuple[str, bool], ...]  # (field, descending)
@@ -166,7 +167,7 @@ class _Parser:
 
     def parse(self) -> Query:
         self.expect("keyword", "select")
-        fields, count = self.projection()
+        count = self.projection()
         self.expect("keyword", "from")
         entity = self.expect("word").text
         conditions = self.where() if self.accept("keyword", "where") else ()
@@ -174,20 +175,18 @@ class _Parser:
         start, max_results = self.paging()
         if not self.current.is_("end"):
             raise self.fail("<EOF>")
-        return Query(entity, fields, count, conditions, order, start, max_results)
+        return Query(entity, count, conditions, order, start, max_results)
 
-    def projection(self) -> tuple[tuple[str, ...] | None, bool]:
+    def projection(self) -> bool:
+        """``*`` (False) or ``COUNT(*)`` (True): QuickBooks selects no single properties."""
         if self.accept("punct", "*"):
-            return None, False
+            return False
         if self.accept("keyword", "count"):
             self.expect("punct", "(")
             self.expect("punct", "*")
             self.expect("punct", ")")
-            return None, True
-        fields = [self.expect("word").text]
-        while self.accept("punct", ","):
-            fields.append(self.expect("word").text)
-        return tuple(fields), False
+            return True
+        raise self.fail('"*", "COUNT"')
 
     def where(self) -> tuple[Condition, ...]:
         conditions = [self.condition()]
@@ -380,18 +379,9 @@ def order_records(records: list[dict[str, Any]], order: Iterable[tuple[str, bool
         records.sort(key=lambda r, f=field: _sort_key(field_value(r, f)), reverse=descending)
 
 
-def project(record: Mapping[str, Any], fields: Iterable[str]) -> dict[str, Any]:
-    """Only the selected top-level fields (a dotted field keeps its parent), marked sparse."""
-    wanted = {field.split(".")[0].lower() for field in fields}
-    picked = {key: value for key, value in record.items() if key.lower() in wanted}
-    return {**picked, "domain": record.get("domain", "QBO"), "sparse": True}
-
-
 def run_query(query: Query, records: Iterable[dict[str, Any]]) -> tuple[list[dict], int]:
     """Filter, order and page ``records``; return (the page, total matches)."""
     found = [r for r in records if all(matches(r, c) for c in query.conditions)]
     order_records(found, query.order or (("Id", False),))
     page = found[query.start - 1 : query.start - 1 + query.max_results]
-    if query.fields is not None:
-        page = [project(r, query.fields) for r in page]
     return page, len(found)

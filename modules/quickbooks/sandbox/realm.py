@@ -18,6 +18,7 @@ from .documents import money, ref_id
 from .entities import ENTITIES, EntitySpec
 
 Record = dict[str, Any]
+VAT_COUNTRIES = frozenset({"GB", "UK", "IE", "FR"})
 SERVER_FIELDS = frozenset({"Id", "SyncToken", "MetaData", "domain", "sparse"})
 
 
@@ -53,6 +54,7 @@ class Realm:
     clock: Callable[[], datetime]
     country: str = "NZ"
     currency: str = "NZD"
+    preferences: Record = field(default_factory=dict)
     records: dict[str, dict[str, Record]] = field(default_factory=dict)
     deleted: list[Record] = field(default_factory=list)
     counters: dict[str, int] = field(default_factory=dict)
@@ -61,8 +63,44 @@ class Realm:
     def __post_init__(self) -> None:
         for spec in ENTITIES.values():
             self.records.setdefault(spec.name, {})
+        self.preferences = _merged(self.default_preferences(), self.preferences)
+
+    def default_preferences(self) -> Record:
+        """A company's ``Preferences`` as Intuit's API renders the parts integrators read:
+        sales tax on (AST for a US company), one currency, no sales-form custom fields."""
+        return {
+            "Id": "1",
+            "SyncToken": "0",
+            "domain": "QBO",
+            "TaxPrefs": {"UsingSalesTax": True, "PartnerTaxEnabled": self.country == "US"},
+            "CurrencyPrefs": {
+                "MultiCurrencyEnabled": False,
+                "HomeCurrency": {"value": self.currency},
+            },
+            "SalesFormsPrefs": {"CustomField": [], "AllowDiscount": True},
+        }
+
+    def company_info(self) -> Record:
+        """``CompanyInfo``; address countries are ISO 3-letter codes (Intuit, 31 Oct 2025)."""
+        address = {"Country": ISO3.get(self.country.upper(), self.country)}
+        return {
+            "Id": "1",
+            "SyncToken": "0",
+            "CompanyName": self.company_name,
+            "LegalName": self.company_name,
+            "Country": self.country,
+            "CompanyAddr": address,
+            "LegalAddr": address,
+            "domain": "QBO",
+            "sparse": False,
+        }
 
     # --- time --------------------------------------------------------------------------------
+
+    @property
+    def tax_word(self) -> str:
+        """What the company's sales tax is called (QuickBooks' messages name it)."""
+        return "VAT" if self.country.upper() in VAT_COUNTRIES else "GST"
 
     @property
     def zone(self) -> timezone:
@@ -283,6 +321,30 @@ class Realm:
                 _touch(payment, now)
                 changes.append(Change("Payment", payment["Id"], "Update", now))
         return changes
+
+
+ISO3 = {
+    "NZ": "NZL",
+    "AU": "AUS",
+    "GB": "GBR",
+    "UK": "GBR",
+    "US": "USA",
+    "CA": "CAN",
+    "IN": "IND",
+    "IE": "IRL",
+    "FR": "FRA",
+}
+
+
+def _merged(base: Record, changes: Mapping[str, Any]) -> Record:
+    """``base`` with ``changes`` merged in, nested objects key by key."""
+    merged = copy.deepcopy(base)
+    for key, value in changes.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+            merged[key] = _merged(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
 
 
 def _touch(record: Record, now: str) -> None:

@@ -2,9 +2,12 @@
 
 Fixture format (API field names; records may carry ``Id``, ``SyncToken`` and ``MetaData``)::
 
-    {"realms": [{"realmId", "companyName", "country", "currency",
+    {"realms": [{"realmId", "companyName", "country", "currency", "Preferences": {...},
                  "TaxRate": [...], "TaxCode": [...], "Item": [...], "Customer": [...],
                  "Estimate": [...], "Invoice": [...], "Payment": [...]}]}
+
+``Preferences`` (optional) is merged over the defaults of ``Realm.default_preferences``
+(``TaxPrefs``, ``CurrencyPrefs``, ``SalesFormsPrefs``).
 
 Without a fixture there is one company with the baseline reference data below (a "Services"
 item and GST tax codes as in a New Zealand company: 4 = 15 %, 8 = 10 %, 5 zero-rated, 6 exempt).
@@ -18,6 +21,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from modules.concurrency import MemoryConcurrencyLimiter
 from modules.sandbox_replays import ReplayStore
 from modules.sandboxing import BaseSandboxState
 
@@ -37,10 +41,11 @@ DEFAULTS: dict[str, Any] = {
     "refresh_token_days": 100,
     "refresh_rotate_after_seconds": 0,
     "rate_limit_per_minute": 500,
+    "max_concurrent_requests": 10,
     "utc_offset": "-08:00",
-    "default_tax_code": None,
     "default_terms_days": 30,
     "cdc_max_days": 30,
+    "webhook_format": "cloudevents",  # or "legacy" (eventNotifications)
     "fixture": None,
 }
 
@@ -105,6 +110,7 @@ class QboSandboxState(BaseSandboxState):
 
     def __init__(self, config: Mapping[str, Any] | None = None) -> None:
         super().__init__(DEFAULTS, config)
+        self.in_flight = MemoryConcurrencyLimiter()  # requests being answered, per realm
         self.clear_records()
         self.seed_initial_fixture()
         if not self.realms:
@@ -151,6 +157,7 @@ class QboSandboxState(BaseSandboxState):
                 self.now,
                 country=str(data.get("country", "NZ")),
                 currency=str(data.get("currency", "NZD")),
+                preferences=dict(data.get("Preferences") or {}),
             )
         return self.realms[realm_id]
 

@@ -1,14 +1,14 @@
-"""Local emulator of the Zoho CRM REST API v2 (and Zoho Accounts OAuth 2.0).
+"""Local emulator of the Zoho CRM REST API v8 (and Zoho Accounts OAuth 2.0).
 
-Follows Zoho's API v2 reference (records, upsert, search, notifications, status codes) and the
-OAuth 2.0 / multi-DC pages. Pieces:
+Follows vendor/zoho/NOTES.md (Zoho's v8 OpenAPI files and SDK: records, upsert, search,
+notifications, limits, status codes) and the OAuth 2.0 / multi-DC pages. Pieces:
 
 - ``criteria``: the search criteria syntax, parsed and evaluated without I/O;
 - ``records``: the modules as data, field checks, line items and totals without I/O;
 - ``store``: the organisation's records and the insert / update / upsert / delete rules;
 - ``oauth``: authorize and token endpoints; ``notifications``: ``/actions/watch`` channels and
-  callbacks; ``api``: the HTTP routes, auth, scopes and the rate limit; ``state``: config and
-  fixtures.
+  callbacks; ``api``: the HTTP routes, auth, scopes, API credits and concurrency, module and
+  field metadata; ``state``: config and fixtures.
 
 See ``docs/sandboxes.md`` for the behaviour and where it differs from the real API.
 """

@@ -1,15 +1,22 @@
-"""The records API under ``/crm/v2/``: list, get, insert, update, upsert, delete, search.
+"""The records API of Zoho CRM v8 under ``/crm/v8/``: list, get, insert, update, upsert, delete,
+search, and the module and field metadata (``/settings/modules``, ``/settings/fields``).
 
-Every call needs ``Authorization: Zoho-oauthtoken <token>`` (401 ``INVALID_TOKEN``) with a
-scope covering the module (401 ``OAUTH_SCOPE_MISMATCH``), then passes the org's rate limit
-(429 ``TOO_MANY_REQUESTS``). Top-level errors are ``{"code", "details", "message",
-"status": "error"}``; write answers carry one entry per record.
+Every call needs ``Authorization: Zoho-oauthtoken <token>`` (401 ``INVALID_TOKEN``) with the
+scopes it needs (401 ``OAUTH_SCOPE_MISMATCH``; search also ``ZohoSearch.securesearch.READ``),
+then passes the org's limits (vendor/zoho/NOTES.md §8): API credits per rolling day (one per
+call; 429 ``LIMIT_REACHED`` once spent) and calls in flight at once (429
+``TOO_MANY_REQUESTS``). Older API versions (``/crm/v2/``) are not served. Lists need
+``fields`` (at most 50), take ``per_page`` up to 200 and ``page`` only up to the 2,000th
+record, then ``page_token`` (§3). Search ``equals`` matches substrings of text, as v8 does (§4).
+Top-level errors are ``{"code", "details", "message", "status": "error"}``; write answers
+carry one entry per record.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
+import secrets
+from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -19,13 +26,17 @@ from modules.sandboxing import Fault, json_response
 
 from . import notifications
 from .criteria import CriteriaError, fields_of, matches, parse_criteria
-from .records import MODULES, ModuleSpec, RecordError
+from .records import MODULES, ModuleSpec, RecordError, field_list
 from .state import ZohoSandboxState
 from .store import Change
 
-PREFIX = "/crm/v2"
+PREFIX = "/crm/v8"
 MAX_PER_PAGE = 200
+MAX_PAGED_RECORDS = 2000  # with ``page``; further on only with ``page_token``
+MAX_FIELDS = 50
+MAX_CRITERIA = 10
 MAX_WRITE = 100
+PAGE_TOKEN_HOURS = 24
 
 
 class ApiError(Exception):
@@ -51,27 +62,42 @@ def sandbox_state() -> ZohoSandboxState:
     return flask.current_app.extensions["sandbox_state"]
 
 
-def _required_scope(path: str, method: str) -> list[str]:
+def required_scopes(path: str, method: str) -> list[set[str]]:
+    """The scopes a call needs: one of each returned set."""
     parts = path[len(PREFIX) + 1 :].split("/")
     if parts[0] == "actions":
+        return [{f"ZohoCRM.notifications.{op}" for op in ("ALL", "READ", "CREATE", "WRITE")}]
+    if parts[0] == "org":
+        return [{"ZohoCRM.org.ALL", "ZohoCRM.org.READ"}]
+    if parts[0] == "settings":
+        kind = parts[1] if len(parts) > 1 else ""
         return [
-            "ZohoCRM.notifications.ALL",
-            "ZohoCRM.notifications.READ",
-            "ZohoCRM.notifications.CREATE",
-            "ZohoCRM.notifications.WRITE",
+            {
+                "ZohoCRM.settings.ALL",
+                f"ZohoCRM.settings.{kind}.ALL",
+                f"ZohoCRM.settings.{kind}.READ",
+            }
         ]
     operation = {"POST": "CREATE", "PUT": "UPDATE", "DELETE": "DELETE"}.get(method, "READ")
-    return [
+    module = {
         "ZohoCRM.modules.ALL",
         f"ZohoCRM.modules.{parts[0]}.ALL",
         f"ZohoCRM.modules.{parts[0]}.{operation}",
         *(["ZohoCRM.modules.READ"] if operation == "READ" else []),
-    ]
+    }
+    if len(parts) > 1 and parts[1] == "search":
+        return [module, {"ZohoSearch.securesearch.READ", "ZohoSearch.securesearch.ALL"}]
+    return [module]
 
 
 def check_access() -> None:
-    """``before_request``: token, scope, then the org's rate limit."""
+    """``before_request``: API version, token, scopes, then the org's credits and calls in
+    flight."""
     request = flask.request
+    if request.path.startswith("/crm/") and not request.path.startswith(PREFIX + "/"):
+        raise ApiError(
+            404, "INVALID_URL_PATTERN", "Please check if the URL trying to access is a correct one"
+        )
     if not request.path.startswith(PREFIX + "/"):
         return
     state = sandbox_state()
@@ -84,19 +110,37 @@ def check_access() -> None:
         )
         if scopes is None:
             raise ApiError(401, "INVALID_TOKEN", "invalid oauth token")
-        if not scopes & set(_required_scope(request.path, request.method)):
+        if not all(scopes & needed for needed in required_scopes(request.path, request.method)):
             raise ApiError(401, "OAUTH_SCOPE_MISMATCH", "invalid oauth scope to access this URL")
-        decision = state.limiter.check(
-            "org",
-            int(state.config["rate_limit_per_minute"]),
-            float(state.config["rate_limit_window_seconds"]),
+        credits = state.limiter.check(
+            "credits",
+            int(state.config["api_credits_per_day"]),
+            float(state.config["credit_window_seconds"]),
         )
-    if not decision.allowed:
+    if not credits.allowed:
+        raise ApiError(
+            429,
+            "LIMIT_REACHED",
+            "the API credits of the organisation for the last 24 hours are used up",
+            limit=int(state.config["api_credits_per_day"]),
+        )
+    slot = state.in_flight.enter("org", int(state.config["max_concurrent_requests"]), 600.0)
+    if slot is None:
         raise ApiError(
             429,
             "TOO_MANY_REQUESTS",
-            "The API call limit has been exceeded. Please try again after some time.",
+            "The concurrency limit of the organisation has been exceeded.",
+            limit=int(state.config["max_concurrent_requests"]),
         )
+    flask.g.zoho_slot = slot
+
+
+def release_slot(error: BaseException | None) -> None:
+    """``teardown_request``: the call no longer counts as in flight."""
+    del error
+    slot = flask.g.pop("zoho_slot", None)
+    if slot is not None:
+        sandbox_state().in_flight.leave("org", slot)
 
 
 def fault_response(fault: Fault) -> flask.Response:
@@ -113,8 +157,10 @@ def fault_response(fault: Fault) -> flask.Response:
 
 
 def module_spec(module: str) -> ModuleSpec:
+    """The module of a URL segment; one the org's edition lacks (config ``modules_missing``) is
+    as unknown as a made-up one."""
     spec = MODULES.get(module)
-    if spec is None:
+    if spec is None or module in sandbox_state().config["modules_missing"]:
         raise ApiError(400, "INVALID_MODULE", "the module name given seems to be invalid")
     return spec
 
@@ -128,13 +174,58 @@ def _no_content() -> flask.Response:
 # --------------------------------------------------------------------------------------------
 
 
-def _page_args() -> tuple[int, int]:
+def _per_page() -> int:
     try:
-        page = max(1, int(flask.request.args.get("page", 1)))
         per_page = int(flask.request.args.get("per_page", MAX_PER_PAGE))
     except ValueError as exc:
+        raise ApiError(400, "INVALID_DATA", "invalid data", param_name="per_page") from exc
+    if not 1 <= per_page <= MAX_PER_PAGE:
+        raise ApiError(
+            400, "INVALID_DATA", "invalid data", param_name="per_page", maximum_length=MAX_PER_PAGE
+        )
+    return per_page
+
+
+def _start() -> tuple[int, int | None]:
+    """Where the answer starts (0-based) and the page number (None when a page token says)."""
+    args, per_page = flask.request.args, _per_page()
+    if args.get("page_token"):
+        if args.get("page"):
+            raise ApiError(
+                400,
+                "INVALID_DATA",
+                "page and page_token cannot be used together",
+                param_name="page_token",
+            )
+        state = sandbox_state()
+        with state.lock:
+            entry = state.page_tokens.get(args["page_token"])
+        if entry is None or entry["expires"] <= state.now():
+            raise ApiError(400, "INVALID_DATA", "invalid data", param_name="page_token")
+        return entry["offset"], None
+    try:
+        page = max(1, int(args.get("page", 1)))
+    except ValueError as exc:
         raise ApiError(400, "INVALID_DATA", "invalid data", param_name="page") from exc
-    return page, max(1, min(per_page, MAX_PER_PAGE))
+    if page * per_page > MAX_PAGED_RECORDS:
+        raise ApiError(
+            400,
+            "DISCRETE_PAGINATION_LIMIT_EXCEEDED",
+            f"The maximum number of records you can fetch using the page param is "
+            f"{MAX_PAGED_RECORDS}; use page_token instead",
+            limit=MAX_PAGED_RECORDS,
+        )
+    return (page - 1) * per_page, page
+
+
+def _page_token(offset: int) -> tuple[str, str]:
+    """A token for the answer starting at ``offset``, and when it stops working."""
+    state = sandbox_state()
+    token = secrets.token_hex(24)
+    expires = state.now() + timedelta(hours=PAGE_TOKEN_HOURS)
+    with state.lock:
+        state.page_tokens[token] = {"offset": offset, "expires": expires}
+    return token, expires.isoformat(timespec="seconds")
 
 
 def _fields(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -146,17 +237,46 @@ def _fields(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _paged(records: list[dict[str, Any]]) -> flask.Response:
-    page, per_page = _page_args()
-    chunk = records[(page - 1) * per_page : page * per_page]
+    per_page = _per_page()
+    offset, page = _start()
+    chunk = records[offset : offset + per_page]
     if not chunk:
         return _no_content()
-    info = {
+    more = len(records) > offset + per_page
+    info: dict[str, Any] = {
         "per_page": per_page,
         "count": len(chunk),
         "page": page,
-        "more_records": len(records) > page * per_page,
+        "more_records": more,
+        "next_page_token": None,
+        "previous_page_token": None,
+        "page_token_expiry": None,
+        "sort_by": flask.request.args.get("sort_by", "id"),
+        "sort_order": flask.request.args.get("sort_order", "asc"),
     }
+    if more:
+        info["next_page_token"], info["page_token_expiry"] = _page_token(offset + per_page)
     return json_response({"data": json.loads(json.dumps(_fields(chunk))), "info": info})
+
+
+def _required_fields() -> None:
+    """``fields`` is mandatory on list calls, at most 50 API names (vendor/zoho/NOTES.md §3)."""
+    wanted = [f for f in flask.request.args.get("fields", "").split(",") if f.strip()]
+    if not wanted:
+        raise ApiError(
+            400,
+            "REQUIRED_PARAM_MISSING",
+            "One of the expected parameter is missing",
+            param_name="fields",
+        )
+    if len(wanted) > MAX_FIELDS:
+        raise ApiError(
+            400,
+            "LIMIT_EXCEEDED",
+            "the fields limit exceeded",
+            param_name="fields",
+            limit=MAX_FIELDS,
+        )
 
 
 def _modified_since() -> datetime | None:
@@ -178,9 +298,10 @@ def _modified_since() -> datetime | None:
 
 
 def list_records(module: str) -> flask.Response:
-    """``GET /{module}``: paging, ``sort_by``/``sort_order``, ``ids``, ``If-Modified-Since``
-    (304 when nothing changed since); 204 when the module is empty."""
+    """``GET /{module}``: ``fields`` (mandatory), paging, ``sort_by``/``sort_order``, ``ids``,
+    ``If-Modified-Since`` (304 when nothing changed since); 204 when the module is empty."""
     spec = module_spec(module)
+    _required_fields()
     since = _modified_since()
     args = flask.request.args
     state = sandbox_state()
@@ -231,8 +352,17 @@ def search(module: str) -> flask.Response:
             node = parse_criteria(args["criteria"])
         except CriteriaError as error:
             raise ApiError(400, "INVALID_QUERY", "Invalid query formed", **error.details) from error
-        known = {k for r in records for k in r} | set(spec.mandatory) | set(spec.lookups)
-        for name in fields_of(node):
+        used = fields_of(node)
+        if len(used) > MAX_CRITERIA:
+            raise ApiError(
+                400,
+                "INVALID_QUERY",
+                "Invalid query formed",
+                limit=MAX_CRITERIA,
+                reason=f"more than {MAX_CRITERIA} criteria",
+            )
+        known = {f["api_name"] for f in field_list(spec)} | {k for r in records for k in r}
+        for name in used:
             if records and name not in known:
                 raise ApiError(
                     400,
@@ -397,10 +527,71 @@ def delete_records(module: str, record_id: str | None = None) -> flask.Response:
     return _answer(_each([{"id": i} for i in ids if i], lambda item: write(item["id"])), 200)
 
 
+# --------------------------------------------------------------------------------------------
+# Metadata
+# --------------------------------------------------------------------------------------------
+
+
+def list_modules() -> flask.Response:
+    """``GET /settings/modules``: the modules of the org's edition."""
+    missing = sandbox_state().config["modules_missing"]
+    modules = [
+        {
+            "api_name": name,
+            "module_name": name,
+            "plural_label": name.replace("_", " "),
+            "api_supported": True,
+            "generated_type": "default",
+        }
+        for name in MODULES
+        if name not in missing
+    ]
+    return json_response({"modules": modules})
+
+
+def organisation() -> flask.Response:
+    """``GET /org``: the organisation, with the licence its API limits follow (config
+    ``edition``, ``licensed_users``)."""
+    config = sandbox_state().config
+    org = {
+        "id": "5843104000000000001",
+        "company_name": "Sandbox Org",
+        "country_code": "NZ",
+        "currency": "NZD",
+        "time_zone": "Pacific/Auckland",
+        "license_details": {
+            "paid": config["edition"] != "free",
+            "paid_type": config["edition"],
+            "users_license_purchased": config["licensed_users"],
+        },
+    }
+    return json_response({"org": [org]})
+
+
+def list_fields() -> flask.Response:
+    """``GET /settings/fields?module=``: a module's fields (config ``fields_missing`` removes
+    some, as an org's layout may)."""
+    module = flask.request.args.get("module")
+    if not module:
+        raise ApiError(
+            400,
+            "REQUIRED_PARAM_MISSING",
+            "One of the expected parameter is missing",
+            param_name="module",
+        )
+    spec = module_spec(module)
+    missing = set(sandbox_state().config["fields_missing"].get(spec.name, []))
+    return json_response({"fields": [f for f in field_list(spec) if f["api_name"] not in missing]})
+
+
 def register(app: flask.Flask) -> None:
     """Install the access check, the record routes and the error rendering."""
     app.before_request(check_access)
+    app.teardown_request(release_slot)
     notifications.register(app, PREFIX)
+    app.add_url_rule(f"{PREFIX}/settings/modules", "zoho_modules", list_modules, methods=["GET"])
+    app.add_url_rule(f"{PREFIX}/org", "zoho_org", organisation, methods=["GET"])
+    app.add_url_rule(f"{PREFIX}/settings/fields", "zoho_fields", list_fields, methods=["GET"])
     base = f"{PREFIX}/<module>"
     app.add_url_rule(base, "zoho_list", list_records, methods=["GET"])
     app.add_url_rule(base, "zoho_insert", insert_records, methods=["POST"])

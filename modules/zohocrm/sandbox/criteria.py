@@ -1,6 +1,6 @@
 """Zoho CRM search criteria, parsed and evaluated without I/O.
 
-Grammar (the v2 ``/search?criteria=`` syntax)::
+Grammar (the ``/search?criteria=`` syntax, unchanged up to v8)::
 
     criteria  := group | "(" criteria ( ("and" | "or") criteria )* ")"
     group     := "(" Field ":" operator ":" value ")"
@@ -9,7 +9,10 @@ Grammar (the v2 ``/search?criteria=`` syntax)::
 ``between``: two bounds); ``\\(``, ``\\)``, ``\\,`` and ``\\\\`` escape those characters.
 Operators: ``equals``, ``not_equal``, ``starts_with``, ``in``, ``greater_than``,
 ``greater_equal``, ``less_than``, ``less_equal``, ``between``. Text compares
-case-insensitively; a lookup field (``Account_Name``) matches its name or id.
+case-insensitively; a lookup field (``Account_Name``) matches its name or id. ``equals`` on
+text matches a value that *contains* the wanted text, as the v8 Search API does
+(``(Company:equals:ABC)`` also finds "ABC Inc", vendor/zoho/NOTES.md §4): a caller must check
+an exact match itself.
 """
 
 from __future__ import annotations
@@ -200,7 +203,9 @@ def _group_holds(group: Group, record: Mapping[str, Any]) -> bool:
     values = [v for v in _candidates(record.get(group.field)) if v is not None]
     wanted = [w.casefold() for w in group.values]
     texts = [str(v).casefold() if not isinstance(v, bool) else str(v).lower() for v in values]
-    if group.operator in ("equals", "in"):
+    if group.operator == "equals":
+        return any(_contains(v, t, w) for v, t in zip(values, texts, strict=True) for w in wanted)
+    if group.operator == "in":
         return any(_same(v, t, w) for v, t in zip(values, texts, strict=True) for w in wanted)
     if group.operator == "not_equal":
         return not any(_same(v, t, w) for v, t in zip(values, texts, strict=True) for w in wanted)
@@ -216,6 +221,13 @@ def _group_holds(group: Group, record: Mapping[str, Any]) -> bool:
         return _ORDER[group.operator](*_ordered(values[0], group.values[0]))
     except TypeError:
         return False
+
+
+def _contains(value: Any, text: str, wanted: str) -> bool:
+    """``equals`` in the Search API: numbers and booleans exactly, text as a substring."""
+    if isinstance(value, bool | int | float):
+        return _same(value, text, wanted)
+    return wanted in text
 
 
 def _same(value: Any, text: str, wanted: str) -> bool:

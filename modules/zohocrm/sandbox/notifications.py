@@ -1,13 +1,15 @@
-"""Zoho CRM instant notifications: ``/crm/v2/actions/watch`` channels and their callbacks.
+"""Zoho CRM instant notifications: ``/crm/v8/actions/watch`` channels and their callbacks.
 
 A channel (``channel_id``, ``events`` like ``Accounts.create`` / ``Accounts.edit`` /
-``Accounts.delete`` / ``Accounts.all``, ``notify_url``, ``token``, ``channel_expiry`` at most a
-day ahead) receives, for every API request that changes matching records, one POST::
+``Accounts.delete`` / ``Accounts.all``, ``notify_url``, ``token`` of at most 50 characters,
+``channel_expiry`` at most a week ahead, one hour when not given — vendor/zoho/NOTES.md §7)
+receives, for every API request that changes matching records, one POST::
 
     {"server_time", "query_params", "module", "resource_uri", "ids", "affected_fields",
      "operation": "insert" | "update" | "delete", "channel_id", "token"}
 
-``query_params`` are the ``notify_url``'s own query parameters, as Zoho sends them.
+``query_params`` are the ``notify_url``'s own query parameters, as Zoho sends them. The
+``token`` is the only proof a callback came from Zoho: there is no signature.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ if TYPE_CHECKING:
     from .state import ZohoSandboxState
 
 OPERATIONS = {"create": "insert", "edit": "update", "delete": "delete"}
+MAX_TOKEN = 50
+API_PATH = "/crm/v8"
 
 
 def _state() -> ZohoSandboxState:
@@ -51,6 +55,10 @@ def _channel(state: ZohoSandboxState, item: dict[str, Any], base: str) -> dict[s
         if not item.get(name):
             raise RecordError("MANDATORY_NOT_FOUND", "required field not found", api_name=name)
     events = _parse_events(item.get("events"))
+    if item.get("token") is not None and len(str(item["token"])) > MAX_TOKEN:
+        raise RecordError(
+            "INVALID_DATA", "invalid data", api_name="token", maximum_length=MAX_TOKEN
+        )
     now = state.now()
     expiry = now + timedelta(hours=1)
     if item.get("channel_expiry"):
@@ -111,7 +119,7 @@ def _resource(channel: dict[str, Any], module: str) -> dict[str, Any]:
     return {
         "channel_expiry": channel["channel_expiry"],
         "resource_name": module,
-        "resource_uri": f"{channel['api_domain']}/crm/v2/{module}",
+        "resource_uri": f"{channel['api_domain']}{API_PATH}/{module}",
         "resource_id": "5843104000000002175",
         "channel_id": channel["channel_id"],
     }
@@ -166,7 +174,7 @@ def notify(state: ZohoSandboxState, changes: list[Change]) -> None:
                 "server_time": int(now.timestamp() * 1000),
                 "query_params": dict(parse_qsl(urlsplit(url).query)),
                 "module": module,
-                "resource_uri": f"{channel['api_domain']}/crm/v2/{module}",
+                "resource_uri": f"{channel['api_domain']}{API_PATH}/{module}",
                 "ids": ids,
                 "affected_fields": fields,
                 "operation": operation,
@@ -200,7 +208,7 @@ def _grouped(
 
 
 def register(app: flask.Flask, prefix: str) -> None:
-    """Install the watch routes under ``prefix`` (``/crm/v2``)."""
+    """Install the watch routes under ``prefix`` (``/crm/v8``)."""
     url = f"{prefix}/actions/watch"
     app.add_url_rule(url, "zoho_watch_enable", enable, methods=["POST"])
     app.add_url_rule(url, "zoho_watch_details", details, methods=["GET"])

@@ -3,10 +3,14 @@
 Each ``ModuleSpec`` lists the mandatory fields, typed fields (``INVALID_DATA`` with
 ``expected_data_type`` when a value does not fit), lookups (``{"id"}`` in, ``{"name", "id"}``
 out), the upsert's default duplicate-check fields and the fields searched by ``email=`` /
-``phone=`` / ``word=``. Quotes and Invoices carry ``Product_Details`` line items:
-``total = quantity * list_price``, ``total_after_discount = total - Discount``,
-``Tax = sum of line_tax %``, ``net_total = total_after_discount + Tax``; the document's
-``Sub_Total = sum of net_total`` and ``Grand_Total = Sub_Total - Discount + Tax + Adjustment``.
+``phone=`` / ``word=``. Quotes and Invoices carry their line items in the v8 subforms
+``Quoted_Items`` / ``Invoiced_Items`` (vendor/zoho/NOTES.md §3 and §9; v2's
+``Product_Details`` is gone): each item ``{"Product_Name": {"id"}, "Quantity", "ListPrice",
+"Discount", "Description", "Line_Tax": [{"name", "percentage"}]}`` (``ListPrice`` as Zoho's
+SDK 8.0 writes it). ``Total = Quantity * ListPrice``, ``Total_After_Discount = Total -
+Discount``, ``Tax = sum of Line_Tax %``, ``Net_Total = Total_After_Discount + Tax``; the
+document's ``Sub_Total = sum of Net_Total`` and ``Grand_Total = Sub_Total - Discount + Tax +
+Adjustment``. ``FIELDS`` is what ``GET /settings/fields`` lists per module.
 """
 
 from __future__ import annotations
@@ -80,7 +84,7 @@ class ModuleSpec:
     phones: tuple[str, ...] = ()
     lookups: Mapping[str, str] = field(default_factory=dict)  # field -> module
     duplicate_check: tuple[str, ...] = ()
-    line_items: bool = False
+    line_items: str | None = None  # the subform of line items (Quoted_Items, Invoiced_Items)
     defaults: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -116,23 +120,23 @@ MODULES: dict[str, ModuleSpec] = {
         ModuleSpec(
             "Quotes",
             "Subject",
-            ("Subject", "Product_Details"),
+            ("Subject", "Quoted_Items"),
             doubles=("Discount", "Adjustment", "Tax"),
             dates=("Valid_Till",),
             lookups={"Account_Name": "Accounts", "Contact_Name": "Contacts"},
             duplicate_check=("Subject",),
-            line_items=True,
+            line_items="Quoted_Items",
             defaults={"Quote_Stage": "Draft"},
         ),
         ModuleSpec(
             "Invoices",
             "Subject",
-            ("Subject", "Product_Details"),
+            ("Subject", "Invoiced_Items"),
             doubles=("Discount", "Adjustment", "Tax"),
             dates=("Invoice_Date", "Due_Date"),
             lookups={"Account_Name": "Accounts", "Contact_Name": "Contacts"},
             duplicate_check=("Subject",),
-            line_items=True,
+            line_items="Invoiced_Items",
             defaults={"Status": "Created"},
         ),
     )
@@ -204,17 +208,17 @@ def check_fields(spec: ModuleSpec, record: Record, lookup: Lookup) -> None:
         parts = (record.get("First_Name"), record.get("Last_Name"))
         record["Full_Name"] = " ".join(str(p) for p in parts if p)
     if spec.line_items:
-        compute_totals(record, lookup)
+        compute_totals(record, spec.line_items, lookup)
 
 
-def compute_totals(record: Record, lookup: Lookup) -> None:
-    """Fill each ``Product_Details`` item and the document totals."""
-    items = record.get("Product_Details")
+def compute_totals(record: Record, subform: str, lookup: Lookup) -> None:
+    """Fill each line item of ``subform`` and the document totals."""
+    items = record.get(subform)
     if not isinstance(items, list):
-        raise invalid("Product_Details", "jsonarray")
+        raise invalid(subform, "jsonarray")
     sub_total = Decimal(0)
     for index, item in enumerate(items, start=1):
-        sub_total += _line(item, index, lookup)
+        sub_total += _line(item, subform, index, lookup)
     discount = number(record.get("Discount"), "Discount")
     tax = number(record.get("Tax"), "Tax")
     adjustment = number(record.get("Adjustment"), "Adjustment")
@@ -223,18 +227,18 @@ def compute_totals(record: Record, lookup: Lookup) -> None:
     record["Grand_Total"] = money(sub_total - discount + tax + adjustment)
 
 
-def _line(item: Any, index: int, lookup: Lookup) -> Decimal:
+def _line(item: Any, subform: str, index: int, lookup: Lookup) -> Decimal:
     if not isinstance(item, dict):
-        raise invalid("Product_Details", "jsonobject", index=index)
-    product = lookup("Products", _lookup_id(item.get("product")) or "")
+        raise invalid(subform, "jsonobject", index=index)
+    product = lookup("Products", _lookup_id(item.get("Product_Name")) or "")
     if product is None:
-        raise invalid("product", "lookup", index=index)
-    quantity = number(item.get("quantity"), "quantity", "1")
-    price = number(item.get("list_price"), "list_price", str(product.get("Unit_Price") or 0))
+        raise invalid("Product_Name", "lookup", index=index)
+    quantity = number(item.get("Quantity"), "Quantity", "1")
+    price = number(item.get("ListPrice"), "ListPrice", str(product.get("Unit_Price") or 0))
     total = quantity * price
     after_discount = total - number(item.get("Discount"), "Discount")
     taxes, tax = [], Decimal(0)
-    for line_tax in item.get("line_tax") or []:
+    for line_tax in item.get("Line_Tax") or []:
         percentage = number(line_tax.get("percentage"), "percentage")
         value = (after_discount * percentage / 100).quantize(CENT, rounding=ROUND_HALF_UP)
         taxes.append(
@@ -243,19 +247,102 @@ def _line(item: Any, index: int, lookup: Lookup) -> Decimal:
         tax += value
     item.update(
         {
-            "product": {
+            "Product_Name": {
                 "name": product.get("Product_Name"),
                 "id": product["id"],
                 "Product_Code": product.get("Product_Code"),
             },
-            "quantity": float(quantity),
-            "list_price": money(price),
-            "total": money(total),
+            "Quantity": float(quantity),
+            "ListPrice": money(price),
+            "Total": money(total),
             "Discount": money(total - after_discount),
-            "total_after_discount": money(after_discount),
-            "line_tax": taxes,
+            "Total_After_Discount": money(after_discount),
+            "Line_Tax": taxes,
             "Tax": money(tax),
-            "net_total": money(after_discount + tax),
+            "Net_Total": money(after_discount + tax),
         }
     )
     return after_discount + tax
+
+
+# -- field metadata (GET /settings/fields) ------------------------------------------------------
+
+COMMON_FIELDS: tuple[tuple[str, str], ...] = (
+    ("Owner", "ownerlookup"),
+    ("Created_By", "userlookup"),
+    ("Modified_By", "userlookup"),
+    ("Created_Time", "datetime"),
+    ("Modified_Time", "datetime"),
+)
+"""Fields every module has."""
+
+OTHER_FIELDS: Mapping[str, tuple[tuple[str, str], ...]] = {
+    "Accounts": (
+        ("Account_Number", "bigint"),
+        ("Account_Type", "picklist"),
+        ("Industry", "picklist"),
+        ("Website", "website"),
+        *(
+            (f"{side}_{part}", "text")
+            for side in ("Billing", "Shipping")
+            for part in ("Street", "City", "State", "Code", "Country")
+        ),
+        ("Description", "textarea"),
+    ),
+    "Contacts": (
+        ("First_Name", "text"),
+        ("Last_Name", "text"),
+        ("Full_Name", "text"),
+        ("Title", "text"),
+        *((f"Mailing_{part}", "text") for part in ("Street", "City", "State", "Zip", "Country")),
+        ("Description", "textarea"),
+    ),
+    "Products": (
+        ("Product_Code", "text"),
+        ("Product_Active", "boolean"),
+        ("Taxable", "boolean"),
+        ("Tax", "multiselectpicklist"),
+        ("Description", "textarea"),
+    ),
+    "Quotes": (
+        ("Quote_Number", "autonumber"),
+        ("Quote_Stage", "picklist"),
+        ("Sub_Total", "currency"),
+        ("Grand_Total", "currency"),
+        ("Terms_and_Conditions", "textarea"),
+        ("Description", "textarea"),
+    ),
+    "Invoices": (
+        ("Invoice_Number", "autonumber"),
+        ("Status", "picklist"),
+        ("Sub_Total", "currency"),
+        ("Grand_Total", "currency"),
+        ("Terms_and_Conditions", "textarea"),
+        ("Description", "textarea"),
+    ),
+}
+
+
+def field_list(spec: ModuleSpec) -> list[Record]:
+    """The module's fields as ``GET /settings/fields?module=`` lists them (api_name,
+    data_type, whether the system requires it)."""
+    typed: dict[str, str] = {spec.name_field: "text"}
+    typed.update(OTHER_FIELDS.get(spec.name, ()))
+    typed.update(dict.fromkeys(spec.mandatory, "text"))
+    typed.update(dict.fromkeys(spec.doubles, "double"))
+    typed.update(dict.fromkeys(spec.dates, "date"))
+    typed.update(dict.fromkeys(spec.emails, "email"))
+    typed.update(dict.fromkeys(spec.phones, "phone"))
+    typed.update(dict.fromkeys(spec.lookups, "lookup"))
+    if spec.line_items:
+        typed[spec.line_items] = "subform"
+    typed.update(COMMON_FIELDS)
+    return [
+        {
+            "api_name": name,
+            "data_type": data_type,
+            "system_mandatory": name in spec.mandatory,
+            "field_label": name.replace("_", " "),
+        }
+        for name, data_type in typed.items()
+    ]

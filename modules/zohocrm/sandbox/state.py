@@ -6,6 +6,8 @@ lookups and line items point at ids seeded earlier)::
 
     {"Accounts": [...], "Contacts": [...], "Products": [...], "Quotes": [...],
      "Invoices": [...]}
+
+Quotes and Invoices carry their line items in ``Quoted_Items`` / ``Invoiced_Items``.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from modules.concurrency import MemoryConcurrencyLimiter
 from modules.sandboxing import BaseSandboxState
 
 from .oauth import TokenStore
@@ -32,13 +35,19 @@ DEFAULTS: dict[str, Any] = {
     "location": "us",
     "accounts_server": None,  # None: this sandbox's own URL
     "api_domain": None,
-    "rate_limit_per_minute": 100,
+    "edition": "standard",  # what GET /org reports (license_details.paid_type)
+    "licensed_users": 3,
+    "api_credits_per_day": 50000,  # Standard edition's base allowance (NOTES.md §8)
+    "credit_window_seconds": 86400.0,  # a rolling day
+    "max_concurrent_requests": 10,
+    "modules_missing": [],  # modules the org's edition lacks (e.g. ["Invoices", "Quotes"])
+    "fields_missing": {},  # fields an org's layout lacks, by module
     "utc_offset": "+00:00",
     "user_name": "Sandbox Admin",
     "user_id": "5843104000000400001",
     "user_email": "admin@sandbox.example",
     "unique_fields": {"Contacts": ["Email"], "Products": ["Product_Name"]},
-    "max_channel_expiry_seconds": 86400,
+    "max_channel_expiry_seconds": 7 * 86400,  # a week from API v4 on (NOTES.md §7)
     "fixture": None,
 }
 
@@ -48,6 +57,7 @@ class ZohoSandboxState(BaseSandboxState):
 
     def __init__(self, config: Mapping[str, Any] | None = None) -> None:
         super().__init__(DEFAULTS, config)
+        self.in_flight = MemoryConcurrencyLimiter()  # calls being answered
         self.clear_records()
         self.seed_initial_fixture()
 
@@ -56,6 +66,7 @@ class ZohoSandboxState(BaseSandboxState):
         self.org = Org(self.now, self.config)
         self.tokens = TokenStore()
         self.channels: dict[str, dict[str, Any]] = {}
+        self.page_tokens: dict[str, dict[str, Any]] = {}
 
     def load_fixture(self, fixture: Any) -> Mapping[str, Any]:
         """Also accept a fixture name from ``fixtures/`` (``"demo"``, ``"small"``)."""

@@ -143,7 +143,7 @@ class Org:
 
     def _check(self, spec: ModuleSpec, record: Record) -> None:
         check_fields(spec, record, self.lookup)
-        for item in record.get("Product_Details") or []:
+        for item in record.get(spec.line_items or "", None) or []:
             item.setdefault("id", self.new_id())
         self.check_unique(spec, record)
 

@@ -1,0 +1,418 @@
+"""Invoices, quotes and payments as 1CRM keeps them: several records, several calls.
+
+1CRM has no "invoice with lines" call (NOTES §5; ``docs-pages/examples/create-invoice.md``):
+
+- **Writing a document** (``write_document``): the ``Invoice`` (or ``Quote``) with its totals,
+  one ``…LineGroup`` (``group_type: products``), an ``…Line`` per line, and for each taxed line
+  a ``StandardTax`` ``…Adjustment`` of that line (``line_id``) with the rate, the amount and
+  the ``TaxRates`` record of that rate. 1CRM may not compute totals, so the client does, as
+  the docs' example does. A line gives ``tax_percentage`` or ``tax_amount``, not both.
+- **Reading its lines** (``read_lines``): ``lines_link``, ``adjustments_link`` and
+  ``line_groups_link`` of the document, ordered by group then line position. A line's tax is
+  its own ``StandardTax`` adjustments plus its group's (an adjustment without ``line_id``
+  applies to the whole group). Comments, discounts and shipping are not lines here.
+- **Writing a payment** (``write_payment``): the ``Payment`` (``direction: incoming``,
+  ``total_amount`` = what it allocates), an ``invoices_payments`` link per invoice, then each
+  invoice's ``amount_due`` lowered by the caller — 1CRM does not do it.
+- **Reading a payment's invoices** (``read_allocations``): its ``invoices_payments`` links
+  (the ``payment_id`` filter) and each invoice's name and Integrated ID.
+
+A failure half-way removes what was written (``Undo``) and reports the original error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from engine.errors import DataError, ModuleError
+from modules.onecrm.client import OneCrmClient, to_number
+from modules.onecrm.reference import percent, tax_rates
+
+DOCUMENT_MODELS = frozenset({"Invoice", "Quote"})
+LINE_FIELDS = [
+    "name",
+    "position",
+    "line_group_id",
+    "quantity",
+    "unit_price",
+    "list_price",
+    "net_price",
+    "related_type",
+    "related_id",
+    "mfr_part_no",
+    "tax_class_id",
+]
+ADJUSTMENT_FIELDS = ["line_group_id", "line_id", "type", "rate", "amount", "name", "position"]
+GROUP_FIELDS = ["position", "name"]
+LINK_FIELDS = ["payment_id", "invoice_id", "amount"]
+INVOICE_FIELDS = ["name", "invoice_number", "integrated_id", "amount_due"]
+TAX = "StandardTax"
+CENT = Decimal("0.01")
+
+
+def cents(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def amount(value: Decimal) -> float | int:
+    """A Decimal as the JSON number sent to 1CRM (two decimals)."""
+    return to_number(str(cents(value)))
+
+
+# -- undo --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Undo:
+    """What to take back if a multi-call write fails half-way (newest first)."""
+
+    steps: list[tuple[str, Callable[[], None]]] = field(default_factory=list)
+
+    def add(self, what: str, step: Callable[[], None]) -> None:
+        self.steps.append((what, step))
+
+    def run(self, error: ModuleError) -> ModuleError:
+        """Take everything back; the error, naming what could not be taken back."""
+        left = []
+        for what, step in reversed(self.steps):
+            try:
+                step()
+            except ModuleError:
+                left.append(what)
+        if left:
+            error.args = (f"{error} — and 1CRM kept part of the write: {', '.join(left)}",)
+        return error
+
+
+def created(client: OneCrmClient, undo: Undo, model: str, data: Mapping[str, Any]) -> str:
+    record_id = client.create(model, data)
+    undo.add(f"{model} {record_id}", lambda: client.delete(model, record_id))
+    return record_id
+
+
+# -- lines -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PricedLine:
+    """A line to write: its own fields, extended price, tax and tax rate."""
+
+    fields: dict[str, Any]
+    quantity: Decimal
+    unit_price: Decimal
+    ext: Decimal
+    tax: Decimal
+    rate: Decimal
+    rate_given: bool
+
+
+def decimal_of(value: Any, where: str, default: str | None = None) -> Decimal:
+    if value in (None, ""):
+        if default is None:
+            raise DataError(f"1CRM line items: {where} is required")
+        return Decimal(default)
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        raise DataError(f"1CRM line items: {where} '{value}' is not a number") from None
+    if not number.is_finite():
+        raise DataError(f"1CRM line items: {where} '{value}' is not a number")
+    return number
+
+
+def priced_lines(items: Any) -> list[PricedLine]:
+    """Validated lines with their prices and taxes.
+
+    Raises:
+        DataError: naming ``line_items[N].field`` (1-based) — before anything is written.
+    """
+    if not isinstance(items, list):
+        raise DataError("1CRM line items: must be a list")
+    lines = []
+    for position, item in enumerate(items, start=1):
+        where = f"line_items[{position}]"
+        if hasattr(item, "model_dump"):
+            item = item.model_dump(exclude_none=True)
+        if not isinstance(item, Mapping) or not item.get("name"):
+            raise DataError(f"1CRM line items: {where}.name is required")
+        pct, flat = item.get("tax_percentage"), item.get("tax_amount")
+        if pct not in (None, "") and flat not in (None, ""):
+            raise DataError(f"1CRM line items: {where}: tax_percentage or tax_amount, not both")
+        quantity = decimal_of(item.get("quantity"), f"{where}.quantity", "1")
+        unit_price = decimal_of(item.get("unit_price"), f"{where}.unit_price")
+        ext = quantity * unit_price
+        if flat not in (None, ""):
+            tax = decimal_of(flat, f"{where}.tax_amount")
+            rate = cents(tax / ext * 100) if ext else Decimal("0")
+        else:
+            rate = decimal_of(pct, f"{where}.tax_percentage", "0")
+            tax = ext * rate / 100
+        extra = {k: v for k, v in item.items() if k not in ("tax_percentage", "tax_amount")}
+        lines.append(PricedLine(extra, quantity, unit_price, ext, tax, rate, flat in (None, "")))
+    return lines
+
+
+def rates_for(client: OneCrmClient, lines: list[PricedLine]) -> dict[Decimal, dict[str, Any]]:
+    """The tax rate record of every percentage the lines give.
+
+    Raises:
+        DataError: a percentage 1CRM has no tax rate for (nothing is written).
+    """
+    needed = {line.rate for line in lines if line.tax and line.rate_given}
+    if not needed:
+        return {}
+    rates = tax_rates(client)
+    missing = sorted(needed - set(rates))
+    if missing:
+        have = ", ".join(percent(r) for r in sorted(rates)) or "none"
+        raise DataError(
+            f"1CRM has no tax rate of {', '.join(percent(m) for m in missing)} "
+            f"(it has {have}): add it in 1CRM (Tax Rates) before syncing these lines"
+        )
+    return rates
+
+
+def write_document(
+    client: OneCrmClient, model: str, fields: Mapping[str, Any], items: Any
+) -> dict[str, Any]:
+    """Create an invoice or quote with its lines; returns it as read back, with
+    ``line_items`` as written."""
+    lines = priced_lines(items)
+    rates = rates_for(client, lines)
+    subtotal = sum((line.ext for line in lines), Decimal("0"))
+    tax = sum((line.tax for line in lines), Decimal("0"))
+    totals = {
+        "subtotal": amount(subtotal),
+        "pretax": amount(subtotal),
+        "total_tax": amount(tax),
+        "amount": amount(subtotal + tax),
+    }
+    if model == "Invoice":
+        totals["amount_due"] = totals["amount"]
+    undo = Undo()
+    try:
+        document_id = created(client, undo, model, {**client.assigned(fields), **totals})
+        group = {
+            "parent_id": document_id,
+            "name": "",
+            "position": 1,
+            "status": "Draft",
+            "group_type": "products",
+            "subtotal": totals["subtotal"],
+            "total": totals["amount"],
+        }
+        group_id = created(client, undo, f"{model}LineGroup", group)
+        written = [
+            write_line(client, undo, model, document_id, group_id, position, line, rates)
+            for position, line in enumerate(lines, start=1)
+        ]
+    except ModuleError as error:
+        raise undo.run(error) from None
+    record = client.get(model, document_id)
+    record["line_items"] = written
+    return record
+
+
+def write_line(
+    client: OneCrmClient,
+    undo: Undo,
+    model: str,
+    document_id: str,
+    group_id: str,
+    position: int,
+    line: PricedLine,
+    rates: Mapping[Decimal, Mapping[str, Any]],
+) -> dict[str, Any]:
+    owner = {f"{model.lower()}_id": document_id, "line_group_id": group_id}
+    price = amount(line.unit_price)
+    data = {
+        **line.fields,
+        **owner,
+        "position": position,
+        "quantity": to_number(str(line.quantity)),
+        "unit_price": price,
+        "list_price": price,
+        "net_price": price,
+    }
+    line_id = created(client, undo, f"{model}Line", data)
+    if line.tax:
+        rate = rates.get(line.rate) or {}
+        adjustment = {
+            **owner,
+            "line_id": line_id,
+            "name": rate.get("name") or "Tax",
+            "position": position,
+            "related_type": "TaxRates",
+            "related_id": rate.get("id"),
+            "rate": to_number(str(line.rate)),
+            "type": TAX,
+            "amount": amount(line.tax),
+        }
+        created(client, undo, f"{model}Adjustment", adjustment)
+    return line_bundle({**data, "id": line_id}, line.ext, line.rate, line.tax)
+
+
+def line_bundle(line: Mapping[str, Any], ext: Decimal, rate: Decimal, tax: Decimal) -> dict:
+    """A line as the List Line Items module outputs it."""
+    bundle = {name: line.get(name) for name in ("id", *LINE_FIELDS)}
+    bundle.update(
+        ext_price=amount(ext),
+        tax_percentage=to_number(str(rate.normalize())),
+        tax_amount=amount(tax),
+        total=amount(ext + tax),
+    )
+    return bundle
+
+
+def read_lines(client: OneCrmClient, model: str, document_id: str) -> list[dict[str, Any]]:
+    """The document's lines with quantities, prices and tax, in the order 1CRM shows them."""
+    groups = {
+        g["id"]: g for g in client.related(model, document_id, "line_groups_link", GROUP_FIELDS)
+    }
+    lines = list(client.related(model, document_id, "lines_link", LINE_FIELDS))
+    taxes = [
+        a
+        for a in client.related(model, document_id, "adjustments_link", ADJUSTMENT_FIELDS)
+        if a.get("type") == TAX
+    ]
+
+    def order(line: Mapping[str, Any]) -> tuple[int, int]:
+        group = groups.get(line.get("line_group_id")) or {}
+        return (int(group.get("position") or 0), int(line.get("position") or 0))
+
+    return [with_tax(line, taxes) for line in sorted(lines, key=order)]
+
+
+def with_tax(line: Mapping[str, Any], taxes: list[Mapping[str, Any]]) -> dict[str, Any]:
+    quantity = Decimal(str(line.get("quantity") or 0))
+    ext = quantity * Decimal(str(line.get("unit_price") or 0))
+    rate, tax = Decimal("0"), Decimal("0")
+    for adjustment in taxes:
+        own = adjustment.get("line_id") == line["id"]
+        group_wide = not adjustment.get("line_id") and (
+            adjustment.get("line_group_id") == line.get("line_group_id")
+        )
+        if own or group_wide:
+            adjustment_rate = Decimal(str(adjustment.get("rate") or 0))
+            rate += adjustment_rate
+            given = adjustment.get("amount")
+            tax += (
+                Decimal(str(given))
+                if own and given not in (None, "")
+                else (ext * adjustment_rate / 100)
+            )
+    return line_bundle(line, ext, rate, tax)
+
+
+# -- payments ----------------------------------------------------------------------------------
+
+
+def write_payment(
+    client: OneCrmClient, fields: Mapping[str, Any], allocations: Any
+) -> dict[str, Any]:
+    """Create a payment allocated to invoices; returns it as read back, with
+    ``related_invoices`` as allocated."""
+    targets = [allocation_target(client, a, n) for n, a in enumerate(allocations or [], 1)]
+    total = sum((share for _, share in targets), Decimal("0"))
+    data = {"direction": "incoming", **client.assigned(fields), "total_amount": amount(total)}
+    undo = Undo()
+    try:
+        payment_id = created(client, undo, "Payment", data)
+        for invoice, share in targets:
+            link = {"payment_id": payment_id, "invoice_id": invoice["id"], "amount": amount(share)}
+            created(client, undo, "invoices_payments", link)
+        for invoice, share in targets:
+            lower_amount_due(client, undo, invoice, share)
+    except ModuleError as error:
+        raise undo.run(error) from None
+    record = client.get("Payment", payment_id)
+    record["related_invoices"] = [allocation_bundle(i, s) for i, s in targets]
+    return record
+
+
+def allocation_target(
+    client: OneCrmClient, allocation: Any, number: int
+) -> tuple[dict[str, Any], Decimal]:
+    """The invoice of one allocation (by id or Integrated ID) and its share.
+
+    Raises:
+        DataError: no such invoice, or more than it still has due.
+    """
+    if hasattr(allocation, "model_dump"):
+        allocation = allocation.model_dump(exclude_none=True)
+    where = f"related_invoices[{number}]"
+    if not isinstance(allocation, Mapping):
+        raise DataError(f"1CRM payment: {where} must be {{invoice_id or integrated_id, amount}}")
+    share = decimal_of(allocation.get("amount"), f"{where}.amount")
+    invoice = find_invoice(client, allocation, where)
+    due = Decimal(str(invoice.get("amount_due") or 0))
+    if share > due:
+        raise DataError(
+            f"1CRM payment: {where}.amount {share:f} exceeds what invoice "
+            f"{invoice.get('name')} still has due ({due:f})"
+        )
+    return invoice, share
+
+
+def find_invoice(client: OneCrmClient, allocation: Mapping[str, Any], where: str) -> dict:
+    if allocation.get("invoice_id"):
+        return client.get("Invoice", str(allocation["invoice_id"]), ["id", *INVOICE_FIELDS])
+    integrated_id = allocation.get("integrated_id")
+    if not integrated_id:
+        raise DataError(f"1CRM payment: {where} needs invoice_id or integrated_id")
+    found = next(invoices_with_integrated_id(client, str(integrated_id)), None)
+    if found is None:
+        raise DataError(f"1CRM payment: {where}: no 1CRM invoice has Integrated ID {integrated_id}")
+    return found
+
+
+def invoices_with_integrated_id(client: OneCrmClient, integrated_id: str) -> Iterator[dict]:
+    """Invoices carrying ``integrated_id``: through the ``integrated_id`` filter when the
+    instance declares one, else among the most recently changed invoices."""
+    declared = "integrated_id" in client.metadata("Invoice")["filters"]
+    return client.search(
+        "Invoice",
+        filters={"integrated_id": integrated_id} if declared else None,
+        fields=INVOICE_FIELDS,
+        order="date_modified DESC",
+        match={"integrated_id": integrated_id},
+        limit=1,
+    )
+
+
+def lower_amount_due(
+    client: OneCrmClient, undo: Undo, invoice: Mapping[str, Any], share: Decimal
+) -> None:
+    before = invoice.get("amount_due")
+    due = Decimal(str(before or 0)) - share
+    client.update("Invoice", invoice["id"], {"amount_due": amount(due)})
+    undo.add(
+        f"Invoice {invoice['id']} amount due",
+        lambda: client.update("Invoice", invoice["id"], {"amount_due": before}),
+    )
+
+
+def allocation_bundle(invoice: Mapping[str, Any], share: Decimal) -> dict[str, Any]:
+    return {
+        "invoice_id": invoice["id"],
+        "invoice": invoice.get("name"),
+        "invoice_number": invoice.get("invoice_number"),
+        "integrated_id": invoice.get("integrated_id") or None,
+        "amount": amount(share),
+    }
+
+
+def read_allocations(client: OneCrmClient, payment_id: str) -> list[dict[str, Any]]:
+    """The invoices a payment pays and how much of each."""
+    links = client.search(
+        "invoices_payments", filters={"payment_id": payment_id}, fields=LINK_FIELDS
+    )
+    allocations = []
+    for link in links:
+        invoice = client.get("Invoice", str(link["invoice_id"]), ["id", *INVOICE_FIELDS])
+        share = Decimal(str(link.get("amount") or 0))
+        allocations.append({"id": link["id"], **allocation_bundle(invoice, share)})
+    return allocations

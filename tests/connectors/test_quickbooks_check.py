@@ -1,0 +1,163 @@
+"""`switchboard connection check` for QuickBooks Online, through the command line against the
+sandbox: a company as the prebuilt scenarios expect it, and one that differs where they would
+fail (a US company, a missing tax code, a rate that moved, multicurrency)."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from decimal import Decimal
+
+import pytest
+
+from engine.config import Settings
+from engine.registry import default_registry
+from engine.secrets import generate_key
+from engine.store import open_store
+from modules.quickbooks import sandbox as qbo_sandbox
+from modules.quickbooks.check import LIBRARY_TAX_CODES
+from tests.conftest import REPO_ROOT
+from tests.connectors.conftest import Sandbox
+from tests.connectors.test_quickbooks_support import connect_quickbooks
+
+
+@pytest.fixture
+def environ(tmp_path):
+    return {
+        "SWITCHBOARD_VAR_DIR": str(tmp_path),
+        "SWITCHBOARD_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+        "SWITCHBOARD_SECRET_KEY": generate_key(),
+        "SWITCHBOARD_ALLOW_PRIVATE_NETWORK": "1",  # the sandbox listens on loopback
+        "PATH": "/usr/bin:/bin",
+    }
+
+
+def connect(environ, http, sandbox, name="Books"):
+    settings = Settings.from_env(environ)
+    store = open_store(settings.database_url, secret_box=settings.secret_box())
+    try:
+        connect_quickbooks(store, default_registry(), http, sandbox, name=name)
+    finally:
+        store.close()
+
+
+def check(environ, name="Books"):
+    result = subprocess.run(
+        [sys.executable, "-m", "engine.cli", "connection", "check", name, "--json"],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        env=environ,
+        timeout=120,
+        check=False,
+    )
+    findings = json.loads(result.stdout or "[]")
+    return result.returncode, {f["subject"]: f for f in findings}, result
+
+
+def verdicts(findings):
+    return {subject: finding["verdict"] for subject, finding in findings.items()}
+
+
+def test_a_company_as_the_scenarios_expect_it_passes(environ, serve, http):
+    sandbox = Sandbox(serve(qbo_sandbox.create_app({"fixture": "small"})), http)
+    connect(environ, http, sandbox)
+    code, findings, result = check(environ)
+    assert code == 0, result.stderr
+    assert verdicts(findings) == {
+        "scopes": "ok",
+        "sales tax": "ok",
+        "tax code 4": "ok",
+        "tax code 8": "ok",
+        "tax rates the scenarios do not map": "warning",
+        "currencies": "ok",
+        "custom fields": "ok",
+        "webhooks verifier token": "ok",
+    }
+    assert findings["tax code 4"]["found"] == "GST, sales rate 15 %"
+    assert findings["tax rates the scenarios do not map"]["found"] == (
+        "Exempt (0 %), Zero-rated (0 %)"
+    )
+    assert findings["currencies"]["found"] == "home currency NZD"
+    api_calls = [r for r in sandbox.state()["requests"] if r["path"].startswith("/v3/")]
+    assert api_calls and {r["method"] for r in api_calls} == {"GET"}  # read-only
+
+
+US_COMPANY = {
+    "realms": [
+        {
+            "realmId": qbo_sandbox.DEFAULT_REALM_ID,
+            "companyName": "Yankee Trading",
+            "country": "US",
+            "currency": "USD",
+            "Preferences": {
+                "CurrencyPrefs": {"MultiCurrencyEnabled": True},
+                "SalesFormsPrefs": {
+                    "CustomField": [
+                        {
+                            "CustomField": [
+                                {
+                                    "Name": "SalesFormsPrefs.SalesCustomName1",
+                                    "Type": "StringType",
+                                    "StringValue": "PO number",
+                                }
+                            ]
+                        }
+                    ]
+                },
+            },
+            "TaxRate": [{"Id": "9", "Name": "State", "RateValue": 8.5, "Active": True}],
+            "TaxCode": [
+                {
+                    "Id": "4",
+                    "Name": "TAX",
+                    "Active": True,
+                    "SalesTaxRateList": {"TaxRateDetail": [{"TaxRateRef": {"value": "9"}}]},
+                }
+            ],
+        }
+    ]
+}
+
+
+def test_a_company_that_differs_is_reported_with_what_to_change(environ, serve, http):
+    sandbox = Sandbox(serve(qbo_sandbox.create_app({"fixture": US_COMPANY})), http)
+    connect(environ, http, sandbox)
+    code, findings, _ = check(environ)
+    assert code == 1
+    assert verdicts(findings) == {
+        "scopes": "ok",
+        "sales tax": "problem",
+        "tax code 4": "problem",
+        "tax code 8": "problem",
+        "tax rates the scenarios do not map": "warning",
+        "currencies": "warning",
+        "custom fields": "ok",
+        "webhooks verifier token": "ok",
+    }
+    assert "US company with automated sales tax" in findings["sales tax"]["found"]
+    assert findings["tax code 4"]["found"] == "TAX, sales rate 8.5 %"
+    assert findings["tax code 8"]["found"] == "no such tax code"
+    assert "multicurrency on" in findings["currencies"]["found"]
+    assert findings["custom fields"]["found"] == "PO number"
+
+
+def test_the_checked_tax_codes_are_the_ones_the_scenarios_map():
+    """``LIBRARY_TAX_CODES`` follows the scenario files: 3.3/3.5a write ``switch(tax %; 15;
+    4; 10; 8; null)``, 3.4/3.5b read ``switch(code; "4"; 15; "8"; 10; 0)``."""
+    library = REPO_ROOT / "scenarios" / "quickbooks"
+    written = {"3.3", "3.5a"}
+    for path in sorted(library.glob("3.*.json")):
+        text = path.read_text()
+        found = re.findall(r"switch\(([^;]+); ([^)]*)\)", text.replace('\\"', ""))
+        if not found:
+            continue
+        (_, pairs), *_ = found
+        values = [v.strip() for v in pairs.split(";")]
+        mapping = dict(zip(values[0:-1:2], values[1::2], strict=True))
+        if path.name.split("-")[0] in written:
+            assert {v: Decimal(k) for k, v in mapping.items()} == LIBRARY_TAX_CODES
+        else:
+            assert {k: Decimal(v) for k, v in mapping.items()} == LIBRARY_TAX_CODES

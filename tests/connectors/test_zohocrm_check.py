@@ -1,0 +1,135 @@
+"""`switchboard connection check` for Zoho CRM, through the command line against the sandbox: an
+organisation as the modules expect it, and one that lacks a module, a field or a scope; the
+data-centre pairing on real Zoho hosts."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from engine.config import Settings
+from engine.connections import resolved_from_values
+from engine.registry import default_registry
+from engine.secrets import generate_key
+from engine.store import open_store
+from modules.zohocrm import sandbox as zoho_sandbox
+from modules.zohocrm.check import data_centre_finding
+from modules.zohocrm.connection import ZOHOCRM_CONNECTION
+from tests.conftest import REPO_ROOT
+from tests.connectors.conftest import Sandbox
+from tests.connectors.test_zohocrm_support import connect_zohocrm
+from tests.sandboxes.test_zohocrm_oauth import connect
+
+
+@pytest.fixture
+def environ(tmp_path):
+    return {
+        "SWITCHBOARD_VAR_DIR": str(tmp_path),
+        "SWITCHBOARD_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+        "SWITCHBOARD_SECRET_KEY": generate_key(),
+        "SWITCHBOARD_ALLOW_PRIVATE_NETWORK": "1",  # the sandbox listens on loopback
+        "PATH": "/usr/bin:/bin",
+    }
+
+
+def connect_in_store(environ, http, sandbox, name="CRM"):
+    settings = Settings.from_env(environ)
+    store = open_store(settings.database_url, secret_box=settings.secret_box())
+    try:
+        connect_zohocrm(store, default_registry(), http, sandbox, name=name)
+    finally:
+        store.close()
+
+
+def check(environ, name="CRM"):
+    result = subprocess.run(
+        [sys.executable, "-m", "engine.cli", "connection", "check", name, "--json"],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        env=environ,
+        timeout=120,
+        check=False,
+    )
+    return result.returncode, {f["subject"]: f for f in json.loads(result.stdout or "[]")}, result
+
+
+def verdicts(findings):
+    return {subject: finding["verdict"] for subject, finding in findings.items()}
+
+
+def test_an_organisation_as_the_modules_expect_it_passes(environ, serve, http):
+    sandbox = Sandbox(serve(zoho_sandbox.create_app()), http)
+    connect_in_store(environ, http, sandbox)
+    code, findings, result = check(environ)
+    assert code == 0, result.stderr
+    assert verdicts(findings) == {
+        "data centre": "warning",  # the sandbox is no Zoho host
+        "scope: records": "ok",
+        "scope: search": "ok",
+        "scope: notifications": "ok",
+        "module Accounts": "ok",
+        "module Contacts": "ok",
+        "module Products": "ok",
+        "module Quotes": "ok",
+        "module Invoices": "ok",
+        "limits": "ok",
+    }
+    assert findings["module Invoices"]["expected"] == "Subject, Invoiced_Items, Modified_Time"
+    assert findings["limits"]["found"] == (  # read from the organisation at sign-in
+        "standard edition, 3 user(s): 50,750 API credits a day, 10 calls at once"
+    )
+    api_calls = [r for r in sandbox.state()["requests"] if r["path"].startswith("/crm/")]
+    assert {r["method"] for r in api_calls} == {"GET"}  # read-only
+
+
+def test_a_missing_module_and_field_are_problems(environ, serve, http):
+    config = {"modules_missing": ["Invoices"], "fields_missing": {"Quotes": ["Quoted_Items"]}}
+    sandbox = Sandbox(serve(zoho_sandbox.create_app(config)), http)
+    connect_in_store(environ, http, sandbox)
+    sandbox.control("config", {"edition": "enterprise", "licensed_users": 40})  # upgraded since
+    code, findings, _ = check(environ)
+    assert code == 1
+    assert findings["limits"]["verdict"] == "warning"
+    assert findings["limits"]["expected"] == "enterprise edition, 40 user(s)"
+    assert findings["module Invoices"]["verdict"] == "problem"
+    assert findings["module Invoices"]["found"] == "not in this organisation"
+    assert findings["module Quotes"]["verdict"] == "problem"
+    assert findings["module Quotes"]["found"] == "missing Quoted_Items"
+    assert findings["module Accounts"]["verdict"] == "ok"
+
+
+def test_a_grant_without_search_or_settings_is_reported(serve, http):
+    sandbox = Sandbox(serve(zoho_sandbox.create_app()), http)
+    tokens = connect(http, sandbox, scope="ZohoCRM.modules.ALL,ZohoCRM.notifications.ALL")
+    connection = resolved_from_values(
+        ZOHOCRM_CONNECTION,
+        {"api_domain": tokens["api_domain"], "token_url": f"{sandbox.url}/oauth/v2/token"},
+        {"access_token": tokens["access_token"]},
+    )
+    findings = {f.subject: f for f in ZOHOCRM_CONNECTION.check(connection, http)}
+    assert findings["scope: search"].verdict == "problem"
+    assert findings["scope: search"].expected == "ZohoSearch.securesearch.READ"
+    assert findings["scope: notifications"].verdict == "ok"
+    assert findings["scope: settings"].verdict == "warning"
+    assert not any(subject.startswith("module ") for subject in findings)
+    assert findings["limits"].verdict == "warning"  # the organisation's licence is unreadable
+
+
+@pytest.mark.parametrize(
+    ("api_domain", "token_url", "verdict", "found"),
+    [
+        ("https://www.zohoapis.ca", "https://accounts.zohocloud.ca/oauth/v2/token", "ok", "CA"),
+        ("https://www.zohoapis.eu", "https://accounts.zoho.eu/oauth/v2/token", "ok", "EU"),
+        ("https://www.zohoapis.ca", "https://accounts.zoho.com/oauth/v2/token", "problem", "API"),
+        ("https://sandbox.zohoapis.com", "https://accounts.zoho.com/oauth/v2/token", "ok", "US"),
+    ],
+)
+def test_the_data_centre_pairs_the_api_host_with_the_accounts_server(
+    api_domain, token_url, verdict, found
+):
+    finding = data_centre_finding({"api_domain": api_domain, "token_url": token_url})
+    assert finding.verdict == verdict and finding.found.startswith(found)
