@@ -153,7 +153,9 @@ def test_invoice_validation_faults(client):
         "invoice", {"CustomerRef": {"value": "1"}, "Line": [sales_line(2, 10, "4", Amount=25)]}
     )
     assert fault(mismatch)["code"] == "6070"
-    client.create("item", {"Name": "Untaxed thing", "UnitPrice": 5})
+    client.create(
+        "item", {"Name": "Untaxed thing", "UnitPrice": 5, "IncomeAccountRef": {"value": "1"}}
+    )
     no_tax = client.post(
         "invoice",
         {
