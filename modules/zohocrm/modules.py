@@ -131,7 +131,6 @@ WATCH_FIELDS: Mapping[str, tuple[str, ...]] = {
         "Taxable",
         "Tax",
         "Qty_in_Stock",
-        "Vendor_Name",
         "Description",
     ),
     "Quotes": (
