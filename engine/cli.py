@@ -487,7 +487,7 @@ def _scenario_id(service: Any, text: str) -> int:
 
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
-DEMO_USER = ("demo@switchboard.example", "switchboard-demo")
+DEMO_USER = ("demo@switchboard.example", "try-the-sandboxes")
 DEMO_VERIFIER = "demo-verifier-token"  # signs the QuickBooks sandbox's webhooks
 
 
@@ -555,7 +555,7 @@ def _demo_setup(
     import dataclasses
 
     from engine.service import build_service, shutdown_service
-    from webui.auth import hash_password
+    from webui.auth import new_password_hash
 
     # Activation subscribes webhooks in the sandboxes, which listen on this machine.
     settings = dataclasses.replace(_settings(), allow_private_network=True)
@@ -563,7 +563,9 @@ def _demo_setup(
     store, registry = service.store, service.registry
     names = []
     try:
-        store.create_first_user(DEMO_USER[0], "Demo", "owner", hash_password(DEMO_USER[1]))
+        email, password = DEMO_USER
+        password_hash = new_password_hash(password, email=email, name="Demo")
+        store.create_first_user(email, "Demo", "owner", password_hash)
         onecrm = store.create_connection(
             "onecrm",
             "basic",

@@ -136,6 +136,10 @@ class ModuleCall:
 
 RunFunction = Callable[[ModuleCall], Iterable[Bundle]]
 
+AggregateFunction = Callable[[Sequence[Any], Mapping[str, Any]], Mapping[str, Any]]
+"""``aggregate(items, parameters)`` → an aggregator's output bundle: ``items`` are the
+aggregator's evaluated mapper, one per bundle that reached it (``{}`` for an empty mapper)."""
+
 
 @dataclass(frozen=True, kw_only=True)
 class ModuleSpec:
@@ -143,9 +147,19 @@ class ModuleSpec:
 
     ``run`` yields the module's output bundles for one input bundle (none, one or many);
     raising a ``engine.errors.ModuleError`` hands the bundle to the module's error route.
-    ``effect`` says what the module does to records (``None``: undeclared, which the registry
-    test refuses for Switchboard's own modules); ``naming`` which output fields identify and
-    name a record (``None``: ``GENERIC_NAMING``).
+
+    Attributes:
+        effect: what the module does to records; ``CONTROL`` by default for routers,
+            iterators, aggregators, directives and responders, else ``None``: undeclared, which
+            the registry test refuses for Switchboard's own modules.
+        naming: which output fields identify and name a record (``None``: ``GENERIC_NAMING``).
+        aggregate: for aggregators, shapes the collected items into the output bundle (the
+            Array aggregator's ``array``, the Text aggregator's ``text`` …); ``None``: an array.
+        free_form: the sections (``"parameters"``, ``"mapper"``) whose keys are the user's own
+            names — an aggregator's fields, Create JSON's structure — rather than settings.
+        ignored_keys: settings Make exports that this module accepts and deliberately ignores,
+            each with the reason (shown in the module's docs; the corpus audit checks that
+            every exported key is either a field of the module's models or listed here).
     """
 
     id: str
@@ -160,6 +174,9 @@ class ModuleSpec:
     hooks: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
     effect: Effect | None = None
     naming: RecordNaming | None = None
+    aggregate: AggregateFunction | None = None
+    free_form: frozenset[str] = frozenset()
+    ignored_keys: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def app(self) -> str:
@@ -182,11 +199,16 @@ class ModuleSpec:
         interpreted = self.kind in _INTERPRETED_KINDS
         if self.run is None and not interpreted:
             raise ValueError(f"module {self.id} of kind {self.kind} needs a run function")
+        if self.effect is None and self.kind in _CONTROL_KINDS:
+            # Routers, iterators, aggregators, directives and responders touch no records.
+            object.__setattr__(self, "effect", Effect.CONTROL)
 
 
 _INTERPRETED_KINDS = frozenset(
     {ModuleKind.ROUTER, ModuleKind.ITERATOR, ModuleKind.AGGREGATOR, ModuleKind.DIRECTIVE}
 )
+_CONTROL_KINDS = _INTERPRETED_KINDS | {ModuleKind.RESPONDER}
+"""Kinds whose effect is ``CONTROL`` unless they declare another."""
 
 
 # -- connections ------------------------------------------------------------------------------

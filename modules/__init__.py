@@ -9,8 +9,10 @@ from engine.registry import ModuleRegistry
 from modules.builtin import SPECS as BUILTIN_SPECS
 from modules.datastore import DATASTORE_MODULES
 from modules.http import HTTP_MODULES
+from modules.mail import EMAIL_CONNECTION, EMAIL_MODULES
 from modules.onecrm import ONECRM_CONNECTION, ONECRM_MODULES
 from modules.quickbooks import QUICKBOOKS_CONNECTION, QUICKBOOKS_MODULES
+from modules.rss import RSS_MODULES
 from modules.xero import XERO_CONNECTION, XERO_MODULES
 from modules.zohocrm import ZOHOCRM_CONNECTION, ZOHOCRM_MODULES
 
@@ -20,10 +22,13 @@ def register_all(registry: ModuleRegistry) -> None:
     registry.register_all(BUILTIN_SPECS)
     registry.register_all(HTTP_MODULES)
     registry.register_all(DATASTORE_MODULES)
+    registry.register_all(RSS_MODULES)
+    registry.register_all(EMAIL_MODULES)
     registry.register_all(ONECRM_MODULES)
     registry.register_all(XERO_MODULES)
     registry.register_all(QUICKBOOKS_MODULES)
     registry.register_all(ZOHOCRM_MODULES)
+    registry.register_connection_kind(EMAIL_CONNECTION)
     registry.register_connection_kind(ONECRM_CONNECTION)
     registry.register_connection_kind(XERO_CONNECTION)
     registry.register_connection_kind(QUICKBOOKS_CONNECTION)

@@ -58,7 +58,7 @@ def test_a_computing_module_needs_a_run_function():
         ModuleSpec(id="test:Lazy", kind=ModuleKind.ACTION, label="Lazy")
 
 
-WRITE_WORDS = ("Create", "Update", "Upsert", "Delete", "Add", "Allocate")
+WRITE_WORDS = ("Create", "Update", "Upsert", "Delete", "Add", "Allocate", "Void")
 """Names that promise a write. Only this test reads names: it checks the declarations the sync
 log relies on, so a write module that forgot (or mis-stated) its effect fails here."""
 
@@ -68,14 +68,23 @@ def test_every_installed_module_declares_what_it_does_to_records():
     assert undeclared == [], f"declare an engine.spec.Effect for {undeclared}"
 
 
-def test_modules_named_like_writes_declare_a_write_and_the_rest_do_not():
+def test_modules_named_like_writes_declare_a_write():
     misdeclared = [
         (spec.id, str(spec.effect))
         for spec in default_registry().values()
-        if spec.id.partition(":")[2].startswith(WRITE_WORDS) != spec.writes
+        if spec.id.partition(":")[2].startswith(WRITE_WORDS)
+        and not spec.writes
         and spec.effect is not Effect.COMPUTE  # json:CreateJSON builds text; it writes nothing
+        and spec.kind is not ModuleKind.AGGREGATOR  # csv:CreateAggregator collects
     ]
     assert misdeclared == []
+
+
+def test_flow_control_kinds_are_control_unless_they_say_otherwise():
+    router = ModuleSpec(id="test:Route", kind=ModuleKind.ROUTER, label="Route")
+    assert router.effect is Effect.CONTROL
+    assert default_registry()["builtin:BasicFeeder"].effect is Effect.CONTROL
+    assert spec().effect is None  # an action must say
 
 
 def test_a_module_states_its_effect_and_how_its_output_names_a_record():

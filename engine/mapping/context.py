@@ -33,6 +33,9 @@ class EvalContext:
         warnings: coercion warnings are appended here (a filter condition that cannot coerce
             its operands is false, and says why here).
         max_output: the size limit of one value (characters, bytes or array elements).
+        checkpoint: called before every function call, operator and path walk that may touch
+            large values; it raises to stop the evaluation (the expression preview's time
+            limit). ``None`` (runs) costs nothing.
     """
 
     bundles: Mapping[int, Any]
@@ -42,6 +45,7 @@ class EvalContext:
     rng: random.Random = field(default_factory=random.Random)
     warnings: list[str] = field(default_factory=list)
     max_output: int = DEFAULT_MAX_OUTPUT
+    checkpoint: Callable[[], None] | None = None
 
     def warn(self, message: str) -> None:
         """Record a non-fatal problem of this evaluation."""

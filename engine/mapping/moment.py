@@ -16,6 +16,8 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import lru_cache
 from typing import Any
 
+from engine.mapping import regexes
+
 MONTHS = (
     "January",
     "February",
@@ -125,16 +127,19 @@ _FORMATTERS: dict[str, Callable[[datetime], str]] = {
 }
 
 
+_CACHED_FORMAT_LENGTH = 200
+"""Formats up to this long are tokenised once and cached; longer ones (a mapping can build a
+format from data) are tokenised on each call, so the caches stay small whatever runs."""
+
+
 def format_moment(moment: datetime, pattern: str) -> str:
     """Format an aware datetime (already in the wanted zone) with moment.js tokens."""
-    return "".join(
-        piece if type(piece) is str else piece(moment) for piece in _format_plan(pattern)
-    )
+    plan = _cached_format_plan if len(pattern) <= _CACHED_FORMAT_LENGTH else _format_plan
+    return "".join(piece if type(piece) is str else piece(moment) for piece in plan(pattern))
 
 
-@lru_cache(maxsize=512)
 def _format_plan(pattern: str) -> tuple[str | Callable[[datetime], str], ...]:
-    """``pattern`` tokenised once: literal text and the formatter of each token, in order."""
+    """``pattern`` tokenised: literal text and the formatter of each token, in order."""
     pieces: list[str | Callable[[datetime], str]] = []
     position = 0
     for token in _TOKEN.finditer(pattern):
@@ -145,6 +150,9 @@ def _format_plan(pattern: str) -> tuple[str | Callable[[datetime], str], ...]:
     if position < len(pattern):
         pieces.append(pattern[position:])
     return tuple(pieces)
+
+
+_cached_format_plan = lru_cache(maxsize=512)(_format_plan)
 
 
 def _formatter(text: str) -> str | Callable[[datetime], str]:
@@ -220,12 +228,18 @@ _PARSERS: dict[str, str] = {
 
 @dataclass(frozen=True)
 class _Parser:
-    regex: re.Pattern[str]
+    """A format as a regular expression (compiled and cached by ``engine.mapping.regexes``)
+    with one group per token, and the tokens in order."""
+
+    source: str
     tokens: tuple[str, ...]
 
 
-@lru_cache(maxsize=256)
-def _compile_parser(pattern: str) -> _Parser:
+def _parser(pattern: str) -> _Parser:
+    return (_cached_parser if len(pattern) <= _CACHED_FORMAT_LENGTH else _build_parser)(pattern)
+
+
+def _build_parser(pattern: str) -> _Parser:
     pieces: list[str] = []
     tokens: list[str] = []
     position = 0
@@ -240,19 +254,36 @@ def _compile_parser(pattern: str) -> _Parser:
             tokens.append("S" if text.startswith("S") else text)
         position = token.end()
     pieces.append(_literal(pattern[position:]))
-    return _Parser(re.compile(r"\s*" + "".join(pieces), re.IGNORECASE), tuple(tokens))
+    return _Parser(r"\s*" + "".join(pieces), tuple(tokens))
+
+
+_cached_parser = lru_cache(maxsize=256)(_build_parser)
 
 
 def _literal(text: str) -> str:
-    """Separators match loosely (any run of non-alphanumerics, or none); letters exactly."""
-    out = []
+    """Separators match loosely (any run of non-alphanumerics, or none); letters exactly.
+
+    A run of separators becomes one ``[\\W_]*``: consecutive ones would match the same text in
+    exponentially many ways before a mismatch is reported.
+    """
+    out: list[str] = []
     for char in text:
-        out.append(r"[\W_]*" if not char.isalnum() else re.escape(char))
+        if char.isalnum():
+            out.append(re.escape(char))
+        elif not out or out[-1] != _SEPARATORS:
+            out.append(_SEPARATORS)
     return "".join(out)
+
+
+_SEPARATORS = r"[\W_]*"
 
 
 class MomentParseError(ValueError):
     """Text that does not match the format, or names an impossible date."""
+
+
+def _shown(text: str) -> str:
+    return repr(text if len(text) <= 60 else text[:60] + "…")
 
 
 def parse_moment(text: str, pattern: str, zone: tzinfo, now: datetime) -> datetime:
@@ -261,8 +292,15 @@ def parse_moment(text: str, pattern: str, zone: tzinfo, now: datetime) -> dateti
     Raises:
         MomentParseError: the text does not fit the format or is not a valid date.
     """
-    parser = _compile_parser(pattern)
-    match = parser.regex.match(text)
+    parser = _parser(pattern)
+    try:
+        match = regexes.match(parser.source, text, "i")
+    except regexes.PatternError:
+        raise MomentParseError(f"the date format {_shown(pattern)} is too long to parse") from None
+    except TimeoutError:
+        raise MomentParseError(
+            f"text {_shown(text)} took too long to match the date format {_shown(pattern)}"
+        ) from None
     if not match:
         raise MomentParseError(f"text {text!r} does not match the date format {pattern!r}")
     fields: dict[str, Any] = {}

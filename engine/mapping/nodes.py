@@ -205,32 +205,39 @@ class Path(Node):
             value = ctx.bundles.get(self._module_id)
             if self._name is not None and type(value) is dict:
                 return value.get(self._name)
-            return self._walk_names(value, spread=False)
+            return self._walk_names(value, ctx, spread=False)
         value = self.base.evaluate(ctx)
         if self._names:
-            return self._walk_names(value, spread=False)
-        return walk(value, self._resolved_steps(ctx), spread=False)
+            return self._walk_names(value, ctx, spread=False)
+        return self._walk(value, self._resolved_steps(ctx), ctx, spread=False)
 
     def evaluate_arg(self, ctx: EvalContext) -> Any:
         if self._module_id is not None:
             value = ctx.bundles.get(self._module_id)
             if self._name is not None and type(value) is dict:
                 return value.get(self._name)
-            return self._walk_names(value, spread=True)
+            return self._walk_names(value, ctx, spread=True)
         value = self.base.evaluate(ctx)
         if self._names:
-            return self._walk_names(value, spread=True)
-        return walk(value, self._resolved_steps(ctx), spread=True)
+            return self._walk_names(value, ctx, spread=True)
+        return self._walk(value, self._resolved_steps(ctx), ctx, spread=True)
 
-    def _walk_names(self, value: Any, *, spread: bool) -> Any:
+    def _walk_names(self, value: Any, ctx: EvalContext, *, spread: bool) -> Any:
         for position, name in enumerate(self._names):
             if type(value) is dict:
                 value = value.get(name)
             elif value is None:
                 return None
             else:  # an array (key steps map over it) or a scalar: the general walk
-                return walk(value, self.steps[position:], spread=spread)
+                return self._walk(value, self.steps[position:], ctx, spread=spread)
         return value
+
+    @staticmethod
+    def _walk(value: Any, steps: list[Any], ctx: EvalContext, *, spread: bool) -> Any:
+        """The general walk, which maps key steps over arrays (so may take long)."""
+        if ctx.checkpoint is not None:
+            ctx.checkpoint()
+        return walk(value, steps, spread=spread)
 
     def collect_references(self, into: set[int]) -> None:
         self.base.collect_references(into)
@@ -278,6 +285,8 @@ class Binary(Node):
 
     def evaluate(self, ctx: EvalContext) -> Any:
         left, right = self.left.evaluate(ctx), self.right.evaluate(ctx)
+        if ctx.checkpoint is not None:
+            ctx.checkpoint()
         try:
             result = self._apply(left, right)
         except (CoercionError, RecursionError) as error:
@@ -331,6 +340,8 @@ class Call(Node):
 
     def evaluate(self, ctx: EvalContext) -> Any:
         spec = self.spec
+        if ctx.checkpoint is not None:
+            ctx.checkpoint()
         try:
             if spec.lazy:
                 result = spec.impl(ctx, *[_thunk(arg, ctx) for arg in self.args])

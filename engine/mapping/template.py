@@ -15,7 +15,7 @@ from engine.mapping.context import EvalContext
 from engine.mapping.lexer import tokenize_expression
 from engine.mapping.nodes import Literal, Node, Word
 from engine.mapping.parser import Parser
-from engine.mapping.values import ERASE, IGNORE, CoercionError, check_size, to_text
+from engine.mapping.values import ERASE, IGNORE, CoercionError, ValueTooLarge, check_size, to_text
 
 MAX_MAPPER_DEPTH = 64
 """Deepest JSON nesting ``compile_mapper`` accepts."""
@@ -76,7 +76,7 @@ class Template:
                 # into a text of their total size (template length x input size) before the check.
                 size += len(piece)
                 if size > ctx.max_output:
-                    raise DataError(
+                    raise ValueTooLarge(
                         f"Template at {self.where} produced a value larger than the limit of "
                         f"{ctx.max_output:,}"
                     )

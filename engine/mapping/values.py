@@ -215,13 +215,23 @@ def to_bool(value: Any) -> bool:
 # -- dates --------------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=256)
+_MAX_ZONE_NAME = 64
+"""Longer than any IANA name or offset; a longer text is no zone (and is not cached)."""
+
+
 def zone(name: str) -> tzinfo:
     """The time zone called ``name`` (IANA, ``UTC``, or an offset such as ``+02:00``).
 
     Raises:
         CoercionError: an unknown zone.
     """
+    if len(name) > _MAX_ZONE_NAME:
+        raise CoercionError(f"unknown time zone {name[:_MAX_ZONE_NAME]!r}…")
+    return _zone(name)
+
+
+@lru_cache(maxsize=256)
+def _zone(name: str) -> tzinfo:
     offset = _parse_offset(name)
     if offset is not None:
         return offset
@@ -361,8 +371,13 @@ def size_of(value: Any) -> int:
     return 0
 
 
+class ValueTooLarge(DataError):
+    """A value over ``EvalContext.max_output`` (a ``DataError`` like any other in a run; the
+    expression preview answers it as its own limit)."""
+
+
 def check_size(value: Any, limit: int, what: str) -> Any:
-    """Return ``value`` unchanged, or raise ``DataError`` when it is over ``limit``."""
+    """Return ``value`` unchanged, or raise ``ValueTooLarge`` when it is over ``limit``."""
     if isinstance(value, _SIZED) and len(value) > limit:
-        raise DataError(f"{what} produced a value larger than the limit of {limit:,}")
+        raise ValueTooLarge(f"{what} produced a value larger than the limit of {limit:,}")
     return value

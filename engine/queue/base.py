@@ -13,7 +13,11 @@ Contract every implementation keeps (``tests/service/test_queue_contract.py`` ch
   transport works.
 * ``lock(name, ttl)`` is a mutual-exclusion lease across every process sharing the queue;
   ``publish_response``/``wait_response`` carry one webhook response from the worker that ran
-  the scenario to the web process that holds the caller's connection.
+  the scenario to the web process that holds the caller's connection; the wait lasts as long
+  as its caller asks, however long that is.
+* ``messages_lost`` tells the tick, once, that the transport lost ids it had been handed (its
+  data was flushed or it restarted empty), so the sweep dispatches everything waiting at once
+  instead of after the grace period.
 """
 
 from __future__ import annotations
@@ -102,6 +106,12 @@ class Queue(ABC):
     def wait_response(self, key: str, timeout: float) -> WebhookResponse | None:
         """The response published under ``key``, waiting up to ``timeout`` seconds;
         ``None`` on timeout or when the transport is down."""
+
+    def messages_lost(self) -> bool:
+        """Whether ids handed over before now may have been lost since the last call, other
+        than with this process (a restart's recovery covers those): ``True`` once per loss.
+        Queues that keep ids only in this process never lose them otherwise."""
+        return False
 
     def start(self) -> None:  # noqa: B027 - optional hook
         """Start background threads (idempotent)."""

@@ -3,7 +3,9 @@ same Redis.
 
 Publishing happens on a background thread so that a slow or absent Redis never holds up webhook
 ingress: the store already holds the request, and the scheduler's sweep dispatches whatever was
-never handed to a worker once Redis is back.
+never handed to a worker once Redis is back. The same thread notices Redis losing its data
+(``BROKER_MARK`` gone) and asks for a tick at once, whose sweep then dispatches everything
+waiting without waiting out the grace period.
 """
 
 from __future__ import annotations
@@ -28,6 +30,15 @@ TICK_TASK = "switchboard.tick"
 
 _OUTBOX_LIMIT = 100_000  # beyond this the oldest ids are dropped; the sweep finds them again
 _RESPONSE_TTL_SECONDS = 120
+_SOCKET_TIMEOUT_SECONDS = 5.0  # a Redis that does not answer a command within this is "down"
+_WAIT_SLICE_SECONDS = 2.0
+"""A wait for a webhook response blocks Redis (BLPOP) at most this long per command, so that
+each command ends well within the socket's read timeout (which still notices a silent Redis);
+the wait as a whole lasts as long as its caller asked (``SWITCHBOARD_WEBHOOK_RESPONSE_TIMEOUT``)."""
+BROKER_MARK = "switchboard:broker-mark"
+"""A key without expiry: when it is gone, so is everything else Redis held (a ``FLUSHDB``, a
+restart without persistence), including Celery's messages that no worker had taken yet."""
+_MARK_WATCH_SECONDS = 1.0  # how often a running publisher looks for the mark
 _REFRESH = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end"  # noqa: E501
 _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"  # noqa: E501
 
@@ -64,14 +75,23 @@ class CeleryQueue(Queue):
 
             app = create_celery_app(redis_url)
         self.app = app
-        self._redis = redis.Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=2)
-        # Blocking waits need a socket without a read timeout shorter than the wait itself.
-        self._waiting = redis.Redis.from_url(redis_url, socket_connect_timeout=2)
+        self._redis = redis.Redis.from_url(
+            redis_url, socket_timeout=_SOCKET_TIMEOUT_SECONDS, socket_connect_timeout=2
+        )
+        # Blocking waits need a read timeout longer than one slice of the wait (redis-py's own
+        # default, 5 s, cut every longer wait short: the caller got "Accepted").
+        self._waiting = redis.Redis.from_url(
+            redis_url,
+            socket_timeout=_WAIT_SLICE_SECONDS + _SOCKET_TIMEOUT_SECONDS,
+            socket_connect_timeout=2,
+        )
         self._outbox: deque[tuple[str, str | int]] = deque(maxlen=_OUTBOX_LIMIT)
         self._wakeup = threading.Event()
         self._stopping = threading.Event()
         self._publisher: threading.Thread | None = None
         self._guard = threading.Lock()
+        self._saw_mark = False
+        self._next_watch = 0.0
 
     # -- delivery -------------------------------------------------------------------------------
 
@@ -113,8 +133,9 @@ class CeleryQueue(Queue):
 
     def _publish_forever(self) -> None:
         while not self._stopping.is_set():
-            self._wakeup.wait(1.0)
+            self._wakeup.wait(_MARK_WATCH_SECONDS)
             self._wakeup.clear()
+            self._watch_for_lost_messages()
             while self._outbox and not self._stopping.is_set():
                 task, ident = self._outbox[0]
                 if not self._publish(task, ident):
@@ -133,9 +154,37 @@ class CeleryQueue(Queue):
             return False
         return True
 
+    def _watch_for_lost_messages(self) -> None:
+        """Ask a worker for a tick at once when the mark disappears: that tick dispatches
+        everything waiting (``messages_lost``) within a second or so of the loss, instead of
+        the next scheduled tick up to ``SWITCHBOARD_TICK_SECONDS`` later. Only a mark seen
+        before counts: a fresh Redis is marked by the scheduled ticks."""
+        now = time.monotonic()
+        if now < self._next_watch:
+            return
+        self._next_watch = now + _MARK_WATCH_SECONDS
+        try:
+            marked = bool(self._redis.exists(BROKER_MARK))
+        except redis.RedisError:
+            return  # Redis is away: look again once it is back
+        if not marked and self._saw_mark:
+            log.warning("Redis lost its data (flushed or restarted empty); asking for a tick")
+            self._outbox.appendleft((TICK_TASK, ""))
+        self._saw_mark = marked
+
     def pending(self) -> int:
         """Ids not yet handed to Redis."""
         return len(self._outbox)
+
+    def messages_lost(self) -> bool:
+        """True once after Redis lost its data (flushed, or restarted without persistence),
+        detected by a mark key that only such a loss removes; also on the very first call
+        against a fresh Redis. ``False`` while Redis is unreachable: nothing to tell yet."""
+        try:
+            return bool(self._redis.set(BROKER_MARK, "1", nx=True))
+        except redis.RedisError as error:
+            log.warning("cannot tell whether Redis lost its messages: %s", error)
+            return False
 
     # -- locks ----------------------------------------------------------------------------------
 
@@ -162,11 +211,18 @@ class CeleryQueue(Queue):
             log.warning("could not publish webhook response %s: %s", key, error)
 
     def wait_response(self, key: str, timeout: float) -> WebhookResponse | None:
-        try:
-            found = self._waiting.blpop([f"switchboard:response:{key}"], timeout=max(timeout, 0.01))
-        except redis.RedisError as error:
-            log.warning("cannot wait for webhook response %s: %s", key, error)
-            return None
-        if found is None:
-            return None
-        return WebhookResponse.from_dict(json.loads(found[1]))
+        name = f"switchboard:response:{key}"
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            # Never 0: BLPOP's 0 means "block forever".
+            block = min(max(remaining, 0.01), _WAIT_SLICE_SECONDS)
+            try:
+                found = self._waiting.blpop([name], timeout=block)
+            except redis.RedisError as error:
+                log.warning("cannot wait for webhook response %s: %s", key, error)
+                return None
+            if found is not None:
+                return WebhookResponse.from_dict(json.loads(found[1]))
+            if remaining <= block:
+                return None

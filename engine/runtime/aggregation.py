@@ -2,19 +2,24 @@
 
 An ``Accumulator`` lives while its feeder works through one input bundle. Every bundle that
 reaches the aggregator adds one item (the aggregator's mapper evaluated on that bundle) under
-its group key. When the feeder is done, ``outputs`` gives the aggregated bundle(s).
+its group key. When the feeder is done, ``outputs`` gives the aggregated bundle(s), shaped by
+the module's ``ModuleSpec.aggregate`` (an array when it declares none).
 """
 
 from __future__ import annotations
 
-import statistics
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.errors import InvalidConfigurationError
+from engine.spec import AggregateFunction
 
 _NO_GROUP = object()
+
+
+def array_of_items(items: list[Any], parameters: Mapping[str, Any]) -> dict[str, Any]:
+    """The Array aggregator's output: ``array`` and ``__IMTAGGLENGTH__``."""
+    return {"array": items, "__IMTAGGLENGTH__": len(items)}
 
 
 @dataclass
@@ -23,6 +28,7 @@ class Accumulator:
 
     module: str
     parameters: Mapping[str, Any]
+    shape: AggregateFunction = array_of_items
     groups: dict[Any, list[Any]] = field(default_factory=dict)
     continuation: Any = None  # what to do after the aggregator (set by the first arrival)
     count: int = 0
@@ -47,50 +53,11 @@ class Accumulator:
         ]
 
     def _shape(self, items: list[Any]) -> dict[str, Any]:
-        shaper = _SHAPES.get(self.module, _array)
-        return shaper(items, self.parameters)
+        return dict(self.shape(items, self.parameters))
 
 
-def _array(items: list[Any], parameters: Mapping[str, Any]) -> dict[str, Any]:
-    return {"array": items, "__IMTAGGLENGTH__": len(items)}
-
-
-_SEPARATORS = {"\n": "\n", "\t": "\t", "": "", "newline": "\n", "tab": "\t"}
-
-
-def _text(items: list[Any], parameters: Mapping[str, Any]) -> dict[str, Any]:
-    separator = parameters.get("rowSeparator", "")
-    if separator == "other":
-        separator = parameters.get("otherRowSeparator", "")
-    separator = _SEPARATORS.get(separator, separator)
-    return {"text": str(separator).join("" if item is None else str(item) for item in items)}
-
-
-_NUMERIC: dict[str, Callable[[list[float]], float]] = {
-    "SUM": sum,
-    "AVG": lambda values: statistics.fmean(values) if values else 0,
-    "COUNT": len,
-    "MAX": lambda values: max(values, default=0),
-    "MIN": lambda values: min(values, default=0),
-}
-
-
-def _numeric(items: list[Any], parameters: Mapping[str, Any]) -> dict[str, Any]:
-    function = str(parameters.get("fn", "SUM")).upper()
-    if function not in _NUMERIC:
-        raise InvalidConfigurationError(f"unknown aggregate function '{function}'")
-    values = [float(item) for item in items if item not in (None, "")]
-    result = _NUMERIC[function](values)
-    return {"result": int(result) if float(result).is_integer() else result}
-
-
-_SHAPES = {"util:TextAggregator": _text, "util:NumericalAggregator": _numeric}
-
-
-def accumulated_item(module: str, mapped: Any) -> Any:
-    """What one bundle adds: the mapper for arrays, its ``value`` for text and numbers."""
-    if module in _SHAPES and isinstance(mapped, Mapping):
-        return mapped.get("value")
+def accumulated_item(mapped: Any) -> Any:
+    """What one bundle adds: the aggregator's evaluated mapper (``{}`` for none)."""
     return mapped if mapped is not None else {}
 
 

@@ -40,6 +40,18 @@ def bundle_size(value: Any) -> int:
     return len(_SIZE_ENCODER.encode(value))
 
 
+def json_size_over(value: Any, limit: int) -> bool:
+    """Whether ``value``'s compact JSON is longer than ``limit`` characters, found out while it
+    is written and stopped at the limit: a value whose JSON would be gigabytes (an array of many
+    references to one large text) is never built."""
+    size = 0
+    for chunk in _SIZE_ENCODER.iterencode(value):
+        size += len(chunk)
+        if size > limit:
+            return True
+    return False
+
+
 def to_json_value(value: Any) -> Any:
     """A bundle as JSON values (dates as ISO 8601, bytes as text), for storing in a record."""
     return json.loads(json.dumps(value, default=_json_default))

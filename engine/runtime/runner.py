@@ -409,13 +409,18 @@ class _Run:
     # -- aggregation --------------------------------------------------------------------------
 
     def _new_accumulator(self, aggregator: PlanNode, on_end: OnEnd) -> Accumulator:
-        return Accumulator(aggregator.module, aggregator.parameters, continuation=on_end)
+        shape = aggregator.spec.aggregate if aggregator.spec is not None else None
+        if shape is None:
+            return Accumulator(aggregator.module, aggregator.parameters, continuation=on_end)
+        return Accumulator(
+            aggregator.module, aggregator.parameters, shape=shape, continuation=on_end
+        )
 
     def _accumulate(self, step: _Step) -> None:
         node, scope, on_end = step.node, step.scope, step.on_end
         accumulator = self.accumulators.get(node.id)
         evaluation = self._eval(scope)
-        item = accumulated_item(node.module, self._map(node, evaluation))
+        item = accumulated_item(self._map(node, evaluation))
         group = node.expressions.group_by
         key = group.evaluate(evaluation) if group is not None else None
         if accumulator is None:
@@ -752,9 +757,19 @@ class _Fatal(ModuleError):
     handleable = False
 
 
+STOP_IF_EMPTY_KEYS = ("stopIfEmpty", "stopOnEmpty")
+"""Where an aggregator's "Stop processing after an empty aggregation" is kept: Make exports
+``flags.stopIfEmpty``; ``stopOnEmpty`` is the name Switchboard read before, still honoured."""
+
+
 def _stops_on_empty(node: PlanNode) -> bool:
     flags = node.item.flags or {}
-    return bool(flags.get("stopOnEmpty") or node.parameters.get("stopOnEmpty"))
+    sources = (flags, node.parameters)
+    return any(_truthy(source.get(key)) for source in sources for key in STOP_IF_EMPTY_KEYS)
+
+
+def _truthy(value: Any) -> bool:
+    return value is True or value == "true"
 
 
 def _error_dict(error: BaseException, node: PlanNode | None = None) -> dict[str, Any]:

@@ -14,7 +14,8 @@ Parts: ``scenarios`` (import/save/export/activate/schedule), ``ingress`` (webhoo
 (the scheduler's tick), ``synclog`` (per-record sync status of sync scenarios),
 ``reconcile`` (1CRM's books against an accounting system's, linked to the sync logs), ``events``
 (live run progress), ``history`` (filtered history, retention, dashboard), ``queueview``
-(webhook queues, incomplete edits and bulk retry), ``moduleruns`` ("run this module only").
+(webhook queues, incomplete edits and bulk retry), ``moduleruns`` ("run this module only"),
+``preview`` (the expression preview, within its limits).
 Errors: ``engine.service.errors``.
 """
 
@@ -28,10 +29,12 @@ from engine.queue import Queue, make_queue
 from engine.registry import ModuleRegistry, default_registry
 from engine.service.deliveries import AppDeliveryOperations
 from engine.service.errors import (
+    Busy,
     Conflict,
     InvalidField,
     InvalidPayload,
     InvalidRequest,
+    LimitExceeded,
     PayloadTooLarge,
     RateLimited,
     ServiceError,
@@ -47,6 +50,7 @@ from engine.service.ingress import AcceptedRequest, WebhookOperations
 from engine.service.maintenance import MaintenanceOperations, TickReport
 from engine.service.moduleruns import ModuleRunOperations
 from engine.service.options import ServiceOptions
+from engine.service.preview import Preview, PreviewOperations
 from engine.service.queueview import QueueViewOperations
 from engine.service.reconcile import ReconcileOperations, Reconciliation
 from engine.service.resources import ResourceOperations
@@ -70,6 +74,7 @@ class Service(
     ReconcileOperations,
     ResourceOperations,
     AppDeliveryOperations,
+    PreviewOperations,
 ):
     """See the module docstring; the constructor is ``ServiceBase``'s. It binds itself as the
     queue's work handler (in-process queues deliver to it)."""
@@ -115,12 +120,15 @@ def shutdown_service(service: Service, timeout: float = 5.0) -> None:
 
 __all__ = [
     "AcceptedRequest",
+    "Busy",
     "Conflict",
     "ImportResult",
     "InvalidField",
     "InvalidPayload",
     "InvalidRequest",
+    "LimitExceeded",
     "PayloadTooLarge",
+    "Preview",
     "RateLimited",
     "Reconciliation",
     "Service",

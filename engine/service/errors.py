@@ -12,7 +12,9 @@
         ├── WebhookQueueFull         503  SWITCHBOARD_WEBHOOK_QUEUE_LIMIT requests wait already
         ├── StoreUnavailable         503  the database cannot be reached or stays locked
         ├── InvalidRequest           400  a bad argument (scheduling, start choice …)
-        └── Conflict                 409  the thing is not in a state that allows this
+        ├── Conflict                 409  the thing is not in a state that allows this
+        ├── LimitExceeded            422  over a limit of the expression preview (``path``)
+        └── Busy                     503  as many previews run as the process allows
 
 Store errors (``NotFound`` …) and ``BlueprintError`` pass through unchanged.
 """
@@ -86,3 +88,24 @@ class InvalidField(ServiceError):
 
 class Conflict(ServiceError):
     status, code = 409, "conflict"
+
+
+class LimitExceeded(ServiceError):
+    """A request over one of the service's limits; ``path`` names the part that is too large,
+    when one is (``template``)."""
+
+    status, code = 422, "limit_exceeded"
+
+    def __init__(self, message: str, path: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class Busy(ServiceError):
+    """The service already does as much of this at once as it allows; try again shortly."""
+
+    status, code = 503, "busy"
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -21,6 +21,7 @@ class TickReport:
     """What one tick did (ids), for logs and tests."""
 
     skipped: bool = False
+    messages_lost: bool = False
     requeued_items: list[int] = field(default_factory=list)
     reaped: list[str] = field(default_factory=list)
     dispatched_items: int = 0
@@ -40,7 +41,7 @@ class MaintenanceOperations(ServiceBase):
                 return TickReport(skipped=True)
             report = TickReport()
             self._recover(report, now, now - timedelta(seconds=self.settings.stale_after_seconds))
-            self._sweep(report, now - timedelta(seconds=self.options.dispatch_grace_seconds))
+            self._sweep(report, self._sweep_before(report, now))
             self._start_due_schedules(report, now)
             self._start_due_retries(report, now)
             report.purged = self.purge_expired_executions(now)  # type: ignore[attr-defined]
@@ -54,8 +55,21 @@ class MaintenanceOperations(ServiceBase):
         report = TickReport()
         future = self.clock() + _FAR_FUTURE
         self._recover(report, future, future)
-        self._sweep(report, future)
+        self._sweep(report, None)
         return report
+
+    def _sweep_before(self, report: TickReport, now: datetime) -> datetime | None:
+        """Queued work received before this moment is dispatched again: after the grace period,
+        or all of it (``None``) when the queue's transport lost the messages it held (a flushed
+        or emptied Redis): those would otherwise wait out the grace period first."""
+        if self.queue.messages_lost():
+            log.warning(
+                "the queue's transport may have lost messages (its data was emptied, or this is "
+                "its first use): dispatching everything waiting now"
+            )
+            report.messages_lost = True
+            return None
+        return now - timedelta(seconds=self.options.dispatch_grace_seconds)
 
     def _recover(self, report: TickReport, lease_now: datetime, stale_before: datetime) -> None:
         report.requeued_items = self.store.requeue_expired(lease_now)
@@ -68,24 +82,33 @@ class MaintenanceOperations(ServiceBase):
         for execution_id in report.reaped:
             self.queue.dispatch_execution(execution_id)
 
-    def _sweep(self, report: TickReport, older_than: datetime) -> None:
-        """Dispatch queued requests and executions that waited past the grace period: their
-        message was lost (Redis down, a worker killed with it prefetched, a restart)."""
+    def _sweep(self, report: TickReport, older_than: datetime | None) -> None:
+        """Dispatch queued requests and executions received before ``older_than`` (all of
+        them when ``None``): their message was lost (Redis down or emptied, a worker killed
+        with it prefetched, a restart)."""
         for scenario in self.store.list_scenarios(active=True):
             if scenario.scheduling.get("type") != "immediately":
                 continue
             for webhook in self.store.list_webhooks(scenario_id=scenario.id):
-                waiting = self.store.list_queue(webhook.id, limit=_SWEEP_LIMIT)
-                for item in waiting:
-                    if item.received_at <= older_than:
-                        self.queue.dispatch_webhook(webhook.id)
-                        report.dispatched_items += 1
+                overdue = self._overdue_requests(webhook.id, older_than)
+                for _ in range(overdue):
+                    self.queue.dispatch_webhook(webhook.id)
+                report.dispatched_items += overdue
         page = self.store.list_executions(
             status=ExecutionStatus.QUEUED, until=older_than, limit=_SWEEP_LIMIT
         )
         for execution in page.items:
             self.queue.dispatch_execution(execution.id)
             report.dispatched_executions += 1
+
+    def _overdue_requests(self, webhook_id: int, older_than: datetime | None) -> int:
+        """How many of the webhook's queued requests need a message again: every one when
+        ``None`` (however many wait: each message runs the oldest), else those of the oldest
+        ``_SWEEP_LIMIT`` received before ``older_than`` (later ticks see the rest)."""
+        if older_than is None:
+            return self.store.count_queue(webhook_id)
+        waiting = self.store.list_queue(webhook_id, limit=_SWEEP_LIMIT)
+        return sum(item.received_at <= older_than for item in waiting)
 
     def _start_due_schedules(self, report: TickReport, now: datetime) -> None:
         for scenario in self.store.list_scenarios(active=True):

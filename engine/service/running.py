@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from typing import Any
 
+from engine.failures import log_failure
 from engine.queue import WebhookResponse
 from engine.store import Store
 
@@ -132,5 +133,5 @@ class HeartbeatMonitor:
                 log.warning("execution %s was taken from this worker (reaped)", execution_id)
             if also is not None:
                 also()
-        except Exception:  # a missed beat is survivable; the next one may get through
-            log.exception("heartbeat for %s failed", execution_id)
+        except Exception as error:  # a missed beat is survivable; the next one may get through
+            log_failure(log, "heartbeat for %s failed", execution_id, error=error)

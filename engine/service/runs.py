@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from engine.connections import StoreConnections
+from engine.failures import log_failure
 from engine.graph import Plan
 from engine.queue import Lock, WebhookResponse
 from engine.runtime import ExecutionRecord, IncompleteState, RunContext, RunLimits, run_scenario
@@ -228,7 +229,13 @@ class RunOperations(ServiceBase):
                 plan = self.plans.get(scenario.id, execution.scenario_version)
                 record = self._run(scenario, plan, execution, given, known)
             except Exception as error:  # any failure must end the execution, never hang it
-                log.exception("execution %s could not run", execution_id)
+                log_failure(
+                    log,
+                    "execution %s of scenario %s could not run",
+                    execution_id,
+                    execution.scenario_id,
+                    error=error,
+                )
                 return self._finish_broken(execution, worker, error)
         return self._finish(execution, scenario, plan, record, worker)
 

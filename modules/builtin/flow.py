@@ -1,4 +1,4 @@
-"""Flow control: routers, If-else and Merge, iterator, aggregators, error directives.
+"""Flow control: routers, If-else and Merge, error directives (aggregators: ``aggregators``).
 
 These modules do not compute anything themselves; the runner interprets them from their kind.
 Their specs give the editor and the validator their ids, labels and settings.
@@ -10,17 +10,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from engine.spec import Effect, ModuleKind, ModuleSpec
+from engine.spec import ModuleKind, ModuleSpec
 
 
 class _Settings(BaseModel):
     model_config = ConfigDict(extra="allow")
-
-
-class AggregatorParameters(_Settings):
-    """``parameters`` of every aggregator: the module whose bundles it collects."""
-
-    feeder: int
 
 
 class BreakInput(_Settings):
@@ -29,49 +23,29 @@ class BreakInput(_Settings):
     interval: Any = None
 
 
-def _directive(name: str, label: str, input_model: type[BaseModel] = _Settings) -> ModuleSpec:
+def _directive(
+    name: str, label: str, input_model: type[BaseModel] = _Settings, **extra: Any
+) -> ModuleSpec:
     return ModuleSpec(
-        id=f"builtin:{name}",
-        kind=ModuleKind.DIRECTIVE,
-        label=label,
-        input=input_model,
-        effect=Effect.CONTROL,
+        id=f"builtin:{name}", kind=ModuleKind.DIRECTIVE, label=label, input=input_model, **extra
     )
 
 
 FLOW_CONTROL: tuple[ModuleSpec, ...] = (
     ModuleSpec(
-        id="builtin:BasicRouter", kind=ModuleKind.ROUTER, label="Router", effect=Effect.CONTROL
+        id="builtin:BasicRouter",
+        kind=ModuleKind.ROUTER,
+        label="Router",
+        ignored_keys={
+            "routes": "some exports repeat the routes in the mapper (module ids and filters); "
+            "the router runs the routes of the flow"
+        },
     ),
-    ModuleSpec(
-        id="builtin:BasicIfElse", kind=ModuleKind.ROUTER, label="If-else", effect=Effect.CONTROL
-    ),
-    ModuleSpec(
-        id="builtin:BasicMerge", kind=ModuleKind.ROUTER, label="Merge", effect=Effect.CONTROL
-    ),
-    ModuleSpec(
-        id="builtin:BasicAggregator",
-        kind=ModuleKind.AGGREGATOR,
-        label="Array aggregator",
-        parameters=AggregatorParameters,
-        effect=Effect.CONTROL,
-    ),
-    ModuleSpec(
-        id="util:TextAggregator",
-        kind=ModuleKind.AGGREGATOR,
-        label="Text aggregator",
-        parameters=AggregatorParameters,
-        effect=Effect.CONTROL,
-    ),
-    ModuleSpec(
-        id="util:NumericalAggregator",
-        kind=ModuleKind.AGGREGATOR,
-        label="Numeric aggregator",
-        parameters=AggregatorParameters,
-        effect=Effect.CONTROL,
-    ),
+    ModuleSpec(id="builtin:BasicIfElse", kind=ModuleKind.ROUTER, label="If-else"),
+    ModuleSpec(id="builtin:BasicMerge", kind=ModuleKind.ROUTER, label="Merge"),
     _directive("Ignore", "Ignore"),
-    _directive("Resume", "Resume"),
+    # Resume's mapper is the substitute output: the fields of the module it stands in for.
+    _directive("Resume", "Resume", free_form=frozenset({"mapper"})),
     _directive("Commit", "Commit"),
     _directive("Rollback", "Rollback"),
     _directive("Break", "Break", BreakInput),

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from engine.errors import BundleValidationError
-from engine.spec import Bundle, Effect, ModuleCall, ModuleKind, ModuleSpec
+from engine.spec import Bundle, ModuleCall, ModuleKind, ModuleSpec
 
 
 class IteratorInput(BaseModel):
@@ -54,7 +54,6 @@ ITERATION: tuple[ModuleSpec, ...] = (
         label="Iterator",
         input=IteratorInput,
         run=iterate,
-        effect=Effect.CONTROL,
     ),
     ModuleSpec(
         id="builtin:BasicRepeater",
@@ -62,6 +61,5 @@ ITERATION: tuple[ModuleSpec, ...] = (
         label="Repeater",
         input=RepeaterInput,
         run=repeat,
-        effect=Effect.CONTROL,
     ),
 )

@@ -1,9 +1,13 @@
-"""Make's JSON app: parse JSON, create JSON, transform to JSON."""
+"""Make's JSON app: parse JSON, create JSON, transform to JSON, aggregate to JSON.
+
+JSON text is written as JavaScript's ``JSON.stringify`` writes it (what Make outputs): no
+spaces between items unless ``parameters.space`` asks for indentation.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -51,11 +55,27 @@ def _indent(parameters: Mapping[str, Any]) -> int | str | None:
     return "\t" if space == "tab" else int(space)
 
 
+def stringify(value: Any, indent: int | str | None = None) -> str:
+    """``JSON.stringify(value, null, indent)``: compact unless indented, Unicode kept."""
+    separators = (",", ":") if indent is None else (",", ": ")
+    plain = to_json_value(value)
+    return json.dumps(plain, indent=indent, separators=separators, ensure_ascii=False)
+
+
+def _structure(mapped: Any) -> dict[str, Any]:
+    fields = mapped.items() if isinstance(mapped, Mapping) else ()
+    return {k: v for k, v in fields if v is not None}
+
+
 def create_json(call: ModuleCall) -> Iterator[Bundle]:
     """The mapped structure serialised (``{{N.json}}``), indented as ``parameters.space`` says."""
-    structure = {k: v for k, v in call.input.model_dump().items() if v is not None}
-    indent = _indent(call.parameters.model_dump())
-    yield {"json": json.dumps(to_json_value(structure), indent=indent, ensure_ascii=False)}
+    structure = _structure(call.input.model_dump())
+    yield {"json": stringify(structure, _indent(call.parameters.model_dump()))}
+
+
+def aggregate_to_json(items: Sequence[Any], parameters: Mapping[str, Any]) -> dict[str, Any]:
+    """``json``: a JSON array with the mapped structure of every bundle that was collected."""
+    return {"json": stringify([_structure(item) for item in items], _indent(parameters))}
 
 
 class TransformInput(BaseModel):
@@ -66,11 +86,25 @@ class TransformInput(BaseModel):
 
 def transform_to_json(call: ModuleCall) -> Iterator[Bundle]:
     value = call.input.object  # type: ignore[attr-defined]
-    yield {"json": json.dumps(to_json_value(value), ensure_ascii=False)}
+    yield {"json": stringify(value)}
 
 
 class _Parameters(BaseModel):
     model_config = _LAX
+
+
+class JsonParameters(_Parameters):
+    space: Any = None
+
+
+class AggregateToJsonParameters(JsonParameters):
+    feeder: int
+
+
+_DATA_STRUCTURE = (
+    "the data structure describes the fields for the editor; Switchboard writes the mapped "
+    "fields as they are and does not check them against it"
+)
 
 
 JSON_MODULES: tuple[ModuleSpec, ...] = (
@@ -81,15 +115,18 @@ JSON_MODULES: tuple[ModuleSpec, ...] = (
         parameters=_Parameters,
         input=ParseInput,
         run=parse_json,
+        ignored_keys={"type": _DATA_STRUCTURE},
         effect=Effect.COMPUTE,
     ),
     ModuleSpec(
         id="json:CreateJSON",
         kind=ModuleKind.ACTION,
         label="Create JSON",
-        parameters=_Parameters,
+        parameters=JsonParameters,
         output=JsonOutput,
         run=create_json,
+        free_form=frozenset({"mapper"}),
+        ignored_keys={"type": _DATA_STRUCTURE},
         effect=Effect.COMPUTE,
     ),
     ModuleSpec(
@@ -100,5 +137,15 @@ JSON_MODULES: tuple[ModuleSpec, ...] = (
         output=JsonOutput,
         run=transform_to_json,
         effect=Effect.COMPUTE,
+    ),
+    ModuleSpec(
+        id="json:AggregateToJSON",
+        kind=ModuleKind.AGGREGATOR,
+        label="Aggregate to JSON",
+        parameters=AggregateToJsonParameters,
+        output=JsonOutput,
+        aggregate=aggregate_to_json,
+        free_form=frozenset({"mapper"}),
+        ignored_keys={"type": _DATA_STRUCTURE},
     ),
 )

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import regex
 from pydantic import BaseModel, ConfigDict, Field
 
 from engine.errors import BundleValidationError
+from engine.mapping import regexes
 from engine.spec import Bundle, Effect, ModuleCall, ModuleKind, ModuleSpec
 
 
@@ -41,27 +41,29 @@ class SwitcherInput(_Input):
     elseOutput: Any = None
 
 
-_REGEX_TIMEOUT_SECONDS = 0.5
-
-
 def _case_matches(case: SwitchCase, text: str, use_regex: bool) -> bool:
     pattern = "" if case.pattern is None else str(case.pattern)
     if not use_regex:
         return pattern == text
-    try:
-        return regex.search(pattern, text, timeout=_REGEX_TIMEOUT_SECONDS) is not None
-    except regex.error as error:
-        raise BundleValidationError(f"invalid pattern {pattern!r}: {error}") from None
-    except TimeoutError:
-        raise BundleValidationError(f"pattern {pattern!r} took too long to match") from None
+    return regexes.search(pattern, text)
 
 
 def switch(call: ModuleCall) -> Iterator[Bundle]:
-    """The output of the first case whose pattern matches the input, else ``elseOutput``."""
+    """The output of the first case whose pattern matches the input, else ``elseOutput``.
+
+    With ``useRegExpMatch`` the patterns are regular expressions, checked and run like every
+    user pattern (``engine.mapping.regexes``).
+    """
     data: SwitcherInput = call.input  # type: ignore[assignment]
     text = "" if data.input is None else str(data.input)
-    for case in data.casesTable:
-        if _case_matches(case, text, data.useRegExpMatch):
+    for index, case in enumerate(data.casesTable):
+        try:
+            matched = _case_matches(case, text, data.useRegExpMatch)
+        except (regexes.PatternError, TimeoutError) as error:
+            raise BundleValidationError(
+                f"module {call.module_id} (util:Switcher): casesTable[{index}].pattern: {error}"
+            ) from None
+        if matched:
             yield {"output": case.output}
             return
     yield {"output": data.elseOutput}

@@ -1,4 +1,8 @@
-"""Run variables: set and get values across routes, per cycle or per execution."""
+"""Run variables: set and get values across routes, per cycle or per execution.
+
+``util:SetVariable``/``util:GetVariable`` are the first versions of Set/Get variable, still in
+older exports; they read the same mapper (``name``, ``scope``, ``value``) as version 2.
+"""
 
 from __future__ import annotations
 
@@ -85,6 +89,14 @@ VARIABLES: tuple[ModuleSpec, ...] = (
         effect=Effect.COMPUTE,
     ),
     ModuleSpec(
+        id="util:SetVariable",
+        kind=ModuleKind.ACTION,
+        label="Set variable (version 1)",
+        input=SetVariableInput,
+        run=set_variable,
+        effect=Effect.COMPUTE,
+    ),
+    ModuleSpec(
         id="util:SetVariables",
         kind=ModuleKind.ACTION,
         label="Set multiple variables",
@@ -96,6 +108,14 @@ VARIABLES: tuple[ModuleSpec, ...] = (
         id="util:GetVariable2",
         kind=ModuleKind.ACTION,
         label="Get variable",
+        input=GetVariableInput,
+        run=get_variable,
+        effect=Effect.COMPUTE,
+    ),
+    ModuleSpec(
+        id="util:GetVariable",
+        kind=ModuleKind.ACTION,
+        label="Get variable (version 1)",
         input=GetVariableInput,
         run=get_variable,
         effect=Effect.COMPUTE,

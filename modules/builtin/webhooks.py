@@ -78,12 +78,25 @@ def _headers(rows: list[RespondHeader]) -> dict[str, str]:
     return headers
 
 
+class WebhookParameters(BaseModel):
+    """The webhook the trigger listens to (Make's hook id; the service keeps its own URL)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    hook: Any = None
+
+
 WEBHOOK_MODULES: tuple[ModuleSpec, ...] = (
     ModuleSpec(
         id="gateway:CustomWebHook",
         kind=ModuleKind.INSTANT_TRIGGER,
         label="Custom webhook",
+        parameters=WebhookParameters,
         run=custom_webhook,
+        ignored_keys={
+            "maxResults": "every accepted webhook starts its own execution; workers drain the "
+            "queue one request at a time, not in batches"
+        },
         effect=Effect.WATCH,
     ),
     ModuleSpec(
@@ -92,6 +105,5 @@ WEBHOOK_MODULES: tuple[ModuleSpec, ...] = (
         label="Webhook response",
         input=RespondInput,
         run=respond,
-        effect=Effect.CONTROL,
     ),
 )

@@ -46,6 +46,9 @@ class AddInput(KeyInput):
 class UpdateInput(KeyInput):
     data: dict[str, Any] = Field(default_factory=dict)
     upsert: bool = False
+    overwriteArrays: bool = True
+    """False ("Overwrite an existing array in the record: No"): a mapped array is added to the
+    items of the record's array of the same name instead of replacing it."""
 
 
 class GetInput(KeyInput):
@@ -125,13 +128,25 @@ def update_record(call: ModuleCall) -> Iterator[Bundle]:
         raise DataError("a key is required to update a record")
     access = _Access(call)
     previous = access.get(data.key)
+    fields = to_json_value(data.data)
+    if not data.overwriteArrays and previous is not None:
+        fields = _appending_arrays(previous, fields)
     stored = access.run(
         lambda: access.stores.update_record(
-            access.store_id, data.key, to_json_value(data.data), insert_missing=data.upsert
+            access.store_id, data.key, fields, insert_missing=data.upsert
         )
     )
     access.undo_by_restoring(stored.key, previous)
     yield _record(stored.key, stored.data)
+
+
+def _appending_arrays(previous: Mapping[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
+    """``fields`` with each array added to the items of the record's array of that name."""
+    merged = dict(fields)
+    for name, value in fields.items():
+        if isinstance(value, list) and isinstance(previous.get(name), list):
+            merged[name] = [*previous[name], *value]
+    return merged
 
 
 def get_record(call: ModuleCall) -> Iterator[Bundle]:

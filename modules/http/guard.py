@@ -57,6 +57,15 @@ def check_url(url: str, *, allow_private_network: bool) -> None:
             )
 
 
+def check_host(host: str, port: int, *, allow_private_network: bool) -> None:
+    """Raise ``BlockedAddressError`` unless ``host`` (a mail server a user named …) resolves
+    only to public addresses, or private networks are allowed."""
+    if not host or any(char in host for char in "/@\\ "):
+        raise BlockedAddressError(f"'{host}' is not a host name")
+    if not allow_private_network:
+        _public_address(host, port)
+
+
 def _sent_host(url: str) -> str | None:
     """The host requests would connect to for ``url`` (``None``: it would not send it)."""
     try:
@@ -164,6 +173,15 @@ class GuardedAdapter(requests.adapters.HTTPAdapter):
     def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Any:
         check_url(request.url or "", allow_private_network=False)
         return super().send(request, *args, **kwargs)
+
+
+def allows_private_network(session: Any) -> bool:
+    """Whether ``session`` (from ``guarded_session``) may reach private addresses: what other
+    kinds of connection (mail servers …) made for the same caller should allow too."""
+    try:
+        return not isinstance(session.get_adapter("https://example.com/"), GuardedAdapter)
+    except (AttributeError, requests.exceptions.InvalidSchema):
+        return False
 
 
 def guarded_session(allow_private_network: bool = False) -> requests.Session:

@@ -107,7 +107,7 @@ def _auth_headers(
 ) -> tuple[list[tuple[str, str]], list[tuple[str, str]], Any]:
     """Headers, query parameters and basic auth from the module's connection, if any."""
     parameters = call.parameters.model_dump()
-    kind = parameters.get("authenticationType", default)
+    kind = parameters.get("authenticationType") or default
     if kind in (None, "", "noAuth"):
         return [], [], None
     if kind not in ("apiKey", "basicAuth"):
@@ -214,8 +214,40 @@ def _send(call: ModuleCall, request: HttpRequest) -> dict[str, Any]:
     return send(run.http, request, allow_private_network=run.allow_private_network)
 
 
-class _Parameters(BaseModel):
+class HttpParameters(BaseModel):
+    """``parameters`` of the HTTP modules: error handling and the connection (keychain)."""
+
     model_config = _LAX
+
+    handleErrors: bool = False
+    authenticationType: str | None = None
+    apiKeyKeychain: Any = None
+    basicAuthKeychain: Any = None
+    auth: Any = None
+
+
+_SYSTEM_CAS = (
+    "requests are always verified against the system's certificate authorities; custom CAs, "
+    "client certificates and unverified TLS are not offered"
+)
+_COMPRESSION = "responses are always asked for compressed and decompressed by the HTTP client"
+IGNORED_HTTP_KEYS: Mapping[str, str] = {
+    "useNewZLibDeCompress": _COMPRESSION,
+    "gzip": _COMPRESSION,
+    "requestCompressedContent": _COMPRESSION,
+    "ca": _SYSTEM_CAS,
+    "useMtls": _SYSTEM_CAS,
+    "tlsType": _SYSTEM_CAS,
+    "rejectUnauthorized": _SYSTEM_CAS,
+    "shareCookies": "the run's HTTP session keeps the cookies of every request of the run",
+    "serializeUrl": "the URL is sent as mapped; the HTTP client quotes what must be quoted",
+    "useQuerystring": "query parameters with one name are sent as repeated pairs either way",
+    "followAllRedirects": (
+        "followRedirect decides for every method; the SSRF guard checks each redirect hop"
+    ),
+    "proxyKeychain": "requests go out directly; proxies are not supported",
+}
+"""Settings of Make's HTTP modules that Switchboard accepts and deliberately does not apply."""
 
 
 def _spec(
@@ -226,10 +258,11 @@ def _spec(
         kind=ModuleKind.ACTION,
         label=label,
         version=version,
-        parameters=_Parameters,
+        parameters=HttpParameters,
         input=input_model,
         output=HttpOutput,
         run=run,
+        ignored_keys=IGNORED_HTTP_KEYS,
         effect=Effect.CALL,  # GET or POST, to anywhere: the request decides, not the module
     )
 

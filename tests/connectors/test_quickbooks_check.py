@@ -1,6 +1,7 @@
 """`switchboard connection check` for QuickBooks Online, through the command line against the
-sandbox: a company as the prebuilt scenarios expect it, and one that differs where they would
-fail (a US company, a missing tax code, a rate that moved, multicurrency)."""
+sandbox: a company as the prebuilt scenarios and sync packs expect it, and one that differs
+where they would fail (a US company, a missing tax code, a rate that moved, multicurrency, no
+income account, no inventory tracking)."""
 
 from __future__ import annotations
 
@@ -75,8 +76,15 @@ def test_a_company_as_the_scenarios_expect_it_passes(environ, serve, http):
         "currencies": "ok",
         "custom fields": "ok",
         "webhooks verifier token": "ok",
+        "income accounts": "ok",
+        "inventory items": "ok",
+        "sales receipt deposits": "ok",
     }
     assert findings["tax code 4"]["found"] == "GST, sales rate 15 %"
+    assert findings["inventory items"]["found"] == (
+        "tracked; cost of goods sold: Cost of Sales; inventory asset: Inventory Asset"
+    )
+    assert findings["sales receipt deposits"]["found"] == "Undeposited Funds, Cheque Account"
     assert findings["tax rates the scenarios do not map"]["found"] == (
         "Exempt (0 %), Zero-rated (0 %)"
     )
@@ -94,6 +102,7 @@ US_COMPANY = {
             "currency": "USD",
             "Preferences": {
                 "CurrencyPrefs": {"MultiCurrencyEnabled": True},
+                "ProductAndServicesPrefs": {"QuantityOnHand": False},
                 "SalesFormsPrefs": {
                     "CustomField": [
                         {
@@ -109,6 +118,10 @@ US_COMPANY = {
                 },
             },
             "TaxRate": [{"Id": "9", "Name": "State", "RateValue": 8.5, "Active": True}],
+            "Account": [
+                {"Id": "35", "Name": "Checking", "AccountType": "Bank", "Active": True},
+                {"Id": "1", "Name": "Old sales", "AccountType": "Income", "Active": False},
+            ],
             "TaxCode": [
                 {
                     "Id": "4",
@@ -136,8 +149,15 @@ def test_a_company_that_differs_is_reported_with_what_to_change(environ, serve, 
         "currencies": "warning",
         "custom fields": "ok",
         "webhooks verifier token": "ok",
+        "income accounts": "problem",
+        "inventory items": "warning",
+        "sales receipt deposits": "ok",
     }
     assert "US company with automated sales tax" in findings["sales tax"]["found"]
+    assert findings["income accounts"]["found"] == "none"  # an inactive one does not count
+    assert findings["inventory items"]["found"] == (
+        "no quantity-on-hand tracking, no Cost of Goods Sold account, no Inventory asset account"
+    )
     assert findings["tax code 4"]["found"] == "TAX, sales rate 8.5 %"
     assert findings["tax code 8"]["found"] == "no such tax code"
     assert "multicurrency on" in findings["currencies"]["found"]

@@ -73,12 +73,19 @@ def test_an_organisation_as_the_modules_expect_it_passes(environ, serve, http):
         "scope: notifications": "ok",
         "module Accounts": "ok",
         "module Contacts": "ok",
+        "module Vendors": "ok",
         "module Products": "ok",
         "module Quotes": "ok",
         "module Invoices": "ok",
+        "cross-reference fields (QuickBooks)": "ok",
+        "cross-reference fields (Xero)": "ok",
         "limits": "ok",
     }
     assert findings["module Invoices"]["expected"] == "Subject, Invoiced_Items, Modified_Time"
+    assert findings["module Vendors"]["expected"] == "Vendor_Name, Modified_Time"
+    assert (
+        "Products.QuickBooks_Item_Id" in findings["cross-reference fields (QuickBooks)"]["expected"]
+    )
     assert findings["limits"]["found"] == (  # read from the organisation at sign-in
         "standard edition, 3 user(s): 50,750 API credits a day, 10 calls at once"
     )
@@ -100,6 +107,23 @@ def test_a_missing_module_and_field_are_problems(environ, serve, http):
     assert findings["module Quotes"]["verdict"] == "problem"
     assert findings["module Quotes"]["found"] == "missing Quoted_Items"
     assert findings["module Accounts"]["verdict"] == "ok"
+
+
+def test_missing_cross_reference_fields_are_a_warning_naming_them(environ, serve, http):
+    custom = {"Products": {"QuickBooks_Item_Id": "text"}}  # the other fields never added
+    config = {"custom_fields": custom, "modules_missing": ["Vendors"]}
+    sandbox = Sandbox(serve(zoho_sandbox.create_app(config)), http)
+    connect_in_store(environ, http, sandbox)
+    code, findings, _ = check(environ)
+    assert code == 1  # Vendors is missing: a problem
+    quickbooks = findings["cross-reference fields (QuickBooks)"]
+    assert quickbooks["verdict"] == "warning"
+    assert quickbooks["found"] == (
+        "missing Accounts.QuickBooks_Customer_Id, Contacts.QuickBooks_Customer_Id, "
+        "Quotes.QuickBooks_Estimate_Id, Invoices.QuickBooks_Invoice_Id"
+    )  # Vendors is reported as a missing module, not as a missing field
+    assert "QuickBooks_Customer_Id" in quickbooks["hint"]
+    assert findings["cross-reference fields (Xero)"]["verdict"] == "warning"
 
 
 def test_a_grant_without_search_or_settings_is_reported(serve, http):

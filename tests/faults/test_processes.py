@@ -1,6 +1,6 @@
 """Processes dying under load: a Celery worker or the web process killed while webhooks pour
 in (also while callers wait for a scenario's own answer), Redis restarted (with its data gone)
-while Celery workers run a burst.
+while Celery workers run a burst, Redis's database flushed while requests wait for a worker.
 
 The sender keeps posting through the fault and never retries, so each request's answer is its
 whole story: 2xx means stored, and a stored request must run exactly once whatever happens.
@@ -11,7 +11,9 @@ from __future__ import annotations
 import time
 
 import pytest
+import redis
 
+from engine.queue.celery_queue import BROKER_MARK
 from tests.faults.conftest import burst, patience, rounds
 from tests.faults.harness import serve, slow_run_in_flight, wait_settled, when_answered
 from tests.faults.outcome import assert_promise_kept, measure, pause_every
@@ -173,4 +175,42 @@ def test_redis_restarted_empty_while_celery_workers_run_a_burst(
     except AssertionError as error:
         raise AssertionError(f"{error}\n{explain(processes)}") from None
     finally:
+        store.close()
+
+
+@pytest.mark.parametrize("round_", rounds())
+def test_redis_flushed_while_requests_wait_for_a_worker_runs_each_once(
+    tmp_path, processes, redis_db, record_counts, round_
+):
+    # A grace period no test outlasts: only noticing the loss can dispatch the requests again.
+    env = base_env(
+        tmp_path / "var", SWITCHBOARD_REDIS_URL=redis_db, SWITCHBOARD_DISPATCH_GRACE_SECONDS="3600"
+    )
+    webhook_id, token = import_active_scenario(env)
+    port = free_port()
+    processes.append(serve(env, tmp_path, port))
+    processes.append(switchboard("scheduler", ["scheduler"], env, tmp_path))
+    first_worker = celery_worker(env, tmp_path)
+    processes.append(first_worker)
+    store = open_plain_store(tmp_path / "var")
+    client = redis.Redis.from_url(redis_db)
+    url, size = f"http://127.0.0.1:{port}/hooks/{token}", burst(40)
+    try:
+        statuses = Burst(url, 5, first=size).start().wait(patience(60))  # warm-up, runs
+        wait_settled(store, webhook_id, patience(60))
+        wait_until(lambda: client.exists(BROKER_MARK), 60, "a tick to have marked Redis")
+        first_worker.stop()  # the requests below wait in Redis for a worker
+        statuses |= Burst(url, size).start().wait(patience(60))
+        client.flushdb()  # their messages are gone; the requests wait in the store
+        processes.append(celery_worker(env, tmp_path))
+        wait_settled(store, webhook_id, patience(60))
+        counts = measure("Redis database flushed, requests waiting", store, webhook_id, statuses)
+        counts.notes["waiting_when_flushed"] = size
+        record_counts(counts)
+        assert set(statuses.values()) == {200}, "the ingress never needs Redis"
+        assert_promise_kept(counts)
+    except AssertionError as error:
+        raise AssertionError(f"{error}\n{explain(processes)}") from None
+    finally:
+        client.close()
         store.close()

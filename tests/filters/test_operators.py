@@ -193,7 +193,12 @@ def test_every_operator_has_a_case():
         ("noon", "time:less", "10:00", "text 'noon' is not a date"),
         ("banana", "semver:equal", "1.0.0", "text 'banana' is not a semantic version"),
         ("x", "text:pattern", "(", "invalid regular expression '('"),
-        ("aaa", "text:pattern", "(a{500}){500}", "the regular expression repeats too much"),
+        (
+            "aaa",
+            "text:pattern",
+            "(a{500}){500}",
+            "the regular expression '(a{500}){500}' repeats too much",
+        ),
         ([1], "array:equal", "many", "text 'many' is not a number"),
     ],
 )
@@ -212,4 +217,4 @@ def test_catastrophic_pattern_is_false_with_a_warning():
     context = make_context(bundles={1: {"a": "x" * 5000}})
     check = compile_conditions([[{"a": "{{1.a}}", "o": "text:pattern", "b": "(x+x+)+y"}]])
     assert check.passes(context) is False
-    assert "timed out" in context.warnings[0] or "timeout" in context.warnings[0].lower()
+    assert "'(x+x+)+y' took longer than 0.25 s to match" in context.warnings[0]

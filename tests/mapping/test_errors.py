@@ -133,7 +133,8 @@ RUN_ERRORS = [
     ),
     run_error(
         '{{replace("aaa"; "/(?:a{1000}){1000}/"; "b")}}',
-        "Function 'replace' finished with error! the regular expression repeats too much",
+        "Function 'replace' finished with error! the regular expression '(?:a{1000}){1000}' "
+        "repeats too much: it would compile to 1,002,002 steps, over the limit of 20,000",
     ),
     run_error(
         "{{sort(1.tags; sideways)}}",

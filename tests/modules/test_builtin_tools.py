@@ -31,7 +31,9 @@ def test_switcher(value, use_regex, expected):
 
 
 def test_switcher_refuses_a_broken_pattern():
-    with pytest.raises(BundleValidationError, match="invalid pattern"):
+    with pytest.raises(
+        BundleValidationError, match=r"casesTable\[0\]\.pattern: invalid regular expression"
+    ):
         call_module(
             REGISTRY["util:Switcher"],
             {"input": "x", "casesTable": [{"pattern": "(", "output": 1}], "useRegExpMatch": True},
@@ -68,10 +70,42 @@ def test_match_pattern_outputs_groups_per_match():
 
 def test_match_pattern_reports_bad_patterns_and_runaway_ones():
     parser = REGISTRY["regexp:Parser"]
-    with pytest.raises(InvalidConfigurationError, match="invalid pattern"):
+    with pytest.raises(
+        InvalidConfigurationError, match=r"parameters\.pattern: invalid regular expression '\('"
+    ):
         call_module(parser, {"text": "x"}, {"pattern": "("})
-    with pytest.raises(BundleValidationError, match="took too long"):
+    with pytest.raises(BundleValidationError, match=r"parameters\.pattern: .* took longer than"):
         call_module(parser, {"text": "a" * 60 + "b"}, {"pattern": r"(a|aa)+$"})
+
+
+NESTED_REPETITION = "(?:a{400}){400}"  # 160,000 repetitions: over the engine's limit
+
+
+@pytest.mark.parametrize(
+    ("module", "mapped", "parameters", "error"),
+    [
+        ("regexp:Parser", {"text": "a"}, {"pattern": NESTED_REPETITION}, InvalidConfigurationError),
+        (
+            "regexp:Replace",
+            {"text": "a", "pattern": NESTED_REPETITION, "value": ""},
+            {},
+            InvalidConfigurationError,
+        ),
+        (
+            "util:Switcher",
+            {
+                "input": "a",
+                "casesTable": [{"pattern": NESTED_REPETITION, "output": 1}],
+                "useRegExpMatch": True,
+            },
+            {},
+            BundleValidationError,
+        ),
+    ],
+)
+def test_user_patterns_go_through_the_engines_checked_compile(module, mapped, parameters, error):
+    with pytest.raises(error, match="repeats too much"):
+        call_module(REGISTRY[module], mapped, parameters)
 
 
 def test_webhook_bodies_become_bundles():

@@ -172,3 +172,14 @@ def test_data_store_writes_follow_the_cycle(store, contacts, directive, auto_com
     assert record.status == status
     remaining = {r.key: r.data["name"] for r in store.search_records(contacts)}
     assert remaining == keys
+
+
+def test_update_adds_to_arrays_unless_asked_to_overwrite_them(store, contacts):
+    """``overwriteArrays`` as Make exports it ("Overwrite an existing array in the record")."""
+    run(store, "UpdateRecord", {"key": "ann", "data": {"tags": ["a"]}}, datastore=contacts)
+    mapped = {"key": "ann", "data": {"tags": ["b"], "age": 33}, "overwriteArrays": False}
+    [updated] = run(store, "UpdateRecord", mapped, datastore=contacts)
+    assert updated["data"]["tags"] == ["a", "b"]
+    mapped["overwriteArrays"] = True
+    run(store, "UpdateRecord", mapped, datastore=contacts)
+    assert store.get_record(contacts, "ann")["tags"] == ["b"]

@@ -10,7 +10,9 @@ per process and only records while a ``watching()`` block is active (on this thr
 from __future__ import annotations
 
 import contextlib
+import json
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -129,3 +131,41 @@ def time_limit(seconds: float, wall: float | None = None) -> Iterator[None]:
     used = time.process_time() - started
     if used > seconds:
         raise Hang(f"used {used:.1f} s of CPU, over {seconds} s")
+
+
+def run_bounded(
+    setup: str, attack: str, *, memory_bytes: int = 3 << 29, cpu_seconds: int = 120
+) -> dict[str, Any]:
+    """Run ``setup`` then ``attack`` (Python source) in a fresh interpreter whose address space
+    is capped at ``memory_bytes`` (1.5 GiB) and CPU time at ``cpu_seconds``, so that a
+    regression fails there with a ``MemoryError`` instead of taking the shared machine's memory.
+
+    ``attack`` leaves what the test needs in ``result`` (JSON). Returns ``{"result": …,
+    "grown_mb": …}``: how much the peak resident memory grew while ``attack`` ran (after
+    ``setup``'s imports). A crash in the child fails the calling test with its stderr.
+    """
+    program = "\n".join(
+        [
+            "import json, resource",
+            setup,
+            f"resource.setrlimit(resource.RLIMIT_AS, ({memory_bytes}, {memory_bytes}))",
+            f"resource.setrlimit(resource.RLIMIT_CPU, ({cpu_seconds}, {cpu_seconds}))",
+            "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss",
+            "result = None",
+            attack,
+            "after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss",
+            "print(json.dumps({'result': result, 'grown_mb': (after - before) / 1024}))",
+        ]
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+        timeout=cpu_seconds * 10,
+        check=False,
+    )
+    if done.returncode != 0:
+        failure = done.stderr[-3000:]
+        raise AssertionError(f"the bounded child failed ({done.returncode}):\n{failure}")
+    return json.loads(done.stdout.strip().splitlines()[-1])

@@ -111,7 +111,7 @@ def celery_worker(env: dict[str, str], logs: Path, concurrency: int = 2) -> Proc
     return Process("worker", args, env, logs)
 
 
-def wait_for_http(port: int, timeout: float = 20) -> None:
+def wait_for_http(port: int, timeout: float = 60) -> None:
     def answers() -> bool:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):

@@ -14,10 +14,11 @@ import pytest
 import redis
 
 from engine.queue import InlineQueue, WebhookResponse
-from engine.queue.celery_queue import EXECUTION_TASK, WEBHOOK_TASK, CeleryQueue
+from engine.queue.celery_queue import EXECUTION_TASK, TICK_TASK, WEBHOOK_TASK, CeleryQueue
 from tests.service.processes import free_port, wait_until
 
 REDIS_DB = 14
+SLOWER_THAN_A_SOCKET = 6.0
 
 
 class Recorder:
@@ -133,6 +134,20 @@ def test_a_response_published_before_the_wait_is_kept(harness):
     assert harness.queue.wait_response("item-2", 1).body == "early"
 
 
+def test_a_response_slower_than_redis_pys_socket_timeout_reaches_the_waiter(harness):
+    # redis-py 8 reads with a 5 s socket timeout unless told otherwise: the wait must last as
+    # long as its caller asked (SWITCHBOARD_WEBHOOK_RESPONSE_TIMEOUT), not as long as a socket.
+    answer = WebhookResponse(201, "slow")
+    timer = threading.Timer(
+        SLOWER_THAN_A_SOCKET, harness.queue.publish_response, ("item-4", answer)
+    )
+    timer.start()
+    try:
+        assert harness.queue.wait_response("item-4", 60) == answer
+    finally:
+        timer.join()
+
+
 def test_waiting_without_a_response_times_out(harness):
     started = time.monotonic()
     assert harness.queue.wait_response("item-3", 0.3) is None
@@ -152,3 +167,40 @@ def test_celery_queue_does_not_block_or_raise_when_redis_is_unreachable():
         assert queue.pending() == 2, "kept for when Redis is back"
     finally:
         queue.close(timeout=0.5)
+
+
+def test_celery_queue_tells_once_that_redis_lost_its_messages():
+    harness = CeleryHarness()
+    try:
+        assert harness.queue.messages_lost(), "a fresh Redis holds no messages of ours"
+        assert not harness.queue.messages_lost()
+        harness.client.flushdb()  # as a FLUSHDB, or a restart without persistence, does
+        assert harness.queue.messages_lost()
+        assert not harness.queue.messages_lost(), "once per loss"
+    finally:
+        harness.close()
+
+
+def test_celery_queue_asks_for_a_tick_as_soon_as_redis_lost_its_messages():
+    harness = CeleryHarness()
+    try:
+        assert harness.queue.messages_lost()  # the first tick marks Redis
+        harness.queue.dispatch_webhook(7)  # the publisher looks for the mark, then publishes
+        wait_until(lambda: harness.delivered() == [(WEBHOOK_TASK, 7)], 10, "the id published")
+        harness.client.flushdb()
+        wait_until(lambda: TICK_TASK in tasks_in(harness.client), 10, "a tick asked for")
+        assert tasks_in(harness.client) == [TICK_TASK], "one tick, nothing else"
+    finally:
+        harness.close()
+
+
+def tasks_in(client: redis.Redis) -> list[str]:
+    return [json.loads(raw)["headers"]["task"] for raw in client.lrange("celery", 0, -1)]
+
+
+def test_inline_queue_loses_messages_only_with_its_process():
+    harness = InlineHarness()
+    try:
+        assert not harness.queue.messages_lost()
+    finally:
+        harness.close()

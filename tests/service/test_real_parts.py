@@ -1,16 +1,20 @@
 """End to end with real parts: HTTP servers, Celery workers on a real Redis, SIGKILL.
 
 Each test proves that every accepted webhook ends as exactly one successful execution even
-when the process running them dies, and that ingress does not depend on Redis being up.
+when the process running them dies, that ingress does not depend on Redis being up, or that a
+scenario's own answer reaches its caller however long the run takes within the timeout.
 A missing Redis at 127.0.0.1:6379 fails these tests; it never skips them.
 """
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
 import pytest
 import requests
 
-from tests.service.blueprints import HOOK_WITH_RESPONSE, SOMETIMES_SLOW
+from tests.service.blueprints import HOOK_WITH_RESPONSE, SLOW_RESPONDER, SOMETIMES_SLOW
 from tests.service.end_to_end import (
     assert_exactly_one_execution_each,
     import_active_scenario,
@@ -38,6 +42,10 @@ pytestmark = pytest.mark.slow
 
 REDIS_DB = 13
 TOTAL = 1000
+PATIENT_SECONDS = 120
+"""How long callers wait for a scenario's answer here: far beyond what any run takes."""
+SLOW_ANSWER_SECONDS = 6
+RUN_SLOTS = 2
 
 
 @pytest.fixture
@@ -134,19 +142,60 @@ def test_ingress_accepts_while_redis_is_down_and_dispatch_resumes(tmp_path, proc
 
 
 def test_webhook_response_travels_from_a_celery_worker_to_the_caller(tmp_path, redis_db, processes):
-    env = base_env(tmp_path / "var", SWITCHBOARD_REDIS_URL=redis_db)
+    # The answer may come late (a loaded machine starts the worker after the request came in):
+    # the caller waits as long as the setting says, and longer than any start-up takes here.
+    env = base_env(
+        tmp_path / "var",
+        SWITCHBOARD_REDIS_URL=redis_db,
+        SWITCHBOARD_WEBHOOK_RESPONSE_TIMEOUT=str(PATIENT_SECONDS),
+    )
     _, token = import_active_scenario(env, HOOK_WITH_RESPONSE)
     port = free_port()
     processes.append(switchboard("serve", ["serve", "--port", str(port)], env, tmp_path))
     processes.append(celery_worker(env, tmp_path))
     wait_for_http(port)
     try:
-        with requests.Session() as session:
-            response = session.post(
-                f"http://127.0.0.1:{port}/hooks/{token}", json={"n": 8}, timeout=30
-            )
-            answer = (response.status_code, response.text, response.headers.get("X-Answer"))
-            response.close()
-        assert answer == (201, "got 8", "yes")
+        answers = ask(f"http://127.0.0.1:{port}/hooks/{token}", [{"n": 8}])
+        assert answers == [(201, "got 8", "yes")]
     except AssertionError as error:
         raise AssertionError(f"{error}\n{explain(processes)}") from None
+
+
+@pytest.mark.parametrize("deployment", ["embedded", "celery"])
+def test_callers_get_a_slow_scenarios_own_answer_when_it_takes_longer_than_5_s(
+    tmp_path, redis_db, processes, deployment
+):
+    # Each run answers after SLOW_ANSWER_SECONDS, more than redis-py's 5 s socket timeout, and
+    # twice as many callers as run slots wait together: the later ones wait for two runs.
+    env = base_env(
+        tmp_path / "var",
+        SWITCHBOARD_WEBHOOK_RESPONSE_TIMEOUT=str(PATIENT_SECONDS),
+        SWITCHBOARD_INLINE_WORKERS=str(RUN_SLOTS),
+        **({"SWITCHBOARD_REDIS_URL": redis_db} if deployment == "celery" else {}),
+    )
+    _, token = import_active_scenario(env, SLOW_RESPONDER)
+    port = free_port()
+    processes.append(switchboard("serve", ["serve", "--port", str(port)], env, tmp_path))
+    if deployment == "celery":
+        processes.append(celery_worker(env, tmp_path, concurrency=RUN_SLOTS))
+    wait_for_http(port)
+    callers = range(2 * RUN_SLOTS)
+    try:
+        answers = ask(
+            f"http://127.0.0.1:{port}/hooks/{token}",
+            [{"n": n, "pause": SLOW_ANSWER_SECONDS} for n in callers],
+        )
+        assert answers == [(201, f"got {n}", "yes") for n in callers], "not the scenario's answer"
+    except AssertionError as error:
+        raise AssertionError(f"{error}\n{explain(processes)}") from None
+
+
+def ask(url: str, payloads: list[dict[str, Any]]) -> list[tuple[int, str, str | None]]:
+    """POST every payload at once, one caller each; (status, body, X-Answer) per payload."""
+
+    def one(payload: dict[str, Any]) -> tuple[int, str, str | None]:
+        with requests.post(url, json=payload, timeout=PATIENT_SECONDS + 60) as response:
+            return response.status_code, response.text, response.headers.get("X-Answer")
+
+    with ThreadPoolExecutor(len(payloads)) as pool:
+        return list(pool.map(one, payloads))

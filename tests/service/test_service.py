@@ -240,6 +240,14 @@ def test_sweep_dispatches_requests_that_were_never_handed_over(service, store, q
     assert queue.pending() == 1
 
 
+def test_a_restart_dispatches_every_waiting_request_however_many(service, store, queue):
+    _, hook = active_hook(service)
+    for _ in range(600):  # more than one sweep page (500)
+        store.enqueue(hook.id, {"method": "POST", "headers": {}, "query": {}, "body_text": ""})
+    assert service.recover_abandoned_work().dispatched_items == 600
+    assert queue.pending() == 600
+
+
 def test_sequential_scenario_pauses_while_incomplete_executions_wait(service, registry, store):
     registry.register(stub_module("test:Flaky", error=ConnectionError("down")))
     text = blueprint(

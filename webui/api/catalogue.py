@@ -10,12 +10,11 @@ from typing import Any
 from flask import Response
 
 from engine.blueprint import read_document
-from engine.errors import BlueprintError, DataError, ExpressionError
+from engine.errors import BlueprintError
 from engine.graph import ValidationReport, validate_blueprint
-from engine.mapping import ERASE, FUNCTIONS, IGNORE, EvalContext, compile_template
+from engine.mapping import FUNCTIONS
 from engine.mapping.functions import FunctionSpec
 from engine.registry import ModuleRegistry
-from engine.runtime.record import to_json_value
 from engine.spec import ModuleSpec
 from webui.api.models import (
     AppOut,
@@ -46,7 +45,12 @@ APPS: dict[str, AppInfo] = {
     "json": AppInfo("JSON", "#5c5c5c", "braces"),
     "datastore": AppInfo("Data store", "#41a44c", "database"),
     "util": AppInfo("Tools", "#7d4cdb", "wrench"),
-    "regexp": AppInfo("Tools", "#7d4cdb", "text"),
+    "regexp": AppInfo("Text parser", "#7d4cdb", "text"),
+    "xml": AppInfo("XML", "#5c5c5c", "braces"),
+    "csv": AppInfo("CSV", "#5c5c5c", "table"),
+    "markdown": AppInfo("Markdown", "#5c5c5c", "text"),
+    "rss": AppInfo("RSS", "#f26522", "globe"),
+    "email": AppInfo("Email", "#2f6fdf", "text"),
     "onecrm": AppInfo("1CRM", "#e2701b", "onecrm"),
     "xero": AppInfo("Xero", "#13b5ea", "xero"),
     "quickbooks": AppInfo("QuickBooks", "#2ca01c", "quickbooks"),
@@ -130,26 +134,13 @@ def _problem(problem: Any) -> ProblemOut:
 
 @route("/expressions/preview", "POST", body=PreviewIn, answer=PreviewOut)
 def preview_expression() -> Response:
-    """Evaluate a mapping template against sample bundles (keys are module ids)."""
+    """Evaluate a mapping template against sample bundles (keys are module ids), within the
+    preview's limits (``engine.service.preview``: 422 ``limit_exceeded`` past one)."""
     given = json_body(PreviewIn)
-    try:
-        bundles = {int(key): value for key, value in given.bundles.items()}
-    except ValueError:
-        return answer(
-            PreviewOut(error=PreviewError(message="bundle keys are module ids", column=None))
-        )
-    try:
-        template = compile_template(given.template, where="preview")
-        value = template.evaluate(
-            EvalContext(bundles=bundles, timezone=given.timezone, now=current_service().clock)
-        )
-    except ExpressionError as error:
-        return answer(PreviewOut(error=PreviewError(message=error.reason, column=error.column)))
-    except DataError as error:
-        return answer(PreviewOut(error=PreviewError(message=error.message, column=None)))
-    if value is IGNORE or value is ERASE:
-        value = None
-    return answer(PreviewOut(value=to_json_value(value)))
+    preview = current_service().preview_expression(given.template, given.bundles, given.timezone)
+    if preview.error is not None:
+        return answer(PreviewOut(error=PreviewError(message=preview.error, column=preview.column)))
+    return answer(PreviewOut(value=preview.value))
 
 
 @route("/functions", "GET", answer=list[FunctionOut])

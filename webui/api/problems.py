@@ -10,12 +10,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, jsonify, request
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from engine.blueprint.io import json_path
 from engine.errors import BlueprintError, ExpressionError, UnknownModuleError
+from engine.failures import log_failure
 from engine.registry import UnknownConnectionKindError
 from engine.service import ServiceError
 from engine.store import (
@@ -122,7 +123,7 @@ def install(blueprint: Blueprint) -> None:
 
     @blueprint.errorhandler(Exception)
     def unexpected(error: Exception) -> Response:
-        log.exception("unexpected error in an API request")
+        log_failure(log, "unexpected error in %s %s", request.method, request.path, error=error)
         return error_body(500, "internal", "something went wrong on our side; see the logs")
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.errors import DataError
 from engine.mapping.context import EvalContext
 from engine.mapping.functions.registry import FunctionError, function
 from engine.mapping.paths import parse_path, walk
 from engine.mapping.values import (
     CoercionError,
+    ValueTooLarge,
     describe,
     is_numeric,
     loose_equal,
@@ -79,7 +79,7 @@ def join(ctx: EvalContext, array: Any, separator: Any = None) -> str:
     texts = [to_text(item) for item in _array(array)]
     if texts and sum(map(len, texts)) + len(sep) * (len(texts) - 1) > ctx.max_output:
         # Checked before building: a long separator between many items grows quadratically.
-        raise DataError(
+        raise ValueTooLarge(
             f"Function 'join' produced a value larger than the limit of {ctx.max_output:,}"
         )
     return sep.join(texts)

@@ -13,11 +13,10 @@ import unicodedata
 from typing import Any
 from urllib.parse import quote, unquote
 
-from engine.errors import DataError
 from engine.mapping import regexes
 from engine.mapping.context import EvalContext
 from engine.mapping.functions.registry import FunctionError, function
-from engine.mapping.values import to_number, to_text
+from engine.mapping.values import ValueTooLarge, to_number, to_text
 
 _TAG = re.compile(r"<[^>]*>")
 _WORD = re.compile(r"\S+")
@@ -94,7 +93,7 @@ def replace(ctx: EvalContext, text: Any, search: Any, replacement: Any) -> str:
     growth = len(new) - len(needle)
     if growth > 0 and len(value) + value.count(needle) * growth > ctx.max_output:
         # Checked before building: replacing text by itself grows quadratically.
-        raise DataError(
+        raise ValueTooLarge(
             f"Function 'replace' produced a value larger than the limit of {ctx.max_output:,}"
         )
     return value.replace(needle, new)

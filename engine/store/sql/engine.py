@@ -43,8 +43,14 @@ def normalise_url(url: str | URL) -> URL:
 
 def create_store_engine(url: str | URL, **options: Any) -> Engine:
     """An engine for ``url``; SQLite files get their directory, WAL, foreign keys and
-    write transactions that take the write lock up front."""
+    write transactions that take the write lock up front.
+
+    Its errors never show the statement's parameters (``hide_parameters``): they are the data
+    being written (an execution record, a data store record), and error messages reach logs
+    and API answers.
+    """
     parsed = normalise_url(url)
+    options.setdefault("hide_parameters", True)
     if parsed.get_backend_name() == "postgresql":
         engine = create_engine(parsed, **options)
         event.listen(engine, "checkin", _note_checkin)

@@ -242,6 +242,7 @@ api_tokens = Table(
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("last_used_at", UTCDateTime()),
+    Column("expires_at", UTCDateTime(), nullable=False),
 )
 
 user_sessions = Table(

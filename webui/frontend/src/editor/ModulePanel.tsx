@@ -7,7 +7,13 @@ import { Fields } from "./SchemaForm";
 import { JsonEditor } from "./JsonEditor";
 import { RunModuleOnly } from "./RunModuleOnly";
 
-const PICKED = ["__IMTCONN__", "hook", "__IMTHOOK__", "datastore"];
+const PICKED = ["__IMTCONN__", "account", "hook", "__IMTHOOK__", "datastore"];
+// Built-in apps that need no connection; the others pick one in ``__IMTCONN__`` — except
+// Make's Email app, whose modules keep their connection in ``account``.
+const CONNECTIONLESS_APPS = [
+  "builtin", "gateway", "datastore", "util", "json", "regexp", "http", "xml", "csv", "markdown", "rss",
+];
+const CONNECTION_PARAMS: Record<string, string> = { email: "account" };
 
 export function ModulePanel({
   module,
@@ -45,6 +51,7 @@ export function ModulePanel({
       m.parameters = p;
     }, `param-${key}`);
   const isRouter = module.module === "builtin:BasicRouter";
+  const connectionParam = CONNECTION_PARAMS[app] ?? "__IMTCONN__";
   const paramSchema = info?.parameters_schema ?? null;
   const inputSchema = info?.input_schema ?? null;
   return (
@@ -85,10 +92,14 @@ export function ModulePanel({
           }
         />
       </label>
-      {!["builtin", "gateway", "datastore", "util", "json", "regexp", "http"].includes(app) ||
-      "__IMTCONN__" in params ||
-      "__IMTCONN__" in (paramSchema?.properties ?? {}) ? (
-        <ConnectionPicker app={app} value={params.__IMTCONN__} onChange={(id) => setParam("__IMTCONN__", id)} />
+      {!CONNECTIONLESS_APPS.includes(app) ||
+      connectionParam in params ||
+      connectionParam in (paramSchema?.properties ?? {}) ? (
+        <ConnectionPicker
+          app={app}
+          value={params[connectionParam]}
+          onChange={(id) => setParam(connectionParam, id)}
+        />
       ) : null}
       {module.module === "gateway:CustomWebHook" && (
         <WebhookPicker scenarioId={scenarioId} value={params.hook} onChange={(id) => setParam("hook", id)} />
