@@ -95,14 +95,22 @@ class OperationRecord:
 class Rejection:
     """One bundle the filter into a module stopped: whose path it was on (``bundle``, as for
     ``OperationRecord``), the filter's label and, per condition group, the condition that
-    failed (``engine.filters.FailedCondition.to_dict``)."""
+    failed (``engine.filters.FailedCondition.to_dict``). ``rerouted``: the filter opened a
+    router's route and the bundle went on by another route of that router (or its fallback),
+    so this filter did not stop it."""
 
     bundle: int | None
     filter: str | None
     failed: list[dict[str, Any]]
+    rerouted: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {"bundle": self.bundle, "filter": self.filter, "failed": self.failed}
+        return {
+            "bundle": self.bundle,
+            "filter": self.filter,
+            "failed": self.failed,
+            "rerouted": self.rerouted,
+        }
 
 
 @dataclass

@@ -148,6 +148,7 @@ class _Run:
         # time), and how many it has output so far.
         self.lineage: int | None = None
         self.first_bundles = 0
+        self.last_rejection: Rejection | None = None  # the one a router may find rerouted
         self.evaluation = self._new_evaluation()
 
     # -- the run and its cycles ---------------------------------------------------------------
@@ -354,15 +355,21 @@ class _Run:
         record = self._module_record(node)
         record.bundles_out += 1
         passed_any = False
+        refused: list[Rejection] = []
         for route in node.routes:
             if route.disabled or route.fallback:
                 continue
-            passed_any |= self._process_flow(route.flow, 0, scope, on_end)
-        if passed_any:
-            return
-        for route in node.routes:
-            if route.fallback and not route.disabled:
-                self._process_flow(route.flow, 0, scope, on_end)
+            entered = self._process_flow(route.flow, 0, scope, on_end)
+            passed_any |= entered
+            if not entered and self.last_rejection is not None:
+                refused.append(self.last_rejection)
+        if not passed_any:
+            for route in node.routes:
+                if route.fallback and not route.disabled:
+                    passed_any |= self._process_flow(route.flow, 0, scope, on_end)
+        if passed_any:  # the bundle went on by another route: those filters did not stop it
+            for rejection in refused:
+                rejection.rerouted = True
 
     def _if_else(self, step: _Step) -> None:
         operation = self._begin_operation(step.node)
@@ -735,10 +742,12 @@ class _Run:
             return True
         record = self._module_record(node)
         record.filtered += 1
+        self.last_rejection = None
         if len(record.rejections) < self.context.limits.stored_bundles:
             with_values = not self.record.confidential
             conditions = [condition.to_dict(with_values=with_values) for condition in failed]
-            record.rejections.append(Rejection(self.lineage, check.name, conditions))
+            self.last_rejection = Rejection(self.lineage, check.name, conditions)
+            record.rejections.append(self.last_rejection)
         return False
 
     def _map(self, node: PlanNode, evaluation: EvalContext) -> Any:

@@ -15,11 +15,13 @@ Facts, not guesses: the execution record says which of the first module's bundle
 operation and each filter rejection belongs to (its lineage) and which condition of a filter
 failed (docs/execution-record.md); each module's spec says whether it writes (``effect``) and
 which output fields identify and name a record (``naming``). Nothing here knows an app's
-field names. Three rules complete the picture:
+field names. Four rules complete the picture:
 
 - an operation on no single bundle's path (lineage ``null``: after an aggregator over the first
   module's bundles) counts for every record of the run;
 - a rejection into an aggregator drops an item from a set (a subtotal line), not the record;
+- a rejection at a router's route the record left by another route (``rerouted``) did not
+  stop it;
 - a record stored before lineage (no ``resumed`` key) with several records cannot tell them
   apart: each of its entries says so; with one record, everything in the run is that record's.
 
@@ -285,6 +287,8 @@ def _collect(
     if rejections is None and module.get("filtered"):  # recorded before rejections were kept
         rejections = [{"bundle": None, "filter": None, "failed": []}] * int(module["filtered"])
     for rejection in rejections or []:
+        if rejection.get("rerouted"):
+            continue  # the router sent the record down another route
         for outcome in _owners(rejection.get("bundle"), outcomes, lineage_known):
             outcome.reached = True
             outcome.stops.append(_rejection_text(rejection, module))

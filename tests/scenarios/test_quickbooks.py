@@ -341,25 +341,6 @@ def test_sync_log_of_a_quickbooks_event_names_the_customer(qbo_library):
     assert entry.target_key == account["id"]
 
 
-def test_3_4_sales_lines_is_never_blamed_for_an_invoice_it_did_not_stop(qbo_library):
-    """3.4's "Sales lines" drops the subtotal line from the aggregated lines; the invoice goes
-    on. An invoice of a customer 1CRM lacks is stopped by "Account exists", and the log says
-    that condition, not "Sales lines"."""
-    library = qbo_library
-    stranger = library.qbo_api("POST", "customer", {"DisplayName": "Stranger Ltd"})["Customer"]
-    scenario = library.load("3.4", app="quickbooks")
-    library.point_quickbooks_at(scenario)
-    invoice = qbo_invoice(library, stranger["Id"])
-    library.deliver_qbo(scenario)
-
-    (entry,) = [e for e in library.service.sync_log(scenario) if e.source_key == invoice["Id"]]
-    assert entry.status == "Not Valid"
-    assert entry.source_name == invoice["DocNumber"]  # named by Get an Invoice's output
-    assert "Sales lines" not in entry.message
-    assert entry.message.startswith("stopped by Account exists: ")
-    assert "exists (it was empty)" in entry.message
-
-
 def test_3_3_a_line_at_a_rate_the_scenario_does_not_map_is_refused_not_taxed(qbo_library):
     """3.3 maps 15 % to code 4 and 10 % to code 8, any other rate to no code. The sandbox used
     to tax such a line at its item's code (15 %), so a zero-rated line was invoiced with GST;

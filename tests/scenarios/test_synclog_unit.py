@@ -182,6 +182,26 @@ def test_a_router_whose_every_route_refused_names_each_route_and_its_condition()
     )
 
 
+def test_a_route_the_record_left_by_another_route_is_not_what_stopped_it():
+    """An event router: "Invoices created" refuses a Delete event, which goes down the other
+    route and finds nothing to cancel. It is Not Synced there, not Not Valid."""
+    created_only = {
+        "bundle": 0,
+        "filter": "Invoices created",
+        "failed": [failed("{{1.operation}}", "text:equal", "Create", "Delete")],
+        "rerouted": True,
+    }
+    (entry,) = sync_entries(
+        record(
+            module(1, "quickbooks:NewEvent", [call(output=[{"name": "Invoice", "id": "130"}])]),
+            module(2, "builtin:BasicRouter"),
+            module(3, "quickbooks:GetInvoice", rejections=[created_only]),
+            module(9, "onecrm:SearchRecords", [call({}, [], bundle=0)]),
+        )
+    )
+    assert (entry.status, entry.message) == ("Not Synced", "[9] onecrm:SearchRecords found nothing")
+
+
 def test_a_write_after_an_aggregator_over_the_trigger_counts_for_every_record():
     entries = sync_entries(
         record(
