@@ -5,7 +5,8 @@ ends with one of the statuses the sync guides use:
 
 - **Synced**: a module that writes (its spec's effect is create, update, upsert or delete)
   succeeded for it;
-- **Error**: a module failed for it (whether an error route handled it or not), with the error;
+- **Error**: a module failed for it, with the error — unless an Ignore or Resume settled that
+  error and a write still succeeded for it (then it is Synced, and the message keeps the error);
 - **Not Valid**: a filter stopped it before any write; the message names the filter and the
   condition that failed, with the values it compared;
 - **Not Synced**: it reached no write and no filter stopped it (a search found nothing, or the
@@ -52,6 +53,9 @@ SYNC_LOG_PAGE = 100
 SHOWN_REASONS = 3
 """A Not Valid message names at most this many different failed conditions."""
 
+SETTLED = frozenset({"ignore", "resume"})
+"""Directives after which the record went on (or ended quietly): a write after them counts."""
+
 _UNKNOWN = -1
 """Lineage of an operation in an old record with several records: whose it was is not known."""
 
@@ -96,6 +100,7 @@ class _Outcome:
     reached: bool = False
     writes: list[tuple[ModuleSpec, Mapping[str, Any]]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    handled: list[str] = field(default_factory=list)  # errors an Ignore or Resume settled
     stops: list[str] = field(default_factory=list)
     found_nothing: list[str] = field(default_factory=list)
     read_name: str | None = None
@@ -313,7 +318,9 @@ def _note_call(
 ) -> None:
     error = call.get("error")
     if error:
-        outcome.errors.append(_error_text(error, module, call.get("directive")))
+        directive = call.get("directive")
+        errors = outcome.handled if directive in SETTLED else outcome.errors
+        errors.append(_error_text(error, module, directive))
         return
     if spec is None:
         return
@@ -372,7 +379,10 @@ def _status(outcome: _Outcome) -> tuple[str, str | None]:
     if outcome.errors:
         return ERROR, "; ".join(dict.fromkeys(outcome.errors))
     if outcome.writes:
-        return SYNCED, None
+        settled = "; ".join(dict.fromkeys(outcome.handled))
+        return SYNCED, f"after an error its route settled: {settled}" if settled else None
+    if outcome.handled:
+        return ERROR, "; ".join(dict.fromkeys(outcome.handled))
     if outcome.stops:
         reasons = list(dict.fromkeys(outcome.stops))
         shown = "; ".join(reasons[:SHOWN_REASONS])

@@ -265,6 +265,23 @@ def test_a_resumed_run_continues_the_record_it_names():
     assert entry.writes == 2
 
 
+def test_an_error_an_ignore_settled_does_not_undo_the_write_after_it():
+    trigger = module(1, "onecrm:NewEvent", [call(output=[{"id": "a-1"}, {"id": "a-2"}])])
+    search = module(
+        2,
+        "xero:SearchContacts",
+        [
+            call({}, error={"message": "Xero: 503"}, bundle=0, directive="ignore"),
+            call({}, error={"message": "Xero: 503"}, bundle=1, directive="ignore"),
+        ],
+    )
+    create = module(4, "xero:CreateContact", [call({}, [{"ContactID": "c-1"}], bundle=0)])
+    written, nothing = sync_entries(record(trigger, search, create))
+    assert (written.status, written.target_key) == ("Synced", "c-1")
+    assert written.message == "after an error its route settled: [2] xero:SearchContacts: Xero: 503"
+    assert (nothing.status, nothing.message) == ("Error", "[2] xero:SearchContacts: Xero: 503")
+
+
 def test_an_error_kept_to_retry_says_so():
     (entry,) = sync_entries(
         record(
