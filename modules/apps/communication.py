@@ -14,7 +14,9 @@ request's, and the answer is decoded and handled::
     wrapper    the final output, with ``output`` the outputs made
 
 The last request that ran gives the module's outputs. A request without a URL only evaluates
-its response (Make's request-less mode). Error answers (4xx/5xx) become module errors in
+its response (Make's request-less mode). Switchboard's own ``each`` directive runs a request
+once per element of an array (``{{each}}``), outputs joined: a list answer's items fetched one
+by one (Gmail's messages). Error answers (4xx/5xx) become module errors in
 ``modules.apps.http``, with the message and type of the ``error`` directive for that status.
 """
 
@@ -77,13 +79,20 @@ def run_communication(requests: Sequence[RequestSpec], exchange: Exchange) -> li
             if request.condition_default is not None:
                 produced = [Produced(exchange.value(request.condition_default, scopes))]
             continue
-        produced = _run_request(request, exchange, temp)
+        if request.each is None:
+            produced = _run_request(request, exchange, temp, {})
+            continue
+        produced = []
+        for element in _container(exchange.value(request.each, scopes)):
+            produced.extend(_run_request(request, exchange, temp, {"each": element}))
     return produced
 
 
-def _run_request(request: RequestSpec, exchange: Exchange, temp: dict[str, Any]) -> list[Produced]:
+def _run_request(
+    request: RequestSpec, exchange: Exchange, temp: dict[str, Any], extra: Mapping[str, Any]
+) -> list[Produced]:
     response = _merged_response(request.response, exchange.base.response)
-    scopes = {**exchange.scopes, "temp": temp}
+    scopes = {**exchange.scopes, **extra, "temp": temp}
     if request.url is None:
         return _handle(response, None, scopes, exchange, temp, limit=None).produced
     limit = None if exchange.ignore_limit else limit_of(exchange.value(response.limit, scopes))

@@ -44,6 +44,7 @@ _REQUEST_KEYS = frozenset(
         "log",
         "timeout",
         "shared",
+        "each",
     }
 )
 _REFUSED_REQUEST_KEYS = {
@@ -167,6 +168,8 @@ class RequestSpec:
     condition_default: CompiledValue | None = None
     encode_url: bool = True
     timeout: float | None = None
+    each: CompiledValue | None = None
+    """Switchboard's own: run this request once per element of an array (``{{each}}``)."""
     response: ResponseSpec = field(default_factory=ResponseSpec)
     pagination: PaginationSpec | None = None
 
@@ -234,6 +237,7 @@ def compile_request(spec: Any, where: Where) -> RequestSpec:
         condition_default=default,
         encode_url=bool(spec.get("encodeUrl", True)),
         timeout=_timeout(spec.get("timeout"), where / "timeout"),
+        each=where.optional(spec, "each"),
         response=compile_response(spec.get("response") or {}, where / "response"),
         pagination=_pagination(spec.get("pagination"), where / "pagination"),
     )

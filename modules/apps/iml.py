@@ -10,6 +10,7 @@ Templates of a definition read named roots instead of module bundles::
     item         the item being iterated        output    ``wrapper``: what ``output`` made
     iterate      ``iterate.container.first``/``last`` after iterating
     query        a webhook request's query      oauth     ``oauth.scope``, ``oauth.redirectUri``
+    each         the element a request with ``each`` runs for (Switchboard's own)
     environment, scenario, metadata             accepted, empty
 
 They are compiled once, when the definition loads (an unknown function or a syntax error names
@@ -49,6 +50,7 @@ ROOTS = frozenset(
         "request",
         "path",
         "vars",
+        "each",
     }
 )
 """Every root an app definition (and a sandbox definition: ``request``, ``path``, ``vars``)

@@ -27,6 +27,7 @@ from modules.apps import load_app, register_app
 from modules.apps.sandbox import create_app_from, run_sandbox_in_thread
 from modules.apps.sandbox.server import library_sandboxes, load_sandbox
 from tests.conftest import CORPUS_DIR
+from tests.modules.test_corpus_e2e import ToLocalServer
 
 _IDS = itertools.count(7000)
 """Connection ids unique in the test process: rate limits count per connection."""
@@ -133,6 +134,9 @@ class AppSandboxes:
             edit(loaded)
         plan = compile_blueprint(loaded, registry)
         session = requests.Session()
+        adapter = ToLocalServer(self.base_url)  # any host: what a module calls by URL too
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
         context.setdefault("clock", lambda: datetime(2026, 4, 1, 8, 0, tzinfo=UTC))
         run_context = RunContext(
             http=session,

@@ -3,6 +3,8 @@
 Make's custom apps write such helpers in JavaScript (custom IML functions), which Switchboard
 does not run. These are Python; each is small, pure and documented, and any definition (or
 sandbox definition) may call them. Arguments arrive evaluated, as for every IML function.
+General ones live here; those that know one API's shapes in a module per API
+(``sheets``, ``gmail`` …), imported at the end so they register.
 """
 
 from __future__ import annotations
@@ -44,3 +46,6 @@ def parse_json(ctx: Any, text: Any) -> Any:
 def to_json(ctx: Any, value: Any) -> str:
     """``value`` as JSON text (JavaScript's ``JSON.stringify``)."""
     return json.dumps(value, ensure_ascii=False, default=str)
+
+
+from modules.apps.functions import sheets  # noqa: E402,F401 - registers the helpers
