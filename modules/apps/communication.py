@@ -307,6 +307,9 @@ def without_undefined(source: Any, value: Any) -> Any:
 
 
 def _flat(*layers: Any) -> dict[str, Any]:
+    """Layers of names and values merged; a later layer's ``null`` (written in the definition:
+    an undefined template value is gone already) removes the name (a base header a request
+    must not send)."""
     merged: dict[str, Any] = {}
     for layer in layers:
         if layer in (None, ""):
@@ -315,7 +318,11 @@ def _flat(*layers: Any) -> dict[str, Any]:
             raise DataError(
                 f"expected a collection of names and values, got {type(layer).__name__}"
             )
-        merged.update({str(k): v for k, v in layer.items() if v is not None})
+        for key, value in layer.items():
+            if value is None:
+                merged.pop(str(key), None)
+            else:
+                merged[str(key)] = value
     return {k: _query_value(v) for k, v in merged.items()}
 
 

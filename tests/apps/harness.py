@@ -75,7 +75,13 @@ class AppSandboxes:
         return self.state()["records"][collection]
 
     def requests(self, path: str | None = None) -> list[dict[str, Any]]:
-        return [r for r in self.state()["requests"] if path is None or r["path"] == path]
+        """The API requests received (paths without the ``/_app/<app>`` prefix)."""
+        found = []
+        for request in self.state()["requests"]:
+            request = {**request, "path": _api_path(request["path"])}
+            if path is None or request["path"] == path:
+                found.append(request)
+        return found
 
     def seed(self, fixture: Mapping[str, Any]) -> None:
         with self.http.post(f"{self.base_url}/_sandbox/seed", json=fixture) as response:
@@ -89,7 +95,10 @@ class AppSandboxes:
 
     def connection(self, app: str, **changes: Any) -> ResolvedConnection:
         kind = self.registry.connection_kinds[app]
-        values = {**self.definitions[app].connection_values(self.base_url), **changes}
+        values = {
+            **self.definitions[app].connection_values(f"{self.base_url}/_app/{app}"),
+            **changes,
+        }
         data, secrets = kind.split_values(values)
         if "access_token" in values:
             secrets["access_token"] = values["access_token"]
@@ -177,6 +186,12 @@ def _modules(flow: Any) -> Iterable[Any]:
         yield from _modules(getattr(module, "onerror", None))
         for branch in getattr(module, "branches", None) or []:
             yield from _modules(getattr(branch, "flow", None))
+
+
+def _api_path(path: str) -> str:
+    if path.startswith("/_app/"):
+        return "/" + path.split("/", 3)[3] if path.count("/") >= 3 else "/"
+    return path
 
 
 def module_records(record: Mapping[str, Any], module_id: int) -> Mapping[str, Any]:

@@ -180,10 +180,10 @@ def test_an_rpc_lists_choices_and_the_connection_test_reports_the_account(todo):
 
 def test_an_idempotent_request_is_retried_after_a_server_error(todo):
     todo.seed({"items": [{"title": "a"}]})
-    todo.fault(status=503, count=1, path_prefix="/items")
+    todo.fault(status=503, count=1, path_prefix="/_app/todo/items")
     record = todo.run(_flow(_module(1, "getItem", {"id": "1"})))
     assert _outputs(record, 1)[0]["title"] == "a"
-    todo.fault(status=503, count=1, path_prefix="/items", method="POST")
+    todo.fault(status=503, count=1, path_prefix="/_app/todo/items", method="POST")
     record = todo.run(_flow(_module(2, "createItem", {"title": "b"})))
     assert _error(record, 2)["type"] == "ConnectionError"  # a POST is not sent twice
     assert [i["title"] for i in todo.records("items")] == ["a"]

@@ -48,4 +48,4 @@ def to_json(ctx: Any, value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
-from modules.apps.functions import gmail, sheets  # noqa: E402,F401 - registers the helpers
+from modules.apps.functions import ai, gmail, sheets  # noqa: E402,F401 - registers the helpers

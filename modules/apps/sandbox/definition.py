@@ -138,10 +138,13 @@ class SandboxDefinition(_Strict):
         include: other library sandboxes served with this one (google-docs needs Drive's).
         config: config keys of this sandbox and their defaults (``/_sandbox/config``).
         connection: the values of a connection that reaches this sandbox; ``{sandbox}`` in a
-            value stands for the sandbox's base URL (``base_url: "{sandbox}/api"``).
+            value stands for the app's base URL in the sandbox (``base_url: "{sandbox}/api"``).
+        hosts: the real API's host names: a client calling them (its requests rewritten to the
+            sandbox) reaches this sandbox's routes where two apps share a path.
     """
 
     include: list[str] = Field(default_factory=list)
+    hosts: list[str] = Field(default_factory=list)
     connection: dict[str, Any] = Field(default_factory=dict)
     auth: Auth = Field(default_factory=Auth)
     collections: dict[str, Collection] = Field(default_factory=dict)

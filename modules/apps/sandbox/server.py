@@ -384,7 +384,16 @@ def create_app(apps: Sequence[str], config: Mapping[str, Any] | None = None) -> 
 def create_app_from(
     sandboxes: Sequence[tuple[str, SandboxDefinition]], config: Mapping[str, Any] | None = None
 ) -> flask.Flask:
-    """A sandbox serving ``sandboxes`` (name, definition) on one state."""
+    """A sandbox serving ``sandboxes`` (name, definition) on one state.
+
+    Each app's routes (with those of the sandboxes it includes) are served under
+    ``/_app/<name>`` — where its connection points — and at the API's own paths for clients
+    that call the real host (rewritten to the sandbox, the host kept in ``X-Original-Host``):
+    two apps with the same path there are told apart by the sandboxes' ``hosts``.
+
+    Raises:
+        AppDefinitionError: an app's routes (with its includes') serve one path twice.
+    """
     collections: dict[str, Collection] = {}
     defaults: dict[str, Any] = {}
     for _, definition in sandboxes:
@@ -396,15 +405,31 @@ def create_app_from(
     app = flask.Flask("app-sandbox")
     app.url_map.strict_slashes = False
     register_control_routes(app, state, _fault_response)
-    seen: set[tuple[str, str]] = set()
-    for name, definition in sandboxes:
-        for method, path, route in definition.route_list():
-            if (method, path) in seen:
+    definitions = dict(sandboxes)
+    shared: dict[tuple[str, str], list[_Served]] = {}
+    for name in definitions:
+        served: set[tuple[str, str]] = set()
+        for owner, method, path, route in _route_set(name, definitions):
+            if (method, path) in served:
                 raise AppDefinitionError(
-                    sandbox_file(name), f"routes.{method} {path}", "is served twice"
+                    sandbox_file(owner), f"routes.{method} {path}", "is served twice"
                 )
-            seen.add((method, path))
-            _add_route(app, sandbox, name, definition.auth, method, path, route)
+            served.add((method, path))
+            auth = definitions[owner].auth
+            _add_route(
+                app,
+                sandbox,
+                f"{APP_PREFIX}/{name}",
+                method,
+                path,
+                [_Served(owner, definitions[owner].hosts, auth, route)],
+            )
+            if owner == name:
+                shared.setdefault((method, path), []).append(
+                    _Served(owner, definitions[owner].hosts, auth, route)
+                )
+    for (method, path), candidates in shared.items():
+        _add_route(app, sandbox, "", method, path, candidates)
 
     @app.errorhandler(WerkzeugNotFound)
     def not_found(_error: Exception) -> flask.Response:
@@ -417,24 +442,65 @@ def create_app_from(
     return app
 
 
+APP_PREFIX = "/_app"
+
+
+@dataclass(frozen=True)
+class _Served:
+    """A route as one sandbox serves it."""
+
+    owner: str
+    hosts: list[str]
+    auth: Auth
+    route: Route
+
+
+def _route_set(
+    name: str, definitions: Mapping[str, SandboxDefinition]
+) -> list[tuple[str, str, str, Route]]:
+    """``(owner, method, path, route)`` of an app's routes and its includes', recursively."""
+    found: list[tuple[str, str, str, Route]] = []
+    pending, visited = [name], set()
+    while pending:
+        current = pending.pop(0)
+        if current in visited or current not in definitions:
+            continue
+        visited.add(current)
+        definition = definitions[current]
+        found += [(current, m, p, r) for m, p, r in definition.route_list()]
+        pending += definition.include
+    return found
+
+
 def _add_route(
     app: flask.Flask,
     sandbox: AppSandbox,
-    name: str,
-    auth: Auth,
+    prefix: str,
     method: str,
     path: str,
-    route: Route,
+    candidates: list[_Served],
 ) -> None:
-    rule = _PARAMETER.sub(
+    rule = prefix + _PARAMETER.sub(
         lambda m: f"<{'path:' if ':path' in m.group() else ''}{m.group(1)}>", path
     )
-    where = f"{name} sandbox: routes.{method} {path}"
 
     def view(**path_values: Any) -> flask.Response:
-        return sandbox.run(route, auth, _request(path_values), where)
+        served = _chosen(candidates)
+        where = f"{served.owner} sandbox: routes.{method} {path}"
+        return sandbox.run(served.route, served.auth, _request(path_values), where)
 
-    app.add_url_rule(rule, f"{name}:{method}:{path}", view, methods=[method])
+    app.add_url_rule(rule, f"{prefix}:{method}:{path}", view, methods=[method])
+
+
+def _chosen(candidates: list[_Served]) -> _Served:
+    """The candidate whose hosts include the host the client meant (else the first)."""
+    if len(candidates) > 1:
+        headers = flask.request.headers
+        host = (headers.get("X-Original-Host") or headers.get("Host") or "").partition(":")[0]
+        for served in candidates:
+            if host in served.hosts:
+                return served
+    return candidates[0]
 
 
 def _request(path_values: Mapping[str, Any]) -> SandboxRequest:
