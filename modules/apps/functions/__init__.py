@@ -42,10 +42,16 @@ def parse_json(ctx: Any, text: Any) -> Any:
         raise FunctionError(f"not JSON: {error}") from None
 
 
+@helper("collection", (1, 1))
+def collection(ctx: Any, value: Any) -> dict[str, Any]:
+    """``value`` when it is a collection, else an empty one (an unmapped collection field)."""
+    return dict(value) if isinstance(value, dict) else {}
+
+
 @helper("toJSON", (1, 1))
 def to_json(ctx: Any, value: Any) -> str:
     """``value`` as JSON text (JavaScript's ``JSON.stringify``)."""
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
-from modules.apps.functions import ai, gmail, sheets  # noqa: E402,F401 - registers the helpers
+from modules.apps.functions import ai, airtable, gmail, sheets  # noqa: E402,F401 - registers them
