@@ -54,4 +54,10 @@ def to_json(ctx: Any, value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
-from modules.apps.functions import ai, airtable, gmail, sheets  # noqa: E402,F401 - registers them
+from modules.apps.functions import (  # noqa: E402,F401 - registers their helpers
+    ai,
+    airtable,
+    gmail,
+    notion,
+    sheets,
+)
