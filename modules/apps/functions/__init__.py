@@ -58,6 +58,7 @@ from modules.apps.functions import (  # noqa: E402,F401 - registers their helper
     ai,
     airtable,
     gmail,
+    google,
     notion,
     sheets,
 )
