@@ -25,7 +25,7 @@ from typing import Any
 import flask
 from werkzeug.exceptions import NotFound as WerkzeugNotFound
 
-from engine.errors import DataError
+from engine.errors import DataError, ExpressionError
 from engine.mapping import CompiledValue
 from modules.apps.communication import without_undefined
 from modules.apps.definition import AppDefinitionError, definition_error
@@ -406,6 +406,8 @@ def create_app_from(
     app.url_map.strict_slashes = False
     register_control_routes(app, state, _fault_response)
     definitions = dict(sandboxes)
+    for name, definition in definitions.items():
+        _precompile(name, definition)
     shared: dict[tuple[str, str], list[_Served]] = {}
     for name in definitions:
         served: set[tuple[str, str]] = set()
@@ -443,6 +445,26 @@ def create_app_from(
 
 
 APP_PREFIX = "/_app"
+
+
+def _precompile(name: str, definition: SandboxDefinition) -> None:
+    """Compile every template of a sandbox once, so a broken one fails at start with its
+    place (``slack sandbox: routes.POST /api/chat.postMessage[1].find.where``)."""
+    for collection, spec in definition.collections.items():
+        _templates(spec.generate, f"{name} sandbox: collections.{collection}.generate")
+    for method, path, route in definition.route_list():
+        for index, step in enumerate(route.steps):
+            where = f"{name} sandbox: routes.{method} {path}[{index}]"
+            _templates(step.model_dump(by_alias=True, exclude_none=True), where)
+
+
+def _templates(value: Any, where: str) -> None:
+    try:
+        compile_value(value, where)
+    except ExpressionError as error:
+        raise AppDefinitionError(
+            where.partition(":")[0], where.partition(": ")[2], error.reason
+        ) from None
 
 
 @dataclass(frozen=True)
