@@ -61,4 +61,5 @@ from modules.apps.functions import (  # noqa: E402,F401 - registers their helper
     google,
     notion,
     sheets,
+    tools,
 )
