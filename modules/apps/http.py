@@ -9,13 +9,13 @@ the answer as its ``response.type`` says, and lends the client the definition's 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
 from engine.errors import MODULE_ERROR_TYPES, AccountValidationError, DataError, ModuleError
+from engine.mapping.values import CoercionError, to_json, to_text
 from modules.builtin.xml_tools import parse_document
 from modules.connections import ApiClient, ApiResponse, ApiSettings
 
@@ -111,15 +111,17 @@ class AppHttp:
             rate_limit=RATE_LIMIT_CALLS,
         )
         client = ApiClient(settings, self.session, self.sleep)
-        json_body, data, files = encode_body(outgoing)
+        data, files, content_type = encode_body(outgoing)
+        headers = dict(outgoing.headers)
+        if content_type and not any(name.lower() == "content-type" for name in headers):
+            headers["Content-Type"] = content_type
         response = client.request(
             outgoing.method,
             outgoing.url,
             params=dict(outgoing.qs) or None,
-            json=json_body,
             data=data,
             files=files,
-            headers=dict(outgoing.headers),
+            headers=headers,
             timeout=outgoing.timeout,
         )
         headers = {name.lower(): value for name, value in response.headers.items()}
@@ -135,22 +137,30 @@ def default_error_message(response: ApiResponse) -> str:
 # -- bodies -----------------------------------------------------------------------------------
 
 
-def encode_body(outgoing: Outgoing) -> tuple[Any, Any, Any]:
-    """``(json, data, files)`` for ``requests`` from the body and its ``type``."""
+def encode_body(outgoing: Outgoing) -> tuple[Any, Any, str | None]:
+    """``(data, files, content type)`` for ``requests`` from the body and its ``type``; JSON
+    is written as Make writes it (dates as ISO 8601, binary data as its text)."""
     body = outgoing.body
     if body is None or outgoing.method in ("GET", "HEAD"):
         return None, None, None
     kind = outgoing.type
     if kind == "json":
-        return body, None, None
+        return _json(body).encode("utf-8"), None, "application/json"
     if kind == "urlencoded":
-        return None, _form_pairs(body), None
+        return _form_pairs(body), None, None
     if kind == "multipart/form-data":
-        return None, None, _multipart(body)
+        return None, _multipart(body), None
     if kind == "binary":
-        return None, body if isinstance(body, bytes) else str(body).encode(), None
-    text = body if isinstance(body, str | bytes) else json.dumps(body, ensure_ascii=False)
-    return None, text.encode() if isinstance(text, str) else text, None
+        return body if isinstance(body, bytes) else str(body).encode(), None, None
+    text = body if isinstance(body, str | bytes) else _json(body)
+    return (text.encode() if isinstance(text, str) else text), None, None
+
+
+def _json(value: Any) -> str:
+    try:
+        return to_json(value)
+    except CoercionError as error:
+        raise DataError(f"the request body cannot be sent as JSON: {error}") from None
 
 
 def _form_pairs(body: Any) -> list[tuple[str, str]]:
@@ -165,11 +175,9 @@ def _form_pairs(body: Any) -> list[tuple[str, str]]:
 
 
 def _form_text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
     if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
+        return _json(value)
+    return to_text(value)
 
 
 def _multipart(body: Any) -> list[tuple[str, tuple[str | None, Any, str | None]]]:

@@ -46,9 +46,12 @@ class AppSandboxes:
         self.registry = default_registry().copy()
         sandboxes = library_sandboxes(list(apps))
         for folder in custom:
-            app = load_app(folder / "app.yaml")
-            register_app(self.registry, app)
-            sandboxes.append((app.name, load_sandbox(folder / "sandbox.yaml")))
+            name = folder.name
+            if (folder / "app.yaml").is_file():
+                app = load_app(folder / "app.yaml")
+                register_app(self.registry, app)
+                name = app.name
+            sandboxes.append((name, load_sandbox(folder / "sandbox.yaml")))
         self.definitions = dict(sandboxes)
         self.app = create_app_from(sandboxes, config)
         self.base_url, self._stop = run_sandbox_in_thread(self.app)
@@ -115,9 +118,10 @@ class AppSandboxes:
     def get(self, connection_id: Any) -> ResolvedConnection:
         """``RunContext.connections``: the connection of the app with this id."""
         for app, identifier in self.ids.items():
-            if identifier == connection_id:
+            if identifier == connection_id and app in self.registry.connection_kinds:
                 return self.connection(app)
-        raise KeyError(connection_id)
+        # Another app's connection (the HTTP modules' keychains): an API key the fake APIs take.
+        return {"name": "x-api-key", "key": f"key-{connection_id}", "placement": "header"}
 
     # -- runs -------------------------------------------------------------------------------
 

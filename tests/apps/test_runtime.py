@@ -193,3 +193,13 @@ def requests_session():
     import requests
 
     return requests.Session()
+
+
+def test_dates_and_binary_data_in_a_json_body_are_sent_as_make_writes_them(todo):
+    record = todo.run(
+        _flow(_module(1, "createItem", {"title": "Call", "note": "{{addDays(now; 1)}}"}))
+    )
+    assert record["status"] == "success"
+    [sent] = todo.requests("/items")
+    assert sent["json"]["note"] == "2026-04-02T08:00:00.000Z"
+    assert sent["headers"]["Content-Type"] == "application/json"

@@ -261,8 +261,8 @@ def gmail_query(ctx: Any, parameters: Any) -> str:
     """Gmail's search query from the watch trigger's settings: a Gmail filter as it is, or
     the simple search's criteria, sender, subject, words, attachment and size."""
     settings = parameters if isinstance(parameters, Mapping) else {}
-    if settings.get("filterType") == "gmailFilter":
-        return str(settings.get("q") or "")
+    if settings.get("filterType") not in (None, "", "simpleSearch"):
+        return " ".join(str(settings.get("q") or "").split())  # a Gmail search as written
     terms = [str(settings.get("criteria") or "")]
     if settings.get("from"):
         terms.append(f"from:({settings['from']})")
