@@ -72,7 +72,7 @@ def test_certificates_from_a_sheet_a_docs_template_and_gmail():
         )
         assert record["status"] == "success"
         [document] = _outputs(record, 3)
-        copy = [f for f in sandboxes.records("drive_files") if f["id"] == document["id"]][0]
+        copy = next(f for f in sandboxes.records("drive_files") if f["id"] == document["id"])
         assert copy["content"] == "This certifies that Ada Lovelace attended."
         [email] = _sent(sandboxes)
         assert email["to"] == "ada@example.com" and email["cc"] == "effiongfortuneb@gmail.com"
