@@ -48,3 +48,29 @@ def test_every_module_of_an_app_has_a_label_and_a_make_id(app):
         assert spec.label and spec.id.startswith(f"{app}:")
         schema = spec.input.model_json_schema()
         assert all("title" in field for field in schema.get("properties", {}).values())
+
+
+def test_switchboard_sandbox_serves_apps_defined_as_data_and_says_how_to_connect():
+    import json
+    import subprocess
+    import sys
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "engine.cli", "sandbox", "slack", "--port", "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().startswith("slack sandbox on http://127.0.0.1:")
+        connection = json.loads(process.stdout.readline().split(": ", 1)[1])
+        with requests.post(
+            f"{connection['base_url']}/auth.test",
+            headers={"Authorization": f"Bearer {connection['token']}"},
+            timeout=10,
+        ) as answer:
+            assert answer.json()["ok"] is True
+    finally:
+        process.terminate()
+        process.wait(10)
+        process.stdout.close()
