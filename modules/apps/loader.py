@@ -29,6 +29,8 @@ from pydantic import ValidationError
 from modules.apps.definition import AppDefinition, AppDefinitionError, definition_error
 
 APPS_PATH_VARIABLE = "SWITCHBOARD_APPS_PATH"
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's safe loader when PyYAML has it (ten times faster), else the pure-Python one."""
 SINGLE_FILES = ("app.yaml", "app.yml", "app.json")
 SINGLE_SUFFIXES = (".app.yaml", ".app.yml", ".app.json")
 MAKE_PROJECT = "makecomapp.json"
@@ -97,7 +99,7 @@ def read_document(path: Path) -> Any:
     text = _read_text(path)
     if path.suffix in (".yaml", ".yml"):
         try:
-            return yaml.safe_load(text)
+            return yaml.load(text, Loader=_YAML_LOADER)
         except yaml.YAMLError as error:
             mark = getattr(error, "problem_mark", None)
             where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
