@@ -23,7 +23,7 @@ from engine.registry import ModuleRegistry
 from engine.spec import AppInfo
 from modules.apps.build import CompiledApp, compile_app
 from modules.apps.definition import AppDefinitionError
-from modules.apps.loader import apps_path, discover, load_definition
+from modules.apps.loader import MakeProject, apps_path, discover, load_definition
 
 LIBRARY = Path(__file__).parent / "library"
 """Switchboard's own app definitions, one folder per app (``app.yaml`` and ``sandbox.yaml``)."""
@@ -35,7 +35,13 @@ def load_app(source: Path) -> CompiledApp:
     Raises:
         AppDefinitionError: the file, JSON path and field of the first problem.
     """
-    return compile_app(load_definition(source), source)
+    definition = load_definition(source)
+    try:
+        return compile_app(definition, source)
+    except AppDefinitionError as error:
+        if source.is_dir():  # a Make folder: name the code file the problem is in
+            raise MakeProject(source).located_after_load(error) from None
+        raise
 
 
 @cache

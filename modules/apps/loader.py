@@ -77,7 +77,11 @@ def load_definition(source: Path) -> AppDefinition:
             names the file, the JSON path and the field.
     """
     if source.is_dir():
-        return _validated(source, MakeProject(source).definition())
+        project = MakeProject(source)
+        try:
+            return _validated(source, project.definition())
+        except AppDefinitionError as error:
+            raise project.located(error) from None
     return _validated(source, read_document(source))
 
 
@@ -175,20 +179,46 @@ class MakeProject:
         self.project = read_document(self.project_file)
         if not isinstance(self.project, dict):
             raise AppDefinitionError(self.project_file, "", "is not a JSON object")
+        self.files: dict[str, Path] = {}
+        """The code file each part of the definition came from, by its JSON path."""
+
+    def located_after_load(self, error: AppDefinitionError) -> AppDefinitionError:
+        """``located`` for a problem found after loading (a template that does not compile)."""
+        self.definition()
+        return self.located(error)
+
+    def located(self, error: AppDefinitionError) -> AppDefinitionError:
+        """``error`` (about the assembled definition) moved to the code file it comes from,
+        with the JSON path inside that file (``modules/getForm/communication.iml.json: url``)."""
+        if error.source != str(self.folder):
+            return error
+        for prefix, file in sorted(self.files.items(), key=lambda item: -len(item[0])):
+            if error.path == prefix or error.path.startswith((prefix + ".", prefix + "[")):
+                inner = error.path[len(prefix) :].lstrip(".")
+                return AppDefinitionError(file, inner, error.reason)
+        return AppDefinitionError(self.project_file, error.path, error.reason)
 
     def definition(self) -> dict[str, Any]:
         general = self.project.get("generalCodeFiles") or {}
         document: dict[str, Any] = {
             "name": self._name(),
             "label": self._label(),
-            "base": self._code(general.get("base"), "generalCodeFiles.base") or {},
-            "common": self._code(general.get("common"), "generalCodeFiles.common") or {},
+            "base": self._code(general.get("base"), "generalCodeFiles.base", "base") or {},
+            "common": self._code(general.get("common"), "generalCodeFiles.common", "common") or {},
         }
         components = self.project.get("components") or {}
+        if not isinstance(components, dict):
+            raise AppDefinitionError(self.project_file, "components", "is not an object")
         for component, section in _COMPONENT_SECTIONS.items():
             items = components.get(component) or {}
+            if not isinstance(items, dict):
+                raise AppDefinitionError(
+                    self.project_file,
+                    f"components.{component}",
+                    "is not an object of components by name",
+                )
             document[section] = {
-                name: self._component(component, name, metadata)
+                name: self._component(component, f"{section}.{name}", name, metadata)
                 for name, metadata in items.items()
                 if metadata is not None
             }
@@ -207,7 +237,7 @@ class MakeProject:
         origins = self.project.get("origins") or []
         return str((origins[0] or {}).get("label") or self._name()) if origins else self._name()
 
-    def _component(self, component: str, name: str, metadata: Any) -> dict[str, Any]:
+    def _component(self, component: str, path: str, name: str, metadata: Any) -> dict[str, Any]:
         where = f"components.{component}.{name}"
         if not isinstance(metadata, dict):
             raise AppDefinitionError(self.project_file, where, "is not an object")
@@ -220,7 +250,7 @@ class MakeProject:
                 raise AppDefinitionError(
                     self.project_file, f"{where}.codeFiles.{code}", "is not a code file Make has"
                 )
-            value = self._code(file, f"{where}.codeFiles.{code}")
+            value = self._code(file, f"{where}.codeFiles.{code}", f"{path}.{key}")
             if value not in (None, {}, []) or key not in result:
                 result[key] = value
         return result
@@ -244,10 +274,11 @@ class MakeProject:
                 result["type"] = metadata["webhookType"]
         return result
 
-    def _code(self, file: Any, where: str) -> Any:
+    def _code(self, file: Any, where: str, part: str) -> Any:
         if file is None:
             return None
         path = (self.folder / str(file)).resolve()
+        self.files[part] = self.folder / str(file)
         if self.folder.resolve() not in path.parents:
             raise AppDefinitionError(self.project_file, where, "points outside the app's folder")
         if not path.is_file():

@@ -160,3 +160,31 @@ def test_an_app_already_installed_is_refused_by_its_file(tmp_path):
 def test_a_missing_apps_folder_is_an_error():
     with pytest.raises(AppDefinitionError, match="names no folder"):
         register_apps(ModuleRegistry(), {"SWITCHBOARD_APPS_PATH": "/no/such/folder"})
+
+
+def test_a_problem_in_a_make_folder_names_its_code_file(tmp_path):
+    folder = tmp_path / "forms"
+    shutil.copytree(FIXTURES / "make-local", folder)
+    communication = folder / "modules" / "getForm" / "communication.iml.json"
+    communication.write_text('{"url": "/forms/{{nope(parameters.formId)}}"}')
+    with pytest.raises(AppDefinitionError) as raised:
+        load_app(folder)
+    assert (raised.value.source, raised.value.path) == (str(communication), "url")
+    assert "unknown function 'nope'" in raised.value.reason
+    (folder / "modules" / "getForm" / "interface.iml.json").write_text('{"not": "a list"}')
+    communication.write_text("{}")
+    with pytest.raises(AppDefinitionError) as raised:
+        load_app(folder)
+    assert raised.value.source == str(folder / "modules" / "getForm" / "interface.iml.json")
+
+
+def test_a_make_project_file_of_another_shape_is_refused_by_its_path(tmp_path):
+    folder = tmp_path / "forms"
+    shutil.copytree(FIXTURES / "make-local", folder)
+    project = json.loads((folder / "makecomapp.json").read_text())
+    project["components"]["module"] = [{"name": "getForm", "codeFiles": {}}]
+    (folder / "makecomapp.json").write_text(json.dumps(project))
+    with pytest.raises(AppDefinitionError) as raised:
+        load_app(folder)
+    assert raised.value.source == str(folder / "makecomapp.json")
+    assert raised.value.path == "components.module"
