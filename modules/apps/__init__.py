@@ -7,7 +7,8 @@ are templates in the mapping language, response handling, RPCs, webhooks
 a connection kind and a catalogue entry like any other module package::
 
     loader      files → AppDefinition (single files, Make local-development folders)
-    build       AppDefinition → CompiledApp → ModuleSpecs, ConnectionKind
+    build       AppDefinition → CompiledApp (app), every template compiled
+    specs       CompiledApp → ModuleSpecs           connection   CompiledApp → ConnectionKind
     compile     request specs checked and compiled      params   parameter specs → models
     communication / http / triggers / webhooks          running them
     sandbox     the generic sandbox that serves an app's ``sandbox.yaml``
@@ -21,9 +22,12 @@ from pathlib import Path
 
 from engine.registry import ModuleRegistry
 from engine.spec import AppInfo
-from modules.apps.build import CompiledApp, compile_app
+from modules.apps.app import CompiledApp
+from modules.apps.build import compile_app
+from modules.apps.connection import connection_kind
 from modules.apps.definition import AppDefinitionError
 from modules.apps.loader import MakeProject, apps_path, discover, load_definition
+from modules.apps.specs import module_specs
 
 LIBRARY = Path(__file__).parent / "library"
 """Switchboard's own app definitions, one folder per app (``app.yaml`` and ``sandbox.yaml``)."""
@@ -82,8 +86,8 @@ def register_app(registry: ModuleRegistry, app: CompiledApp) -> None:
             description=definition.description,
         )
     )
-    registry.register_all(app.module_specs())
-    kind = app.connection_kind()
+    registry.register_all(module_specs(app))
+    kind = connection_kind(app)
     if kind is not None:
         registry.register_connection_kind(kind)
 
@@ -92,9 +96,11 @@ __all__ = [
     "LIBRARY",
     "AppDefinitionError",
     "CompiledApp",
+    "connection_kind",
     "folder_apps",
     "library_apps",
     "load_app",
+    "module_specs",
     "register_app",
     "register_apps",
 ]

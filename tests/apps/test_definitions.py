@@ -11,7 +11,13 @@ import pytest
 import yaml
 
 from engine.registry import ModuleRegistry, default_registry
-from modules.apps import AppDefinitionError, load_app, register_apps
+from modules.apps import (
+    AppDefinitionError,
+    connection_kind,
+    load_app,
+    module_specs,
+    register_apps,
+)
 from modules.apps.loader import strip_json_comments
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -31,13 +37,13 @@ def _write(folder: Path, document, name="app.yaml") -> Path:
 def test_a_json_file_loads_like_the_yaml_one(tmp_path):
     app = load_app(_write(tmp_path / "todo", TODO, "app.json"))
     assert app.name == "todo"
-    assert "todo:createItem" in [spec.id for spec in app.module_specs()]
+    assert "todo:createItem" in [spec.id for spec in module_specs(app)]
 
 
 def test_a_make_local_development_folder_imports_as_its_custom_app(tmp_path):
     app = load_app(FIXTURES / "make-local")
     assert app.name == "app#forms-a1b2c3"  # as Make's blueprints name custom apps
-    specs = {spec.id: spec for spec in app.module_specs()}
+    specs = {spec.id: spec for spec in module_specs(app)}
     assert set(specs) == {"app#forms-a1b2c3:getForm", "app#forms-a1b2c3:watchSubmissions"}
     get_form = specs["app#forms-a1b2c3:getForm"]
     assert get_form.label == "Get a Form" and get_form.description == "Reads one form."
@@ -48,7 +54,7 @@ def test_a_make_local_development_folder_imports_as_its_custom_app(tmp_path):
         trigger.parameters.model_json_schema()["properties"]
     )
     assert set(trigger.hooks) == {"webhook_bundles", "attach_webhook", "detach_webhook"}
-    kind = app.connection_kind()
+    kind = connection_kind(app)
     assert [(f.name, f.secret) for f in kind.fields] == [("apiKey", True)]
 
 

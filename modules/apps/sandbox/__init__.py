@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from modules.apps.sandbox.server import AppSandbox, SandboxRequest, create_app, create_app_from
+from modules.apps.sandbox.routes import AppSandbox, SandboxRequest
+from modules.apps.sandbox.server import create_app, create_app_from
 from modules.sandboxing import run_sandbox_in_thread
 
 __all__ = ["AppSandbox", "SandboxRequest", "create_app", "create_app_from", "run_sandbox_in_thread"]

@@ -15,7 +15,7 @@ from typing import Any
 
 import flask
 
-from modules.apps.sandbox.server import AppSandbox, SandboxRequest
+from modules.apps.sandbox.routes import AppSandbox, SandboxRequest
 from modules.sandboxing import json_response
 
 FILES = "drive_files"

@@ -19,7 +19,7 @@ from typing import Any
 import flask
 
 from modules.apps.functions.gmail import b64url_decode, b64url_encode
-from modules.apps.sandbox.server import AppSandbox, SandboxRequest
+from modules.apps.sandbox.routes import AppSandbox, SandboxRequest
 from modules.sandboxing import json_response
 
 MESSAGES = "gmail_messages"

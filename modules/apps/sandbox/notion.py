@@ -17,7 +17,7 @@ from urllib.parse import unquote
 
 import flask
 
-from modules.apps.sandbox.server import AppSandbox, SandboxRequest
+from modules.apps.sandbox.routes import AppSandbox, SandboxRequest
 from modules.sandboxing import json_response
 
 DATABASES = "notion_databases"

@@ -3,22 +3,17 @@ defined as data, on the shared sandbox machinery (``modules.sandboxing``: contro
 ``/_sandbox/``, request log, fault injection, rate limits, ``run_sandbox_in_thread``).
 
 ``create_app(["slack", "google-sheets"], config)`` serves the library's ``sandbox.yaml`` of each
-app; ``create_app_from([definition, …])`` serves definitions given as objects. Several apps in
-one server share collections of the same name (Google Docs' documents are Google Drive's files)
-and must not define the same route twice.
+app; ``create_app_from([(name, definition), …])`` serves definitions given as objects. Several
+apps in one server share collections of the same name (Google Docs' documents are Google Drive's
+files); each app's routes are served under ``/_app/<app>`` and at the API's own paths (see
+``create_app_from``). A route's steps run in ``modules.apps.sandbox.routes``.
 """
 
 from __future__ import annotations
 
-import base64
-import copy
-import hmac
-import importlib
-import itertools
-import json
 import re
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,20 +21,13 @@ import flask
 from werkzeug.exceptions import NotFound as WerkzeugNotFound
 
 from engine.errors import DataError, ExpressionError
-from engine.mapping import CompiledValue
-from modules.apps.communication import without_undefined
 from modules.apps.definition import AppDefinitionError, definition_error
-from modules.apps.iml import compile_value, evaluate
+from modules.apps.iml import compile_value
 from modules.apps.loader import read_document
-from modules.apps.sandbox.definition import (
-    Auth,
-    Collection,
-    Reply,
-    Route,
-    SandboxDefinition,
-    Step,
-)
-from modules.sandboxing import BaseSandboxState, Fault, json_response, register_control_routes
+from modules.apps.sandbox.definition import Auth, Collection, Route, SandboxDefinition
+from modules.apps.sandbox.routes import AppSandbox, SandboxRequest
+from modules.apps.sandbox.state import AppSandboxState
+from modules.sandboxing import Fault, json_response, register_control_routes
 
 SANDBOX_FILE = "sandbox.yaml"
 _PARAMETER = re.compile(r"\{(\w+)(?::path)?\}")
@@ -83,294 +71,6 @@ def library_sandboxes(apps: Sequence[str]) -> list[tuple[str, SandboxDefinition]
         found[app] = load_sandbox(path)
         pending.extend(found[app].include)
     return list(found.items())
-
-
-# -- state ------------------------------------------------------------------------------------
-
-
-class AppSandboxState(BaseSandboxState):
-    """Records of every collection by key, in the order they were made."""
-
-    def __init__(
-        self, collections: Mapping[str, Collection], defaults: Mapping[str, Any], config: Any
-    ) -> None:
-        self.collections = dict(collections)
-        self.records: dict[str, dict[str, dict[str, Any]]] = {}
-        self.counters: dict[str, itertools.count[int]] = {}
-        self.make_key: Callable[[str, Collection, dict[str, Any]], str] | None = None
-        super().__init__(defaults, config)
-
-    def clear_records(self) -> None:
-        self.records = {name: {} for name in self.collections}
-        self.counters = {name: itertools.count(1) for name in self.collections}
-        for name, collection in self.collections.items():
-            self.seed({name: collection.seed})
-
-    def seed(self, fixture: Mapping[str, Any]) -> dict[str, int]:
-        loaded: dict[str, int] = {}
-        for name, records in fixture.items():
-            collection = self.collection(name)
-            for record in records:
-                self.store(name, dict(record), collection)
-            loaded[name] = len(records)
-        return loaded
-
-    def records_snapshot(self) -> dict[str, Any]:
-        return _jsonable({name: list(records.values()) for name, records in self.records.items()})
-
-    def collection(self, name: str) -> Collection:
-        if name not in self.collections:
-            raise DataError(f"the sandbox has no collection '{name}'")
-        return self.collections[name]
-
-    def next_number(self, name: str) -> int:
-        return next(self.counters[name])
-
-    def store(self, name: str, record: dict[str, Any], collection: Collection) -> dict[str, Any]:
-        """Keep ``record`` under its key, making one (the collection's ``generate``) if it has
-        none."""
-        key = record.get(collection.key)
-        if key in (None, ""):
-            maker = self.make_key or (lambda n, c, r: str(self.next_number(n)))
-            key = maker(name, collection, record)
-            record[collection.key] = key
-        self.records[name][str(key)] = record
-        return record
-
-
-# -- serving ----------------------------------------------------------------------------------
-
-
-@dataclass
-class SandboxRequest:
-    """What a route's templates and handler see of one request."""
-
-    method: str
-    path: dict[str, Any]
-    query: dict[str, Any]
-    headers: dict[str, str]
-    body: Any
-    raw: bytes
-    files: dict[str, Any] = field(default_factory=dict)
-    vars: dict[str, Any] = field(default_factory=dict)
-
-    def scopes(self, **extra: Any) -> dict[str, Any]:
-        return {
-            "body": self.body,
-            "query": self.query,
-            "headers": self.headers,
-            "path": self.path,
-            "request": {"method": self.method, "raw": self.raw, "files": self.files},
-            "vars": self.vars,
-            **extra,
-        }
-
-
-class Answer(Exception):
-    """A step's answer ends the route (a refusal, a miss, or ``respond``)."""
-
-    def __init__(self, response: flask.Response) -> None:
-        super().__init__("answer")
-        self.response = response
-
-
-@dataclass
-class _Compiled:
-    """Templates compiled once per place and value."""
-
-    cache: dict[tuple[str, str], CompiledValue] = field(default_factory=dict)
-
-    def __call__(self, value: Any, where: str) -> CompiledValue:
-        key = (where, json.dumps(value, sort_keys=True, default=str))
-        if key not in self.cache:
-            self.cache[key] = compile_value(value, where)
-        return self.cache[key]
-
-
-class AppSandbox:
-    """Runs the routes of the sandbox definitions on one state."""
-
-    def __init__(self, state: AppSandboxState) -> None:
-        self.state = state
-        self.compiled = _Compiled()
-        state.make_key = self._new_key
-        state.reset()
-
-    def _new_key(self, name: str, collection: Collection, record: dict[str, Any]) -> str:
-        request = SandboxRequest("SEED", {}, {}, {}, None, b"")
-        request.vars["next"] = self.state.next_number(name)
-        key = self.value(collection.generate, request, f"collections.{name}.generate", item=record)
-        return str(key)
-
-    def value(self, template: Any, request: SandboxRequest, where: str, **extra: Any) -> Any:
-        if template is None:
-            return None
-        compiled = self.compiled(template, where)
-        value = evaluate(compiled, request.scopes(**extra), self.state.now)
-        return without_undefined(template, value)
-
-    def run(self, route: Route, auth: Auth, request: SandboxRequest, where: str) -> flask.Response:
-        try:
-            if route.auth:
-                self._check_auth(auth, request, where)
-            for index, step in enumerate(route.steps):
-                with self.state.lock:
-                    self._step(step, request, f"{where}[{index}]")
-        except Answer as answer:
-            return answer.response
-        return json_response({})
-
-    def reply(self, reply: Reply, request: SandboxRequest, where: str) -> flask.Response:
-        status = int(self.value(reply.status, request, f"{where}.status") or 200)
-        headers = {k: str(v) for k, v in (self.value(reply.headers, request, where) or {}).items()}
-        body = self.value(reply.body, request, f"{where}.body")
-        if reply.type == "binary" or isinstance(body, bytes):
-            data = body if isinstance(body, bytes) else str(body or "").encode()
-            mimetype = headers.pop("Content-Type", "application/octet-stream")
-            return flask.Response(data, status=status, headers=headers, mimetype=mimetype)
-        if reply.type == "text":
-            return flask.Response(
-                str(body or ""), status=status, headers=headers, mimetype="text/plain"
-            )
-        return json_response(_jsonable(body), status, headers)
-
-    # -- steps --------------------------------------------------------------------------------
-
-    def _step(self, step: Step, request: SandboxRequest, where: str) -> None:
-        if step.respond is not None:
-            raise Answer(self.reply(step.respond, request, f"{where}.respond"))
-        if step.set is not None:
-            for name, template in step.set.items():
-                request.vars[name] = self.value(template, request, f"{where}.set.{name}")
-        elif step.check is not None:
-            if not _truthy(self.value(step.check.condition, request, f"{where}.check")):
-                raise Answer(self.reply(step.check.reply, request, f"{where}.check.else"))
-        elif step.find is not None:
-            found = self._find(step.find.collection, step.find.key, step.find.where, request, where)
-            if found is None:
-                raise Answer(self._missing(step, request, where))
-            request.vars[step.find.as_] = found
-        elif step.list_ is not None:
-            request.vars[step.list_.as_] = self._list(step, request, where)
-        elif step.create is not None:
-            request.vars[step.create.as_] = self._create(step, request, where)
-        elif step.update is not None:
-            update = step.update
-            record = self._find(update.collection, update.key, None, request, where)
-            if record is None:
-                raise Answer(self._missing(step, request, where))
-            changes = self.value(update.merge, request, f"{where}.update.merge", **{})
-            record.update(changes or {})
-            request.vars[update.as_] = record
-        elif step.delete is not None:
-            key = str(self.value(step.delete.key, request, f"{where}.delete.key"))
-            if self.state.records[step.delete.collection].pop(key, None) is None:
-                raise Answer(self._missing(step, request, where))
-        elif step.handler is not None:
-            answer = _handler(step.handler)(self, request)
-            if answer is not None:
-                raise Answer(answer)
-
-    def _find(
-        self, collection: str, key: Any, where_: Any, request: SandboxRequest, where: str
-    ) -> dict[str, Any] | None:
-        records = self.state.records[collection]
-        self.state.collection(collection)
-        if key is not None:
-            return records.get(str(self.value(key, request, f"{where}.key")))
-        for record in records.values():
-            if _truthy(self.value(where_, request, f"{where}.where", item=record)):
-                return record
-        return None
-
-    def _list(self, step: Step, request: SandboxRequest, where: str) -> list[dict[str, Any]]:
-        spec = step.list_
-        assert spec is not None
-        records = list(self.state.records[spec.collection].values())
-        if spec.where is not None:
-            records = [
-                r
-                for r in records
-                if _truthy(self.value(spec.where, request, f"{where}.where", item=r))
-            ]
-        if spec.sort is not None:
-            records.sort(
-                key=lambda r: str(self.value(spec.sort, request, f"{where}.sort", item=r)),
-                reverse=spec.descending,
-            )
-        limit = self.value(spec.limit, request, f"{where}.limit")
-        return records[: int(limit)] if limit not in (None, "") else records
-
-    def _create(self, step: Step, request: SandboxRequest, where: str) -> dict[str, Any]:
-        spec = step.create
-        assert spec is not None
-        collection = self.state.collection(spec.collection)
-        record = copy.deepcopy(self.value(spec.record, request, f"{where}.create.record"))
-        if not isinstance(record, dict):
-            raise DataError(f"{where}: a created record is a collection")
-        return self.state.store(spec.collection, record, collection)
-
-    def _missing(self, step: Step, request: SandboxRequest, where: str) -> flask.Response:
-        reply = step.missing or Reply(status=404, body={"error": "not found"})
-        return self.reply(reply, request, f"{where}.missing")
-
-    def _check_auth(self, auth: Auth, request: SandboxRequest, where: str) -> None:
-        given = _credential(auth, request)
-        if auth.type == "none" or any(
-            hmac.compare_digest(given, token) for token in auth.tokens if given is not None
-        ):
-            return
-        raise Answer(self.reply(auth.refuse, request, f"{where}.auth.refuse"))
-
-
-def _credential(auth: Auth, request: SandboxRequest) -> str | None:
-    headers = {k.lower(): v for k, v in request.headers.items()}
-    if auth.type == "bearer":
-        value = headers.get("authorization", "")
-        return value[7:].strip() if value.lower().startswith("bearer ") else None
-    if auth.type == "header":
-        value = headers.get(auth.name.lower())
-        return (
-            value[len(auth.prefix) :].strip() if value and value.startswith(auth.prefix) else None
-        )
-    if auth.type == "query":
-        value = request.query.get(auth.name)
-        return str(value) if value is not None else None
-    if auth.type == "path":
-        value = request.path.get(auth.name)
-        return str(value) if value is not None else None
-    if auth.type == "basic":
-        value = headers.get("authorization", "")
-        if not value.lower().startswith("basic "):
-            return None
-        try:
-            return base64.b64decode(value[6:]).decode("utf-8")
-        except (ValueError, UnicodeDecodeError):
-            return None
-    return None
-
-
-def _handler(name: str) -> Callable[[AppSandbox, SandboxRequest], flask.Response | None]:
-    module, _, function = name.partition(":")
-    return getattr(importlib.import_module(module), function)
-
-
-def _truthy(value: Any) -> bool:
-    from engine.mapping.values import to_bool
-
-    return to_bool(value)
-
-
-def _jsonable(value: Any) -> Any:
-    return json.loads(json.dumps(value, default=_json_default))
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, bytes):
-        return base64.b64encode(value).decode()
-    if hasattr(value, "isoformat"):
-        return value.isoformat().replace("+00:00", "Z")
-    raise TypeError(f"cannot answer with {type(value).__name__}")
 
 
 # -- the Flask app ----------------------------------------------------------------------------

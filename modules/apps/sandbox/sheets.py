@@ -17,7 +17,7 @@ from urllib.parse import unquote
 import flask
 
 from modules.apps.functions.sheets import column_letters, column_number
-from modules.apps.sandbox.server import AppSandbox, SandboxRequest
+from modules.apps.sandbox.routes import AppSandbox, SandboxRequest
 from modules.sandboxing import json_response
 
 _CELL = re.compile(r"^([A-Za-z]*)(\d*)$")
