@@ -54,8 +54,7 @@ def test_validate_lists_problems_on_stderr_with_exit_2(tmp_path):
 def test_validate_lists_unsupported_modules_with_exit_1():
     result = switchboard(
         "validate",
-        CORPUS_DIR / "mrlmbrown__make-blueprints__Student_Engagement_Monitor_Automation"
-        ".blueprint.json",
+        CORPUS_DIR / "muizztalks__make.com_automation_clickup.to.email__scenario.blueprint.json",
     )
     assert result.returncode == 1
     assert result.stdout.startswith("uses ")

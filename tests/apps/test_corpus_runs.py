@@ -485,3 +485,62 @@ def test_lokalise_task_events_become_notion_database_items():
             properties["Keys"] == {"number": 4}
             and properties["Task ID"]["rich_text"][0]["text"]["content"] == "77"
         )
+
+
+def test_instructor_onboarding_across_docs_docusign_slack_canvas_stripe_and_hubspot():
+    """mrlmbrown: a new instructor's row → an onboarding Doc exported as PDF → a DocuSign
+    envelope → Slack → a Canvas enrollment → a Stripe customer → HubSpot custom object."""
+    apps = [
+        "google-sheets",
+        "google-docs",
+        "google-drive",
+        "docusign",
+        "slack",
+        "canvas-lms",
+        "stripe",
+        "hubspotcrm",
+    ]
+    header = ["First", "Last", "Email", "Role", "Department", "Approved", "Employee"]
+    ADA, GRACE = ["Ada", "Lovelace", "ada@example.com"], ["Grace", "Hopper", "grace@example.com"]
+    with AppSandboxes(apps) as sandboxes:
+        sandboxes.seed(
+            {
+                "spreadsheets": [
+                    {
+                        "id": "17P7d1Ufrzb__XmS45oMwLc6M8dVwD-UwqFgHzv1ePas",
+                        "sheets": {
+                            "Sheet1": [
+                                header,
+                                [*ADA, "Instructor", "Maths", "2026-03-30", "E-7"],
+                                [*GRACE, "Student", "CS", "2026-03-30", "E-8"],
+                            ]
+                        },
+                    }
+                ],
+                "channels": [{"id": "C09UE52CG4Q", "name": "instructors"}],
+            }
+        )
+        record = sandboxes.run(
+            "mrlmbrown__make-blueprints__Instructor_Onboarding_Automation.blueprint.json",
+            starts={33: {"type": "all"}},
+            stubs=["email:ActionSendEmail"],
+        )
+        assert record["status"] == "success", record
+        # The blueprint doubles its braces ({{{{33.`0`}}}}): the outer pair stays as text.
+        [document] = _outputs(record, 3)
+        assert document["name"] == "Udemy Onboarding - {{Ada}} {{Lovelace}}"
+        [envelope] = sandboxes.records("docusign_envelopes")
+        assert envelope["signers"] == ["ada@example.com"] and envelope["status"] == "sent"
+        assert envelope["documents"] == [document["name"] + ".pdf"]
+        [message] = sandboxes.records("messages")
+        assert message["channel"] == "C09UE52CG4Q" and "Ada Lovelace" in message["text"]
+        [enrolment] = sandboxes.records("canvas_users")
+        assert enrolment["course"] == "13582973"
+        assert enrolment["request"]["pseudonym"] == {"unique_id": "{{ada@example.com}}"}
+        [customer] = sandboxes.records("stripe_customers")
+        assert customer["name"] == "{{Ada}} {{Lovelace}}" and customer["email"] == "ada@example.com"
+        assert customer["form"]["metadata[job_title]"] == "{{Instructor}}"
+        [instructor] = sandboxes.records("hubspot_objects")
+        assert instructor["objectType"] == "2-222183686"
+        assert instructor["properties"]["work_email"] == "ada@example.com"
+        assert instructor["properties"]["employee_id"] == "E-7"

@@ -1,8 +1,9 @@
-"""Helpers for the smaller apps (Lokalise, Tally, Google Calendar, ClickUp …): Make's shapes of
-a few values as their APIs want them."""
+"""Helpers for the smaller apps (Lokalise, Tally, Google Calendar, ClickUp, Stripe, DocuSign …):
+Make's shapes of a few values as their APIs want them."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -117,3 +118,67 @@ def millis(ctx: Any, value: Any) -> int | None:
         return None
     moment = value if isinstance(value, datetime) else to_date(value)
     return int(moment.timestamp() * 1000)
+
+
+@helper("keyValues", (1, 1))
+def key_values(ctx: Any, pairs: Any) -> dict[str, Any]:
+    """Make's ``[{key, value}]`` lists as a collection (empty keys left out)."""
+    result: dict[str, Any] = {}
+    for pair in _list(pairs):
+        if isinstance(pair, Mapping) and pair.get("key") not in (None, ""):
+            result[str(pair["key"])] = pair.get("value")
+    return result
+
+
+@helper("formFields", (1, 1))
+def form_fields(ctx: Any, value: Any) -> dict[str, Any]:
+    """A collection as the bracketed form fields Stripe's API reads (``address[city]``,
+    ``metadata[plan]``, ``preferred_locales[0]``); empty values are left out."""
+    fields: dict[str, Any] = {}
+
+    def add(prefix: str, item: Any) -> None:
+        if isinstance(item, Mapping):
+            for key, inner in item.items():
+                add(f"{prefix}[{key}]" if prefix else str(key), inner)
+        elif isinstance(item, list):
+            for index, inner in enumerate(item):
+                add(f"{prefix}[{index}]", inner)
+        elif item not in (None, ""):
+            fields[prefix] = item
+
+    add("", value if isinstance(value, Mapping) else {})
+    return fields
+
+
+@helper("docusignDocuments", (1, 1))
+def docusign_documents(ctx: Any, documents: Any) -> list[dict[str, Any]]:
+    """Make's envelope documents with their data as DocuSign's base64 text."""
+    result = []
+    for document in _list(documents):
+        if not isinstance(document, Mapping):
+            continue
+        data = document.get("documentBase64")
+        content = data if isinstance(data, bytes) else str(data or "").encode("utf-8")
+        item = {k: v for k, v in document.items() if k != "documentBase64" and v not in (None, "")}
+        item["documentBase64"] = base64.b64encode(content).decode("ascii")
+        result.append(item)
+    return result
+
+
+@helper("docusignRecipients", (1, 1))
+def docusign_recipients(ctx: Any, recipients: Any) -> dict[str, Any]:
+    """Make's envelope recipients (``Signers``, ``CarbonCopies`` …) under DocuSign's names
+    (``signers``, ``carbonCopies`` …), booleans as DocuSign's ``"true"``/``"false"``."""
+    result: dict[str, Any] = {}
+    for kind, people in (recipients or {}).items() if isinstance(recipients, Mapping) else []:
+        name = str(kind)[:1].lower() + str(kind)[1:]
+        result[name] = [
+            {
+                k: (str(v).lower() if isinstance(v, bool) else v)
+                for k, v in person.items()
+                if v not in (None, "", {})
+            }
+            for person in _list(people)
+            if isinstance(person, Mapping)
+        ]
+    return result
