@@ -219,10 +219,15 @@ class WebhookOperations(ServiceBase):
             except Exception:  # the request is stored: log it, answer as accepted
                 log.exception("webhook %s: its data structure could not be learned", webhook.id)
         if dispatch:
-            try:
-                self.queue.dispatch_webhook(webhook.id)
-            except Exception:  # the sweep dispatches what waits past the grace period
-                log.exception("webhook %s: dispatch failed; the sweep will retry", webhook.id)
+            self._dispatch_stored(webhook.id)
+
+    def _dispatch_stored(self, webhook_id: int) -> None:
+        """Hand a stored request's webhook to a worker; a failure is logged, not raised (the
+        request is stored: the sweep dispatches what waits past the grace period)."""
+        try:
+            self.queue.dispatch_webhook(webhook_id)
+        except Exception:
+            log.exception("webhook %s: dispatch failed; the sweep will retry", webhook_id)
 
     def _enqueue(self, webhook: Webhook, request: dict[str, Any]) -> QueueItem:
         try:

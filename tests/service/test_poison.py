@@ -132,3 +132,15 @@ def test_learning_a_multipart_form_describes_files_as_buffers(service):
             ],
         }
     ]
+
+
+def test_a_stored_request_is_answered_200_when_dispatching_it_fails(service, store, monkeypatch):
+    _, hook = active_hook(service)
+
+    def fails(webhook_id):
+        raise OSError("the broker connection broke")
+
+    monkeypatch.setattr(service.queue, "dispatch_webhook", fails)
+    client = create_app({"TESTING": True, "SWITCHBOARD_SERVICE": service}).test_client()
+    assert client.post(f"/hooks/{hook.token}", json={"n": 1}).status_code == 200
+    assert store.count_queue(hook.id) == 1  # the sweep dispatches it later
