@@ -139,6 +139,14 @@ def escape_surrogates(text: str) -> str:
     return _LONE_SURROGATE.sub(_escaped, text)
 
 
+def encodable(text: str) -> str:
+    """Text that is not JSON but must leave as UTF-8 (an HTTP answer): each lone surrogate
+    replaced by U+FFFD, the replacement character (it has no escape outside JSON)."""
+    if text.isascii():
+        return text
+    return _LONE_SURROGATE.sub("\ufffd", text)
+
+
 def _surrogate_problem(text: str) -> str | None:
     if text.isascii():
         return None

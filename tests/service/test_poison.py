@@ -8,7 +8,7 @@ from __future__ import annotations
 import requests
 
 from engine.store import ExecutionStatus, TriggerKind
-from tests.service.blueprints import blueprint, set_variable, webhook_trigger
+from tests.service.blueprints import blueprint, module, respond, set_variable, webhook_trigger
 from tests.service.test_service import active_hook, post
 from webui import create_app
 
@@ -144,3 +144,21 @@ def test_a_stored_request_is_answered_200_when_dispatching_it_fails(service, sto
     client = create_app({"TESTING": True, "SWITCHBOARD_SERVICE": service}).test_client()
     assert client.post(f"/hooks/{hook.token}", json={"n": 1}).status_code == 200
     assert store.count_queue(hook.id) == 1  # the sweep dispatches it later
+
+
+def test_an_answer_holding_a_lone_surrogate_reaches_the_caller(service, queue):
+    # The run parsed JSON holding one and answered with it: the answer could not be encoded,
+    # a 500 for a request already stored.
+    text = blueprint(
+        webhook_trigger(),
+        module(2, "json:ParseJSON", json="{{1.value}}"),
+        respond(3, body="got {{2.s}}"),
+        name="Answers what it parsed",
+    )
+    _, hook = active_hook(service, text)
+    queue.start()
+    client = create_app({"TESTING": True, "SWITCHBOARD_SERVICE": service}).test_client()
+    answer = client.post(
+        f"/hooks/{hook.token}", data=b'{"s": "a\\ud800b"}', content_type="text/plain"
+    )
+    assert (answer.status_code, answer.text) == (201, "got a\ufffdb")
