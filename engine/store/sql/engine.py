@@ -47,9 +47,9 @@ def create_store_engine(url: str | URL, **options: Any) -> Engine:
     """An engine for ``url``; SQLite files get their directory, WAL, foreign keys and
     write transactions that take the write lock up front.
 
-    Its errors never show the statement's parameters (``hide_parameters``): they are the data
-    being written (an execution record, a data store record), and error messages reach logs
-    and API answers.
+    Its errors show neither the statement's parameters (``hide_parameters``): they are the data
+    being written (an execution record, a data store record), nor the statement itself
+    (``_plain_error``); error messages reach logs and API answers.
     """
     parsed = normalise_url(url)
     options.setdefault("hide_parameters", True)
