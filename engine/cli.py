@@ -18,6 +18,7 @@ from typing import Any
 from engine.blueprint import load_blueprint
 from engine.errors import BlueprintError, UserError
 from engine.graph import compile_blueprint, validate_blueprint
+from engine.jsonvalues import dumps
 from engine.registry import default_registry
 from engine.runtime import ExecutionRecord, RunContext, RunStatus, run_scenario
 
@@ -255,7 +256,7 @@ def _run(args: argparse.Namespace) -> int:
             raise CommandError(f"{args.input}: a bundle is a JSON object", EXIT_BAD_INPUT)
     record = run_scenario(plan, _local_context(), trigger_bundles=bundles)
     if args.json:
-        print(json.dumps(record.to_dict(), indent=2, ensure_ascii=False))
+        print(dumps(record.to_dict(), indent=2))
     else:
         print(_summary(record))
     return EXIT_OK if record.status in (RunStatus.SUCCESS, RunStatus.WARNING) else EXIT_FAILURE
@@ -345,7 +346,7 @@ def _log(args: argparse.Namespace) -> int:
     finally:
         shutdown_service(service)
     if args.json:
-        print(json.dumps([e.to_dict() for e in entries], indent=2, ensure_ascii=False))
+        print(dumps([e.to_dict() for e in entries], indent=2))
     elif entries:
         print(format_table(entries))
     else:
