@@ -9,13 +9,19 @@ lost outright.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from celery import Celery
 
+from engine.failures import TaskFailed, error_type, log_failure
 from engine.queue.celery_queue import EXECUTION_TASK, TICK_TASK, WEBHOOK_TASK
+
+log = logging.getLogger("switchboard.worker")
 
 _service: tuple[int, Any] | None = None  # (pid, service): rebuilt in a forked child
 _service_guard = threading.Lock()
@@ -43,15 +49,30 @@ def create_celery_app(redis_url: str | None, *, tick_seconds: float | None = Non
 def _register_tasks(app: Celery) -> None:
     @app.task(name=WEBHOOK_TASK, acks_late=True)
     def process_webhook(webhook_id: int) -> None:
-        worker_service().process_webhook(int(webhook_id))
+        with _reported("webhook", webhook_id):
+            worker_service().process_webhook(int(webhook_id))
 
     @app.task(name=EXECUTION_TASK, acks_late=True)
     def execute(execution_id: str) -> None:
-        worker_service().execute(str(execution_id))
+        with _reported("execution", execution_id):
+            worker_service().execute(str(execution_id))
 
     @app.task(name=TICK_TASK, acks_late=True)
     def tick() -> None:
-        worker_service().tick()
+        with _reported("tick", ""):
+            worker_service().tick()
+
+
+@contextmanager
+def _reported(what: str, ident: object) -> Iterator[None]:
+    """Log a task's failure by its ids (``log_failure``: no message, which may quote payload
+    data) and give Celery a ``TaskFailed`` that says no more, since Celery's own line for a
+    failed task prints the exception's message."""
+    try:
+        yield
+    except Exception as error:
+        log_failure(log, "%s %s failed", what, ident, error=error)
+        raise TaskFailed(f"{what} {ident} failed: {error_type(error)}") from None
 
 
 def worker_service() -> Any:

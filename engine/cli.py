@@ -18,6 +18,7 @@ from typing import Any
 from engine.blueprint import load_blueprint
 from engine.errors import BlueprintError, UserError
 from engine.graph import compile_blueprint, validate_blueprint
+from engine.jsonvalues import dumps
 from engine.registry import default_registry
 from engine.runtime import ExecutionRecord, RunContext, RunStatus, run_scenario
 
@@ -277,7 +278,7 @@ def _run(args: argparse.Namespace) -> int:
             raise CommandError(f"{args.input}: a bundle is a JSON object", EXIT_BAD_INPUT)
     record = run_scenario(plan, _local_context(), trigger_bundles=bundles)
     if args.json:
-        print(json.dumps(record.to_dict(), indent=2, ensure_ascii=False))
+        print(dumps(record.to_dict(), indent=2))
     else:
         print(_summary(record))
     return EXIT_OK if record.status in (RunStatus.SUCCESS, RunStatus.WARNING) else EXIT_FAILURE
@@ -367,7 +368,7 @@ def _log(args: argparse.Namespace) -> int:
     finally:
         shutdown_service(service)
     if args.json:
-        print(json.dumps([e.to_dict() for e in entries], indent=2, ensure_ascii=False))
+        print(dumps([e.to_dict() for e in entries], indent=2))
     elif entries:
         print(format_table(entries))
     else:
@@ -435,7 +436,7 @@ def _scenario_id(service: Any, text: str) -> int:
 
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
-DEMO_USER = ("demo@switchboard.example", "switchboard-demo")
+DEMO_USER = ("demo@switchboard.example", "try-the-sandboxes")
 DEMO_VERIFIER = "demo-verifier-token"  # signs the QuickBooks sandbox's webhooks
 
 
@@ -503,7 +504,7 @@ def _demo_setup(
     import dataclasses
 
     from engine.service import build_service, shutdown_service
-    from webui.auth import hash_password
+    from webui.auth import new_password_hash
 
     # Activation subscribes webhooks in the sandboxes, which listen on this machine.
     settings = dataclasses.replace(_settings(), allow_private_network=True)
@@ -511,7 +512,9 @@ def _demo_setup(
     store, registry = service.store, service.registry
     names = []
     try:
-        store.create_first_user(DEMO_USER[0], "Demo", "owner", hash_password(DEMO_USER[1]))
+        email, password = DEMO_USER
+        password_hash = new_password_hash(password, email=email, name="Demo")
+        store.create_first_user(email, "Demo", "owner", password_hash)
         onecrm = store.create_connection(
             "onecrm",
             "basic",

@@ -28,6 +28,8 @@ from zoneinfo import ZoneInfo
 
 from croniter import croniter
 
+from engine.failures import log_failure
+
 log = logging.getLogger("switchboard.scheduler")
 
 TIMED_TYPES = frozenset({"indefinitely", "interval", "once", "daily", "weekly", "monthly", "cron"})
@@ -182,6 +184,6 @@ class SchedulerThread:
         while not self._stop.is_set():
             try:
                 self._tick()
-            except Exception:  # the loop must outlive one bad tick (store briefly locked …)
-                log.exception("scheduler tick failed")
+            except Exception as error:  # the loop must outlive one bad tick (store locked …)
+                log_failure(log, "scheduler tick failed", error=error)
             self._stop.wait(self._interval)

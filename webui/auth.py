@@ -8,8 +8,10 @@ Who is asking is settled once per ``/api`` request (``authenticate``):
   authenticated this way must carry ``X-CSRF-Token`` equal to the session's token.
 
 A new session id is issued at every sign-in (never reusing one the browser brought: session
-fixation). Passwords are hashed with scrypt from the standard library. What each route needs is
-declared in ``webui.api.access``; this module only knows how roles compare.
+fixation). Passwords are hashed with scrypt from the standard library; a new one must pass the
+rule of ``engine.passwords``, and setting it ends every session and API token of the user.
+API tokens expire (``TOKEN_DAYS_DEFAULT``, at most ``TOKEN_DAYS_MAX``). What each route needs
+is declared in ``webui.api.access``; this module only knows how roles compare.
 """
 
 from __future__ import annotations
@@ -27,8 +29,9 @@ from enum import IntEnum
 
 from flask import Flask, Response, current_app, g, request
 
+from engine.passwords import check_password
 from engine.ratelimit import MemoryRateLimiter, RateLimiter, rate_limiter_for
-from engine.store import NotFound, Store, User, UserSession
+from engine.store import ApiToken, NotFound, Store, User, UserSession
 from webui.app import current_service
 
 SESSION_COOKIE = "switchboard_session"
@@ -36,6 +39,8 @@ CSRF_HEADER = "X-CSRF-Token"
 TOKEN_PREFIX = "sb_"
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 DEFAULT_SESSION_SECONDS = 14 * 24 * 3600
+TOKEN_DAYS_DEFAULT = 90
+TOKEN_DAYS_MAX = 365
 THROTTLE_KEY = "switchboard.login_throttle"
 
 # scrypt at n=2**14, r=8 costs 16 MiB and tens of milliseconds per guess (OWASP's minimum).
@@ -91,6 +96,30 @@ def verify_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(actual, expected)
 
 
+def new_password_hash(password: str, *, email: str, name: str) -> str:
+    """The hash to store for a new password of the account ``email`` / ``name``, once the
+    password rule accepts it. Raises ``engine.passwords.WeakPassword``."""
+    check_password(password, personal=(email, name))
+    return hash_password(password)
+
+
+def set_password(store: Store, user: User, password: str) -> User:
+    """Give ``user`` a new password (checked by the rule) and, in the same transaction, sign
+    them out everywhere (``sign_out_everywhere``). Raises ``WeakPassword``."""
+    password_hash = new_password_hash(password, email=user.email, name=user.name)
+    with store.transaction():
+        updated = store.update_user(user.id, password_hash=password_hash)
+        sign_out_everywhere(store, user.id)
+    return updated
+
+
+def sign_out_everywhere(store: Store, user_id: int) -> None:
+    """End every session and revoke every API token of a user whose password changed: whoever
+    knew the old password, or took a token made under it, is out."""
+    store.delete_user_sessions(user_id)
+    store.delete_user_api_tokens(user_id)
+
+
 @functools.cache
 def _dummy_hash() -> str:
     """Checked when the email is unknown, so a miss costs the time of a wrong password."""
@@ -122,6 +151,16 @@ def digest(secret_text: str) -> str:
 def new_api_token() -> str:
     """A fresh personal API token text (shown to its owner once)."""
     return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def issue_api_token(store: Store, user: User, name: str, days: int) -> tuple[ApiToken, str]:
+    """A new token of ``user`` that expires ``days`` days from now (1 to ``TOKEN_DAYS_MAX``),
+    and its text, which is not kept anywhere."""
+    if not 1 <= days <= TOKEN_DAYS_MAX:
+        raise ValueError(f"a token lives 1 to {TOKEN_DAYS_MAX} days, not {days}")
+    text = new_api_token()
+    expires_at = current_service().clock() + timedelta(days=days)
+    return store.create_api_token(user.id, name, digest(text), expires_at), text
 
 
 # -- who is asking ----------------------------------------------------------------------------

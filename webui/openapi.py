@@ -13,7 +13,7 @@ from typing import Any
 from flask import Flask, Response, current_app
 from pydantic import BaseModel, TypeAdapter
 
-from webui.api.access import ACCESS
+from webui.api.access import ACCESS, SESSION_ONLY
 from webui.api.converters import CONVERTERS
 from webui.api.models import ErrorBody
 from webui.api.routing import ENDPOINTS, Endpoint, answer, route
@@ -78,13 +78,21 @@ def _operation(
         "summary": endpoint.summary,
         "parameters": _path_parameters(rule) + _query_parameters(endpoint, schemas),
         "responses": {str(endpoint.status): _response(endpoint, schemas), **_errors(error)},
-        "security": [] if role is Role.PUBLIC else [{"session": []}, {"token": []}],
+        "security": _security(name, role),
         "x-min-role": role.label,
     }
     body = _request_body(endpoint, schemas)
     if body is not None:
         operation["requestBody"] = body
     return operation
+
+
+def _security(name: str, role: Role) -> list[dict[str, list[str]]]:
+    if role is Role.PUBLIC:
+        return []
+    if name in SESSION_ONLY:
+        return [{"session": []}]  # an API token is refused
+    return [{"session": []}, {"token": []}]
 
 
 def _errors(error: dict[str, Any]) -> dict[str, Any]:

@@ -13,6 +13,7 @@ import time
 import uuid
 from collections.abc import Callable
 
+from engine.failures import log_failure
 from engine.queue.base import Lock, Queue, WebhookResponse, WorkHandler
 
 log = logging.getLogger("switchboard.queue")
@@ -105,8 +106,8 @@ class InlineQueue(Queue):
                 handler.process_webhook(int(ident))
             else:
                 handler.execute(ident)
-        except Exception:  # a worker thread must survive any one run's failure
-            log.exception("inline worker failed on %s %s", kind, ident)
+        except Exception as error:  # a worker thread must survive any one run's failure
+            log_failure(log, "inline worker failed on %s %s", kind, ident, error=error)
 
     # -- locks ----------------------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from engine.failures import log_failure
 from engine.runtime import RunContext
 from engine.service.base import ServiceBase
 from engine.store import Execution
@@ -173,8 +174,13 @@ class _RedisRelay:
         while (message := self._outbox.get()) is not None:
             try:
                 client.publish(CHANNEL, message)
-            except Exception:  # progress events are best effort; the store has the result
-                log.warning("could not publish a run event to Redis", exc_info=True)
+            except Exception as error:  # progress events are best effort; the store has it all
+                log_failure(
+                    log,
+                    "could not publish a run event to Redis",
+                    error=error,
+                    level=logging.WARNING,
+                )
 
     def _listen_forever(self) -> None:
         while not self._stopping.is_set():
@@ -185,8 +191,13 @@ class _RedisRelay:
                     message = pubsub.get_message(timeout=1.0)
                     if message is not None:
                         self._received(message.get("data"))
-            except Exception:
-                log.warning("run events from Redis interrupted; reconnecting", exc_info=True)
+            except Exception as error:
+                log_failure(
+                    log,
+                    "run events from Redis interrupted; reconnecting",
+                    error=error,
+                    level=logging.WARNING,
+                )
                 self._stopping.wait(2.0)
 
     def _received(self, data: Any) -> None:

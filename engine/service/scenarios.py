@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -10,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from engine.blueprint import read_document
+from engine.failures import log_failure
 from engine.graph import Plan, compile_blueprint
 from engine.scheduler import ScheduleError, is_timed, validate_scheduling
 from engine.service.base import SCHEDULE_BOOKMARK_MODULE, ServiceBase, log
@@ -232,11 +234,12 @@ class ScenarioOperations(ServiceBase):
             if webhook.settings.get("app_hook_id"):
                 continue
             if not self.options.public_hooks_url:
-                log.warning(
+                log.warning(  # the webhook's id, not its token: the token is its only key
                     "scenario %s: SWITCHBOARD_BASE_URL is not set, so its app was not told "
-                    "where to send events; register /hooks/%s in the app by hand",
+                    "where to send events; register the URL of webhook %s (Webhooks page) in "
+                    "the app by hand",
                     scenario.id,
-                    webhook.token,
+                    webhook.id,
                 )
                 return
             with _session(self) as http:
@@ -308,12 +311,14 @@ class ScenarioOperations(ServiceBase):
             try:
                 with _session(self) as http:
                     detach(self._trigger_connection(trigger, http), http, hook_id)
-            except Exception:
-                log.warning(
+            except Exception as error:
+                log_failure(
+                    log,
                     "could not remove the app webhook %s of scenario %s",
                     hook_id,
                     scenario.id,
-                    exc_info=True,
+                    error=error,
+                    level=logging.WARNING,
                 )
             settings = {k: v for k, v in webhook.settings.items() if k != "app_hook_id"}
             self.store.update_webhook(webhook.id, settings=settings)

@@ -267,7 +267,8 @@ class User:
 
 @dataclass(frozen=True)
 class ApiToken:
-    """A personal API token; only the SHA-256 of its text is kept (``token_hash``)."""
+    """A personal API token; only the SHA-256 of its text is kept (``token_hash``). It stops
+    working at ``expires_at``."""
 
     id: int
     user_id: int
@@ -275,6 +276,7 @@ class ApiToken:
     token_hash: str = field(repr=False)
     created_at: datetime
     last_used_at: datetime | None
+    expires_at: datetime
 
 
 @dataclass(frozen=True)

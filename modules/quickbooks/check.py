@@ -12,7 +12,12 @@ Looked at (``CompanyInfo``, ``Preferences``, ``TaxCode``/``TaxRate`` queries —
 - currencies: the home currency, and whether multicurrency is on (the scenarios send no
   ``CurrencyRef``, so their documents are in the home currency);
 - custom fields: the scenarios use none; the company's sales-form fields are listed;
-- webhooks: a verifier token, without which every New Event delivery is refused.
+- webhooks: a verifier token, without which every New Event delivery is refused;
+- for the sync packs' items and receipts (``Account`` query; vendor/quickbooks/NOTES.md §5
+  lists IncomeAccountRef, ExpenseAccountRef, AssetAccountRef, QtyOnHand, InvStartDate): an
+  income account every item posts to; for inventory items (the ZBrains seed syncs products as
+  inventory items) quantity tracking, a Cost of Goods Sold and an inventory asset account; for
+  sales receipts Undeposited Funds or a bank account to deposit to.
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ def check_company(client: QuickBooksClient, connection: Mapping[str, Any]) -> li
     preferences = client.preferences()
     codes = {c["Id"]: c for c in client.query_all("SELECT * FROM TaxCode")}
     rates = {r["Id"]: r for r in client.query_all("SELECT * FROM TaxRate")}
+    accounts = list(client.query_all("SELECT * FROM Account"))
     return [
         grant_finding(connection, info),
         sales_tax_finding(info, preferences),
@@ -54,6 +60,9 @@ def check_company(client: QuickBooksClient, connection: Mapping[str, Any]) -> li
         currency_finding(preferences),
         custom_fields_finding(preferences),
         webhooks_finding(connection),
+        income_account_finding(accounts),
+        inventory_finding(preferences, accounts),
+        deposit_account_finding(accounts),
     ]
 
 
@@ -222,4 +231,92 @@ def webhooks_finding(connection: Mapping[str, Any]) -> CheckFinding:
         found="not set",
         hint=f"copy it from the Intuit app's Webhooks page into {VERIFIER_ENV}: without it "
         "New Event refuses every delivery",
+    )
+
+
+# -- what the sync packs' items and receipts need -----------------------------------------------
+
+PACKS = "the sync packs"
+
+
+def _names(accounts: list[Mapping[str, Any]], *, kind: str, sub_type: str | None = None) -> str:
+    """The active accounts of a type (and subtype), by name; "" when there are none."""
+    return ", ".join(
+        str(a.get("Name"))
+        for a in accounts
+        if a.get("Active", True) is not False
+        and a.get("AccountType") == kind
+        and (sub_type is None or a.get("AccountSubType") == sub_type)
+    )
+
+
+def income_account_finding(accounts: list[Mapping[str, Any]]) -> CheckFinding:
+    """Every item QuickBooks sells posts to an income account (IncomeAccountRef)."""
+    income = _names(accounts, kind="Income")
+    if not income:
+        return CheckFinding(
+            subject="income accounts",
+            verdict=PROBLEM,
+            expected="an active Income account for items (IncomeAccountRef)",
+            found="none",
+            hint=f"add an income account in QuickBooks: {PACKS} cannot create items without one",
+        )
+    return CheckFinding(
+        subject="income accounts", verdict=OK, expected="an active Income account", found=income
+    )
+
+
+def inventory_finding(
+    preferences: Mapping[str, Any], accounts: list[Mapping[str, Any]]
+) -> CheckFinding:
+    """Inventory items need quantity tracking (QuickBooks Online Plus or Advanced), a Cost of
+    Goods Sold account (ExpenseAccountRef) and an inventory asset account (AssetAccountRef)."""
+    expected = "quantity on hand tracked, a Cost of Goods Sold and an Inventory asset account"
+    tracked = (preferences.get("ProductAndServicesPrefs") or {}).get("QuantityOnHand") is True
+    cogs = _names(accounts, kind="Cost of Goods Sold")
+    asset = _names(accounts, kind="Other Current Asset", sub_type="Inventory")
+    missing = [
+        what
+        for what, present in (
+            ("quantity-on-hand tracking", tracked),
+            ("Cost of Goods Sold account", cogs),
+            ("Inventory asset account", asset),
+        )
+        if not present
+    ]
+    if missing:
+        return CheckFinding(
+            subject="inventory items",
+            verdict=WARNING,
+            expected=expected,
+            found="no " + ", no ".join(missing),
+            hint=f"{PACKS} can then sync products only as non-inventory or service items: "
+            "turn on inventory tracking (QuickBooks Online Plus or Advanced) and add the "
+            "accounts",
+        )
+    return CheckFinding(
+        subject="inventory items",
+        verdict=OK,
+        expected=expected,
+        found=f"tracked; cost of goods sold: {cogs}; inventory asset: {asset}",
+    )
+
+
+def deposit_account_finding(accounts: list[Mapping[str, Any]]) -> CheckFinding:
+    """A sales receipt deposits to Undeposited Funds unless told which bank account."""
+    undeposited = _names(accounts, kind="Other Current Asset", sub_type="UndepositedFunds")
+    banks = _names(accounts, kind="Bank")
+    if not (undeposited or banks):
+        return CheckFinding(
+            subject="sales receipt deposits",
+            verdict=WARNING,
+            expected="Undeposited Funds or a bank account",
+            found="neither",
+            hint="sales receipts need an account to deposit to (DepositToAccountRef)",
+        )
+    return CheckFinding(
+        subject="sales receipt deposits",
+        verdict=OK,
+        expected="Undeposited Funds or a bank account",
+        found=", ".join(n for n in (undeposited, banks) if n),
     )

@@ -101,15 +101,17 @@ class QuickBooksClient:
         self._key_for = key_for
         self._writes = 0
 
-    def _write(self, entity: str, body: Mapping[str, Any]) -> Any:
+    def _write(self, entity: str, body: Mapping[str, Any], operation: str | None = None) -> Any:
         """POST one write with the call's next requestid (the first write gets the call's key,
         later ones — a retry after a stale SyncToken — a numbered suffix: each must be new to
         QuickBooks, or it would answer the earlier write's answer)."""
         self._writes += 1
         suffix = None if self._writes == 1 else self._writes
         key = self._key_for(suffix) if self._key_for is not None else None
-        params = {"requestid": key} if key else None
-        return self._call("POST", entity.lower(), params=params, json=dict(body))
+        params = {"requestid": key} if key else {}
+        if operation:
+            params["operation"] = operation
+        return self._call("POST", entity.lower(), params=params or None, json=dict(body))
 
     def _call(
         self, method: str, path: str, *, params: Mapping[str, Any] | None = None, json: Any = None
@@ -141,23 +143,43 @@ class QuickBooksClient:
         return _entity(entity, self._write(entity, {**fields, "sparse": True}))
 
     def update(self, entity: str, fields: Mapping[str, Any]) -> dict[str, Any]:
-        """Sparse update that survives a concurrent change.
+        """Sparse update that survives a concurrent change (``_at_current_token``): our fields
+        win, the other writer's remaining fields stay."""
+        return self._at_current_token(entity, fields, self.sparse_update)
+
+    def void(self, entity: str, record_id: str, sync_token: str | None = None) -> dict[str, Any]:
+        """Void an invoice or sales receipt (``?operation=void``): it stays, every amount zero.
+
+        Raises:
+            DataError: QuickBooks refused (e.g. an entity that cannot be voided).
+        """
+        fields = {"Id": record_id, "SyncToken": sync_token}
+        return self._at_current_token(
+            entity, fields, lambda name, body: _entity(name, self._write(name, body, "void"))
+        )
+
+    def _at_current_token(
+        self,
+        entity: str,
+        fields: Mapping[str, Any],
+        write: Callable[[str, Mapping[str, Any]], dict[str, Any]],
+    ) -> dict[str, Any]:
+        """``write`` the record ``fields["Id"]`` at its current ``SyncToken``.
 
         Without a ``SyncToken`` the current one is read first. When QuickBooks answers Fault
         5010 (another writer changed the record since our token was read), the record is read
-        again and the update retried once with the fresh token: our fields win, the other
-        writer's remaining fields stay. A second 5010 is raised.
+        again and the write retried once with the fresh token. A second 5010 is raised.
         """
         fields = dict(fields)
         if fields.get("SyncToken") in (None, ""):
             fields["SyncToken"] = self.get(entity, fields["Id"])["SyncToken"]
         try:
-            return self.sparse_update(entity, fields)
+            return write(entity, fields)
         except DataError as error:
             if STALE_OBJECT not in fault_codes(error):
                 raise
         fresh = self.get(entity, fields["Id"])
-        return self.sparse_update(entity, {**fields, "SyncToken": fresh["SyncToken"]})
+        return write(entity, {**fields, "SyncToken": fresh["SyncToken"]})
 
     def query(self, statement: str) -> list[dict[str, Any]]:
         """The records one query statement returns (one page: the statement's own MAXRESULTS)."""

@@ -1,4 +1,5 @@
-"""QuickBooks modules' pydantic models: parameters, mapped input and outputs.
+"""QuickBooks modules' pydantic models: parameters, searches, customers, vendors, items and
+accounts (sales forms and payments: ``forms.py``).
 
 Inputs use Intuit's field names. Where QuickBooks nests a single value (``{"value": id}`` refs,
 ``{"Address": …}`` e-mails, ``{"FreeFormNumber": …}`` phones, ``{"URI": …}`` web sites) a plain
@@ -14,10 +15,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-_LAX = ConfigDict(extra="allow", populate_by_name=True)
+LAX = ConfigDict(extra="allow", populate_by_name=True)
 
 
-def _wrapper(key: str) -> Callable[[Any], Any]:
+def wrapped(key: str) -> Callable[[Any], Any]:
     """A "before" validator wrapping a plain value as ``{key: value}``; empty stays None."""
 
     def wrap(value: Any) -> Any:
@@ -30,7 +31,7 @@ def _wrapper(key: str) -> Callable[[Any], Any]:
     return wrap
 
 
-def _date_text(value: Any) -> Any:
+def date_text(value: Any) -> Any:
     """Dates mapped as datetimes go to QuickBooks as ``YYYY-MM-DD``; empty stays None."""
     if value in (None, ""):
         return None
@@ -41,13 +42,13 @@ def _date_text(value: Any) -> Any:
     return value
 
 
-_ref = _wrapper("value")
+as_ref = wrapped("value")
 
 
 class QuickBooksParameters(BaseModel):
     """Static settings of every QuickBooks module: the connection (``__IMTCONN__``)."""
 
-    model_config = _LAX
+    model_config = LAX
 
     connection: Any = Field(default=None, alias="__IMTCONN__")
 
@@ -69,15 +70,18 @@ class NewEventParameters(QuickBooksParameters):
 
 class WatchParameters(QuickBooksParameters):
     """Polling triggers. ``start``: ``now`` (from now on), ``date`` (since ``startDate``) or
-    ``all``; read only while the trigger has no cursor yet."""
+    ``all``; read only while the trigger has no cursor yet. ``includeInactive``: name-list
+    records (customers, vendors, items) made inactive are reported too (QuickBooks' queries
+    hide them otherwise)."""
 
     start: str = "now"
     startDate: Any = None
     limit: int = Field(default=100, ge=1)
+    includeInactive: bool = False
 
 
 class SearchParameters(QuickBooksParameters):
-    """``limit``: the most customers to output (the query's MAXRESULTS); 0 = every one."""
+    """``limit``: the most records to output (the query's MAXRESULTS); 0 = every one."""
 
     limit: int | None = Field(default=10, ge=0)
     continueWhenNoRes: bool = False
@@ -86,26 +90,20 @@ class SearchParameters(QuickBooksParameters):
 class FieldRule(BaseModel):
     """One AND rule of a search: ``CompanyName`` ``startsWith`` ``O'Brien``."""
 
-    model_config = _LAX
+    model_config = LAX
 
     field: str
     operator: str = "equals"
     value: Any = None
 
 
-class SearchCustomersInput(BaseModel):
-    """Search for Customers. Every filled field is one AND condition; ``match`` says how the
-    text fields compare (``equals``, ``contains`` or ``startsWith``). ``filter`` adds rules on
-    any field; ``where`` is a raw condition in Intuit's query language (not escaped)."""
+class SearchInput(BaseModel):
+    """What every search takes besides its own fields: ``match`` (how the text fields
+    compare: ``equals``, ``contains`` or ``startsWith``), ``filter`` (AND rules on any field),
+    ``where`` (a raw condition in Intuit's query language, not escaped) and ``orderBy``."""
 
-    model_config = _LAX
+    model_config = LAX
 
-    DisplayName: str | None = None
-    CompanyName: str | None = None
-    GivenName: str | None = None
-    FamilyName: str | None = None
-    PrimaryEmailAddr: str | None = None
-    Active: bool | None = None
     match: str = "equals"
     filter: list[FieldRule] = Field(default_factory=list)
     where: str | None = None
@@ -121,10 +119,74 @@ class SearchCustomersInput(BaseModel):
         return value
 
 
+class SearchNamesInput(SearchInput):
+    """Search for Customers / Vendors: every filled field is one AND condition."""
+
+    DisplayName: str | None = None
+    CompanyName: str | None = None
+    GivenName: str | None = None
+    FamilyName: str | None = None
+    PrimaryEmailAddr: str | None = None
+    Active: bool | None = None
+
+
+SearchCustomersInput = SearchNamesInput
+
+
+class SearchItemsInput(SearchInput):
+    """Search for Items by ``Name`` (as ``match`` says), ``Sku``, ``Type`` (``Inventory``,
+    ``NonInventory``, ``Service``) and ``Active``."""
+
+    Name: str | None = None
+    Sku: str | None = None
+    Type: str | None = None
+    Active: bool | None = None
+
+
+class SearchFormsInput(SearchInput):
+    """Search for invoices, sales receipts or credit memos by ``DocNumber`` (as ``match``
+    says), ``CustomerRef`` (the customer's Id) and ``TxnDate`` from / to."""
+
+    DocNumber: str | None = None
+    CustomerRef: str | None = None
+    TxnDateFrom: Any = None
+    TxnDateTo: Any = None
+
+    _customer = field_validator("CustomerRef", mode="before")(
+        lambda v: str(v.get("value")) if isinstance(v, dict) else (str(v) if v else None)
+    )
+    _dates = field_validator("TxnDateFrom", "TxnDateTo", mode="before")(date_text)
+
+
+class SearchEstimatesInput(SearchFormsInput):
+    """Search for Estimates: as the other forms, and by ``TxnStatus`` (``Pending``,
+    ``Accepted``, ``Closed``, ``Rejected``)."""
+
+    TxnStatus: str | None = None
+
+
+class SearchAccountsInput(SearchInput):
+    """Search for Accounts by ``Name`` (as ``match`` says), ``AccountType`` (``Income``,
+    ``Cost of Goods Sold``, ``Other Current Asset``, ``Bank`` …), ``AccountSubType`` and
+    ``Active``."""
+
+    Name: str | None = None
+    AccountType: str | None = None
+    AccountSubType: str | None = None
+    Active: bool | None = None
+
+
+class SearchTaxCodesInput(SearchInput):
+    """Search for Tax Codes by ``Name`` (as ``match`` says) and ``Active``."""
+
+    Name: str | None = None
+    Active: bool | None = None
+
+
 class RecordIdInput(BaseModel):
     """Get a record: its QuickBooks ``Id``."""
 
-    model_config = _LAX
+    model_config = LAX
 
     Id: str
 
@@ -135,7 +197,7 @@ class RecordIdInput(BaseModel):
 
 
 class PhysicalAddress(BaseModel):
-    model_config = _LAX
+    model_config = LAX
 
     Line1: str | None = None
     Line2: str | None = None
@@ -146,8 +208,11 @@ class PhysicalAddress(BaseModel):
     Country: str | None = None
 
 
-class CustomerFields(BaseModel):
-    model_config = _LAX
+class NameFields(BaseModel):
+    """What customers and vendors share: names, contact details, addresses, tax and
+    currency. ``DisplayName`` is unique across customers and vendors."""
+
+    model_config = LAX
 
     DisplayName: str | None = None
     Title: str | None = None
@@ -163,27 +228,28 @@ class CustomerFields(BaseModel):
     Fax: dict[str, Any] | None = None
     WebAddr: dict[str, Any] | None = None
     BillAddr: PhysicalAddress | None = None
+    Active: bool | None = None
+    CurrencyRef: dict[str, Any] | None = None
+
+    _email = field_validator("PrimaryEmailAddr", mode="before")(wrapped("Address"))
+    _phones = field_validator("PrimaryPhone", "Mobile", "Fax", mode="before")(
+        wrapped("FreeFormNumber")
+    )
+    _web = field_validator("WebAddr", mode="before")(wrapped("URI"))
+    _currency = field_validator("CurrencyRef", mode="before")(as_ref)
+
+
+class CustomerFields(NameFields):
     ShipAddr: PhysicalAddress | None = None
     Notes: str | None = None
     Taxable: bool | None = None
-    Active: bool | None = None
     DefaultTaxCodeRef: dict[str, Any] | None = None
-    CurrencyRef: dict[str, Any] | None = None
 
-    _email = field_validator("PrimaryEmailAddr", mode="before")(_wrapper("Address"))
-    _phones = field_validator("PrimaryPhone", "Mobile", "Fax", mode="before")(
-        _wrapper("FreeFormNumber")
-    )
-    _web = field_validator("WebAddr", mode="before")(_wrapper("URI"))
-    _refs = field_validator("DefaultTaxCodeRef", "CurrencyRef", mode="before")(_ref)
+    _refs = field_validator("DefaultTaxCodeRef", mode="before")(as_ref)
 
 
-class CreateCustomerInput(CustomerFields):
-    """A new customer: ``DisplayName`` or a name QuickBooks can derive it from."""
-
-
-class UpdateCustomerInput(CustomerFields):
-    """Sparse update: only the mapped fields change. ``SyncToken`` is read when not mapped."""
+class RecordUpdate(BaseModel):
+    """Sparse update of one record: ``Id``; ``SyncToken`` is read when not mapped."""
 
     Id: str
     SyncToken: str | None = None
@@ -193,122 +259,94 @@ class UpdateCustomerInput(CustomerFields):
     )
 
 
-class SalesLine(BaseModel):
-    """One line of an invoice or estimate. ``DetailType`` ``SalesItemLineDetail`` (default):
-    ``ItemRef``, ``Qty``, ``UnitPrice``, ``TaxCodeRef``; ``DiscountLineDetail``:
-    ``DiscountPercent`` or ``Amount``; ``DescriptionOnly``: ``Description``."""
+class CreateCustomerInput(CustomerFields):
+    """A new customer: ``DisplayName`` or a name QuickBooks can derive it from."""
 
-    model_config = _LAX
 
-    DetailType: str = "SalesItemLineDetail"
+class UpdateCustomerInput(CustomerFields, RecordUpdate):
+    """Sparse update: only the mapped fields change."""
+
+
+class VendorFields(NameFields):
+    """A supplier: the shared name fields plus ``AcctNum`` (your account with them),
+    ``TaxIdentifier``, ``Vendor1099``, ``TermRef``."""
+
+    AcctNum: str | None = None
+    TaxIdentifier: str | None = None
+    Vendor1099: bool | None = None
+    TermRef: dict[str, Any] | None = None
+
+    _term = field_validator("TermRef", mode="before")(as_ref)
+
+
+class CreateVendorInput(VendorFields):
+    """A new vendor: ``DisplayName`` or a name QuickBooks can derive it from."""
+
+
+class UpdateVendorInput(VendorFields, RecordUpdate):
+    """Sparse update: only the mapped fields change."""
+
+
+class ItemFields(BaseModel):
+    """A product or service. ``Type``: ``Inventory`` (needs ``IncomeAccountRef``,
+    ``ExpenseAccountRef`` — cost of goods sold —, ``AssetAccountRef``, ``QtyOnHand`` and
+    ``InvStartDate``; ``TrackQtyOnHand`` is set for it), ``NonInventory`` or ``Service`` (an
+    income or an expense account)."""
+
+    model_config = LAX
+
+    Name: str | None = None
+    Type: str | None = None
+    Sku: str | None = None
     Description: str | None = None
-    Amount: float | None = None
-    ItemRef: dict[str, Any] | None = None
-    Qty: float | None = None
+    PurchaseDesc: str | None = None
     UnitPrice: float | None = None
-    TaxCodeRef: dict[str, Any] | None = None
-    ServiceDate: Any = None
-    DiscountPercent: float | None = None
-    SalesItemLineDetail: dict[str, Any] | None = None
-    DiscountLineDetail: dict[str, Any] | None = None
-
-    _refs = field_validator("ItemRef", "TaxCodeRef", mode="before")(_ref)
-    _date = field_validator("ServiceDate", mode="before")(_date_text)
-
-
-class SalesDocumentFields(BaseModel):
-    """Fields shared by invoices and estimates. ``DiscountPercent`` / ``DiscountAmount`` add
-    a document discount line; ``TxnTaxDetail`` (e.g. ``{"TotalTax": …}``) overrides the tax
-    QuickBooks computes from the lines' tax codes."""
-
-    model_config = _LAX
-
-    CustomerRef: dict[str, Any]
-    Line: list[SalesLine] = Field(default_factory=list)
-    TxnDate: Any = None
-    DocNumber: str | None = None
-    PrivateNote: str | None = None
-    CustomerMemo: dict[str, Any] | None = None
-    BillEmail: dict[str, Any] | None = None
-    BillAddr: PhysicalAddress | None = None
-    ShipAddr: PhysicalAddress | None = None
-    GlobalTaxCalculation: str | None = None
-    ApplyTaxAfterDiscount: bool | None = None
-    TxnTaxDetail: dict[str, Any] | None = None
-    DiscountPercent: float | None = None
-    DiscountAmount: float | None = None
-    SalesTermRef: dict[str, Any] | None = None
-    CurrencyRef: dict[str, Any] | None = None
-
-    _refs = field_validator("CustomerRef", "SalesTermRef", "CurrencyRef", mode="before")(_ref)
-    _memo = field_validator("CustomerMemo", mode="before")(_wrapper("value"))
-    _email = field_validator("BillEmail", mode="before")(_wrapper("Address"))
-    _dates = field_validator("TxnDate", mode="before")(_date_text)
-
-
-class CreateInvoiceInput(SalesDocumentFields):
-    DueDate: Any = None
-    EmailStatus: str | None = None
-
-    _due = field_validator("DueDate", mode="before")(_date_text)
-
-
-class CreateEstimateInput(SalesDocumentFields):
-    ExpirationDate: Any = None
-    TxnStatus: str | None = None
-
-    _expiry = field_validator("ExpirationDate", mode="before")(_date_text)
-
-
-class PaymentLine(BaseModel):
-    """Part of a payment applied to one invoice: ``InvoiceId`` and ``Amount`` (or Intuit's
-    ``LinkedTxn`` list as is)."""
-
-    model_config = _LAX
-
-    Amount: float
-    InvoiceId: str | None = None
-    LinkedTxn: list[dict[str, Any]] | None = None
-
-    _id = field_validator("InvoiceId", mode="before")(lambda v: str(v) if isinstance(v, int) else v)
-
-
-class CreatePaymentInput(BaseModel):
-    """A customer payment. ``Line``: the invoices it pays; or the shortcut ``InvoiceId`` (the
-    whole ``TotalAmt`` applied to that invoice). Unapplied remainder stays as credit."""
-
-    model_config = _LAX
-
-    CustomerRef: dict[str, Any]
-    TotalAmt: float
-    Line: list[PaymentLine] = Field(default_factory=list)
-    InvoiceId: str | None = None
-    TxnDate: Any = None
-    PaymentRefNum: str | None = None
-    PrivateNote: str | None = None
-    PaymentMethodRef: dict[str, Any] | None = None
-    DepositToAccountRef: dict[str, Any] | None = None
-    CurrencyRef: dict[str, Any] | None = None
+    PurchaseCost: float | None = None
+    Taxable: bool | None = None
+    SalesTaxIncluded: bool | None = None
+    SalesTaxCodeRef: dict[str, Any] | None = None
+    PurchaseTaxCodeRef: dict[str, Any] | None = None
+    IncomeAccountRef: dict[str, Any] | None = None
+    ExpenseAccountRef: dict[str, Any] | None = None
+    AssetAccountRef: dict[str, Any] | None = None
+    TrackQtyOnHand: bool | None = None
+    QtyOnHand: float | None = None
+    InvStartDate: Any = None
+    Active: bool | None = None
 
     _refs = field_validator(
-        "CustomerRef", "PaymentMethodRef", "DepositToAccountRef", "CurrencyRef", mode="before"
-    )(_ref)
-    _dates = field_validator("TxnDate", mode="before")(_date_text)
-    _id = field_validator("InvoiceId", mode="before")(lambda v: str(v) if isinstance(v, int) else v)
+        "SalesTaxCodeRef",
+        "PurchaseTaxCodeRef",
+        "IncomeAccountRef",
+        "ExpenseAccountRef",
+        "AssetAccountRef",
+        mode="before",
+    )(as_ref)
+    _date = field_validator("InvStartDate", mode="before")(date_text)
+
+
+class CreateItemInput(ItemFields):
+    """A new item: ``Name`` and the accounts its ``Type`` needs."""
+
+    Name: str
+
+
+class UpdateItemInput(ItemFields, RecordUpdate):
+    """Sparse update: only the mapped fields change (an inventory item keeps its type)."""
 
 
 # -- outputs ------------------------------------------------------------------------------------
 
 
 class MetaDataOutput(BaseModel):
-    model_config = _LAX
+    model_config = LAX
 
     CreateTime: str | None = None
     LastUpdatedTime: str | None = None
 
 
 class RecordOutput(BaseModel):
-    model_config = _LAX
+    model_config = LAX
 
     Id: str
     SyncToken: str | None = None
@@ -322,46 +360,37 @@ class CustomerOutput(RecordOutput, CustomerFields):
     BalanceWithJobs: float | None = None
 
 
-class SalesDocumentOutput(RecordOutput):
-    CustomerRef: dict[str, Any] | None = None
-    Line: list[dict[str, Any]] | None = None
-    TxnDate: str | None = None
-    DocNumber: str | None = None
-    PrivateNote: str | None = None
-    CustomerMemo: dict[str, Any] | None = None
-    BillEmail: dict[str, Any] | None = None
-    GlobalTaxCalculation: str | None = None
-    TxnTaxDetail: dict[str, Any] | None = None
-    TotalAmt: float | None = None
-
-
-class InvoiceOutput(SalesDocumentOutput):
-    DueDate: str | None = None
+class VendorOutput(RecordOutput, VendorFields):
     Balance: float | None = None
-    LinkedTxn: list[dict[str, Any]] | None = None
-    EmailStatus: str | None = None
 
 
-class EstimateOutput(SalesDocumentOutput):
-    ExpirationDate: str | None = None
-    TxnStatus: str | None = None
+class ItemOutput(RecordOutput, ItemFields):
+    FullyQualifiedName: str | None = None
 
 
-class PaymentOutput(RecordOutput):
-    CustomerRef: dict[str, Any] | None = None
-    TotalAmt: float | None = None
-    UnappliedAmt: float | None = None
-    TxnDate: str | None = None
-    PaymentRefNum: str | None = None
-    PrivateNote: str | None = None
-    Line: list[dict[str, Any]] | None = None
+class AccountOutput(RecordOutput):
+    Name: str | None = None
+    FullyQualifiedName: str | None = None
+    AccountType: str | None = None
+    AccountSubType: str | None = None
+    Classification: str | None = None
+    Active: bool | None = None
+    CurrentBalance: float | None = None
+
+
+class TaxCodeOutput(RecordOutput):
+    Name: str | None = None
+    Description: str | None = None
+    Active: bool | None = None
+    Taxable: bool | None = None
+    SalesTaxRateList: dict[str, Any] | None = None
 
 
 class EventOutput(BaseModel):
     """One changed entity of a webhook delivery (CloudEvents or legacy). ``type`` and
     ``eventId`` come with CloudEvents only (``qbo.customer.created.v1``, the event's id)."""
 
-    model_config = _LAX
+    model_config = LAX
 
     realmId: str | None = None
     name: str | None = None

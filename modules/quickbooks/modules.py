@@ -1,6 +1,7 @@
-"""QuickBooks Online modules: New Event (webhooks), Watch Customers / Invoices / Payments, Get a
-Customer / Invoice / Estimate / Payment, Search for Customers, Create / Update a Customer, and
-Create an Invoice / Estimate / Payment.
+"""QuickBooks Online modules: New Event (webhooks), and per entity the Watch / Get / Search /
+Create / Update modules declared in ``ENTITIES`` — customers, vendors, items, invoices,
+estimates, sales receipts, credit memos, payments; Void for invoices and sales receipts; the
+account and tax code lists to search.
 
 Every module takes ``parameters.__IMTCONN__`` (a QuickBooks connection, which names the
 company). Bundles are QuickBooks' records with Intuit's field names.
@@ -8,7 +9,8 @@ company). Bundles are QuickBooks' records with Intuit's field names.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -18,28 +20,17 @@ from pydantic import BaseModel
 from engine.errors import InvalidConfigurationError
 from engine.spec import Bundle, Empty, ModuleCall, ModuleKind, ModuleSpec
 from modules.connections import cursor_or_start, module_factory, starts_with_all, with_position
+from modules.quickbooks import forms
+from modules.quickbooks import models as m
 from modules.quickbooks.client import client_for, condition, without_empty
-from modules.quickbooks.models import (
-    CreateCustomerInput,
-    CreateEstimateInput,
-    CreateInvoiceInput,
-    CreatePaymentInput,
-    CustomerOutput,
-    EstimateOutput,
-    EventOutput,
-    InvoiceOutput,
-    NewEventParameters,
-    PaymentOutput,
-    QuickBooksParameters,
-    RecordIdInput,
-    SalesDocumentFields,
-    SalesLine,
-    SearchCustomersInput,
-    SearchParameters,
-    UpdateCustomerInput,
-    WatchParameters,
-)
+from modules.quickbooks.search import SEARCHES, statement
 from modules.quickbooks.webhooks import change_events, intuit_webhook_status, route_delivery
+
+NAME_LISTS = frozenset({"Customer", "Vendor", "Item", "Account", "TaxCode"})
+"""Entities QuickBooks deactivates instead of deleting (queries hide inactive ones)."""
+
+Body = Callable[..., dict[str, Any]]
+"""Builds a request body from a module's mapped input (``update=True`` for a sparse update)."""
 
 # -- New Event (instant trigger) --------------------------------------------------------------
 
@@ -51,7 +42,7 @@ def webhook_bundles(
     per changed entity, with ``realmId``, ``name``, ``id``, ``operation``, ``lastUpdated``
     (CloudEvents add ``type`` and ``eventId``). With the trigger's ``parameters`` only the
     chosen entities and operations are kept."""
-    settings = NewEventParameters.model_validate(parameters or {})
+    settings = m.NewEventParameters.model_validate(parameters or {})
     return change_events(request_bundle, settings.entities, settings.operations)
 
 
@@ -74,14 +65,13 @@ def watch(entity: str, call: ModuleCall) -> Iterator[Bundle]:
     second. The cursor is ``{"since": LastUpdatedTime, "seen": [...]}``; a start choice
     (``{"type": "now"|"since"|"all"|"manual"}``) or the module's ``start`` decides the first run.
     """
-    parameters: WatchParameters = call.parameters  # type: ignore[assignment]
+    parameters: m.WatchParameters = call.parameters  # type: ignore[assignment]
     since, seen = _watch_position(call, parameters)
     if since is None and not starts_with_all(call, parameters.start):
         call.context.advance_cursor(_starting_now(call, entity))
         return
-    records = client_for(call).query_all(
-        _changed_since(entity, since), parameters.limit + len(seen)
-    )
+    query = _changed_since(entity, since, parameters.includeInactive)
+    records = client_for(call).query_all(query, parameters.limit + len(seen))
     fresh = (r for r in records if _version(r) not in seen)
     for count, record in enumerate(fresh, start=1):
         since, seen = _advanced(since, seen, record)
@@ -91,10 +81,15 @@ def watch(entity: str, call: ModuleCall) -> Iterator[Bundle]:
             return
 
 
-def _changed_since(entity: str, since: str | None) -> str:
-    """The query for records of ``entity`` stamped at or after ``since``, oldest first."""
-    where = f" WHERE {condition('MetaData.LastUpdatedTime', 'greaterOrEqual', since)}"
-    return f"SELECT * FROM {entity}{where if since else ''} ORDERBY MetaData.LastUpdatedTime"
+def _changed_since(entity: str, since: str | None, include_inactive: bool = False) -> str:
+    """The query for records of ``entity`` stamped at or after ``since``, oldest first;
+    inactive name-list records too when asked (``Active IN (true, false)``: QuickBooks'
+    queries otherwise hide them)."""
+    found = [condition("MetaData.LastUpdatedTime", "greaterOrEqual", since)] if since else []
+    if include_inactive and entity in NAME_LISTS:
+        found.append(condition("Active", "in", [True, False]))
+    where = f" WHERE {' AND '.join(found)}" if found else ""
+    return f"SELECT * FROM {entity}{where} ORDERBY MetaData.LastUpdatedTime"
 
 
 def _starting_now(call: ModuleCall, entity: str) -> dict[str, Any]:
@@ -102,11 +97,12 @@ def _starting_now(call: ModuleCall, entity: str) -> dict[str, Any]:
     stamped in this second marked as seen (they are not news; later ones in the same second
     must still come)."""
     now = _iso(call.context.now())
-    stamped = client_for(call).query_all(_changed_since(entity, now))
+    include_inactive = getattr(call.parameters, "includeInactive", False)
+    stamped = client_for(call).query_all(_changed_since(entity, now, include_inactive))
     return {"since": now, "seen": sorted(_version(r) for r in stamped)}
 
 
-def _watch_position(call: ModuleCall, parameters: WatchParameters) -> tuple[str | None, set[str]]:
+def _watch_position(call: ModuleCall, parameters: m.WatchParameters) -> tuple[str | None, set[str]]:
     cursor = cursor_or_start(call)
     if isinstance(cursor, Mapping) and "since" in cursor:
         return str(cursor["since"]), set(cursor.get("seen") or [])
@@ -156,198 +152,281 @@ def _iso_text(value: Any) -> str:
     return _iso(moment)
 
 
-# -- get, search ------------------------------------------------------------------------------
+# -- get, search -------------------------------------------------------------------------------
 
 
 def get_record(entity: str, call: ModuleCall) -> Iterator[Bundle]:
-    data: RecordIdInput = call.input  # type: ignore[assignment]
+    data: m.RecordIdInput = call.input  # type: ignore[assignment]
     yield client_for(call).get(entity, data.Id)
 
 
-TEXT_FIELDS = ("DisplayName", "CompanyName", "GivenName", "FamilyName")
+def search_records(entity: str, call: ModuleCall) -> Iterator[Bundle]:
+    """Records matching every filled field (AND), ordered, at most ``limit``."""
+    parameters: m.SearchParameters = call.parameters  # type: ignore[assignment]
+    query = statement(SEARCHES[entity], call.input)  # type: ignore[arg-type]
+    yield from with_position(list(client_for(call).query_all(query, parameters.limit or None)))
 
 
-def customer_conditions(data: SearchCustomersInput) -> list[str]:
-    """The WHERE conditions of a customer search, every literal escaped.
-
-    Raises:
-        InvalidConfigurationError: ``match`` is not equals, contains or startsWith.
-    """
-    if data.match not in ("equals", "contains", "startsWith"):
-        raise InvalidConfigurationError(f"unknown match '{data.match}'")
-    found = [
-        condition(name, data.match, getattr(data, name))
-        for name in TEXT_FIELDS
-        if getattr(data, name) not in (None, "")
-    ]
-    if data.PrimaryEmailAddr:
-        found.append(condition("PrimaryEmailAddr", "equals", data.PrimaryEmailAddr))
-    if data.Active is not None:
-        found.append(condition("Active", "equals", data.Active))
-    found += [condition(rule.field, rule.operator, rule.value) for rule in data.filter]
-    if data.where:
-        found.append(data.where)
-    return found
+# -- create, update, void ---------------------------------------------------------------------
 
 
-def search_customers(call: ModuleCall) -> Iterator[Bundle]:
-    """Customers matching every filled field (AND), ordered, at most ``limit``."""
-    data: SearchCustomersInput = call.input  # type: ignore[assignment]
-    parameters: SearchParameters = call.parameters  # type: ignore[assignment]
-    conditions = customer_conditions(data)
-    where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
-    order = f" ORDERBY {data.orderBy}" if data.orderBy else " ORDERBY DisplayName"
-    statement = f"SELECT * FROM Customer{where}{order}"
-    found = list(client_for(call).query_all(statement, parameters.limit or None))
-    yield from with_position(found)
+def plain_body(data: BaseModel, *, update: bool = False) -> dict[str, Any]:
+    """A name-list record's body: the mapped fields, nothing empty."""
+    del update
+    return without_empty(data.model_dump())
 
 
-# -- create, update ---------------------------------------------------------------------------
-
-
-def create_customer(call: ModuleCall) -> Iterator[Bundle]:
-    data: CreateCustomerInput = call.input  # type: ignore[assignment]
-    yield client_for(call).create("Customer", without_empty(data.model_dump()))
-
-
-def update_customer(call: ModuleCall) -> Iterator[Bundle]:
-    """Sparse update; on a stale SyncToken the customer is read again and the update retried
-    once (``QuickBooksClient.update``)."""
-    data: UpdateCustomerInput = call.input  # type: ignore[assignment]
+def item_body(data: BaseModel, *, update: bool = False) -> dict[str, Any]:
+    """An item's body; a new inventory item tracks its quantity on hand (QuickBooks requires
+    ``TrackQtyOnHand`` for it) unless mapped otherwise."""
     fields = without_empty(data.model_dump())
-    fields["Id"] = data.Id
-    yield client_for(call).update("Customer", fields)
+    if not update and fields.get("Type") == "Inventory":
+        fields.setdefault("TrackQtyOnHand", True)
+    return fields
 
 
-def create_document(entity: str, call: ModuleCall) -> Iterator[Bundle]:
-    """Create an invoice or an estimate from the mapped lines."""
-    data: SalesDocumentFields = call.input  # type: ignore[assignment]
-    yield client_for(call).create(entity, sales_document(data))
+def form_body(data: BaseModel, *, update: bool = False) -> dict[str, Any]:
+    """A sales form's body (``forms.sales_document``); an update sends lines only if mapped."""
+    return forms.sales_document(data, lines_required=not update)  # type: ignore[arg-type]
 
 
-def sales_document(data: SalesDocumentFields) -> dict[str, Any]:
-    """The request body of an invoice or estimate: lines in Intuit's shape, the document
-    discount as a ``DiscountLineDetail`` line.
-
-    Raises:
-        InvalidConfigurationError: no line, or both a discount percent and amount.
-    """
-    if not data.Line:
-        raise InvalidConfigurationError("add at least one line")
-    fields = data.model_dump(exclude={"Line", "DiscountPercent", "DiscountAmount"})
-    lines = [sales_line(line) for line in data.Line]
-    discount = document_discount(data.DiscountPercent, data.DiscountAmount)
-    fields["Line"] = lines + ([discount] if discount else [])
-    return without_empty(fields)
+def payment_body(data: BaseModel, *, update: bool = False) -> dict[str, Any]:
+    del update
+    return forms.payment_body(data)  # type: ignore[arg-type]
 
 
-def sales_line(line: SalesLine) -> dict[str, Any]:
-    """One line in Intuit's shape; flat ``ItemRef``/``Qty``/``UnitPrice``/``TaxCodeRef`` go
-    into the line's detail object (explicit detail fields win)."""
-    if line.DetailType == "DiscountLineDetail":
-        return document_discount(line.DiscountPercent, line.Amount, line.DiscountLineDetail) or {}
-    if line.DetailType == "DescriptionOnly":
-        return {"DetailType": "DescriptionOnly", "Description": line.Description}
-    detail = {
-        "ItemRef": line.ItemRef,
-        "Qty": line.Qty,
-        "UnitPrice": line.UnitPrice,
-        "TaxCodeRef": line.TaxCodeRef,
-        "ServiceDate": line.ServiceDate,
-        **(line.SalesItemLineDetail or {}),
-    }
-    amount = line.Amount
-    if amount is None and line.Qty is not None and line.UnitPrice is not None:
-        amount = round(line.Qty * line.UnitPrice, 2)  # QuickBooks requires Amount = Qty * price
-    return {
-        "DetailType": "SalesItemLineDetail",
-        "Description": line.Description,
-        "Amount": amount,
-        "SalesItemLineDetail": detail,
-    }
+def create_record(entity: str, body: Body, call: ModuleCall) -> Iterator[Bundle]:
+    yield client_for(call).create(entity, body(call.input))
 
 
-def document_discount(
-    percent: float | None, amount: float | None, detail: Mapping[str, Any] | None = None
-) -> dict[str, Any] | None:
-    """A ``DiscountLineDetail`` line for a percent or an amount (None when neither).
-
-    Raises:
-        InvalidConfigurationError: both a percent and an amount.
-    """
-    if percent is not None and amount is not None:
-        raise InvalidConfigurationError("give the discount as a percent or an amount, not both")
-    if percent is not None:
-        return {
-            "DetailType": "DiscountLineDetail",
-            "DiscountLineDetail": {
-                **(detail or {}),
-                "PercentBased": True,
-                "DiscountPercent": percent,
-            },
-        }
-    if amount is not None:
-        return {
-            "DetailType": "DiscountLineDetail",
-            "Amount": amount,
-            "DiscountLineDetail": {**(detail or {}), "PercentBased": False},
-        }
-    return None
+def update_record(entity: str, body: Body, call: ModuleCall) -> Iterator[Bundle]:
+    """Sparse update; on a stale SyncToken the record is read again and the update retried
+    once (``QuickBooksClient.update``)."""
+    data: m.RecordUpdate = call.input  # type: ignore[assignment]
+    fields = {**body(data, update=True), "Id": data.Id}
+    if data.SyncToken:
+        fields["SyncToken"] = data.SyncToken
+    yield client_for(call).update(entity, fields)
 
 
-def create_payment(call: ModuleCall) -> Iterator[Bundle]:
-    data: CreatePaymentInput = call.input  # type: ignore[assignment]
-    yield client_for(call).create("Payment", payment_body(data))
-
-
-def payment_body(data: CreatePaymentInput) -> dict[str, Any]:
-    """The request body of a payment: each line linked to its invoice (``LinkedTxn``)."""
-    fields = data.model_dump(exclude={"Line", "InvoiceId"})
-    lines = [
-        {"Amount": line.Amount, "LinkedTxn": line.LinkedTxn or _invoice_link(line.InvoiceId)}
-        for line in data.Line
-    ]
-    if not lines and data.InvoiceId:
-        lines = [{"Amount": data.TotalAmt, "LinkedTxn": _invoice_link(data.InvoiceId)}]
-    fields["Line"] = lines
-    return without_empty(fields)
-
-
-def _invoice_link(invoice_id: str | None) -> list[dict[str, Any]]:
-    if not invoice_id:
-        raise InvalidConfigurationError("map the invoice each payment line pays")
-    return [{"TxnId": invoice_id, "TxnType": "Invoice"}]
+def void_record(entity: str, call: ModuleCall) -> Iterator[Bundle]:
+    data: forms.VoidInput = call.input  # type: ignore[assignment]
+    yield client_for(call).void(entity, data.Id, data.SyncToken)
 
 
 # -- specs ------------------------------------------------------------------------------------
 
 
-_spec = module_factory("quickbooks", parameters=QuickBooksParameters, input_model=RecordIdInput)
+@dataclass(frozen=True)
+class Entity:
+    """One QuickBooks entity and the modules it gets.
+
+    ``label``/``plural``/``article`` name the modules (``Create a Sales Receipt``, ``Watch
+    Sales Receipts``); the model fields are the mapped inputs; a module is made for each one
+    given (``watch``: a Watch trigger, ``search``: a Search for … module, ``void``: Void).
+    """
+
+    name: str
+    label: str
+    plural: str
+    article: str
+    output: type[BaseModel]
+    body: Body = plain_body
+    create: type[BaseModel] | None = None
+    update: type[BaseModel] | None = None
+    search: type[BaseModel] | None = None
+    watch: bool = True
+    get: bool = True
+    void: bool = False
+
+    @property
+    def id_plural(self) -> str:
+        return self.plural.replace(" ", "")
 
 
+ENTITIES: tuple[Entity, ...] = (
+    Entity(
+        "Customer",
+        "Customer",
+        "Customers",
+        "a",
+        m.CustomerOutput,
+        create=m.CreateCustomerInput,
+        update=m.UpdateCustomerInput,
+        search=m.SearchNamesInput,
+    ),
+    Entity(
+        "Vendor",
+        "Vendor",
+        "Vendors",
+        "a",
+        m.VendorOutput,
+        create=m.CreateVendorInput,
+        update=m.UpdateVendorInput,
+        search=m.SearchNamesInput,
+    ),
+    Entity(
+        "Item",
+        "Item",
+        "Items",
+        "an",
+        m.ItemOutput,
+        item_body,
+        m.CreateItemInput,
+        m.UpdateItemInput,
+        m.SearchItemsInput,
+    ),
+    Entity(
+        "Invoice",
+        "Invoice",
+        "Invoices",
+        "an",
+        forms.InvoiceOutput,
+        form_body,
+        forms.CreateInvoiceInput,
+        forms.UpdateInvoiceInput,
+        m.SearchFormsInput,
+        void=True,
+    ),
+    Entity(
+        "Estimate",
+        "Estimate",
+        "Estimates",
+        "an",
+        forms.EstimateOutput,
+        form_body,
+        forms.CreateEstimateInput,
+        forms.UpdateEstimateInput,
+        m.SearchEstimatesInput,
+    ),
+    Entity(
+        "SalesReceipt",
+        "Sales Receipt",
+        "Sales Receipts",
+        "a",
+        forms.SalesReceiptOutput,
+        form_body,
+        forms.CreateSalesReceiptInput,
+        forms.UpdateSalesReceiptInput,
+        m.SearchFormsInput,
+        void=True,
+    ),
+    Entity(
+        "CreditMemo",
+        "Credit Memo",
+        "Credit Memos",
+        "a",
+        forms.CreditMemoOutput,
+        form_body,
+        forms.CreateCreditMemoInput,
+        forms.UpdateCreditMemoInput,
+        m.SearchFormsInput,
+    ),
+    Entity(
+        "Payment",
+        "Payment",
+        "Payments",
+        "a",
+        forms.PaymentOutput,
+        payment_body,
+        forms.CreatePaymentInput,
+    ),
+    Entity(
+        "Account",
+        "Account",
+        "Accounts",
+        "an",
+        m.AccountOutput,
+        search=m.SearchAccountsInput,
+        watch=False,
+        get=False,
+    ),
+    Entity(
+        "TaxCode",
+        "Tax Code",
+        "Tax Codes",
+        "a",
+        m.TaxCodeOutput,
+        search=m.SearchTaxCodesInput,
+        watch=False,
+        get=False,
+    ),
+)
+"""Every entity the modules reach. Module ids follow the ones this connector already had
+(``WatchCustomers``, ``GetCustomer``, ``SearchForCustomers``, ``CreateCustomer``,
+``UpdateCustomer``), which name Make's QuickBooks modules' labels (docs/modules/quickbooks.md
+says where ids had to be chosen)."""
+
+_spec = module_factory("quickbooks", parameters=m.QuickBooksParameters, input_model=m.RecordIdInput)
 _TRIGGER, _SEARCH, _ACTION = ModuleKind.TRIGGER, ModuleKind.SEARCH, ModuleKind.ACTION
 
 
-def _watch_spec(entity: str, plural: str, output: type[BaseModel]) -> ModuleSpec:
-    return _spec(
-        f"Watch{plural}",
-        f"Watch {plural}",
-        _TRIGGER,
-        partial(watch, entity),
-        parameters=WatchParameters,
-        input_model=Empty,
-        output=output,
-    )
-
-
-def _get_spec(entity: str, article: str, output: type[BaseModel]) -> ModuleSpec:
-    return _spec(
-        f"Get{entity}",
-        f"Get {article} {entity}",
-        _ACTION,
-        partial(get_record, entity),
-        output=output,
-    )
+def entity_specs(entity: Entity) -> list[ModuleSpec]:
+    """The modules one entity gets, in a fixed order: watch, get, search, create, update,
+    void."""
+    name, label, plural, article = entity.name, entity.label, entity.plural, entity.article
+    found = []
+    if entity.watch:
+        found.append(
+            _spec(
+                f"Watch{entity.id_plural}",
+                f"Watch {plural}",
+                _TRIGGER,
+                partial(watch, name),
+                parameters=m.WatchParameters,
+                input_model=Empty,
+                output=entity.output,
+            )
+        )
+    if entity.get:
+        found.append(
+            _spec(
+                f"Get{name}",
+                f"Get {article} {label}",
+                _ACTION,
+                partial(get_record, name),
+                output=entity.output,
+            )
+        )
+    if entity.search:
+        found.append(
+            _spec(
+                f"SearchFor{entity.id_plural}",
+                f"Search for {plural}",
+                _SEARCH,
+                partial(search_records, name),
+                parameters=m.SearchParameters,
+                input_model=entity.search,
+                output=entity.output,
+            )
+        )
+    for verb, model, run in (
+        ("Create", entity.create, create_record),
+        ("Update", entity.update, update_record),
+    ):
+        if model is not None:
+            found.append(
+                _spec(
+                    f"{verb}{name}",
+                    f"{verb} {article} {label}",
+                    _ACTION,
+                    partial(run, name, entity.body),
+                    input_model=model,
+                    output=entity.output,
+                )
+            )
+    if entity.void:
+        found.append(
+            _spec(
+                f"Void{name}",
+                f"Void {article} {label}",
+                _ACTION,
+                partial(void_record, name),
+                input_model=forms.VoidInput,
+                output=entity.output,
+            )
+        )
+    return found
 
 
 QUICKBOOKS_MODULES: tuple[ModuleSpec, ...] = (
@@ -356,69 +435,14 @@ QUICKBOOKS_MODULES: tuple[ModuleSpec, ...] = (
         "New Event",
         ModuleKind.INSTANT_TRIGGER,
         new_event,
-        parameters=NewEventParameters,
+        parameters=m.NewEventParameters,
         input_model=Empty,
-        output=EventOutput,
+        output=m.EventOutput,
         hooks={
             "webhook_bundles": webhook_bundles,
             "webhook_status": intuit_webhook_status,
             "route_delivery": route_delivery,
         },
     ),
-    _watch_spec("Customer", "Customers", CustomerOutput),
-    _watch_spec("Invoice", "Invoices", InvoiceOutput),
-    _watch_spec("Payment", "Payments", PaymentOutput),
-    _get_spec("Customer", "a", CustomerOutput),
-    _get_spec("Invoice", "an", InvoiceOutput),
-    _get_spec("Estimate", "an", EstimateOutput),
-    _get_spec("Payment", "a", PaymentOutput),
-    _spec(
-        "SearchForCustomers",
-        "Search for Customers",
-        _SEARCH,
-        search_customers,
-        parameters=SearchParameters,
-        input_model=SearchCustomersInput,
-        output=CustomerOutput,
-    ),
-    _spec(
-        "CreateCustomer",
-        "Create a Customer",
-        _ACTION,
-        create_customer,
-        input_model=CreateCustomerInput,
-        output=CustomerOutput,
-    ),
-    _spec(
-        "UpdateCustomer",
-        "Update a Customer",
-        _ACTION,
-        update_customer,
-        input_model=UpdateCustomerInput,
-        output=CustomerOutput,
-    ),
-    _spec(
-        "CreateInvoice",
-        "Create an Invoice",
-        _ACTION,
-        partial(create_document, "Invoice"),
-        input_model=CreateInvoiceInput,
-        output=InvoiceOutput,
-    ),
-    _spec(
-        "CreateEstimate",
-        "Create an Estimate",
-        _ACTION,
-        partial(create_document, "Estimate"),
-        input_model=CreateEstimateInput,
-        output=EstimateOutput,
-    ),
-    _spec(
-        "CreatePayment",
-        "Create a Payment",
-        _ACTION,
-        create_payment,
-        input_model=CreatePaymentInput,
-        output=PaymentOutput,
-    ),
+    *(spec for entity in ENTITIES for spec in entity_specs(entity)),
 )

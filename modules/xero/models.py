@@ -103,6 +103,44 @@ class SearchInput(TenantInput):
     _flatten = field_validator("filter", mode="before")(SearchContactsInput._flatten.__func__)
 
 
+class SearchItemsInput(SearchInput):
+    """Search Items: ``Code`` and ``Name`` (each compared whole, case aside — Xero's ``==``),
+    besides ``where`` and AND rules."""
+
+    Code: str | None = None
+    Name: str | None = None
+
+
+class SearchTaxRatesInput(SearchInput):
+    """Search Tax Rates: ``TaxType`` (e.g. ``OUTPUT2``), besides ``where`` and AND rules."""
+
+    TaxType: str | None = None
+
+
+class SearchQuotesInput(TenantInput):
+    """Search Quotes by the parameters Xero's ``GET /Quotes`` takes (it takes no ``where``):
+    ``QuoteNumber``, ``ContactID``, ``Status`` (``DRAFT``, ``SENT``, ``ACCEPTED``,
+    ``DECLINED``, ``INVOICED``, ``DELETED``), ``DateFrom``/``DateTo``,
+    ``ExpiryDateFrom``/``ExpiryDateTo``, ``order``."""
+
+    QuoteNumber: str | None = None
+    ContactID: str | None = None
+    Status: str | None = None
+    DateFrom: Any = None
+    DateTo: Any = None
+    ExpiryDateFrom: Any = None
+    ExpiryDateTo: Any = None
+    order: str | None = None
+
+    _dates = field_validator("DateFrom", "DateTo", "ExpiryDateFrom", "ExpiryDateTo", mode="before")(
+        _date_text
+    )
+
+
+class GetQuoteInput(TenantInput):
+    QuoteID: str | None = None
+
+
 class GetCreditNoteInput(TenantInput):
     CreditNoteID: str | None = None
 
@@ -323,6 +361,14 @@ class CreateQuoteInput(DocumentFields):
         return str(value).strip().upper() if isinstance(value, str) and value.strip() else value
 
 
+class UpdateQuoteInput(CreateQuoteInput):
+    """The changed fields of one quote (``Status`` ``SENT``, ``ACCEPTED`` …); Xero's update
+    example carries ``Contact`` and ``Date``, so the module sends the quote's own when they are
+    not mapped."""
+
+    QuoteID: str
+
+
 class CreatePaymentInput(TenantInput):
     """One payment against one invoice (Xero takes one invoice per payment)."""
 
@@ -364,6 +410,7 @@ class InvoiceOutput(InvoiceFields):
 
 class QuoteOutput(CreateQuoteInput):
     QuoteID: str
+    TotalDiscount: float | None = None
     SubTotal: float | None = None
     TotalTax: float | None = None
     Total: float | None = None
@@ -400,6 +447,18 @@ class ItemOutput(ItemFields):
     ItemID: str
     IsTrackedAsInventory: bool | None = None
     UpdatedDateUTC: str | None = None
+
+
+class TaxRateOutput(BaseModel):
+    model_config = _LAX
+
+    Name: str | None = None
+    TaxType: str | None = None
+    Status: str | None = None
+    EffectiveRate: float | None = None
+    DisplayTaxRate: float | None = None
+    CanApplyToRevenue: bool | None = None
+    TaxComponents: list[dict[str, Any]] | None = None
 
 
 class OverpaymentOutput(BaseModel):

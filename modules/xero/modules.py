@@ -1,5 +1,5 @@
 """Xero modules: watch, search, get, create and update contacts, invoices, quotes, payments,
-credit notes (and their allocation to invoices), items and overpayments.
+credit notes (and their allocation to invoices), items and overpayments; search tax rates.
 
 Every module takes ``parameters.__IMTCONN__`` (a Xero connection) and may override the
 connection's organisation with ``tenantId`` in its mapper. Bundles carry Xero's field names with
@@ -35,6 +35,7 @@ from modules.xero.models import (
     GetCreditNoteInput,
     GetItemInput,
     GetOverpaymentInput,
+    GetQuoteInput,
     InvoiceOutput,
     ItemOutput,
     OverpaymentOutput,
@@ -44,11 +45,16 @@ from modules.xero.models import (
     SearchContactsInput,
     SearchInput,
     SearchInvoicesInput,
+    SearchItemsInput,
     SearchParameters,
+    SearchQuotesInput,
+    SearchTaxRatesInput,
+    TaxRateOutput,
     TenantInput,
     UpdateContactInput,
     UpdateInvoiceInput,
     UpdateItemInput,
+    UpdateQuoteInput,
     WatchParameters,
     XeroParameters,
 )
@@ -187,11 +193,33 @@ def _csv(value: list[str] | str | None) -> str | None:
 # -- get, create, update ------------------------------------------------------------------------
 
 
+EXACT_FIELDS: Mapping[str, tuple[str, ...]] = {
+    "Items": ("Code", "Name"),
+    "TaxRates": ("TaxType",),
+}
+"""Search fields compared whole (Xero's ``==``, case aside), by resource: an item's code or
+name is a match key of the sync packs."""
+
+
 def search(resource: str, call: ModuleCall) -> Iterator[Bundle]:
-    """Search credit notes, items or overpayments by a raw ``where`` and/or AND rules."""
+    """Search credit notes, items, overpayments or tax rates by a raw ``where``, AND rules
+    and the resource's exact fields (``EXACT_FIELDS``)."""
     data: SearchInput = call.input  # type: ignore[assignment]
-    where = " AND ".join(w for w in (data.where, where_clause(data.filter)) if w) or None
-    yield from _search(call, resource, {"where": where, "order": data.order}, data.tenantId)
+    rules = [
+        FieldRule(field=name, value=value)
+        for name in EXACT_FIELDS.get(resource, ())
+        if (value := getattr(data, name, None)) not in (None, "")
+    ]
+    where = " AND ".join(w for w in (data.where, where_clause([*rules, *data.filter])) if w)
+    params = {"where": where or None, "order": data.order}
+    yield from _search(call, resource, params, data.tenantId)
+
+
+def search_quotes(call: ModuleCall) -> Iterator[Bundle]:
+    """Quotes by the parameters ``GET /Quotes`` takes (Xero gives quotes no ``where``)."""
+    data: SearchQuotesInput = call.input  # type: ignore[assignment]
+    params = data.model_dump(exclude={"tenantId"})
+    yield from _search(call, "Quotes", params, data.tenantId)
 
 
 def get(resource: str, id_field: str, call: ModuleCall) -> Iterator[Bundle]:
@@ -229,6 +257,21 @@ def update(resource: str, id_field: str, call: ModuleCall) -> Iterator[Bundle]:
     data: TenantInput = call.input  # type: ignore[assignment]
     record_id = getattr(data, id_field)
     yield client_for(call, data.tenantId).update(resource, record_id, _element(data))
+
+
+def update_quote(call: ModuleCall) -> Iterator[Bundle]:
+    """Change a quote. Xero's update example names the quote's ``Contact`` and ``Date``: the
+    quote's own are read and sent when they are not mapped."""
+    data: UpdateQuoteInput = call.input  # type: ignore[assignment]
+    element = _element(data)
+    client = client_for(call, data.tenantId)
+    if "Contact" not in element or "Date" not in element:
+        current = client.get("Quotes", data.QuoteID)
+        element.setdefault(
+            "Contact", {"ContactID": (current.get("Contact") or {}).get("ContactID")}
+        )
+        element.setdefault("Date", str(current.get("Date") or "")[:10] or None)
+    yield client.update("Quotes", data.QuoteID, without_empty(element))
 
 
 def create_payment(call: ModuleCall) -> Iterator[Bundle]:
@@ -282,11 +325,12 @@ def new_event(call: ModuleCall) -> Iterator[Bundle]:
 _TRIGGER, _SEARCH, _ACTION = ModuleKind.TRIGGER, ModuleKind.SEARCH, ModuleKind.ACTION
 
 _CREDITS_AND_ITEMS = (
-    ("CreditNotes", "Credit Note", CreditNoteOutput),
-    ("Items", "Item", ItemOutput),
-    ("Overpayments", "Overpayment", OverpaymentOutput),
+    ("CreditNotes", "Credit Note", CreditNoteOutput, SearchInput),
+    ("Items", "Item", ItemOutput, SearchItemsInput),
+    ("Overpayments", "Overpayment", OverpaymentOutput, SearchInput),
 )
-"""Resources with Watch and Search modules of one shape: (resource, label, output)."""
+"""Resources with Watch and Search modules of one shape: (resource, label, output, search
+input)."""
 
 XERO_MODULES: tuple[ModuleSpec, ...] = (
     _spec(
@@ -404,7 +448,7 @@ XERO_MODULES: tuple[ModuleSpec, ...] = (
             parameters=WatchParameters,
             output=output,
         )
-        for resource, label, output in _CREDITS_AND_ITEMS
+        for resource, label, output, _ in _CREDITS_AND_ITEMS
     ),
     *(
         _spec(
@@ -413,10 +457,52 @@ XERO_MODULES: tuple[ModuleSpec, ...] = (
             _SEARCH,
             partial(search, resource),
             parameters=SearchParameters,
-            input_model=SearchInput,
+            input_model=search_input,
             output=output,
         )
-        for resource, label, output in _CREDITS_AND_ITEMS
+        for resource, label, output, search_input in _CREDITS_AND_ITEMS
+    ),
+    _spec(
+        "WatchQuotes",
+        "Watch Quotes",
+        _TRIGGER,
+        partial(watch, "Quotes"),
+        parameters=WatchParameters,
+        output=QuoteOutput,
+    ),
+    _spec(
+        "SearchQuotes",
+        "Search for Quotes",
+        _SEARCH,
+        search_quotes,
+        parameters=SearchParameters,
+        input_model=SearchQuotesInput,
+        output=QuoteOutput,
+    ),
+    _spec(
+        "GetQuote",
+        "Get a Quote",
+        _ACTION,
+        partial(get, "Quotes", "QuoteID"),
+        input_model=GetQuoteInput,
+        output=QuoteOutput,
+    ),
+    _spec(
+        "UpdateQuote",
+        "Update a Quote",
+        _ACTION,
+        update_quote,
+        input_model=UpdateQuoteInput,
+        output=QuoteOutput,
+    ),
+    _spec(
+        "SearchTaxRates",
+        "Search for Tax Rates",
+        _SEARCH,
+        partial(search, "TaxRates"),
+        parameters=SearchParameters,
+        input_model=SearchTaxRatesInput,
+        output=TaxRateOutput,
     ),
     _spec(
         "GetCreditNote",

@@ -11,6 +11,8 @@ Looked at (reads only):
   and Invoices are not in every edition);
 - per module, the fields the modules name (``FIELDS_USED``: the name field, ``Modified_Time``
   that Watch Records pages by, the v8 line-item subforms);
+- per accounting system, the sync packs' cross-reference fields (``crossref.py``: the other
+  system's id on each record) the layouts lack;
 - the limits the client keeps to: the edition's API credits a day and calls at once (§8), and
   whether the organisation's licence (``GET /org``) still says that edition.
 """
@@ -24,6 +26,7 @@ from engine.errors import AccountValidationError
 from engine.spec import CheckFinding, CheckVerdict
 from modules.connections import ApiClient
 from modules.zohocrm.client import MODULES, edition_of, licence_of
+from modules.zohocrm.crossref import CROSS_REFERENCE_FIELDS
 from modules.zohocrm.datacentres import by_accounts_server, by_api_domain
 from modules.zohocrm.modules import FIELDS_USED
 
@@ -146,7 +149,7 @@ def module_findings(api: ApiClient, answer: Mapping[str, Any]) -> list[CheckFind
         for m in answer.get("modules") or []
         if isinstance(m, Mapping) and m.get("api_supported", True)
     }
-    findings = []
+    findings, layouts = [], {}
     for module in MODULES:
         if module not in present:
             findings.append(
@@ -159,13 +162,21 @@ def module_findings(api: ApiClient, answer: Mapping[str, Any]) -> list[CheckFind
                 )
             )
             continue
-        findings.append(field_finding(api, module))
-    return findings
+        layouts[module] = layout_of(api, module)
+        findings.append(field_finding(module, layouts[module]))
+    return findings + [
+        cross_reference_finding(system, fields, layouts)
+        for system, fields in CROSS_REFERENCE_FIELDS.items()
+    ]
 
 
-def field_finding(api: ApiClient, module: str) -> CheckFinding:
+def layout_of(api: ApiClient, module: str) -> set[str]:
+    """The API names of a module's fields (``GET /settings/fields``)."""
     answer = api.request("GET", "settings/fields", params={"module": module}).body or {}
-    names = {str(f.get("api_name")) for f in answer.get("fields") or [] if isinstance(f, Mapping)}
+    return {str(f.get("api_name")) for f in answer.get("fields") or [] if isinstance(f, Mapping)}
+
+
+def field_finding(module: str, names: set[str]) -> CheckFinding:
     used = FIELDS_USED[module]
     missing = [name for name in used if name not in names]
     expected = ", ".join(used)
@@ -178,6 +189,31 @@ def field_finding(api: ApiClient, module: str) -> CheckFinding:
             hint="the modules read or write these fields; add them to the layout or map others",
         )
     return CheckFinding(subject=f"module {module}", verdict=OK, expected=expected, found="present")
+
+
+def cross_reference_finding(
+    system: str, fields: Mapping[str, str], layouts: Mapping[str, set[str]]
+) -> CheckFinding:
+    """The ``system`` sync pack's cross-reference fields the organisation's layouts lack
+    (modules the organisation lacks are reported on their own)."""
+    subject = f"cross-reference fields ({system})"
+    expected = ", ".join(f"{module}.{name}" for module, name in fields.items())
+    missing = [
+        f"{module}.{name}"
+        for module, name in fields.items()
+        if module in layouts and name not in layouts[module]
+    ]
+    if missing:
+        return CheckFinding(
+            subject=subject,
+            verdict=WARNING,
+            expected=expected,
+            found=f"missing {', '.join(missing)}",
+            hint=f"the Zoho CRM ⇄ {system} sync pack keeps {system}'s ids there: add single-line "
+            'fields with these API names (a field labelled "QuickBooks Customer Id" gets '
+            "QuickBooks_Customer_Id)",
+        )
+    return CheckFinding(subject=subject, verdict=OK, expected=expected, found="present")
 
 
 def limits_finding(connection: Mapping[str, Any], org: Any) -> CheckFinding:

@@ -36,7 +36,7 @@ PAGE_SIZE = 200
 MAX_FIELDS = 50
 MAX_CRITERIA = 10
 CREDIT_WINDOW_SECONDS = 24 * 3600.0
-MODULES = ("Accounts", "Contacts", "Products", "Quotes", "Invoices")
+MODULES = ("Accounts", "Contacts", "Vendors", "Products", "Quotes", "Invoices")
 
 
 @dataclass(frozen=True)

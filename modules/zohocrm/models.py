@@ -23,7 +23,7 @@ def _split(value: Any) -> Any:
 
 class ZohoParameters(BaseModel):
     """Static settings of every Zoho CRM module: the connection and (optionally) the module
-    (Accounts, Contacts, Products, Quotes, Invoices)."""
+    (Accounts, Contacts, Vendors, Products, Quotes, Invoices)."""
 
     model_config = _LAX
 
@@ -80,7 +80,8 @@ class CriteriaRule(BaseModel):
 class SearchInput(ModuleInput):
     """Search Records by one of: ``filter`` rules (AND, escaped), a raw ``criteria`` string,
     ``email`` (exact, any e-mail field), ``phone`` or ``word`` (any text field); ``name`` is a
-    helper for the module's name field (``Account_Name``, ``Full_Name`` …, starts with)."""
+    helper for the module's name field (``Account_Name``, ``Full_Name``, ``Product_Name`` …)
+    compared as ``match`` says: ``starts_with`` (default) or ``equals`` (exactly)."""
 
     filter: list[CriteriaRule] = Field(default_factory=list)
     criteria: str | None = None
@@ -88,6 +89,7 @@ class SearchInput(ModuleInput):
     phone: str | None = None
     word: str | None = None
     name: str | None = None
+    match: str = "starts_with"
 
     @field_validator("filter", mode="before")
     @classmethod

@@ -1,10 +1,12 @@
 """Zoho CRM modules (API v8): New Event (notifications), Watch Records, Search Records, and Get /
-Create / Update / Upsert a Record — for Accounts, Contacts, Products, Quotes and Invoices (the
-module is chosen in the parameters or mapped as ``module``).
+Create / Update / Upsert a Record — for Accounts, Contacts, Vendors, Products, Quotes and
+Invoices (the module is chosen in the parameters or mapped as ``module``).
 
 Every module takes ``parameters.__IMTCONN__`` (a Zoho CRM connection). Bundles are Zoho's
-records with Zoho's field names; lookups come out as ``{"name", "id"}``; Quotes and Invoices
-carry their lines in the ``Quoted_Items`` / ``Invoiced_Items`` subforms.
+records with Zoho's field names; lookups go in as ``{"id"}`` (a mapped id is wrapped) and come
+out as ``{"name", "id"}``; Quotes and Invoices carry their lines in the ``Quoted_Items`` /
+``Invoiced_Items`` subforms. Searches check Zoho's answers against what was asked: Zoho's
+``equals`` also matches substrings (vendor/zoho/NOTES.md §4).
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ CONTROL_FIELDS = frozenset({"module", "id", "duplicate_check_fields"})
 NAME_FIELDS: Mapping[str, str] = {
     "Accounts": "Account_Name",
     "Contacts": "Full_Name",
+    "Vendors": "Vendor_Name",
     "Products": "Product_Name",
     "Quotes": "Subject",
     "Invoices": "Subject",
@@ -67,6 +70,15 @@ NAME_FIELDS: Mapping[str, str] = {
 
 LINE_ITEMS: Mapping[str, str] = {"Quotes": "Quoted_Items", "Invoices": "Invoiced_Items"}
 """The v8 subform holding each inventory module's lines (v2's ``Product_Details``)."""
+
+LOOKUPS: Mapping[str, frozenset[str]] = {
+    "Contacts": frozenset({"Account_Name"}),
+    "Products": frozenset({"Vendor_Name"}),
+    "Quotes": frozenset({"Account_Name", "Contact_Name"}),
+    "Invoices": frozenset({"Account_Name", "Contact_Name"}),
+}
+"""Each module's lookup fields: a mapped id goes to Zoho as ``{"id": …}`` (a line item's
+``Product_Name`` too). ``Account_Name`` of Accounts is the account's name, not a lookup."""
 
 WATCH_FIELDS: Mapping[str, tuple[str, ...]] = {
     "Accounts": (
@@ -95,6 +107,20 @@ WATCH_FIELDS: Mapping[str, tuple[str, ...]] = {
         "Title",
         "Account_Name",
         *(f"Mailing_{part}" for part in ("Street", "City", "State", "Zip", "Country")),
+        "Description",
+    ),
+    "Vendors": (
+        "Vendor_Name",
+        "Email",
+        "Phone",
+        "Website",
+        "GL_Account",
+        "Category",
+        "Street",
+        "City",
+        "State",
+        "Zip_Code",
+        "Country",
         "Description",
     ),
     "Products": (
@@ -170,10 +196,29 @@ def _module(call: ModuleCall) -> str:
     return module
 
 
-def _fields(data: BaseModel) -> dict[str, Any]:
-    """The mapped record fields: no control keys, nothing left empty."""
+def record_fields(module: str, data: BaseModel) -> dict[str, Any]:
+    """The mapped record fields: no control keys, nothing left empty, a mapped id in a lookup
+    field (and a line item's ``Product_Name``) wrapped as ``{"id": …}``."""
     fields = data.model_dump(exclude=set(CONTROL_FIELDS), exclude_none=True)
-    return {k: v for k, v in fields.items() if v not in ("", [], {})}
+    fields = {k: v for k, v in fields.items() if v not in ("", [], {})}
+    for name in LOOKUPS.get(module, ()) & fields.keys():
+        fields[name] = as_lookup(fields[name])
+    subform = LINE_ITEMS.get(module)
+    if subform and isinstance(fields.get(subform), list):
+        fields[subform] = [
+            {**item, "Product_Name": as_lookup(item["Product_Name"])}
+            if isinstance(item, Mapping) and "Product_Name" in item
+            else item
+            for item in fields[subform]
+        ]
+    return fields
+
+
+def as_lookup(value: Any) -> Any:
+    """``"5843…"`` or ``5843…`` → ``{"id": "5843…"}``; a mapping passes unchanged."""
+    if isinstance(value, str | int) and not isinstance(value, bool) and str(value).strip():
+        return {"id": str(value).strip()}
+    return value
 
 
 # -- New Event (notifications) ------------------------------------------------------------------
@@ -385,15 +430,15 @@ def _required_instant(value: Any) -> datetime:
 
 def search_params(module: str, data: SearchInput) -> dict[str, Any]:
     """The search request's one parameter: ``criteria`` built from the rules (escaped), the
-    ``name`` helper and raw criteria (AND); else ``email``, ``phone`` or ``word``, in that order
-    (Zoho takes one of them per request).
+    ``name`` helper (``match``: ``starts_with`` or ``equals``) and raw criteria (AND); else
+    ``email``, ``phone`` or ``word``, in that order (Zoho takes one of them per request).
 
     Raises:
-        InvalidConfigurationError: nothing to search by.
+        InvalidConfigurationError: nothing to search by, or an unknown ``match``.
     """
     rules = [criterion(rule.field, rule.operator, rule.value) for rule in data.filter]
     if data.name:
-        rules.append(criterion(NAME_FIELDS.get(module, "Name"), "starts_with", data.name))
+        rules.append(criterion(name_field(module), name_operator(data.match), data.name))
     if data.criteria:
         rules.append(data.criteria)
     choices = {"criteria": all_of(rules), "email": data.email, "phone": data.phone}
@@ -404,19 +449,49 @@ def search_params(module: str, data: SearchInput) -> dict[str, Any]:
     raise InvalidConfigurationError("search by criteria, name, e-mail, phone or word")
 
 
+def name_field(module: str) -> str:
+    return NAME_FIELDS.get(module, "Name")
+
+
+def name_operator(match: str) -> str:
+    """The criteria operator of the ``name`` helper."""
+    if match not in ("starts_with", "equals"):
+        raise InvalidConfigurationError(f"unknown match '{match}' (starts_with or equals)")
+    return match
+
+
 def search_records(call: ModuleCall) -> Iterator[Bundle]:
     """Records matching the search; none (not an error) when Zoho answers 204.
 
     Zoho's ``equals`` matches substrings of text (``ABC`` finds "ABC Inc", NOTES.md §4), so
-    the records of an ``equals`` rule are compared again here, exactly (case-insensitive),
-    before ``limit`` counts them."""
+    the records of an ``equals`` rule (and of ``name`` with ``match`` equals) are compared
+    again here, exactly (case-insensitive), and an ``email`` search keeps the records with
+    that e-mail address — before ``limit`` counts them."""
     data: SearchInput = call.input  # type: ignore[assignment]
     parameters: SearchParameters = call.parameters  # type: ignore[assignment]
     module = _module(call)
-    found = client_for(call).search(module, search_params(module, data))
-    exact = [rule for rule in data.filter if rule.operator == "equals"]
-    matching = (r for r in found if all(equals_exactly(r.get(x.field), x.value) for x in exact))
+    params = search_params(module, data)
+    found = client_for(call).search(module, params)
+    exact = [(rule.field, rule.value) for rule in data.filter if rule.operator == "equals"]
+    if data.name and data.match == "equals":
+        exact.append((name_field(module), data.name))
+    matching = (
+        r
+        for r in found
+        if all(equals_exactly(r.get(field), value) for field, value in exact)
+        and ("email" not in params or has_email(r, params["email"]))
+    )
     yield from with_position(list(limited(matching, parameters.limit or None)))
+
+
+def has_email(record: Mapping[str, Any], email: str) -> bool:
+    """Whether one of the record's e-mail fields (``Email``, ``Secondary_Email`` …) is
+    ``email`` (case-insensitive)."""
+    return any(
+        isinstance(value, str) and value.strip().casefold() == email.strip().casefold()
+        for key, value in record.items()
+        if "email" in key.lower()
+    )
 
 
 def equals_exactly(actual: Any, wanted: Any) -> bool:
@@ -444,18 +519,21 @@ def get_record(call: ModuleCall) -> Iterator[Bundle]:
 
 
 def create_record(call: ModuleCall) -> Iterator[Bundle]:
-    yield client_for(call).insert(_module(call), _fields(call.input))
+    module = _module(call)
+    yield client_for(call).insert(module, record_fields(module, call.input))
 
 
 def update_record(call: ModuleCall) -> Iterator[Bundle]:
     data: UpdateInput = call.input  # type: ignore[assignment]
-    yield client_for(call).update(_module(call), data.id, _fields(data))
+    module = _module(call)
+    yield client_for(call).update(module, data.id, record_fields(module, data))
 
 
 def upsert_record(call: ModuleCall) -> Iterator[Bundle]:
     data: UpsertInput = call.input  # type: ignore[assignment]
     module = _module(call)
-    yield client_for(call).upsert(module, _fields(data), data.duplicate_check_fields)
+    fields = record_fields(module, data)
+    yield client_for(call).upsert(module, fields, data.duplicate_check_fields)
 
 
 # -- specs ------------------------------------------------------------------------------------

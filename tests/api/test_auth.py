@@ -25,6 +25,7 @@ def setup(client, email="owner@example.com", password=PASSWORD):
 
 def test_first_start_asks_for_the_owner_then_signs_them_in(client):
     state = client.get("/api/auth/state").json
+    assert state.pop("password_rule")["min_length"] == 10
     assert state == {"needs_setup": True, "user": None, "csrf_token": None}
     response = setup(client, "Owner@Example.com")
     assert response.status_code == 201

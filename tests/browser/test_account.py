@@ -3,9 +3,11 @@ REST API until revoked; the teammate signs in, changes their own password and se
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import requests
 
-from tests.browser.conftest import shot
+from tests.browser.conftest import EMAIL, PASSWORD, shot
 
 TEAMMATE = ("ed@example.com", "first password 1")
 NEW_PASSWORD = "a better passphrase"
@@ -67,3 +69,42 @@ def test_team_tokens_and_password(signed_in, server, browser):
         ed.get_by_role("heading", name="Scenarios").wait_for()
     finally:
         context.close()
+
+
+def test_the_password_rule_shows_before_submitting_and_tokens_show_their_expiry(page, server):
+    page.goto(server + "/")
+    rule = page.get_by_test_id("password-rule")
+    assert "At least 10 characters" in rule.inner_text()  # on the first-start form already
+    page.get_by_label("Name").fill("Olga")
+    page.get_by_label("Email").fill(EMAIL)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    page.locator(".topbar").get_by_role("link", name="Olga").click()
+
+    password = page.get_by_test_id("password")
+    rule = password.get_by_test_id("password-rule").inner_text()
+    assert "At least 10 characters" in rule and "common password" in rule
+    password.get_by_label("Current password").fill(PASSWORD)
+    password.get_by_label("New password").fill(" " * 12 + "x")
+    change = password.get_by_role("button", name="Change password")
+    assert change.is_disabled()  # ten spaces are no password, before anything is sent
+    password.get_by_label("New password").fill("Password1234!")
+    change.click()
+    assert "commonly used" in password.locator(".inline-error").inner_text()
+
+    tokens = page.get_by_test_id("tokens")
+    tokens.get_by_label("Token name").fill("Nightly export")
+    tokens.get_by_label("Expires after").select_option("7")
+    tokens.get_by_role("button", name="Create token").click()
+    text = tokens.get_by_test_id("new-token").locator("code").inner_text()
+    row = tokens.get_by_role("row").filter(has_text="Nightly export")
+    shown = row.locator("td").nth(3).inner_text()
+    made = requests.get(f"{server}/api/tokens", headers=bearer(text), timeout=10).json()[0]
+    expires = datetime.fromisoformat(made["expires_at"])
+    assert timedelta(days=6) < expires - datetime.now(UTC) <= timedelta(days=7)
+    assert shown not in ("", "expired") and str(expires.astimezone().year) in shown
+    shot(page, "account-rule-and-expiry")
+
+
+def bearer(token):
+    return {"Authorization": f"Bearer {token}"}

@@ -12,9 +12,11 @@ import pytest
 
 from engine.connections import resolved_from_values
 from modules.connections import ApiClient
+from modules.quickbooks import forms
 from modules.quickbooks import sandbox as qbo_sandbox
 from modules.quickbooks.client import QuickBooksClient, condition, qbo_settings
 from modules.quickbooks.connection import QUICKBOOKS_CONNECTION
+from modules.quickbooks.models import ItemFields
 from modules.quickbooks.modules import webhook_bundles
 from modules.quickbooks.webhooks import (
     change_events,
@@ -344,3 +346,62 @@ def test_the_connector_keeps_to_ten_calls_in_flight_per_company():
     )
     assert (settings.rate_limit, settings.rate_window) == (500, 60.0)
     assert (settings.concurrency_key, settings.max_concurrent) == ("quickbooks:42", 10)
+
+
+# -- §5 the entities the sync packs write --------------------------------------------------------
+
+
+def test_every_item_field_of_the_notes_is_mapped_and_an_inventory_item_needs_its_accounts(
+    sandbox_client,
+):
+    notes_line(APP, 116, "**Item**: Name, Type, UnitPrice, Taxable, SalesTaxIncluded")
+    notes_line(APP, 117, "AssetAccountRef, TrackQtyOnHand, QtyOnHand, InvStartDate, Sku")
+    item = {
+        "Name": "Contract widget",
+        "Type": "Inventory",
+        "UnitPrice": 3,
+        "Taxable": True,
+        "SalesTaxIncluded": False,
+        "IncomeAccountRef": {"value": "1"},
+        "ExpenseAccountRef": {"value": "80"},
+        "AssetAccountRef": {"value": "81"},
+        "TrackQtyOnHand": True,
+        "QtyOnHand": 5,
+        "InvStartDate": "2026-01-01",
+        "Sku": "CW-1",
+        "SalesTaxCodeRef": {"value": "4"},
+    }
+    assert set(item) <= set(ItemFields.model_fields)  # every field of the notes is mappable
+    assert sandbox_client.create("item", item)["Sku"] == "CW-1"
+    for reference in ("IncomeAccountRef", "ExpenseAccountRef", "AssetAccountRef"):
+        lacking = {k: v for k, v in item.items() if k != reference} | {"Name": reference}
+        assert fault(sandbox_client.post("item", lacking))["element"] == reference
+
+
+def test_sales_receipts_credit_memos_and_estimates_take_the_fields_of_the_notes(sandbox_client):
+    notes_line(
+        APP, 113, "**CreditMemo**: CustomerRef, Line, TxnTaxDetail, RemainingCredit, Balance"
+    )
+    notes_line(APP, 114, "**Estimate**: CustomerRef, Line, ExpirationDate, TxnStatus")
+    notes_line(APP, 115, "**SalesReceipt** (paid-at-sale): DepositToAccountRef, PaymentMethodRef")
+    notes_line(APP, 102, "CreditMemo, Estimate, SalesReceipt to `TaxExcluded`")
+    assert {"DepositToAccountRef", "PaymentMethodRef", "PaymentRefNum", "Line"} <= set(
+        forms.CreateSalesReceiptInput.model_fields
+    )
+    assert {"ExpirationDate", "TxnStatus"} <= set(forms.CreateEstimateInput.model_fields)
+    assert {"RemainingCredit", "Balance"} <= set(forms.CreditMemoOutput.model_fields)
+    customer = {"value": "1"}
+    line = invoice_line(ItemRef={"value": "1"}, TaxCodeRef={"value": "4"})
+    receipt = sandbox_client.create(
+        "salesreceipt",
+        {"Line": [line], "PaymentMethodRef": {"value": "1"}, "PaymentRefNum": "R-1"},
+    )
+    memo = sandbox_client.create("creditmemo", {"CustomerRef": customer, "Line": [line]})
+    estimate = sandbox_client.create(
+        "estimate", {"CustomerRef": customer, "Line": [line], "ExpirationDate": "2026-12-31"}
+    )
+    for form in (receipt, memo, estimate):
+        assert form["GlobalTaxCalculation"] == "TaxExcluded"
+        assert form["TxnTaxDetail"]["TotalTax"] > 0
+    assert memo["RemainingCredit"] == memo["Balance"] == memo["TotalAmt"]
+    assert estimate["ExpirationDate"] == "2026-12-31"

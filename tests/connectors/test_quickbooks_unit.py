@@ -28,13 +28,15 @@ from modules.quickbooks.client import (
     quote,
 )
 from modules.quickbooks.connection import QUICKBOOKS_CONNECTION, remember_company
-from modules.quickbooks.models import CreateInvoiceInput, CreatePaymentInput, SearchCustomersInput
-from modules.quickbooks.modules import (
-    customer_conditions,
+from modules.quickbooks.forms import (
+    CreateInvoiceInput,
+    CreatePaymentInput,
     payment_body,
     sales_document,
-    webhook_bundles,
 )
+from modules.quickbooks.models import SearchCustomersInput
+from modules.quickbooks.modules import webhook_bundles
+from modules.quickbooks.search import SEARCHES, conditions
 from modules.quickbooks.webhooks import (
     change_events,
     intuit_signature,
@@ -357,14 +359,14 @@ def test_customer_search_conditions_escape_every_field():
         Active=True,
         filter=[[{"field": "CompanyName", "operator": "startsWith", "value": "O'"}]],
     )
-    assert customer_conditions(data) == [
+    assert conditions(SEARCHES["Customer"], data) == [
         r"DisplayName = 'O\'Brien & Sons'",
         r"PrimaryEmailAddr = 'a\'b@x.example'",
         "Active = true",
         r"CompanyName LIKE 'O\'%'",
     ]
     with pytest.raises(InvalidConfigurationError):
-        customer_conditions(SearchCustomersInput(DisplayName="x", match="regex"))
+        conditions(SEARCHES["Customer"], SearchCustomersInput(DisplayName="x", match="regex"))
 
 
 # -- request bodies -----------------------------------------------------------------------------

@@ -29,6 +29,9 @@ ENDPOINTS = {
     "PUT /Invoices",
     "POST /Invoices/{id}",
     "PUT /Quotes",
+    "GET /Quotes",
+    "GET /Quotes/{id}",
+    "POST /Quotes/{id}",
     "GET /Payments",
     "PUT /Payments",
     "GET /CreditNotes",
@@ -43,6 +46,7 @@ ENDPOINTS = {
     "GET /Overpayments/{id}",
     "PUT /Overpayments/{id}/Allocations",
     "GET /Organisation",
+    "GET /TaxRates",
 }
 """Every accounting endpoint a Xero module or the connection's test calls."""
 
@@ -83,7 +87,13 @@ def drive_every_module(runner, sandbox, connection, resolver):
     (invoice,) = call("xero:CreateInvoice", {**invoice_fields, "DueDate": "2026-05-31"})
     call("xero:UpdateInvoice", {"InvoiceID": invoice["InvoiceID"], "Reference": "PO-1"})
     call("xero:SearchInvoice", {"Statuses": ["AUTHORISED"], "ContactIDs": [cid]})
-    call("xero:CreateQuote", {"ContactID": cid, "LineAmountTypes": "Exclusive", "LineItems": lines})
+    (quote,) = call(
+        "xero:CreateQuote", {"ContactID": cid, "LineAmountTypes": "Exclusive", "LineItems": lines}
+    )
+    call("xero:GetQuote", {"QuoteID": quote["QuoteID"]})
+    call("xero:UpdateQuote", {"QuoteID": quote["QuoteID"], "Status": "SENT"})
+    call("xero:SearchQuotes", {"ContactID": cid, "Status": "SENT", "DateFrom": "2020-01-01"})
+    call("xero:SearchTaxRates", {"TaxType": "OUTPUT2"})
     call(
         "xero:CreatePayment", {"InvoiceID": invoice["InvoiceID"], "AccountCode": "090", "Amount": 5}
     )
@@ -103,7 +113,7 @@ def drive_every_module(runner, sandbox, connection, resolver):
     )
     call("xero:UpdateItem", {"ItemID": item["ItemID"], "Code": "C-1", "Name": "Thing 2"})
     call("xero:GetItem", {"ItemID": item["ItemID"]})
-    call("xero:SearchItems", {"filter": [{"field": "Code", "value": "C-1"}]})
+    call("xero:SearchItems", {"Code": "C-1", "filter": [{"field": "Name", "value": "Thing 2"}]})
     sandbox.control(
         "seed",
         {
@@ -128,7 +138,15 @@ def drive_every_module(runner, sandbox, connection, resolver):
         "xero:AllocateOverpayment",
         {"OverpaymentID": over["OverpaymentID"], "InvoiceID": invoice["InvoiceID"], "Amount": 5},
     )
-    for resource in ("Contacts", "Invoices", "Payments", "CreditNotes", "Items", "Overpayments"):
+    for resource in (
+        "Contacts",
+        "Invoices",
+        "Quotes",
+        "Payments",
+        "CreditNotes",
+        "Items",
+        "Overpayments",
+    ):
         module = f"xero:Watch{resource}"
         used.add(module)
         record = runner.run(

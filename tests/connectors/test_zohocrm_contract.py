@@ -14,6 +14,7 @@ from engine.connections import resolved_from_values
 from engine.errors import InvalidConfigurationError
 from modules.zohocrm import sandbox as zoho_sandbox
 from modules.zohocrm.client import API_PATH, EDITIONS, all_of, criterion, zoho_settings
+from modules.zohocrm.client import MODULES as ZOHO_MODULES
 from modules.zohocrm.connection import SCOPES, ZOHOCRM_CONNECTION, api_domain_for
 from modules.zohocrm.datacentres import DATA_CENTRES, by_api_domain
 from modules.zohocrm.modules import CHANNEL_SECONDS, attach_webhook, webhook_bundles
@@ -382,3 +383,45 @@ def test_sign_in_reads_the_edition_whose_limits_the_client_keeps_to(zoho_connect
     )
     settings = zoho_settings(resolver.get(zoho_connection.id))
     assert (settings.rate_limit, settings.max_concurrent) == (50_750, 10)
+
+
+# -- §3 the modules and fields the sync packs use -----------------------------------------------
+
+
+def test_the_packs_six_modules_are_served_with_the_fields_of_the_notes(sandbox_client):
+    notes_line(
+        APP, 79, "Module API names: `Contacts`, `Accounts`, `Products`, `Invoices`, `Quotes`"
+    )
+    notes_line(APP, 79, "`Vendors`")
+    notes_line(APP, 112, "Products: `Product_Name`, `Product_Code`, `Unit_Price`, `Tax`")
+    notes_line(APP, 113, "`Qty_in_Stock`, `Vendor_Name`")
+    notes_line(APP, 109, "Invoice fields: `Subject`, `Invoice_Number`, `Invoice_Date`, `Due_Date`")
+    notes_line(APP, 111, "billing/shipping address parts; Quotes add `Quote_Stage`")
+    for module in ("Contacts", "Accounts", "Products", "Invoices", "Quotes", "Vendors"):
+        assert module in ZOHO_MODULES
+        answer = sandbox_client.request("GET", "settings/fields", params={"module": module})
+        assert answer.status_code == 200, (module, answer.text)
+    products = fields_named(sandbox_client, "Products")
+    assert {
+        "Product_Name",
+        "Product_Code",
+        "Unit_Price",
+        "Tax",
+        "Taxable",
+        "Product_Active",
+        "Qty_in_Stock",
+        "Vendor_Name",
+    } <= products
+    invoices = fields_named(sandbox_client, "Invoices")
+    assert {"Subject", "Invoice_Number", "Invoice_Date", "Due_Date", "Status", "Account_Name"} <= (
+        invoices
+    )
+    assert {"Contact_Name", "Currency", "Exchange_Rate", "Billing_Street", "Shipping_Code"} <= (
+        invoices
+    )
+    assert {"Quote_Stage", "Quoted_Items"} <= fields_named(sandbox_client, "Quotes")
+
+
+def fields_named(client, module):
+    answer = client.request("GET", "settings/fields", params={"module": module}).json()
+    return {f["api_name"] for f in answer["fields"]}

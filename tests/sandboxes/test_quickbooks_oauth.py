@@ -73,15 +73,21 @@ class QboClient:
     def create(self, entity, body):
         response = self.post(entity, body)
         assert response.status_code == 200, response.text
-        return response.json()[entity.capitalize()]
+        return entity_of(response)
 
     def read(self, entity, record_id):
         response = self.request("GET", f"{entity}/{record_id}")
         assert response.status_code == 200, response.text
-        return response.json()[entity.capitalize()]
+        return entity_of(response)
 
     def query(self, text):
         return self.request("GET", "query", params={"query": text})
+
+
+def entity_of(response):
+    """The one record of an answer (``{"SalesReceipt": {...}, "time": ...}``)."""
+    (record,) = [v for k, v in response.json().items() if k != "time"]
+    return record
 
 
 def make_client(serve, http, config=None):

@@ -153,7 +153,9 @@ def test_invoice_validation_faults(client):
         "invoice", {"CustomerRef": {"value": "1"}, "Line": [sales_line(2, 10, "4", Amount=25)]}
     )
     assert fault(mismatch)["code"] == "6070"
-    client.create("item", {"Name": "Untaxed thing", "UnitPrice": 5})
+    client.create(
+        "item", {"Name": "Untaxed thing", "UnitPrice": 5, "IncomeAccountRef": {"value": "1"}}
+    )
     no_tax = client.post(
         "invoice",
         {
@@ -272,3 +274,21 @@ def test_demo_fixture_has_the_shared_companies(serve, http):
     }
     open_invoices = client.query("select * from Invoice where Balance > '0'").json()
     assert 0 < len(open_invoices["QueryResponse"]["Invoice"]) < 42
+
+
+def test_a_refused_invoice_uses_up_no_document_number(client):
+    """The sandbox used to hand out the next DocNumber before validating, so a refused invoice
+    left a gap (1001 refused, the next saved invoice 1002)."""
+    client.create("customer", {"DisplayName": "Gapless Ltd"})
+    untaxed = {"DetailType": "SalesItemLineDetail", "Amount": 5, "SalesItemLineDetail": {}}
+    refused = client.post("invoice", {"CustomerRef": {"value": "1"}, "Line": [untaxed]})
+    assert fault(refused)["code"] == "6000"
+    saved = client.create(
+        "invoice", {"CustomerRef": {"value": "1"}, "Line": [sales_line(1, 5, "4")]}
+    )
+    assert saved["DocNumber"] == "1001"
+    client.post("invoice", {"Id": saved["Id"], "SyncToken": "0"}, operation="delete")
+    again = client.create(
+        "invoice", {"CustomerRef": {"value": "1"}, "Line": [sales_line(1, 5, "4")]}
+    )
+    assert again["DocNumber"] == "1002"  # a deleted invoice's number is not handed out again

@@ -330,7 +330,7 @@ def test_quotes_create_and_list(xero_client):
     assert response.status_code == 200, response.text
     quote = response.json()["Quotes"][0]
     assert (quote["QuoteNumber"], quote["Status"], quote["Total"]) == ("QU-0001", "DRAFT", 172.5)
-    listed = xero_client.get("Quotes", params={"where": 'Status=="DRAFT"'}).json()["Quotes"]
+    listed = xero_client.get("Quotes", params={"Status": "DRAFT"}).json()["Quotes"]
     assert [q["QuoteID"] for q in listed] == [quote["QuoteID"]]
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -63,6 +65,21 @@ def connect_postgres() -> sqlalchemy.Engine:
             pytrace=False,
         )
     return engine
+
+
+@contextmanager
+def private_postgres_schema(prefix: str) -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL schema named ``<prefix>_<random>``, dropped after."""
+    admin = connect_postgres()
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield postgres_url_with_schema(schema)
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")

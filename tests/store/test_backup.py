@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -33,10 +32,11 @@ from engine.store.migrate import current_revision, head_revision
 from engine.store.sql.engine import create_store_engine
 from engine.store.sql.schema import metadata
 from tests.service.blueprints import HOOK_WITH_RESPONSE, blueprint, set_variable
-from tests.store.conftest import connect_postgres, postgres_url_with_schema
+from tests.store.conftest import private_postgres_schema
 from webui import create_app
 
 SECRETS = {"password": "pa55-PLAIN-secret-1", "refresh_token": "rt-PLAIN-secret-2"}
+ODD_TEXT = {"note": "a\x00b", "half": "\ud800", "emoji": "\U0001f600"}
 POLLING = blueprint(set_variable(1, value="polled"), name="Every ten minutes")
 
 
@@ -87,8 +87,11 @@ def populate(service: Service) -> dict:
         "Customers", structure={"spec": [{"name": "email", "type": "text"}]}, max_size_bytes=10**6
     )
     store.put_record(data_store.id, "c-1", {"email": "ann@example.com", "tags": ["a", "b"]})
+    # Text a run may put into data: NUL and a lone surrogate travel unchanged (the backup's
+    # JSON used to fail to encode the surrogate).
+    store.put_record(data_store.id, "c-2", ODD_TEXT)
     user = store.create_user("owner@example.com", "Olga", "owner", "scrypt$salt$hash")
-    store.create_api_token(user.id, "ci", "ab" * 32)
+    store.create_api_token(user.id, "ci", "ab" * 32, datetime.now(UTC) + timedelta(days=90))
     store.create_session("cd" * 32, user.id, "csrf", datetime.now(UTC) + timedelta(days=1))
     failed = store.create_execution(polling.id, 1, TriggerKind.SCHEDULE)
     store.claim_execution(failed.id, worker_id="w1")
@@ -131,16 +134,8 @@ def target_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'restored' / 'switchboard.db'}"
         return
-    admin = connect_postgres()
-    schema = f"sb_restore_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield postgres_url_with_schema(schema)
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.dispose()
+    with private_postgres_schema("sb_restore") as url:
+        yield url
 
 
 def test_round_trip_restores_everything(source, target_url, tmp_path):
@@ -165,6 +160,8 @@ def test_round_trip_restores_everything(source, target_url, tmp_path):
         assert store.get_incomplete(made["incomplete"]).execution_id == made["failed_execution"]
         assert store.count_queue(store.find_webhook_by_token(made["token"]).id) == 1
         assert store.find_session("cd" * 32) is None  # sign-ins do not travel
+        [data_store] = store.list_data_stores()
+        assert store.get_record(data_store.id, "c-2") == ODD_TEXT
         # New rows get fresh ids after the restored ones (PostgreSQL's sequences moved on).
         assert store.create_scenario("New", POLLING).id == 3
         # The webhook URL from before the backup still runs its scenario.
@@ -227,14 +224,21 @@ def test_a_database_with_data_is_refused_unless_forced(source, tmp_path):
     assert backup_database(url)["tables"] == document["tables"]
 
 
+COLUMNS_AFTER_0003 = [
+    ("scenario_versions", "saved_by"),  # migration 0004
+    ("api_tokens", "expires_at"),  # migration 0006
+]
+
+
 def as_made_at_0003(document: dict) -> dict:
-    """The backup as Switchboard made it at schema 0003: no ``saved_by`` (migration 0004)."""
-    versions = document["tables"]["scenario_versions"]
-    position = versions["columns"].index("saved_by")
-    del versions["columns"][position]
-    for row in versions["rows"]:
-        del row[position]
-    versions["sha256"] = _table_digest(versions)
+    """The backup as Switchboard made it at schema 0003: without the columns added since."""
+    for table, column in COLUMNS_AFTER_0003:
+        dumped = document["tables"][table]
+        position = dumped["columns"].index(column)
+        del dumped["columns"][position]
+        for row in dumped["rows"]:
+            del row[position]
+        dumped["sha256"] = _table_digest(dumped)
     document["schema_revision"] = "0003"
     document["checksum"] = _document_digest(document)
     return document
@@ -253,6 +257,8 @@ def test_a_backup_of_an_older_schema_restores_and_is_upgraded(source, tmp_path):
         restored = backup_database(url)["tables"]
         versions = restored["scenario_versions"]
         assert {row[versions["columns"].index("saved_by")] for row in versions["rows"]} == {None}
+        tokens = restored["api_tokens"]
+        assert None not in {row[tokens["columns"].index("expires_at")] for row in tokens["rows"]}
         assert as_made_at_0003({"tables": restored})["tables"] == document["tables"]
 
 

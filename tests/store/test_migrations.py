@@ -4,8 +4,7 @@ and equal to ``schema.py``."""
 from __future__ import annotations
 
 import threading
-import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy
@@ -26,7 +25,7 @@ from engine.store import (
 from engine.store.migrate import alembic_config, known_revisions, migrate_engine_to
 from engine.store.sql.engine import create_store_engine, normalise_url
 from engine.store.sql.schema import metadata
-from tests.store.conftest import BACKENDS, connect_postgres, postgres_url_with_schema
+from tests.store.conftest import BACKENDS, private_postgres_schema
 
 
 @pytest.fixture(params=BACKENDS)
@@ -35,16 +34,8 @@ def empty_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'nested' / 'dir' / 'fresh.db'}"
         return
-    admin = connect_postgres()
-    schema = f"sb_mig_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield postgres_url_with_schema(schema)
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.dispose()
+    with private_postgres_schema("sb_mig") as url:
+        yield url
 
 
 def schema_differences(url):
@@ -135,8 +126,9 @@ def test_urls_are_normalised_and_memory_is_refused():
 
 
 def test_first_to_newest_schema_keeps_the_data_in_place(empty_url):
-    """Rows written under the first schema read back through the newest store, every
-    migration applied one at a time on top of them."""
+    """Rows written under the first schema (and the accounts under the schema that brought
+    them) read back through the newest store, every migration applied one at a time on top
+    of them."""
     box = SecretBox(generate_key())
     engine = create_store_engine(empty_url)
     try:
@@ -146,14 +138,21 @@ def test_first_to_newest_schema_keeps_the_data_in_place(empty_url):
         for revision in known_revisions()[1:]:
             migrate_engine_to(engine, revision)
             assert current_revision(engine) == revision
+            if revision == ACCOUNTS_REVISION:
+                with engine.begin() as connection:
+                    _write_account_rows(connection)
+        upgraded_at = datetime.now(UTC)
     finally:
         engine.dispose()
     assert schema_differences(empty_url) == []
     with open_store(empty_url, secret_box=box, upgrade=False) as store:
         _check_first_schema_rows(store)
+        _check_account_rows(store, upgraded_at)
 
 
 FIRST_BLUEPRINT = '{"name": "Orders", "flow": []}'
+ACCOUNTS_REVISION = "0002"
+OLD_TOKEN_HASH = "f" * 64
 
 
 def _write_first_schema_rows(connection, box):
@@ -287,6 +286,36 @@ def _check_first_schema_rows(store):
     assert store.get_record(4, "k") == {"a": 1}
     assert store.get_cursor(7, 1) == {"since": "x"}
     assert store.list_variables() == {"v": [1, 2]}
-    # The accounts of migration 0002 work on top of it.
-    assert store.create_user("a@example.com", "A", "owner", "scrypt$x").id == 1
+    # The accounts of migration 0002 work on top of it (after the one written under 0002).
+    assert store.create_user("a@example.com", "A", "owner", "scrypt$x").id == 2
     assert store.save_scenario(7, FIRST_BLUEPRINT) == 3
+
+
+def _write_account_rows(connection):
+    """A user with an API token and a session as migration 0002 made them (no expiry)."""
+    at = datetime(2026, 1, 15, 9, 30, tzinfo=UTC)
+    connection.execute(
+        sqlalchemy.text(
+            "INSERT INTO users (email, name, role, password_hash, created_at, updated_at) "
+            "VALUES ('old@example.com', 'Old', 'editor', 'scrypt$x', :at, :at)"
+        ),
+        {"at": at},
+    )
+    connection.execute(
+        sqlalchemy.text(
+            "INSERT INTO api_tokens (user_id, name, token_hash, created_at) "
+            "SELECT id, 'cron', :hash, :at FROM users WHERE email = 'old@example.com'"
+        ),
+        {"hash": OLD_TOKEN_HASH, "at": at},
+    )
+
+
+def _check_account_rows(store, upgraded_at):
+    user = store.find_user_by_email("old@example.com")
+    # A token made before tokens expired keeps working for 90 days after the upgrade, then
+    # stops: none is left that never expires.
+    token = store.find_api_token(OLD_TOKEN_HASH)
+    assert (token.name, token.user_id) == ("cron", user.id)
+    lifetime = token.expires_at - upgraded_at
+    assert timedelta(days=89) < lifetime <= timedelta(days=90)
+    assert store.find_api_token(OLD_TOKEN_HASH, now=token.expires_at) is None

@@ -82,8 +82,9 @@ def test_list_count_update_delete(store, clock):
 
 def test_api_tokens(store, clock):
     user = make_user(store)
-    token = store.create_api_token(user.id, "CI", "a" * 64)
-    assert token.last_used_at is None
+    expires = clock.now + timedelta(days=30)
+    token = store.create_api_token(user.id, "CI", "a" * 64, expires)
+    assert token.last_used_at is None and token.expires_at == expires
     assert store.get_api_token(token.id) == token
     clock.advance(10)
     found = store.find_api_token("a" * 64)
@@ -96,7 +97,31 @@ def test_api_tokens(store, clock):
     with pytest.raises(NotFound):
         store.delete_api_token(token.id)
     with pytest.raises(NotFound):
-        store.create_api_token(999, "x", "c" * 64)
+        store.create_api_token(999, "x", "c" * 64, expires)
+
+
+def test_api_tokens_expire(store, clock):
+    user = make_user(store)
+    token = store.create_api_token(user.id, "CI", "a" * 64, clock.now + timedelta(hours=1))
+    clock.advance(3599)
+    assert store.find_api_token("a" * 64).last_used_at == clock.now
+    last_use = clock.now
+    clock.advance(1)
+    assert store.find_api_token("a" * 64) is None
+    # Still listed (its owner sees it expired), and the failed use did not count as a use.
+    assert store.get_api_token(token.id).last_used_at == last_use
+
+
+def test_revoking_every_token_of_a_user(store, clock):
+    user, other = make_user(store), make_user(store, "bob@example.com", role="viewer")
+    later = clock.now + timedelta(days=1)
+    store.create_api_token(user.id, "CI", "a" * 64, later)
+    store.create_api_token(user.id, "cron", "b" * 64, later)
+    store.create_api_token(other.id, "mine", "c" * 64, later)
+    assert store.delete_user_api_tokens(user.id) == 2
+    assert store.find_api_token("a" * 64) is None and store.find_api_token("b" * 64) is None
+    assert store.find_api_token("c" * 64).user_id == other.id
+    assert store.delete_user_api_tokens(user.id) == 0
 
 
 def test_sessions_expire_and_end(store, clock):
@@ -116,7 +141,7 @@ def test_sessions_expire_and_end(store, clock):
 
 def test_deleting_a_user_ends_their_tokens_and_sessions(store, clock):
     user = make_user(store)
-    store.create_api_token(user.id, "CI", "a" * 64)
+    store.create_api_token(user.id, "CI", "a" * 64, clock.now + timedelta(days=1))
     store.create_session("s" * 64, user.id, "csrf", clock.now + timedelta(hours=1))
     store.delete_user(user.id)
     assert store.find_api_token("a" * 64) is None

@@ -2,7 +2,8 @@
 ``/api/openapi.json``).
 
 Every request passes ``check_access`` first: who is asking (``webui.auth``), the CSRF token of
-cookie-authenticated writes, and the least role the endpoint needs (``webui.api.access``).
+cookie-authenticated writes, the least role the endpoint needs and whether it needs a browser
+session rather than an API token (``webui.api.access``).
 Views validate input with the models of ``webui.api.models``, call the service and answer JSON;
 failures are answered by ``webui.api.problems``.
 """
@@ -13,7 +14,7 @@ from flask import Flask, request
 
 from webui import auth
 from webui.api import problems
-from webui.api.access import ACCESS, CSRF_EXEMPT
+from webui.api.access import ACCESS, CSRF_EXEMPT, SESSION_ONLY
 from webui.api.converters import CONVERTERS
 from webui.api.problems import ApiError
 from webui.api.routing import ENDPOINTS, api
@@ -39,6 +40,13 @@ def check_access() -> None:
         raise ApiError(401, "unauthorized", "sign in, or send an API token")
     if principal.role < needed:
         raise ApiError(403, "forbidden", f"this needs the {needed.label} role")
+    if principal.session is None and request.endpoint in SESSION_ONLY:
+        raise ApiError(
+            403,
+            "forbidden",
+            "this needs a signed-in browser session: an API token cannot create tokens, "
+            "change a password or add and change users",
+        )
 
 
 api.before_request(check_access)

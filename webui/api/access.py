@@ -90,6 +90,14 @@ ACCESS: dict[str, Role] = {
     "api.delete_all_records": EDITOR,
 }
 
+SESSION_ONLY = frozenset(
+    {"api.create_token", "api.change_password", "api.create_user", "api.update_user"}
+)
+"""Writes that make credentials (a token, a password, an account or a role): they need a
+signed-in browser session, and an API token is refused (403). A leaked token so cannot outlive
+its expiry or revocation by minting a new token, setting a password it knows or making an
+owner. Revoking tokens and deleting users (which take power away) stay open to tokens."""
+
 CSRF_EXEMPT = frozenset({"api.auth_login", "api.auth_setup"})
 """Writes that do not act with the session's authority (they replace it), so a browser with a
 stale session can still sign in. Every other cookie-authenticated write needs the token."""

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from flask import Response, g
 
-from engine.store import NotFound, Store, User
+from engine.passwords import WeakPassword
+from engine.store import ApiToken, NotFound, Store, User
 from webui import auth
 from webui.api.models import (
     AuthState,
@@ -30,6 +34,15 @@ def _store() -> Store:
     return current_service().store
 
 
+@contextmanager
+def _password_at(path: str) -> Iterator[None]:
+    """Answer a password the rule refuses with 422 at ``path`` of the body."""
+    try:
+        yield
+    except WeakPassword as weak:
+        raise ApiError(422, "invalid", f"{path}: {weak}", path=path) from None
+
+
 @route("/auth/state", "GET", answer=AuthState)
 def auth_state() -> Response:
     """Whether setup is needed, who is signed in, and the CSRF token of the session."""
@@ -48,9 +61,9 @@ def auth_state() -> Response:
 def auth_setup() -> Response:
     """Create the owner account on first start (only while no user exists); signs in."""
     given = json_body(SetupIn)
-    user = _store().create_first_user(
-        given.email, given.name, "owner", auth.hash_password(given.password)
-    )
+    with _password_at("password"):
+        password_hash = auth.new_password_hash(given.password, email=given.email, name=given.name)
+    user = _store().create_first_user(given.email, given.name, "owner", password_hash)
     if user is None:
         raise ApiError(409, "conflict", "setup is done: an account exists already; sign in")
     return _signed_in(user, 201)
@@ -79,8 +92,9 @@ def auth_login() -> Response:
 
 @route("/auth/password", "POST", body=PasswordChange, answer=UserOut)
 def change_password() -> Response:
-    """Change one's own password (the current one is checked, with the sign-in throttle); every
-    other session of the user ends and this one continues under a new session id."""
+    """Change one's own password (the current one is checked, with the sign-in throttle; a
+    browser session only). Every other session and every API token of the user end; this
+    session continues under a new session id."""
     given = json_body(PasswordChange)
     user = g.principal.user
     throttle = auth.login_throttle()
@@ -95,11 +109,8 @@ def change_password() -> Response:
     if not auth.verify_password(given.current_password, user.password_hash):
         throttle.failed(user.email)
         raise ApiError(403, "forbidden", "the current password is wrong", path="current_password")
-    store = _store()
-    user = store.update_user(user.id, password_hash=auth.hash_password(given.new_password))
-    store.delete_user_sessions(user.id)
-    if g.principal.session is None:  # an API token: no session to continue
-        return answer(user_out(user))
+    with _password_at("new_password"):
+        user = auth.set_password(_store(), user, given.new_password)
     return _signed_in(user, 200)
 
 
@@ -129,18 +140,18 @@ def list_users() -> Response:
 
 @route("/users", "POST", body=UserIn, answer=UserOut, status=201)
 def create_user() -> Response:
-    """Add a user with a role."""
+    """Add a user with a role and a first password (by the password rule)."""
     given = json_body(UserIn)
-    user = _store().create_user(
-        given.email, given.name, given.role, auth.hash_password(given.password)
-    )
+    with _password_at("password"):
+        password_hash = auth.new_password_hash(given.password, email=given.email, name=given.name)
+    user = _store().create_user(given.email, given.name, given.role, password_hash)
     return answer(user_out(user), 201)
 
 
 @route("/users/<int:user_id>", "PATCH", body=UserPatch, answer=UserOut)
 def update_user(user_id: int) -> Response:
-    """Change a user's email, name, password or role (signs them out everywhere when the
-    password or role changes)."""
+    """Change a user's email, name, password or role. A new password (the owner's reset) ends
+    the user's sessions and revokes their API tokens; a new role ends their sessions."""
     given = json_body(UserPatch)
     store = _store()
     current = store.get_user(user_id)
@@ -148,10 +159,17 @@ def update_user(user_id: int) -> Response:
         _keep_an_owner(current)
     changes = given.model_dump(exclude_none=True, exclude={"password"})
     if given.password is not None:
-        changes["password_hash"] = auth.hash_password(given.password)
-    user = store.update_user(user_id, **changes)
-    if given.password is not None or user.role != current.role:
-        store.delete_user_sessions(user_id)
+        email, name = changes.get("email", current.email), changes.get("name", current.name)
+        with _password_at("password"):
+            changes["password_hash"] = auth.new_password_hash(
+                given.password, email=email, name=name
+            )
+    with store.transaction():
+        user = store.update_user(user_id, **changes)
+        if given.password is not None:
+            auth.sign_out_everywhere(store, user_id)
+        elif user.role != current.role:
+            store.delete_user_sessions(user_id)
     return answer(user_out(user))
 
 
@@ -172,27 +190,34 @@ def _keep_an_owner(user: User) -> None:
 # -- API tokens -------------------------------------------------------------------------------
 
 
+def token_out(token: ApiToken, text: str | None = None) -> TokenOut:
+    return TokenOut(
+        id=token.id,
+        name=token.name,
+        created_at=token.created_at,
+        last_used_at=token.last_used_at,
+        expires_at=token.expires_at,
+        expired=token.expires_at <= current_service().clock(),
+        token=text,
+    )
+
+
 @route("/tokens", "GET", answer=list[TokenOut])
 def list_tokens() -> Response:
-    """The signed-in user's API tokens (never their text)."""
+    """The signed-in user's API tokens, expired ones too (never their text)."""
     tokens = _store().list_api_tokens(user_id=g.principal.user.id)
-    return answer(
-        [
-            TokenOut(id=t.id, name=t.name, created_at=t.created_at, last_used_at=t.last_used_at)
-            for t in tokens
-        ]
-    )
+    return answer([token_out(token) for token in tokens])
 
 
 @route("/tokens", "POST", body=TokenIn, answer=TokenOut, status=201)
 def create_token() -> Response:
-    """A new API token for the signed-in user; its text is in this answer only."""
+    """A new API token for the signed-in user (a browser session only: a token cannot make
+    tokens), expiring after ``expires_in_days``; its text is in this answer only."""
     given = json_body(TokenIn)
-    text = auth.new_api_token()
-    token = _store().create_api_token(g.principal.user.id, given.name, auth.digest(text))
-    return answer(
-        TokenOut(id=token.id, name=token.name, created_at=token.created_at, token=text), 201
+    token, text = auth.issue_api_token(
+        _store(), g.principal.user, given.name, given.expires_in_days
     )
+    return answer(token_out(token, text), 201)
 
 
 @route("/tokens/<int:token_id>", "DELETE", status=204)

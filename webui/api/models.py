@@ -12,7 +12,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from engine.passwords import MAX_LENGTH as PASSWORD_MAX
+from engine.passwords import MIN_LENGTH as PASSWORD_MIN
+from engine.passwords import RULE as PASSWORD_RULE
 from webui.api.converters import INT4_MAX, INT8_MAX
+from webui.auth import TOKEN_DAYS_DEFAULT, TOKEN_DAYS_MAX
 
 JSON = Any
 
@@ -59,18 +63,29 @@ class UserOut(Answer):
     role: RoleName
 
 
+class PasswordRule(Answer):
+    min_length: int = Field(description="characters, not counting whitespace at either end")
+    text: str = Field(description="the whole rule, to show where a password is chosen")
+
+
 class AuthState(Answer):
     needs_setup: bool
     user: UserOut | None
     csrf_token: str | None = Field(
         description="send it as X-CSRF-Token on cookie-authenticated writes"
     )
+    password_rule: PasswordRule = PasswordRule(min_length=PASSWORD_MIN, text=PASSWORD_RULE)
+
+
+NewPassword = Annotated[
+    str, Field(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX, description=PASSWORD_RULE)
+]
 
 
 class SetupIn(Request):
     email: Email = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
     name: str = Field(min_length=1, max_length=200)
-    password: str = Field(min_length=10, max_length=1024)
+    password: NewPassword
 
 
 class LoginIn(Request):
@@ -83,8 +98,8 @@ class UserIn(SetupIn):
 
 
 class PasswordChange(Request):
-    current_password: str = Field(max_length=1024)
-    new_password: str = Field(min_length=10, max_length=1024)
+    current_password: str = Field(max_length=PASSWORD_MAX)
+    new_password: NewPassword
 
 
 class UserPatch(Request):
@@ -92,12 +107,18 @@ class UserPatch(Request):
         default=None, min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$"
     )
     name: str | None = Field(default=None, min_length=1, max_length=200)
-    password: str | None = Field(default=None, min_length=10, max_length=1024)
+    password: NewPassword | None = None
     role: RoleName | None = None
 
 
 class TokenIn(Request):
     name: str = Field(min_length=1, max_length=200)
+    expires_in_days: int = Field(
+        default=TOKEN_DAYS_DEFAULT,
+        ge=1,
+        le=TOKEN_DAYS_MAX,
+        description="the token stops working this many days after it is made",
+    )
 
 
 class TokenOut(Answer):
@@ -105,6 +126,8 @@ class TokenOut(Answer):
     name: str
     created_at: datetime
     last_used_at: datetime | None = None
+    expires_at: datetime
+    expired: bool = False
     token: str | None = Field(default=None, description="only in the answer to POST /api/tokens")
 
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, jsonify, request
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from engine.blueprint.io import json_path
 from engine.errors import BlueprintError, ExpressionError, UnknownModuleError
+from engine.failures import log_failure
 from engine.registry import UnknownConnectionKindError
 from engine.service import ServiceError
 from engine.store import (
@@ -25,6 +26,7 @@ from engine.store import (
     InvalidTransition,
     NotFound,
     StaleRevision,
+    UnstorableText,
 )
 from webui.api.routing import BadRequest
 
@@ -57,6 +59,7 @@ ERRORS: dict[type[Exception], tuple[int, str]] = {
     InvalidTransition: (409, "conflict"),
     StaleRevision: (409, "conflict"),
     DataStoreFull: (409, "conflict"),
+    UnstorableText: (422, "invalid"),
     ExpressionError: (422, "invalid"),
     UnknownModuleError: (422, "invalid"),
     UnknownConnectionKindError: (422, "invalid"),
@@ -84,7 +87,7 @@ def install(blueprint: Blueprint) -> None:
 
     @blueprint.errorhandler(BadRequest)
     def bad_request(error: BadRequest) -> Response:
-        return error_body(error.status, error.code, str(error))
+        return error_body(error.status, error.code, str(error), error.path)
 
     @blueprint.errorhandler(ValidationError)
     def invalid(error: ValidationError) -> Response:
@@ -122,13 +125,13 @@ def install(blueprint: Blueprint) -> None:
 
     @blueprint.errorhandler(Exception)
     def unexpected(error: Exception) -> Response:
-        log.exception("unexpected error in an API request")
+        log_failure(log, "unexpected error in %s %s", request.method, request.path, error=error)
         return error_body(500, "internal", "something went wrong on our side; see the logs")
 
 
 def _mapped(status: int, code: str) -> Any:
     def handler(error: Exception) -> Response:
-        return error_body(status, code, str(error))
+        return error_body(status, code, str(error), getattr(error, "path", None))
 
     return handler
 

@@ -56,11 +56,15 @@ class UserStore(ABC):
 
 
 class ApiTokenStore(ABC):
-    """Personal API tokens: the caller hashes the token text; the store never sees it."""
+    """Personal API tokens: the caller hashes the token text; the store never sees it. Every
+    token expires: from ``expires_at`` on, ``find_api_token`` no longer finds it."""
 
     @abstractmethod
-    def create_api_token(self, user_id: int, name: str, token_hash: str) -> ApiToken:
-        """Store a token of ``user_id``. Raises ``NotFound`` for an unknown user."""
+    def create_api_token(
+        self, user_id: int, name: str, token_hash: str, expires_at: datetime
+    ) -> ApiToken:
+        """Store a token of ``user_id`` valid until ``expires_at``. Raises ``NotFound`` for an
+        unknown user."""
 
     @abstractmethod
     def get_api_token(self, token_id: int) -> ApiToken:
@@ -68,7 +72,8 @@ class ApiTokenStore(ABC):
 
     @abstractmethod
     def find_api_token(self, token_hash: str, *, now: datetime | None = None) -> ApiToken | None:
-        """The token with that hash, its ``last_used_at`` set to ``now``; ``None`` if none."""
+        """The token with that hash, its ``last_used_at`` set to ``now``; ``None`` if there is
+        none or it expired before ``now`` (an expired token is not marked used)."""
 
     @abstractmethod
     def list_api_tokens(self, *, user_id: int | None = None) -> list[ApiToken]:
@@ -77,6 +82,10 @@ class ApiTokenStore(ABC):
     @abstractmethod
     def delete_api_token(self, token_id: int) -> None:
         """Revoke a token: requests with it fail from now on. Raises ``NotFound``."""
+
+    @abstractmethod
+    def delete_user_api_tokens(self, user_id: int) -> int:
+        """Revoke every token of a user (their password changed); returns how many."""
 
 
 class SessionStore(ABC):

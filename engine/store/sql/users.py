@@ -123,7 +123,9 @@ class SqlUsers(SqlBase):
 
 
 class SqlApiTokens(SqlBase):
-    def create_api_token(self, user_id: int, name: str, token_hash: str) -> ApiToken:
+    def create_api_token(
+        self, user_id: int, name: str, token_hash: str, expires_at: datetime
+    ) -> ApiToken:
         with self._write() as connection:
             _require_user(connection, user_id)
             token_id = connection.execute(
@@ -134,6 +136,7 @@ class SqlApiTokens(SqlBase):
                     "token_hash": token_hash,
                     "created_at": self._now(),
                     "last_used_at": None,
+                    "expires_at": expires_at,
                 },
             ).scalar_one()
             return self._token(connection, token_id)
@@ -143,11 +146,12 @@ class SqlApiTokens(SqlBase):
             return self._token(connection, token_id)
 
     def find_api_token(self, token_hash: str, *, now: datetime | None = None) -> ApiToken | None:
+        at = self._now(now)
         with self._write() as connection:
             changed = connection.execute(
                 update(api_tokens)
-                .where(api_tokens.c.token_hash == token_hash)
-                .values(last_used_at=self._now(now))
+                .where(api_tokens.c.token_hash == token_hash, api_tokens.c.expires_at > at)
+                .values(last_used_at=at)
             )
             if changed.rowcount == 0:
                 return None
@@ -168,6 +172,11 @@ class SqlApiTokens(SqlBase):
             deleted = connection.execute(delete(api_tokens).where(api_tokens.c.id == token_id))
             if deleted.rowcount == 0:
                 raise NotFound("api token", token_id)
+
+    def delete_user_api_tokens(self, user_id: int) -> int:
+        with self._write() as connection:
+            statement = delete(api_tokens).where(api_tokens.c.user_id == user_id)
+            return connection.execute(statement).rowcount
 
     @staticmethod
     def _token(connection: SqlConnection, token_id: int) -> ApiToken:

@@ -176,7 +176,8 @@ def _request_json() -> dict[str, Any]:
 
 
 def write_entity(realm_id: str, entity: str) -> flask.Response:
-    """``POST /{entity}``: create, update (with ``Id``) or ``?operation=delete``. A write whose
+    """``POST /{entity}``: create, update (with ``Id``), ``?operation=delete`` or
+    ``?operation=void`` (invoices, sales receipts). A write whose
     ``requestid`` the company already saw gets the original answer and changes nothing."""
     spec = entity_spec(entity)
     if not spec.writable:
@@ -204,6 +205,8 @@ def _apply_write(realm: Realm, spec: EntitySpec, body: dict[str, Any]) -> tuple[
     operation = flask.request.args.get("operation", "")
     if operation == "delete":
         return realm.delete(spec, body)
+    if operation == "void":
+        return realm.void(spec, body)
     if operation:
         raise faults.unsupported(f"{operation} for {spec.name}")
     if body.get("Id") not in (None, ""):
@@ -383,7 +386,12 @@ def announce(state: QboSandboxState, realm_id: str, changes: list[Change]) -> No
     state.webhooks.enqueue(new_delivery(url, body, headers, "dataChangeEvent"), raw)
 
 
-CLOUDEVENT_VERBS = {"Create": "created", "Update": "updated", "Delete": "deleted"}
+CLOUDEVENT_VERBS = {
+    "Create": "created",
+    "Update": "updated",
+    "Delete": "deleted",
+    "Void": "voided",  # Intuit's samples show created/updated/deleted only (NOTES.md §8)
+}
 
 
 def _cloudevents_delivery(

@@ -1,8 +1,9 @@
 """The entities the sandbox serves, declared as data, and what each one checks and derives.
 
 Each ``EntitySpec`` names the entity (``Customer``; URL segment ``customer``), whether the API
-may write it, its unique name field (name-list entities: ``Active``, 6240 on duplicates) and a
-``prepare`` hook that validates and fills derived fields on the record about to be stored.
+may write, delete or void it, its unique name field (name-list entities: ``Active``, 6240 on
+duplicates) and a ``prepare`` hook that validates and fills derived fields on the record about
+to be stored. ``Account`` and ``PaymentMethod`` are reference lists the API only reads here.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import faults
 from .documents import compute_document, decimal, money, ref_id, resolve_ref
+from .items import account_ref, check_item
 
 if TYPE_CHECKING:
     from .realm import Realm
@@ -32,6 +34,7 @@ class EntitySpec:
     writable: bool = True
     name_field: str | None = None
     deletable: bool = False
+    voidable: bool = False
     defaults: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -45,8 +48,12 @@ def _text(record: Record, name: str) -> str:
     return str(value).strip() if value not in (None, "") else ""
 
 
-def prepare_customer(realm: Realm, record: Record, existing: Record | None) -> None:
-    """DisplayName defaults from CompanyName or the person's name; it must be unique."""
+def _display_name(record: Record) -> str:
+    """DisplayName, else CompanyName, else the person's name parts.
+
+    Raises:
+        QboFault: 2020 when there is nothing to name the record by.
+    """
     person = " ".join(
         _text(record, n)
         for n in ("Title", "GivenName", "MiddleName", "FamilyName", "Suffix")
@@ -55,7 +62,14 @@ def prepare_customer(realm: Realm, record: Record, existing: Record | None) -> N
     display = _text(record, "DisplayName") or _text(record, "CompanyName") or person
     if not display:
         raise faults.required("DisplayName")
-    realm.check_unique_name("Customer", "DisplayName", display, record.get("Id"))
+    return display
+
+
+def prepare_customer(realm: Realm, record: Record, existing: Record | None) -> None:
+    """DisplayName defaults from CompanyName or the person's name; it must be unique across
+    customers and vendors (QuickBooks keeps one name list)."""
+    display = _display_name(record)
+    realm.check_unique_display_name(display, "Customer", record.get("Id"))
     record["DisplayName"] = display
     record["FullyQualifiedName"] = display
     record.setdefault("PrintOnCheckName", _text(record, "CompanyName") or display)
@@ -65,14 +79,21 @@ def prepare_customer(realm: Realm, record: Record, existing: Record | None) -> N
 
 
 def prepare_item(realm: Realm, record: Record, existing: Record | None) -> None:
-    """Name is required and unique; FullyQualifiedName follows it."""
-    name = _text(record, "Name")
-    if not name:
-        raise faults.required("Name")
-    realm.check_unique_name("Item", "Name", name, record.get("Id"))
-    record["Name"] = record["FullyQualifiedName"] = name
-    if record.get("SalesTaxCodeRef"):
-        resolve_ref(realm.lookup, "TaxCode", record["SalesTaxCodeRef"], "SalesTaxCodeRef")
+    """Name unique among items, the type's accounts and quantities (``items.check_item``);
+    FullyQualifiedName follows the name."""
+    check_item(record, existing, realm.lookup, realm.tracks_quantities)
+    realm.check_unique_name("Item", "Name", record["Name"], record.get("Id"))
+    record["FullyQualifiedName"] = record["Name"] = str(record["Name"]).strip()
+
+
+def prepare_vendor(realm: Realm, record: Record, existing: Record | None) -> None:
+    """As a customer: DisplayName defaults from CompanyName or the person's name and is
+    unique across customers and vendors (one name list)."""
+    display = _display_name(record)
+    realm.check_unique_display_name(display, "Vendor", record.get("Id"))
+    record["DisplayName"] = display
+    record.setdefault("PrintOnCheckName", _text(record, "CompanyName") or display)
+    record.setdefault("Balance", 0.0)
     del existing
 
 
@@ -117,7 +138,41 @@ def prepare_estimate(realm: Realm, record: Record, existing: Record | None) -> N
     _dates(record, realm, "ExpirationDate")
     record.setdefault("DocNumber", realm.next_doc_number())
     record.setdefault("TxnStatus", "Pending")
+    if record["TxnStatus"] not in ESTIMATE_STATUSES:
+        raise faults.invalid_enumeration(record["TxnStatus"], "TxnStatus")
     compute_document(record, realm.lookup, realm.tax_word)
+    del existing
+
+
+def prepare_sales_receipt(realm: Realm, record: Record, existing: Record | None) -> None:
+    """Paid at sale: the customer is optional, the money goes to ``DepositToAccountRef`` (a
+    bank account or Undeposited Funds, the default); nothing stays due (``Balance`` 0)."""
+    if ref_id(record.get("CustomerRef")):
+        _customer_ref(realm, record)
+    _dates(record, realm, None)
+    record.setdefault("DocNumber", realm.next_doc_number())
+    deposit = record.get("DepositToAccountRef") or realm.undeposited_funds()
+    record["DepositToAccountRef"] = account_ref(
+        realm.lookup, deposit, "DepositToAccountRef", DEPOSIT_ACCOUNT_TYPES
+    )
+    if ref_id(record.get("PaymentMethodRef")):
+        method = resolve_ref(
+            realm.lookup, "PaymentMethod", record["PaymentMethodRef"], "PaymentMethodRef"
+        )
+        record["PaymentMethodRef"] = {"value": method["Id"], "name": method.get("Name")}
+    compute_document(record, realm.lookup, realm.tax_word)
+    record["Balance"] = 0.0
+    del existing
+
+
+def prepare_credit_memo(realm: Realm, record: Record, existing: Record | None) -> None:
+    """A customer's credit: lines and tax as an invoice; the whole total remains as credit
+    (``RemainingCredit`` = ``Balance`` = TotalAmt: the sandbox applies no credit memo)."""
+    _customer_ref(realm, record)
+    _dates(record, realm, None)
+    record.setdefault("DocNumber", realm.next_doc_number())
+    compute_document(record, realm.lookup, realm.tax_word)
+    record["Balance"] = record["RemainingCredit"] = record["TotalAmt"]
     del existing
 
 
@@ -177,23 +232,22 @@ def _apply_line(realm: Realm, line: Any, customer: Record, payment_id: str | Non
     return amount
 
 
+ESTIMATE_STATUSES = frozenset({"Pending", "Accepted", "Closed", "Rejected"})
+DEPOSIT_ACCOUNT_TYPES = frozenset({"Bank", "Other Current Asset"})
 _NAME_DEFAULTS = {"Active": True}
+_SALES_FORM_DEFAULTS = {"PrintStatus": "NeedToPrint", "EmailStatus": "NotSet"}
 ENTITIES: dict[str, EntitySpec] = {
     spec.path: spec
     for spec in (
         EntitySpec("TaxRate", writable=False),
         EntitySpec("TaxCode", writable=False),
+        EntitySpec("Account", writable=False, name_field="Name"),
+        EntitySpec("PaymentMethod", writable=False, name_field="Name"),
         EntitySpec(
             "Item",
             prepare_item,
             name_field="Name",
-            defaults={
-                **_NAME_DEFAULTS,
-                "Type": "Service",
-                "UnitPrice": 0,
-                "Taxable": True,
-                "IncomeAccountRef": {"value": "1", "name": "Sales"},
-            },
+            defaults={**_NAME_DEFAULTS, "Type": "Service", "UnitPrice": 0, "Taxable": True},
         ),
         EntitySpec(
             "Customer",
@@ -208,20 +262,33 @@ ENTITIES: dict[str, EntitySpec] = {
             },
         ),
         EntitySpec(
+            "Vendor",
+            prepare_vendor,
+            name_field="DisplayName",
+            defaults={**_NAME_DEFAULTS, "Vendor1099": False},
+        ),
+        EntitySpec(
             "Estimate",
             prepare_estimate,
             deletable=True,
-            defaults={"PrintStatus": "NeedToPrint", "EmailStatus": "NotSet", "LinkedTxn": []},
+            defaults={**_SALES_FORM_DEFAULTS, "LinkedTxn": []},
         ),
         EntitySpec(
             "Invoice",
             prepare_invoice,
             deletable=True,
-            defaults={
-                "PrintStatus": "NeedToPrint",
-                "EmailStatus": "NotSet",
-                "AllowOnlinePayment": False,
-            },
+            voidable=True,
+            defaults={**_SALES_FORM_DEFAULTS, "AllowOnlinePayment": False},
+        ),
+        EntitySpec(
+            "SalesReceipt",
+            prepare_sales_receipt,
+            deletable=True,
+            voidable=True,
+            defaults=_SALES_FORM_DEFAULTS,
+        ),
+        EntitySpec(
+            "CreditMemo", prepare_credit_memo, deletable=True, defaults=_SALES_FORM_DEFAULTS
         ),
         EntitySpec("Payment", prepare_payment, deletable=True),
     )
@@ -230,4 +297,8 @@ ENTITIES: dict[str, EntitySpec] = {
 SEED_ORDER = tuple(spec.name for spec in ENTITIES.values())
 ENTITY_NAMES = {spec.name.lower(): spec.name for spec in ENTITIES.values()}
 #: Entities listed in webhooks and change data capture.
-TRACKED = frozenset({"Customer", "Item", "Estimate", "Invoice", "Payment"})
+TRACKED = frozenset(
+    {"Customer", "Vendor", "Item", "Estimate", "Invoice", "SalesReceipt", "CreditMemo", "Payment"}
+)
+#: Sales forms: lines, tax, totals and a DocNumber from one sequence.
+SALES_FORMS = ("Invoice", "Estimate", "SalesReceipt", "CreditMemo")

@@ -6,8 +6,9 @@ Exception tree::
     └── AuthFault                 the gateway's lower-case {"fault": {"error": [...]}} (401/403)
 
 Codes and messages follow Intuit's published error list (``2020`` required param, ``2500``
-invalid reference, ``4000``/``4001`` query, ``5010`` stale object, ``610`` not found, ``6240``
-duplicate name, ``3001`` throttle, ``3200`` authentication, ``3100`` authorization).
+invalid reference, ``2170`` invalid enumeration, ``4000``/``4001`` query, ``5010`` stale
+object, ``610`` not found, ``6240`` duplicate name, ``3001`` throttle, ``3200``
+authentication, ``3100`` authorization).
 """
 
 from __future__ import annotations
@@ -155,6 +156,14 @@ def business(detail: str, element: str = "") -> QboFault:
         "A business validation error has occurred while processing your request",
         f"Business Validation Error: {detail}",
         element=element,
+    )
+
+
+def invalid_enumeration(value: Any, element: str) -> QboFault:
+    """2170: a value outside the field's enumeration (an item ``Type``, an estimate's
+    ``TxnStatus`` …)."""
+    return QboFault(
+        "2170", "Invalid Enumeration", f"Invalid Enumeration : {value}", element=element
     )
 
 

@@ -15,10 +15,11 @@ from typing import Any
 
 from . import faults
 from .documents import money, ref_id
-from .entities import ENTITIES, EntitySpec
+from .entities import ENTITIES, SALES_FORMS, EntitySpec
 
 Record = dict[str, Any]
 VAT_COUNTRIES = frozenset({"GB", "UK", "IE", "FR"})
+NAME_LIST = ("Customer", "Vendor")  # one DisplayName namespace (employees are not emulated)
 SERVER_FIELDS = frozenset({"Id", "SyncToken", "MetaData", "domain", "sparse"})
 
 
@@ -28,7 +29,7 @@ class Change:
 
     entity: str
     id: str
-    operation: str  # Create | Update | Delete
+    operation: str  # Create | Update | Delete | Void
     at: str
 
 
@@ -67,7 +68,8 @@ class Realm:
 
     def default_preferences(self) -> Record:
         """A company's ``Preferences`` as Intuit's API renders the parts integrators read:
-        sales tax on (AST for a US company), one currency, no sales-form custom fields."""
+        sales tax on (AST for a US company), one currency, no sales-form custom fields,
+        products and services with quantities on hand tracked."""
         return {
             "Id": "1",
             "SyncToken": "0",
@@ -78,7 +80,31 @@ class Realm:
                 "HomeCurrency": {"value": self.currency},
             },
             "SalesFormsPrefs": {"CustomField": [], "AllowDiscount": True},
+            "ProductAndServicesPrefs": {
+                "ForSales": True,
+                "ForPurchase": True,
+                "QuantityWithPriceAndRate": True,
+                "QuantityOnHand": True,
+            },
         }
+
+    @property
+    def tracks_quantities(self) -> bool:
+        """Whether the company tracks inventory quantities (QuickBooks Online Plus and
+        Advanced): only then may it have inventory items."""
+        prefs = self.preferences.get("ProductAndServicesPrefs") or {}
+        return prefs.get("QuantityOnHand") is True
+
+    def undeposited_funds(self) -> Record:
+        """The Undeposited Funds account, where a sales receipt's money goes by default.
+
+        Raises:
+            QboFault: 2020 when the company has none (name the DepositToAccountRef).
+        """
+        for account in self.records["Account"].values():
+            if account.get("AccountSubType") == "UndepositedFunds":
+                return {"value": account["Id"]}
+        raise faults.required("DepositToAccountRef")
 
     def company_info(self) -> Record:
         """``CompanyInfo``; address countries are ISO 3-letter codes (Intuit, 31 Oct 2025)."""
@@ -138,21 +164,37 @@ class Realm:
             if same and record["Id"] != own_id:
                 raise faults.duplicate_name(record["Id"])
 
+    def check_unique_display_name(self, name: str, entity: str, own_id: Any) -> None:
+        """Raises QboFault 6240 when another customer or vendor has this DisplayName:
+        QuickBooks keeps customers, vendors (and employees) in one name list."""
+        for other in NAME_LIST:
+            for record in self.records[other].values():
+                same = str(record.get("DisplayName", "")).casefold() == name.casefold()
+                if same and (other, record["Id"]) != (entity, own_id):
+                    raise faults.duplicate_name(record["Id"])
+
     def next_id(self, entity: str) -> str:
         numbers = [int(i) for i in self.records[entity] if i.isdigit()]
         self.counters[entity] = max([self.counters.get(entity, 0), *numbers]) + 1
         return str(self.counters[entity])
 
     def next_doc_number(self) -> str:
-        """One more than the highest numeric DocNumber of any invoice or estimate."""
+        """One more than the highest numeric DocNumber any sales form has had (invoices,
+        estimates, sales receipts and credit memos share one sequence); a refused write uses
+        up no number."""
         numbers = [
             int(doc["DocNumber"])
-            for entity in ("Invoice", "Estimate")
+            for entity in SALES_FORMS
             for doc in self.records[entity].values()
             if str(doc.get("DocNumber", "")).isdigit()
         ]
-        self.doc_number = max([self.doc_number, *numbers]) + 1
-        return str(self.doc_number)
+        return str(max([self.doc_number, *numbers]) + 1)
+
+    def _note_doc_number(self, record: Record) -> None:
+        """Remember a stored sales form's number, so a deleted one is not handed out again."""
+        number = str(record.get("DocNumber", ""))
+        if number.isdigit():
+            self.doc_number = max(self.doc_number, int(number))
 
     # --- payments ----------------------------------------------------------------------------
 
@@ -204,13 +246,15 @@ class Realm:
         return changes
 
     def refresh_customer_balances(self) -> None:
-        """Customer ``Balance`` = sum of its open invoice balances (not a customer update)."""
+        """Customer ``Balance`` = its open invoice balances less its open credit memos (not a
+        customer update)."""
         totals: dict[str, Decimal] = {}
-        for invoice in self.records["Invoice"].values():
-            customer_id = ref_id(invoice.get("CustomerRef")) or ""
-            totals[customer_id] = totals.get(customer_id, Decimal(0)) + Decimal(
-                str(invoice.get("Balance", 0))
-            )
+        for entity, sign in (("Invoice", 1), ("CreditMemo", -1)):
+            for document in self.records[entity].values():
+                customer_id = ref_id(document.get("CustomerRef")) or ""
+                totals[customer_id] = totals.get(customer_id, Decimal(0)) + sign * Decimal(
+                    str(document.get("Balance", 0))
+                )
         for customer in self.records["Customer"].values():
             customer["Balance"] = money(totals.get(customer["Id"], Decimal(0)))
             customer["BalanceWithJobs"] = customer["Balance"]
@@ -233,6 +277,8 @@ class Realm:
         record["sparse"] = False
         self._prepare(spec, record, None)
         self.records[spec.name][record["Id"]] = record
+        if spec.name in SALES_FORMS:
+            self._note_doc_number(record)
         return [
             Change(spec.name, record["Id"], "Create", now),
             *self._after_write(spec, None, record, now, seeding),
@@ -291,8 +337,39 @@ class Realm:
             changes += self._unlink_payments(existing["Id"], now)
         return gone, changes + self._after_write(spec, existing, None, now, False)
 
+    def void(self, spec: EntitySpec, data: Record) -> tuple[Record, list[Change]]:
+        """Void an invoice or sales receipt by ``Id`` and current ``SyncToken``: it stays, with
+        every amount zero, nothing due and ``PrivateNote`` "Voided"; payments applied to a
+        voided invoice become unapplied credit.
+
+        Raises:
+            QboFault: 500 for entities that cannot be voided, 610, 5010.
+        """
+        if not spec.voidable:
+            raise faults.unsupported(f"Void for {spec.name}")
+        existing = self.get(spec.name, str(data.get("Id")))
+        if str(data.get("SyncToken")) != existing["SyncToken"]:
+            raise faults.stale_object(data.get("SyncToken"))
+        now = self.now()
+        record = copy.deepcopy(existing)
+        for line in record.get("Line") or []:
+            line["Amount"] = 0.0
+            detail = line.get("SalesItemLineDetail")
+            if isinstance(detail, dict):
+                detail.update(Qty=0.0, UnitPrice=0.0)
+        record["TxnTaxDetail"] = {"TotalTax": 0.0, "TaxLine": []}
+        record.update(TotalAmt=0.0, Balance=0.0, PrivateNote="Voided")
+        record["SyncToken"] = str(int(existing["SyncToken"]) + 1)
+        _touch(record, now)
+        self.records[spec.name][record["Id"]] = record
+        changes = [Change(spec.name, record["Id"], "Void", now)]
+        if spec.name == "Invoice":
+            changes += self._unlink_payments(record["Id"], now)
+            record["LinkedTxn"] = []
+        return record, changes + self._after_write(spec, existing, record, now, False)
+
     def _prepare(self, spec: EntitySpec, record: Record, existing: Record | None) -> None:
-        if spec.name in ("Invoice", "Estimate", "Payment"):
+        if spec.name in (*SALES_FORMS, "Payment"):
             record.setdefault("CurrencyRef", {"value": self.currency})
         if spec.prepare is not None:
             spec.prepare(self, record, existing)
@@ -304,7 +381,7 @@ class Realm:
         if spec.name == "Payment":
             touched = _linked_invoices(before) | _linked_invoices(after)
             changes = self.refresh_invoices(touched, now, seeding)
-        if spec.name in ("Invoice", "Payment"):
+        if spec.name in ("Invoice", "CreditMemo", "Payment"):
             self.refresh_customer_balances()
         return changes
 

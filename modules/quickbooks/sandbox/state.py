@@ -3,14 +3,18 @@
 Fixture format (API field names; records may carry ``Id``, ``SyncToken`` and ``MetaData``)::
 
     {"realms": [{"realmId", "companyName", "country", "currency", "Preferences": {...},
-                 "TaxRate": [...], "TaxCode": [...], "Item": [...], "Customer": [...],
-                 "Estimate": [...], "Invoice": [...], "Payment": [...]}]}
+                 "TaxRate": [...], "TaxCode": [...], "Account": [...], "PaymentMethod": [...],
+                 "Item": [...], "Customer": [...], "Vendor": [...], "Estimate": [...],
+                 "Invoice": [...], "SalesReceipt": [...], "CreditMemo": [...],
+                 "Payment": [...]}]}
 
 ``Preferences`` (optional) is merged over the defaults of ``Realm.default_preferences``
-(``TaxPrefs``, ``CurrencyPrefs``, ``SalesFormsPrefs``).
+(``TaxPrefs``, ``CurrencyPrefs``, ``SalesFormsPrefs``, ``ProductAndServicesPrefs``). A company
+given no ``Account`` or ``PaymentMethod`` list gets ``REFERENCE_LISTS``'.
 
 Without a fixture there is one company with the baseline reference data below (a "Services"
-item and GST tax codes as in a New Zealand company: 4 = 15 %, 8 = 10 %, 5 zero-rated, 6 exempt).
+item and GST tax codes as in a New Zealand company: 4 = 15 %, 8 = 10 %, 5 zero-rated, 6 exempt;
+the accounts and payment methods of ``REFERENCE_LISTS``).
 """
 
 from __future__ import annotations
@@ -80,6 +84,54 @@ def _code(code_id: str, name: str, rate_id: str, rate_name: str) -> dict[str, An
     }
 
 
+def _account(
+    account_id: str, name: str, account_type: str, sub_type: str, classification: str
+) -> dict[str, Any]:
+    return {
+        "Id": account_id,
+        "Name": name,
+        "FullyQualifiedName": name,
+        "AccountType": account_type,
+        "AccountSubType": sub_type,
+        "Classification": classification,
+        "Active": True,
+        "SubAccount": False,
+        "CurrentBalance": 0,
+    }
+
+
+REFERENCE_LISTS: dict[str, list[dict[str, Any]]] = {
+    "Account": [
+        _account("1", "Sales", "Income", "SalesOfProductIncome", "Revenue"),
+        _account("2", "Services", "Income", "ServiceFeeIncome", "Revenue"),
+        _account("4", "Undeposited Funds", "Other Current Asset", "UndepositedFunds", "Asset"),
+        _account("35", "Cheque Account", "Bank", "Checking", "Asset"),
+        _account("80", "Cost of Sales", "Cost of Goods Sold", "SuppliesMaterialsCogs", "Expense"),
+        _account("81", "Inventory Asset", "Other Current Asset", "Inventory", "Asset"),
+        _account(
+            "84", "Accounts Receivable (A/R)", "Accounts Receivable", "AccountsReceivable", "Asset"
+        ),
+        _account("86", "Purchases", "Expense", "SuppliesMaterials", "Expense"),
+    ],
+    "PaymentMethod": [
+        {"Id": str(n), "Name": name, "Type": kind, "Active": True}
+        for n, (name, kind) in enumerate(
+            [
+                ("Cash", "NON_CREDIT_CARD"),
+                ("Cheque", "NON_CREDIT_CARD"),
+                ("Direct Debit", "NON_CREDIT_CARD"),
+                ("Visa", "CREDIT_CARD"),
+                ("MasterCard", "CREDIT_CARD"),
+            ],
+            start=1,
+        )
+    ],
+}
+"""The accounts and payment methods of every company a fixture gives none: an income account
+(1 Sales, the one items post to), Cost of Goods Sold (80), Inventory Asset (81) and
+Undeposited Funds (4, where sales receipts' money goes by default), as a new New Zealand
+company has them with inventory tracking on."""
+
 BASELINE: dict[str, list[dict[str, Any]]] = {
     "TaxRate": [
         _rate("9", "GST (Sales)", 15),
@@ -100,6 +152,7 @@ BASELINE: dict[str, list[dict[str, Any]]] = {
             "Type": "Service",
             "UnitPrice": 0,
             "SalesTaxCodeRef": {"value": "4"},
+            "IncomeAccountRef": {"value": "1"},
         }
     ],
 }
@@ -142,7 +195,10 @@ class QboSandboxState(BaseSandboxState):
             realm = self._realm_for(data)
             for entity in SEED_ORDER:
                 spec = ENTITIES[entity.lower()]
-                for record in data.get(entity, []):
+                records = data.get(entity)
+                if records is None and not realm.records[entity]:
+                    records = REFERENCE_LISTS.get(entity)
+                for record in records or []:
                     realm.create(spec, copy.deepcopy(record), seeding=True)
                     loaded[entity] += 1
         return loaded

@@ -192,9 +192,16 @@ def filter_records(
     if args.get("Statuses"):
         statuses = {s.strip().upper() for s in args["Statuses"].split(",")}
         records = [r for r in records if r.get("Status") in statuses]
-    if args.get("where"):
+    if args.get("where") and resource.where:  # Quotes take no where: ignored, as unknown
         keep = compile_where(args["where"], resource.type_name, resource.known_fields)
         records = [r for r in records if keep(r)]
+    for name, holds in resource.list_filters.items():
+        if args.get(name):
+            try:
+                records = [r for r in records if holds(r, args[name])]
+            except ValidationFailed as error:
+                message = "; ".join(error.messages)
+                raise api_exception(16, "QueryParseException", message) from None
     return records
 
 
@@ -330,11 +337,17 @@ def apply_batch(
 
 
 def read_only_list(name: str) -> flask.Response:
-    """GET Accounts / TaxRates / Organisation / Currencies (static settings). The envelope key
-    is Xero's: ``GET /Organisation`` answers under ``Organisations``."""
+    """GET Accounts / TaxRates / Organisation / Currencies (static settings), with ``where``
+    and ``order`` as Xero's lists take them. The envelope key is Xero's: ``GET
+    /Organisation`` answers under ``Organisations``."""
     state, tenant = open_tenant(name, writing=False)
     key, build = SETTINGS[name]
-    return json_response(envelope(key, build(state, tenant)))
+    items, args = build(state, tenant), flask.request.args
+    if args.get("where"):
+        known = {field for item in items for field in item}
+        keep = compile_where(args["where"], key.rstrip("s"), known)
+        items = [item for item in items if keep(item)]
+    return json_response(envelope(key, order_records(items, args.get("order"))))
 
 
 def _accounts(state: XeroSandboxState, tenant: Tenant) -> list[Record]:

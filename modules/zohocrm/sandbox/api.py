@@ -26,7 +26,7 @@ from modules.sandboxing import Fault, json_response
 
 from . import notifications
 from .criteria import CriteriaError, fields_of, matches, parse_criteria
-from .records import MODULES, ModuleSpec, RecordError, field_list
+from .records import MODULES, ModuleSpec, RecordError
 from .state import ZohoSandboxState
 from .store import Change
 
@@ -361,9 +361,10 @@ def search(module: str) -> flask.Response:
                 limit=MAX_CRITERIA,
                 reason=f"more than {MAX_CRITERIA} criteria",
             )
-        known = {f["api_name"] for f in field_list(spec)} | {k for r in records for k in r}
+        with state.lock:
+            known = {f["api_name"] for f in state.org.fields(spec)} | {"id"}
         for name in used:
-            if records and name not in known:
+            if name not in known:
                 raise ApiError(
                     400,
                     "INVALID_QUERY",
@@ -569,8 +570,8 @@ def organisation() -> flask.Response:
 
 
 def list_fields() -> flask.Response:
-    """``GET /settings/fields?module=``: a module's fields (config ``fields_missing`` removes
-    some, as an org's layout may)."""
+    """``GET /settings/fields?module=``: a module's fields with the org's custom ones (config
+    ``custom_fields``; ``fields_missing`` removes some, as an org's layout may)."""
     module = flask.request.args.get("module")
     if not module:
         raise ApiError(
@@ -580,8 +581,9 @@ def list_fields() -> flask.Response:
             param_name="module",
         )
     spec = module_spec(module)
-    missing = set(sandbox_state().config["fields_missing"].get(spec.name, []))
-    return json_response({"fields": [f for f in field_list(spec) if f["api_name"] not in missing]})
+    state = sandbox_state()
+    with state.lock:
+        return json_response({"fields": state.org.fields(spec)})
 
 
 def register(app: flask.Flask) -> None:

@@ -10,7 +10,9 @@ out), the upsert's default duplicate-check fields and the fields searched by ``e
 SDK 8.0 writes it). ``Total = Quantity * ListPrice``, ``Total_After_Discount = Total -
 Discount``, ``Tax = sum of Line_Tax %``, ``Net_Total = Total_After_Discount + Tax``; the
 document's ``Sub_Total = sum of Net_Total`` and ``Grand_Total = Sub_Total - Discount + Tax +
-Adjustment``. ``FIELDS`` is what ``GET /settings/fields`` lists per module.
+Adjustment``. ``field_list`` is what ``GET /settings/fields`` lists per module — the layout a
+write is kept to (``store.Org``: fields outside it are not stored) — with the organisation's
+custom fields.
 """
 
 from __future__ import annotations
@@ -110,10 +112,19 @@ MODULES: dict[str, ModuleSpec] = {
             duplicate_check=("Email",),
         ),
         ModuleSpec(
+            "Vendors",
+            "Vendor_Name",
+            ("Vendor_Name",),
+            emails=("Email",),
+            phones=("Phone",),
+            duplicate_check=("Vendor_Name",),
+        ),
+        ModuleSpec(
             "Products",
             "Product_Name",
             ("Product_Name",),
-            doubles=("Unit_Price", "Qty_in_Stock"),
+            doubles=("Unit_Price", "Qty_in_Stock", "Qty_Ordered", "Reorder_Level"),
+            lookups={"Vendor_Name": "Vendors"},
             duplicate_check=("Product_Name",),
             defaults={"Product_Active": True, "Taxable": True, "Tax": []},
         ),
@@ -276,30 +287,61 @@ COMMON_FIELDS: tuple[tuple[str, str], ...] = (
 )
 """Fields every module has."""
 
+_ADDRESSES: tuple[tuple[str, str], ...] = tuple(
+    (f"{side}_{part}", "text")
+    for side in ("Billing", "Shipping")
+    for part in ("Street", "City", "State", "Code", "Country")
+)
+_DOCUMENT: tuple[tuple[str, str], ...] = (
+    ("Sub_Total", "currency"),
+    ("Grand_Total", "currency"),
+    ("Currency", "picklist"),
+    ("Exchange_Rate", "double"),
+    *_ADDRESSES,
+    ("Terms_and_Conditions", "textarea"),
+    ("Description", "textarea"),
+)
 OTHER_FIELDS: Mapping[str, tuple[tuple[str, str], ...]] = {
     "Accounts": (
         ("Account_Number", "bigint"),
         ("Account_Type", "picklist"),
+        ("Account_Site", "text"),
         ("Industry", "picklist"),
+        ("Ownership", "picklist"),
+        ("Rating", "picklist"),
+        ("Employees", "integer"),
+        ("Ticker_Symbol", "text"),
         ("Website", "website"),
-        *(
-            (f"{side}_{part}", "text")
-            for side in ("Billing", "Shipping")
-            for part in ("Street", "City", "State", "Code", "Country")
-        ),
+        *_ADDRESSES,
         ("Description", "textarea"),
     ),
     "Contacts": (
         ("First_Name", "text"),
         ("Last_Name", "text"),
         ("Full_Name", "text"),
+        ("Salutation", "picklist"),
         ("Title", "text"),
+        ("Department", "text"),
+        ("Lead_Source", "picklist"),
+        ("Home_Phone", "phone"),
+        ("Skype_ID", "text"),
         *((f"Mailing_{part}", "text") for part in ("Street", "City", "State", "Zip", "Country")),
+        *((f"Other_{part}", "text") for part in ("Street", "City", "State", "Zip", "Country")),
+        ("Description", "textarea"),
+    ),
+    "Vendors": (
+        ("Website", "website"),
+        ("GL_Account", "picklist"),
+        ("Category", "text"),
+        *((part, "text") for part in ("Street", "City", "State", "Zip_Code", "Country")),
         ("Description", "textarea"),
     ),
     "Products": (
         ("Product_Code", "text"),
         ("Product_Active", "boolean"),
+        ("Product_Category", "picklist"),
+        ("Manufacturer", "picklist"),
+        ("Usage_Unit", "picklist"),
         ("Taxable", "boolean"),
         ("Tax", "multiselectpicklist"),
         ("Description", "textarea"),
@@ -307,25 +349,25 @@ OTHER_FIELDS: Mapping[str, tuple[tuple[str, str], ...]] = {
     "Quotes": (
         ("Quote_Number", "autonumber"),
         ("Quote_Stage", "picklist"),
-        ("Sub_Total", "currency"),
-        ("Grand_Total", "currency"),
-        ("Terms_and_Conditions", "textarea"),
-        ("Description", "textarea"),
+        ("Carrier", "picklist"),
+        *_DOCUMENT,
     ),
     "Invoices": (
         ("Invoice_Number", "autonumber"),
         ("Status", "picklist"),
-        ("Sub_Total", "currency"),
-        ("Grand_Total", "currency"),
-        ("Terms_and_Conditions", "textarea"),
-        ("Description", "textarea"),
+        ("Purchase_Order", "text"),
+        *_DOCUMENT,
     ),
 }
+TEXT_LENGTH = 255
+"""The longest value of a single-line text field (Zoho: ``INVALID_DATA`` with
+``maximum_length`` beyond a field's length)."""
 
 
-def field_list(spec: ModuleSpec) -> list[Record]:
+def field_list(spec: ModuleSpec, custom: Mapping[str, str] | None = None) -> list[Record]:
     """The module's fields as ``GET /settings/fields?module=`` lists them (api_name,
-    data_type, whether the system requires it)."""
+    data_type, whether the system requires it, single-line text's ``length``), with the
+    organisation's ``custom`` fields (``{api_name: data_type}``) marked ``custom_field``."""
     typed: dict[str, str] = {spec.name_field: "text"}
     typed.update(OTHER_FIELDS.get(spec.name, ()))
     typed.update(dict.fromkeys(spec.mandatory, "text"))
@@ -337,12 +379,25 @@ def field_list(spec: ModuleSpec) -> list[Record]:
     if spec.line_items:
         typed[spec.line_items] = "subform"
     typed.update(COMMON_FIELDS)
+    own = set(typed)
+    typed.update({k: v for k, v in (custom or {}).items() if k not in own})
     return [
         {
             "api_name": name,
             "data_type": data_type,
             "system_mandatory": name in spec.mandatory,
             "field_label": name.replace("_", " "),
+            "custom_field": name not in own,
+            **({"length": TEXT_LENGTH} if data_type == "text" else {}),
         }
         for name, data_type in typed.items()
     ]
+
+
+def check_lengths(record: Record, fields: list[Record]) -> None:
+    """Raises ``INVALID_DATA`` (with ``maximum_length``) for a text value longer than its
+    field's length."""
+    for field_meta in fields:
+        value, length = record.get(field_meta["api_name"]), field_meta.get("length")
+        if length and isinstance(value, str) and len(value) > length:
+            raise invalid(field_meta["api_name"], maximum_length=length)

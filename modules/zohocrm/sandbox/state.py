@@ -4,8 +4,8 @@ notification channels and config.
 Fixture format (API names; records may carry ``id``, ``Created_Time``, ``Modified_Time``;
 lookups and line items point at ids seeded earlier)::
 
-    {"Accounts": [...], "Contacts": [...], "Products": [...], "Quotes": [...],
-     "Invoices": [...]}
+    {"Accounts": [...], "Contacts": [...], "Vendors": [...], "Products": [...],
+     "Quotes": [...], "Invoices": [...]}
 
 Quotes and Invoices carry their line items in ``Quoted_Items`` / ``Invoiced_Items``.
 """
@@ -19,6 +19,7 @@ from typing import Any
 
 from modules.concurrency import MemoryConcurrencyLimiter
 from modules.sandboxing import BaseSandboxState
+from modules.zohocrm.crossref import cross_reference_layout
 
 from .oauth import TokenStore
 from .records import MODULES
@@ -42,6 +43,8 @@ DEFAULTS: dict[str, Any] = {
     "max_concurrent_requests": 10,
     "modules_missing": [],  # modules the org's edition lacks (e.g. ["Invoices", "Quotes"])
     "fields_missing": {},  # fields an org's layout lacks, by module
+    # custom fields by module ({api_name: data_type}): the sync packs' cross-reference fields
+    "custom_fields": cross_reference_layout(),
     "utc_offset": "+00:00",
     "user_name": "Sandbox Admin",
     "user_id": "5843104000000400001",

@@ -1,7 +1,10 @@
 """One Zoho CRM organisation's records and the insert / update / upsert / delete rules.
 
 Callers hold the sandbox lock. Writes return ``(record, Change)``; the API turns changes into
-notifications. Ids are 19-digit strings, like Zoho's.
+notifications. Ids are 19-digit strings, like Zoho's. A write keeps to the module's layout
+(``fields``: the standard fields, config ``custom_fields``, less ``fields_missing``): a field
+the layout lacks is not stored — whatever Zoho answers for it, the value is not kept, so a
+read-back (or ``connection check``) shows it missing.
 """
 
 from __future__ import annotations
@@ -13,7 +16,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from .records import MODULES, SYSTEM_FIELDS, ModuleSpec, Record, RecordError, check_fields
+from .records import (
+    MODULES,
+    SYSTEM_FIELDS,
+    ModuleSpec,
+    Record,
+    RecordError,
+    check_fields,
+    check_lengths,
+    field_list,
+)
 
 ID_PREFIX = "5843104000000"
 
@@ -65,6 +77,19 @@ class Org:
             if not any(candidate in records for records in self.records.values()):
                 return candidate
 
+    def fields(self, spec: ModuleSpec) -> list[Record]:
+        """The module's layout: standard fields and the org's custom ones, less those the
+        org lacks (``GET /settings/fields`` lists exactly these)."""
+        custom = (self.config.get("custom_fields") or {}).get(spec.name) or {}
+        missing = set((self.config.get("fields_missing") or {}).get(spec.name) or [])
+        return [f for f in field_list(spec, custom) if f["api_name"] not in missing]
+
+    def _in_layout(self, spec: ModuleSpec, data: Mapping[str, Any]) -> Record:
+        """The client's fields the layout has (``$`` keys such as ``$line_tax`` pass)."""
+        names = {f["api_name"] for f in self.fields(spec)}
+        fields = _client_fields(data)
+        return {k: v for k, v in fields.items() if k in names or k.startswith("$")}
+
     def lookup(self, module: str, record_id: str) -> Record | None:
         return self.records[module].get(record_id)
 
@@ -86,7 +111,7 @@ class Org:
     ) -> tuple[Record, Change]:
         """Store a new record (``data`` may carry id and times only when seeding)."""
         now = self.now()
-        record: Record = {**copy.deepcopy(dict(spec.defaults)), **_client_fields(data)}
+        record: Record = {**copy.deepcopy(dict(spec.defaults)), **self._in_layout(spec, data)}
         if seeding:
             record.update(
                 {k: data[k] for k in ("id", "Created_Time", "Modified_Time") if k in data}
@@ -116,7 +141,7 @@ class Org:
         existing = self.records[spec.name].get(record_id)
         if existing is None:
             raise RecordError("INVALID_DATA", "the id given seems to be invalid", api_name="id")
-        changes = _client_fields(data)
+        changes = self._in_layout(spec, data)
         record = {**copy.deepcopy(existing), **copy.deepcopy(changes)}
         self._check(spec, record)
         record["Modified_Time"], record["Modified_By"] = self.now(), self.user
@@ -143,6 +168,7 @@ class Org:
 
     def _check(self, spec: ModuleSpec, record: Record) -> None:
         check_fields(spec, record, self.lookup)
+        check_lengths(record, self.fields(spec))
         for item in record.get(spec.line_items or "", None) or []:
             item.setdefault("id", self.new_id())
         self.check_unique(spec, record)

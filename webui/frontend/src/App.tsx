@@ -45,7 +45,8 @@ export function App() {
 
   if (error) return <div className="page-message error">Switchboard is not reachable: {error}</div>;
   if (!state) return <div className="page-message">Loading…</div>;
-  if (!state.user) return <AuthPage setup={state.needs_setup} onDone={(_u: User) => void refresh()} />;
+  if (!state.user)
+    return <AuthPage setup={state.needs_setup} rule={state.password_rule} onDone={(_u: User) => void refresh()} />;
 
   const path = hash.split("?")[0];
   const query = hashQuery(hash);
@@ -91,7 +92,7 @@ export function App() {
   else if (dataStore)
     content = <DataStoreRecords key={dataStore[1]} storeId={Number(dataStore[1])} canEdit={canEdit} />;
   else if (section === "datastores") content = <DataStoresPage canEdit={canEdit} />;
-  else if (section === "account") content = <AccountPage me={state.user} />;
+  else if (section === "account") content = <AccountPage me={state.user} rule={state.password_rule} />;
   else content = <ScenarioList onOpen={(id) => (window.location.hash = `#/scenarios/${id}`)} />;
   const nav = (name: string, href: string, label: string) => (
     <a href={href} className={`nav-link${section === name ? " active" : ""}`}>

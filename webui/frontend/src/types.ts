@@ -73,10 +73,17 @@ export interface User {
   role: string;
 }
 
+/** What a new password must be (the server's rule, shown where a password is chosen). */
+export interface PasswordRule {
+  min_length: number;
+  text: string;
+}
+
 export interface AuthState {
   needs_setup: boolean;
   user: User | null;
   csrf_token: string;
+  password_rule: PasswordRule;
 }
 
 export interface JsonSchema {

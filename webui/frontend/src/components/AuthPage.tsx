@@ -1,9 +1,17 @@
 import { useState } from "react";
 import { api } from "../api";
-import type { User } from "../types";
+import type { PasswordRule, User } from "../types";
 
 /** First start (create the owner account) or sign in. */
-export function AuthPage({ setup, onDone }: { setup: boolean; onDone: (user: User) => void }) {
+export function AuthPage({
+  setup,
+  rule,
+  onDone,
+}: {
+  setup: boolean;
+  rule: PasswordRule;
+  onDone: (user: User) => void;
+}) {
   const [email, setEmail] = useState("");
   const [name, setName] = useState("");
   const [password, setPassword] = useState("");
@@ -63,6 +71,11 @@ export function AuthPage({ setup, onDone }: { setup: boolean; onDone: (user: Use
             autoComplete={setup ? "new-password" : "current-password"}
           />
         </label>
+        {setup && (
+          <p className="help" data-testid="password-rule">
+            {rule.text}
+          </p>
+        )}
         {error && <p className="inline-error">{error}</p>}
         <button className="primary" type="submit" disabled={busy}>
           {setup ? "Create account" : "Sign in"}

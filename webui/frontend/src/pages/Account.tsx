@@ -2,7 +2,7 @@
 // (add a user with a role, change roles, remove users).
 import { useEffect, useState } from "react";
 import { api, items } from "../api";
-import type { User } from "../types";
+import type { PasswordRule, User } from "../types";
 import { formatTime } from "./common";
 
 interface ApiToken {
@@ -10,12 +10,18 @@ interface ApiToken {
   name: string;
   created_at: string;
   last_used_at: string | null;
+  expires_at: string;
+  expired: boolean;
   token?: string | null;
 }
 
 const ROLES = ["viewer", "editor", "owner"];
+const TOKEN_DAYS = [7, 30, 90, 180, 365]; // the server allows 1 to 365; 90 is its default
 
-function PasswordForm() {
+/** Whether ``password`` is long enough to send (the server judges the rest of the rule). */
+const longEnough = (password: string, rule: PasswordRule) => password.trim().length >= rule.min_length;
+
+function PasswordForm({ rule }: { rule: PasswordRule }) {
   const [current, setCurrent] = useState("");
   const [next, setNext] = useState("");
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
@@ -24,7 +30,10 @@ function PasswordForm() {
       await api.post("/api/auth/password", { current_password: current, new_password: next });
       setCurrent("");
       setNext("");
-      setMessage({ ok: true, text: "Password changed. Your other sessions were signed out." });
+      setMessage({
+        ok: true,
+        text: "Password changed. Your other sessions were signed out and your API tokens revoked.",
+      });
     } catch (e) {
       setMessage({ ok: false, text: (e as Error).message });
     }
@@ -42,11 +51,14 @@ function PasswordForm() {
         />
       </label>
       <label className="field">
-        <span className="field-label">New password (10 characters or more)</span>
+        <span className="field-label">New password</span>
         <input type="password" aria-label="New password" value={next} onChange={(e) => setNext(e.target.value)} />
       </label>
+      <p className="help" data-testid="password-rule">
+        {rule.text} Changing it signs you out everywhere else and revokes your API tokens.
+      </p>
       {message && <p className={message.ok ? "help" : "inline-error"}>{message.text}</p>}
-      <button className="primary small" disabled={!current || next.length < 10} onClick={() => void change()}>
+      <button className="primary small" disabled={!current || !longEnough(next, rule)} onClick={() => void change()}>
         Change password
       </button>
     </section>
@@ -56,6 +68,7 @@ function PasswordForm() {
 function TokensSection() {
   const [tokens, setTokens] = useState<ApiToken[]>([]);
   const [name, setName] = useState("");
+  const [days, setDays] = useState(90);
   const [created, setCreated] = useState<ApiToken | null>(null);
   const [error, setError] = useState("");
   const reload = () =>
@@ -68,7 +81,7 @@ function TokensSection() {
   }, []);
   const create = async () => {
     try {
-      setCreated(await api.post<ApiToken>("/api/tokens", { name }));
+      setCreated(await api.post<ApiToken>("/api/tokens", { name, expires_in_days: days }));
       setName("");
       await reload();
     } catch (e) {
@@ -82,7 +95,9 @@ function TokensSection() {
     <section className="panel-card wide" data-testid="tokens">
       <h2>API tokens</h2>
       <p className="muted">
-        A token acts as you, with your role, on the REST API: send it as <code>Authorization: Bearer …</code>.
+        A token acts as you, with your role, on the REST API: send it as <code>Authorization: Bearer …</code>. It
+        expires after the days you choose, and when your password changes. A token cannot make tokens or change
+        passwords: that takes a signed-in browser.
       </p>
       <div className="row">
         <input
@@ -91,6 +106,13 @@ function TokensSection() {
           value={name}
           onChange={(e) => setName(e.target.value)}
         />
+        <select aria-label="Expires after" value={days} onChange={(e) => setDays(Number(e.target.value))}>
+          {TOKEN_DAYS.map((d) => (
+            <option key={d} value={d}>
+              {d} days
+            </option>
+          ))}
+        </select>
         <button className="small" disabled={!name} onClick={() => void create()}>
           Create token
         </button>
@@ -108,6 +130,7 @@ function TokensSection() {
               <th>Name</th>
               <th>Created</th>
               <th>Last used</th>
+              <th>Expires</th>
               <th />
             </tr>
           </thead>
@@ -117,6 +140,9 @@ function TokensSection() {
                 <td>{t.name}</td>
                 <td>{formatTime(t.created_at)}</td>
                 <td>{t.last_used_at ? formatTime(t.last_used_at) : "never"}</td>
+                <td className={t.expired ? "inline-error" : undefined}>
+                  {t.expired ? "expired" : formatTime(t.expires_at)}
+                </td>
                 <td className="actions">
                   <button className="small danger" onClick={() => void revoke(t)}>
                     Revoke
@@ -131,7 +157,7 @@ function TokensSection() {
   );
 }
 
-function TeamSection({ me }: { me: User }) {
+function TeamSection({ me, rule }: { me: User; rule: PasswordRule }) {
   const [users, setUsers] = useState<User[]>([]);
   const [form, setForm] = useState({ name: "", email: "", password: "", role: "editor" });
   const [error, setError] = useState("");
@@ -217,7 +243,7 @@ function TeamSection({ me }: { me: User }) {
         <input
           type="password"
           aria-label="First password"
-          placeholder="First password (10+ characters)"
+          placeholder="First password"
           value={form.password}
           onChange={(e) => setForm({ ...form, password: e.target.value })}
         />
@@ -240,11 +266,12 @@ function TeamSection({ me }: { me: User }) {
           Add user
         </button>
       </div>
+      <p className="help">First password: {rule.text}</p>
     </section>
   );
 }
 
-export function AccountPage({ me }: { me: User }) {
+export function AccountPage({ me, rule }: { me: User; rule: PasswordRule }) {
   return (
     <div className="page account">
       <div className="list-header">
@@ -253,9 +280,9 @@ export function AccountPage({ me }: { me: User }) {
           {me.name} · {me.email} · {me.role}
         </span>
       </div>
-      <PasswordForm />
+      <PasswordForm rule={rule} />
       <TokensSection />
-      {me.role === "owner" && <TeamSection me={me} />}
+      {me.role === "owner" && <TeamSection me={me} rule={rule} />}
     </div>
   );
 }

@@ -1,0 +1,62 @@
+"""Xero sandbox: ``GET /Quotes`` takes the parameters Xero's spec gives it (ContactID, Status,
+QuoteNumber, DateFrom/DateTo, ExpiryDateFrom/ExpiryDateTo) and no ``where``; the read-only
+settings lists (tax rates, accounts) take ``where`` and ``order``."""
+
+from .test_xero_records import create_contact
+
+LINE = {"Description": "Design", "Quantity": 1, "UnitAmount": 50, "TaxType": "OUTPUT2"}
+
+
+def create_quote(client, contact_id, **fields):
+    body = {"Contact": {"ContactID": contact_id}, "LineItems": [LINE], **fields}
+    response = client.put("Quotes", {"Quotes": [body]})
+    assert response.status_code == 200, response.text
+    return response.json()["Quotes"][0]
+
+
+def quote_ids(client, **params):
+    response = client.get("Quotes", params=params)
+    assert response.status_code == 200, response.text
+    return [q["QuoteID"] for q in response.json()["Quotes"]]
+
+
+def test_quotes_are_listed_by_their_own_parameters(xero_client):
+    kea = create_contact(xero_client, Name="Kea Ltd")["ContactID"]
+    tui = create_contact(xero_client, Name="Tui Ltd")["ContactID"]
+    march = create_quote(
+        xero_client, kea, Date="2026-03-10", ExpiryDate="2026-04-10", QuoteNumber="Q-7"
+    )
+    april = create_quote(
+        xero_client, tui, Date="2026-04-02", ExpiryDate="2026-05-02", Status="SENT"
+    )
+    assert quote_ids(xero_client, ContactID=tui) == [april["QuoteID"]]
+    assert quote_ids(xero_client, Status="sent") == [april["QuoteID"]]
+    assert quote_ids(xero_client, QuoteNumber="Q-7") == [march["QuoteID"]]
+    assert quote_ids(xero_client, DateFrom="2026-04-01") == [april["QuoteID"]]
+    assert quote_ids(xero_client, DateTo="2026-03-31") == [march["QuoteID"]]
+    assert quote_ids(xero_client, ExpiryDateFrom="2026-04-10", ExpiryDateTo="2026-04-30") == [
+        march["QuoteID"]
+    ]
+    bad = xero_client.get("Quotes", params={"DateFrom": "next week"})
+    assert bad.status_code == 400 and bad.json()["Type"] == "QueryParseException"
+
+
+def test_a_where_on_quotes_is_not_a_filter(xero_client):
+    """Xero's spec gives ``GET /Quotes`` no ``where``: a client relying on one would get
+    every quote, so the connector never sends it (Search Quotes uses the parameters)."""
+    kea = create_contact(xero_client, Name="Kea Ltd")["ContactID"]
+    first = create_quote(xero_client, kea)["QuoteID"]
+    second = create_quote(xero_client, kea, Status="SENT")["QuoteID"]
+    assert quote_ids(xero_client, where='Status=="SENT"') == [first, second]
+
+
+def test_tax_rates_and_accounts_take_where_and_order(xero_client):
+    rates = xero_client.get("TaxRates", params={"where": 'TaxType=="OUTPUT2"'}).json()["TaxRates"]
+    assert [r["TaxType"] for r in rates] == ["OUTPUT2"]
+    ordered = xero_client.get("TaxRates", params={"order": "Name DESC"}).json()["TaxRates"]
+    names = [r["Name"] for r in ordered]
+    assert names == sorted(names, key=str.casefold, reverse=True)
+    banks = xero_client.get("Accounts", params={"where": 'Type=="BANK"'}).json()["Accounts"]
+    assert banks and {a["Type"] for a in banks} == {"BANK"}
+    unknown = xero_client.get("TaxRates", params={"where": 'Colour=="red"'})
+    assert unknown.status_code == 400
