@@ -18,6 +18,7 @@ from typing import Any
 from engine.blueprint import load_blueprint
 from engine.errors import BlueprintError, UserError
 from engine.graph import compile_blueprint, validate_blueprint
+from engine.jsonvalues import dumps
 from engine.registry import default_registry
 from engine.runtime import ExecutionRecord, RunContext, RunStatus, run_scenario
 
@@ -70,7 +71,11 @@ def _parser() -> argparse.ArgumentParser:
     sandbox = commands.add_parser(
         "sandbox", help="serve a local emulator of an app's API (for demos and tests)"
     )
-    sandbox.add_argument("app", choices=SANDBOX_APPS, metavar="APP", help=", ".join(SANDBOX_APPS))
+    sandbox.add_argument(
+        "app",
+        metavar="APP",
+        help=", ".join(SANDBOX_APPS) + ", or apps defined as data (slack,google-sheets …)",
+    )
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=0, help="0 picks a free port")
     sandbox.add_argument("--seed", type=Path, metavar="FIXTURE.json", help="initial records")
@@ -209,21 +214,39 @@ def _backup_commands(commands: Any) -> None:
 SANDBOX_APPS = ("xero", "onecrm", "quickbooks", "zohocrm")
 
 
+def _app_sandbox(names: list[str]) -> tuple[Any, dict[str, Any]]:
+    """The generic sandbox of library apps defined as data, and their sandbox definitions."""
+    from modules.apps import AppDefinitionError
+    from modules.apps.sandbox.server import create_app, library_sandboxes
+
+    try:
+        definitions = dict(library_sandboxes(names))
+        return create_app(names), {name: definitions[name] for name in names}
+    except AppDefinitionError as error:
+        raise CommandError(str(error)) from None
+
+
 def _sandbox(args: argparse.Namespace) -> int:
-    """Serve ``modules.<app>.sandbox`` until interrupted, printing its base URL."""
+    """Serve ``modules.<app>.sandbox`` — or the generic sandbox of apps defined as data,
+    comma-separated — until interrupted, printing its base URL (and, for apps defined as data,
+    the connection values that reach it)."""
     import importlib
 
     from werkzeug.serving import make_server
 
-    try:
-        sandbox = importlib.import_module(f"modules.{args.app}.sandbox")
-    except ModuleNotFoundError:
-        raise CommandError(f"the {args.app} sandbox is not in this installation") from None
-    app = sandbox.create_app()
+    if args.app in SANDBOX_APPS:
+        app = importlib.import_module(f"modules.{args.app}.sandbox").create_app()
+        connections: dict[str, Any] = {}
+    else:
+        app, connections = _app_sandbox(args.app.split(","))
     if args.seed is not None:
         app.test_client().post("/_sandbox/seed", json=_read_json(args.seed))
     server = make_server(args.host, args.port, app, threaded=True)
-    print(f"{args.app} sandbox on http://{args.host}:{server.server_port}", flush=True)
+    base_url = f"http://{args.host}:{server.server_port}"
+    print(f"{args.app} sandbox on {base_url}", flush=True)
+    for name, definition in connections.items():
+        values = definition.connection_values(f"{base_url}/_app/{name}")
+        print(f"  {name} connection: {json.dumps(values)}", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -270,7 +293,7 @@ def _run(args: argparse.Namespace) -> int:
             raise CommandError(f"{args.input}: a bundle is a JSON object", EXIT_BAD_INPUT)
     record = run_scenario(plan, _local_context(), trigger_bundles=bundles)
     if args.json:
-        print(json.dumps(record.to_dict(), indent=2, ensure_ascii=False))
+        print(dumps(record.to_dict(), indent=2))
     else:
         print(_summary(record))
     return EXIT_OK if record.status in (RunStatus.SUCCESS, RunStatus.WARNING) else EXIT_FAILURE
@@ -360,7 +383,7 @@ def _log(args: argparse.Namespace) -> int:
     finally:
         shutdown_service(service)
     if args.json:
-        print(json.dumps([e.to_dict() for e in entries], indent=2, ensure_ascii=False))
+        print(dumps([e.to_dict() for e in entries], indent=2))
     elif entries:
         print(format_table(entries))
     else:

@@ -39,6 +39,13 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _count(text: str) -> int:
+    value = int(text.strip().replace("_", ""))
+    if value < 0:
+        raise ValueError("expected 0 or a positive integer")
+    return value
+
+
 def _positive_float(text: str) -> float:
     value = float(text.strip())
     if value <= 0:
@@ -83,6 +90,9 @@ class Settings:
         queue_lease_seconds: how long a worker's claim on a webhook queue item lasts.
         heartbeat_seconds: how often a running execution reports it is alive.
         stale_after_seconds: a running execution silent this long is requeued by the reaper.
+        max_reaps: how often the reaper requeues one execution; silent once more, it ends as an
+            error (``ReapLimitReached``) and is not run again on its own (a run whose worker
+            dies every time must not repeat its writes forever). 0: never requeue.
     """
 
     var_dir: Path = field(metadata=_env("SWITCHBOARD_VAR_DIR", lambda text: Path(text)))
@@ -129,6 +139,7 @@ class Settings:
     stale_after_seconds: float = field(
         default=120.0, metadata=_env("SWITCHBOARD_STALE_AFTER_SECONDS", _positive_float)
     )
+    max_reaps: int = field(default=3, metadata=_env("SWITCHBOARD_MAX_REAPS", _count))
 
     @classmethod
     def from_env(

@@ -6,7 +6,8 @@
     ├── UserError                     the user's mistake: says where, never retried
     │   ├── BlueprintError            a malformed or invalid blueprint (all problems at once)
     │   ├── ExpressionError           a mapping expression that does not parse or compile
-    │   └── UnknownModuleError        a module id no installed package provides
+    │   ├── UnknownModuleError        a module id no installed package provides
+    │   └── InvalidJSON               JSON Switchboard does not take (``engine.jsonvalues``)
     ├── ModuleError                   a module failed while running; ``type`` is Make's error name
     │   ├── DataError                 bad data for the module or the API (404, validation)
     │   ├── BundleValidationError     the mapped input does not fit the module's input model
@@ -90,6 +91,19 @@ class UnknownModuleError(UserError, KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0])
+
+
+class InvalidJSON(UserError, ValueError):
+    """JSON text Switchboard does not take: not JSON, or holding a value no store could keep
+    as it was sent (``NaN``, ``1e999``, a lone surrogate). ``path`` names the value at fault
+    (``items[2].name``; empty for the text as a whole); ``reason`` says what is wrong with it,
+    as a phrase that follows the path (``is NaN, which JSON does not have``).
+    """
+
+    def __init__(self, reason: str, path: str = "") -> None:
+        self.reason = reason
+        self.path = path
+        super().__init__(f"{path or 'the JSON'} {reason}")
 
 
 class ModuleError(SwitchboardError):

@@ -17,7 +17,7 @@ from functools import cache
 from importlib.metadata import entry_points
 
 from engine.errors import SwitchboardError, UnknownModuleError, UserError
-from engine.spec import ConnectionKind, ModuleSpec
+from engine.spec import AppInfo, ConnectionKind, ModuleSpec
 
 ENTRY_POINT_GROUP = "switchboard.modules"
 
@@ -46,6 +46,7 @@ class ModuleRegistry(Mapping[str, ModuleSpec]):
     ) -> None:
         self._specs: dict[str, ModuleSpec] = {}
         self._kinds: dict[str, ConnectionKind] = {}
+        self._apps: dict[str, AppInfo] = {}
         for spec in specs:
             self.register(spec)
         for kind in kinds:
@@ -68,6 +69,18 @@ class ModuleRegistry(Mapping[str, ModuleSpec]):
     def connection_kinds(self) -> Mapping[str, ConnectionKind]:
         """Every registered connection kind by app id (read-only view)."""
         return dict(self._kinds)
+
+    def register_app(self, info: AppInfo) -> AppInfo:
+        """Declare how the catalogue shows app ``info.id`` (its label, colour and icon)."""
+        if info.id in self._apps:
+            raise DuplicateModuleError(f"app {info.id} is registered twice")
+        self._apps[info.id] = info
+        return info
+
+    @property
+    def apps(self) -> Mapping[str, AppInfo]:
+        """The apps packages described, by app id (read-only view)."""
+        return dict(self._apps)
 
     def register(self, spec: ModuleSpec) -> ModuleSpec:
         if spec.id in self._specs:
@@ -101,7 +114,9 @@ class ModuleRegistry(Mapping[str, ModuleSpec]):
 
     def copy(self) -> ModuleRegistry:
         """A registry with the same modules, to extend (e.g. with stubs in tests)."""
-        return ModuleRegistry(self._specs.values(), self._kinds.values())
+        copied = ModuleRegistry(self._specs.values(), self._kinds.values())
+        copied._apps = dict(self._apps)
+        return copied
 
 
 def load_registry(group: str = ENTRY_POINT_GROUP) -> ModuleRegistry:

@@ -211,6 +211,28 @@ _CONTROL_KINDS = _INTERPRETED_KINDS | {ModuleKind.RESPONDER}
 """Kinds whose effect is ``CONTROL`` unless they declare another."""
 
 
+# -- apps ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class AppInfo:
+    """How the catalogue shows an app whose modules a package registers (an app defined as
+    data names its own; the built-in apps' are the catalogue's).
+
+    Attributes:
+        id: the app id, the prefix of its module ids.
+        label, description: shown in the catalogue.
+        color: the app's colour (``#rrggbb``).
+        icon: the name of an icon the editor knows (``module`` when it knows none).
+    """
+
+    id: str
+    label: str
+    color: str = "#6d6d6d"
+    icon: str = "module"
+    description: str = ""
+
+
 # -- connections ------------------------------------------------------------------------------
 
 

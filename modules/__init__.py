@@ -1,4 +1,5 @@
-"""Switchboard's own module packages: built-in tools and the app connectors.
+"""Switchboard's own module packages: built-in tools, the app connectors and the apps defined
+as data (``modules.apps``: its library and ``SWITCHBOARD_APPS_PATH``).
 
 ``register_all`` is the ``switchboard.modules`` entry point (see ``engine.registry``).
 """
@@ -6,6 +7,7 @@
 from __future__ import annotations
 
 from engine.registry import ModuleRegistry
+from modules.apps import register_apps
 from modules.builtin import SPECS as BUILTIN_SPECS
 from modules.datastore import DATASTORE_MODULES
 from modules.http import HTTP_MODULES
@@ -33,3 +35,4 @@ def register_all(registry: ModuleRegistry) -> None:
     registry.register_connection_kind(XERO_CONNECTION)
     registry.register_connection_kind(QUICKBOOKS_CONNECTION)
     registry.register_connection_kind(ZOHOCRM_CONNECTION)
+    register_apps(registry)

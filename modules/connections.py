@@ -77,12 +77,14 @@ def error_type_for(status: int) -> type[ModuleError]:
 
 @dataclass(frozen=True)
 class ApiResponse:
-    """A finished HTTP answer, read and closed: status, headers and JSON body (or None)."""
+    """A finished HTTP answer, read and closed: status, headers, JSON body (or None), its text
+    and its bytes (``content``: a file an app answers with)."""
 
     status: int
     headers: Mapping[str, str]
     body: Any
     text: str = ""
+    content: bytes = b""
 
     @property
     def ok(self) -> bool:
@@ -106,6 +108,8 @@ class ApiSettings:
         rate_limit: calls allowed per ``rate_window`` seconds for ``rate_key``.
         concurrency_key: the account whose calls in flight are limited (None: no limit).
         max_concurrent: calls allowed in flight at once for ``concurrency_key``.
+        error_type: the module error an error answer becomes, when the app declares one
+            (an app defined as data names Make's error types); None: ``STATUS_ERRORS``.
     """
 
     label: str
@@ -122,6 +126,7 @@ class ApiSettings:
     rate_window: float = 60.0
     concurrency_key: str | None = None
     max_concurrent: int = 0
+    error_type: Callable[[ApiResponse], type[ModuleError] | None] | None = None
 
 
 class ApiClient:
@@ -159,19 +164,27 @@ class ApiClient:
         params: Any = None,
         json: Any = None,
         headers: Mapping[str, str] | None = None,
+        data: Any = None,
+        files: Any = None,
+        timeout: float | None = None,
     ) -> ApiResponse:
         """Send one request (retrying idempotent ones) and return its successful answer.
+
+        ``path`` is relative to the base URL, or a whole ``http(s)://`` URL; ``data`` and
+        ``files`` send a form, text or bytes instead of ``json`` (as ``requests`` does);
+        ``timeout`` replaces the settings' for this request.
 
         Raises:
             ModuleError: the mapped error of the last attempt (see ``STATUS_ERRORS``).
         """
         method = method.upper()
         attempts = 1 + (self.settings.max_retries if method in IDEMPOTENT_METHODS else 0)
+        body = _Body(json, data, files, timeout)
         for attempt in range(attempts):
             self._take_rate_slot()  # its own waits; a refusal here is not retried again
             try:
                 with self._concurrency_slot():
-                    return self._attempt(method, path, params, json, headers)
+                    return self._attempt(method, path, params, body, headers)
             except ModuleError as error:
                 if not error.retryable or attempt == attempts - 1:
                     raise
@@ -186,10 +199,10 @@ class ApiClient:
         method: str,
         path: str,
         params: Any,
-        json: Any,
+        body: _Body,
         headers: Mapping[str, str] | None,
     ) -> ApiResponse:
-        response = self._send(method, path, params, json, headers)
+        response = self._send(method, path, params, body, headers)
         if not response.ok:
             raise self._status_error(response)
         return response
@@ -199,31 +212,34 @@ class ApiClient:
         method: str,
         path: str,
         params: Any,
-        json: Any,
+        body: _Body,
         headers: Mapping[str, str] | None,
     ) -> ApiResponse:
-        url = f"{self.settings.base_url.rstrip('/')}/{path.lstrip('/')}"
+        url = path if _is_absolute(path) else f"{self.settings.base_url.rstrip('/')}/"
+        url = url if _is_absolute(path) else url + path.lstrip("/")
         label = self.settings.label
+        timeout = body.timeout or self.settings.timeout
         try:
             with self._session.request(
                 method,
                 url,
                 params=params,
-                json=json,
+                json=body.json,
+                data=body.data,
+                files=body.files,
                 headers={**self.settings.headers, **(headers or {})},
                 auth=self.settings.auth,
-                timeout=self.settings.timeout,
+                timeout=timeout,
             ) as response:
                 return _read(response)
         except requests.Timeout:
-            raise ModuleTimeoutError(
-                f"{label} did not answer within {self.settings.timeout:g} s"
-            ) from None
+            raise ModuleTimeoutError(f"{label} did not answer within {timeout:g} s") from None
         except requests.RequestException as error:
             raise ConnectionError(f"{label} could not be reached: {type(error).__name__}") from None
 
     def _status_error(self, response: ApiResponse) -> ModuleError:
-        error_type = error_type_for(response.status)
+        declared = self.settings.error_type(response) if self.settings.error_type else None
+        error_type = declared or error_type_for(response.status)
         message = f"{self.settings.label}: {self.settings.error_message(response)}"
         detail = {"status": response.status, "body": response.body}
         if error_type is RateLimitError or response.status == 503:
@@ -283,13 +299,38 @@ class ApiClient:
             self._concurrency.leave(key, token)
 
 
+@dataclass(frozen=True)
+class _Body:
+    """What a request sends: JSON, or a form / text / bytes (``data``) and ``files``."""
+
+    json: Any = None
+    data: Any = None
+    files: Any = None
+    timeout: float | None = None
+
+
+def _is_absolute(path: str) -> bool:
+    return path.startswith(("http://", "https://"))
+
+
 def _read(response: Any) -> ApiResponse:
-    text = response.text
+    content = response.content or b""
+    text = response.text if _looks_textual(response, content) else ""
     try:
         body = response.json() if text.strip() else None
     except ValueError:
         body = None
-    return ApiResponse(response.status_code, dict(response.headers), body, text)
+    return ApiResponse(response.status_code, dict(response.headers), body, text, content)
+
+
+def _looks_textual(response: Any, content: bytes) -> bool:
+    """Whether an answer is text worth decoding (a PDF or an image is not)."""
+    content_type = str(response.headers.get("content-type", "")).lower()
+    if any(kind in content_type for kind in ("json", "text", "xml", "urlencoded", "javascript")):
+        return True
+    if content_type:
+        return False
+    return b"\x00" not in content[:1024]
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:

@@ -54,8 +54,7 @@ def test_validate_lists_problems_on_stderr_with_exit_2(tmp_path):
 def test_validate_lists_unsupported_modules_with_exit_1():
     result = switchboard(
         "validate",
-        CORPUS_DIR / "zahidmadeel__make-scenarios__1-Create_Google_Calendar_events_from_data_"
-        "on_your_Google_Sheet.blueprint.json",
+        CORPUS_DIR / "muizztalks__make.com_automation_clickup.to.email__scenario.blueprint.json",
     )
     assert result.returncode == 1
     assert result.stdout.startswith("uses ")
@@ -139,14 +138,14 @@ def test_run_that_fails_exits_1_with_the_error(tmp_path):
         "name": "missing app",
         "flow": [
             {"id": 1, "module": "util:ComposeTransformer", "mapper": {"value": "x"}},
-            {"id": 2, "module": "slack:CreateMessage", "mapper": {"text": "{{1.value}}"}},
+            {"id": 2, "module": "mandrill:sendMessage", "mapper": {"text": "{{1.value}}"}},
         ],
         "metadata": {"version": 1},
     }
     result = switchboard("run", write(tmp_path, "bp.json", blueprint))
     assert result.returncode == 1
     assert (
-        "error: module slack:CreateMessage is not available in this installation" in result.stdout
+        "error: module mandrill:sendMessage is not available in this installation" in result.stdout
     )
 
 

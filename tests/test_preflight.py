@@ -3,6 +3,7 @@ missing (on a fresh machine Chromium used to fail 47 browser tests one by one)."
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 
@@ -43,15 +44,25 @@ def test_a_running_service_is_left_alone():
         assert started == []
 
 
+def make_plan(target):
+    """What `make TARGET` would run, as a fresh `make` prints it (not as a sub-make of the
+    `make test` that may be running this suite)."""
+    environ = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
+    return subprocess.run(
+        ["make", "--no-print-directory", "-n", target],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        env=environ,
+    ).stdout
+
+
 def test_make_test_runs_the_preflight_before_pytest():
-    plan = subprocess.run(
-        ["make", "-n", "test"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
-    ).stdout.splitlines()
+    plan = make_plan("test").splitlines()
     assert [line.split()[1:3] for line in plan[:2]] == [["-m", "tests.preflight"], ["-q"]]
 
 
 def test_make_install_installs_the_browser():
-    plan = subprocess.run(
-        ["make", "-n", "install"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
-    ).stdout
+    plan = make_plan("install")
     assert "apt-get install -y -qq chromium" in plan

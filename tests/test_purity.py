@@ -18,6 +18,7 @@ CORE = [
     "engine.mapping",
     "engine.runtime",
     "engine.webhooks",
+    "engine.jsonvalues",
 ]
 FORBIDDEN = [
     "flask",

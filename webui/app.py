@@ -89,7 +89,10 @@ def _service_from_environment(app: Flask) -> Service:
 def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ServiceError)
     def service_error(error: ServiceError) -> ResponseReturnValue:
-        body, status = error_response(error.status, error.code, str(error))  # type: ignore[misc]
+        path = getattr(error, "path", None)
+        body, status = error_response(  # type: ignore[misc]
+            error.status, error.code, str(error), path=path
+        )
         retry_after = getattr(error, "retry_after", None)
         if retry_after is not None:
             return body, status, {"Retry-After": str(max(1, round(retry_after)))}

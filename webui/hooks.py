@@ -1,4 +1,5 @@
-"""Webhook ingress: ``/hooks/<token>`` takes GET, POST, PUT, PATCH and DELETE, like Make;
+"""Webhook ingress: ``/hooks/<token>`` takes GET, POST, PUT, PATCH and DELETE, like Make (and
+answers HEAD without storing or running anything);
 ``/hooks/apps/<app>`` takes deliveries an app sends for all its accounts to one address.
 
 The view reads the request, asks the service to accept it (the request is durable in the
@@ -23,6 +24,11 @@ METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 @hooks.route("/hooks/<token>", methods=METHODS)
 def receive(token: str) -> Response:
     service = current_service()
+    if request.method == "HEAD":
+        # Flask serves HEAD with the GET view; a HEAD (a link checker, an uptime monitor)
+        # learns whether the address exists, and stores and runs nothing.
+        service.probe_webhook(token)
+        return Response(status=200, mimetype="text/plain")
     accepted = service.accept_webhook(
         token,
         method=request.method,

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from engine.blueprint.models import Blueprint
 from engine.errors import BlueprintError, Problem
+from engine.jsonvalues import first_problem, json_path, printable
 
 Source = str | bytes | bytearray | Mapping[str, Any]
 
@@ -66,6 +67,7 @@ def read_document(source: Source) -> BlueprintDocument:
     """
     data = _parse_json(source)
     _check_depth(data)
+    _check_values(data)
     envelope, bare = _unwrap(data)
     try:
         blueprint = Blueprint.model_validate(bare)
@@ -97,17 +99,6 @@ def problems_from_validation(error: ValidationError, prefix: str = "") -> list[P
         message = str(item["msg"]).removeprefix("Value error, ")
         problems.append(Problem(path, _lower_first(message)))
     return problems
-
-
-def json_path(location: tuple[int | str, ...] | list[int | str], prefix: str = "") -> str:
-    """Make-style path of a location: ``("flow", 3, "filter", "o")`` → ``flow[3].filter.o``."""
-    path = prefix
-    for part in location:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        else:
-            path += f".{part}" if path else str(part)
-    return path
 
 
 def _lower_first(text: str) -> str:
@@ -157,6 +148,17 @@ def _check_depth(data: Any) -> None:
             )
         elif isinstance(value, list):
             stack.extend((v, f"{path}[{i}]", depth + 1) for i, v in enumerate(value))
+
+
+def _check_values(data: Any) -> None:
+    """Refuse a lone surrogate or a number beyond a double's range (``1e999``): a blueprint
+    holding one could be neither stored nor exported as it was read."""
+    found = first_problem(data, MAX_DEPTH + 1)  # the depth was checked already
+    if found is not None:
+        location, reason = found
+        path = json_path([printable(part) for part in location])
+        summary = "the blueprint holds a value that cannot be stored"
+        raise BlueprintError([Problem(path, reason)], summary)
 
 
 def _decode(raw: bytes | bytearray) -> str:

@@ -17,6 +17,7 @@ function, at compile time; ``DataError`` when a function fails on the data at ru
 from __future__ import annotations
 
 from engine.mapping.context import DEFAULT_MAX_OUTPUT, EvalContext
+from engine.mapping.dialect import SCENARIO, Dialect
 from engine.mapping.functions import FUNCTIONS
 from engine.mapping.template import CompiledValue, Template, compile_mapper, compile_template
 from engine.mapping.values import ERASE, IGNORE
@@ -26,7 +27,9 @@ __all__ = [
     "ERASE",
     "FUNCTIONS",
     "IGNORE",
+    "SCENARIO",
     "CompiledValue",
+    "Dialect",
     "EvalContext",
     "Template",
     "compile_mapper",

@@ -36,6 +36,8 @@ class EvalContext:
         checkpoint: called before every function call, operator and path walk that may touch
             large values; it raises to stop the evaluation (the expression preview's time
             limit). ``None`` (runs) costs nothing.
+        scopes: what the named roots of a dialect read (``parameters``, ``body`` … of an app
+            definition's IML); a missing name reads as empty.
     """
 
     bundles: Mapping[int, Any]
@@ -46,6 +48,7 @@ class EvalContext:
     warnings: list[str] = field(default_factory=list)
     max_output: int = DEFAULT_MAX_OUTPUT
     checkpoint: Callable[[], None] | None = None
+    scopes: Mapping[str, Any] = field(default_factory=dict)
 
     def warn(self, message: str) -> None:
         """Record a non-fatal problem of this evaluation."""

@@ -11,8 +11,7 @@ from dataclasses import dataclass
 
 from engine.errors import ExpressionError
 
-_TOKEN = re.compile(
-    r"""
+_TOKENS = r"""
      (?P<space>\s+)
     |(?P<close>\}\})
     |(?P<string>"(?:[^"]|"")*"|'(?:[^']|'')*')
@@ -20,12 +19,17 @@ _TOKEN = re.compile(
     |(?P<module>\d+(?=\.[^\W\d]|\.[`$]))
     |(?P<number>\d+(?:\.\d+)?)
     |(?P<word>[^\W\d][\w$]*|\$[\w$]*)
-    |(?P<op><=|>=|!=|==|&&|\|\||[=<>&|+\-*/%])
-    |(?P<punct>[().;\[\]])
+    |(?P<op>STRICT<=|>=|!=|==|&&|\|\||[=<>&|+\-*/%])
+    |(?P<punct>[().;COMMA\[\]])
     |(?P<error>.)
-    """,
-    re.VERBOSE | re.DOTALL,
+    """
+_TOKEN = re.compile(_TOKENS.replace("STRICT", "").replace("COMMA", ""), re.VERBOSE | re.DOTALL)
+_TOKEN_WITH_COMMAS = re.compile(
+    _TOKENS.replace("STRICT", "===|!==|").replace("COMMA", ","), re.VERBOSE | re.DOTALL
 )
+"""An app definition's IML: ``,`` between arguments, and JavaScript's ``===``/``!==``."""
+
+_SAME_AS = {"===": "==", "!==": "!="}
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +54,11 @@ class SyntaxFailure(Exception):
         self.offset = offset
 
 
-def tokenize_expression(source: str, start: int, where: str) -> list[Token]:
-    """Tokens from ``start`` up to and including the ``}}`` that closes the expression.
+def tokenize_expression(
+    source: str, start: int, where: str, *, commas: bool = False
+) -> list[Token]:
+    """Tokens from ``start`` up to and including the ``}}`` that closes the expression;
+    ``commas``: the app dialect's ``,`` separators and ``===``/``!==`` (read as ``==``/``!=``).
 
     Raises:
         ExpressionError: an unterminated text literal or backtick name, or no closing ``}}``.
@@ -59,15 +66,17 @@ def tokenize_expression(source: str, start: int, where: str) -> list[Token]:
     tokens: list[Token] = []
     position = start
     length = len(source)
+    pattern = _TOKEN_WITH_COMMAS if commas else _TOKEN
     while position < length:
-        match = _TOKEN.match(source, position)
+        match = pattern.match(source, position)
         assert match is not None  # the ``error`` alternative matches any character
         kind = match.lastgroup or "error"
         if kind == "error" and match.group() in "\"'`":
             name = "backtick name" if match.group() == "`" else "text literal"
             raise ExpressionError(f"unterminated {name}", where=where, column=position + 1)
         if kind != "space":
-            tokens.append(Token(kind, match.group(), position, match.end()))
+            text = _SAME_AS.get(match.group(), match.group())
+            tokens.append(Token(kind, text, position, match.end()))
             if kind == "close":
                 return tokens
         position = match.end()

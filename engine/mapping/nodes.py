@@ -173,6 +173,19 @@ class Variables(Node):
         return ctx.variables
 
 
+class Scope(Node):
+    """A named root of the evaluation's scopes (``body``, ``parameters`` in an app's IML)."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.depth = 1
+
+    def evaluate(self, ctx: EvalContext) -> Any:
+        return ctx.scopes.get(self.name)
+
+
 class Path(Node):
     """Steps into a value: ``1.items[2].name``, ``var.input.x``, ``split(a; ",")[1]``.
 

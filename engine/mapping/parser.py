@@ -7,8 +7,11 @@ Grammar::
     unary      := ("-" | "+") unary | postfix
     postfix    := primary ("." segment | "[" expression? "]")*
     primary    := NUMBER | STRING | MODULE | `N` | "(" expression ")"
-                | WORD "(" arguments ")" | "var" | KEYWORD | WORD ("." segment)*
+                | WORD "(" arguments ")" | "var" | ROOT | KEYWORD | WORD ("." segment)*
     arguments  := argument (";" argument)*     an argument may be empty or bare text
+
+A ``ROOT`` is a name of the dialect's scopes (``parameters``, ``body`` … in an app definition,
+none in a scenario); the app dialect also separates arguments with ``,``.
 
 An argument that is not a valid expression, or that does arithmetic on bare words, is read as
 bare text (``formatDate(now; YYYY-MM-DD HH:mm)``), unless it contains quotes, backticks,
@@ -18,7 +21,7 @@ parentheses, braces or a comparison/logical operator, in which case the syntax e
 from __future__ import annotations
 
 from engine.errors import ExpressionError
-from engine.mapping.functions import FUNCTIONS
+from engine.mapping.dialect import SCENARIO, Dialect
 from engine.mapping.lexer import SyntaxFailure, Token, string_value
 from engine.mapping.nodes import (
     KEYWORDS,
@@ -30,6 +33,7 @@ from engine.mapping.nodes import (
     Negate,
     Node,
     Path,
+    Scope,
     Variables,
     Word,
     keyword_node,
@@ -55,10 +59,13 @@ _ARITHMETIC = frozenset({"+", "-", "*", "/", "%"})
 class Parser:
     """Parses the tokens of one expression of ``source`` (raises ``ExpressionError``)."""
 
-    def __init__(self, source: str, tokens: list[Token], where: str) -> None:
+    def __init__(
+        self, source: str, tokens: list[Token], where: str, dialect: Dialect = SCENARIO
+    ) -> None:
         self.source = source
         self.tokens = tokens
         self.where = where
+        self.dialect = dialect
         self.position = 0
         self.nesting = 0
 
@@ -239,6 +246,8 @@ class Parser:
             return self._call(token), True
         if token.text == "var" and following.is_punct(".") and following.start == token.end:
             return Variables(), True
+        if token.text in self.dialect.roots:
+            return Scope(token.text), True
         if token.text in KEYWORDS:
             return keyword_node(token.text), False
         text, end = token.text, token.end
@@ -256,7 +265,7 @@ class Parser:
     # -- calls ---------------------------------------------------------------------------------
 
     def _call(self, name: Token) -> Node:
-        spec = FUNCTIONS.lookup(name.text, where=self.where, column=name.start + 1)
+        spec = self.dialect.functions.lookup(name.text, where=self.where, column=name.start + 1)
         opening = self._advance()
         self._enter(opening)
         args: list[Node] = []
@@ -268,7 +277,7 @@ class Parser:
                 closing = self._advance()
                 if closing.is_punct(")"):
                     break
-                if not closing.is_punct(";"):
+                if not self._is_separator(closing):
                     raise SyntaxFailure(
                         f"expected ';' or ')' in the arguments of '{name.text}', "
                         f"found {self._describe(closing)}",
@@ -308,7 +317,10 @@ class Parser:
 
     def _at_argument_end(self) -> bool:
         token = self._peek()
-        return token.is_punct(";") or token.is_punct(")")
+        return self._is_separator(token) or token.is_punct(")")
+
+    def _is_separator(self, token: Token) -> bool:
+        return token.is_punct(";") or (self.dialect.comma_arguments and token.is_punct(","))
 
     def _bare_text(self, start: int) -> Node | None:
         """Read tokens from ``start`` up to the argument's end as bare text, if they can be."""
@@ -320,7 +332,7 @@ class Parser:
                 return None
             if token.kind == "op" and token.text not in _ARITHMETIC:
                 return None  # "1.name = Ada Lovelace" is a mistake, not a date format
-            if depth == 0 and (token.is_punct(";") or token.is_punct(")")):
+            if depth == 0 and (self._is_separator(token) or token.is_punct(")")):
                 break
             if token.is_punct("["):
                 depth += 1

@@ -12,6 +12,7 @@ from typing import Any
 
 from engine.errors import DataError, ExpressionError
 from engine.mapping.context import EvalContext
+from engine.mapping.dialect import SCENARIO, Dialect
 from engine.mapping.lexer import tokenize_expression
 from engine.mapping.nodes import Literal, Node, Word
 from engine.mapping.parser import Parser
@@ -88,7 +89,7 @@ class Template:
         return check_size("".join(pieces), ctx.max_output, f"Template at {self.where}")
 
 
-def compile_template(source: Any, where: str = "") -> Template:
+def compile_template(source: Any, where: str = "", dialect: Dialect = SCENARIO) -> Template:
     """Parse ``source`` once; a non-string (number, null, array …) is a constant template.
 
     Raises:
@@ -97,10 +98,10 @@ def compile_template(source: Any, where: str = "") -> Template:
     """
     if not isinstance(source, str):
         return Template(source, where, [])
-    return Template(source, where, _parts(source, where))
+    return Template(source, where, _parts(source, where, dialect))
 
 
-def _parts(source: str, where: str) -> list[str | Node]:
+def _parts(source: str, where: str, dialect: Dialect) -> list[str | Node]:
     parts: list[str | Node] = []
     position = 0
     while True:
@@ -111,9 +112,9 @@ def _parts(source: str, where: str) -> list[str | Node]:
             opening += 1  # in "{{{{x}}" the expression opens at the last "{{"
         if opening > position:
             parts.append(source[position:opening])
-        tokens = tokenize_expression(source, opening + 2, where)
+        tokens = tokenize_expression(source, opening + 2, where, commas=dialect.comma_arguments)
         try:
-            parts.append(Parser(source, tokens, where).parse_root())
+            parts.append(Parser(source, tokens, where, dialect).parse_root())
         except RecursionError:
             raise ExpressionError(
                 "expression is nested too deeply", where=where, column=opening + 1
@@ -177,12 +178,13 @@ class _Leaf(_Compiled):
 
 
 class _Collection(_Compiled):
-    __slots__ = ("_evaluators", "items")
+    __slots__ = ("_evaluators", "_spread_key", "items")
 
-    def __init__(self, items: list[tuple[str, _Compiled]]) -> None:
+    def __init__(self, items: list[tuple[str, _Compiled]], spread_key: str | None = None) -> None:
         self.items = items
         self.references = frozenset().union(*(value.references for _, value in items))
         self.is_constant = all(value.is_constant for _, value in items)
+        self._spread_key = spread_key
         # Evaluated once per bundle per mapped module: call each leaf's template directly.
         self._evaluators = tuple((key, _evaluator(value)) for key, value in items)
 
@@ -192,8 +194,20 @@ class _Collection(_Compiled):
             value = evaluate(ctx)
             if value is IGNORE:
                 continue
+            if key == self._spread_key:
+                _spread_into(result, value, key)
+                continue
             result[key] = None if value is ERASE else value
         return result
+
+
+def _spread_into(result: dict[str, Any], value: Any, key: str) -> None:
+    """Merge a spread key's collection into ``result`` (nothing for an empty value)."""
+    if value is None or value is ERASE or value == "":
+        return
+    if not isinstance(value, dict):
+        raise DataError(f"'{key}' needs a collection to merge, not {type(value).__name__}")
+    result.update(value)
 
 
 def _evaluator(compiled: _Compiled) -> Any:
@@ -223,7 +237,7 @@ def _settle(value: Any) -> Any:
     return value
 
 
-def compile_mapper(value: Any, where: str = "") -> CompiledValue:
+def compile_mapper(value: Any, where: str = "", dialect: Dialect = SCENARIO) -> CompiledValue:
     """Compile every string inside ``value``; ``where`` grows with the JSON path of each one
     (``module 3, mapper.headers[0].value``).
 
@@ -231,20 +245,25 @@ def compile_mapper(value: Any, where: str = "") -> CompiledValue:
         ExpressionError: the first template that does not compile, or nesting over
             ``MAX_MAPPER_DEPTH``.
     """
-    return CompiledValue(value, _compile(value, where, 0))
+    return CompiledValue(value, _compile(value, where, 0, dialect))
 
 
-def _compile(value: Any, where: str, depth: int) -> _Compiled:
+def _compile(value: Any, where: str, depth: int, dialect: Dialect) -> _Compiled:
     if depth > MAX_MAPPER_DEPTH:
         raise ExpressionError(
             f"mapper is nested more than {MAX_MAPPER_DEPTH} levels deep", where=where
         )
     if isinstance(value, dict):
-        return _Collection(
-            [(str(key), _compile(item, f"{where}.{key}", depth + 1)) for key, item in value.items()]
-        )
+        items = [
+            (str(key), _compile(item, f"{where}.{key}", depth + 1, dialect))
+            for key, item in value.items()
+        ]
+        return _Collection(items, dialect.spread_key)
     if isinstance(value, list):
         return _Array(
-            [_compile(item, f"{where}[{index}]", depth + 1) for index, item in enumerate(value)]
+            [
+                _compile(item, f"{where}[{index}]", depth + 1, dialect)
+                for index, item in enumerate(value)
+            ]
         )
-    return _Leaf(compile_template(value, where))
+    return _Leaf(compile_template(value, where, dialect))

@@ -66,7 +66,7 @@ class AppDeliveryOperations(ServiceBase):
                 return status
             webhooks = self._queue_parts(parts, candidates, method, headers, query, content_type)
         for webhook in webhooks:
-            self.queue.dispatch_webhook(webhook.id)
+            self._dispatch_stored(webhook.id)  # type: ignore[attr-defined]
         return status
 
     def _queue_parts(

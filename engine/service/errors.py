@@ -46,7 +46,13 @@ class PayloadTooLarge(ServiceError):
 
 
 class InvalidPayload(ServiceError):
+    """A request body the webhook cannot take; ``path`` names the JSON value at fault."""
+
     status, code = 400, "invalid_payload"
+
+    def __init__(self, message: str, path: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
 
 
 class RateLimited(ServiceError):

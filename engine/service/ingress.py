@@ -15,7 +15,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from engine.errors import DataError
 from engine.graph import Plan
 from engine.queue import WebhookResponse
-from engine.service.base import ServiceBase
+from engine.service.base import ServiceBase, log
 from engine.service.errors import (
     InvalidPayload,
     PayloadTooLarge,
@@ -111,11 +111,18 @@ class WebhookOperations(ServiceBase):
         with store_reachable():
             request = webhook_request(method, headers, query, body, content_type)
             item = self._enqueue(webhook, request)
-        if webhook.settings.get("learning"):
-            self._learn_structure(webhook, bundle)
-        if route is not None:
-            self.queue.dispatch_webhook(webhook.id)
+        self._after_storing(webhook, bundle, route is not None)
         return AcceptedRequest(item.id, webhook.id, route is not None and has_responder(route[1]))
+
+    def probe_webhook(self, token: str) -> Webhook:
+        """The webhook at ``token``, for a ``HEAD`` request: nothing is stored, nothing runs.
+
+        Raises:
+            WebhookNotFound, WebhookDisabled, StoreUnavailable: as ``accept_webhook``.
+        """
+        with store_reachable():
+            webhook, _ = self._ingress_route(token)
+        return webhook
 
     def wait_for_response(
         self, accepted: AcceptedRequest, timeout: float | None = None
@@ -199,7 +206,28 @@ class WebhookOperations(ServiceBase):
                 include_method=bool(webhook.settings.get("include_method")),
             )
         except DataError as error:
-            raise InvalidPayload(error.message) from None
+            raise InvalidPayload(error.message, getattr(error, "path", None) or None) from None
+
+    def _after_storing(self, webhook: Webhook, bundle: dict[str, Any], dispatch: bool) -> None:
+        """Learn the structure and hand the request to a worker, never failing the answer: the
+        request is stored, and a caller told otherwise would send it again (it would run
+        twice). Learning is best effort (the next request teaches it); a dispatch that does
+        not happen is made by the sweep."""
+        if webhook.settings.get("learning"):
+            try:
+                self._learn_structure(webhook, bundle)
+            except Exception:  # the request is stored: log it, answer as accepted
+                log.exception("webhook %s: its data structure could not be learned", webhook.id)
+        if dispatch:
+            self._dispatch_stored(webhook.id)
+
+    def _dispatch_stored(self, webhook_id: int) -> None:
+        """Hand a stored request's webhook to a worker; a failure is logged, not raised (the
+        request is stored: the sweep dispatches what waits past the grace period)."""
+        try:
+            self.queue.dispatch_webhook(webhook_id)
+        except Exception:
+            log.exception("webhook %s: dispatch failed; the sweep will retry", webhook_id)
 
     def _enqueue(self, webhook: Webhook, request: dict[str, Any]) -> QueueItem:
         try:

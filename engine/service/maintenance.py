@@ -24,6 +24,7 @@ class TickReport:
     messages_lost: bool = False
     requeued_items: list[int] = field(default_factory=list)
     reaped: list[str] = field(default_factory=list)
+    abandoned: list[str] = field(default_factory=list)
     dispatched_items: int = 0
     dispatched_executions: int = 0
     scheduled: list[int] = field(default_factory=list)
@@ -78,9 +79,34 @@ class MaintenanceOperations(ServiceBase):
                 self.queue.dispatch_webhook(self.store.get_queue_item(item_id).webhook_id)
             except NotFound:
                 continue
+        self._abandon_poison_runs(report, stale_before)
         report.reaped = self.store.reap_stale(stale_before)
         for execution_id in report.reaped:
             self.queue.dispatch_execution(execution_id)
+
+    def _abandon_poison_runs(self, report: TickReport, stale_before: datetime) -> None:
+        """End as errors the silent runs already requeued ``max_reaps`` times: whatever kills
+        their worker (a crash, the memory limit, an end that cannot be stored) would kill it
+        again, and each re-run repeats the run's writes."""
+        limit = self.settings.max_reaps
+        error = {
+            "type": "ReapLimitReached",
+            "message": (
+                f"the run was started {limit + 1} times and its worker stopped each time before "
+                "the run ended (killed, out of memory, or its end could not be stored); it is "
+                f"not run again on its own (SWITCHBOARD_MAX_REAPS={limit})"
+            ),
+        }
+        report.abandoned = self.store.abandon_stale(
+            stale_before, reaped_at_least=limit, error=error, now=self.clock()
+        )
+        for execution_id in report.abandoned:
+            log.error("execution %s: %s", execution_id, error["message"])
+            try:
+                execution = self.store.get_execution(execution_id, with_record=False)
+            except NotFound:
+                continue
+            self._settle_broken_retry(execution, error)  # type: ignore[attr-defined]
 
     def _sweep(self, report: TickReport, older_than: datetime | None) -> None:
         """Dispatch queued requests and executions received before ``older_than`` (all of

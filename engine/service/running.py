@@ -3,7 +3,6 @@ a heartbeat that tells the reaper this worker is alive."""
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import socket
@@ -14,6 +13,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from engine.failures import log_failure
+from engine.jsonvalues import dumps, encodable
 from engine.queue import WebhookResponse
 from engine.store import Store
 
@@ -66,7 +66,9 @@ class Responder:
         if self.answered:
             return  # Make answers once; later responders cannot change what was sent
         self.answered = True
-        text = body if isinstance(body, str) else json.dumps(body, ensure_ascii=False)
+        # A lone surrogate a run made (it parsed JSON holding one) cannot leave as UTF-8: the
+        # answer would fail after the request was stored. JSON keeps it escaped; text gets �.
+        text = encodable(body) if isinstance(body, str) else dumps(body)
         self._publish(WebhookResponse(int(status), text, dict(headers)))
 
 

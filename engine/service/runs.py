@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError, DBAPIError, SQLAlchemyError, StatementError
 
 from engine.connections import StoreConnections
 from engine.failures import log_failure
@@ -369,6 +369,12 @@ class RunOperations(ServiceBase):
                 "execution %s was reaped while running; its result is dropped", execution.id
             )
             return None
+        except Exception as error:
+            if not _about_the_content(error):
+                raise  # the database: the run stays running and the reaper runs it again
+            # Storing it again would fail again, on every re-run: end it here, once.
+            log.exception("execution %s: its record could not be stored", execution.id)
+            return self._finish_broken(execution, worker, UnstorableRecord(status, error))
         self._count_outcome(scenario, plan, status)
         return finished
 
@@ -405,6 +411,27 @@ class RunOperations(ServiceBase):
         if errored and 0 < limit <= count:
             log.warning("scenario %s deactivated after %d consecutive errors", scenario.id, count)
             self.store.set_scenario_active(scenario.id, False)
+
+
+class UnstorableRecord(Exception):
+    """A run that ended but whose end the store refused because of what its record holds."""
+
+    def __init__(self, status: ExecutionStatus, cause: BaseException) -> None:
+        reason = str(cause).strip().splitlines()[0] if str(cause).strip() else ""
+        super().__init__(
+            f"the run ended ({status.value}) but its record could not be stored "
+            f"({type(cause).__name__}: {reason}); it is not run again"
+        )
+
+
+def _about_the_content(error: BaseException) -> bool:
+    """Whether storing a run's end failed because of what the record holds (it would fail
+    again on every re-run), not because of the database (it may work next time)."""
+    if isinstance(error, DBAPIError):
+        return isinstance(error, DataError)  # e.g. text PostgreSQL refuses
+    if isinstance(error, StatementError):  # a value refused while binding it
+        return True
+    return isinstance(error, ValueError | TypeError | RecursionError)
 
 
 def _summary(error: Mapping[str, Any] | None) -> dict[str, Any] | None:

@@ -1,6 +1,6 @@
 """Determine a webhook's data structure from a sample request, as Make's "Redetermine data
 structure" does: a list of fields, each ``{"name", "type", "spec"?}``, with Make's types
-(``text``, ``number``, ``boolean``, ``date``, ``array``, ``collection``)."""
+(``text``, ``number``, ``boolean``, ``date``, ``array``, ``collection``, ``buffer``)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,8 @@ def _describe(value: Any) -> dict[str, Any]:
         return {"type": "boolean"}
     if isinstance(value, int | float):
         return {"type": "number"}
+    if isinstance(value, bytes):  # a file's data from a multipart body
+        return {"type": "buffer"}
     if isinstance(value, dict):
         return {"type": "collection", "spec": infer_structure(value)}
     if isinstance(value, list):

@@ -23,6 +23,7 @@ from engine.store.errors import (
     SchemaOutOfDate,
     StaleRevision,
     StoreError,
+    UnstorableText,
 )
 from engine.store.interface import Store
 from engine.store.migrate import check_schema, current_revision, head_revision, upgrade_database
@@ -103,6 +104,7 @@ __all__ = [
     "Store",
     "StoreError",
     "TriggerKind",
+    "UnstorableText",
     "User",
     "UserSession",
     "Webhook",

@@ -33,6 +33,7 @@ from datetime import UTC, datetime
 from importlib import metadata as package_metadata
 from typing import Any
 
+from engine.jsonvalues import dumps
 from engine.secrets import SECRET_KEY_VARIABLE, SecretBox, SecretDecryptionError
 from engine.store.errors import (
     BackupError,
@@ -118,7 +119,7 @@ def _pretty(document: Mapping[str, Any]) -> str:
     # One row per line: a backup stays readable with less/grep and diffs well.
     header = {k: v for k, v in document.items() if k not in ("tables", "checksum")}
     lines = ["{"]
-    lines += [f"{json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}," for k, v in header.items()]
+    lines += [f"{json.dumps(k)}: {dumps(v)}," for k, v in header.items()]
     lines.append('"tables": {')
     names = list(document["tables"])
     for position, name in enumerate(names):
@@ -126,7 +127,7 @@ def _pretty(document: Mapping[str, Any]) -> str:
         lines.append(f"{json.dumps(name)}: {{")
         lines.append(f'"columns": {json.dumps(dumped["columns"])},')
         lines.append(f'"sha256": {json.dumps(dumped["sha256"])},')
-        rows = [json.dumps(row, ensure_ascii=False) for row in dumped["rows"]]
+        rows = [dumps(row) for row in dumped["rows"]]
         lines.append('"rows": [' + (("\n" + ",\n".join(rows) + "\n") if rows else "") + "]")
         lines.append("}," if position < len(names) - 1 else "}")
     lines.append("},")
@@ -330,7 +331,8 @@ def _wipe(engine: Any) -> None:
 
 
 def _canonical(value: Any) -> bytes:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    # Lone surrogates (kept by the store) as their escapes: the text always encodes.
+    return dumps(value, sort_keys=True, separators=(",", ":")).encode()
 
 
 def _table_digest(dumped: Mapping[str, Any]) -> str:

@@ -12,6 +12,7 @@
         ├── QueueFull                 a webhook queue holds its limit of waiting items
         ├── SchemaOutOfDate           the database needs ``switchboard db upgrade``
         ├── DuplicateEmail            another user already has that email
+        ├── UnstorableText            a name, email or record key holding NUL or a lone surrogate
         └── BackupError               a backup cannot be read or restored (engine.store.backup)
             ├── InvalidBackup         the file is not a usable backup; says what is wrong
             ├── BackupKeyMismatch     its connection secrets do not decrypt with this key
@@ -108,6 +109,17 @@ class DuplicateEmail(StoreError):
     def __init__(self, email: str) -> None:
         self.email = email
         super().__init__(f"a user with email {email!r} already exists")
+
+
+class UnstorableText(StoreError, ValueError):
+    """Text a name, an email or a record key cannot hold: the NUL character (PostgreSQL text
+    refuses it; refused on SQLite too, so both databases behave alike) or a lone surrogate (no
+    database can encode it). ``path`` names the field. JSON data has no such limit."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        self.path = field
+        self.problem = problem
+        super().__init__(f"{field} {problem}")
 
 
 class BackupError(StoreError):

@@ -54,8 +54,17 @@ def parse_xml(call: ModuleCall) -> Iterator[Bundle]:
     if text in (None, ""):
         raise DataError("the XML is empty")
     numbers = not call.parameters.preserveNumbersAsText  # type: ignore[attr-defined]
-    root = _document_root(str(text))
-    yield {root.tagName: _content(root, numbers, as_root=True)}
+    yield parse_document(str(text), numbers=numbers)
+
+
+def parse_document(text: str, *, numbers: bool = False) -> dict[str, Any]:
+    """The root element's name → its content, by Make's conventions (see the module docstring).
+
+    Raises:
+        DataError: the XML is not well-formed, or declares entities or external references.
+    """
+    root = _document_root(text)
+    return {root.tagName: _content(root, numbers, as_root=True)}
 
 
 def _document_root(text: str) -> Element:

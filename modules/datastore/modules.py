@@ -13,7 +13,7 @@ from engine.mapping import EvalContext
 from engine.mapping.values import CoercionError
 from engine.runtime.record import to_json_value
 from engine.spec import Bundle, Effect, ModuleCall, ModuleKind, ModuleSpec, RecordNaming
-from engine.store.errors import DataStoreFull, DuplicateKey, NotFound
+from engine.store.errors import DataStoreFull, DuplicateKey, NotFound, UnstorableText
 
 _LAX = ConfigDict(extra="allow")
 
@@ -89,6 +89,8 @@ class _Access:
             raise DataError(str(error)) from None
         except DataStoreFull as error:
             raise DataError(str(error)) from None
+        except UnstorableText as error:  # a key with NUL: named, never the driver's message
+            raise DataError(f"the record {error}") from None
 
     def get(self, key: str) -> dict[str, Any] | None:
         return self.run(lambda: self.stores.get_record(self.store_id, key))

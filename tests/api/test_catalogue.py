@@ -88,6 +88,22 @@ def test_apps_have_labels_and_colours(owner, service):
     assert apps_of_modules <= {app["app"] for app in apps}
 
 
+def test_apps_defined_as_data_show_like_any_module(owner):
+    modules = {m["id"]: m for m in owner.get("/api/modules").json}
+    slack = modules["slack:CreateMessage"]
+    assert (slack["app_label"], slack["kind"], slack["label"]) == (
+        "Slack",
+        "action",
+        "Create a Message",
+    )
+    text = slack["input_schema"]["properties"]["text"]
+    assert text["title"] == "Text" and text["x-make-type"] == "text"
+    apps = {app["app"]: app for app in owner.get("/api/apps").json}
+    assert (apps["slack"]["label"], apps["slack"]["color"]) == ("Slack", "#4a154b")
+    kinds = {k["id"]: k for k in owner.get("/api/connection-kinds").json}
+    assert [f["name"] for f in kinds["slack"]["fields"]] == ["token", "base_url"]
+
+
 def test_functions_for_the_picker(owner):
     functions = owner.get("/api/functions").json
     by_name = {f["name"]: f for f in functions}
@@ -104,10 +120,10 @@ def test_validate(owner):
     assert as_text.json == {"problems": [], "unsupported": {}}
     unknown = json.loads(HOOK_TO_VARIABLE)
     unknown["flow"].append(
-        {"id": 9, "module": "slack:CreateMessage", "version": 1, "mapper": {"text": "{{1.n"}}
+        {"id": 9, "module": "mandrill:sendMessage", "version": 1, "mapper": {"text": "{{1.n"}}
     )
     answer = owner.post("/api/validate", json={"blueprint": unknown}).json
-    assert answer["unsupported"] == {"slack:CreateMessage": [9]}
+    assert answer["unsupported"] == {"mandrill:sendMessage": [9]}
     assert answer["problems"][0]["module_id"] == 9
     assert answer["problems"][0]["path"].startswith("flow[2]")
     broken = owner.post("/api/validate", json={"blueprint": "{nope"}).json

@@ -22,6 +22,7 @@ from modules.connections import shared_rate_limiter
 from modules.onecrm import sandbox as onecrm_sandbox
 from modules.sandboxing import run_sandbox_in_thread
 from modules.xero import sandbox as xero_sandbox
+from tests.connectors.check_cli import CheckCommand
 from tests.contracts.xero_openapi import ExchangeTap, assert_exchanges_conform
 
 REDIRECT_URI = "http://localhost/oauth/callback"
@@ -119,6 +120,14 @@ def store(tmp_path):
         f"sqlite:///{tmp_path / 'store.db'}", secret_box=SecretBox(generate_key())
     ) as opened:
         yield opened
+
+
+@pytest.fixture
+def check_command(tmp_path):
+    """A store `switchboard connection check` reads, and the command (check_cli.py)."""
+    command = CheckCommand(tmp_path)
+    yield command
+    command.close()
 
 
 @pytest.fixture

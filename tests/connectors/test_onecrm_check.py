@@ -3,75 +3,32 @@ up as different real instances would be), and the findings for a missing custom 
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
-import pytest
 import requests
 import responses
 
-from engine.config import Settings
 from engine.connections import resolved_from_values
-from engine.secrets import generate_key
-from engine.store import open_store
 from modules.onecrm.check import check_connection
 from modules.onecrm.connection import ONECRM_CONNECTION
-from tests.conftest import REPO_ROOT
 
 
-@pytest.fixture
-def environ(tmp_path):
-    return {
-        "SWITCHBOARD_VAR_DIR": str(tmp_path),
-        "SWITCHBOARD_DATABASE_URL": f"sqlite:///{tmp_path / 'check.db'}",
-        "SWITCHBOARD_SECRET_KEY": generate_key(),
-        "SWITCHBOARD_ALLOW_PRIVATE_NETWORK": "1",  # the sandbox listens on loopback
-        "PATH": "/usr/bin:/bin",
-    }
-
-
-def stored_connection(environ, sandbox, name="Our 1CRM"):
-    settings = Settings.from_env(environ)
-    store = open_store(settings.database_url, secret_box=settings.secret_box())
-    try:
-        store.create_connection(
-            "onecrm",
-            "basic",
-            name,
-            data={"url": sandbox.url, "username": "admin", "assigned_user_id": "1"},
-            secrets={"password": "sandbox-password"},
-        )
-    finally:
-        store.close()
+def stored_connection(check_command, sandbox, name="Our 1CRM"):
+    check_command.store.create_connection(
+        "onecrm",
+        "basic",
+        name,
+        data={"url": sandbox.url, "username": "admin", "assigned_user_id": "1"},
+        secrets={"password": "sandbox-password"},
+    )
     return name
 
 
-def check(environ, name):
-    """``switchboard connection check NAME --json``: (exit code, findings by subject)."""
-    result = subprocess.run(
-        [sys.executable, "-m", "engine.cli", "connection", "check", name, "--json"],
-        capture_output=True,
-        text=True,
-        cwd=REPO_ROOT,
-        env=environ,
-        timeout=120,
-        check=False,
-    )
-    assert result.stdout, result.stderr
-    return result.returncode, {f["subject"]: f for f in json.loads(result.stdout)}
-
-
-def verdicts(findings):
-    return {subject: finding["verdict"] for subject, finding in findings.items()}
-
-
-def test_a_ready_instance_passes_with_what_to_know(environ, start_onecrm):
+def test_a_ready_instance_passes_with_what_to_know(check_command, start_onecrm):
     onecrm = start_onecrm({"fixture": "small"})
-    code, findings = check(environ, stored_connection(environ, onecrm))
+    run = check_command.run(stored_connection(check_command, onecrm))
+    code, findings = run.code, run.findings
     assert code == 0, findings
     assert findings["REST API"]["found"] == "1CRM 8.6.7, enterprise"
-    assert verdicts(findings) == {
+    assert run.verdicts() == {
         "REST API": "ok",
         "instance URL": "warning",  # http:// — the sandbox; a real instance is https://
         "sign-in (Basic auth)": "ok",
@@ -105,9 +62,10 @@ FIELD_MODELS = (
 )
 
 
-def test_basic_auth_off_is_the_problem_to_fix_first(environ, start_onecrm):
+def test_basic_auth_off_is_the_problem_to_fix_first(check_command, start_onecrm):
     onecrm = start_onecrm({"basic_auth_enabled": False})
-    code, findings = check(environ, stored_connection(environ, onecrm))
+    run = check_command.run(stored_connection(check_command, onecrm))
+    code, findings = run.code, run.findings
     assert code == 1
     assert list(findings) == ["REST API", "instance URL", "sign-in (Basic auth)"]
     sign_in = findings["sign-in (Basic auth)"]
@@ -116,18 +74,20 @@ def test_basic_auth_off_is_the_problem_to_fix_first(environ, start_onecrm):
     assert "administrator enables it" in sign_in["hint"]
 
 
-def test_missing_tax_rates_and_a_lone_currency_are_reported(environ, start_onecrm):
+def test_missing_tax_rates_and_a_lone_currency_are_reported(check_command, start_onecrm):
     onecrm = start_onecrm({"tax_rates": [{"name": "GST", "rate": 15}], "currencies": []})
-    code, findings = check(environ, stored_connection(environ, onecrm))
+    run = check_command.run(stored_connection(check_command, onecrm))
+    code, findings = run.code, run.findings
     assert code == 1
     assert findings["tax rate 10 %"]["verdict"] == "problem"
     assert findings["tax rate 10 %"]["found"] == "15 %"
     assert findings["currencies"]["verdict"] == "warning"
 
 
-def test_an_edition_without_the_api_is_a_problem(environ, start_onecrm):
+def test_an_edition_without_the_api_is_a_problem(check_command, start_onecrm):
     onecrm = start_onecrm({"edition": "startup"})
-    code, findings = check(environ, stored_connection(environ, onecrm))
+    run = check_command.run(stored_connection(check_command, onecrm))
+    code, findings = run.code, run.findings
     assert code == 1
     assert findings["REST API"]["verdict"] == "problem"
     assert "Professional and Enterprise" in findings["REST API"]["hint"]

@@ -5,18 +5,10 @@ income account, no inventory tracking)."""
 
 from __future__ import annotations
 
-import json
 import re
-import subprocess
-import sys
 from decimal import Decimal
 
-import pytest
-
-from engine.config import Settings
 from engine.registry import default_registry
-from engine.secrets import generate_key
-from engine.store import open_store
 from modules.quickbooks import sandbox as qbo_sandbox
 from modules.quickbooks.check import LIBRARY_TAX_CODES
 from tests.conftest import REPO_ROOT
@@ -24,50 +16,13 @@ from tests.connectors.conftest import Sandbox
 from tests.connectors.test_quickbooks_support import connect_quickbooks
 
 
-@pytest.fixture
-def environ(tmp_path):
-    return {
-        "SWITCHBOARD_VAR_DIR": str(tmp_path),
-        "SWITCHBOARD_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
-        "SWITCHBOARD_SECRET_KEY": generate_key(),
-        "SWITCHBOARD_ALLOW_PRIVATE_NETWORK": "1",  # the sandbox listens on loopback
-        "PATH": "/usr/bin:/bin",
-    }
-
-
-def connect(environ, http, sandbox, name="Books"):
-    settings = Settings.from_env(environ)
-    store = open_store(settings.database_url, secret_box=settings.secret_box())
-    try:
-        connect_quickbooks(store, default_registry(), http, sandbox, name=name)
-    finally:
-        store.close()
-
-
-def check(environ, name="Books"):
-    result = subprocess.run(
-        [sys.executable, "-m", "engine.cli", "connection", "check", name, "--json"],
-        capture_output=True,
-        text=True,
-        cwd=REPO_ROOT,
-        env=environ,
-        timeout=120,
-        check=False,
-    )
-    findings = json.loads(result.stdout or "[]")
-    return result.returncode, {f["subject"]: f for f in findings}, result
-
-
-def verdicts(findings):
-    return {subject: finding["verdict"] for subject, finding in findings.items()}
-
-
-def test_a_company_as_the_scenarios_expect_it_passes(environ, serve, http):
+def test_a_company_as_the_scenarios_expect_it_passes(check_command, serve, http):
     sandbox = Sandbox(serve(qbo_sandbox.create_app({"fixture": "small"})), http)
-    connect(environ, http, sandbox)
-    code, findings, result = check(environ)
-    assert code == 0, result.stderr
-    assert verdicts(findings) == {
+    connect_quickbooks(check_command.store, default_registry(), http, sandbox, name="Books")
+    run = check_command.run("Books")
+    code, findings = run.code, run.findings
+    assert code == 0, run.stderr
+    assert run.verdicts() == {
         "scopes": "ok",
         "sales tax": "ok",
         "tax code 4": "ok",
@@ -135,12 +90,13 @@ US_COMPANY = {
 }
 
 
-def test_a_company_that_differs_is_reported_with_what_to_change(environ, serve, http):
+def test_a_company_that_differs_is_reported_with_what_to_change(check_command, serve, http):
     sandbox = Sandbox(serve(qbo_sandbox.create_app({"fixture": US_COMPANY})), http)
-    connect(environ, http, sandbox)
-    code, findings, _ = check(environ)
+    connect_quickbooks(check_command.store, default_registry(), http, sandbox, name="Books")
+    run = check_command.run("Books")
+    code, findings = run.code, run.findings
     assert code == 1
-    assert verdicts(findings) == {
+    assert run.verdicts() == {
         "scopes": "ok",
         "sales tax": "problem",
         "tax code 4": "problem",

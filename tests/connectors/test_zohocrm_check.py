@@ -4,69 +4,25 @@ data-centre pairing on real Zoho hosts."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import pytest
 
-from engine.config import Settings
 from engine.connections import resolved_from_values
 from engine.registry import default_registry
-from engine.secrets import generate_key
-from engine.store import open_store
 from modules.zohocrm import sandbox as zoho_sandbox
 from modules.zohocrm.check import data_centre_finding
 from modules.zohocrm.connection import ZOHOCRM_CONNECTION
-from tests.conftest import REPO_ROOT
 from tests.connectors.conftest import Sandbox
 from tests.connectors.test_zohocrm_support import connect_zohocrm
 from tests.sandboxes.test_zohocrm_oauth import connect
 
 
-@pytest.fixture
-def environ(tmp_path):
-    return {
-        "SWITCHBOARD_VAR_DIR": str(tmp_path),
-        "SWITCHBOARD_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
-        "SWITCHBOARD_SECRET_KEY": generate_key(),
-        "SWITCHBOARD_ALLOW_PRIVATE_NETWORK": "1",  # the sandbox listens on loopback
-        "PATH": "/usr/bin:/bin",
-    }
-
-
-def connect_in_store(environ, http, sandbox, name="CRM"):
-    settings = Settings.from_env(environ)
-    store = open_store(settings.database_url, secret_box=settings.secret_box())
-    try:
-        connect_zohocrm(store, default_registry(), http, sandbox, name=name)
-    finally:
-        store.close()
-
-
-def check(environ, name="CRM"):
-    result = subprocess.run(
-        [sys.executable, "-m", "engine.cli", "connection", "check", name, "--json"],
-        capture_output=True,
-        text=True,
-        cwd=REPO_ROOT,
-        env=environ,
-        timeout=120,
-        check=False,
-    )
-    return result.returncode, {f["subject"]: f for f in json.loads(result.stdout or "[]")}, result
-
-
-def verdicts(findings):
-    return {subject: finding["verdict"] for subject, finding in findings.items()}
-
-
-def test_an_organisation_as_the_modules_expect_it_passes(environ, serve, http):
+def test_an_organisation_as_the_modules_expect_it_passes(check_command, serve, http):
     sandbox = Sandbox(serve(zoho_sandbox.create_app()), http)
-    connect_in_store(environ, http, sandbox)
-    code, findings, result = check(environ)
-    assert code == 0, result.stderr
-    assert verdicts(findings) == {
+    connect_zohocrm(check_command.store, default_registry(), http, sandbox, name="CRM")
+    run = check_command.run("CRM")
+    code, findings = run.code, run.findings
+    assert code == 0, run.stderr
+    assert run.verdicts() == {
         "data centre": "warning",  # the sandbox is no Zoho host
         "scope: records": "ok",
         "scope: search": "ok",
@@ -93,12 +49,13 @@ def test_an_organisation_as_the_modules_expect_it_passes(environ, serve, http):
     assert {r["method"] for r in api_calls} == {"GET"}  # read-only
 
 
-def test_a_missing_module_and_field_are_problems(environ, serve, http):
+def test_a_missing_module_and_field_are_problems(check_command, serve, http):
     config = {"modules_missing": ["Invoices"], "fields_missing": {"Quotes": ["Quoted_Items"]}}
     sandbox = Sandbox(serve(zoho_sandbox.create_app(config)), http)
-    connect_in_store(environ, http, sandbox)
+    connect_zohocrm(check_command.store, default_registry(), http, sandbox, name="CRM")
     sandbox.control("config", {"edition": "enterprise", "licensed_users": 40})  # upgraded since
-    code, findings, _ = check(environ)
+    run = check_command.run("CRM")
+    code, findings = run.code, run.findings
     assert code == 1
     assert findings["limits"]["verdict"] == "warning"
     assert findings["limits"]["expected"] == "enterprise edition, 40 user(s)"
@@ -109,12 +66,13 @@ def test_a_missing_module_and_field_are_problems(environ, serve, http):
     assert findings["module Accounts"]["verdict"] == "ok"
 
 
-def test_missing_cross_reference_fields_are_a_warning_naming_them(environ, serve, http):
+def test_missing_cross_reference_fields_are_a_warning_naming_them(check_command, serve, http):
     custom = {"Products": {"QuickBooks_Item_Id": "text"}}  # the other fields never added
     config = {"custom_fields": custom, "modules_missing": ["Vendors"]}
     sandbox = Sandbox(serve(zoho_sandbox.create_app(config)), http)
-    connect_in_store(environ, http, sandbox)
-    code, findings, _ = check(environ)
+    connect_zohocrm(check_command.store, default_registry(), http, sandbox, name="CRM")
+    run = check_command.run("CRM")
+    code, findings = run.code, run.findings
     assert code == 1  # Vendors is missing: a problem
     quickbooks = findings["cross-reference fields (QuickBooks)"]
     assert quickbooks["verdict"] == "warning"

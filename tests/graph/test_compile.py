@@ -186,18 +186,21 @@ def test_if_else_branches_are_out_of_reach_after_the_merge(registry):
 def test_unsupported_modules_are_listed_not_fatal(registry):
     blueprint = bp(
         mod(1, "test:Trigger"),
-        mod(4, "google-sheets:addRow"),
-        mod(7, "google-sheets:addRow"),
-        mod(9, "slack:CreateMessage"),
+        mod(4, "ai-local-agent:RunLocalAIAgent"),
+        mod(7, "ai-local-agent:RunLocalAIAgent"),
+        mod(9, "mandrill:sendMessage"),
     )
     report = validate_blueprint(blueprint, registry)
     assert report.problems == ()
     assert report.lines() == [
-        "uses 2 modules Switchboard does not have: google-sheets:addRow (modules 4, 7), "
-        "slack:CreateMessage (module 9)"
+        "uses 2 modules Switchboard does not have: ai-local-agent:RunLocalAIAgent (modules 4, 7), "
+        "mandrill:sendMessage (module 9)"
     ]
     plan = compile_blueprint(blueprint, registry)
-    assert plan.unsupported == {"google-sheets:addRow": (4, 7), "slack:CreateMessage": (9,)}
+    assert plan.unsupported == {
+        "ai-local-agent:RunLocalAIAgent": (4, 7),
+        "mandrill:sendMessage": (9,),
+    }
     assert plan.nodes[4].spec is None and not plan.nodes[4].supported
 
 

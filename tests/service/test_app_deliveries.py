@@ -314,3 +314,16 @@ def test_a_delivery_is_queued_whole_or_not_at_all(service, store, companies, mon
     assert post(service, body).status_code == 200
     assert outputs(service, companies["111"]) == ["111/7"]
     assert outputs(service, companies["222"]) == ["222/8"]
+
+
+def test_a_stored_delivery_is_answered_200_when_dispatching_it_fails(
+    service, store, companies, monkeypatch
+):
+    # The parts were stored, then a failing dispatch answered 500: Intuit sends it again.
+    def fails(webhook_id):
+        raise OSError("the broker connection broke")
+
+    monkeypatch.setattr(service.queue, "dispatch_webhook", fails)
+    body = delivery(("111", "7"))
+    assert post(service, body).status_code == 200
+    assert store.count_queue(companies["111"].id) == 1  # the sweep dispatches it later

@@ -56,9 +56,9 @@ def test_import_stores_the_text_byte_exact_and_creates_a_webhook(service):
 
 
 def test_import_reports_unknown_modules_but_keeps_them(service):
-    text = blueprint(webhook_trigger(), module(2, "slack:CreateMessage", text="hi"))
+    text = blueprint(webhook_trigger(), module(2, "mandrill:sendMessage", text="hi"))
     result = service.import_scenario(text)
-    assert result.unsupported == {"slack:CreateMessage": (2,)}
+    assert result.unsupported == {"mandrill:sendMessage": (2,)}
 
 
 def test_import_refuses_a_broken_blueprint(service):

@@ -36,6 +36,7 @@ from tests.store.conftest import private_postgres_schema
 from webui import create_app
 
 SECRETS = {"password": "pa55-PLAIN-secret-1", "refresh_token": "rt-PLAIN-secret-2"}
+ODD_TEXT = {"note": "a\x00b", "half": "\ud800", "emoji": "\U0001f600"}
 POLLING = blueprint(set_variable(1, value="polled"), name="Every ten minutes")
 
 
@@ -86,6 +87,9 @@ def populate(service: Service) -> dict:
         "Customers", structure={"spec": [{"name": "email", "type": "text"}]}, max_size_bytes=10**6
     )
     store.put_record(data_store.id, "c-1", {"email": "ann@example.com", "tags": ["a", "b"]})
+    # Text a run may put into data: NUL and a lone surrogate travel unchanged (the backup's
+    # JSON used to fail to encode the surrogate).
+    store.put_record(data_store.id, "c-2", ODD_TEXT)
     user = store.create_user("owner@example.com", "Olga", "owner", "scrypt$salt$hash")
     store.create_api_token(user.id, "ci", "ab" * 32, datetime.now(UTC) + timedelta(days=90))
     store.create_session("cd" * 32, user.id, "csrf", datetime.now(UTC) + timedelta(days=1))
@@ -156,6 +160,8 @@ def test_round_trip_restores_everything(source, target_url, tmp_path):
         assert store.get_incomplete(made["incomplete"]).execution_id == made["failed_execution"]
         assert store.count_queue(store.find_webhook_by_token(made["token"]).id) == 1
         assert store.find_session("cd" * 32) is None  # sign-ins do not travel
+        [data_store] = store.list_data_stores()
+        assert store.get_record(data_store.id, "c-2") == ODD_TEXT
         # New rows get fresh ids after the restored ones (PostgreSQL's sequences moved on).
         assert store.create_scenario("New", POLLING).id == 3
         # The webhook URL from before the backup still runs its scenario.

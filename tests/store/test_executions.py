@@ -156,6 +156,34 @@ def test_heartbeat_and_reaper(store, scenario, clock):
     assert store.claim_execution(dead.id, "second-chance") is True
 
 
+def test_a_run_reaped_as_often_as_allowed_ends_as_an_error_instead(store, scenario, clock):
+    # A run whose worker dies every time (a crash, OOM, an end it cannot store) was requeued
+    # without end, repeating its writes each time.
+    poison = store.create_execution(scenario.id, 1, TriggerKind.WEBHOOK, trigger_ref="1")
+    healthy = store.create_execution(scenario.id, 1, TriggerKind.WEBHOOK, trigger_ref="2")
+    error = {"type": "ReapLimitReached", "message": "started 3 times"}
+    for attempt in range(2):
+        assert store.claim_execution(poison.id, f"w{attempt}")
+        clock.advance(60)
+        stale = clock.now - timedelta(seconds=30)
+        assert store.abandon_stale(stale, reaped_at_least=2, error=error) == []
+        assert store.reap_stale(stale) == [poison.id]
+    assert store.claim_execution(poison.id, "w2")
+    assert store.claim_execution(healthy.id, "w3")
+    started = clock.now
+    clock.advance(60)
+    assert store.heartbeat(healthy.id, "w3")  # alive: neither ended nor requeued
+    stale = clock.now - timedelta(seconds=30)
+    assert store.abandon_stale(stale, reaped_at_least=2, error=error, now=clock.now) == [poison.id]
+    assert store.reap_stale(stale) == []
+    ended = store.get_execution(poison.id)
+    assert ended.status is ExecutionStatus.ERROR and ended.error == error
+    assert ended.reaped_count == 2 and ended.finished_at == clock.now
+    assert ended.duration_ms == round((clock.now - started).total_seconds() * 1000)
+    assert store.claim_execution(poison.id, "w4") is False  # terminal: never runs again
+    assert store.get_execution(healthy.id).status is ExecutionStatus.RUNNING
+
+
 def make_history(store, scenario_ids, count, clock, same_time_every=3):
     """``count`` executions; every ``same_time_every`` of them share one timestamp."""
     made = []

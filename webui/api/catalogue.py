@@ -56,24 +56,30 @@ APPS: dict[str, AppInfo] = {
     "quickbooks": AppInfo("QuickBooks", "#2ca01c", "quickbooks"),
     "zohocrm": AppInfo("Zoho CRM", "#e42527", "zohocrm"),
 }
-"""Catalogue groups, one per app id. Apps not listed show under their id, in grey."""
+"""Catalogue groups of the built-in apps and connectors, one per app id. An app defined as data
+brings its own (``registry.apps``); others show under their id, in grey."""
 
 _UNKNOWN_COLOR = "#9e9e9e"
 
 
-def app_info(app: str) -> AppInfo:
-    return APPS.get(app) or AppInfo(app, _UNKNOWN_COLOR, "module")
+def app_info(app: str, registry: ModuleRegistry | None = None) -> AppInfo:
+    if app in APPS:
+        return APPS[app]
+    described = (registry.apps if registry is not None else {}).get(app)
+    if described is not None:
+        return AppInfo(described.label, described.color, described.icon)
+    return AppInfo(app, _UNKNOWN_COLOR, "module")
 
 
 def _registry() -> ModuleRegistry:
     return current_service().registry
 
 
-def module_out(spec: ModuleSpec) -> ModuleOut:
+def module_out(spec: ModuleSpec, registry: ModuleRegistry | None = None) -> ModuleOut:
     return ModuleOut(
         id=spec.id,
         app=spec.app,
-        app_label=app_info(spec.app).label,
+        app_label=app_info(spec.app, registry).label,
         kind=spec.kind.value,
         label=spec.label,
         description=spec.description,
@@ -87,7 +93,8 @@ def module_out(spec: ModuleSpec) -> ModuleOut:
 @route("/modules", "GET", answer=list[ModuleOut])
 def list_modules() -> Response:
     """Every installed module with the JSON Schemas of its parameters, input and output."""
-    return answer([module_out(spec) for spec in _registry().values()])
+    registry = _registry()
+    return answer([module_out(spec, registry) for spec in registry.values()])
 
 
 @route("/apps", "GET", answer=list[AppOut])
@@ -97,11 +104,11 @@ def list_apps() -> Response:
     present = {spec.app for spec in registry.values()}
     present |= set(getattr(registry, "connection_kinds", {}))
     ordered = [app for app in APPS if app in present] + sorted(present - APPS.keys())
-    return answer([_app_out(app) for app in ordered])
+    return answer([_app_out(app, registry) for app in ordered])
 
 
-def _app_out(app: str) -> AppOut:
-    info = app_info(app)
+def _app_out(app: str, registry: ModuleRegistry) -> AppOut:
+    info = app_info(app, registry)
     return AppOut(app=app, label=info.label, color=info.color, icon=info.icon)
 
 

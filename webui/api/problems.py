@@ -26,6 +26,7 @@ from engine.store import (
     InvalidTransition,
     NotFound,
     StaleRevision,
+    UnstorableText,
 )
 from webui.api.routing import BadRequest
 
@@ -58,6 +59,7 @@ ERRORS: dict[type[Exception], tuple[int, str]] = {
     InvalidTransition: (409, "conflict"),
     StaleRevision: (409, "conflict"),
     DataStoreFull: (409, "conflict"),
+    UnstorableText: (422, "invalid"),
     ExpressionError: (422, "invalid"),
     UnknownModuleError: (422, "invalid"),
     UnknownConnectionKindError: (422, "invalid"),
@@ -85,7 +87,7 @@ def install(blueprint: Blueprint) -> None:
 
     @blueprint.errorhandler(BadRequest)
     def bad_request(error: BadRequest) -> Response:
-        return error_body(error.status, error.code, str(error))
+        return error_body(error.status, error.code, str(error), error.path)
 
     @blueprint.errorhandler(ValidationError)
     def invalid(error: ValidationError) -> Response:
@@ -129,7 +131,7 @@ def install(blueprint: Blueprint) -> None:
 
 def _mapped(status: int, code: str) -> Any:
     def handler(error: Exception) -> Response:
-        return error_body(status, code, str(error))
+        return error_body(status, code, str(error), getattr(error, "path", None))
 
     return handler
 

@@ -14,6 +14,10 @@ from typing import Any, TypeVar
 
 from flask import Blueprint, Response, request
 from pydantic import BaseModel, TypeAdapter
+from pydantic_core import PydanticSerializationError
+
+from engine.errors import InvalidJSON
+from engine.jsonvalues import load_json
 
 api = Blueprint("api", __name__, url_prefix="/api")
 
@@ -22,12 +26,16 @@ ViewFunction = Callable[..., Response]
 
 
 class BadRequest(Exception):
-    """The body is not JSON (400), or not of a media type the route takes (415)."""
+    """The body is not JSON or holds a value Switchboard does not take (400, ``path`` names
+    it), or is not of a media type the route takes (415)."""
 
-    def __init__(self, message: str, status: int = 400, code: str = "bad_json") -> None:
+    def __init__(
+        self, message: str, status: int = 400, code: str = "bad_json", path: str | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
+        self.path = path
 
 
 @dataclass(frozen=True)
@@ -84,16 +92,18 @@ def json_body(model: type[M]) -> M:
 
 
 def raw_json() -> Any:
-    """The request's JSON value (``{}`` when there is no body)."""
+    """The request's JSON value (``{}`` when there is no body), read by the one rule for JSON
+    from outside (``engine.jsonvalues.load_json``: no lone surrogates, no ``NaN``/``1e999``)."""
     data = request.get_data(cache=True)
     if not data.strip():
         return {}
     if not request.is_json:
         raise BadRequest("send the body as application/json", 415, "unsupported_media_type")
     try:
-        return json.loads(data)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise BadRequest(f"the body is not valid JSON: {error}") from None
+        return load_json(data)
+    except InvalidJSON as error:
+        message = f"{error.path or 'the body'} {error.reason}"
+        raise BadRequest(message, path=error.path or None) from None
 
 
 def query_args(model: type[M]) -> M:
@@ -103,13 +113,27 @@ def query_args(model: type[M]) -> M:
 
 def answer(value: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     """A JSON response of a model, a list of models, or plain JSON."""
-    if isinstance(value, BaseModel):
-        text = value.model_dump_json()
-    elif isinstance(value, list) and value and isinstance(value[0], BaseModel):
-        text = TypeAdapter(list[type(value[0])]).dump_json(value).decode()  # type: ignore[misc]
-    else:
-        text = json.dumps(value)
+    try:
+        text = _json_text(value)
+    except PydanticSerializationError:
+        # A lone surrogate a run put into a stored value (pydantic cannot write it as UTF-8):
+        # the standard library writes it as its \\udXXX escape, which browsers read back.
+        text = json.dumps(_plain(value))
     return Response(text, status, headers, mimetype="application/json")
+
+
+def _json_text(value: Any) -> str:
+    if isinstance(value, BaseModel):
+        return value.model_dump_json()
+    if isinstance(value, list) and value and isinstance(value[0], BaseModel):
+        return TypeAdapter(list[type(value[0])]).dump_json(value).decode()  # type: ignore[misc]
+    return json.dumps(value)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    return [_plain(item) for item in value]
 
 
 def no_content() -> Response:

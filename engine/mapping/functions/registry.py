@@ -71,6 +71,15 @@ class FunctionRegistry(Mapping[str, FunctionSpec]):
             raise ValueError(f"function {spec.name!r} is registered twice")
         self._functions[spec.name] = spec
 
+    def extended(self, specs: Iterator[FunctionSpec] | list[FunctionSpec]) -> FunctionRegistry:
+        """A new registry with every function of this one and ``specs`` (a dialect's own,
+        such as an app definition's helpers); a name already here is refused."""
+        registry = FunctionRegistry()
+        registry._functions = dict(self._functions)
+        for spec in specs:
+            registry.register(spec)
+        return registry
+
     def __getitem__(self, name: str) -> FunctionSpec:
         return self._functions[name]
 

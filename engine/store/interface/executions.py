@@ -91,6 +91,20 @@ class ExecutionStore(ABC):
         died). Each reaped execution's ``reaped_count`` grows by one. Returns their ids."""
 
     @abstractmethod
+    def abandon_stale(
+        self,
+        older_than: datetime,
+        *,
+        reaped_at_least: int,
+        error: Mapping[str, Any],
+        now: datetime | None = None,
+    ) -> list[str]:
+        """End as ``error`` (with ``error``, finished ``now``) the running executions whose last
+        heartbeat is before ``older_than`` and that were reaped ``reaped_at_least`` times
+        already: their worker keeps dying, so they are not requeued again. Returns their ids,
+        sorted. Call it before ``reap_stale``, which requeues the rest."""
+
+    @abstractmethod
     def get_execution(self, execution_id: str, *, with_record: bool = True) -> Execution:
         """The execution, with its record unless ``with_record`` is false. Raises ``NotFound``."""
 

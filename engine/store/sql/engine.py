@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import URL, Connection, make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.engine import URL, Connection, ExceptionContext, make_url
+from sqlalchemy.exc import DisconnectionError, StatementError
 from sqlalchemy.pool import ConnectionPoolEntry
+
+from engine.store.errors import UnstorableText
 
 WRITE_OPTION = "switchboard_write"
 """Execution option on a connection whose transaction will write (SQLite: ``BEGIN IMMEDIATE``)."""
@@ -45,9 +47,9 @@ def create_store_engine(url: str | URL, **options: Any) -> Engine:
     """An engine for ``url``; SQLite files get their directory, WAL, foreign keys and
     write transactions that take the write lock up front.
 
-    Its errors never show the statement's parameters (``hide_parameters``): they are the data
-    being written (an execution record, a data store record), and error messages reach logs
-    and API answers.
+    Its errors show neither the statement's parameters (``hide_parameters``): they are the data
+    being written (an execution record, a data store record), nor the statement itself
+    (``_plain_error``); error messages reach logs and API answers.
     """
     parsed = normalise_url(url)
     options.setdefault("hide_parameters", True)
@@ -55,12 +57,31 @@ def create_store_engine(url: str | URL, **options: Any) -> Engine:
         engine = create_engine(parsed, **options)
         event.listen(engine, "checkin", _note_checkin)
         event.listen(engine, "checkout", _ping_if_idle)
-        return engine
-    Path(parsed.database or "").expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}, **options)
-    event.listen(engine, "connect", _configure_sqlite_connection)
-    event.listen(engine, "begin", _begin_sqlite_transaction)
+    else:
+        Path(parsed.database or "").expanduser().parent.mkdir(parents=True, exist_ok=True)
+        timeout = {"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}
+        engine = create_engine(parsed, connect_args=timeout, **options)
+        event.listen(engine, "connect", _configure_sqlite_connection)
+        event.listen(engine, "begin", _begin_sqlite_transaction)
+    event.listen(engine, "handle_error", _plain_error)
     return engine
+
+
+def _plain_error(context: ExceptionContext) -> BaseException | None:
+    """Store errors leave without their SQL text and parameter values.
+
+    A driver's message reaches logs and, through a failed module's error, the execution record
+    that viewers read; the statement shows the schema and the parameters hold user data and
+    secrets (a password hash, a token). The traceback still says where it happened. A value a
+    column type refused (``UnstorableText``) is raised as it is, not wrapped.
+    """
+    if isinstance(context.original_exception, UnstorableText):
+        return context.original_exception
+    error = context.sqlalchemy_exception
+    if isinstance(error, StatementError):
+        error.statement = None
+        error.params = None
+    return None
 
 
 def _note_checkin(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:

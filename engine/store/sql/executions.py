@@ -78,6 +78,10 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     return moment, ident
 
 
+def _milliseconds(started: datetime, finished: datetime) -> int:
+    return max(0, round((finished - started).total_seconds() * 1000))
+
+
 def _kinds(kind: TriggerKind | Sequence[TriggerKind]) -> list[str]:
     if isinstance(kind, str):
         return [TriggerKind(kind).value]
@@ -187,7 +191,7 @@ class SqlExecutions(SqlBase):
                 .values(
                     status=status.value,
                     finished_at=finished,
-                    duration_ms=max(0, round((finished - started).total_seconds() * 1000)),
+                    duration_ms=_milliseconds(started, finished),
                     operations=operations,
                     data_size=data_size,
                     error=None if error is None else dict(error),
@@ -232,6 +236,41 @@ class SqlExecutions(SqlBase):
                 .returning(executions.c.id)
             )
             return sorted(reaped.scalars())
+
+    def abandon_stale(
+        self,
+        older_than: datetime,
+        *,
+        reaped_at_least: int,
+        error: Mapping[str, Any],
+        now: datetime | None = None,
+    ) -> list[str]:
+        finished = self._now(now)
+        stale = (
+            executions.c.status == RUNNING,
+            executions.c.heartbeat_at < older_than,
+            executions.c.reaped_count >= reaped_at_least,
+        )
+        ended: list[str] = []
+        with self._write() as connection:
+            found = connection.execute(
+                select(executions.c.id, executions.c.started_at).where(*stale)
+            ).all()
+            for execution_id, started in found:
+                # One by one, each still conditional: a beat since the select keeps its run.
+                changed = connection.execute(
+                    update(executions)
+                    .where(executions.c.id == execution_id, *stale)
+                    .values(
+                        status=ERROR,
+                        finished_at=finished,
+                        duration_ms=_milliseconds(started or finished, finished),
+                        error=dict(error),
+                    )
+                )
+                if changed.rowcount == 1:
+                    ended.append(execution_id)
+        return sorted(ended)
 
     def get_execution(self, execution_id: str, *, with_record: bool = True) -> Execution:
         with self._read() as connection:

@@ -20,7 +20,7 @@ from sqlalchemy import (
     Text,
 )
 
-from engine.store.sql.types import BigId, JSONText, UTCDateTime
+from engine.store.sql.types import BigId, JSONText, PlainText, UTCDateTime
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -48,7 +48,7 @@ scenarios = Table(
     "scenarios",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("name", Text, nullable=False),
+    Column("name", PlainText(field="name"), nullable=False),
     Column("current_version", Integer, nullable=False),
     Column("active", Boolean, nullable=False),
     Column("scheduling", JSONText, nullable=False),
@@ -66,7 +66,7 @@ scenario_versions = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     # Who saved it (the user's email) when saved through the web app; NULL otherwise (the CLI,
     # versions saved before migration 0004). Text, so the name outlives a deleted user.
-    Column("saved_by", Text),
+    Column("saved_by", PlainText(field="saved_by")),
 )
 
 connections = Table(
@@ -75,7 +75,7 @@ connections = Table(
     Column("id", Integer, primary_key=True),
     Column("app", String(100), nullable=False, index=True),
     Column("kind", String(50), nullable=False),
-    Column("name", Text, nullable=False),
+    Column("name", PlainText(field="name"), nullable=False),
     Column("data", JSONText, nullable=False),
     # Fernet token text; the plain secrets never reach the database.
     Column("secrets_encrypted", Text, nullable=False),
@@ -88,7 +88,7 @@ webhooks = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("token", String(64), nullable=False, unique=True),
-    Column("name", Text, nullable=False),
+    Column("name", PlainText(field="name"), nullable=False),
     Column("scenario_id", Integer, _scenario_fk(on_delete="SET NULL"), index=True),
     Column("settings", JSONText, nullable=False),
     Column("enabled", Boolean, nullable=False),
@@ -182,7 +182,7 @@ data_stores = Table(
     "data_stores",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("name", Text, nullable=False),
+    Column("name", PlainText(field="name"), nullable=False),
     Column("structure", JSONText),
     Column("max_size_bytes", BigInteger, nullable=False),
     *_created_updated(),
@@ -192,7 +192,7 @@ data_store_records = Table(
     "data_store_records",
     metadata,
     Column("store_id", Integer, ForeignKey("data_stores.id", ondelete="CASCADE"), primary_key=True),
-    Column("key", String(255), primary_key=True),
+    Column("key", PlainText(255, field="key"), primary_key=True),
     Column("data", JSONText, nullable=False),
     Column("size_bytes", Integer, nullable=False),
     *_created_updated(),
@@ -210,7 +210,7 @@ trigger_cursors = Table(
 organization_variables = Table(
     "organization_variables",
     metadata,
-    Column("name", String(255), primary_key=True),
+    Column("name", PlainText(255, field="name"), primary_key=True),
     Column("value", JSONText, nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
 )
@@ -222,8 +222,8 @@ users = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     # Lower-cased by the store, so uniqueness is case-insensitive on both backends.
-    Column("email", String(320), nullable=False, unique=True),
-    Column("name", Text, nullable=False),
+    Column("email", PlainText(320, field="email"), nullable=False, unique=True),
+    Column("name", PlainText(field="name"), nullable=False),
     Column("role", String(16), nullable=False),
     # A self-describing slow hash (``scrypt$…``); the password itself is never stored.
     Column("password_hash", Text, nullable=False),
@@ -237,7 +237,7 @@ api_tokens = Table(
     Column(
         "user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
     ),
-    Column("name", Text, nullable=False),
+    Column("name", PlainText(field="name"), nullable=False),
     # SHA-256 of the token text: the token is shown once and never stored.
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("created_at", UTCDateTime(), nullable=False),

@@ -6,8 +6,11 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Dialect, Integer, Text
+from sqlalchemy import BigInteger, DateTime, Dialect, Integer, String, Text
 from sqlalchemy.types import TypeDecorator
+
+from engine.jsonvalues import dumps, plain_text_problem
+from engine.store.errors import UnstorableText
 
 # SQLite only auto-increments an ``INTEGER PRIMARY KEY``; PostgreSQL gets a 64-bit identity.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -41,6 +44,31 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+class PlainText(TypeDecorator[str]):
+    """A name, an email or a key: text a person reads, never JSON.
+
+    Refuses (``UnstorableText`` naming ``field``) text with the NUL character or a lone
+    surrogate, on both backends and in lookups too, so a value no row can hold never reaches
+    the driver (where PostgreSQL's refusal was a 500 showing the SQL).
+    """
+
+    impl = Text
+    cache_ok = True
+
+    def __init__(self, length: int | None = None, *, field: str) -> None:
+        super().__init__()
+        if length is not None:  # the column is VARCHAR(length), as its migration made it
+            self.impl = String(length)
+        self.field = field
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        if value is not None:
+            problem = plain_text_problem(value)
+            if problem is not None:
+                raise UnstorableText(self.field, problem)
+        return value
+
+
 class JSONText(TypeDecorator[Any]):
     """Any JSON value, stored as compact text.
 
@@ -60,8 +88,13 @@ class JSONText(TypeDecorator[Any]):
 
 
 def dump_json(value: Any) -> str:
-    """Compact JSON text, as stored (its UTF-8 length is a value's stored size)."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    """Compact JSON text, as stored (its UTF-8 length is a value's stored size).
+
+    It never fails on what the strings hold: NUL is written as ``\\u0000`` (JSON escapes it),
+    a lone surrogate as its ``\\udXXX`` escape, so both databases store it and it reads back
+    unchanged (``engine.jsonvalues.dumps``).
+    """
+    return dumps(value, separators=(",", ":"))
 
 
 def json_size(value: Any) -> int:
