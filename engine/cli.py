@@ -129,6 +129,21 @@ def _service_commands(commands: Any) -> None:
     synclog.add_argument("--json", action="store_true", help="print JSON")
     synclog.set_defaults(handler=_log)
 
+    reconcile = commands.add_parser(
+        "reconcile",
+        help="compare 1CRM's books with an accounting system's, record by record",
+    )
+    reconcile.add_argument("library", metavar="LIBRARY", help="xero or quickbooks")
+    reconcile.add_argument(
+        "--connection",
+        action="append",
+        default=[],
+        metavar="APP=ID",
+        help="the connection to read for an app (default: the one the library's scenarios use)",
+    )
+    reconcile.add_argument("--json", action="store_true", help="print JSON")
+    reconcile.set_defaults(handler=_reconcile)
+
     demo = commands.add_parser(
         "demo",
         help="serve the product with the Xero and 1CRM sandboxes and the prebuilt scenarios",
@@ -374,6 +389,65 @@ def _log(args: argparse.Namespace) -> int:
     else:
         print("no synced records yet")
     return EXIT_OK
+
+
+def _reconcile(args: argparse.Namespace) -> int:
+    from engine.errors import ModuleError
+    from engine.service import ServiceError, build_service, shutdown_service
+    from engine.store import NotFound
+
+    service = build_service(_settings(), upgrade=True)
+    try:
+        result = service.reconcile(args.library, connections=_connection_bindings(args.connection))
+    except (NotFound, ServiceError) as error:
+        raise CommandError(str(error), EXIT_BAD_INPUT) from None
+    except ModuleError as error:  # like diff: 1 is "they differ", 2 is "could not compare"
+        raise CommandError(f"the books could not be read: {error}", EXIT_BAD_INPUT) from None
+    finally:
+        shutdown_service(service)
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        print(_reconciliation_text(result))
+    return EXIT_OK if result.balanced else EXIT_FAILURE
+
+
+def _reconciliation_text(result: Any) -> str:
+    from engine.service.synclog import text_table
+
+    sides = ", ".join(
+        f"{app} (connection {result.connections[app]}): "
+        + ", ".join(f"{count} {what}" for what, count in counts.items())
+        for app, counts in result.records.items()
+    )
+    if result.balanced:
+        return f"{sides}\nthe books balance: no difference"
+    header = ("kind", "record", "field", "1CRM", result.library, "sync log")
+    rows = [
+        (
+            d.kind,
+            d.label or d.key,
+            d.field,
+            _cell(d.crm),
+            _cell(d.accounting),
+            "; ".join(
+                f"{link.scenario}: {link.entry.status}"
+                + (f" ({link.entry.message})" if link.entry.message else "")
+                for link in d.sync_log
+            )
+            or "no entry",
+        )
+        for d in result.differences
+    ]
+    count = f"{len(rows)} difference{'s' if len(rows) != 1 else ''}"
+    return f"{sides}\n{count}\n{text_table(header, rows)}"
+
+
+def _cell(value: Any) -> str:
+    from engine.service.reconcile import json_value
+
+    shown = json_value(value)
+    return shown if isinstance(shown, str) else json.dumps(shown, ensure_ascii=False)
 
 
 def _connection_check(args: argparse.Namespace) -> int:

@@ -4,6 +4,11 @@ A module is data plus a small function. ``ModuleSpec`` carries its Make-compatib
 its label, pydantic models for its static parameters, its mapped input and its output, and
 ``run``. Flow-control modules (router, iterator, aggregator, directives …) are interpreted by the
 runner from their ``kind``; every other module does its work in ``run``.
+
+A spec also states facts the engine reads instead of guessing from names: what the module does
+to the records of the system it talks to (``effect``: create, update, search …) and which
+fields of its output identify and name a record (``naming``). The sync log and reconciliation
+rely on them.
 """
 
 from __future__ import annotations
@@ -39,6 +44,78 @@ class Empty(BaseModel):
 Bundle = Mapping[str, Any]
 
 
+class Effect(StrEnum):
+    """What a module does to the records of the system it talks to.
+
+    The sync log counts a record as written when a module with a write effect
+    (``WRITE_EFFECTS``) succeeded for it; nothing reads a module's name to decide that.
+    """
+
+    WATCH = "watch"  # outputs records that are new or changed (triggers, webhooks)
+    READ = "read"  # reads one record by its key
+    SEARCH = "search"  # finds records by criteria: none, one or many
+    CREATE = "create"  # makes a record (or an allocation, a line …)
+    UPDATE = "update"  # changes a record
+    UPSERT = "upsert"  # updates the record that matches, or creates it
+    DELETE = "delete"  # removes a record (or all of them)
+    CALL = "call"  # an arbitrary request whose effect its input decides (HTTP): not a write
+    COMPUTE = "compute"  # works on its input and the run's own state only
+    CONTROL = "control"  # routes, splits, collects, answers a webhook or ends an error route
+
+
+WRITE_EFFECTS: frozenset[Effect] = frozenset(
+    {Effect.CREATE, Effect.UPDATE, Effect.UPSERT, Effect.DELETE}
+)
+
+
+NamingField = str | tuple[str, ...]
+"""A field, or fields whose values are written one after the other (``("prefix",
+"invoice_number")`` reads ``INV-`` and ``1003`` as ``INV-1003``); such a field has a value
+when its last part has one."""
+
+
+@dataclass(frozen=True)
+class RecordNaming:
+    """Which output fields identify a record and which name it for people, in the order tried.
+
+    Declared by each app's modules (Xero: ``ContactID`` … and ``Name``, ``InvoiceNumber`` …),
+    so nothing outside the app knows its field names. A module without a declaration is read
+    with ``GENERIC_NAMING`` (``id`` and ``name``).
+    """
+
+    key: tuple[NamingField, ...] = ()
+    name: tuple[NamingField, ...] = ()
+
+    def key_of(self, bundle: Any) -> str | None:
+        """The record's key in ``bundle``, as text; ``None`` when no key field has a value."""
+        return _first_value(bundle, self.key)
+
+    def name_of(self, bundle: Any) -> str | None:
+        """The record's name, number or reference in ``bundle``, as text, or ``None``."""
+        return _first_value(bundle, self.name)
+
+
+GENERIC_NAMING = RecordNaming(key=("id",), name=("name",))
+"""How a record is named by a module that declares nothing (webhooks, tools): ``id``, ``name``."""
+
+
+def _first_value(bundle: Any, fields: Sequence[NamingField]) -> str | None:
+    if not isinstance(bundle, Mapping):
+        return None
+    for name in fields:
+        parts = [name] if isinstance(name, str) else list(name)
+        values = [_scalar(bundle.get(part)) for part in parts]
+        if values and values[-1] is not None:
+            return "".join(value for value in values if value is not None)
+    return None
+
+
+def _scalar(value: Any) -> str | None:
+    if value in (None, "", [], {}) or isinstance(value, Mapping | list):
+        return None
+    return str(value)
+
+
 @dataclass(frozen=True)
 class ModuleCall:
     """One operation of a module: its validated settings and input, and the run's context.
@@ -72,6 +149,10 @@ class ModuleSpec:
     raising a ``engine.errors.ModuleError`` hands the bundle to the module's error route.
 
     Attributes:
+        effect: what the module does to records; ``CONTROL`` by default for routers,
+            iterators, aggregators, directives and responders, else ``None``: undeclared, which
+            the registry test refuses for Switchboard's own modules.
+        naming: which output fields identify and name a record (``None``: ``GENERIC_NAMING``).
         aggregate: for aggregators, shapes the collected items into the output bundle (the
             Array aggregator's ``array``, the Text aggregator's ``text`` …); ``None``: an array.
         free_form: the sections (``"parameters"``, ``"mapper"``) whose keys are the user's own
@@ -91,6 +172,8 @@ class ModuleSpec:
     input: type[BaseModel] = Empty
     output: type[BaseModel] | None = None
     hooks: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
+    effect: Effect | None = None
+    naming: RecordNaming | None = None
     aggregate: AggregateFunction | None = None
     free_form: frozenset[str] = frozenset()
     ignored_keys: Mapping[str, str] = field(default_factory=dict)
@@ -99,6 +182,16 @@ class ModuleSpec:
     def app(self) -> str:
         return self.id.partition(":")[0]
 
+    @property
+    def writes(self) -> bool:
+        """Whether the module creates, updates, upserts or deletes records."""
+        return self.effect in WRITE_EFFECTS
+
+    @property
+    def record_naming(self) -> RecordNaming:
+        """The declared naming, or ``GENERIC_NAMING``."""
+        return self.naming or GENERIC_NAMING
+
     def __post_init__(self) -> None:
         app, _, name = self.id.partition(":")
         if not app or not name:
@@ -106,11 +199,16 @@ class ModuleSpec:
         interpreted = self.kind in _INTERPRETED_KINDS
         if self.run is None and not interpreted:
             raise ValueError(f"module {self.id} of kind {self.kind} needs a run function")
+        if self.effect is None and self.kind in _CONTROL_KINDS:
+            # Routers, iterators, aggregators, directives and responders touch no records.
+            object.__setattr__(self, "effect", Effect.CONTROL)
 
 
 _INTERPRETED_KINDS = frozenset(
     {ModuleKind.ROUTER, ModuleKind.ITERATOR, ModuleKind.AGGREGATOR, ModuleKind.DIRECTIVE}
 )
+_CONTROL_KINDS = _INTERPRETED_KINDS | {ModuleKind.RESPONDER}
+"""Kinds whose effect is ``CONTROL`` unless they declare another."""
 
 
 # -- apps ---------------------------------------------------------------------------------------

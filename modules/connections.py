@@ -48,7 +48,7 @@ from engine.errors import (
     RateLimitError,
 )
 from engine.ratelimit import RateLimiter, rate_limiter_for
-from engine.spec import ConnectionField, ModuleCall, ModuleKind, ModuleSpec
+from engine.spec import ConnectionField, Effect, ModuleCall, ModuleKind, ModuleSpec, RecordNaming
 from modules.concurrency import ConcurrencyLimiter, shared_concurrency_limiter
 
 STATUS_ERRORS: Mapping[int, type[ModuleError]] = {
@@ -421,10 +421,17 @@ def module_factory(
     parameters: type[BaseModel],
     input_model: type[BaseModel],
     output: type[BaseModel] | None = None,
+    naming: RecordNaming | None = None,
 ) -> Callable[..., ModuleSpec]:
-    """``spec(name, label, kind, run, **overrides)`` for the modules of ``app``: its id prefix
-    and the models most of its modules share, each overridable per module."""
-    defaults = {"parameters": parameters, "input_model": input_model, "output": output}
+    """``spec(name, label, kind, run, effect=…, **overrides)`` for the modules of ``app``: its
+    id prefix and the models and record naming most of its modules share, each overridable per
+    module. Every module states its ``effect`` (``engine.spec.Effect``)."""
+    defaults = {
+        "parameters": parameters,
+        "input_model": input_model,
+        "output": output,
+        "naming": naming,
+    }
 
     def spec(
         name: str,
@@ -432,6 +439,7 @@ def module_factory(
         kind: ModuleKind,
         run: Any,
         *,
+        effect: Effect,
         hooks: Mapping[str, Any] | None = None,
         **overrides: Any,
     ) -> ModuleSpec:
@@ -445,6 +453,8 @@ def module_factory(
             output=models["output"],
             run=run,
             hooks=dict(hooks or {}),
+            effect=effect,
+            naming=models["naming"],
         )
 
     return spec

@@ -9,14 +9,21 @@
 
 A missing filter, a name-only filter and ``conditions: []`` always pass. A condition whose
 operands cannot be coerced for its operator is false, with a warning on the context.
+
+``f.failures(ctx)`` evaluates the same way and, when the filter stops the bundle, says which
+condition failed in each group (the first false one: conditions are evaluated lazily, as Make
+does) with the values its operands had — what the sync log shows instead of the filter's label.
 """
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from engine.errors import ExpressionError
-from engine.filters.codes import OPERATOR_CODES, UNARY_OPERATORS
+from engine.filters.codes import OPERATOR_CODES, OPERATOR_LABELS, UNARY_OPERATORS
 from engine.filters.operators import OPERATORS, Operator
 from engine.mapping import EvalContext, Template, compile_template
 from engine.mapping.values import ERASE, IGNORE, CoercionError
@@ -24,11 +31,94 @@ from engine.mapping.values import ERASE, IGNORE, CoercionError
 __all__ = [
     "OPERATORS",
     "OPERATOR_CODES",
+    "OPERATOR_LABELS",
+    "SHOWN_CHARACTERS",
     "Condition",
+    "FailedCondition",
     "Filter",
     "compile_conditions",
     "compile_filter",
+    "describe_failed_condition",
 ]
+
+SHOWN_CHARACTERS = 200
+"""An operand's value is kept in a ``FailedCondition`` up to this many characters."""
+
+
+@dataclass(frozen=True)
+class FailedCondition:
+    """The condition that stopped a bundle in one group of a filter, and what it compared.
+
+    Attributes:
+        where: the condition's place in its filter (``conditions[0][1]``: group 0, condition 1).
+        a: the left operand as written (``{{2.ContactID}}``).
+        operator: the operator code (``exist``).
+        b: the right operand as written; ``None`` for unary operators.
+        a_value: what ``a`` evaluated to (text cut to ``SHOWN_CHARACTERS``).
+        b_value: what ``b`` evaluated to.
+    """
+
+    where: str
+    a: Any
+    operator: str
+    b: Any
+    a_value: Any
+    b_value: Any
+
+    def to_dict(self, *, with_values: bool = True) -> dict[str, Any]:
+        """JSON values for an execution record; ``with_values=False`` leaves the operands'
+        values out (a confidential scenario keeps no data)."""
+        data = {"where": self.where, "a": self.a, "o": self.operator, "b": self.b}
+        if with_values:
+            data |= {"a_value": _shown(self.a_value), "b_value": _shown(self.b_value)}
+        return data
+
+
+def describe_failed_condition(condition: Any) -> str:
+    """One sentence for a stored ``FailedCondition.to_dict()``:
+    ``{{1.Type}} equal to ACCREC (it was "ACCPAY")``."""
+    if not isinstance(condition, dict):
+        return "a condition"
+    code = str(condition.get("o") or "")
+    text = f"{_operand(condition.get('a'))} {OPERATOR_LABELS.get(code, code)}"
+    if code not in UNARY_OPERATORS:
+        text += f" {_operand(condition.get('b'))}"
+    if "a_value" not in condition:
+        return text
+    values = [f"it was {_value_text(condition.get('a_value'))}"]
+    b = condition.get("b")
+    if code not in UNARY_OPERATORS and isinstance(b, str) and "{{" in b:
+        values.append(f"{_operand(b)} was {_value_text(condition.get('b_value'))}")
+    return f"{text} ({'; '.join(values)})"
+
+
+def _operand(source: Any) -> str:
+    if source is None or source == "":
+        return "(empty)"
+    return source if isinstance(source, str) else json.dumps(source, ensure_ascii=False)
+
+
+def _value_text(value: Any) -> str:
+    if value is None or value == "" or value == [] or value == {}:
+        return "empty"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _shown(value: Any) -> Any:
+    """A value small enough to keep: long text and large structures cut to a readable size."""
+    value = _plain(value)
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if not isinstance(value, str):
+        try:
+            value = json.dumps(value, ensure_ascii=False, default=str)
+        except (TypeError, ValueError, RecursionError):
+            value = str(value)
+    return value if len(value) <= SHOWN_CHARACTERS else value[:SHOWN_CHARACTERS] + "…"
 
 
 class Condition:
@@ -54,14 +144,25 @@ class Condition:
 
     def holds(self, ctx: EvalContext) -> bool:
         """Whether the condition is true; a coercion failure is false plus a warning."""
+        return self.evaluate(ctx)[0]
+
+    def evaluate(self, ctx: EvalContext) -> tuple[bool, Any, Any]:
+        """``(holds, a, b)``: the outcome and the operands' values it was decided on."""
         a = _plain(self.a.evaluate(ctx))
         b = _plain(self.b.evaluate(ctx)) if self.b is not None else None
         try:
-            return self.operator(a, b, ctx)
+            return self.operator(a, b, ctx), a, b
         except (CoercionError, RecursionError) as error:
             # RecursionError: absurdly nested data compared structurally; false, not a crash.
             ctx.warn(f"{self.where}: operator '{self.code}' is false because {error}")
-            return False
+            return False, a, b
+
+    def failed(self, a: Any, b: Any) -> FailedCondition:
+        """This condition, failed with operand values ``a`` and ``b``."""
+        start = self.where.rfind("conditions[")  # the module and its path are known
+        where = self.where[start:] if start >= 0 else self.where
+        source_b = self.b.source if self.b is not None else None
+        return FailedCondition(where, self.a.source, self.code, source_b, a, b)
 
 
 def _plain(value: Any) -> Any:
@@ -100,6 +201,25 @@ class Filter:
         if not self.groups:
             return True
         return any(all(condition.holds(ctx) for condition in group) for group in self.groups)
+
+    def failures(self, ctx: EvalContext) -> list[FailedCondition]:
+        """Why a bundle may not go through: the first false condition of each group, with its
+        operands' values. Empty when the filter passes. Evaluates exactly as ``passes`` does
+        (same laziness, same warnings), so calling it instead costs nothing more.
+
+        Raises:
+            DataError: a function inside a condition failed.
+        """
+        failed: list[FailedCondition] = []
+        for group in self.groups:
+            for condition in group:
+                holds, a, b = condition.evaluate(ctx)
+                if not holds:
+                    failed.append(condition.failed(a, b))
+                    break
+            else:
+                return []
+        return failed
 
 
 def compile_filter(filter_json: Any, where: str = "") -> Filter:

@@ -41,3 +41,50 @@ OPERATOR_CODES: frozenset[str] = frozenset(
         "boolean:notequal",
     }
 )
+
+
+_TEXT_LABELS = {
+    "equal": "equal to",
+    "notequal": "not equal to",
+    "contain": "contains",
+    "notcontain": "does not contain",
+    "startwith": "starts with",
+    "notstartwith": "does not start with",
+    "endwith": "ends with",
+    "notendwith": "does not end with",
+    "pattern": "matches pattern",
+    "notpattern": "does not match pattern",
+}
+
+
+def _comparison_labels(family: str, greater: str, less: str, of: str = "") -> dict[str, str]:
+    """The six comparisons of a family; ``of`` names what is compared (an array's length)."""
+    labels = {
+        "equal": "equal to",
+        "notequal": "not equal to",
+        "greater": greater,
+        "less": less,
+        "greaterorequal": f"{greater} or equal to",
+        "lessorequal": f"{less} or equal to",
+    }
+    return {f"{family}:{code}": f"{of}{label}" for code, label in labels.items()}
+
+
+OPERATOR_LABELS: dict[str, str] = {
+    "exist": "exists",
+    "notexist": "does not exist",
+    **{f"text:{code}": label for code, label in _TEXT_LABELS.items()},
+    **{f"text:{code}:ci": f"{label} (case insensitive)" for code, label in _TEXT_LABELS.items()},
+    **_comparison_labels("number", "greater than", "less than"),
+    **_comparison_labels("date", "later than", "earlier than"),
+    **_comparison_labels("time", "later than", "earlier than"),
+    **_comparison_labels("semver", "greater than", "less than"),
+    "array:contain": "contains",
+    "array:contain:ci": "contains (case insensitive)",
+    "array:notcontain": "does not contain",
+    "array:notcontain:ci": "does not contain (case insensitive)",
+    **_comparison_labels("array", "greater than", "less than", of="length "),
+    "boolean:equal": "equal to",
+    "boolean:notequal": "not equal to",
+}
+"""Each operator as Make's filter editor names it (lower case, to sit inside a sentence)."""

@@ -4,6 +4,10 @@ The record is plain data (``to_dict`` gives JSON). It keeps, per module and in t
 first ran, each operation's input, its output bundles, its error and the directive applied, up
 to ``RunLimits.stored_bundles`` operations and bundles per module; beyond that it counts. A
 confidential scenario's record keeps statuses and counts but no bundle contents.
+
+Lineage: every operation and every filter rejection carries ``bundle``, the index of the
+first module's output bundle (the trigger's record) whose path it was on, so readers such as
+the sync log know which record each write, error and rejection belongs to.
 See docs/execution-record.md.
 """
 
@@ -70,7 +74,12 @@ def _json_default(value: Any) -> Any:
 
 @dataclass
 class OperationRecord:
-    """One operation of a module (one input bundle), or one filter rejection."""
+    """One operation of a module (one input bundle).
+
+    ``bundle`` is its lineage: the index (from 0, in the order output, across cycles) of the
+    bundle of the run's first module whose path it is on; ``None`` for the first module's own
+    operations and for what combines several of its bundles (an aggregator fed by it).
+    """
 
     input: Any = None
     output: list[Any] = field(default_factory=list)
@@ -79,6 +88,29 @@ class OperationRecord:
     error: dict[str, Any] | None = None
     directive: str | None = None
     duration_ms: float = 0.0
+    bundle: int | None = None
+
+
+@dataclass
+class Rejection:
+    """One bundle the filter into a module stopped: whose path it was on (``bundle``, as for
+    ``OperationRecord``), the filter's label and, per condition group, the condition that
+    failed (``engine.filters.FailedCondition.to_dict``). ``rerouted``: the filter opened a
+    router's route and the bundle went on by another route of that router (or its fallback),
+    so this filter did not stop it."""
+
+    bundle: int | None
+    filter: str | None
+    failed: list[dict[str, Any]]
+    rerouted: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "bundle": self.bundle,
+            "filter": self.filter,
+            "failed": self.failed,
+            "rerouted": self.rerouted,
+        }
 
 
 @dataclass
@@ -94,6 +126,7 @@ class ModuleRecord:
     errors: int = 0
     calls: list[OperationRecord] = field(default_factory=list)
     calls_omitted: int = 0
+    rejections: list[Rejection] = field(default_factory=list)
 
 
 @dataclass
@@ -132,7 +165,12 @@ class IncompleteState:
 
 @dataclass
 class ExecutionRecord:
-    """One run of a scenario."""
+    """One run of a scenario.
+
+    ``resumed`` is set on a run that finished an incomplete execution: ``{"module_id"`` (where
+    it resumed), ``"trigger": {"id", "module", "bundle"}}`` (the first module's bundle whose
+    path it continues, ``None`` when confidential). That run's lineage ``bundle`` 0 is it.
+    """
 
     status: RunStatus = RunStatus.SUCCESS
     operations: int = 0
@@ -150,6 +188,7 @@ class ExecutionRecord:
     scenario_id: Any = None
     execution_id: str | None = None
     blueprint_version: int | None = None
+    resumed: dict[str, Any] | None = None
 
     def module(self, module_id: int, module: str, label: str | None) -> ModuleRecord:
         if module_id not in self.modules:
@@ -174,6 +213,7 @@ class ExecutionRecord:
             "error": self.error,
             "warnings": list(self.warnings),
             "incomplete": [state.to_dict() for state in self.incomplete],
+            "resumed": to_json_value(self.resumed) if self.resumed is not None else None,
             "modules": [_module_dict(m) for m in self.modules.values()],
         }
 
@@ -191,6 +231,7 @@ def _module_dict(module: ModuleRecord) -> dict[str, Any]:
         "errors": module.errors,
         "calls": [to_json_value(_call_dict(call)) for call in module.calls],
         "calls_omitted": module.calls_omitted,
+        "rejections": [to_json_value(rejection.to_dict()) for rejection in module.rejections],
     }
 
 
@@ -202,4 +243,5 @@ def _call_dict(call: OperationRecord) -> dict[str, Any]:
         "error": call.error,
         "directive": call.directive,
         "duration_ms": call.duration_ms,
+        "bundle": call.bundle,
     }

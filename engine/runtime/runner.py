@@ -34,6 +34,7 @@ from engine.runtime.record import (
     IncompleteState,
     ModuleRecord,
     OperationRecord,
+    Rejection,
     RunStatus,
     bundle_size,
     to_json_value,
@@ -143,6 +144,11 @@ class _Run:
         self.repeated_call: tuple[int, dict[str, Any]] | None = None
         self.started = self._seconds()
         self.bundles = 0
+        # Lineage: which bundle of the first module is travelling now (depth first, so one at a
+        # time), and how many it has output so far.
+        self.lineage: int | None = None
+        self.first_bundles = 0
+        self.last_rejection: Rejection | None = None  # the one a router may find rerouted
         self.evaluation = self._new_evaluation()
 
     # -- the run and its cycles ---------------------------------------------------------------
@@ -241,7 +247,22 @@ class _Run:
         position = self.positions[node.id]
         if state.call is not None:
             self.repeated_call = (node.id, dict(state.call))
+        self._note_resumed(state)
         self._process_node(_Step(node, position.flow, position.index, dict(state.bundles), None))
+
+    def _note_resumed(self, state: IncompleteState) -> None:
+        """A resumed run continues the path of one bundle of the first module: lineage 0."""
+        first = self.plan.flow[0] if self.plan.flow else None
+        trigger = None
+        if first is not None:
+            bundle = state.bundles.get(first.id)
+            trigger = {
+                "id": first.id,
+                "module": first.module,
+                "bundle": None if self.record.confidential else bundle,
+            }
+        self.record.resumed = {"module_id": state.module_id, "trigger": trigger}
+        self.lineage, self.first_bundles = 0, 1
 
     def _process_flow(
         self, flow: tuple[PlanNode, ...], index: int, scope: Scope, on_end: OnEnd
@@ -253,7 +274,6 @@ class _Run:
             return True
         node = flow[index]
         if not self._filter_passes(node, scope):
-            self._module_record(node).filtered += 1
             return False
         self._process_node(_Step(node, flow, index, scope, on_end))
         return True
@@ -295,6 +315,7 @@ class _Run:
 
     def _run_outputs(self, step: _Step, given: list[Mapping[str, Any]] | None) -> None:
         node = step.node
+        first = bool(self.plan.flow) and node is self.plan.flow[0]
         operation = self._begin_operation(node)
         try:
             outputs = (
@@ -311,11 +332,18 @@ class _Run:
                     self.transaction.commit()  # this module's operation is done with its writes
                 produced += 1
                 self._record_output(node, operation, output)
+                if first:
+                    self.lineage, self.first_bundles = self.first_bundles, self.first_bundles + 1
                 self._continue(step, output)
         except ModuleError as error:
+            if first:  # the trigger's own error is on no bundle's path
+                self.lineage = None
             self._end_operation(node, operation, error)
             self._handle_error(step, error, operation)
             return
+        finally:
+            if first:  # what runs after (an aggregator fed by it) combines its bundles
+                self.lineage = None
         self._end_operation(node, operation, None)
         if not produced and self._continues_without_results(node):
             self._continue(step, {})
@@ -327,15 +355,21 @@ class _Run:
         record = self._module_record(node)
         record.bundles_out += 1
         passed_any = False
+        refused: list[Rejection] = []
         for route in node.routes:
             if route.disabled or route.fallback:
                 continue
-            passed_any |= self._process_flow(route.flow, 0, scope, on_end)
-        if passed_any:
-            return
-        for route in node.routes:
-            if route.fallback and not route.disabled:
-                self._process_flow(route.flow, 0, scope, on_end)
+            entered = self._process_flow(route.flow, 0, scope, on_end)
+            passed_any |= entered
+            if not entered and self.last_rejection is not None:
+                refused.append(self.last_rejection)
+        if not passed_any:
+            for route in node.routes:
+                if route.fallback and not route.disabled:
+                    passed_any |= self._process_flow(route.flow, 0, scope, on_end)
+        if passed_any:  # the bundle went on by another route: those filters did not stop it
+            for rejection in refused:
+                rejection.rerouted = True
 
     def _if_else(self, step: _Step) -> None:
         operation = self._begin_operation(step.node)
@@ -567,7 +601,7 @@ class _Run:
         self.record.operations += 1
         record = self._module_record(node)
         record.operations += 1
-        operation = OperationRecord()
+        operation = OperationRecord(bundle=self.lineage)
         operation.duration_ms = self._seconds()
         if len(record.calls) < self.context.limits.stored_bundles:
             record.calls.append(operation)
@@ -698,8 +732,23 @@ class _Run:
         )
 
     def _filter_passes(self, node: PlanNode, scope: Scope) -> bool:
+        """Whether the filter into ``node`` lets the bundle through; a rejection is recorded
+        with the condition that failed in each group."""
         check = node.expressions.filter
-        return check is None or check.passes(self._eval(scope))
+        if check is None:
+            return True
+        failed = check.failures(self._eval(scope))
+        if not failed:
+            return True
+        record = self._module_record(node)
+        record.filtered += 1
+        self.last_rejection = None
+        if len(record.rejections) < self.context.limits.stored_bundles:
+            with_values = not self.record.confidential
+            conditions = [condition.to_dict(with_values=with_values) for condition in failed]
+            self.last_rejection = Rejection(self.lineage, check.name, conditions)
+            record.rejections.append(self.last_rejection)
+        return False
 
     def _map(self, node: PlanNode, evaluation: EvalContext) -> Any:
         mapper = node.expressions.mapper

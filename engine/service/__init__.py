@@ -11,7 +11,8 @@ registry and a clock, and does everything else through them.
 
 Parts: ``scenarios`` (import/save/export/activate/schedule), ``ingress`` (webhooks),
 ``runs`` (execute queued work, run once), ``incomplete`` (retry/resolve), ``maintenance``
-(the scheduler's tick), ``synclog`` (per-record sync status of sync scenarios), ``events``
+(the scheduler's tick), ``synclog`` (per-record sync status of sync scenarios),
+``reconcile`` (1CRM's books against an accounting system's, linked to the sync logs), ``events``
 (live run progress), ``history`` (filtered history, retention, dashboard), ``queueview``
 (webhook queues, incomplete edits and bulk retry), ``moduleruns`` ("run this module only"),
 ``preview`` (the expression preview, within its limits).
@@ -51,6 +52,7 @@ from engine.service.moduleruns import ModuleRunOperations
 from engine.service.options import ServiceOptions
 from engine.service.preview import Preview, PreviewOperations
 from engine.service.queueview import QueueViewOperations
+from engine.service.reconcile import ReconcileOperations, Reconciliation
 from engine.service.resources import ResourceOperations
 from engine.service.runs import RunOperations, execution_id_for_item
 from engine.service.scenarios import ImportResult, ScenarioOperations
@@ -69,6 +71,7 @@ class Service(
     IncompleteOperations,
     MaintenanceOperations,
     SyncLogOperations,
+    ReconcileOperations,
     ResourceOperations,
     AppDeliveryOperations,
     PreviewOperations,
@@ -127,6 +130,7 @@ __all__ = [
     "PayloadTooLarge",
     "Preview",
     "RateLimited",
+    "Reconciliation",
     "Service",
     "ServiceError",
     "ServiceOptions",

@@ -1,67 +1,80 @@
-"""The sync log: "did this invoice sync?" per record, derived from execution records.
+"""The sync log: "did this invoice sync?" per record, from the facts an execution records.
 
-A sync scenario's trigger outputs records (a 1CRM account, a Xero invoice …); each one ends as
+A sync scenario's first module outputs records (a 1CRM account, a Xero invoice …); each one
+ends with one of the statuses the sync guides use:
 
-- **Synced**: a write (a ``Create…``/``Update…`` module) succeeded for it;
-- **Error**: a module failed for it (handled by Ignore or not), with the error's message;
-- **Not Valid**: a filter stopped it before any write (its label says which, e.g. "Contact
-  exists": the invoice's customer is not in the accounting system);
-- **Not Synced**: it reached no write and no filter stopped it (e.g. a search found nothing and
-  does not continue, or the run stopped before).
+- **Synced**: a module that writes (its spec's effect is create, update, upsert or delete)
+  succeeded for it;
+- **Error**: a module failed for it, with the error — unless an Ignore or Resume settled that
+  error and a write still succeeded for it (then it is Synced, and the message keeps the error);
+- **Not Valid**: a filter stopped it before any write; the message names the filter and the
+  condition that failed, with the values it compared;
+- **Not Synced**: it reached no write and no filter stopped it (a search found nothing, or the
+  run stopped before it).
 
-Everything here is pure over stored execution records (``docs/execution-record.md``), except
-``SyncLogOperations.sync_log`` which reads them from the store. Which write belongs to which
-trigger record is exact when a run had one trigger record (every webhook run); when a polling
-run had several, a write or error is attributed to the record whose values its mapped input
-shares most (ids first), as the scenarios map keys from the trigger into what they write.
+Facts, not guesses: the execution record says which of the first module's bundles each
+operation and each filter rejection belongs to (its lineage) and which condition of a filter
+failed (docs/execution-record.md); each module's spec says whether it writes (``effect``) and
+which output fields identify and name a record (``naming``). Nothing here knows an app's
+field names. Four rules complete the picture:
 
-For the REST API (``GET /api/scenarios/<id>/sync-log``): call
-``service.sync_log(scenario_id, limit=…, latest=True)`` and return
-``[entry.to_dict() for entry in …]``.
+- an operation on no single bundle's path (lineage ``null``: after an aggregator over the first
+  module's bundles) counts for every record of the run;
+- a rejection into an aggregator drops an item from a set (a subtotal line), not the record;
+- a rejection at a router's route the record left by another route (``rerouted``) did not
+  stop it;
+- a record stored before lineage (no ``resumed`` key) with several records cannot tell them
+  apart: each of its entries says so; with one record, everything in the run is that record's.
+
+The service reads a page of executions with their records in one query
+(``SyncLogOperations.sync_log``); everything else here is pure.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from engine.filters import describe_failed_condition
+from engine.registry import default_registry
 from engine.service.base import ServiceBase
+from engine.spec import GENERIC_NAMING, Effect, ModuleKind, ModuleSpec, RecordNaming
+from engine.store import Execution
 
 SYNCED, ERROR, NOT_SYNCED, NOT_VALID = "Synced", "Error", "Not Synced", "Not Valid"
 
-KEY_FIELDS = ("id", "ContactID", "InvoiceID", "QuoteID", "PaymentID", "CreditNoteID", "Id")
-"""Fields that identify a record, in the order they are tried (1CRM, Xero, QuickBooks)."""
+SpecLookup = Callable[[str], ModuleSpec | None]
+"""A module's spec by its id (``registry.get``); ``None`` for a module not installed."""
 
-NAME_FIELDS = (
-    "name",
-    "Name",
-    "DisplayName",
-    "InvoiceNumber",
-    "invoice_number",
-    "QuoteNumber",
-    "DocNumber",
-    "Reference",
-    "customer_reference",
-    "payment_number",
-)
-"""Fields that name a record for people, in the order they are tried."""
+SYNC_LOG_PAGE = 100
+"""Executions read per query."""
+
+SHOWN_REASONS = 3
+"""A Not Valid message names at most this many different failed conditions."""
+
+SETTLED = frozenset({"ignore", "resume"})
+"""Directives after which the record went on (or ended quietly): a write after them counts."""
+
+_UNKNOWN = -1
+"""Lineage of an operation in an old record with several records: whose it was is not known."""
 
 
 @dataclass(frozen=True)
 class SyncEntry:
-    """What became of one trigger record in one execution.
+    """What became of one record in one execution.
 
     Attributes:
         status: ``Synced``, ``Error``, ``Not Valid`` or ``Not Synced``.
-        source_key: the record's key in the app the trigger watches (1CRM id, Xero ContactID …).
+        source_key: the record's key in the app its scenario watches (1CRM id, Xero ContactID …).
         source_name: its name, number or reference, for people.
-        target_key: the key of what was written on the other side (the first write's output).
-        message: the error message (Error), or the filters that stopped it (Not Valid).
+        target_key: the key of what was written on the other side (the first write there).
+        message: the error (Error), the filter and the condition that failed (Not Valid), or
+            where it ended (Not Synced).
         at: when the execution ran (ISO 8601).
         execution_id: the execution, to open its full record.
         writes: how many writes succeeded for it.
+        bundle: which of the execution's first-module bundles it was (its lineage index).
     """
 
     status: str
@@ -72,6 +85,7 @@ class SyncEntry:
     at: str | None
     execution_id: str | None
     writes: int = 0
+    bundle: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -79,105 +93,64 @@ class SyncEntry:
 
 @dataclass
 class _Outcome:
-    bundle: Mapping[str, Any]
-    values: set[str] = field(default_factory=set)
-    writes: list[Mapping[str, Any]] = field(default_factory=list)
+    """What the execution did for one record, collected module by module."""
+
+    index: int
+    bundle: Any
+    reached: bool = False
+    writes: list[tuple[ModuleSpec, Mapping[str, Any]]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
-
-
-def is_write(module: str) -> bool:
-    """``Create…``/``Update…`` modules of apps write to the other side."""
-    app, _, name = module.partition(":")
-    return app not in ("builtin", "util", "gateway") and name.startswith(("Create", "Update"))
-
-
-def record_key(bundle: Mapping[str, Any] | None) -> str | None:
-    return _first(bundle, KEY_FIELDS)
-
-
-def record_name(bundle: Mapping[str, Any] | None) -> str | None:
-    return _first(bundle, NAME_FIELDS)
+    handled: list[str] = field(default_factory=list)  # errors an Ignore or Resume settled
+    stops: list[str] = field(default_factory=list)
+    found_nothing: list[str] = field(default_factory=list)
+    read_name: str | None = None
 
 
 def sync_entries(
     record: Mapping[str, Any],
     *,
+    specs: SpecLookup | None = None,
     execution_id: str | None = None,
     at: str | None = None,
-    filter_labels: Mapping[int, str] | None = None,
 ) -> list[SyncEntry]:
-    """One entry per record the trigger output in this execution record.
+    """One entry per record the execution's first module output (or the one record a resumed
+    execution continued), in the order output.
 
     Args:
         record: a stored execution record (``ExecutionRecord.to_dict()``).
-        filter_labels: module id → the label of the filter into it (from the blueprint), used
-            to say why a record was Not Valid.
+        specs: module specs by id (the installed modules by default).
     """
-    modules = list(record.get("modules") or [])
-    if not modules:
-        return []
-    trigger, rest = modules[0], modules[1:]
-    bundles = [b for call in trigger.get("calls") or [] for b in call.get("output") or []]
-    if not bundles:
-        return [_run_level_entry(record, execution_id, at)] if record.get("error") else []
-    outcomes = [_Outcome(bundle, _scalars(bundle)) for bundle in bundles]
-    stopped_by: list[str] = []
-    for module in rest:
-        writes = is_write(str(module.get("module", "")))
-        if module.get("filtered"):
-            label = (filter_labels or {}).get(int(module.get("id", 0)))
-            stopped_by.append(label or f"the filter into module {module.get('id')}")
-        for call in module.get("calls") or []:
-            error = call.get("error")
-            if not error and not writes:
-                continue
-            owner = _owner(outcomes, call.get("input"))
-            if owner is None:
-                continue
-            if error:
-                owner.errors.append(_message(error, module))
-            else:
-                owner.writes.append(call)
-    if len(outcomes) == 1:
-        fetched = _fetched_record(rest)
-        if fetched is not None:  # an event trigger (ids only) read the record with Get…
-            outcomes[0].bundle = fetched
-    run_error = record.get("error")
-    if run_error and len(outcomes) == 1 and not outcomes[0].errors:
-        outcomes[0].errors.append(_message(run_error, None))
-    reason = "; ".join(dict.fromkeys(stopped_by)) or None
-    return [_entry(o, reason, execution_id, at) for o in outcomes]
+    lookup = specs or default_registry().get
+    source_module, bundles, count, later = _sources(record)
+    if not count:
+        return [_broken_entry(record["error"], execution_id, at)] if record.get("error") else []
+    outcomes = [_Outcome(i, bundles[i] if i < len(bundles) else None) for i in range(count)]
+    lineage_known = "resumed" in record
+    for module in later:
+        _collect(module, lookup(str(module.get("module", ""))), outcomes, lineage_known)
+    _apply_run_error(record.get("error"), outcomes)
+    naming = _naming(lookup, source_module)
+    source_app = source_module.partition(":")[0]
+    unknown = not lineage_known and count > 1
+    return [_entry(outcome, naming, source_app, execution_id, at, unknown) for outcome in outcomes]
+
+
+def entries_of_execution(execution: Execution, specs: SpecLookup | None = None) -> list[SyncEntry]:
+    """The entries of one stored execution (read with its record); a run that broke before
+    it had a record is one Error entry."""
+    at = (execution.finished_at or execution.created_at).isoformat()
+    if execution.record is None:
+        return [_broken_entry(execution.error, execution.id, at)] if execution.error else []
+    return sync_entries(execution.record, specs=specs, execution_id=execution.id, at=at)
 
 
 def latest_by_record(entries: Iterable[SyncEntry]) -> list[SyncEntry]:
     """The newest entry of each record (entries given newest first), in that order."""
     seen: dict[str, SyncEntry] = {}
     for entry in entries:
-        key = entry.source_key or entry.execution_id or ""
+        key = entry.source_key or f"{entry.execution_id}#{entry.bundle}"
         seen.setdefault(key, entry)
     return list(seen.values())
-
-
-def filter_labels(blueprint: Mapping[str, Any]) -> dict[int, str]:
-    """Module id → the label of its incoming filter, everywhere in a blueprint (routes, error
-    routes, If-else branches)."""
-    labels: dict[int, str] = {}
-
-    def walk(flow: Sequence[Any]) -> None:
-        for node in flow or []:
-            if not isinstance(node, Mapping):
-                continue
-            name = (node.get("filter") or {}).get("name")
-            if name and isinstance(node.get("id"), int):
-                labels[node["id"]] = str(name)
-            for route in node.get("routes") or []:
-                walk((route or {}).get("flow") or [])
-            for branch in node.get("branches") or []:
-                walk((branch or {}).get("flow") or [])
-            walk(node.get("onerror") or [])
-
-    walk(blueprint.get("flow") or [])
-    return labels
 
 
 def format_table(entries: Sequence[SyncEntry]) -> str:
@@ -194,6 +167,11 @@ def format_table(entries: Sequence[SyncEntry]) -> str:
         )
         for e in entries
     ]
+    return text_table(header, rows)
+
+
+def text_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A plain-text table: every column padded to its widest cell but the last, left free."""
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header) - 1)]
     lines = []
     for row in [header, *rows]:
@@ -202,137 +180,258 @@ def format_table(entries: Sequence[SyncEntry]) -> str:
     return "\n".join(lines)
 
 
+@dataclass(frozen=True)
+class SyncLogLink:
+    """A scenario's sync-log entry, as a reconciliation difference points at it.
+
+    Attributes:
+        scenario_id, scenario: the scenario (id and name) whose log it is in.
+        entry: the record's latest entry there.
+    """
+
+    scenario_id: int
+    scenario: str
+    entry: SyncEntry
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"scenario_id": self.scenario_id, "scenario": self.scenario, **self.entry.to_dict()}
+
+
+class SyncLogIndex:
+    """The latest entries of several scenarios' sync logs, found by the records they are about:
+    by a key on either side (what the trigger read, what was written) or by the record's name.
+    """
+
+    def __init__(self) -> None:
+        self._by_key: dict[str, list[SyncLogLink]] = {}
+        self._by_name: dict[str, list[SyncLogLink]] = {}
+
+    def add(self, scenario_id: int, scenario: str, entries: Iterable[SyncEntry]) -> None:
+        for entry in entries:
+            link = SyncLogLink(scenario_id, scenario, entry)
+            for key in {entry.source_key, entry.target_key} - {None, ""}:
+                self._by_key.setdefault(str(key), []).append(link)
+            if entry.source_name:
+                self._by_name.setdefault(entry.source_name.strip().casefold(), []).append(link)
+
+    def by_key(self, key: str) -> list[SyncLogLink]:
+        """Entries whose record, or the record written for it, has ``key``."""
+        return list(self._by_key.get(key, [])) if key else []
+
+    def by_name(self, name: str) -> list[SyncLogLink]:
+        """Entries whose record is named ``name`` (case and outer spaces aside)."""
+        return list(self._by_name.get(name.strip().casefold(), [])) if name else []
+
+
 class SyncLogOperations(ServiceBase):
     def sync_log(
         self, scenario_id: int, *, limit: int = 100, latest: bool = True
     ) -> list[SyncEntry]:
         """The sync log of a scenario from its newest ``limit`` executions, newest first;
-        with ``latest`` one entry per record (its last outcome). Raises ``NotFound``."""
+        with ``latest`` one entry per record (its last outcome). One query per
+        ``SYNC_LOG_PAGE`` executions. Raises ``NotFound``."""
         self.store.get_scenario(scenario_id)
-        page = self.store.list_executions(scenario_id=scenario_id, limit=limit)
-        labels_by_version: dict[int, dict[int, str]] = {}
         entries: list[SyncEntry] = []
-        for item in page.items:
-            execution = self.store.get_execution(item.id)
-            version = execution.scenario_version
-            if version not in labels_by_version:
-                labels_by_version[version] = _labels_of(self, scenario_id, version)
-            at = (execution.finished_at or execution.created_at).isoformat()
-            if execution.record is None:
-                if execution.error:
-                    entries.append(_broken_entry(execution.error, execution.id, at))
-                continue
-            entries.extend(
-                sync_entries(
-                    execution.record,
-                    execution_id=execution.id,
-                    at=at,
-                    filter_labels=labels_by_version[version],
-                )
-            )
+        for execution in self._executions_with_records(scenario_id, limit):
+            entries.extend(entries_of_execution(execution, self.registry.get))
         return latest_by_record(entries) if latest else entries
 
-
-# -- helpers --------------------------------------------------------------------------------
-
-
-def _labels_of(service: ServiceBase, scenario_id: int, version: int) -> dict[int, str]:
-    try:
-        text = service.store.get_scenario_version(scenario_id, version).blueprint
-        document = json.loads(text)
-    except Exception:  # an unreadable old version only loses the labels
-        return {}
-    if isinstance(document, Mapping) and isinstance(document.get("blueprint"), Mapping):
-        document = document["blueprint"]
-    return filter_labels(document) if isinstance(document, Mapping) else {}
-
-
-def _first(bundle: Mapping[str, Any] | None, names: Sequence[str]) -> str | None:
-    if not isinstance(bundle, Mapping):
-        return None
-    for name in names:
-        value = bundle.get(name)
-        if value not in (None, "", [], {}):
-            return str(value)
-    return None
+    def _executions_with_records(self, scenario_id: int, limit: int) -> Iterator[Execution]:
+        cursor = None
+        while limit > 0:
+            page = self.store.list_executions(
+                scenario_id=scenario_id,
+                limit=min(limit, SYNC_LOG_PAGE),
+                cursor=cursor,
+                with_records=True,
+            )
+            yield from page.items
+            limit -= len(page.items)
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
 
 
-def _scalars(value: Any, depth: int = 0) -> set[str]:
-    """Every non-trivial scalar inside a bundle, as text (for attributing calls to records)."""
-    found: set[str] = set()
-    if depth > 4:
-        return found
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            if not str(key).startswith("__IMT"):
-                found |= _scalars(item, depth + 1)
-    elif isinstance(value, list):
-        for item in value[:50]:
-            found |= _scalars(item, depth + 1)
-    elif isinstance(value, str) and len(value) >= 3:
-        found.add(value)
-    return found
+# -- reading a record -----------------------------------------------------------------------
 
 
-def _owner(outcomes: list[_Outcome], call_input: Any) -> _Outcome | None:
+def _sources(
+    record: Mapping[str, Any],
+) -> tuple[str, list[Any], int, list[Mapping[str, Any]]]:
+    """``(first module's id, its stored bundles, how many it output, the modules after it)``;
+    a resumed run continues the one bundle it names."""
+    modules = [m for m in record.get("modules") or [] if isinstance(m, Mapping)]
+    resumed = record.get("resumed")
+    if isinstance(resumed, Mapping):
+        trigger = resumed.get("trigger") or {}
+        return str(trigger.get("module") or ""), [trigger.get("bundle")], 1, modules
+    if not modules:
+        return "", [], 0, []
+    first = modules[0]
+    bundles = [b for call in first.get("calls") or [] for b in call.get("output") or []]
+    count = max(len(bundles), int(first.get("bundles_out") or 0))
+    return str(first.get("module", "")), bundles, count, modules[1:]
+
+
+def _collect(
+    module: Mapping[str, Any],
+    spec: ModuleSpec | None,
+    outcomes: list[_Outcome],
+    lineage_known: bool,
+) -> None:
+    """Add what one module did (its operations and rejections) to the records they were for."""
+    for call in module.get("calls") or []:
+        targets = _owners(call.get("bundle"), outcomes, lineage_known)
+        for outcome in targets:
+            outcome.reached = outcome.reached or len(targets) == 1
+            _note_call(outcome, module, spec, call)
+    into_aggregator = spec is not None and spec.kind is ModuleKind.AGGREGATOR
+    if into_aggregator:
+        return  # a rejected item leaves the set; the record goes on
+    rejections = module.get("rejections")
+    if rejections is None and module.get("filtered"):  # recorded before rejections were kept
+        rejections = [{"bundle": None, "filter": None, "failed": []}] * int(module["filtered"])
+    for rejection in rejections or []:
+        if rejection.get("rerouted"):
+            continue  # the router sent the record down another route
+        for outcome in _owners(rejection.get("bundle"), outcomes, lineage_known):
+            outcome.reached = True
+            outcome.stops.append(_rejection_text(rejection, module))
+
+
+def _owners(index: Any, outcomes: list[_Outcome], lineage_known: bool) -> list[_Outcome]:
+    """The records an operation or rejection with lineage ``index`` was for."""
+    if not lineage_known:
+        index = None if len(outcomes) == 1 else _UNKNOWN
+    if index is None:
+        return outcomes
+    if isinstance(index, int) and 0 <= index < len(outcomes):
+        return [outcomes[index]]
+    return []
+
+
+def _note_call(
+    outcome: _Outcome,
+    module: Mapping[str, Any],
+    spec: ModuleSpec | None,
+    call: Mapping[str, Any],
+) -> None:
+    error = call.get("error")
+    if error:
+        directive = call.get("directive")
+        errors = outcome.handled if directive in SETTLED else outcome.errors
+        errors.append(_error_text(error, module, directive))
+        return
+    if spec is None:
+        return
+    if spec.writes:
+        outcome.writes.append((spec, call))
+    elif spec.effect is Effect.READ and outcome.read_name is None:
+        outputs = call.get("output") or [None]
+        outcome.read_name = spec.record_naming.name_of(outputs[0])
+    elif spec.effect is Effect.SEARCH and not call.get("output_count"):
+        outcome.found_nothing.append(f"{_module_name(module)} found nothing")
+
+
+def _apply_run_error(error: Any, outcomes: list[_Outcome]) -> None:
+    """The error that ended the run: the error of a run's only record (unless an operation of
+    it already carries it); in a run of several, what stopped the records not reached yet."""
+    if not isinstance(error, Mapping):
+        return
     if len(outcomes) == 1:
-        return outcomes[0]
-    values = _scalars(call_input)
-    if not values:
-        return None
-    keys = {id(o): record_key(o.bundle) for o in outcomes}
-    best, best_score = None, 0
+        if not outcomes[0].errors:
+            outcomes[0].errors.append(_error_text(error, None, None))
+        return
+    _note_not_reached(error, outcomes)
+
+
+def _note_not_reached(error: Mapping[str, Any], outcomes: list[_Outcome]) -> None:
     for outcome in outcomes:
-        key = keys[id(outcome)]
-        key_hit = key is not None and any(key in v for v in values)
-        score = len(values & outcome.values) + (100 if key_hit else 0)
-        if score > best_score:
-            best, best_score = outcome, score
-    return best
+        if not outcome.reached and not outcome.writes and not outcome.errors:
+            outcome.found_nothing.append(
+                f"the run stopped before it: {_error_text(error, None, None)}"
+            )
 
 
-def _fetched_record(modules: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
-    """The record a ``Get…`` module read right after an event trigger (QuickBooks' New Event
-    carries only the entity's type and id)."""
-    if not modules or ":Get" not in str(modules[0].get("module", "")):
-        return None
-    outputs = [b for call in modules[0].get("calls") or [] for b in call.get("output") or []]
-    return outputs[0] if len(outputs) == 1 and isinstance(outputs[0], Mapping) else None
-
-
-def _message(error: Mapping[str, Any], module: Mapping[str, Any] | None) -> str:
-    text = str(error.get("message") or error.get("type") or "error")
-    if module is not None:
-        return f"[{module.get('id')}] {module.get('module')}: {text}"
-    return text
+# -- writing an entry -----------------------------------------------------------------------
 
 
 def _entry(
-    outcome: _Outcome, reason: str | None, execution_id: str | None, at: str | None
+    outcome: _Outcome,
+    naming: RecordNaming,
+    source_app: str,
+    execution_id: str | None,
+    at: str | None,
+    unknown: bool,
 ) -> SyncEntry:
-    key, name = record_key(outcome.bundle), record_name(outcome.bundle)
-    target = None
-    for call in outcome.writes:
-        target = target or record_key((call.get("output") or [None])[0])
+    key = naming.key_of(outcome.bundle)
+    name = naming.name_of(outcome.bundle) or outcome.read_name
+    if unknown:  # recorded before lineage, with several records: no honest answer
+        message = "recorded before the sync log could tell this run's records apart"
+        return SyncEntry(NOT_SYNCED, key, name, None, message, at, execution_id, 0, outcome.index)
+    status, message = _status(outcome)
+    target = _target_key(outcome.writes, source_app)
+    writes = len(outcome.writes)
+    return SyncEntry(status, key, name, target, message, at, execution_id, writes, outcome.index)
+
+
+def _status(outcome: _Outcome) -> tuple[str, str | None]:
     if outcome.errors:
-        status, message = ERROR, "; ".join(outcome.errors)
-    elif outcome.writes:
-        status, message = SYNCED, None
-    elif reason:
-        status, message = NOT_VALID, f"stopped by: {reason}"
-    else:
-        status, message = NOT_SYNCED, None
-    return SyncEntry(status, key, name, target, message, at, execution_id, len(outcome.writes))
+        return ERROR, "; ".join(dict.fromkeys(outcome.errors))
+    if outcome.writes:
+        settled = "; ".join(dict.fromkeys(outcome.handled))
+        return SYNCED, f"after an error its route settled: {settled}" if settled else None
+    if outcome.handled:
+        return ERROR, "; ".join(dict.fromkeys(outcome.handled))
+    if outcome.stops:
+        reasons = list(dict.fromkeys(outcome.stops))
+        shown = "; ".join(reasons[:SHOWN_REASONS])
+        more = len(reasons) - SHOWN_REASONS
+        return NOT_VALID, f"stopped by {shown}" + (f" (and {more} more)" if more > 0 else "")
+    if outcome.found_nothing:
+        return NOT_SYNCED, outcome.found_nothing[0]
+    return NOT_SYNCED, "it reached no module that writes"
 
 
-def _run_level_entry(
-    record: Mapping[str, Any], execution_id: str | None, at: str | None
-) -> SyncEntry:
-    return _broken_entry(record.get("error") or {}, execution_id, at)
+def _target_key(writes: list[tuple[ModuleSpec, Mapping[str, Any]]], source_app: str) -> str | None:
+    """The key of the first record written in another app (the other side), else of the first
+    record written at all (a scenario within one app)."""
+    ordered = [w for w in writes if w[0].app != source_app] + writes
+    for spec, call in ordered:
+        outputs = call.get("output") or [None]
+        key = spec.record_naming.key_of(outputs[0])
+        if key is not None:
+            return key
+    return None
 
 
-def _broken_entry(error: Mapping[str, Any], execution_id: str | None, at: str | None) -> SyncEntry:
-    return SyncEntry(ERROR, None, None, None, _message(error, None), at, execution_id)
+def _rejection_text(rejection: Mapping[str, Any], module: Mapping[str, Any]) -> str:
+    label = rejection.get("filter") or f"the filter into {_module_name(module)}"
+    failed = [describe_failed_condition(c) for c in rejection.get("failed") or []]
+    return f"{label}: {'; '.join(failed)}" if failed else str(label)
+
+
+def _error_text(error: Any, module: Mapping[str, Any] | None, directive: Any) -> str:
+    text = str(error.get("message") or error.get("type") or "error")
+    if module is not None:
+        text = f"{_module_name(module)}: {text}"
+    if directive == "break":
+        text += " (kept as an incomplete execution to retry)"
+    return text
+
+
+def _module_name(module: Mapping[str, Any]) -> str:
+    return f"[{module.get('id')}] {module.get('module')}"
+
+
+def _naming(lookup: SpecLookup, module_id: str) -> RecordNaming:
+    spec = lookup(module_id) if module_id else None
+    return spec.record_naming if spec is not None else GENERIC_NAMING
+
+
+def _broken_entry(error: Any, execution_id: str | None, at: str | None) -> SyncEntry:
+    message = _error_text(error if isinstance(error, Mapping) else {}, None, None)
+    return SyncEntry(ERROR, None, None, None, message, at, execution_id)
 
 
 __all__ = [
@@ -341,9 +440,12 @@ __all__ = [
     "NOT_VALID",
     "SYNCED",
     "SyncEntry",
+    "SyncLogIndex",
+    "SyncLogLink",
     "SyncLogOperations",
-    "filter_labels",
+    "entries_of_execution",
     "format_table",
     "latest_by_record",
     "sync_entries",
+    "text_table",
 ]

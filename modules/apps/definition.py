@@ -77,6 +77,16 @@ class ModuleType(StrEnum):
     UNIVERSAL = "universal"
 
 
+class ActionCrud(StrEnum):
+    """What an action does to its records: Make's module action (``actionCrud`` in a
+    local-development ``makecomapp.json``)."""
+
+    CREATE = "create"
+    READ = "read"
+    UPDATE = "update"
+    DELETE = "delete"
+
+
 class ConnectionType(StrEnum):
     """How a connection authenticates: Make's ``basic`` (any key or login checked by a test
     request) and ``oauth`` (OAuth 2 authorization code); ``api-key`` is ``basic`` by name."""
@@ -122,6 +132,9 @@ class ModuleDefinition(_Strict):
     Attributes:
         label, description: what the catalogue shows.
         type: Make's module type.
+        crud: actions: what the action does to records (create, read, update, delete); none for
+            an action that stores nothing the sync log would call written (an API call, a
+            completion).
         version: the module version exports carry (informational).
         connection: the connection the module uses (``None``: none; default: the app's).
         webhook: instant triggers: the webhook that feeds them.
@@ -140,6 +153,7 @@ class ModuleDefinition(_Strict):
     label: str
     description: str = ""
     type: ModuleType
+    crud: ActionCrud | None = None
     version: int = 1
     connection: str | bool | None = True
     webhook: str | None = None

@@ -262,6 +262,8 @@ class MakeProject:
             result["label"] = metadata["label"]
         if component == "module":
             result["type"] = metadata.get("moduleType")
+            if metadata.get("actionCrud"):
+                result["crud"] = metadata["actionCrud"]
             result["description"] = metadata.get("description") or ""
             result["connection"] = metadata.get("connection")
             if metadata.get("webhook"):

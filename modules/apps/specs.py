@@ -13,10 +13,11 @@ from dataclasses import replace
 from typing import Any
 
 from engine.errors import DataError, InvalidConfigurationError
-from engine.spec import Bundle, ModuleCall, ModuleKind, ModuleSpec
+from engine.spec import Bundle, Effect, ModuleCall, ModuleKind, ModuleSpec
 from modules.apps.app import CompiledApp, CompiledModule, app_scopes, exchange_for
 from modules.apps.build import HOOK_PARAMETER
 from modules.apps.communication import Exchange, limit_of, run_communication
+from modules.apps.definition import ActionCrud
 from modules.apps.http import AppHttp
 from modules.apps.iml import evaluate
 from modules.apps.params import ParameterSpec, dump, parameter_model
@@ -48,7 +49,32 @@ def _module_spec(app: CompiledApp, module: CompiledModule) -> ModuleSpec:
         output=output,
         hooks=hooks,
         ignored_keys=dict(module.definition.ignored),
+        effect=_effect(module),
     )
+
+
+_KIND_EFFECTS = {
+    ModuleKind.TRIGGER: Effect.WATCH,
+    ModuleKind.INSTANT_TRIGGER: Effect.WATCH,
+    ModuleKind.SEARCH: Effect.SEARCH,
+}
+_CRUD_EFFECTS = {
+    ActionCrud.CREATE: Effect.CREATE,
+    ActionCrud.READ: Effect.READ,
+    ActionCrud.UPDATE: Effect.UPDATE,
+    ActionCrud.DELETE: Effect.DELETE,
+}
+
+
+def _effect(module: CompiledModule) -> Effect | None:
+    """Triggers watch, searches search, an action does what its ``crud`` says (else it is a
+    call whose effect Switchboard does not know); a responder is control by its kind."""
+    if module.kind in _KIND_EFFECTS:
+        return _KIND_EFFECTS[module.kind]
+    if module.kind is not ModuleKind.ACTION:
+        return None
+    crud = module.definition.crud
+    return _CRUD_EFFECTS[crud] if crud is not None else Effect.CALL
 
 
 def _optional_connection(module: CompiledModule) -> list[ParameterSpec]:

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from engine.errors import DataError, InvalidConfigurationError
 from engine.runtime.record import to_json_value
-from engine.spec import Bundle, ModuleCall, ModuleKind, ModuleSpec
+from engine.spec import Bundle, Effect, ModuleCall, ModuleKind, ModuleSpec
 
 _LAX = ConfigDict(extra="allow")
 MAX_ROWS = 100_000
@@ -152,6 +152,7 @@ CSV_MODULES: tuple[ModuleSpec, ...] = (
         parameters=ParseCsvParameters,
         input=ParseCsvInput,
         run=parse_csv,
+        effect=Effect.COMPUTE,
     ),
     ModuleSpec(
         id="csv:CreateAggregator",

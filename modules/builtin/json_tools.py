@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from engine.errors import DataError
 from engine.runtime.record import to_json_value
-from engine.spec import Bundle, ModuleCall, ModuleKind, ModuleSpec
+from engine.spec import Bundle, Effect, ModuleCall, ModuleKind, ModuleSpec
 
 _LAX = ConfigDict(extra="allow")
 
@@ -116,6 +116,7 @@ JSON_MODULES: tuple[ModuleSpec, ...] = (
         input=ParseInput,
         run=parse_json,
         ignored_keys={"type": _DATA_STRUCTURE},
+        effect=Effect.COMPUTE,
     ),
     ModuleSpec(
         id="json:CreateJSON",
@@ -126,6 +127,7 @@ JSON_MODULES: tuple[ModuleSpec, ...] = (
         run=create_json,
         free_form=frozenset({"mapper"}),
         ignored_keys={"type": _DATA_STRUCTURE},
+        effect=Effect.COMPUTE,
     ),
     ModuleSpec(
         id="json:TransformToJSON",
@@ -134,6 +136,7 @@ JSON_MODULES: tuple[ModuleSpec, ...] = (
         input=TransformInput,
         output=JsonOutput,
         run=transform_to_json,
+        effect=Effect.COMPUTE,
     ),
     ModuleSpec(
         id="json:AggregateToJSON",

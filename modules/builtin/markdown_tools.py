@@ -13,7 +13,7 @@ from typing import Any
 from markdown_it import MarkdownIt
 from pydantic import BaseModel, ConfigDict
 
-from engine.spec import Bundle, ModuleCall, ModuleKind, ModuleSpec
+from engine.spec import Bundle, Effect, ModuleCall, ModuleKind, ModuleSpec
 
 
 class CompileInput(BaseModel):
@@ -49,5 +49,6 @@ MARKDOWN_MODULES: tuple[ModuleSpec, ...] = (
         input=CompileInput,
         output=CompileOutput,
         run=compile_markdown,
+        effect=Effect.COMPUTE,
     ),
 )

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from engine.errors import BundleValidationError, InvalidConfigurationError
 from engine.mapping import regexes
-from engine.spec import Bundle, ModuleCall, ModuleKind, ModuleSpec
+from engine.spec import Bundle, Effect, ModuleCall, ModuleKind, ModuleSpec
 from modules.builtin.html_text import html_elements, html_to_text
 
 _LAX = ConfigDict(extra="allow")
@@ -173,6 +173,7 @@ TEXT_PARSER: tuple[ModuleSpec, ...] = (
         input=TextInput,
         run=match_pattern,
         ignored_keys={"ignoreInfiniteLoopsWhenGlobal": _NO_ENDLESS_LOOP},
+        effect=Effect.COMPUTE,
     ),
     ModuleSpec(
         id="regexp:Replace",
@@ -180,6 +181,7 @@ TEXT_PARSER: tuple[ModuleSpec, ...] = (
         label="Replace",
         input=ReplaceInput,
         run=replace,
+        effect=Effect.COMPUTE,
     ),
     ModuleSpec(
         id="regexp:HTMLToText",
@@ -187,6 +189,7 @@ TEXT_PARSER: tuple[ModuleSpec, ...] = (
         label="HTML to text",
         input=HtmlToTextInput,
         run=html_as_text,
+        effect=Effect.COMPUTE,
     ),
     ModuleSpec(
         id="regexp:HTMLParser",
@@ -194,5 +197,6 @@ TEXT_PARSER: tuple[ModuleSpec, ...] = (
         label="Get elements from HTML",
         input=HtmlElementsInput,
         run=elements_from_html,
+        effect=Effect.COMPUTE,
     ),
 )

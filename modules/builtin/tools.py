@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from engine.errors import BundleValidationError
 from engine.mapping import regexes
-from engine.spec import Bundle, ModuleCall, ModuleKind, ModuleSpec
+from engine.spec import Bundle, Effect, ModuleCall, ModuleKind, ModuleSpec
 
 
 class _Input(BaseModel):
@@ -87,12 +87,23 @@ TOOLS: tuple[ModuleSpec, ...] = (
         input=ComposeInput,
         output=ComposeOutput,
         run=compose,
+        effect=Effect.COMPUTE,
     ),
     ModuleSpec(
-        id="util:Switcher", kind=ModuleKind.ACTION, label="Switch", input=SwitcherInput, run=switch
+        id="util:Switcher",
+        kind=ModuleKind.ACTION,
+        label="Switch",
+        input=SwitcherInput,
+        run=switch,
+        effect=Effect.COMPUTE,
     ),
     ModuleSpec(
-        id="util:FunctionSleep", kind=ModuleKind.ACTION, label="Sleep", input=SleepInput, run=sleep
+        id="util:FunctionSleep",
+        kind=ModuleKind.ACTION,
+        label="Sleep",
+        input=SleepInput,
+        run=sleep,
+        effect=Effect.COMPUTE,
     ),
 )
 
@@ -127,5 +138,6 @@ INCREMENT = ModuleSpec(
     label="Increment function",
     parameters=IncrementParameters,
     run=increment,
+    effect=Effect.COMPUTE,
 )
 TOOLS = (*TOOLS, INCREMENT)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from engine.spec import Bundle, ModuleCall, ModuleKind, ModuleSpec
+from engine.spec import Bundle, Effect, ModuleCall, ModuleKind, ModuleSpec
 
 if TYPE_CHECKING:
     from engine.runtime.context import RunVariables
@@ -86,6 +86,7 @@ VARIABLES: tuple[ModuleSpec, ...] = (
         label="Set variable",
         input=SetVariableInput,
         run=set_variable,
+        effect=Effect.COMPUTE,
     ),
     ModuleSpec(
         id="util:SetVariable",
@@ -93,6 +94,7 @@ VARIABLES: tuple[ModuleSpec, ...] = (
         label="Set variable (version 1)",
         input=SetVariableInput,
         run=set_variable,
+        effect=Effect.COMPUTE,
     ),
     ModuleSpec(
         id="util:SetVariables",
@@ -100,6 +102,7 @@ VARIABLES: tuple[ModuleSpec, ...] = (
         label="Set multiple variables",
         input=SetVariablesInput,
         run=set_variables,
+        effect=Effect.COMPUTE,
     ),
     ModuleSpec(
         id="util:GetVariable2",
@@ -107,6 +110,7 @@ VARIABLES: tuple[ModuleSpec, ...] = (
         label="Get variable",
         input=GetVariableInput,
         run=get_variable,
+        effect=Effect.COMPUTE,
     ),
     ModuleSpec(
         id="util:GetVariable",
@@ -114,6 +118,7 @@ VARIABLES: tuple[ModuleSpec, ...] = (
         label="Get variable (version 1)",
         input=GetVariableInput,
         run=get_variable,
+        effect=Effect.COMPUTE,
     ),
     ModuleSpec(
         id="util:GetVariables",
@@ -121,5 +126,6 @@ VARIABLES: tuple[ModuleSpec, ...] = (
         label="Get multiple variables",
         input=GetVariablesInput,
         run=get_variables,
+        effect=Effect.COMPUTE,
     ),
 )

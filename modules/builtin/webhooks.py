@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from engine.errors import BundleValidationError
-from engine.spec import Bundle, ModuleCall, ModuleKind, ModuleSpec
+from engine.spec import Bundle, Effect, ModuleCall, ModuleKind, ModuleSpec
 from engine.webhooks import header_problem
 
 _LAX = ConfigDict(extra="allow")
@@ -97,6 +97,7 @@ WEBHOOK_MODULES: tuple[ModuleSpec, ...] = (
             "maxResults": "every accepted webhook starts its own execution; workers drain the "
             "queue one request at a time, not in batches"
         },
+        effect=Effect.WATCH,
     ),
     ModuleSpec(
         id="gateway:WebhookRespond",

@@ -25,7 +25,7 @@ from defusedxml.minidom import parseString
 from pydantic import BaseModel, ConfigDict
 
 from engine.errors import DataError
-from engine.spec import Bundle, ModuleCall, ModuleKind, ModuleSpec
+from engine.spec import Bundle, Effect, ModuleCall, ModuleKind, ModuleSpec
 
 ATTRIBUTES = "_attributes"
 VALUE = "_value"
@@ -176,6 +176,7 @@ XML_MODULES: tuple[ModuleSpec, ...] = (
         input=ParseXmlInput,
         run=parse_xml,
         ignored_keys={"type": _DATA_STRUCTURE},
+        effect=Effect.COMPUTE,
     ),
     ModuleSpec(
         id="xml:TransformToXML",
@@ -185,5 +186,6 @@ XML_MODULES: tuple[ModuleSpec, ...] = (
         run=transform_to_xml,
         free_form=frozenset({"mapper"}),
         ignored_keys={"type": _DATA_STRUCTURE},
+        effect=Effect.COMPUTE,
     ),
 )

@@ -12,7 +12,7 @@ from engine.filters import OPERATORS
 from engine.mapping import EvalContext
 from engine.mapping.values import CoercionError
 from engine.runtime.record import to_json_value
-from engine.spec import Bundle, ModuleCall, ModuleKind, ModuleSpec
+from engine.spec import Bundle, Effect, ModuleCall, ModuleKind, ModuleSpec, RecordNaming
 from engine.store.errors import DataStoreFull, DuplicateKey, NotFound, UnstorableText
 
 _LAX = ConfigDict(extra="allow")
@@ -258,6 +258,7 @@ def _spec(
     label: str,
     run: Any,
     input_model: type[BaseModel],
+    effect: Effect,
     kind: ModuleKind = ModuleKind.ACTION,
 ) -> ModuleSpec:
     return ModuleSpec(
@@ -267,7 +268,13 @@ def _spec(
         parameters=StoreParameters,
         input=input_model,
         run=run,
+        effect=effect,
+        naming=RECORD_NAMING,
     )
+
+
+RECORD_NAMING = RecordNaming(key=("key",))
+"""A data store record is its key (its fields are the user's own)."""
 
 
 class _NoInput(BaseModel):
@@ -275,12 +282,19 @@ class _NoInput(BaseModel):
 
 
 DATASTORE_MODULES: tuple[ModuleSpec, ...] = (
-    _spec("AddRecord", "Add/replace a record", add_record, AddInput),
-    _spec("UpdateRecord", "Update a record", update_record, UpdateInput),
-    _spec("GetRecord", "Get a record", get_record, GetInput, ModuleKind.SEARCH),
-    _spec("ExistRecord", "Check the existence of a record", exist_record, KeyInput),
-    _spec("SearchRecord", "Search records", search_records, SearchInput, ModuleKind.SEARCH),
-    _spec("DeleteRecord", "Delete a record", delete_record, KeyInput),
-    _spec("DeleteAllRecords", "Delete all records", delete_all_records, _NoInput),
-    _spec("CountRecords", "Count records", count_records, _NoInput),
+    _spec("AddRecord", "Add/replace a record", add_record, AddInput, Effect.UPSERT),
+    _spec("UpdateRecord", "Update a record", update_record, UpdateInput, Effect.UPDATE),
+    _spec("GetRecord", "Get a record", get_record, GetInput, Effect.READ, ModuleKind.SEARCH),
+    _spec("ExistRecord", "Check the existence of a record", exist_record, KeyInput, Effect.READ),
+    _spec(
+        "SearchRecord",
+        "Search records",
+        search_records,
+        SearchInput,
+        Effect.SEARCH,
+        ModuleKind.SEARCH,
+    ),
+    _spec("DeleteRecord", "Delete a record", delete_record, KeyInput, Effect.DELETE),
+    _spec("DeleteAllRecords", "Delete all records", delete_all_records, _NoInput, Effect.DELETE),
+    _spec("CountRecords", "Count records", count_records, _NoInput, Effect.SEARCH),
 )

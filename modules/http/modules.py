@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from engine.errors import InvalidConfigurationError
-from engine.spec import Bundle, ModuleCall, ModuleKind, ModuleSpec
+from engine.spec import Bundle, Effect, ModuleCall, ModuleKind, ModuleSpec
 from modules.http.request import DEFAULT_TIMEOUT_SECONDS, HttpRequest, send
 
 _LAX = ConfigDict(extra="allow")
@@ -263,6 +263,7 @@ def _spec(
         output=HttpOutput,
         run=run,
         ignored_keys=IGNORED_HTTP_KEYS,
+        effect=Effect.CALL,  # GET or POST, to anywhere: the request decides, not the module
     )
 
 

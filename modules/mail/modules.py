@@ -27,7 +27,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from engine.errors import BundleValidationError, DataError, InvalidConfigurationError
-from engine.spec import Bundle, ModuleCall, ModuleKind, ModuleSpec
+from engine.spec import Bundle, Effect, ModuleCall, ModuleKind, ModuleSpec
 from modules.mail.servers import imap_session, smtp_session
 
 _LAX = ConfigDict(extra="allow", populate_by_name=True)
@@ -380,6 +380,7 @@ EMAIL_MODULES: tuple[ModuleSpec, ...] = (
         parameters=SendEmailParameters,
         input=SendEmailInput,
         run=send_email,
+        effect=Effect.CREATE,
     ),
     ModuleSpec(
         id="email:TriggerNewEmail",
@@ -388,5 +389,6 @@ EMAIL_MODULES: tuple[ModuleSpec, ...] = (
         version=7,
         parameters=WatchEmailParameters,
         run=watch_emails,
+        effect=Effect.WATCH,
     ),
 )

@@ -58,6 +58,7 @@ LIBRARY_FIELDS: dict[str, tuple[str, ...]] = {
         "payment_type",
         "customer_reference",
         "notes",
+        "integrated_id",
     ),
     "invoices_payments": tuple(LINK_FIELDS),
     "Currency": tuple(CURRENCY_FIELDS),
@@ -75,7 +76,11 @@ CUSTOM_FIELDS = {
     ("Invoice", "integrated_id"): (
         "add a text field named integrated_id (label Integrated ID) to Invoices in 1CRM's "
         "Module Designer: the scenarios keep the accounting system's invoice id in it"
-    )
+    ),
+    ("Payment", "integrated_id"): (
+        "add a text field named integrated_id (label Integrated ID) to Payments in 1CRM's "
+        "Module Designer: the scenarios keep the accounting system's payment id in it"
+    ),
 }
 SCENARIO_TAX_RATES = (Decimal("15"), Decimal("10"))
 """The tax percentages the prebuilt invoice and quote scenarios map (``switch(… 15 …; 10 …)``)."""

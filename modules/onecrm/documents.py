@@ -3,14 +3,19 @@
 1CRM has no "invoice with lines" call (NOTES §5; ``docs-pages/examples/create-invoice.md``):
 
 - **Writing a document** (``write_document``): the ``Invoice`` (or ``Quote``) with its totals,
-  one ``…LineGroup`` (``group_type: products``), an ``…Line`` per line, and for each taxed line
-  a ``StandardTax`` ``…Adjustment`` of that line (``line_id``) with the rate, the amount and
-  the ``TaxRates`` record of that rate. 1CRM may not compute totals, so the client does, as
-  the docs' example does. A line gives ``tax_percentage`` or ``tax_amount``, not both.
-- **Reading its lines** (``read_lines``): ``lines_link``, ``adjustments_link`` and
-  ``line_groups_link`` of the document, ordered by group then line position. A line's tax is
-  its own ``StandardTax`` adjustments plus its group's (an adjustment without ``line_id``
-  applies to the whole group). Comments, discounts and shipping are not lines here.
+  one ``…LineGroup`` (``group_type: products``), an ``…Line`` per line, for each discounted
+  line a ``StdPercentDiscount`` (``discount_percentage``) or ``StandardDiscount``
+  (``discount_amount``) ``…Adjustment`` of that line (``line_id``), and for each taxed line a
+  ``StandardTax`` adjustment with the rate, the amount and the ``TaxRates`` record of that
+  rate. 1CRM may not compute totals, so the client does, as the docs' example does: each
+  line's discount and tax are rounded half-up to the cent and the totals are their sums. A
+  line gives ``tax_percentage`` (taxed at that rate), ``tax_amount`` (a flat tax) or both (the
+  rate names the tax, the amount — another system's rounding — is kept).
+- **Reading its lines** (``read_lines``, ``lines_from``): ``lines_link``, ``adjustments_link``
+  and ``line_groups_link`` of the document, ordered by group then line position. A line's
+  discount is its own discount adjustments; its tax is its own ``StandardTax`` adjustments
+  plus its group's (an adjustment without ``line_id`` applies to the whole group). Comments,
+  shipping and discounts of a whole group are not read.
 - **Writing a payment** (``write_payment``): the ``Payment`` (``direction: incoming``,
   ``total_amount`` = what it allocates), an ``invoices_payments`` link per invoice, then each
   invoice's ``amount_due`` lowered by the caller — 1CRM does not do it.
@@ -50,7 +55,14 @@ GROUP_FIELDS = ["position", "name"]
 LINK_FIELDS = ["payment_id", "invoice_id", "amount"]
 INVOICE_FIELDS = ["name", "invoice_number", "integrated_id", "amount_due"]
 TAX = "StandardTax"
+PERCENT_DISCOUNT = "StdPercentDiscount"
+AMOUNT_DISCOUNT = "StandardDiscount"
+DISCOUNTS = frozenset({PERCENT_DISCOUNT, AMOUNT_DISCOUNT})
+LINE_PRICING = frozenset({"tax_percentage", "tax_amount", "discount_percentage", "discount_amount"})
+"""Keys of a line item that become adjustments rather than line fields."""
 CENT = Decimal("0.01")
+UNIT = Decimal("0.0001")
+"""Unit prices keep four decimals (as Xero's ``unitdp=4``); amounts are in cents."""
 
 
 def cents(value: Decimal) -> Decimal:
@@ -98,11 +110,18 @@ def created(client: OneCrmClient, undo: Undo, model: str, data: Mapping[str, Any
 
 @dataclass(frozen=True)
 class PricedLine:
-    """A line to write: its own fields, extended price, tax and tax rate."""
+    """A line to write: its own fields, prices, discount, tax and tax rate (amounts in cents).
+
+    ``gross`` is quantity times unit price; ``ext`` (the extended price) is ``gross`` less the
+    discount; the tax is on ``ext``.
+    """
 
     fields: dict[str, Any]
     quantity: Decimal
     unit_price: Decimal
+    gross: Decimal
+    discount: Decimal
+    discount_rate: Decimal | None
     ext: Decimal
     tax: Decimal
     rate: Decimal
@@ -123,36 +142,58 @@ def decimal_of(value: Any, where: str, default: str | None = None) -> Decimal:
     return number
 
 
+def given(item: Mapping[str, Any], name: str) -> bool:
+    return item.get(name) not in (None, "")
+
+
 def priced_lines(items: Any) -> list[PricedLine]:
-    """Validated lines with their prices and taxes.
+    """Validated lines with their prices, discounts and taxes.
 
     Raises:
         DataError: naming ``line_items[N].field`` (1-based) — before anything is written.
     """
     if not isinstance(items, list):
         raise DataError("1CRM line items: must be a list")
-    lines = []
-    for position, item in enumerate(items, start=1):
-        where = f"line_items[{position}]"
-        if hasattr(item, "model_dump"):
-            item = item.model_dump(exclude_none=True)
-        if not isinstance(item, Mapping) or not item.get("name"):
-            raise DataError(f"1CRM line items: {where}.name is required")
-        pct, flat = item.get("tax_percentage"), item.get("tax_amount")
-        if pct not in (None, "") and flat not in (None, ""):
-            raise DataError(f"1CRM line items: {where}: tax_percentage or tax_amount, not both")
-        quantity = decimal_of(item.get("quantity"), f"{where}.quantity", "1")
-        unit_price = decimal_of(item.get("unit_price"), f"{where}.unit_price")
-        ext = quantity * unit_price
-        if flat not in (None, ""):
-            tax = decimal_of(flat, f"{where}.tax_amount")
+    return [priced_line(item, f"line_items[{n}]") for n, item in enumerate(items, start=1)]
+
+
+def priced_line(item: Any, where: str) -> PricedLine:
+    """One line: unit prices keep 4 decimals, amounts are rounded half-up to the cent.
+
+    A tax percentage alone taxes the extended price (rounded per line); a tax amount alone is
+    a flat tax (its rate derived); both: the percentage names the tax and the amount is kept
+    as given — how another system rounded it.
+    """
+    if hasattr(item, "model_dump"):
+        item = item.model_dump(exclude_none=True)
+    if not isinstance(item, Mapping) or not item.get("name"):
+        raise DataError(f"1CRM line items: {where}.name is required")
+    if given(item, "discount_percentage") and given(item, "discount_amount"):
+        raise DataError(
+            f"1CRM line items: {where}: discount_percentage or discount_amount, not both"
+        )
+    quantity = decimal_of(item.get("quantity"), f"{where}.quantity", "1")
+    unit_price = decimal_of(item.get("unit_price"), f"{where}.unit_price").quantize(UNIT)
+    gross = cents(quantity * unit_price)
+    discount_rate = None
+    if given(item, "discount_percentage"):
+        discount_rate = decimal_of(item["discount_percentage"], f"{where}.discount_percentage")
+        discount = cents(gross * discount_rate / 100)
+    else:
+        discount = cents(decimal_of(item.get("discount_amount"), f"{where}.discount_amount", "0"))
+    ext = gross - discount
+    rate_given = given(item, "tax_percentage") or not given(item, "tax_amount")
+    rate = decimal_of(item.get("tax_percentage"), f"{where}.tax_percentage", "0")
+    if given(item, "tax_amount"):
+        tax = cents(decimal_of(item["tax_amount"], f"{where}.tax_amount"))
+        if not rate_given:
             rate = cents(tax / ext * 100) if ext else Decimal("0")
-        else:
-            rate = decimal_of(pct, f"{where}.tax_percentage", "0")
-            tax = ext * rate / 100
-        extra = {k: v for k, v in item.items() if k not in ("tax_percentage", "tax_amount")}
-        lines.append(PricedLine(extra, quantity, unit_price, ext, tax, rate, flat in (None, "")))
-    return lines
+    else:
+        tax = cents(ext * rate / 100)
+    extra = {k: v for k, v in item.items() if k not in LINE_PRICING}
+    return PricedLine(
+        extra, quantity, unit_price, gross, discount, discount_rate, ext, tax, rate, rate_given
+    )
 
 
 def rates_for(client: OneCrmClient, lines: list[PricedLine]) -> dict[Decimal, dict[str, Any]]:
@@ -175,6 +216,20 @@ def rates_for(client: OneCrmClient, lines: list[PricedLine]) -> dict[Decimal, di
     return rates
 
 
+def document_totals(lines: list[PricedLine]) -> dict[str, Any]:
+    """The document's totals: the sums of its lines' rounded amounts."""
+    gross = sum((line.gross for line in lines), Decimal("0"))
+    discount = sum((line.discount for line in lines), Decimal("0"))
+    tax = sum((line.tax for line in lines), Decimal("0"))
+    return {
+        "subtotal": amount(gross),
+        "total_discount": amount(discount),
+        "pretax": amount(gross - discount),
+        "total_tax": amount(tax),
+        "amount": amount(gross - discount + tax),
+    }
+
+
 def write_document(
     client: OneCrmClient, model: str, fields: Mapping[str, Any], items: Any
 ) -> dict[str, Any]:
@@ -182,14 +237,7 @@ def write_document(
     ``line_items`` as written."""
     lines = priced_lines(items)
     rates = rates_for(client, lines)
-    subtotal = sum((line.ext for line in lines), Decimal("0"))
-    tax = sum((line.tax for line in lines), Decimal("0"))
-    totals = {
-        "subtotal": amount(subtotal),
-        "pretax": amount(subtotal),
-        "total_tax": amount(tax),
-        "amount": amount(subtotal + tax),
-    }
+    totals = document_totals(lines)
     if model == "Invoice":
         totals["amount_due"] = totals["amount"]
     undo = Undo()
@@ -201,7 +249,7 @@ def write_document(
             "position": 1,
             "status": "Draft",
             "group_type": "products",
-            "subtotal": totals["subtotal"],
+            "subtotal": totals["pretax"],
             "total": totals["amount"],
         }
         group_id = created(client, undo, f"{model}LineGroup", group)
@@ -227,8 +275,8 @@ def write_line(
     rates: Mapping[Decimal, Mapping[str, Any]],
 ) -> dict[str, Any]:
     owner = {f"{model.lower()}_id": document_id, "line_group_id": group_id}
-    price = amount(line.unit_price)
-    data = {
+    price = to_number(str(line.unit_price.normalize()))
+    line_data = {
         **line.fields,
         **owner,
         "position": position,
@@ -237,74 +285,132 @@ def write_line(
         "list_price": price,
         "net_price": price,
     }
-    line_id = created(client, undo, f"{model}Line", data)
+    line_id = created(client, undo, f"{model}Line", line_data)
+    adjustments = []
+    if line.discount:
+        adjustments.append(discount_adjustment(line))
     if line.tax:
         rate = rates.get(line.rate) or {}
-        adjustment = {
-            **owner,
-            "line_id": line_id,
-            "name": rate.get("name") or "Tax",
-            "position": position,
-            "related_type": "TaxRates",
-            "related_id": rate.get("id"),
-            "rate": to_number(str(line.rate)),
-            "type": TAX,
-            "amount": amount(line.tax),
+        adjustments.append(
+            {
+                "name": rate.get("name") or "Tax",
+                "related_type": "TaxRates",
+                "related_id": rate.get("id"),
+                "rate": to_number(str(line.rate)),
+                "type": TAX,
+                "amount": amount(line.tax),
+            }
+        )
+    for adjustment in adjustments:
+        data = {**owner, "line_id": line_id, "position": position, **adjustment}
+        created(client, undo, f"{model}Adjustment", data)
+    return line_bundle({**line_data, "id": line_id}, line)
+
+
+def discount_adjustment(line: PricedLine) -> dict[str, Any]:
+    """A line's discount: ``StdPercentDiscount`` (a rate) or ``StandardDiscount`` (an amount)."""
+    if line.discount_rate is not None:
+        return {
+            "name": "Discount",
+            "related_type": "Discounts",
+            "rate": to_number(str(line.discount_rate)),
+            "type": PERCENT_DISCOUNT,
+            "amount": amount(line.discount),
         }
-        created(client, undo, f"{model}Adjustment", adjustment)
-    return line_bundle({**data, "id": line_id}, line.ext, line.rate, line.tax)
+    return {
+        "name": "Discount",
+        "related_type": "Discounts",
+        "type": AMOUNT_DISCOUNT,
+        "amount": amount(line.discount),
+    }
 
 
-def line_bundle(line: Mapping[str, Any], ext: Decimal, rate: Decimal, tax: Decimal) -> dict:
+def line_bundle(line: Mapping[str, Any], priced: PricedLine) -> dict[str, Any]:
     """A line as the List Line Items module outputs it."""
     bundle = {name: line.get(name) for name in ("id", *LINE_FIELDS)}
     bundle.update(
-        ext_price=amount(ext),
-        tax_percentage=to_number(str(rate.normalize())),
-        tax_amount=amount(tax),
-        total=amount(ext + tax),
+        quantity=to_number(str(priced.quantity)),
+        unit_price=to_number(str(priced.unit_price.normalize())),
+        discount_percentage=(
+            None
+            if priced.discount_rate is None
+            else to_number(str(priced.discount_rate.normalize()))
+        ),
+        discount_amount=amount(priced.discount),
+        ext_price=amount(priced.ext),
+        tax_percentage=to_number(str(priced.rate.normalize())),
+        tax_amount=amount(priced.tax),
+        total=amount(priced.ext + priced.tax),
     )
     return bundle
 
 
 def read_lines(client: OneCrmClient, model: str, document_id: str) -> list[dict[str, Any]]:
-    """The document's lines with quantities, prices and tax, in the order 1CRM shows them."""
-    groups = {
-        g["id"]: g for g in client.related(model, document_id, "line_groups_link", GROUP_FIELDS)
-    }
-    lines = list(client.related(model, document_id, "lines_link", LINE_FIELDS))
-    taxes = [
-        a
-        for a in client.related(model, document_id, "adjustments_link", ADJUSTMENT_FIELDS)
-        if a.get("type") == TAX
-    ]
+    """The document's lines with quantities, prices, discounts and tax, in the order 1CRM
+    shows them."""
+    return lines_from(
+        list(client.related(model, document_id, "line_groups_link", GROUP_FIELDS)),
+        list(client.related(model, document_id, "lines_link", LINE_FIELDS)),
+        list(client.related(model, document_id, "adjustments_link", ADJUSTMENT_FIELDS)),
+    )
+
+
+def lines_from(
+    groups: list[Mapping[str, Any]],
+    lines: list[Mapping[str, Any]],
+    adjustments: list[Mapping[str, Any]],
+) -> list[dict[str, Any]]:
+    """One document's lines from its line groups, lines and adjustments (as read from 1CRM).
+
+    A line's discount is its own discount adjustments; its tax is its own tax adjustments
+    (their amounts as stored) plus its group's (an adjustment without ``line_id`` taxes every
+    line of the group at its rate).
+    """
+    positions = {g["id"]: int(g.get("position") or 0) for g in groups}
 
     def order(line: Mapping[str, Any]) -> tuple[int, int]:
-        group = groups.get(line.get("line_group_id")) or {}
-        return (int(group.get("position") or 0), int(line.get("position") or 0))
+        return (positions.get(line.get("line_group_id"), 0), int(line.get("position") or 0))
 
-    return [with_tax(line, taxes) for line in sorted(lines, key=order)]
+    return [
+        line_bundle(line, priced_as_read(line, adjustments)) for line in sorted(lines, key=order)
+    ]
 
 
-def with_tax(line: Mapping[str, Any], taxes: list[Mapping[str, Any]]) -> dict[str, Any]:
+def priced_as_read(line: Mapping[str, Any], adjustments: list[Mapping[str, Any]]) -> PricedLine:
     quantity = Decimal(str(line.get("quantity") or 0))
-    ext = quantity * Decimal(str(line.get("unit_price") or 0))
+    unit_price = Decimal(str(line.get("unit_price") or 0))
+    gross = cents(quantity * unit_price)
+    own = [a for a in adjustments if a.get("line_id") == line["id"]]
+    discounts = [a for a in own if a.get("type") in DISCOUNTS]
+    discount = sum((number(a.get("amount")) for a in discounts), Decimal("0"))
+    percents = [a for a in discounts if a.get("type") == PERCENT_DISCOUNT]
+    discount_rate = (
+        number(percents[0].get("rate")) if len(discounts) == len(percents) == 1 else None
+    )
+    ext = gross - discount
     rate, tax = Decimal("0"), Decimal("0")
-    for adjustment in taxes:
-        own = adjustment.get("line_id") == line["id"]
+    for adjustment in adjustments:
+        mine = adjustment.get("line_id") == line["id"]
         group_wide = not adjustment.get("line_id") and (
             adjustment.get("line_group_id") == line.get("line_group_id")
         )
-        if own or group_wide:
-            adjustment_rate = Decimal(str(adjustment.get("rate") or 0))
-            rate += adjustment_rate
-            given = adjustment.get("amount")
-            tax += (
-                Decimal(str(given))
-                if own and given not in (None, "")
-                else (ext * adjustment_rate / 100)
-            )
-    return line_bundle(line, ext, rate, tax)
+        if adjustment.get("type") != TAX or not (mine or group_wide):
+            continue
+        adjustment_rate = number(adjustment.get("rate"))
+        rate += adjustment_rate
+        stored = adjustment.get("amount")
+        tax += (
+            number(stored)
+            if mine and stored not in (None, "")
+            else cents(ext * adjustment_rate / 100)
+        )
+    return PricedLine(
+        {}, quantity, unit_price, gross, discount, discount_rate, ext, tax, rate, True
+    )
+
+
+def number(value: Any) -> Decimal:
+    return Decimal(str(value)) if value not in (None, "") else Decimal("0")
 
 
 # -- payments ----------------------------------------------------------------------------------

@@ -141,13 +141,16 @@ class PaymentInput(BaseModel):
 
 
 class LineItem(BaseModel):
-    """An invoice or quote line: a tax percentage OR a tax amount, not both."""
+    """An invoice or quote line: a tax percentage, a (flat) tax amount, or both (the rate
+    names the tax, the amount is kept); a discount percentage OR a discount amount."""
 
     model_config = _LAX
 
     name: str | None = None
     quantity: float | None = None
     unit_price: float | None = None
+    discount_percentage: float | None = None
+    discount_amount: float | None = None
     tax_percentage: float | None = None
     tax_amount: float | None = None
 
@@ -232,7 +235,8 @@ class RecordOutput(RecordFields):
 
 
 class LineOutput(BaseModel):
-    """A line of a quote or invoice: price, extended price, tax rate and amount."""
+    """A line of a quote or invoice: price, discount, extended price (after the discount), tax
+    rate and amount."""
 
     model_config = _LAX
 
@@ -242,6 +246,8 @@ class LineOutput(BaseModel):
     line_group_id: str | None = None
     quantity: float | None = None
     unit_price: float | None = None
+    discount_percentage: float | None = None
+    discount_amount: float | None = None
     ext_price: float | None = None
     tax_percentage: float | None = None
     tax_amount: float | None = None

@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from engine.errors import InvalidConfigurationError
-from engine.spec import Bundle, ModuleCall, ModuleKind, ModuleSpec
+from engine.spec import Bundle, Effect, ModuleCall, ModuleKind, ModuleSpec, RecordNaming
 from modules.connections import ApiClient, limited, module_factory, with_position
 from modules.onecrm.client import OneCrmClient, client_for, from_onecrm, onecrm_settings, to_onecrm
 from modules.onecrm.documents import (
@@ -233,8 +233,25 @@ def with_currency_id(client: OneCrmClient, fields: dict[str, Any]) -> dict[str, 
 # -- specs ------------------------------------------------------------------------------------
 
 
+RECORD_NAMING = RecordNaming(
+    key=("id",),
+    name=(
+        ("prefix", "invoice_number"),
+        ("prefix", "quote_number"),
+        ("prefix", "payment_number"),
+        "name",
+        "customer_reference",
+    ),
+)
+"""Every 1CRM model's record: its ``id``; a document by its number as 1CRM shows it
+(``INV-1003``), anything else by its name."""
+
 _spec = module_factory(
-    "onecrm", parameters=OneCrmParameters, input_model=ModelInput, output=RecordOutput
+    "onecrm",
+    parameters=OneCrmParameters,
+    input_model=ModelInput,
+    output=RecordOutput,
+    naming=RECORD_NAMING,
 )
 
 
@@ -245,6 +262,7 @@ ONECRM_MODULES: tuple[ModuleSpec, ...] = (
         ModuleKind.INSTANT_TRIGGER,
         new_event,
         parameters=NewEventParameters,
+        effect=Effect.WATCH,
         hooks={
             "webhook_bundles": webhook_bundles,
             "attach_webhook": attach_webhook,
@@ -258,13 +276,31 @@ ONECRM_MODULES: tuple[ModuleSpec, ...] = (
         search_records,
         parameters=SearchParameters,
         input_model=SearchInput,
-    ),
-    _spec("GetRecord", "Get a Record", ModuleKind.ACTION, get_record, input_model=GetInput),
-    _spec(
-        "CreateRecord", "Create a Record", ModuleKind.ACTION, create_record, input_model=CreateInput
+        effect=Effect.SEARCH,
     ),
     _spec(
-        "UpdateRecord", "Update a Record", ModuleKind.ACTION, update_record, input_model=UpdateInput
+        "GetRecord",
+        "Get a Record",
+        ModuleKind.ACTION,
+        get_record,
+        input_model=GetInput,
+        effect=Effect.READ,
+    ),
+    _spec(
+        "CreateRecord",
+        "Create a Record",
+        ModuleKind.ACTION,
+        create_record,
+        input_model=CreateInput,
+        effect=Effect.CREATE,
+    ),
+    _spec(
+        "UpdateRecord",
+        "Update a Record",
+        ModuleKind.ACTION,
+        update_record,
+        input_model=UpdateInput,
+        effect=Effect.UPDATE,
     ),
     _spec(
         "ListLineItems",
@@ -274,6 +310,8 @@ ONECRM_MODULES: tuple[ModuleSpec, ...] = (
         parameters=ListParameters,
         input_model=DocumentInput,
         output=LineOutput,
+        effect=Effect.SEARCH,
+        naming=RecordNaming(key=("id",), name=("name",)),
     ),
     _spec(
         "ListPaymentInvoices",
@@ -283,5 +321,7 @@ ONECRM_MODULES: tuple[ModuleSpec, ...] = (
         parameters=ListParameters,
         input_model=PaymentInput,
         output=AllocationOutput,
+        effect=Effect.SEARCH,
+        naming=RecordNaming(key=("id",), name=("invoice_number", "invoice")),
     ),
 )

@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from engine.errors import InvalidConfigurationError
-from engine.spec import Bundle, Empty, ModuleCall, ModuleKind, ModuleSpec
+from engine.spec import Bundle, Effect, Empty, ModuleCall, ModuleKind, ModuleSpec, RecordNaming
 from modules.connections import cursor_or_start, module_factory, starts_with_all, with_position
 from modules.quickbooks import forms
 from modules.quickbooks import models as m
@@ -357,7 +357,21 @@ ENTITIES: tuple[Entity, ...] = (
 ``UpdateCustomer``), which name Make's QuickBooks modules' labels (docs/modules/quickbooks.md
 says where ids had to be chosen)."""
 
-_spec = module_factory("quickbooks", parameters=m.QuickBooksParameters, input_model=m.RecordIdInput)
+RECORD_NAMING = RecordNaming(
+    key=("Id",), name=("DisplayName", "DocNumber", "PaymentRefNum", "Name")
+)
+"""Customers and vendors by their Display Name, documents by their number, payments by their
+reference, items, accounts and tax codes by their name."""
+
+EVENT_NAMING = RecordNaming(key=("id",))
+"""An event names the changed entity by ``id`` only (its ``name`` is the entity's type)."""
+
+_spec = module_factory(
+    "quickbooks",
+    parameters=m.QuickBooksParameters,
+    input_model=m.RecordIdInput,
+    naming=RECORD_NAMING,
+)
 _TRIGGER, _SEARCH, _ACTION = ModuleKind.TRIGGER, ModuleKind.SEARCH, ModuleKind.ACTION
 
 
@@ -376,6 +390,7 @@ def entity_specs(entity: Entity) -> list[ModuleSpec]:
                 parameters=m.WatchParameters,
                 input_model=Empty,
                 output=entity.output,
+                effect=Effect.WATCH,
             )
         )
     if entity.get:
@@ -386,6 +401,7 @@ def entity_specs(entity: Entity) -> list[ModuleSpec]:
                 _ACTION,
                 partial(get_record, name),
                 output=entity.output,
+                effect=Effect.READ,
             )
         )
     if entity.search:
@@ -398,11 +414,12 @@ def entity_specs(entity: Entity) -> list[ModuleSpec]:
                 parameters=m.SearchParameters,
                 input_model=entity.search,
                 output=entity.output,
+                effect=Effect.SEARCH,
             )
         )
-    for verb, model, run in (
-        ("Create", entity.create, create_record),
-        ("Update", entity.update, update_record),
+    for verb, model, run, effect in (
+        ("Create", entity.create, create_record, Effect.CREATE),
+        ("Update", entity.update, update_record, Effect.UPDATE),
     ):
         if model is not None:
             found.append(
@@ -413,6 +430,7 @@ def entity_specs(entity: Entity) -> list[ModuleSpec]:
                     partial(run, name, entity.body),
                     input_model=model,
                     output=entity.output,
+                    effect=effect,
                 )
             )
     if entity.void:
@@ -424,6 +442,7 @@ def entity_specs(entity: Entity) -> list[ModuleSpec]:
                 partial(void_record, name),
                 input_model=forms.VoidInput,
                 output=entity.output,
+                effect=Effect.UPDATE,  # the document stays, with nothing due
             )
         )
     return found
@@ -438,6 +457,8 @@ QUICKBOOKS_MODULES: tuple[ModuleSpec, ...] = (
         parameters=m.NewEventParameters,
         input_model=Empty,
         output=m.EventOutput,
+        effect=Effect.WATCH,
+        naming=EVENT_NAMING,
         hooks={
             "webhook_bundles": webhook_bundles,
             "webhook_status": intuit_webhook_status,

@@ -22,7 +22,7 @@ import feedparser
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from engine.errors import DataError, InvalidConfigurationError
-from engine.spec import Bundle, ModuleCall, ModuleKind, ModuleSpec
+from engine.spec import Bundle, Effect, ModuleCall, ModuleKind, ModuleSpec
 from modules.http.request import HttpRequest, send
 
 _LAX = ConfigDict(extra="allow")
@@ -278,6 +278,7 @@ RSS_MODULES: tuple[ModuleSpec, ...] = (
         output=ItemOutput,
         run=read_articles,
         ignored_keys={"include": _EXTRA_NAMESPACES},
+        effect=Effect.SEARCH,
     ),
     ModuleSpec(
         id="rss:TriggerNewArticle",
@@ -288,5 +289,6 @@ RSS_MODULES: tuple[ModuleSpec, ...] = (
         output=ItemOutput,
         run=watch_articles,
         ignored_keys={"include": _EXTRA_NAMESPACES},
+        effect=Effect.WATCH,
     ),
 )

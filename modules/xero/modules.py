@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from engine.errors import InvalidConfigurationError
-from engine.spec import Bundle, ModuleCall, ModuleKind, ModuleSpec
+from engine.spec import Bundle, Effect, ModuleCall, ModuleKind, ModuleSpec, RecordNaming
 from modules.connections import limited, module_factory, with_position
 from modules.xero.client import client_for, iso, parse_iso, without_empty
 from modules.xero.models import (
@@ -309,6 +309,20 @@ def _element(data: BaseModel) -> dict[str, Any]:
 
 _spec = module_factory("xero", parameters=XeroParameters, input_model=TenantInput)
 
+NAMING: Mapping[str, RecordNaming] = {
+    "Contacts": RecordNaming(key=("ContactID",), name=("Name",)),
+    "Invoices": RecordNaming(key=("InvoiceID",), name=("InvoiceNumber", "Reference")),
+    "Quotes": RecordNaming(key=("QuoteID",), name=("QuoteNumber", "Reference")),
+    "Payments": RecordNaming(key=("PaymentID",), name=("Reference",)),
+    "CreditNotes": RecordNaming(key=("CreditNoteID",), name=("CreditNoteNumber", "Reference")),
+    "Items": RecordNaming(key=("ItemID",), name=("Code", "Name")),
+    "Overpayments": RecordNaming(key=("OverpaymentID",)),
+    "Allocations": RecordNaming(key=("AllocationID",)),
+    "TaxRates": RecordNaming(key=("TaxType",), name=("Name",)),
+    "Events": RecordNaming(key=("resourceId",)),
+}
+"""How each resource's bundles identify and name a record (an event names it by id only)."""
+
 
 class NewEventParameters(XeroParameters):
     """``xero:NewEvent``: which events to keep (comma lists; empty = all)."""
@@ -340,6 +354,8 @@ XERO_MODULES: tuple[ModuleSpec, ...] = (
         new_event,
         parameters=NewEventParameters,
         hooks={"webhook_bundles": event_bundles, "route_delivery": route_delivery},
+        effect=Effect.WATCH,
+        naming=NAMING["Events"],
     ),
     _spec(
         "WatchContacts",
@@ -348,6 +364,8 @@ XERO_MODULES: tuple[ModuleSpec, ...] = (
         partial(watch, "Contacts"),
         parameters=WatchParameters,
         output=ContactOutput,
+        effect=Effect.WATCH,
+        naming=NAMING["Contacts"],
     ),
     _spec(
         "WatchInvoices",
@@ -356,6 +374,8 @@ XERO_MODULES: tuple[ModuleSpec, ...] = (
         partial(watch, "Invoices"),
         parameters=WatchParameters,
         output=InvoiceOutput,
+        effect=Effect.WATCH,
+        naming=NAMING["Invoices"],
     ),
     _spec(
         "WatchPayments",
@@ -364,6 +384,8 @@ XERO_MODULES: tuple[ModuleSpec, ...] = (
         partial(watch, "Payments"),
         parameters=WatchParameters,
         output=PaymentOutput,
+        effect=Effect.WATCH,
+        naming=NAMING["Payments"],
     ),
     _spec(
         "SearchContacts",
@@ -373,6 +395,8 @@ XERO_MODULES: tuple[ModuleSpec, ...] = (
         parameters=SearchParameters,
         input_model=SearchContactsInput,
         output=ContactOutput,
+        effect=Effect.SEARCH,
+        naming=NAMING["Contacts"],
     ),
     _spec(
         "SearchInvoice",
@@ -382,6 +406,8 @@ XERO_MODULES: tuple[ModuleSpec, ...] = (
         parameters=SearchParameters,
         input_model=SearchInvoicesInput,
         output=InvoiceOutput,
+        effect=Effect.SEARCH,
+        naming=NAMING["Invoices"],
     ),
     _spec(
         "GetContact",
@@ -390,6 +416,8 @@ XERO_MODULES: tuple[ModuleSpec, ...] = (
         partial(get, "Contacts", "ContactID"),
         input_model=RecordIdInput,
         output=ContactOutput,
+        effect=Effect.READ,
+        naming=NAMING["Contacts"],
     ),
     _spec(
         "CreateContact",
@@ -398,6 +426,8 @@ XERO_MODULES: tuple[ModuleSpec, ...] = (
         partial(create, "Contacts"),
         input_model=CreateContactInput,
         output=ContactOutput,
+        effect=Effect.CREATE,
+        naming=NAMING["Contacts"],
     ),
     _spec(
         "UpdateContact",
@@ -406,6 +436,8 @@ XERO_MODULES: tuple[ModuleSpec, ...] = (
         partial(update, "Contacts", "ContactID"),
         input_model=UpdateContactInput,
         output=ContactOutput,
+        effect=Effect.UPDATE,
+        naming=NAMING["Contacts"],
     ),
     _spec(
         "CreateInvoice",
@@ -414,6 +446,8 @@ XERO_MODULES: tuple[ModuleSpec, ...] = (
         partial(create, "Invoices"),
         input_model=CreateInvoiceInput,
         output=InvoiceOutput,
+        effect=Effect.CREATE,
+        naming=NAMING["Invoices"],
     ),
     _spec(
         "UpdateInvoice",
@@ -422,6 +456,8 @@ XERO_MODULES: tuple[ModuleSpec, ...] = (
         partial(update, "Invoices", "InvoiceID"),
         input_model=UpdateInvoiceInput,
         output=InvoiceOutput,
+        effect=Effect.UPDATE,
+        naming=NAMING["Invoices"],
     ),
     _spec(
         "CreateQuote",
@@ -430,6 +466,8 @@ XERO_MODULES: tuple[ModuleSpec, ...] = (
         partial(create, "Quotes"),
         input_model=CreateQuoteInput,
         output=QuoteOutput,
+        effect=Effect.CREATE,
+        naming=NAMING["Quotes"],
     ),
     _spec(
         "CreatePayment",
@@ -438,6 +476,8 @@ XERO_MODULES: tuple[ModuleSpec, ...] = (
         create_payment,
         input_model=CreatePaymentInput,
         output=PaymentOutput,
+        effect=Effect.CREATE,
+        naming=NAMING["Payments"],
     ),
     *(
         _spec(
@@ -447,6 +487,8 @@ XERO_MODULES: tuple[ModuleSpec, ...] = (
             partial(watch, resource),
             parameters=WatchParameters,
             output=output,
+            effect=Effect.WATCH,
+            naming=NAMING[resource],
         )
         for resource, label, output, _ in _CREDITS_AND_ITEMS
     ),
@@ -459,6 +501,8 @@ XERO_MODULES: tuple[ModuleSpec, ...] = (
             parameters=SearchParameters,
             input_model=search_input,
             output=output,
+            effect=Effect.SEARCH,
+            naming=NAMING[resource],
         )
         for resource, label, output, search_input in _CREDITS_AND_ITEMS
     ),
@@ -469,6 +513,8 @@ XERO_MODULES: tuple[ModuleSpec, ...] = (
         partial(watch, "Quotes"),
         parameters=WatchParameters,
         output=QuoteOutput,
+        effect=Effect.WATCH,
+        naming=NAMING["Quotes"],
     ),
     _spec(
         "SearchQuotes",
@@ -478,6 +524,8 @@ XERO_MODULES: tuple[ModuleSpec, ...] = (
         parameters=SearchParameters,
         input_model=SearchQuotesInput,
         output=QuoteOutput,
+        effect=Effect.SEARCH,
+        naming=NAMING["Quotes"],
     ),
     _spec(
         "GetQuote",
@@ -486,6 +534,8 @@ XERO_MODULES: tuple[ModuleSpec, ...] = (
         partial(get, "Quotes", "QuoteID"),
         input_model=GetQuoteInput,
         output=QuoteOutput,
+        effect=Effect.READ,
+        naming=NAMING["Quotes"],
     ),
     _spec(
         "UpdateQuote",
@@ -494,6 +544,8 @@ XERO_MODULES: tuple[ModuleSpec, ...] = (
         update_quote,
         input_model=UpdateQuoteInput,
         output=QuoteOutput,
+        effect=Effect.UPDATE,
+        naming=NAMING["Quotes"],
     ),
     _spec(
         "SearchTaxRates",
@@ -503,6 +555,8 @@ XERO_MODULES: tuple[ModuleSpec, ...] = (
         parameters=SearchParameters,
         input_model=SearchTaxRatesInput,
         output=TaxRateOutput,
+        effect=Effect.SEARCH,
+        naming=NAMING["TaxRates"],
     ),
     _spec(
         "GetCreditNote",
@@ -511,6 +565,8 @@ XERO_MODULES: tuple[ModuleSpec, ...] = (
         partial(get, "CreditNotes", "CreditNoteID"),
         input_model=GetCreditNoteInput,
         output=CreditNoteOutput,
+        effect=Effect.READ,
+        naming=NAMING["CreditNotes"],
     ),
     _spec(
         "CreateCreditNote",
@@ -519,6 +575,8 @@ XERO_MODULES: tuple[ModuleSpec, ...] = (
         partial(create, "CreditNotes"),
         input_model=CreateCreditNoteInput,
         output=CreditNoteOutput,
+        effect=Effect.CREATE,
+        naming=NAMING["CreditNotes"],
     ),
     _spec(
         "AllocateCreditNote",
@@ -527,6 +585,8 @@ XERO_MODULES: tuple[ModuleSpec, ...] = (
         partial(allocate, "CreditNotes", "CreditNoteID"),
         input_model=AllocationInput,
         output=AllocationOutput,
+        effect=Effect.CREATE,
+        naming=NAMING["Allocations"],
     ),
     _spec(
         "GetItem",
@@ -535,6 +595,8 @@ XERO_MODULES: tuple[ModuleSpec, ...] = (
         partial(get, "Items", "ItemID"),
         input_model=GetItemInput,
         output=ItemOutput,
+        effect=Effect.READ,
+        naming=NAMING["Items"],
     ),
     _spec(
         "CreateItem",
@@ -543,6 +605,8 @@ XERO_MODULES: tuple[ModuleSpec, ...] = (
         partial(create, "Items"),
         input_model=CreateItemInput,
         output=ItemOutput,
+        effect=Effect.CREATE,
+        naming=NAMING["Items"],
     ),
     _spec(
         "UpdateItem",
@@ -551,6 +615,8 @@ XERO_MODULES: tuple[ModuleSpec, ...] = (
         partial(update, "Items", "ItemID"),
         input_model=UpdateItemInput,
         output=ItemOutput,
+        effect=Effect.UPDATE,
+        naming=NAMING["Items"],
     ),
     _spec(
         "GetOverpayment",
@@ -559,6 +625,8 @@ XERO_MODULES: tuple[ModuleSpec, ...] = (
         partial(get, "Overpayments", "OverpaymentID"),
         input_model=GetOverpaymentInput,
         output=OverpaymentOutput,
+        effect=Effect.READ,
+        naming=NAMING["Overpayments"],
     ),
     _spec(
         "AllocateOverpayment",
@@ -567,5 +635,7 @@ XERO_MODULES: tuple[ModuleSpec, ...] = (
         partial(allocate, "Overpayments", "OverpaymentID"),
         input_model=AllocationInput,
         output=AllocationOutput,
+        effect=Effect.CREATE,
+        naming=NAMING["Allocations"],
     ),
 )

@@ -22,7 +22,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from engine.errors import InvalidConfigurationError
-from engine.spec import Bundle, Empty, ModuleCall, ModuleKind, ModuleSpec
+from engine.spec import Bundle, Effect, Empty, ModuleCall, ModuleKind, ModuleSpec, RecordNaming
 from modules.connections import (
     ApiClient,
     cursor_or_start,
@@ -539,8 +539,22 @@ def upsert_record(call: ModuleCall) -> Iterator[Bundle]:
 # -- specs ------------------------------------------------------------------------------------
 
 
+RECORD_NAMING = RecordNaming(
+    key=("id",),
+    name=("Account_Name", "Full_Name", "Last_Name", "Deal_Name", "Subject", "Product_Name", "Name"),
+)
+"""A Zoho record by its ``id``; named by its module's name field (Accounts, Contacts, Leads,
+Deals, Invoices/Quotes/Sales Orders, Products, custom modules)."""
+
+EVENT_NAMING = RecordNaming(key=("id",))
+"""A notification names the changed record by ``id`` only (``module`` is its module)."""
+
 _spec = module_factory(
-    "zohocrm", parameters=ZohoParameters, input_model=ModuleInput, output=RecordOutput
+    "zohocrm",
+    parameters=ZohoParameters,
+    input_model=ModuleInput,
+    output=RecordOutput,
+    naming=RECORD_NAMING,
 )
 
 
@@ -555,6 +569,8 @@ ZOHOCRM_MODULES: tuple[ModuleSpec, ...] = (
         parameters=NewEventParameters,
         input_model=Empty,
         output=EventOutput,
+        effect=Effect.WATCH,
+        naming=EVENT_NAMING,
         hooks={
             "webhook_bundles": webhook_bundles,
             "attach_webhook": attach_webhook,
@@ -569,6 +585,7 @@ ZOHOCRM_MODULES: tuple[ModuleSpec, ...] = (
         watch_records,
         parameters=WatchParameters,
         input_model=ModuleInput,
+        effect=Effect.WATCH,
     ),
     _spec(
         "SearchRecords",
@@ -577,9 +594,33 @@ ZOHOCRM_MODULES: tuple[ModuleSpec, ...] = (
         search_records,
         parameters=SearchParameters,
         input_model=SearchInput,
+        effect=Effect.SEARCH,
     ),
-    _spec("GetRecord", "Get a Record", _ACTION, get_record, input_model=GetInput),
-    _spec("CreateRecord", "Create a Record", _ACTION, create_record, input_model=CreateInput),
-    _spec("UpdateRecord", "Update a Record", _ACTION, update_record, input_model=UpdateInput),
-    _spec("UpsertRecord", "Upsert a Record", _ACTION, upsert_record, input_model=UpsertInput),
+    _spec(
+        "GetRecord", "Get a Record", _ACTION, get_record, input_model=GetInput, effect=Effect.READ
+    ),
+    _spec(
+        "CreateRecord",
+        "Create a Record",
+        _ACTION,
+        create_record,
+        input_model=CreateInput,
+        effect=Effect.CREATE,
+    ),
+    _spec(
+        "UpdateRecord",
+        "Update a Record",
+        _ACTION,
+        update_record,
+        input_model=UpdateInput,
+        effect=Effect.UPDATE,
+    ),
+    _spec(
+        "UpsertRecord",
+        "Upsert a Record",
+        _ACTION,
+        upsert_record,
+        input_model=UpsertInput,
+        effect=Effect.UPSERT,
+    ),
 )

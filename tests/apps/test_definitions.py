@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from engine.registry import ModuleRegistry, default_registry
+from engine.spec import Effect
 from modules.apps import (
     AppDefinitionError,
     connection_kind,
@@ -54,8 +55,19 @@ def test_a_make_local_development_folder_imports_as_its_custom_app(tmp_path):
         trigger.parameters.model_json_schema()["properties"]
     )
     assert set(trigger.hooks) == {"webhook_bundles", "attach_webhook", "detach_webhook"}
+    # What each does to records, for the sync log: Make's actionCrud, a trigger watches.
+    assert (get_form.effect, trigger.effect) == (Effect.READ, Effect.WATCH)
     kind = connection_kind(app)
     assert [(f.name, f.secret) for f in kind.fields] == [("apiKey", True)]
+
+
+def test_an_action_says_what_it_does_to_records_with_its_crud(tmp_path):
+    document = json.loads(json.dumps(TODO))
+    unsaid = {s.id: s.effect for s in module_specs(load_app(_write(tmp_path / "a", document)))}
+    assert unsaid["todo:createItem"] is Effect.CALL  # an action that does not say: not a write
+    document["modules"]["createItem"]["crud"] = "create"
+    said = {s.id: s for s in module_specs(load_app(_write(tmp_path / "b", document)))}
+    assert said["todo:createItem"].effect is Effect.CREATE and said["todo:createItem"].writes
 
 
 def test_json_comments_go_but_urls_in_strings_stay():

@@ -191,7 +191,13 @@ def test_sync_log_statuses_and_filter(signed_in, server):
         for row in table.locator("tbody tr").all()
     }
     assert by_key == {"A1": "Not Valid", "B2": "Error", "C3": "Not Synced"}, by_key
-    assert "Is OK" in table.locator("tr[data-status='Not Valid']").inner_text()
+    # The filter's label and the condition that failed, with the value it compared.
+    invalid = table.locator("tr[data-status='Not Valid']").inner_text()
+    assert 'stopped by Is OK: {{1.ok}} equal to yes (it was "no")' in invalid
+    assert (
+        "it reached no module that writes"
+        in table.locator("tr[data-status='Not Synced']").inner_text()
+    )
     shot(page, "pages-sync-log")
 
     page.get_by_role("tab", name="Error 1", exact=True).click()

@@ -217,6 +217,72 @@ def test_invoice_lines_and_payment_take_several_calls(runner, onecrm, onecrm_con
     ]
 
 
+def test_discounts_kept_tax_amounts_and_rounding_per_line(runner, onecrm, onecrm_connection):
+    """A line's discount and tax are rounded to the cent each; the totals are their sums; a
+    tax amount given with its percentage is kept (another system's rounding)."""
+    onecrm.control("seed", {"Account": [{"id": "acc-p", "name": "Pohutukawa Inc"}]})
+    created = runner.one(
+        "onecrm:CreateRecord",
+        {
+            "model": "Invoice",
+            "name": "Discounted",
+            "billing_account_id": "acc-p",
+            "line_items": [
+                # 3 x 10.05 = 30.15, less 10 % (3.015 rounds up) = 27.13, GST 4.07 (4.0695)
+                {
+                    "name": "Pen",
+                    "quantity": 3,
+                    "unit_price": 10.05,
+                    "discount_percentage": 10,
+                    "tax_percentage": 15,
+                },
+                # 28.98666… keeps 4 decimals: 3 x 28.9867 = 86.96; the tax stays 13.04
+                {
+                    "name": "Net of GST",
+                    "quantity": 3,
+                    "unit_price": 86.96 / 3,
+                    "tax_percentage": 15,
+                    "tax_amount": 13.04,
+                },
+                {"name": "Fee", "unit_price": 20, "discount_amount": 5, "tax_percentage": 15},
+            ],
+        },
+        conn(onecrm_connection),
+    )
+    assert created.status == "success", created.error
+    invoice = outputs(created, 1)[0]
+    assert (invoice["subtotal"], invoice["total_tax"], invoice["amount"]) == (137.11, 19.36, 148.45)
+    stored = records(onecrm, "Invoice")[0]
+    assert (stored["total_discount"], stored["pretax"]) == ("8.02", "129.09")
+    adjustments = sorted(
+        (a["type"], a["rate"], a["amount"]) for a in records(onecrm, "InvoiceAdjustment")
+    )
+    assert adjustments == [
+        ("StandardDiscount", None, "5"),
+        ("StandardTax", "15", "13.04"),
+        ("StandardTax", "15", "2.25"),
+        ("StandardTax", "15", "4.07"),
+        ("StdPercentDiscount", "10", "3.02"),
+    ]
+    lines = runner.one(
+        "onecrm:ListLineItems", {"model": "Invoice", "id": invoice["id"]}, conn(onecrm_connection)
+    )
+    assert [
+        (
+            b["unit_price"],
+            b["discount_percentage"],
+            b["discount_amount"],
+            b["ext_price"],
+            b["tax_amount"],
+        )
+        for b in outputs(lines, 1)
+    ] == [
+        (10.05, 10, 3.02, 27.13, 4.07),
+        (28.9867, None, 0, 86.96, 13.04),
+        (20, None, 5, 15, 2.25),
+    ]
+
+
 def test_a_payment_larger_than_the_amount_due_writes_nothing(runner, onecrm, onecrm_connection):
     onecrm.control("seed", {"Account": [{"id": "acc-p", "name": "P"}]})
     crm_invoice = {
@@ -295,12 +361,17 @@ def test_validation_errors_name_the_line(runner, onecrm, onecrm_connection):
         {
             "model": "Invoice",
             "name": "Bad",
-            "line_items": [{"name": "x", "unit_price": 1, "tax_percentage": 15, "tax_amount": 1}],
+            "line_items": [
+                {"name": "ok", "unit_price": 1},
+                {"name": "x", "unit_price": 1, "discount_percentage": 5, "discount_amount": 1},
+            ],
         },
         conn(onecrm_connection),
     )
     assert record.status == "error" and record.error["type"] == "DataError"
-    assert "line_items[1]: tax_percentage or tax_amount, not both" in record.error["message"]
+    assert (
+        "line_items[2]: discount_percentage or discount_amount, not both" in record.error["message"]
+    )
     assert writes(onecrm) == []
 
 

@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from engine.errors import DataError, ExpressionError
-from engine.filters import Filter, compile_conditions, compile_filter
+from engine.filters import (
+    OPERATOR_CODES,
+    OPERATOR_LABELS,
+    SHOWN_CHARACTERS,
+    Filter,
+    compile_conditions,
+    compile_filter,
+    describe_failed_condition,
+)
 from tests.mapping.world import make_context
 
 NEWPATH = {
@@ -180,3 +188,49 @@ def test_branch_condition_errors_name_the_branch():
     with pytest.raises(ExpressionError) as caught:
         compile_conditions([[{"a": "x", "o": "nope"}]], where="module 3, branches[1]")
     assert str(caught.value) == "module 3, branches[1].conditions[0][0].o: unknown operator 'nope'"
+
+
+ACCOUNT_EXISTS = {
+    "name": "Account exists",
+    "conditions": [
+        [
+            {"a": "{{4.id}}", "o": "exist"},
+            {"a": "{{5.id}}", "o": "notexist"},
+            {"a": "{{1.Type}}", "o": "text:equal", "b": "ACCREC"},
+            {"a": "{{1.Reference}}", "o": "text:notstartwith", "b": "1CRM "},
+        ],
+        [{"a": "{{1.Date}}", "o": "date:greater", "b": "{{4.date_modified}}"}],
+    ],
+}
+
+
+def test_failures_name_the_first_false_condition_of_each_group_with_its_values():
+    check = compile_filter(ACCOUNT_EXISTS, where="module 6, flow[5].filter")
+    bundles = {
+        1: {"Type": "ACCPAY", "Reference": "1CRM INV-1", "Date": "2026-03-01"},
+        4: {"id": "a-1", "date_modified": "2026-03-02"},
+        5: {},
+    }
+    failed = check.failures(make_context(bundles=bundles))
+    assert [(f.where, f.a, f.operator, f.a_value, f.b_value) for f in failed] == [
+        ("conditions[0][2]", "{{1.Type}}", "text:equal", "ACCPAY", "ACCREC"),
+        ("conditions[1][0]", "{{1.Date}}", "date:greater", "2026-03-01", "2026-03-02"),
+    ]
+    assert [describe_failed_condition(f.to_dict()) for f in failed] == [
+        '{{1.Type}} equal to ACCREC (it was "ACCPAY")',
+        '{{1.Date}} later than {{4.date_modified}} (it was "2026-03-01"; '
+        '{{4.date_modified}} was "2026-03-02")',
+    ]
+    assert describe_failed_condition(failed[0].to_dict(with_values=False)) == (
+        "{{1.Type}} equal to ACCREC"
+    )
+    bundles[1]["Type"] = "ACCREC"
+    bundles[1]["Reference"] = "PO-7"
+    assert check.failures(make_context(bundles=bundles)) == []
+
+
+def test_failures_cut_long_values_and_every_operator_has_a_label():
+    check = compile_filter({"conditions": [[{"a": "{{1.text}}", "o": "notexist"}]]})
+    (failed,) = check.failures(make_context(bundles={1: {"text": "x" * 500}}))
+    assert failed.to_dict()["a_value"] == "x" * SHOWN_CHARACTERS + "…"
+    assert set(OPERATOR_LABELS) == set(OPERATOR_CODES)

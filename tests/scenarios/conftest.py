@@ -20,6 +20,7 @@ from engine.service import Service, ServiceOptions
 from engine.store import Execution, ExecutionStatus, open_store, utc_now
 from modules.onecrm import sandbox as onecrm_sandbox
 from modules.quickbooks import sandbox as qbo_sandbox
+from modules.reconcile import Books, Difference, compare, fetch
 from modules.sandboxing import run_sandbox_in_thread
 from modules.xero import sandbox as xero_sandbox
 from tests.connectors.conftest import (  # noqa: F401  (fixtures)
@@ -121,13 +122,26 @@ class Library:
             if link["payment_id"] == payment_id
         ]
 
+    def connection(self, app: str) -> Any:
+        """A stored connection's data (tokens refreshed), as modules receive it."""
+        connections = StoreConnections(
+            self.service.store, self.service.registry, utc_now, self.http
+        )
+        return connections.get(self.connections[app])
+
+    def books(self, app: str) -> Books:
+        """One side's books, read through its connector (``modules/reconcile``)."""
+        return fetch(app, self.connection(app), self.http)
+
+    def differences(self, library: str = "xero") -> list[Difference]:
+        """Every difference between 1CRM's books and the accounting system's."""
+        return compare(library, self.books("onecrm"), self.books(library))
+
     def xero_api(
         self, method: str, resource: str, body: Any = None, **params: Any
     ) -> dict[str, Any]:
         """Call the Xero sandbox as its own UI would, with the connection's token."""
-        connection = StoreConnections(
-            self.service.store, self.service.registry, utc_now, self.http
-        ).get(self.connections["xero"])
+        connection = self.connection("xero")
         headers = {
             "Authorization": f"Bearer {connection['access_token']}",
             "xero-tenant-id": connection["tenant_id"],
@@ -145,9 +159,7 @@ class Library:
 
     def qbo_api(self, method: str, path: str, body: Any = None) -> dict[str, Any]:
         """Call the QuickBooks sandbox as its own UI would, with the connection's token."""
-        connection = StoreConnections(
-            self.service.store, self.service.registry, utc_now, self.http
-        ).get(self.connections["quickbooks"])
+        connection = self.connection("quickbooks")
         answer = self.http.request(
             method,
             f"{self.quickbooks.url}/v3/company/{connection['realm_id']}/{path}",

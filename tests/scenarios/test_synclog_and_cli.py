@@ -4,16 +4,36 @@ library: ``switchboard import … --connection APP=ID`` and ``switchboard log SC
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
+
+from sqlalchemy import event
 
 from engine.cli import main
 from engine.service.synclog import sync_entries
 from tests.scenarios.conftest import LIBRARY
 from tests.scenarios.test_xero_documents import LINES, customer, xero_invoice
 
+FROM_XERO = "d1c7a5a4-58d4-4b5e-9b3e-0c1f0e1a7a11"
+
+
+@contextmanager
+def counted_queries(store):
+    """The SELECT statements the store sends while the block runs."""
+    statements: list[str] = []
+
+    def count(connection, cursor, statement, *rest):
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append(statement)
+
+    event.listen(store._engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(store._engine, "before_cursor_execute", count)
+
 
 def test_sync_log_says_which_invoices_synced_which_were_not_valid_and_why_one_failed(library):
     account_id, _ = customer(library)
-    unknown = library.crm("POST", "Account", {"name": "Nobody Ltd"})
     scenario = library.load("2.3")
 
     synced = library.crm_person(
@@ -29,9 +49,9 @@ def test_sync_log_says_which_invoices_synced_which_were_not_valid_and_why_one_fa
     invalid = library.crm_person(
         "Invoice",
         {
-            "name": "No contact",
-            "due_date": "2026-03-31",  # Xero refuses an AUTHORISED invoice without one
-            "billing_account_id": unknown["id"],
+            "name": "From Xero",
+            "billing_account_id": account_id,
+            "integrated_id": FROM_XERO,  # 2.4 wrote it: not sent back
             "line_items": LINES,
         },
     )
@@ -48,13 +68,22 @@ def test_sync_log_says_which_invoices_synced_which_were_not_valid_and_why_one_fa
     )
     library.deliver(scenario)
 
-    log = {entry.source_key: entry for entry in library.service.sync_log(scenario)}
+    with counted_queries(library.service.store) as queries:
+        log = {entry.source_key: entry for entry in library.service.sync_log(scenario)}
+    # No read per execution: the scenario, then one page of executions with their records.
+    assert len(queries) == 2, queries
     (xero_invoice_id,) = [i["InvoiceID"] for i in library.xero_records("Invoices")]
     assert log[synced["id"]].status == "Synced"
     assert log[synced["id"]].target_key == xero_invoice_id
-    assert log[synced["id"]].source_name == "Good"
+    # Named as 1CRM shows the document: its number (1CRM's naming), not its subject.
+    stored = library.crm("GET", f"Invoice/{synced['id']}")["record"]
+    assert log[synced["id"]].source_name == f"{stored['prefix']}{stored['invoice_number']}"
+    assert log[synced["id"]].source_name.endswith(str(stored["invoice_number"]))
     assert log[invalid["id"]].status == "Not Valid"
-    assert "Contact exists, not from Xero" in log[invalid["id"]].message
+    # The condition that failed, with its value: the invoice came from Xero.
+    assert f'{{{{1.integrated_id}}}} does not exist (it was "{FROM_XERO}")' in (
+        log[invalid["id"]].message
+    )
     assert log[failed["id"]].status == "Error"
     assert "xero:CreateInvoice" in log[failed["id"]].message
     assert all(entry.at and entry.execution_id for entry in log.values())

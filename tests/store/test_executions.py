@@ -6,6 +6,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import event
 
 from engine.store import ExecutionStatus, InvalidTransition, NotFound, TriggerKind
 
@@ -303,3 +304,28 @@ def test_running_workers_are_those_with_a_recent_heartbeat(store, queued, clock)
     assert store.running_workers(clock() - timedelta(seconds=30)) == ["worker-a"]
     clock.advance(120)
     assert store.running_workers(clock() - timedelta(seconds=30)) == []
+
+
+def test_a_page_with_records_reads_them_in_the_same_query(store, scenario, clock):
+    """The sync log reads a page of executions with their records: one query, not one per row."""
+    made = make_history(store, [scenario.id], 5, clock, same_time_every=1)
+    for execution in made[:3]:
+        run_to(store, execution.id)
+    page = store.list_executions(scenario_id=scenario.id, limit=4, with_records=True)
+    by_id = {e.id: e.record for e in page.items}
+    assert [e.id for e in page.items] == [e.id for e in newest_first(made)][:4]
+    assert [by_id[e.id] for e in made[1:3]] == [RECORD, RECORD]
+    assert by_id[made[4].id] is None  # still queued: no record yet
+    rest = store.list_executions(limit=4, cursor=page.next_cursor, with_records=True).items
+    assert [(e.id, e.record) for e in rest] == [(made[0].id, RECORD)]
+    statements: list[str] = []
+
+    def count(connection, cursor, statement, *rest):
+        statements.append(statement)
+
+    event.listen(store._engine, "before_cursor_execute", count)  # what the database is asked
+    try:
+        store.list_executions(scenario_id=scenario.id, limit=5, with_records=True)
+    finally:
+        event.remove(store._engine, "before_cursor_execute", count)
+    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 1

@@ -36,6 +36,8 @@ ACCESS: dict[str, Role] = {
     "api.get_scenario": VIEWER,
     "api.list_versions": VIEWER,
     "api.sync_log": VIEWER,
+    # reconciliation: reads every record of both systems through the stored connections
+    "api.reconcile": EDITOR,
     "api.export_scenario": VIEWER,
     "api.create_scenario": EDITOR,
     "api.import_scenario": EDITOR,

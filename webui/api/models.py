@@ -253,6 +253,48 @@ class SyncEntryOut(Answer):
     at: str | None
     execution_id: str | None
     writes: int
+    bundle: int | None = Field(
+        default=None, description="which of the execution's trigger bundles the record was"
+    )
+
+
+# -- reconciliation ---------------------------------------------------------------------------
+
+
+class SyncLinkOut(SyncEntryOut):
+    """A scenario's sync-log entry of the record a difference is about."""
+
+    scenario_id: int
+    scenario: str
+
+
+class DifferenceOut(Answer):
+    """One way 1CRM and the accounting system disagree (``modules.reconcile.Difference``)."""
+
+    kind: str = Field(description="customer, invoice or payment")
+    key: str = Field(description="a customer's name; the accounting system's id otherwise")
+    label: str = Field(description="what people call the record (INV-0003, a name)")
+    field: str = Field(description="what differs; exists (one side only) or count (twice)")
+    crm: JSON = Field(default=None, description="1CRM's value (amounts as exact text)")
+    accounting: JSON = Field(default=None, description="the accounting system's value")
+    sync_log: list[SyncLinkOut]
+
+
+class ReconciledScenarioOut(Answer):
+    id: int
+    name: str
+
+
+class ReconciliationOut(Answer):
+    """Both sides read and compared record by record (``service.reconcile``)."""
+
+    library: str
+    balanced: bool
+    checked_at: str
+    connections: dict[str, int]
+    scenarios: list[ReconciledScenarioOut]
+    records: dict[str, dict[str, int]]
+    differences: list[DifferenceOut]
 
 
 class RunIn(Request):

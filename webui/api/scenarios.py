@@ -143,11 +143,13 @@ def import_scenario() -> Response:
     else:
         raise ApiError(400, "bad_request", "send a blueprint: a multipart 'file' or a JSON body")
     name = request.form.get("name") or request.args.get("name") or None
-    result = service.import_scenario(source, name=name, connections=_bindings(), saved_by=_who())
+    result = service.import_scenario(
+        source, name=name, connections=connection_bindings(), saved_by=_who()
+    )
     return answer(scenario_detail(result.scenario, service), 201)
 
 
-def _bindings() -> dict[str, int] | None:
+def connection_bindings() -> dict[str, int] | None:
     """``?connection=onecrm:3&connection=xero:5`` (or the same form fields): which stored
     connection each ``connection:<app>`` placeholder of a prebuilt scenario gets."""
     given = request.form.getlist("connection") or request.args.getlist("connection")

@@ -119,8 +119,11 @@ class ExecutionStore(ABC):
         limit: int = 50,
         cursor: str | None = None,
         trigger_kind: TriggerKind | Sequence[TriggerKind] | None = None,
+        with_records: bool = False,
     ) -> ExecutionPage:
-        """A page of executions, newest first, without records.
+        """A page of executions, newest first, without records unless ``with_records`` (then
+        read in the same query: readers of many records, such as the sync log, make one query
+        per page, not one per execution).
 
         Ordered by ``(created_at, id)`` descending; ``cursor`` is the opaque ``next_cursor`` of
         the previous page, so pages never repeat or skip rows, even when many executions share

@@ -53,7 +53,7 @@ _KINDS = {kind.value: kind for kind in TriggerKind}
 _STATUSES = {status.value: status for status in ExecutionStatus}
 
 
-def execution_from_row(row: Row[Any], record: dict[str, Any] | None = None) -> Execution:
+def execution_from_row(row: Sequence[Any], record: dict[str, Any] | None = None) -> Execution:
     ident, scenario_id, version, kind, ref, status, *rest = row
     return Execution(
         ident, scenario_id, version, _KINDS[kind], ref, _STATUSES[status], *rest, record=record
@@ -286,6 +286,7 @@ class SqlExecutions(SqlBase):
         limit: int = 50,
         cursor: str | None = None,
         trigger_kind: TriggerKind | Sequence[TriggerKind] | None = None,
+        with_records: bool = False,
     ) -> ExecutionPage:
         if not 0 < limit <= MAX_PAGE:
             raise ValueError(f"limit must be between 1 and {MAX_PAGE}")
@@ -302,7 +303,11 @@ class SqlExecutions(SqlBase):
             for one_status in statuses:
                 for one_kind in kinds:
                     query = self._filtered(
-                        select(executions), scenario_id, one_status, since, until
+                        _with_records() if with_records else select(executions),
+                        scenario_id,
+                        one_status,
+                        since,
+                        until,
                     )
                     if one_kind is not None:
                         query = query.where(executions.c.trigger_kind == one_kind)
@@ -314,7 +319,10 @@ class SqlExecutions(SqlBase):
                     rows += connection.execute(query.limit(limit + 1)).all()
         if len(statuses) * len(kinds) > 1:
             rows.sort(key=lambda row: (row.created_at, row.id), reverse=True)
-        items = [execution_from_row(row) for row in rows[:limit]]
+        if with_records:  # the record is the last column
+            items = [execution_from_row(row[:-1], row[-1]) for row in rows[:limit]]
+        else:
+            items = [execution_from_row(row) for row in rows[:limit]]
         more = len(rows) > limit
         return ExecutionPage(items, encode_cursor(items[-1]) if more else None)
 
@@ -428,6 +436,14 @@ class SqlExecutions(SqlBase):
                 _RECORD_BY_ID, {"execution_id": execution_id}
             ).scalar_one_or_none()
         return execution_from_row(row, record)
+
+
+def _with_records() -> Any:
+    """Executions with their records (``NULL`` for one that has none yet) as the last column."""
+    joined = executions.outerjoin(
+        execution_records, execution_records.c.execution_id == executions.c.id
+    )
+    return select(executions, execution_records.c.record).select_from(joined)
 
 
 # Built once: every run reads its execution several times (no statement construction per call).

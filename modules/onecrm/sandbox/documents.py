@@ -6,10 +6,13 @@ The REST API takes none of this in one call: an invoice is an ``Invoice`` record
 taxes; a payment is a ``Payment`` linked to invoices by ``invoices_payments`` records, and the
 invoices' ``amount_due`` is updated by whoever records the payment (NOTES §5,
 ``docs-pages/examples/create-invoice.md``). Here a document given as
-``{"line_items": [{"name", "quantity", "unit_price", "tax_percentage" | "tax_amount"}]}`` or
-``{"related_invoices": [{"invoice_id", "amount"}]}`` is stored in those records, in one go:
-one line group, one line per item and, for each taxed line, a ``StandardTax`` adjustment of
-that line (rate and amount). The API never accepts these two keys.
+``{"line_items": [{"name", "quantity", "unit_price", "discount_percentage" |
+"discount_amount", "tax_percentage" | "tax_amount"}]}`` or ``{"related_invoices":
+[{"invoice_id", "amount"}]}`` is stored in those records, in one go: one line group, one line
+per item and, for each discounted line, a ``StdPercentDiscount`` or ``StandardDiscount``
+adjustment, for each taxed line a ``StandardTax`` adjustment of that line (rate and amount;
+the tax is on the price after the discount). Each line's discount and tax are rounded to the
+cent; the document's totals are their sums. The API never accepts these two keys.
 """
 
 from __future__ import annotations
@@ -62,11 +65,19 @@ def save_document(
     state: OneCrmSandboxState, model: str, fields: dict[str, Any], seeding: bool
 ) -> tuple[Record, list[Change]]:
     lines = priced_lines(fields.pop("line_items") or [])
-    subtotal = sum((line["ext"] for line in lines), Decimal("0"))
+    gross = sum((line["gross"] for line in lines), Decimal("0"))
+    discount = sum((line["discount"] for line in lines), Decimal("0"))
     tax = sum((line["tax"] for line in lines), Decimal("0"))
-    totals = {"subtotal": subtotal, "pretax": subtotal, "total_tax": tax, "amount": subtotal + tax}
+    net = gross - discount
+    totals = {
+        "subtotal": gross,
+        "total_discount": discount,
+        "pretax": net,
+        "total_tax": tax,
+        "amount": net + tax,
+    }
     if model == "Invoice":
-        totals["amount_due"] = subtotal + tax
+        totals["amount_due"] = net + tax
     for name, value in totals.items():
         fields.setdefault(name, decimal_text(cents(value)))
     record, change = save_record(state, model, fields, None, seeding=seeding)
@@ -76,8 +87,8 @@ def save_document(
         "position": 1,
         "status": "Draft",
         "group_type": "products",
-        "subtotal": decimal_text(cents(subtotal)),
-        "total": decimal_text(cents(subtotal + tax)),
+        "subtotal": decimal_text(cents(net)),
+        "total": decimal_text(cents(net + tax)),
     }
     group, _ = save_record(state, f"{model}LineGroup", group_fields, None, seeding=seeding)
     for position, line in enumerate(lines, start=1):
@@ -86,7 +97,8 @@ def save_document(
 
 
 def priced_lines(items: Any) -> list[dict[str, Any]]:
-    """Each item with its extended price and tax.
+    """Each item with its gross and extended price, discount and tax, each rounded half-up to
+    the cent as 1CRM's screens show them (totals are their sums).
 
     Raises:
         InvalidRecord: naming ``line_items[N].field`` (1-based).
@@ -99,14 +111,29 @@ def priced_lines(items: Any) -> list[dict[str, Any]]:
         if not isinstance(item, Mapping) or not item.get("name"):
             raise InvalidRecord({f"{where}.name": "required"})
         quantity = as_decimal(item.get("quantity") if item.get("quantity") is not None else 1)
-        ext = quantity * as_decimal(item.get("unit_price"))
+        gross = cents(quantity * as_decimal(item.get("unit_price")))
+        if item.get("discount_percentage") not in (None, ""):
+            discount = cents(gross * as_decimal(item["discount_percentage"]) / 100)
+        else:
+            discount = cents(as_decimal(item.get("discount_amount")))
+        ext = gross - discount
         if item.get("tax_amount") not in (None, ""):
-            tax = as_decimal(item["tax_amount"])
+            tax = cents(as_decimal(item["tax_amount"]))
             rate = cents(tax / ext * 100) if ext else Decimal("0")
         else:
             rate = as_decimal(item.get("tax_percentage"))
-            tax = ext * rate / 100
-        lines.append({**item, "quantity": quantity, "ext": ext, "tax": tax, "rate": rate})
+            tax = cents(ext * rate / 100)
+        lines.append(
+            {
+                **item,
+                "quantity": quantity,
+                "gross": gross,
+                "discount": discount,
+                "ext": ext,
+                "tax": tax,
+                "rate": rate,
+            }
+        )
     return lines
 
 
@@ -133,13 +160,24 @@ def save_line(
         "net_price": price,
     }
     saved, _ = save_record(state, line_model, line_fields, None, seeding=seeding)
+    owner = {key: document_id, "line_group_id": group_id, "line_id": saved["id"]}
+    if line["discount"]:
+        percentage = line.get("discount_percentage") not in (None, "")
+        discount = {
+            **owner,
+            "name": "Discount",
+            "position": position,
+            "related_type": "Discounts",
+            "rate": line["discount_percentage"] if percentage else None,
+            "type": "StdPercentDiscount" if percentage else "StandardDiscount",
+            "amount": decimal_text(line["discount"]),
+        }
+        save_record(state, f"{model}Adjustment", discount, None, seeding=seeding)
     if not line["tax"]:
         return
     rate = tax_rate(state, line["rate"])
     adjustment = {
-        key: document_id,
-        "line_group_id": group_id,
-        "line_id": saved["id"],
+        **owner,
         "name": rate["name"] if rate else "Tax",
         "position": position,
         "related_type": "TaxRates",

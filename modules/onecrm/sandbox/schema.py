@@ -467,6 +467,7 @@ PAYMENT = ModelSchema(
             "customer_reference": text("Customer Reference No."),
             "notes": Field("text", "Notes"),
             "refund": Field("bool", "Refund"),
+            "integrated_id": text("Integrated ID"),
         },
     ),
     filters={

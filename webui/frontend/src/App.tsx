@@ -8,6 +8,7 @@ import { Dashboard } from "./pages/Dashboard";
 import { History } from "./pages/History";
 import { IncompletePage } from "./pages/Incomplete";
 import { SyncLog } from "./pages/SyncLog";
+import { ReconcilePage } from "./pages/Reconcile";
 import { WebhookList, WebhookQueue } from "./pages/Webhooks";
 import { ConnectionsPage } from "./pages/Connections";
 import { DataStoresPage } from "./pages/DataStores";
@@ -69,7 +70,9 @@ export function App() {
               ? "datastores"
               : path.startsWith("#/account")
                 ? "account"
-                : "scenarios";
+                : path.startsWith("#/reconcile")
+                  ? "reconcile"
+                  : "scenarios";
   const scenarioParam = query.get("scenario");
   let content;
   if (syncLog) content = <SyncLog key={syncLog[1]} scenarioId={Number(syncLog[1])} />;
@@ -93,6 +96,7 @@ export function App() {
     content = <DataStoreRecords key={dataStore[1]} storeId={Number(dataStore[1])} canEdit={canEdit} />;
   else if (section === "datastores") content = <DataStoresPage canEdit={canEdit} />;
   else if (section === "account") content = <AccountPage me={state.user} rule={state.password_rule} />;
+  else if (section === "reconcile") content = <ReconcilePage />;
   else content = <ScenarioList onOpen={(id) => (window.location.hash = `#/scenarios/${id}`)} />;
   const nav = (name: string, href: string, label: string) => (
     <a href={href} className={`nav-link${section === name ? " active" : ""}`}>
@@ -117,6 +121,7 @@ export function App() {
         {nav("connections", "#/connections", "Connections")}
         {nav("datastores", "#/datastores", "Data stores")}
         {nav("dashboard", "#/dashboard", "Dashboard")}
+        {canEdit && nav("reconcile", "#/reconcile", "Reconciliation")}
         <span className="spacer" />
         <a href="#/account" className={`user nav-link${section === "account" ? " active" : ""}`} title="Your account">
           {state.user.name} <span className="muted">({state.user.role})</span>

@@ -1,0 +1,138 @@
+"""One side's books in one vocabulary, whichever system they were read from.
+
+Each fetcher (``onecrm.py``, ``xero.py``, ``quickbooks.py``) reads its system through its
+connector and normalises what it reads into these records, so that comparing is plain equality:
+
+- amounts are ``Decimal`` rounded to the cent, text is stripped (empty is ``None``), dates are
+  ``YYYY-MM-DD``;
+- an invoice is keyed by the **accounting system's invoice id** (1CRM keeps it as the
+  invoice's Integrated ID), a payment by the accounting system's payment or credit-allocation
+  id (1CRM: the payment's Integrated ID); a 1CRM record without one has the key ``""``;
+- a line is its description, quantity, net amount (without tax, after its discount) and tax;
+- an invoice's status is ``open``, ``paid`` or ``void`` (``draft`` for Xero drafts, which the
+  library does not sync); a void invoice owes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+CENT = Decimal("0.01")
+OPEN, PAID, VOID, DRAFT = "open", "paid", "void", "draft"
+PAYMENT, CREDIT = "payment", "credit note"
+
+
+def money(value: Any) -> Decimal:
+    """``value`` as a Decimal rounded half-up to the cent (empty: 0)."""
+    if value in (None, ""):
+        return Decimal("0.00")
+    try:
+        return Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
+    except InvalidOperation:
+        raise ValueError(f"{value!r} is not an amount") from None
+
+
+def quantity(value: Any) -> Decimal:
+    """A quantity or rate without trailing zeros (``2.000`` and ``2`` compare equal)."""
+    if value in (None, ""):
+        return Decimal(1)
+    number = Decimal(str(value))
+    return (
+        number.quantize(Decimal(1)) if number == number.to_integral_value() else number.normalize()
+    )
+
+
+def text(value: Any) -> str | None:
+    """Stripped text; empty is ``None``."""
+    if value is None:
+        return None
+    stripped = str(value).strip()
+    return stripped or None
+
+
+def day(value: Any) -> str | None:
+    """The ``YYYY-MM-DD`` of a date or ISO date-time text."""
+    found = text(value)
+    return found[:10] if found else None
+
+
+@dataclass(frozen=True)
+class Customer:
+    """A 1CRM account, a Xero contact, a QuickBooks customer; matched by name."""
+
+    name: str
+    email: str | None = None
+    phone: str | None = None
+    website: str | None = None
+    street: str | None = None
+    city: str | None = None
+    region: str | None = None
+    postcode: str | None = None
+    country: str | None = None
+
+    @property
+    def key(self) -> str:
+        return self.name.strip().casefold()
+
+
+@dataclass(frozen=True)
+class Line:
+    """One invoice line: ``net`` excludes tax and includes the line's discount."""
+
+    description: str | None
+    quantity: Decimal
+    net: Decimal
+    tax: Decimal
+
+
+@dataclass(frozen=True)
+class Invoice:
+    """A sales invoice with its lines and totals (``subtotal`` is the net total)."""
+
+    key: str
+    label: str
+    customer: str | None
+    date: str | None
+    due_date: str | None
+    currency: str | None
+    rate: Decimal
+    status: str
+    lines: tuple[Line, ...]
+    subtotal: Decimal
+    tax: Decimal
+    total: Decimal
+    amount_due: Decimal
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """What one payment (or credit) puts towards one invoice (by its key)."""
+
+    invoice: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class Payment:
+    """Money received (or a credit note's credit, ``kind`` CREDIT) and where it went.
+
+    ``amount`` is what was received; it exceeds the allocations by an over-payment.
+    """
+
+    key: str
+    label: str
+    kind: str
+    date: str | None
+    amount: Decimal
+    allocations: tuple[Allocation, ...]
+
+
+@dataclass
+class Books:
+    """Everything one side holds that the library syncs."""
+
+    customers: list[Customer] = field(default_factory=list)
+    invoices: list[Invoice] = field(default_factory=list)
+    payments: list[Payment] = field(default_factory=list)

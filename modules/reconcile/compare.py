@@ -1,0 +1,268 @@
+"""Two sides' books compared record by record: every difference, named.
+
+``compare(library, crm_side, accounting_side)`` pairs records and lists what differs:
+
+- **customers** by name: a name on one side only, a name twice on one side, and each field;
+- **invoices** by the accounting system's invoice id (1CRM: the Integrated ID): an invoice on
+  one side only (a 1CRM invoice without an Integrated ID was never synced; a Xero draft or an
+  invoice voided before it was synced is not expected in 1CRM), an id twice in 1CRM, and the
+  customer, dates, currency, status, lines, totals and amount due;
+- **payments** by the accounting system's id (1CRM: the payment's Integrated ID), else by kind,
+  date and allocations: one side only, twice in 1CRM, and the date, allocations and — where
+  the accounting system keeps what was received (QuickBooks) — the amount.
+
+What each library compares is its ``Rules``; the accounting rules themselves are in
+``scenarios/README.md``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from modules.reconcile.books import DRAFT, VOID, Books, Customer, Invoice, Payment
+
+CUSTOMER_FIELDS = (
+    "name",
+    "email",
+    "phone",
+    "website",
+    "street",
+    "city",
+    "region",
+    "postcode",
+    "country",
+)
+INVOICE_FIELDS = (
+    "customer",
+    "date",
+    "due_date",
+    "currency",
+    "rate",
+    "status",
+    "subtotal",
+    "tax",
+    "total",
+    "amount_due",
+)
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One way the two sides disagree.
+
+    Attributes:
+        kind: ``customer``, ``invoice`` or ``payment``.
+        key: the record's key (a customer's name; the accounting system's invoice or payment
+            id, ``""`` for a 1CRM record never synced).
+        label: what people call it (``INV-0003``, ``PMT-1004``, the customer's name).
+        field: the field that differs; ``exists`` when the record is on one side only,
+            ``count`` when it is there more than once.
+        crm: the 1CRM value.
+        accounting: the accounting system's value.
+    """
+
+    kind: str
+    key: str
+    label: str
+    field: str
+    crm: Any
+    accounting: Any
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.label}: {self.field}: 1CRM {self.crm!r} ≠ {self.accounting!r}"
+
+
+@dataclass(frozen=True)
+class Rules:
+    """What one library compares."""
+
+    customer_fields: tuple[str, ...]
+    invoice_fields: tuple[str, ...]
+    line_fields: tuple[str, ...]
+    payment_amounts: bool
+    """Whether the amount received is compared (not only where it went)."""
+
+
+RULES: dict[str, Rules] = {
+    # Xero keeps each line's tax; a payment pays one invoice, and over-payments are bank
+    # transactions the library does not write: what a 1CRM payment allocates is compared.
+    "xero": Rules(
+        CUSTOMER_FIELDS, INVOICE_FIELDS, ("description", "quantity", "net", "tax"), False
+    ),
+    # QuickBooks keeps tax per rate, not per line (a line's share is derived), and has no
+    # exchange-rate convention in common with 1CRM: tax is compared on the document.
+    "quickbooks": Rules(
+        CUSTOMER_FIELDS,
+        tuple(f for f in INVOICE_FIELDS if f != "rate"),
+        ("description", "quantity", "net"),
+        True,
+    ),
+}
+
+
+def compare(library: str, crm_side: Books, accounting_side: Books) -> list[Difference]:
+    """Every difference between 1CRM's books and the accounting system's.
+
+    Raises:
+        KeyError: an unknown library (``xero`` or ``quickbooks``).
+    """
+    rules = RULES[library]
+    return [
+        *compare_customers(rules, crm_side.customers, accounting_side.customers),
+        *compare_invoices(rules, crm_side.invoices, accounting_side.invoices),
+        *compare_payments(rules, crm_side.payments, accounting_side.payments),
+    ]
+
+
+# -- customers ---------------------------------------------------------------------------------
+
+
+def compare_customers(
+    rules: Rules, crm: Sequence[Customer], accounting: Sequence[Customer]
+) -> list[Difference]:
+    found: list[Difference] = []
+    ours, theirs = grouped(crm, lambda c: c.key), grouped(accounting, lambda c: c.key)
+    for key in sorted(set(ours) | set(theirs)):
+        mine, other = ours.get(key, []), theirs.get(key, [])
+        label = (mine or other)[0].name
+        found += counted("customer", key, label, len(mine), len(other))
+        if mine and other:
+            found += fields_of("customer", key, label, mine[0], other[0], rules.customer_fields)
+    return found
+
+
+# -- invoices ----------------------------------------------------------------------------------
+
+
+def compare_invoices(
+    rules: Rules, crm: Sequence[Invoice], accounting: Sequence[Invoice]
+) -> list[Difference]:
+    found: list[Difference] = []
+    ours, theirs = grouped(crm, lambda i: i.key), grouped(accounting, lambda i: i.key)
+    for unsynced in ours.pop("", []):
+        found.append(Difference("invoice", "", unsynced.label, "exists", True, False))
+    for key in sorted(set(ours) | set(theirs)):
+        mine, other = ours.get(key, []), theirs.get(key, [])
+        if not mine and not expected_in_crm(other[0]):
+            continue
+        label = other[0].label if other else mine[0].label
+        found += counted("invoice", key, label, len(mine), len(other))
+        if mine and other:
+            found += invoice_differences(rules, key, label, mine[0], other[0])
+    return found
+
+
+def expected_in_crm(invoice: Invoice) -> bool:
+    """Drafts are not synced; an invoice voided before it reached 1CRM is not created there."""
+    return invoice.status not in (DRAFT, VOID)
+
+
+def invoice_differences(
+    rules: Rules, key: str, label: str, mine: Invoice, other: Invoice
+) -> list[Difference]:
+    found = fields_of("invoice", key, label, mine, other, rules.invoice_fields)
+    if len(mine.lines) != len(other.lines):
+        found.append(Difference("invoice", key, label, "lines", len(mine.lines), len(other.lines)))
+        return found
+    for number, (a, b) in enumerate(zip(mine.lines, other.lines, strict=True), start=1):
+        found += [
+            Difference("invoice", key, label, f"line {number} {name}", x, y)
+            for name in rules.line_fields
+            if (x := getattr(a, name)) != (y := getattr(b, name))
+        ]
+    return found
+
+
+# -- payments ----------------------------------------------------------------------------------
+
+
+def compare_payments(
+    rules: Rules, crm: Sequence[Payment], accounting: Sequence[Payment]
+) -> list[Difference]:
+    """Pairs by key first; what is left pairs by kind, date and allocations (a 1CRM payment
+    written before its Integrated ID was)."""
+    found: list[Difference] = []
+    ours, theirs = grouped(crm, lambda p: p.key), grouped(accounting, lambda p: p.key)
+    loose = list(ours.pop("", []))
+    unpaired: list[Payment] = []
+    for key in sorted(set(ours) | set(theirs)):
+        mine, other = ours.get(key, []), theirs.get(key, [])
+        if mine and other:
+            found += counted("payment", key, other[0].label, len(mine), 1)
+            found += payment_differences(rules, mine[0], other[0])
+        elif mine:
+            found += [Difference("payment", key, p.label, "exists", True, False) for p in mine]
+        else:
+            unpaired += other
+    for payment in unpaired:
+        twin = next((p for p in loose if same_money(p, payment)), None)
+        if twin is None:
+            found.append(Difference("payment", payment.key, payment.label, "exists", False, True))
+        else:
+            loose.remove(twin)
+            found += payment_differences(rules, twin, payment)
+    found += [Difference("payment", "", p.label, "exists", True, False) for p in loose]
+    return found
+
+
+def same_money(mine: Payment, other: Payment) -> bool:
+    return (mine.kind, mine.date, sorted_allocations(mine)) == (
+        other.kind,
+        other.date,
+        sorted_allocations(other),
+    )
+
+
+def sorted_allocations(payment: Payment) -> list[tuple[str, Any]]:
+    return sorted((a.invoice, a.amount) for a in payment.allocations)
+
+
+def payment_differences(rules: Rules, mine: Payment, other: Payment) -> list[Difference]:
+    names = ("kind", "date", "amount") if rules.payment_amounts else ("kind", "date")
+    found = fields_of("payment", other.key, other.label, mine, other, names)
+    if sorted_allocations(mine) != sorted_allocations(other):
+        found.append(
+            Difference(
+                "payment",
+                other.key,
+                other.label,
+                "allocations",
+                sorted_allocations(mine),
+                sorted_allocations(other),
+            )
+        )
+    return found
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+T = TypeVar("T")
+
+
+def grouped(records: Iterable[T], key: Callable[[T], str]) -> dict[str, list[T]]:
+    groups: dict[str, list[T]] = defaultdict(list)
+    for record in records:
+        groups[key(record)].append(record)
+    return dict(groups)
+
+
+def counted(kind: str, key: str, label: str, mine: int, other: int) -> list[Difference]:
+    """``exists`` when one side lacks the record, ``count`` when one side has it twice."""
+    if not mine or not other:
+        return [Difference(kind, key, label, "exists", bool(mine), bool(other))]
+    if mine > 1 or other > 1:
+        return [Difference(kind, key, label, "count", mine, other)]
+    return []
+
+
+def fields_of(
+    kind: str, key: str, label: str, mine: Any, other: Any, names: Iterable[str]
+) -> list[Difference]:
+    return [
+        Difference(kind, key, label, name, a, b)
+        for name in names
+        if (a := getattr(mine, name)) != (b := getattr(other, name))
+    ]

@@ -1,0 +1,117 @@
+"""QuickBooks Online's books, read through the QuickBooks connector: customers, invoices and
+payments (queries only).
+
+A line's net amount and tax are its share of the document's discount and of each tax rate's
+amount (``modules/quickbooks/lines.py``, the same shares the *List Invoice Lines* module gives
+1CRM). An invoice is ``paid`` when its balance is zero, else ``open``. A payment keeps what
+was received (``TotalAmt``; more than its lines on an over-payment) and the invoices its lines
+pay.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from modules.connections import ApiClient
+from modules.quickbooks.client import QuickBooksClient, qbo_settings
+from modules.quickbooks.lines import rates_by_code, sales_lines
+from modules.reconcile.books import (
+    OPEN,
+    PAID,
+    PAYMENT,
+    Allocation,
+    Books,
+    Customer,
+    Invoice,
+    Line,
+    Payment,
+    day,
+    money,
+    quantity,
+    text,
+)
+
+
+def fetch_quickbooks(
+    connection: Mapping[str, Any], session: Any, sleep: Callable[[float], None] = time.sleep
+) -> Books:
+    """The company's customers, invoices and payments over ``connection``.
+
+    Raises:
+        ModuleError: QuickBooks could not be read (the connector's errors).
+    """
+    client = QuickBooksClient(ApiClient(qbo_settings(connection), session, sleep))
+    codes = rates_by_code(
+        list(client.query_all("SELECT * FROM TaxCode")),
+        list(client.query_all("SELECT * FROM TaxRate")),
+    )
+    customers = list(client.query_all("SELECT * FROM Customer WHERE Active = true"))
+    invoices = list(client.query_all("SELECT * FROM Invoice"))
+    payments = list(client.query_all("SELECT * FROM Payment"))
+    return Books(
+        customers=[customer_of(c) for c in customers],
+        invoices=[invoice_of(i, codes) for i in invoices],
+        payments=[payment_of(p) for p in payments],
+    )
+
+
+def customer_of(customer: Mapping[str, Any]) -> Customer:
+    address = customer.get("BillAddr") or {}
+    return Customer(
+        name=str(customer.get("DisplayName") or "").strip(),
+        email=text((customer.get("PrimaryEmailAddr") or {}).get("Address")),
+        phone=text((customer.get("PrimaryPhone") or {}).get("FreeFormNumber")),
+        website=text((customer.get("WebAddr") or {}).get("URI")),
+        street=text(address.get("Line1")),
+        city=text(address.get("City")),
+        region=text(address.get("CountrySubDivisionCode")),
+        postcode=text(address.get("PostalCode")),
+        country=text(address.get("Country")),
+    )
+
+
+def invoice_of(invoice: Mapping[str, Any], codes: Mapping[str, Any]) -> Invoice:
+    lines = sales_lines(invoice, codes)
+    balance = money(invoice.get("Balance"))
+    return Invoice(
+        key=str(invoice["Id"]),
+        label=text(invoice.get("DocNumber")) or str(invoice["Id"]),
+        customer=text((invoice.get("CustomerRef") or {}).get("name")),
+        date=day(invoice.get("TxnDate")),
+        due_date=day(invoice.get("DueDate")),
+        currency=text((invoice.get("CurrencyRef") or {}).get("value")),
+        rate=quantity(invoice.get("ExchangeRate")),
+        status=PAID if balance <= 0 else OPEN,
+        lines=tuple(
+            Line(
+                text(line["Description"]),
+                quantity(line["Qty"]),
+                money(line["NetAmount"]),
+                money(line["TaxAmount"]),
+            )
+            for line in lines
+        ),
+        subtotal=money(sum((line["NetAmount"] for line in lines), Decimal(0))),
+        tax=money((invoice.get("TxnTaxDetail") or {}).get("TotalTax")),
+        total=money(invoice.get("TotalAmt")),
+        amount_due=balance,
+    )
+
+
+def payment_of(payment: Mapping[str, Any]) -> Payment:
+    return Payment(
+        key=str(payment["Id"]),
+        label=text(payment.get("PaymentRefNum")) or str(payment["Id"]),
+        kind=PAYMENT,
+        date=day(payment.get("TxnDate")),
+        amount=money(payment.get("TotalAmt")),
+        allocations=tuple(
+            Allocation(str(link["TxnId"]), money(line.get("Amount")))
+            for line in payment.get("Line") or []
+            for link in line.get("LinkedTxn") or []
+            if link.get("TxnType") == "Invoice"
+        ),
+    )

@@ -1,0 +1,169 @@
+"""Reconciliation reads both sandboxes through the connectors and finds what differs."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from modules.reconcile.books import CREDIT, OPEN, PAID, Line, money
+
+CONTACT = {
+    "Name": "Harakeke Ltd",
+    "EmailAddress": "a@h.example",
+    "Phones": [{"PhoneType": "DEFAULT", "PhoneNumber": "+64 9 555 0101"}],
+    "Addresses": [{"AddressType": "POBOX", "AddressLine1": "1 Flax Rd", "City": "Napier"}],
+}
+ACCOUNT = {
+    "name": "Harakeke Ltd",
+    "email1": "a@h.example",
+    "phone_office": "+64 9 555 0101",
+    "billing_address_street": "1 Flax Rd",
+    "billing_address_city": "Napier",
+}
+
+
+def currency_id(library, code):
+    return next(c["id"] for c in library.crm_records("Currency") if c["iso4217"] == code)
+
+
+def same_books(library):
+    """One customer, an invoice half paid and credited, the same on both sides."""
+    (contact,) = library.xero_api("PUT", "Contacts", CONTACT)["Contacts"]
+    account = library.crm("POST", "Account", ACCOUNT)
+    body = {
+        "Type": "ACCREC",
+        "Contact": {"ContactID": contact["ContactID"]},
+        "Date": "2026-03-01",
+        "DueDate": "2026-03-31",
+        "LineAmountTypes": "Inclusive",
+        "Status": "AUTHORISED",
+        "LineItems": [
+            {"Description": "Widget", "Quantity": 2, "UnitAmount": 57.5, "TaxType": "OUTPUT2"},
+            {"Description": "Advice", "Quantity": 1, "UnitAmount": 40, "TaxType": "NONE"},
+        ],
+    }
+    (invoice,) = library.xero_api("PUT", "Invoices", {"Invoices": [body]})["Invoices"]
+    payment = {"Invoice": {"InvoiceID": invoice["InvoiceID"]}, "Account": {"Code": "090"}}
+    (paid,) = library.xero_api("PUT", "Payments", {**payment, "Amount": 50, "Date": "2026-03-05"})[
+        "Payments"
+    ]
+    note = {
+        "Type": "ACCRECCREDIT",
+        "Contact": {"ContactID": contact["ContactID"]},
+        "Date": "2026-03-06",
+        "Status": "AUTHORISED",
+        "LineAmountTypes": "NoTax",
+        "LineItems": [{"Description": "Goodwill", "Quantity": 1, "UnitAmount": 10}],
+    }
+    (credit,) = library.xero_api("PUT", "CreditNotes", {"CreditNotes": [note]})["CreditNotes"]
+    allocation = {
+        "Invoice": {"InvoiceID": invoice["InvoiceID"]},
+        "Amount": 10,
+        "Date": "2026-03-06",
+    }
+    library.xero_api(
+        "PUT", f"CreditNotes/{credit['CreditNoteID']}/Allocations", {"Allocations": [allocation]}
+    )
+    allocated = library.xero_api("GET", f"CreditNotes/{credit['CreditNoteID']}")["CreditNotes"][0]
+    crm_invoice = library.crm_person(
+        "Invoice",
+        {
+            "name": "March",
+            "billing_account_id": account["id"],
+            "invoice_date": "2026-03-01",
+            "due_date": "2026-03-31",
+            "currency_id": currency_id(library, "NZD"),
+            "integrated_id": invoice["InvoiceID"],
+            "line_items": [
+                {"name": "Widget", "quantity": 2, "unit_price": 50, "tax_percentage": 15},
+                {"name": "Advice", "quantity": 1, "unit_price": 40},
+            ],
+        },
+    )
+    library.crm_person(
+        "Payment",
+        {
+            "account_id": account["id"],
+            "amount": 50,
+            "payment_date": "2026-03-05",
+            "integrated_id": paid["PaymentID"],
+            "related_invoices": [{"invoice_id": crm_invoice["id"], "amount": 50}],
+        },
+    )
+    library.crm_person(
+        "Payment",
+        {
+            "account_id": account["id"],
+            "amount": 10,
+            "payment_date": "2026-03-06",
+            "payment_type": "Credit Note",
+            "integrated_id": allocated["Allocations"][0]["AllocationID"],
+            "related_invoices": [{"invoice_id": crm_invoice["id"], "amount": 10}],
+        },
+    )
+    return account, invoice, crm_invoice
+
+
+def test_the_same_books_on_both_sides_reconcile(library):
+    same_books(library)
+    assert library.differences("xero") == []
+    (crm,) = library.books("onecrm").invoices
+    (xero,) = library.books("xero").invoices
+    assert crm == xero.__class__(**{**xero.__dict__, "label": crm.label})
+    assert (xero.status, xero.total, xero.amount_due) == (OPEN, money(155), money(95))
+    assert xero.lines == (
+        Line("Widget", Decimal(2), money(100), money(15)),
+        Line("Advice", Decimal(1), money(40), money(0)),
+    )
+    assert [p.kind for p in library.books("xero").payments] == ["payment", CREDIT]
+
+
+def test_every_difference_is_named(library):
+    account, _, crm_invoice = same_books(library)
+    library.crm("PATCH", f"Account/{account['id']}", {"phone_office": "+64 9 555 0202"})
+    library.crm("PATCH", f"Invoice/{crm_invoice['id']}", {"amount_due": 0})
+    found = {(d.kind, d.field): (d.crm, d.accounting) for d in library.differences("xero")}
+    assert found == {
+        ("customer", "phone"): ("+64 9 555 0202", "+64 9 555 0101"),
+        ("invoice", "status"): (PAID, OPEN),
+        ("invoice", "amount_due"): (money(0), money(95)),
+    }
+
+
+def test_quickbooks_books_are_read_with_each_line_s_share_of_discount_and_tax(qbo_library):
+    library = qbo_library
+    customer = library.qbo_api("POST", "customer", {"DisplayName": "Harakeke Ltd"})["Customer"]
+    body = {
+        "CustomerRef": {"value": customer["Id"]},
+        "TxnDate": "2026-03-01",
+        "DueDate": "2026-03-31",
+        "Line": [
+            {
+                "DetailType": "SalesItemLineDetail",
+                "Amount": 100,
+                "Description": "Widget",
+                "SalesItemLineDetail": {"Qty": 2, "UnitPrice": 50, "TaxCodeRef": {"value": "4"}},
+            },
+            {
+                "DetailType": "SalesItemLineDetail",
+                "Amount": 50,
+                "Description": "Advice",
+                "SalesItemLineDetail": {"Qty": 1, "UnitPrice": 50, "TaxCodeRef": {"value": "4"}},
+            },
+            {
+                "DetailType": "DiscountLineDetail",
+                "Amount": 15,
+                "DiscountLineDetail": {"PercentBased": False},
+            },
+        ],
+    }
+    invoice = library.qbo_api("POST", "invoice", body)["Invoice"]
+    books = library.books("quickbooks")
+    (read,) = [i for i in books.invoices if i.key == invoice["Id"]]
+    assert read.customer == "Harakeke Ltd"
+    # 15 off 150 → 10 and 5; GST 15 % of 135 = 20.25 → 13.50 and 6.75.
+    assert read.lines == (
+        Line("Widget", Decimal(2), money(90), money("13.50")),
+        Line("Advice", Decimal(1), money(45), money("6.75")),
+    )
+    assert (read.subtotal, read.tax, read.total) == (money(135), money("20.25"), money("155.25"))
+    assert "Harakeke Ltd" in [c.name for c in books.customers]
