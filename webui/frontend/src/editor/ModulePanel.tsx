@@ -11,7 +11,17 @@ const PICKED = ["__IMTCONN__", "account", "hook", "__IMTHOOK__", "datastore"];
 // Built-in apps that need no connection; the others pick one in ``__IMTCONN__`` — except
 // Make's Email app, whose modules keep their connection in ``account``.
 const CONNECTIONLESS_APPS = [
-  "builtin", "gateway", "datastore", "util", "json", "regexp", "http", "xml", "csv", "markdown", "rss",
+  "builtin",
+  "gateway",
+  "datastore",
+  "util",
+  "json",
+  "regexp",
+  "http",
+  "xml",
+  "csv",
+  "markdown",
+  "rss",
 ];
 const CONNECTION_PARAMS: Record<string, string> = { email: "account" };
 
@@ -95,11 +105,7 @@ export function ModulePanel({
       {!CONNECTIONLESS_APPS.includes(app) ||
       connectionParam in params ||
       connectionParam in (paramSchema?.properties ?? {}) ? (
-        <ConnectionPicker
-          app={app}
-          value={params[connectionParam]}
-          onChange={(id) => setParam(connectionParam, id)}
-        />
+        <ConnectionPicker app={app} value={params[connectionParam]} onChange={(id) => setParam(connectionParam, id)} />
       ) : null}
       {module.module === "gateway:CustomWebHook" && (
         <WebhookPicker scenarioId={scenarioId} value={params.hook} onChange={(id) => setParam("hook", id)} />
