@@ -53,7 +53,7 @@ LINE_FIELDS = [
 ADJUSTMENT_FIELDS = ["line_group_id", "line_id", "type", "rate", "amount", "name", "position"]
 GROUP_FIELDS = ["position", "name"]
 LINK_FIELDS = ["payment_id", "invoice_id", "amount"]
-INVOICE_FIELDS = ["name", "invoice_number", "integrated_id", "amount_due"]
+INVOICE_FIELDS = ["name", "invoice_number", "integrated_id", "amount_due", "billing_account_id"]
 TAX = "StandardTax"
 PERCENT_DISCOUNT = "StdPercentDiscount"
 AMOUNT_DISCOUNT = "StandardDiscount"
@@ -424,6 +424,10 @@ def write_payment(
     targets = [allocation_target(client, a, n) for n, a in enumerate(allocations or [], 1)]
     total = sum((share for _, share in targets), Decimal("0"))
     data = {"direction": "incoming", **client.assigned(fields), "total_amount": amount(total)}
+    if not data.get("account_id") and targets:
+        # A payment is the customer's who owes the invoice: without a mapped account it is
+        # the first invoice's billing account (no name search that may not find it yet).
+        data["account_id"] = targets[0][0].get("billing_account_id")
     undo = Undo()
     try:
         payment_id = created(client, undo, "Payment", data)
@@ -499,6 +503,27 @@ def lower_amount_due(
         f"Invoice {invoice['id']} amount due",
         lambda: client.update("Invoice", invoice["id"], {"amount_due": before}),
     )
+
+
+def delete_payment(client: OneCrmClient, payment_id: str) -> dict[str, Any]:
+    """Delete a payment (a payment deleted or reversed in the accounting system): its
+    ``invoices_payments`` links go and each invoice owes again what the payment paid — 1CRM
+    does not do it. Returns the payment as it was, with ``related_invoices``."""
+    record = client.get("Payment", payment_id)
+    allocations = read_allocations(client, payment_id)
+    undo = Undo()
+    try:
+        for allocation in allocations:
+            invoice = client.get("Invoice", allocation["invoice_id"], ["id", *INVOICE_FIELDS])
+            lower_amount_due(client, undo, invoice, -Decimal(str(allocation["amount"])))
+            client.delete("invoices_payments", allocation["id"])
+        client.delete("Payment", payment_id)
+    except ModuleError as error:
+        raise undo.run(error) from None
+    record["related_invoices"] = [
+        {k: v for k, v in a.items() if k != "id"} for a in allocations
+    ]
+    return record
 
 
 def allocation_bundle(invoice: Mapping[str, Any], share: Decimal) -> dict[str, Any]:

@@ -128,6 +128,12 @@ class GetInput(ModelInput):
     fields: list[str] = Field(default_factory=list)
 
 
+class DeleteInput(ModelInput):
+    """The record to delete (``model`` and ``id``)."""
+
+    id: str
+
+
 class DocumentInput(ModelInput):
     """A quote or invoice (``model``) by its id."""
 

@@ -25,6 +25,7 @@ from modules.onecrm.documents import (
     DOCUMENT_MODELS,
     read_allocations,
     read_lines,
+    delete_payment,
     write_document,
     write_payment,
 )
@@ -33,6 +34,7 @@ from modules.onecrm.models import (
     EVENT_TYPES,
     AllocationOutput,
     CreateInput,
+    DeleteInput,
     DocumentInput,
     GetInput,
     LineOutput,
@@ -170,6 +172,19 @@ def update_record(call: ModuleCall) -> Iterator[Bundle]:
     yield client.updated(model, data.id, fields, data.create_if_missing)
 
 
+def delete_record(call: ModuleCall) -> Iterator[Bundle]:
+    """Delete a record; a payment's invoices owe again what it paid (``delete_payment``).
+    Outputs the record as it was."""
+    data: GetInput = call.input  # type: ignore[assignment]
+    model, client = _model(call), client_for(call)
+    if model == "Payment":
+        yield delete_payment(client, data.id)
+        return
+    record = client.get(model, data.id)
+    client.delete(model, data.id)
+    yield record
+
+
 def list_line_items(call: ModuleCall) -> Iterator[Bundle]:
     """The lines of a quote or invoice, one bundle each (read from 1CRM's line records)."""
     data: DocumentInput = call.input  # type: ignore[assignment]
@@ -301,6 +316,14 @@ ONECRM_MODULES: tuple[ModuleSpec, ...] = (
         update_record,
         input_model=UpdateInput,
         effect=Effect.UPDATE,
+    ),
+    _spec(
+        "DeleteRecord",
+        "Delete a Record",
+        ModuleKind.ACTION,
+        delete_record,
+        input_model=DeleteInput,
+        effect=Effect.DELETE,
     ),
     _spec(
         "ListLineItems",
