@@ -520,9 +520,7 @@ def delete_payment(client: OneCrmClient, payment_id: str) -> dict[str, Any]:
         client.delete("Payment", payment_id)
     except ModuleError as error:
         raise undo.run(error) from None
-    record["related_invoices"] = [
-        {k: v for k, v in a.items() if k != "id"} for a in allocations
-    ]
+    record["related_invoices"] = [{k: v for k, v in a.items() if k != "id"} for a in allocations]
     return record
 
 

@@ -23,9 +23,9 @@ from modules.connections import ApiClient, limited, module_factory, with_positio
 from modules.onecrm.client import OneCrmClient, client_for, from_onecrm, onecrm_settings, to_onecrm
 from modules.onecrm.documents import (
     DOCUMENT_MODELS,
+    delete_payment,
     read_allocations,
     read_lines,
-    delete_payment,
     write_document,
     write_payment,
 )
