@@ -103,3 +103,27 @@ def test_2_7_a_payment_deleted_in_xero_is_deleted_in_1crm(library):
     assert library.crm_records("Payment") == [] and library.crm_records("invoices_payments") == []
     assert float(library.crm("GET", f"Invoice/{mine['id']}")["record"]["amount_due"]) == 475
     assert payment_differences(library) == []
+
+
+def test_2_6_and_2_7_a_1crm_payment_without_reference_does_not_come_back(library):
+    account_id, contact_id = customer(library)
+    invoice = xero_invoice(library, contact_id)
+    mine = crm_invoice(library, account_id, invoice)
+    outgoing, incoming = library.load("2.6"), library.load("2.7")
+    library.service.choose_where_to_start(incoming, 1, {"type": "all"})
+    library.crm_person(
+        "Payment",
+        {
+            "account_id": account_id,
+            "amount": 42,
+            "payment_date": "2026-03-10",
+            "related_invoices": [{"invoice_id": mine["id"], "amount": 42}],
+        },
+    )
+    library.deliver(outgoing)
+    (sent,) = library.xero_records("Payments")
+    (payment,) = library.crm_records("Payment")
+    assert payment["integrated_id"] == sent["PaymentID"]
+    execution = library.poll(incoming)
+    assert ops(execution, 4) == 0 and len(library.crm_records("Payment")) == 1
+    assert payment_differences(library) == []
