@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from engine.errors import InvalidConfigurationError
+from engine.errors import DataError, InvalidConfigurationError
 from engine.spec import Bundle, Effect, ModuleCall, ModuleKind, ModuleSpec, RecordNaming
 from modules.connections import ApiClient, limited, module_factory, with_position
 from modules.onecrm.client import OneCrmClient, client_for, from_onecrm, onecrm_settings, to_onecrm
@@ -135,7 +135,19 @@ def search_records(call: ModuleCall) -> Iterator[Bundle]:
         match={k: v for k, v in data.match.items() if v not in (None, "")},
         limit=limit,
     )
-    yield from with_position(list(limited(found, limit)))
+    records = list(limited(found, limit))
+    if not records and parameters.errorWhenNoRes:
+        raise DataError(f"1CRM has no {_model(call)} {_looked_for(data)} (yet)")
+    yield from with_position(records)
+
+
+def _looked_for(data: SearchInput) -> str:
+    """What a search asked for, for its "found nothing" error."""
+    asked = {**data.filters, **data.match}
+    parts = [f"{k} = {v!r}" for k, v in asked.items() if v not in (None, "")]
+    if data.filter_text:
+        parts.insert(0, f"matching {data.filter_text!r}")
+    return ", ".join(parts) or "at all"
 
 
 def get_record(call: ModuleCall) -> Iterator[Bundle]:
