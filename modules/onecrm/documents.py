@@ -187,7 +187,7 @@ def priced_line(item: Any, where: str) -> PricedLine:
         discount = cents(decimal_of(item.get("discount_amount"), f"{where}.discount_amount", "0"))
     if given(item, "ext_price"):
         # The net line amount as another system rounded it is kept; the discount is what is
-        # left between it and quantity × price (a percentage that rounds otherwise is
+        # left between it and quantity times price (a percentage that rounds otherwise is
         # written as the amount it comes to).
         ext = cents(decimal_of(item["ext_price"], f"{where}.ext_price"))
         if gross - ext != discount:

@@ -105,7 +105,7 @@ def test_2_4_a_draft_waits_until_it_is_approved(library):
 
 def test_2_4_an_invoice_whose_customer_is_not_in_1crm_yet_waits_and_is_retried(library):
     (contact,) = library.xero_api("PUT", "Contacts", {"Name": "Kōwhai Ltd"})["Contacts"]
-    account_id, contact_id = customer(library)
+    _, contact_id = customer(library)
     scenario = watching(library)
     lines = [{"Description": "Widget", "Quantity": 1, "UnitAmount": 10, "TaxType": "OUTPUT2"}]
     waiting = xero_invoice(library, contact["ContactID"], lines)  # like INV-0113
