@@ -131,3 +131,73 @@ def test_2_4_an_invoice_whose_customer_is_not_in_1crm_yet_waits_and_is_retried(l
         [waiting["InvoiceID"], later["InvoiceID"]]
     )
     assert invoice_differences(library) == []
+
+
+def currency_id(library, code):
+    return next(c["id"] for c in library.crm_records("Currency") if c["iso4217"] == code)
+
+
+def sent_to_xero(library, data):
+    account_id, _ = customer(library)
+    scenario = library.load("2.3")
+    library.crm_person("Invoice", {"billing_account_id": account_id, **data})
+    (execution,) = library.deliver(scenario)
+    succeeded(execution)
+    (created,) = library.xero_records("Invoices")
+    return created
+
+
+def test_2_3_a_flat_tax_amount_stays_that_amount(library):
+    lines = [
+        {"name": "Freight", "quantity": 1, "unit_price": 300, "tax_amount": 15},
+        {
+            "name": "Odd",
+            "quantity": 3,
+            "unit_price": 3.35,
+            "discount_percentage": 10,
+            "tax_percentage": 15,
+        },
+    ]
+    created = sent_to_xero(
+        library,
+        {
+            "name": "Flat",
+            "invoice_date": "2026-03-02",
+            "due_date": "2026-03-30",
+            "line_items": lines,
+        },
+    )
+    (stored,) = library.crm_records("Invoice")
+    assert created["Total"] == float(stored["amount"])  # 1CRM 315 + the odd line, not 325 + …
+    assert created["LineItems"][0]["TaxAmount"] == 15
+    assert invoice_differences(library) == []
+
+
+def test_2_3_the_currency_and_its_rate_are_sent(library):
+    library.xero.control("config", {"currencies": ["USD"]})
+    lines = [{"name": "Widget", "quantity": 2, "unit_price": 50, "tax_percentage": 15}]
+    created = sent_to_xero(
+        library,
+        {
+            "name": "Dollars",
+            "invoice_date": "2026-03-02",
+            "due_date": "2026-03-30",
+            "currency_id": currency_id(library, "USD"),
+            "exchange_rate": 0.6,
+            "line_items": lines,
+        },
+    )
+    assert (created["CurrencyCode"], created["CurrencyRate"]) == ("USD", 0.6)
+    assert invoice_differences(library) == []
+
+
+def test_2_3_an_invoice_without_due_date_is_due_on_its_date(library):
+    lines = [{"name": "Widget", "quantity": 2, "unit_price": 50, "tax_percentage": 15}]
+    created = sent_to_xero(
+        library, {"name": "Undated", "invoice_date": "2026-03-02", "line_items": lines}
+    )
+    assert created["Status"] == "AUTHORISED"
+    assert created["DueDate"].startswith("2026-03-02") or "/Date(" in created["DueDate"]
+    (stored,) = library.crm_records("Invoice")
+    assert str(stored["due_date"]).startswith("2026-03-02")
+    assert invoice_differences(library) == []
