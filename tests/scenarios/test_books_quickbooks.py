@@ -121,3 +121,50 @@ def test_3_4_an_invoice_whose_customer_is_not_in_1crm_yet_waits(qbo_library):
     (created,) = library.crm_records("Invoice")
     assert created["integrated_id"] == invoice["Id"]
     assert differences(library, "invoice") == []
+
+
+def test_3_6_and_3_7_a_1crm_payment_without_reference_does_not_come_back(qbo_library):
+    """#20: 1CRM payment (no customer reference) → QuickBooks 217 → back as PMT-1003: 1CRM
+    showed 42.00 due, QuickBooks 73.50."""
+    library = qbo_library
+    account_id, customer_id = customer(library)
+    body = {
+        "CustomerRef": {"value": customer_id},
+        "GlobalTaxCalculation": "TaxExcluded",
+        "Line": [sales_line("Widget", 1, 100, "4")],
+    }
+    invoice = library.qbo_api("POST", "invoice", body)["Invoice"]
+    mine = library.crm_person(
+        "Invoice",
+        {
+            "name": "March work",
+            "billing_account_id": account_id,
+            "line_items": [
+                {"name": "Widget", "quantity": 1, "unit_price": 100, "tax_percentage": 15}
+            ],
+            "integrated_id": invoice["Id"],
+        },
+    )
+    to_qbo = library.load("3.6", app="quickbooks")
+    from_qbo = library.load("3.7", app="quickbooks")
+    library.point_quickbooks_at(from_qbo)
+    library.crm_person(
+        "Payment",
+        {
+            "account_id": account_id,
+            "amount": 41.5,
+            "payment_date": "2026-03-10",
+            "related_invoices": [{"invoice_id": mine["id"], "amount": 41.5}],
+        },
+    )
+    succeeded(library.deliver(to_qbo)[0])
+    (sent,) = of_customer(library.qbo_records("Payment"), customer_id)
+    (payment,) = library.crm_records("Payment")
+    assert payment["integrated_id"] == sent["Id"]
+    echo = library.deliver_qbo(from_qbo)
+    assert sum(ops(succeeded(e), 7) for e in echo) == 0
+    assert len(library.crm_records("Payment")) == 1
+    due = library.crm("GET", f"Invoice/{mine['id']}")["record"]["amount_due"]
+    balance = {i["Id"]: i["Balance"] for i in library.qbo_records("Invoice")}[invoice["Id"]]
+    assert float(due) == balance == 73.5
+    assert differences(library, "payment") == []
