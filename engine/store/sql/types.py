@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, DateTime, Dialect, Integer, String, Text
 from sqlalchemy.types import TypeDecorator
 
-from engine.jsonvalues import dumps, plain_text_problem
+from engine.jsonvalues import dump_compact, load_trusted, plain_text_problem
 from engine.store.errors import UnstorableText
 
 # SQLite only auto-increments an ``INTEGER PRIMARY KEY``; PostgreSQL gets a 64-bit identity.
@@ -84,7 +83,7 @@ class JSONText(TypeDecorator[Any]):
         return None if value is None else dump_json(value)
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> Any:
-        return None if value is None else json.loads(value)
+        return None if value is None else load_trusted(value)
 
 
 def dump_json(value: Any) -> str:
@@ -92,9 +91,9 @@ def dump_json(value: Any) -> str:
 
     It never fails on what the strings hold: NUL is written as ``\\u0000`` (JSON escapes it),
     a lone surrogate as its ``\\udXXX`` escape, so both databases store it and it reads back
-    unchanged (``engine.jsonvalues.dumps``).
+    unchanged (``engine.jsonvalues.dump_compact``).
     """
-    return dumps(value, separators=(",", ":"))
+    return dump_compact(value).decode("utf-8")
 
 
 def json_size(value: Any) -> int:
