@@ -4,9 +4,10 @@ through the installation's mail server) and watch a mailbox over IMAP
 """
 
 from modules.mail.connection import EMAIL_CONNECTION
+from modules.mail.mailhook import CUSTOM_MAILHOOK
 from modules.mail.me import SEND_ME_EMAIL
 from modules.mail.modules import EMAIL_MODULES as _MODULES
 
-EMAIL_MODULES = (*_MODULES, SEND_ME_EMAIL)
+EMAIL_MODULES = (*_MODULES, SEND_ME_EMAIL, CUSTOM_MAILHOOK)
 
 __all__ = ["EMAIL_CONNECTION", "EMAIL_MODULES"]
