@@ -21,6 +21,7 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from engine.errors import DataError, InvalidConfigurationError, RuntimeError
+from engine.graph import Plan
 from engine.jsonvalues import dumps
 from engine.runtime import ExecutionRecord, SubscenarioResult
 from engine.runtime.record import to_json_value
@@ -46,6 +47,7 @@ class ServiceSubscenarios:
 
     def call(self, scenario: Any, inputs: Mapping[str, Any], *, wait: bool) -> SubscenarioResult:
         called = self._called_scenario(scenario)
+        _check_required(called, self._service.current_plan(called), inputs)
         depth = call_depth(self._caller) + 1
         if depth > MAX_DEPTH:
             raise RuntimeError(
@@ -104,6 +106,29 @@ class ServiceSubscenarios:
             return named[0]
         problem = "several scenarios are" if named else "no scenario is"
         raise DataError(f"{problem} called {text!r} (parameters.scenario: an id or a name)")
+
+
+def declared_inputs(plan: Plan) -> list[dict[str, Any]]:
+    """The scenario inputs Start scenario declares (Make keeps them in its
+    ``metadata.interface``: ``[{name, type, required}]``)."""
+    trigger = plan.trigger
+    interface = ((trigger.item.metadata or {}) if trigger else {}).get("interface")
+    return [spec for spec in interface or [] if isinstance(spec, Mapping) and spec.get("name")]
+
+
+def _check_required(scenario: Scenario, plan: Plan, inputs: Mapping[str, Any]) -> None:
+    """Make runs a scenario only when its required inputs have values."""
+    missing = [
+        str(spec["name"])
+        for spec in declared_inputs(plan)
+        if spec.get("required") and inputs.get(str(spec["name"])) in (None, "")
+    ]
+    if missing:
+        raise DataError(
+            f"scenario {scenario.id} ({scenario.name}) needs its input(s) "
+            + ", ".join(missing)
+            + " (mapper.data)"
+        )
 
 
 def call_depth(execution: Execution) -> int:

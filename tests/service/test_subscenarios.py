@@ -169,3 +169,11 @@ def test_a_scenario_calling_itself_stops_at_the_depth_limit(service):
     execution = service.run_once(caller.id)
     assert execution.status is ExecutionStatus.ERROR
     assert "nest deeper than 10" in execution.error["message"]
+
+
+def test_a_required_input_without_a_value_is_the_calls_error(service, child):
+    without_city = blueprint(call(1, child.id, n=2), name="Caller")
+    execution = service.run_once(service.import_scenario(without_city).scenario.id)
+    assert execution.status is ExecutionStatus.ERROR
+    assert "needs its input(s) city" in execution.error["message"]
+    assert service.list_executions(scenario_id=child.id).items == []  # nothing was started
