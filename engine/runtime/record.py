@@ -176,6 +176,8 @@ class ExecutionRecord:
     ``resumed`` is set on a run that finished an incomplete execution: ``{"module_id"`` (where
     it resumed), ``"trigger": {"id", "module", "bundle"}}`` (the first module's bundle whose
     path it continues, ``None`` when confidential). That run's lineage ``bundle`` 0 is it.
+    ``outputs`` are the scenario outputs ``scenario-service:ReturnData`` returned (``None``:
+    the run returned none); a confidential record does not store them.
     """
 
     status: RunStatus = RunStatus.SUCCESS
@@ -195,11 +197,16 @@ class ExecutionRecord:
     execution_id: str | None = None
     blueprint_version: int | None = None
     resumed: dict[str, Any] | None = None
+    outputs: dict[str, Any] | None = None
 
     def module(self, module_id: int, module: str, label: str | None) -> ModuleRecord:
         if module_id not in self.modules:
             self.modules[module_id] = ModuleRecord(module_id, module, label)
         return self.modules[module_id]
+
+    @property
+    def _stores_outputs(self) -> bool:
+        return self.outputs is not None and not self.confidential
 
     def to_dict(self) -> dict[str, Any]:
         """The record as JSON values (see docs/execution-record.md)."""
@@ -221,6 +228,9 @@ class ExecutionRecord:
             "incomplete": [state.to_dict() for state in self.incomplete],
             "resumed": to_json_value(self.resumed) if self.resumed is not None else None,
             "modules": [_module_dict(m) for m in self.modules.values()],
+            # Only a run that returned outputs has the key (older records stay as they were);
+            # a confidential one keeps them out of its record, as every bundle.
+            **({"outputs": to_json_value(self.outputs)} if self._stores_outputs else {}),
         }
 
 

@@ -347,6 +347,16 @@ class _Run:
         self._end_operation(node, operation, None)
         if not produced and self._continues_without_results(node):
             self._continue(step, {})
+        self._stop_if_returned(node)
+
+    def _stop_if_returned(self, node: PlanNode) -> None:
+        """A module that returned the scenario's outputs ends the run, committed, like
+        ``return``: no later bundle, route or module runs."""
+        context = self.last_contexts.get(node.id)
+        if context is None or context.returned is None:
+            return
+        self.record.outputs = context.returned
+        raise _StopRun("commit")
 
     # -- routers, If-else, Merge --------------------------------------------------------------
 

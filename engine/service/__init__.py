@@ -15,7 +15,8 @@ Parts: ``scenarios`` (import/save/export/activate/schedule), ``ingress`` (webhoo
 ``reconcile`` (1CRM's books against an accounting system's, linked to the sync logs), ``events``
 (live run progress), ``history`` (filtered history, retention, dashboard), ``queueview``
 (webhook queues, incomplete edits and bulk retry), ``moduleruns`` ("run this module only"),
-``preview`` (the expression preview, within its limits).
+``preview`` (the expression preview, within its limits), ``rpcs`` (a select's choices an app
+loads), ``subscenarios`` (one scenario calling another).
 Errors: ``engine.service.errors``.
 """
 
@@ -54,6 +55,7 @@ from engine.service.preview import Preview, PreviewOperations
 from engine.service.queueview import QueueViewOperations
 from engine.service.reconcile import ReconcileOperations, Reconciliation
 from engine.service.resources import ResourceOperations
+from engine.service.rpcs import RpcOperations
 from engine.service.runs import RunOperations, execution_id_for_item
 from engine.service.scenarios import ImportResult, ScenarioOperations
 from engine.service.synclog import SyncEntry, SyncLogOperations
@@ -75,6 +77,7 @@ class Service(
     ResourceOperations,
     AppDeliveryOperations,
     PreviewOperations,
+    RpcOperations,
 ):
     """See the module docstring; the constructor is ``ServiceBase``'s. It binds itself as the
     queue's work handler (in-process queues deliver to it)."""

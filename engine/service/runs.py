@@ -32,6 +32,7 @@ from engine.service.base import ServiceBase, log
 from engine.service.plans import has_responder
 from engine.service.retries import policy_for
 from engine.service.running import ModuleState, Responder, new_worker_id
+from engine.service.subscenarios import ServiceSubscenarios, keep_outputs, scenario_inputs
 from engine.spec import ModuleKind
 from engine.store import (
     Execution,
@@ -259,9 +260,12 @@ class RunOperations(ServiceBase):
         elif execution.trigger_kind is TriggerKind.RETRY:
             state = self.store.get_incomplete(int(execution.trigger_ref or 0)).state
             resume = IncompleteState.from_dict(state)
+        elif execution.trigger_kind is TriggerKind.SUBSCENARIO:
+            bundles = [scenario_inputs(execution) or {}]
         with contextlib.closing(self.http_factory()) as http:
             context = self._context(scenario, plan, execution, http, responder)
             record = run_scenario(plan, context, trigger_bundles=bundles, resume=resume)
+        keep_outputs(execution, record)
         if responder is not None and not responder.answered:
             responder(200, "Accepted", {})  # the caller stops waiting at once
         return record
@@ -308,8 +312,12 @@ class RunOperations(ServiceBase):
             starts=self._starts(scenario, plan),
             commit_cursor=commit_cursor,
             respond=responder,
+            subscenarios=ServiceSubscenarios(self, execution),
             sleep=time.sleep,
-            variables={"organization": self.store.list_variables()},
+            variables={
+                "organization": self.store.list_variables(),
+                "input": scenario_inputs(execution) or {},
+            },
             timezone=plan.settings.timezone or "UTC",
             allow_private_network=settings.allow_private_network,
             scenario_id=scenario.id,
