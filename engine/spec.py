@@ -400,11 +400,6 @@ class ConnectionKind:
         if (self.auth is AuthType.OAUTH2) != (self.oauth2 is not None):
             raise ValueError(f"connection kind {self.id}: oauth2 settings go with auth oauth2 only")
 
-    @property
-    def secret_fields(self) -> frozenset[str]:
-        """Names of the fields stored encrypted."""
-        return frozenset(f.name for f in self.fields if f.secret)
-
     def split_values(self, values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         """Form values (defaults filled in) split into (public data, secrets).
 

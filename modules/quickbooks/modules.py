@@ -24,7 +24,7 @@ from modules.quickbooks import forms
 from modules.quickbooks import models as m
 from modules.quickbooks.client import client_for, condition, without_empty
 from modules.quickbooks.search import SEARCHES, statement
-from modules.quickbooks.webhooks import change_events, intuit_webhook_status, route_delivery
+from modules.quickbooks.webhooks import change_events, route_delivery
 
 NAME_LISTS = frozenset({"Customer", "Vendor", "Item", "Account", "TaxCode"})
 """Entities QuickBooks deactivates instead of deleting (queries hide inactive ones)."""
@@ -461,7 +461,6 @@ QUICKBOOKS_MODULES: tuple[ModuleSpec, ...] = (
         naming=EVENT_NAMING,
         hooks={
             "webhook_bundles": webhook_bundles,
-            "webhook_status": intuit_webhook_status,
             "route_delivery": route_delivery,
         },
     ),
