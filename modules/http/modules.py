@@ -128,7 +128,7 @@ def _auth_headers(
 
 
 def make_request(call: ModuleCall) -> Iterator[Bundle]:
-    data: MakeRequestInput = call.input  # type: ignore[assignment]
+    data = call.input_as(MakeRequestInput)
     body, body_headers = _v4_body(data)
     auth_headers, auth_params, basic = _auth_headers(call)
     request = HttpRequest(
@@ -187,7 +187,7 @@ def _v3_body(data: SendDataInput) -> tuple[dict[str, Any], list[tuple[str, str]]
 
 
 def send_data(call: ModuleCall, auth: str = "noAuth") -> Iterator[Bundle]:
-    data: SendDataInput = call.input  # type: ignore[assignment]
+    data = call.input_as(SendDataInput)
     body, body_headers = _v3_body(data)
     auth_headers, auth_params, basic = _auth_headers(call, auth)
     if data.authUser or data.authPass:

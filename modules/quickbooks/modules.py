@@ -65,7 +65,7 @@ def watch(entity: str, call: ModuleCall) -> Iterator[Bundle]:
     second. The cursor is ``{"since": LastUpdatedTime, "seen": [...]}``; a start choice
     (``{"type": "now"|"since"|"all"|"manual"}``) or the module's ``start`` decides the first run.
     """
-    parameters: m.WatchParameters = call.parameters  # type: ignore[assignment]
+    parameters = call.parameters_as(m.WatchParameters)
     since, seen = _watch_position(call, parameters)
     if since is None and not starts_with_all(call, parameters.start):
         call.context.advance_cursor(_starting_now(call, entity))
@@ -156,13 +156,13 @@ def _iso_text(value: Any) -> str:
 
 
 def get_record(entity: str, call: ModuleCall) -> Iterator[Bundle]:
-    data: m.RecordIdInput = call.input  # type: ignore[assignment]
+    data = call.input_as(m.RecordIdInput)
     yield client_for(call).get(entity, data.Id)
 
 
 def search_records(entity: str, call: ModuleCall) -> Iterator[Bundle]:
     """Records matching every filled field (AND), ordered, at most ``limit``."""
-    parameters: m.SearchParameters = call.parameters  # type: ignore[assignment]
+    parameters = call.parameters_as(m.SearchParameters)
     query = statement(SEARCHES[entity], call.input)  # type: ignore[arg-type]
     yield from with_position(list(client_for(call).query_all(query, parameters.limit or None)))
 
@@ -202,7 +202,7 @@ def create_record(entity: str, body: Body, call: ModuleCall) -> Iterator[Bundle]
 def update_record(entity: str, body: Body, call: ModuleCall) -> Iterator[Bundle]:
     """Sparse update; on a stale SyncToken the record is read again and the update retried
     once (``QuickBooksClient.update``)."""
-    data: m.RecordUpdate = call.input  # type: ignore[assignment]
+    data = call.input_as(m.RecordUpdate)
     fields = {**body(data, update=True), "Id": data.Id}
     if data.SyncToken:
         fields["SyncToken"] = data.SyncToken
@@ -210,7 +210,7 @@ def update_record(entity: str, body: Body, call: ModuleCall) -> Iterator[Bundle]
 
 
 def void_record(entity: str, call: ModuleCall) -> Iterator[Bundle]:
-    data: forms.VoidInput = call.input  # type: ignore[assignment]
+    data = call.input_as(forms.VoidInput)
     yield client_for(call).void(entity, data.Id, data.SyncToken)
 
 
