@@ -800,7 +800,8 @@ def _error_dict(error: BaseException, node: PlanNode | None = None) -> dict[str,
     )
     if node is not None:
         bundle = {**bundle, "module_id": node.id, "module": node.module}
-    return to_json_value(bundle)
+    as_json: dict[str, Any] = to_json_value(bundle)
+    return as_json
 
 
 def _validation_summary(error: ValidationError) -> str:

@@ -18,7 +18,6 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import DataError, DBAPIError, SQLAlchemyError, StatementError
@@ -30,7 +29,6 @@ from engine.queue import Lock, WebhookResponse
 from engine.runtime import ExecutionRecord, IncompleteState, RunContext, RunLimits, run_scenario
 from engine.service.base import ServiceBase, log
 from engine.service.plans import has_responder
-from engine.service.retries import policy_for
 from engine.service.running import ModuleState, Responder, new_worker_id
 from engine.service.subscenarios import ServiceSubscenarios, keep_outputs, scenario_inputs
 from engine.spec import ModuleKind
@@ -446,14 +444,6 @@ def _summary(error: Mapping[str, Any] | None) -> dict[str, Any] | None:
     if not error:
         return None
     return {"type": error.get("type", "RuntimeError"), "message": error.get("message", "")}
-
-
-def retry_time(
-    error: Mapping[str, Any], retry: Mapping[str, Any], attempts: int, now: datetime
-) -> tuple[int, datetime | None]:
-    """``(max_attempts, next_retry_at)`` for an incomplete execution after ``attempts``."""
-    policy = policy_for(error, retry)
-    return policy.attempts, policy.next_retry_at(attempts, now)
 
 
 def _trigger_bundles(plan: Plan, request_bundle: dict[str, Any]) -> list[dict[str, Any]]:

@@ -7,7 +7,7 @@ from typing import Any
 
 import zstandard
 from sqlalchemy import BigInteger, DateTime, Dialect, Integer, LargeBinary, String, Text
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from engine.jsonvalues import dump_compact, load_trusted, plain_text_problem
 from engine.store.errors import UnstorableText
@@ -52,7 +52,7 @@ class PlainText(TypeDecorator[str]):
     the driver (where PostgreSQL's refusal was a 500 showing the SQL).
     """
 
-    impl = Text
+    impl: TypeEngine[Any] | type[TypeEngine[Any]] = Text
     cache_ok = True
 
     def __init__(self, length: int | None = None, *, field: str) -> None:
