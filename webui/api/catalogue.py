@@ -11,7 +11,6 @@ from flask import Response
 
 from engine.blueprint import read_document
 from engine.errors import BlueprintError, ModuleError
-from engine.errors import BlueprintError
 from engine.filters import OPERATOR_GROUPS, OPERATOR_LABELS, UNARY_OPERATORS
 from engine.graph import ValidationReport, validate_blueprint
 from engine.mapping import FUNCTIONS
@@ -22,9 +21,9 @@ from webui.api.models import (
     AppOut,
     FunctionOut,
     ModuleOut,
-    OptionOut,
     OperatorGroupOut,
     OperatorOut,
+    OptionOut,
     PreviewError,
     PreviewIn,
     PreviewOut,
