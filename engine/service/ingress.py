@@ -9,9 +9,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
-
 from engine.errors import DataError
 from engine.graph import Plan
 from engine.queue import WebhookResponse
@@ -37,6 +34,7 @@ from engine.store import (
     request_body,
     webhook_request,
 )
+from engine.store import StoreUnavailable as StoreDown
 from engine.webhooks import request_to_bundle
 
 INGRESS_CACHE_SECONDS = 1.0
@@ -279,10 +277,9 @@ def store_reachable() -> Iterator[None]:
     """
     try:
         yield
-    except (OperationalError, InterfaceError, PoolTimeout) as error:
-        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+    except StoreDown as error:
         raise StoreUnavailable(
-            f"the database is unavailable, nothing was stored: {reason}",
+            f"the database is unavailable, nothing was stored: {error}",
             STORE_RETRY_AFTER_SECONDS,
         ) from None
 

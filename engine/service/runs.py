@@ -21,8 +21,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.exc import DataError, DBAPIError, SQLAlchemyError, StatementError
-
 from engine.connections import StoreConnections
 from engine.failures import log_failure
 from engine.graph import Plan
@@ -34,10 +32,12 @@ from engine.service.retries import policy_for
 from engine.service.running import ModuleState, Responder, new_worker_id
 from engine.spec import ModuleKind
 from engine.store import (
+    DatabaseError,
     Execution,
     ExecutionPage,
     ExecutionStatus,
     InvalidTransition,
+    InvalidValue,
     NotFound,
     QueueItem,
     Scenario,
@@ -180,7 +180,7 @@ class RunOperations(ServiceBase):
                 execution_id=execution_id,
                 created_at=item.received_at,
             )
-        except (StoreError, SQLAlchemyError):  # a duplicate id surfaces as the driver's error
+        except StoreError:  # e.g. IntegrityViolation: an execution with that id exists
             return False
         return True
 
@@ -427,10 +427,8 @@ class UnstorableRecord(Exception):
 def _about_the_content(error: BaseException) -> bool:
     """Whether storing a run's end failed because of what the record holds (it would fail
     again on every re-run), not because of the database (it may work next time)."""
-    if isinstance(error, DBAPIError):
-        return isinstance(error, DataError)  # e.g. text PostgreSQL refuses
-    if isinstance(error, StatementError):  # a value refused while binding it
-        return True
+    if isinstance(error, DatabaseError):
+        return isinstance(error, InvalidValue)  # e.g. text PostgreSQL refuses
     return isinstance(error, ValueError | TypeError | RecursionError)
 
 

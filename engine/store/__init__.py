@@ -14,15 +14,19 @@ from datetime import datetime
 
 from engine.secrets import SecretBox
 from engine.store.errors import (
+    DatabaseError,
     DataStoreFull,
     DuplicateEmail,
     DuplicateKey,
+    IntegrityViolation,
     InvalidTransition,
+    InvalidValue,
     NotFound,
     QueueFull,
     SchemaOutOfDate,
     StaleRevision,
     StoreError,
+    StoreUnavailable,
     UnstorableText,
 )
 from engine.store.interface import Store
@@ -81,6 +85,7 @@ __all__ = [
     "DataRecord",
     "DataStore",
     "DataStoreFull",
+    "DatabaseError",
     "DuplicateEmail",
     "DuplicateKey",
     "Execution",
@@ -88,7 +93,9 @@ __all__ = [
     "ExecutionStatus",
     "IncompleteExecution",
     "IncompleteStatus",
+    "IntegrityViolation",
     "InvalidTransition",
+    "InvalidValue",
     "NotFound",
     "QueueFull",
     "QueueItem",
@@ -103,6 +110,7 @@ __all__ = [
     "StaleRevision",
     "Store",
     "StoreError",
+    "StoreUnavailable",
     "TriggerKind",
     "UnstorableText",
     "User",

@@ -9,8 +9,8 @@ import hmac
 import json
 
 import pytest
-from sqlalchemy.exc import OperationalError
 
+from engine.store import StoreUnavailable
 from webui import create_app
 
 TOKEN = "intuit-verifier-token"
@@ -299,7 +299,7 @@ def test_a_delivery_is_queued_whole_or_not_at_all(service, store, companies, mon
     def second_part_breaks(*args, **kwargs):
         calls["n"] += 1
         if calls["n"] == 2:
-            raise OperationalError("INSERT", {}, Exception("database is locked"))
+            raise StoreUnavailable("database is locked")
         return real(*args, **kwargs)
 
     monkeypatch.setattr(store, "enqueue", second_part_breaks)

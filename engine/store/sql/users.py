@@ -7,9 +7,8 @@ from typing import Any
 
 from sqlalchemy import Row, delete, func, insert, select, text, update
 from sqlalchemy.engine import Connection as SqlConnection
-from sqlalchemy.exc import IntegrityError
 
-from engine.store.errors import DuplicateEmail, NotFound
+from engine.store.errors import DuplicateEmail, IntegrityViolation, NotFound
 from engine.store.records import UNSET, ApiToken, User, UserSession, _Unset
 from engine.store.sql.base import SqlBase, fetch_one, given
 from engine.store.sql.schema import api_tokens, user_sessions, users
@@ -83,7 +82,7 @@ class SqlUsers(SqlBase):
                 if changed.rowcount == 0:
                     raise NotFound("user", user_id)
                 return self._user(connection, user_id)
-        except IntegrityError:
+        except IntegrityViolation:  # the unique email index (the driver's error, mapped)
             raise DuplicateEmail(str(values.get("email"))) from None
 
     def delete_user(self, user_id: int) -> None:
