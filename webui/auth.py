@@ -30,7 +30,7 @@ from enum import IntEnum
 from flask import Flask, Response, current_app, g, request
 
 from engine.passwords import check_password
-from engine.ratelimit import MemoryRateLimiter, RateLimiter, rate_limiter_for
+from engine.ratelimit import MemoryRateLimiter, RateLimiter
 from engine.store import ApiToken, NotFound, Store, User, UserSession
 from webui.app import current_service
 
@@ -321,10 +321,10 @@ def install_throttle(app: Flask) -> None:
 
 
 def login_throttle() -> LoginThrottle:
-    """The app's throttle: with Redis configured, counted there for every web process."""
+    """The app's throttle, counted on the service's backplane (with Redis: for every web
+    process)."""
     throttle = current_app.extensions.get(THROTTLE_KEY)
     if throttle is None:
-        redis_url = current_service().settings.redis_url
-        limiter = rate_limiter_for(redis_url)
+        limiter = current_service().queue.limits.rate  # the backplane's: shared when it spans
         throttle = current_app.extensions.setdefault(THROTTLE_KEY, LoginThrottle(limiter=limiter))
     return throttle

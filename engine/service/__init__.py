@@ -25,7 +25,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from engine.config import Settings
-from engine.queue import Queue, make_queue
+from engine.queue import Queue, make_backplane
 from engine.registry import ModuleRegistry, default_registry
 from engine.service.deliveries import AppDeliveryOperations
 from engine.service.errors import (
@@ -81,13 +81,13 @@ class Service(
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.events = EventHub(self.settings.redis_url)
+        self.events: EventHub = self.queue.events
         self.queue.bind(self)
 
     def close(self) -> None:
-        """Stop the heartbeat thread. The store and the queue belong to whoever made them."""
+        """Stop the heartbeat thread. The store and the backplane (with its event hub) belong
+        to whoever made them."""
         self.heartbeats.stop()
-        self.events.close()
 
 
 def build_service(
@@ -99,15 +99,16 @@ def build_service(
     clock: Callable[[], datetime] = utc_now,
     upgrade: bool = False,
 ) -> Service:
-    """A service on the configured store (migrated first when ``upgrade``) and queue
-    (``CeleryQueue`` with ``SWITCHBOARD_REDIS_URL``, else ``InlineQueue``). The caller closes
+    """A service on the configured store (migrated first when ``upgrade``) and backplane
+    (``make_backplane``: Celery and Redis with ``SWITCHBOARD_REDIS_URL``, else in-process;
+    ``queue`` overrides it). The caller closes
     ``service.store``/``service.queue`` and the service when done (``shutdown_service``)."""
     options = options or ServiceOptions.from_env()
     settings = settings.with_secret_key_file()
     store = open_store(
         settings.database_url, secret_box=settings.secret_box(), clock=clock, upgrade=upgrade
     )
-    queue = queue or make_queue(settings.redis_url, inline_workers=options.inline_workers)
+    queue = queue or make_backplane(settings, inline_workers=options.inline_workers)
     return Service(store, queue, settings, registry or default_registry(), clock, options=options)
 
 

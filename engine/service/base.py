@@ -11,7 +11,7 @@ from typing import Any
 from engine.config import Settings
 from engine.graph import Plan
 from engine.queue import Queue
-from engine.ratelimit import RateLimiter, rate_limiter_for
+from engine.ratelimit import RateLimiter
 from engine.registry import ModuleRegistry
 from engine.service.options import ServiceOptions
 from engine.service.plans import PlanCache
@@ -58,8 +58,8 @@ class ServiceBase:
         self.clock = clock
         self.options = options or ServiceOptions()
         self.plans = PlanCache(store, registry)
-        # Per webhook: shared by every process through Redis when there is one.
-        self.limiter: RateLimiter = rate_limiter_for(settings.redis_url)
+        # Per webhook: the backplane's, so shared by every process when it spans them.
+        self.limiter: RateLimiter = queue.limits.rate
         self.heartbeats = HeartbeatMonitor(store, settings.heartbeat_seconds)
         self.http_factory = http_factory or functools.partial(
             _guarded_session, settings.allow_private_network
