@@ -46,7 +46,7 @@ soak: ## Run the fault tests with 20x bursts, 3 rounds each; counts in var/soak-
 .PHONY: lint
 lint: ## Check style with ruff
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check engine modules webui tests
+	$(BIN)/ruff format --check switchboard engine modules webui tests
 
 .PHONY: bench
 bench: ## Run the benchmarks (BENCH="engine ingest" picks some) and print their figures

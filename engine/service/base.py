@@ -10,6 +10,7 @@ from typing import Any
 
 from engine.config import Settings
 from engine.graph import Plan
+from engine.httpguard import guarded_session
 from engine.queue import Queue
 from engine.ratelimit import RateLimiter
 from engine.registry import ModuleRegistry
@@ -78,6 +79,4 @@ class ServiceBase:
 def _guarded_session(allow_private_network: bool) -> Any:
     """Connectors call URLs from their connections, which editors type: behind the SSRF
     guard like the HTTP module's, every redirect hop included."""
-    from modules.http.guard import guarded_session
-
     return guarded_session(allow_private_network)
