@@ -12,6 +12,7 @@
         ├── QueueFull                 a webhook queue holds its limit of waiting items
         ├── SchemaOutOfDate           the database needs ``switchboard db upgrade``
         ├── DuplicateEmail            another user already has that email
+        ├── LastOwner                 the change would leave no owner
         ├── UnstorableText            a name, email or record key holding NUL or a lone surrogate
         ├── DatabaseError             the database failed a statement (the driver's error, mapped)
         │   ├── StoreUnavailable      unreachable, connection dropped, locked past the busy timeout
@@ -117,6 +118,14 @@ class DuplicateEmail(StoreError):
     def __init__(self, email: str) -> None:
         self.email = email
         super().__init__(f"a user with email {email!r} already exists")
+
+
+class LastOwner(StoreError):
+    """Demoting or deleting ``user_id`` would leave the installation without an owner."""
+
+    def __init__(self, user_id: int) -> None:
+        self.user_id = user_id
+        super().__init__("the last owner must stay an owner")
 
 
 class UnstorableText(StoreError, ValueError):

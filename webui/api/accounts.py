@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from flask import Response, g
 
 from engine.passwords import WeakPassword
-from engine.store import ApiToken, NotFound, Store, User
+from engine.store import ApiToken, LastOwner, NotFound, Store, User
 from webui import auth
 from webui.api.models import (
     AuthState,
@@ -155,8 +155,6 @@ def update_user(user_id: int) -> Response:
     given = json_body(UserPatch)
     store = _store()
     current = store.get_user(user_id)
-    if given.role is not None and given.role != "owner":
-        _keep_an_owner(current)
     changes = given.model_dump(exclude_none=True, exclude={"password"})
     if given.password is not None:
         email, name = changes.get("email", current.email), changes.get("name", current.name)
@@ -164,8 +162,8 @@ def update_user(user_id: int) -> Response:
             changes["password_hash"] = auth.new_password_hash(
                 given.password, email=email, name=name
             )
-    with store.transaction():
-        user = store.update_user(user_id, **changes)
+    with _last_owner_kept(), store.transaction():
+        user = store.update_user(user_id, **changes, keep_an_owner=True)
         if given.password is not None:
             auth.sign_out_everywhere(store, user_id)
         elif user.role != current.role:
@@ -176,15 +174,18 @@ def update_user(user_id: int) -> Response:
 @route("/users/<int:user_id>", "DELETE", status=204)
 def delete_user(user_id: int) -> Response:
     """Delete a user with their tokens and sessions (the last owner cannot be deleted)."""
-    store = _store()
-    _keep_an_owner(store.get_user(user_id))
-    store.delete_user(user_id)
+    with _last_owner_kept():
+        _store().delete_user(user_id, keep_an_owner=True)
     return no_content()
 
 
-def _keep_an_owner(user: User) -> None:
-    if user.role == "owner" and _store().count_users(role="owner") <= 1:
-        raise ApiError(409, "conflict", "the last owner must stay an owner", path="role")
+@contextmanager
+def _last_owner_kept() -> Iterator[None]:
+    """The store refuses, atomically, to demote or delete the last owner: answer 409."""
+    try:
+        yield
+    except LastOwner as error:
+        raise ApiError(409, "conflict", str(error), path="role") from None
 
 
 # -- API tokens -------------------------------------------------------------------------------
