@@ -13,14 +13,11 @@ a Celery worker reaches the web process that streams it.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from engine.queue.events import CHANNEL, FINISHED, EventHub, Subscription
-from engine.runtime import RunContext
-from engine.service.base import ServiceBase
-from engine.store import Execution
+from engine.store import Execution, Store
 
 
 def finished_event(execution: Execution) -> dict[str, Any]:
@@ -36,25 +33,25 @@ def finished_event(execution: Execution) -> dict[str, Any]:
     }
 
 
-class EventOperations(ServiceBase):
-    """Wires every run's ``on_event`` to ``self.events`` and announces its end. Listed before
-    ``RunOperations`` in ``Service`` so these wrap its ``_context`` and ``_execute``."""
+class EventOperations:
+    """The event sink of runs: ``RunOperations`` feeds each run's ``on_event`` to
+    ``progress`` and its end to ``finished``; ``follow_execution`` streams them.
 
-    events: EventHub
+    Args:
+        events: the backplane's event hub (relayed between processes when it spans them).
+    """
 
-    def _context(self, *args: Any, **kwargs: Any) -> RunContext:
-        context: RunContext = super()._context(*args, **kwargs)  # type: ignore[misc]
-        if context.execution_id is None:
-            return context
-        return dataclasses.replace(context, on_event=self._progress(str(context.execution_id)))
+    def __init__(self, store: Store, events: EventHub) -> None:
+        self.store = store
+        self.events = events
 
-    def _execute(self, execution_id: str, *args: Any, **kwargs: Any) -> Execution | None:
-        finished: Execution | None = super()._execute(execution_id, *args, **kwargs)  # type: ignore[misc]
+    def finished(self, execution_id: str, finished: Execution | None) -> None:
+        """Announce a run's end (nothing when it did not end: claimed elsewhere, reaped)."""
         if finished is not None and finished.status.is_terminal:
             self.events.publish(execution_id, finished_event(finished))
-        return finished
 
-    def _progress(self, execution_id: str) -> Callable[[dict[str, Any]], None]:
+    def progress(self, execution_id: str) -> Callable[[dict[str, Any]], None]:
+        """The ``on_event`` of one run: numbers its events and counts its operations."""
         operations = 0
         seq = 0
         per_module: dict[Any, int] = {}

@@ -22,10 +22,12 @@ from decimal import Decimal
 from typing import Any
 
 from engine.connections import StoreConnections
-from engine.service.base import ServiceBase, log
+from engine.registry import ModuleRegistry
+from engine.service.base import Clock, HttpFactory, log
 from engine.service.errors import InvalidRequest
-from engine.service.synclog import SyncLogIndex, SyncLogLink
-from engine.store import Scenario
+from engine.service.plans import PlanCache
+from engine.service.synclog import SyncLogIndex, SyncLogLink, SyncLogOperations
+from engine.store import Scenario, Store
 
 CRM_APP = "onecrm"
 
@@ -94,7 +96,26 @@ class Reconciliation:
         }
 
 
-class ReconcileOperations(ServiceBase):
+class ReconcileOperations:
+    """The books of 1CRM and an accounting system compared (the registry's ``reconciler``),
+    each difference linked to ``synclog``'s entries."""
+
+    def __init__(
+        self,
+        store: Store,
+        plans: PlanCache,
+        registry: ModuleRegistry,
+        clock: Clock,
+        http_factory: HttpFactory,
+        synclog: SyncLogOperations,
+    ) -> None:
+        self.store = store
+        self.plans = plans
+        self.registry = registry
+        self.clock = clock
+        self.http_factory = http_factory
+        self.synclog = synclog
+
     def reconcile(
         self, library: str, *, connections: Mapping[str, int] | None = None
     ) -> Reconciliation:
@@ -126,7 +147,9 @@ class ReconcileOperations(ServiceBase):
             accounting = reconciler.fetch(library, resolver.get(chosen[library]), session)
         index = SyncLogIndex()
         for scenario, _ in scenarios:
-            index.add(scenario.id, scenario.name, self.sync_log(scenario.id, limit=LOG_DEPTH))
+            index.add(
+                scenario.id, scenario.name, self.synclog.sync_log(scenario.id, limit=LOG_DEPTH)
+            )
         differences = tuple(_linked(d, index) for d in reconciler.compare(library, crm, accounting))
         return Reconciliation(
             library=library,
@@ -143,7 +166,7 @@ class ReconcileOperations(ServiceBase):
         found = []
         for scenario in self.store.list_scenarios():
             try:
-                plan = self.current_plan(scenario)
+                plan = self.plans.current(scenario)
             except Exception:  # a scenario that does not compile syncs nothing
                 log.info("reconcile: scenario %s does not compile; skipped", scenario.id)
                 continue

@@ -9,7 +9,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.connections import StoreConnections
-from engine.service.base import ServiceBase
+from engine.registry import ModuleRegistry
+from engine.service.base import Clock, HttpFactory
 from engine.service.errors import InvalidField
 from engine.spec import AuthType, CheckFinding, ConnectionKind
 from engine.store import (
@@ -21,6 +22,7 @@ from engine.store import (
     NotFound,
     Scenario,
     ScenarioVersionInfo,
+    Store,
     Webhook,
 )
 from engine.store.records import _Unset
@@ -29,7 +31,21 @@ MAX_RECORD_KEY_LENGTH = 255
 """The store's limit on record keys (its ``key`` column)."""
 
 
-class ResourceOperations(ServiceBase):
+class ResourceOperations:
+    """Connections, data stores, webhooks and versions: mostly the store's, checked.
+
+    Args:
+        http_factory: the session of a connection check.
+    """
+
+    def __init__(
+        self, store: Store, registry: ModuleRegistry, clock: Clock, http_factory: HttpFactory
+    ) -> None:
+        self.store = store
+        self.registry = registry
+        self.clock = clock
+        self.http_factory = http_factory
+
     # -- scenarios ------------------------------------------------------------------------------
 
     def rename_scenario(self, scenario_id: int, name: str) -> Scenario:

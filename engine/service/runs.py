@@ -21,15 +21,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from engine.config import Settings
 from engine.connections import StoreConnections
 from engine.failures import log_failure
 from engine.graph import Plan
-from engine.queue import Lock, WebhookResponse
+from engine.queue import Backplane, Lock, WebhookResponse
+from engine.registry import ModuleRegistry
 from engine.runtime import ExecutionRecord, IncompleteState, RunContext, RunLimits, run_scenario
-from engine.service.base import ServiceBase, log
-from engine.service.plans import has_responder
+from engine.service.base import Clock, HttpFactory, log
+from engine.service.events import EventOperations
+from engine.service.incomplete import IncompleteOperations
+from engine.service.ingress import WebhookOperations
+from engine.service.options import ServiceOptions
+from engine.service.plans import PlanCache, has_responder, is_instant
 from engine.service.retries import policy_for
-from engine.service.running import ModuleState, Responder, new_worker_id
+from engine.service.running import HeartbeatMonitor, ModuleState, Responder, new_worker_id
 from engine.spec import ModuleKind
 from engine.store import (
     DatabaseError,
@@ -41,6 +47,7 @@ from engine.store import (
     NotFound,
     QueueItem,
     Scenario,
+    Store,
     StoreError,
     TriggerKind,
     Webhook,
@@ -64,7 +71,45 @@ def execution_id_for_item(item_id: int) -> str:
     return str(uuid.uuid5(_ITEM_NAMESPACE, f"webhook-queue-item:{item_id}"))
 
 
-class RunOperations(ServiceBase):
+class RunOperations:
+    """Runs: execute queued work (webhook requests, queued executions) and "Run once".
+
+    Args:
+        heartbeats: keeps each running execution's heartbeat fresh.
+        incomplete: settles what a run leaves incomplete, and failed retries.
+        webhooks: makes a webhook request's bundle (``bundle_of``).
+        events: the event sink each run reports its progress and end to.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        queue: Backplane,
+        plans: PlanCache,
+        registry: ModuleRegistry,
+        settings: Settings,
+        options: ServiceOptions,
+        clock: Clock,
+        http_factory: HttpFactory,
+        *,
+        heartbeats: HeartbeatMonitor,
+        incomplete: IncompleteOperations,
+        webhooks: WebhookOperations,
+        events: EventOperations,
+    ) -> None:
+        self.store = store
+        self.queue = queue
+        self.plans = plans
+        self.registry = registry
+        self.settings = settings
+        self.options = options
+        self.clock = clock
+        self.http_factory = http_factory
+        self.heartbeats = heartbeats
+        self.incomplete = incomplete
+        self.webhooks = webhooks
+        self.run_events = events
+
     # -- entry points for workers --
 
     def process_webhook(self, webhook_id: int) -> list[str]:
@@ -146,7 +191,7 @@ class RunOperations(ServiceBase):
             return None
         if not scenario.active:
             return None
-        return webhook, scenario, self.current_plan(scenario)
+        return webhook, scenario, self.plans.current(scenario)
 
     def _materialize_next(self, webhook: Webhook, scenario: Scenario) -> _Known | None:
         worker = new_worker_id()
@@ -215,6 +260,18 @@ class RunOperations(ServiceBase):
         given: list[dict[str, Any]] | None = None,
         known: _Known | None = None,
     ) -> Execution | None:
+        """Claim and run one execution, then tell the event sink how it ended."""
+        finished = self._claim_and_run(execution_id, lock, given, known)
+        self.run_events.finished(execution_id, finished)
+        return finished
+
+    def _claim_and_run(
+        self,
+        execution_id: str,
+        lock: Lock | None,
+        given: list[dict[str, Any]] | None,
+        known: _Known | None,
+    ) -> Execution | None:
         worker = new_worker_id()
         try:
             if not self.store.claim_execution(execution_id, worker):
@@ -260,7 +317,7 @@ class RunOperations(ServiceBase):
             state = self.store.get_incomplete(int(execution.trigger_ref or 0)).state
             resume = IncompleteState.from_dict(state)
         with contextlib.closing(self.http_factory()) as http:
-            context = self._context(scenario, plan, execution, http, responder)
+            context = self.run_context(scenario, plan, execution, http, responder)
             record = run_scenario(plan, context, trigger_bundles=bundles, resume=resume)
         if responder is not None and not responder.answered:
             responder(200, "Accepted", {})  # the caller stops waiting at once
@@ -269,10 +326,10 @@ class RunOperations(ServiceBase):
     def _webhook_bundle(self, execution: Execution, known: _Known | None) -> dict[str, Any]:
         """The bundle Make's custom webhook makes of the queued request."""
         if known is not None and str(known.item.id) == execution.trigger_ref:
-            return self.bundle_of(known.webhook, known.item)  # type: ignore[attr-defined]
+            return self.webhooks.bundle_of(known.webhook, known.item)
         item = self.store.get_queue_item(int(execution.trigger_ref or 0))
         webhook = self.store.get_webhook(item.webhook_id)
-        return self.bundle_of(webhook, item)  # type: ignore[attr-defined]
+        return self.webhooks.bundle_of(webhook, item)
 
     def _responder(self, execution: Execution, plan: Plan) -> Responder | None:
         if execution.trigger_kind is not TriggerKind.WEBHOOK or not has_responder(plan):
@@ -284,7 +341,7 @@ class RunOperations(ServiceBase):
 
         return Responder(publish)
 
-    def _context(
+    def run_context(
         self,
         scenario: Scenario,
         plan: Plan,
@@ -292,7 +349,10 @@ class RunOperations(ServiceBase):
         http: Any,
         responder: Responder | None,
     ) -> RunContext:
+        """The context one run of ``plan`` gets: connections, data stores, cursors, limits,
+        and its progress reported to the event sink."""
         settings = self.settings
+        progress = None if execution.id is None else self.run_events.progress(str(execution.id))
 
         def commit_cursor(module_id: int, cursor: Any) -> None:
             self.store.set_cursor(scenario.id, module_id, cursor)
@@ -314,6 +374,7 @@ class RunOperations(ServiceBase):
             allow_private_network=settings.allow_private_network,
             scenario_id=scenario.id,
             execution_id=execution.id,
+            on_event=progress,
             blueprint_version=execution.scenario_version,
             limits=RunLimits(
                 max_seconds=settings.max_run_seconds,
@@ -363,7 +424,7 @@ class RunOperations(ServiceBase):
                     error=_summary(record.error),
                     worker_id=worker,
                 )
-                self._settle_incomplete(execution, record)  # type: ignore[attr-defined]
+                self.incomplete.settle_incomplete(execution, record)
         except InvalidTransition:
             log.warning(
                 "execution %s was reaped while running; its result is dropped", execution.id
@@ -393,7 +454,7 @@ class RunOperations(ServiceBase):
                     error=summary,
                     worker_id=worker,
                 )
-                self._settle_broken_retry(execution, summary)  # type: ignore[attr-defined]
+                self.incomplete.settle_broken_retry(execution, summary)
         except (InvalidTransition, NotFound):
             return None
         return finished
@@ -406,7 +467,7 @@ class RunOperations(ServiceBase):
             return  # nothing to reset: saves a write per successful run
         count = self.store.record_scenario_outcome(scenario.id, errored=errored)
         limit = plan.settings.max_errors
-        if self.is_instant(plan) and self.options.instant_stop_on_first_error:
+        if is_instant(plan) and self.options.instant_stop_on_first_error:
             limit = 1
         if errored and 0 < limit <= count:
             log.warning("scenario %s deactivated after %d consecutive errors", scenario.id, count)
