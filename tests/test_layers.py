@@ -115,3 +115,16 @@ def test_no_import_loop_runs_through_the_celery_worker_entry():
         seen.add(name)
         todo.extend(arrows(name))
     assert start not in seen, "a module engine.celery_app imports imports it back"
+
+
+def test_the_account_and_oauth_views_do_not_touch_the_store():
+    """They call the service's ``accounts`` and ``connections`` parts (issue #18.2)."""
+    for relative in ("webui/api/accounts.py", "webui/oauth.py", "webui/auth.py"):
+        tree = ast.parse((REPO_ROOT / relative).read_text(encoding="utf-8"))
+        touched = [
+            node.lineno
+            for node in ast.walk(tree)
+            if (isinstance(node, ast.Attribute) and node.attr == "store")
+            or (isinstance(node, ast.Name) and node.id == "Store")
+        ]
+        assert touched == [], f"{relative} reaches the store on lines {touched}"

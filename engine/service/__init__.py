@@ -15,7 +15,9 @@ registry and a clock, and does everything else through them.
 ``incomplete`` (retry/resolve), ``maintenance`` (the scheduler's tick), ``history`` (filtered
 history, retention, dashboard), ``queues`` (webhook queues, incomplete edits and bulk retry),
 ``module_runs`` ("run this module only"), ``previews`` (the expression preview, within its
-limits), ``resources`` (connections, data stores, webhooks, versions), ``sync_logs`` (per-record
+limits), ``connections`` (create, test, check, OAuth grants), ``accounts`` (users, passwords,
+sessions, API tokens), ``resources`` (data stores, webhooks,
+versions), ``sync_logs`` (per-record
 sync status of sync scenarios), ``reconciliation`` (1CRM's books against an accounting
 system's, linked to the sync logs) and ``run_events`` (live run progress, the runs' event sink).
 ``docs/architecture.md`` draws who uses whom.
@@ -31,7 +33,9 @@ from typing import Any
 from engine.config import Settings
 from engine.queue import Backplane, EventHub, Queue, make_backplane
 from engine.registry import ModuleRegistry, default_registry
+from engine.service.accounts import AccountOperations
 from engine.service.base import Clock, HttpFactory, guarded_http_factory
+from engine.service.connections import ConnectionOperations
 from engine.service.deliveries import AppDeliveryOperations
 from engine.service.errors import (
     Busy,
@@ -153,7 +157,9 @@ class Service:
         self.queues = QueueViewOperations(store, queue, self.plans, self.incomplete)
         self.module_runs = ModuleRunOperations(store, self.plans, http_factory, self.runs)
         self.previews = PreviewOperations(clock)
-        self.resources = ResourceOperations(store, registry, clock, http_factory)
+        self.resources = ResourceOperations(store)
+        self.connections = ConnectionOperations(store, registry, clock, http_factory)
+        self.accounts = AccountOperations(store, clock)
         self.sync_logs = SyncLogOperations(store, registry)
         self.reconciliation = ReconcileOperations(
             store, self.plans, registry, clock, http_factory, self.sync_logs
@@ -171,6 +177,8 @@ class Service:
             self.module_runs,
             self.previews,
             self.resources,
+            self.connections,
+            self.accounts,
             self.sync_logs,
             self.reconciliation,
         ]
@@ -230,15 +238,18 @@ class Service:
         self.run_module_only = self.module_runs.run_module_only
         # previews
         self.preview_expression = self.previews.preview_expression
+        # connections
+        self.check_connection = self.connections.check_connection
+        self.connection_kinds = self.connections.connection_kinds
+        self.create_connection = self.connections.create_connection
+        self.delete_connection = self.connections.delete_connection
+        self.list_connections = self.connections.list_connections
+        self.test_connection = self.connections.test_connection
         # resources
-        self.check_connection = self.resources.check_connection
-        self.connection_kinds = self.resources.connection_kinds
         self.count_records = self.resources.count_records
-        self.create_connection = self.resources.create_connection
         self.create_data_store = self.resources.create_data_store
         self.data_store_size = self.resources.data_store_size
         self.delete_all_records = self.resources.delete_all_records
-        self.delete_connection = self.resources.delete_connection
         self.delete_data_store = self.resources.delete_data_store
         self.delete_record = self.resources.delete_record
         self.delete_webhook = self.resources.delete_webhook
@@ -246,7 +257,6 @@ class Service:
         self.get_record = self.resources.get_record
         self.get_webhook = self.resources.get_webhook
         self.learn_next_request = self.resources.learn_next_request
-        self.list_connections = self.resources.list_connections
         self.list_data_stores = self.resources.list_data_stores
         self.list_versions = self.resources.list_versions
         self.list_webhooks = self.resources.list_webhooks
@@ -254,7 +264,6 @@ class Service:
         self.queued_requests = self.resources.queued_requests
         self.records_page = self.resources.records_page
         self.rename_scenario = self.resources.rename_scenario
-        self.test_connection = self.resources.test_connection
         self.update_data_store = self.resources.update_data_store
         # sync_logs
         self.sync_log = self.sync_logs.sync_log

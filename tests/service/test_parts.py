@@ -22,6 +22,8 @@ PARTS = {
     "module_runs": "ModuleRunOperations",
     "previews": "PreviewOperations",
     "resources": "ResourceOperations",
+    "connections": "ConnectionOperations",
+    "accounts": "AccountOperations",
     "sync_logs": "SyncLogOperations",
     "reconciliation": "ReconcileOperations",
 }
