@@ -128,3 +128,14 @@ def test_the_account_and_oauth_views_do_not_touch_the_store():
             or (isinstance(node, ast.Name) and node.id == "Store")
         ]
         assert touched == [], f"{relative} reaches the store on lines {touched}"
+
+
+def test_redis_or_in_process_is_decided_by_the_backplane_factory_alone():
+    """``settings.redis_url`` is read by ``engine.queue`` (the factory) and nowhere else but the
+    command's check that ``worker``/``scheduler`` have a Redis to serve (issue #18.1)."""
+    readers = set()
+    for name, path in source_modules():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        if any(isinstance(n, ast.Attribute) and n.attr == "redis_url" for n in ast.walk(tree)):
+            readers.add(name)
+    assert readers <= {"engine.queue", "switchboard.cli"}

@@ -89,10 +89,13 @@ class Backplane(ABC):
     Attributes:
         events: the run-event hub (relayed between processes when the backplane spans them).
         limits: rate and concurrency limiters counted wherever the backplane counts.
+        in_process: whether this process is the whole installation (its threads do the work
+            and its scheduler ticks), or workers elsewhere share the backplane.
     """
 
     events: EventHub
     limits: Limits
+    in_process: bool = False
 
     def bind(self, handler: WorkHandler) -> None:  # noqa: B027 - optional hook, not abstract
         """Tell an in-process queue whom to deliver to; remote queues ignore it (their

@@ -44,6 +44,8 @@ class InlineQueue(Backplane):
         monotonic: the clock for lock leases (tests pass a fake one).
     """
 
+    in_process = True
+
     def __init__(
         self, workers: int = 4, *, monotonic: Callable[[], float] = time.monotonic
     ) -> None:

@@ -271,7 +271,7 @@ def test_calls_in_flight_are_counted_with_the_peer(harness):
 def test_the_factory_picks_the_backplane_from_the_settings(tmp_path):
     embedded = make_backplane(Settings(var_dir=tmp_path, database_url="sqlite:///x.db"))
     try:
-        assert isinstance(embedded, InlineQueue)
+        assert isinstance(embedded, InlineQueue) and embedded.in_process
         assert isinstance(embedded.limits.rate, MemoryRateLimiter)
         assert isinstance(embedded.limits.concurrency, MemoryConcurrencyLimiter)
     finally:
@@ -280,7 +280,7 @@ def test_the_factory_picks_the_backplane_from_the_settings(tmp_path):
     settings = Settings(var_dir=tmp_path, database_url="sqlite:///x.db", redis_url=url)
     scaled = make_backplane(settings)
     try:
-        assert isinstance(scaled, CeleryQueue)
+        assert isinstance(scaled, CeleryQueue) and not scaled.in_process
         assert isinstance(scaled.limits.rate, RedisRateLimiter)
         # Connectors, which run without the service at hand, count on the same Redis.
         assert process_limits(settings).rate is scaled.limits.rate
