@@ -12,6 +12,7 @@ from engine.store import (
     StoreError,
     StoreUnavailable,
     TriggerKind,
+    upgrade_database,
 )
 from engine.store.sql.errors import translated
 
@@ -50,3 +51,8 @@ def test_every_sqlalchemy_error_has_a_store_error():
         error = translated(kind)
         assert isinstance(error, DatabaseError | StoreError), kind
         assert "[SQL" not in str(error)
+
+
+def test_migrating_a_database_nobody_answers_on_is_store_unavailable():
+    with pytest.raises(StoreUnavailable):
+        upgrade_database("postgresql+psycopg://postgres@127.0.0.1:1/test?connect_timeout=2")
