@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from engine import cli
+from switchboard import cli
 from engine.config import Settings
 from engine.queue import InlineQueue
 from engine.registry import default_registry
