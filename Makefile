@@ -47,7 +47,7 @@ soak: ## Run the fault tests with 20x bursts, 3 rounds each; counts in var/soak-
 .PHONY: lint
 lint: ## Check style (ruff, prettier) and that the editor's generated API types are current
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check engine modules webui tests
+	$(BIN)/ruff format --check switchboard engine modules webui tests
 	cd webui/frontend && node_modules/.bin/prettier --check src
 	$(PY) -m tests.api_types --check
 
