@@ -114,8 +114,8 @@ def detach_webhook(connection: Mapping[str, Any], session: Any, hook_id: str) ->
 
 
 def _model(call: ModuleCall) -> str:
-    data: ModelInput = call.input  # type: ignore[assignment]
-    parameters: OneCrmParameters = call.parameters  # type: ignore[assignment]
+    data = call.input_as(ModelInput)
+    parameters = call.parameters_as(OneCrmParameters)
     model = model_name(data.model) or model_name(parameters.model)
     if model is None:
         raise InvalidConfigurationError("choose the 1CRM module (Account, Invoice …)")
@@ -123,8 +123,8 @@ def _model(call: ModuleCall) -> str:
 
 
 def search_records(call: ModuleCall) -> Iterator[Bundle]:
-    data: SearchInput = call.input  # type: ignore[assignment]
-    parameters: SearchParameters = call.parameters  # type: ignore[assignment]
+    data = call.input_as(SearchInput)
+    parameters = call.parameters_as(SearchParameters)
     limit = data.limit if data.limit is not None else parameters.limit
     found = client_for(call).search(
         _model(call),
@@ -151,7 +151,7 @@ def _looked_for(data: SearchInput) -> str:
 
 
 def get_record(call: ModuleCall) -> Iterator[Bundle]:
-    data: GetInput = call.input  # type: ignore[assignment]
+    data = call.input_as(GetInput)
     yield client_for(call).get(_model(call), data.id, data.fields or None)
 
 
@@ -174,7 +174,7 @@ def create_record(call: ModuleCall) -> Iterator[Bundle]:
 def update_record(call: ModuleCall) -> Iterator[Bundle]:
     """PATCH the mapped fields (``create``: make the record if the id is not there), then read
     the record back — 1CRM answers an update with ``{"result": true}`` only."""
-    data: UpdateInput = call.input  # type: ignore[assignment]
+    data = call.input_as(UpdateInput)
     if not data.id:
         raise InvalidConfigurationError("map the Record ID to update")
     model = _model(call)
@@ -199,19 +199,19 @@ def delete_record(call: ModuleCall) -> Iterator[Bundle]:
 
 def list_line_items(call: ModuleCall) -> Iterator[Bundle]:
     """The lines of a quote or invoice, one bundle each (read from 1CRM's line records)."""
-    data: DocumentInput = call.input  # type: ignore[assignment]
+    data = call.input_as(DocumentInput)
     model = _model(call)
     if model not in DOCUMENT_MODELS:
         raise InvalidConfigurationError("List Line Items reads a Quote or an Invoice")
-    parameters: ListParameters = call.parameters  # type: ignore[assignment]
+    parameters = call.parameters_as(ListParameters)
     lines = read_lines(client_for(call), model, data.id)
     yield from with_position(list(limited(iter(lines), parameters.limit)))
 
 
 def list_payment_invoices(call: ModuleCall) -> Iterator[Bundle]:
     """The invoices a payment pays, one bundle each, with the amount and Integrated ID."""
-    data: PaymentInput = call.input  # type: ignore[assignment]
-    parameters: ListParameters = call.parameters  # type: ignore[assignment]
+    data = call.input_as(PaymentInput)
+    parameters = call.parameters_as(ListParameters)
     allocations = read_allocations(client_for(call), data.id)
     yield from with_position(list(limited(iter(allocations), parameters.limit)))
 

@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-from engine.cli import _demo_setup
 from engine.config import Settings
 from engine.service import build_service, shutdown_service
 from modules.onecrm import sandbox as onecrm_sandbox
 from modules.xero import sandbox as xero_sandbox
+from switchboard.cli import _demo_setup
 from tests.scenarios.conftest import CRM_AUTH
 
 
@@ -65,8 +65,8 @@ def test_demo_runs_the_quickbooks_library_too(serve, tmp_path, monkeypatch):
 def test_the_demo_s_1crm_has_the_accounting_organisations_base_currency(serve, http):
     """#20: the demo's 1CRM defaulted to USD while its Xero organisation is NZD, so every
     invoice in 1CRM's base currency was one in another currency on the other side."""
-    from engine.cli import DEMO_ONECRM
     from modules.quickbooks import sandbox as qbo_sandbox
+    from switchboard.cli import DEMO_ONECRM
     from tests.connectors.conftest import Sandbox
 
     onecrm = Sandbox(serve(onecrm_sandbox.create_app(DEMO_ONECRM)), http)

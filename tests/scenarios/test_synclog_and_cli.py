@@ -8,8 +8,8 @@ from contextlib import contextmanager
 
 from sqlalchemy import event
 
-from engine.cli import main
 from engine.service.synclog import sync_entries
+from switchboard.cli import main
 from tests.scenarios.conftest import LIBRARY
 from tests.scenarios.test_xero_documents import LINES, customer, xero_invoice
 

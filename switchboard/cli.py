@@ -586,8 +586,8 @@ def _demo_setup(
     """Connections to the sandboxes, the demo user, the library imported and activated."""
     import dataclasses
 
+    from engine.passwords import new_password_hash
     from engine.service import build_service, shutdown_service
-    from webui.auth import new_password_hash
 
     # Activation subscribes webhooks in the sandboxes, which listen on this machine.
     settings = dataclasses.replace(_settings(), allow_private_network=True)
