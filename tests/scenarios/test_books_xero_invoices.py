@@ -201,3 +201,20 @@ def test_2_3_an_invoice_without_due_date_is_due_on_its_date(library):
     (stored,) = library.crm_records("Invoice")
     assert str(stored["due_date"]).startswith("2026-03-02")
     assert invoice_differences(library) == []
+
+
+def test_2_4_an_invoice_voided_in_xero_is_cancelled_in_1crm(library):
+    _, contact_id = customer(library)
+    scenario = watching(library)
+    lines = [{"Description": "Widget", "Quantity": 1, "UnitAmount": 10, "TaxType": "OUTPUT2"}]
+    invoice = xero_invoice(library, contact_id, lines)
+    succeeded(library.poll(scenario))
+    library.xero.control("config", {"clock_offset_seconds": 5})
+    library.xero_api(
+        "POST", f"Invoices/{invoice['InvoiceID']}", {"Invoices": [{"Status": "VOIDED"}]}
+    )
+    execution = succeeded(library.poll(scenario))
+    assert ops(execution, 12) == 1
+    stored = only_crm_invoice(library)
+    assert stored["cancelled"] in (True, 1, "1") and float(stored["amount_due"]) == 0
+    assert invoice_differences(library) == []
