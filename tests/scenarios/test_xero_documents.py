@@ -113,7 +113,7 @@ def test_2_5_quote_created_in_1crm_becomes_a_xero_quote(library):
     assert quote["Contact"]["ContactID"] == contact_id
     assert [line["TaxType"] for line in quote["LineItems"]] == ["OUTPUT2", "NONE"]
     assert quote["Total"] == 475
-    assert module_ids(execution) == [1, 2, 3, 4, 5]  # no Integrated ID write-back for quotes
+    assert module_ids(execution) == [1, 7, 2, 3, 4, 5]  # no Integrated ID write-back for quotes
 
 
 def module_ids(execution):
