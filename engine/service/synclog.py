@@ -7,6 +7,8 @@ ends with one of the statuses the sync guides use:
   succeeded for it;
 - **Error**: a module failed for it, with the error — unless an Ignore or Resume settled that
   error and a write still succeeded for it (then it is Synced, and the message keeps the error);
+  a record a Break kept says when it is retried next, or that it needs attention (its
+  incomplete execution has no retry left: ``with_waiting``);
 - **Not Valid**: a filter stopped it before any write; the message names the filter and the
   condition that failed, with the values it compared;
 - **Not Synced**: it reached no write and no filter stopped it (a search found nothing, or the
