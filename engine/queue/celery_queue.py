@@ -132,9 +132,6 @@ class CeleryQueue(Backplane):
     def dispatch_execution(self, execution_id: str) -> None:
         self._post(EXECUTION_TASK, execution_id)
 
-    def dispatch_tick(self) -> None:
-        self._post(TICK_TASK, "")
-
     def _post(self, task: str, ident: str | int) -> None:
         self.start()
         self._outbox.append((task, ident))

@@ -19,7 +19,9 @@ limits), ``connections`` (create, test, check, OAuth grants), ``accounts`` (user
 sessions, API tokens), ``resources`` (data stores, webhooks,
 versions), ``sync_logs`` (per-record
 sync status of sync scenarios), ``reconciliation`` (1CRM's books against an accounting
-system's, linked to the sync logs) and ``run_events`` (live run progress, the runs' event sink).
+system's, linked to the sync logs), ``rpcs`` (a select's choices an app loads) and
+``run_events`` (live run progress, the runs' event sink). Subscenarios (one scenario calling
+another) are the runs' (``engine.service.subscenarios``).
 ``docs/architecture.md`` draws who uses whom.
 Errors: ``engine.service.errors``.
 """
@@ -64,6 +66,7 @@ from engine.service.preview import Preview, PreviewOperations
 from engine.service.queueview import QueueViewOperations
 from engine.service.reconcile import ReconcileOperations, Reconciliation
 from engine.service.resources import ResourceOperations
+from engine.service.rpcs import RpcOperations
 from engine.service.running import HeartbeatMonitor
 from engine.service.runs import RunOperations, execution_id_for_item
 from engine.service.scenarios import ImportResult, ScenarioOperations
@@ -164,6 +167,7 @@ class Service:
         self.reconciliation = ReconcileOperations(
             store, self.plans, registry, clock, http_factory, self.sync_logs
         )
+        self.rpcs = RpcOperations(store, registry, clock, http_factory)
         self._parts = [
             self.run_events,
             self.history,
@@ -181,6 +185,7 @@ class Service:
             self.accounts,
             self.sync_logs,
             self.reconciliation,
+            self.rpcs,
         ]
 
         self.current_plan = self.plans.current
@@ -269,6 +274,8 @@ class Service:
         self.sync_log = self.sync_logs.sync_log
         # reconciliation
         self.reconcile = self.reconciliation.reconcile
+        # rpcs
+        self.module_options = self.rpcs.module_options
         # run_events
         self.follow_execution = self.run_events.follow_execution
 

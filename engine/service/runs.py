@@ -18,7 +18,6 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from engine.config import Settings
@@ -34,8 +33,8 @@ from engine.service.incomplete import IncompleteOperations
 from engine.service.ingress import WebhookOperations
 from engine.service.options import ServiceOptions
 from engine.service.plans import PlanCache, has_responder, is_instant
-from engine.service.retries import policy_for
 from engine.service.running import HeartbeatMonitor, ModuleState, Responder, new_worker_id
+from engine.service.subscenarios import ServiceSubscenarios, keep_outputs, scenario_inputs
 from engine.spec import ModuleKind
 from engine.store import (
     DatabaseError,
@@ -316,9 +315,12 @@ class RunOperations:
         elif execution.trigger_kind is TriggerKind.RETRY:
             state = self.store.get_incomplete(int(execution.trigger_ref or 0)).state
             resume = IncompleteState.from_dict(state)
+        elif execution.trigger_kind is TriggerKind.SUBSCENARIO:
+            bundles = [scenario_inputs(execution) or {}]
         with contextlib.closing(self.http_factory()) as http:
             context = self.run_context(scenario, plan, execution, http, responder)
             record = run_scenario(plan, context, trigger_bundles=bundles, resume=resume)
+        keep_outputs(execution, record)
         if responder is not None and not responder.answered:
             responder(200, "Accepted", {})  # the caller stops waiting at once
         return record
@@ -368,8 +370,12 @@ class RunOperations:
             starts=self._starts(scenario, plan),
             commit_cursor=commit_cursor,
             respond=responder,
+            subscenarios=ServiceSubscenarios(self, execution),
             sleep=time.sleep,
-            variables={"organization": self.store.list_variables()},
+            variables={
+                "organization": self.store.list_variables(),
+                "input": scenario_inputs(execution) or {},
+            },
             timezone=plan.settings.timezone or "UTC",
             allow_private_network=settings.allow_private_network,
             scenario_id=scenario.id,
@@ -497,14 +503,6 @@ def _summary(error: Mapping[str, Any] | None) -> dict[str, Any] | None:
     if not error:
         return None
     return {"type": error.get("type", "RuntimeError"), "message": error.get("message", "")}
-
-
-def retry_time(
-    error: Mapping[str, Any], retry: Mapping[str, Any], attempts: int, now: datetime
-) -> tuple[int, datetime | None]:
-    """``(max_attempts, next_retry_at)`` for an incomplete execution after ``attempts``."""
-    policy = policy_for(error, retry)
-    return policy.attempts, policy.next_retry_at(attempts, now)
 
 
 def _trigger_bundles(plan: Plan, request_bundle: dict[str, Any]) -> list[dict[str, Any]]:

@@ -229,6 +229,8 @@ class ScenarioOperations:
         existing = self.store.list_webhooks(scenario_id=scenario.id)
         if trigger is None or trigger.kind is not ModuleKind.INSTANT_TRIGGER or existing:
             return existing
+        if trigger.spec is not None and "scheduling" in trigger.spec.hooks:
+            return existing  # started another way (scenario-service:StartSubscenario)
         settings = {"module_id": trigger.id, "make_hook": trigger.parameters.get("hook")}
         webhook = self.store.create_webhook(
             f"{scenario.name} webhook", scenario_id=scenario.id, settings=settings
@@ -445,6 +447,9 @@ def _text(source: str | bytes) -> str:
 
 def _default_scheduling(plan: Plan) -> dict[str, Any]:
     trigger = plan.trigger
+    own = trigger.spec.hooks.get("scheduling") if trigger and trigger.spec else None
+    if own is not None:  # a trigger that says how it is started (on demand)
+        return dict(own())
     if trigger is not None and trigger.kind is ModuleKind.INSTANT_TRIGGER:
         return {"type": "immediately"}
     return {"type": "indefinitely", "interval": 900}

@@ -206,7 +206,7 @@ class SqlSessions(SqlBase):
     def create_session(
         self, id_hash: str, user_id: int, csrf_token: str, expires_at: datetime
     ) -> UserSession:
-        values = {
+        values: dict[str, Any] = {
             "id_hash": id_hash,
             "user_id": user_id,
             "csrf_token": csrf_token,
