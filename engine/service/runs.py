@@ -420,6 +420,10 @@ class RunOperations:
         worker: str,
     ) -> Execution | None:
         status = ExecutionStatus(str(record.status))
+        keep = plan.settings.keep_successful_bundles
+        if keep is None:
+            keep = self.settings.keep_successful_bundles
+        stored = record.to_dict(bundles=keep or status is not ExecutionStatus.SUCCESS)
         try:
             # One transaction: an execution never ends "incomplete" without the state its
             # retry needs, nor a retry run finished with its incomplete execution unsettled.
@@ -427,7 +431,7 @@ class RunOperations:
                 finished = self.store.finish_execution(
                     execution.id,
                     status,
-                    record.to_dict(),
+                    stored,
                     operations=record.operations,
                     data_size=record.data_size,
                     error=_summary(record.error),
