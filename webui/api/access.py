@@ -29,6 +29,7 @@ ACCESS: dict[str, Role] = {
     "api.list_modules": VIEWER,
     "api.list_apps": VIEWER,
     "api.list_functions": VIEWER,
+    "api.list_keywords": VIEWER,
     "api.validate": VIEWER,
     "api.preview_expression": VIEWER,
     # scenarios

@@ -12,13 +12,14 @@ from flask import Response
 from engine.blueprint import read_document
 from engine.errors import BlueprintError
 from engine.graph import ValidationReport, validate_blueprint
-from engine.mapping import FUNCTIONS
+from engine.mapping import FUNCTIONS, KEYWORD_HELP, KEYWORDS
 from engine.mapping.functions import FunctionSpec
 from engine.registry import ModuleRegistry
 from engine.spec import ModuleSpec
 from webui.api.models import (
     AppOut,
     FunctionOut,
+    KeywordOut,
     ModuleOut,
     PreviewError,
     PreviewIn,
@@ -155,6 +156,13 @@ def list_functions() -> Response:
     """The IML functions for the function picker, by group then name."""
     specs = sorted(FUNCTIONS.values(), key=lambda spec: (spec.category, spec.name.lower()))
     return answer([_function_out(spec) for spec in specs])
+
+
+@route("/keywords", "GET", answer=list[KeywordOut])
+def list_keywords() -> Response:
+    """The IML keywords (``now``, ``timestamp``, ``emptystring``, ``null`` …) the parser knows,
+    for the mapping panel's Keywords tab: the parser's own table, so the list cannot drift."""
+    return answer([KeywordOut(name=name, description=KEYWORD_HELP[name]) for name in KEYWORDS])
 
 
 def _function_out(spec: FunctionSpec) -> FunctionOut:

@@ -192,6 +192,11 @@ class FunctionOut(Answer):
     description: str
 
 
+class KeywordOut(Answer):
+    name: str
+    description: str
+
+
 # -- scenarios --------------------------------------------------------------------------------
 
 
