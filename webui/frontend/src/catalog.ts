@@ -1,12 +1,13 @@
 // The module catalogue, apps and functions, loaded once per page.
 import { useEffect, useState } from "react";
 import { api } from "./api";
-import type { AppInfo, FunctionInfo, ModuleInfo } from "./types";
+import type { AppInfo, FunctionInfo, KeywordInfo, ModuleInfo } from "./types";
 
 export interface Catalog {
   modules: ModuleInfo[];
   apps: AppInfo[];
   functions: FunctionInfo[];
+  keywords: KeywordInfo[];
   byId: Map<string, ModuleInfo>;
   appsById: Map<string, AppInfo>;
   loaded: boolean;
@@ -16,6 +17,7 @@ const EMPTY: Catalog = {
   modules: [],
   apps: [],
   functions: [],
+  keywords: [],
   byId: new Map(),
   appsById: new Map(),
   loaded: false,
@@ -24,15 +26,17 @@ const EMPTY: Catalog = {
 let cache: Promise<Catalog> | null = null;
 
 async function load(): Promise<Catalog> {
-  const [modules, apps, functions] = await Promise.all([
+  const [modules, apps, functions, keywords] = await Promise.all([
     api.get<ModuleInfo[]>("/api/modules").catch(() => [] as ModuleInfo[]),
     api.get<AppInfo[]>("/api/apps").catch(() => [] as AppInfo[]),
     api.get<FunctionInfo[]>("/api/functions").catch(() => [] as FunctionInfo[]),
+    api.get<KeywordInfo[]>("/api/keywords").catch(() => [] as KeywordInfo[]),
   ]);
   return {
     modules,
     apps,
     functions,
+    keywords,
     byId: new Map(modules.map((m) => [m.id, m])),
     appsById: new Map(apps.map((a) => [a.app, a])),
     loaded: true,

@@ -133,6 +133,11 @@ export interface FunctionInfo {
   description: string;
 }
 
+export interface KeywordInfo {
+  name: string;
+  description: string;
+}
+
 export interface Problem {
   path: string | null;
   message: string;
