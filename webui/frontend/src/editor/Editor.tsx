@@ -66,6 +66,7 @@ import { ModuleNode } from "./ModuleNode";
 import { ModulePanel } from "./ModulePanel";
 import { PlaceholderNode } from "./PlaceholderNode";
 import { RunPanel } from "./RunPanel";
+import { canRunAlone, lastInputBundles } from "./RunModuleOnly";
 import { SettingsPanel } from "./SettingsPanel";
 import { ProblemsBar } from "./ProblemsBar";
 import { useHistory } from "./useHistory";
@@ -158,6 +159,11 @@ function EditorInner({
   const [anchor, setAnchor] = useState<Anchor | null>(null);
   const [menu, setMenu] = useState<{ id: number; x: number; y: number } | null>(null);
   const [errorFor, setErrorFor] = useState<number | null>(null);
+  const [runOnlyFor, setRunOnlyFor] = useState<number | null>(null);
+  useEffect(() => {
+    // "Run this module only" opens from the menu once: another panel closes it.
+    if (panel?.kind !== "module" || panel.id !== runOnlyFor) setRunOnlyFor(null);
+  }, [panel, runOnlyFor]);
   const [message, setMessage] = useState<{ text: string; error?: boolean } | null>(null);
   const [active, setActive] = useState<ActiveField | null>(null);
   const [busy, setBusy] = useState(false);
@@ -806,6 +812,10 @@ function EditorInner({
                   onAddRoute={() => history.commit(addRoute(bp, panelModule.id))}
                   onDeleteRoute={(i) => history.commit(deleteRoute(bp, panelModule.id, i))}
                   onClose={() => setPanel(null)}
+                  runOnly={{
+                    bundles: lastInputBundles(bp, panelModule.id, last.bundles),
+                    open: runOnlyFor === panelModule.id,
+                  }}
                 />
               )}
               {filterEdge && filterTarget !== null && (
@@ -914,6 +924,14 @@ function EditorInner({
                     label: "Add error handler",
                     onClick: () => setErrorFor(menu.id),
                     hidden: menuModule.container === "onerror" || menuModule.module.module.startsWith("builtin:"),
+                  },
+                  {
+                    label: "Run this module only",
+                    onClick: () => {
+                      setRunOnlyFor(menu.id);
+                      setPanel({ kind: "module", id: menu.id });
+                    },
+                    hidden: readOnly || !canRunAlone(catalog.byId.get(menuModule.module.module)),
                   },
                   { label: "Add a note", onClick: () => setPanel({ kind: "module", id: menu.id }) },
                   { label: "Copy module", onClick: () => copy(menu.id) },
