@@ -22,7 +22,7 @@ SUPPORTED = {
 
 def switchboard(*args):
     return subprocess.run(
-        [sys.executable, "-m", "engine.cli", *map(str, args)],
+        [sys.executable, "-m", "switchboard.cli", *map(str, args)],
         capture_output=True,
         text=True,
         cwd=REPO_ROOT,
@@ -196,7 +196,7 @@ def test_sandbox_command_serves_an_app_until_stopped(tmp_path):
     import requests
 
     process = subprocess.Popen(
-        [sys.executable, "-m", "engine.cli", "sandbox", "onecrm", "--port", "0"],
+        [sys.executable, "-m", "switchboard.cli", "sandbox", "onecrm", "--port", "0"],
         cwd=REPO_ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
