@@ -440,6 +440,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/api/keywords": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The IML keywords (``now``, ``timestamp``, ``emptystring``, ``null`` …) the parser knows, */
+    get: operations["list_keywords"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/api/modules": {
     parameters: {
       query?: never;
@@ -1446,6 +1463,13 @@ export interface components {
       state: {
         [key: string]: unknown;
       } | null;
+    };
+    /** KeywordOut */
+    KeywordOut: {
+      /** Description */
+      description: string;
+      /** Name */
+      name: string;
     };
     /** LastRun */
     LastRun: {
@@ -3590,6 +3614,44 @@ export interface operations {
         };
         content: {
           "application/json": components["schemas"]["BulkRetryOut"];
+        };
+      };
+      /** @description the database is unavailable; try again */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  list_keywords: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description refused; the body says why (400 not JSON, 401 not signed in, 403 role or CSRF token, 404, 405, 409 conflict, 413 too large, 415 not JSON, 422 invalid with the path of the first bad field, 429 throttled with Retry-After) */
+      "4XX": {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The IML keywords (``now``, ``timestamp``, ``emptystring``, ``null`` …) the parser knows, */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["KeywordOut"][];
         };
       };
       /** @description the database is unavailable; try again */
