@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.blueprint import load_blueprint
+from engine.cli_packs import add_pack_commands
 from engine.errors import BlueprintError, UserError
 from engine.graph import compile_blueprint, validate_blueprint
 from engine.jsonvalues import dumps
@@ -164,6 +165,7 @@ def _service_commands(commands: Any) -> None:
 
     _backup_commands(commands)
     _connection_commands(commands)
+    add_pack_commands(commands)
 
     database = commands.add_parser("db", help="database maintenance")
     actions = database.add_subparsers(dest="action", required=True, metavar="ACTION")

@@ -12,6 +12,7 @@ registry and a clock, and does everything else through them.
 Parts: ``scenarios`` (import/save/export/activate/schedule), ``ingress`` (webhooks),
 ``runs`` (execute queued work, run once), ``incomplete`` (retry/resolve), ``maintenance``
 (the scheduler's tick), ``synclog`` (per-record sync status of sync scenarios),
+``packs`` (install a sync pack's scenarios, their health, historical sync),
 ``reconcile`` (1CRM's books against an accounting system's, linked to the sync logs), ``events``
 (live run progress), ``history`` (filtered history, retention, dashboard), ``queueview``
 (webhook queues, incomplete edits and bulk retry), ``moduleruns`` ("run this module only"),
@@ -50,6 +51,7 @@ from engine.service.ingress import AcceptedRequest, WebhookOperations
 from engine.service.maintenance import MaintenanceOperations, TickReport
 from engine.service.moduleruns import ModuleRunOperations
 from engine.service.options import ServiceOptions
+from engine.service.packs import HistoricalSync, PackOperations, PackScenario
 from engine.service.preview import Preview, PreviewOperations
 from engine.service.queueview import QueueViewOperations
 from engine.service.reconcile import ReconcileOperations, Reconciliation
@@ -72,6 +74,7 @@ class Service(
     MaintenanceOperations,
     SyncLogOperations,
     ReconcileOperations,
+    PackOperations,
     ResourceOperations,
     AppDeliveryOperations,
     PreviewOperations,
@@ -122,11 +125,13 @@ __all__ = [
     "AcceptedRequest",
     "Busy",
     "Conflict",
+    "HistoricalSync",
     "ImportResult",
     "InvalidField",
     "InvalidPayload",
     "InvalidRequest",
     "LimitExceeded",
+    "PackScenario",
     "PayloadTooLarge",
     "Preview",
     "RateLimited",
