@@ -325,6 +325,7 @@ class PackSettings:
     filters: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     taxes: dict[str, str] = field(default_factory=dict)
     interval_minutes: int | None = None
+    tax_rates: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -333,6 +334,7 @@ class PackSettings:
             "mapping": self.mapping,
             "filters": self.filters,
             "taxes": self.taxes,
+            "tax_rates": self.tax_rates,
             "interval_minutes": self.interval_minutes,
         }
 
@@ -382,12 +384,16 @@ def settings_for(pack: Pack, given: Mapping[str, Any] | None) -> PackSettings:
     taxes = {str(k): str(v) for k, v in (given.get("taxes") or {}).items() if k and v}
     if taxes and not pack.taxes:
         raise PackError("taxes: this pack maps no taxes")
+    try:
+        rates = {str(k): float(v) for k, v in (given.get("tax_rates") or {}).items()}
+    except (TypeError, ValueError):
+        raise PackError("tax_rates: every rate is a number (a percentage)") from None
     interval = given.get("interval_minutes")
     if interval not in (None, ""):
         interval = int(interval)
         if not 1 <= interval <= MAX_INTERVAL_MINUTES:
             raise PackError(f"interval_minutes: {interval} is not 1 to {MAX_INTERVAL_MINUTES}")
-    return PackSettings(directions, options, mapping, filters, taxes, interval or None)
+    return PackSettings(directions, options, mapping, filters, taxes, interval or None, rates)
 
 
 def _rule(file: str, index: int, rule: Mapping[str, Any]) -> dict[str, Any]:
@@ -424,10 +430,7 @@ def generate(pack: Pack, flow: Flow, settings: PackSettings) -> str:
     if rules and flow.filter_module is not None:
         _add_filter(_module(modules, flow, flow.filter_module), flow, rules)
     if flow.taxes:
-        target = _module(modules, flow, int(flow.taxes["module"]))
-        table = {**(pack.taxes or {}).get("default", {}), **settings.taxes}
-        expression = tax_expression(flow.taxes["subject"], table, flow.taxes.get("otherwise", ""))
-        _set_path(target.setdefault("mapper", {}), flow.taxes["key"], expression)
+        _write_taxes(_module(modules, flow, int(flow.taxes["module"])), pack, flow, settings)
     metadata = blueprint.setdefault("metadata", {})
     metadata["pack"] = {"name": pack.name, "flow": flow.file, "settings": settings.to_dict()}
     return json.dumps(blueprint, indent=4, ensure_ascii=False) + "\n"
@@ -481,6 +484,33 @@ def _add_filter(module: dict[str, Any], flow: Flow, rules: list[dict[str, Any]])
     groups = existing.get("conditions") or [[]]
     existing["conditions"] = [[*group, *conditions] for group in groups]
     module["filter"] = existing
+
+
+def tax_table(pack: Pack, settings: PackSettings) -> dict[str, str]:
+    """CRM tax name → accounting tax code: the pack's defaults, then the user's rows."""
+    return {**(pack.taxes or {}).get("default", {}), **settings.taxes}
+
+
+def _write_taxes(module: dict[str, Any], pack: Pack, flow: Flow, settings: PackSettings) -> None:
+    """``code`` (CRM → accounting): the line's tax name to a code. ``crm_line_tax``
+    (accounting → CRM): the line's code to a Zoho line tax, name and percentage (the rates the
+    pack knows, or the ones the setup page read from the CRM)."""
+    taxes = flow.taxes or {}
+    table = tax_table(pack, settings)
+    subject, kind = taxes["subject"], taxes.get("kind", "code")
+    if kind == "code":
+        value: Any = tax_expression(subject, table, taxes.get("otherwise", ""))
+    else:
+        rates = {**(pack.taxes or {}).get("rates", {}), **settings.tax_rates}
+        names = {code: name for name, code in sorted(table.items(), reverse=True)}
+        percentages = {code: str(rates.get(name, 0)) for code, name in names.items()}
+        value = [
+            {
+                "name": tax_expression(subject, names, ""),
+                "percentage": tax_expression(subject, percentages, "0"),
+            }
+        ]
+    _set_path(module.setdefault("mapper", {}), taxes["key"], value)
 
 
 def tax_expression(subject: str, table: Mapping[str, str], otherwise: str = "") -> str:
