@@ -44,7 +44,9 @@ class PackWorld:
         self.http = http
 
     def install(self, pack: str, settings: dict[str, Any] | None = None) -> dict[str, int]:
-        """Install the pack; its scenarios by flow file."""
+        """Install the pack; its scenarios by flow file. (After the second the sandboxes
+        loaded their fixtures in: a trigger starting "now" starts after them.)"""
+        self.next_second()
         made = self.service.install_pack(pack, self.connections, settings)
         return {s.flow: s.id for s in made}
 

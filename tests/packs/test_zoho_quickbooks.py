@@ -161,7 +161,7 @@ def test_products_and_an_invoice_reach_quickbooks_with_tax_codes(zoho_quickbooks
     (line,) = [x for x in created["Line"] if x["DetailType"] == "SalesItemLineDetail"]
     assert line["SalesItemLineDetail"]["TaxCodeRef"]["value"] == "4"
     assert line["SalesItemLineDetail"]["ItemRef"]["value"] == items["Harakeke mat"]["Id"]
-    assert created["TotalAmt"] == 184  # 2 × 80 + 15 % GST, to the cent
+    assert created["TotalAmt"] == 184  # 2 x 80 + 15 % GST, to the cent
     (zoho_invoice,) = [i for i in world.zoho_records("Invoices") if i["id"] == invoice]
     assert zoho_invoice["Grand_Total"] == 184
     assert zoho_invoice["QuickBooks_Invoice_Id"] == created["Id"]
