@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from engine.connections import StoreConnections
 from engine.packs import (
     Pack,
     PackError,
@@ -19,6 +21,7 @@ from engine.packs import (
     list_packs,
     settings_for,
     settings_of,
+    tax_table,
 )
 from engine.service.base import ServiceBase
 from engine.service.errors import InvalidRequest
@@ -267,6 +270,35 @@ class PackOperations(ServiceBase):
 
         threading.Thread(target=work, name=f"historical-{name}", daemon=True).start()
         return placeholder
+
+    def pack_taxes(self, name: str, connections: Mapping[str, int]) -> dict[str, Any]:
+        """The tax table's two lists, read live through the given connections: the CRM's
+        taxes (``crm``) and the accounting system's codes (``accounting``), each
+        ``[{"code", "name", "rate"}]``, with the table's current rows (``table``).
+
+        Raises:
+            InvalidRequest: the pack maps no taxes, or a connection is missing.
+            ModuleError: a system could not be read.
+        """
+        from modules.packs.taxes import READERS, tax_list  # a module package, like reconcile's
+
+        pack = self.pack(name)
+        if not pack.taxes:
+            raise InvalidRequest(f"{name} maps no taxes")
+        lists: dict[str, Any] = {}
+        with contextlib.closing(self.http_factory()) as session:
+            resolver = StoreConnections(self.store, self.registry, self.clock, session)
+            for side, app in (("crm", pack.crm), ("accounting", pack.accounting)):
+                if app not in READERS:
+                    lists[side] = []
+                    continue
+                if app not in connections:
+                    raise InvalidRequest(f"choose the {pack.labels.get(app, app)} connection")
+                lists[side] = tax_list(app, resolver.get(int(connections[app])), session)
+        current = self.pack_settings(name)
+        lists["table"] = tax_table(pack, current or settings_for(pack, {}))
+        lists["rates"] = dict(pack.taxes.get("rates", {}))
+        return lists
 
     def historical_syncs(self) -> dict[str, HistoricalSync]:
         if not hasattr(self, "_historical"):

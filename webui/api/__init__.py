@@ -63,6 +63,7 @@ def register_api(app: Flask) -> None:
         connections,
         datastores,
         inspect,
+        packs,
         reconcile,
         runs,
         scenarios,
