@@ -25,7 +25,7 @@ browser: ## Install Debian's Chromium for the browser tests when it is missing (
 	@if [ -x /usr/bin/chromium ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	  echo "install: Debian's chromium for the browser tests"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium </dev/null; \
+	  apt-get -o DPkg::Lock::Timeout=600 update -qq && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq chromium </dev/null; \
 	else \
 	  echo "install: the browser tests need Chromium; run: sudo apt-get install -y chromium" >&2; \
 	fi
