@@ -116,6 +116,7 @@ class Flow:
     mapping: tuple[MappingRow, ...] = ()
     taxes: Mapping[str, Any] | None = None
     filter_fields: tuple[str, ...] = ()
+    interval_minutes: int | None = None  # its own schedule (a daily summary: 1440)
 
 
 @dataclass(frozen=True)
@@ -309,6 +310,7 @@ def _flow(raw: Mapping[str, Any]) -> Flow:
         mapping=rows,
         taxes=raw.get("taxes"),
         filter_fields=tuple(raw.get("filter_fields", ())),
+        interval_minutes=raw.get("interval_minutes"),
     )
 
 

@@ -137,7 +137,8 @@ class PackOperations(ServiceBase):
             else:
                 result, change = None, "unchanged"
             scenario_id = result.scenario.id if result else scenario.id  # type: ignore[union-attr]
-            self.set_scheduling(scenario_id, {"type": "indefinitely", "interval": interval})
+            every = flow.interval_minutes * 60 if flow.interval_minutes else interval
+            self.set_scheduling(scenario_id, {"type": "indefinitely", "interval": every})
             active = enabled(pair, flow, chosen)
             current = self.get_scenario(scenario_id)
             if active and not current.active:

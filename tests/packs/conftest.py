@@ -117,6 +117,27 @@ class PackWorld:
     def qbo_records(self, entity: str) -> list[dict[str, Any]]:
         return list(self.sandboxes["quickbooks"].state()["records"][QBO_REALM][entity])
 
+    # -- Xero --
+
+    def xero(self, method: str, resource: str, body: Any = None) -> dict[str, Any]:
+        connection = self.connection("xero")
+        answer = self.http.request(
+            method,
+            f"{self.sandboxes['xero'].url}/api.xro/2.0/{resource}",
+            json=body,
+            headers={
+                "Authorization": f"Bearer {connection['access_token']}",
+                "xero-tenant-id": connection["tenant_id"],
+                "Accept": "application/json",
+            },
+        )
+        assert answer.status_code < 300, answer.text
+        return answer.json()
+
+    def xero_records(self, resource: str) -> list[dict[str, Any]]:
+        (tenant,) = self.sandboxes["xero"].state()["records"].values()
+        return list(tenant[resource])
+
 
 def succeeded(execution: Execution) -> Execution:
     assert execution.status is ExecutionStatus.SUCCESS, (execution.error, execution.record)
@@ -182,5 +203,18 @@ def zoho_quickbooks(tmp_path, zoho_sandbox_app, qbo_sandbox_app, http):
         "quickbooks": connect_quickbooks(store, registry, http, qbo_sandbox_app).id,
     }
     sandboxes = {"zohocrm": zoho_sandbox_app, "quickbooks": qbo_sandbox_app}
+    yield PackWorld(service, sandboxes, connections, http)
+    close()
+
+
+@pytest.fixture
+def zoho_xero(tmp_path, zoho_sandbox_app, xero_sandbox_app, http):
+    service, close = make_service(tmp_path)
+    store, registry = service.store, service.registry
+    connections = {
+        "zohocrm": connect_zohocrm(store, registry, http, zoho_sandbox_app).id,
+        "xero": connect_xero(store, registry, http, xero_sandbox_app).id,
+    }
+    sandboxes = {"zohocrm": zoho_sandbox_app, "xero": xero_sandbox_app}
     yield PackWorld(service, sandboxes, connections, http)
     close()
