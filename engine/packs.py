@@ -148,10 +148,17 @@ class Pack:
     options: tuple[Option, ...] = ()
     taxes: Mapping[str, Any] | None = None
     seeds: tuple[str, ...] = ()
+    connected: tuple[str, ...] = ()
 
     @property
     def apps(self) -> tuple[str, str]:
         return (self.crm, self.accounting)
+
+    @property
+    def connection_apps(self) -> tuple[str, ...]:
+        """The apps the pack needs a stored connection for (a CRM that only sends webhooks
+        and receives HTTP requests needs none)."""
+        return self.connected or self.apps
 
     def flows(self) -> list[tuple[Pair, Flow]]:
         return [(pair, flow) for pair in self.pairs for flow in pair.flows]
@@ -170,6 +177,7 @@ class Pack:
             "title": self.title,
             "description": self.description,
             "apps": {"crm": self.crm, "accounting": self.accounting},
+            "connections": list(self.connection_apps),
             "labels": dict(self.labels),
             "interval_minutes": self.interval_minutes,
             "seeds": list(self.seeds),
@@ -257,6 +265,7 @@ def load_pack(path: Path) -> Pack:
             options=tuple(_option(o) for o in raw.get("options", [])),
             taxes=raw.get("taxes"),
             seeds=tuple(raw.get("seeds", [])),
+            connected=tuple(raw.get("connections", ())),
         )
     except (KeyError, TypeError, ValueError) as error:
         raise PackError(f"{where}: {error!r}") from None
@@ -464,13 +473,15 @@ def _write_options(module: dict[str, Any], pack: Pack, settings: PackSettings) -
 
 
 def _set_path(mapper: dict[str, Any], dotted: str, value: Any) -> None:
+    """Set ``Line.0.TaxCodeRef``-style paths (a number picks an element of a list)."""
     *parents, last = dotted.split(".")
+    target: Any = mapper
     for key in parents:
-        mapper = mapper.setdefault(key, {})
+        target = target[int(key)] if isinstance(target, list) else target.setdefault(key, {})
     if value in (None, ""):
-        mapper.pop(last, None)
+        target.pop(last, None)
     else:
-        mapper[last] = value
+        target[last] = value
 
 
 def _add_filter(module: dict[str, Any], flow: Flow, rules: list[dict[str, Any]]) -> None:

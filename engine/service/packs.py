@@ -109,7 +109,7 @@ class PackOperations(ServiceBase):
                 or a connection missing for one of its two apps.
         """
         pack = self.pack(name)
-        for app in pack.apps:
+        for app in pack.connection_apps:
             if app not in connections:
                 raise InvalidRequest(f"choose the {pack.labels.get(app, app)} connection ({app})")
             connection = self.store.get_connection(int(connections[app]))
@@ -137,8 +137,12 @@ class PackOperations(ServiceBase):
             else:
                 result, change = None, "unchanged"
             scenario_id = result.scenario.id if result else scenario.id  # type: ignore[union-attr]
-            every = flow.interval_minutes * 60 if flow.interval_minutes else interval
-            self.set_scheduling(scenario_id, {"type": "indefinitely", "interval": every})
+            trigger = self.current_plan(self.get_scenario(scenario_id)).trigger
+            if trigger is not None and trigger.kind is ModuleKind.INSTANT_TRIGGER:
+                self.set_scheduling(scenario_id, {"type": "immediately"})
+            else:
+                every = flow.interval_minutes * 60 if flow.interval_minutes else interval
+                self.set_scheduling(scenario_id, {"type": "indefinitely", "interval": every})
             active = enabled(pair, flow, chosen)
             current = self.get_scenario(scenario_id)
             if active and not current.active:
@@ -174,8 +178,10 @@ class PackOperations(ServiceBase):
             runs = self.store.list_executions(scenario_id=scenario.id, limit=50).items
             last = runs[0] if runs else None
             entries = self.sync_log(scenario.id, limit=50)
+            hooks = self.store.list_webhooks(scenario_id=scenario.id)
             health.append(
                 {
+                    "webhook_url": self.webhook_url(hooks[0]) if hooks else None,
                     "id": scenario.id,
                     "name": scenario.name,
                     "pair": pair.key,
@@ -290,7 +296,7 @@ class PackOperations(ServiceBase):
         with contextlib.closing(self.http_factory()) as session:
             resolver = StoreConnections(self.store, self.registry, self.clock, session)
             for side, app in (("crm", pack.crm), ("accounting", pack.accounting)):
-                if app not in READERS:
+                if app not in READERS or app not in pack.connection_apps:
                     lists[side] = []
                     continue
                 if app not in connections:

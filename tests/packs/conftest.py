@@ -50,6 +50,15 @@ class PackWorld:
         made = self.service.install_pack(pack, self.connections, settings)
         return {s.flow: s.id for s in made}
 
+    def send(self, scenario_id: int, body: dict[str, Any]) -> list[Execution]:
+        """The CRM posts a webhook to the scenario's URL (the real ingress); the worker path
+        runs what it queued."""
+        (webhook,) = self.service.store.list_webhooks(scenario_id=scenario_id)
+        answer = self.http.post(self.service.webhook_url(webhook), json=body)
+        assert answer.status_code < 300, answer.text
+        ids = self.service.process_webhook(webhook.id)
+        return [self.service.get_execution(i) for i in ids]
+
     def run(self, scenario_id: int) -> Execution:
         """One scheduled run of a polling scenario."""
         return self.service.run_once(scenario_id)
@@ -217,4 +226,45 @@ def zoho_xero(tmp_path, zoho_sandbox_app, xero_sandbox_app, http):
     }
     sandboxes = {"zohocrm": zoho_sandbox_app, "xero": xero_sandbox_app}
     yield PackWorld(service, sandboxes, connections, http)
+    close()
+
+
+class CrmInbox:
+    """A generic CRM's side: the endpoints the pack posts to (contacts, the first-paid action),
+    recording every request."""
+
+    def __init__(self) -> None:
+        import flask
+
+        self.requests: list[dict[str, Any]] = []
+        app = flask.Flask("crm")
+
+        @app.post("/<path:path>")
+        def receive(path: str):  # type: ignore[no-untyped-def]
+            self.requests.append(
+                {
+                    "path": path,
+                    "json": flask.request.get_json(force=True),
+                    "key": flask.request.headers.get("Idempotency-Key"),
+                }
+            )
+            return {"ok": True}
+
+        self.app = app
+
+    def to(self, path: str) -> list[dict[str, Any]]:
+        return [r for r in self.requests if r["path"] == path]
+
+
+@pytest.fixture
+def crm_quickbooks(tmp_path, qbo_sandbox_app, http, serve):
+    service, close = make_service(tmp_path)
+    connections = {
+        "quickbooks": connect_quickbooks(service.store, service.registry, http, qbo_sandbox_app).id
+    }
+    inbox = CrmInbox()
+    world = PackWorld(service, {"quickbooks": qbo_sandbox_app}, connections, http)
+    world.crm = inbox  # type: ignore[attr-defined]
+    world.crm_url = serve(inbox.app)  # type: ignore[attr-defined]
+    yield world
     close()
