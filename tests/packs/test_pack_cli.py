@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from engine.cli import main
+from switchboard.cli import main
 
 from engine.config import Settings
 from engine.registry import default_registry
