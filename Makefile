@@ -26,7 +26,7 @@ browser: ## Install Debian's Chromium for the browser tests when it is missing (
 	@if [ -x /usr/bin/chromium ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	  echo "install: Debian's chromium for the browser tests"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium </dev/null; \
+	  apt-get -o DPkg::Lock::Timeout=600 update -qq && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq chromium </dev/null; \
 	else \
 	  echo "install: the browser tests need Chromium; run: sudo apt-get install -y chromium" >&2; \
 	fi
@@ -47,7 +47,7 @@ soak: ## Run the fault tests with 20x bursts, 3 rounds each; counts in var/soak-
 .PHONY: lint
 lint: ## Check style (ruff, prettier) and that the editor's generated API types are current
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check engine modules webui tests
+	$(BIN)/ruff format --check switchboard engine modules webui tests
 	cd webui/frontend && node_modules/.bin/prettier --check src
 	$(PY) -m tests.api_types --check
 

@@ -17,12 +17,13 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from engine.errors import InvalidConfigurationError
+from engine.errors import DataError, InvalidConfigurationError
 from engine.spec import Bundle, Effect, ModuleCall, ModuleKind, ModuleSpec, RecordNaming
 from modules.connections import ApiClient, limited, module_factory, with_position
 from modules.onecrm.client import OneCrmClient, client_for, from_onecrm, onecrm_settings, to_onecrm
 from modules.onecrm.documents import (
     DOCUMENT_MODELS,
+    delete_payment,
     read_allocations,
     read_lines,
     write_document,
@@ -33,6 +34,7 @@ from modules.onecrm.models import (
     EVENT_TYPES,
     AllocationOutput,
     CreateInput,
+    DeleteInput,
     DocumentInput,
     GetInput,
     LineOutput,
@@ -133,7 +135,19 @@ def search_records(call: ModuleCall) -> Iterator[Bundle]:
         match={k: v for k, v in data.match.items() if v not in (None, "")},
         limit=limit,
     )
-    yield from with_position(list(limited(found, limit)))
+    records = list(limited(found, limit))
+    if not records and parameters.errorWhenNoRes:
+        raise DataError(f"1CRM has no {_model(call)} {_looked_for(data)} (yet)")
+    yield from with_position(records)
+
+
+def _looked_for(data: SearchInput) -> str:
+    """What a search asked for, for its "found nothing" error."""
+    asked = {**data.filters, **data.match}
+    parts = [f"{k} = {v!r}" for k, v in asked.items() if v not in (None, "")]
+    if data.filter_text:
+        parts.insert(0, f"matching {data.filter_text!r}")
+    return ", ".join(parts) or "at all"
 
 
 def get_record(call: ModuleCall) -> Iterator[Bundle]:
@@ -168,6 +182,19 @@ def update_record(call: ModuleCall) -> Iterator[Bundle]:
     client = client_for(call)
     fields = with_currency_id(client, _fields(data))
     yield client.updated(model, data.id, fields, data.create_if_missing)
+
+
+def delete_record(call: ModuleCall) -> Iterator[Bundle]:
+    """Delete a record; a payment's invoices owe again what it paid (``delete_payment``).
+    Outputs the record as it was."""
+    data: GetInput = call.input  # type: ignore[assignment]
+    model, client = _model(call), client_for(call)
+    if model == "Payment":
+        yield delete_payment(client, data.id)
+        return
+    record = client.get(model, data.id)
+    client.delete(model, data.id)
+    yield record
 
 
 def list_line_items(call: ModuleCall) -> Iterator[Bundle]:
@@ -301,6 +328,14 @@ ONECRM_MODULES: tuple[ModuleSpec, ...] = (
         update_record,
         input_model=UpdateInput,
         effect=Effect.UPDATE,
+    ),
+    _spec(
+        "DeleteRecord",
+        "Delete a Record",
+        ModuleKind.ACTION,
+        delete_record,
+        input_model=DeleteInput,
+        effect=Effect.DELETE,
     ),
     _spec(
         "ListLineItems",

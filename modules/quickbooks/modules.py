@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from functools import partial
 from typing import Any
 
@@ -32,6 +33,7 @@ from modules.connections import cursor_or_start, module_factory, starts_with_all
 from modules.quickbooks import forms
 from modules.quickbooks import models as m
 from modules.quickbooks.client import client_for, condition, without_empty
+from modules.quickbooks.lines import rates_by_code, sales_lines
 from modules.quickbooks.search import SEARCHES, statement
 from modules.quickbooks.webhooks import change_events, route_delivery
 
@@ -174,6 +176,28 @@ def search_records(entity: str, call: ModuleCall) -> Iterator[Bundle]:
     parameters = call.parameters_as(m.SearchParameters)
     query = statement(SEARCHES[entity], call.input_as(m.SearchInput))
     yield from with_position(list(client_for(call).query_all(query, parameters.limit or None)))
+
+
+def list_document_lines(call: ModuleCall) -> Iterator[Bundle]:
+    """An invoice's or estimate's sales lines, one bundle each, with each line's share of the
+    document's discount and of each tax rate (``modules/quickbooks/lines.py``): what a system
+    that keeps discount and tax per line (1CRM) needs."""
+    data: m.DocumentLinesInput = call.input  # type: ignore[assignment]
+    client = client_for(call)
+    document = client.get(data.entity, data.Id)
+    codes = rates_by_code(
+        list(client.query_all("SELECT * FROM TaxCode")),
+        list(client.query_all("SELECT * FROM TaxRate")),
+    )
+    lines = [{k: _plain(v) for k, v in line.items()} for line in sales_lines(document, codes)]
+    yield from with_position(lines)
+
+
+def _plain(value: Any) -> Any:
+    """A Decimal as the int or float a bundle carries."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
 
 
 # -- create, update, void ---------------------------------------------------------------------
@@ -474,4 +498,14 @@ QUICKBOOKS_MODULES: tuple[ModuleSpec, ...] = (
         },
     ),
     *(spec for entity in ENTITIES for spec in entity_specs(entity)),
+    _spec(
+        "ListDocumentLines",
+        "List an Invoice's or Estimate's Lines",
+        _SEARCH,
+        list_document_lines,
+        input_model=m.DocumentLinesInput,
+        output=m.DocumentLineOutput,
+        effect=Effect.SEARCH,
+        naming=RecordNaming(key=(), name=("Description",)),
+    ),
 )

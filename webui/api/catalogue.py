@@ -10,7 +10,7 @@ from typing import Any
 from flask import Response
 
 from engine.blueprint import read_document
-from engine.errors import BlueprintError
+from engine.errors import BlueprintError, ModuleError
 from engine.filters import OPERATOR_GROUPS, OPERATOR_LABELS, UNARY_OPERATORS
 from engine.graph import ValidationReport, validate_blueprint
 from engine.mapping import FUNCTIONS
@@ -23,10 +23,13 @@ from webui.api.models import (
     ModuleOut,
     OperatorGroupOut,
     OperatorOut,
+    OptionOut,
     PreviewError,
     PreviewIn,
     PreviewOut,
     ProblemOut,
+    RpcIn,
+    RpcOut,
     ValidateIn,
     ValidationOut,
 )
@@ -98,6 +101,21 @@ def list_modules() -> Response:
     """Every installed module with the JSON Schemas of its parameters, input and output."""
     registry = _registry()
     return answer([module_out(spec, registry) for spec in registry.values()])
+
+
+@route("/modules/<module_id>/rpcs/<rpc>", "POST", body=RpcIn, answer=RpcOut)
+def load_options(module_id: str, rpc: str) -> Response:
+    """The choices of a select an app fills by a request (its RPC ``rpc``, named by the
+    field's ``x-make-rpc`` in the module's schema); a refusal of the app is an answer
+    (``error``), not an error."""
+    data = json_body(RpcIn)
+    try:
+        items = current_service().module_options(
+            module_id, rpc, connection_id=data.connection, parameters=data.parameters
+        )
+    except ModuleError as error:
+        return answer(RpcOut(items=[], error=error.message))
+    return answer(RpcOut(items=[OptionOut(**item) for item in items]))
 
 
 @route("/apps", "GET", answer=list[AppOut])

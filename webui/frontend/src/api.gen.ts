@@ -457,6 +457,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/api/modules/{module_id}/rpcs/{rpc}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** The choices of a select an app fills by a request (its RPC ``rpc``, named by the */
+    post: operations["load_options"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/api/oauth/{kind}/authorize": {
     parameters: {
       query?: never;
@@ -1549,6 +1566,13 @@ export interface components {
        */
       unary: boolean;
     };
+    /** OptionOut */
+    OptionOut: {
+      /** Label */
+      label: string;
+      /** Value */
+      value: unknown;
+    };
     /** PasswordChange */
     PasswordChange: {
       /** Current Password */
@@ -1765,6 +1789,33 @@ export interface components {
        * @description how many records the store held
        */
       deleted: number;
+    };
+    /** RpcIn */
+    RpcIn: {
+      /**
+       * Connection
+       * @description the stored connection the app calls its API with
+       * @default null
+       */
+      connection: number | null;
+      /**
+       * Parameters
+       * @description the module's values so far (an RPC may read them)
+       */
+      parameters?: {
+        [key: string]: unknown;
+      };
+    };
+    /** RpcOut */
+    RpcOut: {
+      /**
+       * Error
+       * @description why the app gave no choices (its API refused or failed)
+       * @default null
+       */
+      error: string | null;
+      /** Items */
+      items: components["schemas"]["OptionOut"][];
     };
     /**
      * RunEvent
@@ -3577,6 +3628,51 @@ export interface operations {
         };
         content: {
           "application/json": components["schemas"]["ModuleOut"][];
+        };
+      };
+      /** @description the database is unavailable; try again */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  load_options: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        module_id: string;
+        rpc: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["RpcIn"];
+      };
+    };
+    responses: {
+      /** @description refused; the body says why (400 not JSON, 401 not signed in, 403 role or CSRF token, 404, 405, 409 conflict, 413 too large, 415 not JSON, 422 invalid with the path of the first bad field, 429 throttled with Retry-After) */
+      "4XX": {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The choices of a select an app fills by a request (its RPC ``rpc``, named by the */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["RpcOut"];
         };
       };
       /** @description the database is unavailable; try again */

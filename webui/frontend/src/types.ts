@@ -96,6 +96,8 @@ export interface JsonSchema {
   const?: Json;
   format?: string;
   additionalProperties?: boolean | JsonSchema;
+  /** The app's RPC that loads this select's choices (apps defined as data). */
+  "x-make-rpc"?: string;
 }
 
 export type ModuleInfo = Refine<

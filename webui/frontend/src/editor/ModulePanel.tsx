@@ -64,6 +64,8 @@ export function ModulePanel({
   const connectionParam = CONNECTION_PARAMS[app] ?? "__IMTCONN__";
   const paramSchema = info?.parameters_schema ?? null;
   const inputSchema = info?.input_schema ?? null;
+  // Selects an app fills by an RPC load their choices with the module's connection.
+  const rpc = { module: module.module, connection: params[connectionParam], parameters: { ...params, ...mapper } };
   return (
     <aside className="side-panel module-panel" aria-label={`Module ${module.id}`} data-testid="module-panel">
       <header>
@@ -161,6 +163,7 @@ export function ModulePanel({
             skip={PICKED}
             mappable={false}
             path="parameters"
+            rpc={rpc}
             onChange={(value) => onChange((m) => (m.parameters = value), "parameters")}
           />
         </section>
@@ -174,6 +177,7 @@ export function ModulePanel({
             value={mapper}
             mappable
             path="mapper"
+            rpc={rpc}
             onChange={(value) => onChange((m) => (m.mapper = value), "mapper")}
           />
         </section>
