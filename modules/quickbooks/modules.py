@@ -182,7 +182,7 @@ def list_document_lines(call: ModuleCall) -> Iterator[Bundle]:
     """An invoice's or estimate's sales lines, one bundle each, with each line's share of the
     document's discount and of each tax rate (``modules/quickbooks/lines.py``): what a system
     that keeps discount and tax per line (1CRM) needs."""
-    data: m.DocumentLinesInput = call.input  # type: ignore[assignment]
+    data = call.input_as(m.DocumentLinesInput)
     client = client_for(call)
     document = client.get(data.entity, data.Id)
     codes = rates_by_code(
