@@ -61,7 +61,7 @@ def add_pack_commands(commands: Any) -> None:
 
 
 def _pairs(values: list[str], flag: str) -> dict[str, str]:
-    from engine.cli import CommandError
+    from switchboard.cli import CommandError
 
     found = {}
     for value in values:
@@ -76,7 +76,7 @@ def settings_from_args(args: argparse.Namespace) -> dict[str, Any]:
     """The setup page's settings from ``--settings`` and the flags (which win)."""
     settings: dict[str, Any] = {}
     if args.settings:
-        from engine.cli import _read_json
+        from switchboard.cli import _read_json
 
         settings = dict(_read_json(args.settings))
     for key, flag, values in (
@@ -101,9 +101,8 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _install(args: argparse.Namespace) -> int:
-    from engine.cli import CommandError, _connection_bindings, _settings
-
     from engine.service import ServiceError, build_service, shutdown_service
+    from switchboard.cli import CommandError, _connection_bindings, _settings
 
     settings = settings_from_args(args)
     service = build_service(_settings(), upgrade=True)
@@ -132,9 +131,8 @@ def _print_progress(state: Any) -> None:
 
 
 def _sync(args: argparse.Namespace) -> int:
-    from engine.cli import CommandError, _settings
-
     from engine.service import ServiceError, build_service, shutdown_service
+    from switchboard.cli import CommandError, _settings
 
     service = build_service(_settings(), upgrade=True)
     try:
@@ -143,15 +141,14 @@ def _sync(args: argparse.Namespace) -> int:
         raise CommandError(str(error), EXIT_BAD_INPUT) from None
     finally:
         shutdown_service(service)
-    for error in state.errors:
-        print(f"error: {error}", file=sys.stderr)
+    for problem in state.errors:
+        print(f"error: {problem}", file=sys.stderr)
     return EXIT_OK if not state.errors else 1
 
 
 def _status(args: argparse.Namespace) -> int:
-    from engine.cli import CommandError, _settings
-
     from engine.service import ServiceError, build_service, shutdown_service
+    from switchboard.cli import CommandError, _settings
 
     service = build_service(_settings(), upgrade=True)
     try:

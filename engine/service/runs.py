@@ -519,6 +519,6 @@ def _trigger_bundles(plan: Plan, request_bundle: dict[str, Any]) -> list[dict[st
     bundle on as it is."""
     trigger = plan.trigger
     unwrap = trigger.spec.hooks.get("webhook_bundles") if trigger and trigger.spec else None
-    if unwrap is None:
+    if unwrap is None or trigger is None:
         return [request_bundle]
     return list(unwrap(request_bundle, dict(trigger.parameters)))
