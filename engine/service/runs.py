@@ -136,7 +136,9 @@ class RunOperations:
 
     def execute(self, execution_id: str) -> Execution | None:
         """Claim and run a queued execution; ``None`` when there is nothing to claim (already
-        running or finished elsewhere: a redelivered task) or its sequential scenario is busy."""
+        running or finished elsewhere: a redelivered task) or its scenario is busy: a
+        sequential one, or a poll of any (two polls would read the same cursor and sync the
+        same records twice; Make never runs a scheduled scenario alongside itself)."""
         try:
             execution = self.store.get_execution(execution_id, with_record=False)
             scenario = self.store.get_scenario(execution.scenario_id)
@@ -144,7 +146,8 @@ class RunOperations:
             return None
         if execution.status is not ExecutionStatus.QUEUED:
             return None
-        if not self.plans.get(scenario.id, execution.scenario_version).settings.sequential:
+        plan = self.plans.get(scenario.id, execution.scenario_version)
+        if not plan.settings.sequential and not _polls(plan, execution):
             return self._execute(execution_id)
         with self._scenario_lock(scenario.id) as lock:
             if lock is None:
@@ -485,6 +488,16 @@ class RunOperations:
         if errored and 0 < limit <= count:
             log.warning("scenario %s deactivated after %d consecutive errors", scenario.id, count)
             self.store.set_scenario_active(scenario.id, False)
+
+
+def _polls(plan: Plan, execution: Execution) -> bool:
+    """Whether the run asks a polling trigger for records (not a retry, which resumes one)."""
+    trigger = plan.trigger
+    return (
+        trigger is not None
+        and trigger.kind is ModuleKind.TRIGGER
+        and execution.trigger_kind is not TriggerKind.RETRY
+    )
 
 
 class UnstorableRecord(Exception):
