@@ -157,7 +157,9 @@ class XeroUser:
         self.library.xero_api("POST", f"Contacts/{contact}", {"Contacts": [change]})
         return True
 
-    def create_invoice(self, customer: str, lines: list[LineSpec], mode: str, due: str) -> Ref:
+    def create_invoice(
+        self, customer: str, lines: list[LineSpec], mode: str, due: str, currency: str = "NZD"
+    ) -> Ref | None:
         contact = self.contact_id(customer)
         if contact is None:
             return None
@@ -178,6 +180,7 @@ class XeroUser:
             "Date": "2026-03-01",
             "DueDate": due,
             "LineAmountTypes": mode,
+            "CurrencyCode": currency,
             "Status": "AUTHORISED",
             "LineItems": items,
         }
@@ -242,7 +245,9 @@ class QuickBooksUser:
         self.library.qbo_api("POST", "customer", body)
         return True
 
-    def create_invoice(self, customer: str, lines: list[LineSpec], mode: str, due: str) -> Ref:
+    def create_invoice(
+        self, customer: str, lines: list[LineSpec], mode: str, due: str, currency: str = "NZD"
+    ) -> Ref | None:
         found = self.customer(customer)
         if found is None:
             return None
@@ -264,6 +269,7 @@ class QuickBooksUser:
             "TxnDate": "2026-03-01",
             "DueDate": due,
             "GlobalTaxCalculation": mode,
+            "CurrencyRef": {"value": currency},
             "Line": items,
         }
         invoice = self.library.qbo_api("POST", "invoice", body)["Invoice"]
