@@ -60,6 +60,7 @@ class Actions:
     app_tax_rates: tuple[Decimal, ...]
     app_discounts: tuple[Decimal, ...]
     app_payment_references: tuple[str, ...]
+    app_payment_deletions: bool
 
 
 NO_DISCOUNT = (Decimal(0),)
@@ -79,6 +80,7 @@ ACTIONS: dict[str, Actions] = {
         app_tax_rates=TAX_RATES,
         app_discounts=DISCOUNTS,
         app_payment_references=REFERENCES,
+        app_payment_deletions=True,
     ),
     "quickbooks": Actions(
         crm_tax_rates=TAX_RATES,
@@ -92,6 +94,8 @@ ACTIONS: dict[str, Actions] = {
         # QuickBooks discounts a whole invoice (a discount line), not a line: not drawn yet.
         app_discounts=NO_DISCOUNT,
         app_payment_references=REFERENCES,
+        # 3.7 does not take QuickBooks' deleted payments to 1CRM yet.
+        app_payment_deletions=False,
     ),
 }
 
@@ -206,6 +210,14 @@ class BooksMachine(RuleBasedStateMachine):
         amount = part_of(due, share)
         if self.app.pay(ref, self.crm, amount, "2026-03-06", reference and f"{reference}-{amount}"):
             self.payments += 1
+        self.steps += 1
+
+    @precondition(lambda self: self.payments and self.actions.app_payment_deletions)
+    @rule(data=st.data())
+    def app_delete_payment(self, data: st.DataObject) -> None:
+        payments = self.app.payments()
+        if payments:
+            self.app.delete_payment(data.draw(st.sampled_from(payments), label="payment"))
         self.steps += 1
 
     @precondition(lambda self: self.steps - self.synced_at >= BATCH)

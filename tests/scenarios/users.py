@@ -212,6 +212,14 @@ class XeroUser:
         self.library.xero_api("PUT", "Payments", payment)
         return True
 
+    def payments(self) -> list[str]:
+        """The ids of the payments one may delete (not deleted yet)."""
+        payments = self.library.xero_records("Payments")
+        return [p["PaymentID"] for p in payments if p.get("Status") != "DELETED"]
+
+    def delete_payment(self, payment_id: str) -> None:
+        self.library.xero_api("POST", f"Payments/{payment_id}", {"Status": "DELETED"})
+
 
 class QuickBooksUser:
     """A person in QuickBooks Online."""
@@ -302,6 +310,14 @@ class QuickBooksUser:
         }
         self.library.qbo_api("POST", "payment", body)
         return True
+
+    def payments(self) -> list[str]:
+        return [p["Id"] for p in self.library.qbo_records("Payment")]
+
+    def delete_payment(self, payment_id: str) -> None:
+        (payment,) = [p for p in self.library.qbo_records("Payment") if p["Id"] == payment_id]
+        body = {"Id": payment_id, "SyncToken": payment["SyncToken"]}
+        self.library.qbo_api("POST", "payment?operation=delete", body)
 
 
 __all__ = ["QBO_REALM", "CrmUser", "LineSpec", "QuickBooksUser", "Ref", "XeroUser"]
