@@ -5,7 +5,7 @@ import type { Json, JsonObject, Module, Problem } from "../types";
 import { DataStorePicker, ConnectionPicker, WebhookPicker } from "./Pickers";
 import { Fields } from "./SchemaForm";
 import { JsonEditor } from "./JsonEditor";
-import { RunModuleOnly } from "./RunModuleOnly";
+import { RunModuleOnly, canRunAlone } from "./RunModuleOnly";
 
 const PICKED = ["__IMTCONN__", "account", "hook", "__IMTHOOK__", "datastore"];
 // Built-in apps that need no connection; the others pick one in ``__IMTCONN__`` — except
@@ -36,6 +36,7 @@ export function ModulePanel({
   onAddRoute,
   onDeleteRoute,
   onClose,
+  runOnly,
 }: {
   module: Module;
   catalog: Catalog;
@@ -47,6 +48,8 @@ export function ModulePanel({
   onAddRoute: () => void;
   onDeleteRoute: (index: number) => void;
   onClose: () => void;
+  /** "Run this module only": the last run's bundles to start from, and whether it is open. */
+  runOnly?: { bundles: JsonObject; open: boolean };
 }) {
   const info = catalog.byId.get(module.module) ?? null;
   const app = module.module.split(":")[0];
@@ -204,8 +207,14 @@ export function ModulePanel({
           )}
         </section>
       )}
-      {info && !["trigger", "instant_trigger", "router", "directive", "aggregator"].includes(info.kind) && (
-        <RunModuleOnly key={module.id} scenarioId={scenarioId} moduleId={module.id} />
+      {canRunAlone(info) && (
+        <RunModuleOnly
+          key={`${module.id}-${runOnly?.open ? "open" : "closed"}`}
+          scenarioId={scenarioId}
+          moduleId={module.id}
+          initial={runOnly?.bundles}
+          open={runOnly?.open}
+        />
       )}
       <label className="field">
         <span className="field-label">Note</span>
