@@ -32,7 +32,7 @@ def serve(
     settings = settings.with_secret_key_file()
     upgrade_database(settings.database_url)
     service = build_service(settings)
-    embedded = settings.redis_url is None
+    embedded = service.queue.in_process  # the backplane decided: no workers elsewhere
     scheduler = SchedulerThread(service.tick, service.options.tick_seconds)
     if embedded:
         service.recover_abandoned_work()  # this process is the only worker: nothing is running

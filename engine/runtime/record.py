@@ -19,6 +19,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from engine.jsonvalues import dump_compact, load_trusted
+
 
 class RunStatus(StrEnum):
     """How a run ended (the execution's terminal status)."""
@@ -33,11 +35,15 @@ _SIZE_ENCODER = json.JSONEncoder(separators=(",", ":"), default=str)
 
 
 def bundle_size(value: Any) -> int:
-    """Bytes of a bundle as compact ASCII JSON: Make's "data size" of what a module passed on.
+    """Bytes of a bundle as compact UTF-8 JSON: Make's "data size" of what a module passed on."""
+    return len(dump_compact(value, _json_default))
 
-    Non-ASCII characters count as their ``\\uXXXX`` escapes, a little more than their UTF-8.
-    """
-    return len(_SIZE_ENCODER.encode(value))
+
+def sized_json_value(value: Any, *, copy: bool) -> tuple[int, Any]:
+    """``(bundle_size(value), to_json_value(value) if copy else None)`` from one encoding: the
+    runner measures every bundle and keeps the first ones of each module."""
+    encoded = dump_compact(value, _json_default)
+    return len(encoded), load_trusted(encoded) if copy else None
 
 
 def json_size_over(value: Any, limit: int) -> bool:
@@ -54,7 +60,7 @@ def json_size_over(value: Any, limit: int) -> bool:
 
 def to_json_value(value: Any) -> Any:
     """A bundle as JSON values (dates as ISO 8601, bytes as text), for storing in a record."""
-    return json.loads(json.dumps(value, default=_json_default))
+    return load_trusted(dump_compact(value, _json_default))
 
 
 def iso_8601(moment: datetime) -> str:

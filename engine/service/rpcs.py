@@ -14,14 +14,26 @@ from typing import Any
 
 from engine.connections import StoreConnections
 from engine.errors import UnknownModuleError
-from engine.service.base import ServiceBase
+from engine.registry import ModuleRegistry
+from engine.service.base import Clock, HttpFactory
 from engine.service.errors import InvalidRequest
+from engine.store import Store
 
 MAX_OPTIONS = 1000
 """Choices one RPC answer keeps: a select of more is unusable, and the answer stays small."""
 
 
-class RpcOperations(ServiceBase):
+class RpcOperations:
+    """The choices of selects that apps fill by a request, with a stored connection."""
+
+    def __init__(
+        self, store: Store, registry: ModuleRegistry, clock: Clock, http_factory: HttpFactory
+    ) -> None:
+        self.store = store
+        self.registry = registry
+        self.clock = clock
+        self.http_factory = http_factory
+
     def module_options(
         self,
         module: str,

@@ -47,7 +47,7 @@ class ServiceSubscenarios:
 
     def call(self, scenario: Any, inputs: Mapping[str, Any], *, wait: bool) -> SubscenarioResult:
         called = self._called_scenario(scenario)
-        _check_required(called, self._service.current_plan(called), inputs)
+        _check_required(called, self._service.plans.current(called), inputs)
         depth = call_depth(self._caller) + 1
         if depth > MAX_DEPTH:
             raise RuntimeError(
@@ -85,7 +85,7 @@ class ServiceSubscenarios:
             raise InvalidConfigurationError(
                 f"scenario {found.id} ({found.name}) is not active; activate it to call it"
             )
-        plan = self._service.current_plan(found)
+        plan = self._service.plans.current(found)
         if plan.trigger is None or plan.trigger.module != START_MODULE:
             raise InvalidConfigurationError(
                 f"scenario {found.id} ({found.name}) does not start with Start scenario "

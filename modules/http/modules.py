@@ -143,7 +143,7 @@ def _bearer(credentials: Any, keychain: Any) -> tuple[str, str]:
 
 
 def make_request(call: ModuleCall) -> Iterator[Bundle]:
-    data: MakeRequestInput = call.input  # type: ignore[assignment]
+    data = call.input_as(MakeRequestInput)
     body, body_headers = _v4_body(data)
     auth_headers, auth_params, basic = _auth_headers(call)
     request = HttpRequest(
@@ -202,7 +202,7 @@ def _v3_body(data: SendDataInput) -> tuple[dict[str, Any], list[tuple[str, str]]
 
 
 def send_data(call: ModuleCall, auth: str = "noAuth") -> Iterator[Bundle]:
-    data: SendDataInput = call.input  # type: ignore[assignment]
+    data = call.input_as(SendDataInput)
     body, body_headers = _v3_body(data)
     auth_headers, auth_params, basic = _auth_headers(call, auth)
     if data.authUser or data.authPass:

@@ -11,6 +11,7 @@ from flask import Response
 
 from engine.blueprint import read_document
 from engine.errors import BlueprintError, ModuleError
+from engine.filters import OPERATOR_GROUPS, OPERATOR_LABELS, UNARY_OPERATORS
 from engine.graph import ValidationReport, validate_blueprint
 from engine.mapping import FUNCTIONS
 from engine.mapping.functions import FunctionSpec
@@ -20,6 +21,8 @@ from webui.api.models import (
     AppOut,
     FunctionOut,
     ModuleOut,
+    OperatorGroupOut,
+    OperatorOut,
     OptionOut,
     PreviewError,
     PreviewIn,
@@ -173,6 +176,21 @@ def list_functions() -> Response:
     """The IML functions for the function picker, by group then name."""
     specs = sorted(FUNCTIONS.values(), key=lambda spec: (spec.category, spec.name.lower()))
     return answer([_function_out(spec) for spec in specs])
+
+
+@route("/operators", "GET", answer=list[OperatorGroupOut])
+def list_operators() -> Response:
+    """Make's filter operators, grouped and ordered as its filter editor shows them."""
+    return answer(
+        [
+            OperatorGroupOut(label=label, operators=[_operator_out(code) for code in codes])
+            for label, codes in OPERATOR_GROUPS
+        ]
+    )
+
+
+def _operator_out(code: str) -> OperatorOut:
+    return OperatorOut(code=code, label=OPERATOR_LABELS[code], unary=code in UNARY_OPERATORS)
 
 
 def _function_out(spec: FunctionSpec) -> FunctionOut:

@@ -213,6 +213,17 @@ class FunctionOut(Answer):
     description: str
 
 
+class OperatorOut(Answer):
+    code: str = Field(description="Make's operator code, as blueprints store it (`text:equal`)")
+    label: str = Field(description="as Make's filter editor names it, lower case")
+    unary: bool = Field(description="compares nothing: the condition has no `b`")
+
+
+class OperatorGroupOut(Answer):
+    label: str
+    operators: list[OperatorOut]
+
+
 # -- scenarios --------------------------------------------------------------------------------
 
 
