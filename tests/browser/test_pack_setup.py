@@ -134,7 +134,7 @@ def test_crm_quickbooks_installs_with_one_connection_and_shows_its_webhooks(
     signed_in, service, systems
 ):
     page = signed_in
-    zoho, qbo = systems
+    _, qbo = systems
     page.goto(page.base_url + "/#/packs/crm-quickbooks")
     page.get_by_label("QuickBooks Online connection").select_option(label="QuickBooks sandbox")
     assert page.get_by_label("CRM connection").count() == 0  # the CRM only sends webhooks
