@@ -19,6 +19,7 @@ $(PY):
 install: $(PY) browser ## Create .venv, install Switchboard with its dev tools, build the editor
 	$(BIN)/pip install --quiet -e '.[dev]'
 	cd webui/frontend && npm ci --no-audit --no-fund && npm run build
+	cd webui/frontend/codegen && npm ci --no-audit --no-fund
 
 .PHONY: browser
 browser: ## Install Debian's Chromium for the browser tests when it is missing (as root)
@@ -40,13 +41,19 @@ test: ## Run the test suite (starts Redis and PostgreSQL when they are down; sto
 	$(BIN)/pytest -q
 
 .PHONY: soak
-soak: ## Run the fault tests with 20x bursts, 3 rounds each; counts in var/soak-report.json
-	SWITCHBOARD_SOAK=1 $(BIN)/pytest -q tests/faults
+soak: ## Run the fault tests with 20x bursts, 3 rounds each (counts in var/soak-report.json) and the randomized books test with 100 new sequences per library
+	SWITCHBOARD_SOAK=1 $(BIN)/pytest -q tests/faults tests/scenarios/test_books_balance.py
 
 .PHONY: lint
-lint: ## Check style with ruff
+lint: ## Check style (ruff, prettier) and that the editor's generated API types are current
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check engine modules webui tests
+	$(BIN)/ruff format --check switchboard engine modules webui tests
+	cd webui/frontend && node_modules/.bin/prettier --check src
+	$(PY) -m tests.api_types --check
+
+.PHONY: api-types
+api-types: ## Regenerate webui/frontend/src/api.gen.ts from /api/openapi.json (after changing webui/api/models.py)
+	$(PY) -m tests.api_types
 
 .PHONY: bench
 bench: ## Run the benchmarks (BENCH="engine ingest" picks some) and print their figures

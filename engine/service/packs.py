@@ -23,11 +23,15 @@ from engine.packs import (
     settings_of,
     tax_table,
 )
-from engine.service.base import ServiceBase
+from engine.registry import ModuleRegistry
+from engine.service.base import Clock, HttpFactory
 from engine.service.errors import InvalidRequest
-from engine.service.scenarios import bind_connections
+from engine.service.plans import PlanCache
+from engine.service.runs import RunOperations
+from engine.service.scenarios import ScenarioOperations, bind_connections
+from engine.service.synclog import SyncLogOperations
 from engine.spec import ModuleKind
-from engine.store import ExecutionStatus, Scenario
+from engine.store import ExecutionStatus, Scenario, Store
 
 
 @dataclass(frozen=True)
@@ -80,8 +84,31 @@ class HistoricalSync:
         }
 
 
-class PackOperations(ServiceBase):
-    _historical: dict[str, HistoricalSync]
+class PackOperations:
+    """Sync packs: install their scenarios with the user's choices, their health, the
+    historical sync, the tax table read live from both systems."""
+
+    def __init__(
+        self,
+        store: Store,
+        registry: ModuleRegistry,
+        plans: PlanCache,
+        clock: Clock,
+        http_factory: HttpFactory,
+        *,
+        scenarios: ScenarioOperations,
+        runs: RunOperations,
+        sync_logs: SyncLogOperations,
+    ) -> None:
+        self.store = store
+        self.registry = registry
+        self.plans = plans
+        self.clock = clock
+        self.http_factory = http_factory
+        self.scenarios = scenarios
+        self.runs = runs
+        self.sync_logs = sync_logs
+        self._historical: dict[str, HistoricalSync] = {}
 
     def list_packs(self) -> list[Pack]:
         return list_packs()
@@ -129,26 +156,28 @@ class PackOperations(ServiceBase):
                 raise InvalidRequest(str(error)) from None
             scenario = installed.get(flow.file)
             if scenario is None:
-                result = self.import_scenario(text, saved_by=saved_by)
+                result = self.scenarios.import_scenario(text, saved_by=saved_by)
                 change = "created"
-            elif self.export_scenario(scenario.id) != text:
-                result = self.save_scenario(scenario.id, text, saved_by=saved_by)
+            elif self.scenarios.export_scenario(scenario.id) != text:
+                result = self.scenarios.save_scenario(scenario.id, text, saved_by=saved_by)
                 change = "updated"
             else:
                 result, change = None, "unchanged"
             scenario_id = result.scenario.id if result else scenario.id  # type: ignore[union-attr]
-            trigger = self.current_plan(self.get_scenario(scenario_id)).trigger
+            trigger = self.plans.current(self.scenarios.get_scenario(scenario_id)).trigger
             if trigger is not None and trigger.kind is ModuleKind.INSTANT_TRIGGER:
-                self.set_scheduling(scenario_id, {"type": "immediately"})
+                self.scenarios.set_scheduling(scenario_id, {"type": "immediately"})
             else:
                 every = flow.interval_minutes * 60 if flow.interval_minutes else interval
-                self.set_scheduling(scenario_id, {"type": "indefinitely", "interval": every})
+                self.scenarios.set_scheduling(
+                    scenario_id, {"type": "indefinitely", "interval": every}
+                )
             active = enabled(pair, flow, chosen)
-            current = self.get_scenario(scenario_id)
+            current = self.scenarios.get_scenario(scenario_id)
             if active and not current.active:
-                current = self.activate_scenario(scenario_id)
+                current = self.scenarios.activate_scenario(scenario_id)
             elif not active and current.active:
-                current = self.deactivate_scenario(scenario_id)
+                current = self.scenarios.deactivate_scenario(scenario_id)
             made.append(
                 PackScenario(
                     scenario_id, current.name, flow.file, pair.key, flow.direction, active, change
@@ -160,7 +189,7 @@ class PackOperations(ServiceBase):
         """The choices the installed scenarios were generated with (``None``: not installed)."""
         pack = self.pack(name)
         for scenario in self._pack_scenarios(pack).values():
-            found = settings_of(self.export_scenario(scenario.id))
+            found = settings_of(self.scenarios.export_scenario(scenario.id))
             if found:
                 return settings_for(pack, found.get("settings"))
         return None
@@ -177,11 +206,11 @@ class PackOperations(ServiceBase):
                 continue
             runs = self.store.list_executions(scenario_id=scenario.id, limit=50).items
             last = runs[0] if runs else None
-            entries = self.sync_log(scenario.id, limit=50)
+            entries = self.sync_logs.sync_log(scenario.id, limit=50)
             hooks = self.store.list_webhooks(scenario_id=scenario.id)
             health.append(
                 {
-                    "webhook_url": self.webhook_url(hooks[0]) if hooks else None,
+                    "webhook_url": self.scenarios.webhook_url(hooks[0]) if hooks else None,
                     "id": scenario.id,
                     "name": scenario.name,
                     "pair": pair.key,
@@ -223,7 +252,7 @@ class PackOperations(ServiceBase):
         pack = self.pack(name)
         installed = self._pack_scenarios(pack)
         flows = [installed[f.file] for _, f in pack.flows() if f.file in installed]
-        active = [s for s in flows if self.get_scenario(s.id).active]
+        active = [s for s in flows if self.scenarios.get_scenario(s.id).active]
         if not active:
             raise InvalidRequest(f"install {name} first: it has no active scenario")
         state = HistoricalSync(name, day.isoformat(), len(active))
@@ -231,13 +260,15 @@ class PackOperations(ServiceBase):
         start = datetime.combine(day, datetime.min.time()).isoformat() + "Z"
         for scenario in active:
             state.current = scenario.name
-            trigger = self.current_plan(scenario).trigger
+            trigger = self.plans.current(scenario).trigger
             if trigger is None or trigger.kind is not ModuleKind.TRIGGER:
                 state.done += 1
                 continue
-            self.choose_where_to_start(scenario.id, trigger.id, {"type": "since", "date": start})
+            self.scenarios.choose_where_to_start(
+                scenario.id, trigger.id, {"type": "since", "date": start}
+            )
             for _ in range(rounds):
-                execution = self.run_once(scenario.id)
+                execution = self.runs.run_once(scenario.id)
                 read = _bundles_read(execution.record, trigger.id)
                 state.records += read
                 if execution.status is ExecutionStatus.ERROR:
@@ -287,8 +318,6 @@ class PackOperations(ServiceBase):
             InvalidRequest: the pack maps no taxes, or a connection is missing.
             ModuleError: a system could not be read.
         """
-        from modules.packs.taxes import READERS, tax_list  # a module package, like reconcile's
-
         pack = self.pack(name)
         if not pack.taxes:
             raise InvalidRequest(f"{name} maps no taxes")
@@ -296,20 +325,19 @@ class PackOperations(ServiceBase):
         with contextlib.closing(self.http_factory()) as session:
             resolver = StoreConnections(self.store, self.registry, self.clock, session)
             for side, app in (("crm", pack.crm), ("accounting", pack.accounting)):
-                if app not in READERS or app not in pack.connection_apps:
+                reader = self.registry.tax_readers.get(app)
+                if reader is None or app not in pack.connection_apps:
                     lists[side] = []
                     continue
                 if app not in connections:
                     raise InvalidRequest(f"choose the {pack.labels.get(app, app)} connection")
-                lists[side] = tax_list(app, resolver.get(int(connections[app])), session)
+                lists[side] = reader(resolver.get(int(connections[app])), session)
         current = self.pack_settings(name)
         lists["table"] = tax_table(pack, current or settings_for(pack, {}))
         lists["rates"] = dict(pack.taxes.get("rates", {}))
         return lists
 
     def historical_syncs(self) -> dict[str, HistoricalSync]:
-        if not hasattr(self, "_historical"):
-            self._historical = {}
         return self._historical
 
     def _pack_scenarios(self, pack: Pack) -> dict[str, Scenario]:
@@ -318,7 +346,7 @@ class PackOperations(ServiceBase):
         names = {pack.flow_name(flow): flow.file for _, flow in pack.flows()}
         found: dict[str, Scenario] = {}
         for scenario in self.store.list_scenarios():
-            marker = settings_of(self.export_scenario(scenario.id))
+            marker = settings_of(self.scenarios.export_scenario(scenario.id))
             if marker and marker.get("name") == pack.name and marker.get("flow") in names.values():
                 found.setdefault(marker["flow"], scenario)
             elif scenario.name in names:

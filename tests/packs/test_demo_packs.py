@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from engine.cli_packs import _demo_pack_setup, _demo_sandbox
 from engine.config import Settings
 from engine.service import build_service, shutdown_service
 from modules.quickbooks import sandbox as qbo_sandbox
+from switchboard.cli_packs import _demo_pack_setup, _demo_sandbox
 
 
 @pytest.mark.parametrize("pack", ["zoho-quickbooks", "zoho-xero", "crm-quickbooks"])

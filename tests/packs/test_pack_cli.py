@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 
-from engine.cli import main
 from engine.config import Settings
 from engine.registry import default_registry
 from engine.store import open_store
+from switchboard.cli import main
 from tests.connectors.test_quickbooks_support import connect_quickbooks
 from tests.connectors.test_zohocrm_support import connect_zohocrm
 

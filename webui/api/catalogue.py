@@ -10,20 +10,27 @@ from typing import Any
 from flask import Response
 
 from engine.blueprint import read_document
-from engine.errors import BlueprintError
+from engine.errors import BlueprintError, ModuleError
+from engine.filters import OPERATOR_GROUPS, OPERATOR_LABELS, UNARY_OPERATORS
 from engine.graph import ValidationReport, validate_blueprint
-from engine.mapping import FUNCTIONS
+from engine.mapping import FUNCTIONS, KEYWORD_HELP, KEYWORDS
 from engine.mapping.functions import FunctionSpec
 from engine.registry import ModuleRegistry
 from engine.spec import ModuleSpec
 from webui.api.models import (
     AppOut,
     FunctionOut,
+    KeywordOut,
     ModuleOut,
+    OperatorGroupOut,
+    OperatorOut,
+    OptionOut,
     PreviewError,
     PreviewIn,
     PreviewOut,
     ProblemOut,
+    RpcIn,
+    RpcOut,
     ValidateIn,
     ValidationOut,
 )
@@ -46,11 +53,11 @@ APPS: dict[str, AppInfo] = {
     "datastore": AppInfo("Data store", "#41a44c", "database"),
     "util": AppInfo("Tools", "#7d4cdb", "wrench"),
     "regexp": AppInfo("Text parser", "#7d4cdb", "text"),
-    "xml": AppInfo("XML", "#5c5c5c", "braces"),
+    "xml": AppInfo("XML", "#5c5c5c", "code"),
     "csv": AppInfo("CSV", "#5c5c5c", "table"),
-    "markdown": AppInfo("Markdown", "#5c5c5c", "text"),
+    "markdown": AppInfo("Markdown", "#5c5c5c", "markdown"),
     "rss": AppInfo("RSS", "#f26522", "globe"),
-    "email": AppInfo("Email", "#2f6fdf", "text"),
+    "email": AppInfo("Email", "#2f6fdf", "mail"),
     "onecrm": AppInfo("1CRM", "#e2701b", "onecrm"),
     "xero": AppInfo("Xero", "#13b5ea", "xero"),
     "quickbooks": AppInfo("QuickBooks", "#2ca01c", "quickbooks"),
@@ -95,6 +102,21 @@ def list_modules() -> Response:
     """Every installed module with the JSON Schemas of its parameters, input and output."""
     registry = _registry()
     return answer([module_out(spec, registry) for spec in registry.values()])
+
+
+@route("/modules/<module_id>/rpcs/<rpc>", "POST", body=RpcIn, answer=RpcOut)
+def load_options(module_id: str, rpc: str) -> Response:
+    """The choices of a select an app fills by a request (its RPC ``rpc``, named by the
+    field's ``x-make-rpc`` in the module's schema); a refusal of the app is an answer
+    (``error``), not an error."""
+    data = json_body(RpcIn)
+    try:
+        items = current_service().module_options(
+            module_id, rpc, connection_id=data.connection, parameters=data.parameters
+        )
+    except ModuleError as error:
+        return answer(RpcOut(items=[], error=error.message))
+    return answer(RpcOut(items=[OptionOut(**item) for item in items]))
 
 
 @route("/apps", "GET", answer=list[AppOut])
@@ -155,6 +177,28 @@ def list_functions() -> Response:
     """The IML functions for the function picker, by group then name."""
     specs = sorted(FUNCTIONS.values(), key=lambda spec: (spec.category, spec.name.lower()))
     return answer([_function_out(spec) for spec in specs])
+
+
+@route("/keywords", "GET", answer=list[KeywordOut])
+def list_keywords() -> Response:
+    """The IML keywords (``now``, ``timestamp``, ``emptystring``, ``null`` …) the parser knows,
+    for the mapping panel's Keywords tab: the parser's own table, so the list cannot drift."""
+    return answer([KeywordOut(name=name, description=KEYWORD_HELP[name]) for name in KEYWORDS])
+
+
+@route("/operators", "GET", answer=list[OperatorGroupOut])
+def list_operators() -> Response:
+    """Make's filter operators, grouped and ordered as its filter editor shows them."""
+    return answer(
+        [
+            OperatorGroupOut(label=label, operators=[_operator_out(code) for code in codes])
+            for label, codes in OPERATOR_GROUPS
+        ]
+    )
+
+
+def _operator_out(code: str) -> OperatorOut:
+    return OperatorOut(code=code, label=OPERATOR_LABELS[code], unary=code in UNARY_OPERATORS)
 
 
 def _function_out(spec: FunctionSpec) -> FunctionOut:

@@ -7,7 +7,7 @@ import binascii
 import json
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import fields
+from dataclasses import fields, replace
 from datetime import datetime
 from typing import Any
 
@@ -55,9 +55,9 @@ _STATUSES = {status.value: status for status in ExecutionStatus}
 
 def execution_from_row(row: Sequence[Any], record: dict[str, Any] | None = None) -> Execution:
     ident, scenario_id, version, kind, ref, status, *rest = row
-    return Execution(
-        ident, scenario_id, version, _KINDS[kind], ref, _STATUSES[status], *rest, record=record
-    )
+    execution = Execution(ident, scenario_id, version, _KINDS[kind], ref, _STATUSES[status], *rest)
+    # Not a keyword beside ``*rest`` (a checker cannot tell ``rest`` stops before ``record``).
+    return execution if record is None else replace(execution, record=record)
 
 
 def encode_cursor(execution: Execution) -> str:
@@ -88,7 +88,7 @@ def _kinds(kind: TriggerKind | Sequence[TriggerKind]) -> list[str]:
     return [TriggerKind(item).value for item in kind]
 
 
-def _statuses(status: ExecutionStatus | Sequence[ExecutionStatus]) -> list[str]:
+def _statuses(status: ExecutionStatus | str | Sequence[ExecutionStatus | str]) -> list[str]:
     if isinstance(status, str):
         return [ExecutionStatus(status).value]
     return [ExecutionStatus(item).value for item in status]
@@ -206,7 +206,9 @@ class SqlExecutions(SqlBase):
                     status.value,
                 )
             self._store_record(connection, execution_id, record)
-            return self._execution(connection, execution_id, with_record=True)
+            # The record just written is the caller's: not read back (and decompressed) again.
+            finished_execution = self._execution(connection, execution_id)
+            return replace(finished_execution, record=None if record is None else dict(record))
 
     def cancel_execution(self, execution_id: str) -> Execution:
         with self._write() as connection:
@@ -395,7 +397,7 @@ class SqlExecutions(SqlBase):
     def _filtered(
         query: Any,
         scenario_id: int | None,
-        status: ExecutionStatus | Sequence[ExecutionStatus] | None,
+        status: ExecutionStatus | str | Sequence[ExecutionStatus | str] | None,
         since: datetime | None,
         until: datetime | None,
     ) -> Any:
@@ -411,17 +413,18 @@ class SqlExecutions(SqlBase):
             query = query.where(executions.c.created_at < until)
         return query
 
-    @staticmethod
     def _store_record(
-        connection: Connection, execution_id: str, record: Mapping[str, Any] | None
+        self, connection: Connection, execution_id: str, record: Mapping[str, Any] | None
     ) -> None:
         if record is None:
             return
+        statement = self._upsert(execution_records)
         connection.execute(
-            delete(execution_records).where(execution_records.c.execution_id == execution_id)
-        )
-        connection.execute(
-            insert(execution_records), {"execution_id": execution_id, "record": dict(record)}
+            statement.on_conflict_do_update(
+                index_elements=[execution_records.c.execution_id],
+                set_={"record": statement.excluded.record},
+            ),
+            {"execution_id": execution_id, "record": dict(record)},
         )
 
     def _execution(

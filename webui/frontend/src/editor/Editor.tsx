@@ -60,12 +60,14 @@ import { FilterPanel } from "./FilterPanel";
 import { toGraph, type EditorNode, type LinkEdge as LinkEdgeType } from "./graph";
 import { useLastBundles, type ModuleRun } from "./lastRun";
 import { LiveRunContext, type LiveState } from "./liveRun";
+import { LegibleLabelsContext, useLegibleLabels } from "./legibleLabels";
 import { LinkEdge } from "./LinkEdge";
 import { MappingPanel } from "./MappingPanel";
 import { ModuleNode } from "./ModuleNode";
 import { ModulePanel } from "./ModulePanel";
 import { PlaceholderNode } from "./PlaceholderNode";
 import { RunPanel } from "./RunPanel";
+import { canRunAlone, lastInputBundles } from "./RunModuleOnly";
 import { SettingsPanel } from "./SettingsPanel";
 import { ProblemsBar } from "./ProblemsBar";
 import { useHistory } from "./useHistory";
@@ -158,6 +160,12 @@ function EditorInner({
   const [anchor, setAnchor] = useState<Anchor | null>(null);
   const [menu, setMenu] = useState<{ id: number; x: number; y: number } | null>(null);
   const [errorFor, setErrorFor] = useState<number | null>(null);
+  const [runOnlyFor, setRunOnlyFor] = useState<number | null>(null);
+  const [showNotes, setShowNotes] = useState(true);
+  useEffect(() => {
+    // "Run this module only" opens from the menu once: another panel closes it.
+    if (panel?.kind !== "module" || panel.id !== runOnlyFor) setRunOnlyFor(null);
+  }, [panel, runOnlyFor]);
   const [message, setMessage] = useState<{ text: string; error?: boolean } | null>(null);
   const [active, setActive] = useState<ActiveField | null>(null);
   const [busy, setBusy] = useState(false);
@@ -225,6 +233,7 @@ function EditorInner({
       return graph.nodes.map((n) => ({ ...n, selected: selected.has(n.id) }) as EditorNode);
     });
   }, [graph.nodes]);
+  const labelled = useLegibleLabels(nodes);
   const edges: LinkEdgeType[] = useMemo(
     () => graph.edges.map((e) => ({ ...e, selected: panel?.kind === "filter" && panel.edgeId === e.id })),
     [graph.edges, panel],
@@ -669,6 +678,14 @@ function EditorInner({
                 Add module
               </button>
               <span className="sep" />
+              <button
+                onClick={() => setShowNotes(!showNotes)}
+                aria-pressed={showNotes}
+                className={showNotes ? "on" : ""}
+                title="Show or hide the modules' notes on the canvas"
+              >
+                Notes
+              </button>
               <button onClick={() => void validate()}>Validate</button>
               <button onClick={() => setPanel({ kind: "settings" })}>Settings</button>
               <button onClick={() => void exportFile()}>Export blueprint</button>
@@ -732,54 +749,56 @@ function EditorInner({
               </div>
             )}
             <div className="workspace">
-              <div className="canvas" data-testid="canvas" ref={canvasRef}>
+              <div className={`canvas${showNotes ? "" : " hide-notes"}`} data-testid="canvas" ref={canvasRef}>
                 {loaded && catalog.loaded && (
-                  <ReactFlow<EditorNode, LinkEdgeType>
-                    nodes={nodes}
-                    edges={edges}
-                    nodeTypes={nodeTypes}
-                    edgeTypes={edgeTypes}
-                    onNodesChange={onNodesChange}
-                    onNodeDragStop={(_e, _n, dragged) => {
-                      const moved = dragged.filter((n) => n.type === "module");
-                      if (!moved.length) return;
-                      let next = bp;
-                      for (const n of moved)
-                        next = patchModule(next, Number(n.id), (m) =>
-                          setDesigner(m, { x: Math.round(n.position.x), y: Math.round(n.position.y) }),
-                        );
-                      history.commit(next);
-                    }}
-                    onNodeClick={(_e, node) => {
-                      if (node.type === "module") setPanel({ kind: "module", id: Number(node.id) });
-                    }}
-                    onEdgeClick={(_e, edge) => {
-                      if ((edge.data?.targetId !== null && edge.data?.targetId !== undefined) || edge.data?.branchOf)
-                        setPanel({ kind: "filter", edgeId: edge.id });
-                    }}
-                    onPaneClick={() => {
-                      setPanel(null);
-                      setMenu(null);
-                    }}
-                    nodesConnectable={false}
-                    deleteKeyCode={null}
-                    fitView
-                    minZoom={0.1}
-                    maxZoom={2}
-                    proOptions={{ hideAttribution: true }}
-                  >
-                    <Background gap={24} />
-                    <Controls showInteractive={false} />
-                    <MiniMap
-                      pannable
-                      zoomable
-                      nodeBorderRadius={40}
-                      nodeColor={(n) => {
-                        const data = n.data as { app?: { color?: string } | null; module?: { module: string } };
-                        return data.app?.color ?? (data.module ? "#8a94a6" : "#e5e7eb");
+                  <LegibleLabelsContext.Provider value={labelled}>
+                    <ReactFlow<EditorNode, LinkEdgeType>
+                      nodes={nodes}
+                      edges={edges}
+                      nodeTypes={nodeTypes}
+                      edgeTypes={edgeTypes}
+                      onNodesChange={onNodesChange}
+                      onNodeDragStop={(_e, _n, dragged) => {
+                        const moved = dragged.filter((n) => n.type === "module");
+                        if (!moved.length) return;
+                        let next = bp;
+                        for (const n of moved)
+                          next = patchModule(next, Number(n.id), (m) =>
+                            setDesigner(m, { x: Math.round(n.position.x), y: Math.round(n.position.y) }),
+                          );
+                        history.commit(next);
                       }}
-                    />
-                  </ReactFlow>
+                      onNodeClick={(_e, node) => {
+                        if (node.type === "module") setPanel({ kind: "module", id: Number(node.id) });
+                      }}
+                      onEdgeClick={(_e, edge) => {
+                        if ((edge.data?.targetId !== null && edge.data?.targetId !== undefined) || edge.data?.branchOf)
+                          setPanel({ kind: "filter", edgeId: edge.id });
+                      }}
+                      onPaneClick={() => {
+                        setPanel(null);
+                        setMenu(null);
+                      }}
+                      nodesConnectable={false}
+                      deleteKeyCode={null}
+                      fitView
+                      minZoom={0.1}
+                      maxZoom={2}
+                      proOptions={{ hideAttribution: true }}
+                    >
+                      <Background gap={24} />
+                      <Controls showInteractive={false} />
+                      <MiniMap
+                        pannable
+                        zoomable
+                        nodeBorderRadius={40}
+                        nodeColor={(n) => {
+                          const data = n.data as { app?: { color?: string } | null; module?: { module: string } };
+                          return data.app?.color ?? (data.module ? "#8a94a6" : "#e5e7eb");
+                        }}
+                      />
+                    </ReactFlow>
+                  </LegibleLabelsContext.Provider>
                 )}
               </div>
               {(panelModule || filterEdge) && mappingFor !== null && (
@@ -806,6 +825,10 @@ function EditorInner({
                   onAddRoute={() => history.commit(addRoute(bp, panelModule.id))}
                   onDeleteRoute={(i) => history.commit(deleteRoute(bp, panelModule.id, i))}
                   onClose={() => setPanel(null)}
+                  runOnly={{
+                    bundles: lastInputBundles(bp, panelModule.id, last.bundles),
+                    open: runOnlyFor === panelModule.id,
+                  }}
                 />
               )}
               {filterEdge && filterTarget !== null && (
@@ -914,6 +937,14 @@ function EditorInner({
                     label: "Add error handler",
                     onClick: () => setErrorFor(menu.id),
                     hidden: menuModule.container === "onerror" || menuModule.module.module.startsWith("builtin:"),
+                  },
+                  {
+                    label: "Run this module only",
+                    onClick: () => {
+                      setRunOnlyFor(menu.id);
+                      setPanel({ kind: "module", id: menu.id });
+                    },
+                    hidden: readOnly || !canRunAlone(catalog.byId.get(menuModule.module.module)),
                   },
                   { label: "Add a note", onClick: () => setPanel({ kind: "module", id: menu.id }) },
                   { label: "Copy module", onClick: () => copy(menu.id) },

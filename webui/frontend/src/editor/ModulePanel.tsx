@@ -5,7 +5,7 @@ import type { Json, JsonObject, Module, Problem } from "../types";
 import { DataStorePicker, ConnectionPicker, WebhookPicker } from "./Pickers";
 import { Fields } from "./SchemaForm";
 import { JsonEditor } from "./JsonEditor";
-import { RunModuleOnly } from "./RunModuleOnly";
+import { RunModuleOnly, canRunAlone } from "./RunModuleOnly";
 
 const PICKED = ["__IMTCONN__", "account", "hook", "__IMTHOOK__", "datastore"];
 // Built-in apps that need no connection; the others pick one in ``__IMTCONN__`` — except
@@ -36,6 +36,7 @@ export function ModulePanel({
   onAddRoute,
   onDeleteRoute,
   onClose,
+  runOnly,
 }: {
   module: Module;
   catalog: Catalog;
@@ -47,6 +48,8 @@ export function ModulePanel({
   onAddRoute: () => void;
   onDeleteRoute: (index: number) => void;
   onClose: () => void;
+  /** "Run this module only": the last run's bundles to start from, and whether it is open. */
+  runOnly?: { bundles: JsonObject; open: boolean };
 }) {
   const info = catalog.byId.get(module.module) ?? null;
   const app = module.module.split(":")[0];
@@ -64,6 +67,8 @@ export function ModulePanel({
   const connectionParam = CONNECTION_PARAMS[app] ?? "__IMTCONN__";
   const paramSchema = info?.parameters_schema ?? null;
   const inputSchema = info?.input_schema ?? null;
+  // Selects an app fills by an RPC load their choices with the module's connection.
+  const rpc = { module: module.module, connection: params[connectionParam], parameters: { ...params, ...mapper } };
   return (
     <aside className="side-panel module-panel" aria-label={`Module ${module.id}`} data-testid="module-panel">
       <header>
@@ -161,6 +166,7 @@ export function ModulePanel({
             skip={PICKED}
             mappable={false}
             path="parameters"
+            rpc={rpc}
             onChange={(value) => onChange((m) => (m.parameters = value), "parameters")}
           />
         </section>
@@ -174,6 +180,7 @@ export function ModulePanel({
             value={mapper}
             mappable
             path="mapper"
+            rpc={rpc}
             onChange={(value) => onChange((m) => (m.mapper = value), "mapper")}
           />
         </section>
@@ -200,8 +207,14 @@ export function ModulePanel({
           )}
         </section>
       )}
-      {info && !["trigger", "instant_trigger", "router", "directive", "aggregator"].includes(info.kind) && (
-        <RunModuleOnly key={module.id} scenarioId={scenarioId} moduleId={module.id} />
+      {canRunAlone(info) && (
+        <RunModuleOnly
+          key={`${module.id}-${runOnly?.open ? "open" : "closed"}`}
+          scenarioId={scenarioId}
+          moduleId={module.id}
+          initial={runOnly?.bundles}
+          open={runOnly?.open}
+        />
       )}
       <label className="field">
         <span className="field-label">Note</span>

@@ -3,6 +3,7 @@
 import { useState } from "react";
 import type { Json, JsonObject, JsonSchema } from "../types";
 import { MappableInput } from "./MappableInput";
+import { RpcSelect, type RpcSource } from "./RpcSelect";
 
 type Root = JsonSchema;
 
@@ -80,20 +81,26 @@ interface FieldProps {
   required: boolean;
   mappable: boolean;
   path: string;
+  rpc?: RpcSource;
 }
 
-function Field({ name, schema, root, value, onChange, required, mappable, path }: FieldProps) {
+function Field({ name, schema, root, value, onChange, required, mappable, path, rpc }: FieldProps) {
   const s = resolve(schema, root);
-  const type = typeOf(s);
+  const rpcName = rpc ? s["x-make-rpc"] : undefined;
+  const type = rpcName ? "rpc" : typeOf(s);
   const label = humanize(name, s);
   const isExpression = typeof value === "string" && value.includes("{{");
   const [mapOn, setMapOn] = useState(isExpression);
-  const canMap = mappable && ["enum", "boolean", "integer", "number"].includes(type);
+  const canMap = (mappable || type === "rpc") && ["enum", "boolean", "integer", "number", "rpc"].includes(type);
   const mapped = canMap && (mapOn || isExpression);
   const missing = required && (value === undefined || value === "" || value === null);
 
   let control: React.ReactNode;
-  if (
+  if (type === "rpc" && !mapped && rpc && rpcName) {
+    control = (
+      <RpcSelect label={label} testId={`field-${path}`} rpc={rpcName} source={rpc} value={value} onChange={onChange} />
+    );
+  } else if (
     mapped ||
     (mappable && type === "string") ||
     (mappable && type === "any" && (value === undefined || typeof value === "string"))
@@ -167,7 +174,15 @@ function Field({ name, schema, root, value, onChange, required, mappable, path }
           {label}
           {required && <span className="required">*</span>}
         </legend>
-        <Fields schema={s} root={root} value={obj} onChange={(v) => onChange(v)} mappable={mappable} path={path} />
+        <Fields
+          schema={s}
+          root={root}
+          value={obj}
+          onChange={(v) => onChange(v)}
+          mappable={mappable}
+          path={path}
+          rpc={rpc}
+        />
       </fieldset>
     );
   } else if (type === "array") {
@@ -189,6 +204,7 @@ function Field({ name, schema, root, value, onChange, required, mappable, path }
               required={false}
               mappable={mappable}
               path={`${path}.${i}`}
+              rpc={rpc}
               onChange={(v) => onChange(list.map((old, j) => (j === i ? (v ?? "") : old)))}
             />
             <button
@@ -285,6 +301,7 @@ export function Fields({
   mappable,
   path,
   skip = [],
+  rpc,
 }: {
   schema: JsonSchema;
   root: Root;
@@ -293,6 +310,8 @@ export function Fields({
   mappable: boolean;
   path: string;
   skip?: string[];
+  /** Where fields filled by an app's RPC load their choices from (apps defined as data). */
+  rpc?: RpcSource;
 }) {
   const s = resolve(schema, root);
   const required = new Set(s.required ?? []);
@@ -310,6 +329,7 @@ export function Fields({
           required={required.has(name)}
           mappable={mappable}
           path={path ? `${path}.${name}` : name}
+          rpc={rpc}
           onChange={(v) => {
             const next = { ...value };
             if (v === undefined) delete next[name];

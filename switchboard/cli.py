@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from engine.blueprint import load_blueprint
-from engine.cli_packs import DEMO_PACKS, add_pack_commands, demo_pack
 from engine.errors import BlueprintError, UserError
 from engine.graph import compile_blueprint, validate_blueprint
 from engine.jsonvalues import dumps
 from engine.registry import default_registry
 from engine.runtime import ExecutionRecord, RunContext, RunStatus, run_scenario
+from switchboard.cli_packs import DEMO_PACKS, add_pack_commands, demo_pack
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -538,7 +538,16 @@ def _demo(args: argparse.Namespace) -> int:
             port = probe.getsockname()[1]
     base_url = f"http://{args.host}:{port}"
     # 1CRM's sandbox allows 120 calls a minute; the demo's first polls read a lot at once.
-    onecrm_app = onecrm_sandbox.create_app({"fixture": "demo", "rate_limit_per_minute": 1200})
+    # Its base currency is the accounting organisation's (NZD, like both accounting
+    # sandboxes): a 1CRM invoice in its base currency is one in theirs.
+    onecrm_app = onecrm_sandbox.create_app(
+        {
+            "fixture": "demo",
+            "rate_limit_per_minute": 1200,
+            "default_currency": "NZD",
+            "currencies": ["USD", "AUD", "EUR", "GBP"],
+        }
+    )
     onecrm_url, stop_onecrm = run_sandbox_in_thread(onecrm_app)
     if args.library == "quickbooks":
         accounting = qbo_sandbox.create_app(
@@ -582,8 +591,8 @@ def _demo_setup(
     """Connections to the sandboxes, the demo user, the library imported and activated."""
     import dataclasses
 
+    from engine.passwords import new_password_hash
     from engine.service import build_service, shutdown_service
-    from webui.auth import new_password_hash
 
     # Activation subscribes webhooks in the sandboxes, which listen on this machine.
     settings = dataclasses.replace(_settings(), allow_private_network=True)

@@ -61,7 +61,7 @@ def add_pack_commands(commands: Any) -> None:
 
 
 def _pairs(values: list[str], flag: str) -> dict[str, str]:
-    from engine.cli import CommandError
+    from switchboard.cli import CommandError
 
     found = {}
     for value in values:
@@ -76,7 +76,7 @@ def settings_from_args(args: argparse.Namespace) -> dict[str, Any]:
     """The setup page's settings from ``--settings`` and the flags (which win)."""
     settings: dict[str, Any] = {}
     if args.settings:
-        from engine.cli import _read_json
+        from switchboard.cli import _read_json
 
         settings = dict(_read_json(args.settings))
     for key, flag, values in (
@@ -101,8 +101,8 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _install(args: argparse.Namespace) -> int:
-    from engine.cli import CommandError, _connection_bindings, _settings
     from engine.service import ServiceError, build_service, shutdown_service
+    from switchboard.cli import CommandError, _connection_bindings, _settings
 
     settings = settings_from_args(args)
     service = build_service(_settings(), upgrade=True)
@@ -131,8 +131,8 @@ def _print_progress(state: Any) -> None:
 
 
 def _sync(args: argparse.Namespace) -> int:
-    from engine.cli import CommandError, _settings
     from engine.service import ServiceError, build_service, shutdown_service
+    from switchboard.cli import CommandError, _settings
 
     service = build_service(_settings(), upgrade=True)
     try:
@@ -147,8 +147,8 @@ def _sync(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from engine.cli import CommandError, _settings
     from engine.service import ServiceError, build_service, shutdown_service
+    from switchboard.cli import CommandError, _settings
 
     service = build_service(_settings(), upgrade=True)
     try:
@@ -187,9 +187,9 @@ def demo_pack(args: argparse.Namespace) -> int:
     import shutil
     import socket
 
-    from engine import cli
     from engine.packs import find_pack
     from modules.sandboxing import run_sandbox_in_thread
+    from switchboard import cli
 
     pack = find_pack(args.library)
     port = args.port
@@ -227,7 +227,7 @@ def demo_pack(args: argparse.Namespace) -> int:
 
 
 def _demo_sandbox(app: str, base_url: str, fixture: str = "demo") -> Any:
-    from engine import cli
+    from switchboard import cli
 
     if app == "zohocrm":
         from modules.zohocrm import sandbox
@@ -253,8 +253,8 @@ def _demo_sandbox(app: str, base_url: str, fixture: str = "demo") -> Any:
 def _demo_pack_setup(name: str, urls: dict[str, str], interval: int) -> list[str]:
     import dataclasses
 
-    from engine import cli
     from engine.service import build_service, shutdown_service
+    from switchboard import cli
     from webui.auth import new_password_hash
 
     settings = dataclasses.replace(cli._settings(), allow_private_network=True)
