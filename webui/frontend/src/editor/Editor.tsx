@@ -60,9 +60,8 @@ import { FilterPanel } from "./FilterPanel";
 import { toGraph, type EditorNode, type LinkEdge as LinkEdgeType } from "./graph";
 import { useLastBundles, type ModuleRun } from "./lastRun";
 import { LiveRunContext, type LiveState } from "./liveRun";
-import { LegibleLabelsContext, useLegibleLabels } from "./legibleLabels";
 import { ExplainBanner } from "./ExplainBanner";
-import { ExplainContext, useExplainFlow } from "./explainFlow";
+import { useExplainFlow } from "./explainFlow";
 import { LinkEdge } from "./LinkEdge";
 import { MappingPanel } from "./MappingPanel";
 import { ModuleNode } from "./ModuleNode";
@@ -235,7 +234,6 @@ function EditorInner({
       return graph.nodes.map((n) => ({ ...n, selected: selected.has(n.id) }) as EditorNode);
     });
   }, [graph.nodes]);
-  const labelled = useLegibleLabels(nodes);
   const edges: LinkEdgeType[] = useMemo(
     () => graph.edges.map((e) => ({ ...e, selected: panel?.kind === "filter" && panel.edgeId === e.id })),
     [graph.edges, panel],
@@ -766,59 +764,52 @@ function EditorInner({
             <div className="workspace">
               <div className={`canvas${showNotes ? "" : " hide-notes"}`} data-testid="canvas" ref={canvasRef}>
                 {loaded && catalog.loaded && (
-                  <ExplainContext.Provider value={explain.state}>
-                    <LegibleLabelsContext.Provider value={labelled}>
-                      <ReactFlow<EditorNode, LinkEdgeType>
-                        nodes={nodes}
-                        edges={edges}
-                        nodeTypes={nodeTypes}
-                        edgeTypes={edgeTypes}
-                        onNodesChange={onNodesChange}
-                        onNodeDragStop={(_e, _n, dragged) => {
-                          const moved = dragged.filter((n) => n.type === "module");
-                          if (!moved.length) return;
-                          let next = bp;
-                          for (const n of moved)
-                            next = patchModule(next, Number(n.id), (m) =>
-                              setDesigner(m, { x: Math.round(n.position.x), y: Math.round(n.position.y) }),
-                            );
-                          history.commit(next);
-                        }}
-                        onNodeClick={(_e, node) => {
-                          if (node.type === "module") setPanel({ kind: "module", id: Number(node.id) });
-                        }}
-                        onEdgeClick={(_e, edge) => {
-                          if (
-                            (edge.data?.targetId !== null && edge.data?.targetId !== undefined) ||
-                            edge.data?.branchOf
-                          )
-                            setPanel({ kind: "filter", edgeId: edge.id });
-                        }}
-                        onPaneClick={() => {
-                          setPanel(null);
-                          setMenu(null);
-                        }}
-                        nodesConnectable={false}
-                        deleteKeyCode={null}
-                        fitView
-                        minZoom={0.1}
-                        maxZoom={2}
-                        proOptions={{ hideAttribution: true }}
-                      >
-                        <Background gap={24} />
-                        <Controls showInteractive={false} />
-                        <MiniMap
-                          pannable
-                          zoomable
-                          nodeBorderRadius={40}
-                          nodeColor={(n) => {
-                            const data = n.data as { app?: { color?: string } | null; module?: { module: string } };
-                            return data.app?.color ?? (data.module ? "#8a94a6" : "#e5e7eb");
-                          }}
-                        />
-                      </ReactFlow>
-                    </LegibleLabelsContext.Provider>
-                  </ExplainContext.Provider>
+                  <ReactFlow<EditorNode, LinkEdgeType>
+                    nodes={nodes}
+                    edges={edges}
+                    nodeTypes={nodeTypes}
+                    edgeTypes={edgeTypes}
+                    onNodesChange={onNodesChange}
+                    onNodeDragStop={(_e, _n, dragged) => {
+                      const moved = dragged.filter((n) => n.type === "module");
+                      if (!moved.length) return;
+                      let next = bp;
+                      for (const n of moved)
+                        next = patchModule(next, Number(n.id), (m) =>
+                          setDesigner(m, { x: Math.round(n.position.x), y: Math.round(n.position.y) }),
+                        );
+                      history.commit(next);
+                    }}
+                    onNodeClick={(_e, node) => {
+                      if (node.type === "module") setPanel({ kind: "module", id: Number(node.id) });
+                    }}
+                    onEdgeClick={(_e, edge) => {
+                      if ((edge.data?.targetId !== null && edge.data?.targetId !== undefined) || edge.data?.branchOf)
+                        setPanel({ kind: "filter", edgeId: edge.id });
+                    }}
+                    onPaneClick={() => {
+                      setPanel(null);
+                      setMenu(null);
+                    }}
+                    nodesConnectable={false}
+                    deleteKeyCode={null}
+                    fitView
+                    minZoom={0.1}
+                    maxZoom={2}
+                    proOptions={{ hideAttribution: true }}
+                  >
+                    <Background gap={24} />
+                    <Controls showInteractive={false} />
+                    <MiniMap
+                      pannable
+                      zoomable
+                      nodeBorderRadius={40}
+                      nodeColor={(n) => {
+                        const data = n.data as { app?: { color?: string } | null; module?: { module: string } };
+                        return data.app?.color ?? (data.module ? "#8a94a6" : "#e5e7eb");
+                      }}
+                    />
+                  </ReactFlow>
                 )}
               </div>
               {(panelModule || filterEdge) && mappingFor !== null && (
@@ -837,6 +828,10 @@ function EditorInner({
                   catalog={catalog}
                   scenarioId={scenarioId}
                   problems={validation.problems.filter((p) => p.module_id === panelModule.id)}
+                  runOnly={{
+                    bundles: lastInputBundles(bp, panelModule.id, last.bundles),
+                    open: runOnlyFor === panelModule.id,
+                  }}
                   note={notesOf(bp, panelModule.id)}
                   onChange={(fn, key) =>
                     history.commit(patchModule(bp, panelModule.id, fn), `${panelModule.id}-${key}`)
@@ -845,10 +840,6 @@ function EditorInner({
                   onAddRoute={() => history.commit(addRoute(bp, panelModule.id))}
                   onDeleteRoute={(i) => history.commit(deleteRoute(bp, panelModule.id, i))}
                   onClose={() => setPanel(null)}
-                  runOnly={{
-                    bundles: lastInputBundles(bp, panelModule.id, last.bundles),
-                    open: runOnlyFor === panelModule.id,
-                  }}
                 />
               )}
               {filterEdge && filterTarget !== null && (

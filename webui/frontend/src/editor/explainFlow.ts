@@ -2,7 +2,7 @@
 // each router's routes in turn, through or up to each filter. With a last run, the walk follows
 // that run: a filtered route whose module did not run there stops at its filter; without one, every
 // route is shown in order. Error routes run only on errors and are not walked.
-import { createContext, useCallback, useContext, useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from "react";
 import type { EditorNode, LinkEdge } from "./graph";
 
 export type ExplainStep = { kind: "node"; id: string } | { kind: "edge"; id: string; stopped: boolean };
@@ -18,8 +18,23 @@ export interface ExplainState {
 }
 
 const IDLE: ExplainState = { current: null, order: new Map(), passed: new Set(), stopped: new Set(), done: false };
-export const ExplainContext = createContext<ExplainState>(IDLE);
-export const useExplain = () => useContext(ExplainContext);
+
+// The walk's state is read by every node and link of the canvas. It lives in a small store of
+// its own rather than a context around the canvas: one editor is open at a time, and the
+// canvas' JSX stays as it is.
+let shown: ExplainState = IDLE;
+const listeners = new Set<() => void>();
+function publish(state: ExplainState): void {
+  shown = state;
+  listeners.forEach((listener) => listener());
+}
+function subscribe(listener: () => void): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+/** The walk as it is now (for a module node or a link). */
+export const useExplain = (): ExplainState => useSyncExternalStore(subscribe, () => shown);
 
 /** The steps of the walk, from the trigger (the first module node). */
 export function explainSteps(nodes: EditorNode[], edges: LinkEdge[]): ExplainStep[] {
@@ -52,14 +67,24 @@ export function explainSteps(nodes: EditorNode[], edges: LinkEdge[]): ExplainSte
 
 /** Plays the walk one step at a time; `start` again restarts it, `stop` clears it. */
 export function useExplainFlow(nodes: EditorNode[], edges: LinkEdge[], stepMs = 650) {
-  const [state, setState] = useState<ExplainState>(IDLE);
+  const [state, setOwn] = useState<ExplainState>(IDLE);
+  const setState = useCallback((next: ExplainState) => {
+    setOwn(next);
+    publish(next);
+  }, []);
   const [playing, setPlaying] = useState(false);
   const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
   const clear = () => {
     if (timer.current) clearTimeout(timer.current);
     timer.current = null;
   };
-  useEffect(() => clear, []);
+  useEffect(
+    () => () => {
+      clear();
+      publish(IDLE);
+    },
+    [],
+  );
 
   const start = useCallback(() => {
     clear();
@@ -80,13 +105,13 @@ export function useExplainFlow(nodes: EditorNode[], edges: LinkEdge[], stepMs = 
       timer.current = setTimeout(tick, stepMs);
     };
     tick();
-  }, [nodes, edges, stepMs]);
+  }, [nodes, edges, stepMs, setState]);
 
   const stop = useCallback(() => {
     clear();
     setPlaying(false);
     setState(IDLE);
-  }, []);
+  }, [setState]);
 
   const active = playing || state.done;
   return { state, playing, active, start, stop };
