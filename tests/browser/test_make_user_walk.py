@@ -40,6 +40,8 @@ def run_once_with(page, url: str, body: dict, reaches: int) -> None:
 
 
 def inspector(page, module_id: int):
+    page.get_by_role("button", name="Fit View").click()  # a panel may have moved the canvas
+    page.wait_for_timeout(300)
     page.get_by_test_id(f"run-{module_id}").click()
     return page.get_by_role("complementary", name=f"Last run of module {module_id}")
 
@@ -67,7 +69,7 @@ def build(page) -> str:
     pick(page, "util:SetVariable2")
     panel.get_by_test_id("field-mapper.name").fill("customer")
     panel.get_by_test_id("field-mapper.scope").select_option("roundtrip")
-    panel.get_by_test_id("field-mapper.value").fill("{{upper(1.name)}} ({{1.amount}})")
+    panel.get_by_test_id("field-mapper.value").fill("{{1.name}}")
     close_panel(page)
     page.get_by_test_id("add-route-2-1").click()
     pick(page, "http:ActionSendData")
@@ -124,6 +126,22 @@ def test_a_make_user_builds_runs_inspects_browses_imports_and_exports(signed_in,
     assert panel.get_by_test_id("run-error").inner_text().strip()
     assert "ignore" in panel.get_by_test_id("run-directive").inner_text().lower()
     panel.get_by_role("button", name="Close").click()
+
+    # With the request's fields known from that run, map them through the mapping panel.
+    page.get_by_test_id("module-3").click()
+    field = page.get_by_test_id("field-mapper.value")
+    field.fill("{{upper(1.name)}} (")
+    field.press("End")
+    mapping = page.get_by_role("complementary", name="Mapping panel")
+    amount = mapping.locator("button[data-token='{{1.amount}}']")
+    assert "42" in amount.inner_text()  # the last run's value, as a sample
+    amount.click()
+    field.press("End")
+    field.type(")")
+    assert field.input_value() == "{{upper(1.name)}} ({{1.amount}})"
+    page.get_by_test_id("preview-value").filter(has_text="ADA (42)").wait_for()
+    shot(page, "walk-mapping")
+    close_panel(page)
 
     # A big order passes the filter: the variable is set from the mapped fields.
     run_once_with(page, url, {"id": 8, "name": "Grace", "amount": 250}, reaches=3)
