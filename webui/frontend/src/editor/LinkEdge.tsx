@@ -1,6 +1,7 @@
 import { BaseEdge, EdgeLabelRenderer, getBezierPath, type EdgeProps } from "@xyflow/react";
 import { useEditorActions } from "./actions";
 import { useExplain } from "./explainFlow";
+import { useZoomBucket } from "./legibleLabels";
 import { NamedIcon } from "./icons";
 import type { LinkEdge as LinkEdgeType } from "./graph";
 
@@ -22,6 +23,9 @@ export function LinkEdge(props: EdgeProps<LinkEdgeType>) {
   const editable = (data?.targetId !== null && data?.targetId !== undefined) || Boolean(data?.branchOf);
   const disabled = data?.disabled ?? false;
   const explain = useExplain();
+  // Zoomed out, a filter's label would print too small to read: the funnel stays, its label
+  // shows in the funnel's tooltip.
+  const zoomedOut = useZoomBucket() !== 1;
   const explained = explain.stopped.has(id) ? "stopped" : explain.passed.has(id) ? "passed" : undefined;
   const style = explained
     ? explained === "passed"
@@ -61,7 +65,7 @@ export function LinkEdge(props: EdgeProps<LinkEdgeType>) {
               data-testid={
                 data?.branchOf ? `branch-${data.branchOf.ifElseId}-${data.branchOf.index}` : `filter-${data?.targetId}`
               }
-              title="Set up a filter"
+              title={data?.label ? `Filter: ${data.label}` : "Set up a filter"}
               onClick={(e) => {
                 e.stopPropagation();
                 actions.selectEdge(id);
@@ -70,7 +74,7 @@ export function LinkEdge(props: EdgeProps<LinkEdgeType>) {
               <NamedIcon name="funnel" size={14} />
             </button>
           )}
-          {(data?.label || data?.fallback || disabled) && (
+          {!zoomedOut && (data?.label || data?.fallback || disabled) && (
             <span className="edge-text">
               {data?.label}
               {data?.fallback ? " (fallback)" : ""}
