@@ -21,6 +21,7 @@ from engine.graph import compile_blueprint, validate_blueprint
 from engine.jsonvalues import dumps
 from engine.registry import default_registry
 from engine.runtime import ExecutionRecord, RunContext, RunStatus, run_scenario
+from switchboard.cli_packs import add_pack_commands
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -164,6 +165,7 @@ def _service_commands(commands: Any) -> None:
 
     _backup_commands(commands)
     _connection_commands(commands)
+    add_pack_commands(commands)
 
     database = commands.add_parser("db", help="database maintenance")
     actions = database.add_subparsers(dest="action", required=True, metavar="ACTION")

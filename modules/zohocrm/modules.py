@@ -386,7 +386,10 @@ def _position(call: ModuleCall, parameters: WatchParameters) -> tuple[datetime |
     if isinstance(cursor, Mapping) and cursor.get("type"):  # the UI's "choose where to start"
         if cursor["type"] == "all":
             return None, set()
-        return _required_instant(cursor.get("date") or cursor.get("value")), set()
+        # Zoho stamps to the second: a start pinned mid-second ("now" is pinned with its
+        # microseconds) would skip what changes later in that same second.
+        moment = _required_instant(cursor.get("date") or cursor.get("value"))
+        return moment.replace(microsecond=0), set()
     if cursor not in (None, ""):
         return _required_instant(cursor), set()
     if parameters.start == "date":
