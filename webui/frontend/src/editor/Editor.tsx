@@ -60,7 +60,8 @@ import { FilterPanel } from "./FilterPanel";
 import { toGraph, type EditorNode, type LinkEdge as LinkEdgeType } from "./graph";
 import { useLastBundles, type ModuleRun } from "./lastRun";
 import { LiveRunContext, type LiveState } from "./liveRun";
-import { LegibleLabelsContext, useLegibleLabels } from "./legibleLabels";
+import { ExplainBanner } from "./ExplainBanner";
+import { useExplainFlow } from "./explainFlow";
 import { LinkEdge } from "./LinkEdge";
 import { MappingPanel } from "./MappingPanel";
 import { ModuleNode } from "./ModuleNode";
@@ -233,11 +234,12 @@ function EditorInner({
       return graph.nodes.map((n) => ({ ...n, selected: selected.has(n.id) }) as EditorNode);
     });
   }, [graph.nodes]);
-  const labelled = useLegibleLabels(nodes);
   const edges: LinkEdgeType[] = useMemo(
     () => graph.edges.map((e) => ({ ...e, selected: panel?.kind === "filter" && panel.edgeId === e.id })),
     [graph.edges, panel],
   );
+
+  const explain = useExplainFlow(nodes, edges);
 
   const flash = (text: string, error = false) => {
     setMessage({ text, error });
@@ -686,6 +688,14 @@ function EditorInner({
               >
                 Notes
               </button>
+              <button
+                onClick={explain.active ? explain.stop : explain.start}
+                className={explain.active ? "on" : ""}
+                aria-pressed={explain.active}
+                title="Animate a bundle's path through the routes and filters (as the last run took it)"
+              >
+                Explain flow
+              </button>
               <button onClick={() => void validate()}>Validate</button>
               <button onClick={() => setPanel({ kind: "settings" })}>Settings</button>
               <button onClick={() => void exportFile()}>Export blueprint</button>
@@ -734,6 +744,9 @@ function EditorInner({
                 </a>
               </div>
             )}
+            {explain.active && (
+              <ExplainBanner state={explain.state} edges={edges} playing={explain.playing} onStop={explain.stop} />
+            )}
             {waiting && (
               <div className="waiting-banner" role="status" data-testid="waiting">
                 <span className="pulse" /> Waiting for the next request to{" "}
@@ -751,54 +764,52 @@ function EditorInner({
             <div className="workspace">
               <div className={`canvas${showNotes ? "" : " hide-notes"}`} data-testid="canvas" ref={canvasRef}>
                 {loaded && catalog.loaded && (
-                  <LegibleLabelsContext.Provider value={labelled}>
-                    <ReactFlow<EditorNode, LinkEdgeType>
-                      nodes={nodes}
-                      edges={edges}
-                      nodeTypes={nodeTypes}
-                      edgeTypes={edgeTypes}
-                      onNodesChange={onNodesChange}
-                      onNodeDragStop={(_e, _n, dragged) => {
-                        const moved = dragged.filter((n) => n.type === "module");
-                        if (!moved.length) return;
-                        let next = bp;
-                        for (const n of moved)
-                          next = patchModule(next, Number(n.id), (m) =>
-                            setDesigner(m, { x: Math.round(n.position.x), y: Math.round(n.position.y) }),
-                          );
-                        history.commit(next);
+                  <ReactFlow<EditorNode, LinkEdgeType>
+                    nodes={nodes}
+                    edges={edges}
+                    nodeTypes={nodeTypes}
+                    edgeTypes={edgeTypes}
+                    onNodesChange={onNodesChange}
+                    onNodeDragStop={(_e, _n, dragged) => {
+                      const moved = dragged.filter((n) => n.type === "module");
+                      if (!moved.length) return;
+                      let next = bp;
+                      for (const n of moved)
+                        next = patchModule(next, Number(n.id), (m) =>
+                          setDesigner(m, { x: Math.round(n.position.x), y: Math.round(n.position.y) }),
+                        );
+                      history.commit(next);
+                    }}
+                    onNodeClick={(_e, node) => {
+                      if (node.type === "module") setPanel({ kind: "module", id: Number(node.id) });
+                    }}
+                    onEdgeClick={(_e, edge) => {
+                      if ((edge.data?.targetId !== null && edge.data?.targetId !== undefined) || edge.data?.branchOf)
+                        setPanel({ kind: "filter", edgeId: edge.id });
+                    }}
+                    onPaneClick={() => {
+                      setPanel(null);
+                      setMenu(null);
+                    }}
+                    nodesConnectable={false}
+                    deleteKeyCode={null}
+                    fitView
+                    minZoom={0.1}
+                    maxZoom={2}
+                    proOptions={{ hideAttribution: true }}
+                  >
+                    <Background gap={24} />
+                    <Controls showInteractive={false} />
+                    <MiniMap
+                      pannable
+                      zoomable
+                      nodeBorderRadius={40}
+                      nodeColor={(n) => {
+                        const data = n.data as { app?: { color?: string } | null; module?: { module: string } };
+                        return data.app?.color ?? (data.module ? "#8a94a6" : "#e5e7eb");
                       }}
-                      onNodeClick={(_e, node) => {
-                        if (node.type === "module") setPanel({ kind: "module", id: Number(node.id) });
-                      }}
-                      onEdgeClick={(_e, edge) => {
-                        if ((edge.data?.targetId !== null && edge.data?.targetId !== undefined) || edge.data?.branchOf)
-                          setPanel({ kind: "filter", edgeId: edge.id });
-                      }}
-                      onPaneClick={() => {
-                        setPanel(null);
-                        setMenu(null);
-                      }}
-                      nodesConnectable={false}
-                      deleteKeyCode={null}
-                      fitView
-                      minZoom={0.1}
-                      maxZoom={2}
-                      proOptions={{ hideAttribution: true }}
-                    >
-                      <Background gap={24} />
-                      <Controls showInteractive={false} />
-                      <MiniMap
-                        pannable
-                        zoomable
-                        nodeBorderRadius={40}
-                        nodeColor={(n) => {
-                          const data = n.data as { app?: { color?: string } | null; module?: { module: string } };
-                          return data.app?.color ?? (data.module ? "#8a94a6" : "#e5e7eb");
-                        }}
-                      />
-                    </ReactFlow>
-                  </LegibleLabelsContext.Provider>
+                    />
+                  </ReactFlow>
                 )}
               </div>
               {(panelModule || filterEdge) && mappingFor !== null && (
@@ -817,6 +828,10 @@ function EditorInner({
                   catalog={catalog}
                   scenarioId={scenarioId}
                   problems={validation.problems.filter((p) => p.module_id === panelModule.id)}
+                  runOnly={{
+                    bundles: lastInputBundles(bp, panelModule.id, last.bundles),
+                    open: runOnlyFor === panelModule.id,
+                  }}
                   note={notesOf(bp, panelModule.id)}
                   onChange={(fn, key) =>
                     history.commit(patchModule(bp, panelModule.id, fn), `${panelModule.id}-${key}`)
@@ -825,10 +840,6 @@ function EditorInner({
                   onAddRoute={() => history.commit(addRoute(bp, panelModule.id))}
                   onDeleteRoute={(i) => history.commit(deleteRoute(bp, panelModule.id, i))}
                   onClose={() => setPanel(null)}
-                  runOnly={{
-                    bundles: lastInputBundles(bp, panelModule.id, last.bundles),
-                    open: runOnlyFor === panelModule.id,
-                  }}
                 />
               )}
               {filterEdge && filterTarget !== null && (

@@ -33,10 +33,10 @@ export function ModulePanel({
   note,
   onChange,
   onNote,
+  runOnly,
   onAddRoute,
   onDeleteRoute,
   onClose,
-  runOnly,
 }: {
   module: Module;
   catalog: Catalog;
@@ -45,11 +45,11 @@ export function ModulePanel({
   note: string;
   onChange: (fn: (m: Module) => void, key: string) => void;
   onNote: (content: string) => void;
+  /** "Run this module only": the last run's bundles to start from, and whether it is open. */
+  runOnly?: { bundles: JsonObject; open: boolean };
   onAddRoute: () => void;
   onDeleteRoute: (index: number) => void;
   onClose: () => void;
-  /** "Run this module only": the last run's bundles to start from, and whether it is open. */
-  runOnly?: { bundles: JsonObject; open: boolean };
 }) {
   const info = catalog.byId.get(module.module) ?? null;
   const app = module.module.split(":")[0];
