@@ -12,6 +12,7 @@ import {
 } from "@xyflow/react";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { ApiError, api, items } from "../api";
+import { finishAfterLeaving, setLeaveGuard } from "../leaveGuard";
 import { useCatalog } from "../catalog";
 import type {
   Blueprint,
@@ -74,6 +75,7 @@ import { VersionsDialog } from "./VersionsDialog";
 const nodeTypes = { module: ModuleNode, placeholder: PlaceholderNode };
 const edgeTypes = { link: LinkEdge };
 const CLIPBOARD_KEY = "switchboard.clipboard";
+const READ_ONLY_MENU = ["Settings", "Copy module"];
 
 type Panel =
   | { kind: "module"; id: number }
@@ -88,7 +90,8 @@ export function Editor({
   readOnly = false,
   executionId = null,
 }: {
-  scenarioId: number;
+  /** null: a new scenario, stored once it is changed. */
+  scenarioId: number | null;
   onBack: () => void;
   readOnly?: boolean;
   /** Open this past execution in the read-only inspector. */
@@ -135,18 +138,26 @@ function formatMs(ms: number | null | undefined): string {
 }
 
 function EditorInner({
-  scenarioId,
+  scenarioId: givenId,
   onBack,
   readOnly,
   executionId,
 }: {
-  scenarioId: number;
+  scenarioId: number | null;
   onBack: () => void;
   readOnly: boolean;
   executionId: string | null;
 }) {
   const catalog = useCatalog();
-  const history = useHistory<Blueprint>(emptyBlueprint(""));
+  const undoable = useHistory<Blueprint>(emptyBlueprint(""));
+  // The read-only views (a past run, a viewer) change nothing: every edit goes through here.
+  const history = readOnly
+    ? { ...undoable, commit: () => {}, undo: () => {}, redo: () => {}, canUndo: false, canRedo: false }
+    : undoable;
+  // A new scenario gets its id when it is first changed (see ensureCreated).
+  const [createdId, setCreatedId] = useState<number | null>(null);
+  const scenarioId = givenId ?? createdId ?? 0;
+  const [savedOnce, setSavedOnce] = useState(false);
   const bp = history.value;
   const flow = useReactFlow();
   const [loaded, setLoaded] = useState(false);
@@ -172,7 +183,64 @@ function EditorInner({
   const snapshot = JSON.stringify({ bp, scheduling });
   const dirty = loaded && snapshot !== saved;
 
+  /** Store a new scenario (empty, as the server's default) the first time it is changed, so
+   * webhooks and runs have its id; its address becomes the scenario's without reloading. */
+  const creating = useRef<Promise<number> | null>(null);
+  const ensureCreated = (): Promise<number> => {
+    if (givenId !== null) return Promise.resolve(givenId);
+    creating.current ??= api
+      .post<ScenarioDetail>("/api/scenarios", { name: bp.name || "New scenario", blueprint: emptyBlueprint(bp.name) })
+      .then((detail) => {
+        setCreatedId(detail.id);
+        const { pathname, search } = window.location;
+        window.history.replaceState(window.history.state, "", `${pathname}${search}#/scenarios/${detail.id}`);
+        return detail.id;
+      });
+    return creating.current;
+  };
   useEffect(() => {
+    if (dirty && givenId === null && !readOnly)
+      ensureCreated().catch((e: Error) => flash(`Could not create the scenario: ${e.message}`, true));
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [dirty, givenId]);
+
+  // Unsaved changes: ask before a link or Back leaves the editor, and before reload or close.
+  const leaving = useRef({ dirty, createdId, savedOnce });
+  leaving.current = { dirty, createdId, savedOnce };
+  useEffect(() => {
+    const removeGuard = setLeaveGuard(() => {
+      const { dirty, createdId, savedOnce } = leaving.current;
+      if (!dirty) return true;
+      if (!confirm("Leave without saving? Your changes will be lost.")) return false;
+      // A new scenario never saved leaves no empty row behind.
+      if (createdId !== null && !savedOnce) finishAfterLeaving(api.del(`/api/scenarios/${createdId}`));
+      return true;
+    });
+    const beforeUnload = (e: BeforeUnloadEvent) => {
+      if (!leaving.current.dirty) return;
+      e.preventDefault();
+      e.returnValue = "";
+    };
+    window.addEventListener("beforeunload", beforeUnload);
+    return () => {
+      removeGuard();
+      window.removeEventListener("beforeunload", beforeUnload);
+    };
+  }, []);
+
+  useEffect(() => {
+    if (givenId === null) {
+      const name = "New scenario";
+      showScenario({
+        id: 0,
+        name,
+        blueprint: emptyBlueprint(name),
+        scheduling: { type: "indefinitely", interval: 900 },
+        validation: { problems: [], unsupported: {} },
+        current_version: 0,
+      } as unknown as ScenarioDetail);
+      return;
+    }
     api
       .get<ScenarioDetail>(`/api/scenarios/${scenarioId}`)
       .then(async (detail) => {
@@ -191,7 +259,7 @@ function EditorInner({
       })
       .catch((e: Error) => setLoadError(e.message));
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [scenarioId, executionId]);
+  }, [givenId, executionId]);
 
   /** Put a scenario as the server has it on the canvas (on open, and after a restore). */
   const showScenario = (detail: ScenarioDetail) => {
@@ -288,6 +356,14 @@ function EditorInner({
     if (next.flow[0]?.id === id && info.kind === "instant_trigger") {
       next = { ...next, metadata: { ...(next.metadata ?? {}), instant: true } };
     }
+    if (next.flow[0]?.id === id && bp.flow.length === 0) {
+      // A new trigger picks Make's default schedule: instant triggers run immediately, as
+      // data arrives; the others every 15 minutes.
+      const instant = info.kind === "instant_trigger";
+      const timed = scheduling.type === "indefinitely" || scheduling.type === "interval";
+      if (instant && (timed || scheduling.type === "on-demand")) setScheduling({ type: "immediately" });
+      if (!instant && scheduling.type === "immediately") setScheduling({ type: "indefinitely", interval: 900 });
+    }
     history.commit(next);
     setAnchor(null);
     setPanel({ kind: "module", id });
@@ -332,12 +408,14 @@ function EditorInner({
   const save = async (): Promise<boolean> => {
     setBusy(true);
     try {
-      const detail = await api.put<ScenarioDetail>(`/api/scenarios/${scenarioId}`, {
+      const id = await ensureCreated();
+      const detail = await api.put<ScenarioDetail>(`/api/scenarios/${id}`, {
         name: bp.name,
         blueprint: bp,
         scheduling,
       });
       setSaved(JSON.stringify({ bp, scheduling }));
+      setSavedOnce(true);
       setValidation(detail.validation ?? { problems: [], unsupported: {} });
       setCurrentVersion(detail.current_version);
       const count = detail.validation?.problems.length ?? 0;
@@ -541,6 +619,7 @@ function EditorInner({
       return;
     const mod = e.ctrlKey || e.metaKey;
     const key = e.key.toLowerCase();
+    if (readOnly && !(mod && key === "c")) return; // a read-only view only copies
     if (mod && key === "z" && !e.shiftKey) {
       e.preventDefault();
       history.undo();
@@ -572,12 +651,13 @@ function EditorInner({
 
   const actions: EditorActions = useMemo(
     () => ({
-      openCatalogue: (a) => setAnchor(a),
+      readOnly,
+      openCatalogue: (a) => !readOnly && setAnchor(a),
       openMenu: (id, x, y) => setMenu({ id, x, y }),
       selectEdge: (edgeId) => setPanel({ kind: "filter", edgeId }),
       openRun: (id) => setPanel({ kind: "run", id }),
     }),
-    [],
+    [readOnly],
   );
 
   // Keep the module being edited in view when a panel narrows the canvas.
@@ -630,15 +710,13 @@ function EditorInner({
         <ActiveFieldContext.Provider value={activeApi}>
           <div className="editor">
             <div className="toolbar" role="toolbar">
-              <button
-                onClick={() => (!dirty || confirm("Leave without saving?")) && onBack()}
-                aria-label="Back to scenarios"
-              >
+              <button onClick={onBack} aria-label="Back to scenarios">
                 ← Scenarios
               </button>
               <input
                 className="scenario-name"
                 aria-label="Scenario name"
+                readOnly={readOnly}
                 value={bp.name}
                 onChange={(e) => history.commit({ ...bp, name: e.target.value }, "scenario-name")}
               />
@@ -662,10 +740,10 @@ function EditorInner({
               <button onClick={history.redo} disabled={!history.canRedo} title="Redo (Ctrl+Y)">
                 Redo
               </button>
-              <button onClick={align} title="Lay the modules out left to right">
+              <button onClick={align} disabled={readOnly} title="Lay the modules out left to right">
                 Auto-align
               </button>
-              <button onClick={() => setAnchor(bp.flow.length ? { kind: "root" } : { kind: "root" })}>
+              <button onClick={() => setAnchor({ kind: "root" })} disabled={readOnly}>
                 Add module
               </button>
               <span className="sep" />
@@ -762,6 +840,7 @@ function EditorInner({
                       setMenu(null);
                     }}
                     nodesConnectable={false}
+                    nodesDraggable={!readOnly}
                     deleteKeyCode={null}
                     fitView
                     minZoom={0.1}
@@ -806,6 +885,7 @@ function EditorInner({
                   onAddRoute={() => history.commit(addRoute(bp, panelModule.id))}
                   onDeleteRoute={(i) => history.commit(deleteRoute(bp, panelModule.id, i))}
                   onClose={() => setPanel(null)}
+                  readOnly={readOnly}
                 />
               )}
               {filterEdge && filterTarget !== null && (
@@ -919,7 +999,8 @@ function EditorInner({
                   { label: "Copy module", onClick: () => copy(menu.id) },
                   { label: "Paste after", onClick: () => paste(menu.id), hidden: !localStorage.getItem(CLIPBOARD_KEY) },
                   { label: "Delete module", onClick: () => remove(menu.id), danger: true },
-                ]}
+                  // A read-only view shows a module and copies it; it changes nothing.
+                ].filter((item) => !readOnly || READ_ONLY_MENU.includes(item.label))}
               />
             )}
             {versionsOpen && (

@@ -97,7 +97,7 @@ export function ModuleNode({ data, selected }: NodeProps<ModuleNodeType>) {
         <span>{isRouter ? `${module.routes?.length ?? 0} routes` : title}</span>
       </div>
       {problems.length > 0 && <div className="module-problems">{problems[0].message}</div>}
-      {!directive && (
+      {!directive && !actions.readOnly && (
         <button
           className="add-after"
           title={isRouter ? "Add a route" : "Add a module after this one"}

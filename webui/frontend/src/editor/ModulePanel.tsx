@@ -1,5 +1,6 @@
 // The module panel: name, connection / webhook / data store pickers, and the forms generated
 // from the module's parameters and input schemas.
+import { useEffect, useRef } from "react";
 import type { Catalog } from "../catalog";
 import type { Json, JsonObject, Module, Problem } from "../types";
 import { DataStorePicker, ConnectionPicker, WebhookPicker } from "./Pickers";
@@ -36,6 +37,7 @@ export function ModulePanel({
   onAddRoute,
   onDeleteRoute,
   onClose,
+  readOnly = false,
 }: {
   module: Module;
   catalog: Catalog;
@@ -47,7 +49,21 @@ export function ModulePanel({
   onAddRoute: () => void;
   onDeleteRoute: (index: number) => void;
   onClose: () => void;
+  /** A past run or a viewer: the fields are shown, not editable. */
+  readOnly?: boolean;
 }) {
+  // Read only: every control but Close and OK is disabled, whatever the forms below render.
+  const panelRef = useRef<HTMLElement>(null);
+  useEffect(() => {
+    if (!readOnly) return;
+    panelRef.current
+      ?.querySelectorAll<HTMLElement>("input, select, textarea, button, [contenteditable]")
+      .forEach((el) => {
+        if (el.closest("header, footer")) return;
+        if (el.isContentEditable) el.contentEditable = "false";
+        else (el as HTMLInputElement).disabled = true;
+      });
+  });
   const info = catalog.byId.get(module.module) ?? null;
   const app = module.module.split(":")[0];
   const params = (module.parameters ?? {}) as JsonObject;
@@ -65,7 +81,12 @@ export function ModulePanel({
   const paramSchema = info?.parameters_schema ?? null;
   const inputSchema = info?.input_schema ?? null;
   return (
-    <aside className="side-panel module-panel" aria-label={`Module ${module.id}`} data-testid="module-panel">
+    <aside
+      ref={panelRef}
+      className="side-panel module-panel"
+      aria-label={`Module ${module.id}`}
+      data-testid="module-panel"
+    >
       <header>
         <h2>
           {info ? `${info.app_label} — ${info.label}` : module.module} <span className="badge">{module.id}</span>

@@ -1,0 +1,219 @@
+"""The editor defects a new user tripped over (issue #22), one test each: every test failed
+before its fix."""
+
+from __future__ import annotations
+
+import json
+
+from tests.browser.conftest import shot
+from tests.browser.helpers import api_session, close_panel, create_scenario, pick, save
+from tests.browser.test_inspect import parse_blueprint, run
+
+
+def api_json(page, base: str, method: str, path: str, body=None):
+    response = page.request.fetch(
+        base + path,
+        method=method,
+        data=json.dumps(body) if body is not None else None,
+        headers={**api_session(page, base), "Content-Type": "application/json"},
+    )
+    assert response.ok, response.text()
+    return response.json() if response.status != 204 else None
+
+
+def scenarios(page, base: str) -> list[dict]:
+    answer = page.request.get(base + "/api/scenarios").json()
+    return answer if isinstance(answer, list) else answer["items"]
+
+
+def add_webhook_trigger(page, name: str = "Orders") -> None:
+    """On an empty canvas: the custom webhook trigger with a new webhook."""
+    page.get_by_test_id("add-first").click()
+    pick(page, "gateway:CustomWebHook")
+    panel = page.get_by_test_id("module-panel")
+    panel.get_by_role("button", name="Add webhook").click()
+    panel.get_by_label("Webhook name").fill(name)
+    panel.get_by_role("button", name="Save webhook").click()
+    panel.get_by_test_id("webhook-url").wait_for()
+
+
+def wait_until(page, predicate, what: str) -> None:
+    """Poll ``predicate`` (a dialog is answered after the click that raised it returns)."""
+    for _ in range(200):
+        if predicate():
+            return
+        page.wait_for_timeout(50)
+    raise AssertionError(f"never happened: {what}")
+
+
+def scenario_id_of(page) -> int:
+    return int(page.url.split("#/scenarios/")[1].split("?")[0])
+
+
+# 1 -------------------------------------------------------------------------------------------
+
+
+def test_instant_trigger_defaults_to_immediately(signed_in, server):
+    page = signed_in
+    page.get_by_role("button", name="Create a new scenario").click()
+    add_webhook_trigger(page)
+    close_panel(page)
+    save(page)
+    page.get_by_role("button", name="Settings").click()
+    assert page.get_by_label("Run scenario").input_value() == "immediately"
+    shot(page, "defect-1-immediately")
+    detail = page.request.get(f"{server}/api/scenarios/{scenario_id_of(page)}").json()
+    assert detail["scheduling"]["type"] == "immediately", detail["scheduling"]
+
+
+# 2 -------------------------------------------------------------------------------------------
+
+
+def test_sample_request_for_the_data_structure_is_not_run(signed_in, server):
+    page = signed_in
+    scenario_id = create_scenario(
+        page,
+        server,
+        {
+            "name": "Sample",
+            "flow": [
+                {"id": 1, "module": "gateway:CustomWebHook", "version": 1, "parameters": {},
+                 "metadata": {"designer": {"x": 0, "y": 0}}},
+            ],
+            "metadata": {"version": 1, "instant": True},
+        },
+    )  # fmt: skip
+    page.goto(f"{server}/#/scenarios/{scenario_id}")
+    page.get_by_test_id("module-1").click()
+    panel = page.get_by_test_id("module-panel")
+    panel.get_by_role("button", name="Add webhook").click()
+    panel.get_by_label("Webhook name").fill("Sample hook")
+    panel.get_by_role("button", name="Save webhook").click()
+    url = panel.get_by_test_id("webhook-url").inner_text()
+    hook_id = int(panel.get_by_label("Webhook", exact=True).input_value())
+    panel.get_by_role("button", name="Determine data structure").click()
+    panel.get_by_test_id("structure-status").filter(has_text="Waiting").wait_for()
+    sent = page.request.post(url, data=json.dumps({"name": "Ada", "age": 36}),
+                             headers={"Content-Type": "application/json"})  # fmt: skip
+    assert sent.ok, sent.text()
+    panel.get_by_test_id("structure-status").filter(has_text="2 field(s)").wait_for()
+    shot(page, "defect-2-structure")
+    # The sample taught the structure; it waits nowhere to run later.
+    queue = page.request.get(f"{server}/api/webhooks/{hook_id}/queue").json()
+    assert queue == [] or queue.get("items") == [], queue
+    api_json(page, server, "POST", f"/api/scenarios/{scenario_id}/activate")
+    executions = page.request.get(f"{server}/api/executions?scenario_id={scenario_id}").json()
+    assert executions["items"] == [], executions
+
+
+# 4 -------------------------------------------------------------------------------------------
+
+
+def test_past_run_view_cannot_be_edited(signed_in, server):
+    page = signed_in
+    scenario_id = create_scenario(page, server, parse_blueprint())
+    execution = run(page, server, scenario_id)
+    page.goto(f"{server}/#/scenarios/{scenario_id}?execution={execution['id']}")
+    page.get_by_test_id("inspector-banner").wait_for()
+    page.get_by_test_id("module-3").wait_for()
+    toolbar = page.get_by_role("toolbar")
+    assert toolbar.get_by_role("button", name="Auto-align").is_disabled()
+    assert toolbar.get_by_role("button", name="Add module").is_disabled()
+    # No "+" on the modules, no editing entries in the right-click menu.
+    page.get_by_test_id("module-2").hover()
+    assert page.get_by_label("Add after 2").count() == 0
+    page.get_by_test_id("module-2").click(button="right")
+    menu = page.get_by_role("menu")
+    labels = [item.inner_text() for item in menu.get_by_role("menuitem").all()]
+    shot(page, "defect-4-menu")
+    for editing in ("Delete module", "Add error handler", "Add a module after", "Paste after"):
+        assert editing not in labels, labels
+    page.keyboard.press("Escape")
+    # The Delete key on a selected module does nothing.
+    page.get_by_test_id("module-2").click()
+    page.get_by_test_id("module-panel").wait_for()
+    assert page.get_by_test_id("module-panel").get_by_label("Name on the canvas").is_disabled()
+    page.locator(".react-flow__pane").click(position={"x": 5, "y": 5})
+    page.get_by_test_id("module-2").click()
+    page.keyboard.press("Escape")
+    page.keyboard.press("Delete")
+    assert page.get_by_test_id("module-2").count() == 1
+    assert "•" not in page.get_by_test_id("save").inner_text()
+
+
+# 5 -------------------------------------------------------------------------------------------
+
+
+def test_unsaved_changes_are_not_lost_without_a_warning(signed_in, server):
+    page = signed_in
+    scenario_id = create_scenario(page, server, parse_blueprint())
+    page.goto(f"{server}/#/scenarios/{scenario_id}")
+    page.get_by_test_id("module-3").wait_for()
+    page.get_by_label("Scenario name").fill("Renamed, not saved")
+    page.get_by_test_id("save").filter(has_text="•").wait_for()
+    asked: list[str] = []
+
+    def refuse(dialog):
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", refuse)
+    # A top-bar link: asked, and refusing stays in the editor with the change.
+    page.locator(".topbar").get_by_role("link", name="History").click()
+    wait_until(page, lambda: asked, "the question on a top-bar link")
+    assert len(asked) == 1 and "without saving" in asked[0], asked
+    assert page.get_by_label("Scenario name").input_value() == "Renamed, not saved"
+    assert f"#/scenarios/{scenario_id}" in page.url
+    # The browser's Back.
+    page.go_back()
+    wait_until(page, lambda: len(asked) == 2, "the question on Back")
+    assert page.get_by_label("Scenario name").input_value() == "Renamed, not saved"
+    # Reload and close: the page asks the browser to confirm.
+    prevented = page.evaluate(
+        "() => { const e = new Event('beforeunload', {cancelable: true});"
+        " window.dispatchEvent(e); return e.defaultPrevented; }"
+    )
+    assert prevented
+    page.remove_listener("dialog", refuse)
+    # Accepting leaves; a saved editor leaves without asking.
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator(".topbar").get_by_role("link", name="History").click()
+    page.get_by_role("heading", name="Execution history").wait_for()
+    page.goto(f"{server}/#/scenarios/{scenario_id}")
+    page.get_by_test_id("module-3").wait_for()
+    page.locator(".topbar").get_by_role("link", name="Scenarios").click()
+    page.get_by_role("heading", name="Scenarios").wait_for()
+    assert page.evaluate(
+        "() => { const e = new Event('beforeunload', {cancelable: true});"
+        " window.dispatchEvent(e); return e.defaultPrevented; }"
+    ) is False  # fmt: skip
+
+
+# 12 ------------------------------------------------------------------------------------------
+
+
+def test_new_scenario_is_stored_once_changed(signed_in, server):
+    page = signed_in
+    page.get_by_role("button", name="Create a new scenario").click()
+    page.get_by_test_id("add-first").wait_for()
+    assert scenarios(page, server) == []
+    page.get_by_role("button", name="Back to scenarios").click()
+    page.get_by_text("No scenario yet").wait_for()
+    assert scenarios(page, server) == []
+
+    # Changed and left without saving: asked, and no empty row stays.
+    page.get_by_role("button", name="Create a new scenario").click()
+    page.get_by_label("Scenario name").fill("Left behind")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Back to scenarios").click()
+    page.get_by_text("No scenario yet").wait_for()
+    assert [s["name"] for s in scenarios(page, server)] == []
+
+    # Changed and saved: one scenario, at its own address.
+    page.get_by_role("button", name="Create a new scenario").click()
+    page.get_by_label("Scenario name").fill("Kept")
+    save(page)
+    assert [s["name"] for s in scenarios(page, server)] == ["Kept"]
+    assert scenario_id_of(page) == scenarios(page, server)[0]["id"]
+    page.get_by_role("button", name="Back to scenarios").click()
+    page.get_by_role("row").filter(has_text="Kept").wait_for()
