@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from tests.browser.conftest import shot
+from tests.browser.conftest import ROOT, shot
 from tests.browser.helpers import api_session, close_panel, create_scenario, pick, save
 from tests.browser.test_inspect import parse_blueprint, run
 
@@ -217,3 +217,98 @@ def test_new_scenario_is_stored_once_changed(signed_in, server):
     assert scenario_id_of(page) == scenarios(page, server)[0]["id"]
     page.get_by_role("button", name="Back to scenarios").click()
     page.get_by_role("row").filter(has_text="Kept").wait_for()
+
+
+# 6 -------------------------------------------------------------------------------------------
+
+
+def router_blueprint(x: int, y: int) -> dict:
+    """A trigger and a router whose two route modules both sit at (x, y)."""
+
+    def module(module_id: int, name: str, mx: int, my: int, **extra) -> dict:
+        return {"id": module_id, "module": name, "version": 1, "parameters": {},
+                "mapper": {"value": "x"} if name.startswith("util:") else None,
+                "metadata": {"designer": {"x": mx, "y": my}}, **extra}  # fmt: skip
+
+    return {
+        "name": "Stacked routes",
+        "flow": [
+            module(1, "util:ComposeTransformer", 0, 0),
+            module(2, "builtin:BasicRouter", 300, 0, routes=[
+                {"flow": [module(3, "util:ComposeTransformer", x, y)]},
+                {"flow": [module(4, "util:ComposeTransformer", x, y)]},
+            ]),
+        ],
+        "metadata": {"version": 1},
+    }  # fmt: skip
+
+
+def boxes_overlap(a: dict, b: dict) -> bool:
+    return not (
+        a["x"] + a["width"] <= b["x"]
+        or b["x"] + b["width"] <= a["x"]
+        or a["y"] + a["height"] <= b["y"]
+        or b["y"] + b["height"] <= a["y"]
+    )
+
+
+def test_overlapping_imported_layout_is_laid_out(signed_in, server):
+    page = signed_in
+    scenario_id = create_scenario(page, server, router_blueprint(600, 0))
+    page.goto(f"{server}/#/scenarios/{scenario_id}")
+    page.get_by_test_id("module-4").wait_for()
+    page.wait_for_function("() => document.querySelectorAll('.react-flow__node').length >= 4")
+    shot(page, "defect-6-laid-out")
+    boxes = [page.get_by_test_id(f"module-{i}").bounding_box() for i in (1, 2, 3, 4)]
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            assert not boxes_overlap(a, b), (a, b)
+    # Laid out for the canvas only: nothing to save, the stored text is unchanged.
+    assert "•" not in page.get_by_test_id("save").inner_text()
+
+
+# 7 -------------------------------------------------------------------------------------------
+
+
+def import_prebuilt(page, path: str) -> None:
+    page.get_by_test_id("import-file").set_input_files(str(ROOT / "scenarios" / path))
+    page.get_by_role("dialog", name="Choose connections").get_by_role(
+        "button", name="Skip, choose later"
+    ).click()
+    page.get_by_test_id("canvas").locator(".react-flow__node").first.wait_for()
+
+
+def test_array_aggregator_panel_shows_its_target_and_mapped_fields(signed_in, server):
+    page = signed_in
+    import_prebuilt(page, "xero/2.3-invoices-1crm-to-xero.json")
+    page.get_by_test_id("module-4").click()
+    panel = page.get_by_test_id("module-panel")
+    fields = panel.get_by_test_id("aggregator-fields")
+    # The source module is picked among the earlier modules, not typed.
+    source = fields.get_by_label("Source module")
+    assert source.input_value() == "3"
+    assert "[3]" in source.locator("option:checked").inner_text()
+    # The target structure: module 5's line items.
+    target = fields.get_by_label("Target structure type")
+    assert target.input_value() == "5.LineItems"
+    assert "[5]" in target.locator("option:checked").inner_text()
+    # Every mapped field is shown and editable.
+    assert fields.get_by_label("Description", exact=True).input_value() == "{{3.name}}"
+    assert fields.get_by_label("Quantity", exact=True).input_value() == "{{3.quantity}}"
+    fields.get_by_label("Quantity", exact=True).fill("{{3.quantity * 2}}")
+    shot(page, "defect-7-aggregator")
+    close_panel(page)
+    save(page)
+    exported = json.loads(
+        page.request.get(f"{server}/api/scenarios/{scenario_id_of(page)}/export").text()
+    )
+    aggregator = next(m for m in exported["flow"] if m["id"] == 4)
+    assert aggregator["mapper"]["Quantity"] == "{{3.quantity * 2}}"
+    assert aggregator["parameters"] == {"feeder": 3, "target": "5.LineItems"}
+    # The target module's field says the aggregator fills it, and shows what is mapped.
+    page.get_by_test_id("module-5").click()
+    panel = page.get_by_test_id("module-panel")
+    hint = panel.get_by_test_id("hint-mapper.LineItems")
+    assert "aggregator" in hint.inner_text().lower() and "[4]" in hint.inner_text()
+    assert panel.get_by_test_id("field-mapper.LineItems").input_value() == "{{4.array}}"
+    shot(page, "defect-7-target")

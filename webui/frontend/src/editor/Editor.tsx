@@ -45,6 +45,7 @@ import {
   maxId,
   newModule,
   notesOf,
+  overlapping,
   patchModule,
   renumber,
   routeOf,
@@ -263,8 +264,11 @@ function EditorInner({
 
   /** Put a scenario as the server has it on the canvas (on open, and after a restore). */
   const showScenario = (detail: ScenarioDetail) => {
-    const blueprint = detail.blueprint ?? emptyBlueprint(detail.name);
+    let blueprint = detail.blueprint ?? emptyBlueprint(detail.name);
     if (!blueprint.name) blueprint.name = detail.name;
+    // Modules placed on top of each other (an imported layout) are laid out; the stored text
+    // keeps its positions until the next save.
+    if (overlapping(blueprint)) blueprint = autoAlign(blueprint);
     const sched = (detail.scheduling ?? { type: "on-demand" }) as JsonObject;
     history.reset(blueprint);
     setScheduling(sched);
@@ -873,6 +877,7 @@ function EditorInner({
               {panelModule && (
                 <ModulePanel
                   key={panelModule.id}
+                  bp={bp}
                   module={panelModule}
                   catalog={catalog}
                   scenarioId={scenarioId}

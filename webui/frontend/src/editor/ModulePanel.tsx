@@ -2,13 +2,14 @@
 // from the module's parameters and input schemas.
 import { useEffect, useRef } from "react";
 import type { Catalog } from "../catalog";
-import type { Json, JsonObject, Module, Problem } from "../types";
+import type { Blueprint, Json, JsonObject, Module, Problem } from "../types";
+import { AggregatorFields, filledBy, moduleName } from "./AggregatorFields";
 import { DataStorePicker, ConnectionPicker, WebhookPicker } from "./Pickers";
 import { Fields } from "./SchemaForm";
 import { JsonEditor } from "./JsonEditor";
 import { RunModuleOnly } from "./RunModuleOnly";
 
-const PICKED = ["__IMTCONN__", "account", "hook", "__IMTHOOK__", "datastore"];
+const PICKED = ["__IMTCONN__", "account", "hook", "__IMTHOOK__", "datastore", "feeder", "target"];
 // Built-in apps that need no connection; the others pick one in ``__IMTCONN__`` — except
 // Make's Email app, whose modules keep their connection in ``account``.
 const CONNECTIONLESS_APPS = [
@@ -27,6 +28,7 @@ const CONNECTIONLESS_APPS = [
 const CONNECTION_PARAMS: Record<string, string> = { email: "account" };
 
 export function ModulePanel({
+  bp,
   module,
   catalog,
   scenarioId,
@@ -39,6 +41,8 @@ export function ModulePanel({
   onClose,
   readOnly = false,
 }: {
+  /** The scenario: an aggregator picks its source and target among its modules. */
+  bp: Blueprint;
   module: Module;
   catalog: Catalog;
   scenarioId: number;
@@ -65,6 +69,14 @@ export function ModulePanel({
       });
   });
   const info = catalog.byId.get(module.module) ?? null;
+  // A field an Array aggregator targets says so (Make fills it with the aggregator's array).
+  const aggregatorHints: Record<string, string> = {};
+  for (const name of Object.keys(info?.input_schema?.properties ?? {})) {
+    const aggregator = filledBy(bp, module.id, name);
+    if (aggregator)
+      aggregatorHints[name] =
+        `Filled by the Array aggregator ${moduleName(aggregator, catalog)}: map its Array, {{${aggregator.id}.array}}.`;
+  }
   const app = module.module.split(":")[0];
   const params = (module.parameters ?? {}) as JsonObject;
   const mapper = (module.mapper ?? {}) as JsonObject;
@@ -172,6 +184,9 @@ export function ModulePanel({
           </button>
         </section>
       )}
+      {info?.kind === "aggregator" && (
+        <AggregatorFields bp={bp} module={module} catalog={catalog} onChange={onChange} />
+      )}
       {info && paramSchema && Object.keys(paramSchema.properties ?? {}).some((k) => !PICKED.includes(k)) && (
         <section>
           <h3>Settings</h3>
@@ -195,6 +210,7 @@ export function ModulePanel({
             value={mapper}
             mappable
             path="mapper"
+            hints={aggregatorHints}
             onChange={(value) => onChange((m) => (m.mapper = value), "mapper")}
           />
         </section>

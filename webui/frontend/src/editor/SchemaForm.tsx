@@ -80,9 +80,10 @@ interface FieldProps {
   required: boolean;
   mappable: boolean;
   path: string;
+  hint?: string;
 }
 
-function Field({ name, schema, root, value, onChange, required, mappable, path }: FieldProps) {
+function Field({ name, schema, root, value, onChange, required, mappable, path, hint }: FieldProps) {
   const s = resolve(schema, root);
   const type = typeOf(s);
   const label = humanize(name, s);
@@ -96,7 +97,9 @@ function Field({ name, schema, root, value, onChange, required, mappable, path }
   if (
     mapped ||
     (mappable && type === "string") ||
-    (mappable && type === "any" && (value === undefined || typeof value === "string"))
+    (mappable && type === "any" && (value === undefined || typeof value === "string")) ||
+    // An array mapped whole (an aggregator's `{{4.array}}`) is an expression, not items.
+    (mappable && type === "array" && (typeof value === "string" || (hint !== undefined && value === undefined)))
   ) {
     control = (
       <MappableInput
@@ -236,6 +239,11 @@ function Field({ name, schema, root, value, onChange, required, mappable, path }
       </span>
       {control}
       {s.description && <span className="help">{s.description}</span>}
+      {hint && (
+        <span className="help hint" data-testid={`hint-${path}`}>
+          {hint}
+        </span>
+      )}
     </label>
   );
 }
@@ -285,6 +293,7 @@ export function Fields({
   mappable,
   path,
   skip = [],
+  hints = {},
 }: {
   schema: JsonSchema;
   root: Root;
@@ -293,6 +302,8 @@ export function Fields({
   mappable: boolean;
   path: string;
   skip?: string[];
+  /** A line under a field, by its name (e.g. the aggregator that fills it). */
+  hints?: Record<string, string>;
 }) {
   const s = resolve(schema, root);
   const required = new Set(s.required ?? []);
@@ -310,6 +321,7 @@ export function Fields({
           required={required.has(name)}
           mappable={mappable}
           path={path ? `${path}.${name}` : name}
+          hint={hints[name]}
           onChange={(v) => {
             const next = { ...value };
             if (v === undefined) delete next[name];

@@ -366,3 +366,19 @@ export function autoAlign(bp: Blueprint): Blueprint {
     });
   });
 }
+
+/** Whether two placed modules sit on top of each other (their circles or labels would
+ * overlap): a blueprint whose designer positions collide is laid out again when opened. */
+export function overlapping(bp: Blueprint): boolean {
+  const placed: { x: number; y: number }[] = [];
+  walk(bp.flow, ({ module }) => {
+    const d = designerOf(module);
+    if (typeof d.x === "number" && typeof d.y === "number") placed.push({ x: d.x, y: d.y });
+  });
+  return placed.some((a, i) =>
+    placed.slice(i + 1).some((b) => Math.abs(a.x - b.x) < OVERLAP_X && Math.abs(a.y - b.y) < OVERLAP_Y),
+  );
+}
+// A node is a 90 px circle under a label up to 180 px wide.
+const OVERLAP_X = 180;
+const OVERLAP_Y = 120;
