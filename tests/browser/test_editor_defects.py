@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from tests.browser.conftest import ROOT, shot
-from tests.browser.helpers import api_session, close_panel, create_scenario, pick, save
+from tests.browser.helpers import add_after, api_session, close_panel, create_scenario, pick, save
 from tests.browser.test_inspect import parse_blueprint, run
 
 
@@ -312,3 +312,124 @@ def test_array_aggregator_panel_shows_its_target_and_mapped_fields(signed_in, se
     assert "aggregator" in hint.inner_text().lower() and "[4]" in hint.inner_text()
     assert panel.get_by_test_id("field-mapper.LineItems").input_value() == "{{4.array}}"
     shot(page, "defect-7-target")
+
+
+# 8 -------------------------------------------------------------------------------------------
+
+
+def test_problems_follow_undo(signed_in, server):
+    page = signed_in
+    scenario_id = create_scenario(page, server, parse_blueprint())
+    page.goto(f"{server}/#/scenarios/{scenario_id}")
+    page.get_by_test_id("module-3").wait_for()
+    add_after(page, 3, "builtin:BasicAggregator")  # without a source module: a problem
+    close_panel(page)
+    page.get_by_role("toolbar").get_by_role("button", name="Validate").click()
+    page.get_by_test_id("problems").filter(has_text="feeder").wait_for()
+    page.get_by_role("toolbar").get_by_role("button", name="Undo").click()
+    assert page.get_by_test_id("module-4").count() == 0
+    page.get_by_test_id("problems").wait_for(state="detached")
+    shot(page, "defect-8-undo")
+
+
+# 9 -------------------------------------------------------------------------------------------
+
+
+def test_mapping_panel_forgets_the_previous_panels_field(signed_in, server):
+    page = signed_in
+    scenario_id = create_scenario(page, server, parse_blueprint())
+    page.goto(f"{server}/#/scenarios/{scenario_id}")
+    page.get_by_test_id("module-3").click()
+    page.get_by_test_id("field-mapper.value").click()
+    mapping = page.get_by_role("complementary", name="Mapping panel")
+    mapping.get_by_text("insert it into “Value”").wait_for()
+    mapping.get_by_test_id("preview").wait_for()
+    page.get_by_test_id("module-2").click()
+    page.get_by_role("complementary", name="Module 2").wait_for()
+    mapping.get_by_text("Click a field first").wait_for()
+    assert mapping.get_by_test_id("preview").count() == 0
+    shot(page, "defect-9-mapping")
+
+
+# 10 ------------------------------------------------------------------------------------------
+
+
+def test_context_menu_near_the_bottom_stays_in_the_window(signed_in, server):
+    page = signed_in
+    scenario_id = create_scenario(page, server, parse_blueprint())
+    page.goto(f"{server}/#/scenarios/{scenario_id}")
+    node = page.get_by_test_id("module-2")
+    node.wait_for()
+    height = page.viewport_size["height"]
+    width = page.viewport_size["width"]
+    node.dispatch_event(
+        "contextmenu", {"clientX": width - 20, "clientY": height - 15, "bubbles": True}
+    )
+    menu = page.get_by_role("menu")
+    menu.wait_for()
+    box = menu.bounding_box()
+    shot(page, "defect-10-menu")
+    assert box["y"] + box["height"] <= height, box
+    assert box["x"] + box["width"] <= width, box
+    delete = menu.get_by_role("menuitem", name="Delete module").bounding_box()
+    assert delete["y"] + delete["height"] <= height, delete
+
+
+# 11 ------------------------------------------------------------------------------------------
+
+
+def test_new_module_does_not_take_a_deleted_modules_run_bubble(signed_in, server):
+    page = signed_in
+    scenario_id = create_scenario(page, server, parse_blueprint())
+    run(page, server, scenario_id)
+    page.goto(f"{server}/#/scenarios/{scenario_id}")
+    page.get_by_test_id("run-3").wait_for()
+    page.get_by_test_id("module-3").click(button="right")
+    page.get_by_role("menuitem", name="Delete module").click()
+    page.get_by_test_id("module-3").wait_for(state="detached")
+    add_after(page, 2, "util:ComposeTransformer")
+    panel = page.get_by_test_id("module-panel")
+    new_id = int(panel.get_attribute("aria-label").split()[-1])
+    close_panel(page)
+    shot(page, "defect-11-bubbles")
+    assert page.get_by_test_id(f"module-{new_id}").count() == 1
+    assert page.get_by_test_id(f"run-{new_id}").count() == 0
+    assert page.get_by_test_id("run-2").count() == 1
+
+
+# 13 ------------------------------------------------------------------------------------------
+
+
+def test_toolbar_add_module_follows_the_selection_and_keeps_the_fallback_last(signed_in, server):
+    page = signed_in
+    blueprint = router_blueprint(600, 0)
+    blueprint["flow"][1]["parameters"] = {"else": 1}  # route 2 (module 4) is the fallback
+    blueprint["flow"][1]["routes"][1]["flow"][0]["metadata"]["designer"]["y"] = 250
+    scenario_id = create_scenario(page, server, blueprint)
+    page.goto(f"{server}/#/scenarios/{scenario_id}")
+    toolbar = page.get_by_role("toolbar")
+
+    # The trigger selected: the module goes after it, not into the router.
+    page.get_by_test_id("module-1").click()
+    toolbar.get_by_role("button", name="Add module").click()
+    pick(page, "util:ComposeTransformer")
+    close_panel(page)
+    # Nothing selected: a new route of the last router, before its fallback route.
+    page.locator(".react-flow__pane").click(position={"x": 5, "y": 5})
+    toolbar.get_by_role("button", name="Add module").click()
+    pick(page, "util:ComposeTransformer")
+    close_panel(page)
+    shot(page, "defect-13-toolbar")
+    save(page)
+    flow = json.loads(page.request.get(f"{server}/api/scenarios/{scenario_id}/export").text())[
+        "flow"
+    ]
+    assert [m["module"] for m in flow] == [
+        "util:ComposeTransformer",
+        "util:ComposeTransformer",
+        "builtin:BasicRouter",
+    ]
+    router = flow[2]
+    assert len(router["routes"]) == 3
+    assert router["parameters"]["else"] == 2
+    assert router["routes"][2]["flow"][0]["id"] == 4  # the fallback route, still last

@@ -341,6 +341,19 @@ function EditorInner({
     return { x: p.x + 300, y: p.y };
   };
 
+  /** A fresh module id: past the blueprint's and the shown run's, so a new module never takes
+   * the run bubble of a deleted one that had its id. */
+  const nextId = (): number => Math.max(maxId(bp), ...last.runs.keys()) + 1;
+
+  /** The toolbar's "Add module": after the selected module (a router gets a new route), else
+   * at the end of the main flow. */
+  const addFromToolbar = () => {
+    const id = selectedId();
+    const module = id !== null ? locate(bp, id)?.module : undefined;
+    const directive = module?.module.startsWith("builtin:") && !module.module.startsWith("builtin:Basic");
+    setAnchor(module && !directive ? { kind: "after", id: module.id } : { kind: "root" });
+  };
+
   const addModule = (info: ModuleInfo) => {
     if (!anchor) return;
     const lastRoot = bp.flow[bp.flow.length - 1];
@@ -353,7 +366,7 @@ function EditorInner({
   };
 
   const addModuleAt = (anchor: Anchor, info: ModuleInfo) => {
-    const id = maxId(bp) + 1;
+    const id = nextId();
     const { x, y } = positionFor(anchor);
     const module = newModule(id, info.id, info.version ?? 1, Math.round(x), Math.round(y));
     let next = insertModules(bp, anchor, [module]);
@@ -387,7 +400,7 @@ function EditorInner({
   const paste = (after: number | null = selectedId()) => {
     const text = localStorage.getItem(CLIPBOARD_KEY);
     if (!text) return;
-    const modules = renumber(JSON.parse(text) as Module[], maxId(bp) + 1);
+    const modules = renumber(JSON.parse(text) as Module[], nextId());
     const target = after !== null && locate(bp, after) ? after : null;
     const a: Anchor = target !== null ? { kind: "after", id: target } : { kind: "root" };
     {
@@ -447,6 +460,25 @@ function EditorInner({
       flash((e as Error).message, true);
     }
   };
+
+  // Problems shown follow the blueprint: after an edit or an Undo they are checked again
+  // (quietly), so a problem that is gone does not stay until the next Validate.
+  const shownProblems = validation.problems.length > 0;
+  useEffect(() => {
+    if (!loaded || readOnly || !shownProblems) return;
+    let live = true;
+    const timer = setTimeout(() => {
+      api.post<Validation>("/api/validate", { blueprint: bp }).then(
+        (v) => live && setValidation(v),
+        () => {},
+      );
+    }, 400);
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [bp]);
 
   const exportFile = async () => {
     if (dirty && !(await save())) return;
@@ -693,6 +725,11 @@ function EditorInner({
   );
 
   const activeApi = useMemo(() => ({ active, setActive }), [active]);
+  // The mapping panel's hint and preview belong to a field of the open panel: another panel
+  // (or none) starts without them.
+  const panelKey =
+    panel === null ? "" : `${panel.kind}-${"id" in panel ? panel.id : "edgeId" in panel ? panel.edgeId : ""}`;
+  useEffect(() => setActive(null), [panelKey]);
 
   if (loadError) return <div className="page-message error">Could not open the scenario: {loadError}</div>;
 
@@ -747,7 +784,7 @@ function EditorInner({
               <button onClick={align} disabled={readOnly} title="Lay the modules out left to right">
                 Auto-align
               </button>
-              <button onClick={() => setAnchor({ kind: "root" })} disabled={readOnly}>
+              <button onClick={addFromToolbar} disabled={readOnly}>
                 Add module
               </button>
               <span className="sep" />
@@ -1028,7 +1065,7 @@ function EditorInner({
                 catalog={catalog}
                 onClose={() => setErrorFor(null)}
                 onAdd={(directive, before) => {
-                  history.commit(addErrorHandler(bp, errorFor, directive, before));
+                  history.commit(addErrorHandler(bp, errorFor, directive, before, nextId()));
                   setErrorFor(null);
                 }}
               />
