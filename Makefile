@@ -19,13 +19,14 @@ $(PY):
 install: $(PY) browser ## Create .venv, install Switchboard with its dev tools, build the editor
 	$(BIN)/pip install --quiet -e '.[dev]'
 	cd webui/frontend && npm ci --no-audit --no-fund && npm run build
+	cd webui/frontend/codegen && npm ci --no-audit --no-fund
 
 .PHONY: browser
 browser: ## Install Debian's Chromium for the browser tests when it is missing (as root)
 	@if [ -x /usr/bin/chromium ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	  echo "install: Debian's chromium for the browser tests"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium </dev/null; \
+	  apt-get -o DPkg::Lock::Timeout=600 update -qq && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq chromium </dev/null; \
 	else \
 	  echo "install: the browser tests need Chromium; run: sudo apt-get install -y chromium" >&2; \
 	fi
@@ -44,9 +45,15 @@ soak: ## Run the fault tests with 20x bursts, 3 rounds each; counts in var/soak-
 	SWITCHBOARD_SOAK=1 $(BIN)/pytest -q tests/faults
 
 .PHONY: lint
-lint: ## Check style with ruff
+lint: ## Check style (ruff, prettier) and that the editor's generated API types are current
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check engine modules webui tests
+	$(BIN)/ruff format --check switchboard engine modules webui tests
+	cd webui/frontend && node_modules/.bin/prettier --check src
+	$(PY) -m tests.api_types --check
+
+.PHONY: api-types
+api-types: ## Regenerate webui/frontend/src/api.gen.ts from /api/openapi.json (after changing webui/api/models.py)
+	$(PY) -m tests.api_types
 
 .PHONY: bench
 bench: ## Run the benchmarks (BENCH="engine ingest" picks some) and print their figures

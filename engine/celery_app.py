@@ -1,4 +1,8 @@
-"""The Celery app: tasks are one-liners over the service and carry ids only.
+"""The Celery worker entry: tasks are one-liners over the service and carry ids only.
+
+Only the worker and beat processes import this module (nothing in ``engine`` does): the Redis
+backplane (``engine.queue.celery_queue``) publishes by task name with an app of its own, so
+there is no import loop through here.
 
 ``celery -A engine.celery_app worker`` (what ``switchboard worker`` runs) and
 ``celery -A engine.celery_app beat`` (``switchboard scheduler``). Every task is ``acks_late``:
@@ -20,6 +24,7 @@ from celery import Celery
 
 from engine.failures import TaskFailed, error_type, log_failure
 from engine.queue.celery_queue import EXECUTION_TASK, TICK_TASK, WEBHOOK_TASK
+from engine.queue.celery_queue import create_celery_app as create_publisher_app
 
 log = logging.getLogger("switchboard.worker")
 
@@ -28,20 +33,8 @@ _service_guard = threading.Lock()
 
 
 def create_celery_app(redis_url: str | None, *, tick_seconds: float | None = None) -> Celery:
-    """A Celery app on Redis (broker and result backend) with Switchboard's settings."""
-    app = Celery("switchboard", broker=redis_url, backend=redis_url, set_as_current=False)
-    tick = tick_seconds or float(os.environ.get("SWITCHBOARD_TICK_SECONDS", "5"))
-    app.conf.update(
-        task_acks_late=True,
-        task_reject_on_worker_lost=True,
-        task_ignore_result=True,  # results live in the store; Redis only carries ids
-        worker_prefetch_multiplier=1,
-        task_publish_retry=False,
-        broker_connection_retry_on_startup=True,
-        broker_connection_timeout=2,
-        worker_hijack_root_logger=False,
-        beat_schedule={"switchboard-tick": {"task": TICK_TASK, "schedule": tick}},
-    )
+    """A Celery app on Redis with Switchboard's settings and its tasks registered."""
+    app: Celery = create_publisher_app(redis_url, tick_seconds=tick_seconds)
     _register_tasks(app)
     return app
 
@@ -81,12 +74,12 @@ def worker_service() -> Any:
     with _service_guard:
         if _service is None or _service[0] != os.getpid():
             from engine.config import Settings
-            from engine.queue.celery_queue import CeleryQueue
+            from engine.queue import make_backplane
             from engine.service import build_service
 
             settings = Settings.from_env()
-            queue = CeleryQueue(settings.redis_url or "", app=app)
-            _service = (os.getpid(), build_service(settings, queue=queue))
+            backplane = make_backplane(settings, app=app)
+            _service = (os.getpid(), build_service(settings, queue=backplane))
         return _service[1]
 
 

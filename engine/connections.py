@@ -227,7 +227,7 @@ class StoreConnections:
         return kind
 
     def _expiring(self, stored: Connection) -> bool:
-        secrets = stored.secrets or {}
+        secrets: Mapping[str, Any] = stored.secrets or {}
         expires_at = _parse_time(secrets.get("expires_at"))
         if not secrets.get("access_token") or expires_at is None:
             return True
@@ -324,7 +324,7 @@ def token_public_data(kind: ConnectionKind, secrets: dict[str, Any]) -> dict[str
 
 def refresh_access_token(kind: ConnectionKind, stored: Connection, session: Any) -> dict[str, Any]:
     """Use the stored refresh token once; returns the provider's token answer."""
-    secrets = stored.secrets or {}
+    secrets: Mapping[str, Any] = stored.secrets or {}
     refresh_token = secrets.get("refresh_token")
     if not refresh_token:
         raise AccountValidationError(
@@ -352,7 +352,8 @@ def post_token_request(
     settings = _settings(kind)
     _, token_url = settings.endpoints(data)
     client = (str(data.get("client_id", "")), client_secret)
-    body, basic = dict(form), client
+    body = dict(form)
+    basic: tuple[str, str] | None = client
     if settings.client_auth == "form":
         body.update(client_id=client[0], client_secret=client[1])
         basic = None

@@ -8,18 +8,17 @@
     │   ├── ExpressionError           a mapping expression that does not parse or compile
     │   ├── UnknownModuleError        a module id no installed package provides
     │   └── InvalidJSON               JSON Switchboard does not take (``engine.jsonvalues``)
-    ├── ModuleError                   a module failed while running; ``type`` is Make's error name
-    │   ├── DataError                 bad data for the module or the API (404, validation)
-    │   ├── BundleValidationError     the mapped input does not fit the module's input model
-    │   ├── InvalidConfigurationError the module's static settings are unusable
-    │   ├── AccountValidationError    credentials refused (401/403); not handled by error routes
-    │   ├── ConnectionError           the service could not be reached, or answered 5xx
-    │   ├── ModuleTimeoutError        the service did not answer in time
-    │   ├── RateLimitError            the service answered 429; ``retry_after`` in seconds
-    │   ├── IncompleteDataError       the service returned partial data
-    │   ├── DuplicateDataError        the service refused a duplicate
-    │   └── RuntimeError              anything else a module reports (Make's RuntimeError)
-    └── InternalError                 a bug in Switchboard itself
+    └── ModuleError                   a module failed while running; ``type`` is Make's error name
+        ├── DataError                 bad data for the module or the API (404, validation)
+        ├── BundleValidationError     the mapped input does not fit the module's input model
+        ├── InvalidConfigurationError the module's static settings are unusable
+        ├── AccountValidationError    credentials refused (401/403); not handled by error routes
+        ├── ConnectionError           the service could not be reached, or answered 5xx
+        ├── ModuleTimeoutError        the service did not answer in time
+        ├── RateLimitError            the service answered 429; ``retry_after`` in seconds
+        ├── IncompleteDataError       the service returned partial data
+        ├── DuplicateDataError        the service refused a duplicate
+        └── RuntimeError              anything else a module reports (Make's RuntimeError)
 
 Operational failures (``ConnectionError``, ``ModuleTimeoutError``, ``RateLimitError``) are the
 ones worth retrying; the runner decides that from ``ModuleError.retryable``.
@@ -171,10 +170,6 @@ class DuplicateDataError(ModuleError):
 
 class RuntimeError(ModuleError, builtins.RuntimeError):
     type = "RuntimeError"
-
-
-class InternalError(SwitchboardError):
-    """A bug in Switchboard: never the user's fault, always worth a report."""
 
 
 MODULE_ERROR_TYPES: dict[str, type[ModuleError]] = {

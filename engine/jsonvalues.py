@@ -25,7 +25,10 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable
 from typing import Any
+
+import orjson
 
 from engine.errors import InvalidJSON
 
@@ -129,6 +132,32 @@ def dumps(value: Any, **options: Any) -> str:
     """``json.dumps(value, ensure_ascii=False, **options)`` whose text always encodes as UTF-8
     and reads back as ``value`` (lone surrogates written as their escapes)."""
     return escape_surrogates(json.dumps(value, ensure_ascii=False, **options))
+
+
+_FAST_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
+
+
+def dump_compact(value: Any, default: Callable[[Any], Any] | None = None) -> bytes:
+    """Compact JSON of ``value`` as UTF-8 bytes: ``dumps(value, separators=(",", ":"))``
+    encoded, written by orjson (several times faster: records and bundles are encoded on every
+    run). What orjson refuses — a lone surrogate, an integer beyond 64 bits, nesting past 254
+    levels — goes the standard library's way, so every value encodes. Both read back as the same
+    value; numbers may be spelled differently (``1e16`` for ``1e+16``) and a non-finite float
+    is written as ``null`` by orjson (it is not JSON)."""
+    try:
+        return orjson.dumps(value, default=default, option=_FAST_OPTIONS)
+    except (orjson.JSONEncodeError, TypeError):
+        return dumps(value, separators=(",", ":"), default=default).encode("utf-8")
+
+
+def load_trusted(data: str | bytes) -> Any:
+    """The value of JSON text Switchboard wrote itself (a stored record, a queued bundle): read
+    fast, without ``load_json``'s checks. Text orjson refuses (``NaN`` written by older
+    versions, integers beyond 64 bits) is read by the standard library."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return json.loads(data)
 
 
 def escape_surrogates(text: str) -> str:

@@ -20,9 +20,13 @@ judges only new passwords: existing ones are not re-checked at sign-in.
 
 from __future__ import annotations
 
+import base64
 import functools
+import hashlib
+import hmac
 import itertools
 import re
+import secrets
 import string
 import unicodedata
 from collections.abc import Iterable
@@ -154,3 +158,54 @@ def _without(text: str, words: list[str]) -> str:
     for word in words:
         text = text.replace(word, "")
     return text
+
+
+# -- hashing ----------------------------------------------------------------------------------
+
+# scrypt at n=2**14, r=8 costs 16 MiB and tens of milliseconds per guess (OWASP's minimum).
+_SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
+
+
+def hash_password(password: str) -> str:
+    """A self-describing scrypt hash: ``scrypt$n$r$p$salt$key`` (base64)."""
+    salt = secrets.token_bytes(16)
+    key = _scrypt(password, salt, _SCRYPT_N, _SCRYPT_R, _SCRYPT_P)
+    return "$".join(
+        ["scrypt", str(_SCRYPT_N), str(_SCRYPT_R), str(_SCRYPT_P), _b64(salt), _b64(key)]
+    )
+
+
+def verify_password(password: str, stored: str) -> bool:
+    """Whether ``password`` matches ``stored`` (constant-time comparison)."""
+    try:
+        scheme, n, r, p, salt, key = stored.split("$")
+        if scheme != "scrypt":
+            return False
+        expected = base64.b64decode(key)
+        actual = _scrypt(password, base64.b64decode(salt), int(n), int(r), int(p))
+    except ValueError:
+        return False
+    return hmac.compare_digest(actual, expected)
+
+
+def new_password_hash(password: str, *, email: str, name: str) -> str:
+    """The hash to store for a new password of the account ``email`` / ``name``, once the
+    password rule accepts it. Raises ``WeakPassword``."""
+    check_password(password, personal=(email, name))
+    return hash_password(password)
+
+
+@functools.cache
+def dummy_hash() -> str:
+    """Checked when an email is unknown, so a miss costs the time of a wrong password."""
+    return hash_password(secrets.token_urlsafe(16))
+
+
+def _scrypt(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+    return hashlib.scrypt(
+        password.encode("utf-8"), salt=salt, n=n, r=r, p=p, maxmem=128 * r * n * 2, dklen=32
+    )
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")

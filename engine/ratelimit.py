@@ -1,10 +1,12 @@
-"""Rate limits shared by every process of an installation: connector calls per connection,
-webhook requests per webhook, failed sign-ins per email.
+"""Limits shared by every process of an installation, part of the backplane
+(``engine.queue``): rates (connector calls per connection, webhook requests per webhook, failed
+sign-ins per email) and concurrency (calls in flight per API account).
 
-``rate_limiter_for(redis_url)`` is a Redis fixed-window counter when Redis is configured (every
-web process and worker counts together), else a sliding window in this process (the embedded
-default: one process). Redis being down never stops the caller: the limiter counts in this
-process until Redis answers again, since ingress must keep accepting webhooks without Redis.
+Each kind has an in-process twin (``MemoryRateLimiter``, ``MemoryConcurrencyLimiter``) and a
+Redis one (``RedisRateLimiter``: a fixed-window counter; ``RedisConcurrencyLimiter``: a sorted
+set of leases), which the backplane factory picks from the settings. Redis being down never
+stops the caller: the Redis limiters count in this process until Redis answers again
+(``RedisFallback``), since ingress must keep accepting webhooks without Redis.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 from collections import deque
 from collections.abc import Callable
 from functools import cache
@@ -83,6 +86,27 @@ class MemoryRateLimiter:
         return events
 
 
+class RedisFallback:
+    """Runs a Redis call, or its local twin while Redis does not answer: after a failure, for
+    ``REDIS_RETRY_SECONDS``, before trying Redis again. Shared by the Redis limiters."""
+
+    def __init__(self, what: str) -> None:
+        self._what = what
+        self._down_until = 0.0
+
+    def __call__(self, remote: Callable[[], Any], local: Callable[[], Any]) -> Any:
+        import redis
+
+        if time.monotonic() < self._down_until:
+            return local()
+        try:
+            return remote()
+        except redis.RedisError as error:
+            self._down_until = time.monotonic() + REDIS_RETRY_SECONDS
+            log.warning("Redis is unavailable for %s (%s): counting locally", self._what, error)
+            return local()
+
+
 class RedisRateLimiter:
     """A fixed window per key in Redis (``INCR`` + ``EXPIRE``), shared by every process;
     counts in ``fallback`` while Redis does not answer."""
@@ -96,7 +120,7 @@ class RedisRateLimiter:
         self._client = client
         self._clock = clock
         self._fallback = fallback or MemoryRateLimiter()
-        self._down_until = 0.0
+        self._or_fallback = RedisFallback("rate limits")
 
     def acquire(self, key: str, limit: int, window: float) -> float:
         now = self._clock()
@@ -134,33 +158,123 @@ class RedisRateLimiter:
     def _name(key: str, slot: int) -> str:
         return f"switchboard:rate:{key}:{slot}"
 
-    def _or_fallback(self, remote: Callable[[], Any], local: Callable[[], Any]) -> Any:
-        import redis
 
-        if time.monotonic() < self._down_until:
-            return local()
-        try:
-            return remote()
-        except redis.RedisError as error:
-            self._down_until = time.monotonic() + REDIS_RETRY_SECONDS
-            log.warning("Redis is unavailable for rate limits (%s): counting locally", error)
-            return local()
+class ConcurrencyLimiter(Protocol):
+    def enter(self, key: str, limit: int, lease: float) -> str | None:
+        """Take one of ``limit`` slots of ``key`` for at most ``lease`` seconds: its token, or
+        None when every slot is taken."""
+        ...
+
+    def leave(self, key: str, token: str) -> None:
+        """Give back the slot ``token`` holds (nothing when it already expired)."""
+        ...
+
+
+class MemoryConcurrencyLimiter:
+    """Leases per key in this process."""
+
+    def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._monotonic = monotonic
+        self._lock = threading.Lock()
+        self._leases: dict[str, dict[str, float]] = {}
+
+    def enter(self, key: str, limit: int, lease: float) -> str | None:
+        now = self._monotonic()
+        with self._lock:
+            leases = {t: end for t, end in self._leases.get(key, {}).items() if end > now}
+            if len(leases) >= limit:
+                self._leases[key] = leases
+                return None
+            token = uuid.uuid4().hex
+            leases[token] = now + lease
+            self._leases[key] = leases
+            return token
+
+    def leave(self, key: str, token: str) -> None:
+        with self._lock:
+            leases = self._leases.get(key)
+            if leases is not None:
+                leases.pop(token, None)
+                if not leases:
+                    del self._leases[key]
+
+
+_ENTER = """
+local now = redis.call('TIME')
+local moment = tonumber(now[1]) + tonumber(now[2]) / 1000000
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', moment)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then
+  return 0
+end
+redis.call('ZADD', KEYS[1], moment + tonumber(ARGV[2]), ARGV[3])
+redis.call('EXPIRE', KEYS[1], math.ceil(tonumber(ARGV[2])) + 1)
+return 1
+"""
+
+
+class RedisConcurrencyLimiter:
+    """Leases per key in a Redis sorted set (score: when the lease ends), shared by every
+    process; leases in ``fallback`` while Redis does not answer."""
+
+    def __init__(self, client: Any, fallback: MemoryConcurrencyLimiter | None = None) -> None:
+        self._client = client
+        self._enter = client.register_script(_ENTER)
+        self._fallback = fallback or MemoryConcurrencyLimiter()
+        self._or_fallback = RedisFallback("concurrency limits")
+        self._local: set[str] = set()  # tokens the fallback handed out
+
+    def enter(self, key: str, limit: int, lease: float) -> str | None:
+        token = uuid.uuid4().hex
+
+        def remote() -> str | None:
+            taken = self._enter(keys=[self._name(key)], args=[limit, lease, token])
+            return token if int(taken) else None
+
+        def local() -> str | None:
+            found = self._fallback.enter(key, limit, lease)
+            if found is not None:
+                self._local.add(found)
+            return found
+
+        return self._or_fallback(remote, local)
+
+    def leave(self, key: str, token: str) -> None:
+        if token in self._local:
+            self._local.discard(token)
+            self._fallback.leave(key, token)
+            return
+        self._or_fallback(lambda: self._client.zrem(self._name(key), token), lambda: None)
+
+    @staticmethod
+    def _name(key: str) -> str:
+        return f"switchboard:concurrency:{key}"
 
 
 def rate_limiter_for(redis_url: str | None) -> RateLimiter:
-    """A limiter for one owner (a service, a web app, the connectors of a process): the Redis
-    one shared by everyone when Redis is configured, else a new in-process one of its own."""
+    """A limiter for one owner: the Redis one shared by everyone when given a Redis URL, else a
+    new in-process one of its own. The backplane (``engine.queue.make_backplane``) decides
+    which; this is for tests and tools that pick one themselves."""
     return redis_rate_limiter(redis_url) if redis_url else MemoryRateLimiter()
 
 
-@cache
-def redis_rate_limiter(redis_url: str) -> RedisRateLimiter:
-    """The Redis limiter of ``redis_url``: one client per process."""
+def redis_client(redis_url: str) -> Any:
+    """A client whose commands give up quickly: limits count locally rather than wait."""
     import redis
 
-    client = redis.Redis.from_url(
+    return redis.Redis.from_url(
         redis_url,
         socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
         socket_timeout=REDIS_TIMEOUT_SECONDS,
     )
-    return RedisRateLimiter(client)
+
+
+@cache
+def redis_rate_limiter(redis_url: str) -> RedisRateLimiter:
+    """The Redis rate limiter of ``redis_url``: one client per process."""
+    return RedisRateLimiter(redis_client(redis_url))
+
+
+@cache
+def redis_concurrency_limiter(redis_url: str) -> RedisConcurrencyLimiter:
+    """The Redis concurrency limiter of ``redis_url``: one client per process."""
+    return RedisConcurrencyLimiter(redis_client(redis_url))

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from functools import cache
 from importlib.metadata import entry_points
+from typing import Any, Protocol
 
 from engine.errors import SwitchboardError, UnknownModuleError, UserError
 from engine.spec import AppInfo, ConnectionKind, ModuleSpec
@@ -37,6 +38,17 @@ class UnknownConnectionKindError(UserError, KeyError):
         return str(self.args[0])
 
 
+class Reconciler(Protocol):
+    """Reads two apps' books and compares them (``modules.reconcile``); registered by the
+    module package, so the service reaches it without importing a module."""
+
+    libraries: tuple[str, ...]
+
+    def fetch(self, app: str, connection: Mapping[str, Any], session: Any) -> Any: ...
+
+    def compare(self, library: str, crm: Any, accounting: Any) -> Iterable[Any]: ...
+
+
 class ModuleRegistry(Mapping[str, ModuleSpec]):
     """Module specs by their Make-compatible id (``builtin:BasicRouter``), and the apps'
     connection kinds by app id (``xero``)."""
@@ -47,10 +59,18 @@ class ModuleRegistry(Mapping[str, ModuleSpec]):
         self._specs: dict[str, ModuleSpec] = {}
         self._kinds: dict[str, ConnectionKind] = {}
         self._apps: dict[str, AppInfo] = {}
+        self.reconciler: Reconciler | None = None
         for spec in specs:
             self.register(spec)
         for kind in kinds:
             self.register_connection_kind(kind)
+
+    def register_reconciler(self, reconciler: Reconciler) -> Reconciler:
+        """The comparison of books the service's ``reconcile`` runs (one per installation)."""
+        if self.reconciler is not None:
+            raise DuplicateModuleError("a reconciler is registered twice")
+        self.reconciler = reconciler
+        return reconciler
 
     def register_connection_kind(self, kind: ConnectionKind) -> ConnectionKind:
         if kind.id in self._kinds:
@@ -116,6 +136,7 @@ class ModuleRegistry(Mapping[str, ModuleSpec]):
         """A registry with the same modules, to extend (e.g. with stubs in tests)."""
         copied = ModuleRegistry(self._specs.values(), self._kinds.values())
         copied._apps = dict(self._apps)
+        copied.reconciler = self.reconciler
         return copied
 
 

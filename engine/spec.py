@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -132,6 +132,28 @@ class ModuleCall:
     parameters: BaseModel
     input: BaseModel
     context: Any = None
+
+    def input_as(self, model: type[Model]) -> Model:
+        """``input`` as the model the module's spec declares: the runner validated it into
+        that model, so this tells the type checker what ``run`` already knows.
+
+        Raises:
+            TypeError: it is another model (the spec and its ``run`` disagree: a bug).
+        """
+        return _as(self.input, model, "input")
+
+    def parameters_as(self, model: type[Model]) -> Model:
+        """``parameters`` as the spec's ``parameters`` model (see ``input_as``)."""
+        return _as(self.parameters, model, "parameters")
+
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def _as(value: BaseModel, model: type[Model], what: str) -> Model:
+    if not isinstance(value, model):
+        raise TypeError(f"the module's {what} is {type(value).__name__}, not {model.__name__}")
+    return value
 
 
 RunFunction = Callable[[ModuleCall], Iterable[Bundle]]
@@ -399,11 +421,6 @@ class ConnectionKind:
             raise ValueError(f"connection kind id '{self.id}' must be a bare app id like 'xero'")
         if (self.auth is AuthType.OAUTH2) != (self.oauth2 is not None):
             raise ValueError(f"connection kind {self.id}: oauth2 settings go with auth oauth2 only")
-
-    @property
-    def secret_fields(self) -> frozenset[str]:
-        """Names of the fields stored encrypted."""
-        return frozenset(f.name for f in self.fields if f.secret)
 
     def split_values(self, values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         """Form values (defaults filled in) split into (public data, secrets).

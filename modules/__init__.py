@@ -14,6 +14,7 @@ from modules.http import HTTP_MODULES
 from modules.mail import EMAIL_CONNECTION, EMAIL_MODULES
 from modules.onecrm import ONECRM_CONNECTION, ONECRM_MODULES
 from modules.quickbooks import QUICKBOOKS_CONNECTION, QUICKBOOKS_MODULES
+from modules.reconcile import BooksReconciler
 from modules.rss import RSS_MODULES
 from modules.xero import XERO_CONNECTION, XERO_MODULES
 from modules.zohocrm import ZOHOCRM_CONNECTION, ZOHOCRM_MODULES
@@ -36,3 +37,4 @@ def register_all(registry: ModuleRegistry) -> None:
     registry.register_connection_kind(QUICKBOOKS_CONNECTION)
     registry.register_connection_kind(ZOHOCRM_CONNECTION)
     register_apps(registry)
+    registry.register_reconciler(BooksReconciler())

@@ -28,7 +28,6 @@ by edition) sets ``max_concurrent``; each request then holds one of those slots 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -47,7 +46,8 @@ from engine.errors import (
     ModuleTimeoutError,
     RateLimitError,
 )
-from engine.ratelimit import RateLimiter, rate_limiter_for
+from engine.queue import process_limits
+from engine.ratelimit import RateLimiter
 from engine.spec import ConnectionField, Effect, ModuleCall, ModuleKind, ModuleSpec, RecordNaming
 from modules.concurrency import ConcurrencyLimiter, shared_concurrency_limiter
 
@@ -346,9 +346,9 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
 
 @cache
 def shared_rate_limiter() -> RateLimiter:
-    """The installation's limiter (``engine.ratelimit``): Redis-backed when
-    ``SWITCHBOARD_REDIS_URL`` is set, in-process otherwise."""
-    return rate_limiter_for(os.environ.get("SWITCHBOARD_REDIS_URL") or None)
+    """The installation's limiter, the backplane's (``engine.queue.process_limits``):
+    Redis-backed when ``SWITCHBOARD_REDIS_URL`` is set, in-process otherwise."""
+    return process_limits().rate
 
 
 # -- helpers for module run functions ---------------------------------------------------------

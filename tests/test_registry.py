@@ -83,6 +83,7 @@ NOT_WRITES = {
     "http:ActionSendData": "a request of any method to anywhere: a call",
     "http:ActionSendDataAPIKeyAuth": "a request of any method to anywhere: a call",
     "http:ActionSendDataBasicAuth": "a request of any method to anywhere: a call",
+    "http:ActionSendDataOAuth": "a request of any method to anywhere: a call",
 }
 
 

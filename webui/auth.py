@@ -16,35 +16,31 @@ is declared in ``webui.api.access``; this module only knows how roles compare.
 
 from __future__ import annotations
 
-import base64
-import functools
-import hashlib
 import hmac
-import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from enum import IntEnum
 
 from flask import Flask, Response, current_app, g, request
 
-from engine.passwords import check_password
-from engine.ratelimit import MemoryRateLimiter, RateLimiter, rate_limiter_for
-from engine.store import ApiToken, NotFound, Store, User, UserSession
+from engine.passwords import hash_password, new_password_hash, verify_password
+from engine.ratelimit import MemoryRateLimiter, RateLimiter
+from engine.service.accounts import (
+    TOKEN_DAYS_DEFAULT,
+    TOKEN_DAYS_MAX,
+    TOKEN_PREFIX,
+    AccountOperations,
+    digest,
+)
+from engine.store import User, UserSession
 from webui.app import current_service
 
 SESSION_COOKIE = "switchboard_session"
 CSRF_HEADER = "X-CSRF-Token"
-TOKEN_PREFIX = "sb_"
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 DEFAULT_SESSION_SECONDS = 14 * 24 * 3600
-TOKEN_DAYS_DEFAULT = 90
-TOKEN_DAYS_MAX = 365
 THROTTLE_KEY = "switchboard.login_throttle"
-
-# scrypt at n=2**14, r=8 costs 16 MiB and tens of milliseconds per guess (OWASP's minimum).
-_SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
 
 
 class Role(IntEnum):
@@ -71,96 +67,22 @@ class Role(IntEnum):
 USER_ROLES = ("owner", "editor", "viewer")
 
 
-# -- passwords --------------------------------------------------------------------------------
+# Passwords are hashed and checked by ``engine.passwords``; the rules about accounts are the
+# service's (``engine.service.accounts``). Re-exported for the CLI and the tests.
+__all__ = [
+    "TOKEN_DAYS_DEFAULT",
+    "TOKEN_DAYS_MAX",
+    "TOKEN_PREFIX",
+    "digest",
+    "hash_password",
+    "new_password_hash",
+    "verify_password",
+]
 
 
-def hash_password(password: str) -> str:
-    """A self-describing scrypt hash: ``scrypt$n$r$p$salt$key`` (base64)."""
-    salt = secrets.token_bytes(16)
-    key = _scrypt(password, salt, _SCRYPT_N, _SCRYPT_R, _SCRYPT_P)
-    return "$".join(
-        ["scrypt", str(_SCRYPT_N), str(_SCRYPT_R), str(_SCRYPT_P), _b64(salt), _b64(key)]
-    )
-
-
-def verify_password(password: str, stored: str) -> bool:
-    """Whether ``password`` matches ``stored`` (constant-time comparison)."""
-    try:
-        scheme, n, r, p, salt, key = stored.split("$")
-        if scheme != "scrypt":
-            return False
-        expected = base64.b64decode(key)
-        actual = _scrypt(password, base64.b64decode(salt), int(n), int(r), int(p))
-    except ValueError:
-        return False
-    return hmac.compare_digest(actual, expected)
-
-
-def new_password_hash(password: str, *, email: str, name: str) -> str:
-    """The hash to store for a new password of the account ``email`` / ``name``, once the
-    password rule accepts it. Raises ``engine.passwords.WeakPassword``."""
-    check_password(password, personal=(email, name))
-    return hash_password(password)
-
-
-def set_password(store: Store, user: User, password: str) -> User:
-    """Give ``user`` a new password (checked by the rule) and, in the same transaction, sign
-    them out everywhere (``sign_out_everywhere``). Raises ``WeakPassword``."""
-    password_hash = new_password_hash(password, email=user.email, name=user.name)
-    with store.transaction():
-        updated = store.update_user(user.id, password_hash=password_hash)
-        sign_out_everywhere(store, user.id)
-    return updated
-
-
-def sign_out_everywhere(store: Store, user_id: int) -> None:
-    """End every session and revoke every API token of a user whose password changed: whoever
-    knew the old password, or took a token made under it, is out."""
-    store.delete_user_sessions(user_id)
-    store.delete_user_api_tokens(user_id)
-
-
-@functools.cache
-def _dummy_hash() -> str:
-    """Checked when the email is unknown, so a miss costs the time of a wrong password."""
-    return hash_password(secrets.token_urlsafe(16))
-
-
-def check_login(store: Store, email: str, password: str) -> User | None:
-    """The user whose email and password these are, or ``None``."""
-    user = store.find_user_by_email(email)
-    ok = verify_password(password, user.password_hash if user else _dummy_hash())
-    return user if ok and user is not None else None
-
-
-def _scrypt(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
-    return hashlib.scrypt(
-        password.encode("utf-8"), salt=salt, n=n, r=r, p=p, maxmem=128 * r * n * 2, dklen=32
-    )
-
-
-def _b64(raw: bytes) -> str:
-    return base64.b64encode(raw).decode("ascii")
-
-
-def digest(secret_text: str) -> str:
-    """SHA-256 hex of a session id or API token: what the store keeps instead of the text."""
-    return hashlib.sha256(secret_text.encode("utf-8")).hexdigest()
-
-
-def new_api_token() -> str:
-    """A fresh personal API token text (shown to its owner once)."""
-    return TOKEN_PREFIX + secrets.token_urlsafe(32)
-
-
-def issue_api_token(store: Store, user: User, name: str, days: int) -> tuple[ApiToken, str]:
-    """A new token of ``user`` that expires ``days`` days from now (1 to ``TOKEN_DAYS_MAX``),
-    and its text, which is not kept anywhere."""
-    if not 1 <= days <= TOKEN_DAYS_MAX:
-        raise ValueError(f"a token lives 1 to {TOKEN_DAYS_MAX} days, not {days}")
-    text = new_api_token()
-    expires_at = current_service().clock() + timedelta(days=days)
-    return store.create_api_token(user.id, name, digest(text), expires_at), text
+def accounts() -> AccountOperations:
+    """The accounts part of the app's service."""
+    return current_service().accounts
 
 
 # -- who is asking ----------------------------------------------------------------------------
@@ -182,14 +104,14 @@ class Principal:
         return self.session is not None
 
 
-def authenticate(store: Store) -> Principal | None:
+def authenticate() -> Principal | None:
     """The principal of the current request (cached on ``g``), or ``None`` (anonymous).
 
     A ``Bearer`` header that names no token is anonymous too: the access check answers 401.
     """
     if "principal" in g:
         return g.principal
-    g.principal = _from_token(store) if _bearer() is not None else _from_cookie(store)
+    g.principal = _from_token() if _bearer() is not None else _from_cookie()
     return g.principal
 
 
@@ -199,26 +121,15 @@ def _bearer() -> str | None:
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
-def _from_token(store: Store) -> Principal | None:
-    token = store.find_api_token(digest(_bearer() or ""))
-    user = None if token is None else _user(store, token.user_id)
+def _from_token() -> Principal | None:
+    user = accounts().token_user(_bearer() or "")
     return None if user is None else Principal(user)
 
 
-def _from_cookie(store: Store) -> Principal | None:
+def _from_cookie() -> Principal | None:
     session_id = request.cookies.get(SESSION_COOKIE)
-    if not session_id:
-        return None
-    session = store.find_session(digest(session_id))
-    user = None if session is None else _user(store, session.user_id)
-    return None if user is None else Principal(user, session)
-
-
-def _user(store: Store, user_id: int) -> User | None:
-    try:
-        return store.get_user(user_id)
-    except NotFound:  # deleted between the two reads
-        return None
+    found = accounts().session_user(session_id) if session_id else None
+    return None if found is None else Principal(found[1], found[0])
 
 
 def csrf_ok(principal: Principal) -> bool:
@@ -233,17 +144,12 @@ def csrf_ok(principal: Principal) -> bool:
 # -- sessions ---------------------------------------------------------------------------------
 
 
-def start_session(store: Store, user: User, response: Response) -> UserSession:
+def start_session(user: User, response: Response) -> UserSession:
     """Sign ``user`` in: end the session the browser brought (if any), store a new one under a
     new random id, and set its cookie on ``response``."""
-    end_session(store, response, clear_cookie=False)
-    store.purge_expired_sessions()  # cheap, and keeps the table to live sessions
-    session_id = secrets.token_urlsafe(32)
     lifetime = current_app.config.get("SWITCHBOARD_SESSION_SECONDS", DEFAULT_SESSION_SECONDS)
-    clock = current_service().clock
-    expires_at = clock() + timedelta(seconds=lifetime)
-    session = store.create_session(
-        digest(session_id), user.id, secrets.token_urlsafe(32), expires_at
+    session, session_id = accounts().start_session(
+        user, lifetime, replacing=request.cookies.get(SESSION_COOKIE)
     )
     response.set_cookie(
         SESSION_COOKIE,
@@ -258,11 +164,11 @@ def start_session(store: Store, user: User, response: Response) -> UserSession:
     return session
 
 
-def end_session(store: Store, response: Response, *, clear_cookie: bool = True) -> None:
+def end_session(response: Response, *, clear_cookie: bool = True) -> None:
     """Forget the browser's session server-side and (by default) delete its cookie."""
     session_id = request.cookies.get(SESSION_COOKIE)
     if session_id:
-        store.delete_session(digest(session_id))
+        accounts().end_session(session_id)
     if clear_cookie:
         response.delete_cookie(
             SESSION_COOKIE, path="/", httponly=True, samesite="Lax", secure=_secure_cookies()
@@ -321,10 +227,10 @@ def install_throttle(app: Flask) -> None:
 
 
 def login_throttle() -> LoginThrottle:
-    """The app's throttle: with Redis configured, counted there for every web process."""
+    """The app's throttle, counted on the service's backplane (with Redis: for every web
+    process)."""
     throttle = current_app.extensions.get(THROTTLE_KEY)
     if throttle is None:
-        redis_url = current_service().settings.redis_url
-        limiter = rate_limiter_for(redis_url)
+        limiter = current_service().queue.limits.rate  # the backplane's: shared when it spans
         throttle = current_app.extensions.setdefault(THROTTLE_KEY, LoginThrottle(limiter=limiter))
     return throttle

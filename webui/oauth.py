@@ -46,6 +46,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from engine.connections import authorization_url, exchange_code, token_public_data
 from engine.errors import ModuleError
 from engine.registry import UnknownConnectionKindError
+from engine.service.errors import InvalidRequest
 from engine.spec import AuthType, ConnectionKind
 
 EXTENSION_KEY = "switchboard.oauth"
@@ -78,12 +79,13 @@ def _nobody() -> str | None:
 
 @dataclass
 class OAuthDependencies:
-    """What the views need: the connection store, the registry (connection kinds), an HTTP
-    session for the token endpoint, a clock, and ``editor``: who is asking — an identity when
-    the request comes from someone allowed to create connections, else ``None`` (the default
-    lets nobody in)."""
+    """What the views need: ``connections`` (the service's part that stores a grant,
+    ``engine.service.connections.ConnectionOperations``), the registry (connection kinds), an
+    HTTP session for the token endpoint, a clock, and ``editor``: who is asking — an identity
+    when the request comes from someone allowed to create connections, else ``None`` (the
+    default lets nobody in)."""
 
-    store: Any
+    connections: Any
     registry: Any
     session: Any
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
@@ -184,7 +186,7 @@ def callback() -> ResponseReturnValue:
             data.update(kind.on_authorized(data, secrets["access_token"], deps.session))
     except ModuleError as error:
         raise OAuthProblem(502, "token_exchange_failed", error.message) from None
-    connection = _save(deps.store, kind, pending, data, secrets)
+    connection = _save(deps.connections, kind, pending, data, secrets)
     public = {"id": connection.id, "app": connection.app, "name": connection.name}
     if _wants_page():
         message = f"{connection.name} is connected. You can close this window."
@@ -193,22 +195,20 @@ def callback() -> ResponseReturnValue:
 
 
 def _save(
-    store: Any,
+    connections: Any,
     kind: ConnectionKind,
     pending: Mapping[str, Any],
     data: dict[str, Any],
     secrets: dict[str, Any],
 ) -> Any:
     """Create the connection, or give an existing one (reauthorization) the new grant."""
-    if not pending.get("connection"):
-        return store.create_connection(
-            kind.id, kind.auth.value, pending["name"], data=data, secrets=secrets
+    reauthorized = int(pending["connection"]) if pending.get("connection") else None
+    try:
+        return connections.save_grant(
+            kind, pending.get("name", ""), data, secrets, connection_id=reauthorized
         )
-    existing = store.get_connection(int(pending["connection"]))
-    if existing.app != kind.id:
-        raise OAuthProblem(400, "wrong_app", f"connection {existing.id} is not a {kind.label} one")
-    updated = store.update_connection(existing.id, data={**existing.data, **data})
-    return store.update_connection_secrets(existing.id, secrets, updated.revision)
+    except InvalidRequest as error:
+        raise OAuthProblem(400, "wrong_app", str(error)) from None
 
 
 # -- settings ---------------------------------------------------------------------------------
@@ -245,12 +245,12 @@ def _signed_in_editor() -> str:
     return editor
 
 
-def _service_editor(store: Any) -> Callable[[], str | None]:
+def _service_editor() -> Callable[[], str | None]:
     """The app's own rule: a signed-in user (session or API token) with the editor role."""
     from webui.auth import Role, authenticate
 
     def editor() -> str | None:
-        principal = authenticate(store)
+        principal = authenticate()
         if principal is None:
             return None
         if principal.role < Role.EDITOR:
@@ -269,7 +269,7 @@ def dependencies() -> OAuthDependencies:
 
     service = current_service()
     built = OAuthDependencies(
-        service.store, service.registry, requests.Session(), editor=_service_editor(service.store)
+        service.connections, service.registry, requests.Session(), editor=_service_editor()
     )
     current_app.extensions[EXTENSION_KEY] = built
     return built

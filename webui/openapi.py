@@ -7,7 +7,9 @@ looked up in ``webui.api.routing.ENDPOINTS`` (body, query, answer models) and in
 
 from __future__ import annotations
 
+import json
 import re
+import sys
 from typing import Any
 
 from flask import Flask, Response, current_app
@@ -176,3 +178,18 @@ def _response(endpoint: Endpoint, schemas: _Schemas) -> dict[str, Any]:
 def openapi_document() -> Response:
     """This OpenAPI 3.1 document."""
     return answer(build_document(current_app))
+
+
+def standalone_document() -> dict[str, Any]:
+    """The same document without a configured service: an app holding only the API's routes
+    (what ``make api-types`` generates the front end's types from)."""
+    from webui.api import register_api
+
+    app = Flask("switchboard-openapi")
+    register_api(app)
+    return build_document(app)
+
+
+if __name__ == "__main__":  # python -m webui.openapi > openapi.json
+    json.dump(standalone_document(), sys.stdout, indent=2)
+    sys.stdout.write("\n")

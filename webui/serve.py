@@ -20,6 +20,7 @@ from engine.scheduler import SchedulerThread
 from engine.service import build_service, shutdown_service
 from engine.store import upgrade_database
 from webui.app import create_app
+from webui.mailhooks import receiver_from_env
 
 log = logging.getLogger("switchboard.serve")
 
@@ -31,13 +32,17 @@ def serve(
     settings = settings.with_secret_key_file()
     upgrade_database(settings.database_url)
     service = build_service(settings)
-    embedded = settings.redis_url is None
+    embedded = service.queue.in_process  # the backplane decided: no workers elsewhere
     scheduler = SchedulerThread(service.tick, service.options.tick_seconds)
     if embedded:
         service.recover_abandoned_work()  # this process is the only worker: nothing is running
     service.queue.start()
     if embedded:
         scheduler.start()
+    mailhooks = receiver_from_env(service)
+    if mailhooks is not None:
+        mailhooks.start()
+        announce(f"Mailhooks: SMTP on port {mailhooks.port}")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per webhook request
     server = make_server(host, port, create_app({"SWITCHBOARD_SERVICE": service}), threaded=True)
     _stop_on_signals(server.shutdown)
@@ -47,6 +52,8 @@ def serve(
         server.serve_forever()
     finally:
         server.server_close()
+        if mailhooks is not None:
+            mailhooks.stop()
         scheduler.stop()
         shutdown_service(service)
 

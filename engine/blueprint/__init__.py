@@ -9,7 +9,6 @@ from engine.blueprint.io import (
     BlueprintDocument,
     dump_blueprint,
     export_blueprint,
-    json_path,
     load_blueprint,
     read_document,
 )
@@ -24,6 +23,7 @@ from engine.blueprint.models import (
     Route,
     ScenarioSettings,
 )
+from engine.jsonvalues import json_path
 
 __all__ = [
     "Blueprint",

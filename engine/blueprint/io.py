@@ -51,8 +51,9 @@ class BlueprintDocument:
     def scheduling(self) -> Mapping[str, Any] | None:
         """The ``scheduling`` object a wrapper carried next to the blueprint, if any."""
         for obj in self.envelope.outer:
-            if isinstance(obj.get("scheduling"), Mapping):
-                return obj["scheduling"]
+            scheduling = obj.get("scheduling")
+            if isinstance(scheduling, Mapping):
+                return scheduling
         return None
 
     def export(self) -> dict[str, Any]:

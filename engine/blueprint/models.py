@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, Field, field_validator
 
 from engine.blueprint.lossless import LosslessModel
-from engine.filters.codes import OPERATOR_CODES, UNARY_OPERATORS
+from engine.filters.codes import OPERATOR_CODES
 
 
 def _json_scalar(value: Any) -> Any:
@@ -37,10 +37,6 @@ class Condition(LosslessModel):
         if code not in OPERATOR_CODES:
             raise ValueError(f"unknown operator '{code}'")
         return code
-
-    @property
-    def is_unary(self) -> bool:
-        return self.o in UNARY_OPERATORS
 
 
 Conditions = list[list[Condition]]

@@ -23,7 +23,12 @@ from datetime import date, datetime
 from typing import Any
 
 from engine.errors import ExpressionError
-from engine.filters.codes import OPERATOR_CODES, OPERATOR_LABELS, UNARY_OPERATORS
+from engine.filters.codes import (
+    OPERATOR_CODES,
+    OPERATOR_GROUPS,
+    OPERATOR_LABELS,
+    UNARY_OPERATORS,
+)
 from engine.filters.operators import OPERATORS, Operator
 from engine.mapping import EvalContext, Template, compile_template
 from engine.mapping.values import ERASE, IGNORE, CoercionError
@@ -31,6 +36,7 @@ from engine.mapping.values import ERASE, IGNORE, CoercionError
 __all__ = [
     "OPERATORS",
     "OPERATOR_CODES",
+    "OPERATOR_GROUPS",
     "OPERATOR_LABELS",
     "SHOWN_CHARACTERS",
     "Condition",

@@ -88,3 +88,38 @@ OPERATOR_LABELS: dict[str, str] = {
     "boolean:notequal": "not equal to",
 }
 """Each operator as Make's filter editor names it (lower case, to sit inside a sentence)."""
+
+
+def _interleaved_ci(codes: tuple[str, ...]) -> tuple[str, ...]:
+    """``text:x``, ``text:x:ci`` … in the order Make's filter editor lists them."""
+    return tuple(code for op in codes for code in (f"text:{op}", f"text:{op}:ci"))
+
+
+OPERATOR_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Basic operators", ("exist", "notexist")),
+    ("Text operators", _interleaved_ci(_TEXT)),
+    *(
+        (title, tuple(f"{family}:{op}" for op in _COMPARISONS))
+        for title, family in (
+            ("Numeric operators", "number"),
+            ("Date operators", "date"),
+            ("Time operators", "time"),
+            ("Semver operators", "semver"),
+        )
+    ),
+    (
+        "Array operators",
+        (
+            "array:contain",
+            "array:contain:ci",
+            "array:notcontain",
+            "array:notcontain:ci",
+            *(f"array:{op}" for op in _COMPARISONS),
+        ),
+    ),
+    ("Boolean operators", ("boolean:equal", "boolean:notequal")),
+)
+"""Every operator code once, grouped and ordered as Make's filter editor shows them; the editor
+draws its operator picker from this table (``GET /api/operators``)."""
+
+assert sorted(c for _, codes in OPERATOR_GROUPS for c in codes) == sorted(OPERATOR_CODES)

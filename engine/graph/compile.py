@@ -102,7 +102,7 @@ class _Compiler:
         self.blueprint = blueprint
         self.registry = registry
         self.problems: list[Problem] = []
-        self.graph = nx.DiGraph()
+        self.graph: nx.DiGraph[int] = nx.DiGraph()
         self.entries: dict[int, _Entry] = {}
         self._unsupported: dict[str, list[int]] = defaultdict(list)
         self._index_flow(blueprint.flow, "flow", None, "next", in_error_route=False)
@@ -278,8 +278,9 @@ class _Compiler:
         feeder = (self.entries[aggregator].item.parameters or {}).get("feeder")
         if not isinstance(feeder, int) or feeder not in self.entries:
             return frozenset()
-        inside = nx.descendants(self.graph, feeder) & nx.ancestors(self.graph, aggregator)
-        return frozenset({feeder, *inside})
+        below: set[int] = nx.descendants(self.graph, feeder)
+        above: set[int] = nx.ancestors(self.graph, aggregator)
+        return frozenset({feeder, *(below & above)})
 
     def _scope(self, user: int, *, after: int | None = None) -> _Scope:
         """What ``user`` may refer to; ``after``: as if it ran right after that module."""

@@ -109,7 +109,7 @@ class Plan:
     blueprint: Blueprint
     flow: tuple[PlanNode, ...]
     nodes: Mapping[int, PlanNode]
-    graph: nx.DiGraph
+    graph: nx.DiGraph[int]  # module ids
     unsupported: Mapping[str, tuple[int, ...]]
 
     @property

@@ -135,7 +135,7 @@ format from data) are tokenised on each call, so the caches stay small whatever 
 def format_moment(moment: datetime, pattern: str) -> str:
     """Format an aware datetime (already in the wanted zone) with moment.js tokens."""
     plan = _cached_format_plan if len(pattern) <= _CACHED_FORMAT_LENGTH else _format_plan
-    return "".join(piece if type(piece) is str else piece(moment) for piece in plan(pattern))
+    return "".join(piece if isinstance(piece, str) else piece(moment) for piece in plan(pattern))
 
 
 def _format_plan(pattern: str) -> tuple[str | Callable[[datetime], str], ...]:
@@ -307,7 +307,8 @@ def parse_moment(text: str, pattern: str, zone: tzinfo, now: datetime) -> dateti
     for token, value in zip(parser.tokens, match.groups(), strict=True):
         _read(fields, token, value)
     if "epoch" in fields:
-        return fields["epoch"]
+        epoch: datetime = fields["epoch"]
+        return epoch
     return _assemble(fields, zone, now.astimezone(zone), text)
 
 
@@ -360,7 +361,10 @@ def _assemble(fields: dict[str, Any], zone: tzinfo, today: datetime, text: str) 
         if units[index] is not None or "day_of_year" in fields:
             break
         units[index] = current[index]
-    year, month, day = units[0], units[1] or 1, units[2] or 1
+    # A day of the year alone stops the loop at once: its year is this year too.
+    year: int = units[0] if units[0] is not None else today.year
+    month: int = units[1] or 1
+    day: int = units[2] or 1
     hour = fields.get("hour", 0)
     if "pm" in fields:
         hour = hour % 12 + (12 if fields["pm"] else 0)

@@ -23,6 +23,7 @@ cases (``util:Switcher``) and the patterns ``parseDate`` builds from a date form
 from __future__ import annotations
 
 import contextlib
+import importlib
 import re as _stdlib_re
 import sys
 import threading
@@ -32,7 +33,9 @@ from typing import Any
 
 import regex
 from cachetools import LRUCache
-from regex import _regex_core
+
+_regex_core: Any = importlib.import_module("regex._regex_core")
+"""``regex``'s private parser (``_parse``), which its type stubs do not describe."""
 
 REGEX_TIMEOUT = 0.25
 """Seconds one match/replace may run before it fails with ``TimeoutError``."""
@@ -187,11 +190,13 @@ def _weight(value: Any) -> int:
     return sys.getsizeof(value) + sys.getsizeof(value.pattern)
 
 
-_CACHE: LRUCache[tuple[str, str], Any] = LRUCache(maxsize=CACHE_BYTES, getsizeof=_weight)
+_CACHE: LRUCache[tuple[str, str], regex.Pattern[str] | _Refusal] = LRUCache(
+    maxsize=CACHE_BYTES, getsizeof=_weight
+)
 _CACHE_LOCK = threading.Lock()
 
 
-def _compiled_or_refused(pattern: str, flags: str) -> Any:
+def _compiled_or_refused(pattern: str, flags: str) -> regex.Pattern[str] | _Refusal:
     try:
         size = pattern_size(pattern, flags)
     except PatternError as error:

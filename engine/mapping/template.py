@@ -68,7 +68,7 @@ class Template:
         size = 0
         try:
             for part in self._parts:
-                if type(part) is str:
+                if isinstance(part, str):
                     piece = part
                 else:
                     value = part.evaluate(ctx)

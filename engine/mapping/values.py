@@ -364,13 +364,6 @@ _SIZED = (str, bytes, list, dict)
 """Types whose length counts against ``max_output`` (a tuple: faster to test than a union)."""
 
 
-def size_of(value: Any) -> int:
-    """The size that counts against ``max_output``: length of text, binary or array."""
-    if isinstance(value, str | bytes | list | dict):
-        return len(value)
-    return 0
-
-
 class ValueTooLarge(DataError):
     """A value over ``EvalContext.max_output`` (a ``DataError`` like any other in a run; the
     expression preview answers it as its own limit)."""

@@ -1,4 +1,8 @@
-"""The ``Queue`` interface: how work reaches a worker, and the little coordination workers need.
+"""The backplane interface (``Backplane``, also known by its older name ``Queue``): what the
+processes of one installation share besides the store. Work dispatch, locks, webhook answers, run
+events and limits (rates, calls in flight). Two implementations, picked by one factory
+(``engine.queue.make_backplane``) from the settings: ``InlineQueue`` (in this process, the
+embedded default) and ``CeleryQueue`` (Celery and Redis), so a service is never half on Redis.
 
 A queue moves *ids*, never payloads: everything a worker needs is durable in the store before
 the id is dispatched, so a lost message loses nothing (the periodic sweep dispatches again) and a
@@ -27,6 +31,9 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from engine.queue.events import EventHub
+from engine.ratelimit import ConcurrencyLimiter, RateLimiter
 
 
 class WorkHandler(Protocol):
@@ -67,8 +74,28 @@ class Lock(ABC):
         """Give the lease up if still held."""
 
 
-class Queue(ABC):
-    """Hands ids to workers. See the module docstring for the contract."""
+@dataclass(frozen=True)
+class Limits:
+    """The limits a backplane shares between processes: rates and calls in flight."""
+
+    rate: RateLimiter
+    concurrency: ConcurrencyLimiter
+
+
+class Backplane(ABC):
+    """Hands ids to workers and carries what processes share. See the module docstring for the
+    contract.
+
+    Attributes:
+        events: the run-event hub (relayed between processes when the backplane spans them).
+        limits: rate and concurrency limiters counted wherever the backplane counts.
+        in_process: whether this process is the whole installation (its threads do the work
+            and its scheduler ticks), or workers elsewhere share the backplane.
+    """
+
+    events: EventHub
+    limits: Limits
+    in_process: bool = False
 
     def bind(self, handler: WorkHandler) -> None:  # noqa: B027 - optional hook, not abstract
         """Tell an in-process queue whom to deliver to; remote queues ignore it (their
@@ -118,3 +145,7 @@ class Queue(ABC):
 
     def close(self, timeout: float = 5.0) -> None:  # noqa: B027 - optional hook
         """Stop background threads, waiting up to ``timeout`` for work in hand."""
+
+
+Queue = Backplane
+"""The backplane's older name, still used where only its queue side matters."""

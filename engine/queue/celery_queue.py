@@ -1,5 +1,8 @@
-"""``CeleryQueue``: ids go to Celery workers through Redis; locks and webhook responses use the
-same Redis.
+"""``CeleryQueue``: the Redis backplane. Ids go to Celery workers through Redis; locks, webhook
+responses, run events (pub/sub) and limits use the same Redis.
+
+The worker side (the tasks over the service) is ``engine.celery_app``, which imports this module
+and never the other way round.
 
 Publishing happens on a background thread so that a slow or absent Redis never holds up webhook
 ingress: the store already holds the request, and the scheduler's sweep dispatches whatever was
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
 import uuid
@@ -20,7 +24,9 @@ from typing import Any
 
 import redis
 
-from engine.queue.base import Lock, Queue, WebhookResponse
+from engine.queue.base import Backplane, Limits, Lock, WebhookResponse
+from engine.queue.events import EventHub
+from engine.ratelimit import redis_concurrency_limiter, redis_rate_limiter
 
 log = logging.getLogger("switchboard.queue")
 
@@ -60,21 +66,41 @@ class _RedisLock(Lock):
             log.warning("could not release lock %s; it expires by itself", self._key)
 
 
-class CeleryQueue(Queue):
-    """The scaled-out queue.
+def create_celery_app(redis_url: str | None, *, tick_seconds: float | None = None) -> Any:
+    """A Celery app on Redis (broker and result backend) with Switchboard's settings; the
+    worker entry (``engine.celery_app``) registers the tasks on it, publishers need none."""
+    from celery import Celery
+
+    app = Celery("switchboard", broker=redis_url, backend=redis_url, set_as_current=False)
+    tick = tick_seconds or float(os.environ.get("SWITCHBOARD_TICK_SECONDS", "5"))
+    app.conf.update(
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        task_ignore_result=True,  # results live in the store; Redis only carries ids
+        worker_prefetch_multiplier=1,
+        task_publish_retry=False,
+        broker_connection_retry_on_startup=True,
+        broker_connection_timeout=2,
+        worker_hijack_root_logger=False,
+        beat_schedule={"switchboard-tick": {"task": TICK_TASK, "schedule": tick}},
+    )
+    return app
+
+
+class CeleryQueue(Backplane):
+    """The scaled-out backplane.
 
     Args:
-        redis_url: ``SWITCHBOARD_REDIS_URL``: broker, result backend, locks and responses.
-        app: the Celery app to publish with (``engine.celery_app.create_celery_app``); made
-            from ``redis_url`` when not given.
+        redis_url: ``SWITCHBOARD_REDIS_URL``: broker, result backend, locks, responses, run
+            events and limits.
+        app: the Celery app to publish with (``create_celery_app``); made from ``redis_url``
+            when not given.
     """
 
     def __init__(self, redis_url: str, app: Any = None) -> None:
-        if app is None:
-            from engine.celery_app import create_celery_app
-
-            app = create_celery_app(redis_url)
-        self.app = app
+        self.app = app if app is not None else create_celery_app(redis_url)
+        self.events = EventHub(redis_url)
+        self.limits = self.limits_for(redis_url)
         self._redis = redis.Redis.from_url(
             redis_url, socket_timeout=_SOCKET_TIMEOUT_SECONDS, socket_connect_timeout=2
         )
@@ -93,6 +119,11 @@ class CeleryQueue(Queue):
         self._saw_mark = False
         self._next_watch = 0.0
 
+    @staticmethod
+    def limits_for(redis_url: str) -> Limits:
+        """The limits every process on ``redis_url`` counts together (one client per process)."""
+        return Limits(redis_rate_limiter(redis_url), redis_concurrency_limiter(redis_url))
+
     # -- delivery -------------------------------------------------------------------------------
 
     def dispatch_webhook(self, webhook_id: int) -> None:
@@ -100,9 +131,6 @@ class CeleryQueue(Queue):
 
     def dispatch_execution(self, execution_id: str) -> None:
         self._post(EXECUTION_TASK, execution_id)
-
-    def dispatch_tick(self) -> None:
-        self._post(TICK_TASK, "")
 
     def _post(self, task: str, ident: str | int) -> None:
         self.start()
@@ -129,6 +157,7 @@ class CeleryQueue(Queue):
             self._publisher.join(max(0.0, deadline - time.monotonic()))
         self._redis.close()
         self._waiting.close()
+        self.events.close()
         self.app.close()
 
     def _publish_forever(self) -> None:

@@ -14,7 +14,9 @@ import uuid
 from collections.abc import Callable
 
 from engine.failures import log_failure
-from engine.queue.base import Lock, Queue, WebhookResponse, WorkHandler
+from engine.queue.base import Backplane, Limits, Lock, WebhookResponse, WorkHandler
+from engine.queue.events import EventHub
+from engine.ratelimit import MemoryConcurrencyLimiter, MemoryRateLimiter
 
 log = logging.getLogger("switchboard.queue")
 
@@ -33,13 +35,16 @@ class _MemoryLock(Lock):
         self._owner._release_lock(self._name, self._token)
 
 
-class InlineQueue(Queue):
-    """Runs dispatched work on ``workers`` daemon threads of this process.
+class InlineQueue(Backplane):
+    """The in-process backplane: runs dispatched work on ``workers`` daemon threads of this
+    process; locks, webhook answers, run events and limits live in its memory.
 
     Args:
         workers: how many runs may go on at once.
         monotonic: the clock for lock leases (tests pass a fake one).
     """
+
+    in_process = True
 
     def __init__(
         self, workers: int = 4, *, monotonic: Callable[[], float] = time.monotonic
@@ -53,6 +58,13 @@ class InlineQueue(Queue):
         self._locks: dict[str, tuple[str, float]] = {}
         self._responses: dict[str, tuple[WebhookResponse, float]] = {}
         self._answered = threading.Condition(self._guard)
+        self.events = EventHub()
+        self.limits = self.limits_for(monotonic)
+
+    @staticmethod
+    def limits_for(monotonic: Callable[[], float] = time.monotonic) -> Limits:
+        """New in-process limits (one process counts alone)."""
+        return Limits(MemoryRateLimiter(monotonic), MemoryConcurrencyLimiter(monotonic))
 
     # -- delivery -------------------------------------------------------------------------------
 
@@ -88,6 +100,7 @@ class InlineQueue(Queue):
         deadline = time.monotonic() + timeout
         for thread in threads:
             thread.join(max(0.0, deadline - time.monotonic()))
+        self.events.close()
 
     def _work(self) -> None:
         while True:

@@ -3,7 +3,14 @@
 Pure code: everything a run needs from outside comes through ``RunContext``.
 """
 
-from engine.runtime.context import ModuleContext, RunContext, RunLimits, RunVariables
+from engine.runtime.context import (
+    ModuleContext,
+    RunContext,
+    RunLimits,
+    RunVariables,
+    SubscenarioResult,
+    Subscenarios,
+)
 from engine.runtime.record import ExecutionRecord, IncompleteState, ModuleRecord, RunStatus
 from engine.runtime.runner import RunLimitExceeded, run_scenario
 from engine.runtime.transaction import Transaction
@@ -18,6 +25,8 @@ __all__ = [
     "RunLimits",
     "RunStatus",
     "RunVariables",
+    "SubscenarioResult",
+    "Subscenarios",
     "Transaction",
     "run_scenario",
 ]

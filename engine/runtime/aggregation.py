@@ -8,7 +8,7 @@ the module's ``ModuleSpec.aggregate`` (an array when it declares none).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +17,7 @@ from engine.spec import AggregateFunction
 _NO_GROUP = object()
 
 
-def array_of_items(items: list[Any], parameters: Mapping[str, Any]) -> dict[str, Any]:
+def array_of_items(items: Sequence[Any], parameters: Mapping[str, Any]) -> dict[str, Any]:
     """The Array aggregator's output: ``array`` and ``__IMTAGGLENGTH__``."""
     return {"array": items, "__IMTAGGLENGTH__": len(items)}
 

@@ -30,6 +30,40 @@ class DataStores(Protocol):
     def delete_record(self, store_id: int, key: str) -> bool: ...
 
 
+@dataclass(frozen=True)
+class SubscenarioResult:
+    """What calling a subscenario gave back.
+
+    Attributes:
+        execution_id: the subscenario's execution.
+        status: its status when it was waited for (``success``, ``warning``, ``error`` …),
+            ``queued`` when it was only started.
+        outputs: what its ``scenario-service:ReturnData`` returned (``{}`` when it returned
+            nothing or was not waited for).
+        error: the error that ended it (``{"type", "message"}``), when it failed.
+    """
+
+    execution_id: str | None
+    status: str
+    outputs: Mapping[str, Any] = field(default_factory=dict)
+    error: Mapping[str, Any] | None = None
+
+
+class Subscenarios(Protocol):
+    """Runs another scenario for ``scenario-service:CallSubscenario`` (the service implements
+    it; the core only calls it)."""
+
+    def call(self, scenario: Any, inputs: Mapping[str, Any], *, wait: bool) -> SubscenarioResult:
+        """Start ``scenario`` (its id) with ``inputs`` as its scenario inputs; with ``wait``,
+        run it to its end and return its outputs, else only queue it.
+
+        Raises:
+            engine.errors.ModuleError: the scenario cannot be called (unknown, inactive, not
+                started by ``scenario-service:StartSubscenario``, calls nested too deep …).
+        """
+        ...
+
+
 class Connections(Protocol):
     """Resolves a connection id from ``parameters.__IMTCONN__`` to a usable connection."""
 
@@ -72,6 +106,7 @@ class RunContext:
             id: ``{"type": "now" | "since" | "all" | "manual", "date"?, "value"?}``.
         commit_cursor: called with (module id, cursor) when a trigger commits.
         respond: answers the webhook that started the run (``gateway:WebhookRespond``).
+        subscenarios: runs other scenarios (``scenario-service:CallSubscenario``).
         sleep: pauses the run (``util:FunctionSleep``).
         variables: the ``var.`` namespace (scenario, execution, organization, team, input).
         module_state: values modules keep from run to run of this scenario, by module id (e.g.
@@ -95,6 +130,7 @@ class RunContext:
     starts: Mapping[int, Mapping[str, Any]] = field(default_factory=dict)
     commit_cursor: Callable[[int, Any], None] | None = None
     respond: Callable[[int, Any, Mapping[str, str]], None] | None = None
+    subscenarios: Subscenarios | None = None
     sleep: Callable[[float], None] = lambda seconds: None
     variables: Mapping[str, Any] = field(default_factory=dict)
     module_state: MutableMapping[int, Any] = field(default_factory=dict)
@@ -142,6 +178,8 @@ class ModuleContext:
             order the runner reaches it; see ``idempotency_key``.
         key_execution_id: the execution whose call this one repeats (a retried incomplete
             execution whose call ended without a known outcome); ``None``: this run's.
+        returned: the scenario outputs this call returned (``return_output``): the run ends
+            once the module's output has gone down its path.
     """
 
     run: RunContext
@@ -153,6 +191,7 @@ class ModuleContext:
     pending_cursor: Any = None
     call_ordinal: int = 1
     key_execution_id: str | None = None
+    returned: dict[str, Any] | None = None
 
     def idempotency_key(self, suffix: str | int | None = None) -> str | None:
         """A key naming this module call, for APIs that de-duplicate writes by a client key
@@ -204,6 +243,22 @@ class ModuleContext:
     def respond(self, status: int, body: Any, headers: Mapping[str, str]) -> None:
         if self.run.respond is not None:
             self.run.respond(status, body, headers)
+
+    def return_output(self, outputs: Mapping[str, Any]) -> None:
+        """End the run with ``outputs`` as its scenario outputs (``scenario-service:ReturnData``):
+        like a ``return``, no later module or route runs; the run commits."""
+        self.returned = dict(outputs)
+
+    @property
+    def subscenarios(self) -> Subscenarios:
+        """The run's way to call other scenarios; a clear error where there is none."""
+        if self.run.subscenarios is None:
+            from engine.errors import InvalidConfigurationError
+
+            raise InvalidConfigurationError(
+                "this run cannot call other scenarios (it does not run in the service)"
+            )
+        return self.run.subscenarios
 
 
 def idempotency_key(

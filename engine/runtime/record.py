@@ -19,6 +19,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from engine.jsonvalues import dump_compact, load_trusted
+
 
 class RunStatus(StrEnum):
     """How a run ended (the execution's terminal status)."""
@@ -33,11 +35,15 @@ _SIZE_ENCODER = json.JSONEncoder(separators=(",", ":"), default=str)
 
 
 def bundle_size(value: Any) -> int:
-    """Bytes of a bundle as compact ASCII JSON: Make's "data size" of what a module passed on.
+    """Bytes of a bundle as compact UTF-8 JSON: Make's "data size" of what a module passed on."""
+    return len(dump_compact(value, _json_default))
 
-    Non-ASCII characters count as their ``\\uXXXX`` escapes, a little more than their UTF-8.
-    """
-    return len(_SIZE_ENCODER.encode(value))
+
+def sized_json_value(value: Any, *, copy: bool) -> tuple[int, Any]:
+    """``(bundle_size(value), to_json_value(value) if copy else None)`` from one encoding: the
+    runner measures every bundle and keeps the first ones of each module."""
+    encoded = dump_compact(value, _json_default)
+    return len(encoded), load_trusted(encoded) if copy else None
 
 
 def json_size_over(value: Any, limit: int) -> bool:
@@ -54,7 +60,7 @@ def json_size_over(value: Any, limit: int) -> bool:
 
 def to_json_value(value: Any) -> Any:
     """A bundle as JSON values (dates as ISO 8601, bytes as text), for storing in a record."""
-    return json.loads(json.dumps(value, default=_json_default))
+    return load_trusted(dump_compact(value, _json_default))
 
 
 def iso_8601(moment: datetime) -> str:
@@ -170,6 +176,8 @@ class ExecutionRecord:
     ``resumed`` is set on a run that finished an incomplete execution: ``{"module_id"`` (where
     it resumed), ``"trigger": {"id", "module", "bundle"}}`` (the first module's bundle whose
     path it continues, ``None`` when confidential). That run's lineage ``bundle`` 0 is it.
+    ``outputs`` are the scenario outputs ``scenario-service:ReturnData`` returned (``None``:
+    the run returned none); a confidential record does not store them.
     """
 
     status: RunStatus = RunStatus.SUCCESS
@@ -189,11 +197,16 @@ class ExecutionRecord:
     execution_id: str | None = None
     blueprint_version: int | None = None
     resumed: dict[str, Any] | None = None
+    outputs: dict[str, Any] | None = None
 
     def module(self, module_id: int, module: str, label: str | None) -> ModuleRecord:
         if module_id not in self.modules:
             self.modules[module_id] = ModuleRecord(module_id, module, label)
         return self.modules[module_id]
+
+    @property
+    def _stores_outputs(self) -> bool:
+        return self.outputs is not None and not self.confidential
 
     def to_dict(self) -> dict[str, Any]:
         """The record as JSON values (see docs/execution-record.md)."""
@@ -215,6 +228,9 @@ class ExecutionRecord:
             "incomplete": [state.to_dict() for state in self.incomplete],
             "resumed": to_json_value(self.resumed) if self.resumed is not None else None,
             "modules": [_module_dict(m) for m in self.modules.values()],
+            # Only a run that returned outputs has the key (older records stay as they were);
+            # a confidential one keeps them out of its record, as every bundle.
+            **({"outputs": to_json_value(self.outputs)} if self._stores_outputs else {}),
         }
 
 

@@ -36,7 +36,7 @@ from engine.runtime.record import (
     OperationRecord,
     Rejection,
     RunStatus,
-    bundle_size,
+    sized_json_value,
     to_json_value,
 )
 from engine.runtime.transaction import Transaction
@@ -347,6 +347,16 @@ class _Run:
         self._end_operation(node, operation, None)
         if not produced and self._continues_without_results(node):
             self._continue(step, {})
+        self._stop_if_returned(node)
+
+    def _stop_if_returned(self, node: PlanNode) -> None:
+        """A module that returned the scenario's outputs ends the run, committed, like
+        ``return``: no later bundle, route or module runs."""
+        context = self.last_contexts.get(node.id)
+        if context is None or context.returned is None:
+            return
+        self.record.outputs = context.returned
+        raise _StopRun("commit")
 
     # -- routers, If-else, Merge --------------------------------------------------------------
 
@@ -635,16 +645,17 @@ class _Run:
         record = self._module_record(node)
         record.bundles_out += 1
         operation.output_count += 1
-        size = bundle_size(output)
-        self.record.data_size += size
-        self.bundles += 1
-        self._check_output_limits(node, size)
-        if (
+        keep = (
             operation.stored
             and not self.record.confidential
             and len(operation.output) < self.context.limits.stored_bundles
-        ):
-            operation.output.append(to_json_value(output))
+        )
+        size, kept = sized_json_value(output, copy=keep)
+        self.record.data_size += size
+        self.bundles += 1
+        self._check_output_limits(node, size)
+        if keep:
+            operation.output.append(kept)
 
     def _check_output_limits(self, node: PlanNode, size: int) -> None:
         limits = self.context.limits
@@ -789,7 +800,8 @@ def _error_dict(error: BaseException, node: PlanNode | None = None) -> dict[str,
     )
     if node is not None:
         bundle = {**bundle, "module_id": node.id, "module": node.module}
-    return to_json_value(bundle)
+    as_json: dict[str, Any] = to_json_value(bundle)
+    return as_json
 
 
 def _validation_summary(error: ValidationError) -> str:

@@ -1,83 +1,34 @@
-"""What every part of the service shares: its collaborators and a few lookups."""
+"""What the parts of the service share: names for their collaborators, the service's logger
+and the scheduler's bookmark. No part inherits from another: each names what it uses in its
+constructor and ``build_service`` (``engine.service``) wires them."""
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from engine.config import Settings
-from engine.graph import Plan
-from engine.queue import Queue
-from engine.ratelimit import RateLimiter, rate_limiter_for
-from engine.registry import ModuleRegistry
-from engine.service.options import ServiceOptions
-from engine.service.plans import PlanCache
-from engine.service.running import HeartbeatMonitor
-from engine.spec import ModuleKind
-from engine.store import Scenario, Store, utc_now
+from engine.httpguard import guarded_session
 
 log = logging.getLogger("switchboard.service")
+
+Clock = Callable[[], datetime]
+"""Aware-UTC now; tests pass a fake."""
+
+HttpFactory = Callable[[], Any]
+"""Makes the HTTP session of one run or check (closed after it)."""
 
 SCHEDULE_BOOKMARK_MODULE = 0
 """The scheduler keeps each scenario's next due time as the cursor of module 0 (Make's module
 ids start at 1), so it needs no table of its own and goes away with the scenario."""
 
 
-class ServiceBase:
-    """Holds the collaborators. ``Service`` (in ``engine.service``) adds the operations.
-
-    Args:
-        store: where everything durable lives.
-        queue: hands ids to workers; the service binds itself as the queue's handler.
-        settings: limits and timings (``engine.config.Settings``).
-        registry: the installed modules blueprints are compiled against.
-        clock: aware-UTC now; tests pass a fake.
-        options: service timings not in ``Settings``.
-        http_factory: makes the HTTP session of one run (closed after it); by default a
-            session behind the SSRF guard unless ``settings.allow_private_network``.
-    """
-
-    def __init__(
-        self,
-        store: Store,
-        queue: Queue,
-        settings: Settings,
-        registry: ModuleRegistry,
-        clock: Callable[[], datetime] = utc_now,
-        *,
-        options: ServiceOptions | None = None,
-        http_factory: Callable[[], Any] | None = None,
-    ) -> None:
-        self.store = store
-        self.queue = queue
-        self.settings = settings
-        self.registry = registry
-        self.clock = clock
-        self.options = options or ServiceOptions()
-        self.plans = PlanCache(store, registry)
-        # Per webhook: shared by every process through Redis when there is one.
-        self.limiter: RateLimiter = rate_limiter_for(settings.redis_url)
-        self.heartbeats = HeartbeatMonitor(store, settings.heartbeat_seconds)
-        self.http_factory = http_factory or functools.partial(
-            _guarded_session, settings.allow_private_network
-        )
-        self._ingress_cache: dict[str, Any] = {}  # token → (expires, webhook, route)
-
-    def current_plan(self, scenario: Scenario) -> Plan:
-        return self.plans.get(scenario.id, scenario.current_version)
-
-    @staticmethod
-    def is_instant(plan: Plan) -> bool:
-        trigger = plan.trigger
-        return trigger is not None and trigger.kind is ModuleKind.INSTANT_TRIGGER
-
-
-def _guarded_session(allow_private_network: bool) -> Any:
+def guarded_http_factory(allow_private_network: bool) -> HttpFactory:
     """Connectors call URLs from their connections, which editors type: behind the SSRF
     guard like the HTTP module's, every redirect hop included."""
-    from modules.http.guard import guarded_session
 
-    return guarded_session(allow_private_network)
+    def make() -> Any:
+        return guarded_session(allow_private_network)
+
+    return make

@@ -14,15 +14,28 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from engine.service.base import ServiceBase, log
+from engine.config import Settings
+from engine.service.base import log
 from engine.service.errors import InvalidPayload, PayloadTooLarge, WebhookNotFound
-from engine.service.ingress import store_reachable
+from engine.service.ingress import WebhookOperations, store_reachable
+from engine.service.plans import PlanCache
 from engine.service.replay import WINDOW_SECONDS, delivery_digest
 from engine.spec import ModuleKind
-from engine.store import Connection, NotFound, Webhook, webhook_request
+from engine.store import Connection, NotFound, Store, Webhook, webhook_request
 
 
-class AppDeliveryOperations(ServiceBase):
+class AppDeliveryOperations:
+    """Deliveries an app posts for all of its accounts, queued on each scenario's webhook
+    through ``webhooks``."""
+
+    def __init__(
+        self, store: Store, settings: Settings, plans: PlanCache, webhooks: WebhookOperations
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.plans = plans
+        self.webhooks = webhooks
+
     def accept_app_delivery(
         self,
         app_id: str,
@@ -66,7 +79,7 @@ class AppDeliveryOperations(ServiceBase):
                 return status
             webhooks = self._queue_parts(parts, candidates, method, headers, query, content_type)
         for webhook in webhooks:
-            self._dispatch_stored(webhook.id)  # type: ignore[attr-defined]
+            self.webhooks.dispatch_stored(webhook.id)
         return status
 
     def _queue_parts(
@@ -82,7 +95,9 @@ class AppDeliveryOperations(ServiceBase):
         re-sends a refused delivery whole, so a partly stored one would run parts twice)."""
         webhooks = [candidates[key][2] for key in parts]
         for webhook, part in zip(webhooks, parts.values(), strict=True):
-            self._enqueue(webhook, webhook_request(method, headers, query, part, content_type))
+            self.webhooks.enqueue(
+                webhook, webhook_request(method, headers, query, part, content_type)
+            )
         return webhooks
 
     def _delivery_candidates(self, app_id: str) -> dict[int, tuple[Any, Connection, Webhook]]:
@@ -90,7 +105,7 @@ class AppDeliveryOperations(ServiceBase):
         (the trigger's ``route_delivery`` hook, its connection, the scenario's webhook)."""
         found: dict[int, tuple[Any, Connection, Webhook]] = {}
         for scenario in self.store.list_scenarios(active=True):
-            trigger = self.current_plan(scenario).trigger
+            trigger = self.plans.current(scenario).trigger
             spec = trigger.spec if trigger is not None else None
             if spec is None or spec.app != app_id or spec.kind is not ModuleKind.INSTANT_TRIGGER:
                 continue

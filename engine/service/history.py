@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from engine.service.base import ServiceBase, log
-from engine.store import ExecutionPage, ExecutionStatus, TriggerKind
+from engine.config import Settings
+from engine.service.base import Clock, log
+from engine.service.options import ServiceOptions
+from engine.store import ExecutionPage, ExecutionStatus, Store, TriggerKind
 
 PAST_DAYS_TTL = 300.0
 """The dashboard recounts days before today at most this often (seconds)."""
@@ -41,7 +43,18 @@ class Dashboard:
     workers_online: list[str] = field(default_factory=list)
 
 
-class HistoryOperations(ServiceBase):
+class HistoryOperations:
+    """Filtered history, retention and the dashboard."""
+
+    def __init__(
+        self, store: Store, settings: Settings, options: ServiceOptions, clock: Clock
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.options = options
+        self.clock = clock
+        self._past_stats: dict[Any, tuple[float, list[Any]]] = {}
+
     def list_history(
         self,
         *,
@@ -124,7 +137,7 @@ class HistoryOperations(ServiceBase):
         (``PAST_DAYS_TTL`` seconds; a big history takes seconds to add up), today is read."""
         today = now.replace(hour=0, minute=0, second=0, microsecond=0)
         key = (first, today)
-        cache: dict[Any, tuple[float, list[Any]]] = self.__dict__.setdefault("_past_stats", {})
+        cache = self._past_stats
         cached = cache.get(key)
         if cached is None or time.monotonic() - cached[0] > PAST_DAYS_TTL:
             past = self.store.execution_stats(first, today) if first < today else []

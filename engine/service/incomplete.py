@@ -7,8 +7,9 @@ import contextlib
 from collections.abc import Mapping
 from typing import Any
 
+from engine.queue import Backplane
 from engine.runtime import ExecutionRecord
-from engine.service.base import ServiceBase
+from engine.service.base import Clock
 from engine.service.errors import Conflict
 from engine.service.retries import policy_for
 from engine.store import (
@@ -17,11 +18,20 @@ from engine.store import (
     IncompleteStatus,
     InvalidTransition,
     NotFound,
+    Store,
     TriggerKind,
 )
 
 
-class IncompleteOperations(ServiceBase):
+class IncompleteOperations:
+    """Incomplete executions: listed, retried, resolved, deleted; and what a run's end or a
+    failed retry leaves of them (``settle_incomplete``, ``settle_broken_retry``)."""
+
+    def __init__(self, store: Store, queue: Backplane, clock: Clock) -> None:
+        self.store = store
+        self.queue = queue
+        self.clock = clock
+
     def list_incomplete(
         self,
         *,
@@ -40,7 +50,7 @@ class IncompleteOperations(ServiceBase):
     def retry_incomplete(self, incomplete_id: int) -> Execution:
         """Queue a run that resumes the stored state with the plan of the version it failed
         in. Raises ``Conflict`` when it is already being retried or resolved, ``NotFound``."""
-        execution = self._start_retry(incomplete_id)
+        execution = self.start_retry(incomplete_id)
         if execution is None:
             raise Conflict(f"incomplete execution {incomplete_id} is being retried or resolved")
         return execution
@@ -55,7 +65,8 @@ class IncompleteOperations(ServiceBase):
     def delete_incomplete(self, incomplete_id: int) -> None:
         self.store.delete_incomplete(incomplete_id)
 
-    def _start_retry(self, incomplete_id: int) -> Execution | None:
+    def start_retry(self, incomplete_id: int) -> Execution | None:
+        """Queue a retry run of it; ``None`` when it is being retried or resolved already."""
         incomplete = self.store.get_incomplete(incomplete_id)
         if not self.store.start_retry(incomplete_id):
             return None
@@ -68,7 +79,7 @@ class IncompleteOperations(ServiceBase):
         self.queue.dispatch_execution(execution.id)
         return execution
 
-    def _settle_incomplete(self, execution: Execution, record: ExecutionRecord) -> None:
+    def settle_incomplete(self, execution: Execution, record: ExecutionRecord) -> None:
         """Store new incomplete states; for a retry run, resolve or reschedule the retried one."""
         states = list(record.incomplete)
         if execution.trigger_kind is TriggerKind.RETRY:
@@ -83,7 +94,8 @@ class IncompleteOperations(ServiceBase):
         for state in states:
             self._store_state(execution, state.to_dict(), state.error, state.retry)
 
-    def _settle_broken_retry(self, execution: Execution, error: Mapping[str, Any]) -> None:
+    def settle_broken_retry(self, execution: Execution, error: Mapping[str, Any]) -> None:
+        """A retry run that could not run at all counts as a failed attempt."""
         if execution.trigger_kind is TriggerKind.RETRY:
             with contextlib.suppress(InvalidTransition, NotFound):
                 self._retry_failed(int(execution.trigger_ref or 0), error)

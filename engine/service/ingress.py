@@ -9,13 +9,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
-
+from engine.config import Settings
 from engine.errors import DataError
 from engine.graph import Plan
-from engine.queue import WebhookResponse
-from engine.service.base import ServiceBase, log
+from engine.queue import Backplane, WebhookResponse
+from engine.ratelimit import RateLimiter
+from engine.service.base import log
 from engine.service.errors import (
     InvalidPayload,
     PayloadTooLarge,
@@ -25,7 +24,8 @@ from engine.service.errors import (
     WebhookNotFound,
     WebhookQueueFull,
 )
-from engine.service.plans import has_responder
+from engine.service.options import ServiceOptions
+from engine.service.plans import PlanCache, has_responder
 from engine.service.structure import infer_structure
 from engine.store import (
     NotFound,
@@ -33,10 +33,12 @@ from engine.store import (
     QueueItem,
     QueueItemStatus,
     Scenario,
+    Store,
     Webhook,
     request_body,
     webhook_request,
 )
+from engine.store import StoreUnavailable as StoreDown
 from engine.webhooks import request_to_bundle
 
 INGRESS_CACHE_SECONDS = 1.0
@@ -59,7 +61,30 @@ class AcceptedRequest:
     responds: bool
 
 
-class WebhookOperations(ServiceBase):
+class WebhookOperations:
+    """Webhook ingress: accept (store, then dispatch), answer, learn the data structure.
+
+    Args:
+        limiter: the per-webhook rate limit's counter (the backplane's).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        queue: Backplane,
+        plans: PlanCache,
+        settings: Settings,
+        options: ServiceOptions,
+        limiter: RateLimiter,
+    ) -> None:
+        self.store = store
+        self.queue = queue
+        self.plans = plans
+        self.settings = settings
+        self.options = options
+        self.limiter = limiter
+        self._ingress_cache: dict[str, Any] = {}  # token → (expires, webhook, route)
+
     _ingress_cache: dict[str, tuple[float, Webhook, tuple[Scenario, Plan] | None]]
 
     def create_webhook(
@@ -112,7 +137,7 @@ class WebhookOperations(ServiceBase):
             request = webhook_request(method, headers, query, body, content_type)
             if webhook.settings.get("learning"):
                 webhook = self.store.get_webhook(webhook.id)  # the cached one may be stale
-            item = self._enqueue(webhook, request)
+            item = self.enqueue(webhook, request)
         if webhook.settings.get("learning"):
             return self._sample_taken(webhook, bundle, item)
         self._after_storing(webhook, bundle, route is not None)
@@ -237,9 +262,9 @@ class WebhookOperations(ServiceBase):
             except Exception:  # the request is stored: log it, answer as accepted
                 log.exception("webhook %s: its data structure could not be learned", webhook.id)
         if dispatch:
-            self._dispatch_stored(webhook.id)
+            self.dispatch_stored(webhook.id)
 
-    def _dispatch_stored(self, webhook_id: int) -> None:
+    def dispatch_stored(self, webhook_id: int) -> None:
         """Hand a stored request's webhook to a worker; a failure is logged, not raised (the
         request is stored: the sweep dispatches what waits past the grace period)."""
         try:
@@ -247,7 +272,7 @@ class WebhookOperations(ServiceBase):
         except Exception:
             log.exception("webhook %s: dispatch failed; the sweep will retry", webhook_id)
 
-    def _enqueue(self, webhook: Webhook, request: dict[str, Any]) -> QueueItem:
+    def enqueue(self, webhook: Webhook, request: dict[str, Any]) -> QueueItem:
         try:
             return self.store.enqueue(
                 webhook.id, request, max_queued=self.settings.webhook_queue_limit
@@ -270,7 +295,7 @@ class WebhookOperations(ServiceBase):
             return None
         if not scenario.active or scenario.scheduling.get("type") != "immediately":
             return None
-        return scenario, self.current_plan(scenario)
+        return scenario, self.plans.current(scenario)
 
     def _newest_request(self, webhook_id: int) -> dict[str, Any]:
         count = self.store.count_queue(webhook_id, status=None)
@@ -297,10 +322,9 @@ def store_reachable() -> Iterator[None]:
     """
     try:
         yield
-    except (OperationalError, InterfaceError, PoolTimeout) as error:
-        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+    except StoreDown as error:
         raise StoreUnavailable(
-            f"the database is unavailable, nothing was stored: {reason}",
+            f"the database is unavailable, nothing was stored: {error}",
             STORE_RETRY_AFTER_SECONDS,
         ) from None
 

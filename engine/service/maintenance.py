@@ -8,9 +8,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from engine.config import Settings
+from engine.queue import Backplane
 from engine.scheduler import ScheduleError, is_timed, next_run_after
-from engine.service.base import SCHEDULE_BOOKMARK_MODULE, ServiceBase, log
-from engine.store import ExecutionStatus, NotFound, Scenario, TriggerKind
+from engine.service.base import SCHEDULE_BOOKMARK_MODULE, Clock, log
+from engine.service.history import HistoryOperations
+from engine.service.incomplete import IncompleteOperations
+from engine.service.options import ServiceOptions
+from engine.service.plans import PlanCache, is_instant
+from engine.service.runs import RunOperations
+from engine.service.scenarios import ScenarioOperations
+from engine.store import ExecutionStatus, NotFound, Scenario, Store, TriggerKind
 
 _SWEEP_LIMIT = 500
 _FAR_FUTURE = timedelta(days=3650)
@@ -32,7 +40,36 @@ class TickReport:
     purged: int = 0
 
 
-class MaintenanceOperations(ServiceBase):
+class MaintenanceOperations:
+    """The tick and the recovery after a restart, over the other parts: ``runs`` starts
+    scheduled runs, ``incomplete`` retries, ``history`` purges, ``scenarios`` renews app
+    webhooks."""
+
+    def __init__(
+        self,
+        store: Store,
+        queue: Backplane,
+        plans: PlanCache,
+        settings: Settings,
+        options: ServiceOptions,
+        clock: Clock,
+        *,
+        runs: RunOperations,
+        incomplete: IncompleteOperations,
+        history: HistoryOperations,
+        scenarios: ScenarioOperations,
+    ) -> None:
+        self.store = store
+        self.queue = queue
+        self.plans = plans
+        self.settings = settings
+        self.options = options
+        self.clock = clock
+        self.runs = runs
+        self.incomplete = incomplete
+        self.history = history
+        self.scenarios = scenarios
+
     def tick(self, now: datetime | None = None) -> TickReport:
         """One round of upkeep; skipped when another process is ticking."""
         now = now or self.clock()
@@ -45,8 +82,8 @@ class MaintenanceOperations(ServiceBase):
             self._sweep(report, self._sweep_before(report, now))
             self._start_due_schedules(report, now)
             self._start_due_retries(report, now)
-            report.purged = self.purge_expired_executions(now)  # type: ignore[attr-defined]
-            self.renew_app_webhooks(now)  # type: ignore[attr-defined]
+            report.purged = self.history.purge_expired_executions(now)
+            self.scenarios.renew_app_webhooks(now)
             return report
 
     def recover_abandoned_work(self) -> TickReport:
@@ -106,7 +143,7 @@ class MaintenanceOperations(ServiceBase):
                 execution = self.store.get_execution(execution_id, with_record=False)
             except NotFound:
                 continue
-            self._settle_broken_retry(execution, error)  # type: ignore[attr-defined]
+            self.incomplete.settle_broken_retry(execution, error)
 
     def _sweep(self, report: TickReport, older_than: datetime | None) -> None:
         """Dispatch queued requests and executions received before ``older_than`` (all of
@@ -167,17 +204,17 @@ class MaintenanceOperations(ServiceBase):
         return due
 
     def _start_scheduled_run(self, scenario: Scenario) -> None:
-        plan = self.current_plan(scenario)
+        plan = self.plans.current(scenario)
         if plan.settings.sequential and self.store.count_unresolved(scenario.id):
             return  # Make pauses sequential scenarios until incomplete ones are resolved
-        if self.is_instant(plan):
+        if is_instant(plan):
             for webhook in self.store.list_webhooks(scenario_id=scenario.id):
                 for _ in range(min(self.store.count_queue(webhook.id), _SWEEP_LIMIT)):
                     self.queue.dispatch_webhook(webhook.id)
             return
-        self.enqueue_run(scenario.id, TriggerKind.SCHEDULE)  # type: ignore[attr-defined]
+        self.runs.enqueue_run(scenario.id, TriggerKind.SCHEDULE)
 
     def _start_due_retries(self, report: TickReport, now: datetime) -> None:
         for incomplete in self.store.due_for_retry(now):
-            if self._start_retry(incomplete.id) is not None:  # type: ignore[attr-defined]
+            if self.incomplete.start_retry(incomplete.id) is not None:
                 report.retried.append(incomplete.id)

@@ -11,10 +11,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.runtime import IncompleteState, run_scenario
-from engine.service.base import ServiceBase
+from engine.service.base import HttpFactory
 from engine.service.errors import InvalidField
+from engine.service.plans import PlanCache
+from engine.service.runs import RunOperations
 from engine.spec import ModuleKind
-from engine.store import Execution, ExecutionStatus, TriggerKind
+from engine.store import Execution, ExecutionStatus, Store, TriggerKind
 
 _TRIGGERS = {ModuleKind.TRIGGER, ModuleKind.INSTANT_TRIGGER}
 
@@ -32,7 +34,17 @@ class ModuleRun:
     duration_ms: float
 
 
-class ModuleRunOperations(ServiceBase):
+class ModuleRunOperations:
+    """ "Run this module only", on the runner every run uses (``runs.run_context``)."""
+
+    def __init__(
+        self, store: Store, plans: PlanCache, http_factory: HttpFactory, runs: RunOperations
+    ) -> None:
+        self.store = store
+        self.plans = plans
+        self.http_factory = http_factory
+        self.runs = runs
+
     def run_module_only(
         self,
         scenario_id: int,
@@ -63,7 +75,7 @@ class ModuleRunOperations(ServiceBase):
         probe = _probe(scenario_id, version)
         state = IncompleteState(module_id, {int(k): v for k, v in bundles.items()}, {})
         with contextlib.closing(self.http_factory()) as http:
-            context = self._context(scenario, single, probe, http, None)  # type: ignore[attr-defined]
+            context = self.runs.run_context(scenario, single, probe, http, None)
             context = dataclasses.replace(context, on_event=None, commit_cursor=None)
             record = run_scenario(single, context, resume=state)
         module = record.modules.get(module_id)

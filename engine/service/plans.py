@@ -8,7 +8,8 @@ from collections import OrderedDict
 from engine.blueprint import load_blueprint
 from engine.graph import Plan, compile_blueprint
 from engine.registry import ModuleRegistry
-from engine.store import Store
+from engine.spec import ModuleKind
+from engine.store import Scenario, Store
 
 _RESPONDER = "gateway:WebhookRespond"
 
@@ -39,6 +40,10 @@ class PlanCache:
         self.put(scenario_id, version, plan)
         return plan
 
+    def current(self, scenario: Scenario) -> Plan:
+        """The plan of the scenario's current version."""
+        return self.get(scenario.id, scenario.current_version)
+
     def put(self, scenario_id: int, version: int, plan: Plan) -> None:
         with self._guard:
             self._plans[(scenario_id, version)] = plan
@@ -50,3 +55,9 @@ class PlanCache:
 def has_responder(plan: Plan) -> bool:
     """Whether some path of the plan answers the webhook itself."""
     return any(node.module == _RESPONDER for node in plan.walk())
+
+
+def is_instant(plan: Plan) -> bool:
+    """Whether the plan starts with an instant trigger (a webhook)."""
+    trigger = plan.trigger
+    return trigger is not None and trigger.kind is ModuleKind.INSTANT_TRIGGER

@@ -32,7 +32,7 @@ from engine.mapping import ERASE, IGNORE, EvalContext, compile_template
 from engine.mapping.context import DEFAULT_MAX_OUTPUT
 from engine.mapping.values import ValueTooLarge
 from engine.runtime.record import json_size_over, to_json_value
-from engine.service.base import ServiceBase
+from engine.service.base import Clock
 from engine.service.errors import Busy, InvalidField, LimitExceeded
 
 MAX_TEMPLATE = 20_000
@@ -56,7 +56,12 @@ class Preview:
     column: int | None = None
 
 
-class PreviewOperations(ServiceBase):
+class PreviewOperations:
+    """The expression preview, within its limits."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+
     def preview_expression(
         self,
         template: Any,

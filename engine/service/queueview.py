@@ -7,9 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.queue import Backplane
 from engine.runtime import IncompleteState
-from engine.service.base import ServiceBase
 from engine.service.errors import Conflict, InvalidField
+from engine.service.incomplete import IncompleteOperations
+from engine.service.plans import PlanCache
 from engine.store import (
     UNSET,
     Execution,
@@ -19,6 +21,7 @@ from engine.store import (
     NotFound,
     QueueItem,
     QueueItemStatus,
+    Store,
 )
 
 PROCESS_LIMIT = 500
@@ -30,7 +33,21 @@ class BulkRetry:
     skipped: list[int] = field(default_factory=list)
 
 
-class QueueViewOperations(ServiceBase):
+class QueueViewOperations:
+    """Webhook queues and incomplete executions, looked into and acted on in bulk."""
+
+    def __init__(
+        self,
+        store: Store,
+        queue: Backplane,
+        plans: PlanCache,
+        incomplete: IncompleteOperations,
+    ) -> None:
+        self.store = store
+        self.queue = queue
+        self.plans = plans
+        self.incomplete = incomplete
+
     # -- webhook queues --
 
     def webhook_queue(
@@ -135,7 +152,7 @@ class QueueViewOperations(ServiceBase):
         result = BulkRetry()
         for incomplete_id in wanted:
             try:
-                execution = self._start_retry(incomplete_id)  # type: ignore[attr-defined]
+                execution = self.incomplete.start_retry(incomplete_id)
             except NotFound:
                 execution = None
             if execution is None:

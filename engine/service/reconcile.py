@@ -1,11 +1,12 @@
 """Reconciliation: 1CRM's books and an accounting system's, compared record by record, every
 difference linked to the sync-log entries of the record it is about.
 
-The comparison itself is ``modules.reconcile`` (each side read through its connector into one
-vocabulary, then ``compare``); this entry point decides which connections to read — those the
-library's scenarios use, or the ones given — and looks each difference up in those scenarios'
-sync logs (``synclog.SyncLogIndex``): a customer by its name, an invoice or a payment by the
-accounting system's id (the key on one side of a sync), a 1CRM record never synced by its number.
+The comparison itself is ``modules.reconcile``, registered as the registry's ``reconciler``
+(each side read through its connector into one vocabulary, then ``compare``); this entry
+point decides which connections to read — those the library's scenarios use, or the ones
+given — and looks each difference up in those scenarios' sync logs
+(``synclog.SyncLogIndex``): a customer by its name, an invoice or a payment by the accounting
+system's id (the key on one side of a sync), a 1CRM record never synced by its number.
 
 For the CLI (``switchboard reconcile xero``) and the REST API
 (``GET /api/reconcile/<library>``): ``service.reconcile("xero").to_dict()``.
@@ -21,10 +22,12 @@ from decimal import Decimal
 from typing import Any
 
 from engine.connections import StoreConnections
-from engine.service.base import ServiceBase, log
+from engine.registry import ModuleRegistry
+from engine.service.base import Clock, HttpFactory, log
 from engine.service.errors import InvalidRequest
-from engine.service.synclog import SyncLogIndex, SyncLogLink
-from engine.store import Scenario
+from engine.service.plans import PlanCache
+from engine.service.synclog import SyncLogIndex, SyncLogLink, SyncLogOperations
+from engine.store import Scenario, Store
 
 CRM_APP = "onecrm"
 
@@ -93,7 +96,26 @@ class Reconciliation:
         }
 
 
-class ReconcileOperations(ServiceBase):
+class ReconcileOperations:
+    """The books of 1CRM and an accounting system compared (the registry's ``reconciler``),
+    each difference linked to ``synclog``'s entries."""
+
+    def __init__(
+        self,
+        store: Store,
+        plans: PlanCache,
+        registry: ModuleRegistry,
+        clock: Clock,
+        http_factory: HttpFactory,
+        synclog: SyncLogOperations,
+    ) -> None:
+        self.store = store
+        self.plans = plans
+        self.registry = registry
+        self.clock = clock
+        self.http_factory = http_factory
+        self.synclog = synclog
+
     def reconcile(
         self, library: str, *, connections: Mapping[str, int] | None = None
     ) -> Reconciliation:
@@ -109,11 +131,11 @@ class ReconcileOperations(ServiceBase):
             NotFound: a given connection does not exist.
             ModuleError: a side could not be read.
         """
-        # The comparison core is a module package, found like the HTTP guard (``base.py``).
-        from modules.reconcile import LIBRARIES, compare, fetch
-
-        if library not in LIBRARIES:
-            raise InvalidRequest(f"unknown library {library!r}: choose {' or '.join(LIBRARIES)}")
+        # The comparison is a module package's, registered with the modules (no import here).
+        reconciler = self.registry.reconciler
+        libraries = reconciler.libraries if reconciler is not None else ()
+        if reconciler is None or library not in libraries:
+            raise InvalidRequest(f"unknown library {library!r}: choose {' or '.join(libraries)}")
         scenarios = self._library_scenarios(library)
         chosen = _chosen_connections(library, scenarios, connections or {})
         for connection_id in chosen.values():
@@ -121,12 +143,14 @@ class ReconcileOperations(ServiceBase):
         checked_at = self.clock()
         with contextlib.closing(self.http_factory()) as session:
             resolver = StoreConnections(self.store, self.registry, self.clock, session)
-            crm = fetch(CRM_APP, resolver.get(chosen[CRM_APP]), session)
-            accounting = fetch(library, resolver.get(chosen[library]), session)
+            crm = reconciler.fetch(CRM_APP, resolver.get(chosen[CRM_APP]), session)
+            accounting = reconciler.fetch(library, resolver.get(chosen[library]), session)
         index = SyncLogIndex()
         for scenario, _ in scenarios:
-            index.add(scenario.id, scenario.name, self.sync_log(scenario.id, limit=LOG_DEPTH))
-        differences = tuple(_linked(d, index) for d in compare(library, crm, accounting))
+            index.add(
+                scenario.id, scenario.name, self.synclog.sync_log(scenario.id, limit=LOG_DEPTH)
+            )
+        differences = tuple(_linked(d, index) for d in reconciler.compare(library, crm, accounting))
         return Reconciliation(
             library=library,
             connections=chosen,
@@ -142,7 +166,7 @@ class ReconcileOperations(ServiceBase):
         found = []
         for scenario in self.store.list_scenarios():
             try:
-                plan = self.current_plan(scenario)
+                plan = self.plans.current(scenario)
             except Exception:  # a scenario that does not compile syncs nothing
                 log.info("reconcile: scenario %s does not compile; skipped", scenario.id)
                 continue

@@ -1,26 +1,22 @@
-"""The service's plain resources: connections, webhooks, data stores, scenario names and
-versions. Views call these instead of reaching into the store, so every rule (which fields a
-connection kind takes, what a connection test does) lives here once."""
+"""The service's plain resources: webhooks, data stores, scenario names and versions. Views
+call these instead of reaching into the store, so every rule lives here once (connections:
+``engine.service.connections``)."""
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Mapping
 from typing import Any
 
-from engine.connections import StoreConnections
-from engine.service.base import ServiceBase
 from engine.service.errors import InvalidField
-from engine.spec import AuthType, CheckFinding, ConnectionKind
 from engine.store import (
     UNSET,
-    Connection,
     DataRecord,
     DataStore,
     DataStoreFull,
     NotFound,
     Scenario,
     ScenarioVersionInfo,
+    Store,
     Webhook,
 )
 from engine.store.records import _Unset
@@ -29,7 +25,12 @@ MAX_RECORD_KEY_LENGTH = 255
 """The store's limit on record keys (its ``key`` column)."""
 
 
-class ResourceOperations(ServiceBase):
+class ResourceOperations:
+    """Data stores, webhooks and versions: mostly the store's, checked."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
     # -- scenarios ------------------------------------------------------------------------------
 
     def rename_scenario(self, scenario_id: int, name: str) -> Scenario:
@@ -39,64 +40,6 @@ class ResourceOperations(ServiceBase):
     def list_versions(self, scenario_id: int) -> list[ScenarioVersionInfo]:
         """Every saved version of a scenario, newest first. Raises ``NotFound``."""
         return self.store.list_scenario_versions(scenario_id)
-
-    # -- connections ----------------------------------------------------------------------------
-
-    def connection_kinds(self) -> Mapping[str, ConnectionKind]:
-        """The connection forms of the installed apps, by app id."""
-        return self.registry.connection_kinds
-
-    def list_connections(self, *, app: str | None = None) -> list[Connection]:
-        return self.store.list_connections(app=app)
-
-    def create_connection(
-        self,
-        kind_id: str,
-        name: str,
-        data: Mapping[str, Any],
-        secrets: Mapping[str, Any],
-    ) -> Connection:
-        """Store a connection of an installed kind: its public fields in ``data``, its secret
-        ones in ``secrets`` (encrypted at rest); defaults filled in.
-
-        Raises:
-            InvalidField: an unknown kind, an unknown field, or a required one missing.
-        """
-        kind = self.connection_kinds().get(kind_id)
-        if kind is None:
-            raise InvalidField(f"unknown connection kind '{kind_id}'", "kind")
-        public = _fields(kind, data, secret=False)
-        hidden = _fields(kind, secrets, secret=True)
-        return self.store.create_connection(
-            kind.id, kind.auth.value, name, data=public, secrets=hidden
-        )
-
-    def delete_connection(self, connection_id: int) -> None:
-        self.store.delete_connection(connection_id)
-
-    def test_connection(self, connection_id: int) -> Mapping[str, Any]:
-        """Run the app's connection test; what it learnt (organisation, user …).
-
-        Raises:
-            NotFound: no such connection. ModuleError: the app refused it (the message says why).
-        """
-        connection = self.store.get_connection(connection_id)
-        with contextlib.closing(self.http_factory()) as session:
-            resolver = StoreConnections(self.store, self.registry, self.clock, session)
-            return dict(resolver.test(connection.id) or {})
-
-    def check_connection(self, connection_id: int) -> list[CheckFinding]:
-        """Compare the real account behind a connection with what the app's modules assume,
-        using read-only calls (``switchboard connection check``).
-
-        Raises:
-            NotFound: no such connection. InvalidConfigurationError: the app has no check.
-            ModuleError: the account could not be reached.
-        """
-        connection = self.store.get_connection(connection_id)
-        with contextlib.closing(self.http_factory()) as session:
-            resolver = StoreConnections(self.store, self.registry, self.clock, session)
-            return resolver.check(connection.id)
 
     # -- webhooks -------------------------------------------------------------------------------
 
@@ -232,20 +175,3 @@ def usable_key(key: str) -> bool:
     """Whether a record can be stored under ``key``: 1 to 255 characters, none of them NUL
     (PostgreSQL text cannot hold it; refused on SQLite too, so both behave alike)."""
     return 1 <= len(key) <= MAX_RECORD_KEY_LENGTH and "\x00" not in key
-
-
-def _fields(kind: ConnectionKind, values: Mapping[str, Any], *, secret: bool) -> dict[str, Any]:
-    """One side's fields (public or secret) with defaults; refuses unknown or missing ones."""
-    where = "secrets" if secret else "data"
-    fields = {f.name: f for f in kind.fields if f.secret == secret}
-    for name in values:
-        if name not in fields:
-            raise InvalidField(f"'{name}' is not a {where} field of {kind.id}", f"{where}.{name}")
-    result = dict(values)
-    for name, field in fields.items():
-        if result.get(name) in (None, "") and field.default is not None:
-            result[name] = field.default
-        missing = result.get(name) in (None, "")
-        if field.required and missing and kind.auth is not AuthType.OAUTH2:
-            raise InvalidField(f"{field.label} is required", f"{where}.{name}")
-    return result

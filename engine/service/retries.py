@@ -3,6 +3,12 @@
 Make retries errors of the kinds in ``AUTO_RETRY_TYPES`` on a fixed backoff (1 min, then +10,
 +10, +30, +30, +30 min, then every 3 h), and a Break handler with ``retry`` on its own
 ``count``/``interval`` (minutes); anything else waits for the user.
+
+A Break with ``retry`` whose ``interval`` is left empty backs off on that same schedule, for its
+``count`` attempts (Make's editor always fills the interval, 15 by default; an empty one is
+Switchboard's way to say "back off": a record waiting for another to be synced first is retried
+soon, then less and less often). When the attempts are used up the incomplete execution stays
+pending without a next retry: it needs attention.
 """
 
 from __future__ import annotations
@@ -45,6 +51,8 @@ def policy_for(error: Mapping[str, Any], retry: Mapping[str, Any]) -> RetryPolic
     Break directive's mapped ``retry`` settings."""
     if _truthy(retry.get("retry")):
         count = _int(retry.get("count"), 3)
+        if retry.get("interval") in (None, ""):
+            return RetryPolicy(max(count, 0))
         interval = _int(retry.get("interval"), 15)
         low, high = _BREAK_INTERVAL_RANGE
         return RetryPolicy(max(count, 0), min(max(interval, low), high))

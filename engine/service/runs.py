@@ -18,29 +18,35 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy.exc import DataError, DBAPIError, SQLAlchemyError, StatementError
-
+from engine.config import Settings
 from engine.connections import StoreConnections
 from engine.failures import log_failure
 from engine.graph import Plan
-from engine.queue import Lock, WebhookResponse
+from engine.queue import Backplane, Lock, WebhookResponse
+from engine.registry import ModuleRegistry
 from engine.runtime import ExecutionRecord, IncompleteState, RunContext, RunLimits, run_scenario
-from engine.service.base import ServiceBase, log
-from engine.service.plans import has_responder
-from engine.service.retries import policy_for
-from engine.service.running import ModuleState, Responder, new_worker_id
+from engine.service.base import Clock, HttpFactory, log
+from engine.service.events import EventOperations
+from engine.service.incomplete import IncompleteOperations
+from engine.service.ingress import WebhookOperations
+from engine.service.options import ServiceOptions
+from engine.service.plans import PlanCache, has_responder, is_instant
+from engine.service.running import HeartbeatMonitor, ModuleState, Responder, new_worker_id
+from engine.service.subscenarios import ServiceSubscenarios, keep_outputs, scenario_inputs
 from engine.spec import ModuleKind
 from engine.store import (
+    DatabaseError,
     Execution,
     ExecutionPage,
     ExecutionStatus,
     InvalidTransition,
+    InvalidValue,
     NotFound,
     QueueItem,
     Scenario,
+    Store,
     StoreError,
     TriggerKind,
     Webhook,
@@ -64,7 +70,45 @@ def execution_id_for_item(item_id: int) -> str:
     return str(uuid.uuid5(_ITEM_NAMESPACE, f"webhook-queue-item:{item_id}"))
 
 
-class RunOperations(ServiceBase):
+class RunOperations:
+    """Runs: execute queued work (webhook requests, queued executions) and "Run once".
+
+    Args:
+        heartbeats: keeps each running execution's heartbeat fresh.
+        incomplete: settles what a run leaves incomplete, and failed retries.
+        webhooks: makes a webhook request's bundle (``bundle_of``).
+        events: the event sink each run reports its progress and end to.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        queue: Backplane,
+        plans: PlanCache,
+        registry: ModuleRegistry,
+        settings: Settings,
+        options: ServiceOptions,
+        clock: Clock,
+        http_factory: HttpFactory,
+        *,
+        heartbeats: HeartbeatMonitor,
+        incomplete: IncompleteOperations,
+        webhooks: WebhookOperations,
+        events: EventOperations,
+    ) -> None:
+        self.store = store
+        self.queue = queue
+        self.plans = plans
+        self.registry = registry
+        self.settings = settings
+        self.options = options
+        self.clock = clock
+        self.http_factory = http_factory
+        self.heartbeats = heartbeats
+        self.incomplete = incomplete
+        self.webhooks = webhooks
+        self.run_events = events
+
     # -- entry points for workers --
 
     def process_webhook(self, webhook_id: int) -> list[str]:
@@ -146,7 +190,7 @@ class RunOperations(ServiceBase):
             return None
         if not scenario.active:
             return None
-        return webhook, scenario, self.current_plan(scenario)
+        return webhook, scenario, self.plans.current(scenario)
 
     def _materialize_next(self, webhook: Webhook, scenario: Scenario) -> _Known | None:
         worker = new_worker_id()
@@ -180,7 +224,7 @@ class RunOperations(ServiceBase):
                 execution_id=execution_id,
                 created_at=item.received_at,
             )
-        except (StoreError, SQLAlchemyError):  # a duplicate id surfaces as the driver's error
+        except StoreError:  # e.g. IntegrityViolation: an execution with that id exists
             return False
         return True
 
@@ -214,6 +258,18 @@ class RunOperations(ServiceBase):
         lock: Lock | None = None,
         given: list[dict[str, Any]] | None = None,
         known: _Known | None = None,
+    ) -> Execution | None:
+        """Claim and run one execution, then tell the event sink how it ended."""
+        finished = self._claim_and_run(execution_id, lock, given, known)
+        self.run_events.finished(execution_id, finished)
+        return finished
+
+    def _claim_and_run(
+        self,
+        execution_id: str,
+        lock: Lock | None,
+        given: list[dict[str, Any]] | None,
+        known: _Known | None,
     ) -> Execution | None:
         worker = new_worker_id()
         try:
@@ -259,9 +315,12 @@ class RunOperations(ServiceBase):
         elif execution.trigger_kind is TriggerKind.RETRY:
             state = self.store.get_incomplete(int(execution.trigger_ref or 0)).state
             resume = IncompleteState.from_dict(state)
+        elif execution.trigger_kind is TriggerKind.SUBSCENARIO:
+            bundles = [scenario_inputs(execution) or {}]
         with contextlib.closing(self.http_factory()) as http:
-            context = self._context(scenario, plan, execution, http, responder)
+            context = self.run_context(scenario, plan, execution, http, responder)
             record = run_scenario(plan, context, trigger_bundles=bundles, resume=resume)
+        keep_outputs(execution, record)
         if responder is not None and not responder.answered:
             responder(200, "Accepted", {})  # the caller stops waiting at once
         return record
@@ -269,10 +328,10 @@ class RunOperations(ServiceBase):
     def _webhook_bundle(self, execution: Execution, known: _Known | None) -> dict[str, Any]:
         """The bundle Make's custom webhook makes of the queued request."""
         if known is not None and str(known.item.id) == execution.trigger_ref:
-            return self.bundle_of(known.webhook, known.item)  # type: ignore[attr-defined]
+            return self.webhooks.bundle_of(known.webhook, known.item)
         item = self.store.get_queue_item(int(execution.trigger_ref or 0))
         webhook = self.store.get_webhook(item.webhook_id)
-        return self.bundle_of(webhook, item)  # type: ignore[attr-defined]
+        return self.webhooks.bundle_of(webhook, item)
 
     def _responder(self, execution: Execution, plan: Plan) -> Responder | None:
         if execution.trigger_kind is not TriggerKind.WEBHOOK or not has_responder(plan):
@@ -284,7 +343,7 @@ class RunOperations(ServiceBase):
 
         return Responder(publish)
 
-    def _context(
+    def run_context(
         self,
         scenario: Scenario,
         plan: Plan,
@@ -292,7 +351,10 @@ class RunOperations(ServiceBase):
         http: Any,
         responder: Responder | None,
     ) -> RunContext:
+        """The context one run of ``plan`` gets: connections, data stores, cursors, limits,
+        and its progress reported to the event sink."""
         settings = self.settings
+        progress = None if execution.id is None else self.run_events.progress(str(execution.id))
 
         def commit_cursor(module_id: int, cursor: Any) -> None:
             self.store.set_cursor(scenario.id, module_id, cursor)
@@ -308,12 +370,17 @@ class RunOperations(ServiceBase):
             starts=self._starts(scenario, plan),
             commit_cursor=commit_cursor,
             respond=responder,
+            subscenarios=ServiceSubscenarios(self, execution),
             sleep=time.sleep,
-            variables={"organization": self.store.list_variables()},
+            variables={
+                "organization": self.store.list_variables(),
+                "input": scenario_inputs(execution) or {},
+            },
             timezone=plan.settings.timezone or "UTC",
             allow_private_network=settings.allow_private_network,
             scenario_id=scenario.id,
             execution_id=execution.id,
+            on_event=progress,
             blueprint_version=execution.scenario_version,
             limits=RunLimits(
                 max_seconds=settings.max_run_seconds,
@@ -363,7 +430,7 @@ class RunOperations(ServiceBase):
                     error=_summary(record.error),
                     worker_id=worker,
                 )
-                self._settle_incomplete(execution, record)  # type: ignore[attr-defined]
+                self.incomplete.settle_incomplete(execution, record)
         except InvalidTransition:
             log.warning(
                 "execution %s was reaped while running; its result is dropped", execution.id
@@ -393,7 +460,7 @@ class RunOperations(ServiceBase):
                     error=summary,
                     worker_id=worker,
                 )
-                self._settle_broken_retry(execution, summary)  # type: ignore[attr-defined]
+                self.incomplete.settle_broken_retry(execution, summary)
         except (InvalidTransition, NotFound):
             return None
         return finished
@@ -406,7 +473,7 @@ class RunOperations(ServiceBase):
             return  # nothing to reset: saves a write per successful run
         count = self.store.record_scenario_outcome(scenario.id, errored=errored)
         limit = plan.settings.max_errors
-        if self.is_instant(plan) and self.options.instant_stop_on_first_error:
+        if is_instant(plan) and self.options.instant_stop_on_first_error:
             limit = 1
         if errored and 0 < limit <= count:
             log.warning("scenario %s deactivated after %d consecutive errors", scenario.id, count)
@@ -427,10 +494,8 @@ class UnstorableRecord(Exception):
 def _about_the_content(error: BaseException) -> bool:
     """Whether storing a run's end failed because of what the record holds (it would fail
     again on every re-run), not because of the database (it may work next time)."""
-    if isinstance(error, DBAPIError):
-        return isinstance(error, DataError)  # e.g. text PostgreSQL refuses
-    if isinstance(error, StatementError):  # a value refused while binding it
-        return True
+    if isinstance(error, DatabaseError):
+        return isinstance(error, InvalidValue)  # e.g. text PostgreSQL refuses
     return isinstance(error, ValueError | TypeError | RecursionError)
 
 
@@ -438,14 +503,6 @@ def _summary(error: Mapping[str, Any] | None) -> dict[str, Any] | None:
     if not error:
         return None
     return {"type": error.get("type", "RuntimeError"), "message": error.get("message", "")}
-
-
-def retry_time(
-    error: Mapping[str, Any], retry: Mapping[str, Any], attempts: int, now: datetime
-) -> tuple[int, datetime | None]:
-    """``(max_attempts, next_retry_at)`` for an incomplete execution after ``attempts``."""
-    policy = policy_for(error, retry)
-    return policy.attempts, policy.next_retry_at(attempts, now)
 
 
 def _trigger_bundles(plan: Plan, request_bundle: dict[str, Any]) -> list[dict[str, Any]]:

@@ -13,11 +13,15 @@ from typing import Any
 from engine.blueprint import read_document
 from engine.failures import log_failure
 from engine.graph import Plan, compile_blueprint
+from engine.queue import Backplane
+from engine.registry import ModuleRegistry
 from engine.scheduler import ScheduleError, is_timed, validate_scheduling
-from engine.service.base import SCHEDULE_BOOKMARK_MODULE, ServiceBase, log
+from engine.service.base import SCHEDULE_BOOKMARK_MODULE, Clock, HttpFactory, log
 from engine.service.errors import InvalidRequest
+from engine.service.options import ServiceOptions
+from engine.service.plans import PlanCache
 from engine.spec import ModuleKind
-from engine.store import Scenario, Webhook
+from engine.store import Scenario, Store, Webhook
 
 START_CHOICES = frozenset({"now", "since", "all", "manual"})
 
@@ -33,7 +37,32 @@ class ImportResult:
     webhooks: list[Webhook] = field(default_factory=list)
 
 
-class ScenarioOperations(ServiceBase):
+class ScenarioOperations:
+    """Scenarios: import, save, export, activate, schedule, choose where to start; and the
+    webhooks their apps keep for them (``renew_app_webhooks``).
+
+    Args:
+        http_factory: the session that attaches and detaches app webhooks.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        queue: Backplane,
+        plans: PlanCache,
+        registry: ModuleRegistry,
+        options: ServiceOptions,
+        clock: Clock,
+        http_factory: HttpFactory,
+    ) -> None:
+        self.store = store
+        self.queue = queue
+        self.plans = plans
+        self.registry = registry
+        self.options = options
+        self.clock = clock
+        self.http_factory = http_factory
+
     def import_scenario(
         self,
         source: str | bytes,
@@ -106,7 +135,7 @@ class ScenarioOperations(ServiceBase):
         scenario = self.store.get_scenario(scenario_id)
         old = self.store.get_scenario_version(scenario_id, version)
         if version == scenario.current_version:
-            unsupported = dict(self.current_plan(scenario).unsupported)
+            unsupported = dict(self.plans.current(scenario).unsupported)
             webhooks = self.store.list_webhooks(scenario_id=scenario_id)
             return ImportResult(scenario, version, unsupported, webhooks)
         return self.save_scenario(scenario_id, old.blueprint, saved_by=saved_by)
@@ -125,7 +154,7 @@ class ScenarioOperations(ServiceBase):
         """Turn scheduling on (resets the error count) and hand requests that waited in its
         webhook queues to workers. Polling triggers without a start choice start "from now"."""
         scenario = self.store.set_scenario_active(scenario_id, True)
-        plan = self.current_plan(scenario)
+        plan = self.plans.current(scenario)
         self._settle_start_choice(scenario, plan)
         self._attach_app_webhooks(scenario, plan)
         if scenario.scheduling.get("type") == "immediately":
@@ -200,6 +229,8 @@ class ScenarioOperations(ServiceBase):
         existing = self.store.list_webhooks(scenario_id=scenario.id)
         if trigger is None or trigger.kind is not ModuleKind.INSTANT_TRIGGER or existing:
             return existing
+        if trigger.spec is not None and "scheduling" in trigger.spec.hooks:
+            return existing  # started another way (scenario-service:StartSubscenario)
         settings = {"module_id": trigger.id, "make_hook": trigger.parameters.get("hook")}
         webhook = self.store.create_webhook(
             f"{scenario.name} webhook", scenario_id=scenario.id, settings=settings
@@ -262,7 +293,7 @@ class ScenarioOperations(ServiceBase):
         renewed: list[int] = []
         for scenario in self.store.list_scenarios(active=True):
             try:
-                plan = self.current_plan(scenario)
+                plan = self.plans.current(scenario)
             except Exception:  # an uncompilable version subscribes nothing
                 continue
             trigger = plan.trigger
@@ -297,7 +328,7 @@ class ScenarioOperations(ServiceBase):
         """Remove what ``_attach_app_webhooks`` subscribed; failures are logged, not raised
         (the scenario is off either way; the app's subscription may already be gone)."""
         try:
-            plan = self.current_plan(scenario)
+            plan = self.plans.current(scenario)
         except Exception:  # an uncompilable version: nothing to detach with
             return
         trigger = plan.trigger
@@ -416,6 +447,9 @@ def _text(source: str | bytes) -> str:
 
 def _default_scheduling(plan: Plan) -> dict[str, Any]:
     trigger = plan.trigger
+    own = trigger.spec.hooks.get("scheduling") if trigger and trigger.spec else None
+    if own is not None:  # a trigger that says how it is started (on demand)
+        return dict(own())
     if trigger is not None and trigger.kind is ModuleKind.INSTANT_TRIGGER:
         return {"type": "immediately"}
     return {"type": "indefinitely", "interval": 900}

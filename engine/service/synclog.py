@@ -37,10 +37,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from engine.filters import describe_failed_condition
-from engine.registry import default_registry
-from engine.service.base import ServiceBase
+from engine.registry import ModuleRegistry, default_registry
 from engine.spec import GENERIC_NAMING, Effect, ModuleKind, ModuleSpec, RecordNaming
-from engine.store import Execution
+from engine.store import Execution, Store
 
 SYNCED, ERROR, NOT_SYNCED, NOT_VALID = "Synced", "Error", "Not Synced", "Not Valid"
 
@@ -223,7 +222,13 @@ class SyncLogIndex:
         return list(self._by_name.get(name.strip().casefold(), [])) if name else []
 
 
-class SyncLogOperations(ServiceBase):
+class SyncLogOperations:
+    """Per-record sync status of sync scenarios."""
+
+    def __init__(self, store: Store, registry: ModuleRegistry) -> None:
+        self.store = store
+        self.registry = registry
+
     def sync_log(
         self, scenario_id: int, *, limit: int = 100, latest: bool = True
     ) -> list[SyncEntry]:

@@ -14,15 +14,20 @@ from datetime import datetime
 
 from engine.secrets import SecretBox
 from engine.store.errors import (
+    DatabaseError,
     DataStoreFull,
     DuplicateEmail,
     DuplicateKey,
+    IntegrityViolation,
     InvalidTransition,
+    InvalidValue,
+    LastOwner,
     NotFound,
     QueueFull,
     SchemaOutOfDate,
     StaleRevision,
     StoreError,
+    StoreUnavailable,
     UnstorableText,
 )
 from engine.store.interface import Store
@@ -81,6 +86,7 @@ __all__ = [
     "DataRecord",
     "DataStore",
     "DataStoreFull",
+    "DatabaseError",
     "DuplicateEmail",
     "DuplicateKey",
     "Execution",
@@ -88,7 +94,10 @@ __all__ = [
     "ExecutionStatus",
     "IncompleteExecution",
     "IncompleteStatus",
+    "IntegrityViolation",
     "InvalidTransition",
+    "InvalidValue",
+    "LastOwner",
     "NotFound",
     "QueueFull",
     "QueueItem",
@@ -103,6 +112,7 @@ __all__ = [
     "StaleRevision",
     "Store",
     "StoreError",
+    "StoreUnavailable",
     "TriggerKind",
     "UnstorableText",
     "User",

@@ -52,6 +52,7 @@ from engine.store.migrate import (
 )
 from engine.store.sql.dump import delete_everything, read_tables, row_counts, write_tables
 from engine.store.sql.engine import WRITE_OPTION, create_store_engine
+from engine.store.sql.errors import map_driver_errors
 from engine.store.sql.schema import metadata
 
 FORMAT = "switchboard-backup"
@@ -77,6 +78,7 @@ class BackupSummary:
 # -- making a backup ----------------------------------------------------------------------------
 
 
+@map_driver_errors()
 def backup_database(
     url: str, *, with_history: bool = False, now: datetime | None = None
 ) -> dict[str, Any]:
@@ -275,6 +277,7 @@ def check_secret_key(document: Mapping[str, Any], secret_box: SecretBox | None) 
 # -- restoring one ------------------------------------------------------------------------------
 
 
+@map_driver_errors()
 def restore_database(
     url: str,
     document: Mapping[str, Any],

@@ -12,11 +12,20 @@
         ├── QueueFull                 a webhook queue holds its limit of waiting items
         ├── SchemaOutOfDate           the database needs ``switchboard db upgrade``
         ├── DuplicateEmail            another user already has that email
+        ├── LastOwner                 the change would leave no owner
         ├── UnstorableText            a name, email or record key holding NUL or a lone surrogate
+        ├── DatabaseError             the database failed a statement (the driver's error, mapped)
+        │   ├── StoreUnavailable      unreachable, connection dropped, locked past the busy timeout
+        │   ├── IntegrityViolation    a unique, foreign-key or not-null constraint refused a row
+        │   └── InvalidValue          a value the database or its column type refuses (ValueError)
         └── BackupError               a backup cannot be read or restored (engine.store.backup)
             ├── InvalidBackup         the file is not a usable backup; says what is wrong
             ├── BackupKeyMismatch     its connection secrets do not decrypt with this key
             └── DatabaseNotEmpty      restore refuses a database that holds data (``force``)
+
+Nothing above the store sees a driver's exception: ``engine.store.sql.errors.map_driver_errors``
+turns SQLAlchemy's into the ``DatabaseError`` family (the way httpx's ``map_exceptions`` turns
+httpcore's into its own), keeping the driver's error as ``__cause__``.
 
 Secret-key problems are ``engine.secrets.SecretKeyError``/``SecretDecryptionError``.
 """
@@ -111,6 +120,14 @@ class DuplicateEmail(StoreError):
         super().__init__(f"a user with email {email!r} already exists")
 
 
+class LastOwner(StoreError):
+    """Demoting or deleting ``user_id`` would leave the installation without an owner."""
+
+    def __init__(self, user_id: int) -> None:
+        self.user_id = user_id
+        super().__init__("the last owner must stay an owner")
+
+
 class UnstorableText(StoreError, ValueError):
     """Text a name, an email or a record key cannot hold: the NUL character (PostgreSQL text
     refuses it; refused on SQLite too, so both databases behave alike) or a lone surrogate (no
@@ -120,6 +137,29 @@ class UnstorableText(StoreError, ValueError):
         self.path = field
         self.problem = problem
         super().__init__(f"{field} {problem}")
+
+
+class DatabaseError(StoreError):
+    """The database failed a statement; the message is the first line of the driver's (never the
+    statement nor its parameters), ``driver_error`` the driver error's type name."""
+
+    def __init__(self, message: str, driver_error: str = "") -> None:
+        super().__init__(message)
+        self.driver_error = driver_error
+
+
+class StoreUnavailable(DatabaseError):
+    """The database cannot be reached, dropped the connection, or stayed locked past the busy
+    timeout: nothing was stored, and the same call may work in a moment."""
+
+
+class IntegrityViolation(DatabaseError):
+    """A constraint refused the row: a duplicate id or key, a missing parent, a missing value."""
+
+
+class InvalidValue(DatabaseError, ValueError):
+    """The database (or a column type while binding) refused a value: it would be refused again
+    on every retry, unlike ``StoreUnavailable``."""
 
 
 class BackupError(StoreError):

@@ -21,6 +21,7 @@ from sqlalchemy.engine import URL
 
 from engine.store.errors import SchemaOutOfDate
 from engine.store.sql.engine import WRITE_OPTION, create_store_engine
+from engine.store.sql.errors import map_driver_errors
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # Any constant will do: it only has to be the same in every Switchboard process.
@@ -44,6 +45,7 @@ def head_revision() -> str:
     return head
 
 
+@map_driver_errors()
 def upgrade_database(url: str | URL) -> None:
     """Bring the database at ``url`` to the newest schema; a database already there is left
     untouched. Creates the SQLite file (and its directory) when needed."""
@@ -97,6 +99,7 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
+@map_driver_errors()
 def check_schema(engine: Engine) -> None:
     """Raise ``SchemaOutOfDate`` unless the database is at the newest revision."""
     current, head = current_revision(engine), head_revision()

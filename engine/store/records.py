@@ -24,6 +24,7 @@ class TriggerKind(StrEnum):
     SCHEDULE = "schedule"
     MANUAL = "manual"
     RETRY = "retry"
+    SUBSCENARIO = "subscenario"  # called by another scenario (scenario-service:CallSubscenario)
 
 
 class _Unset(Enum):

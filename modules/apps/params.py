@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 NUMERIC_TYPES = frozenset({"number", "integer", "uinteger"})
 CONNECTION_TYPE = re.compile(r"^account(:.*)?$")
 HOOK_TYPE = re.compile(r"^hook(:.*)?$")
+RPC_SCHEME = "rpc://"
 
 _TRUE = frozenset({"true", "1", "yes", "on"})
 _FALSE = frozenset({"false", "0", "no", "off"})
@@ -99,6 +100,17 @@ def _nested(spec: Mapping[str, Any], path: str) -> Iterator[ParameterSpec]:
             yield from _walk(option["nested"], f"{path}.options[{index}].nested", nested=True)
 
 
+def rpc_of(spec: ParameterSpec) -> str | None:
+    """The RPC that fills a select's choices (Make's ``"options": "rpc://name"``, also as the
+    options' ``store``), or ``None``."""
+    options = spec.raw.get("options")
+    if isinstance(options, Mapping):
+        options = options.get("store")
+    if isinstance(options, str) and options.startswith(RPC_SCHEME):
+        return options.removeprefix(RPC_SCHEME).split("?", 1)[0] or None
+    return None
+
+
 def option_values(spec: ParameterSpec) -> list[Any]:
     """A select's fixed values (none for RPC-filled or free ones)."""
     return [o.get("value") for o in spec.options if isinstance(o, Mapping) and "value" in o]
@@ -168,6 +180,9 @@ def _field(spec: ParameterSpec) -> Any:
     values = option_values(spec)
     if values:
         extra["enum"] = values
+    rpc = rpc_of(spec)
+    if rpc is not None:  # the editor asks for the choices: POST /api/modules/…/rpcs/<name>
+        extra["x-make-rpc"] = rpc
     return Field(
         default=None,
         alias=spec.name,

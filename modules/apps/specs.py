@@ -37,6 +37,8 @@ def _module_spec(app: CompiledApp, module: CompiledModule) -> ModuleSpec:
     hooks: dict[str, Any] = {}
     if module.kind is ModuleKind.INSTANT_TRIGGER:
         hooks = _webhook_hooks(app, module)
+    if app.rpcs:
+        hooks["rpc"] = app.call_rpc  # a select's choices (the editor, engine/service/rpcs.py)
     return ModuleSpec(
         id=f"{app.name}:{module.name}",
         kind=module.kind,

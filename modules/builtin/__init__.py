@@ -10,6 +10,7 @@ from modules.builtin.flow import FLOW_CONTROL
 from modules.builtin.iterate import ITERATION
 from modules.builtin.json_tools import JSON_MODULES
 from modules.builtin.markdown_tools import MARKDOWN_MODULES
+from modules.builtin.scenarios import SCENARIO_MODULES
 from modules.builtin.text_parser import TEXT_PARSER
 from modules.builtin.tools import TOOLS
 from modules.builtin.variables import VARIABLES
@@ -28,4 +29,5 @@ SPECS: tuple[ModuleSpec, ...] = (
     *XML_MODULES,
     *CSV_MODULES,
     *MARKDOWN_MODULES,
+    *SCENARIO_MODULES,
 )

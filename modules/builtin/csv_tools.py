@@ -75,7 +75,7 @@ class ParseCsvInput(BaseModel):
 
 def parse_csv(call: ModuleCall) -> Iterator[Bundle]:
     """One bundle per row: ``col1`` … ``colN`` (N = ``columns``, else the row's own width)."""
-    settings: ParseCsvParameters = call.parameters  # type: ignore[assignment]
+    settings = call.parameters_as(ParseCsvParameters)
     text = call.input.csv  # type: ignore[attr-defined]
     if isinstance(text, bytes):
         text = text.decode("utf-8-sig", errors="replace")

@@ -40,7 +40,7 @@ class RepeaterInput(BaseModel):
 
 def repeat(call: ModuleCall) -> Iterator[Bundle]:
     """``repeats`` bundles ``{"i": start}``, ``{"i": start + step}``, …"""
-    settings: RepeaterInput = call.input  # type: ignore[assignment]
+    settings = call.input_as(RepeaterInput)
     if settings.repeats > 10_000:
         raise BundleValidationError("a repeater repeats at most 10000 times")
     for count in range(settings.repeats):

@@ -35,7 +35,7 @@ def _renderer(gfm: bool, sanitize: bool) -> MarkdownIt:
 
 
 def compile_markdown(call: ModuleCall) -> Iterator[Bundle]:
-    data: CompileInput = call.input  # type: ignore[assignment]
+    data = call.input_as(CompileInput)
     text = "" if data.data is None else str(data.data)
     yield {"data": _renderer(data.gfm, data.sanitize).render(text)}
 

@@ -60,7 +60,7 @@ def match_pattern(call: ModuleCall) -> Iterator[Bundle]:
 
     A bundle holds ``$1``, ``$2`` … for the groups, the named groups, and ``__IMTMATCH__``.
     """
-    settings: ParserParameters = call.parameters  # type: ignore[assignment]
+    settings = call.parameters_as(ParserParameters)
     place = f"module {call.module_id} (regexp:Parser): parameters.pattern"
     try:
         found = _matches(settings, _text(call.input.text))  # type: ignore[attr-defined]
@@ -105,7 +105,7 @@ def replace(call: ModuleCall) -> Iterator[Bundle]:
 
     ``value`` may use ``$1`` …, ``$<name>``, ``$&`` (the match), ``` $` ```, ``$'`` and ``$$``.
     """
-    data: ReplaceInput = call.input  # type: ignore[assignment]
+    data = call.input_as(ReplaceInput)
     place = f"module {call.module_id} (regexp:Replace): pattern"
     try:
         text = regexes.replace(data.pattern, data.flags(), _text(data.text), _text(data.value))
@@ -126,7 +126,7 @@ class HtmlToTextInput(BaseModel):
 
 def html_as_text(call: ModuleCall) -> Iterator[Bundle]:
     """``text``: the HTML as plain text, lines ended as ``newline`` says."""
-    data: HtmlToTextInput = call.input  # type: ignore[assignment]
+    data = call.input_as(HtmlToTextInput)
     yield {
         "text": html_to_text(
             _text(data.html), newline=data.newline, uppercase_headings=data.uppercaseHeadings
@@ -154,7 +154,7 @@ class HtmlElementsInput(BaseModel):
 def elements_from_html(call: ModuleCall) -> Iterator[Bundle]:
     """One bundle per element of the chosen type: its attributes (``src``, ``href`` …), and
     ``text`` for links."""
-    data: HtmlElementsInput = call.input  # type: ignore[assignment]
+    data = call.input_as(HtmlElementsInput)
     found = list(html_elements(_text(data.html), ELEMENT_TAGS[data.type]))
     for position, element in enumerate(found, start=1):
         yield {**element, "__IMTINDEX__": position, "__IMTLENGTH__": len(found)}

@@ -54,7 +54,7 @@ def switch(call: ModuleCall) -> Iterator[Bundle]:
     With ``useRegExpMatch`` the patterns are regular expressions, checked and run like every
     user pattern (``engine.mapping.regexes``).
     """
-    data: SwitcherInput = call.input  # type: ignore[assignment]
+    data = call.input_as(SwitcherInput)
     text = "" if data.input is None else str(data.input)
     for index, case in enumerate(data.casesTable):
         try:

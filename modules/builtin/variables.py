@@ -56,25 +56,25 @@ def _variables(call: ModuleCall) -> RunVariables:
 
 
 def set_variable(call: ModuleCall) -> Iterator[Bundle]:
-    data: SetVariableInput = call.input  # type: ignore[assignment]
+    data = call.input_as(SetVariableInput)
     _variables(call).set(data.name, data.value, data.scope)
     yield {data.name: data.value}
 
 
 def set_variables(call: ModuleCall) -> Iterator[Bundle]:
-    data: SetVariablesInput = call.input  # type: ignore[assignment]
+    data = call.input_as(SetVariablesInput)
     for variable in data.variables:
         _variables(call).set(variable.name, variable.value, data.scope)
     yield {variable.name: variable.value for variable in data.variables}
 
 
 def get_variable(call: ModuleCall) -> Iterator[Bundle]:
-    data: GetVariableInput = call.input  # type: ignore[assignment]
+    data = call.input_as(GetVariableInput)
     yield {data.name: _variables(call).get(data.name)}
 
 
 def get_variables(call: ModuleCall) -> Iterator[Bundle]:
-    data: GetVariablesInput = call.input  # type: ignore[assignment]
+    data = call.input_as(GetVariablesInput)
     variables = _variables(call)
     yield {variable.name: variables.get(variable.name) for variable in data.variables}
 

@@ -48,7 +48,7 @@ def respond(call: ModuleCall) -> Iterator[Bundle]:
             could not be sent (its place, ``headers[i]``, is named); rows without a name are
             skipped, as Make does.
     """
-    data: RespondInput = call.input  # type: ignore[assignment]
+    data = call.input_as(RespondInput)
     call.context.respond(_status(data.status), data.body, _headers(data.headers))
     yield {}
 

@@ -111,7 +111,7 @@ def _record(key: str, data: Mapping[str, Any]) -> dict[str, Any]:
 
 def add_record(call: ModuleCall) -> Iterator[Bundle]:
     """Add a record (or replace it when ``overwrite``); a missing key gets a generated one."""
-    data: AddInput = call.input  # type: ignore[assignment]
+    data = call.input_as(AddInput)
     access = _Access(call)
     previous = access.get(data.key) if data.key is not None else None
     stored = access.run(
@@ -125,7 +125,7 @@ def add_record(call: ModuleCall) -> Iterator[Bundle]:
 
 def update_record(call: ModuleCall) -> Iterator[Bundle]:
     """Merge fields into a record; with ``upsert`` a missing record is created."""
-    data: UpdateInput = call.input  # type: ignore[assignment]
+    data = call.input_as(UpdateInput)
     if data.key is None:
         raise DataError("a key is required to update a record")
     access = _Access(call)
@@ -153,7 +153,7 @@ def _appending_arrays(previous: Mapping[str, Any], fields: dict[str, Any]) -> di
 
 def get_record(call: ModuleCall) -> Iterator[Bundle]:
     """The record's fields (or ``{key, data}`` when wrapped); nothing when the key is absent."""
-    data: GetInput = call.input  # type: ignore[assignment]
+    data = call.input_as(GetInput)
     if data.key is None:
         raise DataError("a key is required to get a record")
     found = _Access(call).get(data.key)
@@ -162,13 +162,13 @@ def get_record(call: ModuleCall) -> Iterator[Bundle]:
 
 
 def exist_record(call: ModuleCall) -> Iterator[Bundle]:
-    data: KeyInput = call.input  # type: ignore[assignment]
+    data = call.input_as(KeyInput)
     found = _Access(call).get(data.key) if data.key is not None else None
     yield {"exist": found is not None}
 
 
 def delete_record(call: ModuleCall) -> Iterator[Bundle]:
-    data: KeyInput = call.input  # type: ignore[assignment]
+    data = call.input_as(KeyInput)
     if data.key is None:
         raise DataError("a key is required to delete a record")
     access = _Access(call)
@@ -195,7 +195,7 @@ def count_records(call: ModuleCall) -> Iterator[Bundle]:
 
 def search_records(call: ModuleCall) -> Iterator[Bundle]:
     """Records matching Make's filter (OR of AND groups over fields), sorted, up to ``limit``."""
-    data: SearchInput = call.input  # type: ignore[assignment]
+    data = call.input_as(SearchInput)
     access = _Access(call)
     every = access.run(lambda: access.stores.search_records(access.store_id))
     context = EvalContext(bundles={}, timezone=call.context.run.timezone, now=call.context.now)

@@ -12,7 +12,7 @@ from engine.errors import InvalidConfigurationError
 from engine.spec import Bundle, Effect, ModuleCall, ModuleKind, ModuleSpec
 from modules.http.request import DEFAULT_TIMEOUT_SECONDS, HttpRequest, send
 
-_LAX = ConfigDict(extra="allow")
+_LAX = ConfigDict(extra="allow", populate_by_name=True)
 
 
 class NameValue(BaseModel):
@@ -110,16 +110,19 @@ def _auth_headers(
     kind = parameters.get("authenticationType") or default
     if kind in (None, "", "noAuth"):
         return [], [], None
-    if kind not in ("apiKey", "basicAuth"):
+    if kind not in ("apiKey", "basicAuth", "oAuth"):
         raise InvalidConfigurationError(
             f"authentication type '{kind}' is not supported by this installation's HTTP module "
-            "(use noAuth, apiKey or basicAuth)"
+            "(use noAuth, apiKey, basicAuth or oAuth)"
         )
     keychain = parameters.get("apiKeyKeychain") or parameters.get("basicAuthKeychain")
+    keychain = keychain or parameters.get("oAuthKeychain") or parameters.get("connection")
     keychain = keychain or parameters.get("auth")
     credentials = call.context.connection(keychain) if keychain else None
     if credentials is None:
         raise InvalidConfigurationError(f"authentication '{kind}' needs a connection (keychain)")
+    if kind == "oAuth":
+        return [_bearer(credentials, keychain)], [], None
     data = credentials if isinstance(credentials, Mapping) else getattr(credentials, "data", {})
     if kind == "basicAuth":
         return [], [], (str(data.get("username", "")), str(data.get("password", "")))
@@ -127,8 +130,20 @@ def _auth_headers(
     return ([pair], [], None) if data.get("placement", "header") == "header" else ([], [pair], None)
 
 
+def _bearer(credentials: Any, keychain: Any) -> tuple[str, str]:
+    """``Authorization: Bearer`` with the connection's access token, refreshed by the run's
+    connections before it expires; any app's OAuth2 connection will do."""
+    token = getattr(credentials, "access_token", None)
+    if getattr(credentials, "auth", None) != "oauth2" or not token:
+        raise InvalidConfigurationError(
+            f"connection {keychain} is not an authorized OAuth 2.0 connection; choose one "
+            "(Xero, QuickBooks, Zoho CRM or an app's OAuth 2.0 connection) or authorize it"
+        )
+    return "authorization", f"Bearer {token}"
+
+
 def make_request(call: ModuleCall) -> Iterator[Bundle]:
-    data: MakeRequestInput = call.input  # type: ignore[assignment]
+    data = call.input_as(MakeRequestInput)
     body, body_headers = _v4_body(data)
     auth_headers, auth_params, basic = _auth_headers(call)
     request = HttpRequest(
@@ -187,7 +202,7 @@ def _v3_body(data: SendDataInput) -> tuple[dict[str, Any], list[tuple[str, str]]
 
 
 def send_data(call: ModuleCall, auth: str = "noAuth") -> Iterator[Bundle]:
-    data: SendDataInput = call.input  # type: ignore[assignment]
+    data = call.input_as(SendDataInput)
     body, body_headers = _v3_body(data)
     auth_headers, auth_params, basic = _auth_headers(call, auth)
     if data.authUser or data.authPass:
@@ -223,6 +238,8 @@ class HttpParameters(BaseModel):
     authenticationType: str | None = None
     apiKeyKeychain: Any = None
     basicAuthKeychain: Any = None
+    oAuthKeychain: Any = None
+    connection: Any = Field(default=None, alias="__IMTCONN__")
     auth: Any = None
 
 
@@ -282,6 +299,13 @@ HTTP_MODULES: tuple[ModuleSpec, ...] = (
         "Make a Basic Auth request",
         SendDataInput,
         partial(send_data, auth="basicAuth"),
+        3,
+    ),
+    _spec(
+        "http:ActionSendDataOAuth",
+        "Make an OAuth 2.0 request",
+        SendDataInput,
+        partial(send_data, auth="oAuth"),
         3,
     ),
 )

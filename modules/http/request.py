@@ -22,7 +22,7 @@ from engine.errors import (
     ModuleTimeoutError,
     RateLimitError,
 )
-from modules.http.guard import check_url
+from engine.httpguard import check_url
 
 MAX_REDIRECTS = 10
 DEFAULT_TIMEOUT_SECONDS = 300.0

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from engine.httpguard import allows_private_network
 from engine.spec import AuthType, ConnectionField, ConnectionKind
-from modules.http.guard import allows_private_network
 from modules.mail.servers import imap_session, smtp_session
 
 _SECURITY_HELP = "tls (from the first byte), starttls (upgrade after connecting) or none"

@@ -158,8 +158,8 @@ def _attach(message: EmailMessage, attachment: Attachment, where: str) -> None:
 
 def send_email(call: ModuleCall) -> Iterator[Bundle]:
     """Send the message; ``messageId``, ``accepted`` and ``rejected`` recipients."""
-    parameters: SendEmailParameters = call.parameters  # type: ignore[assignment]
-    data: SendEmailInput = call.input  # type: ignore[assignment]
+    parameters = call.parameters_as(SendEmailParameters)
+    data = call.input_as(SendEmailInput)
     if not (data.to or data.cc or data.bcc):
         raise BundleValidationError("to: the email has no recipient")
     connection = _connection(call, parameters.account)
@@ -226,7 +226,7 @@ class WatchEmailParameters(BaseModel):
 
 def watch_emails(call: ModuleCall) -> Iterator[Bundle]:
     """New emails in ``folder`` matching the search, oldest first, at most ``maxResults``."""
-    settings: WatchEmailParameters = call.parameters  # type: ignore[assignment]
+    settings = call.parameters_as(WatchEmailParameters)
     connection = _connection(call, settings.account)
     allow = call.context.run.allow_private_network
     with imap_session(connection, allow_private_network=allow) as imap:

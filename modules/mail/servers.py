@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.errors import AccountValidationError, ConnectionError, InvalidConfigurationError
-from modules.http.guard import check_host
+from engine.httpguard import check_host
 
 TIMEOUT_SECONDS = 30.0
 SECURITY = ("tls", "starttls", "none")

@@ -10,7 +10,9 @@
   rate. 1CRM may not compute totals, so the client does, as the docs' example does: each
   line's discount and tax are rounded half-up to the cent and the totals are their sums. A
   line gives ``tax_percentage`` (taxed at that rate), ``tax_amount`` (a flat tax) or both (the
-  rate names the tax, the amount — another system's rounding — is kept).
+  rate names the tax, the amount — another system's rounding — is kept); its ``ext_price``
+  (net of discount, before tax) as another system rounded it is kept too, the discount being
+  the rest.
 - **Reading its lines** (``read_lines``, ``lines_from``): ``lines_link``, ``adjustments_link``
   and ``line_groups_link`` of the document, ordered by group then line position. A line's
   discount is its own discount adjustments; its tax is its own ``StandardTax`` adjustments
@@ -53,12 +55,14 @@ LINE_FIELDS = [
 ADJUSTMENT_FIELDS = ["line_group_id", "line_id", "type", "rate", "amount", "name", "position"]
 GROUP_FIELDS = ["position", "name"]
 LINK_FIELDS = ["payment_id", "invoice_id", "amount"]
-INVOICE_FIELDS = ["name", "invoice_number", "integrated_id", "amount_due"]
+INVOICE_FIELDS = ["name", "invoice_number", "integrated_id", "amount_due", "billing_account_id"]
 TAX = "StandardTax"
 PERCENT_DISCOUNT = "StdPercentDiscount"
 AMOUNT_DISCOUNT = "StandardDiscount"
 DISCOUNTS = frozenset({PERCENT_DISCOUNT, AMOUNT_DISCOUNT})
-LINE_PRICING = frozenset({"tax_percentage", "tax_amount", "discount_percentage", "discount_amount"})
+LINE_PRICING = frozenset(
+    {"tax_percentage", "tax_amount", "discount_percentage", "discount_amount", "ext_price"}
+)
 """Keys of a line item that become adjustments rather than line fields."""
 CENT = Decimal("0.01")
 UNIT = Decimal("0.0001")
@@ -181,6 +185,13 @@ def priced_line(item: Any, where: str) -> PricedLine:
         discount = cents(gross * discount_rate / 100)
     else:
         discount = cents(decimal_of(item.get("discount_amount"), f"{where}.discount_amount", "0"))
+    if given(item, "ext_price"):
+        # The net line amount as another system rounded it is kept; the discount is what is
+        # left between it and quantity times price (a percentage that rounds otherwise is
+        # written as the amount it comes to).
+        ext = cents(decimal_of(item["ext_price"], f"{where}.ext_price"))
+        if gross - ext != discount:
+            discount, discount_rate = gross - ext, None
     ext = gross - discount
     rate_given = given(item, "tax_percentage") or not given(item, "tax_amount")
     rate = decimal_of(item.get("tax_percentage"), f"{where}.tax_percentage", "0")
@@ -424,6 +435,11 @@ def write_payment(
     targets = [allocation_target(client, a, n) for n, a in enumerate(allocations or [], 1)]
     total = sum((share for _, share in targets), Decimal("0"))
     data = {"direction": "incoming", **client.assigned(fields), "total_amount": amount(total)}
+    billed = targets[0][0].get("billing_account_id") if targets else None
+    if not data.get("account_id") and billed:
+        # A payment is the customer's who owes the invoice: without a mapped account it is
+        # the first invoice's billing account (no name search that may not find it yet).
+        data["account_id"] = billed
     undo = Undo()
     try:
         payment_id = created(client, undo, "Payment", data)
@@ -499,6 +515,25 @@ def lower_amount_due(
         f"Invoice {invoice['id']} amount due",
         lambda: client.update("Invoice", invoice["id"], {"amount_due": before}),
     )
+
+
+def delete_payment(client: OneCrmClient, payment_id: str) -> dict[str, Any]:
+    """Delete a payment (a payment deleted or reversed in the accounting system): its
+    ``invoices_payments`` links go and each invoice owes again what the payment paid — 1CRM
+    does not do it. Returns the payment as it was, with ``related_invoices``."""
+    record = client.get("Payment", payment_id)
+    allocations = read_allocations(client, payment_id)
+    undo = Undo()
+    try:
+        for allocation in allocations:
+            invoice = client.get("Invoice", allocation["invoice_id"], ["id", *INVOICE_FIELDS])
+            lower_amount_due(client, undo, invoice, -Decimal(str(allocation["amount"])))
+            client.delete("invoices_payments", allocation["id"])
+        client.delete("Payment", payment_id)
+    except ModuleError as error:
+        raise undo.run(error) from None
+    record["related_invoices"] = [{k: v for k, v in a.items() if k != "id"} for a in allocations]
+    return record
 
 
 def allocation_bundle(invoice: Mapping[str, Any], share: Decimal) -> dict[str, Any]:

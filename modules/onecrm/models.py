@@ -73,8 +73,13 @@ class NewEventParameters(OneCrmParameters):
 
 
 class SearchParameters(OneCrmParameters):
+    """``errorWhenNoRes``: finding nothing is an error (``DataError``) naming what was looked
+    for — a record whose prerequisite is not in 1CRM yet goes to the error route, where Break
+    retries it later, instead of ending quietly."""
+
     limit: int | None = Field(default=10, ge=0)
     continueWhenNoRes: bool = False
+    errorWhenNoRes: bool = False
 
 
 class ListParameters(OneCrmParameters):
@@ -128,6 +133,12 @@ class GetInput(ModelInput):
     fields: list[str] = Field(default_factory=list)
 
 
+class DeleteInput(ModelInput):
+    """The record to delete (``model`` and ``id``)."""
+
+    id: str
+
+
 class DocumentInput(ModelInput):
     """A quote or invoice (``model``) by its id."""
 
@@ -142,7 +153,8 @@ class PaymentInput(BaseModel):
 
 class LineItem(BaseModel):
     """An invoice or quote line: a tax percentage, a (flat) tax amount, or both (the rate
-    names the tax, the amount is kept); a discount percentage OR a discount amount."""
+    names the tax, the amount is kept); a discount percentage OR a discount amount; the net
+    ``ext_price`` when another system's rounding must be kept."""
 
     model_config = _LAX
 
@@ -153,6 +165,8 @@ class LineItem(BaseModel):
     discount_amount: float | None = None
     tax_percentage: float | None = None
     tax_amount: float | None = None
+    ext_price: float | None = None
+    """The net amount (after the discount, before tax) as another system rounded it: kept."""
 
 
 class RelatedInvoice(BaseModel):

@@ -17,12 +17,13 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from engine.errors import InvalidConfigurationError
+from engine.errors import DataError, InvalidConfigurationError
 from engine.spec import Bundle, Effect, ModuleCall, ModuleKind, ModuleSpec, RecordNaming
 from modules.connections import ApiClient, limited, module_factory, with_position
 from modules.onecrm.client import OneCrmClient, client_for, from_onecrm, onecrm_settings, to_onecrm
 from modules.onecrm.documents import (
     DOCUMENT_MODELS,
+    delete_payment,
     read_allocations,
     read_lines,
     write_document,
@@ -33,6 +34,7 @@ from modules.onecrm.models import (
     EVENT_TYPES,
     AllocationOutput,
     CreateInput,
+    DeleteInput,
     DocumentInput,
     GetInput,
     LineOutput,
@@ -112,8 +114,8 @@ def detach_webhook(connection: Mapping[str, Any], session: Any, hook_id: str) ->
 
 
 def _model(call: ModuleCall) -> str:
-    data: ModelInput = call.input  # type: ignore[assignment]
-    parameters: OneCrmParameters = call.parameters  # type: ignore[assignment]
+    data = call.input_as(ModelInput)
+    parameters = call.parameters_as(OneCrmParameters)
     model = model_name(data.model) or model_name(parameters.model)
     if model is None:
         raise InvalidConfigurationError("choose the 1CRM module (Account, Invoice …)")
@@ -121,8 +123,8 @@ def _model(call: ModuleCall) -> str:
 
 
 def search_records(call: ModuleCall) -> Iterator[Bundle]:
-    data: SearchInput = call.input  # type: ignore[assignment]
-    parameters: SearchParameters = call.parameters  # type: ignore[assignment]
+    data = call.input_as(SearchInput)
+    parameters = call.parameters_as(SearchParameters)
     limit = data.limit if data.limit is not None else parameters.limit
     found = client_for(call).search(
         _model(call),
@@ -133,11 +135,23 @@ def search_records(call: ModuleCall) -> Iterator[Bundle]:
         match={k: v for k, v in data.match.items() if v not in (None, "")},
         limit=limit,
     )
-    yield from with_position(list(limited(found, limit)))
+    records = list(limited(found, limit))
+    if not records and parameters.errorWhenNoRes:
+        raise DataError(f"1CRM has no {_model(call)} {_looked_for(data)} (yet)")
+    yield from with_position(records)
+
+
+def _looked_for(data: SearchInput) -> str:
+    """What a search asked for, for its "found nothing" error."""
+    asked = {**data.filters, **data.match}
+    parts = [f"{k} = {v!r}" for k, v in asked.items() if v not in (None, "")]
+    if data.filter_text:
+        parts.insert(0, f"matching {data.filter_text!r}")
+    return ", ".join(parts) or "at all"
 
 
 def get_record(call: ModuleCall) -> Iterator[Bundle]:
-    data: GetInput = call.input  # type: ignore[assignment]
+    data = call.input_as(GetInput)
     yield client_for(call).get(_model(call), data.id, data.fields or None)
 
 
@@ -160,7 +174,7 @@ def create_record(call: ModuleCall) -> Iterator[Bundle]:
 def update_record(call: ModuleCall) -> Iterator[Bundle]:
     """PATCH the mapped fields (``create``: make the record if the id is not there), then read
     the record back — 1CRM answers an update with ``{"result": true}`` only."""
-    data: UpdateInput = call.input  # type: ignore[assignment]
+    data = call.input_as(UpdateInput)
     if not data.id:
         raise InvalidConfigurationError("map the Record ID to update")
     model = _model(call)
@@ -170,21 +184,34 @@ def update_record(call: ModuleCall) -> Iterator[Bundle]:
     yield client.updated(model, data.id, fields, data.create_if_missing)
 
 
+def delete_record(call: ModuleCall) -> Iterator[Bundle]:
+    """Delete a record; a payment's invoices owe again what it paid (``delete_payment``).
+    Outputs the record as it was."""
+    data: GetInput = call.input  # type: ignore[assignment]
+    model, client = _model(call), client_for(call)
+    if model == "Payment":
+        yield delete_payment(client, data.id)
+        return
+    record = client.get(model, data.id)
+    client.delete(model, data.id)
+    yield record
+
+
 def list_line_items(call: ModuleCall) -> Iterator[Bundle]:
     """The lines of a quote or invoice, one bundle each (read from 1CRM's line records)."""
-    data: DocumentInput = call.input  # type: ignore[assignment]
+    data = call.input_as(DocumentInput)
     model = _model(call)
     if model not in DOCUMENT_MODELS:
         raise InvalidConfigurationError("List Line Items reads a Quote or an Invoice")
-    parameters: ListParameters = call.parameters  # type: ignore[assignment]
+    parameters = call.parameters_as(ListParameters)
     lines = read_lines(client_for(call), model, data.id)
     yield from with_position(list(limited(iter(lines), parameters.limit)))
 
 
 def list_payment_invoices(call: ModuleCall) -> Iterator[Bundle]:
     """The invoices a payment pays, one bundle each, with the amount and Integrated ID."""
-    data: PaymentInput = call.input  # type: ignore[assignment]
-    parameters: ListParameters = call.parameters  # type: ignore[assignment]
+    data = call.input_as(PaymentInput)
+    parameters = call.parameters_as(ListParameters)
     allocations = read_allocations(client_for(call), data.id)
     yield from with_position(list(limited(iter(allocations), parameters.limit)))
 
@@ -301,6 +328,14 @@ ONECRM_MODULES: tuple[ModuleSpec, ...] = (
         update_record,
         input_model=UpdateInput,
         effect=Effect.UPDATE,
+    ),
+    _spec(
+        "DeleteRecord",
+        "Delete a Record",
+        ModuleKind.ACTION,
+        delete_record,
+        input_model=DeleteInput,
+        effect=Effect.DELETE,
     ),
     _spec(
         "ListLineItems",

@@ -34,7 +34,7 @@ OK, WARNING, PROBLEM = CheckVerdict.OK, CheckVerdict.WARNING, CheckVerdict.PROBL
 
 ACCOUNTING_SCOPE = "com.intuit.quickbooks.accounting"
 
-LIBRARY_TAX_CODES: Mapping[str, Decimal] = {"4": Decimal(15), "8": Decimal(10)}
+LIBRARY_TAX_CODES: Mapping[str, Decimal] = {"4": Decimal(15), "8": Decimal(10), "5": Decimal(0)}
 """Tax code → sales rate (%) that scenarios 3.3 and 3.5a write (``switch(tax %; 15; 4; 10;
 8; null)``) and 3.4 and 3.5b read back (``4`` → 15, ``8`` → 10)."""
 

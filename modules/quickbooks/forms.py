@@ -79,6 +79,8 @@ class SalesFormFields(BaseModel):
     DiscountAmount: float | None = None
     SalesTermRef: dict[str, Any] | None = None
     CurrencyRef: dict[str, Any] | None = None
+    ExchangeRate: float | None = None
+    """Home-currency units per unit of ``CurrencyRef`` (multicurrency companies)."""
 
     _refs = field_validator("CustomerRef", "SalesTermRef", "CurrencyRef", mode="before")(as_ref)
     _memo = field_validator("CustomerMemo", mode="before")(wrapped("value"))

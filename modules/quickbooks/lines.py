@@ -59,9 +59,11 @@ def rates_by_code(
 def sales_lines(
     document: Mapping[str, Any], rates_of_code: Mapping[str, list[tuple[str, Decimal]]]
 ) -> list[dict[str, Any]]:
-    """The document's sales lines, in order, each as ``{"Description", "Qty", "UnitPrice",
-    "Amount", "TaxCode", "TaxPercent", "Discount", "NetAmount", "TaxAmount"}`` (amounts as
-    Decimal): ``NetAmount`` excludes tax and includes the line's discount share."""
+    """The document's sales lines, in order, each as ``{"Description", "ItemName", "Qty",
+    "UnitPrice", "NetUnitPrice", "Amount", "TaxCode", "TaxPercent", "Discount", "NetAmount",
+    "TaxAmount"}``
+    (amounts as Decimal): ``NetAmount`` excludes tax and includes the line's discount share;
+    ``NetUnitPrice`` excludes tax (it is ``UnitPrice`` unless the document is tax-inclusive)."""
     lines = [ln for ln in document.get("Line") or [] if ln.get("DetailType") == SALES_LINE]
     amounts = [number(ln.get("Amount")) for ln in lines]
     discounts = spread(_discount(document), amounts)
@@ -69,22 +71,35 @@ def sales_lines(
     codes = [str((ln[SALES_LINE].get("TaxCodeRef") or {}).get("value") or "") for ln in lines]
     taxes = _taxes(document, codes, after, rates_of_code)
     inclusive = document.get("GlobalTaxCalculation") == "TaxInclusive"
-    return [
-        {
-            "Description": line.get("Description") or "",
-            "Qty": number(line[SALES_LINE].get("Qty"), "1"),
-            "UnitPrice": number(line[SALES_LINE].get("UnitPrice")),
-            "Amount": amount,
-            "TaxCode": code or None,
-            "TaxPercent": sum((p for _, p in rates_of_code.get(code, [])), Decimal(0)),
-            "Discount": discount,
-            "NetAmount": net - tax if inclusive else net,
-            "TaxAmount": tax,
-        }
-        for line, amount, discount, net, code, tax in zip(
-            lines, amounts, discounts, after, codes, taxes, strict=True
+    found = []
+    for line, amount, discount, net, code, tax in zip(
+        lines, amounts, discounts, after, codes, taxes, strict=True
+    ):
+        qty = number(line[SALES_LINE].get("Qty"), "1")
+        net_amount = net - tax if inclusive else net
+        found.append(
+            {
+                "Description": line.get("Description") or "",
+                "ItemName": (line[SALES_LINE].get("ItemRef") or {}).get("name"),
+                "Qty": qty,
+                "UnitPrice": number(line[SALES_LINE].get("UnitPrice")),
+                "NetUnitPrice": _net_unit_price(amount, net, net_amount, qty),
+                "Amount": amount,
+                "TaxCode": code or None,
+                "TaxPercent": sum((p for _, p in rates_of_code.get(code, [])), Decimal(0)),
+                "Discount": discount,
+                "NetAmount": net_amount,
+                "TaxAmount": tax,
+            }
         )
-    ]
+    return found
+
+
+def _net_unit_price(amount: Decimal, after: Decimal, net: Decimal, qty: Decimal) -> Decimal:
+    """The unit price without tax and before the discount (a tax-inclusive price less its
+    share of tax), to 4 decimals: what a system keeping net prices per line (1CRM) shows."""
+    before = net * amount / after if after else amount
+    return (before / qty if qty else before).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
 
 
 def _discount(document: Mapping[str, Any]) -> Decimal:

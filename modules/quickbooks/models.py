@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -194,6 +194,31 @@ class RecordIdInput(BaseModel):
     @classmethod
     def _text(cls, value: Any) -> Any:
         return str(value) if isinstance(value, int) else value
+
+
+class DocumentLinesInput(RecordIdInput):
+    """The invoice (or estimate: ``entity``) whose sales lines to list."""
+
+    entity: Literal["Invoice", "Estimate"] = "Invoice"
+
+
+class DocumentLineOutput(BaseModel):
+    """One sales line with its shares: ``NetAmount`` without tax and after its share of the
+    discount, ``TaxAmount`` its share of each rate's tax, ``NetUnitPrice`` without tax."""
+
+    model_config = LAX
+
+    Description: str | None = None
+    ItemName: str | None = None
+    Qty: float | None = None
+    UnitPrice: float | None = None
+    NetUnitPrice: float | None = None
+    Amount: float | None = None
+    TaxCode: str | None = None
+    TaxPercent: float | None = None
+    Discount: float | None = None
+    NetAmount: float | None = None
+    TaxAmount: float | None = None
 
 
 class PhysicalAddress(BaseModel):

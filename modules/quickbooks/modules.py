@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from functools import partial
 from typing import Any
 
@@ -23,8 +24,9 @@ from modules.connections import cursor_or_start, module_factory, starts_with_all
 from modules.quickbooks import forms
 from modules.quickbooks import models as m
 from modules.quickbooks.client import client_for, condition, without_empty
+from modules.quickbooks.lines import rates_by_code, sales_lines
 from modules.quickbooks.search import SEARCHES, statement
-from modules.quickbooks.webhooks import change_events, intuit_webhook_status, route_delivery
+from modules.quickbooks.webhooks import change_events, route_delivery
 
 NAME_LISTS = frozenset({"Customer", "Vendor", "Item", "Account", "TaxCode"})
 """Entities QuickBooks deactivates instead of deleting (queries hide inactive ones)."""
@@ -65,7 +67,7 @@ def watch(entity: str, call: ModuleCall) -> Iterator[Bundle]:
     second. The cursor is ``{"since": LastUpdatedTime, "seen": [...]}``; a start choice
     (``{"type": "now"|"since"|"all"|"manual"}``) or the module's ``start`` decides the first run.
     """
-    parameters: m.WatchParameters = call.parameters  # type: ignore[assignment]
+    parameters = call.parameters_as(m.WatchParameters)
     since, seen = _watch_position(call, parameters)
     if since is None and not starts_with_all(call, parameters.start):
         call.context.advance_cursor(_starting_now(call, entity))
@@ -156,15 +158,37 @@ def _iso_text(value: Any) -> str:
 
 
 def get_record(entity: str, call: ModuleCall) -> Iterator[Bundle]:
-    data: m.RecordIdInput = call.input  # type: ignore[assignment]
+    data = call.input_as(m.RecordIdInput)
     yield client_for(call).get(entity, data.Id)
 
 
 def search_records(entity: str, call: ModuleCall) -> Iterator[Bundle]:
     """Records matching every filled field (AND), ordered, at most ``limit``."""
-    parameters: m.SearchParameters = call.parameters  # type: ignore[assignment]
+    parameters = call.parameters_as(m.SearchParameters)
     query = statement(SEARCHES[entity], call.input)  # type: ignore[arg-type]
     yield from with_position(list(client_for(call).query_all(query, parameters.limit or None)))
+
+
+def list_document_lines(call: ModuleCall) -> Iterator[Bundle]:
+    """An invoice's or estimate's sales lines, one bundle each, with each line's share of the
+    document's discount and of each tax rate (``modules/quickbooks/lines.py``): what a system
+    that keeps discount and tax per line (1CRM) needs."""
+    data: m.DocumentLinesInput = call.input  # type: ignore[assignment]
+    client = client_for(call)
+    document = client.get(data.entity, data.Id)
+    codes = rates_by_code(
+        list(client.query_all("SELECT * FROM TaxCode")),
+        list(client.query_all("SELECT * FROM TaxRate")),
+    )
+    lines = [{k: _plain(v) for k, v in line.items()} for line in sales_lines(document, codes)]
+    yield from with_position(lines)
+
+
+def _plain(value: Any) -> Any:
+    """A Decimal as the int or float a bundle carries."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
 
 
 # -- create, update, void ---------------------------------------------------------------------
@@ -202,7 +226,7 @@ def create_record(entity: str, body: Body, call: ModuleCall) -> Iterator[Bundle]
 def update_record(entity: str, body: Body, call: ModuleCall) -> Iterator[Bundle]:
     """Sparse update; on a stale SyncToken the record is read again and the update retried
     once (``QuickBooksClient.update``)."""
-    data: m.RecordUpdate = call.input  # type: ignore[assignment]
+    data = call.input_as(m.RecordUpdate)
     fields = {**body(data, update=True), "Id": data.Id}
     if data.SyncToken:
         fields["SyncToken"] = data.SyncToken
@@ -210,7 +234,7 @@ def update_record(entity: str, body: Body, call: ModuleCall) -> Iterator[Bundle]
 
 
 def void_record(entity: str, call: ModuleCall) -> Iterator[Bundle]:
-    data: forms.VoidInput = call.input  # type: ignore[assignment]
+    data = call.input_as(forms.VoidInput)
     yield client_for(call).void(entity, data.Id, data.SyncToken)
 
 
@@ -461,9 +485,18 @@ QUICKBOOKS_MODULES: tuple[ModuleSpec, ...] = (
         naming=EVENT_NAMING,
         hooks={
             "webhook_bundles": webhook_bundles,
-            "webhook_status": intuit_webhook_status,
             "route_delivery": route_delivery,
         },
     ),
     *(spec for entity in ENTITIES for spec in entity_specs(entity)),
+    _spec(
+        "ListDocumentLines",
+        "List an Invoice's or Estimate's Lines",
+        _SEARCH,
+        list_document_lines,
+        input_model=m.DocumentLinesInput,
+        output=m.DocumentLineOutput,
+        effect=Effect.SEARCH,
+        naming=RecordNaming(key=(), name=("Description",)),
+    ),
 )

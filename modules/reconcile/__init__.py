@@ -49,4 +49,17 @@ def fetch(app: str, connection: Mapping[str, Any], session: Any) -> Books:
     return FETCHERS[app](connection, session)
 
 
-__all__ = ["LIBRARIES", "Books", "Difference", "compare", "fetch"]
+class BooksReconciler:
+    """``fetch`` and ``compare`` as the registry's ``Reconciler`` (``engine.registry``), which
+    the service's ``reconcile`` uses without importing this package."""
+
+    libraries = LIBRARIES
+
+    def fetch(self, app: str, connection: Mapping[str, Any], session: Any) -> Books:
+        return fetch(app, connection, session)
+
+    def compare(self, library: str, crm: Books, accounting: Books) -> list[Difference]:
+        return list(compare(library, crm, accounting))
+
+
+__all__ = ["LIBRARIES", "Books", "BooksReconciler", "Difference", "compare", "fetch"]

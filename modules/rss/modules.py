@@ -200,7 +200,7 @@ def item_id(entry: Mapping[str, Any]) -> str:
 
 def read_articles(call: ModuleCall) -> Iterator[Bundle]:
     """The feed's items (feed order) dated within the filter, at most ``maxResults``."""
-    data: ReadArticlesInput = call.input  # type: ignore[assignment]
+    data = call.input_as(ReadArticlesInput)
     count = 0
     for entry in fetch_feed(call, data):
         if count >= data.maxResults:
@@ -231,7 +231,7 @@ def watch_articles(call: ModuleCall) -> Iterator[Bundle]:
     items, ``since`` those dated after its date, ``now`` (and no choice) outputs nothing and
     watches from the next run on.
     """
-    settings: WatchParameters = call.parameters  # type: ignore[assignment]
+    settings = call.parameters_as(WatchParameters)
     entries = list(reversed(fetch_feed(call, settings)))  # feeds list the newest first
     listed = [item_id(entry) for entry in entries]
     seen = _seen(call)

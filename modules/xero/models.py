@@ -232,6 +232,7 @@ class LineItem(BaseModel):
     TaxAmount: float | None = None
     LineAmount: float | None = None
     DiscountRate: float | None = None
+    DiscountAmount: float | None = None
     LineItemID: str | None = None
     Tracking: list[dict[str, Any]] | None = None
 

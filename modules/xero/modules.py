@@ -86,7 +86,7 @@ def watch(resource: str, call: ModuleCall) -> Iterator[Bundle]:
 
 def _with_start_choice(call: ModuleCall) -> WatchParameters:
     """The trigger's parameters, with the service's "choose where to start" applied."""
-    parameters: WatchParameters = call.parameters  # type: ignore[assignment]
+    parameters = call.parameters_as(WatchParameters)
     choice = call.context.start
     if not choice:
         return parameters
@@ -150,7 +150,7 @@ def _literal(field: str, value: Any) -> str:
 
 
 def search_contacts(call: ModuleCall) -> Iterator[Bundle]:
-    data: SearchContactsInput = call.input  # type: ignore[assignment]
+    data = call.input_as(SearchContactsInput)
     params: dict[str, Any] = {"includeArchived": "true" if data.includeArchived else None}
     if data.searchBy == "term":
         params["searchTerm"] = data.term
@@ -163,7 +163,7 @@ def search_contacts(call: ModuleCall) -> Iterator[Bundle]:
 
 
 def search_invoices(call: ModuleCall) -> Iterator[Bundle]:
-    data: SearchInvoicesInput = call.input  # type: ignore[assignment]
+    data = call.input_as(SearchInvoicesInput)
     where = " AND ".join(w for w in (data.where, where_clause(data.filter)) if w) or None
     params = {
         "where": where,
@@ -178,7 +178,7 @@ def search_invoices(call: ModuleCall) -> Iterator[Bundle]:
 def _search(
     call: ModuleCall, resource: str, params: Mapping[str, Any], tenant_id: str | None
 ) -> Iterator[Bundle]:
-    parameters: SearchParameters = call.parameters  # type: ignore[assignment]
+    parameters = call.parameters_as(SearchParameters)
     query = {k: v for k, v in params.items() if v not in (None, "")}
     found = list(
         limited(client_for(call, tenant_id).list(resource, params=query), parameters.limit)
@@ -204,7 +204,7 @@ name is a match key of the sync packs."""
 def search(resource: str, call: ModuleCall) -> Iterator[Bundle]:
     """Search credit notes, items, overpayments or tax rates by a raw ``where``, AND rules
     and the resource's exact fields (``EXACT_FIELDS``)."""
-    data: SearchInput = call.input  # type: ignore[assignment]
+    data = call.input_as(SearchInput)
     rules = [
         FieldRule(field=name, value=value)
         for name in EXACT_FIELDS.get(resource, ())
@@ -217,14 +217,14 @@ def search(resource: str, call: ModuleCall) -> Iterator[Bundle]:
 
 def search_quotes(call: ModuleCall) -> Iterator[Bundle]:
     """Quotes by the parameters ``GET /Quotes`` takes (Xero gives quotes no ``where``)."""
-    data: SearchQuotesInput = call.input  # type: ignore[assignment]
+    data = call.input_as(SearchQuotesInput)
     params = data.model_dump(exclude={"tenantId"})
     yield from _search(call, "Quotes", params, data.tenantId)
 
 
 def get(resource: str, id_field: str, call: ModuleCall) -> Iterator[Bundle]:
     """One record by its ID."""
-    data: TenantInput = call.input  # type: ignore[assignment]
+    data = call.input_as(TenantInput)
     record_id = getattr(data, id_field, None)
     if not record_id:
         raise InvalidConfigurationError(f"map the {id_field} to get")
@@ -234,7 +234,7 @@ def get(resource: str, id_field: str, call: ModuleCall) -> Iterator[Bundle]:
 def allocate(resource: str, id_field: str, call: ModuleCall) -> Iterator[Bundle]:
     """Apply a credit note's or an overpayment's credit to one invoice of the same contact.
     Xero requires the date: the run's day (UTC) unless one is mapped."""
-    data: AllocationInput = call.input  # type: ignore[assignment]
+    data = call.input_as(AllocationInput)
     source_id = getattr(data, id_field)
     if not source_id:
         raise InvalidConfigurationError(f"map the {id_field} whose credit to allocate")
@@ -249,12 +249,12 @@ def allocate(resource: str, id_field: str, call: ModuleCall) -> Iterator[Bundle]
 
 
 def create(resource: str, call: ModuleCall) -> Iterator[Bundle]:
-    data: TenantInput = call.input  # type: ignore[assignment]
+    data = call.input_as(TenantInput)
     yield client_for(call, data.tenantId).create(resource, _element(data))
 
 
 def update(resource: str, id_field: str, call: ModuleCall) -> Iterator[Bundle]:
-    data: TenantInput = call.input  # type: ignore[assignment]
+    data = call.input_as(TenantInput)
     record_id = getattr(data, id_field)
     yield client_for(call, data.tenantId).update(resource, record_id, _element(data))
 
@@ -262,7 +262,7 @@ def update(resource: str, id_field: str, call: ModuleCall) -> Iterator[Bundle]:
 def update_quote(call: ModuleCall) -> Iterator[Bundle]:
     """Change a quote. Xero's update example names the quote's ``Contact`` and ``Date``: the
     quote's own are read and sent when they are not mapped."""
-    data: UpdateQuoteInput = call.input  # type: ignore[assignment]
+    data = call.input_as(UpdateQuoteInput)
     element = _element(data)
     client = client_for(call, data.tenantId)
     if "Contact" not in element or "Date" not in element:
@@ -275,7 +275,7 @@ def update_quote(call: ModuleCall) -> Iterator[Bundle]:
 
 
 def create_payment(call: ModuleCall) -> Iterator[Bundle]:
-    data: CreatePaymentInput = call.input  # type: ignore[assignment]
+    data = call.input_as(CreatePaymentInput)
     if not (data.InvoiceID or data.InvoiceNumber):
         raise InvalidConfigurationError("map the invoice (ID or number) the payment is for")
     if not (data.AccountCode or data.AccountID):

@@ -188,8 +188,8 @@ log = logging.getLogger("switchboard.zohocrm")
 
 
 def _module(call: ModuleCall) -> str:
-    data: ModuleInput = call.input  # type: ignore[assignment]
-    parameters: ZohoParameters = call.parameters  # type: ignore[assignment]
+    data = call.input_as(ModuleInput)
+    parameters = call.parameters_as(ZohoParameters)
     module = module_name(data.module) or module_name(parameters.module)
     if module is None:
         raise InvalidConfigurationError("choose the Zoho CRM module (Accounts, Contacts …)")
@@ -333,7 +333,7 @@ def watch_records(call: ModuleCall) -> Iterator[Bundle]:
     (``id@Modified_Time``) already output: none lost or repeated when records share a second.
     The cursor is ``{"since": Modified_Time, "seen": [...]}``.
     """
-    parameters: WatchParameters = call.parameters  # type: ignore[assignment]
+    parameters = call.parameters_as(WatchParameters)
     since, seen = _position(call, parameters)
     if since is None and not starts_with_all(call, parameters.start):
         call.context.advance_cursor(_starting_now(call))
@@ -467,8 +467,8 @@ def search_records(call: ModuleCall) -> Iterator[Bundle]:
     the records of an ``equals`` rule (and of ``name`` with ``match`` equals) are compared
     again here, exactly (case-insensitive), and an ``email`` search keeps the records with
     that e-mail address — before ``limit`` counts them."""
-    data: SearchInput = call.input  # type: ignore[assignment]
-    parameters: SearchParameters = call.parameters  # type: ignore[assignment]
+    data = call.input_as(SearchInput)
+    parameters = call.parameters_as(SearchParameters)
     module = _module(call)
     params = search_params(module, data)
     found = client_for(call).search(module, params)
@@ -514,7 +514,7 @@ def equals_exactly(actual: Any, wanted: Any) -> bool:
 
 
 def get_record(call: ModuleCall) -> Iterator[Bundle]:
-    data: GetInput = call.input  # type: ignore[assignment]
+    data = call.input_as(GetInput)
     yield client_for(call).get(_module(call), data.id)
 
 
@@ -524,13 +524,13 @@ def create_record(call: ModuleCall) -> Iterator[Bundle]:
 
 
 def update_record(call: ModuleCall) -> Iterator[Bundle]:
-    data: UpdateInput = call.input  # type: ignore[assignment]
+    data = call.input_as(UpdateInput)
     module = _module(call)
     yield client_for(call).update(module, data.id, record_fields(module, data))
 
 
 def upsert_record(call: ModuleCall) -> Iterator[Bundle]:
-    data: UpsertInput = call.input  # type: ignore[assignment]
+    data = call.input_as(UpsertInput)
     module = _module(call)
     fields = record_fields(module, data)
     yield client_for(call).upsert(module, fields, data.duplicate_check_fields)

@@ -8,8 +8,10 @@ import re
 
 import pytest
 
+from engine.filters import OPERATOR_CODES
 from tests.service.blueprints import HOOK_TO_VARIABLE
 from webui.api.routing import ENDPOINTS
+from webui.openapi import standalone_document
 
 SCHEMA_TYPES = {"object", "array", "string", "number", "integer", "boolean", "null"}
 SUBSCHEMA_LISTS = ("anyOf", "oneOf", "allOf", "prefixItems")
@@ -113,6 +115,25 @@ def test_functions_for_the_picker(owner):
     assert all(f["signature"].startswith(f["name"] + "(") for f in functions)
 
 
+def test_operators_for_the_filter_editor(owner):
+    groups = owner.get("/api/operators").json
+    assert [g["label"] for g in groups][:3] == [
+        "Basic operators",
+        "Text operators",
+        "Numeric operators",
+    ]
+    by_code = {o["code"]: o for g in groups for o in g["operators"]}
+    assert set(by_code) == OPERATOR_CODES  # every operator, once
+    assert sum(len(g["operators"]) for g in groups) == len(OPERATOR_CODES)
+    assert by_code["exist"] == {"code": "exist", "label": "exists", "unary": True}
+    assert by_code["text:contain:ci"]["label"] == "contains (case insensitive)"
+    assert by_code["array:greaterorequal"] == {
+        "code": "array:greaterorequal",
+        "label": "length greater than or equal to",
+        "unary": False,
+    }
+
+
 def test_validate(owner):
     good = owner.post("/api/validate", json={"blueprint": json.loads(HOOK_TO_VARIABLE)})
     assert good.json == {"problems": [], "unsupported": {}}
@@ -213,3 +234,8 @@ def test_openapi_describes_bodies_and_parameters(client):
         "schema": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1},
     }
     assert document["paths"]["/api/auth/login"]["post"]["security"] == []
+
+
+def test_the_generator_reads_the_served_document(app, client):
+    """The standalone document the types come from is the one the API serves."""
+    assert client.get("/api/openapi.json").json == standalone_document()

@@ -68,7 +68,7 @@ def test_event_stream_of_a_run_as_it_happens(owner, service, store):
 
     def run_soon():
         time.sleep(0.3)
-        service._execute(execution.id, given=[{"n": 5, "text": '{"a": 1}'}])
+        service.runs._execute(execution.id, given=[{"n": 5, "text": '{"a": 1}'}])
 
     runner = threading.Thread(target=run_soon, daemon=True)
     runner.start()

@@ -54,7 +54,10 @@ def test_a_make_local_development_folder_imports_as_its_custom_app(tmp_path):
     assert {"__IMTCONN__", "__IMTHOOK__", "formId"} <= set(
         trigger.parameters.model_json_schema()["properties"]
     )
-    assert set(trigger.hooks) == {"webhook_bundles", "attach_webhook", "detach_webhook"}
+    assert set(trigger.hooks) == {"webhook_bundles", "attach_webhook", "detach_webhook", "rpc"}
+    # A select Make fills by an RPC names it for the editor (POST /api/modules/…/rpcs/<name>).
+    form_id = get_form.input.model_json_schema()["properties"]["formId"]
+    assert form_id["x-make-rpc"] == "listForms"
     # What each does to records, for the sync log: Make's actionCrud, a trigger watches.
     assert (get_form.effect, trigger.effect) == (Effect.READ, Effect.WATCH)
     kind = connection_kind(app)

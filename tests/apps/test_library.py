@@ -56,7 +56,7 @@ def test_switchboard_sandbox_serves_apps_defined_as_data_and_says_how_to_connect
     import sys
 
     process = subprocess.Popen(
-        [sys.executable, "-m", "engine.cli", "sandbox", "slack", "--port", "0"],
+        [sys.executable, "-m", "switchboard.cli", "sandbox", "slack", "--port", "0"],
         stdout=subprocess.PIPE,
         text=True,
     )

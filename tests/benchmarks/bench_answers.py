@@ -1,4 +1,4 @@
-"""B6 slow answers and a lost broker: what callers and queued requests wait for.
+"""B7 slow answers and a lost broker: what callers and queued requests wait for.
 
 *Answers*: ``CALLERS`` callers post for ``SECONDS`` (``SWITCHBOARD_BENCH_ANSWER_SECONDS``,
 default 20) to a scenario that pauses 0.5 s and answers with *Webhook response*; ``SLOTS`` runs
@@ -44,7 +44,7 @@ from tests.service.processes import (
     wait_until,
 )
 
-BENCHMARK = "B6 slow answers, lost broker"
+BENCHMARK = "B7 slow answers, lost broker"
 SECONDS = float(os.environ.get("SWITCHBOARD_BENCH_ANSWER_SECONDS", "20"))
 CALLERS = 50
 SLOTS = 4

@@ -146,6 +146,21 @@ def switchboard_app() -> Any:
     return create_app({"SWITCHBOARD_SERVICE": service})
 
 
+def answer_floor_app() -> Any:
+    """gunicorn factory: a bare Flask app that reads the body and answers a fixed JSON (B6)."""
+    from flask import Flask, Response, request
+
+    app = Flask("answer_floor")
+    fixed = json.dumps({"ok": True, "id": "INV-2026-000123"})
+
+    @app.post("/hooks/<token>")
+    def answer(token: str) -> Response:
+        request.get_data()
+        return Response(fixed, status=200, mimetype="application/json")
+
+    return app
+
+
 def floor_app() -> Any:
     """gunicorn factory: a bare Flask app that reads the body and answers 200."""
     from flask import Flask, request
@@ -163,6 +178,13 @@ def floor_app() -> Any:
 @contextmanager
 def gunicorn(factory: str, env: dict[str, str]) -> Iterator[int]:
     """Serve ``tests.benchmarks.servers:<factory>()`` on a free loopback port; yield the port."""
+    with gunicorn_process(factory, env) as (port, _pid):
+        yield port
+
+
+@contextmanager
+def gunicorn_process(factory: str, env: dict[str, str]) -> Iterator[tuple[int, int]]:
+    """``gunicorn`` yielding the port and the arbiter's pid (its workers are its children)."""
     port = free_port()
     process = subprocess.Popen(
         [
@@ -179,15 +201,39 @@ def gunicorn(factory: str, env: dict[str, str]) -> Iterator[int]:
     )
     try:
         wait_for(port, process)
-        yield port
+        yield port, process.pid
     finally:
         process.terminate()
         process.wait(30)
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of ``pid`` and every live descendant (from ``/proc``)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    children: dict[int, list[int]] = {}
+    times: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # the process ended meanwhile
+        child = int(entry.name)
+        children.setdefault(int(fields[1]), []).append(child)
+        times[child] = (int(fields[11]) + int(fields[12])) / ticks
+    total, pending = 0.0, [pid]
+    while pending:
+        current = pending.pop()
+        total += times.get(current, 0.0)
+        pending.extend(children.get(current, ()))
+    return total
+
+
 @contextmanager
-def celery_workers(env: dict[str, str], processes: int) -> Iterator[None]:
-    """One ``celery worker`` with ``processes`` prefork children on the benchmark's Redis."""
+def celery_workers(env: dict[str, str], processes: int) -> Iterator[int]:
+    """One ``celery worker`` with ``processes`` prefork children on the benchmark's Redis;
+    yields its pid."""
     process = subprocess.Popen(
         [
             str(BIN / "celery"),
@@ -208,7 +254,7 @@ def celery_workers(env: dict[str, str], processes: int) -> Iterator[None]:
     )
     try:
         time.sleep(3.0)  # the prefork children import the product
-        yield
+        yield process.pid
     finally:
         process.terminate()
         process.wait(60)

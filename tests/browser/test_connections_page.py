@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from engine.cli import _demo_oauth_client
 from modules.onecrm import sandbox as onecrm_sandbox
 from modules.sandboxing import run_sandbox_in_thread
 from modules.xero import sandbox as xero_sandbox
+from switchboard.cli import _demo_oauth_client
 from tests.browser.conftest import shot
 from tests.browser.helpers import api_session
 

@@ -8,13 +8,13 @@ import json
 import pytest
 import requests
 
-from engine.cli import _demo_oauth_connection
 from engine.connections import StoreConnections
 from engine.store import utc_now
 from modules.onecrm import sandbox as onecrm_sandbox
 from modules.onecrm.modules import webhook_bundles
 from modules.sandboxing import run_sandbox_in_thread
 from modules.xero import sandbox as xero_sandbox
+from switchboard.cli import _demo_oauth_connection
 from tests.browser.conftest import ROOT, shot
 from tests.browser.helpers import api_session
 

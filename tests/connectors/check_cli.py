@@ -46,7 +46,7 @@ class CheckCommand:
     def run(self, name: str) -> CheckRun:
         """``switchboard connection check NAME --json``."""
         result = subprocess.run(
-            [sys.executable, "-m", "engine.cli", "connection", "check", name, "--json"],
+            [sys.executable, "-m", "switchboard.cli", "connection", "check", name, "--json"],
             capture_output=True,
             text=True,
             cwd=REPO_ROOT,

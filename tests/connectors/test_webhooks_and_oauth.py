@@ -14,6 +14,8 @@ from flask import Flask
 from werkzeug.wrappers import Request, Response
 
 from engine.connections import StoreConnections
+from engine.service.connections import ConnectionOperations
+from engine.store import utc_now
 from modules.xero.webhooks import (
     verify_xero_signature,
     xero_events,
@@ -76,7 +78,10 @@ def oauth_app(store, registry, http, xero):
         },
     )
     app.config["EDITOR"] = "editor-1"
-    init_oauth(app, OAuthDependencies(store, registry, http, editor=lambda: app.config["EDITOR"]))
+    # The views store grants through the service's connections part, never the store itself.
+    connections = ConnectionOperations(store, registry, utc_now, lambda: http)
+    editor = lambda: app.config["EDITOR"]  # noqa: E731
+    init_oauth(app, OAuthDependencies(connections, registry, http, editor=editor))
     return app
 
 

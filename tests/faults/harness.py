@@ -14,9 +14,8 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
-from sqlalchemy.exc import SQLAlchemyError
 
-from engine.store import ExecutionStatus, SqlStore, request_body
+from engine.store import ExecutionStatus, SqlStore, StoreUnavailable, request_body
 from tests.faults.outcome import settled
 from tests.faults.sender import Burst
 from tests.service.processes import Process, switchboard, wait_for_http, wait_until
@@ -52,7 +51,7 @@ def wait_settled(store: SqlStore, webhook_id: int, timeout: float) -> None:
     def check() -> bool:
         try:
             return settled(store, webhook_id)
-        except SQLAlchemyError:
+        except StoreUnavailable:
             return False
 
     wait_until(check, timeout, "every stored request's execution to finish", every=0.5)

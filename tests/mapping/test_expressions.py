@@ -369,6 +369,8 @@ DATES = [
         '{{parseDate("2024-01-15T10:00:00+05:00"; ; "Europe/Prague")}}',
         datetime(2024, 1, 15, 5, 0, tzinfo=UTC),
     ),
+    # A day of the year without a year is in this year, as moment.js reads it (was a TypeError).
+    case('{{parseDate("100"; "DDDD")}}', datetime(2024, 4, 9, tzinfo=UTC)),
     case("{{formatDate(now; HH:mm)}}", "13:00", timezone="Europe/Prague"),
     case('{{formatDate("2024-07-10T12:00:00Z"; HH:mm)}}', "14:00", timezone="Europe/Prague"),
     case('{{formatDate(now; "HH:mm z"; "Asia/Kolkata")}}', "17:30 IST"),

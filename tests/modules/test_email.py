@@ -12,10 +12,12 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from engine.errors import AccountValidationError, BundleValidationError
+from engine.errors import AccountValidationError, BundleValidationError, InvalidConfigurationError
 from engine.registry import default_registry
 from engine.runtime import ModuleContext, RunContext, RunVariables, Transaction
 from engine.spec import ModuleCall
+from modules.mail.me import SendMeInput
+from modules.mail.me import send_me as send_me_email
 from tests.modules.helpers import call_module
 from tests.modules.imap_server import start_imap_server
 
@@ -332,3 +334,37 @@ def test_the_connection_test_logs_in_to_both_servers(smtp, imap):
         EMAIL_CONNECTION.test(connection | {"password": "no"}, guarded_session(True))
     with pytest.raises(BlockedAddressError, match="private, loopback"):
         EMAIL_CONNECTION.test(connection, guarded_session(allow_private_network=False))
+
+
+def send_me(smtp, mapped, **environ):
+    settings = {
+        "SWITCHBOARD_ME_EMAIL": "owner@shop.example, ops@shop.example",
+        "SWITCHBOARD_SMTP_URL": f"smtp://{USER}:{PASSWORD}@127.0.0.1:{smtp.port}?security=none",
+        **environ,
+    }
+    data = SendMeInput.model_validate(mapped)
+    return send_me_email(data, settings, allow_private_network=True)
+
+
+def test_send_me_an_email_goes_to_my_first_address_through_the_installations_server(smtp):
+    # mapper null, as in muizztalks' ClickUp-to-email blueprint (module 9)
+    out = send_me(smtp, {"subject": "Task done", "html": "<p>ok</p>"})
+    [envelope] = smtp.envelopes
+    assert envelope.rcpt_tos == ["owner@shop.example"] and envelope.mail_from == USER
+    message = message_from_bytes(envelope.content, policy=policy.default)
+    assert message["Subject"] == "Task done" and out["to"] == "owner@shop.example"
+    assert "<p>ok</p>" in message.get_body(("html",)).get_content()
+
+
+def test_send_me_an_email_only_to_my_own_addresses(smtp):
+    send_me(smtp, {"to": "ops@shop.example", "subject": "x"})
+    assert smtp.envelopes[0].rcpt_tos == ["ops@shop.example"]
+    with pytest.raises(BundleValidationError, match="not one of the addresses"):
+        send_me(smtp, {"to": "stranger@x.example", "subject": "x"})
+
+
+def test_send_me_an_email_says_which_setting_is_missing(smtp):
+    with pytest.raises(InvalidConfigurationError, match="SWITCHBOARD_ME_EMAIL"):
+        send_me(smtp, {"subject": "x"}, SWITCHBOARD_ME_EMAIL="")
+    with pytest.raises(InvalidConfigurationError, match="SWITCHBOARD_SMTP_URL"):
+        send_me(smtp, {"subject": "x"}, SWITCHBOARD_SMTP_URL="")

@@ -7,7 +7,14 @@ import json
 import pytest
 import responses
 
-from engine.errors import ConnectionError, DataError, ModuleTimeoutError, RateLimitError
+from engine.connections import ResolvedConnection
+from engine.errors import (
+    ConnectionError,
+    DataError,
+    InvalidConfigurationError,
+    ModuleTimeoutError,
+    RateLimitError,
+)
 from engine.registry import default_registry
 from modules.http.guard import BlockedAddressError, check_url
 from tests.modules.helpers import call_module, http_context
@@ -204,11 +211,11 @@ def test_create_json_and_parse_json_round_trip():
 def test_unsupported_authentication_is_a_clear_configuration_error():
     from engine.errors import InvalidConfigurationError
 
-    with pytest.raises(InvalidConfigurationError, match="authentication type 'oAuth'"):
+    with pytest.raises(InvalidConfigurationError, match="authentication type 'clientCert'"):
         call_module(
             MAKE_REQUEST,
             {"url": f"{PUBLIC}/x"},
-            {"authenticationType": "oAuth"},
+            {"authenticationType": "clientCert"},
             run_context=http_context(),
         )
 
@@ -243,3 +250,59 @@ def test_api_key_from_a_connection_goes_in_a_header_or_the_query():
             run_context=context,
         )
     assert len(responses.calls) == 2
+
+
+class _OAuthConnections:
+    """What the run's connections give for an app's OAuth 2.0 connection (refreshed already)."""
+
+    def __init__(self, auth="oauth2", token="tok-123"):
+        self.connection = ResolvedConnection(
+            id=5,
+            app="xero",
+            auth=auth,
+            name="Books",
+            data={},
+            secrets={"access_token": token} if token else {},
+            revision=1,
+        )
+
+    def get(self, connection_id):
+        assert connection_id == 5
+        return self.connection
+
+
+@responses.activate
+def test_oauth_request_sends_the_connections_bearer_token():
+    responses.post(
+        f"{PUBLIC}/api/Contacts",
+        json={"Contacts": [{"ContactID": "c1"}]},
+        match=[
+            responses.matchers.header_matcher({"authorization": "Bearer tok-123"}),
+            responses.matchers.json_params_matcher({"Name": "Ann"}),
+        ],
+    )
+    [bundle] = call_module(
+        REGISTRY["http:ActionSendDataOAuth"],
+        {
+            "url": f"{PUBLIC}/api/Contacts",
+            "method": "post",
+            "bodyType": "raw",
+            "contentType": "application/json",
+            "data": '{"Name": "Ann"}',
+            "parseResponse": True,
+        },
+        {"__IMTCONN__": 5, "handleErrors": True},
+        run_context=http_context(connections=_OAuthConnections()),
+    )
+    assert bundle["data"] == {"Contacts": [{"ContactID": "c1"}]}
+
+
+@pytest.mark.parametrize(("auth", "token"), [("basic", "x"), ("oauth2", None)])
+def test_oauth_request_needs_an_authorized_oauth_connection(auth, token):
+    with pytest.raises(InvalidConfigurationError, match="not an authorized OAuth"):
+        call_module(
+            REGISTRY["http:ActionSendDataOAuth"],
+            {"url": f"{PUBLIC}/x"},
+            {"__IMTCONN__": 5},
+            run_context=http_context(connections=_OAuthConnections(auth, token)),
+        )

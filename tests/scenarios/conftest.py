@@ -237,9 +237,13 @@ def succeeded(execution: Execution) -> Execution:
     return execution
 
 
+ONECRM_CURRENCIES = {"default_currency": "NZD", "currencies": ["USD", "AUD", "EUR", "GBP"]}
+"""A 1CRM whose base currency is the accounting organisation's (NZD), as the library needs."""
+
+
 @pytest.fixture
 def onecrm(serve, http):
-    return Sandbox(serve(onecrm_sandbox.create_app()), http)
+    return Sandbox(serve(onecrm_sandbox.create_app(ONECRM_CURRENCIES)), http)
 
 
 @pytest.fixture

@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-from engine.cli import _demo_setup
 from engine.config import Settings
 from engine.service import build_service, shutdown_service
 from modules.onecrm import sandbox as onecrm_sandbox
 from modules.xero import sandbox as xero_sandbox
+from switchboard.cli import _demo_setup
 from tests.scenarios.conftest import CRM_AUTH
 
 

@@ -341,20 +341,37 @@ def test_sync_log_of_a_quickbooks_event_names_the_customer(qbo_library):
     assert entry.target_key == account["id"]
 
 
-def test_3_3_a_line_at_a_rate_the_scenario_does_not_map_is_refused_not_taxed(qbo_library):
-    """3.3 maps 15 % to code 4 and 10 % to code 8, any other rate to no code. The sandbox used
-    to tax such a line at its item's code (15 %), so a zero-rated line was invoiced with GST;
-    QuickBooks applies no default and refuses the invoice (issue #20 maps the other rates)."""
+def test_3_3_a_zero_rated_line_gets_the_zero_rated_code_and_other_rates_are_refused(qbo_library):
+    """3.3 maps 15 % to code 4, 10 % to code 8 and 0 % to code 5 (Zero-rated), any other rate to
+    no code. A zero-rated line used to get no code, and QuickBooks applies no default: it
+    refuses the invoice (#20: 102.00 became 103.50 where a default applied). A rate the
+    scenario does not map is still refused, not taxed at some rate."""
     library = qbo_library
     _, customer_id = customer(library)
     scenario = library.load("3.3", app="quickbooks")
     account_id = by_name(library.crm_records("Account"), "name")["Harakeke Ltd"]["id"]
-    zero_rated = {"name": "Export freight", "quantity": 1, "unit_price": 40, "tax_percentage": 0}
+    zero_rated = {"name": "Export freight", "quantity": 1, "unit_price": 2, "tax_percentage": 0}
+    widget = {"name": "Widget", "quantity": 1, "unit_price": 100}
     library.crm_person(
         "Invoice",
-        {"name": "Export", "billing_account_id": account_id, "line_items": [*LINES, zero_rated]},
+        {"name": "Export", "billing_account_id": account_id, "line_items": [widget, zero_rated]},
     )
     (execution,) = library.deliver(scenario)
-    assert execution.status is not ExecutionStatus.SUCCESS
-    assert "Make sure all your transactions have a GST rate" in str(execution.error)
-    assert of_customer(library.qbo_records("Invoice"), customer_id) == []
+    succeeded(execution)
+    (created,) = of_customer(library.qbo_records("Invoice"), customer_id)
+    assert created["TotalAmt"] == 102.00
+    codes = [
+        line["SalesItemLineDetail"]["TaxCodeRef"]["value"]
+        for line in created["Line"]
+        if line["DetailType"] == "SalesItemLineDetail"
+    ]
+    assert codes == ["5", "5"]
+
+    odd_rate = {"name": "Odd", "quantity": 1, "unit_price": 40, "tax_percentage": 7}
+    library.crm_person(
+        "Invoice", {"name": "Odd", "billing_account_id": account_id, "line_items": [odd_rate]}
+    )
+    (refused,) = library.deliver(scenario)
+    assert refused.status is not ExecutionStatus.SUCCESS
+    assert "Make sure all your transactions have a GST rate" in str(refused.error)
+    assert len(of_customer(library.qbo_records("Invoice"), customer_id)) == 1

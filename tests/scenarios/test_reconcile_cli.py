@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from engine.cli import main
 from engine.service import InvalidRequest
+from switchboard.cli import main
 from tests.scenarios.test_xero_documents import LINES, customer
 
 

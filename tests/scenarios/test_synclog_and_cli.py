@@ -8,8 +8,8 @@ from contextlib import contextmanager
 
 from sqlalchemy import event
 
-from engine.cli import main
 from engine.service.synclog import sync_entries
+from switchboard.cli import main
 from tests.scenarios.conftest import LIBRARY
 from tests.scenarios.test_xero_documents import LINES, customer, xero_invoice
 
@@ -102,7 +102,10 @@ def test_sync_log_of_a_polling_run_gives_each_record_its_own_outcome(library):
     assert entries[mine["InvoiceID"]].status == "Synced"
     (created,) = library.crm_records("Invoice")
     assert entries[mine["InvoiceID"]].target_key == created["id"]
-    assert entries[theirs["InvoiceID"]].status == "Not Valid"
+    # Its customer is not in 1CRM yet: it waits (an incomplete execution retried later).
+    assert entries[theirs["InvoiceID"]].status == "Error"
+    assert "Stranger Ltd" in entries[theirs["InvoiceID"]].message
+    assert "incomplete execution to retry" in entries[theirs["InvoiceID"]].message
     assert account_id
 
 

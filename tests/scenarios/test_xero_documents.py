@@ -3,6 +3,7 @@ real service (1CRM webhooks → served ingress → worker path; Xero watch trigg
 
 from __future__ import annotations
 
+from engine.store import ExecutionStatus
 from tests.scenarios.conftest import filtered, ops, output, succeeded
 
 LINES = [
@@ -125,10 +126,13 @@ def test_2_4_invoice_created_in_xero_becomes_a_1crm_invoice(library):
     scenario = library.load("2.4")
     library.service.choose_where_to_start(scenario, 1, {"type": "all"})
     invoice = xero_invoice(library, contact_id)
-    xero_invoice(library, stranger["ContactID"])  # no such 1CRM account: filtered
+    xero_invoice(library, stranger["ContactID"])  # no such 1CRM account (yet): it waits
     xero_invoice(library, contact_id, reference="1CRM 2001")  # came from 1CRM: not sent back
-    execution = succeeded(library.poll(scenario))
-    assert ops(execution, 6) == 1 and filtered(execution, 6) == 2
+    execution = library.poll(scenario)
+    assert execution.status is ExecutionStatus.WARNING, execution.error
+    assert ops(execution, 6) == 1 and filtered(execution, 5) == 1
+    (waiting,) = library.service.list_incomplete(scenario_id=scenario)
+    assert waiting.failed_module_id == 4 and "Stranger Ltd" in waiting.error["message"]
     (created,) = library.crm_records("Invoice")
     assert created["integrated_id"] == invoice["InvoiceID"]
     assert created["billing_account_id"] == account_id
@@ -151,7 +155,7 @@ def test_2_4_invoice_created_in_xero_becomes_a_1crm_invoice(library):
         },
     )
     again = succeeded(library.poll(scenario))
-    assert ops(again, 6) == 0 and filtered(again, 6) == 1
+    assert ops(again, 6) == 0 and filtered(again, 4) == 1
     assert len(library.crm_records("Invoice")) == 1
 
 

@@ -96,7 +96,7 @@ def test_a_delivery_that_failed_to_queue_is_accepted_when_sent_again(world, monk
     def store_down(*args, **kwargs):
         raise RuntimeError("database is gone")
 
-    monkeypatch.setattr(service, "_enqueue", store_down)
+    monkeypatch.setattr(service.webhooks, "enqueue", store_down)
     with pytest.raises(RuntimeError):
         service.accept_app_delivery(
             "quickbooks",

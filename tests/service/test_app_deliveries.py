@@ -9,8 +9,8 @@ import hmac
 import json
 
 import pytest
-from sqlalchemy.exc import OperationalError
 
+from engine.store import StoreUnavailable
 from webui import create_app
 
 TOKEN = "intuit-verifier-token"
@@ -237,9 +237,9 @@ def test_xero_sandbox_passes_intent_to_receive_and_delivers_a_real_event(service
     then a contact created in the sandbox arrives as a bundle of the New Event scenario."""
     import requests
 
-    from engine.cli import _demo_oauth_connection
     from modules.sandboxing import run_sandbox_in_thread
     from modules.xero import sandbox as xero_sandbox
+    from switchboard.cli import _demo_oauth_connection
 
     app_url, stop_app = run_sandbox_in_thread(create_app({"SWITCHBOARD_SERVICE": service}))
     xero_url, stop_xero = run_sandbox_in_thread(
@@ -299,7 +299,7 @@ def test_a_delivery_is_queued_whole_or_not_at_all(service, store, companies, mon
     def second_part_breaks(*args, **kwargs):
         calls["n"] += 1
         if calls["n"] == 2:
-            raise OperationalError("INSERT", {}, Exception("database is locked"))
+            raise StoreUnavailable("database is locked")
         return real(*args, **kwargs)
 
     monkeypatch.setattr(store, "enqueue", second_part_breaks)

@@ -80,7 +80,7 @@ def cli_environment(tmp_path):
 
 def switchboard(environ, *args):
     return subprocess.run(
-        [sys.executable, "-m", "engine.cli", *args],
+        [sys.executable, "-m", "switchboard.cli", *args],
         capture_output=True,
         text=True,
         cwd=REPO_ROOT,

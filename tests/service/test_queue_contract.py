@@ -1,7 +1,10 @@
-"""One contract suite for every ``Queue``: ``InlineQueue`` and ``CeleryQueue`` (real Redis).
+"""One contract suite for every backplane: ``InlineQueue`` and ``CeleryQueue`` (real Redis).
 
 Delivery to a real Celery worker is proven end to end in ``test_real_parts``; here the Celery
-queue's side of the contract is that the id reaches the broker as the right task.
+queue's side of the contract is that the id reaches the broker as the right task. What processes
+share (locks, answers, run events, limits) is checked between a backplane and its ``peer``: the
+same object in process (one process is the whole installation), a second ``CeleryQueue`` on the
+same Redis for the scaled-out one (another process).
 """
 
 from __future__ import annotations
@@ -13,8 +16,10 @@ import time
 import pytest
 import redis
 
-from engine.queue import InlineQueue, WebhookResponse
+from engine.config import Settings
+from engine.queue import InlineQueue, WebhookResponse, make_backplane, process_limits
 from engine.queue.celery_queue import EXECUTION_TASK, TICK_TASK, WEBHOOK_TASK, CeleryQueue
+from engine.ratelimit import MemoryConcurrencyLimiter, MemoryRateLimiter, RedisRateLimiter
 from tests.service.processes import free_port, wait_until
 
 REDIS_DB = 14
@@ -42,6 +47,7 @@ class InlineHarness:
         self.queue = InlineQueue(workers=2)
         self.queue.bind(self.recorder)
         self.queue.start()
+        self.peer = self.queue
 
     def delivered(self) -> list[tuple[str, object]]:
         return sorted(self.recorder.seen, key=str)
@@ -61,6 +67,7 @@ class CeleryHarness:
             pytest.fail(f"the Celery queue contract needs Redis at 127.0.0.1:6379 ({error})")
         self.client.flushdb()
         self.queue = CeleryQueue(url)
+        self.peer = CeleryQueue(url)
 
     def delivered(self) -> list[tuple[str, object]]:
         found = []
@@ -72,6 +79,7 @@ class CeleryHarness:
 
     def close(self) -> None:
         self.queue.close()
+        self.peer.close()
         self.client.flushdb()
         self.client.close()
 
@@ -204,3 +212,78 @@ def test_inline_queue_loses_messages_only_with_its_process():
         assert not harness.queue.messages_lost()
     finally:
         harness.close()
+
+
+# -- what processes share: locks, answers, run events, limits ----------------------------------
+
+
+def test_a_peer_sees_the_lock_and_gets_the_answer(harness):
+    held = harness.queue.try_lock("scenario:9", 5)
+    assert held is not None
+    assert harness.peer.try_lock("scenario:9", 5) is None
+    held.release()
+    harness.peer.publish_response("item-9", WebhookResponse(202, "from a worker"))
+    assert harness.queue.wait_response("item-9", 5).body == "from a worker"
+
+
+def test_run_events_reach_a_subscriber_on_a_peer(harness):
+    with harness.queue.events.subscribe("e-7") as subscription:
+        # The relay listens from a background thread: publish until the first one arrives.
+        first = None
+        for attempt in range(100):
+            harness.peer.events.publish("e-7", {"event": "module_started", "seq": attempt})
+            first = subscription.next(0.2)
+            if first is not None:
+                break
+        assert first is not None and first["event"] == "module_started"
+        harness.peer.events.publish("e-7", {"event": "finished", "seq": 1000})
+        while (event := subscription.next(5)) is not None and event["event"] != "finished":
+            pass
+        assert event is not None and event["seq"] == 1000
+
+
+def test_a_rate_limit_is_counted_with_the_peer(harness):
+    key = f"contract:{time.monotonic_ns()}"
+    rate, peer = harness.queue.limits.rate, harness.peer.limits.rate
+    assert rate.acquire(key, 2, 60) == 0.0
+    assert peer.acquire(key, 2, 60) == 0.0
+    assert rate.acquire(key, 2, 60) > 0
+    assert peer.wait(key, 2, 60) > 0
+    peer.reset(key)
+    assert rate.acquire(key, 2, 60) == 0.0
+
+
+def test_calls_in_flight_are_counted_with_the_peer(harness):
+    key = f"contract:{time.monotonic_ns()}"
+    slots, peer = harness.queue.limits.concurrency, harness.peer.limits.concurrency
+    token = slots.enter(key, 1, 30)
+    assert token is not None
+    assert peer.enter(key, 1, 30) is None
+    slots.leave(key, token)
+    again = peer.enter(key, 1, 30)
+    assert again is not None
+    peer.leave(key, again)
+
+
+# -- one factory decides "Redis or in-process" -------------------------------------------------
+
+
+def test_the_factory_picks_the_backplane_from_the_settings(tmp_path):
+    embedded = make_backplane(Settings(var_dir=tmp_path, database_url="sqlite:///x.db"))
+    try:
+        assert isinstance(embedded, InlineQueue) and embedded.in_process
+        assert isinstance(embedded.limits.rate, MemoryRateLimiter)
+        assert isinstance(embedded.limits.concurrency, MemoryConcurrencyLimiter)
+    finally:
+        embedded.close()
+    url = f"redis://127.0.0.1:6379/{REDIS_DB}"
+    settings = Settings(var_dir=tmp_path, database_url="sqlite:///x.db", redis_url=url)
+    scaled = make_backplane(settings)
+    try:
+        assert isinstance(scaled, CeleryQueue) and not scaled.in_process
+        assert isinstance(scaled.limits.rate, RedisRateLimiter)
+        # Connectors, which run without the service at hand, count on the same Redis.
+        assert process_limits(settings).rate is scaled.limits.rate
+        assert process_limits(settings).concurrency is scaled.limits.concurrency
+    finally:
+        scaled.close()

@@ -10,7 +10,7 @@ import socket
 import pytest
 import redis
 
-from engine.queue import InlineQueue
+from engine.queue import make_backplane
 from engine.ratelimit import (
     MemoryRateLimiter,
     RedisRateLimiter,
@@ -81,10 +81,14 @@ def test_two_web_processes_limit_one_webhook_together(redis_url, settings, store
     settings = dataclasses.replace(
         settings, redis_url=redis_url, webhook_rate_limit=3, webhook_rate_window_seconds=60
     )
-    queue = InlineQueue(workers=1)  # runs nothing: no worker started, requests stay queued
-    services = [Service(store, queue, settings, registry, clock, options=ServiceOptions())]
+    # Each web process has its own Redis backplane (no worker: requests stay queued).
+    queues = [make_backplane(settings)]
     redis_rate_limiter.cache_clear()  # the second "process" builds its own client
-    services.append(Service(store, queue, settings, registry, clock, options=ServiceOptions()))
+    queues.append(make_backplane(settings))
+    services = [
+        Service(store, queue, settings, registry, clock, options=ServiceOptions())
+        for queue in queues
+    ]
     assert services[0].limiter is not services[1].limiter
     try:
         hook = services[0].import_scenario(HOOK_TO_VARIABLE, active=True).webhooks[0]
@@ -94,9 +98,9 @@ def test_two_web_processes_limit_one_webhook_together(redis_url, settings, store
         with pytest.raises(RateLimited):
             services[1].accept_webhook(hook.token, content_type="application/json", **accept)
     finally:
-        for service in services:
+        for service, queue in zip(services, queues, strict=True):
             service.close()
-        queue.close()
+            queue.close()
 
 
 def test_failed_sign_ins_count_across_web_processes(redis_url):

@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from engine import cli
 from engine.config import Settings
 from engine.queue import InlineQueue
 from engine.registry import default_registry
@@ -31,6 +30,7 @@ from engine.store.backup import (
 from engine.store.migrate import current_revision, head_revision
 from engine.store.sql.engine import create_store_engine
 from engine.store.sql.schema import metadata
+from switchboard import cli
 from tests.service.blueprints import HOOK_WITH_RESPONSE, blueprint, set_variable
 from tests.store.conftest import private_postgres_schema
 from webui import create_app

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import random
 import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, func, select, text
 
 from engine.store import ExecutionStatus, InvalidTransition, NotFound, TriggerKind
+from engine.store.sql.schema import execution_records
 
 RECORD = {"modules": {"1": {"in": [{"a": 1}], "out": [{"b": 2}]}}}
 
@@ -329,3 +332,38 @@ def test_a_page_with_records_reads_them_in_the_same_query(store, scenario, clock
     finally:
         event.remove(store._engine, "before_cursor_execute", count)
     assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 1
+
+
+def test_a_large_record_is_stored_compressed_and_reads_back_whole(store, queued):
+    # A run over 10,000 items keeps the same items in several modules' bundles.
+    rng = random.Random(7)
+    items = [
+        {"sku": f"ab-{i:05d}", "qty": rng.randint(0, 9), "unit_price": rng.uniform(1, 200)}
+        for i in range(10_000)
+    ]
+    record = {"modules": [{"id": n, "calls": [{"output": [{"array": items}]}]} for n in (1, 2)]}
+    raw = len(json.dumps(record, separators=(",", ":")))
+    run_to_with(store, queued.id, record)
+    with store.engine.connect() as connection:
+        stored = connection.execute(
+            select(func.length(execution_records.c.record)).where(
+                execution_records.c.execution_id == queued.id
+            )
+        ).scalar_one()
+    assert stored < raw / 4, (stored, raw)
+    assert store.get_execution(queued.id).record == record
+
+
+def test_a_small_record_is_stored_as_plain_json(store, queued):
+    run_to_with(store, queued.id, RECORD)
+    with store.engine.connect() as connection:
+        stored = connection.execute(
+            text("SELECT record FROM execution_records WHERE execution_id = :id"),
+            {"id": queued.id},
+        ).scalar_one()
+    assert json.loads(bytes(stored)) == RECORD  # bytes as written, not a compressed frame
+
+
+def run_to_with(store, execution_id, record):
+    assert store.claim_execution(execution_id, "w")
+    store.finish_execution(execution_id, ExecutionStatus.SUCCESS, record, operations=1, data_size=1)

@@ -243,7 +243,8 @@ def _write_first_schema_rows(connection, box):
                 "reaped_count": 0,
             },
         ),
-        (schema.execution_records, {"execution_id": "e" * 36, "record": {"modules": {}}}),
+        # The first schema kept records as JSON text (0007 made them bytes).
+        (FIRST_SCHEMA_RECORDS, {"execution_id": "e" * 36, "record": '{"modules":{}}'}),
         (
             schema.incomplete_executions,
             {
@@ -274,6 +275,13 @@ def _write_first_schema_rows(connection, box):
         connection.execute(table.insert(), values)
 
 
+FIRST_SCHEMA_RECORDS = sqlalchemy.table(
+    "execution_records",
+    sqlalchemy.column("execution_id", sqlalchemy.String(36)),
+    sqlalchemy.column("record", sqlalchemy.Text()),
+)
+
+
 def _check_first_schema_rows(store):
     scenario = store.get_scenario(7)
     assert (scenario.name, scenario.current_version, scenario.active) == ("Orders", 2, True)
@@ -282,6 +290,7 @@ def _check_first_schema_rows(store):
     hook = store.find_webhook_by_token("tok" * 10)
     assert hook.id == 5 and store.count_queue(5) == 1
     assert store.get_execution("e" * 36).status.value == "incomplete"
+    assert store.get_execution("e" * 36, with_record=True).record == {"modules": {}}
     assert store.get_incomplete(2).state == {"at": 1}
     assert store.get_record(4, "k") == {"a": 1}
     assert store.get_cursor(7, 1) == {"since": "x"}

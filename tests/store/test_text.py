@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy
 
-from engine.store import ExecutionStatus, TriggerKind, UnstorableText
+from engine.store import ExecutionStatus, IntegrityViolation, TriggerKind, UnstorableText
 
 NUL = "a\x00b"
 HALF = "a\ud800b"  # a lone surrogate: what JSON's "\ud800" decodes to
@@ -55,10 +55,12 @@ def test_json_values_keep_nul_and_lone_surrogates_unchanged(store, scenario):
 
 def test_store_errors_show_neither_sql_nor_parameters(store, scenario):
     execution = store.create_execution(scenario.id, 1, TriggerKind.MANUAL)
-    with pytest.raises(sqlalchemy.exc.IntegrityError) as duplicate:
+    with pytest.raises(IntegrityViolation) as duplicate:
         store.create_execution(
             scenario.id, 1, TriggerKind.MANUAL, "secret-ref", execution_id=execution.id
         )
-    message = str(duplicate.value)
-    assert "INSERT" not in message and "[SQL" not in message
-    assert "secret-ref" not in message and "parameters" not in message
+    for error in (duplicate.value, duplicate.value.__cause__):
+        message = str(error)
+        assert "INSERT" not in message and "[SQL" not in message
+        assert "secret-ref" not in message and "parameters" not in message
+    assert isinstance(duplicate.value.__cause__, sqlalchemy.exc.IntegrityError)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
 
 import pytest
 
-from engine.store import DuplicateEmail, NotFound, SqlStore
+from engine.store import DuplicateEmail, LastOwner, NotFound, SqlStore
 
 
 def make_user(store, email="ada@example.com", role="owner"):
@@ -146,3 +147,60 @@ def test_deleting_a_user_ends_their_tokens_and_sessions(store, clock):
     store.delete_user(user.id)
     assert store.find_api_token("a" * 64) is None
     assert store.find_session("s" * 64) is None
+
+
+@pytest.mark.parametrize("how", ["demote", "delete"])
+def test_two_concurrent_demotions_cannot_remove_the_last_owner(database_url, secret_box, how):
+    """Two owners, each demoted (or deleted) by another request at the same moment: one wins,
+    the other is refused, and an owner is left. A count-then-update lets both through."""
+    stores = [SqlStore(database_url, secret_box=secret_box) for _ in range(2)]
+    try:
+        owners = [stores[0].create_user(f"o{i}@x.io", "O", "owner", "h") for i in range(2)]
+        barrier = threading.Barrier(2)
+        outcomes: list[str] = []
+
+        def change(index: int) -> None:
+            barrier.wait()
+            try:
+                if how == "demote":
+                    stores[index].update_user(owners[index].id, role="editor", keep_an_owner=True)
+                else:
+                    stores[index].delete_user(owners[index].id, keep_an_owner=True)
+                outcomes.append("done")
+            except LastOwner:
+                outcomes.append("refused")
+
+        for _ in range(5):  # several rounds: the race is real, not staged
+            threads = [threading.Thread(target=change, args=(i,)) for i in range(2)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            assert sorted(outcomes) == ["done", "refused"]
+            assert stores[0].count_users(role="owner") == 1
+            outcomes.clear()
+            # Reset: both owners again, for the next round.
+            for owner in owners:
+                try:
+                    stores[0].update_user(owner.id, role="owner")
+                except NotFound:
+                    owners[owners.index(owner)] = stores[0].create_user(
+                        f"again{time.monotonic_ns()}@x.io", "O", "owner", "h"
+                    )
+            barrier.reset()
+    finally:
+        for opened in stores:
+            opened.close()
+
+
+def test_the_last_owner_may_stay_an_owner_and_others_change_freely(store):
+    owner = store.create_user("o@x.io", "O", "owner", "h")
+    editor = store.create_user("e@x.io", "E", "editor", "h")
+    with pytest.raises(LastOwner):
+        store.update_user(owner.id, role="viewer", keep_an_owner=True)
+    with pytest.raises(LastOwner):
+        store.delete_user(owner.id, keep_an_owner=True)
+    assert store.update_user(owner.id, name="Still", keep_an_owner=True).role == "owner"
+    store.update_user(editor.id, role="viewer", keep_an_owner=True)
+    store.delete_user(editor.id, keep_an_owner=True)
+    assert store.get_user(owner.id).role == "owner"

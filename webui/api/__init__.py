@@ -18,7 +18,6 @@ from webui.api.access import ACCESS, CSRF_EXEMPT, SESSION_ONLY
 from webui.api.converters import CONVERTERS
 from webui.api.problems import ApiError
 from webui.api.routing import ENDPOINTS, api
-from webui.app import current_service
 
 
 def check_access() -> None:
@@ -26,7 +25,7 @@ def check_access() -> None:
     needed = ACCESS.get(request.endpoint or "")
     if needed is None:
         raise ApiError(500, "internal", f"no access rule for {request.endpoint}; refusing")
-    principal = auth.authenticate(current_service().store)
+    principal = auth.authenticate()
     exempt = request.endpoint in CSRF_EXEMPT
     if principal is not None and not exempt and not auth.csrf_ok(principal):
         raise ApiError(

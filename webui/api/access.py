@@ -28,7 +28,9 @@ ACCESS: dict[str, Role] = {
     # catalogue and checks (POSTs that change nothing)
     "api.list_modules": VIEWER,
     "api.list_apps": VIEWER,
+    "api.load_options": EDITOR,  # calls an app's API with a stored connection
     "api.list_functions": VIEWER,
+    "api.list_operators": VIEWER,
     "api.validate": VIEWER,
     "api.preview_expression": VIEWER,
     # scenarios

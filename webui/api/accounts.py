@@ -8,7 +8,8 @@ from contextlib import contextmanager
 from flask import Response, g
 
 from engine.passwords import WeakPassword
-from engine.store import ApiToken, NotFound, Store, User
+from engine.service.accounts import AccountOperations
+from engine.store import ApiToken, LastOwner, User
 from webui import auth
 from webui.api.models import (
     AuthState,
@@ -30,8 +31,8 @@ def user_out(user: User) -> UserOut:
     return UserOut(id=user.id, email=user.email, name=user.name, role=user.role)  # type: ignore[arg-type]
 
 
-def _store() -> Store:
-    return current_service().store
+def _accounts() -> AccountOperations:
+    return current_service().accounts
 
 
 @contextmanager
@@ -46,11 +47,11 @@ def _password_at(path: str) -> Iterator[None]:
 @route("/auth/state", "GET", answer=AuthState)
 def auth_state() -> Response:
     """Whether setup is needed, who is signed in, and the CSRF token of the session."""
-    principal = auth.authenticate(_store())
+    principal = auth.authenticate()
     session = principal.session if principal else None
     return answer(
         AuthState(
-            needs_setup=_store().count_users() == 0,
+            needs_setup=_accounts().needs_setup(),
             user=user_out(principal.user) if principal else None,
             csrf_token=session.csrf_token if session else None,
         )
@@ -62,8 +63,7 @@ def auth_setup() -> Response:
     """Create the owner account on first start (only while no user exists); signs in."""
     given = json_body(SetupIn)
     with _password_at("password"):
-        password_hash = auth.new_password_hash(given.password, email=given.email, name=given.name)
-    user = _store().create_first_user(given.email, given.name, "owner", password_hash)
+        user = _accounts().set_up_owner(given.email, given.name, given.password)
     if user is None:
         raise ApiError(409, "conflict", "setup is done: an account exists already; sign in")
     return _signed_in(user, 201)
@@ -82,7 +82,7 @@ def auth_login() -> Response:
             "too many failed sign-ins for this email; wait and try again",
             headers={"Retry-After": str(max(1, round(wait)))},
         )
-    user = auth.check_login(_store(), given.email, given.password)
+    user = _accounts().check_login(given.email, given.password)
     if user is None:
         throttle.failed(given.email)
         raise ApiError(401, "unauthorized", "wrong email or password")
@@ -110,7 +110,7 @@ def change_password() -> Response:
         throttle.failed(user.email)
         raise ApiError(403, "forbidden", "the current password is wrong", path="current_password")
     with _password_at("new_password"):
-        user = auth.set_password(_store(), user, given.new_password)
+        user = _accounts().set_password(user, given.new_password)
     return _signed_in(user, 200)
 
 
@@ -118,13 +118,13 @@ def change_password() -> Response:
 def auth_logout() -> Response:
     """Sign out: the session ends server-side and its cookie is deleted."""
     response = no_content()
-    auth.end_session(_store(), response)
+    auth.end_session(response)
     return response
 
 
 def _signed_in(user: User, status: int) -> Response:
     response = answer(user_out(user), status)
-    session = auth.start_session(_store(), user, response)
+    session = auth.start_session(user, response)
     response.headers[auth.CSRF_HEADER] = session.csrf_token
     return response
 
@@ -135,7 +135,7 @@ def _signed_in(user: User, status: int) -> Response:
 @route("/users", "GET", answer=list[UserOut])
 def list_users() -> Response:
     """Every user."""
-    return answer([user_out(user) for user in _store().list_users()])
+    return answer([user_out(user) for user in _accounts().list_users()])
 
 
 @route("/users", "POST", body=UserIn, answer=UserOut, status=201)
@@ -143,8 +143,7 @@ def create_user() -> Response:
     """Add a user with a role and a first password (by the password rule)."""
     given = json_body(UserIn)
     with _password_at("password"):
-        password_hash = auth.new_password_hash(given.password, email=given.email, name=given.name)
-    user = _store().create_user(given.email, given.name, given.role, password_hash)
+        user = _accounts().create_user(given.email, given.name, given.role, given.password)
     return answer(user_out(user), 201)
 
 
@@ -153,38 +152,27 @@ def update_user(user_id: int) -> Response:
     """Change a user's email, name, password or role. A new password (the owner's reset) ends
     the user's sessions and revokes their API tokens; a new role ends their sessions."""
     given = json_body(UserPatch)
-    store = _store()
-    current = store.get_user(user_id)
-    if given.role is not None and given.role != "owner":
-        _keep_an_owner(current)
     changes = given.model_dump(exclude_none=True, exclude={"password"})
-    if given.password is not None:
-        email, name = changes.get("email", current.email), changes.get("name", current.name)
-        with _password_at("password"):
-            changes["password_hash"] = auth.new_password_hash(
-                given.password, email=email, name=name
-            )
-    with store.transaction():
-        user = store.update_user(user_id, **changes)
-        if given.password is not None:
-            auth.sign_out_everywhere(store, user_id)
-        elif user.role != current.role:
-            store.delete_user_sessions(user_id)
+    with _password_at("password"), _last_owner_kept():
+        user = _accounts().update_user(user_id, changes, password=given.password)
     return answer(user_out(user))
 
 
 @route("/users/<int:user_id>", "DELETE", status=204)
 def delete_user(user_id: int) -> Response:
     """Delete a user with their tokens and sessions (the last owner cannot be deleted)."""
-    store = _store()
-    _keep_an_owner(store.get_user(user_id))
-    store.delete_user(user_id)
+    with _last_owner_kept():
+        _accounts().delete_user(user_id)
     return no_content()
 
 
-def _keep_an_owner(user: User) -> None:
-    if user.role == "owner" and _store().count_users(role="owner") <= 1:
-        raise ApiError(409, "conflict", "the last owner must stay an owner", path="role")
+@contextmanager
+def _last_owner_kept() -> Iterator[None]:
+    """The store refuses, atomically, to demote or delete the last owner: answer 409."""
+    try:
+        yield
+    except LastOwner as error:
+        raise ApiError(409, "conflict", str(error), path="role") from None
 
 
 # -- API tokens -------------------------------------------------------------------------------
@@ -205,7 +193,7 @@ def token_out(token: ApiToken, text: str | None = None) -> TokenOut:
 @route("/tokens", "GET", answer=list[TokenOut])
 def list_tokens() -> Response:
     """The signed-in user's API tokens, expired ones too (never their text)."""
-    tokens = _store().list_api_tokens(user_id=g.principal.user.id)
+    tokens = _accounts().list_api_tokens(g.principal.user.id)
     return answer([token_out(token) for token in tokens])
 
 
@@ -214,18 +202,12 @@ def create_token() -> Response:
     """A new API token for the signed-in user (a browser session only: a token cannot make
     tokens), expiring after ``expires_in_days``; its text is in this answer only."""
     given = json_body(TokenIn)
-    token, text = auth.issue_api_token(
-        _store(), g.principal.user, given.name, given.expires_in_days
-    )
+    token, text = _accounts().issue_api_token(g.principal.user, given.name, given.expires_in_days)
     return answer(token_out(token, text), 201)
 
 
 @route("/tokens/<int:token_id>", "DELETE", status=204)
 def delete_token(token_id: int) -> Response:
     """Revoke one of the signed-in user's tokens."""
-    store = _store()
-    token = store.get_api_token(token_id)
-    if token.user_id != g.principal.user.id:
-        raise NotFound("api token", token_id)
-    store.delete_api_token(token_id)
+    _accounts().revoke_api_token(g.principal.user.id, token_id)
     return no_content()

@@ -10,7 +10,8 @@ from typing import Any
 from flask import Response
 
 from engine.blueprint import read_document
-from engine.errors import BlueprintError
+from engine.errors import BlueprintError, ModuleError
+from engine.filters import OPERATOR_GROUPS, OPERATOR_LABELS, UNARY_OPERATORS
 from engine.graph import ValidationReport, validate_blueprint
 from engine.mapping import FUNCTIONS
 from engine.mapping.functions import FunctionSpec
@@ -20,10 +21,15 @@ from webui.api.models import (
     AppOut,
     FunctionOut,
     ModuleOut,
+    OperatorGroupOut,
+    OperatorOut,
+    OptionOut,
     PreviewError,
     PreviewIn,
     PreviewOut,
     ProblemOut,
+    RpcIn,
+    RpcOut,
     ValidateIn,
     ValidationOut,
 )
@@ -97,6 +103,21 @@ def list_modules() -> Response:
     return answer([module_out(spec, registry) for spec in registry.values()])
 
 
+@route("/modules/<module_id>/rpcs/<rpc>", "POST", body=RpcIn, answer=RpcOut)
+def load_options(module_id: str, rpc: str) -> Response:
+    """The choices of a select an app fills by a request (its RPC ``rpc``, named by the
+    field's ``x-make-rpc`` in the module's schema); a refusal of the app is an answer
+    (``error``), not an error."""
+    data = json_body(RpcIn)
+    try:
+        items = current_service().module_options(
+            module_id, rpc, connection_id=data.connection, parameters=data.parameters
+        )
+    except ModuleError as error:
+        return answer(RpcOut(items=[], error=error.message))
+    return answer(RpcOut(items=[OptionOut(**item) for item in items]))
+
+
 @route("/apps", "GET", answer=list[AppOut])
 def list_apps() -> Response:
     """The catalogue's app groups (apps with modules or connections here), with colours."""
@@ -155,6 +176,21 @@ def list_functions() -> Response:
     """The IML functions for the function picker, by group then name."""
     specs = sorted(FUNCTIONS.values(), key=lambda spec: (spec.category, spec.name.lower()))
     return answer([_function_out(spec) for spec in specs])
+
+
+@route("/operators", "GET", answer=list[OperatorGroupOut])
+def list_operators() -> Response:
+    """Make's filter operators, grouped and ordered as its filter editor shows them."""
+    return answer(
+        [
+            OperatorGroupOut(label=label, operators=[_operator_out(code) for code in codes])
+            for label, codes in OPERATOR_GROUPS
+        ]
+    )
+
+
+def _operator_out(code: str) -> OperatorOut:
+    return OperatorOut(code=code, label=OPERATOR_LABELS[code], unary=code in UNARY_OPERATORS)
 
 
 def _function_out(spec: FunctionSpec) -> FunctionOut:

@@ -147,6 +147,27 @@ class ModuleOut(Answer):
     output_schema: dict[str, Any] | None
 
 
+class RpcIn(Request):
+    connection: int | None = Field(
+        default=None, description="the stored connection the app calls its API with"
+    )
+    parameters: dict[str, Any] = Field(
+        default_factory=dict, description="the module's values so far (an RPC may read them)"
+    )
+
+
+class OptionOut(Answer):
+    label: str
+    value: Any
+
+
+class RpcOut(Answer):
+    items: list[OptionOut]
+    error: str | None = Field(
+        default=None, description="why the app gave no choices (its API refused or failed)"
+    )
+
+
 class AppOut(Answer):
     app: str
     label: str
@@ -190,6 +211,17 @@ class FunctionOut(Answer):
     group: str
     signature: str
     description: str
+
+
+class OperatorOut(Answer):
+    code: str = Field(description="Make's operator code, as blueprints store it (`text:equal`)")
+    label: str = Field(description="as Make's filter editor names it, lower case")
+    unary: bool = Field(description="compares nothing: the condition has no `b`")
+
+
+class OperatorGroupOut(Answer):
+    label: str
+    operators: list[OperatorOut]
 
 
 # -- scenarios --------------------------------------------------------------------------------

@@ -143,15 +143,23 @@ for _unit in ("seconds", "minutes", "hours", "days", "months", "years"):
     function(f"add{_unit.capitalize()}", arity=(2, 2))(_keeps_empty(_adder(_unit)))
 
 
+_ZEROED: dict[str, Callable[[datetime], datetime]] = {
+    "second": lambda moment: moment.replace(second=0),
+    "minute": lambda moment: moment.replace(minute=0),
+    "hour": lambda moment: moment.replace(hour=0),
+}
+
+
 def _setter(field: str) -> Callable[[EvalContext, Any, Any], datetime]:
     unit = {"second": "seconds", "minute": "minutes", "hour": "hours"}[field]
+    zeroed = _ZEROED[field]
 
     def set_(ctx: EvalContext, date: Any, number: Any) -> datetime:
         amount = int(_amount(number))
         return _in_wall_clock(
             ctx,
             date,
-            lambda local: local.replace(**{field: 0}) + timedelta(**{unit: amount}),
+            lambda local: zeroed(local) + timedelta(**{unit: amount}),
         )
 
     set_.__doc__ = (

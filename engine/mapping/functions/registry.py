@@ -17,9 +17,11 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from engine.errors import ExpressionError
+
+Impl = TypeVar("Impl", bound=Callable[..., Any])
 
 
 class FunctionError(ValueError):
@@ -112,10 +114,10 @@ FUNCTIONS = FunctionRegistry()
 
 def function(
     name: str, *, arity: tuple[int, int | None], lazy: bool = False
-) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register the decorated function as the IML function ``name``."""
+) -> Callable[[Impl], Impl]:
+    """Register the decorated function as the IML function ``name`` (and return it as it is)."""
 
-    def register(impl: Callable[..., Any]) -> Callable[..., Any]:
+    def register(impl: Impl) -> Impl:
         category = impl.__module__.rsplit(".", 1)[-1]
         FUNCTIONS.register(FunctionSpec(name, impl, arity[0], arity[1], lazy, category))
         return impl

@@ -47,12 +47,16 @@ class UserStore(ABC):
         name: str | _Unset = UNSET,
         role: str | _Unset = UNSET,
         password_hash: str | _Unset = UNSET,
+        keep_an_owner: bool = False,
     ) -> User:
-        """Change what is given. Raises ``NotFound``, ``DuplicateEmail``."""
+        """Change what is given. With ``keep_an_owner``, refuse (``LastOwner``) to demote the
+        last owner, decided atomically with the change: two demotions at once cannot both
+        pass. Raises ``NotFound``, ``DuplicateEmail``, ``LastOwner``."""
 
     @abstractmethod
-    def delete_user(self, user_id: int) -> None:
-        """Delete the user with their API tokens and sessions. Raises ``NotFound``."""
+    def delete_user(self, user_id: int, *, keep_an_owner: bool = False) -> None:
+        """Delete the user with their API tokens and sessions; with ``keep_an_owner``, never the
+        last owner (``LastOwner``, decided atomically). Raises ``NotFound``, ``LastOwner``."""
 
 
 class ApiTokenStore(ABC):

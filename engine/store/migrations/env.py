@@ -7,7 +7,7 @@ migration runs inside its transaction and lock); with none, one is made from the
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
@@ -18,7 +18,7 @@ from engine.store.sql.engine import create_store_engine
 from engine.store.sql.schema import metadata
 
 
-def render_item(kind: str, item: Any, autogen: AutogenContext) -> str | bool:
+def render_item(kind: str, item: Any, autogen: AutogenContext) -> str | Literal[False]:
     """Render the store's own column types as their plain SQLAlchemy type, so migration
     scripts do not import code that may change after they are written."""
     if kind == "type" and isinstance(item, TypeDecorator):

@@ -17,6 +17,7 @@ from engine.secrets import SecretBox, SecretKeyError
 from engine.store.errors import NotFound
 from engine.store.records import UNSET
 from engine.store.sql.engine import WRITE_OPTION, create_store_engine
+from engine.store.sql.errors import map_driver_errors
 
 
 def utc_now() -> datetime:
@@ -78,12 +79,14 @@ class SqlBase:
     @contextmanager
     def _write(self) -> Iterator[Connection]:
         """A connection in a write transaction, committed when the block ends without error;
-        inside ``transaction()`` the block's own connection, committed when that block ends."""
+        inside ``transaction()`` the block's own connection, committed when that block ends.
+        Driver errors leave as the store's (``map_driver_errors``)."""
         joined: Connection | None = getattr(self._thread, "connection", None)
         if joined is not None:
-            yield joined
+            with map_driver_errors():
+                yield joined
             return
-        with self._write_turn, self._engine.connect() as connection:
+        with map_driver_errors(), self._write_turn, self._engine.connect() as connection:
             connection.execution_options(**{WRITE_OPTION: True})
             with connection.begin():
                 yield connection
@@ -103,7 +106,7 @@ class SqlBase:
     @contextmanager
     def _read(self) -> Iterator[Connection]:
         """A connection for reading; its transaction is rolled back at the end."""
-        with self._engine.connect() as connection:
+        with map_driver_errors(), self._engine.connect() as connection:
             yield connection
 
     def _now(self, now: datetime | None = None) -> datetime:

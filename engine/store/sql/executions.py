@@ -7,7 +7,7 @@ import binascii
 import json
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import fields
+from dataclasses import fields, replace
 from datetime import datetime
 from typing import Any
 
@@ -55,9 +55,9 @@ _STATUSES = {status.value: status for status in ExecutionStatus}
 
 def execution_from_row(row: Sequence[Any], record: dict[str, Any] | None = None) -> Execution:
     ident, scenario_id, version, kind, ref, status, *rest = row
-    return Execution(
-        ident, scenario_id, version, _KINDS[kind], ref, _STATUSES[status], *rest, record=record
-    )
+    execution = Execution(ident, scenario_id, version, _KINDS[kind], ref, _STATUSES[status], *rest)
+    # Not a keyword beside ``*rest`` (a checker cannot tell ``rest`` stops before ``record``).
+    return execution if record is None else replace(execution, record=record)
 
 
 def encode_cursor(execution: Execution) -> str:
@@ -88,7 +88,7 @@ def _kinds(kind: TriggerKind | Sequence[TriggerKind]) -> list[str]:
     return [TriggerKind(item).value for item in kind]
 
 
-def _statuses(status: ExecutionStatus | Sequence[ExecutionStatus]) -> list[str]:
+def _statuses(status: ExecutionStatus | str | Sequence[ExecutionStatus | str]) -> list[str]:
     if isinstance(status, str):
         return [ExecutionStatus(status).value]
     return [ExecutionStatus(item).value for item in status]
@@ -395,7 +395,7 @@ class SqlExecutions(SqlBase):
     def _filtered(
         query: Any,
         scenario_id: int | None,
-        status: ExecutionStatus | Sequence[ExecutionStatus] | None,
+        status: ExecutionStatus | str | Sequence[ExecutionStatus | str] | None,
         since: datetime | None,
         until: datetime | None,
     ) -> Any:

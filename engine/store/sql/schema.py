@@ -20,7 +20,7 @@ from sqlalchemy import (
     Text,
 )
 
-from engine.store.sql.types import BigId, JSONText, PlainText, UTCDateTime
+from engine.store.sql.types import BigId, CompressedJSON, JSONText, PlainText, UTCDateTime
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -156,7 +156,7 @@ execution_records = Table(
         ForeignKey("executions.id", ondelete="CASCADE"),
         primary_key=True,
     ),
-    Column("record", JSONText, nullable=False),
+    Column("record", CompressedJSON, nullable=False),
 )
 
 incomplete_executions = Table(

@@ -7,12 +7,13 @@ from typing import Any
 
 from sqlalchemy import Row, delete, func, insert, select, text, update
 from sqlalchemy.engine import Connection as SqlConnection
-from sqlalchemy.exc import IntegrityError
 
-from engine.store.errors import DuplicateEmail, NotFound
+from engine.store.errors import DuplicateEmail, IntegrityViolation, LastOwner, NotFound
 from engine.store.records import UNSET, ApiToken, User, UserSession, _Unset
 from engine.store.sql.base import SqlBase, fetch_one, given
 from engine.store.sql.schema import api_tokens, user_sessions, users
+
+OWNER = "owner"
 
 # Any constant: it only has to be the same in every Switchboard process.
 _FIRST_USER_LOCK_ID = 0x5377_5573_6572
@@ -66,6 +67,7 @@ class SqlUsers(SqlBase):
         name: str | _Unset = UNSET,
         role: str | _Unset = UNSET,
         password_hash: str | _Unset = UNSET,
+        keep_an_owner: bool = False,
     ) -> User:
         values = given(
             email=email if email is UNSET else _email(email),
@@ -75,6 +77,8 @@ class SqlUsers(SqlBase):
         )
         try:
             with self._write() as connection:
+                if keep_an_owner and role is not UNSET and role != OWNER:
+                    self._keep_an_owner(connection, user_id)
                 changed = connection.execute(
                     update(users)
                     .where(users.c.id == user_id)
@@ -83,16 +87,30 @@ class SqlUsers(SqlBase):
                 if changed.rowcount == 0:
                     raise NotFound("user", user_id)
                 return self._user(connection, user_id)
-        except IntegrityError:
+        except IntegrityViolation:  # the unique email index (the driver's error, mapped)
             raise DuplicateEmail(str(values.get("email"))) from None
 
-    def delete_user(self, user_id: int) -> None:
+    def delete_user(self, user_id: int, *, keep_an_owner: bool = False) -> None:
         with self._write() as connection:
+            if keep_an_owner:
+                self._keep_an_owner(connection, user_id)
             # Explicit deletes: SQLite enforces ON DELETE CASCADE only with foreign keys on.
             connection.execute(delete(api_tokens).where(api_tokens.c.user_id == user_id))
             connection.execute(delete(user_sessions).where(user_sessions.c.user_id == user_id))
             if connection.execute(delete(users).where(users.c.id == user_id)).rowcount == 0:
                 raise NotFound("user", user_id)
+
+    def _keep_an_owner(self, connection: SqlConnection, user_id: int) -> None:
+        """Refuse to take ``user_id``'s ownership if it is the last one, in the caller's write
+        transaction. The owners' rows are locked first (PostgreSQL: ``FOR UPDATE``; SQLite's
+        write transaction holds the database's single write lock), so a concurrent demotion
+        waits here and then counts what this one committed: two cannot both pass."""
+        owners = select(users.c.id).where(users.c.role == OWNER)
+        if self.dialect == "postgresql":
+            owners = owners.with_for_update()
+        owner_ids = set(connection.execute(owners).scalars())
+        if user_id in owner_ids and len(owner_ids) <= 1:
+            raise LastOwner(user_id)
 
     def _insert_user(
         self, connection: SqlConnection, email: str, name: str, role: str, password_hash: str
@@ -188,7 +206,7 @@ class SqlSessions(SqlBase):
     def create_session(
         self, id_hash: str, user_id: int, csrf_token: str, expires_at: datetime
     ) -> UserSession:
-        values = {
+        values: dict[str, Any] = {
             "id_hash": id_hash,
             "user_id": user_id,
             "csrf_token": csrf_token,

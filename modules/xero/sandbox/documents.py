@@ -59,7 +59,9 @@ def compute_lines(
     """Compute ``LineAmount``/``TaxAmount`` per line and the document totals.
 
     Exclusive: tax on top of the line amount. Inclusive: tax is inside it. NoTax: none.
-    Tax is rounded per line; ``SubTotal`` is net of tax in every mode.
+    Tax is rounded per line; a line's own ``TaxAmount`` overrides it (Xero's spec allows it);
+    ``DiscountRate`` or ``DiscountAmount`` lower the line amount. ``SubTotal`` is net of tax
+    in every mode.
 
     Raises:
         ValidationFailed: unknown TaxType/AccountCode, non-numeric amounts.
@@ -98,13 +100,21 @@ def compute_line(
     if line.get("UnitAmount") is None and line.get("LineAmount") is not None:
         line_amount = money(to_decimal(line["LineAmount"]))
         unit = line_amount / quantity if quantity else line_amount
+    elif line.get("DiscountAmount") is not None:
+        unit = to_decimal(line.get("UnitAmount"))
+        line_amount = money(quantity * unit) - money(to_decimal(line["DiscountAmount"]))
     else:
         unit = to_decimal(line.get("UnitAmount"))
         line_amount = money(quantity * unit * (1 - discount / 100))
-    if amount_types == "Inclusive":
+    if amount_types == "NoTax":
+        tax = Decimal("0")
+    elif line.get("TaxAmount") not in (None, ""):
+        # "This value can be overriden if the calculated <TaxAmount> is not correct" [spec].
+        tax = money(to_decimal(line["TaxAmount"]))
+    elif amount_types == "Inclusive":
         tax = money(line_amount - line_amount / (1 + rate / 100))
     else:
-        tax = money(line_amount * rate / 100) if amount_types == "Exclusive" else Decimal("0")
+        tax = money(line_amount * rate / 100)
     return {
         **line,
         "LineItemID": str(line.get("LineItemID") or uuid.uuid4()),
@@ -115,6 +125,11 @@ def compute_line(
         "LineAmount": line_amount,
         "Tracking": line.get("Tracking", []),
         **({"DiscountRate": discount} if line.get("DiscountRate") is not None else {}),
+        **(
+            {"DiscountAmount": money(to_decimal(line["DiscountAmount"]))}
+            if line.get("DiscountAmount") is not None
+            else {}
+        ),
     }
 
 

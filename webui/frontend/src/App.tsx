@@ -64,7 +64,7 @@ export function App() {
     api
       .get<AuthState>("/api/auth/state")
       .then((s) => {
-        setCsrfToken(s.csrf_token);
+        setCsrfToken(s.csrf_token ?? ""); // null before signing in
         setState(s);
       })
       .catch((e: Error) => setError(e.message));

@@ -1,5 +1,10 @@
 // The REST API client (docs/api.md): JSON in and out, the CSRF header on writes.
-import type { ApiErrorBody } from "./apiTypes";
+import type { components } from "./api.gen";
+
+type ErrorDetail = components["schemas"]["ErrorDetail"];
+type Problem = components["schemas"]["ProblemOut"];
+/** A refusal's body; anything in front of the API (a proxy) may answer without one. */
+type ErrorBody = { error?: Partial<ErrorDetail> };
 
 let csrfToken = "";
 
@@ -13,7 +18,7 @@ export class ApiError extends Error {
     public code: string,
     message: string,
     public path: string | null = null,
-    public problems: { path: string | null; message: string; module_id: number | null }[] = [],
+    public problems: Problem[] = [],
   ) {
     super(message);
   }
@@ -42,7 +47,7 @@ async function request<T>(method: string, url: string, body?: unknown): Promise<
     data = null;
   }
   if (!response.ok) {
-    const err = (data as ApiErrorBody | null)?.error;
+    const err = (data as ErrorBody | null)?.error;
     throw new ApiError(
       response.status,
       err?.code ?? "error",

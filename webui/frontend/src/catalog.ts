@@ -1,12 +1,14 @@
-// The module catalogue, apps and functions, loaded once per page.
+// The module catalogue, apps, functions and filter operators, loaded once per page.
 import { useEffect, useState } from "react";
 import { api } from "./api";
-import type { AppInfo, FunctionInfo, ModuleInfo } from "./types";
+import type { AppInfo, FunctionInfo, ModuleInfo, OperatorGroup } from "./types";
 
 export interface Catalog {
   modules: ModuleInfo[];
   apps: AppInfo[];
   functions: FunctionInfo[];
+  /** Make's filter operators by group, as the engine knows them (GET /api/operators). */
+  operators: OperatorGroup[];
   byId: Map<string, ModuleInfo>;
   appsById: Map<string, AppInfo>;
   loaded: boolean;
@@ -16,6 +18,7 @@ const EMPTY: Catalog = {
   modules: [],
   apps: [],
   functions: [],
+  operators: [],
   byId: new Map(),
   appsById: new Map(),
   loaded: false,
@@ -24,15 +27,17 @@ const EMPTY: Catalog = {
 let cache: Promise<Catalog> | null = null;
 
 async function load(): Promise<Catalog> {
-  const [modules, apps, functions] = await Promise.all([
+  const [modules, apps, functions, operators] = await Promise.all([
     api.get<ModuleInfo[]>("/api/modules").catch(() => [] as ModuleInfo[]),
     api.get<AppInfo[]>("/api/apps").catch(() => [] as AppInfo[]),
     api.get<FunctionInfo[]>("/api/functions").catch(() => [] as FunctionInfo[]),
+    api.get<OperatorGroup[]>("/api/operators").catch(() => [] as OperatorGroup[]),
   ]);
   return {
     modules,
     apps,
     functions,
+    operators,
     byId: new Map(modules.map((m) => [m.id, m])),
     appsById: new Map(apps.map((a) => [a.app, a])),
     loaded: true,

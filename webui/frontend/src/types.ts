@@ -1,4 +1,11 @@
-// Shapes of the blueprint (Make's export format) and of the REST API (docs/api.md).
+// Shapes of the blueprint (Make's export format) and of the execution record, kept here; the
+// REST API's shapes come from src/api.gen.ts, generated from /api/openapi.json (`make
+// api-types`), refined only where the server's model says "any JSON object".
+import type { components } from "./api.gen";
+
+type Schemas = components["schemas"];
+/** ``T`` with the fields of ``R`` replaced: the precise shape of a field the API calls JSON. */
+type Refine<T, R> = Omit<T, keyof R> & R;
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
@@ -66,25 +73,10 @@ export interface Blueprint {
   [key: string]: unknown;
 }
 
-export interface User {
-  id: number;
-  email: string;
-  name: string;
-  role: string;
-}
-
+export type User = Schemas["UserOut"];
 /** What a new password must be (the server's rule, shown where a password is chosen). */
-export interface PasswordRule {
-  min_length: number;
-  text: string;
-}
-
-export interface AuthState {
-  needs_setup: boolean;
-  user: User | null;
-  csrf_token: string;
-  password_rule: PasswordRule;
-}
+export type PasswordRule = Schemas["PasswordRule"];
+export type AuthState = Schemas["AuthState"];
 
 export interface JsonSchema {
   type?: string | string[];
@@ -104,114 +96,39 @@ export interface JsonSchema {
   const?: Json;
   format?: string;
   additionalProperties?: boolean | JsonSchema;
+  /** The app's RPC that loads this select's choices (apps defined as data). */
+  "x-make-rpc"?: string;
 }
 
-export interface ModuleInfo {
-  id: string;
-  app: string;
-  app_label: string;
-  kind: string;
-  label: string;
-  description: string;
-  version: number;
-  parameters_schema: JsonSchema | null;
-  input_schema: JsonSchema | null;
-  output_schema: JsonSchema | null;
-}
+export type ModuleInfo = Refine<
+  Schemas["ModuleOut"],
+  { parameters_schema: JsonSchema | null; input_schema: JsonSchema | null; output_schema: JsonSchema | null }
+>;
+export type AppInfo = Schemas["AppOut"];
+export type FunctionInfo = Schemas["FunctionOut"];
+export type Operator = Schemas["OperatorOut"];
+export type OperatorGroup = Schemas["OperatorGroupOut"];
+export type Problem = Schemas["ProblemOut"];
+export type Validation = Schemas["ValidationOut"];
+export type LastRun = Schemas["LastRun"];
+export type Scenario = Refine<Schemas["ScenarioOut"], { scheduling: JsonObject | null }>;
+export type ScenarioDetail = Refine<
+  Schemas["ScenarioDetail"],
+  { scheduling: JsonObject | null; blueprint: Blueprint; validation?: Validation | null }
+>;
+export type ConnectionKind = Refine<Schemas["ConnectionKindOut"], { fields: ConnectionField[] }>;
+export type ConnectionField = Refine<Schemas["FieldOut"], { default?: Json }>;
+export type Connection = Refine<Schemas["ConnectionOut"], { data: JsonObject }>;
+export type Webhook = Refine<
+  Schemas["WebhookOut"],
+  { settings?: { structure?: StructureField[]; learning?: boolean; [key: string]: unknown } }
+>;
+export type DataStore = Schemas["DataStoreOut"];
 
-export interface AppInfo {
-  app: string;
-  label: string;
-  color: string;
-  icon: string;
-}
-
-export interface FunctionInfo {
-  name: string;
-  group: string;
-  signature: string;
-  description: string;
-}
-
-export interface Problem {
-  path: string | null;
-  message: string;
-  module_id: number | null;
-}
-
-export interface Validation {
-  problems: Problem[];
-  unsupported: Record<string, number[]>;
-}
-
-export interface LastRun {
-  status: string;
-  finished_at: string | null;
-  operations: number;
-}
-
-export interface Scenario {
-  id: number;
-  name: string;
-  active: boolean;
-  scheduling: JsonObject | null;
-  current_version: number;
-  consecutive_errors: number;
-  created_at: string;
-  updated_at: string;
-  last_run?: LastRun | null;
-}
-
-export interface ScenarioDetail extends Scenario {
-  blueprint: Blueprint;
-  validation?: Validation | null;
-}
-
-export interface ConnectionKind {
-  id: string;
-  app: string;
-  label: string;
-  auth: string;
-  fields: {
-    name: string;
-    label: string;
-    secret: boolean;
-    required: boolean;
-    default?: Json;
-    advanced?: boolean;
-    help?: string;
-  }[];
-}
-
-export interface Connection {
-  id: number;
-  app: string;
-  kind: string;
-  name: string;
-  data: JsonObject;
-  created_at: string;
-}
-
-export interface Webhook {
-  id: number;
-  name: string;
-  scenario_id: number | null;
-  url: string;
-  enabled: boolean;
-  queued?: number;
-  settings?: { structure?: StructureField[]; learning?: boolean; [key: string]: unknown };
-}
-
-/** A field of a webhook's data structure ("determine data structure"), Make's types. */
 export interface StructureField {
   name?: string;
   type: string;
   spec?: StructureField[] | StructureField;
-}
-
-export interface DataStore {
-  id: number;
-  name: string;
 }
 
 export interface RunCall {
@@ -256,39 +173,8 @@ export interface ExecutionRecord {
   }[];
 }
 
-export interface Execution {
-  id: string;
-  scenario_id: number;
-  scenario_version?: number;
-  status: string;
-  trigger_kind?: string | null;
-  created_at: string;
-  started_at?: string | null;
-  finished_at?: string | null;
-  duration_ms?: number | null;
-  operations: number;
-  data_size?: number | null;
-  error?: RecordError | string | null;
-  record?: ExecutionRecord | null;
-}
+export type Execution = Refine<Schemas["ExecutionOut"], { error: RecordError | null; record?: ExecutionRecord | null }>;
 
-export interface Page<T> {
-  items: T[];
-  next_cursor: string | null;
-}
+export type Page<T> = Refine<Schemas["ExecutionPage"], { items: T[] }>;
 
-export interface Incomplete {
-  id: number;
-  scenario_id: number;
-  execution_id: string | null;
-  blueprint_version: number;
-  failed_module_id: number | null;
-  status: string;
-  error: RecordError | string | null;
-  attempts: number;
-  max_attempts: number | null;
-  next_retry_at: string | null;
-  created_at: string;
-  updated_at: string;
-  state?: Json;
-}
+export type Incomplete = Refine<Schemas["IncompleteDetail"], { error: RecordError | null; state?: Json }>;

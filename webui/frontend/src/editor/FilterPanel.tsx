@@ -1,9 +1,22 @@
 // The filter on a link: its label, the fallback flag of a router route (the router's
 // parameters.else), and conditions as OR-groups of AND-ed rules.
-import { useState } from "react";
+import { useMemo, useState } from "react";
 import type { Condition, Filter, Json } from "../types";
 import { MappableInput } from "./MappableInput";
-import { OPERATOR_CODES, OPERATOR_GROUPS, UNARY } from "./operators";
+import { useCatalog } from "../catalog";
+import type { OperatorGroup } from "../types";
+
+/** "equal to" as the picker shows it: "Equal to". */
+const capitalized = (label: string) => label.charAt(0).toUpperCase() + label.slice(1);
+
+/** The operator codes the engine knows, and those that compare nothing (no value B). */
+function operatorSets(groups: OperatorGroup[]): { known: Set<string>; unary: Set<string> } {
+  const operators = groups.flatMap((g) => g.operators);
+  return {
+    known: new Set(operators.map((o) => o.code)),
+    unary: new Set(operators.filter((o) => o.unary).map((o) => o.code)),
+  };
+}
 
 function asText(value: Json | undefined): string {
   if (value === undefined || value === null) return "";
@@ -30,6 +43,8 @@ export function FilterPanel({
     (filter?.conditions ?? []).map((g) => g.map((c) => ({ ...c }))),
   );
   const [isFallback, setFallback] = useState(fallback);
+  const catalog = useCatalog();
+  const { known, unary } = useMemo(() => operatorSets(catalog.operators), [catalog.operators]);
 
   const updateCondition = (gi: number, ci: number, patch: Partial<Condition>) =>
     setGroups(
@@ -42,7 +57,8 @@ export function FilterPanel({
     const conditions = groups.map((g) =>
       g.map((c) => {
         const out: Condition = { ...c };
-        if (UNARY.has(c.o)) delete out.b;
+        if (!known.has(c.o)) return out; // operators not loaded (or not known): keep it as it is
+        if (unary.has(c.o)) delete out.b;
         else if (out.b === undefined) out.b = "";
         return out;
       }),
@@ -100,18 +116,18 @@ export function FilterPanel({
                   value={c.o}
                   onChange={(e) => updateCondition(gi, ci, { o: e.target.value })}
                 >
-                  {!OPERATOR_CODES.has(c.o) && <option value={c.o}>{c.o}</option>}
-                  {OPERATOR_GROUPS.map((g) => (
+                  {!known.has(c.o) && <option value={c.o}>{c.o}</option>}
+                  {catalog.operators.map((g) => (
                     <optgroup key={g.label} label={g.label}>
                       {g.operators.map((o) => (
                         <option key={o.code} value={o.code}>
-                          {g.label.replace(" operators", "")}: {o.label}
+                          {g.label.replace(" operators", "")}: {capitalized(o.label)}
                         </option>
                       ))}
                     </optgroup>
                   ))}
                 </select>
-                {!UNARY.has(c.o) && (
+                {!unary.has(c.o) && (
                   <MappableInput
                     label={`Condition ${gi + 1}.${ci + 1} value B`}
                     testId={`cond-b-${gi}-${ci}`}

@@ -92,6 +92,8 @@ export function ModulePanel({
   const connectionParam = CONNECTION_PARAMS[app] ?? "__IMTCONN__";
   const paramSchema = info?.parameters_schema ?? null;
   const inputSchema = info?.input_schema ?? null;
+  // Selects an app fills by an RPC load their choices with the module's connection.
+  const rpc = { module: module.module, connection: params[connectionParam], parameters: { ...params, ...mapper } };
   return (
     <aside
       ref={panelRef}
@@ -197,6 +199,7 @@ export function ModulePanel({
             skip={PICKED}
             mappable={false}
             path="parameters"
+            rpc={rpc}
             onChange={(value) => onChange((m) => (m.parameters = value), "parameters")}
           />
         </section>
@@ -211,6 +214,7 @@ export function ModulePanel({
             mappable
             path="mapper"
             hints={aggregatorHints}
+            rpc={rpc}
             onChange={(value) => onChange((m) => (m.mapper = value), "mapper")}
           />
         </section>

@@ -3,6 +3,7 @@
 import { useState } from "react";
 import type { Json, JsonObject, JsonSchema } from "../types";
 import { MappableInput } from "./MappableInput";
+import { RpcSelect, type RpcSource } from "./RpcSelect";
 
 type Root = JsonSchema;
 
@@ -81,20 +82,26 @@ interface FieldProps {
   mappable: boolean;
   path: string;
   hint?: string;
+  rpc?: RpcSource;
 }
 
-function Field({ name, schema, root, value, onChange, required, mappable, path, hint }: FieldProps) {
+function Field({ name, schema, root, value, onChange, required, mappable, path, hint, rpc }: FieldProps) {
   const s = resolve(schema, root);
-  const type = typeOf(s);
+  const rpcName = rpc ? s["x-make-rpc"] : undefined;
+  const type = rpcName ? "rpc" : typeOf(s);
   const label = humanize(name, s);
   const isExpression = typeof value === "string" && value.includes("{{");
   const [mapOn, setMapOn] = useState(isExpression);
-  const canMap = mappable && ["enum", "boolean", "integer", "number"].includes(type);
+  const canMap = (mappable || type === "rpc") && ["enum", "boolean", "integer", "number", "rpc"].includes(type);
   const mapped = canMap && (mapOn || isExpression);
   const missing = required && (value === undefined || value === "" || value === null);
 
   let control: React.ReactNode;
-  if (
+  if (type === "rpc" && !mapped && rpc && rpcName) {
+    control = (
+      <RpcSelect label={label} testId={`field-${path}`} rpc={rpcName} source={rpc} value={value} onChange={onChange} />
+    );
+  } else if (
     mapped ||
     (mappable && type === "string") ||
     (mappable && type === "any" && (value === undefined || typeof value === "string")) ||
@@ -170,7 +177,15 @@ function Field({ name, schema, root, value, onChange, required, mappable, path, 
           {label}
           {required && <span className="required">*</span>}
         </legend>
-        <Fields schema={s} root={root} value={obj} onChange={(v) => onChange(v)} mappable={mappable} path={path} />
+        <Fields
+          schema={s}
+          root={root}
+          value={obj}
+          onChange={(v) => onChange(v)}
+          mappable={mappable}
+          path={path}
+          rpc={rpc}
+        />
       </fieldset>
     );
   } else if (type === "array") {
@@ -192,6 +207,7 @@ function Field({ name, schema, root, value, onChange, required, mappable, path, 
               required={false}
               mappable={mappable}
               path={`${path}.${i}`}
+              rpc={rpc}
               onChange={(v) => onChange(list.map((old, j) => (j === i ? (v ?? "") : old)))}
             />
             <button
@@ -294,6 +310,7 @@ export function Fields({
   path,
   skip = [],
   hints = {},
+  rpc,
 }: {
   schema: JsonSchema;
   root: Root;
@@ -304,6 +321,8 @@ export function Fields({
   skip?: string[];
   /** A line under a field, by its name (e.g. the aggregator that fills it). */
   hints?: Record<string, string>;
+  /** Where fields filled by an app's RPC load their choices from (apps defined as data). */
+  rpc?: RpcSource;
 }) {
   const s = resolve(schema, root);
   const required = new Set(s.required ?? []);
@@ -322,6 +341,7 @@ export function Fields({
           mappable={mappable}
           path={path ? `${path}.${name}` : name}
           hint={hints[name]}
+          rpc={rpc}
           onChange={(v) => {
             const next = { ...value };
             if (v === undefined) delete next[name];

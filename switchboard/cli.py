@@ -533,7 +533,16 @@ def _demo(args: argparse.Namespace) -> int:
             port = probe.getsockname()[1]
     base_url = f"http://{args.host}:{port}"
     # 1CRM's sandbox allows 120 calls a minute; the demo's first polls read a lot at once.
-    onecrm_app = onecrm_sandbox.create_app({"fixture": "demo", "rate_limit_per_minute": 1200})
+    # Its base currency is the accounting organisation's (NZD, like both accounting
+    # sandboxes): a 1CRM invoice in its base currency is one in theirs.
+    onecrm_app = onecrm_sandbox.create_app(
+        {
+            "fixture": "demo",
+            "rate_limit_per_minute": 1200,
+            "default_currency": "NZD",
+            "currencies": ["USD", "AUD", "EUR", "GBP"],
+        }
+    )
     onecrm_url, stop_onecrm = run_sandbox_in_thread(onecrm_app)
     if args.library == "quickbooks":
         accounting = qbo_sandbox.create_app(
@@ -577,8 +586,8 @@ def _demo_setup(
     """Connections to the sandboxes, the demo user, the library imported and activated."""
     import dataclasses
 
+    from engine.passwords import new_password_hash
     from engine.service import build_service, shutdown_service
-    from webui.auth import new_password_hash
 
     # Activation subscribes webhooks in the sandboxes, which listen on this machine.
     settings = dataclasses.replace(_settings(), allow_private_network=True)

@@ -1,0 +1,199 @@
+"""Run events on the backplane: an in-process fan-out (``EventHub``) with an optional Redis
+pub/sub relay between processes, so a run in a Celery worker reaches the web process that streams
+it. What the events say is the service's business (``engine.service.events``); the hub only keeps
+and carries them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import queue
+import threading
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from engine.failures import log_failure
+
+log = logging.getLogger("switchboard.events")
+
+CHANNEL = "switchboard:execution-events"
+FINISHED = "finished"
+
+
+class Subscription:
+    """Events of one execution: ``replay`` (what happened before subscribing), then ``next``."""
+
+    def __init__(self, replay: list[dict[str, Any]]) -> None:
+        self.replay = replay
+        self._queue: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
+
+    def put(self, event: dict[str, Any]) -> None:
+        self._queue.put(event)
+
+    def next(self, timeout: float) -> dict[str, Any] | None:
+        """The next event, or ``None`` after ``timeout`` seconds without one."""
+        try:
+            return self._queue.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+
+class EventHub:
+    """In-process fan-out of run events, with an optional Redis relay between processes.
+
+    Args:
+        redis_url: relay through Redis pub/sub when given.
+        keep_finished: how many finished runs' events stay for late subscribers.
+        keep_running: how many runs in flight keep their events (the oldest go first).
+        max_events: events kept per run (later ones are still delivered live).
+    """
+
+    def __init__(
+        self,
+        redis_url: str | None = None,
+        *,
+        keep_finished: int = 64,
+        max_events: int = 2000,
+        keep_running: int = 1024,
+    ) -> None:
+        self._guard = threading.Lock()
+        self._events: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
+        self._finished: OrderedDict[str, None] = OrderedDict()
+        self._subscribers: dict[str, list[Subscription]] = {}
+        self._keep_finished = keep_finished
+        self._keep_running = keep_running
+        self._max_events = max_events
+        self._relay = _RedisRelay(redis_url, self._deliver) if redis_url else None
+
+    def publish(self, execution_id: str, event: dict[str, Any]) -> None:
+        """Deliver ``event`` here and, with Redis, to the other processes."""
+        self._deliver(execution_id, event)
+        if self._relay is not None:
+            self._relay.publish(execution_id, event)
+
+    @contextlib.contextmanager
+    def subscribe(self, execution_id: str) -> Iterator[Subscription]:
+        if self._relay is not None:
+            self._relay.listen()
+        with self._guard:
+            subscription = Subscription(list(self._events.get(execution_id, ())))
+            self._subscribers.setdefault(execution_id, []).append(subscription)
+        try:
+            yield subscription
+        finally:
+            with self._guard:
+                listeners = self._subscribers.get(execution_id, [])
+                if subscription in listeners:
+                    listeners.remove(subscription)
+                if not listeners:
+                    self._subscribers.pop(execution_id, None)
+
+    def close(self) -> None:
+        if self._relay is not None:
+            self._relay.close()
+
+    def _deliver(self, execution_id: str, event: dict[str, Any]) -> None:
+        with self._guard:
+            kept = self._events.get(execution_id)
+            if kept is None:
+                kept = self._events[execution_id] = []
+                # A run that never finishes here (reaped, its worker killed) must not stay.
+                while len(self._events) > self._keep_running + self._keep_finished:
+                    gone, _ = self._events.popitem(last=False)
+                    self._finished.pop(gone, None)
+            if len(kept) < self._max_events or event.get("event") == FINISHED:
+                kept.append(event)
+            if event.get("event") == FINISHED:
+                self._finished[execution_id] = None
+                while len(self._finished) > self._keep_finished:
+                    gone, _ = self._finished.popitem(last=False)
+                    self._events.pop(gone, None)
+            listeners = list(self._subscribers.get(execution_id, ()))
+        for subscription in listeners:
+            subscription.put(event)
+
+
+class _RedisRelay:
+    """Publishes from a background thread (a run never waits for Redis) and listens on one
+    channel; each hub ignores its own messages."""
+
+    def __init__(self, url: str, deliver: Callable[[str, dict[str, Any]], None]) -> None:
+        self._url = url
+        self._deliver = deliver
+        self._origin = uuid.uuid4().hex
+        self._outbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self._guard = threading.Lock()
+        self._publisher: threading.Thread | None = None
+        self._listener: threading.Thread | None = None
+        self._stopping = threading.Event()
+
+    def publish(self, execution_id: str, event: dict[str, Any]) -> None:
+        message = {"origin": self._origin, "execution_id": execution_id, "event": event}
+        self._outbox.put(json.dumps(message, default=str).encode())
+        with self._guard:
+            if self._publisher is None:
+                self._publisher = threading.Thread(
+                    target=self._publish_forever, name="switchboard-events-out", daemon=True
+                )
+                self._publisher.start()
+
+    def listen(self) -> None:
+        with self._guard:
+            if self._listener is None:
+                self._listener = threading.Thread(
+                    target=self._listen_forever, name="switchboard-events-in", daemon=True
+                )
+                self._listener.start()
+
+    def close(self) -> None:
+        self._stopping.set()
+        self._outbox.put(None)
+
+    def _client(self) -> Any:
+        import redis
+
+        return redis.Redis.from_url(self._url, socket_connect_timeout=2)
+
+    def _publish_forever(self) -> None:
+        client = self._client()
+        while (message := self._outbox.get()) is not None:
+            try:
+                client.publish(CHANNEL, message)
+            except Exception as error:  # progress events are best effort; the store has it all
+                log_failure(
+                    log,
+                    "could not publish a run event to Redis",
+                    error=error,
+                    level=logging.WARNING,
+                )
+
+    def _listen_forever(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                pubsub = self._client().pubsub(ignore_subscribe_messages=True)
+                pubsub.subscribe(CHANNEL)
+                while not self._stopping.is_set():
+                    message = pubsub.get_message(timeout=1.0)
+                    if message is not None:
+                        self._received(message.get("data"))
+            except Exception as error:
+                log_failure(
+                    log,
+                    "run events from Redis interrupted; reconnecting",
+                    error=error,
+                    level=logging.WARNING,
+                )
+                self._stopping.wait(2.0)
+
+    def _received(self, data: Any) -> None:
+        try:
+            message = json.loads(data)
+        except (TypeError, ValueError):
+            return
+        if not isinstance(message, dict) or message.get("origin") == self._origin:
+            return
+        self._deliver(str(message.get("execution_id")), dict(message.get("event") or {}))
