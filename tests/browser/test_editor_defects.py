@@ -433,3 +433,31 @@ def test_toolbar_add_module_follows_the_selection_and_keeps_the_fallback_last(si
     assert len(router["routes"]) == 3
     assert router["parameters"]["else"] == 2
     assert router["routes"][2]["flow"][0]["id"] == 4  # the fallback route, still last
+
+
+# 14 ------------------------------------------------------------------------------------------
+
+
+def test_adding_a_data_store_record_asks_nothing_that_answers_404(signed_in, server):
+    page = signed_in
+    store = api_json(page, server, "POST", "/api/datastores", {"name": "Visitors"})
+    answers: list[tuple[int, str]] = []
+    page.on("response", lambda response: answers.append((response.status, response.url)))
+    page.goto(f"{server}/#/datastores/{store['id']}")
+    page.locator(".list-header").get_by_role("button", name="Add record").click()
+    form = page.get_by_test_id("record-form")
+    form.get_by_label("Key").fill("ada")
+    form.get_by_label("Data (JSON)").fill('{"name": "Ada"}')
+    form.get_by_role("button", name="Add record").click()
+    page.get_by_test_id("record-ada").wait_for()
+    assert [a for a in answers if a[0] == 404] == [], answers
+    # A key that has a record is still not overwritten.
+    page.locator(".list-header").get_by_role("button", name="Add record").click()
+    form = page.get_by_test_id("record-form")
+    form.get_by_label("Key").fill("ada")
+    form.get_by_label("Data (JSON)").fill('{"name": "Someone else"}')
+    form.get_by_role("button", name="Add record").click()
+    form.get_by_text("exists already").wait_for()
+    shot(page, "defect-14-record")
+    record = page.request.get(f"{server}/api/datastores/{store['id']}/records/ada").json()
+    assert record["data"] == {"name": "Ada"}
