@@ -206,15 +206,17 @@ function EditorInner({
   }, [dirty, givenId]);
 
   // Unsaved changes: ask before a link or Back leaves the editor, and before reload or close.
-  const leaving = useRef({ dirty, createdId, savedOnce });
-  leaving.current = { dirty, createdId, savedOnce };
+  const leaving = useRef({ dirty, savedOnce });
+  leaving.current = { dirty, savedOnce };
   useEffect(() => {
     const removeGuard = setLeaveGuard(() => {
-      const { dirty, createdId, savedOnce } = leaving.current;
+      const { dirty, savedOnce } = leaving.current;
       if (!dirty) return true;
       if (!confirm("Leave without saving? Your changes will be lost.")) return false;
-      // A new scenario never saved leaves no empty row behind.
-      if (createdId !== null && !savedOnce) finishAfterLeaving(api.del(`/api/scenarios/${createdId}`));
+      // A new scenario never saved leaves no empty row behind (once its creation, which may
+      // still be on its way, is done).
+      if (creating.current && !savedOnce)
+        finishAfterLeaving(creating.current.then((id) => api.del(`/api/scenarios/${id}`)));
       return true;
     });
     const beforeUnload = (e: BeforeUnloadEvent) => {
