@@ -425,8 +425,8 @@ def _entry(
     key = naming.key_of(outcome.bundle)
     name = naming.name_of(outcome.bundle) or outcome.read_name
     if unknown:  # recorded before lineage, with several records: no honest answer
-        message = "recorded before the sync log could tell this run's records apart"
-        return SyncEntry(NOT_SYNCED, key, name, None, message, at, execution_id, 0, outcome.index)
+        unsure = "recorded before the sync log could tell this run's records apart"
+        return SyncEntry(NOT_SYNCED, key, name, None, unsure, at, execution_id, 0, outcome.index)
     status, message = _status(outcome)
     target = _target_key(outcome.writes, source_app)
     writes = len(outcome.writes)

@@ -7,6 +7,8 @@ imported with connections made the way a user makes them."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -278,8 +280,16 @@ def qbo_library(library, quickbooks, http):
 
 @pytest.fixture
 def library(tmp_path, onecrm, xero, http):
+    with open_library(tmp_path / "var", onecrm, xero, http) as opened:
+        yield opened
+
+
+@contextmanager
+def open_library(var_dir: Path, onecrm: Sandbox, xero: Sandbox, http) -> Iterator[Library]:
+    """The real service on a fresh SQLite store in ``var_dir``, its web app served on loopback,
+    connected to the sandboxes (also what a test that starts its own sandboxes uses)."""
     environ = {
-        "SWITCHBOARD_VAR_DIR": str(tmp_path / "var"),
+        "SWITCHBOARD_VAR_DIR": str(var_dir),
         "SWITCHBOARD_HEARTBEAT_SECONDS": "1",
         "SWITCHBOARD_ALLOW_PRIVATE_NETWORK": "1",  # the sandboxes listen on loopback
     }
@@ -295,11 +305,13 @@ def library(tmp_path, onecrm, xero, http):
         "onecrm": connect_onecrm(store, onecrm).id,
         "xero": connect_xero(store, registry, http, xero).id,
     }
-    yield Library(service, onecrm, xero, connections, http)
-    stop()
-    queue.close()
-    service.close()
-    store.close()
+    try:
+        yield Library(service, onecrm, xero, connections, http)
+    finally:
+        stop()
+        queue.close()
+        service.close()
+        store.close()
 
 
 def blueprint_of(path: Path) -> dict[str, Any]:
