@@ -107,3 +107,18 @@ def _compare(
             if a != b:
                 found.append(Difference(kind, label, label, name, a, b))
     return found
+
+
+def compare_zoho_xero(
+    zoho: Mapping[str, Iterable[Record]], xero: Mapping[str, Iterable[Record]]
+) -> list[Difference]:
+    """Invoices by the Xero invoice id (a Zoho invoice keeps it as ``Xero_Invoice_Id``; one
+    never sent has ``""``): every sales invoice once on each side, the same total to the cent."""
+    return _compare(
+        "invoice",
+        list(zoho.get("Invoices", [])),
+        [i for i in xero.get("Invoices", []) if i.get("Type", "ACCREC") == "ACCREC"],
+        lambda z: text(z.get("Xero_Invoice_Id")) or "",
+        lambda x: text(x.get("InvoiceID")) or "",
+        (("total", lambda z: money(z.get("Grand_Total")), lambda x: money(x.get("Total"))),),
+    )
