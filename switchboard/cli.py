@@ -514,6 +514,16 @@ def _scenario_id(service: Any, text: str) -> int:
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 DEMO_USER = ("demo@switchboard.example", "try-the-sandboxes")
+DEMO_ONECRM = {
+    "fixture": "demo",
+    # 1CRM's sandbox allows 120 calls a minute; the demo's first polls read a lot at once.
+    "rate_limit_per_minute": 1200,
+    # Its base currency is the accounting organisation's (NZD, as both accounting sandboxes'):
+    # a 1CRM invoice in its base currency is one in theirs (#20: it was USD).
+    "default_currency": "NZD",
+    "currencies": ["USD", "AUD", "EUR", "GBP"],
+}
+"""The demo's 1CRM sandbox."""
 DEMO_VERIFIER = "demo-verifier-token"  # signs the QuickBooks sandbox's webhooks
 
 
@@ -537,17 +547,7 @@ def _demo(args: argparse.Namespace) -> int:
             probe.bind((args.host, 0))
             port = probe.getsockname()[1]
     base_url = f"http://{args.host}:{port}"
-    # 1CRM's sandbox allows 120 calls a minute; the demo's first polls read a lot at once.
-    # Its base currency is the accounting organisation's (NZD, like both accounting
-    # sandboxes): a 1CRM invoice in its base currency is one in theirs.
-    onecrm_app = onecrm_sandbox.create_app(
-        {
-            "fixture": "demo",
-            "rate_limit_per_minute": 1200,
-            "default_currency": "NZD",
-            "currencies": ["USD", "AUD", "EUR", "GBP"],
-        }
-    )
+    onecrm_app = onecrm_sandbox.create_app(DEMO_ONECRM)
     onecrm_url, stop_onecrm = run_sandbox_in_thread(onecrm_app)
     if args.library == "quickbooks":
         accounting = qbo_sandbox.create_app(

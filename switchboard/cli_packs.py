@@ -141,8 +141,8 @@ def _sync(args: argparse.Namespace) -> int:
         raise CommandError(str(error), EXIT_BAD_INPUT) from None
     finally:
         shutdown_service(service)
-    for error in state.errors:
-        print(f"error: {error}", file=sys.stderr)
+    for problem in state.errors:
+        print(f"error: {problem}", file=sys.stderr)
     return EXIT_OK if not state.errors else 1
 
 
