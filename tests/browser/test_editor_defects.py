@@ -4,6 +4,7 @@ before its fix."""
 from __future__ import annotations
 
 import json
+from itertools import pairwise
 
 from tests.browser.conftest import ROOT, shot
 from tests.browser.helpers import add_after, api_session, close_panel, create_scenario, pick, save
@@ -461,3 +462,40 @@ def test_adding_a_data_store_record_asks_nothing_that_answers_404(signed_in, ser
     shot(page, "defect-14-record")
     record = page.request.get(f"{server}/api/datastores/{store['id']}/records/ada").json()
     assert record["data"] == {"name": "Ada"}
+
+
+# 15 ------------------------------------------------------------------------------------------
+
+
+def test_dashboard_day_labels_do_not_overlap(signed_in, server):
+    page = signed_in
+    scenario_id = create_scenario(page, server, parse_blueprint())
+    run(page, server, scenario_id)
+    page.goto(f"{server}/#/dashboard")
+    page.get_by_label("Period").select_option("14")
+    chart = page.get_by_role("img", name="Runs, operations and errors per day, all scenarios")
+    chart.wait_for()
+    page.wait_for_function("() => document.querySelectorAll('svg.day-chart g').length >= 14")
+    shot(page, "defect-15-dashboard")
+    boxes = [label.bounding_box() for label in chart.locator("text").all()]
+    assert len(boxes) >= 2
+    for a, b in pairwise(boxes):
+        assert a["x"] + a["width"] <= b["x"], (a, b)
+
+
+def test_unknown_module_is_greyed_out(signed_in, server):
+    page = signed_in
+    blueprint = parse_blueprint()
+    blueprint["flow"][2]["module"] = "acme:DoSomething"
+    scenario_id = create_scenario(page, server, blueprint)
+    page.goto(f"{server}/#/scenarios/{scenario_id}")
+    circle = page.get_by_test_id("module-3").locator(".module-circle")
+    circle.wait_for()
+    red, green, blue = (
+        int(part)
+        for part in circle.evaluate("el => getComputedStyle(el).backgroundColor")
+        .removeprefix("rgb(")
+        .removesuffix(")")
+        .split(",")
+    )
+    assert max(red, green, blue) - min(red, green, blue) <= 24, (red, green, blue)  # grey
