@@ -87,6 +87,9 @@ class Settings:
         max_run_seconds: wall time of one execution.
         max_bundles_per_run: bundles (operations) one execution may process.
         max_stored_bundles_per_module: bundles kept per module in an execution record.
+        keep_successful_bundles: whether a successful run's record keeps its bundles (Make's
+            way, the default) or only statuses, counts and timings (n8n's "do not save
+            successful executions"); a scenario's ``keepSuccessfulBundles`` setting wins.
         queue_lease_seconds: how long a worker's claim on a webhook queue item lasts.
         heartbeat_seconds: how often a running execution reports it is alive.
         stale_after_seconds: a running execution silent this long is requeued by the reaper.
@@ -129,6 +132,9 @@ class Settings:
     )
     max_stored_bundles_per_module: int = field(
         default=100, metadata=_env("SWITCHBOARD_MAX_STORED_BUNDLES", _positive_int)
+    )
+    keep_successful_bundles: bool = field(
+        default=True, metadata=_env("SWITCHBOARD_KEEP_SUCCESSFUL_BUNDLES", _boolean)
     )
     queue_lease_seconds: float = field(
         default=300.0, metadata=_env("SWITCHBOARD_QUEUE_LEASE_SECONDS", _positive_float)

@@ -127,6 +127,9 @@ class ScenarioSettings(LosslessModel):
     fresh_variables: bool = False
     slots: Any = None
     timezone: str | None = None  # Switchboard extension; Make keeps it on the organization
+    # Switchboard extension: a successful run's record keeps its bundles (``None``: as the
+    # installation says, SWITCHBOARD_KEEP_SUCCESSFUL_BUNDLES, by default yes as Make does).
+    keep_successful_bundles: bool | None = None
 
 
 class BlueprintMetadata(LosslessModel):

@@ -30,6 +30,8 @@ from engine.mapping.values import (
 
 ARITHMETIC = frozenset("+-*/%")
 
+Evaluator = Callable[[EvalContext], Any]
+
 
 class Node(ABC):
     """Base of every syntax-tree node."""
@@ -44,6 +46,15 @@ class Node(ABC):
 
     def evaluate_arg(self, ctx: EvalContext) -> Any:
         return self.evaluate(ctx)
+
+    def compiled(self) -> Evaluator:
+        """``evaluate`` as a plain function; nodes on the hot path return a closure that reads
+        what it needs without the tree walk's attribute lookups (same values, same errors)."""
+        return self.evaluate
+
+    def compiled_arg(self) -> Evaluator:
+        """``evaluate_arg`` as a plain function (see ``compiled``)."""
+        return self.evaluate_arg
 
     def collect_references(self, into: set[int]) -> None:  # noqa: B027 - most nodes read none
         """Add the module ids this node reads to ``into``."""
@@ -64,6 +75,13 @@ class Literal(Node):
 
     def evaluate(self, ctx: EvalContext) -> Any:
         return self.value
+
+    def compiled(self) -> Evaluator:
+        value = self.value
+        return lambda ctx: value
+
+    def compiled_arg(self) -> Evaluator:
+        return self.compiled()
 
 
 class Word(Node):
@@ -109,6 +127,28 @@ KEYWORDS: dict[str, Callable[[EvalContext], Any]] = {
     "executionId": lambda ctx: (ctx.variables.get("execution") or {}).get("id"),
 }
 """Every keyword and how it is evaluated."""
+
+KEYWORD_HELP: dict[str, str] = {
+    "null": "No value: the field is sent empty (null).",
+    "true": "The boolean true.",
+    "false": "The boolean false.",
+    "emptystring": 'A text of no characters ("").',
+    "emptyarray": "An array with no items ([]).",
+    "space": "One space character.",
+    "tab": "One tab character.",
+    "newline": "A line break (LF).",
+    "carriagereturn": "A carriage return (CR).",
+    "nbsp": "A non-breaking space (U+00A0).",
+    "ignore": "Leaves the field out, as if it were not mapped.",
+    "erase": "Clears the field's value in the app (an update removes it).",
+    "now": "The current date and time, in the scenario's time zone.",
+    "timestamp": "The current Unix time in seconds.",
+    "uuid": "A random UUID (version 4).",
+    "random": "A random number from 0 (included) to 1 (excluded).",
+    "pi": "The number π (3.14159…).",
+    "executionId": "The id of the running execution.",
+}
+"""What each keyword gives, for the mapping panel's Keywords tab (every keyword has one)."""
 
 
 class Keyword(Node):
@@ -235,6 +275,39 @@ class Path(Node):
             return self._walk_names(value, ctx, spread=True)
         return self._walk(value, self._resolved_steps(ctx), ctx, spread=True)
 
+    def compiled(self) -> Evaluator:
+        return self._compiled(self.evaluate)
+
+    def compiled_arg(self) -> Evaluator:
+        return self._compiled(self.evaluate_arg)
+
+    def _compiled(self, general: Evaluator) -> Evaluator:
+        """Key steps into a module's bundle (``1.contact.name``) read inline; anything else
+        (an array on the way, a missing value) goes the general way from the start."""
+        module_id, names = self._module_id, self._names
+        if module_id is None:
+            return general
+        if len(names) == 1:
+            name = names[0]
+
+            def read_key(ctx: EvalContext) -> Any:
+                value = ctx.bundles.get(module_id)
+                if type(value) is dict:
+                    return value.get(name)
+                return general(ctx)
+
+            return read_key
+
+        def read_keys(ctx: EvalContext) -> Any:
+            value = ctx.bundles.get(module_id)
+            for name in names:
+                if type(value) is not dict:
+                    return general(ctx)
+                value = value.get(name)
+            return value
+
+        return read_keys
+
     def _walk_names(self, value: Any, ctx: EvalContext, *, spread: bool) -> Any:
         for position, name in enumerate(self._names):
             if type(value) is dict:
@@ -306,6 +379,21 @@ class Binary(Node):
             raise DataError(f"Operator '{self.op}' failed: {error}") from None
         return check_size(result, ctx.max_output, f"Operator '{self.op}'")
 
+    def compiled(self) -> Evaluator:
+        left, right, apply, op = self.left.compiled(), self.right.compiled(), self._apply, self.op
+
+        def operate(ctx: EvalContext) -> Any:
+            first, second = left(ctx), right(ctx)
+            if ctx.checkpoint is not None:
+                ctx.checkpoint()
+            try:
+                result = apply(first, second)
+            except (CoercionError, RecursionError) as error:
+                raise DataError(f"Operator '{op}' failed: {error}") from None
+            return check_size(result, ctx.max_output, f"Operator '{op}'")
+
+        return operate
+
     def collect_references(self, into: set[int]) -> None:
         self.left.collect_references(into)
         self.right.collect_references(into)
@@ -362,23 +450,49 @@ class Call(Node):
                 result = spec.impl(ctx, *[arg.evaluate_arg(ctx) for arg in self.args])
         except DataError:
             raise
-        except (
-            FunctionError,
-            CoercionError,
-            ValueError,
-            TypeError,
-            ArithmeticError,
-            RecursionError,
-            TimeoutError,
-        ) as error:
+        except _FUNCTION_FAILURES as error:
             raise DataError(f"Function '{spec.name}' finished with error! {error}") from None
         if type(result) is str and len(result) <= ctx.max_output:
             return result  # the usual answer, checked without the general size check
         return check_size(result, ctx.max_output, f"Function '{spec.name}'")
 
+    def compiled(self) -> Evaluator:
+        spec = self.spec
+        if spec.lazy:
+            return self.evaluate
+        impl, name = spec.impl, spec.name
+        args = tuple(arg.compiled_arg() for arg in self.args)
+
+        def call(ctx: EvalContext) -> Any:
+            if ctx.checkpoint is not None:
+                ctx.checkpoint()
+            try:
+                result = impl(ctx, *[arg(ctx) for arg in args])
+            except DataError:
+                raise
+            except _FUNCTION_FAILURES as error:
+                raise DataError(f"Function '{name}' finished with error! {error}") from None
+            if type(result) is str and len(result) <= ctx.max_output:
+                return result
+            return check_size(result, ctx.max_output, f"Function '{name}'")
+
+        return call
+
     def collect_references(self, into: set[int]) -> None:
         for arg in self.args:
             arg.collect_references(into)
+
+
+_FUNCTION_FAILURES = (
+    FunctionError,
+    CoercionError,
+    ValueError,
+    TypeError,
+    ArithmeticError,
+    RecursionError,
+    TimeoutError,
+)
+"""What a function's failure may raise: Make's ``Function 'x' finished with error!``."""
 
 
 def _thunk(node: Node, ctx: EvalContext) -> Callable[[], Any]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import Any
 
 from engine.errors import DataError, ExpressionError
@@ -32,7 +33,7 @@ class Template:
         is_constant: the template has no ``{{…}}``; ``evaluate`` returns the source.
     """
 
-    __slots__ = ("_parts", "_single", "is_constant", "references", "source", "where")
+    __slots__ = ("_parts", "_run", "_single", "is_constant", "references", "source", "where")
 
     def __init__(self, source: Any, where: str, parts: list[str | Node]) -> None:
         self.source = source
@@ -49,6 +50,7 @@ class Template:
             if isinstance(part, Node):
                 part.collect_references(found)
         self.references = frozenset(found)
+        self._run: Callable[[EvalContext], Any] | None = None
 
     def __repr__(self) -> str:
         return f"Template({self.source!r})"
@@ -59,19 +61,34 @@ class Template:
         Raises:
             DataError: a function or operator failed, or the value is over ``ctx.max_output``.
         """
+        run = self._run
+        if run is None:  # compiled on first use: a template parsed for one evaluation is not
+            run = self._run = self.compiled()
+        return run(ctx)
+
+    def compiled(self) -> Callable[[EvalContext], Any]:
+        """``evaluate`` as one function of the context (the expressions' closures inside)."""
         if self._single is not None:
-            return self._single.evaluate(ctx)
+            return self._single.compiled()
         if self.is_constant:
             source = self.source
-            return copy.deepcopy(source) if isinstance(source, dict | list) else source
+            if isinstance(source, dict | list):
+                return lambda ctx: copy.deepcopy(source)
+            return lambda ctx: source
+        parts = tuple(part if isinstance(part, str) else part.compiled() for part in self._parts)
+        return lambda ctx: self._joined(parts, ctx)
+
+    def _joined(
+        self, parts: tuple[str | Callable[[EvalContext], Any], ...], ctx: EvalContext
+    ) -> str:
         pieces: list[str] = []
         size = 0
         try:
-            for part in self._parts:
+            for part in parts:
                 if isinstance(part, str):
                     piece = part
                 else:
-                    value = part.evaluate(ctx)
+                    value = part(ctx)
                     piece = value if type(value) is str else to_text(value)
                 # Summed as we go: many references to one big value would otherwise be joined
                 # into a text of their total size (template length x input size) before the check.
@@ -86,7 +103,8 @@ class Template:
             raise DataError(
                 f"Template at {self.where} cannot be converted to text: {error}"
             ) from None
-        return check_size("".join(pieces), ctx.max_output, f"Template at {self.where}")
+        text: str = check_size("".join(pieces), ctx.max_output, f"Template at {self.where}")
+        return text
 
 
 def compile_template(source: Any, where: str = "", dialect: Dialect = SCENARIO) -> Template:
@@ -213,9 +231,7 @@ def _spread_into(result: dict[str, Any], value: Any, key: str) -> None:
 def _evaluator(compiled: _Compiled) -> Any:
     if type(compiled) is not _Leaf:
         return compiled.evaluate
-    template = compiled.template
-    # A template that is one expression is that expression's node (its type kept).
-    return template._single.evaluate if template._single is not None else template.evaluate
+    return compiled.template.compiled()
 
 
 class _Array(_Compiled):

@@ -208,8 +208,23 @@ class ExecutionRecord:
     def _stores_outputs(self) -> bool:
         return self.outputs is not None and not self.confidential
 
-    def to_dict(self) -> dict[str, Any]:
-        """The record as JSON values (see docs/execution-record.md)."""
+    def to_dict(self, *, bundles: bool = True) -> dict[str, Any]:
+        """The record as JSON values (see docs/execution-record.md); without ``bundles``,
+        statuses, counts, errors and timings only (``bundles_kept`` false), as a confidential
+        scenario's record."""
+        record = self._as_dict()
+        if not bundles:
+            record["bundles_kept"] = False
+            for module in record["modules"]:
+                for call in module["calls"]:
+                    call["input"], call["output"] = None, []
+                for rejection in module["rejections"]:
+                    for failed in rejection["failed"]:
+                        failed.pop("a_value", None)
+                        failed.pop("b_value", None)
+        return record
+
+    def _as_dict(self) -> dict[str, Any]:
         return {
             "status": str(self.status),
             "operations": self.operations,

@@ -47,7 +47,6 @@ from engine.store import (
     QueueItem,
     Scenario,
     Store,
-    StoreError,
     TriggerKind,
     Webhook,
 )
@@ -63,6 +62,8 @@ class _Known:
     scenario: Scenario
     webhook: Webhook
     item: QueueItem
+    worker: str | None = None
+    """The worker that claimed the execution when it was made (``None``: still to claim)."""
 
 
 def execution_id_for_item(item_id: int) -> str:
@@ -135,7 +136,9 @@ class RunOperations:
 
     def execute(self, execution_id: str) -> Execution | None:
         """Claim and run a queued execution; ``None`` when there is nothing to claim (already
-        running or finished elsewhere: a redelivered task) or its sequential scenario is busy."""
+        running or finished elsewhere: a redelivered task) or its scenario is busy: a
+        sequential one, or a poll of any (two polls would read the same cursor and sync the
+        same records twice; Make never runs a scheduled scenario alongside itself)."""
         try:
             execution = self.store.get_execution(execution_id, with_record=False)
             scenario = self.store.get_scenario(execution.scenario_id)
@@ -143,7 +146,8 @@ class RunOperations:
             return None
         if execution.status is not ExecutionStatus.QUEUED:
             return None
-        if not self.plans.get(scenario.id, execution.scenario_version).settings.sequential:
+        plan = self.plans.get(scenario.id, execution.scenario_version)
+        if not plan.settings.sequential and not _polls(plan, execution):
             return self._execute(execution_id)
         with self._scenario_lock(scenario.id) as lock:
             if lock is None:
@@ -193,38 +197,38 @@ class RunOperations:
         return webhook, scenario, self.plans.current(scenario)
 
     def _materialize_next(self, webhook: Webhook, scenario: Scenario) -> _Known | None:
+        """Claim the oldest queued request, make its execution and mark the request done, in
+        one transaction (one commit: a third of a webhook run's writes were these). The
+        execution this call made is claimed by it already (``_Known.worker``)."""
         worker = new_worker_id()
-        item = self.store.claim_next(
-            worker_id=worker,
-            lease_seconds=self.settings.queue_lease_seconds,
-            webhook_id=webhook.id,
-        )
-        if item is None:
-            return None
-        execution_id = execution_id_for_item(item.id)
-        if item.attempts > 1 or not self._created(execution_id, scenario, item):
-            # Claimed before by a worker that died: it may have made the execution already.
-            try:
-                self.store.get_execution(execution_id, with_record=False)
-            except NotFound:
-                self._created(execution_id, scenario, item)
-        # If our lease ran out, whoever holds it now maps it to the same execution.
-        with contextlib.suppress(InvalidTransition):
-            self.store.complete(item.id, execution_id, worker_id=worker)
-        return _Known(execution_id, scenario, webhook, item)
-
-    def _created(self, execution_id: str, scenario: Scenario, item: QueueItem) -> bool:
-        """Create the item's execution; ``False`` when that failed (it may exist already)."""
-        try:
-            self.store.create_execution(
-                scenario.id,
-                scenario.current_version,
-                TriggerKind.WEBHOOK,
-                str(item.id),
-                execution_id=execution_id,
-                created_at=item.received_at,
+        with self.store.transaction():
+            item = self.store.claim_next(
+                worker_id=worker,
+                lease_seconds=self.settings.queue_lease_seconds,
+                webhook_id=webhook.id,
             )
-        except StoreError:  # e.g. IntegrityViolation: an execution with that id exists
+            if item is None:
+                return None
+            execution_id = execution_id_for_item(item.id)
+            # Claimed before by a worker that died: it may have made the execution already.
+            made = item.attempts == 1 or not self._exists(execution_id)
+            if made:
+                self.store.create_execution(
+                    scenario.id,
+                    scenario.current_version,
+                    TriggerKind.WEBHOOK,
+                    str(item.id),
+                    execution_id=execution_id,
+                    created_at=item.received_at,
+                )
+                self.store.claim_execution(execution_id, worker)
+            self.store.complete(item.id, execution_id, worker_id=worker)
+        return _Known(execution_id, scenario, webhook, item, worker if made else None)
+
+    def _exists(self, execution_id: str) -> bool:
+        try:
+            self.store.get_execution(execution_id, with_record=False)
+        except NotFound:
             return False
         return True
 
@@ -271,12 +275,14 @@ class RunOperations:
         given: list[dict[str, Any]] | None,
         known: _Known | None,
     ) -> Execution | None:
-        worker = new_worker_id()
-        try:
-            if not self.store.claim_execution(execution_id, worker):
+        worker = known.worker if known is not None else None
+        if worker is None:
+            worker = new_worker_id()
+            try:
+                if not self.store.claim_execution(execution_id, worker):
+                    return None
+            except NotFound:
                 return None
-        except NotFound:
-            return None
         execution = self.store.get_execution(execution_id, with_record=False)
         also = lock.refresh if lock is not None else None
         with self.heartbeats.beating(execution_id, worker, also):
@@ -417,6 +423,10 @@ class RunOperations:
         worker: str,
     ) -> Execution | None:
         status = ExecutionStatus(str(record.status))
+        keep = plan.settings.keep_successful_bundles
+        if keep is None:
+            keep = self.settings.keep_successful_bundles
+        stored = record.to_dict(bundles=keep or status is not ExecutionStatus.SUCCESS)
         try:
             # One transaction: an execution never ends "incomplete" without the state its
             # retry needs, nor a retry run finished with its incomplete execution unsettled.
@@ -424,7 +434,7 @@ class RunOperations:
                 finished = self.store.finish_execution(
                     execution.id,
                     status,
-                    record.to_dict(),
+                    stored,
                     operations=record.operations,
                     data_size=record.data_size,
                     error=_summary(record.error),
@@ -480,6 +490,16 @@ class RunOperations:
             self.store.set_scenario_active(scenario.id, False)
 
 
+def _polls(plan: Plan, execution: Execution) -> bool:
+    """Whether the run asks a polling trigger for records (not a retry, which resumes one)."""
+    trigger = plan.trigger
+    return (
+        trigger is not None
+        and trigger.kind is ModuleKind.TRIGGER
+        and execution.trigger_kind is not TriggerKind.RETRY
+    )
+
+
 class UnstorableRecord(Exception):
     """A run that ended but whose end the store refused because of what its record holds."""
 
@@ -512,6 +532,6 @@ def _trigger_bundles(plan: Plan, request_bundle: dict[str, Any]) -> list[dict[st
     bundle on as it is."""
     trigger = plan.trigger
     unwrap = trigger.spec.hooks.get("webhook_bundles") if trigger and trigger.spec else None
-    if unwrap is None:
+    if unwrap is None or trigger is None:
         return [request_bundle]
     return list(unwrap(request_bundle, dict(trigger.parameters)))

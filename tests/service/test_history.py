@@ -186,3 +186,16 @@ def _quiet(hub, execution_id):
     """Subscribe without starting the Redis listener thread."""
     hub._relay.listen = lambda: None
     return hub.subscribe(execution_id)
+
+
+def test_hub_keeps_finished_runs_within_an_event_budget():
+    # Long runs (thousands of items) must not make a server's memory grow run after run.
+    hub = EventHub(keep_finished=64, max_events=10, finished_budget=25)
+    for run in ("a", "b", "c", "d"):
+        for n in range(12):
+            hub.publish(run, {"event": "module_started", "n": n})
+        hub.publish(run, {"event": "finished"})
+    with hub.subscribe("a") as gone, hub.subscribe("c") as kept, hub.subscribe("d") as newest:
+        assert gone.replay == []
+        assert len(kept.replay) == 11 and len(newest.replay) == 11
+    assert hub._finished_events == 22

@@ -206,7 +206,9 @@ class SqlExecutions(SqlBase):
                     status.value,
                 )
             self._store_record(connection, execution_id, record)
-            return self._execution(connection, execution_id, with_record=True)
+            # The record just written is the caller's: not read back (and decompressed) again.
+            finished_execution = self._execution(connection, execution_id)
+            return replace(finished_execution, record=None if record is None else dict(record))
 
     def cancel_execution(self, execution_id: str) -> Execution:
         with self._write() as connection:
@@ -411,17 +413,18 @@ class SqlExecutions(SqlBase):
             query = query.where(executions.c.created_at < until)
         return query
 
-    @staticmethod
     def _store_record(
-        connection: Connection, execution_id: str, record: Mapping[str, Any] | None
+        self, connection: Connection, execution_id: str, record: Mapping[str, Any] | None
     ) -> None:
         if record is None:
             return
+        statement = self._upsert(execution_records)
         connection.execute(
-            delete(execution_records).where(execution_records.c.execution_id == execution_id)
-        )
-        connection.execute(
-            insert(execution_records), {"execution_id": execution_id, "record": dict(record)}
+            statement.on_conflict_do_update(
+                index_elements=[execution_records.c.execution_id],
+                set_={"record": statement.excluded.record},
+            ),
+            {"execution_id": execution_id, "record": dict(record)},
         )
 
     def _execution(

@@ -188,22 +188,16 @@ class SqlWebhookQueue(SqlBase):
         now = self._now(now)
         oldest = self._oldest_queued(webhook_id, scenario_id)
         claim = {
-            "status": CLAIMED,
             "worker_id": worker_id,
             "claimed_at": now,
             "lease_expires_at": now + timedelta(seconds=lease_seconds),
-            "attempts": webhook_queue.c.attempts + 1,
         }
         with self._write() as connection:
             for _ in range(_CLAIM_ATTEMPTS):
                 item_id = connection.execute(oldest).scalar_one_or_none()
                 if item_id is None:
                     return None
-                claimed = connection.execute(
-                    update(webhook_queue)
-                    .where(webhook_queue.c.id == item_id, webhook_queue.c.status == QUEUED)
-                    .values(**claim)
-                )
+                claimed = connection.execute(_CLAIM, {"item_id": item_id, **claim})
                 if claimed.rowcount == 1:
                     return self._item(connection, item_id)
         return None
@@ -359,6 +353,17 @@ class SqlWebhookQueue(SqlBase):
 # Built once (the ingress path runs them per request): no statement construction per call.
 _ENQUEUE = insert(webhook_queue).returning(*webhook_queue.c)
 _ITEM_BY_ID = select(webhook_queue).where(webhook_queue.c.id == bindparam("item_id"))
+_CLAIM = (
+    update(webhook_queue)
+    .where(webhook_queue.c.id == bindparam("item_id"), webhook_queue.c.status == QUEUED)
+    .values(
+        status=CLAIMED,
+        worker_id=bindparam("worker_id"),
+        claimed_at=bindparam("claimed_at"),
+        lease_expires_at=bindparam("lease_expires_at"),
+        attempts=webhook_queue.c.attempts + 1,
+    )
+)
 _WEBHOOK_AND_QUEUED = select(
     webhooks.c.id,
     select(func.count())

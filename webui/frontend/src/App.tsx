@@ -10,6 +10,7 @@ import { History } from "./pages/History";
 import { IncompletePage } from "./pages/Incomplete";
 import { SyncLog } from "./pages/SyncLog";
 import { ReconcilePage } from "./pages/Reconcile";
+import { PacksPage } from "./pages/Packs";
 import { WebhookList, WebhookQueue } from "./pages/Webhooks";
 import { ConnectionsPage } from "./pages/Connections";
 import { DataStoresPage } from "./pages/DataStores";
@@ -101,7 +102,9 @@ export function App() {
                 ? "account"
                 : path.startsWith("#/reconcile")
                   ? "reconcile"
-                  : "scenarios";
+                  : path.startsWith("#/packs")
+                    ? "packs"
+                    : "scenarios";
   const scenarioParam = query.get("scenario");
   let content;
   if (syncLog) content = <SyncLog key={syncLog[1]} scenarioId={Number(syncLog[1])} />;
@@ -126,6 +129,8 @@ export function App() {
   else if (section === "datastores") content = <DataStoresPage canEdit={canEdit} />;
   else if (section === "account") content = <AccountPage me={state.user} rule={state.password_rule} />;
   else if (section === "reconcile") content = <ReconcilePage />;
+  else if (section === "packs")
+    content = <PacksPage name={/^#\/packs\/([\w-]+)/.exec(path)?.[1] ?? null} canEdit={canEdit} />;
   else content = <ScenarioList onOpen={(id) => (window.location.hash = `#/scenarios/${id}`)} />;
   const nav = (name: string, href: string, label: string) => (
     <a href={href} className={`nav-link${section === name ? " active" : ""}`}>
@@ -151,6 +156,7 @@ export function App() {
         {nav("datastores", "#/datastores", "Data stores")}
         {nav("dashboard", "#/dashboard", "Dashboard")}
         {canEdit && nav("reconcile", "#/reconcile", "Reconciliation")}
+        {nav("packs", "#/packs", "Sync packs")}
         <span className="spacer" />
         <a href="#/account" className={`user nav-link${section === "account" ? " active" : ""}`} title="Your account">
           {state.user.name} <span className="muted">({state.user.role})</span>

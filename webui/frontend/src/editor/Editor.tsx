@@ -62,12 +62,15 @@ import { FilterPanel } from "./FilterPanel";
 import { toGraph, type EditorNode, type LinkEdge as LinkEdgeType } from "./graph";
 import { useLastBundles, type ModuleRun } from "./lastRun";
 import { LiveRunContext, type LiveState } from "./liveRun";
+import { ExplainBanner } from "./ExplainBanner";
+import { useExplainFlow } from "./explainFlow";
 import { LinkEdge } from "./LinkEdge";
 import { MappingPanel } from "./MappingPanel";
 import { ModuleNode } from "./ModuleNode";
 import { ModulePanel } from "./ModulePanel";
 import { PlaceholderNode } from "./PlaceholderNode";
 import { RunPanel } from "./RunPanel";
+import { canRunAlone, lastInputBundles } from "./RunModuleOnly";
 import { SettingsPanel } from "./SettingsPanel";
 import { ProblemsBar } from "./ProblemsBar";
 import { useHistory } from "./useHistory";
@@ -170,6 +173,12 @@ function EditorInner({
   const [anchor, setAnchor] = useState<Anchor | null>(null);
   const [menu, setMenu] = useState<{ id: number; x: number; y: number } | null>(null);
   const [errorFor, setErrorFor] = useState<number | null>(null);
+  const [runOnlyFor, setRunOnlyFor] = useState<number | null>(null);
+  const [showNotes, setShowNotes] = useState(true);
+  useEffect(() => {
+    // "Run this module only" opens from the menu once: another panel closes it.
+    if (panel?.kind !== "module" || panel.id !== runOnlyFor) setRunOnlyFor(null);
+  }, [panel, runOnlyFor]);
   const [message, setMessage] = useState<{ text: string; error?: boolean } | null>(null);
   const [active, setActive] = useState<ActiveField | null>(null);
   const [busy, setBusy] = useState(false);
@@ -303,6 +312,8 @@ function EditorInner({
     () => graph.edges.map((e) => ({ ...e, selected: panel?.kind === "filter" && panel.edgeId === e.id })),
     [graph.edges, panel],
   );
+
+  const explain = useExplainFlow(nodes, edges);
 
   const flash = (text: string, error = false) => {
     setMessage({ text, error });
@@ -793,6 +804,22 @@ function EditorInner({
                 Add module
               </button>
               <span className="sep" />
+              <button
+                onClick={() => setShowNotes(!showNotes)}
+                aria-pressed={showNotes}
+                className={showNotes ? "on" : ""}
+                title="Show or hide the modules' notes on the canvas"
+              >
+                Notes
+              </button>
+              <button
+                onClick={explain.active ? explain.stop : explain.start}
+                className={explain.active ? "on" : ""}
+                aria-pressed={explain.active}
+                title="Animate a bundle's path through the routes and filters (as the last run took it)"
+              >
+                Explain flow
+              </button>
               <button onClick={() => void validate()}>Validate</button>
               <button onClick={() => setPanel({ kind: "settings" })}>Settings</button>
               <button onClick={() => void exportFile()}>Export blueprint</button>
@@ -841,6 +868,9 @@ function EditorInner({
                 </a>
               </div>
             )}
+            {explain.active && (
+              <ExplainBanner state={explain.state} edges={edges} playing={explain.playing} onStop={explain.stop} />
+            )}
             {waiting && (
               <div className="waiting-banner" role="status" data-testid="waiting">
                 <span className="pulse" /> Waiting for the next request to{" "}
@@ -856,7 +886,7 @@ function EditorInner({
               </div>
             )}
             <div className="workspace">
-              <div className="canvas" data-testid="canvas" ref={canvasRef}>
+              <div className={`canvas${showNotes ? "" : " hide-notes"}`} data-testid="canvas" ref={canvasRef}>
                 {loaded && catalog.loaded && (
                   <ReactFlow<EditorNode, LinkEdgeType>
                     nodes={nodes}
@@ -924,6 +954,10 @@ function EditorInner({
                   catalog={catalog}
                   scenarioId={scenarioId}
                   problems={validation.problems.filter((p) => p.module_id === panelModule.id)}
+                  runOnly={{
+                    bundles: lastInputBundles(bp, panelModule.id, last.bundles),
+                    open: runOnlyFor === panelModule.id,
+                  }}
                   note={notesOf(bp, panelModule.id)}
                   onChange={(fn, key) =>
                     history.commit(patchModule(bp, panelModule.id, fn), `${panelModule.id}-${key}`)
@@ -1041,6 +1075,14 @@ function EditorInner({
                     label: "Add error handler",
                     onClick: () => setErrorFor(menu.id),
                     hidden: menuModule.container === "onerror" || menuModule.module.module.startsWith("builtin:"),
+                  },
+                  {
+                    label: "Run this module only",
+                    onClick: () => {
+                      setRunOnlyFor(menu.id);
+                      setPanel({ kind: "module", id: menu.id });
+                    },
+                    hidden: readOnly || !canRunAlone(catalog.byId.get(menuModule.module.module)),
                   },
                   { label: "Add a note", onClick: () => setPanel({ kind: "module", id: menu.id }) },
                   { label: "Copy module", onClick: () => copy(menu.id) },

@@ -7,7 +7,7 @@ import { AggregatorFields, filledBy, moduleName } from "./AggregatorFields";
 import { DataStorePicker, ConnectionPicker, WebhookPicker } from "./Pickers";
 import { Fields } from "./SchemaForm";
 import { JsonEditor } from "./JsonEditor";
-import { RunModuleOnly } from "./RunModuleOnly";
+import { RunModuleOnly, canRunAlone } from "./RunModuleOnly";
 
 const PICKED = ["__IMTCONN__", "account", "hook", "__IMTHOOK__", "datastore", "feeder", "target"];
 // Built-in apps that need no connection; the others pick one in ``__IMTCONN__`` — except
@@ -36,6 +36,7 @@ export function ModulePanel({
   note,
   onChange,
   onNote,
+  runOnly,
   onAddRoute,
   onDeleteRoute,
   onClose,
@@ -50,6 +51,8 @@ export function ModulePanel({
   note: string;
   onChange: (fn: (m: Module) => void, key: string) => void;
   onNote: (content: string) => void;
+  /** "Run this module only": the last run's bundles to start from, and whether it is open. */
+  runOnly?: { bundles: JsonObject; open: boolean };
   onAddRoute: () => void;
   onDeleteRoute: (index: number) => void;
   onClose: () => void;
@@ -241,8 +244,14 @@ export function ModulePanel({
           )}
         </section>
       )}
-      {info && !["trigger", "instant_trigger", "router", "directive", "aggregator"].includes(info.kind) && (
-        <RunModuleOnly key={module.id} scenarioId={scenarioId} moduleId={module.id} />
+      {canRunAlone(info) && (
+        <RunModuleOnly
+          key={`${module.id}-${runOnly?.open ? "open" : "closed"}`}
+          scenarioId={scenarioId}
+          moduleId={module.id}
+          initial={runOnly?.bundles}
+          open={runOnly?.open}
+        />
       )}
       <label className="field">
         <span className="field-label">Note</span>

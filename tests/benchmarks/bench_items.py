@@ -1,0 +1,187 @@
+"""B8 a 10,000-item webhook run, 50 times: its time end to end, its stored record, and whether
+the server's memory levels off.
+
+The scenario (embedded, SQLite, under ``servers.GUNICORN``): webhook → Iterator over 10,000
+lines → filter ``qty > 0`` → Set variables (line total, SKU) → Array aggregator → Create JSON →
+Webhook response. Each answer is checked (9,013 items). Figures: the median wall time of a run
+(POST to the last byte of the answer, the record stored), the stored record's bytes, and the
+server's resident memory after runs 5, 25 and 50 (it should level off: no growth from 25 to 50;
+the run events kept for late followers fill their budget in the first runs).
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import random
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from tests.benchmarks.servers import bench_env, gunicorn_process, import_scenario, row
+
+BENCHMARK = "B8 10,000-item run"
+RUNS = 50
+ITEMS = 10_000
+
+BLUEPRINT = {
+    "name": "B8 10,000 items",
+    "flow": [
+        {"id": 1, "module": "gateway:CustomWebHook", "version": 1, "parameters": {"hook": 2}},
+        {
+            "id": 2,
+            "module": "builtin:BasicFeeder",
+            "version": 1,
+            "mapper": {"array": "{{1.items}}"},
+        },
+        {
+            "id": 3,
+            "module": "util:SetVariables",
+            "version": 1,
+            "filter": {
+                "name": "qty > 0",
+                "conditions": [[{"a": "{{2.qty}}", "o": "number:greater", "b": "0"}]],
+            },
+            "mapper": {
+                "scope": "roundtrip",
+                "variables": [
+                    {
+                        "name": "line_total",
+                        "value": "{{round(2.qty * 2.unit_price * (1 + 2.tax_rate); 2)}}",
+                    },
+                    {"name": "sku", "value": "{{upper(2.sku)}}"},
+                ],
+            },
+        },
+        {
+            "id": 4,
+            "module": "builtin:BasicAggregator",
+            "version": 1,
+            "parameters": {"feeder": 2},
+            "mapper": {"sku": "{{3.sku}}", "line_total": "{{3.line_total}}"},
+        },
+        {
+            "id": 5,
+            "module": "json:CreateJSON",
+            "version": 1,
+            "parameters": {"space": ""},
+            "mapper": {"items": "{{4.array}}"},
+        },
+        {
+            "id": 6,
+            "module": "gateway:WebhookRespond",
+            "version": 1,
+            "mapper": {
+                "status": "200",
+                "body": "{{5.json}}",
+                "headers": [{"key": "content-type", "value": "application/json"}],
+            },
+        },
+    ],
+    "metadata": {"version": 1, "instant": True, "scenario": {"roundtrips": 1}},
+}
+
+
+def payload() -> dict[str, Any]:
+    rng = random.Random(5)
+    return {
+        "items": [
+            {
+                "sku": f"ab-{i:05d}",
+                "qty": 0 if i % 10 == 3 else rng.randint(1, 9),
+                "unit_price": round(rng.uniform(1, 200), 2),
+                "tax_rate": rng.choice([0, 0.1, 0.15, 0.2]),
+            }
+            for i in range(ITEMS)
+        ]
+    }
+
+
+def run() -> list[dict[str, Any]]:
+    items = payload()
+    body = json.dumps(items).encode()
+    expected = sum(1 for item in items["items"] if item["qty"] > 0)
+    with tempfile.TemporaryDirectory() as temp:
+        env = bench_env(Path(temp) / "items")
+        token = import_scenario(env, json.dumps(BLUEPRINT))
+        timings, rss = [], {}
+        with gunicorn_process("switchboard_app", env) as (port, pid):
+            for number in range(1, RUNS + 1):
+                started = time.perf_counter()
+                answer = _post(port, f"/hooks/{token}", body)
+                timings.append(time.perf_counter() - started)
+                if len(json.loads(answer)["items"]) != expected:
+                    raise AssertionError(f"run {number}: a wrong answer")
+                if number in (5, 25, RUNS):
+                    rss[number] = _tree_rss_mb(pid)
+        record_bytes = _largest_record(env)
+    return [
+        row(
+            BENCHMARK,
+            "one run, webhook to answer with its record (median)",
+            statistics.median(timings),
+            "s",
+        ),
+        row(BENCHMARK, "stored record", record_bytes / 1000, "KB"),
+        row(BENCHMARK, "server memory after run 5", rss[5], "MB"),
+        row(BENCHMARK, f"server memory after run {RUNS}", rss[RUNS], "MB"),
+        row(BENCHMARK, "server memory after run 25", rss[25], "MB"),
+        row(
+            BENCHMARK,
+            f"memory growth, run 25 to {RUNS} (levelled off: ~0)",
+            rss[RUNS] - rss[25],
+            "MB",
+        ),
+    ]
+
+
+def _post(port: int, path: str, body: bytes) -> bytes:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    try:
+        connection.request("POST", path, body, {"Content-Type": "application/json"})
+        response = connection.getresponse()
+        data = response.read()
+        if response.status != 200:
+            raise AssertionError(f"answered {response.status}: {data[:200]!r}")
+        return data
+    finally:
+        connection.close()
+
+
+def _tree_rss_mb(pid: int) -> float:
+    """Resident memory of the gunicorn arbiter and its workers."""
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        if int(entry.name) == pid or fields.get("PPid", "").strip() == str(pid):
+            total += int(fields.get("VmRSS", "0 kB").split()[0])
+    return total / 1024
+
+
+def _largest_record(env: dict[str, str]) -> int:
+    import sqlalchemy
+
+    from engine.config import Settings
+
+    engine = sqlalchemy.create_engine(Settings.from_env(env).database_url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(
+                sqlalchemy.text("SELECT max(length(record)) FROM execution_records")
+            ).scalar_one()
+    finally:
+        engine.dispose()
+
+
+if __name__ == "__main__":
+    from tests.benchmarks.__main__ import markdown
+
+    print(markdown(run()))
