@@ -500,3 +500,35 @@ def test_unknown_module_is_greyed_out(signed_in, server):
         .split(",")
     )
     assert max(red, green, blue) - min(red, green, blue) <= 24, (red, green, blue)  # grey
+
+
+# Smaller ------------------------------------------------------------------------------------
+
+
+def test_first_module_label_opens_the_catalogue(signed_in, server):
+    page = signed_in
+    page.get_by_role("button", name="Create a new scenario").click()
+    page.locator(".placeholder-node .module-title").get_by_text("Add the first module").click()
+    page.get_by_role("dialog", name="Add a module").wait_for()
+
+
+def test_set_variable_scope_shows_its_default(signed_in, server):
+    page = signed_in
+    scenario_id = create_scenario(page, server, parse_blueprint())
+    page.goto(f"{server}/#/scenarios/{scenario_id}")
+    add_after(page, 3, "util:SetVariable2")
+    scope = page.get_by_test_id("module-panel").get_by_label("Scope")
+    assert scope.locator("option:checked").inner_text() == "roundtrip (default)"
+
+
+def test_new_api_token_has_a_copy_button(signed_in, server):
+    page = signed_in
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.goto(f"{server}/#/account")
+    tokens = page.get_by_test_id("tokens")
+    tokens.get_by_label("Token name").fill("Script")
+    tokens.get_by_role("button", name="Create token").click()
+    text = tokens.get_by_test_id("new-token").locator("code").inner_text()
+    tokens.get_by_test_id("new-token").get_by_role("button", name="Copy").click()
+    tokens.get_by_test_id("new-token").get_by_role("button", name="Copied").wait_for()
+    assert page.evaluate("() => navigator.clipboard.readText()") == text
