@@ -532,3 +532,17 @@ def test_new_api_token_has_a_copy_button(signed_in, server):
     tokens.get_by_test_id("new-token").get_by_role("button", name="Copy").click()
     tokens.get_by_test_id("new-token").get_by_role("button", name="Copied").wait_for()
     assert page.evaluate("() => navigator.clipboard.readText()") == text
+
+
+def test_catalogue_names_each_app_and_module_once(signed_in, server):
+    page = signed_in
+    page.get_by_role("button", name="Create a new scenario").click()
+    page.get_by_test_id("add-first").click()
+    dialog = page.get_by_role("dialog", name="Add a module")
+    dialog.locator("button[data-module='http:MakeRequest']").wait_for()
+    groups = dialog.locator("section.catalogue-group")
+    titles = [g.locator("h3").first.inner_text() for g in groups.all()]
+    assert len(titles) == len(set(titles)), titles
+    for group in groups.all():
+        labels = [b.inner_text() for b in group.locator("button[data-module] .label").all()]
+        assert len(labels) == len(set(labels)), labels
