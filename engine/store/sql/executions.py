@@ -8,7 +8,7 @@ import json
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import fields, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -185,17 +185,15 @@ class SqlExecutions(SqlBase):
             if worker_id is not None:
                 conditions.append(executions.c.worker_id == worker_id)
             started = current.started_at or finished
+            values = {
+                "finished_at": finished,
+                "duration_ms": _milliseconds(started, finished),
+                "operations": operations,
+                "data_size": data_size,
+                "error": None if error is None else dict(error),
+            }
             changed = connection.execute(
-                update(executions)
-                .where(*conditions)
-                .values(
-                    status=status.value,
-                    finished_at=finished,
-                    duration_ms=_milliseconds(started, finished),
-                    operations=operations,
-                    data_size=data_size,
-                    error=None if error is None else dict(error),
-                )
+                update(executions).where(*conditions).values(status=status.value, **values)
             )
             if changed.rowcount == 0:
                 owner = self._execution(connection, execution_id)
@@ -206,9 +204,11 @@ class SqlExecutions(SqlBase):
                     status.value,
                 )
             self._store_record(connection, execution_id, record)
-            # The record just written is the caller's: not read back (and decompressed) again.
-            finished_execution = self._execution(connection, execution_id)
-            return replace(finished_execution, record=None if record is None else dict(record))
+            # The row and record just written are the caller's: not read back (nor the record
+            # decompressed) again.
+            kept = None if record is None else dict(record)
+            read = {**values, "finished_at": finished.astimezone(UTC)}  # as the column reads it
+            return replace(current, status=status, record=kept, **read)
 
     def cancel_execution(self, execution_id: str) -> Execution:
         with self._write() as connection:
