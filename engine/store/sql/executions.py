@@ -94,6 +94,20 @@ def _statuses(status: ExecutionStatus | str | Sequence[ExecutionStatus | str]) -
     return [ExecutionStatus(item).value for item in status]
 
 
+_INSERTED = (
+    "id",
+    "scenario_id",
+    "scenario_version",
+    "trigger_kind",
+    "trigger_ref",
+    "status",
+    "created_at",
+    "operations",
+    "data_size",
+    "reaped_count",
+)
+
+
 class SqlExecutions(SqlBase):
     def create_execution(
         self,
@@ -113,22 +127,30 @@ class SqlExecutions(SqlBase):
                 "scenario",
                 scenario_id,
             )
-            connection.execute(
-                insert(executions),
-                {
-                    "id": execution_id,
-                    "scenario_id": scenario_id,
-                    "scenario_version": scenario_version,
-                    "trigger_kind": TriggerKind(trigger_kind).value,
-                    "trigger_ref": trigger_ref,
-                    "status": QUEUED,
-                    "created_at": self._now(created_at),
-                    "operations": 0,
-                    "data_size": 0,
-                    "reaped_count": 0,
-                },
+            created = self._now(created_at)
+            made = Execution(
+                id=execution_id,
+                scenario_id=scenario_id,
+                scenario_version=scenario_version,
+                trigger_kind=TriggerKind(trigger_kind),
+                trigger_ref=trigger_ref,
+                status=ExecutionStatus.QUEUED,
+                created_at=created,
+                started_at=None,
+                finished_at=None,
+                duration_ms=None,
+                operations=0,
+                data_size=0,
+                worker_id=None,
+                heartbeat_at=None,
+                reaped_count=0,
+                error=None,
             )
-            return self._execution(connection, execution_id)
+            row = {name: getattr(made, name) for name in _INSERTED}
+            row.update(trigger_kind=made.trigger_kind.value, status=QUEUED)
+            connection.execute(insert(executions), row)
+            # The row just written is not read back: made as the columns read it.
+            return replace(made, created_at=created.astimezone(UTC))
 
     def claim_execution(
         self, execution_id: str, worker_id: str, now: datetime | None = None
