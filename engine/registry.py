@@ -49,6 +49,13 @@ class Reconciler(Protocol):
     def compare(self, library: str, crm: Any, accounting: Any) -> Iterable[Any]: ...
 
 
+class TaxReader(Protocol):
+    """Reads an app's tax codes through a connection (``modules.packs.taxes``), for the sync
+    packs' tax table: ``[{"code", "name", "rate"}]``; ``ModuleError`` when it cannot."""
+
+    def __call__(self, connection: Mapping[str, Any], session: Any, /) -> list[dict[str, Any]]: ...
+
+
 class ModuleRegistry(Mapping[str, ModuleSpec]):
     """Module specs by their Make-compatible id (``builtin:BasicRouter``), and the apps'
     connection kinds by app id (``xero``)."""
@@ -60,6 +67,7 @@ class ModuleRegistry(Mapping[str, ModuleSpec]):
         self._kinds: dict[str, ConnectionKind] = {}
         self._apps: dict[str, AppInfo] = {}
         self.reconciler: Reconciler | None = None
+        self.tax_readers: dict[str, TaxReader] = {}
         for spec in specs:
             self.register(spec)
         for kind in kinds:
@@ -71,6 +79,14 @@ class ModuleRegistry(Mapping[str, ModuleSpec]):
             raise DuplicateModuleError("a reconciler is registered twice")
         self.reconciler = reconciler
         return reconciler
+
+    def register_tax_reader(self, app: str, reader: TaxReader) -> TaxReader:
+        """How the sync packs' tax table reads ``app``'s taxes through a connection:
+        ``reader(connection, session) -> [{"code", "name", "rate"}]``."""
+        if app in self.tax_readers:
+            raise DuplicateModuleError(f"a tax reader of {app} is registered twice")
+        self.tax_readers[app] = reader
+        return reader
 
     def register_connection_kind(self, kind: ConnectionKind) -> ConnectionKind:
         if kind.id in self._kinds:
@@ -137,6 +153,7 @@ class ModuleRegistry(Mapping[str, ModuleSpec]):
         copied = ModuleRegistry(self._specs.values(), self._kinds.values())
         copied._apps = dict(self._apps)
         copied.reconciler = self.reconciler
+        copied.tax_readers = dict(self.tax_readers)
         return copied
 
 

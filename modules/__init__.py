@@ -13,6 +13,7 @@ from modules.datastore import DATASTORE_MODULES
 from modules.http import HTTP_MODULES
 from modules.mail import EMAIL_CONNECTION, EMAIL_MODULES
 from modules.onecrm import ONECRM_CONNECTION, ONECRM_MODULES
+from modules.packs.taxes import READERS as TAX_READERS
 from modules.quickbooks import QUICKBOOKS_CONNECTION, QUICKBOOKS_MODULES
 from modules.reconcile import BooksReconciler
 from modules.rss import RSS_MODULES
@@ -38,3 +39,5 @@ def register_all(registry: ModuleRegistry) -> None:
     registry.register_connection_kind(ZOHOCRM_CONNECTION)
     register_apps(registry)
     registry.register_reconciler(BooksReconciler())
+    for app, reader in TAX_READERS.items():
+        registry.register_tax_reader(app, reader)

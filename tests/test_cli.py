@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from tests.conftest import CORPUS_DIR, REPO_ROOT, corpus_files
+from tests.conftest import REPO_ROOT, corpus_files
 
 SUPPORTED = {
     "name": "only built-ins",
@@ -51,11 +51,19 @@ def test_validate_lists_problems_on_stderr_with_exit_2(tmp_path):
     assert result.stderr == "flow[0].filter.conditions[0][0].o: unknown operator 'nope'\n"
 
 
-def test_validate_lists_unsupported_modules_with_exit_1():
-    result = switchboard(
-        "validate",
-        CORPUS_DIR / "muizztalks__make.com_automation_clickup.to.email__scenario.blueprint.json",
-    )
+def test_validate_lists_unsupported_modules_with_exit_1(tmp_path):
+    # An app Switchboard does not have (the corpus' own gaps close one by one).
+    unsupported = {
+        "name": "Unsupported",
+        "flow": [
+            {"id": 1, "module": "gateway:CustomWebHook", "parameters": {"hook": 1}},
+            {"id": 2, "module": "mandrill:sendMessage", "mapper": {"text": "{{1.text}}"}},
+        ],
+        "metadata": {"version": 1},
+    }
+    path = tmp_path / "unsupported.json"
+    path.write_text(json.dumps(unsupported))
+    result = switchboard("validate", path)
     assert result.returncode == 1
     assert result.stdout.startswith("uses ")
     assert "Switchboard does not have" in result.stdout

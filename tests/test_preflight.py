@@ -65,4 +65,6 @@ def test_make_test_runs_the_preflight_before_pytest():
 
 def test_make_install_installs_the_browser():
     plan = make_plan("install")
-    assert "apt-get install -y -qq chromium" in plan
+    assert "apt-get -o DPkg::Lock::Timeout=600 install -y -qq chromium" in plan
+    # Installs running at once (several checkouts on a fresh machine) wait for dpkg's lock.
+    assert "apt-get -o DPkg::Lock::Timeout=600 update" in plan

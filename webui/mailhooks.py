@@ -22,6 +22,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from urllib3 import encode_multipart_formdata
 
+from engine.maildelivery import EMAIL_FIELD, MAILHOOK, RECIPIENTS_FIELD
 from engine.service import (
     PayloadTooLarge,
     RateLimited,
@@ -30,7 +31,6 @@ from engine.service import (
     StoreUnavailable,
     WebhookQueueFull,
 )
-from modules.mail.mailhook import EMAIL_FIELD, MAILHOOK, RECIPIENTS_FIELD
 
 log = logging.getLogger("switchboard.mailhooks")
 

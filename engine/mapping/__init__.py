@@ -19,6 +19,7 @@ from __future__ import annotations
 from engine.mapping.context import DEFAULT_MAX_OUTPUT, EvalContext
 from engine.mapping.dialect import SCENARIO, Dialect
 from engine.mapping.functions import FUNCTIONS
+from engine.mapping.nodes import KEYWORD_HELP, KEYWORDS
 from engine.mapping.template import CompiledValue, Template, compile_mapper, compile_template
 from engine.mapping.values import ERASE, IGNORE
 
@@ -27,6 +28,8 @@ __all__ = [
     "ERASE",
     "FUNCTIONS",
     "IGNORE",
+    "KEYWORDS",
+    "KEYWORD_HELP",
     "SCENARIO",
     "CompiledValue",
     "Dialect",

@@ -128,6 +128,28 @@ KEYWORDS: dict[str, Callable[[EvalContext], Any]] = {
 }
 """Every keyword and how it is evaluated."""
 
+KEYWORD_HELP: dict[str, str] = {
+    "null": "No value: the field is sent empty (null).",
+    "true": "The boolean true.",
+    "false": "The boolean false.",
+    "emptystring": 'A text of no characters ("").',
+    "emptyarray": "An array with no items ([]).",
+    "space": "One space character.",
+    "tab": "One tab character.",
+    "newline": "A line break (LF).",
+    "carriagereturn": "A carriage return (CR).",
+    "nbsp": "A non-breaking space (U+00A0).",
+    "ignore": "Leaves the field out, as if it were not mapped.",
+    "erase": "Clears the field's value in the app (an update removes it).",
+    "now": "The current date and time, in the scenario's time zone.",
+    "timestamp": "The current Unix time in seconds.",
+    "uuid": "A random UUID (version 4).",
+    "random": "A random number from 0 (included) to 1 (excluded).",
+    "pi": "The number π (3.14159…).",
+    "executionId": "The id of the running execution.",
+}
+"""What each keyword gives, for the mapping panel's Keywords tab (every keyword has one)."""
+
 
 class Keyword(Node):
     """``now``, ``null``, ``emptyarray`` … (see ``KEYWORDS``)."""

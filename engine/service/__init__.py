@@ -19,7 +19,8 @@ limits), ``connections`` (create, test, check, OAuth grants), ``accounts`` (user
 sessions, API tokens), ``resources`` (data stores, webhooks,
 versions), ``sync_logs`` (per-record
 sync status of sync scenarios), ``reconciliation`` (1CRM's books against an accounting
-system's, linked to the sync logs), ``rpcs`` (a select's choices an app loads) and
+system's, linked to the sync logs), ``rpcs`` (a select's choices an app loads), ``packs``
+(install a sync pack's scenarios, their health, historical sync) and
 ``run_events`` (live run progress, the runs' event sink). Subscenarios (one scenario calling
 another) are the runs' (``engine.service.subscenarios``).
 ``docs/architecture.md`` draws who uses whom.
@@ -61,6 +62,7 @@ from engine.service.ingress import AcceptedRequest, WebhookOperations
 from engine.service.maintenance import MaintenanceOperations, TickReport
 from engine.service.moduleruns import ModuleRunOperations
 from engine.service.options import ServiceOptions
+from engine.service.packs import HistoricalSync, PackOperations, PackScenario
 from engine.service.plans import PlanCache
 from engine.service.preview import Preview, PreviewOperations
 from engine.service.queueview import QueueViewOperations
@@ -168,6 +170,16 @@ class Service:
             store, self.plans, registry, clock, http_factory, self.sync_logs
         )
         self.rpcs = RpcOperations(store, registry, clock, http_factory)
+        self.packs = PackOperations(
+            store,
+            registry,
+            self.plans,
+            clock,
+            http_factory,
+            scenarios=self.scenarios,
+            runs=self.runs,
+            sync_logs=self.sync_logs,
+        )
         self._parts = [
             self.run_events,
             self.history,
@@ -186,6 +198,7 @@ class Service:
             self.sync_logs,
             self.reconciliation,
             self.rpcs,
+            self.packs,
         ]
 
         self.current_plan = self.plans.current
@@ -276,6 +289,16 @@ class Service:
         self.reconcile = self.reconciliation.reconcile
         # rpcs
         self.module_options = self.rpcs.module_options
+        # packs
+        self.historical_syncs = self.packs.historical_syncs
+        self.install_pack = self.packs.install_pack
+        self.list_packs = self.packs.list_packs
+        self.pack = self.packs.pack
+        self.pack_health = self.packs.pack_health
+        self.pack_settings = self.packs.pack_settings
+        self.pack_taxes = self.packs.pack_taxes
+        self.start_historical_sync = self.packs.start_historical_sync
+        self.sync_historical = self.packs.sync_historical
         # run_events
         self.follow_execution = self.run_events.follow_execution
 
@@ -328,11 +351,13 @@ __all__ = [
     "AcceptedRequest",
     "Busy",
     "Conflict",
+    "HistoricalSync",
     "ImportResult",
     "InvalidField",
     "InvalidPayload",
     "InvalidRequest",
     "LimitExceeded",
+    "PackScenario",
     "PayloadTooLarge",
     "Preview",
     "RateLimited",

@@ -22,13 +22,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from engine.errors import DataError
+from engine.maildelivery import EMAIL_FIELD, MAILHOOK, RECIPIENTS_FIELD
 from engine.spec import Bundle, Effect, ModuleCall, ModuleKind, ModuleSpec
 from modules.mail.modules import email_bundle
-
-MAILHOOK = "gateway:CustomMailHook"
-EMAIL_FIELD = "email"
-"""The multipart field that carries the raw message in the queued request."""
-RECIPIENTS_FIELD = "recipients"
 
 
 class MailhookParameters(BaseModel):

@@ -91,7 +91,9 @@ def _with_start_choice(call: ModuleCall) -> WatchParameters:
     if not choice:
         return parameters
     kind = choice.get("type")
-    if kind == "since":
+    # "From now on" is pinned when it is chosen (on activation): what changes between then and
+    # the first poll is news too, so it reads from that moment like "since".
+    if kind == "since" or (kind == "now" and choice.get("date")):
         return parameters.model_copy(update={"start": "date", "startDate": choice.get("date")})
     if kind in ("now", "all"):
         return parameters.model_copy(update={"start": kind})

@@ -34,11 +34,20 @@ CROSS_REFERENCE_FIELDS: Mapping[str, Mapping[str, str]] = {
 }
 """By accounting system, module → the single-line text field holding that system's id."""
 
+SYNC_TIME_FIELDS: Mapping[str, str] = {
+    "QuickBooks": "QuickBooks_Synced_Time",
+    "Xero": "Xero_Synced_Time",
+}
+"""By accounting system, the text field on each of those modules holding when the record was
+last synced with it (ISO 8601). The packs compare the accounting record's last change with it:
+when both sides changed since, the accounting side wins (the ZBrains seed's rule)."""
+
 
 def cross_reference_layout() -> dict[str, dict[str, str]]:
-    """The custom fields above by module (``{module: {api_name: "text"}}``)."""
+    """The custom fields above (ids and sync times) by module (``{module: {api_name: "text"}}``)."""
     layout: dict[str, dict[str, str]] = {}
-    for fields in CROSS_REFERENCE_FIELDS.values():
+    for system, fields in CROSS_REFERENCE_FIELDS.items():
         for module, api_name in fields.items():
             layout.setdefault(module, {})[api_name] = "text"
+            layout[module][SYNC_TIME_FIELDS[system]] = "text"
     return layout

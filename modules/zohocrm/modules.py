@@ -360,7 +360,7 @@ def _starting_now(call: ModuleCall) -> dict[str, Any]:
     second must still come)."""
     now = call.context.now().astimezone(UTC).replace(microsecond=0)
     module = _module(call)
-    fields = watch_fields(module, call.parameters)  # type: ignore[arg-type]
+    fields = watch_fields(module, call.parameters_as(WatchParameters))
     stamped = client_for(call).modified_since(module, now - timedelta(seconds=1), fields)
     seen = [_version(r) for r in stamped if (_instant(r.get("Modified_Time")) or now) >= now]
     return {"since": now.isoformat(), "seen": sorted(seen)}
@@ -386,7 +386,10 @@ def _position(call: ModuleCall, parameters: WatchParameters) -> tuple[datetime |
     if isinstance(cursor, Mapping) and cursor.get("type"):  # the UI's "choose where to start"
         if cursor["type"] == "all":
             return None, set()
-        return _required_instant(cursor.get("date") or cursor.get("value")), set()
+        # Zoho stamps to the second: a start pinned mid-second ("now" is pinned with its
+        # microseconds) would skip what changes later in that same second.
+        moment = _required_instant(cursor.get("date") or cursor.get("value"))
+        return moment.replace(microsecond=0), set()
     if cursor not in (None, ""):
         return _required_instant(cursor), set()
     if parameters.start == "date":

@@ -9,6 +9,7 @@ import re
 import pytest
 
 from engine.filters import OPERATOR_CODES
+from engine.mapping import KEYWORDS
 from tests.service.blueprints import HOOK_TO_VARIABLE
 from webui.api.routing import ENDPOINTS
 from webui.openapi import standalone_document
@@ -113,6 +114,14 @@ def test_functions_for_the_picker(owner):
     assert by_name["if"]["group"] == "general"
     assert "value1" in by_name["if"]["description"]
     assert all(f["signature"].startswith(f["name"] + "(") for f in functions)
+
+
+def test_keywords_for_the_picker_are_the_parsers_own(owner):
+    keywords = owner.get("/api/keywords").json
+    assert [k["name"] for k in keywords] == list(KEYWORDS)
+    by_name = {k["name"]: k["description"] for k in keywords}
+    assert {"now", "timestamp", "emptystring", "null"} <= set(by_name)
+    assert all(description.strip() for description in by_name.values())
 
 
 def test_operators_for_the_filter_editor(owner):

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import json
+
 from tests.browser.conftest import shot
-from tests.browser.helpers import create_scenario
+from tests.browser.helpers import api_session, create_scenario
 
 BLUEPRINT = {
     "name": "Compose a greeting",
@@ -57,3 +59,37 @@ def test_run_this_module_only_shows_its_output_and_its_error(signed_in, server):
     result = run_only(page, 3, '{"1": {"raw": "{broken"}}')
     result.wait_for()
     assert "error: 1 operation(s) — DataError" in result.inner_text()
+
+
+def test_run_this_module_only_from_the_menu_starts_from_the_last_run(signed_in, server):
+    page = signed_in
+    scenario_id = create_scenario(page, server, BLUEPRINT)
+    headers = {**api_session(page, server), "Content-Type": "application/json"}
+    run = page.request.post(
+        f"{server}/api/scenarios/{scenario_id}/run",
+        data={"bundle": {"name": "grace", "raw": "[1]"}},
+        headers=headers,
+    )
+    assert run.ok, run.text()
+    page.goto(f"{server}/#/scenarios/{scenario_id}")
+    page.get_by_test_id("run-2").wait_for()
+
+    # A trigger runs with "Run once": its menu does not offer to run it alone.
+    page.get_by_test_id("module-1").click(button="right")
+    menu = page.get_by_role("menu")
+    menu.get_by_role("menuitem", name="Settings").wait_for()
+    assert menu.get_by_role("menuitem", name="Run this module only").count() == 0
+    page.keyboard.press("Escape")
+
+    page.get_by_test_id("module-2").click(button="right")
+    page.get_by_role("menuitem", name="Run this module only").click()
+    section = page.get_by_test_id("run-module-only")
+    sample = section.get_by_label("Sample bundles")
+    sample.wait_for()  # open at once, pre-filled with what module 1 output in the last run
+    assert json.loads(sample.input_value()) == {"1": {"name": "grace", "raw": "[1]"}}
+    assert "from the last run" in section.inner_text()
+    section.get_by_role("button", name="Run this module only").click()
+    result = section.get_by_test_id("run-module-result")
+    result.wait_for()
+    assert '"value": "Hi GRACE"' in result.inner_text()
+    shot(page, "run-module-only-menu")

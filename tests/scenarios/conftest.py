@@ -7,6 +7,8 @@ imported with connections made the way a user makes them."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -69,8 +71,16 @@ class Library:
         """Wait for the 1CRM sandbox's webhooks to reach the ingress, then let the worker path
         run what the scenario's webhook queued."""
         self.onecrm.control("webhooks/flush?timeout=5")
-        ids = self.service.process_webhook(self.hook(scenario_id).id)
-        return [self.service.get_execution(i) for i in ids]
+        return self._drain(scenario_id)
+
+    def _drain(self, scenario_id: int) -> list[Execution]:
+        """What the workers do for a webhook's queued requests: a sequential scenario drains
+        its queue in one call, a parallel one runs one request per call (one call per
+        request a worker was handed)."""
+        ran: list[str] = []
+        while batch := self.service.process_webhook(self.hook(scenario_id).id):
+            ran += batch
+        return [self.service.get_execution(i) for i in ran]
 
     def poll(self, scenario_id: int) -> Execution:
         """One run of a polling scenario (what the scheduler starts when it is due)."""
@@ -179,8 +189,7 @@ class Library:
     def deliver_qbo(self, scenario_id: int) -> list[Execution]:
         """Intuit's signed deliveries reach the ingress; the worker path runs them."""
         self.quickbooks.control("webhooks/flush?timeout=5")
-        ids = self.service.process_webhook(self.hook(scenario_id).id)
-        return [self.service.get_execution(i) for i in ids]
+        return self._drain(scenario_id)
 
     def point_quickbooks_at(self, scenario_id: int) -> None:
         """Intuit sends every event of an app to one URL (set in the developer portal)."""
@@ -271,8 +280,16 @@ def qbo_library(library, quickbooks, http):
 
 @pytest.fixture
 def library(tmp_path, onecrm, xero, http):
+    with open_library(tmp_path / "var", onecrm, xero, http) as opened:
+        yield opened
+
+
+@contextmanager
+def open_library(var_dir: Path, onecrm: Sandbox, xero: Sandbox, http) -> Iterator[Library]:
+    """The real service on a fresh SQLite store in ``var_dir``, its web app served on loopback,
+    connected to the sandboxes (also what a test that starts its own sandboxes uses)."""
     environ = {
-        "SWITCHBOARD_VAR_DIR": str(tmp_path / "var"),
+        "SWITCHBOARD_VAR_DIR": str(var_dir),
         "SWITCHBOARD_HEARTBEAT_SECONDS": "1",
         "SWITCHBOARD_ALLOW_PRIVATE_NETWORK": "1",  # the sandboxes listen on loopback
     }
@@ -288,11 +305,13 @@ def library(tmp_path, onecrm, xero, http):
         "onecrm": connect_onecrm(store, onecrm).id,
         "xero": connect_xero(store, registry, http, xero).id,
     }
-    yield Library(service, onecrm, xero, connections, http)
-    stop()
-    queue.close()
-    service.close()
-    store.close()
+    try:
+        yield Library(service, onecrm, xero, connections, http)
+    finally:
+        stop()
+        queue.close()
+        service.close()
+        store.close()
 
 
 def blueprint_of(path: Path) -> dict[str, Any]:

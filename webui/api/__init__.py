@@ -62,6 +62,7 @@ def register_api(app: Flask) -> None:
         connections,
         datastores,
         inspect,
+        packs,
         reconcile,
         runs,
         scenarios,

@@ -30,6 +30,7 @@ ACCESS: dict[str, Role] = {
     "api.list_apps": VIEWER,
     "api.load_options": EDITOR,  # calls an app's API with a stored connection
     "api.list_functions": VIEWER,
+    "api.list_keywords": VIEWER,
     "api.list_operators": VIEWER,
     "api.validate": VIEWER,
     "api.preview_expression": VIEWER,
@@ -40,6 +41,12 @@ ACCESS: dict[str, Role] = {
     "api.sync_log": VIEWER,
     # reconciliation: reads every record of both systems through the stored connections
     "api.reconcile": EDITOR,
+    # sync packs: the setup page (install writes scenarios; taxes read both systems)
+    "api.list_packs": VIEWER,
+    "api.get_pack": VIEWER,
+    "api.install_pack": EDITOR,
+    "api.pack_taxes": EDITOR,
+    "api.sync_historical": EDITOR,
     "api.export_scenario": VIEWER,
     "api.create_scenario": EDITOR,
     "api.import_scenario": EDITOR,

@@ -13,13 +13,14 @@ from engine.blueprint import read_document
 from engine.errors import BlueprintError, ModuleError
 from engine.filters import OPERATOR_GROUPS, OPERATOR_LABELS, UNARY_OPERATORS
 from engine.graph import ValidationReport, validate_blueprint
-from engine.mapping import FUNCTIONS
+from engine.mapping import FUNCTIONS, KEYWORD_HELP, KEYWORDS
 from engine.mapping.functions import FunctionSpec
 from engine.registry import ModuleRegistry
 from engine.spec import ModuleSpec
 from webui.api.models import (
     AppOut,
     FunctionOut,
+    KeywordOut,
     ModuleOut,
     OperatorGroupOut,
     OperatorOut,
@@ -52,11 +53,11 @@ APPS: dict[str, AppInfo] = {
     "datastore": AppInfo("Data store", "#41a44c", "database"),
     "util": AppInfo("Tools", "#7d4cdb", "wrench"),
     "regexp": AppInfo("Text parser", "#7d4cdb", "text"),
-    "xml": AppInfo("XML", "#5c5c5c", "braces"),
+    "xml": AppInfo("XML", "#5c5c5c", "code"),
     "csv": AppInfo("CSV", "#5c5c5c", "table"),
-    "markdown": AppInfo("Markdown", "#5c5c5c", "text"),
+    "markdown": AppInfo("Markdown", "#5c5c5c", "markdown"),
     "rss": AppInfo("RSS", "#f26522", "globe"),
-    "email": AppInfo("Email", "#2f6fdf", "text"),
+    "email": AppInfo("Email", "#2f6fdf", "mail"),
     "onecrm": AppInfo("1CRM", "#e2701b", "onecrm"),
     "xero": AppInfo("Xero", "#13b5ea", "xero"),
     "quickbooks": AppInfo("QuickBooks", "#2ca01c", "quickbooks"),
@@ -176,6 +177,13 @@ def list_functions() -> Response:
     """The IML functions for the function picker, by group then name."""
     specs = sorted(FUNCTIONS.values(), key=lambda spec: (spec.category, spec.name.lower()))
     return answer([_function_out(spec) for spec in specs])
+
+
+@route("/keywords", "GET", answer=list[KeywordOut])
+def list_keywords() -> Response:
+    """The IML keywords (``now``, ``timestamp``, ``emptystring``, ``null`` …) the parser knows,
+    for the mapping panel's Keywords tab: the parser's own table, so the list cannot drift."""
+    return answer([KeywordOut(name=name, description=KEYWORD_HELP[name]) for name in KEYWORDS])
 
 
 @route("/operators", "GET", answer=list[OperatorGroupOut])

@@ -213,6 +213,11 @@ class FunctionOut(Answer):
     description: str
 
 
+class KeywordOut(Answer):
+    name: str
+    description: str
+
+
 class OperatorOut(Answer):
     code: str = Field(description="Make's operator code, as blueprints store it (`text:equal`)")
     label: str = Field(description="as Make's filter editor names it, lower case")

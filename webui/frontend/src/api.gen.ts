@@ -258,7 +258,7 @@ export interface paths {
     };
     /** One record. */
     get: operations["get_record"];
-    /** Add a record under the key, or replace its data. */
+    /** Add a record under the key, or replace its data. ``If-None-Match: *`` only adds: a key */
     put: operations["put_record"];
     post?: never;
     /** Delete one record. */
@@ -440,6 +440,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/api/keywords": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The IML keywords (``now``, ``timestamp``, ``emptystring``, ``null`` …) the parser knows, */
+    get: operations["list_keywords"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/api/modules": {
     parameters: {
       query?: never;
@@ -517,6 +534,91 @@ export interface paths {
     };
     /** Make's filter operators, grouped and ordered as its filter editor shows them. */
     get: operations["list_operators"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/packs": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The sync packs (``scenarios/<pack>/pack.json``) and whether each is installed. */
+    get: operations["list_packs"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/packs/{name}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One pack: what the setup page shows. */
+    get: operations["get_pack"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/packs/{name}/historical": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Start syncing records changed since a date; ``GET /packs/<name>`` shows the progress. */
+    post: operations["sync_historical"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/packs/{name}/install": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Generate the pack's scenarios with these choices (or update the installed ones). */
+    post: operations["install_pack"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/packs/{name}/taxes": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The tax table's lists, read live from both systems (``?zohocrm=3&quickbooks=5``). */
+    get: operations["pack_taxes"];
     put?: never;
     post?: never;
     delete?: never;
@@ -1357,6 +1459,39 @@ export interface components {
       /** Signature */
       signature: string;
     };
+    /** HistoricalIn */
+    HistoricalIn: {
+      /**
+       * Since
+       * @description YYYY-MM-DD: records changed since then are synced
+       */
+      since: string;
+    };
+    /**
+     * HistoricalOut
+     * @description Where a historical sync is: scenarios done of all, records read, errors.
+     */
+    HistoricalOut: {
+      /**
+       * Current
+       * @default null
+       */
+      current: string | null;
+      /** Done */
+      done: number;
+      /** Errors */
+      errors: string[];
+      /** Finished */
+      finished: boolean;
+      /** Pack */
+      pack: string;
+      /** Records */
+      records: number;
+      /** Since */
+      since: string;
+      /** Total */
+      total: number;
+    };
     /** IncompleteDetail */
     IncompleteDetail: {
       /** Attempts */
@@ -1446,6 +1581,13 @@ export interface components {
       state: {
         [key: string]: unknown;
       } | null;
+    };
+    /** KeywordOut */
+    KeywordOut: {
+      /** Description */
+      description: string;
+      /** Name */
+      name: string;
     };
     /** LastRun */
     LastRun: {
@@ -1572,6 +1714,81 @@ export interface components {
       label: string;
       /** Value */
       value: unknown;
+    };
+    /** PackInstallIn */
+    PackInstallIn: {
+      /**
+       * Connections
+       * @description the stored connection per app
+       */
+      connections: {
+        [key: string]: number;
+      };
+      /**
+       * Settings
+       * @description what the page chose
+       */
+      settings?: {
+        [key: string]: unknown;
+      };
+    };
+    /** PackInstallOut */
+    PackInstallOut: {
+      /** Scenarios */
+      scenarios: {
+        [key: string]: unknown;
+      }[];
+    };
+    /**
+     * PackOut
+     * @description The manifest, the choices in force (the defaults before an install), the connections
+     *     the installed scenarios use, their health and the historical sync's progress.
+     */
+    PackOut: {
+      /** Connections */
+      connections: {
+        [key: string]: number;
+      };
+      /** Health */
+      health: {
+        [key: string]: unknown;
+      }[];
+      /**
+       * Historical
+       * @default null
+       */
+      historical: {
+        [key: string]: unknown;
+      } | null;
+      /** Installed */
+      installed: boolean;
+      /** Pack */
+      pack: {
+        [key: string]: unknown;
+      };
+      /** Settings */
+      settings: {
+        [key: string]: unknown;
+      };
+    };
+    /** PackSummaryOut */
+    PackSummaryOut: {
+      /** Apps */
+      apps: {
+        [key: string]: string;
+      };
+      /** Description */
+      description: string;
+      /** Installed */
+      installed: boolean;
+      /** Labels */
+      labels: {
+        [key: string]: string;
+      };
+      /** Name */
+      name: string;
+      /** Title */
+      title: string;
     };
     /** PasswordChange */
     PasswordChange: {
@@ -2055,6 +2272,25 @@ export interface components {
       target_key: string | null;
       /** Writes */
       writes: number;
+    };
+    /** TaxListsOut */
+    TaxListsOut: {
+      /** Accounting */
+      accounting: {
+        [key: string]: unknown;
+      }[];
+      /** Crm */
+      crm: {
+        [key: string]: unknown;
+      }[];
+      /** Rates */
+      rates: {
+        [key: string]: unknown;
+      };
+      /** Table */
+      table: {
+        [key: string]: string;
+      };
     };
     /** TokenIn */
     TokenIn: {
@@ -3052,7 +3288,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Add a record under the key, or replace its data. */
+      /** @description Add a record under the key, or replace its data. ``If-None-Match: *`` only adds: a key */
       200: {
         headers: {
           [name: string]: unknown;
@@ -3603,6 +3839,44 @@ export interface operations {
       };
     };
   };
+  list_keywords: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description refused; the body says why (400 not JSON, 401 not signed in, 403 role or CSRF token, 404, 405, 409 conflict, 413 too large, 415 not JSON, 422 invalid with the path of the first bad field, 429 throttled with Retry-After) */
+      "4XX": {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The IML keywords (``now``, ``timestamp``, ``emptystring``, ``null`` …) the parser knows, */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["KeywordOut"][];
+        };
+      };
+      /** @description the database is unavailable; try again */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
   list_modules: {
     parameters: {
       query?: never;
@@ -3789,6 +4063,212 @@ export interface operations {
         };
         content: {
           "application/json": components["schemas"]["OperatorGroupOut"][];
+        };
+      };
+      /** @description the database is unavailable; try again */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  list_packs: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description refused; the body says why (400 not JSON, 401 not signed in, 403 role or CSRF token, 404, 405, 409 conflict, 413 too large, 415 not JSON, 422 invalid with the path of the first bad field, 429 throttled with Retry-After) */
+      "4XX": {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The sync packs (``scenarios/<pack>/pack.json``) and whether each is installed. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["PackSummaryOut"][];
+        };
+      };
+      /** @description the database is unavailable; try again */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  get_pack: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        name: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description refused; the body says why (400 not JSON, 401 not signed in, 403 role or CSRF token, 404, 405, 409 conflict, 413 too large, 415 not JSON, 422 invalid with the path of the first bad field, 429 throttled with Retry-After) */
+      "4XX": {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description One pack: what the setup page shows. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["PackOut"];
+        };
+      };
+      /** @description the database is unavailable; try again */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  sync_historical: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        name: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["HistoricalIn"];
+      };
+    };
+    responses: {
+      /** @description refused; the body says why (400 not JSON, 401 not signed in, 403 role or CSRF token, 404, 405, 409 conflict, 413 too large, 415 not JSON, 422 invalid with the path of the first bad field, 429 throttled with Retry-After) */
+      "4XX": {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Start syncing records changed since a date; ``GET /packs/<name>`` shows the progress. */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["HistoricalOut"];
+        };
+      };
+      /** @description the database is unavailable; try again */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  install_pack: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        name: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["PackInstallIn"];
+      };
+    };
+    responses: {
+      /** @description refused; the body says why (400 not JSON, 401 not signed in, 403 role or CSRF token, 404, 405, 409 conflict, 413 too large, 415 not JSON, 422 invalid with the path of the first bad field, 429 throttled with Retry-After) */
+      "4XX": {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Generate the pack's scenarios with these choices (or update the installed ones). */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["PackInstallOut"];
+        };
+      };
+      /** @description the database is unavailable; try again */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  pack_taxes: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        name: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description refused; the body says why (400 not JSON, 401 not signed in, 403 role or CSRF token, 404, 405, 409 conflict, 413 too large, 415 not JSON, 422 invalid with the path of the first bad field, 429 throttled with Retry-After) */
+      "4XX": {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The tax table's lists, read live from both systems (``?zohocrm=3&quickbooks=5``). */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["TaxListsOut"];
         };
       };
       /** @description the database is unavailable; try again */

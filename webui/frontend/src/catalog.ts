@@ -1,12 +1,13 @@
 // The module catalogue, apps, functions and filter operators, loaded once per page.
 import { useEffect, useState } from "react";
 import { api } from "./api";
-import type { AppInfo, FunctionInfo, ModuleInfo, OperatorGroup } from "./types";
+import type { AppInfo, FunctionInfo, KeywordInfo, ModuleInfo, OperatorGroup } from "./types";
 
 export interface Catalog {
   modules: ModuleInfo[];
   apps: AppInfo[];
   functions: FunctionInfo[];
+  keywords: KeywordInfo[];
   /** Make's filter operators by group, as the engine knows them (GET /api/operators). */
   operators: OperatorGroup[];
   byId: Map<string, ModuleInfo>;
@@ -18,6 +19,7 @@ const EMPTY: Catalog = {
   modules: [],
   apps: [],
   functions: [],
+  keywords: [],
   operators: [],
   byId: new Map(),
   appsById: new Map(),
@@ -27,16 +29,18 @@ const EMPTY: Catalog = {
 let cache: Promise<Catalog> | null = null;
 
 async function load(): Promise<Catalog> {
-  const [modules, apps, functions, operators] = await Promise.all([
+  const [modules, apps, functions, operators, keywords] = await Promise.all([
     api.get<ModuleInfo[]>("/api/modules").catch(() => [] as ModuleInfo[]),
     api.get<AppInfo[]>("/api/apps").catch(() => [] as AppInfo[]),
     api.get<FunctionInfo[]>("/api/functions").catch(() => [] as FunctionInfo[]),
     api.get<OperatorGroup[]>("/api/operators").catch(() => [] as OperatorGroup[]),
+    api.get<KeywordInfo[]>("/api/keywords").catch(() => [] as KeywordInfo[]),
   ]);
   return {
     modules,
     apps,
     functions,
+    keywords,
     operators,
     byId: new Map(modules.map((m) => [m.id, m])),
     appsById: new Map(apps.map((a) => [a.app, a])),

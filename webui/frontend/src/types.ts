@@ -106,6 +106,7 @@ export type ModuleInfo = Refine<
 >;
 export type AppInfo = Schemas["AppOut"];
 export type FunctionInfo = Schemas["FunctionOut"];
+export type KeywordInfo = Schemas["KeywordOut"];
 export type Operator = Schemas["OperatorOut"];
 export type OperatorGroup = Schemas["OperatorGroupOut"];
 export type Problem = Schemas["ProblemOut"];

@@ -6,6 +6,8 @@ import type { Catalog } from "../catalog";
 import type { Blueprint, Json, JsonObject, Webhook } from "../types";
 import { useActiveField } from "./activeField";
 import { handledBy, predecessors } from "./blueprint";
+import { FunctionLibrary } from "./FunctionLibrary";
+import { MappingTree } from "./MappingTree";
 import { bundleFields, mergeFields, schemaFields, structureFields, type OutputField } from "./outputFields";
 
 interface PreviewAnswer {
@@ -70,15 +72,6 @@ export function MappingPanel({
 
   const insert = (text: string) => active?.insert(text);
   const q = query.trim().toLowerCase();
-  const functionGroups = useMemo(() => {
-    const groups = new Map<string, typeof catalog.functions>();
-    for (const f of catalog.functions) {
-      if (q && !f.name.toLowerCase().includes(q)) continue;
-      groups.set(f.group, [...(groups.get(f.group) ?? []), f]);
-    }
-    return [...groups.entries()];
-  }, [catalog.functions, q]);
-
   return (
     <aside className="mapping-panel" aria-label="Mapping panel">
       <header>
@@ -112,7 +105,10 @@ export function MappingPanel({
             const info = catalog.byId.get(m.module);
             const errorFields: OutputField[] =
               m.id === failed
-                ? ["message", "type", "detail"].map((f) => ({ path: `error.${f}`, label: `error ${f}`, type: "text" }))
+                ? [
+                    { path: "error", label: "error", type: "collection" },
+                    ...["message", "type", "detail"].map((f) => ({ path: `error.${f}`, label: f, type: "text" })),
+                  ]
                 : [];
             const fields = mergeFields(
               [
@@ -123,63 +119,30 @@ export function MappingPanel({
                 ),
               ],
               bundleFields(lastBundles.get(m.id) ?? null),
-            ).filter((f) => !q || f.path.toLowerCase().includes(q) || f.label.toLowerCase().includes(q));
+            );
             const name = m.metadata?.designer?.name;
             return (
-              <section key={m.id} className="mapping-module" data-module-id={m.id}>
-                <h4>
-                  <span className="badge">{m.id}</span> {(typeof name === "string" && name) || info?.label || m.module}
-                </h4>
-                {fields.length === 0 && (
-                  <p className="muted small">No known fields: run the scenario once to see this module's output.</p>
-                )}
-                <ul>
-                  {fields.map((f) => (
-                    <li key={f.path}>
-                      <button
-                        className="pill"
-                        data-token={`{{${m.id}.${f.path}}}`}
-                        disabled={!active}
-                        onClick={() => insert(`{{${m.id}.${f.path}}}`)}
-                        title={f.type}
-                      >
-                        {f.path}
-                        {f.sample !== undefined && typeof f.sample !== "object" && (
-                          <span className="sample">{String(f.sample).slice(0, 30)}</span>
-                        )}
-                      </button>
-                    </li>
-                  ))}
-                </ul>
-              </section>
+              <MappingTree
+                key={m.id}
+                moduleId={m.id}
+                title={(typeof name === "string" && name) || info?.label || m.module}
+                fields={fields}
+                query={q}
+                disabled={!active}
+                onInsert={insert}
+              />
             );
           })}
         </div>
       )}
       {tab === "functions" && (
-        <div className="mapping-functions">
-          {functionGroups.length === 0 && <p className="muted">No functions.</p>}
-          {functionGroups.map(([group, fns]) => (
-            <section key={group}>
-              <h4>{group}</h4>
-              <ul>
-                {fns.map((f) => (
-                  <li key={f.name}>
-                    <button
-                      className="pill function"
-                      data-function={f.name}
-                      disabled={!active}
-                      title={`${f.signature}\n${f.description}`}
-                      onClick={() => insert(`{{${f.name}()}}`)}
-                    >
-                      {f.name}
-                    </button>
-                  </li>
-                ))}
-              </ul>
-            </section>
-          ))}
-        </div>
+        <FunctionLibrary
+          functions={catalog.functions}
+          keywords={catalog.keywords}
+          query={q}
+          disabled={!active}
+          onInsert={insert}
+        />
       )}
       {active && template.includes("{{") && (
         <footer className="preview" data-testid="preview">

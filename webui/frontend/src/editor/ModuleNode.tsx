@@ -2,6 +2,9 @@ import { Handle, Position, type NodeProps } from "@xyflow/react";
 import { useEditorActions } from "./actions";
 import { AppIcon, appColor } from "./appIcon";
 import { NamedIcon } from "./icons";
+import { ModuleTitle, NoteCard } from "./NodeLabel";
+import { useExplain } from "./explainFlow";
+import "./explainFlow.css";
 import { useLiveRun } from "./liveRun";
 import type { ModuleNode as ModuleNodeType } from "./graph";
 
@@ -13,11 +16,19 @@ const DIRECTIVE_LABELS: Record<string, string> = {
   "builtin:Break": "Break",
 };
 
+const FLOW_KINDS: Record<string, string> = {
+  "builtin:BasicFeeder": "iterator",
+  "builtin:BasicAggregator": "aggregator",
+  "builtin:BasicRepeater": "repeater",
+};
+
 /** A module: a round node in its app's colour, with the module id, as in Make. */
 export function ModuleNode({ data, selected }: NodeProps<ModuleNodeType>) {
   const actions = useEditorActions();
   const { module, info, app, trigger, problems, note, run } = data;
   const live = useLiveRun(module.id);
+  const explain = useExplain();
+  const explained = explain.order.get(String(module.id));
   const appId = module.module.split(":")[0];
   const isRouter = module.module === "builtin:BasicRouter";
   const directive = DIRECTIVE_LABELS[module.module];
@@ -25,7 +36,11 @@ export function ModuleNode({ data, selected }: NodeProps<ModuleNodeType>) {
   const name = module.metadata?.designer?.name;
   const title = (typeof name === "string" && name) || info?.label || directive || module.module;
   const appLabel = info?.app_label ?? app?.label ?? appId;
+  // Iterators and aggregators get their own glyph (the flow-control ones instead of the app's).
+  const flowKind =
+    FLOW_KINDS[module.module] ?? (info?.kind === "iterator" || info?.kind === "aggregator" ? info.kind : null);
   const classes = ["module-node"];
+  if (flowKind) classes.push(`kind-${flowKind}`);
   if (isRouter) classes.push("router");
   if (directive) classes.push("directive");
   if (trigger) classes.push("trigger");
@@ -33,6 +48,8 @@ export function ModuleNode({ data, selected }: NodeProps<ModuleNodeType>) {
   if (problems.length) classes.push("has-problems");
   if (!info) classes.push("unknown");
   if (live) classes.push(`live-${live.state}`);
+  if (explained) classes.push("explain-visited");
+  if (explain.current === String(module.id)) classes.push("explain-current");
   return (
     <div
       className={classes.join(" ")}
@@ -52,10 +69,24 @@ export function ModuleNode({ data, selected }: NodeProps<ModuleNodeType>) {
           <NamedIcon name="router" size={30} />
         ) : directive ? (
           <NamedIcon name={directive.toLowerCase()} size={26} />
+        ) : appId === "builtin" && flowKind ? (
+          <span className="app-icon" data-testid={`kind-${module.id}`} data-kind={flowKind}>
+            <NamedIcon name={flowKind} size={40} />
+          </span>
         ) : (
           <AppIcon app={app} appId={appId} size={40} />
         )}
+        {flowKind && appId !== "builtin" && (
+          <span className="flow-kind-mark" data-testid={`kind-${module.id}`} data-kind={flowKind} title={flowKind}>
+            <NamedIcon name={flowKind} size={16} />
+          </span>
+        )}
         <span className="module-id">{module.id}</span>
+        {explained && (
+          <span className="explain-order" data-testid={`explain-${module.id}`} title="Order in the flow">
+            {explained}
+          </span>
+        )}
         {trigger && (
           <span className="trigger-mark" title="Trigger: the scenario starts here">
             ⚡
@@ -92,12 +123,14 @@ export function ModuleNode({ data, selected }: NodeProps<ModuleNodeType>) {
           </span>
         )}
       </div>
-      <div className="module-title">
-        <strong>{isRouter ? "Router" : directive ? "Error handler" : appLabel}</strong>
-        <span>{isRouter ? `${module.routes?.length ?? 0} routes` : title}</span>
-      </div>
+      <ModuleTitle
+        moduleId={module.id}
+        app={isRouter ? "Router" : directive ? "Error handler" : appLabel}
+        title={isRouter ? `${module.routes?.length ?? 0} routes` : title}
+      />
+      {note && <NoteCard note={note} moduleId={module.id} />}
       {problems.length > 0 && <div className="module-problems">{problems[0].message}</div>}
-      {!directive && (
+      {!directive && !actions.readOnly && (
         <button
           className="add-after"
           title={isRouter ? "Add a route" : "Add a module after this one"}

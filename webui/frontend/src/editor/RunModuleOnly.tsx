@@ -3,8 +3,26 @@
 // really calls the app: an action that creates a record creates it.
 import { useState } from "react";
 import { api, ApiError } from "../api";
-import type { Json } from "../types";
+import type { Blueprint, Json, JsonObject, ModuleInfo } from "../types";
+import { predecessors } from "./blueprint";
 import { JsonEditor } from "./JsonEditor";
+
+/** Whether a module can run alone: triggers run with "Run once"; routers, directives and
+ * aggregators do nothing with one bundle. */
+export function canRunAlone(info: ModuleInfo | undefined | null): boolean {
+  return !!info && !["trigger", "instant_trigger", "router", "directive", "aggregator"].includes(info.kind);
+}
+
+/** The modules `moduleId` maps from with the bundle each output in the last run, by module id:
+ * what "Run this module only" starts from, as Make pre-fills it with the last run's data. */
+export function lastInputBundles(bp: Blueprint, moduleId: number, lastBundles: Map<number, JsonObject>): JsonObject {
+  const out: JsonObject = {};
+  for (const m of predecessors(bp, moduleId)) {
+    const bundle = lastBundles.get(m.id);
+    if (bundle) out[String(m.id)] = bundle;
+  }
+  return out;
+}
 
 interface ModuleRunResult {
   status: string;
@@ -13,8 +31,21 @@ interface ModuleRunResult {
   error: { message?: string; type?: string } | null;
 }
 
-export function RunModuleOnly({ scenarioId, moduleId }: { scenarioId: number; moduleId: number }) {
-  const [bundles, setBundles] = useState<Json>({ "1": {} });
+export function RunModuleOnly({
+  scenarioId,
+  moduleId,
+  initial,
+  open = false,
+}: {
+  scenarioId: number;
+  moduleId: number;
+  /** The last run's bundles of the modules before it (empty: none yet). */
+  initial?: JsonObject;
+  /** Opened from the right-click menu. */
+  open?: boolean;
+}) {
+  const prefilled = initial !== undefined && Object.keys(initial).length > 0;
+  const [bundles, setBundles] = useState<Json>(prefilled ? initial : { "1": {} });
   const [result, setResult] = useState<ModuleRunResult | null>(null);
   const [problem, setProblem] = useState("");
   const [running, setRunning] = useState(false);
@@ -33,10 +64,11 @@ export function RunModuleOnly({ scenarioId, moduleId }: { scenarioId: number; mo
   };
 
   return (
-    <details className="run-module-only" data-testid="run-module-only">
+    <details className="run-module-only" data-testid="run-module-only" open={open}>
       <summary>Run this module only</summary>
       <p className="hint">
-        Sample bundles of the modules before it, by module id. Runs the saved version and really calls the app.
+        Sample bundles of the modules before it, by module id
+        {prefilled ? " (from the last run)" : ""}. Runs the saved version and really calls the app.
       </p>
       <JsonEditor label="Sample bundles" value={bundles} onChange={setBundles} />
       <button className="small" onClick={run} disabled={running}>

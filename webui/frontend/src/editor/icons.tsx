@@ -17,6 +17,28 @@ const PATHS: Record<string, string> = {
   rollback: "M9 7L4 12l5 5M4 12h10a6 6 0 0 1 0 12",
   break: "M8 5v14M16 5v14",
   funnel: "M4 5h16l-6 8v6l-4-2v-4z",
+  // Flow control: an iterator splits an array into bundles "[ ››", an aggregator gathers
+  // bundles into one "›› ]", a repeater loops.
+  iterator: "M8 5H4v14h4M11 8l4 4-4 4M16 8l4 4-4 4",
+  aggregator: "M16 5h4v14h-4M4 8l4 4-4 4M9 8l4 4-4 4",
+  repeater: "M17 2l3 3-3 3M4 11V9a4 4 0 0 1 4-4h12M7 22l-3-3 3-3M20 13v2a4 4 0 0 1-4 4H4",
+  code: "M8 7l-5 5 5 5M16 7l5 5-5 5M14 4l-4 16",
+  markdown: "M3 6h18v12H3zM6 15V9l3 3 3-3v6M15 12l2 3 2-3M17 9v6",
+  mail: "M3 6h18v12H3zM3 6l9 7 9-7",
+  // The icon names the apps defined as data use (modules/apps/library/*/app.yaml).
+  ai: "M12 3l2 5 5 2-5 2-2 5-2-5-5-2 5-2zM19 15l1 2 2 1-2 1-1 2-1-2-2-1 2-1z",
+  calendar: "M4 6h16v14H4zM4 10h16M8 3v5M16 3v5",
+  card: "M3 6h18v12H3zM3 10h18M6 15h4",
+  chat: "M4 5h16v11H9l-5 4z",
+  check: "M4 12l5 5L20 6",
+  crm: "M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8zM4 21c0-4 4-6 8-6s8 2 8 6",
+  folder: "M3 6h6l2 2h10v11H3z",
+  form: "M6 3h12v18H6zM9 8h6M9 12h6M9 16h4",
+  school: "M2 9l10-5 10 5-10 5zM6 11v5c3 3 9 3 12 0v-5",
+  share:
+    "M18 8a3 3 0 1 0 0-6 3 3 0 0 0 0 6zM6 15a3 3 0 1 0 0-6 3 3 0 0 0 0 6zM18 22a3 3 0 1 0 0-6 3 3 0 0 0 0 6zM8.6 13.5l6.8 4M15.4 6.5l-6.8 4",
+  sign: "M4 18c3-4 5-11 8-11s-2 9 2 9 3-3 6-3M4 21h16",
+  slack: "M9 3v18M15 3v18M3 9h18M3 15h18",
 };
 
 export function NamedIcon({ name, size }: { name: string; size: number }) {

@@ -21,7 +21,10 @@ export function schemaFields(
   for (const [name, raw] of Object.entries(s.properties ?? {})) {
     const prop = resolve(raw, root);
     const path = prefix ? `${prefix}.${name}` : name;
-    const type = Array.isArray(prop.type) ? prop.type.join("|") : (prop.type ?? (prop.properties ? "object" : "any"));
+    const declared = Array.isArray(prop.type)
+      ? prop.type.join("|")
+      : (prop.type ?? (prop.properties ? "object" : "any"));
+    const type = prop.format === "date-time" || prop.format === "date" ? "date" : declared;
     out.push({ path, label: prop.title ?? name, type });
     if (prop.properties) out.push(...schemaFields(prop, root, path, depth + 1));
     if (prop.items) {

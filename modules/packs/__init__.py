@@ -1,0 +1,1 @@
+"""What the sync packs' setup page reads live from the two systems (``taxes.py``)."""

@@ -1,0 +1,179 @@
+"""A whole library running against fresh sandboxes, and the sync run to quiescence: what the
+randomized books test (``test_books_balance.py``) and its goldens drive.
+
+``open_world(library_name)`` starts the 1CRM sandbox, the accounting sandbox (Xero or
+QuickBooks Online), the real service with every scenario of ``scenarios/<library>`` imported
+and active (the demo's setup), and yields a ``World``. ``World.sync()`` runs the scenarios
+round after round, in the order a scheduler would reach them (accounts, invoices, payments),
+until a round writes nothing in either sandbox.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from tempfile import TemporaryDirectory
+from typing import Any
+
+import requests
+
+from engine.store import Execution, ExecutionStatus
+from modules.onecrm import sandbox as onecrm_sandbox
+from modules.quickbooks import sandbox as qbo_sandbox
+from modules.reconcile import Difference
+from modules.sandboxing import run_sandbox_in_thread
+from modules.xero import sandbox as xero_sandbox
+from tests.connectors.conftest import Sandbox
+from tests.connectors.test_quickbooks_support import VERIFIER, connect_quickbooks
+from tests.contracts.xero_openapi import ExchangeTap, assert_exchanges_conform
+from tests.scenarios.conftest import Library, open_library
+
+FOREIGN_CURRENCIES = ("USD", "AUD")
+"""Currencies besides NZD both accounting sandboxes take (1CRM's sandbox has them too)."""
+
+MAX_ROUNDS = 6
+"""A sync that still writes after this many rounds loops."""
+
+# The scenarios of each library in the order they run in a round (prefix of the file name),
+# and whether 1CRM's webhooks (``crm``), the accounting system's (``app``) or a poll
+# (``poll``) starts them.
+ORDER: dict[str, tuple[tuple[str, str], ...]] = {
+    "xero": (
+        ("2.1", "crm"),
+        ("2.2", "poll"),
+        ("2.3", "crm"),
+        ("2.4", "poll"),
+        ("2.5", "crm"),
+        ("2.6", "crm"),
+        ("2.7", "poll"),
+    ),
+    "quickbooks": (
+        ("3.1", "crm"),
+        ("3.2", "app"),
+        ("3.3", "crm"),
+        ("3.4", "app"),
+        ("3.5a", "crm"),
+        ("3.5b", "app"),
+        ("3.6", "crm"),
+        ("3.7", "app"),
+    ),
+}
+
+
+class SyncLoops(AssertionError):
+    """The sync still writes after ``MAX_ROUNDS`` rounds."""
+
+
+@dataclass
+class World:
+    """One library's scenarios, active, between a 1CRM sandbox and an accounting sandbox."""
+
+    name: str
+    library: Library
+    scenarios: dict[str, int]
+    executions: list[Execution] = field(default_factory=list)
+
+    @property
+    def accounting(self) -> Sandbox:
+        return self.library.xero if self.name == "xero" else self.library.quickbooks
+
+    def writes(self) -> tuple[int, int]:
+        """Writes so far to 1CRM's and to the accounting system's API."""
+        prefix = "/api.xro/" if self.name == "xero" else "/v3/"
+        accounting = sum(
+            r["method"] in ("PUT", "POST", "DELETE") and r["path"].startswith(prefix)
+            for r in self.accounting.state()["requests"]
+        )
+        return self.library.crm_writes(), accounting
+
+    def run_round(self) -> list[Execution]:
+        library, ran = self.library, []
+        library.onecrm.control("webhooks/flush?timeout=5")
+        if self.name == "quickbooks":
+            library.quickbooks.control("webhooks/flush?timeout=5")
+        for prefix, start in ORDER[self.name]:
+            scenario = self.scenarios[prefix]
+            if start == "poll":
+                ran.append(library.poll(scenario))
+            else:
+                hook = library.hook(scenario)
+                ran += [library.service.get_execution(i) for i in self.drain(hook.id)]
+        self.executions += ran
+        return ran
+
+    def drain(self, webhook_id: int) -> list[str]:
+        ids: list[str] = []
+        while found := self.library.service.process_webhook(webhook_id):
+            ids += found
+        return ids
+
+    def sync(self) -> int:
+        """Rounds until one writes nothing; the number of rounds.
+
+        Raises:
+            SyncLoops: still writing after ``MAX_ROUNDS``.
+        """
+        for number in range(1, MAX_ROUNDS + 1):
+            before = self.writes()
+            self.run_round()
+            if self.writes() == before:
+                return number
+        raise SyncLoops(f"the {self.name} library still writes after {MAX_ROUNDS} rounds")
+
+    def failed(self) -> list[Execution]:
+        return [e for e in self.executions if e.status is not ExecutionStatus.SUCCESS]
+
+    def inactive(self) -> list[str]:
+        return [s.name for s in self.library.service.list_scenarios() if not s.active]
+
+    def differences(self) -> list[Difference]:
+        return self.library.differences(self.name)
+
+    def assert_balanced(self) -> int:
+        """Sync to quiescence; then no run failed, no scenario is off, nothing differs.
+
+        Returns:
+            The rounds the sync took.
+        """
+        rounds = self.sync()
+        failed = [(e.scenario_id, e.error) for e in self.failed()]
+        assert failed == [], failed
+        assert self.inactive() == []
+        differences = [str(d) for d in self.differences()]
+        assert differences == [], differences
+        return rounds
+
+
+@contextmanager
+def open_world(name: str) -> Iterator[World]:
+    """Fresh sandboxes, a fresh service, the library ``name`` imported and active."""
+    with ExitStack() as stack, requests.Session() as http:
+        directory = Path(stack.enter_context(TemporaryDirectory(prefix="sb-books-")))
+
+        def serve(app: Any) -> Sandbox:
+            url, stop = run_sandbox_in_thread(app)
+            stack.callback(stop)
+            return Sandbox(url, http)
+
+        onecrm = serve(onecrm_sandbox.create_app())
+        # An organisation that invoices in more than its base currency (NZD).
+        tap = ExchangeTap(xero_sandbox.create_app({"currencies": list(FOREIGN_CURRENCIES)}))
+        xero = serve(tap)
+        stack.callback(assert_exchanges_conform, tap)
+        library = stack.enter_context(open_library(directory / "var", onecrm, xero, http))
+        if name == "quickbooks":
+            library.quickbooks = serve(qbo_sandbox.create_app())
+            library.connections["quickbooks"] = connect_quickbooks(
+                library.service.store, library.service.registry, http, library.quickbooks
+            ).id
+        scenarios = {
+            prefix: library.load(prefix, app=name, active=True) for prefix, _ in ORDER[name]
+        }
+        if name == "quickbooks":
+            url = f"{library.service.options.base_url}/hooks/apps/quickbooks"
+            library.quickbooks.control("config", {"webhook_url": url, "webhook_key": VERIFIER})
+        world = World(name, library, scenarios)
+        world.run_round()  # the polls start watching from now
+        yield world

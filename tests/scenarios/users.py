@@ -1,0 +1,323 @@
+"""People using 1CRM, Xero and QuickBooks Online between syncs, through each system's own API
+(or, for 1CRM documents, its screens): what the randomized books test does to the sandboxes.
+
+Every system gets the same verbs — a customer made or edited, an invoice made, a payment
+recorded — so that the test's rules are written once. Invoices are known by a ``Ref``: the
+side that made them and their id there; the other side's copy is found by the Integrated ID
+1CRM keeps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from modules.reconcile.books import money
+from tests.scenarios.conftest import QBO_REALM, Library
+
+ACCOUNT_CODE = "200"  # Xero's sales account
+BANK_CODE = "090"  # Xero's bank account that takes payments
+QBO_TAX_CODES = {Decimal(15): "4", Decimal(0): "5", Decimal(10): "8"}
+
+
+@dataclass(frozen=True)
+class LineSpec:
+    """One line as a person types it: quantity, unit price (net in exclusive mode), tax rate
+    and a discount percentage."""
+
+    description: str
+    quantity: int
+    price: Decimal
+    tax: Decimal
+    discount: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True)
+class Ref:
+    """An invoice: the side that made it (``crm`` or ``app``) and its id there."""
+
+    side: str
+    id: str
+
+
+class CrmUser:
+    """A person in 1CRM."""
+
+    def __init__(self, library: Library) -> None:
+        self.library = library
+
+    def currency_id(self, code: str) -> str:
+        currencies = self.library.crm_records("Currency")
+        return next(c["id"] for c in currencies if c["iso4217"] == code)
+
+    def account_id(self, name: str) -> str | None:
+        found = [a for a in self.library.crm_records("Account") if a["name"] == name]
+        return found[0]["id"] if found else None
+
+    def create_customer(self, name: str, email: str, city: str) -> None:
+        fields = {"name": name, "email1": email, "billing_address_city": city}
+        self.library.crm("POST", "Account", fields)
+
+    def edit_customer(self, name: str, email: str, city: str) -> bool:
+        account = self.account_id(name)
+        if account is None:
+            return False
+        fields = {"email1": email, "billing_address_city": city}
+        self.library.crm("PATCH", f"Account/{account}", fields)
+        return True
+
+    def create_invoice(
+        self, customer: str, lines: list[LineSpec], currency: str, due: str
+    ) -> Ref | None:
+        account = self.account_id(customer)
+        if account is None:
+            return None
+        items = [
+            {
+                "name": line.description,
+                "quantity": line.quantity,
+                "unit_price": str(line.price),
+                "tax_percentage": str(line.tax),
+                **({"discount_percentage": str(line.discount)} if line.discount else {}),
+            }
+            for line in lines
+        ]
+        saved = self.library.crm_person(
+            "Invoice",
+            {
+                "name": f"Work for {customer}",
+                "billing_account_id": account,
+                "invoice_date": "2026-03-01",
+                "due_date": due,
+                "currency_id": self.currency_id(currency),
+                "line_items": items,
+            },
+        )
+        return Ref("crm", saved["id"])
+
+    def invoice(self, ref: Ref) -> dict[str, Any] | None:
+        """The 1CRM invoice of ``ref`` (``None`` while it is only on the other side)."""
+        for invoice in self.library.crm_records("Invoice"):
+            if (ref.side == "crm" and invoice["id"] == ref.id) or (
+                ref.side == "app" and invoice.get("integrated_id") == ref.id
+            ):
+                return invoice
+        return None
+
+    def due(self, ref: Ref) -> Decimal | None:
+        invoice = self.invoice(ref)
+        return None if invoice is None else money(invoice["amount_due"])
+
+    def pay(self, ref: Ref, allocated: Decimal, received: Decimal, date: str) -> bool:
+        """A payment of ``received`` of which ``allocated`` goes to the invoice."""
+        invoice = self.invoice(ref)
+        if invoice is None:
+            return False
+        self.library.crm_person(
+            "Payment",
+            {
+                "account_id": invoice["billing_account_id"],
+                "amount": str(received),
+                "payment_date": date,
+                "currency_id": invoice["currency_id"],
+                "related_invoices": [{"invoice_id": invoice["id"], "amount": str(allocated)}],
+            },
+        )
+        return True
+
+
+class XeroUser:
+    """A person in Xero."""
+
+    def __init__(self, library: Library) -> None:
+        self.library = library
+
+    def contact_id(self, name: str) -> str | None:
+        found = [c for c in self.library.xero_records("Contacts") if c["Name"] == name]
+        return found[0]["ContactID"] if found else None
+
+    def create_customer(self, name: str, email: str, city: str) -> None:
+        contact = {
+            "Name": name,
+            "EmailAddress": email,
+            "Addresses": [{"AddressType": "POBOX", "City": city}],
+        }
+        self.library.xero_api("PUT", "Contacts", {"Contacts": [contact]})
+
+    def edit_customer(self, name: str, email: str, city: str) -> bool:
+        contact = self.contact_id(name)
+        if contact is None:
+            return False
+        change = {
+            "ContactID": contact,
+            "EmailAddress": email,
+            "Addresses": [{"AddressType": "POBOX", "City": city}],
+        }
+        self.library.xero_api("POST", f"Contacts/{contact}", {"Contacts": [change]})
+        return True
+
+    def create_invoice(
+        self, customer: str, lines: list[LineSpec], mode: str, due: str, currency: str = "NZD"
+    ) -> Ref | None:
+        contact = self.contact_id(customer)
+        if contact is None:
+            return None
+        items = [
+            {
+                "Description": line.description,
+                "Quantity": line.quantity,
+                "UnitAmount": float(line.price),
+                "AccountCode": ACCOUNT_CODE,
+                "TaxType": "NONE" if mode == "NoTax" or not line.tax else "OUTPUT2",
+                **({"DiscountRate": float(line.discount)} if line.discount else {}),
+            }
+            for line in lines
+        ]
+        body = {
+            "Type": "ACCREC",
+            "Contact": {"ContactID": contact},
+            "Date": "2026-03-01",
+            "DueDate": due,
+            "LineAmountTypes": mode,
+            "CurrencyCode": currency,
+            "Status": "AUTHORISED",
+            "LineItems": items,
+        }
+        (invoice,) = self.library.xero_api("PUT", "Invoices", {"Invoices": [body]})["Invoices"]
+        return Ref("app", invoice["InvoiceID"])
+
+    def invoice(self, ref: Ref, crm: CrmUser) -> dict[str, Any] | None:
+        wanted = ref.id if ref.side == "app" else (crm.invoice(ref) or {}).get("integrated_id")
+        found = [i for i in self.library.xero_records("Invoices") if i["InvoiceID"] == wanted]
+        return found[0] if found else None
+
+    def due(self, ref: Ref, crm: CrmUser) -> Decimal | None:
+        invoice = self.invoice(ref, crm)
+        if invoice is None or invoice["Status"] != "AUTHORISED":
+            return None
+        return money(invoice["AmountDue"])
+
+    def pay(self, ref: Ref, crm: CrmUser, amount: Decimal, date: str, reference: str) -> bool:
+        invoice = self.invoice(ref, crm)
+        if invoice is None:
+            return False
+        payment = {
+            "Invoice": {"InvoiceID": invoice["InvoiceID"]},
+            "Account": {"Code": BANK_CODE},
+            "Amount": float(amount),
+            "Date": date,
+            **({"Reference": reference} if reference else {}),
+        }
+        self.library.xero_api("PUT", "Payments", payment)
+        return True
+
+    def payments(self) -> list[str]:
+        """The ids of the payments one may delete (not deleted yet)."""
+        payments = self.library.xero_records("Payments")
+        return [p["PaymentID"] for p in payments if p.get("Status") != "DELETED"]
+
+    def delete_payment(self, payment_id: str) -> None:
+        self.library.xero_api("POST", f"Payments/{payment_id}", {"Status": "DELETED"})
+
+
+class QuickBooksUser:
+    """A person in QuickBooks Online."""
+
+    def __init__(self, library: Library) -> None:
+        self.library = library
+
+    def customer(self, name: str) -> dict[str, Any] | None:
+        found = [c for c in self.library.qbo_records("Customer") if c["DisplayName"] == name]
+        return found[0] if found else None
+
+    def create_customer(self, name: str, email: str, city: str) -> None:
+        body = {
+            "DisplayName": name,
+            "PrimaryEmailAddr": {"Address": email},
+            "BillAddr": {"City": city},
+        }
+        self.library.qbo_api("POST", "customer", body)
+
+    def edit_customer(self, name: str, email: str, city: str) -> bool:
+        customer = self.customer(name)
+        if customer is None:
+            return False
+        body = {
+            "Id": customer["Id"],
+            "SyncToken": customer["SyncToken"],
+            "sparse": True,
+            "PrimaryEmailAddr": {"Address": email},
+            "BillAddr": {"City": city},
+        }
+        self.library.qbo_api("POST", "customer", body)
+        return True
+
+    def create_invoice(
+        self, customer: str, lines: list[LineSpec], mode: str, due: str, currency: str = "NZD"
+    ) -> Ref | None:
+        found = self.customer(customer)
+        if found is None:
+            return None
+        items = [
+            {
+                "DetailType": "SalesItemLineDetail",
+                "Amount": float(money(line.price * line.quantity)),
+                "Description": line.description,
+                "SalesItemLineDetail": {
+                    "Qty": line.quantity,
+                    "UnitPrice": float(line.price),
+                    "TaxCodeRef": {"value": QBO_TAX_CODES[line.tax]},
+                },
+            }
+            for line in lines
+        ]
+        body = {
+            "CustomerRef": {"value": found["Id"]},
+            "TxnDate": "2026-03-01",
+            "DueDate": due,
+            "GlobalTaxCalculation": mode,
+            "CurrencyRef": {"value": currency},
+            "Line": items,
+        }
+        invoice = self.library.qbo_api("POST", "invoice", body)["Invoice"]
+        return Ref("app", invoice["Id"])
+
+    def invoice(self, ref: Ref, crm: CrmUser) -> dict[str, Any] | None:
+        wanted = ref.id if ref.side == "app" else (crm.invoice(ref) or {}).get("integrated_id")
+        found = [i for i in self.library.qbo_records("Invoice") if i["Id"] == wanted]
+        return found[0] if found else None
+
+    def due(self, ref: Ref, crm: CrmUser) -> Decimal | None:
+        invoice = self.invoice(ref, crm)
+        return None if invoice is None else money(invoice["Balance"])
+
+    def pay(self, ref: Ref, crm: CrmUser, amount: Decimal, date: str, reference: str) -> bool:
+        invoice = self.invoice(ref, crm)
+        if invoice is None:
+            return False
+        body = {
+            "CustomerRef": invoice["CustomerRef"],
+            "TotalAmt": float(amount),
+            "TxnDate": date,
+            **({"PaymentRefNum": reference} if reference else {}),
+            "Line": [
+                {
+                    "Amount": float(amount),
+                    "LinkedTxn": [{"TxnId": invoice["Id"], "TxnType": "Invoice"}],
+                }
+            ],
+        }
+        self.library.qbo_api("POST", "payment", body)
+        return True
+
+    def payments(self) -> list[str]:
+        return [p["Id"] for p in self.library.qbo_records("Payment")]
+
+    def delete_payment(self, payment_id: str) -> None:
+        (payment,) = [p for p in self.library.qbo_records("Payment") if p["Id"] == payment_id]
+        body = {"Id": payment_id, "SyncToken": payment["SyncToken"]}
+        self.library.qbo_api("POST", "payment?operation=delete", body)
+
+
+__all__ = ["QBO_REALM", "CrmUser", "LineSpec", "QuickBooksUser", "Ref", "XeroUser"]
