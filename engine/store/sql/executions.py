@@ -228,9 +228,16 @@ class SqlExecutions(SqlBase):
             self._store_record(connection, execution_id, record)
             # The row and record just written are the caller's: not read back (nor the record
             # decompressed) again.
-            kept = None if record is None else dict(record)
-            read = {**values, "finished_at": finished.astimezone(UTC)}  # as the column reads it
-            return replace(current, status=status, record=kept, **read)
+            return replace(
+                current,
+                status=status,
+                finished_at=finished.astimezone(UTC),  # as the column reads it
+                duration_ms=_milliseconds(started, finished),
+                operations=operations,
+                data_size=data_size,
+                error=None if error is None else dict(error),
+                record=None if record is None else dict(record),
+            )
 
     def cancel_execution(self, execution_id: str) -> Execution:
         with self._write() as connection:
