@@ -447,11 +447,12 @@ def generate(pack: Pack, flow: Flow, settings: PackSettings) -> str:
     return json.dumps(blueprint, indent=4, ensure_ascii=False) + "\n"
 
 
-def walk(flow: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Every module of a flow, routes and error handlers included."""
+def walk(flow: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every module of a flow, routes and error handlers included (the blueprint's own dicts,
+    which the generator edits in place)."""
     found: list[dict[str, Any]] = []
     for module in flow:
-        found.append(module)  # type: ignore[arg-type]
+        found.append(module)
         for route in module.get("routes") or []:
             found.extend(walk(route.get("flow") or []))
         found.extend(walk(module.get("onerror") or []))

@@ -156,14 +156,13 @@ class PackOperations:
                 raise InvalidRequest(str(error)) from None
             scenario = installed.get(flow.file)
             if scenario is None:
-                result = self.scenarios.import_scenario(text, saved_by=saved_by)
+                scenario_id = self.scenarios.import_scenario(text, saved_by=saved_by).scenario.id
                 change = "created"
             elif self.scenarios.export_scenario(scenario.id) != text:
-                result = self.scenarios.save_scenario(scenario.id, text, saved_by=saved_by)
-                change = "updated"
+                self.scenarios.save_scenario(scenario.id, text, saved_by=saved_by)
+                scenario_id, change = scenario.id, "updated"
             else:
-                result, change = None, "unchanged"
-            scenario_id = result.scenario.id if result else scenario.id  # type: ignore[union-attr]
+                scenario_id, change = scenario.id, "unchanged"
             trigger = self.plans.current(self.scenarios.get_scenario(scenario_id)).trigger
             if trigger is not None and trigger.kind is ModuleKind.INSTANT_TRIGGER:
                 self.scenarios.set_scheduling(scenario_id, {"type": "immediately"})

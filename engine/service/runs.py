@@ -13,11 +13,13 @@ Exactly-once bookkeeping rests on two atomic claims in the store:
 from __future__ import annotations
 
 import contextlib
+import re
 import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from engine.config import Settings
@@ -64,6 +66,31 @@ class _Known:
     item: QueueItem
     worker: str | None = None
     """The worker that claimed the execution when it was made (``None``: still to claim)."""
+    execution: Execution | None = None
+    """The execution as this call made and claimed it (``None``: read it from the store)."""
+
+
+def _claimed(execution: Execution, worker: str, now: datetime) -> Execution:
+    """``execution`` as ``claim_execution`` just left it (not read back)."""
+    return replace(
+        execution,
+        status=ExecutionStatus.RUNNING,
+        worker_id=worker,
+        started_at=now,
+        heartbeat_at=now,
+    )
+
+
+# Any ``var`` other than the scenario's, the execution's and the inputs (which a run makes
+# itself) may read the organization's variables: ``var.organization.x``, ``var`` whole.
+_OTHER_VARIABLES = re.compile(r"\bvar\b(?!\.(?:scenario|execution|input)\b)")
+_KEPT_ANSWERS = 1024
+
+
+def may_refer_to_organization(plan: Plan) -> bool:
+    """Whether a run of ``plan`` may read ``var.organization`` (conservative: any mention of
+    ``var`` but the run's own namespaces counts)."""
+    return _OTHER_VARIABLES.search(plan.blueprint.model_dump_json()) is not None
 
 
 def execution_id_for_item(item_id: int) -> str:
@@ -109,6 +136,7 @@ class RunOperations:
         self.incomplete = incomplete
         self.webhooks = webhooks
         self.run_events = events
+        self._refers_to_organization: dict[int, tuple[Plan, bool]] = {}
 
     # -- entry points for workers --
 
@@ -212,8 +240,9 @@ class RunOperations:
             execution_id = execution_id_for_item(item.id)
             # Claimed before by a worker that died: it may have made the execution already.
             made = item.attempts == 1 or not self._exists(execution_id)
+            execution = None
             if made:
-                self.store.create_execution(
+                created = self.store.create_execution(
                     scenario.id,
                     scenario.current_version,
                     TriggerKind.WEBHOOK,
@@ -221,9 +250,12 @@ class RunOperations:
                     execution_id=execution_id,
                     created_at=item.received_at,
                 )
-                self.store.claim_execution(execution_id, worker)
+                now = self.clock()
+                if self.store.claim_execution(execution_id, worker, now):
+                    execution = _claimed(created, worker, now)
             self.store.complete(item.id, execution_id, worker_id=worker)
-        return _Known(execution_id, scenario, webhook, item, worker if made else None)
+        worker_now = worker if made else None
+        return _Known(execution_id, scenario, webhook, item, worker_now, execution)
 
     def _exists(self, execution_id: str) -> bool:
         try:
@@ -283,7 +315,9 @@ class RunOperations:
                     return None
             except NotFound:
                 return None
-        execution = self.store.get_execution(execution_id, with_record=False)
+        execution = known.execution if known is not None else None
+        if execution is None:
+            execution = self.store.get_execution(execution_id, with_record=False)
         also = lock.refresh if lock is not None else None
         with self.heartbeats.beating(execution_id, worker, also):
             try:
@@ -379,7 +413,7 @@ class RunOperations:
             subscenarios=ServiceSubscenarios(self, execution),
             sleep=time.sleep,
             variables={
-                "organization": self.store.list_variables(),
+                "organization": self._organization_variables(plan),
                 "input": scenario_inputs(execution) or {},
             },
             timezone=plan.settings.timezone or "UTC",
@@ -394,6 +428,17 @@ class RunOperations:
                 stored_bundles=settings.max_stored_bundles_per_module,
             ),
         )
+
+    def _organization_variables(self, plan: Plan) -> dict[str, Any]:
+        """``var.organization``, read only for a plan that may refer to it (a read per run
+        saved for the rest; plans do not change, so the answer is kept per plan)."""
+        kept = self._refers_to_organization.get(id(plan))
+        if kept is None or kept[0] is not plan:  # the id of a plan since collected
+            if len(self._refers_to_organization) > _KEPT_ANSWERS:
+                self._refers_to_organization.clear()
+            kept = (plan, may_refer_to_organization(plan))
+            self._refers_to_organization[id(plan)] = kept
+        return self.store.list_variables() if kept[1] else {}
 
     def _cursors(self, scenario: Scenario, plan: Plan) -> dict[int, Any]:
         """The polling trigger's cursor, as its last committed run left it."""

@@ -71,7 +71,25 @@ def match_pattern(call: ModuleCall) -> Iterator[Bundle]:
     yield from found
 
 
-def _matches(settings: ParserParameters, text: str) -> list[Bundle]:
+class AdvancedParserInput(_PatternOptions):
+    """Match pattern (advanced): the pattern and its flags are mapped, with the text."""
+
+    text: Any = ""
+
+
+def match_mapped_pattern(call: ModuleCall) -> Iterator[Bundle]:
+    """``match_pattern`` whose pattern comes from the mapper (it may be built from data), so
+    a bad pattern is a bundle's problem, not the module's set-up."""
+    given = call.input_as(AdvancedParserInput)
+    place = f"module {call.module_id} (regexp:AdvancedParser): mapper.pattern"
+    try:
+        found = _matches(given, _text(given.text))
+    except (regexes.PatternError, TimeoutError) as error:
+        raise BundleValidationError(f"{place}: {error}") from None
+    yield from found
+
+
+def _matches(settings: _PatternOptions, text: str) -> list[Bundle]:
     """Every match, found before the first is passed on: the runner takes each bundle through
     the rest of the scenario before it asks for the next, and that must not count against the
     pattern's timeout."""
@@ -172,6 +190,15 @@ TEXT_PARSER: tuple[ModuleSpec, ...] = (
         parameters=ParserParameters,
         input=TextInput,
         run=match_pattern,
+        ignored_keys={"ignoreInfiniteLoopsWhenGlobal": _NO_ENDLESS_LOOP},
+        effect=Effect.COMPUTE,
+    ),
+    ModuleSpec(
+        id="regexp:AdvancedParser",
+        kind=ModuleKind.SEARCH,
+        label="Match pattern (advanced)",
+        input=AdvancedParserInput,
+        run=match_mapped_pattern,
         ignored_keys={"ignoreInfiniteLoopsWhenGlobal": _NO_ENDLESS_LOOP},
         effect=Effect.COMPUTE,
     ),

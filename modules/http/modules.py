@@ -286,7 +286,7 @@ def _spec(
 
 HTTP_MODULES: tuple[ModuleSpec, ...] = (
     _spec("http:MakeRequest", "Make a request", MakeRequestInput, make_request, 4),
-    _spec("http:ActionSendData", "Make a request", SendDataInput, send_data, 3),
+    _spec("http:ActionSendData", "Make a request (v3)", SendDataInput, send_data, 3),
     _spec(
         "http:ActionSendDataAPIKeyAuth",
         "Make an API Key Auth request",

@@ -4,6 +4,7 @@ before its fix."""
 from __future__ import annotations
 
 import json
+from itertools import pairwise
 
 from tests.browser.conftest import ROOT, shot
 from tests.browser.helpers import add_after, api_session, close_panel, create_scenario, pick, save
@@ -100,7 +101,8 @@ def test_sample_request_for_the_data_structure_is_not_run(signed_in, server):
     shot(page, "defect-2-structure")
     # The sample taught the structure; it waits nowhere to run later.
     queue = page.request.get(f"{server}/api/webhooks/{hook_id}/queue").json()
-    assert queue == [] or queue.get("items") == [], queue
+    waiting = queue if isinstance(queue, list) else queue["items"]
+    assert waiting == [], waiting
     api_json(page, server, "POST", f"/api/scenarios/{scenario_id}/activate")
     executions = page.request.get(f"{server}/api/executions?scenario_id={scenario_id}").json()
     assert executions["items"] == [], executions
@@ -461,3 +463,86 @@ def test_adding_a_data_store_record_asks_nothing_that_answers_404(signed_in, ser
     shot(page, "defect-14-record")
     record = page.request.get(f"{server}/api/datastores/{store['id']}/records/ada").json()
     assert record["data"] == {"name": "Ada"}
+
+
+# 15 ------------------------------------------------------------------------------------------
+
+
+def test_dashboard_day_labels_do_not_overlap(signed_in, server):
+    page = signed_in
+    scenario_id = create_scenario(page, server, parse_blueprint())
+    run(page, server, scenario_id)
+    page.goto(f"{server}/#/dashboard")
+    page.get_by_label("Period").select_option("14")
+    chart = page.get_by_role("img", name="Runs, operations and errors per day, all scenarios")
+    chart.wait_for()
+    page.wait_for_function("() => document.querySelectorAll('svg.day-chart g').length >= 14")
+    shot(page, "defect-15-dashboard")
+    boxes = [label.bounding_box() for label in chart.locator("text").all()]
+    assert len(boxes) >= 2
+    for a, b in pairwise(boxes):
+        assert a["x"] + a["width"] <= b["x"], (a, b)
+
+
+def test_unknown_module_is_greyed_out(signed_in, server):
+    page = signed_in
+    blueprint = parse_blueprint()
+    blueprint["flow"][2]["module"] = "acme:DoSomething"
+    scenario_id = create_scenario(page, server, blueprint)
+    page.goto(f"{server}/#/scenarios/{scenario_id}")
+    circle = page.get_by_test_id("module-3").locator(".module-circle")
+    circle.wait_for()
+    red, green, blue = (
+        int(part)
+        for part in circle.evaluate("el => getComputedStyle(el).backgroundColor")
+        .removeprefix("rgb(")
+        .removesuffix(")")
+        .split(",")
+    )
+    assert max(red, green, blue) - min(red, green, blue) <= 24, (red, green, blue)  # grey
+
+
+# Smaller ------------------------------------------------------------------------------------
+
+
+def test_first_module_label_opens_the_catalogue(signed_in, server):
+    page = signed_in
+    page.get_by_role("button", name="Create a new scenario").click()
+    page.locator(".placeholder-node .module-title").get_by_text("Add the first module").click()
+    page.get_by_role("dialog", name="Add a module").wait_for()
+
+
+def test_set_variable_scope_shows_its_default(signed_in, server):
+    page = signed_in
+    scenario_id = create_scenario(page, server, parse_blueprint())
+    page.goto(f"{server}/#/scenarios/{scenario_id}")
+    add_after(page, 3, "util:SetVariable2")
+    scope = page.get_by_test_id("module-panel").get_by_label("Scope")
+    assert scope.locator("option:checked").inner_text() == "roundtrip (default)"
+
+
+def test_new_api_token_has_a_copy_button(signed_in, server):
+    page = signed_in
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.goto(f"{server}/#/account")
+    tokens = page.get_by_test_id("tokens")
+    tokens.get_by_label("Token name").fill("Script")
+    tokens.get_by_role("button", name="Create token").click()
+    text = tokens.get_by_test_id("new-token").locator("code").inner_text()
+    tokens.get_by_test_id("new-token").get_by_role("button", name="Copy").click()
+    tokens.get_by_test_id("new-token").get_by_role("button", name="Copied").wait_for()
+    assert page.evaluate("() => navigator.clipboard.readText()") == text
+
+
+def test_catalogue_names_each_app_and_module_once(signed_in, server):
+    page = signed_in
+    page.get_by_role("button", name="Create a new scenario").click()
+    page.get_by_test_id("add-first").click()
+    dialog = page.get_by_role("dialog", name="Add a module")
+    dialog.locator("button[data-module='http:MakeRequest']").wait_for()
+    groups = dialog.locator("section.catalogue-group")
+    titles = [g.locator("h3").first.inner_text() for g in groups.all()]
+    assert len(titles) == len(set(titles)), titles
+    for group in groups.all():
+        labels = [b.inner_text() for b in group.locator("button[data-module] .label").all()]
+        assert len(labels) == len(set(labels)), labels

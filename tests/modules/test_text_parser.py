@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from engine.errors import BundleValidationError
 from engine.registry import default_registry
 from tests.modules.helpers import call_module
 
@@ -84,3 +85,27 @@ def test_get_elements_from_html_by_type():
     assert (image["src"], image["alt"]) == ("https://img.example/a.png", "logo")
     [frame] = call_module(module, {"html": HTML, "type": "iframe"})
     assert frame["src"] == "https://v.example/e"
+
+
+def advanced(text, pattern, **flags):
+    mapped = {"text": text, "pattern": pattern, **flags}
+    return call_module(REGISTRY["regexp:AdvancedParser"], mapped)
+
+
+def test_advanced_parser_takes_its_pattern_from_the_mapper():
+    # The pattern may be built from data (here: a JSON object inside a model's answer).
+    answer = 'Sure! Here it is: {"name": "Ann"} Anything else?'
+    assert advanced(answer, r"(?<json>\{.*\})") == [
+        {"$1": '{"name": "Ann"}', "json": '{"name": "Ann"}', "__IMTMATCH__": 1}
+    ]
+    assert advanced("a1 b2", r"(\w)(\d)", **{"global": True}) == [
+        {"$1": "a", "$2": "1", "__IMTMATCH__": 1},
+        {"$1": "b", "$2": "2", "__IMTMATCH__": 2},
+    ]
+    assert advanced("ABC", "b", sensitive=False) == [{"__IMTMATCH__": 1}]
+    assert advanced("nothing here", r"\d") == []
+
+
+def test_advanced_parser_names_a_broken_mapped_pattern():
+    with pytest.raises(BundleValidationError, match=r"regexp:AdvancedParser\): mapper.pattern"):
+        advanced("text", "(unclosed")

@@ -9,7 +9,11 @@ from typing import Any
 
 import pytest
 
-SCENARIOS = sorted((Path(__file__).resolve().parents[2] / "scenarios").glob("*/*.json"))
+SCENARIOS = [
+    path
+    for path in sorted((Path(__file__).resolve().parents[2] / "scenarios").glob("*/*.json"))
+    if path.name != "pack.json"  # a pack's manifest, not a blueprint
+]
 # A node is a 90 px circle under a label up to 180 px wide (the editor's overlap rule).
 MIN_DX, MIN_DY = 180, 120
 

@@ -8,7 +8,7 @@ import json
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import fields, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -94,6 +94,20 @@ def _statuses(status: ExecutionStatus | str | Sequence[ExecutionStatus | str]) -
     return [ExecutionStatus(item).value for item in status]
 
 
+_INSERTED = (
+    "id",
+    "scenario_id",
+    "scenario_version",
+    "trigger_kind",
+    "trigger_ref",
+    "status",
+    "created_at",
+    "operations",
+    "data_size",
+    "reaped_count",
+)
+
+
 class SqlExecutions(SqlBase):
     def create_execution(
         self,
@@ -113,22 +127,30 @@ class SqlExecutions(SqlBase):
                 "scenario",
                 scenario_id,
             )
-            connection.execute(
-                insert(executions),
-                {
-                    "id": execution_id,
-                    "scenario_id": scenario_id,
-                    "scenario_version": scenario_version,
-                    "trigger_kind": TriggerKind(trigger_kind).value,
-                    "trigger_ref": trigger_ref,
-                    "status": QUEUED,
-                    "created_at": self._now(created_at),
-                    "operations": 0,
-                    "data_size": 0,
-                    "reaped_count": 0,
-                },
+            created = self._now(created_at)
+            made = Execution(
+                id=execution_id,
+                scenario_id=scenario_id,
+                scenario_version=scenario_version,
+                trigger_kind=TriggerKind(trigger_kind),
+                trigger_ref=trigger_ref,
+                status=ExecutionStatus.QUEUED,
+                created_at=created,
+                started_at=None,
+                finished_at=None,
+                duration_ms=None,
+                operations=0,
+                data_size=0,
+                worker_id=None,
+                heartbeat_at=None,
+                reaped_count=0,
+                error=None,
             )
-            return self._execution(connection, execution_id)
+            row = {name: getattr(made, name) for name in _INSERTED}
+            row.update(trigger_kind=made.trigger_kind.value, status=QUEUED)
+            connection.execute(insert(executions), row)
+            # The row just written is not read back: made as the columns read it.
+            return replace(made, created_at=created.astimezone(UTC))
 
     def claim_execution(
         self, execution_id: str, worker_id: str, now: datetime | None = None
@@ -185,17 +207,15 @@ class SqlExecutions(SqlBase):
             if worker_id is not None:
                 conditions.append(executions.c.worker_id == worker_id)
             started = current.started_at or finished
+            values = {
+                "finished_at": finished,
+                "duration_ms": _milliseconds(started, finished),
+                "operations": operations,
+                "data_size": data_size,
+                "error": None if error is None else dict(error),
+            }
             changed = connection.execute(
-                update(executions)
-                .where(*conditions)
-                .values(
-                    status=status.value,
-                    finished_at=finished,
-                    duration_ms=_milliseconds(started, finished),
-                    operations=operations,
-                    data_size=data_size,
-                    error=None if error is None else dict(error),
-                )
+                update(executions).where(*conditions).values(status=status.value, **values)
             )
             if changed.rowcount == 0:
                 owner = self._execution(connection, execution_id)
@@ -206,9 +226,18 @@ class SqlExecutions(SqlBase):
                     status.value,
                 )
             self._store_record(connection, execution_id, record)
-            # The record just written is the caller's: not read back (and decompressed) again.
-            finished_execution = self._execution(connection, execution_id)
-            return replace(finished_execution, record=None if record is None else dict(record))
+            # The row and record just written are the caller's: not read back (nor the record
+            # decompressed) again.
+            return replace(
+                current,
+                status=status,
+                finished_at=finished.astimezone(UTC),  # as the column reads it
+                duration_ms=_milliseconds(started, finished),
+                operations=operations,
+                data_size=data_size,
+                error=None if error is None else dict(error),
+                record=None if record is None else dict(record),
+            )
 
     def cancel_execution(self, execution_id: str) -> Execution:
         with self._write() as connection:

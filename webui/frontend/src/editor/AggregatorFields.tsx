@@ -16,7 +16,9 @@ export function arrayTargets(module: Module, catalog: Catalog): { field: string;
     const s = resolve(prop, schema);
     const item = s.items ? resolve(s.items as JsonSchema, schema) : null;
     if (!item?.properties) return [];
-    return [{ field, label: s.title ?? field, item }];
+    // pydantic's titles of camel-case names are machine-made ("Lineitems"): keep the name then.
+    const title = s.title && s.title.replace(/\s/g, "").toLowerCase() !== field.toLowerCase() ? s.title : field;
+    return [{ field, label: title, item }];
   });
 }
 
@@ -127,7 +129,13 @@ export function AggregatorFields({
               <span className="field-label">{name}</span>
               <MappableInput
                 label={name}
-                value={typeof mapper[name] === "string" ? (mapper[name] as string) : JSON.stringify(mapper[name] ?? "")}
+                value={
+                  mapper[name] === undefined || mapper[name] === null
+                    ? ""
+                    : typeof mapper[name] === "string"
+                      ? (mapper[name] as string)
+                      : JSON.stringify(mapper[name])
+                }
                 onChange={(value) => setField(name, value)}
               />
             </label>

@@ -383,6 +383,9 @@ function EditorInner({
     const { x, y } = positionFor(anchor);
     const module = newModule(id, info.id, info.version ?? 1, Math.round(x), Math.round(y));
     let next = insertModules(bp, anchor, [module]);
+    // Inserted where another module sits (between two, or as a route above the fallback): lay
+    // the scenario out rather than stack them.
+    if (overlapping(next) && !overlapping(bp)) next = autoAlign(next);
     if (next.flow[0]?.id === id && info.kind === "instant_trigger") {
       next = { ...next, metadata: { ...(next.metadata ?? {}), instant: true } };
     }

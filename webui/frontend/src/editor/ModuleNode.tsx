@@ -8,6 +8,8 @@ import "./explainFlow.css";
 import { useLiveRun } from "./liveRun";
 import type { ModuleNode as ModuleNodeType } from "./graph";
 
+const UNKNOWN_GREY = "#a3a9b3";
+
 const DIRECTIVE_LABELS: Record<string, string> = {
   "builtin:Ignore": "Ignore",
   "builtin:Resume": "Resume",
@@ -32,7 +34,8 @@ export function ModuleNode({ data, selected }: NodeProps<ModuleNodeType>) {
   const appId = module.module.split(":")[0];
   const isRouter = module.module === "builtin:BasicRouter";
   const directive = DIRECTIVE_LABELS[module.module];
-  const color = directive ? "#5b6770" : appColor(app, appId);
+  // A module this installation lacks is greyed out (its app's colour would say it works).
+  const color = directive ? "#5b6770" : !info ? UNKNOWN_GREY : appColor(app, appId);
   const name = module.metadata?.designer?.name;
   const title = (typeof name === "string" && name) || info?.label || directive || module.module;
   const appLabel = info?.app_label ?? app?.label ?? appId;

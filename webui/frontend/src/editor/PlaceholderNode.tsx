@@ -6,6 +6,8 @@ import type { PlaceholderNode as PlaceholderNodeType } from "./graph";
 export function PlaceholderNode({ data }: NodeProps<PlaceholderNodeType>) {
   const actions = useEditorActions();
   const { routerId, routeIndex, label } = data;
+  const open = () =>
+    actions.openCatalogue(routerId === null ? { kind: "root" } : { kind: "route", routerId, routeIndex });
   return (
     <div className="placeholder-node">
       <div className="placeholder-wrap">
@@ -14,14 +16,13 @@ export function PlaceholderNode({ data }: NodeProps<PlaceholderNodeType>) {
           className="placeholder-circle"
           aria-label={label}
           data-testid={routerId === null ? "add-first" : `add-route-${routerId}-${routeIndex}`}
-          onClick={() =>
-            actions.openCatalogue(routerId === null ? { kind: "root" } : { kind: "route", routerId, routeIndex })
-          }
+          onClick={open}
         >
           +
         </button>
       </div>
-      <div className="module-title">
+      {/* The label opens the catalogue too, as the circle does. */}
+      <div className="module-title clickable" onClick={open}>
         <span>{label}</span>
       </div>
     </div>

@@ -137,7 +137,10 @@ function Field({ name, schema, root, value, onChange, required, mappable, path, 
         value={value === undefined ? "" : JSON.stringify(value)}
         onChange={(e) => onChange(e.target.value === "" ? undefined : (JSON.parse(e.target.value) as Json))}
       >
-        <option value="">—</option>
+        {/* Unset, the module uses its default: say which (Set variable's scope was blank). */}
+        <option value="">
+          {s.default !== undefined && s.default !== null ? `${String(s.default)} (default)` : "—"}
+        </option>
         {(s.enum ?? []).map((option) => (
           <option key={JSON.stringify(option)} value={JSON.stringify(option)}>
             {String(option)}

@@ -67,6 +67,7 @@ function PasswordForm({ rule }: { rule: PasswordRule }) {
 
 function TokensSection() {
   const [tokens, setTokens] = useState<ApiToken[]>([]);
+  const [copied, setCopied] = useState("");
   const [name, setName] = useState("");
   const [days, setDays] = useState(90);
   const [created, setCreated] = useState<ApiToken | null>(null);
@@ -119,7 +120,19 @@ function TokensSection() {
       </div>
       {created?.token && (
         <p className="help" data-testid="new-token">
-          Copy it now, it is shown only once: <code>{created.token}</code>
+          Copy it now, it is shown only once: <code>{created.token}</code>{" "}
+          <button
+            className="small"
+            onClick={() => {
+              const token = created.token ?? "";
+              void navigator.clipboard?.writeText(token).then(
+                () => setCopied(token),
+                () => setCopied(""),
+              );
+            }}
+          >
+            {copied === created.token ? "Copied" : "Copy"}
+          </button>
         </p>
       )}
       {error && <p className="inline-error">{error}</p>}

@@ -67,7 +67,9 @@ export function DayChart({
               fill={COLORS.errors}
             />
           )}
-          {(i % Math.ceil(days.length / 7) === 0 || i === days.length - 1) && (
+          {/* Every few days counted back from the last, so the last day's label never sits
+              against the one before it. */}
+          {(days.length - 1 - i) % Math.ceil(days.length / 7) === 0 && (
             <text x={i * step + step / 2} y={height - 4} fontSize={9} textAnchor="middle" fill="#6b7280">
               {d.day.slice(5)}
             </text>
