@@ -172,6 +172,9 @@ def test_a_large_scenario_stays_legible_at_fit_to_view(signed_in, server):
     for i, a in enumerate(titles):
         assert not any(overlap(a, b) for b in titles[i + 1 :]), "two titles overlap"
         assert sum(overlap(a, c) for c in circles) == 0, "a title covers a module"
+    # Filter labels, too small to read, give way to their funnels (the label is the tooltip).
+    assert page.locator(".edge-text").count() == 0
+    assert page.locator(".filter-button[title^='Filter: ']").count() >= 1
     # The trigger is always labelled.
     page.get_by_test_id(f"title-{ids[0]}").wait_for()
     shot(page, "canvas-large-fit")

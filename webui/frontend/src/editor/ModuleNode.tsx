@@ -3,6 +3,8 @@ import { useEditorActions } from "./actions";
 import { AppIcon, appColor } from "./appIcon";
 import { NamedIcon } from "./icons";
 import { ModuleTitle, NoteCard } from "./NodeLabel";
+import { useExplain } from "./explainFlow";
+import "./explainFlow.css";
 import { useLiveRun } from "./liveRun";
 import type { ModuleNode as ModuleNodeType } from "./graph";
 
@@ -25,6 +27,8 @@ export function ModuleNode({ data, selected }: NodeProps<ModuleNodeType>) {
   const actions = useEditorActions();
   const { module, info, app, trigger, problems, note, run } = data;
   const live = useLiveRun(module.id);
+  const explain = useExplain();
+  const explained = explain.order.get(String(module.id));
   const appId = module.module.split(":")[0];
   const isRouter = module.module === "builtin:BasicRouter";
   const directive = DIRECTIVE_LABELS[module.module];
@@ -44,6 +48,8 @@ export function ModuleNode({ data, selected }: NodeProps<ModuleNodeType>) {
   if (problems.length) classes.push("has-problems");
   if (!info) classes.push("unknown");
   if (live) classes.push(`live-${live.state}`);
+  if (explained) classes.push("explain-visited");
+  if (explain.current === String(module.id)) classes.push("explain-current");
   return (
     <div
       className={classes.join(" ")}
@@ -76,6 +82,11 @@ export function ModuleNode({ data, selected }: NodeProps<ModuleNodeType>) {
           </span>
         )}
         <span className="module-id">{module.id}</span>
+        {explained && (
+          <span className="explain-order" data-testid={`explain-${module.id}`} title="Order in the flow">
+            {explained}
+          </span>
+        )}
         {trigger && (
           <span className="trigger-mark" title="Trigger: the scenario starts here">
             ⚡
@@ -119,7 +130,7 @@ export function ModuleNode({ data, selected }: NodeProps<ModuleNodeType>) {
       />
       {note && <NoteCard note={note} moduleId={module.id} />}
       {problems.length > 0 && <div className="module-problems">{problems[0].message}</div>}
-      {!directive && (
+      {!directive && !actions.readOnly && (
         <button
           className="add-after"
           title={isRouter ? "Add a route" : "Add a module after this one"}

@@ -1,8 +1,7 @@
 // What a module shows under its circle: its title, which stays legible when the canvas is
 // zoomed out (fit-to-view of a large scenario: see legibleLabels.ts), and its note as a sticky
 // card, as Make shows notes on the canvas.
-import { useContext } from "react";
-import { LegibleLabelsContext, labelScale, shortTitle, useZoomBucket } from "./legibleLabels";
+import { labelScale, shortTitle, useLabelled, useZoomBucket } from "./legibleLabels";
 import "./nodeLabel.css";
 
 export function noteText(note: string): string {
@@ -19,8 +18,8 @@ export function noteText(note: string): string {
 
 export function ModuleTitle({ app, title, moduleId }: { app: string; title: string; moduleId: number }) {
   const zoom = useZoomBucket();
-  const labelled = useContext(LegibleLabelsContext);
-  if (zoom === 1 || labelled === null) {
+  const labelled = useLabelled(String(moduleId));
+  if (zoom === 1) {
     return (
       <div className="module-title">
         <strong>{app}</strong>
@@ -29,7 +28,7 @@ export function ModuleTitle({ app, title, moduleId }: { app: string; title: stri
     );
   }
   // Zoomed out: one short line scaled to a readable size on screen, when it has room.
-  if (!labelled.has(String(moduleId))) return null;
+  if (!labelled) return null;
   return (
     <div
       className="module-title summary"

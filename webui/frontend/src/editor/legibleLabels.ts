@@ -2,8 +2,7 @@
 // every title printed is scaled to a readable size on screen, and a title that would overlap
 // another title or another module's circle is left out (its module keeps its id in the
 // circle). The trigger, routers and modules with problems are labelled first.
-import { useStore } from "@xyflow/react";
-import { createContext, useMemo } from "react";
+import { useStore, type Node } from "@xyflow/react";
 import type { EditorNode } from "./graph";
 
 /** Below this zoom a two-line title would print smaller than ~8 px. */
@@ -12,9 +11,6 @@ export const SUMMARY_ZOOM = 0.6;
 export const LABEL_PX = 11;
 const TITLE_FONT_PX = 13; // .module-title strong
 const CIRCLE = 84;
-
-/** `null`: zoomed in, every module shows its full title. */
-export const LegibleLabelsContext = createContext<Set<string> | null>(null);
 
 /** The canvas zoom, rounded (nodes re-render when it changes by 1 %, not on every frame). */
 export function useZoomBucket(): number {
@@ -83,8 +79,22 @@ export function placeLabels(nodes: EditorNode[], zoom: number): Set<string> {
   return out;
 }
 
-/** The modules to label at the current zoom (`null` when zoomed in: all, in full). */
-export function useLegibleLabels(nodes: EditorNode[]): Set<string> | null {
-  const zoom = useZoomBucket();
-  return useMemo(() => (zoom === 1 ? null : placeLabels(nodes, zoom)), [nodes, zoom]);
+// One placement per (nodes, zoom), shared by every node that asks.
+const placements = new WeakMap<Node[], { zoom: number; labelled: Set<string> }>();
+
+/** Whether module `id` shows its (summarized) title at the current zoom: always when zoomed in;
+ * zoomed out, when its title has room. Read from the canvas' own store, so no context is
+ * needed; a node re-renders only when its answer changes. */
+export function useLabelled(id: string): boolean {
+  return useStore((s) => {
+    const zoom = s.transform[2];
+    if (zoom >= SUMMARY_ZOOM) return true;
+    const bucket = Math.max(0.01, Math.round(zoom * 100) / 100);
+    let placed = placements.get(s.nodes);
+    if (!placed || placed.zoom !== bucket) {
+      placed = { zoom: bucket, labelled: placeLabels(s.nodes as EditorNode[], bucket) };
+      placements.set(s.nodes, placed);
+    }
+    return placed.labelled.has(id);
+  });
 }
