@@ -291,7 +291,7 @@ BOOKS_SETTINGS = settings(
     report_multiple_bugs=False,
     print_blob=True,
     phases=[Phase.explicit, Phase.reuse, Phase.generate]
-    if os.environ.get("BOOKS_NO_SHRINK")
+    if os.environ.get("SWITCHBOARD_BOOKS_NO_SHRINK")
     else list(Phase),
 )
 
