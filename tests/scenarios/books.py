@@ -5,7 +5,8 @@ randomized books test (``test_books_balance.py``) and its goldens drive.
 QuickBooks Online), the real service with every scenario of ``scenarios/<library>`` imported
 and active (the demo's setup), and yields a ``World``. ``World.sync()`` runs the scenarios
 round after round, in the order a scheduler would reach them (accounts, invoices, payments),
-until a round writes nothing in either sandbox.
+each round ending with the scheduler's tick three hours later (a record waiting for another
+is retried when its backoff is due), until a round writes nothing in either sandbox.
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
 
 import requests
 
-from engine.store import Execution, ExecutionStatus
+from engine.store import Execution, ExecutionStatus, IncompleteStatus, utc_now
 from modules.onecrm import sandbox as onecrm_sandbox
 from modules.quickbooks import sandbox as qbo_sandbox
 from modules.reconcile import Difference
@@ -35,6 +37,9 @@ FOREIGN_CURRENCIES = ("USD", "AUD")
 
 MAX_ROUNDS = 6
 """A sync that still writes after this many rounds loops."""
+
+ROUND_TIME = timedelta(hours=3, minutes=1)
+"""The time a round stands for: longer than any one backoff (``engine/service/retries.py``)."""
 
 # The scenarios of each library in the order they run in a round (prefix of the file name),
 # and whether 1CRM's webhooks (``crm``), the accounting system's (``app``) or a poll
@@ -74,6 +79,7 @@ class World:
     library: Library
     scenarios: dict[str, int]
     executions: list[Execution] = field(default_factory=list)
+    clock: datetime = field(default_factory=utc_now)
 
     @property
     def accounting(self) -> Sandbox:
@@ -100,8 +106,17 @@ class World:
             else:
                 hook = library.hook(scenario)
                 ran += [library.service.get_execution(i) for i in self.drain(hook.id)]
+        ran += self.retry_waiting()
         self.executions += ran
         return ran
+
+    def retry_waiting(self) -> list[Execution]:
+        """The scheduler's tick a round later: the retries it starts, run."""
+        service = self.library.service
+        self.clock += ROUND_TIME
+        service.tick(now=self.clock)
+        queued = service.list_executions(status=ExecutionStatus.QUEUED, limit=500).items
+        return [service.execute(e.id) or service.get_execution(e.id) for e in reversed(queued)]
 
     def drain(self, webhook_id: int) -> list[str]:
         ids: list[str] = []
@@ -123,7 +138,17 @@ class World:
         raise SyncLoops(f"the {self.name} library still writes after {MAX_ROUNDS} rounds")
 
     def failed(self) -> list[Execution]:
-        return [e for e in self.executions if e.status is not ExecutionStatus.SUCCESS]
+        """Runs that ended in error (a run whose records wait ends with a warning)."""
+        return [e for e in self.executions if e.status is ExecutionStatus.ERROR]
+
+    def waiting(self) -> list[tuple[int, Any]]:
+        """Records still waiting (incomplete executions not resolved): scenario and error."""
+        incomplete = self.library.service.list_incomplete(limit=500)
+        return [
+            (i.scenario_id, i.error.get("message"))
+            for i in incomplete
+            if i.status is not IncompleteStatus.RESOLVED
+        ]
 
     def inactive(self) -> list[str]:
         return [s.name for s in self.library.service.list_scenarios() if not s.active]
@@ -132,7 +157,8 @@ class World:
         return self.library.differences(self.name)
 
     def assert_balanced(self) -> int:
-        """Sync to quiescence; then no run failed, no scenario is off, nothing differs.
+        """Sync to quiescence; then no run failed, no record waits, no scenario is off and
+        nothing differs.
 
         Returns:
             The rounds the sync took.
@@ -140,6 +166,7 @@ class World:
         rounds = self.sync()
         failed = [(e.scenario_id, e.error) for e in self.failed()]
         assert failed == [], failed
+        assert self.waiting() == [], "records left behind"
         assert self.inactive() == []
         differences = [str(d) for d in self.differences()]
         assert differences == [], differences

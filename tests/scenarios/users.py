@@ -41,6 +41,10 @@ class Ref:
     id: str
 
 
+def xero_phones(phone: str) -> dict[str, Any]:
+    return {"Phones": [{"PhoneType": "DEFAULT", "PhoneNumber": phone}]} if phone else {}
+
+
 class CrmUser:
     """A person in 1CRM."""
 
@@ -55,15 +59,19 @@ class CrmUser:
         found = [a for a in self.library.crm_records("Account") if a["name"] == name]
         return found[0]["id"] if found else None
 
-    def create_customer(self, name: str, email: str, city: str) -> None:
+    def create_customer(self, name: str, email: str, city: str, phone: str = "") -> None:
         fields = {"name": name, "email1": email, "billing_address_city": city}
-        self.library.crm("POST", "Account", fields)
+        self.library.crm(
+            "POST", "Account", {**fields, **({"phone_office": phone} if phone else {})}
+        )
 
-    def edit_customer(self, name: str, email: str, city: str) -> bool:
+    def edit_customer(self, name: str, email: str, city: str, phone: str = "") -> bool:
         account = self.account_id(name)
         if account is None:
             return False
         fields = {"email1": email, "billing_address_city": city}
+        if phone:
+            fields["phone_office"] = phone
         self.library.crm("PATCH", f"Account/{account}", fields)
         return True
 
@@ -137,15 +145,16 @@ class XeroUser:
         found = [c for c in self.library.xero_records("Contacts") if c["Name"] == name]
         return found[0]["ContactID"] if found else None
 
-    def create_customer(self, name: str, email: str, city: str) -> None:
+    def create_customer(self, name: str, email: str, city: str, phone: str = "") -> None:
         contact = {
             "Name": name,
             "EmailAddress": email,
             "Addresses": [{"AddressType": "POBOX", "City": city}],
+            **xero_phones(phone),
         }
         self.library.xero_api("PUT", "Contacts", {"Contacts": [contact]})
 
-    def edit_customer(self, name: str, email: str, city: str) -> bool:
+    def edit_customer(self, name: str, email: str, city: str, phone: str = "") -> bool:
         contact = self.contact_id(name)
         if contact is None:
             return False
@@ -153,6 +162,7 @@ class XeroUser:
             "ContactID": contact,
             "EmailAddress": email,
             "Addresses": [{"AddressType": "POBOX", "City": city}],
+            **xero_phones(phone),
         }
         self.library.xero_api("POST", f"Contacts/{contact}", {"Contacts": [change]})
         return True
@@ -231,15 +241,16 @@ class QuickBooksUser:
         found = [c for c in self.library.qbo_records("Customer") if c["DisplayName"] == name]
         return found[0] if found else None
 
-    def create_customer(self, name: str, email: str, city: str) -> None:
+    def create_customer(self, name: str, email: str, city: str, phone: str = "") -> None:
         body = {
             "DisplayName": name,
             "PrimaryEmailAddr": {"Address": email},
             "BillAddr": {"City": city},
+            **({"PrimaryPhone": {"FreeFormNumber": phone}} if phone else {}),
         }
         self.library.qbo_api("POST", "customer", body)
 
-    def edit_customer(self, name: str, email: str, city: str) -> bool:
+    def edit_customer(self, name: str, email: str, city: str, phone: str = "") -> bool:
         customer = self.customer(name)
         if customer is None:
             return False
@@ -249,6 +260,7 @@ class QuickBooksUser:
             "sparse": True,
             "PrimaryEmailAddr": {"Address": email},
             "BillAddr": {"City": city},
+            **({"PrimaryPhone": {"FreeFormNumber": phone}} if phone else {}),
         }
         self.library.qbo_api("POST", "customer", body)
         return True
