@@ -13,7 +13,12 @@ from tests.browser.conftest import ROOT, shot
 from tests.browser.helpers import add_after, close_panel, pick, save, walk
 from tests.conftest import CORPUS_DIR
 
-LIBRARY = sorted((ROOT / "scenarios").glob("*/*.json"))
+LIBRARY = sorted(
+    path
+    for library in ("xero", "quickbooks")
+    for path in (ROOT / "scenarios" / library).glob("*.json")
+)
+"""The prebuilt 1CRM library (the sync packs' folders also hold their manifest, pack.json)."""
 PUBLIC = CORPUS_DIR / "geekalyssa__make.com-projects__01_enrich.json"
 
 
