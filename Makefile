@@ -45,9 +45,10 @@ soak: ## Run the fault tests with 20x bursts, 3 rounds each (counts in var/soak-
 	SWITCHBOARD_SOAK=1 $(BIN)/pytest -q tests/faults tests/scenarios/test_books_balance.py
 
 .PHONY: lint
-lint: ## Check style (ruff, prettier) and that the editor's generated API types are current
+lint: ## Check style (ruff, prettier), types (mypy: strict on the engine core) and the editor's generated API types
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check switchboard engine modules webui tests
+	$(BIN)/mypy
 	cd webui/frontend && node_modules/.bin/prettier --check src
 	$(PY) -m tests.api_types --check
 

@@ -142,6 +142,8 @@ class AccountValidationError(ModuleError):
 class ConnectionError(ModuleError, builtins.ConnectionError):
     type = "ConnectionError"
     retryable = True
+    retry_after: float | None = None
+    """Seconds a 503 asked to wait (``Retry-After``), when it said."""
 
 
 class ModuleTimeoutError(ModuleError):

@@ -141,7 +141,8 @@ class _PinnedAddress:
         name = self._dns_host
         self._dns_host = _public_address(name, self.port)
         try:
-            return super()._new_conn()  # type: ignore[misc]
+            # A mixin: HTTP(S)Connection, next in both users' MRO, has ``_new_conn``.
+            return super()._new_conn()  # type: ignore[misc]  # see above
         finally:
             self._dns_host = name
 

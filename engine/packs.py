@@ -512,7 +512,7 @@ def _write_taxes(module: dict[str, Any], pack: Pack, flow: Flow, settings: PackS
     table = tax_table(pack, settings)
     subject, kind = taxes["subject"], taxes.get("kind", "code")
     if kind == "code":
-        value: Any = tax_expression(subject, table, taxes.get("otherwise", ""))
+        value: Any = tax_expression(subject, table, taxes.get("otherwise"))
     else:
         rates = {**(pack.taxes or {}).get("rates", {}), **settings.tax_rates}
         names = {code: name for name, code in sorted(table.items(), reverse=True)}
@@ -526,10 +526,12 @@ def _write_taxes(module: dict[str, Any], pack: Pack, flow: Flow, settings: PackS
     _set_path(module.setdefault("mapper", {}), taxes["key"], value)
 
 
-def tax_expression(subject: str, table: Mapping[str, str], otherwise: str = "") -> str:
-    """``{{switch(subject; "GST"; "4"; …; otherwise)}}`` — a line's tax name to a code."""
+def tax_expression(subject: str, table: Mapping[str, str], otherwise: str | None = "") -> str:
+    """``{{switch(subject; "GST"; "4"; …; otherwise)}}`` — a line's tax name to a code;
+    ``otherwise`` ``None`` leaves an unmapped tax empty (``null``), for the flow to refuse."""
     pairs = "".join(f"; {_quoted(k)}; {_quoted(v)}" for k, v in sorted(table.items()))
-    return "{{" + f"switch({subject}{pairs}; {_quoted(otherwise)})" + "}}"
+    fallback = "null" if otherwise is None else _quoted(otherwise)
+    return "{{" + f"switch({subject}{pairs}; {fallback})" + "}}"
 
 
 def _quoted(text: str) -> str:

@@ -53,7 +53,7 @@ class TaxReader(Protocol):
     """Reads an app's tax codes through a connection (``modules.packs.taxes``), for the sync
     packs' tax table: ``[{"code", "name", "rate"}]``; ``ModuleError`` when it cannot."""
 
-    def __call__(self, connection: Mapping[str, Any], session: Any) -> list[dict[str, Any]]: ...
+    def __call__(self, connection: Mapping[str, Any], session: Any, /) -> list[dict[str, Any]]: ...
 
 
 class ModuleRegistry(Mapping[str, ModuleSpec]):

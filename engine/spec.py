@@ -140,17 +140,22 @@ class ModuleCall:
         Raises:
             TypeError: it is another model (the spec and its ``run`` disagree: a bug).
         """
-        return _as(self.input, model, "input")
+        return as_model(self.input, model, "input")
 
     def parameters_as(self, model: type[Model]) -> Model:
         """``parameters`` as the spec's ``parameters`` model (see ``input_as``)."""
-        return _as(self.parameters, model, "parameters")
+        return as_model(self.parameters, model, "parameters")
 
 
 Model = TypeVar("Model", bound=BaseModel)
 
 
-def _as(value: BaseModel, model: type[Model], what: str) -> Model:
+def as_model(value: BaseModel, model: type[Model], what: str = "value") -> Model:
+    """``value`` typed as ``model`` (an instance of it or of a subclass).
+
+    Raises:
+        TypeError: it is another model.
+    """
     if not isinstance(value, model):
         raise TypeError(f"the module's {what} is {type(value).__name__}, not {model.__name__}")
     return value

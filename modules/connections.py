@@ -28,7 +28,7 @@ by edition) sets ``max_concurrent``; each request then holds one of those slots 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
@@ -247,7 +247,7 @@ class ApiClient:
             if error_type is RateLimitError:
                 return RateLimitError(message, detail=detail, retry_after=retry_after)
             error = ConnectionError(message, detail=detail)
-            error.retry_after = retry_after  # type: ignore[attr-defined]
+            error.retry_after = retry_after
             return error
         return error_type(message, detail=detail)
 
@@ -390,7 +390,7 @@ def limited(items: Iterator[Any], limit: int | None) -> Iterator[Any]:
             return
 
 
-def with_position(items: list[Mapping[str, Any]]) -> Iterator[dict[str, Any]]:
+def with_position(items: Sequence[Mapping[str, Any]]) -> Iterator[dict[str, Any]]:
     """Search results as Make outputs them: each with ``__IMTINDEX__``/``__IMTLENGTH__``."""
     for position, item in enumerate(items, start=1):
         yield {**item, "__IMTINDEX__": position, "__IMTLENGTH__": len(items)}

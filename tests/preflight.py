@@ -94,6 +94,15 @@ def check_editor_build() -> Missing | None:
     return Missing("the built editor (webui/static)", "make install")
 
 
+def check_type_generator() -> Missing | None:
+    """openapi-typescript, which ``tests/test_lint.py`` runs to check the editor's API types."""
+    if (
+        ROOT / "webui" / "frontend" / "codegen" / "node_modules" / ".bin" / "openapi-typescript"
+    ).exists():
+        return None
+    return Missing("the editor's type generator (webui/frontend/codegen)", "make install")
+
+
 def missing_parts() -> list[Missing]:
     checks = [
         ensure_service(
@@ -110,6 +119,7 @@ def missing_parts() -> list[Missing]:
         ),
         check_chromium(),
         check_editor_build(),
+        check_type_generator(),
     ]
     return [missing for missing in checks if missing is not None]
 

@@ -65,7 +65,7 @@ def current_service() -> Service:
     return current_app.extensions[SERVICE_KEY]
 
 
-def error_response(status: int, code: str, message: str, **extra: Any) -> ResponseReturnValue:
+def error_response(status: int, code: str, message: str, **extra: Any) -> tuple[Response, int]:
     """Every error body: ``{"error": {"code", "message", "path"}}``."""
     return jsonify({"error": {"code": code, "message": message, "path": None, **extra}}), status
 
@@ -90,9 +90,7 @@ def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ServiceError)
     def service_error(error: ServiceError) -> ResponseReturnValue:
         path = getattr(error, "path", None)
-        body, status = error_response(  # type: ignore[misc]
-            error.status, error.code, str(error), path=path
-        )
+        body, status = error_response(error.status, error.code, str(error), path=path)
         retry_after = getattr(error, "retry_after", None)
         if retry_after is not None:
             return body, status, {"Retry-After": str(max(1, round(retry_after)))}

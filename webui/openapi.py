@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from typing import Any
+from typing import Any, Literal
 
 from flask import Flask, Response, current_app
 from pydantic import BaseModel, TypeAdapter
@@ -31,9 +31,9 @@ class _Schemas:
     def __init__(self) -> None:
         self.components: dict[str, Any] = {}
 
-    def of(self, kind: Any, mode: str) -> dict[str, Any]:
+    def of(self, kind: Any, mode: Literal["validation", "serialization"]) -> dict[str, Any]:
         """A schema for ``kind`` (a model, ``list[Model]`` …); models become ``$ref``s."""
-        schema = TypeAdapter(kind).json_schema(ref_template=REF, mode=mode)  # type: ignore[arg-type]
+        schema = TypeAdapter(kind).json_schema(ref_template=REF, mode=mode)
         self.components.update(schema.pop("$defs", {}))
         if isinstance(kind, type) and issubclass(kind, BaseModel):
             self.components[kind.__name__] = schema

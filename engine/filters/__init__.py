@@ -39,6 +39,7 @@ __all__ = [
     "OPERATOR_GROUPS",
     "OPERATOR_LABELS",
     "SHOWN_CHARACTERS",
+    "UNARY_OPERATORS",
     "Condition",
     "FailedCondition",
     "Filter",

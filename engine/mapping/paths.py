@@ -60,7 +60,7 @@ def step_index(value: Any, index: Any) -> Any:
     return None
 
 
-class _Spread(list):  # type: ignore[type-arg]
+class _Spread(list[Any]):
     """The result of a ``[]`` step: nested spreads flatten into it."""
 
 

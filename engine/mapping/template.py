@@ -103,7 +103,8 @@ class Template:
             raise DataError(
                 f"Template at {self.where} cannot be converted to text: {error}"
             ) from None
-        return check_size("".join(pieces), ctx.max_output, f"Template at {self.where}")
+        text: str = check_size("".join(pieces), ctx.max_output, f"Template at {self.where}")
+        return text
 
 
 def compile_template(source: Any, where: str = "", dialect: Dialect = SCENARIO) -> Template:

@@ -24,8 +24,8 @@ class DataStores(Protocol):
     def get_record(self, store_id: int, key: str) -> dict[str, Any] | None: ...
 
     def put_record(
-        self, store_id: int, key: str, data: dict[str, Any], *, overwrite: bool = False
-    ) -> None: ...
+        self, store_id: int, key: str, data: Mapping[str, Any], *, overwrite: bool = False
+    ) -> object: ...  # the store answers the record it wrote; modules do not read it
 
     def delete_record(self, store_id: int, key: str) -> bool: ...
 

@@ -107,7 +107,9 @@ class AppDeliveryOperations:
         for scenario in self.store.list_scenarios(active=True):
             trigger = self.plans.current(scenario).trigger
             spec = trigger.spec if trigger is not None else None
-            if spec is None or spec.app != app_id or spec.kind is not ModuleKind.INSTANT_TRIGGER:
+            if trigger is None or spec is None or spec.app != app_id:
+                continue
+            if spec.kind is not ModuleKind.INSTANT_TRIGGER:
                 continue
             route = spec.hooks.get("route_delivery")
             connection = self._connection_of(trigger.parameters.get("__IMTCONN__"))

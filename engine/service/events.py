@@ -93,11 +93,11 @@ class EventOperations:
         self, execution_id: str, wait: float, poll: float, after: int = 0
     ) -> Iterator[dict[str, Any] | None]:
         with self.events.subscribe(execution_id) as subscription:
-            for event in subscription.replay:
-                if event.get("event") != FINISHED and int(event.get("seq") or 0) <= after:
+            for replayed in subscription.replay:
+                if replayed.get("event") != FINISHED and int(replayed.get("seq") or 0) <= after:
                     continue
-                yield event
-                if event.get("event") == FINISHED:
+                yield replayed
+                if replayed.get("event") == FINISHED:
                     return
             rounds = max(1, int(wait / poll))
             for _ in range(rounds + 1):

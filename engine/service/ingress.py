@@ -135,9 +135,27 @@ class WebhookOperations:
             )
         with store_reachable():
             request = webhook_request(method, headers, query, body, content_type)
+            if webhook.settings.get("learning"):
+                webhook = self.store.get_webhook(webhook.id)  # the cached one may be stale
             item = self.enqueue(webhook, request)
+        if webhook.settings.get("learning"):
+            return self._sample_taken(webhook, bundle, item)
         self._after_storing(webhook, bundle, route is not None)
         return AcceptedRequest(item.id, webhook.id, route is not None and has_responder(route[1]))
+
+    def _sample_taken(
+        self, webhook: Webhook, bundle: dict[str, Any], item: QueueItem
+    ) -> AcceptedRequest:
+        """The request "Determine data structure" waited for: it teaches the structure and is
+        not run (Make's behaviour), so it leaves the queue at once."""
+        self._ingress_cache.pop(webhook.token, None)
+        try:
+            self._learn_structure(webhook, bundle)
+        except Exception:  # stored: it stays queued, and the next request teaches the structure
+            log.exception("webhook %s: its data structure could not be learned", webhook.id)
+            return AcceptedRequest(item.id, webhook.id, False)
+        self.store.delete_queue_item(item.id)
+        return AcceptedRequest(item.id, webhook.id, False)
 
     def probe_webhook(self, token: str) -> Webhook:
         """The webhook at ``token``, for a ``HEAD`` request: nothing is stored, nothing runs.

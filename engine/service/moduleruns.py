@@ -98,7 +98,7 @@ class ModuleRunOperations:
 
 def _probe(scenario_id: int, version: int) -> Execution:
     """A stand-in execution for the run's context (never stored)."""
-    fields = {item.name: None for item in dataclasses.fields(Execution)}
+    fields: dict[str, Any] = {item.name: None for item in dataclasses.fields(Execution)}
     fields.update(
         id=f"probe-{uuid.uuid4()}",
         scenario_id=scenario_id,

@@ -67,7 +67,8 @@ class ServiceOptions:
             variable = names[item.name]
             if variable in environ:
                 values[item.name] = _parse(variable, environ[variable], type(item.default))
-        return cls(**values)  # type: ignore[arg-type]
+        # Each value was parsed to its field's type (that of its default) just above.
+        return cls(**values)  # type: ignore[arg-type]  # see above
 
     def __post_init__(self) -> None:
         if self.hooks_url:

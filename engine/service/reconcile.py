@@ -176,7 +176,7 @@ class ReconcileOperations:
                 connection = node.parameters.get("__IMTCONN__")
                 used.setdefault(app, set())
                 if isinstance(connection, int) or str(connection).isdigit():
-                    used[app].add(int(connection))
+                    used[app].add(int(str(connection)))
             if CRM_APP in used and library in used:
                 found.append((scenario, used))
         return found

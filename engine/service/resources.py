@@ -127,11 +127,14 @@ class ResourceOperations:
             raise NotFound("data store record", key)
         return found
 
-    def put_record(self, store_id: int, key: str, data: Mapping[str, Any]) -> DataRecord:
-        """Add the record under ``key`` or replace its data.
+    def put_record(
+        self, store_id: int, key: str, data: Mapping[str, Any], *, overwrite: bool = True
+    ) -> DataRecord:
+        """Add the record under ``key`` or replace its data (``overwrite=False``: only add).
 
         Raises:
             NotFound: no such store.
+            DuplicateKey: ``overwrite=False`` and the key has a record.
             InvalidField: a key that is not 1 to 255 characters (``key``), or data that would
                 take the store past its size limit (``data``).
         """
@@ -142,7 +145,7 @@ class ResourceOperations:
                 "key",
             )
         try:
-            return self.store.put_record(store_id, key, data, overwrite=True)
+            return self.store.put_record(store_id, key, data, overwrite=overwrite)
         except DataStoreFull as full:
             # The user edits one record by hand: say what to do, not just what went wrong.
             raise InvalidField(

@@ -136,7 +136,9 @@ class RunOperations:
 
     def execute(self, execution_id: str) -> Execution | None:
         """Claim and run a queued execution; ``None`` when there is nothing to claim (already
-        running or finished elsewhere: a redelivered task) or its sequential scenario is busy."""
+        running or finished elsewhere: a redelivered task) or its scenario is busy: a
+        sequential one, or a poll of any (two polls would read the same cursor and sync the
+        same records twice; Make never runs a scheduled scenario alongside itself)."""
         try:
             execution = self.store.get_execution(execution_id, with_record=False)
             scenario = self.store.get_scenario(execution.scenario_id)
@@ -144,7 +146,8 @@ class RunOperations:
             return None
         if execution.status is not ExecutionStatus.QUEUED:
             return None
-        if not self.plans.get(scenario.id, execution.scenario_version).settings.sequential:
+        plan = self.plans.get(scenario.id, execution.scenario_version)
+        if not plan.settings.sequential and not _polls(plan, execution):
             return self._execute(execution_id)
         with self._scenario_lock(scenario.id) as lock:
             if lock is None:
@@ -487,6 +490,16 @@ class RunOperations:
             self.store.set_scenario_active(scenario.id, False)
 
 
+def _polls(plan: Plan, execution: Execution) -> bool:
+    """Whether the run asks a polling trigger for records (not a retry, which resumes one)."""
+    trigger = plan.trigger
+    return (
+        trigger is not None
+        and trigger.kind is ModuleKind.TRIGGER
+        and execution.trigger_kind is not TriggerKind.RETRY
+    )
+
+
 class UnstorableRecord(Exception):
     """A run that ended but whose end the store refused because of what its record holds."""
 
@@ -519,6 +532,6 @@ def _trigger_bundles(plan: Plan, request_bundle: dict[str, Any]) -> list[dict[st
     bundle on as it is."""
     trigger = plan.trigger
     unwrap = trigger.spec.hooks.get("webhook_bundles") if trigger and trigger.spec else None
-    if unwrap is None:
+    if unwrap is None or trigger is None:
         return [request_bundle]
     return list(unwrap(request_bundle, dict(trigger.parameters)))

@@ -259,7 +259,7 @@ class ScenarioOperations:
         """
         trigger = plan.trigger
         attach = trigger.spec.hooks.get("attach_webhook") if trigger and trigger.spec else None
-        if attach is None:
+        if attach is None or trigger is None:
             return
         for webhook in self.store.list_webhooks(scenario_id=scenario.id):
             if webhook.settings.get("app_hook_id"):

@@ -113,7 +113,9 @@ def declared_inputs(plan: Plan) -> list[dict[str, Any]]:
     ``metadata.interface``: ``[{name, type, required}]``)."""
     trigger = plan.trigger
     interface = ((trigger.item.metadata or {}) if trigger else {}).get("interface")
-    return [spec for spec in interface or [] if isinstance(spec, Mapping) and spec.get("name")]
+    return [
+        dict(spec) for spec in interface or [] if isinstance(spec, Mapping) and spec.get("name")
+    ]
 
 
 def _check_required(scenario: Scenario, plan: Plan, inputs: Mapping[str, Any]) -> None:

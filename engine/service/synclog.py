@@ -7,6 +7,8 @@ ends with one of the statuses the sync guides use:
   succeeded for it;
 - **Error**: a module failed for it, with the error — unless an Ignore or Resume settled that
   error and a write still succeeded for it (then it is Synced, and the message keeps the error);
+  a record a Break kept says when it is retried next, or that it needs attention (its
+  incomplete execution has no retry left: ``with_waiting``);
 - **Not Valid**: a filter stopped it before any write; the message names the filter and the
   condition that failed, with the values it compared;
 - **Not Synced**: it reached no write and no filter stopped it (a search found nothing, or the
@@ -33,13 +35,13 @@ The service reads a page of executions with their records in one query
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from engine.filters import describe_failed_condition
 from engine.registry import ModuleRegistry, default_registry
 from engine.spec import GENERIC_NAMING, Effect, ModuleKind, ModuleSpec, RecordNaming
-from engine.store import Execution, Store
+from engine.store import Execution, IncompleteExecution, IncompleteStatus, Store, TriggerKind
 
 SYNCED, ERROR, NOT_SYNCED, NOT_VALID = "Synced", "Error", "Not Synced", "Not Valid"
 
@@ -237,9 +239,20 @@ class SyncLogOperations:
         ``SYNC_LOG_PAGE`` executions. Raises ``NotFound``."""
         self.store.get_scenario(scenario_id)
         entries: list[SyncEntry] = []
+        retried: dict[str, int] = {}  # a retry run's id → the incomplete execution it retried
         for execution in self._executions_with_records(scenario_id, limit):
+            if execution.trigger_kind is TriggerKind.RETRY and execution.trigger_ref:
+                retried[execution.id] = int(execution.trigger_ref)
             entries.extend(entries_of_execution(execution, self.registry.get))
+        if any(e.status == ERROR and (e.message or "").endswith(KEPT) for e in entries):
+            entries = with_waiting(entries, self._unresolved(scenario_id), retried)
         return latest_by_record(entries) if latest else entries
+
+    def _unresolved(self, scenario_id: int) -> list[IncompleteExecution]:
+        """The scenario's incomplete executions still waiting (one query, only when a record
+        was kept to retry)."""
+        found = self.store.list_incomplete(scenario_id=scenario_id, limit=UNRESOLVED_SHOWN)
+        return [i for i in found if i.status is not IncompleteStatus.RESOLVED]
 
     def _executions_with_records(self, scenario_id: int, limit: int) -> Iterator[Execution]:
         cursor = None
@@ -255,6 +268,46 @@ class SyncLogOperations:
             if page.next_cursor is None:
                 return
             cursor = page.next_cursor
+
+
+# -- records that wait ------------------------------------------------------------------------
+
+KEPT = " (kept as an incomplete execution to retry)"
+UNRESOLVED_SHOWN = 1000
+"""Incomplete executions read to say which records wait."""
+
+
+def with_waiting(
+    entries: list[SyncEntry],
+    unresolved: Sequence[IncompleteExecution],
+    retried: Mapping[str, int],
+) -> list[SyncEntry]:
+    """Errors whose record waits in an unresolved incomplete execution say how: the next
+    automatic retry, or — retries used up, or none planned — that it needs attention."""
+    by_id = {incomplete.id: incomplete for incomplete in unresolved}
+    by_execution = {i.execution_id: i for i in unresolved if i.execution_id}
+    by_execution.update({run: by_id[ref] for run, ref in retried.items() if ref in by_id})
+    found = []
+    for entry in entries:
+        incomplete = by_execution.get(entry.execution_id or "")
+        if entry.status == ERROR and incomplete is not None:
+            text = (entry.message or "").removesuffix(KEPT)
+            entry = replace(entry, message=f"{text} — {waiting_text(incomplete)}")
+        found.append(entry)
+    return found
+
+
+def waiting_text(incomplete: IncompleteExecution) -> str:
+    if incomplete.status is IncompleteStatus.RETRYING:
+        return f"being retried (incomplete execution {incomplete.id})"
+    if incomplete.next_retry_at is not None:
+        return (
+            f"waiting: retry {incomplete.attempts + 1} of {incomplete.max_attempts} at "
+            f"{incomplete.next_retry_at.isoformat(timespec='minutes')} "
+            f"(incomplete execution {incomplete.id})"
+        )
+    tried = f"after {incomplete.attempts} retries" if incomplete.attempts else "no retry planned"
+    return f"needs attention: {tried} (incomplete execution {incomplete.id})"
 
 
 # -- reading a record -----------------------------------------------------------------------
@@ -372,8 +425,8 @@ def _entry(
     key = naming.key_of(outcome.bundle)
     name = naming.name_of(outcome.bundle) or outcome.read_name
     if unknown:  # recorded before lineage, with several records: no honest answer
-        message = "recorded before the sync log could tell this run's records apart"
-        return SyncEntry(NOT_SYNCED, key, name, None, message, at, execution_id, 0, outcome.index)
+        unsure = "recorded before the sync log could tell this run's records apart"
+        return SyncEntry(NOT_SYNCED, key, name, None, unsure, at, execution_id, 0, outcome.index)
     status, message = _status(outcome)
     target = _target_key(outcome.writes, source_app)
     writes = len(outcome.writes)
@@ -421,7 +474,7 @@ def _error_text(error: Any, module: Mapping[str, Any] | None, directive: Any) ->
     if module is not None:
         text = f"{_module_name(module)}: {text}"
     if directive == "break":
-        text += " (kept as an incomplete execution to retry)"
+        text += KEPT
     return text
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from engine.errors import DataError, InvalidConfigurationError
 from engine.spec import Bundle, Effect, ModuleCall, ModuleKind, ModuleSpec
-from modules.apps.app import CompiledApp, CompiledModule, app_scopes, exchange_for
+from modules.apps.app import CompiledApp, CompiledModule, app_scopes, exchange_for, utc_now
 from modules.apps.build import HOOK_PARAMETER
 from modules.apps.communication import Exchange, limit_of, run_communication
 from modules.apps.definition import ActionCrud
@@ -171,10 +171,10 @@ def _webhook_bundles(
     outputs = webhook_outputs(webhook.spec, scopes, value)
     if not module.requests:
         return outputs
-    shaped = []
+    shaped: list[Any] = []
     for output in outputs:
         http = AppHttp(app.label, None, time.sleep)  # reshaping only: no request to send
-        exchange = Exchange(app.base, http, {**scopes, "body": output})
+        exchange = Exchange(app.base, http, {**scopes, "body": output}, now=utc_now)
         shaped.extend(p.output for p in run_communication(module.requests, exchange))
     return shaped
 

@@ -76,7 +76,7 @@ class ParseCsvInput(BaseModel):
 def parse_csv(call: ModuleCall) -> Iterator[Bundle]:
     """One bundle per row: ``col1`` … ``colN`` (N = ``columns``, else the row's own width)."""
     settings = call.parameters_as(ParseCsvParameters)
-    text = call.input.csv  # type: ignore[attr-defined]
+    text = call.input_as(ParseCsvInput).csv
     if isinstance(text, bytes):
         text = text.decode("utf-8-sig", errors="replace")
     rows = _rows(str(text or "").lstrip("\ufeff"), settings)

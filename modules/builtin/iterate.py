@@ -22,7 +22,7 @@ def iterate(call: ModuleCall) -> Iterator[Bundle]:
 
     A value that is not an array is wrapped in one (Make's type coercion); nothing, nothing.
     """
-    array = call.input.array  # type: ignore[attr-defined]
+    array = call.input_as(IteratorInput).array
     elements = array if isinstance(array, list) else [] if array in (None, "") else [array]
     length = len(elements)
     for position, element in enumerate(elements, start=1):

@@ -33,7 +33,7 @@ class JsonOutput(BaseModel):
 
 def parse_json(call: ModuleCall) -> Iterator[Bundle]:
     """The parsed document's fields; a top-level array gives one bundle per element."""
-    text = call.input.text  # type: ignore[attr-defined]
+    text = call.input_as(ParseInput).text
     if text in (None, ""):
         raise DataError("JSON string is empty")
     try:
@@ -85,7 +85,7 @@ class TransformInput(BaseModel):
 
 
 def transform_to_json(call: ModuleCall) -> Iterator[Bundle]:
-    value = call.input.object  # type: ignore[attr-defined]
+    value = call.input_as(TransformInput).object
     yield {"json": stringify(value)}
 
 

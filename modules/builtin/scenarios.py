@@ -61,8 +61,8 @@ class CallInput(BaseModel):
 def call_scenario(call: ModuleCall) -> Iterator[Bundle]:
     """Run the scenario; its outputs (and ``executionId``) when waited for, else the queued
     run's ``executionId``. A called scenario that ends in an error is this module's error."""
-    parameters: CallParameters = call.parameters  # type: ignore[assignment]
-    data: CallInput = call.input  # type: ignore[assignment]
+    parameters = call.parameters_as(CallParameters)
+    data = call.input_as(CallInput)
     if parameters.scenario in (None, ""):
         raise InvalidConfigurationError("choose the scenario to call (parameters.scenario)")
     inputs = data.data if data.data is not None else dict(data.model_extra or {})

@@ -63,7 +63,7 @@ def match_pattern(call: ModuleCall) -> Iterator[Bundle]:
     settings = call.parameters_as(ParserParameters)
     place = f"module {call.module_id} (regexp:Parser): parameters.pattern"
     try:
-        found = _matches(settings, _text(call.input.text))  # type: ignore[attr-defined]
+        found = _matches(settings, _text(call.input_as(TextInput).text))
     except regexes.PatternError as error:
         raise InvalidConfigurationError(f"{place}: {error}") from None
     except TimeoutError as error:

@@ -25,7 +25,7 @@ class ComposeOutput(BaseModel):
 
 
 def compose(call: ModuleCall) -> Iterator[Bundle]:
-    value = call.input.value  # type: ignore[attr-defined]
+    value = call.input_as(ComposeInput).value
     yield {"value": "" if value is None else str(value)}
 
 
@@ -75,7 +75,7 @@ class SleepInput(_Input):
 
 def sleep(call: ModuleCall) -> Iterator[Bundle]:
     """Pause the run for 1 to 300 seconds (through the run's clock, so tests do not wait)."""
-    call.context.run.sleep(call.input.duration)  # type: ignore[attr-defined]
+    call.context.run.sleep(call.input_as(SleepInput).duration)
     yield {}
 
 
@@ -118,7 +118,7 @@ def increment(call: ModuleCall) -> Iterator[Bundle]:
     ``run`` resets every cycle, ``execution`` every run, ``scenario`` never (it persists in the
     scenario's module state).
     """
-    reset = call.parameters.reset  # type: ignore[attr-defined]
+    reset = call.parameters_as(IncrementParameters).reset
     if reset == "scenario":
         state = call.context.run.module_state
         counter = int(state.get(call.module_id) or 0) + 1

@@ -48,12 +48,12 @@ class ParseXmlInput(BaseModel):
 
 def parse_xml(call: ModuleCall) -> Iterator[Bundle]:
     """One bundle: the root element's name → its content, by Make's conventions."""
-    text = call.input.xml  # type: ignore[attr-defined]
+    text = call.input_as(ParseXmlInput).xml
     if isinstance(text, bytes):
         text = text.decode("utf-8-sig", errors="replace")
     if text in (None, ""):
         raise DataError("the XML is empty")
-    numbers = not call.parameters.preserveNumbersAsText  # type: ignore[attr-defined]
+    numbers = not call.parameters_as(ParseXmlParameters).preserveNumbersAsText
     yield parse_document(str(text), numbers=numbers)
 
 
@@ -69,11 +69,14 @@ def parse_document(text: str, *, numbers: bool = False) -> dict[str, Any]:
 
 def _document_root(text: str) -> Element:
     try:
-        return parseString(text.lstrip("\ufeff").strip()).documentElement
+        root = parseString(text.lstrip("\ufeff").strip()).documentElement
     except DefusedXmlException as error:
         raise DataError(f"the XML was refused: {type(error).__name__} ({error})") from None
     except ExpatError as error:
         raise DataError(f"the XML is not well-formed: {error}") from None
+    if root is None:  # expat refuses a document without one; minidom's type allows it
+        raise DataError("the XML has no root element")
+    return root
 
 
 def _content(element: Element, numbers: bool, *, as_root: bool = False) -> Any:

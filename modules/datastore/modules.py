@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from functools import partial
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -14,6 +15,7 @@ from engine.mapping.values import CoercionError
 from engine.runtime.record import to_json_value
 from engine.spec import Bundle, Effect, ModuleCall, ModuleKind, ModuleSpec, RecordNaming
 from engine.store.errors import DataStoreFull, DuplicateKey, NotFound, UnstorableText
+from engine.store.records import DataRecord
 
 _LAX = ConfigDict(extra="allow")
 
@@ -77,7 +79,7 @@ class _Access:
         self.stores = call.context.data_stores
         if self.stores is None:
             raise InvalidConfigurationError("no data stores are available to this run")
-        self.store_id: int = call.parameters.datastore  # type: ignore[attr-defined]
+        self.store_id: int = call.parameters_as(StoreParameters).datastore
         self.run(lambda: self.stores.get_data_store(self.store_id))  # a missing store is an error
 
     def run(self, action: Callable[[], Any]) -> Any:
@@ -201,10 +203,8 @@ def search_records(call: ModuleCall) -> Iterator[Bundle]:
     context = EvalContext(bundles={}, timezone=call.context.run.timezone, now=call.context.now)
     matching = [r for r in every if _matches(_fields(r.key, r.data), data.filter, context)]
     for sort in reversed(data.sort):
-        matching.sort(
-            key=lambda r, s=sort: _sort_key(_fields(r.key, r.data), s.key), reverse=sort.order < 0
-        )
-    limit = call.parameters.limit  # type: ignore[attr-defined]
+        matching.sort(key=partial(_record_sort_key, sort.key), reverse=sort.order < 0)
+    limit = call.parameters_as(StoreParameters).limit
     found = matching[:limit] if limit else matching
     for position, record in enumerate(found, start=1):
         yield {
@@ -242,6 +242,10 @@ def _holds(fields: Mapping[str, Any], condition: Mapping[str, Any], ctx: EvalCon
         return bool(operator(_value(fields, condition.get("a", "key")), condition.get("b"), ctx))
     except CoercionError:
         return False  # a value that cannot be compared does not match
+
+
+def _record_sort_key(path: str, record: DataRecord) -> tuple[int, str, Any]:
+    return _sort_key(_fields(record.key, record.data), path)
 
 
 def _sort_key(fields: Mapping[str, Any], path: str) -> tuple[int, str, Any]:

@@ -76,7 +76,7 @@ def smtp_connection(environ: Mapping[str, str]) -> dict[str, Any]:
 
 
 def send_me_email(call: ModuleCall) -> Iterator[Bundle]:
-    data: SendMeInput = call.input  # type: ignore[assignment]
+    data = call.input_as(SendMeInput)
     yield send_me(data, os.environ, allow_private_network=call.context.run.allow_private_network)
 
 

@@ -29,7 +29,7 @@ A failure half-way removes what was written (``Undo``) and reports the original 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
@@ -367,9 +367,9 @@ def read_lines(client: OneCrmClient, model: str, document_id: str) -> list[dict[
 
 
 def lines_from(
-    groups: list[Mapping[str, Any]],
-    lines: list[Mapping[str, Any]],
-    adjustments: list[Mapping[str, Any]],
+    groups: Sequence[Mapping[str, Any]],
+    lines: Sequence[Mapping[str, Any]],
+    adjustments: Sequence[Mapping[str, Any]],
 ) -> list[dict[str, Any]]:
     """One document's lines from its line groups, lines and adjustments (as read from 1CRM).
 
@@ -387,7 +387,7 @@ def lines_from(
     ]
 
 
-def priced_as_read(line: Mapping[str, Any], adjustments: list[Mapping[str, Any]]) -> PricedLine:
+def priced_as_read(line: Mapping[str, Any], adjustments: Sequence[Mapping[str, Any]]) -> PricedLine:
     quantity = Decimal(str(line.get("quantity") or 0))
     unit_price = Decimal(str(line.get("unit_price") or 0))
     gross = cents(quantity * unit_price)

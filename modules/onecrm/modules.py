@@ -187,7 +187,7 @@ def update_record(call: ModuleCall) -> Iterator[Bundle]:
 def delete_record(call: ModuleCall) -> Iterator[Bundle]:
     """Delete a record; a payment's invoices owe again what it paid (``delete_payment``).
     Outputs the record as it was."""
-    data: GetInput = call.input  # type: ignore[assignment]
+    data = call.input_as(GetInput)
     model, client = _model(call), client_for(call)
     if model == "Payment":
         yield delete_payment(client, data.id)

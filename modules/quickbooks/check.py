@@ -22,7 +22,7 @@ Looked at (``CompanyInfo``, ``Preferences``, ``TaxCode``/``TaxRate`` queries —
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -239,7 +239,7 @@ def webhooks_finding(connection: Mapping[str, Any]) -> CheckFinding:
 PACKS = "the sync packs"
 
 
-def _names(accounts: list[Mapping[str, Any]], *, kind: str, sub_type: str | None = None) -> str:
+def _names(accounts: Sequence[Mapping[str, Any]], *, kind: str, sub_type: str | None = None) -> str:
     """The active accounts of a type (and subtype), by name; "" when there are none."""
     return ", ".join(
         str(a.get("Name"))
@@ -250,7 +250,7 @@ def _names(accounts: list[Mapping[str, Any]], *, kind: str, sub_type: str | None
     )
 
 
-def income_account_finding(accounts: list[Mapping[str, Any]]) -> CheckFinding:
+def income_account_finding(accounts: Sequence[Mapping[str, Any]]) -> CheckFinding:
     """Every item QuickBooks sells posts to an income account (IncomeAccountRef)."""
     income = _names(accounts, kind="Income")
     if not income:
@@ -267,7 +267,7 @@ def income_account_finding(accounts: list[Mapping[str, Any]]) -> CheckFinding:
 
 
 def inventory_finding(
-    preferences: Mapping[str, Any], accounts: list[Mapping[str, Any]]
+    preferences: Mapping[str, Any], accounts: Sequence[Mapping[str, Any]]
 ) -> CheckFinding:
     """Inventory items need quantity tracking (QuickBooks Online Plus or Advanced), a Cost of
     Goods Sold account (ExpenseAccountRef) and an inventory asset account (AssetAccountRef)."""
@@ -302,7 +302,7 @@ def inventory_finding(
     )
 
 
-def deposit_account_finding(accounts: list[Mapping[str, Any]]) -> CheckFinding:
+def deposit_account_finding(accounts: Sequence[Mapping[str, Any]]) -> CheckFinding:
     """A sales receipt deposits to Undeposited Funds unless told which bank account."""
     undeposited = _names(accounts, kind="Other Current Asset", sub_type="UndepositedFunds")
     banks = _names(accounts, kind="Bank")

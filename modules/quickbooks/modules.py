@@ -19,7 +19,16 @@ from typing import Any
 from pydantic import BaseModel
 
 from engine.errors import InvalidConfigurationError
-from engine.spec import Bundle, Effect, Empty, ModuleCall, ModuleKind, ModuleSpec, RecordNaming
+from engine.spec import (
+    Bundle,
+    Effect,
+    Empty,
+    ModuleCall,
+    ModuleKind,
+    ModuleSpec,
+    RecordNaming,
+    as_model,
+)
 from modules.connections import cursor_or_start, module_factory, starts_with_all, with_position
 from modules.quickbooks import forms
 from modules.quickbooks import models as m
@@ -165,7 +174,7 @@ def get_record(entity: str, call: ModuleCall) -> Iterator[Bundle]:
 def search_records(entity: str, call: ModuleCall) -> Iterator[Bundle]:
     """Records matching every filled field (AND), ordered, at most ``limit``."""
     parameters = call.parameters_as(m.SearchParameters)
-    query = statement(SEARCHES[entity], call.input)  # type: ignore[arg-type]
+    query = statement(SEARCHES[entity], call.input_as(m.SearchInput))
     yield from with_position(list(client_for(call).query_all(query, parameters.limit or None)))
 
 
@@ -173,7 +182,7 @@ def list_document_lines(call: ModuleCall) -> Iterator[Bundle]:
     """An invoice's or estimate's sales lines, one bundle each, with each line's share of the
     document's discount and of each tax rate (``modules/quickbooks/lines.py``): what a system
     that keeps discount and tax per line (1CRM) needs."""
-    data: m.DocumentLinesInput = call.input  # type: ignore[assignment]
+    data = call.input_as(m.DocumentLinesInput)
     client = client_for(call)
     document = client.get(data.entity, data.Id)
     codes = rates_by_code(
@@ -211,12 +220,12 @@ def item_body(data: BaseModel, *, update: bool = False) -> dict[str, Any]:
 
 def form_body(data: BaseModel, *, update: bool = False) -> dict[str, Any]:
     """A sales form's body (``forms.sales_document``); an update sends lines only if mapped."""
-    return forms.sales_document(data, lines_required=not update)  # type: ignore[arg-type]
+    return forms.sales_document(as_model(data, forms.SalesFormFields), lines_required=not update)
 
 
 def payment_body(data: BaseModel, *, update: bool = False) -> dict[str, Any]:
     del update
-    return forms.payment_body(data)  # type: ignore[arg-type]
+    return forms.payment_body(as_model(data, forms.CreatePaymentInput))
 
 
 def create_record(entity: str, body: Body, call: ModuleCall) -> Iterator[Bundle]:

@@ -144,10 +144,10 @@ def invoice_of(
     return Invoice(
         key=text(invoice.get("integrated_id")) or "",
         label=f"{invoice.get('prefix') or ''}{invoice.get('invoice_number') or ''}",
-        customer=text(names.get(invoice.get("billing_account_id"))),
+        customer=text(names.get(str(invoice.get("billing_account_id") or ""))),
         date=day(invoice.get("invoice_date")) or day(invoice.get("date_entered")),
         due_date=day(invoice.get("due_date")),
-        currency=text(codes.get(invoice.get("currency_id"))),
+        currency=text(codes.get(str(invoice.get("currency_id") or ""))),
         rate=quantity(invoice.get("exchange_rate")),
         status=status,
         lines=tuple(

@@ -3,7 +3,8 @@ payments (queries only).
 
 A line's net amount and tax are its share of the document's discount and of each tax rate's
 amount (``modules/quickbooks/lines.py``, the same shares the *List Invoice Lines* module gives
-1CRM). An invoice is ``paid`` when its balance is zero, else ``open``. A payment keeps what
+1CRM). An invoice is ``void`` when QuickBooks voided it (every amount zero, the memo
+"Voided"), ``paid`` when its balance is zero, else ``open``. A payment keeps what
 was received (``TotalAmt``; more than its lines on an over-payment) and the invoices its lines
 pay.
 """
@@ -22,6 +23,7 @@ from modules.reconcile.books import (
     OPEN,
     PAID,
     PAYMENT,
+    VOID,
     Allocation,
     Books,
     Customer,
@@ -73,6 +75,12 @@ def customer_of(customer: Mapping[str, Any]) -> Customer:
     )
 
 
+def voided(invoice: Mapping[str, Any]) -> bool:
+    """QuickBooks keeps a voided invoice with every amount zero and "Voided" as its memo."""
+    note = str(invoice.get("PrivateNote") or "")
+    return money(invoice.get("TotalAmt")) == 0 and note.startswith("Voided")
+
+
 def invoice_of(invoice: Mapping[str, Any], codes: Mapping[str, Any]) -> Invoice:
     lines = sales_lines(invoice, codes)
     balance = money(invoice.get("Balance"))
@@ -84,7 +92,7 @@ def invoice_of(invoice: Mapping[str, Any], codes: Mapping[str, Any]) -> Invoice:
         due_date=day(invoice.get("DueDate")),
         currency=text((invoice.get("CurrencyRef") or {}).get("value")),
         rate=quantity(invoice.get("ExchangeRate")),
-        status=PAID if balance <= 0 else OPEN,
+        status=VOID if voided(invoice) else PAID if balance <= 0 else OPEN,
         lines=tuple(
             Line(
                 text(line["Description"]),

@@ -45,8 +45,9 @@ class FeedSettings(BaseModel):
     @classmethod
     def _empty_is_unset(cls, value: Any, info: ValidationInfo) -> Any:
         """An empty form field (``""``) means the field's default, as in Make."""
-        if value == "" and info.field_name not in ("username", "password", "url"):
-            return cls.model_fields[info.field_name].default
+        name = info.field_name
+        if value == "" and name is not None and name not in ("username", "password", "url"):
+            return cls.model_fields[name].default
         return value
 
 

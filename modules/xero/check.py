@@ -12,7 +12,7 @@ into ``090``, which must be a bank account or have payments enabled, NOTES §9).
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from engine.errors import ModuleError
@@ -48,7 +48,7 @@ def check_xero_account(connection: Mapping[str, Any], session: Any) -> list[Chec
     return findings
 
 
-def _items(api: ApiClient, resource: str) -> list[dict[str, Any]]:
+def _items(api: ApiClient, resource: str) -> list[Mapping[str, Any]]:
     try:
         body = api.get(resource) or {}
     except ModuleError as error:
@@ -99,7 +99,7 @@ def tenant_finding(connection: Mapping[str, Any], organisation: Mapping[str, Any
 
 
 def currency_finding(
-    organisation: Mapping[str, Any], currencies: list[dict[str, Any]]
+    organisation: Mapping[str, Any], currencies: Sequence[Mapping[str, Any]]
 ) -> CheckFinding:
     base = str(organisation.get("BaseCurrency") or "?")
     others = [str(c.get("Code")) for c in currencies if c.get("Code") and c.get("Code") != base]
@@ -114,7 +114,7 @@ def currency_finding(
     )
 
 
-def tax_findings(rates: list[dict[str, Any]]) -> list[CheckFinding]:
+def tax_findings(rates: Sequence[Mapping[str, Any]]) -> list[CheckFinding]:
     """Each tax type the scenarios map must exist, be active and apply to revenue."""
     by_type = {str(rate.get("TaxType")): rate for rate in rates}
     findings = []
@@ -139,7 +139,7 @@ def tax_findings(rates: list[dict[str, Any]]) -> list[CheckFinding]:
     return findings
 
 
-def account_findings(accounts: list[dict[str, Any]]) -> list[CheckFinding]:
+def account_findings(accounts: Sequence[Mapping[str, Any]]) -> list[CheckFinding]:
     by_code = {str(account.get("Code")): account for account in accounts}
     sales = by_code.get(SALES_ACCOUNT)
     payments = by_code.get(PAYMENT_ACCOUNT)

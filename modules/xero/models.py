@@ -57,6 +57,15 @@ class FieldRule(BaseModel):
     value: Any = None
 
 
+def flatten_rules(value: Any) -> Any:
+    """A search's ``filter`` as one list of AND rules: Make sends ``[[AND rules]]``."""
+    if value in (None, ""):
+        return []
+    if isinstance(value, list) and value and isinstance(value[0], list):
+        return [rule for group in value[:1] for rule in group]
+    return value
+
+
 class SearchContactsInput(TenantInput):
     """``searchBy``: ``field`` (AND rules in ``filter``), ``term`` (``searchTerm``), or
     ``where`` (a raw Xero ``where`` expression)."""
@@ -68,14 +77,7 @@ class SearchContactsInput(TenantInput):
     includeArchived: bool = False
     order: str | None = None
 
-    @field_validator("filter", mode="before")
-    @classmethod
-    def _flatten(cls, value: Any) -> Any:
-        if value in (None, ""):
-            return []
-        if isinstance(value, list) and value and isinstance(value[0], list):
-            return [rule for group in value[:1] for rule in group]  # Make's [[AND rules]]
-        return value
+    _flatten = field_validator("filter", mode="before")(flatten_rules)
 
 
 class SearchInvoicesInput(TenantInput):
@@ -86,7 +88,7 @@ class SearchInvoicesInput(TenantInput):
     InvoiceNumbers: list[str] | str | None = None
     order: str | None = None
 
-    _flatten = field_validator("filter", mode="before")(SearchContactsInput._flatten.__func__)
+    _flatten = field_validator("filter", mode="before")(flatten_rules)
 
 
 class RecordIdInput(TenantInput):
@@ -100,7 +102,7 @@ class SearchInput(TenantInput):
     filter: list[FieldRule] = Field(default_factory=list)
     order: str | None = None
 
-    _flatten = field_validator("filter", mode="before")(SearchContactsInput._flatten.__func__)
+    _flatten = field_validator("filter", mode="before")(flatten_rules)
 
 
 class SearchItemsInput(SearchInput):

@@ -304,8 +304,8 @@ def zoho_error_message(response: ApiResponse) -> str:
 def _sentence(problem: Mapping[str, Any]) -> str:
     code, message = problem.get("code"), problem.get("message")
     text = ": ".join(str(part) for part in (code, message) if part)
-    details = problem.get("details") if isinstance(problem.get("details"), Mapping) else {}
-    field = details.get("api_name")
+    details = problem.get("details")
+    field = details.get("api_name") if isinstance(details, Mapping) else None
     return f"{text} ({field})" if field else text
 
 

@@ -360,7 +360,7 @@ def _starting_now(call: ModuleCall) -> dict[str, Any]:
     second must still come)."""
     now = call.context.now().astimezone(UTC).replace(microsecond=0)
     module = _module(call)
-    fields = watch_fields(module, call.parameters)  # type: ignore[arg-type]
+    fields = watch_fields(module, call.parameters_as(WatchParameters))
     stamped = client_for(call).modified_since(module, now - timedelta(seconds=1), fields)
     seen = [_version(r) for r in stamped if (_instant(r.get("Modified_Time")) or now) >= now]
     return {"since": now.isoformat(), "seen": sorted(seen)}

@@ -148,6 +148,14 @@ def test_an_instant_trigger_turns_a_webhook_request_into_bundles(todo):
     assert spec.hooks["webhook_bundles"]({"type": "ping"}, {}) == []  # its condition
 
 
+def test_an_instant_trigger_with_its_own_communication_reshapes_each_event(todo):
+    """The module's communication reshapes the webhook's outputs (it used to fail building its
+    Exchange without a clock: TypeError)."""
+    spec = todo.registry["todo:newEventShaped"]
+    request = {"type": "batch", "events": [{"id": "e1", "kind": "created"}]}
+    assert spec.hooks["webhook_bundles"](request, {}) == [{"event": "e1", "what": "created"}]
+
+
 def test_attach_registers_the_webhook_address_and_detach_removes_it(todo):
     spec = todo.registry["todo:newEvent"]
     connection = todo.connection("todo")

@@ -81,3 +81,90 @@ def test_a_pack_installs_from_its_setup_page_and_syncs_both_ways(
     page.reload()
     not_valid = page.get_by_label("Scenario health").locator("tbody tr").first.locator("td").nth(4)
     assert int(not_valid.inner_text()) >= 1  # the contacts the filter stopped
+
+
+@pytest.fixture
+def xero_systems(service):
+    from modules.xero import sandbox as xero_sandbox
+    from tests.connectors.conftest import connect_xero
+
+    zoho_url, stop_zoho = run_sandbox_in_thread(zoho_sandbox.create_app({"fixture": "small"}))
+    xero_url, stop_xero = run_sandbox_in_thread(xero_sandbox.create_app({"fixture": "small"}))
+    with requests.Session() as http:
+        zoho, xero = Sandbox(zoho_url, http), Sandbox(xero_url, http)
+        connect_zohocrm(service.store, service.registry, http, zoho, name="Zoho sandbox")
+        connect_xero(service.store, service.registry, http, xero, name="Xero sandbox")
+        yield zoho, xero
+    stop_xero()
+    stop_zoho()
+
+
+def test_zoho_xero_installs_with_its_options_and_syncs_both_ways(signed_in, service, xero_systems):
+    page = signed_in
+    zoho, xero = xero_systems
+    page.goto(page.base_url + "/#/packs/zoho-xero")
+    page.get_by_label("Zoho CRM connection").select_option(label="Zoho sandbox")
+    page.get_by_label("Xero connection").select_option(label="Xero sandbox")
+    prefix = page.get_by_label("Invoice number prefix")
+    prefix.fill("ABCDEFG")
+    assert prefix.input_value() == "ABCD"  # at most 4 characters
+    prefix.fill("ZX-")
+    page.get_by_label("Invoice status in Xero").select_option("DRAFT")
+    page.get_by_label("Invoice customer in Xero").select_option("online_sale")
+    page.get_by_label("Direction of quotes").select_option("off")
+    page.get_by_role("button", name="Read taxes from both systems").click()
+    page.get_by_label("Tax for GST").select_option("OUTPUT2")
+    page.get_by_role("button", name="Install").click()
+    page.get_by_text("Installed: 5 scenarios (5 created or updated).").wait_for()
+    shot(page, "pack-setup-zoho-xero")
+    page.get_by_label("Historical date").fill("2020-01-01")
+    page.get_by_role("button", name="Sync historical data").click()
+    page.get_by_text("Done:").wait_for(timeout=120_000)
+    (tenant,) = xero.state()["records"].values()
+    numbers = {i["InvoiceNumber"]: i for i in tenant["Invoices"]}
+    # Zoho → Xero: the fixture's Zoho invoice 2001, prefixed, a draft for the Online Sale customer.
+    assert numbers["ZX-2001"]["Status"] == "DRAFT"
+    assert numbers["ZX-2001"]["Contact"]["Name"] == "Online Sale"
+    # Xero → Zoho: the fixture's Xero contacts are Zoho accounts.
+    accounts = {a["Account_Name"] for a in zoho.state()["records"]["Accounts"]}
+    assert {c["Name"] for c in tenant["Contacts"] if c["Name"] != "Online Sale"} <= accounts
+
+
+def test_crm_quickbooks_installs_with_one_connection_and_shows_its_webhooks(
+    signed_in, service, systems
+):
+    page = signed_in
+    _, qbo = systems
+    page.goto(page.base_url + "/#/packs/crm-quickbooks")
+    page.get_by_label("QuickBooks Online connection").select_option(label="QuickBooks sandbox")
+    assert page.get_by_label("CRM connection").count() == 0  # the CRM only sends webhooks
+    page.get_by_label("Action URL (e.g. the CRM's review request)").fill(
+        "http://127.0.0.1:9/reviews"
+    )
+    page.get_by_role("button", name="Install").click()
+    page.get_by_text("Installed: 4 scenarios (4 created or updated).").wait_for()
+    hook = page.get_by_label("Scenario health").locator("code").first
+    url = hook.inner_text()
+    shot(page, "pack-setup-crm-quickbooks")
+    # The CRM posts a payment to the URL shown: QuickBooks gets the sales receipt.
+    answer = requests.post(
+        url,
+        json={
+            "id": "B-1",
+            "email": "pay@kiwi.example",
+            "name": "Pay",
+            "amount": 50,
+            "date": "2026-05-04",
+        },
+        timeout=30,
+    )
+    assert answer.ok, answer.text
+    realm = qbo.state()["records"][qbo_sandbox.DEFAULT_REALM_ID]
+    import time
+
+    for _ in range(100):  # the webhook's run happens on the service's workers
+        realm = qbo.state()["records"][qbo_sandbox.DEFAULT_REALM_ID]
+        if any(r.get("DocNumber") == "B-1" for r in realm.get("SalesReceipt", [])):
+            break
+        time.sleep(0.2)
+    assert any(r.get("DocNumber") == "B-1" for r in realm["SalesReceipt"])

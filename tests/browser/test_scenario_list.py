@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from tests.browser.conftest import EMAIL, PASSWORD, shot
+from tests.browser.helpers import save
 
 
 def row(page, name):
@@ -39,9 +40,12 @@ def test_scenario_list_actions(signed_in, server, tmp_path):
     page = signed_in
     page.get_by_text("No scenario yet").wait_for()
 
-    # Create: opens the editor on an empty canvas.
+    # Create: opens the editor on an empty canvas; the scenario is stored once saved.
     page.get_by_role("button", name="Create a new scenario").click()
     page.get_by_test_id("add-first").wait_for()
+    page.get_by_label("Scenario name").fill("New scenario ")
+    page.get_by_label("Scenario name").fill("New scenario")
+    save(page)
     page.get_by_role("button", name="Back to scenarios").click()
     row(page, "New scenario").wait_for()
 

@@ -416,3 +416,78 @@ def crm_client():
         onecrm_settings(crm_connection()), requests.Session(), lambda s: None, MemoryRateLimiter()
     )
     return OneCrmClient(api, default_assigned_user="7")
+
+
+# -- what the library needs to keep the books (issue #20) --------------------------------------
+
+
+def test_a_search_told_to_fail_when_nothing_is_found_names_what_it_looked_for(
+    runner, mocked, connection
+):
+    """``errorWhenNoRes``: a record whose prerequisite is not in 1CRM yet goes to the error
+    route (where Break retries it), instead of ending quietly."""
+    meta(mocked, "Account", ["name"])
+    mocked.get(f"{API}/data/Account", json={"records": [], "total_results": 0})
+    record = runner.one(
+        "onecrm:SearchRecords",
+        {"model": "Account", "filter_text": "Kōwhai", "match": {"name": "Kōwhai Ltd"}},
+        conn(connection, limit=1, errorWhenNoRes=True),
+    )
+    assert record.error["type"] == "DataError"
+    assert record.error["message"] == (
+        "1CRM has no Account matching 'Kōwhai', name = 'Kōwhai Ltd' (yet)"
+    )
+
+
+def test_a_deleted_payment_takes_its_allocations_and_gives_back_what_is_due(
+    runner, mocked, connection
+):
+    """1CRM keeps ``amount_due`` by hand (NOTES.md:117-123): deleting a payment raises each
+    invoice's amount due by what the payment paid, and removes its links."""
+    meta(mocked, "invoices_payments", ["payment_id", "invoice_id", "amount"], ("payment_id",))
+    mocked.get(f"{API}/data/Payment/pay-1", json={"record": {"id": "pay-1", "amount": "100"}})
+    link = {"id": "link-1", "payment_id": "pay-1", "invoice_id": "inv-1", "amount": "100"}
+    mocked.get(f"{API}/data/invoices_payments", json={"records": [link], "total_results": 1})
+    invoice = {"id": "inv-1", "name": "March", "integrated_id": "X-1", "amount_due": "375"}
+    mocked.get(f"{API}/data/Invoice/inv-1", json={"record": invoice})
+    mocked.patch(f"{API}/data/Invoice/inv-1", json={"result": True})
+    mocked.delete(f"{API}/data/invoices_payments/link-1", json={"result": True})
+    mocked.delete(f"{API}/data/Payment/pay-1", json={"result": True})
+    record = runner.one(
+        "onecrm:DeleteRecord", {"model": "Payment", "id": "pay-1"}, conn(connection)
+    )
+    assert record.status == "success", record.error
+    writes = [(c.request.method, c.request.url) for c in mocked.calls if c.request.method != "GET"]
+    assert writes == [
+        ("PATCH", f"{API}/data/Invoice/inv-1"),
+        ("DELETE", f"{API}/data/invoices_payments/link-1"),
+        ("DELETE", f"{API}/data/Payment/pay-1"),
+    ]
+    assert sent(next(c for c in mocked.calls if c.request.method == "PATCH")) == {
+        "data": {"amount_due": 475},
+        "create": False,
+    }
+    (output,) = outputs(record, 1)
+    assert output["related_invoices"][0]["amount"] == 100
+
+
+def test_a_line_s_net_amount_from_another_system_is_kept():
+    """``ext_price`` as Xero rounded it: 3 times 3.35 less 10 % is 9.045, Xero says 9.05; 1CRM's
+    own rounding of the discount (1.01) would give 9.04."""
+    from modules.onecrm.documents import priced_line
+
+    own = priced_line(
+        {"name": "W", "quantity": 3, "unit_price": 3.35, "discount_percentage": 10}, "l[1]"
+    )
+    kept = priced_line(
+        {
+            "name": "W",
+            "quantity": 3,
+            "unit_price": 3.35,
+            "discount_percentage": 10,
+            "ext_price": 9.05,
+        },
+        "l[1]",
+    )
+    assert (str(own.ext), str(own.discount)) == ("9.04", "1.01")
+    assert (str(kept.ext), str(kept.discount), kept.discount_rate) == ("9.05", "1.00", None)

@@ -30,6 +30,9 @@ from tests.connectors.test_quickbooks_support import VERIFIER, connect_quickbook
 from tests.contracts.xero_openapi import ExchangeTap, assert_exchanges_conform
 from tests.scenarios.conftest import Library, open_library
 
+FOREIGN_CURRENCIES = ("USD", "AUD")
+"""Currencies besides NZD both accounting sandboxes take (1CRM's sandbox has them too)."""
+
 MAX_ROUNDS = 6
 """A sync that still writes after this many rounds loops."""
 
@@ -155,7 +158,8 @@ def open_world(name: str) -> Iterator[World]:
             return Sandbox(url, http)
 
         onecrm = serve(onecrm_sandbox.create_app())
-        tap = ExchangeTap(xero_sandbox.create_app())
+        # An organisation that invoices in more than its base currency (NZD).
+        tap = ExchangeTap(xero_sandbox.create_app({"currencies": list(FOREIGN_CURRENCIES)}))
         xero = serve(tap)
         stack.callback(assert_exchanges_conform, tap)
         library = stack.enter_context(open_library(directory / "var", onecrm, xero, http))

@@ -71,8 +71,16 @@ class Library:
         """Wait for the 1CRM sandbox's webhooks to reach the ingress, then let the worker path
         run what the scenario's webhook queued."""
         self.onecrm.control("webhooks/flush?timeout=5")
-        ids = self.service.process_webhook(self.hook(scenario_id).id)
-        return [self.service.get_execution(i) for i in ids]
+        return self._drain(scenario_id)
+
+    def _drain(self, scenario_id: int) -> list[Execution]:
+        """What the workers do for a webhook's queued requests: a sequential scenario drains
+        its queue in one call, a parallel one runs one request per call (one call per
+        request a worker was handed)."""
+        ran: list[str] = []
+        while batch := self.service.process_webhook(self.hook(scenario_id).id):
+            ran += batch
+        return [self.service.get_execution(i) for i in ran]
 
     def poll(self, scenario_id: int) -> Execution:
         """One run of a polling scenario (what the scheduler starts when it is due)."""
@@ -181,8 +189,7 @@ class Library:
     def deliver_qbo(self, scenario_id: int) -> list[Execution]:
         """Intuit's signed deliveries reach the ingress; the worker path runs them."""
         self.quickbooks.control("webhooks/flush?timeout=5")
-        ids = self.service.process_webhook(self.hook(scenario_id).id)
-        return [self.service.get_execution(i) for i in ids]
+        return self._drain(scenario_id)
 
     def point_quickbooks_at(self, scenario_id: int) -> None:
         """Intuit sends every event of an app to one URL (set in the developer portal)."""

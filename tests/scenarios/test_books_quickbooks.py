@@ -167,3 +167,32 @@ def test_3_6_and_3_7_a_1crm_payment_without_reference_does_not_come_back(qbo_lib
     balance = {i["Id"]: i["Balance"] for i in library.qbo_records("Invoice")}[invoice["Id"]]
     assert float(due) == balance == 73.5
     assert differences(library, "payment") == []
+
+
+def test_3_5b_a_tax_inclusive_discounted_estimate_becomes_a_1crm_quote_of_the_same_total(
+    qbo_library,
+):
+    library = qbo_library
+    _, customer_id = customer(library)
+    scenario = library.load("3.5b", app="quickbooks")
+    library.point_quickbooks_at(scenario)
+    body = {
+        "CustomerRef": {"value": customer_id},
+        "GlobalTaxCalculation": "TaxInclusive",
+        "Line": [
+            sales_line("Widget", 2, 57.5, "4"),
+            sales_line("Advice", 1, 40, "5"),
+            {
+                "DetailType": "DiscountLineDetail",
+                "Amount": 10,
+                "DiscountLineDetail": {"PercentBased": False},
+            },
+        ],
+    }
+    estimate = library.qbo_api("POST", "estimate", body)["Estimate"]
+    executions = library.deliver_qbo(scenario)
+    assert sum(ops(succeeded(e), 7) for e in executions) == 1
+    (quote,) = library.crm_records("Quote")
+    stored = library.crm("GET", f"Quote/{quote['id']}")["record"]
+    assert float(stored["amount"]) == estimate["TotalAmt"]
+    assert float(stored["total_tax"]) == estimate["TxnTaxDetail"]["TotalTax"]

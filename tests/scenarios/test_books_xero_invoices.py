@@ -201,3 +201,41 @@ def test_2_3_an_invoice_without_due_date_is_due_on_its_date(library):
     (stored,) = library.crm_records("Invoice")
     assert str(stored["due_date"]).startswith("2026-03-02")
     assert invoice_differences(library) == []
+
+
+def test_2_4_an_invoice_voided_in_xero_is_cancelled_in_1crm(library):
+    _, contact_id = customer(library)
+    scenario = watching(library)
+    lines = [{"Description": "Widget", "Quantity": 1, "UnitAmount": 10, "TaxType": "OUTPUT2"}]
+    invoice = xero_invoice(library, contact_id, lines)
+    succeeded(library.poll(scenario))
+    library.xero.control("config", {"clock_offset_seconds": 5})
+    library.xero_api(
+        "POST", f"Invoices/{invoice['InvoiceID']}", {"Invoices": [{"Status": "VOIDED"}]}
+    )
+    execution = succeeded(library.poll(scenario))
+    assert ops(execution, 12) == 1
+    stored = only_crm_invoice(library)
+    assert stored["cancelled"] in (True, 1, "1") and float(stored["amount_due"]) == 0
+    assert invoice_differences(library) == []
+
+
+def test_2_5_a_quote_s_flat_tax_and_currency_reach_xero_as_for_invoices(library):
+    account_id, _ = customer(library)
+    library.xero.control("config", {"currencies": ["USD"]})
+    scenario = library.load("2.5")
+    lines = [{"name": "Freight", "quantity": 1, "unit_price": 300, "tax_amount": 15}]
+    library.crm_person(
+        "Quote",
+        {
+            "name": "Offer",
+            "billing_account_id": account_id,
+            "valid_until": "2026-04-30",
+            "currency_id": currency_id(library, "USD"),
+            "line_items": lines,
+        },
+    )
+    (execution,) = library.deliver(scenario)
+    succeeded(execution)
+    (quote,) = library.xero_records("Quotes")
+    assert (quote["Total"], quote["CurrencyCode"]) == (315, "USD")

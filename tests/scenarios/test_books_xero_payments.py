@@ -127,3 +127,40 @@ def test_2_6_and_2_7_a_1crm_payment_without_reference_does_not_come_back(library
     execution = library.poll(incoming)
     assert ops(execution, 4) == 0 and len(library.crm_records("Payment")) == 1
     assert payment_differences(library) == []
+
+
+def test_2_7_a_payment_that_keeps_waiting_is_shown_as_needing_attention(library):
+    account_id, contact_id = customer(library)
+    synced, missing = xero_invoice(library, contact_id), xero_invoice(library, contact_id, "PO-8")
+    crm_invoice(library, account_id, synced)
+    scenario = library.load("2.7")
+    library.service.choose_where_to_start(scenario, 1, {"type": "all"})
+    waiting = pay(library, missing, 75, "EFT-1")
+    library.poll(scenario)
+
+    def entry():
+        (found,) = [
+            e for e in library.service.sync_log(scenario) if e.source_key == waiting["PaymentID"]
+        ]
+        return found
+
+    assert entry().status == "Error"
+    assert "no 1CRM invoice has Integrated ID" in entry().message
+    assert "waiting: retry 1 of 8 at" in entry().message
+    now = utc_now()
+    for attempt in range(1, 9):  # the invoice never comes: every retry fails
+        report = library.service.tick(now=now + timedelta(days=attempt))
+        assert len(report.retried) == 1
+        (retry,) = [
+            e
+            for e in library.service.list_executions(scenario_id=scenario).items
+            if e.trigger_kind is TriggerKind.RETRY and e.status is ExecutionStatus.QUEUED
+        ]
+        library.service.execute(retry.id)
+    (incomplete,) = library.service.list_incomplete(scenario_id=scenario)
+    assert incomplete.next_retry_at is None and incomplete.status is IncompleteStatus.PENDING
+    assert "needs attention: after 8 retries" in entry().message
+    assert library.service.get_scenario(scenario).active
+    pay(library, synced, 10, "EFT-2")  # the payments after it still sync
+    library.xero.control("config", {"clock_offset_seconds": 5})
+    assert ops(library.poll(scenario), 4) == 1

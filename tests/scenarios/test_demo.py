@@ -60,3 +60,20 @@ def test_demo_runs_the_quickbooks_library_too(serve, tmp_path, monkeypatch):
         assert connection.secrets["verifier_token"]
     finally:
         shutdown_service(service)
+
+
+def test_the_demo_s_1crm_has_the_accounting_organisations_base_currency(serve, http):
+    """#20: the demo's 1CRM defaulted to USD while its Xero organisation is NZD, so every
+    invoice in 1CRM's base currency was one in another currency on the other side."""
+    from modules.quickbooks import sandbox as qbo_sandbox
+    from switchboard.cli import DEMO_ONECRM
+    from tests.connectors.conftest import Sandbox
+
+    onecrm = Sandbox(serve(onecrm_sandbox.create_app(DEMO_ONECRM)), http)
+    (base,) = [c for c in onecrm.state()["records"]["Currency"] if c["id"] == "-99"]
+    xero = Sandbox(serve(xero_sandbox.create_app({"fixture": "demo"})), http)
+    quickbooks = Sandbox(serve(qbo_sandbox.create_app({"fixture": "demo"})), http)
+    (company,) = quickbooks.state()["records"].values()
+    home = {invoice["CurrencyRef"]["value"] for invoice in company["Invoice"]}
+    assert base["iso4217"] == xero.state()["config"]["base_currency"] == "NZD"
+    assert home == {"NZD"}

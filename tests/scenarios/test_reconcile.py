@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from modules.reconcile.books import CREDIT, OPEN, PAID, Line, money
+from modules.reconcile.books import CREDIT, OPEN, PAID, VOID, Line, money
 
 CONTACT = {
     "Name": "Harakeke Ltd",
@@ -167,3 +167,27 @@ def test_quickbooks_books_are_read_with_each_line_s_share_of_discount_and_tax(qb
     )
     assert (read.subtotal, read.tax, read.total) == (money(135), money("20.25"), money("155.25"))
     assert "Harakeke Ltd" in [c.name for c in books.customers]
+
+
+def test_a_quickbooks_invoice_voided_is_read_void_and_not_expected_in_1crm(qbo_library):
+    """Found by the randomized books test: a voided QuickBooks invoice (every amount zero, memo
+    "Voided") was read as paid, and listed as missing from 1CRM."""
+    library = qbo_library
+    customer = library.qbo_api("POST", "customer", {"DisplayName": "Harakeke Ltd"})["Customer"]
+    line = {
+        "DetailType": "SalesItemLineDetail",
+        "Amount": 100,
+        "Description": "Widget",
+        "SalesItemLineDetail": {"Qty": 2, "UnitPrice": 50, "TaxCodeRef": {"value": "4"}},
+    }
+    body = {"CustomerRef": {"value": customer["Id"]}, "Line": [line]}
+    invoice = library.qbo_api("POST", "invoice", body)["Invoice"]
+    library.qbo_api(
+        "POST",
+        "invoice?operation=void",
+        {"Id": invoice["Id"], "SyncToken": invoice["SyncToken"]},
+    )
+    (read,) = [i for i in library.books("quickbooks").invoices if i.key == invoice["Id"]]
+    assert (read.status, read.total, read.amount_due) == (VOID, money(0), money(0))
+    library.crm("POST", "Account", {"name": "Harakeke Ltd"})
+    assert [d for d in library.differences("quickbooks") if d.key == invoice["Id"]] == []

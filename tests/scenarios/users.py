@@ -157,7 +157,9 @@ class XeroUser:
         self.library.xero_api("POST", f"Contacts/{contact}", {"Contacts": [change]})
         return True
 
-    def create_invoice(self, customer: str, lines: list[LineSpec], mode: str, due: str) -> Ref:
+    def create_invoice(
+        self, customer: str, lines: list[LineSpec], mode: str, due: str, currency: str = "NZD"
+    ) -> Ref | None:
         contact = self.contact_id(customer)
         if contact is None:
             return None
@@ -178,6 +180,7 @@ class XeroUser:
             "Date": "2026-03-01",
             "DueDate": due,
             "LineAmountTypes": mode,
+            "CurrencyCode": currency,
             "Status": "AUTHORISED",
             "LineItems": items,
         }
@@ -208,6 +211,14 @@ class XeroUser:
         }
         self.library.xero_api("PUT", "Payments", payment)
         return True
+
+    def payments(self) -> list[str]:
+        """The ids of the payments one may delete (not deleted yet)."""
+        payments = self.library.xero_records("Payments")
+        return [p["PaymentID"] for p in payments if p.get("Status") != "DELETED"]
+
+    def delete_payment(self, payment_id: str) -> None:
+        self.library.xero_api("POST", f"Payments/{payment_id}", {"Status": "DELETED"})
 
 
 class QuickBooksUser:
@@ -242,7 +253,9 @@ class QuickBooksUser:
         self.library.qbo_api("POST", "customer", body)
         return True
 
-    def create_invoice(self, customer: str, lines: list[LineSpec], mode: str, due: str) -> Ref:
+    def create_invoice(
+        self, customer: str, lines: list[LineSpec], mode: str, due: str, currency: str = "NZD"
+    ) -> Ref | None:
         found = self.customer(customer)
         if found is None:
             return None
@@ -264,6 +277,7 @@ class QuickBooksUser:
             "TxnDate": "2026-03-01",
             "DueDate": due,
             "GlobalTaxCalculation": mode,
+            "CurrencyRef": {"value": currency},
             "Line": items,
         }
         invoice = self.library.qbo_api("POST", "invoice", body)["Invoice"]
@@ -296,6 +310,14 @@ class QuickBooksUser:
         }
         self.library.qbo_api("POST", "payment", body)
         return True
+
+    def payments(self) -> list[str]:
+        return [p["Id"] for p in self.library.qbo_records("Payment")]
+
+    def delete_payment(self, payment_id: str) -> None:
+        (payment,) = [p for p in self.library.qbo_records("Payment") if p["Id"] == payment_id]
+        body = {"Id": payment_id, "SyncToken": payment["SyncToken"]}
+        self.library.qbo_api("POST", "payment?operation=delete", body)
 
 
 __all__ = ["QBO_REALM", "CrmUser", "LineSpec", "QuickBooksUser", "Ref", "XeroUser"]

@@ -92,3 +92,19 @@ def test_a_webhook_scenarios_token_is_no_mail_address(service, receiver):
         pytest.raises(smtplib.SMTPRecipientsRefused),
     ):
         smtp.send_message(an_email(address))
+
+
+def test_serve_starts_a_receiver_only_when_a_port_is_set(service):
+    from webui.mailhooks import receiver_from_env
+
+    assert receiver_from_env(service, {}) is None
+    port = _free_port()
+    receiver = receiver_from_env(
+        service, {"SWITCHBOARD_MAILHOOK_PORT": str(port), "SWITCHBOARD_MAILHOOK_DOMAIN": DOMAIN}
+    )
+    assert receiver is not None
+    receiver.start()
+    try:
+        assert receiver.port == port and receiver.controller.handler.domain == DOMAIN
+    finally:
+        receiver.stop()

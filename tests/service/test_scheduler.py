@@ -8,6 +8,10 @@ import pytest
 
 from engine.scheduler import ScheduleError, next_run_after, validate_scheduling
 from engine.service.retries import BACKOFF_MINUTES, policy_for
+from engine.spec import ModuleKind
+from engine.store import ExecutionStatus, TriggerKind
+from engine.testing import stub_module
+from tests.service.blueprints import blueprint, module, set_variable
 
 MONDAY_9 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
 
@@ -67,3 +71,27 @@ def test_break_retry_settings_win_and_other_errors_wait_for_a_person():
     assert policy.attempts == 2
     assert policy.next_retry_at(1, MONDAY_9) == MONDAY_9 + timedelta(minutes=5)
     assert policy_for({"type": "DataError"}, {}).attempts == 0
+
+
+def test_a_break_retry_without_interval_backs_off_for_its_count_then_needs_a_person():
+    """A record waiting for another to be synced first: soon, then less and less often."""
+    policy = policy_for({"type": "DataError"}, {"retry": True, "count": "4", "interval": ""})
+    delays = [policy.next_retry_at(made, MONDAY_9) - MONDAY_9 for made in range(4)]
+    assert [delay.total_seconds() / 60 for delay in delays] == list(BACKOFF_MINUTES[:4])
+    assert policy.next_retry_at(4, MONDAY_9) is None
+
+
+def test_polls_of_a_parallel_scenario_never_overlap(service, registry, queue):
+    """A scenario without sequential processing runs its webhooks side by side, but two polls
+    at once would read the same cursor and sync the same records twice: a poll waits for the
+    scenario while another holds it (the sweep runs it later)."""
+    registry.register(stub_module("test:Watch", kind=ModuleKind.TRIGGER, outputs=[{"i": 1}]))
+    text = blueprint(module(1, "test:Watch"), set_variable(value="{{1.i}}"))
+    scenario = service.import_scenario(text).scenario
+    assert not service.current_plan(scenario).settings.sequential
+    run = service.enqueue_run(scenario.id, TriggerKind.SCHEDULE)
+    with queue.locked(f"scenario:{scenario.id}", 30) as held:
+        assert held is not None
+        assert service.execute(run.id) is None  # another poll has the scenario
+    assert service.get_execution(run.id).status is ExecutionStatus.QUEUED
+    assert service.execute(run.id).status is ExecutionStatus.SUCCESS

@@ -28,7 +28,10 @@ from webui.app import current_service
 
 
 def user_out(user: User) -> UserOut:
-    return UserOut(id=user.id, email=user.email, name=user.name, role=user.role)  # type: ignore[arg-type]
+    # Validated, not cast: the store's role is any text, the answer's one of three.
+    return UserOut.model_validate(
+        {"id": user.id, "email": user.email, "name": user.name, "role": user.role}
+    )
 
 
 def _accounts() -> AccountOperations:

@@ -4,12 +4,13 @@ and "Test connection"."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote
 
-from flask import Response, redirect, request
+from flask import Response, request
 
 from engine.errors import ModuleError
+from engine.spec import AuthType
 from engine.store import Connection
 from webui.api.models import (
     ConnectionIn,
@@ -27,12 +28,20 @@ def _kinds() -> Mapping[str, Any]:
     return getattr(current_service().registry, "connection_kinds", {})
 
 
+AUTH_NAMES: dict[AuthType, Literal["basic", "oauth2", "api_key"]] = {
+    AuthType.BASIC: "basic",
+    AuthType.OAUTH2: "oauth2",
+    AuthType.API_KEY: "api_key",
+}
+"""A connection kind's auth as the API names it (an identifier: ``api_key``, not ``api-key``)."""
+
+
 def kind_out(kind: Any) -> ConnectionKindOut:
     return ConnectionKindOut(
         id=kind.id,
         app=kind.id,
         label=kind.label,
-        auth=str(kind.auth.value).replace("-", "_"),  # type: ignore[arg-type]
+        auth=AUTH_NAMES[kind.auth],
         fields=[
             FieldOut(
                 name=f.name,
@@ -106,4 +115,4 @@ def authorize_connection(kind: str) -> Response:
     """
     query = request.query_string.decode("ascii")
     target = f"/oauth/{quote(kind, safe='')}/authorize" + (f"?{query}" if query else "")
-    return redirect(target, code=302)  # type: ignore[return-value]
+    return Response(status=302, headers={"Location": target})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response
+from flask import Response, request
 
 from engine.store import DataRecord, DataStore
 from webui.api.models import (
@@ -116,9 +116,12 @@ def get_record(store_id: int, key: str) -> Response:
 
 @route("/datastores/<int:store_id>/records/<path:key>", "PUT", body=RecordIn, answer=RecordOut)
 def put_record(store_id: int, key: str) -> Response:
-    """Add a record under the key, or replace its data."""
+    """Add a record under the key, or replace its data. ``If-None-Match: *`` only adds: a key
+    that has a record answers 409 (the editor's "Add record" must not overwrite one)."""
     given = json_body(RecordIn)
-    return answer(record_out(current_service().put_record(store_id, key, given.data)))
+    only_add = request.headers.get("If-None-Match", "").strip() == "*"
+    record = current_service().put_record(store_id, key, given.data, overwrite=not only_add)
+    return answer(record_out(record))
 
 
 @route("/datastores/<int:store_id>/records/<path:key>", "DELETE", status=204)

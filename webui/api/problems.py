@@ -14,9 +14,9 @@ from flask import Blueprint, Response, jsonify, request
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from engine.blueprint.io import json_path
 from engine.errors import BlueprintError, ExpressionError, UnknownModuleError
 from engine.failures import log_failure
+from engine.jsonvalues import json_path
 from engine.registry import UnknownConnectionKindError
 from engine.service import ServiceError
 from engine.store import (

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from flask import Blueprint, Response, request
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel
 from pydantic_core import PydanticSerializationError
 
 from engine.errors import InvalidJSON
@@ -126,7 +126,7 @@ def _json_text(value: Any) -> str:
     if isinstance(value, BaseModel):
         return value.model_dump_json()
     if isinstance(value, list) and value and isinstance(value[0], BaseModel):
-        return TypeAdapter(list[type(value[0])]).dump_json(value).decode()  # type: ignore[misc]
+        return "[" + ",".join(item.model_dump_json() for item in value) + "]"
     return json.dumps(value)
 
 

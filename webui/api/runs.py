@@ -47,7 +47,7 @@ def _utc(moment: datetime | None) -> datetime | None:
 
 def _history_args() -> dict[str, object]:
     """The query string, with ``status``/``trigger_kind`` repeated or comma-separated."""
-    args: dict[str, object] = request.args.to_dict(flat=True)
+    args: dict[str, object] = dict(request.args.to_dict(flat=True))
     for name in ("status", "trigger_kind"):
         values = [v.strip() for raw in request.args.getlist(name) for v in raw.split(",")]
         args[name] = [value for value in values if value]

@@ -70,7 +70,7 @@ def mime_message(ctx: Any, message: Any) -> str:
     if body is not None:
         email.set_content(str(text) if text else _plain(body))
         email.add_alternative(body, subtype="html")
-        html_part = email.get_payload()[-1]
+        *_, html_part = email.iter_parts()  # [text, html] once the alternative is added
         for image in inline:
             html_part.add_related(
                 image["data"], *_mime(image), cid=f"<{image['cid']}>", filename=image["filename"]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import flask
@@ -89,7 +90,7 @@ def list_records(sandbox: AppSandbox, request: SandboxRequest) -> flask.Response
         field = request.query.get(f"sort[{index}][field]")
         if field:
             descending = request.query.get(f"sort[{index}][direction]") == "desc"
-            records.sort(key=lambda r, f=field: _sortable(r["fields"].get(f)), reverse=descending)
+            records.sort(key=partial(_field_key, field), reverse=descending)
     if request.query.get("maxRecords"):
         records = records[: int(request.query["maxRecords"])]
     start = int(request.query.get("offset") or 0)
@@ -146,6 +147,10 @@ def update_record(sandbox: AppSandbox, request: SandboxRequest) -> flask.Respons
 
 def _truthy(value: Any) -> bool:
     return value not in (None, "", 0, False, [])
+
+
+def _field_key(field: str, record: Mapping[str, Any]) -> tuple[int, Any]:
+    return _sortable(record["fields"].get(field))
 
 
 def _sortable(value: Any) -> tuple[int, Any]:

@@ -114,7 +114,7 @@ def copy_file(sandbox: AppSandbox, request: SandboxRequest) -> flask.Response:
 def upload_file(sandbox: AppSandbox, request: SandboxRequest) -> flask.Response:
     if request.query.get("uploadType") != "media":
         return _error(400, "badRequest", "The sandbox takes uploadType=media uploads.")
-    file = {
+    file: dict[str, Any] = {
         "id": _new_id(sandbox),
         "name": "Untitled",
         "mimeType": request.headers.get("Content-Type") or "application/octet-stream",
@@ -149,7 +149,7 @@ def update_file(sandbox: AppSandbox, request: SandboxRequest) -> flask.Response:
 
 def create_document(sandbox: AppSandbox, request: SandboxRequest) -> flask.Response:
     body = request.body if isinstance(request.body, Mapping) else {}
-    document = {
+    document: dict[str, Any] = {
         "id": _new_id(sandbox),
         "name": body.get("title") or "Untitled document",
         "mimeType": DOCUMENT,

@@ -220,7 +220,7 @@ def create_page(sandbox: AppSandbox, request: SandboxRequest) -> flask.Response:
     if isinstance(written, str):
         return _error(400, "validation_error", written)
     now = _now(sandbox)
-    page = {
+    page: dict[str, Any] = {
         "id": str(uuid.UUID(int=sandbox.state.next_number(PAGES))),
         "parent": parent,
         "properties": written,

@@ -212,6 +212,7 @@ class AppSandbox:
 
 def _credential(auth: Auth, request: SandboxRequest) -> str | None:
     headers = {k.lower(): v for k, v in request.headers.items()}
+    value: str | None
     if auth.type == "bearer":
         value = headers.get("authorization", "")
         return value[7:].strip() if value.lower().startswith("bearer ") else None

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 from modules.onecrm.sandbox.errors import BadRequest
@@ -103,11 +104,14 @@ def order_records(
         present = [r for r in records if r.get(name) not in (None, "")]
         empty = [r for r in records if r.get(name) in (None, "")]
         present.sort(
-            key=lambda r, n=name: float(r[n]) if numeric else str(r[n]).casefold(),
-            reverse=direction.strip().lower() == "desc",
+            key=partial(_order_key, name, numeric), reverse=direction.strip().lower() == "desc"
         )
         records = present + empty
     return records
+
+
+def _order_key(name: str, numeric: bool, record: Mapping[str, Any]) -> float | str:
+    return float(record[name]) if numeric else str(record[name]).casefold()
 
 
 def shown_in_list(schema: ModelSchema, record: Mapping[str, Any], fields: list[str]) -> dict:

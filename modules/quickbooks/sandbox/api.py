@@ -25,6 +25,7 @@ from modules.sandboxing import Fault, json_response, new_delivery
 
 from . import faults
 from .entities import ENTITIES, ENTITY_NAMES, TRACKED, EntitySpec
+from .oauth import realm_for
 from .query import QueryError, parse_query, run_query, to_instant
 from .realm import Change, Realm
 from .state import QboSandboxState
@@ -80,11 +81,7 @@ def check_access() -> None:
     header = flask.request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     with state.lock:
-        token_realm = (
-            state.tokens.realm_for(token.strip(), state.now())
-            if scheme.lower() == "bearer"
-            else None
-        )
+        token_realm = realm_for(state, token.strip()) if scheme.lower() == "bearer" else None
         if token_realm is None:
             raise faults.authentication_failed(
                 "Token expired or invalid" if token else "Missing bearer token"
@@ -340,7 +337,10 @@ def _changed(realm: Realm, name: str, since: Any) -> dict[str, Any]:
 
     changed = sorted(
         (r for r in realm.records[name].values() if later(r)),
-        key=lambda r: to_instant(r["MetaData"]["LastUpdatedTime"]),
+        # ``later`` kept only records with a time; the fallback is for the type checker.
+        key=lambda r: (
+            to_instant(r["MetaData"]["LastUpdatedTime"]) or datetime.min.replace(tzinfo=UTC)
+        ),
     )
     changed += [
         {k: v for k, v in d.items() if k != "entity"}
@@ -375,6 +375,7 @@ def announce(state: QboSandboxState, realm_id: str, changes: list[Change]) -> No
     tracked = [c for c in changes if c.entity in TRACKED]
     if not url or not tracked:
         return
+    body: dict[str, Any] | list[dict[str, Any]]
     if state.config.get("webhook_format", "cloudevents") == "legacy":
         body, headers = _legacy_delivery(realm_id, tracked)
     else:

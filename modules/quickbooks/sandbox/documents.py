@@ -141,7 +141,8 @@ def compute_document(doc: Record, lookup: Lookup, tax_word: str = "GST") -> None
         raise faults.required("Line")
     mode = doc.setdefault("GlobalTaxCalculation", "TaxExcluded")
     kept: list[Record] = []
-    subtotal, taxable, discount_line = Decimal(0), {}, None
+    subtotal, discount_line = Decimal(0), None
+    taxable: dict[str, Decimal] = {}
     for line in lines:
         kind = line.get("DetailType") if isinstance(line, dict) else None
         if kind not in LINE_TYPES:

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import Any
 
 MAX_RESULTS_LIMIT = 1000
@@ -373,10 +374,14 @@ def _sort_key(value: Any) -> tuple[int, Any]:
     return (1, number) if number is not None else (3, str(value).casefold())
 
 
+def _field_sort_key(field: str, record: dict[str, Any]) -> Any:
+    return _sort_key(field_value(record, field))
+
+
 def order_records(records: list[dict[str, Any]], order: Iterable[tuple[str, bool]]) -> None:
     """Sort ``records`` in place by ``order`` (stable, last key applied first)."""
     for field, descending in reversed(tuple(order)):
-        records.sort(key=lambda r, f=field: _sort_key(field_value(r, f)), reverse=descending)
+        records.sort(key=partial(_field_sort_key, field), reverse=descending)
 
 
 def run_query(query: Query, records: Iterable[dict[str, Any]]) -> tuple[list[dict], int]:

@@ -26,11 +26,11 @@ from pathlib import Path
 from typing import Any
 
 from modules.concurrency import MemoryConcurrencyLimiter
+from modules.sandbox_oauth import OAuthStore
 from modules.sandbox_replays import ReplayStore
 from modules.sandboxing import BaseSandboxState
 
 from .entities import ENTITIES, SEED_ORDER
-from .oauth import TokenStore
 from .realm import Realm
 
 FIXTURE_DIR = Path(__file__).resolve().parent.parent / "fixtures"
@@ -172,7 +172,7 @@ class QboSandboxState(BaseSandboxState):
     def clear_records(self) -> None:
         """Forget every company and token."""
         self.realms: dict[str, Realm] = {}
-        self.tokens = TokenStore()
+        self.oauth = OAuthStore()  # codes, grants and tokens (modules.sandbox_oauth)
         self.replies = ReplayStore()  # answers by (realm, requestid)
 
     def reset(self) -> None:

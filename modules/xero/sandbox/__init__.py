@@ -64,5 +64,6 @@ def create_app(config: dict[str, Any] | None = None) -> flask.Flask:
     webhooks.register(app)
     oauth.register(app)
     api.register(app)
-    app.wsgi_app = ConcurrencyGate(app.wsgi_app, state)  # type: ignore[method-assign]
+    # Flask's documented way to wrap an app in WSGI middleware.
+    app.wsgi_app = ConcurrencyGate(app.wsgi_app, state)  # type: ignore[method-assign]  # see above
     return app

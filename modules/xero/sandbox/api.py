@@ -79,7 +79,7 @@ def require_tenant(state: XeroSandboxState, grant: Grant) -> Tenant:
             uuid.UUID(raw)
         except ValueError:
             raise problem(400, "Bad Request", "Invalid xero-tenant-id header") from None
-    if not raw or raw not in grant.tenant_ids or raw not in state.tenants:
+    if not raw or raw not in grant.extra["tenant_ids"] or raw not in state.tenants:
         raise problem(403, "Forbidden", "AuthenticationUnsuccessful")
     return state.tenants[raw]
 
@@ -88,7 +88,7 @@ def require_scope(grant: Grant, resource: str, writing: bool) -> None:
     """Refuse with 403 when the grant's scopes do not cover the call."""
     writers = set(SCOPES[resource])
     allowed = writers if writing else writers | {f"{scope}.read" for scope in writers}
-    if not allowed & set(grant.scopes):
+    if not allowed & set(grant.scope.split()):
         raise problem(403, "Forbidden", "AuthorizationUnsuccessful")
 
 

@@ -43,7 +43,7 @@ class ConcurrencyGate:
 
 
 def refuse(start_response: Callable[..., Any]) -> list[bytes]:
-    body = {
+    body: dict[str, Any] = {
         "Type": None,
         "Title": "Too Many Requests",
         "Status": 429,

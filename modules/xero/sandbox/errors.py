@@ -30,7 +30,7 @@ class ValidationFailed(Exception):
 
 def problem(status: int, title: str, detail: str) -> XeroHttpError:
     """Xero's identity/gateway error body (RFC 7807-like), used for 401/403/404/429/5xx."""
-    body = {
+    body: dict[str, Any] = {
         "Type": None,
         "Title": title,
         "Status": status,

@@ -5,14 +5,14 @@ from __future__ import annotations
 import copy
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import flask
 
+from modules.sandbox_oauth import OAuthStore
 from modules.sandbox_replays import ReplayStore
 from modules.sandboxing import BaseSandboxState, SandboxError
 
@@ -57,45 +57,6 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-@dataclass
-class Grant:
-    """One user consent (Xero's authentication event): a client, scopes and tenants."""
-
-    grant_id: str
-    client_id: str
-    scopes: list[str]
-    tenant_ids: list[str]
-    user_id: str
-    created: datetime
-    revoked: bool = False
-
-
-@dataclass
-class IssuedToken:
-    """An access or refresh token. Refresh tokens remember their rotation: when they were
-    used (``rotated_at``) and the token answer that use produced (``successor``)."""
-
-    token: str
-    grant_id: str
-    expires_at: datetime
-    rotated_at: datetime | None = None
-    successor: dict[str, Any] | None = None
-
-
-@dataclass
-class AuthorizationCode:
-    """A one-time code handed out by ``/identity/connect/authorize``."""
-
-    code: str
-    client_id: str
-    redirect_uri: str
-    scopes: list[str]
-    expires_at: datetime
-    code_challenge: str | None = None
-    code_challenge_method: str | None = None
-    used: bool = False
-
-
 class XeroSandboxState(BaseSandboxState):
     """All of the Xero sandbox's memory: tenants with records, OAuth artefacts, sequences."""
 
@@ -108,10 +69,7 @@ class XeroSandboxState(BaseSandboxState):
     def clear_records(self) -> None:
         """Forget tenants, tokens and codes; recreate the default tenant."""
         self.tenants: dict[str, Tenant] = {}
-        self.grants: dict[str, Grant] = {}
-        self.access_tokens: dict[str, IssuedToken] = {}
-        self.refresh_tokens: dict[str, IssuedToken] = {}
-        self.codes: dict[str, AuthorizationCode] = {}
+        self.oauth = OAuthStore()  # codes, grants and tokens (modules.sandbox_oauth)
         self.event_sequence = 0
         self.day_counts: dict[tuple[str, date], int] = {}
         self.replies = ReplayStore()  # answers by (tenant, Idempotency-Key)

@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from .errors import Record, XeroHttpError, api_exception
@@ -121,15 +122,13 @@ class WhereParser:
     def _or(self) -> Expr:
         left = self._and()
         while self._accept("OR", "||"):
-            right, prev = self._and(), left
-            left = lambda r, a=prev, b=right: bool(a(r)) or bool(b(r))  # noqa: E731
+            left = _either(left, self._and())
         return left
 
     def _and(self) -> Expr:
         left = self._not()
         while self._accept("AND", "&&"):
-            right, prev = self._not(), left
-            left = lambda r, a=prev, b=right: bool(a(r)) and bool(b(r))  # noqa: E731
+            left = _both(left, self._not())
         return left
 
     def _not(self) -> Expr:
@@ -238,6 +237,14 @@ def _resolve_path(record: Mapping[str, Any], path: list[str]) -> Any:
     return value
 
 
+def _either(left: Expr, right: Expr) -> Expr:
+    return lambda record: bool(left(record)) or bool(right(record))
+
+
+def _both(left: Expr, right: Expr) -> Expr:
+    return lambda record: bool(left(record)) and bool(right(record))
+
+
 def _guid_literal(args: list[Any]) -> str:
     if len(args) != 1 or not isinstance(args[0], str):
         raise _parse_error("guid() takes one string")
@@ -246,9 +253,17 @@ def _guid_literal(args: list[Any]) -> str:
 
 def _datetime_literal(args: list[Any]) -> datetime:
     try:
-        return datetime(*(int(a) for a in args), tzinfo=UTC)
+        numbers = [int(a) for a in args]
+        if not 3 <= len(numbers) <= 6:
+            raise ValueError(len(numbers))
+        year, month, day, hour, minute, second = [*numbers, 0, 0, 0][:6]
+        return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
     except (TypeError, ValueError):
         raise _parse_error("DateTime() takes year, month, day[, hour, minute, second]") from None
+
+
+def _order_key(path: list[str], record: Record) -> Any:
+    return _fold(_resolve_path(record, path))
 
 
 def _parse_error(message: str) -> XeroHttpError:
@@ -276,6 +291,6 @@ def order_records(records: list[Record], order: str | None) -> list[Record]:
         path = parts[0].split(".")
         present = [r for r in records if _resolve_path(r, path) is not None]
         missing = [r for r in records if _resolve_path(r, path) is None]
-        present.sort(key=lambda r, p=path: _fold(_resolve_path(r, p)), reverse=descending)
+        present.sort(key=partial(_order_key, path), reverse=descending)
         records = present + missing
     return records

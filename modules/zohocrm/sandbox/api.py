@@ -26,6 +26,7 @@ from modules.sandboxing import Fault, json_response
 
 from . import notifications
 from .criteria import CriteriaError, fields_of, matches, parse_criteria
+from .oauth import scopes_for
 from .records import MODULES, ModuleSpec, RecordError
 from .state import ZohoSandboxState
 from .store import Change
@@ -103,11 +104,7 @@ def check_access() -> None:
     state = sandbox_state()
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     with state.lock:
-        scopes = (
-            state.tokens.scopes_for(token.strip(), state.now())
-            if scheme == "Zoho-oauthtoken"
-            else None
-        )
+        scopes = scopes_for(state, token.strip()) if scheme == "Zoho-oauthtoken" else None
         if scopes is None:
             raise ApiError(401, "INVALID_TOKEN", "invalid oauth token")
         if not all(scopes & needed for needed in required_scopes(request.path, request.method)):

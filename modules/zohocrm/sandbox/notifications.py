@@ -191,7 +191,7 @@ def notify(state: ZohoSandboxState, changes: list[Change]) -> None:
 def _grouped(
     changes: list[Change], channel: dict[str, Any]
 ) -> list[tuple[tuple[str, str], list[str], list[Any]]]:
-    wanted = set()
+    wanted: set[tuple[str, str]] = set()
     for event in channel["events"]:
         module, _, action = event.partition(".")
         operations = OPERATIONS.values() if action == "all" else [OPERATIONS[action]]

@@ -1,4 +1,5 @@
-"""Zoho Accounts OAuth 2.0 as the sandbox emulates it (one data centre).
+"""Zoho Accounts OAuth 2.0 as the sandbox emulates it (one data centre), on the shared server
+(``modules.sandbox_oauth``).
 
 - ``GET /oauth/v2/auth?scope&client_id&response_type=code&access_type=offline&redirect_uri
   &state`` auto-approves and redirects to ``redirect_uri?state=…&code=…&location=us
@@ -14,147 +15,106 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode
+from collections.abc import Mapping
+from typing import Any
 
 import flask
 
+from modules.sandbox_oauth import AuthorizationCode, Grant, IssuedToken, OAuthRefusal, OAuthServer
 from modules.sandboxing import json_response
 
-if TYPE_CHECKING:
-    from .state import ZohoSandboxState
+
+def accounts_server(state: Any) -> str:
+    return str(state.config["accounts_server"] or flask.request.host_url.rstrip("/"))
 
 
-@dataclass
-class TokenStore:
-    """Codes, refresh tokens (→ scope) and access tokens. Callers hold the sandbox lock."""
-
-    codes: dict[str, dict[str, Any]] = field(default_factory=dict)
-    refresh: dict[str, dict[str, Any]] = field(default_factory=dict)
-    access: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-    def scopes_for(self, access_token: str, now: datetime) -> set[str] | None:
-        """The scopes an access token carries; None when unknown, expired or revoked."""
-        entry = self.access.get(access_token)
-        if entry is None or entry["expires_at"] <= now:
-            return None
-        grant = self.refresh.get(entry["refresh_token"] or "")
-        if entry["refresh_token"] and (grant is None or grant["revoked"]):
-            return None
-        return set(entry["scope"].replace(",", " ").split())
+def api_domain(state: Any) -> str:
+    return str(state.config["api_domain"] or flask.request.host_url.rstrip("/"))
 
 
-def _state() -> ZohoSandboxState:
+class ZohoAccounts(OAuthServer):
+    """accounts.zoho.com: parameters in the query string or the form; refresh tokens for
+    offline access only, never rotated; token errors answered 200."""
+
+    name = "zoho"
+    authorize_path = "/oauth/v2/auth"
+    token_path = "/oauth/v2/token"
+    revoke_paths = ("/oauth/v2/token/revoke",)
+    refresh_days_key = None  # until revoked
+    invalid_grant = "invalid_code"
+    redirect_mismatch = "invalid_redirect_uri"
+    revoke_needs_client = False
+
+    def check_consent(self, state: Any, args: Mapping[str, str]) -> dict[str, Any] | None:
+        self.check_client_and_redirect(state, args)
+        return None if args.get("scope") else {"error": "invalid_scope"}
+
+    def code_extra(self, state: Any, args: Mapping[str, str]) -> dict[str, Any]:
+        return {"offline": args.get("access_type", "online") == "offline"}
+
+    def callback(self, state: Any, code: str, granted: AuthorizationCode) -> dict[str, Any]:
+        return self._data_centre(state, {"code": code})
+
+    def refused_callback(self, state: Any, error: dict[str, Any]) -> dict[str, Any]:
+        return self._data_centre(state, error)
+
+    @staticmethod
+    def _data_centre(state: Any, query: dict[str, Any]) -> dict[str, Any]:
+        """Zoho always sends ``state`` back and names the data centre on the callback."""
+        return {
+            "state": flask.request.args.get("state", ""),
+            **query,
+            "location": state.config["location"],
+            "accounts-server": accounts_server(state),
+        }
+
+    def wants_refresh(self, code: AuthorizationCode) -> bool:
+        return bool(code.extra["offline"])
+
+    def kept_refresh(self, token: IssuedToken) -> IssuedToken | None:
+        return None  # a refresh answer carries no refresh token
+
+    def new_token(self, kind: str) -> str:
+        return f"1000.{secrets.token_hex(16)}.{secrets.token_hex(16)}"
+
+    def client_credentials(self) -> tuple[str | None, str | None]:
+        values = flask.request.values
+        return values.get("client_id"), values.get("client_secret")
+
+    def answer(
+        self, state: Any, grant: Grant, access: IssuedToken, refresh: IssuedToken | None
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "access_token": access.value,
+            "scope": grant.scope,
+            "api_domain": api_domain(state),
+            "token_type": "Bearer",
+            "expires_in": self.access_seconds(state),
+        }
+        if refresh is not None:
+            body["refresh_token"] = refresh.value
+        return body
+
+    def refuse(self, refusal: OAuthRefusal) -> flask.Response:
+        """The consent's refusals are 400s; the token endpoint answers 200 ``{"error"}``."""
+        status = 200 if flask.request.path == self.token_path else refusal.status
+        return json_response(refusal.body(), status)
+
+    def revoked(self) -> flask.Response:
+        return json_response({"status": "success"})
+
+
+def scopes_for(state: Any, access_token: str) -> set[str] | None:
+    """The scopes an access token carries; None when unknown, expired or revoked. Callers
+    hold the sandbox's lock."""
+    grant = state.oauth.access_grant(access_token, state.now())
+    return None if grant is None else set(grant.scope.replace(",", " ").split())
+
+
+def _state() -> Any:
     return flask.current_app.extensions["sandbox_state"]
-
-
-def _token() -> str:
-    return f"1000.{secrets.token_hex(16)}.{secrets.token_hex(16)}"
-
-
-def accounts_server(state: ZohoSandboxState) -> str:
-    return state.config["accounts_server"] or flask.request.host_url.rstrip("/")
-
-
-def api_domain(state: ZohoSandboxState) -> str:
-    return state.config["api_domain"] or flask.request.host_url.rstrip("/")
-
-
-def authorize() -> flask.Response:
-    """Consent is automatic: redirect back with a code."""
-    state, args = _state(), flask.request.args
-    redirect_uri = args.get("redirect_uri", "")
-    if args.get("client_id") != state.config["client_id"] or not redirect_uri:
-        return json_response({"error": "invalid_client"}, 400)
-    if state.config["redirect_uris"] and redirect_uri not in state.config["redirect_uris"]:
-        return json_response({"error": "invalid_redirect_uri"}, 400)
-    query = {"state": args.get("state", "")}
-    if not args.get("scope"):
-        query["error"] = "invalid_scope"
-    else:
-        code = _token()
-        with state.lock:
-            state.tokens.codes[code] = {
-                "scope": args["scope"],
-                "redirect_uri": redirect_uri,
-                "offline": args.get("access_type", "online") == "offline",
-                "expires_at": state.now() + timedelta(seconds=state.config["auth_code_seconds"]),
-            }
-        query["code"] = code
-    query.update({"location": state.config["location"], "accounts-server": accounts_server(state)})
-    separator = "&" if "?" in redirect_uri else "?"
-    return flask.redirect(f"{redirect_uri}{separator}{urlencode(query)}", 302)
-
-
-def token() -> flask.Response:
-    """The token endpoint: both grants; errors are 200 with ``{"error"}``."""
-    state = _state()
-    params = {**flask.request.args.to_dict(), **flask.request.form.to_dict()}
-    if (
-        params.get("client_id") != state.config["client_id"]
-        or params.get("client_secret") != state.config["client_secret"]
-    ):
-        return json_response({"error": "invalid_client"})
-    with state.lock:
-        if params.get("grant_type") == "authorization_code":
-            body = _exchange(state, params)
-        elif params.get("grant_type") == "refresh_token":
-            grant = state.tokens.refresh.get(params.get("refresh_token", ""))
-            body = (
-                _issue(state, params["refresh_token"], grant["scope"])
-                if grant and not grant["revoked"]
-                else {"error": "invalid_code"}
-            )
-        else:
-            body = {"error": "unsupported_grant_type"}
-    return json_response(body)
-
-
-def _exchange(state: ZohoSandboxState, params: dict[str, str]) -> dict[str, Any]:
-    entry = state.tokens.codes.pop(params.get("code", ""), None)
-    if entry is None or entry["expires_at"] <= state.now():
-        return {"error": "invalid_code"}
-    if entry["redirect_uri"] != params.get("redirect_uri"):
-        return {"error": "invalid_redirect_uri"}
-    refresh = _token() if entry["offline"] else ""
-    if refresh:
-        state.tokens.refresh[refresh] = {"scope": entry["scope"], "revoked": False}
-    body = _issue(state, refresh, entry["scope"])
-    if refresh:
-        body["refresh_token"] = refresh
-    return body
-
-
-def _issue(state: ZohoSandboxState, refresh: str, scope: str) -> dict[str, Any]:
-    access = _token()
-    seconds = int(state.config["access_token_seconds"])
-    state.tokens.access[access] = {
-        "refresh_token": refresh,
-        "scope": scope,
-        "expires_at": state.now() + timedelta(seconds=seconds),
-    }
-    return {
-        "access_token": access,
-        "scope": scope,
-        "api_domain": api_domain(state),
-        "token_type": "Bearer",
-        "expires_in": seconds,
-    }
-
-
-def revoke() -> flask.Response:
-    state = _state()
-    refresh = flask.request.args.get("token") or flask.request.form.get("token", "")
-    with state.lock:
-        if refresh in state.tokens.refresh:
-            state.tokens.refresh[refresh]["revoked"] = True
-    return json_response({"status": "success"})
 
 
 def register(app: flask.Flask) -> None:
     """Install the Zoho Accounts routes."""
-    app.add_url_rule("/oauth/v2/auth", "zoho_authorize", authorize, methods=["GET"])
-    app.add_url_rule("/oauth/v2/token", "zoho_token", token, methods=["POST"])
-    app.add_url_rule("/oauth/v2/token/revoke", "zoho_revoke", revoke, methods=["POST"])
+    ZohoAccounts(_state).register(app)

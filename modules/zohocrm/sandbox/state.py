@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from modules.concurrency import MemoryConcurrencyLimiter
+from modules.sandbox_oauth import OAuthStore
 from modules.sandboxing import BaseSandboxState
 from modules.zohocrm.crossref import cross_reference_layout
 
-from .oauth import TokenStore
 from .records import MODULES
 from .store import Org
 
@@ -67,7 +67,7 @@ class ZohoSandboxState(BaseSandboxState):
     def clear_records(self) -> None:
         """Forget every record, token and channel."""
         self.org = Org(self.now, self.config)
-        self.tokens = TokenStore()
+        self.oauth = OAuthStore()  # codes, grants and tokens (modules.sandbox_oauth)
         self.channels: dict[str, dict[str, Any]] = {}
         self.page_tokens: dict[str, dict[str, Any]] = {}
 

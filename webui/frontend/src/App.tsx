@@ -1,8 +1,9 @@
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { api, setCsrfToken } from "./api";
 import { AuthPage } from "./components/AuthPage";
 import { ScenarioList } from "./components/ScenarioList";
 import { Editor } from "./editor/Editor";
+import { mayLeave } from "./leaveGuard";
 import { hashQuery } from "./pages/common";
 import { Dashboard } from "./pages/Dashboard";
 import { History } from "./pages/History";
@@ -19,10 +20,38 @@ import type { AuthState, User } from "./types";
 
 function useHashRoute(): string {
   const [hash, setHash] = useState(window.location.hash);
+  const current = useRef(hash);
+  const allowed = useRef<string | null>(null);
   useEffect(() => {
-    const onChange = () => setHash(window.location.hash);
+    // A link is asked about before it is followed, so refusing leaves history as it was.
+    const onClick = (e: MouseEvent) => {
+      const link = (e.target as Element | null)?.closest?.("a[href^='#']");
+      if (!link || e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey) return;
+      const href = link.getAttribute("href") ?? "";
+      if (href === window.location.hash) return;
+      if (mayLeave()) allowed.current = href;
+      else e.preventDefault();
+    };
+    // Back, Forward and code that sets the hash are asked about once the address changed.
+    const onChange = (e: HashChangeEvent) => {
+      const next = window.location.hash;
+      if (next === current.current) return;
+      const asked = allowed.current === next;
+      allowed.current = null;
+      if (!asked && !mayLeave()) {
+        // Stay: put the page's address back (a new entry, so Back asks again).
+        window.history.pushState(null, "", e.oldURL);
+        return;
+      }
+      current.current = next;
+      setHash(next);
+    };
+    document.addEventListener("click", onClick, true);
     window.addEventListener("hashchange", onChange);
-    return () => window.removeEventListener("hashchange", onChange);
+    return () => {
+      document.removeEventListener("click", onClick, true);
+      window.removeEventListener("hashchange", onChange);
+    };
   }, []);
   return hash;
 }
@@ -52,7 +81,7 @@ export function App() {
 
   const path = hash.split("?")[0];
   const query = hashQuery(hash);
-  const match = /^#\/scenarios\/(\d+)$/.exec(path);
+  const match = /^#\/scenarios\/(\d+|new)$/.exec(path);
   const syncLog = /^#\/scenarios\/(\d+)\/sync-log$/.exec(path);
   const webhook = /^#\/webhooks\/(\d+)$/.exec(path);
   const dataStore = /^#\/datastores\/(\d+)$/.exec(path);
@@ -83,7 +112,7 @@ export function App() {
     content = (
       <Editor
         key={`${match[1]}-${query.get("execution") ?? ""}`}
-        scenarioId={Number(match[1])}
+        scenarioId={match[1] === "new" ? null : Number(match[1])}
         readOnly={!canEdit}
         executionId={query.get("execution")}
         onBack={() => (window.location.hash = "#/")}

@@ -258,7 +258,7 @@ export interface paths {
     };
     /** One record. */
     get: operations["get_record"];
-    /** Add a record under the key, or replace its data. */
+    /** Add a record under the key, or replace its data. ``If-None-Match: *`` only adds: a key */
     put: operations["put_record"];
     post?: never;
     /** Delete one record. */
@@ -3288,7 +3288,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Add a record under the key, or replace its data. */
+      /** @description Add a record under the key, or replace its data. ``If-None-Match: *`` only adds: a key */
       200: {
         headers: {
           [name: string]: unknown;

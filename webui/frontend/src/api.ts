@@ -24,8 +24,8 @@ export class ApiError extends Error {
   }
 }
 
-async function request<T>(method: string, url: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = { Accept: "application/json" };
+async function request<T>(method: string, url: string, body?: unknown, extra?: Record<string, string>): Promise<T> {
+  const headers: Record<string, string> = { Accept: "application/json", ...extra };
   let payload: BodyInit | undefined;
   if (body instanceof FormData) {
     payload = body;
@@ -62,7 +62,7 @@ async function request<T>(method: string, url: string, body?: unknown): Promise<
 export const api = {
   get: <T>(url: string) => request<T>("GET", url),
   post: <T>(url: string, body?: unknown) => request<T>("POST", url, body ?? {}),
-  put: <T>(url: string, body: unknown) => request<T>("PUT", url, body),
+  put: <T>(url: string, body: unknown, headers?: Record<string, string>) => request<T>("PUT", url, body, headers),
   patch: <T>(url: string, body: unknown) => request<T>("PATCH", url, body),
   del: <T>(url: string) => request<T>("DELETE", url),
   upload: <T>(url: string, form: FormData) => request<T>("POST", url, form),

@@ -3,7 +3,7 @@
 import { useEffect, useRef, useState } from "react";
 import { api } from "../api";
 import type { JsonObject, Scenario, ScenarioDetail } from "../types";
-import { emptyBlueprint } from "../editor/blueprint";
+import { settled } from "../leaveGuard";
 import { ImportBindings, connectionPlaceholders } from "./ImportBindings";
 
 export function scheduleText(s: JsonObject | null): string {
@@ -39,8 +39,8 @@ export function ScenarioList({ onOpen }: { onOpen: (id: number) => void }) {
   const [binding, setBinding] = useState<{ file: File; apps: string[] } | null>(null);
 
   const reload = () =>
-    api
-      .get<Scenario[] | { items: Scenario[] }>("/api/scenarios")
+    settled()
+      .then(() => api.get<Scenario[] | { items: Scenario[] }>("/api/scenarios"))
       .then((s) => setScenarios(Array.isArray(s) ? s : s.items))
       .catch((e: Error) => setError(e.message));
   useEffect(() => {
@@ -57,14 +57,10 @@ export function ScenarioList({ onOpen }: { onOpen: (id: number) => void }) {
     }
   };
 
-  const create = async () => {
-    const name = "New scenario";
-    try {
-      const detail = await api.post<ScenarioDetail>("/api/scenarios", { name, blueprint: emptyBlueprint(name) });
-      onOpen(detail.id);
-    } catch (e) {
-      setError((e as Error).message);
-    }
+  // A new scenario is stored once it is changed (the editor creates it then), as in Make:
+  // opening the editor and leaving leaves no empty row.
+  const create = () => {
+    window.location.hash = "#/scenarios/new";
   };
 
   const chooseConnections = async (file: File) => {
@@ -104,7 +100,7 @@ export function ScenarioList({ onOpen }: { onOpen: (id: number) => void }) {
               e.target.value = "";
             }}
           />
-          <button className="primary" onClick={() => void create()}>
+          <button className="primary" onClick={create}>
             Create a new scenario
           </button>
         </div>

@@ -1,4 +1,4 @@
-import { useEffect } from "react";
+import { useEffect, useLayoutEffect, useRef, useState } from "react";
 
 export interface MenuItem {
   label: string;
@@ -19,6 +19,19 @@ export function ContextMenu({
   items: MenuItem[];
   onClose: () => void;
 }) {
+  // Opened near the window's bottom or right edge, the menu opens upward or leftward so that
+  // every item stays visible.
+  const ref = useRef<HTMLUListElement>(null);
+  const [at, setAt] = useState({ left: x, top: y });
+  useLayoutEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    const { width, height } = el.getBoundingClientRect();
+    const margin = 8;
+    const left = x + width + margin > window.innerWidth ? Math.max(margin, x - width) : x;
+    const top = y + height + margin > window.innerHeight ? Math.max(margin, y - height) : y;
+    setAt({ left, top });
+  }, [x, y]);
   useEffect(() => {
     const close = () => onClose();
     window.addEventListener("click", close);
@@ -29,7 +42,7 @@ export function ContextMenu({
     };
   }, [onClose]);
   return (
-    <ul className="context-menu" role="menu" style={{ left: x, top: y }} onClick={(e) => e.stopPropagation()}>
+    <ul ref={ref} className="context-menu" role="menu" style={at} onClick={(e) => e.stopPropagation()}>
       {items
         .filter((i) => !i.hidden)
         .map((item) => (

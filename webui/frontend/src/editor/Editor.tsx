@@ -12,6 +12,7 @@ import {
 } from "@xyflow/react";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { ApiError, api, items } from "../api";
+import { finishAfterLeaving, setLeaveGuard } from "../leaveGuard";
 import { useCatalog } from "../catalog";
 import type {
   Blueprint,
@@ -44,6 +45,7 @@ import {
   maxId,
   newModule,
   notesOf,
+  overlapping,
   patchModule,
   renumber,
   routeOf,
@@ -77,6 +79,7 @@ import { VersionsDialog } from "./VersionsDialog";
 const nodeTypes = { module: ModuleNode, placeholder: PlaceholderNode };
 const edgeTypes = { link: LinkEdge };
 const CLIPBOARD_KEY = "switchboard.clipboard";
+const READ_ONLY_MENU = ["Settings", "Copy module"];
 
 type Panel =
   | { kind: "module"; id: number }
@@ -91,7 +94,8 @@ export function Editor({
   readOnly = false,
   executionId = null,
 }: {
-  scenarioId: number;
+  /** null: a new scenario, stored once it is changed. */
+  scenarioId: number | null;
   onBack: () => void;
   readOnly?: boolean;
   /** Open this past execution in the read-only inspector. */
@@ -138,18 +142,26 @@ function formatMs(ms: number | null | undefined): string {
 }
 
 function EditorInner({
-  scenarioId,
+  scenarioId: givenId,
   onBack,
   readOnly,
   executionId,
 }: {
-  scenarioId: number;
+  scenarioId: number | null;
   onBack: () => void;
   readOnly: boolean;
   executionId: string | null;
 }) {
   const catalog = useCatalog();
-  const history = useHistory<Blueprint>(emptyBlueprint(""));
+  const undoable = useHistory<Blueprint>(emptyBlueprint(""));
+  // The read-only views (a past run, a viewer) change nothing: every edit goes through here.
+  const history = readOnly
+    ? { ...undoable, commit: () => {}, undo: () => {}, redo: () => {}, canUndo: false, canRedo: false }
+    : undoable;
+  // A new scenario gets its id when it is first changed (see ensureCreated).
+  const [createdId, setCreatedId] = useState<number | null>(null);
+  const scenarioId = givenId ?? createdId ?? 0;
+  const [savedOnce, setSavedOnce] = useState(false);
   const bp = history.value;
   const flow = useReactFlow();
   const [loaded, setLoaded] = useState(false);
@@ -181,7 +193,66 @@ function EditorInner({
   const snapshot = JSON.stringify({ bp, scheduling });
   const dirty = loaded && snapshot !== saved;
 
+  /** Store a new scenario (empty, as the server's default) the first time it is changed, so
+   * webhooks and runs have its id; its address becomes the scenario's without reloading. */
+  const creating = useRef<Promise<number> | null>(null);
+  const ensureCreated = (): Promise<number> => {
+    if (givenId !== null) return Promise.resolve(givenId);
+    creating.current ??= api
+      .post<ScenarioDetail>("/api/scenarios", { name: bp.name || "New scenario", blueprint: emptyBlueprint(bp.name) })
+      .then((detail) => {
+        setCreatedId(detail.id);
+        const { pathname, search } = window.location;
+        window.history.replaceState(window.history.state, "", `${pathname}${search}#/scenarios/${detail.id}`);
+        return detail.id;
+      });
+    return creating.current;
+  };
   useEffect(() => {
+    if (dirty && givenId === null && !readOnly)
+      ensureCreated().catch((e: Error) => flash(`Could not create the scenario: ${e.message}`, true));
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [dirty, givenId]);
+
+  // Unsaved changes: ask before a link or Back leaves the editor, and before reload or close.
+  const leaving = useRef({ dirty, savedOnce });
+  leaving.current = { dirty, savedOnce };
+  useEffect(() => {
+    const removeGuard = setLeaveGuard(() => {
+      const { dirty, savedOnce } = leaving.current;
+      if (!dirty) return true;
+      if (!confirm("Leave without saving? Your changes will be lost.")) return false;
+      // A new scenario never saved leaves no empty row behind (once its creation, which may
+      // still be on its way, is done).
+      if (creating.current && !savedOnce)
+        finishAfterLeaving(creating.current.then((id) => api.del(`/api/scenarios/${id}`)));
+      return true;
+    });
+    const beforeUnload = (e: BeforeUnloadEvent) => {
+      if (!leaving.current.dirty) return;
+      e.preventDefault();
+      e.returnValue = "";
+    };
+    window.addEventListener("beforeunload", beforeUnload);
+    return () => {
+      removeGuard();
+      window.removeEventListener("beforeunload", beforeUnload);
+    };
+  }, []);
+
+  useEffect(() => {
+    if (givenId === null) {
+      const name = "New scenario";
+      showScenario({
+        id: 0,
+        name,
+        blueprint: emptyBlueprint(name),
+        scheduling: { type: "indefinitely", interval: 900 },
+        validation: { problems: [], unsupported: {} },
+        current_version: 0,
+      } as unknown as ScenarioDetail);
+      return;
+    }
     api
       .get<ScenarioDetail>(`/api/scenarios/${scenarioId}`)
       .then(async (detail) => {
@@ -200,12 +271,15 @@ function EditorInner({
       })
       .catch((e: Error) => setLoadError(e.message));
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [scenarioId, executionId]);
+  }, [givenId, executionId]);
 
   /** Put a scenario as the server has it on the canvas (on open, and after a restore). */
   const showScenario = (detail: ScenarioDetail) => {
-    const blueprint = detail.blueprint ?? emptyBlueprint(detail.name);
+    let blueprint = detail.blueprint ?? emptyBlueprint(detail.name);
     if (!blueprint.name) blueprint.name = detail.name;
+    // Modules placed on top of each other (an imported layout) are laid out; the stored text
+    // keeps its positions until the next save.
+    if (overlapping(blueprint)) blueprint = autoAlign(blueprint);
     const sched = (detail.scheduling ?? { type: "on-demand" }) as JsonObject;
     history.reset(blueprint);
     setScheduling(sched);
@@ -280,6 +354,19 @@ function EditorInner({
     return { x: p.x + 300, y: p.y };
   };
 
+  /** A fresh module id: past the blueprint's and the shown run's, so a new module never takes
+   * the run bubble of a deleted one that had its id. */
+  const nextId = (): number => Math.max(maxId(bp), ...last.runs.keys()) + 1;
+
+  /** The toolbar's "Add module": after the selected module (a router gets a new route), else
+   * at the end of the main flow. */
+  const addFromToolbar = () => {
+    const id = selectedId();
+    const module = id !== null ? locate(bp, id)?.module : undefined;
+    const directive = module?.module.startsWith("builtin:") && !module.module.startsWith("builtin:Basic");
+    setAnchor(module && !directive ? { kind: "after", id: module.id } : { kind: "root" });
+  };
+
   const addModule = (info: ModuleInfo) => {
     if (!anchor) return;
     const lastRoot = bp.flow[bp.flow.length - 1];
@@ -292,12 +379,20 @@ function EditorInner({
   };
 
   const addModuleAt = (anchor: Anchor, info: ModuleInfo) => {
-    const id = maxId(bp) + 1;
+    const id = nextId();
     const { x, y } = positionFor(anchor);
     const module = newModule(id, info.id, info.version ?? 1, Math.round(x), Math.round(y));
     let next = insertModules(bp, anchor, [module]);
     if (next.flow[0]?.id === id && info.kind === "instant_trigger") {
       next = { ...next, metadata: { ...(next.metadata ?? {}), instant: true } };
+    }
+    if (next.flow[0]?.id === id && bp.flow.length === 0) {
+      // A new trigger picks Make's default schedule: instant triggers run immediately, as
+      // data arrives; the others every 15 minutes.
+      const instant = info.kind === "instant_trigger";
+      const timed = scheduling.type === "indefinitely" || scheduling.type === "interval";
+      if (instant && (timed || scheduling.type === "on-demand")) setScheduling({ type: "immediately" });
+      if (!instant && scheduling.type === "immediately") setScheduling({ type: "indefinitely", interval: 900 });
     }
     history.commit(next);
     setAnchor(null);
@@ -318,7 +413,7 @@ function EditorInner({
   const paste = (after: number | null = selectedId()) => {
     const text = localStorage.getItem(CLIPBOARD_KEY);
     if (!text) return;
-    const modules = renumber(JSON.parse(text) as Module[], maxId(bp) + 1);
+    const modules = renumber(JSON.parse(text) as Module[], nextId());
     const target = after !== null && locate(bp, after) ? after : null;
     const a: Anchor = target !== null ? { kind: "after", id: target } : { kind: "root" };
     {
@@ -343,12 +438,14 @@ function EditorInner({
   const save = async (): Promise<boolean> => {
     setBusy(true);
     try {
-      const detail = await api.put<ScenarioDetail>(`/api/scenarios/${scenarioId}`, {
+      const id = await ensureCreated();
+      const detail = await api.put<ScenarioDetail>(`/api/scenarios/${id}`, {
         name: bp.name,
         blueprint: bp,
         scheduling,
       });
       setSaved(JSON.stringify({ bp, scheduling }));
+      setSavedOnce(true);
       setValidation(detail.validation ?? { problems: [], unsupported: {} });
       setCurrentVersion(detail.current_version);
       const count = detail.validation?.problems.length ?? 0;
@@ -376,6 +473,25 @@ function EditorInner({
       flash((e as Error).message, true);
     }
   };
+
+  // Problems shown follow the blueprint: after an edit or an Undo they are checked again
+  // (quietly), so a problem that is gone does not stay until the next Validate.
+  const shownProblems = validation.problems.length > 0;
+  useEffect(() => {
+    if (!loaded || readOnly || !shownProblems) return;
+    let live = true;
+    const timer = setTimeout(() => {
+      api.post<Validation>("/api/validate", { blueprint: bp }).then(
+        (v) => live && setValidation(v),
+        () => {},
+      );
+    }, 400);
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [bp]);
 
   const exportFile = async () => {
     if (dirty && !(await save())) return;
@@ -552,6 +668,7 @@ function EditorInner({
       return;
     const mod = e.ctrlKey || e.metaKey;
     const key = e.key.toLowerCase();
+    if (readOnly && !(mod && key === "c")) return; // a read-only view only copies
     if (mod && key === "z" && !e.shiftKey) {
       e.preventDefault();
       history.undo();
@@ -583,12 +700,13 @@ function EditorInner({
 
   const actions: EditorActions = useMemo(
     () => ({
-      openCatalogue: (a) => setAnchor(a),
+      readOnly,
+      openCatalogue: (a) => !readOnly && setAnchor(a),
       openMenu: (id, x, y) => setMenu({ id, x, y }),
       selectEdge: (edgeId) => setPanel({ kind: "filter", edgeId }),
       openRun: (id) => setPanel({ kind: "run", id }),
     }),
-    [],
+    [readOnly],
   );
 
   // Keep the module being edited in view when a panel narrows the canvas.
@@ -620,6 +738,11 @@ function EditorInner({
   );
 
   const activeApi = useMemo(() => ({ active, setActive }), [active]);
+  // The mapping panel's hint and preview belong to a field of the open panel: another panel
+  // (or none) starts without them.
+  const panelKey =
+    panel === null ? "" : `${panel.kind}-${"id" in panel ? panel.id : "edgeId" in panel ? panel.edgeId : ""}`;
+  useEffect(() => setActive(null), [panelKey]);
 
   if (loadError) return <div className="page-message error">Could not open the scenario: {loadError}</div>;
 
@@ -641,15 +764,13 @@ function EditorInner({
         <ActiveFieldContext.Provider value={activeApi}>
           <div className="editor">
             <div className="toolbar" role="toolbar">
-              <button
-                onClick={() => (!dirty || confirm("Leave without saving?")) && onBack()}
-                aria-label="Back to scenarios"
-              >
+              <button onClick={onBack} aria-label="Back to scenarios">
                 ← Scenarios
               </button>
               <input
                 className="scenario-name"
                 aria-label="Scenario name"
+                readOnly={readOnly}
                 value={bp.name}
                 onChange={(e) => history.commit({ ...bp, name: e.target.value }, "scenario-name")}
               />
@@ -673,10 +794,10 @@ function EditorInner({
               <button onClick={history.redo} disabled={!history.canRedo} title="Redo (Ctrl+Y)">
                 Redo
               </button>
-              <button onClick={align} title="Lay the modules out left to right">
+              <button onClick={align} disabled={readOnly} title="Lay the modules out left to right">
                 Auto-align
               </button>
-              <button onClick={() => setAnchor(bp.flow.length ? { kind: "root" } : { kind: "root" })}>
+              <button onClick={addFromToolbar} disabled={readOnly}>
                 Add module
               </button>
               <span className="sep" />
@@ -792,6 +913,7 @@ function EditorInner({
                       setMenu(null);
                     }}
                     nodesConnectable={false}
+                    nodesDraggable={!readOnly}
                     deleteKeyCode={null}
                     fitView
                     minZoom={0.1}
@@ -824,6 +946,7 @@ function EditorInner({
               {panelModule && (
                 <ModulePanel
                   key={panelModule.id}
+                  bp={bp}
                   module={panelModule}
                   catalog={catalog}
                   scenarioId={scenarioId}
@@ -840,6 +963,7 @@ function EditorInner({
                   onAddRoute={() => history.commit(addRoute(bp, panelModule.id))}
                   onDeleteRoute={(i) => history.commit(deleteRoute(bp, panelModule.id, i))}
                   onClose={() => setPanel(null)}
+                  readOnly={readOnly}
                 />
               )}
               {filterEdge && filterTarget !== null && (
@@ -961,7 +1085,8 @@ function EditorInner({
                   { label: "Copy module", onClick: () => copy(menu.id) },
                   { label: "Paste after", onClick: () => paste(menu.id), hidden: !localStorage.getItem(CLIPBOARD_KEY) },
                   { label: "Delete module", onClick: () => remove(menu.id), danger: true },
-                ]}
+                  // A read-only view shows a module and copies it; it changes nothing.
+                ].filter((item) => !readOnly || READ_ONLY_MENU.includes(item.label))}
               />
             )}
             {versionsOpen && (
@@ -984,7 +1109,7 @@ function EditorInner({
                 catalog={catalog}
                 onClose={() => setErrorFor(null)}
                 onAdd={(directive, before) => {
-                  history.commit(addErrorHandler(bp, errorFor, directive, before));
+                  history.commit(addErrorHandler(bp, errorFor, directive, before, nextId()));
                   setErrorFor(null);
                 }}
               />

@@ -130,7 +130,7 @@ export function ModuleNode({ data, selected }: NodeProps<ModuleNodeType>) {
       />
       {note && <NoteCard note={note} moduleId={module.id} />}
       {problems.length > 0 && <div className="module-problems">{problems[0].message}</div>}
-      {!directive && (
+      {!directive && !actions.readOnly && (
         <button
           className="add-after"
           title={isRouter ? "Add a route" : "Add a module after this one"}

@@ -1,13 +1,15 @@
 // The module panel: name, connection / webhook / data store pickers, and the forms generated
 // from the module's parameters and input schemas.
+import { useEffect, useRef } from "react";
 import type { Catalog } from "../catalog";
-import type { Json, JsonObject, Module, Problem } from "../types";
+import type { Blueprint, Json, JsonObject, Module, Problem } from "../types";
+import { AggregatorFields, filledBy, moduleName } from "./AggregatorFields";
 import { DataStorePicker, ConnectionPicker, WebhookPicker } from "./Pickers";
 import { Fields } from "./SchemaForm";
 import { JsonEditor } from "./JsonEditor";
 import { RunModuleOnly, canRunAlone } from "./RunModuleOnly";
 
-const PICKED = ["__IMTCONN__", "account", "hook", "__IMTHOOK__", "datastore"];
+const PICKED = ["__IMTCONN__", "account", "hook", "__IMTHOOK__", "datastore", "feeder", "target"];
 // Built-in apps that need no connection; the others pick one in ``__IMTCONN__`` — except
 // Make's Email app, whose modules keep their connection in ``account``.
 const CONNECTIONLESS_APPS = [
@@ -26,6 +28,7 @@ const CONNECTIONLESS_APPS = [
 const CONNECTION_PARAMS: Record<string, string> = { email: "account" };
 
 export function ModulePanel({
+  bp,
   module,
   catalog,
   scenarioId,
@@ -37,7 +40,10 @@ export function ModulePanel({
   onAddRoute,
   onDeleteRoute,
   onClose,
+  readOnly = false,
 }: {
+  /** The scenario: an aggregator picks its source and target among its modules. */
+  bp: Blueprint;
   module: Module;
   catalog: Catalog;
   scenarioId: number;
@@ -50,8 +56,30 @@ export function ModulePanel({
   onAddRoute: () => void;
   onDeleteRoute: (index: number) => void;
   onClose: () => void;
+  /** A past run or a viewer: the fields are shown, not editable. */
+  readOnly?: boolean;
 }) {
+  // Read only: every control but Close and OK is disabled, whatever the forms below render.
+  const panelRef = useRef<HTMLElement>(null);
+  useEffect(() => {
+    if (!readOnly) return;
+    panelRef.current
+      ?.querySelectorAll<HTMLElement>("input, select, textarea, button, [contenteditable]")
+      .forEach((el) => {
+        if (el.closest("header, footer")) return;
+        if (el.isContentEditable) el.contentEditable = "false";
+        else (el as HTMLInputElement).disabled = true;
+      });
+  });
   const info = catalog.byId.get(module.module) ?? null;
+  // A field an Array aggregator targets says so (Make fills it with the aggregator's array).
+  const aggregatorHints: Record<string, string> = {};
+  for (const name of Object.keys(info?.input_schema?.properties ?? {})) {
+    const aggregator = filledBy(bp, module.id, name);
+    if (aggregator)
+      aggregatorHints[name] =
+        `Filled by the Array aggregator ${moduleName(aggregator, catalog)}: map its Array, {{${aggregator.id}.array}}.`;
+  }
   const app = module.module.split(":")[0];
   const params = (module.parameters ?? {}) as JsonObject;
   const mapper = (module.mapper ?? {}) as JsonObject;
@@ -70,7 +98,12 @@ export function ModulePanel({
   // Selects an app fills by an RPC load their choices with the module's connection.
   const rpc = { module: module.module, connection: params[connectionParam], parameters: { ...params, ...mapper } };
   return (
-    <aside className="side-panel module-panel" aria-label={`Module ${module.id}`} data-testid="module-panel">
+    <aside
+      ref={panelRef}
+      className="side-panel module-panel"
+      aria-label={`Module ${module.id}`}
+      data-testid="module-panel"
+    >
       <header>
         <h2>
           {info ? `${info.app_label} — ${info.label}` : module.module} <span className="badge">{module.id}</span>
@@ -156,6 +189,9 @@ export function ModulePanel({
           </button>
         </section>
       )}
+      {info?.kind === "aggregator" && (
+        <AggregatorFields bp={bp} module={module} catalog={catalog} onChange={onChange} />
+      )}
       {info && paramSchema && Object.keys(paramSchema.properties ?? {}).some((k) => !PICKED.includes(k)) && (
         <section>
           <h3>Settings</h3>
@@ -180,6 +216,7 @@ export function ModulePanel({
             value={mapper}
             mappable
             path="mapper"
+            hints={aggregatorHints}
             rpc={rpc}
             onChange={(value) => onChange((m) => (m.mapper = value), "mapper")}
           />

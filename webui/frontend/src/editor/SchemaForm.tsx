@@ -81,10 +81,11 @@ interface FieldProps {
   required: boolean;
   mappable: boolean;
   path: string;
+  hint?: string;
   rpc?: RpcSource;
 }
 
-function Field({ name, schema, root, value, onChange, required, mappable, path, rpc }: FieldProps) {
+function Field({ name, schema, root, value, onChange, required, mappable, path, hint, rpc }: FieldProps) {
   const s = resolve(schema, root);
   const rpcName = rpc ? s["x-make-rpc"] : undefined;
   const type = rpcName ? "rpc" : typeOf(s);
@@ -103,7 +104,9 @@ function Field({ name, schema, root, value, onChange, required, mappable, path, 
   } else if (
     mapped ||
     (mappable && type === "string") ||
-    (mappable && type === "any" && (value === undefined || typeof value === "string"))
+    (mappable && type === "any" && (value === undefined || typeof value === "string")) ||
+    // An array mapped whole (an aggregator's `{{4.array}}`) is an expression, not items.
+    (mappable && type === "array" && (typeof value === "string" || (hint !== undefined && value === undefined)))
   ) {
     control = (
       <MappableInput
@@ -252,6 +255,11 @@ function Field({ name, schema, root, value, onChange, required, mappable, path, 
       </span>
       {control}
       {s.description && <span className="help">{s.description}</span>}
+      {hint && (
+        <span className="help hint" data-testid={`hint-${path}`}>
+          {hint}
+        </span>
+      )}
     </label>
   );
 }
@@ -301,6 +309,7 @@ export function Fields({
   mappable,
   path,
   skip = [],
+  hints = {},
   rpc,
 }: {
   schema: JsonSchema;
@@ -310,6 +319,8 @@ export function Fields({
   mappable: boolean;
   path: string;
   skip?: string[];
+  /** A line under a field, by its name (e.g. the aggregator that fills it). */
+  hints?: Record<string, string>;
   /** Where fields filled by an app's RPC load their choices from (apps defined as data). */
   rpc?: RpcSource;
 }) {
@@ -329,6 +340,7 @@ export function Fields({
           required={required.has(name)}
           mappable={mappable}
           path={path ? `${path}.${name}` : name}
+          hint={hints[name]}
           rpc={rpc}
           onChange={(v) => {
             const next = { ...value };

@@ -3,6 +3,8 @@ import type { Anchor } from "./blueprint";
 
 /** What nodes and edges can ask the editor to do. */
 export interface EditorActions {
+  /** A past run or a viewer: nothing can be added, moved or deleted. */
+  readOnly: boolean;
   openCatalogue: (anchor: Anchor) => void;
   openMenu: (moduleId: number, x: number, y: number) => void;
   selectEdge: (edgeId: string) => void;

@@ -136,7 +136,7 @@ export function insertModules(bp: Blueprint, anchor: Anchor, modules: Module[]):
       const at = anchor.kind === "after" ? loc.index + 1 : loc.index;
       // A router's routes are its successors: a module added "after" one goes into a new route.
       if (anchor.kind === "after" && loc.module.routes) {
-        loc.module.routes.push({ flow: modules });
+        pushRoute(loc.module, modules);
         return;
       }
       loc.flow.splice(at, 0, ...modules);
@@ -145,7 +145,7 @@ export function insertModules(bp: Blueprint, anchor: Anchor, modules: Module[]):
     const router = locate(copy, anchor.routerId)?.module;
     if (!router) throw new Error(`router ${anchor.routerId} is not in the scenario`);
     router.routes ??= [];
-    if (anchor.kind === "newRoute") router.routes.push({ flow: modules });
+    if (anchor.kind === "newRoute") pushRoute(router, modules);
     else {
       while (router.routes.length <= anchor.routeIndex) router.routes.push({ flow: [] });
       router.routes[anchor.routeIndex].flow.push(...modules);
@@ -156,8 +156,19 @@ export function insertModules(bp: Blueprint, anchor: Anchor, modules: Module[]):
 export function addRoute(bp: Blueprint, routerId: number): Blueprint {
   return update(bp, (copy) => {
     const router = locate(copy, routerId)?.module;
-    if (router) (router.routes ??= []).push({ flow: [] });
+    if (router) pushRoute(router, []);
   });
+}
+
+/** A new route of a router: before its fallback route when that is the last one, so the
+ * fallback stays last (the route Make takes when no other route's filter passes). */
+function pushRoute(router: Module, flow: Module[]): void {
+  const routes = (router.routes ??= []);
+  const fallback = fallbackIndex(router);
+  if (fallback !== null && fallback === routes.length - 1) {
+    routes.splice(fallback, 0, { flow });
+    router.parameters = { ...(router.parameters ?? {}), else: fallback + 1 };
+  } else routes.push({ flow });
 }
 
 /** Delete a module; its routes and error route go with it, the modules after it stay. */
@@ -233,8 +244,14 @@ export function patchModule(bp: Blueprint, id: number, fn: (m: Module) => void):
 }
 
 /** Add (or replace the directive of) the error route of a module. */
-export function addErrorHandler(bp: Blueprint, id: number, directive: string, before: string | null): Blueprint {
-  let next = maxId(bp) + 1;
+export function addErrorHandler(
+  bp: Blueprint,
+  id: number,
+  directive: string,
+  before: string | null,
+  firstId = maxId(bp) + 1,
+): Blueprint {
+  let next = firstId;
   return update(bp, (copy) => {
     const loc = locate(copy, id);
     if (!loc) return;
@@ -366,3 +383,19 @@ export function autoAlign(bp: Blueprint): Blueprint {
     });
   });
 }
+
+/** Whether two placed modules sit on top of each other (their circles or labels would
+ * overlap): a blueprint whose designer positions collide is laid out again when opened. */
+export function overlapping(bp: Blueprint): boolean {
+  const placed: { x: number; y: number }[] = [];
+  walk(bp.flow, ({ module }) => {
+    const d = designerOf(module);
+    if (typeof d.x === "number" && typeof d.y === "number") placed.push({ x: d.x, y: d.y });
+  });
+  return placed.some((a, i) =>
+    placed.slice(i + 1).some((b) => Math.abs(a.x - b.x) < OVERLAP_X && Math.abs(a.y - b.y) < OVERLAP_Y),
+  );
+}
+// A node is a 90 px circle under a label up to 180 px wide.
+const OVERLAP_X = 180;
+const OVERLAP_Y = 120;

@@ -30,6 +30,8 @@ export function useLastBundles(
   const [runs, setRuns] = useState<Map<number, ModuleRun>>(new Map());
   const [error, setError] = useState("");
   const refresh = useCallback(() => {
+    // A new scenario is not stored yet (id 0): it has no runs.
+    if (!scenarioId && !executionId) return;
     const pick = executionId
       ? Promise.resolve(executionId)
       : api

@@ -288,14 +288,14 @@ function RecordForm({
   const save = async () => {
     setError("");
     try {
-      // PUT replaces: a new record must not silently overwrite one that has its key.
-      if (!record && (await exists(storeId, key))) {
-        setError(`A record with the key “${key}” exists already; edit that one instead.`);
-        return;
-      }
-      onSaved(await api.put<StoredRecord>(recordUrl(storeId, key), { data: parsed.value }), !record);
+      // PUT replaces: a new record must not silently overwrite one that has its key, so it
+      // is sent "only if none" (no lookup first, which answered 404 for every new key).
+      const onlyNew = record ? undefined : { "If-None-Match": "*" };
+      onSaved(await api.put<StoredRecord>(recordUrl(storeId, key), { data: parsed.value }, onlyNew), !record);
     } catch (e) {
-      setError((e as Error).message);
+      if (!record && e instanceof ApiError && e.status === 409)
+        setError(`A record with the key “${key}” exists already; edit that one instead.`);
+      else setError((e as Error).message);
     }
   };
   return (
@@ -336,16 +336,6 @@ function RecordForm({
       </div>
     </div>
   );
-}
-
-async function exists(storeId: number, key: string): Promise<boolean> {
-  try {
-    await api.get(recordUrl(storeId, key));
-    return true;
-  } catch (e) {
-    if (e instanceof ApiError && e.status === 404) return false;
-    throw e;
-  }
 }
 
 /** "12 KB of 1 MB used", and for editors a way to change the limit (a record that does not fit

@@ -47,6 +47,7 @@ interface Manifest {
   title: string;
   description: string;
   apps: { crm: string; accounting: string };
+  connections: string[];
   labels: Record<string, string>;
   interval_minutes: number;
   options: Option[];
@@ -74,6 +75,7 @@ interface Settings {
 
 interface Health {
   id: number;
+  webhook_url: string | null;
   name: string;
   pair: string;
   flow: string;
@@ -221,7 +223,7 @@ function PackSetup({ name, canEdit }: { name: string; canEdit: boolean }) {
   if (error && !state) return <div className="page">{<p className="inline-error">{error}</p>}</div>;
   if (!state || !settings) return <div className="page-message">Loading…</div>;
   const manifest = state.pack;
-  const apps = [manifest.apps.crm, manifest.apps.accounting];
+  const apps = manifest.connections;
   const label = (app: string) => manifest.labels[app] ?? app;
   const update = (change: Partial<Settings>) => setSettings({ ...settings, ...change });
   const enabledFlows = manifest.pairs.flatMap((pair) =>
@@ -538,6 +540,11 @@ function PackSetup({ name, canEdit }: { name: string; canEdit: boolean }) {
                 <tr key={h.id}>
                   <td>
                     <a href={`#/scenarios/${h.id}`}>{h.name}</a>
+                    {h.webhook_url && (
+                      <div className="muted" title="Set this URL in the CRM's webhook settings">
+                        Webhook: <code>{new URL(h.webhook_url, window.location.origin).href}</code>
+                      </div>
+                    )}
                   </td>
                   <td>{h.active ? "active" : "off"}</td>
                   <td>
