@@ -13,12 +13,13 @@ from tests.browser.conftest import ROOT, shot
 from tests.browser.helpers import add_after, close_panel, pick, save, walk
 from tests.conftest import CORPUS_DIR
 
+# The prebuilt 1CRM library of the guides (2.x with Xero, 3.x with QuickBooks).
 LIBRARY = sorted(
-    path
-    for library in ("xero", "quickbooks")
-    for path in (ROOT / "scenarios" / library).glob("*.json")
+    [
+        *(ROOT / "scenarios" / "xero").glob("*.json"),
+        *(ROOT / "scenarios" / "quickbooks").glob("*.json"),
+    ]
 )
-"""The prebuilt 1CRM library (the sync packs' folders also hold their manifest, pack.json)."""
 PUBLIC = CORPUS_DIR / "geekalyssa__make.com-projects__01_enrich.json"
 
 
