@@ -126,6 +126,7 @@ class Service:
         self.events: EventHub = queue.events
 
         self.run_events = EventOperations(store, queue.events)
+        self.connections = ConnectionOperations(store, registry, clock, http_factory)
         self.history = HistoryOperations(store, settings, options, clock)
         self.incomplete = IncompleteOperations(store, queue, clock)
         self.webhooks = WebhookOperations(store, queue, self.plans, settings, options, self.limiter)
@@ -134,7 +135,6 @@ class Service:
             store,
             queue,
             self.plans,
-            registry,
             settings,
             options,
             clock,
@@ -143,9 +143,17 @@ class Service:
             incomplete=self.incomplete,
             webhooks=self.webhooks,
             events=self.run_events,
+            connections=self.connections,
         )
         self.scenarios = ScenarioOperations(
-            store, queue, self.plans, registry, options, clock, http_factory
+            store,
+            queue,
+            self.plans,
+            registry,
+            options,
+            clock,
+            http_factory,
+            connections=self.connections,
         )
         self.maintenance = MaintenanceOperations(
             store,
@@ -163,19 +171,24 @@ class Service:
         self.module_runs = ModuleRunOperations(store, self.plans, http_factory, self.runs)
         self.previews = PreviewOperations(clock)
         self.resources = ResourceOperations(store)
-        self.connections = ConnectionOperations(store, registry, clock, http_factory)
         self.accounts = AccountOperations(store, clock)
         self.sync_logs = SyncLogOperations(store, registry)
         self.reconciliation = ReconcileOperations(
-            store, self.plans, registry, clock, http_factory, self.sync_logs
+            store,
+            self.plans,
+            registry,
+            clock,
+            http_factory,
+            self.sync_logs,
+            connections=self.connections,
         )
-        self.rpcs = RpcOperations(store, registry, clock, http_factory)
+        self.rpcs = RpcOperations(registry, http_factory, connections=self.connections)
         self.packs = PackOperations(
             store,
             registry,
             self.plans,
-            clock,
             http_factory,
+            connections=self.connections,
             scenarios=self.scenarios,
             runs=self.runs,
             sync_logs=self.sync_logs,

@@ -71,8 +71,7 @@ class ConnectionOperations:
         """
         connection = self.store.get_connection(connection_id)
         with contextlib.closing(self.http_factory()) as session:
-            resolver = StoreConnections(self.store, self.registry, self.clock, session)
-            return dict(resolver.test(connection.id) or {})
+            return dict(self.resolver(session).test(connection.id) or {})
 
     def check_connection(self, connection_id: int) -> list[CheckFinding]:
         """Compare the real account behind a connection with what the app's modules assume,
@@ -84,8 +83,12 @@ class ConnectionOperations:
         """
         connection = self.store.get_connection(connection_id)
         with contextlib.closing(self.http_factory()) as session:
-            resolver = StoreConnections(self.store, self.registry, self.clock, session)
-            return resolver.check(connection.id)
+            return self.resolver(session).check(connection.id)
+
+    def resolver(self, session: Any) -> StoreConnections:
+        """Stored connections as a module sees them, on ``session``: secrets decrypted, an
+        OAuth 2.0 token refreshed when due (the one way every part reads a connection)."""
+        return StoreConnections(self.store, self.registry, self.clock, session)
 
     def save_grant(
         self,

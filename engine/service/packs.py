@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from engine.connections import StoreConnections
 from engine.packs import (
     Pack,
     PackError,
@@ -24,7 +23,8 @@ from engine.packs import (
     tax_table,
 )
 from engine.registry import ModuleRegistry
-from engine.service.base import Clock, HttpFactory
+from engine.service.base import HttpFactory
+from engine.service.connections import ConnectionOperations
 from engine.service.errors import InvalidRequest
 from engine.service.plans import PlanCache
 from engine.service.runs import RunOperations
@@ -93,9 +93,9 @@ class PackOperations:
         store: Store,
         registry: ModuleRegistry,
         plans: PlanCache,
-        clock: Clock,
         http_factory: HttpFactory,
         *,
+        connections: ConnectionOperations,
         scenarios: ScenarioOperations,
         runs: RunOperations,
         sync_logs: SyncLogOperations,
@@ -103,8 +103,8 @@ class PackOperations:
         self.store = store
         self.registry = registry
         self.plans = plans
-        self.clock = clock
         self.http_factory = http_factory
+        self.connections = connections
         self.scenarios = scenarios
         self.runs = runs
         self.sync_logs = sync_logs
@@ -322,7 +322,7 @@ class PackOperations:
             raise InvalidRequest(f"{name} maps no taxes")
         lists: dict[str, Any] = {}
         with contextlib.closing(self.http_factory()) as session:
-            resolver = StoreConnections(self.store, self.registry, self.clock, session)
+            resolver = self.connections.resolver(session)
             for side, app in (("crm", pack.crm), ("accounting", pack.accounting)):
                 reader = self.registry.tax_readers.get(app)
                 if reader is None or app not in pack.connection_apps:

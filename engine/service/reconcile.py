@@ -21,9 +21,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from engine.connections import StoreConnections
 from engine.registry import ModuleRegistry
 from engine.service.base import Clock, HttpFactory, log
+from engine.service.connections import ConnectionOperations
 from engine.service.errors import InvalidRequest
 from engine.service.plans import PlanCache
 from engine.service.synclog import SyncLogIndex, SyncLogLink, SyncLogOperations
@@ -108,6 +108,8 @@ class ReconcileOperations:
         clock: Clock,
         http_factory: HttpFactory,
         synclog: SyncLogOperations,
+        *,
+        connections: ConnectionOperations,
     ) -> None:
         self.store = store
         self.plans = plans
@@ -115,6 +117,7 @@ class ReconcileOperations:
         self.clock = clock
         self.http_factory = http_factory
         self.synclog = synclog
+        self.connections = connections
 
     def reconcile(
         self, library: str, *, connections: Mapping[str, int] | None = None
@@ -142,7 +145,7 @@ class ReconcileOperations:
             self.store.get_connection(connection_id)  # NotFound names it
         checked_at = self.clock()
         with contextlib.closing(self.http_factory()) as session:
-            resolver = StoreConnections(self.store, self.registry, self.clock, session)
+            resolver = self.connections.resolver(session)
             crm = reconciler.fetch(CRM_APP, resolver.get(chosen[CRM_APP]), session)
             accounting = reconciler.fetch(library, resolver.get(chosen[library]), session)
         index = SyncLogIndex()

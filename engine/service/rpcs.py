@@ -12,12 +12,11 @@ import contextlib
 from collections.abc import Mapping
 from typing import Any
 
-from engine.connections import StoreConnections
 from engine.errors import UnknownModuleError
 from engine.registry import ModuleRegistry
-from engine.service.base import Clock, HttpFactory
+from engine.service.base import HttpFactory
+from engine.service.connections import ConnectionOperations
 from engine.service.errors import InvalidRequest
-from engine.store import Store
 
 MAX_OPTIONS = 1000
 """Choices one RPC answer keeps: a select of more is unusable, and the answer stays small."""
@@ -27,12 +26,15 @@ class RpcOperations:
     """The choices of selects that apps fill by a request, with a stored connection."""
 
     def __init__(
-        self, store: Store, registry: ModuleRegistry, clock: Clock, http_factory: HttpFactory
+        self,
+        registry: ModuleRegistry,
+        http_factory: HttpFactory,
+        *,
+        connections: ConnectionOperations,
     ) -> None:
-        self.store = store
         self.registry = registry
-        self.clock = clock
         self.http_factory = http_factory
+        self.connections = connections
 
     def module_options(
         self,
@@ -54,8 +56,7 @@ class RpcOperations:
         with contextlib.closing(self.http_factory()) as session:
             connection = None
             if connection_id is not None:
-                resolver = StoreConnections(self.store, self.registry, self.clock, session)
-                connection = resolver.get(connection_id)
+                connection = self.connections.resolver(session).get(connection_id)
             elif module.partition(":")[0] in self.registry.connection_kinds:
                 raise InvalidRequest(f"choose a connection to load the choices of {module}")
             items = hook(rpc, connection, session, dict(parameters or {}))

@@ -23,13 +23,12 @@ from datetime import datetime
 from typing import Any
 
 from engine.config import Settings
-from engine.connections import StoreConnections
 from engine.failures import log_failure
 from engine.graph import Plan
 from engine.queue import Backplane, Lock, WebhookResponse
-from engine.registry import ModuleRegistry
 from engine.runtime import ExecutionRecord, IncompleteState, RunContext, RunLimits, run_scenario
 from engine.service.base import Clock, HttpFactory, log
+from engine.service.connections import ConnectionOperations
 from engine.service.events import EventOperations
 from engine.service.incomplete import IncompleteOperations
 from engine.service.ingress import WebhookOperations
@@ -113,7 +112,6 @@ class RunOperations:
         store: Store,
         queue: Backplane,
         plans: PlanCache,
-        registry: ModuleRegistry,
         settings: Settings,
         options: ServiceOptions,
         clock: Clock,
@@ -123,11 +121,11 @@ class RunOperations:
         incomplete: IncompleteOperations,
         webhooks: WebhookOperations,
         events: EventOperations,
+        connections: ConnectionOperations,
     ) -> None:
         self.store = store
         self.queue = queue
         self.plans = plans
-        self.registry = registry
         self.settings = settings
         self.options = options
         self.clock = clock
@@ -136,6 +134,7 @@ class RunOperations:
         self.incomplete = incomplete
         self.webhooks = webhooks
         self.run_events = events
+        self.connections = connections
         self._refers_to_organization: dict[int, tuple[Plan, bool]] = {}
 
     # -- entry points for workers --
@@ -403,7 +402,7 @@ class RunOperations:
             clock=self.clock,
             monotonic=time.perf_counter,
             http=http,
-            connections=StoreConnections(self.store, self.registry, self.clock, http),
+            connections=self.connections.resolver(http),
             data_stores=self.store,
             module_state=ModuleState(self.store, scenario.id),
             cursors=self._cursors(scenario, plan),

@@ -17,6 +17,7 @@ from engine.queue import Backplane
 from engine.registry import ModuleRegistry
 from engine.scheduler import ScheduleError, is_timed, validate_scheduling
 from engine.service.base import SCHEDULE_BOOKMARK_MODULE, Clock, HttpFactory, log
+from engine.service.connections import ConnectionOperations
 from engine.service.errors import InvalidRequest
 from engine.service.options import ServiceOptions
 from engine.service.plans import PlanCache
@@ -54,6 +55,8 @@ class ScenarioOperations:
         options: ServiceOptions,
         clock: Clock,
         http_factory: HttpFactory,
+        *,
+        connections: ConnectionOperations,
     ) -> None:
         self.store = store
         self.queue = queue
@@ -62,6 +65,7 @@ class ScenarioOperations:
         self.options = options
         self.clock = clock
         self.http_factory = http_factory
+        self.connections = connections
 
     def import_scenario(
         self,
@@ -355,14 +359,12 @@ class ScenarioOperations:
             self.store.update_webhook(webhook.id, settings=settings)
 
     def _trigger_connection(self, trigger: Any, http: Any) -> Any:
-        from engine.connections import StoreConnections
-
         connection_id = trigger.parameters.get("__IMTCONN__")
         if not isinstance(connection_id, int) or isinstance(connection_id, bool):
             raise InvalidRequest(
                 f"module {trigger.id} has no connection: bind one before activating"
             )
-        return StoreConnections(self.store, self.registry, self.clock, http).get(connection_id)
+        return self.connections.resolver(http).get(connection_id)
 
 
 CONNECTION_PLACEHOLDER = "connection:"
