@@ -11,7 +11,6 @@ the run events kept for late followers fill their budget in the first runs).
 
 from __future__ import annotations
 
-import http.client
 import json
 import random
 import statistics
@@ -20,7 +19,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.benchmarks.servers import bench_env, gunicorn_process, import_scenario, row
+from tests.benchmarks.servers import (
+    bench_env,
+    gunicorn_process,
+    import_scenario,
+    post_for_answer,
+    row,
+    stored_value,
+    tree_rss_mb,
+)
 
 BENCHMARK = "B8 10,000-item run"
 RUNS = 50
@@ -110,13 +117,15 @@ def run() -> list[dict[str, Any]]:
         with gunicorn_process("switchboard_app", env) as (port, pid):
             for number in range(1, RUNS + 1):
                 started = time.perf_counter()
-                answer = _post(port, f"/hooks/{token}", body)
+                status, answer = post_for_answer(port, f"/hooks/{token}", body, timeout=120)
+                if status != 200:
+                    raise AssertionError(f"run {number}: answered {status}: {answer[:200]!r}")
                 timings.append(time.perf_counter() - started)
                 if len(json.loads(answer)["items"]) != expected:
                     raise AssertionError(f"run {number}: a wrong answer")
                 if number in (5, 25, RUNS):
-                    rss[number] = _tree_rss_mb(pid)
-        record_bytes = _largest_record(env)
+                    rss[number] = tree_rss_mb(pid)
+        record_bytes = stored_value(env, "SELECT max(length(record)) FROM execution_records")
     return [
         row(
             BENCHMARK,
@@ -135,50 +144,6 @@ def run() -> list[dict[str, Any]]:
             "MB",
         ),
     ]
-
-
-def _post(port: int, path: str, body: bytes) -> bytes:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-    try:
-        connection.request("POST", path, body, {"Content-Type": "application/json"})
-        response = connection.getresponse()
-        data = response.read()
-        if response.status != 200:
-            raise AssertionError(f"answered {response.status}: {data[:200]!r}")
-        return data
-    finally:
-        connection.close()
-
-
-def _tree_rss_mb(pid: int) -> float:
-    """Resident memory of the gunicorn arbiter and its workers."""
-    total = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            status = (entry / "status").read_text()
-        except OSError:
-            continue
-        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-        if int(entry.name) == pid or fields.get("PPid", "").strip() == str(pid):
-            total += int(fields.get("VmRSS", "0 kB").split()[0])
-    return total / 1024
-
-
-def _largest_record(env: dict[str, str]) -> int:
-    import sqlalchemy
-
-    from engine.config import Settings
-
-    engine = sqlalchemy.create_engine(Settings.from_env(env).database_url)
-    try:
-        with engine.connect() as connection:
-            return connection.execute(
-                sqlalchemy.text("SELECT max(length(record)) FROM execution_records")
-            ).scalar_one()
-    finally:
-        engine.dispose()
 
 
 if __name__ == "__main__":

@@ -32,8 +32,10 @@ from tests.benchmarks.servers import (
     flush_redis,
     gunicorn_process,
     import_scenario,
+    post_for_answer,
     postgres_schema,
     row,
+    stored_value,
     tree_cpu_seconds,
 )
 
@@ -141,7 +143,7 @@ def _rows(
 
 def _floor(var_dir: Path, body: bytes) -> dict[str, float]:
     with gunicorn_process("answer_floor_app", bench_env(var_dir)) as (port, pid):
-        _post(port, "/hooks/warm", body)
+        post_for_answer(port, "/hooks/warm", body)
         return _measure(port, "/hooks/x", body, [pid], check=False)
 
 
@@ -149,7 +151,7 @@ def _embedded(var_dir: Path, body: bytes) -> dict[str, float]:
     env = bench_env(var_dir)
     token = import_scenario(env, json.dumps(BLUEPRINT))
     with gunicorn_process("switchboard_app", env) as (port, pid):
-        _post(port, f"/hooks/{token}", body)
+        post_for_answer(port, f"/hooks/{token}", body)
         measured = _measure(port, f"/hooks/{token}", body, [pid])
     measured["lost"] = measured["answered"] + 1 - _finished_executions(env)
     return measured
@@ -166,7 +168,7 @@ def _celery(var_dir: Path, body: bytes) -> dict[str, float]:
             gunicorn_process("switchboard_app", env) as (port, pid),
             _worker_pid(env) as worker,
         ):
-            _post(port, f"/hooks/{token}", body)
+            post_for_answer(port, f"/hooks/{token}", body)
             measured = _measure(port, f"/hooks/{token}", body, [pid, worker])
         measured["lost"] = measured["answered"] + 1 - _finished_executions(env)
     flush_redis(REDIS_URL)
@@ -192,7 +194,7 @@ def _measure(
         mine, failed = [], 0
         while time.perf_counter() < stop_at:
             started = time.perf_counter()
-            status, answer = _post(port, path, body)
+            status, answer = post_for_answer(port, path, body)
             if status == 200 and (not check or _right(answer)):
                 mine.append((time.perf_counter() - started) * 1000)
             else:
@@ -228,33 +230,8 @@ def _right(answer: bytes) -> bool:
         return False
 
 
-def _post(port: int, path: str, body: bytes) -> tuple[int, bytes]:
-    import http.client
-
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    try:
-        connection.request("POST", path, body, {"Content-Type": "application/json"})
-        response = connection.getresponse()
-        return response.status, response.read()
-    except OSError:
-        return 0, b""
-    finally:
-        connection.close()
-
-
 def _finished_executions(env: dict[str, str]) -> int:
-    import sqlalchemy
-
-    from engine.config import Settings
-
-    engine = sqlalchemy.create_engine(Settings.from_env(env).database_url)
-    try:
-        with engine.connect() as connection:
-            return connection.execute(
-                sqlalchemy.text("SELECT count(*) FROM executions WHERE status = 'success'")
-            ).scalar_one()
-    finally:
-        engine.dispose()
+    return stored_value(env, "SELECT count(*) FROM executions WHERE status = 'success'")
 
 
 if __name__ == "__main__":

@@ -210,8 +210,20 @@ def gunicorn_process(factory: str, env: dict[str, str]) -> Iterator[tuple[int, i
 def tree_cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of ``pid`` and every live descendant (from ``/proc``)."""
     ticks = os.sysconf("SC_CLK_TCK")
+    return sum((int(stat[11]) + int(stat[12])) / ticks for stat in _tree_stats(pid))
+
+
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of ``pid`` and every live descendant, in MiB (from ``/proc``)."""
+    page = os.sysconf("SC_PAGE_SIZE")
+    return sum(int(stat[21]) for stat in _tree_stats(pid)) * page / 2**20
+
+
+def _tree_stats(pid: int) -> list[list[str]]:
+    """The ``/proc/<pid>/stat`` fields after the command name (``state`` first) of ``pid``
+    and its live descendants."""
     children: dict[int, list[int]] = {}
-    times: dict[int, float] = {}
+    stats: dict[int, list[str]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -221,13 +233,28 @@ def tree_cpu_seconds(pid: int) -> float:
             continue  # the process ended meanwhile
         child = int(entry.name)
         children.setdefault(int(fields[1]), []).append(child)
-        times[child] = (int(fields[11]) + int(fields[12])) / ticks
-    total, pending = 0.0, [pid]
+        stats[child] = fields
+    found, pending = [], [pid]
     while pending:
         current = pending.pop()
-        total += times.get(current, 0.0)
+        if current in stats:
+            found.append(stats[current])
         pending.extend(children.get(current, ()))
-    return total
+    return found
+
+
+def stored_value(env: dict[str, str], sql: str) -> Any:
+    """The one value ``sql`` selects from the store of ``env`` (a benchmark's own check)."""
+    import sqlalchemy
+
+    from engine.config import Settings
+
+    engine = sqlalchemy.create_engine(Settings.from_env(env).database_url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(sqlalchemy.text(sql)).scalar_one()
+    finally:
+        engine.dispose()
 
 
 @contextmanager
@@ -309,14 +336,18 @@ def load(port: int, path: str, body: bytes, concurrency: int, seconds: float) ->
 
 def post(port: int, path: str, body: bytes) -> int:
     """The status of one POST, or 0 when the connection failed."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    return post_for_answer(port, path, body)[0]
+
+
+def post_for_answer(port: int, path: str, body: bytes, timeout: float = 30) -> tuple[int, bytes]:
+    """The status and body of one POST of JSON; ``(0, b"")`` when the connection failed."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         connection.request("POST", path, body, {"Content-Type": "application/json"})
         response = connection.getresponse()
-        response.read()
-        return response.status
+        return response.status, response.read()
     except OSError:
-        return 0
+        return 0, b""
     finally:
         connection.close()
 
