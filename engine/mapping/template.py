@@ -17,7 +17,7 @@ from engine.mapping.dialect import SCENARIO, Dialect
 from engine.mapping.lexer import tokenize_expression
 from engine.mapping.nodes import Literal, Node, Word
 from engine.mapping.parser import Parser
-from engine.mapping.values import ERASE, IGNORE, CoercionError, ValueTooLarge, check_size, to_text
+from engine.mapping.values import ERASE, IGNORE, CoercionError, ValueTooLarge, to_text
 
 MAX_MAPPER_DEPTH = 64
 """Deepest JSON nesting ``compile_mapper`` accepts."""
@@ -76,35 +76,36 @@ class Template:
                 return lambda ctx: copy.deepcopy(source)
             return lambda ctx: source
         parts = tuple(part if isinstance(part, str) else part.compiled() for part in self._parts)
-        return lambda ctx: self._joined(parts, ctx)
+        return _joiner(parts, f"Template at {self.where}")
 
-    def _joined(
-        self, parts: tuple[str | Callable[[EvalContext], Any], ...], ctx: EvalContext
-    ) -> str:
+
+def _joiner(
+    parts: tuple[str | Callable[[EvalContext], Any], ...], what: str
+) -> Callable[[EvalContext], str]:
+    """A text template as one function: each part's text in order, its size summed as it
+    is reached (many references to one big value would otherwise be joined into a text of
+    their total size, template length x input size, before any check)."""
+
+    def joined(ctx: EvalContext) -> str:
+        limit = ctx.max_output
         pieces: list[str] = []
         size = 0
         try:
             for part in parts:
-                if isinstance(part, str):
-                    piece = part
-                else:
-                    value = part(ctx)
-                    piece = value if type(value) is str else to_text(value)
-                # Summed as we go: many references to one big value would otherwise be joined
-                # into a text of their total size (template length x input size) before the check.
+                piece = part if isinstance(part, str) else part(ctx)
+                if type(piece) is not str:
+                    piece = to_text(piece)
                 size += len(piece)
-                if size > ctx.max_output:
+                if size > limit:
                     raise ValueTooLarge(
-                        f"Template at {self.where} produced a value larger than the limit of "
-                        f"{ctx.max_output:,}"
+                        f"{what} produced a value larger than the limit of {limit:,}"
                     )
                 pieces.append(piece)
         except (CoercionError, RecursionError) as error:
-            raise DataError(
-                f"Template at {self.where} cannot be converted to text: {error}"
-            ) from None
-        text: str = check_size("".join(pieces), ctx.max_output, f"Template at {self.where}")
-        return text
+            raise DataError(f"{what} cannot be converted to text: {error}") from None
+        return "".join(pieces)  # its length is ``size``: within the limit
+
+    return joined
 
 
 def compile_template(source: Any, where: str = "", dialect: Dialect = SCENARIO) -> Template:
