@@ -53,7 +53,10 @@ class Node(ABC):
         return self.evaluate
 
     def compiled_arg(self) -> Evaluator:
-        """``evaluate_arg`` as a plain function (see ``compiled``)."""
+        """``evaluate_arg`` as a plain function (see ``compiled``): the node's compiled form
+        where it evaluates an argument as any other value (an operator inside a call)."""
+        if type(self).evaluate_arg is Node.evaluate_arg:
+            return self.compiled()
         return self.evaluate_arg
 
     def collect_references(self, into: set[int]) -> None:  # noqa: B027 - most nodes read none
