@@ -162,10 +162,9 @@ def to_number(value: Any) -> int | float:
     Raises:
         CoercionError: empty values, booleans, non-numeric text, arrays and collections.
     """
-    kind = type(value)
-    if kind is int:  # the usual operands first, by exact type (``bool`` is not ``int`` here)
+    if type(value) is int:  # the usual operands first, by exact type (``bool`` is not ``int``)
         return value
-    if kind is float and math.isfinite(value):
+    if type(value) is float and math.isfinite(value):
         return value
     if isinstance(value, bool):
         raise CoercionError(f"boolean {to_text(value)} is not a number")
