@@ -197,7 +197,7 @@ class _Leaf(_Compiled):
 
 
 class _Collection(_Compiled):
-    __slots__ = ("_evaluators", "_spread_key", "items")
+    __slots__ = ("_evaluators", "_spread_key", "_spreads", "items")
 
     def __init__(self, items: list[tuple[str, _Compiled]], spread_key: str | None = None) -> None:
         self.items = items
@@ -206,8 +206,21 @@ class _Collection(_Compiled):
         self._spread_key = spread_key
         # Evaluated once per bundle per mapped module: call each leaf's template directly.
         self._evaluators = tuple((key, _evaluator(value)) for key, value in items)
+        # Without the spread key among its keys (the usual case), no key is compared to it.
+        self._spreads = any(key == spread_key for key, _ in items)
 
     def evaluate(self, ctx: EvalContext) -> dict[str, Any]:
+        if self._spreads:
+            return self._evaluate_spreading(ctx)
+        result: dict[str, Any] = {}
+        for key, evaluate in self._evaluators:
+            value = evaluate(ctx)
+            if value is IGNORE:
+                continue
+            result[key] = None if value is ERASE else value
+        return result
+
+    def _evaluate_spreading(self, ctx: EvalContext) -> dict[str, Any]:
         result: dict[str, Any] = {}
         for key, evaluate in self._evaluators:
             value = evaluate(ctx)
@@ -236,16 +249,17 @@ def _evaluator(compiled: _Compiled) -> Any:
 
 
 class _Array(_Compiled):
-    __slots__ = ("items",)
+    __slots__ = ("_evaluators", "items")
 
     def __init__(self, items: list[_Compiled]) -> None:
         self.items = items
         self.references = frozenset().union(*(item.references for item in items))
         self.is_constant = all(item.is_constant for item in items)
+        self._evaluators = tuple(_evaluator(item) for item in items)
 
     def evaluate(self, ctx: EvalContext) -> list[Any]:
-        values = (item.evaluate(ctx) for item in self.items)
-        return [_settle(value) for value in values if value is not IGNORE]
+        values = [evaluate(ctx) for evaluate in self._evaluators]
+        return [None if value is ERASE else value for value in values if value is not IGNORE]
 
 
 def _settle(value: Any) -> Any:
