@@ -36,7 +36,7 @@ from engine.runtime.record import (
     OperationRecord,
     Rejection,
     RunStatus,
-    sized_json_value,
+    encoded_bundle,
     to_json_value,
 )
 from engine.runtime.transaction import Transaction
@@ -665,17 +665,18 @@ class _Run:
         record = self._module_record(node)
         record.bundles_out += 1
         operation.output_count += 1
-        keep = (
-            operation.stored
-            and not self.record.confidential
-            and len(operation.output) < self.limits.stored_bundles
-        )
-        size, kept = sized_json_value(output, copy=keep)
+        encoded = encoded_bundle(output)
+        size = len(encoded)
         self.record.data_size += size
         self.bundles += 1
         self._check_output_limits(node, size)
-        if keep:
-            operation.output.append(kept)
+        kept = operation.encoded_output
+        if (
+            operation.stored
+            and not self.record.confidential
+            and len(kept) < self.limits.stored_bundles
+        ):
+            kept.append(encoded)
 
     def _check_output_limits(self, node: PlanNode, size: int) -> None:
         limits = self.limits
