@@ -393,6 +393,8 @@ class Binary(Node):
                 result = apply(first, second)
             except (CoercionError, RecursionError) as error:
                 raise DataError(f"Operator '{op}' failed: {error}") from None
+            if type(result) is int or type(result) is float or type(result) is bool:
+                return result  # arithmetic and comparisons: nothing to measure
             return check_size(result, ctx.max_output, f"Operator '{op}'")
 
         return operate
