@@ -141,9 +141,11 @@ class _Run:
         self.seconds: Callable[[], float] = (
             monotonic if monotonic is not None else lambda: context.clock().timestamp()
         )
-        # How each module takes a bundle, decided once per run rather than once per bundle.
-        self.handlers: dict[int, Callable[[_Step], None]] = {
-            node.id: self._handler(node) for node in plan.walk()
+        # How each module takes a bundle, decided once per run rather than once per bundle:
+        # functions of the class, not bound methods, which would make the run a reference
+        # cycle that only the cyclic collector frees (a run holds all its bundles).
+        self.handlers: dict[int, Callable[[_Run, _Step], None]] = {
+            node.id: _handler(node) for node in plan.walk()
         }
         self.accumulators: dict[int, Accumulator] = {}
         self.cursors: dict[int, Any] = dict(context.cursors)
@@ -287,7 +289,7 @@ class _Run:
         node = flow[index]
         if node.expressions.filter is not None and not self._filter_passes(node, scope):
             return False
-        self.handlers[node.id](_Step(node, flow, index, scope, on_end))
+        self.handlers[node.id](self, _Step(node, flow, index, scope, on_end))
         return True
 
     def _continue(self, step: _Step, output: Any) -> None:
@@ -295,19 +297,7 @@ class _Run:
         self._process_flow(step.flow, step.index + 1, step.then(output), step.on_end)
 
     def _process_node(self, step: _Step) -> None:
-        self.handlers[step.node.id](step)
-
-    def _handler(self, node: PlanNode) -> Callable[[_Step], None]:
-        """What a bundle arriving at ``node`` goes through."""
-        if node.kind is ModuleKind.DIRECTIVE:
-            return self._reach_directive
-        if node.module == _ROUTER:
-            return self._route
-        if node.module == _IF_ELSE:
-            return self._if_else
-        if node.kind is ModuleKind.AGGREGATOR:
-            return self._accumulate
-        return self._run_node
+        self.handlers[step.node.id](self, step)
 
     def _reach_directive(self, step: _Step) -> None:
         raise _Directive(step.node, step.scope)
@@ -831,6 +821,19 @@ def _validation_summary(error: ValidationError) -> str:
         where = ".".join(str(p) for p in item["loc"]) or "input"
         parts.append(f"{where}: {item['msg'][:1].lower()}{item['msg'][1:]}")
     return "; ".join(parts)
+
+
+def _handler(node: PlanNode) -> Callable[[_Run, _Step], None]:
+    """What a bundle arriving at ``node`` goes through."""
+    if node.kind is ModuleKind.DIRECTIVE:
+        return _Run._reach_directive
+    if node.module == _ROUTER:
+        return _Run._route
+    if node.module == _IF_ELSE:
+        return _Run._if_else
+    if node.kind is ModuleKind.AGGREGATOR:
+        return _Run._accumulate
+    return _Run._run_node
 
 
 def _positions(flow: tuple[PlanNode, ...]) -> dict[int, _Position]:
