@@ -659,7 +659,9 @@ class _Run:
         size = len(encoded)
         self.record.data_size += size
         self.bundles += 1
-        self._check_output_limits(node, size)
+        limits = self.limits
+        if size > limits.max_output_bytes or self.bundles > limits.max_bundles:
+            self._check_output_limits(node, size)
         kept = operation.encoded_output
         if (
             operation.stored
