@@ -98,17 +98,25 @@ def best_of(repeats: int, work: Any) -> float:
 def peak_rss_above_idle(count: int, *, modules_loaded: bool = False) -> float:
     """MB of peak RSS a fresh process adds running ``count`` lines (measured in a subprocess);
     with ``modules_loaded``, the module registry is imported before the idle reading, so the
-    figure is the run's own (the registry's imports are ~60 MB of it otherwise)."""
+    figure is the run's own (the registry's imports are ~60 MB of it otherwise).
+
+    Peaks are the process's own high-water mark (``VmHWM``), not ``ru_maxrss``: Linux carries
+    the spawning process's peak into a child's ``ru_maxrss`` at ``exec``, so after a large
+    parent (``make bench`` running B1's runs first) the idle reading was the parent's size and
+    the figure read tens of MB low, depending on what ran before it."""
     code = (
-        "import json, resource, sys\n"
+        "import json, sys\n"
+        "def hwm():\n"
+        "    with open('/proc/self/status') as status:\n"
+        "        return next(int(l.split()[1]) for l in status if l.startswith('VmHWM:'))\n"
         "from tests.benchmarks.bench_engine import invoice_lines, run_engine\n"
         "from engine.registry import default_registry\n"
         "lines = invoice_lines(int(sys.argv[1]))\n"
         "if sys.argv[2] == '1':\n"
         "    default_registry()\n"
-        "idle = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "idle = hwm()\n"
         "record = run_engine(lines)\n"
-        "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "peak = hwm()\n"
         "print(json.dumps({'idle_kb': idle, 'peak_kb': peak, 'status': str(record.status)}))\n"
     )
     output = subprocess.run(
