@@ -53,6 +53,8 @@ ORDER: dict[str, tuple[tuple[str, str], ...]] = {
         ("2.5", "crm"),
         ("2.6", "crm"),
         ("2.7", "poll"),
+        ("2.8", "crm"),
+        ("2.9", "crm"),
     ),
     "quickbooks": (
         ("3.1", "crm"),

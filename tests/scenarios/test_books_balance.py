@@ -61,6 +61,13 @@ class Actions:
     app_discounts: tuple[Decimal, ...]
     app_payment_references: tuple[str, ...]
     app_payment_deletions: bool
+    crm_invoice_cancels: bool = False
+    """Invoices cancelled or deleted in 1CRM (nothing paid on them: Xero refuses to void a
+    paid invoice)."""
+    app_invoice_voids: bool = False
+    """Approved invoices voided in the accounting system (nothing paid on them)."""
+    crm_payment_deletions: bool = False
+    """Synced payments deleted in 1CRM."""
 
 
 NO_DISCOUNT = (Decimal(0),)
@@ -81,6 +88,9 @@ ACTIONS: dict[str, Actions] = {
         app_discounts=DISCOUNTS,
         app_payment_references=REFERENCES,
         app_payment_deletions=True,
+        crm_invoice_cancels=True,
+        app_invoice_voids=True,
+        crm_payment_deletions=True,
     ),
     "quickbooks": Actions(
         crm_tax_rates=TAX_RATES,
@@ -140,6 +150,8 @@ class BooksMachine(RuleBasedStateMachine):
         """Customers there at the last sync: the ones edited (an edit of a customer made since
         is lost: see ``test_golden_an_account_edited_before_its_first_sync``)."""
         self.invoices: list[Ref] = []
+        self.closed: set[Ref] = set()
+        """Invoices cancelled or voided: nobody pays them any more."""
         self.payments = 0
         self.steps = 0
         self.syncs = 0
@@ -207,7 +219,7 @@ class BooksMachine(RuleBasedStateMachine):
     @rule(data=st.data(), share=st.integers(1, 100), over=st.sampled_from((0, 1, 2500)))
     def crm_payment(self, data: st.DataObject, share: int, over: int) -> None:
         ref = data.draw(st.sampled_from(self.invoices), label="invoice")
-        due = self.crm.due(ref)
+        due = None if ref in self.closed else self.crm.due(ref)
         if not due:
             return
         allocated = part_of(due, share)
@@ -221,7 +233,7 @@ class BooksMachine(RuleBasedStateMachine):
     def app_payment(self, data: st.DataObject, share: int) -> None:
         ref = data.draw(st.sampled_from(self.invoices), label="invoice")
         reference = data.draw(st.sampled_from(self.actions.app_payment_references))
-        due = self.app.due(ref, self.crm)
+        due = None if ref in self.closed else self.app.due(ref, self.crm)
         if not due:
             return
         amount = part_of(due, share)
@@ -236,6 +248,49 @@ class BooksMachine(RuleBasedStateMachine):
         if payments:
             self.app.delete_payment(data.draw(st.sampled_from(payments), label="payment"))
         self.steps += 1
+
+    @precondition(lambda self: self.invoices and self.actions.crm_invoice_cancels)
+    @rule(data=st.data(), delete=st.booleans())
+    def crm_cancel_invoice(self, data: st.DataObject, delete: bool) -> None:
+        """An invoice nothing was paid on, cancelled in 1CRM — or deleted once it was synced
+        (deleted before, §2.3 would have nothing to write its Integrated ID to)."""
+        ref = data.draw(st.sampled_from(self.invoices), label="invoice")
+        invoice = self.crm.invoice(ref)
+        if ref in self.closed or invoice is None or not self.untouched(ref):
+            return
+        if delete and invoice.get("integrated_id"):
+            self.crm.delete_invoice(ref)
+            self.invoices.remove(ref)
+        elif self.crm.cancel_invoice(ref):
+            self.closed.add(ref)
+        self.steps += 1
+
+    @precondition(lambda self: self.invoices and self.actions.app_invoice_voids)
+    @rule(data=st.data())
+    def app_void_invoice(self, data: st.DataObject) -> None:
+        """An approved invoice nothing was paid on, voided in the accounting system (one
+        not in 1CRM yet never gets there)."""
+        ref = data.draw(st.sampled_from(self.invoices), label="invoice")
+        if ref in self.closed or not self.untouched(ref):
+            return
+        in_crm = self.crm.invoice(ref) is not None
+        if self.app.void_invoice(ref, self.crm):
+            self.closed.add(ref)
+            if not in_crm:
+                self.invoices.remove(ref)
+        self.steps += 1
+
+    @precondition(lambda self: self.payments and self.actions.crm_payment_deletions)
+    @rule(data=st.data())
+    def crm_delete_payment(self, data: st.DataObject) -> None:
+        payments = self.crm.synced_payments()
+        if payments:
+            self.crm.delete_payment(data.draw(st.sampled_from(payments), label="payment"))
+        self.steps += 1
+
+    def untouched(self, ref: Ref) -> bool:
+        """Nothing paid on the invoice on either side."""
+        return self.crm.untouched(ref) and self.app.untouched(ref, self.crm)
 
     @precondition(lambda self: self.steps - self.synced_at >= BATCH)
     @rule()

@@ -134,6 +134,43 @@ class CrmUser:
         )
         return True
 
+    def untouched(self, ref: Ref) -> bool:
+        """Whether nothing was paid on the 1CRM invoice of ``ref`` (or it is not in 1CRM)."""
+        invoice = self.invoice(ref)
+        return invoice is None or money(invoice["amount_due"]) == money(invoice["amount"])
+
+    def cancel_invoice(self, ref: Ref) -> bool:
+        """Cancel the invoice, as 1CRM's screens do: it stays, marked cancelled."""
+        invoice = self.invoice(ref)
+        if invoice is None:
+            return False
+        self.library.crm("PATCH", f"Invoice/{invoice['id']}", {"cancelled": True})
+        return True
+
+    def delete_invoice(self, ref: Ref) -> bool:
+        invoice = self.invoice(ref)
+        if invoice is None:
+            return False
+        self.library.crm("DELETE", f"Invoice/{invoice['id']}")
+        return True
+
+    def synced_payments(self) -> list[str]:
+        """The ids of the payments that have their twin in the accounting system."""
+        return [p["id"] for p in self.library.crm_records("Payment") if p.get("integrated_id")]
+
+    def delete_payment(self, payment_id: str) -> None:
+        """Delete a payment as a person does: its invoices owe again what it paid (the
+        caller keeps ``amount_due`` in 1CRM, NOTES §5), its links and the payment go."""
+        links = self.library.crm_records("invoices_payments")
+        invoices = {i["id"]: i for i in self.library.crm_records("Invoice")}
+        for link in (k for k in links if k["payment_id"] == payment_id):
+            invoice = invoices.get(link["invoice_id"])
+            if invoice is not None:
+                due = money(invoice["amount_due"]) + money(link["amount"])
+                self.library.crm("PATCH", f"Invoice/{invoice['id']}", {"amount_due": str(due)})
+            self.library.crm("DELETE", f"invoices_payments/{link['id']}")
+        self.library.crm("DELETE", f"Payment/{payment_id}")
+
 
 class XeroUser:
     """A person in Xero."""
@@ -220,6 +257,21 @@ class XeroUser:
             **({"Reference": reference} if reference else {}),
         }
         self.library.xero_api("PUT", "Payments", payment)
+        return True
+
+    def untouched(self, ref: Ref, crm: CrmUser) -> bool:
+        """Whether nothing was paid or credited on the Xero invoice of ``ref`` (or it is not
+        in Xero)."""
+        invoice = self.invoice(ref, crm)
+        return invoice is None or not (invoice.get("AmountPaid") or invoice.get("AmountCredited"))
+
+    def void_invoice(self, ref: Ref, crm: CrmUser) -> bool:
+        """Void an approved invoice (Xero refuses it once something is paid on it)."""
+        invoice = self.invoice(ref, crm)
+        if invoice is None or invoice["Status"] != "AUTHORISED":
+            return False
+        change = {"InvoiceID": invoice["InvoiceID"], "Status": "VOIDED"}
+        self.library.xero_api("POST", f"Invoices/{invoice['InvoiceID']}", {"Invoices": [change]})
         return True
 
     def payments(self) -> list[str]:

@@ -28,9 +28,10 @@ from modules.onecrm.sandbox.queries import (
     shown_in_list,
     shown_record,
 )
-from modules.onecrm.sandbox.records import save_record
+from modules.onecrm.sandbox.records import Change, save_record
 from modules.onecrm.sandbox.schema import LINK_MODELS, MODELS, ModelSchema
 from modules.onecrm.sandbox.state import OneCrmSandboxState
+from modules.onecrm.sandbox.values import DATETIME_FORMAT
 from modules.onecrm.sandbox.webhooks import announce, parse_subscription, subscribed
 from modules.sandboxing import Fault, json_response, register_control_routes
 
@@ -246,12 +247,22 @@ def update_record(model: str, record_id: str) -> flask.Response:
 
 
 def delete_record(model: str, record_id: str) -> flask.Response:
-    """``DELETE /api.php/data/{Model}/{id}`` → ``{"result": true}``."""
+    """``DELETE /api.php/data/{Model}/{id}`` → ``{"result": true}``.
+
+    1CRM marks a deleted record ``deleted`` (every model has the field) and announces it as an
+    update: the working default webhook filter, ``deleted is_false``, is there to leave such
+    changes out (NOTES §6). A subscription that asks for them gets the record as it was, with
+    ``deleted: "1"``; the API answers 404 for it from then on."""
     model_schema(model)
     state = sandbox_state()
     with state.lock:
-        if state.records[model].pop(record_id, None) is None:
+        record = state.records[model].get(record_id)
+        if record is None:
             raise NotFound()
+        now = state.now().strftime(DATETIME_FORMAT)
+        state.records[model][record_id] = {**record, "deleted": "1", "date_modified": now}
+        announce(state, [Change(model, "update", record_id, record)])
+        del state.records[model][record_id]
     return json_response({"result": True})
 
 

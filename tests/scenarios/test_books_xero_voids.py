@@ -1,0 +1,90 @@
+"""1CRM ⇄ Xero: invoices cancelled, deleted or voided and payments deleted, on either side,
+keep the books balanced (2.4, 2.8, 2.9; scenarios/README.md, "Accounting rules")."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from tests.scenarios.books import World, open_world
+from tests.scenarios.users import CrmUser, LineSpec, Ref, XeroUser
+
+LINE = LineSpec("Widget", 2, Decimal("10.00"), Decimal(15))
+
+
+def synced_crm_invoice(world: World) -> tuple[CrmUser, Ref]:
+    crm = CrmUser(world.library)
+    crm.create_customer("Harakeke Ltd 1", "h@books.example", "Napier")
+    ref = crm.create_invoice("Harakeke Ltd 1", [LINE], "NZD", "2026-03-31")
+    assert ref is not None
+    world.assert_balanced()
+    return crm, ref
+
+
+def xero_invoice(world: World, crm: CrmUser, ref: Ref) -> dict:
+    invoice = XeroUser(world.library).invoice(ref, crm)
+    assert invoice is not None
+    return invoice
+
+
+def test_an_invoice_cancelled_in_1crm_is_voided_in_xero():
+    with open_world("xero") as world:
+        crm, ref = synced_crm_invoice(world)
+        assert crm.cancel_invoice(ref)
+        world.assert_balanced()
+        assert xero_invoice(world, crm, ref)["Status"] == "VOIDED"
+
+
+def test_an_invoice_cancelled_in_1crm_before_it_was_synced_is_voided_in_xero():
+    with open_world("xero") as world:
+        crm = CrmUser(world.library)
+        crm.create_customer("Harakeke Ltd 1", "h@books.example", "Napier")
+        world.assert_balanced()
+        ref = crm.create_invoice("Harakeke Ltd 1", [LINE], "NZD", "2026-03-31")
+        assert ref is not None and crm.cancel_invoice(ref)
+        world.assert_balanced()
+        assert xero_invoice(world, crm, ref)["Status"] == "VOIDED"
+
+
+def test_an_invoice_deleted_in_1crm_is_voided_in_xero():
+    with open_world("xero") as world:
+        crm, ref = synced_crm_invoice(world)
+        invoice_id = crm.invoice(ref)["integrated_id"]
+        assert crm.delete_invoice(ref)
+        world.assert_balanced()
+        (voided,) = [
+            i for i in world.library.xero_records("Invoices") if i["InvoiceID"] == invoice_id
+        ]
+        assert voided["Status"] == "VOIDED"
+
+
+def test_an_invoice_voided_in_xero_is_cancelled_in_1crm():
+    with open_world("xero") as world:
+        crm, ref = synced_crm_invoice(world)
+        assert XeroUser(world.library).void_invoice(ref, crm)
+        world.assert_balanced()
+        assert crm.invoice(ref)["cancelled"] in ("1", 1, True)
+
+
+def test_a_payment_deleted_in_1crm_is_deleted_in_xero():
+    with open_world("xero") as world:
+        crm, ref = synced_crm_invoice(world)
+        assert crm.pay(ref, Decimal("10.00"), Decimal("10.00"), "2026-03-05")
+        world.assert_balanced()
+        (payment_id,) = crm.synced_payments()
+        crm.delete_payment(payment_id)
+        world.assert_balanced()
+        (payment,) = world.library.xero_records("Payments")
+        assert payment["Status"] == "DELETED"
+        assert xero_invoice(world, crm, ref)["AmountDue"] == 23.0
+
+
+def test_a_xero_payment_deleted_in_1crm_is_deleted_in_xero():
+    with open_world("xero") as world:
+        crm, ref = synced_crm_invoice(world)
+        assert XeroUser(world.library).pay(ref, crm, Decimal("5.00"), "2026-03-06", "")
+        world.assert_balanced()
+        (payment_id,) = crm.synced_payments()
+        crm.delete_payment(payment_id)
+        world.assert_balanced()
+        (payment,) = world.library.xero_records("Payments")
+        assert payment["Status"] == "DELETED"
