@@ -68,6 +68,9 @@ class Actions:
     """Approved invoices voided in the accounting system (nothing paid on them)."""
     crm_payment_deletions: bool = False
     """Synced payments deleted in 1CRM."""
+    app_invoice_edits: bool = False
+    """Approved invoices nothing is paid on, edited in the accounting system (lines, due
+    date)."""
 
 
 NO_DISCOUNT = (Decimal(0),)
@@ -91,6 +94,7 @@ ACTIONS: dict[str, Actions] = {
         crm_invoice_cancels=True,
         app_invoice_voids=True,
         crm_payment_deletions=True,
+        app_invoice_edits=True,
     ),
     "quickbooks": Actions(
         crm_tax_rates=TAX_RATES,
@@ -152,6 +156,9 @@ class BooksMachine(RuleBasedStateMachine):
         self.invoices: list[Ref] = []
         self.closed: set[Ref] = set()
         """Invoices cancelled or voided: nobody pays them any more."""
+        self.edited: set[Ref] = set()
+        """Invoices edited since the last sync: paid again once the edit reached the other
+        side (a payment of the old amount due might be more than the new one)."""
         self.payments = 0
         self.steps = 0
         self.syncs = 0
@@ -219,7 +226,7 @@ class BooksMachine(RuleBasedStateMachine):
     @rule(data=st.data(), share=st.integers(1, 100), over=st.sampled_from((0, 1, 2500)))
     def crm_payment(self, data: st.DataObject, share: int, over: int) -> None:
         ref = data.draw(st.sampled_from(self.invoices), label="invoice")
-        due = None if ref in self.closed else self.crm.due(ref)
+        due = None if ref in self.closed | self.edited else self.crm.due(ref)
         if not due:
             return
         allocated = part_of(due, share)
@@ -233,7 +240,7 @@ class BooksMachine(RuleBasedStateMachine):
     def app_payment(self, data: st.DataObject, share: int) -> None:
         ref = data.draw(st.sampled_from(self.invoices), label="invoice")
         reference = data.draw(st.sampled_from(self.actions.app_payment_references))
-        due = None if ref in self.closed else self.app.due(ref, self.crm)
+        due = None if ref in self.closed | self.edited else self.app.due(ref, self.crm)
         if not due:
             return
         amount = part_of(due, share)
@@ -288,6 +295,18 @@ class BooksMachine(RuleBasedStateMachine):
             self.crm.delete_payment(data.draw(st.sampled_from(payments), label="payment"))
         self.steps += 1
 
+    @precondition(lambda self: self.invoices and self.actions.app_invoice_edits)
+    @rule(data=st.data(), due=st.sampled_from(DATES))
+    def app_edit_invoice(self, data: st.DataObject, due: str) -> None:
+        ref = data.draw(st.sampled_from(self.invoices), label="invoice")
+        if ref in self.closed or not self.untouched(ref):
+            return
+        actions = self.actions
+        lines = data.draw(lines_of(actions.app_tax_rates, actions.app_discounts), label="lines")
+        if self.app.edit_invoice(ref, self.crm, lines, due):
+            self.edited.add(ref)
+        self.steps += 1
+
     def untouched(self, ref: Ref) -> bool:
         """Nothing paid on the invoice on either side."""
         return self.crm.untouched(ref) and self.app.untouched(ref, self.crm)
@@ -296,6 +315,7 @@ class BooksMachine(RuleBasedStateMachine):
     @rule()
     def sync(self) -> None:
         self.check_books()
+        self.edited.clear()
         self.syncs += 1
         self.synced_at = self.steps
 

@@ -1,5 +1,5 @@
-"""1CRM ⇄ Xero: invoices cancelled, deleted or voided and payments deleted, on either side,
-keep the books balanced (2.4, 2.8, 2.9; scenarios/README.md, "Accounting rules")."""
+"""1CRM ⇄ Xero: invoices cancelled, deleted, voided or edited and payments deleted, on either
+side, keep the books balanced (2.4, 2.8, 2.9; scenarios/README.md, "Accounting rules")."""
 
 from __future__ import annotations
 
@@ -88,3 +88,37 @@ def test_a_xero_payment_deleted_in_1crm_is_deleted_in_xero():
         world.assert_balanced()
         (payment,) = world.library.xero_records("Payments")
         assert payment["Status"] == "DELETED"
+
+
+def test_an_invoice_edited_in_xero_is_edited_in_1crm():
+    with open_world("xero") as world:
+        crm, ref = synced_crm_invoice(world)
+        xero = XeroUser(world.library)
+        lines = [
+            LineSpec("Advice", 3, Decimal("12.50"), Decimal(15), Decimal(10)),
+            LineSpec("Freight", 1, Decimal("7.00"), Decimal(0)),
+        ]
+        assert xero.edit_invoice(ref, crm, lines, "2026-04-30")
+        world.assert_balanced()
+        invoice = crm.invoice(ref)
+        assert invoice["due_date"] == "2026-04-30"
+        assert crm.due(ref) == Decimal("45.81")
+        assert len(world.library.crm_lines("Invoice", invoice["id"])) == 2
+
+
+def test_a_xero_invoice_edited_after_a_1crm_payment_still_owes_the_rest():
+    """1CRM's payment of the old amount is kept: the invoice owes the new total less it."""
+    with open_world("xero") as world:
+        crm = CrmUser(world.library)
+        xero = XeroUser(world.library)
+        crm.create_customer("Harakeke Ltd 1", "h@books.example", "Napier")
+        world.assert_balanced()
+        ref = xero.create_invoice("Harakeke Ltd 1", [LINE], "Exclusive", "2026-03-31")
+        assert ref is not None
+        world.assert_balanced()
+        assert xero.edit_invoice(
+            ref, crm, [LineSpec("Widget", 3, Decimal("10.00"), Decimal(15))], "2026-03-31"
+        )
+        assert crm.pay(ref, Decimal("5.00"), Decimal("5.00"), "2026-03-05")
+        world.assert_balanced()
+        assert crm.due(ref) == Decimal("29.50")

@@ -265,6 +265,31 @@ class XeroUser:
         invoice = self.invoice(ref, crm)
         return invoice is None or not (invoice.get("AmountPaid") or invoice.get("AmountCredited"))
 
+    def edit_invoice(self, ref: Ref, crm: CrmUser, lines: list[LineSpec], due: str) -> bool:
+        """New lines and due date on an approved invoice (Xero refuses it once something is
+        paid on it); its tax mode stays."""
+        invoice = self.invoice(ref, crm)
+        if invoice is None or invoice["Status"] != "AUTHORISED":
+            return False
+        mode = invoice["LineAmountTypes"]
+        change = {
+            "InvoiceID": invoice["InvoiceID"],
+            "DueDate": due,
+            "LineItems": [
+                {
+                    "Description": line.description,
+                    "Quantity": line.quantity,
+                    "UnitAmount": float(line.price),
+                    "AccountCode": ACCOUNT_CODE,
+                    "TaxType": "NONE" if mode == "NoTax" or not line.tax else "OUTPUT2",
+                    **({"DiscountRate": float(line.discount)} if line.discount else {}),
+                }
+                for line in lines
+            ],
+        }
+        self.library.xero_api("POST", f"Invoices/{invoice['InvoiceID']}", {"Invoices": [change]})
+        return True
+
     def void_invoice(self, ref: Ref, crm: CrmUser) -> bool:
         """Void an approved invoice (Xero refuses it once something is paid on it)."""
         invoice = self.invoice(ref, crm)
