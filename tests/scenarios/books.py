@@ -55,6 +55,7 @@ ORDER: dict[str, tuple[tuple[str, str], ...]] = {
         ("2.7", "poll"),
         ("2.8", "crm"),
         ("2.9", "crm"),
+        ("2.10", "poll"),
     ),
     "quickbooks": (
         ("3.1", "crm"),

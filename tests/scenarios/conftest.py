@@ -56,8 +56,8 @@ class Library:
     # -- scenarios --
 
     def load(self, name: str, *, active: bool = True, app: str = "xero") -> int:
-        """Import ``scenarios/<app>/<name>*.json`` bound to the sandboxes' connections."""
-        (path,) = sorted((LIBRARY / app).glob(f"{name}*.json"))
+        """Import ``scenarios/<app>/<name>-*.json`` bound to the sandboxes' connections."""
+        (path,) = sorted((LIBRARY / app).glob(f"{name}-*.json"))
         result = self.service.import_scenario(path.read_bytes(), connections=self.connections)
         if active:
             self.service.activate_scenario(result.scenario.id)

@@ -68,6 +68,8 @@ class Actions:
     """Approved invoices voided in the accounting system (nothing paid on them)."""
     crm_payment_deletions: bool = False
     """Synced payments deleted in 1CRM."""
+    app_credit_notes: bool = False
+    """Credit notes allocated to invoices in the accounting system."""
     app_invoice_edits: bool = False
     """Approved invoices nothing is paid on, edited in the accounting system (lines, due
     date)."""
@@ -95,6 +97,7 @@ ACTIONS: dict[str, Actions] = {
         app_invoice_voids=True,
         crm_payment_deletions=True,
         app_invoice_edits=True,
+        app_credit_notes=True,
     ),
     "quickbooks": Actions(
         crm_tax_rates=TAX_RATES,
@@ -293,6 +296,17 @@ class BooksMachine(RuleBasedStateMachine):
         payments = self.crm.synced_payments()
         if payments:
             self.crm.delete_payment(data.draw(st.sampled_from(payments), label="payment"))
+        self.steps += 1
+
+    @precondition(lambda self: self.invoices and self.actions.app_credit_notes)
+    @rule(data=st.data(), share=st.integers(1, 100))
+    def app_credit_note(self, data: st.DataObject, share: int) -> None:
+        ref = data.draw(st.sampled_from(self.invoices), label="invoice")
+        due = None if ref in self.closed | self.edited else self.app.due(ref, self.crm)
+        if not due:
+            return
+        if self.app.credit(ref, self.crm, part_of(due, share), "2026-03-07"):
+            self.payments += 1
         self.steps += 1
 
     @precondition(lambda self: self.invoices and self.actions.app_invoice_edits)

@@ -122,3 +122,14 @@ def test_a_xero_invoice_edited_after_a_1crm_payment_still_owes_the_rest():
         assert crm.pay(ref, Decimal("5.00"), Decimal("5.00"), "2026-03-05")
         world.assert_balanced()
         assert crm.due(ref) == Decimal("29.50")
+
+
+def test_a_xero_credit_note_allocated_to_an_invoice_reaches_1crm_as_a_credit():
+    with open_world("xero") as world:
+        crm, ref = synced_crm_invoice(world)
+        assert XeroUser(world.library).credit(ref, crm, Decimal("8.00"), "2026-03-07")
+        world.assert_balanced()
+        (credit,) = world.library.crm_records("Payment")
+        assert (credit["payment_type"], credit["payment_date"]) == ("Credit Note", "2026-03-07")
+        assert crm.due(ref) == Decimal("15.00")
+        assert world.sync() == 1  # nothing more to write: the credit is not taken twice

@@ -21,13 +21,13 @@ def test_demo_imports_and_activates_the_library_against_seeded_sandboxes(
 
     names = _demo_setup(onecrm, xero, 60)
 
-    assert len(names) == 9
+    assert len(names) == 10
     service = build_service(Settings.from_env())
     try:
         scenarios = service.list_scenarios()
-        assert all(s.active for s in scenarios) and len(scenarios) == 9
+        assert all(s.active for s in scenarios) and len(scenarios) == 10
         polling = [s for s in scenarios if s.scheduling["type"] != "immediately"]
-        assert [s.scheduling["interval"] for s in polling] == [60, 60, 60]
+        assert [s.scheduling["interval"] for s in polling] == [60, 60, 60, 60]
         assert service.store.count_users() == 1
     finally:
         shutdown_service(service)

@@ -156,7 +156,11 @@ class CrmUser:
 
     def synced_payments(self) -> list[str]:
         """The ids of the payments that have their twin in the accounting system."""
-        return [p["id"] for p in self.library.crm_records("Payment") if p.get("integrated_id")]
+        return [
+            p["id"]
+            for p in self.library.crm_records("Payment")
+            if p.get("integrated_id") and p.get("payment_type") != "Credit Note"
+        ]
 
     def delete_payment(self, payment_id: str) -> None:
         """Delete a payment as a person does: its invoices owe again what it paid (the
@@ -288,6 +292,36 @@ class XeroUser:
             ],
         }
         self.library.xero_api("POST", f"Invoices/{invoice['InvoiceID']}", {"Invoices": [change]})
+        return True
+
+    def credit(self, ref: Ref, crm: CrmUser, amount: Decimal, date: str) -> bool:
+        """A sales credit note of ``amount`` (no tax) to the invoice's contact, in its
+        currency, allocated to the invoice."""
+        invoice = self.invoice(ref, crm)
+        if invoice is None or invoice["Status"] != "AUTHORISED":
+            return False
+        note = {
+            "Type": "ACCRECCREDIT",
+            "Contact": {"ContactID": invoice["Contact"]["ContactID"]},
+            "Date": date,
+            "Status": "AUTHORISED",
+            "LineAmountTypes": "NoTax",
+            "CurrencyCode": invoice["CurrencyCode"],
+            "LineItems": [
+                {
+                    "Description": "Goodwill",
+                    "Quantity": 1,
+                    "UnitAmount": float(amount),
+                    "AccountCode": ACCOUNT_CODE,
+                    "TaxType": "NONE",
+                }
+            ],
+        }
+        answer = self.library.xero_api("PUT", "CreditNotes", {"CreditNotes": [note]})
+        (created,) = answer["CreditNotes"]
+        allocation = {"Invoice": {"InvoiceID": invoice["InvoiceID"]}, "Amount": float(amount)}
+        path = f"CreditNotes/{created['CreditNoteID']}/Allocations"
+        self.library.xero_api("PUT", path, {"Allocations": [{**allocation, "Date": date}]})
         return True
 
     def void_invoice(self, ref: Ref, crm: CrmUser) -> bool:
