@@ -56,6 +56,7 @@ ORDER: dict[str, tuple[tuple[str, str], ...]] = {
         ("2.8", "crm"),
         ("2.9", "crm"),
         ("2.10", "poll"),
+        ("2.11", "crm"),
     ),
     "quickbooks": (
         ("3.1", "crm"),

@@ -103,6 +103,13 @@ class Library:
         assert answer.status_code < 300, answer.text
         return answer.json()
 
+    def crm_edit(self, model: str, document_id: str, data: dict[str, Any]) -> dict[str, Any]:
+        """An invoice or quote edited in 1CRM's screens (``line_items`` replace its lines)."""
+        url = f"{self.onecrm.url}/_sandbox/ui/{model}/{document_id}"
+        answer = self.http.patch(url, json=data)
+        assert answer.status_code < 300, answer.text
+        return answer.json()
+
     def crm_lines(self, model: str, document_id: str) -> list[tuple[str, float, float, float]]:
         """``(name, quantity, unit price, tax %)`` of a 1CRM document's lines, read from the
         sandbox's line and adjustment records."""

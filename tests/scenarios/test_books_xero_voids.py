@@ -133,3 +133,13 @@ def test_a_xero_credit_note_allocated_to_an_invoice_reaches_1crm_as_a_credit():
         assert (credit["payment_type"], credit["payment_date"]) == ("Credit Note", "2026-03-07")
         assert crm.due(ref) == Decimal("15.00")
         assert world.sync() == 1  # nothing more to write: the credit is not taken twice
+
+
+def test_an_invoice_edited_in_1crm_is_edited_in_xero():
+    with open_world("xero") as world:
+        crm, ref = synced_crm_invoice(world)
+        lines = [LineSpec("Advice", 3, Decimal("12.50"), Decimal(15), Decimal(10))]
+        assert crm.edit_invoice(ref, lines, "2026-04-30")
+        world.assert_balanced()
+        assert xero_invoice(world, crm, ref)["Total"] == 38.81  # reconcile: the due dates too
+        assert world.sync() == 1  # the edit is not sent back and forth

@@ -45,6 +45,20 @@ def xero_phones(phone: str) -> dict[str, Any]:
     return {"Phones": [{"PhoneType": "DEFAULT", "PhoneNumber": phone}]} if phone else {}
 
 
+def items_of(lines: list[LineSpec]) -> list[dict[str, Any]]:
+    """1CRM line items as a person types them."""
+    return [
+        {
+            "name": line.description,
+            "quantity": line.quantity,
+            "unit_price": str(line.price),
+            "tax_percentage": str(line.tax),
+            **({"discount_percentage": str(line.discount)} if line.discount else {}),
+        }
+        for line in lines
+    ]
+
+
 class CrmUser:
     """A person in 1CRM."""
 
@@ -81,16 +95,7 @@ class CrmUser:
         account = self.account_id(customer)
         if account is None:
             return None
-        items = [
-            {
-                "name": line.description,
-                "quantity": line.quantity,
-                "unit_price": str(line.price),
-                "tax_percentage": str(line.tax),
-                **({"discount_percentage": str(line.discount)} if line.discount else {}),
-            }
-            for line in lines
-        ]
+        items = items_of(lines)
         saved = self.library.crm_person(
             "Invoice",
             {
@@ -138,6 +143,17 @@ class CrmUser:
         """Whether nothing was paid on the 1CRM invoice of ``ref`` (or it is not in 1CRM)."""
         invoice = self.invoice(ref)
         return invoice is None or money(invoice["amount_due"]) == money(invoice["amount"])
+
+    def edit_invoice(self, ref: Ref, lines: list[LineSpec], due: str) -> bool:
+        """New lines and due date, saved in 1CRM's screens (the invoice still owes the new
+        total less what was paid on it)."""
+        invoice = self.invoice(ref)
+        if invoice is None:
+            return False
+        self.library.crm_edit(
+            "Invoice", invoice["id"], {"due_date": due, "line_items": items_of(lines)}
+        )
+        return True
 
     def cancel_invoice(self, ref: Ref) -> bool:
         """Cancel the invoice, as 1CRM's screens do: it stays, marked cancelled."""

@@ -17,7 +17,7 @@ from typing import Any
 import flask
 from werkzeug.exceptions import HTTPException
 
-from modules.onecrm.sandbox.documents import save_as_person
+from modules.onecrm.sandbox.documents import edit_as_person, save_as_person
 from modules.onecrm.sandbox.errors import BadRequest, CrmHttpError, NotFound
 from modules.onecrm.sandbox.queries import (
     checked_fields,
@@ -306,6 +306,17 @@ def save_as_a_person(model: str) -> flask.Response:
     return json_response({"id": record["id"]})
 
 
+def edit_as_a_person(model: str, record_id: str) -> flask.Response:
+    """``PATCH /_sandbox/ui/{Model}/{id}``: an invoice or quote edited in 1CRM's screens —
+    its fields and, given ``line_items``, its lines replaced — announced as an update."""
+    model_schema(model)
+    state, data = sandbox_state(), request_json()
+    with state.lock:
+        record, changes = edit_as_person(state, model, record_id, data)
+        announce(state, changes)
+    return json_response({"id": record["id"]})
+
+
 # -- errors, faults, app factory ---------------------------------------------------------------
 
 
@@ -364,6 +375,9 @@ def create_app(config: dict[str, Any] | None = None) -> flask.Flask:
     for path, name, view, methods in ROUTES:
         app.add_url_rule(API_PREFIX + path, name, view, methods=list(methods))
     app.add_url_rule("/_sandbox/ui/<model>", "save_as_a_person", save_as_a_person, methods=["POST"])
+    app.add_url_rule(
+        "/_sandbox/ui/<model>/<record_id>", "edit_as_a_person", edit_as_a_person, methods=["PATCH"]
+    )
     app.register_error_handler(CrmHttpError, _handle_error)
     app.register_error_handler(HTTPException, _handle_http_error)
     app.after_request(_add_rate_header)
