@@ -68,6 +68,8 @@ class Actions:
     """Approved invoices voided in the accounting system (nothing paid on them)."""
     crm_payment_deletions: bool = False
     """Synced payments deleted in 1CRM."""
+    crm_credits: bool = False
+    """Credit given in 1CRM (a payment of type Credit Note)."""
     crm_invoice_edits: bool = False
     """Synced invoices nothing is paid on, edited in 1CRM (lines, due date)."""
     app_credit_notes: bool = False
@@ -101,6 +103,7 @@ ACTIONS: dict[str, Actions] = {
         app_invoice_edits=True,
         app_credit_notes=True,
         crm_invoice_edits=True,
+        crm_credits=True,
     ),
     "quickbooks": Actions(
         crm_tax_rates=TAX_RATES,
@@ -299,6 +302,17 @@ class BooksMachine(RuleBasedStateMachine):
         payments = self.crm.synced_payments()
         if payments:
             self.crm.delete_payment(data.draw(st.sampled_from(payments), label="payment"))
+        self.steps += 1
+
+    @precondition(lambda self: self.invoices and self.actions.crm_credits)
+    @rule(data=st.data(), share=st.integers(1, 100))
+    def crm_credit(self, data: st.DataObject, share: int) -> None:
+        ref = data.draw(st.sampled_from(self.invoices), label="invoice")
+        due = None if ref in self.closed | self.edited else self.crm.due(ref)
+        if not due:
+            return
+        if self.crm.credit(ref, part_of(due, share), "2026-03-08"):
+            self.payments += 1
         self.steps += 1
 
     @precondition(lambda self: self.invoices and self.actions.crm_invoice_edits)

@@ -143,3 +143,14 @@ def test_an_invoice_edited_in_1crm_is_edited_in_xero():
         world.assert_balanced()
         assert xero_invoice(world, crm, ref)["Total"] == 38.81  # reconcile: the due dates too
         assert world.sync() == 1  # the edit is not sent back and forth
+
+
+def test_credit_given_in_1crm_reaches_xero_as_an_allocated_credit_note():
+    with open_world("xero") as world:
+        crm, ref = synced_crm_invoice(world)
+        assert crm.credit(ref, Decimal("3.00"), "2026-03-08")
+        world.assert_balanced()
+        (note,) = world.library.xero_records("CreditNotes")
+        assert (note["Type"], note["Total"], note["Reference"][:5]) == ("ACCRECCREDIT", 3, "1CRM ")
+        assert xero_invoice(world, crm, ref)["AmountDue"] == 20
+        assert world.sync() == 1  # 2.10 does not bring it back

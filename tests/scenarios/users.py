@@ -139,6 +139,25 @@ class CrmUser:
         )
         return True
 
+    def credit(self, ref: Ref, amount: Decimal, date: str) -> bool:
+        """Credit given on the invoice: a payment of type Credit Note (what reconcile reads
+        as a credit)."""
+        invoice = self.invoice(ref)
+        if invoice is None:
+            return False
+        self.library.crm_person(
+            "Payment",
+            {
+                "account_id": invoice["billing_account_id"],
+                "amount": str(amount),
+                "payment_date": date,
+                "payment_type": "Credit Note",
+                "currency_id": invoice["currency_id"],
+                "related_invoices": [{"invoice_id": invoice["id"], "amount": str(amount)}],
+            },
+        )
+        return True
+
     def untouched(self, ref: Ref) -> bool:
         """Whether nothing was paid on the 1CRM invoice of ``ref`` (or it is not in 1CRM)."""
         invoice = self.invoice(ref)
