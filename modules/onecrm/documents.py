@@ -284,7 +284,8 @@ def rewrite_document(
     The new line group, lines and adjustments are written first (taken back if that fails),
     then the document's totals, then the old parts are deleted: a retry after a failure
     half-way deletes whatever is left of the old ones. An invoice owes the new total less
-    what was paid on it (its total less its amount due before the edit).
+    what was paid on it (its total less its amount due before the edit), unless ``fields``
+    say what it owes (a cancelled invoice: nothing).
     """
     lines = priced_lines(items)
     rates = rates_for(client, lines)
@@ -319,7 +320,7 @@ def rewrite_document(
             write_line(client, undo, model, document_id, group_id, position, line, rates)
             for position, line in enumerate(lines, start=1)
         ]
-        client.update(model, document_id, {**fields, **totals})
+        client.update(model, document_id, {**totals, **fields})
     except ModuleError as error:
         raise undo.run(error) from None
     for part_model, part_id in old:

@@ -154,3 +154,26 @@ def test_credit_given_in_1crm_reaches_xero_as_an_allocated_credit_note():
         assert (note["Type"], note["Total"], note["Reference"][:5]) == ("ACCRECCREDIT", 3, "1CRM ")
         assert xero_invoice(world, crm, ref)["AmountDue"] == 20
         assert world.sync() == 1  # 2.10 does not bring it back
+
+
+def test_an_invoice_edited_then_voided_in_xero_is_cancelled_in_1crm_as_voided():
+    """Between two polls: the lines of the edit reach 1CRM with the void."""
+    with open_world("xero") as world:
+        crm, ref = synced_crm_invoice(world)
+        xero = XeroUser(world.library)
+        lines = [LineSpec("Freight", 1, Decimal("7.00"), Decimal(0))]
+        assert xero.edit_invoice(ref, crm, lines, "2026-03-31")
+        assert xero.void_invoice(ref, crm)
+        world.assert_balanced()
+        assert crm.invoice(ref)["amount"] == "7"
+
+
+def test_an_invoice_edited_then_cancelled_in_1crm_is_voided_in_xero_as_edited():
+    with open_world("xero") as world:
+        crm, ref = synced_crm_invoice(world)
+        assert crm.edit_invoice(
+            ref, [LineSpec("Freight", 1, Decimal("7.00"), Decimal(0))], "2026-03-31"
+        )
+        assert crm.cancel_invoice(ref)
+        world.assert_balanced()
+        assert xero_invoice(world, crm, ref)["Total"] == 7
