@@ -277,8 +277,10 @@ class BooksMachine(RuleBasedStateMachine):
         if delete and invoice.get("integrated_id") and ref not in self.edited:
             self.crm.delete_invoice(ref)
             self.invoices.remove(ref)
+            self.did("1CRM invoice deletions")
         elif self.crm.cancel_invoice(ref):
             self.closed.add(ref)
+            self.did("1CRM invoice cancels")
         self.steps += 1
 
     @precondition(lambda self: self.invoices and self.actions.app_invoice_voids)
@@ -292,6 +294,7 @@ class BooksMachine(RuleBasedStateMachine):
         in_crm = self.crm.invoice(ref) is not None
         if self.app.void_invoice(ref, self.crm):
             self.closed.add(ref)
+            self.did("invoice voids")
             if not in_crm:
                 self.invoices.remove(ref)
         self.steps += 1
@@ -302,6 +305,7 @@ class BooksMachine(RuleBasedStateMachine):
         payments = self.crm.synced_payments()
         if payments:
             self.crm.delete_payment(data.draw(st.sampled_from(payments), label="payment"))
+            self.did("1CRM payment deletions")
         self.steps += 1
 
     @precondition(lambda self: self.invoices and self.actions.crm_credits)
@@ -313,6 +317,7 @@ class BooksMachine(RuleBasedStateMachine):
             return
         if self.crm.credit(ref, part_of(due, share), "2026-03-08"):
             self.payments += 1
+            self.did("1CRM credits")
         self.steps += 1
 
     @precondition(lambda self: self.invoices and self.actions.crm_invoice_edits)
@@ -330,6 +335,7 @@ class BooksMachine(RuleBasedStateMachine):
         lines = data.draw(lines_of(actions.crm_tax_rates, actions.crm_discounts), label="lines")
         if self.crm.edit_invoice(ref, lines, due):
             self.edited.add(ref)
+            self.did("1CRM invoice edits")
         self.steps += 1
 
     @precondition(lambda self: self.invoices and self.actions.app_credit_notes)
@@ -341,6 +347,7 @@ class BooksMachine(RuleBasedStateMachine):
             return
         if self.app.credit(ref, self.crm, part_of(due, share), "2026-03-07"):
             self.payments += 1
+            self.did("credit notes")
         self.steps += 1
 
     @precondition(lambda self: self.invoices and self.actions.app_invoice_edits)
@@ -353,7 +360,13 @@ class BooksMachine(RuleBasedStateMachine):
         lines = data.draw(lines_of(actions.app_tax_rates, actions.app_discounts), label="lines")
         if self.app.edit_invoice(ref, self.crm, lines, due):
             self.edited.add(ref)
+            self.did("invoice edits")
         self.steps += 1
+
+    def did(self, what: str) -> None:
+        """Count an action of the kinds added for issue #20's item 5 (printed by ``-s``)."""
+        key = f"{self.library_name} {what}"
+        RUNS[key] = RUNS.get(key, 0) + 1
 
     def untouched(self, ref: Ref) -> bool:
         """Nothing paid on the invoice on either side."""
