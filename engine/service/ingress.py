@@ -27,6 +27,7 @@ from engine.service.errors import (
 )
 from engine.service.options import ServiceOptions
 from engine.service.plans import PlanCache, has_responder
+from engine.service.running import new_worker_id
 from engine.service.structure import infer_structure
 from engine.store import (
     Execution,
@@ -182,6 +183,7 @@ class WebhookOperations:
             scenario_id=scenario.id,
             scenario_version=scenario.current_version,
             execution_id=str(uuid.uuid4()),
+            worker_id=new_worker_id(),  # claimed now: ``hand_over`` beats for it from here
         )
 
     def _sample_taken(

@@ -40,9 +40,9 @@ class ServiceOptions:
         batches (``SWITCHBOARD_EXECUTION_RETENTION_DAYS``; 0 keeps them forever).
     runs_at_ingress: when this process's own queue threads run the work (embedded, started)
         and the scenario runs requests in parallel, ingress stores a request together with
-        its execution in one commit and hands both to a thread, which runs it without
-        reading them back (``SWITCHBOARD_RUNS_AT_INGRESS``; off: the request waits in the
-        webhook queue for a thread to claim it).
+        its execution, claimed by this process, in one commit and hands both to a thread,
+        which runs it without reading them back (``SWITCHBOARD_RUNS_AT_INGRESS``; off: the
+        request waits in the webhook queue for a thread to claim it).
     """
 
     webhook_response_timeout: float = 60.0

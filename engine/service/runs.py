@@ -87,9 +87,6 @@ def _claimed(execution: Execution, worker: str, now: datetime) -> Execution:
 # itself) may read the organization's variables: ``var.organization.x``, ``var`` whole.
 _OTHER_VARIABLES = re.compile(r"\bvar\b(?!\.(?:scenario|execution|input)\b)")
 _KEPT_ANSWERS = 1024
-_HELD_LIMIT = 4096
-"""Executions handed over by ingress and not yet run, remembered at most (beyond it the
-threads read them from the store: a hint lost costs reads, never a run)."""
 
 
 def may_refer_to_organization(plan: Plan) -> bool:
@@ -227,20 +224,26 @@ class RunOperations:
         execution: Execution,
         bundle: dict[str, Any],
     ) -> None:
-        """Dispatch the queued execution ingress stored with its request
+        """Dispatch the execution ingress stored with its request
         (``Store.enqueue_with_execution``), remembering what ingress knows of it so the thread
-        that runs it reads none of it again. A dispatch that fails is logged: the execution
-        is durable and queued, and the sweep dispatches it after the grace period."""
-        if len(self._held) >= _HELD_LIMIT:
-            self._held.clear()
+        that runs it reads none of it again.
+
+        An execution stored claimed (``worker_id``) beats from now on, so waiting for a thread
+        never gets it reaped; it is remembered until a thread runs it (the backplane's
+        backlog bounds how many wait). A dispatch that fails is logged and the execution let
+        go: it is durable, and the reaper (claimed) or the sweep (queued) runs it again."""
+        worker = execution.worker_id
         self._held[execution.id] = _Known(
-            execution.id, scenario, webhook, item, None, execution, bundle
+            execution.id, scenario, webhook, item, worker, execution, bundle
         )
+        if worker is not None:
+            self.heartbeats.hold(execution.id, worker)
         try:
             self.queue.dispatch_execution(execution.id)
         except Exception:
             self._held.pop(execution.id, None)
-            log.exception("execution %s: dispatch failed; the sweep will retry", execution.id)
+            self.heartbeats.let_go(execution.id)
+            log.exception("execution %s: dispatch failed; it is run again later", execution.id)
 
     # -- webhook items --
 

@@ -65,9 +65,10 @@ def test_ingress_commits_the_request_with_its_execution_and_the_run_reads_nothin
     assert accepted.execution_id is not None and accepted.responds
     item = store.get_queue_item(accepted.item_id)
     assert (item.status, item.execution_id) == (QueueItemStatus.DONE, accepted.execution_id)
-    queued = store.get_execution(accepted.execution_id, with_record=False)
-    assert (queued.status, queued.trigger_kind, queued.trigger_ref) == (
-        ExecutionStatus.QUEUED,
+    claimed = store.get_execution(accepted.execution_id, with_record=False)
+    assert claimed.worker_id is not None  # claimed at ingress; its heartbeat kept from there
+    assert (claimed.status, claimed.trigger_kind, claimed.trigger_ref) == (
+        ExecutionStatus.RUNNING,
         TriggerKind.WEBHOOK,
         str(accepted.item_id),
     )
@@ -79,10 +80,10 @@ def test_ingress_commits_the_request_with_its_execution_and_the_run_reads_nothin
     assert answer is not None and (answer.status, answer.body) == (201, "got 7")
     finished = store.get_execution(accepted.execution_id)
     assert finished.status is ExecutionStatus.SUCCESS and finished.record is not None
-    # Ingress: BEGIN, the route check, the request, the execution. The run: BEGIN and the
-    # claim; BEGIN, the finish and the record. Nothing read back.
+    # Ingress: BEGIN, the route check, the request, the execution (claimed). The run:
+    # BEGIN, the finish and the record. Nothing read back.
     assert accepting == 4, statements[:accepting]
-    assert len(running) == 5, running
+    assert len(running) == 3, running
     assert not [s for s in running if s.lstrip().upper().startswith("SELECT")]
 
 
@@ -92,15 +93,18 @@ def test_an_execution_made_at_ingress_survives_losing_the_process(
     hook = service.import_scenario(ANSWERING, active=True).webhooks[0]
     accepted = post(service, hook.token, 3)
     assert accepted.execution_id is not None
-    # The process dies before a thread took it: a new one (nothing in memory) runs it once.
+    # The process dies before a thread took it (its heartbeats stop): once the heartbeat is
+    # stale, a new process (nothing in memory) runs it, once.
+    service.close()
     options = ServiceOptions(webhook_response_timeout=5, dispatch_grace_seconds=1)
     again = InlineQueue(workers=1)
     restarted = Service(store, again, settings, registry, clock, options=options)
     try:
-        clock.advance(seconds=5)
+        clock.advance(seconds=settings.stale_after_seconds + 5)
         restarted.tick()
-        assert deliver(again, restarted) == [accepted.execution_id]
-        assert deliver(again, restarted) == []
+        assert set(deliver(again, restarted)) == {accepted.execution_id}
+        restarted.tick()
+        deliver(again, restarted)
     finally:
         restarted.close()
         again.close()

@@ -89,6 +89,7 @@ class WebhookQueue(ABC):
         scenario_id: int,
         scenario_version: int,
         execution_id: str,
+        worker_id: str | None = None,
         received_at: datetime | None = None,
     ) -> tuple[QueueItem, Execution] | None:
         """Store a received request together with the execution that runs it, in one
@@ -99,7 +100,9 @@ class WebhookQueue(ABC):
         Only while the webhook still belongs to ``scenario_id`` and that scenario is active at
         ``scenario_version``, checked inside the transaction; otherwise nothing is stored and
         ``None`` comes back (the caller stores the request with ``enqueue``). No queue limit
-        applies: the request never waits in the queue.
+        applies: the request never waits in the queue. With ``worker_id`` the execution is
+        stored already claimed by it (``running``, started and beating at ``received_at``):
+        that worker keeps its heartbeat from then on.
         """
 
     @abstractmethod

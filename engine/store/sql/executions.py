@@ -95,6 +95,9 @@ def _statuses(status: ExecutionStatus | str | Sequence[ExecutionStatus | str]) -
 
 
 _INSERTED = (
+    "started_at",
+    "worker_id",
+    "heartbeat_at",
     "id",
     "scenario_id",
     "scenario_version",
@@ -115,9 +118,11 @@ def new_execution(
     trigger_kind: TriggerKind,
     trigger_ref: str | None,
     created: datetime,
+    worker_id: str | None = None,
 ) -> tuple[Execution, dict[str, Any]]:
-    """A queued execution as its row reads back (not read back: made from the values
-    written) and the row to insert (``INSERT_EXECUTION``)."""
+    """A queued execution (running, claimed by ``worker_id`` at ``created``, when given) as
+    its row reads back (not read back: made from the values written) and the row to insert
+    (``INSERT_EXECUTION``)."""
     made = Execution(
         id=execution_id,
         scenario_id=scenario_id,
@@ -138,7 +143,17 @@ def new_execution(
     )
     row = {name: getattr(made, name) for name in _INSERTED}
     row.update(trigger_kind=trigger_kind.value, status=QUEUED)
-    return replace(made, created_at=created.astimezone(UTC)), row
+    made = replace(made, created_at=created.astimezone(UTC))
+    if worker_id is not None:
+        row.update(status=RUNNING, worker_id=worker_id, started_at=created, heartbeat_at=created)
+        made = replace(
+            made,
+            status=ExecutionStatus.RUNNING,
+            worker_id=worker_id,
+            started_at=made.created_at,
+            heartbeat_at=made.created_at,
+        )
+    return made, row
 
 
 class SqlExecutions(SqlBase):

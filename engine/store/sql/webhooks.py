@@ -172,6 +172,7 @@ class SqlWebhookQueue(SqlBase):
         scenario_id: int,
         scenario_version: int,
         execution_id: str,
+        worker_id: str | None = None,
         received_at: datetime | None = None,
     ) -> tuple[QueueItem, Execution] | None:
         request = dict(request)
@@ -206,6 +207,7 @@ class SqlWebhookQueue(SqlBase):
                 TriggerKind.WEBHOOK,
                 str(item.id),
                 received,
+                worker_id,
             )
             connection.execute(INSERT_EXECUTION, values)
             return item, execution
