@@ -4,8 +4,10 @@ before its fix."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 
+from engine.store import ExecutionStatus, TriggerKind
 from tests.browser.conftest import ROOT, shot
 from tests.browser.helpers import add_after, api_session, close_panel, create_scenario, pick, save
 from tests.browser.test_inspect import parse_blueprint, run
@@ -106,6 +108,46 @@ def test_sample_request_for_the_data_structure_is_not_run(signed_in, server):
     api_json(page, server, "POST", f"/api/scenarios/{scenario_id}/activate")
     executions = page.request.get(f"{server}/api/executions?scenario_id={scenario_id}").json()
     assert executions["items"] == [], executions
+
+
+# 3 -------------------------------------------------------------------------------------------
+
+
+def test_history_is_ordered_by_its_started_column(signed_in, server, service):
+    """Runs queued in one order and started in another (a busy worker, a retry) are listed by
+    start, newest first; a run not started yet is listed by when it was queued (on top)."""
+    page = signed_in
+    scenario_id = create_scenario(page, server, parse_blueprint("Busy"))
+    store = service.store
+    t0 = datetime.now(UTC) - timedelta(minutes=10)
+    queued_first = store.create_execution(scenario_id, 1, TriggerKind.WEBHOOK, created_at=t0)
+    queued_second = store.create_execution(
+        scenario_id, 1, TriggerKind.WEBHOOK, created_at=t0 + timedelta(minutes=1)
+    )
+    for execution, minutes in ((queued_second, 2), (queued_first, 3)):
+        store.claim_execution(execution.id, "w", now=t0 + timedelta(minutes=minutes))
+        store.finish_execution(
+            execution.id, ExecutionStatus.SUCCESS, {"modules": {}}, operations=1, data_size=1
+        )
+    waiting = store.create_execution(
+        scenario_id, 1, TriggerKind.MANUAL, created_at=t0 + timedelta(minutes=4)
+    )
+    page.goto(f"{server}/#/history?scenario={scenario_id}")
+    rows = page.get_by_test_id("history-table").locator("tbody tr")
+    rows.nth(2).wait_for()
+    shot(page, "defect-3-history")
+    order = [row.get_attribute("data-testid") for row in rows.all()]
+    assert order == [f"execution-{e.id}" for e in (waiting, queued_first, queued_second)]
+    assert rows.nth(0).get_by_test_id("started").inner_text().startswith("queued")
+    # Older pages continue in the same order: one row per page through the API.
+    listed, cursor = [], None
+    while True:
+        query = f"scenario_id={scenario_id}&limit=1" + (f"&cursor={cursor}" if cursor else "")
+        answer = page.request.get(f"{server}/api/executions?{query}").json()
+        listed += [item["id"] for item in answer["items"]]
+        if (cursor := answer["next_cursor"]) is None:
+            break
+    assert listed == [waiting.id, queued_first.id, queued_second.id]
 
 
 # 4 -------------------------------------------------------------------------------------------
