@@ -306,7 +306,7 @@ class Priced(BaseModel):
     exchange_rate: float | None = None
 
 
-class AccountOutput(RecordBase, Priced):
+class AccountOutput(Priced, RecordBase):
     """An Account."""
 
     account_type: str | None = None
@@ -356,7 +356,7 @@ class ContactOutput(RecordBase):
     primary_address_country: str | None = None
 
 
-class DocumentOutput(RecordBase, Priced):
+class DocumentOutput(Priced, RecordBase):
     """What an invoice and a quote share: the customer, the number prefix and the totals
     (``amount`` is the total)."""
 
@@ -402,7 +402,7 @@ class QuoteOutput(DocumentOutput):
     valid_until: str | None = None
 
 
-class PaymentOutput(RecordBase, Priced):
+class PaymentOutput(Priced, RecordBase):
     """A Payment (the invoices it pays: List a Payment's Invoices)."""
 
     payment_number: Any = None
