@@ -75,6 +75,30 @@ when its last part has one."""
 
 
 @dataclass(frozen=True)
+class OutputChoice:
+    """An output that depends on one of the module's settings, as a 1CRM trigger's record
+    fields depend on the record type it watches.
+
+    The value of ``setting`` (in the module's parameters, else its mapper) picks a model of
+    ``outputs``, compared without case and surrounding spaces; no value, an expression or a
+    value ``outputs`` lacks leaves the spec's own ``output``.
+    """
+
+    setting: str
+    outputs: Mapping[str, type[BaseModel]]
+
+    def pick(self, value: Any) -> type[BaseModel] | None:
+        """The model ``value`` picks, or ``None``."""
+        if not isinstance(value, str):
+            return None
+        return self._by_key.get(value.strip().lower())
+
+    @property
+    def _by_key(self) -> dict[str, type[BaseModel]]:
+        return {key.strip().lower(): model for key, model in self.outputs.items()}
+
+
+@dataclass(frozen=True)
 class RecordNaming:
     """Which output fields identify a record and which name it for people, in the order tried.
 
@@ -180,6 +204,8 @@ class ModuleSpec:
             iterators, aggregators, directives and responders, else ``None``: undeclared, which
             the registry test refuses for Switchboard's own modules.
         naming: which output fields identify and name a record (``None``: ``GENERIC_NAMING``).
+        output_choice: an output that depends on a setting (``output_for``); ``output`` is
+            what any other value of that setting outputs.
         aggregate: for aggregators, shapes the collected items into the output bundle (the
             Array aggregator's ``array``, the Text aggregator's ``text`` …); ``None``: an array.
         free_form: the sections (``"parameters"``, ``"mapper"``) whose keys are the user's own
@@ -198,6 +224,7 @@ class ModuleSpec:
     parameters: type[BaseModel] = Empty
     input: type[BaseModel] = Empty
     output: type[BaseModel] | None = None
+    output_choice: OutputChoice | None = None
     hooks: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
     effect: Effect | None = None
     naming: RecordNaming | None = None
@@ -208,6 +235,19 @@ class ModuleSpec:
     @property
     def app(self) -> str:
         return self.id.partition(":")[0]
+
+    def output_for(
+        self, parameters: Mapping[str, Any] | None, mapper: Mapping[str, Any] | None = None
+    ) -> type[BaseModel] | None:
+        """The output model of a module with these settings: ``output_choice``'s pick, else
+        ``output``."""
+        if self.output_choice is not None:
+            name = self.output_choice.setting
+            value = (parameters or {}).get(name) or (mapper or {}).get(name)
+            picked = self.output_choice.pick(value)
+            if picked is not None:
+                return picked
+        return self.output
 
     @property
     def writes(self) -> bool:

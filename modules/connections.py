@@ -455,6 +455,7 @@ def module_factory(
             hooks=dict(hooks or {}),
             effect=effect,
             naming=models["naming"],
+            output_choice=models.get("output_choice"),
         )
 
     return spec

@@ -66,8 +66,9 @@ class HistoryOperations:
         limit: int = 50,
         cursor: str | None = None,
     ) -> ExecutionPage:
-        """Executions newest first; every filter rides an index of ``(…, created_at, id)``.
-        Raises ``ValueError`` for a foreign cursor."""
+        """Executions newest first by start (one not started yet by when it was queued);
+        every filter rides an index of ``(…, started_or_queued_at, id)``. Raises
+        ``ValueError`` for a foreign cursor."""
         filters: dict[str, Any] = {}
         if statuses:
             filters["status"] = list(statuses)

@@ -279,3 +279,160 @@ class AllocationOutput(BaseModel):
     invoice_number: Any = None
     integrated_id: str | None = None
     amount: float | None = None
+
+
+# -- each record type's output (what the mapping panel lists for the chosen type) -------------
+
+
+class RecordBase(BaseModel):
+    """What every 1CRM record has: its id, name, owner and audit fields (dates ISO UTC)."""
+
+    model_config = _LAX
+
+    id: str
+    name: str | None = None
+    assigned_user_id: str | None = None
+    date_entered: str | None = None
+    date_modified: str | None = None
+    created_by: str | None = None
+    modified_user_id: str | None = None
+    deleted: Any = None
+
+
+class Priced(BaseModel):
+    """A record in a currency."""
+
+    currency_id: str | None = None
+    exchange_rate: float | None = None
+
+
+class AccountOutput(Priced, RecordBase):
+    """An Account."""
+
+    account_type: str | None = None
+    industry: str | None = None
+    description: str | None = None
+    email1: str | None = None
+    email2: str | None = None
+    phone_office: str | None = None
+    phone_alternate: str | None = None
+    phone_fax: str | None = None
+    website: str | None = None
+    is_supplier: bool | None = None
+    balance: float | None = None
+    tax_code_id: str | None = None
+    primary_contact_id: str | None = None
+    billing_address_street: str | None = None
+    billing_address_city: str | None = None
+    billing_address_state: str | None = None
+    billing_address_postalcode: str | None = None
+    billing_address_country: str | None = None
+    shipping_address_street: str | None = None
+    shipping_address_city: str | None = None
+    shipping_address_state: str | None = None
+    shipping_address_postalcode: str | None = None
+    shipping_address_country: str | None = None
+
+
+class ContactOutput(RecordBase):
+    """A Contact."""
+
+    salutation: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    title: str | None = None
+    email1: str | None = None
+    email2: str | None = None
+    phone_work: str | None = None
+    phone_mobile: str | None = None
+    phone_home: str | None = None
+    primary_account_id: str | None = None
+    primary_account: str | None = None
+    description: str | None = None
+    primary_address_street: str | None = None
+    primary_address_city: str | None = None
+    primary_address_state: str | None = None
+    primary_address_postalcode: str | None = None
+    primary_address_country: str | None = None
+
+
+class DocumentOutput(Priced, RecordBase):
+    """What an invoice and a quote share: the customer, the number prefix and the totals
+    (``amount`` is the total)."""
+
+    prefix: str | None = None
+    billing_account_id: str | None = None
+    billing_account: str | None = None
+    billing_contact_id: str | None = None
+    billing_contact: str | None = None
+    terms: str | None = None
+    description: str | None = None
+    amount: float | None = None
+    subtotal: float | None = None
+    pretax: float | None = None
+    total_tax: float | None = None
+    total_discount: float | None = None
+    total_shipping: float | None = None
+    billing_address_street: str | None = None
+    billing_address_city: str | None = None
+    billing_address_state: str | None = None
+    billing_address_postalcode: str | None = None
+    billing_address_country: str | None = None
+
+
+class InvoiceOutput(DocumentOutput):
+    """An Invoice (its lines: List Line Items)."""
+
+    invoice_number: Any = None
+    invoice_date: str | None = None
+    due_date: str | None = None
+    amount_due: float | None = None
+    shipping_stage: str | None = None
+    purchase_order_num: str | None = None
+    cancelled: bool | None = None
+    from_quote_id: str | None = None
+    integrated_id: str | None = None
+
+
+class QuoteOutput(DocumentOutput):
+    """A Quote (its lines: List Line Items)."""
+
+    quote_number: Any = None
+    quote_stage: str | None = None
+    valid_until: str | None = None
+
+
+class PaymentOutput(Priced, RecordBase):
+    """A Payment (the invoices it pays: List a Payment's Invoices)."""
+
+    payment_number: Any = None
+    prefix: str | None = None
+    account_id: str | None = None
+    account: str | None = None
+    direction: str | None = None
+    payment_date: str | None = None
+    payment_type: str | None = None
+    payment_method: str | None = None
+    amount: float | None = None
+    total_amount: float | None = None
+    related_invoice_id: str | None = None
+    applied_amount: float | None = None
+    customer_reference: str | None = None
+    notes: str | None = None
+    refund: bool | None = None
+    integrated_id: str | None = None
+
+
+OUTPUTS_BY_MODEL: dict[str, type[BaseModel]] = {
+    "Account": AccountOutput,
+    "Contact": ContactOutput,
+    "Invoice": InvoiceOutput,
+    "Quote": QuoteOutput,
+    "Payment": PaymentOutput,
+}
+"""Each record type's output; another type outputs ``RecordOutput`` (every field above)."""
+
+RECORD_OUTPUTS: dict[str, type[BaseModel]] = {
+    name: OUTPUTS_BY_MODEL[model] for name, model in MODEL_NAMES.items()
+} | {model.lower(): output for model, output in OUTPUTS_BY_MODEL.items()}
+"""The output by what users pick ("Accounts", "account" …), as ``model_name`` reads it."""

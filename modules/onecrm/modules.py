@@ -18,7 +18,15 @@ from typing import Any
 from pydantic import BaseModel
 
 from engine.errors import DataError, InvalidConfigurationError
-from engine.spec import Bundle, Effect, ModuleCall, ModuleKind, ModuleSpec, RecordNaming
+from engine.spec import (
+    Bundle,
+    Effect,
+    ModuleCall,
+    ModuleKind,
+    ModuleSpec,
+    OutputChoice,
+    RecordNaming,
+)
 from modules.connections import ApiClient, limited, module_factory, with_position
 from modules.onecrm.client import OneCrmClient, client_for, from_onecrm, onecrm_settings, to_onecrm
 from modules.onecrm.documents import (
@@ -33,6 +41,7 @@ from modules.onecrm.documents import (
 from modules.onecrm.models import (
     DEFAULT_WEBHOOK_FILTER,
     EVENT_TYPES,
+    RECORD_OUTPUTS,
     AllocationOutput,
     CreateInput,
     DeleteInput,
@@ -287,6 +296,8 @@ _spec = module_factory(
     output=RecordOutput,
     naming=RECORD_NAMING,
 )
+BY_MODEL = OutputChoice("model", RECORD_OUTPUTS)
+"""A record module outputs the fields of the record type it is set to (``model``)."""
 
 
 ONECRM_MODULES: tuple[ModuleSpec, ...] = (
@@ -296,6 +307,7 @@ ONECRM_MODULES: tuple[ModuleSpec, ...] = (
         ModuleKind.INSTANT_TRIGGER,
         new_event,
         parameters=NewEventParameters,
+        output_choice=BY_MODEL,
         effect=Effect.WATCH,
         hooks={
             "webhook_bundles": webhook_bundles,
@@ -310,6 +322,7 @@ ONECRM_MODULES: tuple[ModuleSpec, ...] = (
         search_records,
         parameters=SearchParameters,
         input_model=SearchInput,
+        output_choice=BY_MODEL,
         effect=Effect.SEARCH,
     ),
     _spec(
@@ -318,6 +331,7 @@ ONECRM_MODULES: tuple[ModuleSpec, ...] = (
         ModuleKind.ACTION,
         get_record,
         input_model=GetInput,
+        output_choice=BY_MODEL,
         effect=Effect.READ,
     ),
     _spec(
@@ -326,6 +340,7 @@ ONECRM_MODULES: tuple[ModuleSpec, ...] = (
         ModuleKind.ACTION,
         create_record,
         input_model=CreateInput,
+        output_choice=BY_MODEL,
         effect=Effect.CREATE,
     ),
     _spec(
@@ -334,6 +349,7 @@ ONECRM_MODULES: tuple[ModuleSpec, ...] = (
         ModuleKind.ACTION,
         update_record,
         input_model=UpdateInput,
+        output_choice=BY_MODEL,
         effect=Effect.UPDATE,
     ),
     _spec(

@@ -91,6 +91,17 @@ def test_apps_have_labels_and_colours(owner, service):
     assert apps_of_modules <= {app["app"] for app in apps}
 
 
+def test_the_catalogue_answers_each_record_types_output_schema(owner):
+    """A 1CRM record module outputs the chosen record type's fields (#22, defect 15)."""
+    found = {m["id"]: m for m in owner.get("/api/modules").json}
+    choice = found["onecrm:NewEvent"]["output_choice"]
+    assert choice["setting"] == "model"
+    accounts = choice["schemas"]["accounts"]["properties"]
+    assert "email1" in accounts and "invoice_number" not in accounts
+    assert "due_date" in choice["schemas"]["invoice"]["properties"]
+    assert found["http:MakeRequest"]["output_choice"] is None
+
+
 def test_apps_defined_as_data_show_like_any_module(owner):
     modules = {m["id"]: m for m in owner.get("/api/modules").json}
     slack = modules["slack:CreateMessage"]

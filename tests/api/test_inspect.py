@@ -159,10 +159,9 @@ def test_run_one_module_error_cases(owner):
 
 
 def finished(store, clock, sid, kind, status, *, minutes_ago=0, operations=1):
-    execution = store.create_execution(
-        sid, 1, kind, created_at=clock.now - timedelta(minutes=minutes_ago)
-    )
-    store.claim_execution(execution.id, "w")
+    at = clock.now - timedelta(minutes=minutes_ago)
+    execution = store.create_execution(sid, 1, kind, created_at=at)
+    store.claim_execution(execution.id, "w", now=at)  # started at once, as the history reads
     error = {"type": "X", "message": "x"} if status is ExecutionStatus.ERROR else None
     store.finish_execution(
         execution.id, status, None, operations=operations, data_size=0, error=error
@@ -212,6 +211,28 @@ def test_history_filters_and_keyset_paging(owner, store, clock):
     assert owner.get("/api/executions?status=nope").status_code == 422
     assert owner.get("/api/executions?trigger_kind=nope").status_code == 422
     assert owner.get("/api/executions?cursor=garbage").status_code == 400
+
+
+def test_history_lists_runs_by_start_not_by_creation(owner, store, clock):
+    """A run queued first but started last (a busy worker, a retry) is the newest in the
+    history, as its "Started" column says; a run still queued is listed by when it was queued."""
+    sid = create(owner, MANUAL, "One")
+    first = store.create_execution(sid, 1, TriggerKind.WEBHOOK, created_at=clock.now)
+    second = store.create_execution(sid, 1, TriggerKind.WEBHOOK, created_at=clock.now)
+    store.claim_execution(second.id, "w", now=clock.now + timedelta(seconds=1))
+    store.claim_execution(first.id, "w", now=clock.now + timedelta(seconds=2))
+    waiting = store.create_execution(
+        sid, 1, TriggerKind.MANUAL, created_at=clock.now + timedelta(seconds=3)
+    )
+    seen, cursor = [], None
+    while True:
+        query = f"scenario_id={sid}&limit=1" + (f"&cursor={cursor}" if cursor else "")
+        got = owner.get(f"/api/executions?{query}").json
+        seen += [(e["id"], e["started_at"]) for e in got["items"]]
+        if (cursor := got["next_cursor"]) is None:
+            break
+    assert [execution_id for execution_id, _ in seen] == [waiting.id, first.id, second.id]
+    assert seen[0][1] is None and seen[1][1] > seen[2][1]
 
 
 # -- webhook queues -----------------------------------------------------------------------------

@@ -43,12 +43,15 @@ COLUMNS = (
     "created_at",
     "started_at",
     "finished_at",
+    "started_or_queued_at",
     "duration_ms",
     "operations",
     "data_size",
     "reaped_count",
 )
-FLOOR_SQL = "SELECT * FROM executions {where} ORDER BY created_at DESC, id DESC LIMIT {limit}"
+FLOOR_SQL = (
+    "SELECT * FROM executions {where} ORDER BY started_or_queued_at DESC, id DESC LIMIT {limit}"
+)
 
 
 def _status(index: int) -> str:
@@ -75,6 +78,7 @@ def generate_rows(count: int) -> Iterator[tuple[Any, ...]]:
             created,
             created,
             created + timedelta(milliseconds=850),
+            created,  # started_or_queued_at: started at once
             850,
             4,
             2048,
@@ -111,7 +115,7 @@ def load_sqlite(engine: sqlalchemy.Engine, count: int) -> None:
         cursor.execute("BEGIN")
         for batch in _batches(count):
             cursor.executemany(
-                sql, [(*row[:5], *map(_sqlite_time, row[5:8]), *row[8:]) for row in batch]
+                sql, [(*row[:5], *map(_sqlite_time, row[5:9]), *row[9:]) for row in batch]
             )
         cursor.execute("COMMIT")
         cursor.execute("ANALYZE")
@@ -202,7 +206,7 @@ def measure(backend: str, store: SqlStore, insert_seconds: float) -> list[dict[s
             lambda: store.list_executions(status=ExecutionStatus.WARNING, until=since, limit=PAGE),
             _floor(
                 engine,
-                "WHERE status = :st AND created_at < :until",
+                "WHERE status = :st AND started_or_queued_at < :until",
                 {"st": "warning", "until": _bound_time(backend, since)},
             ),
         ),

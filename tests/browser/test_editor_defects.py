@@ -4,8 +4,10 @@ before its fix."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 
+from engine.store import ExecutionStatus, TriggerKind
 from tests.browser.conftest import ROOT, shot
 from tests.browser.helpers import add_after, api_session, close_panel, create_scenario, pick, save
 from tests.browser.test_inspect import parse_blueprint, run
@@ -106,6 +108,46 @@ def test_sample_request_for_the_data_structure_is_not_run(signed_in, server):
     api_json(page, server, "POST", f"/api/scenarios/{scenario_id}/activate")
     executions = page.request.get(f"{server}/api/executions?scenario_id={scenario_id}").json()
     assert executions["items"] == [], executions
+
+
+# 3 -------------------------------------------------------------------------------------------
+
+
+def test_history_is_ordered_by_its_started_column(signed_in, server, service):
+    """Runs queued in one order and started in another (a busy worker, a retry) are listed by
+    start, newest first; a run not started yet is listed by when it was queued (on top)."""
+    page = signed_in
+    scenario_id = create_scenario(page, server, parse_blueprint("Busy"))
+    store = service.store
+    t0 = datetime.now(UTC) - timedelta(minutes=10)
+    queued_first = store.create_execution(scenario_id, 1, TriggerKind.WEBHOOK, created_at=t0)
+    queued_second = store.create_execution(
+        scenario_id, 1, TriggerKind.WEBHOOK, created_at=t0 + timedelta(minutes=1)
+    )
+    for execution, minutes in ((queued_second, 2), (queued_first, 3)):
+        store.claim_execution(execution.id, "w", now=t0 + timedelta(minutes=minutes))
+        store.finish_execution(
+            execution.id, ExecutionStatus.SUCCESS, {"modules": {}}, operations=1, data_size=1
+        )
+    waiting = store.create_execution(
+        scenario_id, 1, TriggerKind.MANUAL, created_at=t0 + timedelta(minutes=4)
+    )
+    page.goto(f"{server}/#/history?scenario={scenario_id}")
+    rows = page.get_by_test_id("history-table").locator("tbody tr")
+    rows.nth(2).wait_for()
+    shot(page, "defect-3-history")
+    order = [row.get_attribute("data-testid") for row in rows.all()]
+    assert order == [f"execution-{e.id}" for e in (waiting, queued_first, queued_second)]
+    assert rows.nth(0).get_by_test_id("started").inner_text().startswith("queued")
+    # Older pages continue in the same order: one row per page through the API.
+    listed, cursor = [], None
+    while True:
+        query = f"scenario_id={scenario_id}&limit=1" + (f"&cursor={cursor}" if cursor else "")
+        answer = page.request.get(f"{server}/api/executions?{query}").json()
+        listed += [item["id"] for item in answer["items"]]
+        if (cursor := answer["next_cursor"]) is None:
+            break
+    assert listed == [waiting.id, queued_first.id, queued_second.id]
 
 
 # 4 -------------------------------------------------------------------------------------------
@@ -356,25 +398,51 @@ def test_mapping_panel_forgets_the_previous_panels_field(signed_in, server):
 # 10 ------------------------------------------------------------------------------------------
 
 
+def inside_window(page, box: dict) -> bool:
+    size = page.viewport_size
+    return (
+        box["x"] >= 0
+        and box["y"] >= 0
+        and box["x"] + box["width"] <= size["width"]
+        and box["y"] + box["height"] <= size["height"]
+    )
+
+
 def test_context_menu_near_the_bottom_stays_in_the_window(signed_in, server):
+    """A real right-click on a module at the very bottom edge of a small window: every item of
+    the menu is inside the window."""
     page = signed_in
+    page.set_viewport_size({"width": 900, "height": 560})
     scenario_id = create_scenario(page, server, parse_blueprint())
     page.goto(f"{server}/#/scenarios/{scenario_id}")
-    node = page.get_by_test_id("module-2")
+    node = page.get_by_test_id("module-3")
     node.wait_for()
-    height = page.viewport_size["height"]
-    width = page.viewport_size["width"]
-    node.dispatch_event(
-        "contextmenu", {"clientX": width - 20, "clientY": height - 15, "bubbles": True}
-    )
+    # Drag the canvas until module 3 sits on the window's bottom edge, left of the minimap.
+    size = page.viewport_size
+    pane = page.locator(".react-flow__pane").bounding_box()
+    minimap = page.locator(".react-flow__minimap").bounding_box()
+    box = node.bounding_box()
+    start = (pane["x"] + 10, pane["y"] + 10)
+    shift_x = minimap["x"] - 20 - box["width"] - box["x"]
+    shift_y = size["height"] - 12 - box["y"]
+    page.mouse.move(*start)
+    page.mouse.down()
+    page.mouse.move(start[0] + shift_x / 2, start[1] + shift_y / 2, steps=5)
+    page.mouse.move(start[0] + shift_x, start[1] + shift_y, steps=5)
+    page.mouse.up()
+    box = node.bounding_box()
+    assert box["y"] + 12 > size["height"] - 10, box  # its top is in the last few pixels
+    page.mouse.click(box["x"] + 20, size["height"] - 4, button="right")
     menu = page.get_by_role("menu")
     menu.wait_for()
-    box = menu.bounding_box()
     shot(page, "defect-10-menu")
-    assert box["y"] + box["height"] <= height, box
-    assert box["x"] + box["width"] <= width, box
-    delete = menu.get_by_role("menuitem", name="Delete module").bounding_box()
-    assert delete["y"] + delete["height"] <= height, delete
+    assert inside_window(page, menu.bounding_box()), menu.bounding_box()
+    items = menu.get_by_role("menuitem").all()
+    assert len(items) >= 5
+    for item in items:
+        assert inside_window(page, item.bounding_box()), (item.inner_text(), item.bounding_box())
+    menu.get_by_role("menuitem", name="Delete module").click()
+    node.wait_for(state="detached")
 
 
 # 11 ------------------------------------------------------------------------------------------
@@ -468,20 +536,182 @@ def test_adding_a_data_store_record_asks_nothing_that_answers_404(signed_in, ser
 # 15 ------------------------------------------------------------------------------------------
 
 
-def test_dashboard_day_labels_do_not_overlap(signed_in, server):
+def test_dashboard_day_labels_do_not_overlap(signed_in, server, service):
+    """Runs on every day of the period, a narrow window: on every chart (all scenarios and each
+    scenario's small one) and every period, neighbouring day labels keep a visible gap."""
     page = signed_in
+    page.set_viewport_size({"width": 760, "height": 900})
     scenario_id = create_scenario(page, server, parse_blueprint())
-    run(page, server, scenario_id)
+    now = datetime.now(UTC)
+    for days_ago in range(30):
+        made = service.store.create_execution(
+            scenario_id, 1, TriggerKind.MANUAL, created_at=now - timedelta(days=days_ago)
+        )
+        service.store.claim_execution(made.id, "w")
+        service.store.finish_execution(
+            made.id, ExecutionStatus.SUCCESS, {"modules": {}}, operations=2, data_size=1
+        )
     page.goto(f"{server}/#/dashboard")
-    page.get_by_label("Period").select_option("14")
-    chart = page.get_by_role("img", name="Runs, operations and errors per day, all scenarios")
-    chart.wait_for()
-    page.wait_for_function("() => document.querySelectorAll('svg.day-chart g').length >= 14")
-    shot(page, "defect-15-dashboard")
-    boxes = [label.bounding_box() for label in chart.locator("text").all()]
-    assert len(boxes) >= 2
-    for a, b in pairwise(boxes):
-        assert a["x"] + a["width"] <= b["x"], (a, b)
+    for period in ("7", "14", "30"):
+        page.get_by_label("Period").select_option(period)
+        page.wait_for_function(
+            f"() => [...document.querySelectorAll('svg.day-chart')].every("
+            f"svg => svg.querySelectorAll('g').length === {period})"
+        )
+        charts = page.locator("svg.day-chart").all()
+        assert len(charts) == 2  # all scenarios, and the one scenario
+        for chart in charts:
+            boxes = [label.bounding_box() for label in chart.locator("text").all()]
+            assert len(boxes) >= 4, boxes
+            boxes.sort(key=lambda box: box["x"])
+            for a, b in pairwise(boxes):
+                gap = b["x"] - (a["x"] + a["width"])
+                # Labels that touch read as one ("12-0512-06"): a quarter of their height apart.
+                assert gap >= a["height"] / 4, (period, a, b)
+        shot(page, f"defect-15-dashboard-{period}")
+
+
+def wide_router_blueprint() -> dict:
+    """A trigger, a module, a router with three routes of two modules: modules in every corner
+    of the canvas at fit-to-view. Every route module maps module 2's output."""
+
+    def compose(module_id: int, x: int, y: int, value: str) -> dict:
+        return {"id": module_id, "module": "util:ComposeTransformer", "version": 1,
+                "parameters": {}, "mapper": {"value": value},
+                "metadata": {"designer": {"x": x, "y": y}}}  # fmt: skip
+
+    routes = [
+        {"flow": [compose(4 + 2 * n, 900, 300 * n, "{{2.value}}"),
+                  compose(5 + 2 * n, 1200, 300 * n, "{{2.value}} again")]}
+        for n in range(3)
+    ]  # fmt: skip
+    return {
+        "name": "Corners",
+        "flow": [
+            compose(1, 0, 300, "x"),
+            compose(2, 300, 300, "{{1.value}}"),
+            {"id": 3, "module": "builtin:BasicRouter", "version": 1, "parameters": {},
+             "routes": routes, "metadata": {"designer": {"x": 600, "y": 300}}},
+        ],
+        "metadata": {"version": 1},
+    }  # fmt: skip
+
+
+def settled(page) -> None:
+    """Wait until the canvas's view stops moving (a fit may animate)."""
+    read = "() => document.querySelector('.react-flow__viewport').style.transform"
+    last, same = None, 0
+    while same < 3:
+        page.wait_for_timeout(100)
+        now = page.evaluate(read)
+        same = same + 1 if now == last else 0
+        last = now
+
+
+def covered_modules(page, *covers: str) -> list[tuple[str, str]]:
+    """(module, cover) pairs where a module's box meets one of ``covers`` (CSS selectors), or
+    lies outside the canvas."""
+    canvas = page.get_by_test_id("canvas").bounding_box()
+    found = []
+    for node in page.locator(".react-flow__node").all():
+        box = node.bounding_box()
+        name = node.get_attribute("data-id")
+        inside = (
+            box["x"] >= canvas["x"]
+            and box["y"] >= canvas["y"]
+            and box["x"] + box["width"] <= canvas["x"] + canvas["width"]
+            and box["y"] + box["height"] <= canvas["y"] + canvas["height"]
+        )
+        if not inside:
+            found.append((name, "outside the canvas"))
+        for cover in covers:
+            for element in page.locator(cover).all():
+                if boxes_overlap(box, element.bounding_box()):
+                    found.append((name, cover))
+    return found
+
+
+def test_fit_to_view_leaves_no_module_under_the_minimap_or_the_problems_bar(signed_in, server):
+    page = signed_in
+    page.set_viewport_size({"width": 1280, "height": 720})
+    scenario_id = create_scenario(page, server, wide_router_blueprint())
+    page.goto(f"{server}/#/scenarios/{scenario_id}")
+    page.get_by_test_id("module-9").wait_for()
+    overlays = (".react-flow__minimap", ".react-flow__controls")
+    settled(page)
+    shot(page, "defect-15-opened")
+    assert covered_modules(page, *overlays) == []
+    # Moved away, then Fit View (the zoom buttons'): clear again.
+    pane = page.locator(".react-flow__pane").bounding_box()
+    page.mouse.move(pane["x"] + 20, pane["y"] + 20)
+    page.mouse.down()
+    page.mouse.move(pane["x"] + 220, pane["y"] + 170, steps=5)
+    page.mouse.up()
+    assert covered_modules(page, *overlays) != []  # the move put some under the minimap
+    page.get_by_role("button", name="Fit View").click()
+    settled(page)
+    shot(page, "defect-15-fit-view")
+    assert covered_modules(page, *overlays) == []
+    # Deleting module 2 leaves six modules mapping a missing module: Validate shows the problems
+    # bar, and the fitted view makes room for it.
+    page.get_by_test_id("module-2").click(button="right")
+    page.get_by_role("menuitem", name="Delete module").click()
+    page.get_by_test_id("module-2").wait_for(state="detached")
+    page.get_by_role("toolbar").get_by_role("button", name="Validate").click()
+    bar = page.get_by_test_id("problems")
+    bar.filter(has_text="refers to module 2").first.wait_for()
+    settled(page)
+    shot(page, "defect-15-problems")
+    assert bar.bounding_box()["height"] > 40  # several lines of problems
+    assert covered_modules(page, "[data-testid='problems']", *overlays) == []
+    page.get_by_role("button", name="Fit View").click()
+    settled(page)
+    assert covered_modules(page, "[data-testid='problems']", *overlays) == []
+
+
+def trigger_tokens(mapping) -> set[str]:
+    tokens = mapping.locator("button[data-token^='{{1.']").evaluate_all(
+        "els => els.map(e => e.dataset.token)"
+    )
+    return set(tokens)
+
+
+def test_1crm_new_event_lists_only_the_chosen_record_types_fields(signed_in, server):
+    page = signed_in
+    blueprint = {
+        "name": "New accounts",
+        "flow": [
+            {"id": 1, "module": "onecrm:NewEvent", "version": 1,
+             "parameters": {"model": "Accounts", "event": "create"},
+             "metadata": {"designer": {"x": 0, "y": 0}}},
+            {"id": 2, "module": "util:ComposeTransformer", "version": 1, "parameters": {},
+             "mapper": {"value": ""}, "metadata": {"designer": {"x": 300, "y": 0}}},
+        ],
+        "metadata": {"version": 1, "instant": True},
+    }  # fmt: skip
+    scenario_id = create_scenario(page, server, blueprint)
+    page.goto(f"{server}/#/scenarios/{scenario_id}")
+    page.get_by_test_id("module-2").click()
+    page.get_by_test_id("field-mapper.value").click()
+    mapping = page.get_by_role("complementary", name="Mapping panel")
+    mapping.locator("button[data-token='{{1.id}}']").wait_for()
+    shot(page, "defect-15-1crm-accounts")
+    accounts = trigger_tokens(mapping)
+    assert {"{{1.name}}", "{{1.email1}}", "{{1.billing_address_city}}"} <= accounts, accounts
+    others = {"{{1.invoice_number}}", "{{1.quote_number}}", "{{1.payment_date}}",
+              "{{1.line_items}}", "{{1.first_name}}"}  # fmt: skip
+    assert not accounts & others, accounts & others
+    # Another record type chosen in the trigger: its fields, and only its.
+    page.get_by_test_id("module-1").click()
+    page.get_by_test_id("module-panel").get_by_test_id("field-parameters.model").fill("Invoice")
+    close_panel(page)
+    page.get_by_test_id("module-2").click()
+    page.get_by_test_id("field-mapper.value").click()
+    mapping.locator("button[data-token='{{1.invoice_number}}']").wait_for()
+    invoices = trigger_tokens(mapping)
+    assert {"{{1.due_date}}", "{{1.amount_due}}", "{{1.billing_account}}"} <= invoices
+    assert not invoices & {"{{1.email1}}", "{{1.payment_date}}", "{{1.quote_number}}"}
+    shot(page, "defect-15-1crm-invoices")
 
 
 def test_unknown_module_is_greyed_out(signed_in, server):

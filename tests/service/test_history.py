@@ -24,13 +24,9 @@ def scenario(service):
 
 
 def finished(store, clock, scenario, *, days_ago=0.0, status=ExecutionStatus.SUCCESS, kind=None):
-    execution = store.create_execution(
-        scenario.id,
-        1,
-        kind or TriggerKind.MANUAL,
-        created_at=clock.now - timedelta(days=days_ago),
-    )
-    store.claim_execution(execution.id, "w")
+    at = clock.now - timedelta(days=days_ago)
+    execution = store.create_execution(scenario.id, 1, kind or TriggerKind.MANUAL, created_at=at)
+    store.claim_execution(execution.id, "w", now=at)  # started at once, as the history reads
     store.finish_execution(execution.id, status, {"modules": []}, operations=1, data_size=0)
     return execution.id
 

@@ -227,6 +227,7 @@ def test_a_database_with_data_is_refused_unless_forced(source, tmp_path):
 COLUMNS_AFTER_0003 = [
     ("scenario_versions", "saved_by"),  # migration 0004
     ("api_tokens", "expires_at"),  # migration 0006
+    ("executions", "started_or_queued_at"),  # migration 0008
 ]
 
 

@@ -212,7 +212,8 @@ def all_pages(store, limit, **filters):
 
 
 def newest_first(executions):
-    return sorted(executions, key=lambda e: (e.created_at, e.id), reverse=True)
+    """By start, newest first; one not started by when it was queued (the history's order)."""
+    return sorted(executions, key=lambda e: (e.started_at or e.created_at, e.id), reverse=True)
 
 
 @pytest.mark.parametrize("limit", [1, 4, 7, 50])
@@ -238,7 +239,7 @@ def test_filters_by_scenario_status_and_time(store, scenario, clock):
     made = make_history(store, [scenario.id, other.id], 12, clock, same_time_every=2)
     for execution in made[:4]:
         run_to(store, execution.id, ExecutionStatus.ERROR)
-    mine = [e for e in made if e.scenario_id == scenario.id]
+    mine = [store.get_execution(e.id) for e in made if e.scenario_id == scenario.id]
     flat = [e.id for page in all_pages(store, 2, scenario_id=scenario.id) for e in page]
     assert flat == [e.id for e in newest_first(mine)]
     errors = store.list_executions(status=ExecutionStatus.ERROR).items
@@ -252,6 +253,37 @@ def test_filters_by_scenario_status_and_time(store, scenario, clock):
     assert {e.id for e in window} == {e.id for e in made[4:8]}
     assert store.count_executions() == 12
     assert store.count_executions(scenario_id=scenario.id, status=ExecutionStatus.ERROR) == 2
+
+
+@pytest.mark.parametrize("limit", [1, 3, 50])
+def test_history_is_ordered_by_start_not_by_creation(store, scenario, clock, limit):
+    """Runs start in another order than they were queued (a retry, a busy worker): the history
+    lists them by start; a run not started (queued, or cancelled in the queue) by when it was
+    queued. Pages neither repeat nor skip rows, filtered or not."""
+    made = make_history(store, [scenario.id], 8, clock, same_time_every=1)
+    for execution in [made[5], made[0], made[3], made[1]]:  # started in this order, later
+        clock.advance(1)
+        store.claim_execution(execution.id, "w", now=clock.now)
+    store.finish_execution(made[3].id, ExecutionStatus.SUCCESS, RECORD, operations=1, data_size=1)
+    store.cancel_execution(made[7].id)
+    clock.advance(1)
+    newest = store.create_execution(scenario.id, 1, TriggerKind.MANUAL, created_at=clock.now)
+    expected = [newest.id, made[1].id, made[3].id, made[0].id, made[5].id]
+    expected += [made[7].id, made[6].id, made[4].id, made[2].id]
+    flat = [e.id for page in all_pages(store, limit) for e in page]
+    assert flat == expected
+    mine = [e.id for page in all_pages(store, limit, scenario_id=scenario.id) for e in page]
+    assert mine == expected
+    again = [store.get_execution(execution_id) for execution_id in expected]
+    assert [e.id for e in newest_first(again)] == expected
+    queued_or_running = [ExecutionStatus.QUEUED, ExecutionStatus.RUNNING]
+    statuses = all_pages(store, limit, status=queued_or_running)
+    assert [e.id for page in statuses for e in page] == [
+        execution_id for execution_id in expected if execution_id not in (made[3].id, made[7].id)
+    ]
+    # since/until select on the same time: the runs started in the last three seconds.
+    window = store.list_executions(since=clock.now - timedelta(seconds=3), until=clock.now)
+    assert [e.id for e in window.items] == [made[1].id, made[3].id, made[0].id]
 
 
 def test_bad_cursor_and_limit(store):
@@ -311,12 +343,14 @@ def test_running_workers_are_those_with_a_recent_heartbeat(store, queued, clock)
 
 def test_a_page_with_records_reads_them_in_the_same_query(store, scenario, clock):
     """The sync log reads a page of executions with their records: one query, not one per row."""
-    made = make_history(store, [scenario.id], 5, clock, same_time_every=1)
-    for execution in made[:3]:
+    made = make_history(store, [scenario.id], 3, clock, same_time_every=1)
+    for execution in made:
+        clock.advance(1)
         run_to(store, execution.id)
+    made += make_history(store, [scenario.id], 2, clock, same_time_every=1)
     page = store.list_executions(scenario_id=scenario.id, limit=4, with_records=True)
     by_id = {e.id: e.record for e in page.items}
-    assert [e.id for e in page.items] == [e.id for e in newest_first(made)][:4]
+    assert [e.id for e in page.items] == [e.id for e in reversed(made)][:4]
     assert [by_id[e.id] for e in made[1:3]] == [RECORD, RECORD]
     assert by_id[made[4].id] is None  # still queued: no record yet
     rest = store.list_executions(limit=4, cursor=page.next_cursor, with_records=True).items

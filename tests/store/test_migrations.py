@@ -243,6 +243,22 @@ def _write_first_schema_rows(connection, box):
                 "reaped_count": 0,
             },
         ),
+        (
+            schema.executions,
+            {
+                "id": "s" * 36,  # queued before "e…" but started after it was queued
+                "scenario_id": 7,
+                "scenario_version": 2,
+                "trigger_kind": "webhook",
+                "status": "success",
+                "created_at": at - timedelta(hours=1),
+                "started_at": at + timedelta(minutes=1),
+                "finished_at": at + timedelta(minutes=2),
+                "operations": 1,
+                "data_size": 1,
+                "reaped_count": 0,
+            },
+        ),
         # The first schema kept records as JSON text (0007 made them bytes).
         (FIRST_SCHEMA_RECORDS, {"execution_id": "e" * 36, "record": '{"modules":{}}'}),
         (
@@ -291,6 +307,8 @@ def _check_first_schema_rows(store):
     assert hook.id == 5 and store.count_queue(5) == 1
     assert store.get_execution("e" * 36).status.value == "incomplete"
     assert store.get_execution("e" * 36, with_record=True).record == {"modules": {}}
+    # 0008: the history lists them by start (the one not started by when it was queued).
+    assert [e.id for e in store.list_executions(scenario_id=7).items] == ["s" * 36, "e" * 36]
     assert store.get_incomplete(2).state == {"at": 1}
     assert store.get_record(4, "k") == {"a": 1}
     assert store.get_cursor(7, 1) == {"since": "x"}

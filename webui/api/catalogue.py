@@ -16,7 +16,7 @@ from engine.graph import ValidationReport, validate_blueprint
 from engine.mapping import FUNCTIONS, KEYWORD_HELP, KEYWORDS
 from engine.mapping.functions import FunctionSpec
 from engine.registry import ModuleRegistry
-from engine.spec import ModuleSpec
+from engine.spec import ModuleSpec, OutputChoice
 from webui.api.models import (
     AppOut,
     FunctionOut,
@@ -25,6 +25,7 @@ from webui.api.models import (
     OperatorGroupOut,
     OperatorOut,
     OptionOut,
+    OutputChoiceOut,
     PreviewError,
     PreviewIn,
     PreviewOut,
@@ -94,7 +95,17 @@ def module_out(spec: ModuleSpec, registry: ModuleRegistry | None = None) -> Modu
         parameters_schema=spec.parameters.model_json_schema(),
         input_schema=spec.input.model_json_schema(),
         output_schema=spec.output.model_json_schema() if spec.output is not None else None,
+        output_choice=_output_choice(spec.output_choice),
     )
+
+
+def _output_choice(choice: OutputChoice | None) -> OutputChoiceOut | None:
+    if choice is None:
+        return None
+    schemas = {
+        key.strip().lower(): model.model_json_schema() for key, model in choice.outputs.items()
+    }
+    return OutputChoiceOut(setting=choice.setting, schemas=schemas)
 
 
 @route("/modules", "GET", answer=list[ModuleOut])

@@ -145,6 +145,20 @@ class ModuleOut(Answer):
     parameters_schema: dict[str, Any]
     input_schema: dict[str, Any]
     output_schema: dict[str, Any] | None
+    output_choice: OutputChoiceOut | None = Field(
+        default=None,
+        description="an output that depends on a setting: the schema for each of its values",
+    )
+
+
+class OutputChoiceOut(Answer):
+    setting: str = Field(
+        description="the parameter (else mapped field) whose value picks the output",
+        examples=["model"],
+    )
+    schemas: dict[str, dict[str, Any]] = Field(
+        description="the output schema by value, lower case; another value: output_schema"
+    )
 
 
 class RpcIn(Request):

@@ -130,10 +130,14 @@ class ExecutionStore(ABC):
         read in the same query: readers of many records, such as the sync log, make one query
         per page, not one per execution).
 
-        Ordered by ``(created_at, id)`` descending; ``cursor`` is the opaque ``next_cursor`` of
-        the previous page, so pages never repeat or skip rows, even when many executions share
-        a timestamp or new ones arrive meanwhile. ``since`` is inclusive, ``until`` exclusive,
-        both on ``created_at``.
+        Ordered by start, as the history's "Started" column reads: ``(started_at, id)``
+        descending, where an execution not started (yet) — queued, or cancelled before a worker
+        took it — counts as started when it was queued (``created_at``): a run queued now is at
+        the top, and a run cancelled in the queue stays where it was queued. ``cursor`` is the
+        opaque ``next_cursor`` of the previous page, so pages never repeat or skip rows, even
+        when many executions share a timestamp or new ones arrive meanwhile (a queued run that
+        starts while pages are read moves up, past the pages read). ``since`` is inclusive,
+        ``until`` exclusive, both on that same start (or queueing) time.
 
         Raises:
             ValueError: a cursor that was not made by this method.

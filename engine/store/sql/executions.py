@@ -44,9 +44,12 @@ ERROR = ExecutionStatus.ERROR.value
 MAX_PAGE = 1000
 
 
+_LISTED_AT = executions.c.started_or_queued_at
+# The columns an ``Execution`` is made of (the history's ordering column is the store's).
+_COLUMNS = [column for column in executions.c if column is not _LISTED_AT]
 # History pages convert many rows, so rows are unpacked by position (attribute access on a Row
 # costs a lookup per column); this pins the column order to the dataclass's field order.
-assert [column.name for column in executions.columns] == [
+assert [column.name for column in _COLUMNS] == [
     item.name for item in fields(Execution) if item.name != "record"
 ], "executions columns and Execution fields must stay in the same order"
 _KINDS = {kind.value: kind for kind in TriggerKind}
@@ -60,17 +63,24 @@ def execution_from_row(row: Sequence[Any], record: dict[str, Any] | None = None)
     return execution if record is None else replace(execution, record=record)
 
 
+def listed_at(execution: Execution) -> datetime:
+    """Where the history lists ``execution``: when it started, or, not started (yet), when it
+    was queued (the ``started_or_queued_at`` column)."""
+    return execution.started_at or execution.created_at
+
+
 def encode_cursor(execution: Execution) -> str:
     """The opaque position after ``execution`` in newest-first order."""
-    text = json.dumps([execution.created_at.isoformat(), execution.id])
+    text = json.dumps([listed_at(execution).isoformat(), execution.id])
     return base64.urlsafe_b64encode(text.encode("utf-8")).decode("ascii")
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    """``(created_at, id)`` from ``encode_cursor``; ``ValueError`` for anything else."""
+    """``(started_or_queued_at, id)`` from ``encode_cursor``; ``ValueError`` for anything
+    else."""
     try:
-        created, ident = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii")))
-        moment = datetime.fromisoformat(created)
+        listed, ident = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii")))
+        moment = datetime.fromisoformat(listed)
     except (ValueError, TypeError, binascii.Error, UnicodeError) as error:
         raise ValueError(f"not an execution history cursor: {cursor!r}") from error
     if moment.tzinfo is None or not isinstance(ident, str):
@@ -142,7 +152,7 @@ def new_execution(
         error=None,
     )
     row = {name: getattr(made, name) for name in _INSERTED}
-    row.update(trigger_kind=trigger_kind.value, status=QUEUED)
+    row.update(trigger_kind=trigger_kind.value, status=QUEUED, started_or_queued_at=created)
     made = replace(made, created_at=created.astimezone(UTC))
     if worker_id is not None:
         row.update(status=RUNNING, worker_id=worker_id, started_at=created, heartbeat_at=created)
@@ -361,8 +371,8 @@ class SqlExecutions(SqlBase):
             raise ValueError(f"limit must be between 1 and {MAX_PAGE}")
         position = None
         if cursor is not None:
-            created, ident = decode_cursor(cursor)
-            position = tuple_(literal(created, UTCDateTime()), literal(ident, String()))
+            listed, ident = decode_cursor(cursor)
+            position = tuple_(literal(listed, UTCDateTime()), literal(ident, String()))
         # Several statuses or kinds: one index-ordered query per combination, merged here, so
         # no query sorts every matching row (an ``IN`` would make the database do that).
         statuses = [None] if status is None else _statuses(status)
@@ -372,7 +382,7 @@ class SqlExecutions(SqlBase):
             for one_status in statuses:
                 for one_kind in kinds:
                     query = self._filtered(
-                        _with_records() if with_records else select(executions),
+                        _with_records() if with_records else select(*_COLUMNS),
                         scenario_id,
                         one_status,
                         since,
@@ -381,13 +391,11 @@ class SqlExecutions(SqlBase):
                     if one_kind is not None:
                         query = query.where(executions.c.trigger_kind == one_kind)
                     if position is not None:
-                        query = query.where(
-                            tuple_(executions.c.created_at, executions.c.id) < position
-                        )
-                    query = query.order_by(executions.c.created_at.desc(), executions.c.id.desc())
+                        query = query.where(tuple_(_LISTED_AT, executions.c.id) < position)
+                    query = query.order_by(_LISTED_AT.desc(), executions.c.id.desc())
                     rows += connection.execute(query.limit(limit + 1)).all()
         if len(statuses) * len(kinds) > 1:
-            rows.sort(key=lambda row: (row.created_at, row.id), reverse=True)
+            rows.sort(key=lambda row: (row.started_at or row.created_at, row.id), reverse=True)
         if with_records:  # the record is the last column
             items = [execution_from_row(row[:-1], row[-1]) for row in rows[:limit]]
         else:
@@ -475,9 +483,9 @@ class SqlExecutions(SqlBase):
             column = executions.c.status
             query = query.where(column == wanted[0] if len(wanted) == 1 else column.in_(wanted))
         if since is not None:
-            query = query.where(executions.c.created_at >= since)
+            query = query.where(executions.c.started_or_queued_at >= since)
         if until is not None:
-            query = query.where(executions.c.created_at < until)
+            query = query.where(executions.c.started_or_queued_at < until)
         return query
 
     def _store_record(
@@ -514,11 +522,11 @@ def _with_records() -> Any:
     joined = executions.outerjoin(
         execution_records, execution_records.c.execution_id == executions.c.id
     )
-    return select(executions, execution_records.c.record).select_from(joined)
+    return select(*_COLUMNS, execution_records.c.record).select_from(joined)
 
 
 # Built once: every run reads its execution several times (no statement construction per call).
-_EXECUTION_BY_ID = select(executions).where(executions.c.id == bindparam("execution_id"))
+_EXECUTION_BY_ID = select(*_COLUMNS).where(executions.c.id == bindparam("execution_id"))
 _RECORD_BY_ID = select(execution_records.c.record).where(
     execution_records.c.execution_id == bindparam("execution_id")
 )
@@ -530,6 +538,7 @@ _CLAIM_EXECUTION = (
         status=RUNNING,
         worker_id=bindparam("worker_id"),
         started_at=bindparam("now"),
+        started_or_queued_at=bindparam("now"),
         heartbeat_at=bindparam("now"),
     )
 )

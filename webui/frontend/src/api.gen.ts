@@ -1626,6 +1626,11 @@ export interface components {
       kind: string;
       /** Label */
       label: string;
+      /**
+       * @description an output that depends on a setting: the schema for each of its values
+       * @default null
+       */
+      output_choice: components["schemas"]["OutputChoiceOut"] | null;
       /** Output Schema */
       output_schema: {
         [key: string]: unknown;
@@ -1714,6 +1719,24 @@ export interface components {
       label: string;
       /** Value */
       value: unknown;
+    };
+    /** OutputChoiceOut */
+    OutputChoiceOut: {
+      /**
+       * Schemas
+       * @description the output schema by value, lower case; another value: output_schema
+       */
+      schemas: {
+        [key: string]: {
+          [key: string]: unknown;
+        };
+      };
+      /**
+       * Setting
+       * @description the parameter (else mapped field) whose value picks the output
+       * @example model
+       */
+      setting: string;
     };
     /** PackInstallIn */
     PackInstallIn: {

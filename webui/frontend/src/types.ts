@@ -102,7 +102,12 @@ export interface JsonSchema {
 
 export type ModuleInfo = Refine<
   Schemas["ModuleOut"],
-  { parameters_schema: JsonSchema | null; input_schema: JsonSchema | null; output_schema: JsonSchema | null }
+  {
+    parameters_schema: JsonSchema | null;
+    input_schema: JsonSchema | null;
+    output_schema: JsonSchema | null;
+    output_choice?: { setting: string; schemas: Record<string, JsonSchema> } | null;
+  }
 >;
 export type AppInfo = Schemas["AppOut"];
 export type FunctionInfo = Schemas["FunctionOut"];

@@ -2,11 +2,13 @@
 // only state that matters; nodes and edges are derived from it.
 import {
   Background,
+  ControlButton,
   Controls,
   MiniMap,
   ReactFlow,
   ReactFlowProvider,
   applyNodeChanges,
+  useNodesInitialized,
   useReactFlow,
   type NodeChange,
 } from "@xyflow/react";
@@ -60,6 +62,7 @@ import { ContextMenu } from "./ContextMenu";
 import { ErrorHandlerDialog } from "./ErrorHandlerDialog";
 import { FilterPanel } from "./FilterPanel";
 import { toGraph, type EditorNode, type LinkEdge as LinkEdgeType } from "./graph";
+import { fitClear, useRefitOnHeightChange } from "./clearFit";
 import { useLastBundles, type ModuleRun } from "./lastRun";
 import { LiveRunContext, type LiveState } from "./liveRun";
 import { ExplainBanner } from "./ExplainBanner";
@@ -288,7 +291,8 @@ function EditorInner({
     setCurrentVersion(detail.current_version);
     setPanel(null);
     setLoaded(true);
-    setTimeout(() => flow.fitView({ padding: 0.2, maxZoom: 1.1 }), 50);
+    firstFit.current = true;
+    setTimeout(() => fitCanvas(), 50);
   };
 
   const graph = useMemo(
@@ -653,7 +657,7 @@ function EditorInner({
 
   const align = () => {
     history.commit(autoAlign(bp));
-    setTimeout(() => flow.fitView({ padding: 0.2, maxZoom: 1.1, duration: 200 }), 50);
+    setTimeout(() => fitCanvas(200), 50);
   };
 
   // Keyboard: undo/redo, copy/paste, delete — not while typing in a field.
@@ -714,6 +718,24 @@ function EditorInner({
 
   // Keep the module being edited in view when a panel narrows the canvas.
   const canvasRef = useRef<HTMLDivElement>(null);
+  // Fit-to-view keeps the modules clear of the minimap and the zoom buttons, and is redone when
+  // the problems bar comes or goes, unless the user moved the view since.
+  const fitted = useRef(false);
+  const fitCanvas = (duration?: number) => {
+    fitted.current = true;
+    fitClear(flow, canvasRef.current, duration);
+  };
+  useRefitOnHeightChange(canvasRef, fitted, () => fitCanvas(), loaded && catalog.loaded);
+  // The first fit of an opened scenario once its modules are measured (the canvas may mount
+  // after the scenario arrives, when the catalogue is still loading).
+  const firstFit = useRef(true);
+  const measured = useNodesInitialized();
+  useEffect(() => {
+    if (!measured || !firstFit.current) return;
+    firstFit.current = false;
+    fitCanvas();
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [measured]);
   const focusId =
     panel?.kind === "module"
       ? String(panel.id)
@@ -728,6 +750,7 @@ function EditorInner({
       if (!node || !rect) return;
       const p = flow.flowToScreenPosition({ x: node.position.x + 65, y: node.position.y + 42 });
       if (p.x < rect.left + 40 || p.x > rect.right - 40 || p.y < rect.top + 40 || p.y > rect.bottom - 40) {
+        fitted.current = false;
         void flow.setCenter(node.position.x + 65, node.position.y + 42, { zoom: flow.getZoom(), duration: 200 });
       }
     }, 60);
@@ -915,6 +938,9 @@ function EditorInner({
                       setPanel(null);
                       setMenu(null);
                     }}
+                    onMoveStart={(event) => {
+                      if (event) fitted.current = false; // the user pans or zooms
+                    }}
                     nodesConnectable={false}
                     nodesDraggable={!readOnly}
                     deleteKeyCode={null}
@@ -924,7 +950,18 @@ function EditorInner({
                     proOptions={{ hideAttribution: true }}
                   >
                     <Background gap={24} />
-                    <Controls showInteractive={false} />
+                    <Controls showInteractive={false} showFitView={false}>
+                      <ControlButton
+                        className="react-flow__controls-fitview"
+                        onClick={() => fitCanvas(200)}
+                        title="Fit View"
+                        aria-label="Fit View"
+                      >
+                        <svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 30" aria-hidden="true">
+                          <path d="M3.692 4.63c0-.53.4-.938.939-.938h5.215V0H4.708C2.13 0 0 2.054 0 4.63v5.216h3.692V4.631zM27.354 0h-5.2v3.692h5.17c.53 0 .984.4.984.939v5.215H32V4.631A4.624 4.624 0 0027.354 0zm.954 24.83c0 .532-.4.94-.939.94h-5.215v3.768h5.215c2.577 0 4.631-2.13 4.631-4.707v-5.139h-3.692v5.139zm-23.677.94c-.531 0-.939-.4-.939-.94v-5.138H0v5.139c0 2.577 2.13 4.707 4.708 4.707h5.138V25.77H4.631z" />
+                        </svg>
+                      </ControlButton>
+                    </Controls>
                     <MiniMap
                       pannable
                       zoomable

@@ -8,7 +8,14 @@ import { useActiveField } from "./activeField";
 import { handledBy, predecessors } from "./blueprint";
 import { FunctionLibrary } from "./FunctionLibrary";
 import { MappingTree } from "./MappingTree";
-import { bundleFields, mergeFields, schemaFields, structureFields, type OutputField } from "./outputFields";
+import {
+  bundleFields,
+  mergeFields,
+  outputSchema,
+  schemaFields,
+  structureFields,
+  type OutputField,
+} from "./outputFields";
 
 interface PreviewAnswer {
   value?: Json;
@@ -113,7 +120,7 @@ export function MappingPanel({
             const fields = mergeFields(
               [
                 ...errorFields,
-                ...schemaFields(info?.output_schema ?? null),
+                ...schemaFields(outputSchema(info, m)),
                 ...structureFields(
                   hooks.get(Number(m.parameters?.hook ?? m.parameters?.__IMTHOOK__))?.settings?.structure,
                 ),

@@ -1,4 +1,4 @@
-import type { Json, JsonObject, JsonSchema, StructureField } from "../types";
+import type { Json, JsonObject, JsonSchema, Module, ModuleInfo, StructureField } from "../types";
 import { resolve } from "./SchemaForm";
 
 export interface OutputField {
@@ -6,6 +6,19 @@ export interface OutputField {
   label: string;
   type: string;
   sample?: Json;
+}
+
+/** The output schema of a module as it is set: a module whose output depends on a setting (a
+ * 1CRM trigger's record type) outputs that value's fields; any other value, the general ones. */
+export function outputSchema(info: ModuleInfo | undefined, module: Module): JsonSchema | null {
+  if (!info) return null;
+  const choice = info.output_choice;
+  if (choice) {
+    const value = module.parameters?.[choice.setting] ?? module.mapper?.[choice.setting];
+    const picked = typeof value === "string" ? choice.schemas[value.trim().toLowerCase()] : undefined;
+    if (picked) return picked;
+  }
+  return info.output_schema;
 }
 
 /** Every field of an output schema, nested collections and arrays included. */

@@ -1,5 +1,6 @@
-// Execution history, per scenario or across all: status, start, duration, operations, data
-// size, trigger; filters (status, scenario, date range) and keyset paging ("Older" / "Newer").
+// Execution history, per scenario or across all, newest first by start (a run not started yet
+// by when it was queued): status, start, duration, operations, data size, trigger; filters
+// (status, scenario, date range) and keyset paging ("Older" / "Newer").
 // A row opens the execution on the canvas in the read-only inspector.
 import { useEffect, useState } from "react";
 import { ApiError, api } from "../api";
@@ -62,7 +63,7 @@ export function History({ scenarioId }: { scenarioId: number | null }) {
           return {
             ...answer,
             items: answer.items.filter((x) => {
-              const t = Date.parse(x.created_at);
+              const t = Date.parse(x.started_at ?? x.created_at);
               return t >= lo && t < hi;
             }),
           };
@@ -193,7 +194,15 @@ export function History({ scenarioId }: { scenarioId: number | null }) {
                     </a>
                   </td>
                   {scenario === null && <td>{scenarios.get(x.scenario_id)?.name ?? `#${x.scenario_id}`}</td>}
-                  <td>{formatTime(x.started_at ?? x.created_at)}</td>
+                  <td data-testid="started">
+                    {x.started_at ? (
+                      formatTime(x.started_at)
+                    ) : (
+                      <span className="muted" title="Not started: listed by the time it was queued">
+                        queued {formatTime(x.created_at)}
+                      </span>
+                    )}
+                  </td>
                   <td>{formatMs(x.duration_ms)}</td>
                   <td>{x.operations}</td>
                   <td>{formatBytes(x.data_size)}</td>
