@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import JsonDict
 
 
 class ModuleKind(StrEnum):
@@ -42,6 +43,16 @@ class Empty(BaseModel):
 
 
 Bundle = Mapping[str, Any]
+
+
+def choice(default: Any, options: Mapping[Any, str], *, title: str, **field: Any) -> Any:
+    """A field the editor shows as a select of ``options`` (value → label, in order), as Make's
+    ``select`` parameters: the schema carries ``enum`` (the values) and ``x-enum-labels`` (their
+    labels, in the same order). The model still accepts any value, so a mapped expression
+    (``{{1.method}}``) or an older export's spelling (``GET``) keeps working; the module reads
+    it as it always did."""
+    extra: JsonDict = {"enum": list(options), "x-enum-labels": list(options.values())}
+    return Field(default, title=title, json_schema_extra=extra, **field)
 
 
 class Effect(StrEnum):
