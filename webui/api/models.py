@@ -97,6 +97,17 @@ class UserIn(SetupIn):
     role: RoleName
 
 
+class PasswordCheckIn(Request):
+    password: str = Field(max_length=PASSWORD_MAX)
+    email: str = Field(default="", max_length=320, description="the account's, when known")
+    name: str = Field(default="", max_length=200, description="the person's, when known")
+
+
+class PasswordCheckOut(Answer):
+    ok: bool = Field(description="the password rule accepts the password")
+    problem: str | None = Field(description="which part of the rule it breaks, as a sentence")
+
+
 class PasswordChange(Request):
     current_password: str = Field(max_length=PASSWORD_MAX)
     new_password: NewPassword

@@ -74,6 +74,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/api/auth/password-check": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Judge a password by the rule without storing anything, as the user types it (first */
+    post: operations["check_password"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/api/auth/setup": {
     parameters: {
       query?: never;
@@ -1800,6 +1817,36 @@ export interface components {
        */
       new_password: string;
     };
+    /** PasswordCheckIn */
+    PasswordCheckIn: {
+      /**
+       * Email
+       * @description the account's, when known
+       * @default
+       */
+      email: string;
+      /**
+       * Name
+       * @description the person's, when known
+       * @default
+       */
+      name: string;
+      /** Password */
+      password: string;
+    };
+    /** PasswordCheckOut */
+    PasswordCheckOut: {
+      /**
+       * Ok
+       * @description the password rule accepts the password
+       */
+      ok: boolean;
+      /**
+       * Problem
+       * @description which part of the rule it breaks, as a sentence
+       */
+      problem: string | null;
+    };
     /** PasswordRule */
     PasswordRule: {
       /**
@@ -2608,6 +2655,48 @@ export interface operations {
         };
         content: {
           "application/json": components["schemas"]["UserOut"];
+        };
+      };
+      /** @description the database is unavailable; try again */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  check_password: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["PasswordCheckIn"];
+      };
+    };
+    responses: {
+      /** @description refused; the body says why (400 not JSON, 401 not signed in, 403 role or CSRF token, 404, 405, 409 conflict, 413 too large, 415 not JSON, 422 invalid with the path of the first bad field, 429 throttled with Retry-After) */
+      "4XX": {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Judge a password by the rule without storing anything, as the user types it (first */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["PasswordCheckOut"];
         };
       };
       /** @description the database is unavailable; try again */
