@@ -401,7 +401,7 @@ class _Run:
         passing = OperationRecord(output_count=1, bundle=self.lineage)
         record.calls.append(passing)
         if scope and not self.record.confidential:
-            passing.output.append(to_json_value(list(scope.values())[-1]))
+            passing.encoded_output.append(encoded_bundle(list(scope.values())[-1]))
 
     def _if_else(self, step: _Step) -> None:
         operation = self._begin_operation(step.node)
