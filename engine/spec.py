@@ -198,6 +198,9 @@ class ModuleSpec:
         ignored_keys: settings Make exports that this module accepts and deliberately ignores,
             each with the reason (shown in the module's docs; the corpus audit checks that
             every exported key is either a field of the module's models or listed here).
+        superseded_by: the module the catalogue offers instead of this one (an older version
+            or an alias, kept so imported blueprints run and show): the catalogue does not list
+            it, as Make offers only the current "Make a request" or "Set variable".
     """
 
     id: str
@@ -215,6 +218,7 @@ class ModuleSpec:
     aggregate: AggregateFunction | None = None
     free_form: frozenset[str] = frozenset()
     ignored_keys: Mapping[str, str] = field(default_factory=dict)
+    superseded_by: str | None = None
 
     @property
     def app(self) -> str:

@@ -139,5 +139,6 @@ AGGREGATORS: tuple[ModuleSpec, ...] = (
         parameters=NumericAggregatorParameters,
         input=ValueInput,
         aggregate=numeric_result,
+        superseded_by="util:FunctionAggregator2",
     ),
 )

@@ -104,6 +104,7 @@ VARIABLES: tuple[ModuleSpec, ...] = (
         input=SetVariableInput,
         run=set_variable,
         effect=Effect.COMPUTE,
+        superseded_by="util:SetVariable2",
     ),
     ModuleSpec(
         id="util:SetVariables",
@@ -128,6 +129,7 @@ VARIABLES: tuple[ModuleSpec, ...] = (
         input=GetVariableInput,
         run=get_variable,
         effect=Effect.COMPUTE,
+        superseded_by="util:GetVariable2",
     ),
     ModuleSpec(
         id="util:GetVariables",

@@ -324,7 +324,12 @@ IGNORED_HTTP_KEYS: Mapping[str, str] = {
 
 
 def _spec(
-    module_id: str, label: str, input_model: type[BaseModel], run: Any, version: int
+    module_id: str,
+    label: str,
+    input_model: type[BaseModel],
+    run: Any,
+    version: int,
+    superseded_by: str | None = None,
 ) -> ModuleSpec:
     return ModuleSpec(
         id=module_id,
@@ -337,12 +342,20 @@ def _spec(
         run=run,
         ignored_keys=IGNORED_HTTP_KEYS,
         effect=Effect.CALL,  # GET or POST, to anywhere: the request decides, not the module
+        superseded_by=superseded_by,
     )
 
 
 HTTP_MODULES: tuple[ModuleSpec, ...] = (
     _spec("http:MakeRequest", "Make a request", MakeRequestInput, make_request, 4),
-    _spec("http:ActionSendData", "Make a request (v3)", SendDataInput, send_data, 3),
+    _spec(
+        "http:ActionSendData",
+        "Make a request (v3)",
+        SendDataInput,
+        send_data,
+        3,
+        superseded_by="http:MakeRequest",
+    ),
     _spec(
         "http:ActionSendDataAPIKeyAuth",
         "Make an API Key Auth request",

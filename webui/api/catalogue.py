@@ -58,6 +58,7 @@ APPS: dict[str, AppInfo] = {
     "markdown": AppInfo("Markdown", "#5c5c5c", "markdown"),
     "rss": AppInfo("RSS", "#f26522", "globe"),
     "email": AppInfo("Email", "#2f6fdf", "mail"),
+    "scenario-service": AppInfo("Scenarios", "#8a8a8a", "flow"),
     "onecrm": AppInfo("1CRM", "#e2701b", "onecrm"),
     "xero": AppInfo("Xero", "#13b5ea", "xero"),
     "quickbooks": AppInfo("QuickBooks", "#2ca01c", "quickbooks"),
@@ -94,6 +95,7 @@ def module_out(spec: ModuleSpec, registry: ModuleRegistry | None = None) -> Modu
         parameters_schema=spec.parameters.model_json_schema(),
         input_schema=spec.input.model_json_schema(),
         output_schema=spec.output.model_json_schema() if spec.output is not None else None,
+        superseded_by=spec.superseded_by,
     )
 
 

@@ -156,6 +156,11 @@ class ModuleOut(Answer):
     parameters_schema: dict[str, Any]
     input_schema: dict[str, Any]
     output_schema: dict[str, Any] | None
+    superseded_by: str | None = Field(
+        default=None,
+        description="the module the catalogue offers instead (an older version or an alias); "
+        "this one is not listed there but still opens in imported blueprints",
+    )
 
 
 class RpcIn(Request):

@@ -1651,6 +1651,12 @@ export interface components {
       parameters_schema: {
         [key: string]: unknown;
       };
+      /**
+       * Superseded By
+       * @description the module the catalogue offers instead (an older version or an alias); this one is not listed there but still opens in imported blueprints
+       * @default null
+       */
+      superseded_by: string | null;
       /** Version */
       version: number;
     };
