@@ -201,7 +201,7 @@ class SendDataInput(BaseModel):
     url: str = Field(title="URL")
     method: str = choice("get", METHODS, title="Method")
     headers: list[NameValue] = Field(default_factory=list, title="Headers")
-    qs: list[NameValue] = Field(default_factory=list, title="Query String")
+    qs: list[NameValue] = Field(default_factory=list, title="Query string")
     bodyType: str | None = choice(
         None,
         {
