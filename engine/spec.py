@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import JsonDict
 
 
 class ModuleKind(StrEnum):
@@ -42,6 +43,16 @@ class Empty(BaseModel):
 
 
 Bundle = Mapping[str, Any]
+
+
+def choice(default: Any, options: Mapping[Any, str], *, title: str, **field: Any) -> Any:
+    """A field the editor shows as a select of ``options`` (value → label, in order), as Make's
+    ``select`` parameters: the schema carries ``enum`` (the values) and ``x-enum-labels`` (their
+    labels, in the same order). The model still accepts any value, so a mapped expression
+    (``{{1.method}}``) or an older export's spelling (``GET``) keeps working; the module reads
+    it as it always did."""
+    extra: JsonDict = {"enum": list(options), "x-enum-labels": list(options.values())}
+    return Field(default, title=title, json_schema_extra=extra, **field)
 
 
 class Effect(StrEnum):
@@ -213,6 +224,9 @@ class ModuleSpec:
         ignored_keys: settings Make exports that this module accepts and deliberately ignores,
             each with the reason (shown in the module's docs; the corpus audit checks that
             every exported key is either a field of the module's models or listed here).
+        superseded_by: the module the catalogue offers instead of this one (an older version
+            or an alias, kept so imported blueprints run and show): the catalogue does not list
+            it, as Make offers only the current "Make a request" or "Set variable".
     """
 
     id: str
@@ -231,6 +245,7 @@ class ModuleSpec:
     aggregate: AggregateFunction | None = None
     free_form: frozenset[str] = frozenset()
     ignored_keys: Mapping[str, str] = field(default_factory=dict)
+    superseded_by: str | None = None
 
     @property
     def app(self) -> str:

@@ -377,6 +377,7 @@ class _Run:
         node, scope, on_end = step.node, step.scope, step.on_end
         record = self._module_record(node)
         record.bundles_out += 1
+        self._record_passing(record, scope)
         passed_any = False
         refused: list[Rejection] = []
         for route in node.routes:
@@ -393,6 +394,17 @@ class _Run:
         if passed_any:  # the bundle went on by another route: those filters did not stop it
             for rejection in refused:
                 rejection.rerouted = True
+
+    def _record_passing(self, record: ModuleRecord, scope: Scope) -> None:
+        """A router uses no operation, yet its inspector shows the bundles that went through
+        it: each is kept as a call whose output is that bundle (the newest of its path)."""
+        if len(record.calls) >= self.context.limits.stored_bundles:
+            record.calls_omitted += 1
+            return
+        passing = OperationRecord(output_count=1, bundle=self.lineage)
+        record.calls.append(passing)
+        if scope and not self.record.confidential:
+            passing.encoded_output.append(encoded_bundle(list(scope.values())[-1]))
 
     def _if_else(self, step: _Step) -> None:
         operation = self._begin_operation(step.node)

@@ -16,7 +16,13 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from engine.passwords import dummy_hash, new_password_hash, verify_password
+from engine.passwords import (
+    WeakPassword,
+    check_password,
+    dummy_hash,
+    new_password_hash,
+    verify_password,
+)
 from engine.service.base import Clock
 from engine.store import ApiToken, NotFound, Store, User, UserSession
 
@@ -101,6 +107,17 @@ class AccountOperations:
         user = self.store.find_user_by_email(email)
         ok = verify_password(password, user.password_hash if user else dummy_hash())
         return user if ok and user is not None else None
+
+    @staticmethod
+    def password_problem(password: str, *, email: str = "", name: str = "") -> str | None:
+        """What the password rule says of ``password`` for the account ``email`` / ``name``
+        (``None``: it would be accepted), for a form that checks while the user types. It
+        stores and reveals nothing: the rule is public."""
+        try:
+            check_password(password, personal=(email, name))
+        except WeakPassword as weak:
+            return str(weak)
+        return None
 
     def set_password(self, user: User, password: str) -> User:
         """Give ``user`` a new password (checked by the rule) and, in the same transaction,

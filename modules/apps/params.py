@@ -116,6 +116,16 @@ def option_values(spec: ParameterSpec) -> list[Any]:
     return [o.get("value") for o in spec.options if isinstance(o, Mapping) and "value" in o]
 
 
+def option_labels(spec: ParameterSpec) -> list[str]:
+    """The labels of a select's fixed values, in ``option_values``' order (the value itself
+    when an option has no label)."""
+    return [
+        str(o.get("label") if o.get("label") not in (None, "") else o.get("value"))
+        for o in spec.options
+        if isinstance(o, Mapping) and "value" in o
+    ]
+
+
 class _Parameters(BaseModel):
     """Base of generated models: Make's coercions and required checks, unknown keys kept."""
 
@@ -178,8 +188,9 @@ def parameter_model(name: str, specs: Sequence[ParameterSpec]) -> type[BaseModel
 def _field(spec: ParameterSpec) -> Any:
     extra: dict[str, Any] = {"x-make-type": spec.type}
     values = option_values(spec)
-    if values:
+    if values:  # a select of fixed options: the editor shows their labels (engine.spec.choice)
         extra["enum"] = values
+        extra["x-enum-labels"] = option_labels(spec)
     rpc = rpc_of(spec)
     if rpc is not None:  # the editor asks for the choices: POST /api/modules/…/rpcs/<name>
         extra["x-make-rpc"] = rpc

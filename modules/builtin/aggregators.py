@@ -13,11 +13,11 @@ import statistics
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from engine.errors import DataError, InvalidConfigurationError
 from engine.runtime.aggregation import array_of_items
-from engine.spec import ModuleKind, ModuleSpec
+from engine.spec import ModuleKind, ModuleSpec, choice
 
 
 class AggregatorParameters(BaseModel):
@@ -29,12 +29,18 @@ class AggregatorParameters(BaseModel):
 
 
 class TextAggregatorParameters(AggregatorParameters):
-    rowSeparator: str = ""
-    otherRowSeparator: str = ""
+    rowSeparator: str = choice(
+        "", {"": "None", "\n": "New row", "\t": "Tab", "other": "Other"}, title="Row separator"
+    )
+    otherRowSeparator: str = Field(default="", title="Separator (other)")
 
 
 class NumericAggregatorParameters(AggregatorParameters):
-    fn: str = "sum"
+    fn: str = choice(
+        "sum",
+        {"sum": "SUM", "avg": "AVG", "count": "COUNT", "max": "MAX", "min": "MIN"},
+        title="Aggregate function",
+    )
 
 
 class ValueInput(BaseModel):
@@ -133,5 +139,6 @@ AGGREGATORS: tuple[ModuleSpec, ...] = (
         parameters=NumericAggregatorParameters,
         input=ValueInput,
         aggregate=numeric_result,
+        superseded_by="util:FunctionAggregator2",
     ),
 )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from engine.spec import ModuleKind, ModuleSpec
 
@@ -18,9 +18,9 @@ class _Settings(BaseModel):
 
 
 class BreakInput(_Settings):
-    retry: Any = None
-    count: Any = None
-    interval: Any = None
+    retry: Any = Field(default=None, title="Retry automatically")
+    count: Any = Field(default=None, title="Number of retries")
+    interval: Any = Field(default=None, title="Minutes between retries")
 
 
 def _directive(

@@ -33,7 +33,7 @@ def iterate(call: ModuleCall) -> Iterator[Bundle]:
 class RepeaterInput(BaseModel):
     model_config = ConfigDict(extra="allow")
 
-    start: int = Field(default=1, strict=False)
+    start: int = Field(default=1, strict=False, title="Initial value")
     repeats: int = Field(default=1, strict=False, ge=0, le=10_000)
     step: int = Field(default=1, strict=False)
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from engine.errors import DataError
 from engine.runtime.record import to_json_value
-from engine.spec import Bundle, Effect, ModuleCall, ModuleKind, ModuleSpec
+from engine.spec import Bundle, Effect, ModuleCall, ModuleKind, ModuleSpec, choice
 
 _LAX = ConfigDict(extra="allow")
 
@@ -22,7 +22,7 @@ _LAX = ConfigDict(extra="allow")
 class ParseInput(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
 
-    text: Any = Field(default=None, alias="json")
+    text: Any = Field(default=None, alias="json", title="JSON string")
 
 
 class JsonOutput(BaseModel):
@@ -81,7 +81,7 @@ def aggregate_to_json(items: Sequence[Any], parameters: Mapping[str, Any]) -> di
 class TransformInput(BaseModel):
     model_config = _LAX
 
-    object: Any = None
+    object: Any = Field(default=None, title="Object")
 
 
 def transform_to_json(call: ModuleCall) -> Iterator[Bundle]:
@@ -94,7 +94,10 @@ class _Parameters(BaseModel):
 
 
 class JsonParameters(_Parameters):
-    space: Any = None
+    space: Any = choice(
+        None, {"": "Compact", "1": "1 space", "2": "2 spaces", "4": "4 spaces", "tab": "Tab"},
+        title="Indentation",
+    )  # fmt: skip
 
 
 class AggregateToJsonParameters(JsonParameters):

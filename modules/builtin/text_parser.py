@@ -28,11 +28,11 @@ class _PatternOptions(BaseModel):
 
     model_config = ConfigDict(extra="allow", populate_by_name=True)
 
-    pattern: str = ""
-    global_: bool = Field(default=False, alias="global")
-    sensitive: bool = True
-    multiline: bool = False
-    singleline: bool = False
+    pattern: str = Field(default="", title="Pattern")
+    global_: bool = Field(default=False, alias="global", title="Global match")
+    sensitive: bool = Field(default=True, title="Case sensitive")
+    multiline: bool = Field(default=False, title="Multiline")
+    singleline: bool = Field(default=False, title="Singleline")
 
     def flags(self) -> str:
         """The JavaScript flags these options stand for."""
@@ -137,9 +137,11 @@ def replace(call: ModuleCall) -> Iterator[Bundle]:
 class HtmlToTextInput(BaseModel):
     model_config = _LAX
 
-    html: Any = ""
-    newline: Literal["lf", "crlf", "cr"] = "lf"
-    uppercaseHeadings: bool = True
+    html: Any = Field(default="", title="HTML")
+    newline: Literal["lf", "crlf", "cr"] = Field(
+        default="lf", title="Line break", json_schema_extra={"x-enum-labels": ["LF", "CRLF", "CR"]}
+    )
+    uppercaseHeadings: bool = Field(default=True, title="Uppercase headings")
 
 
 def html_as_text(call: ModuleCall) -> Iterator[Bundle]:

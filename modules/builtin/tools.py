@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from engine.errors import BundleValidationError
 from engine.mapping import regexes
-from engine.spec import Bundle, Effect, ModuleCall, ModuleKind, ModuleSpec
+from engine.spec import Bundle, Effect, ModuleCall, ModuleKind, ModuleSpec, choice
 
 
 class _Input(BaseModel):
@@ -17,7 +17,7 @@ class _Input(BaseModel):
 
 
 class ComposeInput(_Input):
-    value: Any = ""
+    value: Any = Field(default="", title="Text")
 
 
 class ComposeOutput(BaseModel):
@@ -35,10 +35,12 @@ class SwitchCase(_Input):
 
 
 class SwitcherInput(_Input):
-    input: Any = None
-    casesTable: list[SwitchCase] = Field(default_factory=list)
-    useRegExpMatch: bool = Field(default=False, strict=False)
-    elseOutput: Any = None
+    input: Any = Field(default=None, title="Input")
+    casesTable: list[SwitchCase] = Field(default_factory=list, title="Cases")
+    useRegExpMatch: bool = Field(
+        default=False, strict=False, title="Use regular expressions to match"
+    )
+    elseOutput: Any = Field(default=None, title="Else")
 
 
 def _case_matches(case: SwitchCase, text: str, use_regex: bool) -> bool:
@@ -70,7 +72,9 @@ def switch(call: ModuleCall) -> Iterator[Bundle]:
 
 
 class SleepInput(_Input):
-    duration: float = Field(default=1, strict=False, ge=0, le=300)
+    duration: float = Field(
+        default=1, strict=False, ge=0, le=300, title="Delay", description="seconds, at most 300"
+    )
 
 
 def sleep(call: ModuleCall) -> Iterator[Bundle]:
@@ -109,7 +113,11 @@ TOOLS: tuple[ModuleSpec, ...] = (
 
 
 class IncrementParameters(_Input):
-    reset: str = "run"  # run (each cycle), execution, or scenario (never)
+    reset: str = choice(
+        "run",
+        {"run": "After one cycle", "execution": "After one execution", "scenario": "Never"},
+        title="Reset a value",
+    )
 
 
 def increment(call: ModuleCall) -> Iterator[Bundle]:

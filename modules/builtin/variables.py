@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import JsonDict
 
 from engine.spec import Bundle, Effect, ModuleCall, ModuleKind, ModuleSpec
 
@@ -23,28 +24,36 @@ class _Input(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
+_LIFETIME: JsonDict = {"x-enum-labels": ["One cycle", "One execution"]}
+
+
 class SetVariableInput(_Input):
-    name: str
-    scope: Scope = "roundtrip"
-    value: Any = None
+    # Titles are the labels Make shows (its exports' metadata.expect).
+    name: str = Field(title="Variable name")
+    scope: Scope = Field(
+        default="roundtrip", title="Variable lifetime", json_schema_extra=_LIFETIME
+    )
+    value: Any = Field(default=None, title="Variable value")
 
 
 class NamedValue(_Input):
-    name: str
-    value: Any = None
+    name: str = Field(title="Variable name")
+    value: Any = Field(default=None, title="Variable value")
 
 
 class SetVariablesInput(_Input):
     variables: list[NamedValue] = []
-    scope: Scope = "roundtrip"
+    scope: Scope = Field(
+        default="roundtrip", title="Variable lifetime", json_schema_extra=_LIFETIME
+    )
 
 
 class GetVariableInput(_Input):
-    name: str
+    name: str = Field(title="Variable name")
 
 
 class VariableName(_Input):
-    name: str
+    name: str = Field(title="Variable name")
 
 
 class GetVariablesInput(_Input):
@@ -95,6 +104,7 @@ VARIABLES: tuple[ModuleSpec, ...] = (
         input=SetVariableInput,
         run=set_variable,
         effect=Effect.COMPUTE,
+        superseded_by="util:SetVariable2",
     ),
     ModuleSpec(
         id="util:SetVariables",
@@ -119,6 +129,7 @@ VARIABLES: tuple[ModuleSpec, ...] = (
         input=GetVariableInput,
         run=get_variable,
         effect=Effect.COMPUTE,
+        superseded_by="util:GetVariable2",
     ),
     ModuleSpec(
         id="util:GetVariables",

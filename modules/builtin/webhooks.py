@@ -32,9 +32,9 @@ class RespondHeader(BaseModel):
 class RespondInput(BaseModel):
     model_config = _LAX
 
-    status: Any = "200"
-    body: Any = ""
-    headers: list[RespondHeader] = Field(default_factory=list)
+    status: Any = Field(default="200", title="Status")
+    body: Any = Field(default="", title="Body")
+    headers: list[RespondHeader] = Field(default_factory=list, title="Custom headers")
 
 
 def respond(call: ModuleCall) -> Iterator[Bundle]:

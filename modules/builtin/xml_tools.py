@@ -22,7 +22,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from defusedxml import DefusedXmlException
 from defusedxml.minidom import parseString
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from engine.errors import DataError
 from engine.spec import Bundle, Effect, ModuleCall, ModuleKind, ModuleSpec
@@ -37,13 +37,13 @@ _TEXT_NODES = (Node.TEXT_NODE, Node.CDATA_SECTION_NODE)
 class ParseXmlParameters(BaseModel):
     model_config = ConfigDict(extra="allow")
 
-    preserveNumbersAsText: bool = False
+    preserveNumbersAsText: bool = Field(default=False, title="Preserve numbers as text")
 
 
 class ParseXmlInput(BaseModel):
     model_config = ConfigDict(extra="allow")
 
-    xml: Any = None
+    xml: Any = Field(default=None, title="XML")
 
 
 def parse_xml(call: ModuleCall) -> Iterator[Bundle]:

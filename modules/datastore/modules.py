@@ -26,13 +26,13 @@ class StoreParameters(BaseModel):
     model_config = _LAX
 
     datastore: int = Field(strict=False)
-    limit: int | None = Field(default=None, strict=False)
+    limit: int | None = Field(default=None, strict=False, title="Limit")
 
 
 class KeyInput(BaseModel):
     model_config = _LAX
 
-    key: Any = None
+    key: Any = Field(default=None, title="Key")
 
     @field_validator("key")
     @classmethod
@@ -41,20 +41,20 @@ class KeyInput(BaseModel):
 
 
 class AddInput(KeyInput):
-    data: dict[str, Any] = Field(default_factory=dict)
-    overwrite: bool = False
+    data: dict[str, Any] = Field(default_factory=dict, title="Record")
+    overwrite: bool = Field(default=False, title="Overwrite an existing record")
 
 
 class UpdateInput(KeyInput):
-    data: dict[str, Any] = Field(default_factory=dict)
-    upsert: bool = False
-    overwriteArrays: bool = True
+    data: dict[str, Any] = Field(default_factory=dict, title="Record")
+    upsert: bool = Field(default=False, title="Insert missing record")
+    overwriteArrays: bool = Field(default=True, title="Overwrite an existing array in the record")
     """False ("Overwrite an existing array in the record: No"): a mapped array is added to the
     items of the record's array of the same name instead of replacing it."""
 
 
 class GetInput(KeyInput):
-    returnWrapped: bool = False
+    returnWrapped: bool = Field(default=False, title="Return wrapped output")
 
 
 class SortBy(BaseModel):

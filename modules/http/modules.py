@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from engine.errors import InvalidConfigurationError
-from engine.spec import Bundle, Effect, ModuleCall, ModuleKind, ModuleSpec
+from engine.spec import Bundle, Effect, ModuleCall, ModuleKind, ModuleSpec, choice
 from modules.http.request import DEFAULT_TIMEOUT_SECONDS, HttpRequest, send
 
 _LAX = ConfigDict(extra="allow", populate_by_name=True)
@@ -40,6 +40,20 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+METHODS = {
+    "get": "GET",
+    "post": "POST",
+    "put": "PUT",
+    "patch": "PATCH",
+    "delete": "DELETE",
+    "head": "HEAD",
+    "options": "OPTIONS",
+}
+"""The methods Make's HTTP modules offer (its values, lower case; the labels it shows)."""
+
+_TIMEOUT_HELP = f"seconds, at most {DEFAULT_TIMEOUT_SECONDS:g} (the default)"
+
+
 def _timeout(value: Any) -> float:
     if value in (None, ""):
         return DEFAULT_TIMEOUT_SECONDS
@@ -51,22 +65,39 @@ class MakeRequestInput(BaseModel):
 
     model_config = _LAX
 
-    url: str
-    method: str = "get"
-    headers: list[NameValue] = Field(default_factory=list)
-    queryParameters: list[NameValue] = Field(default_factory=list)
-    contentType: str | None = None
-    inputMethod: str | None = None
-    jsonStringBodyContent: Any = None
-    dataStructureBodyContent: Any = None
-    urlEncodedBodyContent: list[NameValue] = Field(default_factory=list)
-    multipartBodyContent: list[NameValue] = Field(default_factory=list)
-    customBodyContent: Any = None
-    customContentType: str | None = None
-    parseResponse: bool = False
-    stopOnHttpError: bool = True
-    allowRedirects: bool = True
-    timeout: Any = None
+    # Titles are the labels Make shows (from its exports' metadata.expect).
+    url: str = Field(title="URL")
+    method: str = choice("get", METHODS, title="Method")
+    headers: list[NameValue] = Field(default_factory=list, title="Headers")
+    queryParameters: list[NameValue] = Field(default_factory=list, title="Query parameters")
+    contentType: str | None = choice(
+        None,
+        {
+            "json": "application/json",
+            "urlencoded": "application/x-www-form-urlencoded",
+            "multipart": "multipart/form-data",
+            "custom": "Custom",
+        },
+        title="Body content type",
+    )
+    inputMethod: str | None = choice(
+        None, {"jsonString": "JSON string", "dataStructure": "Data structure"},
+        title="Body input method",
+    )  # fmt: skip
+    jsonStringBodyContent: Any = Field(default=None, title="Body content")
+    dataStructureBodyContent: Any = Field(default=None, title="Body content (data structure)")
+    urlEncodedBodyContent: list[NameValue] = Field(
+        default_factory=list, title="Fields (x-www-form-urlencoded)"
+    )
+    multipartBodyContent: list[NameValue] = Field(
+        default_factory=list, title="Fields (multipart/form-data)"
+    )
+    customBodyContent: Any = Field(default=None, title="Body content (custom)")
+    customContentType: str | None = Field(default=None, title="Content type (custom)")
+    parseResponse: bool = Field(default=False, title="Parse response")
+    stopOnHttpError: bool = Field(default=True, title="Return error if HTTP request fails")
+    allowRedirects: bool = Field(default=True, title="Allow redirects")
+    timeout: Any = Field(default=None, title="Timeout", description=_TIMEOUT_HELP)
 
     @field_validator(
         "headers", "queryParameters", "urlEncodedBodyContent", "multipartBodyContent", mode="before"
@@ -167,18 +198,36 @@ class SendDataInput(BaseModel):
 
     model_config = _LAX
 
-    url: str
-    method: str = "get"
-    headers: list[NameValue] = Field(default_factory=list)
-    qs: list[NameValue] = Field(default_factory=list)
-    bodyType: str | None = None
-    contentType: str | None = None
-    data: Any = None
-    parseResponse: bool = False
-    authUser: str | None = None
-    authPass: str | None = None
-    timeout: Any = None
-    followRedirect: bool = True
+    url: str = Field(title="URL")
+    method: str = choice("get", METHODS, title="Method")
+    headers: list[NameValue] = Field(default_factory=list, title="Headers")
+    qs: list[NameValue] = Field(default_factory=list, title="Query string")
+    bodyType: str | None = choice(
+        None,
+        {
+            "raw": "Raw",
+            "x_www_form_urlencoded": "application/x-www-form-urlencoded",
+            "multipart_form_data": "multipart/form-data",
+        },
+        title="Body type",
+    )
+    contentType: str | None = choice(
+        None,
+        {
+            "text/plain": "Text (text/plain)",
+            "application/json": "JSON (application/json)",
+            "application/xml": "XML (application/xml)",
+            "text/xml": "XML (text/xml)",
+            "text/html": "HTML (text/html)",
+        },
+        title="Content type",
+    )
+    data: Any = Field(default=None, title="Request content")
+    parseResponse: bool = Field(default=False, title="Parse response")
+    authUser: str | None = Field(default=None, title="User name")
+    authPass: str | None = Field(default=None, title="Password")
+    timeout: Any = Field(default=None, title="Timeout", description=_TIMEOUT_HELP)
+    followRedirect: bool = Field(default=True, title="Follow redirect")
 
     @field_validator("headers", "qs", mode="before")
     @classmethod
@@ -234,13 +283,20 @@ class HttpParameters(BaseModel):
 
     model_config = _LAX
 
-    handleErrors: bool = False
-    authenticationType: str | None = None
-    apiKeyKeychain: Any = None
-    basicAuthKeychain: Any = None
-    oAuthKeychain: Any = None
+    handleErrors: bool = Field(
+        default=False, title="Evaluate all states as errors (except for 2xx and 3xx)"
+    )
+    authenticationType: str | None = choice(
+        None,
+        {"noAuth": "No authentication", "apiKey": "API key", "basicAuth": "Basic auth",
+         "oAuth": "OAuth 2.0"},
+        title="Authentication type",
+    )  # fmt: skip
+    apiKeyKeychain: Any = Field(default=None, title="Credentials (API key)")
+    basicAuthKeychain: Any = Field(default=None, title="Credentials (basic auth)")
+    oAuthKeychain: Any = Field(default=None, title="Credentials (OAuth 2.0)")
     connection: Any = Field(default=None, alias="__IMTCONN__")
-    auth: Any = None
+    auth: Any = Field(default=None, title="Credentials")
 
 
 _SYSTEM_CAS = (
@@ -268,7 +324,12 @@ IGNORED_HTTP_KEYS: Mapping[str, str] = {
 
 
 def _spec(
-    module_id: str, label: str, input_model: type[BaseModel], run: Any, version: int
+    module_id: str,
+    label: str,
+    input_model: type[BaseModel],
+    run: Any,
+    version: int,
+    superseded_by: str | None = None,
 ) -> ModuleSpec:
     return ModuleSpec(
         id=module_id,
@@ -281,12 +342,20 @@ def _spec(
         run=run,
         ignored_keys=IGNORED_HTTP_KEYS,
         effect=Effect.CALL,  # GET or POST, to anywhere: the request decides, not the module
+        superseded_by=superseded_by,
     )
 
 
 HTTP_MODULES: tuple[ModuleSpec, ...] = (
     _spec("http:MakeRequest", "Make a request", MakeRequestInput, make_request, 4),
-    _spec("http:ActionSendData", "Make a request (v3)", SendDataInput, send_data, 3),
+    _spec(
+        "http:ActionSendData",
+        "Make a request (v3)",
+        SendDataInput,
+        send_data,
+        3,
+        superseded_by="http:MakeRequest",
+    ),
     _spec(
         "http:ActionSendDataAPIKeyAuth",
         "Make an API Key Auth request",

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from engine.errors import DataError
 from engine.maildelivery import EMAIL_FIELD, MAILHOOK, RECIPIENTS_FIELD
@@ -31,7 +31,7 @@ class MailhookParameters(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     hook: Any = None
-    maxResults: int = 1
+    maxResults: int = Field(default=1, title="Maximum number of results")
 
 
 def mail_bundles(request: Mapping[str, Any], parameters: Mapping[str, Any]) -> list[Bundle]:

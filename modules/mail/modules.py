@@ -41,7 +41,7 @@ class Attachment(BaseModel):
 
     fileName: str = "attachment"
     data: Any = b""
-    cid: str | None = None
+    cid: str | None = Field(default=None, title="Content-ID")
 
 
 class HeaderPair(BaseModel):
@@ -65,19 +65,19 @@ class SendEmailParameters(BaseModel):
     model_config = _LAX
 
     account: Any = None
-    saveAfterSent: bool = False
+    saveAfterSent: bool = Field(default=False, title="Save message after sending")
 
 
 class SendEmailInput(BaseModel):
     model_config = _LAX
 
     to: list[str] = []
-    cc: list[str] = []
-    bcc: list[str] = []
+    cc: list[str] = Field(default=[], title="Copy recipient")
+    bcc: list[str] = Field(default=[], title="Blind copy recipient")
     from_: str = Field(default="", alias="from")
     sender: str = ""
-    replyTo: str = ""
-    inReplyTo: str = ""
+    replyTo: str = Field(default="", title="Reply-To")
+    inReplyTo: str = Field(default="", title="In-Reply-To")
     references: list[str] = []
     subject: str = ""
     contentType: Literal["html", "text"] = "html"
@@ -221,7 +221,7 @@ class WatchEmailParameters(BaseModel):
     subject: str = ""
     text: str = ""
     markSeen: bool = False
-    maxResults: int = Field(default=1, ge=1, strict=False)
+    maxResults: int = Field(default=1, ge=1, strict=False, title="Maximum number of results")
 
 
 def watch_emails(call: ModuleCall) -> Iterator[Bundle]:

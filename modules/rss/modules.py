@@ -35,11 +35,13 @@ class FeedSettings(BaseModel):
 
     model_config = _LAX
 
-    url: str = ""
-    username: str = ""
-    password: str = ""
-    gzip: bool = True
-    maxResults: int = Field(default=MAX_RESULTS, ge=0, strict=False)
+    url: str = Field(default="", title="URL")
+    username: str = Field(default="", title="User name")
+    password: str = Field(default="", title="Password")
+    gzip: bool = Field(default=True, title="Request compressed content")
+    maxResults: int = Field(
+        default=MAX_RESULTS, ge=0, strict=False, title="Maximum number of returned items"
+    )
 
     @field_validator("*", mode="before")
     @classmethod
@@ -52,8 +54,8 @@ class FeedSettings(BaseModel):
 
 
 class ReadArticlesInput(FeedSettings):
-    filterDateFrom: datetime | None = None
-    filterDateTo: datetime | None = None
+    filterDateFrom: datetime | None = Field(default=None, title="Date from")
+    filterDateTo: datetime | None = Field(default=None, title="Date to")
 
 
 class RssParameters(BaseModel):

@@ -37,6 +37,26 @@ def test_first_start_asks_for_the_owner_then_signs_them_in(client):
     assert state["csrf_token"] == response.headers["X-CSRF-Token"]
 
 
+def test_a_password_is_judged_before_it_is_set_and_nothing_is_stored(app, client, owner):
+    def judge(http, **body):
+        answer = http.post("/api/auth/password-check", json=body)
+        assert answer.status_code == 200, answer.json
+        return answer.json
+
+    # Before any account (the first start) and signed in, by the same rule as on setting it.
+    assert judge(client, password="violet tractor mango") == {"ok": True, "problem": None}
+    common = judge(client, password="Password1234!")
+    assert common["ok"] is False and "commonly used" in common["problem"]
+    assert "at least 10" in judge(client, password="short")["problem"]
+    guessed = judge(client, password="olga@example.com", email="olga@example.com")
+    assert guessed["ok"] is False
+    # Signed in, one's own email and name count as guessable without being sent.
+    mine = judge(owner, password="owner@example.com 1")
+    assert mine["ok"] is False, mine
+    assert judge(client, password="owner@example.com 1")["ok"] is True
+    assert client.post("/api/auth/password-check", json={}).status_code == 422
+
+
 def test_setup_works_only_while_no_user_exists(app, client):
     assert setup(client).status_code == 201
     again = app.test_client().post(

@@ -747,8 +747,8 @@ def test_set_variable_scope_shows_its_default(signed_in, server):
     scenario_id = create_scenario(page, server, parse_blueprint())
     page.goto(f"{server}/#/scenarios/{scenario_id}")
     add_after(page, 3, "util:SetVariable2")
-    scope = page.get_by_test_id("module-panel").get_by_label("Scope")
-    assert scope.locator("option:checked").inner_text() == "roundtrip (default)"
+    scope = page.get_by_test_id("module-panel").get_by_label("Variable lifetime")
+    assert scope.locator("option:checked").inner_text() == "One cycle (default)"
 
 
 def test_new_api_token_has_a_copy_button(signed_in, server):

@@ -74,7 +74,7 @@ def build(page) -> str:
     page.get_by_test_id("add-route-2-0").click()
     pick(page, "util:SetVariable2")
     panel.get_by_test_id("field-mapper.name").fill("customer")
-    panel.get_by_test_id("field-mapper.scope").select_option("roundtrip")
+    panel.get_by_test_id("field-mapper.scope").select_option(label="One cycle")
     panel.get_by_test_id("field-mapper.value").fill("{{1.name}}")
     close_panel(page)
     page.get_by_test_id("add-route-2-1").click()

@@ -196,3 +196,23 @@ def test_a_route_refused_while_another_route_took_the_bundle_is_marked_rerouted(
     modules, _ = run(routed("new", "old", fallback=True), [{"name": "C", "kind": "x"}])
     assert [r["rerouted"] for m in (3, 4) for r in modules[m]["rejections"]] == [True, True]
     assert [c["bundle"] for c in modules[5]["calls"]] == [0]  # the fallback took it
+
+
+def test_a_router_keeps_the_bundles_it_passed_on_and_counts_no_operation():
+    flow = [
+        node(1, "test:Trigger"),
+        node(
+            2,
+            "builtin:BasicRouter",
+            routes=[{"flow": [node(3, "test:Write", mapper={"name": "{{1.name}}"})]}],
+        ),
+    ]
+    bundles = [{"name": "Alpha"}, {"name": "Beta"}]
+    modules, record = run(flow, bundles)
+    router = modules[2]
+    assert router["operations"] == 0 and router["bundles_out"] == 2
+    assert [call["output"] for call in router["calls"]] == [[{"name": "Alpha"}], [{"name": "Beta"}]]
+    assert [call["bundle"] for call in router["calls"]] == [0, 1]
+    assert record["operations"] == 1 + 2  # the trigger once per cycle, the two writes; no router
+    hidden, _ = run(flow, bundles, confidential=True)
+    assert [call["output"] for call in hidden[2]["calls"]] == [[], []]

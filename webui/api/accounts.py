@@ -15,6 +15,8 @@ from webui.api.models import (
     AuthState,
     LoginIn,
     PasswordChange,
+    PasswordCheckIn,
+    PasswordCheckOut,
     SetupIn,
     TokenIn,
     TokenOut,
@@ -91,6 +93,20 @@ def auth_login() -> Response:
         raise ApiError(401, "unauthorized", "wrong email or password")
     throttle.succeeded(given.email)
     return _signed_in(user, 200)
+
+
+@route("/auth/password-check", "POST", body=PasswordCheckIn, answer=PasswordCheckOut)
+def check_password() -> Response:
+    """Judge a password by the rule without storing anything, as the user types it (first
+    start, Account, a teammate's first password). Signed in, one's own email and name count
+    as guessable too, as when the password is set."""
+    given = json_body(PasswordCheckIn)
+    principal = auth.authenticate()
+    email, name = given.email, given.name
+    if principal is not None and not email and not name:
+        email, name = principal.user.email, principal.user.name
+    problem = _accounts().password_problem(given.password, email=email, name=name)
+    return answer(PasswordCheckOut(ok=problem is None, problem=problem))
 
 
 @route("/auth/password", "POST", body=PasswordChange, answer=UserOut)

@@ -59,6 +59,7 @@ APPS: dict[str, AppInfo] = {
     "markdown": AppInfo("Markdown", "#5c5c5c", "markdown"),
     "rss": AppInfo("RSS", "#f26522", "globe"),
     "email": AppInfo("Email", "#2f6fdf", "mail"),
+    "scenario-service": AppInfo("Scenarios", "#8a8a8a", "flow"),
     "onecrm": AppInfo("1CRM", "#e2701b", "onecrm"),
     "xero": AppInfo("Xero", "#13b5ea", "xero"),
     "quickbooks": AppInfo("QuickBooks", "#2ca01c", "quickbooks"),
@@ -96,6 +97,7 @@ def module_out(spec: ModuleSpec, registry: ModuleRegistry | None = None) -> Modu
         input_schema=spec.input.model_json_schema(),
         output_schema=spec.output.model_json_schema() if spec.output is not None else None,
         output_choice=_output_choice(spec.output_choice),
+        superseded_by=spec.superseded_by,
     )
 
 

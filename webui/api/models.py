@@ -97,6 +97,17 @@ class UserIn(SetupIn):
     role: RoleName
 
 
+class PasswordCheckIn(Request):
+    password: str = Field(max_length=PASSWORD_MAX)
+    email: str = Field(default="", max_length=320, description="the account's, when known")
+    name: str = Field(default="", max_length=200, description="the person's, when known")
+
+
+class PasswordCheckOut(Answer):
+    ok: bool = Field(description="the password rule accepts the password")
+    problem: str | None = Field(description="which part of the rule it breaks, as a sentence")
+
+
 class PasswordChange(Request):
     current_password: str = Field(max_length=PASSWORD_MAX)
     new_password: NewPassword
@@ -145,6 +156,11 @@ class ModuleOut(Answer):
     parameters_schema: dict[str, Any]
     input_schema: dict[str, Any]
     output_schema: dict[str, Any] | None
+    superseded_by: str | None = Field(
+        default=None,
+        description="the module the catalogue offers instead (an older version or an alias); "
+        "this one is not listed there but still opens in imported blueprints",
+    )
     output_choice: OutputChoiceOut | None = Field(
         default=None,
         description="an output that depends on a setting: the schema for each of its values",

@@ -74,6 +74,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/api/auth/password-check": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Judge a password by the rule without storing anything, as the user types it (first */
+    post: operations["check_password"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/api/auth/setup": {
     parameters: {
       query?: never;
@@ -1639,6 +1656,12 @@ export interface components {
       parameters_schema: {
         [key: string]: unknown;
       };
+      /**
+       * Superseded By
+       * @description the module the catalogue offers instead (an older version or an alias); this one is not listed there but still opens in imported blueprints
+       * @default null
+       */
+      superseded_by: string | null;
       /** Version */
       version: number;
     };
@@ -1822,6 +1845,36 @@ export interface components {
        * @description At least 10 characters (spaces at either end do not count). Not a common password, word or name, even with digits or symbols added; no repeated or sequential characters (aaaa…, 1234…, qwerty…); your email and name do not count toward the 10.
        */
       new_password: string;
+    };
+    /** PasswordCheckIn */
+    PasswordCheckIn: {
+      /**
+       * Email
+       * @description the account's, when known
+       * @default
+       */
+      email: string;
+      /**
+       * Name
+       * @description the person's, when known
+       * @default
+       */
+      name: string;
+      /** Password */
+      password: string;
+    };
+    /** PasswordCheckOut */
+    PasswordCheckOut: {
+      /**
+       * Ok
+       * @description the password rule accepts the password
+       */
+      ok: boolean;
+      /**
+       * Problem
+       * @description which part of the rule it breaks, as a sentence
+       */
+      problem: string | null;
     };
     /** PasswordRule */
     PasswordRule: {
@@ -2631,6 +2684,48 @@ export interface operations {
         };
         content: {
           "application/json": components["schemas"]["UserOut"];
+        };
+      };
+      /** @description the database is unavailable; try again */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  check_password: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["PasswordCheckIn"];
+      };
+    };
+    responses: {
+      /** @description refused; the body says why (400 not JSON, 401 not signed in, 403 role or CSRF token, 404, 405, 409 conflict, 413 too large, 415 not JSON, 422 invalid with the path of the first bad field, 429 throttled with Retry-After) */
+      "4XX": {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Judge a password by the rule without storing anything, as the user types it (first */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["PasswordCheckOut"];
         };
       };
       /** @description the database is unavailable; try again */

@@ -98,6 +98,8 @@ export interface JsonSchema {
   additionalProperties?: boolean | JsonSchema;
   /** The app's RPC that loads this select's choices (apps defined as data). */
   "x-make-rpc"?: string;
+  /** The labels of ``enum``'s values, in its order (Make's select options: value → label). */
+  "x-enum-labels"?: string[];
 }
 
 export type ModuleInfo = Refine<

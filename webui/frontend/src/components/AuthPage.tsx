@@ -1,6 +1,7 @@
 import { useState } from "react";
 import { api } from "../api";
 import type { PasswordRule, User } from "../types";
+import { PasswordRuleHint, readable, usePasswordCheck } from "./PasswordCheck";
 
 /** First start (create the owner account) or sign in. */
 export function AuthPage({
@@ -17,6 +18,7 @@ export function AuthPage({
   const [password, setPassword] = useState("");
   const [error, setError] = useState("");
   const [busy, setBusy] = useState(false);
+  const verdict = usePasswordCheck(setup ? password : "", email, name);
   const submit = async (e: React.FormEvent) => {
     e.preventDefault();
     setBusy(true);
@@ -27,7 +29,7 @@ export function AuthPage({
         : await api.post<User>("/api/auth/login", { email, password });
       onDone(user);
     } catch (err) {
-      setError((err as Error).message);
+      setError(readable((err as Error).message));
     } finally {
       setBusy(false);
     }
@@ -71,13 +73,9 @@ export function AuthPage({
             autoComplete={setup ? "new-password" : "current-password"}
           />
         </label>
-        {setup && (
-          <p className="help" data-testid="password-rule">
-            {rule.text}
-          </p>
-        )}
+        {setup && <PasswordRuleHint rule={rule} password={password} verdict={verdict} />}
         {error && <p className="inline-error">{error}</p>}
-        <button className="primary" type="submit" disabled={busy}>
+        <button className="primary" type="submit" disabled={busy || (setup && !verdict?.ok)}>
           {setup ? "Create account" : "Sign in"}
         </button>
       </form>

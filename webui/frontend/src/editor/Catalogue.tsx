@@ -21,6 +21,9 @@ export function Catalogue({
     const matching = catalog.modules.filter(
       (m) =>
         !HIDDEN_KINDS.has(m.kind) &&
+        // An older version or an alias is not offered (Make lists one "Make a request"); its
+        // exact id ("http:ActionSendData", or "ActionSendData") still finds it.
+        (!m.superseded_by || [m.id, m.id.split(":").pop()].some((id) => id?.toLowerCase() === q)) &&
         (!q ||
           m.label.toLowerCase().includes(q) ||
           m.id.toLowerCase().includes(q) ||

@@ -113,10 +113,19 @@ export function ModuleNode({ data, selected }: NodeProps<ModuleNodeType>) {
               actions.openRun(module.id);
             }}
             data-testid={`run-${module.id}`}
-            title={`${run.operations} operation(s), ${run.bundles} bundle(s) out${run.errors ? `, ${run.errors} error(s)` : ""} — click to inspect`}
-            aria-label={`Inspect module ${module.id}: ${run.operations} operation(s)`}
+            title={
+              isRouter
+                ? `${run.bundles} bundle(s) passed through (a router uses no operation) — click to inspect`
+                : `${run.operations} operation(s), ${run.bundles} bundle(s) out${run.errors ? `, ${run.errors} error(s)` : ""} — click to inspect`
+            }
+            aria-label={
+              isRouter
+                ? `Inspect module ${module.id}: ${run.bundles} bundle(s)`
+                : `Inspect module ${module.id}: ${run.operations} operation(s)`
+            }
           >
-            {run.operations}
+            {/* A router is no operation (as in Make): its bubble counts the bundles it passed. */}
+            {isRouter ? run.bundles : run.operations}
             {run.errors ? <span className="bubble-error">!</span> : null}
           </button>
         )}

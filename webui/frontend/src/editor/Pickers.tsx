@@ -75,8 +75,9 @@ export function ConnectionPicker({
       {adding && kind && (
         <NewConnectionForm
           kind={kind}
-          onCreated={(id) => {
+          onCreated={(id, outcome) => {
             setAdding(false);
+            setTested(outcome);
             void reload().then(() => onChange(id));
           }}
         />

@@ -34,6 +34,8 @@ export function RunPanel({
     setTimeout(() => setCopied(""), 2000);
   };
   const label = historic ? `Execution of module ${moduleId}` : `Last run of module ${moduleId}`;
+  // A router runs no operation: each of its calls is a bundle that passed through it.
+  const router = run.module === "builtin:BasicRouter";
   return (
     <aside className="side-panel run-panel" aria-label={label}>
       <header>
@@ -45,8 +47,10 @@ export function RunPanel({
         </button>
       </header>
       <p className="muted small">
-        {status && <span className={`status ${status}`}>{status}</span>} {run.operations} operation(s), {run.bundles}{" "}
-        bundle(s) out
+        {status && <span className={`status ${status}`}>{status}</span>}{" "}
+        {router
+          ? `${run.bundles} bundle(s) passed through (a router uses no operation)`
+          : `${run.operations} operation(s), ${run.bundles} bundle(s) out`}
         {run.errors ? `, ${run.errors} error(s)` : ""}
         {run.filtered ? `, ${run.filtered} stopped by the filter` : ""}
         {executionId ? (
@@ -76,8 +80,8 @@ export function RunPanel({
         return (
           <section key={i} className={`run-call${call.error ? " failed" : ""}`} data-testid={`run-call-${i}`}>
             <h3>
-              Operation {i + 1}
-              {typeof call.duration_ms === "number" && (
+              {router ? "Bundle" : "Operation"} {i + 1}
+              {!router && typeof call.duration_ms === "number" && (
                 <span className="muted small"> · {call.duration_ms.toFixed(call.duration_ms < 10 ? 2 : 0)} ms</span>
               )}
             </h3>
@@ -103,11 +107,11 @@ export function RunPanel({
                 <BundleTree label="Input" value={call.input} search={search} onCopied={onCopied} />
               </>
             )}
-            <h4>Output ({count} bundle(s))</h4>
+            {!router && <h4>Output ({count} bundle(s))</h4>}
             {output.map((bundle, j) => (
               <BundleTree
                 key={j}
-                label={`Bundle ${j + 1}`}
+                label={router ? `Bundle ${i + 1}` : `Bundle ${j + 1}`}
                 value={bundle}
                 search={search}
                 onCopied={onCopied}
@@ -124,7 +128,7 @@ export function RunPanel({
       })}
       {run.omitted > 0 && (
         <p className="muted small" data-testid="calls-omitted">
-          {run.omitted} more operation(s) not stored (beyond the stored limit).
+          {run.omitted} more {router ? "bundle(s)" : "operation(s)"} not stored (beyond the stored limit).
         </p>
       )}
     </aside>

@@ -21,6 +21,7 @@ export function resolve(schema: JsonSchema | undefined, root: Root): JsonSchema 
       const real = variants.filter((v) => v.type !== "null");
       if (real.length === 1) {
         s = {
+          ...s, // keeps what sits beside anyOf (a select's enum and labels)
           ...real[0],
           title: s.title ?? real[0].title,
           default: s.default,
@@ -49,14 +50,59 @@ function typeOf(s: JsonSchema): string {
   return "any";
 }
 
-function humanize(name: string, s: JsonSchema): string {
+/** Words a label writes in capitals, as Make does ("URL", "JSON string"). */
+const ACRONYMS = new Set([
+  "api",
+  "csv",
+  "gfm",
+  "html",
+  "http",
+  "https",
+  "id",
+  "imap",
+  "ip",
+  "json",
+  "smtp",
+  "ssl",
+  "tls",
+  "uri",
+  "url",
+  "utc",
+  "uuid",
+  "xml",
+]);
+const SPELLED: Record<string, string> = { oauth: "OAuth", ids: "IDs", urls: "URLs", regexp: "regular expression" };
+
+/**
+ * A field's label: its schema's title when it has one of its own (pydantic's default title is
+ * the name again), else its name in sentence case as Make writes labels: words split at case
+ * changes, digits and underscores, only the first capitalised, acronyms in capitals
+ * (``jsonStringBodyContent`` → "JSON string body content", ``oAuthKeychain`` → "OAuth keychain").
+ */
+export function humanize(name: string, s: JsonSchema): string {
   const title = s.title && s.title.replace(/\s/g, "").toLowerCase() !== name.toLowerCase() ? s.title : null;
   if (title) return title;
-  return name
+  const words = name
     .replace(/^__|__$/g, "")
-    .replace(/([a-z])([A-Z])/g, "$1 $2")
-    .replace(/[_-]+/g, " ")
-    .replace(/^./, (c) => c.toUpperCase());
+    .replace(/\b[oO]Auth/g, "Oauth ")
+    .replace(/RegExp/g, "Regexp")
+    .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
+    .replace(/([A-Z]+)([A-Z][a-z])/g, "$1 $2")
+    .split(/[\s_-]+/)
+    .filter(Boolean)
+    .map((w) => w.toLowerCase());
+  return words
+    .map((w, i) => {
+      const spelled = ACRONYMS.has(w) ? w.toUpperCase() : (SPELLED[w] ?? w);
+      return i === 0 ? spelled.charAt(0).toUpperCase() + spelled.slice(1) : spelled;
+    })
+    .join(" ");
+}
+
+/** The label of one of a select's values (``x-enum-labels``), else the value itself. */
+function optionLabel(s: JsonSchema, option: Json): string {
+  const index = (s.enum ?? []).findIndex((o) => JSON.stringify(o) === JSON.stringify(option));
+  return s["x-enum-labels"]?.[index] ?? String(option);
 }
 
 function emptyFor(s: JsonSchema, root: Root): Json {
@@ -139,13 +185,17 @@ function Field({ name, schema, root, value, onChange, required, mappable, path, 
       >
         {/* Unset, the module uses its default: say which (Set variable's scope was blank). */}
         <option value="">
-          {s.default !== undefined && s.default !== null ? `${String(s.default)} (default)` : "—"}
+          {s.default !== undefined && s.default !== null ? `${optionLabel(s, s.default)} (default)` : "—"}
         </option>
         {(s.enum ?? []).map((option) => (
           <option key={JSON.stringify(option)} value={JSON.stringify(option)}>
-            {String(option)}
+            {optionLabel(s, option)}
           </option>
         ))}
+        {/* A value the list lacks (an older export's "GET") stays shown and kept. */}
+        {value !== undefined && !(s.enum ?? []).some((o) => JSON.stringify(o) === JSON.stringify(value)) && (
+          <option value={JSON.stringify(value)}>{String(value)}</option>
+        )}
       </select>
     );
   } else if (type === "boolean") {

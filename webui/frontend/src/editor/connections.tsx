@@ -54,30 +54,62 @@ function defaults(kind: ConnectionKind): Record<string, string> {
   return form;
 }
 
-/** The form of a new connection of ``kind``: its fields, or "Sign in" for OAuth2 apps. */
-export function NewConnectionForm({ kind, onCreated }: { kind: ConnectionKind; onCreated: (id: number) => void }) {
+/**
+ * The form of a new connection of ``kind``: its fields, or "Sign in" for OAuth2 apps. Saving
+ * tests the connection, as Make does: a connection that works is kept and ``onCreated`` gets
+ * the test's outcome; one the app refuses is not kept — the form stays open with the app's
+ * answer, to fix the fields, or to "Save anyway" untested (the app may be down for a while).
+ * An OAuth2 grant is stored by the sign-in itself; its test's outcome is passed on.
+ */
+export function NewConnectionForm({
+  kind,
+  onCreated,
+}: {
+  kind: ConnectionKind;
+  onCreated: (id: number, outcome: TestOutcome | null) => void;
+}) {
   const [form, setForm] = useState<Record<string, string>>(() => defaults(kind));
   const [error, setError] = useState("");
-  const save = async () => {
+  const [failed, setFailed] = useState<TestOutcome | null>(null);
+  const [busy, setBusy] = useState(false);
+  const create = async (name: string) => {
+    const data: Record<string, string> = {};
+    const secrets: Record<string, string> = {};
+    for (const f of kind.fields) {
+      const v = form[f.name] ?? "";
+      if (v === "") continue;
+      if (f.secret) secrets[f.name] = v;
+      else data[f.name] = v;
+    }
+    return (await api.post<Connection>("/api/connections", { kind: kind.id, name, data, secrets })).id;
+  };
+  const save = async (tested: boolean) => {
     setError("");
+    setFailed(null);
+    setBusy(true);
     const name = form.name || kind.label;
     try {
       if (kind.auth === "oauth2") {
-        onCreated(await signInWithPopup(kind.id, { name }));
+        const id = await signInWithPopup(kind.id, { name });
+        onCreated(id, await testConnection(id));
         return;
       }
-      const data: Record<string, string> = {};
-      const secrets: Record<string, string> = {};
-      for (const f of kind.fields) {
-        const v = form[f.name] ?? "";
-        if (v === "") continue;
-        if (f.secret) secrets[f.name] = v;
-        else data[f.name] = v;
+      const id = await create(name);
+      if (!tested) {
+        onCreated(id, null);
+        return;
       }
-      const created = await api.post<Connection>("/api/connections", { kind: kind.id, name, data, secrets });
-      onCreated(created.id);
+      const outcome = await testConnection(id);
+      if (outcome.ok) {
+        onCreated(id, outcome);
+        return;
+      }
+      await api.del(`/api/connections/${id}`); // refused: not kept, as in Make
+      setFailed(outcome);
     } catch (e) {
       setError((e as Error).message);
+    } finally {
+      setBusy(false);
     }
   };
   return (
@@ -107,9 +139,17 @@ export function NewConnectionForm({ kind, onCreated }: { kind: ConnectionKind; o
           </label>
         ))}
       {error && <p className="inline-error">{error}</p>}
-      <button className="primary small" onClick={() => void save()}>
-        {kind.auth === "oauth2" ? "Sign in" : "Save connection"}
-      </button>
+      {failed && <TestResult outcome={failed} />}
+      <div className="row">
+        <button className="primary small" disabled={busy} onClick={() => void save(true)}>
+          {busy ? "Testing the connection…" : kind.auth === "oauth2" ? "Sign in" : "Save connection"}
+        </button>
+        {failed && (
+          <button className="small" disabled={busy} onClick={() => void save(false)}>
+            Save anyway
+          </button>
+        )}
+      </div>
     </div>
   );
 }

@@ -3,6 +3,8 @@ import { api, items } from "../api";
 import type { Execution, JsonObject, RunCall } from "../types";
 
 export interface ModuleRun {
+  /** The module's id in the catalogue (a router's calls are the bundles it passed on). */
+  module: string;
   operations: number;
   bundles: number;
   errors: number;
@@ -45,6 +47,7 @@ export function useLastBundles(
         const counts = new Map<number, ModuleRun>();
         for (const m of full.record?.modules ?? []) {
           counts.set(m.id, {
+            module: m.module ?? "",
             operations: m.operations ?? 0,
             bundles: m.bundles_out ?? 0,
             errors: m.errors ?? 0,

@@ -2,6 +2,7 @@
 // (add a user with a role, change roles, remove users).
 import { useEffect, useState } from "react";
 import { api, items } from "../api";
+import { PasswordRuleHint, readable, usePasswordCheck } from "../components/PasswordCheck";
 import type { PasswordRule, User } from "../types";
 import { formatTime } from "./common";
 
@@ -18,13 +19,11 @@ interface ApiToken {
 const ROLES = ["viewer", "editor", "owner"];
 const TOKEN_DAYS = [7, 30, 90, 180, 365]; // the server allows 1 to 365; 90 is its default
 
-/** Whether ``password`` is long enough to send (the server judges the rest of the rule). */
-const longEnough = (password: string, rule: PasswordRule) => password.trim().length >= rule.min_length;
-
 function PasswordForm({ rule }: { rule: PasswordRule }) {
   const [current, setCurrent] = useState("");
   const [next, setNext] = useState("");
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
+  const verdict = usePasswordCheck(next);
   const change = async () => {
     try {
       await api.post("/api/auth/password", { current_password: current, new_password: next });
@@ -35,7 +34,7 @@ function PasswordForm({ rule }: { rule: PasswordRule }) {
         text: "Password changed. Your other sessions were signed out and your API tokens revoked.",
       });
     } catch (e) {
-      setMessage({ ok: false, text: (e as Error).message });
+      setMessage({ ok: false, text: readable((e as Error).message) });
     }
   };
   return (
@@ -54,11 +53,15 @@ function PasswordForm({ rule }: { rule: PasswordRule }) {
         <span className="field-label">New password</span>
         <input type="password" aria-label="New password" value={next} onChange={(e) => setNext(e.target.value)} />
       </label>
-      <p className="help" data-testid="password-rule">
-        {rule.text} Changing it signs you out everywhere else and revokes your API tokens.
-      </p>
+      <PasswordRuleHint
+        rule={rule}
+        password={next}
+        verdict={verdict}
+        note="Changing it signs you out everywhere else and revokes your API tokens."
+      />
       {message && <p className={message.ok ? "help" : "inline-error"}>{message.text}</p>}
-      <button className="primary small" disabled={!current || !longEnough(next, rule)} onClick={() => void change()}>
+      {/* Sent only once the rule accepts it: a refusal shows while typing, not after. */}
+      <button className="primary small" disabled={!current || !verdict?.ok} onClick={() => void change()}>
         Change password
       </button>
     </section>

@@ -64,8 +64,9 @@ export function ConnectionsPage({ canEdit }: { canEdit: boolean }) {
           <NewConnectionForm
             key={addKind.id}
             kind={addKind}
-            onCreated={() => {
+            onCreated={(id, outcome) => {
               setAdding("");
+              if (outcome) show(id, outcome);
               void reload();
             }}
           />
