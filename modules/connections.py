@@ -14,7 +14,11 @@ singer-io/tap-xero maps statuses to exceptions::
 
 Retries: only idempotent methods (GET, HEAD) are retried — a POST that timed out may have been
 applied — up to ``max_retries`` times, waiting ``Retry-After`` (429/503) or an exponential
-backoff. Waits go through the run's ``sleep`` so a test run never really sleeps.
+backoff. A caller may ask for a write refused with 429 to be sent again the same way
+(``resend_refused``): the app refused it before doing anything, so it cannot be applied twice;
+the steps of a multi-call write ask it, as giving up half-way costs an undo of several calls
+under the very limit that refused the step. Waits go through the run's ``sleep`` so a test run
+never really sleeps.
 
 Rate limiting: before each request the client takes a slot from a limiter keyed per connection
 (Xero: per tenant). ``shared_rate_limiter()`` is a Redis fixed-window counter when
@@ -167,18 +171,21 @@ class ApiClient:
         data: Any = None,
         files: Any = None,
         timeout: float | None = None,
+        resend_refused: bool = False,
     ) -> ApiResponse:
         """Send one request (retrying idempotent ones) and return its successful answer.
 
         ``path`` is relative to the base URL, or a whole ``http(s)://`` URL; ``data`` and
         ``files`` send a form, text or bytes instead of ``json`` (as ``requests`` does);
-        ``timeout`` replaces the settings' for this request.
+        ``timeout`` replaces the settings' for this request; ``resend_refused`` retries a
+        write the app refused with 429 (it did nothing) as a read is retried.
 
         Raises:
             ModuleError: the mapped error of the last attempt (see ``STATUS_ERRORS``).
         """
         method = method.upper()
-        attempts = 1 + (self.settings.max_retries if method in IDEMPOTENT_METHODS else 0)
+        idempotent = method in IDEMPOTENT_METHODS
+        attempts = 1 + (self.settings.max_retries if idempotent or resend_refused else 0)
         body = _Body(json, data, files, timeout)
         for attempt in range(attempts):
             self._take_rate_slot()  # its own waits; a refusal here is not retried again
@@ -186,7 +193,8 @@ class ApiClient:
                 with self._concurrency_slot():
                     return self._attempt(method, path, params, body, headers)
             except ModuleError as error:
-                if not error.retryable or attempt == attempts - 1:
+                refused = isinstance(error, RateLimitError)
+                if not error.retryable or attempt == attempts - 1 or not (idempotent or refused):
                     raise
                 self._sleep(self._retry_wait(error, attempt))
         raise AssertionError("unreachable")  # the loop returns or raises

@@ -132,6 +132,21 @@ def test_post_is_never_retried(session, mocked):
     assert sleeps == [] and len(mocked.calls) == 1
 
 
+def test_a_write_refused_with_429_is_sent_again_only_when_asked(session, mocked):
+    """A step of a multi-call write (1CRM's invoice and its lines) asks for it: 429 means the
+    app did nothing, so the write cannot land twice; a 503 write is still never resent."""
+    mocked.post(f"{BASE}/things", status=429, headers={"Retry-After": "2"})
+    mocked.post(f"{BASE}/things", json={"id": 7})
+    sleeps = []
+    answer = client(session, sleeps).request("POST", "things", json={}, resend_refused=True)
+    assert answer.body == {"id": 7} and sleeps == [2.0] and len(mocked.calls) == 2
+
+    mocked.post(f"{BASE}/other", status=503)
+    with pytest.raises(ConnectionError):
+        client(session, sleeps).request("POST", "other", json={}, resend_refused=True)
+    assert sleeps == [2.0] and len(mocked.calls) == 3
+
+
 def test_timeout_and_unreachable(session, mocked):
     mocked.get(f"{BASE}/slow", body=requests.ReadTimeout("slow"))
     mocked.post(f"{BASE}/down", body=requests.ConnectionError("refused"))

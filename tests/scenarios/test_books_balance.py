@@ -363,3 +363,27 @@ def test_golden_an_account_edited_before_its_first_sync(library):
         crm.create_customer("O'Brien Builders 3", "obrienbuilders3@books.example", "Napier")
         crm.edit_customer("O'Brien Builders 3", "ob33@books.example", "Nelson", "+64 4 555 0202")
         world.assert_balanced()
+
+
+@pytest.mark.parametrize("library", ["xero", "quickbooks"])
+def test_golden_an_invoice_line_refused_by_1crm_s_rate_limit(library):
+    """Found by the machine's QuickBooks soak: the sync runs at 1CRM's rate limit (120 calls a
+    minute; a sequence of nine QuickBooks invoices made 121 calls in one minute) and 1CRM
+    answered 429 now and then. A refused call of an invoice's write (2.4, 3.4: the invoice,
+    then its line group, lines and adjustments) failed the write, and its undo, refused by the
+    same limit, left the invoice without lines; the run's retry wrote it a second time. Each
+    call of a multi-call write (and of its undo) is now sent again after Retry-After."""
+    with open_world(library) as world:
+        app = XeroUser(world.library) if library == "xero" else QuickBooksUser(world.library)
+        app.create_customer("Kauri & Rimu 1", "kauririmu1@books.example", "Nelson")
+        world.assert_balanced()
+        crm = world.library.onecrm
+        for method, path in (("POST", "InvoiceLineGroup"), ("DELETE", "Invoice/")):
+            crm.fault(status=429, retry_after=1, method=method, path_prefix=f"/api.php/data/{path}")
+        mode = "Exclusive" if library == "xero" else "TaxExcluded"
+        line = LineSpec("Freight", 2, Decimal("12.50"), Decimal(15))
+        app.create_invoice("Kauri & Rimu 1", [line], mode, "2026-03-31")
+        world.assert_balanced()
+        crm.control("faults", method="DELETE")
+        (invoice,) = world.library.crm_records("Invoice")
+        assert world.library.crm_lines("Invoice", invoice["id"]) == [("Freight", 2, 12.5, 15)]
