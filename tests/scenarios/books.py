@@ -41,7 +41,8 @@ MAX_ROUNDS = 6
 ROUND_TIME = timedelta(hours=3, minutes=1)
 """The time a round stands for: longer than any one backoff (``engine/service/retries.py``)."""
 
-# The scenarios of each library in the order they run in a round (prefix of the file name),
+# The scenarios of each library in the order they run in a round (prefix of the file name;
+# 1CRM's invoice changes in the order 1CRM announces them: created, edited, cancelled),
 # and whether 1CRM's webhooks (``crm``), the accounting system's (``app``) or a poll
 # (``poll``) starts them.
 ORDER: dict[str, tuple[tuple[str, str], ...]] = {
@@ -49,10 +50,14 @@ ORDER: dict[str, tuple[tuple[str, str], ...]] = {
         ("2.1", "crm"),
         ("2.2", "poll"),
         ("2.3", "crm"),
+        ("2.11", "crm"),
+        ("2.8", "crm"),
         ("2.4", "poll"),
         ("2.5", "crm"),
         ("2.6", "crm"),
         ("2.7", "poll"),
+        ("2.9", "crm"),
+        ("2.10", "poll"),
     ),
     "quickbooks": (
         ("3.1", "crm"),
