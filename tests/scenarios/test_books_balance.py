@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 from contextlib import ExitStack
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import ClassVar
 
@@ -524,3 +525,31 @@ def test_golden_an_invoice_line_refused_by_1crm_s_rate_limit(library):
         crm.control("faults", method="DELETE")
         (invoice,) = world.library.crm_records("Invoice")
         assert world.library.crm_lines("Invoice", invoice["id"]) == [("Freight", 2, 12.5, 15)]
+
+
+def test_golden_a_customer_edited_on_both_sides_in_the_same_second():
+    """Found by the machine's QuickBooks soak: a customer edited in QuickBooks and then in
+    1CRM within one second. Both keep whole seconds, so each side's change looked no later
+    than the other's: 3.1 (1CRM later than QuickBooks?) and 3.2 (QuickBooks later than 1CRM?)
+    both declined and the two kept different emails and cities. A tie now goes to
+    QuickBooks (3.2 updates when the customer changed later or in the same second)."""
+    with open_world("quickbooks") as world:
+        crm, app = CrmUser(world.library), QuickBooksUser(world.library)
+        name = "Tui, Kea Ltd 1"
+        app.create_customer(name, "tuikealtd1@books.example", "Ōtautahi", "+64 4 555 0202")
+        world.assert_balanced()
+        app.edit_customer(name, "tuikealtd4@books.example", "Napier", "+64 9 555 0101")
+        customer = app.customer(name)
+        assert customer is not None
+        edited = datetime.fromisoformat(customer["MetaData"]["LastUpdatedTime"])
+        for attempt in range(5):  # the 1CRM edit is stamped in that second, however slow
+            behind = (edited - datetime.now(UTC)).total_seconds() + 0.001
+            world.library.onecrm.control("config", {"clock_offset_seconds": behind})
+            crm.edit_customer(name, f"tuikealtd{attempt + 5}@books.example", "Nelson")
+            (account,) = world.library.crm_records("Account")
+            stamped = datetime.fromisoformat(account["date_modified"]).replace(tzinfo=UTC)
+            if stamped == edited:
+                break
+        assert stamped == edited, (stamped, edited)
+        world.library.onecrm.control("config", {"clock_offset_seconds": 0})
+        world.assert_balanced()
