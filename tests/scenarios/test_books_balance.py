@@ -556,3 +556,23 @@ def test_golden_a_customer_edited_on_both_sides_in_the_same_second():
         assert stamped == edited, (stamped, edited)
         world.library.onecrm.control("config", {"clock_offset_seconds": 0})
         world.assert_balanced()
+
+
+def test_golden_a_record_a_rate_limit_refused_is_not_left_waiting():
+    """The harness's side of the QuickBooks soak's flaky failure (a record left waiting,
+    passed on replay): at 1CRM's rate limit a run failed on a read 1CRM refused four times
+    (429: the client retries reads), and so did its retry, run at once by the round's tick —
+    a round stands for three hours, but the sandboxes count calls in real seconds. That round
+    wrote nothing, so the sync was taken as settled with the record still waiting. A round
+    that leaves a record refused by a rate limit now waits out the sandboxes' rate window
+    (real time) and goes on."""
+    with open_world("quickbooks") as world:
+        crm = world.library.onecrm
+        for sandbox in (crm, world.accounting):  # windows of 2 s: the test waits one out
+            sandbox.control("config", {"rate_limit_window_seconds": 2})
+        app = QuickBooksUser(world.library)
+        app.create_customer("Harakeke Ltd 1", "harakekeltd1@books.example", "Napier")
+        # 3.2's search for the account, and that of its retry: four attempts each.
+        crm.fault(status=429, count=8, retry_after=1, method="GET", path_prefix="/api.php/data/")
+        world.assert_balanced()
+        assert [a["name"] for a in world.library.crm_records("Account")] == ["Harakeke Ltd 1"]
