@@ -19,6 +19,7 @@ from engine.errors import (
 )
 from engine.ratelimit import MemoryRateLimiter, RedisRateLimiter
 from modules.connections import (
+    RATE_SLACK_SECONDS,
     ApiClient,
     ApiSettings,
     error_type_for,
@@ -175,6 +176,37 @@ def test_rate_limit_waits_then_refuses(session, mocked):
     assert sleeps == [60.0, 60.0, 60.0]
     now[0] = 61.0
     api.get("things")
+
+
+def test_a_call_held_back_is_sent_a_moment_after_the_slot_frees(session, mocked):
+    """The app counts a call when it arrives, a little after the client counted it: sent at
+    the very moment the client's count frees a slot, it may still be over the app's."""
+    mocked.get(f"{BASE}/things", json={})
+    now = [0.0]
+    limiter = MemoryRateLimiter(monotonic=lambda: now[0])
+    sleeps = []
+
+    def sleep(seconds):
+        sleeps.append(seconds)
+        now[0] += seconds
+
+    api = ApiClient(
+        ApiSettings(
+            label="Demo",
+            base_url=BASE,
+            error_message=lambda r: "",
+            rate_key="k",
+            rate_limit=1,
+            rate_window=10,
+        ),
+        session,
+        sleep,
+        limiter,
+    )
+    api.get("things")
+    now[0] = 4.0
+    api.get("things")
+    assert sleeps == [6.0 + RATE_SLACK_SECONDS]
 
 
 def test_redis_rate_limiter_fixed_window():
