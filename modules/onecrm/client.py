@@ -200,21 +200,30 @@ class OneCrmClient:
 
     # -- writes --
 
-    def create(self, model: str, data: Mapping[str, Any]) -> str:
-        """Create a record; returns its id (1CRM answers nothing else)."""
-        body = self.api.request("POST", f"data/{model}", json={"data": dict(data)}).body or {}
-        return created_id(body, model)
+    def create(self, model: str, data: Mapping[str, Any], resend_refused: bool = False) -> str:
+        """Create a record; returns its id (1CRM answers nothing else). ``resend_refused``:
+        sent again when the rate limit refused it (``ApiClient.request``)."""
+        answer = self.api.request(
+            "POST", f"data/{model}", json={"data": dict(data)}, resend_refused=resend_refused
+        )
+        return created_id(answer.body or {}, model)
 
     def update(
-        self, model: str, record_id: str, data: Mapping[str, Any], create: bool = False
+        self,
+        model: str,
+        record_id: str,
+        data: Mapping[str, Any],
+        create: bool = False,
+        resend_refused: bool = False,
     ) -> None:
         """Change fields (``{"result": true}`` is all 1CRM answers); with ``create`` a missing
         record is created with this id."""
         body = {"data": dict(data), "create": bool(create)}
-        self.api.request("PATCH", f"data/{model}/{record_id}", json=body)
+        path = f"data/{model}/{record_id}"
+        self.api.request("PATCH", path, json=body, resend_refused=resend_refused)
 
-    def delete(self, model: str, record_id: str) -> None:
-        self.api.request("DELETE", f"data/{model}/{record_id}")
+    def delete(self, model: str, record_id: str, resend_refused: bool = False) -> None:
+        self.api.request("DELETE", f"data/{model}/{record_id}", resend_refused=resend_refused)
 
     def created(self, model: str, data: Mapping[str, Any]) -> dict[str, Any]:
         """Create a record (assigned to the connection's default user unless mapped) and read

@@ -24,7 +24,10 @@
 - **Reading a payment's invoices** (``read_allocations``): its ``invoices_payments`` links
   (the ``payment_id`` filter) and each invoice's name and Integrated ID.
 
-A failure half-way removes what was written (``Undo``) and reports the original error.
+A failure half-way removes what was written (``Undo``) and reports the original error. Each
+call of such a write, and of its undo, is sent again when 1CRM's rate limit refused it
+(``resend_refused``): giving up on a refused line would leave the undo to calls the same
+limit refuses, and a document half-written (then written again by the retry of the run).
 """
 
 from __future__ import annotations
@@ -104,8 +107,8 @@ class Undo:
 
 
 def created(client: OneCrmClient, undo: Undo, model: str, data: Mapping[str, Any]) -> str:
-    record_id = client.create(model, data)
-    undo.add(f"{model} {record_id}", lambda: client.delete(model, record_id))
+    record_id = client.create(model, data, resend_refused=True)
+    undo.add(f"{model} {record_id}", lambda: client.delete(model, record_id, resend_refused=True))
     return record_id
 
 
@@ -320,11 +323,11 @@ def rewrite_document(
             write_line(client, undo, model, document_id, group_id, position, line, rates)
             for position, line in enumerate(lines, start=1)
         ]
-        client.update(model, document_id, {**totals, **fields})
+        client.update(model, document_id, {**totals, **fields}, resend_refused=True)
     except ModuleError as error:
         raise undo.run(error) from None
     for part_model, part_id in old:
-        client.delete(part_model, part_id)
+        client.delete(part_model, part_id, resend_refused=True)
     record = client.get(model, document_id)
     record["line_items"] = written
     return record
@@ -565,10 +568,12 @@ def lower_amount_due(
 ) -> None:
     before = invoice.get("amount_due")
     due = Decimal(str(before or 0)) - share
-    client.update("Invoice", invoice["id"], {"amount_due": amount(due)})
+    client.update("Invoice", invoice["id"], {"amount_due": amount(due)}, resend_refused=True)
     undo.add(
         f"Invoice {invoice['id']} amount due",
-        lambda: client.update("Invoice", invoice["id"], {"amount_due": before}),
+        lambda: client.update(
+            "Invoice", invoice["id"], {"amount_due": before}, resend_refused=True
+        ),
     )
 
 
@@ -583,8 +588,8 @@ def delete_payment(client: OneCrmClient, payment_id: str) -> dict[str, Any]:
         for allocation in allocations:
             invoice = client.get("Invoice", allocation["invoice_id"], ["id", *INVOICE_FIELDS])
             lower_amount_due(client, undo, invoice, -Decimal(str(allocation["amount"])))
-            client.delete("invoices_payments", allocation["id"])
-        client.delete("Payment", payment_id)
+            client.delete("invoices_payments", allocation["id"], resend_refused=True)
+        client.delete("Payment", payment_id, resend_refused=True)
     except ModuleError as error:
         raise undo.run(error) from None
     record["related_invoices"] = [{k: v for k, v in a.items() if k != "id"} for a in allocations]

@@ -19,6 +19,7 @@ from engine.errors import (
 )
 from engine.ratelimit import MemoryRateLimiter, RedisRateLimiter
 from modules.connections import (
+    RATE_SLACK_SECONDS,
     ApiClient,
     ApiSettings,
     error_type_for,
@@ -132,6 +133,21 @@ def test_post_is_never_retried(session, mocked):
     assert sleeps == [] and len(mocked.calls) == 1
 
 
+def test_a_write_refused_with_429_is_sent_again_only_when_asked(session, mocked):
+    """A step of a multi-call write (1CRM's invoice and its lines) asks for it: 429 means the
+    app did nothing, so the write cannot land twice; a 503 write is still never resent."""
+    mocked.post(f"{BASE}/things", status=429, headers={"Retry-After": "2"})
+    mocked.post(f"{BASE}/things", json={"id": 7})
+    sleeps = []
+    answer = client(session, sleeps).request("POST", "things", json={}, resend_refused=True)
+    assert answer.body == {"id": 7} and sleeps == [2.0] and len(mocked.calls) == 2
+
+    mocked.post(f"{BASE}/other", status=503)
+    with pytest.raises(ConnectionError):
+        client(session, sleeps).request("POST", "other", json={}, resend_refused=True)
+    assert sleeps == [2.0] and len(mocked.calls) == 3
+
+
 def test_timeout_and_unreachable(session, mocked):
     mocked.get(f"{BASE}/slow", body=requests.ReadTimeout("slow"))
     mocked.post(f"{BASE}/down", body=requests.ConnectionError("refused"))
@@ -160,6 +176,37 @@ def test_rate_limit_waits_then_refuses(session, mocked):
     assert sleeps == [60.0, 60.0, 60.0]
     now[0] = 61.0
     api.get("things")
+
+
+def test_a_call_held_back_is_sent_a_moment_after_the_slot_frees(session, mocked):
+    """The app counts a call when it arrives, a little after the client counted it: sent at
+    the very moment the client's count frees a slot, it may still be over the app's."""
+    mocked.get(f"{BASE}/things", json={})
+    now = [0.0]
+    limiter = MemoryRateLimiter(monotonic=lambda: now[0])
+    sleeps = []
+
+    def sleep(seconds):
+        sleeps.append(seconds)
+        now[0] += seconds
+
+    api = ApiClient(
+        ApiSettings(
+            label="Demo",
+            base_url=BASE,
+            error_message=lambda r: "",
+            rate_key="k",
+            rate_limit=1,
+            rate_window=10,
+        ),
+        session,
+        sleep,
+        limiter,
+    )
+    api.get("things")
+    now[0] = 4.0
+    api.get("things")
+    assert sleeps == [6.0 + RATE_SLACK_SECONDS]
 
 
 def test_redis_rate_limiter_fixed_window():
