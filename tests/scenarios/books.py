@@ -146,11 +146,18 @@ class World:
         """Runs that ended in error (a run whose records wait ends with a warning)."""
         return [e for e in self.executions if e.status is ExecutionStatus.ERROR]
 
-    def waiting(self) -> list[tuple[int, Any]]:
-        """Records still waiting (incomplete executions not resolved): scenario and error."""
+    def waiting(self) -> list[tuple[str, Any, Any, int]]:
+        """Records still waiting (incomplete executions not resolved): scenario (its prefix),
+        the module that failed, its error and the attempts made."""
+        prefixes = {scenario: prefix for prefix, scenario in self.scenarios.items()}
         incomplete = self.library.service.list_incomplete(limit=500)
         return [
-            (i.scenario_id, i.error.get("message"))
+            (
+                prefixes.get(i.scenario_id, str(i.scenario_id)),
+                i.failed_module_id,
+                i.error.get("message"),
+                i.attempts,
+            )
             for i in incomplete
             if i.status is not IncompleteStatus.RESOLVED
         ]
@@ -171,7 +178,8 @@ class World:
         rounds = self.sync()
         failed = [(e.scenario_id, e.error) for e in self.failed()]
         assert failed == [], failed
-        assert self.waiting() == [], "records left behind"
+        waiting = self.waiting()
+        assert waiting == [], f"records left behind: {waiting}"
         assert self.inactive() == []
         differences = [str(d) for d in self.differences()]
         assert differences == [], differences
