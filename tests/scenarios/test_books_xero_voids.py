@@ -178,3 +178,19 @@ def test_an_invoice_edited_then_cancelled_in_1crm_is_voided_in_xero_as_edited():
         assert crm.cancel_invoice(ref)
         world.assert_balanced()
         assert xero_invoice(world, crm, ref)["Total"] == 7
+
+
+def test_an_invoice_edited_in_1crm_before_its_first_sync_reaches_xero_as_edited():
+    """2.3 read the invoice's due date from the create event: the edit's was overwritten by
+    the write-back. It reads the invoice as it is now."""
+    with open_world("xero") as world:
+        crm = CrmUser(world.library)
+        crm.create_customer("Harakeke Ltd 1", "h@books.example", "Napier")
+        world.assert_balanced()
+        ref = crm.create_invoice("Harakeke Ltd 1", [LINE], "NZD", "2026-03-31")
+        assert ref is not None
+        assert crm.edit_invoice(
+            ref, [LineSpec("Freight", 1, Decimal("7.00"), Decimal(0))], "2026-04-30"
+        )
+        world.assert_balanced()
+        assert crm.invoice(ref)["due_date"] == "2026-04-30"
