@@ -106,8 +106,10 @@ def test_an_invoice_edited_in_xero_is_edited_in_1crm():
         assert len(world.library.crm_lines("Invoice", invoice["id"])) == 2
 
 
-def test_a_xero_invoice_edited_after_a_1crm_payment_still_owes_the_rest():
-    """1CRM's payment of the old amount is kept: the invoice owes the new total less it."""
+def test_an_invoice_changed_on_both_sides_between_syncs_keeps_1crms_version():
+    """The conflict rule: a Xero edit and any change of the 1CRM invoice (here a payment)
+    before the next poll — 2.11 runs on every change of a 1CRM invoice and finds it differs
+    from Xero's, so 1CRM's lines win; the books balance (scenarios/README.md)."""
     with open_world("xero") as world:
         crm = CrmUser(world.library)
         xero = XeroUser(world.library)
@@ -116,12 +118,11 @@ def test_a_xero_invoice_edited_after_a_1crm_payment_still_owes_the_rest():
         ref = xero.create_invoice("Harakeke Ltd 1", [LINE], "Exclusive", "2026-03-31")
         assert ref is not None
         world.assert_balanced()
-        assert xero.edit_invoice(
-            ref, crm, [LineSpec("Widget", 3, Decimal("10.00"), Decimal(15))], "2026-03-31"
-        )
+        widgets = [LineSpec("Widget", 3, Decimal("10.00"), Decimal(15))]
+        assert xero.edit_invoice(ref, crm, widgets, "2026-03-31")
         assert crm.pay(ref, Decimal("5.00"), Decimal("5.00"), "2026-03-05")
         world.assert_balanced()
-        assert crm.due(ref) == Decimal("29.50")
+        assert (crm.due(ref), xero.due(ref, crm)) == (Decimal("18.00"), Decimal("18.00"))
 
 
 def test_a_xero_credit_note_allocated_to_an_invoice_reaches_1crm_as_a_credit():
@@ -177,3 +178,19 @@ def test_an_invoice_edited_then_cancelled_in_1crm_is_voided_in_xero_as_edited():
         assert crm.cancel_invoice(ref)
         world.assert_balanced()
         assert xero_invoice(world, crm, ref)["Total"] == 7
+
+
+def test_an_invoice_edited_in_1crm_before_its_first_sync_reaches_xero_as_edited():
+    """2.3 read the invoice's due date from the create event: the edit's was overwritten by
+    the write-back. It reads the invoice as it is now."""
+    with open_world("xero") as world:
+        crm = CrmUser(world.library)
+        crm.create_customer("Harakeke Ltd 1", "h@books.example", "Napier")
+        world.assert_balanced()
+        ref = crm.create_invoice("Harakeke Ltd 1", [LINE], "NZD", "2026-03-31")
+        assert ref is not None
+        assert crm.edit_invoice(
+            ref, [LineSpec("Freight", 1, Decimal("7.00"), Decimal(0))], "2026-04-30"
+        )
+        world.assert_balanced()
+        assert crm.invoice(ref)["due_date"] == "2026-04-30"

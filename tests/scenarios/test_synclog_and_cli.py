@@ -81,8 +81,9 @@ def test_sync_log_says_which_invoices_synced_which_were_not_valid_and_why_one_fa
     assert log[synced["id"]].source_name == f"{stored['prefix']}{stored['invoice_number']}"
     assert log[synced["id"]].source_name.endswith(str(stored["invoice_number"]))
     assert log[invalid["id"]].status == "Not Valid"
-    # The condition that failed, with its value: the invoice came from Xero.
-    assert f'{{{{1.integrated_id}}}} does not exist (it was "{FROM_XERO}")' in (
+    # The condition that failed, with its value (the invoice as 2.3 read it, module 10): the
+    # invoice came from Xero.
+    assert f'{{{{10.integrated_id}}}} does not exist (it was "{FROM_XERO}")' in (
         log[invalid["id"]].message
     )
     assert log[failed["id"]].status == "Error"
