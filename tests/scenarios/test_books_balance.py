@@ -30,6 +30,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from modules.reconcile.books import money
 from tests.scenarios.books import FOREIGN_CURRENCIES, World, open_world
 from tests.scenarios.users import CrmUser, LineSpec, QuickBooksUser, Ref, XeroUser
 
@@ -85,20 +86,16 @@ ACTIONS: dict[str, Actions] = {
     "quickbooks": Actions(
         crm_tax_rates=TAX_RATES,
         crm_currencies=CURRENCIES,
-        # 3.3 sends discounted lines whose tax QuickBooks rounds on the document, 1CRM per
-        # line (1CRM 19.57, QuickBooks 19.58): left out until #20.1's QuickBooks part lands.
-        crm_discounts=NO_DISCOUNT,
+        crm_discounts=DISCOUNTS,
         crm_payments=True,
         crm_over_payments=True,
-        # 3.4's tax-inclusive amounts are #20.1's QuickBooks part, not landed yet.
-        app_modes=("TaxExcluded",),
+        app_modes=("TaxExcluded", "TaxInclusive", "NotApplicable"),
         app_currencies=CURRENCIES,
         app_tax_rates=TAX_RATES,
         # QuickBooks discounts a whole invoice (a discount line), not a line: not drawn yet.
         app_discounts=NO_DISCOUNT,
         app_payment_references=REFERENCES,
-        # 3.7 does not take QuickBooks' deleted payments to 1CRM yet.
-        app_payment_deletions=False,
+        app_payment_deletions=True,
     ),
 }
 
@@ -366,3 +363,45 @@ def test_golden_an_account_edited_before_its_first_sync(library):
         crm.create_customer("O'Brien Builders 3", "obrienbuilders3@books.example", "Napier")
         crm.edit_customer("O'Brien Builders 3", "ob33@books.example", "Nelson", "+64 4 555 0202")
         world.assert_balanced()
+
+
+def test_golden_a_discounted_1crm_invoice_keeps_1crms_tax_in_quickbooks():
+    """Found by the machine: QuickBooks computes tax per rate on the document, 1CRM per line,
+    so 3.3's invoices differed by a cent (1CRM 19.57, QuickBooks 19.58); 3.3 now sends 1CRM's
+    tax per rate as QuickBooks' tax override (``TxnTaxDetail.TaxLine``)."""
+    with open_world("quickbooks") as world:
+        crm = CrmUser(world.library)
+        crm.create_customer("Kauri & Rimu 1", "k@books.example", "Nelson")
+        world.assert_balanced()
+        lines = [
+            LineSpec("Widget", 1, Decimal("10.10"), Decimal(15)),
+            LineSpec("Advice", 3, Decimal("37.31"), Decimal(15), Decimal("12.5")),
+            LineSpec("Freight", 1, Decimal("10.10"), Decimal(15)),
+        ]
+        crm.create_invoice("Kauri & Rimu 1", lines, "NZD", "2026-03-31")
+        world.assert_balanced()
+        (invoice,) = world.library.qbo_records("Invoice")
+        (crm_invoice,) = world.library.crm_records("Invoice")
+        assert money(invoice["TxnTaxDetail"]["TotalTax"]) == money(crm_invoice["total_tax"])
+
+
+def test_golden_a_payment_deleted_in_quickbooks_is_deleted_in_1crm():
+    """3.7 took only new QuickBooks payments: one deleted there stayed paid in 1CRM. Now the
+    1CRM payment is deleted (its invoice owes again), whichever side the payment came from, and
+    one deleted before it was synced never reaches 1CRM."""
+    with open_world("quickbooks") as world:
+        crm, app = CrmUser(world.library), QuickBooksUser(world.library)
+        app.create_customer("Tui, Kea Ltd 1", "t@books.example", "Napier")
+        world.assert_balanced()
+        line = LineSpec("Advice", 2, Decimal("20.00"), Decimal(15))
+        ref = app.create_invoice("Tui, Kea Ltd 1", [line], "TaxExcluded", "2026-03-31")
+        world.assert_balanced()
+        assert app.pay(ref, crm, Decimal("10.00"), "2026-03-06", "")
+        assert crm.pay(ref, Decimal("5.00"), Decimal("5.00"), "2026-03-05")
+        world.assert_balanced()
+        assert app.pay(ref, crm, Decimal("1.00"), "2026-03-07", "")
+        for payment in app.payments():
+            app.delete_payment(payment)
+        world.assert_balanced()
+        assert world.library.crm_records("Payment") == []
+        assert crm.due(ref) == Decimal("46.00")
