@@ -155,8 +155,12 @@ class Condition:
 
     def evaluate(self, ctx: EvalContext) -> tuple[bool, Any, Any]:
         """``(holds, a, b)``: the outcome and the operands' values it was decided on."""
-        a = _plain(self.a.evaluate(ctx))
-        b = _plain(self.b.evaluate(ctx)) if self.b is not None else None
+        a = self.a.evaluate(ctx)
+        if a is IGNORE or a is ERASE:
+            a = None
+        b = self.b.evaluate(ctx) if self.b is not None else None
+        if b is IGNORE or b is ERASE:
+            b = None
         try:
             return self.operator(a, b, ctx), a, b
         except (CoercionError, RecursionError) as error:

@@ -132,32 +132,74 @@ _CACHED_FORMAT_LENGTH = 200
 format from data) are tokenised on each call, so the caches stay small whatever runs."""
 
 
+_FIELDS: dict[str, str] = {
+    "YYYY": "{0.year:04d}",
+    "Y": "{0.year}",
+    "M": "{0.month}",
+    "MM": "{0.month:02d}",
+    "D": "{0.day}",
+    "DD": "{0.day:02d}",
+    "H": "{0.hour}",
+    "HH": "{0.hour:02d}",
+    "m": "{0.minute}",
+    "mm": "{0.minute:02d}",
+    "s": "{0.second}",
+    "ss": "{0.second:02d}",
+}
+"""Tokens that are one attribute of the datetime, written as ``str.format`` fields: the same
+text as their ``_FORMATTERS`` entry, without a Python call each."""
+
+
 def format_moment(moment: datetime, pattern: str) -> str:
     """Format an aware datetime (already in the wanted zone) with moment.js tokens."""
+    return moment_formatter(pattern)(moment)
+
+
+def moment_formatter(pattern: str) -> Callable[[datetime], str]:
+    """``format_moment`` with ``pattern`` tokenised once: for a format known in advance (a
+    literal in an expression), each call then only formats."""
     plan = _cached_format_plan if len(pattern) <= _CACHED_FORMAT_LENGTH else _format_plan
-    return "".join(piece if isinstance(piece, str) else piece(moment) for piece in plan(pattern))
+    return plan(pattern)
 
 
-def _format_plan(pattern: str) -> tuple[str | Callable[[datetime], str], ...]:
-    """``pattern`` tokenised: literal text and the formatter of each token, in order."""
-    pieces: list[str | Callable[[datetime], str]] = []
+def _format_plan(pattern: str) -> Callable[[datetime], str]:
+    """``pattern`` as one function of the datetime: a ``str.format`` template holding the
+    literal text and the single-attribute tokens (``{0.year:04d}``), with a numbered field
+    for each other token, filled by that token's formatter."""
+    template: list[str] = []
+    computed: list[Callable[[datetime], str]] = []
     position = 0
     for token in _TOKEN.finditer(pattern):
-        if token.start() > position:
-            pieces.append(pattern[position : token.start()])
-        pieces.append(_formatter(token.group()))
+        template.append(_escaped_braces(pattern[position : token.start()]))
+        text = token.group()
+        if text.startswith("["):
+            template.append(_escaped_braces(text[1:-1]))
+        elif text in _FIELDS:
+            template.append(_FIELDS[text])
+        else:
+            computed.append(_formatter(text))
+            template.append(f"{{{len(computed)}}}")
         position = token.end()
-    if position < len(pattern):
-        pieces.append(pattern[position:])
-    return tuple(pieces)
+    template.append(_escaped_braces(pattern[position:]))
+    fill = "".join(template).format
+    if not computed:
+        return fill
+    formatters = tuple(computed)
+
+    def format_with(moment: datetime) -> str:
+        return fill(moment, *[formatter(moment) for formatter in formatters])
+
+    return format_with
+
+
+def _escaped_braces(text: str) -> str:
+    return text.replace("{", "{{").replace("}", "}}")
 
 
 _cached_format_plan = lru_cache(maxsize=512)(_format_plan)
 
 
-def _formatter(text: str) -> str | Callable[[datetime], str]:
-    if text.startswith("["):
-        return text[1:-1]
+def _formatter(text: str) -> Callable[[datetime], str]:
     if text.startswith("S"):
         width = len(text)
         return lambda m: f"{m.microsecond:06d}000"[:width]

@@ -53,7 +53,10 @@ class Node(ABC):
         return self.evaluate
 
     def compiled_arg(self) -> Evaluator:
-        """``evaluate_arg`` as a plain function (see ``compiled``)."""
+        """``evaluate_arg`` as a plain function (see ``compiled``): the node's compiled form
+        where it evaluates an argument as any other value (an operator inside a call)."""
+        if type(self).evaluate_arg is Node.evaluate_arg:
+            return self.compiled()
         return self.evaluate_arg
 
     def collect_references(self, into: set[int]) -> None:  # noqa: B027 - most nodes read none
@@ -390,6 +393,8 @@ class Binary(Node):
                 result = apply(first, second)
             except (CoercionError, RecursionError) as error:
                 raise DataError(f"Operator '{op}' failed: {error}") from None
+            if type(result) is int or type(result) is float or type(result) is bool:
+                return result  # arithmetic and comparisons: nothing to measure
             return check_size(result, ctx.max_output, f"Operator '{op}'")
 
         return operate
@@ -462,21 +467,13 @@ class Call(Node):
             return self.evaluate
         impl, name = spec.impl, spec.name
         args = tuple(arg.compiled_arg() for arg in self.args)
-
-        def call(ctx: EvalContext) -> Any:
-            if ctx.checkpoint is not None:
-                ctx.checkpoint()
-            try:
-                result = impl(ctx, *[arg(ctx) for arg in args])
-            except DataError:
-                raise
-            except _FUNCTION_FAILURES as error:
-                raise DataError(f"Function '{name}' finished with error! {error}") from None
-            if type(result) is str and len(result) <= ctx.max_output:
-                return result
-            return check_size(result, ctx.max_output, f"Function '{name}'")
-
-        return call
+        if len(args) == 1:  # the commonest calls take one or two arguments: no argument list
+            (only,) = args
+            return _settled_call(name, lambda ctx: impl(ctx, only(ctx)))
+        if len(args) == 2:
+            first, second = args
+            return _settled_call(name, lambda ctx: impl(ctx, first(ctx), second(ctx)))
+        return _settled_call(name, lambda ctx: impl(ctx, *[arg(ctx) for arg in args]))
 
     def collect_references(self, into: set[int]) -> None:
         for arg in self.args:
@@ -493,6 +490,26 @@ _FUNCTION_FAILURES = (
     TimeoutError,
 )
 """What a function's failure may raise: Make's ``Function 'x' finished with error!``."""
+
+
+def _settled_call(name: str, invoke: Evaluator) -> Evaluator:
+    """``Call.evaluate`` around ``invoke`` (the function applied to its arguments' values):
+    the checkpoint, Make's error for a failure, the size check of the result."""
+
+    def call(ctx: EvalContext) -> Any:
+        if ctx.checkpoint is not None:
+            ctx.checkpoint()
+        try:
+            result = invoke(ctx)
+        except DataError:
+            raise
+        except _FUNCTION_FAILURES as error:
+            raise DataError(f"Function '{name}' finished with error! {error}") from None
+        if type(result) is str and len(result) <= ctx.max_output:
+            return result
+        return check_size(result, ctx.max_output, f"Function '{name}'")
+
+    return call
 
 
 def _thunk(node: Node, ctx: EvalContext) -> Callable[[], Any]:

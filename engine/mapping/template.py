@@ -17,7 +17,7 @@ from engine.mapping.dialect import SCENARIO, Dialect
 from engine.mapping.lexer import tokenize_expression
 from engine.mapping.nodes import Literal, Node, Word
 from engine.mapping.parser import Parser
-from engine.mapping.values import ERASE, IGNORE, CoercionError, ValueTooLarge, check_size, to_text
+from engine.mapping.values import ERASE, IGNORE, CoercionError, ValueTooLarge, to_text
 
 MAX_MAPPER_DEPTH = 64
 """Deepest JSON nesting ``compile_mapper`` accepts."""
@@ -76,35 +76,36 @@ class Template:
                 return lambda ctx: copy.deepcopy(source)
             return lambda ctx: source
         parts = tuple(part if isinstance(part, str) else part.compiled() for part in self._parts)
-        return lambda ctx: self._joined(parts, ctx)
+        return _joiner(parts, f"Template at {self.where}")
 
-    def _joined(
-        self, parts: tuple[str | Callable[[EvalContext], Any], ...], ctx: EvalContext
-    ) -> str:
+
+def _joiner(
+    parts: tuple[str | Callable[[EvalContext], Any], ...], what: str
+) -> Callable[[EvalContext], str]:
+    """A text template as one function: each part's text in order, its size summed as it
+    is reached (many references to one big value would otherwise be joined into a text of
+    their total size, template length x input size, before any check)."""
+
+    def joined(ctx: EvalContext) -> str:
+        limit = ctx.max_output
         pieces: list[str] = []
         size = 0
         try:
             for part in parts:
-                if isinstance(part, str):
-                    piece = part
-                else:
-                    value = part(ctx)
-                    piece = value if type(value) is str else to_text(value)
-                # Summed as we go: many references to one big value would otherwise be joined
-                # into a text of their total size (template length x input size) before the check.
+                piece = part if isinstance(part, str) else part(ctx)
+                if type(piece) is not str:
+                    piece = to_text(piece)
                 size += len(piece)
-                if size > ctx.max_output:
+                if size > limit:
                     raise ValueTooLarge(
-                        f"Template at {self.where} produced a value larger than the limit of "
-                        f"{ctx.max_output:,}"
+                        f"{what} produced a value larger than the limit of {limit:,}"
                     )
                 pieces.append(piece)
         except (CoercionError, RecursionError) as error:
-            raise DataError(
-                f"Template at {self.where} cannot be converted to text: {error}"
-            ) from None
-        text: str = check_size("".join(pieces), ctx.max_output, f"Template at {self.where}")
-        return text
+            raise DataError(f"{what} cannot be converted to text: {error}") from None
+        return "".join(pieces)  # its length is ``size``: within the limit
+
+    return joined
 
 
 def compile_template(source: Any, where: str = "", dialect: Dialect = SCENARIO) -> Template:
@@ -196,7 +197,7 @@ class _Leaf(_Compiled):
 
 
 class _Collection(_Compiled):
-    __slots__ = ("_evaluators", "_spread_key", "items")
+    __slots__ = ("_evaluators", "_spread_key", "_spreads", "items")
 
     def __init__(self, items: list[tuple[str, _Compiled]], spread_key: str | None = None) -> None:
         self.items = items
@@ -205,8 +206,21 @@ class _Collection(_Compiled):
         self._spread_key = spread_key
         # Evaluated once per bundle per mapped module: call each leaf's template directly.
         self._evaluators = tuple((key, _evaluator(value)) for key, value in items)
+        # Without the spread key among its keys (the usual case), no key is compared to it.
+        self._spreads = any(key == spread_key for key, _ in items)
 
     def evaluate(self, ctx: EvalContext) -> dict[str, Any]:
+        if self._spreads:
+            return self._evaluate_spreading(ctx)
+        result: dict[str, Any] = {}
+        for key, evaluate in self._evaluators:
+            value = evaluate(ctx)
+            if value is IGNORE:
+                continue
+            result[key] = None if value is ERASE else value
+        return result
+
+    def _evaluate_spreading(self, ctx: EvalContext) -> dict[str, Any]:
         result: dict[str, Any] = {}
         for key, evaluate in self._evaluators:
             value = evaluate(ctx)
@@ -235,16 +249,17 @@ def _evaluator(compiled: _Compiled) -> Any:
 
 
 class _Array(_Compiled):
-    __slots__ = ("items",)
+    __slots__ = ("_evaluators", "items")
 
     def __init__(self, items: list[_Compiled]) -> None:
         self.items = items
         self.references = frozenset().union(*(item.references for item in items))
         self.is_constant = all(item.is_constant for item in items)
+        self._evaluators = tuple(_evaluator(item) for item in items)
 
     def evaluate(self, ctx: EvalContext) -> list[Any]:
-        values = (item.evaluate(ctx) for item in self.items)
-        return [_settle(value) for value in values if value is not IGNORE]
+        values = [evaluate(ctx) for evaluate in self._evaluators]
+        return [None if value is ERASE else value for value in values if value is not IGNORE]
 
 
 def _settle(value: Any) -> Any:

@@ -61,6 +61,8 @@ def is_empty(value: Any) -> bool:
 
 def normalize_number(value: int | float) -> int | float:
     """Keep exact integers as ``int``; large ones become ``float`` as in JavaScript."""
+    if type(value) is int and -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+        return value
     if isinstance(value, float):
         if value.is_integer() and abs(value) < MAX_SAFE_INTEGER:
             return int(value)
@@ -160,6 +162,10 @@ def to_number(value: Any) -> int | float:
     Raises:
         CoercionError: empty values, booleans, non-numeric text, arrays and collections.
     """
+    if type(value) is int:  # the usual operands first, by exact type (``bool`` is not ``int``)
+        return value
+    if type(value) is float and math.isfinite(value):
+        return value
     if isinstance(value, bool):
         raise CoercionError(f"boolean {to_text(value)} is not a number")
     if isinstance(value, int | float):

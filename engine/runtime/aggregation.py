@@ -34,7 +34,11 @@ class Accumulator:
     count: int = 0
 
     def add(self, item: Any, key: Any = _NO_GROUP) -> None:
-        self.groups.setdefault(_hashable(key), []).append(item)
+        hashable = key if key is _NO_GROUP else _hashable(key)
+        items = self.groups.get(hashable)
+        if items is None:
+            items = self.groups[hashable] = []
+        items.append(item)
         self.count += 1
 
     @property

@@ -39,11 +39,10 @@ def bundle_size(value: Any) -> int:
     return len(dump_compact(value, _json_default))
 
 
-def sized_json_value(value: Any, *, copy: bool) -> tuple[int, Any]:
-    """``(bundle_size(value), to_json_value(value) if copy else None)`` from one encoding: the
-    runner measures every bundle and keeps the first ones of each module."""
-    encoded = dump_compact(value, _json_default)
-    return len(encoded), load_trusted(encoded) if copy else None
+def encoded_bundle(value: Any) -> bytes:
+    """A bundle as compact UTF-8 JSON: its length is ``bundle_size``, and the runner keeps
+    the text of the first bundles of each module (decoded when the record is read)."""
+    return dump_compact(value, _json_default)
 
 
 def json_size_over(value: Any, limit: int) -> bool:
@@ -88,13 +87,19 @@ class OperationRecord:
     """
 
     input: Any = None
-    output: list[Any] = field(default_factory=list)
+    encoded_output: list[bytes] = field(default_factory=list, repr=False)
     stored: bool = field(default=True, repr=False, compare=False)
     output_count: int = 0
     error: dict[str, Any] | None = None
     directive: str | None = None
     duration_ms: float = 0.0
     bundle: int | None = None
+
+    @property
+    def output(self) -> list[Any]:
+        """The output bundles kept, as JSON values (decoded afresh on each read: kept as
+        their compact JSON, a 10,000-item bundle is ~6 times smaller than as Python values)."""
+        return [load_trusted(encoded) for encoded in self.encoded_output]
 
 
 @dataclass
@@ -260,7 +265,7 @@ def _module_dict(module: ModuleRecord) -> dict[str, Any]:
         "bundles_out": module.bundles_out,
         "filtered": module.filtered,
         "errors": module.errors,
-        "calls": [to_json_value(_call_dict(call)) for call in module.calls],
+        "calls": [_call_dict(call) for call in module.calls],
         "calls_omitted": module.calls_omitted,
         "rejections": [to_json_value(rejection.to_dict()) for rejection in module.rejections],
     }
@@ -268,10 +273,10 @@ def _module_dict(module: ModuleRecord) -> dict[str, Any]:
 
 def _call_dict(call: OperationRecord) -> dict[str, Any]:
     return {
-        "input": call.input,
-        "output": call.output,
+        "input": to_json_value(call.input),
+        "output": call.output,  # JSON values already, decoded afresh
         "output_count": call.output_count,
-        "error": call.error,
+        "error": to_json_value(call.error),
         "directive": call.directive,
         "duration_ms": call.duration_ms,
         "bundle": call.bundle,

@@ -36,7 +36,7 @@ from engine.runtime.record import (
     OperationRecord,
     Rejection,
     RunStatus,
-    sized_json_value,
+    encoded_bundle,
     to_json_value,
 )
 from engine.runtime.transaction import Transaction
@@ -73,9 +73,11 @@ class _Directive(Exception):
         self.scope = scope
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Step:
-    """A bundle arriving at a module: the module, where it sits, and the path's bundles so far."""
+    """A bundle arriving at a module: the module, where it sits, and the path's bundles so far.
+    Never changed once made (not frozen only because a frozen one is slower to make, and one
+    is made per bundle per module)."""
 
     node: PlanNode
     flow: tuple[PlanNode, ...]
@@ -133,6 +135,18 @@ class _Run:
         self.transaction = Transaction(auto_commit=self.settings.auto_commit)
         self.positions = _positions(plan.flow)
         self.feeds = _feeds(plan)
+        self.first = plan.flow[0] if plan.flow else None
+        self.limits = context.limits
+        monotonic = context.monotonic
+        self.seconds: Callable[[], float] = (
+            monotonic if monotonic is not None else lambda: context.clock().timestamp()
+        )
+        # How each module takes a bundle, decided once per run rather than once per bundle:
+        # functions of the class, not bound methods, which would make the run a reference
+        # cycle that only the cyclic collector frees (a run holds all its bundles).
+        self.handlers: dict[int, Callable[[_Run, _Step], None]] = {
+            node.id: _handler(node) for node in plan.walk()
+        }
         self.accumulators: dict[int, Accumulator] = {}
         self.cursors: dict[int, Any] = dict(context.cursors)
         self.pending_cursors: dict[int, Any] = {}
@@ -142,7 +156,7 @@ class _Run:
         self.last_contexts: dict[int, ModuleContext] = {}
         # A retried call whose first attempt may have reached the API: (module, identity).
         self.repeated_call: tuple[int, dict[str, Any]] | None = None
-        self.started = self._seconds()
+        self.started = self.seconds()
         self.bundles = 0
         # Lineage: which bundle of the first module is travelling now (depth first, so one at a
         # time), and how many it has output so far.
@@ -221,7 +235,7 @@ class _Run:
     def _finish(self) -> ExecutionRecord:
         record = self.record
         record.finished_at = self.context.clock()
-        record.duration_ms = (self._seconds() - self.started) * 1000
+        record.duration_ms = (self.seconds() - self.started) * 1000
         if record.status is RunStatus.SUCCESS and record.incomplete:
             record.status = RunStatus.WARNING
         return record
@@ -273,9 +287,9 @@ class _Run:
                 on_end(scope)
             return True
         node = flow[index]
-        if not self._filter_passes(node, scope):
+        if node.expressions.filter is not None and not self._filter_passes(node, scope):
             return False
-        self._process_node(_Step(node, flow, index, scope, on_end))
+        self.handlers[node.id](self, _Step(node, flow, index, scope, on_end))
         return True
 
     def _continue(self, step: _Step, output: Any) -> None:
@@ -283,21 +297,17 @@ class _Run:
         self._process_flow(step.flow, step.index + 1, step.then(output), step.on_end)
 
     def _process_node(self, step: _Step) -> None:
-        node = step.node
-        if node.kind is ModuleKind.DIRECTIVE:
-            raise _Directive(node, step.scope)
-        if node.module == _ROUTER:
-            self._route(step)
-        elif node.module == _IF_ELSE:
-            self._if_else(step)
-        elif node.kind is ModuleKind.AGGREGATOR:
-            self._accumulate(step)
-        else:
-            self._run_node(step)
+        self.handlers[step.node.id](self, step)
+
+    def _reach_directive(self, step: _Step) -> None:
+        raise _Directive(step.node, step.scope)
 
     def _run_node(self, step: _Step, given: list[Mapping[str, Any]] | None = None) -> None:
         """Run a computing module for one input bundle, then each output down the path."""
-        aggregators = self.feeds.get(step.node.id, ())
+        aggregators = self.feeds.get(step.node.id)
+        if not aggregators:
+            self._run_outputs(step, given)
+            return
         saved = {a.id: self.accumulators.get(a.id) for a in aggregators}
         for aggregator in aggregators:
             self.accumulators[aggregator.id] = self._new_accumulator(aggregator, step.on_end)
@@ -315,7 +325,7 @@ class _Run:
 
     def _run_outputs(self, step: _Step, given: list[Mapping[str, Any]] | None) -> None:
         node = step.node
-        first = bool(self.plan.flow) and node is self.plan.flow[0]
+        first = node is self.first
         operation = self._begin_operation(node)
         try:
             outputs = (
@@ -607,13 +617,13 @@ class _Run:
             ) from None
 
     def _begin_operation(self, node: PlanNode) -> OperationRecord:
-        self._check_limits()
+        started = self._check_limits()
         self.record.operations += 1
         record = self._module_record(node)
         record.operations += 1
         operation = OperationRecord(bundle=self.lineage)
-        operation.duration_ms = self._seconds()
-        if len(record.calls) < self.context.limits.stored_bundles:
+        operation.duration_ms = started
+        if len(record.calls) < self.limits.stored_bundles:
             record.calls.append(operation)
         else:
             operation.stored = False
@@ -625,14 +635,14 @@ class _Run:
     def _end_operation(
         self, node: PlanNode, operation: OperationRecord, error: ModuleError | None
     ) -> None:
-        operation.duration_ms = (self._seconds() - operation.duration_ms) * 1000
+        operation.duration_ms = (self.seconds() - operation.duration_ms) * 1000
         if error is not None:
             operation.error = _error_dict(error)
             self._module_record(node).errors += 1
         elif self.transaction.auto_commit:
             self.transaction.end_operation()
         self._event("module_finished", node, error=operation.error)
-        if node.kind in _TRIGGER_KINDS:
+        if self.trigger_contexts:  # only a trigger's call leaves its context there
             self._collect_trigger_cursor(node)
 
     def _collect_trigger_cursor(self, node: PlanNode) -> None:
@@ -645,20 +655,23 @@ class _Run:
         record = self._module_record(node)
         record.bundles_out += 1
         operation.output_count += 1
-        keep = (
-            operation.stored
-            and not self.record.confidential
-            and len(operation.output) < self.context.limits.stored_bundles
-        )
-        size, kept = sized_json_value(output, copy=keep)
+        encoded = encoded_bundle(output)
+        size = len(encoded)
         self.record.data_size += size
         self.bundles += 1
-        self._check_output_limits(node, size)
-        if keep:
-            operation.output.append(kept)
+        limits = self.limits
+        if size > limits.max_output_bytes or self.bundles > limits.max_bundles:
+            self._check_output_limits(node, size)
+        kept = operation.encoded_output
+        if (
+            operation.stored
+            and not self.record.confidential
+            and len(kept) < self.limits.stored_bundles
+        ):
+            kept.append(encoded)
 
     def _check_output_limits(self, node: PlanNode, size: int) -> None:
-        limits = self.context.limits
+        limits = self.limits
         if size > limits.max_output_bytes:
             raise _Fatal(
                 f"module {node.id} ({node.module}) output a bundle of {size} bytes, over the "
@@ -668,12 +681,15 @@ class _Run:
             raise _Fatal(f"the run reached its limit of {limits.max_bundles} bundles")
 
     def _check_output(self, node: PlanNode, output: Any) -> Mapping[str, Any]:
+        if type(output) is dict:  # the usual bundle, without the abstract class's check
+            return output
         if not isinstance(output, Mapping):
             raise _Fatal(f"module {node.module} (id {node.id}) returned {type(output).__name__}")
         return output
 
-    def _check_limits(self) -> None:
-        limits = self.context.limits
+    def _check_limits(self) -> float:
+        """Stop the run at its operations or time limit; the clock's reading otherwise."""
+        limits = self.limits
         if self.record.operations >= limits.max_operations:
             raise _StopRun(
                 "rollback",
@@ -683,7 +699,8 @@ class _Run:
                     )
                 ),
             )
-        if self._seconds() - self.started > limits.max_seconds:
+        now = self.seconds()
+        if now - self.started > limits.max_seconds:
             raise _StopRun(
                 "rollback",
                 _error_dict(
@@ -692,6 +709,7 @@ class _Run:
                     )
                 ),
             )
+        return now
 
     def _module_record(self, node: PlanNode) -> ModuleRecord:
         found = self.record.modules.get(node.id)
@@ -700,11 +718,6 @@ class _Run:
     def _event(self, kind: str, node: PlanNode, **extra: Any) -> None:
         if self.context.on_event is not None:
             self.context.on_event({"event": kind, "module_id": node.id, **extra})
-
-    def _seconds(self) -> float:
-        if self.context.monotonic is not None:
-            return self.context.monotonic()
-        return self.context.clock().timestamp()
 
     # -- expressions --------------------------------------------------------------------------
 
@@ -754,7 +767,7 @@ class _Run:
         record = self._module_record(node)
         record.filtered += 1
         self.last_rejection = None
-        if len(record.rejections) < self.context.limits.stored_bundles:
+        if len(record.rejections) < self.limits.stored_bundles:
             with_values = not self.record.confidential
             conditions = [condition.to_dict(with_values=with_values) for condition in failed]
             self.last_rejection = Rejection(self.lineage, check.name, conditions)
@@ -810,6 +823,19 @@ def _validation_summary(error: ValidationError) -> str:
         where = ".".join(str(p) for p in item["loc"]) or "input"
         parts.append(f"{where}: {item['msg'][:1].lower()}{item['msg'][1:]}")
     return "; ".join(parts)
+
+
+def _handler(node: PlanNode) -> Callable[[_Run, _Step], None]:
+    """What a bundle arriving at ``node`` goes through."""
+    if node.kind is ModuleKind.DIRECTIVE:
+        return _Run._reach_directive
+    if node.module == _ROUTER:
+        return _Run._route
+    if node.module == _IF_ELSE:
+        return _Run._if_else
+    if node.kind is ModuleKind.AGGREGATOR:
+        return _Run._accumulate
+    return _Run._run_node
 
 
 def _positions(flow: tuple[PlanNode, ...]) -> dict[int, _Position]:

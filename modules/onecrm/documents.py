@@ -275,6 +275,61 @@ def write_document(
     return record
 
 
+def rewrite_document(
+    client: OneCrmClient, model: str, document_id: str, fields: Mapping[str, Any], items: Any
+) -> dict[str, Any]:
+    """Replace an invoice's or quote's lines (an edit made in the other system) and update
+    its fields; returns it as read back, with ``line_items`` as written.
+
+    The new line group, lines and adjustments are written first (taken back if that fails),
+    then the document's totals, then the old parts are deleted: a retry after a failure
+    half-way deletes whatever is left of the old ones. An invoice owes the new total less
+    what was paid on it (its total less its amount due before the edit), unless ``fields``
+    say what it owes (a cancelled invoice: nothing).
+    """
+    lines = priced_lines(items)
+    rates = rates_for(client, lines)
+    totals = document_totals(lines)
+    current = client.get(model, document_id)
+    if model == "Invoice":
+        paid = number(current.get("amount")) - number(current.get("amount_due"))
+        totals["amount_due"] = amount(number(totals["amount"]) - paid)
+    links = (
+        ("adjustments_link", "Adjustment"),
+        ("lines_link", "Line"),
+        ("line_groups_link", "LineGroup"),
+    )
+    old = [
+        (f"{model}{suffix}", str(part["id"]))
+        for link, suffix in links
+        for part in client.related(model, document_id, link, ["id"])
+    ]
+    undo = Undo()
+    try:
+        group = {
+            "parent_id": document_id,
+            "name": "",
+            "position": 1,
+            "status": "Draft",
+            "group_type": "products",
+            "subtotal": totals["pretax"],
+            "total": totals["amount"],
+        }
+        group_id = created(client, undo, f"{model}LineGroup", group)
+        written = [
+            write_line(client, undo, model, document_id, group_id, position, line, rates)
+            for position, line in enumerate(lines, start=1)
+        ]
+        client.update(model, document_id, {**totals, **fields})
+    except ModuleError as error:
+        raise undo.run(error) from None
+    for part_model, part_id in old:
+        client.delete(part_model, part_id)
+    record = client.get(model, document_id)
+    record["line_items"] = written
+    return record
+
+
 def write_line(
     client: OneCrmClient,
     undo: Undo,

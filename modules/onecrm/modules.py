@@ -26,6 +26,7 @@ from modules.onecrm.documents import (
     delete_payment,
     read_allocations,
     read_lines,
+    rewrite_document,
     write_document,
     write_payment,
 )
@@ -178,8 +179,14 @@ def update_record(call: ModuleCall) -> Iterator[Bundle]:
     if not data.id:
         raise InvalidConfigurationError("map the Record ID to update")
     model = _model(call)
-    refuse_parts(model, data, updating=True)
     client = client_for(call)
+    lines = getattr(data, "line_items", None)
+    if model in DOCUMENT_MODELS and lines is not None and not data.create_if_missing:
+        refuse_parts(model, data, updating=True, allowed="line_items")
+        fields = with_currency_id(client, _fields(data))
+        yield rewrite_document(client, model, data.id, fields, lines)
+        return
+    refuse_parts(model, data, updating=True)
     fields = with_currency_id(client, _fields(data))
     yield client.updated(model, data.id, fields, data.create_if_missing)
 

@@ -141,6 +141,12 @@ class XeroClient:
         body = self._write("POST", path, {resource: [dict(element)]})
         return _first(resource, body)
 
+    def delete_payment(self, payment_id: str) -> dict[str, Any]:
+        """Xero deletes (reverses) a payment by POSTing ``{"Status": "DELETED"}`` to it
+        (``deletePayment``, body ``PaymentDelete``); returns the payment, now DELETED."""
+        body = self._write("POST", f"Payments/{payment_id}", {"Status": "DELETED"})
+        return _first("Payments", body)
+
     def allocate(self, resource: str, record_id: str, allocation: Mapping[str, Any]) -> Any:
         """PUT one allocation of a credit note's or overpayment's credit; returns it."""
         path = f"{resource}/{record_id}/Allocations"

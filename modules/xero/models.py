@@ -147,6 +147,12 @@ class GetCreditNoteInput(TenantInput):
     CreditNoteID: str | None = None
 
 
+class PaymentIdInput(TenantInput):
+    """A payment by its ``PaymentID`` (Get a Payment, Delete a Payment)."""
+
+    PaymentID: str | None = None
+
+
 class GetItemInput(TenantInput):
     """An item by its ``ItemID`` (a GUID in Xero's spec; find one by code with Search Items)."""
 

@@ -39,6 +39,7 @@ from modules.xero.models import (
     InvoiceOutput,
     ItemOutput,
     OverpaymentOutput,
+    PaymentIdInput,
     PaymentOutput,
     QuoteOutput,
     RecordIdInput,
@@ -297,6 +298,15 @@ def create_payment(call: ModuleCall) -> Iterator[Bundle]:
     yield client_for(call, data.tenantId).create("Payments", without_empty(element))
 
 
+def delete_payment(call: ModuleCall) -> Iterator[Bundle]:
+    """Delete (reverse) a payment: its invoice owes again what it paid. Xero refuses a
+    payment already deleted ("Payment not of valid status for modification")."""
+    data = call.input_as(PaymentIdInput)
+    if not data.PaymentID:
+        raise InvalidConfigurationError("map the Payment ID to delete")
+    yield client_for(call, data.tenantId).delete_payment(data.PaymentID)
+
+
 def _element(data: BaseModel) -> dict[str, Any]:
     """The mapped fields as a Xero element: no tenant, flat ``ContactID`` nested, no empties."""
     fields = data.model_dump(exclude={"tenantId"})
@@ -479,6 +489,26 @@ XERO_MODULES: tuple[ModuleSpec, ...] = (
         input_model=CreatePaymentInput,
         output=PaymentOutput,
         effect=Effect.CREATE,
+        naming=NAMING["Payments"],
+    ),
+    _spec(
+        "GetPayment",
+        "Get a Payment",
+        _ACTION,
+        partial(get, "Payments", "PaymentID"),
+        input_model=PaymentIdInput,
+        output=PaymentOutput,
+        effect=Effect.READ,
+        naming=NAMING["Payments"],
+    ),
+    _spec(
+        "DeletePayment",
+        "Delete a Payment",
+        _ACTION,
+        delete_payment,
+        input_model=PaymentIdInput,
+        output=PaymentOutput,
+        effect=Effect.DELETE,
         naming=NAMING["Payments"],
     ),
     *(

@@ -217,6 +217,56 @@ def test_invoice_lines_and_payment_take_several_calls(runner, onecrm, onecrm_con
     ]
 
 
+def test_updating_an_invoice_with_lines_replaces_them(runner, onecrm, onecrm_connection):
+    """An edit made in the accounting system: the new lines are written, the old ones go, the
+    totals follow, and the invoice owes the new total less what was paid on it."""
+    onecrm.control("seed", {"Account": [{"id": "acc-e", "name": "Kowhai Ltd"}]})
+    first = [{"name": "Widget", "quantity": 2, "unit_price": 50, "tax_percentage": 15}]
+    created = runner.one(
+        "onecrm:CreateRecord",
+        {"model": "Invoice", "name": "INV", "billing_account_id": "acc-e", "line_items": first},
+        conn(onecrm_connection),
+    )
+    invoice = outputs(created, 1)[0]
+    paid = runner.one(
+        "onecrm:CreateRecord",
+        {
+            "model": "Payment",
+            "amount": 15,
+            "account_id": "acc-e",
+            "payment_date": "2026-04-01",
+            "related_invoices": [{"invoice_id": invoice["id"], "amount": 15}],
+        },
+        conn(onecrm_connection),
+    )
+    assert paid.status == "success", paid.error
+    edited = runner.one(
+        "onecrm:UpdateRecord",
+        {
+            "model": "Invoice",
+            "id": invoice["id"],
+            "due_date": "2026-05-31",
+            "line_items": [
+                {"name": "Advice", "quantity": 3, "unit_price": 20, "tax_percentage": 15},
+                {"name": "Freight", "unit_price": 7, "tax_percentage": 0},
+            ],
+        },
+        conn(onecrm_connection),
+    )
+    assert edited.status == "success", edited.error
+    invoice = outputs(edited, 1)[0]
+    assert (invoice["amount"], invoice["total_tax"], invoice["amount_due"]) == (76, 9, 61)
+    assert invoice["due_date"] == "2026-05-31"
+    listed = runner.one(
+        "onecrm:ListLineItems", {"model": "Invoice", "id": invoice["id"]}, conn(onecrm_connection)
+    )
+    assert [(b["name"], b["quantity"], b["tax_amount"]) for b in outputs(listed, 1)] == [
+        ("Advice", 3, 9),
+        ("Freight", 1, 0),
+    ]
+    assert len(records(onecrm, "InvoiceLineGroup")) == 1
+
+
 def test_discounts_kept_tax_amounts_and_rounding_per_line(runner, onecrm, onecrm_connection):
     """A line's discount and tax are rounded to the cent each; the totals are their sums; a
     tax amount given with its percentage is kept (another system's rounding)."""
@@ -390,14 +440,16 @@ def test_an_unknown_currency_is_a_data_error(runner, onecrm, onecrm_connection):
 
 def test_parts_are_written_only_with_their_record(runner, onecrm, onecrm_connection):
     lines = [{"name": "a", "unit_price": 1}]
-    update = runner.one(
-        "onecrm:UpdateRecord",
-        {"model": "Invoice", "id": "i1", "line_items": lines},
-        conn(onecrm_connection),
-    )
-    assert update.status == "error" and update.error["type"] == "InvalidConfigurationError"
-    assert "1CRM keeps them as records of their own" in update.error["message"]
     allocations = [{"invoice_id": "i1", "amount": 1}]
+    for model, mapped in [
+        ("Invoice", {"related_invoices": allocations}),
+        ("Account", {"line_items": lines}),
+    ]:
+        update = runner.one(
+            "onecrm:UpdateRecord", {"model": model, "id": "i1", **mapped}, conn(onecrm_connection)
+        )
+        assert update.status == "error" and update.error["type"] == "InvalidConfigurationError"
+        assert "1CRM keeps them as records of their own" in update.error["message"]
     for model, mapped in [
         ("Invoice", {"line_items": lines, "related_invoices": allocations}),
         ("Account", {"line_items": lines}),

@@ -34,6 +34,8 @@ ENDPOINTS = {
     "POST /Quotes/{id}",
     "GET /Payments",
     "PUT /Payments",
+    "GET /Payments/{id}",
+    "POST /Payments/{id}",
     "GET /CreditNotes",
     "GET /CreditNotes/{id}",
     "PUT /CreditNotes",
@@ -94,6 +96,11 @@ def drive_every_module(runner, sandbox, connection, resolver):
     call("xero:UpdateQuote", {"QuoteID": quote["QuoteID"], "Status": "SENT"})
     call("xero:SearchQuotes", {"ContactID": cid, "Status": "SENT", "DateFrom": "2020-01-01"})
     call("xero:SearchTaxRates", {"TaxType": "OUTPUT2"})
+    (payment,) = call(
+        "xero:CreatePayment", {"InvoiceID": invoice["InvoiceID"], "AccountCode": "090", "Amount": 5}
+    )
+    call("xero:GetPayment", {"PaymentID": payment["PaymentID"]})
+    call("xero:DeletePayment", {"PaymentID": payment["PaymentID"]})
     call(
         "xero:CreatePayment", {"InvoiceID": invoice["InvoiceID"], "AccountCode": "090", "Amount": 5}
     )

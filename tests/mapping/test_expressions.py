@@ -355,6 +355,17 @@ DATES = [
     case('{{formatDate(now; "x")}}', "1710072000000"),
     case('{{formatDate(now; "ZZ")}}', "+0000"),
     case('{{formatDate(now; "[Today is] dddd")}}', "Today is Sunday"),
+    # A format is compiled into one str.format template: braces and format-spec text in it are
+    # literal text, every token's value as moment.js writes it.
+    case('{{formatDate(now; "{YYYY}-{0}-{{x}}")}}', "{2024}-{0}-{{1710072000000}}"),
+    case('{{formatDate(now; "[{0.year:04d}] MMM{}")}}', "{0.year:04d} Mar{}"),
+    case('{{formatDate(now; "YYYY:MM%d")}}', "2024:03%0"),
+    case(
+        '{{formatDate("0042-01-05T03:04:05Z"; "YYYY YY Y M MM D DD H HH m mm s ss")}}',
+        "0042 42 42 1 01 5 05 3 03 4 04 5 05",
+    ),
+    case('{{formatDate(now; "YYYY MMMM"; "+05:30")}}', "2024 March"),
+    case("{{formatDate(now; 2024)}}", "2024"),
     case(
         '{{formatDate(now; "YYYY-MM-DD HH:mm Z"; "America/New_York")}}', "2024-03-10 08:00 -04:00"
     ),

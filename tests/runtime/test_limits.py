@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import itertools
 from datetime import UTC, datetime, timedelta
+
+import pytest
 
 from engine.blueprint import load_blueprint
 from engine.graph import compile_blueprint
@@ -124,3 +127,24 @@ def test_system_variables_are_mapped():
     )
     record = run_scenario(plan_of(blueprint), run).to_dict()
     assert record["modules"][0]["calls"][0]["output"] == [{"value": "limits|12|e-9|1|eu"}]
+
+
+def _live_runs() -> int:
+    from engine.runtime.runner import _Run
+
+    return sum(1 for item in gc.get_objects() if type(item) is _Run)
+
+
+@pytest.mark.parametrize(("limits", "status"), [({}, "success"), ({"max_operations": 50}, "error")])
+def test_a_finished_run_is_freed_at_once(limits, status):
+    """A run holds every bundle it is working on: it must not be a reference cycle, which
+    only the cyclic collector frees (a server's memory grew run by run while it waited)."""
+    gc.collect()
+    gc.disable()
+    try:
+        before = _live_runs()
+        record = run_scenario(plan_of(REPEAT, COMPOSE), context(**limits))
+        assert record.status == status
+        assert _live_runs() == before
+    finally:
+        gc.enable()

@@ -249,6 +249,52 @@ def test_webhooks_fire_per_type_and_filter(onecrm, crm, receiver_factory):
     assert crm.request("DELETE", f"webhooks/{both.json()['id']}").status_code == 404
 
 
+def test_a_deletion_is_announced_as_an_update_marked_deleted(onecrm, crm, receiver_factory):
+    """1CRM marks a deleted record and announces it: the default filter leaves it out, a
+    filter asking for deleted records gets it as it was."""
+    receiver, url = receiver_factory()
+    deleted = {
+        "glue": "and",
+        "conditions": [
+            {"field": "deleted", "filter": "is_true", "value": "1", "when": "current_value"}
+        ],
+    }
+    for filters in (DELETED_IS_FALSE, deleted):
+        hook = {"url": url, "model": "Account", "type": "update", "filters": filters}
+        assert crm.request("POST", "webhooks", json=hook).status_code == 200
+    account_id = crm.create("Account", {"name": "Gone Ltd"})
+    assert crm.request("DELETE", f"data/Account/{account_id}").json() == {"result": True}
+    (delivery,) = receiver.wait_for(1)
+    time.sleep(0.2)  # the default filter's hook must not get it
+    assert len(receiver.received) == 1
+    assert (delivery["json"]["id"], delivery["json"]["deleted"]) == (account_id, "1")
+    assert crm.request("GET", f"data/Account/{account_id}").status_code == 404
+
+
+def test_a_person_edits_an_invoice_s_lines(onecrm, crm, http):
+    """``PATCH /_sandbox/ui/Invoice/{id}``: the lines replaced, the totals recomputed, what
+    was paid still paid."""
+    account_id = crm.create("Account", {"name": "Edited Ltd"})
+    ui = f"{onecrm.url}/_sandbox/ui"
+    lines = [{"name": "A", "quantity": 2, "unit_price": "50", "tax_percentage": "15"}]
+    body = {"name": "Inv", "billing_account_id": account_id, "line_items": lines}
+    invoice_id = http.post(f"{ui}/Invoice", json=body).json()["id"]
+    allocation = {"invoice_id": invoice_id, "amount": "15"}
+    pay = {"account_id": account_id, "amount": "15", "related_invoices": [allocation]}
+    assert http.post(f"{ui}/Payment", json=pay).status_code == 200
+    new_lines = [{"name": "B", "quantity": 1, "unit_price": "40", "tax_percentage": "0"}]
+    edit = {"due_date": "2026-05-31", "line_items": new_lines}
+    assert http.patch(f"{ui}/Invoice/{invoice_id}", json=edit).status_code == 200
+    invoice = crm.get("Invoice", invoice_id)
+    assert (invoice["amount"], invoice["amount_due"], invoice["due_date"]) == (
+        "40",
+        "25",
+        "2026-05-31",
+    )
+    related = crm.request("GET", f"data/Invoice/{invoice_id}/lines_link").json()["records"]
+    assert [line["name"] for line in related] == ["B"]
+
+
 def test_rate_limit_and_injected_faults(start_onecrm, http):
     onecrm = start_onecrm({"rate_limit_per_minute": 2, "rate_limit_window_seconds": 0.5})
     url, auth = f"{onecrm.url}/api.php/data/Account", ("admin", "sandbox-password")

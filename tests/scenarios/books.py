@@ -41,7 +41,8 @@ MAX_ROUNDS = 6
 ROUND_TIME = timedelta(hours=3, minutes=1)
 """The time a round stands for: longer than any one backoff (``engine/service/retries.py``)."""
 
-# The scenarios of each library in the order they run in a round (prefix of the file name),
+# The scenarios of each library in the order they run in a round (prefix of the file name;
+# 1CRM's invoice changes in the order 1CRM announces them: created, edited, cancelled),
 # and whether 1CRM's webhooks (``crm``), the accounting system's (``app``) or a poll
 # (``poll``) starts them.
 ORDER: dict[str, tuple[tuple[str, str], ...]] = {
@@ -49,10 +50,14 @@ ORDER: dict[str, tuple[tuple[str, str], ...]] = {
         ("2.1", "crm"),
         ("2.2", "poll"),
         ("2.3", "crm"),
+        ("2.11", "crm"),
+        ("2.8", "crm"),
         ("2.4", "poll"),
         ("2.5", "crm"),
         ("2.6", "crm"),
         ("2.7", "poll"),
+        ("2.9", "crm"),
+        ("2.10", "poll"),
     ),
     "quickbooks": (
         ("3.1", "crm"),
@@ -141,11 +146,18 @@ class World:
         """Runs that ended in error (a run whose records wait ends with a warning)."""
         return [e for e in self.executions if e.status is ExecutionStatus.ERROR]
 
-    def waiting(self) -> list[tuple[int, Any]]:
-        """Records still waiting (incomplete executions not resolved): scenario and error."""
+    def waiting(self) -> list[tuple[str, Any, Any, int]]:
+        """Records still waiting (incomplete executions not resolved): scenario (its prefix),
+        the module that failed, its error and the attempts made."""
+        prefixes = {scenario: prefix for prefix, scenario in self.scenarios.items()}
         incomplete = self.library.service.list_incomplete(limit=500)
         return [
-            (i.scenario_id, i.error.get("message"))
+            (
+                prefixes.get(i.scenario_id, str(i.scenario_id)),
+                i.failed_module_id,
+                i.error.get("message"),
+                i.attempts,
+            )
             for i in incomplete
             if i.status is not IncompleteStatus.RESOLVED
         ]
@@ -166,7 +178,8 @@ class World:
         rounds = self.sync()
         failed = [(e.scenario_id, e.error) for e in self.failed()]
         assert failed == [], failed
-        assert self.waiting() == [], "records left behind"
+        waiting = self.waiting()
+        assert waiting == [], f"records left behind: {waiting}"
         assert self.inactive() == []
         differences = [str(d) for d in self.differences()]
         assert differences == [], differences

@@ -56,8 +56,8 @@ class Library:
     # -- scenarios --
 
     def load(self, name: str, *, active: bool = True, app: str = "xero") -> int:
-        """Import ``scenarios/<app>/<name>*.json`` bound to the sandboxes' connections."""
-        (path,) = sorted((LIBRARY / app).glob(f"{name}*.json"))
+        """Import ``scenarios/<app>/<name>-*.json`` bound to the sandboxes' connections."""
+        (path,) = sorted((LIBRARY / app).glob(f"{name}-*.json"))
         result = self.service.import_scenario(path.read_bytes(), connections=self.connections)
         if active:
             self.service.activate_scenario(result.scenario.id)
@@ -100,6 +100,13 @@ class Library:
         """A save in 1CRM's own screens: an invoice or quote with ``line_items``, a payment
         with ``related_invoices`` — stored as 1CRM keeps them, one webhook for the save."""
         answer = self.http.post(f"{self.onecrm.url}/_sandbox/ui/{model}", json=data)
+        assert answer.status_code < 300, answer.text
+        return answer.json()
+
+    def crm_edit(self, model: str, document_id: str, data: dict[str, Any]) -> dict[str, Any]:
+        """An invoice or quote edited in 1CRM's screens (``line_items`` replace its lines)."""
+        url = f"{self.onecrm.url}/_sandbox/ui/{model}/{document_id}"
+        answer = self.http.patch(url, json=data)
         assert answer.status_code < 300, answer.text
         return answer.json()
 

@@ -21,13 +21,13 @@ def test_demo_imports_and_activates_the_library_against_seeded_sandboxes(
 
     names = _demo_setup(onecrm, xero, 60)
 
-    assert len(names) == 7
+    assert len(names) == 11
     service = build_service(Settings.from_env())
     try:
         scenarios = service.list_scenarios()
-        assert all(s.active for s in scenarios) and len(scenarios) == 7
+        assert all(s.active for s in scenarios) and len(scenarios) == 11
         polling = [s for s in scenarios if s.scheduling["type"] != "immediately"]
-        assert [s.scheduling["interval"] for s in polling] == [60, 60, 60]
+        assert [s.scheduling["interval"] for s in polling] == [60, 60, 60, 60]
         assert service.store.count_users() == 1
     finally:
         shutdown_service(service)
@@ -35,7 +35,10 @@ def test_demo_imports_and_activates_the_library_against_seeded_sandboxes(
     assert sorted((h["model"], h["type"]) for h in hooks) == [
         ("Account", "create_update"),
         ("Invoice", "create"),
+        ("Invoice", "update"),
+        ("Invoice", "update"),
         ("Payment", "create"),
+        ("Payment", "update"),
         ("Quote", "create"),
     ]
     assert all(h["url"].startswith("http://127.0.0.1:8123/hooks/") for h in hooks)

@@ -127,10 +127,13 @@ def test_import_binds_connections_and_log_prints_the_table(library, monkeypatch,
     scenario_id = int(capsys.readouterr().out.strip())
     exported = json.loads(library.service.export_scenario(scenario_id))
     connections = {
-        node["module"]: node["parameters"]["__IMTCONN__"]
-        for node in [exported["flow"][0], exported["flow"][1]]
+        node["module"]: node["parameters"]["__IMTCONN__"] for node in exported["flow"][:3]
     }
-    assert connections == {"onecrm:NewEvent": crm, "xero:SearchContacts": xero}
+    assert connections == {
+        "onecrm:NewEvent": crm,
+        "onecrm:GetRecord": crm,
+        "xero:SearchContacts": xero,
+    }
 
     library.service.activate_scenario(scenario_id)
     library.crm("POST", "Account", {"name": "Logged Ltd"})

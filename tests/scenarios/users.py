@@ -45,6 +45,20 @@ def xero_phones(phone: str) -> dict[str, Any]:
     return {"Phones": [{"PhoneType": "DEFAULT", "PhoneNumber": phone}]} if phone else {}
 
 
+def items_of(lines: list[LineSpec]) -> list[dict[str, Any]]:
+    """1CRM line items as a person types them."""
+    return [
+        {
+            "name": line.description,
+            "quantity": line.quantity,
+            "unit_price": str(line.price),
+            "tax_percentage": str(line.tax),
+            **({"discount_percentage": str(line.discount)} if line.discount else {}),
+        }
+        for line in lines
+    ]
+
+
 class CrmUser:
     """A person in 1CRM."""
 
@@ -81,16 +95,7 @@ class CrmUser:
         account = self.account_id(customer)
         if account is None:
             return None
-        items = [
-            {
-                "name": line.description,
-                "quantity": line.quantity,
-                "unit_price": str(line.price),
-                "tax_percentage": str(line.tax),
-                **({"discount_percentage": str(line.discount)} if line.discount else {}),
-            }
-            for line in lines
-        ]
+        items = items_of(lines)
         saved = self.library.crm_person(
             "Invoice",
             {
@@ -133,6 +138,77 @@ class CrmUser:
             },
         )
         return True
+
+    def credit(self, ref: Ref, amount: Decimal, date: str) -> bool:
+        """Credit given on the invoice: a payment of type Credit Note (what reconcile reads
+        as a credit)."""
+        invoice = self.invoice(ref)
+        if invoice is None:
+            return False
+        self.library.crm_person(
+            "Payment",
+            {
+                "account_id": invoice["billing_account_id"],
+                "amount": str(amount),
+                "payment_date": date,
+                "payment_type": "Credit Note",
+                "currency_id": invoice["currency_id"],
+                "related_invoices": [{"invoice_id": invoice["id"], "amount": str(amount)}],
+            },
+        )
+        return True
+
+    def untouched(self, ref: Ref) -> bool:
+        """Whether nothing was paid on the 1CRM invoice of ``ref`` (or it is not in 1CRM)."""
+        invoice = self.invoice(ref)
+        return invoice is None or money(invoice["amount_due"]) == money(invoice["amount"])
+
+    def edit_invoice(self, ref: Ref, lines: list[LineSpec], due: str) -> bool:
+        """New lines and due date, saved in 1CRM's screens (the invoice still owes the new
+        total less what was paid on it)."""
+        invoice = self.invoice(ref)
+        if invoice is None:
+            return False
+        self.library.crm_edit(
+            "Invoice", invoice["id"], {"due_date": due, "line_items": items_of(lines)}
+        )
+        return True
+
+    def cancel_invoice(self, ref: Ref) -> bool:
+        """Cancel the invoice, as 1CRM's screens do: it stays, marked cancelled."""
+        invoice = self.invoice(ref)
+        if invoice is None:
+            return False
+        self.library.crm("PATCH", f"Invoice/{invoice['id']}", {"cancelled": True})
+        return True
+
+    def delete_invoice(self, ref: Ref) -> bool:
+        invoice = self.invoice(ref)
+        if invoice is None:
+            return False
+        self.library.crm("DELETE", f"Invoice/{invoice['id']}")
+        return True
+
+    def synced_payments(self) -> list[str]:
+        """The ids of the payments that have their twin in the accounting system."""
+        return [
+            p["id"]
+            for p in self.library.crm_records("Payment")
+            if p.get("integrated_id") and p.get("payment_type") != "Credit Note"
+        ]
+
+    def delete_payment(self, payment_id: str) -> None:
+        """Delete a payment as a person does: its invoices owe again what it paid (the
+        caller keeps ``amount_due`` in 1CRM, NOTES §5), its links and the payment go."""
+        links = self.library.crm_records("invoices_payments")
+        invoices = {i["id"]: i for i in self.library.crm_records("Invoice")}
+        for link in (k for k in links if k["payment_id"] == payment_id):
+            invoice = invoices.get(link["invoice_id"])
+            if invoice is not None:
+                due = money(invoice["amount_due"]) + money(link["amount"])
+                self.library.crm("PATCH", f"Invoice/{invoice['id']}", {"amount_due": str(due)})
+            self.library.crm("DELETE", f"invoices_payments/{link['id']}")
+        self.library.crm("DELETE", f"Payment/{payment_id}")
 
 
 class XeroUser:
@@ -220,6 +296,76 @@ class XeroUser:
             **({"Reference": reference} if reference else {}),
         }
         self.library.xero_api("PUT", "Payments", payment)
+        return True
+
+    def untouched(self, ref: Ref, crm: CrmUser) -> bool:
+        """Whether nothing was paid or credited on the Xero invoice of ``ref`` (or it is not
+        in Xero)."""
+        invoice = self.invoice(ref, crm)
+        return invoice is None or not (invoice.get("AmountPaid") or invoice.get("AmountCredited"))
+
+    def edit_invoice(self, ref: Ref, crm: CrmUser, lines: list[LineSpec], due: str) -> bool:
+        """New lines and due date on an approved invoice (Xero refuses it once something is
+        paid on it); its tax mode stays."""
+        invoice = self.invoice(ref, crm)
+        if invoice is None or invoice["Status"] != "AUTHORISED":
+            return False
+        mode = invoice["LineAmountTypes"]
+        change = {
+            "InvoiceID": invoice["InvoiceID"],
+            "DueDate": due,
+            "LineItems": [
+                {
+                    "Description": line.description,
+                    "Quantity": line.quantity,
+                    "UnitAmount": float(line.price),
+                    "AccountCode": ACCOUNT_CODE,
+                    "TaxType": "NONE" if mode == "NoTax" or not line.tax else "OUTPUT2",
+                    **({"DiscountRate": float(line.discount)} if line.discount else {}),
+                }
+                for line in lines
+            ],
+        }
+        self.library.xero_api("POST", f"Invoices/{invoice['InvoiceID']}", {"Invoices": [change]})
+        return True
+
+    def credit(self, ref: Ref, crm: CrmUser, amount: Decimal, date: str) -> bool:
+        """A sales credit note of ``amount`` (no tax) to the invoice's contact, in its
+        currency, allocated to the invoice."""
+        invoice = self.invoice(ref, crm)
+        if invoice is None or invoice["Status"] != "AUTHORISED":
+            return False
+        note = {
+            "Type": "ACCRECCREDIT",
+            "Contact": {"ContactID": invoice["Contact"]["ContactID"]},
+            "Date": date,
+            "Status": "AUTHORISED",
+            "LineAmountTypes": "NoTax",
+            "CurrencyCode": invoice["CurrencyCode"],
+            "LineItems": [
+                {
+                    "Description": "Goodwill",
+                    "Quantity": 1,
+                    "UnitAmount": float(amount),
+                    "AccountCode": ACCOUNT_CODE,
+                    "TaxType": "NONE",
+                }
+            ],
+        }
+        answer = self.library.xero_api("PUT", "CreditNotes", {"CreditNotes": [note]})
+        (created,) = answer["CreditNotes"]
+        allocation = {"Invoice": {"InvoiceID": invoice["InvoiceID"]}, "Amount": float(amount)}
+        path = f"CreditNotes/{created['CreditNoteID']}/Allocations"
+        self.library.xero_api("PUT", path, {"Allocations": [{**allocation, "Date": date}]})
+        return True
+
+    def void_invoice(self, ref: Ref, crm: CrmUser) -> bool:
+        """Void an approved invoice (Xero refuses it once something is paid on it)."""
+        invoice = self.invoice(ref, crm)
+        if invoice is None or invoice["Status"] != "AUTHORISED":
+            return False
+        change = {"InvoiceID": invoice["InvoiceID"], "Status": "VOIDED"}
+        self.library.xero_api("POST", f"Invoices/{invoice['InvoiceID']}", {"Invoices": [change]})
         return True
 
     def payments(self) -> list[str]:

@@ -15,7 +15,7 @@ from typing import Any
 
 from engine.mapping.context import EvalContext
 from engine.mapping.functions.registry import FunctionError, function
-from engine.mapping.moment import MONTHS, WEEKDAYS, format_moment, parse_moment, sunday_weekday
+from engine.mapping.moment import MONTHS, WEEKDAYS, moment_formatter, parse_moment, sunday_weekday
 from engine.mapping.values import CoercionError, to_date, to_number, to_text, zone
 
 MAX_YEAR_SHIFT = 10_000
@@ -87,10 +87,11 @@ def format_date(ctx: EvalContext, value: Any, pattern: Any, timezone: Any = None
     """
     if value is None or value == "":
         return None
-    text = to_text(pattern)
+    text = pattern if type(pattern) is str else to_text(pattern)
     if not text:
         raise FunctionError("the format is empty")
-    return format_moment(_date(ctx, value).astimezone(_zone(ctx, timezone)), text)
+    target = zone(ctx.timezone) if timezone is None else _zone(ctx, timezone)
+    return moment_formatter(text)(_date(ctx, value).astimezone(target))
 
 
 @function("parseDate", arity=(1, 3))

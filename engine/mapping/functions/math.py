@@ -38,9 +38,13 @@ def _decimals(value: Any) -> int:
     return places
 
 
+_EXPONENTS = {places: Decimal(1).scaleb(-places) for places in range(-6, 11)}
+"""The quantum of each common number of decimal places, made once."""
+
+
 def _quantize(number: Number, places: int, rounding: str) -> Number:
     try:
-        exponent = Decimal(1).scaleb(-places)
+        exponent = _EXPONENTS.get(places) or Decimal(1).scaleb(-places)
         rounded = Decimal(repr(number)).quantize(exponent, rounding=rounding)
     except InvalidOperation:
         raise FunctionError(f"cannot round {number}") from None

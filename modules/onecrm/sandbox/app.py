@@ -17,7 +17,7 @@ from typing import Any
 import flask
 from werkzeug.exceptions import HTTPException
 
-from modules.onecrm.sandbox.documents import save_as_person
+from modules.onecrm.sandbox.documents import edit_as_person, save_as_person
 from modules.onecrm.sandbox.errors import BadRequest, CrmHttpError, NotFound
 from modules.onecrm.sandbox.queries import (
     checked_fields,
@@ -28,9 +28,10 @@ from modules.onecrm.sandbox.queries import (
     shown_in_list,
     shown_record,
 )
-from modules.onecrm.sandbox.records import save_record
+from modules.onecrm.sandbox.records import Change, save_record
 from modules.onecrm.sandbox.schema import LINK_MODELS, MODELS, ModelSchema
 from modules.onecrm.sandbox.state import OneCrmSandboxState
+from modules.onecrm.sandbox.values import DATETIME_FORMAT
 from modules.onecrm.sandbox.webhooks import announce, parse_subscription, subscribed
 from modules.sandboxing import Fault, json_response, register_control_routes
 
@@ -246,12 +247,22 @@ def update_record(model: str, record_id: str) -> flask.Response:
 
 
 def delete_record(model: str, record_id: str) -> flask.Response:
-    """``DELETE /api.php/data/{Model}/{id}`` → ``{"result": true}``."""
+    """``DELETE /api.php/data/{Model}/{id}`` → ``{"result": true}``.
+
+    1CRM marks a deleted record ``deleted`` (every model has the field) and announces it as an
+    update: the working default webhook filter, ``deleted is_false``, is there to leave such
+    changes out (NOTES §6). A subscription that asks for them gets the record as it was, with
+    ``deleted: "1"``; the API answers 404 for it from then on."""
     model_schema(model)
     state = sandbox_state()
     with state.lock:
-        if state.records[model].pop(record_id, None) is None:
+        record = state.records[model].get(record_id)
+        if record is None:
             raise NotFound()
+        now = state.now().strftime(DATETIME_FORMAT)
+        state.records[model][record_id] = {**record, "deleted": "1", "date_modified": now}
+        announce(state, [Change(model, "update", record_id, record)])
+        del state.records[model][record_id]
     return json_response({"result": True})
 
 
@@ -291,6 +302,17 @@ def save_as_a_person(model: str) -> flask.Response:
     state, data = sandbox_state(), request_json()
     with state.lock:
         record, changes = save_as_person(state, model, data)
+        announce(state, changes)
+    return json_response({"id": record["id"]})
+
+
+def edit_as_a_person(model: str, record_id: str) -> flask.Response:
+    """``PATCH /_sandbox/ui/{Model}/{id}``: an invoice or quote edited in 1CRM's screens —
+    its fields and, given ``line_items``, its lines replaced — announced as an update."""
+    model_schema(model)
+    state, data = sandbox_state(), request_json()
+    with state.lock:
+        record, changes = edit_as_person(state, model, record_id, data)
         announce(state, changes)
     return json_response({"id": record["id"]})
 
@@ -353,6 +375,9 @@ def create_app(config: dict[str, Any] | None = None) -> flask.Flask:
     for path, name, view, methods in ROUTES:
         app.add_url_rule(API_PREFIX + path, name, view, methods=list(methods))
     app.add_url_rule("/_sandbox/ui/<model>", "save_as_a_person", save_as_a_person, methods=["POST"])
+    app.add_url_rule(
+        "/_sandbox/ui/<model>/<record_id>", "edit_as_a_person", edit_as_a_person, methods=["PATCH"]
+    )
     app.register_error_handler(CrmHttpError, _handle_error)
     app.register_error_handler(HTTPException, _handle_http_error)
     app.after_request(_add_rate_header)

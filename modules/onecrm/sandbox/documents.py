@@ -96,6 +96,72 @@ def save_document(
     return record, [change]
 
 
+def edit_as_person(
+    state: OneCrmSandboxState, model: str, record_id: str, data: Mapping[str, Any]
+) -> tuple[Record, list[Change]]:
+    """An invoice or quote edited in 1CRM's screens: its fields changed and, given
+    ``line_items``, its lines replaced (the old line groups, lines and adjustments go) and its
+    totals recomputed; an invoice still owes the new total less what was paid on it.
+
+    Raises:
+        InvalidRecord: no such document, or a wrong field or line; nothing is changed then.
+    """
+    existing = state.records[model].get(record_id) if model in DOCUMENT_MODELS else None
+    if existing is None:
+        raise InvalidRecord({"id": f"no {model} {record_id}"})
+    before = copy.deepcopy(state.records)
+    try:
+        return _edit_document(state, model, existing, dict(data))
+    except InvalidRecord:
+        state.records = before
+        raise
+
+
+def _edit_document(
+    state: OneCrmSandboxState, model: str, existing: Record, fields: dict[str, Any]
+) -> tuple[Record, list[Change]]:
+    if "line_items" not in fields:
+        record, change = save_record(state, model, fields, existing)
+        return record, [change]
+    lines = priced_lines(fields.pop("line_items") or [])
+    net = sum((line["gross"] - line["discount"] for line in lines), Decimal("0"))
+    tax = sum((line["tax"] for line in lines), Decimal("0"))
+    totals = {
+        "subtotal": sum((line["gross"] for line in lines), Decimal("0")),
+        "total_discount": sum((line["discount"] for line in lines), Decimal("0")),
+        "pretax": net,
+        "total_tax": tax,
+        "amount": net + tax,
+    }
+    if model == "Invoice":
+        paid = as_decimal(existing.get("amount")) - as_decimal(existing.get("amount_due"))
+        totals["amount_due"] = net + tax - paid
+    document_id, key = existing["id"], f"{model.lower()}_id"
+    for part, owner in ((f"{model}Line", key), (f"{model}Adjustment", key)):
+        records = state.records[part]
+        for part_id in [r["id"] for r in records.values() if r.get(owner) == document_id]:
+            del records[part_id]
+    groups = state.records[f"{model}LineGroup"]
+    for group_id in [g["id"] for g in groups.values() if g.get("parent_id") == document_id]:
+        del groups[group_id]
+    for name, value in totals.items():
+        fields[name] = decimal_text(cents(value))
+    record, change = save_record(state, model, fields, existing)
+    group_fields = {
+        "parent_id": document_id,
+        "name": "",
+        "position": 1,
+        "status": "Draft",
+        "group_type": "products",
+        "subtotal": decimal_text(cents(net)),
+        "total": decimal_text(cents(net + tax)),
+    }
+    group, _ = save_record(state, f"{model}LineGroup", group_fields, None)
+    for position, line in enumerate(lines, start=1):
+        save_line(state, model, document_id, group["id"], position, line, False)
+    return record, [change]
+
+
 def priced_lines(items: Any) -> list[dict[str, Any]]:
     """Each item with its gross and extended price, discount and tax, each rounded half-up to
     the cent as 1CRM's screens show them (totals are their sums).
