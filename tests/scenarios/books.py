@@ -68,6 +68,7 @@ ORDER: dict[str, tuple[tuple[str, str], ...]] = {
         ("3.5b", "app"),
         ("3.6", "crm"),
         ("3.7", "app"),
+        ("3.8", "crm"),
     ),
 }
 

@@ -119,6 +119,7 @@ ACTIONS: dict[str, Actions] = {
         app_discounts=NO_DISCOUNT,
         app_payment_references=REFERENCES,
         app_payment_deletions=True,
+        crm_payment_deletions=True,
     ),
 }
 
@@ -538,3 +539,24 @@ def test_golden_a_payment_deleted_in_quickbooks_is_deleted_in_1crm():
         world.assert_balanced()
         assert world.library.crm_records("Payment") == []
         assert crm.due(ref) == Decimal("46.00")
+
+
+def test_golden_a_payment_deleted_in_1crm_is_deleted_in_quickbooks():
+    """3.6 took only new 1CRM payments: one deleted in 1CRM after it was synced stayed in
+    QuickBooks (1CRM owed 46.00 again, QuickBooks 33.00). 3.8 deletes its QuickBooks twin,
+    whichever side the payment came from; 3.7 then finds nothing left to delete."""
+    with open_world("quickbooks") as world:
+        crm, app = CrmUser(world.library), QuickBooksUser(world.library)
+        crm.create_customer("Harakeke Ltd 1", "h@books.example", "Napier")
+        world.assert_balanced()
+        line = LineSpec("Widget", 2, Decimal("20.00"), Decimal(15))
+        ref = crm.create_invoice("Harakeke Ltd 1", [line], "NZD", "2026-03-31")
+        world.assert_balanced()
+        assert crm.pay(ref, Decimal("10.00"), Decimal("10.00"), "2026-03-05")
+        assert app.pay(ref, crm, Decimal("3.00"), "2026-03-06", "")
+        world.assert_balanced()
+        for payment in crm.synced_payments():
+            crm.delete_payment(payment)
+        world.assert_balanced()
+        assert world.library.qbo_records("Payment") == []
+        assert app.due(ref, crm) == Decimal("46.00")
