@@ -120,6 +120,7 @@ ACTIONS: dict[str, Actions] = {
         app_payment_references=REFERENCES,
         app_payment_deletions=True,
         crm_payment_deletions=True,
+        app_invoice_voids=True,
     ),
 }
 
@@ -560,3 +561,24 @@ def test_golden_a_payment_deleted_in_1crm_is_deleted_in_quickbooks():
         world.assert_balanced()
         assert world.library.qbo_records("Payment") == []
         assert app.due(ref, crm) == Decimal("46.00")
+
+
+def test_golden_an_invoice_voided_in_quickbooks_is_cancelled_in_1crm():
+    """3.4 took only new QuickBooks invoices: one voided there stayed open in 1CRM. Now it is
+    cancelled in 1CRM with its lines as voided and nothing due, whichever side it came from;
+    one voided before it was synced is not created in 1CRM."""
+    with open_world("quickbooks") as world:
+        crm, app = CrmUser(world.library), QuickBooksUser(world.library)
+        app.create_customer("Tui, Kea Ltd 1", "t@books.example", "Napier")
+        world.assert_balanced()
+        line = LineSpec("Advice", 2, Decimal("20.00"), Decimal(15))
+        from_app = app.create_invoice("Tui, Kea Ltd 1", [line], "TaxInclusive", "2026-03-31")
+        from_crm = crm.create_invoice("Tui, Kea Ltd 1", [line], "NZD", "2026-03-31")
+        world.assert_balanced()
+        never = app.create_invoice("Tui, Kea Ltd 1", [line], "TaxExcluded", "2026-03-31")
+        for ref in (from_app, from_crm, never):
+            assert app.void_invoice(ref, crm)
+        world.assert_balanced()
+        invoices = world.library.crm_records("Invoice")
+        assert len(invoices) == 2
+        assert all(money(i["amount_due"]) == 0 for i in invoices)

@@ -469,6 +469,15 @@ class QuickBooksUser:
         self.library.qbo_api("POST", "payment", body)
         return True
 
+    def void_invoice(self, ref: Ref, crm: CrmUser) -> bool:
+        """Void an invoice (QuickBooks keeps it with every amount zero, memo "Voided")."""
+        invoice = self.invoice(ref, crm)
+        if invoice is None or str(invoice.get("PrivateNote") or "").startswith("Voided"):
+            return False
+        body = {"Id": invoice["Id"], "SyncToken": invoice["SyncToken"]}
+        self.library.qbo_api("POST", "invoice?operation=void", body)
+        return True
+
     def payments(self) -> list[str]:
         return [p["Id"] for p in self.library.qbo_records("Payment")]
 
