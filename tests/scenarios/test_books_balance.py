@@ -121,6 +121,7 @@ ACTIONS: dict[str, Actions] = {
         app_payment_deletions=True,
         crm_payment_deletions=True,
         app_invoice_voids=True,
+        crm_invoice_cancels=True,
     ),
 }
 
@@ -582,3 +583,23 @@ def test_golden_an_invoice_voided_in_quickbooks_is_cancelled_in_1crm():
         invoices = world.library.crm_records("Invoice")
         assert len(invoices) == 2
         assert all(money(i["amount_due"]) == 0 for i in invoices)
+
+
+def test_golden_an_invoice_cancelled_or_deleted_in_1crm_is_voided_in_quickbooks():
+    """Nothing took a 1CRM cancel or deletion to QuickBooks: the QuickBooks invoice stayed open.
+    3.9 voids it; 3.4 then writes the cancelled 1CRM invoice's lines as voided, and the sync
+    quiesces."""
+    with open_world("quickbooks") as world:
+        crm, app = CrmUser(world.library), QuickBooksUser(world.library)
+        crm.create_customer("Harakeke Ltd 1", "h@books.example", "Napier")
+        world.assert_balanced()
+        line = LineSpec("Widget", 2, Decimal("20.00"), Decimal(15), Decimal(10))
+        cancelled = crm.create_invoice("Harakeke Ltd 1", [line], "NZD", "2026-03-31")
+        deleted = crm.create_invoice("Harakeke Ltd 1", [line], "NZD", "2026-03-31")
+        from_app = app.create_invoice("Harakeke Ltd 1", [line], "TaxInclusive", "2026-03-31")
+        world.assert_balanced()
+        assert crm.cancel_invoice(cancelled) and crm.cancel_invoice(from_app)
+        assert crm.delete_invoice(deleted)
+        world.assert_balanced()
+        invoices = world.library.qbo_records("Invoice")
+        assert [money(i["TotalAmt"]) for i in invoices] == [0, 0, 0]
