@@ -354,8 +354,11 @@ def parse_moment(text: str, pattern: str, zone: tzinfo, now: datetime) -> dateti
     return _assemble(fields, zone, now.astimezone(zone), text)
 
 
+_DIGITS = re.compile(r"[+-]?\d+")
+
+
 def _read(fields: dict[str, Any], token: str, value: str) -> None:
-    digits = re.match(r"[+-]?\d+", value)
+    digits = _DIGITS.match(value)
     number = int(digits.group()) if digits else 0
     if token in ("YYYYYY", "YYYY", "Y", "gggg", "GGGG") and token[0] == "Y":
         fields["year"] = number

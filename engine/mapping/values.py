@@ -184,7 +184,9 @@ def parse_number_text(text: str) -> int | float:
     stripped = text.strip()
     # Longer integer text is read as a float (it would become one anyway): int() of thousands
     # of digits raises ValueError, and float() of a huge int raises OverflowError.
-    if _INT_TEXT.fullmatch(stripped) and len(stripped) <= 17:
+    # ``isdecimal`` is ``\d+`` (Unicode decimal digits, as the pattern reads them) without
+    # the pattern: the commonest numeric text, unsigned digits, is read at once.
+    if len(stripped) <= 17 and (stripped.isdecimal() or _INT_TEXT.fullmatch(stripped)):
         return normalize_number(int(stripped))
     if _FLOAT_TEXT.fullmatch(stripped):
         number = float(stripped)

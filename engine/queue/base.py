@@ -140,6 +140,11 @@ class Backplane(ABC):
         Queues that keep ids only in this process never lose them otherwise."""
         return False
 
+    def works_here(self) -> bool:
+        """Whether threads of this process run what it dispatches, and have little waiting:
+        then the service makes a webhook request's execution when it stores the request."""
+        return False
+
     def start(self) -> None:  # noqa: B027 - optional hook
         """Start background threads (idempotent)."""
 

@@ -22,6 +22,9 @@ log = logging.getLogger("switchboard.queue")
 
 _STOP = ("stop", "")
 _RESPONSE_KEEP_SECONDS = 60.0
+BUSY_BACKLOG = 256
+"""Ids waiting for a thread beyond which requests wait in the store's webhook queue instead
+(where its limit applies) rather than as executions made for them at ingress."""
 
 
 class _MemoryLock(Lock):
@@ -80,6 +83,10 @@ class InlineQueue(Backplane):
     def pending(self) -> int:
         """Ids waiting for a thread (for tests and the health page)."""
         return self._items.qsize()
+
+    def works_here(self) -> bool:
+        """Its threads are started and fewer than ``BUSY_BACKLOG`` ids wait for them."""
+        return bool(self._threads) and self._items.qsize() < BUSY_BACKLOG
 
     def start(self) -> None:
         with self._guard:

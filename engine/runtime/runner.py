@@ -344,7 +344,10 @@ class _Run:
                 self._record_output(node, operation, output)
                 if first:
                     self.lineage, self.first_bundles = self.first_bundles, self.first_bundles + 1
-                self._continue(step, output)
+                # ``_continue``, inline: this is the path of every bundle of every module.
+                self._process_flow(
+                    step.flow, step.index + 1, {**step.scope, node.id: output}, step.on_end
+                )
         except ModuleError as error:
             if first:  # the trigger's own error is on no bundle's path
                 self.lineage = None
@@ -629,7 +632,8 @@ class _Run:
             operation.stored = False
             record.calls_omitted += 1
         self.transaction.begin_operation()
-        self._event("module_started", node)
+        if self.context.on_event is not None:
+            self._event("module_started", node)
         return operation
 
     def _end_operation(
@@ -641,7 +645,8 @@ class _Run:
             self._module_record(node).errors += 1
         elif self.transaction.auto_commit:
             self.transaction.end_operation()
-        self._event("module_finished", node, error=operation.error)
+        if self.context.on_event is not None:
+            self._event("module_finished", node, error=operation.error)
         if self.trigger_contexts:  # only a trigger's call leaves its context there
             self._collect_trigger_cursor(node)
 

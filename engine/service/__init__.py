@@ -145,6 +145,7 @@ class Service:
             events=self.run_events,
             connections=self.connections,
         )
+        self.webhooks.hand_over = self.runs.hand_over
         self.scenarios = ScenarioOperations(
             store,
             queue,

@@ -4,7 +4,8 @@ structure."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping
+import uuid
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -26,8 +27,10 @@ from engine.service.errors import (
 )
 from engine.service.options import ServiceOptions
 from engine.service.plans import PlanCache, has_responder
+from engine.service.running import new_worker_id
 from engine.service.structure import infer_structure
 from engine.store import (
+    Execution,
     NotFound,
     QueueFull,
     QueueItem,
@@ -43,6 +46,7 @@ from engine.webhooks import request_to_bundle
 
 INGRESS_CACHE_SECONDS = 1.0
 STORE_RETRY_AFTER_SECONDS = 5.0
+HandOver = Callable[[Webhook, Scenario, QueueItem, Execution, dict[str, Any]], None]
 """What a caller refused with ``store_unavailable`` is told to wait before sending again."""
 
 
@@ -59,6 +63,9 @@ class AcceptedRequest:
     item_id: int
     webhook_id: int
     responds: bool
+    execution_id: str | None = None
+    """The execution stored with the request, when ingress made it (``runs_at_ingress``);
+    otherwise the worker that claims the request makes it."""
 
 
 class WebhookOperations:
@@ -84,6 +91,8 @@ class WebhookOperations:
         self.options = options
         self.limiter = limiter
         self._ingress_cache: dict[str, Any] = {}  # token → (expires, webhook, route)
+        self.hand_over: HandOver | None = None
+        """Where an execution made at ingress goes (``RunOperations.hand_over``)."""
 
     _ingress_cache: dict[str, tuple[float, Webhook, tuple[Scenario, Plan] | None]]
 
@@ -137,11 +146,45 @@ class WebhookOperations:
             request = webhook_request(method, headers, query, body, content_type)
             if webhook.settings.get("learning"):
                 webhook = self.store.get_webhook(webhook.id)  # the cached one may be stale
-            item = self.enqueue(webhook, request)
+            started = self._store_with_execution(webhook, route, request)
+            item = started[0] if started is not None else self.enqueue(webhook, request)
+        if started is not None and route is not None and self.hand_over is not None:
+            execution = started[1]
+            self.hand_over(webhook, route[0], item, execution, bundle)
+            return AcceptedRequest(item.id, webhook.id, has_responder(route[1]), execution.id)
         if webhook.settings.get("learning"):
             return self._sample_taken(webhook, bundle, item)
         self._after_storing(webhook, bundle, route is not None)
         return AcceptedRequest(item.id, webhook.id, route is not None and has_responder(route[1]))
+
+    def _store_with_execution(
+        self,
+        webhook: Webhook,
+        route: tuple[Scenario, Plan] | None,
+        request: dict[str, Any],
+    ) -> tuple[QueueItem, Execution] | None:
+        """Store the request with its execution in one commit when a thread of this process
+        runs it next (``ServiceOptions.runs_at_ingress``): a parallel scenario, still active
+        at the plan's version when the commit checks it. ``None``: nothing stored, the
+        request goes to the webhook queue."""
+        if (
+            route is None
+            or self.hand_over is None
+            or not self.options.runs_at_ingress
+            or webhook.settings.get("learning")
+            or route[1].settings.sequential
+            or not self.queue.works_here()
+        ):
+            return None
+        scenario = route[0]
+        return self.store.enqueue_with_execution(
+            webhook.id,
+            request,
+            scenario_id=scenario.id,
+            scenario_version=scenario.current_version,
+            execution_id=str(uuid.uuid4()),
+            worker_id=new_worker_id(),  # claimed now: ``hand_over`` beats for it from here
+        )
 
     def _sample_taken(
         self, webhook: Webhook, bundle: dict[str, Any], item: QueueItem

@@ -38,6 +38,11 @@ class ServiceOptions:
         ``base_url``.
     execution_retention_days: the tick deletes finished executions older than this, in
         batches (``SWITCHBOARD_EXECUTION_RETENTION_DAYS``; 0 keeps them forever).
+    runs_at_ingress: when this process's own queue threads run the work (embedded, started)
+        and the scenario runs requests in parallel, ingress stores a request together with
+        its execution, claimed by this process, in one commit and hands both to a thread,
+        which runs it without reading them back (``SWITCHBOARD_RUNS_AT_INGRESS``; off: the
+        request waits in the webhook queue for a thread to claim it).
     """
 
     webhook_response_timeout: float = 60.0
@@ -48,6 +53,7 @@ class ServiceOptions:
     base_url: str = ""
     hooks_url: str = ""
     execution_retention_days: float = 30.0
+    runs_at_ingress: bool = True
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> ServiceOptions:
@@ -61,6 +67,7 @@ class ServiceOptions:
             "base_url": "SWITCHBOARD_BASE_URL",
             "hooks_url": "SWITCHBOARD_HOOKS_URL",
             "execution_retention_days": "SWITCHBOARD_EXECUTION_RETENTION_DAYS",
+            "runs_at_ingress": "SWITCHBOARD_RUNS_AT_INGRESS",
         }
         values: dict[str, object] = {}
         for item in fields(cls):

@@ -101,6 +101,18 @@ class HeartbeatMonitor:
             with self._guard:
                 self._running.pop(execution_id, None)
 
+    def hold(self, execution_id: str, worker_id: str) -> None:
+        """Beat for an execution claimed before its run starts (made at ingress, waiting for a
+        thread) until ``beating`` for it ends or ``let_go``."""
+        self._ensure_thread()
+        with self._guard:
+            self._running.setdefault(execution_id, (worker_id, None))
+
+    def let_go(self, execution_id: str) -> None:
+        """Stop beating for a held execution (the reaper may take it back)."""
+        with self._guard:
+            self._running.pop(execution_id, None)
+
     def stop(self) -> None:
         self._stop.set()
         if self._thread is not None and self._thread.is_alive():

@@ -66,7 +66,10 @@ class _Known:
     worker: str | None = None
     """The worker that claimed the execution when it was made (``None``: still to claim)."""
     execution: Execution | None = None
-    """The execution as this call made and claimed it (``None``: read it from the store)."""
+    """The execution as this call made it: claimed by ``worker`` when that is given, else
+    still queued (``None``: read it from the store)."""
+    bundle: dict[str, Any] | None = None
+    """The request's trigger bundle, when ingress made it already."""
 
 
 def _claimed(execution: Execution, worker: str, now: datetime) -> Execution:
@@ -136,6 +139,7 @@ class RunOperations:
         self.run_events = events
         self.connections = connections
         self._refers_to_organization: dict[int, tuple[Plan, bool]] = {}
+        self._held: dict[str, _Known] = {}  # execution id → what ingress made for it
 
     # -- entry points for workers --
 
@@ -166,6 +170,9 @@ class RunOperations:
         running or finished elsewhere: a redelivered task) or its scenario is busy: a
         sequential one, or a poll of any (two polls would read the same cursor and sync the
         same records twice; Make never runs a scheduled scenario alongside itself)."""
+        known = self._held.pop(execution_id, None)
+        if known is not None:  # made by ingress in this process a moment ago: not read again
+            return self._execute(execution_id, known=known)
         try:
             execution = self.store.get_execution(execution_id, with_record=False)
             scenario = self.store.get_scenario(execution.scenario_id)
@@ -208,6 +215,35 @@ class RunOperations:
     def list_executions(self, **filters: Any) -> ExecutionPage:
         """``Store.list_executions`` (newest first, cursor paging)."""
         return self.store.list_executions(**filters)
+
+    def hand_over(
+        self,
+        webhook: Webhook,
+        scenario: Scenario,
+        item: QueueItem,
+        execution: Execution,
+        bundle: dict[str, Any],
+    ) -> None:
+        """Dispatch the execution ingress stored with its request
+        (``Store.enqueue_with_execution``), remembering what ingress knows of it so the thread
+        that runs it reads none of it again.
+
+        An execution stored claimed (``worker_id``) beats from now on, so waiting for a thread
+        never gets it reaped; it is remembered until a thread runs it (the backplane's
+        backlog bounds how many wait). A dispatch that fails is logged and the execution let
+        go: it is durable, and the reaper (claimed) or the sweep (queued) runs it again."""
+        worker = execution.worker_id
+        self._held[execution.id] = _Known(
+            execution.id, scenario, webhook, item, worker, execution, bundle
+        )
+        if worker is not None:
+            self.heartbeats.hold(execution.id, worker)
+        try:
+            self.queue.dispatch_execution(execution.id)
+        except Exception:
+            self._held.pop(execution.id, None)
+            self.heartbeats.let_go(execution.id)
+            log.exception("execution %s: dispatch failed; it is run again later", execution.id)
 
     # -- webhook items --
 
@@ -307,14 +343,17 @@ class RunOperations:
         known: _Known | None,
     ) -> Execution | None:
         worker = known.worker if known is not None else None
+        execution = known.execution if known is not None else None
         if worker is None:
             worker = new_worker_id()
+            now = self.clock()
             try:
-                if not self.store.claim_execution(execution_id, worker):
+                if not self.store.claim_execution(execution_id, worker, now):
                     return None
             except NotFound:
                 return None
-        execution = known.execution if known is not None else None
+            if execution is not None:  # known queued: claimed now as the claim wrote it
+                execution = _claimed(execution, worker, now)
         if execution is None:
             execution = self.store.get_execution(execution_id, with_record=False)
         also = lock.refresh if lock is not None else None
@@ -367,6 +406,8 @@ class RunOperations:
     def _webhook_bundle(self, execution: Execution, known: _Known | None) -> dict[str, Any]:
         """The bundle Make's custom webhook makes of the queued request."""
         if known is not None and str(known.item.id) == execution.trigger_ref:
+            if known.bundle is not None:
+                return known.bundle
             return self.webhooks.bundle_of(known.webhook, known.item)
         item = self.store.get_queue_item(int(execution.trigger_ref or 0))
         webhook = self.store.get_webhook(item.webhook_id)
@@ -483,6 +524,7 @@ class RunOperations:
                     data_size=record.data_size,
                     error=_summary(record.error),
                     worker_id=worker,
+                    running=execution,
                 )
                 self.incomplete.settle_incomplete(execution, record)
         except InvalidTransition:
@@ -513,6 +555,7 @@ class RunOperations:
                     data_size=0,
                     error=summary,
                     worker_id=worker,
+                    running=execution,
                 )
                 self.incomplete.settle_broken_retry(execution, summary)
         except (InvalidTransition, NotFound):

@@ -87,7 +87,7 @@ def test_a_module_error_quoting_its_input_is_logged_by_ids(
     result = service.import_scenario(text, active=True)
     queue.start()
     accepted = post(service, result.webhooks[0].token)
-    execution_id = execution_id_for_item(accepted.item_id)
+    execution_id = accepted.execution_id or execution_id_for_item(accepted.item_id)
 
     def finished():
         try:
@@ -137,13 +137,17 @@ def test_a_record_the_database_refuses_is_logged_by_ids(refusing_service, everyt
     service, queue = refusing_service
     webhook = service.import_scenario(HOOK_TO_VARIABLE, active=True).webhooks[0]
     queue.start()
-    post(service, webhook.token)
+    accepted = post(service, webhook.token)
     wait_until(
         lambda: "inline worker failed" in everything_logged.text, 30, "the worker to give up"
     )
     logged = everything_logged.text
     assert_no_payload(logged)
-    assert f"inline worker failed on webhook {webhook.id}: engine.store.errors." in logged
+    # Ingress made the execution (runs_at_ingress): the worker failed on it, else on the queue.
+    failed_on = (
+        f"execution {accepted.execution_id}" if accepted.execution_id else f"webhook {webhook.id}"
+    )
+    assert f"inline worker failed on {failed_on}: engine.store.errors." in logged
     assert "[SQL" not in logged  # nor the statement that carried the record
 
 

@@ -8,11 +8,13 @@ from datetime import timedelta
 import pytest
 
 from engine.store import (
+    ExecutionStatus,
     InvalidTransition,
     NotFound,
     QueueFull,
     QueueItemStatus,
     SqlStore,
+    TriggerKind,
     request_body,
     webhook_request,
 )
@@ -82,6 +84,49 @@ def test_enqueue_unknown_webhook_and_queue_limit(store, hook):
     with pytest.raises(QueueFull):
         store.enqueue(hook.id, request(3), max_queued=2)
     assert store.count_queue(hook.id) == 2
+
+
+def test_enqueue_with_execution_stores_both_in_one_commit(store, scenario, hook, database_url):
+    store.set_scenario_active(scenario.id, True)
+    made = store.enqueue_with_execution(
+        hook.id, request(1), scenario_id=scenario.id, scenario_version=1, execution_id="e-1"
+    )
+    assert made is not None
+    item, execution = made
+    assert (item.status, item.execution_id, item.request) == (
+        QueueItemStatus.DONE,
+        "e-1",
+        request(1),
+    )
+    assert (execution.status, execution.trigger_kind, execution.trigger_ref) == (
+        ExecutionStatus.QUEUED,
+        TriggerKind.WEBHOOK,
+        str(item.id),
+    )
+    with SqlStore(database_url) as other:  # committed: another store sees both
+        assert other.get_execution("e-1", with_record=False) == execution
+        assert other.get_queue_item(item.id) == item
+    assert store.count_queue(hook.id) == 0  # it never waits in the queue
+
+
+def test_enqueue_with_execution_stores_nothing_when_the_route_changed(store, scenario, hook):
+    def attempt(scenario_id=scenario.id, version=1, webhook_id=hook.id):
+        return store.enqueue_with_execution(
+            webhook_id,
+            request(),
+            scenario_id=scenario_id,
+            scenario_version=version,
+            execution_id="e-2",
+        )
+
+    assert attempt() is None  # the scenario is not active
+    store.set_scenario_active(scenario.id, True)
+    assert attempt(version=2) is None  # another version is current
+    assert attempt(scenario_id=scenario.id + 1) is None  # the webhook moved
+    assert attempt(webhook_id=999) is None  # no such webhook
+    assert store.list_queue(hook.id, status=None) == []
+    with pytest.raises(NotFound):
+        store.get_execution("e-2")
 
 
 def test_claim_complete_lifecycle(store, hook, clock):

@@ -68,8 +68,13 @@ class ExecutionStore(ABC):
         error: Mapping[str, Any] | None = None,
         worker_id: str | None = None,
         finished_at: datetime | None = None,
+        running: Execution | None = None,
     ) -> Execution:
         """Move a running execution to the terminal ``status`` and store its record.
+
+        ``running``: the execution as ``worker_id`` claimed it (the claimer's own view, with
+        its ``started_at``): it is not read again first. The move stays conditional on the
+        execution still running under ``worker_id``.
 
         ``duration_ms`` is ``finished_at - started_at``. ``record`` goes to a separate table so
         listing stays light; ``error`` is a small summary (type, message) kept on the row.

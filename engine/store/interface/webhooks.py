@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from engine.store.records import UNSET, QueueItem, Webhook, _Unset
+from engine.store.records import UNSET, Execution, QueueItem, Webhook, _Unset
 from engine.store.statuses import QueueItemStatus
 
 
@@ -78,6 +78,31 @@ class WebhookQueue(ABC):
 
         Raises:
             NotFound: no such webhook. QueueFull: see ``max_queued``.
+        """
+
+    @abstractmethod
+    def enqueue_with_execution(
+        self,
+        webhook_id: int,
+        request: Mapping[str, Any],
+        *,
+        scenario_id: int,
+        scenario_version: int,
+        execution_id: str,
+        worker_id: str | None = None,
+        received_at: datetime | None = None,
+    ) -> tuple[QueueItem, Execution] | None:
+        """Store a received request together with the execution that runs it, in one
+        transaction (committed, durable, when this returns): the request is stored already
+        ``done`` with ``execution_id``, and the execution (``webhook`` trigger, its
+        ``trigger_ref`` the item's id) ``queued`` for a worker to claim.
+
+        Only while the webhook still belongs to ``scenario_id`` and that scenario is active at
+        ``scenario_version``, checked inside the transaction; otherwise nothing is stored and
+        ``None`` comes back (the caller stores the request with ``enqueue``). No queue limit
+        applies: the request never waits in the queue. With ``worker_id`` the execution is
+        stored already claimed by it (``running``, started and beating at ``received_at``):
+        that worker keeps its heartbeat from then on.
         """
 
     @abstractmethod

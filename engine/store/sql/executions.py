@@ -95,6 +95,9 @@ def _statuses(status: ExecutionStatus | str | Sequence[ExecutionStatus | str]) -
 
 
 _INSERTED = (
+    "started_at",
+    "worker_id",
+    "heartbeat_at",
     "id",
     "scenario_id",
     "scenario_version",
@@ -106,6 +109,51 @@ _INSERTED = (
     "data_size",
     "reaped_count",
 )
+
+
+def new_execution(
+    execution_id: str,
+    scenario_id: int,
+    scenario_version: int,
+    trigger_kind: TriggerKind,
+    trigger_ref: str | None,
+    created: datetime,
+    worker_id: str | None = None,
+) -> tuple[Execution, dict[str, Any]]:
+    """A queued execution (running, claimed by ``worker_id`` at ``created``, when given) as
+    its row reads back (not read back: made from the values written) and the row to insert
+    (``INSERT_EXECUTION``)."""
+    made = Execution(
+        id=execution_id,
+        scenario_id=scenario_id,
+        scenario_version=scenario_version,
+        trigger_kind=trigger_kind,
+        trigger_ref=trigger_ref,
+        status=ExecutionStatus.QUEUED,
+        created_at=created,
+        started_at=None,
+        finished_at=None,
+        duration_ms=None,
+        operations=0,
+        data_size=0,
+        worker_id=None,
+        heartbeat_at=None,
+        reaped_count=0,
+        error=None,
+    )
+    row = {name: getattr(made, name) for name in _INSERTED}
+    row.update(trigger_kind=trigger_kind.value, status=QUEUED)
+    made = replace(made, created_at=created.astimezone(UTC))
+    if worker_id is not None:
+        row.update(status=RUNNING, worker_id=worker_id, started_at=created, heartbeat_at=created)
+        made = replace(
+            made,
+            status=ExecutionStatus.RUNNING,
+            worker_id=worker_id,
+            started_at=made.created_at,
+            heartbeat_at=made.created_at,
+        )
+    return made, row
 
 
 class SqlExecutions(SqlBase):
@@ -127,30 +175,16 @@ class SqlExecutions(SqlBase):
                 "scenario",
                 scenario_id,
             )
-            created = self._now(created_at)
-            made = Execution(
-                id=execution_id,
-                scenario_id=scenario_id,
-                scenario_version=scenario_version,
-                trigger_kind=TriggerKind(trigger_kind),
-                trigger_ref=trigger_ref,
-                status=ExecutionStatus.QUEUED,
-                created_at=created,
-                started_at=None,
-                finished_at=None,
-                duration_ms=None,
-                operations=0,
-                data_size=0,
-                worker_id=None,
-                heartbeat_at=None,
-                reaped_count=0,
-                error=None,
+            made, row = new_execution(
+                execution_id,
+                scenario_id,
+                scenario_version,
+                TriggerKind(trigger_kind),
+                trigger_ref,
+                self._now(created_at),
             )
-            row = {name: getattr(made, name) for name in _INSERTED}
-            row.update(trigger_kind=made.trigger_kind.value, status=QUEUED)
-            connection.execute(insert(executions), row)
-            # The row just written is not read back: made as the columns read it.
-            return replace(made, created_at=created.astimezone(UTC))
+            connection.execute(INSERT_EXECUTION, row)
+            return made
 
     def claim_execution(
         self, execution_id: str, worker_id: str, now: datetime | None = None
@@ -158,9 +192,8 @@ class SqlExecutions(SqlBase):
         now = self._now(now)
         with self._write() as connection:
             claimed = connection.execute(
-                update(executions)
-                .where(executions.c.id == execution_id, executions.c.status == QUEUED)
-                .values(status=RUNNING, worker_id=worker_id, started_at=now, heartbeat_at=now)
+                _CLAIM_EXECUTION,
+                {"execution_id": execution_id, "worker_id": worker_id, "now": now},
             )
             if claimed.rowcount == 1:
                 return True
@@ -191,11 +224,14 @@ class SqlExecutions(SqlBase):
         error: Mapping[str, Any] | None = None,
         worker_id: str | None = None,
         finished_at: datetime | None = None,
+        running: Execution | None = None,
     ) -> Execution:
         status = ExecutionStatus(status)
         finished = self._now(finished_at)
+        if running is not None and (running.id != execution_id or worker_id is None):
+            running = None  # only the claimer's own view of its claim stands in for a read
         with self._write() as connection:
-            current = self._execution(connection, execution_id)
+            current = running or self._execution(connection, execution_id)
             if not status.is_terminal:  # running → queued is the reaper's move, not a finish
                 raise InvalidTransition(
                     "execution", execution_id, current.status.value, status.value
@@ -203,20 +239,22 @@ class SqlExecutions(SqlBase):
             check_transition(
                 EXECUTION_TRANSITIONS, "execution", execution_id, current.status, status
             )
-            conditions = [executions.c.id == execution_id, executions.c.status == RUNNING]
-            if worker_id is not None:
-                conditions.append(executions.c.worker_id == worker_id)
             started = current.started_at or finished
             values = {
-                "finished_at": finished,
-                "duration_ms": _milliseconds(started, finished),
-                "operations": operations,
-                "data_size": data_size,
-                "error": None if error is None else dict(error),
+                "b_execution_id": execution_id,
+                "b_status": status.value,
+                "b_finished_at": finished,
+                "b_duration_ms": _milliseconds(started, finished),
+                "b_operations": operations,
+                "b_data_size": data_size,
+                "b_error": None if error is None else dict(error),
             }
-            changed = connection.execute(
-                update(executions).where(*conditions).values(status=status.value, **values)
-            )
+            if worker_id is None:
+                changed = connection.execute(_FINISH_EXECUTION, values)
+            else:
+                changed = connection.execute(
+                    _FINISH_EXECUTION_OF, {**values, "b_worker_id": worker_id}
+                )
             if changed.rowcount == 0:
                 owner = self._execution(connection, execution_id)
                 raise InvalidTransition(
@@ -447,14 +485,15 @@ class SqlExecutions(SqlBase):
     ) -> None:
         if record is None:
             return
-        statement = self._upsert(execution_records)
-        connection.execute(
-            statement.on_conflict_do_update(
+        statement = _STORE_RECORD.get(self.dialect)
+        if statement is None:
+            upsert = self._upsert(execution_records)
+            statement = upsert.on_conflict_do_update(
                 index_elements=[execution_records.c.execution_id],
-                set_={"record": statement.excluded.record},
-            ),
-            {"execution_id": execution_id, "record": dict(record)},
-        )
+                set_={"record": upsert.excluded.record},
+            )
+            _STORE_RECORD[self.dialect] = statement
+        connection.execute(statement, {"execution_id": execution_id, "record": dict(record)})
 
     def _execution(
         self, connection: Connection, execution_id: str, *, with_record: bool = False
@@ -483,3 +522,29 @@ _EXECUTION_BY_ID = select(executions).where(executions.c.id == bindparam("execut
 _RECORD_BY_ID = select(execution_records.c.record).where(
     execution_records.c.execution_id == bindparam("execution_id")
 )
+INSERT_EXECUTION = insert(executions)
+_CLAIM_EXECUTION = (
+    update(executions)
+    .where(executions.c.id == bindparam("execution_id"), executions.c.status == QUEUED)
+    .values(
+        status=RUNNING,
+        worker_id=bindparam("worker_id"),
+        started_at=bindparam("now"),
+        heartbeat_at=bindparam("now"),
+    )
+)
+_FINISH_EXECUTION = (
+    update(executions)
+    .where(executions.c.id == bindparam("b_execution_id"), executions.c.status == RUNNING)
+    .values(
+        status=bindparam("b_status"),
+        finished_at=bindparam("b_finished_at"),
+        duration_ms=bindparam("b_duration_ms"),
+        operations=bindparam("b_operations"),
+        data_size=bindparam("b_data_size"),
+        error=bindparam("b_error", type_=executions.c.error.type),
+    )
+)
+_FINISH_EXECUTION_OF = _FINISH_EXECUTION.where(executions.c.worker_id == bindparam("b_worker_id"))
+_STORE_RECORD: dict[str, Any] = {}
+"""The record's upsert per dialect, built on first use."""

@@ -12,14 +12,16 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql import Select
 
 from engine.store.errors import InvalidTransition, NotFound, QueueFull
-from engine.store.records import UNSET, QueueItem, Webhook, _Unset
+from engine.store.records import UNSET, Execution, QueueItem, TriggerKind, Webhook, _Unset
 from engine.store.sql.base import SqlBase, fetch_one, given
-from engine.store.sql.schema import webhook_queue, webhooks
+from engine.store.sql.executions import INSERT_EXECUTION, new_execution
+from engine.store.sql.schema import scenarios, webhook_queue, webhooks
 from engine.store.sql.types import json_size
 from engine.store.statuses import QUEUE_TRANSITIONS, QueueItemStatus, sources
 
 QUEUED = QueueItemStatus.QUEUED.value
 CLAIMED = QueueItemStatus.CLAIMED.value
+DONE = QueueItemStatus.DONE.value
 # A claim loses a race only if another transaction took the row between our SELECT and UPDATE,
 # which the locking below rules out; the loop is a guard, not the mechanism.
 _CLAIM_ATTEMPTS = 5
@@ -161,6 +163,54 @@ class SqlWebhookQueue(SqlBase):
                 },
             ).one()
             return item_from_row(row)
+
+    def enqueue_with_execution(
+        self,
+        webhook_id: int,
+        request: Mapping[str, Any],
+        *,
+        scenario_id: int,
+        scenario_version: int,
+        execution_id: str,
+        worker_id: str | None = None,
+        received_at: datetime | None = None,
+    ) -> tuple[QueueItem, Execution] | None:
+        request = dict(request)
+        received = self._now(received_at)
+        with self._write() as connection:
+            route = connection.execute(_ROUTE_STATE, {"webhook_id": webhook_id}).first()
+            if (
+                route is None
+                or route.scenario_id != scenario_id
+                or not route.active
+                or route.current_version != scenario_version
+            ):
+                return None
+            row = connection.execute(
+                _ENQUEUE,
+                {
+                    "webhook_id": webhook_id,
+                    "received_at": received,
+                    "request": request,
+                    "size_bytes": json_size(request),
+                    "status": DONE,
+                    "attempts": 1,
+                    "execution_id": execution_id,
+                    "finished_at": received,
+                },
+            ).one()
+            item = item_from_row(row)
+            execution, values = new_execution(
+                execution_id,
+                scenario_id,
+                scenario_version,
+                TriggerKind.WEBHOOK,
+                str(item.id),
+                received,
+                worker_id,
+            )
+            connection.execute(INSERT_EXECUTION, values)
+            return item, execution
 
     def _queued_for_enqueue(
         self, connection: Connection, webhook_id: int, max_queued: int | None
@@ -372,5 +422,12 @@ _WEBHOOK_AND_QUEUED = select(
     .scalar_subquery()
     .label("queued"),
 ).where(webhooks.c.id == bindparam("webhook_id"))
+
+# Whether a webhook still belongs to the scenario at the version its ingress is about to run.
+_ROUTE_STATE = (
+    select(webhooks.c.scenario_id, scenarios.c.active, scenarios.c.current_version)
+    .select_from(webhooks.join(scenarios, scenarios.c.id == webhooks.c.scenario_id))
+    .where(webhooks.c.id == bindparam("webhook_id"))
+)
 
 _UNCLAIMED: dict[str, Any] = {"worker_id": None, "claimed_at": None, "lease_expires_at": None}
