@@ -158,6 +158,19 @@ class QuickBooksClient:
             entity, fields, lambda name, body: _entity(name, self._write(name, body, "void"))
         )
 
+    def delete(self, entity: str, record_id: str, sync_token: str | None = None) -> dict[str, Any]:
+        """Delete a transaction (``?operation=delete``): QuickBooks answers ``{"Id", "status":
+        "Deleted"}``.
+
+        Raises:
+            DataError: QuickBooks refused (no such record: Fault 610; an entity that cannot
+                be deleted: 500).
+        """
+        fields = {"Id": record_id, "SyncToken": sync_token}
+        return self._at_current_token(
+            entity, fields, lambda name, body: _entity(name, self._write(name, body, "delete"))
+        )
+
     def _at_current_token(
         self,
         entity: str,

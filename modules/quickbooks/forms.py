@@ -10,7 +10,8 @@ vendor/quickbooks/NOTES.md §4).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
@@ -35,7 +36,12 @@ def _id_text(value: Any) -> Any:
 class SalesLine(BaseModel):
     """One line of a sales form. ``DetailType`` ``SalesItemLineDetail`` (default):
     ``ItemRef``, ``Qty``, ``UnitPrice``, ``TaxCodeRef``; ``DiscountLineDetail``:
-    ``DiscountPercent`` or ``Amount``; ``DescriptionOnly``: ``Description``."""
+    ``DiscountPercent`` or ``Amount``; ``DescriptionOnly``: ``Description``.
+
+    ``TaxAmount``: the line's tax as another system computed it (to the cent). QuickBooks keeps
+    tax per rate, not per line: the module sums these per rate of the lines' tax codes and
+    sends them as ``TxnTaxDetail.TaxLine`` — QuickBooks' tax override for non-US companies — so
+    the document's tax is the sender's, not QuickBooks' own rounding (``with_line_taxes``)."""
 
     model_config = LAX
 
@@ -48,6 +54,7 @@ class SalesLine(BaseModel):
     TaxCodeRef: dict[str, Any] | None = None
     ServiceDate: Any = None
     DiscountPercent: float | None = None
+    TaxAmount: float | None = None
     SalesItemLineDetail: dict[str, Any] | None = None
     DiscountLineDetail: dict[str, Any] | None = None
 
@@ -296,7 +303,61 @@ def sales_line(line: SalesLine) -> dict[str, Any]:
         "Description": line.Description,
         "Amount": amount,
         "SalesItemLineDetail": detail,
+        **({LINE_TAX: line.TaxAmount} if line.TaxAmount is not None else {}),
     }
+
+
+LINE_TAX = "TaxAmount"
+"""A body line's tax as mapped (not Intuit's: ``with_line_taxes`` turns it into tax lines)."""
+
+
+def with_line_taxes(
+    body: dict[str, Any], rates_of_code: Callable[[], Mapping[str, list[tuple[str, Any]]]]
+) -> dict[str, Any]:
+    """``body`` with its lines' mapped ``TaxAmount`` summed per tax rate into
+    ``TxnTaxDetail.TaxLine`` (QuickBooks' tax override); unchanged when no line has one.
+    ``rates_of_code`` gives ``{tax code id: [(rate id, percent), …]}`` (read only when needed).
+
+    A line without a tax code (or with one the company does not have) keeps none: QuickBooks
+    refuses it with its own message.
+
+    Raises:
+        InvalidConfigurationError: a line whose code applies several rates (one amount cannot
+            be split among them).
+    """
+    lines = body.get("Line") or []
+    if not any(LINE_TAX in line for line in lines):
+        return body
+    codes = rates_of_code()
+    by_rate: dict[str, Decimal] = {}
+    for line in lines:
+        if LINE_TAX not in line:
+            continue
+        amount = Decimal(str(line.pop(LINE_TAX) or 0))
+        code = ((line.get("SalesItemLineDetail") or {}).get("TaxCodeRef") or {}).get("value")
+        rates = codes.get(str(code), []) if code else []
+        if not rates:
+            continue  # no code, or one QuickBooks does not know: QuickBooks refuses the line
+        if len(rates) > 1:
+            raise InvalidConfigurationError(
+                f"a line's tax amount needs a tax code of one rate; code {code} has {len(rates)}"
+            )
+        rate = str(rates[0][0])
+        by_rate[rate] = by_rate.get(rate, Decimal(0)) + amount
+    tax_lines = [
+        {
+            "Amount": float(amount),
+            "DetailType": "TaxLineDetail",
+            "TaxLineDetail": {"TaxRateRef": {"value": rate}},
+        }
+        for rate, amount in by_rate.items()
+    ]
+    if not by_rate:
+        return body
+    detail = dict(body.get("TxnTaxDetail") or {})
+    detail["TaxLine"] = tax_lines
+    detail["TotalTax"] = float(sum(by_rate.values(), Decimal(0)))
+    return {**body, "TxnTaxDetail": detail}
 
 
 def document_discount(

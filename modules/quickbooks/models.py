@@ -165,6 +165,23 @@ class SearchEstimatesInput(SearchFormsInput):
     TxnStatus: str | None = None
 
 
+class SearchPaymentsInput(SearchInput):
+    """Search for Payments by ``Id`` (finds nothing once the payment is deleted — unlike Get,
+    which fails), ``PaymentRefNum`` (as ``match`` says), ``CustomerRef`` (the customer's Id)
+    and ``TxnDate`` from / to."""
+
+    Id: str | None = None
+    PaymentRefNum: str | None = None
+    CustomerRef: str | None = None
+    TxnDateFrom: Any = None
+    TxnDateTo: Any = None
+
+    _ids = field_validator("Id", mode="before")(lambda v: str(v) if isinstance(v, int) else v)
+    _customer = field_validator("CustomerRef", mode="before")(
+        lambda v: str(v.get("value")) if isinstance(v, dict) else (str(v) if v else None)
+    )
+
+
 class SearchAccountsInput(SearchInput):
     """Search for Accounts by ``Name`` (as ``match`` says), ``AccountType`` (``Income``,
     ``Cost of Goods Sold``, ``Other Current Asset``, ``Bank`` …), ``AccountSubType`` and
@@ -425,3 +442,13 @@ class EventOutput(BaseModel):
     deletedId: str | None = None
     type: str | None = None
     eventId: str | None = None
+
+
+class DeletedOutput(BaseModel):
+    """What QuickBooks answers to a delete: the record's ``Id`` and ``status`` "Deleted"."""
+
+    model_config = LAX
+
+    Id: str
+    status: str | None = None
+    domain: str | None = None

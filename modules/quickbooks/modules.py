@@ -185,10 +185,7 @@ def list_document_lines(call: ModuleCall) -> Iterator[Bundle]:
     data = call.input_as(m.DocumentLinesInput)
     client = client_for(call)
     document = client.get(data.entity, data.Id)
-    codes = rates_by_code(
-        list(client.query_all("SELECT * FROM TaxCode")),
-        list(client.query_all("SELECT * FROM TaxRate")),
-    )
+    codes = _codes(client)
     lines = [{k: _plain(v) for k, v in line.items()} for line in sales_lines(document, codes)]
     yield from with_position(lines)
 
@@ -229,17 +226,34 @@ def payment_body(data: BaseModel, *, update: bool = False) -> dict[str, Any]:
 
 
 def create_record(entity: str, body: Body, call: ModuleCall) -> Iterator[Bundle]:
-    yield client_for(call).create(entity, body(call.input))
+    client = client_for(call)
+    yield client.create(entity, forms.with_line_taxes(body(call.input), partial(_codes, client)))
+
+
+def _codes(client: Any) -> dict[str, list[tuple[str, Decimal]]]:
+    """The company's tax codes with the sales rates each applies."""
+    return rates_by_code(
+        list(client.query_all("SELECT * FROM TaxCode")),
+        list(client.query_all("SELECT * FROM TaxRate")),
+    )
 
 
 def update_record(entity: str, body: Body, call: ModuleCall) -> Iterator[Bundle]:
     """Sparse update; on a stale SyncToken the record is read again and the update retried
     once (``QuickBooksClient.update``)."""
     data = call.input_as(m.RecordUpdate)
+    client = client_for(call)
     fields = {**body(data, update=True), "Id": data.Id}
     if data.SyncToken:
         fields["SyncToken"] = data.SyncToken
-    yield client_for(call).update(entity, fields)
+    yield client.update(entity, forms.with_line_taxes(fields, partial(_codes, client)))
+
+
+def delete_record(entity: str, call: ModuleCall) -> Iterator[Bundle]:
+    """Delete a transaction (``?operation=delete``); outputs QuickBooks' answer (``Id``,
+    ``status`` "Deleted")."""
+    data = call.input_as(forms.VoidInput)
+    yield client_for(call).delete(entity, data.Id, data.SyncToken)
 
 
 def void_record(entity: str, call: ModuleCall) -> Iterator[Bundle]:
@@ -271,6 +285,7 @@ class Entity:
     watch: bool = True
     get: bool = True
     void: bool = False
+    delete: bool = False
 
     @property
     def id_plural(self) -> str:
@@ -363,6 +378,8 @@ ENTITIES: tuple[Entity, ...] = (
         forms.PaymentOutput,
         payment_body,
         forms.CreatePaymentInput,
+        search=m.SearchPaymentsInput,
+        delete=True,
     ),
     Entity(
         "Account",
@@ -476,6 +493,18 @@ def entity_specs(entity: Entity) -> list[ModuleSpec]:
                 input_model=forms.VoidInput,
                 output=entity.output,
                 effect=Effect.UPDATE,  # the document stays, with nothing due
+            )
+        )
+    if entity.delete:
+        found.append(
+            _spec(
+                f"Delete{name}",
+                f"Delete {article} {label}",
+                _ACTION,
+                partial(delete_record, name),
+                input_model=forms.VoidInput,
+                output=m.DeletedOutput,
+                effect=Effect.DELETE,
             )
         )
     return found

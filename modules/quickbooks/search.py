@@ -44,6 +44,7 @@ SEARCHES: Mapping[str, SearchSpec] = {
         SearchSpec("Estimate", ("DocNumber",), ("CustomerRef", "TxnStatus"), _TXN_DATES),
         SearchSpec("SalesReceipt", ("DocNumber",), ("CustomerRef",), _TXN_DATES),
         SearchSpec("CreditMemo", ("DocNumber",), ("CustomerRef",), _TXN_DATES),
+        SearchSpec("Payment", ("PaymentRefNum",), ("Id", "CustomerRef"), _TXN_DATES),
         SearchSpec("Account", ("Name",), ("AccountType", "AccountSubType", "Active"), order="Name"),
         SearchSpec("TaxCode", ("Name",), ("Active",), order="Name"),
     )

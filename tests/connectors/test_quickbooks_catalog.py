@@ -292,3 +292,30 @@ def test_accounts_and_tax_codes_can_be_searched_for_a_setup_page(runner, qbo_con
     assert [a["Id"] for a in assets] == ["81"]
     codes = run_one(runner, "quickbooks:SearchForTaxCodes", {}, qbo_connection, limit=0)
     assert {c["Name"] for c in codes} >= {"GST", "Zero-rated", "Exempt"}
+
+
+def test_a_payment_is_found_by_id_until_it_is_deleted(runner, qbo_connection):
+    """3.7's route for created payments searches by Id (nothing once deleted, where Get
+    fails); Delete a Payment frees the invoice it paid."""
+    invoice = run_one(
+        runner, "quickbooks:CreateInvoice", {"CustomerRef": "1", "Line": [LINE]}, qbo_connection
+    )[0]
+    payment = run_one(
+        runner,
+        "quickbooks:CreatePayment",
+        {"CustomerRef": "1", "TotalAmt": 40, "InvoiceId": invoice["Id"], "PaymentRefNum": "R-1"},
+        qbo_connection,
+    )[0]
+    found = run_one(runner, "quickbooks:SearchForPayments", {"Id": payment["Id"]}, qbo_connection)
+    assert [p["Id"] for p in found] == [payment["Id"]]
+    by_reference = run_one(
+        runner, "quickbooks:SearchForPayments", {"PaymentRefNum": "R-1"}, qbo_connection
+    )
+    assert [p["Id"] for p in by_reference] == [payment["Id"]]
+    gone = run_one(runner, "quickbooks:DeletePayment", {"Id": payment["Id"]}, qbo_connection)
+    assert (gone[0]["Id"], gone[0]["status"]) == (payment["Id"], "Deleted")
+    assert (
+        run_one(runner, "quickbooks:SearchForPayments", {"Id": payment["Id"]}, qbo_connection) == []
+    )
+    (again,) = run_one(runner, "quickbooks:GetInvoice", {"Id": invoice["Id"]}, qbo_connection)
+    assert again["Balance"] == again["TotalAmt"] == 115.0

@@ -33,6 +33,7 @@ from modules.quickbooks.forms import (
     CreatePaymentInput,
     payment_body,
     sales_document,
+    with_line_taxes,
 )
 from modules.quickbooks.models import SearchCustomersInput
 from modules.quickbooks.modules import webhook_bundles
@@ -498,3 +499,45 @@ def test_webhook_bundles_keep_the_chosen_entities_and_operations():
     chosen = webhook_bundles(DELIVERY, {"entities": "customer", "operations": ["Create"]})
     assert [b["id"] for b in chosen] == ["1"]
     assert webhook_bundles({"unrelated": True}) == []
+
+
+def test_line_tax_amounts_become_one_tax_line_per_rate():
+    """A line's mapped ``TaxAmount`` is summed per rate of its code into QuickBooks' tax
+    override; a code of several rates (or none) cannot take it."""
+    data = CreateInvoiceInput.model_validate(
+        {
+            "CustomerRef": "1",
+            "Line": [
+                {"Amount": 10.1, "TaxCodeRef": "4", "TaxAmount": "1.52"},
+                {"Amount": 10.1, "TaxCodeRef": "4", "TaxAmount": 1.52},
+                {"Amount": 5, "TaxCodeRef": "5", "TaxAmount": 0},
+            ],
+        }
+    )
+    codes = {"4": [("9", 15)], "5": [("10", 0)], "7": [("9", 15), ("12", 10)]}
+    body = with_line_taxes(sales_document(data), lambda: codes)
+    assert body["TxnTaxDetail"] == {
+        "TaxLine": [
+            {
+                "Amount": 3.04,
+                "DetailType": "TaxLineDetail",
+                "TaxLineDetail": {"TaxRateRef": {"value": "9"}},
+            },
+            {
+                "Amount": 0.0,
+                "DetailType": "TaxLineDetail",
+                "TaxLineDetail": {"TaxRateRef": {"value": "10"}},
+            },
+        ],
+        "TotalTax": 3.04,
+    }
+    assert all("TaxAmount" not in line for line in body["Line"])
+    untaxed = sales_document(
+        CreateInvoiceInput.model_validate({"CustomerRef": "1", "Line": [{"Amount": 1}]})
+    )
+    assert with_line_taxes(untaxed, lambda: pytest.fail("codes read")) == untaxed
+    grouped = CreateInvoiceInput.model_validate(
+        {"CustomerRef": "1", "Line": [{"Amount": 1, "TaxCodeRef": "7", "TaxAmount": 0.25}]}
+    )
+    with pytest.raises(InvalidConfigurationError, match="one rate"):
+        with_line_taxes(sales_document(grouped), lambda: codes)

@@ -278,3 +278,32 @@ def test_new_entities_reach_cdc_and_cloudevents_webhooks(serve, http, receiver_f
     assert [v["Id"] for v in changed[0]["Vendor"]] == [vendor["Id"]]
     assert changed[1]["SalesReceipt"][0]["PrivateNote"] == "Voided"
     assert changed[2] == {}
+
+
+def tax_line(rate, amount):
+    return {
+        "Amount": amount,
+        "DetailType": "TaxLineDetail",
+        "TaxLineDetail": {"TaxRateRef": {"value": rate}},
+    }
+
+
+def test_a_tax_line_sent_overrides_that_rates_tax_for_the_write_that_sends_it(client):
+    """Non-US companies take an app's tax per rate (``TxnTaxDetail.TaxLine``): 2 x 10.10 at
+    15 % is 3.03 by QuickBooks, 3.04 taxed per line; a rate no line applies is refused."""
+    customer = client.create("customer", {"DisplayName": "Weka Works"})
+    lines = [line(1, 10.10), line(1, 10.10), line(1, 5, tax_code="5")]
+    body = {"CustomerRef": {"value": customer["Id"]}, "Line": lines}
+    computed = client.create("invoice", body)
+    assert (computed["TxnTaxDetail"]["TotalTax"], computed["TotalAmt"]) == (3.03, 28.23)
+    overridden = client.create(
+        "invoice", {**body, "TxnTaxDetail": {"TaxLine": [tax_line("9", 3.04)]}}
+    )
+    assert (overridden["TxnTaxDetail"]["TotalTax"], overridden["TotalAmt"]) == (3.04, 28.24)
+    assert [t["Amount"] for t in overridden["TxnTaxDetail"]["TaxLine"]] == [3.04, 0.0]
+    assert overridden["Balance"] == 28.24
+    unused = client.post("invoice", {**body, "TxnTaxDetail": {"TaxLine": [tax_line("12", 1)]}})
+    assert fault(unused)["code"] == "6000"
+    note = {"Id": overridden["Id"], "SyncToken": overridden["SyncToken"], "sparse": True}
+    updated = entity_of(client.post("invoice", {**note, "Line": lines}))
+    assert updated["TxnTaxDetail"]["TotalTax"] == 3.03  # not sent again: computed

@@ -31,6 +31,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from modules.reconcile.books import money
 from tests.scenarios.books import FOREIGN_CURRENCIES, World, open_world
 from tests.scenarios.users import CrmUser, LineSpec, QuickBooksUser, Ref, XeroUser
 
@@ -109,20 +110,19 @@ ACTIONS: dict[str, Actions] = {
     "quickbooks": Actions(
         crm_tax_rates=TAX_RATES,
         crm_currencies=CURRENCIES,
-        # 3.3 sends discounted lines whose tax QuickBooks rounds on the document, 1CRM per
-        # line (1CRM 19.57, QuickBooks 19.58): left out until #20.1's QuickBooks part lands.
-        crm_discounts=NO_DISCOUNT,
+        crm_discounts=DISCOUNTS,
         crm_payments=True,
         crm_over_payments=True,
-        # 3.4's tax-inclusive amounts are #20.1's QuickBooks part, not landed yet.
-        app_modes=("TaxExcluded",),
+        app_modes=("TaxExcluded", "TaxInclusive", "NotApplicable"),
         app_currencies=CURRENCIES,
         app_tax_rates=TAX_RATES,
         # QuickBooks discounts a whole invoice (a discount line), not a line: not drawn yet.
         app_discounts=NO_DISCOUNT,
         app_payment_references=REFERENCES,
-        # 3.7 does not take QuickBooks' deleted payments to 1CRM yet.
-        app_payment_deletions=False,
+        app_payment_deletions=True,
+        crm_payment_deletions=True,
+        app_invoice_voids=True,
+        crm_invoice_cancels=True,
     ),
 }
 
@@ -574,3 +574,107 @@ def test_golden_a_record_a_rate_limit_refused_is_not_left_waiting():
         crm.fault(status=429, count=8, retry_after=1, method="GET", path_prefix="/api.php/data/")
         world.assert_balanced()
         assert [a["name"] for a in world.library.crm_records("Account")] == ["Harakeke Ltd 1"]
+
+
+def test_golden_a_discounted_1crm_invoice_keeps_1crms_tax_in_quickbooks():
+    """Found by the machine: QuickBooks computes tax per rate on the document, 1CRM per line,
+    so 3.3's invoices differed by a cent (1CRM 19.57, QuickBooks 19.58); 3.3 now sends 1CRM's
+    tax per rate as QuickBooks' tax override (``TxnTaxDetail.TaxLine``)."""
+    with open_world("quickbooks") as world:
+        crm = CrmUser(world.library)
+        crm.create_customer("Kauri & Rimu 1", "k@books.example", "Nelson")
+        world.assert_balanced()
+        lines = [
+            LineSpec("Widget", 1, Decimal("10.10"), Decimal(15)),
+            LineSpec("Advice", 3, Decimal("37.31"), Decimal(15), Decimal("12.5")),
+            LineSpec("Freight", 1, Decimal("10.10"), Decimal(15)),
+        ]
+        crm.create_invoice("Kauri & Rimu 1", lines, "NZD", "2026-03-31")
+        world.assert_balanced()
+        (invoice,) = world.library.qbo_records("Invoice")
+        (crm_invoice,) = world.library.crm_records("Invoice")
+        assert money(invoice["TxnTaxDetail"]["TotalTax"]) == money(crm_invoice["total_tax"])
+
+
+def test_golden_a_payment_deleted_in_quickbooks_is_deleted_in_1crm():
+    """3.7 took only new QuickBooks payments: one deleted there stayed paid in 1CRM. Now the
+    1CRM payment is deleted (its invoice owes again), whichever side the payment came from, and
+    one deleted before it was synced never reaches 1CRM."""
+    with open_world("quickbooks") as world:
+        crm, app = CrmUser(world.library), QuickBooksUser(world.library)
+        app.create_customer("Tui, Kea Ltd 1", "t@books.example", "Napier")
+        world.assert_balanced()
+        line = LineSpec("Advice", 2, Decimal("20.00"), Decimal(15))
+        ref = app.create_invoice("Tui, Kea Ltd 1", [line], "TaxExcluded", "2026-03-31")
+        world.assert_balanced()
+        assert app.pay(ref, crm, Decimal("10.00"), "2026-03-06", "")
+        assert crm.pay(ref, Decimal("5.00"), Decimal("5.00"), "2026-03-05")
+        world.assert_balanced()
+        assert app.pay(ref, crm, Decimal("1.00"), "2026-03-07", "")
+        for payment in app.payments():
+            app.delete_payment(payment)
+        world.assert_balanced()
+        assert world.library.crm_records("Payment") == []
+        assert crm.due(ref) == Decimal("46.00")
+
+
+def test_golden_a_payment_deleted_in_1crm_is_deleted_in_quickbooks():
+    """3.6 took only new 1CRM payments: one deleted in 1CRM after it was synced stayed in
+    QuickBooks (1CRM owed 46.00 again, QuickBooks 33.00). 3.8 deletes its QuickBooks twin,
+    whichever side the payment came from; 3.7 then finds nothing left to delete."""
+    with open_world("quickbooks") as world:
+        crm, app = CrmUser(world.library), QuickBooksUser(world.library)
+        crm.create_customer("Harakeke Ltd 1", "h@books.example", "Napier")
+        world.assert_balanced()
+        line = LineSpec("Widget", 2, Decimal("20.00"), Decimal(15))
+        ref = crm.create_invoice("Harakeke Ltd 1", [line], "NZD", "2026-03-31")
+        world.assert_balanced()
+        assert crm.pay(ref, Decimal("10.00"), Decimal("10.00"), "2026-03-05")
+        assert app.pay(ref, crm, Decimal("3.00"), "2026-03-06", "")
+        world.assert_balanced()
+        for payment in crm.synced_payments():
+            crm.delete_payment(payment)
+        world.assert_balanced()
+        assert world.library.qbo_records("Payment") == []
+        assert app.due(ref, crm) == Decimal("46.00")
+
+
+def test_golden_an_invoice_voided_in_quickbooks_is_cancelled_in_1crm():
+    """3.4 took only new QuickBooks invoices: one voided there stayed open in 1CRM. Now it is
+    cancelled in 1CRM with its lines as voided and nothing due, whichever side it came from;
+    one voided before it was synced is not created in 1CRM."""
+    with open_world("quickbooks") as world:
+        crm, app = CrmUser(world.library), QuickBooksUser(world.library)
+        app.create_customer("Tui, Kea Ltd 1", "t@books.example", "Napier")
+        world.assert_balanced()
+        line = LineSpec("Advice", 2, Decimal("20.00"), Decimal(15))
+        from_app = app.create_invoice("Tui, Kea Ltd 1", [line], "TaxInclusive", "2026-03-31")
+        from_crm = crm.create_invoice("Tui, Kea Ltd 1", [line], "NZD", "2026-03-31")
+        world.assert_balanced()
+        never = app.create_invoice("Tui, Kea Ltd 1", [line], "TaxExcluded", "2026-03-31")
+        for ref in (from_app, from_crm, never):
+            assert app.void_invoice(ref, crm)
+        world.assert_balanced()
+        invoices = world.library.crm_records("Invoice")
+        assert len(invoices) == 2
+        assert all(money(i["amount_due"]) == 0 for i in invoices)
+
+
+def test_golden_an_invoice_cancelled_or_deleted_in_1crm_is_voided_in_quickbooks():
+    """Nothing took a 1CRM cancel or deletion to QuickBooks: the QuickBooks invoice stayed open.
+    3.9 voids it; 3.4 then writes the cancelled 1CRM invoice's lines as voided, and the sync
+    quiesces."""
+    with open_world("quickbooks") as world:
+        crm, app = CrmUser(world.library), QuickBooksUser(world.library)
+        crm.create_customer("Harakeke Ltd 1", "h@books.example", "Napier")
+        world.assert_balanced()
+        line = LineSpec("Widget", 2, Decimal("20.00"), Decimal(15), Decimal(10))
+        cancelled = crm.create_invoice("Harakeke Ltd 1", [line], "NZD", "2026-03-31")
+        deleted = crm.create_invoice("Harakeke Ltd 1", [line], "NZD", "2026-03-31")
+        from_app = app.create_invoice("Harakeke Ltd 1", [line], "TaxInclusive", "2026-03-31")
+        world.assert_balanced()
+        assert crm.cancel_invoice(cancelled) and crm.cancel_invoice(from_app)
+        assert crm.delete_invoice(deleted)
+        world.assert_balanced()
+        invoices = world.library.qbo_records("Invoice")
+        assert [money(i["TotalAmt"]) for i in invoices] == [0, 0, 0]

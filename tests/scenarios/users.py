@@ -469,6 +469,24 @@ class QuickBooksUser:
         self.library.qbo_api("POST", "payment", body)
         return True
 
+    def untouched(self, ref: Ref, crm: CrmUser) -> bool:
+        """Whether no payment is applied to the QuickBooks invoice of ``ref`` (or it is not in
+        QuickBooks)."""
+        invoice = self.invoice(ref, crm)
+        return invoice is None or (
+            money(invoice["Balance"]) == money(invoice["TotalAmt"])
+            and not any(link.get("TxnType") == "Payment" for link in invoice.get("LinkedTxn") or [])
+        )
+
+    def void_invoice(self, ref: Ref, crm: CrmUser) -> bool:
+        """Void an invoice (QuickBooks keeps it with every amount zero, memo "Voided")."""
+        invoice = self.invoice(ref, crm)
+        if invoice is None or str(invoice.get("PrivateNote") or "").startswith("Voided"):
+            return False
+        body = {"Id": invoice["Id"], "SyncToken": invoice["SyncToken"]}
+        self.library.qbo_api("POST", "invoice?operation=void", body)
+        return True
+
     def payments(self) -> list[str]:
         return [p["Id"] for p in self.library.qbo_records("Payment")]
 

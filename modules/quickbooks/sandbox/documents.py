@@ -11,6 +11,13 @@ How QuickBooks Online computes them for a non-US ("global") company:
 - ``TxnTaxDetail.TaxLine``: one line per tax rate with ``NetAmountTaxable`` and the rounded tax;
   ``GlobalTaxCalculation`` ``TaxExcluded`` (default) adds tax, ``TaxInclusive`` extracts it from
   the amounts, ``NotApplicable`` has none.
+- a tax override (non-US companies): a ``TxnTaxDetail.TaxLine`` sent with the write that names
+  a rate (``TaxLineDetail.TaxRateRef``) and an ``Amount`` replaces the tax QuickBooks computes
+  for that rate — how an app keeps the tax another system computed (per line, rounded its own
+  way). The rate must be one that a line's tax code applies (else error 6000); a rate not named
+  is computed; ``TotalTax`` is always the sum of the tax lines (a ``TotalTax`` alone overrides
+  nothing). An override holds for the write that sends it: an update without ``TxnTaxDetail``
+  computes the tax again.
 """
 
 from __future__ import annotations
@@ -140,6 +147,7 @@ def compute_document(doc: Record, lookup: Lookup, tax_word: str = "GST") -> None
     if not isinstance(lines, list) or not lines:
         raise faults.required("Line")
     mode = doc.setdefault("GlobalTaxCalculation", "TaxExcluded")
+    overrides = _overrides(doc.get("TxnTaxDetail"))
     kept: list[Record] = []
     subtotal, discount_line = Decimal(0), None
     taxable: dict[str, Decimal] = {}
@@ -163,7 +171,7 @@ def compute_document(doc: Record, lookup: Lookup, tax_word: str = "GST") -> None
         kept.append(line)
     discount = _discount(discount_line, subtotal)
     share = (subtotal - discount) / subtotal if subtotal else Decimal(1)
-    tax_lines, total_tax = _tax_lines(taxable, share, mode, lookup)
+    tax_lines, total_tax = _tax_lines(taxable, share, mode, lookup, overrides)
     for number, line in enumerate(kept, start=1):
         line["Id"], line["LineNum"] = str(number), number
     kept.append(
@@ -188,26 +196,60 @@ def _discount(line: Record | None, subtotal: Decimal) -> Decimal:
     return Decimal(str(line["Amount"]))
 
 
+def _overrides(detail: Any) -> dict[str, Decimal]:
+    """The tax amounts a write sets per rate id (``TxnTaxDetail.TaxLine`` with an ``Amount``).
+
+    Raises:
+        QboFault: 2010 on a tax line without a rate or with an amount that is not a number.
+    """
+    if not isinstance(detail, Mapping):
+        return {}
+    found: dict[str, Decimal] = {}
+    for line in detail.get("TaxLine") or []:
+        if not isinstance(line, Mapping) or line.get("Amount") in (None, ""):
+            continue
+        rate = ref_id((line.get("TaxLineDetail") or {}).get("TaxRateRef"))
+        if rate is None:
+            raise faults.invalid_property("TaxLine needs TaxLineDetail.TaxRateRef", "TaxRateRef")
+        amount = decimal(line["Amount"], "TaxLine.Amount") or Decimal(0)
+        found[rate] = found.get(rate, Decimal(0)) + amount
+    return found
+
+
 def _tax_lines(
-    taxable: Mapping[str, Decimal], share: Decimal, mode: str, lookup: Lookup
+    taxable: Mapping[str, Decimal],
+    share: Decimal,
+    mode: str,
+    lookup: Lookup,
+    overrides: Mapping[str, Decimal] | None = None,
 ) -> tuple[list[Record], Decimal]:
     if mode == "NotApplicable":
         return [], Decimal(0)
+    overrides = overrides or {}
     by_rate: dict[str, tuple[Record, Decimal]] = {}
     for code, amount in taxable.items():
         for rate in rates_of(lookup, code):
             _, base = by_rate.get(rate["Id"], (rate, Decimal(0)))
             by_rate[rate["Id"]] = (rate, base + amount * share)
+    for rate_id in overrides:
+        if rate_id not in by_rate:
+            raise faults.business(
+                f"The tax rate {rate_id} of TxnTaxDetail is not applied by any line's tax code.",
+                "TaxRateRef",
+            )
     lines, total = [], Decimal(0)
     for rate_id in sorted(by_rate, key=lambda r: (len(r), r)):
         rate, base = by_rate[rate_id]
         percent = Decimal(str(rate.get("RateValue", 0)))
-        if mode == "TaxInclusive":
+        if rate_id in overrides:
+            tax = overrides[rate_id]
+        elif mode == "TaxInclusive":
             tax = base * percent / (100 + percent)
-            base -= tax
         else:
             tax = base * percent / 100
         tax = tax.quantize(CENT, rounding=ROUND_HALF_UP)
+        if mode == "TaxInclusive":
+            base -= tax
         total += tax
         lines.append(
             {

@@ -302,6 +302,8 @@ class Realm:
             kept = {k: existing[k] for k in ("Id", "SyncToken", "MetaData", "domain")}
             record = {**copy.deepcopy(dict(spec.defaults)), **copy.deepcopy(changes), **kept}
         record["sparse"] = False
+        if spec.name in SALES_FORMS and "TxnTaxDetail" not in changes:
+            record.pop("TxnTaxDetail", None)  # a tax override holds for the write sending it
         self._prepare(spec, record, existing)
         now = self.now()
         record["SyncToken"] = str(int(existing["SyncToken"]) + 1)
