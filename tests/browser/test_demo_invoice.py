@@ -86,7 +86,7 @@ def test_demo_invoice_run_shows_the_aggregated_lines_and_a_failed_call(
     execution = run(page, server, scenario.scenario.id, bundle)
     assert execution["status"] == "success", execution
     page.goto(f"{server}/#/scenarios/{scenario.scenario.id}?execution={execution['id']}")
-    assert execution["operations"] == 7, execution  # every module ran: the invoice synced
+    assert execution["operations"] == 8, execution  # every module ran: the invoice synced
     page.get_by_test_id("run-4").click()
     inspector = page.get_by_role("complementary", name="Execution of module 4")
     tree = inspector.get_by_role("list", name="Bundle 1")
