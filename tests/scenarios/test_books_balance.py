@@ -678,3 +678,32 @@ def test_golden_an_invoice_cancelled_or_deleted_in_1crm_is_voided_in_quickbooks(
         world.assert_balanced()
         invoices = world.library.qbo_records("Invoice")
         assert [money(i["TotalAmt"]) for i in invoices] == [0, 0, 0]
+
+
+def test_golden_an_invoice_paid_on_both_sides_past_its_total_waits_and_does_not_loop():
+    """Found by the QuickBooks soak, reported as "the quickbooks library still writes after 6
+    rounds": an invoice paid in QuickBooks and, before the next sync, in 1CRM, together more
+    than it owed. Neither system takes the other's payment (QuickBooks: "The payment amount
+    30.00 is more than the balance due 16.00"; 1CRM: "exceeds what invoice … still has
+    due"), so §3.6 and §3.7 each keep their record waiting, as they should: a payment twice
+    is a conflict for a person. But QuickBooks refuses at its API, and the harness counted
+    each retry's refused POST as a write, so the waiting record looked like a sync loop. A
+    round now counts only the writes an API took, the sync settles, and the pair is reported
+    as what it is: records left behind, with each system's refusal."""
+    with open_world("quickbooks") as world:
+        crm, app = CrmUser(world.library), QuickBooksUser(world.library)
+        crm.create_customer("Tui, Kea Ltd 1", "tuikealtd1@books.example", "Nelson")
+        line = LineSpec("Freight", 2, Decimal("20.00"), Decimal(15))
+        ref = crm.create_invoice("Tui, Kea Ltd 1", [line], "NZD", "2026-04-30")
+        assert ref is not None
+        world.assert_balanced()
+        assert app.pay(ref, crm, Decimal("30.00"), "2026-03-06", "")
+        assert crm.pay(ref, Decimal("30.00"), Decimal("30.00"), "2026-03-05")
+        world.sync()  # settles: no SyncLoops
+        assert world.failed() == [] and world.inactive() == []
+        waiting = sorted((prefix, message) for prefix, _, message, _ in world.waiting())
+        assert [prefix for prefix, _ in waiting] == ["3.6", "3.7"], waiting
+        assert "more than the balance due 16.00" in waiting[0][1]
+        assert "still has due (16" in waiting[1][1]
+        assert len(world.library.qbo_records("Payment")) == 1
+        assert len(world.library.crm_records("Payment")) == 1
