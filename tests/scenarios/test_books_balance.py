@@ -815,3 +815,14 @@ def test_golden_a_1crm_edit_in_the_second_the_sync_wrote_the_customer():
         customer = app.customer(name)
         assert customer is not None
         assert customer["PrimaryPhone"]["FreeFormNumber"] == "+64 9 555 0101"
+
+
+def test_golden_a_persons_1crm_call_refused_by_the_rate_limit_is_sent_again():
+    """Found by the merged QuickBooks soak (reported as flaky): a person deleting a payment in
+    1CRM made several calls, and the last one met 1CRM's rate limit (429) while the sync ran,
+    leaving the person's own change half done. A person's script waits out Retry-After and
+    sends the call again, as the connector does for the sync's writes."""
+    with open_world("quickbooks") as world:
+        crm = world.library.onecrm
+        crm.fault(status=429, count=2, retry_after=1, method="GET", path_prefix="/api.php/data/")
+        assert world.library.crm("GET", "Account")["records"] == []
