@@ -72,20 +72,15 @@ def _twelve(hour: int) -> int:
 
 
 _FORMATTERS: dict[str, Callable[[datetime], str]] = {
+    # The tokens that are one attribute of the datetime are ``_FIELDS`` (no call each).
     "YYYYYY": lambda m: f"{'-' if m.year < 0 else '+'}{abs(m.year):06d}",
-    "YYYY": lambda m: f"{m.year:04d}",
     "YY": lambda m: f"{m.year % 100:02d}",
-    "Y": lambda m: str(m.year),
     "Q": lambda m: str((m.month - 1) // 3 + 1),
     "Qo": lambda m: ordinal((m.month - 1) // 3 + 1),
-    "M": lambda m: str(m.month),
     "Mo": lambda m: ordinal(m.month),
-    "MM": lambda m: f"{m.month:02d}",
     "MMM": lambda m: MONTHS[m.month - 1][:3],
     "MMMM": lambda m: MONTHS[m.month - 1],
-    "D": lambda m: str(m.day),
     "Do": lambda m: ordinal(m.day),
-    "DD": lambda m: f"{m.day:02d}",
     "DDD": lambda m: str(m.timetuple().tm_yday),
     "DDDo": lambda m: ordinal(m.timetuple().tm_yday),
     "DDDD": lambda m: f"{m.timetuple().tm_yday:03d}",
@@ -106,18 +101,12 @@ _FORMATTERS: dict[str, Callable[[datetime], str]] = {
     "gggg": lambda m: f"{locale_week(m)[0]:04d}",
     "GG": lambda m: f"{m.isocalendar()[0] % 100:02d}",
     "GGGG": lambda m: f"{m.isocalendar()[0]:04d}",
-    "H": lambda m: str(m.hour),
-    "HH": lambda m: f"{m.hour:02d}",
     "h": lambda m: str(_twelve(m.hour)),
     "hh": lambda m: f"{_twelve(m.hour):02d}",
     "k": lambda m: str(m.hour or 24),
     "kk": lambda m: f"{m.hour or 24:02d}",
     "A": lambda m: "AM" if m.hour < 12 else "PM",
     "a": lambda m: "am" if m.hour < 12 else "pm",
-    "m": lambda m: str(m.minute),
-    "mm": lambda m: f"{m.minute:02d}",
-    "s": lambda m: str(m.second),
-    "ss": lambda m: f"{m.second:02d}",
     "Z": lambda m: _offset(m, ":"),
     "ZZ": lambda m: _offset(m, ""),
     "z": lambda m: m.tzname() or "",
@@ -146,18 +135,14 @@ _FIELDS: dict[str, str] = {
     "s": "{0.second}",
     "ss": "{0.second:02d}",
 }
-"""Tokens that are one attribute of the datetime, written as ``str.format`` fields: the same
-text as their ``_FORMATTERS`` entry, without a Python call each."""
-
-
-def format_moment(moment: datetime, pattern: str) -> str:
-    """Format an aware datetime (already in the wanted zone) with moment.js tokens."""
-    return moment_formatter(pattern)(moment)
+"""Tokens that are one attribute of the datetime, written as ``str.format`` fields: each is
+filled without a Python call (the other tokens are ``_FORMATTERS``)."""
 
 
 def moment_formatter(pattern: str) -> Callable[[datetime], str]:
-    """``format_moment`` with ``pattern`` tokenised once: for a format known in advance (a
-    literal in an expression), each call then only formats."""
+    """The function that formats an aware datetime (already in the wanted zone) with
+    ``pattern``'s moment.js tokens; ``pattern`` is tokenised once (cached unless long), so for
+    a format known in advance (a literal in an expression) each call only formats."""
     plan = _cached_format_plan if len(pattern) <= _CACHED_FORMAT_LENGTH else _format_plan
     return plan(pattern)
 
