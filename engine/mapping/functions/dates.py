@@ -30,6 +30,8 @@ def _date(ctx: EvalContext, value: Any) -> datetime:
 def _zone(ctx: EvalContext, name: Any) -> tzinfo:
     """The zone called ``name``; Make ignores a name it does not recognise and uses the
     organisation's zone instead (we also leave a warning on the context)."""
+    if name is None:  # the argument left out, the usual case: the organisation's zone
+        return zone(ctx.timezone)
     text = to_text(name).strip()
     if text:
         try:
@@ -90,8 +92,7 @@ def format_date(ctx: EvalContext, value: Any, pattern: Any, timezone: Any = None
     text = pattern if type(pattern) is str else to_text(pattern)
     if not text:
         raise FunctionError("the format is empty")
-    target = zone(ctx.timezone) if timezone is None else _zone(ctx, timezone)
-    return moment_formatter(text)(_date(ctx, value).astimezone(target))
+    return moment_formatter(text)(_date(ctx, value).astimezone(_zone(ctx, timezone)))
 
 
 @function("parseDate", arity=(1, 3))
