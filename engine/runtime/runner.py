@@ -398,12 +398,9 @@ class _Run:
     def _record_passing(self, record: ModuleRecord, scope: Scope) -> None:
         """A router uses no operation, yet its inspector shows the bundles that went through
         it: each is kept as a call whose output is that bundle (the newest of its path)."""
-        if len(record.calls) >= self.context.limits.stored_bundles:
-            record.calls_omitted += 1
-            return
-        passing = OperationRecord(output_count=1, bundle=self.lineage)
-        record.calls.append(passing)
-        if scope and not self.record.confidential:
+        passing = self._new_call(record)
+        passing.output_count = 1
+        if passing.stored and scope and not self.record.confidential:
             passing.encoded_output.append(encoded_bundle(list(scope.values())[-1]))
 
     def _if_else(self, step: _Step) -> None:
@@ -636,17 +633,23 @@ class _Run:
         self.record.operations += 1
         record = self._module_record(node)
         record.operations += 1
-        operation = OperationRecord(bundle=self.lineage)
+        operation = self._new_call(record)
         operation.duration_ms = started
-        if len(record.calls) < self.limits.stored_bundles:
-            record.calls.append(operation)
-        else:
-            operation.stored = False
-            record.calls_omitted += 1
         self.transaction.begin_operation()
         if self.context.on_event is not None:
             self._event("module_started", node)
         return operation
+
+    def _new_call(self, record: ModuleRecord) -> OperationRecord:
+        """A call of ``record``'s module on the current bundle's path: kept in its ``calls``
+        up to ``stored_bundles``, counted in ``calls_omitted`` beyond (not ``stored``)."""
+        call = OperationRecord(bundle=self.lineage)
+        if len(record.calls) < self.limits.stored_bundles:
+            record.calls.append(call)
+        else:
+            call.stored = False
+            record.calls_omitted += 1
+        return call
 
     def _end_operation(
         self, node: PlanNode, operation: OperationRecord, error: ModuleError | None
