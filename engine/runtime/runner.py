@@ -135,7 +135,7 @@ class _Run:
         self.transaction = Transaction(auto_commit=self.settings.auto_commit)
         self.positions = _positions(plan.flow)
         self.feeds = _feeds(plan)
-        self.first = plan.flow[0] if plan.flow else None
+        self.first = plan.flow[0] if plan.flow else None  # the run's first module (lineage)
         self.limits = context.limits
         monotonic = context.monotonic
         self.seconds: Callable[[], float] = (
@@ -266,7 +266,7 @@ class _Run:
 
     def _note_resumed(self, state: IncompleteState) -> None:
         """A resumed run continues the path of one bundle of the first module: lineage 0."""
-        first = self.plan.flow[0] if self.plan.flow else None
+        first = self.first
         trigger = None
         if first is not None:
             bundle = state.bundles.get(first.id)
@@ -532,8 +532,7 @@ class _Run:
     def _default_handling(self, step: _Step, error: ModuleError) -> None:
         """No handler (or its filter refused the error): Make's default behaviour."""
         node = step.node
-        is_first = self.plan.flow and node is self.plan.flow[0]
-        if self.settings.dlq and not is_first and error.handleable:
+        if self.settings.dlq and node is not self.first and error.handleable:
             self._store_incomplete(step, error, {})
             self.record.status = RunStatus.INCOMPLETE
             return
