@@ -48,9 +48,10 @@ Bundle = Mapping[str, Any]
 def choice(default: Any, options: Mapping[Any, str], *, title: str, **field: Any) -> Any:
     """A field the editor shows as a select of ``options`` (value → label, in order), as Make's
     ``select`` parameters: the schema carries ``enum`` (the values) and ``x-enum-labels`` (their
-    labels, in the same order). The model still accepts any value, so a mapped expression
-    (``{{1.method}}``) or an older export's spelling (``GET``) keeps working; the module reads
-    it as it always did."""
+    labels, in the same order). Annotated ``str``, the model still accepts any value, so a
+    mapped expression (``{{1.method}}``) or an older export's spelling (``GET``) keeps working;
+    the module reads it as it always did. Annotated with a ``Literal`` of the same values, it
+    refuses others as before and only gains the labels."""
     extra: JsonDict = {"enum": list(options), "x-enum-labels": list(options.values())}
     return Field(default, title=title, json_schema_extra=extra, **field)
 

@@ -10,9 +10,8 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from pydantic.json_schema import JsonDict
 
-from engine.spec import Bundle, Effect, ModuleCall, ModuleKind, ModuleSpec
+from engine.spec import Bundle, Effect, ModuleCall, ModuleKind, ModuleSpec, choice
 
 if TYPE_CHECKING:
     from engine.runtime.context import RunVariables
@@ -24,15 +23,14 @@ class _Input(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
-_LIFETIME: JsonDict = {"x-enum-labels": ["One cycle", "One execution"]}
+_LIFETIMES = {"roundtrip": "One cycle", "execution": "One execution"}
+"""Each ``Scope`` and the label Make shows for it."""
 
 
 class SetVariableInput(_Input):
     # Titles are the labels Make shows (its exports' metadata.expect).
     name: str = Field(title="Variable name")
-    scope: Scope = Field(
-        default="roundtrip", title="Variable lifetime", json_schema_extra=_LIFETIME
-    )
+    scope: Scope = choice("roundtrip", _LIFETIMES, title="Variable lifetime")
     value: Any = Field(default=None, title="Variable value")
 
 
@@ -43,9 +41,7 @@ class NamedValue(_Input):
 
 class SetVariablesInput(_Input):
     variables: list[NamedValue] = []
-    scope: Scope = Field(
-        default="roundtrip", title="Variable lifetime", json_schema_extra=_LIFETIME
-    )
+    scope: Scope = choice("roundtrip", _LIFETIMES, title="Variable lifetime")
 
 
 class GetVariableInput(_Input):
