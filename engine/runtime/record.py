@@ -34,14 +34,10 @@ class RunStatus(StrEnum):
 _SIZE_ENCODER = json.JSONEncoder(separators=(",", ":"), default=str)
 
 
-def bundle_size(value: Any) -> int:
-    """Bytes of a bundle as compact UTF-8 JSON: Make's "data size" of what a module passed on."""
-    return len(dump_compact(value, _json_default))
-
-
 def encoded_bundle(value: Any) -> bytes:
-    """A bundle as compact UTF-8 JSON: its length is ``bundle_size``, and the runner keeps
-    the text of the first bundles of each module (decoded when the record is read)."""
+    """A bundle as compact UTF-8 JSON: its length is Make's "data size" of what a module
+    passed on, and the runner keeps the text of the first bundles of each module (decoded
+    when the record is read)."""
     return dump_compact(value, _json_default)
 
 
