@@ -679,18 +679,6 @@ class _Run:
         self.record.data_size += size
         self.bundles += 1
         limits = self.limits
-        if size > limits.max_output_bytes or self.bundles > limits.max_bundles:
-            self._check_output_limits(node, size)
-        kept = operation.encoded_output
-        if (
-            operation.stored
-            and not self.record.confidential
-            and len(kept) < self.limits.stored_bundles
-        ):
-            kept.append(encoded)
-
-    def _check_output_limits(self, node: PlanNode, size: int) -> None:
-        limits = self.limits
         if size > limits.max_output_bytes:
             raise _Fatal(
                 f"module {node.id} ({node.module}) output a bundle of {size} bytes, over the "
@@ -698,6 +686,9 @@ class _Run:
             )
         if self.bundles > limits.max_bundles:
             raise _Fatal(f"the run reached its limit of {limits.max_bundles} bundles")
+        kept = operation.encoded_output
+        if operation.stored and not self.record.confidential and len(kept) < limits.stored_bundles:
+            kept.append(encoded)
 
     def _check_output(self, node: PlanNode, output: Any) -> Mapping[str, Any]:
         if type(output) is dict:  # the usual bundle, without the abstract class's check
