@@ -213,19 +213,17 @@ class ExecutionRecord:
         """The record as JSON values (see docs/execution-record.md); without ``bundles``,
         statuses, counts, errors and timings only (``bundles_kept`` false), as a confidential
         scenario's record."""
-        record = self._as_dict()
+        record = self._as_dict(bundles)
         if not bundles:
             record["bundles_kept"] = False
             for module in record["modules"]:
-                for call in module["calls"]:
-                    call["input"], call["output"] = None, []
                 for rejection in module["rejections"]:
                     for failed in rejection["failed"]:
                         failed.pop("a_value", None)
                         failed.pop("b_value", None)
         return record
 
-    def _as_dict(self) -> dict[str, Any]:
+    def _as_dict(self, bundles: bool) -> dict[str, Any]:
         return {
             "status": str(self.status),
             "operations": self.operations,
@@ -243,14 +241,14 @@ class ExecutionRecord:
             "warnings": list(self.warnings),
             "incomplete": [state.to_dict() for state in self.incomplete],
             "resumed": to_json_value(self.resumed) if self.resumed is not None else None,
-            "modules": [_module_dict(m) for m in self.modules.values()],
+            "modules": [_module_dict(m, bundles) for m in self.modules.values()],
             # Only a run that returned outputs has the key (older records stay as they were);
             # a confidential one keeps them out of its record, as every bundle.
             **({"outputs": to_json_value(self.outputs)} if self._stores_outputs else {}),
         }
 
 
-def _module_dict(module: ModuleRecord) -> dict[str, Any]:
+def _module_dict(module: ModuleRecord, bundles: bool) -> dict[str, Any]:
     # Field by field, not ``asdict``: that deep-copies every stored bundle only for
     # ``to_json_value`` to copy it once more (it was a tenth of a webhook run's time).
     return {
@@ -261,16 +259,17 @@ def _module_dict(module: ModuleRecord) -> dict[str, Any]:
         "bundles_out": module.bundles_out,
         "filtered": module.filtered,
         "errors": module.errors,
-        "calls": [_call_dict(call) for call in module.calls],
+        "calls": [_call_dict(call, bundles) for call in module.calls],
         "calls_omitted": module.calls_omitted,
         "rejections": [to_json_value(rejection.to_dict()) for rejection in module.rejections],
     }
 
 
-def _call_dict(call: OperationRecord) -> dict[str, Any]:
+def _call_dict(call: OperationRecord, bundles: bool) -> dict[str, Any]:
+    """A call as JSON values; without ``bundles``, no input and no output (not decoded)."""
     return {
-        "input": to_json_value(call.input),
-        "output": call.output,  # JSON values already, decoded afresh
+        "input": to_json_value(call.input) if bundles else None,
+        "output": call.output if bundles else [],  # JSON values already, decoded afresh
         "output_count": call.output_count,
         "error": to_json_value(call.error),
         "directive": call.directive,
