@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from engine.errors import BundleValidationError, InvalidConfigurationError
 from engine.mapping import regexes
-from engine.spec import Bundle, Effect, ModuleCall, ModuleKind, ModuleSpec
+from engine.spec import Bundle, Effect, ModuleCall, ModuleKind, ModuleSpec, choice
 from modules.builtin.html_text import html_elements, html_to_text
 
 _LAX = ConfigDict(extra="allow")
@@ -138,8 +138,8 @@ class HtmlToTextInput(BaseModel):
     model_config = _LAX
 
     html: Any = Field(default="", title="HTML")
-    newline: Literal["lf", "crlf", "cr"] = Field(
-        default="lf", title="Line break", json_schema_extra={"x-enum-labels": ["LF", "CRLF", "CR"]}
+    newline: Literal["lf", "crlf", "cr"] = choice(
+        "lf", {"lf": "LF", "crlf": "CRLF", "cr": "CR"}, title="Line break"
     )
     uppercaseHeadings: bool = Field(default=True, title="Uppercase headings")
 
