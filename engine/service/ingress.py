@@ -46,8 +46,9 @@ from engine.webhooks import request_to_bundle
 
 INGRESS_CACHE_SECONDS = 1.0
 STORE_RETRY_AFTER_SECONDS = 5.0
-HandOver = Callable[[Webhook, Scenario, QueueItem, Execution, dict[str, Any]], None]
 """What a caller refused with ``store_unavailable`` is told to wait before sending again."""
+HandOver = Callable[[Webhook, Scenario, QueueItem, Execution, dict[str, Any]], None]
+"""Takes an execution made at ingress, with its request's bundle, to a thread to run."""
 
 
 @dataclass(frozen=True)

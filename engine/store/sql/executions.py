@@ -133,36 +133,33 @@ def new_execution(
     """A queued execution (running, claimed by ``worker_id`` at ``created``, when given) as
     its row reads back (not read back: made from the values written) and the row to insert
     (``INSERT_EXECUTION``)."""
+    at = created.astimezone(UTC)  # as the columns read it back
+    claimed = worker_id is not None
     made = Execution(
         id=execution_id,
         scenario_id=scenario_id,
         scenario_version=scenario_version,
         trigger_kind=trigger_kind,
         trigger_ref=trigger_ref,
-        status=ExecutionStatus.QUEUED,
-        created_at=created,
-        started_at=None,
+        status=ExecutionStatus.RUNNING if claimed else ExecutionStatus.QUEUED,
+        created_at=at,
+        started_at=at if claimed else None,
         finished_at=None,
         duration_ms=None,
         operations=0,
         data_size=0,
-        worker_id=None,
-        heartbeat_at=None,
+        worker_id=worker_id,
+        heartbeat_at=at if claimed else None,
         reaped_count=0,
         error=None,
     )
     row = {name: getattr(made, name) for name in _INSERTED}
-    row.update(trigger_kind=trigger_kind.value, status=QUEUED, started_or_queued_at=created)
-    made = replace(made, created_at=created.astimezone(UTC))
-    if worker_id is not None:
-        row.update(status=RUNNING, worker_id=worker_id, started_at=created, heartbeat_at=created)
-        made = replace(
-            made,
-            status=ExecutionStatus.RUNNING,
-            worker_id=worker_id,
-            started_at=made.created_at,
-            heartbeat_at=made.created_at,
-        )
+    row.update(
+        created_at=created,  # as given: a naive one is refused when written
+        trigger_kind=trigger_kind.value,
+        status=made.status.value,
+        started_or_queued_at=listed_at(made),
+    )
     return made, row
 
 

@@ -146,23 +146,12 @@ class SqlWebhookQueue(SqlBase):
         received_at: datetime | None = None,
         max_queued: int | None = None,
     ) -> QueueItem:
-        request = dict(request)
+        values = _received(webhook_id, request, self._now(received_at), status=QUEUED, attempts=0)
         with self._write() as connection:
             queued = self._queued_for_enqueue(connection, webhook_id, max_queued)
             if max_queued is not None and queued >= max_queued:
                 raise QueueFull(webhook_id, max_queued)
-            row = connection.execute(
-                _ENQUEUE,
-                {
-                    "webhook_id": webhook_id,
-                    "received_at": self._now(received_at),
-                    "request": request,
-                    "size_bytes": json_size(request),
-                    "status": QUEUED,
-                    "attempts": 0,
-                },
-            ).one()
-            return item_from_row(row)
+            return item_from_row(connection.execute(_ENQUEUE, values).one())
 
     def enqueue_with_execution(
         self,
@@ -175,8 +164,16 @@ class SqlWebhookQueue(SqlBase):
         worker_id: str | None = None,
         received_at: datetime | None = None,
     ) -> tuple[QueueItem, Execution] | None:
-        request = dict(request)
         received = self._now(received_at)
+        values = _received(
+            webhook_id,
+            request,
+            received,
+            status=DONE,
+            attempts=1,
+            execution_id=execution_id,
+            finished_at=received,
+        )
         with self._write() as connection:
             route = connection.execute(_ROUTE_STATE, {"webhook_id": webhook_id}).first()
             if (
@@ -186,21 +183,8 @@ class SqlWebhookQueue(SqlBase):
                 or route.current_version != scenario_version
             ):
                 return None
-            row = connection.execute(
-                _ENQUEUE,
-                {
-                    "webhook_id": webhook_id,
-                    "received_at": received,
-                    "request": request,
-                    "size_bytes": json_size(request),
-                    "status": DONE,
-                    "attempts": 1,
-                    "execution_id": execution_id,
-                    "finished_at": received,
-                },
-            ).one()
-            item = item_from_row(row)
-            execution, values = new_execution(
+            item = item_from_row(connection.execute(_ENQUEUE, values).one())
+            execution, row = new_execution(
                 execution_id,
                 scenario_id,
                 scenario_version,
@@ -209,7 +193,7 @@ class SqlWebhookQueue(SqlBase):
                 received,
                 worker_id,
             )
-            connection.execute(INSERT_EXECUTION, values)
+            connection.execute(INSERT_EXECUTION, row)
             return item, execution
 
     def _queued_for_enqueue(
@@ -398,6 +382,21 @@ class SqlWebhookQueue(SqlBase):
         if row is None:
             raise NotFound("webhook queue item", item_id)
         return item_from_row(row)
+
+
+def _received(
+    webhook_id: int, request: Mapping[str, Any], received_at: datetime, **state: Any
+) -> dict[str, Any]:
+    """The ``_ENQUEUE`` values of a request received for ``webhook_id``, in ``state`` (its
+    status, attempts, …)."""
+    request = dict(request)
+    return {
+        "webhook_id": webhook_id,
+        "received_at": received_at,
+        "request": request,
+        "size_bytes": json_size(request),
+        **state,
+    }
 
 
 # Built once (the ingress path runs them per request): no statement construction per call.
