@@ -200,8 +200,8 @@ class ApiClient:
                 with self._concurrency_slot():
                     return self._attempt(method, path, params, body, headers)
             except ModuleError as error:
-                refused = isinstance(error, RateLimitError)
-                if not error.retryable or attempt == attempts - 1 or not (idempotent or refused):
+                again = idempotent or (resend_refused and isinstance(error, RateLimitError))
+                if not (again and error.retryable) or attempt == attempts - 1:
                     raise
                 self._sleep(self._retry_wait(error, attempt))
         raise AssertionError("unreachable")  # the loop returns or raises

@@ -257,20 +257,7 @@ def write_document(
     undo = Undo()
     try:
         document_id = created(client, undo, model, {**client.assigned(fields), **totals})
-        group = {
-            "parent_id": document_id,
-            "name": "",
-            "position": 1,
-            "status": "Draft",
-            "group_type": "products",
-            "subtotal": totals["pretax"],
-            "total": totals["amount"],
-        }
-        group_id = created(client, undo, f"{model}LineGroup", group)
-        written = [
-            write_line(client, undo, model, document_id, group_id, position, line, rates)
-            for position, line in enumerate(lines, start=1)
-        ]
+        written = write_lines(client, undo, model, document_id, totals, lines, rates)
     except ModuleError as error:
         raise undo.run(error) from None
     record = client.get(model, document_id)
@@ -309,20 +296,7 @@ def rewrite_document(
     ]
     undo = Undo()
     try:
-        group = {
-            "parent_id": document_id,
-            "name": "",
-            "position": 1,
-            "status": "Draft",
-            "group_type": "products",
-            "subtotal": totals["pretax"],
-            "total": totals["amount"],
-        }
-        group_id = created(client, undo, f"{model}LineGroup", group)
-        written = [
-            write_line(client, undo, model, document_id, group_id, position, line, rates)
-            for position, line in enumerate(lines, start=1)
-        ]
+        written = write_lines(client, undo, model, document_id, totals, lines, rates)
         client.update(model, document_id, {**totals, **fields}, resend_refused=True)
     except ModuleError as error:
         raise undo.run(error) from None
@@ -331,6 +305,33 @@ def rewrite_document(
     record = client.get(model, document_id)
     record["line_items"] = written
     return record
+
+
+def write_lines(
+    client: OneCrmClient,
+    undo: Undo,
+    model: str,
+    document_id: str,
+    totals: Mapping[str, Any],
+    lines: list[PricedLine],
+    rates: Mapping[Decimal, Mapping[str, Any]],
+) -> list[dict[str, Any]]:
+    """The document's one line group and its lines (with their adjustments); returns the
+    lines as written."""
+    group = {
+        "parent_id": document_id,
+        "name": "",
+        "position": 1,
+        "status": "Draft",
+        "group_type": "products",
+        "subtotal": totals["pretax"],
+        "total": totals["amount"],
+    }
+    group_id = created(client, undo, f"{model}LineGroup", group)
+    return [
+        write_line(client, undo, model, document_id, group_id, position, line, rates)
+        for position, line in enumerate(lines, start=1)
+    ]
 
 
 def write_line(

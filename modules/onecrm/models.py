@@ -434,5 +434,6 @@ OUTPUTS_BY_MODEL: dict[str, type[BaseModel]] = {
 
 RECORD_OUTPUTS: dict[str, type[BaseModel]] = {
     name: OUTPUTS_BY_MODEL[model] for name, model in MODEL_NAMES.items()
-} | {model.lower(): output for model, output in OUTPUTS_BY_MODEL.items()}
-"""The output by what users pick ("Accounts", "account" …), as ``model_name`` reads it."""
+}
+"""The output by what users pick ("Accounts", "account" …), as ``model_name`` reads it (the
+pick ignores case, so "Account" finds "account")."""

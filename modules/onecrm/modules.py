@@ -190,14 +190,13 @@ def update_record(call: ModuleCall) -> Iterator[Bundle]:
     model = _model(call)
     client = client_for(call)
     lines = getattr(data, "line_items", None)
-    if model in DOCUMENT_MODELS and lines is not None and not data.create_if_missing:
-        refuse_parts(model, data, updating=True, allowed="line_items")
-        fields = with_currency_id(client, _fields(data))
-        yield rewrite_document(client, model, data.id, fields, lines)
-        return
-    refuse_parts(model, data, updating=True)
+    rewrite = model in DOCUMENT_MODELS and lines is not None and not data.create_if_missing
+    refuse_parts(model, data, updating=True, allowed="line_items" if rewrite else None)
     fields = with_currency_id(client, _fields(data))
-    yield client.updated(model, data.id, fields, data.create_if_missing)
+    if rewrite:
+        yield rewrite_document(client, model, data.id, fields, lines)
+    else:
+        yield client.updated(model, data.id, fields, data.create_if_missing)
 
 
 def delete_record(call: ModuleCall) -> Iterator[Bundle]:

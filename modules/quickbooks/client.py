@@ -148,27 +148,23 @@ class QuickBooksClient:
         return self._at_current_token(entity, fields, self.sparse_update)
 
     def void(self, entity: str, record_id: str, sync_token: str | None = None) -> dict[str, Any]:
-        """Void an invoice or sales receipt (``?operation=void``): it stays, every amount zero.
+        """Void an invoice or sales receipt (``operate``): it stays, every amount zero."""
+        return self.operate(entity, "void", record_id, sync_token)
+
+    def operate(
+        self, entity: str, operation: str, record_id: str, sync_token: str | None = None
+    ) -> dict[str, Any]:
+        """``?operation=void`` (an invoice or sales receipt stays, every amount zero; answers
+        the record) or ``?operation=delete`` (a transaction goes; answers ``{"Id", "status":
+        "Deleted"}``) on the record at its current SyncToken (``_at_current_token``).
 
         Raises:
-            DataError: QuickBooks refused (e.g. an entity that cannot be voided).
+            DataError: QuickBooks refused (no such record: Fault 610; an entity that cannot be
+                voided or deleted).
         """
         fields = {"Id": record_id, "SyncToken": sync_token}
         return self._at_current_token(
-            entity, fields, lambda name, body: _entity(name, self._write(name, body, "void"))
-        )
-
-    def delete(self, entity: str, record_id: str, sync_token: str | None = None) -> dict[str, Any]:
-        """Delete a transaction (``?operation=delete``): QuickBooks answers ``{"Id", "status":
-        "Deleted"}``.
-
-        Raises:
-            DataError: QuickBooks refused (no such record: Fault 610; an entity that cannot
-                be deleted: 500).
-        """
-        fields = {"Id": record_id, "SyncToken": sync_token}
-        return self._at_current_token(
-            entity, fields, lambda name, body: _entity(name, self._write(name, body, "delete"))
+            entity, fields, lambda name, body: _entity(name, self._write(name, body, operation))
         )
 
     def _at_current_token(

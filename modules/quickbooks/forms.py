@@ -344,7 +344,10 @@ def with_line_taxes(
             )
         rate = str(rates[0][0])
         by_rate[rate] = by_rate.get(rate, Decimal(0)) + amount
-    tax_lines = [
+    if not by_rate:
+        return body
+    detail = dict(body.get("TxnTaxDetail") or {})
+    detail["TaxLine"] = [
         {
             "Amount": float(amount),
             "DetailType": "TaxLineDetail",
@@ -352,10 +355,6 @@ def with_line_taxes(
         }
         for rate, amount in by_rate.items()
     ]
-    if not by_rate:
-        return body
-    detail = dict(body.get("TxnTaxDetail") or {})
-    detail["TaxLine"] = tax_lines
     detail["TotalTax"] = float(sum(by_rate.values(), Decimal(0)))
     return {**body, "TxnTaxDetail": detail}
 

@@ -249,16 +249,11 @@ def update_record(entity: str, body: Body, call: ModuleCall) -> Iterator[Bundle]
     yield client.update(entity, forms.with_line_taxes(fields, partial(_codes, client)))
 
 
-def delete_record(entity: str, call: ModuleCall) -> Iterator[Bundle]:
-    """Delete a transaction (``?operation=delete``); outputs QuickBooks' answer (``Id``,
-    ``status`` "Deleted")."""
+def operate_record(operation: str, entity: str, call: ModuleCall) -> Iterator[Bundle]:
+    """Void or delete a record (``QuickBooksClient.operate``); outputs QuickBooks' answer (the
+    voided record; a deleted one's ``Id`` and ``status`` "Deleted")."""
     data = call.input_as(forms.VoidInput)
-    yield client_for(call).delete(entity, data.Id, data.SyncToken)
-
-
-def void_record(entity: str, call: ModuleCall) -> Iterator[Bundle]:
-    data = call.input_as(forms.VoidInput)
-    yield client_for(call).void(entity, data.Id, data.SyncToken)
+    yield client_for(call).operate(entity, operation, data.Id, data.SyncToken)
 
 
 # -- specs ------------------------------------------------------------------------------------
@@ -270,7 +265,8 @@ class Entity:
 
     ``label``/``plural``/``article`` name the modules (``Create a Sales Receipt``, ``Watch
     Sales Receipts``); the model fields are the mapped inputs; a module is made for each one
-    given (``watch``: a Watch trigger, ``search``: a Search for … module, ``void``: Void).
+    given (``watch``: a Watch trigger, ``search``: a Search for … module, ``void``: Void,
+    ``delete``: Delete).
     """
 
     name: str
@@ -427,7 +423,7 @@ _TRIGGER, _SEARCH, _ACTION = ModuleKind.TRIGGER, ModuleKind.SEARCH, ModuleKind.A
 
 def entity_specs(entity: Entity) -> list[ModuleSpec]:
     """The modules one entity gets, in a fixed order: watch, get, search, create, update,
-    void."""
+    void, delete."""
     name, label, plural, article = entity.name, entity.label, entity.plural, entity.article
     found = []
     if entity.watch:
@@ -483,30 +479,22 @@ def entity_specs(entity: Entity) -> list[ModuleSpec]:
                     effect=effect,
                 )
             )
-    if entity.void:
-        found.append(
-            _spec(
-                f"Void{name}",
-                f"Void {article} {label}",
-                _ACTION,
-                partial(void_record, name),
-                input_model=forms.VoidInput,
-                output=entity.output,
-                effect=Effect.UPDATE,  # the document stays, with nothing due
+    for verb, wanted, output, effect in (
+        ("Void", entity.void, entity.output, Effect.UPDATE),  # the document stays, nothing due
+        ("Delete", entity.delete, m.DeletedOutput, Effect.DELETE),
+    ):
+        if wanted:
+            found.append(
+                _spec(
+                    f"{verb}{name}",
+                    f"{verb} {article} {label}",
+                    _ACTION,
+                    partial(operate_record, verb.lower(), name),
+                    input_model=forms.VoidInput,
+                    output=output,
+                    effect=effect,
+                )
             )
-        )
-    if entity.delete:
-        found.append(
-            _spec(
-                f"Delete{name}",
-                f"Delete {article} {label}",
-                _ACTION,
-                partial(delete_record, name),
-                input_model=forms.VoidInput,
-                output=m.DeletedOutput,
-                effect=Effect.DELETE,
-            )
-        )
     return found
 
 

@@ -65,35 +65,52 @@ def save_document(
     state: OneCrmSandboxState, model: str, fields: dict[str, Any], seeding: bool
 ) -> tuple[Record, list[Change]]:
     lines = priced_lines(fields.pop("line_items") or [])
+    totals = document_totals(lines)
+    if model == "Invoice":
+        totals["amount_due"] = totals["amount"]
+    for name, value in totals.items():
+        fields.setdefault(name, decimal_text(cents(value)))
+    record, change = save_record(state, model, fields, None, seeding=seeding)
+    save_lines(state, model, record["id"], totals, lines, seeding)
+    return record, [change]
+
+
+def document_totals(lines: list[dict[str, Any]]) -> dict[str, Decimal]:
+    """A document's totals: the sums of its lines' rounded amounts."""
     gross = sum((line["gross"] for line in lines), Decimal("0"))
     discount = sum((line["discount"] for line in lines), Decimal("0"))
     tax = sum((line["tax"] for line in lines), Decimal("0"))
     net = gross - discount
-    totals = {
+    return {
         "subtotal": gross,
         "total_discount": discount,
         "pretax": net,
         "total_tax": tax,
         "amount": net + tax,
     }
-    if model == "Invoice":
-        totals["amount_due"] = net + tax
-    for name, value in totals.items():
-        fields.setdefault(name, decimal_text(cents(value)))
-    record, change = save_record(state, model, fields, None, seeding=seeding)
+
+
+def save_lines(
+    state: OneCrmSandboxState,
+    model: str,
+    document_id: str,
+    totals: Mapping[str, Decimal],
+    lines: list[dict[str, Any]],
+    seeding: bool,
+) -> None:
+    """The document's one line group and its lines (with their adjustments)."""
     group_fields = {
-        "parent_id": record["id"],
+        "parent_id": document_id,
         "name": "",
         "position": 1,
         "status": "Draft",
         "group_type": "products",
-        "subtotal": decimal_text(cents(net)),
-        "total": decimal_text(cents(net + tax)),
+        "subtotal": decimal_text(cents(totals["pretax"])),
+        "total": decimal_text(cents(totals["amount"])),
     }
     group, _ = save_record(state, f"{model}LineGroup", group_fields, None, seeding=seeding)
     for position, line in enumerate(lines, start=1):
-        save_line(state, model, record["id"], group["id"], position, line, seeding)
-    return record, [change]
+        save_line(state, model, document_id, group["id"], position, line, seeding)
 
 
 def edit_as_person(
@@ -124,41 +141,20 @@ def _edit_document(
         record, change = save_record(state, model, fields, existing)
         return record, [change]
     lines = priced_lines(fields.pop("line_items") or [])
-    net = sum((line["gross"] - line["discount"] for line in lines), Decimal("0"))
-    tax = sum((line["tax"] for line in lines), Decimal("0"))
-    totals = {
-        "subtotal": sum((line["gross"] for line in lines), Decimal("0")),
-        "total_discount": sum((line["discount"] for line in lines), Decimal("0")),
-        "pretax": net,
-        "total_tax": tax,
-        "amount": net + tax,
-    }
+    totals = document_totals(lines)
     if model == "Invoice":
         paid = as_decimal(existing.get("amount")) - as_decimal(existing.get("amount_due"))
-        totals["amount_due"] = net + tax - paid
+        totals["amount_due"] = totals["amount"] - paid
     document_id, key = existing["id"], f"{model.lower()}_id"
-    for part, owner in ((f"{model}Line", key), (f"{model}Adjustment", key)):
+    parts = ((f"{model}Line", key), (f"{model}Adjustment", key), (f"{model}LineGroup", "parent_id"))
+    for part, owner in parts:
         records = state.records[part]
         for part_id in [r["id"] for r in records.values() if r.get(owner) == document_id]:
             del records[part_id]
-    groups = state.records[f"{model}LineGroup"]
-    for group_id in [g["id"] for g in groups.values() if g.get("parent_id") == document_id]:
-        del groups[group_id]
     for name, value in totals.items():
         fields[name] = decimal_text(cents(value))
     record, change = save_record(state, model, fields, existing)
-    group_fields = {
-        "parent_id": document_id,
-        "name": "",
-        "position": 1,
-        "status": "Draft",
-        "group_type": "products",
-        "subtotal": decimal_text(cents(net)),
-        "total": decimal_text(cents(net + tax)),
-    }
-    group, _ = save_record(state, f"{model}LineGroup", group_fields, None)
-    for position, line in enumerate(lines, start=1):
-        save_line(state, model, document_id, group["id"], position, line, False)
+    save_lines(state, model, document_id, totals, lines, False)
     return record, [change]
 
 
