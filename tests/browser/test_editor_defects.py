@@ -398,14 +398,17 @@ def test_mapping_panel_forgets_the_previous_panels_field(signed_in, server):
 # 10 ------------------------------------------------------------------------------------------
 
 
-def inside_window(page, box: dict) -> bool:
-    size = page.viewport_size
+def box_inside(box: dict, area: dict) -> bool:
     return (
-        box["x"] >= 0
-        and box["y"] >= 0
-        and box["x"] + box["width"] <= size["width"]
-        and box["y"] + box["height"] <= size["height"]
+        box["x"] >= area["x"]
+        and box["y"] >= area["y"]
+        and box["x"] + box["width"] <= area["x"] + area["width"]
+        and box["y"] + box["height"] <= area["y"] + area["height"]
     )
+
+
+def inside_window(page, box: dict) -> bool:
+    return box_inside(box, {"x": 0, "y": 0, **page.viewport_size})
 
 
 def test_context_menu_near_the_bottom_stays_in_the_window(signed_in, server):
@@ -616,13 +619,7 @@ def covered_modules(page, *covers: str) -> list[tuple[str, str]]:
     for node in page.locator(".react-flow__node").all():
         box = node.bounding_box()
         name = node.get_attribute("data-id")
-        inside = (
-            box["x"] >= canvas["x"]
-            and box["y"] >= canvas["y"]
-            and box["x"] + box["width"] <= canvas["x"] + canvas["width"]
-            and box["y"] + box["height"] <= canvas["y"] + canvas["height"]
-        )
-        if not inside:
+        if not box_inside(box, canvas):
             found.append((name, "outside the canvas"))
         for cover in covers:
             for element in page.locator(cover).all():
