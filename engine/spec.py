@@ -103,10 +103,11 @@ class OutputChoice:
         """The model ``value`` picks, or ``None``."""
         if not isinstance(value, str):
             return None
-        return self._by_key.get(value.strip().lower())
+        return self.by_key.get(value.strip().lower())
 
     @property
-    def _by_key(self) -> dict[str, type[BaseModel]]:
+    def by_key(self) -> dict[str, type[BaseModel]]:
+        """``outputs`` by their keys as compared: lower case, without surrounding spaces."""
         return {key.strip().lower(): model for key, model in self.outputs.items()}
 
 

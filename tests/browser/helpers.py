@@ -96,3 +96,13 @@ def save(page) -> None:
         "() => !document.querySelector(\"[data-testid='save']\").textContent.includes('•')"
     )
     page.get_by_role("status").filter(has_text="Saved").wait_for()
+
+
+def save_1crm_connection(form, name: str, domain: str, password: str) -> None:
+    """Fill a new 1CRM connection's form (the Connections page's or a module panel's) as user
+    ``admin`` and click "Save connection"."""
+    form.get_by_label("Connection name").fill(name)
+    form.get_by_label("Domain").fill(domain)
+    form.get_by_label("Username").fill("admin")
+    form.get_by_label("Password").fill(password)
+    form.get_by_role("button", name="Save connection").click()

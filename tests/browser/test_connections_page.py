@@ -11,7 +11,7 @@ from modules.sandboxing import run_sandbox_in_thread
 from modules.xero import sandbox as xero_sandbox
 from switchboard.cli import _demo_oauth_client
 from tests.browser.conftest import shot
-from tests.browser.helpers import api_session
+from tests.browser.helpers import api_session, save_1crm_connection
 
 
 @pytest.fixture
@@ -38,11 +38,7 @@ def test_add_test_reauthorize_and_delete_connections(signed_in, server, sandboxe
 
     page.get_by_label("New connection for").select_option(label="1CRM")
     form = page.get_by_test_id("new-connection")
-    form.get_by_label("Connection name").fill("Our CRM")
-    form.get_by_label("Domain").fill(onecrm_url)
-    form.get_by_label("Username").fill("admin")
-    form.get_by_label("Password").fill("sandbox-password")
-    form.get_by_role("button", name="Save connection").click()
+    save_1crm_connection(form, "Our CRM", onecrm_url, "sandbox-password")
     crm = page.get_by_role("row").filter(has_text="Our CRM")
     crm.wait_for()
 

@@ -113,6 +113,16 @@ def test_sample_request_for_the_data_structure_is_not_run(signed_in, server):
 # 3 -------------------------------------------------------------------------------------------
 
 
+def succeeded(
+    store, execution_id: str, started_at: datetime | None = None, *, operations: int = 1
+) -> None:
+    """A queued execution taken by a worker (at ``started_at``, else now) and finished well."""
+    store.claim_execution(execution_id, "w", now=started_at)
+    store.finish_execution(
+        execution_id, ExecutionStatus.SUCCESS, {"modules": {}}, operations=operations, data_size=1
+    )
+
+
 def test_history_is_ordered_by_its_started_column(signed_in, server, service):
     """Runs queued in one order and started in another (a busy worker, a retry) are listed by
     start, newest first; a run not started yet is listed by when it was queued (on top)."""
@@ -125,10 +135,7 @@ def test_history_is_ordered_by_its_started_column(signed_in, server, service):
         scenario_id, 1, TriggerKind.WEBHOOK, created_at=t0 + timedelta(minutes=1)
     )
     for execution, minutes in ((queued_second, 2), (queued_first, 3)):
-        store.claim_execution(execution.id, "w", now=t0 + timedelta(minutes=minutes))
-        store.finish_execution(
-            execution.id, ExecutionStatus.SUCCESS, {"modules": {}}, operations=1, data_size=1
-        )
+        succeeded(store, execution.id, t0 + timedelta(minutes=minutes))
     waiting = store.create_execution(
         scenario_id, 1, TriggerKind.MANUAL, created_at=t0 + timedelta(minutes=4)
     )
@@ -398,14 +405,17 @@ def test_mapping_panel_forgets_the_previous_panels_field(signed_in, server):
 # 10 ------------------------------------------------------------------------------------------
 
 
-def inside_window(page, box: dict) -> bool:
-    size = page.viewport_size
+def box_inside(box: dict, area: dict) -> bool:
     return (
-        box["x"] >= 0
-        and box["y"] >= 0
-        and box["x"] + box["width"] <= size["width"]
-        and box["y"] + box["height"] <= size["height"]
+        box["x"] >= area["x"]
+        and box["y"] >= area["y"]
+        and box["x"] + box["width"] <= area["x"] + area["width"]
+        and box["y"] + box["height"] <= area["y"] + area["height"]
     )
+
+
+def inside_window(page, box: dict) -> bool:
+    return box_inside(box, {"x": 0, "y": 0, **page.viewport_size})
 
 
 def test_context_menu_near_the_bottom_stays_in_the_window(signed_in, server):
@@ -547,10 +557,7 @@ def test_dashboard_day_labels_do_not_overlap(signed_in, server, service):
         made = service.store.create_execution(
             scenario_id, 1, TriggerKind.MANUAL, created_at=now - timedelta(days=days_ago)
         )
-        service.store.claim_execution(made.id, "w")
-        service.store.finish_execution(
-            made.id, ExecutionStatus.SUCCESS, {"modules": {}}, operations=2, data_size=1
-        )
+        succeeded(service.store, made.id, operations=2)
     page.goto(f"{server}/#/dashboard")
     for period in ("7", "14", "30"):
         page.get_by_label("Period").select_option(period)
@@ -616,13 +623,7 @@ def covered_modules(page, *covers: str) -> list[tuple[str, str]]:
     for node in page.locator(".react-flow__node").all():
         box = node.bounding_box()
         name = node.get_attribute("data-id")
-        inside = (
-            box["x"] >= canvas["x"]
-            and box["y"] >= canvas["y"]
-            and box["x"] + box["width"] <= canvas["x"] + canvas["width"]
-            and box["y"] + box["height"] <= canvas["y"] + canvas["height"]
-        )
-        if not inside:
+        if not box_inside(box, canvas):
             found.append((name, "outside the canvas"))
         for cover in covers:
             for element in page.locator(cover).all():

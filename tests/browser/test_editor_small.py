@@ -16,7 +16,13 @@ import re
 from modules.onecrm import sandbox as onecrm_sandbox
 from modules.sandboxing import run_sandbox_in_thread
 from tests.browser.conftest import EMAIL, PASSWORD, shot
-from tests.browser.helpers import api_session, close_panel, create_scenario, save
+from tests.browser.helpers import (
+    api_session,
+    close_panel,
+    create_scenario,
+    save,
+    save_1crm_connection,
+)
 
 # The modules of the catalogue's everyday apps, as a new user opens them.
 COMMON = [
@@ -188,11 +194,7 @@ def test_saving_a_connection_tests_it(signed_in, server):
         page.get_by_role("heading", name="Connections").wait_for()
         page.get_by_label("New connection for").select_option(label="1CRM")
         form = page.get_by_test_id("new-connection")
-        form.get_by_label("Connection name").fill("Wrong password")
-        form.get_by_label("Domain").fill(crm_url)
-        form.get_by_label("Username").fill("admin")
-        form.get_by_label("Password").fill("not the password")
-        form.get_by_role("button", name="Save connection").click()
+        save_1crm_connection(form, "Wrong password", crm_url, "not the password")
         # Refused: the form stays open with the app's answer, and nothing is kept.
         result = form.get_by_test_id("connection-test")
         result.wait_for()
@@ -209,11 +211,7 @@ def test_saving_a_connection_tests_it(signed_in, server):
         assert row.get_by_test_id("connection-test").inner_text().startswith("Connection works")
         # "Save anyway" keeps a connection the app refuses, untested (the user's choice).
         page.get_by_label("New connection for").select_option(label="1CRM")
-        form.get_by_label("Connection name").fill("Kept anyway")
-        form.get_by_label("Domain").fill(crm_url)
-        form.get_by_label("Username").fill("admin")
-        form.get_by_label("Password").fill("not the password")
-        form.get_by_role("button", name="Save connection").click()
+        save_1crm_connection(form, "Kept anyway", crm_url, "not the password")
         form.get_by_test_id("connection-test").wait_for()
         form.get_by_role("button", name="Save anyway").click()
         page.get_by_role("row").filter(has_text="Kept anyway").wait_for()
@@ -224,11 +222,7 @@ def test_saving_a_connection_tests_it(signed_in, server):
         page.get_by_test_id("module-1").click()
         panel = page.get_by_test_id("module-panel")
         panel.get_by_role("button", name="Add connection").click()
-        panel.get_by_label("Connection name").fill("From the panel")
-        panel.get_by_label("Domain").fill(crm_url)
-        panel.get_by_label("Username").fill("admin")
-        panel.get_by_label("Password").fill("sandbox-password")
-        panel.get_by_role("button", name="Save connection").click()
+        save_1crm_connection(panel, "From the panel", crm_url, "sandbox-password")
         panel.get_by_test_id("connection-test").filter(has_text="Connection works").wait_for()
         chosen = panel.get_by_label("Connection", exact=True).locator("option:checked")
         assert chosen.inner_text() == "From the panel"

@@ -104,9 +104,7 @@ def module_out(spec: ModuleSpec, registry: ModuleRegistry | None = None) -> Modu
 def _output_choice(choice: OutputChoice | None) -> OutputChoiceOut | None:
     if choice is None:
         return None
-    schemas = {
-        key.strip().lower(): model.model_json_schema() for key, model in choice.outputs.items()
-    }
+    schemas = {key: model.model_json_schema() for key, model in choice.by_key.items()}
     return OutputChoiceOut(setting=choice.setting, schemas=schemas)
 
 

@@ -556,7 +556,8 @@ TriggerKindName = Literal["webhook", "schedule", "manual", "retry"]
 
 class ExecutionQuery(Query):
     """``status`` and ``trigger_kind`` may repeat (``?status=error&status=warning``) or list
-    values with commas; ``since`` is inclusive, ``until`` exclusive (on ``created_at``)."""
+    values with commas; ``since`` is inclusive, ``until`` exclusive, on the start
+    (``started_at``; a run not started yet, ``created_at``), the order pages are listed in."""
 
     scenario_id: DbId | None = None
     status: list[ExecutionStatusName] = Field(default_factory=list)

@@ -12,7 +12,7 @@ type Padding = { top: `${number}px`; right: `${number}px`; bottom: `${number}px`
 
 /** The padding that keeps `bounds` clear of the overlays: a band along the bottom edge, or a band
  * along each side, whichever lets the modules be drawn larger. */
-export function clearPadding(canvas: HTMLElement, bounds: Rect): Padding {
+function clearPadding(canvas: HTMLElement, bounds: Rect): Padding {
   const box = canvas.getBoundingClientRect();
   const margin = Math.max(24, Math.round(Math.min(box.width, box.height) * 0.06));
   let bottom = margin;
@@ -35,10 +35,8 @@ export function clearPadding(canvas: HTMLElement, bounds: Rect): Padding {
     : { top: px(margin), right: px(right), bottom: px(margin), left: px(left) };
 }
 
-export type Flow = ReactFlowInstance;
-
 /** Fit every module into the canvas, clear of its overlays. */
-export function fitClear(flow: Flow, canvas: HTMLElement | null, duration?: number): void {
+export function fitClear(flow: ReactFlowInstance, canvas: HTMLElement | null, duration?: number): void {
   const nodes = flow.getNodes();
   const options: FitViewOptions = { maxZoom: MAX_ZOOM, duration };
   options.padding = canvas && nodes.length ? clearPadding(canvas, flow.getNodesBounds(nodes)) : 0.2;

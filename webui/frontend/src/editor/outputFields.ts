@@ -9,12 +9,14 @@ export interface OutputField {
 }
 
 /** The output schema of a module as it is set: a module whose output depends on a setting (a
- * 1CRM trigger's record type) outputs that value's fields; any other value, the general ones. */
+ * 1CRM trigger's record type) outputs that value's fields; any other value, the general ones.
+ * The editor's copy of the engine's ``ModuleSpec.output_for``: an empty parameter falls back to
+ * the mapper there too. */
 export function outputSchema(info: ModuleInfo | undefined, module: Module): JsonSchema | null {
   if (!info) return null;
   const choice = info.output_choice;
   if (choice) {
-    const value = module.parameters?.[choice.setting] ?? module.mapper?.[choice.setting];
+    const value = module.parameters?.[choice.setting] || module.mapper?.[choice.setting];
     const picked = typeof value === "string" ? choice.schemas[value.trim().toLowerCase()] : undefined;
     if (picked) return picked;
   }
