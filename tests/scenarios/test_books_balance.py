@@ -826,3 +826,25 @@ def test_golden_a_persons_1crm_call_refused_by_the_rate_limit_is_sent_again():
         crm = world.library.onecrm
         crm.fault(status=429, count=2, retry_after=1, method="GET", path_prefix="/api.php/data/")
         assert world.library.crm("GET", "Account")["records"] == []
+
+
+def test_golden_a_1crm_credit_over_what_xero_still_owes_makes_no_credit_note():
+    """Issue #20's Xero soak: §2.6 created the Xero credit note before it knew whether the
+    invoice could take it. A 1CRM credit of 20.00 on an invoice Xero had meanwhile been paid
+    40.00 of (6.00 left) became a credit note of 20.00 whose allocation Xero refused ("The
+    amount allocated exceeds the amount outstanding on the invoice"): a stray credit note,
+    unallocated, left in Xero's books. §2.6 now reads the invoice's AmountDue first and
+    creates the credit note only when the credit fits."""
+    with open_world("xero") as world:
+        crm, app = CrmUser(world.library), XeroUser(world.library)
+        crm.create_customer("Harakeke Ltd 1", "h@books.example", "Napier")
+        world.assert_balanced()
+        line = LineSpec("Widget", 2, Decimal("20.00"), Decimal(15))
+        ref = crm.create_invoice("Harakeke Ltd 1", [line], "NZD", "2026-03-31")
+        world.assert_balanced()
+        assert app.pay(ref, crm, Decimal("40.00"), "2026-03-06", "")
+        assert crm.credit(ref, Decimal("20.00"), "2026-03-08")
+        world.sync()
+        assert world.failed() == [] and world.inactive() == []
+        assert world.library.xero_records("CreditNotes") == []
+        assert app.due(ref, crm) == Decimal("6.00")
