@@ -848,3 +848,44 @@ def test_golden_a_1crm_credit_over_what_xero_still_owes_makes_no_credit_note():
         assert world.failed() == [] and world.inactive() == []
         assert world.library.xero_records("CreditNotes") == []
         assert app.due(ref, crm) == Decimal("6.00")
+
+
+def test_golden_a_1crm_edit_in_the_second_the_sync_wrote_the_xero_contact():
+    """Issue #20, §2.1's modified-since gap: 1CRM stamps a change in whole seconds, Xero in
+    milliseconds. An account edited in 1CRM in the same second as §2.1 had written its contact
+    (1CRM 10:00:05, Xero 10:00:05.300) looked older than the contact, so §2.1 declined, and no
+    Xero change was there for §2.2: the edit was lost. §2.1 now compares at 1CRM's precision
+    (the edit's second against the contact's second) and updates on a tie; §2.2 then finds
+    both the same."""
+    with open_world("xero") as world:
+        crm, app = CrmUser(world.library), XeroUser(world.library)
+        name = "Tui, Kea Ltd 1"
+        crm.create_customer(name, "tuikealtd1@books.example", "Nelson")
+        world.assert_balanced()
+        (contact,) = world.library.xero_records("Contacts")
+        written = xero_moment(contact["UpdatedDateUTC"])
+        for attempt in range(5):  # the 1CRM edit is stamped in that second, however slow
+            behind = (written - datetime.now(UTC)).total_seconds() + 0.001
+            world.library.onecrm.control("config", {"clock_offset_seconds": behind})
+            crm.edit_customer(
+                name, f"tuikealtd{attempt + 2}@books.example", "Napier", "+64 9 555 0101"
+            )
+            (account,) = world.library.crm_records("Account")
+            stamped = datetime.fromisoformat(account["date_modified"]).replace(tzinfo=UTC)
+            if stamped == written.replace(microsecond=0):
+                break
+        assert stamped == written.replace(microsecond=0), (stamped, written)
+        world.library.onecrm.control("config", {"clock_offset_seconds": 0})
+        world.assert_balanced()
+        assert app.contact_id(name) is not None
+        (contact,) = world.library.xero_records("Contacts")
+        assert contact["EmailAddress"] == account["email1"]
+
+
+def xero_moment(value: str) -> datetime:
+    """A Xero timestamp as the sandbox keeps it (``/Date(ms+0000)/`` or ISO), in UTC."""
+    if value.startswith("/Date("):
+        millis = int(value[6:].split("+")[0].split(")")[0])
+        return datetime.fromtimestamp(millis / 1000, UTC)
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
