@@ -79,6 +79,9 @@ class Actions:
     app_invoice_edits: bool = False
     """Approved invoices nothing is paid on, edited in the accounting system (lines, due
     date)."""
+    crm_unsynced_deletions: bool = False
+    """Invoices nothing is paid on, payments and credits made in 1CRM and deleted before
+    their first sync (they must not reach the accounting system, nor wait)."""
 
 
 NO_DISCOUNT = (Decimal(0),)
@@ -106,6 +109,7 @@ ACTIONS: dict[str, Actions] = {
         app_credit_notes=True,
         crm_invoice_edits=True,
         crm_credits=True,
+        crm_unsynced_deletions=True,
     ),
     "quickbooks": Actions(
         crm_tax_rates=TAX_RATES,
@@ -365,6 +369,31 @@ class BooksMachine(RuleBasedStateMachine):
         if self.app.edit_invoice(ref, self.crm, lines, due):
             self.edited.add(ref)
             self.did("invoice edits")
+        self.steps += 1
+
+    @precondition(lambda self: self.invoices and self.actions.crm_unsynced_deletions)
+    @rule(data=st.data(), invoice=st.booleans())
+    def crm_delete_unsynced(self, data: st.DataObject, invoice: bool) -> None:
+        """An invoice nothing is paid on, or a payment or credit, made in 1CRM and deleted
+        before the library synced it."""
+        if invoice:
+            refs = [
+                ref
+                for ref in self.invoices
+                if ref.side == "crm"
+                and not (self.crm.invoice(ref) or {"integrated_id": "-"}).get("integrated_id")
+                and self.crm.untouched(ref)
+            ]
+            if refs:
+                ref = data.draw(st.sampled_from(refs), label="invoice")
+                self.crm.delete_invoice(ref)
+                self.invoices.remove(ref)
+                self.closed.discard(ref)
+                self.edited.discard(ref)
+                self.did("1CRM unsynced invoice deletions")
+        elif payments := self.crm.unsynced_payments():
+            self.crm.delete_payment(data.draw(st.sampled_from(payments), label="payment"))
+            self.did("1CRM unsynced payment deletions")
         self.steps += 1
 
     def did(self, what: str) -> None:
@@ -889,3 +918,28 @@ def xero_moment(value: str) -> datetime:
         return datetime.fromtimestamp(millis / 1000, UTC)
     moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def test_golden_an_invoice_and_payments_deleted_in_1crm_before_their_first_sync():
+    """Issue #20's Xero gaps: an invoice made in 1CRM and deleted before the library synced
+    it. Its create event found the invoice gone ("1CRM: Not found"), and §2.3 kept the event
+    waiting, retried it eight times and left it needing attention. §2.3 now ignores a 404 of
+    the invoice it reads (any other error still waits). A payment and a credit deleted before
+    their first sync do not reach Xero either (§2.6 finds no invoice of a deleted payment)."""
+    with open_world("xero") as world:
+        crm = CrmUser(world.library)
+        crm.create_customer("Harakeke Ltd 1", "h@books.example", "Napier")
+        world.assert_balanced()
+        line = LineSpec("Widget", 2, Decimal("20.00"), Decimal(15))
+        kept = crm.create_invoice("Harakeke Ltd 1", [line], "NZD", "2026-03-31")
+        world.assert_balanced()
+        gone = crm.create_invoice("Harakeke Ltd 1", [line], "NZD", "2026-04-30")
+        assert crm.pay(kept, Decimal("10.00"), Decimal("10.00"), "2026-03-05")
+        assert crm.credit(kept, Decimal("5.00"), "2026-03-05")
+        for payment in world.library.crm_records("Payment"):
+            crm.delete_payment(payment["id"])
+        assert crm.delete_invoice(gone)
+        world.assert_balanced()
+        assert len(world.library.xero_records("Invoices")) == 1
+        assert world.library.xero_records("Payments") == []
+        assert world.library.xero_records("CreditNotes") == []

@@ -197,6 +197,11 @@ class CrmUser:
             if p.get("integrated_id") and p.get("payment_type") != "Credit Note"
         ]
 
+    def unsynced_payments(self) -> list[str]:
+        """The ids of the payments and credits made in 1CRM that have no twin in the
+        accounting system yet (no Integrated ID: not synced, or waiting)."""
+        return [p["id"] for p in self.library.crm_records("Payment") if not p.get("integrated_id")]
+
     def delete_payment(self, payment_id: str) -> None:
         """Delete a payment as a person does: its invoices owe again what it paid (the
         caller keeps ``amount_due`` in 1CRM, NOTES §5), its links and the payment go."""
