@@ -152,6 +152,13 @@ class XeroClient:
         path = f"{resource}/{record_id}/Allocations"
         return _first("Allocations", self._write("PUT", path, {"Allocations": [allocation]}))
 
+    def delete_allocation(self, resource: str, record_id: str, allocation_id: str) -> Any:
+        """DELETE one allocation of a credit note (``deleteCreditNoteAllocations``): its
+        invoice owes the amount again and the credit is free again. Xero answers the bare
+        allocation, ``IsDeleted: true``."""
+        body = self._write("DELETE", f"{resource}/{record_id}/Allocations/{allocation_id}", None)
+        return from_xero(body) if isinstance(body, Mapping) else {}
+
 
 def _first(resource: str, body: Any) -> dict[str, Any]:
     items = (body or {}).get(resource) or [] if isinstance(body, Mapping) else []

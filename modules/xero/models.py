@@ -175,6 +175,13 @@ class AllocationInput(TenantInput):
     _dates = field_validator("Date", mode="before")(_date_text)
 
 
+class AllocationIdInput(TenantInput):
+    """One allocation of a credit note: the credit note's ID and the allocation's ID."""
+
+    CreditNoteID: str | None = None
+    AllocationID: str | None = None
+
+
 class Address(BaseModel):
     model_config = _LAX
 

@@ -21,6 +21,7 @@ from engine.spec import Bundle, Effect, ModuleCall, ModuleKind, ModuleSpec, Reco
 from modules.connections import limited, module_factory, with_position
 from modules.xero.client import client_for, iso, parse_iso, without_empty
 from modules.xero.models import (
+    AllocationIdInput,
     AllocationInput,
     AllocationOutput,
     ContactOutput,
@@ -249,6 +250,16 @@ def allocate(resource: str, id_field: str, call: ModuleCall) -> Iterator[Bundle]
         "Date": data.Date or call.context.now().astimezone(UTC).date().isoformat(),
     }
     yield client_for(call, data.tenantId).allocate(resource, source_id, allocation)
+
+
+def delete_allocation(call: ModuleCall) -> Iterator[Bundle]:
+    """Take back one allocation of a credit note: its invoice owes the amount again and the
+    credit is free to allocate again (Xero's ``deleteCreditNoteAllocations``)."""
+    data = call.input_as(AllocationIdInput)
+    if not (data.CreditNoteID and data.AllocationID):
+        raise InvalidConfigurationError("map the Credit Note ID and the Allocation ID to delete")
+    client = client_for(call, data.tenantId)
+    yield client.delete_allocation("CreditNotes", data.CreditNoteID, data.AllocationID)
 
 
 def create(resource: str, call: ModuleCall) -> Iterator[Bundle]:
@@ -618,6 +629,16 @@ XERO_MODULES: tuple[ModuleSpec, ...] = (
         input_model=AllocationInput,
         output=AllocationOutput,
         effect=Effect.CREATE,
+        naming=NAMING["Allocations"],
+    ),
+    _spec(
+        "DeleteCreditNoteAllocation",
+        "Delete a Credit Note Allocation",
+        _ACTION,
+        delete_allocation,
+        input_model=AllocationIdInput,
+        output=AllocationOutput,
+        effect=Effect.DELETE,
         naming=NAMING["Allocations"],
     ),
     _spec(

@@ -40,6 +40,7 @@ ENDPOINTS = {
     "GET /CreditNotes/{id}",
     "PUT /CreditNotes",
     "PUT /CreditNotes/{id}/Allocations",
+    "DELETE /CreditNotes/{id}/Allocations/{id}",
     "GET /Items",
     "GET /Items/{id}",
     "PUT /Items",
@@ -110,9 +111,13 @@ def drive_every_module(runner, sandbox, connection, resolver):
     )
     call("xero:GetCreditNote", {"CreditNoteID": note["CreditNoteID"]})
     call("xero:SearchCreditNotes", {"where": 'Status=="AUTHORISED"'})
-    call(
+    (allocation,) = call(
         "xero:AllocateCreditNote",
         {"CreditNoteID": note["CreditNoteID"], "InvoiceID": invoice["InvoiceID"], "Amount": 10},
+    )
+    call(
+        "xero:DeleteCreditNoteAllocation",
+        {"CreditNoteID": note["CreditNoteID"], "AllocationID": allocation["AllocationID"]},
     )
     item_details = {"UnitPrice": 9.5, "AccountCode": "200", "TaxType": "OUTPUT2"}
     (item,) = call(

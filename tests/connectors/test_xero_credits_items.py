@@ -71,6 +71,48 @@ def test_credit_note_created_found_and_allocated_to_an_invoice(runner, xero_conn
     assert [(n["Status"], n["RemainingCredit"]) for n in outputs(watched, 1)] == [("PAID", 0)]
 
 
+def test_a_credit_note_allocation_deleted_frees_the_credit_and_the_invoice_owes_again(
+    runner, xero_connection
+):
+    """Xero's ``deleteCreditNoteAllocations``: the invoice owes again and the credit note is
+    AUTHORISED with its credit free (then it may be voided); an allocation not there is 404."""
+    (contact,) = one(runner, "xero:CreateContact", {"Name": "Kereru Ltd"}, xero_connection)
+    invoice = authorised_invoice(runner, xero_connection, contact["ContactID"])
+    (note,) = one(
+        runner,
+        "xero:CreateCreditNote",
+        {
+            "Type": "ACCRECCREDIT",
+            "ContactID": contact["ContactID"],
+            "Status": "AUTHORISED",
+            "LineAmountTypes": "NoTax",
+            "LineItems": [{"Description": "Goodwill", "Quantity": 1, "UnitAmount": 30}],
+        },
+        xero_connection,
+    )
+    ids = {"CreditNoteID": note["CreditNoteID"], "InvoiceID": invoice["InvoiceID"]}
+    (allocation,) = one(runner, "xero:AllocateCreditNote", {**ids, "Amount": 30}, xero_connection)
+    wanted = {"CreditNoteID": note["CreditNoteID"], "AllocationID": allocation["AllocationID"]}
+    (deleted,) = one(runner, "xero:DeleteCreditNoteAllocation", wanted, xero_connection)
+    assert deleted["IsDeleted"] is True and deleted["Amount"] == 30
+    (got,) = one(
+        runner, "xero:GetCreditNote", {"CreditNoteID": note["CreditNoteID"]}, xero_connection
+    )
+    assert (got["Status"], got["RemainingCredit"], got.get("Allocations") or []) == (
+        "AUTHORISED",
+        30,
+        [],
+    )
+    where = [[{"field": "InvoiceID", "operator": "equals", "value": invoice["InvoiceID"]}]]
+    found = one(
+        runner, "xero:SearchInvoice", {"searchBy": "field", "filter": where}, xero_connection
+    )
+    assert [(i["AmountDue"], i["AmountCredited"]) for i in found] == [(230, 0)]
+    again = runner.one("xero:DeleteCreditNoteAllocation", wanted, conn(xero_connection))
+    assert again.status == "error"
+    assert "cannot be found" in again.error["message"]
+
+
 def test_items_created_updated_got_searched_and_watched(runner, xero, xero_connection):
     (item,) = one(
         runner,

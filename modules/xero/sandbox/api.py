@@ -13,7 +13,7 @@ import flask
 from modules.sandbox_replays import KeyReused, StoredReply, request_fingerprint
 from modules.sandboxing import Fault, json_response
 
-from .credits import CREDIT_NOTES, OVERPAYMENTS, CreditSource, allocate
+from .credits import CREDIT_NOTES, OVERPAYMENTS, CreditSource, allocate, remove_allocation
 from .errors import (
     Record,
     ValidationFailed,
@@ -419,6 +419,24 @@ def allocate_credit(source: CreditSource, source_id: str) -> flask.Response:
         return json_response(envelope("Allocations", results))
 
 
+def delete_allocation(source: CreditSource, source_id: str, allocation_id: str) -> flask.Response:
+    """``DELETE /CreditNotes/{id}/Allocations/{AllocationID}``: the allocation, answered with
+    ``IsDeleted: true`` (Xero's example answers the bare Allocation)."""
+    state, tenant = open_tenant(source.resource, writing=True)
+    with state.lock:
+        document = find_by_id(tenant.collections()[source.resource], source_id)
+        context = WriteContext(state, tenant)
+        removed = (
+            None
+            if document is None
+            else remove_allocation(context, source, document, allocation_id)
+        )
+        if removed is None:
+            raise problem(404, "NotFound", "The resource you're looking for cannot be found")
+        emit_events(state, tenant, context.events)
+        return json_response(to_wire(removed))
+
+
 def messages(error: ValidationFailed) -> list[Record]:
     return [{"Message": message} for message in error.messages]
 
@@ -476,6 +494,12 @@ def register(app: flask.Flask) -> None:
             lambda source_id, s=source: allocate_credit(s, source_id),
             methods=["PUT"],
         )
+    app.add_url_rule(
+        f"{API_PREFIX}/CreditNotes/<source_id>/Allocations/<allocation_id>",
+        "delete_allocation_CreditNotes",
+        lambda source_id, allocation_id: delete_allocation(CREDIT_NOTES, source_id, allocation_id),
+        methods=["DELETE"],
+    )
     for name in SETTINGS:
         app.add_url_rule(
             f"{API_PREFIX}/{name}",

@@ -1,5 +1,7 @@
 """Allocations: a credit note's or an overpayment's credit applied to invoices of the same
-contact (``PUT /CreditNotes/{id}/Allocations``, ``PUT /Overpayments/{id}/Allocations``).
+contact (``PUT /CreditNotes/{id}/Allocations``, ``PUT /Overpayments/{id}/Allocations``), and
+taken back (``DELETE /CreditNotes/{id}/Allocations/{AllocationID}``, Xero's
+``deleteCreditNoteAllocations``: the invoice owes it again and the credit is free again).
 
 An allocation lowers the source's ``RemainingCredit`` (PAID at zero) and raises the invoice's
 ``AmountCredited`` (PAID when nothing is due). NOTES §10: ``Amount``, ``Invoice`` and ``Date``
@@ -123,6 +125,41 @@ def allocation_errors(
     if amount > invoice["AmountDue"]:
         errors.append(MSG_OVER_DUE)
     return errors
+
+
+MSG_NO_ALLOCATION = "The allocation you're looking for cannot be found"
+
+
+def remove_allocation(
+    context: WriteContext, kind: CreditSource, source: Record, allocation_id: str
+) -> Record | None:
+    """Take one allocation back: the source's ``RemainingCredit`` and the invoice's
+    ``AmountDue`` rise by its amount (a PAID credit note or invoice is AUTHORISED again).
+    ``None`` when the source has no such allocation. Xero answers the allocation with
+    ``IsDeleted: true`` and lists it no more."""
+    found = [a for a in source["Allocations"] if a["AllocationID"] == allocation_id]
+    if not found:
+        return None
+    (allocation,) = found
+    amount = allocation["Amount"]
+    source["Allocations"] = [a for a in source["Allocations"] if a is not allocation]
+    source["RemainingCredit"] += amount
+    if source["Status"] == "PAID" and source["RemainingCredit"] > 0:
+        source["Status"] = "AUTHORISED"
+    context.stamp(source)
+    if kind.event_category:
+        context.event(kind.event_category, "UPDATE", source[kind.id_field])
+    invoice = find_by_id(context.tenant.invoices, allocation["Invoice"]["InvoiceID"])
+    if invoice is not None:
+        applied = invoice.get(kind.resource, [])
+        for index, entry in enumerate(applied):
+            same_source = entry.get(kind.id_field) == source[kind.id_field]
+            if same_source and entry.get("AppliedAmount") == amount:
+                invoice[kind.resource] = applied[:index] + applied[index + 1 :]
+                break
+        invoice["AmountCredited"] = invoice.get("AmountCredited", Decimal(0)) - amount
+        rebalance_invoice(context, invoice, invoice["AmountPaid"], allocation["Date"])
+    return {**allocation, "IsDeleted": True}
 
 
 def _invoice(invoice: Record) -> Record:
