@@ -310,6 +310,13 @@ CREDIT_NOTE_TYPES = {
 """What the UI calls the credit note types → Xero's codes (codes pass unchanged)."""
 
 
+class UpdateCreditNoteInput(DocumentFields):
+    """A credit note changed by its ``CreditNoteID`` (void one: ``Status`` VOIDED, once its
+    allocations are deleted — Xero refuses to change an allocated one)."""
+
+    CreditNoteID: str
+
+
 class CreateCreditNoteInput(DocumentFields):
     """A credit note: ``ACCRECCREDIT`` to a customer (the default) or ``ACCPAYCREDIT`` from a
     supplier; apply it with Allocate a Credit Note."""

@@ -41,6 +41,7 @@ ENDPOINTS = {
     "PUT /CreditNotes",
     "PUT /CreditNotes/{id}/Allocations",
     "DELETE /CreditNotes/{id}/Allocations/{id}",
+    "POST /CreditNotes/{id}",
     "GET /Items",
     "GET /Items/{id}",
     "PUT /Items",
@@ -119,6 +120,7 @@ def drive_every_module(runner, sandbox, connection, resolver):
         "xero:DeleteCreditNoteAllocation",
         {"CreditNoteID": note["CreditNoteID"], "AllocationID": allocation["AllocationID"]},
     )
+    call("xero:UpdateCreditNote", {"CreditNoteID": note["CreditNoteID"], "Status": "VOIDED"})
     item_details = {"UnitPrice": 9.5, "AccountCode": "200", "TaxType": "OUTPUT2"}
     (item,) = call(
         "xero:CreateItem", {"Code": "C-1", "Name": "Thing", "SalesDetails": item_details}
