@@ -943,3 +943,32 @@ def test_golden_an_invoice_and_payments_deleted_in_1crm_before_their_first_sync(
         assert len(world.library.xero_records("Invoices")) == 1
         assert world.library.xero_records("Payments") == []
         assert world.library.xero_records("CreditNotes") == []
+
+
+def test_golden_credits_deleted_in_1crm_are_taken_back_in_xero():
+    """Issue #20's Xero gaps: §2.9 left payments of type Credit Note alone, so a credit
+    deleted in 1CRM stayed allocated in Xero (1CRM owed 46.00 again, Xero less). Now its
+    allocation is deleted in Xero — found by the credit note's number (a credit §2.10 took
+    from Xero) or its reference "1CRM <payment>" (one §2.6 made, whose credit note is then
+    voided) — and the invoice owes the same on both sides."""
+    with open_world("xero") as world:
+        crm, app = CrmUser(world.library), XeroUser(world.library)
+        crm.create_customer("Harakeke Ltd 1", "h@books.example", "Napier")
+        world.assert_balanced()
+        line = LineSpec("Widget", 2, Decimal("20.00"), Decimal(15))
+        ref = crm.create_invoice("Harakeke Ltd 1", [line], "NZD", "2026-03-31")
+        world.assert_balanced()
+        assert crm.credit(ref, Decimal("5.00"), "2026-03-08")
+        assert app.credit(ref, crm, Decimal("7.00"), "2026-03-07")
+        world.assert_balanced()
+        assert len(crm.synced_credits()) == 2
+        for credit in crm.synced_credits():
+            crm.delete_payment(credit)
+        world.assert_balanced()
+        assert crm.due(ref) == app.due(ref, crm) == Decimal("46.00")
+        notes = {
+            n["Reference"] or n["CreditNoteNumber"]: n
+            for n in app.library.xero_records("CreditNotes")
+        }
+        statuses = sorted(n["Status"] for n in notes.values())
+        assert statuses == ["AUTHORISED", "VOIDED"], statuses

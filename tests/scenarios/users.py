@@ -202,6 +202,15 @@ class CrmUser:
         accounting system yet (no Integrated ID: not synced, or waiting)."""
         return [p["id"] for p in self.library.crm_records("Payment") if not p.get("integrated_id")]
 
+    def synced_credits(self) -> list[str]:
+        """The ids of the credits (payments of type Credit Note) that have their twin, a
+        credit note's allocation, in the accounting system."""
+        return [
+            p["id"]
+            for p in self.library.crm_records("Payment")
+            if p.get("integrated_id") and p.get("payment_type") == "Credit Note"
+        ]
+
     def delete_payment(self, payment_id: str) -> None:
         """Delete a payment as a person does: its invoices owe again what it paid (the
         caller keeps ``amount_due`` in 1CRM, NOTES §5), its links and the payment go."""
@@ -363,6 +372,30 @@ class XeroUser:
         path = f"CreditNotes/{created['CreditNoteID']}/Allocations"
         self.library.xero_api("PUT", path, {"Allocations": [{**allocation, "Date": date}]})
         return True
+
+    def allocated_credit_notes(self) -> list[str]:
+        """The ids of the approved or paid sales credit notes allocated to an invoice."""
+        return [
+            n["CreditNoteID"]
+            for n in self.library.xero_records("CreditNotes")
+            if n["Type"] == "ACCRECCREDIT"
+            and n["Status"] in ("AUTHORISED", "PAID")
+            and n.get("Allocations")
+        ]
+
+    def void_credit_note(self, credit_note_id: str) -> None:
+        """Void a credit note as Xero lets one: its allocations deleted first (Xero refuses to
+        change an allocated credit note), so each invoice owes that credit again."""
+        (note,) = [
+            n
+            for n in self.library.xero_records("CreditNotes")
+            if n["CreditNoteID"] == credit_note_id
+        ]
+        for allocation in note.get("Allocations") or []:
+            path = f"CreditNotes/{credit_note_id}/Allocations/{allocation['AllocationID']}"
+            self.library.xero_api("DELETE", path)
+        change = {"CreditNoteID": credit_note_id, "Status": "VOIDED"}
+        self.library.xero_api("POST", f"CreditNotes/{credit_note_id}", {"CreditNotes": [change]})
 
     def void_invoice(self, ref: Ref, crm: CrmUser) -> bool:
         """Void an approved invoice (Xero refuses it once something is paid on it)."""
