@@ -972,3 +972,27 @@ def test_golden_credits_deleted_in_1crm_are_taken_back_in_xero():
         }
         statuses = sorted(n["Status"] for n in notes.values())
         assert statuses == ["AUTHORISED", "VOIDED"], statuses
+
+
+def test_golden_credit_notes_voided_in_xero_take_their_credit_back_in_1crm():
+    """Issue #20's Xero gaps: a Xero credit note voided after it was allocated (its
+    allocation deleted first, as Xero requires) stayed a 1CRM credit, so 1CRM owed less than
+    Xero. §2.10 now deletes the credit note's 1CRM credits whose allocation is gone, whether
+    the credit note was made in Xero or by §2.6 for a 1CRM credit."""
+    with open_world("xero") as world:
+        crm, app = CrmUser(world.library), XeroUser(world.library)
+        crm.create_customer("Harakeke Ltd 1", "h@books.example", "Napier")
+        world.assert_balanced()
+        line = LineSpec("Widget", 2, Decimal("20.00"), Decimal(15))
+        ref = crm.create_invoice("Harakeke Ltd 1", [line], "NZD", "2026-03-31")
+        world.assert_balanced()
+        assert crm.credit(ref, Decimal("5.00"), "2026-03-08")
+        assert app.credit(ref, crm, Decimal("7.00"), "2026-03-07")
+        world.assert_balanced()
+        notes = app.allocated_credit_notes()
+        assert len(notes) == 2
+        for note in notes:
+            app.void_credit_note(note)
+        world.assert_balanced()
+        assert crm.due(ref) == app.due(ref, crm) == Decimal("46.00")
+        assert world.library.crm_records("Payment") == []
