@@ -166,20 +166,23 @@ class Library:
     def xero_api(
         self, method: str, resource: str, body: Any = None, **params: Any
     ) -> dict[str, Any]:
-        """Call the Xero sandbox as its own UI would, with the connection's token."""
+        """Call the Xero sandbox as its own UI would, with the connection's token; a call
+        refused by Xero's rate limit (429: Xero did nothing) is sent again after
+        ``Retry-After``, as ``crm`` does — the sync's own calls count against the same
+        60 a minute."""
         connection = self.connection("xero")
         headers = {
             "Authorization": f"Bearer {connection['access_token']}",
             "xero-tenant-id": connection["tenant_id"],
             "Accept": "application/json",
         }
-        answer = self.http.request(
-            method,
-            f"{self.xero.url}/api.xro/2.0/{resource}",
-            json=body,
-            params=params,
-            headers=headers,
-        )
+        url = f"{self.xero.url}/api.xro/2.0/{resource}"
+        answer = self.http.request(method, url, json=body, params=params, headers=headers)
+        for _ in range(RATE_LIMIT_RESENDS):
+            if answer.status_code != 429:
+                break
+            time.sleep(float(answer.headers.get("Retry-After", "1")))
+            answer = self.http.request(method, url, json=body, params=params, headers=headers)
         assert answer.status_code < 300, answer.text
         return answer.json()
 

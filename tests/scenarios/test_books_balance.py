@@ -996,3 +996,16 @@ def test_golden_credit_notes_voided_in_xero_take_their_credit_back_in_1crm():
         world.assert_balanced()
         assert crm.due(ref) == app.due(ref, crm) == Decimal("46.00")
         assert world.library.crm_records("Payment") == []
+
+
+def test_golden_a_persons_xero_call_refused_by_the_rate_limit_is_sent_again():
+    """Found by the Xero soak (sequence 17, 143 actions in): a person's new contact in Xero,
+    right after a sync, met Xero's limit of 60 calls a minute (429), which the sync's own
+    calls had used up, and the person's change was lost. A person's script waits out
+    Retry-After and sends the call again, as for 1CRM."""
+    with open_world("xero") as world:
+        world.accounting.fault(
+            status=429, count=1, retry_after=1, method="PUT", path_prefix="/api.xro/2.0/Contacts"
+        )
+        XeroUser(world.library).create_customer("Tui, Kea Ltd 3", "t@books.example", "Nelson")
+        assert [c["Name"] for c in world.library.xero_records("Contacts")] == ["Tui, Kea Ltd 3"]
