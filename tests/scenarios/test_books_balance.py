@@ -79,6 +79,11 @@ class Actions:
     app_invoice_edits: bool = False
     """Approved invoices nothing is paid on, edited in the accounting system (lines, due
     date)."""
+    crm_credit_deletions: bool = False
+    """Synced credits (payments of type Credit Note) deleted in 1CRM."""
+    app_credit_note_voids: bool = False
+    """Allocated credit notes voided in the accounting system (their allocations deleted
+    first, as Xero requires)."""
     crm_unsynced_deletions: bool = False
     """Invoices nothing is paid on, payments and credits made in 1CRM and deleted before
     their first sync (they must not reach the accounting system, nor wait)."""
@@ -110,6 +115,8 @@ ACTIONS: dict[str, Actions] = {
         crm_invoice_edits=True,
         crm_credits=True,
         crm_unsynced_deletions=True,
+        crm_credit_deletions=True,
+        app_credit_note_voids=True,
     ),
     "quickbooks": Actions(
         crm_tax_rates=TAX_RATES,
@@ -394,6 +401,27 @@ class BooksMachine(RuleBasedStateMachine):
         elif payments := self.crm.unsynced_payments():
             self.crm.delete_payment(data.draw(st.sampled_from(payments), label="payment"))
             self.did("1CRM unsynced payment deletions")
+        self.steps += 1
+
+    @precondition(lambda self: self.payments and self.actions.crm_credit_deletions)
+    @rule(data=st.data())
+    def crm_delete_credit(self, data: st.DataObject) -> None:
+        """A synced credit deleted in 1CRM: the invoice owes it again on both sides."""
+        credits = self.crm.synced_credits()
+        if credits:
+            self.crm.delete_payment(data.draw(st.sampled_from(credits), label="credit"))
+            self.did("1CRM credit deletions")
+        self.steps += 1
+
+    @precondition(lambda self: self.payments and self.actions.app_credit_note_voids)
+    @rule(data=st.data())
+    def app_void_credit_note(self, data: st.DataObject) -> None:
+        """An allocated credit note voided in the accounting system, its allocations deleted
+        first: each invoice owes that credit again on both sides."""
+        notes = self.app.allocated_credit_notes()
+        if notes:
+            self.app.void_credit_note(data.draw(st.sampled_from(notes), label="credit note"))
+            self.did("credit note voids")
         self.steps += 1
 
     def did(self, what: str) -> None:
