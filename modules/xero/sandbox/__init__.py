@@ -10,8 +10,9 @@ webhooks. What it emulates (see ``docs/sandboxes.md`` for what differs):
   with a grace period; broad scopes refused to apps created from 2 March 2026);
   ``POST /connect/revocation``; ``GET/DELETE /connections``.
 - ``/api.xro/2.0/`` Contacts, Invoices, Quotes, Payments, CreditNotes, Items (GET list/one,
-  PUT, POST), Overpayments (GET), credit note and overpayment Allocations, read-only Accounts,
-  TaxRates, Currencies, Organisation; granular scopes per endpoint; ``where``, ``order``,
+  PUT, POST), Overpayments (GET), credit note and overpayment Allocations (PUT; a credit
+  note's also DELETE), read-only Accounts, TaxRates, Currencies, Organisation; granular
+  scopes per endpoint; ``where``, ``order``,
   ``page``/``pageSize``, ``If-Modified-Since``, ``summarizeErrors``; Xero's envelopes and
   error bodies.
 - ``Idempotency-Key`` on writes (max 128 characters, per tenant): a repeat gets the first
