@@ -829,13 +829,14 @@ def test_golden_a_persons_1crm_call_refused_by_the_rate_limit_is_sent_again():
 
 
 def test_golden_a_1crm_payment_whose_write_back_waits_does_not_come_back():
-    """The QuickBooks soak's "payment 5: count: 1CRM 2 ≠ 1" (a payment twice in 1CRM, its
-    invoice owing a payment less there): §3.6 created the QuickBooks payment, but 1CRM's rate
-    limit refused the write-back of its Integrated ID (429), so the run waited to write it on
-    its retry. §3.7 meanwhile took QuickBooks' Create event, found no 1CRM payment with that
-    Integrated ID and brought the payment back as a second one; the retry then gave the
-    original the same Integrated ID. §3.6 now marks the QuickBooks payment it makes ("1CRM
-    payment …" in its private note) and §3.7 never brings such a payment back."""
+    """Behind the QuickBooks soak's "payment 5: count: 1CRM 2 ≠ 1" (a payment twice in 1CRM,
+    its invoice owing a payment less there; that sequence was not kept, this gives the same two
+    differences, and the soak runs at 1CRM's rate limit): §3.6 created the QuickBooks payment,
+    but 1CRM's rate limit refused the write-back of its Integrated ID (429), so the run waited
+    to write it on its retry. §3.7 meanwhile took QuickBooks' Create event, found no 1CRM
+    payment with that Integrated ID and brought the payment back as a second one; the retry
+    then gave the original the same Integrated ID. §3.6 now marks the QuickBooks payment it
+    makes ("1CRM payment …" in its private note) and §3.7 never brings such a payment back."""
     with open_world("quickbooks") as world:
         crm = CrmUser(world.library)
         crm.create_customer("Harakeke Ltd 1", "h@books.example", "Napier")
