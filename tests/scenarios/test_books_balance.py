@@ -1037,3 +1037,31 @@ def test_golden_a_persons_xero_call_refused_by_the_rate_limit_is_sent_again():
         )
         XeroUser(world.library).create_customer("Tui, Kea Ltd 3", "t@books.example", "Nelson")
         assert [c["Name"] for c in world.library.xero_records("Contacts")] == ["Tui, Kea Ltd 3"]
+
+
+def test_golden_a_1crm_payment_whose_write_back_waits_does_not_come_back():
+    """Behind the QuickBooks soak's "payment 5: count: 1CRM 2 ≠ 1" (a payment twice in 1CRM,
+    its invoice owing a payment less there; that sequence was not kept, this gives the same two
+    differences, and the soak runs at 1CRM's rate limit): §3.6 created the QuickBooks payment,
+    but 1CRM's rate limit refused the write-back of its Integrated ID (429), so the run waited
+    to write it on its retry. §3.7 meanwhile took QuickBooks' Create event, found no 1CRM
+    payment with that Integrated ID and brought the payment back as a second one; the retry
+    then gave the original the same Integrated ID. §3.6 now marks the QuickBooks payment it
+    makes ("1CRM payment …" in its private note) and §3.7 never brings such a payment back."""
+    with open_world("quickbooks") as world:
+        crm = CrmUser(world.library)
+        crm.create_customer("Harakeke Ltd 1", "h@books.example", "Napier")
+        world.assert_balanced()
+        line = LineSpec("Widget", 2, Decimal("20.00"), Decimal(15))
+        ref = crm.create_invoice("Harakeke Ltd 1", [line], "NZD", "2026-03-31")
+        world.assert_balanced()
+        assert crm.pay(ref, Decimal("10.00"), Decimal("12.50"), "2026-03-05")
+        # The write-back and its first retry refused: §3.7 runs before it is written.
+        world.library.onecrm.fault(
+            status=429, count=2, retry_after=1, method="PATCH", path_prefix="/api.php/data/Payment"
+        )
+        world.assert_balanced()
+        (payment,) = world.library.crm_records("Payment")
+        (twin,) = world.library.qbo_records("Payment")
+        assert payment["integrated_id"] == twin["Id"]
+        assert crm.due(ref) == Decimal("36.00")
