@@ -79,6 +79,9 @@ class Actions:
     app_invoice_edits: bool = False
     """Approved invoices nothing is paid on, edited in the accounting system (lines, due
     date)."""
+    app_invoice_deletes: bool = False
+    """Invoices nothing is paid on, deleted in the accounting system (QuickBooks Online lets
+    one delete an invoice; Xero only voids an approved one)."""
 
 
 NO_DISCOUNT = (Decimal(0),)
@@ -116,13 +119,15 @@ ACTIONS: dict[str, Actions] = {
         app_modes=("TaxExcluded", "TaxInclusive", "NotApplicable"),
         app_currencies=CURRENCIES,
         app_tax_rates=TAX_RATES,
-        # QuickBooks discounts a whole invoice (a discount line), not a line: not drawn yet.
+        # QuickBooks discounts a whole invoice (a discount line), not a line: the lines'
+        # discounts become one (``users.qbo_lines``).
         app_discounts=NO_DISCOUNT,
         app_payment_references=REFERENCES,
         app_payment_deletions=True,
         crm_payment_deletions=True,
         app_invoice_voids=True,
         crm_invoice_cancels=True,
+        crm_invoice_edits=True,
     ),
 }
 
@@ -365,6 +370,21 @@ class BooksMachine(RuleBasedStateMachine):
         if self.app.edit_invoice(ref, self.crm, lines, due):
             self.edited.add(ref)
             self.did("invoice edits")
+        self.steps += 1
+
+    @precondition(lambda self: self.invoices and self.actions.app_invoice_deletes)
+    @rule(data=st.data())
+    def app_delete_invoice(self, data: st.DataObject) -> None:
+        """An invoice nothing is paid on, deleted in the accounting system: it goes from 1CRM
+        too (one not in 1CRM yet never gets there)."""
+        ref = data.draw(st.sampled_from(self.invoices), label="invoice")
+        if ref in self.closed or not self.untouched(ref):
+            return
+        if self.app.delete_invoice(ref, self.crm):
+            self.invoices.remove(ref)
+            self.edited.discard(ref)
+            self.unsynced.pop(ref, None)
+            self.did("invoice deletions")
         self.steps += 1
 
     def did(self, what: str) -> None:
