@@ -96,3 +96,34 @@ def test_3_4_an_invoice_deleted_in_quickbooks_is_deleted_in_1crm():
         (left,) = world.library.crm_records("Invoice")
         assert left["integrated_id"] == kept.id
         assert [i["Id"] for i in world.library.qbo_records("Invoice")] == [kept.id]
+
+
+def test_3_4_a_discount_of_the_whole_quickbooks_invoice_reaches_1crm_to_the_cent():
+    """QuickBooks discounts a whole invoice (one ``DiscountLineDetail`` line, a percent or an
+    amount, taken off before tax and shared among the lines): 1CRM gets each line's share of
+    it and of each rate's tax, and owes what QuickBooks does, in every tax mode."""
+    with open_world("quickbooks") as world:
+        crm, app = CrmUser(world.library), QuickBooksUser(world.library)
+        app.create_customer(NAME, "h@books.example", "Napier")
+        world.assert_balanced()
+        percent = [
+            LineSpec("Widget", 3, Decimal("3.35"), Decimal(15), Decimal("12.5")),
+            LineSpec("Freight", 1, Decimal("10.01"), Decimal(0)),
+        ]
+        amount = [
+            LineSpec("Advice", 2, Decimal("37.31"), Decimal(15), Decimal(10)),
+            LineSpec("Widget", 5, Decimal("0.99"), Decimal(15), Decimal("12.5")),
+            LineSpec("Freight", 1, Decimal("10.01"), Decimal(0)),
+        ]
+        refs = [
+            app.create_invoice(NAME, lines, mode, "2026-03-31")
+            for lines in (percent, amount)
+            for mode in ("TaxExcluded", "TaxInclusive", "NotApplicable")
+        ]
+        world.assert_balanced()
+        for ref in refs:
+            invoice, synced = app.invoice(ref, crm), crm.invoice(ref)
+            (discount,) = [ln for ln in invoice["Line"] if ln["DetailType"] == "DiscountLineDetail"]
+            assert money(discount["Amount"]) > 0
+            assert money(synced["amount"]) == money(invoice["TotalAmt"])
+            assert money(synced["total_tax"]) == money(invoice["TxnTaxDetail"]["TotalTax"])
