@@ -121,13 +121,15 @@ ACTIONS: dict[str, Actions] = {
         app_tax_rates=TAX_RATES,
         # QuickBooks discounts a whole invoice (a discount line), not a line: the lines'
         # discounts become one (``users.qbo_lines``).
-        app_discounts=NO_DISCOUNT,
+        app_discounts=DISCOUNTS,
         app_payment_references=REFERENCES,
         app_payment_deletions=True,
         crm_payment_deletions=True,
         app_invoice_voids=True,
         crm_invoice_cancels=True,
         crm_invoice_edits=True,
+        app_invoice_edits=True,
+        app_invoice_deletes=True,
     ),
 }
 
