@@ -127,3 +127,21 @@ def test_3_4_a_discount_of_the_whole_quickbooks_invoice_reaches_1crm_to_the_cent
             assert money(discount["Amount"]) > 0
             assert money(synced["amount"]) == money(invoice["TotalAmt"])
             assert money(synced["total_tax"]) == money(invoice["TxnTaxDetail"]["TotalTax"])
+
+
+def test_an_invoice_edited_on_both_sides_between_syncs_keeps_1crms_version():
+    """The conflict rule (scenarios/README.md, edits on both sides): 3.10 runs before 3.4 in a
+    round, so 1CRM's edit overwrites QuickBooks' and 3.4 then finds the two the same."""
+    with open_world("quickbooks") as world:
+        crm, app = CrmUser(world.library), QuickBooksUser(world.library)
+        crm.create_customer(NAME, "h@books.example", "Napier")
+        world.assert_balanced()
+        line = LineSpec("Widget", 2, Decimal("20.00"), Decimal(15))
+        ref = crm.create_invoice(NAME, [line], "NZD", "2026-03-31")
+        world.assert_balanced()
+        in_app = LineSpec("Advice", 1, Decimal("99.00"), Decimal(15), Decimal(10))
+        assert app.edit_invoice(ref, crm, [in_app, line], "2026-04-30")
+        assert crm.edit_invoice(ref, [LineSpec("Freight", 1, Decimal("10.00"), Decimal(0))], "")
+        world.assert_balanced()
+        invoice = app.invoice(ref, crm)
+        assert money(invoice["TotalAmt"]) == money(crm.invoice(ref)["amount"]) == Decimal("10.00")
