@@ -848,3 +848,32 @@ def test_golden_a_persons_1crm_call_refused_by_the_rate_limit_is_sent_again():
         crm = world.library.onecrm
         crm.fault(status=429, count=2, retry_after=1, method="GET", path_prefix="/api.php/data/")
         assert world.library.crm("GET", "Account")["records"] == []
+
+
+def test_golden_an_invoice_edited_in_1crm_and_voided_in_quickbooks_between_syncs():
+    """Found by the QuickBooks soak once 1CRM edits were drawn ("due_date: 1CRM '2026-04-30' ≠
+    '2026-03-31'"): a QuickBooks invoice edited in 1CRM (new lines, due date) and, before the
+    next sync, voided in QuickBooks. §3.10 leaves a voided invoice alone and §3.4's Void route
+    cancelled the 1CRM invoice with its lines as voided but kept 1CRM's new due date. The void
+    wins (it is the later, final state of the document): §3.4 now writes QuickBooks' due date
+    with the voided lines."""
+    machine = machine_for("quickbooks")()
+    try:
+        machine.create_customer(side="crm", name="Tui, Kea Ltd", city="Ōtautahi", phone="")
+        machine.sync()
+        lines = [
+            LineSpec("Advice", 3, Decimal("1.17"), Decimal(0)),
+            LineSpec("Widget", 2, Decimal("22.54"), Decimal(15), Decimal(10)),
+        ]
+        machine.app_invoice(Scripted("Tui, Kea Ltd 1", lines, "TaxInclusive", "NZD"), "2026-03-31")
+        (invoice,) = machine.invoices
+        machine.sync()
+        edit = [LineSpec("Freight", 1, Decimal("0.68"), Decimal(15))]
+        machine.crm_edit_invoice(Scripted(invoice, edit), "2026-04-30")
+        machine.crm_payment(Scripted(invoice), over=1, share=54)  # not paid: edited
+        machine.app_void_invoice(Scripted(invoice))
+        assert invoice in machine.closed
+        machine.sync()
+        assert machine.crm.invoice(invoice)["due_date"][:10] == "2026-03-31"
+    finally:
+        machine.teardown()
