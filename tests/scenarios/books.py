@@ -64,6 +64,7 @@ ORDER: dict[str, tuple[tuple[str, str], ...]] = {
         ("3.1", "crm"),
         ("3.2", "app"),
         ("3.3", "crm"),
+        ("3.10", "crm"),
         ("3.9", "crm"),
         ("3.4", "app"),
         ("3.5a", "crm"),

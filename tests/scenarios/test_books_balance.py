@@ -87,6 +87,9 @@ class Actions:
     crm_unsynced_deletions: bool = False
     """Invoices nothing is paid on, payments and credits made in 1CRM and deleted before
     their first sync (they must not reach the accounting system, nor wait)."""
+    app_invoice_deletes: bool = False
+    """Invoices nothing is paid on, deleted in the accounting system (QuickBooks Online lets
+    one delete an invoice; Xero only voids an approved one)."""
 
 
 NO_DISCOUNT = (Decimal(0),)
@@ -127,13 +130,17 @@ ACTIONS: dict[str, Actions] = {
         app_modes=("TaxExcluded", "TaxInclusive", "NotApplicable"),
         app_currencies=CURRENCIES,
         app_tax_rates=TAX_RATES,
-        # QuickBooks discounts a whole invoice (a discount line), not a line: not drawn yet.
-        app_discounts=NO_DISCOUNT,
+        # QuickBooks discounts a whole invoice (a discount line), not a line: the lines'
+        # discounts become one (``users.qbo_lines``).
+        app_discounts=DISCOUNTS,
         app_payment_references=REFERENCES,
         app_payment_deletions=True,
         crm_payment_deletions=True,
         app_invoice_voids=True,
         crm_invoice_cancels=True,
+        crm_invoice_edits=True,
+        app_invoice_edits=True,
+        app_invoice_deletes=True,
     ),
 }
 
@@ -422,6 +429,20 @@ class BooksMachine(RuleBasedStateMachine):
         if notes:
             self.app.void_credit_note(data.draw(st.sampled_from(notes), label="credit note"))
             self.did("credit note voids")
+
+    @precondition(lambda self: self.invoices and self.actions.app_invoice_deletes)
+    @rule(data=st.data())
+    def app_delete_invoice(self, data: st.DataObject) -> None:
+        """An invoice nothing is paid on, deleted in the accounting system: it goes from 1CRM
+        too (one not in 1CRM yet never gets there)."""
+        ref = data.draw(st.sampled_from(self.invoices), label="invoice")
+        if ref in self.closed or not self.untouched(ref):
+            return
+        if self.app.delete_invoice(ref, self.crm):
+            self.invoices.remove(ref)
+            self.edited.discard(ref)
+            self.unsynced.pop(ref, None)
+            self.did("invoice deletions")
         self.steps += 1
 
     def did(self, what: str) -> None:
@@ -1065,3 +1086,32 @@ def test_golden_a_1crm_payment_whose_write_back_waits_does_not_come_back():
         (twin,) = world.library.qbo_records("Payment")
         assert payment["integrated_id"] == twin["Id"]
         assert crm.due(ref) == Decimal("36.00")
+
+
+def test_golden_an_invoice_edited_in_1crm_and_voided_in_quickbooks_between_syncs():
+    """Found by the QuickBooks soak once 1CRM edits were drawn ("due_date: 1CRM '2026-04-30' ≠
+    '2026-03-31'"): a QuickBooks invoice edited in 1CRM (new lines, due date) and, before the
+    next sync, voided in QuickBooks. §3.10 leaves a voided invoice alone and §3.4's Void route
+    cancelled the 1CRM invoice with its lines as voided but kept 1CRM's new due date. The void
+    wins (it is the later, final state of the document): §3.4 now writes QuickBooks' due date
+    with the voided lines."""
+    machine = machine_for("quickbooks")()
+    try:
+        machine.create_customer(side="crm", name="Tui, Kea Ltd", city="Ōtautahi", phone="")
+        machine.sync()
+        lines = [
+            LineSpec("Advice", 3, Decimal("1.17"), Decimal(0)),
+            LineSpec("Widget", 2, Decimal("22.54"), Decimal(15), Decimal(10)),
+        ]
+        machine.app_invoice(Scripted("Tui, Kea Ltd 1", lines, "TaxInclusive", "NZD"), "2026-03-31")
+        (invoice,) = machine.invoices
+        machine.sync()
+        edit = [LineSpec("Freight", 1, Decimal("0.68"), Decimal(15))]
+        machine.crm_edit_invoice(Scripted(invoice, edit), "2026-04-30")
+        machine.crm_payment(Scripted(invoice), over=1, share=54)  # not paid: edited
+        machine.app_void_invoice(Scripted(invoice))
+        assert invoice in machine.closed
+        machine.sync()
+        assert machine.crm.invoice(invoice)["due_date"][:10] == "2026-03-31"
+    finally:
+        machine.teardown()
