@@ -123,6 +123,8 @@ ACTIONS: dict[str, Actions] = {
         crm_payment_deletions=True,
         app_invoice_voids=True,
         crm_invoice_cancels=True,
+        crm_credits=True,
+        app_credit_notes=True,
     ),
 }
 
