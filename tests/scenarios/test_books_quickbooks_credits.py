@@ -66,3 +66,26 @@ def test_a_quickbooks_credit_memo_applied_to_an_invoice_becomes_a_1crm_credit():
         world.assert_balanced()
         assert world.library.crm_records("Payment") == []
         assert crm.due(ref) == Decimal("42.30")
+
+
+def test_reconcile_reads_a_payment_that_only_applies_credit_as_a_credit():
+    from modules.reconcile.books import CREDIT, PAYMENT, Allocation
+    from modules.reconcile.quickbooks import payment_of
+
+    def line(txn_id, txn_type, amount):
+        return {"Amount": amount, "LinkedTxn": [{"TxnId": txn_id, "TxnType": txn_type}]}
+
+    credit = payment_of(
+        {
+            "Id": "7",
+            "TxnDate": "2026-03-07",
+            "TotalAmt": 0,
+            "Line": [line("3", "Invoice", 12.34), line("5", "CreditMemo", 12.34)],
+        }
+    )
+    assert (credit.kind, credit.amount) == (CREDIT, Decimal("12.34"))
+    assert credit.allocations == (Allocation("3", Decimal("12.34")),)
+    mixed = payment_of(
+        {"Id": "8", "TotalAmt": 10, "Line": [line("3", "Invoice", 15), line("5", "CreditMemo", 5)]}
+    )
+    assert (mixed.kind, mixed.amount) == (PAYMENT, Decimal("10.00"))
