@@ -167,16 +167,18 @@ class VoidInput(RecordUpdate):
 
 
 class PaymentLine(BaseModel):
-    """Part of a payment applied to one invoice: ``InvoiceId`` and ``Amount`` (or Intuit's
-    ``LinkedTxn`` list as is)."""
+    """Part of a payment applied to one invoice: ``InvoiceId`` and ``Amount``; or credit used:
+    ``CreditMemoId`` and ``Amount`` (a credit memo applied to the payment's invoices, in place
+    of money); or Intuit's ``LinkedTxn`` list as is."""
 
     model_config = LAX
 
     Amount: float
     InvoiceId: str | None = None
+    CreditMemoId: str | None = None
     LinkedTxn: list[dict[str, Any]] | None = None
 
-    _id = field_validator("InvoiceId", mode="before")(_id_text)
+    _id = field_validator("InvoiceId", "CreditMemoId", mode="before")(_id_text)
 
 
 class CreatePaymentInput(BaseModel):
@@ -390,14 +392,20 @@ def document_discount(
 def payment_body(data: CreatePaymentInput) -> dict[str, Any]:
     """The request body of a payment: each line linked to its invoice (``LinkedTxn``)."""
     fields = data.model_dump(exclude={"Line", "InvoiceId"})
-    lines = [
-        {"Amount": line.Amount, "LinkedTxn": line.LinkedTxn or _invoice_link(line.InvoiceId)}
-        for line in data.Line
-    ]
+    lines = [{"Amount": line.Amount, "LinkedTxn": _line_link(line)} for line in data.Line]
     if not lines and data.InvoiceId:
         lines = [{"Amount": data.TotalAmt, "LinkedTxn": _invoice_link(data.InvoiceId)}]
     fields["Line"] = lines
     return without_empty(fields)
+
+
+def _line_link(line: PaymentLine) -> list[dict[str, Any]]:
+    """What a payment line links: as given, a credit memo, else an invoice."""
+    if line.LinkedTxn:
+        return line.LinkedTxn
+    if line.CreditMemoId:
+        return [{"TxnId": line.CreditMemoId, "TxnType": "CreditMemo"}]
+    return _invoice_link(line.InvoiceId)
 
 
 def _invoice_link(invoice_id: str | None) -> list[dict[str, Any]]:

@@ -6,7 +6,8 @@ amount (``modules/quickbooks/lines.py``, the same shares the *List Invoice Lines
 1CRM). An invoice is ``void`` when QuickBooks voided it (every amount zero, the memo
 "Voided"), ``paid`` when its balance is zero, else ``open``. A payment keeps what
 was received (``TotalAmt``; more than its lines on an over-payment) and the invoices its lines
-pay.
+pay; a payment of 0.00 that applies credit memos to invoices is a ``credit note`` of the credit
+it uses (what 1CRM records as a payment of type Credit Note).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from modules.connections import ApiClient
 from modules.quickbooks.client import QuickBooksClient, qbo_settings
 from modules.quickbooks.lines import rates_by_code, sales_lines
 from modules.reconcile.books import (
+    CREDIT,
     OPEN,
     PAID,
     PAYMENT,
@@ -110,12 +112,26 @@ def invoice_of(invoice: Mapping[str, Any], codes: Mapping[str, Any]) -> Invoice:
 
 
 def payment_of(payment: Mapping[str, Any]) -> Payment:
+    """A payment; one that only applies credit (``TotalAmt`` 0, lines linking credit memos:
+    how QuickBooks applies a credit memo to invoices) is a credit of the credit it uses."""
+    credit = money(
+        sum(
+            (
+                Decimal(str(line.get("Amount") or 0))
+                for line in payment.get("Line") or []
+                for link in line.get("LinkedTxn") or []
+                if link.get("TxnType") == "CreditMemo"
+            ),
+            Decimal(0),
+        )
+    )
+    only_credit = credit > 0 and money(payment.get("TotalAmt")) == 0
     return Payment(
         key=str(payment["Id"]),
         label=text(payment.get("PaymentRefNum")) or str(payment["Id"]),
-        kind=PAYMENT,
+        kind=CREDIT if only_credit else PAYMENT,
         date=day(payment.get("TxnDate")),
-        amount=money(payment.get("TotalAmt")),
+        amount=credit if only_credit else money(payment.get("TotalAmt")),
         allocations=tuple(
             Allocation(str(link["TxnId"]), money(line.get("Amount")))
             for line in payment.get("Line") or []

@@ -436,6 +436,22 @@ def test_payment_lines_link_their_invoices():
     assert "Line" not in payment_body(unapplied)
 
 
+def test_a_payment_line_may_apply_a_credit_memo():
+    data = CreatePaymentInput.model_validate(
+        {
+            "CustomerRef": "3",
+            "TotalAmt": 0,
+            "Line": [{"Amount": 7.5, "InvoiceId": 12}, {"Amount": 7.5, "CreditMemoId": 14}],
+        }
+    )
+    body = payment_body(data)
+    assert body["TotalAmt"] == 0
+    assert body["Line"] == [
+        {"Amount": 7.5, "LinkedTxn": [{"TxnId": "12", "TxnType": "Invoice"}]},
+        {"Amount": 7.5, "LinkedTxn": [{"TxnId": "14", "TxnType": "CreditMemo"}]},
+    ]
+
+
 # -- webhooks -----------------------------------------------------------------------------------
 
 DELIVERY = {

@@ -70,7 +70,9 @@ ORDER: dict[str, tuple[tuple[str, str], ...]] = {
         ("3.5a", "crm"),
         ("3.5b", "app"),
         ("3.6", "crm"),
+        ("3.11", "crm"),
         ("3.7", "app"),
+        ("3.12", "app"),
         ("3.8", "crm"),
     ),
 }

@@ -141,6 +141,8 @@ ACTIONS: dict[str, Actions] = {
         crm_invoice_edits=True,
         app_invoice_edits=True,
         app_invoice_deletes=True,
+        crm_credits=True,
+        app_credit_notes=True,
     ),
 }
 

@@ -54,7 +54,8 @@ def test_demo_runs_the_quickbooks_library_too(serve, tmp_path, monkeypatch):
 
     names = _demo_setup(onecrm, quickbooks, 60, "quickbooks")
 
-    assert len(names) == 11  # §3.1 to 3.7, 3.8, 3.9 and 3.10 (deletions, cancels, edits from 1CRM)
+    # §3.1 to 3.7, 3.8, 3.9 and 3.10 (deletions, cancels, edits from 1CRM), 3.11 and 3.12 (credits)
+    assert len(names) == 13
     service = build_service(Settings.from_env())
     try:
         assert all(s.active for s in service.list_scenarios())

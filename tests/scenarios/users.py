@@ -575,6 +575,48 @@ class QuickBooksUser:
         self.library.qbo_api("POST", "invoice?operation=void", body)
         return True
 
+    def credit(self, ref: Ref, crm: CrmUser, amount: Decimal, date: str) -> bool:
+        """A credit memo of ``amount`` (no tax) to the invoice's customer, in its currency,
+        applied to the invoice as QuickBooks' Receive Payment does: a payment of 0.00 whose
+        lines link the invoice and the credit memo."""
+        invoice = self.invoice(ref, crm)
+        if invoice is None or str(invoice.get("PrivateNote") or "").startswith("Voided"):
+            return False
+        memo = {
+            "CustomerRef": invoice["CustomerRef"],
+            "TxnDate": date,
+            "GlobalTaxCalculation": "NotApplicable",
+            "CurrencyRef": invoice["CurrencyRef"],
+            **({"ExchangeRate": invoice["ExchangeRate"]} if "ExchangeRate" in invoice else {}),
+            "Line": [
+                {
+                    "DetailType": "SalesItemLineDetail",
+                    "Amount": float(amount),
+                    "Description": "Goodwill",
+                    "SalesItemLineDetail": {"Qty": 1, "UnitPrice": float(amount)},
+                }
+            ],
+        }
+        created = self.library.qbo_api("POST", "creditmemo", memo)["CreditMemo"]
+        body = {
+            "CustomerRef": invoice["CustomerRef"],
+            "TotalAmt": 0,
+            "TxnDate": date,
+            "CurrencyRef": invoice["CurrencyRef"],
+            "Line": [
+                {
+                    "Amount": float(amount),
+                    "LinkedTxn": [{"TxnId": invoice["Id"], "TxnType": "Invoice"}],
+                },
+                {
+                    "Amount": float(amount),
+                    "LinkedTxn": [{"TxnId": created["Id"], "TxnType": "CreditMemo"}],
+                },
+            ],
+        }
+        self.library.qbo_api("POST", "payment", body)
+        return True
+
     def payments(self) -> list[str]:
         return [p["Id"] for p in self.library.qbo_records("Payment")]
 

@@ -166,13 +166,22 @@ def prepare_sales_receipt(realm: Realm, record: Record, existing: Record | None)
 
 
 def prepare_credit_memo(realm: Realm, record: Record, existing: Record | None) -> None:
-    """A customer's credit: lines and tax as an invoice; the whole total remains as credit
-    (``RemainingCredit`` = ``Balance`` = TotalAmt: the sandbox applies no credit memo)."""
+    """A customer's credit: lines and tax as an invoice. What is not applied yet remains as
+    credit: ``RemainingCredit`` = ``Balance`` = TotalAmt less what payments apply of it (a
+    payment line linking the credit memo, ``realm.credit_applied``)."""
     _customer_ref(realm, record)
     _dates(record, realm, None)
     record.setdefault("DocNumber", realm.next_doc_number())
     compute_document(record, realm.lookup, realm.tax_word)
-    record["Balance"] = record["RemainingCredit"] = record["TotalAmt"]
+    applied = realm.credit_applied(record.get("Id"))
+    if applied > Decimal(str(record["TotalAmt"])):
+        raise faults.business(
+            "The credit memo total is less than the credit applied from it.", "TotalAmt"
+        )
+    record["Balance"] = record["RemainingCredit"] = money(
+        Decimal(str(record["TotalAmt"])) - applied
+    )
+    record["LinkedTxn"] = realm.payment_links(record.get("Id"), "CreditMemo")
     del existing
 
 
@@ -187,7 +196,7 @@ def prepare_payment(realm: Realm, record: Record, existing: Record | None) -> No
     applied = Decimal(0)
     lines = record.get("Line") or []
     for number, line in enumerate(lines, start=1):
-        applied += _apply_line(realm, line, customer, record.get("Id"))
+        applied += _apply_line(realm, line, customer, record.get("Id"), record)
         line["LineNum"] = number
     if applied > total:
         raise faults.business(
@@ -200,7 +209,11 @@ def prepare_payment(realm: Realm, record: Record, existing: Record | None) -> No
     del existing
 
 
-def _apply_line(realm: Realm, line: Any, customer: Record, payment_id: str | None) -> Decimal:
+def _apply_line(
+    realm: Realm, line: Any, customer: Record, payment_id: str | None, payment: Record
+) -> Decimal:
+    """What the line applies: an invoice's part (positive) or a credit memo's (negative: credit
+    used pays invoices in place of money)."""
     if not isinstance(line, dict):
         raise faults.invalid_property("Payment Line must be an object", "Line")
     amount = decimal(line.get("Amount"), "Amount")
@@ -210,6 +223,8 @@ def _apply_line(realm: Realm, line: Any, customer: Record, payment_id: str | Non
     if len(links) != 1:
         raise faults.business("Each payment line must link exactly one transaction.", "LinkedTxn")
     link = links[0]
+    if link.get("TxnType") == "CreditMemo":
+        return -_apply_credit(realm, line, amount, customer, payment_id, payment)
     if link.get("TxnType") != "Invoice":
         raise faults.invalid_property(
             f"TxnType {link.get('TxnType')!r} is not supported; link invoices", "TxnType"
@@ -229,6 +244,42 @@ def _apply_line(realm: Realm, line: Any, customer: Record, payment_id: str | Non
         )
     line["Amount"] = money(amount)
     line["LinkedTxn"] = [{"TxnId": invoice["Id"], "TxnType": "Invoice"}]
+    return amount
+
+
+def _apply_credit(
+    realm: Realm,
+    line: Record,
+    amount: Decimal,
+    customer: Record,
+    payment_id: str | None,
+    payment: Record,
+) -> Decimal:
+    """A line applying a credit memo of the payment's customer, in the payment's currency, at
+    most its remaining credit (what other payments left of it)."""
+    link = line["LinkedTxn"][0]
+    memo = resolve_ref(realm.lookup, "CreditMemo", link.get("TxnId"), "LinkedTxn.TxnId")
+    if ref_id(memo["CustomerRef"]) != customer["Id"]:
+        raise faults.business(f"Credit memo {memo['Id']} belongs to another customer.", "LinkedTxn")
+    currency = ref_id(payment.get("CurrencyRef")) or realm.currency
+    if ref_id(memo.get("CurrencyRef")) != currency:
+        raise faults.business(
+            "The currency of the credit memo does not match the currency of the payment.",
+            "LinkedTxn",
+        )
+    remaining = Decimal(str(memo["TotalAmt"])) - realm.credit_applied(
+        memo["Id"], except_payment=payment_id
+    )
+    if amount <= 0:
+        raise faults.invalid_property("Line.Amount must be more than 0", "Line.Amount")
+    if amount > remaining:
+        raise faults.business(
+            f"The amount applied {money(amount):.2f} is more than the remaining credit "
+            f"{money(remaining):.2f} on credit memo {memo.get('DocNumber')}.",
+            "Line.Amount",
+        )
+    line["Amount"] = money(amount)
+    line["LinkedTxn"] = [{"TxnId": memo["Id"], "TxnType": "CreditMemo"}]
     return amount
 
 

@@ -198,14 +198,29 @@ class Realm:
 
     # --- payments ----------------------------------------------------------------------------
 
-    def _applications(self, invoice_id: str) -> list[tuple[str, Decimal]]:
+    def _applications(self, txn_id: str, txn_type: str = "Invoice") -> list[tuple[str, Decimal]]:
+        """The payments' lines linking the invoice (or credit memo) ``txn_id``: payment id and
+        amount."""
         found = []
         for payment in self.records["Payment"].values():
             for line in payment.get("Line") or []:
                 for link in line.get("LinkedTxn") or []:
-                    if link.get("TxnId") == invoice_id and link.get("TxnType") == "Invoice":
+                    if link.get("TxnId") == txn_id and link.get("TxnType") == txn_type:
                         found.append((payment["Id"], Decimal(str(line.get("Amount", 0)))))
         return found
+
+    def credit_applied(self, memo_id: Any, except_payment: Any = None) -> Decimal:
+        """What stored payments apply of a credit memo (optionally ignoring one)."""
+        if memo_id is None:
+            return Decimal(0)
+        return sum(
+            (
+                amount
+                for pid, amount in self._applications(str(memo_id), "CreditMemo")
+                if pid != except_payment
+            ),
+            Decimal(0),
+        )
 
     def paid_on_invoice(self, invoice_id: Any, except_payment: Any = None) -> Decimal:
         """Total applied to an invoice by stored payments (optionally ignoring one)."""
@@ -220,12 +235,33 @@ class Realm:
             Decimal(0),
         )
 
-    def payment_links(self, invoice_id: Any) -> list[Record]:
-        """An invoice's ``LinkedTxn`` entries for the payments applied to it."""
-        if invoice_id is None:
+    def payment_links(self, txn_id: Any, txn_type: str = "Invoice") -> list[Record]:
+        """An invoice's (or credit memo's) ``LinkedTxn`` entries for the payments applied to
+        it (or applying it)."""
+        if txn_id is None:
             return []
-        ids = dict.fromkeys(pid for pid, _ in self._applications(str(invoice_id)))
+        ids = dict.fromkeys(pid for pid, _ in self._applications(str(txn_id), txn_type))
         return [{"TxnId": pid, "TxnType": "Payment"} for pid in ids]
+
+    def refresh_credit_memos(self, memo_ids: set[str], now: str, seeding: bool) -> list[Change]:
+        """Recompute RemainingCredit/Balance/LinkedTxn of credit memos whose applications
+        changed (an Update each)."""
+        changes = []
+        for memo_id in sorted(memo_ids):
+            memo = self.lookup("CreditMemo", memo_id)
+            if memo is None:
+                continue
+            remaining = money(Decimal(str(memo["TotalAmt"])) - self.credit_applied(memo_id))
+            links = self.payment_links(memo_id, "CreditMemo")
+            if (remaining, links) == (memo.get("RemainingCredit"), memo.get("LinkedTxn")):
+                continue
+            memo["Balance"] = memo["RemainingCredit"] = remaining
+            memo["LinkedTxn"] = links
+            if not seeding:
+                memo["SyncToken"] = str(int(memo["SyncToken"]) + 1)
+                _touch(memo, now)
+                changes.append(Change("CreditMemo", memo_id, "Update", now))
+        return changes
 
     def refresh_invoices(self, invoice_ids: set[str], now: str, seeding: bool) -> list[Change]:
         """Recompute Balance/LinkedTxn of invoices whose payments changed (an Update each)."""
@@ -383,6 +419,8 @@ class Realm:
         if spec.name == "Payment":
             touched = _linked_invoices(before) | _linked_invoices(after)
             changes = self.refresh_invoices(touched, now, seeding)
+            memos = _linked_invoices(before, "CreditMemo") | _linked_invoices(after, "CreditMemo")
+            changes += self.refresh_credit_memos(memos, now, seeding)
         if spec.name in ("Invoice", "CreditMemo", "Payment"):
             self.refresh_customer_balances()
         return changes
@@ -394,7 +432,7 @@ class Realm:
             kept = [ln for ln in lines if invoice_id not in _linked_invoices({"Line": [ln]})]
             if len(kept) != len(lines):
                 payment["Line"] = kept
-                applied = sum(Decimal(str(ln.get("Amount", 0))) for ln in kept)
+                applied = sum(_applied(ln) for ln in kept)
                 payment["UnappliedAmt"] = money(Decimal(str(payment["TotalAmt"])) - applied)
                 payment["SyncToken"] = str(int(payment["SyncToken"]) + 1)
                 _touch(payment, now)
@@ -430,12 +468,21 @@ def _touch(record: Record, now: str) -> None:
     record["MetaData"] = {**record.get("MetaData", {}), "LastUpdatedTime": now}
 
 
-def _linked_invoices(payment: Record | None) -> set[str]:
+def _linked_invoices(payment: Record | None, txn_type: str = "Invoice") -> set[str]:
+    """The ids of the invoices (or credit memos) a payment's lines link."""
     if payment is None:
         return set()
     return {
         str(link.get("TxnId"))
         for line in payment.get("Line") or []
         for link in line.get("LinkedTxn") or []
-        if link.get("TxnType") == "Invoice"
+        if link.get("TxnType") == txn_type
     }
+
+
+def _applied(line: Record) -> Decimal:
+    """What a payment line applies of the money received: an invoice's part, less a credit
+    memo's (credit pays in place of money)."""
+    amount = Decimal(str(line.get("Amount", 0)))
+    links = line.get("LinkedTxn") or [{}]
+    return -amount if links[0].get("TxnType") == "CreditMemo" else amount

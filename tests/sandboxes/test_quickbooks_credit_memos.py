@@ -1,0 +1,168 @@
+"""QuickBooks sandbox: credit memos applied to invoices as QuickBooks Online applies them — a
+payment (Receive Payment) whose lines link the invoice and the credit memo, ``TotalAmt`` 0 when
+only credit pays; the invoice's ``Balance`` and the credit memo's ``RemainingCredit`` fall, to
+the cent; deleting the payment gives both back."""
+
+import pytest
+
+from .test_quickbooks_oauth import fault, make_client
+from .test_quickbooks_records import sales_line
+
+
+@pytest.fixture
+def client(serve, http):
+    return make_client(serve, http)
+
+
+def link(txn_id, txn_type, amount):
+    return {"Amount": amount, "LinkedTxn": [{"TxnId": txn_id, "TxnType": txn_type}]}
+
+
+def credit_memo(client, amount, customer="1", **extra):
+    line = {
+        "DetailType": "SalesItemLineDetail",
+        "Amount": amount,
+        "Description": "Goodwill",
+        "SalesItemLineDetail": {"Qty": 1, "UnitPrice": amount, "TaxCodeRef": {"value": "5"}},
+    }
+    return client.create(
+        "creditmemo", {"CustomerRef": {"value": customer}, "Line": [line], **extra}
+    )
+
+
+@pytest.fixture
+def books(client):
+    """A customer, an invoice of 230.00 and a credit memo of 50.10."""
+    client.create("customer", {"DisplayName": "Tui Software"})
+    invoice = client.create(
+        "invoice", {"CustomerRef": {"value": "1"}, "Line": [sales_line(2, 100, "4")]}
+    )
+    memo = credit_memo(client, 50.10)
+    assert (memo["TotalAmt"], memo["RemainingCredit"], memo["Balance"]) == (50.1, 50.1, 50.1)
+    return invoice, memo
+
+
+def test_a_payment_linking_a_credit_memo_applies_its_credit_to_the_invoice(client, books):
+    invoice, memo = books
+    payment = client.create(
+        "payment",
+        {
+            "CustomerRef": {"value": "1"},
+            "TotalAmt": 0,
+            "Line": [link(invoice["Id"], "Invoice", 30.05), link(memo["Id"], "CreditMemo", 30.05)],
+        },
+    )
+    assert (payment["TotalAmt"], payment["UnappliedAmt"]) == (0.0, 0.0)
+    after = client.read("invoice", invoice["Id"])
+    assert after["Balance"] == 199.95
+    assert after["LinkedTxn"] == [{"TxnId": payment["Id"], "TxnType": "Payment"}]
+    used = client.read("creditmemo", memo["Id"])
+    assert (used["RemainingCredit"], used["Balance"], used["SyncToken"]) == (20.05, 20.05, "1")
+    assert used["LinkedTxn"] == [{"TxnId": payment["Id"], "TxnType": "Payment"}]
+    assert client.read("customer", "1")["Balance"] == 179.9  # 199.95 owed less 20.05 credit
+    client.post("payment", {"Id": payment["Id"], "SyncToken": "0"}, operation="delete")
+    assert client.read("invoice", invoice["Id"])["Balance"] == 230.0
+    back = client.read("creditmemo", memo["Id"])
+    assert (back["RemainingCredit"], back["LinkedTxn"]) == (50.1, [])
+
+
+def test_money_and_credit_pay_one_invoice_together(client, books):
+    invoice, memo = books
+    payment = client.create(
+        "payment",
+        {
+            "CustomerRef": {"value": "1"},
+            "TotalAmt": 100,
+            "Line": [link(invoice["Id"], "Invoice", 150.10), link(memo["Id"], "CreditMemo", 50.10)],
+        },
+    )
+    assert payment["UnappliedAmt"] == 0.0
+    assert client.read("invoice", invoice["Id"])["Balance"] == 79.9
+    assert client.read("creditmemo", memo["Id"])["RemainingCredit"] == 0.0
+
+
+def test_credit_is_applied_at_most_once_and_never_beyond_what_remains(client, books):
+    invoice, memo = books
+    client.create(
+        "payment",
+        {
+            "CustomerRef": {"value": "1"},
+            "TotalAmt": 0,
+            "Line": [link(invoice["Id"], "Invoice", 50), link(memo["Id"], "CreditMemo", 50)],
+        },
+    )
+    again = client.post(
+        "payment",
+        {
+            "CustomerRef": {"value": "1"},
+            "TotalAmt": 0,
+            "Line": [link(invoice["Id"], "Invoice", 0.11), link(memo["Id"], "CreditMemo", 0.11)],
+        },
+    )
+    assert again.status_code == 400
+    assert fault(again)["code"] == "6000"
+    assert "remaining credit 0.10" in fault(again)["Detail"]
+    assert client.read("invoice", invoice["Id"])["Balance"] == 180.0
+
+
+def test_credit_pays_no_more_than_the_lines_it_applies_to(client, books):
+    """The invoice lines may take no more than the money received and the credit used."""
+    invoice, memo = books
+    short = client.post(
+        "payment",
+        {
+            "CustomerRef": {"value": "1"},
+            "TotalAmt": 0,
+            "Line": [link(invoice["Id"], "Invoice", 40), link(memo["Id"], "CreditMemo", 30)],
+        },
+    )
+    assert fault(short)["code"] == "6000"
+    assert "less than the amount applied" in fault(short)["Detail"]
+    assert client.read("creditmemo", memo["Id"])["RemainingCredit"] == 50.1
+
+
+def test_a_credit_memo_of_another_customer_or_currency_is_refused(client, books):
+    invoice, _ = books
+    client.create("customer", {"DisplayName": "Kea Ltd"})
+    theirs = credit_memo(client, 10, customer="2")
+    other = client.post(
+        "payment",
+        {
+            "CustomerRef": {"value": "1"},
+            "TotalAmt": 0,
+            "Line": [link(invoice["Id"], "Invoice", 5), link(theirs["Id"], "CreditMemo", 5)],
+        },
+    )
+    assert fault(other)["code"] == "6000"
+    assert "another customer" in fault(other)["Detail"]
+    usd = credit_memo(client, 10, CurrencyRef={"value": "USD"}, ExchangeRate=1.6)
+    mixed = client.post(
+        "payment",
+        {
+            "CustomerRef": {"value": "1"},
+            "TotalAmt": 0,
+            "Line": [link(invoice["Id"], "Invoice", 5), link(usd["Id"], "CreditMemo", 5)],
+        },
+    )
+    assert fault(mixed)["code"] == "6000"
+    assert "currency" in fault(mixed)["Detail"]
+
+
+def test_a_credit_memo_cannot_be_cut_below_the_credit_applied_from_it(client, books):
+    invoice, memo = books
+    client.create(
+        "payment",
+        {
+            "CustomerRef": {"value": "1"},
+            "TotalAmt": 0,
+            "Line": [link(invoice["Id"], "Invoice", 40), link(memo["Id"], "CreditMemo", 40)],
+        },
+    )
+    memo = client.read("creditmemo", memo["Id"])
+    line = dict(memo["Line"][0], Amount=30)
+    line["SalesItemLineDetail"] = dict(line["SalesItemLineDetail"], UnitPrice=30)
+    smaller = client.post(
+        "creditmemo",
+        {"Id": memo["Id"], "SyncToken": memo["SyncToken"], "sparse": True, "Line": [line]},
+    )
+    assert fault(smaller)["code"] == "6000"
