@@ -249,6 +249,13 @@ class Path(Node):
         self._name = self._names[0] if self._module_id is not None and len(steps) == 1 else None
         self.depth = max([base.depth, *(s.depth for s in steps if isinstance(s, Node))]) + 1
 
+    def single_key(self) -> tuple[int, str] | None:
+        """``(module id, key)`` for one key into a module's bundle (``1.email``), which a
+        compiled template reads inline; ``None`` for any other path."""
+        if self._name is None or self._module_id is None:
+            return None
+        return self._module_id, self._name
+
     def _resolved_steps(self, ctx: EvalContext) -> list[Any]:
         if self._static:
             return self.steps
@@ -468,11 +475,13 @@ class Call(Node):
         impl, name = spec.impl, spec.name
         args = tuple(arg.compiled_arg() for arg in self.args)
         if len(args) == 1:  # the commonest calls take one or two arguments: no argument list
-            (only,) = args
-            return _settled_call(name, lambda ctx: impl(ctx, only(ctx)))
+            only = self.args[0]
+            key = only.single_key() if type(only) is Path else None
+            if key is not None:
+                return _call_of_key(name, impl, key, only.evaluate_arg)
+            return _call_of_one(name, impl, args[0])
         if len(args) == 2:
-            first, second = args
-            return _settled_call(name, lambda ctx: impl(ctx, first(ctx), second(ctx)))
+            return _call_of_two(name, impl, args[0], args[1])
         return _settled_call(name, lambda ctx: impl(ctx, *[arg(ctx) for arg in args]))
 
     def collect_references(self, into: set[int]) -> None:
@@ -501,6 +510,65 @@ def _settled_call(name: str, invoke: Evaluator) -> Evaluator:
             ctx.checkpoint()
         try:
             result = invoke(ctx)
+        except DataError:
+            raise
+        except _FUNCTION_FAILURES as error:
+            raise DataError(f"Function '{name}' finished with error! {error}") from None
+        if type(result) is str and len(result) <= ctx.max_output:
+            return result
+        return check_size(result, ctx.max_output, f"Function '{name}'")
+
+    return call
+
+
+def _call_of_one(name: str, impl: Any, only: Evaluator) -> Evaluator:
+    """``_settled_call`` of a one-argument function, in one frame (no inner lambda)."""
+
+    def call(ctx: EvalContext) -> Any:
+        if ctx.checkpoint is not None:
+            ctx.checkpoint()
+        try:
+            result = impl(ctx, only(ctx))
+        except DataError:
+            raise
+        except _FUNCTION_FAILURES as error:
+            raise DataError(f"Function '{name}' finished with error! {error}") from None
+        if type(result) is str and len(result) <= ctx.max_output:
+            return result
+        return check_size(result, ctx.max_output, f"Function '{name}'")
+
+    return call
+
+
+def _call_of_key(name: str, impl: Any, key: tuple[int, str], general: Evaluator) -> Evaluator:
+    """``_call_of_one`` whose argument is one key into a module's bundle, read inline."""
+    module_id, field = key
+
+    def call(ctx: EvalContext) -> Any:
+        if ctx.checkpoint is not None:
+            ctx.checkpoint()
+        value = ctx.bundles.get(module_id)
+        try:
+            result = impl(ctx, value.get(field) if type(value) is dict else general(ctx))
+        except DataError:
+            raise
+        except _FUNCTION_FAILURES as error:
+            raise DataError(f"Function '{name}' finished with error! {error}") from None
+        if type(result) is str and len(result) <= ctx.max_output:
+            return result
+        return check_size(result, ctx.max_output, f"Function '{name}'")
+
+    return call
+
+
+def _call_of_two(name: str, impl: Any, first: Evaluator, second: Evaluator) -> Evaluator:
+    """``_settled_call`` of a two-argument function, in one frame (no inner lambda)."""
+
+    def call(ctx: EvalContext) -> Any:
+        if ctx.checkpoint is not None:
+            ctx.checkpoint()
+        try:
+            result = impl(ctx, first(ctx), second(ctx))
         except DataError:
             raise
         except _FUNCTION_FAILURES as error:
