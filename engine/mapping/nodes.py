@@ -8,10 +8,12 @@ changes how ``[]`` reads an array (whole array instead of first element).
 from __future__ import annotations
 
 import math
+import operator
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from datetime import UTC, datetime
+from math import isfinite
 from typing import Any
 
 from engine.errors import DataError
@@ -24,6 +26,7 @@ from engine.mapping.values import (
     IGNORE,
     CoercionError,
     check_size,
+    normalize_number,
     to_bool,
     to_number,
 )
@@ -391,6 +394,9 @@ class Binary(Node):
 
     def compiled(self) -> Evaluator:
         left, right, apply, op = self.left.compiled(), self.right.compiled(), self._apply, self.op
+        native = _NATIVE_ARITHMETIC.get(op)
+        if native is not None:
+            return _arithmetic(left, right, apply, op, native)
 
         def operate(ctx: EvalContext) -> Any:
             first, second = left(ctx), right(ctx)
@@ -414,6 +420,52 @@ class Binary(Node):
         if self.op in ARITHMETIC and (isinstance(self.left, Word) or isinstance(self.right, Word)):
             return True
         return self.left.has_word_arithmetic() or self.right.has_word_arithmetic()
+
+
+_NATIVE_ARITHMETIC: dict[str, tuple[Callable[[Any, Any], Any], bool]] = {
+    "+": (operator.add, False),
+    "-": (operator.sub, True),
+    "*": (operator.mul, True),
+}
+"""Operators computed at once when both operands are ``int``/``float`` (not ``bool``): the
+Python operator, and whether the operands must be finite (``-`` and ``*`` read them as
+numbers, which refuses infinities; ``+`` of two numbers adds them as they are)."""
+
+
+def _arithmetic(
+    left: Evaluator,
+    right: Evaluator,
+    apply: Callable[[Any, Any], Any],
+    op: str,
+    native: tuple[Callable[[Any, Any], Any], bool],
+) -> Evaluator:
+    """``Binary.compiled`` for ``+``, ``-``, ``*``: two plain numbers are computed inline (Make's
+    coercions have nothing to do for them), anything else goes through the operator table."""
+    compute, finite = native
+
+    def operate(ctx: EvalContext) -> Any:
+        first, second = left(ctx), right(ctx)
+        if ctx.checkpoint is not None:
+            ctx.checkpoint()
+        kind, other = type(first), type(second)
+        if (
+            (kind is int or kind is float)
+            and (other is int or other is float)
+            and (
+                not finite
+                or ((kind is int or isfinite(first)) and (other is int or isfinite(second)))
+            )
+        ):
+            return normalize_number(compute(first, second))
+        try:
+            result = apply(first, second)
+        except (CoercionError, RecursionError) as error:
+            raise DataError(f"Operator '{op}' failed: {error}") from None
+        if type(result) is int or type(result) is float or type(result) is bool:
+            return result
+        return check_size(result, ctx.max_output, f"Operator '{op}'")
+
+    return operate
 
 
 class Logical(Node):

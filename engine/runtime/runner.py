@@ -29,6 +29,7 @@ from engine.graph.plan import Plan, PlanNode
 from engine.mapping import EvalContext
 from engine.runtime.aggregation import Accumulator, accumulated_item
 from engine.runtime.context import ModuleContext, RunContext, RunVariables
+from engine.runtime.inline import Inline, inline_of
 from engine.runtime.record import (
     ExecutionRecord,
     IncompleteState,
@@ -147,6 +148,12 @@ class _Run:
         self.handlers: dict[int, Callable[[_Run, _Step], None]] = {
             node.id: _handler(node) for node in plan.walk()
         }
+        self.inline: dict[int, Inline] = {}
+        if context.compiled:
+            for node in plan.walk():
+                inline = inline_of(node.spec)
+                if inline is not None:
+                    self.inline[node.id] = inline
         self.accumulators: dict[int, Accumulator] = {}
         self.cursors: dict[int, Any] = dict(context.cursors)
         self.pending_cursors: dict[int, Any] = {}
@@ -568,6 +575,13 @@ class _Run:
             raise _Fatal(f"module {node.module} (id {node.id}) cannot run on its own")
         mapped = self._map(node, self._eval(scope))
         operation.input = mapped if not self.record.confidential else None
+        inline = self.inline.get(node.id)
+        if inline is not None and self.repeated_call is None:
+            self._parameters(node)  # a set-up error is the same either way
+            outputs = inline(mapped, self.variables)
+            if outputs is not None:
+                self._next_call_ordinal(node)
+                return iter(outputs)
         call = ModuleCall(
             module_id=node.id,
             parameters=self._parameters(node),
