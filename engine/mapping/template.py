@@ -295,7 +295,7 @@ class _Collection(_Compiled):
         self._evaluators = tuple((key, _evaluator(value)) for key, value in items)
         # Without the spread key among its keys (the usual case), no key is compared to it.
         self._spreads = any(key == spread_key for key, _ in items)
-        self.run = self.evaluate if self._spreads else _generated_collection(self._evaluators)
+        self.run = self.evaluate if self._spreads else _generated_collection(items)
 
     def evaluate(self, ctx: EvalContext) -> dict[str, Any]:
         if self._spreads:
@@ -321,21 +321,49 @@ class _Collection(_Compiled):
         return result
 
 
-def _generated_collection(evaluators: tuple[tuple[str, Any], ...]) -> Callable[[EvalContext], Any]:
-    """``_Collection.evaluate`` (without a spread key) as generated source: the loop over
-    its fields unrolled (code compiled once per number of fields)."""
-    names: dict[str, Any] = {"IGNORE": IGNORE, "ERASE": ERASE}
-    for index, (key, evaluate) in enumerate(evaluators):
-        names[f"k{index}"], names[f"e{index}"] = key, evaluate
-    return types.FunctionType(_collection_code(len(evaluators)), names, "collection")
+def _generated_collection(items: list[tuple[str, _Compiled]]) -> Callable[[EvalContext], Any]:
+    """``_Collection.evaluate`` (without a spread key) as generated source: the loop over its
+    fields unrolled, constant text and numbers stored as they are, a one-key reference
+    (``1.email``) read inline (code compiled once per shape)."""
+    names: dict[str, Any] = {"IGNORE": IGNORE, "ERASE": ERASE, "type": type, "dict": dict}
+    shape: list[str] = []
+    for index, (key, compiled) in enumerate(items):
+        names[f"k{index}"] = key
+        template = compiled.template if type(compiled) is _Leaf else None
+        single = template._single if template is not None else None
+        found = single.single_key() if type(single) is Path else None
+        if template is not None and template.is_constant and type(template.source) in _SCALARS:
+            shape.append("constant")
+            names[f"c{index}"] = template.source
+        elif found is not None and single is not None:
+            shape.append("key")
+            names[f"m{index}"], names[f"n{index}"] = found
+            names[f"g{index}"] = single.evaluate
+        else:
+            shape.append("value")
+            names[f"e{index}"] = _evaluator(compiled)
+    return types.FunctionType(_collection_code(tuple(shape)), names, "collection")
 
 
-@functools.lru_cache(maxsize=256)
-def _collection_code(count: int) -> types.CodeType:
+_SCALARS = (str, int, float, bool, type(None))
+"""Constants a collection stores as they are (a constant array or collection is copied)."""
+
+
+@functools.lru_cache(maxsize=512)
+def _collection_code(shape: tuple[str, ...]) -> types.CodeType:
     body = ["def collection(ctx):", "    result = {}"]
-    for index in range(count):
+    for index, kind in enumerate(shape):
+        if kind == "constant":
+            body.append(f"    result[k{index}] = c{index}")
+            continue
+        if kind == "key":
+            body += [
+                f"    value = ctx.bundles.get(m{index})",
+                f"    value = value.get(n{index}) if type(value) is dict else g{index}(ctx)",
+            ]
+        else:
+            body.append(f"    value = e{index}(ctx)")
         body += [
-            f"    value = e{index}(ctx)",
             "    if value is not IGNORE:",
             f"        result[k{index}] = None if value is ERASE else value",
         ]

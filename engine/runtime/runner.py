@@ -334,27 +334,26 @@ class _Run:
         node = step.node
         first = node is self.first
         operation = self._begin_operation(node)
+        produced = 0
         try:
             outputs = (
                 iter(given) if given is not None else self._call_module(node, step.scope, operation)
             )
-            produced = 0
-            while True:
-                try:
-                    output = next(outputs)
-                except StopIteration:
-                    break
-                output = self._check_output(node, output)
-                if self.transaction.auto_commit:
-                    self.transaction.commit()  # this module's operation is done with its writes
+            # The path of every bundle of every module: what it reads, read once.
+            flow, after, scope, on_end = step.flow, step.index + 1, step.scope, step.on_end
+            transaction, record_output = self.transaction, self._record_output
+            process_flow, node_id = self._process_flow, node.id
+            for output in outputs:
+                if type(output) is not dict:
+                    output = self._check_output(node, output)
+                if transaction.auto_commit:
+                    transaction.commit()  # this module's operation is done with its writes
                 produced += 1
-                self._record_output(node, operation, output)
+                record_output(node, operation, output)
                 if first:
                     self.lineage, self.first_bundles = self.first_bundles, self.first_bundles + 1
-                # ``_continue``, inline: this is the path of every bundle of every module.
-                self._process_flow(
-                    step.flow, step.index + 1, {**step.scope, node.id: output}, step.on_end
-                )
+                # ``_continue``, inline.
+                process_flow(flow, after, {**scope, node_id: output}, on_end)
         except ModuleError as error:
             if first:  # the trigger's own error is on no bundle's path
                 self.lineage = None
@@ -667,7 +666,8 @@ class _Run:
     def _end_operation(
         self, node: PlanNode, operation: OperationRecord, error: ModuleError | None
     ) -> None:
-        operation.duration_ms = (self.seconds() - operation.duration_ms) * 1000
+        if operation.stored:  # an operation past the stored ones keeps no duration
+            operation.duration_ms = (self.seconds() - operation.duration_ms) * 1000
         if error is not None:
             operation.error = _error_dict(error)
             self._module_record(node).errors += 1
@@ -685,12 +685,13 @@ class _Run:
             self.pending_cursors[node.id] = context.pending_cursor
 
     def _record_output(self, node: PlanNode, operation: OperationRecord, output: Any) -> None:
-        record = self._module_record(node)
+        run_record = self.record
+        record = run_record.modules.get(node.id) or self._module_record(node)
         record.bundles_out += 1
         operation.output_count += 1
         encoded = encoded_bundle(output)
         size = len(encoded)
-        self.record.data_size += size
+        run_record.data_size += size
         self.bundles += 1
         limits = self.limits
         if size > limits.max_output_bytes:
