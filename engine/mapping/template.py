@@ -390,7 +390,7 @@ def _spread_into(result: dict[str, Any], value: Any, key: str) -> None:
 
 
 def _evaluator(compiled: _Compiled) -> Any:
-    if type(compiled) is _Collection:
+    if type(compiled) is _Collection or type(compiled) is _Array:
         return compiled.run
     if type(compiled) is not _Leaf:
         return compiled.evaluate
@@ -398,17 +398,46 @@ def _evaluator(compiled: _Compiled) -> Any:
 
 
 class _Array(_Compiled):
-    __slots__ = ("_evaluators", "items")
+    __slots__ = ("_evaluators", "items", "run")
 
     def __init__(self, items: list[_Compiled]) -> None:
         self.items = items
         self.references = frozenset().union(*(item.references for item in items))
         self.is_constant = all(item.is_constant for item in items)
         self._evaluators = tuple(_evaluator(item) for item in items)
+        self.run = _generated_array(self._evaluators) if len(items) <= 16 else self.evaluate
 
     def evaluate(self, ctx: EvalContext) -> list[Any]:
         values = [evaluate(ctx) for evaluate in self._evaluators]
         return [None if value is ERASE else value for value in values if value is not IGNORE]
+
+
+def _generated_array(evaluators: tuple[Any, ...]) -> Callable[[EvalContext], list[Any]]:
+    """``_Array.evaluate`` for a short array as generated source: each item evaluated in
+    order, then ``IGNORE`` left out and ``ERASE`` made ``None`` (code compiled once per
+    length)."""
+    names: dict[str, Any] = {"IGNORE": IGNORE, "ERASE": ERASE, "_settled": _settled_items}
+    for index, evaluate in enumerate(evaluators):
+        names[f"e{index}"] = evaluate
+    return types.FunctionType(_array_code(len(evaluators)), names, "array")
+
+
+def _settled_items(values: list[Any]) -> list[Any]:
+    return [None if value is ERASE else value for value in values if value is not IGNORE]
+
+
+@functools.lru_cache(maxsize=32)
+def _array_code(count: int) -> types.CodeType:
+    items = ", ".join(f"e{index}(ctx)" for index in range(count))
+    checks = " or ".join(
+        f"values[{index}] is IGNORE or values[{index}] is ERASE" for index in range(count)
+    )
+    return _function_code(
+        "def array(ctx):\n"
+        f"    values = [{items}]\n"
+        + (f"    if {checks}:\n        return _settled(values)\n" if count else "")
+        + "    return values"
+    )
 
 
 def _settle(value: Any) -> Any:

@@ -642,10 +642,17 @@ class _Run:
 
     def _begin_operation(self, node: PlanNode) -> OperationRecord:
         started = self._check_limits()
-        self.record.operations += 1
-        record = self._module_record(node)
+        run_record = self.record
+        run_record.operations += 1
+        record = run_record.modules.get(node.id) or self._module_record(node)
         record.operations += 1
-        operation = self._new_call(record)
+        # ``_new_call``, inline: once per operation.
+        operation = OperationRecord(bundle=self.lineage)
+        if len(record.calls) < self.limits.stored_bundles:
+            record.calls.append(operation)
+        else:
+            operation.stored = False
+            record.calls_omitted += 1
         operation.duration_ms = started
         self.transaction.begin_operation()
         if self.context.on_event is not None:
