@@ -7,8 +7,10 @@ changes how ``[]`` reads an array (whole array instead of first element).
 
 from __future__ import annotations
 
+import functools
 import math
 import operator
+import types
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -24,6 +26,7 @@ from engine.mapping.paths import SPREAD, Index, Key, walk
 from engine.mapping.values import (
     ERASE,
     IGNORE,
+    MAX_SAFE_INTEGER,
     CoercionError,
     check_size,
     normalize_number,
@@ -396,7 +399,8 @@ class Binary(Node):
         left, right, apply, op = self.left.compiled(), self.right.compiled(), self._apply, self.op
         native = _NATIVE_ARITHMETIC.get(op)
         if native is not None:
-            return _arithmetic(left, right, apply, op, native)
+            general = _arithmetic(left, right, apply, op, native)
+            return _generated_arithmetic(self, general) or general
 
         def operate(ctx: EvalContext) -> Any:
             first, second = left(ctx), right(ctx)
@@ -466,6 +470,89 @@ def _arithmetic(
         return check_size(result, ctx.max_output, f"Operator '{op}'")
 
     return operate
+
+
+def _generated_arithmetic(root: Binary, general: Evaluator) -> Evaluator | None:
+    """A tree of ``+``, ``-``, ``*`` over one-key references (``2.qty``) and number literals as
+    one generated function: each reference read inline and each operation computed in
+    Python's arithmetic while every value is a plain finite number; the first value that is
+    not (text to coerce, an empty value, a boolean, an infinity, an integer past 2^53, a
+    checkpoint to call) hands the whole expression to ``general``, the closures it was
+    compiled from, which give Make's coercions and errors. References only read, so
+    evaluating again from the start changes nothing. ``None`` for any other tree."""
+    names: dict[str, Any] = {"general": general, "dict": dict, "int": int, "float": float}
+    lines: list[str] = []
+    leaves: list[str] = []
+    result = _arithmetic_source(root, names, lines, leaves)
+    if result is None or not lines:
+        return None
+    shape = "\n".join(lines) + f"\n    return {result}"
+    return types.FunctionType(_arithmetic_code(shape), {**names, "MAX": MAX_SAFE_INTEGER})
+
+
+def _arithmetic_source(
+    node: Node, names: dict[str, Any], lines: list[str], leaves: list[str]
+) -> str | None:
+    """The name holding ``node``'s value in the generated function (lines appended), or
+    ``None`` when ``node`` is not such a tree."""
+    if type(node) is Literal:
+        value = node.value
+        if type(value) not in (int, float) or not isfinite(value):
+            return None
+        if type(value) is int and not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+            return None
+        name = f"c{len(names)}"
+        names[name] = value
+        return name
+    if type(node) is Path:
+        key = node.single_key()
+        if key is None:
+            return None
+        index = len(leaves)
+        name = f"x{index}"
+        leaves.append(name)
+        names[f"m{index}"], names[f"n{index}"] = key
+        lines.extend(
+            [
+                f"    {name} = ctx.bundles.get(m{index})",
+                f"    if type({name}) is not dict:",
+                "        return general(ctx)",
+                f"    {name} = {name}.get(n{index})",
+                f"    if (type({name}) is not int and type({name}) is not float) "
+                f"or {name} - {name} != 0:",
+                "        return general(ctx)",
+            ]
+        )
+        return name
+    if type(node) is not Binary or node.op not in _NATIVE_ARITHMETIC:
+        return None
+    first = _arithmetic_source(node.left, names, lines, leaves)
+    second = _arithmetic_source(node.right, names, lines, leaves) if first else None
+    if first is None or second is None:
+        return None
+    name = f"r{len(lines)}"
+    lines.extend(
+        [
+            f"    {name} = {first} {node.op} {second}",
+            f"    if type({name}) is float:",
+            f"        if {name} - {name} != 0:",
+            "            return general(ctx)",
+            f"        if {name}.is_integer() and -MAX < {name} < MAX:",
+            f"            {name} = int({name})",
+            f"    elif not -MAX <= {name} <= MAX:",
+            "        return general(ctx)",
+        ]
+    )
+    return name
+
+
+@functools.lru_cache(maxsize=256)
+def _arithmetic_code(body: str) -> types.CodeType:
+    source = "def arithmetic(ctx):\n    if ctx.checkpoint is not None:\n"
+    source += "        return general(ctx)\n" + body
+    module = compile(source, "<arithmetic>", "exec")
+    code: types.CodeType = next(c for c in module.co_consts if isinstance(c, types.CodeType))
+    return code
 
 
 class Logical(Node):

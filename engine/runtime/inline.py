@@ -26,6 +26,8 @@ _SCOPES = frozenset({"roundtrip", "execution"})
 
 def set_variables(mapped: Any, variables: RunVariables) -> list[dict[str, Any]] | None:
     """``util:SetVariables``: each ``{name, value}`` set for the cycle or the execution."""
+    if mapped is None:  # no mapper: the model's defaults, no variables
+        mapped = {}
     if type(mapped) is not dict:
         return None
     scope = mapped.get("scope", "roundtrip")

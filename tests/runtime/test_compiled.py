@@ -335,6 +335,10 @@ EXPRESSIONS = [
     "{{1.a + 1.b}}",
     "{{1.a - 1.b}}",
     "{{1.a * (1 + 1.b)}}",
+    "{{1.a * 1.b * (1 + 1.b)}}",
+    "{{1.a - 2 * 1.b + 0.5}}",
+    "{{1.a * 1.a * 1.a * 1.a}}",
+    "{{1.nested.k * 1.a - 1}}",
     "{{round(1.a * 1.b; 2)}}",
     "{{upper(1.s)}}",
     "x{{1.a}}-{{1.s}}!",
@@ -401,6 +405,13 @@ def test_edge_operands_agree_with_the_tree_walk(source, a, b):
     assert _outcome(compile_template(source, "t").evaluate, ctx) == _outcome(
         _tree_walk(source), ctx
     )
+
+
+def test_arithmetic_reaches_the_checkpoint_of_each_operator():
+    calls = []
+    ctx = EvalContext(bundles={1: {"a": 2, "b": 3}}, checkpoint=lambda: calls.append(1))
+    assert compile_template("{{1.a * 1.b * (1 + 1.b)}}", "t").evaluate(ctx) == 24
+    assert len(calls) == 3
 
 
 def test_a_long_template_is_joined_by_the_loop():
