@@ -441,3 +441,46 @@ def test_constant_number_filters_agree_with_the_operator_table(name, b, a):
     fast_ctx, general_ctx = EvalContext(bundles={1: {"a": a}}), EvalContext(bundles={1: {"a": a}})
     assert _outcome(fast.evaluate, fast_ctx) == _outcome(general.evaluate, general_ctx)
     assert fast_ctx.warnings == general_ctx.warnings
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.one_of(
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.floats(min_value=-1000, max_value=1000),
+        st.integers(min_value=-(10**6), max_value=10**6).map(lambda n: n / 1000),
+        st.integers(min_value=-(10**6), max_value=10**6).map(lambda n: n / 200),
+    ),
+    st.integers(min_value=1, max_value=10),
+)
+def test_round_half_up_without_decimal_agrees_with_decimal(number, places):
+    from decimal import ROUND_HALF_UP
+
+    from engine.mapping.functions.math import _half_up, _quantize
+
+    fast = _half_up(number, places)
+    if fast is not None:
+        expected = _quantize(number, places, ROUND_HALF_UP)
+        assert (type(fast), fast) == (type(expected), expected)
+        assert math.copysign(1, fast) == math.copysign(1, expected)
+
+
+@pytest.mark.parametrize(
+    "number, places, expected",
+    [
+        (2.675, 2, 2.68),
+        (1.005, 2, 1.01),
+        (-0.005, 2, -0.01),
+        (0.125, 2, 0.13),
+        (-1.5, 1, -1.5),
+        (9.995, 2, 10),
+        (-0.001, 2, 0),
+        (123.4, 3, 123.4),
+        (0.0001, 2, 0),
+    ],
+)
+def test_round_half_up_ties(number, places, expected):
+    from engine.mapping.functions.math import round_
+
+    result = round_(EvalContext(bundles={}), number, places)
+    assert (type(result), result) == (type(expected), expected)
