@@ -73,7 +73,7 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
-@dataclass
+@dataclass(slots=True)
 class OperationRecord:
     """One operation of a module (one input bundle).
 
