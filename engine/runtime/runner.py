@@ -154,6 +154,8 @@ class _Run:
                 inline = inline_of(node.spec)
                 if inline is not None:
                     self.inline[node.id] = inline
+                    if node.id not in self.feeds and node is not self.first:
+                        self.handlers[node.id] = _Run._run_inline
         self.accumulators: dict[int, Accumulator] = {}
         self.cursors: dict[int, Any] = dict(context.cursors)
         self.pending_cursors: dict[int, Any] = {}
@@ -363,6 +365,45 @@ class _Run:
         finally:
             if first:  # what runs after (an aggregator fed by it) combines its bundles
                 self.lineage = None
+        self._end_operation(node, operation, None)
+        if not produced and self._continues_without_results(node):
+            self._continue(step, {})
+        self._stop_if_returned(node)
+
+    def _run_inline(self, step: _Step) -> None:
+        """``_run_node`` for a built-in module run inline (``engine/runtime/inline.py``) that
+        feeds no aggregator and is not the run's first module: the same operation, records
+        and errors as ``_run_outputs`` and ``_call_module``, in one frame."""
+        node = step.node
+        operation = self._begin_operation(node)
+        produced = 0
+        try:
+            scope = step.scope
+            mapper = node.expressions.mapper
+            mapped = mapper.evaluate(self._eval(scope)) if mapper is not None else None
+            operation.input = mapped if not self.record.confidential else None
+            outputs = None
+            if self.repeated_call is None:
+                self._parameters(node)  # a set-up error is the same either way
+                outputs = self.inline[node.id](mapped, self.variables)
+            if outputs is None:
+                outputs = self._general_call(node, mapped)
+            else:
+                self._next_call_ordinal(node)
+            flow, after, on_end, node_id = step.flow, step.index + 1, step.on_end, node.id
+            transaction = self.transaction
+            for output in outputs:
+                if type(output) is not dict:
+                    output = self._check_output(node, output)
+                if transaction.auto_commit:
+                    transaction.commit()
+                produced += 1
+                self._record_output(node, operation, output)
+                self._process_flow(flow, after, {**scope, node_id: output}, on_end)
+        except ModuleError as error:
+            self._end_operation(node, operation, error)
+            self._handle_error(step, error, operation)
+            return
         self._end_operation(node, operation, None)
         if not produced and self._continues_without_results(node):
             self._continue(step, {})
@@ -581,6 +622,12 @@ class _Run:
             if outputs is not None:
                 self._next_call_ordinal(node)
                 return iter(outputs)
+        return self._general_call(node, mapped)
+
+    def _general_call(self, node: PlanNode, mapped: Any) -> Iterator[Mapping[str, Any]]:
+        """The module's own ``run`` with its validated parameters and input."""
+        spec = node.spec
+        assert spec is not None and spec.run is not None
         call = ModuleCall(
             module_id=node.id,
             parameters=self._parameters(node),
