@@ -215,11 +215,13 @@ class Filter:
         references: module ids any condition reads.
     """
 
-    __slots__ = ("groups", "name", "references")
+    __slots__ = ("_only", "groups", "name", "references")
 
     def __init__(self, name: str | None, groups: list[list[Condition]]) -> None:
         self.name = name
         self.groups = groups
+        # The commonest filter: one condition (``failures`` without its loops).
+        self._only = groups[0][0] if len(groups) == 1 and len(groups[0]) == 1 else None
         found: set[int] = set()
         for group in groups:
             for condition in group:
@@ -247,6 +249,10 @@ class Filter:
         Raises:
             DataError: a function inside a condition failed.
         """
+        only = self._only
+        if only is not None:
+            holds, a, b = only.evaluate(ctx)
+            return [] if holds else [only.failed(a, b)]
         failed: list[FailedCondition] = []
         for group in self.groups:
             for condition in group:

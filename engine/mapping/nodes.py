@@ -619,6 +619,8 @@ class Call(Node):
             if key is not None:
                 return _call_of_key(name, impl, key, only.evaluate_arg)
             return _call_of_one(name, impl, args[0])
+        if len(args) == 2 and type(self.args[1]) is Literal:  # round(x; 2), formatDate(d; "…")
+            return _call_with_constant(name, impl, args[0], self.args[1].value)
         if len(args) == 2:
             return _call_of_two(name, impl, args[0], args[1])
         return _settled_call(name, lambda ctx: impl(ctx, *[arg(ctx) for arg in args]))
@@ -689,6 +691,25 @@ def _call_of_key(name: str, impl: Any, key: tuple[int, str], general: Evaluator)
         value = ctx.bundles.get(module_id)
         try:
             result = impl(ctx, value.get(field) if type(value) is dict else general(ctx))
+        except DataError:
+            raise
+        except _FUNCTION_FAILURES as error:
+            raise DataError(f"Function '{name}' finished with error! {error}") from None
+        if type(result) is str and len(result) <= ctx.max_output:
+            return result
+        return check_size(result, ctx.max_output, f"Function '{name}'")
+
+    return call
+
+
+def _call_with_constant(name: str, impl: Any, first: Evaluator, constant: Any) -> Evaluator:
+    """``_call_of_two`` whose second argument is a literal: passed as it is."""
+
+    def call(ctx: EvalContext) -> Any:
+        if ctx.checkpoint is not None:
+            ctx.checkpoint()
+        try:
+            result = impl(ctx, first(ctx), constant)
         except DataError:
             raise
         except _FUNCTION_FAILURES as error:

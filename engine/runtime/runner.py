@@ -298,7 +298,11 @@ class _Run:
         node = flow[index]
         if node.expressions.filter is not None and not self._filter_passes(node, scope):
             return False
-        self.handlers[node.id](self, _Step(node, flow, index, scope, on_end))
+        handler = self.handlers[node.id]
+        if handler is _ACCUMULATE:  # an aggregator needs no step: its bundle, at once
+            self._accumulate_bundle(node, scope, on_end)
+        else:
+            handler(self, _Step(node, flow, index, scope, on_end))
         return True
 
     def _continue(self, step: _Step, output: Any) -> None:
@@ -503,10 +507,13 @@ class _Run:
         )
 
     def _accumulate(self, step: _Step) -> None:
-        node, scope, on_end = step.node, step.scope, step.on_end
+        self._accumulate_bundle(step.node, step.scope, step.on_end)
+
+    def _accumulate_bundle(self, node: PlanNode, scope: Scope, on_end: OnEnd) -> None:
         accumulator = self.accumulators.get(node.id)
         evaluation = self._eval(scope)
-        item = accumulated_item(self._map(node, evaluation))
+        mapper = node.expressions.mapper
+        item = accumulated_item(mapper.evaluate(evaluation) if mapper is not None else None)
         group = node.expressions.group_by
         key = group.evaluate(evaluation) if group is not None else None
         if accumulator is None:
@@ -902,6 +909,9 @@ def _validation_summary(error: ValidationError) -> str:
         where = ".".join(str(p) for p in item["loc"]) or "input"
         parts.append(f"{where}: {item['msg'][:1].lower()}{item['msg'][1:]}")
     return "; ".join(parts)
+
+
+_ACCUMULATE = _Run._accumulate
 
 
 def _handler(node: PlanNode) -> Callable[[_Run, _Step], None]:
