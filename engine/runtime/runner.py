@@ -299,7 +299,9 @@ class _Run:
         if node.expressions.filter is not None and not self._filter_passes(node, scope):
             return False
         handler = self.handlers[node.id]
-        if handler is _ACCUMULATE:  # an aggregator needs no step: its bundle, at once
+        if handler is _RUN_INLINE:  # neither needs a step but on the way to an error
+            self._run_inline_bundle(node, flow, index, scope, on_end)
+        elif handler is _ACCUMULATE:
             self._accumulate_bundle(node, scope, on_end)
         else:
             handler(self, _Step(node, flow, index, scope, on_end))
@@ -378,11 +380,19 @@ class _Run:
         """``_run_node`` for a built-in module run inline (``engine/runtime/inline.py``) that
         feeds no aggregator and is not the run's first module: the same operation, records
         and errors as ``_run_outputs`` and ``_call_module``, in one frame."""
-        node = step.node
+        self._run_inline_bundle(step.node, step.flow, step.index, step.scope, step.on_end)
+
+    def _run_inline_bundle(
+        self,
+        node: PlanNode,
+        flow: tuple[PlanNode, ...],
+        index: int,
+        scope: Scope,
+        on_end: OnEnd,
+    ) -> None:
         operation = self._begin_operation(node)
         produced = 0
         try:
-            scope = step.scope
             mapper = node.expressions.mapper
             mapped = mapper.evaluate(self._eval(scope)) if mapper is not None else None
             operation.input = mapped if not self.record.confidential else None
@@ -394,8 +404,7 @@ class _Run:
                 outputs = self._general_call(node, mapped)
             else:
                 self._next_call_ordinal(node)
-            flow, after, on_end, node_id = step.flow, step.index + 1, step.on_end, node.id
-            transaction = self.transaction
+            after, node_id, transaction = index + 1, node.id, self.transaction
             for output in outputs:
                 if type(output) is not dict:
                     output = self._check_output(node, output)
@@ -406,11 +415,11 @@ class _Run:
                 self._process_flow(flow, after, {**scope, node_id: output}, on_end)
         except ModuleError as error:
             self._end_operation(node, operation, error)
-            self._handle_error(step, error, operation)
+            self._handle_error(_Step(node, flow, index, scope, on_end), error, operation)
             return
         self._end_operation(node, operation, None)
         if not produced and self._continues_without_results(node):
-            self._continue(step, {})
+            self._continue(_Step(node, flow, index, scope, on_end), {})
         self._stop_if_returned(node)
 
     def _stop_if_returned(self, node: PlanNode) -> None:
@@ -912,6 +921,7 @@ def _validation_summary(error: ValidationError) -> str:
 
 
 _ACCUMULATE = _Run._accumulate
+_RUN_INLINE = _Run._run_inline
 
 
 def _handler(node: PlanNode) -> Callable[[_Run, _Step], None]:
