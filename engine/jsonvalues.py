@@ -135,6 +135,8 @@ def dumps(value: Any, **options: Any) -> str:
 
 
 _FAST_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
+COMPACT_OPTIONS = _FAST_OPTIONS
+"""orjson's options behind ``dump_compact`` (for a caller that tries orjson first itself)."""
 
 
 def dump_compact(value: Any, default: Callable[[Any], Any] | None = None) -> bytes:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
+from math import isfinite
 from typing import Any
 
 from engine.errors import ExpressionError
@@ -29,7 +30,8 @@ from engine.filters.codes import (
     OPERATOR_LABELS,
     UNARY_OPERATORS,
 )
-from engine.filters.operators import OPERATORS, Operator
+from engine.filters.operators import COMPARISONS, OPERATORS, Compare, Operator
+from engine.filters.operators import FAMILIES as OPERAND_COERCIONS
 from engine.mapping import EvalContext, Template, compile_template
 from engine.mapping.values import ERASE, IGNORE, CoercionError
 
@@ -136,7 +138,7 @@ class Condition:
         code: the operator code.
     """
 
-    __slots__ = ("a", "b", "code", "operator", "where")
+    __slots__ = ("_number", "a", "b", "code", "operator", "where")
 
     def __init__(self, a: Template, code: str, b: Template | None, where: str) -> None:
         self.a = a
@@ -144,6 +146,7 @@ class Condition:
         self.operator: Operator = OPERATORS[code]
         self.b = b
         self.where = where
+        self._number = _constant_number_comparison(code, b)
 
     @property
     def references(self) -> frozenset[int]:
@@ -158,6 +161,11 @@ class Condition:
         a = self.a.evaluate(ctx)
         if a is IGNORE or a is ERASE:
             a = None
+        number = self._number
+        if number is not None and (type(a) is int or (type(a) is float and isfinite(a))):
+            # A number compared with a constant number: nothing to coerce on either side.
+            compare, b_number, b_value = number
+            return bool(compare(a, b_number)), a, b_value
         b = self.b.evaluate(ctx) if self.b is not None else None
         if b is IGNORE or b is ERASE:
             b = None
@@ -176,6 +184,24 @@ class Condition:
         return FailedCondition(where, self.a.source, self.code, source_b, a, b)
 
 
+def _constant_number_comparison(
+    code: str, b: Template | None
+) -> tuple[Compare, int | float, Any] | None:
+    """For ``number:…`` against a constant ``b`` that reads as a number: the comparison, ``b``
+    as a number and ``b`` as evaluated (what a failed condition shows); ``None`` otherwise."""
+    family, _, name = code.partition(":")
+    if family != "number" or b is None or not b.is_constant or name not in COMPARISONS:
+        return None
+    value = b.source
+    if type(value) not in (str, int, float):
+        return None
+    try:
+        number = OPERAND_COERCIONS["number"][1](value, EvalContext(bundles={}))
+    except CoercionError:
+        return None
+    return COMPARISONS[name], number, value
+
+
 def _plain(value: Any) -> Any:
     return None if value is IGNORE or value is ERASE else value
 
@@ -189,11 +215,13 @@ class Filter:
         references: module ids any condition reads.
     """
 
-    __slots__ = ("groups", "name", "references")
+    __slots__ = ("_only", "groups", "name", "references")
 
     def __init__(self, name: str | None, groups: list[list[Condition]]) -> None:
         self.name = name
         self.groups = groups
+        # The commonest filter: one condition (``failures`` without its loops).
+        self._only = groups[0][0] if len(groups) == 1 and len(groups[0]) == 1 else None
         found: set[int] = set()
         for group in groups:
             for condition in group:
@@ -221,6 +249,10 @@ class Filter:
         Raises:
             DataError: a function inside a condition failed.
         """
+        only = self._only
+        if only is not None:
+            holds, a, b = only.evaluate(ctx)
+            return [] if holds else [only.failed(a, b)]
         failed: list[FailedCondition] = []
         for group in self.groups:
             for condition in group:

@@ -7,11 +7,15 @@ changes how ``[]`` reads an array (whole array instead of first element).
 
 from __future__ import annotations
 
+import functools
 import math
+import operator
+import types
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from datetime import UTC, datetime
+from math import isfinite
 from typing import Any
 
 from engine.errors import DataError
@@ -22,8 +26,10 @@ from engine.mapping.paths import SPREAD, Index, Key, walk
 from engine.mapping.values import (
     ERASE,
     IGNORE,
+    MAX_SAFE_INTEGER,
     CoercionError,
     check_size,
+    normalize_number,
     to_bool,
     to_number,
 )
@@ -249,6 +255,13 @@ class Path(Node):
         self._name = self._names[0] if self._module_id is not None and len(steps) == 1 else None
         self.depth = max([base.depth, *(s.depth for s in steps if isinstance(s, Node))]) + 1
 
+    def single_key(self) -> tuple[int, str] | None:
+        """``(module id, key)`` for one key into a module's bundle (``1.email``), which a
+        compiled template reads inline; ``None`` for any other path."""
+        if self._name is None or self._module_id is None:
+            return None
+        return self._module_id, self._name
+
     def _resolved_steps(self, ctx: EvalContext) -> list[Any]:
         if self._static:
             return self.steps
@@ -384,6 +397,10 @@ class Binary(Node):
 
     def compiled(self) -> Evaluator:
         left, right, apply, op = self.left.compiled(), self.right.compiled(), self._apply, self.op
+        native = _NATIVE_ARITHMETIC.get(op)
+        if native is not None:
+            general = _arithmetic(left, right, apply, op, native)
+            return _generated_arithmetic(self, general) or general
 
         def operate(ctx: EvalContext) -> Any:
             first, second = left(ctx), right(ctx)
@@ -407,6 +424,135 @@ class Binary(Node):
         if self.op in ARITHMETIC and (isinstance(self.left, Word) or isinstance(self.right, Word)):
             return True
         return self.left.has_word_arithmetic() or self.right.has_word_arithmetic()
+
+
+_NATIVE_ARITHMETIC: dict[str, tuple[Callable[[Any, Any], Any], bool]] = {
+    "+": (operator.add, False),
+    "-": (operator.sub, True),
+    "*": (operator.mul, True),
+}
+"""Operators computed at once when both operands are ``int``/``float`` (not ``bool``): the
+Python operator, and whether the operands must be finite (``-`` and ``*`` read them as
+numbers, which refuses infinities; ``+`` of two numbers adds them as they are)."""
+
+
+def _arithmetic(
+    left: Evaluator,
+    right: Evaluator,
+    apply: Callable[[Any, Any], Any],
+    op: str,
+    native: tuple[Callable[[Any, Any], Any], bool],
+) -> Evaluator:
+    """``Binary.compiled`` for ``+``, ``-``, ``*``: two plain numbers are computed inline (Make's
+    coercions have nothing to do for them), anything else goes through the operator table."""
+    compute, finite = native
+
+    def operate(ctx: EvalContext) -> Any:
+        first, second = left(ctx), right(ctx)
+        if ctx.checkpoint is not None:
+            ctx.checkpoint()
+        kind, other = type(first), type(second)
+        if (
+            (kind is int or kind is float)
+            and (other is int or other is float)
+            and (
+                not finite
+                or ((kind is int or isfinite(first)) and (other is int or isfinite(second)))
+            )
+        ):
+            return normalize_number(compute(first, second))
+        try:
+            result = apply(first, second)
+        except (CoercionError, RecursionError) as error:
+            raise DataError(f"Operator '{op}' failed: {error}") from None
+        if type(result) is int or type(result) is float or type(result) is bool:
+            return result
+        return check_size(result, ctx.max_output, f"Operator '{op}'")
+
+    return operate
+
+
+def _generated_arithmetic(root: Binary, general: Evaluator) -> Evaluator | None:
+    """A tree of ``+``, ``-``, ``*`` over one-key references (``2.qty``) and number literals as
+    one generated function: each reference read inline and each operation computed in
+    Python's arithmetic while every value is a plain finite number; the first value that is
+    not (text to coerce, an empty value, a boolean, an infinity, an integer past 2^53, a
+    checkpoint to call) hands the whole expression to ``general``, the closures it was
+    compiled from, which give Make's coercions and errors. References only read, so
+    evaluating again from the start changes nothing. ``None`` for any other tree."""
+    names: dict[str, Any] = {"general": general, "dict": dict, "int": int, "float": float}
+    lines: list[str] = []
+    leaves: list[str] = []
+    result = _arithmetic_source(root, names, lines, leaves)
+    if result is None or not lines:
+        return None
+    shape = "\n".join(lines) + f"\n    return {result}"
+    return types.FunctionType(_arithmetic_code(shape), {**names, "MAX": MAX_SAFE_INTEGER})
+
+
+def _arithmetic_source(
+    node: Node, names: dict[str, Any], lines: list[str], leaves: list[str]
+) -> str | None:
+    """The name holding ``node``'s value in the generated function (lines appended), or
+    ``None`` when ``node`` is not such a tree."""
+    if type(node) is Literal:
+        value = node.value
+        if type(value) not in (int, float) or not isfinite(value):
+            return None
+        if type(value) is int and not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+            return None
+        name = f"c{len(names)}"
+        names[name] = value
+        return name
+    if type(node) is Path:
+        key = node.single_key()
+        if key is None:
+            return None
+        index = len(leaves)
+        name = f"x{index}"
+        leaves.append(name)
+        names[f"m{index}"], names[f"n{index}"] = key
+        lines.extend(
+            [
+                f"    {name} = ctx.bundles.get(m{index})",
+                f"    if type({name}) is not dict:",
+                "        return general(ctx)",
+                f"    {name} = {name}.get(n{index})",
+                f"    if (type({name}) is not int and type({name}) is not float) "
+                f"or {name} - {name} != 0:",
+                "        return general(ctx)",
+            ]
+        )
+        return name
+    if type(node) is not Binary or node.op not in _NATIVE_ARITHMETIC:
+        return None
+    first = _arithmetic_source(node.left, names, lines, leaves)
+    second = _arithmetic_source(node.right, names, lines, leaves) if first else None
+    if first is None or second is None:
+        return None
+    name = f"r{len(lines)}"
+    lines.extend(
+        [
+            f"    {name} = {first} {node.op} {second}",
+            f"    if type({name}) is float:",
+            f"        if {name} - {name} != 0:",
+            "            return general(ctx)",
+            f"        if {name}.is_integer() and -MAX < {name} < MAX:",
+            f"            {name} = int({name})",
+            f"    elif not -MAX <= {name} <= MAX:",
+            "        return general(ctx)",
+        ]
+    )
+    return name
+
+
+@functools.lru_cache(maxsize=256)
+def _arithmetic_code(body: str) -> types.CodeType:
+    source = "def arithmetic(ctx):\n    if ctx.checkpoint is not None:\n"
+    source += "        return general(ctx)\n" + body
+    module = compile(source, "<arithmetic>", "exec")
+    code: types.CodeType = next(c for c in module.co_consts if isinstance(c, types.CodeType))
+    return code
 
 
 class Logical(Node):
@@ -468,11 +614,15 @@ class Call(Node):
         impl, name = spec.impl, spec.name
         args = tuple(arg.compiled_arg() for arg in self.args)
         if len(args) == 1:  # the commonest calls take one or two arguments: no argument list
-            (only,) = args
-            return _settled_call(name, lambda ctx: impl(ctx, only(ctx)))
+            only = self.args[0]
+            key = only.single_key() if type(only) is Path else None
+            if key is not None:
+                return _call_of_key(name, impl, key, only.evaluate_arg)
+            return _call_of_one(name, impl, args[0])
+        if len(args) == 2 and type(self.args[1]) is Literal:  # round(x; 2), formatDate(d; "…")
+            return _call_with_constant(name, impl, args[0], self.args[1].value)
         if len(args) == 2:
-            first, second = args
-            return _settled_call(name, lambda ctx: impl(ctx, first(ctx), second(ctx)))
+            return _call_of_two(name, impl, args[0], args[1])
         return _settled_call(name, lambda ctx: impl(ctx, *[arg(ctx) for arg in args]))
 
     def collect_references(self, into: set[int]) -> None:
@@ -501,6 +651,84 @@ def _settled_call(name: str, invoke: Evaluator) -> Evaluator:
             ctx.checkpoint()
         try:
             result = invoke(ctx)
+        except DataError:
+            raise
+        except _FUNCTION_FAILURES as error:
+            raise DataError(f"Function '{name}' finished with error! {error}") from None
+        if type(result) is str and len(result) <= ctx.max_output:
+            return result
+        return check_size(result, ctx.max_output, f"Function '{name}'")
+
+    return call
+
+
+def _call_of_one(name: str, impl: Any, only: Evaluator) -> Evaluator:
+    """``_settled_call`` of a one-argument function, in one frame (no inner lambda)."""
+
+    def call(ctx: EvalContext) -> Any:
+        if ctx.checkpoint is not None:
+            ctx.checkpoint()
+        try:
+            result = impl(ctx, only(ctx))
+        except DataError:
+            raise
+        except _FUNCTION_FAILURES as error:
+            raise DataError(f"Function '{name}' finished with error! {error}") from None
+        if type(result) is str and len(result) <= ctx.max_output:
+            return result
+        return check_size(result, ctx.max_output, f"Function '{name}'")
+
+    return call
+
+
+def _call_of_key(name: str, impl: Any, key: tuple[int, str], general: Evaluator) -> Evaluator:
+    """``_call_of_one`` whose argument is one key into a module's bundle, read inline."""
+    module_id, field = key
+
+    def call(ctx: EvalContext) -> Any:
+        if ctx.checkpoint is not None:
+            ctx.checkpoint()
+        value = ctx.bundles.get(module_id)
+        try:
+            result = impl(ctx, value.get(field) if type(value) is dict else general(ctx))
+        except DataError:
+            raise
+        except _FUNCTION_FAILURES as error:
+            raise DataError(f"Function '{name}' finished with error! {error}") from None
+        if type(result) is str and len(result) <= ctx.max_output:
+            return result
+        return check_size(result, ctx.max_output, f"Function '{name}'")
+
+    return call
+
+
+def _call_with_constant(name: str, impl: Any, first: Evaluator, constant: Any) -> Evaluator:
+    """``_call_of_two`` whose second argument is a literal: passed as it is."""
+
+    def call(ctx: EvalContext) -> Any:
+        if ctx.checkpoint is not None:
+            ctx.checkpoint()
+        try:
+            result = impl(ctx, first(ctx), constant)
+        except DataError:
+            raise
+        except _FUNCTION_FAILURES as error:
+            raise DataError(f"Function '{name}' finished with error! {error}") from None
+        if type(result) is str and len(result) <= ctx.max_output:
+            return result
+        return check_size(result, ctx.max_output, f"Function '{name}'")
+
+    return call
+
+
+def _call_of_two(name: str, impl: Any, first: Evaluator, second: Evaluator) -> Evaluator:
+    """``_settled_call`` of a two-argument function, in one frame (no inner lambda)."""
+
+    def call(ctx: EvalContext) -> Any:
+        if ctx.checkpoint is not None:
+            ctx.checkpoint()
+        try:
+            result = impl(ctx, first(ctx), second(ctx))
         except DataError:
             raise
         except _FUNCTION_FAILURES as error:

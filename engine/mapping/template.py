@@ -7,6 +7,8 @@ between expressions makes the result text (Make's coercion: ISO dates, ``true``/
 from __future__ import annotations
 
 import copy
+import functools
+import types
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any
@@ -15,7 +17,7 @@ from engine.errors import DataError, ExpressionError
 from engine.mapping.context import EvalContext
 from engine.mapping.dialect import SCENARIO, Dialect
 from engine.mapping.lexer import tokenize_expression
-from engine.mapping.nodes import Literal, Node, Word
+from engine.mapping.nodes import Literal, Node, Path, Word
 from engine.mapping.parser import Parser
 from engine.mapping.values import ERASE, IGNORE, CoercionError, ValueTooLarge, to_text
 
@@ -75,8 +77,7 @@ class Template:
             if isinstance(source, dict | list):
                 return lambda ctx: copy.deepcopy(source)
             return lambda ctx: source
-        parts = tuple(part if isinstance(part, str) else part.compiled() for part in self._parts)
-        return _joiner(parts, f"Template at {self.where}")
+        return _generated_joiner(self._parts, f"Template at {self.where}")
 
 
 def _joiner(
@@ -106,6 +107,87 @@ def _joiner(
         return "".join(pieces)  # its length is ``size``: within the limit
 
     return joined
+
+
+_MAX_GENERATED_PARTS = 32
+"""Longer text templates use ``_joiner``'s loop instead of generated source."""
+
+
+def _generated_joiner(parts: list[str | Node], what: str) -> Callable[[EvalContext], str]:
+    """``_joiner`` for ``parts`` written out as Python source and compiled once per shape: the
+    loop unrolled, a one-key reference (``1.email``) read inline, the text joined by one
+    f-string. Same order of evaluation, same checks and errors as ``_joiner`` (the tests
+    compare both on generated templates)."""
+    if len(parts) > _MAX_GENERATED_PARTS:
+        compiled = tuple(part if isinstance(part, str) else part.compiled() for part in parts)
+        return _joiner(compiled, what)
+    names: dict[str, Any] = {**_JOINER_NAMES, "WHAT": what}
+    shape: list[str] = []
+    for index, part in enumerate(parts):
+        if isinstance(part, str):
+            shape.append("text")
+            names[f"p{index}"], names[f"n{index}"] = part, len(part)
+            continue
+        key = part.single_key() if isinstance(part, Path) else None
+        if key is not None:
+            shape.append("key")
+            names[f"m{index}"], names[f"k{index}"] = key
+            names[f"g{index}"] = part.evaluate
+        else:
+            shape.append("node")
+            names[f"f{index}"] = part.compiled()
+    code = _joiner_code(tuple(shape))
+    return types.FunctionType(code, names, "joined")
+
+
+_JOINER_NAMES: dict[str, Any] = {
+    "CoercionError": CoercionError,
+    "RecursionError": RecursionError,
+    "DataError": DataError,
+    "ValueTooLarge": ValueTooLarge,
+    "to_text": to_text,
+    "dict": dict,
+    "str": str,
+    "len": len,
+    "type": type,
+}
+
+
+@functools.lru_cache(maxsize=512)
+def _joiner_code(shape: tuple[str, ...]) -> types.CodeType:
+    """The code of a joiner for templates of ``shape`` (``text``, ``key`` or ``node`` per
+    part); the parts themselves are the function's globals (``p0``, ``f1`` …)."""
+    body = ["def joined(ctx):", "    limit = ctx.max_output", "    size = 0", "    try:"]
+    for index, kind in enumerate(shape):
+        piece = f"p{index}"
+        if kind == "text":
+            body.append(f"        size += n{index}")
+        else:
+            if kind == "key":
+                body += [
+                    f"        {piece} = ctx.bundles.get(m{index})",
+                    f"        {piece} = {piece}.get(k{index}) if type({piece}) is dict "
+                    f"else g{index}(ctx)",
+                ]
+            else:
+                body.append(f"        {piece} = f{index}(ctx)")
+            body += [
+                f"        if type({piece}) is not str:",
+                f"            {piece} = to_text({piece})",
+                f"        size += len({piece})",
+            ]
+        body += [
+            "        if size > limit:",
+            "            raise ValueTooLarge("
+            'f"{WHAT} produced a value larger than the limit of {limit:,}")',
+        ]
+    joined = "".join("{p" + str(index) + "}" for index in range(len(shape)))
+    body += [
+        "    except (CoercionError, RecursionError) as error:",
+        '        raise DataError(f"{WHAT} cannot be converted to text: {error}") from None',
+        f'    return f"{joined}"',
+    ]
+    return _function_code("\n".join(body))
 
 
 def compile_template(source: Any, where: str = "", dialect: Dialect = SCENARIO) -> Template:
@@ -153,11 +235,13 @@ class CompiledValue:
         is_constant: no template inside has ``{{…}}``.
     """
 
-    __slots__ = ("_root", "is_constant", "references", "source")
+    __slots__ = ("_root", "_run", "is_constant", "references", "source")
 
     def __init__(self, source: Any, root: _Compiled) -> None:
         self.source = source
         self._root = root
+        # A collection (the usual mapper) never settles to ERASE/IGNORE: its function at once.
+        self._run = root.run if type(root) is _Collection else None
         self.references = root.references
         self.is_constant = root.is_constant
 
@@ -170,6 +254,9 @@ class CompiledValue:
         A collection key whose value is ``IGNORE`` is left out (so is an ``IGNORE`` array item);
         ``ERASE`` becomes ``None``.
         """
+        run = self._run
+        if run is not None:
+            return run(ctx)
         return _settle(self._root.evaluate(ctx))
 
 
@@ -197,7 +284,7 @@ class _Leaf(_Compiled):
 
 
 class _Collection(_Compiled):
-    __slots__ = ("_evaluators", "_spread_key", "_spreads", "items")
+    __slots__ = ("_evaluators", "_spread_key", "_spreads", "items", "run")
 
     def __init__(self, items: list[tuple[str, _Compiled]], spread_key: str | None = None) -> None:
         self.items = items
@@ -208,6 +295,7 @@ class _Collection(_Compiled):
         self._evaluators = tuple((key, _evaluator(value)) for key, value in items)
         # Without the spread key among its keys (the usual case), no key is compared to it.
         self._spreads = any(key == spread_key for key, _ in items)
+        self.run = self.evaluate if self._spreads else _generated_collection(items)
 
     def evaluate(self, ctx: EvalContext) -> dict[str, Any]:
         if self._spreads:
@@ -233,6 +321,65 @@ class _Collection(_Compiled):
         return result
 
 
+def _generated_collection(items: list[tuple[str, _Compiled]]) -> Callable[[EvalContext], Any]:
+    """``_Collection.evaluate`` (without a spread key) as generated source: the loop over its
+    fields unrolled, constant text and numbers stored as they are, a one-key reference
+    (``1.email``) read inline (code compiled once per shape)."""
+    names: dict[str, Any] = {"IGNORE": IGNORE, "ERASE": ERASE, "type": type, "dict": dict}
+    shape: list[str] = []
+    for index, (key, compiled) in enumerate(items):
+        names[f"k{index}"] = key
+        template = compiled.template if type(compiled) is _Leaf else None
+        single = template._single if template is not None else None
+        found = single.single_key() if type(single) is Path else None
+        if template is not None and template.is_constant and type(template.source) in _SCALARS:
+            shape.append("constant")
+            names[f"c{index}"] = template.source
+        elif found is not None and single is not None:
+            shape.append("key")
+            names[f"m{index}"], names[f"n{index}"] = found
+            names[f"g{index}"] = single.evaluate
+        else:
+            shape.append("value")
+            names[f"e{index}"] = _evaluator(compiled)
+    return types.FunctionType(_collection_code(tuple(shape)), names, "collection")
+
+
+_SCALARS = (str, int, float, bool, type(None))
+"""Constants a collection stores as they are (a constant array or collection is copied)."""
+
+
+@functools.lru_cache(maxsize=512)
+def _collection_code(shape: tuple[str, ...]) -> types.CodeType:
+    body = ["def collection(ctx):", "    result = {}"]
+    for index, kind in enumerate(shape):
+        if kind == "constant":
+            body.append(f"    result[k{index}] = c{index}")
+            continue
+        if kind == "key":
+            body += [
+                f"    value = ctx.bundles.get(m{index})",
+                f"    value = value.get(n{index}) if type(value) is dict else g{index}(ctx)",
+            ]
+        else:
+            body.append(f"    value = e{index}(ctx)")
+        body += [
+            "    if value is not IGNORE:",
+            f"        result[k{index}] = None if value is ERASE else value",
+        ]
+    body.append("    return result")
+    return _function_code("\n".join(body))
+
+
+def _function_code(source: str) -> types.CodeType:
+    """The code object of the one function ``source`` defines."""
+    module = compile(source, "<mapper>", "exec")
+    code: types.CodeType = next(
+        const for const in module.co_consts if isinstance(const, types.CodeType)
+    )
+    return code
+
+
 def _spread_into(result: dict[str, Any], value: Any, key: str) -> None:
     """Merge a spread key's collection into ``result`` (nothing for an empty value)."""
     if value is None or value is ERASE or value == "":
@@ -243,23 +390,54 @@ def _spread_into(result: dict[str, Any], value: Any, key: str) -> None:
 
 
 def _evaluator(compiled: _Compiled) -> Any:
+    if type(compiled) is _Collection or type(compiled) is _Array:
+        return compiled.run
     if type(compiled) is not _Leaf:
         return compiled.evaluate
     return compiled.template.compiled()
 
 
 class _Array(_Compiled):
-    __slots__ = ("_evaluators", "items")
+    __slots__ = ("_evaluators", "items", "run")
 
     def __init__(self, items: list[_Compiled]) -> None:
         self.items = items
         self.references = frozenset().union(*(item.references for item in items))
         self.is_constant = all(item.is_constant for item in items)
         self._evaluators = tuple(_evaluator(item) for item in items)
+        self.run = _generated_array(self._evaluators) if len(items) <= 16 else self.evaluate
 
     def evaluate(self, ctx: EvalContext) -> list[Any]:
         values = [evaluate(ctx) for evaluate in self._evaluators]
         return [None if value is ERASE else value for value in values if value is not IGNORE]
+
+
+def _generated_array(evaluators: tuple[Any, ...]) -> Callable[[EvalContext], list[Any]]:
+    """``_Array.evaluate`` for a short array as generated source: each item evaluated in
+    order, then ``IGNORE`` left out and ``ERASE`` made ``None`` (code compiled once per
+    length)."""
+    names: dict[str, Any] = {"IGNORE": IGNORE, "ERASE": ERASE, "_settled": _settled_items}
+    for index, evaluate in enumerate(evaluators):
+        names[f"e{index}"] = evaluate
+    return types.FunctionType(_array_code(len(evaluators)), names, "array")
+
+
+def _settled_items(values: list[Any]) -> list[Any]:
+    return [None if value is ERASE else value for value in values if value is not IGNORE]
+
+
+@functools.lru_cache(maxsize=32)
+def _array_code(count: int) -> types.CodeType:
+    items = ", ".join(f"e{index}(ctx)" for index in range(count))
+    checks = " or ".join(
+        f"values[{index}] is IGNORE or values[{index}] is ERASE" for index in range(count)
+    )
+    return _function_code(
+        "def array(ctx):\n"
+        f"    values = [{items}]\n"
+        + (f"    if {checks}:\n        return _settled(values)\n" if count else "")
+        + "    return values"
+    )
 
 
 def _settle(value: Any) -> Any:

@@ -118,6 +118,9 @@ class RunContext:
         limits: run limits.
         on_event: receives progress events (module started / finished) as they happen.
         logger: where modules log; secrets never go here.
+        compiled: run the plan's compiled paths (built-in modules inline, routes of simple
+            modules without the general step machinery); ``False`` runs everything the
+            general way — the same record, slower (tests compare both).
     """
 
     clock: Callable[[], datetime]
@@ -142,6 +145,7 @@ class RunContext:
     limits: RunLimits = field(default_factory=RunLimits)
     on_event: Callable[[dict[str, Any]], None] | None = None
     logger: logging.Logger = field(default_factory=lambda: logging.getLogger("switchboard.run"))
+    compiled: bool = True
 
 
 class RunVariables:

@@ -29,6 +29,7 @@ from engine.graph.plan import Plan, PlanNode
 from engine.mapping import EvalContext
 from engine.runtime.aggregation import Accumulator, accumulated_item
 from engine.runtime.context import ModuleContext, RunContext, RunVariables
+from engine.runtime.inline import Inline, inline_of
 from engine.runtime.record import (
     ExecutionRecord,
     IncompleteState,
@@ -147,6 +148,14 @@ class _Run:
         self.handlers: dict[int, Callable[[_Run, _Step], None]] = {
             node.id: _handler(node) for node in plan.walk()
         }
+        self.inline: dict[int, Inline] = {}
+        if context.compiled:
+            for node in plan.walk():
+                inline = inline_of(node.spec)
+                if inline is not None:
+                    self.inline[node.id] = inline
+                    if node.id not in self.feeds and node is not self.first:
+                        self.handlers[node.id] = _Run._run_inline
         self.accumulators: dict[int, Accumulator] = {}
         self.cursors: dict[int, Any] = dict(context.cursors)
         self.pending_cursors: dict[int, Any] = {}
@@ -289,7 +298,13 @@ class _Run:
         node = flow[index]
         if node.expressions.filter is not None and not self._filter_passes(node, scope):
             return False
-        self.handlers[node.id](self, _Step(node, flow, index, scope, on_end))
+        handler = self.handlers[node.id]
+        if handler is _RUN_INLINE:  # neither needs a step but on the way to an error
+            self._run_inline_bundle(node, flow, index, scope, on_end)
+        elif handler is _ACCUMULATE:
+            self._accumulate_bundle(node, scope, on_end)
+        else:
+            handler(self, _Step(node, flow, index, scope, on_end))
         return True
 
     def _continue(self, step: _Step, output: Any) -> None:
@@ -327,27 +342,26 @@ class _Run:
         node = step.node
         first = node is self.first
         operation = self._begin_operation(node)
+        produced = 0
         try:
             outputs = (
                 iter(given) if given is not None else self._call_module(node, step.scope, operation)
             )
-            produced = 0
-            while True:
-                try:
-                    output = next(outputs)
-                except StopIteration:
-                    break
-                output = self._check_output(node, output)
-                if self.transaction.auto_commit:
-                    self.transaction.commit()  # this module's operation is done with its writes
+            # The path of every bundle of every module: what it reads, read once.
+            flow, after, scope, on_end = step.flow, step.index + 1, step.scope, step.on_end
+            transaction, record_output = self.transaction, self._record_output
+            process_flow, node_id = self._process_flow, node.id
+            for output in outputs:
+                if type(output) is not dict:
+                    output = self._check_output(node, output)
+                if transaction.auto_commit:
+                    transaction.commit()  # this module's operation is done with its writes
                 produced += 1
-                self._record_output(node, operation, output)
+                record_output(node, operation, output)
                 if first:
                     self.lineage, self.first_bundles = self.first_bundles, self.first_bundles + 1
-                # ``_continue``, inline: this is the path of every bundle of every module.
-                self._process_flow(
-                    step.flow, step.index + 1, {**step.scope, node.id: output}, step.on_end
-                )
+                # ``_continue``, inline.
+                process_flow(flow, after, {**scope, node_id: output}, on_end)
         except ModuleError as error:
             if first:  # the trigger's own error is on no bundle's path
                 self.lineage = None
@@ -360,6 +374,52 @@ class _Run:
         self._end_operation(node, operation, None)
         if not produced and self._continues_without_results(node):
             self._continue(step, {})
+        self._stop_if_returned(node)
+
+    def _run_inline(self, step: _Step) -> None:
+        """``_run_node`` for a built-in module run inline (``engine/runtime/inline.py``) that
+        feeds no aggregator and is not the run's first module: the same operation, records
+        and errors as ``_run_outputs`` and ``_call_module``, in one frame."""
+        self._run_inline_bundle(step.node, step.flow, step.index, step.scope, step.on_end)
+
+    def _run_inline_bundle(
+        self,
+        node: PlanNode,
+        flow: tuple[PlanNode, ...],
+        index: int,
+        scope: Scope,
+        on_end: OnEnd,
+    ) -> None:
+        operation = self._begin_operation(node)
+        produced = 0
+        try:
+            mapper = node.expressions.mapper
+            mapped = mapper.evaluate(self._eval(scope)) if mapper is not None else None
+            operation.input = mapped if not self.record.confidential else None
+            outputs = None
+            if self.repeated_call is None:
+                self._parameters(node)  # a set-up error is the same either way
+                outputs = self.inline[node.id](mapped, self.variables)
+            if outputs is None:
+                outputs = self._general_call(node, mapped)
+            else:
+                self._next_call_ordinal(node)
+            after, node_id, transaction = index + 1, node.id, self.transaction
+            for output in outputs:
+                if type(output) is not dict:
+                    output = self._check_output(node, output)
+                if transaction.auto_commit:
+                    transaction.commit()
+                produced += 1
+                self._record_output(node, operation, output)
+                self._process_flow(flow, after, {**scope, node_id: output}, on_end)
+        except ModuleError as error:
+            self._end_operation(node, operation, error)
+            self._handle_error(_Step(node, flow, index, scope, on_end), error, operation)
+            return
+        self._end_operation(node, operation, None)
+        if not produced and self._continues_without_results(node):
+            self._continue(_Step(node, flow, index, scope, on_end), {})
         self._stop_if_returned(node)
 
     def _stop_if_returned(self, node: PlanNode) -> None:
@@ -456,10 +516,13 @@ class _Run:
         )
 
     def _accumulate(self, step: _Step) -> None:
-        node, scope, on_end = step.node, step.scope, step.on_end
+        self._accumulate_bundle(step.node, step.scope, step.on_end)
+
+    def _accumulate_bundle(self, node: PlanNode, scope: Scope, on_end: OnEnd) -> None:
         accumulator = self.accumulators.get(node.id)
         evaluation = self._eval(scope)
-        item = accumulated_item(self._map(node, evaluation))
+        mapper = node.expressions.mapper
+        item = accumulated_item(mapper.evaluate(evaluation) if mapper is not None else None)
         group = node.expressions.group_by
         key = group.evaluate(evaluation) if group is not None else None
         if accumulator is None:
@@ -568,6 +631,19 @@ class _Run:
             raise _Fatal(f"module {node.module} (id {node.id}) cannot run on its own")
         mapped = self._map(node, self._eval(scope))
         operation.input = mapped if not self.record.confidential else None
+        inline = self.inline.get(node.id)
+        if inline is not None and self.repeated_call is None:
+            self._parameters(node)  # a set-up error is the same either way
+            outputs = inline(mapped, self.variables)
+            if outputs is not None:
+                self._next_call_ordinal(node)
+                return iter(outputs)
+        return self._general_call(node, mapped)
+
+    def _general_call(self, node: PlanNode, mapped: Any) -> Iterator[Mapping[str, Any]]:
+        """The module's own ``run`` with its validated parameters and input."""
+        spec = node.spec
+        assert spec is not None and spec.run is not None
         call = ModuleCall(
             module_id=node.id,
             parameters=self._parameters(node),
@@ -629,10 +705,17 @@ class _Run:
 
     def _begin_operation(self, node: PlanNode) -> OperationRecord:
         started = self._check_limits()
-        self.record.operations += 1
-        record = self._module_record(node)
+        run_record = self.record
+        run_record.operations += 1
+        record = run_record.modules.get(node.id) or self._module_record(node)
         record.operations += 1
-        operation = self._new_call(record)
+        # ``_new_call``, inline: once per operation.
+        operation = OperationRecord(bundle=self.lineage)
+        if len(record.calls) < self.limits.stored_bundles:
+            record.calls.append(operation)
+        else:
+            operation.stored = False
+            record.calls_omitted += 1
         operation.duration_ms = started
         self.transaction.begin_operation()
         if self.context.on_event is not None:
@@ -653,7 +736,8 @@ class _Run:
     def _end_operation(
         self, node: PlanNode, operation: OperationRecord, error: ModuleError | None
     ) -> None:
-        operation.duration_ms = (self.seconds() - operation.duration_ms) * 1000
+        if operation.stored:  # an operation past the stored ones keeps no duration
+            operation.duration_ms = (self.seconds() - operation.duration_ms) * 1000
         if error is not None:
             operation.error = _error_dict(error)
             self._module_record(node).errors += 1
@@ -671,12 +755,13 @@ class _Run:
             self.pending_cursors[node.id] = context.pending_cursor
 
     def _record_output(self, node: PlanNode, operation: OperationRecord, output: Any) -> None:
-        record = self._module_record(node)
+        run_record = self.record
+        record = run_record.modules.get(node.id) or self._module_record(node)
         record.bundles_out += 1
         operation.output_count += 1
         encoded = encoded_bundle(output)
         size = len(encoded)
-        self.record.data_size += size
+        run_record.data_size += size
         self.bundles += 1
         limits = self.limits
         if size > limits.max_output_bytes:
@@ -833,6 +918,10 @@ def _validation_summary(error: ValidationError) -> str:
         where = ".".join(str(p) for p in item["loc"]) or "input"
         parts.append(f"{where}: {item['msg'][:1].lower()}{item['msg'][1:]}")
     return "; ".join(parts)
+
+
+_ACCUMULATE = _Run._accumulate
+_RUN_INLINE = _Run._run_inline
 
 
 def _handler(node: PlanNode) -> Callable[[_Run, _Step], None]:

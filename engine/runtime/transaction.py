@@ -41,6 +41,8 @@ class Transaction:
             self.commit()
 
     def commit(self) -> None:
+        if not self._pending:  # the usual case, once per bundle with auto-commit
+            return
         pending, self._pending = self._pending, []
         for entry in pending:
             if entry.commit is not None:

@@ -76,7 +76,30 @@ def round_(ctx: EvalContext, number: Any, decimals: Any = None) -> Number:
     value, places = _number(number), _decimals(decimals)
     if places == 0:
         return normalize_number(_math.floor(value + 0.5))
+    if type(value) is float and places <= 10:
+        rounded = _half_up(value, places)
+        if rounded is not None:
+            return rounded
     return _quantize(value, places, ROUND_HALF_UP)
+
+
+def _half_up(number: float, places: int) -> Number | None:
+    """``_quantize(number, places, ROUND_HALF_UP)`` on the digits of ``repr(number)`` without
+    ``Decimal``, for a float written without an exponent (``None`` otherwise: the ``Decimal``
+    way). Both read the same decimal text back with a correctly rounded conversion."""
+    text = repr(number)
+    point = text.find(".")
+    if point < 0 or "e" in text:
+        return None
+    cut = point + 1 + places
+    if len(text) <= cut:  # no more digits than the places: the number as it is
+        return normalize_number(number)
+    if text[cut] < "5":
+        return normalize_number(float(text[:cut]))
+    negative = text[0] == "-"
+    whole = text[1:point] if negative else text[:point]
+    away = int(whole + text[point + 1 : cut]) + 1
+    return normalize_number(float(f"{'-' if negative else ''}{away}e-{places}"))
 
 
 @function("trunc", arity=(1, 2))

@@ -1,0 +1,96 @@
+"""Built-in modules the runner runs inline: the same result as the module's own ``run``, without
+validating the input into its pydantic model or building a ``ModuleCall`` for each bundle.
+
+A module is run inline only when its spec is the one installed with Switchboard (its ``run``
+and ``input`` are the functions and models named here) and only for the input shapes whose
+validation cannot fail or change a value; any other input (a name that is not text, an unknown
+lifetime, a list that is not a list …) returns ``None`` and the runner goes the general way,
+validation and its error included. ``tests/runtime/test_compiled.py`` runs scenarios both ways
+and compares their records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
+
+from engine.runtime.context import RunVariables
+from engine.spec import ModuleSpec
+
+Inline = Callable[[Any, RunVariables], Iterable[dict[str, Any]] | None]
+"""The mapped input and the run's variables → the module's output bundles, or ``None``: not
+a shape run inline (the runner validates and calls the module)."""
+
+_SCOPES = frozenset({"roundtrip", "execution"})
+
+
+def set_variables(mapped: Any, variables: RunVariables) -> list[dict[str, Any]] | None:
+    """``util:SetVariables``: each ``{name, value}`` set for the cycle or the execution."""
+    if mapped is None:  # no mapper: the model's defaults, no variables
+        mapped = {}
+    if type(mapped) is not dict:
+        return None
+    scope = mapped.get("scope", "roundtrip")
+    items = mapped.get("variables", [])
+    if type(items) is not list or type(scope) is not str or scope not in _SCOPES:
+        return None
+    for item in items:
+        if type(item) is not dict or type(item.get("name")) is not str:
+            return None
+    output: dict[str, Any] = {}
+    for item in items:
+        name, value = item["name"], item.get("value")
+        variables.set(name, value, scope)
+        output[name] = value
+    return [output]
+
+
+def set_variable(mapped: Any, variables: RunVariables) -> list[dict[str, Any]] | None:
+    """``util:SetVariable2`` (and version 1): one ``name`` set to ``value``."""
+    if type(mapped) is not dict:
+        return None
+    scope, name = mapped.get("scope", "roundtrip"), mapped.get("name")
+    if type(name) is not str or type(scope) is not str or scope not in _SCOPES:
+        return None
+    value = mapped.get("value")
+    variables.set(name, value, scope)
+    return [{name: value}]
+
+
+def iterate(mapped: Any, variables: RunVariables) -> Iterator[dict[str, Any]] | None:
+    """``builtin:BasicFeeder``: one bundle per element of ``array``, made as it is reached
+    (as the module's generator does), each collection's fields copied once."""
+    if mapped is None:
+        mapped = {}
+    if type(mapped) is not dict:
+        return None
+    return _elements(mapped.get("array"))
+
+
+def _elements(array: Any) -> Iterator[dict[str, Any]]:
+    elements = array if isinstance(array, list) else [] if array in (None, "") else [array]
+    length = len(elements)
+    for position, element in enumerate(elements, start=1):
+        if type(element) is dict:
+            yield {**element, "__IMTINDEX__": position, "__IMTLENGTH__": length}
+        else:
+            fields = dict(element) if isinstance(element, Mapping) else {"value": element}
+            yield {**fields, "__IMTINDEX__": position, "__IMTLENGTH__": length}
+
+
+_INLINE: dict[tuple[str, str], Inline] = {
+    ("modules.builtin.iterate.iterate", "IteratorInput"): iterate,
+    ("modules.builtin.variables.set_variables", "SetVariablesInput"): set_variables,
+    ("modules.builtin.variables.set_variable", "SetVariableInput"): set_variable,
+}
+"""By the spec's ``run`` (module and name) and input model: the built-in modules whose effect
+is only on the run's variables and whose output is their input."""
+
+
+def inline_of(spec: ModuleSpec | None) -> Inline | None:
+    """How to run ``spec`` inline, or ``None`` (every other module, or one replaced by a pack)."""
+    if spec is None or spec.run is None:
+        return None
+    run = spec.run
+    name = f"{getattr(run, '__module__', '')}.{getattr(run, '__qualname__', '')}"
+    return _INLINE.get((name, getattr(spec.input, "__qualname__", "")))
