@@ -57,6 +57,26 @@ def has_responder(plan: Plan) -> bool:
     return any(node.module == _RESPONDER for node in plan.walk())
 
 
+def answers_at_its_end(plan: Plan) -> bool:
+    """Whether the caller of a webhook waits for the whole run anyway: a straight flow from the
+    trigger (one bundle per request) through modules of one bundle each to a Webhook response,
+    its last module. Nothing runs after the answer but the run's own bookkeeping, so the
+    accepting thread may run it (``RunOperations.run_here``). Error routes may hang off the
+    modules: a run that fails before it answers ends without an answer, as any run does."""
+    flow = plan.flow
+    if len(flow) < 2 or flow[-1].kind is not ModuleKind.RESPONDER:
+        return False
+    trigger = flow[0]
+    if trigger.kind is not ModuleKind.INSTANT_TRIGGER or trigger.spec is None:
+        return False
+    if "webhook_bundles" in trigger.spec.hooks:  # an app's envelope may hold many
+        return False
+    return all(
+        node.kind is ModuleKind.ACTION and not node.routes and not node.branches
+        for node in flow[1:-1]
+    )
+
+
 def is_instant(plan: Plan) -> bool:
     """Whether the plan starts with an instant trigger (a webhook)."""
     trigger = plan.trigger
