@@ -287,9 +287,7 @@ def test_a_disabled_webhook_refuses_the_next_request(service, store, working_que
     assert len(store.list_queue(hook.id, status=None)) == 1
 
 
-def test_a_route_changed_by_another_process_is_read_again(
-    service, store, working_queue, settings
-):
+def test_a_route_changed_by_another_process_is_read_again(service, store, working_queue, settings):
     imported = service.import_scenario(ANSWERING, active=True)
     hook = imported.webhooks[0]
     assert post(service, hook.token, 1).ran_here
