@@ -13,8 +13,16 @@ from sqlalchemy import event
 
 from engine.queue import InlineQueue
 from engine.service import Service, ServiceOptions, WebhookDisabled
+from engine.service.plans import answers_at_its_end
 from engine.store import ExecutionStatus, QueueItemStatus, SqlStore, TriggerKind
-from tests.service.blueprints import blueprint, respond, set_variable, webhook_trigger
+from tests.service.blueprints import (
+    SLOW_RESPONDER,
+    blueprint,
+    module,
+    respond,
+    set_variable,
+    webhook_trigger,
+)
 
 ANSWERING = blueprint(webhook_trigger(), respond(2), name="Answering")
 # Answers, then goes on: its caller need not wait for the rest, so a queue thread runs it.
@@ -307,3 +315,36 @@ def test_a_route_changed_by_another_process_is_read_again(service, store, workin
     assert store.get_queue_item(stale.item_id).status is QueueItemStatus.DONE
     fresh = post(service, hook.token, 3)
     assert fresh.ran_here and service.wait_for_response(fresh, 0).body == "new 3"
+
+
+def routed(module_id, *routes):
+    return {
+        "id": module_id,
+        "module": "builtin:BasicRouter",
+        "version": 1,
+        "mapper": None,
+        "routes": [{"flow": flow} for flow in routes],
+    }
+
+
+@pytest.mark.parametrize(
+    ("shape", "here"),
+    [
+        (ANSWERING, True),
+        (blueprint(webhook_trigger(), set_variable(2), respond(3)), True),
+        (ANSWERING_FIRST, False),  # goes on after its answer
+        (SLOW_RESPONDER, False),  # a pause may outlast the response timeout
+        (blueprint(webhook_trigger(), module(2, "http:MakeRequest", url="x"), respond(3)), False),
+        (blueprint(webhook_trigger(), routed(2, [respond(3)], [set_variable(4)])), False),
+        (blueprint(webhook_trigger(), set_variable(2)), False),  # nothing answers
+    ],
+)
+def test_only_a_quick_straight_scenario_runs_in_the_accepting_thread(
+    service, working_queue, shape, here
+):
+    imported = service.import_scenario(shape, active=True)
+    assert answers_at_its_end(service.plans.current(imported.scenario)) is here
+    accepted = post(service, imported.webhooks[0].token, 1)
+    assert accepted.ran_here is here
+    assert accepted.execution_id is not None  # stored with its execution either way
+    assert working_queue.pending() == (0 if here else 1)
