@@ -181,7 +181,12 @@ def dump_compact(value: Any, default: Callable[[Any], Any] | None = None) -> byt
 def load_trusted(data: str | bytes) -> Any:
     """The value of JSON text Switchboard wrote itself (a stored record, a queued bundle): read
     fast, without ``load_json``'s checks. Text orjson refuses (``NaN`` written by older
-    versions, integers beyond 64 bits) is read by the standard library."""
+    versions) is read by the standard library, and so is text with a number of 19 digits or
+    more: orjson reads an integer beyond 64 bits as a float (``2**70 + 1`` came back as
+    ``1.1805916207174113e+21``)."""
+    long_number = _LONG_NUMBER if isinstance(data, bytes) else _LONG_NUMBER_TEXT
+    if long_number.search(data) is not None:  # type: ignore[arg-type]  # matched to its type
+        return json.loads(data)
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError:
