@@ -146,6 +146,7 @@ class Service:
             connections=self.connections,
         )
         self.webhooks.hand_over = self.runs.hand_over
+        self.webhooks.run_here = self.runs.run_here
         self.scenarios = ScenarioOperations(
             store,
             queue,

@@ -26,9 +26,29 @@ ids start at 1), so it needs no table of its own and goes away with the scenario
 
 def guarded_http_factory(allow_private_network: bool) -> HttpFactory:
     """Connectors call URLs from their connections, which editors type: behind the SSRF
-    guard like the HTTP module's, every redirect hop included."""
+    guard like the HTTP module's, every redirect hop included. The session is made when first
+    used (``LazySession``)."""
 
     def make() -> Any:
-        return guarded_session(allow_private_network)
+        return LazySession(lambda: guarded_session(allow_private_network))
 
     return make
+
+
+class LazySession:
+    """A ``requests`` session made on first use, then standing in for it. Most runs send no
+    request (a webhook mapped and answered), and making a session (its adapters, retries and
+    the SSRF guard) cost a third of such a run's engine time."""
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self._make = make
+        self._session: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._session is None:
+            self._session = self._make()
+        return getattr(self._session, name)
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()

@@ -79,6 +79,11 @@ class IncompleteOperations:
         self.queue.dispatch_execution(execution.id)
         return execution
 
+    def settles(self, execution: Execution, record: ExecutionRecord) -> bool:
+        """Whether ``settle_incomplete`` writes anything for this run (a retry run, or one
+        that left incomplete state): its finish then shares a transaction with that."""
+        return execution.trigger_kind is TriggerKind.RETRY or bool(record.incomplete)
+
     def settle_incomplete(self, execution: Execution, record: ExecutionRecord) -> None:
         """Store new incomplete states; for a retry run, resolve or reschedule the retried one."""
         states = list(record.incomplete)

@@ -26,7 +26,7 @@ from engine.service.errors import (
     WebhookQueueFull,
 )
 from engine.service.options import ServiceOptions
-from engine.service.plans import PlanCache, has_responder
+from engine.service.plans import PlanCache, answers_at_its_end, has_responder
 from engine.service.running import new_worker_id
 from engine.service.structure import infer_structure
 from engine.store import (
@@ -49,6 +49,11 @@ STORE_RETRY_AFTER_SECONDS = 5.0
 """What a caller refused with ``store_unavailable`` is told to wait before sending again."""
 HandOver = Callable[[Webhook, Scenario, QueueItem, Execution, dict[str, Any]], None]
 """Takes an execution made at ingress, with its request's bundle, to a thread to run."""
+RunHere = Callable[
+    [Webhook, Scenario, QueueItem, Execution, dict[str, Any]], WebhookResponse | None
+]
+"""Runs an execution made at ingress in the calling thread; returns the scenario's answer
+(``None`` when the run could not answer)."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,10 @@ class AcceptedRequest:
     execution_id: str | None = None
     """The execution stored with the request, when ingress made it (``runs_at_ingress``);
     otherwise the worker that claims the request makes it."""
+    ran_here: bool = False
+    """Ingress ran the execution in the accepting thread: ``answer`` is all there is."""
+    answer: WebhookResponse | None = None
+    """The scenario's answer, when it ran here and answered."""
 
 
 class WebhookOperations:
@@ -91,11 +100,15 @@ class WebhookOperations:
         self.settings = settings
         self.options = options
         self.limiter = limiter
-        self._ingress_cache: dict[str, Any] = {}  # token → (expires, webhook, route)
+        # token → (expires, the store's route version read at, webhook, route)
+        self._ingress_cache: dict[str, Any] = {}
         self.hand_over: HandOver | None = None
         """Where an execution made at ingress goes (``RunOperations.hand_over``)."""
+        self.run_here: RunHere | None = None
+        """Runs an execution made at ingress in the accepting thread
+        (``RunOperations.run_here``), for a scenario whose answer is its last step."""
 
-    _ingress_cache: dict[str, tuple[float, Webhook, tuple[Scenario, Plan] | None]]
+    _ingress_cache: dict[str, tuple[float, int, Webhook, tuple[Scenario, Plan] | None]]
 
     def create_webhook(
         self,
@@ -148,11 +161,22 @@ class WebhookOperations:
             if webhook.settings.get("learning"):
                 webhook = self.store.get_webhook(webhook.id)  # the cached one may be stale
             started = self._store_with_execution(webhook, route, request)
+            if started is None and self._runs_at_ingress(webhook, route):
+                # The route changed since it was read (another process, a new version):
+                # this request takes the webhook queue, the next reads the route afresh.
+                self._ingress_cache.pop(token, None)
             item = started[0] if started is not None else self.enqueue(webhook, request)
-        if started is not None and route is not None and self.hand_over is not None:
+        if started is not None and route is not None:
             execution = started[1]
-            self.hand_over(webhook, route[0], item, execution, bundle)
-            return AcceptedRequest(item.id, webhook.id, has_responder(route[1]), execution.id)
+            if self.run_here is not None and answers_at_its_end(route[1]):
+                # The caller waits for the whole run anyway: no thread to hand it to.
+                answer = self.run_here(webhook, route[0], item, execution, bundle)
+                return AcceptedRequest(
+                    item.id, webhook.id, True, execution.id, ran_here=True, answer=answer
+                )
+            if self.hand_over is not None:
+                self.hand_over(webhook, route[0], item, execution, bundle)
+                return AcceptedRequest(item.id, webhook.id, has_responder(route[1]), execution.id)
         if webhook.settings.get("learning"):
             return self._sample_taken(webhook, bundle, item)
         self._after_storing(webhook, bundle, route is not None)
@@ -168,14 +192,7 @@ class WebhookOperations:
         runs it next (``ServiceOptions.runs_at_ingress``): a parallel scenario, still active
         at the plan's version when the commit checks it. ``None``: nothing stored, the
         request goes to the webhook queue."""
-        if (
-            route is None
-            or self.hand_over is None
-            or not self.options.runs_at_ingress
-            or webhook.settings.get("learning")
-            or route[1].settings.sequential
-            or not self.queue.works_here()
-        ):
+        if route is None or not self._runs_at_ingress(webhook, route):
             return None
         scenario = route[0]
         return self.store.enqueue_with_execution(
@@ -185,6 +202,18 @@ class WebhookOperations:
             scenario_version=scenario.current_version,
             execution_id=str(uuid.uuid4()),
             worker_id=new_worker_id(),  # claimed now: ``hand_over`` beats for it from here
+        )
+
+    def _runs_at_ingress(self, webhook: Webhook, route: tuple[Scenario, Plan] | None) -> bool:
+        """Whether a request for ``route`` is stored with its execution, which this process
+        runs next (``_store_with_execution``)."""
+        return (
+            route is not None
+            and (self.hand_over is not None or self.run_here is not None)
+            and self.options.runs_at_ingress
+            and not webhook.settings.get("learning")
+            and not route[1].settings.sequential
+            and self.queue.works_here()
         )
 
     def _sample_taken(
@@ -216,6 +245,8 @@ class WebhookOperations:
     ) -> WebhookResponse | None:
         """The scenario's answer to the request, or ``None`` after ``timeout`` seconds
         (default ``webhook_response_timeout``): the caller then gets ``Accepted``."""
+        if accepted.ran_here:
+            return accepted.answer
         if not accepted.responds:
             return None
         limit = self.options.webhook_response_timeout if timeout is None else timeout
@@ -254,16 +285,21 @@ class WebhookOperations:
         )
 
     def _ingress_route(self, token: str) -> tuple[Webhook, tuple[Scenario, Plan] | None]:
-        """The webhook and its immediate route, remembered for ``INGRESS_CACHE_SECONDS``.
+        """The webhook and its immediate route (its scenario and compiled plan), read once
+        and remembered until this process writes a scenario or webhook (the store's
+        ``route_version``), and for at most ``INGRESS_CACHE_SECONDS`` (what other processes
+        change).
 
         Serving a stale answer is safe: a request is always stored; a stale "runs
-        immediately" only dispatches an id the worker re-checks against the store, and a stale
-        "does not" leaves the request to the sweep.
+        immediately" either fails the check its storing makes against the store (the scenario
+        and version it runs, still active) or only dispatches an id the worker re-checks, and
+        a stale "does not" leaves the request to the sweep.
         """
         now = time.monotonic()
+        version = self.store.route_version
         cached = self._ingress_cache.get(token)
-        if cached is not None and cached[0] > now:
-            return cached[1], cached[2]
+        if cached is not None and cached[0] > now and cached[1] == version:
+            return cached[2], cached[3]
         webhook = self.store.find_webhook_by_token(token)
         if webhook is None:
             raise WebhookNotFound("no webhook has this address")
@@ -272,7 +308,7 @@ class WebhookOperations:
         route = self._immediate_route(webhook)
         if len(self._ingress_cache) > 10_000:
             self._ingress_cache.clear()
-        self._ingress_cache[token] = (now + INGRESS_CACHE_SECONDS, webhook, route)
+        self._ingress_cache[token] = (now + INGRESS_CACHE_SECONDS, version, webhook, route)
         return webhook, route
 
     @staticmethod

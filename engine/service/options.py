@@ -41,7 +41,9 @@ class ServiceOptions:
     runs_at_ingress: when this process's own queue threads run the work (embedded, started)
         and the scenario runs requests in parallel, ingress stores a request together with
         its execution, claimed by this process, in one commit and hands both to a thread,
-        which runs it without reading them back (``SWITCHBOARD_RUNS_AT_INGRESS``; off: the
+        which runs it without reading them back; a scenario whose Webhook response is its
+        last step (``plans.answers_at_its_end``) runs in the accepting thread itself, as its
+        caller waits for the whole run anyway (``SWITCHBOARD_RUNS_AT_INGRESS``; off: the
         request waits in the webhook queue for a thread to claim it).
     """
 

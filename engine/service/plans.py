@@ -6,9 +6,9 @@ import threading
 from collections import OrderedDict
 
 from engine.blueprint import load_blueprint
-from engine.graph import Plan, compile_blueprint
+from engine.graph import Plan, PlanNode, compile_blueprint
 from engine.registry import ModuleRegistry
-from engine.spec import ModuleKind
+from engine.spec import Effect, ModuleKind
 from engine.store import Scenario, Store
 
 _RESPONDER = "gateway:WebhookRespond"
@@ -55,6 +55,41 @@ class PlanCache:
 def has_responder(plan: Plan) -> bool:
     """Whether some path of the plan answers the webhook itself."""
     return any(node.module == _RESPONDER for node in plan.walk())
+
+
+def answers_at_its_end(plan: Plan) -> bool:
+    """Whether the caller of a webhook waits for the whole run anyway, and not for long: a
+    straight flow from the trigger (one bundle per request) through modules that compute on
+    their input alone (one bundle each, no request to anywhere, no pause) to a Webhook
+    response, its last module. Nothing runs after the answer but the run's own bookkeeping,
+    and nothing before it can outlast the response timeout the way a call to a slow service
+    would, so the accepting thread may run it (``RunOperations.run_here``). Error routes may
+    hang off the modules: a run that fails before it answers ends without an answer, as any
+    run does."""
+    flow = plan.flow
+    if len(flow) < 2 or flow[-1].kind is not ModuleKind.RESPONDER:
+        return False
+    trigger = flow[0]
+    if trigger.kind is not ModuleKind.INSTANT_TRIGGER or trigger.spec is None:
+        return False
+    if "webhook_bundles" in trigger.spec.hooks:  # an app's envelope may hold many
+        return False
+    return all(_computes_at_once(node) for node in flow[1:-1])
+
+
+_PAUSES = frozenset({"util:FunctionSleep"})
+"""Modules that compute nothing but take their time."""
+
+
+def _computes_at_once(node: PlanNode) -> bool:
+    return (
+        node.kind is ModuleKind.ACTION
+        and node.spec is not None
+        and node.spec.effect is Effect.COMPUTE
+        and node.module not in _PAUSES
+        and not node.routes
+        and not node.branches
+    )
 
 
 def is_instant(plan: Plan) -> bool:

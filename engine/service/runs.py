@@ -16,7 +16,7 @@ import contextlib
 import re
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -70,6 +70,9 @@ class _Known:
     still queued (``None``: read it from the store)."""
     bundle: dict[str, Any] | None = None
     """The request's trigger bundle, when ingress made it already."""
+    answer: Callable[[WebhookResponse], None] | None = None
+    """Where the scenario's answer goes when the caller waits in this thread (``run_here``);
+    ``None``: published on the backplane."""
 
 
 def _claimed(execution: Execution, worker: str, now: datetime) -> Execution:
@@ -245,6 +248,39 @@ class RunOperations:
             self.heartbeats.let_go(execution.id)
             log.exception("execution %s: dispatch failed; it is run again later", execution.id)
 
+    def run_here(
+        self,
+        webhook: Webhook,
+        scenario: Scenario,
+        item: QueueItem,
+        execution: Execution,
+        bundle: dict[str, Any],
+    ) -> WebhookResponse | None:
+        """Run the execution ingress stored, claimed, with its request
+        (``Store.enqueue_with_execution``) in the calling thread, the one that accepted the
+        request, and return the scenario's answer (``None`` when it gave none).
+
+        Raises nothing: the request and its execution are stored, and a caller told of a
+        failure would send the request again. A run this process does not finish (the
+        database went away, the process died) stays running under a heartbeat that stops,
+        and the reaper runs it again, as any interrupted run."""
+        answers: list[WebhookResponse] = []
+        known = _Known(
+            execution.id,
+            scenario,
+            webhook,
+            item,
+            execution.worker_id,
+            execution,
+            bundle,
+            answers.append,
+        )
+        try:
+            self._execute(execution.id, known=known)
+        except Exception as error:
+            log_failure(log, "execution %s could not finish here", execution.id, error=error)
+        return answers[0] if answers else None
+
     # -- webhook items --
 
     def _active_route(self, webhook_id: int) -> tuple[Webhook, Scenario, Plan] | None:
@@ -386,7 +422,7 @@ class RunOperations:
         given: list[dict[str, Any]] | None,
         known: _Known | None = None,
     ) -> ExecutionRecord:
-        responder = self._responder(execution, plan)
+        responder = self._responder(execution, plan, known)
         bundles, resume = given, None
         if execution.trigger_kind is TriggerKind.WEBHOOK:
             bundles = _trigger_bundles(plan, self._webhook_bundle(execution, known))
@@ -413,9 +449,13 @@ class RunOperations:
         webhook = self.store.get_webhook(item.webhook_id)
         return self.webhooks.bundle_of(webhook, item)
 
-    def _responder(self, execution: Execution, plan: Plan) -> Responder | None:
+    def _responder(
+        self, execution: Execution, plan: Plan, known: _Known | None = None
+    ) -> Responder | None:
         if execution.trigger_kind is not TriggerKind.WEBHOOK or not has_responder(plan):
             return None
+        if known is not None and known.answer is not None:
+            return Responder(known.answer)  # the caller waits in this thread
         key = str(execution.trigger_ref)
 
         def publish(response: WebhookResponse) -> None:
@@ -515,7 +555,9 @@ class RunOperations:
         try:
             # One transaction: an execution never ends "incomplete" without the state its
             # retry needs, nor a retry run finished with its incomplete execution unsettled.
-            with self.store.transaction():
+            # (A run with nothing to settle finishes in the finish's own transaction.)
+            settles = self.incomplete.settles(execution, record)
+            with self.store.transaction() if settles else contextlib.nullcontext():
                 finished = self.store.finish_execution(
                     execution.id,
                     status,

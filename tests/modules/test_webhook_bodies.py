@@ -99,3 +99,40 @@ def test_json_with_nul_and_astral_characters_is_kept():
         "big": 1e308,
         "int": 100.0,
     }
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b'{"big": 123456789012345678901234567890, "n": 9223372036854775807}',  # past 64 bits
+        b'{"neg": -98765432109876543210, "f": 1.5e300, "z": -0.0}',
+        b"\xef\xbb\xbf" + b'{"bom": true}',  # a byte order mark: json reads it, orjson not
+        '{"utf16": "é"}'.encode("utf-16"),
+        b"[" * 199 + b"1" + b"]" * 199,  # as deep as may be
+        b'{"s": "\\u00e9\\ud83d\\ude00\\u0000", "dup": 1, "dup": 2}',
+    ],
+)
+def test_json_bodies_read_as_the_standard_library_reads_them(text):
+    # The fast reader (orjson) stands in for json.loads only where both read the same value.
+    import json
+
+    bundle = bundle_of("application/json", text)
+    expected = json.loads(text)
+    expected = expected if isinstance(expected, dict) else {"value": expected}
+    assert repr(bundle) == repr({"from": "query", **expected})
+
+
+@pytest.mark.parametrize(
+    ("text", "path"),
+    [
+        (b'{"a": [1, "\\udc00"]}', "a[1]"),
+        (b'{"a": {"b": NaN}}', "a.b"),
+        (b'{"a": [-1e999]}', "a[0]"),
+        (b"[" * 200 + b"1" + b"]" * 200, None),
+    ],
+)
+def test_json_bodies_refused_still_say_where(text, path):
+    with pytest.raises(UnreadableBody) as refused:
+        bundle_of("application/json", text)
+    if path is not None:
+        assert refused.value.path == path

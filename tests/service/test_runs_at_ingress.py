@@ -1,6 +1,7 @@
 """Embedded ingress stores a request together with its execution (``runs_at_ingress``): one
-commit, and the run thread reads none of it back. The queue's threads are not started: each
-test hands the dispatched id over by hand, as a started thread would."""
+commit, and the run reads none of it back. A scenario whose answer is its last step runs in the
+accepting thread (``run_here``); others are handed to a queue thread. The queue's threads are
+not started: each test hands a dispatched id over by hand, as a started thread would."""
 
 from __future__ import annotations
 
@@ -11,11 +12,27 @@ import pytest
 from sqlalchemy import event
 
 from engine.queue import InlineQueue
-from engine.service import Service, ServiceOptions
-from engine.store import ExecutionStatus, QueueItemStatus, TriggerKind
-from tests.service.blueprints import blueprint, respond, webhook_trigger
+from engine.service import Service, ServiceOptions, WebhookDisabled
+from engine.service.plans import answers_at_its_end
+from engine.store import ExecutionStatus, QueueItemStatus, SqlStore, TriggerKind
+from tests.service.blueprints import (
+    SLOW_RESPONDER,
+    blueprint,
+    module,
+    respond,
+    set_variable,
+    webhook_trigger,
+)
 
 ANSWERING = blueprint(webhook_trigger(), respond(2), name="Answering")
+# Answers, then goes on: its caller need not wait for the rest, so a queue thread runs it.
+ANSWERING_FIRST = blueprint(
+    webhook_trigger(), respond(2), set_variable(3), name="Answers, then goes on"
+)
+
+
+class ProcessDied(BaseException):
+    """Stands for the process ending mid-run (nothing after it runs, nothing catches it)."""
 
 
 @pytest.fixture
@@ -40,29 +57,72 @@ def deliver(queue: InlineQueue, service: Service) -> list[str]:
     delivered = []
     while queue.pending():
         kind, ident = queue._items.get_nowait()
-        assert kind == "execution"
-        service.execute(ident)
+        if kind == "execution":
+            service.execute(ident)
+        else:
+            service.process_webhook(int(ident))
         delivered.append(ident)
     return delivered
 
 
 def counted(store):
+    """Every statement SQLite runs from now on (SQLAlchemy's and the store's prepared ones;
+    BEGIN and COMMIT included)."""
     statements: list[str] = []
-    event.listen(store.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+
+    def trace(dbapi_connection, *args):
+        dbapi_connection.set_trace_callback(statements.append)
+
+    def untrace(dbapi_connection, *args):
+        dbapi_connection.set_trace_callback(None)
+
+    event.listen(store.engine.pool, "checkout", trace)
+    event.listen(store.engine.pool, "checkin", untrace)
     return statements
+
+
+def selects(statements):
+    return [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+
+
+def test_a_scenario_that_answers_at_its_end_runs_in_the_accepting_thread(
+    service, store, working_queue
+):
+    hook = service.import_scenario(ANSWERING, active=True).webhooks[0]
+    post(service, hook.token, 0)  # reads the route once
+    statements = counted(store)
+
+    accepted = post(service, hook.token, 7)
+    made = list(statements)
+    assert accepted.ran_here and accepted.execution_id is not None
+    assert working_queue.pending() == 0  # nothing handed to a thread
+    answer = service.wait_for_response(accepted, 0)
+    assert answer is not None and (answer.status, answer.body) == (201, "got 7")
+    finished = store.get_execution(accepted.execution_id)
+    assert finished.status is ExecutionStatus.SUCCESS and finished.record is not None
+    assert (finished.trigger_kind, finished.trigger_ref) == (
+        TriggerKind.WEBHOOK,
+        str(accepted.item_id),
+    )
+    item = store.get_queue_item(accepted.item_id)
+    assert (item.status, item.execution_id) == (QueueItemStatus.DONE, accepted.execution_id)
+    # The request with its execution: BEGIN, the route check, two INSERTs, COMMIT. Its end:
+    # BEGIN, the UPDATE, the record, COMMIT. Nothing else read.
+    assert len(made) == 9, made
+    assert len(selects(made)) == 1, made
 
 
 def test_ingress_commits_the_request_with_its_execution_and_the_run_reads_nothing_back(
     service, store, working_queue
 ):
-    hook = service.import_scenario(ANSWERING, active=True).webhooks[0]
-    post(service, hook.token, 0)  # reads the route once (kept for a second)
+    hook = service.import_scenario(ANSWERING_FIRST, active=True).webhooks[0]
+    post(service, hook.token, 0)  # reads the route once
     deliver(working_queue, service)
     statements = counted(store)
 
     accepted = post(service, hook.token, 7)
     accepting = len(statements)
-    assert accepted.execution_id is not None and accepted.responds
+    assert accepted.execution_id is not None and accepted.responds and not accepted.ran_here
     item = store.get_queue_item(accepted.item_id)
     assert (item.status, item.execution_id) == (QueueItemStatus.DONE, accepted.execution_id)
     claimed = store.get_execution(accepted.execution_id, with_record=False)
@@ -80,17 +140,17 @@ def test_ingress_commits_the_request_with_its_execution_and_the_run_reads_nothin
     assert answer is not None and (answer.status, answer.body) == (201, "got 7")
     finished = store.get_execution(accepted.execution_id)
     assert finished.status is ExecutionStatus.SUCCESS and finished.record is not None
-    # Ingress: BEGIN, the route check, the request, the execution (claimed). The run:
-    # BEGIN, the finish and the record. Nothing read back.
-    assert accepting == 4, statements[:accepting]
-    assert len(running) == 3, running
-    assert not [s for s in running if s.lstrip().upper().startswith("SELECT")]
+    # Ingress: BEGIN, the route check, the request, the execution (claimed), COMMIT. The run:
+    # BEGIN, the finish and the record, COMMIT. Nothing read back.
+    assert accepting == 5, statements[:accepting]
+    assert len(running) == 4, running
+    assert not selects(running)
 
 
 def test_an_execution_made_at_ingress_survives_losing_the_process(
     service, store, working_queue, settings, registry, clock
 ):
-    hook = service.import_scenario(ANSWERING, active=True).webhooks[0]
+    hook = service.import_scenario(ANSWERING_FIRST, active=True).webhooks[0]
     accepted = post(service, hook.token, 3)
     assert accepted.execution_id is not None
     # The process dies before a thread took it (its heartbeats stop): once the heartbeat is
@@ -128,3 +188,163 @@ def test_sequential_scenarios_and_the_option_off_keep_the_webhook_queue(
     accepted = post(service, parallel.token, 2)
     assert accepted.execution_id is None
     assert store.get_queue_item(accepted.item_id).status is QueueItemStatus.QUEUED
+
+
+def test_a_run_in_the_accepting_thread_survives_losing_the_process(
+    service, store, working_queue, settings, registry, clock, monkeypatch
+):
+    hook = service.import_scenario(ANSWERING, active=True).webhooks[0]
+
+    def dies(*args, **kwargs):
+        raise ProcessDied
+
+    # The process dies after the request and its execution were committed, mid-run (before
+    # its end is stored): the caller got no answer, and nothing in memory survives.
+    monkeypatch.setattr(service.runs, "_finish", dies)
+    with pytest.raises(ProcessDied):
+        post(service, hook.token, 3)
+    service.close()
+    (item,) = store.list_queue(hook.id, status=None)
+    assert item.status is QueueItemStatus.DONE and item.execution_id is not None
+    stuck = store.get_execution(item.execution_id, with_record=False)
+    assert stuck.status is ExecutionStatus.RUNNING and stuck.worker_id is not None
+
+    # A new process: once the heartbeat is stale the reaper takes it back, and it runs once.
+    options = ServiceOptions(webhook_response_timeout=5, dispatch_grace_seconds=1)
+    again = InlineQueue(workers=1)
+    restarted = Service(store, again, settings, registry, clock, options=options)
+    try:
+        clock.advance(seconds=settings.stale_after_seconds + 5)
+        restarted.tick()
+        assert set(deliver(again, restarted)) == {item.execution_id}
+        restarted.tick()
+        deliver(again, restarted)
+    finally:
+        restarted.close()
+        again.close()
+    execution = store.get_execution(item.execution_id)
+    assert execution.status is ExecutionStatus.SUCCESS and execution.record is not None
+    assert execution.reaped_count == 1
+    assert store.list_executions(scenario_id=execution.scenario_id).items == [
+        replace(execution, record=None)
+    ]
+
+
+def test_a_run_here_whose_end_cannot_be_stored_still_answers_and_is_run_again(
+    service, store, working_queue, settings, clock, monkeypatch
+):
+    from engine.store import StoreUnavailable
+
+    hook = service.import_scenario(ANSWERING, active=True).webhooks[0]
+
+    def database_gone(*args, **kwargs):
+        raise StoreUnavailable("the database went away")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(store, "finish_execution", database_gone)
+        accepted = post(service, hook.token, 4)  # raises nothing: the request is stored
+    answer = service.wait_for_response(accepted, 0)
+    assert answer is not None and (answer.status, answer.body) == (201, "got 4")
+    assert store.get_execution(accepted.execution_id).status is ExecutionStatus.RUNNING
+    service.heartbeats.stop()  # the beats would stop with the process that lost its database
+    clock.advance(seconds=settings.stale_after_seconds + 5)
+    service.tick()
+    deliver(working_queue, service)
+    assert store.get_execution(accepted.execution_id).status is ExecutionStatus.SUCCESS
+
+
+def test_an_edited_scenario_answers_with_its_new_version_from_the_next_request(
+    service, store, working_queue
+):
+    imported = service.import_scenario(ANSWERING, active=True)
+    hook = imported.webhooks[0]
+    first = post(service, hook.token, 1)
+    assert first.ran_here and service.wait_for_response(first, 0).body == "got 1"
+
+    edited = blueprint(webhook_trigger(), respond(2, body="now {{1.n}}"), name="Answering")
+    service.save_scenario(imported.scenario.id, edited)
+    second = post(service, hook.token, 2)
+    assert second.ran_here, "the route read before the edit was used"
+    assert service.wait_for_response(second, 0).body == "now 2"
+    ran = store.get_execution(second.execution_id, with_record=False)
+    assert ran.scenario_version == 2
+
+
+def test_a_deactivated_scenario_stops_running_requests_at_once(service, store, working_queue):
+    imported = service.import_scenario(ANSWERING, active=True)
+    hook = imported.webhooks[0]
+    assert post(service, hook.token, 1).ran_here
+
+    service.deactivate_scenario(imported.scenario.id)
+    waiting = post(service, hook.token, 2)
+    assert not waiting.ran_here and waiting.execution_id is None
+    assert store.get_queue_item(waiting.item_id).status is QueueItemStatus.QUEUED
+    assert working_queue.pending() == 0  # inactive: it waits (Make's behaviour)
+
+    service.activate_scenario(imported.scenario.id)
+    deliver(working_queue, service)  # activation dispatches what waited
+    assert post(service, hook.token, 3).ran_here
+
+
+def test_a_disabled_webhook_refuses_the_next_request(service, store, working_queue):
+    hook = service.import_scenario(ANSWERING, active=True).webhooks[0]
+    assert post(service, hook.token, 1).ran_here
+    store.update_webhook(hook.id, enabled=False)
+    with pytest.raises(WebhookDisabled):
+        post(service, hook.token, 2)
+    assert len(store.list_queue(hook.id, status=None)) == 1
+
+
+def test_a_route_changed_by_another_process_is_read_again(service, store, working_queue, settings):
+    imported = service.import_scenario(ANSWERING, active=True)
+    hook = imported.webhooks[0]
+    assert post(service, hook.token, 1).ran_here
+
+    # Another process (its own store object) saves a new version: this process's route is
+    # stale. The request is not run with the old plan: it waits in the webhook queue, and
+    # the route is read afresh for the next.
+    other = SqlStore(settings.database_url, secret_box=settings.secret_box())
+    try:
+        edited = blueprint(webhook_trigger(), respond(2, body="new {{1.n}}"), name="Answering")
+        other.save_scenario(imported.scenario.id, edited)
+    finally:
+        other.close()
+    stale = post(service, hook.token, 2)
+    assert not stale.ran_here and stale.execution_id is None
+    deliver(working_queue, service)
+    assert store.get_queue_item(stale.item_id).status is QueueItemStatus.DONE
+    fresh = post(service, hook.token, 3)
+    assert fresh.ran_here and service.wait_for_response(fresh, 0).body == "new 3"
+
+
+def routed(module_id, *routes):
+    return {
+        "id": module_id,
+        "module": "builtin:BasicRouter",
+        "version": 1,
+        "mapper": None,
+        "routes": [{"flow": flow} for flow in routes],
+    }
+
+
+@pytest.mark.parametrize(
+    ("shape", "here"),
+    [
+        (ANSWERING, True),
+        (blueprint(webhook_trigger(), set_variable(2), respond(3)), True),
+        (ANSWERING_FIRST, False),  # goes on after its answer
+        (SLOW_RESPONDER, False),  # a pause may outlast the response timeout
+        (blueprint(webhook_trigger(), module(2, "http:MakeRequest", url="x"), respond(3)), False),
+        (blueprint(webhook_trigger(), routed(2, [respond(3)], [set_variable(4)])), False),
+        (blueprint(webhook_trigger(), set_variable(2)), False),  # nothing answers
+    ],
+)
+def test_only_a_quick_straight_scenario_runs_in_the_accepting_thread(
+    service, working_queue, shape, here
+):
+    imported = service.import_scenario(shape, active=True)
+    assert answers_at_its_end(service.plans.current(imported.scenario)) is here
+    accepted = post(service, imported.webhooks[0].token, 1)
+    assert accepted.ran_here is here
+    assert accepted.execution_id is not None  # stored with its execution either way
+    assert working_queue.pending() == (0 if here else 1)

@@ -237,3 +237,77 @@ def test_get_list_delete_and_clear(store, hook):
     assert store.count_queue(hook.id, status=None) == 1
     assert len(store.list_queue(hook.id, status=None)) == 1
     assert store.clear_queue(hook.id, status=None) == 1
+
+
+def test_an_execution_made_claimed_at_ingress_finishes_without_being_read(
+    store, scenario, hook, database_url
+):
+    # The webhook hot path: stored claimed, then finished by its claimer from what it holds
+    # (prepared statements on the driver's cursor, on either database).
+    store.set_scenario_active(scenario.id, True)
+    item, running = store.enqueue_with_execution(
+        hook.id,
+        request(1),
+        scenario_id=scenario.id,
+        scenario_version=1,
+        execution_id="e-3",
+        worker_id="w-1",
+    )
+    assert (running.status, running.worker_id) == (ExecutionStatus.RUNNING, "w-1")
+    with pytest.raises(InvalidTransition):  # not its claimer: nothing is written
+        store.finish_execution(
+            "e-3",
+            ExecutionStatus.SUCCESS,
+            {"x": 1},
+            operations=1,
+            data_size=2,
+            worker_id="w-2",
+            running=running,
+        )
+    with pytest.raises(RuntimeError), store.transaction():  # rolled back with its block
+        store.finish_execution(
+            "e-3",
+            ExecutionStatus.SUCCESS,
+            {"x": 1},
+            operations=1,
+            data_size=2,
+            worker_id="w-1",
+            running=running,
+        )
+        raise RuntimeError("the block fails")
+    assert store.get_execution("e-3").status is ExecutionStatus.RUNNING
+    finished = store.finish_execution(
+        "e-3",
+        ExecutionStatus.SUCCESS,
+        {"modules": [{"id": 1, "output": [{"n": 2**70 + 1, "s": "é\x00"}]}]},
+        operations=3,
+        data_size=40,
+        error=None,
+        worker_id="w-1",
+        running=running,
+    )
+    with SqlStore(database_url) as other:  # committed, and read back as it was written
+        assert other.get_execution("e-3") == finished
+        assert other.get_queue_item(item.id) == item
+
+
+def test_writing_a_scenario_or_webhook_moves_the_route_version(store, scenario, hook):
+    seen = [store.route_version]
+
+    def moved() -> bool:
+        seen.append(store.route_version)
+        return seen[-1] != seen[-2]
+
+    store.get_scenario(scenario.id)
+    assert not moved()
+    store.set_scenario_active(scenario.id, True)
+    assert moved()
+    store.save_scenario(scenario.id, store.get_scenario_version(scenario.id).blueprint)
+    assert moved()
+    store.update_webhook(hook.id, enabled=False)
+    assert moved()
+    with store.transaction():
+        store.update_scenario(scenario.id, name="Renamed")
+    assert moved()
+    store.enqueue(hook.id, request(2))
+    assert not moved()

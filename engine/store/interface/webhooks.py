@@ -14,6 +14,13 @@ from engine.store.statuses import QueueItemStatus
 class WebhookStore(ABC):
     """Webhooks: an unguessable token identifies each one."""
 
+    @property
+    def route_version(self) -> int:
+        """A number that moves on whenever this store object has written a scenario or a
+        webhook (what routes a received request to a run): a route read at an earlier
+        number may be stale. Writes by other processes do not move it."""
+        return 0
+
     @abstractmethod
     def create_webhook(
         self,

@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import Engine, Row, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Connection
+from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql import Executable
 
 from engine.secrets import SecretBox, SecretKeyError
 from engine.store.errors import NotFound
 from engine.store.records import UNSET
 from engine.store.sql.engine import WRITE_OPTION, create_store_engine
-from engine.store.sql.errors import map_driver_errors
+from engine.store.sql.errors import map_driver_errors, translated_driver_error
+from engine.store.sql.prepared import PreparedSet
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def utc_now() -> datetime:
@@ -59,6 +65,10 @@ class SqlBase:
         )
         # The connection of this thread's open ``transaction()`` block, which writes join.
         self._thread = threading.local()
+        # The webhook hot path's statements, compiled on first use (the dialect knows its
+        # server by then).
+        self._prepared = PreparedSet(self._engine.dialect)
+        self._route_version = 0
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._engine.url.render_as_string(hide_password=True)!r})"
@@ -92,16 +102,79 @@ class SqlBase:
                 yield connection
 
     @contextmanager
+    def _raw_write(self) -> Iterator[Any]:
+        """``_write`` for ``Prepared`` statements: a DB-API cursor in a write transaction
+        (SQLite: ``BEGIN IMMEDIATE``, in the write turn), committed when the block ends
+        without error; inside ``transaction()`` a cursor of the block's own connection,
+        committed when that block ends. Driver errors leave as the store's, and a connection
+        the error shows dead leaves the pool."""
+        joined: Connection | None = getattr(self._thread, "connection", None)
+        if joined is not None:
+            with self._write() as connection:
+                cursor = connection.connection.cursor()
+                try:
+                    yield cursor
+                except self._engine.dialect.loaded_dbapi.Error as error:
+                    raise translated_driver_error(error, self._engine.dialect) from error
+                finally:
+                    cursor.close()
+            return
+        with map_driver_errors(), self._write_turn:
+            raw = self._engine.raw_connection()
+            try:
+                cursor = raw.cursor()
+                if self._engine.dialect.name == "sqlite":
+                    cursor.execute("BEGIN IMMEDIATE")
+                yield cursor
+                raw.commit()
+            except self._engine.dialect.loaded_dbapi.Error as error:
+                self._let_go(raw, error)
+                raise translated_driver_error(error, self._engine.dialect) from error
+            except BaseException:
+                self._let_go(raw, None)
+                raise
+            finally:
+                raw.close()
+
+    def _let_go(self, connection: PoolProxiedConnection, error: Any) -> None:
+        """Roll back a raw connection's failed transaction; invalidate it (the pool then
+        connects afresh) when ``error`` shows it dead or the rollback fails."""
+        dialect = self._engine.dialect
+        if error is not None and dialect.is_disconnect(error, connection.dbapi_connection, None):
+            connection.invalidate(error)
+            return
+        try:
+            connection.rollback()
+        except Exception as failed:
+            connection.invalidate(failed)
+
+    @contextmanager
     def transaction(self) -> Iterator[None]:
         if getattr(self._thread, "connection", None) is not None:
             yield  # nested: the outermost block commits
             return
-        with self._write() as connection:
-            self._thread.connection = connection
-            try:
-                yield
-            finally:
-                self._thread.connection = None
+        self._thread.routes_changed = False
+        try:
+            with self._write() as connection:
+                self._thread.connection = connection
+                try:
+                    yield
+                finally:
+                    self._thread.connection = None
+        finally:
+            if self._thread.routes_changed:  # committed (or not) only now
+                self._routes_changed()
+
+    @property
+    def route_version(self) -> int:
+        return self._route_version
+
+    def _routes_changed(self) -> None:
+        """A scenario or webhook was written: ``route_version`` moves on (once more when the
+        enclosing ``transaction()`` ends, as its commit is what others see)."""
+        self._route_version += 1
+        if getattr(self._thread, "connection", None) is not None:
+            self._thread.routes_changed = True
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
@@ -124,6 +197,22 @@ class SqlBase:
         """``INSERT … ON CONFLICT`` for the current dialect (both spell it the same way)."""
         module = postgresql if self.dialect == "postgresql" else sqlite
         return module.insert(table)
+
+
+def changes_routes(method: Callable[P, R]) -> Callable[P, R]:
+    """Mark a store method that writes scenarios or webhooks: ``route_version`` moves on once
+    it returns or raises (after its commit)."""
+
+    @functools.wraps(method)
+    def changing(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(*args, **kwargs)
+        finally:
+            store = args[0]
+            assert isinstance(store, SqlBase)
+            store._routes_changed()
+
+    return changing
 
 
 def fetch_one(connection: Connection, statement: Executable, kind: str, ident: Any) -> Row[Any]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import exc
+from sqlalchemy import Dialect, exc
 
 from engine.store.errors import (
     DatabaseError,
@@ -43,6 +43,21 @@ def map_driver_errors() -> Iterator[None]:
         raise
     except exc.SQLAlchemyError as error:
         raise translated(error) from error
+
+
+def translated_driver_error(error: Exception, dialect: Dialect) -> DatabaseError:
+    """The store's error for a DB-API ``error`` raised where SQLAlchemy did not run the
+    statement (``SqlBase._raw_write``): wrapped as SQLAlchemy would have wrapped it, then
+    ``translated``."""
+    wrapped = exc.DBAPIError.instance(
+        None,
+        None,
+        error,
+        dialect.loaded_dbapi.Error,
+        hide_parameters=True,
+        dialect=dialect,
+    )
+    return translated(wrapped)
 
 
 def translated(error: exc.SQLAlchemyError) -> DatabaseError:

@@ -237,6 +237,10 @@ class SqlExecutions(SqlBase):
         finished = self._now(finished_at)
         if running is not None and (running.id != execution_id or worker_id is None):
             running = None  # only the claimer's own view of its claim stands in for a read
+        if running is not None and worker_id is not None:
+            return self._finish_running(
+                running, status, record, finished, operations, data_size, error, worker_id
+            )
         with self._write() as connection:
             current = running or self._execution(connection, execution_id)
             if not status.is_terminal:  # running → queued is the reaper's move, not a finish
@@ -283,6 +287,62 @@ class SqlExecutions(SqlBase):
                 error=None if error is None else dict(error),
                 record=None if record is None else dict(record),
             )
+
+    def _finish_running(
+        self,
+        running: Execution,
+        status: ExecutionStatus,
+        record: Mapping[str, Any] | None,
+        finished: datetime,
+        operations: int,
+        data_size: int,
+        error: Mapping[str, Any] | None,
+        worker_id: str,
+    ) -> Execution:
+        """``finish_execution`` by the worker that claimed ``running``: nothing read first,
+        the move and the record two prepared statements in one transaction (every webhook
+        run ends here)."""
+        if not status.is_terminal:  # running → queued is the reaper's move, not a finish
+            raise InvalidTransition("execution", running.id, running.status.value, status.value)
+        check_transition(EXECUTION_TRANSITIONS, "execution", running.id, running.status, status)
+        started = running.started_at or finished
+        duration = _milliseconds(started, finished)
+        values = {
+            "b_execution_id": running.id,
+            "b_status": status.value,
+            "b_finished_at": finished,
+            "b_duration_ms": duration,
+            "b_operations": operations,
+            "b_data_size": data_size,
+            "b_error": None if error is None else dict(error),
+            "b_worker_id": worker_id,
+        }
+        with self._raw_write() as cursor:
+            finish = self._prepared.get("finish_execution_of", lambda: _FINISH_EXECUTION_OF)
+            moved = finish.run(cursor, values).rowcount == 1
+            if moved and record is not None:
+                store = self._prepared.get(
+                    "store_record", self._record_upsert, ["execution_id", "record"]
+                )
+                store.run(cursor, {"execution_id": running.id, "record": record})
+        if not moved:  # nothing was written: say who has it now
+            owner = self.get_execution(running.id, with_record=False)
+            raise InvalidTransition(
+                "execution",
+                running.id,
+                f"{owner.status.value} by {owner.worker_id}",
+                status.value,
+            )
+        return replace(
+            running,
+            status=status,
+            finished_at=finished.astimezone(UTC),  # as the column reads it
+            duration_ms=duration,
+            operations=operations,
+            data_size=data_size,
+            error=None if error is None else dict(error),
+            record=None if record is None else dict(record),
+        )
 
     def cancel_execution(self, execution_id: str) -> Execution:
         with self._write() as connection:
@@ -492,13 +552,16 @@ class SqlExecutions(SqlBase):
             return
         statement = _STORE_RECORD.get(self.dialect)
         if statement is None:
-            upsert = self._upsert(execution_records)
-            statement = upsert.on_conflict_do_update(
-                index_elements=[execution_records.c.execution_id],
-                set_={"record": upsert.excluded.record},
-            )
-            _STORE_RECORD[self.dialect] = statement
+            statement = _STORE_RECORD[self.dialect] = self._record_upsert()
         connection.execute(statement, {"execution_id": execution_id, "record": dict(record)})
+
+    def _record_upsert(self) -> Any:
+        """Insert an execution's record, or replace the one it has."""
+        upsert = self._upsert(execution_records)
+        return upsert.on_conflict_do_update(
+            index_elements=[execution_records.c.execution_id],
+            set_={"record": upsert.excluded.record},
+        )
 
     def _execution(
         self, connection: Connection, execution_id: str, *, with_record: bool = False

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection
 
 from engine.store.errors import NotFound
 from engine.store.records import UNSET, Scenario, ScenarioVersion, ScenarioVersionInfo, _Unset
-from engine.store.sql.base import SqlBase, fetch_one, given
+from engine.store.sql.base import SqlBase, changes_routes, fetch_one, given
 from engine.store.sql.schema import scenario_versions, scenarios
 
 DEFAULT_SCHEDULING: dict[str, Any] = {"type": "on-demand"}
@@ -39,6 +39,7 @@ def scenario_from_row(row: Row[Any]) -> Scenario:
 
 
 class SqlScenarios(SqlBase):
+    @changes_routes
     def create_scenario(
         self,
         name: str,
@@ -76,6 +77,7 @@ class SqlScenarios(SqlBase):
         with self._read() as connection:
             return [scenario_from_row(row) for row in connection.execute(query)]
 
+    @changes_routes
     def save_scenario(
         self, scenario_id: int, blueprint: str, *, saved_by: str | None = None
     ) -> int:
@@ -150,6 +152,7 @@ class SqlScenarios(SqlBase):
             values["consecutive_errors"] = 0
         return self._update_scenario(scenario_id, values)
 
+    @changes_routes
     def record_scenario_outcome(self, scenario_id: int, *, errored: bool) -> int:
         count = scenarios.c.consecutive_errors + 1 if errored else 0
         with self._write() as connection:
@@ -163,12 +166,14 @@ class SqlScenarios(SqlBase):
             raise NotFound("scenario", scenario_id)
         return result
 
+    @changes_routes
     def delete_scenario(self, scenario_id: int) -> None:
         with self._write() as connection:
             deleted = connection.execute(delete(scenarios).where(scenarios.c.id == scenario_id))
             if deleted.rowcount == 0:
                 raise NotFound("scenario", scenario_id)
 
+    @changes_routes
     def _update_scenario(self, scenario_id: int, values: dict[str, Any]) -> Scenario:
         with self._write() as connection:
             result = connection.execute(

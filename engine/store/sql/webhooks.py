@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, bindparam, delete, func, insert, select, update
+from sqlalchemy import Row, Text, bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import Select
 
+from engine.jsonvalues import dump_compact, load_trusted
 from engine.store.errors import InvalidTransition, NotFound, QueueFull
 from engine.store.records import UNSET, Execution, QueueItem, TriggerKind, Webhook, _Unset
-from engine.store.sql.base import SqlBase, fetch_one, given
+from engine.store.sql.base import SqlBase, changes_routes, fetch_one, given
 from engine.store.sql.executions import INSERT_EXECUTION, new_execution
 from engine.store.sql.schema import scenarios, webhook_queue, webhooks
 from engine.store.sql.types import json_size
@@ -59,6 +60,7 @@ def item_from_row(row: Row[Any]) -> QueueItem:
 
 
 class SqlWebhooks(SqlBase):
+    @changes_routes
     def create_webhook(
         self,
         name: str,
@@ -99,6 +101,7 @@ class SqlWebhooks(SqlBase):
         with self._read() as connection:
             return [webhook_from_row(row) for row in connection.execute(query)]
 
+    @changes_routes
     def update_webhook(
         self,
         webhook_id: int,
@@ -124,6 +127,7 @@ class SqlWebhooks(SqlBase):
                 raise NotFound("webhook", webhook_id)
             return self._webhook(connection, webhook_id)
 
+    @changes_routes
     def delete_webhook(self, webhook_id: int) -> None:
         with self._write() as connection:
             deleted = connection.execute(delete(webhooks).where(webhooks.c.id == webhook_id))
@@ -165,36 +169,59 @@ class SqlWebhookQueue(SqlBase):
         received_at: datetime | None = None,
     ) -> tuple[QueueItem, Execution] | None:
         received = self._now(received_at)
-        values = _received(
-            webhook_id,
-            request,
-            received,
-            status=DONE,
-            attempts=1,
-            execution_id=execution_id,
-            finished_at=received,
-        )
-        with self._write() as connection:
-            route = connection.execute(_ROUTE_STATE, {"webhook_id": webhook_id}).first()
-            if (
-                route is None
-                or route.scenario_id != scenario_id
-                or not route.active
-                or route.current_version != scenario_version
+        # Encoded once: its length is the stored size (``json_size`` would encode it again).
+        encoded = dump_compact(dict(request))
+        values = {
+            "webhook_id": webhook_id,
+            "received_at": received,
+            "request": encoded.decode("utf-8"),
+            "size_bytes": len(encoded),
+            "status": DONE,
+            "attempts": 1,
+            "execution_id": execution_id,
+            "finished_at": received,
+        }
+        # Prepared statements on the driver's cursor (the webhook hot path; ``prepared``).
+        with self._raw_write() as cursor:
+            route_state = self._prepared.get("route_state", lambda: _ROUTE_STATE)
+            store_request = self._prepared.get("store_request", _store_request, list(values))
+            route = route_state.run(cursor, {"webhook_id": webhook_id}).fetchone()
+            if route is None or (route[0], bool(route[1]), route[2]) != (
+                scenario_id,
+                True,
+                scenario_version,
             ):
                 return None
-            item = item_from_row(connection.execute(_ENQUEUE, values).one())
+            item_id = store_request.run(cursor, values).fetchone()[0]
             execution, row = new_execution(
                 execution_id,
                 scenario_id,
                 scenario_version,
                 TriggerKind.WEBHOOK,
-                str(item.id),
+                str(item_id),
                 received,
                 worker_id,
             )
-            connection.execute(INSERT_EXECUTION, row)
-            return item, execution
+            insert_execution = self._prepared.get(
+                "insert_execution", lambda: INSERT_EXECUTION, list(row)
+            )
+            insert_execution.run(cursor, row)
+        item = QueueItem(
+            id=item_id,
+            webhook_id=webhook_id,
+            received_at=received.astimezone(UTC),  # as the column reads it back
+            request=load_trusted(encoded),  # as stored: a copy of its own
+            size_bytes=len(encoded),
+            status=QueueItemStatus.DONE,
+            worker_id=None,
+            claimed_at=None,
+            lease_expires_at=None,
+            attempts=1,
+            execution_id=execution_id,
+            finished_at=received.astimezone(UTC),
+            error=None,
+        )
+        return item, execution
 
     def _queued_for_enqueue(
         self, connection: Connection, webhook_id: int, max_queued: int | None
@@ -397,6 +424,16 @@ def _received(
         "size_bytes": json_size(request),
         **state,
     }
+
+
+def _store_request() -> Any:
+    """``INSERT`` of a received request whose JSON is encoded already (``request`` is its
+    text: ``JSONText`` would encode it again), returning its id."""
+    return (
+        insert(webhook_queue)
+        .values(request=bindparam("request", type_=Text()))
+        .returning(webhook_queue.c.id)
+    )
 
 
 # Built once (the ingress path runs them per request): no statement construction per call.
