@@ -484,3 +484,11 @@ def test_round_half_up_ties(number, places, expected):
 
     result = round_(EvalContext(bundles={}), number, places)
     assert (type(result), result) == (type(expected), expected)
+
+
+@pytest.mark.parametrize("number", [math.inf, -math.inf, math.nan])
+def test_round_refuses_what_is_not_a_finite_number(number):
+    from engine.mapping.functions.math import round_
+
+    with pytest.raises(ValueError, match="finite"):
+        round_(EvalContext(bundles={}), number, 2)
