@@ -484,3 +484,37 @@ def test_round_half_up_ties(number, places, expected):
 
     result = round_(EvalContext(bundles={}), number, places)
     assert (type(result), result) == (type(expected), expected)
+
+
+@pytest.mark.parametrize("number", [math.inf, -math.inf, math.nan])
+def test_round_refuses_what_is_not_a_finite_number(number):
+    from engine.mapping.functions.math import round_
+
+    with pytest.raises(ValueError, match="finite"):
+        round_(EvalContext(bundles={}), number, 2)
+
+
+def test_a_resumed_incomplete_execution_gives_the_same_record():
+    flow = [
+        LINES_FLOW[0],
+        LINES_FLOW[1],
+        {"id": 3, "module": "util:SetVariable2", "version": 1, "mapper": {"name": "{{2.n}}"}},
+        {"id": 4, "module": "util:SetVariables", "version": 1, "mapper": {}},
+    ]
+    metadata = {"version": 1, "scenario": {"roundtrips": 1, "dlq": True}}
+    plan = compile_blueprint(
+        load_blueprint({"name": "t", "flow": flow, "metadata": metadata}), REGISTRY
+    )
+    records = []
+    for compiled in (True, False):
+        context = RunContext(
+            clock=lambda: datetime(2026, 3, 1, tzinfo=UTC), compiled=compiled, execution_id="e"
+        )
+        first = run_scenario(plan, context, trigger_bundles=[{"lines": [{"n": 1}, {"n": "a"}]}])
+        assert first.status == "incomplete"
+        state = first.incomplete[0]
+        state.bundles[2] = {"n": "fixed"}
+        resumed = run_scenario(plan, context, resume=state)
+        records.append((_without_timings(first.to_dict()), _without_timings(resumed.to_dict())))
+    assert records[0] == records[1]
+    assert records[0][1]["status"] == "success"

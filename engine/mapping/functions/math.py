@@ -73,6 +73,10 @@ def floor(ctx: EvalContext, number: Any) -> Number:
 def round_(ctx: EvalContext, number: Any, decimals: Any = None) -> Number:
     """Rounds half up to an integer (or to ``decimals`` places). ``round(2.5)`` -> ``3``;
     ``round(3.14159; 2)`` -> ``3.14``."""
+    if type(number) is float and type(decimals) is int and 0 < decimals <= 10:
+        rounded = _half_up(number, decimals)  # None for infinities and NaN: refused below
+        if rounded is not None:
+            return rounded
     value, places = _number(number), _decimals(decimals)
     if places == 0:
         return normalize_number(_math.floor(value + 0.5))
