@@ -620,7 +620,11 @@ class Call(Node):
                 return _call_of_key(name, impl, key, only.evaluate_arg)
             return _call_of_one(name, impl, args[0])
         if len(args) == 2 and type(self.args[1]) is Literal:  # round(x; 2), formatDate(d; "…")
-            return _call_with_constant(name, impl, args[0], self.args[1].value)
+            constant = self.args[1].value
+            float_places = getattr(impl, "float_places", None)
+            if float_places is not None and type(constant) is int and 0 < constant <= 10:
+                return _call_float_places(name, impl, args[0], constant, float_places)
+            return _call_with_constant(name, impl, args[0], constant)
         if len(args) == 2:
             return _call_of_two(name, impl, args[0], args[1])
         return _settled_call(name, lambda ctx: impl(ctx, *[arg(ctx) for arg in args]))
@@ -710,6 +714,35 @@ def _call_with_constant(name: str, impl: Any, first: Evaluator, constant: Any) -
             ctx.checkpoint()
         try:
             result = impl(ctx, first(ctx), constant)
+        except DataError:
+            raise
+        except _FUNCTION_FAILURES as error:
+            raise DataError(f"Function '{name}' finished with error! {error}") from None
+        if type(result) is str and len(result) <= ctx.max_output:
+            return result
+        return check_size(result, ctx.max_output, f"Function '{name}'")
+
+    return call
+
+
+def _call_float_places(
+    name: str, impl: Any, first: Evaluator, places: int, float_places: Any
+) -> Evaluator:
+    """``_call_with_constant`` of a function of a number and a literal count of places whose
+    answer for a float is ``float_places(number, places)`` when that is not ``None`` (``round``:
+    its half-up on the float's digits), a number, so the result's size check is left out. Any
+    other value, and a ``None``, goes to the function itself, as before."""
+
+    def call(ctx: EvalContext) -> Any:
+        if ctx.checkpoint is not None:
+            ctx.checkpoint()
+        try:
+            number = first(ctx)
+            if type(number) is float:
+                result = float_places(number, places)
+                if result is not None:
+                    return result
+            result = impl(ctx, number, places)
         except DataError:
             raise
         except _FUNCTION_FAILURES as error:

@@ -391,28 +391,31 @@ class _Run:
         on_end: OnEnd,
     ) -> None:
         operation = self._begin_operation(node)
-        produced = 0
+        produced, node_id = 0, node.id
         try:
             mapper = node.expressions.mapper
             mapped = mapper.evaluate(self._eval(scope)) if mapper is not None else None
             operation.input = mapped if not self.record.confidential else None
             outputs = None
             if self.repeated_call is None:
-                self._parameters(node)  # a set-up error is the same either way
-                outputs = self.inline[node.id](mapped, self.variables)
+                if node_id not in self.parameters:
+                    self._parameters(node)  # a set-up error is the same either way
+                outputs = self.inline[node_id](mapped, self.variables)
             if outputs is None:
                 outputs = self._general_call(node, mapped)
-            else:
-                self._next_call_ordinal(node)
-            after, node_id, transaction = index + 1, node.id, self.transaction
+            else:  # ``_next_call_ordinal``, inline
+                counts = self.call_counts
+                counts[node_id] = counts.get(node_id, 0) + 1
+            after, transaction = index + 1, self.transaction
+            record_output, process_flow = self._record_output, self._process_flow
             for output in outputs:
                 if type(output) is not dict:
                     output = self._check_output(node, output)
                 if transaction.auto_commit:
                     transaction.commit()
                 produced += 1
-                self._record_output(node, operation, output)
-                self._process_flow(flow, after, {**scope, node_id: output}, on_end)
+                record_output(node, operation, output)
+                process_flow(flow, after, {**scope, node_id: output}, on_end)
         except ModuleError as error:
             self._end_operation(node, operation, error)
             self._handle_error(_Step(node, flow, index, scope, on_end), error, operation)
@@ -420,7 +423,8 @@ class _Run:
         self._end_operation(node, operation, None)
         if not produced and self._continues_without_results(node):
             self._continue(_Step(node, flow, index, scope, on_end), {})
-        self._stop_if_returned(node)
+        if node_id in self.last_contexts:  # only a general call leaves a context
+            self._stop_if_returned(node)
 
     def _stop_if_returned(self, node: PlanNode) -> None:
         """A module that returned the scenario's outputs ends the run, committed, like
