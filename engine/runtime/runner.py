@@ -354,7 +354,7 @@ class _Run:
             for output in outputs:
                 if type(output) is not dict:
                     output = self._check_output(node, output)
-                if transaction.auto_commit:
+                if transaction.auto_commit and transaction.pending:
                     transaction.commit()  # this module's operation is done with its writes
                 produced += 1
                 record_output(node, operation, output)
@@ -394,7 +394,14 @@ class _Run:
         produced, node_id = 0, node.id
         try:
             mapper = node.expressions.mapper
-            mapped = mapper.evaluate(self._eval(scope)) if mapper is not None else None
+            if mapper is not None:  # ``_eval``, inline
+                evaluation, consumed = self.evaluation, self.execution_variables
+                evaluation.bundles = scope
+                consumed["operationsConsumed"] = self.record.operations
+                consumed["dataConsumed"] = self.record.data_size
+                mapped = mapper.evaluate(evaluation)
+            else:
+                mapped = None
             operation.input = mapped if not self.record.confidential else None
             outputs = None
             if self.repeated_call is None:
@@ -411,7 +418,7 @@ class _Run:
             for output in outputs:
                 if type(output) is not dict:
                     output = self._check_output(node, output)
-                if transaction.auto_commit:
+                if transaction.auto_commit and transaction.pending:
                     transaction.commit()
                 produced += 1
                 record_output(node, operation, output)
@@ -745,7 +752,7 @@ class _Run:
         if error is not None:
             operation.error = _error_dict(error)
             self._module_record(node).errors += 1
-        elif self.transaction.auto_commit:
+        elif self.transaction.auto_commit and self.transaction.pending:
             self.transaction.end_operation()
         if self.context.on_event is not None:
             self._event("module_finished", node, error=operation.error)
