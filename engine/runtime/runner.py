@@ -27,7 +27,7 @@ from engine.errors import (
 )
 from engine.graph.plan import Plan, PlanNode
 from engine.mapping import EvalContext
-from engine.runtime.aggregation import Accumulator, accumulated_item
+from engine.runtime.aggregation import Accumulator
 from engine.runtime.context import ModuleContext, RunContext, RunVariables
 from engine.runtime.inline import Inline, inline_of
 from engine.runtime.record import (
@@ -533,7 +533,8 @@ class _Run:
         accumulator = self.accumulators.get(node.id)
         evaluation = self._eval(scope)
         mapper = node.expressions.mapper
-        item = accumulated_item(mapper.evaluate(evaluation) if mapper is not None else None)
+        mapped = mapper.evaluate(evaluation) if mapper is not None else None
+        item = mapped if mapped is not None else {}  # what one bundle adds (``{}`` for no mapper)
         group = node.expressions.group_by
         key = group.evaluate(evaluation) if group is not None else None
         if accumulator is None:
@@ -867,7 +868,11 @@ class _Run:
         check = node.expressions.filter
         if check is None:
             return True
-        failed = check.failures(self._eval(scope))
+        evaluation, consumed = self.evaluation, self.execution_variables  # ``_eval``, inline
+        evaluation.bundles = scope
+        consumed["operationsConsumed"] = self.record.operations
+        consumed["dataConsumed"] = self.record.data_size
+        failed = check.failures(evaluation)
         if not failed:
             return True
         record = self._module_record(node)
