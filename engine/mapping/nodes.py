@@ -483,7 +483,7 @@ def _generated_arithmetic(root: Binary, general: Evaluator) -> Evaluator | None:
     names: dict[str, Any] = {"general": general, "dict": dict, "int": int, "float": float}
     lines: list[str] = []
     leaves: list[str] = []
-    result = _arithmetic_source(root, names, lines, leaves)
+    result = _arithmetic_source(root, names, lines, leaves, {})
     if result is None or not lines:
         return None
     shape = "\n".join(lines) + f"\n    return {result}"
@@ -491,10 +491,11 @@ def _generated_arithmetic(root: Binary, general: Evaluator) -> Evaluator | None:
 
 
 def _arithmetic_source(
-    node: Node, names: dict[str, Any], lines: list[str], leaves: list[str]
+    node: Node, names: dict[str, Any], lines: list[str], leaves: list[str], bundles: dict[int, str]
 ) -> str | None:
     """The name holding ``node``'s value in the generated function (lines appended), or
-    ``None`` when ``node`` is not such a tree."""
+    ``None`` when ``node`` is not such a tree. ``bundles``: the name already holding each
+    module's bundle (read once, checked to be a ``dict`` once)."""
     if type(node) is Literal:
         value = node.value
         if type(value) not in (int, float) or not isfinite(value):
@@ -511,13 +512,21 @@ def _arithmetic_source(
         index = len(leaves)
         name = f"x{index}"
         leaves.append(name)
-        names[f"m{index}"], names[f"n{index}"] = key
+        module_id, names[f"n{index}"] = key
+        bundle = bundles.get(module_id)
+        if bundle is None:
+            bundle = bundles[module_id] = f"b{index}"
+            names[f"m{index}"] = module_id
+            lines.extend(
+                [
+                    f"    {bundle} = ctx.bundles.get(m{index})",
+                    f"    if type({bundle}) is not dict:",
+                    "        return general(ctx)",
+                ]
+            )
         lines.extend(
             [
-                f"    {name} = ctx.bundles.get(m{index})",
-                f"    if type({name}) is not dict:",
-                "        return general(ctx)",
-                f"    {name} = {name}.get(n{index})",
+                f"    {name} = {bundle}.get(n{index})",
                 f"    if (type({name}) is not int and type({name}) is not float) "
                 f"or {name} - {name} != 0:",
                 "        return general(ctx)",
@@ -526,8 +535,8 @@ def _arithmetic_source(
         return name
     if type(node) is not Binary or node.op not in _NATIVE_ARITHMETIC:
         return None
-    first = _arithmetic_source(node.left, names, lines, leaves)
-    second = _arithmetic_source(node.right, names, lines, leaves) if first else None
+    first = _arithmetic_source(node.left, names, lines, leaves, bundles)
+    second = _arithmetic_source(node.right, names, lines, leaves, bundles) if first else None
     if first is None or second is None:
         return None
     name = f"r{len(lines)}"

@@ -434,6 +434,26 @@ def test_round_of_literal_places_takes_the_float_shortcut_and_the_checkpoint():
     assert _outcome(evaluate, ctx)[0] == "error"
 
 
+@pytest.mark.parametrize(
+    "bundles",
+    [
+        {1: {"a": 2, "b": 0.5}, 2: {"c": 3}},
+        {1: {"a": 2.5, "b": -1}, 2: {"c": "4"}},
+        {1: {"a": 2, "b": 1}, 2: "text"},
+        {1: {"a": 2, "b": 1}},
+        {1: [1], 2: {"c": 1}},
+    ],
+)
+@pytest.mark.parametrize(
+    "source", ["{{1.a * 2.c + 1.b}}", "{{2.c - 1.a * 2.c}}", "{{1.a * 1.b * (1 + 2.c) - 1.a}}"]
+)
+def test_arithmetic_over_two_modules_agrees_with_the_tree_walk(source, bundles):
+    ctx = EvalContext(bundles=bundles)
+    assert _outcome(compile_template(source, "t").evaluate, ctx) == _outcome(
+        _tree_walk(source), ctx
+    )
+
+
 def test_a_long_template_is_joined_by_the_loop():
     source = "".join(f"{{{{1.a}}}}-{index}" for index in range(40))
     template = compile_template(source, "t")
