@@ -67,11 +67,15 @@ class _RedisLock(Lock):
 
 
 def create_celery_app(redis_url: str | None, *, tick_seconds: float | None = None) -> Any:
-    """A Celery app on Redis (broker and result backend) with Switchboard's settings; the
-    worker entry (``engine.celery_app``) registers the tasks on it, publishers need none."""
+    """A Celery app on Redis (the broker; no result backend) with Switchboard's settings; the
+    worker entry (``engine.celery_app``) registers the tasks on it, publishers need none.
+
+    Results live in the store and nobody reads Celery's: with a result backend each published
+    task also subscribed to its result channel and unsubscribed again (two Redis round trips
+    per webhook in the web process), whatever ``task_ignore_result`` said."""
     from celery import Celery
 
-    app = Celery("switchboard", broker=redis_url, backend=redis_url, set_as_current=False)
+    app = Celery("switchboard", broker=redis_url, set_as_current=False)
     tick = tick_seconds or float(os.environ.get("SWITCHBOARD_TICK_SECONDS", "5"))
     app.conf.update(
         task_acks_late=True,
@@ -79,6 +83,14 @@ def create_celery_app(redis_url: str | None, *, tick_seconds: float | None = Non
         task_ignore_result=True,  # results live in the store; Redis only carries ids
         worker_prefetch_multiplier=1,
         task_publish_retry=False,
+        # Celery's acknowledgements on Redis are emulated: each message is copied to an
+        # "unacked" hash and sorted set when taken and removed again when acked (two round
+        # trips a task), to be restored after ``visibility_timeout`` (an hour) if its worker
+        # dies. What is sent is only an id of work the store already holds: a lost message is
+        # dispatched again by the sweep after ``SWITCHBOARD_DISPATCH_GRACE_SECONDS``, a claimed
+        # request whose worker died by its lease, a running execution by the reaper. So the
+        # store keeps the guarantee and the emulation is off.
+        broker_transport_options={"ack_emulation": False},
         broker_connection_retry_on_startup=True,
         broker_connection_timeout=2,
         worker_hijack_root_logger=False,
@@ -175,7 +187,7 @@ class CeleryQueue(Backplane):
     def _publish(self, task: str, ident: str | int) -> bool:
         try:
             args = [] if task == TICK_TASK else [ident]
-            self.app.send_task(task, args=args, retry=False)
+            self.app.send_task(task, args=args, retry=False, ignore_result=True)
         except Exception as error:  # kombu raises several kinds when the broker is away
             log.warning(
                 "could not publish %s(%s): %s; the sweep will dispatch it", task, ident, error
