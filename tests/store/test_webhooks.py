@@ -237,3 +237,21 @@ def test_get_list_delete_and_clear(store, hook):
     assert store.count_queue(hook.id, status=None) == 1
     assert len(store.list_queue(hook.id, status=None)) == 1
     assert store.clear_queue(hook.id, status=None) == 1
+
+
+def test_reads_inside_a_transaction_see_its_writes(store, scenario):
+    """A read in a ``transaction()`` block uses the block's own connection (no transaction of
+    its own: a BEGIN and a ROLLBACK round trip saved on PostgreSQL), so it sees what the block
+    wrote; once the block fails, nothing of it is left."""
+    with store.transaction():
+        made = store.create_webhook("Inside", scenario_id=scenario.id)
+        assert store.get_webhook(made.id).name == "Inside"
+        assert store.find_webhook_by_token(made.token) is not None
+    assert store.get_webhook(made.id).name == "Inside"
+
+    with pytest.raises(RuntimeError), store.transaction():
+        gone = store.create_webhook("Rolled back", scenario_id=scenario.id)
+        assert store.get_webhook(gone.id).name == "Rolled back"
+        raise RuntimeError("the block fails")
+    with pytest.raises(NotFound):
+        store.get_webhook(gone.id)
