@@ -254,13 +254,10 @@ class RunOperations:
 
     def _active_route(self, webhook_id: int) -> tuple[Webhook, Scenario, Plan] | None:
         try:
-            webhook = self.store.get_webhook(webhook_id)
-            if webhook.scenario_id is None:
-                return None
-            scenario = self.store.get_scenario(webhook.scenario_id)
+            webhook, scenario = self.store.get_webhook_route(webhook_id)
         except NotFound:
             return None
-        if not scenario.active:
+        if scenario is None or not scenario.active:
             return None
         return webhook, scenario, self.plans.current(scenario)
 

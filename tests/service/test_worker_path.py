@@ -1,7 +1,8 @@
 """A webhook run as a Celery worker takes it (``process_webhook``: the request waited in the
-webhook queue): the route's reads share the claim's transaction, so a run takes two of the
-store's connections (claim, finish) where it took four (webhook, scenario, claim, finish),
-each of which cost PostgreSQL a BEGIN and a ROLLBACK round trip besides its SELECT."""
+webhook queue): the route's read shares the take's transaction, so a run takes two of the
+store's connections (take, finish) where it took four (webhook, scenario, claim, finish),
+each of which cost PostgreSQL a BEGIN and a ROLLBACK round trip besides its SELECT, and six
+statements where it took twelve."""
 
 from __future__ import annotations
 
@@ -33,12 +34,18 @@ def test_a_queued_webhook_run_takes_two_transactions_and_answers(service, store)
     assert accepted.execution_id is None  # no thread of this process runs it: it waits
     assert store.get_queue_item(accepted.item_id).status is QueueItemStatus.QUEUED
     checkouts: list[int] = []
+    statements: list[str] = []
     event.listen(store.engine, "checkout", lambda *args: checkouts.append(1))
+    event.listen(store.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
 
     ran = service.process_webhook(hook.id)
 
     assert len(ran) == 1
     assert len(checkouts) == 2, "the route's reads, the claim and the execution: one; finish: one"
+    # The route (webhook and scenario), the oldest request, the request done, the execution;
+    # then the finish and its record.
+    run = [s for s in statements if not s.lstrip().upper().startswith("BEGIN")]
+    assert len(run) == 6, run
     answer = service.wait_for_response(accepted, 1)
     assert answer is not None and (answer.status, answer.body) == (201, "got 5")
     execution = store.get_execution(ran[0])

@@ -6,6 +6,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import event
 
 from engine.store import (
     ExecutionStatus,
@@ -345,3 +346,17 @@ def test_concurrent_takers_never_take_the_same_request(store, scenario, hook):
     for thread in threads:
         thread.join()
     assert sorted(taken) == sorted(items)
+
+
+def test_a_webhooks_route_is_read_in_one_statement(store, scenario, hook):
+    statements: list[str] = []
+    event.listen(store.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+
+    assert store.get_webhook_route(hook.id) == (hook, store.get_scenario(scenario.id))
+    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(selects) == 2  # the route, then get_scenario's own
+
+    loose = store.create_webhook("loose")
+    assert store.get_webhook_route(loose.id) == (loose, None)
+    with pytest.raises(NotFound):
+        store.get_webhook_route(loose.id + 100)

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from engine.store.records import UNSET, Execution, QueueItem, Webhook, _Unset
+from engine.store.records import UNSET, Execution, QueueItem, Scenario, Webhook, _Unset
 from engine.store.statuses import QueueItemStatus
 
 
@@ -104,6 +104,11 @@ class WebhookQueue(ABC):
         stored already claimed by it (``running``, started and beating at ``received_at``):
         that worker keeps its heartbeat from then on.
         """
+
+    @abstractmethod
+    def get_webhook_route(self, webhook_id: int) -> tuple[Webhook, Scenario | None]:
+        """The webhook and the scenario it belongs to (``None`` when it belongs to none), read
+        together in one statement. Raises ``NotFound`` (no such webhook)."""
 
     @abstractmethod
     def take_next_with_execution(

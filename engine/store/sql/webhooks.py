@@ -14,7 +14,15 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql import Select
 
 from engine.store.errors import InvalidTransition, NotFound, QueueFull
-from engine.store.records import UNSET, Execution, QueueItem, TriggerKind, Webhook, _Unset
+from engine.store.records import (
+    UNSET,
+    Execution,
+    QueueItem,
+    Scenario,
+    TriggerKind,
+    Webhook,
+    _Unset,
+)
 from engine.store.sql.base import SqlBase, fetch_one, given
 from engine.store.sql.executions import INSERT_EXECUTION, new_execution
 from engine.store.sql.schema import executions, scenarios, webhook_queue, webhooks
@@ -88,6 +96,16 @@ class SqlWebhooks(SqlBase):
     def get_webhook(self, webhook_id: int) -> Webhook:
         with self._read() as connection:
             return self._webhook(connection, webhook_id)
+
+    def get_webhook_route(self, webhook_id: int) -> tuple[Webhook, Scenario | None]:
+        with self._read() as connection:
+            row = connection.execute(_ROUTE, {"webhook_id": webhook_id}).first()
+        if row is None:
+            raise NotFound("webhook", webhook_id)
+        if row.s_id is None:
+            return webhook_from_row(row), None
+        scenario = Scenario(**{name: getattr(row, f"s_{name}") for name in _SCENARIO_FIELDS})
+        return webhook_from_row(row), scenario
 
     def find_webhook_by_token(self, token: str) -> Webhook | None:
         with self._read() as connection:
@@ -479,6 +497,21 @@ _CLAIM = (
         lease_expires_at=bindparam("lease_expires_at"),
         attempts=webhook_queue.c.attempts + 1,
     )
+)
+_SCENARIO_FIELDS = (
+    "id",
+    "name",
+    "current_version",
+    "active",
+    "scheduling",
+    "consecutive_errors",
+    "created_at",
+    "updated_at",
+)
+_ROUTE = (
+    select(webhooks, *(scenarios.c[name].label(f"s_{name}") for name in _SCENARIO_FIELDS))
+    .select_from(webhooks.outerjoin(scenarios, scenarios.c.id == webhooks.c.scenario_id))
+    .where(webhooks.c.id == bindparam("webhook_id"))
 )
 _TAKE = (
     update(webhook_queue)
