@@ -83,15 +83,6 @@ def create_celery_app(redis_url: str | None, *, tick_seconds: float | None = Non
         task_ignore_result=True,  # results live in the store; Redis only carries ids
         worker_prefetch_multiplier=1,
         task_publish_retry=False,
-        # Celery's acknowledgements on Redis are emulated: each message is copied to an
-        # "unacked" hash and sorted set when taken and removed again when acked (two round
-        # trips a task), to be restored after ``visibility_timeout`` (an hour) if its worker
-        # dies. What is sent is only an id of work the store already holds: a lost message's
-        # request is still queued (it leaves the queue only in the commit that stores its
-        # running execution) and the sweep dispatches it again after
-        # ``SWITCHBOARD_DISPATCH_GRACE_SECONDS``; a running execution whose worker died is
-        # requeued by the reaper. So the store keeps the guarantee and the emulation is off.
-        broker_transport_options={"ack_emulation": False},
         broker_connection_retry_on_startup=True,
         broker_connection_timeout=2,
         worker_hijack_root_logger=False,
