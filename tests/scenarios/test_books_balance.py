@@ -285,6 +285,7 @@ class BooksMachine(RuleBasedStateMachine):
         payments = self.app.payments()
         if payments:
             self.app.delete_payment(data.draw(st.sampled_from(payments), label="payment"))
+            self.did("payment deletions")
         self.steps += 1
 
     @precondition(lambda self: self.invoices and self.actions.crm_invoice_cancels)
