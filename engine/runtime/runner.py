@@ -403,7 +403,7 @@ class _Run:
             else:
                 mapped = None
             operation.input = mapped if not self.record.confidential else None
-            outputs = None
+            outputs: Iterable[Mapping[str, Any]] | None = None
             if self.repeated_call is None:
                 if node_id not in self.parameters:
                     self._parameters(node)  # a set-up error is the same either way
