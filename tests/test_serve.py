@@ -104,5 +104,8 @@ def test_serve_runs_gunicorn_whose_worker_dies_with_it(tmp_path):
             10,
             "the worker to die with its master",
         )
+        # Killed with it, not shut down gracefully on noticing its new parent (it would finish
+        # runs a restarted server's recovery may start again).
+        assert "Parent changed" not in server.log.read_text(), server.log.read_text()
     finally:
         server.kill()
