@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -130,8 +131,20 @@ def _service_commands(commands: Any) -> None:
     serve.set_defaults(handler=_serve)
 
     worker = commands.add_parser("worker", help="run a Celery worker (needs Redis)")
-    worker.add_argument("--concurrency", type=int, help="parallel runs (default: CPU count)")
-    worker.add_argument("--pool", default="prefork", choices=["prefork", "threads", "solo"])
+    worker.add_argument(
+        "--concurrency",
+        type=int,
+        help="parallel runs (default: twice the CPU count, at least 4, with threads; "
+        "the CPU count with prefork)",
+    )
+    worker.add_argument(
+        "--pool",
+        default="threads",
+        choices=["threads", "prefork", "solo"],
+        help="threads (default: runs wait on the network and the database, so threads in one "
+        "process overlap them without prefork's copy of every task to a child process) or "
+        "prefork (a process per run slot)",
+    )
     worker.set_defaults(handler=_worker)
 
     scheduler = commands.add_parser(
@@ -548,7 +561,6 @@ DEMO_VERIFIER = "demo-verifier-token"  # signs the QuickBooks sandbox's webhooks
 def _demo(args: argparse.Namespace) -> int:
     """Sandboxes seeded with their demo fixtures, the product on a fresh store with connections
     to them and the 1CRM ⇄ Xero library imported and active, served until interrupted."""
-    import os
     import shutil
     import socket
 
@@ -758,10 +770,20 @@ def _worker(args: argparse.Namespace) -> int:
     from engine.celery_app import app
 
     argv = ["worker", "--loglevel=INFO", f"--pool={args.pool}"]
-    if args.concurrency:
-        argv.append(f"--concurrency={args.concurrency}")
+    concurrency = args.concurrency or worker_concurrency(args.pool)
+    if concurrency:
+        argv.append(f"--concurrency={concurrency}")
     app.worker_main(argv)
     return EXIT_OK
+
+
+def worker_concurrency(pool: str, cpus: int | None = None) -> int | None:
+    """``switchboard worker``'s default run slots: with threads twice the CPU count, at least
+    4 (a run mostly waits on the network or the database, and one process's threads overlap
+    those waits); with prefork Celery's own default (the CPU count)."""
+    if pool != "threads":
+        return None
+    return max(4, 2 * (cpus or os.cpu_count() or 1))
 
 
 def _scheduler(args: argparse.Namespace) -> int:

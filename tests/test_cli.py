@@ -221,3 +221,13 @@ def test_sandbox_command_serves_an_app_until_stopped(tmp_path):
         process.send_signal(signal.SIGINT)
         process.communicate(timeout=10)
     assert process.returncode == 0
+
+
+def test_worker_defaults_to_threads_with_twice_the_cpus():
+    from switchboard.cli import _parser, worker_concurrency
+
+    args = _parser().parse_args(["worker"])
+    assert (args.pool, args.concurrency) == ("threads", None)
+    assert worker_concurrency("threads", 1) == 4
+    assert worker_concurrency("threads", 8) == 16
+    assert worker_concurrency("prefork", 8) is None  # Celery's own: the CPU count

@@ -67,11 +67,15 @@ class _RedisLock(Lock):
 
 
 def create_celery_app(redis_url: str | None, *, tick_seconds: float | None = None) -> Any:
-    """A Celery app on Redis (broker and result backend) with Switchboard's settings; the
-    worker entry (``engine.celery_app``) registers the tasks on it, publishers need none."""
+    """A Celery app on Redis (the broker; no result backend) with Switchboard's settings; the
+    worker entry (``engine.celery_app``) registers the tasks on it, publishers need none.
+
+    Results live in the store and nobody reads Celery's: with a result backend each published
+    task also subscribed to its result channel and unsubscribed again (two Redis round trips
+    per webhook in the web process), whatever ``task_ignore_result`` said."""
     from celery import Celery
 
-    app = Celery("switchboard", broker=redis_url, backend=redis_url, set_as_current=False)
+    app = Celery("switchboard", broker=redis_url, set_as_current=False)
     tick = tick_seconds or float(os.environ.get("SWITCHBOARD_TICK_SECONDS", "5"))
     app.conf.update(
         task_acks_late=True,
@@ -175,7 +179,7 @@ class CeleryQueue(Backplane):
     def _publish(self, task: str, ident: str | int) -> bool:
         try:
             args = [] if task == TICK_TASK else [ident]
-            self.app.send_task(task, args=args, retry=False)
+            self.app.send_task(task, args=args, retry=False, ignore_result=True)
         except Exception as error:  # kombu raises several kinds when the broker is away
             log.warning(
                 "could not publish %s(%s): %s; the sweep will dispatch it", task, ident, error

@@ -396,7 +396,7 @@ class _Run:
             mapper = node.expressions.mapper
             mapped = mapper.evaluate(self._eval(scope)) if mapper is not None else None
             operation.input = mapped if not self.record.confidential else None
-            outputs = None
+            outputs: Iterable[Mapping[str, Any]] | None = None
             if self.repeated_call is None:
                 self._parameters(node)  # a set-up error is the same either way
                 outputs = self.inline[node.id](mapped, self.variables)

@@ -10,7 +10,9 @@ settings (``servers.GUNICORN``). CPU per request is the CPU time of the server's
 tree (and the Celery worker's, in that deployment) over the measurement, divided by the
 answered requests. ``lost``: answered requests without a finished execution in the store.
 Deployments: embedded (SQLite, the run in the web process) and Celery (one worker process on
-Redis, the store on PostgreSQL).
+Redis as ``switchboard worker`` starts it by default: threads, twice the CPUs in run slots;
+the store on PostgreSQL), whose CPU per request is also given for the web and the worker
+process apart.
 """
 
 from __future__ import annotations
@@ -124,7 +126,7 @@ def run() -> list[dict[str, Any]]:
 
 
 def _rows(
-    deployment: str, measured: dict[str, float], floor: dict[str, float] | None
+    deployment: str, measured: dict[str, Any], floor: dict[str, Any] | None
 ) -> list[dict[str, Any]]:
     rps_floor = floor["rps"] if floor else None
     cpu_floor = floor["cpu_ms"] if floor else None
@@ -134,6 +136,8 @@ def _rows(
         row(BENCHMARK, f"{deployment} p50", measured["p50"], "ms"),
         row(BENCHMARK, f"{deployment} errors or wrong answers", measured["errors"], "requests"),
     ]
+    for part, cpu_ms in measured.get("cpu_parts", {}).items():
+        rows.append(row(BENCHMARK, f"{deployment} CPU per request: {part}", cpu_ms, "ms"))
     if floor is not None:
         rows[0].update(floor=rps_floor, ratio=measured["rps"] / rps_floor)
         rows[1].update(floor=cpu_floor, ratio=measured["cpu_ms"] / cpu_floor)
@@ -157,7 +161,7 @@ def _embedded(var_dir: Path, body: bytes) -> dict[str, float]:
     return measured
 
 
-def _celery(var_dir: Path, body: bytes) -> dict[str, float]:
+def _celery(var_dir: Path, body: bytes) -> dict[str, Any]:
     flush_redis(REDIS_URL)
     env = bench_env(var_dir, REDIS_URL)
     with postgres_schema(env) as on_postgres:
@@ -170,6 +174,8 @@ def _celery(var_dir: Path, body: bytes) -> dict[str, float]:
         ):
             post_for_answer(port, f"/hooks/{token}", body)
             measured = _measure(port, f"/hooks/{token}", body, [pid, worker])
+            web, worker_cpu = measured.pop("cpu_ms_0"), measured.pop("cpu_ms_1")
+            measured["cpu_parts"] = {"web": web, "worker": worker_cpu}
         measured["lost"] = measured["answered"] + 1 - _finished_executions(env)
     flush_redis(REDIS_URL)
     return measured
@@ -177,13 +183,17 @@ def _celery(var_dir: Path, body: bytes) -> dict[str, float]:
 
 @contextmanager
 def _worker_pid(env: dict[str, str]) -> Iterator[int]:
-    with celery_workers(env, 1) as pid:
+    """One worker process as ``switchboard worker`` starts it by default (threads, its
+    default run slots for this machine)."""
+    from switchboard.cli import worker_concurrency
+
+    with celery_workers(env, worker_concurrency("threads") or 4, pool="threads") as pid:
         yield pid
 
 
 def _measure(
     port: int, path: str, body: bytes, pids: list[int], *, check: bool = True
-) -> dict[str, float]:
+) -> dict[str, Any]:
     """c = ``CONCURRENCY`` closed-loop clients for ``SECONDS``; each answer checked."""
     latencies: list[float] = []
     errors = [0]
@@ -203,7 +213,7 @@ def _measure(
             latencies.extend(mine)
             errors[0] += failed
 
-    cpu_before = sum(tree_cpu_seconds(pid) for pid in pids)
+    cpu_before = [tree_cpu_seconds(pid) for pid in pids]
     threads = [threading.Thread(target=client) for _ in range(CONCURRENCY)]
     started = time.perf_counter()
     for thread in threads:
@@ -211,12 +221,14 @@ def _measure(
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - started
-    cpu = sum(tree_cpu_seconds(pid) for pid in pids) - cpu_before
+    cpu = [tree_cpu_seconds(pid) - before for pid, before in zip(pids, cpu_before, strict=True)]
     latencies.sort()
     answered = len(latencies)
+    parts = {f"cpu_ms_{n}": each * 1000 / max(answered, 1) for n, each in enumerate(cpu)}
     return {
+        **parts,
         "rps": answered / elapsed,
-        "cpu_ms": cpu * 1000 / max(answered, 1),
+        "cpu_ms": sum(cpu) * 1000 / max(answered, 1),
         "p50": latencies[answered // 2] if answered else 0.0,
         "errors": errors[0],
         "answered": answered,

@@ -40,7 +40,7 @@ GUNICORN = [
     "warning",
 ]
 """Same for product and floor. One worker process: embedded, the queue threads live in it."""
-REDIS_URL = os.environ.get("SWITCHBOARD_BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+REDIS_URL = os.environ.get("SWITCHBOARD_BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
 """A dedicated Redis database number, flushed before each Celery benchmark."""
 POSTGRES_URL = os.environ.get(
     "SWITCHBOARD_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -258,16 +258,16 @@ def stored_value(env: dict[str, str], sql: str) -> Any:
 
 
 @contextmanager
-def celery_workers(env: dict[str, str], processes: int) -> Iterator[int]:
-    """One ``celery worker`` with ``processes`` prefork children on the benchmark's Redis;
-    yields its pid."""
+def celery_workers(env: dict[str, str], processes: int, pool: str = "prefork") -> Iterator[int]:
+    """One ``celery worker`` with ``processes`` prefork children (or, with ``pool="threads"``,
+    that many threads) on the benchmark's Redis; yields its pid."""
     process = subprocess.Popen(
         [
             str(BIN / "celery"),
             "-A",
             "engine.celery_app",
             "worker",
-            "--pool=prefork",
+            f"--pool={pool}",
             f"--concurrency={processes}",
             "--loglevel=WARNING",
             "--without-gossip",

@@ -287,3 +287,39 @@ def test_the_factory_picks_the_backplane_from_the_settings(tmp_path):
         assert process_limits(settings).concurrency is scaled.limits.concurrency
     finally:
         scaled.close()
+
+
+def test_celery_publishes_without_a_result_backend():
+    """Nobody reads Celery's results (they live in the store): with a result backend each
+    published task also subscribed to its result channel, two round trips per webhook."""
+    harness = CeleryHarness()
+    try:
+        assert harness.queue.app.conf.result_backend is None
+        for webhook_id in (1, 2, 3):
+            harness.queue.dispatch_webhook(webhook_id)
+        wait_until(lambda: len(harness.delivered()) == 3, 10, "three messages in Redis")
+        assert harness.client.pubsub_channels("celery-task-meta-*") == []
+    finally:
+        harness.close()
+
+
+def test_a_burst_of_run_events_reaches_a_peer_whole_and_in_order(harness):
+    """The relay publishes what waits in pipelined batches: more events than one batch holds,
+    published at once, all arrive in the order they were published."""
+    with harness.queue.events.subscribe("e-9") as subscription:
+        first = None
+        for attempt in range(100):  # the relay listens from a background thread
+            harness.peer.events.publish("e-9", {"event": "warm", "seq": -1 - attempt})
+            first = subscription.next(0.2)
+            if first is not None:
+                break
+        assert first is not None
+        for seq in range(700):
+            harness.peer.events.publish("e-9", {"event": "module_finished", "seq": seq})
+        harness.peer.events.publish("e-9", {"event": "finished", "seq": 700})
+        seen = []
+        while (event := subscription.next(5)) is not None and event["event"] != "finished":
+            if event["event"] != "warm":
+                seen.append(event["seq"])
+        assert event is not None and event["seq"] == 700
+        assert seen == list(range(700))

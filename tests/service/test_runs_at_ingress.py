@@ -9,7 +9,6 @@ import json
 from dataclasses import replace
 
 import pytest
-from sqlalchemy import event
 
 from engine.queue import InlineQueue
 from engine.service import Service, ServiceOptions, WebhookDisabled
@@ -23,6 +22,7 @@ from tests.service.blueprints import (
     set_variable,
     webhook_trigger,
 )
+from tests.service.statements import counted
 
 ANSWERING = blueprint(webhook_trigger(), respond(2), name="Answering")
 # Answers, then goes on: its caller need not wait for the rest, so a queue thread runs it.
@@ -63,22 +63,6 @@ def deliver(queue: InlineQueue, service: Service) -> list[str]:
             service.process_webhook(int(ident))
         delivered.append(ident)
     return delivered
-
-
-def counted(store):
-    """Every statement SQLite runs from now on (SQLAlchemy's and the store's prepared ones;
-    BEGIN and COMMIT included)."""
-    statements: list[str] = []
-
-    def trace(dbapi_connection, *args):
-        dbapi_connection.set_trace_callback(statements.append)
-
-    def untrace(dbapi_connection, *args):
-        dbapi_connection.set_trace_callback(None)
-
-    event.listen(store.engine.pool, "checkout", trace)
-    event.listen(store.engine.pool, "checkin", untrace)
-    return statements
 
 
 def selects(statements):

@@ -6,6 +6,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import event
 
 from engine.store import (
     ExecutionStatus,
@@ -311,3 +312,125 @@ def test_writing_a_scenario_or_webhook_moves_the_route_version(store, scenario, 
     assert moved()
     store.enqueue(hook.id, request(2))
     assert not moved()
+
+
+def test_reads_inside_a_transaction_see_its_writes(store, scenario):
+    """A read in a ``transaction()`` block uses the block's own connection (no transaction of
+    its own: a BEGIN and a ROLLBACK round trip saved on PostgreSQL), so it sees what the block
+    wrote; once the block fails, nothing of it is left."""
+    with store.transaction():
+        made = store.create_webhook("Inside", scenario_id=scenario.id)
+        assert store.get_webhook(made.id).name == "Inside"
+        assert store.find_webhook_by_token(made.token) is not None
+    assert store.get_webhook(made.id).name == "Inside"
+
+    with pytest.raises(RuntimeError), store.transaction():
+        gone = store.create_webhook("Rolled back", scenario_id=scenario.id)
+        assert store.get_webhook(gone.id).name == "Rolled back"
+        raise RuntimeError("the block fails")
+    with pytest.raises(NotFound):
+        store.get_webhook(gone.id)
+
+
+def made_id(item_id):
+    return f"run-of-{item_id}"
+
+
+def test_take_next_with_execution_makes_the_oldest_requests_running_execution(
+    store, scenario, hook, clock
+):
+    first = store.enqueue(hook.id, request(1))
+    clock.advance(seconds=1)
+    second = store.enqueue(hook.id, request(2))
+    clock.advance(seconds=5)
+
+    taken = store.take_next_with_execution(
+        hook.id,
+        scenario_id=scenario.id,
+        scenario_version=scenario.current_version,
+        execution_id=made_id,
+        worker_id="w-1",
+    )
+
+    assert taken is not None
+    item, execution = taken
+    assert (item.id, item.status, item.execution_id) == (first.id, QueueItemStatus.DONE, "run-of-1")
+    assert (item.attempts, item.worker_id) == (1, "w-1")
+    stored = store.get_execution(made_id(first.id), with_record=False)
+    assert execution == stored  # as stored, not read back
+    assert (stored.status, stored.worker_id) == (ExecutionStatus.RUNNING, "w-1")
+    assert (stored.trigger_kind, stored.trigger_ref) == (TriggerKind.WEBHOOK, str(first.id))
+    assert stored.created_at == first.received_at  # queued since the request arrived
+    assert stored.started_at == stored.heartbeat_at == clock.now  # claimed now: beats from now
+    assert store.get_queue_item(second.id).status is QueueItemStatus.QUEUED
+
+    take = {
+        "scenario_id": scenario.id,
+        "scenario_version": scenario.current_version,
+        "execution_id": made_id,
+        "worker_id": "w-2",
+    }
+    assert store.take_next_with_execution(hook.id, **take)[0].id == second.id
+    assert store.take_next_with_execution(hook.id, **take) is None
+
+
+def test_take_next_with_execution_leaves_an_execution_made_before_alone(store, scenario, hook):
+    item = store.enqueue(hook.id, request(1))
+    earlier = store.create_execution(
+        scenario.id, scenario.current_version, TriggerKind.WEBHOOK, str(item.id),
+        execution_id=made_id(item.id),
+    )  # fmt: skip
+
+    taken = store.take_next_with_execution(
+        hook.id,
+        scenario_id=scenario.id,
+        scenario_version=scenario.current_version,
+        execution_id=made_id,
+        worker_id="w-1",
+    )
+
+    assert taken is not None and taken[1] is None  # the caller claims the queued one
+    assert taken[0].status is QueueItemStatus.DONE
+    assert store.get_execution(earlier.id, with_record=False) == earlier
+
+
+def test_concurrent_takers_never_take_the_same_request(store, scenario, hook):
+    items = {store.enqueue(hook.id, request(n)).id for n in range(20)}
+    taken: list[int] = []
+    guard = threading.Lock()
+
+    def take(worker):
+        while True:
+            got = store.take_next_with_execution(
+                hook.id,
+                scenario_id=scenario.id,
+                scenario_version=scenario.current_version,
+                execution_id=made_id,
+                worker_id=worker,
+            )
+            if got is None:
+                return
+            assert got[1] is not None
+            with guard:
+                taken.append(got[0].id)
+
+    threads = [threading.Thread(target=take, args=(f"w-{n}",)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(taken) == sorted(items)
+
+
+def test_a_webhooks_route_is_read_in_one_statement(store, scenario, hook):
+    statements: list[str] = []
+    event.listen(store.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+
+    assert store.get_webhook_route(hook.id) == (hook, store.get_scenario(scenario.id))
+    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(selects) == 2  # the route, then get_scenario's own
+
+    loose = store.create_webhook("loose")
+    assert store.get_webhook_route(loose.id) == (loose, None)
+    with pytest.raises(NotFound):
+        store.get_webhook_route(loose.id + 100)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from engine.store.records import UNSET, Execution, QueueItem, Webhook, _Unset
+from engine.store.records import UNSET, Execution, QueueItem, Scenario, Webhook, _Unset
 from engine.store.statuses import QueueItemStatus
 
 
@@ -110,6 +110,35 @@ class WebhookQueue(ABC):
         applies: the request never waits in the queue. With ``worker_id`` the execution is
         stored already claimed by it (``running``, started and beating at ``received_at``):
         that worker keeps its heartbeat from then on.
+        """
+
+    @abstractmethod
+    def get_webhook_route(self, webhook_id: int) -> tuple[Webhook, Scenario | None]:
+        """The webhook and the scenario it belongs to (``None`` when it belongs to none), read
+        together in one statement. Raises ``NotFound`` (no such webhook)."""
+
+    @abstractmethod
+    def take_next_with_execution(
+        self,
+        webhook_id: int,
+        *,
+        scenario_id: int,
+        scenario_version: int,
+        execution_id: Callable[[int], str],
+        worker_id: str,
+        now: datetime | None = None,
+    ) -> tuple[QueueItem, Execution | None] | None:
+        """Take the oldest queued request of ``webhook_id`` and make the execution that runs
+        it, in one transaction (the caller's ``transaction()`` when one is open): the request
+        becomes ``done`` with ``execution_id(item.id)`` (``attempts`` counted, ``worker_id``
+        noted) and the execution (``webhook`` trigger, created at the request's arrival) is
+        stored ``running``, claimed by ``worker_id`` at ``now``, which beats for it from then
+        on. Two workers never take the same request.
+
+        Returns:
+            ``None`` when nothing is queued; the item and ``None`` when an execution with that
+            id exists already (made by an earlier taker: the caller claims that one, if still
+            queued); else the item and the execution as stored (not read back).
         """
 
     @abstractmethod

@@ -194,7 +194,15 @@ class SqlBase:
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
-        """A connection for reading; its transaction is rolled back at the end."""
+        """A connection for reading; its transaction is rolled back at the end. Inside
+        ``transaction()`` the block's own connection (no transaction of its own: on PostgreSQL
+        that saved a BEGIN and a ROLLBACK round trip per read, and the read sees the block's
+        writes)."""
+        joined: Connection | None = getattr(self._thread, "connection", None)
+        if joined is not None:
+            with map_driver_errors():
+                yield joined
+            return
         with map_driver_errors(), self._engine.connect() as connection:
             yield connection
 

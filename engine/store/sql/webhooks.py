@@ -3,20 +3,30 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Row, Text, bindparam, delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import Select
 
 from engine.jsonvalues import dump_compact, load_trusted
 from engine.store.errors import InvalidTransition, NotFound, QueueFull
-from engine.store.records import UNSET, Execution, QueueItem, TriggerKind, Webhook, _Unset
+from engine.store.records import (
+    UNSET,
+    Execution,
+    QueueItem,
+    Scenario,
+    TriggerKind,
+    Webhook,
+    _Unset,
+)
 from engine.store.sql.base import SqlBase, changes_routes, fetch_one, given
 from engine.store.sql.executions import INSERT_EXECUTION, new_execution
-from engine.store.sql.schema import scenarios, webhook_queue, webhooks
+from engine.store.sql.schema import executions, scenarios, webhook_queue, webhooks
 from engine.store.sql.types import json_size
 from engine.store.statuses import QUEUE_TRANSITIONS, QueueItemStatus, sources
 
@@ -88,6 +98,16 @@ class SqlWebhooks(SqlBase):
     def get_webhook(self, webhook_id: int) -> Webhook:
         with self._read() as connection:
             return self._webhook(connection, webhook_id)
+
+    def get_webhook_route(self, webhook_id: int) -> tuple[Webhook, Scenario | None]:
+        with self._read() as connection:
+            row = connection.execute(_ROUTE, {"webhook_id": webhook_id}).first()
+        if row is None:
+            raise NotFound("webhook", webhook_id)
+        if row.s_id is None:
+            return webhook_from_row(row), None
+        scenario = Scenario(**{name: getattr(row, f"s_{name}") for name in _SCENARIO_FIELDS})
+        return webhook_from_row(row), scenario
 
     def find_webhook_by_token(self, token: str) -> Webhook | None:
         with self._read() as connection:
@@ -246,6 +266,70 @@ class SqlWebhookQueue(SqlBase):
             raise NotFound("webhook", webhook_id)
         return row.queued
 
+    def take_next_with_execution(
+        self,
+        webhook_id: int,
+        *,
+        scenario_id: int,
+        scenario_version: int,
+        execution_id: Callable[[int], str],
+        worker_id: str,
+        now: datetime | None = None,
+    ) -> tuple[QueueItem, Execution | None] | None:
+        now = self._now(now)
+        with self._write() as connection:
+            for _ in range(_CLAIM_ATTEMPTS):
+                item_id = connection.execute(
+                    self._oldest_of_webhook(), {"webhook_id": webhook_id}
+                ).scalar()
+                if item_id is None:
+                    return None
+                made_id = execution_id(item_id)
+                taken = connection.execute(
+                    _TAKE,
+                    {"item_id": item_id, "worker_id": worker_id, "now": now, "made": made_id},
+                ).first()
+                if taken is not None:
+                    break
+            else:
+                return None
+            item = item_from_row(taken)
+            execution, row = new_execution(
+                made_id,
+                scenario_id,
+                scenario_version,
+                TriggerKind.WEBHOOK,
+                str(item.id),
+                now,
+                worker_id,
+            )
+            # Created when the request arrived, as ``create_execution(created_at=…)`` made it.
+            execution = replace(execution, created_at=item.received_at.astimezone(UTC))
+            row["created_at"] = item.received_at
+            inserted = connection.execute(self._insert_new_execution(), row).first()
+            return item, execution if inserted is not None else None
+
+    def _oldest_of_webhook(self) -> Any:
+        """``_oldest_queued`` of one webhook, built once (its id a bind parameter)."""
+        statement = _OLDEST_OF_WEBHOOK.get(self.dialect)
+        if statement is None:
+            statement = self._oldest_queued(bindparam("webhook_id"), None)
+            _OLDEST_OF_WEBHOOK[self.dialect] = statement
+        return statement
+
+    def _insert_new_execution(self) -> Any:
+        """``INSERT_EXECUTION`` that leaves an existing execution of that id alone."""
+        statement = _INSERT_NEW_EXECUTION.get(self.dialect)
+        if statement is None:
+            module = postgresql if self.dialect == "postgresql" else sqlite
+            statement = (
+                module.insert(executions)
+                .on_conflict_do_nothing(index_elements=[executions.c.id])
+                .returning(executions.c.id)  # no row: it existed (rowcount reads -1 on psycopg)
+            )
+            _INSERT_NEW_EXECUTION[self.dialect] = statement
+        return statement
+
     def claim_next(
         self,
         *,
@@ -352,7 +436,8 @@ class SqlWebhookQueue(SqlBase):
                 self._filter_queue(delete(webhook_queue), webhook_id, status)
             ).rowcount
 
-    def _oldest_queued(self, webhook_id: int | None, scenario_id: int | None) -> Select[Any]:
+    def _oldest_queued(self, webhook_id: Any, scenario_id: int | None) -> Select[Any]:
+        """The oldest queued item of a webhook (its id, or a bind parameter) or a scenario."""
         if (webhook_id is None) == (scenario_id is None):
             raise ValueError("claim_next needs exactly one of webhook_id or scenario_id")
         query = select(webhook_queue.c.id).where(webhook_queue.c.status == QUEUED)
@@ -459,6 +544,36 @@ _CLAIM = (
         attempts=webhook_queue.c.attempts + 1,
     )
 )
+_SCENARIO_FIELDS = (
+    "id",
+    "name",
+    "current_version",
+    "active",
+    "scheduling",
+    "consecutive_errors",
+    "created_at",
+    "updated_at",
+)
+_ROUTE = (
+    select(webhooks, *(scenarios.c[name].label(f"s_{name}") for name in _SCENARIO_FIELDS))
+    .select_from(webhooks.outerjoin(scenarios, scenarios.c.id == webhooks.c.scenario_id))
+    .where(webhooks.c.id == bindparam("webhook_id"))
+)
+_TAKE = (
+    update(webhook_queue)
+    .where(webhook_queue.c.id == bindparam("item_id"), webhook_queue.c.status == QUEUED)
+    .values(
+        status=DONE,
+        worker_id=bindparam("worker_id"),
+        claimed_at=bindparam("now"),
+        finished_at=bindparam("now"),
+        execution_id=bindparam("made"),
+        attempts=webhook_queue.c.attempts + 1,
+    )
+    .returning(*webhook_queue.c)
+)
+_INSERT_NEW_EXECUTION: dict[str, Any] = {}  # by dialect, built on first use
+_OLDEST_OF_WEBHOOK: dict[str, Any] = {}
 _WEBHOOK_AND_QUEUED = select(
     webhooks.c.id,
     select(func.count())
