@@ -6,6 +6,7 @@ import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Integer, Row, Text, bindparam, delete, func, insert, select, update
@@ -50,7 +51,8 @@ def webhook_from_row(row: Row[Any]) -> Webhook:
     )
 
 
-def item_from_row(row: Row[Any]) -> QueueItem:
+def item_from_row(row: Any) -> QueueItem:
+    """A queue item from a row (or anything with its columns as attributes)."""
     return QueueItem(
         id=row.id,
         webhook_id=row.webhook_id,
@@ -294,23 +296,23 @@ class SqlWebhookQueue(SqlBase):
         now: datetime | None = None,
     ) -> tuple[QueueItem, Execution | None] | None:
         now = self._now(now)
-        with self._write() as connection:
+        # Prepared statements on the driver's cursor (the Celery worker's hot path); inside
+        # ``transaction()`` (the worker reads the route first) on that block's connection.
+        with self._raw_write() as cursor:
+            oldest = self._prepared.get("oldest_of_webhook", self._oldest_of_webhook)
+            take = self._prepared.get("take", lambda: _TAKE)
             for _ in range(_CLAIM_ATTEMPTS):
-                item_id = connection.execute(
-                    self._oldest_of_webhook(), {"webhook_id": webhook_id}
-                ).scalar()
-                if item_id is None:
+                found = oldest.run(cursor, {"webhook_id": webhook_id}).fetchone()
+                if found is None:
                     return None
-                made_id = execution_id(item_id)
-                taken = connection.execute(
-                    _TAKE,
-                    {"item_id": item_id, "worker_id": worker_id, "now": now, "made": made_id},
-                ).first()
+                made_id = execution_id(found[0])
+                values = {"item_id": found[0], "worker_id": worker_id, "now": now, "made": made_id}
+                taken = take.fetch(take.run(cursor, values))
                 if taken is not None:
                     break
             else:
                 return None
-            item = item_from_row(taken)
+            item = item_from_row(SimpleNamespace(**taken))
             execution, row = new_execution(
                 made_id,
                 scenario_id,
@@ -323,7 +325,10 @@ class SqlWebhookQueue(SqlBase):
             # Created when the request arrived, as ``create_execution(created_at=…)`` made it.
             execution = replace(execution, created_at=item.received_at.astimezone(UTC))
             row["created_at"] = item.received_at
-            inserted = connection.execute(self._insert_new_execution(), row).first()
+            store_execution = self._prepared.get(
+                "insert_new_execution", self._insert_new_execution, list(row)
+            )
+            inserted = store_execution.run(cursor, row).fetchone()
             return item, execution if inserted is not None else None
 
     def _oldest_of_webhook(self) -> Any:
