@@ -136,6 +136,30 @@ class SqlBase:
             finally:
                 raw.close()
 
+    @contextmanager
+    def _raw_read(self) -> Iterator[Any]:
+        """``_read`` for ``Prepared`` statements: a DB-API cursor, its transaction rolled back
+        at the end; inside ``transaction()`` a cursor of the block's own connection."""
+        joined: Connection | None = getattr(self._thread, "connection", None)
+        if joined is not None:
+            with self._raw_write() as cursor:  # joins the block: no write of its own
+                yield cursor
+            return
+        with map_driver_errors():
+            raw = self._engine.raw_connection()
+            try:
+                cursor = raw.cursor()
+                yield cursor
+                raw.rollback()
+            except self._engine.dialect.loaded_dbapi.Error as error:
+                self._let_go(raw, error)
+                raise translated_driver_error(error, self._engine.dialect) from error
+            except BaseException:
+                self._let_go(raw, None)
+                raise
+            finally:
+                raw.close()
+
     def _let_go(self, connection: PoolProxiedConnection, error: Any) -> None:
         """Roll back a raw connection's failed transaction; invalidate it (the pool then
         connects afresh) when ``error`` shows it dead or the rollback fails."""

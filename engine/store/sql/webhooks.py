@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Integer, Row, Text, bindparam, delete, func, insert, select, update
+from sqlalchemy import Integer, Text, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import Select
@@ -38,7 +38,7 @@ DONE = QueueItemStatus.DONE.value
 _CLAIM_ATTEMPTS = 5
 
 
-def webhook_from_row(row: Row[Any]) -> Webhook:
+def webhook_from_row(row: Any) -> Webhook:
     return Webhook(
         id=row.id,
         token=row.token,
@@ -101,10 +101,13 @@ class SqlWebhooks(SqlBase):
             return self._webhook(connection, webhook_id)
 
     def get_webhook_route(self, webhook_id: int) -> tuple[Webhook, Scenario | None]:
-        with self._read() as connection:
-            row = connection.execute(_ROUTE, {"webhook_id": webhook_id}).first()
-        if row is None:
+        # A prepared statement on the driver's cursor: the Celery worker reads it per request.
+        with self._raw_read() as cursor:
+            route = self._prepared.get("route", lambda: _ROUTE)
+            found = route.fetch(route.run(cursor, {"webhook_id": webhook_id}))
+        if found is None:
             raise NotFound("webhook", webhook_id)
+        row = SimpleNamespace(**found)
         if row.s_id is None:
             return webhook_from_row(row), None
         scenario = Scenario(**{name: getattr(row, f"s_{name}") for name in _SCENARIO_FIELDS})
