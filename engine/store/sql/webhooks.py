@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Integer, Text, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
-from sqlalchemy.sql import Select
+from sqlalchemy.sql import ColumnElement, Select
 
 from engine.jsonvalues import dump_compact, load_trusted
 from engine.store.errors import InvalidTransition, NotFound, QueueFull
@@ -542,7 +542,9 @@ def _enqueue_if(*, limited: bool) -> Any:
         bindparam(name, type_=Text() if name == "request" else webhook_queue.c[name].type)
         for name in _RECEIVED_COLUMNS
     ]
-    conditions = [select(webhooks.c.id).where(webhooks.c.id == bindparam("webhook_id")).exists()]
+    conditions: list[ColumnElement[bool]] = [
+        select(webhooks.c.id).where(webhooks.c.id == bindparam("webhook_id")).exists()
+    ]
     if limited:
         queued = (
             select(func.count())
