@@ -120,7 +120,7 @@ class SqlBase:
                     cursor.close()
             return
         with map_driver_errors(), self._write_turn:
-            raw = self._engine.raw_connection()
+            raw = self._raw_connection()
             try:
                 cursor = raw.cursor()
                 if self._engine.dialect.name == "sqlite":
@@ -146,7 +146,7 @@ class SqlBase:
                 yield cursor
             return
         with map_driver_errors():
-            raw = self._engine.raw_connection()
+            raw = self._raw_connection()
             try:
                 cursor = raw.cursor()
                 yield cursor
@@ -159,6 +159,14 @@ class SqlBase:
                 raise
             finally:
                 raw.close()
+
+    def _raw_connection(self) -> PoolProxiedConnection:
+        """A pooled DB-API connection; a refused connection is the store's error (the pool
+        raises the driver's own here: SQLAlchemy wraps it only in ``connect()``)."""
+        try:
+            return self._engine.raw_connection()
+        except self._engine.dialect.loaded_dbapi.Error as error:
+            raise translated_driver_error(error, self._engine.dialect) from error
 
     def _let_go(self, connection: PoolProxiedConnection, error: Any) -> None:
         """Roll back a raw connection's failed transaction; invalidate it (the pool then
