@@ -110,6 +110,24 @@ def _service_commands(commands: Any) -> None:
     serve = commands.add_parser("serve", help="serve the web app and webhooks")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--server",
+        choices=("gunicorn", "dev"),
+        default="gunicorn",
+        help="gunicorn (default: production, gthread workers) or dev (Werkzeug's threaded "
+        "development server)",
+    )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        help="gunicorn worker processes (default: 1 embedded, where one process runs the queue "
+        "and scheduler; with Redis 2 per core, 2 to 8)",
+    )
+    serve.add_argument(
+        "--threads",
+        type=int,
+        help="threads per worker process (default: embedded 8 per core, 16 to 64; with Redis 8)",
+    )
     serve.set_defaults(handler=_serve)
 
     worker = commands.add_parser("worker", help="run a Celery worker (needs Redis)")
@@ -719,9 +737,21 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from engine.config import ConfigError
     from webui.serve import serve
 
-    serve(_settings(), args.host, args.port, announce=lambda line: print(line, flush=True))
+    try:
+        serve(
+            _settings(),
+            args.host,
+            args.port,
+            announce=lambda line: print(line, flush=True),
+            server=args.server,
+            workers=args.workers,
+            threads=args.threads,
+        )
+    except ConfigError as error:
+        raise CommandError(str(error), EXIT_BAD_INPUT) from None
     return EXIT_OK
 
 

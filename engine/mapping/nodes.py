@@ -483,7 +483,7 @@ def _generated_arithmetic(root: Binary, general: Evaluator) -> Evaluator | None:
     names: dict[str, Any] = {"general": general, "dict": dict, "int": int, "float": float}
     lines: list[str] = []
     leaves: list[str] = []
-    result = _arithmetic_source(root, names, lines, leaves)
+    result = _arithmetic_source(root, names, lines, leaves, {})
     if result is None or not lines:
         return None
     shape = "\n".join(lines) + f"\n    return {result}"
@@ -491,10 +491,11 @@ def _generated_arithmetic(root: Binary, general: Evaluator) -> Evaluator | None:
 
 
 def _arithmetic_source(
-    node: Node, names: dict[str, Any], lines: list[str], leaves: list[str]
+    node: Node, names: dict[str, Any], lines: list[str], leaves: list[str], bundles: dict[int, str]
 ) -> str | None:
     """The name holding ``node``'s value in the generated function (lines appended), or
-    ``None`` when ``node`` is not such a tree."""
+    ``None`` when ``node`` is not such a tree. ``bundles``: the name already holding each
+    module's bundle (read once, checked to be a ``dict`` once)."""
     if type(node) is Literal:
         value = node.value
         if type(value) not in (int, float) or not isfinite(value):
@@ -511,13 +512,21 @@ def _arithmetic_source(
         index = len(leaves)
         name = f"x{index}"
         leaves.append(name)
-        names[f"m{index}"], names[f"n{index}"] = key
+        module_id, names[f"n{index}"] = key
+        bundle = bundles.get(module_id)
+        if bundle is None:
+            bundle = bundles[module_id] = f"b{index}"
+            names[f"m{index}"] = module_id
+            lines.extend(
+                [
+                    f"    {bundle} = ctx.bundles.get(m{index})",
+                    f"    if type({bundle}) is not dict:",
+                    "        return general(ctx)",
+                ]
+            )
         lines.extend(
             [
-                f"    {name} = ctx.bundles.get(m{index})",
-                f"    if type({name}) is not dict:",
-                "        return general(ctx)",
-                f"    {name} = {name}.get(n{index})",
+                f"    {name} = {bundle}.get(n{index})",
                 f"    if (type({name}) is not int and type({name}) is not float) "
                 f"or {name} - {name} != 0:",
                 "        return general(ctx)",
@@ -526,8 +535,8 @@ def _arithmetic_source(
         return name
     if type(node) is not Binary or node.op not in _NATIVE_ARITHMETIC:
         return None
-    first = _arithmetic_source(node.left, names, lines, leaves)
-    second = _arithmetic_source(node.right, names, lines, leaves) if first else None
+    first = _arithmetic_source(node.left, names, lines, leaves, bundles)
+    second = _arithmetic_source(node.right, names, lines, leaves, bundles) if first else None
     if first is None or second is None:
         return None
     name = f"r{len(lines)}"
@@ -620,7 +629,11 @@ class Call(Node):
                 return _call_of_key(name, impl, key, only.evaluate_arg)
             return _call_of_one(name, impl, args[0])
         if len(args) == 2 and type(self.args[1]) is Literal:  # round(x; 2), formatDate(d; "…")
-            return _call_with_constant(name, impl, args[0], self.args[1].value)
+            constant = self.args[1].value
+            float_places = getattr(impl, "float_places", None)
+            if float_places is not None and type(constant) is int and 0 < constant <= 10:
+                return _call_float_places(name, impl, args[0], constant, float_places)
+            return _call_with_constant(name, impl, args[0], constant)
         if len(args) == 2:
             return _call_of_two(name, impl, args[0], args[1])
         return _settled_call(name, lambda ctx: impl(ctx, *[arg(ctx) for arg in args]))
@@ -710,6 +723,35 @@ def _call_with_constant(name: str, impl: Any, first: Evaluator, constant: Any) -
             ctx.checkpoint()
         try:
             result = impl(ctx, first(ctx), constant)
+        except DataError:
+            raise
+        except _FUNCTION_FAILURES as error:
+            raise DataError(f"Function '{name}' finished with error! {error}") from None
+        if type(result) is str and len(result) <= ctx.max_output:
+            return result
+        return check_size(result, ctx.max_output, f"Function '{name}'")
+
+    return call
+
+
+def _call_float_places(
+    name: str, impl: Any, first: Evaluator, places: int, float_places: Any
+) -> Evaluator:
+    """``_call_with_constant`` of a function of a number and a literal count of places whose
+    answer for a float is ``float_places(number, places)`` when that is not ``None`` (``round``:
+    its half-up on the float's digits), a number, so the result's size check is left out. Any
+    other value, and a ``None``, goes to the function itself, as before."""
+
+    def call(ctx: EvalContext) -> Any:
+        if ctx.checkpoint is not None:
+            ctx.checkpoint()
+        try:
+            number = first(ctx)
+            if type(number) is float:
+                result = float_places(number, places)
+                if result is not None:
+                    return result
+            result = impl(ctx, number, places)
         except DataError:
             raise
         except _FUNCTION_FAILURES as error:

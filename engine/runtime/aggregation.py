@@ -60,11 +60,6 @@ class Accumulator:
         return dict(self.shape(items, self.parameters))
 
 
-def accumulated_item(mapped: Any) -> Any:
-    """What one bundle adds: the aggregator's evaluated mapper (``{}`` for none)."""
-    return mapped if mapped is not None else {}
-
-
 def _hashable(key: Any) -> Any:
     if isinstance(key, list):
         return ("__list__", tuple(_hashable(k) for k in key))

@@ -159,6 +159,10 @@ class RunVariables:
         target = self._execution if scope == "execution" else self._cycle
         target[name] = value
 
+    def scope(self, scope: str = "roundtrip") -> dict[str, Any]:
+        """Where ``set`` with ``scope`` writes: for setting several at once."""
+        return self._execution if scope == "execution" else self._cycle
+
     def get(self, name: str) -> Any:
         return self._cycle.get(name, self._execution.get(name))
 

@@ -38,9 +38,10 @@ def set_variables(mapped: Any, variables: RunVariables) -> list[dict[str, Any]] 
         if type(item) is not dict or type(item.get("name")) is not str:
             return None
     output: dict[str, Any] = {}
+    target = variables.scope(scope)  # ``variables.set`` for each, in one call
     for item in items:
         name, value = item["name"], item.get("value")
-        variables.set(name, value, scope)
+        target[name] = value
         output[name] = value
     return [output]
 

@@ -27,7 +27,7 @@ from engine.errors import (
 )
 from engine.graph.plan import Plan, PlanNode
 from engine.mapping import EvalContext
-from engine.runtime.aggregation import Accumulator, accumulated_item
+from engine.runtime.aggregation import Accumulator
 from engine.runtime.context import ModuleContext, RunContext, RunVariables
 from engine.runtime.inline import Inline, inline_of
 from engine.runtime.record import (
@@ -354,7 +354,7 @@ class _Run:
             for output in outputs:
                 if type(output) is not dict:
                     output = self._check_output(node, output)
-                if transaction.auto_commit:
+                if transaction.auto_commit and transaction.pending:
                     transaction.commit()  # this module's operation is done with its writes
                 produced += 1
                 record_output(node, operation, output)
@@ -391,28 +391,38 @@ class _Run:
         on_end: OnEnd,
     ) -> None:
         operation = self._begin_operation(node)
-        produced = 0
+        produced, node_id = 0, node.id
         try:
             mapper = node.expressions.mapper
-            mapped = mapper.evaluate(self._eval(scope)) if mapper is not None else None
+            if mapper is not None:  # ``_eval``, inline
+                evaluation, consumed = self.evaluation, self.execution_variables
+                evaluation.bundles = scope
+                consumed["operationsConsumed"] = self.record.operations
+                consumed["dataConsumed"] = self.record.data_size
+                mapped = mapper.evaluate(evaluation)
+            else:
+                mapped = None
             operation.input = mapped if not self.record.confidential else None
             outputs: Iterable[Mapping[str, Any]] | None = None
             if self.repeated_call is None:
-                self._parameters(node)  # a set-up error is the same either way
-                outputs = self.inline[node.id](mapped, self.variables)
+                if node_id not in self.parameters:
+                    self._parameters(node)  # a set-up error is the same either way
+                outputs = self.inline[node_id](mapped, self.variables)
             if outputs is None:
                 outputs = self._general_call(node, mapped)
-            else:
-                self._next_call_ordinal(node)
-            after, node_id, transaction = index + 1, node.id, self.transaction
+            else:  # ``_next_call_ordinal``, inline
+                counts = self.call_counts
+                counts[node_id] = counts.get(node_id, 0) + 1
+            after, transaction = index + 1, self.transaction
+            record_output, process_flow = self._record_output, self._process_flow
             for output in outputs:
                 if type(output) is not dict:
                     output = self._check_output(node, output)
-                if transaction.auto_commit:
+                if transaction.auto_commit and transaction.pending:
                     transaction.commit()
                 produced += 1
-                self._record_output(node, operation, output)
-                self._process_flow(flow, after, {**scope, node_id: output}, on_end)
+                record_output(node, operation, output)
+                process_flow(flow, after, {**scope, node_id: output}, on_end)
         except ModuleError as error:
             self._end_operation(node, operation, error)
             self._handle_error(_Step(node, flow, index, scope, on_end), error, operation)
@@ -420,7 +430,8 @@ class _Run:
         self._end_operation(node, operation, None)
         if not produced and self._continues_without_results(node):
             self._continue(_Step(node, flow, index, scope, on_end), {})
-        self._stop_if_returned(node)
+        if node_id in self.last_contexts:  # only a general call leaves a context
+            self._stop_if_returned(node)
 
     def _stop_if_returned(self, node: PlanNode) -> None:
         """A module that returned the scenario's outputs ends the run, committed, like
@@ -522,7 +533,8 @@ class _Run:
         accumulator = self.accumulators.get(node.id)
         evaluation = self._eval(scope)
         mapper = node.expressions.mapper
-        item = accumulated_item(mapper.evaluate(evaluation) if mapper is not None else None)
+        mapped = mapper.evaluate(evaluation) if mapper is not None else None
+        item = mapped if mapped is not None else {}  # what one bundle adds (``{}`` for no mapper)
         group = node.expressions.group_by
         key = group.evaluate(evaluation) if group is not None else None
         if accumulator is None:
@@ -741,7 +753,7 @@ class _Run:
         if error is not None:
             operation.error = _error_dict(error)
             self._module_record(node).errors += 1
-        elif self.transaction.auto_commit:
+        elif self.transaction.auto_commit and self.transaction.pending:
             self.transaction.end_operation()
         if self.context.on_event is not None:
             self._event("module_finished", node, error=operation.error)
@@ -856,7 +868,11 @@ class _Run:
         check = node.expressions.filter
         if check is None:
             return True
-        failed = check.failures(self._eval(scope))
+        evaluation, consumed = self.evaluation, self.execution_variables  # ``_eval``, inline
+        evaluation.bundles = scope
+        consumed["operationsConsumed"] = self.record.operations
+        consumed["dataConsumed"] = self.record.data_size
+        failed = check.failures(evaluation)
         if not failed:
             return True
         record = self._module_record(node)

@@ -22,18 +22,19 @@ class _Entry:
 
 @dataclass
 class Transaction:
-    """The uncommitted writes of the current cycle."""
+    """The uncommitted writes of the current cycle (``pending``: empty in the usual case, read
+    by the runner before it calls ``commit`` for each bundle)."""
 
     auto_commit: bool = True
-    _pending: list[_Entry] = field(default_factory=list)
+    pending: list[_Entry] = field(default_factory=list)
     _operation_start: int = 0
 
     def on_rollback(self, undo: Action, *, on_commit: Action | None = None) -> None:
         """Register how to undo a write just made (and, optionally, how to make it final)."""
-        self._pending.append(_Entry(undo, on_commit))
+        self.pending.append(_Entry(undo, on_commit))
 
     def begin_operation(self) -> None:
-        self._operation_start = len(self._pending)
+        self._operation_start = len(self.pending)
 
     def end_operation(self) -> None:
         """The operation succeeded: with auto-commit, its writes become final now."""
@@ -41,23 +42,23 @@ class Transaction:
             self.commit()
 
     def commit(self) -> None:
-        if not self._pending:  # the usual case, once per bundle with auto-commit
+        if not self.pending:  # the usual case, once per bundle with auto-commit
             return
-        pending, self._pending = self._pending, []
+        pending, self.pending = self.pending, []
         for entry in pending:
             if entry.commit is not None:
                 entry.commit()
 
     def rollback(self) -> int:
         """Undo every uncommitted write, newest first; returns how many were undone."""
-        pending, self._pending = self._pending, []
+        pending, self.pending = self.pending, []
         for entry in reversed(pending):
             entry.undo()
         return len(pending)
 
     def rollback_operation(self) -> None:
         """Undo the writes of the failing operation only (what auto-commit leaves open)."""
-        failed = self._pending[self._operation_start :]
-        del self._pending[self._operation_start :]
+        failed = self.pending[self._operation_start :]
+        del self.pending[self._operation_start :]
         for entry in reversed(failed):
             entry.undo()

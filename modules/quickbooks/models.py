@@ -81,10 +81,14 @@ class WatchParameters(QuickBooksParameters):
 
 
 class SearchParameters(QuickBooksParameters):
-    """``limit``: the most records to output (the query's MAXRESULTS); 0 = every one."""
+    """``limit``: the most records to output (the query's MAXRESULTS); 0 = every one.
+    ``errorWhenNoRes``: finding nothing is an error (``DataError``) naming the query — a
+    record whose condition does not hold in QuickBooks yet goes to the error route, where Break
+    retries it later, instead of ending quietly."""
 
     limit: int | None = Field(default=10, ge=0)
     continueWhenNoRes: bool = False
+    errorWhenNoRes: bool = False
 
 
 class FieldRule(BaseModel):

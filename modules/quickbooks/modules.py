@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from engine.errors import InvalidConfigurationError
+from engine.errors import DataError, InvalidConfigurationError
 from engine.spec import (
     Bundle,
     Effect,
@@ -175,7 +175,10 @@ def search_records(entity: str, call: ModuleCall) -> Iterator[Bundle]:
     """Records matching every filled field (AND), ordered, at most ``limit``."""
     parameters = call.parameters_as(m.SearchParameters)
     query = statement(SEARCHES[entity], call.input_as(m.SearchInput))
-    yield from with_position(list(client_for(call).query_all(query, parameters.limit or None)))
+    records = list(client_for(call).query_all(query, parameters.limit or None))
+    if not records and parameters.errorWhenNoRes:
+        raise DataError(f"QuickBooks has no record for {query} (yet)")
+    yield from with_position(records)
 
 
 def list_document_lines(call: ModuleCall) -> Iterator[Bundle]:

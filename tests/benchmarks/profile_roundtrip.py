@@ -9,9 +9,12 @@ same test client.
 
     .venv/bin/python -m tests.benchmarks.profile_roundtrip [requests] [repeats]
     .venv/bin/python -m tests.benchmarks.profile_roundtrip 300 1 --profile   # cProfile
+    .venv/bin/python -m tests.benchmarks.profile_roundtrip 200 5 --threads=10   # concurrent
 
 Prints the min and median CPU ms per request of ``repeats`` batches, and the SQL statements
-one request makes (BEGIN and COMMIT included).
+one request makes (BEGIN and COMMIT included). With ``--threads=N`` each batch is posted by N
+threads at once (as B6's c = 10), and the statements and commits per request are counted over
+a concurrent batch (group commit shares transactions between requests).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import pstats
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -51,6 +55,43 @@ def _batch(client: Any, path: str, body: bytes, count: int, check: bool) -> floa
     return (time.process_time() - started) * 1000 / count
 
 
+def _concurrent(app: Any, path: str, body: bytes, count: int, threads: int) -> float:
+    """``_batch`` by ``threads`` threads at once, each with its own client: CPU ms a request."""
+    clients = [app.test_client() for _ in range(threads)]
+    each = max(1, count // threads)
+    started = time.process_time()
+    posting = [
+        threading.Thread(target=_batch, args=(client, path, body, each, True)) for client in clients
+    ]
+    for thread in posting:
+        thread.start()
+    for thread in posting:
+        thread.join()
+    return (time.process_time() - started) * 1000 / (each * threads)
+
+
+def _traced(service: Any, post: Any) -> list[str]:
+    """What SQLite executed while ``post()`` ran (every connection of the pool)."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+    pool = service.store.engine.pool
+
+    def trace(dbapi_connection: Any, *args: Any) -> None:
+        dbapi_connection.set_trace_callback(seen.append)
+
+    def untrace(dbapi_connection: Any, *args: Any) -> None:
+        dbapi_connection.set_trace_callback(None)
+
+    event.listen(pool, "checkout", trace)
+    event.listen(pool, "checkin", untrace)
+    post()
+    time.sleep(0.3)  # a run thread's finish
+    event.remove(pool, "checkout", trace)
+    event.remove(pool, "checkin", untrace)
+    return seen
+
+
 def _statements(service: Any, client: Any, path: str, body: bytes) -> list[str]:
     """What SQLite executed for one request (``set_trace_callback``: SQLAlchemy's statements
     and the store's prepared ones alike, BEGIN and COMMIT included)."""
@@ -78,6 +119,7 @@ def main(argv: list[str]) -> None:
     flags = [a for a in argv if a.startswith("--")]
     numbers = [int(a) for a in argv if not a.startswith("--")]
     count = numbers[0] if numbers else 200
+    threads = next((int(a.split("=")[1]) for a in flags if a.startswith("--threads=")), 0)
     repeats = numbers[1] if len(numbers) > 1 else 5
     body = json.dumps(INVOICE).encode()
     floor = answer_floor_app().test_client()
@@ -88,7 +130,7 @@ def main(argv: list[str]) -> None:
         _batch(client, path, body, 50, True)  # warm: plans, caches, connections
         _batch(floor, "/hooks/x", body, 50, False)
         if "--profile" in flags:
-            profiler = cProfile.Profile()
+            profiler = cProfile.Profile(time.process_time)  # CPU: not other threads' turns
             profiler.enable()
             _batch(client, path, body, count, True)
             profiler.disable()
@@ -97,8 +139,19 @@ def main(argv: list[str]) -> None:
             return
         ours, floors = [], []
         for _ in range(repeats):
-            ours.append(_batch(client, path, body, count, True))
+            if threads:
+                ours.append(_concurrent(app, path, body, count, threads))
+            else:
+                ours.append(_batch(client, path, body, count, True))
             floors.append(_batch(floor, "/hooks/x", body, count, False))
+        if threads:
+            seen = _traced(service, lambda: _concurrent(app, path, body, count, threads))
+            done = max(1, count // threads) * threads
+            commits = sum(1 for statement in seen if statement.strip().upper() == "COMMIT")
+            print(
+                f"{threads} threads: {len(seen) / done:.2f} statements, "
+                f"{commits / done:.2f} commits per request ({done} requests)"
+            )
         statements = _statements(service, client, path, body)
     print(f"product: min {min(ours):.3f} ms, median {statistics.median(ours):.3f} ms CPU/request")
     print(f"floor:   min {min(floors):.3f} ms, median {statistics.median(floors):.3f} ms")

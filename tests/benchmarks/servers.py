@@ -40,7 +40,7 @@ GUNICORN = [
     "warning",
 ]
 """Same for product and floor. One worker process: embedded, the queue threads live in it."""
-REDIS_URL = os.environ.get("SWITCHBOARD_BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+REDIS_URL = os.environ.get("SWITCHBOARD_BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
 """A dedicated Redis database number, flushed before each Celery benchmark."""
 POSTGRES_URL = os.environ.get(
     "SWITCHBOARD_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -454,3 +454,21 @@ def test_resolved_connection_keeps_the_verifier_secret(resolver, qbo_connection)
     assert isinstance(connection, ResolvedConnection)
     assert connection["verifier_token"] == VERIFIER
     assert VERIFIER not in repr(connection)
+
+
+def test_a_search_that_must_find_something_fails_when_nothing_matches(runner, qbo_connection):
+    """``errorWhenNoRes``: nothing found is an error (a Break handler retries the record),
+    not a quiet end — how §3.11 waits until the QuickBooks invoice owes the credit."""
+    assert (
+        run_one(runner, "quickbooks:SearchForCustomers", {"DisplayName": "Nobody"}, qbo_connection)
+        == []
+    )
+    error = failed(
+        runner,
+        "quickbooks:SearchForCustomers",
+        {"DisplayName": "Nobody"},
+        qbo_connection,
+        errorWhenNoRes=True,
+    )
+    assert error["type"] == "DataError"
+    assert "Nobody" in error["message"] and "(yet)" in error["message"]

@@ -340,6 +340,11 @@ EXPRESSIONS = [
     "{{1.a * 1.a * 1.a * 1.a}}",
     "{{1.nested.k * 1.a - 1}}",
     "{{round(1.a * 1.b; 2)}}",
+    "{{round(1.a; 1)}}",
+    "{{round(1.a; 0)}}",
+    "{{round(1.a; 10)}}",
+    "{{round(1.a; 11)}}",
+    "{{round(1.s * 1.b; 3)}}",
     "{{upper(1.s)}}",
     "x{{1.a}}-{{1.s}}!",
     "{{1.s}}{{1.a}}",
@@ -412,6 +417,41 @@ def test_arithmetic_reaches_the_checkpoint_of_each_operator():
     ctx = EvalContext(bundles={1: {"a": 2, "b": 3}}, checkpoint=lambda: calls.append(1))
     assert compile_template("{{1.a * 1.b * (1 + 1.b)}}", "t").evaluate(ctx) == 24
     assert len(calls) == 3
+
+
+def test_round_of_literal_places_takes_the_float_shortcut_and_the_checkpoint():
+    from engine.mapping.nodes import _call_float_places
+
+    calls = []
+    template = compile_template("{{round(1.a * 1.b; 2)}}", "t")
+    evaluate = template._parts[0].compiled()
+    assert evaluate.__qualname__ == _call_float_places.__qualname__ + ".<locals>.call"
+    ctx = EvalContext(bundles={1: {"a": 2.675, "b": 1}}, checkpoint=lambda: calls.append(1))
+    assert evaluate(ctx) == 2.68
+    assert len(calls) == 2  # the call's and the operator's
+    ctx = EvalContext(bundles={1: {"a": math.inf, "b": 1}})
+    assert _outcome(evaluate, ctx) == _outcome(_tree_walk("{{round(1.a * 1.b; 2)}}"), ctx)
+    assert _outcome(evaluate, ctx)[0] == "error"
+
+
+@pytest.mark.parametrize(
+    "bundles",
+    [
+        {1: {"a": 2, "b": 0.5}, 2: {"c": 3}},
+        {1: {"a": 2.5, "b": -1}, 2: {"c": "4"}},
+        {1: {"a": 2, "b": 1}, 2: "text"},
+        {1: {"a": 2, "b": 1}},
+        {1: [1], 2: {"c": 1}},
+    ],
+)
+@pytest.mark.parametrize(
+    "source", ["{{1.a * 2.c + 1.b}}", "{{2.c - 1.a * 2.c}}", "{{1.a * 1.b * (1 + 2.c) - 1.a}}"]
+)
+def test_arithmetic_over_two_modules_agrees_with_the_tree_walk(source, bundles):
+    ctx = EvalContext(bundles=bundles)
+    assert _outcome(compile_template(source, "t").evaluate, ctx) == _outcome(
+        _tree_walk(source), ctx
+    )
 
 
 def test_a_long_template_is_joined_by_the_loop():

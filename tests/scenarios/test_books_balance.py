@@ -1118,3 +1118,30 @@ def test_golden_an_invoice_edited_in_1crm_and_voided_in_quickbooks_between_syncs
         assert machine.crm.invoice(invoice)["due_date"][:10] == "2026-03-31"
     finally:
         machine.teardown()
+
+
+def test_golden_1crm_credit_waits_for_a_payment_deletion_still_on_its_way_to_quickbooks():
+    """Found by the QuickBooks soak (1CRM invoice 1003 owed 0.00, QuickBooks 68.17; the
+    1CRM credit PMT-1004 never reached QuickBooks): a synced 1CRM payment of 20.19 deleted and,
+    before the next sync, credit of what the invoice then owed given in 1CRM. §3.11 checked the
+    QuickBooks invoice's balance before making the credit memo, but 3.8 had not deleted the
+    QuickBooks twin of the payment yet, so QuickBooks owed 20.19 less than the credit: the
+    check was a filter, and the credit stopped for good (Not Valid). The check is now the
+    search itself (the invoice with Balance at least the credit; finding nothing is an error):
+    the credit waits, Break retries it, and once 3.8 has deleted the payment it fits."""
+    with open_world("quickbooks") as world:
+        crm, app = CrmUser(world.library), QuickBooksUser(world.library)
+        crm.create_customer("Harakeke Ltd 1", "h@books.example", "Napier")
+        line = LineSpec("Advice", 4, Decimal("20.90"), Decimal(15))
+        ref = crm.create_invoice("Harakeke Ltd 1", [line], "AUD", "2026-03-31")
+        assert crm.pay(ref, Decimal("20.19"), Decimal("20.19"), "2026-03-05")
+        world.assert_balanced()
+        assert app.credit(ref, crm, Decimal("19.60"), "2026-03-07")
+        (payment,) = crm.synced_payments()
+        crm.delete_payment(payment)
+        owed = Decimal("96.14") - Decimal("19.60")
+        assert crm.credit(ref, owed, "2026-03-08")
+        world.assert_balanced()
+        assert crm.due(ref) == app.due(ref, crm) == 0
+        (memo,) = world.library.qbo_records("CreditMemo")[-1:]
+        assert money(memo["TotalAmt"]) == owed

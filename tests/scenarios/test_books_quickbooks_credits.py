@@ -34,7 +34,8 @@ def test_credit_given_in_1crm_becomes_a_quickbooks_credit_memo_applied_to_the_in
 
 def test_1crm_credit_over_what_the_quickbooks_invoice_owes_writes_nothing_there():
     """The QuickBooks invoice is checked before the credit memo is made: one paid in
-    QuickBooks in the meantime gets no credit memo it cannot take (a conflict for a person)."""
+    QuickBooks in the meantime gets no credit memo it cannot take; the credit waits (retried
+    with backoff, then needing attention: a conflict for a person)."""
     with open_world("quickbooks") as world:
         crm, app = CrmUser(world.library), QuickBooksUser(world.library)
         crm.create_customer("Kauri & Rimu 1", "k@books.example", "Nelson")
@@ -45,6 +46,7 @@ def test_1crm_credit_over_what_the_quickbooks_invoice_owes_writes_nothing_there(
         assert crm.credit(ref, Decimal("50.00"), "2026-03-08")
         world.sync()
         assert world.library.qbo_records("CreditMemo") == []
+        assert [prefix for prefix, *_ in world.waiting()] == ["3.11", "3.7"]
 
 
 def test_a_quickbooks_credit_memo_applied_to_an_invoice_becomes_a_1crm_credit():

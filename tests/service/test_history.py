@@ -155,8 +155,22 @@ def test_redis_relay_delivers_other_processes_events_only(monkeypatch):
     published = []
 
     class FakeRedis:
+        """Redis as the relay uses it: publishes, sent in pipelined batches."""
+
         def publish(self, channel, message):
             published.append((channel, json.loads(message)))
+
+        def pipeline(self, transaction=True):
+            return self
+
+        def execute(self):
+            return []
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
 
     worker = EventHub("redis://example.invalid/0")
     web = EventHub("redis://example.invalid/0")

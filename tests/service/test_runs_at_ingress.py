@@ -9,7 +9,6 @@ import json
 from dataclasses import replace
 
 import pytest
-from sqlalchemy import event
 
 from engine.queue import InlineQueue
 from engine.service import Service, ServiceOptions, WebhookDisabled
@@ -23,6 +22,7 @@ from tests.service.blueprints import (
     set_variable,
     webhook_trigger,
 )
+from tests.service.statements import counted
 
 ANSWERING = blueprint(webhook_trigger(), respond(2), name="Answering")
 # Answers, then goes on: its caller need not wait for the rest, so a queue thread runs it.
@@ -63,22 +63,6 @@ def deliver(queue: InlineQueue, service: Service) -> list[str]:
             service.process_webhook(int(ident))
         delivered.append(ident)
     return delivered
-
-
-def counted(store):
-    """Every statement SQLite runs from now on (SQLAlchemy's and the store's prepared ones;
-    BEGIN and COMMIT included)."""
-    statements: list[str] = []
-
-    def trace(dbapi_connection, *args):
-        dbapi_connection.set_trace_callback(statements.append)
-
-    def untrace(dbapi_connection, *args):
-        dbapi_connection.set_trace_callback(None)
-
-    event.listen(store.engine.pool, "checkout", trace)
-    event.listen(store.engine.pool, "checkin", untrace)
-    return statements
 
 
 def selects(statements):
@@ -348,3 +332,50 @@ def test_only_a_quick_straight_scenario_runs_in_the_accepting_thread(
     assert accepted.ran_here is here
     assert accepted.execution_id is not None  # stored with its execution either way
     assert working_queue.pending() == (0 if here else 1)
+
+
+def test_concurrent_requests_whose_shared_commit_fails_are_each_refused_and_none_stored(
+    service, store, working_queue, monkeypatch
+):
+    # Group commit: requests waiting for the write turn share one transaction. When its commit
+    # fails, each caller is told (503, StoreUnavailable) and none of them was stored.
+    import sqlite3
+    import threading
+    import time
+    from contextlib import contextmanager
+
+    from engine.service import StoreUnavailable
+
+    hook = service.import_scenario(ANSWERING, active=True).webhooks[0]
+    post(service, hook.token, 0)  # the route is read and kept: only the commit is left
+    writing = store._raw_write
+
+    @contextmanager
+    def commit_fails():
+        with writing() as cursor:
+            yield cursor
+            raise sqlite3.OperationalError("disk I/O error")  # as the commit would
+
+    monkeypatch.setattr(store._group, "_begin", commit_fails)
+    callers = 6
+    outcomes: list = [None] * callers
+
+    def call(n):
+        try:
+            outcomes[n] = post(service, hook.token, n + 1)
+        except Exception as error:
+            outcomes[n] = error
+
+    threads = [threading.Thread(target=call, args=(n,)) for n in range(callers)]
+    with store._write_turn:  # they line up behind the turn, then share commits
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + 30
+        while len(store._group._waiting) < callers - 1:
+            assert time.monotonic() < deadline, "the requests never lined up"
+            time.sleep(0.01)
+    for thread in threads:
+        thread.join(30)
+    assert all(isinstance(outcome, StoreUnavailable) for outcome in outcomes), outcomes
+    assert store._group.transactions >= 3  # the first request's, then the five together
+    assert len(store.list_queue(hook.id, status=None)) == 1  # the request before only

@@ -106,6 +106,11 @@ def _half_up(number: float, places: int) -> Number | None:
     return normalize_number(float(f"{'-' if negative else ''}{away}e-{places}"))
 
 
+round_.float_places = _half_up  # type: ignore[attr-defined]
+"""``round(x; n)`` with a literal ``n`` of 1 to 10 and a float ``x``: the compiled call takes
+this (``engine/mapping/nodes.py``, ``_call_float_places``), as ``round_`` itself does first."""
+
+
 @function("trunc", arity=(1, 2))
 def trunc(ctx: EvalContext, number: Any, decimals: Any = None) -> Number:
     """Drops the decimal part (or keeps ``decimals`` places). ``trunc(3.789; 1)`` -> ``3.7``."""

@@ -20,6 +20,7 @@ from engine.store.errors import NotFound
 from engine.store.records import UNSET
 from engine.store.sql.engine import WRITE_OPTION, create_store_engine
 from engine.store.sql.errors import map_driver_errors, translated_driver_error
+from engine.store.sql.group import GroupCommit, Job
 from engine.store.sql.prepared import PreparedSet
 
 P = ParamSpec("P")
@@ -69,6 +70,12 @@ class SqlBase:
         # server by then).
         self._prepared = PreparedSet(self._engine.dialect)
         self._route_version = 0
+        # SQLite: the hot path's writes of concurrent threads share transactions (``group``);
+        # PostgreSQL commits concurrent transactions in parallel (and groups their WAL
+        # flushes itself), so each write keeps its own there.
+        self._group: GroupCommit | None = (
+            GroupCommit(self._raw_write) if self._engine.dialect.name == "sqlite" else None
+        )
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._engine.url.render_as_string(hide_password=True)!r})"
@@ -167,6 +174,15 @@ class SqlBase:
             return self._engine.raw_connection()
         except self._engine.dialect.loaded_dbapi.Error as error:
             raise translated_driver_error(error, self._engine.dialect) from error
+
+    def _grouped_write(self, job: Job[R]) -> R:
+        """Run ``job`` on a cursor in a write transaction, on SQLite shared with the writes of
+        other threads waiting at the same moment (``GroupCommit``); return its result once
+        that transaction has committed. Inside ``transaction()`` it joins that block."""
+        if self._group is None or getattr(self._thread, "connection", None) is not None:
+            with self._raw_write() as cursor:
+                return job(cursor)
+        return self._group.run(job)
 
     def _let_go(self, connection: PoolProxiedConnection, error: Any) -> None:
         """Roll back a raw connection's failed transaction; invalidate it (the pool then

@@ -317,14 +317,18 @@ class SqlExecutions(SqlBase):
             "b_error": None if error is None else dict(error),
             "b_worker_id": worker_id,
         }
-        with self._raw_write() as cursor:
-            finish = self._prepared.get("finish_execution_of", lambda: _FINISH_EXECUTION_OF)
-            moved = finish.run(cursor, values).rowcount == 1
+
+        def finish(cursor: Any) -> bool:
+            move = self._prepared.get("finish_execution_of", lambda: _FINISH_EXECUTION_OF)
+            moved = move.run(cursor, values).rowcount == 1
             if moved and record is not None:
                 store = self._prepared.get(
                     "store_record", self._record_upsert, ["execution_id", "record"]
                 )
                 store.run(cursor, {"execution_id": running.id, "record": record})
+            return moved
+
+        moved = self._grouped_write(finish)  # perhaps with other threads' (group commit)
         if not moved:  # nothing was written: say who has it now
             owner = self.get_execution(running.id, with_record=False)
             raise InvalidTransition(

@@ -246,8 +246,9 @@ class SqlWebhookQueue(SqlBase):
             "execution_id": execution_id,
             "finished_at": received,
         }
+
         # Prepared statements on the driver's cursor (the webhook hot path; ``prepared``).
-        with self._raw_write() as cursor:
+        def store(cursor: Any) -> tuple[int, Execution] | None:
             route_state = self._prepared.get("route_state", lambda: _ROUTE_STATE)
             store_request = self._prepared.get("store_request", _store_request, list(values))
             route = route_state.run(cursor, {"webhook_id": webhook_id}).fetchone()
@@ -271,6 +272,14 @@ class SqlWebhookQueue(SqlBase):
                 "insert_execution", lambda: INSERT_EXECUTION, list(row)
             )
             insert_execution.run(cursor, row)
+            return item_id, execution
+
+        # One transaction, on SQLite perhaps shared with other requests' (group commit);
+        # returned only once committed.
+        stored = self._grouped_write(store)
+        if stored is None:
+            return None
+        item_id, execution = stored
         item = QueueItem(
             id=item_id,
             webhook_id=webhook_id,
