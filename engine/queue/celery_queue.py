@@ -101,7 +101,10 @@ class TaskMessages:
     ``send_task`` spent ~1.3 ms of the web process's CPU per message (routing, its signals,
     the producer pool, kombu's message preparation, a queue declaration check) and a round
     trip each; the publisher now pushes every waiting message in one LPUSH. What a task
-    message holds is Celery's (``tests/service/test_worker_path.py`` compares the two)."""
+    message holds is Celery's (``tests/service/test_queue_contract.py`` compares the two).
+    It goes to the default queue with priority 0 under no key prefix, as ``create_celery_app``
+    configures Celery: task routes, priorities or a ``global_keyprefix`` transport option
+    would need ``send_task`` again."""
 
     def __init__(self, app: Any) -> None:
         conf = app.conf
