@@ -43,7 +43,8 @@ def test_a_queued_webhook_run_takes_two_transactions_and_answers(service, store)
     assert len(ran) == 1
     assert len(checkouts) == 2, "the route's reads, the claim and the execution: one; finish: one"
     # The route (webhook and scenario), the oldest request, the request done, the execution;
-    # then the finish and its record.
+    # then the finish and its record: prepared statements on the driver's cursor
+    # (``engine/store/sql/prepared.py``), none through SQLAlchemy's execution path.
     run = [s for s in statements if s.split()[0].upper() not in ("BEGIN", "COMMIT")]
     assert len(run) == 6, run
     answer = service.wait_for_response(accepted, 1)

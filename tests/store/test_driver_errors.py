@@ -29,6 +29,25 @@ def test_a_database_nobody_answers_on_is_store_unavailable():
     assert refused.value.driver_error == "sqlalchemy.exc.OperationalError"
 
 
+def test_the_hot_paths_on_the_drivers_cursor_are_store_unavailable_too():
+    """Prepared statements take a pooled DB-API connection (``raw_connection``), which
+    SQLAlchemy does not wrap: a refused connection was psycopg's own error (a 500 at ingress
+    while PostgreSQL was away)."""
+    store = SqlStore("postgresql+psycopg://postgres@127.0.0.1:1/test?connect_timeout=2")
+    request = {"method": "POST", "headers": {}, "query": {}, "body": {}}
+    try:
+        with pytest.raises(StoreUnavailable):
+            store.enqueue(1, request, max_queued=10)
+        with pytest.raises(StoreUnavailable):
+            store.get_webhook_route(1)
+        with pytest.raises(StoreUnavailable):  # embedded ingress on PostgreSQL, before too
+            store.enqueue_with_execution(
+                1, request, scenario_id=1, scenario_version=1, execution_id="e-1"
+            )
+    finally:
+        store.close()
+
+
 def test_a_duplicate_id_is_an_integrity_violation_inside_a_transaction_too(store, scenario):
     execution = store.create_execution(scenario.id, 1, TriggerKind.MANUAL)
     with pytest.raises(IntegrityViolation), store.transaction():

@@ -87,6 +87,88 @@ def test_enqueue_unknown_webhook_and_queue_limit(store, hook):
     assert store.count_queue(hook.id) == 2
 
 
+def test_an_enqueued_request_reads_back_as_enqueue_returned_it(store, hook):
+    """``enqueue`` makes its answer from the values it wrote (no read-back)."""
+    item = store.enqueue(hook.id, {**request(4), "big": 2**70 + 1, "text": "é"}, max_queued=5)
+    assert store.get_queue_item(item.id) == item
+
+
+def test_enqueue_under_a_limit_is_two_statements_on_the_drivers_cursor(store, hook):
+    """The webhook's lock (PostgreSQL) and the INSERT that counts the queue itself; SQLite's
+    ``BEGIN IMMEDIATE`` is the lock there."""
+    store.enqueue(hook.id, request(0), max_queued=5)  # statements prepared before counting
+    core: list[str] = []
+    event.listen(store.engine, "before_cursor_execute", lambda *args: core.append(args[2]))
+    sent = _driver_statements(store, lambda: store.enqueue(hook.id, request(1), max_queued=5))
+    assert core == [], "nothing through SQLAlchemy's execution path"
+    expected = 2 if store.engine.dialect.name == "postgresql" else 1
+    assert len(sent) == expected, sent
+    assert store.count_queue(hook.id) == 2
+
+
+def test_concurrent_enqueues_never_pass_the_queue_limit(store, hook):
+    limit, callers, each = 7, 6, 4
+    barrier = threading.Barrier(callers)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def call(n):
+        barrier.wait()
+        for k in range(each):
+            try:
+                store.enqueue(hook.id, request(n * each + k), max_queued=limit)
+                outcome = "stored"
+            except QueueFull:
+                outcome = "full"
+            with lock:
+                outcomes.append(outcome)
+
+    threads = [threading.Thread(target=call, args=(n,)) for n in range(callers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes.count("stored") == limit
+    assert store.count_queue(hook.id, status=QueueItemStatus.QUEUED) == limit
+
+
+class _Traced:
+    """A DB-API cursor whose statements are noted in ``sent``."""
+
+    def __init__(self, cursor, sent: list[str]) -> None:
+        self._cursor, self._sent = cursor, sent
+
+    def execute(self, sql, *args, **kwargs):
+        self._sent.append(sql)
+        return self._cursor.execute(sql, *args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._cursor, name)
+
+
+def _driver_statements(store, work) -> list[str]:
+    """The statements ``work`` sends through the pool's DB-API cursors."""
+    sent: list[str] = []
+    original = store.engine.raw_connection
+
+    def counted():
+        raw = original()
+        cursor = raw.cursor
+
+        def tracing_cursor(*args, **kwargs):
+            return _Traced(cursor(*args, **kwargs), sent)
+
+        raw.cursor = tracing_cursor
+        return raw
+
+    store.engine.raw_connection = counted
+    try:
+        work()
+    finally:
+        del store.engine.raw_connection
+    return [sql for sql in sent if not sql.upper().startswith("BEGIN")]
+
+
 def test_enqueue_with_execution_stores_both_in_one_commit(store, scenario, hook, database_url):
     store.set_scenario_active(scenario.id, True)
     made = store.enqueue_with_execution(
@@ -426,9 +508,11 @@ def test_a_webhooks_route_is_read_in_one_statement(store, scenario, hook):
     statements: list[str] = []
     event.listen(store.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
 
+    sent = _driver_statements(store, lambda: store.get_webhook_route(hook.id))
+    assert len(sent) == 1 and statements == []  # on the driver's cursor
     assert store.get_webhook_route(hook.id) == (hook, store.get_scenario(scenario.id))
-    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
-    assert len(selects) == 2  # the route, then get_scenario's own
+    with store.transaction():  # the worker reads it in the take's transaction
+        assert store.get_webhook_route(hook.id) == (hook, store.get_scenario(scenario.id))
 
     loose = store.create_webhook("loose")
     assert store.get_webhook_route(loose.id) == (loose, None)

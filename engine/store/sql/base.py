@@ -127,7 +127,7 @@ class SqlBase:
                     cursor.close()
             return
         with map_driver_errors(), self._write_turn:
-            raw = self._engine.raw_connection()
+            raw = self._raw_connection()
             try:
                 cursor = raw.cursor()
                 if self._engine.dialect.name == "sqlite":
@@ -142,6 +142,38 @@ class SqlBase:
                 raise
             finally:
                 raw.close()
+
+    @contextmanager
+    def _raw_read(self) -> Iterator[Any]:
+        """``_read`` for ``Prepared`` statements: a DB-API cursor, its transaction rolled back
+        at the end; inside ``transaction()`` a cursor of the block's own connection."""
+        joined: Connection | None = getattr(self._thread, "connection", None)
+        if joined is not None:
+            with self._raw_write() as cursor:  # joins the block: no write of its own
+                yield cursor
+            return
+        with map_driver_errors():
+            raw = self._raw_connection()
+            try:
+                cursor = raw.cursor()
+                yield cursor
+                raw.rollback()
+            except self._engine.dialect.loaded_dbapi.Error as error:
+                self._let_go(raw, error)
+                raise translated_driver_error(error, self._engine.dialect) from error
+            except BaseException:
+                self._let_go(raw, None)
+                raise
+            finally:
+                raw.close()
+
+    def _raw_connection(self) -> PoolProxiedConnection:
+        """A pooled DB-API connection; a refused connection is the store's error (the pool
+        raises the driver's own here: SQLAlchemy wraps it only in ``connect()``)."""
+        try:
+            return self._engine.raw_connection()
+        except self._engine.dialect.loaded_dbapi.Error as error:
+            raise translated_driver_error(error, self._engine.dialect) from error
 
     def _grouped_write(self, job: Job[R]) -> R:
         """Run ``job`` on a cursor in a write transaction, on SQLite shared with the writes of

@@ -64,6 +64,12 @@ class Prepared:
             )
             for name in names
         ]
+        # What the statement returns: each column's name and its type's conversion of what
+        # the driver reads (as Core's result would convert it).
+        self._returned = [
+            (entry[0], entry[3]._cached_result_processor(dialect, None))
+            for entry in compiled._result_columns
+        ]
 
     def parameters(self, values: Mapping[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
         """The driver's parameters: each value converted by its column type."""
@@ -81,6 +87,17 @@ class Prepared:
         """Execute on ``cursor``; returns the cursor (``rowcount``, ``fetchone``)."""
         cursor.execute(self.sql, self.parameters(values))
         return cursor
+
+    def fetch(self, cursor: Any) -> dict[str, Any] | None:
+        """The next row of what ``run`` returned, by column name, each value converted by
+        its column type; ``None`` when there is none."""
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        return {
+            name: _converted(value, convert)
+            for (name, convert), value in zip(self._returned, row, strict=True)
+        }
 
 
 class PreparedSet:

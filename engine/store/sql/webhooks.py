@@ -6,12 +6,13 @@ import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Row, Text, bindparam, delete, func, insert, select, update
+from sqlalchemy import Integer, Text, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
-from sqlalchemy.sql import Select
+from sqlalchemy.sql import ColumnElement, Select
 
 from engine.jsonvalues import dump_compact, load_trusted
 from engine.store.errors import InvalidTransition, NotFound, QueueFull
@@ -27,7 +28,6 @@ from engine.store.records import (
 from engine.store.sql.base import SqlBase, changes_routes, fetch_one, given
 from engine.store.sql.executions import INSERT_EXECUTION, new_execution
 from engine.store.sql.schema import executions, scenarios, webhook_queue, webhooks
-from engine.store.sql.types import json_size
 from engine.store.statuses import QUEUE_TRANSITIONS, QueueItemStatus, sources
 
 QUEUED = QueueItemStatus.QUEUED.value
@@ -38,7 +38,7 @@ DONE = QueueItemStatus.DONE.value
 _CLAIM_ATTEMPTS = 5
 
 
-def webhook_from_row(row: Row[Any]) -> Webhook:
+def webhook_from_row(row: Any) -> Webhook:
     return Webhook(
         id=row.id,
         token=row.token,
@@ -51,7 +51,8 @@ def webhook_from_row(row: Row[Any]) -> Webhook:
     )
 
 
-def item_from_row(row: Row[Any]) -> QueueItem:
+def item_from_row(row: Any) -> QueueItem:
+    """A queue item from a row (or anything with its columns as attributes)."""
     return QueueItem(
         id=row.id,
         webhook_id=row.webhook_id,
@@ -100,10 +101,13 @@ class SqlWebhooks(SqlBase):
             return self._webhook(connection, webhook_id)
 
     def get_webhook_route(self, webhook_id: int) -> tuple[Webhook, Scenario | None]:
-        with self._read() as connection:
-            row = connection.execute(_ROUTE, {"webhook_id": webhook_id}).first()
-        if row is None:
+        # A prepared statement on the driver's cursor: the Celery worker reads it per request.
+        with self._raw_read() as cursor:
+            route = self._prepared.get("route", lambda: _ROUTE)
+            found = route.fetch(route.run(cursor, {"webhook_id": webhook_id}))
+        if found is None:
             raise NotFound("webhook", webhook_id)
+        row = SimpleNamespace(**found)
         if row.s_id is None:
             return webhook_from_row(row), None
         scenario = Scenario(**{name: getattr(row, f"s_{name}") for name in _SCENARIO_FIELDS})
@@ -170,12 +174,53 @@ class SqlWebhookQueue(SqlBase):
         received_at: datetime | None = None,
         max_queued: int | None = None,
     ) -> QueueItem:
-        values = _received(webhook_id, request, self._now(received_at), status=QUEUED, attempts=0)
-        with self._write() as connection:
-            queued = self._queued_for_enqueue(connection, webhook_id, max_queued)
-            if max_queued is not None and queued >= max_queued:
-                raise QueueFull(webhook_id, max_queued)
-            return item_from_row(connection.execute(_ENQUEUE, values).one())
+        """Store a received request, queued: two statements on the driver's cursor (the
+        webhook hot path of a Celery deployment), a third only to tell a missing webhook from
+        a full queue. The count and the INSERT are one statement; on PostgreSQL the webhook's
+        row lock comes first (in its own statement: only a statement begun after the lock
+        was granted sees what the previous holder inserted), which serialises the enqueues
+        of one webhook so the limit cannot be raced; SQLite's ``BEGIN IMMEDIATE`` already
+        does."""
+        received = self._now(received_at)
+        encoded = dump_compact(dict(request))  # its length is the stored size
+        values: dict[str, Any] = {
+            "webhook_id": webhook_id,
+            "received_at": received,
+            "request": encoded.decode("utf-8"),
+            "size_bytes": len(encoded),
+            "status": QUEUED,
+            "attempts": 0,
+            "max_queued": max_queued,
+        }
+        limited = max_queued is not None
+        with self._raw_write() as cursor:
+            if limited and self.dialect == "postgresql":
+                lock = self._prepared.get("lock_webhook", lambda: _LOCK_WEBHOOK)
+                if lock.run(cursor, values).fetchone() is None:
+                    raise NotFound("webhook", webhook_id)
+            name = "enqueue_within" if limited else "enqueue_any"
+            store = self._prepared.get(name, lambda: _enqueue_if(limited=limited))
+            stored = store.run(cursor, values).fetchone()
+            if stored is None:
+                exists = self._prepared.get("webhook_exists", lambda: _WEBHOOK_EXISTS)
+                if exists.run(cursor, values).fetchone() is None:
+                    raise NotFound("webhook", webhook_id)
+                raise QueueFull(webhook_id, max_queued or 0)
+        return QueueItem(
+            id=stored[0],
+            webhook_id=webhook_id,
+            received_at=received.astimezone(UTC),  # as the column reads it back
+            request=load_trusted(encoded),  # as stored: a copy of its own
+            size_bytes=len(encoded),
+            status=QueueItemStatus.QUEUED,
+            worker_id=None,
+            claimed_at=None,
+            lease_expires_at=None,
+            attempts=0,
+            execution_id=None,
+            finished_at=None,
+            error=None,
+        )
 
     def enqueue_with_execution(
         self,
@@ -252,20 +297,6 @@ class SqlWebhookQueue(SqlBase):
         )
         return item, execution
 
-    def _queued_for_enqueue(
-        self, connection: Connection, webhook_id: int, max_queued: int | None
-    ) -> int:
-        """How many requests wait for ``webhook_id`` (0 when there is no limit to check);
-        ``NotFound`` when the webhook does not exist. One round trip on SQLite, where the
-        write transaction (``BEGIN IMMEDIATE``) already serialises enqueues."""
-        if self.dialect == "postgresql" or max_queued is None:
-            self._lock_webhook(connection, webhook_id, exclusive=max_queued is not None)
-            return 0 if max_queued is None else self._queued(connection, webhook_id)
-        row = connection.execute(_WEBHOOK_AND_QUEUED, {"webhook_id": webhook_id}).first()
-        if row is None:
-            raise NotFound("webhook", webhook_id)
-        return row.queued
-
     def take_next_with_execution(
         self,
         webhook_id: int,
@@ -277,23 +308,23 @@ class SqlWebhookQueue(SqlBase):
         now: datetime | None = None,
     ) -> tuple[QueueItem, Execution | None] | None:
         now = self._now(now)
-        with self._write() as connection:
+        # Prepared statements on the driver's cursor (the Celery worker's hot path); inside
+        # ``transaction()`` (the worker reads the route first) on that block's connection.
+        with self._raw_write() as cursor:
+            oldest = self._prepared.get("oldest_of_webhook", self._oldest_of_webhook)
+            take = self._prepared.get("take", lambda: _TAKE)
             for _ in range(_CLAIM_ATTEMPTS):
-                item_id = connection.execute(
-                    self._oldest_of_webhook(), {"webhook_id": webhook_id}
-                ).scalar()
-                if item_id is None:
+                found = oldest.run(cursor, {"webhook_id": webhook_id}).fetchone()
+                if found is None:
                     return None
-                made_id = execution_id(item_id)
-                taken = connection.execute(
-                    _TAKE,
-                    {"item_id": item_id, "worker_id": worker_id, "now": now, "made": made_id},
-                ).first()
+                made_id = execution_id(found[0])
+                values = {"item_id": found[0], "worker_id": worker_id, "now": now, "made": made_id}
+                taken = take.fetch(take.run(cursor, values))
                 if taken is not None:
                     break
             else:
                 return None
-            item = item_from_row(taken)
+            item = item_from_row(SimpleNamespace(**taken))
             execution, row = new_execution(
                 made_id,
                 scenario_id,
@@ -306,7 +337,10 @@ class SqlWebhookQueue(SqlBase):
             # Created when the request arrived, as ``create_execution(created_at=…)`` made it.
             execution = replace(execution, created_at=item.received_at.astimezone(UTC))
             row["created_at"] = item.received_at
-            inserted = connection.execute(self._insert_new_execution(), row).first()
+            store_execution = self._prepared.get(
+                "insert_new_execution", self._insert_new_execution, list(row)
+            )
+            inserted = store_execution.run(cursor, row).fetchone()
             return item, execution if inserted is not None else None
 
     def _oldest_of_webhook(self) -> Any:
@@ -478,19 +512,6 @@ class SqlWebhookQueue(SqlBase):
             raise InvalidTransition("webhook queue item", item_id, current, wanted.value)
         return item
 
-    def _lock_webhook(self, connection: Connection, webhook_id: int, *, exclusive: bool) -> None:
-        query = select(webhooks.c.id).where(webhooks.c.id == webhook_id)
-        if exclusive and self.dialect == "postgresql":
-            # Serialises enqueues of one webhook so the queue limit check cannot be raced.
-            query = query.with_for_update()
-        fetch_one(connection, query, "webhook", webhook_id)
-
-    def _queued(self, connection: Connection, webhook_id: int) -> int:
-        query = self._filter_queue(
-            select(func.count()).select_from(webhook_queue), webhook_id, QueueItemStatus.QUEUED
-        )
-        return connection.execute(query).scalar_one()
-
     @staticmethod
     def _filter_queue(query: Any, webhook_id: int, status: QueueItemStatus | None) -> Any:
         query = query.where(webhook_queue.c.webhook_id == webhook_id)
@@ -505,21 +526,6 @@ class SqlWebhookQueue(SqlBase):
         return item_from_row(row)
 
 
-def _received(
-    webhook_id: int, request: Mapping[str, Any], received_at: datetime, **state: Any
-) -> dict[str, Any]:
-    """The ``_ENQUEUE`` values of a request received for ``webhook_id``, in ``state`` (its
-    status, attempts, …)."""
-    request = dict(request)
-    return {
-        "webhook_id": webhook_id,
-        "received_at": received_at,
-        "request": request,
-        "size_bytes": json_size(request),
-        **state,
-    }
-
-
 def _store_request() -> Any:
     """``INSERT`` of a received request whose JSON is encoded already (``request`` is its
     text: ``JSONText`` would encode it again), returning its id."""
@@ -530,8 +536,43 @@ def _store_request() -> Any:
     )
 
 
+_RECEIVED_COLUMNS = ("webhook_id", "received_at", "request", "size_bytes", "status", "attempts")
+_LOCK_WEBHOOK = (
+    select(webhooks.c.id).where(webhooks.c.id == bindparam("webhook_id")).with_for_update()
+)
+_WEBHOOK_EXISTS = select(webhooks.c.id).where(webhooks.c.id == bindparam("webhook_id"))
+
+
+def _enqueue_if(*, limited: bool) -> Any:
+    """``INSERT … SELECT`` of a received request (its JSON already encoded: ``request`` is
+    its text) that inserts nothing when the webhook does not exist or, ``limited``, when
+    ``max_queued`` requests already wait for it; returns the new row's id."""
+    given = [
+        bindparam(name, type_=Text() if name == "request" else webhook_queue.c[name].type)
+        for name in _RECEIVED_COLUMNS
+    ]
+    conditions: list[ColumnElement[bool]] = [
+        select(webhooks.c.id).where(webhooks.c.id == bindparam("webhook_id")).exists()
+    ]
+    if limited:
+        queued = (
+            select(func.count())
+            .select_from(webhook_queue)
+            .where(
+                webhook_queue.c.webhook_id == bindparam("webhook_id"),
+                webhook_queue.c.status == QUEUED,
+            )
+            .scalar_subquery()
+        )
+        conditions.append(queued < bindparam("max_queued", type_=Integer()))
+    return (
+        insert(webhook_queue)
+        .from_select(list(_RECEIVED_COLUMNS), select(*given).where(*conditions))
+        .returning(webhook_queue.c.id)
+    )
+
+
 # Built once (the ingress path runs them per request): no statement construction per call.
-_ENQUEUE = insert(webhook_queue).returning(*webhook_queue.c)
 _ITEM_BY_ID = select(webhook_queue).where(webhook_queue.c.id == bindparam("item_id"))
 _CLAIM = (
     update(webhook_queue)
@@ -574,15 +615,6 @@ _TAKE = (
 )
 _INSERT_NEW_EXECUTION: dict[str, Any] = {}  # by dialect, built on first use
 _OLDEST_OF_WEBHOOK: dict[str, Any] = {}
-_WEBHOOK_AND_QUEUED = select(
-    webhooks.c.id,
-    select(func.count())
-    .select_from(webhook_queue)
-    .where(webhook_queue.c.webhook_id == bindparam("webhook_id"), webhook_queue.c.status == QUEUED)
-    .scalar_subquery()
-    .label("queued"),
-).where(webhooks.c.id == bindparam("webhook_id"))
-
 # Whether a webhook still belongs to the scenario at the version its ingress is about to run.
 _ROUTE_STATE = (
     select(webhooks.c.scenario_id, scenarios.c.active, scenarios.c.current_version)
