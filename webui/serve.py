@@ -188,7 +188,7 @@ def _bind(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-class _Gunicorn(BaseApplication):  # type: ignore[misc]
+class _Gunicorn(BaseApplication):
     """gunicorn run from here (``BaseApplication``): gthread workers, the parts started in
     each worker after the fork (``load``), stopped when it exits (``worker_exit``)."""
 

@@ -52,7 +52,7 @@ class _Ticket(Generic[T]):
     def outcome(self) -> T:
         if self.error is not None:
             raise self.error
-        return self.result  # type: ignore[no-any-return]
+        return self.result
 
 
 class GroupCommit:
