@@ -57,10 +57,13 @@ class Process:
             )
 
     def kill(self) -> None:
-        """SIGKILL the whole process group (a prefork worker's children too)."""
+        """SIGKILL the whole process group (a prefork worker's children too, gunicorn's
+        worker) and wait until none of it is left: a child still exiting keeps its listening
+        socket, and a server restarted on that port would be reached through it, then reset."""
         if self.popen.poll() is None:
             os.killpg(self.popen.pid, signal.SIGKILL)
         self.popen.wait(10)
+        wait_until(lambda: not live_members(self.popen.pid), 10, "the killed processes to exit")
 
     def stop(self, timeout: float = 10) -> None:
         if self.popen.poll() is None:
@@ -208,3 +211,17 @@ def started_processes() -> Iterator[list[Process]]:
     finally:
         for process in reversed(started):
             process.stop()
+
+
+def live_members(group: int) -> list[int]:
+    """The processes of a process group that have not exited (zombies have: their sockets are
+    closed)."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == group and fields[0] not in ("Z", "X"):
+            members.append(int(stat.parent.name))
+    return members
