@@ -1080,9 +1080,10 @@ def test_golden_a_1crm_payment_whose_write_back_waits_does_not_come_back():
         ref = crm.create_invoice("Harakeke Ltd 1", [line], "NZD", "2026-03-31")
         world.assert_balanced()
         assert crm.pay(ref, Decimal("10.00"), Decimal("12.50"), "2026-03-05")
-        # The write-back and its first retry refused: §3.7 runs before it is written.
+        # The write-back refused past the connector's resends (1 + 3) and on the run's first
+        # retry: §3.7 runs before it is written.
         world.library.onecrm.fault(
-            status=429, count=2, retry_after=1, method="PATCH", path_prefix="/api.php/data/Payment"
+            status=429, count=5, retry_after=1, method="PATCH", path_prefix="/api.php/data/Payment"
         )
         world.assert_balanced()
         (payment,) = world.library.crm_records("Payment")
@@ -1145,3 +1146,4 @@ def test_golden_1crm_credit_waits_for_a_payment_deletion_still_on_its_way_to_qui
         assert crm.due(ref) == app.due(ref, crm) == 0
         (memo,) = world.library.qbo_records("CreditMemo")[-1:]
         assert money(memo["TotalAmt"]) == owed
+
