@@ -1147,3 +1147,33 @@ def test_golden_1crm_credit_waits_for_a_payment_deletion_still_on_its_way_to_qui
         (memo,) = world.library.qbo_records("CreditMemo")[-1:]
         assert money(memo["TotalAmt"]) == owed
 
+
+def test_golden_a_1crm_credit_whose_reference_holds_a_quote_is_taken_back_in_xero():
+    """§2.9 built its Xero ``where`` from the 1CRM credit's reference unescaped: a reference
+    with a double quote (`Ref "B" \\ 7`) broke the expression, Xero refused the search and the
+    credit's deletion never reached Xero. The reference is now escaped as a Xero string."""
+    with open_world("xero") as world:
+        crm, app = CrmUser(world.library), XeroUser(world.library)
+        crm.create_customer("Harakeke Ltd 1", "h@books.example", "Napier")
+        line = LineSpec("Widget", 2, Decimal("20.00"), Decimal(15))
+        ref = crm.create_invoice("Harakeke Ltd 1", [line], "NZD", "2026-03-31")
+        world.assert_balanced()
+        invoice = crm.invoice(ref)
+        assert invoice is not None
+        world.library.crm_person(
+            "Payment",
+            {
+                "account_id": invoice["billing_account_id"],
+                "amount": "5.00",
+                "payment_date": "2026-03-08",
+                "payment_type": "Credit Note",
+                "customer_reference": 'Ref "B" \\ 7',
+                "currency_id": invoice["currency_id"],
+                "related_invoices": [{"invoice_id": invoice["id"], "amount": "5.00"}],
+            },
+        )
+        world.assert_balanced()
+        (credit,) = crm.synced_credits()
+        crm.delete_payment(credit)
+        world.assert_balanced()
+        assert crm.due(ref) == app.due(ref, crm) == Decimal("46.00")
