@@ -1177,3 +1177,29 @@ def test_golden_a_1crm_credit_whose_reference_holds_a_quote_is_taken_back_in_xer
         crm.delete_payment(credit)
         world.assert_balanced()
         assert crm.due(ref) == app.due(ref, crm) == Decimal("46.00")
+
+
+def test_golden_an_invoice_edited_in_1crm_and_voided_in_xero_between_syncs():
+    """As the QuickBooks golden above, for Xero: an invoice edited in 1CRM (new lines, due
+    date) and, before the next sync, voided in Xero. §2.11 leaves a voided invoice alone and
+    §2.4's Void route cancelled the 1CRM invoice with its lines as voided but kept 1CRM's new
+    due date. The void wins: §2.4 now writes Xero's due date with the voided lines."""
+    machine = machine_for("xero")()
+    try:
+        machine.create_customer(side="crm", name="Tui, Kea Ltd", city="Ōtautahi", phone="")
+        machine.sync()
+        lines = [
+            LineSpec("Advice", 3, Decimal("1.17"), Decimal(0)),
+            LineSpec("Widget", 2, Decimal("22.54"), Decimal(15), Decimal(10)),
+        ]
+        machine.app_invoice(Scripted("Tui, Kea Ltd 1", lines, "Inclusive", "NZD"), "2026-03-31")
+        (invoice,) = machine.invoices
+        machine.sync()
+        edit = [LineSpec("Freight", 1, Decimal("0.68"), Decimal(15))]
+        machine.crm_edit_invoice(Scripted(invoice, edit), "2026-04-30")
+        machine.app_void_invoice(Scripted(invoice))
+        assert invoice in machine.closed
+        machine.sync()
+        assert machine.crm.invoice(invoice)["due_date"][:10] == "2026-03-31"
+    finally:
+        machine.teardown()
