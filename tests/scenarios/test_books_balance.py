@@ -1148,18 +1148,14 @@ def test_golden_1crm_credit_waits_for_a_payment_deletion_still_on_its_way_to_qui
         assert money(memo["TotalAmt"]) == owed
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open (issue #20): a Xero payment has no field to mark as 1CRM's; "
-    "Update a Record's resends now make it take four 429s in a row",
-)
 def test_golden_a_1crm_payment_whose_xero_write_back_waits_does_not_come_back():
     """As the QuickBooks golden above, for Xero: §2.6 created the Xero payment, 1CRM's rate
     limit refused the write-back of its Integrated ID (429) past the connector's resends, and
     §2.7 meanwhile took the new Xero payment, found no 1CRM payment with that Integrated ID and
-    created a second one ("payment …: count: 1CRM 2 ≠ 1"). Still open: Xero's Payment has no
-    private note (Reference is the customer's; Details and Particulars are a supplier's bank
-    lines), so §2.7 cannot tell the payment is 1CRM's until the write-back lands."""
+    created a second one ("payment …: count: 1CRM 2 ≠ 1"). Xero's Payment has no private note
+    (Reference is the customer's; Details and Particulars are a supplier's bank lines), so
+    §2.6 takes the duplicate back once its write-back lands: it finds §2.7's payment of that
+    Xero payment, marks it "Duplicate of …" (§2.9 then leaves Xero alone) and deletes it."""
     with open_world("xero") as world:
         crm = CrmUser(world.library)
         crm.create_customer("Harakeke Ltd 1", "h@books.example", "Napier")
