@@ -17,8 +17,9 @@ applied — up to ``max_retries`` times, waiting ``Retry-After`` (429/503) or an
 backoff. A caller may ask for a write refused with 429 to be sent again the same way
 (``resend_refused``): the app refused it before doing anything, so it cannot be applied twice;
 the steps of a multi-call write ask it, as giving up half-way costs an undo of several calls
-under the very limit that refused the step. Waits go through the run's ``sleep`` so a test run
-never really sleeps.
+under the very limit that refused the step; 1CRM's Update a Record asks it too (a write-back
+left to the run's retry lets the other direction see the record without it). Waits go through
+the run's ``sleep`` so a test run never really sleeps.
 
 Rate limiting: before each request the client takes a slot from a limiter keyed per connection
 (Xero: per tenant). ``shared_rate_limiter()`` is a Redis fixed-window counter when

@@ -233,8 +233,11 @@ class OneCrmClient:
     def updated(
         self, model: str, record_id: str, data: Mapping[str, Any], create: bool
     ) -> dict[str, Any]:
-        """Update (or create) a record and read it back: the module's output."""
-        self.update(model, record_id, self.assigned(data) if create else data, create)
+        """Update (or create) a record and read it back: the module's output. A PATCH 1CRM
+        refused with 429 is sent again after Retry-After (it did nothing): a write-back left
+        to the run's retry lets the other direction see the record without it."""
+        fields = self.assigned(data) if create else data
+        self.update(model, record_id, fields, create, resend_refused=True)
         return self.get(model, record_id)
 
     def assigned(self, data: Mapping[str, Any]) -> dict[str, Any]:

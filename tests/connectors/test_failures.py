@@ -83,3 +83,23 @@ def test_ignore_on_a_failed_search_drops_only_that_bundle(runner, onecrm, onecrm
     assert 2 not in record.modules or record.modules[2].operations == 0
     onecrm.control("faults", method="DELETE")
     assert outputs(runner.run(flow), 2)
+
+
+def test_an_update_refused_with_429_is_sent_again_after_retry_after(
+    runner, onecrm, onecrm_connection
+):
+    """1CRM did nothing on a 429, so Update a Record sends the PATCH again after Retry-After
+    (within the retry bound), as the steps of a multi-call write do."""
+    onecrm.control("seed", {"Account": [{"name": "Rimu Ltd"}]})
+    (account,) = onecrm.state()["records"]["Account"]
+    onecrm.fault(
+        status=429, count=2, retry_after=4, method="PATCH", path_prefix="/api.php/data/Account"
+    )
+    updated = runner.one(
+        "onecrm:UpdateRecord",
+        {"model": "Account", "id": account["id"], "name": "Rimu Limited"},
+        conn(onecrm_connection),
+    )
+    assert updated.status == "success", updated.error
+    assert runner.sleeps == [4.0, 4.0]
+    assert len(onecrm.requests_to(f"/api.php/data/Account/{account['id']}", "PATCH")) == 3

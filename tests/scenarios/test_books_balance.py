@@ -1080,9 +1080,10 @@ def test_golden_a_1crm_payment_whose_write_back_waits_does_not_come_back():
         ref = crm.create_invoice("Harakeke Ltd 1", [line], "NZD", "2026-03-31")
         world.assert_balanced()
         assert crm.pay(ref, Decimal("10.00"), Decimal("12.50"), "2026-03-05")
-        # The write-back and its first retry refused: §3.7 runs before it is written.
+        # The write-back refused past the connector's resends (1 + 3) and on the run's first
+        # retry: §3.7 runs before it is written.
         world.library.onecrm.fault(
-            status=429, count=2, retry_after=1, method="PATCH", path_prefix="/api.php/data/Payment"
+            status=429, count=5, retry_after=1, method="PATCH", path_prefix="/api.php/data/Payment"
         )
         world.assert_balanced()
         (payment,) = world.library.crm_records("Payment")
@@ -1145,3 +1146,86 @@ def test_golden_1crm_credit_waits_for_a_payment_deletion_still_on_its_way_to_qui
         assert crm.due(ref) == app.due(ref, crm) == 0
         (memo,) = world.library.qbo_records("CreditMemo")[-1:]
         assert money(memo["TotalAmt"]) == owed
+
+
+def test_golden_a_1crm_payment_whose_xero_write_back_waits_does_not_come_back():
+    """As the QuickBooks golden above, for Xero: §2.6 created the Xero payment, 1CRM's rate
+    limit refused the write-back of its Integrated ID (429) past the connector's resends, and
+    §2.7 meanwhile took the new Xero payment, found no 1CRM payment with that Integrated ID and
+    created a second one ("payment …: count: 1CRM 2 ≠ 1"). Xero's Payment has no private note
+    (Reference is the customer's; Details and Particulars are a supplier's bank lines), so
+    §2.6 takes the duplicate back once its write-back lands: it finds §2.7's payment of that
+    Xero payment, marks it "Duplicate of …" (§2.9 then leaves Xero alone) and deletes it."""
+    with open_world("xero") as world:
+        crm = CrmUser(world.library)
+        crm.create_customer("Harakeke Ltd 1", "h@books.example", "Napier")
+        world.assert_balanced()
+        line = LineSpec("Widget", 2, Decimal("20.00"), Decimal(15))
+        ref = crm.create_invoice("Harakeke Ltd 1", [line], "NZD", "2026-03-31")
+        world.assert_balanced()
+        assert crm.pay(ref, Decimal("10.00"), Decimal("12.50"), "2026-03-05")
+        world.library.onecrm.fault(
+            status=429, count=5, retry_after=1, method="PATCH", path_prefix="/api.php/data/Payment"
+        )
+        world.assert_balanced()
+        (payment,) = world.library.crm_records("Payment")
+        (twin,) = world.library.xero_records("Payments")
+        assert payment["integrated_id"] == twin["PaymentID"]
+        assert crm.due(ref) == Decimal("36.00")
+
+
+def test_golden_a_1crm_credit_whose_reference_holds_a_quote_is_taken_back_in_xero():
+    """§2.9 built its Xero ``where`` from the 1CRM credit's reference unescaped: a reference
+    with a double quote (`Ref "B" \\ 7`) broke the expression, Xero refused the search and the
+    credit's deletion never reached Xero. The reference is now escaped as a Xero string."""
+    with open_world("xero") as world:
+        crm, app = CrmUser(world.library), XeroUser(world.library)
+        crm.create_customer("Harakeke Ltd 1", "h@books.example", "Napier")
+        line = LineSpec("Widget", 2, Decimal("20.00"), Decimal(15))
+        ref = crm.create_invoice("Harakeke Ltd 1", [line], "NZD", "2026-03-31")
+        world.assert_balanced()
+        invoice = crm.invoice(ref)
+        assert invoice is not None
+        world.library.crm_person(
+            "Payment",
+            {
+                "account_id": invoice["billing_account_id"],
+                "amount": "5.00",
+                "payment_date": "2026-03-08",
+                "payment_type": "Credit Note",
+                "customer_reference": 'Ref "B" \\ 7',
+                "currency_id": invoice["currency_id"],
+                "related_invoices": [{"invoice_id": invoice["id"], "amount": "5.00"}],
+            },
+        )
+        world.assert_balanced()
+        (credit,) = crm.synced_credits()
+        crm.delete_payment(credit)
+        world.assert_balanced()
+        assert crm.due(ref) == app.due(ref, crm) == Decimal("46.00")
+
+
+def test_golden_an_invoice_edited_in_1crm_and_voided_in_xero_between_syncs():
+    """As the QuickBooks golden above, for Xero: an invoice edited in 1CRM (new lines, due
+    date) and, before the next sync, voided in Xero. §2.11 leaves a voided invoice alone and
+    §2.4's Void route cancelled the 1CRM invoice with its lines as voided but kept 1CRM's new
+    due date. The void wins: §2.4 now writes Xero's due date with the voided lines."""
+    machine = machine_for("xero")()
+    try:
+        machine.create_customer(side="crm", name="Tui, Kea Ltd", city="Ōtautahi", phone="")
+        machine.sync()
+        lines = [
+            LineSpec("Advice", 3, Decimal("1.17"), Decimal(0)),
+            LineSpec("Widget", 2, Decimal("22.54"), Decimal(15), Decimal(10)),
+        ]
+        machine.app_invoice(Scripted("Tui, Kea Ltd 1", lines, "Inclusive", "NZD"), "2026-03-31")
+        (invoice,) = machine.invoices
+        machine.sync()
+        edit = [LineSpec("Freight", 1, Decimal("0.68"), Decimal(15))]
+        machine.crm_edit_invoice(Scripted(invoice, edit), "2026-04-30")
+        machine.app_void_invoice(Scripted(invoice))
+        assert invoice in machine.closed
+        machine.sync()
+        assert machine.crm.invoice(invoice)["due_date"][:10] == "2026-03-31"
+    finally:
+        machine.teardown()
