@@ -29,6 +29,7 @@ from gunicorn.app.base import BaseApplication
 from werkzeug.serving import make_server
 
 from engine.config import ConfigError, Settings
+from engine.queue import runs_in_process
 from engine.scheduler import SchedulerThread
 from engine.service import Service, build_service, shutdown_service
 from engine.store import upgrade_database
@@ -116,7 +117,7 @@ def serve(
             raise ConfigError("--workers and --threads are gunicorn's: not with --server dev")
         _serve_dev(settings, host, port, announce)
         return
-    embedded = settings.redis_url is None
+    embedded = runs_in_process(settings)
     layout = chosen_layout(
         os.cpu_count() or 1,
         embedded=embedded,
@@ -203,7 +204,7 @@ class _Gunicorn(BaseApplication):
         self._settings = settings
         self._announce = announce
         self._parts: _Parts | None = None
-        embedded = settings.redis_url is None
+        embedded = runs_in_process(settings)
         self._options: dict[str, Any] = {
             "bind": [_bind(host, port)],
             "workers": layout.workers,

@@ -30,6 +30,12 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
+def runs_in_process(settings: Settings) -> bool:
+    """Whether the installation is embedded (no Redis: runs on this process's queue threads),
+    for what must know before a backplane is made (``switchboard serve``'s process layout)."""
+    return not settings.redis_url
+
+
 def make_backplane(settings: Settings, *, inline_workers: int = 4, app: Any = None) -> Backplane:
     """The installation's backplane: ``CeleryQueue`` on ``settings.redis_url`` (publishing with
     ``app`` when given: a worker's own), else an ``InlineQueue`` of ``inline_workers`` threads."""
@@ -66,4 +72,5 @@ __all__ = [
     "WorkHandler",
     "make_backplane",
     "process_limits",
+    "runs_in_process",
 ]

@@ -106,7 +106,7 @@ def _half_up(number: float, places: int) -> Number | None:
     return normalize_number(float(f"{'-' if negative else ''}{away}e-{places}"))
 
 
-round_.float_places = _half_up  # type: ignore[attr-defined]
+round_.float_places = _half_up  # type: ignore[attr-defined]  # the compiler's shortcut rides on the function
 """``round(x; n)`` with a literal ``n`` of 1 to 10 and a float ``x``: the compiled call takes
 this (``engine/mapping/nodes.py``, ``_call_float_places``), as ``round_`` itself does first."""
 
