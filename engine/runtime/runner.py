@@ -156,6 +156,25 @@ class _Run:
                     self.inline[node.id] = inline
                     if node.id not in self.feeds and node is not self.first:
                         self.handlers[node.id] = _Run._run_inline
+        # The route compiled whole where it is straight: a module whose next one is run inline
+        # calls it from its own loop (no ``_process_flow``), and an inline module whose next
+        # one is an aggregator collecting from an upstream feeder adds its item there directly.
+        self.next_inline: dict[int, PlanNode] = {}
+        self.into_accumulator: dict[int, PlanNode] = {}
+        if context.compiled:
+            for node in plan.walk():
+                following = self._following(node)
+                if following is None:
+                    continue
+                handler = self.handlers[following.id]
+                if handler is _RUN_INLINE:
+                    self.next_inline[node.id] = following
+                elif (
+                    handler is _ACCUMULATE
+                    and following.expressions.filter is None
+                    and self.handlers[node.id] is _RUN_INLINE
+                ):
+                    self.into_accumulator[node.id] = following
         self.accumulators: dict[int, Accumulator] = {}
         self.cursors: dict[int, Any] = dict(context.cursors)
         self.pending_cursors: dict[int, Any] = {}
@@ -173,6 +192,13 @@ class _Run:
         self.first_bundles = 0
         self.last_rejection: Rejection | None = None  # the one a router may find rerouted
         self.evaluation = self._new_evaluation()
+
+    def _following(self, node: PlanNode) -> PlanNode | None:
+        """The module right after ``node`` in its flow, if any."""
+        position = self.positions.get(node.id)
+        if position is None or position.index + 1 >= len(position.flow):
+            return None
+        return position.flow[position.index + 1]
 
     # -- the run and its cycles ---------------------------------------------------------------
 
@@ -351,6 +377,9 @@ class _Run:
             flow, after, scope, on_end = step.flow, step.index + 1, step.scope, step.on_end
             transaction, record_output = self.transaction, self._record_output
             process_flow, node_id = self._process_flow, node.id
+            following = self.next_inline.get(node_id)
+            check = following.expressions.filter if following is not None else None
+            run_inline, passes = self._run_inline_bundle, self._filter_passes
             for output in outputs:
                 if type(output) is not dict:
                     output = self._check_output(node, output)
@@ -360,8 +389,11 @@ class _Run:
                 record_output(node, operation, output)
                 if first:
                     self.lineage, self.first_bundles = self.first_bundles, self.first_bundles + 1
-                # ``_continue``, inline.
-                process_flow(flow, after, {**scope, node_id: output}, on_end)
+                next_scope = {**scope, node_id: output}
+                if following is None:  # ``_continue``, inline
+                    process_flow(flow, after, next_scope, on_end)
+                elif check is None or passes(following, next_scope):
+                    run_inline(following, flow, after, next_scope, on_end)
         except ModuleError as error:
             if first:  # the trigger's own error is on no bundle's path
                 self.lineage = None
@@ -415,6 +447,7 @@ class _Run:
                 counts[node_id] = counts.get(node_id, 0) + 1
             after, transaction = index + 1, self.transaction
             record_output, process_flow = self._record_output, self._process_flow
+            aggregator = self.into_accumulator.get(node_id)
             for output in outputs:
                 if type(output) is not dict:
                     output = self._check_output(node, output)
@@ -422,7 +455,10 @@ class _Run:
                     transaction.commit()
                 produced += 1
                 record_output(node, operation, output)
-                process_flow(flow, after, {**scope, node_id: output}, on_end)
+                if aggregator is None:
+                    process_flow(flow, after, {**scope, node_id: output}, on_end)
+                else:  # ``_process_flow`` into an aggregator without a filter, inline
+                    self._accumulate_bundle(aggregator, {**scope, node_id: output}, on_end)
         except ModuleError as error:
             self._end_operation(node, operation, error)
             self._handle_error(_Step(node, flow, index, scope, on_end), error, operation)
