@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from engine.errors import InvalidConfigurationError
+from engine.errors import DataError, InvalidConfigurationError
 from engine.spec import Bundle, Effect, ModuleCall, ModuleKind, ModuleSpec, RecordNaming
 from modules.connections import limited, module_factory, with_position
 from modules.xero.client import client_for, iso, parse_iso, without_empty
@@ -188,6 +188,8 @@ def _search(
     found = list(
         limited(client_for(call, tenant_id).list(resource, params=query), parameters.limit)
     )
+    if not found and parameters.errorWhenNoRes:
+        raise DataError(f"Xero has no {resource} where {query} (yet)")
     yield from with_position(found)
 
 
