@@ -1229,3 +1229,30 @@ def test_golden_an_invoice_edited_in_1crm_and_voided_in_xero_between_syncs():
         assert machine.crm.invoice(invoice)["due_date"][:10] == "2026-03-31"
     finally:
         machine.teardown()
+
+
+def test_golden_1crm_credit_waits_for_a_payment_deletion_still_on_its_way_to_xero():
+    """As the QuickBooks golden above, for Xero (#20): a synced 1CRM payment deleted and,
+    before the next sync, credit of what the invoice then owed given in 1CRM. §2.6 runs before
+    §2.9 in a round, so the Xero invoice still owed the payment less than the credit: §2.6's
+    check was a filter, the credit stopped for good (Not Synced) and never reached Xero (1CRM
+    owed 0.00, Xero the credit). The check is now the search itself (the AUTHORISED invoice
+    with AmountDue at least the credit; finding nothing is an error): the credit waits, Break
+    retries it, and once §2.9 has deleted the Xero payment it fits."""
+    with open_world("xero") as world:
+        crm, app = CrmUser(world.library), XeroUser(world.library)
+        crm.create_customer("Harakeke Ltd 1", "h@books.example", "Napier")
+        line = LineSpec("Advice", 4, Decimal("20.90"), Decimal(15))
+        ref = crm.create_invoice("Harakeke Ltd 1", [line], "NZD", "2026-03-31")
+        assert crm.pay(ref, Decimal("20.19"), Decimal("20.19"), "2026-03-05")
+        world.assert_balanced()
+        (payment,) = crm.synced_payments()
+        crm.delete_payment(payment)
+        owed = Decimal("96.14")
+        assert crm.credit(ref, owed, "2026-03-08")
+        world.assert_balanced()
+        assert crm.due(ref) == 0
+        invoice = app.invoice(ref, crm)
+        assert invoice is not None and money(invoice["AmountDue"]) == 0
+        (note,) = world.library.xero_records("CreditNotes")
+        assert money(note["Total"]) == owed

@@ -195,12 +195,12 @@ def test_2_7_never_copies_a_1crm_payment_whose_write_back_waits(library):
     assert execution.status is ExecutionStatus.WARNING, execution.error
     (sent,) = library.xero_records("Payments")
     (waiting,) = library.crm_records("Payment")
-    assert sent["Reference"] == f"DD-0310 [1CRM {waiting['name']}]"
     assert not waiting.get("integrated_id")  # the write-back waits
 
     polled = library.poll(incoming)
-    assert ops(polled, 4) == 0
     assert [p["id"] for p in library.crm_records("Payment")] == [made["id"]]
+    assert ops(polled, 4) == 0
+    assert sent["Reference"] == f"DD-0310 [1CRM {waiting['name']}]"
 
     report = library.service.tick(now=utc_now() + timedelta(minutes=2))
     (incomplete,) = library.service.list_incomplete(scenario_id=outgoing)
