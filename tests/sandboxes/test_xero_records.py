@@ -63,7 +63,7 @@ def test_where_strings_double_a_quote_and_keep_a_backslash_as_xero_does(xero_cli
     backslash is an ordinary character (docs/modules/xero.md, "where strings"). A
     backslash-escaped quote ends the string there — Xero refuses ``Name=="a\\"b"``
     (XeroAPI/Xero-Java#347) — and the sandbox must refuse it too, never read it leniently."""
-    name = 'asd"asd\'asd \\ Ōtautahi'
+    name = "asd\"asd'asd \\ Ōtautahi"
     create_contact(xero_client, Name=name)
     create_contact(xero_client, Name="asd")
     create_contact(xero_client, Name="C:\\")
