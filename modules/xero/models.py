@@ -37,8 +37,14 @@ class WatchParameters(XeroParameters):
 
 
 class SearchParameters(XeroParameters):
+    """``limit``: the most records to output; 0 = every one. ``errorWhenNoRes``: finding
+    nothing is an error (``DataError``) naming the query — a record whose condition does not
+    hold in Xero yet (an invoice that does not owe a credit yet) goes to the error route, where
+    Break retries it later, instead of ending quietly."""
+
     limit: int | None = Field(default=10, ge=0)
     continueWhenNoRes: bool = False
+    errorWhenNoRes: bool = False
 
 
 class TenantInput(BaseModel):

@@ -8,7 +8,6 @@ dates as ISO UTC strings.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from functools import partial
@@ -16,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from engine.errors import InvalidConfigurationError
+from engine.errors import DataError, InvalidConfigurationError
 from engine.spec import Bundle, Effect, ModuleCall, ModuleKind, ModuleSpec, RecordNaming
 from modules.connections import limited, module_factory, with_position
 from modules.xero.client import client_for, iso, parse_iso, without_empty
@@ -150,8 +149,17 @@ def _literal(field: str, value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, int | float):
         return str(value)
-    text = json.dumps("" if value is None else str(value))  # double quotes, escaped inside
+    text = where_string("" if value is None else str(value))
     return f"guid({text})" if field.endswith("ID") else text
+
+
+def where_string(value: str) -> str:
+    """``value`` as a string of Xero's ``where`` (Dynamic LINQ): in double quotes, a quote
+    inside doubled, nothing else escaped — a backslash is an ordinary character, and
+    ``json.dumps`` would send ``\\"`` (which ends Xero's string) and ``\\u014c`` for "Ō"
+    (which Xero reads as six characters, so a name with a macron was never found). Sources:
+    docs/modules/xero.md, "where strings"."""
+    return '"' + value.replace('"', '""') + '"'
 
 
 def search_contacts(call: ModuleCall) -> Iterator[Bundle]:
@@ -188,6 +196,8 @@ def _search(
     found = list(
         limited(client_for(call, tenant_id).list(resource, params=query), parameters.limit)
     )
+    if not found and parameters.errorWhenNoRes:
+        raise DataError(f"Xero has no {resource} where {query} (yet)")
     yield from with_position(found)
 
 

@@ -77,6 +77,22 @@ def test_quotes_in_names_are_escaped_in_where(runner, xero, xero_connection):
     assert [c["Name"] for c in outputs(found, 1)] == ['The "Best" Co']
 
 
+def test_where_strings_are_written_as_xero_reads_them(runner, xero, xero_connection):
+    """A quote doubled, a backslash and a macron sent as they are: ``json.dumps`` sent
+    ``\\"`` (which ends Xero's string) and ``\\u014c`` (six characters to Xero, so a name
+    with a macron was never found)."""
+    name = 'Tui "Kea" \\ Ōtautahi'
+    runner.one("xero:CreateContact", {"Name": name}, conn(xero_connection))
+    found = runner.one(
+        "xero:SearchContacts",
+        {"filter": [{"field": "Name", "operator": "equals", "value": name}]},
+        conn(xero_connection),
+    )
+    assert [c["Name"] for c in outputs(found, 1)] == [name]
+    where = xero.requests_to("/api.xro/2.0/Contacts", "GET")[-1]["query"]["where"][0]
+    assert where == 'Name=="Tui ""Kea"" \\ Ōtautahi"'
+
+
 def test_search_without_results_continues_only_when_asked(runner, xero_connection):
     flow = [
         node(

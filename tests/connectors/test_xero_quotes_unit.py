@@ -77,7 +77,8 @@ def test_a_quote_search_sends_xeros_quote_parameters_not_where(mocked, run_conte
 def test_an_item_search_by_code_or_name_is_a_whole_value_where(mocked, run_context):
     mocked.get(f"{API}/Items", json={"Items": [{"ItemID": "1", "Code": "W-1"}]})
     run("xero:SearchItems", {"Code": 'W"1', "Name": "Widget"}, run_context)
-    assert query(mocked.calls[0])["where"] == ['Code=="W\\"1" AND Name=="Widget"']
+    # Xero's where strings double a quote (docs/modules/xero.md, "where strings").
+    assert query(mocked.calls[0])["where"] == ['Code=="W""1" AND Name=="Widget"']
 
 
 def test_update_a_quote_sends_its_own_contact_and_date_when_not_mapped(mocked, run_context):

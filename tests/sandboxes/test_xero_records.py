@@ -58,6 +58,35 @@ def test_search_contacts_with_where(xero_client):
     assert names('(Name=="Nobody")') == []
 
 
+def test_where_strings_double_a_quote_and_keep_a_backslash_as_xero_does(xero_client):
+    """Xero's ``where`` is Dynamic LINQ: a quote inside a string is written twice and a
+    backslash is an ordinary character (docs/modules/xero.md, "where strings"). A
+    backslash-escaped quote ends the string there — Xero refuses ``Name=="a\\"b"``
+    (XeroAPI/Xero-Java#347) — and the sandbox must refuse it too, never read it leniently."""
+    name = "asd\"asd'asd \\ Ōtautahi"
+    create_contact(xero_client, Name=name)
+    create_contact(xero_client, Name="asd")
+    create_contact(xero_client, Name="C:\\")
+
+    def found(where):
+        response = xero_client.get("Contacts", params={"where": where})
+        return response.status_code, response.json()
+
+    status, body = found('Name=="asd""asd\'asd \\ Ōtautahi"')
+    assert status == 200, body
+    assert [c["Name"] for c in body["Contacts"]] == [name]
+    for refused in (
+        'Name=="asd\\"asd\'asd \\\\ Ōtautahi"',  # JSON's escapes
+        'Name=="asd"asd\'asd \\ Ōtautahi"',  # not escaped
+    ):
+        status, body = found(refused)
+        assert status == 400 and body["Type"] == "QueryParseException", refused
+    status, body = found('Name=="C:\\"')  # the backslash is the name's, the quote ends it
+    assert status == 200 and [c["Name"] for c in body["Contacts"]] == ["C:\\"]
+    status, body = found('Name=="\\u014ctautahi"')
+    assert status == 200 and body["Contacts"] == []  # six characters, not "Ō"
+
+
 def test_where_with_unknown_field_is_query_parse_error(xero_client):
     response = xero_client.get("Contacts", params={"where": 'Colour=="red"'})
     assert response.status_code == 400

@@ -915,7 +915,9 @@ def test_golden_a_1crm_credit_over_what_xero_still_owes_makes_no_credit_note():
     40.00 of (6.00 left) became a credit note of 20.00 whose allocation Xero refused ("The
     amount allocated exceeds the amount outstanding on the invoice"): a stray credit note,
     unallocated, left in Xero's books. §2.6 now reads the invoice's AmountDue first and
-    creates the credit note only when the credit fits."""
+    creates the credit note only when the credit fits; until then the credit waits and is
+    retried with backoff (#20: it used to end Not Synced for good), a conflict for a person
+    once the attempts are used up."""
     with open_world("xero") as world:
         crm, app = CrmUser(world.library), XeroUser(world.library)
         crm.create_customer("Harakeke Ltd 1", "h@books.example", "Napier")
@@ -929,6 +931,8 @@ def test_golden_a_1crm_credit_over_what_xero_still_owes_makes_no_credit_note():
         assert world.failed() == [] and world.inactive() == []
         assert world.library.xero_records("CreditNotes") == []
         assert app.due(ref, crm) == Decimal("6.00")
+        waiting = [(prefix, module) for prefix, module, _, _ in world.waiting()]
+        assert ("2.6", 10) in waiting, waiting
 
 
 def test_golden_a_1crm_edit_in_the_second_the_sync_wrote_the_xero_contact():
@@ -1152,10 +1156,9 @@ def test_golden_a_1crm_payment_whose_xero_write_back_waits_does_not_come_back():
     """As the QuickBooks golden above, for Xero: §2.6 created the Xero payment, 1CRM's rate
     limit refused the write-back of its Integrated ID (429) past the connector's resends, and
     §2.7 meanwhile took the new Xero payment, found no 1CRM payment with that Integrated ID and
-    created a second one ("payment …: count: 1CRM 2 ≠ 1"). Xero's Payment has no private note
-    (Reference is the customer's; Details and Particulars are a supplier's bank lines), so
-    §2.6 takes the duplicate back once its write-back lands: it finds §2.7's payment of that
-    Xero payment, marks it "Duplicate of …" (§2.9 then leaves Xero alone) and deletes it."""
+    created a second one ("payment …: count: 1CRM 2 ≠ 1"). §2.6 then took the copy back once
+    its write-back landed. Now §2.6 marks the Xero payment's Reference (`… [1CRM <payment>]`)
+    and §2.7 never brings a marked payment back: the copy is never made (#20)."""
     with open_world("xero") as world:
         crm = CrmUser(world.library)
         crm.create_customer("Harakeke Ltd 1", "h@books.example", "Napier")
@@ -1164,6 +1167,7 @@ def test_golden_a_1crm_payment_whose_xero_write_back_waits_does_not_come_back():
         ref = crm.create_invoice("Harakeke Ltd 1", [line], "NZD", "2026-03-31")
         world.assert_balanced()
         assert crm.pay(ref, Decimal("10.00"), Decimal("12.50"), "2026-03-05")
+        made = crm_payments_created(world)
         world.library.onecrm.fault(
             status=429, count=5, retry_after=1, method="PATCH", path_prefix="/api.php/data/Payment"
         )
@@ -1172,6 +1176,17 @@ def test_golden_a_1crm_payment_whose_xero_write_back_waits_does_not_come_back():
         (twin,) = world.library.xero_records("Payments")
         assert payment["integrated_id"] == twin["PaymentID"]
         assert crm.due(ref) == Decimal("36.00")
+        assert crm_payments_created(world) == made  # no copy, not even for a while
+
+
+def crm_payments_created(world: World) -> int:
+    """Payments 1CRM's API created (accepted POSTs of a Payment), whoever sent them."""
+    return sum(
+        r["method"] == "POST"
+        and r["path"].startswith("/api.php/data/Payment")
+        and r["status"] < 300
+        for r in world.library.onecrm.state()["requests"]
+    )
 
 
 def test_golden_a_1crm_credit_whose_reference_holds_a_quote_is_taken_back_in_xero():
@@ -1229,3 +1244,30 @@ def test_golden_an_invoice_edited_in_1crm_and_voided_in_xero_between_syncs():
         assert machine.crm.invoice(invoice)["due_date"][:10] == "2026-03-31"
     finally:
         machine.teardown()
+
+
+def test_golden_1crm_credit_waits_for_a_payment_deletion_still_on_its_way_to_xero():
+    """As the QuickBooks golden above, for Xero (#20): a synced 1CRM payment deleted and,
+    before the next sync, credit of what the invoice then owed given in 1CRM. §2.6 runs before
+    §2.9 in a round, so the Xero invoice still owed the payment less than the credit: §2.6's
+    check was a filter, the credit stopped for good (Not Synced) and never reached Xero (1CRM
+    owed 0.00, Xero the credit). The check is now the search itself (the AUTHORISED invoice
+    with AmountDue at least the credit; finding nothing is an error): the credit waits, Break
+    retries it, and once §2.9 has deleted the Xero payment it fits."""
+    with open_world("xero") as world:
+        crm, app = CrmUser(world.library), XeroUser(world.library)
+        crm.create_customer("Harakeke Ltd 1", "h@books.example", "Napier")
+        line = LineSpec("Advice", 4, Decimal("20.90"), Decimal(15))
+        ref = crm.create_invoice("Harakeke Ltd 1", [line], "NZD", "2026-03-31")
+        assert crm.pay(ref, Decimal("20.19"), Decimal("20.19"), "2026-03-05")
+        world.assert_balanced()
+        (payment,) = crm.synced_payments()
+        crm.delete_payment(payment)
+        owed = Decimal("96.14")
+        assert crm.credit(ref, owed, "2026-03-08")
+        world.assert_balanced()
+        assert crm.due(ref) == 0
+        invoice = app.invoice(ref, crm)
+        assert invoice is not None and money(invoice["AmountDue"]) == 0
+        (note,) = world.library.xero_records("CreditNotes")
+        assert money(note["Total"]) == owed

@@ -164,3 +164,60 @@ def test_2_7_a_payment_that_keeps_waiting_is_shown_as_needing_attention(library)
     pay(library, synced, 10, "EFT-2")  # the payments after it still sync
     library.xero.control("config", {"clock_offset_seconds": 5})
     assert ops(library.poll(scenario), 4) == 1
+
+
+def test_2_7_never_copies_a_1crm_payment_whose_write_back_waits(library):
+    """#20: §2.6 creates the Xero payment, then 1CRM's rate limit refuses the write-back of its
+    Integrated ID past the connector's resends, so the run waits to retry it. §2.7's poll in
+    between used to find no 1CRM payment with that Integrated ID and create a copy ("Duplicate
+    of …", taken back by §2.6 later). §2.6 now marks the Xero payment's Reference (the
+    customer's reference, then ``[1CRM <payment>]``) and §2.7 never brings a marked one back:
+    no copy is ever created. A Xero user's reference mentioning 1CRM is not a mark."""
+    account_id, contact_id = customer(library)
+    invoice = xero_invoice(library, contact_id)
+    mine = crm_invoice(library, account_id, invoice)
+    outgoing, incoming = library.load("2.6"), library.load("2.7")
+    library.service.choose_where_to_start(incoming, 1, {"type": "all"})
+    made = library.crm_person(
+        "Payment",
+        {
+            "account_id": account_id,
+            "amount": 42,
+            "payment_date": "2026-03-10",
+            "customer_reference": "DD-0310",
+            "related_invoices": [{"invoice_id": mine["id"], "amount": 42}],
+        },
+    )
+    library.onecrm.fault(
+        status=429, count=4, retry_after=1, method="PATCH", path_prefix="/api.php/data/Payment"
+    )
+    (execution,) = library.deliver(outgoing)
+    assert execution.status is ExecutionStatus.WARNING, execution.error
+    (sent,) = library.xero_records("Payments")
+    (waiting,) = library.crm_records("Payment")
+    assert not waiting.get("integrated_id")  # the write-back waits
+
+    polled = library.poll(incoming)
+    assert [p["id"] for p in library.crm_records("Payment")] == [made["id"]]
+    assert ops(polled, 4) == 0
+    assert sent["Reference"] == f"DD-0310 [1CRM {waiting['name']}]"
+
+    report = library.service.tick(now=utc_now() + timedelta(minutes=2))
+    (incomplete,) = library.service.list_incomplete(scenario_id=outgoing)
+    assert report.retried == [incomplete.id]
+    (retry,) = [
+        e
+        for e in library.service.list_executions(scenario_id=outgoing).items
+        if e.trigger_kind is TriggerKind.RETRY and e.status is ExecutionStatus.QUEUED
+    ]
+    library.service.execute(retry.id)
+    (payment,) = library.crm_records("Payment")
+    assert payment["integrated_id"] == sent["PaymentID"]
+    assert payment_differences(library) == []
+
+    # A payment a person makes in Xero is brought back, whatever its reference says.
+    library.xero.control("config", {"clock_offset_seconds": 5})
+    pay(library, invoice, 10, "1CRM [refund] PMT-7")
+    assert ops(library.poll(incoming), 4) == 1
+    assert len(library.crm_records("Payment")) == 2
+    assert payment_differences(library) == []

@@ -188,7 +188,9 @@ def test_2_6_payment_created_in_1crm_pays_the_synced_xero_invoice(library):
     succeeded(execution)
     (payment,) = library.xero_records("Payments")
     assert payment["Invoice"]["InvoiceID"] == paid["InvoiceID"]
-    assert (payment["Amount"], payment["Reference"]) == (200, "DD-0310")
+    # The customer's reference, then §2.6's mark (§2.7 never brings a marked payment back).
+    (mine,) = library.crm_records("Payment")
+    assert (payment["Amount"], payment["Reference"]) == (200, f"DD-0310 [1CRM {mine['name']}]")
     assert payment["Date"].startswith("/Date(") or payment["Date"].startswith("2026-03-10")
     invoices = {i["InvoiceID"]: i for i in library.xero_records("Invoices")}
     assert invoices[paid["InvoiceID"]]["AmountDue"] == 275

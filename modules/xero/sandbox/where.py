@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime
@@ -14,8 +13,11 @@ from .errors import Record, XeroHttpError, api_exception
 
 Expr = Callable[[Mapping[str, Any]], Any]
 
+# A string is Dynamic LINQ's: double quotes, a quote inside written twice (``""``); a
+# backslash is an ordinary character, so ``\"`` ends the string (Xero answers "Syntax error"
+# to ``Name=="a\"b"``: XeroAPI/Xero-Java#347). See docs/modules/xero.md, "where strings".
 _WHERE_TOKEN = re.compile(
-    r'\s*(?:(?P<str>"(?:[^"\\]|\\.)*")|(?P<num>-?\d+(?:\.\d+)?)'
+    r'\s*(?:(?P<str>"(?:[^"]|"")*")|(?P<num>-?\d+(?:\.\d+)?)'
     r"|(?P<op>==|!=|>=|<=|&&|\|\||[<>!(),.])|(?P<name>[A-Za-z_][A-Za-z0-9_]*))"
 )
 _COMPARATORS: dict[str, Callable[[Any, Any], bool]] = {
@@ -87,6 +89,8 @@ class WhereParser:
             if text[pos:].strip() == "":
                 break
             match = _WHERE_TOKEN.match(text, pos)
+            if match is None and text[pos:].lstrip().startswith('"'):
+                raise _parse_error("Unterminated string literal")
             if match is None or match.end() == pos:
                 raise _parse_error(f"Syntax error at position {pos} in '{text}'")
             kind = match.lastgroup or ""
@@ -157,7 +161,7 @@ class WhereParser:
             self._expect(")")
             return inner
         if kind == "str":
-            value: Any = json.loads(text)
+            value: Any = text[1:-1].replace('""', '"')
             return lambda r: value
         if kind == "num":
             number = Decimal(text)
