@@ -15,6 +15,7 @@ import time
 
 import pytest
 import redis
+from kombu.simple import SimpleQueue
 
 from engine.config import Settings
 from engine.queue import InlineQueue, WebhookResponse, make_backplane, process_limits
@@ -385,3 +386,25 @@ def test_a_burst_of_run_events_reaches_a_peer_whole_and_in_order(harness):
                 seen.append(event["seq"])
         assert event is not None and event["seq"] == 700
         assert seen == list(range(700))
+
+
+def test_a_worker_channel_cut_off_from_redis_closes_with_a_task_unacknowledged():
+    """Celery (5.7), on a broken broker connection, detaches the connection's transport
+    (``collect``) and then closes its channel, which put the messages of running tasks back
+    through the detached transport: ``AttributeError``, and the worker stopped for good
+    ("Unrecoverable error": Redis restarted mid-run left every later request unrun). Our
+    transport closes such a channel; the message stays in Redis's unacknowledged set."""
+    harness = CeleryHarness()
+    connection = harness.queue.app.connection_for_read()
+    try:
+        channel = connection.default_channel
+        queue = SimpleQueue(channel, "switchboard-restore-check")
+        queue.put({"task": "running"})
+        queue.get(timeout=5)  # delivered, not acknowledged: a task running with acks_late
+        connection.transport.client = None  # what ``Connection.collect`` leaves behind
+        channel.close()
+        assert channel.closed
+        assert harness.client.hlen("unacked") == 1, "the message is not lost from Redis"
+    finally:
+        connection.release()
+        harness.close()
