@@ -27,8 +27,8 @@ from engine.queue.celery_queue import (
     CeleryQueue,
     TaskMessages,
 )
-from engine.ratelimit import MemoryConcurrencyLimiter, MemoryRateLimiter, RedisRateLimiter
 from engine.queue.events import EventHub
+from engine.ratelimit import MemoryConcurrencyLimiter, MemoryRateLimiter, RedisRateLimiter
 from tests.service.processes import free_port, redis_server, wait_until
 
 REDIS_DB = 14
