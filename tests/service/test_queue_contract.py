@@ -393,19 +393,25 @@ def test_a_burst_of_run_events_reaches_a_peer_whole_and_in_order(harness):
 def test_a_worker_channel_cut_off_from_redis_closes_with_a_task_unacknowledged():
     """Celery (5.7), on a broken broker connection, detaches the connection's transport
     (``collect``) and then closes its channel, which put the messages of running tasks back
-    through the detached transport: ``AttributeError``, and the worker stopped for good
-    ("Unrecoverable error": Redis restarted mid-run left every later request unrun). Our
-    transport closes such a channel; the message stays in Redis's unacknowledged set."""
+    through the detached transport, and the running task later acknowledges through it:
+    ``AttributeError`` each time, and the worker stopped for good ("Unrecoverable error":
+    Redis restarted mid-run left every later request unrun). Our transport closes such a
+    channel, and refuses the ack with a connection error; the message stays in Redis's
+    unacknowledged set."""
     harness = CeleryHarness()
     connection = harness.queue.app.connection_for_read()
     try:
         channel = connection.default_channel
         queue = SimpleQueue(channel, "switchboard-restore-check")
         queue.put({"task": "running"})
-        queue.get(timeout=5)  # delivered, not acknowledged: a task running with acks_late
+        message = queue.get(timeout=5)  # delivered, not acknowledged: a task running (acks_late)
         connection.transport.client = None  # what ``Connection.collect`` leaves behind
         channel.close()
         assert channel.closed
+        # The task ends and acknowledges through the closed channel: Celery logs a connection
+        # error ("Couldn't ack") and goes on; any other error stopped the worker.
+        with pytest.raises(connection.connection_errors):
+            message.ack()
         assert harness.client.hlen("unacked") == 1, "the message is not lost from Redis"
     finally:
         connection.release()
