@@ -173,7 +173,7 @@ def test_redis_restarted_empty_while_celery_workers_run_a_burst(
         wait_settled(store, webhook_id, patience(90))
         counts = measure("Redis restarted (emptied) mid-burst", store, webhook_id, statuses)
         record_counts(counts)
-        assert set(statuses.values()) == {200}, "the ingress never needs Redis"
+        assert set(statuses.values()) == {200}, f"the ingress never needs Redis: {sender.no_answer}"
         assert_promise_kept(counts)
     except AssertionError as error:
         raise AssertionError(f"{error}\n{explain(processes)}") from None
