@@ -125,6 +125,21 @@ def wait_for_http(port: int, timeout: float = 60) -> None:
     wait_until(answers, timeout, f"a server on port {port}")
 
 
+def wait_for_app(port: int, timeout: float = 120) -> None:
+    """Wait until the app itself answers (any status) on ``port``: gunicorn's master listens
+    before its worker processes have loaded the app, and on a loaded machine several booting
+    at once took over 30 s, so the first requests of a burst timed out."""
+
+    def answers() -> bool:
+        try:
+            requests.head(f"http://127.0.0.1:{port}/hooks/ready-check", timeout=5)
+            return True
+        except requests.RequestException:
+            return False
+
+    wait_until(answers, timeout, f"the app on port {port}", every=0.5)
+
+
 def post_webhooks(
     url: str,
     numbers: Iterable[int],
