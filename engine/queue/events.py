@@ -147,9 +147,13 @@ class _RedisRelay:
         self._listener: threading.Thread | None = None
         self._stopping = threading.Event()
         self._listeners = False
-        self._listeners_checked_until = 0.0  # monotonic; only the publisher thread uses these
+        # Written by the publisher thread only; ``publish`` reads them (a stale read costs one
+        # event encoded and dropped, or one left out within the check's second).
+        self._listeners_checked_until = 0.0  # monotonic
 
     def publish(self, execution_id: str, event: dict[str, Any]) -> None:
+        if not self._listeners and time.monotonic() < self._listeners_checked_until:
+            return  # nobody listened a moment ago: not even encoded, nor the thread woken
         message = {"origin": self._origin, "execution_id": execution_id, "event": event}
         self._outbox.put(json.dumps(message, default=str).encode())
         with self._guard:
