@@ -18,7 +18,7 @@ from psycopg import sql
 from engine.store import ExecutionStatus, SqlStore, StoreUnavailable, request_body
 from tests.faults.outcome import settled
 from tests.faults.sender import Burst
-from tests.service.processes import Process, switchboard, wait_for_app, wait_for_http, wait_until
+from tests.service.processes import Process, switchboard, wait_for_http, wait_until
 
 
 def serve(env: dict[str, str], logs: Path, port: int, workers: int | None = None) -> Process:
@@ -27,7 +27,6 @@ def serve(env: dict[str, str], logs: Path, port: int, workers: int | None = None
     extra = [] if workers is None else ["--workers", str(workers)]
     server = switchboard("serve", ["serve", "--port", str(port), *extra], env, logs)
     wait_for_http(port)
-    wait_for_app(port)
     return server
 
 

@@ -114,21 +114,11 @@ def celery_worker(env: dict[str, str], logs: Path, concurrency: int = 2) -> Proc
     return Process("worker", args, env, logs)
 
 
-def wait_for_http(port: int, timeout: float = 60) -> None:
-    def answers() -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return True
-        except OSError:
-            return False
-
-    wait_until(answers, timeout, f"a server on port {port}")
-
-
-def wait_for_app(port: int, timeout: float = 120) -> None:
-    """Wait until the app itself answers (any status) on ``port``: gunicorn's master listens
-    before its worker processes have loaded the app, and on a loaded machine several booting
-    at once took over 30 s, so the first requests of a burst timed out."""
+def wait_for_http(port: int, timeout: float = 120) -> None:
+    """Wait until an HTTP server on ``port`` answers a request (any status), not only accepts
+    connections: gunicorn's master listens before its worker processes have loaded the app,
+    and on a loaded machine several booting at once took over 30 s, so the first requests
+    sent after the port opened timed out."""
 
     def answers() -> bool:
         try:
@@ -137,7 +127,7 @@ def wait_for_app(port: int, timeout: float = 120) -> None:
         except requests.RequestException:
             return False
 
-    wait_until(answers, timeout, f"the app on port {port}", every=0.5)
+    wait_until(answers, timeout, f"a server answering on port {port}", every=0.5)
 
 
 def post_webhooks(
