@@ -30,9 +30,9 @@ from webui.serve import Layout, chosen_layout, default_layout
         (2, True, Layout(1, 16)),
         (4, True, Layout(1, 32)),
         (16, True, Layout(1, 64)),
-        (1, False, Layout(1, 16)),
-        (2, False, Layout(1, 16)),
-        (16, False, Layout(1, 64)),
+        (1, False, Layout(2, 8)),
+        (2, False, Layout(4, 8)),
+        (16, False, Layout(8, 8)),
     ],
 )
 def test_default_layout_follows_the_machine(cpus, embedded, expected):
@@ -50,7 +50,7 @@ def test_embedded_refuses_more_than_one_worker_process():
         chosen_layout(2, embedded=True, mailhooks=False, workers=2, threads=None)
     assert chosen_layout(2, embedded=True, mailhooks=False, workers=1, threads=4) == Layout(1, 4)
     assert chosen_layout(2, embedded=False, mailhooks=False, workers=3, threads=None) == Layout(
-        3, 16
+        3, 8
     )
 
 

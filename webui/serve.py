@@ -56,14 +56,16 @@ def default_layout(cpus: int, *, embedded: bool, mailhooks: bool = False) -> Lay
     Embedded: one process (the queue threads, scheduler and answers waiting for runs live in
     it), 8 threads a core, at least 16 and at most 64: a request thread mostly waits (on
     SQLite's write turn, on a run's answer) and one GIL bounds what more threads could add.
-    With Redis the same by default: several processes (``--workers``) serve more callers, but
-    with four of them a Redis restarted empty mid-burst left stored requests unrun
-    (``tests/faults/test_processes.py::test_redis_restarted_empty_while_celery_workers_run_a_burst``
-    fails with ``--workers 4`` and passes with one), so more than one is the operator's choice
-    until that is understood. A mailhook receiver listens on one port: one process.
+    With Redis: ``2 * cores`` processes (2 to 8), 8 threads each (callers waiting for a
+    scenario's answer hold a thread); each process only stores requests and publishes ids.
+    (For a while it was one: the fault test with four lost its Celery worker when Redis
+    restarted, a Kombu/Celery fault now fixed in ``engine.queue.redis_transport``.) A
+    mailhook receiver listens on one port: one process.
     """
     cores = max(1, cpus)
-    return Layout(workers=1, threads=min(64, max(16, 8 * cores)))
+    if embedded or mailhooks:
+        return Layout(workers=1, threads=min(64, max(16, 8 * cores)))
+    return Layout(workers=min(8, max(2, 2 * cores)), threads=8)
 
 
 def chosen_layout(

@@ -23,11 +23,13 @@ import time
 import uuid
 from collections import deque
 from typing import Any
+from urllib.parse import urlsplit
 
 import redis
 
 from engine.queue.base import Backplane, Limits, Lock, WebhookResponse
 from engine.queue.events import EventHub
+from engine.queue.redis_transport import TRANSPORT as REDIS_TRANSPORT
 from engine.ratelimit import redis_concurrency_limiter, redis_rate_limiter
 
 log = logging.getLogger("switchboard.queue")
@@ -80,6 +82,9 @@ def create_celery_app(redis_url: str | None, *, tick_seconds: float | None = Non
 
     app = Celery("switchboard", broker=redis_url, set_as_current=False)
     tick = tick_seconds or float(os.environ.get("SWITCHBOARD_TICK_SECONDS", "5"))
+    if urlsplit(redis_url or "").scheme in ("redis", "rediss"):
+        # Kombu's Redis transport, but a worker that loses Redis mid-task keeps running.
+        app.conf.broker_transport = REDIS_TRANSPORT
     app.conf.update(
         task_acks_late=True,
         task_reject_on_worker_lost=True,

@@ -21,9 +21,11 @@ from tests.faults.sender import Burst
 from tests.service.processes import Process, switchboard, wait_for_http, wait_until
 
 
-def serve(env: dict[str, str], logs: Path, port: int) -> Process:
-    """``switchboard serve`` on ``port``, answering (embedded: it is also the worker)."""
-    server = switchboard("serve", ["serve", "--port", str(port)], env, logs)
+def serve(env: dict[str, str], logs: Path, port: int, workers: int | None = None) -> Process:
+    """``switchboard serve`` on ``port``, answering (embedded: it is also the worker);
+    ``workers``: gunicorn's processes (``--workers``), else serve's default."""
+    extra = [] if workers is None else ["--workers", str(workers)]
+    server = switchboard("serve", ["serve", "--port", str(port), *extra], env, logs)
     wait_for_http(port)
     return server
 

@@ -35,6 +35,8 @@ class Burst:
         self.url, self.numbers, self.threads = url, range(first, first + total), threads
         self.pause, self.timeout, self.payload = pause, timeout, payload
         self.statuses: dict[int, int] = {}
+        self.no_answer: dict[int, str] = {}
+        """Why a request got no answer (n → the client's error and when), for the report."""
         self._guard = threading.Lock()
         self._local = threading.local()
         self._sessions: list[requests.Session] = []
@@ -78,8 +80,10 @@ class Burst:
             )
             response.close()
             status = response.status_code
-        except requests.RequestException:
+        except requests.RequestException as error:
             status = NO_ANSWER
+            with self._guard:
+                self.no_answer[n] = f"{type(error).__name__} at {time.strftime('%H:%M:%S')}"
         with self._guard:
             self.statuses[n] = status
         if self.pause:

@@ -114,15 +114,20 @@ def celery_worker(env: dict[str, str], logs: Path, concurrency: int = 2) -> Proc
     return Process("worker", args, env, logs)
 
 
-def wait_for_http(port: int, timeout: float = 60) -> None:
+def wait_for_http(port: int, timeout: float = 120) -> None:
+    """Wait until an HTTP server on ``port`` answers a request (any status), not only accepts
+    connections: gunicorn's master listens before its worker processes have loaded the app,
+    and on a loaded machine several booting at once took over 30 s, so the first requests
+    sent after the port opened timed out."""
+
     def answers() -> bool:
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return True
-        except OSError:
+            requests.head(f"http://127.0.0.1:{port}/hooks/ready-check", timeout=5)
+            return True
+        except requests.RequestException:
             return False
 
-    wait_until(answers, timeout, f"a server on port {port}")
+    wait_until(answers, timeout, f"a server answering on port {port}", every=0.5)
 
 
 def post_webhooks(

@@ -10,11 +10,13 @@ same Redis for the scaled-out one (another process).
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 
 import pytest
 import redis
+from kombu.simple import SimpleQueue
 
 from engine.config import Settings
 from engine.queue import InlineQueue, WebhookResponse, make_backplane, process_limits
@@ -25,8 +27,9 @@ from engine.queue.celery_queue import (
     CeleryQueue,
     TaskMessages,
 )
+from engine.queue.events import EventHub
 from engine.ratelimit import MemoryConcurrencyLimiter, MemoryRateLimiter, RedisRateLimiter
-from tests.service.processes import free_port, wait_until
+from tests.service.processes import free_port, redis_server, wait_until
 
 REDIS_DB = 14
 SLOWER_THAN_A_SOCKET = 6.0
@@ -385,3 +388,94 @@ def test_a_burst_of_run_events_reaches_a_peer_whole_and_in_order(harness):
                 seen.append(event["seq"])
         assert event is not None and event["seq"] == 700
         assert seen == list(range(700))
+
+
+def test_a_worker_channel_cut_off_from_redis_closes_with_a_task_unacknowledged():
+    """Celery (5.7), on a broken broker connection, detaches the connection's transport
+    (``collect``) and then closes its channel, which put the messages of running tasks back
+    through the detached transport, and the running task later acknowledges through it:
+    ``AttributeError`` each time, and the worker stopped for good ("Unrecoverable error":
+    Redis restarted mid-run left every later request unrun). Our transport closes such a
+    channel, and refuses the ack with a connection error; the message stays in Redis's
+    unacknowledged set."""
+    harness = CeleryHarness()
+    connection = harness.queue.app.connection_for_read()
+    try:
+        channel = connection.default_channel
+        queue = SimpleQueue(channel, "switchboard-restore-check")
+        queue.put({"task": "running"})
+        message = queue.get(timeout=5)  # delivered, not acknowledged: a task running (acks_late)
+        connection.transport.client = None  # what ``Connection.collect`` leaves behind
+        channel.close()
+        assert channel.closed
+        # The task ends and acknowledges through the closed channel: Celery logs a connection
+        # error ("Couldn't ack") and goes on; any other error stopped the worker.
+        with pytest.raises(connection.connection_errors):
+            message.ack()
+        assert harness.client.hlen("unacked") == 1, "the message is not lost from Redis"
+    finally:
+        connection.release()
+        harness.close()
+
+
+def test_run_events_go_to_redis_only_while_some_process_listens(tmp_path):
+    """A worker's runs are mostly followed by nobody: it publishes their events only while
+    some process subscribes (pub/sub is server-wide, so a Redis of its own)."""
+    port = free_port()
+    server = redis_server(port, dict(os.environ), tmp_path)
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url, socket_connect_timeout=2)
+    wait_until(lambda: _answers(client), 20, "the private Redis")
+    worker, web = EventHub(url), EventHub(url)
+    published: list[int] = []
+    relay = worker._relay
+    assert relay is not None
+    relay._client = _recording_client(relay._client, published)
+    try:
+        for seq in range(5):
+            worker.publish("e-1", {"event": "module_started", "seq": seq})
+        wait_until(lambda: relay._outbox.empty(), 10, "the relay to take the events")
+        with web.subscribe("e-1") as subscription:
+            first = None
+            for seq in range(100, 200):  # until the listener is seen (at most a second late)
+                worker.publish("e-1", {"event": "module_started", "seq": seq})
+                if (first := subscription.next(0.2)) is not None:
+                    break
+            assert first is not None and first["seq"] >= 100
+        assert published and min(published) >= 100, "nothing went out while nobody listened"
+    finally:
+        worker.close()
+        web.close()
+        client.close()
+        server.stop()
+
+
+def _answers(client: redis.Redis) -> bool:
+    try:
+        return bool(client.ping())
+    except redis.ConnectionError:
+        return False
+
+
+def _recording_client(make_client, published: list[int]):
+    """The relay's client, noting each event's ``seq`` as it is published."""
+
+    def made():
+        client = make_client()
+        pipeline = client.pipeline
+
+        def recording(*args, **kwargs):
+            pipe = pipeline(*args, **kwargs)
+            publish = pipe.publish
+
+            def noted(channel, message):
+                published.append(json.loads(message)["event"]["seq"])
+                return publish(channel, message)
+
+            pipe.publish = noted
+            return pipe
+
+        client.pipeline = recording
+        return client
+
+    return made
