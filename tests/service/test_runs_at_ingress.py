@@ -90,6 +90,26 @@ def test_a_scenario_that_answers_at_its_end_runs_in_the_accepting_thread(
     )
     item = store.get_queue_item(accepted.item_id)
     assert (item.status, item.execution_id) == (QueueItemStatus.DONE, accepted.execution_id)
+    assert finished.worker_id is not None and finished.finished_at is not None
+    assert finished.duration_ms is not None and finished.operations == 2
+    # Run first, then one commit (``commit_with_the_run``): BEGIN, the route check, the
+    # request, the execution as it ended, its record, COMMIT. Nothing else read or written.
+    assert len(made) == 6, made
+    assert len(selects(made)) == 1, made
+    assert sum(1 for s in made if s.strip().upper() == "COMMIT") == 1, made
+
+
+def test_with_the_option_off_the_request_is_committed_before_its_run(service, store, working_queue):
+    service.webhooks.options = replace(service.webhooks.options, commit_with_the_run=False)
+    hook = service.import_scenario(ANSWERING, active=True).webhooks[0]
+    post(service, hook.token, 0)  # reads the route once
+    statements = counted(store)
+
+    accepted = post(service, hook.token, 7)
+    made = list(statements)
+    assert accepted.ran_here
+    assert service.wait_for_response(accepted, 0).body == "got 7"
+    assert store.get_execution(accepted.execution_id).status is ExecutionStatus.SUCCESS
     # The request with its execution: BEGIN, the route check, two INSERTs, COMMIT. Its end:
     # BEGIN, the UPDATE, the record, COMMIT. Nothing else read.
     assert len(made) == 9, made
@@ -174,9 +194,74 @@ def test_sequential_scenarios_and_the_option_off_keep_the_webhook_queue(
     assert store.get_queue_item(accepted.item_id).status is QueueItemStatus.QUEUED
 
 
+def test_a_run_committed_with_its_request_leaves_nothing_when_the_process_dies_mid_run(
+    service, store, working_queue, monkeypatch
+):
+    hook = service.import_scenario(ANSWERING, active=True).webhooks[0]
+
+    def dies(*args, **kwargs):
+        raise ProcessDied
+
+    # The process dies mid-run, before its one commit: nothing was stored and the caller got
+    # no answer (it sends again, as after a 503). The run only computed: nothing else to undo.
+    monkeypatch.setattr(service.runs, "_store_run", dies)
+    with pytest.raises(ProcessDied):
+        post(service, hook.token, 3)
+    assert store.list_queue(hook.id, status=None) == []
+    assert store.list_executions().items == []
+
+
+def test_a_run_whose_one_commit_fails_is_refused_and_stores_nothing(
+    service, store, working_queue, monkeypatch
+):
+    from engine.service import StoreUnavailable
+    from engine.store import StoreUnavailable as StoreDown
+
+    hook = service.import_scenario(ANSWERING, active=True).webhooks[0]
+    post(service, hook.token, 0)
+    storing = store.enqueue_with_execution
+
+    def commit_fails(*args, **kwargs):
+        if kwargs.get("finished") is not None:
+            raise StoreDown("the database went away")
+        return storing(*args, **kwargs)
+
+    monkeypatch.setattr(store, "enqueue_with_execution", commit_fails)
+    with pytest.raises(StoreUnavailable):  # 503 with Retry-After: the caller sends again
+        post(service, hook.token, 4)
+    assert len(store.list_queue(hook.id, status=None)) == 1  # the request before only
+    assert len(store.list_executions().items) == 1
+
+
+def test_a_run_whose_record_its_commit_refuses_is_stored_apart_and_answers(
+    service, store, working_queue, monkeypatch
+):
+    from engine.store import InvalidValue
+
+    hook = service.import_scenario(ANSWERING, active=True).webhooks[0]
+    storing = store.enqueue_with_execution
+
+    def refuses_the_record(*args, **kwargs):
+        if kwargs.get("finished") is not None:
+            raise InvalidValue("text the database refuses")
+        return storing(*args, **kwargs)
+
+    # About the record, not the database: the request is stored with its execution claimed,
+    # then run and finished apart (``run_here``), whose finish handles such a record.
+    monkeypatch.setattr(store, "enqueue_with_execution", refuses_the_record)
+    accepted = post(service, hook.token, 5)
+    assert accepted.ran_here
+    assert service.wait_for_response(accepted, 0).body == "got 5"
+    (execution,) = store.list_executions().items
+    assert execution.id == accepted.execution_id
+    assert execution.status is ExecutionStatus.SUCCESS
+    assert execution.trigger_ref == str(accepted.item_id)
+
+
 def test_a_run_in_the_accepting_thread_survives_losing_the_process(
     service, store, working_queue, settings, registry, clock, monkeypatch
 ):
+    service.webhooks.options = replace(service.webhooks.options, commit_with_the_run=False)
     hook = service.import_scenario(ANSWERING, active=True).webhooks[0]
 
     def dies(*args, **kwargs):
@@ -219,6 +304,7 @@ def test_a_run_here_whose_end_cannot_be_stored_still_answers_and_is_run_again(
 ):
     from engine.store import StoreUnavailable
 
+    service.webhooks.options = replace(service.webhooks.options, commit_with_the_run=False)
     hook = service.import_scenario(ANSWERING, active=True).webhooks[0]
 
     def database_gone(*args, **kwargs):
