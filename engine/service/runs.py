@@ -22,9 +22,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from engine.config import Settings
 from engine.failures import log_failure
 from engine.graph import Plan
+from engine.jsonvalues import COMPACT_OPTIONS
 from engine.queue import Backplane, Lock, WebhookResponse
 from engine.runtime import ExecutionRecord, IncompleteState, RunContext, RunLimits, run_scenario
 from engine.service.base import Clock, HttpFactory, log
@@ -368,7 +371,7 @@ class RunOperations:
             keep = self.settings.keep_successful_bundles
         finished = FinishedRun(
             status=status,
-            record=record.to_dict(bundles=keep or status is not ExecutionStatus.SUCCESS),
+            record=_encoded_record(record, keep or status is not ExecutionStatus.SUCCESS),
             operations=record.operations,
             data_size=record.data_size,
             error=_summary(record.error),
@@ -748,6 +751,19 @@ def _polls(plan: Plan, execution: Execution) -> bool:
         and trigger.kind is ModuleKind.TRIGGER
         and execution.trigger_kind is not TriggerKind.RETRY
     )
+
+
+def _encoded_record(record: ExecutionRecord, bundles: bool) -> Any:
+    """The record to store, encoded once: its JSON as an ``orjson.Fragment`` (the store's
+    encoding takes it as it is) with the runner's bundle encodings spliced in, not decoded
+    to be encoded again; as JSON values when orjson refuses it (a lone surrogate, an integer
+    past 64 bits), which the store's encoding then writes the standard library's way."""
+    try:
+        return orjson.Fragment(
+            orjson.dumps(record.to_dict(bundles=bundles, encoded=True), option=COMPACT_OPTIONS)
+        )
+    except (orjson.JSONEncodeError, TypeError):
+        return record.to_dict(bundles=bundles)
 
 
 class _StoreApart(Exception):

@@ -145,7 +145,10 @@ class FinishedRun:
     then one commit."""
 
     status: ExecutionStatus
-    record: Mapping[str, Any] | None
+    record: Any
+    """The record's JSON values, or its compact JSON already encoded as an
+    ``orjson.Fragment`` (stored as it is; the execution returned then has no ``record``);
+    ``None``: no record."""
     operations: int
     data_size: int
     error: Mapping[str, Any] | None

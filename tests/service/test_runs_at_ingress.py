@@ -465,3 +465,46 @@ def test_concurrent_requests_whose_shared_commit_fails_are_each_refused_and_none
     assert all(isinstance(outcome, StoreUnavailable) for outcome in outcomes), outcomes
     assert store._group.transactions >= 3  # the first request's, then the five together
     assert len(store.list_queue(hook.id, status=None)) == 1  # the request before only
+
+
+def _settled(record):
+    """A record without what differs between two runs of the same request."""
+    volatile = {"execution_id", "started_at", "finished_at", "duration_ms"}
+    kept = {key: value for key, value in record.items() if key not in volatile}
+    kept["modules"] = [
+        {**module, "calls": [{**call, "duration_ms": 0} for call in module["calls"]]}
+        for module in record["modules"]
+    ]
+    return kept
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"n": 1, "text": "é ✓ \u2028", "list": [1.5, None, True], "nested": {"a": {"b": []}}},
+        {"n": 2**70 + 1, "text": "past 64 bits"},  # the standard library's encoding
+    ],
+)
+def test_the_record_committed_with_its_run_is_the_record_stored_apart(
+    service, store, working_queue, payload
+):
+    # One encoding (the runner's bundle encodings spliced in) stores the same record as
+    # decoding them and encoding the whole again, as the finish of a run stored apart does.
+    hook = service.import_scenario(
+        blueprint(webhook_trigger(), set_variable(2), respond(3)), active=True
+    ).webhooks[0]
+    records = []
+    for together in (True, False):
+        service.webhooks.options = replace(service.webhooks.options, commit_with_the_run=together)
+        accepted = service.accept_webhook(
+            hook.token,
+            method="POST",
+            headers={"Content-Type": "application/json"},
+            query={},
+            body=json.dumps(payload).encode(),
+            content_type="application/json",
+        )
+        assert accepted.ran_here
+        records.append(store.get_execution(accepted.execution_id).record)
+    assert records[0]["modules"][0]["calls"][0]["output"] == [payload]
+    assert _settled(records[0]) == _settled(records[1])

@@ -183,7 +183,8 @@ def ended_execution(
         operations=finished.operations,
         data_size=finished.data_size,
         error=error,
-        record=None if finished.record is None else dict(finished.record),
+        # A record given encoded (``orjson.Fragment``) is not decoded for the caller.
+        record=dict(finished.record) if isinstance(finished.record, Mapping) else None,
     )
     values = {
         **row,
