@@ -549,8 +549,12 @@ class RunOperations:
             resume = IncompleteState.from_dict(state)
         elif execution.trigger_kind is TriggerKind.SUBSCENARIO:
             bundles = [scenario_inputs(execution) or {}]
+        # A run before its execution is stored (``run_first``) has no follower: following
+        # needs the stored execution, which is finished when it appears. Only its end is
+        # announced (``finished``), as for a run whose events the hub no longer keeps.
+        followed = known is None or known.item is not None
         with contextlib.closing(self.http_factory()) as http:
-            context = self.run_context(scenario, plan, execution, http, responder)
+            context = self.run_context(scenario, plan, execution, http, responder, followed)
             record = run_scenario(plan, context, trigger_bundles=bundles, resume=resume)
         keep_outputs(execution, record)
         if responder is not None and not responder.answered:
@@ -594,11 +598,14 @@ class RunOperations:
         execution: Execution,
         http: Any,
         responder: Responder | None,
+        followed: bool = True,
     ) -> RunContext:
         """The context one run of ``plan`` gets: connections, data stores, cursors, limits,
-        and its progress reported to the event sink."""
+        and its progress reported to the event sink (unless not ``followed``)."""
         settings = self.settings
-        progress = None if execution.id is None else self.run_events.progress(str(execution.id))
+        progress = None
+        if execution.id is not None and followed:
+            progress = self.run_events.progress(str(execution.id))
 
         def commit_cursor(module_id: int, cursor: Any) -> None:
             self.store.set_cursor(scenario.id, module_id, cursor)

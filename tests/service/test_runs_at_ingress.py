@@ -508,3 +508,20 @@ def test_the_record_committed_with_its_run_is_the_record_stored_apart(
         records.append(store.get_execution(accepted.execution_id).record)
     assert records[0]["modules"][0]["calls"][0]["output"] == [payload]
     assert _settled(records[0]) == _settled(records[1])
+
+
+def test_a_run_committed_with_its_request_announces_its_end_only(service, working_queue):
+    # Nobody can follow it while it runs (following needs the stored execution, which is
+    # finished when it appears): its module events are not made; its end is announced.
+    hook = service.import_scenario(ANSWERING, active=True).webhooks[0]
+    first = post(service, hook.token, 1)
+    with service.events.subscribe(first.execution_id) as late:
+        assert [event["event"] for event in late.replay] == ["finished"]
+    assert late.replay[0]["status"] == "success"
+    assert list(service.follow_execution(first.execution_id))[-1]["status"] == "success"
+
+    service.webhooks.options = replace(service.webhooks.options, commit_with_the_run=False)
+    apart = post(service, hook.token, 2)  # stored first: followed like any run
+    with service.events.subscribe(apart.execution_id) as late:
+        kinds = [event["event"] for event in late.replay]
+    assert kinds[0] == "module_started" and kinds[-1] == "finished"
