@@ -65,6 +65,18 @@ def deliver(queue: InlineQueue, service: Service) -> list[str]:
     return delivered
 
 
+def refuse_the_commit_with_its_run(store, monkeypatch, error):
+    """``error`` from every store of a request with its ended execution (``run_first``)."""
+    storing = store.enqueue_with_execution
+
+    def refusing(*args, **kwargs):
+        if kwargs.get("finished") is not None:
+            raise error
+        return storing(*args, **kwargs)
+
+    monkeypatch.setattr(store, "enqueue_with_execution", refusing)
+
+
 def selects(statements):
     return [s for s in statements if s.lstrip().upper().startswith("SELECT")]
 
@@ -219,14 +231,7 @@ def test_a_run_whose_one_commit_fails_is_refused_and_stores_nothing(
 
     hook = service.import_scenario(ANSWERING, active=True).webhooks[0]
     post(service, hook.token, 0)
-    storing = store.enqueue_with_execution
-
-    def commit_fails(*args, **kwargs):
-        if kwargs.get("finished") is not None:
-            raise StoreDown("the database went away")
-        return storing(*args, **kwargs)
-
-    monkeypatch.setattr(store, "enqueue_with_execution", commit_fails)
+    refuse_the_commit_with_its_run(store, monkeypatch, StoreDown("the database went away"))
     with pytest.raises(StoreUnavailable):  # 503 with Retry-After: the caller sends again
         post(service, hook.token, 4)
     assert len(store.list_queue(hook.id, status=None)) == 1  # the request before only
@@ -239,16 +244,9 @@ def test_a_run_whose_record_its_commit_refuses_is_stored_apart_and_answers(
     from engine.store import InvalidValue
 
     hook = service.import_scenario(ANSWERING, active=True).webhooks[0]
-    storing = store.enqueue_with_execution
-
-    def refuses_the_record(*args, **kwargs):
-        if kwargs.get("finished") is not None:
-            raise InvalidValue("text the database refuses")
-        return storing(*args, **kwargs)
-
     # About the record, not the database: the request is stored with its execution claimed,
     # then run and finished apart (``run_here``), whose finish handles such a record.
-    monkeypatch.setattr(store, "enqueue_with_execution", refuses_the_record)
+    refuse_the_commit_with_its_run(store, monkeypatch, InvalidValue("text it refuses"))
     accepted = post(service, hook.token, 5)
     assert accepted.ran_here
     assert service.wait_for_response(accepted, 0).body == "got 5"
