@@ -214,11 +214,14 @@ class ExecutionRecord:
     def _stores_outputs(self) -> bool:
         return self.outputs is not None and not self.confidential
 
-    def to_dict(self, *, bundles: bool = True) -> dict[str, Any]:
+    def to_dict(self, *, bundles: bool = True, encoded: bool = False) -> dict[str, Any]:
         """The record as JSON values (see docs/execution-record.md); without ``bundles``,
         statuses, counts, errors and timings only (``bundles_kept`` false), as a confidential
-        scenario's record."""
-        record = self._as_dict(bundles)
+        scenario's record. With ``encoded``, each call's input and output bundles are their
+        compact JSON as ``orjson.Fragment``s, for encoding the record whole at once
+        (``dump_compact`` takes them as they are): the runner's encodings are not decoded
+        only to be encoded again."""
+        record = self._as_dict(bundles, encoded)
         if not bundles:
             record["bundles_kept"] = False
             for module in record["modules"]:
@@ -228,7 +231,7 @@ class ExecutionRecord:
                         failed.pop("b_value", None)
         return record
 
-    def _as_dict(self, bundles: bool) -> dict[str, Any]:
+    def _as_dict(self, bundles: bool, encoded: bool = False) -> dict[str, Any]:
         return {
             "status": str(self.status),
             "operations": self.operations,
@@ -246,14 +249,14 @@ class ExecutionRecord:
             "warnings": list(self.warnings),
             "incomplete": [state.to_dict() for state in self.incomplete],
             "resumed": to_json_value(self.resumed) if self.resumed is not None else None,
-            "modules": [_module_dict(m, bundles) for m in self.modules.values()],
+            "modules": [_module_dict(m, bundles, encoded) for m in self.modules.values()],
             # Only a run that returned outputs has the key (older records stay as they were);
             # a confidential one keeps them out of its record, as every bundle.
             **({"outputs": to_json_value(self.outputs)} if self._stores_outputs else {}),
         }
 
 
-def _module_dict(module: ModuleRecord, bundles: bool) -> dict[str, Any]:
+def _module_dict(module: ModuleRecord, bundles: bool, encoded: bool = False) -> dict[str, Any]:
     # Field by field, not ``asdict``: that deep-copies every stored bundle only for
     # ``to_json_value`` to copy it once more (it was a tenth of a webhook run's time).
     return {
@@ -264,9 +267,25 @@ def _module_dict(module: ModuleRecord, bundles: bool) -> dict[str, Any]:
         "bundles_out": module.bundles_out,
         "filtered": module.filtered,
         "errors": module.errors,
-        "calls": [_call_dict(call, bundles) for call in module.calls],
+        "calls": [
+            _encoded_call_dict(call, bundles) if encoded else _call_dict(call, bundles)
+            for call in module.calls
+        ],
         "calls_omitted": module.calls_omitted,
         "rejections": [to_json_value(rejection.to_dict()) for rejection in module.rejections],
+    }
+
+
+def _encoded_call_dict(call: OperationRecord, bundles: bool) -> dict[str, Any]:
+    """``_call_dict`` with the bundles as their compact JSON (``orjson.Fragment``)."""
+    return {
+        "input": orjson.Fragment(encoded_bundle(call.input)) if bundles else None,
+        "output": [orjson.Fragment(each) for each in call.encoded_output] if bundles else [],
+        "output_count": call.output_count,
+        "error": None if call.error is None else to_json_value(call.error),
+        "directive": call.directive,
+        "duration_ms": call.duration_ms,
+        "bundle": call.bundle,
     }
 
 

@@ -147,6 +147,7 @@ class Service:
         )
         self.webhooks.hand_over = self.runs.hand_over
         self.webhooks.run_here = self.runs.run_here
+        self.webhooks.run_first = self.runs.run_first
         self.scenarios = ScenarioOperations(
             store,
             queue,

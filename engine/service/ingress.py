@@ -49,6 +49,13 @@ STORE_RETRY_AFTER_SECONDS = 5.0
 """What a caller refused with ``store_unavailable`` is told to wait before sending again."""
 HandOver = Callable[[Webhook, Scenario, QueueItem, Execution, dict[str, Any]], None]
 """Takes an execution made at ingress, with its request's bundle, to a thread to run."""
+RunFirst = Callable[
+    [Webhook, Scenario, Plan, dict[str, Any], dict[str, Any]],
+    tuple[QueueItem, WebhookResponse | None] | None,
+]
+"""Runs a request in the accepting thread, then stores it with its ended execution in one
+commit (``RunOperations.run_first``): the stored request and the scenario's answer, or
+``None`` when the route changed (nothing stored)."""
 RunHere = Callable[
     [Webhook, Scenario, QueueItem, Execution, dict[str, Any]], WebhookResponse | None
 ]
@@ -107,6 +114,9 @@ class WebhookOperations:
         self.run_here: RunHere | None = None
         """Runs an execution made at ingress in the accepting thread
         (``RunOperations.run_here``), for a scenario whose answer is its last step."""
+        self.run_first: RunFirst | None = None
+        """``run_here`` with the request stored after the run, with its end, in one commit
+        (``RunOperations.run_first``; ``ServiceOptions.commit_with_the_run``)."""
 
     _ingress_cache: dict[str, tuple[float, int, Webhook, tuple[Scenario, Plan] | None]]
 
@@ -160,7 +170,25 @@ class WebhookOperations:
             request = webhook_request(method, headers, query, body, content_type)
             if webhook.settings.get("learning"):
                 webhook = self.store.get_webhook(webhook.id)  # the cached one may be stale
-            started = self._store_with_execution(webhook, route, request)
+            stale = False
+            if (
+                route is not None
+                and self.run_first is not None
+                and self._runs_first(webhook, route)
+            ):
+                ran = self.run_first(webhook, route[0], route[1], request, bundle)
+                if ran is not None:
+                    item, answer = ran
+                    return AcceptedRequest(
+                        item.id,
+                        webhook.id,
+                        True,
+                        item.execution_id,
+                        ran_here=True,
+                        answer=answer,
+                    )
+                stale = True  # changed since it was read: nothing stored, the queue takes it
+            started = None if stale else self._store_with_execution(webhook, route, request)
             if started is None and self._runs_at_ingress(webhook, route):
                 # The route changed since it was read (another process, a new version):
                 # this request takes the webhook queue, the next reads the route afresh.
@@ -202,6 +230,16 @@ class WebhookOperations:
             scenario_version=scenario.current_version,
             execution_id=str(uuid.uuid4()),
             worker_id=new_worker_id(),  # claimed now: ``hand_over`` beats for it from here
+        )
+
+    def _runs_first(self, webhook: Webhook, route: tuple[Scenario, Plan]) -> bool:
+        """Whether a request for ``route`` runs in the accepting thread before it is stored,
+        with its end (``run_first``): a scenario that computes and answers as its last step,
+        with ``commit_with_the_run`` on."""
+        return (
+            self.options.commit_with_the_run
+            and self._runs_at_ingress(webhook, route)
+            and answers_at_its_end(route[1])
         )
 
     def _runs_at_ingress(self, webhook: Webhook, route: tuple[Scenario, Plan] | None) -> bool:

@@ -45,6 +45,13 @@ class ServiceOptions:
         last step (``plans.answers_at_its_end``) runs in the accepting thread itself, as its
         caller waits for the whole run anyway (``SWITCHBOARD_RUNS_AT_INGRESS``; off: the
         request waits in the webhook queue for a thread to claim it).
+    commit_with_the_run: a scenario that runs in the accepting thread runs before anything
+        is stored, and its request, its execution as the run ended and its record are then
+        committed together, before the caller is answered: one commit a request instead of
+        two (``RunOperations.run_first``; ``SWITCHBOARD_COMMIT_WITH_THE_RUN``). A process
+        that dies mid-run has then stored nothing and answered nothing (its caller sends
+        again, as after a 503); off: the request and its claimed execution are committed
+        before the run, and the reaper runs one the process lost (``run_here``).
     """
 
     webhook_response_timeout: float = 60.0
@@ -56,6 +63,7 @@ class ServiceOptions:
     hooks_url: str = ""
     execution_retention_days: float = 30.0
     runs_at_ingress: bool = True
+    commit_with_the_run: bool = True
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> ServiceOptions:
@@ -70,6 +78,7 @@ class ServiceOptions:
             "hooks_url": "SWITCHBOARD_HOOKS_URL",
             "execution_retention_days": "SWITCHBOARD_EXECUTION_RETENTION_DAYS",
             "runs_at_ingress": "SWITCHBOARD_RUNS_AT_INGRESS",
+            "commit_with_the_run": "SWITCHBOARD_COMMIT_WITH_THE_RUN",
         }
         values: dict[str, object] = {}
         for item in fields(cls):

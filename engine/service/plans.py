@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import threading
+import weakref
 from collections import OrderedDict
+from collections.abc import Callable
 
 from engine.blueprint import load_blueprint
 from engine.graph import Plan, PlanNode, compile_blueprint
@@ -52,11 +55,28 @@ class PlanCache:
                 self._plans.popitem(last=False)
 
 
+def _once_per_plan(answer: Callable[[Plan], bool]) -> Callable[[Plan], bool]:
+    """``answer`` worked out once per plan (a plan never changes) and forgotten with it: each
+    webhook request asks these of its plan, and walking it was ~60 calls a request."""
+    kept: weakref.WeakKeyDictionary[Plan, bool] = weakref.WeakKeyDictionary()
+
+    @functools.wraps(answer)
+    def once(plan: Plan) -> bool:
+        found = kept.get(plan)
+        if found is None:
+            found = kept[plan] = answer(plan)
+        return found
+
+    return once
+
+
+@_once_per_plan
 def has_responder(plan: Plan) -> bool:
     """Whether some path of the plan answers the webhook itself."""
     return any(node.module == _RESPONDER for node in plan.walk())
 
 
+@_once_per_plan
 def answers_at_its_end(plan: Plan) -> bool:
     """Whether the caller of a webhook waits for the whole run anyway, and not for long: a
     straight flow from the trigger (one bundle per request) through modules that compute on

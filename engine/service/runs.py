@@ -22,9 +22,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from engine.config import Settings
 from engine.failures import log_failure
 from engine.graph import Plan
+from engine.jsonvalues import COMPACT_OPTIONS
 from engine.queue import Backplane, Lock, WebhookResponse
 from engine.runtime import ExecutionRecord, IncompleteState, RunContext, RunLimits, run_scenario
 from engine.service.base import Clock, HttpFactory, log
@@ -42,12 +45,14 @@ from engine.store import (
     Execution,
     ExecutionPage,
     ExecutionStatus,
+    FinishedRun,
     InvalidTransition,
     InvalidValue,
     NotFound,
     QueueItem,
     Scenario,
     Store,
+    StoreUnavailable,
     TriggerKind,
     Webhook,
 )
@@ -62,7 +67,8 @@ class _Known:
     execution_id: str
     scenario: Scenario
     webhook: Webhook
-    item: QueueItem
+    item: QueueItem | None
+    """The stored request (``None``: run before it was stored, ``run_first``)."""
     worker: str | None = None
     """The worker that claimed the execution when it was made (``None``: still to claim)."""
     execution: Execution | None = None
@@ -286,6 +292,135 @@ class RunOperations:
             log_failure(log, "execution %s could not finish here", execution.id, error=error)
         return answers[0] if answers else None
 
+    def run_first(
+        self,
+        webhook: Webhook,
+        scenario: Scenario,
+        plan: Plan,
+        request: dict[str, Any],
+        bundle: dict[str, Any],
+    ) -> tuple[QueueItem, WebhookResponse | None] | None:
+        """Run a request in the calling thread before anything is stored, then store the
+        request, its execution as the run ended and its record in one commit
+        (``Store.enqueue_with_execution(finished=…)``), and return the stored request with
+        the scenario's answer; the caller answers only after that commit.
+
+        Only for a plan ``answers_at_its_end`` (modules that compute on their input alone:
+        running it again changes nothing outside), so a process that dies mid-run has
+        stored nothing and answered nothing, and its caller sends again, as for a request
+        refused with 503. ``None``: the route changed since it was read (checked in the
+        commit); nothing is stored and this run's result is dropped, and the caller stores
+        the request in the webhook queue.
+
+        Raises:
+            StoreUnavailable (the store's): the commit failed; nothing was stored.
+        """
+        received = self.clock()
+        worker = new_worker_id()
+        execution = Execution(
+            id=str(uuid.uuid4()),
+            scenario_id=scenario.id,
+            scenario_version=scenario.current_version,
+            trigger_kind=TriggerKind.WEBHOOK,
+            trigger_ref=None,  # the request's id, once stored
+            status=ExecutionStatus.RUNNING,
+            created_at=received,
+            started_at=received,
+            finished_at=None,
+            duration_ms=None,
+            operations=0,
+            data_size=0,
+            worker_id=worker,
+            heartbeat_at=received,
+            reaped_count=0,
+            error=None,
+        )
+        answers: list[WebhookResponse] = []
+        known = _Known(execution.id, scenario, webhook, None, worker, execution, bundle)
+        known = replace(known, answer=answers.append)
+        try:
+            record = self._run(scenario, plan, execution, None, known)
+        except Exception:  # stored first, it runs again and ends as this failure (``run_here``)
+            return self._store_then_finish(webhook, scenario, request, received, known)
+        try:
+            stored = self._store_run(webhook, execution, record, plan, request, received)
+        except _StoreApart:
+            return self._store_then_finish(webhook, scenario, request, received, known)
+        if stored is None:
+            return None
+        item, finished = stored
+        self.run_events.finished(execution.id, finished)
+        self._count_outcome(scenario, plan, finished.status)
+        return item, answers[0] if answers else None
+
+    def _store_run(
+        self,
+        webhook: Webhook,
+        execution: Execution,
+        record: ExecutionRecord,
+        plan: Plan,
+        request: dict[str, Any],
+        received: datetime,
+    ) -> tuple[QueueItem, Execution] | None:
+        """``run_first``'s one commit; ``_StoreApart`` for what the finish must handle."""
+        if self.incomplete.settles(execution, record):
+            raise _StoreApart  # incomplete state: the finish's own transaction stores it
+        status = ExecutionStatus(str(record.status))
+        keep = plan.settings.keep_successful_bundles
+        if keep is None:
+            keep = self.settings.keep_successful_bundles
+        finished = FinishedRun(
+            status=status,
+            record=_encoded_record(record, keep or status is not ExecutionStatus.SUCCESS),
+            operations=record.operations,
+            data_size=record.data_size,
+            error=_summary(record.error),
+            finished_at=self.clock(),
+        )
+        try:
+            return self.store.enqueue_with_execution(
+                webhook.id,
+                request,
+                scenario_id=execution.scenario_id,
+                scenario_version=execution.scenario_version,
+                execution_id=execution.id,
+                worker_id=execution.worker_id,
+                received_at=received,
+                finished=finished,
+            )
+        except StoreUnavailable:
+            raise  # nothing stored: the caller is told so (503) and sends again
+        except Exception as error:
+            if _about_the_content(error):
+                raise _StoreApart from error  # the finish ends it as unstorable, once
+            raise
+
+    def _store_then_finish(
+        self,
+        webhook: Webhook,
+        scenario: Scenario,
+        request: dict[str, Any],
+        received: datetime,
+        known: _Known,
+    ) -> tuple[QueueItem, WebhookResponse | None] | None:
+        """``run_first`` the way ``run_here`` goes, for a run whose end does not go into the
+        request's commit (incomplete state to store, a record the store refuses, a failure
+        of the run itself): the request with its execution claimed, then the run again and
+        its finish, each committed apart (``run_here``)."""
+        started = self.store.enqueue_with_execution(
+            webhook.id,
+            request,
+            scenario_id=scenario.id,
+            scenario_version=scenario.current_version,
+            execution_id=str(uuid.uuid4()),
+            worker_id=new_worker_id(),
+            received_at=received,
+        )
+        if started is None:
+            return None
+        item, claimed = started
+        return item, self.run_here(webhook, scenario, item, claimed, dict(known.bundle or {}))
+
     # -- webhook items --
 
     def _active_route(self, webhook_id: int) -> tuple[Webhook, Scenario, Plan] | None:
@@ -414,8 +549,12 @@ class RunOperations:
             resume = IncompleteState.from_dict(state)
         elif execution.trigger_kind is TriggerKind.SUBSCENARIO:
             bundles = [scenario_inputs(execution) or {}]
+        # A run before its execution is stored (``run_first``) has no follower: following
+        # needs the stored execution, which is finished when it appears. Only its end is
+        # announced (``finished``), as for a run whose events the hub no longer keeps.
+        followed = known is None or known.item is not None
         with contextlib.closing(self.http_factory()) as http:
-            context = self.run_context(scenario, plan, execution, http, responder)
+            context = self.run_context(scenario, plan, execution, http, responder, followed)
             record = run_scenario(plan, context, trigger_bundles=bundles, resume=resume)
         keep_outputs(execution, record)
         if responder is not None and not responder.answered:
@@ -424,7 +563,13 @@ class RunOperations:
 
     def _webhook_bundle(self, execution: Execution, known: _Known | None) -> dict[str, Any]:
         """The bundle Make's custom webhook makes of the queued request."""
-        if known is not None and str(known.item.id) == execution.trigger_ref:
+        if known is not None and known.item is None and known.bundle is not None:
+            return known.bundle  # run before its request was stored (``run_first``)
+        if (
+            known is not None
+            and known.item is not None
+            and str(known.item.id) == (execution.trigger_ref)
+        ):
             if known.bundle is not None:
                 return known.bundle
             return self.webhooks.bundle_of(known.webhook, known.item)
@@ -453,11 +598,14 @@ class RunOperations:
         execution: Execution,
         http: Any,
         responder: Responder | None,
+        followed: bool = True,
     ) -> RunContext:
         """The context one run of ``plan`` gets: connections, data stores, cursors, limits,
-        and its progress reported to the event sink."""
+        and its progress reported to the event sink (unless not ``followed``)."""
         settings = self.settings
-        progress = None if execution.id is None else self.run_events.progress(str(execution.id))
+        progress = None
+        if execution.id is not None and followed:
+            progress = self.run_events.progress(str(execution.id))
 
         def commit_cursor(module_id: int, cursor: Any) -> None:
             self.store.set_cursor(scenario.id, module_id, cursor)
@@ -610,6 +758,23 @@ def _polls(plan: Plan, execution: Execution) -> bool:
         and trigger.kind is ModuleKind.TRIGGER
         and execution.trigger_kind is not TriggerKind.RETRY
     )
+
+
+def _encoded_record(record: ExecutionRecord, bundles: bool) -> Any:
+    """The record to store, encoded once: its JSON as an ``orjson.Fragment`` (the store's
+    encoding takes it as it is) with the runner's bundle encodings spliced in, not decoded
+    to be encoded again; as JSON values when orjson refuses it (a lone surrogate, an integer
+    past 64 bits), which the store's encoding then writes the standard library's way."""
+    try:
+        return orjson.Fragment(
+            orjson.dumps(record.to_dict(bundles=bundles, encoded=True), option=COMPACT_OPTIONS)
+        )
+    except (orjson.JSONEncodeError, TypeError):
+        return record.to_dict(bundles=bundles)
+
+
+class _StoreApart(Exception):
+    """``run_first``'s run cannot end in its request's commit: store and run it apart."""
 
 
 class UnstorableRecord(Exception):

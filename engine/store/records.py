@@ -139,6 +139,23 @@ class Execution:
 
 
 @dataclass(frozen=True)
+class FinishedRun:
+    """How a run ended, for storing its execution already finished
+    (``enqueue_with_execution(finished=…)``): the request, its execution and this end are
+    then one commit."""
+
+    status: ExecutionStatus
+    record: Any
+    """The record's JSON values, or its compact JSON already encoded as an
+    ``orjson.Fragment`` (stored as it is; the execution returned then has no ``record``);
+    ``None``: no record."""
+    operations: int
+    data_size: int
+    error: Mapping[str, Any] | None
+    finished_at: datetime
+
+
+@dataclass(frozen=True)
 class ExecutionPage:
     """A page of executions, newest first; pass ``next_cursor`` back for the next page
     (``None`` when this is the last one)."""

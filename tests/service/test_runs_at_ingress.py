@@ -65,6 +65,18 @@ def deliver(queue: InlineQueue, service: Service) -> list[str]:
     return delivered
 
 
+def refuse_the_commit_with_its_run(store, monkeypatch, error):
+    """``error`` from every store of a request with its ended execution (``run_first``)."""
+    storing = store.enqueue_with_execution
+
+    def refusing(*args, **kwargs):
+        if kwargs.get("finished") is not None:
+            raise error
+        return storing(*args, **kwargs)
+
+    monkeypatch.setattr(store, "enqueue_with_execution", refusing)
+
+
 def selects(statements):
     return [s for s in statements if s.lstrip().upper().startswith("SELECT")]
 
@@ -90,6 +102,26 @@ def test_a_scenario_that_answers_at_its_end_runs_in_the_accepting_thread(
     )
     item = store.get_queue_item(accepted.item_id)
     assert (item.status, item.execution_id) == (QueueItemStatus.DONE, accepted.execution_id)
+    assert finished.worker_id is not None and finished.finished_at is not None
+    assert finished.duration_ms is not None and finished.operations == 2
+    # Run first, then one commit (``commit_with_the_run``): BEGIN, the route check, the
+    # request, the execution as it ended, its record, COMMIT. Nothing else read or written.
+    assert len(made) == 6, made
+    assert len(selects(made)) == 1, made
+    assert sum(1 for s in made if s.strip().upper() == "COMMIT") == 1, made
+
+
+def test_with_the_option_off_the_request_is_committed_before_its_run(service, store, working_queue):
+    service.webhooks.options = replace(service.webhooks.options, commit_with_the_run=False)
+    hook = service.import_scenario(ANSWERING, active=True).webhooks[0]
+    post(service, hook.token, 0)  # reads the route once
+    statements = counted(store)
+
+    accepted = post(service, hook.token, 7)
+    made = list(statements)
+    assert accepted.ran_here
+    assert service.wait_for_response(accepted, 0).body == "got 7"
+    assert store.get_execution(accepted.execution_id).status is ExecutionStatus.SUCCESS
     # The request with its execution: BEGIN, the route check, two INSERTs, COMMIT. Its end:
     # BEGIN, the UPDATE, the record, COMMIT. Nothing else read.
     assert len(made) == 9, made
@@ -174,9 +206,60 @@ def test_sequential_scenarios_and_the_option_off_keep_the_webhook_queue(
     assert store.get_queue_item(accepted.item_id).status is QueueItemStatus.QUEUED
 
 
+def test_a_run_committed_with_its_request_leaves_nothing_when_the_process_dies_mid_run(
+    service, store, working_queue, monkeypatch
+):
+    hook = service.import_scenario(ANSWERING, active=True).webhooks[0]
+
+    def dies(*args, **kwargs):
+        raise ProcessDied
+
+    # The process dies mid-run, before its one commit: nothing was stored and the caller got
+    # no answer (it sends again, as after a 503). The run only computed: nothing else to undo.
+    monkeypatch.setattr(service.runs, "_store_run", dies)
+    with pytest.raises(ProcessDied):
+        post(service, hook.token, 3)
+    assert store.list_queue(hook.id, status=None) == []
+    assert store.list_executions().items == []
+
+
+def test_a_run_whose_one_commit_fails_is_refused_and_stores_nothing(
+    service, store, working_queue, monkeypatch
+):
+    from engine.service import StoreUnavailable
+    from engine.store import StoreUnavailable as StoreDown
+
+    hook = service.import_scenario(ANSWERING, active=True).webhooks[0]
+    post(service, hook.token, 0)
+    refuse_the_commit_with_its_run(store, monkeypatch, StoreDown("the database went away"))
+    with pytest.raises(StoreUnavailable):  # 503 with Retry-After: the caller sends again
+        post(service, hook.token, 4)
+    assert len(store.list_queue(hook.id, status=None)) == 1  # the request before only
+    assert len(store.list_executions().items) == 1
+
+
+def test_a_run_whose_record_its_commit_refuses_is_stored_apart_and_answers(
+    service, store, working_queue, monkeypatch
+):
+    from engine.store import InvalidValue
+
+    hook = service.import_scenario(ANSWERING, active=True).webhooks[0]
+    # About the record, not the database: the request is stored with its execution claimed,
+    # then run and finished apart (``run_here``), whose finish handles such a record.
+    refuse_the_commit_with_its_run(store, monkeypatch, InvalidValue("text it refuses"))
+    accepted = post(service, hook.token, 5)
+    assert accepted.ran_here
+    assert service.wait_for_response(accepted, 0).body == "got 5"
+    (execution,) = store.list_executions().items
+    assert execution.id == accepted.execution_id
+    assert execution.status is ExecutionStatus.SUCCESS
+    assert execution.trigger_ref == str(accepted.item_id)
+
+
 def test_a_run_in_the_accepting_thread_survives_losing_the_process(
     service, store, working_queue, settings, registry, clock, monkeypatch
 ):
+    service.webhooks.options = replace(service.webhooks.options, commit_with_the_run=False)
     hook = service.import_scenario(ANSWERING, active=True).webhooks[0]
 
     def dies(*args, **kwargs):
@@ -219,6 +302,7 @@ def test_a_run_here_whose_end_cannot_be_stored_still_answers_and_is_run_again(
 ):
     from engine.store import StoreUnavailable
 
+    service.webhooks.options = replace(service.webhooks.options, commit_with_the_run=False)
     hook = service.import_scenario(ANSWERING, active=True).webhooks[0]
 
     def database_gone(*args, **kwargs):
@@ -379,3 +463,63 @@ def test_concurrent_requests_whose_shared_commit_fails_are_each_refused_and_none
     assert all(isinstance(outcome, StoreUnavailable) for outcome in outcomes), outcomes
     assert store._group.transactions >= 3  # the first request's, then the five together
     assert len(store.list_queue(hook.id, status=None)) == 1  # the request before only
+
+
+def _settled(record):
+    """A record without what differs between two runs of the same request."""
+    volatile = {"execution_id", "started_at", "finished_at", "duration_ms"}
+    kept = {key: value for key, value in record.items() if key not in volatile}
+    kept["modules"] = [
+        {**module, "calls": [{**call, "duration_ms": 0} for call in module["calls"]]}
+        for module in record["modules"]
+    ]
+    return kept
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"n": 1, "text": "é ✓ \u2028", "list": [1.5, None, True], "nested": {"a": {"b": []}}},
+        {"n": 2**70 + 1, "text": "past 64 bits"},  # the standard library's encoding
+    ],
+)
+def test_the_record_committed_with_its_run_is_the_record_stored_apart(
+    service, store, working_queue, payload
+):
+    # One encoding (the runner's bundle encodings spliced in) stores the same record as
+    # decoding them and encoding the whole again, as the finish of a run stored apart does.
+    hook = service.import_scenario(
+        blueprint(webhook_trigger(), set_variable(2), respond(3)), active=True
+    ).webhooks[0]
+    records = []
+    for together in (True, False):
+        service.webhooks.options = replace(service.webhooks.options, commit_with_the_run=together)
+        accepted = service.accept_webhook(
+            hook.token,
+            method="POST",
+            headers={"Content-Type": "application/json"},
+            query={},
+            body=json.dumps(payload).encode(),
+            content_type="application/json",
+        )
+        assert accepted.ran_here
+        records.append(store.get_execution(accepted.execution_id).record)
+    assert records[0]["modules"][0]["calls"][0]["output"] == [payload]
+    assert _settled(records[0]) == _settled(records[1])
+
+
+def test_a_run_committed_with_its_request_announces_its_end_only(service, working_queue):
+    # Nobody can follow it while it runs (following needs the stored execution, which is
+    # finished when it appears): its module events are not made; its end is announced.
+    hook = service.import_scenario(ANSWERING, active=True).webhooks[0]
+    first = post(service, hook.token, 1)
+    with service.events.subscribe(first.execution_id) as late:
+        assert [event["event"] for event in late.replay] == ["finished"]
+    assert late.replay[0]["status"] == "success"
+    assert list(service.follow_execution(first.execution_id))[-1]["status"] == "success"
+
+    service.webhooks.options = replace(service.webhooks.options, commit_with_the_run=False)
+    apart = post(service, hook.token, 2)  # stored first: followed like any run
+    with service.events.subscribe(apart.execution_id) as late:
+        kinds = [event["event"] for event in late.replay]
+    assert kinds[0] == "module_started" and kinds[-1] == "finished"

@@ -10,6 +10,7 @@ from sqlalchemy import event
 
 from engine.store import (
     ExecutionStatus,
+    FinishedRun,
     InvalidTransition,
     NotFound,
     QueueFull,
@@ -372,6 +373,66 @@ def test_an_execution_made_claimed_at_ingress_finishes_without_being_read(
     with SqlStore(database_url) as other:  # committed, and read back as it was written
         assert other.get_execution("e-3") == finished
         assert other.get_queue_item(item.id) == item
+
+
+def test_enqueue_with_execution_stores_a_run_that_ended_with_its_request_in_one_commit(
+    store, scenario, hook, database_url, clock
+):
+    # A run made before anything was stored (``run_first``): the request, the execution as
+    # its worker's finish would leave it, and its record, in one transaction.
+    store.set_scenario_active(scenario.id, True)
+    received = clock()
+    record = {"modules": [{"id": 1, "output": [{"n": 2**70 + 1, "s": "é\x00"}]}]}
+    ended = FinishedRun(
+        status=ExecutionStatus.WARNING,
+        record=record,
+        operations=3,
+        data_size=40,
+        error={"type": "DataError", "message": "a warning"},
+        finished_at=received + timedelta(milliseconds=250),
+    )
+    item, finished = store.enqueue_with_execution(
+        hook.id,
+        request(1),
+        scenario_id=scenario.id,
+        scenario_version=1,
+        execution_id="e-4",
+        worker_id="w-1",
+        received_at=received,
+        finished=ended,
+    )
+    assert (item.status, item.execution_id) == (QueueItemStatus.DONE, "e-4")
+    assert (finished.status, finished.worker_id, finished.trigger_ref) == (
+        ExecutionStatus.WARNING,
+        "w-1",
+        str(item.id),
+    )
+    assert (finished.operations, finished.data_size, finished.duration_ms) == (3, 40, 250)
+    assert finished.error == {"type": "DataError", "message": "a warning"}
+    with SqlStore(database_url) as other:  # committed, and read back as it was written
+        assert other.get_execution("e-4") == finished
+        assert other.get_execution("e-4").record == record
+        assert other.get_queue_item(item.id) == item
+        page = other.list_executions(scenario_id=scenario.id, status=ExecutionStatus.WARNING)
+        assert [execution.id for execution in page.items] == ["e-4"]  # listed as it ended
+
+
+def test_enqueue_with_execution_refuses_an_end_that_is_no_end(store, scenario, hook, clock):
+    store.set_scenario_active(scenario.id, True)
+    running = FinishedRun(ExecutionStatus.RUNNING, None, 0, 0, None, clock())
+    with pytest.raises(ValueError):
+        store.enqueue_with_execution(
+            hook.id,
+            request(1),
+            scenario_id=scenario.id,
+            scenario_version=1,
+            execution_id="e-5",
+            worker_id="w-1",
+            finished=running,
+        )
+    assert store.list_queue(hook.id, status=None) == []  # rolled back: nothing stored
+    with pytest.raises(NotFound):
+        store.get_execution("e-5")
 
 
 def test_writing_a_scenario_or_webhook_moves_the_route_version(store, scenario, hook):

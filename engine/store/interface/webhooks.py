@@ -7,7 +7,15 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from engine.store.records import UNSET, Execution, QueueItem, Scenario, Webhook, _Unset
+from engine.store.records import (
+    UNSET,
+    Execution,
+    FinishedRun,
+    QueueItem,
+    Scenario,
+    Webhook,
+    _Unset,
+)
 from engine.store.statuses import QueueItemStatus
 
 
@@ -98,6 +106,7 @@ class WebhookQueue(ABC):
         execution_id: str,
         worker_id: str | None = None,
         received_at: datetime | None = None,
+        finished: FinishedRun | None = None,
     ) -> tuple[QueueItem, Execution] | None:
         """Store a received request together with the execution that runs it, in one
         transaction (committed, durable, when this returns): the request is stored already
@@ -110,6 +119,11 @@ class WebhookQueue(ABC):
         applies: the request never waits in the queue. With ``worker_id`` the execution is
         stored already claimed by it (``running``, started and beating at ``received_at``):
         that worker keeps its heartbeat from then on.
+
+        With ``finished`` (and ``worker_id``) the execution is stored as that worker ended
+        it — status, counts, error, ``finished_at`` — with its record, in the same commit:
+        for a run made before anything was stored, whose caller is answered only once this
+        returns. Raises ``ValueError`` for a ``finished`` status that does not end a run.
         """
 
     @abstractmethod

@@ -27,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 
 from engine.store.errors import InvalidTransition, NotFound
-from engine.store.records import Execution, ExecutionPage, TriggerKind
+from engine.store.records import Execution, ExecutionPage, FinishedRun, TriggerKind
 from engine.store.sql.base import SqlBase, fetch_one
 from engine.store.sql.schema import execution_records, executions, scenarios
 from engine.store.sql.types import UTCDateTime
@@ -161,6 +161,41 @@ def new_execution(
         started_or_queued_at=listed_at(made),
     )
     return made, row
+
+
+def ended_execution(
+    made: Execution, row: dict[str, Any], finished: FinishedRun
+) -> tuple[Execution, dict[str, Any]]:
+    """``new_execution``'s running execution and row as its worker's finish leaves them
+    (``finish_execution``), for inserting it finished. Raises ``ValueError``: ``finished``
+    does not end a run."""
+    status = ExecutionStatus(finished.status)
+    if not status.is_terminal:
+        raise ValueError(f"{status.value} does not end a run")
+    check_transition(EXECUTION_TRANSITIONS, "execution", made.id, made.status, status)
+    duration = _milliseconds(made.started_at or made.created_at, finished.finished_at)
+    error = None if finished.error is None else dict(finished.error)
+    ended = replace(
+        made,
+        status=status,
+        finished_at=finished.finished_at.astimezone(UTC),  # as the column reads it
+        duration_ms=duration,
+        operations=finished.operations,
+        data_size=finished.data_size,
+        error=error,
+        # A record given encoded (``orjson.Fragment``) is not decoded for the caller.
+        record=dict(finished.record) if isinstance(finished.record, Mapping) else None,
+    )
+    values = {
+        **row,
+        "status": status.value,
+        "finished_at": finished.finished_at,
+        "duration_ms": duration,
+        "operations": finished.operations,
+        "data_size": finished.data_size,
+        "error": error,
+    }
+    return ended, values
 
 
 class SqlExecutions(SqlBase):

@@ -19,6 +19,7 @@ from engine.store.errors import InvalidTransition, NotFound, QueueFull
 from engine.store.records import (
     UNSET,
     Execution,
+    FinishedRun,
     QueueItem,
     Scenario,
     TriggerKind,
@@ -26,9 +27,15 @@ from engine.store.records import (
     _Unset,
 )
 from engine.store.sql.base import SqlBase, changes_routes, fetch_one, given
-from engine.store.sql.executions import INSERT_EXECUTION, new_execution
-from engine.store.sql.schema import executions, scenarios, webhook_queue, webhooks
-from engine.store.statuses import QUEUE_TRANSITIONS, QueueItemStatus, sources
+from engine.store.sql.executions import INSERT_EXECUTION, ended_execution, new_execution
+from engine.store.sql.schema import (
+    execution_records,
+    executions,
+    scenarios,
+    webhook_queue,
+    webhooks,
+)
+from engine.store.statuses import QUEUE_TRANSITIONS, ExecutionStatus, QueueItemStatus, sources
 
 QUEUED = QueueItemStatus.QUEUED.value
 CLAIMED = QueueItemStatus.CLAIMED.value
@@ -232,7 +239,12 @@ class SqlWebhookQueue(SqlBase):
         execution_id: str,
         worker_id: str | None = None,
         received_at: datetime | None = None,
+        finished: FinishedRun | None = None,
     ) -> tuple[QueueItem, Execution] | None:
+        if finished is not None and worker_id is None:
+            raise ValueError("a finished execution is stored with the worker that ran it")
+        if finished is not None and not ExecutionStatus(finished.status).is_terminal:
+            raise ValueError(f"{finished.status} does not end a run")
         received = self._now(received_at)
         # Encoded once: its length is the stored size (``json_size`` would encode it again).
         encoded = dump_compact(dict(request))
@@ -268,10 +280,24 @@ class SqlWebhookQueue(SqlBase):
                 received,
                 worker_id,
             )
-            insert_execution = self._prepared.get(
-                "insert_execution", lambda: INSERT_EXECUTION, list(row)
+            if finished is None:
+                insert_execution = self._prepared.get(
+                    "insert_execution", lambda: INSERT_EXECUTION, list(row)
+                )
+                insert_execution.run(cursor, row)
+                return item_id, execution
+            # Run before anything was stored: the execution goes in as its run ended, with
+            # its record, in this same commit.
+            execution, row = ended_execution(execution, row, finished)
+            insert_ended = self._prepared.get(
+                "insert_ended_execution", lambda: INSERT_EXECUTION, list(row)
             )
-            insert_execution.run(cursor, row)
+            insert_ended.run(cursor, row)
+            if finished.record is not None:
+                insert_record = self._prepared.get(
+                    "insert_record", lambda: insert(execution_records), ["execution_id", "record"]
+                )
+                insert_record.run(cursor, {"execution_id": execution_id, "record": finished.record})
             return item_id, execution
 
         # One transaction, on SQLite perhaps shared with other requests' (group commit);
