@@ -166,6 +166,9 @@ def test_redis_relay_delivers_other_processes_events_only(monkeypatch):
         def execute(self):
             return []
 
+        def pubsub_numsub(self, *channels):
+            return [(channel, 1) for channel in channels]  # the web process listens
+
         def __enter__(self):
             return self
 
