@@ -5,6 +5,8 @@ A sandbox is a Flask app that emulates a vendor API closely enough that a connec
 and is inspectable over ``/_sandbox/...``. This module holds what every sandbox shares:
 
 - ``SandboxClock``: UTC "now" with a configurable offset, so tests jump ahead instead of sleeping.
+- ``Monotonic``: the seconds rate-limit windows are counted in (``time.monotonic`` unless a test
+  gives the clock its connectors wait on, so a ``Retry-After`` wait costs it no wall time).
 - ``FaultInjector``: answers the next N matching requests with an error status, or delays them.
 - ``SlidingWindowLimiter``: a per-key request budget over a (configurable) window.
 - ``WebhookSender``: delivers JSON bodies over real HTTP from one background thread, in order,
@@ -63,7 +65,7 @@ class SandboxClock:
     """UTC wall clock shifted by ``offset_seconds()`` (read at every call, so config changes apply).
 
     Only the emulated API's notion of time moves (token expiry, record dates); rate-limit windows
-    use the real monotonic clock so a test can't accidentally wait forever.
+    count in the state's ``monotonic`` seconds (real ones unless a test shares its clock).
     """
 
     def __init__(self, offset_seconds: Callable[[], float]) -> None:
@@ -167,15 +169,22 @@ class RateDecision:
     retry_after: int = 0
 
 
-class SlidingWindowLimiter:
-    """Counts calls per key over a sliding window (monotonic time). Callers hold the lock."""
+Monotonic = Callable[[], float]
+"""Seconds that only go forward: ``time.monotonic``, or a test's clock that skips the waits its
+connectors make (``tests/clock.py``) — the same calls are refused either way."""
 
-    def __init__(self) -> None:
+
+class SlidingWindowLimiter:
+    """Counts calls per key over a sliding window of ``monotonic`` seconds. Callers hold the
+    lock."""
+
+    def __init__(self, monotonic: Monotonic = time.monotonic) -> None:
+        self._monotonic = monotonic
         self._hits: dict[str, deque[float]] = {}
 
     def check(self, key: str, limit: int, window_seconds: float) -> RateDecision:
         """Record a call for ``key`` if the budget allows it and say what happened."""
-        now = time.monotonic()
+        now = self._monotonic()
         hits = self._hits.setdefault(key, deque())
         while hits and now - hits[0] >= window_seconds:
             hits.popleft()
@@ -318,14 +327,19 @@ class BaseSandboxState(ABC):
     called with ``lock`` held (handlers do ``with state.lock:``); the lock is re-entrant.
     """
 
-    def __init__(self, defaults: Mapping[str, Any], config: Mapping[str, Any] | None) -> None:
+    def __init__(
+        self,
+        defaults: Mapping[str, Any],
+        config: Mapping[str, Any] | None,
+        monotonic: Monotonic = time.monotonic,
+    ) -> None:
         self.lock = threading.RLock()
         self.initial_config: dict[str, Any] = {**COMMON_CONFIG_DEFAULTS, **defaults}
         self.initial_config.update(config or {})
         self.config: dict[str, Any] = dict(self.initial_config)
         self.clock = SandboxClock(lambda: float(self.config["clock_offset_seconds"]))
         self.faults = FaultInjector()
-        self.limiter = SlidingWindowLimiter()
+        self.limiter = SlidingWindowLimiter(monotonic)
         self.webhooks = WebhookSender(lambda: float(self.config["webhook_timeout_seconds"]))
         self.requests_log: list[dict[str, Any]] = []
 

@@ -29,6 +29,7 @@ Errors: ``engine.service.errors``.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -37,7 +38,7 @@ from engine.config import Settings
 from engine.queue import Backplane, EventHub, Queue, make_backplane
 from engine.registry import ModuleRegistry, default_registry
 from engine.service.accounts import AccountOperations
-from engine.service.base import Clock, HttpFactory, guarded_http_factory
+from engine.service.base import Clock, HttpFactory, Sleep, guarded_http_factory
 from engine.service.connections import ConnectionOperations
 from engine.service.deliveries import AppDeliveryOperations
 from engine.service.errors import (
@@ -99,6 +100,8 @@ class Service:
         options: service timings not in ``Settings``.
         http_factory: makes the HTTP session of one run (closed after it); by default a
             session behind the SSRF guard unless ``settings.allow_private_network``.
+        sleep: how runs wait (retries, rate limits): ``time.sleep``; a test passes its clock's
+            (``engine.service.base.Sleep``).
     """
 
     def __init__(
@@ -111,6 +114,7 @@ class Service:
         *,
         options: ServiceOptions | None = None,
         http_factory: HttpFactory | None = None,
+        sleep: Sleep = time.sleep,
     ) -> None:
         options = options or ServiceOptions()
         http_factory = http_factory or guarded_http_factory(settings.allow_private_network)
@@ -144,6 +148,7 @@ class Service:
             webhooks=self.webhooks,
             events=self.run_events,
             connections=self.connections,
+            sleep=sleep,
         )
         self.webhooks.hand_over = self.runs.hand_over
         self.webhooks.run_here = self.runs.run_here

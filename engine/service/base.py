@@ -16,6 +16,10 @@ log = logging.getLogger("switchboard.service")
 Clock = Callable[[], datetime]
 """Aware-UTC now; tests pass a fake."""
 
+Sleep = Callable[[float], None]
+"""How a run waits (a retry's backoff, a rate limit's ``Retry-After``, ``util:FunctionSleep``):
+``time.sleep``; a test passes its clock's, which skips the wait instead of spending it."""
+
 HttpFactory = Callable[[], Any]
 """Makes the HTTP session of one run or check (closed after it)."""
 

@@ -30,7 +30,7 @@ from engine.graph import Plan
 from engine.jsonvalues import COMPACT_OPTIONS
 from engine.queue import Backplane, Lock, WebhookResponse
 from engine.runtime import ExecutionRecord, IncompleteState, RunContext, RunLimits, run_scenario
-from engine.service.base import Clock, HttpFactory, log
+from engine.service.base import Clock, HttpFactory, Sleep, log
 from engine.service.connections import ConnectionOperations
 from engine.service.events import EventOperations
 from engine.service.incomplete import IncompleteOperations
@@ -117,6 +117,7 @@ class RunOperations:
         incomplete: settles what a run leaves incomplete, and failed retries.
         webhooks: makes a webhook request's bundle (``bundle_of``).
         events: the event sink each run reports its progress and end to.
+        sleep: how a run waits (``engine.service.base.Sleep``).
     """
 
     def __init__(
@@ -134,10 +135,12 @@ class RunOperations:
         webhooks: WebhookOperations,
         events: EventOperations,
         connections: ConnectionOperations,
+        sleep: Sleep = time.sleep,
     ) -> None:
         self.store = store
         self.queue = queue
         self.plans = plans
+        self.sleep = sleep
         self.settings = settings
         self.options = options
         self.clock = clock
@@ -622,7 +625,7 @@ class RunOperations:
             commit_cursor=commit_cursor,
             respond=responder,
             subscenarios=ServiceSubscenarios(self, execution),
-            sleep=time.sleep,
+            sleep=self.sleep,
             variables={
                 "organization": self._organization_variables(plan),
                 "input": scenario_inputs(execution) or {},

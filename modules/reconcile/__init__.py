@@ -4,9 +4,10 @@ Two steps, kept apart so that each can be used alone:
 
 1. **Fetch** one side through its connector into ``Books`` (``books.py``): customers, invoices
    with their lines and totals, payments with their allocations, in one vocabulary —
-   ``fetch_onecrm``, ``fetch_xero``, ``fetch_quickbooks``, each ``(connection, session)``
-   where ``connection`` is the stored connection's data (as modules receive it) and
-   ``session`` a ``requests.Session``.
+   ``fetch_onecrm``, ``fetch_xero``, ``fetch_quickbooks``, each ``(connection, session,
+   sleep)`` where ``connection`` is the stored connection's data (as modules receive it),
+   ``session`` a ``requests.Session`` and ``sleep`` how the client waits out a rate limit
+   (``time.sleep``; a test's clock skips the wait).
 2. **Compare** them: ``compare(library, crm_side, accounting_side)`` → every ``Difference``
    (record, field, both values), ``library`` being ``xero`` or ``quickbooks``. Pure: no I/O.
 
@@ -21,6 +22,7 @@ The randomized end-to-end test (``tests/scenarios/test_books_balance.py``) and
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -30,7 +32,7 @@ from modules.reconcile.onecrm import fetch_onecrm
 from modules.reconcile.quickbooks import fetch_quickbooks
 from modules.reconcile.xero import fetch_xero
 
-FETCHERS: dict[str, Callable[[Mapping[str, Any], Any], Books]] = {
+FETCHERS: dict[str, Callable[[Mapping[str, Any], Any, Callable[[float], None]], Books]] = {
     "onecrm": fetch_onecrm,
     "xero": fetch_xero,
     "quickbooks": fetch_quickbooks,
@@ -39,14 +41,20 @@ LIBRARIES = tuple(RULES)
 """The library pairs that can be compared: 1CRM with each of these."""
 
 
-def fetch(app: str, connection: Mapping[str, Any], session: Any) -> Books:
-    """One side's books (``app``: ``onecrm``, ``xero`` or ``quickbooks``).
+def fetch(
+    app: str,
+    connection: Mapping[str, Any],
+    session: Any,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Books:
+    """One side's books (``app``: ``onecrm``, ``xero`` or ``quickbooks``); ``sleep`` is how
+    its client waits out a rate limit.
 
     Raises:
         KeyError: an unknown app.
         ModuleError: the app could not be read.
     """
-    return FETCHERS[app](connection, session)
+    return FETCHERS[app](connection, session, sleep)
 
 
 class BooksReconciler:

@@ -11,7 +11,6 @@ is retried when its backoff is due), until a round writes nothing in either sand
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from modules.quickbooks import sandbox as qbo_sandbox
 from modules.reconcile import Difference
 from modules.sandboxing import run_sandbox_in_thread
 from modules.xero import sandbox as xero_sandbox
+from tests.clock import SkippingClock
 from tests.connectors.conftest import Sandbox
 from tests.connectors.test_quickbooks_support import VERIFIER, connect_quickbooks
 from tests.contracts.xero_openapi import ExchangeTap, assert_exchanges_conform
@@ -163,9 +163,10 @@ class World:
                 continue
             if not self.refused_by_a_rate_limit():
                 return number
-            # A round stands for three hours, but the sandboxes count calls in real seconds:
-            # the tick's retry ran at once and was refused again. Let a rate window go by.
-            time.sleep(self.rate_window())
+            # A round stands for three hours, but the sandboxes count calls in their own
+            # seconds: the tick's retry ran at once and was refused again. Let a rate window
+            # go by (on the clock the sandboxes count on: skipped, not sat through).
+            self.library.clock.sleep(self.rate_window())
         raise SyncLoops(f"the {self.name} library still writes after {MAX_ROUNDS} rounds")
 
     def refused_by_a_rate_limit(self) -> bool:
@@ -239,14 +240,16 @@ def open_world(name: str) -> Iterator[World]:
             stack.callback(stop)
             return Sandbox(url, http)
 
-        onecrm = serve(onecrm_sandbox.create_app())
+        clock = SkippingClock()  # rate-limit windows and waits (``tests/clock.py``)
+        onecrm = serve(onecrm_sandbox.create_app(monotonic=clock.monotonic))
         # An organisation that invoices in more than its base currency (NZD).
-        tap = ExchangeTap(xero_sandbox.create_app({"currencies": list(FOREIGN_CURRENCIES)}))
+        currencies = {"currencies": list(FOREIGN_CURRENCIES)}
+        tap = ExchangeTap(xero_sandbox.create_app(currencies, monotonic=clock.monotonic))
         xero = serve(tap)
         stack.callback(assert_exchanges_conform, tap)
-        library = stack.enter_context(open_library(directory / "var", onecrm, xero, http))
+        library = stack.enter_context(open_library(directory / "var", onecrm, xero, http, clock))
         if name == "quickbooks":
-            library.quickbooks = serve(qbo_sandbox.create_app())
+            library.quickbooks = serve(qbo_sandbox.create_app(monotonic=clock.monotonic))
             library.connections["quickbooks"] = connect_quickbooks(
                 library.service.store, library.service.registry, http, library.quickbooks
             ).id

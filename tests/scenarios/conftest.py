@@ -7,7 +7,6 @@ imported with connections made the way a user makes them."""
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,6 +25,7 @@ from modules.quickbooks import sandbox as qbo_sandbox
 from modules.reconcile import Books, Difference, compare, fetch
 from modules.sandboxing import run_sandbox_in_thread
 from modules.xero import sandbox as xero_sandbox
+from tests.clock import SkippingClock
 from tests.connectors.conftest import (  # noqa: F401  (fixtures)
     Sandbox,
     connect_onecrm,
@@ -46,14 +46,24 @@ RATE_LIMIT_RESENDS = 10  # a person waits out 1CRM's rate window this many times
 
 
 class Library:
-    """The service with both sandboxes and their connections; imports and drives scenarios."""
+    """The service with both sandboxes and their connections; imports and drives scenarios.
+    ``clock`` is the one the sandboxes count rate-limit windows on and every wait skips."""
 
-    def __init__(self, service: Service, onecrm: Sandbox, xero: Sandbox, connections, http):
+    def __init__(
+        self,
+        service: Service,
+        onecrm: Sandbox,
+        xero: Sandbox,
+        connections,
+        http,
+        clock: SkippingClock,
+    ):
         self.service = service
         self.onecrm = onecrm
         self.xero = xero
         self.connections = connections
         self.http = http
+        self.clock = clock
 
     # -- scenarios --
 
@@ -100,7 +110,7 @@ class Library:
         for _ in range(RATE_LIMIT_RESENDS):
             if answer.status_code != 429:
                 break
-            time.sleep(float(answer.headers.get("Retry-After", "1")))
+            self.clock.sleep(float(answer.headers.get("Retry-After", "1")))
             answer = self.http.request(method, url, json=body, auth=CRM_AUTH)
         assert answer.status_code < 300, answer.text
         return answer.json()
@@ -157,7 +167,7 @@ class Library:
 
     def books(self, app: str) -> Books:
         """One side's books, read through its connector (``modules/reconcile``)."""
-        return fetch(app, self.connection(app), self.http)
+        return fetch(app, self.connection(app), self.http, self.clock.sleep)
 
     def differences(self, library: str = "xero") -> list[Difference]:
         """Every difference between 1CRM's books and the accounting system's."""
@@ -181,7 +191,7 @@ class Library:
         for _ in range(RATE_LIMIT_RESENDS):
             if answer.status_code != 429:
                 break
-            time.sleep(float(answer.headers.get("Retry-After", "1")))
+            self.clock.sleep(float(answer.headers.get("Retry-After", "1")))
             answer = self.http.request(method, url, json=body, params=params, headers=headers)
         assert answer.status_code < 300, answer.text
         return answer.json()
@@ -270,22 +280,30 @@ ONECRM_CURRENCIES = {"default_currency": "NZD", "currencies": ["USD", "AUD", "EU
 
 
 @pytest.fixture
-def onecrm(serve, http):
-    return Sandbox(serve(onecrm_sandbox.create_app(ONECRM_CURRENCIES)), http)
+def skipping_clock() -> SkippingClock:
+    """The clock the sandboxes count rate-limit windows on and the runs' waits skip."""
+    return SkippingClock()
 
 
 @pytest.fixture
-def xero(serve, http):
+def onecrm(serve, http, skipping_clock):
+    app = onecrm_sandbox.create_app(ONECRM_CURRENCIES, monotonic=skipping_clock.monotonic)
+    return Sandbox(serve(app), http)
+
+
+@pytest.fixture
+def xero(serve, http, skipping_clock):
     """The Xero sandbox; when the test ends, every request the scenarios sent and every answer
     must conform to Xero's OpenAPI spec (``tests/contracts/xero_openapi.py``)."""
-    tap = ExchangeTap(xero_sandbox.create_app())
+    tap = ExchangeTap(xero_sandbox.create_app(monotonic=skipping_clock.monotonic))
     yield Sandbox(serve(tap), http)
     assert_exchanges_conform(tap)
 
 
 @pytest.fixture
-def quickbooks(serve, http):
-    return Sandbox(serve(qbo_sandbox.create_app({"fixture": "small"})), http)
+def quickbooks(serve, http, skipping_clock):
+    app = qbo_sandbox.create_app({"fixture": "small"}, monotonic=skipping_clock.monotonic)
+    return Sandbox(serve(app), http)
 
 
 @pytest.fixture
@@ -298,15 +316,19 @@ def qbo_library(library, quickbooks, http):
 
 
 @pytest.fixture
-def library(tmp_path, onecrm, xero, http):
-    with open_library(tmp_path / "var", onecrm, xero, http) as opened:
+def library(tmp_path, onecrm, xero, http, skipping_clock):
+    with open_library(tmp_path / "var", onecrm, xero, http, skipping_clock) as opened:
         yield opened
 
 
 @contextmanager
-def open_library(var_dir: Path, onecrm: Sandbox, xero: Sandbox, http) -> Iterator[Library]:
+def open_library(
+    var_dir: Path, onecrm: Sandbox, xero: Sandbox, http, clock: SkippingClock
+) -> Iterator[Library]:
     """The real service on a fresh SQLite store in ``var_dir``, its web app served on loopback,
-    connected to the sandboxes (also what a test that starts its own sandboxes uses)."""
+    connected to the sandboxes (also what a test that starts its own sandboxes uses). The
+    sandboxes count their rate-limit windows on ``clock``, and so do the connectors while the
+    library is open; the runs wait on it (``tests/clock.py``)."""
     environ = {
         "SWITCHBOARD_VAR_DIR": str(var_dir),
         "SWITCHBOARD_HEARTBEAT_SECONDS": "1",
@@ -316,7 +338,7 @@ def open_library(var_dir: Path, onecrm: Sandbox, xero: Sandbox, http) -> Iterato
     store = open_store(settings.database_url, secret_box=settings.secret_box())
     queue = InlineQueue(workers=1)  # not started: tests drive the worker path themselves
     registry = default_registry()
-    service = Service(store, queue, settings, registry, options=ServiceOptions())
+    service = Service(store, queue, settings, registry, options=ServiceOptions(), sleep=clock.sleep)
     app = create_app({"SWITCHBOARD_SERVICE": service, "TESTING": True})
     base_url, stop = run_sandbox_in_thread(app)
     service.options = ServiceOptions(base_url=base_url)
@@ -325,7 +347,8 @@ def open_library(var_dir: Path, onecrm: Sandbox, xero: Sandbox, http) -> Iterato
         "xero": connect_xero(store, registry, http, xero).id,
     }
     try:
-        yield Library(service, onecrm, xero, connections, http)
+        with clock.counting_connector_calls():
+            yield Library(service, onecrm, xero, connections, http, clock)
     finally:
         stop()
         queue.close()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -33,7 +34,7 @@ from modules.onecrm.sandbox.schema import LINK_MODELS, MODELS, ModelSchema
 from modules.onecrm.sandbox.state import OneCrmSandboxState
 from modules.onecrm.sandbox.values import DATETIME_FORMAT
 from modules.onecrm.sandbox.webhooks import announce, parse_subscription, subscribed
-from modules.sandboxing import Fault, json_response, register_control_routes
+from modules.sandboxing import Fault, Monotonic, json_response, register_control_routes
 
 API_PREFIX = "/api.php"
 PUBLIC_PATHS = frozenset({f"{API_PREFIX}/version"})
@@ -365,11 +366,16 @@ ROUTES: tuple[tuple[str, str, Any, tuple[str, ...]], ...] = (
 )
 
 
-def create_app(config: dict[str, Any] | None = None) -> flask.Flask:
+def create_app(
+    config: dict[str, Any] | None = None, *, monotonic: Monotonic = time.monotonic
+) -> flask.Flask:
     """Build a 1CRM sandbox app. ``config`` overrides ``state.DEFAULTS`` and the common sandbox
-    keys; ``config["fixture"]`` may name a fixture (``"demo"``, ``"small"``), a path or a dict."""
+    keys; ``config["fixture"]`` may name a fixture (``"demo"``, ``"small"``), a path or a dict.
+    ``monotonic`` counts its rate-limit windows (a test passes the clock its connectors
+    wait on).
+    """
     app = flask.Flask(__name__)
-    state = OneCrmSandboxState(config)
+    state = OneCrmSandboxState(config, monotonic)
     register_control_routes(app, state, fault_response)
     app.before_request(check_access)
     for path, name, view, methods in ROUTES:

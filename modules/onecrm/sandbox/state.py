@@ -4,6 +4,7 @@ reference data a new 1CRM instance has (currencies, tax rates, a standard tax co
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import Any
 from modules.onecrm.sandbox.documents import save_as_person
 from modules.onecrm.sandbox.records import BASE_CURRENCY_ID, Record, save_record
 from modules.onecrm.sandbox.schema import MODELS
-from modules.sandboxing import BaseSandboxState, SandboxError
+from modules.sandboxing import BaseSandboxState, Monotonic, SandboxError
 
 FIXTURE_DIR = Path(__file__).resolve().parent.parent / "fixtures"
 STANDARD_TAX_CODE_ID = "standard-tax_-code-0000-000000000001"
@@ -52,8 +53,10 @@ def reference_id(kind: str, name: str) -> str:
 class OneCrmSandboxState(BaseSandboxState):
     """Records by model, webhook subscriptions and document counters."""
 
-    def __init__(self, config: Mapping[str, Any] | None = None) -> None:
-        super().__init__(DEFAULTS, config)
+    def __init__(
+        self, config: Mapping[str, Any] | None = None, monotonic: Monotonic = time.monotonic
+    ) -> None:
+        super().__init__(DEFAULTS, config, monotonic)
         self.clear_records()
         self.seed_initial_fixture()
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import json
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ from typing import Any
 from modules.concurrency import MemoryConcurrencyLimiter
 from modules.sandbox_oauth import OAuthStore
 from modules.sandbox_replays import ReplayStore
-from modules.sandboxing import BaseSandboxState
+from modules.sandboxing import BaseSandboxState, Monotonic
 
 from .entities import ENTITIES, SEED_ORDER
 from .realm import Realm
@@ -161,8 +162,10 @@ BASELINE: dict[str, list[dict[str, Any]]] = {
 class QboSandboxState(BaseSandboxState):
     """Realms by id and the OAuth token store."""
 
-    def __init__(self, config: Mapping[str, Any] | None = None) -> None:
-        super().__init__(DEFAULTS, config)
+    def __init__(
+        self, config: Mapping[str, Any] | None = None, monotonic: Monotonic = time.monotonic
+    ) -> None:
+        super().__init__(DEFAULTS, config, monotonic)
         self.in_flight = MemoryConcurrencyLimiter()  # requests being answered, per realm
         self.clear_records()
         self.seed_initial_fixture()

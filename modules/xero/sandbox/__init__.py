@@ -34,11 +34,12 @@ deliveries, intent to receive).
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import flask
 
-from modules.sandboxing import register_control_routes, run_sandbox_in_thread
+from modules.sandboxing import Monotonic, register_control_routes, run_sandbox_in_thread
 
 from . import api, oauth, webhooks
 from .concurrency import ConcurrencyGate
@@ -55,12 +56,16 @@ __all__ = [
 SPEC_VERSION = "XeroAPI/Xero-OpenAPI xero_accounting.yaml 16.1.0"
 
 
-def create_app(config: dict[str, Any] | None = None) -> flask.Flask:
+def create_app(
+    config: dict[str, Any] | None = None, *, monotonic: Monotonic = time.monotonic
+) -> flask.Flask:
     """Build a Xero sandbox app. ``config`` overrides ``state.DEFAULTS`` (and the common sandbox
     keys); ``config["fixture"]`` may name a fixture (``"demo"``, ``"small"``), a path or a dict.
+    ``monotonic`` counts its rate-limit windows (a test passes the clock its connectors
+    wait on).
     """
     app = flask.Flask(__name__)
-    state = XeroSandboxState(config)
+    state = XeroSandboxState(config, monotonic)
     register_control_routes(app, state, api.fault_response)
     webhooks.register(app)
     oauth.register(app)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import secrets
+import time
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
@@ -14,7 +15,7 @@ import flask
 
 from modules.sandbox_oauth import OAuthStore
 from modules.sandbox_replays import ReplayStore
-from modules.sandboxing import BaseSandboxState, SandboxError
+from modules.sandboxing import BaseSandboxState, Monotonic, SandboxError
 
 from .errors import Record, ValidationFailed
 from .organisation import TAX_RATES
@@ -60,8 +61,10 @@ DEFAULTS: dict[str, Any] = {
 class XeroSandboxState(BaseSandboxState):
     """All of the Xero sandbox's memory: tenants with records, OAuth artefacts, sequences."""
 
-    def __init__(self, config: Mapping[str, Any] | None = None) -> None:
-        super().__init__(DEFAULTS, config)
+    def __init__(
+        self, config: Mapping[str, Any] | None = None, monotonic: Monotonic = time.monotonic
+    ) -> None:
+        super().__init__(DEFAULTS, config, monotonic)
         self.signing_secret = secrets.token_bytes(32)
         self.clear_records()
         self.seed_initial_fixture()

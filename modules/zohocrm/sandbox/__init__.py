@@ -15,11 +15,12 @@ See ``docs/sandboxes.md`` for the behaviour and where it differs from the real A
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import flask
 
-from modules.sandboxing import register_control_routes, run_sandbox_in_thread
+from modules.sandboxing import Monotonic, register_control_routes, run_sandbox_in_thread
 
 from . import api, oauth
 from .state import ZohoSandboxState
@@ -27,12 +28,17 @@ from .state import ZohoSandboxState
 __all__ = ["ZohoSandboxState", "create_app", "run_sandbox_in_thread"]
 
 
-def create_app(config: dict[str, Any] | None = None) -> flask.Flask:
+def create_app(
+    config: dict[str, Any] | None = None, *, monotonic: Monotonic = time.monotonic
+) -> flask.Flask:
     """Build a Zoho CRM sandbox app. ``config`` overrides ``state.DEFAULTS`` and the common
     sandbox keys; ``config["fixture"]`` may name a fixture (``"demo"``, ``"small"``), a path or
-    a dict."""
+    a dict.
+    ``monotonic`` counts its rate-limit windows (a test passes the clock its connectors
+    wait on).
+    """
     app = flask.Flask(__name__)
-    state = ZohoSandboxState(config)
+    state = ZohoSandboxState(config, monotonic)
     register_control_routes(app, state, api.fault_response)
     oauth.register(app)
     api.register(app)

@@ -13,13 +13,14 @@ Quotes and Invoices carry their line items in ``Quoted_Items`` / ``Invoiced_Item
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from modules.concurrency import MemoryConcurrencyLimiter
 from modules.sandbox_oauth import OAuthStore
-from modules.sandboxing import BaseSandboxState
+from modules.sandboxing import BaseSandboxState, Monotonic
 from modules.zohocrm.crossref import cross_reference_layout
 
 from .records import MODULES
@@ -58,8 +59,10 @@ DEFAULTS: dict[str, Any] = {
 class ZohoSandboxState(BaseSandboxState):
     """One organisation, its tokens and its notification channels."""
 
-    def __init__(self, config: Mapping[str, Any] | None = None) -> None:
-        super().__init__(DEFAULTS, config)
+    def __init__(
+        self, config: Mapping[str, Any] | None = None, monotonic: Monotonic = time.monotonic
+    ) -> None:
+        super().__init__(DEFAULTS, config, monotonic)
         self.in_flight = MemoryConcurrencyLimiter()  # calls being answered
         self.clear_records()
         self.seed_initial_fixture()
