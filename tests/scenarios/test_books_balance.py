@@ -33,7 +33,15 @@ from hypothesis.stateful import (
 
 from modules.reconcile.books import money
 from tests.scenarios.books import FOREIGN_CURRENCIES, World, open_world
-from tests.scenarios.users import CrmUser, LineSpec, QuickBooksUser, Ref, XeroUser
+from tests.scenarios.users import (
+    CrmUser,
+    LineSpec,
+    QuickBooksUser,
+    Ref,
+    XeroUser,
+    crm_create_quote,
+    qbo_create_estimate,
+)
 
 SOAK = os.environ.get("SWITCHBOARD_SOAK") == "1"
 EXAMPLES, STEPS = (100, 25) if SOAK else (2, 10)
@@ -90,6 +98,12 @@ class Actions:
     app_invoice_deletes: bool = False
     """Invoices nothing is paid on, deleted in the accounting system (QuickBooks Online lets
     one delete an invoice; Xero only voids an approved one)."""
+    # -- quotes (books-quotes) --
+    crm_quotes: bool = False
+    """Quotes made in 1CRM (mixed tax rates, discounts, currencies: §2.5, §3.5a)."""
+    app_quotes: bool = False
+    """Quotes (estimates) made in the accounting system (mixed tax modes, discounts,
+    currencies: §3.5b; Xero quotes are not synced to 1CRM)."""
 
 
 NO_DISCOUNT = (Decimal(0),)
@@ -120,6 +134,8 @@ ACTIONS: dict[str, Actions] = {
         crm_unsynced_deletions=True,
         crm_credit_deletions=True,
         app_credit_note_voids=True,
+        # quotes (books-quotes)
+        crm_quotes=True,
     ),
     "quickbooks": Actions(
         crm_tax_rates=TAX_RATES,
@@ -143,6 +159,9 @@ ACTIONS: dict[str, Actions] = {
         app_invoice_deletes=True,
         crm_credits=True,
         app_credit_notes=True,
+        # quotes (books-quotes)
+        crm_quotes=True,
+        app_quotes=True,
     ),
 }
 
@@ -446,6 +465,32 @@ class BooksMachine(RuleBasedStateMachine):
             self.edited.discard(ref)
             self.unsynced.pop(ref, None)
             self.did("invoice deletions")
+        self.steps += 1
+
+    # -- quotes (books-quotes) -------------------------------------------------------------
+
+    @precondition(lambda self: self.customers and self.actions.crm_quotes)
+    @rule(data=st.data(), expiry=st.sampled_from(DATES))
+    def crm_quote(self, data: st.DataObject, expiry: str) -> None:
+        actions = self.actions
+        name = data.draw(st.sampled_from(self.customers), label="customer")
+        lines = data.draw(lines_of(actions.crm_tax_rates, actions.crm_discounts), label="lines")
+        currency = data.draw(st.sampled_from(actions.crm_currencies), label="currency")
+        if crm_create_quote(self.crm, name, lines, currency, expiry) is not None:
+            self.did("1CRM quotes")
+        self.steps += 1
+
+    @precondition(lambda self: self.customers and self.actions.app_quotes)
+    @rule(data=st.data(), expiry=st.sampled_from(DATES))
+    def app_quote(self, data: st.DataObject, expiry: str) -> None:
+        actions = self.actions
+        name = data.draw(st.sampled_from(self.customers), label="customer")
+        lines = data.draw(lines_of(actions.app_tax_rates, actions.app_discounts), label="lines")
+        mode = data.draw(st.sampled_from(actions.app_modes), label="mode")
+        currency = data.draw(st.sampled_from(actions.app_currencies), label="currency")
+        assert isinstance(self.app, QuickBooksUser)
+        if qbo_create_estimate(self.app, name, lines, mode, expiry, currency) is not None:
+            self.did("quotes")
         self.steps += 1
 
     def did(self, what: str) -> None:
@@ -1227,5 +1272,29 @@ def test_golden_an_invoice_edited_in_1crm_and_voided_in_xero_between_syncs():
         assert invoice in machine.closed
         machine.sync()
         assert machine.crm.invoice(invoice)["due_date"][:10] == "2026-03-31"
+    finally:
+        machine.teardown()
+
+
+# -- goldens: quotes (books-quotes) -----------------------------------------------------------
+
+
+def test_golden_a_1crm_quote_reaches_quickbooks_with_its_discounts_and_currency():
+    """Found by the machine's quotes: §3.5a sent each 1CRM line's list price (its discount
+    lost: 87.49 became 99.99) and no currency (a USD quote became an NZD estimate). It now
+    sends each line's net amount after its discount, as §3.3 does, and the quote's currency
+    and rate."""
+    machine = machine_for("quickbooks")()
+    try:
+        machine.create_customer(side="crm", name="Kauri & Rimu", city="Napier", phone="")
+        machine.sync()
+        lines = [
+            LineSpec("Widget", 3, Decimal("33.33"), Decimal(15), Decimal("12.5")),
+            LineSpec("Advice", 1, Decimal("40.05"), Decimal(0)),
+        ]
+        machine.crm_quote(Scripted("Kauri & Rimu 1", lines, "USD"), "2026-04-30")
+        machine.sync()
+        (estimate,) = machine.world.library.qbo_records("Estimate")
+        assert (estimate["CurrencyRef"]["value"], estimate["TotalAmt"]) == ("USD", 140.66)
     finally:
         machine.teardown()
