@@ -55,6 +55,7 @@ ORDER: dict[str, tuple[tuple[str, str], ...]] = {
         ("2.8", "crm"),
         ("2.4", "poll"),
         ("2.5", "crm"),
+        ("2.12", "crm"),
         ("2.6", "crm"),
         ("2.7", "poll"),
         ("2.9", "crm"),

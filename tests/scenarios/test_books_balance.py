@@ -40,7 +40,11 @@ from tests.scenarios.users import (
     Ref,
     XeroUser,
     crm_create_quote,
+    crm_edit_quote,
+    crm_quote_stage,
+    crm_quotes,
     qbo_create_estimate,
+    qbo_estimate_status,
 )
 
 SOAK = os.environ.get("SWITCHBOARD_SOAK") == "1"
@@ -104,6 +108,13 @@ class Actions:
     app_quotes: bool = False
     """Quotes (estimates) made in the accounting system (mixed tax modes, discounts,
     currencies: §3.5b; Xero quotes are not synced to 1CRM)."""
+    crm_quote_edits: bool = False
+    """Quotes edited in 1CRM (lines, expiry): §2.12 updates the Xero quote; QuickBooks: no
+    scenario takes them yet (§3.5a runs on 1CRM's Quote *create* events only, so the estimate
+    keeps the first version)."""
+    quote_statuses: bool = False
+    """Quotes accepted or declined (1CRM's stage; a QuickBooks estimate's ``TxnStatus``). No
+    scenario maps a quote's status yet: reconcile lists the two statuses as a difference."""
 
 
 NO_DISCOUNT = (Decimal(0),)
@@ -136,6 +147,7 @@ ACTIONS: dict[str, Actions] = {
         app_credit_note_voids=True,
         # quotes (books-quotes)
         crm_quotes=True,
+        crm_quote_edits=True,
     ),
     "quickbooks": Actions(
         crm_tax_rates=TAX_RATES,
@@ -491,6 +503,33 @@ class BooksMachine(RuleBasedStateMachine):
         assert isinstance(self.app, QuickBooksUser)
         if qbo_create_estimate(self.app, name, lines, mode, expiry, currency) is not None:
             self.did("quotes")
+        self.steps += 1
+
+    @precondition(lambda self: self.customers and self.actions.crm_quote_edits)
+    @rule(data=st.data(), expiry=st.sampled_from(DATES))
+    def crm_edit_quote(self, data: st.DataObject, expiry: str) -> None:
+        quotes = crm_quotes(self.crm)
+        if quotes:
+            quote = data.draw(st.sampled_from(quotes), label="quote")
+            actions = self.actions
+            lines = data.draw(lines_of(actions.crm_tax_rates, actions.crm_discounts), label="lines")
+            crm_edit_quote(self.crm, quote, lines, expiry)
+            self.did("1CRM quote edits")
+        self.steps += 1
+
+    @precondition(lambda self: self.customers and self.actions.quote_statuses)
+    @rule(data=st.data(), side=st.sampled_from(SIDES), accepted=st.booleans())
+    def quote_status(self, data: st.DataObject, side: str, accepted: bool) -> None:
+        if side == "crm" and (quotes := crm_quotes(self.crm)):
+            quote = data.draw(st.sampled_from(quotes), label="quote")
+            crm_quote_stage(self.crm, quote, "Closed Accepted" if accepted else "Closed Lost")
+            self.did("1CRM quote statuses")
+        elif side == "app" and isinstance(self.app, QuickBooksUser):
+            estimates = [e["Id"] for e in self.world.library.qbo_records("Estimate")]
+            if estimates:
+                estimate = data.draw(st.sampled_from(estimates), label="estimate")
+                qbo_estimate_status(self.app, estimate, "Accepted" if accepted else "Rejected")
+                self.did("quote statuses")
         self.steps += 1
 
     def did(self, what: str) -> None:
@@ -1296,5 +1335,25 @@ def test_golden_a_1crm_quote_reaches_quickbooks_with_its_discounts_and_currency(
         machine.sync()
         (estimate,) = machine.world.library.qbo_records("Estimate")
         assert (estimate["CurrencyRef"]["value"], estimate["TotalAmt"]) == ("USD", 140.66)
+    finally:
+        machine.teardown()
+
+
+def test_golden_a_quote_edited_in_1crm_is_edited_in_xero():
+    """Found by the machine's quote edits: §2.5 runs on 1CRM's Quote create events only, so a
+    quote edited in 1CRM after it was sent kept its first lines and expiry in Xero. §2.12 now
+    takes the edit: the Xero quote whose reference is ``1CRM <number>`` gets the new lines."""
+    machine = machine_for("xero")()
+    try:
+        machine.create_customer(side="crm", name="Kauri & Rimu", city="Napier", phone="")
+        machine.sync()
+        lines = [LineSpec("Widget", 3, Decimal("33.33"), Decimal(15), Decimal("12.5"))]
+        machine.crm_quote(Scripted("Kauri & Rimu 1", lines, "NZD"), "2026-04-30")
+        machine.sync()
+        (quote,) = crm_quotes(machine.crm)
+        machine.crm_edit_quote(Scripted(quote, lines * 2), "2026-03-31")
+        machine.sync()
+        (xero,) = machine.world.library.xero_records("Quotes")
+        assert money(xero["Total"]) == money("201.22")
     finally:
         machine.teardown()
