@@ -21,11 +21,12 @@ def test_demo_imports_and_activates_the_library_against_seeded_sandboxes(
 
     names = _demo_setup(onecrm, xero, 60)
 
-    assert len(names) == 11
+    # §2.1 to 2.11 and 2.12 (quote edits from 1CRM)
+    assert len(names) == 12
     service = build_service(Settings.from_env())
     try:
         scenarios = service.list_scenarios()
-        assert all(s.active for s in scenarios) and len(scenarios) == 11
+        assert all(s.active for s in scenarios) and len(scenarios) == 12
         polling = [s for s in scenarios if s.scheduling["type"] != "immediately"]
         assert [s.scheduling["interval"] for s in polling] == [60, 60, 60, 60]
         assert service.store.count_users() == 1
@@ -40,6 +41,7 @@ def test_demo_imports_and_activates_the_library_against_seeded_sandboxes(
         ("Payment", "create"),
         ("Payment", "update"),
         ("Quote", "create"),
+        ("Quote", "update"),
     ]
     assert all(h["url"].startswith("http://127.0.0.1:8123/hooks/") for h in hooks)
 
