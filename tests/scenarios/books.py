@@ -69,6 +69,7 @@ ORDER: dict[str, tuple[tuple[str, str], ...]] = {
         ("3.9", "crm"),
         ("3.4", "app"),
         ("3.5a", "crm"),
+        ("3.13", "crm"),
         ("3.5b", "app"),
         ("3.6", "crm"),
         ("3.11", "crm"),

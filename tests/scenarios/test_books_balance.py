@@ -109,9 +109,8 @@ class Actions:
     """Quotes (estimates) made in the accounting system (mixed tax modes, discounts,
     currencies: §3.5b; Xero quotes are not synced to 1CRM)."""
     crm_quote_edits: bool = False
-    """Quotes edited in 1CRM (lines, expiry): §2.12 updates the Xero quote; QuickBooks: no
-    scenario takes them yet (§3.5a runs on 1CRM's Quote *create* events only, so the estimate
-    keeps the first version)."""
+    """Quotes edited in 1CRM (lines, expiry): §2.12 updates the Xero quote, §3.13 the
+    QuickBooks estimate (§2.5 and §3.5a run on 1CRM's Quote *create* events only)."""
     quote_statuses: bool = False
     """Quotes accepted or declined (1CRM's stage; a QuickBooks estimate's ``TxnStatus``). No
     scenario maps a quote's status yet: reconcile lists the two statuses as a difference."""
@@ -174,6 +173,7 @@ ACTIONS: dict[str, Actions] = {
         # quotes (books-quotes)
         crm_quotes=True,
         app_quotes=True,
+        crm_quote_edits=True,
     ),
 }
 
@@ -1339,11 +1339,13 @@ def test_golden_a_1crm_quote_reaches_quickbooks_with_its_discounts_and_currency(
         machine.teardown()
 
 
-def test_golden_a_quote_edited_in_1crm_is_edited_in_xero():
-    """Found by the machine's quote edits: §2.5 runs on 1CRM's Quote create events only, so a
-    quote edited in 1CRM after it was sent kept its first lines and expiry in Xero. §2.12 now
-    takes the edit: the Xero quote whose reference is ``1CRM <number>`` gets the new lines."""
-    machine = machine_for("xero")()
+@pytest.mark.parametrize("library", ["xero", "quickbooks"])
+def test_golden_a_quote_edited_in_1crm_is_edited_on_the_other_side(library):
+    """Found by the machine's quote edits: §2.5 and §3.5a run on 1CRM's Quote create events
+    only, so a quote edited in 1CRM after it was sent kept its first lines and expiry in Xero
+    and QuickBooks. §2.12 and §3.13 now take the edit: the quote whose reference (private
+    note) is ``1CRM <number>`` gets the new lines."""
+    machine = machine_for(library)()
     try:
         machine.create_customer(side="crm", name="Kauri & Rimu", city="Napier", phone="")
         machine.sync()
@@ -1353,7 +1355,11 @@ def test_golden_a_quote_edited_in_1crm_is_edited_in_xero():
         (quote,) = crm_quotes(machine.crm)
         machine.crm_edit_quote(Scripted(quote, lines * 2), "2026-03-31")
         machine.sync()
-        (xero,) = machine.world.library.xero_records("Quotes")
-        assert money(xero["Total"]) == money("201.22")
+        if library == "xero":
+            (xero,) = machine.world.library.xero_records("Quotes")
+            assert money(xero["Total"]) == money("201.22")
+        else:
+            (estimate,) = machine.world.library.qbo_records("Estimate")
+            assert money(estimate["TotalAmt"]) == money("201.22")
     finally:
         machine.teardown()

@@ -56,8 +56,9 @@ def test_demo_runs_the_quickbooks_library_too(serve, tmp_path, monkeypatch):
 
     names = _demo_setup(onecrm, quickbooks, 60, "quickbooks")
 
-    # §3.1 to 3.7, 3.8, 3.9 and 3.10 (deletions, cancels, edits from 1CRM), 3.11 and 3.12 (credits)
-    assert len(names) == 13
+    # §3.1 to 3.7, 3.8, 3.9 and 3.10 (deletions, cancels, edits from 1CRM), 3.11 and 3.12 (credits),
+    # 3.13 (quote edits from 1CRM)
+    assert len(names) == 14
     service = build_service(Settings.from_env())
     try:
         assert all(s.active for s in service.list_scenarios())
