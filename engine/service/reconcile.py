@@ -6,7 +6,8 @@ The comparison itself is ``modules.reconcile``, registered as the registry's ``r
 point decides which connections to read — those the library's scenarios use, or the ones
 given — and looks each difference up in those scenarios' sync logs
 (``synclog.SyncLogIndex``): a customer by its name, an invoice or a payment by the accounting
-system's id (the key on one side of a sync), a 1CRM record never synced by its number.
+system's id (the key on one side of a sync), a quote by its id on the side that has it, a
+1CRM record never synced by its number.
 
 For the CLI (``switchboard reconcile xero``) and the REST API
 (``GET /api/reconcile/<library>``): ``service.reconcile("xero").to_dict()``.
@@ -68,7 +69,7 @@ class Reconciliation:
         library: ``xero`` or ``quickbooks``.
         connections: the connection read on each side, by app.
         scenarios: the library's scenarios whose sync logs were searched (id → name).
-        records: how many customers, invoices and payments each side holds, by app.
+        records: how many customers, invoices, payments and quotes each side holds, by app.
         differences: every difference; none when the books balance.
         checked_at: when both sides were read.
     """
@@ -233,6 +234,7 @@ def _counts(books: Any) -> dict[str, int]:
         "customers": len(books.customers),
         "invoices": len(books.invoices),
         "payments": len(books.payments),
+        "quotes": len(getattr(books, "quotes", ())),
     }
 
 

@@ -10,7 +10,11 @@ connector and normalises what it reads into these records, so that comparing is 
   id (1CRM: the payment's Integrated ID); a 1CRM record without one has the key ``""``;
 - a line is its description, quantity, net amount (without tax, after its discount) and tax;
 - an invoice's status is ``open``, ``paid`` or ``void`` (``draft`` for Xero drafts, which the
-  library does not sync); a void invoice owes nothing.
+  library does not sync); a void invoice owes nothing;
+- a quote is keyed by what both sides keep of its origin, as neither keeps the other's id: a
+  quote made in 1CRM by ``1CRM <number>`` (the Xero quote's reference, the QuickBooks
+  estimate's private note), one made in QuickBooks by ``QuickBooks estimate <number>`` (the
+  1CRM quote's subject); its status is ``open``, ``accepted``, ``declined`` or ``invoiced``.
 """
 
 from __future__ import annotations
@@ -22,6 +26,12 @@ from typing import Any
 CENT = Decimal("0.01")
 OPEN, PAID, VOID, DRAFT = "open", "paid", "void", "draft"
 PAYMENT, CREDIT = "payment", "credit note"
+ACCEPTED, DECLINED, INVOICED = "accepted", "declined", "invoiced"
+"""A quote's statuses besides ``open``."""
+FROM_CRM = "1CRM "
+"""How a quote made in 1CRM is known on the other side: ``1CRM <number>``."""
+FROM_QUICKBOOKS = "QuickBooks estimate "
+"""How a QuickBooks estimate is known in 1CRM: its quote's subject is this and the number."""
 
 
 def money(value: Any) -> Decimal:
@@ -129,6 +139,30 @@ class Payment:
     allocations: tuple[Allocation, ...]
 
 
+@dataclass(frozen=True)
+class Quote:
+    """A quote (a QuickBooks estimate) with its lines and totals.
+
+    ``key`` pairs the two sides (``1CRM <number>``, ``QuickBooks estimate <number>``; ``""``
+    for one the library does not sync, as a quote made in Xero); ``id`` is the record's own id
+    in its system, which the sync log knows it by.
+    """
+
+    key: str
+    id: str
+    label: str
+    customer: str | None
+    date: str | None
+    expiry: str | None
+    currency: str | None
+    rate: Decimal
+    status: str
+    lines: tuple[Line, ...]
+    subtotal: Decimal
+    tax: Decimal
+    total: Decimal
+
+
 @dataclass
 class Books:
     """Everything one side holds that the library syncs."""
@@ -136,3 +170,4 @@ class Books:
     customers: list[Customer] = field(default_factory=list)
     invoices: list[Invoice] = field(default_factory=list)
     payments: list[Payment] = field(default_factory=list)
+    quotes: list[Quote] = field(default_factory=list)

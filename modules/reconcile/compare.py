@@ -9,7 +9,12 @@
   customer, dates, currency, status, lines, totals and amount due;
 - **payments** by the accounting system's id (1CRM: the payment's Integrated ID), else by kind,
   date and allocations: one side only, twice in 1CRM, and the date, allocations and — where
-  the accounting system keeps what was received (QuickBooks) — the amount.
+  the accounting system keeps what was received (QuickBooks) — the amount;
+- **quotes** by their origin (``1CRM <number>``, ``QuickBooks estimate <number>``): a quote
+  on one side only (a Xero quote is not synced to 1CRM: one made there is not expected), a
+  quote twice on one side, and the customer, dates, expiry, currency, status, lines and
+  totals. A quote's difference is keyed by the accounting system's id when it has the quote,
+  else by 1CRM's, the ids its sync-log entries know it by.
 
 What each library compares is its ``Rules``; the accounting rules themselves are in
 ``scenarios/README.md``.
@@ -22,7 +27,16 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from modules.reconcile.books import DRAFT, VOID, Books, Customer, Invoice, Payment
+from modules.reconcile.books import (
+    DRAFT,
+    VOID,
+    Books,
+    Customer,
+    Invoice,
+    Line,
+    Payment,
+    Quote,
+)
 
 CUSTOMER_FIELDS = (
     "name",
@@ -47,6 +61,17 @@ INVOICE_FIELDS = (
     "total",
     "amount_due",
 )
+QUOTE_FIELDS = (
+    "customer",
+    "date",
+    "expiry",
+    "currency",
+    "rate",
+    "status",
+    "subtotal",
+    "tax",
+    "total",
+)
 
 
 @dataclass(frozen=True)
@@ -54,7 +79,7 @@ class Difference:
     """One way the two sides disagree.
 
     Attributes:
-        kind: ``customer``, ``invoice`` or ``payment``.
+        kind: ``customer``, ``invoice``, ``payment`` or ``quote``.
         key: the record's key (a customer's name; the accounting system's invoice or payment
             id, ``""`` for a 1CRM record never synced).
         label: what people call it (``INV-0003``, ``PMT-1004``, the customer's name).
@@ -84,6 +109,7 @@ class Rules:
     line_fields: tuple[str, ...]
     payment_amounts: bool
     """Whether the amount received is compared (not only where it went)."""
+    quote_fields: tuple[str, ...] = QUOTE_FIELDS
 
 
 RULES: dict[str, Rules] = {
@@ -99,6 +125,9 @@ RULES: dict[str, Rules] = {
         tuple(f for f in INVOICE_FIELDS if f != "rate"),
         ("description", "quantity", "net"),
         True,
+        # A 1CRM quote has no date of its own (its date is when it was entered, which 3.5a
+        # sends): an estimate's TxnDate cannot be kept in 1CRM, nor a rate compared.
+        tuple(f for f in QUOTE_FIELDS if f not in ("date", "rate")),
     ),
 }
 
@@ -114,6 +143,7 @@ def compare(library: str, crm_side: Books, accounting_side: Books) -> list[Diffe
         *compare_customers(rules, crm_side.customers, accounting_side.customers),
         *compare_invoices(rules, crm_side.invoices, accounting_side.invoices),
         *compare_payments(rules, crm_side.payments, accounting_side.payments),
+        *compare_quotes(rules, crm_side.quotes, accounting_side.quotes),
     ]
 
 
@@ -164,16 +194,21 @@ def invoice_differences(
     rules: Rules, key: str, label: str, mine: Invoice, other: Invoice
 ) -> list[Difference]:
     found = fields_of("invoice", key, label, mine, other, rules.invoice_fields)
-    if len(mine.lines) != len(other.lines):
-        found.append(Difference("invoice", key, label, "lines", len(mine.lines), len(other.lines)))
-        return found
-    for number, (a, b) in enumerate(zip(mine.lines, other.lines, strict=True), start=1):
-        found += [
-            Difference("invoice", key, label, f"line {number} {name}", x, y)
-            for name in rules.line_fields
-            if (x := getattr(a, name)) != (y := getattr(b, name))
-        ]
-    return found
+    return found + line_differences(rules, "invoice", key, label, mine.lines, other.lines)
+
+
+def line_differences(
+    rules: Rules, kind: str, key: str, label: str, mine: Sequence[Line], other: Sequence[Line]
+) -> list[Difference]:
+    """The number of lines, else each line's fields, in order."""
+    if len(mine) != len(other):
+        return [Difference(kind, key, label, "lines", len(mine), len(other))]
+    return [
+        Difference(kind, key, label, f"line {number} {name}", x, y)
+        for number, (a, b) in enumerate(zip(mine, other, strict=True), start=1)
+        for name in rules.line_fields
+        if (x := getattr(a, name)) != (y := getattr(b, name))
+    ]
 
 
 # -- payments ----------------------------------------------------------------------------------
@@ -234,6 +269,28 @@ def payment_differences(rules: Rules, mine: Payment, other: Payment) -> list[Dif
                 sorted_allocations(other),
             )
         )
+    return found
+
+
+# -- quotes ------------------------------------------------------------------------------------
+
+
+def compare_quotes(
+    rules: Rules, crm: Sequence[Quote], accounting: Sequence[Quote]
+) -> list[Difference]:
+    """Pairs quotes by their origin; an accounting quote the library does not sync (key
+    ``""``) is left out."""
+    found: list[Difference] = []
+    ours, theirs = grouped(crm, lambda q: q.key), grouped(accounting, lambda q: q.key)
+    theirs.pop("", None)
+    for key in sorted(set(ours) | set(theirs)):
+        mine, other = ours.get(key, []), theirs.get(key, [])
+        first = (other or mine)[0]
+        id_, label = first.id, (mine or other)[0].label
+        found += counted("quote", id_, label, len(mine), len(other))
+        if mine and other:
+            found += fields_of("quote", id_, label, mine[0], other[0], rules.quote_fields)
+            found += line_differences(rules, "quote", id_, label, mine[0].lines, other[0].lines)
     return found
 
 

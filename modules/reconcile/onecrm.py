@@ -4,6 +4,8 @@ An invoice is keyed by its Integrated ID (the accounting system's invoice id) an
 when cancelled, ``paid`` when nothing is due, else ``open``; its net total is 1CRM's *pretax*
 total. A payment is keyed by its Integrated ID; a 1CRM payment of type *Credit Note* is a
 credit note's credit (what the Xero library records of a credit note allocated to an invoice).
+A quote is keyed by its origin: ``QuickBooks estimate <number>`` (its subject, as 3.5b names
+it) for one that came from QuickBooks, else ``1CRM <number>``; its stage gives its status.
 """
 
 from __future__ import annotations
@@ -17,7 +19,11 @@ from modules.connections import ApiClient
 from modules.onecrm.client import OneCrmClient, onecrm_settings
 from modules.onecrm.documents import ADJUSTMENT_FIELDS, GROUP_FIELDS, LINE_FIELDS, lines_from
 from modules.reconcile.books import (
+    ACCEPTED,
     CREDIT,
+    DECLINED,
+    FROM_CRM,
+    FROM_QUICKBOOKS,
     OPEN,
     PAID,
     PAYMENT,
@@ -28,6 +34,7 @@ from modules.reconcile.books import (
     Invoice,
     Line,
     Payment,
+    Quote,
     day,
     money,
     quantity,
@@ -70,6 +77,28 @@ PAYMENT_FIELDS = [
     "payment_date",
     "amount",
 ]
+QUOTE_FIELDS = [
+    "name",
+    "prefix",
+    "quote_number",
+    "billing_account_id",
+    "date_entered",
+    "valid_until",
+    "currency_id",
+    "exchange_rate",
+    "quote_stage",
+    "pretax",
+    "total_tax",
+    "amount",
+]
+QUOTE_STAGES = {
+    "Closed Accepted": ACCEPTED,
+    "Confirmed": ACCEPTED,
+    "Closed Lost": DECLINED,
+    "Closed Dead": DECLINED,
+}
+"""1CRM's quote stages that end a quote; every other stage (Draft, Negotiation, Delivered,
+On Hold …) is ``open``."""
 CREDIT_NOTE_TYPE = "Credit Note"
 """The payment type a credit note's credit is recorded with in 1CRM."""
 
@@ -89,10 +118,15 @@ def fetch_onecrm(
     invoices = list(client.search("Invoice", fields=INVOICE_FIELDS))
     lines = lines_by_invoice(client)
     keys = {i["id"]: text(i.get("integrated_id")) or f"1crm:{i['id']}" for i in invoices}
+    quote_lines = lines_by_invoice(client, "Quote")
     return Books(
         customers=[customer_of(a) for a in accounts],
         invoices=[invoice_of(i, names, codes, lines.get(i["id"], [])) for i in invoices],
         payments=payments_of(client, keys),
+        quotes=[
+            quote_of(q, names, codes, quote_lines.get(q["id"], []))
+            for q in client.search("Quote", fields=QUOTE_FIELDS)
+        ],
     )
 
 
@@ -110,22 +144,24 @@ def customer_of(account: Mapping[str, Any]) -> Customer:
     )
 
 
-def lines_by_invoice(client: OneCrmClient) -> dict[str, list[dict[str, Any]]]:
-    """Every invoice's lines (``documents.lines_from``), from three list calls."""
-    groups = list(client.search("InvoiceLineGroup", fields=["parent_id", *GROUP_FIELDS]))
-    lines = list(client.search("InvoiceLine", fields=["invoice_id", *LINE_FIELDS]))
-    adjustments = list(
-        client.search("InvoiceAdjustment", fields=["invoice_id", *ADJUSTMENT_FIELDS])
-    )
+def lines_by_invoice(
+    client: OneCrmClient, model: str = "Invoice"
+) -> dict[str, list[dict[str, Any]]]:
+    """Every invoice's (or quote's: ``model``) lines (``documents.lines_from``), from three
+    list calls."""
+    owner = f"{model.lower()}_id"
+    groups = list(client.search(f"{model}LineGroup", fields=["parent_id", *GROUP_FIELDS]))
+    lines = list(client.search(f"{model}Line", fields=[owner, *LINE_FIELDS]))
+    adjustments = list(client.search(f"{model}Adjustment", fields=[owner, *ADJUSTMENT_FIELDS]))
     by_owner: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(
         lambda: {"groups": [], "lines": [], "adjustments": []}
     )
     for group in groups:
         by_owner[group["parent_id"]]["groups"].append(group)
     for line in lines:
-        by_owner[line["invoice_id"]]["lines"].append(line)
+        by_owner[line[owner]]["lines"].append(line)
     for adjustment in adjustments:
-        by_owner[adjustment["invoice_id"]]["adjustments"].append(adjustment)
+        by_owner[adjustment[owner]]["adjustments"].append(adjustment)
     return {
         owner: lines_from(parts["groups"], parts["lines"], parts["adjustments"])
         for owner, parts in by_owner.items()
@@ -150,19 +186,48 @@ def invoice_of(
         currency=text(codes.get(str(invoice.get("currency_id") or ""))),
         rate=quantity(invoice.get("exchange_rate")),
         status=status,
-        lines=tuple(
-            Line(
-                text(line.get("name")),
-                quantity(line.get("quantity")),
-                money(line.get("ext_price")),
-                money(line.get("tax_amount")),
-            )
-            for line in lines
-        ),
+        lines=lines_of(lines),
         subtotal=money(invoice.get("pretax")),
         tax=money(invoice.get("total_tax")),
         total=money(invoice.get("amount")),
         amount_due=money(0 if void else due),
+    )
+
+
+def lines_of(lines: list[dict[str, Any]]) -> tuple[Line, ...]:
+    return tuple(
+        Line(
+            text(line.get("name")),
+            quantity(line.get("quantity")),
+            money(line.get("ext_price")),
+            money(line.get("tax_amount")),
+        )
+        for line in lines
+    )
+
+
+def quote_of(
+    quote: Mapping[str, Any],
+    names: Mapping[str, Any],
+    codes: Mapping[str, Any],
+    lines: list[dict[str, Any]],
+) -> Quote:
+    subject = text(quote.get("name")) or ""
+    number = quote.get("quote_number") or ""
+    return Quote(
+        key=subject if subject.startswith(FROM_QUICKBOOKS) else f"{FROM_CRM}{number}",
+        id=str(quote["id"]),
+        label=f"{quote.get('prefix') or ''}{number}",
+        customer=text(names.get(str(quote.get("billing_account_id") or ""))),
+        date=day(quote.get("date_entered")),
+        expiry=day(quote.get("valid_until")),
+        currency=text(codes.get(str(quote.get("currency_id") or ""))),
+        rate=quantity(quote.get("exchange_rate")),
+        status=QUOTE_STAGES.get(str(quote.get("quote_stage") or ""), OPEN),
+        lines=lines_of(lines),
+        subtotal=money(quote.get("pretax")),
+        tax=money(quote.get("total_tax")),
+        total=money(quote.get("amount")),
     )
 
 

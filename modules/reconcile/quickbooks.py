@@ -7,7 +7,10 @@ amount (``modules/quickbooks/lines.py``, the same shares the *List Invoice Lines
 "Voided"), ``paid`` when its balance is zero, else ``open``. A payment keeps what
 was received (``TotalAmt``; more than its lines on an over-payment) and the invoices its lines
 pay; a payment of 0.00 that applies credit memos to invoices is a ``credit note`` of the credit
-it uses (what 1CRM records as a payment of type Credit Note).
+it uses (what 1CRM records as a payment of type Credit Note). An estimate is a quote keyed by
+its origin: its private note ``1CRM <number>`` when §3.5a made it, else ``QuickBooks estimate
+<number>`` (§3.5b's subject in 1CRM); ``TxnStatus`` Pending is ``open``, Accepted ``accepted``,
+Rejected ``declined``, Closed ``invoiced`` (QuickBooks closes an estimate once invoiced).
 """
 
 from __future__ import annotations
@@ -21,7 +24,12 @@ from modules.connections import ApiClient
 from modules.quickbooks.client import QuickBooksClient, qbo_settings
 from modules.quickbooks.lines import rates_by_code, sales_lines
 from modules.reconcile.books import (
+    ACCEPTED,
     CREDIT,
+    DECLINED,
+    FROM_CRM,
+    FROM_QUICKBOOKS,
+    INVOICED,
     OPEN,
     PAID,
     PAYMENT,
@@ -32,6 +40,7 @@ from modules.reconcile.books import (
     Invoice,
     Line,
     Payment,
+    Quote,
     day,
     money,
     quantity,
@@ -55,10 +64,12 @@ def fetch_quickbooks(
     customers = list(client.query_all("SELECT * FROM Customer WHERE Active = true"))
     invoices = list(client.query_all("SELECT * FROM Invoice"))
     payments = list(client.query_all("SELECT * FROM Payment"))
+    estimates = list(client.query_all("SELECT * FROM Estimate"))
     return Books(
         customers=[customer_of(c) for c in customers],
         invoices=[invoice_of(i, codes) for i in invoices],
         payments=[payment_of(p) for p in payments],
+        quotes=[quote_of(e, codes) for e in estimates],
     )
 
 
@@ -83,6 +94,14 @@ def voided(invoice: Mapping[str, Any]) -> bool:
     return money(invoice.get("TotalAmt")) == 0 and note.startswith("Voided")
 
 
+ESTIMATE_STATUSES = {
+    "Pending": OPEN,
+    "Accepted": ACCEPTED,
+    "Rejected": DECLINED,
+    "Closed": INVOICED,
+}
+
+
 def invoice_of(invoice: Mapping[str, Any], codes: Mapping[str, Any]) -> Invoice:
     lines = sales_lines(invoice, codes)
     balance = money(invoice.get("Balance"))
@@ -95,19 +114,44 @@ def invoice_of(invoice: Mapping[str, Any], codes: Mapping[str, Any]) -> Invoice:
         currency=text((invoice.get("CurrencyRef") or {}).get("value")),
         rate=quantity(invoice.get("ExchangeRate")),
         status=VOID if voided(invoice) else PAID if balance <= 0 else OPEN,
-        lines=tuple(
-            Line(
-                text(line["Description"]),
-                quantity(line["Qty"]),
-                money(line["NetAmount"]),
-                money(line["TaxAmount"]),
-            )
-            for line in lines
-        ),
+        lines=lines_of(lines),
         subtotal=money(sum((line["NetAmount"] for line in lines), Decimal(0))),
         tax=money((invoice.get("TxnTaxDetail") or {}).get("TotalTax")),
         total=money(invoice.get("TotalAmt")),
         amount_due=balance,
+    )
+
+
+def lines_of(lines: list[dict[str, Any]]) -> tuple[Line, ...]:
+    return tuple(
+        Line(
+            text(line["Description"]),
+            quantity(line["Qty"]),
+            money(line["NetAmount"]),
+            money(line["TaxAmount"]),
+        )
+        for line in lines
+    )
+
+
+def quote_of(estimate: Mapping[str, Any], codes: Mapping[str, Any]) -> Quote:
+    lines = sales_lines(estimate, codes)
+    note = text(estimate.get("PrivateNote")) or ""
+    number = text(estimate.get("DocNumber")) or str(estimate["Id"])
+    return Quote(
+        key=note if note.startswith(FROM_CRM) else f"{FROM_QUICKBOOKS}{number}",
+        id=str(estimate["Id"]),
+        label=number,
+        customer=text((estimate.get("CustomerRef") or {}).get("name")),
+        date=day(estimate.get("TxnDate")),
+        expiry=day(estimate.get("ExpirationDate")),
+        currency=text((estimate.get("CurrencyRef") or {}).get("value")),
+        rate=quantity(estimate.get("ExchangeRate")),
+        status=ESTIMATE_STATUSES.get(str(estimate.get("TxnStatus") or "Pending"), OPEN),
+        lines=lines_of(lines),
+        subtotal=money(sum((line["NetAmount"] for line in lines), Decimal(0))),
+        tax=money((estimate.get("TxnTaxDetail") or {}).get("TotalTax")),
+        total=money(estimate.get("TotalAmt")),
     )
 
 

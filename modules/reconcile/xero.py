@@ -5,7 +5,10 @@ A line's net amount is its ``LineAmount`` less its tax when the invoice's amount
 tax-inclusive; a ``NoTax`` line has no tax. Statuses: DRAFT and SUBMITTED are ``draft``,
 AUTHORISED ``open``, PAID ``paid``, VOIDED ``void`` (nothing due); DELETED invoices and
 payments are gone. Each allocation of a sales credit note is a ``credit note`` payment of one
-invoice, keyed by its ``AllocationID``.
+invoice, keyed by its ``AllocationID``. A quote the library made (reference ``1CRM <number>``,
+§2.5) is keyed by that reference; one made in Xero is not synced (key ``""``). Quote statuses:
+DRAFT and SENT are ``open``, then ``accepted``, ``declined``, ``invoiced``; DELETED quotes are
+gone.
 """
 
 from __future__ import annotations
@@ -16,8 +19,12 @@ from typing import Any
 
 from modules.connections import ApiClient
 from modules.reconcile.books import (
+    ACCEPTED,
     CREDIT,
+    DECLINED,
     DRAFT,
+    FROM_CRM,
+    INVOICED,
     OPEN,
     PAID,
     PAYMENT,
@@ -28,6 +35,7 @@ from modules.reconcile.books import (
     Invoice,
     Line,
     Payment,
+    Quote,
     day,
     money,
     quantity,
@@ -37,6 +45,15 @@ from modules.xero.client import XeroClient, xero_settings
 
 STATUSES = {"DRAFT": DRAFT, "SUBMITTED": DRAFT, "AUTHORISED": OPEN, "PAID": PAID, "VOIDED": VOID}
 LIVE_CREDIT = ("AUTHORISED", "PAID")
+QUOTE_STATUSES = {
+    "DRAFT": OPEN,
+    "SENT": OPEN,
+    "ACCEPTED": ACCEPTED,
+    "DECLINED": DECLINED,
+    "INVOICED": INVOICED,
+}
+QUOTE_MODES = {"EXCLUSIVE": "Exclusive", "INCLUSIVE": "Inclusive", "NOTAX": "NoTax"}
+"""Quotes spell their line amount types in capitals (the spec's QuoteLineAmountTypes)."""
 
 
 def fetch_xero(
@@ -65,6 +82,7 @@ def fetch_xero(
         customers=[customer_of(c) for c in contacts],
         invoices=[invoice_of(i) for i in invoices],
         payments=payments + [c for note in credits for c in credits_of(note)],
+        quotes=[quote_of(q) for q in client.list("Quotes") if q.get("Status") in QUOTE_STATUSES],
     )
 
 
@@ -150,3 +168,24 @@ def credits_of(note: Mapping[str, Any]) -> list[Payment]:
         )
         for allocation in note.get("Allocations") or []
     ]
+
+
+def quote_of(quote: Mapping[str, Any]) -> Quote:
+    reference = text(quote.get("Reference")) or ""
+    mode = str(quote.get("LineAmountTypes") or "EXCLUSIVE")
+    mode = QUOTE_MODES.get(mode.upper(), mode)
+    return Quote(
+        key=reference if reference.startswith(FROM_CRM) else "",
+        id=quote["QuoteID"],
+        label=text(quote.get("QuoteNumber")) or quote["QuoteID"],
+        customer=text((quote.get("Contact") or {}).get("Name")),
+        date=day(quote.get("Date") or quote.get("DateString")),
+        expiry=day(quote.get("ExpiryDate") or quote.get("ExpiryDateString")),
+        currency=text(quote.get("CurrencyCode")),
+        rate=quantity(quote.get("CurrencyRate")),
+        status=QUOTE_STATUSES[quote["Status"]],
+        lines=tuple(line_of(line, mode) for line in quote.get("LineItems") or []),
+        subtotal=money(quote.get("SubTotal")),
+        tax=money(quote.get("TotalTax")),
+        total=money(quote.get("Total")),
+    )

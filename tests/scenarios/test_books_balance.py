@@ -33,7 +33,19 @@ from hypothesis.stateful import (
 
 from modules.reconcile.books import money
 from tests.scenarios.books import FOREIGN_CURRENCIES, World, open_world
-from tests.scenarios.users import CrmUser, LineSpec, QuickBooksUser, Ref, XeroUser
+from tests.scenarios.users import (
+    CrmUser,
+    LineSpec,
+    QuickBooksUser,
+    Ref,
+    XeroUser,
+    crm_create_quote,
+    crm_edit_quote,
+    crm_quote_stage,
+    crm_quotes,
+    qbo_create_estimate,
+    qbo_estimate_status,
+)
 
 SOAK = os.environ.get("SWITCHBOARD_SOAK") == "1"
 EXAMPLES, STEPS = (100, 25) if SOAK else (2, 10)
@@ -90,6 +102,18 @@ class Actions:
     app_invoice_deletes: bool = False
     """Invoices nothing is paid on, deleted in the accounting system (QuickBooks Online lets
     one delete an invoice; Xero only voids an approved one)."""
+    # -- quotes (books-quotes) --
+    crm_quotes: bool = False
+    """Quotes made in 1CRM (mixed tax rates, discounts, currencies: §2.5, §3.5a)."""
+    app_quotes: bool = False
+    """Quotes (estimates) made in the accounting system (mixed tax modes, discounts,
+    currencies: §3.5b; Xero quotes are not synced to 1CRM)."""
+    crm_quote_edits: bool = False
+    """Quotes edited in 1CRM (lines, expiry): §2.12 updates the Xero quote, §3.13 the
+    QuickBooks estimate (§2.5 and §3.5a run on 1CRM's Quote *create* events only)."""
+    quote_statuses: bool = False
+    """Quotes accepted or declined (1CRM's stage; a QuickBooks estimate's ``TxnStatus``). No
+    scenario maps a quote's status yet: reconcile lists the two statuses as a difference."""
 
 
 NO_DISCOUNT = (Decimal(0),)
@@ -120,6 +144,9 @@ ACTIONS: dict[str, Actions] = {
         crm_unsynced_deletions=True,
         crm_credit_deletions=True,
         app_credit_note_voids=True,
+        # quotes (books-quotes)
+        crm_quotes=True,
+        crm_quote_edits=True,
     ),
     "quickbooks": Actions(
         crm_tax_rates=TAX_RATES,
@@ -143,6 +170,10 @@ ACTIONS: dict[str, Actions] = {
         app_invoice_deletes=True,
         crm_credits=True,
         app_credit_notes=True,
+        # quotes (books-quotes)
+        crm_quotes=True,
+        app_quotes=True,
+        crm_quote_edits=True,
     ),
 }
 
@@ -446,6 +477,59 @@ class BooksMachine(RuleBasedStateMachine):
             self.edited.discard(ref)
             self.unsynced.pop(ref, None)
             self.did("invoice deletions")
+        self.steps += 1
+
+    # -- quotes (books-quotes) -------------------------------------------------------------
+
+    @precondition(lambda self: self.customers and self.actions.crm_quotes)
+    @rule(data=st.data(), expiry=st.sampled_from(DATES))
+    def crm_quote(self, data: st.DataObject, expiry: str) -> None:
+        actions = self.actions
+        name = data.draw(st.sampled_from(self.customers), label="customer")
+        lines = data.draw(lines_of(actions.crm_tax_rates, actions.crm_discounts), label="lines")
+        currency = data.draw(st.sampled_from(actions.crm_currencies), label="currency")
+        if crm_create_quote(self.crm, name, lines, currency, expiry) is not None:
+            self.did("1CRM quotes")
+        self.steps += 1
+
+    @precondition(lambda self: self.customers and self.actions.app_quotes)
+    @rule(data=st.data(), expiry=st.sampled_from(DATES))
+    def app_quote(self, data: st.DataObject, expiry: str) -> None:
+        actions = self.actions
+        name = data.draw(st.sampled_from(self.customers), label="customer")
+        lines = data.draw(lines_of(actions.app_tax_rates, actions.app_discounts), label="lines")
+        mode = data.draw(st.sampled_from(actions.app_modes), label="mode")
+        currency = data.draw(st.sampled_from(actions.app_currencies), label="currency")
+        assert isinstance(self.app, QuickBooksUser)
+        if qbo_create_estimate(self.app, name, lines, mode, expiry, currency) is not None:
+            self.did("quotes")
+        self.steps += 1
+
+    @precondition(lambda self: self.customers and self.actions.crm_quote_edits)
+    @rule(data=st.data(), expiry=st.sampled_from(DATES))
+    def crm_edit_quote(self, data: st.DataObject, expiry: str) -> None:
+        quotes = crm_quotes(self.crm)
+        if quotes:
+            quote = data.draw(st.sampled_from(quotes), label="quote")
+            actions = self.actions
+            lines = data.draw(lines_of(actions.crm_tax_rates, actions.crm_discounts), label="lines")
+            crm_edit_quote(self.crm, quote, lines, expiry)
+            self.did("1CRM quote edits")
+        self.steps += 1
+
+    @precondition(lambda self: self.customers and self.actions.quote_statuses)
+    @rule(data=st.data(), side=st.sampled_from(SIDES), accepted=st.booleans())
+    def quote_status(self, data: st.DataObject, side: str, accepted: bool) -> None:
+        if side == "crm" and (quotes := crm_quotes(self.crm)):
+            quote = data.draw(st.sampled_from(quotes), label="quote")
+            crm_quote_stage(self.crm, quote, "Closed Accepted" if accepted else "Closed Lost")
+            self.did("1CRM quote statuses")
+        elif side == "app" and isinstance(self.app, QuickBooksUser):
+            estimates = [e["Id"] for e in self.world.library.qbo_records("Estimate")]
+            if estimates:
+                estimate = data.draw(st.sampled_from(estimates), label="estimate")
+                qbo_estimate_status(self.app, estimate, "Accepted" if accepted else "Rejected")
+                self.did("quote statuses")
         self.steps += 1
 
     def did(self, what: str) -> None:
@@ -1271,3 +1355,53 @@ def test_golden_1crm_credit_waits_for_a_payment_deletion_still_on_its_way_to_xer
         assert invoice is not None and money(invoice["AmountDue"]) == 0
         (note,) = world.library.xero_records("CreditNotes")
         assert money(note["Total"]) == owed
+
+
+# -- goldens: quotes (books-quotes) -----------------------------------------------------------
+
+
+def test_golden_a_1crm_quote_reaches_quickbooks_with_its_discounts_and_currency():
+    """Found by the machine's quotes: §3.5a sent each 1CRM line's list price (its discount
+    lost: 87.49 became 99.99) and no currency (a USD quote became an NZD estimate). It now
+    sends each line's net amount after its discount, as §3.3 does, and the quote's currency
+    and rate."""
+    machine = machine_for("quickbooks")()
+    try:
+        machine.create_customer(side="crm", name="Kauri & Rimu", city="Napier", phone="")
+        machine.sync()
+        lines = [
+            LineSpec("Widget", 3, Decimal("33.33"), Decimal(15), Decimal("12.5")),
+            LineSpec("Advice", 1, Decimal("40.05"), Decimal(0)),
+        ]
+        machine.crm_quote(Scripted("Kauri & Rimu 1", lines, "USD"), "2026-04-30")
+        machine.sync()
+        (estimate,) = machine.world.library.qbo_records("Estimate")
+        assert (estimate["CurrencyRef"]["value"], estimate["TotalAmt"]) == ("USD", 140.66)
+    finally:
+        machine.teardown()
+
+
+@pytest.mark.parametrize("library", ["xero", "quickbooks"])
+def test_golden_a_quote_edited_in_1crm_is_edited_on_the_other_side(library):
+    """Found by the machine's quote edits: §2.5 and §3.5a run on 1CRM's Quote create events
+    only, so a quote edited in 1CRM after it was sent kept its first lines and expiry in Xero
+    and QuickBooks. §2.12 and §3.13 now take the edit: the quote whose reference (private
+    note) is ``1CRM <number>`` gets the new lines."""
+    machine = machine_for(library)()
+    try:
+        machine.create_customer(side="crm", name="Kauri & Rimu", city="Napier", phone="")
+        machine.sync()
+        lines = [LineSpec("Widget", 3, Decimal("33.33"), Decimal(15), Decimal("12.5"))]
+        machine.crm_quote(Scripted("Kauri & Rimu 1", lines, "NZD"), "2026-04-30")
+        machine.sync()
+        (quote,) = crm_quotes(machine.crm)
+        machine.crm_edit_quote(Scripted(quote, lines * 2), "2026-03-31")
+        machine.sync()
+        if library == "xero":
+            (xero,) = machine.world.library.xero_records("Quotes")
+            assert money(xero["Total"]) == money("201.22")
+        else:
+            (estimate,) = machine.world.library.qbo_records("Estimate")
+            assert money(estimate["TotalAmt"]) == money("201.22")
+    finally:
+        machine.teardown()

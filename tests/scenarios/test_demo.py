@@ -21,11 +21,12 @@ def test_demo_imports_and_activates_the_library_against_seeded_sandboxes(
 
     names = _demo_setup(onecrm, xero, 60)
 
-    assert len(names) == 11
+    # §2.1 to 2.11 and 2.12 (quote edits from 1CRM)
+    assert len(names) == 12
     service = build_service(Settings.from_env())
     try:
         scenarios = service.list_scenarios()
-        assert all(s.active for s in scenarios) and len(scenarios) == 11
+        assert all(s.active for s in scenarios) and len(scenarios) == 12
         polling = [s for s in scenarios if s.scheduling["type"] != "immediately"]
         assert [s.scheduling["interval"] for s in polling] == [60, 60, 60, 60]
         assert service.store.count_users() == 1
@@ -40,6 +41,7 @@ def test_demo_imports_and_activates_the_library_against_seeded_sandboxes(
         ("Payment", "create"),
         ("Payment", "update"),
         ("Quote", "create"),
+        ("Quote", "update"),
     ]
     assert all(h["url"].startswith("http://127.0.0.1:8123/hooks/") for h in hooks)
 
@@ -54,8 +56,9 @@ def test_demo_runs_the_quickbooks_library_too(serve, tmp_path, monkeypatch):
 
     names = _demo_setup(onecrm, quickbooks, 60, "quickbooks")
 
-    # §3.1 to 3.7, 3.8, 3.9 and 3.10 (deletions, cancels, edits from 1CRM), 3.11 and 3.12 (credits)
-    assert len(names) == 13
+    # §3.1 to 3.7, 3.8, 3.9 and 3.10 (deletions, cancels, edits from 1CRM), 3.11 and 3.12 (credits),
+    # 3.13 (quote edits from 1CRM)
+    assert len(names) == 14
     service = build_service(Settings.from_env())
     try:
         assert all(s.active for s in service.list_scenarios())

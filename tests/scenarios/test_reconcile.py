@@ -191,3 +191,123 @@ def test_a_quickbooks_invoice_voided_is_read_void_and_not_expected_in_1crm(qbo_l
     assert (read.status, read.total, read.amount_due) == (VOID, money(0), money(0))
     library.crm("POST", "Account", {"name": "Harakeke Ltd"})
     assert [d for d in library.differences("quickbooks") if d.key == invoice["Id"]] == []
+
+
+# -- quotes ------------------------------------------------------------------------------------
+
+
+def crm_quote(library, account_id, currency="NZD", **extra):
+    """A 1CRM quote of two lines (one discounted 10 %, one zero-rated) as a person saves it."""
+    return library.crm_person(
+        "Quote",
+        {
+            "name": "Fencing",
+            "billing_account_id": account_id,
+            "valid_until": "2026-04-30",
+            "currency_id": currency_id(library, currency),
+            "line_items": [
+                {
+                    "name": "Widget",
+                    "quantity": 2,
+                    "unit_price": 50,
+                    "tax_percentage": 15,
+                    "discount_percentage": 10,
+                },
+                {"name": "Advice", "quantity": 1, "unit_price": 40, "tax_percentage": 0},
+            ],
+            **extra,
+        },
+    )
+
+
+def test_quotes_are_compared_line_by_line_with_totals_expiry_currency_and_status(library):
+    (contact,) = library.xero_api("PUT", "Contacts", CONTACT)["Contacts"]
+    account = library.crm("POST", "Account", ACCOUNT)
+    crm_quote(library, account["id"])
+    (quote,) = library.crm_records("Quote")
+    (read,) = library.books("onecrm").quotes
+    assert read.key == f"1CRM {quote['quote_number']}"
+    assert read.lines == (
+        Line("Widget", Decimal(2), money(90), money("13.50")),
+        Line("Advice", Decimal(1), money(40), money(0)),
+    )
+    assert (read.subtotal, read.tax, read.total) == (money(130), money("13.50"), money("143.50"))
+    missing = library.differences("xero")
+    assert [(d.kind, d.key, d.field) for d in missing] == [("quote", quote["id"], "exists")]
+
+    body = {
+        "Contact": {"ContactID": contact["ContactID"]},
+        "Date": read.date,
+        "ExpiryDate": "2026-05-31",
+        "Reference": read.key,
+        "Status": "SENT",
+        "LineAmountTypes": "EXCLUSIVE",
+        "CurrencyCode": "NZD",
+        "LineItems": [
+            {
+                "Description": "Widget",
+                "Quantity": 2,
+                "UnitAmount": 50,
+                "DiscountAmount": 10,
+                "TaxType": "OUTPUT2",
+            },
+            {"Description": "Advice", "Quantity": 1, "UnitAmount": 45, "TaxType": "NONE"},
+        ],
+    }
+    (xero,) = library.xero_api("PUT", "Quotes", {"Quotes": [body]})["Quotes"]
+    # A quote made in Xero is not synced to 1CRM: not expected there.
+    library.xero_api("PUT", "Quotes", {"Quotes": [{**body, "Reference": "Walk-in"}]})
+    found = {(d.kind, d.key, d.field): (d.crm, d.accounting) for d in library.differences("xero")}
+    assert found == {
+        ("quote", xero["QuoteID"], "expiry"): ("2026-04-30", "2026-05-31"),
+        ("quote", xero["QuoteID"], "subtotal"): (money(130), money(135)),
+        ("quote", xero["QuoteID"], "total"): (money("143.50"), money("148.50")),
+        ("quote", xero["QuoteID"], "line 2 net"): (money(40), money(45)),
+    }
+    library.crm("PATCH", f"Quote/{quote['id']}", {"quote_stage": "Closed Accepted"})
+    status = [d for d in library.differences("xero") if d.field == "status"]
+    assert [(d.crm, d.accounting) for d in status] == [("accepted", "open")]
+
+
+def test_quickbooks_estimates_are_quotes_keyed_by_their_origin(qbo_library):
+    library = qbo_library
+    customer = library.qbo_api("POST", "customer", {"DisplayName": "Harakeke Ltd"})["Customer"]
+    account = library.crm("POST", "Account", ACCOUNT)
+    line = {
+        "DetailType": "SalesItemLineDetail",
+        "Amount": 100,
+        "Description": "Widget",
+        "SalesItemLineDetail": {"Qty": 2, "UnitPrice": 50, "TaxCodeRef": {"value": "4"}},
+    }
+    body = {
+        "CustomerRef": {"value": customer["Id"]},
+        "Line": [line],
+        "TxnStatus": "Accepted",
+        "ExpirationDate": "2026-04-30",
+    }
+    estimate = library.qbo_api("POST", "estimate", body)["Estimate"]
+    (read,) = [q for q in library.books("quickbooks").quotes if q.id == estimate["Id"]]
+    assert read.key == f"QuickBooks estimate {estimate['DocNumber']}"
+    assert (read.status, read.total) == ("accepted", money(115))
+    missing = [d for d in library.differences("quickbooks") if d.kind == "quote"]
+    assert [(d.kind, d.key, d.field, d.crm) for d in missing if d.key == estimate["Id"]] == [
+        ("quote", estimate["Id"], "exists", False)
+    ]
+    library.crm_person(
+        "Quote",
+        {
+            "name": read.key,
+            "billing_account_id": account["id"],
+            "quote_stage": "Closed Lost",
+            "valid_until": "2026-04-30",
+            "line_items": [
+                {"name": "Widget", "quantity": 2, "unit_price": 50, "tax_percentage": 15}
+            ],
+        },
+    )
+    found = [
+        (d.field, d.crm, d.accounting)
+        for d in library.differences("quickbooks")
+        if d.key == estimate["Id"]
+    ]
+    assert found == [("status", "declined", "accepted")]

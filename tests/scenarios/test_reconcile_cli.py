@@ -122,3 +122,42 @@ def test_switchboard_reconcile_prints_the_differences_with_their_sync_log(
 
     assert main(["reconcile", "sage"]) == 2
     assert "unknown library 'sage'" in capsys.readouterr().err
+
+
+def test_a_quote_difference_leads_to_the_sync_log_entry_of_the_quote(library):
+    """A 1CRM quote 2.5 sent to Xero and then edited in Xero; one 2.5 did not send (its
+    account is not a Xero contact): each difference leads to the quote's 2.5 entry."""
+    account_id, _ = customer(library)
+    stranger = library.crm("POST", "Account", {"name": "Nobody Ltd"})
+    scenario = library.load("2.5")
+    sent = library.crm_person(
+        "Quote", {"name": "Fence", "billing_account_id": account_id, "line_items": LINES}
+    )
+    library.deliver(scenario)
+    unsent = library.crm_person(
+        "Quote", {"name": "Gate", "billing_account_id": stranger["id"], "line_items": LINES}
+    )
+    library.deliver(scenario)
+    (xero_quote,) = library.xero_records("Quotes")
+    edited = {
+        "QuoteID": xero_quote["QuoteID"],
+        "Contact": {"ContactID": xero_quote["Contact"]["ContactID"]},
+        "Date": "2026-03-01",
+        "ExpiryDate": "2026-06-30",
+    }
+    library.xero_api("POST", f"Quotes/{xero_quote['QuoteID']}", {"Quotes": [edited]})
+
+    result = library.service.reconcile("xero")
+
+    log = {entry.source_key: entry for entry in library.service.sync_log(scenario)}
+    by_field = {(d.kind, d.field): d for d in result.differences}
+    assert by_field[("quote", "date")].accounting == "2026-03-01"
+    expiry = by_field[("quote", "expiry")]
+    assert (expiry.key, expiry.accounting) == (xero_quote["QuoteID"], "2026-06-30")
+    (link,) = expiry.sync_log
+    assert (link.entry, link.entry.status) == (log[sent["id"]], "Synced")
+    lost = by_field[("quote", "exists")]
+    assert (lost.key, lost.crm, lost.accounting) == (unsent["id"], True, False)
+    (link,) = lost.sync_log
+    assert link.entry == log[unsent["id"]] and link.entry.status != "Synced"
+    assert result.to_dict()["records"]["xero"]["quotes"] == 1

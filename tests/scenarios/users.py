@@ -627,3 +627,66 @@ class QuickBooksUser:
 
 
 __all__ = ["QBO_REALM", "CrmUser", "LineSpec", "QuickBooksUser", "Ref", "XeroUser"]
+
+
+# -- quotes (issue #20: books-quotes) ----------------------------------------------------------
+
+
+def crm_create_quote(
+    crm: CrmUser, customer: str, lines: list[LineSpec], currency: str, expiry: str
+) -> str | None:
+    """A quote saved in 1CRM's screens; its id (``None`` without the account)."""
+    account = crm.account_id(customer)
+    if account is None:
+        return None
+    saved = crm.library.crm_person(
+        "Quote",
+        {
+            "name": f"Proposal for {customer}",
+            "billing_account_id": account,
+            "valid_until": expiry,
+            "currency_id": crm.currency_id(currency),
+            "line_items": items_of(lines),
+        },
+    )
+    return str(saved["id"])
+
+
+def qbo_create_estimate(
+    app: QuickBooksUser, customer: str, lines: list[LineSpec], mode: str, expiry: str, currency: str
+) -> str | None:
+    """An estimate made in QuickBooks (its discounts one of the whole estimate, ``qbo_lines``)."""
+    found = app.customer(customer)
+    if found is None:
+        return None
+    body = {
+        "CustomerRef": {"value": found["Id"]},
+        "TxnDate": "2026-03-01",
+        "ExpirationDate": expiry,
+        "GlobalTaxCalculation": mode,
+        "CurrencyRef": {"value": currency},
+        "Line": qbo_lines(lines),
+    }
+    return str(app.library.qbo_api("POST", "estimate", body)["Estimate"]["Id"])
+
+
+def crm_quotes(crm: CrmUser) -> list[str]:
+    """The ids of 1CRM's quotes."""
+    return [q["id"] for q in crm.library.crm_records("Quote")]
+
+
+def crm_edit_quote(crm: CrmUser, quote_id: str, lines: list[LineSpec], expiry: str) -> None:
+    """New lines and expiry, saved in 1CRM's screens."""
+    crm.library.crm_edit("Quote", quote_id, {"valid_until": expiry, "line_items": items_of(lines)})
+
+
+def crm_quote_stage(crm: CrmUser, quote_id: str, stage: str) -> None:
+    """The quote accepted or lost, as 1CRM's screens set its stage."""
+    crm.library.crm("PATCH", f"Quote/{quote_id}", {"quote_stage": stage})
+
+
+def qbo_estimate_status(app: QuickBooksUser, estimate_id: str, status: str) -> None:
+    """The estimate accepted or rejected in QuickBooks (a sparse update of ``TxnStatus``)."""
+    found = next(e for e in app.library.qbo_records("Estimate") if e["Id"] == estimate_id)
+    body = {"Id": estimate_id, "SyncToken": found["SyncToken"], "sparse": True}
+    app.library.qbo_api("POST", "estimate", {**body, "TxnStatus": status})

@@ -42,6 +42,7 @@ const KINDS: [string, string][] = [
   ["customer", "Customers"],
   ["invoice", "Invoices"],
   ["payment", "Payments"],
+  ["quote", "Quotes"],
 ];
 const APP_LABELS: Record<string, string> = { onecrm: "1CRM", xero: "Xero", quickbooks: "QuickBooks" };
 
@@ -158,7 +159,7 @@ export function ReconcilePage() {
               .map(
                 ([app, n]) =>
                   `${APP_LABELS[app] ?? app} (${names.get(result.connections[app]) ?? `connection ${result.connections[app]}`}): ` +
-                  `${n.customers} customers, ${n.invoices} invoices, ${n.payments} payments`,
+                  `${n.customers} customers, ${n.invoices} invoices, ${n.payments} payments, ${n.quotes ?? 0} quotes`,
               )
               .join(" · ")}
           </p>
