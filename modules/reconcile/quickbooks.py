@@ -122,7 +122,9 @@ def payments_of(payment: Mapping[str, Any]) -> list[Payment]:
     it applies (a credit of the credit it uses). A payment of 0.00 that only applies credit is
     that credit alone (how QuickBooks applies a credit memo to invoices), keyed by its id; one
     of money and credit together is both, its credit keyed ``<id>:credit``. The credit pays
-    the payment's invoices first, in line order, the money the rest (``credit_shares``)."""
+    the payment's invoices first, in line order, the money the rest (``credit_shares``). A
+payment of 0.00 left applying nothing (the invoice or credit memo it linked voided or
+deleted) is nothing."""
     credit = money(
         sum(
             (
@@ -137,6 +139,8 @@ def payments_of(payment: Mapping[str, Any]) -> list[Payment]:
     key, label = str(payment["Id"]), text(payment.get("PaymentRefNum")) or str(payment["Id"])
     date, total = day(payment.get("TxnDate")), money(payment.get("TotalAmt"))
     shares = credit_shares(payment, credit)
+    if total == 0 and not shares:
+        return []  # nothing received, nothing applied: credit taken back (its memo deleted)
     if credit > 0 and total == 0:
         return [Payment(key, label, CREDIT, date, credit, allocations(shares, 1))]
     paid = Payment(key, label, PAYMENT, date, total, allocations(shares, 0))
