@@ -119,12 +119,12 @@ ID of its payment of type Credit Note); its money keeps the payment's id."""
 
 def payments_of(payment: Mapping[str, Any]) -> list[Payment]:
     """A payment as what 1CRM records of it: its money (a payment) and the credit memos' credit
-    it applies (a credit of the credit it uses). A payment of 0.00 that only applies credit is
-    that credit alone (how QuickBooks applies a credit memo to invoices), keyed by its id; one
-    of money and credit together is both, its credit keyed ``<id>:credit``. The credit pays
-    the payment's invoices first, in line order, the money the rest (``credit_shares``). A
-payment of 0.00 left applying nothing (the invoice or credit memo it linked voided or
-deleted) is nothing."""
+        it applies (a credit of the credit it uses). A payment of 0.00 that only applies credit is
+        that credit alone (how QuickBooks applies a credit memo to invoices), keyed by its id; one
+        of money and credit together is both, its credit keyed ``<id>:credit``. The credit pays
+        the payment's invoices first, in line order, the money the rest (``credit_shares``). A
+    payment of 0.00 left applying nothing (the invoice or credit memo it linked voided or
+    deleted) is nothing."""
     credit = money(
         sum(
             (
@@ -171,7 +171,5 @@ def credit_shares(
 def allocations(shares: list[tuple[str, Decimal, Decimal]], part: int) -> tuple[Allocation, ...]:
     """The money (``part`` 0) or credit (1) of each invoice line, those of nothing left out."""
     return tuple(
-        Allocation(invoice, amounts[part])
-        for invoice, *amounts in shares
-        if amounts[part] > 0
+        Allocation(invoice, amounts[part]) for invoice, *amounts in shares if amounts[part] > 0
     )

@@ -90,6 +90,15 @@ class Actions:
     app_invoice_deletes: bool = False
     """Invoices nothing is paid on, deleted in the accounting system (QuickBooks Online lets
     one delete an invoice; Xero only voids an approved one)."""
+    paid_invoice_closes: bool = False
+    """The voids and deletions in the accounting system and the cancels and deletions in 1CRM
+    above, also of invoices paid or credited (not since the last sync): QuickBooks keeps the
+    payments, their money unapplied, and frees the credit applied; 1CRM follows."""
+    app_credit_memo_deletes: bool = False
+    """Credit memos deleted in QuickBooks: the credit they applied is taken back."""
+    app_money_with_credit: bool = False
+    """QuickBooks credit applied together with money: one payment whose lines link the invoice
+    and the credit memo, ``TotalAmt`` the money."""
 
 
 NO_DISCOUNT = (Decimal(0),)
@@ -143,6 +152,9 @@ ACTIONS: dict[str, Actions] = {
         app_invoice_deletes=True,
         crm_credits=True,
         app_credit_notes=True,
+        paid_invoice_closes=True,
+        app_credit_memo_deletes=True,
+        app_money_with_credit=True,
     ),
 }
 
@@ -295,15 +307,16 @@ class BooksMachine(RuleBasedStateMachine):
         (deleted before, §2.3 would have nothing to write its Integrated ID to)."""
         ref = data.draw(st.sampled_from(self.invoices), label="invoice")
         invoice = self.crm.invoice(ref)
-        if ref in self.closed or invoice is None or not self.untouched(ref):
+        if ref in self.closed or invoice is None or not self.closable(ref):
             return
+        paid = "" if self.untouched(ref) else "paid "
         if delete and invoice.get("integrated_id") and ref not in self.edited:
             self.crm.delete_invoice(ref)
             self.invoices.remove(ref)
-            self.did("1CRM invoice deletions")
+            self.did(f"1CRM {paid}invoice deletions")
         elif self.crm.cancel_invoice(ref):
             self.closed.add(ref)
-            self.did("1CRM invoice cancels")
+            self.did(f"1CRM {paid}invoice cancels")
         self.steps += 1
 
     @precondition(lambda self: self.invoices and self.actions.app_invoice_voids)
@@ -312,12 +325,13 @@ class BooksMachine(RuleBasedStateMachine):
         """An approved invoice nothing was paid on, voided in the accounting system (one
         not in 1CRM yet never gets there)."""
         ref = data.draw(st.sampled_from(self.invoices), label="invoice")
-        if ref in self.closed or not self.untouched(ref):
+        if ref in self.closed or not self.closable(ref):
             return
         in_crm = self.crm.invoice(ref) is not None
+        paid = "" if self.untouched(ref) else "paid "
         if self.app.void_invoice(ref, self.crm):
             self.closed.add(ref)
-            self.did("invoice voids")
+            self.did(f"{paid}invoice voids")
             if not in_crm:
                 self.invoices.remove(ref)
         self.steps += 1
@@ -362,17 +376,27 @@ class BooksMachine(RuleBasedStateMachine):
         self.steps += 1
 
     @precondition(lambda self: self.invoices and self.actions.app_credit_notes)
-    @rule(data=st.data(), share=st.integers(1, 100))
-    def app_credit_note(self, data: st.DataObject, share: int) -> None:
+    @rule(data=st.data(), share=st.integers(1, 100), paid=st.sampled_from((0, 0, 50)))
+    def app_credit_note(self, data: st.DataObject, share: int, paid: int) -> None:
+        """Credit applied to an invoice; with ``app_money_with_credit`` and ``paid``, that
+        share of what the credit leaves is paid in the same QuickBooks payment."""
         ref = data.draw(st.sampled_from(self.invoices), label="invoice")
         due = self.owed(ref, "app")
         if not due:
             return
         amount = part_of(due, share)
-        if self.app.credit(ref, self.crm, amount, "2026-03-07"):
+        money_too = Decimal(0)
+        if self.actions.app_money_with_credit and paid and due > amount:
+            money_too = part_of(due - amount, paid)
+        credited = (
+            self.app.credit(ref, self.crm, amount, "2026-03-07", money_too=money_too)
+            if money_too
+            else self.app.credit(ref, self.crm, amount, "2026-03-07")
+        )
+        if credited:
             self.payments += 1
-            self.allocated(ref, "app", amount)
-            self.did("credit notes")
+            self.allocated(ref, "app", amount + money_too)
+            self.did("credit notes with money" if money_too else "credit notes")
         self.steps += 1
 
     @precondition(lambda self: self.invoices and self.actions.app_invoice_edits)
@@ -439,13 +463,24 @@ class BooksMachine(RuleBasedStateMachine):
         """An invoice nothing is paid on, deleted in the accounting system: it goes from 1CRM
         too (one not in 1CRM yet never gets there)."""
         ref = data.draw(st.sampled_from(self.invoices), label="invoice")
-        if ref in self.closed or not self.untouched(ref):
+        if ref in self.closed or not self.closable(ref):
             return
+        paid = "" if self.untouched(ref) else "paid "
         if self.app.delete_invoice(ref, self.crm):
             self.invoices.remove(ref)
             self.edited.discard(ref)
             self.unsynced.pop(ref, None)
-            self.did("invoice deletions")
+            self.did(f"{paid}invoice deletions")
+        self.steps += 1
+
+    @precondition(lambda self: self.payments and self.actions.app_credit_memo_deletes)
+    @rule(data=st.data())
+    def app_delete_credit_memo(self, data: st.DataObject) -> None:
+        """A credit memo deleted in QuickBooks: each invoice it credited owes that credit
+        again, on both sides."""
+        memos = self.app.credit_memos()
+        if memos and self.app.delete_credit_memo(data.draw(st.sampled_from(memos), label="memo")):
+            self.did("credit memo deletions")
         self.steps += 1
 
     def did(self, what: str) -> None:
@@ -472,6 +507,14 @@ class BooksMachine(RuleBasedStateMachine):
         """Count ``amount`` paid or credited on ``side`` until the next sync."""
         sides = self.unsynced.setdefault(ref, {})
         sides[side] = sides.get(side, Decimal(0)) + amount
+
+    def closable(self, ref: Ref) -> bool:
+        """Whether a person may void, cancel or delete the invoice: nothing paid on it, or
+        (``paid_invoice_closes``) nothing paid or credited on it since the last sync — a
+        payment on its way to an invoice the other side closed is a conflict for a person."""
+        if self.actions.paid_invoice_closes:
+            return ref not in self.unsynced
+        return self.untouched(ref)
 
     def untouched(self, ref: Ref) -> bool:
         """Nothing paid on the invoice on either side."""

@@ -647,6 +647,18 @@ class QuickBooksUser:
     def payments(self) -> list[str]:
         return [p["Id"] for p in self.library.qbo_records("Payment")]
 
+    def credit_memos(self) -> list[str]:
+        return [m["Id"] for m in self.library.qbo_records("CreditMemo")]
+
+    def delete_credit_memo(self, memo_id: str) -> bool:
+        """Delete a credit memo: QuickBooks takes back the credit it applied to invoices."""
+        found = [m for m in self.library.qbo_records("CreditMemo") if m["Id"] == memo_id]
+        if not found:
+            return False
+        body = {"Id": memo_id, "SyncToken": found[0]["SyncToken"]}
+        self.library.qbo_api("POST", "creditmemo?operation=delete", body)
+        return True
+
     def delete_payment(self, payment_id: str) -> None:
         (payment,) = [p for p in self.library.qbo_records("Payment") if p["Id"] == payment_id]
         body = {"Id": payment_id, "SyncToken": payment["SyncToken"]}

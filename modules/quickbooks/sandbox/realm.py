@@ -456,6 +456,7 @@ class Realm:
         changes += self.refresh_invoices(touched["Invoice"], now, False)
         return changes + self.refresh_credit_memos(touched["CreditMemo"], now, False)
 
+
 ISO3 = {
     "NZ": "NZL",
     "AU": "AUS",
