@@ -377,7 +377,7 @@ class BooksMachine(RuleBasedStateMachine):
 
     @precondition(lambda self: self.invoices and self.actions.app_credit_notes)
     @rule(data=st.data(), share=st.integers(1, 100), paid=st.sampled_from((0, 0, 50)))
-    def app_credit_note(self, data: st.DataObject, share: int, paid: int) -> None:
+    def app_credit_note(self, data: st.DataObject, share: int, paid: int = 0) -> None:
         """Credit applied to an invoice; with ``app_money_with_credit`` and ``paid``, that
         share of what the credit leaves is paid in the same QuickBooks payment."""
         ref = data.draw(st.sampled_from(self.invoices), label="invoice")
