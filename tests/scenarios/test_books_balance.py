@@ -1272,3 +1272,38 @@ def test_golden_an_invoice_edited_in_1crm_and_voided_in_xero_between_syncs():
         assert machine.crm.invoice(invoice)["due_date"][:10] == "2026-03-31"
     finally:
         machine.teardown()
+
+
+def test_golden_paid_invoices_closed_and_credit_taken_back_in_the_quickbooks_machine():
+    """The books machine's QuickBooks actions added for paid invoices and credit, in one
+    sequence (the seeded runs draw them rarely): credit applied with money in one QuickBooks
+    payment, a paid QuickBooks invoice voided, a paid 1CRM invoice cancelled and a credit memo
+    deleted. On main QuickBooks' payment of money and credit reached 1CRM neither way, and the
+    1CRM payments stayed allocated to the closed invoices."""
+    machine = machine_for("quickbooks")()
+    try:
+        machine.create_customer(side="app", name="Kauri & Rimu", city="Nelson", phone="")
+        machine.sync()
+        line = [LineSpec("Freight", 2, Decimal("20.00"), Decimal(15))]
+        machine.app_invoice(Scripted("Kauri & Rimu 1", line, "TaxExcluded", "NZD"), "2026-03-31")
+        machine.crm_invoice(Scripted("Kauri & Rimu 1", line, "NZD"), "2026-03-31")
+        machine.app_invoice(Scripted("Kauri & Rimu 1", line, "TaxInclusive", "NZD"), "2026-03-31")
+        voided, cancelled, credited = machine.invoices
+        machine.sync()
+        machine.app_credit_note(Scripted(voided), share=25, paid=50)  # 11.50 and 17.25
+        machine.crm_payment(Scripted(cancelled), share=50, over=0)
+        machine.app_credit_note(Scripted(credited), share=10)
+        machine.sync()
+        assert machine.crm.due(voided) == Decimal("17.25")
+        machine.app_void_invoice(Scripted(voided))
+        machine.crm_cancel_invoice(Scripted(cancelled), delete=False)
+        assert {voided, cancelled} <= machine.closed
+        *_, memo = machine.app.credit_memos()  # the one applied to ``credited``
+        machine.app_delete_credit_memo(Scripted(memo))
+        machine.sync()
+        invoice = machine.app.invoice(credited, machine.crm)
+        assert invoice is not None
+        owed = money(invoice["TotalAmt"])
+        assert machine.crm.due(credited) == machine.app.due(credited, machine.crm) == owed
+    finally:
+        machine.teardown()
