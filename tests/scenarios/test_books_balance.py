@@ -1307,3 +1307,23 @@ def test_golden_paid_invoices_closed_and_credit_taken_back_in_the_quickbooks_mac
         assert machine.crm.due(credited) == machine.app.due(credited, machine.crm) == owed
     finally:
         machine.teardown()
+
+
+def test_golden_a_quickbooks_credit_taken_back_before_its_first_sync_makes_no_1crm_payment():
+    """Found by the QuickBooks soak once credit memos were deleted ("payment PMT-1002: exists:
+    1CRM True ≠ False"): credit applied in QuickBooks and its credit memo deleted before the
+    library synced. The payment that applied it was left a 0.00 payment linking nothing, and
+    §3.7, whose condition was "money, or no credit memo lines", made it a 1CRM payment of 0.00
+    paying nothing. §3.7 now writes only a payment that received money (TotalAmt above 0);
+    such a payment is nothing to either side."""
+    with open_world("quickbooks") as world:
+        crm, app = CrmUser(world.library), QuickBooksUser(world.library)
+        app.create_customer("Māori Arts Trust 1", "m@books.example", "Ōtautahi")
+        line = LineSpec("Advice", 5, Decimal("1.84"), Decimal(0))
+        ref = app.create_invoice("Māori Arts Trust 1", [line], "NotApplicable", "2026-03-31")
+        assert app.credit(ref, crm, Decimal("2.30"), "2026-03-07")
+        (memo,) = app.credit_memos()
+        assert app.delete_credit_memo(memo)
+        world.assert_balanced()
+        assert world.library.crm_records("Payment") == []
+        assert crm.due(ref) == app.due(ref, crm) == Decimal("9.20")
