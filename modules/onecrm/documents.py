@@ -587,8 +587,9 @@ def delete_payment(client: OneCrmClient, payment_id: str) -> dict[str, Any]:
     undo = Undo()
     try:
         for allocation in allocations:
-            invoice = client.get("Invoice", allocation["invoice_id"], ["id", *INVOICE_FIELDS])
-            lower_amount_due(client, undo, invoice, -Decimal(str(allocation["amount"])))
+            invoice = live_invoice(client, allocation["invoice_id"])
+            if invoice is not None:  # a deleted invoice owes nothing: only its link goes
+                lower_amount_due(client, undo, invoice, -Decimal(str(allocation["amount"])))
             client.delete("invoices_payments", allocation["id"], resend_refused=True)
         client.delete("Payment", payment_id, resend_refused=True)
     except ModuleError as error:
@@ -614,7 +615,20 @@ def read_allocations(client: OneCrmClient, payment_id: str) -> list[dict[str, An
     )
     allocations = []
     for link in links:
-        invoice = client.get("Invoice", str(link["invoice_id"]), ["id", *INVOICE_FIELDS])
+        found = live_invoice(client, str(link["invoice_id"]))
+        # A link to an invoice deleted since (1CRM keeps it): the invoice's fields are empty.
+        invoice = found if found is not None else {"id": str(link["invoice_id"])}
         share = Decimal(str(link.get("amount") or 0))
         allocations.append({"id": link["id"], **allocation_bundle(invoice, share)})
     return allocations
+
+
+def live_invoice(client: OneCrmClient, invoice_id: str) -> dict[str, Any] | None:
+    """The invoice, or ``None`` when 1CRM answers 404: deleted (1CRM leaves the payments'
+    links to a deleted invoice in place)."""
+    try:
+        return client.get("Invoice", invoice_id, ["id", *INVOICE_FIELDS])
+    except DataError as error:
+        if isinstance(error.detail, Mapping) and error.detail.get("status") == 404:
+            return None
+        raise

@@ -7,7 +7,8 @@ amount (``modules/quickbooks/lines.py``, the same shares the *List Invoice Lines
 "Voided"), ``paid`` when its balance is zero, else ``open``. A payment keeps what
 was received (``TotalAmt``; more than its lines on an over-payment) and the invoices its lines
 pay; a payment of 0.00 that applies credit memos to invoices is a ``credit note`` of the credit
-it uses (what 1CRM records as a payment of type Credit Note). An estimate is a quote keyed by
+it uses (what 1CRM records as a payment of type Credit Note), and one of money and credit
+together is both (``payments_of``). An estimate is a quote keyed by
 its origin: its private note ``1CRM <number>`` when §3.5a made it, else ``QuickBooks estimate
 <number>`` (§3.5b's subject in 1CRM); ``TxnStatus`` Pending is ``open``, Accepted ``accepted``,
 Rejected ``declined``, Closed ``invoiced`` (QuickBooks closes an estimate once invoiced).
@@ -68,7 +69,7 @@ def fetch_quickbooks(
     return Books(
         customers=[customer_of(c) for c in customers],
         invoices=[invoice_of(i, codes) for i in invoices],
-        payments=[payment_of(p) for p in payments],
+        payments=[part for p in payments for part in payments_of(p)],
         quotes=[quote_of(e, codes) for e in estimates],
     )
 
@@ -155,9 +156,19 @@ def quote_of(estimate: Mapping[str, Any], codes: Mapping[str, Any]) -> Quote:
     )
 
 
-def payment_of(payment: Mapping[str, Any]) -> Payment:
-    """A payment; one that only applies credit (``TotalAmt`` 0, lines linking credit memos:
-    how QuickBooks applies a credit memo to invoices) is a credit of the credit it uses."""
+CREDIT_SUFFIX = ":credit"
+"""The key of the credit a payment of money and credit together applies (1CRM: the Integrated
+ID of its payment of type Credit Note); its money keeps the payment's id."""
+
+
+def payments_of(payment: Mapping[str, Any]) -> list[Payment]:
+    """A payment as what 1CRM records of it: its money (a payment) and the credit memos' credit
+    it applies (a credit of the credit it uses). A payment of 0.00 that only applies credit is
+    that credit alone (how QuickBooks applies a credit memo to invoices), keyed by its id; one
+    of money and credit together is both, its credit keyed ``<id>:credit``. The credit pays
+    the payment's invoices first, in line order, the money the rest (``credit_shares``). A
+    payment of 0.00 left applying nothing (the invoice or credit memo it linked voided or
+    deleted) is nothing."""
     credit = money(
         sum(
             (
@@ -169,17 +180,40 @@ def payment_of(payment: Mapping[str, Any]) -> Payment:
             Decimal(0),
         )
     )
-    only_credit = credit > 0 and money(payment.get("TotalAmt")) == 0
-    return Payment(
-        key=str(payment["Id"]),
-        label=text(payment.get("PaymentRefNum")) or str(payment["Id"]),
-        kind=CREDIT if only_credit else PAYMENT,
-        date=day(payment.get("TxnDate")),
-        amount=credit if only_credit else money(payment.get("TotalAmt")),
-        allocations=tuple(
-            Allocation(str(link["TxnId"]), money(line.get("Amount")))
-            for line in payment.get("Line") or []
-            for link in line.get("LinkedTxn") or []
-            if link.get("TxnType") == "Invoice"
-        ),
+    key, label = str(payment["Id"]), text(payment.get("PaymentRefNum")) or str(payment["Id"])
+    date, total = day(payment.get("TxnDate")), money(payment.get("TotalAmt"))
+    shares = credit_shares(payment, credit)
+    if total == 0 and not shares:
+        return []  # nothing received, nothing applied: credit taken back (its memo deleted)
+    if credit > 0 and total == 0:
+        return [Payment(key, label, CREDIT, date, credit, allocations(shares, 1))]
+    paid = Payment(key, label, PAYMENT, date, total, allocations(shares, 0))
+    if credit == 0:
+        return [paid]
+    used = Payment(key + CREDIT_SUFFIX, label, CREDIT, date, credit, allocations(shares, 1))
+    return [paid, used]
+
+
+def credit_shares(
+    payment: Mapping[str, Any], credit: Decimal
+) -> list[tuple[str, Decimal, Decimal]]:
+    """Each invoice line's invoice, money and credit: the credit goes to the lines in order
+    until it is used (what 3.7 and 3.12 allocate in 1CRM, by the same rule)."""
+    shares = []
+    before = Decimal(0)
+    for line in payment.get("Line") or []:
+        for link in line.get("LinkedTxn") or []:
+            if link.get("TxnType") != "Invoice":
+                continue
+            amount = money(line.get("Amount"))
+            paid = max(Decimal(0), min(amount, before + amount - credit))
+            shares.append((str(link["TxnId"]), money(paid), money(amount - paid)))
+            before += amount
+    return shares
+
+
+def allocations(shares: list[tuple[str, Decimal, Decimal]], part: int) -> tuple[Allocation, ...]:
+    """The money (``part`` 0) or credit (1) of each invoice line, those of nothing left out."""
+    return tuple(
+        Allocation(invoice, amounts[part]) for invoice, *amounts in shares if amounts[part] > 0
     )

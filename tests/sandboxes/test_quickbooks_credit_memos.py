@@ -166,3 +166,59 @@ def test_a_credit_memo_cannot_be_cut_below_the_credit_applied_from_it(client, bo
         {"Id": memo["Id"], "SyncToken": memo["SyncToken"], "sparse": True, "Line": [line]},
     )
     assert fault(smaller)["code"] == "6000"
+
+
+def applied_credit(client, invoice, memo, total, invoiced, credit):
+    return client.create(
+        "payment",
+        {
+            "CustomerRef": {"value": "1"},
+            "TotalAmt": total,
+            "Line": [
+                link(invoice["Id"], "Invoice", invoiced),
+                link(memo["Id"], "CreditMemo", credit),
+            ],
+        },
+    )
+
+
+def test_a_deleted_credit_memo_gives_the_invoice_its_credit_back(client, books):
+    """Deleting a credit memo removes its applications: the invoice owes that credit again
+    (the sandbox kept a payment line linking the deleted memo, and the invoice credited)."""
+    invoice, memo = books
+    only = applied_credit(client, invoice, memo, 0, 20, 20)
+    both = applied_credit(client, invoice, memo, 100, 130.10, 30.10)
+    assert client.read("invoice", invoice["Id"])["Balance"] == 79.9
+    client.post("creditmemo", {"Id": memo["Id"], "SyncToken": "2"}, operation="delete")
+    after = client.read("invoice", invoice["Id"])
+    assert after["Balance"] == 130.0  # only the 100.00 of money still pays it
+    assert after["LinkedTxn"] == [{"TxnId": both["Id"], "TxnType": "Payment"}]
+    emptied = client.read("payment", only["Id"])
+    assert (emptied["TotalAmt"], emptied["UnappliedAmt"], emptied["Line"]) == (0.0, 0.0, [])
+    money_left = client.read("payment", both["Id"])
+    assert money_left["UnappliedAmt"] == 0.0
+    assert [(ln["Amount"], ln["LinkedTxn"][0]["TxnType"]) for ln in money_left["Line"]] == [
+        (100.0, "Invoice")
+    ]
+    assert client.read("customer", "1")["Balance"] == 130.0
+
+
+@pytest.mark.parametrize("operation", ["void", "delete"])
+def test_an_invoice_voided_or_deleted_frees_the_credit_applied_to_it(client, books, operation):
+    """Voiding or deleting an invoice leaves its payments with their money unapplied and the
+    credit memos they applied with their credit again (the sandbox left a 0.00 payment
+    applying 20.00 of credit to nothing: UnappliedAmt 20.00 and the memo still used)."""
+    invoice, memo = books
+    only = applied_credit(client, invoice, memo, 0, 20, 20)
+    both = applied_credit(client, invoice, memo, 100, 130.10, 30.10)
+    client.post("invoice", {"Id": invoice["Id"], "SyncToken": "2"}, operation=operation)
+    freed = client.read("creditmemo", memo["Id"])
+    assert (freed["RemainingCredit"], freed["LinkedTxn"]) == (50.1, [])
+    emptied = client.read("payment", only["Id"])
+    assert (emptied["UnappliedAmt"], emptied["Line"]) == (0.0, [])
+    unapplied = client.read("payment", both["Id"])
+    assert (unapplied["TotalAmt"], unapplied["UnappliedAmt"], unapplied["Line"]) == (
+        100.0,
+        100.0,
+        [],
+    )

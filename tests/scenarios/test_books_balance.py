@@ -114,6 +114,15 @@ class Actions:
     quote_statuses: bool = False
     """Quotes accepted or declined (1CRM's stage; a QuickBooks estimate's ``TxnStatus``). No
     scenario maps a quote's status yet: reconcile lists the two statuses as a difference."""
+    paid_invoice_closes: bool = False
+    """The voids and deletions in the accounting system and the cancels and deletions in 1CRM
+    above, also of invoices paid or credited (not since the last sync): QuickBooks keeps the
+    payments, their money unapplied, and frees the credit applied; 1CRM follows."""
+    app_credit_memo_deletes: bool = False
+    """Credit memos deleted in QuickBooks: the credit they applied is taken back."""
+    app_money_with_credit: bool = False
+    """QuickBooks credit applied together with money: one payment whose lines link the invoice
+    and the credit memo, ``TotalAmt`` the money."""
 
 
 NO_DISCOUNT = (Decimal(0),)
@@ -174,6 +183,9 @@ ACTIONS: dict[str, Actions] = {
         crm_quotes=True,
         app_quotes=True,
         crm_quote_edits=True,
+        paid_invoice_closes=True,
+        app_credit_memo_deletes=True,
+        app_money_with_credit=True,
     ),
 }
 
@@ -326,15 +338,16 @@ class BooksMachine(RuleBasedStateMachine):
         (deleted before, §2.3 would have nothing to write its Integrated ID to)."""
         ref = data.draw(st.sampled_from(self.invoices), label="invoice")
         invoice = self.crm.invoice(ref)
-        if ref in self.closed or invoice is None or not self.untouched(ref):
+        if ref in self.closed or invoice is None or not self.closable(ref):
             return
+        paid = "" if self.untouched(ref) else "paid "
         if delete and invoice.get("integrated_id") and ref not in self.edited:
             self.crm.delete_invoice(ref)
             self.invoices.remove(ref)
-            self.did("1CRM invoice deletions")
+            self.did(f"1CRM {paid}invoice deletions")
         elif self.crm.cancel_invoice(ref):
             self.closed.add(ref)
-            self.did("1CRM invoice cancels")
+            self.did(f"1CRM {paid}invoice cancels")
         self.steps += 1
 
     @precondition(lambda self: self.invoices and self.actions.app_invoice_voids)
@@ -343,12 +356,13 @@ class BooksMachine(RuleBasedStateMachine):
         """An approved invoice nothing was paid on, voided in the accounting system (one
         not in 1CRM yet never gets there)."""
         ref = data.draw(st.sampled_from(self.invoices), label="invoice")
-        if ref in self.closed or not self.untouched(ref):
+        if ref in self.closed or not self.closable(ref):
             return
         in_crm = self.crm.invoice(ref) is not None
+        paid = "" if self.untouched(ref) else "paid "
         if self.app.void_invoice(ref, self.crm):
             self.closed.add(ref)
-            self.did("invoice voids")
+            self.did(f"{paid}invoice voids")
             if not in_crm:
                 self.invoices.remove(ref)
         self.steps += 1
@@ -393,17 +407,27 @@ class BooksMachine(RuleBasedStateMachine):
         self.steps += 1
 
     @precondition(lambda self: self.invoices and self.actions.app_credit_notes)
-    @rule(data=st.data(), share=st.integers(1, 100))
-    def app_credit_note(self, data: st.DataObject, share: int) -> None:
+    @rule(data=st.data(), share=st.integers(1, 100), paid=st.sampled_from((0, 0, 50)))
+    def app_credit_note(self, data: st.DataObject, share: int, paid: int = 0) -> None:
+        """Credit applied to an invoice; with ``app_money_with_credit`` and ``paid``, that
+        share of what the credit leaves is paid in the same QuickBooks payment."""
         ref = data.draw(st.sampled_from(self.invoices), label="invoice")
         due = self.owed(ref, "app")
         if not due:
             return
         amount = part_of(due, share)
-        if self.app.credit(ref, self.crm, amount, "2026-03-07"):
+        money_too = Decimal(0)
+        if self.actions.app_money_with_credit and paid and due > amount:
+            money_too = part_of(due - amount, paid)
+        credited = (
+            self.app.credit(ref, self.crm, amount, "2026-03-07", money_too=money_too)
+            if money_too
+            else self.app.credit(ref, self.crm, amount, "2026-03-07")
+        )
+        if credited:
             self.payments += 1
-            self.allocated(ref, "app", amount)
-            self.did("credit notes")
+            self.allocated(ref, "app", amount + money_too)
+            self.did("credit notes with money" if money_too else "credit notes")
         self.steps += 1
 
     @precondition(lambda self: self.invoices and self.actions.app_invoice_edits)
@@ -470,13 +494,24 @@ class BooksMachine(RuleBasedStateMachine):
         """An invoice nothing is paid on, deleted in the accounting system: it goes from 1CRM
         too (one not in 1CRM yet never gets there)."""
         ref = data.draw(st.sampled_from(self.invoices), label="invoice")
-        if ref in self.closed or not self.untouched(ref):
+        if ref in self.closed or not self.closable(ref):
             return
+        paid = "" if self.untouched(ref) else "paid "
         if self.app.delete_invoice(ref, self.crm):
             self.invoices.remove(ref)
             self.edited.discard(ref)
             self.unsynced.pop(ref, None)
-            self.did("invoice deletions")
+            self.did(f"{paid}invoice deletions")
+        self.steps += 1
+
+    @precondition(lambda self: self.payments and self.actions.app_credit_memo_deletes)
+    @rule(data=st.data())
+    def app_delete_credit_memo(self, data: st.DataObject) -> None:
+        """A credit memo deleted in QuickBooks: each invoice it credited owes that credit
+        again, on both sides."""
+        memos = self.app.credit_memos()
+        if memos and self.app.delete_credit_memo(data.draw(st.sampled_from(memos), label="memo")):
+            self.did("credit memo deletions")
         self.steps += 1
 
     # -- quotes (books-quotes) -------------------------------------------------------------
@@ -556,6 +591,14 @@ class BooksMachine(RuleBasedStateMachine):
         """Count ``amount`` paid or credited on ``side`` until the next sync."""
         sides = self.unsynced.setdefault(ref, {})
         sides[side] = sides.get(side, Decimal(0)) + amount
+
+    def closable(self, ref: Ref) -> bool:
+        """Whether a person may void, cancel or delete the invoice: nothing paid on it, or
+        (``paid_invoice_closes``) nothing paid or credited on it since the last sync — a
+        payment on its way to an invoice the other side closed is a conflict for a person."""
+        if self.actions.paid_invoice_closes:
+            return ref not in self.unsynced
+        return self.untouched(ref)
 
     def untouched(self, ref: Ref) -> bool:
         """Nothing paid on the invoice on either side."""
@@ -1405,3 +1448,58 @@ def test_golden_a_quote_edited_in_1crm_is_edited_on_the_other_side(library):
             assert money(estimate["TotalAmt"]) == money("201.22")
     finally:
         machine.teardown()
+
+
+def test_golden_paid_invoices_closed_and_credit_taken_back_in_the_quickbooks_machine():
+    """The books machine's QuickBooks actions added for paid invoices and credit, in one
+    sequence (the seeded runs draw them rarely): credit applied with money in one QuickBooks
+    payment, a paid QuickBooks invoice voided, a paid 1CRM invoice cancelled and a credit memo
+    deleted. On main QuickBooks' payment of money and credit reached 1CRM neither way, and the
+    1CRM payments stayed allocated to the closed invoices."""
+    machine = machine_for("quickbooks")()
+    try:
+        machine.create_customer(side="app", name="Kauri & Rimu", city="Nelson", phone="")
+        machine.sync()
+        line = [LineSpec("Freight", 2, Decimal("20.00"), Decimal(15))]
+        machine.app_invoice(Scripted("Kauri & Rimu 1", line, "TaxExcluded", "NZD"), "2026-03-31")
+        machine.crm_invoice(Scripted("Kauri & Rimu 1", line, "NZD"), "2026-03-31")
+        machine.app_invoice(Scripted("Kauri & Rimu 1", line, "TaxInclusive", "NZD"), "2026-03-31")
+        voided, cancelled, credited = machine.invoices
+        machine.sync()
+        machine.app_credit_note(Scripted(voided), share=25, paid=50)  # 11.50 and 17.25
+        machine.crm_payment(Scripted(cancelled), share=50, over=0)
+        machine.app_credit_note(Scripted(credited), share=10)
+        machine.sync()
+        assert machine.crm.due(voided) == Decimal("17.25")
+        machine.app_void_invoice(Scripted(voided))
+        machine.crm_cancel_invoice(Scripted(cancelled), delete=False)
+        assert {voided, cancelled} <= machine.closed
+        *_, memo = machine.app.credit_memos()  # the one applied to ``credited``
+        machine.app_delete_credit_memo(Scripted(memo))
+        machine.sync()
+        invoice = machine.app.invoice(credited, machine.crm)
+        assert invoice is not None
+        owed = money(invoice["TotalAmt"])
+        assert machine.crm.due(credited) == machine.app.due(credited, machine.crm) == owed
+    finally:
+        machine.teardown()
+
+
+def test_golden_a_quickbooks_credit_taken_back_before_its_first_sync_makes_no_1crm_payment():
+    """Found by the QuickBooks soak once credit memos were deleted ("payment PMT-1002: exists:
+    1CRM True ≠ False"): credit applied in QuickBooks and its credit memo deleted before the
+    library synced. The payment that applied it was left a 0.00 payment linking nothing, and
+    §3.7, whose condition was "money, or no credit memo lines", made it a 1CRM payment of 0.00
+    paying nothing. §3.7 now writes only a payment that received money (TotalAmt above 0);
+    such a payment is nothing to either side."""
+    with open_world("quickbooks") as world:
+        crm, app = CrmUser(world.library), QuickBooksUser(world.library)
+        app.create_customer("Māori Arts Trust 1", "m@books.example", "Ōtautahi")
+        line = LineSpec("Advice", 5, Decimal("1.84"), Decimal(0))
+        ref = app.create_invoice("Māori Arts Trust 1", [line], "NotApplicable", "2026-03-31")
+        assert app.credit(ref, crm, Decimal("2.30"), "2026-03-07")
+        (memo,) = app.credit_memos()
+        assert app.delete_credit_memo(memo)
+        world.assert_balanced()
+        assert world.library.crm_records("Payment") == []
+        assert crm.due(ref) == app.due(ref, crm) == Decimal("9.20")

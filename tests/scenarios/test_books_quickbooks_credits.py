@@ -72,12 +72,12 @@ def test_a_quickbooks_credit_memo_applied_to_an_invoice_becomes_a_1crm_credit():
 
 def test_reconcile_reads_a_payment_that_only_applies_credit_as_a_credit():
     from modules.reconcile.books import CREDIT, PAYMENT, Allocation
-    from modules.reconcile.quickbooks import payment_of
+    from modules.reconcile.quickbooks import payments_of
 
     def line(txn_id, txn_type, amount):
         return {"Amount": amount, "LinkedTxn": [{"TxnId": txn_id, "TxnType": txn_type}]}
 
-    credit = payment_of(
+    (credit,) = payments_of(
         {
             "Id": "7",
             "TxnDate": "2026-03-07",
@@ -87,7 +87,7 @@ def test_reconcile_reads_a_payment_that_only_applies_credit_as_a_credit():
     )
     assert (credit.kind, credit.amount) == (CREDIT, Decimal("12.34"))
     assert credit.allocations == (Allocation("3", Decimal("12.34")),)
-    mixed = payment_of(
+    mixed, _ = payments_of(
         {"Id": "8", "TotalAmt": 10, "Line": [line("3", "Invoice", 15), line("5", "CreditMemo", 5)]}
     )
     assert (mixed.kind, mixed.amount) == (PAYMENT, Decimal("10.00"))

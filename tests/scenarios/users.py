@@ -575,13 +575,30 @@ class QuickBooksUser:
         self.library.qbo_api("POST", "invoice?operation=void", body)
         return True
 
-    def credit(self, ref: Ref, crm: CrmUser, amount: Decimal, date: str) -> bool:
+    def credit(
+        self, ref: Ref, crm: CrmUser, amount: Decimal, date: str, money_too: Decimal = Decimal(0)
+    ) -> bool:
         """A credit memo of ``amount`` (no tax) to the invoice's customer, in its currency,
         applied to the invoice as QuickBooks' Receive Payment does: a payment of 0.00 whose
-        lines link the invoice and the credit memo."""
+        lines link the invoice and the credit memo — or, with ``money_too``, a payment of that
+        money whose invoice line takes the money and the credit together."""
+        memo = self.credit_memo(ref, crm, amount, date)
+        if memo is None:
+            return False
+        invoice = self.invoice(ref, crm)
+        assert invoice is not None
+        self.apply_credit(invoice, memo, amount, date, money_too)
+        return True
+
+    def credit_memo(
+        self, ref: Ref, crm: CrmUser, amount: Decimal, date: str
+    ) -> dict[str, Any] | None:
+        """A credit memo of ``amount`` (no tax) to the invoice's customer, in its currency, not
+        applied to anything (its credit free: ``RemainingCredit``); ``None`` for an invoice
+        not in QuickBooks or voided."""
         invoice = self.invoice(ref, crm)
         if invoice is None or str(invoice.get("PrivateNote") or "").startswith("Voided"):
-            return False
+            return None
         memo = {
             "CustomerRef": invoice["CustomerRef"],
             "TxnDate": date,
@@ -597,28 +614,50 @@ class QuickBooksUser:
                 }
             ],
         }
-        created = self.library.qbo_api("POST", "creditmemo", memo)["CreditMemo"]
+        created: dict[str, Any] = self.library.qbo_api("POST", "creditmemo", memo)["CreditMemo"]
+        return created
+
+    def apply_credit(
+        self,
+        invoice: dict[str, Any],
+        memo: dict[str, Any],
+        credit: Decimal,
+        date: str,
+        money_too: Decimal = Decimal(0),
+    ) -> None:
+        """Receive Payment: ``credit`` of the memo and ``money_too`` of money pay the invoice."""
         body = {
             "CustomerRef": invoice["CustomerRef"],
-            "TotalAmt": 0,
+            "TotalAmt": float(money_too),
             "TxnDate": date,
             "CurrencyRef": invoice["CurrencyRef"],
             "Line": [
                 {
-                    "Amount": float(amount),
+                    "Amount": float(credit + money_too),
                     "LinkedTxn": [{"TxnId": invoice["Id"], "TxnType": "Invoice"}],
                 },
                 {
-                    "Amount": float(amount),
-                    "LinkedTxn": [{"TxnId": created["Id"], "TxnType": "CreditMemo"}],
+                    "Amount": float(credit),
+                    "LinkedTxn": [{"TxnId": memo["Id"], "TxnType": "CreditMemo"}],
                 },
             ],
         }
         self.library.qbo_api("POST", "payment", body)
-        return True
 
     def payments(self) -> list[str]:
         return [p["Id"] for p in self.library.qbo_records("Payment")]
+
+    def credit_memos(self) -> list[str]:
+        return [m["Id"] for m in self.library.qbo_records("CreditMemo")]
+
+    def delete_credit_memo(self, memo_id: str) -> bool:
+        """Delete a credit memo: QuickBooks takes back the credit it applied to invoices."""
+        found = [m for m in self.library.qbo_records("CreditMemo") if m["Id"] == memo_id]
+        if not found:
+            return False
+        body = {"Id": memo_id, "SyncToken": found[0]["SyncToken"]}
+        self.library.qbo_api("POST", "creditmemo?operation=delete", body)
+        return True
 
     def delete_payment(self, payment_id: str) -> None:
         (payment,) = [p for p in self.library.qbo_records("Payment") if p["Id"] == payment_id]

@@ -371,14 +371,14 @@ class Realm:
         }
         self.deleted.append({"entity": spec.name, **gone})
         changes = [Change(spec.name, existing["Id"], "Delete", now)]
-        if spec.name == "Invoice":
-            changes += self._unlink_payments(existing["Id"], now)
+        if spec.name in ("Invoice", "CreditMemo"):
+            changes += self._unlink_payments(existing["Id"], now, spec.name)
         return gone, changes + self._after_write(spec, existing, None, now, False)
 
     def void(self, spec: EntitySpec, data: Record) -> tuple[Record, list[Change]]:
         """Void an invoice or sales receipt by ``Id`` and current ``SyncToken``: it stays, with
         every amount zero, nothing due and ``PrivateNote`` "Voided"; payments applied to a
-        voided invoice become unapplied credit.
+        voided invoice become unapplied credit (``_unlink_payments``).
 
         Raises:
             QboFault: 500 for entities that cannot be voided, 610, 5010.
@@ -425,19 +425,36 @@ class Realm:
             self.refresh_customer_balances()
         return changes
 
-    def _unlink_payments(self, invoice_id: str, now: str) -> list[Change]:
-        changes = []
+    def _unlink_payments(self, txn_id: str, now: str, txn_type: str = "Invoice") -> list[Change]:
+        """An invoice voided or deleted, or a credit memo deleted: the payments linking it stay
+        and keep the money they received (QuickBooks: "the payment stays on your books … but
+        the payment no longer has an offsetting invoice", its amount unapplied). Their lines
+        linking it go, and what no longer balances goes with them: credit memo lines beyond
+        what the payment still applies to invoices (that credit is free on its memo again),
+        then invoice lines beyond the money and credit left (a credit memo's deletion: the
+        invoice owes that credit again). A payment of 0.00 that only applied credit is left
+        linking nothing. Each invoice and memo whose applications changed is updated."""
+        changes: list[Change] = []
+        touched: dict[str, set[str]] = {"Invoice": set(), "CreditMemo": set()}
         for payment in self.records["Payment"].values():
             lines = payment.get("Line") or []
-            kept = [ln for ln in lines if invoice_id not in _linked_invoices({"Line": [ln]})]
-            if len(kept) != len(lines):
-                payment["Line"] = kept
-                applied = sum(_applied(ln) for ln in kept)
-                payment["UnappliedAmt"] = money(Decimal(str(payment["TotalAmt"])) - applied)
-                payment["SyncToken"] = str(int(payment["SyncToken"]) + 1)
-                _touch(payment, now)
-                changes.append(Change("Payment", payment["Id"], "Update", now))
-        return changes
+            if txn_id not in _linked_invoices(payment, txn_type):
+                continue
+            kept = _rebalanced(
+                [ln for ln in lines if txn_id not in _linked_invoices({"Line": [ln]}, txn_type)],
+                Decimal(str(payment["TotalAmt"])),
+            )
+            for kind in touched:
+                touched[kind] |= _linked_invoices(payment, kind)
+            payment["Line"] = kept
+            applied = sum((_applied(ln) for ln in kept), Decimal(0))
+            payment["UnappliedAmt"] = money(Decimal(str(payment["TotalAmt"])) - applied)
+            payment["SyncToken"] = str(int(payment["SyncToken"]) + 1)
+            _touch(payment, now)
+            changes.append(Change("Payment", payment["Id"], "Update", now))
+        touched[txn_type].discard(txn_id)
+        changes += self.refresh_invoices(touched["Invoice"], now, False)
+        return changes + self.refresh_credit_memos(touched["CreditMemo"], now, False)
 
 
 ISO3 = {
@@ -478,6 +495,24 @@ def _linked_invoices(payment: Record | None, txn_type: str = "Invoice") -> set[s
         for link in line.get("LinkedTxn") or []
         if link.get("TxnType") == txn_type
     }
+
+
+def _rebalanced(lines: list[Record], total: Decimal) -> list[Record]:
+    """A payment's lines once a linked transaction went: credit memo lines cut to what the
+    invoice lines still take, then invoice lines cut to the money and credit left (last lines
+    first); lines cut to nothing go."""
+    invoiced = sum((_applied(ln) for ln in lines if _applied(ln) > 0), Decimal(0))
+    credit = -sum((_applied(ln) for ln in lines if _applied(ln) < 0), Decimal(0))
+    kept = copy.deepcopy(lines)
+    for excess, sign in ((credit - invoiced, -1), (invoiced - min(credit, invoiced) - total, 1)):
+        for line in reversed(kept):
+            if excess <= 0:
+                break
+            if _applied(line) * sign > 0:
+                cut = min(excess, Decimal(str(line["Amount"])))
+                line["Amount"] = money(Decimal(str(line["Amount"])) - cut)
+                excess -= cut
+    return [ln for ln in kept if Decimal(str(ln["Amount"])) > 0]
 
 
 def _applied(line: Record) -> Decimal:
