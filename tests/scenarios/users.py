@@ -211,6 +211,23 @@ class CrmUser:
             if p.get("integrated_id") and p.get("payment_type") == "Credit Note"
         ]
 
+    def payments_on(self, ref: Ref) -> list[str]:
+        """The ids of the payments and credits allocated to the 1CRM invoice of ``ref``."""
+        invoice = self.invoice(ref)
+        if invoice is None:
+            return []
+        links = self.library.crm_records("invoices_payments")
+        return sorted({k["payment_id"] for k in links if k["invoice_id"] == invoice["id"]})
+
+    def clear_invoice(self, ref: Ref) -> int:
+        """Delete every payment and credit on the invoice, as a person does before cancelling
+        or editing one that is paid (Xero refuses to void or edit it until nothing is
+        allocated: scenarios/README.md, "Paid invoices changed"); how many went."""
+        payments = self.payments_on(ref)
+        for payment in payments:
+            self.delete_payment(payment)
+        return len(payments)
+
     def delete_payment(self, payment_id: str) -> None:
         """Delete a payment as a person does: its invoices owe again what it paid (the
         caller keeps ``amount_due`` in 1CRM, NOTES §5), its links and the payment go."""
@@ -396,6 +413,28 @@ class XeroUser:
             self.library.xero_api("DELETE", path)
         change = {"CreditNoteID": credit_note_id, "Status": "VOIDED"}
         self.library.xero_api("POST", f"CreditNotes/{credit_note_id}", {"CreditNotes": [change]})
+
+    def clear_invoice(self, ref: Ref, crm: CrmUser) -> int:
+        """What a person does in Xero before voiding or editing a paid invoice (Xero refuses
+        either while a payment or credit note is allocated to it): delete its payments
+        (``Status: DELETED``) and the allocations of credit notes to it (the credit notes keep
+        that credit, unallocated); how many went."""
+        invoice = self.invoice(ref, crm)
+        if invoice is None:
+            return 0
+        cleared = 0
+        for payment in self.library.xero_records("Payments"):
+            paid = (payment.get("Invoice") or {}).get("InvoiceID")
+            if payment.get("Status") != "DELETED" and paid == invoice["InvoiceID"]:
+                self.delete_payment(payment["PaymentID"])
+                cleared += 1
+        for note in self.library.xero_records("CreditNotes"):
+            for allocation in note.get("Allocations") or []:
+                if allocation["Invoice"]["InvoiceID"] == invoice["InvoiceID"]:
+                    path = f"CreditNotes/{note['CreditNoteID']}/Allocations/"
+                    self.library.xero_api("DELETE", path + allocation["AllocationID"])
+                    cleared += 1
+        return cleared
 
     def void_invoice(self, ref: Ref, crm: CrmUser) -> bool:
         """Void an approved invoice (Xero refuses it once something is paid on it)."""
