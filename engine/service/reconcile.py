@@ -47,6 +47,8 @@ class LinkedDifference:
     crm: Any
     accounting: Any
     sync_log: tuple[SyncLogLink, ...]
+    known: str = ""
+    """The library's rule that leaves this difference (unallocated credit); ``""``: none."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -56,6 +58,7 @@ class LinkedDifference:
             "field": self.field,
             "crm": json_value(self.crm),
             "accounting": json_value(self.accounting),
+            "known": self.known,
             "sync_log": [link.to_dict() for link in self.sync_log],
         }
 
@@ -69,7 +72,8 @@ class Reconciliation:
         connections: the connection read on each side, by app.
         scenarios: the library's scenarios whose sync logs were searched (id → name).
         records: how many customers, invoices and payments each side holds, by app.
-        differences: every difference; none when the books balance.
+        differences: every difference; the books balance when each is ``known`` (a rule of
+            the library leaves it, e.g. unallocated credit).
         checked_at: when both sides were read.
     """
 
@@ -82,7 +86,7 @@ class Reconciliation:
 
     @property
     def balanced(self) -> bool:
-        return not self.differences
+        return all(difference.known for difference in self.differences)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -225,6 +229,7 @@ def _linked(difference: Any, index: SyncLogIndex) -> LinkedDifference:
         difference.crm,
         difference.accounting,
         tuple(links),
+        getattr(difference, "known", ""),
     )
 
 

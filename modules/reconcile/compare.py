@@ -10,6 +10,10 @@
 - **payments** by the accounting system's id (1CRM: the payment's Integrated ID), else by kind,
   date and allocations: one side only, twice in 1CRM, and the date, allocations and — where
   the accounting system keeps what was received (QuickBooks) — the amount.
+- **unallocated credit** by customer and currency: what each side's credit notes (1CRM:
+  payments of type Credit Note) allocate to no invoice. A library that does not sync it lists
+  each such difference as **known** (``Difference.known`` names the rule): shown, but the books
+  balance without it.
 
 What each library compares is its ``Rules``; the accounting rules themselves are in
 ``scenarios/README.md``.
@@ -20,9 +24,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, TypeVar
 
-from modules.reconcile.books import DRAFT, VOID, Books, Customer, Invoice, Payment
+from modules.reconcile.books import DRAFT, VOID, Books, Credit, Customer, Invoice, Payment
 
 CUSTOMER_FIELDS = (
     "name",
@@ -62,6 +67,7 @@ class Difference:
             ``count`` when it is there more than once.
         crm: the 1CRM value.
         accounting: the accounting system's value.
+        known: the rule by which the library leaves this difference (``""``: a defect).
     """
 
     kind: str
@@ -70,9 +76,11 @@ class Difference:
     field: str
     crm: Any
     accounting: Any
+    known: str = ""
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.label}: {self.field}: 1CRM {self.crm!r} ≠ {self.accounting!r}"
+        found = f"{self.kind} {self.label}: {self.field}: 1CRM {self.crm!r} ≠ {self.accounting!r}"
+        return f"{found} (known: {self.known})" if self.known else found
 
 
 @dataclass(frozen=True)
@@ -84,13 +92,26 @@ class Rules:
     line_fields: tuple[str, ...]
     payment_amounts: bool
     """Whether the amount received is compared (not only where it went)."""
+    unallocated_credit: str | None = None
+    """The known-difference rule of unallocated credit (the library does not sync it);
+    ``None``: not compared."""
+
+
+UNALLOCATED_CREDIT_RULE = (
+    "credit allocated to no invoice is not synced: allocate it to an invoice in either system "
+    "(scenarios/README.md, Unallocated credit)"
+)
 
 
 RULES: dict[str, Rules] = {
     # Xero keeps each line's tax; a payment pays one invoice, and over-payments are bank
     # transactions the library does not write: what a 1CRM payment allocates is compared.
     "xero": Rules(
-        CUSTOMER_FIELDS, INVOICE_FIELDS, ("description", "quantity", "net", "tax"), False
+        CUSTOMER_FIELDS,
+        INVOICE_FIELDS,
+        ("description", "quantity", "net", "tax"),
+        False,
+        UNALLOCATED_CREDIT_RULE,
     ),
     # QuickBooks keeps tax per rate, not per line (a line's share is derived), and has no
     # exchange-rate convention in common with 1CRM: tax is compared on the document.
@@ -114,7 +135,13 @@ def compare(library: str, crm_side: Books, accounting_side: Books) -> list[Diffe
         *compare_customers(rules, crm_side.customers, accounting_side.customers),
         *compare_invoices(rules, crm_side.invoices, accounting_side.invoices),
         *compare_payments(rules, crm_side.payments, accounting_side.payments),
+        *compare_credits(rules, crm_side.credits, accounting_side.credits),
     ]
+
+
+def unexplained(differences: Iterable[Difference]) -> list[Difference]:
+    """The differences no rule of the library explains: the books balance without them."""
+    return [d for d in differences if not d.known]
 
 
 # -- customers ---------------------------------------------------------------------------------
@@ -235,6 +262,46 @@ def payment_differences(rules: Rules, mine: Payment, other: Payment) -> list[Dif
             )
         )
     return found
+
+
+# -- unallocated credit ------------------------------------------------------------------------
+
+
+def compare_credits(
+    rules: Rules, crm: Sequence[Credit], accounting: Sequence[Credit]
+) -> list[Difference]:
+    """Each customer's unallocated credit per currency, summed on each side; a difference is
+    known when the library does not sync such credit."""
+    if rules.unallocated_credit is None:
+        return []
+    ours, theirs = grouped(crm, credit_key), grouped(accounting, credit_key)
+    found = []
+    for key in sorted(set(ours) | set(theirs)):
+        mine, other = ours.get(key, []), theirs.get(key, [])
+        if (a := credit_sum(mine)) != (b := credit_sum(other)):
+            first = (mine or other)[0]
+            documents = ", ".join(sorted(c.label for c in [*mine, *other]))
+            found.append(
+                Difference(
+                    "credit",
+                    first.customer,
+                    f"{first.customer} ({documents})",
+                    f"unallocated {first.currency or ''}".rstrip(),
+                    a,
+                    b,
+                    rules.unallocated_credit,
+                )
+            )
+    return found
+
+
+def credit_key(credit: Credit) -> str:
+    """Customer (by name, as customers pair) and currency."""
+    return f"{credit.customer.strip().casefold()}\x00{credit.currency or ''}"
+
+
+def credit_sum(credits: Iterable[Credit]) -> Decimal:
+    return sum((c.amount for c in credits), Decimal(0))
 
 
 # -- helpers -----------------------------------------------------------------------------------

@@ -5,7 +5,8 @@ A line's net amount is its ``LineAmount`` less its tax when the invoice's amount
 tax-inclusive; a ``NoTax`` line has no tax. Statuses: DRAFT and SUBMITTED are ``draft``,
 AUTHORISED ``open``, PAID ``paid``, VOIDED ``void`` (nothing due); DELETED invoices and
 payments are gone. Each allocation of a sales credit note is a ``credit note`` payment of one
-invoice, keyed by its ``AllocationID``.
+invoice, keyed by its ``AllocationID``; what of it is allocated to no invoice
+(``RemainingCredit``) is the contact's unallocated ``Credit``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from modules.reconcile.books import (
     VOID,
     Allocation,
     Books,
+    Credit,
     Customer,
     Invoice,
     Line,
@@ -65,6 +67,7 @@ def fetch_xero(
         customers=[customer_of(c) for c in contacts],
         invoices=[invoice_of(i) for i in invoices],
         payments=payments + [c for note in credits for c in credits_of(note)],
+        credits=[c for note in credits if (c := unallocated_of(note)) is not None],
     )
 
 
@@ -150,3 +153,16 @@ def credits_of(note: Mapping[str, Any]) -> list[Payment]:
         )
         for allocation in note.get("Allocations") or []
     ]
+
+
+def unallocated_of(note: Mapping[str, Any]) -> Credit | None:
+    """What of a live sales credit note is allocated to no invoice (``RemainingCredit``)."""
+    remaining = money(note.get("RemainingCredit"))
+    if note.get("Status") not in LIVE_CREDIT or not remaining:
+        return None
+    return Credit(
+        customer=str((note.get("Contact") or {}).get("Name") or "").strip(),
+        currency=text(note.get("CurrencyCode")),
+        amount=remaining,
+        label=text(note.get("CreditNoteNumber")) or note["CreditNoteID"][:8],
+    )

@@ -72,8 +72,7 @@ def test_xero_refuses_to_void_or_edit_an_invoice_with_a_payment_or_credit_on_it(
             assert body["Type"] == "ValidationException"
             (element,) = body["Elements"]
             assert [e["Message"] for e in element["ValidationErrors"]] == [
-                "This document cannot be edited as it has a payment or credit note "
-                "allocated to it."
+                "This document cannot be edited as it has a payment or credit note allocated to it."
             ]
 
 
@@ -138,3 +137,27 @@ def test_a_paid_1crm_invoice_cancelled_with_its_payments_waits_until_they_are_de
         assert crm.clear_invoice(ref) == 4
         world.assert_balanced()
         assert app.invoice(ref, crm)["Status"] == "VOIDED"
+
+
+def test_unallocated_credit_on_either_side_is_compared_and_listed_as_known():
+    """Unapplied credit: a Xero credit note approved and allocated in part, another not at
+    all, and 1CRM credit given on no invoice. Reconcile read only allocations, so the free
+    credit was never compared; it now compares each customer's unallocated credit per
+    currency and, as the Xero library does not sync it, lists each difference as known (the
+    allocated parts are synced as credits and balance)."""
+    with open_world("xero") as world:
+        crm, app = CrmUser(world.library), XeroUser(world.library)
+        crm.create_customer("Harakeke Ltd 1", "h@books.example", "Napier")
+        world.assert_balanced()
+        ref = crm.create_invoice("Harakeke Ltd 1", [LINE], "NZD", "2026-03-31")
+        assert ref is not None
+        world.assert_balanced()
+        assert app.credit(ref, crm, Decimal("6.00"), "2026-03-07", Decimal("2.50"))
+        assert app.credit(ref, crm, Decimal("1.25"), "2026-03-07", Decimal(0))
+        assert crm.credit(ref, Decimal("4.00"), "2026-03-08", Decimal(0))
+        world.assert_balanced()
+        assert crm.due(ref) == app.due(ref, crm) == Decimal("20.50")
+        (credit,) = world.differences()
+        assert (credit.kind, credit.field) == ("credit", "unallocated NZD")
+        assert (credit.crm, credit.accounting) == (Decimal("4.00"), Decimal("4.75"))
+        assert "not synced" in credit.known

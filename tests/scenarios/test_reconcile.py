@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from modules.reconcile.books import CREDIT, OPEN, PAID, VOID, Line, money
+from modules.reconcile.books import CREDIT, OPEN, PAID, VOID, Books, Credit, Line, money
+from modules.reconcile.compare import compare, unexplained
 
 CONTACT = {
     "Name": "Harakeke Ltd",
@@ -191,3 +192,27 @@ def test_a_quickbooks_invoice_voided_is_read_void_and_not_expected_in_1crm(qbo_l
     assert (read.status, read.total, read.amount_due) == (VOID, money(0), money(0))
     library.crm("POST", "Account", {"name": "Harakeke Ltd"})
     assert [d for d in library.differences("quickbooks") if d.key == invoice["Id"]] == []
+
+
+def test_unallocated_credit_is_compared_by_customer_and_currency_and_known_for_xero():
+    """Pure: each side's free credit summed per customer and currency; equal sums make no
+    difference, others are known differences for Xero (the library does not sync them)."""
+    crm = Books(
+        credits=[
+            Credit("Harakeke Ltd", "NZD", Decimal("4.00"), "PMT-1"),
+            Credit("Tui Ltd", "NZD", Decimal("1.00"), "PMT-2"),
+        ]
+    )
+    xero = Books(
+        credits=[
+            Credit("harakeke ltd", "NZD", Decimal("1.50"), "CN-1"),
+            Credit("Harakeke Ltd", "NZD", Decimal("2.50"), "CN-2"),
+            Credit("Harakeke Ltd", "USD", Decimal("3.00"), "CN-3"),
+        ]
+    )
+    found = compare("xero", crm, xero)
+    assert [(d.kind, d.field, d.crm, d.accounting) for d in found] == [
+        ("credit", "unallocated USD", Decimal(0), Decimal("3.00")),
+        ("credit", "unallocated NZD", Decimal("1.00"), Decimal(0)),
+    ]
+    assert all(d.known for d in found) and unexplained(found) == []

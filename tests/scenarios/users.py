@@ -139,12 +139,17 @@ class CrmUser:
         )
         return True
 
-    def credit(self, ref: Ref, amount: Decimal, date: str) -> bool:
+    def credit(
+        self, ref: Ref, amount: Decimal, date: str, allocated: Decimal | None = None
+    ) -> bool:
         """Credit given on the invoice: a payment of type Credit Note (what reconcile reads
-        as a credit)."""
+        as a credit) of ``amount``, ``allocated`` of it to the invoice (all by default; none:
+        the account's credit, on no invoice)."""
         invoice = self.invoice(ref)
         if invoice is None:
             return False
+        allocated = amount if allocated is None else allocated
+        links = [{"invoice_id": invoice["id"], "amount": str(allocated)}] if allocated else []
         self.library.crm_person(
             "Payment",
             {
@@ -153,7 +158,7 @@ class CrmUser:
                 "payment_date": date,
                 "payment_type": "Credit Note",
                 "currency_id": invoice["currency_id"],
-                "related_invoices": [{"invoice_id": invoice["id"], "amount": str(amount)}],
+                "related_invoices": links,
             },
         )
         return True
@@ -360,9 +365,12 @@ class XeroUser:
         self.library.xero_api("POST", f"Invoices/{invoice['InvoiceID']}", {"Invoices": [change]})
         return True
 
-    def credit(self, ref: Ref, crm: CrmUser, amount: Decimal, date: str) -> bool:
+    def credit(
+        self, ref: Ref, crm: CrmUser, amount: Decimal, date: str, allocated: Decimal | None = None
+    ) -> bool:
         """A sales credit note of ``amount`` (no tax) to the invoice's contact, in its
-        currency, allocated to the invoice."""
+        currency, approved; ``allocated`` of it allocated to the invoice (all by default,
+        none: the contact's free credit)."""
         invoice = self.invoice(ref, crm)
         if invoice is None or invoice["Status"] != "AUTHORISED":
             return False
@@ -385,7 +393,10 @@ class XeroUser:
         }
         answer = self.library.xero_api("PUT", "CreditNotes", {"CreditNotes": [note]})
         (created,) = answer["CreditNotes"]
-        allocation = {"Invoice": {"InvoiceID": invoice["InvoiceID"]}, "Amount": float(amount)}
+        allocated = amount if allocated is None else allocated
+        if not allocated:
+            return True
+        allocation = {"Invoice": {"InvoiceID": invoice["InvoiceID"]}, "Amount": float(allocated)}
         path = f"CreditNotes/{created['CreditNoteID']}/Allocations"
         self.library.xero_api("PUT", path, {"Allocations": [{**allocation, "Date": date}]})
         return True
