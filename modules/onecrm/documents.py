@@ -581,20 +581,30 @@ def lower_amount_due(
 def delete_payment(client: OneCrmClient, payment_id: str) -> dict[str, Any]:
     """Delete a payment (a payment deleted or reversed in the accounting system): its
     ``invoices_payments`` links go and each invoice owes again what the payment paid — 1CRM
-    does not do it. Returns the payment as it was, with ``related_invoices``."""
+    does not do it — unless the invoice is cancelled: a cancelled invoice owes nothing (an
+    invoice voided in Xero is cancelled by 2.4, and its payments, deleted first in Xero, may
+    reach 1CRM after the void). Returns the payment as it was, with ``related_invoices``."""
     record = client.get("Payment", payment_id)
     allocations = read_allocations(client, payment_id)
     undo = Undo()
     try:
         for allocation in allocations:
-            invoice = client.get("Invoice", allocation["invoice_id"], ["id", *INVOICE_FIELDS])
-            lower_amount_due(client, undo, invoice, -Decimal(str(allocation["amount"])))
+            invoice = client.get(
+                "Invoice", allocation["invoice_id"], ["id", *INVOICE_FIELDS, "cancelled"]
+            )
+            if not truthy(invoice.get("cancelled")):
+                lower_amount_due(client, undo, invoice, -Decimal(str(allocation["amount"])))
             client.delete("invoices_payments", allocation["id"], resend_refused=True)
         client.delete("Payment", payment_id, resend_refused=True)
     except ModuleError as error:
         raise undo.run(error) from None
     record["related_invoices"] = [{k: v for k, v in a.items() if k != "id"} for a in allocations]
     return record
+
+
+def truthy(value: Any) -> bool:
+    """1CRM's booleans as they come: ``1``, ``"1"``, ``true``."""
+    return str(value).strip().lower() in ("1", "true", "yes")
 
 
 def allocation_bundle(invoice: Mapping[str, Any], share: Decimal) -> dict[str, Any]:
