@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -174,7 +174,7 @@ def invoice_of(
 
 
 def payments_of(
-    client: OneCrmClient, invoice_keys: Mapping[str, str], records: list[Mapping[str, Any]]
+    client: OneCrmClient, invoice_keys: Mapping[str, str], records: Sequence[Mapping[str, Any]]
 ) -> list[Payment]:
     """Payments (``records``) with their allocations (the ``invoices_payments`` links, one
     list call)."""
@@ -196,8 +196,8 @@ def payments_of(
 
 
 def unallocated_credits(
-    records: list[Mapping[str, Any]],
-    payments: list[Payment],
+    records: Sequence[Mapping[str, Any]],
+    payments: Sequence[Payment],
     names: Mapping[str, Any],
     codes: Mapping[str, Any],
 ) -> list[Credit]:
@@ -209,8 +209,8 @@ def unallocated_credits(
         if payment.kind == CREDIT and rest > 0:
             found.append(
                 Credit(
-                    customer=str(names.get(record.get("account_id")) or "").strip(),
-                    currency=text(codes.get(record.get("currency_id"))),
+                    customer=str(names.get(str(record.get("account_id"))) or "").strip(),
+                    currency=text(codes.get(str(record.get("currency_id")))),
                     amount=rest,
                     label=payment.label,
                 )
