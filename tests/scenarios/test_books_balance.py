@@ -38,8 +38,9 @@ from tests.scenarios.users import CrmUser, LineSpec, QuickBooksUser, Ref, XeroUs
 SOAK = os.environ.get("SWITCHBOARD_SOAK") == "1"
 EXAMPLES, STEPS = (100, 25) if SOAK else (2, 10)
 EXAMPLES = int(os.environ.get("SWITCHBOARD_BOOKS_EXAMPLES", EXAMPLES))
+STEPS = int(os.environ.get("SWITCHBOARD_BOOKS_STEPS", STEPS))
 """Sequences per library and steps per sequence (``make test``; ``make soak``); the
-environment's ``SWITCHBOARD_BOOKS_EXAMPLES`` sets the number of sequences."""
+environment's ``SWITCHBOARD_BOOKS_EXAMPLES`` and ``SWITCHBOARD_BOOKS_STEPS`` set them."""
 
 BATCH = 3
 """Changes people make between two syncs, at least (the teardown syncs what is left)."""
