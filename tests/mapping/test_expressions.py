@@ -297,6 +297,11 @@ MATH = [
     case("{{round(2.4)}}", 2),
     case("{{round(3.14159; 2)}}", 3.14),
     case("{{round(1.005; 2)}}", 1.01),
+    # negative places round to tens, hundreds…: the float shortcut must leave them alone
+    case("{{round(1234.5; -2)}}", 1200),
+    case("{{round(1250.5; -2)}}", 1300),
+    case("{{round(-1234.5; -1)}}", -1230),
+    case("{{round(1234.5; 0 - 2)}}", 1200),
     case("{{trunc(3.789)}}", 3),
     case("{{trunc(-3.789)}}", -3),
     case("{{trunc(3.789; 1)}}", 3.7),

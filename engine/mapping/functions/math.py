@@ -80,7 +80,7 @@ def round_(ctx: EvalContext, number: Any, decimals: Any = None) -> Number:
     value, places = _number(number), _decimals(decimals)
     if places == 0:
         return normalize_number(_math.floor(value + 0.5))
-    if type(value) is float and places <= 10:
+    if type(value) is float and 0 < places <= 10:  # negative places: tens, hundreds…
         rounded = _half_up(value, places)
         if rounded is not None:
             return rounded
