@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from modules.reconcile.books import DRAFT, VOID, Books, Credit, Customer, Invoice, Payment
+from modules.reconcile.books import CREDIT, DRAFT, VOID, Books, Credit, Customer, Invoice, Payment
 
 CUSTOMER_FIELDS = (
     "name",
@@ -134,7 +134,9 @@ def compare(library: str, crm_side: Books, accounting_side: Books) -> list[Diffe
     return [
         *compare_customers(rules, crm_side.customers, accounting_side.customers),
         *compare_invoices(rules, crm_side.invoices, accounting_side.invoices),
-        *compare_payments(rules, crm_side.payments, accounting_side.payments),
+        *compare_payments(
+            rules, allocated(rules, crm_side.payments), allocated(rules, accounting_side.payments)
+        ),
         *compare_credits(rules, crm_side.credits, accounting_side.credits),
     ]
 
@@ -293,6 +295,14 @@ def compare_credits(
                 )
             )
     return found
+
+
+def allocated(rules: Rules, payments: Sequence[Payment]) -> list[Payment]:
+    """The payments to pair: where unallocated credit is compared, a credit allocated to no
+    invoice (1CRM credit on no invoice) is that alone, not a payment."""
+    if rules.unallocated_credit is None:
+        return list(payments)
+    return [p for p in payments if p.allocations or p.kind != CREDIT]
 
 
 def credit_key(credit: Credit) -> str:

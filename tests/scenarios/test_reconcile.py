@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from modules.reconcile.books import CREDIT, OPEN, PAID, VOID, Books, Credit, Line, money
+from modules.reconcile.books import (
+    CREDIT,
+    OPEN,
+    PAID,
+    VOID,
+    Books,
+    Credit,
+    Line,
+    Payment,
+    money,
+)
 from modules.reconcile.compare import compare, unexplained
 
 CONTACT = {
@@ -197,11 +207,13 @@ def test_a_quickbooks_invoice_voided_is_read_void_and_not_expected_in_1crm(qbo_l
 def test_unallocated_credit_is_compared_by_customer_and_currency_and_known_for_xero():
     """Pure: each side's free credit summed per customer and currency; equal sums make no
     difference, others are known differences for Xero (the library does not sync them)."""
+    free = Payment("", "PMT-1", CREDIT, "2026-03-08", Decimal("4.00"), ())
     crm = Books(
+        payments=[free],  # credit on no invoice: compared as unallocated credit alone
         credits=[
             Credit("Harakeke Ltd", "NZD", Decimal("4.00"), "PMT-1"),
             Credit("Tui Ltd", "NZD", Decimal("1.00"), "PMT-2"),
-        ]
+        ],
     )
     xero = Books(
         credits=[
