@@ -62,7 +62,7 @@ def fetch_xero(
         for p in client.list("Payments")
         if p.get("Status") != "DELETED" and (p.get("Invoice") or {}).get("InvoiceID") in sales
     ]
-    credits = client.list("CreditNotes", params={"where": 'Type=="ACCRECCREDIT"'})
+    credits = list(client.list("CreditNotes", params={"where": 'Type=="ACCRECCREDIT"'}))
     return Books(
         customers=[customer_of(c) for c in contacts],
         invoices=[invoice_of(i) for i in invoices],
