@@ -1333,3 +1333,39 @@ def test_golden_an_invoice_edited_in_1crm_and_voided_in_xero_between_syncs():
         assert machine.crm.invoice(invoice)["due_date"][:10] == "2026-03-31"
     finally:
         machine.teardown()
+
+
+def test_the_machine_s_people_clear_paid_invoices_before_changing_them():
+    """The machine's paid-invoice rules, replayed (the seeded sequences draw them seldom): an
+    invoice paid and credited on both sides, then voided in Xero once cleared; another edited
+    in 1CRM once cleared; a third cancelled in 1CRM once cleared — and unallocated credit on
+    both sides. The books balance, the free credit a known difference."""
+    machine = machine_for("xero")()
+    try:
+        machine.create_customer(side="crm", name="Kauri & Rimu", city="Nelson", phone="")
+        machine.sync()
+        line = [LineSpec("Widget", 2, Decimal("20.00"), Decimal(15))]
+        for _ in range(3):
+            machine.crm_invoice(Scripted("Kauri & Rimu 1", line, "NZD"), "2026-03-31")
+        machine.sync()
+        voided, edited, cancelled = machine.invoices
+        for invoice in machine.invoices:
+            machine.crm_payment(Scripted(invoice), share=25, over=0)
+            machine.app_payment(Scripted(invoice, ""), share=25)
+            machine.app_credit_note(Scripted(invoice), share=10)
+        machine.crm_unallocated_credit(Scripted(edited), share=10, allocated=0)
+        machine.app_unallocated_credit_note(Scripted(cancelled), share=10, allocated=50)
+        machine.sync()
+        machine.app_change_paid_invoice(Scripted(voided), void=True, due="2026-03-31")
+        edit = [LineSpec("Advice", 1, Decimal("12.50"), Decimal(0))]
+        machine.crm_change_paid_invoice(Scripted(edited, edit), cancel=False, due="2026-04-30")
+        machine.crm_change_paid_invoice(Scripted(cancelled), cancel=True, due="2026-03-31")
+        assert {voided, cancelled} <= machine.closed and edited in machine.edited
+        machine.sync()
+        crm, app = machine.crm, machine.app
+        assert crm.due(edited) == app.due(edited, crm) == Decimal("12.50")
+        assert [app.invoice(i, crm)["Status"] for i in (voided, cancelled)] == ["VOIDED"] * 2
+        known = [d for d in machine.world.differences() if d.known]
+        assert [d.kind for d in known] == ["credit"]
+    finally:
+        machine.teardown()
