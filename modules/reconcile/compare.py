@@ -139,7 +139,7 @@ RULES: dict[str, Rules] = {
         INVOICE_FIELDS,
         ("description", "quantity", "net", "tax"),
         False,
-        UNALLOCATED_CREDIT_RULE,
+        unallocated_credit=UNALLOCATED_CREDIT_RULE,
     ),
     # QuickBooks keeps tax per rate, not per line (a line's share is derived), and has no
     # exchange-rate convention in common with 1CRM: tax is compared on the document.
