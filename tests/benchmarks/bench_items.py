@@ -45,9 +45,10 @@ RUNS = 50
 ITEMS = 10_000
 FITTED_FROM = 10
 """The first run of the memory fit: the run-event budget and the caches fill before it."""
-NEGLIGIBLE = {"tracked_objects": 2_000, "python_blocks": 4_000, "malloc_mb": 2.0}
-"""Fitted growth over runs 10-50 that counts as none even when it is steady (~0.1 % of the
-worker's 200,000 objects, 2 MB of 200 MB): a bounded structure settling, not a leak."""
+NEGLIGIBLE = {"tracked_objects": 200, "python_blocks": 2_000, "malloc_mb": 1.0}
+"""Fitted growth over runs 10-50 that counts as none even when it is steady (5 objects a run):
+a bounded structure settling. A leak of 21 objects a run (a list of 10 dicts kept per
+request, injected) measured 25.8 ± 4.0 objects a run here: 1,030 over the fit, growth."""
 HEAP_NAMES = {
     "tracked_objects": ("objects tracked by the collector", "objects"),
     "python_blocks": ("Python memory blocks", "blocks"),
