@@ -16,7 +16,6 @@ did not.
 from __future__ import annotations
 
 import ctypes
-import gc
 import logging
 import os
 import signal
@@ -233,18 +232,7 @@ class _Gunicorn(BaseApplication):
 
     def load(self) -> Any:
         self._parts = _Parts(self._settings, self._announce)
-        app = create_app({"SWITCHBOARD_SERVICE": self._parts.service})
-        freeze_startup_objects()
-        return app
-
-
-def freeze_startup_objects() -> None:
-    """Move what startup built (modules, the app, the service: ~190,000 objects that live as
-    long as the process) out of the cyclic collector's reach (``gc.freeze``), so its full
-    collections during runs scan only what runs allocate. Collected first: the garbage of
-    the imports is not frozen with them."""
-    gc.collect()
-    gc.freeze()
+        return create_app({"SWITCHBOARD_SERVICE": self._parts.service})
 
 
 def _listening(arbiter: Any, host: str, port: int) -> str:

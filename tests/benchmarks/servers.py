@@ -143,12 +143,7 @@ def switchboard_app() -> Any:
     service.queue.start()
     if settings.redis_url is None:
         SchedulerThread(service.tick, service.options.tick_seconds).start()
-    app = create_app({"SWITCHBOARD_SERVICE": service})
-    if os.environ.get("SB_BENCH_GC_FREEZE") == "1":  # A/B of gc.freeze (temporary)
-        from webui.serve import freeze_startup_objects
-
-        freeze_startup_objects()
-    return app
+    return create_app({"SWITCHBOARD_SERVICE": service})
 
 
 def switchboard_app_with_heap_probe() -> Any:
