@@ -1400,6 +1400,37 @@ def test_golden_1crm_credit_waits_for_a_payment_deletion_still_on_its_way_to_xer
         assert money(note["Total"]) == owed
 
 
+@pytest.mark.parametrize("library", ["xero", "quickbooks"])
+def test_golden_a_1crm_credit_deleted_while_it_waits_is_never_written(library):
+    """The credit of the goldens above waits (Break) for the payment's deletion to reach the
+    accounting system; the person deletes the credit in 1CRM meanwhile. The deletion found
+    nothing to take back (§2.9 / §3.8: no credit note yet) and the retry, resuming with the
+    credit as 1CRM announced it, wrote it anyway: 1CRM owed the whole invoice, Xero and
+    QuickBooks nothing. The retry now reads the 1CRM credit as it is before writing: deleted
+    (404), the route ends and nothing is written."""
+    with open_world(library) as world:
+        crm = CrmUser(world.library)
+        app = XeroUser(world.library) if library == "xero" else QuickBooksUser(world.library)
+        crm.create_customer("Harakeke Ltd 1", "h@books.example", "Napier")
+        line = LineSpec("Advice", 4, Decimal("20.90"), Decimal(15))
+        ref = crm.create_invoice("Harakeke Ltd 1", [line], "NZD", "2026-03-31")
+        assert crm.pay(ref, Decimal("20.19"), Decimal("20.19"), "2026-03-05")
+        world.assert_balanced()
+        (payment,) = crm.synced_payments()
+        crm.delete_payment(payment)
+        assert crm.credit(ref, Decimal("96.14"), "2026-03-08")
+        world.run_scenarios()
+        (credit,) = crm.unsynced_payments()
+        assert [w[0] for w in world.waiting()] == ["2.6" if library == "xero" else "3.11"]
+        crm.delete_payment(credit)
+        world.assert_balanced()
+        assert crm.due(ref) == app.due(ref, crm) == Decimal("96.14")
+        if library == "xero":
+            assert world.library.xero_records("CreditNotes") == []
+        else:
+            assert world.library.qbo_records("CreditMemo") == []
+
+
 # -- goldens: quotes (books-quotes) -----------------------------------------------------------
 
 
