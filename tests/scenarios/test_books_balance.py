@@ -1504,6 +1504,64 @@ def test_golden_1crm_credit_waits_for_a_payment_deletion_still_on_its_way_to_xer
         assert money(note["Total"]) == owed
 
 
+@pytest.mark.parametrize("library", ["xero", "quickbooks"])
+def test_golden_a_1crm_credit_deleted_while_it_waits_is_never_written(library):
+    """The credit of the goldens above waits (Break) for the payment's deletion to reach the
+    accounting system; the person deletes the credit in 1CRM meanwhile. The deletion found
+    nothing to take back (§2.9 / §3.8: no credit note yet) and the retry, resuming with the
+    credit as 1CRM announced it, wrote it anyway: 1CRM owed the whole invoice, Xero and
+    QuickBooks nothing. The retry now reads the 1CRM credit as it is before writing: deleted
+    (404), the route ends and nothing is written."""
+    with open_world(library) as world:
+        crm = CrmUser(world.library)
+        app = XeroUser(world.library) if library == "xero" else QuickBooksUser(world.library)
+        crm.create_customer("Harakeke Ltd 1", "h@books.example", "Napier")
+        line = LineSpec("Advice", 4, Decimal("20.90"), Decimal(15))
+        ref = crm.create_invoice("Harakeke Ltd 1", [line], "NZD", "2026-03-31")
+        assert crm.pay(ref, Decimal("20.19"), Decimal("20.19"), "2026-03-05")
+        world.assert_balanced()
+        (payment,) = crm.synced_payments()
+        crm.delete_payment(payment)
+        assert crm.credit(ref, Decimal("96.14"), "2026-03-08")
+        world.run_scenarios()
+        (credit,) = crm.unsynced_payments()
+        assert [w[0] for w in world.waiting()] == ["2.6" if library == "xero" else "3.11"]
+        crm.delete_payment(credit)
+        world.sync()
+        if library == "xero":
+            assert world.library.xero_records("CreditNotes") == []
+        else:
+            assert world.library.qbo_records("CreditMemo") == []
+        assert crm.due(ref) == app.due(ref, crm) == Decimal("96.14")
+        world.assert_balanced()
+
+
+def test_golden_a_1crm_payment_deleted_while_it_waits_is_never_written_to_xero():
+    """As the credit above, for an ordinary payment: a synced payment deleted and the whole
+    invoice paid in 1CRM before the next sync. Xero refused the payment (more than the invoice
+    owed until §2.9 took the first payment back) and Break waited on the write itself; the
+    person deleted the payment meanwhile and the retry paid the Xero invoice anyway (1CRM owed
+    96.14, Xero nothing). §2.6 now waits on a search for the Xero invoice that owes the payment
+    and then reads the 1CRM payment as it is now before writing."""
+    with open_world("xero") as world:
+        crm, app = CrmUser(world.library), XeroUser(world.library)
+        crm.create_customer("Harakeke Ltd 1", "h@books.example", "Napier")
+        line = LineSpec("Advice", 4, Decimal("20.90"), Decimal(15))
+        ref = crm.create_invoice("Harakeke Ltd 1", [line], "NZD", "2026-03-31")
+        assert crm.pay(ref, Decimal("20.19"), Decimal("20.19"), "2026-03-05")
+        world.assert_balanced()
+        (payment,) = crm.synced_payments()
+        crm.delete_payment(payment)
+        assert crm.pay(ref, Decimal("96.14"), Decimal("96.14"), "2026-03-08")
+        world.run_scenarios()
+        assert [w[0] for w in world.waiting()] == ["2.6"]
+        (waiting,) = crm.unsynced_payments()
+        crm.delete_payment(waiting)
+        world.sync()
+        assert crm.due(ref) == app.due(ref, crm) == Decimal("96.14")
+        world.assert_balanced()
+
+
 # -- goldens: quotes (books-quotes) -----------------------------------------------------------
 
 
