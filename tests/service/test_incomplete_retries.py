@@ -1,0 +1,96 @@
+"""Retries of incomplete executions that fail again: the stored state moves to where the retry
+failed, so the next retry resumes there and writes that succeeded are not made twice."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from engine.errors import ConnectionError, DataError
+from engine.store import ExecutionStatus, IncompleteStatus
+from engine.testing import stub_module
+from tests.service.blueprints import blueprint, module, webhook_trigger
+
+JSON = "application/json"
+
+
+def with_break(step: dict[str, Any], directive_id: int, **retry: Any) -> dict[str, Any]:
+    return {**step, "onerror": [{"id": directive_id, "module": "builtin:Break", "mapper": retry}]}
+
+
+def failing_first(times: int, error: Exception, made: list[Any]):
+    """A module that fails on its first ``times`` calls, then records its input in ``made``."""
+    calls = {"n": 0}
+
+    def run(call):
+        calls["n"] += 1
+        if calls["n"] <= times:
+            raise error
+        made.append(call.input.model_dump())
+        return [{"id": len(made)}]
+
+    return run
+
+
+def run_retry(service, clock, incomplete_id: int, minutes: int):
+    clock.advance(minutes=minutes)
+    assert service.tick().retried == [incomplete_id]
+    [retry] = [
+        execution
+        for execution in service.list_executions().items
+        if execution.trigger_ref == str(incomplete_id)
+        and execution.status is ExecutionStatus.QUEUED
+    ]
+    return service.execute(retry.id)
+
+
+def test_a_retry_failing_at_a_later_module_resumes_there_next_time(service, registry, clock):
+    """A credit note is created, then its allocation fails: the next retry allocates it and
+    does not create a second credit note."""
+    notes: list[Any] = []
+    allocations: list[Any] = []
+    registry.register(
+        stub_module("test:CreateNote", outputs=failing_first(1, ConnectionError("down"), notes))
+    )
+    registry.register(
+        stub_module(
+            "test:Allocate", outputs=failing_first(1, DataError("note not synced"), allocations)
+        )
+    )
+    retry = {"retry": True, "count": 3, "interval": 5}
+    text = blueprint(
+        webhook_trigger(),
+        with_break(module(2, "test:CreateNote", amount="{{1.amount}}"), 10, **retry),
+        with_break(module(3, "test:Allocate", note="{{2.id}}"), 11, **retry),
+        dlq=True,
+    )
+    result = service.import_scenario(text, active=True)
+    scenario, hook = result.scenario, result.webhooks[0]
+    service.accept_webhook(
+        hook.token,
+        method="POST",
+        headers={"Content-Type": JSON},
+        query={},
+        body=json.dumps({"amount": "12.50"}).encode(),
+        content_type=JSON,
+    )
+    [first] = service.process_webhook(hook.id)
+    assert service.get_execution(first).status is ExecutionStatus.WARNING
+    [incomplete] = service.list_incomplete(scenario_id=scenario.id)
+    assert incomplete.failed_module_id == 2 and incomplete.error["type"] == "ConnectionError"
+
+    # Retry 1 creates the note, then the allocation fails (Break again).
+    assert run_retry(service, clock, incomplete.id, 5).status is ExecutionStatus.WARNING
+    assert notes == [{"amount": "12.50"}] and allocations == []
+    assert [i.id for i in service.list_incomplete(scenario_id=scenario.id)] == [incomplete.id]
+    waiting = service.get_incomplete(incomplete.id)
+    assert waiting.status is IncompleteStatus.PENDING and waiting.attempts == 1
+    assert waiting.failed_module_id == 3 and waiting.state["module_id"] == 3
+    assert waiting.error == {"type": "DataError", "message": "note not synced"}
+    assert waiting.state["bundles"]["2"] == {"id": 1}  # the created note, for the allocation
+
+    # Retry 2 resumes at the allocation: one note, allocated once.
+    assert run_retry(service, clock, incomplete.id, 5).status is ExecutionStatus.SUCCESS
+    assert notes == [{"amount": "12.50"}] and allocations == [{"note": 1}]
+    resolved = service.get_incomplete(incomplete.id)
+    assert resolved.status is IncompleteStatus.RESOLVED and resolved.attempts == 2
