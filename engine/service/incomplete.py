@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.queue import Backplane
-from engine.runtime import ExecutionRecord
+from engine.runtime import ExecutionRecord, IncompleteState
 from engine.service.base import Clock
 from engine.service.errors import Conflict
 from engine.service.retries import policy_for
@@ -91,9 +91,12 @@ class IncompleteOperations:
             incomplete_id = int(execution.trigger_ref or 0)
             # Resolved or deleted by a person while its retry ran: theirs is the last word.
             with contextlib.suppress(InvalidTransition, NotFound):
-                if record.status.value == "error" or states:
-                    failure = states.pop(0).error if states else (record.error or {})
-                    self._retry_failed(incomplete_id, failure)
+                if states:
+                    # The retried bundle stopped again, at its module or a later one: it waits
+                    # there now, so the next retry does not redo what this one wrote.
+                    self._retry_failed(incomplete_id, states.pop(0))
+                elif record.status.value == "error":
+                    self._retry_failed(incomplete_id, record.error or {})
                 else:
                     self.store.resolve_incomplete(incomplete_id)
         for state in states:
@@ -105,13 +108,26 @@ class IncompleteOperations:
             with contextlib.suppress(InvalidTransition, NotFound):
                 self._retry_failed(int(execution.trigger_ref or 0), error)
 
-    def _retry_failed(self, incomplete_id: int, error: Mapping[str, Any]) -> None:
+    def _retry_failed(
+        self, incomplete_id: int, failure: IncompleteState | Mapping[str, Any]
+    ) -> None:
+        """Reschedule a failed retry: ``failure`` is the state the run stored where it stopped
+        (it replaces the stored one), or only an error (a run that rolled back or could not
+        run: the stored state is still what remains). Attempts keep counting; the policy is
+        that of the new failure."""
         incomplete = self.store.get_incomplete(incomplete_id)
-        state = incomplete.state if isinstance(incomplete.state, dict) else {}
-        retry = state.get("retry") or {}
+        moved: dict[str, Any] = {}
+        if isinstance(failure, IncompleteState):
+            error, retry = failure.error, failure.retry
+            moved = {"state": failure.to_dict(), "failed_module_id": failure.module_id}
+        else:
+            stored = incomplete.state if isinstance(incomplete.state, dict) else {}
+            error, retry = failure, stored.get("retry") or {}
         policy = policy_for(error, retry)
         next_at = policy.next_retry_at(incomplete.attempts, self.clock())
-        self.store.retry_failed(incomplete_id, _error(error), next_at)
+        self.store.retry_failed(
+            incomplete_id, _error(error), next_at, max_attempts=policy.attempts, **moved
+        )
 
     def _store_state(
         self,

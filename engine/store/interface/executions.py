@@ -235,9 +235,16 @@ class IncompleteExecutionStore(ABC):
         incomplete_id: int,
         error: Mapping[str, Any],
         next_retry_at: datetime | None,
+        *,
+        state: Any | _Unset = UNSET,
+        failed_module_id: int | _Unset | None = UNSET,
+        max_attempts: int | _Unset = UNSET,
     ) -> IncompleteExecution:
         """Move retrying → pending with the new error and next retry time (``None``: no more
-        automatic retries). Raises ``InvalidTransition`` unless retrying, ``NotFound``."""
+        automatic retries), in the same statement: where the retry failed (``state``,
+        ``failed_module_id``) when it got past the stored module, and that failure's
+        ``max_attempts``; ``attempts`` keeps counting. Raises ``InvalidTransition`` unless
+        retrying, ``NotFound``."""
 
     @abstractmethod
     def resolve_incomplete(self, incomplete_id: int) -> IncompleteExecution:

@@ -146,8 +146,16 @@ class SqlIncompleteExecutions(SqlBase):
         incomplete_id: int,
         error: Mapping[str, Any],
         next_retry_at: datetime | None,
+        *,
+        state: Any | _Unset = UNSET,
+        failed_module_id: int | _Unset | None = UNSET,
+        max_attempts: int | _Unset = UNSET,
     ) -> IncompleteExecution:
-        values = {"error": dict(error), "next_retry_at": next_retry_at}
+        values = {
+            "error": dict(error),
+            "next_retry_at": next_retry_at,
+            **given(state=state, failed_module_id=failed_module_id, max_attempts=max_attempts),
+        }
         return self._move(incomplete_id, IncompleteStatus.PENDING, values)
 
     def resolve_incomplete(self, incomplete_id: int) -> IncompleteExecution:
