@@ -98,6 +98,24 @@ def test_retry_cycle(store, incomplete, clock):
     assert store.start_retry(incomplete.id) is False
 
 
+def test_a_retry_that_failed_further_on_moves_the_state_and_keeps_the_attempts(
+    store, incomplete, clock
+):
+    store.start_retry(incomplete.id)
+    later = {"module_id": 6, "bundles": {"4": {"id": 9}}, "error": ERROR, "retry": {}}
+    again_at = clock.now + timedelta(minutes=10)
+    moved = store.retry_failed(
+        incomplete.id, ERROR, again_at, state=later, failed_module_id=6, max_attempts=8
+    )
+    assert moved.status is IncompleteStatus.PENDING and moved.next_retry_at == again_at
+    assert moved.state == later and moved.failed_module_id == 6
+    assert moved.attempts == 1 and moved.max_attempts == 8
+    store.start_retry(incomplete.id)
+    kept = store.retry_failed(incomplete.id, {"type": "DataError", "message": "no"}, None)
+    assert kept.state == later and kept.failed_module_id == 6 and kept.max_attempts == 8
+    assert kept.attempts == 2 and kept.error["type"] == "DataError"
+
+
 def test_attempts_cap_retries(store, incomplete, clock):
     later = clock.now + timedelta(hours=1)
     for _ in range(3):
