@@ -117,6 +117,8 @@ class IncompleteOperations:
         that of the new failure."""
         incomplete = self.store.get_incomplete(incomplete_id)
         moved: dict[str, Any] = {}
+        error: Mapping[str, Any]
+        retry: Mapping[str, Any]
         if isinstance(failure, IncompleteState):
             error, retry = failure.error, failure.retry
             moved = {"state": failure.to_dict(), "failed_module_id": failure.module_id}
