@@ -3,7 +3,9 @@ Intuit's webhooks reach the served ingress, the worker path runs them."""
 
 from __future__ import annotations
 
-from engine.store import ExecutionStatus
+from datetime import timedelta
+
+from engine.store import ExecutionStatus, TriggerKind, utc_now
 from tests.scenarios.conftest import filtered, ops, succeeded
 
 LINES = [
@@ -169,6 +171,36 @@ def test_3_5_quote_created_in_1crm_becomes_a_quickbooks_estimate(qbo_library):
     )
     (execution,) = library.deliver(scenario)
     succeeded(execution)
+    (estimate,) = of_customer(library.qbo_records("Estimate"), customer_id)
+    assert estimate["TxnTaxDetail"]["TotalTax"] == 51
+
+
+def test_3_5a_a_failing_customer_search_keeps_the_quote_to_retry(qbo_library):
+    """§3.5a's customer search had no error handler: a search QuickBooks failed read as "no
+    customer" and the quote was never sent. It is kept to retry (Break), as the other
+    searches are, and goes once QuickBooks answers."""
+    library = qbo_library
+    account_id, customer_id = customer(library)
+    scenario = library.load("3.5a", app="quickbooks")
+    library.quickbooks.fault(status=500, count=20, method="GET", path_prefix="/v3/company/")
+    library.crm_person(
+        "Quote", {"name": "Spring offer", "billing_account_id": account_id, "line_items": LINES}
+    )
+    (failed,) = library.deliver(scenario)
+    assert failed.status is ExecutionStatus.WARNING, failed.error
+    (waiting,) = library.service.list_incomplete(scenario_id=scenario)
+    assert library.service.get_scenario(scenario).active
+    assert of_customer(library.qbo_records("Estimate"), customer_id) == []
+
+    library.quickbooks.control("faults", method="DELETE")
+    report = library.service.tick(now=utc_now() + timedelta(minutes=2))
+    assert report.retried == [waiting.id]
+    (retry,) = [
+        e
+        for e in library.service.list_executions(scenario_id=scenario).items
+        if e.trigger_kind is TriggerKind.RETRY
+    ]
+    succeeded(library.service.execute(retry.id))
     (estimate,) = of_customer(library.qbo_records("Estimate"), customer_id)
     assert estimate["TxnTaxDetail"]["TotalTax"] == 51
 
