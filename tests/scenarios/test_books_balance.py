@@ -45,8 +45,8 @@ from tests.scenarios.users import (
     crm_quotes,
     qbo_create_estimate,
     qbo_edit_estimate,
-    qbo_estimates,
     qbo_estimate_status,
+    qbo_estimates,
 )
 
 SOAK = os.environ.get("SWITCHBOARD_SOAK") == "1"

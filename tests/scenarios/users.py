@@ -721,12 +721,16 @@ def qbo_estimates(app: QuickBooksUser, customers: Collection[str]) -> list[str]:
     ]
 
 
-def qbo_edit_estimate(app: QuickBooksUser, estimate_id: str, lines: list[LineSpec], expiry: str) -> None:
+def qbo_edit_estimate(
+    app: QuickBooksUser, estimate_id: str, lines: list[LineSpec], expiry: str
+) -> None:
     """New lines (a discount as ``qbo_create_estimate`` makes it) and expiry: a sparse update
     at the estimate's SyncToken (the lines sent replace every line); its tax mode stays."""
     found = next(e for e in app.library.qbo_records("Estimate") if e["Id"] == estimate_id)
     body = {"Id": estimate_id, "SyncToken": found["SyncToken"], "sparse": True}
-    app.library.qbo_api("POST", "estimate", {**body, "ExpirationDate": expiry, "Line": qbo_lines(lines)})
+    app.library.qbo_api(
+        "POST", "estimate", {**body, "ExpirationDate": expiry, "Line": qbo_lines(lines)}
+    )
 
 
 def crm_quotes(crm: CrmUser) -> list[str]:
