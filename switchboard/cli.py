@@ -454,7 +454,10 @@ def _reconciliation_text(result: Any) -> str:
         + ", ".join(f"{count} {what}" for what, count in counts.items())
         for app, counts in result.records.items()
     )
-    if result.balanced:
+    known = [d for d in result.differences if d.known]
+    rules = sorted({d.known for d in known})
+    known_text = "".join(f"\nknown ({len(known)}): {rule}" for rule in rules)
+    if not result.differences:
         return f"{sides}\nthe books balance: no difference"
     header = ("kind", "record", "field", "1CRM", result.library, "sync log")
     rows = [
@@ -469,11 +472,13 @@ def _reconciliation_text(result: Any) -> str:
                 + (f" ({link.entry.message})" if link.entry.message else "")
                 for link in d.sync_log
             )
-            or "no entry",
+            or ("known" if d.known else "no entry"),
         )
         for d in result.differences
     ]
     count = f"{len(rows)} difference{'s' if len(rows) != 1 else ''}"
+    if result.balanced:
+        count = f"the books balance: {count}, each known{known_text}"
     return f"{sides}\n{count}\n{text_table(header, rows)}"
 
 

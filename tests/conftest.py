@@ -27,3 +27,12 @@ def registry():
     from engine.registry import default_registry
 
     return default_registry().copy()
+
+
+@pytest.fixture
+def skipping_clock():
+    """The clock a test's sandboxes count rate-limit windows on and its runs' waits skip
+    (``tests/clock.py``)."""
+    from tests.clock import SkippingClock
+
+    return SkippingClock()

@@ -48,6 +48,8 @@ class LinkedDifference:
     crm: Any
     accounting: Any
     sync_log: tuple[SyncLogLink, ...]
+    known: str = ""
+    """The library's rule that leaves this difference (unallocated credit); ``""``: none."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -57,6 +59,7 @@ class LinkedDifference:
             "field": self.field,
             "crm": json_value(self.crm),
             "accounting": json_value(self.accounting),
+            "known": self.known,
             "sync_log": [link.to_dict() for link in self.sync_log],
         }
 
@@ -70,7 +73,8 @@ class Reconciliation:
         connections: the connection read on each side, by app.
         scenarios: the library's scenarios whose sync logs were searched (id → name).
         records: how many customers, invoices, payments and quotes each side holds, by app.
-        differences: every difference; none when the books balance.
+        differences: every difference; the books balance when each is ``known`` (a rule of
+            the library leaves it, e.g. unallocated credit).
         checked_at: when both sides were read.
     """
 
@@ -83,7 +87,7 @@ class Reconciliation:
 
     @property
     def balanced(self) -> bool:
-        return not self.differences
+        return all(difference.known for difference in self.differences)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -226,6 +230,7 @@ def _linked(difference: Any, index: SyncLogIndex) -> LinkedDifference:
         difference.crm,
         difference.accounting,
         tuple(links),
+        getattr(difference, "known", ""),
     )
 
 

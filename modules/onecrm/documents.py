@@ -581,14 +581,17 @@ def lower_amount_due(
 def delete_payment(client: OneCrmClient, payment_id: str) -> dict[str, Any]:
     """Delete a payment (a payment deleted or reversed in the accounting system): its
     ``invoices_payments`` links go and each invoice owes again what the payment paid — 1CRM
-    does not do it. Returns the payment as it was, with ``related_invoices``."""
+    does not do it — unless the invoice is cancelled: a cancelled invoice owes nothing (an
+    invoice voided in Xero is cancelled by 2.4, and its payments, deleted first in Xero, may
+    reach 1CRM after the void). Returns the payment as it was, with ``related_invoices``."""
     record = client.get("Payment", payment_id)
     allocations = read_allocations(client, payment_id)
     undo = Undo()
     try:
         for allocation in allocations:
             invoice = live_invoice(client, allocation["invoice_id"])
-            if invoice is not None:  # a deleted invoice owes nothing: only its link goes
+            # a deleted invoice owes nothing (only its link goes), nor does a cancelled one
+            if invoice is not None and not truthy(invoice.get("cancelled")):
                 lower_amount_due(client, undo, invoice, -Decimal(str(allocation["amount"])))
             client.delete("invoices_payments", allocation["id"], resend_refused=True)
         client.delete("Payment", payment_id, resend_refused=True)
@@ -596,6 +599,11 @@ def delete_payment(client: OneCrmClient, payment_id: str) -> dict[str, Any]:
         raise undo.run(error) from None
     record["related_invoices"] = [{k: v for k, v in a.items() if k != "id"} for a in allocations]
     return record
+
+
+def truthy(value: Any) -> bool:
+    """1CRM's booleans as they come: ``1``, ``"1"``, ``true``."""
+    return str(value).strip().lower() in ("1", "true", "yes")
 
 
 def allocation_bundle(invoice: Mapping[str, Any], share: Decimal) -> dict[str, Any]:
@@ -627,7 +635,7 @@ def live_invoice(client: OneCrmClient, invoice_id: str) -> dict[str, Any] | None
     """The invoice, or ``None`` when 1CRM answers 404: deleted (1CRM leaves the payments'
     links to a deleted invoice in place)."""
     try:
-        return client.get("Invoice", invoice_id, ["id", *INVOICE_FIELDS])
+        return client.get("Invoice", invoice_id, ["id", *INVOICE_FIELDS, "cancelled"])
     except DataError as error:
         if isinstance(error.detail, Mapping) and error.detail.get("status") == 404:
             return None

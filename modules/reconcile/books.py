@@ -163,11 +163,25 @@ class Quote:
     total: Decimal
 
 
+@dataclass(frozen=True)
+class Credit:
+    """Credit a customer holds, allocated to no invoice: the rest of a Xero credit note
+    (``RemainingCredit``) or of a 1CRM payment of type Credit Note (its amount less what it
+    allocates)."""
+
+    customer: str
+    currency: str | None
+    amount: Decimal
+    label: str
+
+
 @dataclass
 class Books:
-    """Everything one side holds that the library syncs."""
+    """Everything one side holds that the library syncs (``credits``: what it compares but
+    does not sync, the customers' unallocated credit)."""
 
     customers: list[Customer] = field(default_factory=list)
     invoices: list[Invoice] = field(default_factory=list)
     payments: list[Payment] = field(default_factory=list)
     quotes: list[Quote] = field(default_factory=list)
+    credits: list[Credit] = field(default_factory=list)

@@ -14,7 +14,11 @@
   on one side only (a Xero quote is not synced to 1CRM: one made there is not expected), a
   quote twice on one side, and the customer, dates, expiry, currency, status, lines and
   totals. A quote's difference is keyed by the accounting system's id when it has the quote,
-  else by 1CRM's, the ids its sync-log entries know it by.
+  else by 1CRM's, the ids its sync-log entries know it by;
+- **unallocated credit** by customer and currency: what each side's credit notes (1CRM:
+  payments of type Credit Note) allocate to no invoice. A library that does not sync it lists
+  each such difference as **known** (``Difference.known`` names the rule): shown, but the books
+  balance without it.
 
 What each library compares is its ``Rules``; the accounting rules themselves are in
 ``scenarios/README.md``.
@@ -25,12 +29,15 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from modules.reconcile.books import (
+    CREDIT,
     DRAFT,
     VOID,
     Books,
+    Credit,
     Customer,
     Invoice,
     Line,
@@ -87,6 +94,7 @@ class Difference:
             ``count`` when it is there more than once.
         crm: the 1CRM value.
         accounting: the accounting system's value.
+        known: the rule by which the library leaves this difference (``""``: a defect).
     """
 
     kind: str
@@ -95,9 +103,11 @@ class Difference:
     field: str
     crm: Any
     accounting: Any
+    known: str = ""
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.label}: {self.field}: 1CRM {self.crm!r} ≠ {self.accounting!r}"
+        found = f"{self.kind} {self.label}: {self.field}: 1CRM {self.crm!r} ≠ {self.accounting!r}"
+        return f"{found} (known: {self.known})" if self.known else found
 
 
 @dataclass(frozen=True)
@@ -110,13 +120,26 @@ class Rules:
     payment_amounts: bool
     """Whether the amount received is compared (not only where it went)."""
     quote_fields: tuple[str, ...] = QUOTE_FIELDS
+    unallocated_credit: str | None = None
+    """The known-difference rule of unallocated credit (the library does not sync it);
+    ``None``: not compared."""
+
+
+UNALLOCATED_CREDIT_RULE = (
+    "credit allocated to no invoice is not synced: allocate it to an invoice in either system "
+    "(scenarios/README.md, Unallocated credit)"
+)
 
 
 RULES: dict[str, Rules] = {
     # Xero keeps each line's tax; a payment pays one invoice, and over-payments are bank
     # transactions the library does not write: what a 1CRM payment allocates is compared.
     "xero": Rules(
-        CUSTOMER_FIELDS, INVOICE_FIELDS, ("description", "quantity", "net", "tax"), False
+        CUSTOMER_FIELDS,
+        INVOICE_FIELDS,
+        ("description", "quantity", "net", "tax"),
+        False,
+        unallocated_credit=UNALLOCATED_CREDIT_RULE,
     ),
     # QuickBooks keeps tax per rate, not per line (a line's share is derived), and has no
     # exchange-rate convention in common with 1CRM: tax is compared on the document.
@@ -142,9 +165,17 @@ def compare(library: str, crm_side: Books, accounting_side: Books) -> list[Diffe
     return [
         *compare_customers(rules, crm_side.customers, accounting_side.customers),
         *compare_invoices(rules, crm_side.invoices, accounting_side.invoices),
-        *compare_payments(rules, crm_side.payments, accounting_side.payments),
+        *compare_payments(
+            rules, allocated(rules, crm_side.payments), allocated(rules, accounting_side.payments)
+        ),
         *compare_quotes(rules, crm_side.quotes, accounting_side.quotes),
+        *compare_credits(rules, crm_side.credits, accounting_side.credits),
     ]
+
+
+def unexplained(differences: Iterable[Difference]) -> list[Difference]:
+    """The differences no rule of the library explains: the books balance without them."""
+    return [d for d in differences if not d.known]
 
 
 # -- customers ---------------------------------------------------------------------------------
@@ -292,6 +323,54 @@ def compare_quotes(
             found += fields_of("quote", id_, label, mine[0], other[0], rules.quote_fields)
             found += line_differences(rules, "quote", id_, label, mine[0].lines, other[0].lines)
     return found
+
+
+# -- unallocated credit ------------------------------------------------------------------------
+
+
+def compare_credits(
+    rules: Rules, crm: Sequence[Credit], accounting: Sequence[Credit]
+) -> list[Difference]:
+    """Each customer's unallocated credit per currency, summed on each side; a difference is
+    known when the library does not sync such credit."""
+    if rules.unallocated_credit is None:
+        return []
+    ours, theirs = grouped(crm, credit_key), grouped(accounting, credit_key)
+    found = []
+    for key in sorted(set(ours) | set(theirs)):
+        mine, other = ours.get(key, []), theirs.get(key, [])
+        if (a := credit_sum(mine)) != (b := credit_sum(other)):
+            first = (mine or other)[0]
+            documents = ", ".join(sorted(c.label for c in [*mine, *other]))
+            found.append(
+                Difference(
+                    "credit",
+                    first.customer,
+                    f"{first.customer} ({documents})",
+                    f"unallocated {first.currency or ''}".rstrip(),
+                    a,
+                    b,
+                    rules.unallocated_credit,
+                )
+            )
+    return found
+
+
+def allocated(rules: Rules, payments: Sequence[Payment]) -> list[Payment]:
+    """The payments to pair: where unallocated credit is compared, a credit allocated to no
+    invoice (1CRM credit on no invoice) is that alone, not a payment."""
+    if rules.unallocated_credit is None:
+        return list(payments)
+    return [p for p in payments if p.allocations or p.kind != CREDIT]
+
+
+def credit_key(credit: Credit) -> str:
+    """Customer (by name, as customers pair) and currency."""
+    return f"{credit.customer.strip().casefold()}\x00{credit.currency or ''}"
+
+
+def credit_sum(credits: Iterable[Credit]) -> Decimal:
+    return sum((c.amount for c in credits), Decimal(0))
 
 
 # -- helpers -----------------------------------------------------------------------------------

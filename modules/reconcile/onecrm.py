@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 from modules.connections import ApiClient
@@ -30,6 +31,7 @@ from modules.reconcile.books import (
     VOID,
     Allocation,
     Books,
+    Credit,
     Customer,
     Invoice,
     Line,
@@ -70,6 +72,8 @@ INVOICE_FIELDS = [
     "amount_due",
 ]
 PAYMENT_FIELDS = [
+    "account_id",
+    "currency_id",
     "prefix",
     "payment_number",
     "integrated_id",
@@ -119,10 +123,13 @@ def fetch_onecrm(
     lines = lines_by_invoice(client)
     keys = {i["id"]: text(i.get("integrated_id")) or f"1crm:{i['id']}" for i in invoices}
     quote_lines = lines_by_invoice(client, "Quote")
+    records = list(client.search("Payment", fields=PAYMENT_FIELDS))
+    payments = payments_of(client, keys, records)
     return Books(
         customers=[customer_of(a) for a in accounts],
         invoices=[invoice_of(i, names, codes, lines.get(i["id"], [])) for i in invoices],
-        payments=payments_of(client, keys),
+        payments=payments,
+        credits=unallocated_credits(records, payments, names, codes),
         quotes=[
             quote_of(q, names, codes, quote_lines.get(q["id"], []))
             for q in client.search("Quote", fields=QUOTE_FIELDS)
@@ -231,8 +238,11 @@ def quote_of(
     )
 
 
-def payments_of(client: OneCrmClient, invoice_keys: Mapping[str, str]) -> list[Payment]:
-    """Payments with their allocations (the ``invoices_payments`` links, one list call)."""
+def payments_of(
+    client: OneCrmClient, invoice_keys: Mapping[str, str], records: Sequence[Mapping[str, Any]]
+) -> list[Payment]:
+    """Payments (``records``) with their allocations (the ``invoices_payments`` links, one
+    list call)."""
     links: dict[str, list[Allocation]] = defaultdict(list)
     for link in client.search("invoices_payments", fields=["payment_id", "invoice_id", "amount"]):
         invoice = invoice_keys.get(link["invoice_id"], f"1crm:{link['invoice_id']}")
@@ -246,5 +256,28 @@ def payments_of(client: OneCrmClient, invoice_keys: Mapping[str, str]) -> list[P
             amount=money(payment.get("amount")),
             allocations=tuple(links.get(payment["id"], [])),
         )
-        for payment in client.search("Payment", fields=PAYMENT_FIELDS)
+        for payment in records
     ]
+
+
+def unallocated_credits(
+    records: Sequence[Mapping[str, Any]],
+    payments: Sequence[Payment],
+    names: Mapping[str, Any],
+    codes: Mapping[str, Any],
+) -> list[Credit]:
+    """What each credit (a payment of type Credit Note) allocates to no invoice: its amount
+    less its allocations (``payments`` are ``records`` read, in the same order)."""
+    found = []
+    for record, payment in zip(records, payments, strict=True):
+        rest = payment.amount - sum((a.amount for a in payment.allocations), Decimal(0))
+        if payment.kind == CREDIT and rest > 0:
+            found.append(
+                Credit(
+                    customer=str(names.get(str(record.get("account_id"))) or "").strip(),
+                    currency=text(codes.get(str(record.get("currency_id")))),
+                    amount=rest,
+                    label=payment.label,
+                )
+            )
+    return found

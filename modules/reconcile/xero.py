@@ -5,10 +5,11 @@ A line's net amount is its ``LineAmount`` less its tax when the invoice's amount
 tax-inclusive; a ``NoTax`` line has no tax. Statuses: DRAFT and SUBMITTED are ``draft``,
 AUTHORISED ``open``, PAID ``paid``, VOIDED ``void`` (nothing due); DELETED invoices and
 payments are gone. Each allocation of a sales credit note is a ``credit note`` payment of one
-invoice, keyed by its ``AllocationID``. A quote the library made (reference ``1CRM <number>``,
-§2.5) is keyed by that reference; one made in Xero is not synced (key ``""``). Quote statuses:
-DRAFT and SENT are ``open``, then ``accepted``, ``declined``, ``invoiced``; DELETED quotes are
-gone.
+invoice, keyed by its ``AllocationID``; what of it is allocated to no invoice
+(``RemainingCredit``) is the contact's unallocated ``Credit``. A quote the library made
+(reference ``1CRM <number>``, §2.5) is keyed by that reference; one made in Xero is not synced
+(key ``""``). Quote statuses: DRAFT and SENT are ``open``, then ``accepted``, ``declined``,
+``invoiced``; DELETED quotes are gone.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from modules.reconcile.books import (
     VOID,
     Allocation,
     Books,
+    Credit,
     Customer,
     Invoice,
     Line,
@@ -77,12 +79,13 @@ def fetch_xero(
         for p in client.list("Payments")
         if p.get("Status") != "DELETED" and (p.get("Invoice") or {}).get("InvoiceID") in sales
     ]
-    credits = client.list("CreditNotes", params={"where": 'Type=="ACCRECCREDIT"'})
+    credits = list(client.list("CreditNotes", params={"where": 'Type=="ACCRECCREDIT"'}))
     return Books(
         customers=[customer_of(c) for c in contacts],
         invoices=[invoice_of(i) for i in invoices],
         payments=payments + [c for note in credits for c in credits_of(note)],
         quotes=[quote_of(q) for q in client.list("Quotes") if q.get("Status") in QUOTE_STATUSES],
+        credits=[c for note in credits if (c := unallocated_of(note)) is not None],
     )
 
 
@@ -188,4 +191,17 @@ def quote_of(quote: Mapping[str, Any]) -> Quote:
         subtotal=money(quote.get("SubTotal")),
         tax=money(quote.get("TotalTax")),
         total=money(quote.get("Total")),
+    )
+
+
+def unallocated_of(note: Mapping[str, Any]) -> Credit | None:
+    """What of a live sales credit note is allocated to no invoice (``RemainingCredit``)."""
+    remaining = money(note.get("RemainingCredit"))
+    if note.get("Status") not in LIVE_CREDIT or not remaining:
+        return None
+    return Credit(
+        customer=str((note.get("Contact") or {}).get("Name") or "").strip(),
+        currency=text(note.get("CurrencyCode")),
+        amount=remaining,
+        label=text(note.get("CreditNoteNumber")) or note["CreditNoteID"][:8],
     )

@@ -146,6 +146,93 @@ def switchboard_app() -> Any:
     return create_app({"SWITCHBOARD_SERVICE": service})
 
 
+def switchboard_app_with_heap_probe() -> Any:
+    """gunicorn factory: ``switchboard_app()`` with ``GET /_bench/heap`` (B8): what the worker
+    keeps after a full collection, as JSON (``heap_figures``). Only the benchmark serves it."""
+    app = switchboard_app()
+
+    def probed(environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("PATH_INFO") != "/_bench/heap":
+            return app(environ, start_response)
+        body = json.dumps(heap_figures()).encode()
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [body]
+
+    return probed
+
+
+def heap_figures() -> dict[str, float]:
+    """What this process keeps, after ``gc.collect()``: the objects the cyclic collector
+    tracks (frozen ones included), the memory blocks Python's allocator has handed out (any
+    size), and the bytes malloc has handed out and not had back (``mallinfo2``: glibc; -1
+    elsewhere). Unlike RSS, none of them counts memory the allocator keeps free, so they move
+    only with what is held."""
+    import gc
+
+    gc.collect()
+    return {
+        "tracked_objects": len(gc.get_objects()) + gc.get_freeze_count(),
+        "python_blocks": sys.getallocatedblocks(),
+        "malloc_mb": malloc_in_use() / 1e6,
+    }
+
+
+def malloc_in_use() -> int:
+    """glibc's bytes allocated and not freed (``uordblks + hblkhd`` of ``mallinfo2``, every
+    arena); -1 where there is no ``mallinfo2``."""
+    import ctypes
+
+    class Mallinfo2(ctypes.Structure):
+        _fields_ = [
+            (name, ctypes.c_size_t)
+            for name in (
+                "arena",
+                "ordblks",
+                "smblks",
+                "hblks",
+                "hblkhd",
+                "usmblks",
+                "fsmblks",
+                "uordblks",
+                "fordblks",
+                "keepcost",
+            )
+        ]
+
+    try:
+        mallinfo2 = ctypes.CDLL(None).mallinfo2
+    except (OSError, AttributeError):
+        return -1
+    mallinfo2.restype = Mallinfo2
+    info = mallinfo2()
+    return int(info.uordblks + info.hblkhd)
+
+
+def heap_probe(port: int) -> dict[str, float]:
+    """``heap_figures()`` of the server on ``port`` (``switchboard_app_with_heap_probe``)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        connection.request("GET", "/_bench/heap")
+        response = connection.getresponse()
+        if response.status != 200:
+            raise RuntimeError(f"the heap probe answered {response.status}")
+        figures: dict[str, float] = json.loads(response.read())
+        return figures
+    finally:
+        connection.close()
+
+
+def trend(runs: list[int], values: list[float]) -> tuple[float, float]:
+    """The least-squares slope of ``values`` over ``runs`` (per run) and its standard error:
+    growth is a slope several standard errors above zero; noise, one within ~2 of it."""
+    slope, intercept = statistics.linear_regression(runs, values)
+    residuals = [value - (intercept + slope * run) for run, value in zip(runs, values, strict=True)]
+    mean = statistics.fmean(runs)
+    spread = sum((run - mean) ** 2 for run in runs)
+    variance = sum(residual**2 for residual in residuals) / (len(runs) - 2)
+    return slope, (variance / spread) ** 0.5
+
+
 def answer_floor_app() -> Any:
     """gunicorn factory: a bare Flask app that reads the body and answers a fixed JSON (B6)."""
     from flask import Flask, Response, request

@@ -471,6 +471,31 @@ def test_a_deleted_payment_takes_its_allocations_and_gives_back_what_is_due(
     assert output["related_invoices"][0]["amount"] == 100
 
 
+def test_a_deleted_payment_of_a_cancelled_invoice_leaves_it_owing_nothing(
+    runner, mocked, connection
+):
+    """A cancelled invoice owes nothing: a payment deleted after it was cancelled (a paid Xero
+    invoice voided once its payments were deleted, 2.4 cancelling it before 2.7 deletes them)
+    takes its links, and the invoice keeps owing nothing (it owed the payments again)."""
+    meta(mocked, "invoices_payments", ["payment_id", "invoice_id", "amount"], ("payment_id",))
+    mocked.get(f"{API}/data/Payment/pay-1", json={"record": {"id": "pay-1", "amount": "100"}})
+    link = {"id": "link-1", "payment_id": "pay-1", "invoice_id": "inv-1", "amount": "100"}
+    mocked.get(f"{API}/data/invoices_payments", json={"records": [link], "total_results": 1})
+    invoice = {"id": "inv-1", "name": "March", "amount_due": "0", "cancelled": "1"}
+    mocked.get(f"{API}/data/Invoice/inv-1", json={"record": invoice})
+    mocked.delete(f"{API}/data/invoices_payments/link-1", json={"result": True})
+    mocked.delete(f"{API}/data/Payment/pay-1", json={"result": True})
+    record = runner.one(
+        "onecrm:DeleteRecord", {"model": "Payment", "id": "pay-1"}, conn(connection)
+    )
+    assert record.status == "success", record.error
+    writes = [(c.request.method, c.request.url) for c in mocked.calls if c.request.method != "GET"]
+    assert writes == [
+        ("DELETE", f"{API}/data/invoices_payments/link-1"),
+        ("DELETE", f"{API}/data/Payment/pay-1"),
+    ]
+
+
 def test_a_line_s_net_amount_from_another_system_is_kept():
     """``ext_price`` as Xero rounded it: 3 times 3.35 less 10 % is 9.045, Xero says 9.05; 1CRM's
     own rounding of the discount (1.01) would give 9.04."""

@@ -1,11 +1,16 @@
 # ruff: noqa: F811  (the connector tests' fixtures are imported by name and requested by name)
 """Fixtures of the sync packs' tests: the real service on a SQLite store with its web app served
 on a loopback port, the Zoho CRM, QuickBooks Online and Xero sandboxes over real HTTP, and
-connections to them made the way a user makes them."""
+connections to them made the way a user makes them.
+
+The sandboxes count their rate-limit windows on a test's ``SkippingClock``, and the service's
+runs and the connectors' own per-connection count wait on it (``tests/clock.py``): the vendors'
+limits stay exactly as strict, only nobody sits through a ``Retry-After``."""
 
 from __future__ import annotations
 
 import time
+from contextlib import ExitStack
 from typing import Any
 
 import pytest
@@ -20,6 +25,7 @@ from modules.quickbooks import sandbox as qbo_sandbox
 from modules.sandboxing import run_sandbox_in_thread
 from modules.xero import sandbox as xero_sandbox
 from modules.zohocrm import sandbox as zoho_sandbox
+from tests.clock import SkippingClock
 from tests.connectors.conftest import (  # noqa: F401  (fixtures)
     Sandbox,
     connect_xero,
@@ -165,7 +171,9 @@ def ops(execution: Execution, module_id: int) -> int:
     return entry["operations"] if entry else 0
 
 
-def make_service(tmp_path) -> tuple[Service, Any]:
+def make_service(tmp_path, clock: SkippingClock) -> tuple[Service, Any]:
+    """The service, its runs waiting on ``clock``, and the connectors counting their calls on
+    it until ``close``."""
     environ = {
         "SWITCHBOARD_VAR_DIR": str(tmp_path / "var"),
         "SWITCHBOARD_HEARTBEAT_SECONDS": "1",
@@ -174,12 +182,17 @@ def make_service(tmp_path) -> tuple[Service, Any]:
     settings = Settings.from_env(environ).with_secret_key_file()
     store = open_store(settings.database_url, secret_box=settings.secret_box())
     queue = InlineQueue(workers=1)  # not started: tests drive the worker path themselves
-    service = Service(store, queue, settings, default_registry(), options=ServiceOptions())
+    service = Service(
+        store, queue, settings, default_registry(), options=ServiceOptions(), sleep=clock.sleep
+    )
     app = create_app({"SWITCHBOARD_SERVICE": service, "TESTING": True})
     base_url, stop = run_sandbox_in_thread(app)
     service.options = ServiceOptions(base_url=base_url)
+    counting = ExitStack()
+    counting.enter_context(clock.counting_connector_calls())
 
     def close() -> None:
+        counting.close()
         stop()
         queue.close()
         service.close()
@@ -189,23 +202,26 @@ def make_service(tmp_path) -> tuple[Service, Any]:
 
 
 @pytest.fixture
-def zoho_sandbox_app(serve, http):
-    return Sandbox(serve(zoho_sandbox.create_app({"fixture": "small"})), http)
+def zoho_sandbox_app(serve, http, skipping_clock):
+    app = zoho_sandbox.create_app({"fixture": "small"}, monotonic=skipping_clock.monotonic)
+    return Sandbox(serve(app), http)
 
 
 @pytest.fixture
-def qbo_sandbox_app(serve, http):
-    return Sandbox(serve(qbo_sandbox.create_app({"fixture": "small"})), http)
+def qbo_sandbox_app(serve, http, skipping_clock):
+    app = qbo_sandbox.create_app({"fixture": "small"}, monotonic=skipping_clock.monotonic)
+    return Sandbox(serve(app), http)
 
 
 @pytest.fixture
-def xero_sandbox_app(serve, http):
-    return Sandbox(serve(xero_sandbox.create_app({"fixture": "small"})), http)
+def xero_sandbox_app(serve, http, skipping_clock):
+    app = xero_sandbox.create_app({"fixture": "small"}, monotonic=skipping_clock.monotonic)
+    return Sandbox(serve(app), http)
 
 
 @pytest.fixture
-def zoho_quickbooks(tmp_path, zoho_sandbox_app, qbo_sandbox_app, http):
-    service, close = make_service(tmp_path)
+def zoho_quickbooks(tmp_path, zoho_sandbox_app, qbo_sandbox_app, http, skipping_clock):
+    service, close = make_service(tmp_path, skipping_clock)
     store, registry = service.store, service.registry
     connections = {
         "zohocrm": connect_zohocrm(store, registry, http, zoho_sandbox_app).id,
@@ -217,8 +233,8 @@ def zoho_quickbooks(tmp_path, zoho_sandbox_app, qbo_sandbox_app, http):
 
 
 @pytest.fixture
-def zoho_xero(tmp_path, zoho_sandbox_app, xero_sandbox_app, http):
-    service, close = make_service(tmp_path)
+def zoho_xero(tmp_path, zoho_sandbox_app, xero_sandbox_app, http, skipping_clock):
+    service, close = make_service(tmp_path, skipping_clock)
     store, registry = service.store, service.registry
     connections = {
         "zohocrm": connect_zohocrm(store, registry, http, zoho_sandbox_app).id,
@@ -257,8 +273,8 @@ class CrmInbox:
 
 
 @pytest.fixture
-def crm_quickbooks(tmp_path, qbo_sandbox_app, http, serve):
-    service, close = make_service(tmp_path)
+def crm_quickbooks(tmp_path, qbo_sandbox_app, http, serve, skipping_clock):
+    service, close = make_service(tmp_path, skipping_clock)
     connections = {
         "quickbooks": connect_quickbooks(service.store, service.registry, http, qbo_sandbox_app).id
     }

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, rule, run_state_machine_as_test
 
 from modules.reconcile.packs import compare_zoho_quickbooks
+from tests.clock import SkippingClock
 from tests.packs.conftest import PackWorld, make_service, succeeded
 
 SOAK = os.environ.get("SWITCHBOARD_SOAK") == "1"
@@ -61,9 +62,10 @@ def test_zoho_quickbooks_balances_after_random_changes_on_both_sides(tmp_path_fa
     class Machine(RuleBasedStateMachine):
         def __init__(self) -> None:
             super().__init__()
-            zoho = Sandbox(serve(zoho_sandbox.create_app({})), http)
-            qbo = Sandbox(serve(qbo_sandbox.create_app({})), http)
-            self.service, self.close = make_service(tmp_path_factory.mktemp("world"))
+            clock = SkippingClock()  # rate-limit windows and waits (``tests/clock.py``)
+            zoho = Sandbox(serve(zoho_sandbox.create_app({}, monotonic=clock.monotonic)), http)
+            qbo = Sandbox(serve(qbo_sandbox.create_app({}, monotonic=clock.monotonic)), http)
+            self.service, self.close = make_service(tmp_path_factory.mktemp("world"), clock)
             store, registry = self.service.store, self.service.registry
             connections = {
                 "zohocrm": connect_zohocrm(store, registry, http, zoho).id,

@@ -16,6 +16,7 @@ from hypothesis.stateful import RuleBasedStateMachine, rule, run_state_machine_a
 
 from modules.reconcile.books import money
 from modules.reconcile.compare import Difference
+from tests.clock import SkippingClock
 from tests.packs.conftest import PackWorld, make_service, succeeded
 
 SOAK = os.environ.get("SWITCHBOARD_SOAK") == "1"
@@ -35,8 +36,9 @@ def test_crm_quickbooks_balances_after_random_crm_events(tmp_path_factory, serve
     class Machine(RuleBasedStateMachine):
         def __init__(self) -> None:
             super().__init__()
-            qbo = Sandbox(serve(qbo_sandbox.create_app({})), http)
-            self.service, self.close = make_service(tmp_path_factory.mktemp("world"))
+            clock = SkippingClock()  # rate-limit windows and waits (``tests/clock.py``)
+            qbo = Sandbox(serve(qbo_sandbox.create_app({}, monotonic=clock.monotonic)), http)
+            self.service, self.close = make_service(tmp_path_factory.mktemp("world"), clock)
             connection = connect_quickbooks(self.service.store, self.service.registry, http, qbo)
             self.world = PackWorld(
                 self.service, {"quickbooks": qbo}, {"quickbooks": connection.id}, http

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, rule, run_state_machine_as_test
 
 from modules.reconcile.packs import compare_zoho_xero
+from tests.clock import SkippingClock
 from tests.packs.conftest import PackWorld, make_service, ops, succeeded
 
 SOAK = os.environ.get("SWITCHBOARD_SOAK") == "1"
@@ -33,9 +34,10 @@ def test_zoho_xero_invoices_balance_after_random_invoices_on_both_sides(
     class Machine(RuleBasedStateMachine):
         def __init__(self) -> None:
             super().__init__()
-            zoho = Sandbox(serve(zoho_sandbox.create_app({})), http)
-            xero = Sandbox(serve(xero_sandbox.create_app({})), http)
-            self.service, self.close = make_service(tmp_path_factory.mktemp("world"))
+            clock = SkippingClock()  # rate-limit windows and waits (``tests/clock.py``)
+            zoho = Sandbox(serve(zoho_sandbox.create_app({}, monotonic=clock.monotonic)), http)
+            xero = Sandbox(serve(xero_sandbox.create_app({}, monotonic=clock.monotonic)), http)
+            self.service, self.close = make_service(tmp_path_factory.mktemp("world"), clock)
             store, registry = self.service.store, self.service.registry
             connections = {
                 "zohocrm": connect_zohocrm(store, registry, http, zoho).id,

@@ -45,12 +45,16 @@ ROUND_TIME = timedelta(hours=3, minutes=1)
 # The scenarios of each library in the order they run in a round (prefix of the file name;
 # 1CRM's invoice changes in the order 1CRM announces them: created, edited, cancelled),
 # and whether 1CRM's webhooks (``crm``), the accounting system's (``app``) or a poll
-# (``poll``) starts them.
+# (``poll``) starts them. Xero's 2.9 (payments deleted in 1CRM) runs before 2.11 and 2.8: a
+# person clears a paid invoice's payments before editing or cancelling it, and 1CRM announces
+# the deletions first (run after them, 2.11's edit was refused by Xero, 2.4's poll then took
+# the payments' deletion in Xero for a Xero edit and wrote Xero's old lines over 1CRM's).
 ORDER: dict[str, tuple[tuple[str, str], ...]] = {
     "xero": (
         ("2.1", "crm"),
         ("2.2", "poll"),
         ("2.3", "crm"),
+        ("2.9", "crm"),
         ("2.11", "crm"),
         ("2.8", "crm"),
         ("2.4", "poll"),
@@ -58,7 +62,6 @@ ORDER: dict[str, tuple[tuple[str, str], ...]] = {
         ("2.12", "crm"),
         ("2.6", "crm"),
         ("2.7", "poll"),
-        ("2.9", "crm"),
         ("2.10", "poll"),
     ),
     "quickbooks": (
@@ -123,6 +126,14 @@ class World:
         )
 
     def run_round(self) -> list[Execution]:
+        ran = self.run_scenarios()
+        retried = self.retry_waiting()
+        self.executions += retried
+        return ran + retried
+
+    def run_scenarios(self) -> list[Execution]:
+        """A round without the scheduler's tick: every scenario once, in order (records that
+        wait stay waiting)."""
         library, ran = self.library, []
         library.onecrm.control("webhooks/flush?timeout=5")
         if self.name == "quickbooks":
@@ -134,7 +145,6 @@ class World:
             else:
                 hook = library.hook(scenario)
                 ran += [library.service.get_execution(i) for i in self.drain(hook.id)]
-        ran += self.retry_waiting()
         self.executions += ran
         return ran
 
@@ -226,7 +236,7 @@ class World:
         waiting = self.waiting()
         assert waiting == [], f"records left behind: {waiting}"
         assert self.inactive() == []
-        differences = [str(d) for d in self.differences()]
+        differences = [str(d) for d in self.differences() if not d.known]
         assert differences == [], differences
         return rounds
 

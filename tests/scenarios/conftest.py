@@ -280,12 +280,6 @@ ONECRM_CURRENCIES = {"default_currency": "NZD", "currencies": ["USD", "AUD", "EU
 
 
 @pytest.fixture
-def skipping_clock() -> SkippingClock:
-    """The clock the sandboxes count rate-limit windows on and the runs' waits skip."""
-    return SkippingClock()
-
-
-@pytest.fixture
 def onecrm(serve, http, skipping_clock):
     app = onecrm_sandbox.create_app(ONECRM_CURRENCIES, monotonic=skipping_clock.monotonic)
     return Sandbox(serve(app), http)

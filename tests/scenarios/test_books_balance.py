@@ -52,8 +52,9 @@ from tests.scenarios.users import (
 SOAK = os.environ.get("SWITCHBOARD_SOAK") == "1"
 EXAMPLES, STEPS = (100, 25) if SOAK else (2, 10)
 EXAMPLES = int(os.environ.get("SWITCHBOARD_BOOKS_EXAMPLES", EXAMPLES))
+STEPS = int(os.environ.get("SWITCHBOARD_BOOKS_STEPS", STEPS))
 """Sequences per library and steps per sequence (``make test``; ``make soak``); the
-environment's ``SWITCHBOARD_BOOKS_EXAMPLES`` sets the number of sequences."""
+environment's ``SWITCHBOARD_BOOKS_EXAMPLES`` and ``SWITCHBOARD_BOOKS_STEPS`` set them."""
 
 BATCH = 3
 """Changes people make between two syncs, at least (the teardown syncs what is left)."""
@@ -128,6 +129,19 @@ class Actions:
     app_money_with_credit: bool = False
     """QuickBooks credit applied together with money: one payment whose lines link the invoice
     and the credit memo, ``TotalAmt`` the money."""
+    app_paid_invoice_changes: bool = False
+    """Invoices paid or credited (in part or in full), voided or edited in the accounting
+    system as Xero lets one: the person first deletes their payments and the allocations of
+    credit notes to them, then voids or edits."""
+    crm_paid_invoice_changes: bool = False
+    """Invoices paid or credited, cancelled or edited in 1CRM: the person first deletes their
+    payments and credits (the library never deletes money received for them: a paid invoice
+    cancelled as it is waits, needing attention — ``test_books_xero_paid.py``)."""
+    app_unallocated_credit: bool = False
+    """Credit notes approved in the accounting system and allocated in part or not at all
+    (the rest is the customer's free credit)."""
+    crm_unallocated_credit: bool = False
+    """Credit given in 1CRM of more than it allocates to the invoice, or allocated to none."""
 
 
 NO_DISCOUNT = (Decimal(0),)
@@ -161,6 +175,10 @@ ACTIONS: dict[str, Actions] = {
         # quotes (books-quotes)
         crm_quotes=True,
         crm_quote_edits=True,
+        app_paid_invoice_changes=True,
+        crm_paid_invoice_changes=True,
+        app_unallocated_credit=True,
+        crm_unallocated_credit=True,
     ),
     "quickbooks": Actions(
         crm_tax_rates=TAX_RATES,
@@ -583,6 +601,92 @@ class BooksMachine(RuleBasedStateMachine):
                 estimate = data.draw(st.sampled_from(estimates), label="estimate")
                 qbo_estimate_status(self.app, estimate, "Accepted" if accepted else "Rejected")
                 self.did("quote statuses")
+        self.steps += 1
+
+    @precondition(lambda self: self.payments and self.actions.app_paid_invoice_changes)
+    @rule(data=st.data(), void=st.booleans(), due=st.sampled_from(DATES))
+    def app_change_paid_invoice(self, data: st.DataObject, void: bool, due: str) -> None:
+        """A paid or credited invoice voided or edited in the accounting system, as Xero lets
+        one: its payments and credit notes' allocations deleted first. Only one whose payments
+        have all been synced: a payment still on its way from 1CRM would meet a voided or
+        edited invoice (a conflict for a person, not a sequence people make)."""
+        ref = data.draw(st.sampled_from(self.invoices), label="invoice")
+        if not self.paid_and_settled(ref):
+            return
+        cleared = self.app.clear_invoice(ref, self.crm)
+        if void and self.app.void_invoice(ref, self.crm):
+            self.closed.add(ref)
+            self.did(f"paid invoice voids ({cleared} cleared)")
+        elif not void:
+            lines = data.draw(
+                lines_of(self.actions.app_tax_rates, self.actions.app_discounts), label="lines"
+            )
+            if self.app.edit_invoice(ref, self.crm, lines, due):
+                self.edited.add(ref)
+                self.did(f"paid invoice edits ({cleared} cleared)")
+        self.steps += 1
+
+    @precondition(lambda self: self.payments and self.actions.crm_paid_invoice_changes)
+    @rule(data=st.data(), cancel=st.booleans(), due=st.sampled_from(DATES))
+    def crm_change_paid_invoice(self, data: st.DataObject, cancel: bool, due: str) -> None:
+        """A paid or credited invoice cancelled or edited in 1CRM, its payments and credits
+        deleted first (as ``app_change_paid_invoice``)."""
+        ref = data.draw(st.sampled_from(self.invoices), label="invoice")
+        if not self.paid_and_settled(ref):
+            return
+        cleared = self.crm.clear_invoice(ref)
+        if cancel and self.crm.cancel_invoice(ref):
+            self.closed.add(ref)
+            self.did(f"1CRM paid invoice cancels ({cleared} cleared)")
+        elif not cancel:
+            lines = data.draw(
+                lines_of(self.actions.crm_tax_rates, self.actions.crm_discounts), label="lines"
+            )
+            if self.crm.edit_invoice(ref, lines, due):
+                self.edited.add(ref)
+                self.did(f"1CRM paid invoice edits ({cleared} cleared)")
+        self.steps += 1
+
+    def paid_and_settled(self, ref: Ref) -> bool:
+        """Open on both sides, something paid or credited on it, and nothing paid, credited
+        or edited since the last sync."""
+        if ref in self.closed | self.edited or ref in self.unsynced or self.untouched(ref):
+            return False
+        invoice = self.crm.invoice(ref)
+        return invoice is not None and bool(invoice.get("integrated_id"))
+
+    @precondition(lambda self: self.invoices and self.actions.app_unallocated_credit)
+    @rule(data=st.data(), share=st.integers(1, 100), allocated=st.sampled_from((0, 50, 100)))
+    def app_unallocated_credit_note(self, data: st.DataObject, share: int, allocated: int) -> None:
+        """A credit note approved in the accounting system, ``allocated`` % of it allocated to
+        the invoice (the rest stays the customer's credit)."""
+        ref = data.draw(st.sampled_from(self.invoices), label="invoice")
+        due = self.owed(ref, "app")
+        if not due:
+            return
+        amount = part_of(due, share)
+        allocation = (amount * allocated / 100).quantize(Decimal("0.01"))
+        if self.app.credit(ref, self.crm, amount, "2026-03-07", allocation):
+            self.payments += 1
+            self.allocated(ref, "app", allocation)
+            self.did("unallocated credit notes")
+        self.steps += 1
+
+    @precondition(lambda self: self.invoices and self.actions.crm_unallocated_credit)
+    @rule(data=st.data(), share=st.integers(1, 100), allocated=st.sampled_from((0, 50)))
+    def crm_unallocated_credit(self, data: st.DataObject, share: int, allocated: int) -> None:
+        """Credit given in 1CRM, ``allocated`` % of it on the invoice (none: the account's
+        credit, on no invoice)."""
+        ref = data.draw(st.sampled_from(self.invoices), label="invoice")
+        due = self.owed(ref, "crm")
+        if not due:
+            return
+        amount = part_of(due, share)
+        allocation = (amount * allocated / 100).quantize(Decimal("0.01"))
+        if self.crm.credit(ref, amount, "2026-03-08", allocation):
+            self.payments += 1
+            self.allocated(ref, "crm", allocation)
+            self.did("1CRM unallocated credits")
         self.steps += 1
 
     def did(self, what: str) -> None:
@@ -1418,6 +1522,64 @@ def test_golden_1crm_credit_waits_for_a_payment_deletion_still_on_its_way_to_xer
         assert money(note["Total"]) == owed
 
 
+@pytest.mark.parametrize("library", ["xero", "quickbooks"])
+def test_golden_a_1crm_credit_deleted_while_it_waits_is_never_written(library):
+    """The credit of the goldens above waits (Break) for the payment's deletion to reach the
+    accounting system; the person deletes the credit in 1CRM meanwhile. The deletion found
+    nothing to take back (§2.9 / §3.8: no credit note yet) and the retry, resuming with the
+    credit as 1CRM announced it, wrote it anyway: 1CRM owed the whole invoice, Xero and
+    QuickBooks nothing. The retry now reads the 1CRM credit as it is before writing: deleted
+    (404), the route ends and nothing is written."""
+    with open_world(library) as world:
+        crm = CrmUser(world.library)
+        app = XeroUser(world.library) if library == "xero" else QuickBooksUser(world.library)
+        crm.create_customer("Harakeke Ltd 1", "h@books.example", "Napier")
+        line = LineSpec("Advice", 4, Decimal("20.90"), Decimal(15))
+        ref = crm.create_invoice("Harakeke Ltd 1", [line], "NZD", "2026-03-31")
+        assert crm.pay(ref, Decimal("20.19"), Decimal("20.19"), "2026-03-05")
+        world.assert_balanced()
+        (payment,) = crm.synced_payments()
+        crm.delete_payment(payment)
+        assert crm.credit(ref, Decimal("96.14"), "2026-03-08")
+        world.run_scenarios()
+        (credit,) = crm.unsynced_payments()
+        assert [w[0] for w in world.waiting()] == ["2.6" if library == "xero" else "3.11"]
+        crm.delete_payment(credit)
+        world.sync()
+        if library == "xero":
+            assert world.library.xero_records("CreditNotes") == []
+        else:
+            assert world.library.qbo_records("CreditMemo") == []
+        assert crm.due(ref) == app.due(ref, crm) == Decimal("96.14")
+        world.assert_balanced()
+
+
+def test_golden_a_1crm_payment_deleted_while_it_waits_is_never_written_to_xero():
+    """As the credit above, for an ordinary payment: a synced payment deleted and the whole
+    invoice paid in 1CRM before the next sync. Xero refused the payment (more than the invoice
+    owed until §2.9 took the first payment back) and Break waited on the write itself; the
+    person deleted the payment meanwhile and the retry paid the Xero invoice anyway (1CRM owed
+    96.14, Xero nothing). §2.6 now waits on a search for the Xero invoice that owes the payment
+    and then reads the 1CRM payment as it is now before writing."""
+    with open_world("xero") as world:
+        crm, app = CrmUser(world.library), XeroUser(world.library)
+        crm.create_customer("Harakeke Ltd 1", "h@books.example", "Napier")
+        line = LineSpec("Advice", 4, Decimal("20.90"), Decimal(15))
+        ref = crm.create_invoice("Harakeke Ltd 1", [line], "NZD", "2026-03-31")
+        assert crm.pay(ref, Decimal("20.19"), Decimal("20.19"), "2026-03-05")
+        world.assert_balanced()
+        (payment,) = crm.synced_payments()
+        crm.delete_payment(payment)
+        assert crm.pay(ref, Decimal("96.14"), Decimal("96.14"), "2026-03-08")
+        world.run_scenarios()
+        assert [w[0] for w in world.waiting()] == ["2.6"]
+        (waiting,) = crm.unsynced_payments()
+        crm.delete_payment(waiting)
+        world.sync()
+        assert crm.due(ref) == app.due(ref, crm) == Decimal("96.14")
+        world.assert_balanced()
+
+
 # -- goldens: quotes (books-quotes) -----------------------------------------------------------
 
 
@@ -1545,3 +1707,39 @@ def test_golden_a_quickbooks_credit_taken_back_before_its_first_sync_makes_no_1c
         world.assert_balanced()
         assert world.library.crm_records("Payment") == []
         assert crm.due(ref) == app.due(ref, crm) == Decimal("9.20")
+
+
+def test_the_machine_s_people_clear_paid_invoices_before_changing_them():
+    """The machine's paid-invoice rules, replayed (the seeded sequences draw them seldom): an
+    invoice paid and credited on both sides, then voided in Xero once cleared; another edited
+    in 1CRM once cleared; a third cancelled in 1CRM once cleared — and unallocated credit on
+    both sides. The books balance, the free credit a known difference."""
+    machine = machine_for("xero")()
+    try:
+        machine.create_customer(side="crm", name="Kauri & Rimu", city="Nelson", phone="")
+        machine.sync()
+        line = [LineSpec("Widget", 2, Decimal("20.00"), Decimal(15))]
+        for _ in range(3):
+            machine.crm_invoice(Scripted("Kauri & Rimu 1", line, "NZD"), "2026-03-31")
+        machine.sync()
+        voided, edited, cancelled = machine.invoices
+        for invoice in machine.invoices:
+            machine.crm_payment(Scripted(invoice), share=25, over=0)
+            machine.app_payment(Scripted(invoice, ""), share=25)
+            machine.app_credit_note(Scripted(invoice), share=10)
+        machine.crm_unallocated_credit(Scripted(edited), share=10, allocated=0)
+        machine.app_unallocated_credit_note(Scripted(cancelled), share=10, allocated=50)
+        machine.sync()
+        machine.app_change_paid_invoice(Scripted(voided), void=True, due="2026-03-31")
+        edit = [LineSpec("Advice", 1, Decimal("12.50"), Decimal(0))]
+        machine.crm_change_paid_invoice(Scripted(edited, edit), cancel=False, due="2026-04-30")
+        machine.crm_change_paid_invoice(Scripted(cancelled), cancel=True, due="2026-03-31")
+        assert {voided, cancelled} <= machine.closed and edited in machine.edited
+        machine.sync()
+        crm, app = machine.crm, machine.app
+        assert crm.due(edited) == app.due(edited, crm) == Decimal("12.50")
+        assert [app.invoice(i, crm)["Status"] for i in (voided, cancelled)] == ["VOIDED"] * 2
+        known = [d for d in machine.world.differences() if d.known]
+        assert [d.kind for d in known] == ["credit"]
+    finally:
+        machine.teardown()

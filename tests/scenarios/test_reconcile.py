@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from modules.reconcile.books import CREDIT, OPEN, PAID, VOID, Line, money
+from modules.reconcile.books import (
+    CREDIT,
+    OPEN,
+    PAID,
+    VOID,
+    Books,
+    Credit,
+    Line,
+    Payment,
+    money,
+)
+from modules.reconcile.compare import compare, unexplained
 
 CONTACT = {
     "Name": "Harakeke Ltd",
@@ -311,3 +322,29 @@ def test_quickbooks_estimates_are_quotes_keyed_by_their_origin(qbo_library):
         if d.key == estimate["Id"]
     ]
     assert found == [("status", "declined", "accepted")]
+
+
+def test_unallocated_credit_is_compared_by_customer_and_currency_and_known_for_xero():
+    """Pure: each side's free credit summed per customer and currency; equal sums make no
+    difference, others are known differences for Xero (the library does not sync them)."""
+    free = Payment("", "PMT-1", CREDIT, "2026-03-08", Decimal("4.00"), ())
+    crm = Books(
+        payments=[free],  # credit on no invoice: compared as unallocated credit alone
+        credits=[
+            Credit("Harakeke Ltd", "NZD", Decimal("4.00"), "PMT-1"),
+            Credit("Tui Ltd", "NZD", Decimal("1.00"), "PMT-2"),
+        ],
+    )
+    xero = Books(
+        credits=[
+            Credit("harakeke ltd", "NZD", Decimal("1.50"), "CN-1"),
+            Credit("Harakeke Ltd", "NZD", Decimal("2.50"), "CN-2"),
+            Credit("Harakeke Ltd", "USD", Decimal("3.00"), "CN-3"),
+        ]
+    )
+    found = compare("xero", crm, xero)
+    assert [(d.kind, d.field, d.crm, d.accounting) for d in found] == [
+        ("credit", "unallocated USD", Decimal(0), Decimal("3.00")),
+        ("credit", "unallocated NZD", Decimal("1.00"), Decimal(0)),
+    ]
+    assert all(d.known for d in found) and unexplained(found) == []

@@ -140,12 +140,17 @@ class CrmUser:
         )
         return True
 
-    def credit(self, ref: Ref, amount: Decimal, date: str) -> bool:
+    def credit(
+        self, ref: Ref, amount: Decimal, date: str, allocated: Decimal | None = None
+    ) -> bool:
         """Credit given on the invoice: a payment of type Credit Note (what reconcile reads
-        as a credit)."""
+        as a credit) of ``amount``, ``allocated`` of it to the invoice (all by default; none:
+        the account's credit, on no invoice)."""
         invoice = self.invoice(ref)
         if invoice is None:
             return False
+        allocated = amount if allocated is None else allocated
+        links = [{"invoice_id": invoice["id"], "amount": str(allocated)}] if allocated else []
         self.library.crm_person(
             "Payment",
             {
@@ -154,7 +159,7 @@ class CrmUser:
                 "payment_date": date,
                 "payment_type": "Credit Note",
                 "currency_id": invoice["currency_id"],
-                "related_invoices": [{"invoice_id": invoice["id"], "amount": str(amount)}],
+                "related_invoices": links,
             },
         )
         return True
@@ -211,6 +216,23 @@ class CrmUser:
             for p in self.library.crm_records("Payment")
             if p.get("integrated_id") and p.get("payment_type") == "Credit Note"
         ]
+
+    def payments_on(self, ref: Ref) -> list[str]:
+        """The ids of the payments and credits allocated to the 1CRM invoice of ``ref``."""
+        invoice = self.invoice(ref)
+        if invoice is None:
+            return []
+        links = self.library.crm_records("invoices_payments")
+        return sorted({k["payment_id"] for k in links if k["invoice_id"] == invoice["id"]})
+
+    def clear_invoice(self, ref: Ref) -> int:
+        """Delete every payment and credit on the invoice, as a person does before cancelling
+        or editing one that is paid (Xero refuses to void or edit it until nothing is
+        allocated: scenarios/README.md, "Paid invoices changed"); how many went."""
+        payments = self.payments_on(ref)
+        for payment in payments:
+            self.delete_payment(payment)
+        return len(payments)
 
     def delete_payment(self, payment_id: str) -> None:
         """Delete a payment as a person does: its invoices owe again what it paid (the
@@ -344,9 +366,12 @@ class XeroUser:
         self.library.xero_api("POST", f"Invoices/{invoice['InvoiceID']}", {"Invoices": [change]})
         return True
 
-    def credit(self, ref: Ref, crm: CrmUser, amount: Decimal, date: str) -> bool:
+    def credit(
+        self, ref: Ref, crm: CrmUser, amount: Decimal, date: str, allocated: Decimal | None = None
+    ) -> bool:
         """A sales credit note of ``amount`` (no tax) to the invoice's contact, in its
-        currency, allocated to the invoice."""
+        currency, approved; ``allocated`` of it allocated to the invoice (all by default,
+        none: the contact's free credit)."""
         invoice = self.invoice(ref, crm)
         if invoice is None or invoice["Status"] != "AUTHORISED":
             return False
@@ -369,7 +394,10 @@ class XeroUser:
         }
         answer = self.library.xero_api("PUT", "CreditNotes", {"CreditNotes": [note]})
         (created,) = answer["CreditNotes"]
-        allocation = {"Invoice": {"InvoiceID": invoice["InvoiceID"]}, "Amount": float(amount)}
+        allocated = amount if allocated is None else allocated
+        if not allocated:
+            return True
+        allocation = {"Invoice": {"InvoiceID": invoice["InvoiceID"]}, "Amount": float(allocated)}
         path = f"CreditNotes/{created['CreditNoteID']}/Allocations"
         self.library.xero_api("PUT", path, {"Allocations": [{**allocation, "Date": date}]})
         return True
@@ -397,6 +425,28 @@ class XeroUser:
             self.library.xero_api("DELETE", path)
         change = {"CreditNoteID": credit_note_id, "Status": "VOIDED"}
         self.library.xero_api("POST", f"CreditNotes/{credit_note_id}", {"CreditNotes": [change]})
+
+    def clear_invoice(self, ref: Ref, crm: CrmUser) -> int:
+        """What a person does in Xero before voiding or editing a paid invoice (Xero refuses
+        either while a payment or credit note is allocated to it): delete its payments
+        (``Status: DELETED``) and the allocations of credit notes to it (the credit notes keep
+        that credit, unallocated); how many went."""
+        invoice = self.invoice(ref, crm)
+        if invoice is None:
+            return 0
+        cleared = 0
+        for payment in self.library.xero_records("Payments"):
+            paid = (payment.get("Invoice") or {}).get("InvoiceID")
+            if payment.get("Status") != "DELETED" and paid == invoice["InvoiceID"]:
+                self.delete_payment(payment["PaymentID"])
+                cleared += 1
+        for note in self.library.xero_records("CreditNotes"):
+            for allocation in note.get("Allocations") or []:
+                if allocation["Invoice"]["InvoiceID"] == invoice["InvoiceID"]:
+                    path = f"CreditNotes/{note['CreditNoteID']}/Allocations/"
+                    self.library.xero_api("DELETE", path + allocation["AllocationID"])
+                    cleared += 1
+        return cleared
 
     def void_invoice(self, ref: Ref, crm: CrmUser) -> bool:
         """Void an approved invoice (Xero refuses it once something is paid on it)."""

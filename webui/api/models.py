@@ -338,12 +338,17 @@ class SyncLinkOut(SyncEntryOut):
 class DifferenceOut(Answer):
     """One way 1CRM and the accounting system disagree (``modules.reconcile.Difference``)."""
 
-    kind: str = Field(description="customer, invoice or payment")
+    kind: str = Field(description="customer, invoice, payment or credit (unallocated)")
     key: str = Field(description="a customer's name; the accounting system's id otherwise")
     label: str = Field(description="what people call the record (INV-0003, a name)")
     field: str = Field(description="what differs; exists (one side only) or count (twice)")
     crm: JSON = Field(default=None, description="1CRM's value (amounts as exact text)")
     accounting: JSON = Field(default=None, description="the accounting system's value")
+    known: str = Field(
+        default="",
+        description="the library's rule that leaves this difference (unallocated credit: not "
+        "synced); empty for a defect. The books balance when every difference is known",
+    )
     sync_log: list[SyncLinkOut]
 
 

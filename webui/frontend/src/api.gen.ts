@@ -1320,9 +1320,15 @@ export interface components {
       key: string;
       /**
        * Kind
-       * @description customer, invoice or payment
+       * @description customer, invoice, payment or credit (unallocated)
        */
       kind: string;
+      /**
+       * Known
+       * @description the library's rule that leaves this difference (unallocated credit: not synced); empty for a defect. The books balance when every difference is known
+       * @default
+       */
+      known: string;
       /**
        * Label
        * @description what people call the record (INV-0003, a name)

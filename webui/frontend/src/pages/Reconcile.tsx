@@ -21,6 +21,8 @@ interface Difference {
   field: string;
   crm: unknown;
   accounting: unknown;
+  /** The library's rule that leaves this difference; empty for a defect. */
+  known?: string;
   sync_log: SyncLink[];
 }
 
@@ -165,7 +167,9 @@ export function ReconcilePage() {
           </p>
           {result.balanced ? (
             <p className="sync-status sync-synced" role="status">
-              The books balance: no difference.
+              {differences.length === 0
+                ? "The books balance: no difference."
+                : `The books balance: ${differences.length} known difference${differences.length === 1 ? "" : "s"} (${[...new Set(differences.map((d) => d.known))].join("; ")}).`}
             </p>
           ) : (
             <div className="status-tabs" role="tablist" aria-label="Filter by record">
