@@ -220,6 +220,25 @@ def test_estimates_update_sparsely_and_know_their_statuses(client):
     assert (unknown["code"], unknown["element"]) == ("2170", "TxnStatus")
 
 
+def test_an_estimate_keeps_the_expiry_it_was_given_and_none_otherwise(client):
+    """The sandbox gave an estimate without ``ExpirationDate`` one 30 days on; QuickBooks
+    documents no such default (vendor NOTES §5: only an invoice's DueDate has one)."""
+    customer = client.create("customer", {"DisplayName": "Kowhai Kitchens"})
+    bare = client.create(
+        "estimate", {"CustomerRef": {"value": customer["Id"]}, "Line": [line(1, 10)]}
+    )
+    assert "ExpirationDate" not in bare
+    dated = client.create(
+        "estimate",
+        {
+            "CustomerRef": {"value": customer["Id"]},
+            "ExpirationDate": "2026-04-30",
+            "Line": [line(1, 10)],
+        },
+    )
+    assert dated["ExpirationDate"] == "2026-04-30"
+
+
 def test_voiding_an_invoice_zeroes_it_and_frees_its_payments(client):
     customer = client.create("customer", {"DisplayName": "Takahe Tours"})
     invoice = client.create(

@@ -60,3 +60,23 @@ def test_tax_rates_and_accounts_take_where_and_order(xero_client):
     assert banks and {a["Type"] for a in banks} == {"BANK"}
     unknown = xero_client.get("TaxRates", params={"where": 'Colour=="red"'})
     assert unknown.status_code == 400
+
+
+def test_a_quote_update_without_contact_and_date_is_refused_as_xero_does(xero_client):
+    """The sandbox filled an update's missing ``Contact`` and ``Date`` in from the quote;
+    Xero's update (spec ``updateQuote``) names both: one without them is a 400
+    ValidationException listing each."""
+    kea = create_contact(xero_client, Name="Kea Ltd")["ContactID"]
+    quote = create_quote(xero_client, kea, ExpiryDate="2026-04-30")
+    path = f"Quotes/{quote['QuoteID']}"
+    refused = xero_client.post(path, {"Quotes": [{"ExpiryDate": "2026-05-31"}]})
+    assert refused.status_code == 400, refused.text
+    body = refused.json()
+    assert body["Type"] == "ValidationException"
+    messages = [e["Message"] for e in body["Elements"][0]["ValidationErrors"]]
+    assert len(messages) == 2 and messages[0].startswith("The Contact must contain")
+    assert "Date" in messages[1]
+    update = {"Contact": {"ContactID": kea}, "Date": "2026-03-01", "ExpiryDate": "2026-05-31"}
+    accepted = xero_client.post(path, {"Quotes": [update]})
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["Quotes"][0]["ExpiryDate"].startswith("/Date(")

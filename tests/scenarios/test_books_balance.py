@@ -44,7 +44,9 @@ from tests.scenarios.users import (
     crm_quote_stage,
     crm_quotes,
     qbo_create_estimate,
+    qbo_edit_estimate,
     qbo_estimate_status,
+    qbo_estimates,
 )
 
 SOAK = os.environ.get("SWITCHBOARD_SOAK") == "1"
@@ -112,6 +114,9 @@ class Actions:
     crm_quote_edits: bool = False
     """Quotes edited in 1CRM (lines, expiry): §2.12 updates the Xero quote, §3.13 the
     QuickBooks estimate (§2.5 and §3.5a run on 1CRM's Quote *create* events only)."""
+    app_quote_edits: bool = False
+    """Estimates made in QuickBooks edited there (lines, expiry): §3.5b rewrites the 1CRM quote
+    (it ran on Create only)."""
     quote_statuses: bool = False
     """Quotes accepted or declined (1CRM's stage; a QuickBooks estimate's ``TxnStatus``). No
     scenario maps a quote's status yet: reconcile lists the two statuses as a difference."""
@@ -201,6 +206,7 @@ ACTIONS: dict[str, Actions] = {
         crm_quotes=True,
         app_quotes=True,
         crm_quote_edits=True,
+        app_quote_edits=True,
         paid_invoice_closes=True,
         app_credit_memo_deletes=True,
         app_money_with_credit=True,
@@ -568,6 +574,18 @@ class BooksMachine(RuleBasedStateMachine):
             lines = data.draw(lines_of(actions.crm_tax_rates, actions.crm_discounts), label="lines")
             crm_edit_quote(self.crm, quote, lines, expiry)
             self.did("1CRM quote edits")
+        self.steps += 1
+
+    @precondition(lambda self: self.customers and self.actions.app_quote_edits)
+    @rule(data=st.data(), expiry=st.sampled_from(DATES))
+    def app_edit_quote(self, data: st.DataObject, expiry: str) -> None:
+        assert isinstance(self.app, QuickBooksUser)
+        if estimates := qbo_estimates(self.app, self.customers):
+            estimate = data.draw(st.sampled_from(estimates), label="estimate")
+            actions = self.actions
+            lines = data.draw(lines_of(actions.app_tax_rates, actions.app_discounts), label="lines")
+            qbo_edit_estimate(self.app, estimate, lines, expiry)
+            self.did("quote edits")
         self.steps += 1
 
     @precondition(lambda self: self.customers and self.actions.quote_statuses)
@@ -1608,6 +1626,30 @@ def test_golden_a_quote_edited_in_1crm_is_edited_on_the_other_side(library):
         else:
             (estimate,) = machine.world.library.qbo_records("Estimate")
             assert money(estimate["TotalAmt"]) == money("201.22")
+    finally:
+        machine.teardown()
+
+
+def test_golden_an_estimate_edited_in_quickbooks_is_edited_in_1crm():
+    """The machine's ``app_quote_edits``: §3.5b ran on QuickBooks' Create events only, so an
+    estimate edited there kept its first lines and expiry in 1CRM (reconcile: a difference).
+    It now rewrites the quote named "QuickBooks estimate <number>" on Update too, made and
+    edited before one sync, or edited after it; §3.13 does not send the rewrite back."""
+    machine = machine_for("quickbooks")()
+    try:
+        machine.create_customer(side="app", name="Kauri & Rimu", city="Nelson", phone="")
+        machine.sync()
+        lines = [LineSpec("Widget", 3, Decimal("33.33"), Decimal(15), Decimal("12.5"))]
+        machine.app_quote(Scripted("Kauri & Rimu 1", lines, "TaxInclusive", "NZD"), "2026-04-30")
+        machine.sync()
+        (estimate,) = qbo_estimates(machine.app, ["Kauri & Rimu 1"])
+        edited = [*lines, LineSpec("Advice", 1, Decimal("40.05"), Decimal(0))]
+        machine.app_edit_quote(Scripted(estimate, edited), "2026-03-31")
+        machine.sync()
+        (quote,) = machine.world.library.crm_records("Quote")
+        (now,) = [e for e in machine.world.library.qbo_records("Estimate") if e["Id"] == estimate]
+        assert str(quote["valid_until"]).startswith("2026-03-31")
+        assert money(quote["amount"]) == money(now["TotalAmt"])  # balanced: the sync checks
     finally:
         machine.teardown()
 

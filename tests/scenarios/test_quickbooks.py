@@ -3,7 +3,9 @@ Intuit's webhooks reach the served ingress, the worker path runs them."""
 
 from __future__ import annotations
 
-from engine.store import ExecutionStatus
+from datetime import timedelta
+
+from engine.store import ExecutionStatus, TriggerKind, utc_now
 from tests.scenarios.conftest import filtered, ops, succeeded
 
 LINES = [
@@ -173,6 +175,36 @@ def test_3_5_quote_created_in_1crm_becomes_a_quickbooks_estimate(qbo_library):
     assert estimate["TxnTaxDetail"]["TotalTax"] == 51
 
 
+def test_3_5a_a_failing_customer_search_keeps_the_quote_to_retry(qbo_library):
+    """§3.5a's customer search had no error handler: a search QuickBooks failed read as "no
+    customer" and the quote was never sent. It is kept to retry (Break), as the other
+    searches are, and goes once QuickBooks answers."""
+    library = qbo_library
+    account_id, customer_id = customer(library)
+    scenario = library.load("3.5a", app="quickbooks")
+    library.quickbooks.fault(status=500, count=20, method="GET", path_prefix="/v3/company/")
+    library.crm_person(
+        "Quote", {"name": "Spring offer", "billing_account_id": account_id, "line_items": LINES}
+    )
+    (failed,) = library.deliver(scenario)
+    assert failed.status is ExecutionStatus.WARNING, failed.error
+    (waiting,) = library.service.list_incomplete(scenario_id=scenario)
+    assert library.service.get_scenario(scenario).active
+    assert of_customer(library.qbo_records("Estimate"), customer_id) == []
+
+    library.quickbooks.control("faults", method="DELETE")
+    report = library.service.tick(now=utc_now() + timedelta(minutes=2))
+    assert report.retried == [waiting.id]
+    (retry,) = [
+        e
+        for e in library.service.list_executions(scenario_id=scenario).items
+        if e.trigger_kind is TriggerKind.RETRY
+    ]
+    succeeded(library.service.execute(retry.id))
+    (estimate,) = of_customer(library.qbo_records("Estimate"), customer_id)
+    assert estimate["TxnTaxDetail"]["TotalTax"] == 51
+
+
 def test_3_6_and_3_7_payments_both_ways_pay_the_right_invoices(qbo_library):
     library = qbo_library
     account_id, customer_id = customer(library)
@@ -278,6 +310,58 @@ def test_3_5_estimate_created_in_quickbooks_becomes_a_1crm_quote_once(qbo_librar
     (echo,) = library.deliver(to_qbo)  # the quote came from QuickBooks: not sent back
     assert filtered(succeeded(echo), 5) == 1
     assert len(of_customer(library.qbo_records("Estimate"), customer_id)) == 1
+
+
+def test_3_5b_estimate_edited_in_quickbooks_rewrites_its_1crm_quote_and_never_loops(qbo_library):
+    """§3.5b ran on Create only: an estimate edited in QuickBooks kept its first lines, expiry
+    and currency in 1CRM. It now takes Update too and rewrites the quote named after the
+    estimate; §3.13 leaves that 1CRM update alone (the estimate did not come from 1CRM)."""
+    library = qbo_library
+    _, customer_id = customer(library)
+    from_qbo = library.load("3.5b", app="quickbooks")
+    edits = library.load("3.13", app="quickbooks")
+    library.point_quickbooks_at(from_qbo)
+    line = {
+        "DetailType": "SalesItemLineDetail",
+        "Amount": 100,
+        "Description": "Widget",
+        "SalesItemLineDetail": {"Qty": 2, "UnitPrice": 50, "TaxCodeRef": {"value": "4"}},
+    }
+    body = {"CustomerRef": {"value": customer_id}, "ExpirationDate": "2026-04-30", "Line": [line]}
+    estimate = library.qbo_api("POST", "estimate", body)["Estimate"]
+    library.deliver_qbo(from_qbo)
+    library.deliver(edits)  # 1CRM's create event is not §3.13's
+
+    extra = {
+        **line,
+        "Amount": 360,
+        "Description": "Consulting hour",
+        "SalesItemLineDetail": {"Qty": 3, "UnitPrice": 120, "TaxCodeRef": {"value": "8"}},
+    }
+    edit = {
+        "Id": estimate["Id"],
+        "SyncToken": estimate["SyncToken"],
+        "sparse": True,
+        "ExpirationDate": "2026-05-31",
+        "Line": [line, extra],
+    }
+    edited = library.qbo_api("POST", "estimate", edit)["Estimate"]
+    executions = library.deliver_qbo(from_qbo)
+    assert sum(ops(succeeded(e), 13) for e in executions) == 1
+    (quote,) = library.crm_records("Quote")
+    assert quote["name"] == f"QuickBooks estimate {estimate['DocNumber']}"
+    assert str(quote["valid_until"]).startswith("2026-05-31")
+    assert float(quote["amount"]) == edited["TotalAmt"] == 511
+    assert library.crm_lines("Quote", quote["id"]) == [
+        ("Widget", 2, 50, 15),
+        ("Consulting hour", 3, 120, 10),
+    ]
+    writes = library.crm_writes()
+    (echo,) = library.deliver(edits)  # the rewritten quote, seen from 1CRM: not sent back
+    assert ops(succeeded(echo), 5) == 0
+    estimates = of_customer(library.qbo_records("Estimate"), customer_id)
+    assert [e["TotalAmt"] for e in estimates] == [511]
+    assert library.deliver_qbo(from_qbo) == [] and library.crm_writes() == writes
 
 
 def test_3_1_and_3_2_accounts_both_ways_settle_and_never_loop(qbo_library):

@@ -9,6 +9,7 @@ side that made them and their id there; the other side's copy is found by the In
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -757,6 +758,29 @@ def qbo_create_estimate(
         "Line": qbo_lines(lines),
     }
     return str(app.library.qbo_api("POST", "estimate", body)["Estimate"]["Id"])
+
+
+def qbo_estimates(app: QuickBooksUser, customers: Collection[str]) -> list[str]:
+    """The ids of the estimates of ``customers`` made in QuickBooks (not those §3.5a sent
+    from 1CRM, which §3.13 keeps as 1CRM has them)."""
+    return [
+        e["Id"]
+        for e in app.library.qbo_records("Estimate")
+        if e["CustomerRef"].get("name") in customers
+        and not str(e.get("PrivateNote") or "").startswith("1CRM ")
+    ]
+
+
+def qbo_edit_estimate(
+    app: QuickBooksUser, estimate_id: str, lines: list[LineSpec], expiry: str
+) -> None:
+    """New lines (a discount as ``qbo_create_estimate`` makes it) and expiry: a sparse update
+    at the estimate's SyncToken (the lines sent replace every line); its tax mode stays."""
+    found = next(e for e in app.library.qbo_records("Estimate") if e["Id"] == estimate_id)
+    body = {"Id": estimate_id, "SyncToken": found["SyncToken"], "sparse": True}
+    app.library.qbo_api(
+        "POST", "estimate", {**body, "ExpirationDate": expiry, "Line": qbo_lines(lines)}
+    )
 
 
 def crm_quotes(crm: CrmUser) -> list[str]:

@@ -133,9 +133,12 @@ def prepare_invoice(realm: Realm, record: Record, existing: Record | None) -> No
 
 
 def prepare_estimate(realm: Realm, record: Record, existing: Record | None) -> None:
-    """Like an invoice without a balance; ``TxnStatus`` Pending by default."""
+    """Like an invoice without a balance; ``TxnStatus`` Pending by default. No
+    ``ExpirationDate`` is made up: the vendor notes (§5, Estimate) list it as a field, and
+    only an invoice's ``DueDate`` has a documented default; the sandbox gave an estimate
+    without one an expiry 30 days on."""
     _customer_ref(realm, record)
-    _dates(record, realm, "ExpirationDate")
+    _dates(record, realm, None)
     record.setdefault("DocNumber", realm.next_doc_number())
     record.setdefault("TxnStatus", "Pending")
     if record["TxnStatus"] not in ESTIMATE_STATUSES:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from .contacts import contact_summary, resolve_contact, write_contact
+from .contacts import MSG_NO_CONTACT, contact_summary, resolve_contact, write_contact
 from .errors import Record, ValidationFailed
 from .organisation import ACCOUNTS
 from .tenant import Tenant, WriteContext, find_by_id
@@ -48,6 +48,7 @@ MSG_PAID_EDIT = "This document cannot be edited as it has a payment or credit no
 # Xero's words, as its API answers an AUTHORISED or SUBMITTED invoice without a due date
 # (reported by xeroizer users, waynerobinson/xeroizer#290 and #395; NOTES §5).
 MSG_NO_DUE_DATE = "The document DueDate field must be specified."
+MSG_QUOTE_NO_DATE = "The Date field must be specified when a quote is updated."
 # Our words: Xero refuses a currency the organisation has not added (NOTES §8).
 MSG_CURRENCY = "The currency {code} is not enabled for this organisation."
 NEEDS_DUE_DATE = ("SUBMITTED", "AUTHORISED")
@@ -354,6 +355,8 @@ def write_quote(context: WriteContext, data: Record) -> Record:
     existing = find_by_id(tenant.quotes, data.get("QuoteID"))
     if data.get("QuoteID") and existing is None and not context.seeding:
         raise ValidationFailed(f"The quote with QuoteID {data['QuoteID']} was not found")
+    if existing is not None and not context.seeding:
+        _quote_update_names_contact_and_date(data)
     merged = {**(existing or {}), **data}
     status = str(merged.get("Status") or "DRAFT").upper()
     if status not in QUOTE_STATUSES:
@@ -370,6 +373,25 @@ def write_quote(context: WriteContext, data: Record) -> Record:
     context.stamp(record, data.get("UpdatedDateUTC"))
     tenant.quotes[record["QuoteID"]] = record
     return record
+
+
+def _quote_update_names_contact_and_date(data: Record) -> None:
+    """A quote update names its ``Contact`` and ``Date`` (spec ``updateQuote``: its example
+    sends both even to change the ``Reference``); the sandbox refuses one without them rather
+    than fill them in from the quote, so it is never more lenient than Xero. A create's
+    ``Date`` defaults to today (spec ``Quote.Date``). The date message is ours: the spec
+    quotes none.
+
+    Raises:
+        ValidationFailed: ``Contact`` or ``Date`` missing from the update.
+    """
+    errors = []
+    if not data.get("Contact"):
+        errors.append(MSG_NO_CONTACT)
+    if data.get("Date") in (None, ""):
+        errors.append(MSG_QUOTE_NO_DATE)
+    if errors:
+        raise ValidationFailed(*errors)
 
 
 def write_overpayment(context: WriteContext, data: Record) -> Record:
