@@ -71,6 +71,22 @@ def test_display_names_are_unique_and_required(client):
     assert fault(read_only)["code"] == "500"
 
 
+def test_an_invoice_sent_without_a_due_date_is_due_on_its_date_unless_there_are_terms(client):
+    """The sandbox gave an invoice sent without ``DueDate`` one 30 days on. QuickBooks Online
+    gives it the transaction date when there are no sales terms and follows the terms when
+    there are (vendor NOTES §5); a due date sent is kept."""
+    customer = client.create("customer", {"DisplayName": "Rimu Joinery"})
+    body = {
+        "CustomerRef": {"value": customer["Id"]},
+        "TxnDate": "2024-03-01",
+        "Line": [sales_line(1, 100, "4")],
+    }
+    assert client.create("invoice", body)["DueDate"] == "2024-03-01"
+    assert client.create("invoice", {**body, "DueDate": "2024-04-15"})["DueDate"] == "2024-04-15"
+    client.server.control("config", {"default_terms_days": 20})  # the company's terms: net 20
+    assert client.create("invoice", body)["DueDate"] == "2024-03-21"
+
+
 def test_two_updates_racing_with_one_sync_token(client):
     client.create("customer", {"DisplayName": "Racer"})
     barrier, results = threading.Barrier(2), []
@@ -121,7 +137,7 @@ def test_invoice_lines_tax_lines_and_totals(client):
         for t in tax["TaxLine"]
     ] == [(15.0, 300.0, 45.0), (0.0, 80.0, 0.0), (10.0, 50.0, 5.0)]
     assert (invoice["TotalAmt"], invoice["Balance"]) == (480.0, 480.0)
-    assert invoice["DueDate"] == "2024-03-31"
+    assert invoice["DueDate"] == "2024-03-01"  # no sales terms: due on its date
     assert invoice["DocNumber"] == "1001"
     discounted = client.create(
         "invoice",

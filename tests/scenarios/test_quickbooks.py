@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from engine.store import ExecutionStatus, TriggerKind, utc_now
+from modules.connections import ApiSettings
 from tests.scenarios.conftest import filtered, ops, succeeded
 
 LINES = [
@@ -203,6 +204,43 @@ def test_3_5a_a_failing_customer_search_keeps_the_quote_to_retry(qbo_library):
     succeeded(library.service.execute(retry.id))
     (estimate,) = of_customer(library.qbo_records("Estimate"), customer_id)
     assert estimate["TxnTaxDetail"]["TotalTax"] == 51
+
+
+def test_3_13_a_failing_customer_search_keeps_the_quote_edit_to_retry(qbo_library):
+    """§3.13's customer search had no error handler: a search QuickBooks failed read as "no
+    customer" and the 1CRM quote edit was dropped. It is kept to retry (Break), as 3.5a's is,
+    and reaches the estimate once QuickBooks answers."""
+    library = qbo_library
+    account_id, customer_id = customer(library)
+    sends, edits = library.load("3.5a", app="quickbooks"), library.load("3.13", app="quickbooks")
+    quote = library.crm_person(
+        "Quote", {"name": "Spring offer", "billing_account_id": account_id, "line_items": LINES}
+    )
+    (sent,) = library.deliver(sends)
+    succeeded(sent)
+    library.deliver(edits)  # 1CRM's create event is not §3.13's
+    # the customer search fails, its resends too; the estimates' search (own Break) then answers
+    failing = 1 + ApiSettings.max_retries
+    library.quickbooks.fault(status=500, count=failing, method="GET", path_prefix="/v3/company/")
+    library.crm_edit("Quote", quote["id"], {"line_items": LINES[:1]})
+    (failed,) = library.deliver(edits)
+    assert failed.status is ExecutionStatus.WARNING, failed.error
+    (waiting,) = library.service.list_incomplete(scenario_id=edits)
+    assert library.service.get_scenario(edits).active
+    (estimate,) = of_customer(library.qbo_records("Estimate"), customer_id)
+    assert estimate["TotalAmt"] == 511  # not edited yet
+
+    library.quickbooks.control("faults", method="DELETE")
+    report = library.service.tick(now=utc_now() + timedelta(minutes=2))
+    assert report.retried == [waiting.id]
+    (retry,) = [
+        e
+        for e in library.service.list_executions(scenario_id=edits).items
+        if e.trigger_kind is TriggerKind.RETRY
+    ]
+    succeeded(library.service.execute(retry.id))
+    (estimate,) = of_customer(library.qbo_records("Estimate"), customer_id)
+    assert estimate["TotalAmt"] == 115  # the edit's one line: 100 and its 15% tax
 
 
 def test_3_6_and_3_7_payments_both_ways_pay_the_right_invoices(qbo_library):

@@ -110,10 +110,18 @@ def _customer_ref(realm: Realm, record: Record) -> Record:
 def _dates(record: Record, realm: Realm, due_field: str | None) -> None:
     record.setdefault("TxnDate", realm.today())
     if due_field and not record.get(due_field):
-        days = int(realm.config.get("default_terms_days", 30))
-        record[due_field] = (
-            date.fromisoformat(record["TxnDate"][:10]) + timedelta(days=days)
-        ).isoformat()
+        record[due_field] = _due_without_date(record["TxnDate"], realm)
+
+
+def _due_without_date(txn_date: str, realm: Realm) -> str:
+    """The due date QuickBooks gives a document sent without one: the transaction date when
+    there are no sales terms, else what the terms give (vendor NOTES §5). The sandbox keeps
+    no Term list: ``default_terms_days`` is the net days of the company's terms, ``None``
+    (the default) a company with none — it used to invent net 30."""
+    days = realm.config.get("default_terms_days")
+    if days is None:
+        return txn_date[:10]
+    return (date.fromisoformat(txn_date[:10]) + timedelta(days=int(days))).isoformat()
 
 
 def prepare_invoice(realm: Realm, record: Record, existing: Record | None) -> None:

@@ -48,7 +48,7 @@ DEFAULTS: dict[str, Any] = {
     "rate_limit_per_minute": 500,
     "max_concurrent_requests": 10,
     "utc_offset": "-08:00",
-    "default_terms_days": 30,
+    "default_terms_days": None,  # net days of the company's sales terms; None: no terms
     "cdc_max_days": 30,
     "webhook_format": "cloudevents",  # or "legacy" (eventNotifications)
     "fixture": None,
