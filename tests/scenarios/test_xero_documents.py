@@ -216,7 +216,7 @@ def test_2_6_payment_created_in_1crm_pays_the_synced_xero_invoice(library):
     )
     (blocked,) = library.deliver(scenario)
     succeeded(blocked)
-    assert filtered(blocked, 3) == 1 and len(library.xero_records("Payments")) == 1
+    assert filtered(blocked, 22) == 1 and len(library.xero_records("Payments")) == 1
 
 
 def test_2_7_payment_created_in_xero_becomes_a_1crm_payment_of_the_right_invoice(library):
