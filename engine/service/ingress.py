@@ -170,7 +170,6 @@ class WebhookOperations:
             request = webhook_request(method, headers, query, body, content_type)
             if webhook.settings.get("learning"):
                 webhook = self.store.get_webhook(webhook.id)  # the cached one may be stale
-            stale = False
             if (
                 route is not None
                 and self.run_first is not None
@@ -187,8 +186,9 @@ class WebhookOperations:
                         ran_here=True,
                         answer=answer,
                     )
-                stale = True  # changed since it was read: nothing stored, the queue takes it
-            started = None if stale else self._store_with_execution(webhook, route, request)
+                started = None  # changed since it was read: nothing stored, the queue takes it
+            else:
+                started = self._store_with_execution(webhook, route, request)
             if started is None and self._runs_at_ingress(webhook, route):
                 # The route changed since it was read (another process, a new version):
                 # this request takes the webhook queue, the next reads the route afresh.

@@ -369,12 +369,9 @@ class RunOperations:
         if self.incomplete.settles(execution, record):
             raise _StoreApart  # incomplete state: the finish's own transaction stores it
         status = ExecutionStatus(str(record.status))
-        keep = plan.settings.keep_successful_bundles
-        if keep is None:
-            keep = self.settings.keep_successful_bundles
         finished = FinishedRun(
             status=status,
-            record=_encoded_record(record, keep or status is not ExecutionStatus.SUCCESS),
+            record=_encoded_record(record, self._keeps_bundles(plan, status)),
             operations=record.operations,
             data_size=record.data_size,
             error=_summary(record.error),
@@ -571,7 +568,7 @@ class RunOperations:
         if (
             known is not None
             and known.item is not None
-            and str(known.item.id) == (execution.trigger_ref)
+            and str(known.item.id) == execution.trigger_ref
         ):
             if known.bundle is not None:
                 return known.bundle
@@ -673,6 +670,14 @@ class RunOperations:
 
     # -- finishing --
 
+    def _keeps_bundles(self, plan: Plan, status: ExecutionStatus) -> bool:
+        """Whether a run's record keeps its bundles: always unless it succeeded, then as the
+        scenario's setting says, else the installation's."""
+        keep = plan.settings.keep_successful_bundles
+        if keep is None:
+            keep = self.settings.keep_successful_bundles
+        return keep or status is not ExecutionStatus.SUCCESS
+
     def _finish(
         self,
         execution: Execution,
@@ -682,10 +687,7 @@ class RunOperations:
         worker: str,
     ) -> Execution | None:
         status = ExecutionStatus(str(record.status))
-        keep = plan.settings.keep_successful_bundles
-        if keep is None:
-            keep = self.settings.keep_successful_bundles
-        stored = record.to_dict(bundles=keep or status is not ExecutionStatus.SUCCESS)
+        stored = record.to_dict(bundles=self._keeps_bundles(plan, status))
         try:
             # One transaction: an execution never ends "incomplete" without the state its
             # retry needs, nor a retry run finished with its incomplete execution unsettled.
