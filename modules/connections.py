@@ -412,6 +412,18 @@ def with_position(items: Sequence[Mapping[str, Any]]) -> Iterator[dict[str, Any]
         yield {**item, "__IMTINDEX__": position, "__IMTLENGTH__": len(items)}
 
 
+def search_results(
+    records: Sequence[Mapping[str, Any]], error_when_none: bool, nothing: Callable[[], str]
+) -> Iterator[dict[str, Any]]:
+    """A search's records as Make outputs them (``with_position``); with the search's
+    ``errorWhenNoRes``, finding nothing is a ``DataError`` saying what was looked for
+    (``nothing()``): a record whose prerequisite is not there yet goes to the error route,
+    where Break retries it later, instead of ending quietly."""
+    if not records and error_when_none:
+        raise DataError(nothing())
+    return with_position(records)
+
+
 def starts_with_all(call: Any, start: str) -> bool:
     """Whether a watch trigger's first run takes every record: the user's "choose where to
     start" says ``all``, or (without a choice or cursor) its ``start`` parameter does."""

@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from engine.errors import DataError, InvalidConfigurationError
+from engine.errors import InvalidConfigurationError
 from engine.spec import (
     Bundle,
     Effect,
@@ -27,7 +27,7 @@ from engine.spec import (
     OutputChoice,
     RecordNaming,
 )
-from modules.connections import ApiClient, limited, module_factory, with_position
+from modules.connections import ApiClient, limited, module_factory, search_results, with_position
 from modules.onecrm.client import OneCrmClient, client_for, from_onecrm, onecrm_settings, to_onecrm
 from modules.onecrm.documents import (
     DOCUMENT_MODELS,
@@ -146,9 +146,11 @@ def search_records(call: ModuleCall) -> Iterator[Bundle]:
         limit=limit,
     )
     records = list(limited(found, limit))
-    if not records and parameters.errorWhenNoRes:
-        raise DataError(f"1CRM has no {_model(call)} {_looked_for(data)} (yet)")
-    yield from with_position(records)
+    yield from search_results(
+        records,
+        parameters.errorWhenNoRes,
+        lambda: f"1CRM has no {_model(call)} {_looked_for(data)} (yet)",
+    )
 
 
 def _looked_for(data: SearchInput) -> str:

@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from engine.errors import DataError, InvalidConfigurationError
+from engine.errors import InvalidConfigurationError
 from engine.spec import (
     Bundle,
     Effect,
@@ -29,7 +29,13 @@ from engine.spec import (
     RecordNaming,
     as_model,
 )
-from modules.connections import cursor_or_start, module_factory, starts_with_all, with_position
+from modules.connections import (
+    cursor_or_start,
+    module_factory,
+    search_results,
+    starts_with_all,
+    with_position,
+)
 from modules.quickbooks import forms
 from modules.quickbooks import models as m
 from modules.quickbooks.client import client_for, condition, without_empty
@@ -176,9 +182,9 @@ def search_records(entity: str, call: ModuleCall) -> Iterator[Bundle]:
     parameters = call.parameters_as(m.SearchParameters)
     query = statement(SEARCHES[entity], call.input_as(m.SearchInput))
     records = list(client_for(call).query_all(query, parameters.limit or None))
-    if not records and parameters.errorWhenNoRes:
-        raise DataError(f"QuickBooks has no record for {query} (yet)")
-    yield from with_position(records)
+    yield from search_results(
+        records, parameters.errorWhenNoRes, lambda: f"QuickBooks has no record for {query} (yet)"
+    )
 
 
 def list_document_lines(call: ModuleCall) -> Iterator[Bundle]:

@@ -15,9 +15,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from engine.errors import DataError, InvalidConfigurationError
+from engine.errors import InvalidConfigurationError
 from engine.spec import Bundle, Effect, ModuleCall, ModuleKind, ModuleSpec, RecordNaming
-from modules.connections import limited, module_factory, with_position
+from modules.connections import limited, module_factory, search_results
 from modules.xero.client import client_for, iso, parse_iso, without_empty
 from modules.xero.models import (
     AllocationIdInput,
@@ -196,9 +196,9 @@ def _search(
     found = list(
         limited(client_for(call, tenant_id).list(resource, params=query), parameters.limit)
     )
-    if not found and parameters.errorWhenNoRes:
-        raise DataError(f"Xero has no {resource} where {query} (yet)")
-    yield from with_position(found)
+    yield from search_results(
+        found, parameters.errorWhenNoRes, lambda: f"Xero has no {resource} where {query} (yet)"
+    )
 
 
 def _csv(value: list[str] | str | None) -> str | None:
