@@ -68,6 +68,12 @@ class Template:
             run = self._run = self.compiled()
         return run(ctx)
 
+    def single_key(self) -> tuple[int, str] | None:
+        """``(module id, key)`` when the template is one key into a module's bundle alone
+        (``{{2.qty}}``: its value is that key's value, read as it is); ``None`` otherwise."""
+        single = self._single
+        return single.single_key() if type(single) is Path else None
+
     def compiled(self) -> Callable[[EvalContext], Any]:
         """``evaluate`` as one function of the context (the expressions' closures inside)."""
         if self._single is not None:
