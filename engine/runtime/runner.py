@@ -29,7 +29,13 @@ from engine.graph.plan import Plan, PlanNode
 from engine.mapping import EvalContext
 from engine.runtime.aggregation import Accumulator
 from engine.runtime.context import ModuleContext, RunContext, RunVariables
-from engine.runtime.inline import Inline, inline_of
+from engine.runtime.inline import (
+    Inline,
+    PreparedSetVariables,
+    inline_of,
+    prepared_set_variables,
+    set_variables,
+)
 from engine.runtime.record import (
     ExecutionRecord,
     IncompleteState,
@@ -149,11 +155,20 @@ class _Run:
             node.id: _handler(node) for node in plan.walk()
         }
         self.inline: dict[int, Inline] = {}
+        # Set variables whose mapper has the exported shape: its values evaluated directly.
+        self.prepared: dict[int, PreparedSetVariables] = {}
         if context.compiled:
             for node in plan.walk():
                 inline = inline_of(node.spec)
                 if inline is not None:
                     self.inline[node.id] = inline
+                    prepared = (
+                        prepared_set_variables(node.expressions.mapper)
+                        if inline is set_variables
+                        else None
+                    )
+                    if prepared is not None:
+                        self.prepared[node.id] = prepared
                     if node.id not in self.feeds and node is not self.first:
                         self.handlers[node.id] = _Run._run_inline
         # The route compiled whole where it is straight: a module whose next one is run inline
@@ -455,21 +470,29 @@ class _Run:
             self._event("module_started", node)
         produced, confidential = 0, run_record.confidential
         try:
-            mapper = node.expressions.mapper
+            mapper, prepared = node.expressions.mapper, self.prepared.get(node_id)
             evaluation, consumed = self.evaluation, self.execution_variables  # ``_eval``
             if mapper is not None:
                 evaluation.bundles = scope
                 consumed["operationsConsumed"] = run_record.operations
                 consumed["dataConsumed"] = run_record.data_size
-                mapped = mapper.evaluate(evaluation)
-            else:
-                mapped = None
-            operation.input = mapped if not confidential else None
             outputs: Iterable[Mapping[str, Any]] | None = None
-            if self.repeated_call is None:
-                if node_id not in self.parameters:
-                    self._parameters(node)  # a set-up error is the same either way
-                outputs = self.inline[node_id](mapped, self.variables)
+            if prepared is not None:
+                values = prepared.values(evaluation)
+                keep = operation.stored and not confidential
+                mapped = prepared.mapped_input(values) if keep or self.repeated_call else None
+                operation.input = mapped if keep else None
+                if self.repeated_call is None:
+                    if node_id not in self.parameters:
+                        self._parameters(node)  # a set-up error is the same either way
+                    outputs = prepared.apply(values, self.variables)
+            else:
+                mapped = mapper.evaluate(evaluation) if mapper is not None else None
+                operation.input = mapped if not confidential else None
+                if self.repeated_call is None:
+                    if node_id not in self.parameters:
+                        self._parameters(node)  # a set-up error is the same either way
+                    outputs = self.inline[node_id](mapped, self.variables)
             if outputs is None:
                 outputs = self._general_call(node, mapped)
             else:  # ``_next_call_ordinal``, inline
