@@ -107,17 +107,14 @@ class PreparedSetVariables:
     only when the record keeps it. The same values, output and input as ``mapper.evaluate``
     then ``set_variables``."""
 
-    __slots__ = ("_evaluators", "_names", "_scope", "_shape")
+    __slots__ = ("_names", "_scope", "_shape", "values")
 
     def __init__(
         self, shape: dict[str, Any], scope: str, names: list[str], evaluators: list[Any]
     ) -> None:
         self._shape, self._scope, self._names = shape, scope, names
-        self._evaluators = tuple(evaluators)
-
-    def values(self, ctx: EvalContext) -> list[Any]:
-        """The variables' values, evaluated in the mapper's order (``IGNORE``/``ERASE`` kept)."""
-        return [evaluate(ctx) for evaluate in self._evaluators]
+        # The variables' values, evaluated in the mapper's order (``IGNORE``/``ERASE`` kept).
+        self.values: Callable[[EvalContext], list[Any]] = _values_of(tuple(evaluators))
 
     def apply(self, values: list[Any], variables: RunVariables) -> list[dict[str, Any]]:
         """Set the variables to ``values`` (``IGNORE`` and ``ERASE`` as ``None``): the output."""
@@ -144,6 +141,21 @@ class PreparedSetVariables:
                     item["value"] = None if value is ERASE else value
             items.append(item)
         return {key: self._scope if key == "scope" else items for key in self._shape}
+
+
+def _values_of(evaluators: tuple[Any, ...]) -> Callable[[EvalContext], list[Any]]:
+    """One function evaluating ``evaluators`` in order: unrolled for up to three (a list
+    comprehension is a frame of its own in Python 3.11)."""
+    if len(evaluators) == 1:
+        (first,) = evaluators
+        return lambda ctx: [first(ctx)]
+    if len(evaluators) == 2:
+        first, second = evaluators
+        return lambda ctx: [first(ctx), second(ctx)]
+    if len(evaluators) == 3:
+        first, second, third = evaluators
+        return lambda ctx: [first(ctx), second(ctx), third(ctx)]
+    return lambda ctx: [evaluate(ctx) for evaluate in evaluators]
 
 
 def prepared_set_variables(mapper: CompiledValue | None) -> PreparedSetVariables | None:

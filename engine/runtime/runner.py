@@ -393,7 +393,7 @@ class _Run:
             )
             # The path of every bundle of every module: what it reads, read once.
             flow, after, scope, on_end = step.flow, step.index + 1, step.scope, step.on_end
-            transaction, record_output = self.transaction, self._record_output
+            transaction = self.transaction
             process_flow, node_id = self._process_flow, node.id
             following = self.next_inline.get(node_id)
             check = following.expressions.filter if following is not None else None
@@ -401,13 +401,26 @@ class _Run:
             if quick is None:
                 quick = _never
             run_inline, passes = self._run_inline_bundle, self._filter_passes
+            run_record, limits = self.record, self.limits
+            record = run_record.modules.get(node_id) or self._module_record(node)
+            kept, confidential = operation.encoded_output, run_record.confidential
             for output in outputs:
                 if type(output) is not dict:
                     output = self._check_output(node, output)
                 if transaction.auto_commit and transaction.pending:
                     transaction.commit()  # this module's operation is done with its writes
                 produced += 1
-                record_output(node, operation, output)
+                # ``_record_output``, inline (once per bundle of every module).
+                record.bundles_out += 1
+                operation.output_count += 1
+                encoded = encoded_bundle(output)
+                size = len(encoded)
+                run_record.data_size += size
+                self.bundles += 1
+                if size > limits.max_output_bytes or self.bundles > limits.max_bundles:
+                    self._over_output_limits(node, size)
+                if operation.stored and not confidential and len(kept) < limits.stored_bundles:
+                    kept.append(encoded)
                 if first:
                     self.lineage, self.first_bundles = self.first_bundles, self.first_bundles + 1
                 next_scope = {**scope, node_id: output}
@@ -500,7 +513,7 @@ class _Run:
                 counts[node_id] = counts.get(node_id, 0) + 1
             after, process_flow = index + 1, self._process_flow
             aggregator = self.into_accumulator.get(node_id)
-            kept = operation.encoded_output
+            kept = operation.encoded_output  # ``record`` is the module's, fetched above
             for output in outputs:
                 if type(output) is not dict:
                     output = self._check_output(node, output)
