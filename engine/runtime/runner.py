@@ -339,7 +339,7 @@ class _Run:
         node = flow[index]
         check = node.expressions.filter
         if check is not None:
-            quick = check.quick_pass
+            quick = check.quick_pass if self.context.compiled else None
             if (quick is None or not quick(scope)) and not self._filter_passes(node, scope):
                 return False
         handler = self.handlers[node.id]
