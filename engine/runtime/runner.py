@@ -386,48 +386,19 @@ class _Run:
         node = step.node
         first = node is self.first
         operation = self._begin_operation(node)
-        produced = 0
         try:
             outputs = (
                 iter(given) if given is not None else self._call_module(node, step.scope, operation)
             )
-            # The path of every bundle of every module: what it reads, read once.
-            flow, after, scope, on_end = step.flow, step.index + 1, step.scope, step.on_end
-            transaction = self.transaction
-            process_flow, node_id = self._process_flow, node.id
-            following = self.next_inline.get(node_id)
-            check = following.expressions.filter if following is not None else None
-            quick = check.quick_pass if check is not None else None
-            if quick is None:
-                quick = _never
-            run_inline, passes = self._run_inline_bundle, self._filter_passes
-            run_record, limits = self.record, self.limits
-            record = run_record.modules.get(node_id) or self._module_record(node)
-            kept, confidential = operation.encoded_output, run_record.confidential
-            for output in outputs:
-                if type(output) is not dict:
-                    output = self._check_output(node, output)
-                if transaction.auto_commit and transaction.pending:
-                    transaction.commit()  # this module's operation is done with its writes
-                produced += 1
-                # ``_record_output``, inline (once per bundle of every module).
-                record.bundles_out += 1
-                operation.output_count += 1
-                encoded = encoded_bundle(output)
-                size = len(encoded)
-                run_record.data_size += size
-                self.bundles += 1
-                if size > limits.max_output_bytes or self.bundles > limits.max_bundles:
-                    self._over_output_limits(node, size)
-                if operation.stored and not confidential and len(kept) < limits.stored_bundles:
-                    kept.append(encoded)
-                if first:
-                    self.lineage, self.first_bundles = self.first_bundles, self.first_bundles + 1
-                next_scope = {**scope, node_id: output}
-                if following is None:  # ``_continue``, inline
+            flow, after, on_end = step.flow, step.index + 1, step.on_end
+            following = self.next_inline.get(node.id)
+            passing = self._passing(node, operation, outputs, step.scope, following)
+            if following is None:  # ``_continue``, inline
+                process_flow = self._process_flow
+                for next_scope in passing:
                     process_flow(flow, after, next_scope, on_end)
-                elif check is None or quick(next_scope) or passes(following, next_scope):
-                    run_inline(following, flow, after, next_scope, on_end)
+            else:  # the route into an inline module, in one loop
+                self._run_inline_route(following, flow, after, passing, on_end)
         except ModuleError as error:
             if first:  # the trigger's own error is on no bundle's path
                 self.lineage = None
@@ -438,9 +409,53 @@ class _Run:
             if first:  # what runs after (an aggregator fed by it) combines its bundles
                 self.lineage = None
         self._end_operation(node, operation, None)
-        if not produced and self._continues_without_results(node):
+        if not operation.output_count and self._continues_without_results(node):
             self._continue(step, {})
         self._stop_if_returned(node)
+
+    def _passing(
+        self,
+        node: PlanNode,
+        operation: OperationRecord,
+        outputs: Iterator[Mapping[str, Any]],
+        scope: Scope,
+        following: PlanNode | None,
+    ) -> Iterator[Scope]:
+        """Each output of ``node``'s operation recorded (``_record_output``, inline: once per
+        bundle of every module), as the path's bundles; with ``following`` (the inline module
+        next), only those its filter lets through. Lazily: each one travels its whole path
+        before the next output is asked for."""
+        first, node_id, transaction = node is self.first, node.id, self.transaction
+        check = following.expressions.filter if following is not None else None
+        quick = check.quick_pass if check is not None else None
+        passes, into = self._filter_passes, following if following is not None else node
+        run_record, limits = self.record, self.limits
+        record = run_record.modules.get(node_id) or self._module_record(node)
+        kept, confidential = operation.encoded_output, run_record.confidential
+        for output in outputs:
+            if type(output) is not dict:
+                output = self._check_output(node, output)
+            if transaction.auto_commit and transaction.pending:
+                transaction.commit()  # this module's operation is done with its writes
+            record.bundles_out += 1
+            operation.output_count += 1
+            encoded = encoded_bundle(output)
+            size = len(encoded)
+            run_record.data_size += size
+            self.bundles += 1
+            if size > limits.max_output_bytes or self.bundles > limits.max_bundles:
+                self._over_output_limits(node, size)
+            if operation.stored and not confidential and len(kept) < limits.stored_bundles:
+                kept.append(encoded)
+            if first:
+                self.lineage, self.first_bundles = self.first_bundles, self.first_bundles + 1
+            next_scope = {**scope, node_id: output}
+            if (
+                check is None
+                or (quick is not None and quick(next_scope))
+                or passes(into, next_scope)
+            ):
+                yield next_scope
 
     def _run_inline(self, step: _Step) -> None:
         """``_run_node`` for a built-in module run inline (``engine/runtime/inline.py``) that
@@ -456,113 +471,140 @@ class _Run:
         scope: Scope,
         on_end: OnEnd,
     ) -> None:
-        """One bundle through an inline module and, when it feeds an aggregator directly, into
-        it: ``_begin_operation``, ``_record_output``, ``_accumulate_bundle`` and
-        ``_end_operation`` written out in this one frame (once per bundle of a route such as
-        B1's; the frames they cost were a fifth of a line). Same records, order and errors."""
+        """One bundle through an inline module: ``_run_inline_route`` of one."""
+        self._run_inline_route(node, flow, index, (scope,), on_end)
+
+    def _run_inline_route(
+        self,
+        node: PlanNode,
+        flow: tuple[PlanNode, ...],
+        index: int,
+        scopes: Iterable[Scope],
+        on_end: OnEnd,
+    ) -> None:
+        """Each bundle of ``scopes`` through an inline module and, when it feeds an aggregator
+        directly, into it: the route from a module's outputs to the aggregator in one loop.
+        ``_begin_operation``, ``_call_module``, ``_record_output``, ``_accumulate_bundle`` and
+        ``_end_operation`` are written out here, and what they read is read once for the
+        route, not once per bundle (the frames and lookups were a third of a B1 line). The
+        same operations, records, order and errors as the general way, bundle by bundle:
+        ``tests/runtime/test_route_equivalence.py``."""
         node_id, run_record, limits = node.id, self.record, self.limits
-        # ``_begin_operation`` and ``_check_limits``, inline.
-        if run_record.operations >= limits.max_operations:
-            self._check_limits()  # raises: the same stop, with its message
-        started = self.seconds()
-        if started - self.started > limits.max_seconds:
-            self._over_time()
-        run_record.operations += 1
-        record = run_record.modules.get(node_id) or self._module_record(node)
-        record.operations += 1
-        operation = OperationRecord(bundle=self.lineage)
-        if len(record.calls) < limits.stored_bundles:
-            record.calls.append(operation)
-        else:
-            operation.stored = False
-            record.calls_omitted += 1
-        operation.duration_ms = started
-        transaction = self.transaction
-        transaction.begin_operation()
-        if self.context.on_event is not None:
-            self._event("module_started", node)
-        produced, confidential = 0, run_record.confidential
-        try:
-            mapper, prepared = node.expressions.mapper, self.prepared.get(node_id)
-            evaluation, consumed = self.evaluation, self.execution_variables  # ``_eval``
-            if mapper is not None:
-                evaluation.bundles = scope
-                consumed["operationsConsumed"] = run_record.operations
-                consumed["dataConsumed"] = run_record.data_size
-            outputs: Iterable[Mapping[str, Any]] | None = None
-            if prepared is not None:
-                values = prepared.values(evaluation)
-                keep = operation.stored and not confidential
-                mapped = prepared.mapped_input(values) if keep or self.repeated_call else None
-                operation.input = mapped if keep else None
-                if self.repeated_call is None:
-                    if node_id not in self.parameters:
-                        self._parameters(node)  # a set-up error is the same either way
-                    outputs = prepared.apply(values, self.variables)
+        max_operations, max_seconds, stored_bundles = (
+            limits.max_operations,
+            limits.max_seconds,
+            limits.stored_bundles,
+        )
+        max_output_bytes, max_bundles = limits.max_output_bytes, limits.max_bundles
+        seconds, run_started, transaction = self.seconds, self.started, self.transaction
+        on_event, confidential = self.context.on_event, run_record.confidential
+        mapper, prepared = node.expressions.mapper, self.prepared.get(node_id)
+        evaluation, consumed = self.evaluation, self.execution_variables  # ``_eval``
+        inline, variables, counts = self.inline[node_id], self.variables, self.call_counts
+        after, process_flow = index + 1, self._process_flow
+        aggregator = self.into_accumulator.get(node_id)
+        if aggregator is not None:
+            item_mapper = aggregator.expressions.mapper
+            group = aggregator.expressions.group_by
+        accumulators, modules = self.accumulators, run_record.modules
+        record: ModuleRecord | None = None
+        for scope in scopes:
+            # ``_begin_operation`` and ``_check_limits``, inline.
+            if run_record.operations >= max_operations:
+                self._check_limits()  # raises: the same stop, with its message
+            started = seconds()
+            if started - run_started > max_seconds:
+                self._over_time()
+            run_record.operations += 1
+            if record is None:  # made by the first operation (or rejection) of the run
+                record = modules.get(node_id) or self._module_record(node)
+            record.operations += 1
+            operation = OperationRecord(bundle=self.lineage)
+            if len(record.calls) < stored_bundles:
+                record.calls.append(operation)
             else:
-                mapped = mapper.evaluate(evaluation) if mapper is not None else None
-                operation.input = mapped if not confidential else None
-                if self.repeated_call is None:
-                    if node_id not in self.parameters:
-                        self._parameters(node)  # a set-up error is the same either way
-                    outputs = self.inline[node_id](mapped, self.variables)
-            if outputs is None:
-                outputs = self._general_call(node, mapped)
-            else:  # ``_next_call_ordinal``, inline
-                counts = self.call_counts
-                counts[node_id] = counts.get(node_id, 0) + 1
-            after, process_flow = index + 1, self._process_flow
-            aggregator = self.into_accumulator.get(node_id)
-            kept = operation.encoded_output  # ``record`` is the module's, fetched above
-            for output in outputs:
-                if type(output) is not dict:
-                    output = self._check_output(node, output)
-                if transaction.auto_commit and transaction.pending:
-                    transaction.commit()
-                produced += 1
-                # ``_record_output``, inline.
-                record.bundles_out += 1
-                operation.output_count += 1
-                encoded = encoded_bundle(output)
-                size = len(encoded)
-                run_record.data_size += size
-                self.bundles += 1
-                if size > limits.max_output_bytes or self.bundles > limits.max_bundles:
-                    self._over_output_limits(node, size)
-                if operation.stored and not confidential and len(kept) < limits.stored_bundles:
-                    kept.append(encoded)
-                next_scope = {**scope, node_id: output}
-                if aggregator is None:
-                    process_flow(flow, after, next_scope, on_end)
-                    continue
-                # ``_process_flow`` into an aggregator without a filter, and
-                # ``_accumulate_bundle``, inline.
-                accumulator = self.accumulators.get(aggregator.id)
-                if accumulator is None:
-                    self._accumulate_bundle(aggregator, next_scope, on_end)
-                    continue
-                evaluation.bundles = next_scope
-                consumed["operationsConsumed"] = run_record.operations
-                consumed["dataConsumed"] = run_record.data_size
-                expressions = aggregator.expressions
-                item_mapper, group = expressions.mapper, expressions.group_by
-                item = item_mapper.evaluate(evaluation) if item_mapper is not None else None
-                if item is None:
-                    item = {}
-                accumulator.continuation = on_end
-                if group is None:
-                    accumulator.add(item)
+                operation.stored = False
+                record.calls_omitted += 1
+            operation.duration_ms = started
+            transaction.begin_operation()
+            if on_event is not None:
+                self._event("module_started", node)
+            produced = 0
+            try:
+                if mapper is not None:
+                    evaluation.bundles = scope
+                    consumed["operationsConsumed"] = run_record.operations
+                    consumed["dataConsumed"] = run_record.data_size
+                outputs: Iterable[Mapping[str, Any]] | None = None
+                repeated = self.repeated_call
+                if prepared is not None:
+                    values = prepared.values(evaluation)
+                    keep = operation.stored and not confidential
+                    mapped = prepared.mapped_input(values) if keep or repeated else None
+                    operation.input = mapped if keep else None
+                    if repeated is None:
+                        if node_id not in self.parameters:
+                            self._parameters(node)  # a set-up error is the same either way
+                        outputs = prepared.apply(values, variables)
                 else:
-                    accumulator.add(item, group.evaluate(evaluation))
-        except ModuleError as error:
-            self._end_operation(node, operation, error)
-            self._handle_error(_Step(node, flow, index, scope, on_end), error, operation)
-            return
-        self._end_operation(node, operation, None)
-        if not produced and self._continues_without_results(node):
-            self._continue(_Step(node, flow, index, scope, on_end), {})
-        if node_id in self.last_contexts:  # only a general call leaves a context
-            self._stop_if_returned(node)
+                    mapped = mapper.evaluate(evaluation) if mapper is not None else None
+                    operation.input = mapped if not confidential else None
+                    if repeated is None:
+                        if node_id not in self.parameters:
+                            self._parameters(node)  # a set-up error is the same either way
+                        outputs = inline(mapped, variables)
+                if outputs is None:
+                    outputs = self._general_call(node, mapped)
+                else:  # ``_next_call_ordinal``, inline
+                    counts[node_id] = counts.get(node_id, 0) + 1
+                kept = operation.encoded_output
+                for output in outputs:
+                    if type(output) is not dict:
+                        output = self._check_output(node, output)
+                    if transaction.auto_commit and transaction.pending:
+                        transaction.commit()
+                    produced += 1
+                    # ``_record_output``, inline.
+                    record.bundles_out += 1
+                    operation.output_count += 1
+                    encoded = encoded_bundle(output)
+                    size = len(encoded)
+                    run_record.data_size += size
+                    self.bundles += 1
+                    if size > max_output_bytes or self.bundles > max_bundles:
+                        self._over_output_limits(node, size)
+                    if operation.stored and not confidential and len(kept) < stored_bundles:
+                        kept.append(encoded)
+                    next_scope = {**scope, node_id: output}
+                    if aggregator is None:
+                        process_flow(flow, after, next_scope, on_end)
+                        continue
+                    # ``_process_flow`` into an aggregator without a filter, and
+                    # ``_accumulate_bundle``, inline.
+                    accumulator = accumulators.get(aggregator.id)
+                    if accumulator is None:
+                        self._accumulate_bundle(aggregator, next_scope, on_end)
+                        continue
+                    evaluation.bundles = next_scope
+                    consumed["operationsConsumed"] = run_record.operations
+                    consumed["dataConsumed"] = run_record.data_size
+                    item = item_mapper.evaluate(evaluation) if item_mapper is not None else None
+                    if item is None:
+                        item = {}
+                    accumulator.continuation = on_end
+                    if group is None:
+                        accumulator.add(item)
+                    else:
+                        accumulator.add(item, group.evaluate(evaluation))
+            except ModuleError as error:
+                self._end_operation(node, operation, error)
+                self._handle_error(_Step(node, flow, index, scope, on_end), error, operation)
+                continue
+            self._end_operation(node, operation, None)
+            if not produced and self._continues_without_results(node):
+                self._continue(_Step(node, flow, index, scope, on_end), {})
+            if node_id in self.last_contexts:  # only a general call leaves a context
+                self._stop_if_returned(node)
 
     def _stop_if_returned(self, node: PlanNode) -> None:
         """A module that returned the scenario's outputs ends the run, committed, like
@@ -1086,11 +1128,6 @@ def _handler(node: PlanNode) -> Callable[[_Run, _Step], None]:
     if node.kind is ModuleKind.AGGREGATOR:
         return _Run._accumulate
     return _Run._run_node
-
-
-def _never(scope: Scope) -> bool:
-    """A filter without a quick test: ``_filter_passes`` decides."""
-    return False
 
 
 def _positions(flow: tuple[PlanNode, ...]) -> dict[int, _Position]:
