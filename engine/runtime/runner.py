@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from orjson import JSONEncodeError
 from pydantic import BaseModel, ValidationError
 
 from engine.errors import (
@@ -43,6 +44,7 @@ from engine.runtime.record import (
     OperationRecord,
     Rejection,
     RunStatus,
+    encode_bundle_fast,
     encoded_bundle,
     to_json_value,
 )
@@ -432,6 +434,7 @@ class _Run:
         run_record, limits = self.record, self.limits
         record = run_record.modules.get(node_id) or self._module_record(node)
         kept, confidential = operation.encoded_output, run_record.confidential
+        encode_bundle = encode_bundle_fast
         for output in outputs:
             if type(output) is not dict:
                 output = self._check_output(node, output)
@@ -439,7 +442,10 @@ class _Run:
                 transaction.commit()  # this module's operation is done with its writes
             record.bundles_out += 1
             operation.output_count += 1
-            encoded = encoded_bundle(output)
+            try:  # ``encoded_bundle``
+                encoded = encode_bundle(output)
+            except (JSONEncodeError, TypeError):
+                encoded = encoded_bundle(output)
             size = len(encoded)
             run_record.data_size += size
             self.bundles += 1
@@ -507,6 +513,7 @@ class _Run:
             item_mapper = aggregator.expressions.mapper
             group = aggregator.expressions.group_by
         accumulators, modules = self.accumulators, run_record.modules
+        encode_bundle = encode_bundle_fast
         record: ModuleRecord | None = None
         for scope in scopes:
             # ``_begin_operation`` and ``_check_limits``, inline.
@@ -567,7 +574,10 @@ class _Run:
                     # ``_record_output``, inline.
                     record.bundles_out += 1
                     operation.output_count += 1
-                    encoded = encoded_bundle(output)
+                    try:  # ``encoded_bundle``
+                        encoded = encode_bundle(output)
+                    except (JSONEncodeError, TypeError):
+                        encoded = encoded_bundle(output)
                     size = len(encoded)
                     run_record.data_size += size
                     self.bundles += 1
@@ -600,7 +610,13 @@ class _Run:
                 self._end_operation(node, operation, error)
                 self._handle_error(_Step(node, flow, index, scope, on_end), error, operation)
                 continue
-            self._end_operation(node, operation, None)
+            # ``_end_operation`` of an operation without error, inline.
+            if operation.stored:  # an operation past the stored ones keeps no duration
+                operation.duration_ms = (seconds() - started) * 1000
+            if transaction.auto_commit and transaction.pending:
+                transaction.end_operation()
+            if on_event is not None or self.trigger_contexts:
+                self._operation_ended(node, operation)
             if not produced and self._continues_without_results(node):
                 self._continue(_Step(node, flow, index, scope, on_end), {})
             if node_id in self.last_contexts:  # only a general call leaves a context
@@ -928,6 +944,10 @@ class _Run:
             self._module_record(node).errors += 1
         elif self.transaction.auto_commit and self.transaction.pending:
             self.transaction.end_operation()
+        self._operation_ended(node, operation)
+
+    def _operation_ended(self, node: PlanNode, operation: OperationRecord) -> None:
+        """The end of ``_end_operation``: the event, and a trigger's cursor."""
         if self.context.on_event is not None:
             self._event("module_finished", node, error=operation.error)
         if self.trigger_contexts:  # only a trigger's call leaves its context there
