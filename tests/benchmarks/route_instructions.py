@@ -4,8 +4,8 @@
 included, as ``bench_engine.run_engine`` does) under ``valgrind --tool=callgrind`` in a child
 process, counting only inside that run (it is called through ``itertools.starmap``, and
 collection is toggled on ``starmap_next``: the imports and the warm-up are not counted), and
-prints its instructions per line. ROOT, as for ``cpu_ab``: another tree's ``engine/`` and ``modules/``
-unpacked there, measured instead of this one. Needs valgrind (Debian's ``valgrind``).
+prints its instructions per line. ROOT, as for ``cpu_ab``: another tree's ``engine/`` and
+``modules/`` unpacked there, measured instead of this one. Needs valgrind (Debian's ``valgrind``).
 """
 
 from __future__ import annotations
