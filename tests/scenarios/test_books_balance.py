@@ -1583,6 +1583,33 @@ def test_golden_a_1crm_payment_deleted_while_it_waits_is_never_written_to_xero()
         world.assert_balanced()
 
 
+
+def test_golden_a_1crm_payment_deleted_while_it_waits_is_never_written_to_quickbooks():
+    """As the Xero golden above, for §3.6: QuickBooks refused the payment (more than the
+    invoice's Balance until §3.8 took the first payment back) and Break waited on the write
+    itself; the person deleted the payment meanwhile and the retry, resuming with the payment
+    as 1CRM announced it, paid the QuickBooks invoice anyway (1CRM owed 96.14, QuickBooks
+    nothing). §3.6 now waits on a search for the QuickBooks invoice that owes the payment and
+    then reads the 1CRM payment as it is now before writing."""
+    with open_world("quickbooks") as world:
+        crm, app = CrmUser(world.library), QuickBooksUser(world.library)
+        crm.create_customer("Harakeke Ltd 1", "h@books.example", "Napier")
+        line = LineSpec("Advice", 4, Decimal("20.90"), Decimal(15))
+        ref = crm.create_invoice("Harakeke Ltd 1", [line], "NZD", "2026-03-31")
+        assert crm.pay(ref, Decimal("20.19"), Decimal("20.19"), "2026-03-05")
+        world.assert_balanced()
+        (payment,) = crm.synced_payments()
+        crm.delete_payment(payment)
+        assert crm.pay(ref, Decimal("96.14"), Decimal("96.14"), "2026-03-08")
+        world.run_scenarios(first=("3.6",))  # 1CRM's deletion webhook delivered late
+        assert [w[0] for w in world.waiting()] == ["3.6"]
+        (waiting,) = crm.unsynced_payments()
+        crm.delete_payment(waiting)
+        world.sync()
+        assert crm.due(ref) == app.due(ref, crm) == Decimal("96.14")
+        assert [p for p in world.library.qbo_records("Payment") if money(p["TotalAmt"])] == []
+        world.assert_balanced()
+
 # -- goldens: quotes (books-quotes) -----------------------------------------------------------
 
 
