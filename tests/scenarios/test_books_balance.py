@@ -1345,6 +1345,29 @@ def test_golden_a_1crm_payment_whose_write_back_waits_does_not_come_back():
         assert crm.due(ref) == Decimal("36.00")
 
 
+@pytest.mark.parametrize(("terms", "due"), [(None, "2026-03-01"), (20, "2026-03-21")])
+def test_golden_a_1crm_invoice_without_a_due_date_keeps_its_lines(terms, due):
+    """A 1CRM invoice sent without a due date (1CRM's field is optional): QuickBooks gives it
+    one — its transaction date without sales terms, else what the terms give (vendor NOTES
+    §5) — and §3.3 wrote only the Integrated ID back. §3.4 then compared 1CRM's empty due date
+    with QuickBooks' on the invoice's own Create event, took it for an edit made in QuickBooks
+    and rewrote the 1CRM invoice's lines as QuickBooks computed them: the person's price of
+    33.33 less 12.5 % became a net unit price of 29.1633. §3.3 now writes QuickBooks' due date
+    back with the Integrated ID (1CRM had none), as §2.3 does for Xero; §3.4 finds the two the
+    same and writes nothing."""
+    with open_world("quickbooks") as world:
+        crm, app = CrmUser(world.library), QuickBooksUser(world.library)
+        world.library.quickbooks.control("config", {"default_terms_days": terms})
+        crm.create_customer("Harakeke Ltd 1", "h@books.example", "Napier")
+        line = LineSpec("Advice", 3, Decimal("33.33"), Decimal(15), Decimal("12.5"))
+        ref = crm.create_invoice("Harakeke Ltd 1", [line], "NZD", "")
+        world.assert_balanced()
+        invoice, twin = crm.invoice(ref), app.invoice(ref, crm)
+        assert invoice is not None and twin is not None
+        assert str(invoice["due_date"])[:10] == twin["DueDate"] == due
+        (kept,) = world.library.crm_records("InvoiceLine")
+        assert money(kept["unit_price"]) == money("33.33")
+
 def test_golden_an_invoice_edited_in_1crm_and_voided_in_quickbooks_between_syncs():
     """Found by the QuickBooks soak once 1CRM edits were drawn ("due_date: 1CRM '2026-04-30' ≠
     '2026-03-31'"): a QuickBooks invoice edited in 1CRM (new lines, due date) and, before the
