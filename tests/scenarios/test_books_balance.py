@@ -1673,6 +1673,32 @@ def test_golden_a_quickbooks_payment_edited_to_another_amount_is_followed_in_1cr
         assert money(synced["total_amount"]) == Decimal("20.00")
 
 
+def test_the_machine_s_quickbooks_people_edit_payments():
+    """The machine's ``app_payment_edits`` replayed (the seeded sequences draw it seldom): a
+    payment made in QuickBooks and one made in 1CRM (an over-payment: 2.50 unapplied), each
+    lowered to a third in QuickBooks; the books balance."""
+    machine = machine_for("quickbooks")()
+    try:
+        machine.create_customer(side="crm", name="Kauri & Rimu", city="Nelson", phone="")
+        machine.sync()
+        line = [LineSpec("Widget", 2, Decimal("20.00"), Decimal(15))]
+        for _ in range(2):
+            machine.crm_invoice(Scripted("Kauri & Rimu 1", line, "NZD"), "2026-03-31")
+        machine.sync()
+        first, second = machine.invoices
+        machine.app_payment(Scripted(first, ""), share=50)
+        machine.crm_payment(Scripted(second), share=50, over=250)
+        machine.sync()
+        for payment in machine.app.edited_payments():
+            machine.app_edit_payment(Scripted(payment), share=33)
+        machine.sync()
+        crm, app = machine.crm, machine.app
+        assert crm.due(first) == app.due(first, crm) == Decimal("46.00") - Decimal("7.59")
+        assert crm.due(second) == app.due(second, crm) == Decimal("46.00") - Decimal("7.59")
+    finally:
+        machine.teardown()
+
+
 # -- goldens: quotes (books-quotes) -----------------------------------------------------------
 
 
