@@ -94,3 +94,76 @@ def test_a_retry_failing_at_a_later_module_resumes_there_next_time(service, regi
     assert notes == [{"amount": "12.50"}] and allocations == [{"note": 1}]
     resolved = service.get_incomplete(incomplete.id)
     assert resolved.status is IncompleteStatus.RESOLVED and resolved.attempts == 2
+
+
+def rolling_back(step: dict[str, Any], directive_id: int) -> dict[str, Any]:
+    return {**step, "onerror": [{"id": directive_id, "module": "builtin:Rollback", "mapper": {}}]}
+
+
+def rolled_back_retry(service, registry, clock, *, auto_commit: bool):
+    """A note whose creation failed once (Break, retried) and whose allocation fails once
+    with a Rollback; the first retry is run. Returns the notes, allocations, incomplete."""
+    notes: list[Any] = []
+    allocations: list[Any] = []
+    registry.register(
+        stub_module("test:CreateNote", outputs=failing_first(1, ConnectionError("down"), notes))
+    )
+    registry.register(
+        stub_module(
+            "test:Allocate", outputs=failing_first(1, DataError("note not synced"), allocations)
+        )
+    )
+    text = blueprint(
+        webhook_trigger(),
+        with_break(module(2, "test:CreateNote", amount="{{1.amount}}"), 10, retry=True, count=3),
+        rolling_back(module(3, "test:Allocate", note="{{2.id}}"), 11),
+        dlq=True,
+        autoCommit=auto_commit,
+    )
+    result = service.import_scenario(text, active=True)
+    scenario, hook = result.scenario, result.webhooks[0]
+    service.accept_webhook(
+        hook.token,
+        method="POST",
+        headers={"Content-Type": JSON},
+        query={},
+        body=json.dumps({"amount": "12.50"}).encode(),
+        content_type=JSON,
+    )
+    service.process_webhook(hook.id)
+    [incomplete] = service.list_incomplete(scenario_id=scenario.id)
+    assert incomplete.failed_module_id == 2
+    # Retry 1 creates the note, then the allocation rolls back.
+    assert run_retry(service, clock, incomplete.id, 1).status is ExecutionStatus.ERROR
+    assert notes == [{"amount": "12.50"}] and allocations == []
+    return notes, allocations, incomplete
+
+
+def test_a_retry_rolled_back_after_a_committed_write_does_not_write_it_again(
+    service, registry, clock
+):
+    """With auto-commit on, a retry that creates the note and then reaches a Rollback at the
+    allocation keeps the note (it was committed): the next retry allocates that note and does
+    not create a second one."""
+    notes, allocations, incomplete = rolled_back_retry(service, registry, clock, auto_commit=True)
+    waiting = service.get_incomplete(incomplete.id)
+    assert waiting.status is IncompleteStatus.PENDING and waiting.attempts == 1
+    assert waiting.failed_module_id == 3 and waiting.state["module_id"] == 3
+    assert waiting.state["bundles"]["2"] == {"id": 1}
+    assert waiting.error == {"type": "DataError", "message": "note not synced"}
+
+    # Retry 2 resumes at the allocation: one note, allocated once.
+    assert run_retry(service, clock, incomplete.id, 10).status is ExecutionStatus.SUCCESS
+    assert notes == [{"amount": "12.50"}] and allocations == [{"note": 1}]
+    assert service.get_incomplete(incomplete.id).status is IncompleteStatus.RESOLVED
+
+
+def test_a_retry_rolled_back_without_auto_commit_runs_its_whole_remainder_again(
+    service, registry, clock
+):
+    """With auto-commit off the cycle is one transaction that the Rollback voids (Make): the
+    stored state stays at the first module that failed."""
+    _, _, incomplete = rolled_back_retry(service, registry, clock, auto_commit=False)
+    waiting = service.get_incomplete(incomplete.id)
+    assert waiting.status is IncompleteStatus.PENDING and waiting.attempts == 1
+    assert waiting.failed_module_id == 2 and waiting.state["module_id"] == 2
