@@ -18,6 +18,7 @@ from engine.registry import ModuleRegistry
 from engine.scheduler import ScheduleError, is_timed, validate_scheduling
 from engine.service.base import SCHEDULE_BOOKMARK_MODULE, Clock, HttpFactory, log
 from engine.service.connections import ConnectionOperations
+from engine.service.datastoreplaceholders import bind_data_stores, named_data_store
 from engine.service.errors import InvalidRequest
 from engine.service.options import ServiceOptions
 from engine.service.plans import PlanCache
@@ -85,7 +86,9 @@ class ScenarioOperations:
 
         ``connections`` binds connection placeholders (``"__IMTCONN__": "connection:xero"``,
         as the prebuilt scenarios in ``scenarios/`` carry them) to stored connections:
-        ``{"xero": 5, "onecrm": 3}``; see ``bind_connections``. ``saved_by`` (who imports it,
+        ``{"xero": 5, "onecrm": 3}``; see ``bind_connections``. Data store placeholders
+        (``"datastore": "datastore:<name>"``) are bound to the data store of that name, made
+        when missing (``engine/service/datastoreplaceholders.py``). ``saved_by`` (who imports it,
         an email) is kept with version 1.
 
         Raises:
@@ -95,6 +98,7 @@ class ScenarioOperations:
         text = _text(source)
         if connections:
             text = bind_connections(text, connections)
+        text = bind_data_stores(text, named_data_store(self.store))
         document = read_document(text)
         plan = compile_blueprint(document.blueprint, self.registry)
         chosen = dict(scheduling or document.scheduling or _default_scheduling(plan))
