@@ -8,10 +8,20 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from tests.scenarios.books import open_world
+from engine.store import IncompleteStatus
+from tests.scenarios.books import World, open_world
 from tests.scenarios.test_books_xero_paid import EDIT, paid_invoice
+from tests.scenarios.users import CrmUser, LineSpec, Ref, XeroUser
 
 EDITED = Decimal("38.81")
+XERO_EDIT = [LineSpec("Audit", 1, Decimal("40.00"), Decimal(15))]  # 46.00
+
+
+def a_later_xero_edit_reaches_1crm(world: World, crm: CrmUser, app: XeroUser, ref: Ref) -> None:
+    """Once the 1CRM edit is in Xero its note is gone: 2.4 takes Xero edits again."""
+    assert app.edit_invoice(ref, crm, XERO_EDIT, "2026-05-31")
+    world.assert_balanced()
+    assert crm.due(ref) == app.due(ref, crm) == Decimal("46.00")
 
 
 def test_a_1crm_edit_refused_until_its_retries_run_out_survives_the_payments_cleared_in_xero():
@@ -32,6 +42,11 @@ def test_a_1crm_edit_refused_until_its_retries_run_out_survives_the_payments_cle
         world.sync()
         assert crm.due(ref) == app.due(ref, crm) == EDITED
         assert world.library.crm_records("Payment") == []
+        # The spent retry still asks for attention; the person sees the edit in Xero.
+        service = world.library.service
+        for waiting in service.list_incomplete(status=IncompleteStatus.PENDING):
+            service.resolve_incomplete(waiting.id)
+        a_later_xero_edit_reaches_1crm(world, crm, app, ref)
 
 
 def test_a_1crm_edit_refused_before_2_9_clears_xero_is_not_undone_by_2_4():
@@ -47,3 +62,4 @@ def test_a_1crm_edit_refused_before_2_9_clears_xero_is_not_undone_by_2_4():
         assert crm.due(ref) == EDITED
         world.assert_balanced()
         assert crm.due(ref) == app.due(ref, crm) == EDITED
+        a_later_xero_edit_reaches_1crm(world, crm, app, ref)
