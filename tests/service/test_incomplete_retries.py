@@ -44,9 +44,8 @@ def run_retry(service, clock, incomplete_id: int, minutes: int):
     return service.execute(retry.id)
 
 
-def test_a_retry_failing_at_a_later_module_resumes_there_next_time(service, registry, clock):
-    """A credit note is created, then its allocation fails: the next retry allocates it and
-    does not create a second credit note."""
+def note_and_allocate(registry) -> tuple[list[Any], list[Any]]:
+    """``test:CreateNote`` (down once) and ``test:Allocate`` (refused once): what each made."""
     notes: list[Any] = []
     allocations: list[Any] = []
     registry.register(
@@ -57,13 +56,11 @@ def test_a_retry_failing_at_a_later_module_resumes_there_next_time(service, regi
             "test:Allocate", outputs=failing_first(1, DataError("note not synced"), allocations)
         )
     )
-    retry = {"retry": True, "count": 3, "interval": 5}
-    text = blueprint(
-        webhook_trigger(),
-        with_break(module(2, "test:CreateNote", amount="{{1.amount}}"), 10, **retry),
-        with_break(module(3, "test:Allocate", note="{{2.id}}"), 11, **retry),
-        dlq=True,
-    )
+    return notes, allocations
+
+
+def first_run(service, text: str):
+    """Import ``text`` active and run it for one webhook; its scenario and its first run."""
     result = service.import_scenario(text, active=True)
     scenario, hook = result.scenario, result.webhooks[0]
     service.accept_webhook(
@@ -74,7 +71,22 @@ def test_a_retry_failing_at_a_later_module_resumes_there_next_time(service, regi
         body=json.dumps({"amount": "12.50"}).encode(),
         content_type=JSON,
     )
-    [first] = service.process_webhook(hook.id)
+    [execution] = service.process_webhook(hook.id)
+    return scenario, execution
+
+
+def test_a_retry_failing_at_a_later_module_resumes_there_next_time(service, registry, clock):
+    """A credit note is created, then its allocation fails: the next retry allocates it and
+    does not create a second credit note."""
+    notes, allocations = note_and_allocate(registry)
+    retry = {"retry": True, "count": 3, "interval": 5}
+    text = blueprint(
+        webhook_trigger(),
+        with_break(module(2, "test:CreateNote", amount="{{1.amount}}"), 10, **retry),
+        with_break(module(3, "test:Allocate", note="{{2.id}}"), 11, **retry),
+        dlq=True,
+    )
+    scenario, first = first_run(service, text)
     assert service.get_execution(first).status is ExecutionStatus.WARNING
     [incomplete] = service.list_incomplete(scenario_id=scenario.id)
     assert incomplete.failed_module_id == 2 and incomplete.error["type"] == "ConnectionError"
@@ -103,16 +115,7 @@ def rolling_back(step: dict[str, Any], directive_id: int) -> dict[str, Any]:
 def rolled_back_retry(service, registry, clock, *, auto_commit: bool):
     """A note whose creation failed once (Break, retried) and whose allocation fails once
     with a Rollback; the first retry is run. Returns the notes, allocations, incomplete."""
-    notes: list[Any] = []
-    allocations: list[Any] = []
-    registry.register(
-        stub_module("test:CreateNote", outputs=failing_first(1, ConnectionError("down"), notes))
-    )
-    registry.register(
-        stub_module(
-            "test:Allocate", outputs=failing_first(1, DataError("note not synced"), allocations)
-        )
-    )
+    notes, allocations = note_and_allocate(registry)
     text = blueprint(
         webhook_trigger(),
         with_break(module(2, "test:CreateNote", amount="{{1.amount}}"), 10, retry=True, count=3),
@@ -120,17 +123,7 @@ def rolled_back_retry(service, registry, clock, *, auto_commit: bool):
         dlq=True,
         autoCommit=auto_commit,
     )
-    result = service.import_scenario(text, active=True)
-    scenario, hook = result.scenario, result.webhooks[0]
-    service.accept_webhook(
-        hook.token,
-        method="POST",
-        headers={"Content-Type": JSON},
-        query={},
-        body=json.dumps({"amount": "12.50"}).encode(),
-        content_type=JSON,
-    )
-    service.process_webhook(hook.id)
+    scenario, _ = first_run(service, text)
     [incomplete] = service.list_incomplete(scenario_id=scenario.id)
     assert incomplete.failed_module_id == 2
     # Retry 1 creates the note, then the allocation rolls back.
