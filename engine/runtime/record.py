@@ -191,6 +191,8 @@ class ExecutionRecord:
     path it continues, ``None`` when confidential). That run's lineage ``bundle`` 0 is it.
     ``outputs`` are the scenario outputs ``scenario-service:ReturnData`` returned (``None``:
     the run returned none); a confidential record does not store them.
+    ``stopped_at``: a resumed run that rolled back with auto-commit on, where it stopped (the
+    modules before had committed): the incomplete execution it retried goes on from there.
     """
 
     status: RunStatus = RunStatus.SUCCESS
@@ -211,6 +213,7 @@ class ExecutionRecord:
     blueprint_version: int | None = None
     resumed: dict[str, Any] | None = None
     outputs: dict[str, Any] | None = None
+    stopped_at: IncompleteState | None = None
 
     def module(self, module_id: int, module: str, label: str | None) -> ModuleRecord:
         if module_id not in self.modules:

@@ -67,10 +67,16 @@ class RunLimitExceeded(RuntimeError):
 class _StopRun(Exception):
     """Unwinds the run: ``commit`` (Commit directive) or ``rollback`` (Rollback, fatal error)."""
 
-    def __init__(self, outcome: str, error: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        outcome: str,
+        error: dict[str, Any] | None = None,
+        stopped: IncompleteState | None = None,
+    ) -> None:
         super().__init__(outcome)
         self.outcome = outcome
         self.error = error
+        self.stopped = stopped  # the bundle's remainder from the module that rolled back
 
 
 class _Directive(Exception):
@@ -201,6 +207,7 @@ class _Run:
         self.last_contexts: dict[int, ModuleContext] = {}
         # A retried call whose first attempt may have reached the API: (module, identity).
         self.repeated_call: tuple[int, dict[str, Any]] | None = None
+        self.resumed_retry: Mapping[str, Any] = {}  # Break's settings of the state resumed
         self.started = self.seconds()
         self.bundles = 0
         # Lineage: which bundle of the first module is travelling now (depth first, so one at a
@@ -255,7 +262,7 @@ class _Run:
             if stop.outcome == "commit":
                 self._commit()
                 return False
-            self._rollback(stop.error)
+            self._rollback(stop.error, stop.stopped)
             return False
         self._commit()
         return True
@@ -276,9 +283,13 @@ class _Run:
                 self.context.commit_cursor(module_id, cursor)
         self.pending_cursors.clear()
 
-    def _rollback(self, error: dict[str, Any] | None) -> None:
+    def _rollback(self, error: dict[str, Any] | None, stopped: IncompleteState | None) -> None:
         if self.settings.auto_commit:
             self.transaction.rollback_operation()
+            # A resumed run's modules before the one that rolled back have committed their
+            # writes: the incomplete execution must go on from there, not redo them.
+            if self.record.resumed is not None and stopped is not None:
+                self.record.stopped_at = stopped
         self.transaction.rollback()
         self.pending_cursors.clear()
         self.record.status = RunStatus.ERROR
@@ -313,6 +324,7 @@ class _Run:
         position = self.positions[node.id]
         if state.call is not None:
             self.repeated_call = (node.id, dict(state.call))
+        self.resumed_retry = state.retry
         self._note_resumed(state)
         self._process_node(_Step(node, position.flow, position.index, dict(state.bundles), None))
 
@@ -788,7 +800,7 @@ class _Run:
         elif name == "commit":
             raise _StopRun("commit")
         elif name == "rollback":
-            raise _StopRun("rollback", _error_dict(error, node))
+            raise _StopRun("rollback", _error_dict(error, node), self._remainder(step, error))
         elif name == "break":
             retry = self._map(directive.node, self._eval(directive.scope)) or {}
             self._store_incomplete(step, error, retry)
@@ -800,14 +812,20 @@ class _Run:
             self._store_incomplete(step, error, {})
             self.record.status = RunStatus.INCOMPLETE
             return
-        raise _StopRun("rollback", _error_dict(error, node))
+        raise _StopRun("rollback", _error_dict(error, node), self._remainder(step, error))
 
     def _store_incomplete(self, step: _Step, error: ModuleError, retry: Mapping[str, Any]) -> None:
+        self.record.incomplete.append(self._remainder(step, error, retry))
+
+    def _remainder(
+        self, step: _Step, error: ModuleError, retry: Mapping[str, Any] | None = None
+    ) -> IncompleteState:
+        """What is left of the bundle's path from the failed module, to run later. A rolled
+        back resumed run (``retry`` None) keeps the retry settings of the state it resumed."""
         call = self._call_identity(step.node) if error.type in _UNKNOWN_OUTCOME else None
-        state = IncompleteState(
-            step.node.id, dict(step.scope), error.as_bundle(), dict(retry), call
-        )
-        self.record.incomplete.append(state)
+        if retry is None:
+            retry = self.resumed_retry
+        return IncompleteState(step.node.id, dict(step.scope), error.as_bundle(), dict(retry), call)
 
     def _call_identity(self, node: PlanNode) -> dict[str, Any] | None:
         """Which call just failed: its execution and ordinal (those of the call it repeated,
