@@ -47,6 +47,8 @@ from tests.scenarios.users import (
     qbo_edit_estimate,
     qbo_estimate_status,
     qbo_estimates,
+    xero_quote_status,
+    xero_quotes,
 )
 
 SOAK = os.environ.get("SWITCHBOARD_SOAK") == "1"
@@ -118,8 +120,8 @@ class Actions:
     """Estimates made in QuickBooks edited there (lines, expiry): §3.5b rewrites the 1CRM quote
     (it ran on Create only)."""
     quote_statuses: bool = False
-    """Quotes accepted or declined (1CRM's stage; a QuickBooks estimate's ``TxnStatus``). No
-    scenario maps a quote's status yet: reconcile lists the two statuses as a difference."""
+    """Quotes accepted or declined: 1CRM's stage (§2.12, §3.13 send it), a Xero quote's
+    ``Status`` (§2.13 brings it back), a QuickBooks estimate's ``TxnStatus`` (§3.5b)."""
     paid_invoice_closes: bool = False
     """The voids and deletions in the accounting system and the cancels and deletions in 1CRM
     above, also of invoices paid or credited (not since the last sync): QuickBooks keeps the
@@ -175,6 +177,7 @@ ACTIONS: dict[str, Actions] = {
         # quotes (books-quotes)
         crm_quotes=True,
         crm_quote_edits=True,
+        quote_statuses=True,
         app_paid_invoice_changes=True,
         crm_paid_invoice_changes=True,
         app_unallocated_credit=True,
@@ -207,6 +210,7 @@ ACTIONS: dict[str, Actions] = {
         app_quotes=True,
         crm_quote_edits=True,
         app_quote_edits=True,
+        quote_statuses=True,
         paid_invoice_closes=True,
         app_credit_memo_deletes=True,
         app_money_with_credit=True,
@@ -601,6 +605,10 @@ class BooksMachine(RuleBasedStateMachine):
                 estimate = data.draw(st.sampled_from(estimates), label="estimate")
                 qbo_estimate_status(self.app, estimate, "Accepted" if accepted else "Rejected")
                 self.did("quote statuses")
+        elif side == "app" and isinstance(self.app, XeroUser) and (quotes := xero_quotes(self.app)):
+            quote = data.draw(st.sampled_from(quotes), label="quote")
+            xero_quote_status(self.app, quote, "ACCEPTED" if accepted else "DECLINED")
+            self.did("quote statuses")
         self.steps += 1
 
     @precondition(lambda self: self.payments and self.actions.app_paid_invoice_changes)
@@ -1653,6 +1661,66 @@ def test_golden_an_estimate_edited_in_quickbooks_is_edited_in_1crm():
         (now,) = [e for e in machine.world.library.qbo_records("Estimate") if e["Id"] == estimate]
         assert str(quote["valid_until"]).startswith("2026-03-31")
         assert money(quote["amount"]) == money(now["TotalAmt"])  # balanced: the sync checks
+    finally:
+        machine.teardown()
+
+
+@pytest.mark.parametrize("library", ["xero", "quickbooks"])
+def test_golden_a_quote_answered_in_1crm_is_answered_on_the_other_side(library):
+    """The machine's ``quote_statuses`` (1CRM side): a quote accepted in 1CRM stayed a DRAFT
+    Xero quote (a Pending estimate), and one declined there too — reconcile listed the two
+    statuses. §2.12 now marks the Xero quote sent and accepts or declines it (Xero answers
+    only a sent quote); §3.13 sets the estimate's TxnStatus, also of an estimate that came
+    from QuickBooks."""
+    machine = machine_for(library)()
+    try:
+        machine.create_customer(side="crm", name="Kauri & Rimu", city="Napier", phone="")
+        machine.sync()
+        lines = [LineSpec("Widget", 3, Decimal("33.33"), Decimal(15), Decimal("12.5"))]
+        machine.crm_quote(Scripted("Kauri & Rimu 1", lines, "NZD"), "2026-04-30")
+        machine.crm_quote(Scripted("Kauri & Rimu 1", lines, "USD"), "2026-04-30")
+        if library == "quickbooks":
+            machine.app_quote(Scripted("Kauri & Rimu 1", lines, "TaxExcluded", "NZD"), "2026-04-30")
+        machine.sync()
+        quotes = sorted(crm_quotes(machine.crm))
+        for quote, accepted in zip(quotes, [True, False, True], strict=False):
+            machine.quote_status(Scripted(quote), side="crm", accepted=accepted)
+        machine.sync()
+        if library == "xero":
+            statuses = [q["Status"] for q in machine.world.library.xero_records("Quotes")]
+            assert sorted(statuses) == ["ACCEPTED", "DECLINED"]
+        else:
+            statuses = [e["TxnStatus"] for e in machine.world.library.qbo_records("Estimate")]
+            assert sorted(statuses) == ["Accepted", "Accepted", "Rejected"]
+    finally:
+        machine.teardown()
+
+
+@pytest.mark.parametrize("library", ["xero", "quickbooks"])
+def test_golden_a_quote_answered_in_the_accounting_system_is_answered_in_1crm(library):
+    """The machine's ``quote_statuses`` (the accounting side): a quote §2.5 or §3.5a sent,
+    accepted or declined in Xero or QuickBooks, kept its open stage in 1CRM — no scenario
+    took Xero quotes back at all. §2.13 polls Xero's quotes and §3.5b takes an estimate's
+    TxnStatus (of one from 1CRM too), setting the stage only when the statuses differ: the
+    1CRM update they make reaches §2.12 and §3.13, which find both the same (no loop)."""
+    machine = machine_for(library)()
+    try:
+        machine.create_customer(side="crm", name="Kauri & Rimu", city="Napier", phone="")
+        machine.sync()
+        lines = [LineSpec("Widget", 3, Decimal("33.33"), Decimal(15), Decimal("12.5"))]
+        for _ in range(2):
+            machine.crm_quote(Scripted("Kauri & Rimu 1", lines, "NZD"), "2026-04-30")
+        machine.sync()
+        library_ = machine.world.library
+        if library == "xero":
+            ids = sorted(q["QuoteID"] for q in library_.xero_records("Quotes"))
+        else:
+            ids = sorted(e["Id"] for e in library_.qbo_records("Estimate"))
+        for quote, accepted in zip(ids, [True, False], strict=True):
+            machine.quote_status(Scripted(quote), side="app", accepted=accepted)
+        machine.sync()
+        stages = sorted(q["quote_stage"] for q in library_.crm_records("Quote"))
+        assert stages == ["Closed Accepted", "Closed Lost"]
     finally:
         machine.teardown()
 
