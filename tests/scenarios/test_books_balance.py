@@ -15,7 +15,8 @@ failing sequences found so far are goldens at the end of this file.
 from __future__ import annotations
 
 import os
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -1594,6 +1595,25 @@ def test_golden_a_1crm_payment_deleted_while_it_waits_is_never_written_to_xero()
 # -- goldens: quotes (books-quotes) -----------------------------------------------------------
 
 
+QUOTE_LINES = [LineSpec("Widget", 3, Decimal("33.33"), Decimal(15), Decimal("12.5"))]
+
+
+@contextmanager
+def synced_quotes(library: str, currencies: tuple[str, ...] = ("NZD",)) -> Iterator[BooksMachine]:
+    """A books machine with a customer made in 1CRM and one 1CRM quote of ``QUOTE_LINES`` per
+    currency, synced; the books checked at the end."""
+    machine = machine_for(library)()
+    try:
+        machine.create_customer(side="crm", name="Kauri & Rimu", city="Napier", phone="")
+        machine.sync()
+        for currency in currencies:
+            machine.crm_quote(Scripted("Kauri & Rimu 1", QUOTE_LINES, currency), "2026-04-30")
+        machine.sync()
+        yield machine
+    finally:
+        machine.teardown()
+
+
 def test_golden_a_1crm_quote_reaches_quickbooks_with_its_discounts_and_currency():
     """Found by the machine's quotes: §3.5a sent each 1CRM line's list price (its discount
     lost: 87.49 became 99.99) and no currency (a USD quote became an NZD estimate). It now
@@ -1621,15 +1641,9 @@ def test_golden_a_quote_edited_in_1crm_is_edited_on_the_other_side(library):
     only, so a quote edited in 1CRM after it was sent kept its first lines and expiry in Xero
     and QuickBooks. §2.12 and §3.13 now take the edit: the quote whose reference (private
     note) is ``1CRM <number>`` gets the new lines."""
-    machine = machine_for(library)()
-    try:
-        machine.create_customer(side="crm", name="Kauri & Rimu", city="Napier", phone="")
-        machine.sync()
-        lines = [LineSpec("Widget", 3, Decimal("33.33"), Decimal(15), Decimal("12.5"))]
-        machine.crm_quote(Scripted("Kauri & Rimu 1", lines, "NZD"), "2026-04-30")
-        machine.sync()
+    with synced_quotes(library) as machine:
         (quote,) = crm_quotes(machine.crm)
-        machine.crm_edit_quote(Scripted(quote, lines * 2), "2026-03-31")
+        machine.crm_edit_quote(Scripted(quote, QUOTE_LINES * 2), "2026-03-31")
         machine.sync()
         if library == "xero":
             (xero,) = machine.world.library.xero_records("Quotes")
@@ -1637,8 +1651,6 @@ def test_golden_a_quote_edited_in_1crm_is_edited_on_the_other_side(library):
         else:
             (estimate,) = machine.world.library.qbo_records("Estimate")
             assert money(estimate["TotalAmt"]) == money("201.22")
-    finally:
-        machine.teardown()
 
 
 def test_golden_an_estimate_edited_in_quickbooks_is_edited_in_1crm():
@@ -1672,16 +1684,11 @@ def test_golden_a_quote_answered_in_1crm_is_answered_on_the_other_side(library):
     statuses. §2.12 now marks the Xero quote sent and accepts or declines it (Xero answers
     only a sent quote); §3.13 sets the estimate's TxnStatus, also of an estimate that came
     from QuickBooks."""
-    machine = machine_for(library)()
-    try:
-        machine.create_customer(side="crm", name="Kauri & Rimu", city="Napier", phone="")
-        machine.sync()
-        lines = [LineSpec("Widget", 3, Decimal("33.33"), Decimal(15), Decimal("12.5"))]
-        machine.crm_quote(Scripted("Kauri & Rimu 1", lines, "NZD"), "2026-04-30")
-        machine.crm_quote(Scripted("Kauri & Rimu 1", lines, "USD"), "2026-04-30")
+    with synced_quotes(library, ("NZD", "USD")) as machine:
         if library == "quickbooks":
-            machine.app_quote(Scripted("Kauri & Rimu 1", lines, "TaxExcluded", "NZD"), "2026-04-30")
-        machine.sync()
+            estimate = Scripted("Kauri & Rimu 1", QUOTE_LINES, "TaxExcluded", "NZD")
+            machine.app_quote(estimate, "2026-04-30")
+            machine.sync()
         quotes = sorted(crm_quotes(machine.crm))
         for quote, accepted in zip(quotes, [True, False, True], strict=False):
             machine.quote_status(Scripted(quote), side="crm", accepted=accepted)
@@ -1692,8 +1699,6 @@ def test_golden_a_quote_answered_in_1crm_is_answered_on_the_other_side(library):
         else:
             statuses = [e["TxnStatus"] for e in machine.world.library.qbo_records("Estimate")]
             assert sorted(statuses) == ["Accepted", "Accepted", "Rejected"]
-    finally:
-        machine.teardown()
 
 
 @pytest.mark.parametrize("library", ["xero", "quickbooks"])
@@ -1703,26 +1708,17 @@ def test_golden_a_quote_answered_in_the_accounting_system_is_answered_in_1crm(li
     took Xero quotes back at all. §2.13 polls Xero's quotes and §3.5b takes an estimate's
     TxnStatus (of one from 1CRM too), setting the stage only when the statuses differ: the
     1CRM update they make reaches §2.12 and §3.13, which find both the same (no loop)."""
-    machine = machine_for(library)()
-    try:
-        machine.create_customer(side="crm", name="Kauri & Rimu", city="Napier", phone="")
-        machine.sync()
-        lines = [LineSpec("Widget", 3, Decimal("33.33"), Decimal(15), Decimal("12.5"))]
-        for _ in range(2):
-            machine.crm_quote(Scripted("Kauri & Rimu 1", lines, "NZD"), "2026-04-30")
-        machine.sync()
-        library_ = machine.world.library
+    with synced_quotes(library, ("NZD", "NZD")) as machine:
+        books = machine.world.library
         if library == "xero":
-            ids = sorted(q["QuoteID"] for q in library_.xero_records("Quotes"))
+            ids = sorted(q["QuoteID"] for q in books.xero_records("Quotes"))
         else:
-            ids = sorted(e["Id"] for e in library_.qbo_records("Estimate"))
+            ids = sorted(e["Id"] for e in books.qbo_records("Estimate"))
         for quote, accepted in zip(ids, [True, False], strict=True):
             machine.quote_status(Scripted(quote), side="app", accepted=accepted)
         machine.sync()
-        stages = sorted(q["quote_stage"] for q in library_.crm_records("Quote"))
+        stages = sorted(q["quote_stage"] for q in books.crm_records("Quote"))
         assert stages == ["Closed Accepted", "Closed Lost"]
-    finally:
-        machine.teardown()
 
 
 @pytest.mark.parametrize("library", ["xero", "quickbooks"])
@@ -1732,26 +1728,18 @@ def test_a_quote_answered_differently_on_both_sides_between_syncs_ends_the_same_
     both sides (reconcile, at teardown) and the sync quiesces. Which answer is the one the
     library sees first — 1CRM's when its webhook is in before the poll; which one is not
     asserted, as it depends on when the webhook arrives."""
-    machine = machine_for(library)()
-    try:
-        machine.create_customer(side="crm", name="Kauri & Rimu", city="Napier", phone="")
-        machine.sync()
-        lines = [LineSpec("Widget", 3, Decimal("33.33"), Decimal(15), Decimal("12.5"))]
-        machine.crm_quote(Scripted("Kauri & Rimu 1", lines, "NZD"), "2026-04-30")
-        machine.sync()
+    with synced_quotes(library) as machine:
         (quote,) = crm_quotes(machine.crm)
-        library_ = machine.world.library
+        books = machine.world.library
         if library == "xero":
-            (twin,) = [q["QuoteID"] for q in library_.xero_records("Quotes")]
+            (twin,) = [q["QuoteID"] for q in books.xero_records("Quotes")]
         else:
-            (twin,) = [e["Id"] for e in library_.qbo_records("Estimate")]
+            (twin,) = [e["Id"] for e in books.qbo_records("Estimate")]
         machine.quote_status(Scripted(quote), side="crm", accepted=True)
         machine.quote_status(Scripted(twin), side="app", accepted=False)
         machine.sync()
-        (stage,) = [q["quote_stage"] for q in library_.crm_records("Quote")]
+        (stage,) = [q["quote_stage"] for q in books.crm_records("Quote")]
         assert stage in ("Closed Accepted", "Closed Lost")
-    finally:
-        machine.teardown()
 
 
 def test_golden_paid_invoices_closed_and_credit_taken_back_in_the_quickbooks_machine():
