@@ -33,8 +33,10 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from modules.reconcile.books import (
+    ACCEPTED,
     CREDIT,
     DRAFT,
+    INVOICED,
     VOID,
     Books,
     Credit,
@@ -320,9 +322,22 @@ def compare_quotes(
         id_, label = first.id, (mine or other)[0].label
         found += counted("quote", id_, label, len(mine), len(other))
         if mine and other:
-            found += fields_of("quote", id_, label, mine[0], other[0], rules.quote_fields)
+            names = [f for f in rules.quote_fields if f != "status"]
+            found += fields_of("quote", id_, label, mine[0], other[0], names)
+            if "status" in rules.quote_fields and not same_quote_status(mine[0], other[0]):
+                found.append(
+                    Difference("quote", id_, label, "status", mine[0].status, other[0].status)
+                )
             found += line_differences(rules, "quote", id_, label, mine[0].lines, other[0].lines)
     return found
+
+
+def same_quote_status(crm: Quote, accounting: Quote) -> bool:
+    """Whether the two statuses map to each other: 1CRM has no *invoiced* stage and a quote is
+    invoiced once accepted, so an accounting quote's ``invoiced`` is 1CRM's ``accepted`` (the
+    mapping table in scenarios/README.md, *Quotes*)."""
+    theirs = ACCEPTED if accounting.status == INVOICED else accounting.status
+    return crm.status == theirs
 
 
 # -- unallocated credit ------------------------------------------------------------------------

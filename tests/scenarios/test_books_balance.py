@@ -15,7 +15,8 @@ failing sequences found so far are goldens at the end of this file.
 from __future__ import annotations
 
 import os
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -47,6 +48,8 @@ from tests.scenarios.users import (
     qbo_edit_estimate,
     qbo_estimate_status,
     qbo_estimates,
+    xero_quote_status,
+    xero_quotes,
 )
 
 SOAK = os.environ.get("SWITCHBOARD_SOAK") == "1"
@@ -118,8 +121,8 @@ class Actions:
     """Estimates made in QuickBooks edited there (lines, expiry): §3.5b rewrites the 1CRM quote
     (it ran on Create only)."""
     quote_statuses: bool = False
-    """Quotes accepted or declined (1CRM's stage; a QuickBooks estimate's ``TxnStatus``). No
-    scenario maps a quote's status yet: reconcile lists the two statuses as a difference."""
+    """Quotes accepted or declined: 1CRM's stage (§2.12, §3.13 send it), a Xero quote's
+    ``Status`` (§2.13 brings it back), a QuickBooks estimate's ``TxnStatus`` (§3.5b)."""
     paid_invoice_closes: bool = False
     """The voids and deletions in the accounting system and the cancels and deletions in 1CRM
     above, also of invoices paid or credited (not since the last sync): QuickBooks keeps the
@@ -180,6 +183,7 @@ ACTIONS: dict[str, Actions] = {
         # quotes (books-quotes)
         crm_quotes=True,
         crm_quote_edits=True,
+        quote_statuses=True,
         app_paid_invoice_changes=True,
         crm_paid_invoice_changes=True,
         app_unallocated_credit=True,
@@ -212,6 +216,7 @@ ACTIONS: dict[str, Actions] = {
         app_quotes=True,
         crm_quote_edits=True,
         app_quote_edits=True,
+        quote_statuses=True,
         paid_invoice_closes=True,
         app_credit_memo_deletes=True,
         app_money_with_credit=True,
@@ -620,6 +625,10 @@ class BooksMachine(RuleBasedStateMachine):
                 estimate = data.draw(st.sampled_from(estimates), label="estimate")
                 qbo_estimate_status(self.app, estimate, "Accepted" if accepted else "Rejected")
                 self.did("quote statuses")
+        elif side == "app" and isinstance(self.app, XeroUser) and (quotes := xero_quotes(self.app)):
+            quote = data.draw(st.sampled_from(quotes), label="quote")
+            xero_quote_status(self.app, quote, "ACCEPTED" if accepted else "DECLINED")
+            self.did("quote statuses")
         self.steps += 1
 
     @precondition(lambda self: self.payments and self.actions.app_paid_invoice_changes)
@@ -1702,6 +1711,25 @@ def test_the_machine_s_quickbooks_people_edit_payments():
 # -- goldens: quotes (books-quotes) -----------------------------------------------------------
 
 
+QUOTE_LINES = [LineSpec("Widget", 3, Decimal("33.33"), Decimal(15), Decimal("12.5"))]
+
+
+@contextmanager
+def synced_quotes(library: str, currencies: tuple[str, ...] = ("NZD",)) -> Iterator[BooksMachine]:
+    """A books machine with a customer made in 1CRM and one 1CRM quote of ``QUOTE_LINES`` per
+    currency, synced; the books checked at the end."""
+    machine = machine_for(library)()
+    try:
+        machine.create_customer(side="crm", name="Kauri & Rimu", city="Napier", phone="")
+        machine.sync()
+        for currency in currencies:
+            machine.crm_quote(Scripted("Kauri & Rimu 1", QUOTE_LINES, currency), "2026-04-30")
+        machine.sync()
+        yield machine
+    finally:
+        machine.teardown()
+
+
 def test_golden_a_1crm_quote_reaches_quickbooks_with_its_discounts_and_currency():
     """Found by the machine's quotes: §3.5a sent each 1CRM line's list price (its discount
     lost: 87.49 became 99.99) and no currency (a USD quote became an NZD estimate). It now
@@ -1729,15 +1757,9 @@ def test_golden_a_quote_edited_in_1crm_is_edited_on_the_other_side(library):
     only, so a quote edited in 1CRM after it was sent kept its first lines and expiry in Xero
     and QuickBooks. §2.12 and §3.13 now take the edit: the quote whose reference (private
     note) is ``1CRM <number>`` gets the new lines."""
-    machine = machine_for(library)()
-    try:
-        machine.create_customer(side="crm", name="Kauri & Rimu", city="Napier", phone="")
-        machine.sync()
-        lines = [LineSpec("Widget", 3, Decimal("33.33"), Decimal(15), Decimal("12.5"))]
-        machine.crm_quote(Scripted("Kauri & Rimu 1", lines, "NZD"), "2026-04-30")
-        machine.sync()
+    with synced_quotes(library) as machine:
         (quote,) = crm_quotes(machine.crm)
-        machine.crm_edit_quote(Scripted(quote, lines * 2), "2026-03-31")
+        machine.crm_edit_quote(Scripted(quote, QUOTE_LINES * 2), "2026-03-31")
         machine.sync()
         if library == "xero":
             (xero,) = machine.world.library.xero_records("Quotes")
@@ -1745,8 +1767,6 @@ def test_golden_a_quote_edited_in_1crm_is_edited_on_the_other_side(library):
         else:
             (estimate,) = machine.world.library.qbo_records("Estimate")
             assert money(estimate["TotalAmt"]) == money("201.22")
-    finally:
-        machine.teardown()
 
 
 def test_golden_an_estimate_edited_in_quickbooks_is_edited_in_1crm():
@@ -1771,6 +1791,71 @@ def test_golden_an_estimate_edited_in_quickbooks_is_edited_in_1crm():
         assert money(quote["amount"]) == money(now["TotalAmt"])  # balanced: the sync checks
     finally:
         machine.teardown()
+
+
+@pytest.mark.parametrize("library", ["xero", "quickbooks"])
+def test_golden_a_quote_answered_in_1crm_is_answered_on_the_other_side(library):
+    """The machine's ``quote_statuses`` (1CRM side): a quote accepted in 1CRM stayed a DRAFT
+    Xero quote (a Pending estimate), and one declined there too — reconcile listed the two
+    statuses. §2.12 now marks the Xero quote sent and accepts or declines it (Xero answers
+    only a sent quote); §3.13 sets the estimate's TxnStatus, also of an estimate that came
+    from QuickBooks."""
+    with synced_quotes(library, ("NZD", "USD")) as machine:
+        if library == "quickbooks":
+            estimate = Scripted("Kauri & Rimu 1", QUOTE_LINES, "TaxExcluded", "NZD")
+            machine.app_quote(estimate, "2026-04-30")
+            machine.sync()
+        quotes = sorted(crm_quotes(machine.crm))
+        for quote, accepted in zip(quotes, [True, False, True], strict=False):
+            machine.quote_status(Scripted(quote), side="crm", accepted=accepted)
+        machine.sync()
+        if library == "xero":
+            statuses = [q["Status"] for q in machine.world.library.xero_records("Quotes")]
+            assert sorted(statuses) == ["ACCEPTED", "DECLINED"]
+        else:
+            statuses = [e["TxnStatus"] for e in machine.world.library.qbo_records("Estimate")]
+            assert sorted(statuses) == ["Accepted", "Accepted", "Rejected"]
+
+
+@pytest.mark.parametrize("library", ["xero", "quickbooks"])
+def test_golden_a_quote_answered_in_the_accounting_system_is_answered_in_1crm(library):
+    """The machine's ``quote_statuses`` (the accounting side): a quote §2.5 or §3.5a sent,
+    accepted or declined in Xero or QuickBooks, kept its open stage in 1CRM — no scenario
+    took Xero quotes back at all. §2.13 polls Xero's quotes and §3.5b takes an estimate's
+    TxnStatus (of one from 1CRM too), setting the stage only when the statuses differ: the
+    1CRM update they make reaches §2.12 and §3.13, which find both the same (no loop)."""
+    with synced_quotes(library, ("NZD", "NZD")) as machine:
+        books = machine.world.library
+        if library == "xero":
+            ids = sorted(q["QuoteID"] for q in books.xero_records("Quotes"))
+        else:
+            ids = sorted(e["Id"] for e in books.qbo_records("Estimate"))
+        for quote, accepted in zip(ids, [True, False], strict=True):
+            machine.quote_status(Scripted(quote), side="app", accepted=accepted)
+        machine.sync()
+        stages = sorted(q["quote_stage"] for q in books.crm_records("Quote"))
+        assert stages == ["Closed Accepted", "Closed Lost"]
+
+
+@pytest.mark.parametrize("library", ["xero", "quickbooks"])
+def test_a_quote_answered_differently_on_both_sides_between_syncs_ends_the_same_on_both(library):
+    """The conflict rule of scenarios/README.md (*Quotes*, Statuses): accepted in 1CRM and
+    declined in the accounting system before the next sync, the quote ends with one answer on
+    both sides (reconcile, at teardown) and the sync quiesces. Which answer is the one the
+    library sees first — 1CRM's when its webhook is in before the poll; which one is not
+    asserted, as it depends on when the webhook arrives."""
+    with synced_quotes(library) as machine:
+        (quote,) = crm_quotes(machine.crm)
+        books = machine.world.library
+        if library == "xero":
+            (twin,) = [q["QuoteID"] for q in books.xero_records("Quotes")]
+        else:
+            (twin,) = [e["Id"] for e in books.qbo_records("Estimate")]
+        machine.quote_status(Scripted(quote), side="crm", accepted=True)
+        machine.quote_status(Scripted(twin), side="app", accepted=False)
+        machine.sync()
+        (stage,) = [q["quote_stage"] for q in books.crm_records("Quote")]
+        assert stage in ("Closed Accepted", "Closed Lost")
 
 
 def test_golden_paid_invoices_closed_and_credit_taken_back_in_the_quickbooks_machine():

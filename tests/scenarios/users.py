@@ -830,3 +830,31 @@ def qbo_estimate_status(app: QuickBooksUser, estimate_id: str, status: str) -> N
     found = next(e for e in app.library.qbo_records("Estimate") if e["Id"] == estimate_id)
     body = {"Id": estimate_id, "SyncToken": found["SyncToken"], "sparse": True}
     app.library.qbo_api("POST", "estimate", {**body, "TxnStatus": status})
+
+
+def xero_quotes(app: XeroUser) -> list[str]:
+    """The ids of the Xero quotes §2.5 sent (reference ``1CRM …``) a person may still answer
+    (not invoiced or deleted)."""
+    return [
+        q["QuoteID"]
+        for q in app.library.xero_records("Quotes")
+        if str(q.get("Reference") or "").startswith("1CRM ")
+        and q.get("Status") not in ("INVOICED", "DELETED")
+    ]
+
+
+def xero_quote_status(app: XeroUser, quote_id: str, status: str) -> None:
+    """The quote accepted or declined in Xero's screens: Xero answers only a sent quote, so a
+    draft is marked sent first, and an answer changed is undone (back to SENT) first."""
+    (quote,) = [q for q in app.library.xero_records("Quotes") if q["QuoteID"] == quote_id]
+    if quote["Status"] == status:
+        return
+    steps = [status] if quote["Status"] == "SENT" else ["SENT", status]
+    for step in steps:
+        body = {
+            "QuoteID": quote_id,
+            "Contact": {"ContactID": quote["Contact"]["ContactID"]},
+            "Date": str(quote.get("DateString") or quote["Date"])[:10],
+            "Status": step,
+        }
+        app.library.xero_api("POST", f"Quotes/{quote_id}", {"Quotes": [body]})
