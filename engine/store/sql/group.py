@@ -38,10 +38,13 @@ MAX_BATCH = 64
 
 
 class _Ticket(Generic[T]):
-    __slots__ = ("done", "error", "job", "result")
+    __slots__ = ("done", "error", "job", "result", "wake")
 
-    def __init__(self, job: Job[T]) -> None:
+    def __init__(self, job: Job[T], lock: threading.Lock) -> None:
         self.job = job
+        self.wake = threading.Condition(lock)
+        """Its thread's own wake-up (on ``GroupCommit``'s lock): a commit wakes the threads
+        it settled and the next leader, not every waiting thread."""
         self.result: Any = None
         # Until a commit settles it: a ticket whose transaction never completed reports so.
         self.error: BaseException | None = StoreUnavailable(
@@ -66,7 +69,7 @@ class GroupCommit:
 
     def __init__(self, begin: Callable[[], AbstractContextManager[Any]]) -> None:
         self._begin = begin
-        self._changed = threading.Condition(threading.Lock())
+        self._lock = threading.Lock()
         self._waiting: list[_Ticket[Any]] = []
         self._leading = False
         self.transactions = 0
@@ -74,13 +77,13 @@ class GroupCommit:
 
     def run(self, job: Job[T]) -> T:
         """Run ``job`` in a transaction, perhaps shared; return its result once committed."""
-        ticket: _Ticket[T] = _Ticket(job)
-        with self._changed:
+        ticket: _Ticket[T] = _Ticket(job, self._lock)
+        with self._lock:
             self._waiting.append(ticket)
         while True:
-            with self._changed:
+            with self._lock:
                 while self._leading and not ticket.done:
-                    self._changed.wait()
+                    ticket.wake.wait()
                 if ticket.done:
                     return ticket.outcome()
                 self._leading = True
@@ -89,11 +92,18 @@ class GroupCommit:
             try:
                 self._commit(batch)
             finally:
-                with self._changed:
-                    for each in batch:
-                        each.done = True
-                    self._leading = False
-                    self._changed.notify_all()
+                self._settled(batch)
+
+    def _settled(self, batch: list[_Ticket[Any]]) -> None:
+        """Wake the threads of ``batch`` (their outcomes are set) and hand the lead to the
+        oldest thread still waiting: every waiting thread waits for one of the two."""
+        with self._lock:
+            for each in batch:
+                each.done = True
+                each.wake.notify()
+            self._leading = False
+            if self._waiting:
+                self._waiting[0].wake.notify()
 
     def _commit(self, batch: list[_Ticket[Any]]) -> None:
         """Settle every ticket of ``batch``: its result once committed, else its error."""
