@@ -187,28 +187,22 @@ def test_a_commit_wakes_its_own_writers_and_the_next_leader_only(
     from engine.store.sql import group
 
     wakes = [0]
+    waiting = group.GroupCommit._wait
 
-    class CountingCondition(threading.Condition):
-        def wait(self, timeout: float | None = None) -> bool:
-            woke = super().wait(timeout)
-            wakes[0] += 1
-            return woke
-
-    class CountedTicket(group._Ticket):  # type: ignore[type-arg]
-        def __init__(self, job: Any, lock: Any) -> None:
-            super().__init__(job, lock)
-            self.wake = CountingCondition(lock)
+    def counted(self: Any, ticket: Any) -> None:
+        waiting(self, ticket)
+        wakes[0] += 1
 
     monkeypatch.setattr(group, "MAX_BATCH", 4)
-    monkeypatch.setattr(group, "_Ticket", CountedTicket)
+    monkeypatch.setattr(group.GroupCommit, "_wait", counted)
     ids = [f"e-{n}" for n in range(THREADS)]
     stored = lined_up(
         sqlite_store, [lambda i=i: store_request(sqlite_store, route, i) for i in ids]
     )
     assert all(isinstance(made, tuple) for made in stored), stored
     assert sqlite_store._group.transactions == 1 + 3
-    # 11 waiting writers each woke to return, plus the hand-overs of the lead; a spurious
-    # wake-up (which Python's Condition does not make) would add at most a few.
+    # 11 waiting writers each woke to return, plus the hand-overs of the lead (the lead may
+    # also go to a thread arriving between two commits, which wakes the one told for nothing).
     assert wakes[0] <= THREADS + 4, wakes[0]
     with SqlStore(sqlite_url) as other:
         for item, execution in stored:
