@@ -210,6 +210,8 @@ ACTIONS: dict[str, Actions] = {
         paid_invoice_closes=True,
         app_credit_memo_deletes=True,
         app_money_with_credit=True,
+        app_unallocated_credit=True,
+        crm_unallocated_credit=True,
     ),
 }
 
