@@ -126,6 +126,9 @@ class Actions:
     payments, their money unapplied, and frees the credit applied; 1CRM follows."""
     app_credit_memo_deletes: bool = False
     """Credit memos deleted in QuickBooks: the credit they applied is taken back."""
+    app_credit_memo_voids: bool = False
+    """Credit memos voided in QuickBooks' screens (the API has no void for one): the credit
+    they applied is taken back, the memo stays with every amount zero."""
     app_money_with_credit: bool = False
     """QuickBooks credit applied together with money: one payment whose lines link the invoice
     and the credit memo, ``TotalAmt`` the money."""
@@ -212,6 +215,7 @@ ACTIONS: dict[str, Actions] = {
         app_money_with_credit=True,
         app_unallocated_credit=True,
         crm_unallocated_credit=True,
+        app_credit_memo_voids=True,
     ),
 }
 
@@ -538,6 +542,17 @@ class BooksMachine(RuleBasedStateMachine):
         memos = self.app.credit_memos()
         if memos and self.app.delete_credit_memo(data.draw(st.sampled_from(memos), label="memo")):
             self.did("credit memo deletions")
+        self.steps += 1
+
+    @precondition(lambda self: self.payments and self.actions.app_credit_memo_voids)
+    @rule(data=st.data())
+    def app_void_credit_memo(self, data: st.DataObject) -> None:
+        """A credit memo voided in QuickBooks' screens: each invoice it credited owes that
+        credit again, on both sides."""
+        assert isinstance(self.app, QuickBooksUser)
+        memos = self.app.credit_memos()
+        if memos and self.app.void_credit_memo(data.draw(st.sampled_from(memos), label="memo")):
+            self.did("credit memo voids")
         self.steps += 1
 
     # -- quotes (books-quotes) -------------------------------------------------------------

@@ -721,6 +721,15 @@ class QuickBooksUser:
         self.library.qbo_api("POST", "creditmemo?operation=delete", body)
         return True
 
+    def void_credit_memo(self, memo_id: str) -> bool:
+        """Void a credit memo in QuickBooks' screens (the API has no void for one): it stays
+        with every amount zero, and the credit it applied to invoices is taken back."""
+        found = [m for m in self.library.qbo_records("CreditMemo") if m["Id"] == memo_id]
+        if not found or str(found[0].get("PrivateNote") or "").startswith("Voided"):
+            return False
+        self.library.qbo_void_in_screens("creditmemo", memo_id)
+        return True
+
     def delete_payment(self, payment_id: str) -> None:
         (payment,) = [p for p in self.library.qbo_records("Payment") if p["Id"] == payment_id]
         body = {"Id": payment_id, "SyncToken": payment["SyncToken"]}
