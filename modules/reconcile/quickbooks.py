@@ -10,10 +10,11 @@ pay; a payment of 0.00 that applies credit memos to invoices is a ``credit note`
 it uses (what 1CRM records as a payment of type Credit Note), and one of money and credit
 together is both (``payments_of``). What a credit memo applies to no invoice
 (``RemainingCredit``) and what a payment applies to no invoice (``UnappliedAmt``) are the
-customer's free ``Credit`` (reconcile compares it per customer and currency). An estimate is a quote keyed by
-its origin: its private note ``1CRM <number>`` when §3.5a made it, else ``QuickBooks estimate
-<number>`` (§3.5b's subject in 1CRM); ``TxnStatus`` Pending is ``open``, Accepted ``accepted``,
-Rejected ``declined``, Closed ``invoiced`` (QuickBooks closes an estimate once invoiced).
+customer's free ``Credit`` (reconcile compares it per customer and currency). An estimate
+is a quote keyed by its origin: its private note ``1CRM <number>`` when §3.5a made it, else
+``QuickBooks estimate <number>`` (§3.5b's subject in 1CRM); ``TxnStatus`` Pending is ``open``,
+Accepted ``accepted``, Rejected ``declined``, Closed ``invoiced`` (QuickBooks closes an estimate
+once invoiced).
 """
 
 from __future__ import annotations

@@ -438,8 +438,9 @@ class Realm:
 
     def _unlink_payments(self, txn_id: str, now: str, txn_type: str = "Invoice") -> list[Change]:
         """An invoice voided or deleted, or a credit memo deleted or voided: the payments
-        linking it stay and keep the money they received (QuickBooks: "the payment stays on your books … but
-        the payment no longer has an offsetting invoice", its amount unapplied). Their lines
+        linking it stay and keep the money they received (QuickBooks: "the payment stays on
+        your books … but the payment no longer has an offsetting invoice", its amount
+        unapplied). Their lines
         linking it go, and what no longer balances goes with them: credit memo lines beyond
         what the payment still applies to invoices (that credit is free on its memo again),
         then invoice lines beyond the money and credit left (a credit memo's deletion: the
