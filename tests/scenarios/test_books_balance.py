@@ -627,7 +627,9 @@ class BooksMachine(RuleBasedStateMachine):
                 self.did("quote statuses")
         self.steps += 1
 
-    @precondition(lambda self: self.payments and self.actions.app_paid_invoice_changes)
+    @precondition(
+        lambda self: self.invoices and self.payments and self.actions.app_paid_invoice_changes
+    )
     @rule(data=st.data(), void=st.booleans(), due=st.sampled_from(DATES))
     def app_change_paid_invoice(self, data: st.DataObject, void: bool, due: str) -> None:
         """A paid or credited invoice voided or edited in the accounting system, as Xero lets
@@ -650,7 +652,9 @@ class BooksMachine(RuleBasedStateMachine):
                 self.did(f"paid invoice edits ({cleared} cleared)")
         self.steps += 1
 
-    @precondition(lambda self: self.payments and self.actions.crm_paid_invoice_changes)
+    @precondition(
+        lambda self: self.invoices and self.payments and self.actions.crm_paid_invoice_changes
+    )
     @rule(data=st.data(), cancel=st.booleans(), due=st.sampled_from(DATES))
     def crm_change_paid_invoice(self, data: st.DataObject, cancel: bool, due: str) -> None:
         """A paid or credited invoice cancelled or edited in 1CRM, its payments and credits
@@ -671,7 +675,7 @@ class BooksMachine(RuleBasedStateMachine):
                 self.did(f"1CRM paid invoice edits ({cleared} cleared)")
         self.steps += 1
 
-    @precondition(lambda self: self.payments and self.actions.paid_invoice_edits)
+    @precondition(lambda self: self.invoices and self.payments and self.actions.paid_invoice_edits)
     @rule(data=st.data(), side=st.sampled_from(SIDES), due=st.sampled_from(DATES))
     def edit_paid_invoice(self, data: st.DataObject, side: str, due: str) -> None:
         """A paid or credited invoice edited as it is, on either side (QuickBooks lets one):
