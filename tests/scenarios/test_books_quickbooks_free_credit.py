@@ -80,3 +80,20 @@ def test_golden_money_left_unapplied_by_a_voided_invoice_balances():
         world.assert_balanced()
         found = [(d.kind, d.field, d.crm, d.accounting, bool(d.known)) for d in world.differences()]
         assert found == [("credit", "unallocated NZD", Decimal("10.00"), Decimal("15.00"), True)]
+
+
+def test_golden_a_1crm_over_payment_in_usd_stays_usd_in_quickbooks():
+    """A 1CRM payment of 30.00 USD of which 20.00 pays a USD invoice: §3.6 sent no currency,
+    so QuickBooks kept the payment in its home currency (NZD) and its 10.00 unapplied showed
+    as NZD free money against 1CRM's USD. It now sends the payment's currency."""
+    with open_world("quickbooks") as world:
+        crm = CrmUser(world.library)
+        crm.create_customer("Harakeke Ltd 1", "h@books.example", "Napier")
+        world.assert_balanced()
+        ref = crm.create_invoice("Harakeke Ltd 1", [LINE], "USD", "2026-03-31")
+        world.assert_balanced()
+        assert crm.pay(ref, Decimal("20.00"), Decimal("30.00"), "2026-03-05")
+        world.assert_balanced()
+        (payment,) = world.library.qbo_records("Payment")
+        assert (payment["CurrencyRef"]["value"], payment["UnappliedAmt"]) == ("USD", 10.0)
+        assert world.differences() == []
