@@ -32,6 +32,7 @@ from hypothesis.stateful import (
 )
 
 from modules.reconcile.books import FROM_QUICKBOOKS, money
+from modules.reconcile.compare import UNALLOCATED_CREDIT_RULE
 from tests.scenarios.books import FOREIGN_CURRENCIES, World, open_world
 from tests.scenarios.users import (
     CrmUser,
@@ -1825,5 +1826,42 @@ def test_the_machine_s_people_clear_paid_invoices_before_changing_them():
         assert [app.invoice(i, crm)["Status"] for i in (voided, cancelled)] == ["VOIDED"] * 2
         known = [d for d in machine.world.differences() if d.known]
         assert [d.kind for d in known] == ["credit"]
+    finally:
+        machine.teardown()
+
+
+def test_the_quickbooks_machine_s_free_credit_memo_voids_and_paid_edits():
+    """The books machine's QuickBooks actions added for free credit, credit memo voids and
+    paid invoices edited as they are, in one sequence (the seeded runs draw them rarely):
+    a credit memo applied in half and a 1CRM credit on no invoice (known differences), a
+    paid invoice edited in QuickBooks and one edited in 1CRM with their payments still on
+    them, and a credit memo voided in QuickBooks' screens."""
+    machine = machine_for("quickbooks")()
+    try:
+        machine.create_customer(side="crm", name="Tui, Kea Ltd", city="Nelson", phone="")
+        machine.sync()
+        line = [LineSpec("Advice", 2, Decimal("20.00"), Decimal(15))]  # 46.00
+        machine.app_invoice(Scripted("Tui, Kea Ltd 1", line, "TaxExcluded", "NZD"), "2026-03-31")
+        machine.crm_invoice(Scripted("Tui, Kea Ltd 1", line, "NZD"), "2026-03-31")
+        machine.app_invoice(Scripted("Tui, Kea Ltd 1", line, "TaxExcluded", "NZD"), "2026-03-31")
+        in_app, in_crm, credited = machine.invoices
+        machine.sync()
+        machine.app_payment(Scripted(in_app, ""), share=50)  # 23.00
+        machine.crm_payment(Scripted(in_crm), share=50, over=0)  # 23.00
+        machine.app_unallocated_credit_note(Scripted(credited), share=20, allocated=50)
+        machine.crm_unallocated_credit(Scripted(credited), share=10, allocated=0)
+        machine.app_credit_note(Scripted(credited), share=10)
+        machine.sync()
+        more = [LineSpec("Freight", 3, Decimal("30.00"), Decimal(0))]  # 90.00
+        machine.edit_paid_invoice(Scripted(in_app, more), side="crm", due="2026-04-30")
+        machine.edit_paid_invoice(Scripted(in_crm, more), side="app", due="2026-04-30")
+        assert {in_app, in_crm} <= machine.edited
+        memo = max(machine.app.credit_memos(), key=int)  # the one applied in full
+        machine.app_void_credit_memo(Scripted(memo))
+        machine.sync()
+        for ref in (in_app, in_crm):
+            assert machine.crm.due(ref) == machine.app.due(ref, machine.crm) == Decimal("67.00")
+        assert [str(d) for d in machine.world.differences() if d.kind != "credit"] == []
+        assert [d.known for d in machine.world.differences()] == [UNALLOCATED_CREDIT_RULE]
     finally:
         machine.teardown()
