@@ -440,12 +440,12 @@ class Realm:
         """An invoice voided or deleted, or a credit memo deleted or voided: the payments
         linking it stay and keep the money they received (QuickBooks: "the payment stays on
         your books … but the payment no longer has an offsetting invoice", its amount
-        unapplied). Their lines
-        linking it go, and what no longer balances goes with them: credit memo lines beyond
-        what the payment still applies to invoices (that credit is free on its memo again),
-        then invoice lines beyond the money and credit left (a credit memo's deletion: the
-        invoice owes that credit again). A payment of 0.00 that only applied credit is left
-        linking nothing. Each invoice and memo whose applications changed is updated."""
+        unapplied). Their lines linking it go, and what no longer balances goes with them:
+        credit memo lines beyond what the payment still applies to invoices (that credit is
+        free on its memo again), then invoice lines beyond the money and credit left (a credit
+        memo's deletion or void: the invoice owes that credit again). A payment of 0.00 that
+        only applied credit is left linking nothing. Each invoice and memo whose applications
+        changed is updated."""
         changes: list[Change] = []
         touched: dict[str, set[str]] = {"Invoice": set(), "CreditMemo": set()}
         for payment in self.records["Payment"].values():
