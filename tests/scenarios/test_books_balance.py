@@ -1195,7 +1195,9 @@ def test_golden_an_invoice_paid_on_both_sides_past_its_total_waits_and_does_not_
     is a conflict for a person. But QuickBooks refuses at its API, and the harness counted
     each retry's refused POST as a write, so the waiting record looked like a sync loop. A
     round now counts only the writes an API took, the sync settles, and the pair is reported
-    as what it is: records left behind, with each system's refusal."""
+    as what it is: records left behind, with each system's refusal. §3.6 now waits before it
+    writes (its search for the QuickBooks invoice owing at least the payment finds none: it
+    owes 16.00), so its record waits on that search, not on a refused POST."""
     with open_world("quickbooks") as world:
         crm, app = CrmUser(world.library), QuickBooksUser(world.library)
         crm.create_customer("Tui, Kea Ltd 1", "tuikealtd1@books.example", "Nelson")
@@ -1209,7 +1211,7 @@ def test_golden_an_invoice_paid_on_both_sides_past_its_total_waits_and_does_not_
         assert world.failed() == [] and world.inactive() == []
         waiting = sorted((prefix, message) for prefix, _, message, _ in world.waiting())
         assert [prefix for prefix, _ in waiting] == ["3.6", "3.7"], waiting
-        assert "more than the balance due 16.00" in waiting[0][1]
+        assert "Balance >= 30" in waiting[0][1]  # no QuickBooks invoice owes the payment
         assert "still has due (16" in waiting[1][1]
         assert len(world.library.qbo_records("Payment")) == 1
         assert len(world.library.crm_records("Payment")) == 1
