@@ -41,6 +41,7 @@ from tests.scenarios.users import (
     XeroUser,
     crm_create_quote,
     crm_edit_quote,
+    crm_made_quotes,
     crm_quote_stage,
     crm_quotes,
     qbo_create_estimate,
@@ -567,7 +568,13 @@ class BooksMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.customers and self.actions.crm_quote_edits)
     @rule(data=st.data(), expiry=st.sampled_from(DATES))
     def crm_edit_quote(self, data: st.DataObject, expiry: str) -> None:
-        quotes = crm_quotes(self.crm)
+        """A quote made in 1CRM edited there. Not one §3.5b brought from QuickBooks: a quote's
+        lines are kept by the side that made it (§3.13 sends 1CRM's own quotes, §3.5b
+        QuickBooks' own estimates), so a person edits them there — as ``app_edit_quote``
+        edits only estimates made in QuickBooks. Edited in 1CRM, such a quote kept 1CRM's
+        lines and reconcile listed them (QuickBooks soak: quote QUO-1001, 1CRM 84.63 ≠
+        1663.97)."""
+        quotes = crm_made_quotes(self.crm)
         if quotes:
             quote = data.draw(st.sampled_from(quotes), label="quote")
             actions = self.actions
@@ -1629,6 +1636,29 @@ def test_golden_a_quote_edited_in_1crm_is_edited_on_the_other_side(library):
         else:
             (estimate,) = machine.world.library.qbo_records("Estimate")
             assert money(estimate["TotalAmt"]) == money("201.22")
+    finally:
+        machine.teardown()
+
+
+def test_golden_the_machine_s_1crm_person_edits_only_quotes_made_in_1crm():
+    """Found by the QuickBooks soak ("quote QUO-1001: subtotal: 1CRM 84.63 ≠ 1663.97"), a
+    harness defect: the machine's 1CRM person edited the quote §3.5b had brought from a
+    QuickBooks estimate. The library keeps a quote's lines on the side that made it (§3.13
+    sends 1CRM's own quotes, §3.5b QuickBooks' own estimates; the machine's QuickBooks
+    person already edited only estimates made there), so that edit stayed in 1CRM. The
+    person now edits in 1CRM only quotes made in 1CRM (``crm_made_quotes``)."""
+    machine = machine_for("quickbooks")()
+    try:
+        machine.create_customer(side="app", name="Kauri & Rimu", city="Nelson", phone="")
+        machine.sync()
+        lines = [LineSpec("Widget", 4, Decimal("2.15"), Decimal(15), Decimal(10))]
+        machine.app_quote(Scripted("Kauri & Rimu 1", lines, "TaxInclusive", "NZD"), "2026-04-30")
+        machine.sync()
+        (brought,) = crm_quotes(machine.crm)
+        assert crm_made_quotes(machine.crm) == []
+        edited = [LineSpec("Advice", 3, Decimal("4.14"), Decimal(15), Decimal(10))]
+        machine.crm_edit_quote(Scripted(brought, edited), "2026-03-31")  # draws nothing now
+        machine.sync()
     finally:
         machine.teardown()
 
