@@ -1640,6 +1640,29 @@ def test_golden_a_quote_edited_in_1crm_is_edited_on_the_other_side(library):
         machine.teardown()
 
 
+@pytest.mark.parametrize("library", ["xero", "quickbooks"])
+def test_golden_a_1crm_invoice_changed_and_deleted_between_syncs_is_not_left_waiting(library):
+    """Found by the QuickBooks soak ("records left behind: 3.10, module 2, 1CRM: Not found"):
+    a synced 1CRM invoice whose payment was deleted — an update 2.11 and 3.10 take, as any
+    change of a synced invoice — and that was then deleted, before the next sync. 2.11 and
+    3.10 read the invoice as it is now, got 404 and kept the record to retry (Break) until it
+    needed attention; the deletion itself is 2.8's and 3.9's. A 404 there now ends the route
+    quietly, as in 2.3."""
+    with open_world(library) as world:
+        crm = CrmUser(world.library)
+        crm.create_customer("Kauri & Rimu 1", "k@books.example", "Napier")
+        world.assert_balanced()
+        line = LineSpec("Advice", 1, Decimal("4.47"), Decimal(0))
+        ref = crm.create_invoice("Kauri & Rimu 1", [line], "NZD", "2026-03-31")
+        world.assert_balanced()
+        assert crm.pay(ref, Decimal("1.47"), Decimal("26.47"), "2026-03-05")
+        world.assert_balanced()
+        assert crm.clear_invoice(ref) == 1
+        assert crm.delete_invoice(ref)
+        world.assert_balanced()
+        assert world.library.crm_records("Invoice") == []
+
+
 def test_golden_the_machine_s_1crm_person_edits_only_quotes_made_in_1crm():
     """Found by the QuickBooks soak ("quote QUO-1001: subtotal: 1CRM 84.63 ≠ 1663.97"), a
     harness defect: the machine's 1CRM person edited the quote §3.5b had brought from a
