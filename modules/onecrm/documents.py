@@ -21,6 +21,9 @@
 - **Writing a payment** (``write_payment``): the ``Payment`` (``direction: incoming``,
   ``total_amount`` = what it allocates), an ``invoices_payments`` link per invoice, then each
   invoice's ``amount_due`` lowered by the caller — 1CRM does not do it.
+- **Allocating a payment again** (``rewrite_payment``: a payment edited in the other system):
+  each old link released — the invoice owes its share again — then the new ones written as
+  above, and the payment's ``total_amount``; nothing when it is allocated so already.
 - **Reading a payment's invoices** (``read_allocations``): its ``invoices_payments`` links
   (the ``payment_id`` filter) and each invoice's name and Integrated ID.
 
@@ -522,11 +525,7 @@ def allocation_target(
     Raises:
         DataError: no such invoice, or more than it still has due.
     """
-    if hasattr(allocation, "model_dump"):
-        allocation = allocation.model_dump(exclude_none=True)
-    where = f"related_invoices[{number}]"
-    if not isinstance(allocation, Mapping):
-        raise DataError(f"1CRM payment: {where} must be {{invoice_id or integrated_id, amount}}")
+    allocation, where = as_allocation(allocation, number)
     share = decimal_of(allocation.get("amount"), f"{where}.amount")
     invoice = find_invoice(client, allocation, where)
     due = Decimal(str(invoice.get("amount_due") or 0))
@@ -589,16 +588,115 @@ def delete_payment(client: OneCrmClient, payment_id: str) -> dict[str, Any]:
     undo = Undo()
     try:
         for allocation in allocations:
-            invoice = live_invoice(client, allocation["invoice_id"])
-            # a deleted invoice owes nothing (only its link goes), nor does a cancelled one
-            if invoice is not None and not truthy(invoice.get("cancelled")):
-                lower_amount_due(client, undo, invoice, -Decimal(str(allocation["amount"])))
-            client.delete("invoices_payments", allocation["id"], resend_refused=True)
+            release(client, undo, payment_id, allocation)
         client.delete("Payment", payment_id, resend_refused=True)
     except ModuleError as error:
         raise undo.run(error) from None
     record["related_invoices"] = [{k: v for k, v in a.items() if k != "id"} for a in allocations]
     return record
+
+
+def release(
+    client: OneCrmClient, undo: Undo, payment_id: str, allocation: Mapping[str, Any]
+) -> None:
+    """Take one allocation off a payment: its link goes and its invoice owes the share again —
+    unless the invoice is deleted (only its link goes) or cancelled (it owes nothing)."""
+    invoice = live_invoice(client, allocation["invoice_id"])
+    if invoice is not None and not truthy(invoice.get("cancelled")):
+        lower_amount_due(client, undo, invoice, -Decimal(str(allocation["amount"])))
+    client.delete("invoices_payments", allocation["id"], resend_refused=True)
+    link = {
+        "payment_id": payment_id,
+        "invoice_id": allocation["invoice_id"],
+        "amount": allocation["amount"],
+    }
+
+    def link_again() -> None:
+        client.create("invoices_payments", link, resend_refused=True)
+
+    undo.add(f"invoices_payments {allocation['id']}", link_again)
+
+
+def rewrite_payment(
+    client: OneCrmClient, payment_id: str, fields: Mapping[str, Any], allocations: Any
+) -> dict[str, Any]:
+    """Allocate a payment again as the other system now has it (a payment edited there):
+    each allocation is released (``release``), then the new ones are written as
+    ``write_payment`` writes them — at most what each invoice then owes — and the payment
+    takes ``fields`` and the new ``total_amount``. Nothing is written when the payment is so
+    already (an update event of a payment nobody edited). Returns it as read back, with
+    ``related_invoices``."""
+    record = client.get("Payment", payment_id)
+    current = read_allocations(client, payment_id)
+    wanted = [wanted_allocation(client, a, n) for n, a in enumerate(allocations or [], 1)]
+    if _allocated_as(current, wanted) and _holds(record, fields):
+        record["related_invoices"] = [{k: v for k, v in a.items() if k != "id"} for a in current]
+        return record
+    undo = Undo()
+    try:
+        for allocation in current:
+            release(client, undo, payment_id, allocation)
+        targets = [
+            allocation_target(client, {"invoice_id": i["id"], "amount": s}, n)
+            for n, (i, s) in enumerate(wanted, 1)
+        ]
+        for invoice, share in targets:
+            link = {"payment_id": payment_id, "invoice_id": invoice["id"], "amount": amount(share)}
+            created(client, undo, "invoices_payments", link)
+            lower_amount_due(client, undo, invoice, share)
+        total = sum((share for _, share in targets), Decimal("0"))
+        changes = {**fields, "total_amount": amount(total)}
+        client.update("Payment", payment_id, changes, resend_refused=True)
+    except ModuleError as error:
+        raise undo.run(error) from None
+    record = client.get("Payment", payment_id)
+    record["related_invoices"] = [allocation_bundle(i, s) for i, s in targets]
+    return record
+
+
+def as_allocation(allocation: Any, number: int) -> tuple[Mapping[str, Any], str]:
+    """One mapped allocation as a mapping, and where it is (``related_invoices[n]``).
+
+    Raises:
+        DataError: it is not ``{invoice_id or integrated_id, amount}``.
+    """
+    if hasattr(allocation, "model_dump"):
+        allocation = allocation.model_dump(exclude_none=True)
+    where = f"related_invoices[{number}]"
+    if not isinstance(allocation, Mapping):
+        raise DataError(f"1CRM payment: {where} must be {{invoice_id or integrated_id, amount}}")
+    return allocation, where
+
+
+def wanted_allocation(
+    client: OneCrmClient, allocation: Any, number: int
+) -> tuple[dict[str, Any], Decimal]:
+    """The invoice of one mapped allocation and its share, not checked against what the
+    invoice owes (the payment's own share of it is given back first)."""
+    allocation, where = as_allocation(allocation, number)
+    share = cents(decimal_of(allocation.get("amount"), f"{where}.amount"))
+    return find_invoice(client, allocation, where), share
+
+
+def _allocated_as(
+    current: Sequence[Mapping[str, Any]], wanted: Sequence[tuple[Mapping[str, Any], Decimal]]
+) -> bool:
+    """Whether the payment's links are the wanted (invoice, share) pairs."""
+    have = sorted((str(a["invoice_id"]), cents(number(a["amount"]))) for a in current)
+    return have == sorted((str(i["id"]), s) for i, s in wanted)
+
+
+def _holds(record: Mapping[str, Any], fields: Mapping[str, Any]) -> bool:
+    """Whether the record already has each field's value (numbers compared as numbers)."""
+    for key, value in fields.items():
+        held = record.get(key)
+        try:
+            if number(held) != number(value):
+                return False
+        except InvalidOperation:
+            if str(held) != str(value):
+                return False
+    return True
 
 
 def truthy(value: Any) -> bool:

@@ -6,7 +6,8 @@ and List a Payment's Invoices.
 Every module takes ``parameters.__IMTCONN__`` (a 1CRM connection). The model is chosen in the
 parameters or mapped as ``model``; "Accounts" and "Account" both work. Creating an invoice or
 quote with ``line_items``, or a payment with ``related_invoices``, takes several calls
-(``modules/onecrm/documents.py``).
+(``modules/onecrm/documents.py``); so does updating them with those parts (the lines replaced,
+the payment allocated again).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from modules.onecrm.documents import (
     read_allocations,
     read_lines,
     rewrite_document,
+    rewrite_payment,
     write_document,
     write_payment,
 )
@@ -192,11 +194,16 @@ def update_record(call: ModuleCall) -> Iterator[Bundle]:
     model = _model(call)
     client = client_for(call)
     lines = getattr(data, "line_items", None)
+    allocations = getattr(data, "related_invoices", None)
     rewrite = model in DOCUMENT_MODELS and lines is not None and not data.create_if_missing
-    refuse_parts(model, data, updating=True, allowed="line_items" if rewrite else None)
+    reallocate = model == "Payment" and allocations is not None and not data.create_if_missing
+    allowed = "line_items" if rewrite else "related_invoices" if reallocate else None
+    refuse_parts(model, data, updating=True, allowed=allowed)
     fields = with_currency_id(client, _fields(data))
     if rewrite:
         yield rewrite_document(client, model, data.id, fields, lines)
+    elif reallocate:
+        yield rewrite_payment(client, data.id, fields, allocations)
     else:
         yield client.updated(model, data.id, fields, data.create_if_missing)
 

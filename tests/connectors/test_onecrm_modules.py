@@ -333,16 +333,19 @@ def test_discounts_kept_tax_amounts_and_rounding_per_line(runner, onecrm, onecrm
     ]
 
 
-def test_a_payment_larger_than_the_amount_due_writes_nothing(runner, onecrm, onecrm_connection):
+def invoice_of_p(onecrm, price):
+    """An invoice of account P (seeded) with one line at ``price``, saved in 1CRM's screens."""
     onecrm.control("seed", {"Account": [{"id": "acc-p", "name": "P"}]})
     crm_invoice = {
         "name": "I",
         "billing_account_id": "acc-p",
-        "line_items": [{"name": "a", "unit_price": 10}],
+        "line_items": [{"name": "a", "unit_price": price}],
     }
-    invoice_id = onecrm.http.post(f"{onecrm.url}/_sandbox/ui/Invoice", json=crm_invoice).json()[
-        "id"
-    ]
+    return onecrm.http.post(f"{onecrm.url}/_sandbox/ui/Invoice", json=crm_invoice).json()["id"]
+
+
+def test_a_payment_larger_than_the_amount_due_writes_nothing(runner, onecrm, onecrm_connection):
+    invoice_id = invoice_of_p(onecrm, 10)
     before = len(onecrm.state()["requests"])
     record = runner.one(
         "onecrm:CreateRecord",
@@ -356,6 +359,44 @@ def test_a_payment_larger_than_the_amount_due_writes_nothing(runner, onecrm, one
     assert record.status == "error" and record.error["type"] == "DataError"
     assert "exceeds what invoice I still has due (10)" in record.error["message"]
     assert not [r for r in onecrm.state()["requests"][before:] if r["method"] != "GET"]
+
+
+def test_a_payment_is_allocated_again_and_its_invoice_owes_the_difference(
+    runner, onecrm, onecrm_connection
+):
+    """Update a Record with a payment's ``related_invoices`` (a payment edited in the other
+    system): the old share is given back, the new one taken, the totals follow; the same
+    allocation again writes nothing."""
+    invoice_id = invoice_of_p(onecrm, 100)
+    paid = runner.one(
+        "onecrm:CreateRecord",
+        {
+            "model": "Payment",
+            "amount": 60,
+            "related_invoices": [{"invoice_id": invoice_id, "amount": 60}],
+        },
+        conn(onecrm_connection),
+    )
+    assert paid.status == "success", paid.error
+    (payment,) = records(onecrm, "Payment")
+    payment_id = payment["id"]
+    again = {
+        "model": "Payment",
+        "id": payment_id,
+        "amount": 25,
+        "related_invoices": [{"invoice_id": invoice_id, "amount": 25}],
+    }
+    update = runner.one("onecrm:UpdateRecord", again, conn(onecrm_connection))
+    assert update.status == "success", update.error
+    (invoice,) = records(onecrm, "Invoice")
+    assert float(invoice["amount_due"]) == 75
+    (payment,) = records(onecrm, "Payment")
+    assert (float(payment["amount"]), float(payment["total_amount"])) == (25, 25)
+    (link,) = records(onecrm, "invoices_payments")
+    assert float(link["amount"]) == 25
+    before = len(writes(onecrm))
+    assert runner.one("onecrm:UpdateRecord", again, conn(onecrm_connection)).status == "success"
+    assert len(writes(onecrm)) == before
 
 
 def test_a_failed_line_takes_the_invoice_back(runner, onecrm, onecrm_connection):

@@ -143,6 +143,11 @@ class Actions:
     (the rest is the customer's free credit)."""
     crm_unallocated_credit: bool = False
     """Credit given in 1CRM of more than it allocates to the invoice, or allocated to none."""
+    app_payment_edits: bool = False
+    """A payment's line edited in the accounting system to a smaller amount (a person
+    correcting what they entered: the invoice owes more, the payment's total follows; what
+    was received beyond the line stays unapplied). QuickBooks: §3.7 allocates the 1CRM
+    payment again."""
 
 
 NO_DISCOUNT = (Decimal(0),)
@@ -211,6 +216,7 @@ ACTIONS: dict[str, Actions] = {
         paid_invoice_closes=True,
         app_credit_memo_deletes=True,
         app_money_with_credit=True,
+        app_payment_edits=True,
     ),
 }
 
@@ -354,6 +360,19 @@ class BooksMachine(RuleBasedStateMachine):
         if payments:
             self.app.delete_payment(data.draw(st.sampled_from(payments), label="payment"))
             self.did("payment deletions")
+        self.steps += 1
+
+    @precondition(lambda self: self.payments and self.actions.app_payment_edits)
+    @rule(data=st.data(), share=st.integers(1, 99))
+    def app_edit_payment(self, data: st.DataObject, share: int) -> None:
+        payments = self.app.edited_payments() if isinstance(self.app, QuickBooksUser) else []
+        if payments:
+            payment = data.draw(st.sampled_from(payments), label="payment")
+            (line,) = [p for p in self.world.library.qbo_records("Payment") if p["Id"] == payment]
+            applied = money(line["Line"][0]["Amount"])
+            if applied > Decimal("0.01"):
+                self.app.edit_payment(payment, part_of(applied, share))
+                self.did("payment edits")
         self.steps += 1
 
     @precondition(lambda self: self.invoices and self.actions.crm_invoice_cancels)
@@ -1352,6 +1371,30 @@ def test_golden_a_1crm_payment_whose_write_back_waits_does_not_come_back():
         assert crm.due(ref) == Decimal("36.00")
 
 
+@pytest.mark.parametrize(("terms", "due"), [(None, "2026-03-01"), (20, "2026-03-21")])
+def test_golden_a_1crm_invoice_without_a_due_date_keeps_its_lines(terms, due):
+    """A 1CRM invoice sent without a due date (1CRM's field is optional): QuickBooks gives it
+    one — its transaction date without sales terms, else what the terms give (vendor NOTES
+    §5) — and §3.3 wrote only the Integrated ID back. §3.4 then compared 1CRM's empty due date
+    with QuickBooks' on the invoice's own Create event, took it for an edit made in QuickBooks
+    and rewrote the 1CRM invoice's lines as QuickBooks computed them: the person's price of
+    33.33 less 12.5 % became a net unit price of 29.1633. §3.3 now writes QuickBooks' due date
+    back with the Integrated ID (1CRM had none), as §2.3 does for Xero; §3.4 finds the two the
+    same and writes nothing."""
+    with open_world("quickbooks") as world:
+        crm, app = CrmUser(world.library), QuickBooksUser(world.library)
+        world.library.quickbooks.control("config", {"default_terms_days": terms})
+        crm.create_customer("Harakeke Ltd 1", "h@books.example", "Napier")
+        line = LineSpec("Advice", 3, Decimal("33.33"), Decimal(15), Decimal("12.5"))
+        ref = crm.create_invoice("Harakeke Ltd 1", [line], "NZD", "")
+        world.assert_balanced()
+        invoice, twin = crm.invoice(ref), app.invoice(ref, crm)
+        assert invoice is not None and twin is not None
+        assert str(invoice["due_date"])[:10] == twin["DueDate"] == due
+        (kept,) = world.library.crm_records("InvoiceLine")
+        assert money(kept["unit_price"]) == money("33.33")
+
+
 def test_golden_an_invoice_edited_in_1crm_and_voided_in_quickbooks_between_syncs():
     """Found by the QuickBooks soak once 1CRM edits were drawn ("due_date: 1CRM '2026-04-30' ≠
     '2026-03-31'"): a QuickBooks invoice edited in 1CRM (new lines, due date) and, before the
@@ -1571,8 +1614,26 @@ def test_golden_a_1crm_payment_deleted_while_it_waits_is_never_written_to_xero()
     person deleted the payment meanwhile and the retry paid the Xero invoice anyway (1CRM owed
     96.14, Xero nothing). §2.6 now waits on a search for the Xero invoice that owes the payment
     and then reads the 1CRM payment as it is now before writing."""
-    with open_world("xero") as world:
-        crm, app = CrmUser(world.library), XeroUser(world.library)
+    payment_deleted_while_it_waits("xero", "2.6")
+
+
+def test_golden_a_1crm_payment_deleted_while_it_waits_is_never_written_to_quickbooks():
+    """As the Xero golden above, for §3.6: QuickBooks refused the payment (more than the
+    invoice's Balance until §3.8 took the first payment back) and Break waited on the write
+    itself; the person deleted the payment meanwhile and the retry, resuming with the payment
+    as 1CRM announced it, paid the QuickBooks invoice anyway (1CRM owed 96.14, QuickBooks
+    nothing). §3.6 now waits on a search for the QuickBooks invoice that owes the payment and
+    then reads the 1CRM payment as it is now before writing."""
+    payment_deleted_while_it_waits("quickbooks", "3.6")
+
+
+def payment_deleted_while_it_waits(library: str, scenario: str) -> None:
+    """A synced 1CRM payment deleted and the whole invoice paid before the next sync, the
+    deletion's webhook late: the new payment waits in ``scenario``; the person deletes it
+    meanwhile, and nothing of it reaches the accounting system."""
+    with open_world(library) as world:
+        crm = CrmUser(world.library)
+        app = XeroUser(world.library) if library == "xero" else QuickBooksUser(world.library)
         crm.create_customer("Harakeke Ltd 1", "h@books.example", "Napier")
         line = LineSpec("Advice", 4, Decimal("20.90"), Decimal(15))
         ref = crm.create_invoice("Harakeke Ltd 1", [line], "NZD", "2026-03-31")
@@ -1581,13 +1642,68 @@ def test_golden_a_1crm_payment_deleted_while_it_waits_is_never_written_to_xero()
         (payment,) = crm.synced_payments()
         crm.delete_payment(payment)
         assert crm.pay(ref, Decimal("96.14"), Decimal("96.14"), "2026-03-08")
-        world.run_scenarios(first=("2.6",))  # 1CRM's deletion webhook delivered late
-        assert [w[0] for w in world.waiting()] == ["2.6"]
+        world.run_scenarios(first=(scenario,))  # 1CRM's deletion webhook delivered late
+        assert [w[0] for w in world.waiting()] == [scenario]
         (waiting,) = crm.unsynced_payments()
         crm.delete_payment(waiting)
         world.sync()
         assert crm.due(ref) == app.due(ref, crm) == Decimal("96.14")
         world.assert_balanced()
+
+
+@pytest.mark.parametrize("paid_in", ["app", "crm"])
+def test_golden_a_quickbooks_payment_edited_to_another_amount_is_followed_in_1crm(paid_in):
+    """A synced payment whose line a person edits in QuickBooks to a smaller amount (entered
+    too high): QuickBooks applies the new amount and the invoice owes the rest again. §3.7's
+    *Payment updated* route only took a payment's invoice away: the 1CRM payment kept its
+    old amount (1CRM owed 30.00 less than QuickBooks). It now allocates the 1CRM payment
+    again as QuickBooks has it — its invoice owes the difference again, the payment takes
+    QuickBooks' total — whether the payment came from QuickBooks or from 1CRM (§3.6)."""
+    with open_world("quickbooks") as world:
+        crm, app = CrmUser(world.library), QuickBooksUser(world.library)
+        crm.create_customer("Harakeke Ltd 1", "h@books.example", "Napier")
+        line = LineSpec("Advice", 4, Decimal("20.90"), Decimal(15))
+        ref = crm.create_invoice("Harakeke Ltd 1", [line], "NZD", "2026-03-31")
+        world.assert_balanced()
+        if paid_in == "app":
+            assert app.pay(ref, crm, Decimal("50.00"), "2026-03-06", "")
+        else:
+            assert crm.pay(ref, Decimal("50.00"), Decimal("52.50"), "2026-03-06")
+        world.assert_balanced()
+        (payment,) = app.edited_payments()
+        assert app.edit_payment(payment, Decimal("20.00")) == Decimal("50.00")
+        world.assert_balanced()
+        assert crm.due(ref) == app.due(ref, crm) == Decimal("76.14")
+        (synced,) = world.library.crm_records("Payment")
+        received = Decimal("20.00") if paid_in == "app" else Decimal("22.50")
+        assert money(synced["amount"]) == received
+        assert money(synced["total_amount"]) == Decimal("20.00")
+
+
+def test_the_machine_s_quickbooks_people_edit_payments():
+    """The machine's ``app_payment_edits`` replayed (the seeded sequences draw it seldom): a
+    payment made in QuickBooks and one made in 1CRM (an over-payment: 2.50 unapplied), each
+    lowered to a third in QuickBooks; the books balance."""
+    machine = machine_for("quickbooks")()
+    try:
+        machine.create_customer(side="crm", name="Kauri & Rimu", city="Nelson", phone="")
+        machine.sync()
+        line = [LineSpec("Widget", 2, Decimal("20.00"), Decimal(15))]
+        for _ in range(2):
+            machine.crm_invoice(Scripted("Kauri & Rimu 1", line, "NZD"), "2026-03-31")
+        machine.sync()
+        first, second = machine.invoices
+        machine.app_payment(Scripted(first, ""), share=50)
+        machine.crm_payment(Scripted(second), share=50, over=250)
+        machine.sync()
+        for payment in machine.app.edited_payments():
+            machine.app_edit_payment(Scripted(payment), share=33)
+        machine.sync()
+        crm, app = machine.crm, machine.app
+        assert crm.due(first) == app.due(first, crm) == Decimal("46.00") - Decimal("7.59")
+        assert crm.due(second) == app.due(second, crm) == Decimal("46.00") - Decimal("7.59")
+    finally:
+        machine.teardown()
 
 
 # -- goldens: quotes (books-quotes) -----------------------------------------------------------

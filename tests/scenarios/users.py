@@ -715,6 +715,33 @@ class QuickBooksUser:
         body = {"Id": payment_id, "SyncToken": payment["SyncToken"]}
         self.library.qbo_api("POST", "payment?operation=delete", body)
 
+    def edited_payments(self) -> list[str]:
+        """Payments a person may edit the line of: money on one invoice, no credit applied."""
+        return [
+            p["Id"]
+            for p in self.library.qbo_records("Payment")
+            if money(p["TotalAmt"]) > 0
+            and len(p.get("Line") or []) == 1
+            and p["Line"][0]["LinkedTxn"][0]["TxnType"] == "Invoice"
+        ]
+
+    def edit_payment(self, payment_id: str, applied: Decimal) -> Decimal:
+        """Edit the payment's one line to ``applied`` (its total moves by as much: what was
+        received beyond the line stays unapplied); returns what the line applied before."""
+        (payment,) = [p for p in self.library.qbo_records("Payment") if p["Id"] == payment_id]
+        (line,) = payment["Line"]
+        before = money(line["Amount"])
+        total = money(payment["TotalAmt"]) - before + applied
+        body = {
+            "Id": payment_id,
+            "SyncToken": payment["SyncToken"],
+            "sparse": True,
+            "TotalAmt": float(total),
+            "Line": [{"Amount": float(applied), "LinkedTxn": line["LinkedTxn"]}],
+        }
+        self.library.qbo_api("POST", "payment", body)
+        return before
+
 
 __all__ = ["QBO_REALM", "CrmUser", "LineSpec", "QuickBooksUser", "Ref", "XeroUser"]
 
