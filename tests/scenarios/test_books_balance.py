@@ -32,7 +32,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from modules.reconcile.books import FROM_QUICKBOOKS, money
+from modules.reconcile.books import money
 from modules.reconcile.compare import UNALLOCATED_CREDIT_RULE
 from tests.scenarios.books import FOREIGN_CURRENCIES, World, open_world
 from tests.scenarios.users import (
@@ -43,6 +43,7 @@ from tests.scenarios.users import (
     XeroUser,
     crm_create_quote,
     crm_edit_quote,
+    crm_made_quotes,
     crm_quote_stage,
     crm_quotes,
     qbo_create_estimate,
@@ -616,15 +617,13 @@ class BooksMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.customers and self.actions.crm_quote_edits)
     @rule(data=st.data(), expiry=st.sampled_from(DATES))
     def crm_edit_quote(self, data: st.DataObject, expiry: str) -> None:
-        """A 1CRM quote edited in 1CRM; not one that came from QuickBooks (an estimate's
-        edits are QuickBooks' to make: §3.13 does not send such a quote's 1CRM edit back, by
-        the library's rule — the QuickBooks soak drew one and found the two different)."""
-        from_quickbooks = {
-            q["id"]
-            for q in self.world.library.crm_records("Quote")
-            if str(q.get("name") or "").startswith(FROM_QUICKBOOKS)
-        }
-        quotes = [q for q in crm_quotes(self.crm) if q not in from_quickbooks]
+        """A quote made in 1CRM edited there. Not one §3.5b brought from QuickBooks: a quote's
+        lines are kept by the side that made it (§3.13 sends 1CRM's own quotes, §3.5b
+        QuickBooks' own estimates), so a person edits them there — as ``app_edit_quote``
+        edits only estimates made in QuickBooks. Edited in 1CRM, such a quote kept 1CRM's
+        lines and reconcile listed them (QuickBooks soak: quote QUO-1001, 1CRM 84.63 ≠
+        1663.97)."""
+        quotes = crm_made_quotes(self.crm)
         if quotes:
             quote = data.draw(st.sampled_from(quotes), label="quote")
             actions = self.actions
@@ -1851,6 +1850,52 @@ def test_golden_a_quote_edited_in_1crm_is_edited_on_the_other_side(library):
         else:
             (estimate,) = machine.world.library.qbo_records("Estimate")
             assert money(estimate["TotalAmt"]) == money("201.22")
+
+
+@pytest.mark.parametrize("library", ["xero", "quickbooks"])
+def test_golden_a_1crm_invoice_changed_and_deleted_between_syncs_is_not_left_waiting(library):
+    """Found by the QuickBooks soak ("records left behind: 3.10, module 2, 1CRM: Not found"):
+    a synced 1CRM invoice whose payment was deleted — an update 2.11 and 3.10 take, as any
+    change of a synced invoice — and that was then deleted, before the next sync. 2.11 and
+    3.10 read the invoice as it is now, got 404 and kept the record to retry (Break) until it
+    needed attention; the deletion itself is 2.8's and 3.9's. A 404 there now ends the route
+    quietly, as in 2.3."""
+    with open_world(library) as world:
+        crm = CrmUser(world.library)
+        crm.create_customer("Kauri & Rimu 1", "k@books.example", "Napier")
+        world.assert_balanced()
+        line = LineSpec("Advice", 1, Decimal("4.47"), Decimal(0))
+        ref = crm.create_invoice("Kauri & Rimu 1", [line], "NZD", "2026-03-31")
+        world.assert_balanced()
+        assert crm.pay(ref, Decimal("1.47"), Decimal("26.47"), "2026-03-05")
+        world.assert_balanced()
+        assert crm.clear_invoice(ref) == 1
+        assert crm.delete_invoice(ref)
+        world.assert_balanced()
+        assert world.library.crm_records("Invoice") == []
+
+
+def test_golden_the_machine_s_1crm_person_edits_only_quotes_made_in_1crm():
+    """Found by the QuickBooks soak ("quote QUO-1001: subtotal: 1CRM 84.63 ≠ 1663.97"), a
+    harness defect: the machine's 1CRM person edited the quote §3.5b had brought from a
+    QuickBooks estimate. The library keeps a quote's lines on the side that made it (§3.13
+    sends 1CRM's own quotes, §3.5b QuickBooks' own estimates; the machine's QuickBooks
+    person already edited only estimates made there), so that edit stayed in 1CRM. The
+    person now edits in 1CRM only quotes made in 1CRM (``crm_made_quotes``)."""
+    machine = machine_for("quickbooks")()
+    try:
+        machine.create_customer(side="app", name="Kauri & Rimu", city="Nelson", phone="")
+        machine.sync()
+        lines = [LineSpec("Widget", 4, Decimal("2.15"), Decimal(15), Decimal(10))]
+        machine.app_quote(Scripted("Kauri & Rimu 1", lines, "TaxInclusive", "NZD"), "2026-04-30")
+        machine.sync()
+        (brought,) = crm_quotes(machine.crm)
+        assert crm_made_quotes(machine.crm) == []
+        edited = [LineSpec("Advice", 3, Decimal("4.14"), Decimal(15), Decimal(10))]
+        machine.crm_edit_quote(Scripted(brought, edited), "2026-03-31")  # draws nothing now
+        machine.sync()
+    finally:
+        machine.teardown()
 
 
 def test_golden_an_estimate_edited_in_quickbooks_is_edited_in_1crm():

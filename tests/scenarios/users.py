@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from modules.reconcile.books import money
+from modules.reconcile.books import FROM_QUICKBOOKS, money
 from tests.scenarios.conftest import QBO_REALM, Library
 
 ACCOUNT_CODE = "200"  # Xero's sales account
@@ -833,6 +833,17 @@ def qbo_edit_estimate(
 def crm_quotes(crm: CrmUser) -> list[str]:
     """The ids of 1CRM's quotes."""
     return [q["id"] for q in crm.library.crm_records("Quote")]
+
+
+def crm_made_quotes(crm: CrmUser) -> list[str]:
+    """The ids of the quotes made in 1CRM (not those §3.5b brought from QuickBooks, named
+    ``QuickBooks estimate <number>``, whose lines QuickBooks keeps: §3.13 sends the lines of
+    1CRM's own quotes only, as §3.5b those of QuickBooks' own estimates — ``qbo_estimates``)."""
+    return [
+        q["id"]
+        for q in crm.library.crm_records("Quote")
+        if not str(q.get("name") or "").startswith(FROM_QUICKBOOKS)
+    ]
 
 
 def crm_edit_quote(crm: CrmUser, quote_id: str, lines: list[LineSpec], expiry: str) -> None:
