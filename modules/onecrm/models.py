@@ -121,11 +121,14 @@ class SearchInput(ModelInput):
     @field_validator("fields", mode="before")
     @classmethod
     def _split(cls, value: Any) -> Any:
-        if value is None:
-            return []
-        return (
-            [f.strip() for f in value.split(",") if f.strip()] if isinstance(value, str) else value
-        )
+        return field_names(value)
+
+
+def field_names(value: Any) -> Any:
+    """Field names as a list: a comma-separated text split, nothing as none."""
+    if value in (None, ""):
+        return []
+    return [f.strip() for f in value.split(",") if f.strip()] if isinstance(value, str) else value
 
 
 class GetInput(ModelInput):
@@ -141,11 +144,7 @@ class GetInput(ModelInput):
     @field_validator("fields", "require", mode="before")
     @classmethod
     def _split(cls, value: Any) -> Any:
-        if value in (None, ""):
-            return []
-        return (
-            [f.strip() for f in value.split(",") if f.strip()] if isinstance(value, str) else value
-        )
+        return field_names(value)
 
 
 class DeleteInput(ModelInput):
