@@ -2078,6 +2078,68 @@ def test_the_machine_s_people_clear_paid_invoices_before_changing_them():
         machine.teardown()
 
 
+PAYMENT_SCENARIOS = {"xero": ("2.6",), "quickbooks": ("3.6", "3.11")}
+"""The scenarios that send 1CRM payments and credits to each library."""
+
+
+@pytest.mark.parametrize("library", ["xero", "quickbooks"])
+def test_golden_a_1crm_payment_made_before_its_invoice_is_synced_waits_for_it(library):
+    """A 1CRM invoice paid and credited at once, the payment scenarios' webhooks handled before
+    the invoice's (§2.3 / §3.3 had not written the invoice's Integrated ID back): §2.6, §3.6
+    and §3.11 stopped at "invoice synced" and the payment and credit were dropped — 1CRM owed
+    65.95, the accounting system 96.14, and nothing waited. They now wait (Break, with backoff)
+    until the invoice is in the accounting system, then are written."""
+    with open_world(library) as world:
+        crm = CrmUser(world.library)
+        app = XeroUser(world.library) if library == "xero" else QuickBooksUser(world.library)
+        ref = paid_and_credited_before_its_sync(world, crm)
+        world.run_scenarios(first=PAYMENT_SCENARIOS[library])  # the invoice's webhook late
+        assert sorted(w[0] for w in world.waiting()) == sorted(
+            ["2.6", "2.6"] if library == "xero" else ["3.11", "3.6"]
+        )
+        world.assert_balanced()
+        assert crm.due(ref) == app.due(ref, crm) == Decimal("65.95")
+
+
+@pytest.mark.parametrize("library", ["xero", "quickbooks"])
+def test_golden_a_1crm_payment_on_an_invoice_never_synced_needs_attention(library):
+    """A payment and a credit on a 1CRM invoice that never reaches the accounting system (its
+    scenario never takes it): they were dropped without a word (the sync log's "Not Valid").
+    They wait, and after the last attempt the sync log shows them as needing attention."""
+    with open_world(library) as world:
+        paid_and_credited_before_its_sync(world, CrmUser(world.library))
+        library_ = world.library
+        library_.onecrm.control("webhooks/flush?timeout=5")
+        for prefix in PAYMENT_SCENARIOS[library]:  # the invoice's scenario never runs
+            world.drain(library_.hook(world.scenarios[prefix]).id)
+        for _ in range(10):
+            world.retry_waiting()
+        entries = [
+            entry
+            for prefix in PAYMENT_SCENARIOS[library]
+            for entry in library_.service.sync_log(world.scenarios[prefix])
+            if entry.status != "Not Valid"  # 3.6 leaves credits to 3.11, and 3.11 payments
+        ]
+        assert len(entries) == 2, [(e.status, e.message) for e in entries]
+        for entry in entries:
+            assert entry.status == "Error", entry.message
+            assert "needs attention: after 8 retries" in entry.message
+            assert "has no integrated_id (yet)" in entry.message
+        assert len(world.waiting()) == 2
+
+
+def paid_and_credited_before_its_sync(world: World, crm: CrmUser) -> Ref:
+    """A synced customer's new 1CRM invoice (96.14), paid 20.19 and credited 10.00 before
+    any scenario has seen it."""
+    crm.create_customer("Harakeke Ltd 1", "h@books.example", "Napier")
+    world.assert_balanced()
+    line = LineSpec("Advice", 4, Decimal("20.90"), Decimal(15))
+    ref = crm.create_invoice("Harakeke Ltd 1", [line], "NZD", "2026-03-31")
+    assert crm.pay(ref, Decimal("20.19"), Decimal("20.19"), "2026-03-05")
+    assert crm.credit(ref, Decimal("10.00"), "2026-03-06")
+    return ref
+
+
 def test_the_quickbooks_machine_s_free_credit_memo_voids_and_paid_edits():
     """The books machine's QuickBooks actions added for free credit, credit memo voids and
     paid invoices edited as they are, in one sequence (the seeded runs draw them rarely):
