@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from engine.mapping import CompiledValue, EvalContext, Template
+from engine.mapping.generated import generated_values
 from engine.mapping.values import ERASE, IGNORE
 from engine.runtime.context import RunVariables
 from engine.spec import ModuleSpec
@@ -110,11 +111,21 @@ class PreparedSetVariables:
     __slots__ = ("_names", "_scope", "_shape", "values")
 
     def __init__(
-        self, shape: dict[str, Any], scope: str, names: list[str], evaluators: list[Any]
+        self,
+        shape: dict[str, Any],
+        scope: str,
+        names: list[str],
+        templates: list[Template],
+        evaluators: list[Any],
     ) -> None:
         self._shape, self._scope, self._names = shape, scope, names
-        # The variables' values, evaluated in the mapper's order (``IGNORE``/``ERASE`` kept).
-        self.values: Callable[[EvalContext], list[Any]] = _values_of(tuple(evaluators))
+        # The variables' values, evaluated in the mapper's order (``IGNORE``/``ERASE`` kept):
+        # written into one function with type guards when every template's shape allows
+        # (``engine/mapping/generated.py``), the templates' closures otherwise.
+        general = _values_of(tuple(evaluators))
+        self.values: Callable[[EvalContext], list[Any]] = (
+            generated_values(templates, general) or general
+        )
 
     def apply(self, values: list[Any], variables: RunVariables) -> list[dict[str, Any]]:
         """Set the variables to ``values`` (``IGNORE`` and ``ERASE`` as ``None``): the output."""
@@ -170,6 +181,7 @@ def prepared_set_variables(mapper: CompiledValue | None) -> PreparedSetVariables
         return None
     names: list[str] = []
     evaluators: list[Any] = []
+    templates: list[Template] = []
     for item in items:
         if type(item) is not dict or set(item) != {"name", "value"}:
             return None
@@ -177,8 +189,9 @@ def prepared_set_variables(mapper: CompiledValue | None) -> PreparedSetVariables
         if type(name) is not str:
             return None
         names.append(name)
+        templates.append(item["value"])
         evaluators.append(item["value"].compiled())
-    return PreparedSetVariables(shape, scope, names, evaluators)
+    return PreparedSetVariables(shape, scope, names, templates, evaluators)
 
 
 def _literal(template: Any) -> Any:
