@@ -28,6 +28,7 @@ from engine.errors import (
 )
 from engine.graph.plan import Plan, PlanNode
 from engine.mapping import EvalContext
+from engine.mapping.generated import BundleItem, generated_bundle_item
 from engine.runtime.aggregation import Accumulator
 from engine.runtime.context import ModuleContext, RunContext, RunVariables
 from engine.runtime.inline import (
@@ -184,6 +185,9 @@ class _Run:
         # one is an aggregator collecting from an upstream feeder adds its item there directly.
         self.next_inline: dict[int, PlanNode] = {}
         self.into_accumulator: dict[int, PlanNode] = {}
+        # An aggregator's item read from the bundle just made alone (``{"sku": "{{3.sku}}"}``)
+        # as a function of that bundle: no scope built, no evaluation (``generated.py``).
+        self.bundle_items: dict[int, BundleItem] = {}
         if context.compiled:
             for node in plan.walk():
                 following = self._following(node)
@@ -198,6 +202,9 @@ class _Run:
                     and self.handlers[node.id] is _RUN_INLINE
                 ):
                     self.into_accumulator[node.id] = following
+                    item = generated_bundle_item(following.expressions.mapper, node.id)
+                    if item is not None and following.expressions.group_by is None:
+                        self.bundle_items[following.id] = item
         self.accumulators: dict[int, Accumulator] = {}
         self.cursors: dict[int, Any] = dict(context.cursors)
         self.pending_cursors: dict[int, Any] = {}
@@ -524,6 +531,7 @@ class _Run:
         if aggregator is not None:
             item_mapper = aggregator.expressions.mapper
             group = aggregator.expressions.group_by
+            bundle_item = self.bundle_items.get(aggregator.id)
         accumulators, modules = self.accumulators, run_record.modules
         encode_bundle = encode_bundle_fast
         record: ModuleRecord | None = None
@@ -597,13 +605,19 @@ class _Run:
                         self._over_output_limits(node, size)
                     if operation.stored and not confidential and len(kept) < stored_bundles:
                         kept.append(encoded)
-                    next_scope = {**scope, node_id: output}
                     if aggregator is None:
-                        process_flow(flow, after, next_scope, on_end)
+                        process_flow(flow, after, {**scope, node_id: output}, on_end)
                         continue
                     # ``_process_flow`` into an aggregator without a filter, and
                     # ``_accumulate_bundle``, inline.
                     accumulator = accumulators.get(aggregator.id)
+                    if (  # the item of this bundle alone: no scope, no evaluation
+                        bundle_item is not None and accumulator is not None and type(output) is dict
+                    ):
+                        accumulator.continuation = on_end
+                        accumulator.add(bundle_item(output))
+                        continue
+                    next_scope = {**scope, node_id: output}
                     if accumulator is None:
                         self._accumulate_bundle(aggregator, next_scope, on_end)
                         continue

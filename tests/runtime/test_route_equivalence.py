@@ -52,6 +52,13 @@ VALUES = [
     "{{var.a}}-{{2.sku}}",
     "text",
 ]
+ITEMS = [
+    {"a": "{{3.a}}", "b": "{{3.b}}", "at": "{{2.`__IMTINDEX__`}}"},
+    {"a": "{{3.a}}", "c": "{{3.c}}"},  # the bundle just made alone: its item written inline
+    {"b": "{{3.b}}", "a": "{{3.a}}", "b2": "{{3.b}}"},
+    {"a": "{{3.a}}", "k": "constant"},
+]
+"""Aggregator mappers: reading only Set variables' bundle (``generated_bundle_item``) or not."""
 DIRECTIVES = [
     None,
     "builtin:Ignore",
@@ -136,7 +143,7 @@ def plans(draw: Any) -> dict[str, Any]:
             "module": "builtin:BasicAggregator",
             "version": 1,
             "parameters": {"feeder": feeder},
-            "mapper": {"a": "{{3.a}}", "b": "{{3.b}}", "at": "{{2.`__IMTINDEX__`}}"},
+            "mapper": draw(st.sampled_from(ITEMS)),
         }
         if draw(st.booleans()):
             aggregator["filter"] = {"name": "g", "conditions": [[{"a": "{{3.a}}", "o": "exist"}]]}
@@ -301,3 +308,61 @@ def test_only_the_written_shapes_are_generated():
         "{{trim(2.sku)}}",
     ):
         assert generated("{{2.qty}}", other) is None, other
+
+
+def test_the_bundle_item_gives_the_mappers_item():
+    from engine.mapping import compile_mapper
+    from engine.mapping.generated import generated_bundle_item
+    from engine.mapping.values import ERASE, IGNORE
+
+    mapper = compile_mapper({"a": "{{3.a}}", "b": "{{3.b}}", "c": "{{3.c}}", "d": "{{3.d}}"})
+    item = generated_bundle_item(mapper, 3)
+    assert item is not None
+    bundle = {"a": IGNORE, "b": ERASE, "c": [1, {"x": 2}]}
+    assert item(bundle) == mapper.evaluate(EvalContext(bundles={3: bundle}))
+    assert item(bundle) == {"b": None, "c": [1, {"x": 2}], "d": None}
+    for other in (
+        {"a": "{{3.a}}", "at": "{{2.a}}"},
+        {"a": "{{3.a.b}}"},
+        {"a": "{{3.a}}", "k": "constant"},
+        {"a": "{{upper(3.a)}}"},
+        {"a": {"b": "{{3.a}}"}},
+        ["{{3.a}}"],
+    ):
+        assert generated_bundle_item(compile_mapper(other), 3) is None, other
+
+
+def test_each_aggregator_item_gives_the_same_record_compiled_or_not():
+    """The aggregator's item written inline (``ITEMS`` reading Set variables' bundle alone)
+    and evaluated: the same record, with the Iterator's index and a missing key among them."""
+    lines = [{"qty": 1, "sku": "a"}, {"qty": 2.5, "sku": "b"}, {"qty": 0, "sku": ""}]
+    for mapper in ITEMS:
+        flow = [
+            {"id": 1, "module": "gateway:CustomWebHook", "version": 1, "parameters": {"hook": 1}},
+            {
+                "id": 2,
+                "module": "builtin:BasicFeeder",
+                "version": 1,
+                "mapper": {"array": "{{1.lines}}"},
+            },
+            {
+                "id": 3,
+                "module": "util:SetVariables",
+                "version": 1,
+                "mapper": {
+                    "variables": [
+                        {"name": "a", "value": "{{2.qty}}"},
+                        {"name": "b", "value": "{{upper(2.sku)}}"},
+                    ]
+                },
+            },
+            {
+                "id": 4,
+                "module": "builtin:BasicAggregator",
+                "version": 1,
+                "parameters": {"feeder": 2},
+                "mapper": mapper,
+            },
+        ]
+        compiled, general = run_both(flow, [{"lines": lines}])
+        assert compiled == general, mapper
