@@ -11,8 +11,9 @@ and compares their records.
 
 from __future__ import annotations
 
+import types
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any
+from typing import Any, cast
 
 from engine.mapping import CompiledValue, EvalContext, Template
 from engine.mapping.generated import generated_values
@@ -108,7 +109,7 @@ class PreparedSetVariables:
     only when the record keeps it. The same values, output and input as ``mapper.evaluate``
     then ``set_variables``."""
 
-    __slots__ = ("_names", "_scope", "_shape", "values")
+    __slots__ = ("_names", "_scope", "_shape", "apply", "values")
 
     def __init__(
         self,
@@ -127,8 +128,14 @@ class PreparedSetVariables:
             generated_values(templates, general) or general
         )
 
-    def apply(self, values: list[Any], variables: RunVariables) -> list[dict[str, Any]]:
-        """Set the variables to ``values`` (``IGNORE`` and ``ERASE`` as ``None``): the output."""
+        # ``apply`` unrolled for this mapper's names (one frame, no loop).
+        self.apply: Callable[[list[Any], RunVariables], list[dict[str, Any]]] = _generated_apply(
+            scope, names
+        )
+
+    def apply_general(self, values: list[Any], variables: RunVariables) -> list[dict[str, Any]]:
+        """Set the variables to ``values`` (``IGNORE`` and ``ERASE`` as ``None``): the output.
+        What the generated ``apply`` does, written as a loop."""
         output: dict[str, Any] = {}
         target = variables.scope(self._scope)
         for name, value in zip(self._names, values, strict=True):
@@ -152,6 +159,32 @@ class PreparedSetVariables:
                     item["value"] = None if value is ERASE else value
             items.append(item)
         return {key: self._scope if key == "scope" else items for key in self._shape}
+
+
+def _generated_apply(
+    scope: str, names: list[str]
+) -> Callable[[list[Any], RunVariables], list[dict[str, Any]]]:
+    """``PreparedSetVariables.apply_general`` for these names as one generated function: each
+    value read, ``IGNORE``/``ERASE`` made ``None``, set, and the output built as a dict display
+    (a repeated name keeps its first place and its last value, as the loop's assignments)."""
+    lines = ["def apply(values, variables):", "    target = variables.scope(scope)"]
+    namespace: dict[str, Any] = {"scope": scope, "IGNORE": IGNORE, "ERASE": ERASE}
+    for index, name in enumerate(names):
+        namespace[f"n{index}"] = name
+        lines += [
+            f"    v{index} = values[{index}]",
+            f"    if v{index} is IGNORE or v{index} is ERASE:",
+            f"        v{index} = None",
+            f"    target[n{index}] = v{index}",
+        ]
+    output = ", ".join(f"n{index}: v{index}" for index in range(len(names)))
+    lines.append(f"    return [{{{output}}}]")
+    module = compile("\n".join(lines), "<apply>", "exec")
+    code = next(c for c in module.co_consts if isinstance(c, types.CodeType))
+    return cast(
+        Callable[[list[Any], RunVariables], list[dict[str, Any]]],
+        types.FunctionType(code, namespace, "apply"),
+    )
 
 
 def _values_of(evaluators: tuple[Any, ...]) -> Callable[[EvalContext], list[Any]]:

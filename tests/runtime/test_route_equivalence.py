@@ -366,3 +366,29 @@ def test_each_aggregator_item_gives_the_same_record_compiled_or_not():
         ]
         compiled, general = run_both(flow, [{"lines": lines}])
         assert compiled == general, mapper
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from(["a", "b", "c"]), max_size=4),
+    st.data(),
+    st.sampled_from(["roundtrip", "execution"]),
+)
+def test_the_generated_apply_sets_what_the_loop_sets(names, data, scope):
+    from engine.mapping.values import ERASE, IGNORE
+    from engine.runtime.context import RunVariables
+    from engine.runtime.inline import PreparedSetVariables
+
+    values = data.draw(
+        st.lists(
+            st.sampled_from([1, "x", None, IGNORE, ERASE, [1]]),
+            min_size=len(names),
+            max_size=len(names),
+        )
+    )
+    prepared = PreparedSetVariables({}, scope, names, [], [])
+    generated, looped = RunVariables(), RunVariables()
+    output = prepared.apply(values, generated)
+    assert output == prepared.apply_general(values, looped)
+    assert [list(o) for o in output] == [list(o) for o in prepared.apply_general(values, looped)]
+    assert generated.scope(scope) == looped.scope(scope)
