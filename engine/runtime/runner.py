@@ -29,6 +29,7 @@ from engine.errors import (
 )
 from engine.graph.plan import Plan, PlanNode
 from engine.mapping import EvalContext
+from engine.mapping.generated import BundleItem, generated_bundle_item
 from engine.runtime.aggregation import Accumulator
 from engine.runtime.context import ModuleContext, RunContext, RunVariables
 from engine.runtime.inline import (
@@ -164,6 +165,7 @@ class _Run:
         self.into_accumulator = layout.into_accumulator
         # Set variables whose mapper has the exported shape: its values evaluated directly.
         self.prepared = layout.prepared
+        self.bundle_items = layout.bundle_items
         self.accumulators: dict[int, Accumulator] = {}
         self.cursors: dict[int, Any] = dict(context.cursors)
         self.pending_cursors: dict[int, Any] = {}
@@ -483,6 +485,7 @@ class _Run:
         if aggregator is not None:
             item_mapper = aggregator.expressions.mapper
             group = aggregator.expressions.group_by
+            bundle_item = self.bundle_items.get(aggregator.id)
         accumulators, modules = self.accumulators, run_record.modules
         encode_bundle = encode_bundle_fast
         record: ModuleRecord | None = None
@@ -556,13 +559,19 @@ class _Run:
                         self._over_output_limits(node, size)
                     if operation.stored and not confidential and len(kept) < stored_bundles:
                         kept.append(encoded)
-                    next_scope = {**scope, node_id: output}
                     if aggregator is None:
-                        process_flow(flow, after, next_scope, on_end)
+                        process_flow(flow, after, {**scope, node_id: output}, on_end)
                         continue
                     # ``_process_flow`` into an aggregator without a filter, and
                     # ``_accumulate_bundle``, inline.
                     accumulator = accumulators.get(aggregator.id)
+                    if (  # the item of this bundle alone: no scope, no evaluation
+                        bundle_item is not None and accumulator is not None and type(output) is dict
+                    ):
+                        accumulator.continuation = on_end
+                        accumulator.add(bundle_item(output))
+                        continue
+                    next_scope = {**scope, node_id: output}
                     if accumulator is None:
                         self._accumulate_bundle(aggregator, next_scope, on_end)
                         continue
@@ -1137,6 +1146,9 @@ class _Layout:
     adds its item there directly."""
     prepared: dict[int, PreparedSetVariables]
     """Set variables whose mapper has the exported shape: its values evaluated directly."""
+    bundle_items: dict[int, BundleItem]
+    """An aggregator's item read from the bundle just made alone (``{"sku": "{{3.sku}}"}``),
+    as a function of that bundle: no scope built, no evaluation (``generated.py``)."""
 
 
 _LAYOUTS: weakref.WeakKeyDictionary[Plan, dict[bool, _Layout]] = weakref.WeakKeyDictionary()
@@ -1163,6 +1175,7 @@ def _make_layout(plan: Plan, compiled: bool) -> _Layout:
     next_inline: dict[int, PlanNode] = {}
     into_accumulator: dict[int, PlanNode] = {}
     prepared: dict[int, PreparedSetVariables] = {}
+    bundle_items: dict[int, BundleItem] = {}
     if compiled:
         for node in plan.walk():
             made = inline_of(node.spec)
@@ -1187,8 +1200,19 @@ def _make_layout(plan: Plan, compiled: bool) -> _Layout:
                 and handlers[node.id] is _RUN_INLINE
             ):
                 into_accumulator[node.id] = following
+                item = generated_bundle_item(following.expressions.mapper, node.id)
+                if item is not None and following.expressions.group_by is None:
+                    bundle_items[following.id] = item
     return _Layout(
-        positions, feeds, first, handlers, inline, next_inline, into_accumulator, prepared
+        positions,
+        feeds,
+        first,
+        handlers,
+        inline,
+        next_inline,
+        into_accumulator,
+        prepared,
+        bundle_items,
     )
 
 
