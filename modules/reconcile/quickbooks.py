@@ -12,14 +12,20 @@ together is both (``payments_of``). An estimate is a quote keyed by
 its origin: its private note ``1CRM <number>`` when §3.5a made it, else ``QuickBooks estimate
 <number>`` (§3.5b's subject in 1CRM); ``TxnStatus`` Pending is ``open``, Accepted ``accepted``,
 Rejected ``declined``, Closed ``invoiced`` (QuickBooks closes an estimate once invoiced).
+
+QuickBooks gives a customer one currency, so a 1CRM account invoiced in another currency is a
+second customer named ``<account> (<currency>)`` in that currency (§3.3, docs/sandboxes.md):
+it pairs with the account — its documents are the account's, and it is not a customer of its
+own (``account_names``).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from modules.connections import ApiClient
 from modules.quickbooks.client import QuickBooksClient, qbo_settings
@@ -66,12 +72,40 @@ def fetch_quickbooks(
     invoices = list(client.query_all("SELECT * FROM Invoice"))
     payments = list(client.query_all("SELECT * FROM Payment"))
     estimates = list(client.query_all("SELECT * FROM Estimate"))
+    accounts = account_names(customers)
     return Books(
-        customers=[customer_of(c) for c in customers],
-        invoices=[invoice_of(i, codes) for i in invoices],
+        customers=[customer_of(c) for c in customers if accounts[str(c["Id"])] == display(c)],
+        invoices=[of_account(invoice_of(i, codes), i, accounts) for i in invoices],
         payments=[part for p in payments for part in payments_of(p)],
-        quotes=[quote_of(e, codes) for e in estimates],
+        quotes=[of_account(quote_of(e, codes), e, accounts) for e in estimates],
     )
+
+
+def display(customer: Mapping[str, Any]) -> str:
+    return str(customer.get("DisplayName") or "").strip()
+
+
+def account_names(customers: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """Each customer's Id → the name of the 1CRM account it stands for: its own name, or for
+    ``<name> (<currency>)`` in that currency, when a customer ``<name>`` exists, ``<name>``."""
+    listed = list(customers)
+    names = {display(c).casefold() for c in listed}
+    found: dict[str, str] = {}
+    for customer in listed:
+        name = display(customer)
+        currency = str((customer.get("CurrencyRef") or {}).get("value") or "")
+        base = name.removesuffix(f" ({currency})") if currency else name
+        found[str(customer["Id"])] = base if base.casefold() in names else name
+    return found
+
+
+Document = TypeVar("Document", Invoice, Quote)
+
+
+def of_account(document: Document, raw: Mapping[str, Any], accounts: Mapping[str, str]) -> Document:
+    """The document with the account's name as its customer (a currency's customer's too)."""
+    customer_id = str((raw.get("CustomerRef") or {}).get("value") or "")
+    return replace(document, customer=accounts.get(customer_id, document.customer))
 
 
 def customer_of(customer: Mapping[str, Any]) -> Customer:

@@ -19,7 +19,9 @@ def client(serve, http):
 def customers(client):
     """Kea Ltd in the home currency (NZD) and "Kea Ltd (USD)", the same firm's USD customer."""
     home = client.create("customer", {"DisplayName": "Kea Ltd"})
-    usd = client.create("customer", {"DisplayName": "Kea Ltd (USD)", "CurrencyRef": {"value": "USD"}})
+    usd = client.create(
+        "customer", {"DisplayName": "Kea Ltd (USD)", "CurrencyRef": {"value": "USD"}}
+    )
     return home, usd
 
 
@@ -56,8 +58,12 @@ def test_an_update_cannot_move_a_transaction_to_another_currency(client, custome
     invoice = client.create("invoice", document("invoice", home))
     moved = client.post(
         "invoice",
-        {"Id": invoice["Id"], "SyncToken": invoice["SyncToken"], "sparse": True,
-         "CurrencyRef": {"value": "USD"}},
+        {
+            "Id": invoice["Id"],
+            "SyncToken": invoice["SyncToken"],
+            "sparse": True,
+            "CurrencyRef": {"value": "USD"},
+        },
     )
     assert fault(moved)["code"] == "6000"
     assert client.read("invoice", invoice["Id"])["CurrencyRef"]["value"] == "NZD"
@@ -67,15 +73,23 @@ def test_a_customer_currency_is_fixed_once_it_has_transactions(client, customers
     home, _ = customers
     changed = client.create(
         "customer",
-        {"Id": home["Id"], "SyncToken": home["SyncToken"], "sparse": True,
-         "CurrencyRef": {"value": "AUD"}},
+        {
+            "Id": home["Id"],
+            "SyncToken": home["SyncToken"],
+            "sparse": True,
+            "CurrencyRef": {"value": "AUD"},
+        },
     )
     assert changed["CurrencyRef"]["value"] == "AUD"  # no transaction yet: it may change
     client.create("invoice", document("invoice", changed))
     again = client.post(
         "customer",
-        {"Id": home["Id"], "SyncToken": changed["SyncToken"], "sparse": True,
-         "CurrencyRef": {"value": "NZD"}},
+        {
+            "Id": home["Id"],
+            "SyncToken": changed["SyncToken"],
+            "sparse": True,
+            "CurrencyRef": {"value": "NZD"},
+        },
     )
     assert again.status_code == 400
     assert fault(again)["code"] == "6000"
@@ -83,8 +97,12 @@ def test_a_customer_currency_is_fixed_once_it_has_transactions(client, customers
     # an update that leaves the currency out keeps it
     renamed = client.create(
         "customer",
-        {"Id": home["Id"], "SyncToken": changed["SyncToken"], "sparse": True,
-         "DisplayName": "Kea Limited"},
+        {
+            "Id": home["Id"],
+            "SyncToken": changed["SyncToken"],
+            "sparse": True,
+            "DisplayName": "Kea Limited",
+        },
     )
     assert renamed["CurrencyRef"]["value"] == "AUD"
 
