@@ -510,6 +510,19 @@ class QuickBooksUser:
         found = [c for c in self.library.qbo_records("Customer") if c["DisplayName"] == name]
         return found[0] if found else None
 
+    def customer_in(self, customer: dict[str, Any], currency: str) -> dict[str, Any]:
+        """The customer itself when it is in ``currency``, else its customer of that currency
+        "<name> (<currency>)" (what QuickBooks users make; §3.3 makes the same)."""
+        if customer.get("CurrencyRef", {}).get("value", currency) == currency:
+            return customer
+        name = f"{customer['DisplayName']} ({currency})"
+        found = self.customer(name)
+        if found is not None:
+            return found
+        body = {"DisplayName": name, "CurrencyRef": {"value": currency}}
+        created: dict[str, Any] = self.library.qbo_api("POST", "customer", body)["Customer"]
+        return created
+
     def create_customer(self, name: str, email: str, city: str, phone: str = "") -> None:
         body = {
             "DisplayName": name,
@@ -538,10 +551,12 @@ class QuickBooksUser:
         self, customer: str, lines: list[LineSpec], mode: str, due: str, currency: str = "NZD"
     ) -> Ref | None:
         """An invoice of ``lines``; their discounts become QuickBooks' one discount of the
-        whole invoice (``qbo_lines``)."""
+        whole invoice (``qbo_lines``). QuickBooks gives a customer one currency: an invoice in
+        another goes to the customer's "<name> (<currency>)", made the first time."""
         found = self.customer(customer)
         if found is None:
             return None
+        found = self.customer_in(found, currency)
         body = {
             "CustomerRef": {"value": found["Id"]},
             "TxnDate": "2026-03-01",
