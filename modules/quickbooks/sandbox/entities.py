@@ -94,9 +94,12 @@ def _customer_currency(realm: Realm, record: Record, existing: Record | None) ->
     customer ("add a new, separate customer … for each currency", QuickBooks help,
     "Multicurrency and files updated from earlier versions"). The 6000 fault and its wording
     are the sandbox's: no source gives the text Intuit returns for this change."""
-    before = customer_currency(realm, existing) if existing is not None else None
-    wanted = ref_id(record.get("CurrencyRef")) or before or realm.currency
-    if before is not None and wanted != before and realm.has_transactions(existing["Id"]):
+    if existing is None:
+        record["CurrencyRef"] = {"value": ref_id(record.get("CurrencyRef")) or realm.currency}
+        return
+    before = customer_currency(realm, existing)
+    wanted = ref_id(record.get("CurrencyRef")) or before
+    if wanted != before and realm.has_transactions(existing["Id"]):
         raise faults.business(
             f"The currency of customer {existing['DisplayName']} ({before}) cannot be changed "
             "once it has transactions.",
