@@ -18,6 +18,7 @@ does) with the values its operands had — what the sync log shows instead of th
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from math import isfinite
@@ -215,13 +216,14 @@ class Filter:
         references: module ids any condition reads.
     """
 
-    __slots__ = ("_only", "groups", "name", "references")
+    __slots__ = ("_only", "groups", "name", "quick_pass", "references")
 
     def __init__(self, name: str | None, groups: list[list[Condition]]) -> None:
         self.name = name
         self.groups = groups
         # The commonest filter: one condition (``failures`` without its loops).
         self._only = groups[0][0] if len(groups) == 1 and len(groups[0]) == 1 else None
+        self.quick_pass = _quick_pass(self._only)
         found: set[int] = set()
         for group in groups:
             for condition in group:
@@ -263,6 +265,32 @@ class Filter:
             else:
                 return []
         return failed
+
+
+def _quick_pass(only: Condition | None) -> Callable[[Mapping[int, Any]], bool] | None:
+    """For one ``number:…`` condition of a key into a module's bundle against a constant
+    number (``{{2.qty}}`` greater than ``0``): a test of the path's bundles, true only when
+    that value is a plain finite number for which the condition holds, read and compared in
+    one frame, no coercion. False says nothing: the caller asks ``failures`` (reading a bundle
+    changes nothing, so the condition read twice gives what it gives once). ``None`` for any
+    other filter."""
+    if only is None or only._number is None:
+        return None
+    key = only.a.single_key()
+    if key is None:
+        return None
+    module_id, name = key
+    compare, number, _ = only._number
+
+    def passes(bundles: Mapping[int, Any]) -> bool:
+        bundle = bundles.get(module_id)
+        if type(bundle) is dict:
+            a = bundle.get(name)
+            if type(a) is int or (type(a) is float and isfinite(a)):
+                return bool(compare(a, number))
+        return False
+
+    return passes
 
 
 def compile_filter(filter_json: Any, where: str = "") -> Filter:

@@ -68,6 +68,12 @@ class Template:
             run = self._run = self.compiled()
         return run(ctx)
 
+    def single_key(self) -> tuple[int, str] | None:
+        """``(module id, key)`` when the template is one key into a module's bundle alone
+        (``{{2.qty}}``: its value is that key's value, read as it is); ``None`` otherwise."""
+        single = self._single
+        return single.single_key() if type(single) is Path else None
+
     def compiled(self) -> Callable[[EvalContext], Any]:
         """``evaluate`` as one function of the context (the expressions' closures inside)."""
         if self._single is not None:
@@ -259,6 +265,24 @@ class CompiledValue:
             return run(ctx)
         return _settle(self._root.evaluate(ctx))
 
+    def structure(self) -> Any:
+        """The mapper as nested ``dict``s and ``list``s whose leaves are its compiled
+        ``Template``s (for code that evaluates some of them itself, such as the runner's
+        Set variables); ``None`` when a collection spreads its keys (Make's spread key)."""
+        return _structure(self._root)
+
+
+def _structure(compiled: _Compiled) -> Any:
+    if type(compiled) is _Leaf:
+        return compiled.template
+    if type(compiled) is _Array:
+        items = [_structure(item) for item in compiled.items]
+        return None if any(item is None for item in items) else items
+    if type(compiled) is _Collection and not compiled.spreads:
+        fields = {key: _structure(value) for key, value in compiled.items}
+        return None if any(value is None for value in fields.values()) else fields
+    return None
+
 
 class _Compiled(ABC):
     __slots__ = ("is_constant", "references")
@@ -285,6 +309,11 @@ class _Leaf(_Compiled):
 
 class _Collection(_Compiled):
     __slots__ = ("_evaluators", "_spread_key", "_spreads", "items", "run")
+
+    @property
+    def spreads(self) -> bool:
+        """Whether one of its keys is the spread key (its value's fields go in its place)."""
+        return self._spreads
 
     def __init__(self, items: list[tuple[str, _Compiled]], spread_key: str | None = None) -> None:
         self.items = items

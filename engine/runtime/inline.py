@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
+from engine.mapping import CompiledValue, EvalContext, Template
+from engine.mapping.values import ERASE, IGNORE
 from engine.runtime.context import RunVariables
 from engine.spec import ModuleSpec
 
@@ -95,3 +97,94 @@ def inline_of(spec: ModuleSpec | None) -> Inline | None:
     run = spec.run
     name = f"{getattr(run, '__module__', '')}.{getattr(run, '__qualname__', '')}"
     return _INLINE.get((name, getattr(spec.input, "__qualname__", "")))
+
+
+class PreparedSetVariables:
+    """``util:SetVariables`` for the shape Make exports (a literal ``scope`` of a known
+    lifetime and a literal array of ``{name, value}`` with literal text names, nothing else):
+    ``values`` evaluates the value templates in order, ``apply`` sets the variables and gives
+    the output, and the mapped input (a collection, an array and a dict a variable) is built
+    only when the record keeps it. The same values, output and input as ``mapper.evaluate``
+    then ``set_variables``."""
+
+    __slots__ = ("_names", "_scope", "_shape", "values")
+
+    def __init__(
+        self, shape: dict[str, Any], scope: str, names: list[str], evaluators: list[Any]
+    ) -> None:
+        self._shape, self._scope, self._names = shape, scope, names
+        # The variables' values, evaluated in the mapper's order (``IGNORE``/``ERASE`` kept).
+        self.values: Callable[[EvalContext], list[Any]] = _values_of(tuple(evaluators))
+
+    def apply(self, values: list[Any], variables: RunVariables) -> list[dict[str, Any]]:
+        """Set the variables to ``values`` (``IGNORE`` and ``ERASE`` as ``None``): the output."""
+        output: dict[str, Any] = {}
+        target = variables.scope(self._scope)
+        for name, value in zip(self._names, values, strict=True):
+            if value is IGNORE or value is ERASE:
+                value = None
+            target[name] = value
+            output[name] = value
+        return [output]
+
+    def mapped_input(self, values: list[Any]) -> dict[str, Any]:
+        """What ``mapper.evaluate`` gives for these values: keys in the mapper's order,
+        ``IGNORE`` leaving ``value`` out and ``ERASE`` as ``None``."""
+        items = []
+        templates = self._shape["variables"]
+        for template, name, value in zip(templates, self._names, values, strict=True):
+            item: dict[str, Any] = {}
+            for key in template:
+                if key == "name":
+                    item["name"] = name
+                elif value is not IGNORE:
+                    item["value"] = None if value is ERASE else value
+            items.append(item)
+        return {key: self._scope if key == "scope" else items for key in self._shape}
+
+
+def _values_of(evaluators: tuple[Any, ...]) -> Callable[[EvalContext], list[Any]]:
+    """One function evaluating ``evaluators`` in order: unrolled for up to three (a list
+    comprehension is a frame of its own in Python 3.11)."""
+    if len(evaluators) == 1:
+        (first,) = evaluators
+        return lambda ctx: [first(ctx)]
+    if len(evaluators) == 2:
+        first, second = evaluators
+        return lambda ctx: [first(ctx), second(ctx)]
+    if len(evaluators) == 3:
+        first, second, third = evaluators
+        return lambda ctx: [first(ctx), second(ctx), third(ctx)]
+    return lambda ctx: [evaluate(ctx) for evaluate in evaluators]
+
+
+def prepared_set_variables(mapper: CompiledValue | None) -> PreparedSetVariables | None:
+    """``PreparedSetVariables`` for ``mapper``, or ``None`` for any other shape (the runner
+    then evaluates the mapper and calls ``set_variables``)."""
+    shape = mapper.structure() if mapper is not None else None
+    if type(shape) is not dict or not set(shape) <= {"scope", "variables"}:
+        return None
+    scope = _literal(shape["scope"]) if "scope" in shape else "roundtrip"
+    items = shape.get("variables")
+    if type(scope) is not str or scope not in _SCOPES or type(items) is not list:
+        return None
+    names: list[str] = []
+    evaluators: list[Any] = []
+    for item in items:
+        if type(item) is not dict or set(item) != {"name", "value"}:
+            return None
+        name = _literal(item["name"])
+        if type(name) is not str:
+            return None
+        names.append(name)
+        evaluators.append(item["value"].compiled())
+    return PreparedSetVariables(shape, scope, names, evaluators)
+
+
+def _literal(template: Any) -> Any:
+    """A constant template's scalar; ``None`` for anything else."""
+    if type(template) is Template and template.is_constant:
+        source = template.source
+        if type(source) in (str, int, float, bool):
+            return source
+    return None

@@ -13,6 +13,7 @@ See docs/execution-record.md.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -76,6 +77,12 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, bytes | bytearray):
         return value.decode("utf-8", "replace")
     return str(value)
+
+
+encode_bundle_fast = functools.partial(orjson.dumps, default=_json_default, option=COMPACT_OPTIONS)
+"""``encoded_bundle`` without its fallback or its frame (a partial is called in C): for the
+runner's loops over every bundle, which call ``encoded_bundle`` when it raises
+(``orjson.JSONEncodeError``, a ``TypeError``)."""
 
 
 @dataclass(slots=True)
@@ -184,6 +191,8 @@ class ExecutionRecord:
     path it continues, ``None`` when confidential). That run's lineage ``bundle`` 0 is it.
     ``outputs`` are the scenario outputs ``scenario-service:ReturnData`` returned (``None``:
     the run returned none); a confidential record does not store them.
+    ``stopped_at``: a resumed run that rolled back with auto-commit on, where it stopped (the
+    modules before had committed): the incomplete execution it retried goes on from there.
     """
 
     status: RunStatus = RunStatus.SUCCESS
@@ -204,6 +213,7 @@ class ExecutionRecord:
     blueprint_version: int | None = None
     resumed: dict[str, Any] | None = None
     outputs: dict[str, Any] | None = None
+    stopped_at: IncompleteState | None = None
 
     def module(self, module_id: int, module: str, label: str | None) -> ModuleRecord:
         if module_id not in self.modules:

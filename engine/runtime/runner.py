@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from orjson import JSONEncodeError
 from pydantic import BaseModel, ValidationError
 
 from engine.errors import (
@@ -29,7 +30,13 @@ from engine.graph.plan import Plan, PlanNode
 from engine.mapping import EvalContext
 from engine.runtime.aggregation import Accumulator
 from engine.runtime.context import ModuleContext, RunContext, RunVariables
-from engine.runtime.inline import Inline, inline_of
+from engine.runtime.inline import (
+    Inline,
+    PreparedSetVariables,
+    inline_of,
+    prepared_set_variables,
+    set_variables,
+)
 from engine.runtime.record import (
     ExecutionRecord,
     IncompleteState,
@@ -37,6 +44,7 @@ from engine.runtime.record import (
     OperationRecord,
     Rejection,
     RunStatus,
+    encode_bundle_fast,
     encoded_bundle,
     to_json_value,
 )
@@ -59,10 +67,16 @@ class RunLimitExceeded(RuntimeError):
 class _StopRun(Exception):
     """Unwinds the run: ``commit`` (Commit directive) or ``rollback`` (Rollback, fatal error)."""
 
-    def __init__(self, outcome: str, error: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        outcome: str,
+        error: dict[str, Any] | None = None,
+        stopped: IncompleteState | None = None,
+    ) -> None:
         super().__init__(outcome)
         self.outcome = outcome
         self.error = error
+        self.stopped = stopped  # the bundle's remainder from the module that rolled back
 
 
 class _Directive(Exception):
@@ -149,11 +163,20 @@ class _Run:
             node.id: _handler(node) for node in plan.walk()
         }
         self.inline: dict[int, Inline] = {}
+        # Set variables whose mapper has the exported shape: its values evaluated directly.
+        self.prepared: dict[int, PreparedSetVariables] = {}
         if context.compiled:
             for node in plan.walk():
                 inline = inline_of(node.spec)
                 if inline is not None:
                     self.inline[node.id] = inline
+                    prepared = (
+                        prepared_set_variables(node.expressions.mapper)
+                        if inline is set_variables
+                        else None
+                    )
+                    if prepared is not None:
+                        self.prepared[node.id] = prepared
                     if node.id not in self.feeds and node is not self.first:
                         self.handlers[node.id] = _Run._run_inline
         # The route compiled whole where it is straight: a module whose next one is run inline
@@ -184,6 +207,7 @@ class _Run:
         self.last_contexts: dict[int, ModuleContext] = {}
         # A retried call whose first attempt may have reached the API: (module, identity).
         self.repeated_call: tuple[int, dict[str, Any]] | None = None
+        self.resumed_retry: Mapping[str, Any] = {}  # Break's settings of the state resumed
         self.started = self.seconds()
         self.bundles = 0
         # Lineage: which bundle of the first module is travelling now (depth first, so one at a
@@ -238,7 +262,7 @@ class _Run:
             if stop.outcome == "commit":
                 self._commit()
                 return False
-            self._rollback(stop.error)
+            self._rollback(stop.error, stop.stopped)
             return False
         self._commit()
         return True
@@ -259,9 +283,13 @@ class _Run:
                 self.context.commit_cursor(module_id, cursor)
         self.pending_cursors.clear()
 
-    def _rollback(self, error: dict[str, Any] | None) -> None:
+    def _rollback(self, error: dict[str, Any] | None, stopped: IncompleteState | None) -> None:
         if self.settings.auto_commit:
             self.transaction.rollback_operation()
+            # A resumed run's modules before the one that rolled back have committed their
+            # writes: the incomplete execution must go on from there, not redo them.
+            if self.record.resumed is not None and stopped is not None:
+                self.record.stopped_at = stopped
         self.transaction.rollback()
         self.pending_cursors.clear()
         self.record.status = RunStatus.ERROR
@@ -296,6 +324,7 @@ class _Run:
         position = self.positions[node.id]
         if state.call is not None:
             self.repeated_call = (node.id, dict(state.call))
+        self.resumed_retry = state.retry
         self._note_resumed(state)
         self._process_node(_Step(node, position.flow, position.index, dict(state.bundles), None))
 
@@ -322,8 +351,11 @@ class _Run:
                 on_end(scope)
             return True
         node = flow[index]
-        if node.expressions.filter is not None and not self._filter_passes(node, scope):
-            return False
+        check = node.expressions.filter
+        if check is not None:
+            quick = check.quick_pass if self.context.compiled else None
+            if (quick is None or not quick(scope)) and not self._filter_passes(node, scope):
+                return False
         handler = self.handlers[node.id]
         if handler is _RUN_INLINE:  # neither needs a step but on the way to an error
             self._run_inline_bundle(node, flow, index, scope, on_end)
@@ -368,32 +400,19 @@ class _Run:
         node = step.node
         first = node is self.first
         operation = self._begin_operation(node)
-        produced = 0
         try:
             outputs = (
                 iter(given) if given is not None else self._call_module(node, step.scope, operation)
             )
-            # The path of every bundle of every module: what it reads, read once.
-            flow, after, scope, on_end = step.flow, step.index + 1, step.scope, step.on_end
-            transaction, record_output = self.transaction, self._record_output
-            process_flow, node_id = self._process_flow, node.id
-            following = self.next_inline.get(node_id)
-            check = following.expressions.filter if following is not None else None
-            run_inline, passes = self._run_inline_bundle, self._filter_passes
-            for output in outputs:
-                if type(output) is not dict:
-                    output = self._check_output(node, output)
-                if transaction.auto_commit and transaction.pending:
-                    transaction.commit()  # this module's operation is done with its writes
-                produced += 1
-                record_output(node, operation, output)
-                if first:
-                    self.lineage, self.first_bundles = self.first_bundles, self.first_bundles + 1
-                next_scope = {**scope, node_id: output}
-                if following is None:  # ``_continue``, inline
+            flow, after, on_end = step.flow, step.index + 1, step.on_end
+            following = self.next_inline.get(node.id)
+            passing = self._passing(node, operation, outputs, step.scope, following)
+            if following is None:  # ``_continue``, inline
+                process_flow = self._process_flow
+                for next_scope in passing:
                     process_flow(flow, after, next_scope, on_end)
-                elif check is None or passes(following, next_scope):
-                    run_inline(following, flow, after, next_scope, on_end)
+            else:  # the route into an inline module, in one loop
+                self._run_inline_route(following, flow, after, passing, on_end)
         except ModuleError as error:
             if first:  # the trigger's own error is on no bundle's path
                 self.lineage = None
@@ -404,9 +423,57 @@ class _Run:
             if first:  # what runs after (an aggregator fed by it) combines its bundles
                 self.lineage = None
         self._end_operation(node, operation, None)
-        if not produced and self._continues_without_results(node):
+        if not operation.output_count and self._continues_without_results(node):
             self._continue(step, {})
         self._stop_if_returned(node)
+
+    def _passing(
+        self,
+        node: PlanNode,
+        operation: OperationRecord,
+        outputs: Iterator[Mapping[str, Any]],
+        scope: Scope,
+        following: PlanNode | None,
+    ) -> Iterator[Scope]:
+        """Each output of ``node``'s operation recorded (``_record_output``, inline: once per
+        bundle of every module), as the path's bundles; with ``following`` (the inline module
+        next), only those its filter lets through. Lazily: each one travels its whole path
+        before the next output is asked for."""
+        first, node_id, transaction = node is self.first, node.id, self.transaction
+        check = following.expressions.filter if following is not None else None
+        quick = check.quick_pass if check is not None else None
+        passes, into = self._filter_passes, following if following is not None else node
+        run_record, limits = self.record, self.limits
+        record = run_record.modules.get(node_id) or self._module_record(node)
+        kept, confidential = operation.encoded_output, run_record.confidential
+        encode_bundle = encode_bundle_fast
+        for output in outputs:
+            if type(output) is not dict:
+                output = self._check_output(node, output)
+            if transaction.auto_commit and transaction.pending:
+                transaction.commit()  # this module's operation is done with its writes
+            record.bundles_out += 1
+            operation.output_count += 1
+            try:  # ``encoded_bundle``
+                encoded = encode_bundle(output)
+            except (JSONEncodeError, TypeError):
+                encoded = encoded_bundle(output)
+            size = len(encoded)
+            run_record.data_size += size
+            self.bundles += 1
+            if size > limits.max_output_bytes or self.bundles > limits.max_bundles:
+                self._over_output_limits(node, size)
+            if operation.stored and not confidential and len(kept) < limits.stored_bundles:
+                kept.append(encoded)
+            if first:
+                self.lineage, self.first_bundles = self.first_bundles, self.first_bundles + 1
+            next_scope = {**scope, node_id: output}
+            if (
+                check is None
+                or (quick is not None and quick(next_scope))
+                or passes(into, next_scope)
+            ):
+                yield next_scope
 
     def _run_inline(self, step: _Step) -> None:
         """``_run_node`` for a built-in module run inline (``engine/runtime/inline.py``) that
@@ -422,52 +489,150 @@ class _Run:
         scope: Scope,
         on_end: OnEnd,
     ) -> None:
-        operation = self._begin_operation(node)
-        produced, node_id = 0, node.id
-        try:
-            mapper = node.expressions.mapper
-            if mapper is not None:  # ``_eval``, inline
-                evaluation, consumed = self.evaluation, self.execution_variables
-                evaluation.bundles = scope
-                consumed["operationsConsumed"] = self.record.operations
-                consumed["dataConsumed"] = self.record.data_size
-                mapped = mapper.evaluate(evaluation)
+        """One bundle through an inline module: ``_run_inline_route`` of one."""
+        self._run_inline_route(node, flow, index, (scope,), on_end)
+
+    def _run_inline_route(
+        self,
+        node: PlanNode,
+        flow: tuple[PlanNode, ...],
+        index: int,
+        scopes: Iterable[Scope],
+        on_end: OnEnd,
+    ) -> None:
+        """Each bundle of ``scopes`` through an inline module and, when it feeds an aggregator
+        directly, into it: the route from a module's outputs to the aggregator in one loop.
+        ``_begin_operation``, ``_call_module``, ``_record_output``, ``_accumulate_bundle`` and
+        ``_end_operation`` are written out here, and what they read is read once for the
+        route, not once per bundle (the frames and lookups were a third of a B1 line). The
+        same operations, records, order and errors as the general way, bundle by bundle:
+        ``tests/runtime/test_route_equivalence.py``."""
+        node_id, run_record, limits = node.id, self.record, self.limits
+        max_operations, max_seconds, stored_bundles = (
+            limits.max_operations,
+            limits.max_seconds,
+            limits.stored_bundles,
+        )
+        max_output_bytes, max_bundles = limits.max_output_bytes, limits.max_bundles
+        seconds, run_started, transaction = self.seconds, self.started, self.transaction
+        on_event, confidential = self.context.on_event, run_record.confidential
+        mapper, prepared = node.expressions.mapper, self.prepared.get(node_id)
+        evaluation, consumed = self.evaluation, self.execution_variables  # ``_eval``
+        inline, variables, counts = self.inline[node_id], self.variables, self.call_counts
+        after, process_flow = index + 1, self._process_flow
+        aggregator = self.into_accumulator.get(node_id)
+        if aggregator is not None:
+            item_mapper = aggregator.expressions.mapper
+            group = aggregator.expressions.group_by
+        accumulators, modules = self.accumulators, run_record.modules
+        encode_bundle = encode_bundle_fast
+        record: ModuleRecord | None = None
+        for scope in scopes:
+            # ``_begin_operation`` and ``_check_limits``, inline.
+            if run_record.operations >= max_operations:
+                self._check_limits()  # raises: the same stop, with its message
+            started = seconds()
+            if started - run_started > max_seconds:
+                self._over_time()
+            run_record.operations += 1
+            if record is None:  # made by the first operation (or rejection) of the run
+                record = modules.get(node_id) or self._module_record(node)
+            record.operations += 1
+            operation = OperationRecord(bundle=self.lineage)
+            if len(record.calls) < stored_bundles:
+                record.calls.append(operation)
             else:
-                mapped = None
-            operation.input = mapped if not self.record.confidential else None
-            outputs: Iterable[Mapping[str, Any]] | None = None
-            if self.repeated_call is None:
-                if node_id not in self.parameters:
-                    self._parameters(node)  # a set-up error is the same either way
-                outputs = self.inline[node_id](mapped, self.variables)
-            if outputs is None:
-                outputs = self._general_call(node, mapped)
-            else:  # ``_next_call_ordinal``, inline
-                counts = self.call_counts
-                counts[node_id] = counts.get(node_id, 0) + 1
-            after, transaction = index + 1, self.transaction
-            record_output, process_flow = self._record_output, self._process_flow
-            aggregator = self.into_accumulator.get(node_id)
-            for output in outputs:
-                if type(output) is not dict:
-                    output = self._check_output(node, output)
-                if transaction.auto_commit and transaction.pending:
-                    transaction.commit()
-                produced += 1
-                record_output(node, operation, output)
-                if aggregator is None:
-                    process_flow(flow, after, {**scope, node_id: output}, on_end)
-                else:  # ``_process_flow`` into an aggregator without a filter, inline
-                    self._accumulate_bundle(aggregator, {**scope, node_id: output}, on_end)
-        except ModuleError as error:
-            self._end_operation(node, operation, error)
-            self._handle_error(_Step(node, flow, index, scope, on_end), error, operation)
-            return
-        self._end_operation(node, operation, None)
-        if not produced and self._continues_without_results(node):
-            self._continue(_Step(node, flow, index, scope, on_end), {})
-        if node_id in self.last_contexts:  # only a general call leaves a context
-            self._stop_if_returned(node)
+                operation.stored = False
+                record.calls_omitted += 1
+            operation.duration_ms = started
+            transaction.begin_operation()
+            if on_event is not None:
+                self._event("module_started", node)
+            produced = 0
+            try:
+                if mapper is not None:
+                    evaluation.bundles = scope
+                    consumed["operationsConsumed"] = run_record.operations
+                    consumed["dataConsumed"] = run_record.data_size
+                outputs: Iterable[Mapping[str, Any]] | None = None
+                repeated = self.repeated_call
+                if prepared is not None:
+                    values = prepared.values(evaluation)
+                    keep = operation.stored and not confidential
+                    mapped = prepared.mapped_input(values) if keep or repeated else None
+                    operation.input = mapped if keep else None
+                    if repeated is None:
+                        if node_id not in self.parameters:
+                            self._parameters(node)  # a set-up error is the same either way
+                        outputs = prepared.apply(values, variables)
+                else:
+                    mapped = mapper.evaluate(evaluation) if mapper is not None else None
+                    operation.input = mapped if not confidential else None
+                    if repeated is None:
+                        if node_id not in self.parameters:
+                            self._parameters(node)  # a set-up error is the same either way
+                        outputs = inline(mapped, variables)
+                if outputs is None:
+                    outputs = self._general_call(node, mapped)
+                else:  # ``_next_call_ordinal``, inline
+                    counts[node_id] = counts.get(node_id, 0) + 1
+                kept = operation.encoded_output
+                for output in outputs:
+                    if type(output) is not dict:
+                        output = self._check_output(node, output)
+                    if transaction.auto_commit and transaction.pending:
+                        transaction.commit()
+                    produced += 1
+                    # ``_record_output``, inline.
+                    record.bundles_out += 1
+                    operation.output_count += 1
+                    try:  # ``encoded_bundle``
+                        encoded = encode_bundle(output)
+                    except (JSONEncodeError, TypeError):
+                        encoded = encoded_bundle(output)
+                    size = len(encoded)
+                    run_record.data_size += size
+                    self.bundles += 1
+                    if size > max_output_bytes or self.bundles > max_bundles:
+                        self._over_output_limits(node, size)
+                    if operation.stored and not confidential and len(kept) < stored_bundles:
+                        kept.append(encoded)
+                    next_scope = {**scope, node_id: output}
+                    if aggregator is None:
+                        process_flow(flow, after, next_scope, on_end)
+                        continue
+                    # ``_process_flow`` into an aggregator without a filter, and
+                    # ``_accumulate_bundle``, inline.
+                    accumulator = accumulators.get(aggregator.id)
+                    if accumulator is None:
+                        self._accumulate_bundle(aggregator, next_scope, on_end)
+                        continue
+                    evaluation.bundles = next_scope
+                    consumed["operationsConsumed"] = run_record.operations
+                    consumed["dataConsumed"] = run_record.data_size
+                    item = item_mapper.evaluate(evaluation) if item_mapper is not None else None
+                    if item is None:
+                        item = {}
+                    accumulator.continuation = on_end
+                    if group is None:
+                        accumulator.add(item)
+                    else:
+                        accumulator.add(item, group.evaluate(evaluation))
+            except ModuleError as error:
+                self._end_operation(node, operation, error)
+                self._handle_error(_Step(node, flow, index, scope, on_end), error, operation)
+                continue
+            # ``_end_operation`` of an operation without error, inline.
+            if operation.stored:  # an operation past the stored ones keeps no duration
+                operation.duration_ms = (seconds() - started) * 1000
+            if transaction.auto_commit and transaction.pending:
+                transaction.end_operation()
+            if on_event is not None or self.trigger_contexts:
+                self._operation_ended(node, operation)
+            if not produced and self._continues_without_results(node):
+                self._continue(_Step(node, flow, index, scope, on_end), {})
+            if node_id in self.last_contexts:  # only a general call leaves a context
+                self._stop_if_returned(node)
 
     def _stop_if_returned(self, node: PlanNode) -> None:
         """A module that returned the scenario's outputs ends the run, committed, like
@@ -635,7 +800,7 @@ class _Run:
         elif name == "commit":
             raise _StopRun("commit")
         elif name == "rollback":
-            raise _StopRun("rollback", _error_dict(error, node))
+            raise _StopRun("rollback", _error_dict(error, node), self._remainder(step, error))
         elif name == "break":
             retry = self._map(directive.node, self._eval(directive.scope)) or {}
             self._store_incomplete(step, error, retry)
@@ -647,14 +812,20 @@ class _Run:
             self._store_incomplete(step, error, {})
             self.record.status = RunStatus.INCOMPLETE
             return
-        raise _StopRun("rollback", _error_dict(error, node))
+        raise _StopRun("rollback", _error_dict(error, node), self._remainder(step, error))
 
     def _store_incomplete(self, step: _Step, error: ModuleError, retry: Mapping[str, Any]) -> None:
+        self.record.incomplete.append(self._remainder(step, error, retry))
+
+    def _remainder(
+        self, step: _Step, error: ModuleError, retry: Mapping[str, Any] | None = None
+    ) -> IncompleteState:
+        """What is left of the bundle's path from the failed module, to run later. A rolled
+        back resumed run (``retry`` None) keeps the retry settings of the state it resumed."""
         call = self._call_identity(step.node) if error.type in _UNKNOWN_OUTCOME else None
-        state = IncompleteState(
-            step.node.id, dict(step.scope), error.as_bundle(), dict(retry), call
-        )
-        self.record.incomplete.append(state)
+        if retry is None:
+            retry = self.resumed_retry
+        return IncompleteState(step.node.id, dict(step.scope), error.as_bundle(), dict(retry), call)
 
     def _call_identity(self, node: PlanNode) -> dict[str, Any] | None:
         """Which call just failed: its execution and ordinal (those of the call it repeated,
@@ -791,6 +962,10 @@ class _Run:
             self._module_record(node).errors += 1
         elif self.transaction.auto_commit and self.transaction.pending:
             self.transaction.end_operation()
+        self._operation_ended(node, operation)
+
+    def _operation_ended(self, node: PlanNode, operation: OperationRecord) -> None:
+        """The end of ``_end_operation``: the event, and a trigger's cursor."""
         if self.context.on_event is not None:
             self._event("module_finished", node, error=operation.error)
         if self.trigger_contexts:  # only a trigger's call leaves its context there
@@ -812,16 +987,22 @@ class _Run:
         run_record.data_size += size
         self.bundles += 1
         limits = self.limits
+        if size > limits.max_output_bytes or self.bundles > limits.max_bundles:
+            self._over_output_limits(node, size)
+        kept = operation.encoded_output
+        if operation.stored and not self.record.confidential and len(kept) < limits.stored_bundles:
+            kept.append(encoded)
+
+    def _over_output_limits(self, node: PlanNode, size: int) -> None:
+        """Stop the run: ``node`` output a bundle of ``size`` bytes, over the size limit, or
+        the run's bundles went past their limit."""
+        limits = self.limits
         if size > limits.max_output_bytes:
             raise _Fatal(
                 f"module {node.id} ({node.module}) output a bundle of {size} bytes, over the "
                 f"limit of {limits.max_output_bytes}"
             )
-        if self.bundles > limits.max_bundles:
-            raise _Fatal(f"the run reached its limit of {limits.max_bundles} bundles")
-        kept = operation.encoded_output
-        if operation.stored and not self.record.confidential and len(kept) < limits.stored_bundles:
-            kept.append(encoded)
+        raise _Fatal(f"the run reached its limit of {limits.max_bundles} bundles")
 
     def _check_output(self, node: PlanNode, output: Any) -> Mapping[str, Any]:
         if type(output) is dict:  # the usual bundle, without the abstract class's check
@@ -844,15 +1025,13 @@ class _Run:
             )
         now = self.seconds()
         if now - self.started > limits.max_seconds:
-            raise _StopRun(
-                "rollback",
-                _error_dict(
-                    RunLimitExceeded(
-                        f"the run took longer than its limit of {limits.max_seconds:g} seconds"
-                    )
-                ),
-            )
+            self._over_time()
         return now
+
+    def _over_time(self) -> None:
+        """Stop the run: it took longer than its time limit."""
+        message = f"the run took longer than its limit of {self.limits.max_seconds:g} seconds"
+        raise _StopRun("rollback", _error_dict(RunLimitExceeded(message)))
 
     def _module_record(self, node: PlanNode) -> ModuleRecord:
         found = self.record.modules.get(node.id)

@@ -95,6 +95,10 @@ class IncompleteOperations:
                     # The retried bundle stopped again, at its module or a later one: it waits
                     # there now, so the next retry does not redo what this one wrote.
                     self._retry_failed(incomplete_id, states.pop(0))
+                elif record.stopped_at is not None:
+                    # Rolled back after writes that auto-commit made final: it waits where
+                    # the rollback stopped it, as after a Break there.
+                    self._retry_failed(incomplete_id, record.stopped_at)
                 elif record.status.value == "error":
                     self._retry_failed(incomplete_id, record.error or {})
                 else:

@@ -20,6 +20,7 @@ from engine.service.base import SCHEDULE_BOOKMARK_MODULE, Clock, HttpFactory, lo
 from engine.service.connections import ConnectionOperations
 from engine.service.errors import InvalidRequest
 from engine.service.options import ServiceOptions
+from engine.service.placeholders import CONNECTIONS, bind_data_stores
 from engine.service.plans import PlanCache
 from engine.spec import ModuleKind
 from engine.store import Scenario, Store, Webhook
@@ -85,7 +86,9 @@ class ScenarioOperations:
 
         ``connections`` binds connection placeholders (``"__IMTCONN__": "connection:xero"``,
         as the prebuilt scenarios in ``scenarios/`` carry them) to stored connections:
-        ``{"xero": 5, "onecrm": 3}``; see ``bind_connections``. ``saved_by`` (who imports it,
+        ``{"xero": 5, "onecrm": 3}``; see ``bind_connections``. Data store placeholders
+        (``"datastore": "datastore:<name>"``) are bound to the data store of that name, made
+        when missing (``engine/service/placeholders.py``). ``saved_by`` (who imports it,
         an email) is kept with version 1.
 
         Raises:
@@ -95,6 +98,7 @@ class ScenarioOperations:
         text = _text(source)
         if connections:
             text = bind_connections(text, connections)
+        text = bind_data_stores(text, self.store)
         document = read_document(text)
         plan = compile_blueprint(document.blueprint, self.registry)
         chosen = dict(scheduling or document.scheduling or _default_scheduling(plan))
@@ -367,23 +371,13 @@ class ScenarioOperations:
         return self.connections.resolver(http).get(connection_id)
 
 
-CONNECTION_PLACEHOLDER = "connection:"
+CONNECTION_PLACEHOLDER = CONNECTIONS.prefix
 """Prebuilt blueprints leave connections as ``"__IMTCONN__": "connection:<app>"``."""
 
 
 def connection_placeholders(value: Any) -> set[str]:
     """The apps named by placeholders anywhere in a blueprint (parsed JSON)."""
-    found: set[str] = set()
-    if isinstance(value, dict):
-        conn = value.get("__IMTCONN__")
-        if isinstance(conn, str) and conn.startswith(CONNECTION_PLACEHOLDER):
-            found.add(conn.removeprefix(CONNECTION_PLACEHOLDER))
-        for item in value.values():
-            found |= connection_placeholders(item)
-    elif isinstance(value, list):
-        for item in value:
-            found |= connection_placeholders(item)
-    return found
+    return CONNECTIONS.names(value)
 
 
 def bind_connections(text: str, connections: Mapping[str, int]) -> str:
@@ -394,36 +388,19 @@ def bind_connections(text: str, connections: Mapping[str, int]) -> str:
     Raises:
         InvalidRequest: a placeholder names an app ``connections`` does not bind.
     """
-    import json
 
-    try:
-        document = json.loads(text)
-    except ValueError:
-        return text  # read_document reports it properly
-    needed = connection_placeholders(document)
-    if not needed:
-        return text
-    missing = sorted(needed - set(connections))
-    if missing:
-        raise InvalidRequest(
-            "bind a connection for "
-            + ", ".join(missing)
-            + " (e.g. --connection "
-            + f"{missing[0]}=ID)"
-        )
+    def ids_for(needed: set[str]) -> Mapping[str, int]:
+        missing = sorted(needed - set(connections))
+        if missing:
+            raise InvalidRequest(
+                "bind a connection for "
+                + ", ".join(missing)
+                + " (e.g. --connection "
+                + f"{missing[0]}=ID)"
+            )
+        return connections
 
-    def bind(value: Any) -> Any:
-        if isinstance(value, dict):
-            out = {k: bind(v) for k, v in value.items()}
-            conn = out.get("__IMTCONN__")
-            if isinstance(conn, str) and conn.startswith(CONNECTION_PLACEHOLDER):
-                out["__IMTCONN__"] = int(connections[conn.removeprefix(CONNECTION_PLACEHOLDER)])
-            return out
-        if isinstance(value, list):
-            return [bind(item) for item in value]
-        return value
-
-    return json.dumps(bind(document), indent=2, ensure_ascii=False) + "\n"
+    return CONNECTIONS.bind(text, ids_for)
 
 
 @contextmanager

@@ -505,6 +505,37 @@ def test_round_half_up_without_decimal_agrees_with_decimal(number, places):
         assert math.copysign(1, fast) == math.copysign(1, expected)
 
 
+def _near_a_tie(k: int, places: int, scale: int, steps: int) -> float:
+    """A float within ``steps`` ulps of a half at ``places`` (``k.5`` scaled), where the
+    shortcut through Python's ``round`` must leave the decision to the digits."""
+    number = (k + 0.5) / 10**places * scale
+    for _ in range(abs(steps)):
+        number = math.nextafter(number, math.inf if steps > 0 else -math.inf)
+    return number
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    st.integers(min_value=-(10**7), max_value=10**7),
+    st.integers(min_value=1, max_value=4),
+    st.sampled_from([1, 10, 100, 1000]),
+    st.integers(min_value=-3, max_value=3),
+)
+def test_round_half_up_near_ties_agrees_with_decimal(k, places, scale, steps):
+    from decimal import ROUND_HALF_UP
+
+    from engine.mapping.functions.math import _half_up, _quantize
+
+    for number in (_near_a_tie(k, places, scale, steps), -_near_a_tie(k, places, scale, steps)):
+        fast = _half_up(number, places)
+        expected = _quantize(number, places, ROUND_HALF_UP)
+        if fast is None:  # written with an exponent (``5e-05``): ``round_`` takes ``Decimal``
+            assert "e" in repr(number)
+            continue
+        assert (type(fast), fast) == (type(expected), expected)
+        assert math.copysign(1, fast) == math.copysign(1, expected)
+
+
 @pytest.mark.parametrize(
     "number, places, expected",
     [

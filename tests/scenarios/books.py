@@ -47,8 +47,8 @@ ROUND_TIME = timedelta(hours=3, minutes=1)
 # and whether 1CRM's webhooks (``crm``), the accounting system's (``app``) or a poll
 # (``poll``) starts them. Xero's 2.9 (payments deleted in 1CRM) runs before 2.11 and 2.8: a
 # person clears a paid invoice's payments before editing or cancelling it, and 1CRM announces
-# the deletions first (run after them, 2.11's edit was refused by Xero, 2.4's poll then took
-# the payments' deletion in Xero for a Xero edit and wrote Xero's old lines over 1CRM's).
+# the deletions first (run after them, 2.11's edit is refused by Xero and waits; 2.4 leaves
+# the invoice alone meanwhile: test_books_xero_refused_edits.py).
 ORDER: dict[str, tuple[tuple[str, str], ...]] = {
     "xero": (
         ("2.1", "crm"),

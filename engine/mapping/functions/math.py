@@ -87,10 +87,27 @@ def round_(ctx: EvalContext, number: Any, decimals: Any = None) -> Number:
     return _quantize(value, places, ROUND_HALF_UP)
 
 
+_SCALES = (1.0, 10.0, 100.0, 1000.0, 10000.0)
+_NEAR_HALF = 1e-4
+"""How far from a half the scaled fraction must be for ``round``: the scaling's own error is
+below 2·10^-6 there (scaled values under 10^10), a float's spacing below 2·10^-10."""
+
+
 def _half_up(number: float, places: int) -> Number | None:
     """``_quantize(number, places, ROUND_HALF_UP)`` on the digits of ``repr(number)`` without
     ``Decimal``, for a float written without an exponent (``None`` otherwise: the ``Decimal``
-    way). Both read the same decimal text back with a correctly rounded conversion."""
+    way). Both read the same decimal text back with a correctly rounded conversion.
+
+    First, for a number well away from a tie (its scaled fraction more than 10^-4 from one
+    half: ``_near_half``), Python's ``round``: it rounds the float's exact value, and so do
+    the digits of its ``repr``, which lie within half an ulp of it — far less than that
+    distance for numbers under 10^6 and up to 4 places — so both land on the same decimal,
+    read back the same way. Only near a tie do the digits decide (``2.675`` → ``2.68``)."""
+    if places <= 4 and -1e6 < number < 1e6:  # false for infinities and NaN
+        scaled = number * _SCALES[places]
+        if abs(scaled % 1.0 - 0.5) > _NEAR_HALF:
+            rounded = round(number, places)
+            return int(rounded) if rounded.is_integer() else rounded  # ``normalize_number``
     text = repr(number)
     point = text.find(".")
     if point < 0 or "e" in text:

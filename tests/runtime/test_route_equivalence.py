@@ -1,0 +1,213 @@
+"""The route compiled whole and the general runner give the same record, on varied plans.
+
+Hypothesis draws plans around B1's route (webhook → Iterator → filter → Set variables →
+aggregator): filters of every operator class (number against a constant, which the runner
+tests in one frame first, and text, dates, booleans, arrays, existence, groups), value
+templates that round, coerce, fail (a function's error inside the route) or are ``ignore`` /
+``erase``, Set variables of the exported shape and others, error routes with every directive,
+an aggregator fed by the Iterator or by a nested one, empty iterations, and small limits.
+Each plan runs with ``RunContext(compiled=True)`` (the runner's shortcuts: the inline
+module's operation in one frame, the quick number filter, Set variables evaluated directly)
+and ``compiled=False`` (the general way everywhere); the records must be identical, counts,
+stored bundles, rejections, errors and warnings included.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from engine.filters import compile_filter
+from engine.mapping import EvalContext
+from engine.runtime import RunLimits
+from tests.runtime.test_compiled import NUMBERS, run_both
+
+CONDITIONS = [
+    ("{{2.qty}}", "number:greater", "0"),
+    ("{{2.qty}}", "number:lessorequal", "2.5"),
+    ("{{2.qty}}", "number:equal", "{{2.price}}"),
+    ("{{2.sku}}", "text:contain", "a"),
+    ("{{2.sku}}", "text:equal:ci", "SKU"),
+    ("{{2.sku}}", "text:pattern", "^s"),
+    ("{{2.qty}}", "exist", None),
+    ("{{2.missing}}", "notexist", None),
+    ("{{2.flag}}", "boolean:equal", "true"),
+    ("{{2.tags}}", "array:contain", "1"),
+    ("{{2.sku}}", "date:less", "2026-01-01"),
+    ("{{2.qty}}", "number:greater", "abc"),
+]
+VALUES = [
+    "{{round(2.qty * 2.price * (1 + 2.tax); 2)}}",
+    "{{upper(2.sku)}}",
+    "{{2.qty}}",
+    "{{2.qty + 1}}",
+    "{{parseNumber(2.sku)}}",
+    '{{formatDate(2.sku; "YYYY")}}',
+    "{{ignore}}",
+    "{{erase}}",
+    "{{var.a}}-{{2.sku}}",
+    "text",
+]
+DIRECTIVES = [
+    None,
+    "builtin:Ignore",
+    "builtin:Resume",
+    "builtin:Break",
+    "builtin:Rollback",
+    "builtin:Commit",
+]
+LINE = st.fixed_dictionaries(
+    {
+        "sku": st.one_of(st.sampled_from(["sku-1", "a", "2026-02-01", ""]), st.integers()),
+        "qty": NUMBERS,
+    },
+    optional={
+        "price": NUMBERS,
+        "tax": st.sampled_from([0, 0.1, "0.2", None]),
+        "flag": st.sampled_from([True, False, "true", None]),
+        "tags": st.lists(st.sampled_from([1, "1", "x"]), max_size=3),
+    },
+)
+
+
+@st.composite
+def plans(draw: Any) -> dict[str, Any]:
+    groups = draw(
+        st.lists(
+            st.lists(st.sampled_from(CONDITIONS), min_size=1, max_size=2), min_size=0, max_size=2
+        )
+    )
+    variables = [
+        {"name": draw(st.sampled_from(["a", "b", "c"])), "value": draw(st.sampled_from(VALUES))}
+        for _ in range(draw(st.integers(min_value=0, max_value=4)))
+    ]
+    mapper: dict[str, Any] = {"variables": variables}
+    scope = draw(st.sampled_from(["roundtrip", "execution", None, "bogus"]))
+    if scope is not None:
+        mapper = {"scope": scope, **mapper} if draw(st.booleans()) else {**mapper, "scope": scope}
+    nested = draw(st.booleans())
+    feeder = 5 if nested and draw(st.booleans()) else 2
+    setter: dict[str, Any] = {
+        "id": 3,
+        "module": "util:SetVariables",
+        "version": 1,
+        "mapper": mapper,
+    }
+    if groups:
+        setter["filter"] = {
+            "name": "f",
+            "conditions": [
+                [{"a": a, "o": o, **({"b": b} if b is not None else {})} for a, o, b in group]
+                for group in groups
+            ],
+        }
+    directive = draw(st.sampled_from(DIRECTIVES))
+    if directive is not None:
+        handler: dict[str, Any] = {"id": 9, "module": directive, "version": 1}
+        if directive == "builtin:Resume":
+            handler["mapper"] = {"a": "resumed"}
+        setter["onerror"] = [handler]
+    flow: list[dict[str, Any]] = [
+        {"id": 1, "module": "gateway:CustomWebHook", "version": 1, "parameters": {"hook": 1}},
+        {
+            "id": 2,
+            "module": "builtin:BasicFeeder",
+            "version": 1,
+            "mapper": {"array": "{{1.lines}}"},
+        },
+    ]
+    if nested:
+        flow.append(
+            {
+                "id": 5,
+                "module": "builtin:BasicFeeder",
+                "version": 1,
+                "mapper": {"array": "{{2.tags}}"},
+            }
+        )
+    flow.append(setter)
+    if draw(st.booleans()):
+        aggregator: dict[str, Any] = {
+            "id": 4,
+            "module": "builtin:BasicAggregator",
+            "version": 1,
+            "parameters": {"feeder": feeder},
+            "mapper": {"a": "{{3.a}}", "b": "{{3.b}}", "at": "{{2.`__IMTINDEX__`}}"},
+        }
+        if draw(st.booleans()):
+            aggregator["filter"] = {"name": "g", "conditions": [[{"a": "{{3.a}}", "o": "exist"}]]}
+        flow.append(aggregator)
+    return {"flow": flow, "dlq": draw(st.booleans())}
+
+
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    plans(),
+    st.lists(LINE, max_size=6),
+    st.integers(min_value=1, max_value=3),
+    st.sampled_from([10_000, 7, 3]),
+    st.sampled_from([10_000, 9, 4]),
+    st.sampled_from([10**6, 60]),
+)
+def test_varied_routes_give_the_same_record_compiled_or_not(
+    plan, items, stored, operations, bundles, output_bytes
+):
+    limits = RunLimits(
+        stored_bundles=stored,
+        max_operations=operations,
+        max_bundles=bundles,
+        max_output_bytes=output_bytes,
+    )
+    compiled, general = run_both(
+        plan["flow"], [{"lines": items}], scenario={"dlq": plan["dlq"]}, limits=limits
+    )
+    assert compiled == general
+
+
+def test_b1_gives_the_same_record_compiled_or_not():
+    from tests.benchmarks import bench_engine
+
+    flow = [dict(module, version=1) for module in bench_engine.BLUEPRINT["flow"]]
+    for limits in (RunLimits(), RunLimits(stored_bundles=3), RunLimits(max_operations=50)):
+        compiled, general = run_both(
+            flow, [{"lines": bench_engine.invoice_lines(2_000)}], limits=limits
+        )
+        assert compiled == general
+        modules = {module["id"]: module for module in compiled["modules"]}
+        assert modules[3]["operations"] == general["modules"][2]["operations"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(["greater", "less", "equal", "notequal", "greaterorequal", "lessorequal"]),
+    st.sampled_from(["0", "2.5", "-1", " 3 ", "1e3", 0, 1.5]),
+    st.one_of(NUMBERS, st.text(max_size=3)),
+    st.sampled_from([{}, {"other": 1}, None, "text", [1]]),
+)
+def test_the_quick_number_filter_passes_only_what_the_filter_passes(name, b, a, extra):
+    check = compile_filter({"conditions": [[{"a": "{{2.qty}}", "o": f"number:{name}", "b": b}]]})
+    quick = check.quick_pass
+    assert quick is not None
+    bundle: Any = {"qty": a, **extra} if isinstance(extra, dict) else extra
+    scope = {2: bundle}
+    ctx = EvalContext(bundles=scope)
+    if quick(scope):
+        assert check.failures(ctx) == []
+        assert ctx.warnings == []
+
+
+def test_only_a_number_condition_on_one_key_has_a_quick_test():
+    def quick(condition: dict[str, Any]) -> Any:
+        return compile_filter({"conditions": [[condition]]}).quick_pass
+
+    assert quick({"a": "{{2.qty}}", "o": "number:greater", "b": "0"}) is not None
+    assert quick({"a": "{{2.qty}}", "o": "number:greater", "b": "{{2.price}}"}) is None
+    assert quick({"a": "{{2.a.b}}", "o": "number:greater", "b": "0"}) is None
+    assert quick({"a": "{{2.qty}}", "o": "text:equal", "b": "0"}) is None
+    assert quick({"a": "{{2.qty}}", "o": "number:greater", "b": "abc"}) is None
+    two = compile_filter(
+        {"conditions": [[{"a": "{{2.qty}}", "o": "number:greater", "b": "0"}] * 2]}
+    )
+    assert two.quick_pass is None

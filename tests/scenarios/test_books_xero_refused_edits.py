@@ -1,0 +1,65 @@
+"""§2.11 refused, then §2.4 polls (scenarios/README.md, "Paid invoices changed"): a 1CRM edit
+Xero refused (a payment or credit still allocated to the invoice) waits for Xero; 2.4 must not
+take the Xero invoice's other changes (its payments cleared) for a Xero edit and write Xero's
+old lines over it. 2.11 notes the waiting edit in the data store `xero-invoice-edits-waiting`
+and 2.4's *Edited in Xero* route leaves such an invoice to 2.11."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from engine.store import IncompleteStatus
+from tests.scenarios.books import World, open_world
+from tests.scenarios.test_books_xero_paid import EDIT, paid_invoice
+from tests.scenarios.users import CrmUser, LineSpec, Ref, XeroUser
+
+EDITED = Decimal("38.81")
+XERO_EDIT = [LineSpec("Audit", 1, Decimal("40.00"), Decimal(15))]  # 46.00
+
+
+def a_later_xero_edit_reaches_1crm(world: World, crm: CrmUser, app: XeroUser, ref: Ref) -> None:
+    """Once the 1CRM edit is in Xero its note is gone: 2.4 takes Xero edits again."""
+    assert app.edit_invoice(ref, crm, XERO_EDIT, "2026-05-31")
+    world.assert_balanced()
+    assert crm.due(ref) == app.due(ref, crm) == Decimal("46.00")
+
+
+def test_a_1crm_edit_refused_until_its_retries_run_out_survives_the_payments_cleared_in_xero():
+    """The person edits a paid invoice in 1CRM; Xero refuses it at every retry (needs
+    attention). They then clear the payments and credit in Xero, as the refusal asks. Before:
+    2.4 saw the Xero invoice change, found it different from 1CRM's and wrote Xero's old
+    lines over the 1CRM edit (both 23.00; the edit only in a spent incomplete execution)."""
+    with open_world("xero") as world:
+        crm, app, ref = paid_invoice(world, side="app")
+        assert crm.edit_invoice(ref, EDIT, "2026-04-30")
+        world.run_scenarios()
+        for _ in range(9):  # every attempt the Break allows, refused
+            world.retry_waiting()
+        [(scenario, _, error, attempts)] = world.waiting()
+        assert scenario == "2.11" and "payment or credit note allocated" in str(error)
+        assert attempts == 8  # spent: it needs attention
+        assert app.clear_invoice(ref, crm) == 4
+        world.sync()
+        assert crm.due(ref) == app.due(ref, crm) == EDITED
+        assert world.library.crm_records("Payment") == []
+        # The spent retry still asks for attention; the person sees the edit in Xero.
+        service = world.library.service
+        for waiting in service.list_incomplete(status=IncompleteStatus.PENDING):
+            service.resolve_incomplete(waiting.id)
+        a_later_xero_edit_reaches_1crm(world, crm, app, ref)
+
+
+def test_a_1crm_edit_refused_before_2_9_clears_xero_is_not_undone_by_2_4():
+    """The person clears the paid invoice in 1CRM and edits it; 2.11 runs before 2.9 (its
+    webhook first), so Xero refuses the edit and it waits; 2.9 then deletes the Xero payments
+    and 2.4's poll sees the invoice changed. Before: 2.4 wrote Xero's old lines over the 1CRM
+    edit (1CRM owed 23.00) until 2.11's retry sent the edit again."""
+    with open_world("xero") as world:
+        crm, app, ref = paid_invoice(world, side="app")
+        assert crm.clear_invoice(ref) == 4
+        assert crm.edit_invoice(ref, EDIT, "2026-04-30")
+        world.run_scenarios(first=("2.11",))
+        assert crm.due(ref) == EDITED
+        world.assert_balanced()
+        assert crm.due(ref) == app.due(ref, crm) == EDITED
+        a_later_xero_edit_reaches_1crm(world, crm, app, ref)
