@@ -787,10 +787,12 @@ def crm_create_quote(
 def qbo_create_estimate(
     app: QuickBooksUser, customer: str, lines: list[LineSpec], mode: str, expiry: str, currency: str
 ) -> str | None:
-    """An estimate made in QuickBooks (its discounts one of the whole estimate, ``qbo_lines``)."""
+    """An estimate made in QuickBooks (its discounts one of the whole estimate, ``qbo_lines``),
+    to the customer's customer of its currency (``QuickBooksUser.customer_in``)."""
     found = app.customer(customer)
     if found is None:
         return None
+    found = app.customer_in(found, currency)
     body = {
         "CustomerRef": {"value": found["Id"]},
         "TxnDate": "2026-03-01",
@@ -802,14 +804,21 @@ def qbo_create_estimate(
     return str(app.library.qbo_api("POST", "estimate", body)["Estimate"]["Id"])
 
 
+def account_of(document: dict[str, Any]) -> str:
+    """The customer a QuickBooks document is for, a currency's customer "<name> (<currency>)"
+    read as <name> (as §3.4 and reconcile read it)."""
+    name = str(document["CustomerRef"].get("name") or "")
+    currency = document.get("CurrencyRef", {}).get("value", "")
+    return name.removesuffix(f" ({currency})") if currency else name
+
+
 def qbo_estimates(app: QuickBooksUser, customers: Collection[str]) -> list[str]:
     """The ids of the estimates of ``customers`` made in QuickBooks (not those §3.5a sent
     from 1CRM, which §3.13 keeps as 1CRM has them)."""
     return [
         e["Id"]
         for e in app.library.qbo_records("Estimate")
-        if e["CustomerRef"].get("name") in customers
-        and not str(e.get("PrivateNote") or "").startswith("1CRM ")
+        if account_of(e) in customers and not str(e.get("PrivateNote") or "").startswith("1CRM ")
     ]
 
 
