@@ -145,6 +145,12 @@ def _service_commands(commands: Any) -> None:
         "process overlap them without prefork's copy of every task to a child process) or "
         "prefork (a process per run slot)",
     )
+    worker.add_argument(
+        "--loglevel",
+        default="WARNING",
+        help="Celery's log level (default WARNING: failures and warnings; INFO adds two lines "
+        "for every task, which the execution history already records)",
+    )
     worker.set_defaults(handler=_worker)
 
     scheduler = commands.add_parser(
@@ -774,12 +780,24 @@ def _worker(args: argparse.Namespace) -> int:
     _redis_settings("worker").with_secret_key_file()
     from engine.celery_app import app
 
-    argv = ["worker", "--loglevel=INFO", f"--pool={args.pool}"]
+    app.worker_main(worker_argv(args))
+    return EXIT_OK
+
+
+WORKER_EVENTS_OFF = ["--without-gossip", "--without-mingle", "--without-heartbeat"]
+"""Celery's worker-to-worker events: nothing in Switchboard reads them (no remote control,
+revokes or monitor; the store says who runs what), and each is Redis traffic and CPU a
+task's worth of work does not need."""
+
+
+def worker_argv(args: argparse.Namespace) -> list[str]:
+    """The ``celery worker`` arguments ``switchboard worker`` runs with (B6 measures this
+    same command, ``tests/benchmarks/bench_roundtrip.py``)."""
+    argv = ["worker", f"--loglevel={args.loglevel}", f"--pool={args.pool}", *WORKER_EVENTS_OFF]
     concurrency = args.concurrency or worker_concurrency(args.pool)
     if concurrency:
         argv.append(f"--concurrency={concurrency}")
-    app.worker_main(argv)
-    return EXIT_OK
+    return argv
 
 
 def worker_concurrency(pool: str, cpus: int | None = None) -> int | None:

@@ -231,3 +231,17 @@ def test_worker_defaults_to_threads_with_twice_the_cpus():
     assert worker_concurrency("threads", 1) == 4
     assert worker_concurrency("threads", 8) == 16
     assert worker_concurrency("prefork", 8) is None  # Celery's own: the CPU count
+
+
+def test_worker_runs_celery_quietly_without_worker_events():
+    """``switchboard worker`` runs as B6 measures it: WARNING logging (INFO wrote two lines a
+    task), no gossip, mingle or heartbeat events (nothing reads them)."""
+    from switchboard.cli import _parser, worker_argv
+
+    argv = worker_argv(_parser().parse_args(["worker"]))
+    assert argv[0] == "worker"
+    assert "--loglevel=WARNING" in argv and "--pool=threads" in argv
+    assert {"--without-gossip", "--without-mingle", "--without-heartbeat"} <= set(argv)
+    assert any(each.startswith("--concurrency=") for each in argv)
+    chosen = worker_argv(_parser().parse_args(["worker", "--loglevel", "INFO"]))
+    assert "--loglevel=INFO" in chosen

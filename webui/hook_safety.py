@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 
-from flask import Response, request
+from flask import Request, Response
 
 from engine.queue import WebhookResponse
 from engine.webhooks import header_problem
@@ -138,7 +138,7 @@ def confine_hook_answer(response: Response) -> Response:
     return response
 
 
-def caller_headers() -> dict[str, str]:
+def caller_headers(request: Request) -> dict[str, str]:
     """The request's headers as a scenario may see them: the app's session cookie is taken
     out of ``Cookie`` (other cookies stay). A browser sends it along to a webhook on the
     app's host — any port — and the stored request is readable by editors and viewers."""

@@ -10,9 +10,9 @@ so that it never acts with the app's authority (``webui.hook_safety``).
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response
 
-from webui.app import current_service
+from webui.app import current_request, current_service
 from webui.hook_safety import caller_headers, confine_hook_answer, scenario_answer
 
 hooks = Blueprint("hooks", __name__)
@@ -24,6 +24,7 @@ METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 @hooks.route("/hooks/<token>", methods=METHODS)
 def receive(token: str) -> Response:
     service = current_service()
+    request = current_request()
     if request.method == "HEAD":
         # Flask serves HEAD with the GET view; a HEAD (a link checker, an uptime monitor)
         # learns whether the address exists, and stores and runs nothing.
@@ -32,7 +33,7 @@ def receive(token: str) -> Response:
     accepted = service.accept_webhook(
         token,
         method=request.method,
-        headers=caller_headers(),
+        headers=caller_headers(request),
         query=request.args.to_dict(flat=True),
         body=request.get_data(cache=False),
         content_type=request.content_type,
@@ -51,10 +52,11 @@ def receive_app_delivery(app_id: str) -> Response:
     The answer is the status alone, with an empty body and no cookies: Xero's intent-to-receive
     check fails an endpoint whose 200 or 401 carries a body (the senders read only the status).
     """
+    request = current_request()
     status = current_service().accept_app_delivery(
         app_id,
         method=request.method,
-        headers=caller_headers(),
+        headers=caller_headers(request),
         query=request.args.to_dict(flat=True),
         body=request.get_data(cache=False),
         content_type=request.content_type,

@@ -34,11 +34,11 @@ import os
 from collections.abc import Iterable
 from urllib.parse import quote, urlsplit
 
-from flask import Flask, current_app, redirect, request
+from flask import Flask, current_app, redirect
 from flask.typing import ResponseReturnValue
 
 from engine.service.options import origin_of
-from webui.app import current_service, error_response
+from webui.app import current_request, current_service, error_response
 
 ALLOWED_HOSTS_KEY = "SWITCHBOARD_ALLOWED_HOSTS"
 BASE_URL_KEY = "SWITCHBOARD_BASE_URL"
@@ -61,6 +61,7 @@ def keep_hooks_on_their_origin() -> ResponseReturnValue | None:
     hooks_url = current_service().options.hooks_url.rstrip("/")
     if not hooks_url:
         return None
+    request = current_request()
     is_hook = request.path.startswith(HOOKS_PREFIX)
     on_hooks_origin = is_on_origin(request.host, hooks_url)
     if is_hook and not on_hooks_origin:
@@ -96,6 +97,7 @@ def _host_port(host: str) -> int | None:
 
 def refuse_unknown_host() -> ResponseReturnValue | None:
     """``before_request``: ``None`` to go on, or the 400 refusal."""
+    request = current_request()
     if request.path.startswith(EXEMPT_PREFIXES):
         return None
     name = host_name(request.host)

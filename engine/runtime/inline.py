@@ -11,10 +11,12 @@ and compares their records.
 
 from __future__ import annotations
 
+import types
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any
+from typing import Any, cast
 
 from engine.mapping import CompiledValue, EvalContext, Template
+from engine.mapping.generated import generated_values
 from engine.mapping.values import ERASE, IGNORE
 from engine.runtime.context import RunVariables
 from engine.spec import ModuleSpec
@@ -107,17 +109,33 @@ class PreparedSetVariables:
     only when the record keeps it. The same values, output and input as ``mapper.evaluate``
     then ``set_variables``."""
 
-    __slots__ = ("_names", "_scope", "_shape", "values")
+    __slots__ = ("_names", "_scope", "_shape", "apply", "values")
 
     def __init__(
-        self, shape: dict[str, Any], scope: str, names: list[str], evaluators: list[Any]
+        self,
+        shape: dict[str, Any],
+        scope: str,
+        names: list[str],
+        templates: list[Template],
+        evaluators: list[Any],
     ) -> None:
         self._shape, self._scope, self._names = shape, scope, names
-        # The variables' values, evaluated in the mapper's order (``IGNORE``/``ERASE`` kept).
-        self.values: Callable[[EvalContext], list[Any]] = _values_of(tuple(evaluators))
+        # The variables' values, evaluated in the mapper's order (``IGNORE``/``ERASE`` kept):
+        # written into one function with type guards when every template's shape allows
+        # (``engine/mapping/generated.py``), the templates' closures otherwise.
+        general = _values_of(tuple(evaluators))
+        self.values: Callable[[EvalContext], list[Any]] = (
+            generated_values(templates, general) or general
+        )
 
-    def apply(self, values: list[Any], variables: RunVariables) -> list[dict[str, Any]]:
-        """Set the variables to ``values`` (``IGNORE`` and ``ERASE`` as ``None``): the output."""
+        # ``apply`` unrolled for this mapper's names (one frame, no loop).
+        self.apply: Callable[[list[Any], RunVariables], list[dict[str, Any]]] = _generated_apply(
+            scope, names
+        )
+
+    def apply_general(self, values: list[Any], variables: RunVariables) -> list[dict[str, Any]]:
+        """Set the variables to ``values`` (``IGNORE`` and ``ERASE`` as ``None``): the output.
+        What the generated ``apply`` does, written as a loop."""
         output: dict[str, Any] = {}
         target = variables.scope(self._scope)
         for name, value in zip(self._names, values, strict=True):
@@ -141,6 +159,32 @@ class PreparedSetVariables:
                     item["value"] = None if value is ERASE else value
             items.append(item)
         return {key: self._scope if key == "scope" else items for key in self._shape}
+
+
+def _generated_apply(
+    scope: str, names: list[str]
+) -> Callable[[list[Any], RunVariables], list[dict[str, Any]]]:
+    """``PreparedSetVariables.apply_general`` for these names as one generated function: each
+    value read, ``IGNORE``/``ERASE`` made ``None``, set, and the output built as a dict display
+    (a repeated name keeps its first place and its last value, as the loop's assignments)."""
+    lines = ["def apply(values, variables):", "    target = variables.scope(scope)"]
+    namespace: dict[str, Any] = {"scope": scope, "IGNORE": IGNORE, "ERASE": ERASE}
+    for index, name in enumerate(names):
+        namespace[f"n{index}"] = name
+        lines += [
+            f"    v{index} = values[{index}]",
+            f"    if v{index} is IGNORE or v{index} is ERASE:",
+            f"        v{index} = None",
+            f"    target[n{index}] = v{index}",
+        ]
+    output = ", ".join(f"n{index}: v{index}" for index in range(len(names)))
+    lines.append(f"    return [{{{output}}}]")
+    module = compile("\n".join(lines), "<apply>", "exec")
+    code = next(c for c in module.co_consts if isinstance(c, types.CodeType))
+    return cast(
+        Callable[[list[Any], RunVariables], list[dict[str, Any]]],
+        types.FunctionType(code, namespace, "apply"),
+    )
 
 
 def _values_of(evaluators: tuple[Any, ...]) -> Callable[[EvalContext], list[Any]]:
@@ -170,6 +214,7 @@ def prepared_set_variables(mapper: CompiledValue | None) -> PreparedSetVariables
         return None
     names: list[str] = []
     evaluators: list[Any] = []
+    templates: list[Template] = []
     for item in items:
         if type(item) is not dict or set(item) != {"name", "value"}:
             return None
@@ -177,8 +222,9 @@ def prepared_set_variables(mapper: CompiledValue | None) -> PreparedSetVariables
         if type(name) is not str:
             return None
         names.append(name)
+        templates.append(item["value"])
         evaluators.append(item["value"].compiled())
-    return PreparedSetVariables(shape, scope, names, evaluators)
+    return PreparedSetVariables(shape, scope, names, templates, evaluators)
 
 
 def _literal(template: Any) -> Any:

@@ -12,6 +12,7 @@ The runner does no I/O of its own: everything comes through the ``RunContext``.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +29,7 @@ from engine.errors import (
 )
 from engine.graph.plan import Plan, PlanNode
 from engine.mapping import EvalContext
+from engine.mapping.generated import BundleItem, generated_bundle_item
 from engine.runtime.aggregation import Accumulator
 from engine.runtime.context import ModuleContext, RunContext, RunVariables
 from engine.runtime.inline import (
@@ -148,56 +150,22 @@ class _Run:
         )
         self.variables = RunVariables()
         self.transaction = Transaction(auto_commit=self.settings.auto_commit)
-        self.positions = _positions(plan.flow)
-        self.feeds = _feeds(plan)
-        self.first = plan.flow[0] if plan.flow else None  # the run's first module (lineage)
+        layout = _layout(plan, bool(context.compiled))
+        self.positions = layout.positions
+        self.feeds = layout.feeds
+        self.first = layout.first
         self.limits = context.limits
         monotonic = context.monotonic
         self.seconds: Callable[[], float] = (
             monotonic if monotonic is not None else lambda: context.clock().timestamp()
         )
-        # How each module takes a bundle, decided once per run rather than once per bundle:
-        # functions of the class, not bound methods, which would make the run a reference
-        # cycle that only the cyclic collector frees (a run holds all its bundles).
-        self.handlers: dict[int, Callable[[_Run, _Step], None]] = {
-            node.id: _handler(node) for node in plan.walk()
-        }
-        self.inline: dict[int, Inline] = {}
+        self.handlers = layout.handlers
+        self.inline = layout.inline
+        self.next_inline = layout.next_inline
+        self.into_accumulator = layout.into_accumulator
         # Set variables whose mapper has the exported shape: its values evaluated directly.
-        self.prepared: dict[int, PreparedSetVariables] = {}
-        if context.compiled:
-            for node in plan.walk():
-                inline = inline_of(node.spec)
-                if inline is not None:
-                    self.inline[node.id] = inline
-                    prepared = (
-                        prepared_set_variables(node.expressions.mapper)
-                        if inline is set_variables
-                        else None
-                    )
-                    if prepared is not None:
-                        self.prepared[node.id] = prepared
-                    if node.id not in self.feeds and node is not self.first:
-                        self.handlers[node.id] = _Run._run_inline
-        # The route compiled whole where it is straight: a module whose next one is run inline
-        # calls it from its own loop (no ``_process_flow``), and an inline module whose next
-        # one is an aggregator collecting from an upstream feeder adds its item there directly.
-        self.next_inline: dict[int, PlanNode] = {}
-        self.into_accumulator: dict[int, PlanNode] = {}
-        if context.compiled:
-            for node in plan.walk():
-                following = self._following(node)
-                if following is None:
-                    continue
-                handler = self.handlers[following.id]
-                if handler is _RUN_INLINE:
-                    self.next_inline[node.id] = following
-                elif (
-                    handler is _ACCUMULATE
-                    and following.expressions.filter is None
-                    and self.handlers[node.id] is _RUN_INLINE
-                ):
-                    self.into_accumulator[node.id] = following
+        self.prepared = layout.prepared
+        self.bundle_items = layout.bundle_items
         self.accumulators: dict[int, Accumulator] = {}
         self.cursors: dict[int, Any] = dict(context.cursors)
         self.pending_cursors: dict[int, Any] = {}
@@ -216,13 +184,6 @@ class _Run:
         self.first_bundles = 0
         self.last_rejection: Rejection | None = None  # the one a router may find rerouted
         self.evaluation = self._new_evaluation()
-
-    def _following(self, node: PlanNode) -> PlanNode | None:
-        """The module right after ``node`` in its flow, if any."""
-        position = self.positions.get(node.id)
-        if position is None or position.index + 1 >= len(position.flow):
-            return None
-        return position.flow[position.index + 1]
 
     # -- the run and its cycles ---------------------------------------------------------------
 
@@ -524,6 +485,7 @@ class _Run:
         if aggregator is not None:
             item_mapper = aggregator.expressions.mapper
             group = aggregator.expressions.group_by
+            bundle_item = self.bundle_items.get(aggregator.id)
         accumulators, modules = self.accumulators, run_record.modules
         encode_bundle = encode_bundle_fast
         record: ModuleRecord | None = None
@@ -597,13 +559,19 @@ class _Run:
                         self._over_output_limits(node, size)
                     if operation.stored and not confidential and len(kept) < stored_bundles:
                         kept.append(encoded)
-                    next_scope = {**scope, node_id: output}
                     if aggregator is None:
-                        process_flow(flow, after, next_scope, on_end)
+                        process_flow(flow, after, {**scope, node_id: output}, on_end)
                         continue
                     # ``_process_flow`` into an aggregator without a filter, and
                     # ``_accumulate_bundle``, inline.
                     accumulator = accumulators.get(aggregator.id)
+                    if (  # the item of this bundle alone: no scope, no evaluation
+                        bundle_item is not None and accumulator is not None and type(output) is dict
+                    ):
+                        accumulator.continuation = on_end
+                        accumulator.add(bundle_item(output))
+                        continue
+                    next_scope = {**scope, node_id: output}
                     if accumulator is None:
                         self._accumulate_bundle(aggregator, next_scope, on_end)
                         continue
@@ -1153,6 +1121,107 @@ def _validation_summary(error: ValidationError) -> str:
 
 _ACCUMULATE = _Run._accumulate
 _RUN_INLINE = _Run._run_inline
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """What a run needs of its plan's shape, worked out once per plan (``_layout``): where
+    each node sits, the aggregators by feeder, how each module takes a bundle, the modules
+    run inline, and the straight routes compiled whole. Read only by the runs that share it.
+    """
+
+    positions: dict[int, _Position]
+    feeds: dict[int, tuple[PlanNode, ...]]
+    first: PlanNode | None
+    """The run's first module (lineage)."""
+    handlers: dict[int, Callable[[_Run, _Step], None]]
+    """Functions of the class, not bound methods, which would make the run a reference
+    cycle that only the cyclic collector frees (a run holds all its bundles)."""
+    inline: dict[int, Inline]
+    next_inline: dict[int, PlanNode]
+    """A module whose next one is run inline calls it from its own loop (no
+    ``_process_flow``)."""
+    into_accumulator: dict[int, PlanNode]
+    """An inline module whose next one is an aggregator collecting from an upstream feeder
+    adds its item there directly."""
+    prepared: dict[int, PreparedSetVariables]
+    """Set variables whose mapper has the exported shape: its values evaluated directly."""
+    bundle_items: dict[int, BundleItem]
+    """An aggregator's item read from the bundle just made alone (``{"sku": "{{3.sku}}"}``),
+    as a function of that bundle: no scope built, no evaluation (``generated.py``)."""
+
+
+_LAYOUTS: weakref.WeakKeyDictionary[Plan, dict[bool, _Layout]] = weakref.WeakKeyDictionary()
+"""Layouts by plan (plans never change) and by whether the run is compiled: working one out
+walked the plan four times, ~5 % of a short webhook run."""
+
+
+def _layout(plan: Plan, compiled: bool) -> _Layout:
+    kept = _LAYOUTS.get(plan)
+    if kept is None:
+        kept = _LAYOUTS.setdefault(plan, {})
+    layout = kept.get(compiled)
+    if layout is None:
+        layout = kept[compiled] = _make_layout(plan, compiled)
+    return layout
+
+
+def _make_layout(plan: Plan, compiled: bool) -> _Layout:
+    positions = _positions(plan.flow)
+    feeds = _feeds(plan)
+    first = plan.flow[0] if plan.flow else None
+    handlers = {node.id: _handler(node) for node in plan.walk()}
+    inline: dict[int, Inline] = {}
+    next_inline: dict[int, PlanNode] = {}
+    into_accumulator: dict[int, PlanNode] = {}
+    prepared: dict[int, PreparedSetVariables] = {}
+    bundle_items: dict[int, BundleItem] = {}
+    if compiled:
+        for node in plan.walk():
+            made = inline_of(node.spec)
+            if made is not None:
+                inline[node.id] = made
+                if made is set_variables:
+                    setter = prepared_set_variables(node.expressions.mapper)
+                    if setter is not None:
+                        prepared[node.id] = setter
+                if node.id not in feeds and node is not first:
+                    handlers[node.id] = _RUN_INLINE
+        for node in plan.walk():
+            following = _following(positions, node)
+            if following is None:
+                continue
+            handler = handlers[following.id]
+            if handler is _RUN_INLINE:
+                next_inline[node.id] = following
+            elif (
+                handler is _ACCUMULATE
+                and following.expressions.filter is None
+                and handlers[node.id] is _RUN_INLINE
+            ):
+                into_accumulator[node.id] = following
+                item = generated_bundle_item(following.expressions.mapper, node.id)
+                if item is not None and following.expressions.group_by is None:
+                    bundle_items[following.id] = item
+    return _Layout(
+        positions,
+        feeds,
+        first,
+        handlers,
+        inline,
+        next_inline,
+        into_accumulator,
+        prepared,
+        bundle_items,
+    )
+
+
+def _following(positions: dict[int, _Position], node: PlanNode) -> PlanNode | None:
+    """The module right after ``node`` in its flow, if any."""
+    position = positions.get(node.id)
+    if position is None or position.index + 1 >= len(position.flow):
+        return None
+    return position.flow[position.index + 1]
 
 
 def _handler(node: PlanNode) -> Callable[[_Run, _Step], None]:

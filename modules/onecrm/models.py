@@ -121,16 +121,30 @@ class SearchInput(ModelInput):
     @field_validator("fields", mode="before")
     @classmethod
     def _split(cls, value: Any) -> Any:
-        if value is None:
-            return []
-        return (
-            [f.strip() for f in value.split(",") if f.strip()] if isinstance(value, str) else value
-        )
+        return field_names(value)
+
+
+def field_names(value: Any) -> Any:
+    """Field names as a list: a comma-separated text split, nothing as none."""
+    if value in (None, ""):
+        return []
+    return [f.strip() for f in value.split(",") if f.strip()] if isinstance(value, str) else value
 
 
 class GetInput(ModelInput):
+    """``require``: fields the record must have filled in — one without them is an error
+    (``DataError``), so a record that waits for another scenario to write them (an invoice's
+    Integrated ID, written back once it is synced) goes to the error route, where Break retries
+    it and each retry reads the record again."""
+
     id: str
     fields: list[str] = Field(default_factory=list)
+    require: list[str] = Field(default_factory=list)
+
+    @field_validator("fields", "require", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        return field_names(value)
 
 
 class DeleteInput(ModelInput):

@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from engine.errors import InvalidConfigurationError
+from engine.errors import DataError, InvalidConfigurationError
 from engine.spec import (
     Bundle,
     Effect,
@@ -166,7 +166,13 @@ def _looked_for(data: SearchInput) -> str:
 
 def get_record(call: ModuleCall) -> Iterator[Bundle]:
     data = call.input_as(GetInput)
-    yield client_for(call).get(_model(call), data.id, data.fields or None)
+    model = _model(call)
+    fields = [*data.fields, *(f for f in data.require if f not in data.fields)]
+    record = client_for(call).get(model, data.id, fields if data.fields else None)
+    missing = [name for name in data.require if record.get(name) in (None, "")]
+    if missing:
+        raise DataError(f"1CRM {model} {data.id} has no {', '.join(missing)} (yet)")
+    yield record
 
 
 def create_record(call: ModuleCall) -> Iterator[Bundle]:

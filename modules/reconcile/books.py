@@ -165,14 +165,17 @@ class Quote:
 
 @dataclass(frozen=True)
 class Credit:
-    """Credit a customer holds, allocated to no invoice: the rest of a Xero credit note
-    (``RemainingCredit``) or of a 1CRM payment of type Credit Note (its amount less what it
-    allocates)."""
+    """Credit a customer holds, allocated to no invoice: the rest of a Xero credit note or a
+    QuickBooks credit memo (``RemainingCredit``) or of a 1CRM payment of type Credit Note (its
+    amount less what it allocates) — ``kind`` CREDIT —, or money received and applied to no
+    invoice: a QuickBooks payment's ``UnappliedAmt``, a 1CRM payment's amount less its
+    allocations — ``kind`` PAYMENT."""
 
     customer: str
     currency: str | None
     amount: Decimal
     label: str
+    kind: str = CREDIT
 
 
 @dataclass

@@ -16,9 +16,12 @@
   totals. A quote's difference is keyed by the accounting system's id when it has the quote,
   else by 1CRM's, the ids its sync-log entries know it by;
 - **unallocated credit** by customer and currency: what each side's credit notes (1CRM:
-  payments of type Credit Note) allocate to no invoice. A library that does not sync it lists
-  each such difference as **known** (``Difference.known`` names the rule): shown, but the books
-  balance without it.
+  payments of type Credit Note; QuickBooks: credit memos) allocate to no invoice, and where
+  the accounting system keeps it (QuickBooks' ``UnappliedAmt``) the money payments received
+  and applied to no invoice. A library that does not sync free credit lists each such
+  difference as **known** (``Difference.known`` names the rule): shown, but the books
+  balance without it. Where it is compared, a credit's amount is what it allocates (the rest
+  is that free credit).
 
 What each library compares is its ``Rules``; the accounting rules themselves are in
 ``scenarios/README.md``.
@@ -28,13 +31,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, TypeVar
 
 from modules.reconcile.books import (
+    ACCEPTED,
     CREDIT,
     DRAFT,
+    INVOICED,
+    PAYMENT,
     VOID,
     Books,
     Credit,
@@ -123,6 +129,10 @@ class Rules:
     unallocated_credit: str | None = None
     """The known-difference rule of unallocated credit (the library does not sync it);
     ``None``: not compared."""
+    unapplied_money: bool = False
+    """Whether money received and applied to no invoice counts in the customer's free credit
+    (QuickBooks keeps it on the payment, ``UnappliedAmt``; Xero keeps an over-payment as a
+    bank transaction the library does not read)."""
 
 
 UNALLOCATED_CREDIT_RULE = (
@@ -151,6 +161,8 @@ RULES: dict[str, Rules] = {
         # A 1CRM quote has no date of its own (its date is when it was entered, which 3.5a
         # sends): an estimate's TxnDate cannot be kept in 1CRM, nor a rate compared.
         tuple(f for f in QUOTE_FIELDS if f not in ("date", "rate")),
+        unallocated_credit=UNALLOCATED_CREDIT_RULE,
+        unapplied_money=True,
     ),
 }
 
@@ -320,9 +332,22 @@ def compare_quotes(
         id_, label = first.id, (mine or other)[0].label
         found += counted("quote", id_, label, len(mine), len(other))
         if mine and other:
-            found += fields_of("quote", id_, label, mine[0], other[0], rules.quote_fields)
+            names = [f for f in rules.quote_fields if f != "status"]
+            found += fields_of("quote", id_, label, mine[0], other[0], names)
+            if "status" in rules.quote_fields and not same_quote_status(mine[0], other[0]):
+                found.append(
+                    Difference("quote", id_, label, "status", mine[0].status, other[0].status)
+                )
             found += line_differences(rules, "quote", id_, label, mine[0].lines, other[0].lines)
     return found
+
+
+def same_quote_status(crm: Quote, accounting: Quote) -> bool:
+    """Whether the two statuses map to each other: 1CRM has no *invoiced* stage and a quote is
+    invoiced once accepted, so an accounting quote's ``invoiced`` is 1CRM's ``accepted`` (the
+    mapping table in scenarios/README.md, *Quotes*)."""
+    theirs = ACCEPTED if accounting.status == INVOICED else accounting.status
+    return crm.status == theirs
 
 
 # -- unallocated credit ------------------------------------------------------------------------
@@ -335,7 +360,9 @@ def compare_credits(
     known when the library does not sync such credit."""
     if rules.unallocated_credit is None:
         return []
-    ours, theirs = grouped(crm, credit_key), grouped(accounting, credit_key)
+    kinds = (CREDIT, PAYMENT) if rules.unapplied_money else (CREDIT,)
+    ours = grouped((c for c in crm if c.kind in kinds), credit_key)
+    theirs = grouped((c for c in accounting if c.kind in kinds), credit_key)
     found = []
     for key in sorted(set(ours) | set(theirs)):
         mine, other = ours.get(key, []), theirs.get(key, [])
@@ -358,10 +385,18 @@ def compare_credits(
 
 def allocated(rules: Rules, payments: Sequence[Payment]) -> list[Payment]:
     """The payments to pair: where unallocated credit is compared, a credit allocated to no
-    invoice (1CRM credit on no invoice) is that alone, not a payment."""
+    invoice (1CRM credit on no invoice) is that alone, not a payment, and a credit is what it
+    allocates (1CRM credit of 10.00 with 5.00 on an invoice is a credit of 5.00 there and 5.00
+    of free credit, what QuickBooks keeps as a credit memo applied in part)."""
     if rules.unallocated_credit is None:
         return list(payments)
-    return [p for p in payments if p.allocations or p.kind != CREDIT]
+    return [
+        replace(p, amount=sum((a.amount for a in p.allocations), Decimal(0)))
+        if p.kind == CREDIT
+        else p
+        for p in payments
+        if p.allocations or p.kind != CREDIT
+    ]
 
 
 def credit_key(credit: Credit) -> str:

@@ -266,18 +266,20 @@ def unallocated_credits(
     names: Mapping[str, Any],
     codes: Mapping[str, Any],
 ) -> list[Credit]:
-    """What each credit (a payment of type Credit Note) allocates to no invoice: its amount
-    less its allocations (``payments`` are ``records`` read, in the same order)."""
+    """What each credit (a payment of type Credit Note) or payment allocates to no invoice:
+    its amount less its allocations, of the payment's kind (``payments`` are ``records``
+    read, in the same order); which kinds count is the library's rule (``compare.Rules``)."""
     found = []
     for record, payment in zip(records, payments, strict=True):
         rest = payment.amount - sum((a.amount for a in payment.allocations), Decimal(0))
-        if payment.kind == CREDIT and rest > 0:
+        if rest > 0:
             found.append(
                 Credit(
                     customer=str(names.get(str(record.get("account_id"))) or "").strip(),
                     currency=text(codes.get(str(record.get("currency_id")))),
                     amount=rest,
                     label=payment.label,
+                    kind=payment.kind,
                 )
             )
     return found

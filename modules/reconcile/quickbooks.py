@@ -8,15 +8,18 @@ amount (``modules/quickbooks/lines.py``, the same shares the *List Invoice Lines
 was received (``TotalAmt``; more than its lines on an over-payment) and the invoices its lines
 pay; a payment of 0.00 that applies credit memos to invoices is a ``credit note`` of the credit
 it uses (what 1CRM records as a payment of type Credit Note), and one of money and credit
-together is both (``payments_of``). An estimate is a quote keyed by
-its origin: its private note ``1CRM <number>`` when §3.5a made it, else ``QuickBooks estimate
-<number>`` (§3.5b's subject in 1CRM); ``TxnStatus`` Pending is ``open``, Accepted ``accepted``,
-Rejected ``declined``, Closed ``invoiced`` (QuickBooks closes an estimate once invoiced).
+together is both (``payments_of``). What a credit memo applies to no invoice
+(``RemainingCredit``) and what a payment applies to no invoice (``UnappliedAmt``) are the
+customer's free ``Credit`` (reconcile compares it per customer and currency). An estimate
+is a quote keyed by its origin: its private note ``1CRM <number>`` when §3.5a made it, else
+``QuickBooks estimate <number>`` (§3.5b's subject in 1CRM); ``TxnStatus`` Pending is ``open``,
+Accepted ``accepted``, Rejected ``declined``, Closed ``invoiced`` (QuickBooks closes an estimate
+once invoiced).
 
 QuickBooks gives a customer one currency, so a 1CRM account invoiced in another currency is a
 second customer named ``<account> (<currency>)`` in that currency (§3.3, docs/sandboxes.md):
-it pairs with the account — its documents are the account's, and it is not a customer of its
-own (``account_names``).
+it pairs with the account — its documents and free credit are the account's, and it is not a
+customer of its own (``account_names``).
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from modules.reconcile.books import (
     VOID,
     Allocation,
     Books,
+    Credit,
     Customer,
     Invoice,
     Line,
@@ -72,12 +76,21 @@ def fetch_quickbooks(
     invoices = list(client.query_all("SELECT * FROM Invoice"))
     payments = list(client.query_all("SELECT * FROM Payment"))
     estimates = list(client.query_all("SELECT * FROM Estimate"))
+    memos = list(client.query_all("SELECT * FROM CreditMemo"))
     accounts = account_names(customers)
     return Books(
         customers=[customer_of(c) for c in customers if accounts[str(c["Id"])] == display(c)],
         invoices=[of_account(invoice_of(i, codes), i, accounts) for i in invoices],
         payments=[part for p in payments for part in payments_of(p)],
         quotes=[of_account(quote_of(e, codes), e, accounts) for e in estimates],
+        credits=[
+            of_account(credit, raw, accounts)
+            for credit, raw in (
+                *((remaining_of(m), m) for m in memos),
+                *((unapplied_of(p), p) for p in payments),
+            )
+            if credit is not None
+        ],
     )
 
 
@@ -99,11 +112,12 @@ def account_names(customers: Iterable[Mapping[str, Any]]) -> dict[str, str]:
     return found
 
 
-Document = TypeVar("Document", Invoice, Quote)
+Document = TypeVar("Document", Invoice, Quote, Credit)
 
 
 def of_account(document: Document, raw: Mapping[str, Any], accounts: Mapping[str, str]) -> Document:
-    """The document with the account's name as its customer (a currency's customer's too)."""
+    """The document (or free credit) with the account's name as its customer (a currency's
+    customer's too)."""
     customer_id = str((raw.get("CustomerRef") or {}).get("value") or "")
     return replace(document, customer=accounts.get(customer_id, document.customer))
 
@@ -250,4 +264,31 @@ def allocations(shares: list[tuple[str, Decimal, Decimal]], part: int) -> tuple[
     """The money (``part`` 0) or credit (1) of each invoice line, those of nothing left out."""
     return tuple(
         Allocation(invoice, amounts[part]) for invoice, *amounts in shares if amounts[part] > 0
+    )
+
+
+def remaining_of(memo: Mapping[str, Any]) -> Credit | None:
+    """What of a credit memo is applied to no invoice (``RemainingCredit``; a voided memo
+    has none)."""
+    return free(memo, memo.get("RemainingCredit"), CREDIT)
+
+
+def unapplied_of(payment: Mapping[str, Any]) -> Credit | None:
+    """Money a payment received and applied to no invoice (``UnappliedAmt``: an
+    over-payment, or a payment whose invoice was voided or deleted)."""
+    return free(payment, payment.get("UnappliedAmt"), PAYMENT)
+
+
+def free(record: Mapping[str, Any], amount: Any, kind: str) -> Credit | None:
+    """The customer's free credit of ``amount`` on ``record`` (none for 0.00)."""
+    rest = money(amount)
+    if rest <= 0:
+        return None
+    label = text(record.get("DocNumber")) or text(record.get("PaymentRefNum")) or record["Id"]
+    return Credit(
+        customer=str((record.get("CustomerRef") or {}).get("name") or "").strip(),
+        currency=text((record.get("CurrencyRef") or {}).get("value")),
+        amount=rest,
+        label=str(label),
+        kind=kind,
     )

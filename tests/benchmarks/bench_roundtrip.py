@@ -10,9 +10,9 @@ settings (``servers.GUNICORN``). CPU per request is the CPU time of the server's
 tree (and the Celery worker's, in that deployment) over the measurement, divided by the
 answered requests. ``lost``: answered requests without a finished execution in the store.
 Deployments: embedded (SQLite, the run in the web process) and Celery (one worker process on
-Redis as ``switchboard worker`` starts it by default: threads, twice the CPUs in run slots;
-the store on PostgreSQL), whose CPU per request is also given for the web and the worker
-process apart.
+Redis, started by ``switchboard worker`` itself with its defaults: threads, twice the CPUs in
+run slots, WARNING logging, no worker events; the store on PostgreSQL), whose CPU per
+request is also given for the web and the worker process apart.
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ from typing import Any
 from tests.benchmarks.servers import (
     REDIS_URL,
     bench_env,
-    celery_workers,
     flush_redis,
     gunicorn_process,
     import_scenario,
@@ -38,6 +37,7 @@ from tests.benchmarks.servers import (
     postgres_schema,
     row,
     stored_value,
+    switchboard_worker,
     tree_cpu_seconds,
 )
 
@@ -183,11 +183,9 @@ def _celery(var_dir: Path, body: bytes) -> dict[str, Any]:
 
 @contextmanager
 def _worker_pid(env: dict[str, str]) -> Iterator[int]:
-    """One worker process as ``switchboard worker`` starts it by default (threads, its
-    default run slots for this machine)."""
-    from switchboard.cli import worker_concurrency
-
-    with celery_workers(env, worker_concurrency("threads") or 4, pool="threads") as pid:
+    """One worker process, started by ``switchboard worker`` with its defaults: what
+    production runs is what B6 measures."""
+    with switchboard_worker(env) as pid:
         yield pid
 
 

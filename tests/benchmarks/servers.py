@@ -374,6 +374,25 @@ def celery_workers(env: dict[str, str], processes: int, pool: str = "prefork") -
         process.wait(60)
 
 
+@contextmanager
+def switchboard_worker(env: dict[str, str]) -> Iterator[int]:
+    """``switchboard worker`` with its defaults, the production command itself (threads,
+    its run slots for this machine, its log level and events); yields its pid."""
+    process = subprocess.Popen(
+        [str(BIN / "switchboard"), "worker"],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        time.sleep(3.0)  # it imports the product
+        yield process.pid
+    finally:
+        process.terminate()
+        process.wait(60)
+
+
 def flush_redis(url: str) -> None:
     import redis
 

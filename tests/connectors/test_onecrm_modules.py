@@ -128,6 +128,28 @@ def test_create_get_and_update_a_record(runner, onecrm, onecrm_connection):
     assert outputs(updated, 1)[0]["billing_address_city"] == "Nelson"
 
 
+def test_get_record_requires_fields_filled_in(runner, seeded, onecrm, onecrm_connection):
+    """``require``: a record without those fields is an error a Break retries (a payment's
+    invoice whose Integrated ID is not written back yet), one with them is the record."""
+    account = records(onecrm, "Account")
+    (bare,) = [a for a in account if a["name"] == "Rimu Ltd"]
+    (mailed,) = [a for a in account if a["name"] == "Kauri Consulting"]
+    waiting = runner.one(
+        "onecrm:GetRecord",
+        {"model": "Account", "id": bare["id"], "fields": "name", "require": "email1"},
+        conn(onecrm_connection),
+    )
+    assert waiting.status == "error"
+    assert waiting.error["type"] == "DataError"
+    assert waiting.error["message"] == f"1CRM Account {bare['id']} has no email1 (yet)"
+    got = runner.one(
+        "onecrm:GetRecord",
+        {"model": "Account", "id": mailed["id"], "fields": "name", "require": "email1"},
+        conn(onecrm_connection),
+    )
+    assert outputs(got, 1)[0]["email1"] == "info@kauri.example"
+
+
 def test_update_a_missing_record_fails_or_creates_when_asked(runner, onecrm, onecrm_connection):
     missing = runner.one(
         "onecrm:UpdateRecord",

@@ -8,8 +8,11 @@ import pytest
 
 from modules.reconcile import Books, Difference, compare
 from modules.reconcile.books import (
+    ACCEPTED,
     CREDIT,
+    DECLINED,
     DRAFT,
+    INVOICED,
     OPEN,
     PAYMENT,
     VOID,
@@ -18,6 +21,7 @@ from modules.reconcile.books import (
     Invoice,
     Line,
     Payment,
+    Quote,
     money,
     quantity,
 )
@@ -148,3 +152,39 @@ def test_values_are_normalised():
 def test_an_unknown_library_is_refused():
     with pytest.raises(KeyError):
         compare("zoho", books(), books())
+
+
+def quote(status: str, id_: str = "Q1") -> Quote:
+    line = (Line("Widget", Decimal(1), money(100), money(15)),)
+    return Quote(
+        "1CRM 7",
+        id_,
+        "QUO-7",
+        "ACME",
+        "2026-03-01",
+        "2026-03-31",
+        "NZD",
+        Decimal(1),
+        status,
+        line,
+        money(100),
+        money(15),
+        money(115),
+    )
+
+
+@pytest.mark.parametrize("library", ["xero", "quickbooks"])
+def test_quote_statuses_are_compared_through_the_mapping(library):
+    """1CRM has no *invoiced* stage: an accounting quote invoiced is accepted in 1CRM (issue
+    #20, quote statuses); every other status must be the same, named as each side has it."""
+
+    def differs(crm: str, accounting: str) -> list[tuple[str, object, object]]:
+        found = compare(
+            library, Books([], [], [], [quote(crm)]), Books([], [], [], [quote(accounting, "X")])
+        )
+        return [(d.field, d.crm, d.accounting) for d in found]
+
+    assert differs(ACCEPTED, INVOICED) == []
+    assert differs(ACCEPTED, ACCEPTED) == differs(DECLINED, DECLINED) == []
+    assert differs(OPEN, INVOICED) == [("status", OPEN, INVOICED)]
+    assert differs(DECLINED, ACCEPTED) == [("status", DECLINED, ACCEPTED)]

@@ -589,3 +589,30 @@ def test_a_resumed_incomplete_execution_gives_the_same_record():
         records.append((_without_timings(first.to_dict()), _without_timings(resumed.to_dict())))
     assert records[0] == records[1]
     assert records[0][1]["status"] == "success"
+
+
+def test_runs_of_one_plan_share_its_layout_and_give_the_same_records():
+    """What a run needs of the plan's shape is worked out once per plan and way (compiled
+    or not), and a run after the first gives the record the first gave."""
+    from engine.runtime.runner import _layout
+
+    plan = compile_blueprint(
+        load_blueprint(
+            {"name": "t", "flow": LINES_FLOW, "metadata": {"version": 1, "scenario": {}}}
+        ),
+        REGISTRY,
+    )
+    assert _layout(plan, True) is _layout(plan, True)
+    assert _layout(plan, False) is _layout(plan, False)
+    assert _layout(plan, True).inline and not _layout(plan, False).inline
+    first, again = (
+        _without_timings(
+            run_scenario(
+                plan,
+                RunContext(clock=lambda: datetime(2026, 3, 1, tzinfo=UTC), execution_id="e-1"),
+                trigger_bundles=[{"lines": lines(9)}],
+            ).to_dict()
+        )
+        for _ in range(2)
+    )
+    assert first == again

@@ -41,6 +41,8 @@ CONDITIONS = [
 VALUES = [
     "{{round(2.qty * 2.price * (1 + 2.tax); 2)}}",
     "{{upper(2.sku)}}",
+    "{{lower(2.sku)}}",
+    "{{round(2.qty; 1)}}",
     "{{2.qty}}",
     "{{2.qty + 1}}",
     "{{parseNumber(2.sku)}}",
@@ -50,6 +52,13 @@ VALUES = [
     "{{var.a}}-{{2.sku}}",
     "text",
 ]
+ITEMS = [
+    {"a": "{{3.a}}", "b": "{{3.b}}", "at": "{{2.`__IMTINDEX__`}}"},
+    {"a": "{{3.a}}", "c": "{{3.c}}"},  # the bundle just made alone: its item written inline
+    {"b": "{{3.b}}", "a": "{{3.a}}", "b2": "{{3.b}}"},
+    {"a": "{{3.a}}", "k": "constant"},
+]
+"""Aggregator mappers: reading only Set variables' bundle (``generated_bundle_item``) or not."""
 DIRECTIVES = [
     None,
     "builtin:Ignore",
@@ -134,7 +143,7 @@ def plans(draw: Any) -> dict[str, Any]:
             "module": "builtin:BasicAggregator",
             "version": 1,
             "parameters": {"feeder": feeder},
-            "mapper": {"a": "{{3.a}}", "b": "{{3.b}}", "at": "{{2.`__IMTINDEX__`}}"},
+            "mapper": draw(st.sampled_from(ITEMS)),
         }
         if draw(st.booleans()):
             aggregator["filter"] = {"name": "g", "conditions": [[{"a": "{{3.a}}", "o": "exist"}]]}
@@ -211,3 +220,175 @@ def test_only_a_number_condition_on_one_key_has_a_quick_test():
         {"conditions": [[{"a": "{{2.qty}}", "o": "number:greater", "b": "0"}] * 2]}
     )
     assert two.quick_pass is None
+
+
+GENERATED = [
+    "{{round(2.qty * 2.price * (1 + 2.tax); 2)}}",
+    "{{round(2.qty; 1)}}",
+    "{{round(2.qty; 2)}}",
+    "{{round(2.qty; 3)}}",
+    "{{round(2.price - 2.qty; 4)}}",
+    "{{round(2.qty * 3; 3)}}",
+    "{{upper(2.sku)}}",
+    "{{lower(2.sku)}}",
+    "{{upper(5.sku)}}",
+    "{{2.qty}}",
+    "{{2.missing}}",
+]
+"""Value templates of the shapes ``engine/mapping/generated.py`` writes into one function."""
+TEXTS = st.one_of(
+    st.text(max_size=6),
+    st.sampled_from(["ß", "ﬁ", "İ", "ǅ", "x" * 40]),
+    st.integers(),
+    st.none(),
+    st.lists(st.integers(), max_size=2),
+)
+NEAR_TIES = st.builds(
+    lambda whole, places, nudge: (whole + 0.5 * 10.0**-places) + nudge * 1e-9,
+    st.integers(min_value=-(10**6), max_value=10**6),
+    st.integers(min_value=1, max_value=4),
+    st.sampled_from([0, 1, -1, 1000, -1000]),
+) | st.sampled_from([2.675, 1.005, 3.05, 0.285, 1.0005, 8.325, 0.145, -2.675, 1.5e-5])
+"""Floats at or near a tie, where Python's ``round`` and Make's half-up on the digits part."""
+
+
+def _outcome(evaluate: Any, ctx: EvalContext) -> Any:
+    try:
+        return ("value", evaluate(ctx))
+    except Exception as error:  # the same error, by its type and Make's message
+        return ("error", type(error).__name__, str(error))
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(st.sampled_from(GENERATED), min_size=1, max_size=4),
+    st.fixed_dictionaries(
+        {"qty": st.one_of(NUMBERS, NEAR_TIES), "sku": TEXTS},
+        optional={"price": st.one_of(NUMBERS, NEAR_TIES), "tax": NUMBERS},
+    ),
+    st.one_of(st.fixed_dictionaries({"sku": TEXTS}), st.none(), st.just("text")),
+    st.sampled_from([10_000, 3]),
+    st.booleans(),
+)
+def test_generated_values_give_the_templates_values(sources, line, other, limit, checkpoint):
+    """The generated function (guards and all) against each template's tree evaluated."""
+    from engine.mapping.generated import generated_values
+    from engine.mapping.template import compile_template
+
+    templates = [compile_template(source) for source in sources]
+    evaluators = [template.compiled() for template in templates]
+    generated = generated_values(templates, lambda ctx: [e(ctx) for e in evaluators])
+    assert generated is not None
+    ctx = EvalContext(
+        bundles={2: line, 5: other},
+        max_output=limit,
+        checkpoint=(lambda: None) if checkpoint else None,
+    )
+    expected = _outcome(lambda ctx: [t._single.evaluate(ctx) for t in templates], ctx)
+    assert _outcome(generated, ctx) == expected
+
+
+def test_only_the_written_shapes_are_generated():
+    from engine.mapping.generated import generated_values
+    from engine.mapping.template import compile_template
+
+    def generated(*sources: str) -> Any:
+        return generated_values([compile_template(s) for s in sources], lambda ctx: [])
+
+    assert generated("{{round(2.qty; 2)}}", "{{upper(2.sku)}}") is not None
+    for other in (
+        "{{round(2.qty; 5)}}",
+        "{{round(2.qty)}}",
+        "{{upper(2.a.b)}}",
+        "{{var.a}}",
+        "{{2.qty / 2}}",
+        "text",
+        "{{ignore}}",
+        "x {{2.sku}}",
+        "{{trim(2.sku)}}",
+    ):
+        assert generated("{{2.qty}}", other) is None, other
+
+
+def test_the_bundle_item_gives_the_mappers_item():
+    from engine.mapping import compile_mapper
+    from engine.mapping.generated import generated_bundle_item
+    from engine.mapping.values import ERASE, IGNORE
+
+    mapper = compile_mapper({"a": "{{3.a}}", "b": "{{3.b}}", "c": "{{3.c}}", "d": "{{3.d}}"})
+    item = generated_bundle_item(mapper, 3)
+    assert item is not None
+    bundle = {"a": IGNORE, "b": ERASE, "c": [1, {"x": 2}]}
+    assert item(bundle) == mapper.evaluate(EvalContext(bundles={3: bundle}))
+    assert item(bundle) == {"b": None, "c": [1, {"x": 2}], "d": None}
+    for other in (
+        {"a": "{{3.a}}", "at": "{{2.a}}"},
+        {"a": "{{3.a.b}}"},
+        {"a": "{{3.a}}", "k": "constant"},
+        {"a": "{{upper(3.a)}}"},
+        {"a": {"b": "{{3.a}}"}},
+        ["{{3.a}}"],
+    ):
+        assert generated_bundle_item(compile_mapper(other), 3) is None, other
+
+
+def test_each_aggregator_item_gives_the_same_record_compiled_or_not():
+    """The aggregator's item written inline (``ITEMS`` reading Set variables' bundle alone)
+    and evaluated: the same record, with the Iterator's index and a missing key among them."""
+    lines = [{"qty": 1, "sku": "a"}, {"qty": 2.5, "sku": "b"}, {"qty": 0, "sku": ""}]
+    for mapper in ITEMS:
+        flow = [
+            {"id": 1, "module": "gateway:CustomWebHook", "version": 1, "parameters": {"hook": 1}},
+            {
+                "id": 2,
+                "module": "builtin:BasicFeeder",
+                "version": 1,
+                "mapper": {"array": "{{1.lines}}"},
+            },
+            {
+                "id": 3,
+                "module": "util:SetVariables",
+                "version": 1,
+                "mapper": {
+                    "variables": [
+                        {"name": "a", "value": "{{2.qty}}"},
+                        {"name": "b", "value": "{{upper(2.sku)}}"},
+                    ]
+                },
+            },
+            {
+                "id": 4,
+                "module": "builtin:BasicAggregator",
+                "version": 1,
+                "parameters": {"feeder": 2},
+                "mapper": mapper,
+            },
+        ]
+        compiled, general = run_both(flow, [{"lines": lines}])
+        assert compiled == general, mapper
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from(["a", "b", "c"]), max_size=4),
+    st.data(),
+    st.sampled_from(["roundtrip", "execution"]),
+)
+def test_the_generated_apply_sets_what_the_loop_sets(names, data, scope):
+    from engine.mapping.values import ERASE, IGNORE
+    from engine.runtime.context import RunVariables
+    from engine.runtime.inline import PreparedSetVariables
+
+    values = data.draw(
+        st.lists(
+            st.sampled_from([1, "x", None, IGNORE, ERASE, [1]]),
+            min_size=len(names),
+            max_size=len(names),
+        )
+    )
+    prepared = PreparedSetVariables({}, scope, names, [], [])
+    generated, looped = RunVariables(), RunVariables()
+    output = prepared.apply(values, generated)
+    assert output == prepared.apply_general(values, looped)
+    assert [list(o) for o in output] == [list(o) for o in prepared.apply_general(values, looped)]
+    assert generated.scope(scope) == looped.scope(scope)

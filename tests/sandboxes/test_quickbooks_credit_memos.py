@@ -224,3 +224,34 @@ def test_an_invoice_voided_or_deleted_frees_the_credit_applied_to_it(client, boo
         100.0,
         [],
     )
+
+
+def test_the_api_does_not_void_a_credit_memo(client, books):
+    """Intuit's API voids invoices, sales receipts, payments and bill payments, not a credit
+    memo (its .NET SDK refuses a void of any other entity): a person voids one in QuickBooks'
+    screens. The sandbox is never more lenient than QuickBooks."""
+    _, memo = books
+    refused = client.post("creditmemo", {"Id": memo["Id"], "SyncToken": "0"}, operation="void")
+    assert refused.status_code == 400 and fault(refused)["code"] == "500"
+    assert client.read("creditmemo", memo["Id"])["RemainingCredit"] == 50.1
+
+
+def test_a_credit_memo_voided_in_the_screens_takes_its_credit_back(client, books):
+    """Voided in QuickBooks' screens, a credit memo stays with every amount zero, no credit
+    left and "Voided" before its memo; the payments that applied it apply it no more (as when
+    it is deleted) and the invoice owes that credit again."""
+    invoice, memo = books
+    only = applied_credit(client, invoice, memo, 0, 20, 20)
+    both = applied_credit(client, invoice, memo, 100, 130.10, 30.10)
+    url = f"{client.server.url}/_sandbox/ui/{client.realm_id}/creditmemo/{memo['Id']}/void"
+    answer = client.http.post(url)
+    assert answer.status_code == 200, answer.text
+    voided = client.read("creditmemo", memo["Id"])
+    assert (voided["TotalAmt"], voided["RemainingCredit"], voided["Balance"]) == (0.0, 0.0, 0.0)
+    assert (voided["PrivateNote"], voided["LinkedTxn"]) == ("Voided", [])
+    assert client.read("invoice", invoice["Id"])["Balance"] == 130.0
+    assert client.read("payment", only["Id"])["Line"] == []
+    money_left = client.read("payment", both["Id"])
+    assert [(ln["Amount"], ln["LinkedTxn"][0]["TxnType"]) for ln in money_left["Line"]] == [
+        (100.0, "Invoice")
+    ]

@@ -80,3 +80,32 @@ def test_a_quote_update_without_contact_and_date_is_refused_as_xero_does(xero_cl
     accepted = xero_client.post(path, {"Quotes": [update]})
     assert accepted.status_code == 200, accepted.text
     assert accepted.json()["Quotes"][0]["ExpiryDate"].startswith("/Date(")
+
+
+def set_status(client, quote, status):
+    body = {
+        "QuoteID": quote["QuoteID"],
+        "Contact": {"ContactID": quote["Contact"]["ContactID"]},
+        "Date": "2026-03-10",
+        "Status": status,
+    }
+    return client.post(f"Quotes/{quote['QuoteID']}", {"Quotes": [body]})
+
+
+def test_a_quote_is_accepted_or_declined_only_once_sent(xero_client):
+    """Issue #20 (quote statuses): a customer's answer is recorded on a sent quote; a draft is
+    sent first, an answer goes back to SENT before the other answer, an invoiced quote stays
+    so. The sandbox refused nothing before (a draft became ACCEPTED at once)."""
+    kea = create_contact(xero_client, Name="Kea Ltd")["ContactID"]
+    quote = create_quote(xero_client, kea)
+    refused = set_status(xero_client, quote, "ACCEPTED")
+    assert refused.status_code == 400, refused.text
+    assert "DRAFT cannot be changed to ACCEPTED" in refused.text
+    for status in ("SENT", "ACCEPTED", "SENT", "DECLINED", "SENT", "ACCEPTED", "INVOICED"):
+        assert set_status(xero_client, quote, status).status_code == 200, status
+    assert set_status(xero_client, quote, "SENT").status_code == 400
+    accepted = xero_client.put(
+        "Quotes",
+        {"Quotes": [{"Contact": {"ContactID": kea}, "LineItems": [LINE], "Status": "ACCEPTED"}]},
+    )
+    assert accepted.status_code == 400, accepted.text

@@ -60,6 +60,7 @@ ORDER: dict[str, tuple[tuple[str, str], ...]] = {
         ("2.4", "poll"),
         ("2.5", "crm"),
         ("2.12", "crm"),
+        ("2.13", "poll"),
         ("2.6", "crm"),
         ("2.7", "poll"),
         ("2.10", "poll"),

@@ -161,3 +161,30 @@ def test_unallocated_credit_on_either_side_is_compared_and_listed_as_known():
         assert (credit.kind, credit.field) == ("credit", "unallocated NZD")
         assert (credit.crm, credit.accounting) == (Decimal("4.00"), Decimal("4.75"))
         assert "not synced" in credit.known
+
+
+def test_a_1crm_invoice_cancelled_while_xero_has_it_paid_in_full_waits_until_it_is_cleared():
+    """Found by the Xero soak (flaky: "invoice INV-0002: status: 1CRM 'void' ≠ 'open'",
+    nothing left waiting): 2.8 voided only an invoice still open in Xero (AUTHORISED, DRAFT,
+    SUBMITTED). One paid or credited in full is PAID there, so 2.8 ended quietly — nothing
+    tried, nothing kept to retry — and when the payments' deletion reached Xero after it (a
+    2.9 run held back, here by running 2.8 first) the Xero invoice owed its total again,
+    open, while 1CRM's was cancelled. 2.8 now tries a PAID invoice too: Xero refuses, the
+    cancel waits like one of a partly paid invoice, and the retry voids it once cleared."""
+    with open_world("xero") as world:
+        crm, app = CrmUser(world.library), XeroUser(world.library)
+        crm.create_customer("Harakeke Ltd 1", "h@books.example", "Napier")
+        world.assert_balanced()
+        ref = crm.create_invoice("Harakeke Ltd 1", [LINE], "NZD", "2026-03-31")
+        assert ref is not None
+        world.assert_balanced()
+        assert crm.pay(ref, Decimal("23.00"), Decimal("23.00"), "2026-03-05")
+        world.assert_balanced()
+        assert app.invoice(ref, crm)["Status"] == "PAID"
+        assert crm.cancel_invoice(ref)  # paid in full: Xero refuses the void
+        world.run_scenarios()
+        assert [w[0] for w in world.waiting()] == ["2.8"], world.waiting()
+        assert crm.clear_invoice(ref) == 1
+        world.run_scenarios(first=("2.8",))  # 1CRM's deletion webhook (2.9) delivered late
+        world.assert_balanced()
+        assert app.invoice(ref, crm)["Status"] == "VOIDED"

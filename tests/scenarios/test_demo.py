@@ -21,14 +21,14 @@ def test_demo_imports_and_activates_the_library_against_seeded_sandboxes(
 
     names = _demo_setup(onecrm, xero, 60)
 
-    # §2.1 to 2.11 and 2.12 (quote edits from 1CRM)
-    assert len(names) == 12
+    # §2.1 to 2.11, 2.12 (quote edits and statuses from 1CRM) and 2.13 (quote statuses from Xero)
+    assert len(names) == 13
     service = build_service(Settings.from_env())
     try:
         scenarios = service.list_scenarios()
-        assert all(s.active for s in scenarios) and len(scenarios) == 12
+        assert all(s.active for s in scenarios) and len(scenarios) == 13
         polling = [s for s in scenarios if s.scheduling["type"] != "immediately"]
-        assert [s.scheduling["interval"] for s in polling] == [60, 60, 60, 60]
+        assert [s.scheduling["interval"] for s in polling] == [60, 60, 60, 60, 60]
         assert service.store.count_users() == 1
     finally:
         shutdown_service(service)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from modules.reconcile.books import money
+from modules.reconcile.books import FROM_QUICKBOOKS, money
 from tests.scenarios.conftest import QBO_REALM, Library
 
 ACCOUNT_CODE = "200"  # Xero's sales account
@@ -642,18 +642,29 @@ class QuickBooksUser:
         return True
 
     def credit(
-        self, ref: Ref, crm: CrmUser, amount: Decimal, date: str, money_too: Decimal = Decimal(0)
+        self,
+        ref: Ref,
+        crm: CrmUser,
+        amount: Decimal,
+        date: str,
+        allocated: Decimal | None = None,
+        *,
+        money_too: Decimal = Decimal(0),
     ) -> bool:
         """A credit memo of ``amount`` (no tax) to the invoice's customer, in its currency,
-        applied to the invoice as QuickBooks' Receive Payment does: a payment of 0.00 whose
-        lines link the invoice and the credit memo — or, with ``money_too``, a payment of that
-        money whose invoice line takes the money and the credit together."""
+        ``allocated`` of it (all by default; none: the customer's free credit,
+        ``RemainingCredit``) applied to the invoice as QuickBooks' Receive Payment does: a
+        payment of 0.00 whose lines link the invoice and the credit memo — or, with
+        ``money_too``, a payment of that money whose invoice line takes the money and the
+        credit together."""
         memo = self.credit_memo(ref, crm, amount, date)
         if memo is None:
             return False
         invoice = self.invoice(ref, crm)
         assert invoice is not None
-        self.apply_credit(invoice, memo, amount, date, money_too)
+        applied = amount if allocated is None else allocated
+        if applied:
+            self.apply_credit(invoice, memo, applied, date, money_too)
         return True
 
     def credit_memo(
@@ -723,6 +734,15 @@ class QuickBooksUser:
             return False
         body = {"Id": memo_id, "SyncToken": found[0]["SyncToken"]}
         self.library.qbo_api("POST", "creditmemo?operation=delete", body)
+        return True
+
+    def void_credit_memo(self, memo_id: str) -> bool:
+        """Void a credit memo in QuickBooks' screens (the API has no void for one): it stays
+        with every amount zero, and the credit it applied to invoices is taken back."""
+        found = [m for m in self.library.qbo_records("CreditMemo") if m["Id"] == memo_id]
+        if not found or str(found[0].get("PrivateNote") or "").startswith("Voided"):
+            return False
+        self.library.qbo_void_in_screens("creditmemo", memo_id)
         return True
 
     def delete_payment(self, payment_id: str) -> None:
@@ -839,6 +859,17 @@ def crm_quotes(crm: CrmUser) -> list[str]:
     return [q["id"] for q in crm.library.crm_records("Quote")]
 
 
+def crm_made_quotes(crm: CrmUser) -> list[str]:
+    """The ids of the quotes made in 1CRM (not those §3.5b brought from QuickBooks, named
+    ``QuickBooks estimate <number>``, whose lines QuickBooks keeps: §3.13 sends the lines of
+    1CRM's own quotes only, as §3.5b those of QuickBooks' own estimates — ``qbo_estimates``)."""
+    return [
+        q["id"]
+        for q in crm.library.crm_records("Quote")
+        if not str(q.get("name") or "").startswith(FROM_QUICKBOOKS)
+    ]
+
+
 def crm_edit_quote(crm: CrmUser, quote_id: str, lines: list[LineSpec], expiry: str) -> None:
     """New lines and expiry, saved in 1CRM's screens."""
     crm.library.crm_edit("Quote", quote_id, {"valid_until": expiry, "line_items": items_of(lines)})
@@ -854,3 +885,31 @@ def qbo_estimate_status(app: QuickBooksUser, estimate_id: str, status: str) -> N
     found = next(e for e in app.library.qbo_records("Estimate") if e["Id"] == estimate_id)
     body = {"Id": estimate_id, "SyncToken": found["SyncToken"], "sparse": True}
     app.library.qbo_api("POST", "estimate", {**body, "TxnStatus": status})
+
+
+def xero_quotes(app: XeroUser) -> list[str]:
+    """The ids of the Xero quotes §2.5 sent (reference ``1CRM …``) a person may still answer
+    (not invoiced or deleted)."""
+    return [
+        q["QuoteID"]
+        for q in app.library.xero_records("Quotes")
+        if str(q.get("Reference") or "").startswith("1CRM ")
+        and q.get("Status") not in ("INVOICED", "DELETED")
+    ]
+
+
+def xero_quote_status(app: XeroUser, quote_id: str, status: str) -> None:
+    """The quote accepted or declined in Xero's screens: Xero answers only a sent quote, so a
+    draft is marked sent first, and an answer changed is undone (back to SENT) first."""
+    (quote,) = [q for q in app.library.xero_records("Quotes") if q["QuoteID"] == quote_id]
+    if quote["Status"] == status:
+        return
+    steps = [status] if quote["Status"] == "SENT" else ["SENT", status]
+    for step in steps:
+        body = {
+            "QuoteID": quote_id,
+            "Contact": {"ContactID": quote["Contact"]["ContactID"]},
+            "Date": str(quote.get("DateString") or quote["Date"])[:10],
+            "Status": step,
+        }
+        app.library.xero_api("POST", f"Quotes/{quote_id}", {"Quotes": [body]})

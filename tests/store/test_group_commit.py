@@ -176,3 +176,34 @@ def test_a_write_that_fails_fails_alone(sqlite_store, sqlite_url, route):
                 assert other.get_execution(execution.id, with_record=False) == execution
                 assert other.get_queue_item(item.id) == item
         assert len(other.list_queue(route[1], status=None)) == 5
+
+
+def test_a_commit_wakes_its_own_writers_and_the_next_leader_only(
+    sqlite_store, sqlite_url, route, monkeypatch
+):
+    """Batches smaller than the line (``MAX_BATCH`` 4 for 12 writes): every write is still
+    committed, in 1 + 3 transactions, and the waiting threads woke only to return or to lead
+    (a wake-up of every waiting thread at each commit made ~4 times as many)."""
+    from engine.store.sql import group
+
+    wakes = [0]
+    waiting = group.GroupCommit._wait
+
+    def counted(self: Any, ticket: Any) -> None:
+        waiting(self, ticket)
+        wakes[0] += 1
+
+    monkeypatch.setattr(group, "MAX_BATCH", 4)
+    monkeypatch.setattr(group.GroupCommit, "_wait", counted)
+    ids = [f"e-{n}" for n in range(THREADS)]
+    stored = lined_up(
+        sqlite_store, [lambda i=i: store_request(sqlite_store, route, i) for i in ids]
+    )
+    assert all(isinstance(made, tuple) for made in stored), stored
+    assert sqlite_store._group.transactions == 1 + 3
+    # 11 waiting writers each woke to return, plus the hand-overs of the lead (the lead may
+    # also go to a thread arriving between two commits, which wakes the one told for nothing).
+    assert wakes[0] <= THREADS + 4, wakes[0]
+    with SqlStore(sqlite_url) as other:
+        for item, execution in stored:
+            assert other.get_queue_item(item.id).execution_id == execution.id

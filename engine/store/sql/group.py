@@ -38,10 +38,14 @@ MAX_BATCH = 64
 
 
 class _Ticket(Generic[T]):
-    __slots__ = ("done", "error", "job", "result")
+    __slots__ = ("done", "error", "job", "result", "wake")
 
     def __init__(self, job: Job[T]) -> None:
         self.job = job
+        self.wake: Any = None
+        """While its thread waits: a lock it holds and waits to acquire again, released to
+        wake it (``GroupCommit._wait``). A commit wakes the threads it settled and the next
+        leader, not every waiting thread; a thread that never waits makes none."""
         self.result: Any = None
         # Until a commit settles it: a ticket whose transaction never completed reports so.
         self.error: BaseException | None = StoreUnavailable(
@@ -66,7 +70,7 @@ class GroupCommit:
 
     def __init__(self, begin: Callable[[], AbstractContextManager[Any]]) -> None:
         self._begin = begin
-        self._changed = threading.Condition(threading.Lock())
+        self._lock = threading.Lock()
         self._waiting: list[_Ticket[Any]] = []
         self._leading = False
         self.transactions = 0
@@ -75,12 +79,12 @@ class GroupCommit:
     def run(self, job: Job[T]) -> T:
         """Run ``job`` in a transaction, perhaps shared; return its result once committed."""
         ticket: _Ticket[T] = _Ticket(job)
-        with self._changed:
+        with self._lock:
             self._waiting.append(ticket)
         while True:
-            with self._changed:
+            with self._lock:
                 while self._leading and not ticket.done:
-                    self._changed.wait()
+                    self._wait(ticket)
                 if ticket.done:
                     return ticket.outcome()
                 self._leading = True
@@ -89,11 +93,36 @@ class GroupCommit:
             try:
                 self._commit(batch)
             finally:
-                with self._changed:
-                    for each in batch:
-                        each.done = True
-                    self._leading = False
-                    self._changed.notify_all()
+                self._settled(batch)
+
+    def _wait(self, ticket: _Ticket[Any]) -> None:
+        """Wait, with ``_lock`` held (and held again on return), until ``_wake(ticket)``."""
+        wake = threading.Lock()
+        wake.acquire()
+        ticket.wake = wake
+        self._lock.release()
+        try:
+            wake.acquire()  # until ``_wake`` releases it (at once if it already did)
+        finally:
+            self._lock.acquire()
+
+    @staticmethod
+    def _wake(ticket: _Ticket[Any]) -> None:
+        """With ``_lock`` held: wake ``ticket``'s thread if it waits."""
+        if ticket.wake is not None:
+            ticket.wake.release()
+            ticket.wake = None
+
+    def _settled(self, batch: list[_Ticket[Any]]) -> None:
+        """Wake the threads of ``batch`` (their outcomes are set) and hand the lead to the
+        oldest thread still waiting: every waiting thread waits for one of the two."""
+        with self._lock:
+            for each in batch:
+                each.done = True
+                self._wake(each)
+            self._leading = False
+            if self._waiting:
+                self._wake(self._waiting[0])
 
     def _commit(self, batch: list[_Ticket[Any]]) -> None:
         """Settle every ticket of ``batch``: its result once committed, else its error."""

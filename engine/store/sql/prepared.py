@@ -54,16 +54,19 @@ class Prepared:
         named = dict.fromkeys(compiled.bind_names.values())
         names = list(named) if self._named else list(compiled.positiontup or ())
         # (the driver's name, the caller's name, its column type's conversion, the value a
-        # literal of the statement binds)
+        # literal of the statement binds, converted once here)
         self._order = [
             (
                 escaped.get(name, name),
                 name,
                 processors.get(name),
-                _GIVEN if binds[name].required else binds[name].effective_value,
+                _GIVEN
+                if binds[name].required
+                else _converted(binds[name].effective_value, processors.get(name)),
             )
             for name in names
         ]
+        self._keys = [entry[0] for entry in self._order]
         # What the statement returns: each column's name and its type's conversion of what
         # the driver reads (as Core's result would convert it).
         self._returned = [
@@ -72,16 +75,19 @@ class Prepared:
         ]
 
     def parameters(self, values: Mapping[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
-        """The driver's parameters: each value converted by its column type."""
+        """The driver's parameters: each value converted by its column type (one loop, no
+        call per value: a run's statements bind ~30 values)."""
+        converted: list[Any] = []
+        for _, name, convert, fixed in self._order:
+            if fixed is not _GIVEN:
+                converted.append(fixed)
+            elif convert is None:
+                converted.append(values[name])
+            else:
+                converted.append(convert(values[name]))
         if self._named:
-            return {
-                key: _converted(values[name] if fixed is _GIVEN else fixed, convert)
-                for key, name, convert, fixed in self._order
-            }
-        return tuple(
-            _converted(values[name] if fixed is _GIVEN else fixed, convert)
-            for _, name, convert, fixed in self._order
-        )
+            return dict(zip(self._keys, converted, strict=True))
+        return tuple(converted)
 
     def run(self, cursor: Any, values: Mapping[str, Any]) -> Any:
         """Execute on ``cursor``; returns the cursor (``rowcount``, ``fetchone``)."""

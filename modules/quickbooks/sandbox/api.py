@@ -214,6 +214,20 @@ def _apply_write(realm: Realm, spec: EntitySpec, body: dict[str, Any]) -> tuple[
     return realm.get(spec.name, changes[0].id), changes
 
 
+def void_in_screens(realm_id: str, entity: str, record_id: str) -> flask.Response:
+    """``POST /_sandbox/ui/{realm}/{entity}/{id}/void``: a person voids the record in
+    QuickBooks' screens (More → Void), which void a credit memo too, though the API does not
+    (``Realm.void``); announced as a ``Void`` and the payments it touched as updates."""
+    spec = entity_spec(entity)
+    state = sandbox_state()
+    with state.lock:
+        realm = current_realm(realm_id)
+        current = {"Id": record_id, "SyncToken": realm.get(spec.name, record_id)["SyncToken"]}
+        record, changes = realm.void(spec, current, in_screens=True)
+        announce(state, realm_id, changes)
+    return json_response({spec.name: with_values(json.loads(json.dumps(record)))})
+
+
 def _replayed(state: QboSandboxState, realm_id: str, request_id: str | None) -> Any:
     """The stored answer for a requestid this company already saw (lock held), else None."""
     if request_id is None:
@@ -470,5 +484,11 @@ def register(app: flask.Flask) -> None:
     app.add_url_rule(f"{PREFIX}/preferences", "qbo_preferences", preferences, methods=["GET"])
     app.add_url_rule(f"{PREFIX}/<entity>/<record_id>", "qbo_read", read_entity, methods=["GET"])
     app.add_url_rule(f"{PREFIX}/<entity>", "qbo_write", write_entity, methods=["POST"])
+    app.add_url_rule(
+        "/_sandbox/ui/<realm_id>/<entity>/<record_id>/void",
+        "qbo_void_in_screens",
+        void_in_screens,
+        methods=["POST"],
+    )
     app.register_error_handler(faults.QboFault, render_fault)
     app.after_request(add_intuit_tid)

@@ -35,6 +35,8 @@ class EntitySpec:
     name_field: str | None = None
     deletable: bool = False
     voidable: bool = False
+    voidable_in_screens: bool = False
+    """Voided in QuickBooks' screens only: the API has no void for it (a credit memo)."""
     defaults: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -410,7 +412,11 @@ ENTITIES: dict[str, EntitySpec] = {
             defaults=_SALES_FORM_DEFAULTS,
         ),
         EntitySpec(
-            "CreditMemo", prepare_credit_memo, deletable=True, defaults=_SALES_FORM_DEFAULTS
+            "CreditMemo",
+            prepare_credit_memo,
+            deletable=True,
+            voidable_in_screens=True,
+            defaults=_SALES_FORM_DEFAULTS,
         ),
         EntitySpec("Payment", prepare_payment, deletable=True),
     )

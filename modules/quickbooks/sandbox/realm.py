@@ -383,15 +383,21 @@ class Realm:
             changes += self._unlink_payments(existing["Id"], now, spec.name)
         return gone, changes + self._after_write(spec, existing, None, now, False)
 
-    def void(self, spec: EntitySpec, data: Record) -> tuple[Record, list[Change]]:
+    def void(
+        self, spec: EntitySpec, data: Record, *, in_screens: bool = False
+    ) -> tuple[Record, list[Change]]:
         """Void an invoice or sales receipt by ``Id`` and current ``SyncToken``: it stays, with
         every amount zero, nothing due and ``PrivateNote`` "Voided"; payments applied to a
-        voided invoice become unapplied credit (``_unlink_payments``).
+        voided invoice become unapplied credit (``_unlink_payments``). ``in_screens``: a
+        person voids it in QuickBooks' screens, which also void a credit memo (the API does
+        not: Intuit's SDKs void invoices, sales receipts, payments and bill payments only);
+        its remaining credit is zero and the payments applying it apply it no more, as when
+        it is deleted.
 
         Raises:
             QboFault: 500 for entities that cannot be voided, 610, 5010.
         """
-        if not spec.voidable:
+        if not (spec.voidable or (in_screens and spec.voidable_in_screens)):
             raise faults.unsupported(f"Void for {spec.name}")
         existing = self.get(spec.name, str(data.get("Id")))
         if str(data.get("SyncToken")) != existing["SyncToken"]:
@@ -405,12 +411,17 @@ class Realm:
                 detail.update(Qty=0.0, UnitPrice=0.0)
         record["TxnTaxDetail"] = {"TotalTax": 0.0, "TaxLine": []}
         record.update(TotalAmt=0.0, Balance=0.0, PrivateNote="Voided")
+        if spec.name == "CreditMemo":
+            # Intuit's void "injects Voided into PrivateNote, prepended to existing text";
+            # the sandbox's invoice void replaces the note (3.4 reads "Voided" at its start).
+            note = str(existing.get("PrivateNote") or "")
+            record.update(RemainingCredit=0.0, PrivateNote=f"Voided {note}".strip())
         record["SyncToken"] = str(int(existing["SyncToken"]) + 1)
         _touch(record, now)
         self.records[spec.name][record["Id"]] = record
         changes = [Change(spec.name, record["Id"], "Void", now)]
-        if spec.name == "Invoice":
-            changes += self._unlink_payments(record["Id"], now)
+        if spec.name in ("Invoice", "CreditMemo"):
+            changes += self._unlink_payments(record["Id"], now, spec.name)
             record["LinkedTxn"] = []
         return record, changes + self._after_write(spec, existing, record, now, False)
 
@@ -436,14 +447,15 @@ class Realm:
         return changes
 
     def _unlink_payments(self, txn_id: str, now: str, txn_type: str = "Invoice") -> list[Change]:
-        """An invoice voided or deleted, or a credit memo deleted: the payments linking it stay
-        and keep the money they received (QuickBooks: "the payment stays on your books … but
-        the payment no longer has an offsetting invoice", its amount unapplied). Their lines
-        linking it go, and what no longer balances goes with them: credit memo lines beyond
-        what the payment still applies to invoices (that credit is free on its memo again),
-        then invoice lines beyond the money and credit left (a credit memo's deletion: the
-        invoice owes that credit again). A payment of 0.00 that only applied credit is left
-        linking nothing. Each invoice and memo whose applications changed is updated."""
+        """An invoice voided or deleted, or a credit memo deleted or voided: the payments
+        linking it stay and keep the money they received (QuickBooks: "the payment stays on
+        your books … but the payment no longer has an offsetting invoice", its amount
+        unapplied). Their lines linking it go, and what no longer balances goes with them:
+        credit memo lines beyond what the payment still applies to invoices (that credit is
+        free on its memo again), then invoice lines beyond the money and credit left (a credit
+        memo's deletion or void: the invoice owes that credit again). A payment of 0.00 that
+        only applied credit is left linking nothing. Each invoice and memo whose applications
+        changed is updated."""
         changes: list[Change] = []
         touched: dict[str, set[str]] = {"Invoice": set(), "CreditMemo": set()}
         for payment in self.records["Payment"].values():

@@ -28,6 +28,21 @@ PURCHASE_TYPES = ("ACCPAY", "ACCPAYCREDIT", "SPEND-OVERPAYMENT")
 LINE_AMOUNT_TYPES = ("Exclusive", "Inclusive", "NoTax")
 QUOTE_AMOUNT_TYPES = {kind.upper(): kind for kind in LINE_AMOUNT_TYPES}
 QUOTE_STATUSES = ("DRAFT", "SENT", "ACCEPTED", "DECLINED", "INVOICED", "DELETED")
+#: Quote status → statuses a client may move it to. The spec gives the codes and no table;
+#: Xero's quote workflow (its organisation actions ``CreateDraftQuote`` and ``CreateSentQuote``:
+#: a quote is made a draft or sent) lets a customer's answer be recorded only on a sent quote
+#: and undone back to sent; an invoiced or deleted quote is done. Where that is not certain the
+#: sandbox refuses (never more lenient than Xero): no DRAFT → ACCEPTED, no ACCEPTED → DECLINED.
+QUOTE_TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "DRAFT": ("DRAFT", "SENT", "DELETED"),
+    "SENT": ("SENT", "ACCEPTED", "DECLINED", "DELETED"),
+    "ACCEPTED": ("ACCEPTED", "SENT", "INVOICED", "DELETED"),
+    "DECLINED": ("DECLINED", "SENT", "DELETED"),
+    "INVOICED": ("INVOICED",),
+    "DELETED": (),
+}
+QUOTE_CREATED = ("DRAFT", "SENT")
+"""The statuses a quote may be created with (``CreateDraftQuote``, ``CreateSentQuote``)."""
 #: Invoice status → statuses a client may move it to (PAID only ever comes from payments).
 INVOICE_TRANSITIONS: dict[str, tuple[str, ...]] = {
     "DRAFT": ("DRAFT", "SUBMITTED", "AUTHORISED", "DELETED"),
@@ -49,6 +64,8 @@ MSG_PAID_EDIT = "This document cannot be edited as it has a payment or credit no
 # (reported by xeroizer users, waynerobinson/xeroizer#290 and #395; NOTES §5).
 MSG_NO_DUE_DATE = "The document DueDate field must be specified."
 MSG_QUOTE_NO_DATE = "The Date field must be specified when a quote is updated."
+# Our words (the spec quotes none): a status change outside ``QUOTE_TRANSITIONS``.
+MSG_QUOTE_STATUS = "A quote with status {old} cannot be changed to {new}."
 # Our words: Xero refuses a currency the organisation has not added (NOTES §8).
 MSG_CURRENCY = "The currency {code} is not enabled for this organisation."
 NEEDS_DUE_DATE = ("SUBMITTED", "AUTHORISED")
@@ -361,6 +378,8 @@ def write_quote(context: WriteContext, data: Record) -> Record:
     status = str(merged.get("Status") or "DRAFT").upper()
     if status not in QUOTE_STATUSES:
         raise ValidationFailed(f"'{status}' is not a valid quote status")
+    if not context.seeding:
+        _check_quote_status(existing, status)
     document = build_document(context, merged, status, kind="Quote")
     document["LineAmountTypes"] = document["LineAmountTypes"].upper()
     for key in ("Title", "Summary", "Terms"):
@@ -373,6 +392,18 @@ def write_quote(context: WriteContext, data: Record) -> Record:
     context.stamp(record, data.get("UpdatedDateUTC"))
     tenant.quotes[record["QuoteID"]] = record
     return record
+
+
+def _check_quote_status(existing: Record | None, status: str) -> None:
+    """A new quote is a draft or sent; an existing one moves only as ``QUOTE_TRANSITIONS`` says.
+
+    Raises:
+        ValidationFailed: a status the quote may not take.
+    """
+    old = None if existing is None else str(existing.get("Status") or "DRAFT")
+    allowed = QUOTE_CREATED if old is None else QUOTE_TRANSITIONS.get(old, ())
+    if status not in allowed:
+        raise ValidationFailed(MSG_QUOTE_STATUS.format(old=old or "(new)", new=status))
 
 
 def _quote_update_names_contact_and_date(data: Record) -> None:
