@@ -2,7 +2,9 @@
 <name> when a customer <name> exists (QuickBooks gives a customer one currency; §3.3 makes one
 such customer per currency of an account)."""
 
-from modules.reconcile.quickbooks import account_names
+from decimal import Decimal
+
+from modules.reconcile.quickbooks import account_names, of_account, unapplied_of
 
 
 def customer(customer_id, name, currency):
@@ -26,3 +28,26 @@ def test_a_currency_customer_is_its_account():
         "4": "Tui (USD)",
         "5": "Tui",
     }
+
+
+def test_a_currency_customers_free_credit_is_its_accounts():
+    """Money a USD payment applied to no invoice is the account's free credit in USD (reconcile
+    compares free credit per customer and currency: under "Rata Ltd (USD)" it matched no 1CRM
+    account)."""
+    names = account_names(
+        [customer("1", "Rata Ltd", "NZD"), customer("2", "Rata Ltd (USD)", "USD")]
+    )
+    payment = {
+        "Id": "7",
+        "CustomerRef": {"value": "2", "name": "Rata Ltd (USD)"},
+        "CurrencyRef": {"value": "USD"},
+        "UnappliedAmt": 12.5,
+    }
+    credit = unapplied_of(payment)
+    assert credit is not None
+    paired = of_account(credit, payment, names)
+    assert (paired.customer, paired.currency, paired.amount) == (
+        "Rata Ltd",
+        "USD",
+        Decimal("12.50"),
+    )
