@@ -30,7 +30,7 @@ from engine.errors import (
 from engine.graph.plan import Plan, PlanNode
 from engine.mapping import EvalContext
 from engine.mapping.generated import BundleItem, generated_bundle_item
-from engine.runtime.aggregation import Accumulator
+from engine.runtime.aggregation import NO_GROUP, Accumulator
 from engine.runtime.context import ModuleContext, RunContext, RunVariables
 from engine.runtime.inline import (
     Inline,
@@ -569,7 +569,13 @@ class _Run:
                         bundle_item is not None and accumulator is not None and type(output) is dict
                     ):
                         accumulator.continuation = on_end
-                        accumulator.add(bundle_item(output))
+                        # ``Accumulator.add`` without a group key, inline.
+                        item = bundle_item(output)
+                        items = accumulator.groups.get(NO_GROUP)
+                        if items is None:
+                            items = accumulator.groups[NO_GROUP] = []
+                        items.append(item)
+                        accumulator.count += 1
                         continue
                     next_scope = {**scope, node_id: output}
                     if accumulator is None:
