@@ -574,11 +574,11 @@ class _Run:
                     ):
                         accumulator.continuation = on_end
                         # ``Accumulator.add`` without a group key, inline.
-                        item = bundle_item(output)
+                        made = bundle_item(output)
                         items = accumulator.groups.get(NO_GROUP)
                         if items is None:
                             items = accumulator.groups[NO_GROUP] = []
-                        items.append(item)
+                        items.append(made)
                         accumulator.count += 1
                         continue
                     next_scope = {**scope, node_id: output}
