@@ -10,10 +10,19 @@ from decimal import Decimal
 import pytest
 
 from tests.scenarios.books import World, open_world
-from tests.scenarios.users import CrmUser, LineSpec, QuickBooksUser, Ref, XeroUser
+from tests.scenarios.users import (
+    CrmUser,
+    LineSpec,
+    QuickBooksUser,
+    Ref,
+    XeroUser,
+    crm_create_quote,
+)
 
 INVOICE_SCENARIO = {"xero": "2.3", "quickbooks": "3.3"}
 """The scenario that sends 1CRM invoices to each library."""
+QUOTE_SCENARIO = {"xero": "2.5", "quickbooks": "3.5a"}
+PAYMENT_SCENARIO = {"xero": "2.6", "quickbooks": "3.6"}
 
 
 def invoice_of_a_new_customer(crm: CrmUser) -> Ref:
@@ -50,6 +59,42 @@ def test_golden_a_1crm_invoice_whose_customer_never_comes_needs_attention(librar
     with open_world(library) as world:
         invoice_of_a_new_customer(CrmUser(world.library))
         waits_until_it_needs_attention(world, INVOICE_SCENARIO[library])
+
+
+@pytest.mark.parametrize("library", ["xero", "quickbooks"])
+def test_golden_a_1crm_quote_made_before_its_customer_is_synced_waits_for_it(library):
+    """As for invoices, §2.5 / §3.5a dropped a quote whose customer was not there yet."""
+    with open_world(library) as world:
+        crm = CrmUser(world.library)
+        crm.create_customer("Kowhai Ltd 1", "k@books.example", "Napier")
+        line = LineSpec("Advice", 4, Decimal("20.90"), Decimal(15))
+        assert crm_create_quote(crm, "Kowhai Ltd 1", [line], "NZD", "2026-03-31")
+        prefix = QUOTE_SCENARIO[library]
+        world.run_scenarios(first=(prefix,))  # the account's webhook late
+        assert [w[0] for w in world.waiting()] == [prefix]
+        world.assert_balanced()
+        if library == "xero":
+            sent = [q for q in world.library.xero_records("Quotes") if q["Reference"]]
+        else:
+            sent = [e for e in world.library.qbo_records("Estimate") if e.get("PrivateNote")]
+        assert len(sent) == 1 and Decimal(
+            str(sent[0]["Total" if library == "xero" else "TotalAmt"])
+        ) == Decimal("96.14")
+
+
+@pytest.mark.parametrize("library", ["xero", "quickbooks"])
+def test_golden_a_1crm_payment_made_before_its_customer_is_synced_waits_for_it(library):
+    """A new customer's invoice paid before any scenario ran, the payment's webhook handled
+    first: §3.6's "Customer exists" dropped the payment (1CRM owed 75.95, QuickBooks
+    96.14). It waits now; §2.6 already waited (on the invoice's Integrated ID)."""
+    with open_world(library) as world:
+        crm = CrmUser(world.library)
+        app = XeroUser(world.library) if library == "xero" else QuickBooksUser(world.library)
+        ref = invoice_of_a_new_customer(crm)
+        assert crm.pay(ref, Decimal("20.19"), Decimal("20.19"), "2026-03-05")
+        world.run_scenarios(first=(PAYMENT_SCENARIO[library],))
+        world.assert_balanced()
+        assert crm.due(ref) == app.due(ref, crm) == Decimal("75.95")
 
 
 def waits_until_it_needs_attention(world: World, prefix: str) -> None:
