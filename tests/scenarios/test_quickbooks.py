@@ -122,8 +122,10 @@ def test_3_3_invoice_created_in_1crm_becomes_a_quickbooks_invoice_with_tax_codes
     )
     created_run, blocked = library.deliver(scenario)
     succeeded(created_run)
-    succeeded(blocked)
-    assert filtered(blocked, 5) == 1
+    # No such customer (yet): it waits for §3.1 (it was filtered out and never sent).
+    assert blocked.status is ExecutionStatus.WARNING, blocked.error
+    (waiting,) = library.service.list_incomplete(scenario_id=scenario)
+    assert waiting.failed_module_id == 4 and "Nobody Ltd" in waiting.error["message"]
     (created,) = of_customer(library.qbo_records("Invoice"), customer_id)
     lines = [line for line in created["Line"] if line["DetailType"] == "SalesItemLineDetail"]
     assert [
@@ -343,7 +345,7 @@ def test_3_6_and_3_7_payments_both_ways_pay_the_right_invoices(qbo_library):
     assert library.crm_allocations(payment["id"]) == [(other_in_crm["id"], 120.5)]
     assert float(other_in_crm["amount_due"]) == other["TotalAmt"] - 120.5
     (echo,) = library.deliver(to_qbo)  # the new 1CRM payment came from QuickBooks: skipped
-    assert filtered(succeeded(echo), 22) == 1  # the route's first module: the invoice's wait
+    assert filtered(succeeded(echo), 4) == 1  # stopped before the customer search (it waits)
     assert len(of_customer(library.qbo_records("Payment"), customer_id)) == 2  # no third
 
 
@@ -372,7 +374,7 @@ def test_3_5_estimate_created_in_quickbooks_becomes_a_1crm_quote_once(qbo_librar
     assert quote["name"] == f"QuickBooks estimate {estimate['DocNumber']}"
     assert library.crm_lines("Quote", quote["id"]) == [("Widget", 2, 50, 15)]
     (echo,) = library.deliver(to_qbo)  # the quote came from QuickBooks: not sent back
-    assert filtered(succeeded(echo), 5) == 1
+    assert filtered(succeeded(echo), 4) == 1  # before the customer search
     assert len(of_customer(library.qbo_records("Estimate"), customer_id)) == 1
 
 
