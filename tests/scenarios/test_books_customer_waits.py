@@ -106,7 +106,7 @@ def waits_until_it_needs_attention(world: World, prefix: str) -> None:
         world.retry_waiting()
     entries = library.service.sync_log(world.scenarios[prefix])
     assert len(entries) == 1, [(e.status, e.message) for e in entries]
-    assert entries[0].status == "Error", entries[0].message
-    assert "needs attention: after 8 retries" in entries[0].message
-    assert "(yet)" in entries[0].message
+    message = entries[0].message or ""
+    assert entries[0].status == "Error", message
+    assert "needs attention: after 8 retries" in message and "(yet)" in message
     assert len(world.waiting()) == 1
