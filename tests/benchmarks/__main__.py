@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tests.benchmarks import targets
+
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE.parent.parent / "var" / "bench" / "results.json"
 
@@ -57,6 +59,8 @@ def main() -> None:
     facts = machine_facts()
     print(markdown(rows))
     print(f"\nmachine: {facts}")
+    print("\nAgainst the targets (docs/performance.md keeps why those not met are not):\n")
+    print(targets.markdown(rows))
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps({"machine": facts, "results": rows}, indent=2))
     print(f"written to {RESULTS}")

@@ -121,17 +121,22 @@ def test_a_company_that_differs_is_reported_with_what_to_change(check_command, s
 
 def test_the_checked_tax_codes_are_the_ones_the_scenarios_map():
     """``LIBRARY_TAX_CODES`` follows the scenario files: 3.3/3.5a/3.10/3.13 write
-    ``switch(tax %; 15; 4; 10; 8; 0; 5; null)``, 3.5b reads
-    ``switch(code; "4"; 15; "8"; 10; "5"; 0; 0)`` (3.4 reads each line's rate from QuickBooks'
-    tax rates)."""
+    ``switch(tax %; 15; 4; 10; 8; 0; 5; null)``; a scenario reading codes back would map
+    ``switch(code; "4"; 15; "8"; 10; "5"; 0; 0)`` (3.4 and 3.5b read each line's rate from
+    QuickBooks' tax rates). Only switches of a tax field count: 3.5b and 3.13 also switch on a
+    quote's status."""
     library = REPO_ROOT / "scenarios" / "quickbooks"
     written = {"3.3", "3.5a", "3.10", "3.13"}
     for path in sorted(library.glob("3.*.json")):
         text = path.read_text()
-        found = re.findall(r"switch\(([^;]+); ([^)]*)\)", text.replace('\\"', ""))
+        found = [
+            pairs
+            for subject, pairs in re.findall(r"switch\(([^;]+); ([^)]*)\)", text.replace('\\"', ""))
+            if "tax" in subject.lower() or "taxcode" in subject.lower()
+        ]
         if not found:
             continue
-        (_, pairs), *_ = found
+        pairs, *_ = found
         values = [v.strip() for v in pairs.split(";")]
         mapping = dict(zip(values[0:-1:2], values[1::2], strict=True))
         if path.name.split("-")[0] in written:
