@@ -271,6 +271,40 @@ def quote_edit_kept_to_retry(library, fail) -> None:
     assert estimate["TotalAmt"] == 115  # the edit's one line: 100 and its 15% tax
 
 
+def test_3_3_a_failing_currency_lookup_keeps_the_invoice_to_retry(qbo_library):
+    """§3.3's currency lookup had no error handler (as §3.13's had not): a lookup 1CRM failed
+    was left to Make's default handling. It is kept to retry with backoff (Break) and the
+    invoice reaches QuickBooks once 1CRM answers."""
+    library = qbo_library
+    account_id, customer_id = customer(library)
+    scenario = library.load("3.3", app="quickbooks")
+    library.onecrm.fault(
+        status=500,
+        count=1 + ApiSettings.max_retries,  # the lookup and the connector's resends
+        method="GET",
+        path_prefix="/api.php/data/Currency",
+    )
+    library.crm_person(
+        "Invoice", {"name": "March work", "billing_account_id": account_id, "line_items": LINES}
+    )
+    (failed,) = library.deliver(scenario)
+    assert failed.status is ExecutionStatus.WARNING, failed.error
+    (waiting,) = library.service.list_incomplete(scenario_id=scenario)
+    assert waiting.failed_module_id == 7 and library.service.get_scenario(scenario).active
+    assert of_customer(library.qbo_records("Invoice"), customer_id) == []
+
+    library.onecrm.control("faults", method="DELETE")
+    report = library.service.tick(now=utc_now() + timedelta(minutes=2))
+    assert report.retried == [waiting.id]
+    (retry,) = [
+        e
+        for e in library.service.list_executions(scenario_id=scenario).items
+        if e.trigger_kind is TriggerKind.RETRY
+    ]
+    succeeded(library.service.execute(retry.id))
+    assert len(of_customer(library.qbo_records("Invoice"), customer_id)) == 1
+
+
 def test_3_6_and_3_7_payments_both_ways_pay_the_right_invoices(qbo_library):
     library = qbo_library
     account_id, customer_id = customer(library)
