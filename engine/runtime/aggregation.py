@@ -15,6 +15,7 @@ from typing import Any
 from engine.spec import AggregateFunction
 
 _NO_GROUP = object()
+NO_GROUP = _NO_GROUP  # the key of an ungrouped item, for a caller adding inline (the runner)
 
 
 def array_of_items(items: Sequence[Any], parameters: Mapping[str, Any]) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from engine.errors import (
 from engine.graph.plan import Plan, PlanNode
 from engine.mapping import EvalContext
 from engine.mapping.generated import BundleItem, generated_bundle_item
-from engine.runtime.aggregation import Accumulator
+from engine.runtime.aggregation import NO_GROUP, Accumulator
 from engine.runtime.context import ModuleContext, RunContext, RunVariables
 from engine.runtime.inline import (
     Inline,
@@ -407,11 +407,15 @@ class _Run:
         run_record, limits = self.record, self.limits
         record = run_record.modules.get(node_id) or self._module_record(node)
         kept, confidential = operation.encoded_output, run_record.confidential
+        # What stays the same for the whole run, read once, not once per output.
+        auto_commit = transaction.auto_commit
+        max_output_bytes, max_bundles = limits.max_output_bytes, limits.max_bundles
+        stored_bundles = limits.stored_bundles
         encode_bundle = encode_bundle_fast
         for output in outputs:
             if type(output) is not dict:
                 output = self._check_output(node, output)
-            if transaction.auto_commit and transaction.pending:
+            if auto_commit and transaction.pending:
                 transaction.commit()  # this module's operation is done with its writes
             record.bundles_out += 1
             operation.output_count += 1
@@ -422,9 +426,9 @@ class _Run:
             size = len(encoded)
             run_record.data_size += size
             self.bundles += 1
-            if size > limits.max_output_bytes or self.bundles > limits.max_bundles:
+            if size > max_output_bytes or self.bundles > max_bundles:
                 self._over_output_limits(node, size)
-            if operation.stored and not confidential and len(kept) < limits.stored_bundles:
+            if operation.stored and not confidential and len(kept) < stored_bundles:
                 kept.append(encoded)
             if first:
                 self.lineage, self.first_bundles = self.first_bundles, self.first_bundles + 1
@@ -569,7 +573,13 @@ class _Run:
                         bundle_item is not None and accumulator is not None and type(output) is dict
                     ):
                         accumulator.continuation = on_end
-                        accumulator.add(bundle_item(output))
+                        # ``Accumulator.add`` without a group key, inline.
+                        made = bundle_item(output)
+                        items = accumulator.groups.get(NO_GROUP)
+                        if items is None:
+                            items = accumulator.groups[NO_GROUP] = []
+                        items.append(made)
+                        accumulator.count += 1
                         continue
                     next_scope = {**scope, node_id: output}
                     if accumulator is None:

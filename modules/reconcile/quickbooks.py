@@ -15,14 +15,20 @@ is a quote keyed by its origin: its private note ``1CRM <number>`` when §3.5a m
 ``QuickBooks estimate <number>`` (§3.5b's subject in 1CRM); ``TxnStatus`` Pending is ``open``,
 Accepted ``accepted``, Rejected ``declined``, Closed ``invoiced`` (QuickBooks closes an estimate
 once invoiced).
+
+QuickBooks gives a customer one currency, so a 1CRM account invoiced in another currency is a
+second customer named ``<account> (<currency>)`` in that currency (§3.3, docs/sandboxes.md):
+it pairs with the account — its documents and free credit are the account's, and it is not a
+customer of its own (``account_names``).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from modules.connections import ApiClient
 from modules.quickbooks.client import QuickBooksClient, qbo_settings
@@ -71,17 +77,49 @@ def fetch_quickbooks(
     payments = list(client.query_all("SELECT * FROM Payment"))
     estimates = list(client.query_all("SELECT * FROM Estimate"))
     memos = list(client.query_all("SELECT * FROM CreditMemo"))
+    accounts = account_names(customers)
     return Books(
-        customers=[customer_of(c) for c in customers],
-        invoices=[invoice_of(i, codes) for i in invoices],
+        customers=[customer_of(c) for c in customers if accounts[str(c["Id"])] == display(c)],
+        invoices=[of_account(invoice_of(i, codes), i, accounts) for i in invoices],
         payments=[part for p in payments for part in payments_of(p)],
-        quotes=[quote_of(e, codes) for e in estimates],
+        quotes=[of_account(quote_of(e, codes), e, accounts) for e in estimates],
         credits=[
-            c
-            for c in (*(remaining_of(m) for m in memos), *(unapplied_of(p) for p in payments))
-            if c is not None
+            of_account(credit, raw, accounts)
+            for credit, raw in (
+                *((remaining_of(m), m) for m in memos),
+                *((unapplied_of(p), p) for p in payments),
+            )
+            if credit is not None
         ],
     )
+
+
+def display(customer: Mapping[str, Any]) -> str:
+    return str(customer.get("DisplayName") or "").strip()
+
+
+def account_names(customers: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """Each customer's Id → the name of the 1CRM account it stands for: its own name, or for
+    ``<name> (<currency>)`` in that currency, when a customer ``<name>`` exists, ``<name>``."""
+    listed = list(customers)
+    names = {display(c).casefold() for c in listed}
+    found: dict[str, str] = {}
+    for customer in listed:
+        name = display(customer)
+        currency = str((customer.get("CurrencyRef") or {}).get("value") or "")
+        base = name.removesuffix(f" ({currency})") if currency else name
+        found[str(customer["Id"])] = base if base.casefold() in names else name
+    return found
+
+
+Document = TypeVar("Document", Invoice, Quote, Credit)
+
+
+def of_account(document: Document, raw: Mapping[str, Any], accounts: Mapping[str, str]) -> Document:
+    """The document (or free credit) with the account's name as its customer (a currency's
+    customer's too)."""
+    customer_id = str((raw.get("CustomerRef") or {}).get("value") or "")
+    return replace(document, customer=accounts.get(customer_id, document.customer))
 
 
 def customer_of(customer: Mapping[str, Any]) -> Customer:

@@ -78,7 +78,8 @@ def test_2_3_invoice_created_in_1crm_becomes_a_xero_invoice_with_its_lines_and_t
     assert float(stored["amount"]) == created["Total"]
 
 
-def test_2_3_invoice_of_an_account_xero_does_not_know_is_not_created(library):
+def test_2_3_invoice_of_an_account_xero_does_not_know_waits_for_its_contact(library):
+    """It was filtered out ("Contact exists") and never sent; it waits for §2.1 now."""
     scenario = library.load("2.3")
     unknown = library.crm("POST", "Account", {"name": "Nobody Ltd"})
     library.crm_person(
@@ -90,8 +91,10 @@ def test_2_3_invoice_of_an_account_xero_does_not_know_is_not_created(library):
         },
     )
     (execution,) = library.deliver(scenario)
-    succeeded(execution)
-    assert filtered(execution, 5) == 1 and ops(execution, 5) == 0 and ops(execution, 6) == 0
+    assert execution.status is ExecutionStatus.WARNING, execution.error
+    assert ops(execution, 5) == 0 and ops(execution, 6) == 0
+    (waiting,) = library.service.list_incomplete(scenario_id=scenario)
+    assert waiting.failed_module_id == 2 and "Nobody Ltd" in waiting.error["message"]
     assert library.xero_records("Invoices") == []
 
 

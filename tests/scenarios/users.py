@@ -510,6 +510,19 @@ class QuickBooksUser:
         found = [c for c in self.library.qbo_records("Customer") if c["DisplayName"] == name]
         return found[0] if found else None
 
+    def customer_in(self, customer: dict[str, Any], currency: str) -> dict[str, Any]:
+        """The customer itself when it is in ``currency``, else its customer of that currency
+        "<name> (<currency>)" (what QuickBooks users make; §3.3 makes the same)."""
+        if customer.get("CurrencyRef", {}).get("value", currency) == currency:
+            return customer
+        name = f"{customer['DisplayName']} ({currency})"
+        found = self.customer(name)
+        if found is not None:
+            return found
+        body = {"DisplayName": name, "CurrencyRef": {"value": currency}}
+        created: dict[str, Any] = self.library.qbo_api("POST", "customer", body)["Customer"]
+        return created
+
     def create_customer(self, name: str, email: str, city: str, phone: str = "") -> None:
         body = {
             "DisplayName": name,
@@ -538,10 +551,12 @@ class QuickBooksUser:
         self, customer: str, lines: list[LineSpec], mode: str, due: str, currency: str = "NZD"
     ) -> Ref | None:
         """An invoice of ``lines``; their discounts become QuickBooks' one discount of the
-        whole invoice (``qbo_lines``)."""
+        whole invoice (``qbo_lines``). QuickBooks gives a customer one currency: an invoice in
+        another goes to the customer's "<name> (<currency>)", made the first time."""
         found = self.customer(customer)
         if found is None:
             return None
+        found = self.customer_in(found, currency)
         body = {
             "CustomerRef": {"value": found["Id"]},
             "TxnDate": "2026-03-01",
@@ -792,10 +807,12 @@ def crm_create_quote(
 def qbo_create_estimate(
     app: QuickBooksUser, customer: str, lines: list[LineSpec], mode: str, expiry: str, currency: str
 ) -> str | None:
-    """An estimate made in QuickBooks (its discounts one of the whole estimate, ``qbo_lines``)."""
+    """An estimate made in QuickBooks (its discounts one of the whole estimate, ``qbo_lines``),
+    to the customer's customer of its currency (``QuickBooksUser.customer_in``)."""
     found = app.customer(customer)
     if found is None:
         return None
+    found = app.customer_in(found, currency)
     body = {
         "CustomerRef": {"value": found["Id"]},
         "TxnDate": "2026-03-01",
@@ -807,14 +824,21 @@ def qbo_create_estimate(
     return str(app.library.qbo_api("POST", "estimate", body)["Estimate"]["Id"])
 
 
+def account_of(document: dict[str, Any]) -> str:
+    """The customer a QuickBooks document is for, a currency's customer "<name> (<currency>)"
+    read as <name> (as §3.4 and reconcile read it)."""
+    name = str(document["CustomerRef"].get("name") or "")
+    currency = document.get("CurrencyRef", {}).get("value", "")
+    return name.removesuffix(f" ({currency})") if currency else name
+
+
 def qbo_estimates(app: QuickBooksUser, customers: Collection[str]) -> list[str]:
     """The ids of the estimates of ``customers`` made in QuickBooks (not those §3.5a sent
     from 1CRM, which §3.13 keeps as 1CRM has them)."""
     return [
         e["Id"]
         for e in app.library.qbo_records("Estimate")
-        if e["CustomerRef"].get("name") in customers
-        and not str(e.get("PrivateNote") or "").startswith("1CRM ")
+        if account_of(e) in customers and not str(e.get("PrivateNote") or "").startswith("1CRM ")
     ]
 
 

@@ -69,7 +69,8 @@ def _display_name(record: Record) -> str:
 
 def prepare_customer(realm: Realm, record: Record, existing: Record | None) -> None:
     """DisplayName defaults from CompanyName or the person's name; it must be unique across
-    customers and vendors (QuickBooks keeps one name list)."""
+    customers and vendors (QuickBooks keeps one name list). The customer has one currency
+    (``_customer_currency``)."""
     display = _display_name(record)
     realm.check_unique_display_name(display, "Customer", record.get("Id"))
     record["DisplayName"] = display
@@ -77,7 +78,36 @@ def prepare_customer(realm: Realm, record: Record, existing: Record | None) -> N
     record.setdefault("PrintOnCheckName", _text(record, "CompanyName") or display)
     record.setdefault("Balance", 0.0)
     record["BalanceWithJobs"] = record["Balance"]
-    del existing
+    _customer_currency(realm, record, existing)
+
+
+def customer_currency(realm: Realm, customer: Record) -> str:
+    """The one currency a customer trades in: its ``CurrencyRef``, the home currency when it
+    has none (a customer stored before the sandbox kept one)."""
+    return ref_id(customer.get("CurrencyRef")) or realm.currency
+
+
+def _customer_currency(realm: Realm, record: Record, existing: Record | None) -> None:
+    """Multicurrency QuickBooks gives each customer one currency, chosen at creation (the home
+    currency by default) and fixed once a transaction names the customer: "you can only assign
+    one currency to each … contact name" (QuickBooks community, "About Multi-currency"); "once
+    you've posted a transaction to … a customer, you cannot change the currency" (Dummies,
+    "Working with multiple currencies in QuickBooks Online"); a second currency takes a second
+    customer ("add a new, separate customer … for each currency", QuickBooks help,
+    "Multicurrency and files updated from earlier versions"). The 6000 fault and its wording
+    are the sandbox's: no source gives the text Intuit returns for this change."""
+    if existing is None:
+        record["CurrencyRef"] = {"value": ref_id(record.get("CurrencyRef")) or realm.currency}
+        return
+    before = customer_currency(realm, existing)
+    wanted = ref_id(record.get("CurrencyRef")) or before
+    if wanted != before and realm.has_transactions(existing["Id"]):
+        raise faults.business(
+            f"The currency of customer {existing['DisplayName']} ({before}) cannot be changed "
+            "once it has transactions.",
+            "CurrencyRef",
+        )
+    record["CurrencyRef"] = {"value": wanted}
 
 
 def prepare_item(realm: Realm, record: Record, existing: Record | None) -> None:
@@ -100,13 +130,36 @@ def prepare_vendor(realm: Realm, record: Record, existing: Record | None) -> Non
 
 
 def _customer_ref(realm: Realm, record: Record) -> Record:
+    """The transaction's customer; the transaction is in that customer's currency."""
     if not ref_id(record.get("CustomerRef")):
         raise faults.required("CustomerRef")
     customer = resolve_ref(realm.lookup, "Customer", record["CustomerRef"], "CustomerRef")
     if customer.get("Active") is False:
         raise faults.invalid_reference("CustomerRef", customer["Id"])
     record["CustomerRef"] = {"value": customer["Id"], "name": customer["DisplayName"]}
+    _in_customer_currency(realm, record, customer)
     return customer
+
+
+def _in_customer_currency(realm: Realm, record: Record, customer: Record) -> None:
+    """An invoice, estimate, credit memo, sales receipt or payment is in its customer's
+    currency: a customer's or vendor's currency "is assigned during setup", and its invoices
+    must use it (Procore, "Multi-currency settings: QuickBooks Online"); users are told to create a
+    new customer in the transaction's currency when they differ (Connex, "QuickBooks Online
+    Business Validation Error": "ensure that the incoming order and customer currency code in
+    QuickBooks are identical"). Without ``CurrencyRef`` the transaction takes the customer's
+    currency ("defaults to the customer's currency if omitted", intuit/quickbooks-online-mcp-
+    server#75 on Payment). Intuit answers such a mismatch with a 6000 Business Validation
+    Error (Connex, above); the Detail wording here is the sandbox's own, not Intuit's."""
+    currency = customer_currency(realm, customer)
+    wanted = ref_id(record.get("CurrencyRef")) or currency
+    if wanted != currency:
+        raise faults.business(
+            f"The currency of the transaction ({wanted}) must be the currency of customer "
+            f"{customer['DisplayName']} ({currency}).",
+            "CurrencyRef",
+        )
+    record["CurrencyRef"] = {"value": currency}
 
 
 def _dates(record: Record, realm: Realm, due_field: str | None) -> None:
@@ -245,6 +298,13 @@ def _apply_line(
     invoice = resolve_ref(realm.lookup, "Invoice", link.get("TxnId"), "LinkedTxn.TxnId")
     if ref_id(invoice["CustomerRef"]) != customer["Id"]:
         raise faults.business(f"Invoice {invoice['Id']} belongs to another customer.", "LinkedTxn")
+    if ref_id(invoice.get("CurrencyRef")) != ref_id(payment.get("CurrencyRef")):
+        # a payment applies only to transactions of its own currency (an invoice stored before
+        # customers had one currency may still differ from its customer's)
+        raise faults.business(
+            "The currency of the invoice does not match the currency of the payment.",
+            "LinkedTxn",
+        )
     open_balance = Decimal(str(invoice["TotalAmt"])) - realm.paid_on_invoice(
         invoice["Id"], except_payment=payment_id
     )

@@ -173,6 +173,14 @@ class Realm:
                 if same and (other, record["Id"]) != (entity, own_id):
                     raise faults.duplicate_name(record["Id"])
 
+    def has_transactions(self, customer_id: Any) -> bool:
+        """Whether a sales form or payment names this customer (its currency is then fixed)."""
+        return any(
+            ref_id(record.get("CustomerRef")) == str(customer_id)
+            for entity in (*SALES_FORMS, "Payment")
+            for record in self.records[entity].values()
+        )
+
     def next_id(self, entity: str) -> str:
         numbers = [int(i) for i in self.records[entity] if i.isdigit()]
         self.counters[entity] = max([self.counters.get(entity, 0), *numbers]) + 1
@@ -418,7 +426,9 @@ class Realm:
         return record, changes + self._after_write(spec, existing, record, now, False)
 
     def _prepare(self, spec: EntitySpec, record: Record, existing: Record | None) -> None:
-        if spec.name in (*SALES_FORMS, "Payment"):
+        # a transaction with a customer takes the customer's currency (entities._customer_ref);
+        # a sales receipt without one is in the home currency
+        if spec.name in (*SALES_FORMS, "Payment") and not ref_id(record.get("CustomerRef")):
             record.setdefault("CurrencyRef", {"value": self.currency})
         if spec.prepare is not None:
             spec.prepare(self, record, existing)

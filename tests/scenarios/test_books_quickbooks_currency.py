@@ -1,0 +1,65 @@
+"""A 1CRM account invoiced in two currencies, synced with QuickBooks Online, which gives each
+customer one currency (docs/sandboxes.md, "One currency per customer"): the invoice in the
+other currency goes to the account's second QuickBooks customer "<account> (<currency>)",
+made the first time (§3.3, §3.5a), paid there (§3.6, §3.7), and it maps back to the one 1CRM
+account (§3.2 makes no account of it, §3.4 finds the account by its name); reconcile pairs it
+with the account. The strict sandbox refused such an invoice from main's §3.3 (a USD invoice
+for an NZD customer: 6000), so it waited for ever."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from tests.scenarios.books import open_world
+from tests.scenarios.users import CrmUser, LineSpec, QuickBooksUser
+
+NAME = "Rata Ltd 1"
+
+
+def test_golden_a_usd_invoice_of_an_nzd_account_goes_to_its_usd_customer_and_back():
+    with open_world("quickbooks") as world:
+        crm, app = CrmUser(world.library), QuickBooksUser(world.library)
+        crm.create_customer(NAME, "r@books.example", "Napier")
+        world.assert_balanced()
+        line = LineSpec("Widget", 2, Decimal("20.00"), Decimal(15))
+        nzd = crm.create_invoice(NAME, [line], "NZD", "2026-03-31")
+        usd = crm.create_invoice(NAME, [line], "USD", "2026-03-31")
+        world.assert_balanced()
+        customers = {c["DisplayName"]: c for c in world.library.qbo_records("Customer")}
+        assert sorted(customers) == [NAME, f"{NAME} (USD)"]
+        assert customers[f"{NAME} (USD)"]["CurrencyRef"]["value"] == "USD"
+        assert customers[NAME]["CurrencyRef"]["value"] == "NZD"
+        by_currency = {
+            i["CurrencyRef"]["value"]: i["CustomerRef"]["name"]
+            for i in world.library.qbo_records("Invoice")
+        }
+        assert by_currency == {"NZD": NAME, "USD": f"{NAME} (USD)"}
+        # a second USD invoice reuses the USD customer
+        again = crm.create_invoice(NAME, [line], "USD", "2026-04-30")
+        world.assert_balanced()
+        assert len(world.library.qbo_records("Customer")) == 2
+        # paid in 1CRM (§3.6: the USD invoice's customer) and in QuickBooks (§3.7: back to
+        # the one 1CRM account)
+        assert crm.pay(usd, Decimal("10.00"), Decimal("10.00"), "2026-03-05")
+        assert app.pay(again, crm, Decimal("12.00"), "2026-03-06", "")
+        world.assert_balanced()
+        assert app.due(usd, crm) == crm.due(usd) == Decimal("36.00")
+        assert app.due(again, crm) == crm.due(again) == Decimal("34.00")
+        assert app.due(nzd, crm) == crm.due(nzd) == Decimal("46.00")
+        assert [a["name"] for a in world.library.crm_records("Account")] == [NAME]
+
+
+def test_golden_a_quickbooks_invoice_of_a_currency_customer_reaches_the_one_1crm_account():
+    """A QuickBooks person invoices the account's USD customer: §3.2 makes no second account,
+    §3.4 creates the 1CRM invoice (USD) on the account."""
+    with open_world("quickbooks") as world:
+        crm, app = CrmUser(world.library), QuickBooksUser(world.library)
+        app.create_customer(NAME, "r@books.example", "Napier")
+        world.assert_balanced()
+        line = LineSpec("Freight", 1, Decimal("50.00"), Decimal(15))
+        ref = app.create_invoice(NAME, [line], "TaxExcluded", "2026-03-31", "USD")
+        assert ref is not None
+        world.assert_balanced()
+        assert [a["name"] for a in world.library.crm_records("Account")] == [NAME]
+        assert len(world.library.crm_records("Invoice")) == 1  # currency: reconcile compares it
+        assert app.due(ref, crm) == crm.due(ref) == Decimal("57.50")
