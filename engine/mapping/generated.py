@@ -26,7 +26,7 @@ from typing import Any
 from engine.mapping.context import EvalContext
 from engine.mapping.functions.math import _NEAR_HALF, _SCALES, round_
 from engine.mapping.functions.text import lower, upper
-from engine.mapping.nodes import Call, Literal, Path, _arithmetic_source
+from engine.mapping.nodes import Call, Literal, Path, _arithmetic_source, read_key_source
 from engine.mapping.template import CompiledValue, Template
 from engine.mapping.values import ERASE, IGNORE, MAX_SAFE_INTEGER
 
@@ -63,7 +63,7 @@ def _value_source(
     """The name holding ``template``'s value (lines appended), or ``None``."""
     node = template._single
     if type(node) is Path and node.single_key() is not None:
-        return _read_key(node, names, lines, leaves, bundles)
+        return read_key_source(node, names, lines, leaves, bundles)
     if type(node) is not Call:
         return None
     impl, args = node.spec.impl, node.args
@@ -89,7 +89,7 @@ def _value_source(
         return name
     case = _CASES.get(impl)
     if case is not None and len(args) == 1 and type(args[0]) is Path:
-        text = _read_key(args[0], names, lines, leaves, bundles)
+        text = read_key_source(args[0], names, lines, leaves, bundles)
         if text is None:
             return None
         name = f"v{position}"
@@ -104,33 +104,6 @@ def _value_source(
         )
         return name
     return None
-
-
-def _read_key(
-    node: Path, names: dict[str, Any], lines: list[str], leaves: list[str], bundles: dict[int, str]
-) -> str | None:
-    """A one-key reference read into a name (its bundle read once and checked to be a
-    ``dict``), of any type."""
-    key = node.single_key()
-    if key is None:
-        return None
-    index = len(leaves)
-    name = f"x{index}"
-    leaves.append(name)
-    module_id, names[f"n{index}"] = key
-    bundle = bundles.get(module_id)
-    if bundle is None:
-        bundle = bundles[module_id] = f"b{index}"
-        names[f"m{index}"] = module_id
-        lines.extend(
-            [
-                f"    {bundle} = ctx.bundles.get(m{index})",
-                f"    if type({bundle}) is not dict:",
-                "        return general(ctx)",
-            ]
-        )
-    lines.append(f"    {name} = {bundle}.get(n{index})")
-    return name
 
 
 @functools.lru_cache(maxsize=256)

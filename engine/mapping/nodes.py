@@ -506,33 +506,17 @@ def _arithmetic_source(
         names[name] = value
         return name
     if type(node) is Path:
-        key = node.single_key()
-        if key is None:
+        read = read_key_source(node, names, lines, leaves, bundles)
+        if read is None:
             return None
-        index = len(leaves)
-        name = f"x{index}"
-        leaves.append(name)
-        module_id, names[f"n{index}"] = key
-        bundle = bundles.get(module_id)
-        if bundle is None:
-            bundle = bundles[module_id] = f"b{index}"
-            names[f"m{index}"] = module_id
-            lines.extend(
-                [
-                    f"    {bundle} = ctx.bundles.get(m{index})",
-                    f"    if type({bundle}) is not dict:",
-                    "        return general(ctx)",
-                ]
-            )
         lines.extend(
             [
-                f"    {name} = {bundle}.get(n{index})",
-                f"    if (type({name}) is not int and type({name}) is not float) "
-                f"or {name} - {name} != 0:",
+                f"    if (type({read}) is not int and type({read}) is not float) "
+                f"or {read} - {read} != 0:",
                 "        return general(ctx)",
             ]
         )
-        return name
+        return read
     if type(node) is not Binary or node.op not in _NATIVE_ARITHMETIC:
         return None
     first = _arithmetic_source(node.left, names, lines, leaves, bundles)
@@ -552,6 +536,34 @@ def _arithmetic_source(
             "        return general(ctx)",
         ]
     )
+    return name
+
+
+def read_key_source(
+    node: Path, names: dict[str, Any], lines: list[str], leaves: list[str], bundles: dict[int, str]
+) -> str | None:
+    """A one-key reference (``2.qty``) read into a name in a generated function, of any type:
+    its bundle read once and checked to be a ``dict`` (else the function hands over to
+    ``general``), the lines appended to ``lines``. ``None`` for a path that is not one key."""
+    key = node.single_key()
+    if key is None:
+        return None
+    index = len(leaves)
+    name = f"x{index}"
+    leaves.append(name)
+    module_id, names[f"n{index}"] = key
+    bundle = bundles.get(module_id)
+    if bundle is None:
+        bundle = bundles[module_id] = f"b{index}"
+        names[f"m{index}"] = module_id
+        lines.extend(
+            [
+                f"    {bundle} = ctx.bundles.get(m{index})",
+                f"    if type({bundle}) is not dict:",
+                "        return general(ctx)",
+            ]
+        )
+    lines.append(f"    {name} = {bundle}.get(n{index})")
     return name
 
 
