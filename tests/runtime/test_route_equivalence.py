@@ -14,6 +14,7 @@ stored bundles, rejections, errors and warnings included.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -424,3 +425,30 @@ def test_generated_round_of_a_tie_or_a_whole_number_gives_the_templates_value(li
     expected = [t._single.evaluate(ctx) for t in templates]
     got = generated(ctx)
     assert [(type(value), value) for value in got] == [(type(value), value) for value in expected]
+
+
+def test_b1_operations_time_their_own_work_compiled_or_not():
+    """Timings are left out of the records compared above: each Set variables operation lasts
+    what its clock readings say, the one that fails included (its start is kept in the
+    operation until ``_end_operation``), compiled as the general way: one tick of a clock a
+    second a reading, not the time since the clock's zero."""
+    from engine.blueprint import load_blueprint
+    from engine.graph import compile_blueprint
+    from engine.registry import default_registry
+    from engine.runtime import RunContext, run_scenario
+    from tests.benchmarks import bench_engine
+
+    plan = compile_blueprint(load_blueprint(bench_engine.BLUEPRINT), default_registry())
+    for compiled in (True, False):
+        ticks = iter(range(10**9))
+        context = RunContext(
+            clock=lambda: datetime(2026, 3, 1, tzinfo=UTC),
+            monotonic=lambda ticks=ticks: float(next(ticks)),
+            compiled=compiled,
+        )
+        lines = bench_engine.invoice_lines(40)
+        lines[30]["qty"], lines[30]["unit_price"] = 2, "abc"  # the operation's error
+        record = run_scenario(plan, context, trigger_bundles=[{"lines": lines}])
+        calls = record.modules[3].calls
+        assert calls[-1].error is not None and next(ticks) > 40
+        assert [call.duration_ms for call in calls] == [1000.0] * len(calls), compiled
