@@ -13,7 +13,6 @@ See docs/execution-record.md.
 
 from __future__ import annotations
 
-import functools
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -79,9 +78,10 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
-encode_bundle_fast = functools.partial(orjson.dumps, default=_json_default, option=COMPACT_OPTIONS)
-"""``encoded_bundle`` without its fallback or its frame (a partial is called in C): for the
-runner's loops over every bundle, which call ``encoded_bundle`` when it raises
+BUNDLE_ENCODING = (orjson.dumps, _json_default, COMPACT_OPTIONS)
+"""``encoded_bundle`` without its fallback or its frame: the runner's loops over every bundle
+call ``dumps(bundle, default, options)`` (positional arguments: a partial with keywords, or
+keywords, cost orjson a dict of them on each call) and ``encoded_bundle`` when it raises
 (``orjson.JSONEncodeError``, a ``TypeError``)."""
 
 
@@ -92,6 +92,9 @@ class OperationRecord:
     ``bundle`` is its lineage: the index (from 0, in the order output, across cycles) of the
     bundle of the run's first module whose path it is on; ``None`` for the first module's own
     operations and for what combines several of its bundles (an aggregator fed by it).
+
+    The runner's route (``_run_inline_route``) makes one per bundle by position, in this
+    order of fields.
     """
 
     input: Any = None

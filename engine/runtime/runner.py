@@ -40,13 +40,13 @@ from engine.runtime.inline import (
     set_variables,
 )
 from engine.runtime.record import (
+    BUNDLE_ENCODING,
     ExecutionRecord,
     IncompleteState,
     ModuleRecord,
     OperationRecord,
     Rejection,
     RunStatus,
-    encode_bundle_fast,
     encoded_bundle,
     to_json_value,
 )
@@ -411,7 +411,7 @@ class _Run:
         auto_commit = transaction.auto_commit
         max_output_bytes, max_bundles = limits.max_output_bytes, limits.max_bundles
         stored_bundles = limits.stored_bundles
-        encode_bundle = encode_bundle_fast
+        dumps, json_default, options = BUNDLE_ENCODING
         for output in outputs:
             if type(output) is not dict:
                 output = self._check_output(node, output)
@@ -420,7 +420,7 @@ class _Run:
             record.bundles_out += 1
             operation.output_count += 1
             try:  # ``encoded_bundle``
-                encoded = encode_bundle(output)
+                encoded = dumps(output, json_default, options)
             except (JSONEncodeError, TypeError):
                 encoded = encoded_bundle(output)
             size = len(encoded)
@@ -491,7 +491,7 @@ class _Run:
             group = aggregator.expressions.group_by
             bundle_item = self.bundle_items.get(aggregator.id)
         accumulators, modules = self.accumulators, run_record.modules
-        encode_bundle = encode_bundle_fast
+        dumps, json_default, options = BUNDLE_ENCODING
         record: ModuleRecord | None = None
         for scope in scopes:
             # ``_begin_operation`` and ``_check_limits``, inline.
@@ -504,13 +504,15 @@ class _Run:
             if record is None:  # made by the first operation (or rejection) of the run
                 record = modules.get(node_id) or self._module_record(node)
             record.operations += 1
-            operation = OperationRecord(bundle=self.lineage)
-            if len(record.calls) < stored_bundles:
-                record.calls.append(operation)
+            # ``OperationRecord(bundle=…)`` by position, its start in ``duration_ms``: a call
+            # with keywords costs a dict of them on each operation.
+            calls = record.calls
+            stored = len(calls) < stored_bundles
+            operation = OperationRecord(None, [], stored, 0, None, None, started, self.lineage)
+            if stored:
+                calls.append(operation)
             else:
-                operation.stored = False
                 record.calls_omitted += 1
-            operation.duration_ms = started
             transaction.begin_operation()
             if on_event is not None:
                 self._event("module_started", node)
@@ -553,7 +555,7 @@ class _Run:
                     record.bundles_out += 1
                     operation.output_count += 1
                     try:  # ``encoded_bundle``
-                        encoded = encode_bundle(output)
+                        encoded = dumps(output, json_default, options)
                     except (JSONEncodeError, TypeError):
                         encoded = encoded_bundle(output)
                     size = len(encoded)

@@ -14,8 +14,10 @@ stored bundles, rejections, errors and warnings included.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -392,3 +394,61 @@ def test_the_generated_apply_sets_what_the_loop_sets(names, data, scope):
     assert output == prepared.apply_general(values, looped)
     assert [list(o) for o in output] == [list(o) for o in prepared.apply_general(values, looped)]
     assert generated.scope(scope) == looped.scope(scope)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        {"qty": 3, "price": 12.35, "tax": 0.1},  # 40.755: a tie, half-up on the digits
+        {"qty": 1, "price": 2.675, "tax": 0},  # Python's ``round`` gives 2.67, Make 2.68
+        {"qty": 1, "price": 1.005, "tax": 0},
+        {"qty": -1, "price": 8.325, "tax": 0},
+        {"qty": 2, "price": 22.5, "tax": 0},  # 45.0: a whole result, an ``int``
+        {"qty": 3, "price": 0, "tax": 0.2},
+        {"qty": 1, "price": 999_999.995, "tax": 0},
+        {"qty": 1, "price": 1.5e-5, "tax": 0},  # ``repr`` with an exponent: ``general``
+        {"qty": 1000, "price": 1000, "tax": 0},  # an ``int`` of 10^6: ``general``
+    ],
+)
+def test_generated_round_of_a_tie_or_a_whole_number_gives_the_templates_value(line):
+    """The generated ``round`` where it takes ``_half_up`` (near a tie) or keeps the
+    arithmetic's ``int``: the template's value, of the same type (``45`` is not ``45.0``)."""
+    from engine.mapping.generated import generated_values
+    from engine.mapping.template import compile_template
+
+    sources = ["{{round(2.qty * 2.price * (1 + 2.tax); 2)}}", "{{round(2.price; 1)}}"]
+    templates = [compile_template(source) for source in sources]
+    evaluators = [template.compiled() for template in templates]
+    generated = generated_values(templates, lambda ctx: [e(ctx) for e in evaluators])
+    assert generated is not None
+    ctx = EvalContext(bundles={2: line})
+    expected = [t._single.evaluate(ctx) for t in templates]
+    got = generated(ctx)
+    assert [(type(value), value) for value in got] == [(type(value), value) for value in expected]
+
+
+def test_b1_operations_time_their_own_work_compiled_or_not():
+    """Timings are left out of the records compared above: each Set variables operation lasts
+    what its clock readings say, the one that fails included (its start is kept in the
+    operation until ``_end_operation``), compiled as the general way: one tick of a clock a
+    second a reading, not the time since the clock's zero."""
+    from engine.blueprint import load_blueprint
+    from engine.graph import compile_blueprint
+    from engine.registry import default_registry
+    from engine.runtime import RunContext, run_scenario
+    from tests.benchmarks import bench_engine
+
+    plan = compile_blueprint(load_blueprint(bench_engine.BLUEPRINT), default_registry())
+    for compiled in (True, False):
+        ticks = iter(range(10**9))
+        context = RunContext(
+            clock=lambda: datetime(2026, 3, 1, tzinfo=UTC),
+            monotonic=lambda ticks=ticks: float(next(ticks)),
+            compiled=compiled,
+        )
+        lines = bench_engine.invoice_lines(40)
+        lines[30]["qty"], lines[30]["unit_price"] = 2, "abc"  # the operation's error
+        record = run_scenario(plan, context, trigger_bundles=[{"lines": lines}])
+        calls = record.modules[3].calls
+        assert calls[-1].error is not None and next(ticks) > 40
+        assert [call.duration_ms for call in calls] == [1000.0] * len(calls), compiled
