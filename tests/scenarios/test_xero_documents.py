@@ -3,7 +3,12 @@ real service (1CRM webhooks → served ingress → worker path; Xero watch trigg
 
 from __future__ import annotations
 
-from engine.store import ExecutionStatus
+from datetime import timedelta
+
+import pytest
+
+from engine.store import ExecutionStatus, TriggerKind, utc_now
+from modules.connections import ApiSettings
 from tests.scenarios.conftest import filtered, ops, output, succeeded
 
 LINES = [
@@ -114,6 +119,43 @@ def test_2_5_quote_created_in_1crm_becomes_a_xero_quote(library):
     assert [line["TaxType"] for line in quote["LineItems"]] == ["OUTPUT2", "NONE"]
     assert quote["Total"] == 475
     assert module_ids(execution) == [1, 7, 2, 3, 4, 5]  # no Integrated ID write-back for quotes
+
+
+@pytest.mark.parametrize(("section", "model"), [("2.3", "Invoice"), ("2.5", "Quote")])
+def test_a_failing_currency_lookup_keeps_the_document_to_retry(library, section, model):
+    """§2.3's and §2.5's currency lookup (1CRM Get a Record: Currency) had no error handler,
+    unlike their other reads: a lookup 1CRM failed was left to Make's default handling (an
+    incomplete execution retried by itself only for a connection, rate-limit or timeout
+    error; any other error waited for a person). It is kept to retry with backoff (Break, 8
+    attempts) as §3.13's is — the run ends with a warning — and the document reaches Xero once
+    1CRM answers."""
+    account_id, _ = customer(library)
+    scenario = library.load(section)
+    failing = 1 + ApiSettings.max_retries  # the lookup and the connector's resends
+    library.onecrm.fault(
+        status=500, count=failing, method="GET", path_prefix="/api.php/data/Currency"
+    )
+    library.crm_person(
+        model, {"name": "Spring work", "billing_account_id": account_id, "line_items": LINES}
+    )
+    (failed,) = library.deliver(scenario)
+    assert failed.status is ExecutionStatus.WARNING, failed.error
+    (waiting,) = library.service.list_incomplete(scenario_id=scenario)
+    assert library.service.get_scenario(scenario).active
+    kind = "Invoices" if model == "Invoice" else "Quotes"
+    assert library.xero_records(kind) == []
+
+    library.onecrm.control("faults", method="DELETE")
+    report = library.service.tick(now=utc_now() + timedelta(minutes=2))
+    assert report.retried == [waiting.id]
+    (retry,) = [
+        e
+        for e in library.service.list_executions(scenario_id=scenario).items
+        if e.trigger_kind is TriggerKind.RETRY
+    ]
+    succeeded(library.service.execute(retry.id))
+    (document,) = library.xero_records(kind)
+    assert document["Total"] == 475
 
 
 def module_ids(execution):
