@@ -311,3 +311,38 @@ def test_2_7_payment_created_in_xero_becomes_a_1crm_payment_of_the_right_invoice
 
     again = succeeded(library.poll(scenario))
     assert ops(again, 4) == 0 and len(library.crm_records("Payment")) == 1
+
+
+def test_golden_a_late_1crm_quote_event_never_sends_its_older_values_to_xero(library):
+    """§2.12's line-edit route took the expiry, title and currency rate from the webhook
+    bundle: an event handled after a later edit (a late or out-of-order 1CRM event) sent the
+    older values to Xero, which then held them until the next edit's event came in — or for
+    good, if that one came first. It now writes the quote as 1CRM has it now (the Get a Record
+    its status route already read), so every update carries the latest values."""
+    account_id, _ = customer(library)
+    sends, edits = library.load("2.5"), library.load("2.12")
+    quote = library.crm_person(
+        "Quote",
+        {
+            "name": "Spring offer",
+            "billing_account_id": account_id,
+            "valid_until": "2026-04-30",
+            "line_items": LINES,
+        },
+    )
+    succeeded(*library.deliver(sends))
+    library.deliver(edits)  # 1CRM's create event is not §2.12's
+    library.crm_edit("Quote", quote["id"], {"name": "Spring offer v2", "valid_until": "2026-05-31"})
+    library.crm_edit("Quote", quote["id"], {"name": "Spring offer v3", "valid_until": "2026-06-30"})
+    older, newer = library.deliver(edits)  # the older event is handled after the newer edit
+    succeeded(older), succeeded(newer)
+    updates = [
+        r["json"]
+        for r in library.xero.state()["requests"]
+        if r["method"] == "POST" and r["path"].startswith("/api.xro/2.0/Quotes") and r["json"]
+    ]
+    sent = [(q.get("Title"), q.get("ExpiryDate")) for body in updates for q in body["Quotes"]]
+    assert sent and all(title == "Spring offer v3" for title, _ in sent), sent
+    assert all(str(expiry).startswith("2026-06-30") for _, expiry in sent), sent
+    (xero_quote,) = library.xero_records("Quotes")
+    assert xero_quote["Title"] == "Spring offer v3"
