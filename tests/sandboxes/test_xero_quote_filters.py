@@ -109,3 +109,18 @@ def test_a_quote_is_accepted_or_declined_only_once_sent(xero_client):
         {"Quotes": [{"Contact": {"ContactID": kea}, "LineItems": [LINE], "Status": "ACCEPTED"}]},
     )
     assert accepted.status_code == 400, accepted.text
+
+
+def test_the_quote_status_changes_xero_is_known_to_refuse_are_refused(xero_client):
+    """The two refusals confirmed against a live Xero organisation (XeroAPI/xero-mcp-server#309,
+    docs/sandboxes.md): a draft cannot be declined, an accepted quote cannot be declined."""
+    kea = create_contact(xero_client, Name="Kea Ltd")["ContactID"]
+    quote = create_quote(xero_client, kea)
+    draft_declined = set_status(xero_client, quote, "DECLINED")
+    assert draft_declined.status_code == 400, draft_declined.text
+    assert "DRAFT cannot be changed to DECLINED" in draft_declined.text
+    for status in ("SENT", "ACCEPTED"):
+        assert set_status(xero_client, quote, status).status_code == 200, status
+    accepted_declined = set_status(xero_client, quote, "DECLINED")
+    assert accepted_declined.status_code == 400, accepted_declined.text
+    assert "ACCEPTED cannot be changed to DECLINED" in accepted_declined.text

@@ -3,7 +3,12 @@ real service (1CRM webhooks → served ingress → worker path; Xero watch trigg
 
 from __future__ import annotations
 
-from engine.store import ExecutionStatus
+from datetime import timedelta
+
+import pytest
+
+from engine.store import ExecutionStatus, TriggerKind, utc_now
+from modules.connections import ApiSettings
 from tests.scenarios.conftest import filtered, ops, output, succeeded
 
 LINES = [
@@ -117,6 +122,43 @@ def test_2_5_quote_created_in_1crm_becomes_a_xero_quote(library):
     assert [line["TaxType"] for line in quote["LineItems"]] == ["OUTPUT2", "NONE"]
     assert quote["Total"] == 475
     assert module_ids(execution) == [1, 7, 2, 3, 4, 5]  # no Integrated ID write-back for quotes
+
+
+@pytest.mark.parametrize(("section", "model"), [("2.3", "Invoice"), ("2.5", "Quote")])
+def test_a_failing_currency_lookup_keeps_the_document_to_retry(library, section, model):
+    """§2.3's and §2.5's currency lookup (1CRM Get a Record: Currency) had no error handler,
+    unlike their other reads: a lookup 1CRM failed was left to Make's default handling (an
+    incomplete execution retried by itself only for a connection, rate-limit or timeout
+    error; any other error waited for a person). It is kept to retry with backoff (Break, 8
+    attempts) as §3.13's is — the run ends with a warning — and the document reaches Xero once
+    1CRM answers."""
+    account_id, _ = customer(library)
+    scenario = library.load(section)
+    failing = 1 + ApiSettings.max_retries  # the lookup and the connector's resends
+    library.onecrm.fault(
+        status=500, count=failing, method="GET", path_prefix="/api.php/data/Currency"
+    )
+    library.crm_person(
+        model, {"name": "Spring work", "billing_account_id": account_id, "line_items": LINES}
+    )
+    (failed,) = library.deliver(scenario)
+    assert failed.status is ExecutionStatus.WARNING, failed.error
+    (waiting,) = library.service.list_incomplete(scenario_id=scenario)
+    assert library.service.get_scenario(scenario).active
+    kind = "Invoices" if model == "Invoice" else "Quotes"
+    assert library.xero_records(kind) == []
+
+    library.onecrm.control("faults", method="DELETE")
+    report = library.service.tick(now=utc_now() + timedelta(minutes=2))
+    assert report.retried == [waiting.id]
+    (retry,) = [
+        e
+        for e in library.service.list_executions(scenario_id=scenario).items
+        if e.trigger_kind is TriggerKind.RETRY
+    ]
+    succeeded(library.service.execute(retry.id))
+    (document,) = library.xero_records(kind)
+    assert document["Total"] == 475
 
 
 def module_ids(execution):
@@ -272,3 +314,38 @@ def test_2_7_payment_created_in_xero_becomes_a_1crm_payment_of_the_right_invoice
 
     again = succeeded(library.poll(scenario))
     assert ops(again, 4) == 0 and len(library.crm_records("Payment")) == 1
+
+
+def test_golden_a_late_1crm_quote_event_never_sends_its_older_values_to_xero(library):
+    """§2.12's line-edit route took the expiry, title and currency rate from the webhook
+    bundle: an event handled after a later edit (a late or out-of-order 1CRM event) sent the
+    older values to Xero, which then held them until the next edit's event came in — or for
+    good, if that one came first. It now writes the quote as 1CRM has it now (the Get a Record
+    its status route already read), so every update carries the latest values."""
+    account_id, _ = customer(library)
+    sends, edits = library.load("2.5"), library.load("2.12")
+    quote = library.crm_person(
+        "Quote",
+        {
+            "name": "Spring offer",
+            "billing_account_id": account_id,
+            "valid_until": "2026-04-30",
+            "line_items": LINES,
+        },
+    )
+    succeeded(*library.deliver(sends))
+    library.deliver(edits)  # 1CRM's create event is not §2.12's
+    library.crm_edit("Quote", quote["id"], {"name": "Spring offer v2", "valid_until": "2026-05-31"})
+    library.crm_edit("Quote", quote["id"], {"name": "Spring offer v3", "valid_until": "2026-06-30"})
+    older, newer = library.deliver(edits)  # the older event is handled after the newer edit
+    succeeded(older), succeeded(newer)
+    updates = [
+        r["json"]
+        for r in library.xero.state()["requests"]
+        if r["method"] == "POST" and r["path"].startswith("/api.xro/2.0/Quotes") and r["json"]
+    ]
+    sent = [(q.get("Title"), q.get("ExpiryDate")) for body in updates for q in body["Quotes"]]
+    assert sent and all(title == "Spring offer v3" for title, _ in sent), sent
+    assert all(str(expiry).startswith("2026-06-30") for _, expiry in sent), sent
+    (xero_quote,) = library.xero_records("Quotes")
+    assert xero_quote["Title"] == "Spring offer v3"
