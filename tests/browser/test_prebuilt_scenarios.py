@@ -22,6 +22,10 @@ SHOWN = [
 @pytest.mark.parametrize("name", SHOWN)
 def test_prebuilt_scenario_opens_with_every_module_and_its_labelled_filters(signed_in, name):
     page = signed_in
+    # A large window: the invoice scenarios, with their waits, currency customers and undo
+    # routes, are wide enough that a smaller window's fit-to-view zooms out past the zoom where
+    # filter labels print (legibleLabels.ts, SUMMARY_ZOOM): titles are then summarized.
+    page.set_viewport_size({"width": 2560, "height": 1440})
     path = SCENARIOS / name
     blueprint = json.loads(path.read_text())
     modules = list(walk(blueprint["flow"]))
