@@ -27,7 +27,14 @@ from typing import Any
 from engine.mapping.context import EvalContext
 from engine.mapping.functions.math import _NEAR_HALF, _SCALES, _half_up, round_
 from engine.mapping.functions.text import lower, upper
-from engine.mapping.nodes import Call, Literal, Path, _arithmetic_source, read_key_source
+from engine.mapping.nodes import (
+    Call,
+    Literal,
+    Path,
+    _arithmetic_source,
+    generated_code,
+    read_key_source,
+)
 from engine.mapping.template import CompiledValue, Template
 from engine.mapping.values import ERASE, IGNORE, MAX_SAFE_INTEGER
 
@@ -56,7 +63,9 @@ def generated_values(templates: Sequence[Template], general: Values) -> Values |
             return None
         results.append(result)
     body = "\n".join(lines) + f"\n    return [{', '.join(results)}]"
-    return types.FunctionType(_values_code(body), {**names, "MAX": MAX_SAFE_INTEGER}, "values")
+    return types.FunctionType(
+        generated_code("values", body), {**names, "MAX": MAX_SAFE_INTEGER}, "values"
+    )
 
 
 def _value_source(
@@ -119,15 +128,6 @@ def _value_source(
         )
         return name
     return None
-
-
-@functools.lru_cache(maxsize=256)
-def _values_code(body: str) -> types.CodeType:
-    source = "def values(ctx):\n    if ctx.checkpoint is not None:\n"
-    source += "        return general(ctx)\n" + body
-    module = compile(source, "<values>", "exec")
-    code: types.CodeType = next(c for c in module.co_consts if isinstance(c, types.CodeType))
-    return code
 
 
 BundleItem = Callable[[dict[str, Any]], dict[str, Any]]

@@ -487,7 +487,9 @@ def _generated_arithmetic(root: Binary, general: Evaluator) -> Evaluator | None:
     if result is None or not lines:
         return None
     shape = "\n".join(lines) + f"\n    return {result}"
-    return types.FunctionType(_arithmetic_code(shape), {**names, "MAX": MAX_SAFE_INTEGER})
+    return types.FunctionType(
+        generated_code("arithmetic", shape), {**names, "MAX": MAX_SAFE_INTEGER}
+    )
 
 
 def _arithmetic_source(
@@ -568,10 +570,12 @@ def read_key_source(
 
 
 @functools.lru_cache(maxsize=256)
-def _arithmetic_code(body: str) -> types.CodeType:
-    source = "def arithmetic(ctx):\n    if ctx.checkpoint is not None:\n"
+def generated_code(name: str, body: str) -> types.CodeType:
+    """The code of ``def <name>(ctx)`` with ``body`` (compiled once per text), which hands over
+    to ``general`` while a checkpoint is set."""
+    source = f"def {name}(ctx):\n    if ctx.checkpoint is not None:\n"
     source += "        return general(ctx)\n" + body
-    module = compile(source, "<arithmetic>", "exec")
+    module = compile(source, f"<{name}>", "exec")
     code: types.CodeType = next(c for c in module.co_consts if isinstance(c, types.CodeType))
     return code
 
