@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from engine.connections import StoreConnections
 from engine.queue import InlineQueue
 from engine.registry import default_registry
 from engine.service import Service, ServiceOptions
-from engine.store import Execution, ExecutionStatus, open_store, utc_now
+from engine.store import Execution, ExecutionStatus, TriggerKind, open_store, utc_now
 from modules.onecrm import sandbox as onecrm_sandbox
 from modules.quickbooks import sandbox as qbo_sandbox
 from modules.reconcile import Books, Difference, compare, fetch
@@ -282,6 +283,19 @@ def output(execution: Execution, module_id: int) -> list[dict[str, Any]]:
 def succeeded(execution: Execution) -> Execution:
     assert execution.status is ExecutionStatus.SUCCESS, (execution.error, execution.record)
     return execution
+
+
+def retried_once(library: Any, scenario: int, waiting: Any) -> Execution:
+    """The scheduler's next tick retries the incomplete execution ``waiting`` of ``scenario``
+    (its backoff of a minute passed), and that retry succeeds."""
+    report = library.service.tick(now=utc_now() + timedelta(minutes=2))
+    assert report.retried == [waiting.id]
+    (retry,) = [
+        e
+        for e in library.service.list_executions(scenario_id=scenario).items
+        if e.trigger_kind is TriggerKind.RETRY
+    ]
+    return succeeded(library.service.execute(retry.id))
 
 
 ONECRM_CURRENCIES = {"default_currency": "NZD", "currencies": ["USD", "AUD", "EUR", "GBP"]}

@@ -3,11 +3,9 @@ Intuit's webhooks reach the served ingress, the worker path runs them."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from engine.store import ExecutionStatus, TriggerKind, utc_now
+from engine.store import ExecutionStatus
 from modules.connections import ApiSettings
-from tests.scenarios.conftest import filtered, ops, succeeded
+from tests.scenarios.conftest import filtered, ops, retried_once, succeeded
 
 LINES = [
     {"name": "Widget", "quantity": 2, "unit_price": 50, "tax_percentage": 15},
@@ -196,14 +194,7 @@ def test_3_5a_a_failing_customer_search_keeps_the_quote_to_retry(qbo_library):
     assert of_customer(library.qbo_records("Estimate"), customer_id) == []
 
     library.quickbooks.control("faults", method="DELETE")
-    report = library.service.tick(now=utc_now() + timedelta(minutes=2))
-    assert report.retried == [waiting.id]
-    (retry,) = [
-        e
-        for e in library.service.list_executions(scenario_id=scenario).items
-        if e.trigger_kind is TriggerKind.RETRY
-    ]
-    succeeded(library.service.execute(retry.id))
+    retried_once(library, scenario, waiting)
     (estimate,) = of_customer(library.qbo_records("Estimate"), customer_id)
     assert estimate["TxnTaxDetail"]["TotalTax"] == 51
 
@@ -259,14 +250,7 @@ def quote_edit_kept_to_retry(library, fail) -> None:
 
     library.quickbooks.control("faults", method="DELETE")
     library.onecrm.control("faults", method="DELETE")
-    report = library.service.tick(now=utc_now() + timedelta(minutes=2))
-    assert report.retried == [waiting.id]
-    (retry,) = [
-        e
-        for e in library.service.list_executions(scenario_id=edits).items
-        if e.trigger_kind is TriggerKind.RETRY
-    ]
-    succeeded(library.service.execute(retry.id))
+    retried_once(library, edits, waiting)
     (estimate,) = of_customer(library.qbo_records("Estimate"), customer_id)
     assert estimate["TotalAmt"] == 115  # the edit's one line: 100 and its 15% tax
 
@@ -294,14 +278,7 @@ def test_3_3_a_failing_currency_lookup_keeps_the_invoice_to_retry(qbo_library):
     assert of_customer(library.qbo_records("Invoice"), customer_id) == []
 
     library.onecrm.control("faults", method="DELETE")
-    report = library.service.tick(now=utc_now() + timedelta(minutes=2))
-    assert report.retried == [waiting.id]
-    (retry,) = [
-        e
-        for e in library.service.list_executions(scenario_id=scenario).items
-        if e.trigger_kind is TriggerKind.RETRY
-    ]
-    succeeded(library.service.execute(retry.id))
+    retried_once(library, scenario, waiting)
     assert len(of_customer(library.qbo_records("Invoice"), customer_id)) == 1
 
 

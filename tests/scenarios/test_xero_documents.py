@@ -3,13 +3,11 @@ real service (1CRM webhooks → served ingress → worker path; Xero watch trigg
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 
-from engine.store import ExecutionStatus, TriggerKind, utc_now
+from engine.store import ExecutionStatus
 from modules.connections import ApiSettings
-from tests.scenarios.conftest import filtered, ops, output, succeeded
+from tests.scenarios.conftest import filtered, ops, output, retried_once, succeeded
 
 LINES = [
     {"name": "Widget", "quantity": 2, "unit_price": 50, "tax_percentage": 15},
@@ -149,14 +147,7 @@ def test_a_failing_currency_lookup_keeps_the_document_to_retry(library, section,
     assert library.xero_records(kind) == []
 
     library.onecrm.control("faults", method="DELETE")
-    report = library.service.tick(now=utc_now() + timedelta(minutes=2))
-    assert report.retried == [waiting.id]
-    (retry,) = [
-        e
-        for e in library.service.list_executions(scenario_id=scenario).items
-        if e.trigger_kind is TriggerKind.RETRY
-    ]
-    succeeded(library.service.execute(retry.id))
+    retried_once(library, scenario, waiting)
     (document,) = library.xero_records(kind)
     assert document["Total"] == 475
 
