@@ -11,6 +11,7 @@ import pytest
 
 from modules.reconcile.books import money
 from tests.scenarios.books import open_world
+from tests.scenarios.test_books_twins import synced_invoice
 from tests.scenarios.users import CrmUser, LineSpec, QuickBooksUser
 
 
@@ -103,18 +104,16 @@ def test_golden_a_quickbooks_credit_memo_line_edited_is_followed_in_1crm(money_t
     Credit Note) becomes 5.00, allocated again; the money stays 4.00. Before: 3.12's *Payment
     updated* route only deleted a credit taken back, and 1CRM kept 7.00."""
     with open_world("quickbooks") as world:
-        crm, app = CrmUser(world.library), QuickBooksUser(world.library)
-        crm.create_customer("Harakeke Ltd 1", "h@books.example", "Napier")
-        line = LineSpec("Widget", 2, Decimal("20.00"), Decimal(15))
-        ref = crm.create_invoice("Harakeke Ltd 1", [line], "NZD", "2026-03-31")
+        crm, ref = synced_invoice(world)  # 23.00
+        app = QuickBooksUser(world.library)
         world.assert_balanced()
         assert app.credit(ref, crm, Decimal("7.00"), "2026-03-07", money_too=money_too)
         world.assert_balanced()
-        assert crm.due(ref) == Decimal("39.00") - money_too
+        assert crm.due(ref) == Decimal("16.00") - money_too
         (payment,) = app.payments()
         assert app.edit_credit(payment, Decimal("5.00")) == Decimal("7.00")
         world.assert_balanced()
-        assert crm.due(ref) == app.due(ref, crm) == Decimal("41.00") - money_too
+        assert crm.due(ref) == app.due(ref, crm) == Decimal("18.00") - money_too
         credits = [
             p for p in world.library.crm_records("Payment") if p["payment_type"] == "Credit Note"
         ]
