@@ -103,3 +103,32 @@ def test_golden_a_1crm_edit_refused_until_its_retries_run_out_survives_a_quickbo
         the_edit_is_in_both(world, crm, app, ref)
         assert crm.due(ref) == app.due(ref, crm) == Decimal("1.00")
         a_later_quickbooks_edit_reaches_1crm(world, crm, app, ref, Decimal("11.00"))
+
+
+def test_golden_a_1crm_edit_with_a_rate_quickbooks_lacks_survives_a_quickbooks_payment():
+    """Any refusal of 3.10's update keeps the edit waiting, not only a total below the
+    payments: a 1CRM line taxed at 12.5 %, a rate the company has no tax code for, is refused
+    ("Make sure all your transactions have a GST rate before you save."). A payment applied in
+    QuickBooks meanwhile updates the invoice there. Before: 3.4 wrote QuickBooks' old lines over
+    the 1CRM edit; now 1CRM keeps it until the person gives the line a rate QuickBooks has."""
+    with open_world("quickbooks") as world:
+        crm, app, ref = paid_and_credited(world, "crm")
+        odd = [LineSpec("Freight", 2, Decimal("20.00"), Decimal("12.5"))]  # 45.00
+        assert crm.edit_invoice(ref, odd, "2026-04-30")
+        world.run_scenarios()
+        [(scenario, _, error, _)] = world.waiting()
+        assert scenario == "3.10" and "rate before you save" in str(error)
+        assert app.pay(ref, crm, Decimal("1.00"), "2026-04-02", "")
+        world.run_scenarios()
+        world.run_scenarios()
+        invoice = crm.invoice(ref)
+        assert invoice is not None and money(invoice["amount"]) == Decimal("45.00")
+        fixed = [LineSpec("Freight", 2, Decimal("20.00"), Decimal(15))]  # 46.00
+        assert crm.edit_invoice(ref, fixed, "2026-04-30")
+        world.sync()
+        service = world.library.service  # the first, refused edit asks for attention
+        for waiting in service.list_incomplete(status=IncompleteStatus.PENDING):
+            service.resolve_incomplete(waiting.id)
+        world.assert_balanced()
+        assert crm.due(ref) == app.due(ref, crm) == Decimal("25.00")
+        a_later_quickbooks_edit_reaches_1crm(world, crm, app, ref, Decimal("21.00"))
