@@ -172,3 +172,27 @@ def test_golden_a_1crm_due_date_cleared_after_the_first_sync_takes_quickbooks_an
         assert str(invoice["due_date"])[:10] == twin["DueDate"] == "2026-03-31"
         (kept,) = world.library.crm_records("InvoiceLine")
         assert money(kept["unit_price"]) == money("33.33")
+
+
+def test_golden_a_1crm_due_date_cleared_keeps_its_lines_when_3_4_runs_first():
+    """The due date cleared in 1CRM and, before the next sync, a payment in QuickBooks; 3.4's
+    webhook is handled before 3.10's (instant scenarios run side by side). 3.4 takes an empty
+    1CRM due date for no QuickBooks edit, so the lines stay; 3.10 then gives 1CRM QuickBooks'
+    due date."""
+    with open_world("quickbooks") as world:
+        crm, app = CrmUser(world.library), QuickBooksUser(world.library)
+        crm.create_customer(NAME, "h@books.example", "Napier")
+        line = LineSpec("Advice", 3, Decimal("33.33"), Decimal(15), Decimal("12.5"))
+        ref = crm.create_invoice(NAME, [line], "NZD", "2026-03-31")
+        world.assert_balanced()
+        invoice = crm.invoice(ref)
+        assert invoice is not None
+        world.library.crm_edit("Invoice", invoice["id"], {"due_date": ""})
+        assert app.pay(ref, crm, Decimal("10.00"), "2026-03-06", "")
+        world.run_scenarios(first=("3.4",))
+        world.assert_balanced()
+        invoice, twin = crm.invoice(ref), app.invoice(ref, crm)
+        assert invoice is not None and twin is not None
+        assert str(invoice["due_date"])[:10] == twin["DueDate"] == "2026-03-31"
+        (kept,) = world.library.crm_records("InvoiceLine")
+        assert money(kept["unit_price"]) == money("33.33")
