@@ -81,9 +81,8 @@ def test_golden_an_account_renamed_in_1crm_renames_its_currency_customers():
         crm.create_invoice(NAME, [line], "NZD", "2026-03-31")
         crm.create_invoice(NAME, [line], "USD", "2026-03-31")
         world.assert_balanced()
-        account = crm.account_id(NAME)
         renamed = "Rata Holdings 1"
-        world.library.crm("PATCH", f"Account/{account}", {"name": renamed})
+        assert crm.rename_customer(NAME, renamed)
         world.assert_balanced()
         assert sorted(_customers(world)) == [renamed, f"{renamed} (USD)"]
         crm.create_invoice(renamed, [line], "USD", "2026-04-30")
