@@ -331,6 +331,7 @@ class BooksMachine(RuleBasedStateMachine):
         renamed = f"{name} Group"
         if self.crm.rename_customer(name, renamed):
             self.customers[self.customers.index(name)] = renamed
+            self.did("account renames")
         self.steps += 1
 
     @precondition(lambda self: self.customers)
