@@ -90,6 +90,13 @@ class CrmUser:
         self.library.crm("PATCH", f"Account/{account}", fields)
         return True
 
+    def rename_customer(self, name: str, renamed: str) -> bool:
+        account = self.account_id(name)
+        if account is None:
+            return False
+        self.library.crm("PATCH", f"Account/{account}", {"name": renamed})
+        return True
+
     def create_invoice(
         self, customer: str, lines: list[LineSpec], currency: str, due: str
     ) -> Ref | None:
