@@ -181,16 +181,16 @@ def coalesced(batch: list[tuple[str, str | int]]) -> list[tuple[str, str | int, 
     messages: list[tuple[str, str | int, int]] = []
     open_message: dict[str | int, int] = {}  # webhook id → index of its message still open
     for task, ident in batch:
-        index = open_message.get(ident) if task == WEBHOOK_TASK else None
-        if index is None:
-            if task == WEBHOOK_TASK:
-                open_message[ident] = len(messages)
+        if task != WEBHOOK_TASK:
             messages.append((task, ident, 1))
             continue
-        _, _, requests = messages[index]
-        messages[index] = (task, ident, requests + 1)
-        if requests + 1 == _REQUESTS_PER_MESSAGE:
-            del open_message[ident]
+        index = open_message.setdefault(ident, len(messages))
+        if index == len(messages):
+            messages.append((task, ident, 0))
+        requests = messages[index][2] + 1
+        messages[index] = (task, ident, requests)
+        if requests == _REQUESTS_PER_MESSAGE:
+            del open_message[ident]  # full: the webhook's next dispatch opens another
     return messages
 
 
