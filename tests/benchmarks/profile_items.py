@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import collections
 import cProfile
-import io
 import itertools
 import json
 import os
@@ -36,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.benchmarks import bench_items
+from tests.benchmarks.callgrind_roundtrip import environ
 from tests.benchmarks.servers import bench_env, import_scenario
 
 MEASURED = 2
@@ -56,30 +56,6 @@ def product(var_dir: Path) -> tuple[Any, str]:
     return create_app({"SWITCHBOARD_SERVICE": service}), token
 
 
-def _environ(path: str, body: bytes) -> dict[str, Any]:
-    """What gunicorn gives the app for B8's POST."""
-    return {
-        "REQUEST_METHOD": "POST",
-        "SCRIPT_NAME": "",
-        "PATH_INFO": path,
-        "QUERY_STRING": "",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "SERVER_NAME": "127.0.0.1",
-        "SERVER_PORT": "8000",
-        "REMOTE_ADDR": "127.0.0.1",
-        "HTTP_HOST": "127.0.0.1:8000",
-        "CONTENT_TYPE": "application/json",
-        "CONTENT_LENGTH": str(len(body)),
-        "wsgi.input": io.BytesIO(body),
-        "wsgi.url_scheme": "http",
-        "wsgi.errors": sys.stderr,
-        "wsgi.version": (1, 0),
-        "wsgi.multithread": True,
-        "wsgi.multiprocess": False,
-        "wsgi.run_once": False,
-    }
-
-
 def post(app: Any, path: str, body: bytes, expected: int) -> None:
     """One B8 request, its answer checked."""
     statuses: list[str] = []
@@ -87,7 +63,7 @@ def post(app: Any, path: str, body: bytes, expected: int) -> None:
     def start_response(status: str, headers: Any, exc_info: Any = None) -> None:
         statuses.append(status)
 
-    answer = b"".join(app(_environ(path, body), start_response))
+    answer = b"".join(app(environ(path, body), start_response))
     if not statuses[0].startswith("200") or len(json.loads(answer)["items"]) != expected:
         raise AssertionError(f"wrong answer: {statuses} {answer[:200]!r}")
 
