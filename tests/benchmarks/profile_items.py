@@ -23,11 +23,8 @@ import collections
 import cProfile
 import itertools
 import json
-import os
 import pstats
-import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,6 +33,7 @@ from typing import Any
 
 from tests.benchmarks import bench_items
 from tests.benchmarks.callgrind_roundtrip import environ
+from tests.benchmarks.route_instructions import counted_in_starmap
 from tests.benchmarks.servers import bench_env, import_scenario
 
 MEASURED = 2
@@ -129,35 +127,11 @@ def main(argv: list[str]) -> None:
 
 def instructions() -> int:
     """Instructions callgrind counted in ``MEASURED`` posts (``--child``)."""
-    with tempfile.TemporaryDirectory() as folder:
-        out = os.path.join(folder, "callgrind.out")
-        result = subprocess.run(
-            [
-                "valgrind",
-                "--tool=callgrind",
-                "--collect-atstart=no",
-                "--toggle-collect=starmap_next",
-                f"--callgrind-out-file={out}",
-                sys.executable,
-                "-m",
-                "tests.benchmarks.profile_items",
-                "--child",
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
-            # 50 times slower under valgrind: the caller waits for the answer whatever it takes.
-            env={
-                **os.environ,
-                "PYTHONHASHSEED": "0",
-                "SWITCHBOARD_WEBHOOK_RESPONSE_TIMEOUT": "36000",
-            },
-        )
-        if result.returncode != 0:
-            raise RuntimeError(result.stderr[-3000:])
-        found = re.search(r"Collected : (\d+)", result.stderr)
-        assert found is not None, result.stderr[-2000:]
-        return int(found.group(1))
+    # 50 times slower under valgrind: the caller waits for the answer whatever it takes.
+    return counted_in_starmap(
+        ["-m", "tests.benchmarks.profile_items", "--child"],
+        {"SWITCHBOARD_WEBHOOK_RESPONSE_TIMEOUT": "36000"},
+    )
 
 
 if __name__ == "__main__":
