@@ -107,7 +107,7 @@ def error_answer(app: Flask, status: int, code: str, message: str, **extra: Any)
     """``error_response``'s answer, built without a request context (``app.json`` is what
     ``jsonify`` uses): the raw webhook path (``webui.rawhooks``) answers with it too."""
     body = {"error": {"code": code, "message": message, "path": None, **extra}}
-    response = app.json.response(body)
+    response = cast(Response, app.json.response(body))  # the app's response_class
     response.status_code = status
     return response
 
