@@ -12,14 +12,6 @@ DEFAULT_MAX_OUTPUT = 10_000_000
 """Largest string (chars), binary (bytes) or array (elements) one evaluation may produce."""
 
 
-SYSTEM_RANDOM = random.SystemRandom()
-"""The randomness of a run or an evaluation that is given none: the OS's, shared. Nothing is
-seeded per run (a ``random.Random()`` seeded its 2.5 KB state from the OS every time: ~0.7 %
-of a webhook run's instructions, and every filter coercion built one), and no value
-(``uuid``, ``random``) tells anything about the next, in one run or across runs. Tests that
-need a repeatable sequence pass their own seeded ``random.Random``."""
-
-
 def _utc_now() -> datetime:
     # The only place the engine core reads the real clock; the runner injects its own.
     return datetime.now(UTC)
@@ -52,7 +44,7 @@ class EvalContext:
     variables: Mapping[str, Any] = field(default_factory=dict)
     timezone: str = "UTC"
     now: Callable[[], datetime] = _utc_now
-    rng: random.Random = SYSTEM_RANDOM
+    rng: random.Random = field(default_factory=random.Random)
     warnings: list[str] = field(default_factory=list)
     max_output: int = DEFAULT_MAX_OUTPUT
     checkpoint: Callable[[], None] | None = None

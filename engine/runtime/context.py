@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from engine.mapping.context import SYSTEM_RANDOM
 from engine.runtime.transaction import Transaction
 
 
@@ -126,7 +125,7 @@ class RunContext:
 
     clock: Callable[[], datetime]
     monotonic: Callable[[], float] | None = None
-    rng: random.Random = SYSTEM_RANDOM  # engine.mapping.context: the OS's, nothing seeded
+    rng: random.Random = field(default_factory=random.Random)
     http: Any = None
     connections: Connections | None = None
     data_stores: DataStores | None = None
