@@ -31,14 +31,10 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        if value.tzinfo is not UTC:  # the store's own clock gives UTC: no conversion then
-            if value.tzinfo is None or value.utcoffset() is None:
-                raise ValueError(f"naive datetime {value!r}: pass a timezone-aware datetime")
-            value = value.astimezone(UTC)
-        # SQLite's DATETIME writes the fields as text and ignores the zone, so the UTC value
-        # is bound as it is (``replace(tzinfo=None)`` was a copy per value, ~2 % of a webhook
-        # run's instructions).
-        return value
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r}: pass a timezone-aware datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
