@@ -2091,6 +2091,33 @@ def test_an_answer_in_the_accounting_system_is_not_taken_back_by_a_1crm_edit(lib
         assert twin_status(machine, library) in ("ACCEPTED", "Accepted")
 
 
+def test_golden_a_quote_moved_to_another_account_is_edited_on_its_new_contact():
+    """§2.12 searched the Xero quote among the quotes of the webhook's billing account — the
+    account the quote had when the event was made — while it wrote the lines as the quote is
+    now: a quote moved to another account kept its old Xero contact (reconcile: the
+    customer differs) and its later edits looked among the wrong contact's quotes. §2.12 now
+    reads the quote first, finds the Xero quote by its reference among the quotes of the day
+    it was entered (whichever contact it is on) and writes the contact of the account now."""
+    machine = machine_for("xero")()
+    try:
+        for name in ("Kauri & Rimu", "Totara Ltd"):
+            machine.create_customer(side="crm", name=name, city="Napier", phone="")
+        machine.sync()
+        machine.crm_quote(Scripted("Kauri & Rimu 1", QUOTE_LINES, "NZD"), "2026-04-30")
+        machine.sync()
+        (quote,) = crm_quotes(machine.crm)
+        (_, moved_to) = machine.customers
+        account = machine.crm.account_id(moved_to)
+        machine.world.library.crm_edit("Quote", quote, {"billing_account_id": account})
+        edited = [LineSpec("Advice", 2, Decimal("40.05"), Decimal(15))]
+        machine.crm_edit_quote(Scripted(quote, edited), "2026-05-31")
+        machine.sync()
+        (moved,) = machine.world.library.xero_records("Quotes")
+        assert moved["Contact"]["Name"] == moved_to
+    finally:
+        machine.teardown()
+
+
 def test_golden_paid_invoices_closed_and_credit_taken_back_in_the_quickbooks_machine():
     """The books machine's QuickBooks actions added for paid invoices and credit, in one
     sequence (the seeded runs draw them rarely): credit applied with money in one QuickBooks
