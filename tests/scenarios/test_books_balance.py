@@ -2076,6 +2076,25 @@ def test_golden_a_quote_decision_taken_back_in_the_accounting_system_is_taken_ba
 
 
 @pytest.mark.parametrize("library", ["xero", "quickbooks"])
+def test_a_decision_taken_back_on_both_sides_and_given_again_reaches_the_other_side(library):
+    """The note of a carried decision goes once both sides are open again: a quote accepted,
+    then taken back in 1CRM and in the accounting system before one sync, then accepted again
+    in 1CRM. With the old note left, §2.12/§3.13 took the new acceptance for the one already
+    carried and sent nothing (1CRM accepted, Xero SENT / QuickBooks Pending)."""
+    with synced_quotes(library) as machine:
+        (quote,) = crm_quotes(machine.crm)
+        twin = answered_twin(machine, library)
+        machine.quote_status(Scripted(quote), side="crm", accepted=True)
+        machine.sync()
+        machine.take_back_quote(Scripted(quote), side="crm")
+        machine.take_back_quote(Scripted(twin), side="app")
+        machine.sync()
+        machine.quote_status(Scripted(quote), side="crm", accepted=True)
+        machine.sync()
+        assert twin_status(machine, library) in ("ACCEPTED", "Accepted")
+
+
+@pytest.mark.parametrize("library", ["xero", "quickbooks"])
 def test_an_answer_in_the_accounting_system_is_not_taken_back_by_a_1crm_edit(library):
     """Only a decision the library carried is taken back: a quote accepted in Xero
     (QuickBooks) and edited in 1CRM before the next sync is an open 1CRM quote beside an
