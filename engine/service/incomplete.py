@@ -1,5 +1,13 @@
 """Incomplete executions: stored from a run's ``record.incomplete`` with that run's blueprint
-version, retried automatically (``retries``) or by hand, resolved or deleted."""
+version, retried automatically (``retries``) or by hand, resolved or deleted.
+
+A later run of the same scenario that handles the same record without an error (Synced, Not
+Synced, Not Valid: the sync log's key of its first-module bundle) supersedes the record's
+pending incomplete executions: they are resolved. That run read the record as it is now; a
+retry would resume with the older bundles (an edit Xero refused, sent again over a newer one),
+and one left pending once its retries were spent would go on saying the record needs
+attention after its cause is gone (scenarios/README.md, *Paid invoices changed*).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +20,7 @@ from engine.runtime import ExecutionRecord, IncompleteState
 from engine.service.base import Clock
 from engine.service.errors import Conflict
 from engine.service.retries import policy_for
+from engine.service.synclog import handled_keys, incomplete_key
 from engine.store import (
     Execution,
     IncompleteExecution,
@@ -21,6 +30,9 @@ from engine.store import (
     Store,
     TriggerKind,
 )
+
+SUPERSEDE_SCAN = 1000
+"""Pending incomplete executions of a scenario a finished run compares its records with."""
 
 
 class IncompleteOperations:
@@ -80,9 +92,19 @@ class IncompleteOperations:
         return execution
 
     def settles(self, execution: Execution, record: ExecutionRecord) -> bool:
-        """Whether ``settle_incomplete`` writes anything for this run (a retry run, or one
-        that left incomplete state): its finish then shares a transaction with that."""
-        return execution.trigger_kind is TriggerKind.RETRY or bool(record.incomplete)
+        """Whether ``settle_incomplete`` writes anything for this run (a retry run, one that
+        left incomplete state, or one whose scenario has pending incomplete executions it may
+        supersede): its finish then shares a transaction with that."""
+        return (
+            execution.trigger_kind is TriggerKind.RETRY
+            or bool(record.incomplete)
+            or bool(self._pending(execution.scenario_id, limit=1))
+        )
+
+    def _pending(self, scenario_id: int, limit: int = SUPERSEDE_SCAN) -> list[IncompleteExecution]:
+        return self.store.list_incomplete(
+            scenario_id=scenario_id, status=IncompleteStatus.PENDING, limit=limit
+        )
 
     def settle_incomplete(self, execution: Execution, record: ExecutionRecord) -> None:
         """Store new incomplete states; for a retry run, resolve or reschedule the retried one."""
@@ -105,6 +127,28 @@ class IncompleteOperations:
                     self.store.resolve_incomplete(incomplete_id)
         for state in states:
             self._store_state(execution, state.to_dict(), state.error, state.retry)
+        self._supersede(execution, record)
+
+    def _supersede(self, execution: Execution, record: ExecutionRecord) -> None:
+        """Resolve the pending incomplete executions of the records this run handled (the
+        module docstring); those this run stored, or retried, are its own."""
+        pending = [
+            i for i in self._pending(execution.scenario_id) if i.execution_id != execution.id
+        ]
+        if not pending:
+            return
+        data = record.to_dict()
+        handled = handled_keys(data)
+        retried = execution.trigger_ref if execution.trigger_kind is TriggerKind.RETRY else None
+        for incomplete in pending:
+            if (
+                handled
+                and str(incomplete.id) != retried
+                and incomplete_key(incomplete, data) in handled
+            ):
+                # Resolved or retried by a person meanwhile: theirs is the last word.
+                with contextlib.suppress(InvalidTransition, NotFound):
+                    self.store.resolve_incomplete(incomplete.id)
 
     def settle_broken_retry(self, execution: Execution, error: Mapping[str, Any]) -> None:
         """A retry run that could not run at all counts as a failed attempt."""

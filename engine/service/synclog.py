@@ -310,6 +310,42 @@ def waiting_text(incomplete: IncompleteExecution) -> str:
     return f"needs attention: {tried} (incomplete execution {incomplete.id})"
 
 
+# -- records a later run handled ----------------------------------------------------------------
+
+
+def handled_keys(record: Mapping[str, Any], specs: SpecLookup | None = None) -> set[str]:
+    """The keys of the records an execution handled without an error (Synced, Not Synced, Not
+    Valid): it saw each as it was then and did, or decided, what it needed."""
+    entries = sync_entries(record, specs=specs)
+    return {e.source_key for e in entries if e.status != ERROR and e.source_key is not None}
+
+
+def incomplete_key(
+    incomplete: IncompleteExecution, record: Mapping[str, Any], specs: SpecLookup | None = None
+) -> str | None:
+    """The key of the record ``incomplete`` waits with, read from its stored first-module
+    bundle with the naming of ``record``'s first module (a run of the same scenario)."""
+    first = _first_module(record)
+    state = incomplete.state if isinstance(incomplete.state, Mapping) else {}
+    bundles = state.get("bundles")
+    if first is None or not isinstance(bundles, Mapping):
+        return None
+    module_id, module = first
+    return _naming(specs or default_registry().get, module).key_of(bundles.get(str(module_id)))
+
+
+def _first_module(record: Mapping[str, Any]) -> tuple[Any, str] | None:
+    """``(id, module)`` of the record's first module (the trigger a resumed run continued)."""
+    resumed = record.get("resumed")
+    if isinstance(resumed, Mapping) and isinstance(resumed.get("trigger"), Mapping):
+        trigger = resumed["trigger"]
+        return trigger.get("id"), str(trigger.get("module") or "")
+    modules = [m for m in record.get("modules") or [] if isinstance(m, Mapping)]
+    if not modules:
+        return None
+    return modules[0].get("id"), str(modules[0].get("module") or "")
+
+
 # -- reading a record -----------------------------------------------------------------------
 
 

@@ -684,6 +684,35 @@ class BooksMachine(RuleBasedStateMachine):
             self.did("quote statuses")
         self.steps += 1
 
+    @precondition(lambda self: self.customers and self.actions.quote_statuses)
+    @rule(data=st.data(), side=st.sampled_from(SIDES))
+    def take_back_quote(self, data: st.DataObject, side: str) -> None:
+        """A quote's answer taken back by a person (a mistake undone): 1CRM's stage back to
+        Delivered, a Xero quote back to SENT, an estimate back to Pending. §2.12/§3.13 and
+        §2.13/§3.5b take back a decision they carried; reconcile then finds both open."""
+        if side == "crm" and (quotes := crm_quotes(self.crm)):
+            quote = data.draw(st.sampled_from(quotes), label="quote")
+            crm_quote_stage(self.crm, quote, "Delivered")
+            self.did("1CRM quote decisions taken back")
+        elif side == "app" and isinstance(self.app, QuickBooksUser):
+            estimates = [
+                e["Id"]
+                for e in self.world.library.qbo_records("Estimate")
+                if e.get("TxnStatus") in ("Accepted", "Rejected")
+            ]
+            if estimates:
+                estimate = data.draw(st.sampled_from(estimates), label="estimate")
+                qbo_estimate_status(self.app, estimate, "Pending")
+                self.did("quote decisions taken back")
+        elif side == "app" and isinstance(self.app, XeroUser):
+            books = self.world.library
+            answered = {q["QuoteID"] for q in books.xero_records("Quotes") if is_answered(q)}
+            if quotes := [q for q in xero_quotes(self.app) if q in answered]:
+                quote = data.draw(st.sampled_from(quotes), label="quote")
+                xero_quote_status(self.app, quote, "SENT")
+                self.did("quote decisions taken back")
+        self.steps += 1
+
     @precondition(
         lambda self: self.invoices and self.payments and self.actions.app_paid_invoice_changes
     )
@@ -1815,6 +1844,11 @@ def test_the_machine_s_quickbooks_people_edit_payments():
 # -- goldens: quotes (books-quotes) -----------------------------------------------------------
 
 
+def is_answered(quote: dict) -> bool:
+    """Whether a Xero quote holds a customer's answer a person may take back."""
+    return quote.get("Status") in ("ACCEPTED", "DECLINED")
+
+
 QUOTE_LINES = [LineSpec("Widget", 3, Decimal("33.33"), Decimal(15), Decimal("12.5"))]
 
 
@@ -2006,6 +2040,122 @@ def test_a_quote_answered_differently_on_both_sides_between_syncs_ends_the_same_
         machine.sync()
         (stage,) = [q["quote_stage"] for q in books.crm_records("Quote")]
         assert stage in ("Closed Accepted", "Closed Lost")
+
+
+def answered_twin(machine: BooksMachine, library: str) -> str:
+    """The id of the one quote's twin in the accounting system (Xero quote or estimate)."""
+    books = machine.world.library
+    if library == "xero":
+        (twin,) = [q["QuoteID"] for q in books.xero_records("Quotes")]
+    else:
+        (twin,) = [e["Id"] for e in books.qbo_records("Estimate")]
+    return twin
+
+
+def twin_status(machine: BooksMachine, library: str) -> str:
+    books = machine.world.library
+    if library == "xero":
+        (status,) = [q["Status"] for q in books.xero_records("Quotes")]
+    else:
+        (status,) = [e["TxnStatus"] for e in books.qbo_records("Estimate")]
+    return str(status)
+
+
+@pytest.mark.parametrize("library", ["xero", "quickbooks"])
+def test_golden_a_quote_decision_taken_back_in_1crm_is_taken_back_on_the_other_side(library):
+    """A quote accepted in 1CRM by mistake and set back to Delivered: §2.12/§3.13 had sent the
+    acceptance and sent no stage back to open, so Xero kept ACCEPTED (QuickBooks Accepted)
+    and reconcile listed the status. The noted decision is now taken back: SENT / Pending,
+    and §2.13/§3.5b find the two open (no loop; reconcile at teardown)."""
+    with synced_quotes(library) as machine:
+        (quote,) = crm_quotes(machine.crm)
+        machine.quote_status(Scripted(quote), side="crm", accepted=True)
+        machine.sync()
+        assert twin_status(machine, library) in ("ACCEPTED", "Accepted")
+        machine.take_back_quote(Scripted(quote), side="crm")
+        machine.sync()
+        assert twin_status(machine, library) in ("SENT", "Pending")
+
+
+@pytest.mark.parametrize("library", ["xero", "quickbooks"])
+def test_golden_a_quote_decision_taken_back_in_the_accounting_system_is_taken_back_in_1crm(
+    library,
+):
+    """A quote declined in Xero (QuickBooks) and brought to 1CRM as *Closed Lost*, then taken
+    back there (SENT, Pending): §2.13/§3.5b sent no open status, so 1CRM kept *Closed Lost*.
+    The 1CRM quote now goes back to *Delivered*; §2.12/§3.13 find the two open."""
+    with synced_quotes(library) as machine:
+        twin = answered_twin(machine, library)
+        machine.quote_status(Scripted(twin), side="app", accepted=False)
+        machine.sync()
+        (stage,) = [q["quote_stage"] for q in machine.world.library.crm_records("Quote")]
+        assert stage == "Closed Lost"
+        machine.take_back_quote(Scripted(twin), side="app")
+        machine.sync()
+        (stage,) = [q["quote_stage"] for q in machine.world.library.crm_records("Quote")]
+        assert stage == "Delivered"
+
+
+@pytest.mark.parametrize("library", ["xero", "quickbooks"])
+def test_a_decision_taken_back_on_both_sides_and_given_again_reaches_the_other_side(library):
+    """The note of a carried decision goes once both sides are open again: a quote accepted,
+    then taken back in 1CRM and in the accounting system before one sync, then accepted again
+    in 1CRM. With the old note left, §2.12/§3.13 took the new acceptance for the one already
+    carried and sent nothing (1CRM accepted, Xero SENT / QuickBooks Pending)."""
+    with synced_quotes(library) as machine:
+        (quote,) = crm_quotes(machine.crm)
+        twin = answered_twin(machine, library)
+        machine.quote_status(Scripted(quote), side="crm", accepted=True)
+        machine.sync()
+        machine.take_back_quote(Scripted(quote), side="crm")
+        machine.take_back_quote(Scripted(twin), side="app")
+        machine.sync()
+        machine.quote_status(Scripted(quote), side="crm", accepted=True)
+        machine.sync()
+        assert twin_status(machine, library) in ("ACCEPTED", "Accepted")
+
+
+@pytest.mark.parametrize("library", ["xero", "quickbooks"])
+def test_an_answer_in_the_accounting_system_is_not_taken_back_by_a_1crm_edit(library):
+    """Only a decision the library carried is taken back: a quote accepted in Xero
+    (QuickBooks) and edited in 1CRM before the next sync is an open 1CRM quote beside an
+    accepted twin, not a decision taken back in 1CRM — the acceptance reaches 1CRM."""
+    with synced_quotes(library) as machine:
+        (quote,) = crm_quotes(machine.crm)
+        machine.quote_status(Scripted(answered_twin(machine, library)), side="app", accepted=True)
+        edited = [LineSpec("Advice", 2, Decimal("40.05"), Decimal(15))]
+        machine.crm_edit_quote(Scripted(quote, edited), "2026-05-31")
+        machine.sync()
+        (stage,) = [q["quote_stage"] for q in machine.world.library.crm_records("Quote")]
+        assert stage == "Closed Accepted"
+        assert twin_status(machine, library) in ("ACCEPTED", "Accepted")
+
+
+def test_golden_a_quote_moved_to_another_account_is_edited_on_its_new_contact():
+    """§2.12 searched the Xero quote among the quotes of the webhook's billing account — the
+    account the quote had when the event was made — while it wrote the lines as the quote is
+    now: a quote moved to another account kept its old Xero contact (reconcile: the
+    customer differs) and its later edits looked among the wrong contact's quotes. §2.12 now
+    reads the quote first, finds the Xero quote by its reference among the quotes of the day
+    it was entered (whichever contact it is on) and writes the contact of the account now."""
+    machine = machine_for("xero")()
+    try:
+        for name in ("Kauri & Rimu", "Totara Ltd"):
+            machine.create_customer(side="crm", name=name, city="Napier", phone="")
+        machine.sync()
+        machine.crm_quote(Scripted("Kauri & Rimu 1", QUOTE_LINES, "NZD"), "2026-04-30")
+        machine.sync()
+        (quote,) = crm_quotes(machine.crm)
+        (_, moved_to) = machine.customers
+        account = machine.crm.account_id(moved_to)
+        machine.world.library.crm_edit("Quote", quote, {"billing_account_id": account})
+        edited = [LineSpec("Advice", 2, Decimal("40.05"), Decimal(15))]
+        machine.crm_edit_quote(Scripted(quote, edited), "2026-05-31")
+        machine.sync()
+        (moved,) = machine.world.library.xero_records("Quotes")
+        assert moved["Contact"]["Name"] == moved_to
+    finally:
+        machine.teardown()
 
 
 def test_golden_paid_invoices_closed_and_credit_taken_back_in_the_quickbooks_machine():

@@ -95,10 +95,9 @@ def test_golden_a_1crm_edit_refused_until_its_retries_run_out_survives_a_quickbo
         app.delete_payment(received)
         world.sync()
         # 3.7's deletion of the 1CRM payment changed the invoice: 3.10's next run sent the
-        # edit. The spent retry still asks for attention; the person resolves it.
+        # edit and superseded the spent retry, which no longer asks for attention.
         service = world.library.service
-        for waiting in service.list_incomplete(status=IncompleteStatus.PENDING):
-            service.resolve_incomplete(waiting.id)
+        assert service.list_incomplete(status=IncompleteStatus.PENDING) == []
         world.assert_balanced()
         the_edit_is_in_both(world, crm, app, ref)
         assert crm.due(ref) == app.due(ref, crm) == Decimal("1.00")
@@ -126,9 +125,8 @@ def test_golden_a_1crm_edit_with_a_rate_quickbooks_lacks_survives_a_quickbooks_p
         fixed = [LineSpec("Freight", 2, Decimal("20.00"), Decimal(15))]  # 46.00
         assert crm.edit_invoice(ref, fixed, "2026-04-30")
         world.sync()
-        service = world.library.service  # the first, refused edit asks for attention
-        for waiting in service.list_incomplete(status=IncompleteStatus.PENDING):
-            service.resolve_incomplete(waiting.id)
+        service = world.library.service  # the fixed edit went: it superseded the refused one
+        assert service.list_incomplete(status=IncompleteStatus.PENDING) == []
         world.assert_balanced()
         assert crm.due(ref) == app.due(ref, crm) == Decimal("25.00")
         a_later_quickbooks_edit_reaches_1crm(world, crm, app, ref, Decimal("21.00"))

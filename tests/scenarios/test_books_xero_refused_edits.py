@@ -28,7 +28,9 @@ def test_a_1crm_edit_refused_until_its_retries_run_out_survives_the_payments_cle
     """The person edits a paid invoice in 1CRM; Xero refuses it at every retry (needs
     attention). They then clear the payments and credit in Xero, as the refusal asks. Before:
     2.4 saw the Xero invoice change, found it different from 1CRM's and wrote Xero's old
-    lines over the 1CRM edit (both 23.00; the edit only in a spent incomplete execution)."""
+    lines over the 1CRM edit (both 23.00; the edit only in a spent incomplete execution).
+    Once 2.11's later run has sent the edit, the spent retry is superseded: nothing needs
+    attention any more (it stayed pending until a person resolved it)."""
     with open_world("xero") as world:
         crm, app, ref = paid_invoice(world, side="app")
         assert crm.edit_invoice(ref, EDIT, "2026-04-30")
@@ -42,10 +44,11 @@ def test_a_1crm_edit_refused_until_its_retries_run_out_survives_the_payments_cle
         world.sync()
         assert crm.due(ref) == app.due(ref, crm) == EDITED
         assert world.library.crm_records("Payment") == []
-        # The spent retry still asks for attention; the person sees the edit in Xero.
+        # 2.11's later run sent the edit: it supersedes the spent retry, which no longer says
+        # the invoice needs attention (it stayed pending, and a person had to resolve it).
         service = world.library.service
-        for waiting in service.list_incomplete(status=IncompleteStatus.PENDING):
-            service.resolve_incomplete(waiting.id)
+        assert service.list_incomplete(status=IncompleteStatus.PENDING) == []
+        assert world.waiting() == []
         a_later_xero_edit_reaches_1crm(world, crm, app, ref)
 
 

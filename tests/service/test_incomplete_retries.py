@@ -160,3 +160,50 @@ def test_a_retry_rolled_back_without_auto_commit_runs_its_whole_remainder_again(
     waiting = service.get_incomplete(incomplete.id)
     assert waiting.status is IncompleteStatus.PENDING and waiting.attempts == 1
     assert waiting.failed_module_id == 2 and waiting.state["module_id"] == 2
+
+
+def send_record(service, hook, body: dict[str, Any]) -> None:
+    service.accept_webhook(
+        hook.token,
+        method="POST",
+        headers={"Content-Type": JSON},
+        query={},
+        body=json.dumps(body).encode(),
+        content_type=JSON,
+    )
+    service.process_webhook(hook.id)
+
+
+def test_a_later_run_that_handles_the_record_supersedes_its_spent_retry(service, registry):
+    """A record refused until its retries were spent needs attention; once a later run of the
+    scenario handles that record (its cause gone), the spent incomplete execution is resolved
+    — before, it stayed pending and the sync log said the record needed attention, and a
+    retry by hand would have sent its older version. Another record's stays pending."""
+    sent: list[Any] = []
+    refusing = {"on": True}
+
+    def send(call):
+        if refusing["on"]:
+            raise DataError("refused while a payment is allocated")
+        sent.append(call.input.model_dump())
+        return [{"sent": True}]
+
+    registry.register(stub_module("test:Send", outputs=send))
+    text = blueprint(
+        webhook_trigger(),
+        with_break(module(2, "test:Send", version="{{1.version}}"), 10, retry=True, count=0),
+        dlq=True,
+    )
+    result = service.import_scenario(text, active=True)
+    scenario, hook = result.scenario, result.webhooks[0]
+    send_record(service, hook, {"id": "inv-1", "version": 1})
+    send_record(service, hook, {"id": "inv-2", "version": 1})
+    spent = service.list_incomplete(scenario_id=scenario.id, status=IncompleteStatus.PENDING)
+    assert [i.next_retry_at for i in spent] == [None, None]  # no retry planned: attention
+
+    refusing["on"] = False
+    send_record(service, hook, {"id": "inv-1", "version": 2})
+    assert [s["version"] for s in sent] == [2]
+    first, second = (service.get_incomplete(i.id) for i in spent)
+    assert first.status is IncompleteStatus.RESOLVED
+    assert second.status is IncompleteStatus.PENDING
