@@ -15,6 +15,7 @@ import contextlib
 from collections.abc import Mapping
 from typing import Any
 
+from engine.graph import Plan
 from engine.queue import Backplane
 from engine.runtime import ExecutionRecord, IncompleteState
 from engine.service.base import Clock
@@ -33,6 +34,13 @@ from engine.store import (
 
 SUPERSEDE_SCAN = 1000
 """Pending incomplete executions of a scenario a finished run compares its records with."""
+
+
+def leaves_incomplete(plan: Plan) -> bool:
+    """Whether a run of ``plan`` can store incomplete executions (a Break, or the scenario's
+    "store incomplete executions" setting): only such a scenario has pending ones for a later
+    run to supersede, so no other run pays the query that looks for them."""
+    return plan.settings.dlq or any(node.module == "builtin:Break" for node in plan.walk())
 
 
 class IncompleteOperations:
@@ -91,14 +99,14 @@ class IncompleteOperations:
         self.queue.dispatch_execution(execution.id)
         return execution
 
-    def settles(self, execution: Execution, record: ExecutionRecord) -> bool:
+    def settles(self, execution: Execution, record: ExecutionRecord, plan: Plan) -> bool:
         """Whether ``settle_incomplete`` writes anything for this run (a retry run, one that
         left incomplete state, or one whose scenario has pending incomplete executions it may
         supersede): its finish then shares a transaction with that."""
         return (
             execution.trigger_kind is TriggerKind.RETRY
             or bool(record.incomplete)
-            or bool(self._pending(execution.scenario_id, limit=1))
+            or (leaves_incomplete(plan) and bool(self._pending(execution.scenario_id, limit=1)))
         )
 
     def _pending(self, scenario_id: int, limit: int = SUPERSEDE_SCAN) -> list[IncompleteExecution]:
@@ -106,7 +114,7 @@ class IncompleteOperations:
             scenario_id=scenario_id, status=IncompleteStatus.PENDING, limit=limit
         )
 
-    def settle_incomplete(self, execution: Execution, record: ExecutionRecord) -> None:
+    def settle_incomplete(self, execution: Execution, record: ExecutionRecord, plan: Plan) -> None:
         """Store new incomplete states; for a retry run, resolve or reschedule the retried one."""
         states = list(record.incomplete)
         if execution.trigger_kind is TriggerKind.RETRY:
@@ -127,7 +135,8 @@ class IncompleteOperations:
                     self.store.resolve_incomplete(incomplete_id)
         for state in states:
             self._store_state(execution, state.to_dict(), state.error, state.retry)
-        self._supersede(execution, record)
+        if leaves_incomplete(plan):
+            self._supersede(execution, record)
 
     def _supersede(self, execution: Execution, record: ExecutionRecord) -> None:
         """Resolve the pending incomplete executions of the records this run handled (the

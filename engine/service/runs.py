@@ -366,7 +366,7 @@ class RunOperations:
         received: datetime,
     ) -> tuple[QueueItem, Execution] | None:
         """``run_first``'s one commit; ``_StoreApart`` for what the finish must handle."""
-        if self.incomplete.settles(execution, record):
+        if self.incomplete.settles(execution, record, plan):
             raise _StoreApart  # incomplete state: the finish's own transaction stores it
         status = ExecutionStatus(str(record.status))
         finished = FinishedRun(
@@ -692,7 +692,7 @@ class RunOperations:
             # One transaction: an execution never ends "incomplete" without the state its
             # retry needs, nor a retry run finished with its incomplete execution unsettled.
             # (A run with nothing to settle finishes in the finish's own transaction.)
-            settles = self.incomplete.settles(execution, record)
+            settles = self.incomplete.settles(execution, record, plan)
             with self.store.transaction() if settles else contextlib.nullcontext():
                 finished = self.store.finish_execution(
                     execution.id,
@@ -704,7 +704,7 @@ class RunOperations:
                     worker_id=worker,
                     running=execution,
                 )
-                self.incomplete.settle_incomplete(execution, record)
+                self.incomplete.settle_incomplete(execution, record, plan)
         except InvalidTransition:
             log.warning(
                 "execution %s was reaped while running; its result is dropped", execution.id
