@@ -125,20 +125,34 @@ class CrmUser:
 
     def pay(self, ref: Ref, allocated: Decimal, received: Decimal, date: str) -> bool:
         """A payment of ``received`` of which ``allocated`` goes to the invoice."""
-        invoice = self.invoice(ref)
-        if invoice is None:
-            return False
-        self.library.crm_person(
+        return self.pay_invoices([(ref, allocated)], received, date) is not None
+
+    def pay_invoices(
+        self, shares: list[tuple[Ref, Decimal]], received: Decimal, date: str
+    ) -> str | None:
+        """One payment of ``received`` allocated to several invoices of one account (each its
+        share, in this order); its id, ``None`` when an invoice is not in 1CRM."""
+        invoices = [self.invoice(ref) for ref, _ in shares]
+        if not invoices or None in invoices:
+            return None
+        first = invoices[0]
+        assert first is not None
+        links = [
+            {"invoice_id": invoice["id"], "amount": str(share)}
+            for invoice, (_, share) in zip(invoices, shares, strict=True)
+            if invoice is not None
+        ]
+        saved = self.library.crm_person(
             "Payment",
             {
-                "account_id": invoice["billing_account_id"],
+                "account_id": first["billing_account_id"],
                 "amount": str(received),
                 "payment_date": date,
-                "currency_id": invoice["currency_id"],
-                "related_invoices": [{"invoice_id": invoice["id"], "amount": str(allocated)}],
+                "currency_id": first["currency_id"],
+                "related_invoices": links,
             },
         )
-        return True
+        return str(saved["id"])
 
     def credit(
         self, ref: Ref, amount: Decimal, date: str, allocated: Decimal | None = None
