@@ -50,3 +50,29 @@ def test_golden_a_1crm_payment_over_two_invoices_waits_for_the_second(library):
         world.assert_balanced()
         assert crm.due(first) == app.due(first, crm) == Decimal("26.00")
         assert crm.due(second) == app.due(second, crm) == Decimal("16.00")
+
+
+@pytest.mark.parametrize("library", ["xero", "quickbooks"])
+def test_golden_a_1crm_payment_over_two_synced_invoices_pays_each_its_share(library):
+    """One 1CRM payment of 50.00 over two synced 115.00 invoices, 20.00 and 30.00. §2.6 ran
+    once per invoice and paid each the whole 50.00 in Xero (Xero owed 65.00 and 65.00, 1CRM
+    95.00 and 85.00), writing the second Xero payment's id over the first. Each invoice now
+    gets its own Xero payment of its share, and the 1CRM payment's Integrated ID names both
+    (§2.7 brings neither back; deleting the 1CRM payment deletes both: §2.9)."""
+    with open_world(library) as world:
+        crm, app = CrmUser(world.library), user_of(world)
+        crm.create_customer("Rata Ltd 1", "r@books.example", "Napier")
+        line = LineSpec("Advice", 5, Decimal("20.00"), Decimal(15))  # 115.00
+        refs = [crm.create_invoice("Rata Ltd 1", [line], "NZD", "2026-03-31") for _ in range(2)]
+        first, second = [ref for ref in refs if ref is not None]
+        world.assert_balanced()
+        shares = [(first, Decimal("20.00")), (second, Decimal("30.00"))]
+        payment = crm.pay_invoices(shares, Decimal("50.00"), "2026-03-05")
+        assert payment is not None
+        world.assert_balanced()
+        assert crm.due(first) == app.due(first, crm) == Decimal("95.00")
+        assert crm.due(second) == app.due(second, crm) == Decimal("85.00")
+        crm.delete_payment(payment)
+        world.assert_balanced()
+        assert crm.due(first) == app.due(first, crm) == Decimal("115.00")
+        assert crm.due(second) == app.due(second, crm) == Decimal("115.00")
