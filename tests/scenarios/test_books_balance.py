@@ -157,10 +157,14 @@ class Actions:
     crm_unallocated_credit: bool = False
     """Credit given in 1CRM of more than it allocates to the invoice, or allocated to none."""
     app_payment_edits: bool = False
-    """A payment's line edited in the accounting system to a smaller amount (a person
-    correcting what they entered: the invoice owes more, the payment's total follows; what
-    was received beyond the line stays unapplied). QuickBooks: §3.7 allocates the 1CRM
-    payment again."""
+    """A payment's lines edited in the accounting system, each to a smaller or a larger
+    amount (a person correcting what they entered: the invoice owes more or less, the
+    payment's total follows; what was received beyond the lines stays unapplied; a line
+    goes up at most to what its invoice owes). QuickBooks: §3.7 allocates the 1CRM payment
+    again."""
+    crm_multi_payments: bool = False
+    """One 1CRM payment over two invoices of an account in one currency (§2.6: a Xero
+    payment per invoice; §3.6: a QuickBooks line per invoice)."""
 
 
 NO_DISCOUNT = (Decimal(0),)
@@ -199,6 +203,7 @@ ACTIONS: dict[str, Actions] = {
         crm_paid_invoice_changes=True,
         app_unallocated_credit=True,
         crm_unallocated_credit=True,
+        crm_multi_payments=True,
     ),
     "quickbooks": Actions(
         crm_tax_rates=TAX_RATES,
@@ -236,6 +241,7 @@ ACTIONS: dict[str, Actions] = {
         app_credit_memo_voids=True,
         paid_invoice_edits=True,
         app_payment_edits=True,
+        crm_multi_payments=True,
     ),
 }
 
@@ -358,6 +364,32 @@ class BooksMachine(RuleBasedStateMachine):
             self.allocated(ref, "crm", allocated)
         self.steps += 1
 
+    @precondition(lambda self: len(self.invoices) > 1 and self.actions.crm_multi_payments)
+    @rule(data=st.data(), shares=st.tuples(st.integers(1, 100), st.integers(1, 100)))
+    def crm_multi_payment(self, data: st.DataObject, shares: tuple[int, int]) -> None:
+        """One payment over two invoices of one account and currency, a share of each."""
+        refs = data.draw(
+            st.lists(st.sampled_from(self.invoices), min_size=2, max_size=2, unique=True),
+            label="invoices",
+        )
+        invoices = [self.crm.invoice(ref) for ref in refs]
+        owed = [self.owed(ref, "crm") for ref in refs]
+        if (
+            None in invoices
+            or None in owed
+            or len({(i["billing_account_id"], i["currency_id"]) for i in invoices if i is not None})
+            != 1
+        ):
+            return
+        paid = [part_of(due, share) for due, share in zip(owed, shares, strict=True) if due]
+        pairs = list(zip(refs, paid, strict=True))
+        if self.crm.pay_invoices(pairs, sum(paid, Decimal(0)), "2026-03-05"):
+            self.payments += 1
+            for ref, amount in pairs:
+                self.allocated(ref, "crm", amount)
+            self.did("payments over two invoices")
+        self.steps += 1
+
     @precondition(lambda self: self.invoices)
     @rule(data=st.data(), share=st.integers(1, 100))
     def app_payment(self, data: st.DataObject, share: int) -> None:
@@ -382,17 +414,45 @@ class BooksMachine(RuleBasedStateMachine):
         self.steps += 1
 
     @precondition(lambda self: self.payments and self.actions.app_payment_edits)
-    @rule(data=st.data(), share=st.integers(1, 99))
-    def app_edit_payment(self, data: st.DataObject, share: int) -> None:
-        payments = self.app.edited_payments() if isinstance(self.app, QuickBooksUser) else []
-        if payments:
-            payment = data.draw(st.sampled_from(payments), label="payment")
-            (line,) = [p for p in self.world.library.qbo_records("Payment") if p["Id"] == payment]
-            applied = money(line["Line"][0]["Amount"])
-            if applied > Decimal("0.01"):
-                self.app.edit_payment(payment, part_of(applied, share))
-                self.did("payment edits")
+    @rule(data=st.data(), shares=st.lists(st.integers(1, 200), min_size=3, max_size=3))
+    def app_edit_payment(self, data: st.DataObject, shares: list[int]) -> None:
+        """Each line of a payment to ``share`` % of what it applied (above 100: more, at most
+        what its invoice may still take)."""
+        app = self.app
+        payments = app.edited_payments() if isinstance(app, QuickBooksUser) else []
+        if not payments or not isinstance(app, QuickBooksUser):
+            return
+        payment = data.draw(st.sampled_from(payments), label="payment")
+        (record,) = [p for p in self.world.library.qbo_records("Payment") if p["Id"] == payment]
+        lines = record["Line"]
+        refs = [self.ref_of_quickbooks_invoice(line["LinkedTxn"][0]["TxnId"]) for line in lines]
+        applied = [money(line["Amount"]) for line in lines]
+        new = []
+        cycled = (shares[n % len(shares)] for n in range(len(lines)))
+        for ref, amount, share in zip(refs, applied, cycled, strict=True):
+            owed = self.owed(ref, "app") if ref is not None else None
+            wanted = part_of(amount, share)
+            new.append(min(wanted, amount + (owed or Decimal(0))) if wanted > amount else wanted)
+        if new == applied:
+            return
+        app.edit_payment_lines(payment, new)
+        for ref, before, after in zip(refs, applied, new, strict=True):
+            if ref is not None and after > before:
+                self.allocated(ref, "app", after - before)
+        self.did(
+            "payment edits"
+            if all(a <= b for a, b in zip(new, applied, strict=True))
+            else "payment edits upward"
+        )
         self.steps += 1
+
+    def ref_of_quickbooks_invoice(self, invoice_id: str) -> Ref | None:
+        """The machine's invoice that is QuickBooks invoice ``invoice_id``."""
+        for ref in self.invoices:
+            found = self.app.invoice(ref, self.crm)
+            if found is not None and found.get("Id") == invoice_id:
+                return ref
+        return None
 
     @precondition(lambda self: self.invoices and self.actions.crm_invoice_cancels)
     @rule(data=st.data(), delete=st.booleans())
