@@ -1851,6 +1851,42 @@ def test_the_machine_s_quickbooks_people_edit_payments():
         machine.teardown()
 
 
+@pytest.mark.parametrize("library", ["xero", "quickbooks"])
+def test_the_machine_s_people_pay_two_invoices_at_once_and_edit_payments(library):
+    """The machine's ``crm_multi_payments`` and (QuickBooks) ``app_payment_edits`` of several
+    lines, upward and downward, replayed (the seeded sequences draw them seldom): a 1CRM
+    payment over two invoices; in QuickBooks its first line raised to 150 % (at most what
+    the invoice may take) and its second lowered to a third; then the 1CRM payment deleted.
+    The books balance after each sync."""
+    machine = machine_for(library)()
+    try:
+        machine.create_customer(side="crm", name="Kauri & Rimu", city="Nelson", phone="")
+        machine.sync()
+        line = [LineSpec("Widget", 2, Decimal("20.00"), Decimal(15))]  # 46.00
+        for _ in range(2):
+            machine.crm_invoice(Scripted("Kauri & Rimu 1", line, "NZD"), "2026-03-31")
+        machine.sync()
+        first, second = machine.invoices
+        machine.crm_multi_payment(Scripted([first, second]), shares=(50, 25))  # 23.00, 11.50
+        machine.sync()
+        crm, app = machine.crm, machine.app
+        assert crm.due(first) == app.due(first, crm) == Decimal("23.00")
+        assert crm.due(second) == app.due(second, crm) == Decimal("34.50")
+        if isinstance(app, QuickBooksUser):
+            (payment,) = app.edited_payments()
+            machine.app_edit_payment(Scripted(payment), shares=[150, 33, 100])
+            machine.sync()
+            assert crm.due(first) == app.due(first, crm) == Decimal("11.50")  # 34.50 paid
+            assert crm.due(second) == app.due(second, crm) == Decimal("42.20")  # 3.80 paid
+        (paid,) = crm.synced_payments()
+        crm.delete_payment(paid)
+        machine.sync()
+        assert crm.due(first) == app.due(first, crm) == Decimal("46.00")
+        assert crm.due(second) == app.due(second, crm) == Decimal("46.00")
+    finally:
+        machine.teardown()
+
+
 # -- goldens: quotes (books-quotes) -----------------------------------------------------------
 
 
