@@ -33,6 +33,16 @@ def synced_invoice_and_a_new_one(world: World, crm: CrmUser) -> tuple[Ref, Ref]:
     return synced, new
 
 
+def two_synced_invoices(world: World, crm: CrmUser) -> tuple[Ref, Ref]:
+    """Two synced 115.00 invoices of one customer."""
+    crm.create_customer("Rata Ltd 1", "r@books.example", "Napier")
+    line = LineSpec("Advice", 5, Decimal("20.00"), Decimal(15))  # 115.00
+    refs = [crm.create_invoice("Rata Ltd 1", [line], "NZD", "2026-03-31") for _ in range(2)]
+    first, second = [ref for ref in refs if ref is not None]
+    world.assert_balanced()
+    return first, second
+
+
 @pytest.mark.parametrize("library", ["xero", "quickbooks"])
 def test_golden_a_1crm_payment_over_two_invoices_waits_for_the_second(library):
     """One 1CRM payment of 50.00: 20.00 to a synced invoice, 30.00 to one whose own sync has
@@ -62,11 +72,7 @@ def test_golden_a_1crm_payment_over_two_synced_invoices_pays_each_its_share(libr
     (§2.7 brings neither back; deleting the 1CRM payment deletes both: §2.9)."""
     with open_world(library) as world:
         crm, app = CrmUser(world.library), user_of(world)
-        crm.create_customer("Rata Ltd 1", "r@books.example", "Napier")
-        line = LineSpec("Advice", 5, Decimal("20.00"), Decimal(15))  # 115.00
-        refs = [crm.create_invoice("Rata Ltd 1", [line], "NZD", "2026-03-31") for _ in range(2)]
-        first, second = [ref for ref in refs if ref is not None]
-        world.assert_balanced()
+        first, second = two_synced_invoices(world, crm)
         shares = [(first, Decimal("20.00")), (second, Decimal("30.00"))]
         payment = crm.pay_invoices(shares, Decimal("50.00"), "2026-03-05")
         assert payment is not None
@@ -82,11 +88,7 @@ def test_golden_a_1crm_payment_over_two_synced_invoices_pays_each_its_share(libr
 def two_paid_invoices(world: World, crm: CrmUser, app: QuickBooksUser, paid_in: str) -> list[Ref]:
     """Two synced 115.00 invoices paid by one payment, 20.00 and 30.00 (50.00 received), in
     QuickBooks or in 1CRM, synced."""
-    crm.create_customer("Rata Ltd 1", "r@books.example", "Napier")
-    line = LineSpec("Advice", 5, Decimal("20.00"), Decimal(15))  # 115.00
-    refs = [crm.create_invoice("Rata Ltd 1", [line], "NZD", "2026-03-31") for _ in range(2)]
-    first, second = [ref for ref in refs if ref is not None]
-    world.assert_balanced()
+    first, second = two_synced_invoices(world, crm)
     if paid_in == "app":
         qbo_pay_invoices(app, crm, [(first, Decimal("20.00")), (second, Decimal("30.00"))])
     else:
@@ -158,11 +160,7 @@ def test_golden_one_xero_payment_of_a_1crm_payment_over_two_invoices_deleted_in_
     1CRM payment goes (§2.7)."""
     with open_world("xero") as world:
         crm, app = CrmUser(world.library), XeroUser(world.library)
-        crm.create_customer("Rata Ltd 1", "r@books.example", "Napier")
-        line = LineSpec("Advice", 5, Decimal("20.00"), Decimal(15))  # 115.00
-        refs = [crm.create_invoice("Rata Ltd 1", [line], "NZD", "2026-03-31") for _ in range(2)]
-        first, second = [ref for ref in refs if ref is not None]
-        world.assert_balanced()
+        first, second = two_synced_invoices(world, crm)
         shares = [(first, Decimal("20.00")), (second, Decimal("30.00"))]
         assert crm.pay_invoices(shares, Decimal("52.50"), "2026-03-05")  # 2.50 unapplied
         world.assert_balanced()
