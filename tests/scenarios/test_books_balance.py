@@ -1874,7 +1874,7 @@ def test_the_machine_s_quickbooks_people_edit_payments():
         machine.crm_payment(Scripted(second), share=50, over=250)
         machine.sync()
         for payment in machine.app.edited_payments():
-            machine.app_edit_payment(Scripted(payment), share=33)
+            machine.app_edit_payment(Scripted(payment), shares=[33, 33, 33])
         machine.sync()
         crm, app = machine.crm, machine.app
         assert crm.due(first) == app.due(first, crm) == Decimal("46.00") - Decimal("7.59")
