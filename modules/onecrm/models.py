@@ -160,9 +160,19 @@ class DocumentInput(ModelInput):
 
 
 class PaymentInput(BaseModel):
+    """``require``: fields each invoice the payment pays must have filled in (as GetRecord's):
+    one without them is an error, so a payment over several invoices waits until every one is
+    synced — an invoice deleted since (its fields empty) is not waited for."""
+
     model_config = _LAX
 
     id: str
+    require: list[str] = Field(default_factory=list)
+
+    @field_validator("require", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        return field_names(value)
 
 
 class LineItem(BaseModel):

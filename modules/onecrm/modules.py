@@ -243,7 +243,23 @@ def list_payment_invoices(call: ModuleCall) -> Iterator[Bundle]:
     data = call.input_as(PaymentInput)
     parameters = call.parameters_as(ListParameters)
     allocations = read_allocations(client_for(call), data.id)
+    check_required(data, allocations)
     yield from with_position(list(limited(iter(allocations), parameters.limit)))
+
+
+def check_required(data: PaymentInput, allocations: list[dict[str, Any]]) -> None:
+    """Every live invoice the payment pays has the ``require`` fields, else a ``DataError``
+    naming the first that lacks them: the payment waits for all of them, not only for the
+    first (a later one was sent without its accounting system's id)."""
+    for allocation in allocations:
+        if allocation.get("invoice_number") in (None, ""):
+            continue  # deleted since: its fields are empty and nothing will fill them
+        missing = [name for name in data.require if allocation.get(name) in (None, "")]
+        if missing:
+            raise DataError(
+                f"1CRM Invoice {allocation['invoice_id']} (paid by payment {data.id}) "
+                f"has no {', '.join(missing)} (yet)"
+            )
 
 
 def _fields(data: BaseModel) -> dict[str, Any]:

@@ -264,6 +264,7 @@ def compare_payments(
     written before its Integrated ID was)."""
     found: list[Difference] = []
     ours, theirs = grouped(crm, lambda p: p.key), grouped(accounting, lambda p: p.key)
+    theirs = joined_twins(ours, theirs)
     loose = list(ours.pop("", []))
     unpaired: list[Payment] = []
     for key in sorted(set(ours) | set(theirs)):
@@ -284,6 +285,29 @@ def compare_payments(
             found += payment_differences(rules, twin, payment)
     found += [Difference("payment", "", p.label, "exists", True, False) for p in loose]
     return found
+
+
+def joined_twins(
+    ours: dict[str, list[Payment]], theirs: dict[str, list[Payment]]
+) -> dict[str, list[Payment]]:
+    """A 1CRM payment over several invoices is one Xero payment per invoice (Xero's payment
+    pays one invoice; §2.6 writes their ids, comma-joined, as its Integrated ID): those
+    payments are compared as one, under the 1CRM payment's key."""
+    theirs = dict(theirs)
+    for key in (k for k in ours if "," in k and k not in theirs):
+        parts = [theirs.pop(part)[0] for part in key.split(",") if part in theirs]
+        if parts:
+            theirs[key] = [
+                Payment(
+                    key=key,
+                    label=parts[0].label,
+                    kind=parts[0].kind,
+                    date=parts[0].date,
+                    amount=sum((p.amount for p in parts), Decimal(0)),
+                    allocations=tuple(a for p in parts for a in p.allocations),
+                )
+            ]
+    return theirs
 
 
 def same_money(mine: Payment, other: Payment) -> bool:

@@ -239,6 +239,62 @@ def test_invoice_lines_and_payment_take_several_calls(runner, onecrm, onecrm_con
     ]
 
 
+def test_a_payment_s_invoices_listed_with_require_wait_for_every_one(
+    runner, onecrm, onecrm_connection
+):
+    """``require`` on List a Payment's Invoices: the payment's second invoice without its
+    Integrated ID is an error naming it (a Break retries it: §3.6 waited for the first one
+    only); once it has one, every invoice is listed."""
+    onecrm.control("seed", {"Account": [{"id": "acc-m", "name": "Rata Ltd"}]})
+    made = []
+    for integrated in ("qbo-1", ""):
+        created = runner.one(
+            "onecrm:CreateRecord",
+            {
+                "model": "Invoice",
+                "name": "Work",
+                "billing_account_id": "acc-m",
+                **({"integrated_id": integrated} if integrated else {}),
+                "line_items": [{"name": "Advice", "unit_price": 50, "tax_percentage": 0}],
+            },
+            conn(onecrm_connection),
+        )
+        assert created.status == "success", created.error
+        made.append(outputs(created, 1)[0]["id"])
+    payment = runner.one(
+        "onecrm:CreateRecord",
+        {
+            "model": "Payment",
+            "amount": 30,
+            "account_id": "acc-m",
+            "related_invoices": [
+                {"invoice_id": made[0], "amount": 10},
+                {"invoice_id": made[1], "amount": 20},
+            ],
+        },
+        conn(onecrm_connection),
+    )
+    assert payment.status == "success", payment.error
+    paid = outputs(payment, 1)[0]["id"]
+    asked = {"id": paid, "require": "integrated_id"}
+    waiting = runner.one("onecrm:ListPaymentInvoices", asked, conn(onecrm_connection))
+    assert waiting.status == "error" and waiting.error["type"] == "DataError"
+    assert waiting.error["message"] == (
+        f"1CRM Invoice {made[1]} (paid by payment {paid}) has no integrated_id (yet)"
+    )
+    synced = runner.one(
+        "onecrm:UpdateRecord",
+        {"model": "Invoice", "id": made[1], "integrated_id": "qbo-2"},
+        conn(onecrm_connection),
+    )
+    assert synced.status == "success", synced.error
+    listed = runner.one("onecrm:ListPaymentInvoices", asked, conn(onecrm_connection))
+    assert [(a["integrated_id"], a["amount"]) for a in outputs(listed, 1)] == [
+        ("qbo-1", 10),
+        ("qbo-2", 20),
+    ]
+
+
 def test_updating_an_invoice_with_lines_replaces_them(runner, onecrm, onecrm_connection):
     """An edit made in the accounting system: the new lines are written, the old ones go, the
     totals follow, and the invoice owes the new total less what was paid on it."""

@@ -188,3 +188,18 @@ def test_quote_statuses_are_compared_through_the_mapping(library):
     assert differs(ACCEPTED, ACCEPTED) == differs(DECLINED, DECLINED) == []
     assert differs(OPEN, INVOICED) == [("status", OPEN, INVOICED)]
     assert differs(DECLINED, ACCEPTED) == [("status", DECLINED, ACCEPTED)]
+
+
+def test_a_1crm_payment_over_two_invoices_pairs_with_its_two_xero_payments():
+    """§2.6 makes one Xero payment per invoice of a 1CRM payment over several and writes
+    their ids comma-joined as its Integrated ID: the Xero payments are compared as one —
+    equal, no difference; one missing in Xero, its allocation differs."""
+    crm_payment = payment(
+        "P1,P2",
+        amount=50,
+        allocations=(Allocation("X1", money(20)), Allocation("X2", money(30))),
+    )
+    both = [payment("P1", "X1", 20), payment("P2", "X2", 30)]
+    assert compare("xero", books(payments=[crm_payment]), books(payments=both)) == []
+    left = compare("xero", books(payments=[crm_payment]), books(payments=both[:1]))
+    assert fields(left) == [("payment", "PMT-1", "allocations")]

@@ -132,20 +132,34 @@ class CrmUser:
 
     def pay(self, ref: Ref, allocated: Decimal, received: Decimal, date: str) -> bool:
         """A payment of ``received`` of which ``allocated`` goes to the invoice."""
-        invoice = self.invoice(ref)
-        if invoice is None:
-            return False
-        self.library.crm_person(
+        return self.pay_invoices([(ref, allocated)], received, date) is not None
+
+    def pay_invoices(
+        self, shares: list[tuple[Ref, Decimal]], received: Decimal, date: str
+    ) -> str | None:
+        """One payment of ``received`` allocated to several invoices of one account (each its
+        share, in this order); its id, ``None`` when an invoice is not in 1CRM."""
+        invoices = [self.invoice(ref) for ref, _ in shares]
+        if not invoices or None in invoices:
+            return None
+        first = invoices[0]
+        assert first is not None
+        links = [
+            {"invoice_id": invoice["id"], "amount": str(share)}
+            for invoice, (_, share) in zip(invoices, shares, strict=True)
+            if invoice is not None
+        ]
+        saved = self.library.crm_person(
             "Payment",
             {
-                "account_id": invoice["billing_account_id"],
+                "account_id": first["billing_account_id"],
                 "amount": str(received),
                 "payment_date": date,
-                "currency_id": invoice["currency_id"],
-                "related_invoices": [{"invoice_id": invoice["id"], "amount": str(allocated)}],
+                "currency_id": first["currency_id"],
+                "related_invoices": links,
             },
         )
-        return True
+        return str(saved["id"])
 
     def credit(
         self, ref: Ref, amount: Decimal, date: str, allocated: Decimal | None = None
@@ -758,31 +772,51 @@ class QuickBooksUser:
         self.library.qbo_api("POST", "payment?operation=delete", body)
 
     def edited_payments(self) -> list[str]:
-        """Payments a person may edit the line of: money on one invoice, no credit applied."""
+        """Payments a person may edit the lines of: money on invoices, no credit applied."""
         return [
             p["Id"]
             for p in self.library.qbo_records("Payment")
             if money(p["TotalAmt"]) > 0
-            and len(p.get("Line") or []) == 1
-            and p["Line"][0]["LinkedTxn"][0]["TxnType"] == "Invoice"
+            and p.get("Line")
+            and all(line["LinkedTxn"][0]["TxnType"] == "Invoice" for line in p["Line"])
         ]
 
     def edit_payment(self, payment_id: str, applied: Decimal) -> Decimal:
-        """Edit the payment's one line to ``applied`` (its total moves by as much: what was
-        received beyond the line stays unapplied); returns what the line applied before."""
+        """Edit the payment's one line to ``applied``; returns what it applied before."""
+        (before,) = self.edit_payment_lines(payment_id, [applied])
+        return before
+
+    def edit_payment_lines(self, payment_id: str, applied: list[Decimal]) -> list[Decimal]:
+        """Edit each line of the payment to its new amount, less or more (more: at most what
+        its invoice owes with the line's old amount — QuickBooks refuses more); its total
+        moves by as much (what was received beyond the lines stays unapplied). Returns what
+        the lines applied before."""
         (payment,) = [p for p in self.library.qbo_records("Payment") if p["Id"] == payment_id]
-        (line,) = payment["Line"]
-        before = money(line["Amount"])
-        total = money(payment["TotalAmt"]) - before + applied
+        lines = payment["Line"]
+        before = [money(line["Amount"]) for line in lines]
+        total = money(payment["TotalAmt"]) - sum(before, Decimal(0)) + sum(applied, Decimal(0))
         body = {
             "Id": payment_id,
             "SyncToken": payment["SyncToken"],
             "sparse": True,
             "TotalAmt": float(total),
-            "Line": [{"Amount": float(applied), "LinkedTxn": line["LinkedTxn"]}],
+            "Line": [
+                {"Amount": float(amount), "LinkedTxn": line["LinkedTxn"]}
+                for line, amount in zip(lines, applied, strict=True)
+            ],
         }
         self.library.qbo_api("POST", "payment", body)
         return before
+
+    def line_room(self, payment_id: str) -> list[Decimal]:
+        """How high each line of the payment may go: its amount and what its invoice still
+        owes."""
+        (payment,) = [p for p in self.library.qbo_records("Payment") if p["Id"] == payment_id]
+        balances = {i["Id"]: money(i["Balance"]) for i in self.library.qbo_records("Invoice")}
+        return [
+            money(line["Amount"]) + balances.get(line["LinkedTxn"][0]["TxnId"], Decimal(0))
+            for line in payment["Line"]
+        ]
 
     def edit_credit(self, payment_id: str, credit: Decimal) -> Decimal:
         """Edit a payment that applies one credit memo to one invoice (Receive Payment in
