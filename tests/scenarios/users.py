@@ -287,6 +287,14 @@ class XeroUser:
         self.library.xero_api("POST", f"Contacts/{contact}", {"Contacts": [change]})
         return True
 
+    def rename_customer(self, name: str, renamed: str) -> bool:
+        contact = self.contact_id(name)
+        if contact is None:
+            return False
+        change = {"ContactID": contact, "Name": renamed}
+        self.library.xero_api("POST", f"Contacts/{contact}", {"Contacts": [change]})
+        return True
+
     def create_invoice(
         self, customer: str, lines: list[LineSpec], mode: str, due: str, currency: str = "NZD"
     ) -> Ref | None:
