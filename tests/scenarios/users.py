@@ -562,6 +562,19 @@ class QuickBooksUser:
         self.library.qbo_api("POST", "customer", body)
         return True
 
+    def rename_customer(self, name: str, renamed: str) -> bool:
+        customer = self.customer(name)
+        if customer is None:
+            return False
+        body = {
+            "Id": customer["Id"],
+            "SyncToken": customer["SyncToken"],
+            "sparse": True,
+            "DisplayName": renamed,
+        }
+        self.library.qbo_api("POST", "customer", body)
+        return True
+
     def create_invoice(
         self, customer: str, lines: list[LineSpec], mode: str, due: str, currency: str = "NZD"
     ) -> Ref | None:
