@@ -139,3 +139,21 @@ def test_golden_an_account_in_another_currency_gets_its_customer_in_that_currenc
             for i in world.library.qbo_records("Invoice")
         }
         assert by_currency == {"AUD": NAME, "NZD": f"{NAME} (NZD)"}
+
+
+def test_golden_a_customer_renamed_in_quickbooks_renames_its_1crm_account():
+    """§3.2 finds the 1CRM account by the customer's note ``1CRM account <id>`` (§3.1 writes
+    it; §3.2 writes it on a customer without a note it makes an account of): on main it
+    searched 1CRM accounts by name only, so a customer renamed in QuickBooks became a second
+    1CRM account."""
+    with open_world("quickbooks") as world:
+        crm, app = CrmUser(world.library), QuickBooksUser(world.library)
+        crm.create_customer(NAME, "r@books.example", "Napier")
+        app.create_customer("Kea Ltd 1", "k@books.example", "Nelson")
+        world.assert_balanced()
+        for old, new in ((NAME, "Rata Holdings 1"), ("Kea Ltd 1", "Kea Holdings 1")):
+            assert app.rename_customer(old, new)
+        world.assert_balanced()
+        names = sorted(a["name"] for a in world.library.crm_records("Account"))
+        assert names == ["Kea Holdings 1", "Rata Holdings 1"]
+        assert sorted(_customers(world)) == names
