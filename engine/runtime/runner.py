@@ -495,6 +495,9 @@ class _Run:
         accumulators, modules = self.accumulators, run_record.modules
         dumps, json_default, options = BUNDLE_ENCODING
         record: ModuleRecord | None = None
+        # The operation of every bundle past the stored ones: nothing reads an operation not
+        # ``stored`` (no duration, no output kept, its input, error and directive dropped).
+        unstored = OperationRecord(None, [], False, 0, None, None, 0.0, None)
         for scope in scopes:
             # ``_begin_operation`` and ``_check_limits``, inline.
             if run_record.operations >= max_operations:
@@ -509,11 +512,11 @@ class _Run:
             # ``OperationRecord(bundle=…)`` by position, its start in ``duration_ms``: a call
             # with keywords costs a dict of them on each operation.
             calls = record.calls
-            stored = len(calls) < stored_bundles
-            operation = OperationRecord(None, [], stored, 0, None, None, started, self.lineage)
-            if stored:
+            if len(calls) < stored_bundles:
+                operation = OperationRecord(None, [], True, 0, None, None, started, self.lineage)
                 calls.append(operation)
-            else:
+            else:  # past the stored ones: written to, never read, so one serves them all
+                operation = unstored
                 record.calls_omitted += 1
             transaction.begin_operation()
             if on_event is not None:  # ``_event``, inline while nobody would receive it
@@ -615,7 +618,7 @@ class _Run:
             if on_event is not None:
                 self.events_numbered += 1
                 if unheard is None or not unheard():
-                    self._send_event("module_finished", node, error=operation.error)
+                    self._send_event("module_finished", node, error=None)
             if self.trigger_contexts:
                 self._collect_trigger_cursor(node)
             if not produced and self._continues_without_results(node):

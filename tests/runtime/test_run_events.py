@@ -12,7 +12,7 @@ import pytest
 
 from engine.blueprint import load_blueprint
 from engine.graph import compile_blueprint
-from engine.runtime import RunContext, run_scenario
+from engine.runtime import RunContext, RunLimits, run_scenario
 from tests.runtime.test_compiled import LINES_FLOW, REGISTRY, lines
 
 PLAN = compile_blueprint(
@@ -23,17 +23,23 @@ PLAN = compile_blueprint(
 )
 
 
-def _run(compiled: bool, unheard: Callable[[], bool] | None) -> list[dict[str, Any]]:
+def _run(
+    compiled: bool,
+    unheard: Callable[[], bool] | None,
+    limits: RunLimits | None = None,
+    items: list[dict[str, Any]] | None = None,
+) -> list[dict[str, Any]]:
     """The events ``on_event`` received in a run of the items scenario over 24 lines."""
     received: list[dict[str, Any]] = []
     context = RunContext(
         clock=lambda: datetime(2026, 3, 1, tzinfo=UTC),
+        limits=limits or RunLimits(),
         compiled=compiled,
         execution_id="e-1",
         on_event=received.append,
         events_unheard=unheard,
     )
-    record = run_scenario(PLAN, context, trigger_bundles=[{"lines": lines(24)}])
+    record = run_scenario(PLAN, context, trigger_bundles=[{"lines": items or lines(24)}])
     assert record.status.value == "success"
     return received
 
@@ -77,3 +83,16 @@ def test_events_nobody_hears_are_left_out_and_the_later_ones_numbered_as_if_sent
     assert asked[0] == len(every)  # asked once an event, for each of them
     assert sent == [event for at, event in enumerate(every, 1) if at not in quiet]
     assert [event["seq"] for event in sent][2:4] == [3, 15]
+
+
+def test_the_route_sends_the_general_ways_events_past_the_stored_operations():
+    """Past ``stored_bundles`` the route's operations share one unstored record; a failing
+    operation's error (its error route ignores it) must not reach the next one's event."""
+    items = lines(12)
+    for line in items[1::3]:
+        line["price"] = "not a number"  # the line total fails: Set variables' error route
+    small = RunLimits(stored_bundles=1)
+    compiled, general = (_run(way, None, small, items) for way in (True, False))
+    assert compiled == general
+    failed = [event for event in compiled if event["event"] == "module_finished" and event["error"]]
+    assert len(failed) >= 2
