@@ -6,7 +6,11 @@ answer checked; ``--floor`` posts to the bare Flask floor instead. The measured 
 inside ``itertools.starmap``, so callgrind can count them alone, whatever the machine's load:
 
     valgrind --tool=callgrind --toggle-collect=starmap_next \\
-        .venv/bin/python -m tests.benchmarks.callgrind_roundtrip 100 [--floor] [--threads=10]
+        .venv/bin/python -m tests.benchmarks.callgrind_roundtrip 100 [--floor | --flask] \\
+        [--threads=10]
+
+``--flask`` posts to the same app's Flask ``wsgi_app`` behind the raw webhook path
+(``webui.rawhooks``): the two ways one tree answers a webhook, compared.
 
 The instructions per request are callgrind's total divided by the requests. Without valgrind
 it prints ``time.process_time`` per request (all threads of the process).
@@ -87,6 +91,8 @@ def main(argv: list[str]) -> None:
         else:
             app, token, _ = _product(Path(temp) / "var")
             path, check = f"/hooks/{token}", True
+            if "--flask" in argv:
+                app = app.wsgi_app.flask_app
         for _ in range(30):  # warm: plans, caches, connections
             _post(app, path, check)
         started = time.process_time()
