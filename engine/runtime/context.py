@@ -122,8 +122,8 @@ class RunContext:
         events_unheard: asked before each progress event; while it answers ``True`` (the
             sink says nobody would receive the event) the runner only counts the event in
             ``seq`` and does not call ``on_event``: a run over thousands of items sends two
-            events an operation, and calling the sink for each only to drop it was ~16 % of
-            such a run's thread.
+            events an operation, and the sink (a hub keeping the first 2,000 of a run) would
+            only drop them.
         logger: where modules log; secrets never go here.
         compiled: run the plan's compiled paths (built-in modules inline, routes of simple
             modules without the general step machinery); ``False`` runs everything the
