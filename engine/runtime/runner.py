@@ -929,7 +929,8 @@ class _Run:
             record.calls_omitted += 1
         operation.duration_ms = started
         self.transaction.begin_operation()
-        self._event("module_started", node)
+        if self.context.on_event is not None:  # no frame a call for a run nobody follows
+            self._event("module_started", node)
         return operation
 
     def _new_call(self, record: ModuleRecord) -> OperationRecord:
@@ -957,7 +958,8 @@ class _Run:
 
     def _operation_ended(self, node: PlanNode, operation: OperationRecord) -> None:
         """The end of ``_end_operation``: the event, and a trigger's cursor."""
-        self._event("module_finished", node, error=operation.error)
+        if self.context.on_event is not None:
+            self._event("module_finished", node, error=operation.error)
         if self.trigger_contexts:  # only a trigger's call leaves its context there
             self._collect_trigger_cursor(node)
 
