@@ -62,7 +62,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from webui.rawhooks import RawHooks
 
     # Webhook ingress answered before Flask's request machinery, the same way (webui.rawhooks).
-    app.wsgi_app = RawHooks(app, app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = RawHooks(app, app.wsgi_app)  # type: ignore[method-assign]  # Flask types wsgi_app as a method; replacing it is its documented middleware hook
     return app
 
 
