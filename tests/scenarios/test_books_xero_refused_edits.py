@@ -63,3 +63,26 @@ def test_a_1crm_edit_refused_before_2_9_clears_xero_is_not_undone_by_2_4():
         world.assert_balanced()
         assert crm.due(ref) == app.due(ref, crm) == EDITED
         a_later_xero_edit_reaches_1crm(world, crm, app, ref)
+
+
+NEWER = [LineSpec("Advice", 2, Decimal("20.00"), Decimal(15))]  # 46.00
+
+
+def test_golden_a_stale_retry_of_a_refused_edit_never_overwrites_a_newer_1crm_edit():
+    """Edit A is refused (payments allocated) and waits to retry; the person clears the
+    payments in 1CRM (2.9 deletes them in Xero) and edits the invoice again, B, which Xero
+    takes. Then A's retry runs. Before: it resumed at the update with A's stored lines and
+    wrote them over B in Xero, and 2.4 brought A back to 1CRM; now the retried part reads
+    1CRM again and Xero ends with 1CRM's B."""
+    with open_world("xero") as world:
+        crm, app, ref = paid_invoice(world, side="app")
+        assert crm.edit_invoice(ref, EDIT, "2026-04-30")
+        world.run_scenarios()
+        [(scenario, _, error, _)] = world.waiting()
+        assert scenario == "2.11" and "payment or credit note allocated" in str(error)
+        assert crm.clear_invoice(ref) == 4
+        world.run_scenarios()
+        assert crm.edit_invoice(ref, NEWER, "2026-05-15")
+        world.run_scenarios()
+        world.assert_balanced()
+        assert crm.due(ref) == app.due(ref, crm) == Decimal("46.00")
