@@ -86,3 +86,23 @@ def test_golden_a_stale_retry_of_a_refused_edit_never_overwrites_a_newer_1crm_ed
         world.run_scenarios()
         world.assert_balanced()
         assert crm.due(ref) == app.due(ref, crm) == Decimal("46.00")
+
+
+def test_golden_a_note_of_an_edit_1crm_no_longer_holds_leaves_xero_edits_to_2_4():
+    """2.11's note protects only while 1CRM still holds the noted edit, as 3.10's does. The
+    note an older edit's retry left (its refusal noted after the person had put the invoice
+    back as it was, so nothing waits) is met by a Xero edit. Before: 2.4 asked only whether a
+    note exists and left the invoice alone, so 1CRM kept 23.00 while Xero owed 46.00."""
+    with open_world("xero") as world:
+        crm, app, ref = paid_invoice(world, side="app")
+        assert app.clear_invoice(ref, crm) == 4
+        world.assert_balanced()
+        twin = app.invoice(ref, crm)
+        assert twin is not None and crm.due(ref) == Decimal("23.00")
+        service = world.library.service
+        [store] = [s for s in service.list_data_stores() if s.name == "xero-invoice-edits-waiting"]
+        older = {"amount": "38.81", "total_tax": "5.06", "due_date": "2026-04-30"}
+        refusal = "A validation exception occurred: payment or credit note allocated"
+        data = {"invoice": crm.invoice(ref)["id"], "refused": refusal, **older}  # type: ignore[index]
+        service.put_record(store.id, twin["InvoiceID"], data)
+        a_later_xero_edit_reaches_1crm(world, crm, app, ref)
