@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, cast
 
-from flask import Flask, Request, Response, current_app, jsonify, request, send_from_directory
+from flask import Flask, Request, Response, current_app, request, send_from_directory
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
@@ -59,6 +59,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_api(app)
     _register_editor(app)
     app.after_request(_security_headers)
+    from webui.rawhooks import RawHooks
+
+    # Webhook ingress answered before Flask's request machinery, the same way (webui.rawhooks).
+    app.wsgi_app = RawHooks(app, app.wsgi_app)  # type: ignore[method-assign]
     return app
 
 
@@ -96,7 +100,33 @@ def _unproxied(proxy: Any) -> Any:
 
 def error_response(status: int, code: str, message: str, **extra: Any) -> tuple[Response, int]:
     """Every error body: ``{"error": {"code", "message", "path"}}``."""
-    return jsonify({"error": {"code": code, "message": message, "path": None, **extra}}), status
+    return error_answer(_unproxied(current_app), status, code, message, **extra), status
+
+
+def error_answer(app: Flask, status: int, code: str, message: str, **extra: Any) -> Response:
+    """``error_response``'s answer, built without a request context (``app.json`` is what
+    ``jsonify`` uses): the raw webhook path (``webui.rawhooks``) answers with it too."""
+    body = {"error": {"code": code, "message": message, "path": None, **extra}}
+    response = cast(Response, app.json.response(body))  # the app's response_class
+    response.status_code = status
+    return response
+
+
+def service_error_answer(app: Flask, error: ServiceError) -> Response:
+    """The answer to a service's refusal: its status, code and message, and ``Retry-After``
+    when it says when to come back."""
+    path = getattr(error, "path", None)
+    response = error_answer(app, error.status, error.code, str(error), path=path)
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(max(1, round(retry_after)))
+    return response
+
+
+def http_error_answer(app: Flask, error: HTTPException) -> Response:
+    """The JSON answer to an HTTP error outside the API and the editor (413, 405, 500 …)."""
+    code = (error.name or "error").lower().replace(" ", "_")
+    return error_answer(app, error.code or 500, code, error.description or error.name)
 
 
 def _derived_key(secret_key: str, purpose: str) -> str:
@@ -118,12 +148,7 @@ def _service_from_environment(app: Flask) -> Service:
 def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ServiceError)
     def service_error(error: ServiceError) -> ResponseReturnValue:
-        path = getattr(error, "path", None)
-        body, status = error_response(error.status, error.code, str(error), path=path)
-        retry_after = getattr(error, "retry_after", None)
-        if retry_after is not None:
-            return body, status, {"Retry-After": str(max(1, round(retry_after)))}
-        return body, status
+        return service_error_answer(app, error)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> ResponseReturnValue:
@@ -133,8 +158,7 @@ def _register_error_handlers(app: Flask) -> None:
             from webui.api.problems import http_error_body
 
             return http_error_body(error)
-        code = (error.name or "error").lower().replace(" ", "_")
-        return error_response(error.code or 500, code, error.description or error.name)
+        return http_error_answer(app, error)
 
 
 # -- the editor and security headers -----------------------------------------------------------
@@ -182,6 +206,12 @@ def _editor_asset(filename: str) -> ResponseReturnValue:
 
 
 def _security_headers(response: Response) -> Response:
+    """``after_request``: ``security_headers`` for the request being handled."""
+    handled = current_request()
+    return security_headers(response, handled.path, handled.is_secure)
+
+
+def security_headers(response: Response, path: str, secure: bool) -> Response:
     """Headers every answer carries; a view that set its own keeps them."""
     headers = response.headers
     headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -189,10 +219,9 @@ def _security_headers(response: Response) -> Response:
     headers.setdefault("X-Frame-Options", "DENY")
     html = response.mimetype == "text/html"
     headers.setdefault("Content-Security-Policy", EDITOR_CSP if html else API_CSP)
-    handled = current_request()
-    if handled.path.startswith("/api/"):
+    if path.startswith("/api/"):
         headers.setdefault("Cache-Control", "no-store")
-    if handled.is_secure:
+    if secure:
         # Only over HTTPS (a proxy's X-Forwarded-Proto honoured, docs/deploy.md): browsers
         # ignore it on plain HTTP, and a local `make run` must stay reachable over http.
         headers.setdefault("Strict-Transport-Security", f"max-age={HSTS_SECONDS}")

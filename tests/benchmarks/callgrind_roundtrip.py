@@ -6,7 +6,11 @@ answer checked; ``--floor`` posts to the bare Flask floor instead. The measured 
 inside ``itertools.starmap``, so callgrind can count them alone, whatever the machine's load:
 
     valgrind --tool=callgrind --toggle-collect=starmap_next \\
-        .venv/bin/python -m tests.benchmarks.callgrind_roundtrip 100 [--floor] [--threads=10]
+        .venv/bin/python -m tests.benchmarks.callgrind_roundtrip 100 [--floor | --flask] \\
+        [--threads=10]
+
+``--flask`` posts to the same app's Flask ``wsgi_app`` behind the raw webhook path
+(``webui.rawhooks``): the two ways one tree answers a webhook, compared.
 
 The instructions per request are callgrind's total divided by the requests. Without valgrind
 it prints ``time.process_time`` per request (all threads of the process).
@@ -32,8 +36,8 @@ from tests.benchmarks.servers import answer_floor_app
 BODY = json.dumps(INVOICE).encode()
 
 
-def _environ(path: str) -> dict[str, Any]:
-    """What gunicorn gives the app for B6's POST."""
+def environ(path: str, body: bytes = BODY) -> dict[str, Any]:
+    """What gunicorn gives the app for a POST of JSON (B6's invoice unless told)."""
     return {
         "REQUEST_METHOD": "POST",
         "SCRIPT_NAME": "",
@@ -47,11 +51,11 @@ def _environ(path: str) -> dict[str, Any]:
         "REMOTE_PORT": "40000",
         "HTTP_HOST": "127.0.0.1:8000",
         "CONTENT_TYPE": "application/json",
-        "CONTENT_LENGTH": str(len(BODY)),
+        "CONTENT_LENGTH": str(len(body)),
         "HTTP_CONNECTION": "close",
         "HTTP_USER_AGENT": "Python-urllib/3.11",
         "HTTP_ACCEPT_ENCODING": "identity",
-        "wsgi.input": io.BytesIO(BODY),
+        "wsgi.input": io.BytesIO(body),
         "wsgi.url_scheme": "http",
         "wsgi.errors": sys.stderr,
         "wsgi.version": (1, 0),
@@ -67,7 +71,7 @@ def _post(app: Any, path: str, check: bool) -> None:
     def start_response(status: str, headers: Any, exc_info: Any = None) -> None:
         statuses.append(status)
 
-    answer = b"".join(app(_environ(path), start_response))
+    answer = b"".join(app(environ(path), start_response))
     if check and (not statuses[0].startswith("200") or json.loads(answer) != EXPECTED):
         raise AssertionError(f"wrong answer: {statuses} {answer[:200]!r}")
 
@@ -87,6 +91,8 @@ def main(argv: list[str]) -> None:
         else:
             app, token, _ = _product(Path(temp) / "var")
             path, check = f"/hooks/{token}", True
+            if "--flask" in argv:
+                app = app.wsgi_app.flask_app
         for _ in range(30):  # warm: plans, caches, connections
             _post(app, path, check)
         started = time.process_time()

@@ -8,6 +8,7 @@ import io
 import json
 
 import pytest
+from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from engine.config import Settings
 from engine.queue import InlineQueue
@@ -78,6 +79,25 @@ def test_webhook_bodies_over_the_limit_are_413_and_not_stored(world, streamed):
     assert service.store.count_queue(hook.id) == 0
     fits = client.post(f"/hooks/{hook.token}", data=b"x" * LIMIT, content_type="text/plain")
     assert fits.status_code == 200 and service.store.count_queue(hook.id) == 1
+
+
+def test_a_chunked_webhook_body_over_the_limit_is_not_stored_cut_at_the_limit(world):
+    """A chunked body as a server hands it over: no ``Content-Length`` at all (the test
+    client's ``input_stream`` declares one). Werkzeug stops reading such a body at the limit
+    without an error, so it used to be accepted cut to ``LIMIT`` bytes."""
+    service, app, _ = world
+    hook = service.import_scenario(HOOK_TO_VARIABLE, active=False).webhooks[0]
+    environ = EnvironBuilder(
+        path=f"/hooks/{hook.token}", method="POST", content_type="text/plain"
+    ).get_environ()
+    environ.pop("CONTENT_LENGTH", None)
+    environ.update({"wsgi.input": io.BytesIO(b"x" * (LIMIT + 1)), "wsgi.input_terminated": True})
+    body, status, _ = run_wsgi_app(app, environ)
+    assert (status, json.loads(b"".join(body))["error"]["code"]) == (
+        "413 REQUEST ENTITY TOO LARGE",
+        "request_entity_too_large",
+    )
+    assert service.store.count_queue(hook.id) == 0
 
 
 @pytest.mark.parametrize("streamed", [False, True], ids=["declared", "chunked"])
