@@ -1804,19 +1804,25 @@ def test_golden_a_quickbooks_payment_edited_to_another_amount_is_followed_in_1cr
         assert money(synced["total_amount"]) == Decimal("20.00")
 
 
+def two_synced_1crm_invoices(machine: BooksMachine) -> tuple[Ref, Ref]:
+    """Two 1CRM invoices of 46.00 for one customer, synced by the machine."""
+    machine.create_customer(side="crm", name="Kauri & Rimu", city="Nelson", phone="")
+    machine.sync()
+    line = [LineSpec("Widget", 2, Decimal("20.00"), Decimal(15))]
+    for _ in range(2):
+        machine.crm_invoice(Scripted("Kauri & Rimu 1", line, "NZD"), "2026-03-31")
+    machine.sync()
+    first, second = machine.invoices
+    return first, second
+
+
 def test_the_machine_s_quickbooks_people_edit_payments():
     """The machine's ``app_payment_edits`` replayed (the seeded sequences draw it seldom): a
     payment made in QuickBooks and one made in 1CRM (an over-payment: 2.50 unapplied), each
     lowered to a third in QuickBooks; the books balance."""
     machine = machine_for("quickbooks")()
     try:
-        machine.create_customer(side="crm", name="Kauri & Rimu", city="Nelson", phone="")
-        machine.sync()
-        line = [LineSpec("Widget", 2, Decimal("20.00"), Decimal(15))]
-        for _ in range(2):
-            machine.crm_invoice(Scripted("Kauri & Rimu 1", line, "NZD"), "2026-03-31")
-        machine.sync()
-        first, second = machine.invoices
+        first, second = two_synced_1crm_invoices(machine)
         machine.app_payment(Scripted(first, ""), share=50)
         machine.crm_payment(Scripted(second), share=50, over=250)
         machine.sync()
@@ -1837,13 +1843,7 @@ def test_the_machine_s_quickbooks_people_edit_credit_memo_lines():
     balance."""
     machine = machine_for("quickbooks")()
     try:
-        machine.create_customer(side="crm", name="Kauri & Rimu", city="Nelson", phone="")
-        machine.sync()
-        line = [LineSpec("Widget", 2, Decimal("20.00"), Decimal(15))]
-        for _ in range(2):
-            machine.crm_invoice(Scripted("Kauri & Rimu 1", line, "NZD"), "2026-03-31")
-        machine.sync()
-        first, second = machine.invoices
+        first, second = two_synced_1crm_invoices(machine)
         machine.app_credit_note(Scripted(first), share=50, paid=0)
         machine.app_credit_note(Scripted(second), share=50, paid=50)
         machine.sync()
