@@ -165,6 +165,9 @@ class Actions:
     (the rest is the customer's free credit)."""
     crm_unallocated_credit: bool = False
     """Credit given in 1CRM of more than it allocates to the invoice, or allocated to none."""
+    app_credit_edits: bool = False
+    """A QuickBooks payment's credit memo line edited to apply less of the memo (Receive
+    Payment in QuickBooks' screens): §3.12 allocates the 1CRM credit again."""
     app_payment_edits: bool = False
     """A payment's lines edited in the accounting system, each to a smaller or a larger
     amount (a person correcting what they entered: the invoice owes more or less, the
@@ -253,6 +256,7 @@ ACTIONS: dict[str, Actions] = {
         paid_invoice_edits=True,
         app_payment_edits=True,
         crm_multi_payments=True,
+        app_credit_edits=True,
         crm_account_renames=True,
     ),
 }
@@ -508,6 +512,20 @@ class BooksMachine(RuleBasedStateMachine):
             if found is not None and found.get("Id") == invoice_id:
                 return ref
         return None
+
+    @precondition(lambda self: self.payments and self.actions.app_credit_edits)
+    @rule(data=st.data(), share=st.integers(1, 99))
+    def app_edit_credit(self, data: st.DataObject, share: int) -> None:
+        """The credit memo line of a QuickBooks payment edited to apply less of the memo: the
+        invoice owes the difference again and the memo has it free (§3.12 follows)."""
+        payments = self.app.credited_payments() if isinstance(self.app, QuickBooksUser) else []
+        if payments:
+            payment = data.draw(st.sampled_from(payments), label="credited payment")
+            (found,) = [p for p in self.world.library.qbo_records("Payment") if p["Id"] == payment]
+            (used,) = [ln for ln in found["Line"] if ln["LinkedTxn"][0]["TxnType"] == "CreditMemo"]
+            self.app.edit_credit(payment, part_of(money(used["Amount"]), share))
+            self.did("credit memo line edits")
+        self.steps += 1
 
     @precondition(lambda self: self.invoices and self.actions.crm_invoice_cancels)
     @rule(data=st.data(), delete=st.booleans())
@@ -1909,19 +1927,25 @@ def test_golden_a_quickbooks_payment_edited_to_another_amount_is_followed_in_1cr
         assert money(synced["total_amount"]) == Decimal("20.00")
 
 
+def two_synced_1crm_invoices(machine: BooksMachine) -> tuple[Ref, Ref]:
+    """Two 1CRM invoices of 46.00 for one customer, synced by the machine."""
+    machine.create_customer(side="crm", name="Kauri & Rimu", city="Nelson", phone="")
+    machine.sync()
+    line = [LineSpec("Widget", 2, Decimal("20.00"), Decimal(15))]
+    for _ in range(2):
+        machine.crm_invoice(Scripted("Kauri & Rimu 1", line, "NZD"), "2026-03-31")
+    machine.sync()
+    first, second = machine.invoices
+    return first, second
+
+
 def test_the_machine_s_quickbooks_people_edit_payments():
     """The machine's ``app_payment_edits`` replayed (the seeded sequences draw it seldom): a
     payment made in QuickBooks and one made in 1CRM (an over-payment: 2.50 unapplied), each
     lowered to a third in QuickBooks; the books balance."""
     machine = machine_for("quickbooks")()
     try:
-        machine.create_customer(side="crm", name="Kauri & Rimu", city="Nelson", phone="")
-        machine.sync()
-        line = [LineSpec("Widget", 2, Decimal("20.00"), Decimal(15))]
-        for _ in range(2):
-            machine.crm_invoice(Scripted("Kauri & Rimu 1", line, "NZD"), "2026-03-31")
-        machine.sync()
-        first, second = machine.invoices
+        first, second = two_synced_1crm_invoices(machine)
         machine.app_payment(Scripted(first, ""), share=50)
         machine.crm_payment(Scripted(second), share=50, over=250)
         machine.sync()
@@ -1967,6 +1991,31 @@ def test_the_machine_s_people_pay_two_invoices_at_once_and_edit_payments(library
         machine.sync()
         assert crm.due(first) == app.due(first, crm) == Decimal("46.00")
         assert crm.due(second) == app.due(second, crm) == Decimal("46.00")
+    finally:
+        machine.teardown()
+
+
+def test_the_machine_s_quickbooks_people_edit_credit_memo_lines():
+    """The machine's ``app_credit_edits`` replayed (the seeded sequences draw it seldom):
+    credit applied alone and credit applied with money in QuickBooks, each payment's credit
+    memo line lowered to 40 % of it; §3.12 allocates the 1CRM credits again and the books
+    balance."""
+    machine = machine_for("quickbooks")()
+    try:
+        first, second = two_synced_1crm_invoices(machine)
+        machine.app_credit_note(Scripted(first), share=50, paid=0)
+        machine.app_credit_note(Scripted(second), share=50, paid=50)
+        machine.sync()
+        credited = machine.app.credited_payments()
+        assert len(credited) == 2
+        for payment in credited:
+            machine.app_edit_credit(Scripted(payment), share=40)
+        machine.sync()
+        crm, app = machine.crm, machine.app
+        assert crm.due(first) == app.due(first, crm) == Decimal("46.00") - Decimal("9.20")
+        # The second's payment also paid half of what its credit left: 11.50.
+        owed = Decimal("46.00") - Decimal("9.20") - Decimal("11.50")
+        assert crm.due(second) == app.due(second, crm) == owed
     finally:
         machine.teardown()
 

@@ -130,3 +130,29 @@ def test_golden_a_1crm_edit_with_a_rate_quickbooks_lacks_survives_a_quickbooks_p
         world.assert_balanced()
         assert crm.due(ref) == app.due(ref, crm) == Decimal("25.00")
         a_later_quickbooks_edit_reaches_1crm(world, crm, app, ref, Decimal("21.00"))
+
+
+def test_golden_a_stale_retry_of_a_refused_edit_never_overwrites_a_newer_1crm_edit():
+    """Edit A (12.00, below what is paid) is refused and waits to retry; the person then edits
+    the invoice again, B (30.00), which QuickBooks takes. They delete the QuickBooks payment of
+    10.00: A's retry is taken now. Before: the retry resumed at the update with A's stored lines
+    and wrote 12.00 over B in QuickBooks, and 3.4 brought 12.00 back to 1CRM; now the retried
+    part reads 1CRM again and QuickBooks ends with 1CRM's B."""
+    with open_world("quickbooks") as world:
+        crm, app, ref = paid_and_credited(world, "crm")
+        assert crm.edit_invoice(ref, BELOW_PAID, "2026-04-30")
+        world.run_scenarios()
+        refused(world)
+        newer = [LineSpec("Freight", 1, Decimal("30.00"), Decimal(0))]
+        assert crm.edit_invoice(ref, newer, "2026-05-15")
+        world.run_scenarios()
+        twin = app.invoice(ref, crm)
+        assert twin is not None and money(twin["TotalAmt"]) == Decimal("30.00")
+        app.delete_payment(the_quickbooks_payment(world))
+        world.run_scenarios()  # 3.7 deletes the 1CRM payment
+        world.run_scenarios()  # 3.10 runs on that change of the invoice: nothing to send
+        world.assert_balanced()  # the tick: A's retry
+        invoice, twin = crm.invoice(ref), app.invoice(ref, crm)
+        assert invoice is not None and twin is not None
+        assert money(invoice["amount"]) == money(twin["TotalAmt"]) == Decimal("30.00")
+        assert crm.due(ref) == app.due(ref, crm) == Decimal("20.00")

@@ -66,3 +66,46 @@ def test_a_1crm_edit_refused_before_2_9_clears_xero_is_not_undone_by_2_4():
         world.assert_balanced()
         assert crm.due(ref) == app.due(ref, crm) == EDITED
         a_later_xero_edit_reaches_1crm(world, crm, app, ref)
+
+
+NEWER = [LineSpec("Advice", 2, Decimal("20.00"), Decimal(15))]  # 46.00
+
+
+def test_golden_a_stale_retry_of_a_refused_edit_never_overwrites_a_newer_1crm_edit():
+    """Edit A is refused (payments allocated) and waits to retry; the person clears the
+    payments in 1CRM (2.9 deletes them in Xero) and edits the invoice again, B, which Xero
+    takes. Then A's retry runs. Before: it resumed at the update with A's stored lines and
+    wrote them over B in Xero, and 2.4 brought A back to 1CRM; now the retried part reads
+    1CRM again and Xero ends with 1CRM's B."""
+    with open_world("xero") as world:
+        crm, app, ref = paid_invoice(world, side="app")
+        assert crm.edit_invoice(ref, EDIT, "2026-04-30")
+        world.run_scenarios()
+        [(scenario, _, error, _)] = world.waiting()
+        assert scenario == "2.11" and "payment or credit note allocated" in str(error)
+        assert crm.clear_invoice(ref) == 4
+        world.run_scenarios()
+        assert crm.edit_invoice(ref, NEWER, "2026-05-15")
+        world.run_scenarios()
+        world.assert_balanced()
+        assert crm.due(ref) == app.due(ref, crm) == Decimal("46.00")
+
+
+def test_golden_a_note_of_an_edit_1crm_no_longer_holds_leaves_xero_edits_to_2_4():
+    """2.11's note protects only while 1CRM still holds the noted edit, as 3.10's does. The
+    note an older edit's retry left (its refusal noted after the person had put the invoice
+    back as it was, so nothing waits) is met by a Xero edit. Before: 2.4 asked only whether a
+    note exists and left the invoice alone, so 1CRM kept 23.00 while Xero owed 46.00."""
+    with open_world("xero") as world:
+        crm, app, ref = paid_invoice(world, side="app")
+        assert app.clear_invoice(ref, crm) == 4
+        world.assert_balanced()
+        twin = app.invoice(ref, crm)
+        assert twin is not None and crm.due(ref) == Decimal("23.00")
+        service = world.library.service
+        [store] = [s for s in service.list_data_stores() if s.name == "xero-invoice-edits-waiting"]
+        older = {"amount": "38.81", "total_tax": "5.06", "due_date": "2026-04-30"}
+        refusal = "A validation exception occurred: payment or credit note allocated"
+        data = {"invoice": crm.invoice(ref)["id"], "refused": refusal, **older}  # type: ignore[index]
+        service.put_record(store.id, twin["InvoiceID"], data)
+        a_later_xero_edit_reaches_1crm(world, crm, app, ref)

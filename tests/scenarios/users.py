@@ -793,6 +793,11 @@ class QuickBooksUser:
             and all(line["LinkedTxn"][0]["TxnType"] == "Invoice" for line in p["Line"])
         ]
 
+    def credited_payments(self) -> list[str]:
+        """Payments a person may edit the credit memo line of (``edit_credit``): one invoice
+        line and one credit memo line that still applies credit."""
+        return [p["Id"] for p in self.library.qbo_records("Payment") if _one_credit_line(p)]
+
     def edit_payment(self, payment_id: str, applied: Decimal) -> Decimal:
         """Edit the payment's one line to ``applied``; returns what it applied before."""
         (before,) = self.edit_payment_lines(payment_id, [applied])
@@ -855,6 +860,15 @@ class QuickBooksUser:
         }
         self.library.qbo_api("POST", "payment", body)
         return before
+
+
+def _one_credit_line(payment: dict[str, Any]) -> bool:
+    """Whether ``payment`` links one invoice and one credit memo, and applies some credit."""
+    kinds = [line["LinkedTxn"][0]["TxnType"] for line in payment.get("Line") or []]
+    if sorted(kinds) != ["CreditMemo", "Invoice"]:
+        return False
+    (used,) = [ln for ln in payment["Line"] if ln["LinkedTxn"][0]["TxnType"] == "CreditMemo"]
+    return money(used["Amount"]) > Decimal("0.01")
 
 
 __all__ = ["QBO_REALM", "CrmUser", "LineSpec", "QuickBooksUser", "Ref", "XeroUser"]
