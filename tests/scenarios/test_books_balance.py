@@ -161,11 +161,25 @@ class Actions:
     correcting what they entered: the invoice owes more, the payment's total follows; what
     was received beyond the line stays unapplied). QuickBooks: §3.7 allocates the 1CRM
     payment again."""
+    # -- widened by soak-hunt2 (issue #20 item 5) --
+    crm_flat_taxes: bool = False
+    """1CRM lines taxed by a flat amount instead of a rate (§2.3's 315 that became 325;
+    QuickBooks taxes by code only: not for it)."""
+    crm_flat_discounts: bool = False
+    """1CRM line discounts typed as money (``discount_amount``) instead of a percentage."""
+    crm_undated_invoices: bool = False
+    """1CRM invoices made without a due date (the library gives them the invoice date and
+    writes it back)."""
+    app_drafts: bool = False
+    """Xero invoices saved as drafts (they wait, not in 1CRM), approved or deleted later."""
+    app_over_payments: bool = False
+    """Accounting-system payments that receive more than they apply (QuickBooks keeps the rest
+    as the payment's unapplied amount)."""
 
 
 NO_DISCOUNT = (Decimal(0),)
 DISCOUNTS = (Decimal(0), Decimal(0), Decimal(10), Decimal("12.5"))
-TAX_RATES = (Decimal(15), Decimal(15), Decimal(0))
+TAX_RATES = (Decimal(15), Decimal(15), Decimal(0), Decimal(10))
 CURRENCIES = ("NZD", "NZD", *FOREIGN_CURRENCIES)
 REFERENCES = ("", "INV-REF")
 ACTIONS: dict[str, Actions] = {
@@ -199,6 +213,10 @@ ACTIONS: dict[str, Actions] = {
         crm_paid_invoice_changes=True,
         app_unallocated_credit=True,
         crm_unallocated_credit=True,
+        crm_flat_taxes=True,
+        crm_flat_discounts=True,
+        crm_undated_invoices=True,
+        app_drafts=True,
     ),
     "quickbooks": Actions(
         crm_tax_rates=TAX_RATES,
@@ -236,6 +254,9 @@ ACTIONS: dict[str, Actions] = {
         app_credit_memo_voids=True,
         paid_invoice_edits=True,
         app_payment_edits=True,
+        crm_flat_discounts=True,
+        crm_undated_invoices=True,
+        app_over_payments=True,
     ),
 }
 
@@ -246,7 +267,20 @@ SIDES = ("crm", "app")
 DATES = ("2026-03-31", "2026-04-30")
 
 
-def lines_of(rates: tuple[Decimal, ...], discounts: tuple[Decimal, ...]) -> st.SearchStrategy:
+def lines_of(
+    rates: tuple[Decimal, ...],
+    discounts: tuple[Decimal, ...],
+    *,
+    flat_taxes: bool = False,
+    flat_discounts: bool = False,
+) -> st.SearchStrategy:
+    """Up to three lines; with ``flat_taxes`` some are taxed by an amount (1CRM's flat tax),
+    with ``flat_discounts`` some discounts are typed as money."""
+    flat_tax = (
+        st.one_of(st.none(), st.none(), st.integers(0, 5000).map(lambda c: Decimal(c) / 100))
+        if flat_taxes
+        else st.none()
+    )
     line = st.builds(
         LineSpec,
         description=st.sampled_from(("Widget", "Advice", "Freight")),
@@ -254,6 +288,8 @@ def lines_of(rates: tuple[Decimal, ...], discounts: tuple[Decimal, ...]) -> st.S
         price=st.integers(1, 40000).map(lambda cents: Decimal(cents) / 100),
         tax=st.sampled_from(rates),
         discount=st.sampled_from(discounts),
+        flat_tax=flat_tax,
+        flat_discount=st.booleans() if flat_discounts else st.just(False),
     )
     return st.lists(line, min_size=1, max_size=3)
 
@@ -274,6 +310,8 @@ class BooksMachine(RuleBasedStateMachine):
         self.app = XeroUser(library) if self.library_name == "xero" else QuickBooksUser(library)
         self.customers: list[str] = []
         self.invoices: list[Ref] = []
+        self.drafts: list[Ref] = []
+        """Xero drafts not yet approved or deleted (not in 1CRM: they wait)."""
         self.closed: set[Ref] = set()
         """Invoices cancelled or voided: nobody pays them any more."""
         self.edited: set[Ref] = set()
@@ -314,34 +352,58 @@ class BooksMachine(RuleBasedStateMachine):
         self.steps += 1
 
     @precondition(lambda self: self.customers)
-    @rule(data=st.data(), due=st.sampled_from(DATES))
-    def crm_invoice(self, data: st.DataObject, due: str) -> None:
+    @rule(data=st.data(), due=st.sampled_from(DATES), undated=st.booleans())
+    def crm_invoice(self, data: st.DataObject, due: str, undated: bool = False) -> None:
         actions = self.actions
         name = data.draw(st.sampled_from(self.customers), label="customer")
         lines = data.draw(
-            lines_of(actions.crm_tax_rates, actions.crm_discounts),
+            self.crm_lines(),
             label="lines",
         )
         currency = data.draw(st.sampled_from(actions.crm_currencies), label="currency")
+        if undated and actions.crm_undated_invoices:
+            due = ""
+            self.did("1CRM invoices without a due date")
         ref = self.crm.create_invoice(name, lines, currency, due)
         if ref is not None:
             self.invoices.append(ref)
         self.steps += 1
 
     @precondition(lambda self: self.customers)
-    @rule(data=st.data(), due=st.sampled_from(DATES))
-    def app_invoice(self, data: st.DataObject, due: str) -> None:
+    @rule(data=st.data(), due=st.sampled_from(DATES), draft=st.sampled_from((False, False, True)))
+    def app_invoice(self, data: st.DataObject, due: str, draft: bool = False) -> None:
         actions = self.actions
         name = data.draw(st.sampled_from(self.customers), label="customer")
         lines = data.draw(
-            lines_of(actions.app_tax_rates, actions.app_discounts),
+            self.app_lines(),
             label="lines",
         )
         mode = data.draw(st.sampled_from(actions.app_modes), label="mode")
         currency = data.draw(st.sampled_from(actions.app_currencies), label="currency")
-        ref = self.app.create_invoice(name, lines, mode, due, currency)
-        if ref is not None:
+        if draft and actions.app_drafts:
+            assert isinstance(self.app, XeroUser)
+            ref = self.app.create_invoice(name, lines, mode, due, currency, status="DRAFT")
+            if ref is not None:
+                self.drafts.append(ref)
+                self.did("draft invoices")
+        else:
+            ref = self.app.create_invoice(name, lines, mode, due, currency)
+            if ref is not None:
+                self.invoices.append(ref)
+        self.steps += 1
+
+    @precondition(lambda self: self.drafts)
+    @rule(data=st.data(), approve=st.sampled_from((True, True, False)))
+    def app_decide_draft(self, data: st.DataObject, approve: bool) -> None:
+        """A draft invoice approved (it reaches 1CRM now) or deleted (it never does)."""
+        assert isinstance(self.app, XeroUser)
+        ref = data.draw(st.sampled_from(self.drafts), label="draft")
+        self.drafts.remove(ref)
+        if approve and self.app.approve_draft(ref):
             self.invoices.append(ref)
+            self.did("draft approvals")
+        elif not approve and self.app.delete_draft(ref):
+            self.did("draft deletions")
         self.steps += 1
 
     @precondition(lambda self: self.invoices and self.actions.crm_payments)
@@ -359,15 +421,23 @@ class BooksMachine(RuleBasedStateMachine):
         self.steps += 1
 
     @precondition(lambda self: self.invoices)
-    @rule(data=st.data(), share=st.integers(1, 100))
-    def app_payment(self, data: st.DataObject, share: int) -> None:
+    @rule(data=st.data(), share=st.integers(1, 100), over=st.sampled_from((0, 0, 1, 2500)))
+    def app_payment(self, data: st.DataObject, share: int, over: int = 0) -> None:
         ref = data.draw(st.sampled_from(self.invoices), label="invoice")
         reference = data.draw(st.sampled_from(self.actions.app_payment_references))
         due = self.owed(ref, "app")
         if not due:
             return
         amount = part_of(due, share)
-        if self.app.pay(ref, self.crm, amount, "2026-03-06", reference and f"{reference}-{amount}"):
+        reference = reference and f"{reference}-{amount}"
+        if over and self.actions.app_over_payments:
+            assert isinstance(self.app, QuickBooksUser)
+            received = amount + Decimal(over) / 100
+            paid = self.app.pay(ref, self.crm, amount, "2026-03-06", reference, received)
+            self.did("over-payments")
+        else:
+            paid = self.app.pay(ref, self.crm, amount, "2026-03-06", reference)
+        if paid:
             self.payments += 1
             self.allocated(ref, "app", amount)
         self.steps += 1
@@ -462,8 +532,7 @@ class BooksMachine(RuleBasedStateMachine):
             return
         if not self.untouched(ref):
             return
-        actions = self.actions
-        lines = data.draw(lines_of(actions.crm_tax_rates, actions.crm_discounts), label="lines")
+        lines = data.draw(self.crm_lines(), label="lines")
         if self.crm.edit_invoice(ref, lines, due):
             self.edited.add(ref)
             self.did("1CRM invoice edits")
@@ -499,8 +568,7 @@ class BooksMachine(RuleBasedStateMachine):
         ref = data.draw(st.sampled_from(self.invoices), label="invoice")
         if ref in self.closed or not self.untouched(ref):
             return
-        actions = self.actions
-        lines = data.draw(lines_of(actions.app_tax_rates, actions.app_discounts), label="lines")
+        lines = data.draw(self.app_lines(), label="lines")
         if self.app.edit_invoice(ref, self.crm, lines, due):
             self.edited.add(ref)
             self.did("invoice edits")
@@ -595,7 +663,7 @@ class BooksMachine(RuleBasedStateMachine):
     def crm_quote(self, data: st.DataObject, expiry: str) -> None:
         actions = self.actions
         name = data.draw(st.sampled_from(self.customers), label="customer")
-        lines = data.draw(lines_of(actions.crm_tax_rates, actions.crm_discounts), label="lines")
+        lines = data.draw(self.crm_lines(), label="lines")
         currency = data.draw(st.sampled_from(actions.crm_currencies), label="currency")
         if crm_create_quote(self.crm, name, lines, currency, expiry) is not None:
             self.did("1CRM quotes")
@@ -606,7 +674,7 @@ class BooksMachine(RuleBasedStateMachine):
     def app_quote(self, data: st.DataObject, expiry: str) -> None:
         actions = self.actions
         name = data.draw(st.sampled_from(self.customers), label="customer")
-        lines = data.draw(lines_of(actions.app_tax_rates, actions.app_discounts), label="lines")
+        lines = data.draw(self.app_lines(), label="lines")
         mode = data.draw(st.sampled_from(actions.app_modes), label="mode")
         currency = data.draw(st.sampled_from(actions.app_currencies), label="currency")
         assert isinstance(self.app, QuickBooksUser)
@@ -626,8 +694,7 @@ class BooksMachine(RuleBasedStateMachine):
         quotes = crm_made_quotes(self.crm)
         if quotes:
             quote = data.draw(st.sampled_from(quotes), label="quote")
-            actions = self.actions
-            lines = data.draw(lines_of(actions.crm_tax_rates, actions.crm_discounts), label="lines")
+            lines = data.draw(self.crm_lines(), label="lines")
             crm_edit_quote(self.crm, quote, lines, expiry)
             self.did("1CRM quote edits")
         self.steps += 1
@@ -638,8 +705,7 @@ class BooksMachine(RuleBasedStateMachine):
         assert isinstance(self.app, QuickBooksUser)
         if estimates := qbo_estimates(self.app, self.customers):
             estimate = data.draw(st.sampled_from(estimates), label="estimate")
-            actions = self.actions
-            lines = data.draw(lines_of(actions.app_tax_rates, actions.app_discounts), label="lines")
+            lines = data.draw(self.app_lines(), label="lines")
             qbo_edit_estimate(self.app, estimate, lines, expiry)
             self.did("quote edits")
         self.steps += 1
@@ -680,9 +746,7 @@ class BooksMachine(RuleBasedStateMachine):
             self.closed.add(ref)
             self.did(f"paid invoice voids ({cleared} cleared)")
         elif not void:
-            lines = data.draw(
-                lines_of(self.actions.app_tax_rates, self.actions.app_discounts), label="lines"
-            )
+            lines = data.draw(self.app_lines(), label="lines")
             if self.app.edit_invoice(ref, self.crm, lines, due):
                 self.edited.add(ref)
                 self.did(f"paid invoice edits ({cleared} cleared)")
@@ -703,9 +767,7 @@ class BooksMachine(RuleBasedStateMachine):
             self.closed.add(ref)
             self.did(f"1CRM paid invoice cancels ({cleared} cleared)")
         elif not cancel:
-            lines = data.draw(
-                lines_of(self.actions.crm_tax_rates, self.actions.crm_discounts), label="lines"
-            )
+            lines = data.draw(self.crm_lines(), label="lines")
             if self.crm.edit_invoice(ref, lines, due):
                 self.edited.add(ref)
                 self.did(f"1CRM paid invoice edits ({cleared} cleared)")
@@ -720,13 +782,7 @@ class BooksMachine(RuleBasedStateMachine):
         ref = data.draw(st.sampled_from(self.invoices), label="invoice")
         if not self.paid_and_settled(ref):
             return
-        actions = self.actions
-        rates, discounts = (
-            (actions.crm_tax_rates, actions.crm_discounts)
-            if side == "crm"
-            else (actions.app_tax_rates, actions.app_discounts)
-        )
-        lines = data.draw(lines_of(rates, discounts), label="lines")
+        lines = data.draw(self.crm_lines() if side == "crm" else self.app_lines(), label="lines")
         if least_total(lines) < self.paid_on(ref):
             return
         edited = (
@@ -790,6 +846,20 @@ class BooksMachine(RuleBasedStateMachine):
             self.did("1CRM unallocated credits")
         self.steps += 1
 
+    def crm_lines(self) -> st.SearchStrategy:
+        """Lines as a 1CRM person types them in this library's run."""
+        actions = self.actions
+        return lines_of(
+            actions.crm_tax_rates,
+            actions.crm_discounts,
+            flat_taxes=actions.crm_flat_taxes,
+            flat_discounts=actions.crm_flat_discounts,
+        )
+
+    def app_lines(self) -> st.SearchStrategy:
+        """Lines as the accounting system's person types them."""
+        return lines_of(self.actions.app_tax_rates, self.actions.app_discounts)
+
     def did(self, what: str) -> None:
         """Count an action of the kinds added for issue #20's item 5 (printed by ``-s``)."""
         key = f"{self.library_name} {what}"
@@ -844,6 +914,8 @@ class BooksMachine(RuleBasedStateMachine):
             for what, count in (("sequences", 1), ("actions", self.steps), ("syncs", self.syncs)):
                 key = f"{self.library_name} {what}"
                 RUNS[key] = RUNS.get(key, 0) + count
+            if SOAK:  # the soak's progress, one line a sequence (seen with -s)
+                print(f"{self.library_name}: {RUNS[f'{self.library_name} sequences']} sequences")
             self.stack.close()
 
     # -- the books -------------------------------------------------------------------------
