@@ -172,6 +172,8 @@ class Actions:
     writes it back)."""
     app_drafts: bool = False
     """Xero invoices saved as drafts (they wait, not in 1CRM), approved or deleted later."""
+    exchange_rates: bool = False
+    """Foreign-currency invoices with an exchange rate typed, on either side."""
     app_over_payments: bool = False
     """Accounting-system payments that receive more than they apply (QuickBooks keeps the rest
     as the payment's unapplied amount)."""
@@ -217,6 +219,7 @@ ACTIONS: dict[str, Actions] = {
         crm_flat_discounts=True,
         crm_undated_invoices=True,
         app_drafts=True,
+        exchange_rates=True,
     ),
     "quickbooks": Actions(
         crm_tax_rates=TAX_RATES,
@@ -257,6 +260,7 @@ ACTIONS: dict[str, Actions] = {
         crm_flat_discounts=True,
         crm_undated_invoices=True,
         app_over_payments=True,
+        exchange_rates=True,
     ),
 }
 
@@ -264,6 +268,8 @@ NAMES = ("Harakeke Ltd", "Kauri & Rimu", "O'Brien Builders", "Māori Arts Trust"
 CITIES = ("Napier", "Nelson", "Ōtautahi")
 PHONES = ("", "+64 9 555 0101", "+64 4 555 0202")
 SIDES = ("crm", "app")
+RATES = st.sampled_from((None, None, Decimal("0.6123"), Decimal("1.55")))
+"""Exchange rates people type for a foreign-currency invoice (``None``: the system's)."""
 DATES = ("2026-03-31", "2026-04-30")
 
 
@@ -352,8 +358,10 @@ class BooksMachine(RuleBasedStateMachine):
         self.steps += 1
 
     @precondition(lambda self: self.customers)
-    @rule(data=st.data(), due=st.sampled_from(DATES), undated=st.booleans())
-    def crm_invoice(self, data: st.DataObject, due: str, undated: bool = False) -> None:
+    @rule(data=st.data(), due=st.sampled_from(DATES), undated=st.booleans(), rate=RATES)
+    def crm_invoice(
+        self, data: st.DataObject, due: str, undated: bool = False, rate: Decimal | None = None
+    ) -> None:
         actions = self.actions
         name = data.draw(st.sampled_from(self.customers), label="customer")
         lines = data.draw(
@@ -364,14 +372,22 @@ class BooksMachine(RuleBasedStateMachine):
         if undated and actions.crm_undated_invoices:
             due = ""
             self.did("1CRM invoices without a due date")
-        ref = self.crm.create_invoice(name, lines, currency, due)
+        rate = self.rate(currency, rate)
+        ref = self.crm.create_invoice(name, lines, currency, due, rate)
         if ref is not None:
             self.invoices.append(ref)
         self.steps += 1
 
     @precondition(lambda self: self.customers)
-    @rule(data=st.data(), due=st.sampled_from(DATES), draft=st.sampled_from((False, False, True)))
-    def app_invoice(self, data: st.DataObject, due: str, draft: bool = False) -> None:
+    @rule(
+        data=st.data(),
+        due=st.sampled_from(DATES),
+        draft=st.sampled_from((False, False, True)),
+        rate=RATES,
+    )
+    def app_invoice(
+        self, data: st.DataObject, due: str, draft: bool = False, rate: Decimal | None = None
+    ) -> None:
         actions = self.actions
         name = data.draw(st.sampled_from(self.customers), label="customer")
         lines = data.draw(
@@ -380,14 +396,15 @@ class BooksMachine(RuleBasedStateMachine):
         )
         mode = data.draw(st.sampled_from(actions.app_modes), label="mode")
         currency = data.draw(st.sampled_from(actions.app_currencies), label="currency")
+        rate = self.rate(currency, rate)
         if draft and actions.app_drafts:
             assert isinstance(self.app, XeroUser)
-            ref = self.app.create_invoice(name, lines, mode, due, currency, status="DRAFT")
+            ref = self.app.create_invoice(name, lines, mode, due, currency, "DRAFT", rate)
             if ref is not None:
                 self.drafts.append(ref)
                 self.did("draft invoices")
         else:
-            ref = self.app.create_invoice(name, lines, mode, due, currency)
+            ref = self.app.create_invoice(name, lines, mode, due, currency, rate=rate)
             if ref is not None:
                 self.invoices.append(ref)
         self.steps += 1
@@ -845,6 +862,14 @@ class BooksMachine(RuleBasedStateMachine):
             self.allocated(ref, "crm", allocation)
             self.did("1CRM unallocated credits")
         self.steps += 1
+
+    def rate(self, currency: str, rate: Decimal | None) -> Decimal | None:
+        """The exchange rate a person types for a foreign currency (``exchange_rates``),
+        counted; ``None``: the system's own."""
+        if not (rate and self.actions.exchange_rates and currency != "NZD"):
+            return None
+        self.did("exchange rates typed")
+        return rate
 
     def crm_lines(self) -> st.SearchStrategy:
         """Lines as a 1CRM person types them in this library's run."""
@@ -2245,5 +2270,42 @@ def test_the_quickbooks_machine_s_free_credit_memo_voids_and_paid_edits():
             assert machine.crm.due(ref) == machine.app.due(ref, machine.crm) == Decimal("67.00")
         assert [str(d) for d in machine.world.differences() if d.kind != "credit"] == []
         assert [d.known for d in machine.world.differences()] == [UNALLOCATED_CREDIT_RULE]
+    finally:
+        machine.teardown()
+
+
+def test_the_xero_machine_s_drafts_flat_taxes_undated_invoices_and_typed_rates():
+    """The books machine's actions added for issue #20's item 5 list, in one sequence (the
+    seeded runs draw them rarely): Xero drafts — one approved a sync later (it reaches 1CRM
+    then), one deleted (it never does) —, a 1CRM invoice without a due date whose lines have
+    a flat tax and a discount typed as money, and invoices in USD with the exchange rate
+    typed on each side."""
+    machine = machine_for("xero")()
+    try:
+        machine.create_customer(side="app", name="Tui, Kea Ltd", city="Napier", phone="")
+        machine.sync()
+        lines = [LineSpec("Advice", 2, Decimal("20.00"), Decimal(10))]
+        usd = Decimal("0.6123")
+        for _ in range(2):
+            machine.app_invoice(
+                Scripted("Tui, Kea Ltd 1", lines, "Exclusive", "USD"), "2026-03-31", True, usd
+            )
+        approved, deleted = machine.drafts
+        flat = [
+            LineSpec("Freight", 1, Decimal("300.00"), Decimal(15), flat_tax=Decimal("15.00")),
+            LineSpec("Widget", 3, Decimal("3.35"), Decimal(15), Decimal(10), flat_discount=True),
+        ]
+        machine.crm_invoice(Scripted("Tui, Kea Ltd 1", flat, "USD"), "2026-03-31", True, usd)
+        machine.sync()
+        assert machine.world.library.crm_records("Invoice")[0]["due_date"] == "2026-03-01"
+        machine.app_decide_draft(Scripted(approved), approve=True)
+        machine.app_decide_draft(Scripted(deleted), approve=False)
+        assert machine.drafts == [] and approved in machine.invoices
+        assert deleted not in machine.invoices
+        machine.sync()
+        integrated = {i["integrated_id"] for i in machine.world.library.crm_records("Invoice")}
+        assert approved.id in integrated and deleted.id not in integrated
+        rates = {i["CurrencyRate"] for i in machine.world.library.xero_records("Invoices")}
+        assert rates == {float(usd)}
     finally:
         machine.teardown()

@@ -119,8 +119,15 @@ class CrmUser:
         return True
 
     def create_invoice(
-        self, customer: str, lines: list[LineSpec], currency: str, due: str
+        self,
+        customer: str,
+        lines: list[LineSpec],
+        currency: str,
+        due: str,
+        rate: Decimal | None = None,
     ) -> Ref | None:
+        """An invoice saved in 1CRM's screens (no ``due``: none; ``rate``: the exchange rate
+        typed, else 1CRM's default)."""
         account = self.account_id(customer)
         if account is None:
             return None
@@ -133,6 +140,7 @@ class CrmUser:
                 "invoice_date": "2026-03-01",
                 **({"due_date": due} if due else {}),
                 "currency_id": self.currency_id(currency),
+                **({"exchange_rate": str(rate)} if rate else {}),
                 "line_items": items,
             },
         )
@@ -316,8 +324,10 @@ class XeroUser:
         due: str,
         currency: str = "NZD",
         status: str = "AUTHORISED",
+        rate: Decimal | None = None,
     ) -> Ref | None:
-        """An invoice saved approved, or (``status`` DRAFT) as a draft."""
+        """An invoice saved approved, or (``status`` DRAFT) as a draft; ``rate``: the
+        exchange rate typed (else Xero's)."""
         contact = self.contact_id(customer)
         if contact is None:
             return None
@@ -339,6 +349,7 @@ class XeroUser:
             "DueDate": due,
             "LineAmountTypes": mode,
             "CurrencyCode": currency,
+            **({"CurrencyRate": float(rate)} if rate else {}),
             "Status": status,
             "LineItems": items,
         }
@@ -599,11 +610,18 @@ class QuickBooksUser:
         return True
 
     def create_invoice(
-        self, customer: str, lines: list[LineSpec], mode: str, due: str, currency: str = "NZD"
+        self,
+        customer: str,
+        lines: list[LineSpec],
+        mode: str,
+        due: str,
+        currency: str = "NZD",
+        rate: Decimal | None = None,
     ) -> Ref | None:
-        """An invoice of ``lines``; their discounts become QuickBooks' one discount of the
-        whole invoice (``qbo_lines``). QuickBooks gives a customer one currency: an invoice in
-        another goes to the customer's "<name> (<currency>)", made the first time."""
+        """An invoice of ``lines`` (``rate``: the exchange rate typed); their discounts become
+        QuickBooks' one discount of the whole invoice (``qbo_lines``). QuickBooks gives a
+        customer one currency: an invoice in another goes to the customer's "<name>
+        (<currency>)", made the first time."""
         found = self.customer(customer)
         if found is None:
             return None
@@ -614,6 +632,7 @@ class QuickBooksUser:
             "DueDate": due,
             "GlobalTaxCalculation": mode,
             "CurrencyRef": {"value": currency},
+            **({"ExchangeRate": float(rate)} if rate else {}),
             "Line": qbo_lines(lines),
         }
         invoice = self.library.qbo_api("POST", "invoice", body)["Invoice"]
