@@ -4,6 +4,7 @@ before its fix."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 
@@ -576,6 +577,44 @@ def test_dashboard_day_labels_do_not_overlap(signed_in, server, service):
                 # Labels that touch read as one ("12-0512-06"): a quarter of their height apart.
                 assert gap >= a["height"] / 4, (period, a, b)
         shot(page, f"defect-15-dashboard-{period}")
+
+
+def test_dashboard_keeps_the_period_chosen_while_the_first_answer_was_on_its_way(
+    signed_in, server, service
+):
+    """The dashboard opens on 14 days; the user picks 7 before the 14 days' answer came. That
+    answer, arriving last, replaced the 7-day charts while the picker said 7 (the day-labels test
+    timed out on it under load)."""
+    page = signed_in
+    scenario_id = create_scenario(page, server, parse_blueprint())
+    made = service.store.create_execution(scenario_id, 1, TriggerKind.MANUAL)
+    succeeded(service.store, made.id, operations=2)
+    held = []
+    first_answer = re.compile(r"/api/dashboard\?days=14$")
+    page.route(first_answer, lambda route: held.append(route))
+    with page.expect_request(first_answer):
+        page.goto(f"{server}/#/dashboard")
+    page.get_by_label("Period").select_option("7")
+    seven_days = (
+        "() => [...document.querySelectorAll('svg.day-chart')]"
+        ".some(svg => svg.querySelectorAll('g').length === 7)"
+    )
+    page.wait_for_function(seven_days)
+    assert len(held) == 1
+    with page.expect_response(first_answer) as late:
+        held[0].continue_()
+    late.value.finished()
+    # Two frames after the body arrived: the late answer has been handled by then, or dropped.
+    page.evaluate(
+        "() => new Promise(r => setTimeout("
+        "() => requestAnimationFrame(() => requestAnimationFrame(r)), 50))"
+    )
+    counts = page.evaluate(
+        "() => [...document.querySelectorAll('svg.day-chart')]"
+        ".map(svg => svg.querySelectorAll('g').length)"
+    )
+    assert counts and set(counts) == {7}, counts
+    page.unroute(first_answer)
 
 
 def wide_router_blueprint() -> dict:

@@ -4,6 +4,7 @@ connections made the way a user makes them, and a helper to run small blueprints
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
@@ -42,6 +43,17 @@ class Sandbox:
 
     def state(self):
         return self.control("state", method="GET")
+
+    def flush_webhooks(self, patience: float = 180.0) -> list:
+        """Wait until every webhook the sandbox queued has reached its receiver, and fail if it
+        never does: a flush that came back busy (5 s each, slow on a loaded machine) let a test
+        go on with deliveries still on their way."""
+        deadline = time.monotonic() + patience
+        while True:
+            answer = self.control("webhooks/flush?timeout=5")
+            if answer["idle"]:
+                return answer["webhooks"]
+            assert time.monotonic() < deadline, f"webhooks still on their way after {patience} s"
 
     def requests_to(self, path, method=None):
         return [

@@ -219,7 +219,7 @@ def test_webhook_bodies_the_sandbox_sends_conform_to_the_webhooks_spec(tapped, r
         "xero:CreateCreditNote",
         {"ContactID": contact["ContactID"], "LineItems": lines},
     )
-    sandbox.control("webhooks/flush?timeout=5")
+    sandbox.flush_webhooks()
     categories = [event["eventCategory"] for body in received for event in body["events"]]
     assert categories == ["CONTACT", "INVOICE", "CREDITNOTE"]
     assert {

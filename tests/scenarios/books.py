@@ -137,9 +137,9 @@ class World:
         wait stay waiting); ``first`` runs those scenarios before the rest, as when another
         scenario's webhook is delivered late (instant scenarios run side by side)."""
         library, ran = self.library, []
-        library.onecrm.control("webhooks/flush?timeout=5")
+        library.onecrm.flush_webhooks()
         if self.name == "quickbooks":
-            library.quickbooks.control("webhooks/flush?timeout=5")
+            library.quickbooks.flush_webhooks()
         order = ORDER[self.name]
         for prefix, start in sorted(order, key=lambda step: step[0] not in first):
             scenario = self.scenarios[prefix]

@@ -83,7 +83,7 @@ class Library:
     def deliver(self, scenario_id: int) -> list[Execution]:
         """Wait for the 1CRM sandbox's webhooks to reach the ingress, then let the worker path
         run what the scenario's webhook queued."""
-        self.onecrm.control("webhooks/flush?timeout=5")
+        self.onecrm.flush_webhooks()
         return self._drain(scenario_id)
 
     def _drain(self, scenario_id: int) -> list[Execution]:
@@ -227,7 +227,7 @@ class Library:
 
     def deliver_qbo(self, scenario_id: int) -> list[Execution]:
         """Intuit's signed deliveries reach the ingress; the worker path runs them."""
-        self.quickbooks.control("webhooks/flush?timeout=5")
+        self.quickbooks.flush_webhooks()
         return self._drain(scenario_id)
 
     def point_quickbooks_at(self, scenario_id: int) -> None:

@@ -2206,7 +2206,7 @@ def test_golden_a_1crm_payment_on_an_invoice_never_synced_needs_attention(librar
     with open_world(library) as world:
         paid_and_credited_before_its_sync(world, CrmUser(world.library))
         library_ = world.library
-        library_.onecrm.control("webhooks/flush?timeout=5")
+        library_.onecrm.flush_webhooks()
         for prefix in PAYMENT_SCENARIOS[library]:  # the invoice's scenario never runs
             world.drain(library_.hook(world.scenarios[prefix]).id)
         for _ in range(10):

@@ -100,7 +100,7 @@ def test_golden_a_1crm_payment_made_before_its_customer_is_synced_waits_for_it(l
 def waits_until_it_needs_attention(world: World, prefix: str) -> None:
     """Only ``prefix``'s webhook is handled, then the scheduler's ticks until it gives up."""
     library = world.library
-    library.onecrm.control("webhooks/flush?timeout=5")
+    library.onecrm.flush_webhooks()
     world.drain(library.hook(world.scenarios[prefix]).id)
     for _ in range(10):
         world.retry_waiting()

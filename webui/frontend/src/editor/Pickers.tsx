@@ -77,8 +77,12 @@ export function ConnectionPicker({
           kind={kind}
           onCreated={(id, outcome) => {
             setAdding(false);
-            setTested(outcome);
-            void reload().then(() => onChange(id));
+            // The outcome shows once the new connection is listed and chosen, so the panel never
+            // says "Connection works" beside a picker that still reads "Choose a connection".
+            void reload().then(() => {
+              onChange(id);
+              setTested(outcome);
+            });
           }}
         />
       )}

@@ -93,13 +93,24 @@ export function Dashboard() {
   const [days, setDays] = useState(14);
 
   useEffect(() => {
+    // A period chosen while the previous one's answer is on its way: that answer, arriving
+    // last, must not replace the chosen period's charts.
+    let current = true;
     api
       .get<DashboardData>(`/api/dashboard?days=${days}`)
       .then((d) => {
+        if (!current) return;
         setData(d);
         setError("");
       })
-      .catch((e: Error) => (missingEndpoint(e) ? setMissing(true) : setError(e.message)));
+      .catch((e: Error) => {
+        if (!current) return;
+        if (missingEndpoint(e)) setMissing(true);
+        else setError(e.message);
+      });
+    return () => {
+      current = false;
+    };
   }, [days]);
 
   if (missing)
