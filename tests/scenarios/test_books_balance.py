@@ -410,7 +410,7 @@ class BooksMachine(RuleBasedStateMachine):
         self.steps += 1
 
     @precondition(lambda self: self.drafts)
-    @rule(data=st.data(), approve=st.sampled_from((True, True, False)))
+    @rule(data=st.data(), approve=st.booleans())
     def app_decide_draft(self, data: st.DataObject, approve: bool) -> None:
         """A draft invoice approved (it reaches 1CRM now) or deleted (it never does)."""
         assert isinstance(self.app, XeroUser)
