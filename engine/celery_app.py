@@ -41,9 +41,9 @@ def create_celery_app(redis_url: str | None, *, tick_seconds: float | None = Non
 
 def _register_tasks(app: Celery) -> None:
     @app.task(name=WEBHOOK_TASK, acks_late=True)
-    def process_webhook(webhook_id: int) -> None:
+    def process_webhook(webhook_id: int, requests: int = 1) -> None:
         with _reported("webhook", webhook_id):
-            worker_service().process_webhook(int(webhook_id))
+            run_queued_requests(worker_service(), int(webhook_id), int(requests))
 
     @app.task(name=EXECUTION_TASK, acks_late=True)
     def execute(execution_id: str) -> None:
@@ -54,6 +54,25 @@ def _register_tasks(app: Celery) -> None:
     def tick() -> None:
         with _reported("tick", ""):
             worker_service().tick()
+
+
+def run_queued_requests(service: Any, webhook_id: int, requests: int) -> None:
+    """Run up to ``requests`` of the webhook's queued requests, oldest first, one call (and
+    transaction) each as one message each would: the publisher puts several dispatches of a
+    webhook in one message (``coalesced``). Stops once a call runs nothing (the queue is empty,
+    taken by other workers, or its scenario inactive). A request that fails does not keep the
+    later ones from running; the first failure is raised after them."""
+    failure: Exception | None = None
+    for _ in range(max(requests, 1)):
+        try:
+            if not service.process_webhook(webhook_id):
+                break
+        except Exception as error:
+            if failure is not None:  # the first is raised below, and logged where it is caught
+                log_failure(log, "webhook %s failed", webhook_id, error=error)
+            failure = failure or error
+    if failure is not None:
+        raise failure
 
 
 @contextmanager

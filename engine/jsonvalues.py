@@ -106,19 +106,50 @@ def _read_fast(data: str | bytes, max_depth: int) -> Any:
     certainly ``load_json``'s: orjson refuses everything ``first_problem`` refuses (lone
     surrogates, escaped or not, ``NaN``, infinities, numbers beyond a double) and what
     ``json.loads`` reads but it does not (a BOM, UTF-16 and -32); the two things it reads
-    otherwise are ruled out first — nesting ``max_depth`` deep (fewer brackets in all cannot
-    nest that deep) and integers of 19 digits or more (orjson makes floats of those past 64
-    bits). ``_CHECK`` for any other text: the checked way then reads it, or says why not."""
+    otherwise are ruled out — nesting ``max_depth`` deep (fewer brackets in all cannot nest
+    that deep; with more, ``nesting`` measures it) and integers of 19 digits or more (orjson
+    makes floats of those past 64 bits). ``_CHECK`` for any other text: the checked way then
+    reads it, or says why not."""
     if isinstance(data, bytes):
         brackets = data.count(b"[") + data.count(b"{")
     else:
         brackets = data.count("[") + data.count("{")
-    if brackets >= max_depth or has_long_number(data):
+    if has_long_number(data):
         return _CHECK
     try:
-        return orjson.loads(data)
+        document = orjson.loads(data)
     except orjson.JSONDecodeError:
         return _CHECK
+    # Fewer brackets in all cannot nest ``max_depth`` deep; a body of many objects (a list of
+    # 10,000 lines) has more, and is measured (it is JSON: orjson just read it).
+    if brackets >= max_depth and nesting(data, max_depth) >= max_depth:
+        return _CHECK
+    return document
+
+
+_OPENING_AS_ONE = bytes.maketrans(b"{}", b"[]")
+_ALL_BUT_QUOTES_AND_BRACKETS = bytes(set(range(256)) - set(b'"[]{}'))
+
+
+def nesting(data: str | bytes, limit: int) -> int:
+    """How deep the arrays and objects of the JSON text ``data`` nest (``[[1]]``: 2), counted
+    up to ``limit``. Brackets inside strings do not count: escaped backslashes and quotes are
+    dropped first (a backslash in JSON text always starts a pair, read left to right), so every
+    quote left opens or closes a string and the text between them goes; then each pass takes
+    out the innermost pairs (``[]``), one level a pass, all in C (a walk of the read value in
+    Python cost a 10,000-line webhook body 19 ms, this 3 ms)."""
+    encoded = data if isinstance(data, bytes) else data.encode("utf-8", "surrogatepass")
+    unescaped = encoded.replace(b"\\\\", b"").replace(b'\\"', b"")
+    quoted = unescaped.translate(_OPENING_AS_ONE, _ALL_BUT_QUOTES_AND_BRACKETS).split(b'"')
+    brackets = b"".join(quoted[::2])
+    depth = 0
+    while brackets and depth < limit:
+        inner = brackets.replace(b"[]", b"")
+        if len(inner) == len(brackets):  # unbalanced: not JSON text
+            return limit
+        brackets = inner
+        depth += 1
+    return depth
 
 
 def first_problem(

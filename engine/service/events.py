@@ -55,7 +55,7 @@ class EventOperations:
         operations = 0
         seq = 0
         per_module: dict[Any, int] = {}
-        publish = self.events.publish
+        publish, unheard = self.events.publish, self.events.unheard
 
         def on_event(event: dict[str, Any]) -> None:
             nonlocal operations, seq
@@ -64,6 +64,8 @@ class EventOperations:
                 operations += 1
                 per_module[module_id] = per_module.get(module_id, 0) + 1
             seq += 1
+            if unheard(execution_id):  # counted, numbered, and left out: nobody would see it
+                return
             publish(
                 execution_id,
                 {

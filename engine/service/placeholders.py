@@ -7,7 +7,7 @@ Ids belong to one installation, so a prebuilt scenario names what it uses instea
 - a data store as ``"parameters": {"datastore": "datastore:<name>"}`` (``DATA_STORES``),
   bound to the data store of that name, made empty when there is none, so every scenario
   of a library that names it shares one store (e.g. 2.11 and 2.4 share
-  ``xero-invoice-edits-waiting``).
+  ``xero-invoice-edits-waiting``, 3.10 and 3.4 ``quickbooks-invoice-edits-waiting``).
 
 A text without placeholders comes back unchanged (byte-exact); otherwise it is
 re-serialised with the bound ids, which the export then keeps.

@@ -189,19 +189,26 @@ def unmapped_rates_finding(
 
 
 def currency_finding(preferences: Mapping[str, Any]) -> CheckFinding:
+    """The library sends each document in its 1CRM currency and makes a customer per currency
+    (scenarios/README.md, "One customer per currency"); QuickBooks takes other currencies than
+    the home one only with multicurrency on (Intuit, "Manage multiple currencies")."""
     currency = preferences.get("CurrencyPrefs") or {}
     home = (currency.get("HomeCurrency") or {}).get("value") or "?"
     if currency.get("MultiCurrencyEnabled"):
         return CheckFinding(
             subject="currencies",
-            verdict=WARNING,
-            expected=f"documents in the home currency ({home})",
+            verdict=OK,
+            expected="multicurrency on",
             found=f"multicurrency on, home currency {home}",
-            hint="the scenarios send no CurrencyRef: every document they write is in "
-            f"{home}; map CurrencyRef and ExchangeRate for others",
         )
     return CheckFinding(
-        subject="currencies", verdict=OK, expected="one currency", found=f"home currency {home}"
+        subject="currencies",
+        verdict=WARNING,
+        expected="multicurrency on",
+        found=f"multicurrency off, home currency {home}",
+        hint=f"QuickBooks refuses every invoice, quote, payment and customer in another "
+        f"currency than {home}: turn multicurrency on (Settings, Advanced, Currency) if 1CRM "
+        "invoices in other currencies",
     )
 
 

@@ -32,8 +32,8 @@ from tests.benchmarks.servers import answer_floor_app
 BODY = json.dumps(INVOICE).encode()
 
 
-def _environ(path: str) -> dict[str, Any]:
-    """What gunicorn gives the app for B6's POST."""
+def environ(path: str, body: bytes = BODY) -> dict[str, Any]:
+    """What gunicorn gives the app for a POST of JSON (B6's invoice unless told)."""
     return {
         "REQUEST_METHOD": "POST",
         "SCRIPT_NAME": "",
@@ -47,11 +47,11 @@ def _environ(path: str) -> dict[str, Any]:
         "REMOTE_PORT": "40000",
         "HTTP_HOST": "127.0.0.1:8000",
         "CONTENT_TYPE": "application/json",
-        "CONTENT_LENGTH": str(len(BODY)),
+        "CONTENT_LENGTH": str(len(body)),
         "HTTP_CONNECTION": "close",
         "HTTP_USER_AGENT": "Python-urllib/3.11",
         "HTTP_ACCEPT_ENCODING": "identity",
-        "wsgi.input": io.BytesIO(BODY),
+        "wsgi.input": io.BytesIO(body),
         "wsgi.url_scheme": "http",
         "wsgi.errors": sys.stderr,
         "wsgi.version": (1, 0),
@@ -67,7 +67,7 @@ def _post(app: Any, path: str, check: bool) -> None:
     def start_response(status: str, headers: Any, exc_info: Any = None) -> None:
         statuses.append(status)
 
-    answer = b"".join(app(_environ(path), start_response))
+    answer = b"".join(app(environ(path), start_response))
     if check and (not statuses[0].startswith("200") or json.loads(answer) != EXPECTED):
         raise AssertionError(f"wrong answer: {statuses} {answer[:200]!r}")
 

@@ -32,6 +32,12 @@ CHILD = (
 
 def instructions(root: str) -> int:
     """Instructions callgrind counted for the child process."""
+    return counted_in_starmap(["-c", CHILD, root])
+
+
+def counted_in_starmap(arguments: list[str], env: dict[str, str] | None = None) -> int:
+    """Instructions callgrind counts inside ``itertools.starmap`` (``starmap_next``) while
+    this Python runs ``arguments``, with ``env`` added to the environment."""
     with tempfile.TemporaryDirectory() as folder:
         out = os.path.join(folder, "callgrind.out")
         result = subprocess.run(
@@ -42,17 +48,16 @@ def instructions(root: str) -> int:
                 "--toggle-collect=starmap_next",
                 f"--callgrind-out-file={out}",
                 sys.executable,
-                "-c",
-                CHILD,
-                root,
+                *arguments,
             ],
             capture_output=True,
             text=True,
-            check=True,
-            env={**os.environ, "PYTHONHASHSEED": "0"},
+            check=False,
+            env={**os.environ, "PYTHONHASHSEED": "0", **(env or {})},
         )
         found = re.search(r"Collected : (\d+)", result.stderr)
-        assert found is not None, result.stderr[-2000:]
+        if result.returncode != 0 or found is None:
+            raise RuntimeError(result.stderr[-3000:])
         return int(found.group(1))
 
 

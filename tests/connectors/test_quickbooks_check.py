@@ -41,7 +41,8 @@ def test_a_company_as_the_scenarios_expect_it_passes(check_command, serve, http)
         "tracked; cost of goods sold: Cost of Sales; inventory asset: Inventory Asset"
     )
     assert findings["sales receipt deposits"]["found"] == "Undeposited Funds, Cheque Account"
-    assert findings["currencies"]["found"] == "home currency NZD"
+    # the demo's company invoices in several currencies (#20): multicurrency on
+    assert findings["currencies"]["found"] == "multicurrency on, home currency NZD"
     api_calls = [r for r in sandbox.state()["requests"] if r["path"].startswith("/v3/")]
     assert api_calls and {r["method"] for r in api_calls} == {"GET"}  # read-only
 
@@ -54,7 +55,7 @@ US_COMPANY = {
             "country": "US",
             "currency": "USD",
             "Preferences": {
-                "CurrencyPrefs": {"MultiCurrencyEnabled": True},
+                "CurrencyPrefs": {"MultiCurrencyEnabled": False},
                 "ProductAndServicesPrefs": {"QuantityOnHand": False},
                 "SalesFormsPrefs": {
                     "CustomField": [
@@ -115,7 +116,7 @@ def test_a_company_that_differs_is_reported_with_what_to_change(check_command, s
     )
     assert findings["tax code 4"]["found"] == "TAX, sales rate 8.5 %"
     assert findings["tax code 8"]["found"] == "no such tax code"
-    assert "multicurrency on" in findings["currencies"]["found"]
+    assert findings["currencies"]["found"] == "multicurrency off, home currency USD"
     assert findings["custom fields"]["found"] == "PO number"
 
 

@@ -6,6 +6,8 @@ takes it. Sources: modules/quickbooks/sandbox/entities.py ``_in_customer_currenc
 
 import pytest
 
+from modules.quickbooks.sandbox.state import BASELINE, DEFAULT_REALM_ID
+
 from .test_quickbooks_oauth import fault, make_client
 from .test_quickbooks_records import sales_line
 
@@ -119,3 +121,54 @@ def test_a_payment_applies_only_to_invoices_of_its_customer_and_currency(client,
         "payment", {"CustomerRef": {"value": home["Id"]}, "TotalAmt": 5, "Line": link}
     )
     assert paid["CurrencyRef"]["value"] == "NZD"
+
+
+HOME_CURRENCY_ONLY = {
+    "realms": [
+        {
+            "realmId": DEFAULT_REALM_ID,
+            "currency": "NZD",
+            "Preferences": {"CurrencyPrefs": {"MultiCurrencyEnabled": False}},
+            **BASELINE,
+        }
+    ]
+}
+"""The sandbox's baseline company with multicurrency off (Intuit's default)."""
+
+
+def test_the_demo_company_says_multicurrency_is_on(client):
+    """It takes customers and transactions in other currencies: its Preferences say so (they
+    said ``MultiCurrencyEnabled: false`` while it took them, #20)."""
+    prefs = client.request("GET", "preferences").json()["Preferences"]["CurrencyPrefs"]
+    assert prefs == {"MultiCurrencyEnabled": True, "HomeCurrency": {"value": "NZD"}}
+
+
+def test_a_company_without_multicurrency_takes_its_home_currency_only(serve, http):
+    """Intuit, "Manage multiple currencies": multicurrency "must be enabled in order to track
+    transactions with currencies other than the company's home currency" (the 6000 answer is
+    inferred)."""
+    client = make_client(serve, http, {"fixture": HOME_CURRENCY_ONLY})
+    prefs = client.request("GET", "preferences").json()["Preferences"]["CurrencyPrefs"]
+    assert prefs["MultiCurrencyEnabled"] is False
+    refused = client.post(
+        "customer", {"DisplayName": "Kea Ltd (USD)", "CurrencyRef": {"value": "USD"}}
+    )
+    assert (fault(refused)["code"], fault(refused)["element"]) == ("6000", "CurrencyRef")
+    assert "multicurrency is off" in fault(refused)["Detail"]
+    home = client.create("customer", {"DisplayName": "Kea Ltd"})
+    assert home["CurrencyRef"]["value"] == "NZD"
+    moved = client.post(
+        "customer",
+        {
+            "Id": home["Id"],
+            "SyncToken": home["SyncToken"],
+            "sparse": True,
+            "CurrencyRef": {"value": "USD"},
+        },
+    )
+    assert fault(moved)["code"] == "6000"
+    for entity in ("invoice", "estimate", "creditmemo", "salesreceipt", "payment"):
+        foreign = client.post(entity, document(entity, home, CurrencyRef={"value": "USD"}))
+        assert "multicurrency is off" in fault(foreign)["Detail"], entity
+        taken = client.create(entity, document(entity, home, CurrencyRef={"value": "NZD"}))
+        assert taken["CurrencyRef"]["value"] == "NZD"

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+
 from modules.reconcile.books import money
 from tests.scenarios.books import open_world
+from tests.scenarios.test_books_twins import synced_invoice
 from tests.scenarios.users import CrmUser, LineSpec, QuickBooksUser
 
 
@@ -91,3 +94,29 @@ def test_reconcile_reads_a_payment_that_only_applies_credit_as_a_credit():
         {"Id": "8", "TotalAmt": 10, "Line": [line("3", "Invoice", 15), line("5", "CreditMemo", 5)]}
     )
     assert (mixed.kind, mixed.amount) == (PAYMENT, Decimal("10.00"))
+
+
+@pytest.mark.parametrize("money_too", [Decimal(0), Decimal("4.00")])
+def test_golden_a_quickbooks_credit_memo_line_edited_is_followed_in_1crm(money_too):
+    """A payment that applies 7.00 of a credit memo (alone, or with 4.00 of money) edited in
+    QuickBooks to apply 5.00 of it: the invoice owes 2.00 more, the memo has 2.00 free again.
+    3.12 follows it as 3.7 follows a line of money edited: the 1CRM credit (a payment of type
+    Credit Note) becomes 5.00, allocated again; the money stays 4.00. Before: 3.12's *Payment
+    updated* route only deleted a credit taken back, and 1CRM kept 7.00."""
+    with open_world("quickbooks") as world:
+        crm, ref = synced_invoice(world)  # 23.00
+        app = QuickBooksUser(world.library)
+        world.assert_balanced()
+        assert app.credit(ref, crm, Decimal("7.00"), "2026-03-07", money_too=money_too)
+        world.assert_balanced()
+        assert crm.due(ref) == Decimal("16.00") - money_too
+        (payment,) = app.payments()
+        assert app.edit_credit(payment, Decimal("5.00")) == Decimal("7.00")
+        world.assert_balanced()
+        assert crm.due(ref) == app.due(ref, crm) == Decimal("18.00") - money_too
+        credits = [
+            p for p in world.library.crm_records("Payment") if p["payment_type"] == "Credit Note"
+        ]
+        assert [money(c["amount"]) for c in credits] == [Decimal("5.00")]
+        (memo,) = world.library.qbo_records("CreditMemo")
+        assert money(memo["RemainingCredit"]) == Decimal("2.00")

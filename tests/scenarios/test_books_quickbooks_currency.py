@@ -63,3 +63,79 @@ def test_golden_a_quickbooks_invoice_of_a_currency_customer_reaches_the_one_1crm
         assert [a["name"] for a in world.library.crm_records("Account")] == [NAME]
         assert len(world.library.crm_records("Invoice")) == 1  # currency: reconcile compares it
         assert app.due(ref, crm) == crm.due(ref) == Decimal("57.50")
+
+
+def _customers(world) -> dict[str, dict]:
+    return {c["DisplayName"]: c for c in world.library.qbo_records("Customer")}
+
+
+def test_golden_an_account_renamed_in_1crm_renames_its_currency_customers():
+    """§3.1 finds the account's customers by the note it and §3.3 write on them (``1CRM
+    account <id>`` and ``1CRM account <id> (<currency>)``), not by the name: on main, the
+    renamed account got a second customer, and its next USD invoice a second USD customer."""
+    with open_world("quickbooks") as world:
+        crm = CrmUser(world.library)
+        crm.create_customer(NAME, "r@books.example", "Napier")
+        world.assert_balanced()
+        line = LineSpec("Widget", 2, Decimal("20.00"), Decimal(15))
+        crm.create_invoice(NAME, [line], "NZD", "2026-03-31")
+        crm.create_invoice(NAME, [line], "USD", "2026-03-31")
+        world.assert_balanced()
+        renamed = "Rata Holdings 1"
+        assert crm.rename_customer(NAME, renamed)
+        world.assert_balanced()
+        assert sorted(_customers(world)) == [renamed, f"{renamed} (USD)"]
+        crm.create_invoice(renamed, [line], "USD", "2026-04-30")
+        world.assert_balanced()
+        customers = _customers(world)
+        assert sorted(customers) == [renamed, f"{renamed} (USD)"]
+        assert customers[f"{renamed} (USD)"]["CurrencyRef"]["value"] == "USD"
+        assert [a["name"] for a in world.library.crm_records("Account")] == [renamed]
+
+
+def test_golden_a_currency_customer_has_its_accounts_details_and_follows_them():
+    """§3.3 copies the account's e-mail, phone and address to the currency customer it makes,
+    and §3.1 follows the account's edits on it; on main it had none of them."""
+    with open_world("quickbooks") as world:
+        crm = CrmUser(world.library)
+        crm.create_customer(NAME, "r@books.example", "Napier", "06 835 1234")
+        world.assert_balanced()
+        line = LineSpec("Widget", 1, Decimal("20.00"), Decimal(15))
+        crm.create_invoice(NAME, [line], "USD", "2026-03-31")
+        world.assert_balanced()
+        usd = _customers(world)[f"{NAME} (USD)"]
+        assert usd["PrimaryEmailAddr"]["Address"] == "r@books.example"
+        assert usd["PrimaryPhone"]["FreeFormNumber"] == "06 835 1234"
+        assert usd["BillAddr"]["City"] == "Napier"
+        assert crm.edit_customer(NAME, "accounts@rata.example", "Hastings", "06 876 5432")
+        world.assert_balanced()
+        usd = _customers(world)[f"{NAME} (USD)"]
+        assert usd["PrimaryEmailAddr"]["Address"] == "accounts@rata.example"
+        assert usd["PrimaryPhone"]["FreeFormNumber"] == "06 876 5432"
+        assert usd["BillAddr"]["City"] == "Hastings"
+        assert len(_customers(world)) == 2
+
+
+def test_golden_an_account_in_another_currency_gets_its_customer_in_that_currency():
+    """§3.1 makes the customer of a 1CRM account whose currency a person chose (not 1CRM's
+    base, which every account gets by default) in that currency; an invoice in the home
+    currency then goes to ``<account> (NZD)``. On main the customer was made in NZD and the
+    USD invoices went to a ``(USD)`` customer."""
+    with open_world("quickbooks") as world:
+        crm = CrmUser(world.library)
+        fields = {"name": NAME, "email1": "r@books.example", "currency_id": crm.currency_id("AUD")}
+        world.library.crm("POST", "Account", fields)
+        world.assert_balanced()
+        assert _customers(world)[NAME]["CurrencyRef"]["value"] == "AUD"
+        line = LineSpec("Widget", 1, Decimal("20.00"), Decimal(15))
+        crm.create_invoice(NAME, [line], "AUD", "2026-03-31")
+        crm.create_invoice(NAME, [line], "NZD", "2026-03-31")
+        world.assert_balanced()
+        customers = _customers(world)
+        assert sorted(customers) == [NAME, f"{NAME} (NZD)"]
+        assert customers[f"{NAME} (NZD)"]["CurrencyRef"]["value"] == "NZD"
+        by_currency = {
+            i["CurrencyRef"]["value"]: i["CustomerRef"]["name"]
+            for i in world.library.qbo_records("Invoice")
+        }
+        assert by_currency == {"AUD": NAME, "NZD": f"{NAME} (NZD)"}

@@ -145,3 +145,54 @@ def test_an_invoice_edited_on_both_sides_between_syncs_keeps_1crms_version():
         world.assert_balanced()
         invoice = app.invoice(ref, crm)
         assert money(invoice["TotalAmt"]) == money(crm.invoice(ref)["amount"]) == Decimal("10.00")
+
+
+def test_golden_a_1crm_due_date_cleared_after_the_first_sync_takes_quickbooks_and_keeps_lines():
+    """A synced 1CRM invoice (a price less its discount) whose due date the person clears in
+    1CRM; later a payment in QuickBooks updates the invoice there. QuickBooks always has a due
+    date (vendor NOTES §5: without one given, its date or what the terms give), so an empty
+    1CRM due date is no edit to send: 1CRM takes QuickBooks' back (3.10), as §3.3 does for an
+    invoice created without one. Before: 3.10 sent nothing and 3.4, at the payment's update,
+    found 1CRM's empty due date unlike QuickBooks', took it for a QuickBooks edit and rewrote
+    the 1CRM lines as QuickBooks computed them (33.33 less 12.5 % became a net unit price)."""
+    with open_world("quickbooks") as world:
+        crm, app = CrmUser(world.library), QuickBooksUser(world.library)
+        crm.create_customer(NAME, "h@books.example", "Napier")
+        line = LineSpec("Advice", 3, Decimal("33.33"), Decimal(15), Decimal("12.5"))
+        ref = crm.create_invoice(NAME, [line], "NZD", "2026-03-31")
+        world.assert_balanced()
+        invoice = crm.invoice(ref)
+        assert invoice is not None
+        world.library.crm_edit("Invoice", invoice["id"], {"due_date": ""})
+        world.assert_balanced()
+        assert app.pay(ref, crm, Decimal("10.00"), "2026-03-06", "")
+        world.assert_balanced()
+        invoice, twin = crm.invoice(ref), app.invoice(ref, crm)
+        assert invoice is not None and twin is not None
+        assert str(invoice["due_date"])[:10] == twin["DueDate"] == "2026-03-31"
+        (kept,) = world.library.crm_records("InvoiceLine")
+        assert money(kept["unit_price"]) == money("33.33")
+
+
+def test_golden_a_1crm_due_date_cleared_keeps_its_lines_when_3_4_runs_first():
+    """The due date cleared in 1CRM and, before the next sync, a payment in QuickBooks; 3.4's
+    webhook is handled before 3.10's (instant scenarios run side by side). 3.4 takes an empty
+    1CRM due date for no QuickBooks edit, so the lines stay; 3.10 then gives 1CRM QuickBooks'
+    due date."""
+    with open_world("quickbooks") as world:
+        crm, app = CrmUser(world.library), QuickBooksUser(world.library)
+        crm.create_customer(NAME, "h@books.example", "Napier")
+        line = LineSpec("Advice", 3, Decimal("33.33"), Decimal(15), Decimal("12.5"))
+        ref = crm.create_invoice(NAME, [line], "NZD", "2026-03-31")
+        world.assert_balanced()
+        invoice = crm.invoice(ref)
+        assert invoice is not None
+        world.library.crm_edit("Invoice", invoice["id"], {"due_date": ""})
+        assert app.pay(ref, crm, Decimal("10.00"), "2026-03-06", "")
+        world.run_scenarios(first=("3.4",))
+        world.assert_balanced()
+        invoice, twin = crm.invoice(ref), app.invoice(ref, crm)
+        assert invoice is not None and twin is not None
+        assert str(invoice["due_date"])[:10] == twin["DueDate"] == "2026-03-31"
+        (kept,) = world.library.crm_records("InvoiceLine")
+        assert money(kept["unit_price"]) == money("33.33")

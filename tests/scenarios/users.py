@@ -118,6 +118,13 @@ class CrmUser:
         self.library.crm("PATCH", f"Account/{account}", fields)
         return True
 
+    def rename_customer(self, name: str, renamed: str) -> bool:
+        account = self.account_id(name)
+        if account is None:
+            return False
+        self.library.crm("PATCH", f"Account/{account}", {"name": renamed})
+        return True
+
     def create_invoice(
         self,
         customer: str,
@@ -853,6 +860,32 @@ class QuickBooksUser:
             "sparse": True,
             "TotalAmt": float(total),
             "Line": [{"Amount": float(applied), "LinkedTxn": line["LinkedTxn"]}],
+        }
+        self.library.qbo_api("POST", "payment", body)
+        return before
+
+    def edit_credit(self, payment_id: str, credit: Decimal) -> Decimal:
+        """Edit a payment that applies one credit memo to one invoice (Receive Payment in
+        QuickBooks' screens) to apply ``credit`` of the memo: its credit memo line becomes
+        ``credit`` and its invoice line the payment's money and that credit (what the memo no
+        longer applies is its free credit again, ``RemainingCredit``); returns the credit it
+        applied before."""
+        (payment,) = [p for p in self.library.qbo_records("Payment") if p["Id"] == payment_id]
+        (paid,) = [ln for ln in payment["Line"] if ln["LinkedTxn"][0]["TxnType"] == "Invoice"]
+        (used,) = [ln for ln in payment["Line"] if ln["LinkedTxn"][0]["TxnType"] == "CreditMemo"]
+        before = money(used["Amount"])
+        body = {
+            "Id": payment_id,
+            "SyncToken": payment["SyncToken"],
+            "sparse": True,
+            "TotalAmt": payment["TotalAmt"],
+            "Line": [
+                {
+                    "Amount": float(money(paid["Amount"]) - before + credit),
+                    "LinkedTxn": paid["LinkedTxn"],
+                },
+                {"Amount": float(credit), "LinkedTxn": used["LinkedTxn"]},
+            ],
         }
         self.library.qbo_api("POST", "payment", body)
         return before

@@ -11,7 +11,7 @@ import pytest
 
 from engine.service import ServiceOptions
 from engine.service import history as history_module
-from engine.service.events import EventHub
+from engine.service.events import EventHub, EventOperations
 from engine.store import ExecutionStatus, TriggerKind
 from tests.service.blueprints import blueprint, set_variable
 
@@ -110,6 +110,37 @@ def test_hub_forgets_old_finished_runs_and_caps_events():
     with hub.subscribe("a") as gone, hub.subscribe("c") as kept:
         assert gone.replay == []
         assert [e["event"] for e in kept.replay] == ["module_started"] * 3 + ["finished"]
+
+
+def test_events_past_the_kept_ones_are_left_out_while_nobody_listens_and_numbered_on():
+    """A run over thousands of items sends two events an operation; past the ``max_events``
+    the hub keeps, an event nobody subscribes to is counted and numbered but not built nor
+    delivered (``EventHub.unheard``), and a subscriber arriving then gets the next ones live,
+    their numbers and counts as if none had been left out."""
+    hub = EventHub(max_events=3)
+    delivered: list[dict] = []
+    deliver = hub._deliver
+
+    def spy(execution_id: str, event: dict) -> None:
+        delivered.append(event)
+        deliver(execution_id, event)
+
+    hub._deliver = spy  # type: ignore[method-assign]
+    on_event = EventOperations(None, hub).progress("run")  # type: ignore[arg-type]
+    for _ in range(5):
+        on_event({"event": "module_started", "module_id": 2})
+    assert [e["seq"] for e in delivered] == [1, 2, 3]  # 4 and 5: nobody would see them
+    with hub.subscribe("run") as late:
+        assert [e["seq"] for e in late.replay] == [1, 2, 3]
+        on_event({"event": "module_finished", "module_id": 2})
+        live = late.next(0)
+    assert live is not None
+    assert (live["seq"], live["operations"], live["module_operations"]) == (6, 5, 5)
+    on_event({"event": "module_started", "module_id": 2})
+    assert [e["seq"] for e in delivered] == [1, 2, 3, 6]
+    hub.publish("run", {"event": "finished"})  # the end is announced whatever the count
+    with hub.subscribe("run") as after:
+        assert [e["event"] for e in after.replay][-1] == "finished"
 
 
 def test_follow_ends_with_the_stored_state_when_events_are_missed(service, scenario):

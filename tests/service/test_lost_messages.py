@@ -8,10 +8,10 @@ import pytest
 import redis
 
 from engine.config import Settings
-from engine.queue.celery_queue import WEBHOOK_TASK, CeleryQueue
+from engine.queue.celery_queue import CeleryQueue
 from engine.service import Service, ServiceOptions
 from tests.service.processes import empty_redis_database, wait_until
-from tests.service.test_queue_contract import tasks_in
+from tests.service.test_queue_contract import webhook_requests_in
 from tests.service.test_service import active_hook, post
 
 REDIS_DB = 12
@@ -46,9 +46,10 @@ def celery_service(store, settings, registry, clock, redis_url):
 
 
 def broker_messages(url: str) -> int:
-    """Webhook messages waiting in Redis for a worker (the queue may also ask for a tick)."""
+    """Webhook requests the messages waiting in Redis ask a worker to run (the queue may also
+    ask for a tick)."""
     with redis.Redis.from_url(url) as client:
-        return tasks_in(client).count(WEBHOOK_TASK)
+        return webhook_requests_in(client)
 
 
 def test_a_tick_after_redis_lost_its_messages_dispatches_every_waiting_request(

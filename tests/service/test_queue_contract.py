@@ -26,6 +26,7 @@ from engine.queue.celery_queue import (
     WEBHOOK_TASK,
     CeleryQueue,
     TaskMessages,
+    coalesced,
 )
 from engine.queue.events import EventHub
 from engine.ratelimit import MemoryConcurrencyLimiter, MemoryRateLimiter, RedisRateLimiter
@@ -215,6 +216,18 @@ def tasks_in(client: redis.Redis) -> list[str]:
     return [json.loads(raw)["headers"]["task"] for raw in client.lrange("celery", 0, -1)]
 
 
+def webhook_requests_in(client: redis.Redis) -> int:
+    """How many webhook requests the messages waiting in Redis ask workers to run (a message
+    may stand for several: ``coalesced``)."""
+    asked = 0
+    for raw in client.lrange("celery", 0, -1):
+        message = json.loads(raw)
+        if message["headers"]["task"] == WEBHOOK_TASK:
+            args = json.loads(_body(message))[0]
+            asked += args[1] if len(args) > 1 else 1
+    return asked
+
+
 def test_inline_queue_loses_messages_only_with_its_process():
     harness = InlineHarness()
     try:
@@ -323,17 +336,18 @@ def _without_ids(message: dict) -> dict:
 
 
 @pytest.mark.parametrize(
-    "task, ident", [(WEBHOOK_TASK, 7), (EXECUTION_TASK, "e-1"), (TICK_TASK, "")]
+    "task, ident, requests",
+    [(WEBHOOK_TASK, 7, 1), (WEBHOOK_TASK, 7, 3), (EXECUTION_TASK, "e-1", 1), (TICK_TASK, "", 1)],
 )
-def test_the_publishers_messages_are_what_celerys_send_task_puts_in_redis(task, ident):
+def test_the_publishers_messages_are_what_celerys_send_task_puts_in_redis(task, ident, requests):
     """The publisher builds Celery's messages itself (``TaskMessages``), without
     ``send_task``'s ~1.3 ms of CPU each: a Celery worker must not tell them apart."""
     harness = CeleryHarness()
     try:
-        args = [] if task == TICK_TASK else [ident]
+        args = [] if task == TICK_TASK else [ident] + ([requests] if requests > 1 else [])
         harness.queue.app.send_task(task, args=args, retry=False, ignore_result=True)
         celerys = json.loads(harness.client.rpop("celery"))
-        ours = json.loads(TaskMessages(harness.queue.app).message(task, ident))
+        ours = json.loads(TaskMessages(harness.queue.app).message(task, ident, requests))
         assert _without_ids(ours) == _without_ids(celerys)
         assert ours["headers"]["id"] == ours["headers"]["root_id"]
         assert ours["headers"]["id"] == ours["properties"]["correlation_id"]
@@ -366,6 +380,29 @@ def test_a_backlog_of_ids_goes_to_redis_in_one_push_in_order():
         assert pushes == [51]
     finally:
         harness.close()
+
+
+def test_a_webhooks_dispatches_share_messages_of_at_most_four_requests_in_order():
+    """Each webhook message runs "the oldest queued request": several dispatches of one
+    webhook become one message asking for that many, placed where the first was; executions
+    and ticks stay one message each."""
+    batch = [
+        (WEBHOOK_TASK, 1),
+        (EXECUTION_TASK, "e-1"),
+        (WEBHOOK_TASK, 2),
+        *[(WEBHOOK_TASK, 1)] * 5,
+        (TICK_TASK, ""),
+        (EXECUTION_TASK, "e-1"),
+        (WEBHOOK_TASK, 2),
+    ]
+    assert coalesced(batch) == [
+        (WEBHOOK_TASK, 1, 4),
+        (EXECUTION_TASK, "e-1", 1),
+        (WEBHOOK_TASK, 2, 2),
+        (WEBHOOK_TASK, 1, 2),
+        (TICK_TASK, "", 1),
+        (EXECUTION_TASK, "e-1", 1),
+    ]
 
 
 def test_a_burst_of_run_events_reaches_a_peer_whole_and_in_order(harness):

@@ -12,8 +12,10 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+import redis
 import requests
 
+from engine.queue.celery_queue import WEBHOOK_TASK, TaskMessages, create_celery_app
 from tests.service.blueprints import HOOK_WITH_RESPONSE, SLOW_RESPONDER, SOMETIMES_SLOW
 from tests.service.end_to_end import (
     assert_exactly_one_execution_each,
@@ -37,6 +39,7 @@ from tests.service.processes import (
     wait_for_http,
     wait_until,
 )
+from tests.service.test_queue_contract import webhook_requests_in
 
 pytestmark = pytest.mark.slow
 
@@ -199,3 +202,32 @@ def ask(url: str, payloads: list[dict[str, Any]]) -> list[tuple[int, str, str | 
 
     with ThreadPoolExecutor(len(payloads)) as pool:
         return list(pool.map(one, payloads))
+
+
+def test_a_celery_worker_runs_every_request_a_coalesced_message_stands_for(
+    tmp_path, redis_db, processes
+):
+    """The publisher puts several dispatches of one webhook in one message (``coalesced``):
+    a worker runs that many of its queued requests, each exactly once. Here 8 requests wait
+    (no worker yet) and their messages are replaced by two messages of 4 each."""
+    env = base_env(tmp_path / "var", SWITCHBOARD_REDIS_URL=redis_db)
+    webhook_id, token = import_active_scenario(env)
+    port = free_port()
+    processes.append(switchboard("serve", ["serve", "--port", str(port)], env, tmp_path))
+    wait_for_http(port)
+    store = open_plain_store(tmp_path / "var")
+    broker = redis.Redis.from_url(redis_db)
+    try:
+        assert set(post_webhooks(f"http://127.0.0.1:{port}/hooks/{token}", range(8))) == {200}
+        wait_until(lambda: webhook_requests_in(broker) == 8, 30, "the requests' messages in Redis")
+        broker.delete("celery")
+        messages = TaskMessages(create_celery_app(redis_db))
+        broker.lpush("celery", *[messages.message(WEBHOOK_TASK, webhook_id, 4)] * 2)
+        processes.append(celery_worker(env, tmp_path))
+        wait_until(lambda: successes(store) >= 8, 90, "the 8 requests of two messages run")
+        assert_exactly_one_execution_each(store, webhook_id, set(range(8)))
+    except AssertionError as error:
+        raise AssertionError(f"{error}\n{explain(processes)}") from None
+    finally:
+        broker.close()
+        store.close()

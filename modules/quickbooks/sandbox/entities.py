@@ -97,10 +97,13 @@ def _customer_currency(realm: Realm, record: Record, existing: Record | None) ->
     "Multicurrency and files updated from earlier versions"). The 6000 fault and its wording
     are the sandbox's: no source gives the text Intuit returns for this change."""
     if existing is None:
-        record["CurrencyRef"] = {"value": ref_id(record.get("CurrencyRef")) or realm.currency}
+        wanted = ref_id(record.get("CurrencyRef")) or realm.currency
+        _in_company_currencies(realm, wanted, "customer")
+        record["CurrencyRef"] = {"value": wanted}
         return
     before = customer_currency(realm, existing)
     wanted = ref_id(record.get("CurrencyRef")) or before
+    _in_company_currencies(realm, wanted, "customer")
     if wanted != before and realm.has_transactions(existing["Id"]):
         raise faults.business(
             f"The currency of customer {existing['DisplayName']} ({before}) cannot be changed "
@@ -153,6 +156,7 @@ def _in_customer_currency(realm: Realm, record: Record, customer: Record) -> Non
     Error (Connex, above); the Detail wording here is the sandbox's own, not Intuit's."""
     currency = customer_currency(realm, customer)
     wanted = ref_id(record.get("CurrencyRef")) or currency
+    _in_company_currencies(realm, wanted, "transaction")
     if wanted != currency:
         raise faults.business(
             f"The currency of the transaction ({wanted}) must be the currency of customer "
@@ -160,6 +164,21 @@ def _in_customer_currency(realm: Realm, record: Record, customer: Record) -> Non
             "CurrencyRef",
         )
     record["CurrencyRef"] = {"value": currency}
+
+
+def _in_company_currencies(realm: Realm, currency: str, what: str) -> None:
+    """A company without multicurrency trades in its home currency only: "by default,
+    multicurrency is disabled in a QuickBooks company. It must be enabled in order to track
+    transactions with currencies other than the company's home currency" (Intuit, "Manage
+    multiple currencies"). That the API refuses such a customer or transaction with a 6000
+    Business Validation Error, and the Detail's words, are inferred: no source gives Intuit's
+    answer."""
+    if currency != realm.currency and not realm.multicurrency:
+        raise faults.business(
+            f"The {what}'s currency ({currency}) is not the home currency "
+            f"({realm.currency}) and multicurrency is off for this company.",
+            "CurrencyRef",
+        )
 
 
 def _dates(record: Record, realm: Realm, due_field: str | None) -> None:

@@ -68,15 +68,17 @@ class Realm:
 
     def default_preferences(self) -> Record:
         """A company's ``Preferences`` as Intuit's API renders the parts integrators read:
-        sales tax on (AST for a US company), one currency, no sales-form custom fields,
-        products and services with quantities on hand tracked."""
+        sales tax on (AST for a US company), multicurrency on (the demo's company invoices
+        in several currencies; Intuit's new companies start with it off — a fixture's
+        ``CurrencyPrefs`` sets that), no sales-form custom fields, products and services
+        with quantities on hand tracked."""
         return {
             "Id": "1",
             "SyncToken": "0",
             "domain": "QBO",
             "TaxPrefs": {"UsingSalesTax": True, "PartnerTaxEnabled": self.country == "US"},
             "CurrencyPrefs": {
-                "MultiCurrencyEnabled": False,
+                "MultiCurrencyEnabled": True,
                 "HomeCurrency": {"value": self.currency},
             },
             "SalesFormsPrefs": {"CustomField": [], "AllowDiscount": True},
@@ -87,6 +89,13 @@ class Realm:
                 "QuantityOnHand": True,
             },
         }
+
+    @property
+    def multicurrency(self) -> bool:
+        """Whether the company takes other currencies than its home currency
+        (``Preferences.CurrencyPrefs.MultiCurrencyEnabled``)."""
+        prefs = self.preferences.get("CurrencyPrefs") or {}
+        return prefs.get("MultiCurrencyEnabled") is True
 
     @property
     def tracks_quantities(self) -> bool:
