@@ -177,11 +177,27 @@ class Actions:
     crm_multi_payments: bool = False
     """One 1CRM payment over two invoices of an account in one currency (§2.6: a Xero
     payment per invoice; §3.6: a QuickBooks line per invoice)."""
+    # -- widened by soak-hunt2 (issue #20 item 5) --
+    crm_flat_taxes: bool = False
+    """1CRM lines taxed by a flat amount instead of a rate (§2.3's 315 that became 325;
+    QuickBooks taxes by code only: not for it)."""
+    crm_flat_discounts: bool = False
+    """1CRM line discounts typed as money (``discount_amount``) instead of a percentage."""
+    crm_undated_invoices: bool = False
+    """1CRM invoices made without a due date (the library gives them the invoice date and
+    writes it back)."""
+    app_drafts: bool = False
+    """Xero invoices saved as drafts (they wait, not in 1CRM), approved or deleted later."""
+    exchange_rates: bool = False
+    """Foreign-currency invoices with an exchange rate typed, on either side."""
+    app_over_payments: bool = False
+    """Accounting-system payments that receive more than they apply (QuickBooks keeps the rest
+    as the payment's unapplied amount)."""
 
 
 NO_DISCOUNT = (Decimal(0),)
 DISCOUNTS = (Decimal(0), Decimal(0), Decimal(10), Decimal("12.5"))
-TAX_RATES = (Decimal(15), Decimal(15), Decimal(0))
+TAX_RATES = (Decimal(15), Decimal(15), Decimal(0), Decimal(10))
 CURRENCIES = ("NZD", "NZD", *FOREIGN_CURRENCIES)
 REFERENCES = ("", "INV-REF")
 ACTIONS: dict[str, Actions] = {
@@ -218,6 +234,11 @@ ACTIONS: dict[str, Actions] = {
         crm_multi_payments=True,
         crm_account_renames=True,
         app_account_renames=True,
+        crm_flat_taxes=True,
+        crm_flat_discounts=True,
+        crm_undated_invoices=True,
+        app_drafts=True,
+        exchange_rates=True,
     ),
     "quickbooks": Actions(
         crm_tax_rates=TAX_RATES,
@@ -257,6 +278,10 @@ ACTIONS: dict[str, Actions] = {
         app_payment_edits=True,
         crm_multi_payments=True,
         app_credit_edits=True,
+        crm_flat_discounts=True,
+        crm_undated_invoices=True,
+        app_over_payments=True,
+        exchange_rates=True,
         crm_account_renames=True,
     ),
 }
@@ -265,10 +290,25 @@ NAMES = ("Harakeke Ltd", "Kauri & Rimu", "O'Brien Builders", "Māori Arts Trust"
 CITIES = ("Napier", "Nelson", "Ōtautahi")
 PHONES = ("", "+64 9 555 0101", "+64 4 555 0202")
 SIDES = ("crm", "app")
+RATES = st.sampled_from((None, None, Decimal("0.6123"), Decimal("1.55")))
+"""Exchange rates people type for a foreign-currency invoice (``None``: the system's)."""
 DATES = ("2026-03-31", "2026-04-30")
 
 
-def lines_of(rates: tuple[Decimal, ...], discounts: tuple[Decimal, ...]) -> st.SearchStrategy:
+def lines_of(
+    rates: tuple[Decimal, ...],
+    discounts: tuple[Decimal, ...],
+    *,
+    flat_taxes: bool = False,
+    flat_discounts: bool = False,
+) -> st.SearchStrategy:
+    """Up to three lines; with ``flat_taxes`` some are taxed by an amount (1CRM's flat tax),
+    with ``flat_discounts`` some discounts are typed as money."""
+    flat_tax = (
+        st.one_of(st.none(), st.none(), st.integers(0, 5000).map(lambda c: Decimal(c) / 100))
+        if flat_taxes
+        else st.none()
+    )
     line = st.builds(
         LineSpec,
         description=st.sampled_from(("Widget", "Advice", "Freight")),
@@ -276,6 +316,8 @@ def lines_of(rates: tuple[Decimal, ...], discounts: tuple[Decimal, ...]) -> st.S
         price=st.integers(1, 40000).map(lambda cents: Decimal(cents) / 100),
         tax=st.sampled_from(rates),
         discount=st.sampled_from(discounts),
+        flat_tax=flat_tax,
+        flat_discount=st.booleans() if flat_discounts else st.just(False),
     )
     return st.lists(line, min_size=1, max_size=3)
 
@@ -296,6 +338,8 @@ class BooksMachine(RuleBasedStateMachine):
         self.app = XeroUser(library) if self.library_name == "xero" else QuickBooksUser(library)
         self.customers: list[str] = []
         self.invoices: list[Ref] = []
+        self.drafts: list[Ref] = []
+        """Xero drafts not yet approved or deleted (not in 1CRM: they wait)."""
         self.closed: set[Ref] = set()
         """Invoices cancelled or voided: nobody pays them any more."""
         self.edited: set[Ref] = set()
@@ -368,34 +412,69 @@ class BooksMachine(RuleBasedStateMachine):
         self.steps += 1
 
     @precondition(lambda self: self.customers)
-    @rule(data=st.data(), due=st.sampled_from(DATES))
-    def crm_invoice(self, data: st.DataObject, due: str) -> None:
+    @rule(data=st.data(), due=st.sampled_from(DATES), undated=st.booleans(), rate=RATES)
+    def crm_invoice(
+        self, data: st.DataObject, due: str, undated: bool = False, rate: Decimal | None = None
+    ) -> None:
         actions = self.actions
         name = data.draw(st.sampled_from(self.customers), label="customer")
         lines = data.draw(
-            lines_of(actions.crm_tax_rates, actions.crm_discounts),
+            self.crm_lines(),
             label="lines",
         )
         currency = data.draw(st.sampled_from(actions.crm_currencies), label="currency")
-        ref = self.crm.create_invoice(name, lines, currency, due)
+        if undated and actions.crm_undated_invoices:
+            due = ""
+            self.did("1CRM invoices without a due date")
+        rate = self.rate(currency, rate)
+        ref = self.crm.create_invoice(name, lines, currency, due, rate)
         if ref is not None:
             self.invoices.append(ref)
         self.steps += 1
 
     @precondition(lambda self: self.customers)
-    @rule(data=st.data(), due=st.sampled_from(DATES))
-    def app_invoice(self, data: st.DataObject, due: str) -> None:
+    @rule(
+        data=st.data(),
+        due=st.sampled_from(DATES),
+        draft=st.sampled_from((False, False, True)),
+        rate=RATES,
+    )
+    def app_invoice(
+        self, data: st.DataObject, due: str, draft: bool = False, rate: Decimal | None = None
+    ) -> None:
         actions = self.actions
         name = data.draw(st.sampled_from(self.customers), label="customer")
         lines = data.draw(
-            lines_of(actions.app_tax_rates, actions.app_discounts),
+            self.app_lines(),
             label="lines",
         )
         mode = data.draw(st.sampled_from(actions.app_modes), label="mode")
         currency = data.draw(st.sampled_from(actions.app_currencies), label="currency")
-        ref = self.app.create_invoice(name, lines, mode, due, currency)
-        if ref is not None:
+        rate = self.rate(currency, rate)
+        if draft and actions.app_drafts:
+            assert isinstance(self.app, XeroUser)
+            ref = self.app.create_invoice(name, lines, mode, due, currency, "DRAFT", rate)
+            if ref is not None:
+                self.drafts.append(ref)
+                self.did("draft invoices")
+        else:
+            ref = self.app.create_invoice(name, lines, mode, due, currency, rate=rate)
+            if ref is not None:
+                self.invoices.append(ref)
+        self.steps += 1
+
+    @precondition(lambda self: self.drafts)
+    @rule(data=st.data(), approve=st.booleans())
+    def app_decide_draft(self, data: st.DataObject, approve: bool) -> None:
+        """A draft invoice approved (it reaches 1CRM now) or deleted (it never does)."""
+        assert isinstance(self.app, XeroUser)
+        ref = data.draw(st.sampled_from(self.drafts), label="draft")
+        self.drafts.remove(ref)
+        if approve and self.app.approve_draft(ref):
             self.invoices.append(ref)
+            self.did("draft approvals")
+        elif not approve and self.app.delete_draft(ref):
+            self.did("draft deletions")
         self.steps += 1
 
     @precondition(lambda self: self.invoices and self.actions.crm_payments)
@@ -436,15 +515,23 @@ class BooksMachine(RuleBasedStateMachine):
         self.steps += 1
 
     @precondition(lambda self: self.invoices)
-    @rule(data=st.data(), share=st.integers(1, 100))
-    def app_payment(self, data: st.DataObject, share: int) -> None:
+    @rule(data=st.data(), share=st.integers(1, 100), over=st.sampled_from((0, 0, 1, 2500)))
+    def app_payment(self, data: st.DataObject, share: int, over: int = 0) -> None:
         ref = data.draw(st.sampled_from(self.invoices), label="invoice")
         reference = data.draw(st.sampled_from(self.actions.app_payment_references))
         due = self.owed(ref, "app")
         if not due:
             return
         amount = part_of(due, share)
-        if self.app.pay(ref, self.crm, amount, "2026-03-06", reference and f"{reference}-{amount}"):
+        reference = reference and f"{reference}-{amount}"
+        if over and self.actions.app_over_payments:
+            assert isinstance(self.app, QuickBooksUser)
+            received = amount + Decimal(over) / 100
+            paid = self.app.pay(ref, self.crm, amount, "2026-03-06", reference, received)
+            self.did("over-payments")
+        else:
+            paid = self.app.pay(ref, self.crm, amount, "2026-03-06", reference)
+        if paid:
             self.payments += 1
             self.allocated(ref, "app", amount)
         self.steps += 1
@@ -595,8 +682,7 @@ class BooksMachine(RuleBasedStateMachine):
             return
         if not self.untouched(ref):
             return
-        actions = self.actions
-        lines = data.draw(lines_of(actions.crm_tax_rates, actions.crm_discounts), label="lines")
+        lines = data.draw(self.crm_lines(), label="lines")
         if self.crm.edit_invoice(ref, lines, due):
             self.edited.add(ref)
             self.did("1CRM invoice edits")
@@ -632,8 +718,7 @@ class BooksMachine(RuleBasedStateMachine):
         ref = data.draw(st.sampled_from(self.invoices), label="invoice")
         if ref in self.closed or not self.untouched(ref):
             return
-        actions = self.actions
-        lines = data.draw(lines_of(actions.app_tax_rates, actions.app_discounts), label="lines")
+        lines = data.draw(self.app_lines(), label="lines")
         if self.app.edit_invoice(ref, self.crm, lines, due):
             self.edited.add(ref)
             self.did("invoice edits")
@@ -728,7 +813,7 @@ class BooksMachine(RuleBasedStateMachine):
     def crm_quote(self, data: st.DataObject, expiry: str) -> None:
         actions = self.actions
         name = data.draw(st.sampled_from(self.customers), label="customer")
-        lines = data.draw(lines_of(actions.crm_tax_rates, actions.crm_discounts), label="lines")
+        lines = data.draw(self.crm_lines(), label="lines")
         currency = data.draw(st.sampled_from(actions.crm_currencies), label="currency")
         if crm_create_quote(self.crm, name, lines, currency, expiry) is not None:
             self.did("1CRM quotes")
@@ -739,7 +824,7 @@ class BooksMachine(RuleBasedStateMachine):
     def app_quote(self, data: st.DataObject, expiry: str) -> None:
         actions = self.actions
         name = data.draw(st.sampled_from(self.customers), label="customer")
-        lines = data.draw(lines_of(actions.app_tax_rates, actions.app_discounts), label="lines")
+        lines = data.draw(self.app_lines(), label="lines")
         mode = data.draw(st.sampled_from(actions.app_modes), label="mode")
         currency = data.draw(st.sampled_from(actions.app_currencies), label="currency")
         assert isinstance(self.app, QuickBooksUser)
@@ -759,8 +844,7 @@ class BooksMachine(RuleBasedStateMachine):
         quotes = crm_made_quotes(self.crm)
         if quotes:
             quote = data.draw(st.sampled_from(quotes), label="quote")
-            actions = self.actions
-            lines = data.draw(lines_of(actions.crm_tax_rates, actions.crm_discounts), label="lines")
+            lines = data.draw(self.crm_lines(), label="lines")
             crm_edit_quote(self.crm, quote, lines, expiry)
             self.did("1CRM quote edits")
         self.steps += 1
@@ -771,8 +855,7 @@ class BooksMachine(RuleBasedStateMachine):
         assert isinstance(self.app, QuickBooksUser)
         if estimates := qbo_estimates(self.app, self.customers):
             estimate = data.draw(st.sampled_from(estimates), label="estimate")
-            actions = self.actions
-            lines = data.draw(lines_of(actions.app_tax_rates, actions.app_discounts), label="lines")
+            lines = data.draw(self.app_lines(), label="lines")
             qbo_edit_estimate(self.app, estimate, lines, expiry)
             self.did("quote edits")
         self.steps += 1
@@ -842,9 +925,7 @@ class BooksMachine(RuleBasedStateMachine):
             self.closed.add(ref)
             self.did(f"paid invoice voids ({cleared} cleared)")
         elif not void:
-            lines = data.draw(
-                lines_of(self.actions.app_tax_rates, self.actions.app_discounts), label="lines"
-            )
+            lines = data.draw(self.app_lines(), label="lines")
             if self.app.edit_invoice(ref, self.crm, lines, due):
                 self.edited.add(ref)
                 self.did(f"paid invoice edits ({cleared} cleared)")
@@ -865,9 +946,7 @@ class BooksMachine(RuleBasedStateMachine):
             self.closed.add(ref)
             self.did(f"1CRM paid invoice cancels ({cleared} cleared)")
         elif not cancel:
-            lines = data.draw(
-                lines_of(self.actions.crm_tax_rates, self.actions.crm_discounts), label="lines"
-            )
+            lines = data.draw(self.crm_lines(), label="lines")
             if self.crm.edit_invoice(ref, lines, due):
                 self.edited.add(ref)
                 self.did(f"1CRM paid invoice edits ({cleared} cleared)")
@@ -882,13 +961,7 @@ class BooksMachine(RuleBasedStateMachine):
         ref = data.draw(st.sampled_from(self.invoices), label="invoice")
         if not self.paid_and_settled(ref):
             return
-        actions = self.actions
-        rates, discounts = (
-            (actions.crm_tax_rates, actions.crm_discounts)
-            if side == "crm"
-            else (actions.app_tax_rates, actions.app_discounts)
-        )
-        lines = data.draw(lines_of(rates, discounts), label="lines")
+        lines = data.draw(self.crm_lines() if side == "crm" else self.app_lines(), label="lines")
         if least_total(lines) < self.paid_on(ref):
             return
         edited = (
@@ -952,6 +1025,28 @@ class BooksMachine(RuleBasedStateMachine):
             self.did("1CRM unallocated credits")
         self.steps += 1
 
+    def rate(self, currency: str, rate: Decimal | None) -> Decimal | None:
+        """The exchange rate a person types for a foreign currency (``exchange_rates``),
+        counted; ``None``: the system's own."""
+        if not (rate and self.actions.exchange_rates and currency != "NZD"):
+            return None
+        self.did("exchange rates typed")
+        return rate
+
+    def crm_lines(self) -> st.SearchStrategy:
+        """Lines as a 1CRM person types them in this library's run."""
+        actions = self.actions
+        return lines_of(
+            actions.crm_tax_rates,
+            actions.crm_discounts,
+            flat_taxes=actions.crm_flat_taxes,
+            flat_discounts=actions.crm_flat_discounts,
+        )
+
+    def app_lines(self) -> st.SearchStrategy:
+        """Lines as the accounting system's person types them."""
+        return lines_of(self.actions.app_tax_rates, self.actions.app_discounts)
+
     def did(self, what: str) -> None:
         """Count an action of the kinds added for issue #20's item 5 (printed by ``-s``)."""
         key = f"{self.library_name} {what}"
@@ -1006,6 +1101,8 @@ class BooksMachine(RuleBasedStateMachine):
             for what, count in (("sequences", 1), ("actions", self.steps), ("syncs", self.syncs)):
                 key = f"{self.library_name} {what}"
                 RUNS[key] = RUNS.get(key, 0) + count
+            if SOAK:  # the soak's progress, one line a sequence (seen with -s)
+                print(f"{self.library_name}: {RUNS[f'{self.library_name} sequences']} sequences")
             self.stack.close()
 
     # -- the books -------------------------------------------------------------------------
@@ -2523,5 +2620,42 @@ def test_the_quickbooks_machine_s_free_credit_memo_voids_and_paid_edits():
             assert machine.crm.due(ref) == machine.app.due(ref, machine.crm) == Decimal("67.00")
         assert [str(d) for d in machine.world.differences() if d.kind != "credit"] == []
         assert [d.known for d in machine.world.differences()] == [UNALLOCATED_CREDIT_RULE]
+    finally:
+        machine.teardown()
+
+
+def test_the_xero_machine_s_drafts_flat_taxes_undated_invoices_and_typed_rates():
+    """The books machine's actions added for issue #20's item 5 list, in one sequence (the
+    seeded runs draw them rarely): Xero drafts — one approved a sync later (it reaches 1CRM
+    then), one deleted (it never does) —, a 1CRM invoice without a due date whose lines have
+    a flat tax and a discount typed as money, and invoices in USD with the exchange rate
+    typed on each side."""
+    machine = machine_for("xero")()
+    try:
+        machine.create_customer(side="app", name="Tui, Kea Ltd", city="Napier", phone="")
+        machine.sync()
+        lines = [LineSpec("Advice", 2, Decimal("20.00"), Decimal(10))]
+        usd = Decimal("0.6123")
+        for _ in range(2):
+            machine.app_invoice(
+                Scripted("Tui, Kea Ltd 1", lines, "Exclusive", "USD"), "2026-03-31", True, usd
+            )
+        approved, deleted = machine.drafts
+        flat = [
+            LineSpec("Freight", 1, Decimal("300.00"), Decimal(15), flat_tax=Decimal("15.00")),
+            LineSpec("Widget", 3, Decimal("3.35"), Decimal(15), Decimal(10), flat_discount=True),
+        ]
+        machine.crm_invoice(Scripted("Tui, Kea Ltd 1", flat, "USD"), "2026-03-31", True, usd)
+        machine.sync()
+        assert machine.world.library.crm_records("Invoice")[0]["due_date"] == "2026-03-01"
+        machine.app_decide_draft(Scripted(approved), approve=True)
+        machine.app_decide_draft(Scripted(deleted), approve=False)
+        assert machine.drafts == [] and approved in machine.invoices
+        assert deleted not in machine.invoices
+        machine.sync()
+        integrated = {i["integrated_id"] for i in machine.world.library.crm_records("Invoice")}
+        assert approved.id in integrated and deleted.id not in integrated
+        rates = {i["CurrencyRate"] for i in machine.world.library.xero_records("Invoices")}
+        assert rates == {float(usd)}
     finally:
         machine.teardown()

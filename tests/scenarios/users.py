@@ -20,6 +20,8 @@ from tests.scenarios.conftest import QBO_REALM, Library
 ACCOUNT_CODE = "200"  # Xero's sales account
 BANK_CODE = "090"  # Xero's bank account that takes payments
 QBO_TAX_CODES = {Decimal(15): "4", Decimal(0): "5", Decimal(10): "8"}
+XERO_TAX_TYPES = {Decimal(15): "OUTPUT2", Decimal(10): "OUTPUT", Decimal(0): "NONE"}
+"""Xero's tax types of the rates people use (the sandbox's organisation, as the demo's)."""
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,11 @@ class LineSpec:
     price: Decimal
     tax: Decimal
     discount: Decimal = Decimal(0)
+    flat_tax: Decimal | None = None
+    """A tax amount typed in 1CRM instead of a rate (1CRM's flat tax; ``tax`` unused)."""
+    flat_discount: bool = False
+    """1CRM: the discount typed as money (``discount`` % of the line's amount, to the cent)
+    instead of a percentage."""
 
 
 @dataclass(frozen=True)
@@ -53,11 +60,32 @@ def items_of(lines: list[LineSpec]) -> list[dict[str, Any]]:
             "name": line.description,
             "quantity": line.quantity,
             "unit_price": str(line.price),
-            "tax_percentage": str(line.tax),
-            **({"discount_percentage": str(line.discount)} if line.discount else {}),
+            **crm_tax(line),
+            **crm_discount(line),
         }
         for line in lines
     ]
+
+
+def crm_tax(line: LineSpec) -> dict[str, str]:
+    """A 1CRM line's tax: a rate, or a flat amount."""
+    if line.flat_tax is not None:
+        return {"tax_amount": str(line.flat_tax)}
+    return {"tax_percentage": str(line.tax)}
+
+
+def crm_discount(line: LineSpec) -> dict[str, str]:
+    """A 1CRM line's discount: a percentage, or that share of its amount as money."""
+    if not line.discount:
+        return {}
+    if line.flat_discount:
+        amount = line.price * line.quantity * line.discount / 100
+        return {"discount_amount": str(money(amount))}
+    return {"discount_percentage": str(line.discount)}
+
+
+def xero_tax_type(mode: str, line: LineSpec) -> str:
+    return "NONE" if mode == "NoTax" else XERO_TAX_TYPES[line.tax]
 
 
 class CrmUser:
@@ -98,8 +126,15 @@ class CrmUser:
         return True
 
     def create_invoice(
-        self, customer: str, lines: list[LineSpec], currency: str, due: str
+        self,
+        customer: str,
+        lines: list[LineSpec],
+        currency: str,
+        due: str,
+        rate: Decimal | None = None,
     ) -> Ref | None:
+        """An invoice saved in 1CRM's screens (no ``due``: none; ``rate``: the exchange rate
+        typed, else 1CRM's default)."""
         account = self.account_id(customer)
         if account is None:
             return None
@@ -110,8 +145,9 @@ class CrmUser:
                 "name": f"Work for {customer}",
                 "billing_account_id": account,
                 "invoice_date": "2026-03-01",
-                "due_date": due,
+                **({"due_date": due} if due else {}),
                 "currency_id": self.currency_id(currency),
+                **({"exchange_rate": str(rate)} if rate else {}),
                 "line_items": items,
             },
         )
@@ -309,8 +345,17 @@ class XeroUser:
         return True
 
     def create_invoice(
-        self, customer: str, lines: list[LineSpec], mode: str, due: str, currency: str = "NZD"
+        self,
+        customer: str,
+        lines: list[LineSpec],
+        mode: str,
+        due: str,
+        currency: str = "NZD",
+        status: str = "AUTHORISED",
+        rate: Decimal | None = None,
     ) -> Ref | None:
+        """An invoice saved approved, or (``status`` DRAFT) as a draft; ``rate``: the
+        exchange rate typed (else Xero's)."""
         contact = self.contact_id(customer)
         if contact is None:
             return None
@@ -320,7 +365,7 @@ class XeroUser:
                 "Quantity": line.quantity,
                 "UnitAmount": float(line.price),
                 "AccountCode": ACCOUNT_CODE,
-                "TaxType": "NONE" if mode == "NoTax" or not line.tax else "OUTPUT2",
+                "TaxType": xero_tax_type(mode, line),
                 **({"DiscountRate": float(line.discount)} if line.discount else {}),
             }
             for line in lines
@@ -332,7 +377,8 @@ class XeroUser:
             "DueDate": due,
             "LineAmountTypes": mode,
             "CurrencyCode": currency,
-            "Status": "AUTHORISED",
+            **({"CurrencyRate": float(rate)} if rate else {}),
+            "Status": status,
             "LineItems": items,
         }
         (invoice,) = self.library.xero_api("PUT", "Invoices", {"Invoices": [body]})["Invoices"]
@@ -342,6 +388,22 @@ class XeroUser:
         wanted = ref.id if ref.side == "app" else (crm.invoice(ref) or {}).get("integrated_id")
         found = [i for i in self.library.xero_records("Invoices") if i["InvoiceID"] == wanted]
         return found[0] if found else None
+
+    def approve_draft(self, ref: Ref) -> bool:
+        """A draft invoice approved (AUTHORISED), as Xero's Approve button does."""
+        return self.set_draft_status(ref, "AUTHORISED")
+
+    def delete_draft(self, ref: Ref) -> bool:
+        """A draft invoice deleted (Xero deletes only drafts: its status DELETED)."""
+        return self.set_draft_status(ref, "DELETED")
+
+    def set_draft_status(self, ref: Ref, status: str) -> bool:
+        found = [i for i in self.library.xero_records("Invoices") if i["InvoiceID"] == ref.id]
+        if not found or found[0]["Status"] != "DRAFT":
+            return False
+        change = {"InvoiceID": ref.id, "Status": status}
+        self.library.xero_api("POST", f"Invoices/{ref.id}", {"Invoices": [change]})
+        return True
 
     def due(self, ref: Ref, crm: CrmUser) -> Decimal | None:
         invoice = self.invoice(ref, crm)
@@ -385,7 +447,7 @@ class XeroUser:
                     "Quantity": line.quantity,
                     "UnitAmount": float(line.price),
                     "AccountCode": ACCOUNT_CODE,
-                    "TaxType": "NONE" if mode == "NoTax" or not line.tax else "OUTPUT2",
+                    "TaxType": xero_tax_type(mode, line),
                     **({"DiscountRate": float(line.discount)} if line.discount else {}),
                 }
                 for line in lines
@@ -581,11 +643,18 @@ class QuickBooksUser:
         return True
 
     def create_invoice(
-        self, customer: str, lines: list[LineSpec], mode: str, due: str, currency: str = "NZD"
+        self,
+        customer: str,
+        lines: list[LineSpec],
+        mode: str,
+        due: str,
+        currency: str = "NZD",
+        rate: Decimal | None = None,
     ) -> Ref | None:
-        """An invoice of ``lines``; their discounts become QuickBooks' one discount of the
-        whole invoice (``qbo_lines``). QuickBooks gives a customer one currency: an invoice in
-        another goes to the customer's "<name> (<currency>)", made the first time."""
+        """An invoice of ``lines`` (``rate``: the exchange rate typed); their discounts become
+        QuickBooks' one discount of the whole invoice (``qbo_lines``). QuickBooks gives a
+        customer one currency: an invoice in another goes to the customer's "<name>
+        (<currency>)", made the first time."""
         found = self.customer(customer)
         if found is None:
             return None
@@ -596,6 +665,7 @@ class QuickBooksUser:
             "DueDate": due,
             "GlobalTaxCalculation": mode,
             "CurrencyRef": {"value": currency},
+            **({"ExchangeRate": float(rate)} if rate else {}),
             "Line": qbo_lines(lines),
         }
         invoice = self.library.qbo_api("POST", "invoice", body)["Invoice"]
@@ -610,13 +680,23 @@ class QuickBooksUser:
         invoice = self.invoice(ref, crm)
         return None if invoice is None else money(invoice["Balance"])
 
-    def pay(self, ref: Ref, crm: CrmUser, amount: Decimal, date: str, reference: str) -> bool:
+    def pay(
+        self,
+        ref: Ref,
+        crm: CrmUser,
+        amount: Decimal,
+        date: str,
+        reference: str,
+        received: Decimal | None = None,
+    ) -> bool:
+        """A payment of ``received`` (``amount`` by default) whose line applies ``amount`` to
+        the invoice: what is received beyond it stays the payment's unapplied amount."""
         invoice = self.invoice(ref, crm)
         if invoice is None:
             return False
         body = {
             "CustomerRef": invoice["CustomerRef"],
-            "TotalAmt": float(amount),
+            "TotalAmt": float(amount if received is None else received),
             "TxnDate": date,
             **({"PaymentRefNum": reference} if reference else {}),
             "Line": [
