@@ -139,3 +139,24 @@ def test_golden_an_account_in_another_currency_gets_its_customer_in_that_currenc
             for i in world.library.qbo_records("Invoice")
         }
         assert by_currency == {"AUD": NAME, "NZD": f"{NAME} (NZD)"}
+
+
+def test_golden_an_account_from_a_quickbooks_customer_renamed_in_1crm_renames_it():
+    """A customer made in QuickBooks reaches 1CRM (§3.2); the 1CRM account is then renamed.
+    §3.1 finds the customer by the note ``1CRM account <id>``, which §3.2's customer never got
+    on main: the customer kept the old name and the account's next invoice waited in §3.5a for
+    a customer of the new name that never came."""
+    with open_world("quickbooks") as world:
+        crm, app = CrmUser(world.library), QuickBooksUser(world.library)
+        app.create_customer(NAME, "r@books.example", "Napier")
+        world.assert_balanced()
+        renamed = "Rata Ltd 1 Group"
+        assert crm.rename_customer(NAME, renamed)
+        world.assert_balanced()
+        assert sorted(_customers(world)) == [renamed]
+        line = LineSpec("Advice", 1, Decimal("12.62"), Decimal(15))
+        crm.create_invoice(renamed, [line], "NZD", "2026-03-31")
+        world.assert_balanced()
+        assert sorted(_customers(world)) == [renamed]
+        assert [i["CustomerRef"]["name"] for i in world.library.qbo_records("Invoice")] == [renamed]
+        assert [a["name"] for a in world.library.crm_records("Account")] == [renamed]
