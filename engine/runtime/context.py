@@ -116,7 +116,14 @@ class RunContext:
         scenario_id, execution_id: identify the run in records and variables.
         blueprint_version: the version of the scenario this run uses.
         limits: run limits.
-        on_event: receives progress events (module started / finished) as they happen.
+        on_event: receives progress events (module started / finished) as they happen, each
+            numbered by the runner: ``seq`` (the run's events so far, left-out ones counted),
+            ``operations`` (the run's so far), ``module_operations`` (that module's so far).
+        events_unheard: asked before each progress event; while it answers ``True`` (the
+            sink says nobody would receive the event) the runner only counts the event in
+            ``seq`` and does not call ``on_event``: a run over thousands of items sends two
+            events an operation, and the sink (a hub keeping the first 2,000 of a run) would
+            only drop them.
         logger: where modules log; secrets never go here.
         compiled: run the plan's compiled paths (built-in modules inline, routes of simple
             modules without the general step machinery); ``False`` runs everything the
@@ -144,6 +151,7 @@ class RunContext:
     blueprint_version: int | None = None
     limits: RunLimits = field(default_factory=RunLimits)
     on_event: Callable[[dict[str, Any]], None] | None = None
+    events_unheard: Callable[[], bool] | None = None
     logger: logging.Logger = field(default_factory=lambda: logging.getLogger("switchboard.run"))
     compiled: bool = True
 

@@ -178,6 +178,7 @@ class _Run:
         self.resumed_retry: Mapping[str, Any] = {}  # Break's settings of the state resumed
         self.started = self.seconds()
         self.bundles = 0
+        self.events_numbered = 0  # progress events so far, those left out unheard included
         # Lineage: which bundle of the first module is travelling now (depth first, so one at a
         # time), and how many it has output so far.
         self.lineage: int | None = None
@@ -481,6 +482,7 @@ class _Run:
         max_output_bytes, max_bundles = limits.max_output_bytes, limits.max_bundles
         seconds, run_started, transaction = self.seconds, self.started, self.transaction
         on_event, confidential = self.context.on_event, run_record.confidential
+        unheard = self.context.events_unheard
         mapper, prepared = node.expressions.mapper, self.prepared.get(node_id)
         evaluation, consumed = self.evaluation, self.execution_variables  # ``_eval``
         inline, variables, counts = self.inline[node_id], self.variables, self.call_counts
@@ -493,6 +495,9 @@ class _Run:
         accumulators, modules = self.accumulators, run_record.modules
         dumps, json_default, options = BUNDLE_ENCODING
         record: ModuleRecord | None = None
+        # The operation of every bundle past the stored ones: nothing reads an operation not
+        # ``stored`` (no duration, no output kept, its input, error and directive dropped).
+        unstored = OperationRecord(None, [], False, 0, None, None, 0.0, None)
         for scope in scopes:
             # ``_begin_operation`` and ``_check_limits``, inline.
             if run_record.operations >= max_operations:
@@ -507,15 +512,17 @@ class _Run:
             # ``OperationRecord(bundle=…)`` by position, its start in ``duration_ms``: a call
             # with keywords costs a dict of them on each operation.
             calls = record.calls
-            stored = len(calls) < stored_bundles
-            operation = OperationRecord(None, [], stored, 0, None, None, started, self.lineage)
-            if stored:
+            if len(calls) < stored_bundles:
+                operation = OperationRecord(None, [], True, 0, None, None, started, self.lineage)
                 calls.append(operation)
-            else:
+            else:  # past the stored ones: written to, never read, so one serves them all
+                operation = unstored
                 record.calls_omitted += 1
             transaction.begin_operation()
-            if on_event is not None:
-                self._event("module_started", node)
+            if on_event is not None:  # ``_event``, inline while nobody would receive it
+                self.events_numbered += 1
+                if unheard is None or not unheard():
+                    self._send_event("module_started", node)
             produced = 0
             try:
                 if mapper is not None:
@@ -607,8 +614,13 @@ class _Run:
                 operation.duration_ms = (seconds() - started) * 1000
             if transaction.auto_commit and transaction.pending:
                 transaction.end_operation()
-            if on_event is not None or self.trigger_contexts:
-                self._operation_ended(node, operation)
+            # ``_operation_ended``, inline.
+            if on_event is not None:
+                self.events_numbered += 1
+                if unheard is None or not unheard():
+                    self._send_event("module_finished", node, error=None)
+            if self.trigger_contexts:
+                self._collect_trigger_cursor(node)
             if not produced and self._continues_without_results(node):
                 self._continue(_Step(node, flow, index, scope, on_end), {})
             if node_id in self.last_contexts:  # only a general call leaves a context
@@ -917,7 +929,7 @@ class _Run:
             record.calls_omitted += 1
         operation.duration_ms = started
         self.transaction.begin_operation()
-        if self.context.on_event is not None:
+        if self.context.on_event is not None:  # no frame a call for a run nobody follows
             self._event("module_started", node)
         return operation
 
@@ -1018,8 +1030,32 @@ class _Run:
         return found or self.record.module(node.id, node.module, node.item.label)
 
     def _event(self, kind: str, node: PlanNode, **extra: Any) -> None:
-        if self.context.on_event is not None:
-            self.context.on_event({"event": kind, "module_id": node.id, **extra})
+        """A progress event to ``on_event``, numbered here: the run's records already count
+        its operations, and an event left out while ``events_unheard`` says nobody would
+        receive it still takes its number, so a listener arriving later reads the same
+        ``seq`` and counts as if every event had been sent."""
+        on_event = self.context.on_event
+        if on_event is None:
+            return
+        self.events_numbered += 1
+        unheard = self.context.events_unheard
+        if unheard is None or not unheard():
+            self._send_event(kind, node, **extra)
+
+    def _send_event(self, kind: str, node: PlanNode, **extra: Any) -> None:
+        """The event numbered ``events_numbered``, to ``on_event`` (which is set)."""
+        on_event = self.context.on_event
+        assert on_event is not None
+        on_event(
+            {
+                "event": kind,
+                "module_id": node.id,
+                "seq": self.events_numbered,
+                "operations": self.record.operations,
+                "module_operations": self._module_record(node).operations,
+                **extra,
+            }
+        )
 
     # -- expressions --------------------------------------------------------------------------
 

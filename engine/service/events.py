@@ -13,6 +13,7 @@ a Celery worker reaches the web process that streams it.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -51,34 +52,21 @@ class EventOperations:
             self.events.publish(execution_id, finished_event(finished))
 
     def progress(self, execution_id: str) -> Callable[[dict[str, Any]], None]:
-        """The ``on_event`` of one run: numbers its events and counts its operations."""
-        operations = 0
-        seq = 0
-        per_module: dict[Any, int] = {}
-        publish, unheard = self.events.publish, self.events.unheard
+        """The ``on_event`` of one run: its events, numbered and counted by the runner
+        (``seq``, ``operations``, ``module_operations``), published for its followers."""
+        publish = self.events.publish
 
         def on_event(event: dict[str, Any]) -> None:
-            nonlocal operations, seq
-            module_id = event.get("module_id")
-            if event.get("event") == "module_started":
-                operations += 1
-                per_module[module_id] = per_module.get(module_id, 0) + 1
-            seq += 1
-            if unheard(execution_id):  # counted, numbered, and left out: nobody would see it
-                return
             publish(
-                execution_id,
-                {
-                    **event,
-                    "execution_id": execution_id,
-                    "operations": operations,
-                    "module_operations": per_module.get(module_id, 0),
-                    "error": event.get("error"),
-                    "seq": seq,
-                },
+                execution_id, {**event, "execution_id": execution_id, "error": event.get("error")}
             )
 
         return on_event
+
+    def unheard(self, execution_id: str) -> Callable[[], bool]:
+        """The run's ``events_unheard``: whether a progress event would now reach nobody
+        (``EventHub.unheard``), so the runner counts it and leaves it out."""
+        return functools.partial(self.events.unheard, execution_id)
 
     def follow_execution(
         self, execution_id: str, *, wait: float = 600.0, poll: float = 1.0, after: int = 0

@@ -603,9 +603,10 @@ class RunOperations:
         """The context one run of ``plan`` gets: connections, data stores, cursors, limits,
         and its progress reported to the event sink (unless not ``followed``)."""
         settings = self.settings
-        progress = None
+        progress = unheard = None
         if execution.id is not None and followed:
             progress = self.run_events.progress(str(execution.id))
+            unheard = self.run_events.unheard(str(execution.id))
 
         def commit_cursor(module_id: int, cursor: Any) -> None:
             self.store.set_cursor(scenario.id, module_id, cursor)
@@ -632,6 +633,7 @@ class RunOperations:
             scenario_id=scenario.id,
             execution_id=execution.id,
             on_event=progress,
+            events_unheard=unheard,
             blueprint_version=execution.scenario_version,
             limits=RunLimits(
                 max_seconds=settings.max_run_seconds,

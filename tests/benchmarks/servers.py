@@ -464,18 +464,33 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_for(port: int, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
+def wait_for(port: int, process: subprocess.Popen[bytes], timeout: float = 120) -> None:
+    """Until the server on ``port`` answers an HTTP request (any status under 500: a floor
+    app answers 404 to ``GET /``), as the peers harness's ``wait_ready`` does. An open port
+    is not enough: gunicorn's arbiter listens before its worker has built the app, and under
+    load B4's first POST timed out while the worker was still importing."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"the bench server exited with {process.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                time.sleep(0.5)  # the worker process finishes building the app
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"the bench server did not start on port {port}")
+        if 0 < answer_status(port, min(10.0, max(0.1, deadline - time.monotonic()))) < 500:
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"the bench server on port {port} did not answer within {timeout:g} s")
+
+
+def answer_status(port: int, timeout: float) -> int:
+    """The status of ``GET /`` on ``port``; 0 when nothing answered within ``timeout``."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        connection.request("GET", "/")
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    except (OSError, http.client.HTTPException):
+        return 0
+    finally:
+        connection.close()
 
 
 def row(

@@ -109,7 +109,13 @@ class Actions:
     their first sync (they must not reach the accounting system, nor wait)."""
     crm_account_renames: bool = False
     """Accounts renamed in 1CRM, their records synced (QuickBooks: §3.1 finds the account's
-    customers by their note, not by the name)."""
+    customers by their note, not by the name; Xero: §2.1 finds the contact by its
+    ``ContactNumber``)."""
+    app_account_renames: bool = False
+    """Contacts renamed in the accounting system, their records synced (Xero: §2.2 finds the
+    1CRM account by the contact's ``ContactNumber``, not by the name). Not QuickBooks: a
+    person renaming a customer there leaves its currency customers ``<old name> (<currency>)``
+    under the old name, and §3.4/§3.7 find the account of their documents by that name."""
     app_invoice_deletes: bool = False
     """Invoices nothing is paid on, deleted in the accounting system (QuickBooks Online lets
     one delete an invoice; Xero only voids an approved one)."""
@@ -207,6 +213,8 @@ ACTIONS: dict[str, Actions] = {
         app_unallocated_credit=True,
         crm_unallocated_credit=True,
         crm_multi_payments=True,
+        crm_account_renames=True,
+        app_account_renames=True,
     ),
     "quickbooks": Actions(
         crm_tax_rates=TAX_RATES,
@@ -338,6 +346,21 @@ class BooksMachine(RuleBasedStateMachine):
         if self.crm.rename_customer(name, renamed):
             self.customers[self.customers.index(name)] = renamed
             self.did("account renames")
+        self.steps += 1
+
+    @precondition(
+        lambda self: (
+            self.customers and self.actions.app_account_renames and self.steps == self.synced_at
+        )
+    )
+    @rule(data=st.data())
+    def app_rename_customer(self, data: st.DataObject) -> None:
+        """Right after a sync, as ``crm_rename_customer``."""
+        name = data.draw(st.sampled_from(self.customers), label="customer")
+        renamed = f"{name} Co"
+        if self.app.rename_customer(name, renamed):
+            self.customers[self.customers.index(name)] = renamed
+            self.did("contact renames")
         self.steps += 1
 
     @precondition(lambda self: self.customers)

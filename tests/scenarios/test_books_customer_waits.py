@@ -110,3 +110,25 @@ def waits_until_it_needs_attention(world: World, prefix: str) -> None:
     assert entries[0].status == "Error", message
     assert "needs attention: after 8 retries" in message and "(yet)" in message
     assert len(world.waiting()) == 1
+
+
+def test_golden_a_1crm_invoice_and_quote_waiting_for_their_contact_find_it_renamed():
+    """An invoice and a quote wait for their contact (their webhooks handled before the
+    account's), and the account is renamed before the retry: §2.3 and §2.5 searched the
+    contact by the account's name as their events had it, which no contact has any more,
+    and waited until they needed attention. They now search by the contact's
+    ``ContactNumber`` (the account's id, which never changes) or that name."""
+    with open_world("xero") as world:
+        crm, app = CrmUser(world.library), XeroUser(world.library)
+        ref = invoice_of_a_new_customer(crm)
+        line = LineSpec("Advice", 4, Decimal("20.90"), Decimal(15))
+        assert crm_create_quote(crm, "Kowhai Ltd 1", [line], "NZD", "2026-03-31")
+        world.run_scenarios(first=("2.3", "2.5"))  # the account's webhook late
+        assert sorted(w[0] for w in world.waiting()) == ["2.3", "2.5"]
+        assert crm.rename_customer("Kowhai Ltd 1", "Kowhai Holdings 1")
+        world.assert_balanced()
+        assert crm.due(ref) == app.due(ref, crm) == Decimal("96.14")
+        (quote,) = [q for q in world.library.xero_records("Quotes") if q["Reference"]]
+        (contact,) = world.library.xero_records("Contacts")[-1:]
+        assert contact["Name"] == "Kowhai Holdings 1"
+        assert quote["Contact"]["ContactID"] == contact["ContactID"]

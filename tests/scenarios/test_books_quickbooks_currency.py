@@ -160,3 +160,42 @@ def test_golden_an_account_from_a_quickbooks_customer_renamed_in_1crm_renames_it
         assert sorted(_customers(world)) == [renamed]
         assert [i["CustomerRef"]["name"] for i in world.library.qbo_records("Invoice")] == [renamed]
         assert [a["name"] for a in world.library.crm_records("Account")] == [renamed]
+
+
+def test_golden_a_customer_renamed_in_quickbooks_renames_its_1crm_account():
+    """§3.2 finds the 1CRM account by the customer's note ``1CRM account <id>`` (§3.1 writes
+    it; §3.2 writes it on a customer without a note it makes an account of): on main it
+    searched 1CRM accounts by name only, so a customer renamed in QuickBooks became a second
+    1CRM account."""
+    with open_world("quickbooks") as world:
+        crm, app = CrmUser(world.library), QuickBooksUser(world.library)
+        crm.create_customer(NAME, "r@books.example", "Napier")
+        app.create_customer("Kea Ltd 1", "k@books.example", "Nelson")
+        world.assert_balanced()
+        for old, new in ((NAME, "Rata Holdings 1"), ("Kea Ltd 1", "Kea Holdings 1")):
+            assert app.rename_customer(old, new)
+        world.assert_balanced()
+        names = sorted(a["name"] for a in world.library.crm_records("Account"))
+        assert names == ["Kea Holdings 1", "Rata Holdings 1"]
+        assert sorted(_customers(world)) == names
+
+
+def test_golden_a_customer_made_on_both_sides_gets_the_note_and_follows_a_1crm_rename():
+    """The same customer entered in 1CRM and in QuickBooks before a sync: §3.1 finds it by name
+    and §3.2 the account (nothing differs), so neither made it and neither wrote the note; §3.1
+    now writes it on a note-less customer, and a rename in 1CRM finds the customer by it (on
+    main it kept the old name and the account's next invoice waited for a customer of the new
+    name)."""
+    with open_world("quickbooks") as world:
+        crm, app = CrmUser(world.library), QuickBooksUser(world.library)
+        app.create_customer(NAME, "r@books.example", "Napier")
+        crm.create_customer(NAME, "r@books.example", "Napier")
+        world.assert_balanced()
+        renamed = "Rata Ltd 1 Group"
+        assert crm.rename_customer(NAME, renamed)
+        world.assert_balanced()
+        assert sorted(_customers(world)) == [renamed]
+        line = LineSpec("Advice", 1, Decimal("12.62"), Decimal(15))
+        crm.create_invoice(renamed, [line], "NZD", "2026-03-31")
+        world.assert_balanced()
+        assert [i["CustomerRef"]["name"] for i in world.library.qbo_records("Invoice")] == [renamed]

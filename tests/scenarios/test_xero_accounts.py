@@ -118,6 +118,13 @@ def test_2_2_contact_created_then_updated_in_xero_reaches_1crm(library):
     assert accounts(library)["Kowhai Ltd"]["billing_address_city"] == "Nelson"
     assert accounts(library)["Manuka Co"]["email1"] == "m@m.example"
 
+    # 2.2 wrote each account's id to its contact's ContactNumber: the watch sees the two
+    # contacts again, finds their accounts by it and the same, and writes nothing to 1CRM
+    numbered = succeeded(library.poll(scenario))
+    assert ops(numbered, 4) == 0 and ops(numbered, 5) == 0 and ops(numbered, 15) == 0
+    assert {c["ContactNumber"] for c in library.xero_records("Contacts")} == {
+        a["id"] for a in library.crm_records("Account")
+    }
     nothing = succeeded(library.poll(scenario))
     assert module_count(nothing) == 1  # nothing changed since the cursor: only the trigger ran
 

@@ -289,16 +289,23 @@ class XeroUser:
         self.library.xero_api("PUT", "Contacts", {"Contacts": [contact]})
 
     def edit_customer(self, name: str, email: str, city: str, phone: str = "") -> bool:
-        contact = self.contact_id(name)
-        if contact is None:
-            return False
         change = {
-            "ContactID": contact,
             "EmailAddress": email,
             "Addresses": [{"AddressType": "POBOX", "City": city}],
             **xero_phones(phone),
         }
-        self.library.xero_api("POST", f"Contacts/{contact}", {"Contacts": [change]})
+        return self.change_customer(name, change)
+
+    def rename_customer(self, name: str, renamed: str) -> bool:
+        return self.change_customer(name, {"Name": renamed})
+
+    def change_customer(self, name: str, change: dict[str, Any]) -> bool:
+        """The contact ``name`` updated with ``change``; False: no such one."""
+        contact = self.contact_id(name)
+        if contact is None:
+            return False
+        body = {"ContactID": contact, **change}
+        self.library.xero_api("POST", f"Contacts/{contact}", {"Contacts": [body]})
         return True
 
     def create_invoice(
@@ -554,18 +561,23 @@ class QuickBooksUser:
         self.library.qbo_api("POST", "customer", body)
 
     def edit_customer(self, name: str, email: str, city: str, phone: str = "") -> bool:
-        customer = self.customer(name)
-        if customer is None:
-            return False
-        body = {
-            "Id": customer["Id"],
-            "SyncToken": customer["SyncToken"],
-            "sparse": True,
+        change = {
             "PrimaryEmailAddr": {"Address": email},
             "BillAddr": {"City": city},
             **({"PrimaryPhone": {"FreeFormNumber": phone}} if phone else {}),
         }
-        self.library.qbo_api("POST", "customer", body)
+        return self.change_customer(name, change)
+
+    def rename_customer(self, name: str, renamed: str) -> bool:
+        return self.change_customer(name, {"DisplayName": renamed})
+
+    def change_customer(self, name: str, change: dict[str, Any]) -> bool:
+        """A sparse update of the customer ``name`` at its SyncToken; False: no such one."""
+        customer = self.customer(name)
+        if customer is None:
+            return False
+        body = {"Id": customer["Id"], "SyncToken": customer["SyncToken"], "sparse": True}
+        self.library.qbo_api("POST", "customer", {**body, **change})
         return True
 
     def create_invoice(

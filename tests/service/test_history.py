@@ -112,12 +112,8 @@ def test_hub_forgets_old_finished_runs_and_caps_events():
         assert [e["event"] for e in kept.replay] == ["module_started"] * 3 + ["finished"]
 
 
-def test_events_past_the_kept_ones_are_left_out_while_nobody_listens_and_numbered_on():
-    """A run over thousands of items sends two events an operation; past the ``max_events``
-    the hub keeps, an event nobody subscribes to is counted and numbered but not built nor
-    delivered (``EventHub.unheard``), and a subscriber arriving then gets the next ones live,
-    their numbers and counts as if none had been left out."""
-    hub = EventHub(max_events=3)
+def _spied(hub: EventHub) -> list[dict]:
+    """The events ``hub`` delivers from now on."""
     delivered: list[dict] = []
     deliver = hub._deliver
 
@@ -126,21 +122,52 @@ def test_events_past_the_kept_ones_are_left_out_while_nobody_listens_and_numbere
         deliver(execution_id, event)
 
     hub._deliver = spy  # type: ignore[method-assign]
-    on_event = EventOperations(None, hub).progress("run")  # type: ignore[arg-type]
-    for _ in range(5):
-        on_event({"event": "module_started", "module_id": 2})
+    return delivered
+
+
+def test_events_past_the_kept_ones_are_left_out_while_nobody_listens_and_numbered_on():
+    """A run over thousands of items sends two events an operation; past the ``max_events``
+    the hub keeps, the run's ``events_unheard`` (``EventOperations.unheard``) says nobody
+    would receive one, so the runner numbers it and does not send it; a subscriber arriving
+    then gets the next ones live, numbered by the runner as if none had been left out
+    (the runner's side: ``tests/runtime/test_run_events.py``)."""
+    hub = EventHub(max_events=3)
+    delivered = _spied(hub)
+    operations = EventOperations(None, hub)  # type: ignore[arg-type]
+    on_event, unheard = operations.progress("run"), operations.unheard("run")
+
+    def runner_sends(seq: int, kind: str = "module_started") -> None:
+        """What the runner does for its event ``seq``: asks, then sends or leaves out."""
+        if not unheard():
+            on_event({"event": kind, "module_id": 2, "seq": seq, "operations": 5})
+
+    for seq in range(1, 6):
+        runner_sends(seq)
     assert [e["seq"] for e in delivered] == [1, 2, 3]  # 4 and 5: nobody would see them
     with hub.subscribe("run") as late:
         assert [e["seq"] for e in late.replay] == [1, 2, 3]
-        on_event({"event": "module_finished", "module_id": 2})
+        runner_sends(6, "module_finished")
         live = late.next(0)
     assert live is not None
-    assert (live["seq"], live["operations"], live["module_operations"]) == (6, 5, 5)
-    on_event({"event": "module_started", "module_id": 2})
+    assert (live["seq"], live["operations"], live["execution_id"]) == (6, 5, "run")
+    runner_sends(7)
     assert [e["seq"] for e in delivered] == [1, 2, 3, 6]
     hub.publish("run", {"event": "finished"})  # the end is announced whatever the count
     with hub.subscribe("run") as after:
         assert [e["event"] for e in after.replay][-1] == "finished"
+
+
+def test_a_run_past_the_kept_events_calls_no_sink_while_nobody_listens(service, scenario):
+    """The service gives each run its hub's ``unheard``: with one event kept and nobody
+    subscribed, the run's second event is not delivered, and its end still is."""
+    hub = service.run_events.events = EventHub(max_events=1)
+    delivered = _spied(hub)
+    execution = service.store.create_execution(scenario.id, 1, TriggerKind.MANUAL)
+    service.execute(execution.id)
+    assert [(e["event"], e.get("seq")) for e in delivered] == [
+        ("module_started", 1),
+        ("finished", None),
+    ]
 
 
 def test_follow_ends_with_the_stored_state_when_events_are_missed(service, scenario):
