@@ -159,8 +159,8 @@ def _rename_in_1crm_and_invoice(world, crm: CrmUser) -> None:
 def test_golden_an_account_from_a_quickbooks_customer_renamed_in_1crm_renames_it():
     """A customer made in QuickBooks reaches 1CRM (§3.2); the 1CRM account is then renamed.
     §3.1 finds the customer by the note ``1CRM account <id>``, which §3.2's customer never got
-    on main: the customer kept the old name and the account's next invoice waited in §3.5a for
-    a customer of the new name that never came."""
+    (found by the books soak; §3.2 now writes it): the customer kept the old name and the
+    account's next quote waited in §3.5a for a customer of the new name that never came."""
     with open_world("quickbooks") as world:
         crm, app = CrmUser(world.library), QuickBooksUser(world.library)
         app.create_customer(NAME, "r@books.example", "Napier")
