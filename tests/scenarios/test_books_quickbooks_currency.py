@@ -141,6 +141,33 @@ def test_golden_an_account_in_another_currency_gets_its_customer_in_that_currenc
         assert by_currency == {"AUD": NAME, "NZD": f"{NAME} (NZD)"}
 
 
+def _rename_in_1crm_and_invoice(world, crm: CrmUser) -> None:
+    """Renames the account in 1CRM and invoices it: its one QuickBooks customer follows the
+    rename and takes the invoice (nothing waits for a customer of the new name)."""
+    renamed = "Rata Ltd 1 Group"
+    assert crm.rename_customer(NAME, renamed)
+    world.assert_balanced()
+    assert sorted(_customers(world)) == [renamed]
+    line = LineSpec("Advice", 1, Decimal("12.62"), Decimal(15))
+    crm.create_invoice(renamed, [line], "NZD", "2026-03-31")
+    world.assert_balanced()
+    assert sorted(_customers(world)) == [renamed]
+    assert [i["CustomerRef"]["name"] for i in world.library.qbo_records("Invoice")] == [renamed]
+    assert [a["name"] for a in world.library.crm_records("Account")] == [renamed]
+
+
+def test_golden_an_account_from_a_quickbooks_customer_renamed_in_1crm_renames_it():
+    """A customer made in QuickBooks reaches 1CRM (§3.2); the 1CRM account is then renamed.
+    §3.1 finds the customer by the note ``1CRM account <id>``, which §3.2's customer never got
+    (found by the books soak; §3.2 now writes it): the customer kept the old name and the
+    account's next quote waited in §3.5a for a customer of the new name that never came."""
+    with open_world("quickbooks") as world:
+        crm, app = CrmUser(world.library), QuickBooksUser(world.library)
+        app.create_customer(NAME, "r@books.example", "Napier")
+        world.assert_balanced()
+        _rename_in_1crm_and_invoice(world, crm)
+
+
 def test_golden_a_customer_renamed_in_quickbooks_renames_its_1crm_account():
     """§3.2 finds the 1CRM account by the customer's note ``1CRM account <id>`` (§3.1 writes
     it; §3.2 writes it on a customer without a note it makes an account of): on main it
@@ -157,3 +184,17 @@ def test_golden_a_customer_renamed_in_quickbooks_renames_its_1crm_account():
         names = sorted(a["name"] for a in world.library.crm_records("Account"))
         assert names == ["Kea Holdings 1", "Rata Holdings 1"]
         assert sorted(_customers(world)) == names
+
+
+def test_golden_a_customer_made_on_both_sides_gets_the_note_and_follows_a_1crm_rename():
+    """The same customer entered in 1CRM and in QuickBooks before a sync: §3.1 finds it by name
+    and §3.2 the account (nothing differs), so neither made it and neither wrote the note; §3.1
+    now writes it on a note-less customer, and a rename in 1CRM finds the customer by it (on
+    main it kept the old name and the account's next invoice waited for a customer of the new
+    name)."""
+    with open_world("quickbooks") as world:
+        crm, app = CrmUser(world.library), QuickBooksUser(world.library)
+        app.create_customer(NAME, "r@books.example", "Napier")
+        crm.create_customer(NAME, "r@books.example", "Napier")
+        world.assert_balanced()
+        _rename_in_1crm_and_invoice(world, crm)
