@@ -8,6 +8,7 @@ number of runs, in any number of threads.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -123,6 +124,13 @@ class Plan:
     def walk(self) -> Iterator[PlanNode]:
         """Every node, depth first, in blueprint order."""
         yield from walk_flow(self.flow)
+
+    @functools.cached_property
+    def leaves_incomplete(self) -> bool:
+        """Whether a run can store incomplete executions: a Break handler, or the scenario's
+        "store incomplete executions" setting (Make's ``dlq``). Found once per plan: the
+        service asks at every run's finish."""
+        return self.settings.dlq or any(node.module == "builtin:Break" for node in self.walk())
 
 
 def walk_flow(flow: tuple[PlanNode, ...]) -> Iterator[PlanNode]:

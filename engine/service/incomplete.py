@@ -36,13 +36,6 @@ SUPERSEDE_SCAN = 1000
 """Pending incomplete executions of a scenario a finished run compares its records with."""
 
 
-def leaves_incomplete(plan: Plan) -> bool:
-    """Whether a run of ``plan`` can store incomplete executions (a Break, or the scenario's
-    "store incomplete executions" setting): only such a scenario has pending ones for a later
-    run to supersede, so no other run pays the query that looks for them."""
-    return plan.settings.dlq or any(node.module == "builtin:Break" for node in plan.walk())
-
-
 class IncompleteOperations:
     """Incomplete executions: listed, retried, resolved, deleted; and what a run's end or a
     failed retry leaves of them (``settle_incomplete``, ``settle_broken_retry``)."""
@@ -106,7 +99,7 @@ class IncompleteOperations:
         return (
             execution.trigger_kind is TriggerKind.RETRY
             or bool(record.incomplete)
-            or (leaves_incomplete(plan) and bool(self._pending(execution.scenario_id, limit=1)))
+            or (plan.leaves_incomplete and bool(self._pending(execution.scenario_id, limit=1)))
         )
 
     def _pending(self, scenario_id: int, limit: int = SUPERSEDE_SCAN) -> list[IncompleteExecution]:
@@ -135,7 +128,7 @@ class IncompleteOperations:
                     self.store.resolve_incomplete(incomplete_id)
         for state in states:
             self._store_state(execution, state.to_dict(), state.error, state.retry)
-        if leaves_incomplete(plan):
+        if plan.leaves_incomplete:
             self._supersede(execution, record)
 
     def _supersede(self, execution: Execution, record: ExecutionRecord) -> None:
