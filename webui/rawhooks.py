@@ -9,7 +9,7 @@ and with the same functions as ``webui.hooks.receive``:
 
 * the request is read by Flask's own request class (headers, query, body, content type, the
   ``MAX_CONTENT_LENGTH`` limit on a stream the server terminates);
-* the service accepts it exactly as the view asks it to (durable before any answer; its
+* the service accepts it through the view's own ``accept_request`` (durable before any answer; its
   refusals — unknown or disabled hook, size, bad JSON, rate limit, signature — are its own);
 * errors are answered by the functions the app's error handlers use
   (``service_error_answer``, ``http_error_answer``), an unexpected one as Flask would (logged,
@@ -30,19 +30,21 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Flask, Request, Response
-from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wsgi import get_content_length, get_host
 
-from engine.queue import WebhookResponse
 from engine.service import Service, ServiceError
 from webui.app import SERVICE_KEY, http_error_answer, security_headers, service_error_answer
-from webui.hook_safety import caller_headers, confine_hook_answer, scenario_answer
+from webui.hook_safety import confine_hook_answer, scenario_answer
+from webui.hooks import METHODS as VIEW_METHODS
+from webui.hooks import accept_request, accepted_answer
 from webui.hosts import HOOKS_PREFIX, is_on_origin
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
-METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
-"""``webui.hooks.receive``'s methods but ``HEAD``, which Flask answers with the GET view."""
+METHODS = frozenset(VIEW_METHODS)
+"""``webui.hooks.receive``'s methods (``HEAD``, which Flask answers with the GET view, is
+Flask's)."""
 
 
 class RawHooks:
@@ -86,7 +88,7 @@ class RawHooks:
         request = self.app.request_class(environ)
         request.max_content_length = self.app.config["MAX_CONTENT_LENGTH"]
         try:
-            answer = self._accept(token, request)
+            answer = accept_request(self._service(), token, request)
         except ServiceError as error:
             response = service_error_answer(self.app, error)
         except HTTPException as error:  # the body over the limit while it was read
@@ -102,20 +104,6 @@ class RawHooks:
         confine_hook_answer(response)
         security_headers(response, request.path, request.is_secure)
         return response(environ, start_response)
-
-    def _accept(self, token: str, request: Request) -> WebhookResponse | None:
-        """``webui.hooks.receive`` for the methods this path takes: the request stored (and
-        run, when its scenario runs first), then the scenario's answer or ``None``."""
-        service = self._service()
-        accepted = service.accept_webhook(
-            token,
-            method=request.method,
-            headers=caller_headers(request),
-            query=request.args.to_dict(flat=True),
-            body=_body(request),
-            content_type=request.content_type,
-        )
-        return service.wait_for_response(accepted)
 
     def _service(self) -> Service:
         """The app's service, read per request as ``current_service()`` reads it."""
@@ -133,28 +121,10 @@ class RawHooks:
         return http_error_answer(app, InternalServerError(original_exception=error))
 
 
-def _body(request: Request) -> bytes:
-    """The request's body, refused (413, as Flask refuses a ``Content-Length`` over the
-    limit) when it is longer than ``MAX_CONTENT_LENGTH``.
-
-    A body the server terminates itself (chunked, ``wsgi.input_terminated``) has no length
-    to check first, and Werkzeug reads it only up to the limit, without an error: the body
-    cut at the limit would be accepted. Reading one byte more tells a body over the limit
-    from one that ends at it."""
-    limit = request.max_content_length
-    if limit is None:
-        return request.get_data(cache=False)
-    request.max_content_length = limit + 1
-    body = request.get_data(cache=False)
-    if len(body) > limit:
-        raise RequestEntityTooLarge()
-    return body
-
-
 def _accepted_answer(secure: bool) -> tuple[str, list[tuple[str, str]], bytes]:
     """Status, headers and body of the view's ``Accepted``, confined and with the app's
     security headers, as Werkzeug sends them."""
-    response = Response("Accepted", 200, mimetype="text/plain")
+    response = accepted_answer()
     confine_hook_answer(response)
     security_headers(response, HOOKS_PREFIX, secure)
     body, status, headers = response.get_wsgi_response({"REQUEST_METHOD": "POST"})
