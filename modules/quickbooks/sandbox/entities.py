@@ -96,15 +96,10 @@ def _customer_currency(realm: Realm, record: Record, existing: Record | None) ->
     customer ("add a new, separate customer … for each currency", QuickBooks help,
     "Multicurrency and files updated from earlier versions"). The 6000 fault and its wording
     are the sandbox's: no source gives the text Intuit returns for this change."""
-    if existing is None:
-        wanted = ref_id(record.get("CurrencyRef")) or realm.currency
-        _in_company_currencies(realm, wanted, "customer")
-        record["CurrencyRef"] = {"value": wanted}
-        return
-    before = customer_currency(realm, existing)
+    before = realm.currency if existing is None else customer_currency(realm, existing)
     wanted = ref_id(record.get("CurrencyRef")) or before
     _in_company_currencies(realm, wanted, "customer")
-    if wanted != before and realm.has_transactions(existing["Id"]):
+    if existing is not None and wanted != before and realm.has_transactions(existing["Id"]):
         raise faults.business(
             f"The currency of customer {existing['DisplayName']} ({before}) cannot be changed "
             "once it has transactions.",
