@@ -27,6 +27,11 @@ def customers(client):
     return home, usd
 
 
+def sparse(record, **change):
+    """A sparse update of ``record`` at its SyncToken."""
+    return {"Id": record["Id"], "SyncToken": record["SyncToken"], "sparse": True, **change}
+
+
 def document(entity, customer, **extra):
     body = {"CustomerRef": {"value": customer["Id"]}, **extra}
     if entity == "payment":
@@ -60,12 +65,7 @@ def test_an_update_cannot_move_a_transaction_to_another_currency(client, custome
     invoice = client.create("invoice", document("invoice", home))
     moved = client.post(
         "invoice",
-        {
-            "Id": invoice["Id"],
-            "SyncToken": invoice["SyncToken"],
-            "sparse": True,
-            "CurrencyRef": {"value": "USD"},
-        },
+        sparse(invoice, CurrencyRef={"value": "USD"}),
     )
     assert fault(moved)["code"] == "6000"
     assert client.read("invoice", invoice["Id"])["CurrencyRef"]["value"] == "NZD"
@@ -75,23 +75,13 @@ def test_a_customer_currency_is_fixed_once_it_has_transactions(client, customers
     home, _ = customers
     changed = client.create(
         "customer",
-        {
-            "Id": home["Id"],
-            "SyncToken": home["SyncToken"],
-            "sparse": True,
-            "CurrencyRef": {"value": "AUD"},
-        },
+        sparse(home, CurrencyRef={"value": "AUD"}),
     )
     assert changed["CurrencyRef"]["value"] == "AUD"  # no transaction yet: it may change
     client.create("invoice", document("invoice", changed))
     again = client.post(
         "customer",
-        {
-            "Id": home["Id"],
-            "SyncToken": changed["SyncToken"],
-            "sparse": True,
-            "CurrencyRef": {"value": "NZD"},
-        },
+        sparse(changed, CurrencyRef={"value": "NZD"}),
     )
     assert again.status_code == 400
     assert fault(again)["code"] == "6000"
@@ -99,12 +89,7 @@ def test_a_customer_currency_is_fixed_once_it_has_transactions(client, customers
     # an update that leaves the currency out keeps it
     renamed = client.create(
         "customer",
-        {
-            "Id": home["Id"],
-            "SyncToken": changed["SyncToken"],
-            "sparse": True,
-            "DisplayName": "Kea Limited",
-        },
+        sparse(changed, DisplayName="Kea Limited"),
     )
     assert renamed["CurrencyRef"]["value"] == "AUD"
 
@@ -159,12 +144,7 @@ def test_a_company_without_multicurrency_takes_its_home_currency_only(serve, htt
     assert home["CurrencyRef"]["value"] == "NZD"
     moved = client.post(
         "customer",
-        {
-            "Id": home["Id"],
-            "SyncToken": home["SyncToken"],
-            "sparse": True,
-            "CurrencyRef": {"value": "USD"},
-        },
+        sparse(home, CurrencyRef={"value": "USD"}),
     )
     assert fault(moved)["code"] == "6000"
     for entity in ("invoice", "estimate", "creditmemo", "salesreceipt", "payment"):
