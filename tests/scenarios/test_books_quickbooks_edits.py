@@ -147,6 +147,19 @@ def test_an_invoice_edited_on_both_sides_between_syncs_keeps_1crms_version():
         assert money(invoice["TotalAmt"]) == money(crm.invoice(ref)["amount"]) == Decimal("10.00")
 
 
+def synced_invoice_with_its_due_date_cleared(world, crm: CrmUser):
+    """A 1CRM invoice (33.33 less 12.5 %, due 2026-03-31) synced, then its due date cleared in
+    1CRM; its ref."""
+    crm.create_customer(NAME, "h@books.example", "Napier")
+    line = LineSpec("Advice", 3, Decimal("33.33"), Decimal(15), Decimal("12.5"))
+    ref = crm.create_invoice(NAME, [line], "NZD", "2026-03-31")
+    world.assert_balanced()
+    invoice = crm.invoice(ref)
+    assert invoice is not None
+    world.library.crm_edit("Invoice", invoice["id"], {"due_date": ""})
+    return ref
+
+
 def test_golden_a_1crm_due_date_cleared_after_the_first_sync_takes_quickbooks_and_keeps_lines():
     """A synced 1CRM invoice (a price less its discount) whose due date the person clears in
     1CRM; later a payment in QuickBooks updates the invoice there. QuickBooks always has a due
@@ -157,13 +170,7 @@ def test_golden_a_1crm_due_date_cleared_after_the_first_sync_takes_quickbooks_an
     the 1CRM lines as QuickBooks computed them (33.33 less 12.5 % became a net unit price)."""
     with open_world("quickbooks") as world:
         crm, app = CrmUser(world.library), QuickBooksUser(world.library)
-        crm.create_customer(NAME, "h@books.example", "Napier")
-        line = LineSpec("Advice", 3, Decimal("33.33"), Decimal(15), Decimal("12.5"))
-        ref = crm.create_invoice(NAME, [line], "NZD", "2026-03-31")
-        world.assert_balanced()
-        invoice = crm.invoice(ref)
-        assert invoice is not None
-        world.library.crm_edit("Invoice", invoice["id"], {"due_date": ""})
+        ref = synced_invoice_with_its_due_date_cleared(world, crm)
         world.assert_balanced()
         assert app.pay(ref, crm, Decimal("10.00"), "2026-03-06", "")
         world.assert_balanced()
@@ -181,13 +188,7 @@ def test_golden_a_1crm_due_date_cleared_keeps_its_lines_when_3_4_runs_first():
     due date."""
     with open_world("quickbooks") as world:
         crm, app = CrmUser(world.library), QuickBooksUser(world.library)
-        crm.create_customer(NAME, "h@books.example", "Napier")
-        line = LineSpec("Advice", 3, Decimal("33.33"), Decimal(15), Decimal("12.5"))
-        ref = crm.create_invoice(NAME, [line], "NZD", "2026-03-31")
-        world.assert_balanced()
-        invoice = crm.invoice(ref)
-        assert invoice is not None
-        world.library.crm_edit("Invoice", invoice["id"], {"due_date": ""})
+        ref = synced_invoice_with_its_due_date_cleared(world, crm)
         assert app.pay(ref, crm, Decimal("10.00"), "2026-03-06", "")
         world.run_scenarios(first=("3.4",))
         world.assert_balanced()
